@@ -1,0 +1,1 @@
+"""watcher: conflict-tracking alert daemon."""

@@ -1,0 +1,69 @@
+"""Plain values shared by every stage: Article, Span, Match, Severity.
+
+Nothing here imports from the rest of watcher, so every layer can depend on it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import IntEnum
+from typing import Literal
+
+Field = Literal["title", "body"]
+
+
+class Severity(IntEnum):
+    """How urgent a rule's alert is; ordered so channels can filter by `min_severity`."""
+
+    INFO = 0
+    LOW = 1
+    MEDIUM = 2
+    HIGH = 3
+    CRITICAL = 4
+
+    @classmethod
+    def parse(cls, text: str) -> Severity:
+        """Severity from its lower-case name; raises ValueError naming the choices."""
+        try:
+            return cls[text.upper()]
+        except KeyError:
+            choices = ", ".join(s.name.lower() for s in cls)
+            raise ValueError(f"unknown severity {text!r} (expected one of: {choices})") from None
+
+    def __str__(self) -> str:
+        return self.name.lower()
+
+
+@dataclass(frozen=True)
+class Article:
+    """One news article as every source hands it to the pipeline."""
+
+    id: str
+    title: str
+    body: str
+    url: str | None = None
+    published: datetime | None = None
+    source: str = ""
+
+
+@dataclass(frozen=True, order=True)
+class Span:
+    """Character offsets [start, end) into one field of an article."""
+
+    start: int
+    end: int
+    field: Field
+
+
+@dataclass(frozen=True)
+class Match:
+    """A rule that fired on an article, with the occurrences that made it fire."""
+
+    rule_id: str
+    article_id: str
+    title: str
+    severity: Severity
+    spans: tuple[Span, ...]
+    snippet: str
+    tags: tuple[str, ...] = field(default=())

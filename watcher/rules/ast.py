@@ -1,0 +1,103 @@
+"""The query syntax tree and the Rule value that the loader builds and the engine compiles.
+
+Nodes are frozen so a compiled rule set can be shared between threads and reloads.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from watcher.model import Severity
+
+TermKind = Literal["word", "exact", "prefix", "variant"]
+Scope = Literal["words", "sentence", "paragraph"]
+FieldName = Literal["title", "body"]
+
+
+@dataclass(frozen=True)
+class Term:
+    """A word or a phrase, compared as `kind` says.
+
+    `text` is the user's text without operators or quotes (`siege`, `Sheikh Maqsoud`,
+    `evacuat` for `evacuat*`); it becomes words with the article tokenizer at compile time,
+    so rules and articles are split the same way.
+    """
+
+    kind: TermKind
+    text: str
+
+
+@dataclass(frozen=True)
+class And:
+    children: tuple[Query, ...]
+
+
+@dataclass(frozen=True)
+class Or:
+    children: tuple[Query, ...]
+
+
+@dataclass(frozen=True)
+class Not:
+    child: Query
+
+
+@dataclass(frozen=True)
+class Near:
+    """`left NEAR/n right`; `ordered` for ONEAR; scope sentence/paragraph for NEAR/s, NEAR/p."""
+
+    left: Query
+    right: Query
+    scope: Scope = "words"
+    distance: int = 0
+    ordered: bool = False
+
+
+@dataclass(frozen=True)
+class InField:
+    """`title:( … )` or `body:( … )`."""
+
+    field: FieldName
+    child: Query
+
+
+Query = Term | And | Or | Not | Near | InField
+
+
+@dataclass(frozen=True)
+class RuleTests:
+    """A rule's own examples, run by `watcher rules test`."""
+
+    match: tuple[str, ...] = ()
+    no_match: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One loaded, validated watch rule; `query` has every `@list` already expanded."""
+
+    id: str
+    title: str
+    query_text: str
+    query: Query
+    severity: Severity = Severity.MEDIUM
+    tags: tuple[str, ...] = ()
+    sources: tuple[str, ...] = ()
+    notify: tuple[str, ...] = ()
+    cooldown_seconds: int | None = None
+    enabled: bool = True
+    tests: RuleTests = field(default_factory=RuleTests)
+    file: str = ""
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    """Every rule loaded from a rules path, in file then document order."""
+
+    rules: tuple[Rule, ...]
+    lists: dict[str, tuple[Query, ...]] = field(default_factory=dict, hash=False)
+
+    def enabled(self) -> tuple[Rule, ...]:
+        return tuple(r for r in self.rules if r.enabled)
