@@ -1,0 +1,112 @@
+"""A brute-force evaluator of the rule language, the definition the engine must agree with.
+
+It reads the query AST directly and scans every word for every term: no index, no
+per-type cache, no candidate selection, no windowed NEAR. Slow and obviously right.
+"""
+
+from __future__ import annotations
+
+from itertools import product
+
+from watcher.rules.ast import And, InField, Near, Not, Or, Query, Term
+from watcher.text.analysis import AnalysedText, Analyzer, FieldText
+from watcher.text.variants import fold, is_article, is_variant
+
+Range = tuple[int, int, int]  # field number, first word, last word
+
+
+class Reference:
+    def __init__(self, analyzer: Analyzer, text: AnalysedText) -> None:
+        self.analyzer = analyzer
+        self.fields = text.fields()
+
+    def truth(self, query: Query, fields: tuple[int, ...] = (0, 1)) -> set[Range] | None:
+        """None when false, else the term ranges that made it true."""
+        if isinstance(query, And):
+            parts = [self.truth(c, fields) for c in query.children]
+            return None if any(p is None for p in parts) else set().union(*parts)
+        if isinstance(query, Or):
+            parts = [p for p in (self.truth(c, fields) for c in query.children) if p is not None]
+            return set().union(*parts) if parts else None
+        if isinstance(query, Not):
+            return None if self.truth(query.child, fields) is not None else set()
+        if isinstance(query, InField):
+            return self.truth(query.child, self._only(query.field, fields))
+        hits = self.hits(query, fields)
+        return {t for _, _, _, terms in hits for t in terms} if hits else None
+
+    def hits(self, query: Query, fields: tuple[int, ...]) -> list:
+        if isinstance(query, Term):
+            return [(f, s, e, ((f, s, e),)) for f in fields for s, e in self.term(query, f)]
+        if isinstance(query, Or):
+            return [h for c in query.children for h in self.hits(c, fields)]
+        if isinstance(query, InField):
+            return self.hits(query.child, self._only(query.field, fields))
+        assert isinstance(query, Near)
+        found = []
+        for a, b in product(self.hits(query.left, fields), self.hits(query.right, fields)):
+            if a[0] == b[0] and self._near(query, a, b):
+                found.append((a[0], min(a[1], b[1]), max(a[2], b[2]), a[3] + b[3]))
+        return found
+
+    def _near(self, query: Near, a, b) -> bool:
+        if query.ordered and not a[2] < b[1]:
+            return False
+        field = self.fields[a[0]]
+        first, last = min(a[1], b[1]), max(a[2], b[2])
+        if query.scope == "sentence":
+            return field.sentence[first] == field.sentence[last]
+        if query.scope == "paragraph":
+            return field.paragraph[first] == field.paragraph[last]
+        between = max(b[1] - a[2] - 1, a[1] - b[2] - 1, 0)
+        return between <= query.distance
+
+    def term(self, term: Term, field_no: int) -> list[tuple[int, int]]:
+        words = self.analyzer.words(term.text) or [term.text.lower()]
+        if term.kind == "variant":
+            words = [w for w in words if not is_article(w)] or words
+        field = self.fields[field_no]
+        found = []
+        for start in range(len(field)):
+            end = self._phrase_end(term, words, field, start)
+            if end is not None:
+                found.append((start, end))
+        return found
+
+    def _phrase_end(self, term: Term, words: list[str], field: FieldText, start: int):
+        pos = start - 1
+        for number, word in enumerate(words):
+            pos += 1
+            if pos >= len(field):
+                return None
+            text = self._word(field, pos)
+            if (
+                number > 0
+                and term.kind == "variant"
+                and not self.word_matches(term.kind, word, text)
+                and is_article(text)
+            ):
+                pos += 1
+                if pos >= len(field):
+                    return None
+                text = self._word(field, pos)
+            if not self.word_matches(term.kind, word, text):
+                return None
+        return pos
+
+    def _word(self, field: FieldText, pos: int) -> str:
+        return self.analyzer.types[int(field.types[pos])].lower
+
+    def word_matches(self, kind: str, rule_word: str, text_word: str) -> bool:
+        lexicon = self.analyzer.lexicon
+        if kind == "exact":
+            return text_word == rule_word.lower()
+        if kind == "prefix":
+            return fold(text_word).startswith(fold(rule_word))
+        if kind == "variant":
+            return is_variant(rule_word, text_word, is_english=lexicon.is_english)
+        return fold(text_word) in {fold(f) for f in lexicon.forms_of(fold(rule_word))}
+
+    @staticmethod
+    def _only(name: str, fields: tuple[int, ...]) -> tuple[int, ...]:
+        return tuple(f for f in fields if ("title", "body")[f] == name)

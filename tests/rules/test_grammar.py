@@ -1,0 +1,254 @@
+"""The query language: every form of rule-language.md, precedence, and each syntax error."""
+
+from __future__ import annotations
+
+import pytest
+
+from watcher.rules.ast import And, InField, Near, Not, Or, Term
+from watcher.rules.grammar import ListRef, QuerySyntaxError, parse_list_entry, parse_query
+
+
+def w(text: str) -> Term:
+    return Term("word", text)
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("siege", w("siege")),
+        ("al-Hasaka", w("al-Hasaka")),
+        ("U.S.", w("U.S.")),
+        ("O'Brien", w("O'Brien")),
+        ("Qamişlo", w("Qamişlo")),
+        ("Türkiye", w("Türkiye")),
+        ("2024", w("2024")),
+        ('"Sheikh Maqsoud"', w("Sheikh Maqsoud")),
+        ('"  cut   off "', w("cut off")),
+        ("=Forces", Term("exact", "Forces")),
+        ('="Fourth Division"', Term("exact", "Fourth Division")),
+        ("evacuat*", Term("prefix", "evacuat")),
+        ("~Qamishli", Term("variant", "Qamishli")),
+        ('~"Sheikh Maqsoud"', Term("variant", "Sheikh Maqsoud")),
+        ("@siege_words", ListRef("siege_words", 0)),
+        ("title:(siege)", InField("title", w("siege"))),
+        ("body:( siege OR blockade )", InField("body", Or((w("siege"), w("blockade"))))),
+        ("title:siege", InField("title", w("siege"))),
+        ('title:"cut off"', InField("title", w("cut off"))),
+        ("(siege)", w("siege")),
+    ],
+)
+def test_operand_forms(query, expected):
+    assert parse_query(query) == expected
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("a b", And((w("a"), w("b")))),
+        ("a AND b", And((w("a"), w("b")))),
+        ("a OR b", Or((w("a"), w("b")))),
+        ("NOT a", Not(w("a"))),
+        ("a AND NOT b", And((w("a"), Not(w("b"))))),
+        ("a NEAR/5 b", Near(w("a"), w("b"), distance=5)),
+        ("a NEAR/0 b", Near(w("a"), w("b"), distance=0)),
+        ("a ONEAR/2 b", Near(w("a"), w("b"), distance=2, ordered=True)),
+        ("a NEAR/s b", Near(w("a"), w("b"), scope="sentence")),
+        ("a NEAR/p b", Near(w("a"), w("b"), scope="paragraph")),
+        ("a ONEAR/s b", Near(w("a"), w("b"), scope="sentence", ordered=True)),
+        (
+            "@siege_words NEAR/15 @kurdish_districts",
+            Near(ListRef("siege_words", 0), ListRef("kurdish_districts", 21), distance=15),
+        ),
+    ],
+)
+def test_operators(query, expected):
+    assert parse_query(query) == expected
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        # AND (and juxtaposition) binds tighter than OR
+        ("a b OR c", Or((And((w("a"), w("b"))), w("c")))),
+        ("a OR b c", Or((w("a"), And((w("b"), w("c")))))),
+        ("a AND b OR c", Or((And((w("a"), w("b"))), w("c")))),
+        # NOT binds tightest
+        ("NOT a b", And((Not(w("a")), w("b")))),
+        ("NOT a OR b", Or((Not(w("a")), w("b")))),
+        ("a NOT b", And((w("a"), Not(w("b"))))),
+        ("NOT a NEAR/3 b", Near(Not(w("a")), w("b"), distance=3)),
+        # NEAR binds tighter than AND
+        ("a NEAR/3 b c", And((Near(w("a"), w("b"), distance=3), w("c")))),
+        ("c a NEAR/3 b", And((w("c"), Near(w("a"), w("b"), distance=3)))),
+        ("a NEAR/3 b OR c", Or((Near(w("a"), w("b"), distance=3), w("c")))),
+        # NEAR chains to the left
+        (
+            "a NEAR/5 b NEAR/5 c",
+            Near(Near(w("a"), w("b"), distance=5), w("c"), distance=5),
+        ),
+        (
+            "a NEAR/1 b ONEAR/s c",
+            Near(Near(w("a"), w("b"), distance=1), w("c"), scope="sentence", ordered=True),
+        ),
+        ("a NEAR/5 (b NEAR/5 c)", Near(w("a"), Near(w("b"), w("c"), distance=5), distance=5)),
+        # parentheses group
+        ("a (b OR c)", And((w("a"), Or((w("b"), w("c")))))),
+        ("(a OR b) NEAR/2 c", Near(Or((w("a"), w("b"))), w("c"), distance=2)),
+        ("title:(a b) c", And((InField("title", And((w("a"), w("b")))), w("c")))),
+    ],
+)
+def test_precedence(query, expected):
+    assert parse_query(query) == expected
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("a AND (b AND c) d", And((w("a"), w("b"), w("c"), w("d")))),
+        ("(a OR b) OR (c OR d)", Or((w("a"), w("b"), w("c"), w("d")))),
+        ("a b c", And((w("a"), w("b"), w("c")))),
+        ("(a OR b) (c OR d)", And((Or((w("a"), w("b"))), Or((w("c"), w("d")))))),
+    ],
+)
+def test_nested_and_or_are_flattened(query, expected):
+    assert parse_query(query) == expected
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("war and peace", And((w("war"), w("and"), w("peace")))),
+        ("war or peace", And((w("war"), w("or"), w("peace")))),
+        ("not near", And((w("not"), w("near")))),
+        ("Near Not", And((w("Near"), w("Not")))),
+        ("ANDROID ORIENT NOTE NEARBY", And((w("ANDROID"), w("ORIENT"), w("NOTE"), w("NEARBY")))),
+    ],
+)
+def test_only_upper_case_operators_are_operators(query, expected):
+    assert parse_query(query) == expected
+
+
+@pytest.mark.parametrize(
+    ("query", "offset", "message"),
+    [
+        ("", 0, "empty query"),
+        ("   ", 0, "empty query"),
+        ("siege AND (Aleppo", 10, "unbalanced parentheses: '(' is never closed"),
+        ("((a) OR (b)", 0, "unbalanced parentheses: '(' is never closed"),
+        ("a (b (c) d", 2, "unbalanced parentheses: '(' is never closed"),  # (c) is closed
+        ("siege) Aleppo", 5, "unbalanced parentheses: ')' has no '('"),
+        ("()", 0, "empty parentheses"),
+        ("siege AND", 6, "dangling operator 'AND': nothing after it"),
+        ("siege OR", 6, "dangling operator 'OR': nothing after it"),
+        ("siege NOT", 6, "dangling operator 'NOT': nothing after it"),
+        ("siege NEAR/3", 6, "dangling operator 'NEAR/3': nothing after it"),
+        ("siege AND OR b", 6, "dangling operator 'AND': nothing after it"),
+        ("(siege AND) b", 7, "dangling operator 'AND': nothing after it"),
+        ("OR siege", 0, "dangling operator 'OR': nothing before it"),
+        ("(AND siege)", 1, "dangling operator 'AND': nothing before it"),
+        ("NEAR/3 siege", 0, "dangling operator 'NEAR/3': nothing before it"),
+        ("title:", 0, "'title:' must be followed by a term or ( … )"),
+        ('siege "Sheikh Maqsoud', 6, "unterminated quote: this '\"' is never closed"),
+        ('siege ="Fourth Division', 7, "unterminated quote: this '\"' is never closed"),
+        ('~"Sheikh', 1, "unterminated quote: this '\"' is never closed"),
+        ('""', 0, "empty phrase: no word between the quotes"),
+        ("a NEAR/x b", 2, "bad NEAR distance 'x'"),
+        ("a NEAR/ b", 2, "bad NEAR distance ''"),
+        ("a NEAR/-1 b", 2, "bad NEAR distance '-1'"),
+        ("a NEAR/2.5 b", 2, "bad NEAR distance '2.5'"),
+        ("a ONEAR/w b", 2, "bad ONEAR distance 'w'"),
+        ("a NEAR b", 2, "NEAR needs a distance: NEAR/n, NEAR/s or NEAR/p"),
+        ("a ONEAR b", 2, "ONEAR needs a distance: ONEAR/n, ONEAR/s or ONEAR/p"),
+        ("ev*", 0, "prefix 'ev*' is too short: put at least 3 characters before '*'"),
+        ("siege a*", 6, "prefix 'a*' is too short"),
+        ("siege *", 6, "'*' must directly follow a word, as in evacuat*"),
+        ("= Forces", 0, "'=' must be directly followed by a word or a phrase"),
+        ("~ Qamishli", 0, "'~' must be directly followed by a word or a phrase"),
+        ("@ list", 0, "'@' must be directly followed by a list name"),
+        ("Title:(a)", 5, "':' may only follow title or body"),
+        ("siege -ceasefire", 6, "unexpected '-' (to exclude a term, use NOT)"),
+        ("siege, Aleppo", 5, "unexpected character ','"),
+    ],
+)
+def test_syntax_errors(query, offset, message):
+    with pytest.raises(QuerySyntaxError) as caught:
+        parse_query(query)
+    assert caught.value.offset == offset
+    assert caught.value.message.startswith(message)
+    assert isinstance(caught.value, ValueError)
+
+
+def test_near_distance_error_names_the_forms():
+    with pytest.raises(QuerySyntaxError) as caught:
+        parse_query("a NEAR/x b")
+    assert "NEAR/n" in caught.value.message
+    assert "NEAR/s" in caught.value.message
+    assert "NEAR/p" in caught.value.message
+
+
+@pytest.mark.parametrize(
+    ("query", "offset", "message"),
+    [
+        ("NOT a NEAR/3 b", 0, "NOT inside a NEAR operand"),
+        ("a NEAR/3 NOT b", 9, "NOT inside a NEAR operand"),
+        ("(a b) NEAR/3 c", 1, "AND inside a NEAR operand"),
+        ("c NEAR/3 (a AND b)", 10, "AND inside a NEAR operand"),
+        ("a NEAR/3 (b OR NOT c)", 15, "NOT inside a NEAR operand"),
+        ("title:(a b) NEAR/3 c", 7, "AND inside a NEAR operand"),
+        ("(a b) NEAR/3 (NOT c)", 1, "AND inside a NEAR operand"),
+    ],
+)
+def test_strict_rejects_and_not_inside_near(query, offset, message):
+    parse_query(query)  # the tree exists; only the loader's strict parse refuses it
+    with pytest.raises(QuerySyntaxError) as caught:
+        parse_query(query, strict=True)
+    assert (caught.value.offset, caught.value.message[: len(message)]) == (offset, message)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "(a OR @b) NEAR/3 title:(c OR ~d)",
+        "(a NEAR/1 b) NEAR/3 c",
+        "a NEAR/3 b c",
+        "NOT (a NEAR/3 b)",
+        "=a ONEAR/0 evacuat*",
+    ],
+)
+def test_strict_accepts_what_near_can_measure(query):
+    assert parse_query(query, strict=True) == parse_query(query)
+
+
+@pytest.mark.parametrize(
+    ("entry", "expected"),
+    [
+        ("siege", w("siege")),
+        ("Sheikh Maqsoud", w("Sheikh Maqsoud")),
+        ("  Sheikh   Maqsoud ", w("Sheikh Maqsoud")),
+        ("~Sheikh Maqsoud", Term("variant", "Sheikh Maqsoud")),
+        ("=Fourth Division", Term("exact", "Fourth Division")),
+        ('"cut off"', w("cut off")),
+        ("encircle*", Term("prefix", "encircle")),
+        ("~Ashrafieh", Term("variant", "Ashrafieh")),
+        ("@other", ListRef("other", 0)),
+        ("siege AND Aleppo", w("siege AND Aleppo")),
+    ],
+)
+def test_list_entries(entry, expected):
+    assert parse_list_entry(entry) == expected
+
+
+@pytest.mark.parametrize(
+    ("entry", "offset", "message"),
+    [
+        ('"siege" Aleppo', 0, "a list entry must be one term"),
+        ("@a @b", 0, "a list entry must be one term"),
+        ("ab*", 0, "prefix 'ab*' is too short"),
+        ("", 0, "empty query"),
+        ("siege,", 5, "unexpected character ','"),
+    ],
+)
+def test_bad_list_entries(entry, offset, message):
+    with pytest.raises(QuerySyntaxError) as caught:
+        parse_list_entry(entry)
+    assert (caught.value.offset, caught.value.message[: len(message)]) == (offset, message)

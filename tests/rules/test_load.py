@@ -1,0 +1,468 @@
+"""Loading rule files: values, @list expansion, and every load error at its FILE:LINE:COLUMN.
+
+Expected columns are counted by hand in comments: `len(text before the node) + 1`.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from watcher.errors import RuleSetError
+from watcher.model import Severity
+from watcher.rules.ast import And, Near, Or, Rule, RuleTests, Term
+from watcher.rules.load import load_rules
+
+SPEC_EXAMPLE = """
+    lists:
+      kurdish_districts: ['"Sheikh Maqsoud"', '~Ashrafieh', '"al-Shahba"']
+      siege_words: [siege, besiege, blockade, encircle*, '"cut off"']
+
+    rules:
+      - id: aleppo-kurdish-siege
+        title: Siege of the Kurdish districts of Aleppo
+        query: '@siege_words NEAR/15 @kurdish_districts'
+        severity: high
+        tags: [syria, aleppo]
+        sources: [asharq-*, seeds]
+        notify: [ops-email]
+        cooldown: 6h
+        enabled: true
+        tests:
+          match: ["Forces lifted the siege on the Sheikh Maqsoud neighbourhood."]
+          no_match: ["Residents of Sheikh Maqsoud held a spring festival."]
+"""
+
+
+BAD_SEVERITY = "unknown severity 'urgent' (expected one of: info, low, medium, high, critical)"
+NOT_ONE_OPERAND = "a list entry must be one term, phrase, prefix (abc*), variant (~Name) or @list"
+
+
+def w(text: str) -> Term:
+    return Term("word", text)
+
+
+def write(root: Path, name: str, text: str) -> Path:
+    path = root / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
+    return path
+
+
+def problems(root: Path, **options: object) -> list[str]:
+    """Every error of a failing load, as `FILE:LINE:COLUMN: message` relative to root."""
+    with pytest.raises(RuleSetError) as caught:
+        load_rules(root, **options)
+    return [str(error).removeprefix(f"{root}/") for error in caught.value.errors]
+
+
+def rule_file(query: str = "siege", extra: str = "") -> str:
+    """One rule; `query` lands on line 4 after `    query: ` (column 12)."""
+    return f"rules:\n  - id: r\n    title: t\n    query: {query}\n{extra}"
+
+
+# --- what a good rule set loads into -------------------------------------------------
+
+
+def test_spec_example_loads_every_field(tmp_path):
+    path = write(tmp_path, "syria.yaml", SPEC_EXAMPLE)
+    ruleset = load_rules(tmp_path, channels=["ops-email"])
+    districts = Or((w("Sheikh Maqsoud"), Term("variant", "Ashrafieh"), w("al-Shahba")))
+    siege = Or((w("siege"), w("besiege"), w("blockade"), Term("prefix", "encircle"), w("cut off")))
+    assert ruleset.rules == (
+        Rule(
+            id="aleppo-kurdish-siege",
+            title="Siege of the Kurdish districts of Aleppo",
+            query_text="@siege_words NEAR/15 @kurdish_districts",
+            query=Near(siege, districts, distance=15),
+            severity=Severity.HIGH,
+            tags=("syria", "aleppo"),
+            sources=("asharq-*", "seeds"),
+            notify=("ops-email",),
+            cooldown_seconds=6 * 3600,
+            enabled=True,
+            tests=RuleTests(
+                match=("Forces lifted the siege on the Sheikh Maqsoud neighbourhood.",),
+                no_match=("Residents of Sheikh Maqsoud held a spring festival.",),
+            ),
+            file=str(path),
+            line=6,
+        ),
+    )
+    assert ruleset.lists == {"kurdish_districts": districts.children, "siege_words": siege.children}
+
+
+def test_defaults(tmp_path):
+    path = write(tmp_path, "a.yaml", rule_file())
+    (rule,) = load_rules(tmp_path).rules
+    assert rule == Rule(
+        id="r", title="t", query_text="siege", query=w("siege"), file=str(path), line=2
+    )
+    assert (rule.severity, rule.cooldown_seconds, rule.enabled) == (Severity.MEDIUM, None, True)
+
+
+def test_null_optional_keys_mean_the_default(tmp_path):
+    write(tmp_path, "a.yaml", rule_file(extra="    tags:\n    severity:\n    tests:\n"))
+    (rule,) = load_rules(tmp_path).rules
+    assert (rule.tags, rule.severity, rule.tests) == ((), Severity.MEDIUM, RuleTests())
+
+
+def test_numbers_stay_as_written(tmp_path):
+    write(tmp_path, "a.yaml", 'rules:\n  - {id: "2024", title: 2024, query: 2024, tags: [1.50]}\n')
+    (rule,) = load_rules(tmp_path).rules
+    assert (rule.id, rule.title, rule.query, rule.tags) == ("2024", "2024", w("2024"), ("1.50",))
+
+
+def test_files_load_recursively_sorted_and_lists_are_shared(tmp_path):
+    write(tmp_path, "b/c.yml", "rules:\n  - {id: c, title: c, query: '@places'}\n")
+    write(
+        tmp_path,
+        "a.yaml",
+        "rules:\n  - {id: a1, title: a, query: x}\n  - {id: a2, title: a, query: y}\n",
+    )
+    write(tmp_path, "d.yaml", "lists:\n  places: [Aleppo, Homs]\n")
+    write(tmp_path, "notes.txt", "not: [yaml")
+    ruleset = load_rules(tmp_path)
+    assert [rule.id for rule in ruleset.rules] == ["a1", "a2", "c"]
+    assert ruleset.rules[2].query == Or((w("Aleppo"), w("Homs")))
+    assert ruleset.rules[2].file == str(tmp_path / "b" / "c.yml")
+
+
+def test_a_single_file_can_be_loaded(tmp_path):
+    path = write(tmp_path, "one.yaml", rule_file())
+    assert [rule.file for rule in load_rules(path).rules] == [str(path)]
+
+
+def test_file_names_are_the_path_as_given(tmp_path, monkeypatch):
+    write(tmp_path, "rules/a.yaml", rule_file(query="siege AND"))
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(RuleSetError) as caught:
+        load_rules("rules")
+    assert str(caught.value) == "rules/a.yaml:4:18: dangling operator 'AND': nothing after it"
+
+
+def test_list_entries_are_operands_and_expand_in_place(tmp_path):
+    lists = """
+        lists:
+          places: [Sheikh Maqsoud, ~Sheikh Maqsoud, =Fourth Division, '@more', evacuat*]
+          more: [Ashrafieh, Homs]
+          single: ['"al-Shahba"']
+          alias: ['@single']
+        rules:
+          - {id: r, title: t, query: '@alias @places OR x'}
+    """
+    write(tmp_path, "a.yaml", lists)
+    ruleset = load_rules(tmp_path)
+    places = (
+        w("Sheikh Maqsoud"),
+        Term("variant", "Sheikh Maqsoud"),
+        Term("exact", "Fourth Division"),
+        Or((w("Ashrafieh"), w("Homs"))),
+        Term("prefix", "evacuat"),
+    )
+    assert ruleset.lists == {
+        "places": places,
+        "more": (w("Ashrafieh"), w("Homs")),
+        "single": (w("al-Shahba"),),
+        "alias": (w("al-Shahba"),),
+    }
+    # one entry expands to itself, several to an Or; nested Ors are flattened
+    flat_places = (*places[:3], w("Ashrafieh"), w("Homs"), places[4])
+    assert ruleset.rules[0].query == Or((And((w("al-Shahba"), Or(flat_places))), w("x")))
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"), [("45s", 45), ("5m", 300), ("6h", 21600), ("2d", 172800)]
+)
+def test_cooldown_units(tmp_path, text, seconds):
+    write(tmp_path, "a.yaml", rule_file(extra=f"    cooldown: {text}\n"))
+    assert load_rules(tmp_path).rules[0].cooldown_seconds == seconds
+
+
+@pytest.mark.parametrize("name", ["info", "low", "medium", "high", "critical"])
+def test_severities(tmp_path, name):
+    write(tmp_path, "a.yaml", rule_file(extra=f"    severity: {name}\n"))
+    assert str(load_rules(tmp_path).rules[0].severity) == name
+
+
+def test_disabled_rules_load_but_are_not_enabled(tmp_path):
+    write(tmp_path, "a.yaml", rule_file(extra="    enabled: false\n"))
+    ruleset = load_rules(tmp_path)
+    assert (len(ruleset.rules), ruleset.enabled()) == (1, ())
+
+
+def test_channels_are_only_checked_when_known(tmp_path):
+    write(tmp_path, "a.yaml", rule_file(extra="    notify: [pager]\n"))
+    assert load_rules(tmp_path).rules[0].notify == ("pager",)
+    assert load_rules(tmp_path, channels={"pager", "ops"}).rules[0].notify == ("pager",)
+
+
+def test_an_empty_directory_is_an_empty_rule_set(tmp_path):
+    write(tmp_path, "empty.yaml", "# nothing yet\n")
+    assert load_rules(tmp_path).rules == ()
+
+
+# --- file-level errors --------------------------------------------------------------
+
+
+def test_missing_path(tmp_path):
+    assert problems(tmp_path / "nope") == [f"{tmp_path}/nope:1:1: no such file or directory"]
+
+
+def test_non_utf8_file(tmp_path):
+    (tmp_path / "bad.yaml").write_bytes(b"rules:\n  - id: \xff\n")
+    # 7 bytes of `rules:\n` + 8 of `  - id: `
+    assert problems(tmp_path) == ["bad.yaml:1:1: not UTF-8 text (byte 0xff at offset 15)"]
+
+
+def test_yaml_syntax_error_at_its_mark(tmp_path):
+    write(tmp_path, "a.yaml", "rules:\n  - id: r\n    title: t: u\n")
+    # the second ':' follows `    title: t` (12 characters)
+    assert problems(tmp_path) == ["a.yaml:3:13: invalid YAML: mapping values are not allowed here"]
+
+
+def test_control_character(tmp_path):
+    write(tmp_path, "a.yaml", "rules:\n  - id: a\x07\n")
+    # `  - id: a` is 9 characters
+    assert problems(tmp_path) == [
+        "a.yaml:2:10: invalid YAML: character '\\x07' is not allowed",
+    ]
+
+
+def test_top_level_shape(tmp_path):
+    write(tmp_path, "a.yaml", "- id: r\n")
+    write(tmp_path, "b.yaml", "rule:\n  - id: r\n")
+    write(tmp_path, "c.yaml", "rules: {id: r}\nlists: [a]\n")
+    write(tmp_path, "d.yaml", "rules:\n  - just a string\n")
+    assert problems(tmp_path) == [
+        "a.yaml:1:1: a rule file must be a mapping with 'lists' and/or 'rules'",
+        "b.yaml:1:1: unknown top-level key 'rule' (allowed: lists, rules)",
+        "c.yaml:1:8: 'rules' must be a sequence of rules",
+        "c.yaml:2:8: 'lists' must be a mapping of list names to terms",
+        "d.yaml:2:5: a rule must be a mapping with id, title, query, …",
+    ]
+
+
+def test_duplicate_keys_anywhere(tmp_path):
+    text = """
+        lists:
+          places: [Aleppo]
+          places: [Homs]
+        rules:
+          - id: r
+            title: t
+            query: siege
+            query: blockade
+            tests:
+              match: [a]
+              match: [b]
+    """
+    write(tmp_path, "a.yaml", text)
+    assert problems(tmp_path) == [
+        "a.yaml:3:3: duplicate key 'places' (first given at line 2)",
+        "a.yaml:8:5: duplicate key 'query' (first given at line 7)",
+        "a.yaml:11:7: duplicate key 'match' (first given at line 10)",
+    ]
+
+
+# --- rule errors ----------------------------------------------------------------------
+
+
+def test_unknown_keys(tmp_path):
+    write(
+        tmp_path, "a.yaml", rule_file(extra="    severty: high\n    tests:\n      matches: [x]\n")
+    )
+    allowed = "id, title, query, severity, tags, sources, notify, cooldown, enabled, tests"
+    assert problems(tmp_path) == [
+        f"a.yaml:5:5: unknown key 'severty' in rule (allowed: {allowed})",
+        "a.yaml:7:7: unknown key 'matches' in tests (allowed: match, no_match)",
+    ]
+
+
+def test_required_keys(tmp_path):
+    write(tmp_path, "a.yaml", "rules:\n  - title: t\n    query: siege\n  - id: r2\n")
+    # a rule mapping starts at its first key, after `  - ` (column 5)
+    assert problems(tmp_path) == [
+        "a.yaml:2:5: rule has no 'id' (required)",
+        "a.yaml:4:5: rule has no 'query' (required)",
+        "a.yaml:4:5: rule has no 'title' (required)",
+    ]
+
+
+def test_empty_title(tmp_path):
+    write(tmp_path, "a.yaml", "rules:\n  - id: r\n    title: ''\n    query: x\n")
+    assert problems(tmp_path) == ["a.yaml:3:12: 'title' is empty"]  # `    title: ` is 11
+
+
+@pytest.mark.parametrize("bad_id", ["Aleppo", "-siege", "siege.1", "_x"])
+def test_bad_id(tmp_path, bad_id):
+    write(tmp_path, "a.yaml", f"rules:\n  - id: {bad_id}\n    title: t\n    query: x\n")
+    # the value follows `  - id: ` (8 characters)
+    (problem,) = problems(tmp_path)
+    assert problem.startswith(f"a.yaml:2:9: bad rule id '{bad_id}': use lower-case letters")
+
+
+def test_duplicate_id_names_the_first(tmp_path):
+    write(tmp_path, "a.yaml", rule_file())
+    write(
+        tmp_path, "b.yaml", "rules:\n  - id: other\n    title: t\n    query: x\n" + rule_file()[7:]
+    )
+    assert problems(tmp_path) == [
+        f"b.yaml:5:9: duplicate rule id 'r' (first defined at {tmp_path}/a.yaml:2:9)",
+    ]
+
+
+def test_bad_values(tmp_path):
+    extra = """\
+    severity: urgent
+    cooldown: 6 hours
+    enabled: maybe
+    tags: syria
+    sources: [feed, {a: b}]
+    notify: [ops-email, pager]
+"""
+    write(tmp_path, "a.yaml", rule_file(extra=extra))
+    assert problems(tmp_path, channels=["ops-email"]) == [
+        f"a.yaml:5:15: {BAD_SEVERITY}",  # `    severity: ` is 14
+        "a.yaml:6:15: bad cooldown '6 hours': use a whole number and s, m, h or d, e.g. 6h",
+        "a.yaml:7:14: 'enabled' must be true or false",  # `    enabled: ` is 13
+        "a.yaml:8:11: 'tags' must be a list of strings",  # `    tags: ` is 10
+        "a.yaml:9:21: an entry of 'sources' must be a string, not a mapping",  # 13 + `[feed, ` 7
+        "a.yaml:10:25: unknown channel 'pager' (configured: ops-email)",  # 12 + `[ops-email, ` 12
+    ]
+
+
+def test_cooldown_needs_a_unit(tmp_path):
+    write(tmp_path, "a.yaml", rule_file(extra="    cooldown: 90\n"))
+    assert problems(tmp_path) == [
+        "a.yaml:5:15: bad cooldown '90': use a whole number and s, m, h or d, e.g. 6h",
+    ]
+
+
+# --- query errors: the query node's column plus the offset inside the query ------------
+
+
+@pytest.mark.parametrize(
+    ("query", "column"),
+    [
+        ("siege AND (Aleppo", 12 + 10),  # plain: the value starts at column 12
+        ("'siege AND (Aleppo'", 12 + 1 + 10),  # one more for the opening quote
+        ('"siege AND (Aleppo"', 12 + 1 + 10),
+    ],
+)
+def test_query_error_column_inside_the_query(tmp_path, query, column):
+    write(tmp_path, "a.yaml", rule_file(query))
+    assert problems(tmp_path) == [
+        f"a.yaml:4:{column}: unbalanced parentheses: '(' is never closed",
+    ]
+
+
+@pytest.mark.parametrize("style", [">", "|", ">-"])
+def test_query_error_in_a_block_scalar_points_at_its_line(tmp_path, style):
+    write(
+        tmp_path, "a.yaml", rule_file(f"{style}  # long one\n      siege AND\n      (Aleppo OR\n")
+    )
+    # line 6 is `      (Aleppo OR`: the paren is at column 7
+    assert problems(tmp_path) == ["a.yaml:6:7: unbalanced parentheses: '(' is never closed"]
+
+
+@pytest.mark.parametrize(
+    ("query", "position", "message"),
+    [
+        ("''", "4:13", "empty query"),
+        ("", "4:11", "empty query"),  # `    query:` then nothing: just after the colon
+        ("siege OR", "4:18", "dangling operator 'OR': nothing after it"),
+        ("siege) Aleppo", "4:17", "unbalanced parentheses: ')' has no '('"),
+        ("'\"Sheikh Maqsoud'", "4:13", "unterminated quote: this '\"' is never closed"),
+        ("'ev* OR x'", "4:13", "prefix 'ev*' is too short: put at least 3 characters before '*'"),
+        ("a NEAR/x b", "4:14", "bad NEAR distance 'x': use NEAR/n with a whole number n, "
+         "NEAR/s (same sentence) or NEAR/p (same paragraph)"),
+        ("'NOT ceasefire NEAR/5 Aleppo'", "4:13", "NOT inside a NEAR operand: "
+         "NEAR operands may only be terms, lists or OR-groups of them"),
+        ("(siege blockade) NEAR/5 Aleppo", "4:13", "AND inside a NEAR operand: "
+         "NEAR operands may only be terms, lists or OR-groups of them"),
+    ],
+)  # fmt: skip
+def test_query_errors(tmp_path, query, position, message):
+    write(tmp_path, "a.yaml", rule_file(query))
+    assert problems(tmp_path) == [f"a.yaml:{position}: {message}"]
+
+
+def test_unknown_lists(tmp_path):
+    text = """
+        lists:
+          siege_words: [siege]
+          places: [Aleppo, '@towns']
+        rules:
+          - id: r
+            title: t
+            query: '@siege_word NEAR/3 @places OR @villages'
+    """
+    write(tmp_path, "a.yaml", text)
+    assert problems(tmp_path) == [
+        "a.yaml:3:21: unknown list '@towns'",  # `  places: [Aleppo, ` is 19, then a quote
+        "a.yaml:7:13: unknown list '@siege_word' (did you mean '@siege_words'?)",
+        "a.yaml:7:43: unknown list '@villages'",  # 12 + quote + offset 30
+    ]
+
+
+def test_a_rule_with_a_bad_key_still_has_its_lists_checked(tmp_path):
+    write(tmp_path, "a.yaml", "rules:\n  - id: r\n    query: '@nowhere'\n")
+    assert problems(tmp_path) == [
+        "a.yaml:2:5: rule has no 'title' (required)",
+        "a.yaml:3:13: unknown list '@nowhere'",  # `    query: ` is 11, then a quote
+    ]
+
+
+def test_list_cycles(tmp_path):
+    write(tmp_path, "a.yaml", "lists:\n  a: ['@b']\n  b: [x, '@a']\n  c: ['@c']\n")
+    assert problems(tmp_path) == [
+        "a.yaml:3:11: list cycle: @a -> @b -> @a",  # `  b: [x, ` is 9, then a quote
+        "a.yaml:4:8: list cycle: @c -> @c",  # `  c: [` is 6, then a quote
+    ]
+
+
+def test_bad_lists(tmp_path):
+    text = """
+        lists:
+          empty: []
+          two: ['"a" b']
+          scalar: Aleppo
+          bad name: [x]
+          short: [Homs, ab*]
+    """
+    write(tmp_path, "a.yaml", text)
+    assert problems(tmp_path) == [
+        "a.yaml:2:10: list 'empty' is empty",
+        f"a.yaml:3:10: {NOT_ONE_OPERAND}",
+        "a.yaml:4:11: list 'scalar' must be a sequence of terms",
+        "a.yaml:5:3: bad list name 'bad name': use letters, digits, '_' and '-'",
+        "a.yaml:6:17: prefix 'ab*' is too short: put at least 3 characters before '*'",
+    ]
+
+
+def test_duplicate_list_across_files(tmp_path):
+    write(tmp_path, "a.yaml", "lists:\n  places: [Aleppo]\n")
+    write(tmp_path, "b.yaml", "lists:\n  other: [x]\n  places: [Homs]\n")
+    assert problems(tmp_path) == [
+        f"b.yaml:3:3: duplicate list 'places' (first defined at {tmp_path}/a.yaml:2:3)",
+    ]
+
+
+def test_every_problem_of_every_file_is_reported_together(tmp_path):
+    write(tmp_path, "a.yaml", rule_file("siege AND", "    severity: urgent\n"))
+    write(
+        tmp_path,
+        "sub/b.yml",
+        "rules:\n  - id: b\n    title: t\n    query: '@nowhere'\n    tag: x\n",
+    )
+    write(tmp_path, "c.yaml", rule_file().replace("id: r", "id: c"))  # a good file: not loaded
+    assert problems(tmp_path) == [
+        "a.yaml:4:18: dangling operator 'AND': nothing after it",
+        f"a.yaml:5:15: {BAD_SEVERITY}",
+        "sub/b.yml:4:13: unknown list '@nowhere'",
+        "sub/b.yml:5:5: unknown key 'tag' in rule (allowed: id, title, query, severity, tags, "
+        "sources, notify, cooldown, enabled, tests)",
+    ]

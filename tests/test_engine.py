@@ -1,0 +1,167 @@
+"""The engine on every query form of rule-language.md, NEAR edges, scopes and results."""
+
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.mark.parametrize(
+    ("query", "text", "expected"),
+    [
+        # a word matches itself and its inflections, case-insensitively
+        ("siege", "The Siege went on.", True),
+        ("siege", "Two sieges ended.", True),
+        ("besiege", "Troops besieged the town.", True),
+        ("besiege", "Besieging forces withdrew.", True),
+        ("kill", "Killed were three fighters.", True),
+        ("kill", "The skill of the pilots.", False),
+        # the rule's own word is never lemmatised
+        ("wound", "Two were wounded and many wounds treated.", True),
+        ("wound", "A strong wind blew.", False),
+        ("building", "The buildings collapsed.", True),
+        ("building", "They build a wall.", False),
+        ("Wales", "He visited Wales.", True),
+        ("Wales", "A wale on the hull.", False),
+        # phrases: consecutive words; hyphens and apostrophes inside names ignored
+        ('"Sheikh Maqsoud"', "the Sheikh Maqsoud district", True),
+        ('"Sheikh Maqsoud"', "Sheikh and Maqsoud", False),
+        ('"al-Hasaka"', "in al Hasaka province", True),
+        ('"al-Hasaka"', "in Al-Hasaka province", True),
+        ('"cut off"', "The town was cut off.", True),
+        ('"cut off"', "They cuts off the road.", True),
+        # exact surface form
+        ("=Forces", "forces gathered", True),
+        ("=Forces", "the force gathered", False),
+        ("=force", "the forces gathered", False),
+        ('="Fourth Division"', "the Fourth Division moved", True),
+        ('="Fourth Division"', "the Fourth Divisions moved", False),
+        # prefix
+        ("evacuat*", "Evacuation began; they evacuated.", True),
+        ("evacuat*", "They vacated the area.", False),
+        # transliteration variants
+        ("~Qamishli", "clashes in Qamishlo on Friday", True),
+        ('~"Sheikh Maqsoud"', "the Shaykh Maqsud neighbourhood", True),
+        ("~Homs", "they left their homes", False),
+        ("~Hasaka", "he has left", False),
+        # boolean
+        ("siege Aleppo", "The siege of Aleppo.", True),
+        ("siege Aleppo", "The siege of Homs.", False),
+        ("siege AND Aleppo", "Aleppo under siege.", True),
+        ("siege OR blockade", "A blockade began.", True),
+        ("NOT ceasefire", "Fighting continued.", True),
+        ("NOT ceasefire", "A ceasefire held.", False),
+        ("siege AND NOT lifted", "The siege continues.", True),
+        ("siege AND NOT lifted", "The siege was lifted.", False),
+        # lower-case operators are ordinary words
+        ("siege and Aleppo", "siege Aleppo", False),
+        ("siege and Aleppo", "siege and Aleppo", True),
+        ("war or peace", "war or peace", True),
+        ("war or peace", "war and peace", False),
+        ("near", "We were near.", True),
+    ],
+)
+def test_query_forms(fires, query, text, expected):
+    assert fires(query, text) is expected
+
+
+@pytest.mark.parametrize(
+    ("query", "text", "expected"),
+    [
+        # NOT binds tighter than juxtaposition: (NOT a) AND b
+        ("NOT siege Aleppo", "Aleppo calm.", True),
+        ("NOT siege Aleppo", "Aleppo siege.", False),
+        # AND binds tighter than OR: (siege Aleppo) OR Homs
+        ("siege Aleppo OR Homs", "Homs only.", True),
+        ("siege Aleppo OR Homs", "siege only.", False),
+        ("siege (Aleppo OR Homs)", "Homs only.", False),
+        # NEAR binds tighter than AND
+        ("siege NEAR/1 Aleppo Homs", "siege of Aleppo, later Homs", True),
+        ("siege NEAR/1 Aleppo Homs", "siege of Aleppo", False),
+    ],
+)
+def test_precedence(fires, query, text, expected):
+    assert fires(query, text) is expected
+
+
+@pytest.mark.parametrize(
+    ("gap", "n", "expected"),
+    [(0, 0, True), (3, 3, True), (4, 3, False), (5, 5, True), (6, 5, False)],
+)
+def test_near_counts_words_between(fires, gap, n, expected):
+    filler = " ".join(["x"] * gap)
+    assert fires(f"siege NEAR/{n} Aleppo", f"siege {filler} Aleppo") is expected
+    assert fires(f"siege NEAR/{n} Aleppo", f"Aleppo {filler} siege") is expected
+
+
+def test_punctuation_never_counts_as_words(fires):
+    assert fires("siege NEAR/1 Aleppo", "siege -- , of ... (Aleppo)")
+    assert fires('"siege of Aleppo"', "siege, of: Aleppo")
+
+
+def test_onear_needs_order(fires):
+    assert fires("siege ONEAR/2 Aleppo", "siege of Aleppo")
+    assert not fires("siege ONEAR/2 Aleppo", "Aleppo under siege")
+    assert fires("siege NEAR/2 Aleppo", "Aleppo under siege")
+
+
+def test_overlapping_operands_count_as_adjacent(fires):
+    assert fires('"Sheikh Maqsoud" NEAR/0 Maqsoud', "the Sheikh Maqsoud district")
+    assert not fires('"Sheikh Maqsoud" ONEAR/0 Maqsoud', "the Sheikh Maqsoud district")
+
+
+def test_near_chain_uses_whole_left_span(fires):
+    text = "siege a Aleppo b c Homs"
+    assert fires("siege NEAR/1 Aleppo NEAR/2 Homs", text)
+    assert not fires("siege NEAR/1 Aleppo NEAR/1 Homs", text)
+
+
+def test_sentence_scope(fires):
+    assert fires("siege NEAR/s Aleppo", "A long siege, many said, gripped the city of Aleppo.")
+    assert not fires("siege NEAR/s Aleppo", "The siege ended. Aleppo was calm.")
+
+
+def test_paragraph_scope(fires):
+    assert fires("siege NEAR/p Aleppo", "The siege ended. Aleppo was calm.")
+    assert not fires("siege NEAR/p Aleppo", "The siege ended.\n\nAleppo was calm.")
+    assert not fires("siege NEAR/p Aleppo", "The siege ended\nAleppo was calm.")
+
+
+def test_near_never_crosses_fields(fires):
+    assert not fires("siege NEAR/5 Aleppo", "Aleppo today", title="Siege")
+
+
+def test_field_scope(fires):
+    assert fires("title:(siege)", "nothing", title="Siege of Aleppo")
+    assert not fires("title:(siege)", "the siege", title="Aleppo news")
+    assert fires("body:(siege) title:(Aleppo)", "the siege", title="Aleppo news")
+    assert not fires("body:(siege NEAR/3 Aleppo)", "Aleppo", title="siege")
+
+
+def test_spans_are_the_occurrences_that_made_near_true(match_query):
+    body = "Aleppo first. Later a siege hit Aleppo again."
+    (found,) = match_query("siege NEAR/2 Aleppo", body)
+    texts = [body[s.start : s.end] for s in found.spans]
+    assert texts == ["siege", "Aleppo"]
+    assert found.spans[1].start == body.rindex("Aleppo")
+    assert all(s.field == "body" for s in found.spans)
+    assert found.snippet == "Later a [siege] hit [Aleppo] again."
+
+
+def test_phrase_span_covers_the_whole_phrase(match_query):
+    body = "Forces lifted the siege on the Sheikh Maqsoud neighbourhood."
+    (found,) = match_query('siege NEAR/5 "Sheikh Maqsoud"', body)
+    assert [body[s.start : s.end] for s in found.spans] == ["siege", "Sheikh Maqsoud"]
+
+
+def test_title_spans_are_offsets_into_the_title(match_query):
+    (found,) = match_query("siege", "Nothing here.", title="Russia ends siege")
+    (span,) = found.spans
+    assert (span.start, span.end, span.field) == (12, 17, "title")
+    assert found.snippet == "Russia ends [siege]"
+
+
+def test_long_article_and_long_line(match_query):
+    body = ("word " * 200_000) + "siege of Aleppo " + ("x" * 100_000)
+    (found,) = match_query("siege NEAR/1 Aleppo", body)
+    assert body[found.spans[0].start : found.spans[0].end] == "siege"
+    assert len(found.snippet) < 1000

@@ -1,0 +1,76 @@
+"""Property: the indexed engine agrees with the brute-force reference on random rules and texts."""
+
+from __future__ import annotations
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests.reference import Reference
+from watcher.engine import FIELDS, Engine
+from watcher.model import Article
+from watcher.rules.ast import And, InField, Near, Not, Or, Rule, Term
+from watcher.rules.compile import Compiler
+
+VOCAB = [
+    "siege", "sieges", "besieged", "Aleppo", "al", "Hasaka", "Hassakeh", "Qamishlo",
+    "Qamishli", "forces", "force", "killed", "kills", "drone", "strike", "strikes", "the",
+    "of", "Sheikh", "Maqsoud", "Maqsud", "evacuation", "evacuate", "homes", "Homs",
+]
+SEPARATORS = [" ", " ", " ", ", ", ". ", "\n", " - "]
+TERMS = st.one_of(
+    st.builds(Term, st.just("word"), st.sampled_from(
+        ["siege", "kill", "force", "strike", "Aleppo", "Sheikh Maqsoud", "drone strike", "the"])),
+    st.builds(Term, st.just("exact"), st.sampled_from(["forces", "Homs", "strikes"])),
+    st.builds(Term, st.just("prefix"), st.sampled_from(["evacua", "sieg", "str"])),
+    st.builds(Term, st.just("variant"), st.sampled_from(
+        ["Qamishli", "Hasaka", "al-Hasaka", "Homs", "Sheikh Maqsoud"])),
+)
+
+
+def positional(depth: int) -> st.SearchStrategy:
+    if depth == 0:
+        return TERMS
+    smaller = positional(depth - 1)
+    return st.one_of(
+        TERMS,
+        st.builds(lambda cs: Or(tuple(cs)), st.lists(smaller, min_size=2, max_size=3)),
+        st.builds(Near, smaller, smaller, st.sampled_from(["words", "words", "sentence",
+                  "paragraph"]), st.integers(0, 4), st.booleans()),
+        st.builds(InField, st.sampled_from(FIELDS), smaller),
+    )
+
+
+def boolean(depth: int) -> st.SearchStrategy:
+    if depth == 0:
+        return positional(2)
+    smaller = boolean(depth - 1)
+    return st.one_of(
+        positional(2),
+        st.builds(lambda cs: And(tuple(cs)), st.lists(smaller, min_size=2, max_size=3)),
+        st.builds(lambda cs: Or(tuple(cs)), st.lists(smaller, min_size=2, max_size=3)),
+        st.builds(Not, smaller),
+    )
+
+
+def texts(max_words: int) -> st.SearchStrategy:
+    pieces = st.lists(st.tuples(st.sampled_from(VOCAB), st.sampled_from(SEPARATORS)),
+                      max_size=max_words)
+    return pieces.map(lambda ps: "".join(w + s for w, s in ps))
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(queries=st.lists(boolean(2), min_size=1, max_size=6), title=texts(6), body=texts(40))
+def test_engine_agrees_with_reference(analyzer, queries, title, body):
+    rules = [Rule(id=f"r{i}", title="t", query_text="", query=q) for i, q in enumerate(queries)]
+    engine = Engine(Compiler(analyzer).compile(rules), analyzer)
+    analysed = analyzer.analyse(Article(id="a", title=title, body=body))
+    reference = Reference(analyzer, analysed)
+    got = {m.rule_id: m for m in engine.match(analysed)}
+    for rule in rules:
+        expected = reference.truth(rule.query)
+        assert (rule.id in got) == (expected is not None), rule.query
+        if expected is not None:
+            fields = analysed.fields()
+            spans = {(int(fields[f].starts[s]), int(fields[f].ends[e]), FIELDS[f])
+                     for f, s, e in expected}
+            assert {(s.start, s.end, s.field) for s in got[rule.id].spans} == spans

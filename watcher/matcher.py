@@ -1,0 +1,74 @@
+"""The match stage as one object: load rules, analyse articles, return matches.
+
+Shared by `watcher match`, `watcher rules test`, the benchmarks and (later) the pipeline.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from pathlib import Path
+
+from watcher.engine import Engine
+from watcher.model import Article, Match
+from watcher.rules.ast import Rule, RuleSet
+from watcher.rules.compile import Compiler
+from watcher.rules.load import load_rules
+from watcher.text.analysis import BLANK_PIPELINE, Analyzer
+
+
+class Matcher:
+    """An analyser and an engine compiled from one rule set."""
+
+    def __init__(self, rules: RuleSet, analyzer: Analyzer) -> None:
+        self.rules = rules
+        self.analyzer = analyzer
+        index = Compiler(analyzer).compile(rules.rules)
+        self.engine = Engine(index, analyzer)
+
+    @classmethod
+    def from_path(
+        cls,
+        path: str | Path,
+        *,
+        pipeline: str = BLANK_PIPELINE,
+        channels: Collection[str] | None = None,
+    ) -> Matcher:
+        """Load and compile a rules path; raises RuleSetError with every problem."""
+        rules = load_rules(path, channels=channels)
+        return cls(rules, Analyzer(pipeline))
+
+    def match(self, article: Article) -> list[Match]:
+        return self.engine.match(self.analyzer.analyse(article))
+
+
+@dataclass(frozen=True)
+class ExampleFailure:
+    """A rule's `tests:` example that did not behave as written."""
+
+    rule: Rule
+    text: str
+    expected_match: bool
+
+    def describe(self) -> str:
+        wanted = "should match but did not" if self.expected_match else "matched but should not"
+        return f"{self.rule.file}:{self.rule.line}: {self.rule.id}: {wanted}: {self.text!r}"
+
+
+def run_rule_examples(matcher: Matcher) -> tuple[int, list[ExampleFailure]]:
+    """Run every rule's examples through the full engine; returns (examples run, failures).
+
+    Each example is an article body of its own, matched against the whole rule set,
+    so the examples exercise the index exactly as real articles do.
+    """
+    failures: list[ExampleFailure] = []
+    count = 0
+    for rule in matcher.rules.rules:
+        for expected, texts in ((True, rule.tests.match), (False, rule.tests.no_match)):
+            for number, text in enumerate(texts, start=1):
+                count += 1
+                article = Article(id=f"{rule.id}#example{number}", title="", body=text)
+                fired = any(m.rule_id == rule.id for m in matcher.match(article))
+                if fired != expected and rule.enabled:
+                    failures.append(ExampleFailure(rule, text, expected))
+    return count, failures

@@ -1,0 +1,266 @@
+"""Compile loaded rules into one term index: every word of every rule, keyed for lookup.
+
+A rule's terms become sequences of atoms (word, exact, prefix, variant); each atom is
+keyed so that one dictionary lookup per *word type* finds every atom the type satisfies.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from spacy.lang.en.stop_words import STOP_WORDS
+
+from watcher.rules.ast import And, InField, Near, Not, Or, Query, Rule, Term
+from watcher.text.analysis import Analyzer, WordType
+from watcher.text.lexicon import Lexicon
+from watcher.text.variants import fold, is_article, is_variant, variant_keys
+
+PREFIX_KEY_CHARS = 3
+
+
+@dataclass(frozen=True)
+class Atom:
+    """One rule word as compared with one article word."""
+
+    kind: str  # word | exact | prefix | variant
+    text: str  # folded rule word (word, prefix), lower-cased (exact), rule spelling (variant)
+
+
+@dataclass(frozen=True)
+class Sequence:
+    """Consecutive atoms; variant names may have article words (al-, ez-) between them."""
+
+    atoms: tuple[int, ...]
+    skip_articles: bool
+
+
+# Compiled query nodes mirror the AST but point at sequence ids.
+@dataclass(frozen=True)
+class CTerm:
+    seq: int
+
+
+@dataclass(frozen=True)
+class CAnd:
+    children: tuple[CNode, ...]
+
+
+@dataclass(frozen=True)
+class COr:
+    children: tuple[CNode, ...]
+
+
+@dataclass(frozen=True)
+class CNot:
+    child: CNode
+
+
+@dataclass(frozen=True)
+class CNear:
+    left: CNode
+    right: CNode
+    scope: str
+    distance: int
+    ordered: bool
+
+
+@dataclass(frozen=True)
+class CField:
+    field: str
+    child: CNode
+
+
+CNode = CTerm | CAnd | COr | CNot | CNear | CField
+
+
+@dataclass(frozen=True)
+class CompiledRule:
+    """A rule, its compiled query, and the sequences of which at least one must occur.
+
+    `triggers` is None when the query can be true with none of its terms present
+    (a top-level NOT): such rules are evaluated on every article.
+    """
+
+    rule: Rule
+    query: CNode
+    triggers: frozenset[int] | None
+
+
+@dataclass
+class RuleIndex:
+    """Every atom and sequence of a rule set, with the lookups the engine needs."""
+
+    lexicon: Lexicon
+    atoms: list[Atom] = field(default_factory=list)
+    sequences: list[Sequence] = field(default_factory=list)
+    rules: list[CompiledRule] = field(default_factory=list)
+    word_atoms: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
+    exact_atoms: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
+    prefix_atoms: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
+    variant_atoms: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
+    seqs_by_first_atom: dict[int, list[int]] = field(default_factory=lambda: defaultdict(list))
+    rules_by_trigger: dict[int, list[int]] = field(default_factory=lambda: defaultdict(list))
+    always_rules: list[int] = field(default_factory=list)
+    _atom_ids: dict[Atom, int] = field(default_factory=dict)
+    _seq_ids: dict[Sequence, int] = field(default_factory=dict)
+
+    def atoms_for(self, word: WordType) -> tuple[int, ...]:
+        """Every atom a word type satisfies; called once per type and cached by the engine."""
+        if not word.is_word:
+            return ()
+        found = list(self.word_atoms.get(word.folded, ()))
+        found += self.exact_atoms.get(word.lower, ())
+        for atom_id in self.prefix_atoms.get(word.folded[:PREFIX_KEY_CHARS], ()):
+            if word.folded.startswith(self.atoms[atom_id].text):
+                found.append(atom_id)
+        found += self._variant_atoms_for(word)
+        return tuple(sorted(set(found)))
+
+    def _variant_atoms_for(self, word: WordType) -> list[int]:
+        ids = {a for key in variant_keys(word.lower) for a in self.variant_atoms.get(key, ())}
+        ids |= set(self.variant_atoms.get("=" + word.folded, ()))
+        return [
+            a
+            for a in ids
+            if is_variant(self.atoms[a].text, word.lower, is_english=self.lexicon.is_english)
+        ]
+
+    # -- building -------------------------------------------------------------------
+
+    def add_atom(self, atom: Atom) -> int:
+        existing = self._atom_ids.get(atom)
+        if existing is not None:
+            return existing
+        atom_id = len(self.atoms)
+        self.atoms.append(atom)
+        self._atom_ids[atom] = atom_id
+        self._register_atom(atom, atom_id)
+        return atom_id
+
+    def _register_atom(self, atom: Atom, atom_id: int) -> None:
+        if atom.kind == "word":
+            for form in self.lexicon.forms_of(atom.text):
+                self.word_atoms[fold(form)].append(atom_id)
+        elif atom.kind == "exact":
+            self.exact_atoms[atom.text].append(atom_id)
+        elif atom.kind == "prefix":
+            self.prefix_atoms[atom.text[:PREFIX_KEY_CHARS]].append(atom_id)
+        else:
+            for key in variant_keys(atom.text) | {"=" + fold(atom.text)}:
+                self.variant_atoms[key].append(atom_id)
+
+    def add_sequence(self, seq: Sequence) -> int:
+        existing = self._seq_ids.get(seq)
+        if existing is not None:
+            return existing
+        seq_id = len(self.sequences)
+        self.sequences.append(seq)
+        self._seq_ids[seq] = seq_id
+        self.seqs_by_first_atom[seq.atoms[0]].append(seq_id)
+        return seq_id
+
+    def add_rule(self, compiled: CompiledRule) -> None:
+        rule_no = len(self.rules)
+        self.rules.append(compiled)
+        if compiled.triggers is None:
+            self.always_rules.append(rule_no)
+            return
+        for seq_id in compiled.triggers:
+            self.rules_by_trigger[seq_id].append(rule_no)
+
+
+class Compiler:
+    """Turns rules into a RuleIndex, splitting terms with the analyser's tokenizer."""
+
+    def __init__(self, analyzer: Analyzer) -> None:
+        self.analyzer = analyzer
+        self.index = RuleIndex(lexicon=analyzer.lexicon)
+        self._costs: dict[int, float] = {}
+
+    def compile(self, rules: list[Rule] | tuple[Rule, ...]) -> RuleIndex:
+        for rule in rules:
+            if rule.enabled:
+                self.add(rule)
+        return self.index
+
+    def add(self, rule: Rule) -> None:
+        query = self.node(rule.query)
+        self.index.add_rule(CompiledRule(rule=rule, query=query, triggers=self.triggers(query)))
+
+    def node(self, query: Query) -> CNode:
+        match query:
+            case Term():
+                return CTerm(self.term(query))
+            case And(children):
+                return CAnd(tuple(self.node(c) for c in children))
+            case Or(children):
+                return COr(tuple(self.node(c) for c in children))
+            case Not(child):
+                return CNot(self.node(child))
+            case Near(left, right, scope, distance, ordered):
+                return CNear(self.node(left), self.node(right), scope, distance, ordered)
+            case InField(name, child):
+                return CField(name, self.node(child))
+        raise TypeError(f"not a query node: {query!r}")
+
+    def term(self, term: Term) -> int:
+        words = self.analyzer.words(term.text) or [term.text.lower()]
+        skip_articles = term.kind == "variant"
+        if skip_articles:
+            # A leading or inner article (al-, ez-) is optional: drop it from the name.
+            words = [w for w in words if not is_article(w)] or words
+        atoms = tuple(self.index.add_atom(atom_for(term.kind, w)) for w in words)
+        seq_id = self.index.add_sequence(Sequence(atoms, skip_articles))
+        self._costs[seq_id] = min(word_cost(term.kind, w, term.text) for w in words)
+        return seq_id
+
+    def triggers(self, node: CNode) -> frozenset[int] | None:
+        """Sequences of which one must occur for the node to be true (None: no such set)."""
+        match node:
+            case CTerm(seq):
+                return frozenset({seq})
+            case COr(children):
+                parts = [self.triggers(c) for c in children]
+                if any(p is None for p in parts):
+                    return None
+                return frozenset().union(*parts)  # type: ignore[arg-type]
+            case CAnd(children):
+                return self._cheapest([self.triggers(c) for c in children])
+            case CNear(left, right):
+                return self._cheapest([self.triggers(left), self.triggers(right)])
+            case CField(_, child):
+                return self.triggers(child)
+        return None  # CNot
+
+    def _cheapest(self, options: list[frozenset[int] | None]) -> frozenset[int] | None:
+        usable = [o for o in options if o is not None]
+        if not usable:
+            return None
+        return min(usable, key=lambda seqs: sum(self._costs[s] for s in seqs))
+
+
+def atom_for(kind: str, word: str) -> Atom:
+    if kind == "exact":
+        return Atom("exact", word.lower())
+    if kind == "variant":
+        return Atom("variant", word.lower())
+    if kind == "prefix":
+        return Atom("prefix", fold(word))
+    return Atom("word", fold(word))
+
+
+def word_cost(kind: str, word: str, original: str) -> float:
+    """A guess of how often a word occurs, to index each rule by its rarest term.
+
+    Stop words are common, short words more common than long ones, prefixes match many
+    words, and a capitalised rule word is usually a name.
+    """
+    if word in STOP_WORDS:
+        return 1000.0
+    cost = max(1.0, 20.0 - len(word))
+    if kind == "prefix":
+        cost *= 3
+    if original[:1].isupper() or kind == "variant":
+        cost /= 4
+    return cost

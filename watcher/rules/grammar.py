@@ -1,0 +1,359 @@
+"""The query language: a lark LALR grammar and `parse_query`, text -> ast.Query.
+
+Owns every syntax error (with its 0-based offset in the query) and what `@list` expands to.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass, replace
+from functools import cache
+from typing import Generic, TypeVar
+
+from lark import Lark, Token, Transformer, Tree
+from lark.exceptions import UnexpectedCharacters, UnexpectedToken
+
+from watcher.rules.ast import And, InField, Near, Not, Or, Query, Term
+
+MIN_PREFIX_CHARS = 3
+Where = TypeVar("Where")
+
+_GRAMMAR = r"""
+start: or_expr
+
+?or_expr: and_expr ("OR" and_expr)*
+?and_expr: near_expr ("AND"? near_expr)*
+?near_expr: unary (NEAR_OP unary)*
+?unary: not_expr | atom
+not_expr: "NOT" unary
+?atom: operand | "(" or_expr ")" | field
+field: FIELD atom
+?operand: WORD | PHRASE | EXACT | PREFIX | VARIANT | LIST
+
+// A word: letters (any script) and digits, with inner - ' . (al-Hasaka, U.S.).
+// The optional final dot is only for abbreviations such as U.S. or e.g.
+WORD: /[^\W_]+(?:[-'\u2019.][^\W_]+)*(?:(?<=\.[^\W_])\.)?/
+PHRASE: /"[^"]*"/
+EXACT: "=" (WORD | PHRASE)
+VARIANT: "~" (WORD | PHRASE)
+PREFIX.2: WORD "*"
+LIST: /@\w[\w-]*/
+FIELD.2: /(?:title|body):/
+NEAR_OP.2: /O?NEAR\/[^\s()"]*/
+
+%ignore /\s+/
+"""
+
+_NEAR_ARG = re.compile(r"[0-9]+|s|p")
+_BINARY = frozenset({"AND", "OR", "NEAR_OP"})
+_OPERATORS = _BINARY | {"NOT"}
+_NEAR_RULE = "NEAR operands may only be terms, lists or OR-groups of them"
+_NOT_AN_ENTRY = "a list entry must be one term, phrase, prefix (abc*), variant (~Name) or @list"
+
+
+class QuerySyntaxError(ValueError):
+    """A query that does not parse; `offset` is 0-based in the query text."""
+
+    def __init__(self, offset: int, message: str) -> None:
+        super().__init__(f"{message} (at offset {offset})")
+        self.offset = offset
+        self.message = message
+
+
+@dataclass(frozen=True)
+class ListRef:
+    """`@name` as parsed; the loader replaces it with the list's entries."""
+
+    name: str
+    offset: int
+
+
+def parse_query(text: str, *, strict: bool = False) -> Query:
+    """The AST of `text`; `@name` operands are left as ListRef for the loader.
+
+    `strict` also rejects AND/NOT inside a NEAR operand, which the engine cannot honour;
+    the loader asks for it so the error points into the query.
+    """
+    tokens = _lex(text)
+    _check_tokens(tokens)
+    try:
+        tree = _parser().parse(text)
+    except UnexpectedToken as exc:
+        raise _unexpected_token(exc.token, tokens) from None
+    if strict:
+        _check_near_operands(tree)
+    return _ToQuery().transform(tree)
+
+
+def parse_list_entry(text: str) -> Term | ListRef:
+    """One `lists:` entry; an unquoted entry with a space is a phrase (`~Sheikh Maqsoud`)."""
+    source, quote_at = _entry_as_query(text)
+    try:
+        node = parse_query(source)
+    except QuerySyntaxError as exc:
+        offset = exc.offset - 1 if quote_at is not None and exc.offset > quote_at else exc.offset
+        raise QuerySyntaxError(offset, exc.message) from None
+    if not isinstance(node, Term | ListRef):
+        raise QuerySyntaxError(0, _NOT_AN_ENTRY)
+    return node
+
+
+def _entry_as_query(text: str) -> tuple[str, int | None]:
+    """The entry as query text, and where a quote was inserted (to map offsets back)."""
+    body = text.strip()
+    if '"' in body or body.startswith("@") or not any(ch.isspace() for ch in body):
+        return text, None
+    marker = body[0] if body[0] in "=~" else ""
+    quote_at = text.index(body) + len(marker)
+    return f'{text[:quote_at]}"{text[quote_at:].rstrip()}"', quote_at
+
+
+@cache
+def _parser() -> Lark:
+    """Built once: lark compiles the LALR tables and the lexer regex on construction."""
+    return Lark(_GRAMMAR, parser="lalr", lexer="basic", propagate_positions=True)
+
+
+def _lex(text: str) -> list[Token]:
+    """Every token of `text`; a character no token can start is reported by kind."""
+    try:
+        return list(_parser().lex(text))
+    except UnexpectedCharacters as exc:
+        raise _bad_character(text, exc.pos_in_stream) from None
+
+
+def _bad_character(text: str, at: int) -> QuerySyntaxError:
+    char = text[at]
+    after = text[at + 1 : at + 2]
+    if char == '"':
+        return QuerySyntaxError(at, "unterminated quote: this '\"' is never closed")
+    if char in "=~" and after == '"':
+        return QuerySyntaxError(at + 1, "unterminated quote: this '\"' is never closed")
+    if char in "=~":
+        return QuerySyntaxError(at, f"'{char}' must be directly followed by a word or a phrase")
+    if char == "@":
+        return QuerySyntaxError(at, "'@' must be directly followed by a list name")
+    if char == "*":
+        return QuerySyntaxError(at, "'*' must directly follow a word, as in evacuat*")
+    if char == ":":
+        return QuerySyntaxError(at, "':' may only follow title or body, as in title:( … )")
+    if char == "-":
+        return QuerySyntaxError(at, "unexpected '-' (to exclude a term, use NOT)")
+    return QuerySyntaxError(at, f"unexpected character {char!r}")
+
+
+def _check_tokens(tokens: list[Token]) -> None:
+    """Errors visible token by token, before the parser gives a vaguer message."""
+    if not tokens:
+        raise QuerySyntaxError(0, "empty query")
+    open_parens: list[int] = []
+    for token in tokens:
+        _check_token(token)
+        if token.type == "LPAR":
+            open_parens.append(token.start_pos)
+        elif token.type == "RPAR" and not open_parens:
+            raise QuerySyntaxError(token.start_pos, "unbalanced parentheses: ')' has no '('")
+        elif token.type == "RPAR":
+            open_parens.pop()
+    if open_parens:
+        raise QuerySyntaxError(open_parens[-1], "unbalanced parentheses: '(' is never closed")
+
+
+def _check_token(token: Token) -> None:
+    at = token.start_pos
+    if token.type == "WORD" and token in ("NEAR", "ONEAR"):
+        raise QuerySyntaxError(at, f"{token} needs a distance: {token}/n, {token}/s or {token}/p")
+    if token.type == "NEAR_OP" and not _NEAR_ARG.fullmatch(_near_arg(token)):
+        op, arg = token.split("/", 1)
+        raise QuerySyntaxError(
+            at,
+            f"bad {op} distance {arg!r}: use {op}/n with a whole number n, "
+            f"{op}/s (same sentence) or {op}/p (same paragraph)",
+        )
+    if token.type == "PREFIX" and len(token) - 1 < MIN_PREFIX_CHARS:
+        need = f"at least {MIN_PREFIX_CHARS} characters before '*'"
+        raise QuerySyntaxError(at, f"prefix '{token!s}' is too short: put {need}")
+    if token.endswith('"') and not any(ch.isalnum() for ch in token):
+        raise QuerySyntaxError(at, "empty phrase: no word between the quotes")
+
+
+def _unexpected_token(token: Token, tokens: list[Token]) -> QuerySyntaxError:
+    """Name the operator that lacks an operand rather than the token lark stumbled on."""
+    before = [t for t in tokens if token.type == "$END" or t.start_pos < token.start_pos]
+    prev = before[-1] if before else None
+    if prev is not None and prev.type in _OPERATORS:
+        return QuerySyntaxError(prev.start_pos, f"dangling operator '{prev!s}': nothing after it")
+    if prev is not None and prev.type == "FIELD":
+        return QuerySyntaxError(prev.start_pos, f"'{prev!s}' must be followed by a term or ( … )")
+    if token.type in _BINARY:
+        return QuerySyntaxError(token.start_pos, f"dangling operator '{token}': nothing before it")
+    if prev is not None and prev.type == "LPAR" and token.type == "RPAR":
+        return QuerySyntaxError(prev.start_pos, "empty parentheses")
+    return QuerySyntaxError(token.start_pos, f"unexpected '{token!s}'")
+
+
+def _check_near_operands(tree: Tree) -> None:
+    """AND/NOT inside NEAR has no span to measure from; report the leftmost offender."""
+    problems: list[QuerySyntaxError] = []
+    for near in tree.find_data("near_expr"):
+        for operand in near.children[::2]:
+            problems.extend(_near_operand_problems(operand))
+    if problems:
+        raise min(problems, key=lambda p: p.offset)
+
+
+def _near_operand_problems(node: Tree | Token) -> list[QuerySyntaxError]:
+    if isinstance(node, Token) or node.data == "near_expr":
+        return []  # a term, a list, or a NEAR chain (checked on its own)
+    if node.data in ("and_expr", "not_expr"):
+        word = "AND" if node.data == "and_expr" else "NOT"
+        message = f"{word} inside a NEAR operand: {_NEAR_RULE}"
+        return [QuerySyntaxError(node.meta.start_pos, message)]
+    return [p for child in node.children for p in _near_operand_problems(child)]
+
+
+def _near_arg(token: Token) -> str:
+    return token.split("/", 1)[1]
+
+
+def replace_list_refs(query: Query | ListRef, resolve: Callable[[ListRef], Query]) -> Query:
+    """`query` with every ListRef replaced by `resolve(ref)`; And/Or flattened again."""
+    if isinstance(query, ListRef):
+        return resolve(query)
+    if isinstance(query, And | Or):
+        kind = type(query)
+        return kind(flatten(kind, [replace_list_refs(child, resolve) for child in query.children]))
+    if isinstance(query, Not):
+        return Not(replace_list_refs(query.child, resolve))
+    if isinstance(query, Near):
+        left = replace_list_refs(query.left, resolve)
+        return replace(query, left=left, right=replace_list_refs(query.right, resolve))
+    if isinstance(query, InField):
+        return replace(query, child=replace_list_refs(query.child, resolve))
+    return query
+
+
+class ListExpander(Generic[Where]):
+    """Replaces @name by its entries, depth first, reporting unknown names and cycles.
+
+    `lists` maps each name to its (where, entry) pairs; `where` is whatever lets `report`
+    place an error (the loader passes file and YAML node), so this stays free of YAML.
+    """
+
+    def __init__(
+        self,
+        lists: Mapping[str, Sequence[tuple[Where, Term | ListRef]]],
+        report: Callable[[Where, ListRef, str], None],
+    ) -> None:
+        self.lists = lists
+        self.report = report
+        self.expanded: dict[str, tuple[Query, ...]] = {}
+        self.stack: list[str] = []
+
+    def expand_all(self) -> dict[str, tuple[Query, ...]]:
+        """Every list's entries with their own @refs expanded, in definition order."""
+        for name in self.lists:
+            self._expand_list(name)
+        return {name: self.expanded[name] for name in self.lists}
+
+    def expand(self, query: Query | ListRef, where: Where) -> Query:
+        """`query` with each @name replaced: one entry by itself, several by their Or."""
+        return replace_list_refs(query, lambda ref: self._resolve(ref, where))
+
+    def _expand_list(self, name: str) -> None:
+        if name in self.expanded or name in self.stack:
+            return
+        self.stack.append(name)
+        entries = tuple(self.expand(entry, where) for where, entry in self.lists[name])
+        self.expanded[name] = entries
+        self.stack.pop()
+
+    def _resolve(self, ref: ListRef, where: Where) -> Query:
+        if ref.name not in self.lists:
+            self.report(where, ref, _unknown_list(ref.name, self.lists))
+            return ref  # type: ignore[return-value]  # reported: the rule set will not load
+        if ref.name in self.stack:
+            cycle = " -> ".join(f"@{n}" for n in self.stack[self.stack.index(ref.name) :])
+            self.report(where, ref, f"list cycle: {cycle} -> @{ref.name}")
+            return ref  # type: ignore[return-value]
+        self._expand_list(ref.name)
+        entries = self.expanded[ref.name]
+        return entries[0] if len(entries) == 1 else Or(flatten(Or, list(entries)))
+
+
+def _unknown_list(name: str, lists: Collection[str]) -> str:
+    close = difflib.get_close_matches(name, list(lists), n=1)
+    return f"unknown list '@{name}'" + (f" (did you mean '@{close[0]}'?)" if close else "")
+
+
+def _phrase_text(quoted: str) -> str:
+    """A phrase's words without the quotes, white space runs made one space."""
+    return " ".join(quoted[1:-1].split())
+
+
+def flatten(kind: type[And] | type[Or], children: list[Query]) -> tuple[Query, ...]:
+    """`a AND (b AND c)` is one And of three, so the engine and tests see one shape."""
+    flat: list[Query] = []
+    for child in children:
+        flat.extend(child.children if isinstance(child, kind) else (child,))
+    return tuple(flat)
+
+
+class _ToQuery(Transformer):
+    """Parse tree -> ast nodes; terminal callbacks turn each operand token into a Term."""
+
+    def start(self, children: list[Query]) -> Query:
+        return children[0]
+
+    def or_expr(self, children: list[Query]) -> Or:
+        return Or(flatten(Or, children))
+
+    def and_expr(self, children: list[Query]) -> And:
+        return And(flatten(And, children))
+
+    def not_expr(self, children: list[Query]) -> Not:
+        return Not(children[0])
+
+    def field(self, children: list) -> InField:
+        return InField(children[0][:-1], children[1])
+
+    def near_expr(self, children: list) -> Query:
+        """Left-associative: `a NEAR/5 b NEAR/5 c` is `(a NEAR/5 b) NEAR/5 c`."""
+        node = children[0]
+        for op, right in zip(children[1::2], children[2::2], strict=True):
+            node = _near(node, op, right)
+        return node
+
+    def WORD(self, token: Token) -> Term:
+        return Term("word", str(token))
+
+    def PHRASE(self, token: Token) -> Term:
+        return Term("word", _phrase_text(token))
+
+    def EXACT(self, token: Token) -> Term:
+        return Term("exact", _operand_text(token[1:]))
+
+    def VARIANT(self, token: Token) -> Term:
+        return Term("variant", _operand_text(token[1:]))
+
+    def PREFIX(self, token: Token) -> Term:
+        return Term("prefix", str(token[:-1]))
+
+    def LIST(self, token: Token) -> ListRef:
+        return ListRef(str(token[1:]), token.start_pos)
+
+
+def _operand_text(text: str) -> str:
+    return _phrase_text(text) if text.startswith('"') else text
+
+
+def _near(left: Query, op: Token, right: Query) -> Near:
+    arg = _near_arg(op)
+    ordered = op.startswith("ONEAR")
+    if arg == "s":
+        return Near(left, right, scope="sentence", ordered=ordered)
+    if arg == "p":
+        return Near(left, right, scope="paragraph", ordered=ordered)
+    return Near(left, right, scope="words", distance=int(arg), ordered=ordered)

@@ -1,0 +1,63 @@
+"""Snippets: the sentence or sentences that hold a match's spans, with the spans marked.
+
+Marks are `[` and `]` so the snippet reads the same in JSON, mail and a terminal.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from watcher.model import Span
+from watcher.text.analysis import AnalysedText, FieldText
+
+MAX_SENTENCES = 3
+MAX_SENTENCE_CHARS = 400
+CONTEXT_CHARS = 120
+OPEN, CLOSE = "[", "]"
+
+
+def make_snippet(text: AnalysedText, spans: list[Span]) -> str:
+    """Up to MAX_SENTENCES sentences holding the spans, title first, joined by ' … '."""
+    pieces: list[str] = []
+    for field_text in text.fields():
+        in_field = [s for s in spans if s.field == field_text.name]
+        for sentence_id in _sentences_of(field_text, in_field):
+            if len(pieces) == MAX_SENTENCES:
+                break
+            pieces.append(_marked_sentence(field_text, sentence_id, in_field))
+    return " … ".join(pieces)
+
+
+def _sentences_of(field_text: FieldText, spans: list[Span]) -> list[int]:
+    if not spans:
+        return []
+    starts = np.asarray([s.start for s in spans])
+    ids = np.searchsorted(field_text.sentence_starts, starts, side="right") - 1
+    return sorted({max(0, int(i)) for i in ids.tolist()})
+
+
+def _marked_sentence(field_text: FieldText, sentence_id: int, spans: list[Span]) -> str:
+    start, end = field_text.sentence_bounds(sentence_id)
+    inside = [s for s in spans if start <= s.start and s.end <= end]
+    if end - start > MAX_SENTENCE_CHARS and inside:
+        lead, tail = start, end
+        start = max(start, inside[0].start - CONTEXT_CHARS)
+        end = min(end, inside[-1].end + CONTEXT_CHARS)
+        prefix, suffix = ("…" if start > lead else ""), ("…" if end < tail else "")
+    else:
+        prefix = suffix = ""
+    return prefix + mark(field_text.text, start, end, inside) + suffix
+
+
+def mark(text: str, start: int, end: int, spans: list[Span]) -> str:
+    """text[start:end] with each (non-overlapping part of a) span wrapped in marks."""
+    out: list[str] = []
+    cursor = start
+    for span in sorted(spans, key=lambda s: (s.start, -s.end)):
+        if span.start < cursor:  # nested or overlapping: already inside a mark
+            continue
+        out.append(text[cursor : span.start])
+        out.append(OPEN + text[span.start : span.end] + CLOSE)
+        cursor = span.end
+    out.append(text[cursor:end])
+    return " ".join("".join(out).split())

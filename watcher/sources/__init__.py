@@ -1,0 +1,1 @@
+"""Article sources: seed text files, JSON lines, directories and stdin (feeds come later)."""

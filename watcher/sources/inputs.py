@@ -1,0 +1,226 @@
+"""INPUT arguments of `watcher match`/`replay` as Articles: .jsonl, seed .txt, directories, stdin.
+
+Owns the JSON-lines article format and reporting each unreadable input as an InputError.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TextIO
+
+from watcher.errors import InputError
+from watcher.model import Article
+from watcher.sources.seeds import read_seed_file
+
+JSONL_SOURCE = "jsonl"
+STDIN_NAME = "<stdin>"
+INPUT_SUFFIXES = (".jsonl", ".txt")
+# Bytes read up front to tell a binary file (NUL bytes) from JSON lines, as git and grep do.
+SNIFF_BYTES = 8192
+
+Result = Article | InputError
+
+
+def read_inputs(paths: Sequence[str], *, stdin: TextIO | None = None) -> Iterator[Result]:
+    """Articles from every INPUT in order, with an InputError for each one that cannot be read.
+
+    Errors are yielded, never raised, so one bad input never stops the others. `-` reads
+    JSON lines from `stdin` (default: the process's standard input, decoded as UTF-8).
+    """
+    for arg in paths:
+        if arg == "-":
+            yield from _read_stdin(stdin)
+        elif os.path.isdir(arg):
+            yield from _read_directory(arg)
+        else:
+            yield from _read_file(arg)
+
+
+def article_from_json(obj: Any, *, default_source: str = JSONL_SOURCE) -> Article:
+    """The Article one JSON line describes; ValueError with a one-line reason when it is bad.
+
+    `id`, `title` and `text` are required strings; `url`, `published` (ISO 8601, made
+    timezone-aware UTC; a naive time is taken as UTC) and `source` are optional. Unknown
+    keys are ignored so producers can add fields.
+    """
+    if not isinstance(obj, dict):
+        raise ValueError(f"expected a JSON object, got {_json_type(obj)}")
+    article_id = _string_field(obj, "id", required=True) or ""
+    if not article_id.strip():
+        raise ValueError("field 'id' is empty")
+    published = _string_field(obj, "published", required=False)
+    return Article(
+        id=article_id,
+        title=_string_field(obj, "title", required=True) or "",
+        body=_string_field(obj, "text", required=True) or "",
+        url=_string_field(obj, "url", required=False),
+        published=None if published is None else _parse_iso(published),
+        source=_string_field(obj, "source", required=False) or default_source,
+    )
+
+
+def _read_stdin(stdin: TextIO | None) -> Iterator[Result]:
+    """JSON lines from stdin; the real stdin is read as bytes so its encoding is always UTF-8."""
+    lines: Iterable[bytes | str] | None = stdin
+    if stdin is None and sys.stdin is not None:
+        lines = getattr(sys.stdin, "buffer", sys.stdin)
+    if lines is None:  # started without a standard input (e.g. a service)
+        yield InputError(STDIN_NAME, "no standard input")
+        return
+    try:
+        yield from _read_jsonl_lines(STDIN_NAME, lines, require_lines=False)
+    except UnicodeDecodeError as exc:  # a text stream that could not decode its input
+        yield InputError(STDIN_NAME, f"invalid text encoding: {exc.reason}; rest skipped")
+    except OSError as exc:
+        yield InputError(STDIN_NAME, f"cannot read: {exc.strerror or exc}")
+
+
+def _read_directory(root: str) -> Iterator[Result]:
+    """Every .jsonl and .txt file under `root`, recursively, in sorted path order."""
+    problems: list[OSError] = []
+    found: list[Path] = []
+    for folder, subfolders, files in os.walk(root, onerror=problems.append):
+        subfolders.sort()
+        found.extend(Path(folder, name) for name in files if _is_input_name(name))
+    for exc in problems:
+        yield InputError(exc.filename or root, f"cannot read: {exc.strerror or exc}")
+    if not found and not problems:
+        yield InputError(root, "no .jsonl or .txt files in directory")
+    for path in sorted(found):
+        yield from _read_file(str(path))
+
+
+def _is_input_name(name: str) -> bool:
+    """Whether a file name has a suffix read_inputs understands (any letter case)."""
+    return name.lower().endswith(INPUT_SUFFIXES)
+
+
+def _read_file(name: str) -> Iterator[Result]:
+    """Articles of one .jsonl or .txt file, or an InputError saying why it was skipped."""
+    if not os.path.exists(name):
+        yield InputError(name, "no such file or directory")
+    elif name.lower().endswith(".jsonl"):
+        yield from _read_jsonl_file(name)
+    elif name.lower().endswith(".txt"):
+        try:
+            yield from read_seed_file(name)
+        except InputError as exc:
+            yield exc
+    else:
+        suffix = Path(name).suffix or "no suffix"
+        yield InputError(name, f"unsupported input ({suffix}): expected .jsonl, .txt, a dir or -")
+
+
+def _read_jsonl_file(name: str) -> Iterator[Result]:
+    """Stream one JSON-lines file line by line, after rejecting empty and binary files."""
+    try:
+        handle = open(name, "rb")  # noqa: SIM115 - closed by the with below, after the sniff
+    except OSError as exc:
+        yield InputError(name, f"cannot read: {exc.strerror or exc}")
+        return
+    with handle:
+        try:
+            head = handle.read(SNIFF_BYTES)
+            if not head:
+                yield InputError(name, "empty file")
+                return
+            if b"\0" in head:
+                yield InputError(name, "binary file (contains NUL bytes)")
+                return
+            handle.seek(0)
+            yield from _read_jsonl_lines(name, handle, require_lines=True)
+        except OSError as exc:
+            yield InputError(name, f"cannot read: {exc.strerror or exc}")
+
+
+def _read_jsonl_lines(
+    name: str, lines: Iterable[bytes | str], *, require_lines: bool
+) -> Iterator[Result]:
+    """One Article per JSON line, or an InputError naming `name:line` and the reason.
+
+    Blank lines are skipped; a bad line never stops the lines after it.
+    """
+    seen = False
+    for number, raw in enumerate(lines, 1):
+        try:
+            article = _parse_jsonl_line(raw, first=number == 1)
+        except ValueError as exc:
+            yield InputError(f"{name}:{number}", str(exc))
+            seen = True
+            continue
+        if article is not None:
+            seen = True
+            yield article
+    if require_lines and not seen:
+        yield InputError(name, "no JSON lines (only blank lines)")
+
+
+def _parse_jsonl_line(raw: bytes | str, *, first: bool) -> Article | None:
+    """The Article on one line, None for a blank line; ValueError with a short reason."""
+    if isinstance(raw, bytes):
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise ValueError(f"invalid UTF-8 at byte {exc.start} of the line") from None
+    else:
+        text = raw
+    if first:
+        text = text.removeprefix("\ufeff")
+    if not text.strip():
+        return None
+    try:
+        obj = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"invalid JSON: {exc.msg} (column {exc.colno})") from None
+    except RecursionError:
+        raise ValueError("invalid JSON: nested too deeply") from None
+    return article_from_json(obj)
+
+
+def _string_field(obj: dict[str, Any], key: str, *, required: bool) -> str | None:
+    """A string-valued field; optional fields may be absent or null."""
+    if key not in obj:
+        if required:
+            raise ValueError(f"missing required field {key!r}")
+        return None
+    value = obj[key]
+    if value is None and not required:
+        return None
+    if not isinstance(value, str):
+        raise ValueError(f"field {key!r} must be a string, got {_json_type(value)}")
+    return value
+
+
+def _parse_iso(text: str) -> datetime:
+    """An ISO 8601 timestamp as an aware UTC datetime; naive times are taken as UTC."""
+    try:
+        parsed = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise ValueError(f"field 'published' is not an ISO 8601 date: {_preview(text)}") from None
+    if parsed.tzinfo is None:
+        return parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
+
+
+def _json_type(value: object) -> str:
+    """The JSON name of a decoded value's type, for error messages."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float):
+        return "number"
+    if isinstance(value, list):
+        return "array"
+    return "object" if isinstance(value, dict) else "string"
+
+
+def _preview(text: str, limit: int = 60) -> str:
+    """A quoted, shortened value so an error about a huge field stays one short line."""
+    shown = text if len(text) <= limit else text[:limit] + "…"
+    return repr(shown)

@@ -1,0 +1,1 @@
+"""Text analysis: words, English lexicon and transliteration variants."""

@@ -1,0 +1,236 @@
+"""Text analysis on spaCy: article fields -> words with offsets, sentences and paragraphs.
+
+Everything per word *type* (lower-casing, folding, word-ness) is computed once per
+vocabulary entry and looked up per token, so analysis rides on the tokenizer's speed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+import spacy
+from spacy.attrs import IDX, LENGTH, LOWER, SENT_START
+from spacy.language import Language
+
+from watcher.model import Article
+from watcher.text.lexicon import Lexicon
+from watcher.text.variants import fold
+
+# spaCy holds a whole Doc in memory; long texts are analysed in chunks of about this
+# many characters, cut at a line break (else a space) so no word is split.
+CHUNK_CHARS = 100_000
+TOKENIZER_CACHE = 200_000
+BLANK_PIPELINE = "blank:en"
+
+
+@dataclass(frozen=True)
+class WordType:
+    """What watcher knows about one distinct lower-cased token string."""
+
+    lower: str
+    folded: str
+    is_word: bool
+    breaks_paragraph: bool
+
+
+@dataclass(frozen=True, eq=False)
+class FieldText:
+    """One field (title or body) as words: numpy arrays indexed by word position.
+
+    `types` holds each word's index into the analyser's type table; `starts`/`ends`
+    are character offsets into `text`; `sentence`/`paragraph` number the units from 0.
+    `sentence_starts` are the character offsets where each sentence begins.
+    """
+
+    name: str
+    text: str
+    types: np.ndarray
+    starts: np.ndarray
+    ends: np.ndarray
+    sentence: np.ndarray
+    paragraph: np.ndarray
+    sentence_starts: np.ndarray
+
+    def __len__(self) -> int:
+        return int(self.types.shape[0])
+
+    def sentence_bounds(self, sentence_id: int) -> tuple[int, int]:
+        """Character range of one sentence, trailing white space trimmed."""
+        start = int(self.sentence_starts[sentence_id])
+        last = len(self.sentence_starts) - 1
+        end = len(self.text) if sentence_id >= last else int(self.sentence_starts[sentence_id + 1])
+        while end > start and self.text[end - 1].isspace():
+            end -= 1
+        return start, end
+
+
+@dataclass(frozen=True, eq=False)
+class AnalysedText:
+    """An article's title and body, analysed once and read by every rule."""
+
+    article: Article
+    title: FieldText
+    body: FieldText
+
+    def fields(self) -> tuple[FieldText, FieldText]:
+        return (self.title, self.body)
+
+
+class Analyzer:
+    """Owns the spaCy pipeline and the per-word-type table shared with the engine.
+
+    The type table only grows; the engine caches its own per-type answers by the same
+    index, so both stay consistent for the analyser's lifetime.
+    """
+
+    def __init__(self, pipeline: str = BLANK_PIPELINE) -> None:
+        self.nlp = load_pipeline(pipeline)
+        self.lexicon = Lexicon.load()
+        self.types: list[WordType] = []
+        self._type_index: dict[int, int] = {}
+        self._type_is_word = np.zeros(0, dtype=bool)
+        self._type_breaks = np.zeros(0, dtype=bool)
+
+    # -- word types -------------------------------------------------------------------
+
+    def type_of(self, lower_hash: int) -> int:
+        """Index of a word type by its LOWER hash, creating it on first sight."""
+        index = self._type_index.get(lower_hash)
+        if index is None:
+            index = self._add_type(self.nlp.vocab.strings[lower_hash])
+            self._type_index[lower_hash] = index
+        return index
+
+    def _add_type(self, lower: str) -> int:
+        word = WordType(
+            lower=lower,
+            folded=fold(lower),
+            is_word=any(ch.isalnum() for ch in lower),
+            breaks_paragraph="\n" in lower and lower.isspace(),
+        )
+        self.types.append(word)
+        return len(self.types) - 1
+
+    def _flags(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per-type boolean arrays, rebuilt only when new types were added."""
+        if len(self._type_is_word) != len(self.types):
+            self._type_is_word = np.fromiter((t.is_word for t in self.types), dtype=bool)
+            self._type_breaks = np.fromiter((t.breaks_paragraph for t in self.types), dtype=bool)
+        return self._type_is_word, self._type_breaks
+
+    # -- analysis ---------------------------------------------------------------------
+
+    def words(self, text: str) -> list[str]:
+        """The lower-cased words of a short text (a rule's phrase), split like articles."""
+        return [t.lower_ for t in self.nlp.tokenizer(text) if any(c.isalnum() for c in t.text)]
+
+    def analyse(self, article: Article) -> AnalysedText:
+        return AnalysedText(
+            article=article,
+            title=self.analyse_field("title", article.title),
+            body=self.analyse_field("body", article.body),
+        )
+
+    def analyse_field(self, name: str, text: str) -> FieldText:
+        parts = [self._analyse_chunk(chunk, offset) for offset, chunk in chunks(text)]
+        if not parts:
+            return _empty_field(name, text)
+        return _join_fields(name, text, parts)
+
+    def _analyse_chunk(self, text: str, offset: int) -> tuple[np.ndarray, ...]:
+        """Arrays for one chunk: types, starts, ends, sentence starts (token-level flags)."""
+        doc = self.nlp(text)
+        rows = doc.to_array([LOWER, IDX, LENGTH, SENT_START])
+        if rows.shape[0] == 0:
+            empty, no = np.zeros(0, dtype=np.int64), np.zeros(0, dtype=bool)
+            return empty, empty, empty, no, no, no
+        type_of = self.type_of
+        types = np.fromiter((type_of(h) for h in rows[:, 0].tolist()), dtype=np.int64)
+        is_word, breaks = self._flags()
+        starts = rows[:, 1].astype(np.int64) + offset
+        ends = starts + rows[:, 2].astype(np.int64)
+        sent_start = rows[:, 3].astype(np.int64) == 1
+        return types, starts, ends, sent_start, breaks[types], is_word[types]
+
+
+def _empty_field(name: str, text: str) -> FieldText:
+    empty = np.zeros(0, dtype=np.int64)
+    return FieldText(name, text, empty, empty, empty, empty, empty, np.zeros(1, dtype=np.int64))
+
+
+def _join_fields(name: str, text: str, parts: list[tuple[np.ndarray, ...]]) -> FieldText:
+    """Concatenate chunk arrays and number sentences and paragraphs over the whole field.
+
+    A line break ends a paragraph and therefore a sentence too: headlines and bullet
+    lines have no final full stop.
+    """
+    types, starts, ends, sent_start, breaks, is_word = (
+        np.concatenate(col) for col in zip(*parts, strict=True)
+    )
+    if types.shape[0] == 0:
+        return _empty_field(name, text)
+    paragraph = np.cumsum(breaks)
+    after_break = np.zeros_like(breaks)
+    after_break[1:] = breaks[:-1]
+    new_sentence = sent_start | after_break
+    new_sentence[0] = True
+    sentence = np.cumsum(new_sentence) - 1
+    sentence_starts = _sentence_char_starts(sentence, starts, breaks)
+    return FieldText(
+        name=name,
+        text=text,
+        types=types[is_word],
+        starts=starts[is_word],
+        ends=ends[is_word],
+        sentence=sentence[is_word],
+        paragraph=paragraph[is_word],
+        sentence_starts=sentence_starts,
+    )
+
+
+def _sentence_char_starts(
+    sentence: np.ndarray, starts: np.ndarray, breaks: np.ndarray
+) -> np.ndarray:
+    """Character offset of each sentence's first non-break token."""
+    count = int(sentence[-1]) + 1
+    result = np.full(count, -1, dtype=np.int64)
+    keep = ~breaks
+    ids = sentence[keep][::-1]
+    result[ids] = starts[keep][::-1]  # reversed so the first token of a sentence wins
+    missing = result < 0
+    if missing.any():  # a sentence of line breaks only: start where the next one starts
+        for i in np.nonzero(missing)[0][::-1]:
+            result[i] = result[i + 1] if i + 1 < count else int(starts[-1])
+    return result
+
+
+def chunks(text: str, size: int = CHUNK_CHARS) -> Iterator[tuple[int, str]]:
+    """Split text into (offset, chunk) pieces of about `size` characters, cut at a break."""
+    start = 0
+    while start < len(text):
+        end = min(start + size, len(text))
+        if end < len(text):
+            cut = text.rfind("\n", start + size // 2, end)
+            if cut < 0:
+                cut = text.rfind(" ", start + size // 2, end)
+            end = cut + 1 if cut >= 0 else end
+        yield start, text[start:end]
+        start = end
+
+
+def load_pipeline(name: str) -> Language:
+    """The blank English pipeline with sentence boundaries, or a named trained pipeline.
+
+    The lemma is not taken from a pipe: lemmas are a property of the word type, so the
+    lexicon expands rule words at compile time instead (see design.md).
+    """
+    nlp = spacy.blank("en") if name == BLANK_PIPELINE else spacy.load(name)
+    if not nlp.has_pipe("sentencizer") and not nlp.has_pipe("parser") and not nlp.has_pipe(
+        "senter"
+    ):
+        nlp.add_pipe("sentencizer")
+    nlp.max_length = CHUNK_CHARS * 2
+    nlp.tokenizer.max_cache_size = TOKENIZER_CACHE
+    return nlp

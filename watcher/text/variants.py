@@ -1,0 +1,152 @@
+"""Transliteration variants for `~Name` terms: is a text word another spelling of a rule word?
+
+Words fold to plain lower-case ASCII, then to keys: a consonant skeleton plus a vowel-group count.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Callable, Iterable, Sequence
+
+# Turkish letters that NFKD would fold to the wrong sound (ş -> s), mapped before it.
+_TURKISH = str.maketrans({"ş": "sh", "ç": "ch", "ğ": "g", "ı": "i"})
+_APOSTROPHES = str.maketrans("", "", "'’‘ʿʾʻʼ`")
+
+_VOWELS = frozenset("aeiou")
+_SEMIVOWELS = frozenset("yw")
+# Letters and digraphs that spell one Arabic/Kurdish/Turkish sound, longest first.
+_CLASSES = (
+    ("sch", "S"), ("sh", "S"), ("ch", "S"), ("kh", "k"), ("ck", "k"), ("ph", "f"),
+    ("th", "t"), ("dh", "d"), ("gh", "g"), ("zh", "j"), ("dj", "j"),
+    ("q", "k"), ("c", "k"), ("x", "ks"),
+)  # fmt: skip
+_VOWEL = "V"
+
+# Sun letters: `al` assimilates to them, fused `Ezzor` = `ez-Zor`, `Arraqqa` = `ar-Raqqa`.
+_SUN_LETTERS = frozenset("tdrszln")
+_MIN_STEM = 3
+
+_ARTICLES = frozenset(
+    {"al", "el", "il", "ul"}
+    | {v + c for v in "aeu" for c in ("d", "dh", "n", "r", "s", "sh", "t", "th", "z")}
+)
+
+# Name elements that spaCy's English tables list (`sheiks`, `tals`, `tell`) but that
+# news spells interchangeably inside names: `Sheik/Sheikh Maqsoud`, `Tal/Tell Abyad`.
+NAME_ELEMENTS = frozenset({"sheik", "sheikh", "shaykh", "tal", "tel", "tell"})
+
+
+def fold(word: str) -> str:
+    """Lower-case ASCII-ish form, so `Qamişlo` = `qamishlo` and `Türkiye` = `turkiye`."""
+    text = unicodedata.normalize("NFC", word).lower().translate(_TURKISH)
+    text = unicodedata.normalize("NFKD", text)
+    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    return text.translate(_APOSTROPHES)
+
+
+def is_article(word: str) -> bool:
+    """Arabic article standing as its own word (`al`, `el`, `ez` in `Deir ez-Zor`)."""
+    return fold(word) in _ARTICLES
+
+
+def _letters(word: str) -> str:
+    """The folded word if it is plain ASCII letters; other words only match exactly."""
+    folded = fold(word)
+    return folded if folded.isascii() and folded.isalpha() else ""
+
+
+def _strip_fused_article(letters: str) -> str | None:
+    """`alhasakah` -> `hasakah`, `ezzor` -> `zor`; None when no article or stem too short.
+
+    The stem must keep at least three letters (`Ezzor` -> `zor` must work), so `Assad`
+    also yields `sad`: `~Assad` then matches non-English `Saad`. Accepted: rare in rules.
+    """
+    if len(letters) - 2 < _MIN_STEM:
+        return None
+    if letters[:2] in ("al", "el") and letters[2] not in _VOWELS | _SEMIVOWELS:
+        return letters[2:]
+    if letters[0] in "aeu" and letters[1] in _SUN_LETTERS and letters[2] == letters[1]:
+        return letters[2:]
+    return None
+
+
+def _sound_classes(letters: str) -> list[str]:
+    """Letters to sound classes; vowels, and `y`/`w` other than word-initial, become V."""
+    classes: list[str] = []
+    i = 0
+    while i < len(letters):
+        for spelling, sound in _CLASSES:
+            if letters.startswith(spelling, i):
+                classes.extend(sound)
+                i += len(spelling)
+                break
+        else:
+            ch = letters[i]
+            vowel = ch in _VOWELS or (ch in _SEMIVOWELS and i > 0)
+            classes.append(_VOWEL if vowel else ch)
+            i += 1
+    return classes
+
+
+def _key(letters: str) -> str | None:
+    """Skeleton + vowel groups: `hasakah` -> `hsk3`, `homs` -> `hms1`, `homes` -> `hms2`.
+
+    A leading vowel is kept as `V` (`iraq` -> `Vrk2`), so *Iraq* never meets *Raqqa*.
+    """
+    initial = _VOWEL if letters[0] in _VOWELS else ""
+    if len(letters) > 2 and letters[-1] == "h" and letters[-2] in _VOWELS:
+        letters = letters[:-1]  # ta marbuta: Hasakah = Hasaka, Ashrafieh = Ashrafie
+    collapsed: list[str] = []
+    for sound in _sound_classes(letters):
+        if not collapsed or collapsed[-1] != sound:
+            collapsed.append(sound)  # doubled letters and vowel runs count once
+    skeleton = "".join(s for s in collapsed if s != _VOWEL)
+    if not skeleton:
+        return None  # all vowels: too little to go on, exact match only
+    return f"{initial}{skeleton}{collapsed.count(_VOWEL)}"
+
+
+def variant_keys(word: str) -> frozenset[str]:
+    """Keys of one word; two words are variants when their key sets intersect.
+
+    A pure function of the string, so the engine computes it once per word type.
+    """
+    letters = _letters(word)
+    if not letters:
+        return frozenset()
+    stems = [letters]
+    stripped = _strip_fused_article(letters)
+    if stripped is not None:
+        stems.append(stripped)
+    return frozenset(key for stem in stems if (key := _key(stem)) is not None)
+
+
+def is_variant(rule_word: str, text_word: str, *, is_english: Callable[[str], bool]) -> bool:
+    """Same folded spelling, or a shared key and the text word is not ordinary English.
+
+    The English check is what keeps `~Homs` off *hums* and `~Deir` off *dear*/*door*.
+    """
+    folded = fold(text_word)
+    if folded == fold(rule_word):
+        return True
+    if is_english(folded):
+        return False
+    return not variant_keys(rule_word).isdisjoint(variant_keys(text_word))
+
+
+def _content(words: Iterable[str]) -> list[str]:
+    """Words with a letter or digit, articles dropped (kept if nothing else remains)."""
+    real = [w for w in words if any(ch.isalnum() for ch in w)]
+    return [w for w in real if not is_article(w)] or real
+
+
+def variant_phrase_matches(
+    rule_words: Sequence[str], text_words: Sequence[str], *, is_english: Callable[[str], bool]
+) -> bool:
+    """Reference definition of `~"A B"`: articles optional on both sides, then word by word."""
+    rule, text = _content(rule_words), _content(text_words)
+    return (
+        bool(rule)
+        and len(rule) == len(text)
+        and all(is_variant(r, t, is_english=is_english) for r, t in zip(rule, text, strict=True))
+    )
