@@ -7,7 +7,7 @@ the rules whose trigger terms occur, and evaluates only those.
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -28,11 +28,16 @@ from watcher.text.analysis import AnalysedText, Analyzer, FieldText
 from watcher.text.variants import is_article
 
 FIELDS = ("title", "body")
+# A match reports at most this many spans (the earliest): an article that repeats a
+# phrase thousands of times needs no thousand highlights, and output stays bounded.
+MAX_SPANS = 100
 
 
-@dataclass(frozen=True, order=True)
-class Hit:
-    """A positional match in one field: word range [start, end] and the term ranges in it."""
+class Hit(NamedTuple):
+    """A positional match in one field: word range [start, end] and the term ranges in it.
+
+    A tuple so that sorting and hashing millions of hits in a huge article stay in C.
+    """
 
     field: int
     start: int
@@ -232,14 +237,11 @@ def words_between(a: Hit, b: Hit) -> int:
 
 def build_match(compiled: CompiledRule, text: AnalysedText, hits: list[Hit]) -> Match:
     fields = text.fields()
-    spans = sorted(
-        {
-            Span(int(fields[f].starts[s]), int(fields[f].ends[e]), FIELDS[f])  # type: ignore[arg-type]
-            for hit in hits
-            for f, s, e in hit.terms
-        },
-        key=lambda sp: (FIELDS.index(sp.field), sp.start, sp.end),
-    )
+    terms = sorted({term for hit in hits for term in hit.terms})[:MAX_SPANS]
+    spans = [
+        Span(int(fields[f].starts[s]), int(fields[f].ends[e]), FIELDS[f])  # type: ignore[arg-type]
+        for f, s, e in terms
+    ]
     rule = compiled.rule
     return Match(
         rule_id=rule.id,

@@ -1,0 +1,107 @@
+"""Timing, memory and machine facts for the benchmark: perf_counter passes, VmRSS, /proc.
+
+A pass is timed after a full garbage collection, with the collector left on as in production.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import platform
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TypeVar
+
+import spacy
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Passes:
+    """Seconds of each timed pass over the corpus; `best` is what the tables report."""
+
+    seconds: tuple[float, ...]
+
+    @property
+    def best(self) -> float:
+        return min(self.seconds)
+
+    @property
+    def first(self) -> float:
+        return self.seconds[0]
+
+
+def timed(work: Callable[[], T]) -> tuple[float, T]:
+    """Seconds one call takes, and its result."""
+    gc.collect()
+    start = time.perf_counter()
+    result = work()
+    return time.perf_counter() - start, result
+
+
+def best_of(work: Callable[[], object], repeats: int = 3) -> Passes:
+    return Passes(tuple(timed(work)[0] for _ in range(repeats)))
+
+
+def rss_bytes() -> int:
+    """Resident memory of this process (VmRSS), after a full garbage collection."""
+    gc.collect()
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    raise RuntimeError("no VmRSS in /proc/self/status")
+
+
+def progress(message: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+@dataclass(frozen=True)
+class Machine:
+    date: str
+    cpus: int
+    cpu_model: str
+    ram_gib: float
+    python: str
+    spacy: str
+    load_average: str
+
+    def describe(self) -> list[str]:
+        return [
+            f"date: {self.date}",
+            f"machine: {self.cpus} CPUs (nproc), {self.cpu_model}, {self.ram_gib:.1f} GiB RAM",
+            f"software: Python {self.python}, spaCy {self.spacy}, {platform.platform()}",
+            f"load average when the run started: {self.load_average}",
+        ]
+
+
+def machine() -> Machine:
+    return Machine(
+        date=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        cpus=len(os.sched_getaffinity(0)),
+        cpu_model=_cpuinfo_field("model name"),
+        ram_gib=_meminfo_kib("MemTotal") / 1024**2,
+        python=platform.python_version(),
+        spacy=spacy.__version__,
+        load_average=" ".join(f"{x:.2f}" for x in os.getloadavg()),
+    )
+
+
+def _cpuinfo_field(name: str) -> str:
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        key, _, value = line.partition(":")
+        if key.strip() == name:
+            return value.strip()
+    return "unknown"
+
+
+def _meminfo_kib(name: str) -> int:
+    for line in Path("/proc/meminfo").read_text().splitlines():
+        if line.startswith(name + ":"):
+            return int(line.split()[1])
+    return 0

@@ -1,0 +1,86 @@
+"""The benchmark's measured values, as plain frozen records shared by run.py and report.py.
+
+Only numbers and labels live here; measuring is run.py's job, presenting is report.py's.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+
+from bench.measure import Machine, Passes
+
+
+@dataclass(frozen=True)
+class Load:
+    """Parsing and compiling one rule set, and the resident memory it added."""
+
+    rules: int
+    parse_seconds: float
+    compile_seconds: float
+    rss_bytes: int
+
+    @property
+    def seconds(self) -> float:
+        return self.parse_seconds + self.compile_seconds
+
+
+@dataclass(frozen=True)
+class EngineRun:
+    rules: int
+    matches: int
+    candidates_per_article: float
+    first_pass: float  # engine alone, first pass: learns every word type's atoms
+    engine: Passes  # engine alone on pre-analysed texts
+    full: Passes  # analysis + engine
+
+
+@dataclass(frozen=True)
+class RegexRun:
+    rules: int
+    matches: int | None
+    passes: Passes | None
+    extrapolated_seconds: float | None = None
+
+    @property
+    def seconds(self) -> float:
+        if self.passes is not None:
+            return self.passes.best
+        assert self.extrapolated_seconds is not None
+        return self.extrapolated_seconds
+
+
+@dataclass(frozen=True)
+class ProfileLine:
+    function: str
+    calls: int
+    own_seconds: float
+    cumulative_seconds: float
+
+
+@dataclass(frozen=True)
+class Results:
+    machine: Machine
+    articles: int
+    characters: int
+    words: int
+    vocabulary: str
+    rule_mix: Counter[str]
+    tokenizer_cold: float
+    tokenizer: Passes
+    analysis_first: float
+    analysis: Passes
+    load: Load
+    engines: list[EngineRun]
+    regexes: list[RegexRun]
+    regex_translate_seconds: float
+    profile: list[ProfileLine]
+    profile_rules: int
+    examples: list[str]
+    total_seconds: float
+
+    def engine(self, rules: int) -> EngineRun:
+        return next(e for e in self.engines if e.rules == rules)
+
+    def regex(self, rules: int) -> RegexRun:
+        return next(r for r in self.regexes if r.rules == rules)

@@ -1,0 +1,264 @@
+"""`python -m bench.run`: every measurement in one process, then the table and RESULTS.md.
+
+Order matters: the tokenizer's cold pass must come first, before anything fills its cache.
+"""
+
+from __future__ import annotations
+
+import cProfile
+import pstats
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+from bench.baseline import RegexRule, RegexTranslator
+from bench.corpus import Corpus, load_corpus
+from bench.measure import Passes, best_of, machine, progress, rss_bytes, timed
+from bench.report import Results, render_markdown, render_table
+from bench.rulegen import GeneratedRule, Vocabulary, build_vocabulary, generate_rules
+from watcher.engine import Engine
+from watcher.model import Article
+from watcher.rules.ast import Rule
+from watcher.rules.compile import Compiler, RuleIndex
+from watcher.rules.grammar import parse_query
+from watcher.text.analysis import AnalysedText, Analyzer
+
+RULE_COUNTS = (10, 100, 1_000, 10_000)
+REGEX_RULE_COUNTS = (10, 100, 1_000, 10_000)
+REGEX_BUDGET_SECONDS = 60.0  # run the regex baseline at a size only if projected under this
+REGEX_REPEAT_UNDER_SECONDS = 10.0  # best of 3 only when one pass is quicker than this
+PROFILE_TOP = 10
+RESULTS_FILE = Path(__file__).parent / "RESULTS.md"
+
+
+@dataclass(frozen=True)
+class Load:
+    rules: int
+    parse_seconds: float
+    compile_seconds: float
+    rss_bytes: int
+
+    @property
+    def seconds(self) -> float:
+        return self.parse_seconds + self.compile_seconds
+
+
+@dataclass(frozen=True)
+class EngineRun:
+    rules: int
+    matches: int
+    candidates_per_article: float
+    first_pass: float  # engine alone, first pass: learns every word type's atoms
+    engine: Passes  # engine alone on pre-analysed texts
+    full: Passes  # analysis + engine
+
+
+@dataclass(frozen=True)
+class RegexRun:
+    rules: int
+    matches: int | None
+    passes: Passes | None
+    extrapolated_seconds: float | None = None
+
+
+@dataclass(frozen=True)
+class ProfileLine:
+    function: str
+    calls: int
+    own_seconds: float
+    cumulative_seconds: float
+
+
+def main() -> None:
+    info = machine()
+    progress("loading FA-KES and the spaCy pipeline")
+    corpus = load_corpus()
+    analyzer = Analyzer()
+    tokenizer_cold, tokenizer_warm, words = measure_tokenizer(analyzer, corpus.field_texts())
+    analysis_first, analysis, analysed = measure_analysis(analyzer, corpus.articles)
+    analysed_words = sum(len(f) for text in analysed for f in text.fields())
+    if analysed_words != words:
+        progress(f"warning: tokenizer counted {words} words, analysis {analysed_words}")
+
+    vocabulary = build_vocabulary(corpus.field_texts(), corpus.locations)
+    generated = generate_rules(vocabulary, max(RULE_COUNTS))
+    progress(f"load: parse + compile {len(generated)} rules")
+    load, rules, full_index = measure_load(analyzer, generated)
+
+    engines = []
+    for count in RULE_COUNTS:
+        index = full_index if count == len(rules) else Compiler(analyzer).compile(rules[:count])
+        engines.append(measure_engine(analyzer, index, corpus.articles, analysed, count))
+    progress(f"profiling one engine pass at {len(rules)} rules")
+    profile = profile_engine(Engine(full_index, analyzer), analysed)
+    del full_index
+
+    regexes, translate_seconds = measure_regex(analyzer, generated, corpus, engines)
+    results = Results(
+        machine=info,
+        articles=len(corpus.articles),
+        characters=sum(len(t) for t in corpus.field_texts()),
+        words=words,
+        vocabulary=_describe_vocabulary(vocabulary),
+        rule_mix=Counter(r.template for r in generated),
+        tokenizer_cold=tokenizer_cold,
+        tokenizer=tokenizer_warm,
+        analysis_first=analysis_first,
+        analysis=analysis,
+        load=load,
+        engines=engines,
+        regexes=regexes,
+        regex_translate_seconds=translate_seconds,
+        profile=profile,
+        examples=[r.query for r in generated[:12]],
+    )
+    print(render_table(results))
+    RESULTS_FILE.write_text(render_markdown(results), encoding="utf-8")
+    progress(f"wrote {RESULTS_FILE}")
+
+
+# -- measurements -------------------------------------------------------------------------
+
+
+def measure_tokenizer(analyzer: Analyzer, texts: list[str]) -> tuple[float, Passes, int]:
+    """Cold first pass (empty cache), then the best of three warm passes; and the word count."""
+    progress(f"tokenizer alone: {len(texts)} titles and bodies, cold then 3 warm passes")
+    tokenizer = analyzer.nlp.tokenizer
+    cold, docs = timed(lambda: [tokenizer(text) for text in texts])
+    words = sum(1 for doc in docs for token in doc if any(ch.isalnum() for ch in token.text))
+    del docs
+
+    def tokenize_all() -> None:
+        for text in texts:
+            tokenizer(text)
+
+    return cold, best_of(tokenize_all), words
+
+
+def measure_analysis(
+    analyzer: Analyzer, articles: tuple[Article, ...]
+) -> tuple[float, Passes, list[AnalysedText]]:
+    progress("full analysis: a first pass (fills the type table), then 3 warm passes")
+    first, analysed = timed(lambda: [analyzer.analyse(a) for a in articles])
+    warm = best_of(lambda: [analyzer.analyse(a) for a in articles])
+    return first, warm, analysed
+
+
+def parse_rules(generated: list[GeneratedRule]) -> list[Rule]:
+    """What the loader does per rule once YAML is read: parse strictly, build the Rule."""
+    return [
+        Rule(id=g.id, title=g.template, query_text=g.query, query=parse_query(g.query, strict=True))
+        for g in generated
+    ]
+
+
+def measure_load(
+    analyzer: Analyzer, generated: list[GeneratedRule]
+) -> tuple[Load, list[Rule], RuleIndex]:
+    before = rss_bytes()
+    parse_seconds, rules = timed(lambda: parse_rules(generated))
+    compile_seconds, index = timed(lambda: Compiler(analyzer).compile(rules))
+    grown = rss_bytes() - before
+    progress(f"load: parse {parse_seconds:.2f} s, compile {compile_seconds:.2f} s, "
+             f"+{grown / 2**20:.0f} MB")
+    return Load(len(rules), parse_seconds, compile_seconds, grown), rules, index
+
+
+def measure_engine(
+    analyzer: Analyzer,
+    index: RuleIndex,
+    articles: tuple[Article, ...],
+    analysed: list[AnalysedText],
+    count: int,
+) -> EngineRun:
+    progress(f"engine with {count} rules: first pass, 3 engine-only, 3 analysis+engine passes")
+    engine = Engine(index, analyzer)
+    first, matches = timed(lambda: sum(len(engine.match(text)) for text in analysed))
+    candidates = sum(len(engine.candidate_rules(engine.find_occurrences(t))) for t in analysed)
+    engine_only = best_of(lambda: [engine.match(text) for text in analysed])
+    full = best_of(lambda: [engine.match(analyzer.analyse(a)) for a in articles])
+    progress(f"  {matches} matches, engine {engine_only.best:.2f} s, with analysis {full.best:.2f} s")
+    return EngineRun(count, matches, candidates / len(analysed), first, engine_only, full)
+
+
+def profile_engine(engine: Engine, analysed: list[AnalysedText]) -> list[ProfileLine]:
+    """Where one engine-only pass spends its time, by own (exclusive) time."""
+    for text in analysed:  # learn word types outside the profile
+        engine.match(text)
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for text in analysed:
+        engine.match(text)
+    profiler.disable()
+    stats = pstats.Stats(profiler).stats  # type: ignore[attr-defined]
+    rows = sorted(stats.items(), key=lambda item: item[1][2], reverse=True)[:PROFILE_TOP]
+    return [
+        ProfileLine(_function_name(key), calls, own, cumulative)
+        for key, (_, calls, own, cumulative, _) in rows
+    ]
+
+
+def _function_name(key: tuple[str, int, str]) -> str:
+    path, line, name = key
+    if path == "~":
+        return name
+    short = path.split("/work/main/", 1)[-1]
+    return f"{short}:{line}({name})"
+
+
+def measure_regex(
+    analyzer: Analyzer,
+    generated: list[GeneratedRule],
+    corpus: Corpus,
+    engines: list[EngineRun],
+) -> tuple[list[RegexRun], float]:
+    """One pattern per rule over the raw text; larger sizes only while within the budget."""
+    translator = RegexTranslator(analyzer.lexicon)
+    compiled: list[RegexRule] = []
+    texts = corpus.raw_texts()
+    runs: list[RegexRun] = []
+    translate_seconds = 0.0
+    last: RegexRun | None = None
+    for count in REGEX_RULE_COUNTS:
+        if last is not None and last.passes is not None:
+            projected = last.passes.best * count / last.rules
+            if projected > REGEX_BUDGET_SECONDS:
+                progress(f"regex baseline at {count} rules: skipped, ~{projected:.0f} s projected")
+                runs.append(RegexRun(count, None, None, projected))
+                continue
+        seconds, more = timed(lambda c=count: _translate(translator, generated[len(compiled) : c]))
+        translate_seconds += seconds
+        compiled.extend(more)
+        last = _regex_run(compiled[:count], texts)
+        runs.append(last)
+    del engines
+    return runs, translate_seconds
+
+
+def _translate(translator: RegexTranslator, generated: list[GeneratedRule]) -> list[RegexRule]:
+    return [translator.translate(g.id, parse_query(g.query, strict=True)) for g in generated]
+
+
+def _regex_run(patterns: list[RegexRule], texts: list[str]) -> RegexRun:
+    progress(f"regex baseline with {len(patterns)} rules")
+
+    def match_all() -> int:
+        return sum(1 for text in texts for rule in patterns if rule.matches(text))
+
+    first, matches = timed(match_all)
+    seconds = [first]
+    if first < REGEX_REPEAT_UNDER_SECONDS:
+        seconds += best_of(match_all, repeats=2).seconds
+    progress(f"  {matches} matches, best {min(seconds):.2f} s")
+    return RegexRun(len(patterns), matches, Passes(tuple(seconds)))
+
+
+def _describe_vocabulary(vocabulary: Vocabulary) -> str:
+    return (
+        f"{len(vocabulary.words)} words, {len(vocabulary.bigrams)} bigrams, "
+        f"{len(vocabulary.places)} place names"
+    )
+
+
+if __name__ == "__main__":
+    main()
