@@ -12,28 +12,35 @@ from collections.abc import Iterable
 
 import click
 
-from watcher.errors import InputError, RuleSetError, WatcherError
+from watcher.config import Settings, environment, load_settings
+from watcher.errors import ConfigError, InputError, RuleSetError, WatcherError
 from watcher.matcher import Matcher, run_rule_examples
 from watcher.model import Article, Match
 from watcher.rules.load import load_rules
 from watcher.sources.inputs import read_inputs
-from watcher.text.analysis import BLANK_PIPELINE
 
 EXIT_OK, EXIT_FAILED, EXIT_RULES = 0, 1, 2
 MARKED = re.compile(r"\[([^\[\]]*)\]")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--config", "config_path", envvar="WATCHER_CONFIG", default=None,
-              help="Configuration file (default ./watcher.yaml when present).")
-@click.option("--db", envvar="WATCHER_DB", default=None, help="SQLAlchemy database URL.")
-@click.option("--pipeline", envvar="WATCHER_PIPELINE", default=BLANK_PIPELINE, show_default=True,
-              help="spaCy pipeline: 'blank:en' or an installed package such as en_core_web_sm.")
+@click.option("--config", "config_path", default=None,
+              help="Configuration file [env WATCHER_CONFIG; default ./watcher.yaml when present].")
+@click.option("--db", default=None, help="SQLAlchemy database URL [env WATCHER_DB].")
+@click.option("--pipeline", default=None,
+              help="spaCy pipeline: 'blank:en' (default) or an installed trained pipeline "
+                   "such as en_core_web_sm [env WATCHER_PIPELINE; config key pipeline].")
 @click.version_option(package_name="watcher")
 @click.pass_context
-def cli(ctx: click.Context, config_path: str | None, db: str | None, pipeline: str) -> None:
+def cli(
+    ctx: click.Context, config_path: str | None, db: str | None, pipeline: str | None
+) -> None:
     """watcher: hear once, fast, when something specific happens in a specific place."""
-    ctx.obj = {"config": config_path, "db": db, "pipeline": pipeline}
+    try:
+        ctx.obj = load_settings(config_path, {"db": db, "pipeline": pipeline}, environment())
+    except ConfigError as error:
+        click.echo(f"watcher: {error}", err=True)
+        sys.exit(EXIT_RULES)
 
 
 @cli.group()
@@ -42,11 +49,12 @@ def rules() -> None:
 
 
 @rules.command("check")
-@click.argument("path", default="rules/")
-def rules_check(path: str) -> None:
-    """Load and validate every rule file under PATH."""
+@click.argument("path", required=False)
+@click.pass_obj
+def rules_check(settings: Settings, path: str | None) -> None:
+    """Load and validate every rule file under PATH (default: the configured rules/)."""
     try:
-        ruleset = load_rules(path)
+        ruleset = load_rules(path or settings.rules, channels=settings.channels)
     except RuleSetError as error:
         _print_rule_errors(error)
         sys.exit(EXIT_RULES)
@@ -54,11 +62,11 @@ def rules_check(path: str) -> None:
 
 
 @rules.command("test")
-@click.argument("path", default="rules/")
-@click.pass_context
-def rules_test(ctx: click.Context, path: str) -> None:
+@click.argument("path", required=False)
+@click.pass_obj
+def rules_test(settings: Settings, path: str | None) -> None:
     """Run every rule's `tests:` examples."""
-    matcher = _load_matcher(ctx, path)
+    matcher = _load_matcher(settings, path)
     count, failures = run_rule_examples(matcher)
     for failure in failures:
         click.echo(f"FAIL {failure.describe()}", err=True)
@@ -67,13 +75,16 @@ def rules_test(ctx: click.Context, path: str) -> None:
 
 
 @cli.command("match")
-@click.option("--rules", "rules_path", envvar="WATCHER_RULES", default="rules/", show_default=True)
+@click.option("--rules", "rules_path", default=None,
+              help="Rules file or directory [env WATCHER_RULES; default rules/].")
 @click.option("--format", "output_format", type=click.Choice(["text", "jsonl"]), default="text")
 @click.argument("inputs", nargs=-1, required=True)
-@click.pass_context
-def match(ctx: click.Context, rules_path: str, output_format: str, inputs: tuple[str, ...]) -> None:
+@click.pass_obj
+def match(
+    settings: Settings, rules_path: str | None, output_format: str, inputs: tuple[str, ...]
+) -> None:
     """Match articles from INPUT files against the rules; store and send nothing."""
-    matcher = _load_matcher(ctx, rules_path)
+    matcher = _load_matcher(settings, rules_path)
     unreadable = 0
     for item in read_inputs(list(inputs), stdin=sys.stdin):
         if isinstance(item, InputError):
@@ -84,13 +95,15 @@ def match(ctx: click.Context, rules_path: str, output_format: str, inputs: tuple
     sys.exit(EXIT_FAILED if unreadable else EXIT_OK)
 
 
-def _load_matcher(ctx: click.Context, path: str) -> Matcher:
+def _load_matcher(settings: Settings, path: str | None) -> Matcher:
     try:
-        return Matcher.from_path(path, pipeline=ctx.obj["pipeline"])
+        return Matcher.from_path(
+            path or settings.rules, pipeline=settings.pipeline, channels=settings.channels
+        )
     except RuleSetError as error:
         _print_rule_errors(error)
         sys.exit(EXIT_RULES)
-    except OSError as error:  # e.g. a trained pipeline named but not installed
+    except ConfigError as error:  # e.g. a trained pipeline named but not installed
         click.echo(f"watcher: {error}", err=True)
         sys.exit(EXIT_RULES)
 

@@ -14,6 +14,7 @@ import spacy
 from spacy.attrs import IDX, LENGTH, LOWER, SENT_START
 from spacy.language import Language
 
+from watcher.errors import ConfigError
 from watcher.model import Article
 from watcher.text.lexicon import Lexicon
 from watcher.text.variants import fold
@@ -226,7 +227,16 @@ def load_pipeline(name: str) -> Language:
     The lemma is not taken from a pipe: lemmas are a property of the word type, so the
     lexicon expands rule words at compile time instead (see design.md).
     """
-    nlp = spacy.blank("en") if name == BLANK_PIPELINE else spacy.load(name)
+    if name == BLANK_PIPELINE:
+        nlp = spacy.blank("en")
+    else:
+        try:
+            nlp = spacy.load(name)
+        except OSError as error:
+            raise ConfigError(
+                f"spaCy pipeline {name!r} is not installed (pip install it, or use blank:en):"
+                f" {error}"
+            ) from None
     if not nlp.has_pipe("sentencizer") and not nlp.has_pipe("parser") and not nlp.has_pipe(
         "senter"
     ):

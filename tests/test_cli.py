@@ -1,0 +1,159 @@
+"""The `watcher` commands as users call them: output formats, exit codes, one-line errors."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from watcher.cli import cli
+
+ROOT = Path(__file__).resolve().parent.parent
+RULES = ROOT / "rules"
+SEEDS = ROOT / "seeds"
+
+
+@pytest.fixture()
+def run(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
+    monkeypatch.chdir(tmp_path)  # no stray ./watcher.yaml
+    for name in ("WATCHER_CONFIG", "WATCHER_RULES", "WATCHER_PIPELINE", "WATCHER_DB"):
+        monkeypatch.delenv(name, raising=False)
+
+    def invoke(*args: str, stdin: str | None = None):
+        return CliRunner().invoke(cli, list(args), input=stdin, catch_exceptions=False)
+
+    return invoke
+
+
+def _shipped_rule_count() -> int:
+    return sum(len(yaml.safe_load(p.read_text()).get("rules") or []) for p in RULES.glob("*.yaml"))
+
+
+def test_rules_check_counts_the_shipped_rules(run):
+    result = run("rules", "check", str(RULES))
+    assert result.exit_code == 0
+    assert result.stdout.strip() == f"{_shipped_rule_count()} rules OK"
+
+
+def test_rules_check_reports_every_error_with_its_position(run, tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        "rules:\n"
+        "  - id: one\n"
+        "    title: One\n"
+        "    query: 'siege NEAR/3 (Aleppo'\n"
+        "  - id: two\n"
+        "    title: Two\n"
+        "    query: '@nowhere'\n"
+        "    severity: huge\n"
+    )
+    result = run("rules", "check", str(bad))
+    assert result.exit_code == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 3
+    assert all(re.match(rf"{re.escape(str(bad))}:\d+:\d+: ", line) for line in lines)
+    assert lines[0].startswith(f"{bad}:4:26: ")  # quote at column 12, `(` 13 characters into the query
+    assert "Traceback" not in result.output
+
+
+def test_shipped_rule_examples_pass(run):
+    result = run("rules", "test", str(RULES))
+    assert result.exit_code == 0, result.output
+    assert re.search(r"\b\d+ passed, 0 failed", result.stdout)
+
+
+def test_rules_test_names_the_failing_rule_and_example(run, tmp_path):
+    (tmp_path / "r.yaml").write_text(
+        "rules:\n"
+        "  - id: siege-rule\n"
+        "    title: Siege\n"
+        "    query: siege\n"
+        "    tests:\n"
+        "      match: ['a blockade only']\n"
+        "      no_match: ['no such word']\n"
+    )
+    result = run("rules", "test", str(tmp_path))
+    assert result.exit_code == 1
+    assert "siege-rule" in result.stderr and "a blockade only" in result.stderr
+    assert "1 passed, 1 failed" in result.stdout
+
+
+def test_match_jsonl_on_the_seeds(run):
+    result = run("match", "--rules", str(RULES), "--format", "jsonl", str(SEEDS))
+    assert result.exit_code == 0
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert lines, "the shipped rules fire on the seeds"
+    for found in lines:
+        assert set(found) == {"rule", "article", "title", "severity", "spans", "snippet"}
+        for start, end, field in found["spans"]:
+            assert field in ("title", "body") and start < end
+    fired = {(m["rule"], m["title"]) for m in lines}
+    evacuation = "Syrian military tells civilians to evacuate contested area east of Aleppo"
+    assert any(r == "aleppo-evacuation-order" and t.startswith(evacuation) for r, t in fired)
+    assert any(r == "aleppo-kurdish-siege" and "Qamishlo" in t for r, t in fired)
+
+
+def test_spans_point_at_the_marked_words(run, tmp_path):
+    articles = tmp_path / "a.jsonl"
+    body = "Forces lifted the siege on the Sheikh Maqsoud neighbourhood."
+    articles.write_text(json.dumps({"id": "x1", "title": "News", "text": body}) + "\n")
+    result = run("match", "--rules", str(RULES), "--format", "jsonl", str(articles))
+    found = next(json.loads(x) for x in result.stdout.splitlines() if '"aleppo-kurdish' in x)
+    assert [body[s:e] for s, e, _ in found["spans"]] == ["siege", "Sheikh Maqsoud"]
+    assert found["snippet"] == "Forces lifted the [siege] on the [Sheikh Maqsoud] neighbourhood."
+
+
+def test_match_text_shows_rule_title_and_snippet(run):
+    result = run("match", "--rules", str(RULES), str(SEEDS / "001_a458cd11a7b1be15.txt"))
+    assert result.exit_code == 0
+    assert "aleppo-kurdish-siege [high] 001_a458cd11a7b1be15#1 (seeds): Syrian Kurdish-led" in (
+        result.stdout
+    )
+    assert "[siege]" in result.stdout
+
+
+def test_unreadable_input_is_one_line_and_the_rest_is_matched(run, tmp_path):
+    (tmp_path / "empty.txt").write_text("")
+    good = tmp_path / "good.jsonl"
+    good.write_text(json.dumps({"id": "g", "title": "Siege of Aleppo", "text": "x"}) + "\n")
+    result = run("match", "--rules", str(RULES), "--format", "jsonl",
+                 str(tmp_path / "missing.jsonl"), str(tmp_path / "empty.txt"), str(good))
+    assert result.exit_code == 1
+    assert len(result.stderr.strip().splitlines()) == 2
+    assert "missing.jsonl" in result.stderr and "empty.txt" in result.stderr
+    assert [json.loads(x)["article"] for x in result.stdout.splitlines()] == ["g"]
+
+
+def test_match_reads_json_lines_from_stdin(run):
+    line = json.dumps({"id": "s", "title": "", "text": "A drone strike hit Qamishlo."})
+    result = run("match", "--rules", str(RULES), "--format", "jsonl", "-", stdin=line + "\n")
+    assert result.exit_code == 0
+    assert {json.loads(x)["rule"] for x in result.stdout.splitlines()} == {
+        "drone-strikes-northeast"
+    }
+
+
+def test_match_with_broken_rules_exits_2(run, tmp_path):
+    (tmp_path / "r.yaml").write_text("rules:\n  - id: x\n")
+    result = run("match", "--rules", str(tmp_path), str(SEEDS))
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"{tmp_path / 'r.yaml'}:2:")
+
+
+def test_config_file_sets_the_rules_path_and_rejects_unknown_keys(run, tmp_path):
+    (tmp_path / "watcher.yaml").write_text(f"rules: {RULES}\n")
+    assert run("rules", "check").stdout.strip() == f"{_shipped_rule_count()} rules OK"
+    (tmp_path / "watcher.yaml").write_text("rules: rules/\nrulez: 1\n")
+    result = run("rules", "check")
+    assert result.exit_code == 2
+    assert "watcher.yaml:2:1: unknown key 'rulez'" in result.stderr
+
+
+def test_a_pipeline_that_is_not_installed_is_one_clear_line(run):
+    result = run("--pipeline", "en_core_web_sm", "rules", "test", str(RULES))
+    assert result.exit_code == 2
+    assert "en_core_web_sm" in result.stderr and "not installed" in result.stderr

@@ -1,0 +1,62 @@
+"""Text analysis: words, offsets, sentences, paragraphs, chunking, and the pipeline choice."""
+
+from __future__ import annotations
+
+import spacy
+
+from watcher.model import Article
+from watcher.text.analysis import Analyzer, chunks
+
+
+def _words(analyzer: Analyzer, field) -> list[str]:
+    return [field.text[s:e] for s, e in zip(field.starts.tolist(), field.ends.tolist(), strict=True)]
+
+
+def test_words_exclude_punctuation_and_keep_offsets(analyzer):
+    body = "Siege, in al-Hasaka! (Qamişlo)"
+    field = analyzer.analyse(Article("a", "", body)).body
+    assert _words(analyzer, field) == ["Siege", "in", "al", "Hasaka", "Qamişlo"]
+
+
+def test_sentences_and_paragraphs(analyzer):
+    body = "One two. Three four.\nFive six\n\nSeven."
+    field = analyzer.analyse(Article("a", "", body)).body
+    sentence = field.sentence.tolist()
+    paragraph = field.paragraph.tolist()
+    # words: One two | Three four | Five six | Seven
+    assert sentence[0] == sentence[1] != sentence[2] == sentence[3] != sentence[4]
+    assert sentence[4] == sentence[5] != sentence[6]
+    assert paragraph[:4] == [paragraph[0]] * 4
+    assert paragraph[0] < paragraph[4] == paragraph[5] < paragraph[6]
+    assert field.sentence_bounds(int(sentence[2])) == (9, 20)
+
+
+def test_word_types_are_computed_once(analyzer):
+    article = Article("a", "", "The rare word zyxwvut appears; zyxwvut again.")
+    analyzer.analyse(article)
+    known = len(analyzer.types)
+    analyzer.analyse(article)
+    assert len(analyzer.types) == known
+    assert sum(t.lower == "zyxwvut" for t in analyzer.types) == 1
+
+
+def test_chunks_cut_at_line_breaks_and_cover_the_text():
+    text = ("word " * 30 + "\n") * 100
+    pieces = list(chunks(text, size=1000))
+    assert "".join(p for _, p in pieces) == text
+    assert all(p.endswith("\n") for _, p in pieces[:-1])
+    assert [o for o, _ in pieces] == [sum(len(p) for _, p in pieces[:i]) for i in range(len(pieces))]
+
+
+def test_long_text_offsets_survive_chunking(analyzer):
+    body = "filler words here. " * 20_000 + "Aleppo"
+    field = analyzer.analyse(Article("a", "", body)).body
+    assert field.text[int(field.starts[-1]) : int(field.ends[-1])] == "Aleppo"
+
+
+def test_a_named_pipeline_is_used_instead_of_the_blank_one(tmp_path):
+    nlp = spacy.blank("en")
+    nlp.tokenizer.add_special_case("xyzabc", [{"ORTH": "xyz"}, {"ORTH": "abc"}])
+    nlp.to_disk(tmp_path / "pipeline")
+    assert Analyzer(str(tmp_path / "pipeline")).words("xyzabc") == ["xyz", "abc"]
+    assert Analyzer().words("xyzabc") == ["xyzabc"]
