@@ -56,7 +56,7 @@ def test_rules_check_reports_every_error_with_its_position(run, tmp_path):
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 3
     assert all(re.match(rf"{re.escape(str(bad))}:\d+:\d+: ", line) for line in lines)
-    assert lines[0].startswith(f"{bad}:4:26: ")  # quote at column 12, `(` 13 characters into the query
+    assert lines[0].startswith(f"{bad}:4:26: ")  # quote at column 12, `(` 13 chars on
     assert "Traceback" not in result.output
 
 

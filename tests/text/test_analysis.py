@@ -9,7 +9,8 @@ from watcher.text.analysis import Analyzer, chunks
 
 
 def _words(analyzer: Analyzer, field) -> list[str]:
-    return [field.text[s:e] for s, e in zip(field.starts.tolist(), field.ends.tolist(), strict=True)]
+    pairs = zip(field.starts.tolist(), field.ends.tolist(), strict=True)
+    return [field.text[s:e] for s, e in pairs]
 
 
 def test_words_exclude_punctuation_and_keep_offsets(analyzer):
@@ -45,7 +46,8 @@ def test_chunks_cut_at_line_breaks_and_cover_the_text():
     pieces = list(chunks(text, size=1000))
     assert "".join(p for _, p in pieces) == text
     assert all(p.endswith("\n") for _, p in pieces[:-1])
-    assert [o for o, _ in pieces] == [sum(len(p) for _, p in pieces[:i]) for i in range(len(pieces))]
+    offsets = [sum(len(p) for _, p in pieces[:i]) for i in range(len(pieces))]
+    assert [o for o, _ in pieces] == offsets
 
 
 def test_long_text_offsets_survive_chunking(analyzer):
