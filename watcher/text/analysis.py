@@ -13,6 +13,7 @@ import numpy as np
 import spacy
 from spacy.attrs import IDX, LENGTH, LOWER, SENT_START
 from spacy.language import Language
+from spacy.pipeline import Sentencizer
 
 from watcher.errors import ConfigError
 from watcher.model import Article
@@ -24,6 +25,8 @@ from watcher.text.variants import fold
 CHUNK_CHARS = 100_000
 TOKENIZER_CACHE = 200_000
 BLANK_PIPELINE = "blank:en"
+# The sentence-final marks of spaCy's sentencizer.
+SENTENCE_PUNCT = frozenset(Sentencizer.default_punct_chars)
 
 
 @dataclass(frozen=True)
@@ -34,6 +37,7 @@ class WordType:
     folded: str
     is_word: bool
     breaks_paragraph: bool
+    ends_sentence: bool
 
 
 @dataclass(frozen=True, eq=False)
@@ -93,6 +97,14 @@ class Analyzer:
         self._type_index: dict[int, int] = {}
         self._type_is_word = np.zeros(0, dtype=bool)
         self._type_breaks = np.zeros(0, dtype=bool)
+        self._type_ends = np.zeros(0, dtype=bool)
+        self._known_hashes = np.zeros(0, dtype=np.uint64)
+        self._known_types = np.zeros(0, dtype=np.int64)
+        # The blank pipeline's sentence boundaries are computed from word types (below);
+        # a trained pipeline's parser or senter is used as it is.
+        self._own_sentences = not any(
+            self.nlp.has_pipe(p) for p in ("parser", "senter", "sentencizer")
+        )
 
     # -- word types -------------------------------------------------------------------
 
@@ -110,16 +122,18 @@ class Analyzer:
             folded=fold(lower),
             is_word=any(ch.isalnum() for ch in lower),
             breaks_paragraph="\n" in lower and lower.isspace(),
+            ends_sentence=lower in SENTENCE_PUNCT,
         )
         self.types.append(word)
         return len(self.types) - 1
 
-    def _flags(self) -> tuple[np.ndarray, np.ndarray]:
-        """Per-type boolean arrays, rebuilt only when new types were added."""
+    def _flags(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per-type boolean arrays (word, paragraph break, sentence end), rebuilt on growth."""
         if len(self._type_is_word) != len(self.types):
             self._type_is_word = np.fromiter((t.is_word for t in self.types), dtype=bool)
             self._type_breaks = np.fromiter((t.breaks_paragraph for t in self.types), dtype=bool)
-        return self._type_is_word, self._type_breaks
+            self._type_ends = np.fromiter((t.ends_sentence for t in self.types), dtype=bool)
+        return self._type_is_word, self._type_breaks, self._type_ends
 
     # -- analysis ---------------------------------------------------------------------
 
@@ -142,18 +156,57 @@ class Analyzer:
 
     def _analyse_chunk(self, text: str, offset: int) -> tuple[np.ndarray, ...]:
         """Arrays for one chunk: types, starts, ends, sentence starts (token-level flags)."""
-        doc = self.nlp(text)
-        rows = doc.to_array([LOWER, IDX, LENGTH, SENT_START])
+        if self._own_sentences:
+            rows = self.nlp.tokenizer(text).to_array([LOWER, IDX, LENGTH])
+        else:
+            rows = self.nlp(text).to_array([LOWER, IDX, LENGTH, SENT_START])
         if rows.shape[0] == 0:
             empty, no = np.zeros(0, dtype=np.int64), np.zeros(0, dtype=bool)
             return empty, empty, empty, no, no, no
-        type_of = self.type_of
-        types = np.fromiter((type_of(h) for h in rows[:, 0].tolist()), dtype=np.int64)
-        is_word, breaks = self._flags()
+        types = self._types_of(rows[:, 0])
+        is_word, breaks, ends_sentence = self._flags()
         starts = rows[:, 1].astype(np.int64) + offset
         ends = starts + rows[:, 2].astype(np.int64)
-        sent_start = rows[:, 3].astype(np.int64) == 1
+        if self._own_sentences:
+            sent_start = sentence_starts(is_word[types], ends_sentence[types])
+        else:
+            sent_start = rows[:, 3].astype(np.int64) == 1
         return types, starts, ends, sent_start, breaks[types], is_word[types]
+
+    def _types_of(self, lower_hashes: np.ndarray) -> np.ndarray:
+        """Type index per token by binary search in C over the known hashes.
+
+        Only strings never seen before go through Python (once each, ever).
+        """
+        where = np.searchsorted(self._known_hashes, lower_hashes)
+        where = np.minimum(where, max(len(self._known_hashes) - 1, 0))
+        if len(self._known_hashes) == 0 or not np.array_equal(
+            self._known_hashes[where], lower_hashes
+        ):
+            self._learn(lower_hashes)
+            where = np.searchsorted(self._known_hashes, lower_hashes)
+        return self._known_types[where]
+
+    def _learn(self, lower_hashes: np.ndarray) -> None:
+        """Add the types of unseen hashes and rebuild the sorted lookup arrays."""
+        for lower_hash in np.unique(lower_hashes).tolist():
+            self.type_of(lower_hash)
+        hashes = np.fromiter(self._type_index.keys(), dtype=np.uint64)
+        types = np.fromiter(self._type_index.values(), dtype=np.int64)
+        order = np.argsort(hashes)
+        self._known_hashes, self._known_types = hashes[order], types[order]
+
+
+def sentence_starts(is_word: np.ndarray, ends_sentence: np.ndarray) -> np.ndarray:
+    """spaCy's sentencizer rule, vectorised: a word starts a sentence when a sentence-final
+    mark (`.`, `!`, `?` …) came after the previous word.
+    """
+    positions = np.arange(is_word.shape[0])
+    last_end = np.maximum.accumulate(np.where(ends_sentence, positions, -1))
+    last_word = np.maximum.accumulate(np.where(is_word, positions, -1))
+    before_end = np.concatenate(([-1], last_end[:-1]))
+    before_word = np.concatenate(([-1], last_word[:-1]))
+    return is_word & (before_end > before_word)
 
 
 def _empty_field(name: str, text: str) -> FieldText:
@@ -167,9 +220,12 @@ def _join_fields(name: str, text: str, parts: list[tuple[np.ndarray, ...]]) -> F
     A line break ends a paragraph and therefore a sentence too: headlines and bullet
     lines have no final full stop.
     """
-    types, starts, ends, sent_start, breaks, is_word = (
-        np.concatenate(col) for col in zip(*parts, strict=True)
-    )
+    if len(parts) == 1:
+        types, starts, ends, sent_start, breaks, is_word = parts[0]
+    else:
+        types, starts, ends, sent_start, breaks, is_word = (
+            np.concatenate(col) for col in zip(*parts, strict=True)
+        )
     if types.shape[0] == 0:
         return _empty_field(name, text)
     paragraph = np.cumsum(breaks)
@@ -222,10 +278,11 @@ def chunks(text: str, size: int = CHUNK_CHARS) -> Iterator[tuple[int, str]]:
 
 
 def load_pipeline(name: str) -> Language:
-    """The blank English pipeline with sentence boundaries, or a named trained pipeline.
+    """The blank English tokenizer, or a named trained pipeline.
 
-    The lemma is not taken from a pipe: lemmas are a property of the word type, so the
-    lexicon expands rule words at compile time instead (see design.md).
+    Neither the lemma nor (for the blank pipeline) sentence boundaries come from a pipe:
+    both are properties of word types, computed once per type, which keeps analysis
+    close to the tokenizer's speed (see design.md).
     """
     if name == BLANK_PIPELINE:
         nlp = spacy.blank("en")
@@ -237,10 +294,6 @@ def load_pipeline(name: str) -> Language:
                 f"spaCy pipeline {name!r} is not installed (pip install it, or use blank:en):"
                 f" {error}"
             ) from None
-    if not nlp.has_pipe("sentencizer") and not nlp.has_pipe("parser") and not nlp.has_pipe(
-        "senter"
-    ):
-        nlp.add_pipe("sentencizer")
     nlp.max_length = CHUNK_CHARS * 2
     nlp.tokenizer.max_cache_size = TOKENIZER_CACHE
     return nlp
