@@ -135,10 +135,15 @@ class Engine:
         return pos
 
     def candidate_rules(self, occurrences: Occurrences) -> list[int]:
+        """Rules whose trigger occurs and whose every required clause has an occurrence."""
         found = set(self.index.always_rules)
         for seq_id in occurrences.by_seq:
             found.update(self.index.rules_by_trigger.get(seq_id, ()))
-        return sorted(found)
+        present = occurrences.by_seq.keys()
+        rules = self.index.rules
+        return sorted(
+            n for n in found if all(not present.isdisjoint(c) for c in rules[n].requires)
+        )
 
 
 class Evaluator:

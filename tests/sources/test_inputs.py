@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import shutil
 import sys
 from datetime import UTC, datetime
@@ -200,12 +199,10 @@ def test_blank_only_inputs(tmp_path: Path) -> None:
     ]
 
 
-@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="root reads anything")
-def test_permission_denied(tmp_path: Path) -> None:
-    locked = tmp_path / "locked.jsonl"
-    locked.write_text(good(1))
-    locked.chmod(0)
-    assert errors(run(locked)) == [f"{locked}: cannot read: Permission denied"]
+def test_a_path_through_a_file_is_one_clear_line(tmp_path: Path) -> None:
+    (tmp_path / "plain.txt").write_text("x")
+    inside = tmp_path / "plain.txt" / "inner.jsonl"
+    assert errors(run(inside, tmp_path / "plain.txt")) == [f"{inside}: no such file or directory"]
 
 
 def test_50_mb_body_in_jsonl(tmp_path: Path) -> None:

@@ -210,6 +210,23 @@ def test_paragraph_quoted_again_later_is_kept() -> None:
     assert body == "The opening sentence.\n\nMiddle.\n\nThe opening sentence."
 
 
+def test_headline_repeated_after_text_is_no_header() -> None:
+    text = "Short story\n\nFirst paragraph.\nSecond paragraph.\nShort story\nThird one.\n"
+    body = read_seed_text(text, file_id="f")[0].body
+    assert body == "First paragraph.\n\nSecond paragraph.\n\nThird one."
+
+
+def test_generic_furniture_dropped() -> None:
+    text = (
+        "News | Arab News\nHeadline here | Arab News\nPosted on: 2 Feb 2024\nShare\n"
+        "Photo caption: Smoke rises over the city\n\nBody text.\n1234\nAdvertisement\n"
+        "More text.\nRead more\nNews ID: 99\n"
+    )
+    (article,) = read_seed_text(text, file_id="f")
+    assert (article.title, article.body) == ("Headline here", "Body text.\n\nMore text.")
+    assert article.published == datetime(2024, 2, 2, tzinfo=UTC)
+
+
 def test_caption_label_drops_following_caption() -> None:
     text = "Title\nCaption:\n\nA crowd gathers in the square\n\nThe body.\n"
     assert read_seed_text(text, file_id="f")[0].body == "The body."

@@ -79,12 +79,15 @@ class CompiledRule:
     """A rule, its compiled query, and the sequences of which at least one must occur.
 
     `triggers` is None when the query can be true with none of its terms present
-    (a top-level NOT): such rules are evaluated on every article.
+    (a top-level NOT): such rules are evaluated on every article. `requires` are all the
+    clauses the query needs (see Compiler.requirements): a candidate rule is evaluated only
+    when each clause has an occurring sequence, a set test far cheaper than evaluation.
     """
 
     rule: Rule
     query: CNode
     triggers: frozenset[int] | None
+    requires: tuple[frozenset[int], ...] = ()
 
 
 @dataclass
@@ -186,7 +189,11 @@ class Compiler:
 
     def add(self, rule: Rule) -> None:
         query = self.node(rule.query)
-        self.index.add_rule(CompiledRule(rule=rule, query=query, triggers=self.triggers(query)))
+        requires = tuple(sorted(set(self.requirements(query)), key=len))
+        triggers = self._cheapest(requires)
+        self.index.add_rule(
+            CompiledRule(rule=rule, query=query, triggers=triggers, requires=requires)
+        )
 
     def node(self, query: Query) -> CNode:
         match query:
@@ -215,29 +222,32 @@ class Compiler:
         self._costs[seq_id] = min(word_cost(term.kind, w, term.text) for w in words)
         return seq_id
 
-    def triggers(self, node: CNode) -> frozenset[int] | None:
-        """Sequences of which one must occur for the node to be true (None: no such set)."""
+    def requirements(self, node: CNode) -> tuple[frozenset[int], ...]:
+        """Clauses the node needs: from each clause at least one sequence must occur.
+
+        AND and NEAR need every child's clauses; OR needs one of its children, which
+        is approximated by one clause joining each child's cheapest clause; NOT needs none.
+        """
         match node:
             case CTerm(seq):
-                return frozenset({seq})
-            case COr(children):
-                parts = [self.triggers(c) for c in children]
-                if any(p is None for p in parts):
-                    return None
-                return frozenset().union(*parts)  # type: ignore[arg-type]
+                return (frozenset({seq}),)
             case CAnd(children):
-                return self._cheapest([self.triggers(c) for c in children])
+                return tuple(c for child in children for c in self.requirements(child))
             case CNear(left, right):
-                return self._cheapest([self.triggers(left), self.triggers(right)])
+                return self.requirements(left) + self.requirements(right)
             case CField(_, child):
-                return self.triggers(child)
-        return None  # CNot
+                return self.requirements(child)
+            case COr(children):
+                cheapest = [self._cheapest(self.requirements(c)) for c in children]
+                if any(c is None for c in cheapest):
+                    return ()
+                return (frozenset().union(*cheapest),)  # type: ignore[arg-type]
+        return ()  # CNot
 
-    def _cheapest(self, options: list[frozenset[int] | None]) -> frozenset[int] | None:
-        usable = [o for o in options if o is not None]
-        if not usable:
+    def _cheapest(self, clauses: tuple[frozenset[int], ...]) -> frozenset[int] | None:
+        if not clauses:
             return None
-        return min(usable, key=lambda seqs: sum(self._costs[s] for s in seqs))
+        return min(clauses, key=lambda seqs: sum(self._costs[s] for s in seqs))
 
 
 def atom_for(kind: str, word: str) -> Atom:

@@ -30,7 +30,8 @@ def read_inputs(paths: Sequence[str], *, stdin: TextIO | None = None) -> Iterato
     """Articles from every INPUT in order, with an InputError for each one that cannot be read.
 
     Errors are yielded, never raised, so one bad input never stops the others. `-` reads
-    JSON lines from `stdin` (default: the process's standard input, decoded as UTF-8).
+    JSON lines from `stdin` (default: the process's standard input; that one is read through
+    its byte buffer and decoded as UTF-8 whatever the locale says).
     """
     for arg in paths:
         if arg == "-":
@@ -67,7 +68,7 @@ def article_from_json(obj: Any, *, default_source: str = JSONL_SOURCE) -> Articl
 def _read_stdin(stdin: TextIO | None) -> Iterator[Result]:
     """JSON lines from stdin; the real stdin is read as bytes so its encoding is always UTF-8."""
     lines: Iterable[bytes | str] | None = stdin
-    if stdin is None and sys.stdin is not None:
+    if (stdin is None or stdin is sys.stdin) and sys.stdin is not None:
         lines = getattr(sys.stdin, "buffer", sys.stdin)
     if lines is None:  # started without a standard input (e.g. a service)
         yield InputError(STDIN_NAME, "no standard input")

@@ -36,21 +36,10 @@ _FURNITURE = re.compile(
             r"(?:last\s+)?(?P<stamp>updated|published|posted)(?:\s+on)?\s*:?\s*(?P<when>\S.*)",
             r"(?P<label>(?:photo\s+)?caption\s*:?)",
             r"(?:photo\s+)?caption\s*:.*",  # a caption with its text on the same line
-            r"TT",  # font-size toggle
-            r"\d{1,4}",  # share / comment counters
-            r"follow(?: us)?",
-            r"share(?: this)?",
-            r"print",
-            r"advertisement",
-            r"read more",
-            r"skip to (?:main )?content",
-            r"select page",
-            r"your comments?",
-            r"you are replying to:.*",
-            r"captcha",
-            r"reporter['’]?s code:?\s*\S*",
-            r"news (?:code|id):?\s*\d*",
-            r"media id:?\s*\d*",
+            r"TT|\d{1,4}",  # font-size toggle, share / comment counters
+            r"follow(?: us)?|share(?: this)?|print|advertisement|read more|captcha",
+            r"skip to (?:main )?content|select page|your comments?|you are replying to:.*",
+            r"reporter['’]?s code:?\s*\S*|news (?:code|id):?\s*\d*|media id:?\s*\d*",
         )
     ),
     re.IGNORECASE,
@@ -230,14 +219,15 @@ def _build_article(lines: Sequence[_Line], article_id: str, source: str) -> Arti
     if start is None:
         return None
     headline = lines[start].text
+    counts = Counter(line.text for line in lines)
     if len(headline) > MAX_TITLE:  # no headline: everything is body
         title, header_end = "", start - 1
     else:
-        title, header_end = _strip_site_suffix(headline), _header_end(lines, start)
+        title, header_end = _strip_site_suffix(headline), _header_end(lines, start, counts)
     return Article(
         id=article_id,
         title=title,
-        body="\n\n".join(_body_lines(lines, start, header_end)),
+        body="\n\n".join(_body_lines(lines, start, header_end, counts)),
         published=_published(lines),
         source=source,
     )
@@ -256,28 +246,35 @@ def _title_index(lines: Sequence[_Line]) -> int | None:
     return None
 
 
-def _header_end(lines: Sequence[_Line], start: int) -> int:
-    """Index of the last repeat of the headline near the top; the body starts after it."""
+def _header_end(lines: Sequence[_Line], start: int, counts: Counter[str]) -> int:
+    """Index of the last repeat of the headline near the top; the body starts after it.
+
+    The search stops at the first paragraph printed only once: a headline repeated after real
+    text is a footer or related link, not the end of the headline block.
+    """
     headline = lines[start].text
     title = _strip_site_suffix(headline)
     end = start
     for index in range(start + 1, min(len(lines), start + 1 + HEADER_WINDOW)):
-        text = lines[index].text
+        text, kind, _ = lines[index]
         if text == headline or (len(text) <= MAX_TITLE and _strip_site_suffix(text) == title):
             end = index
+        elif kind is _Kind.TEXT and counts[text] == 1:
+            break
     return end
 
 
-def _body_lines(lines: Sequence[_Line], start: int, header_end: int) -> list[str]:
+def _body_lines(
+    lines: Sequence[_Line], start: int, header_end: int, counts: Counter[str]
+) -> list[str]:
     """Paragraphs after the header, without furniture and the captions leading into the body.
 
     Until the first real paragraph, lines already seen in the header, a line printed exactly
     twice in a row (image alt text + caption), photo-credit captions and the line after a
-    `Caption:` label are captions, not body.
+    `Caption:` label are captions, not body. The headline itself never is body.
     """
     texts = [line.text for line in lines]
     header = set(texts[start : header_end + 1])
-    counts = Counter(texts)
     leading = True
     after_label = False
     body: list[str] = []
@@ -286,7 +283,7 @@ def _body_lines(lines: Sequence[_Line], start: int, header_end: int) -> list[str
         if kind is _Kind.LABEL:
             after_label = leading
             continue
-        if kind in _FURNITURE_KINDS:
+        if kind in _FURNITURE_KINDS or (start <= header_end and text == texts[start]):
             continue
         if leading:
             doubled = counts[text] == 2 and text in (_at(texts, index - 1), _at(texts, index + 1))
