@@ -12,6 +12,8 @@ from watcher.rules.ast import And, InField, Near, Not, Or, Query, Term
 from watcher.text.lexicon import Lexicon
 
 FLAGS = re.IGNORECASE
+BUDGET_SECONDS = 60.0  # run the baseline at a size only if projected under this
+REPEAT_UNDER_SECONDS = 10.0  # best of 3 only when one pass is quicker than this
 # What may lie before an assertion's target, per field: the raw text is "title\nbody".
 _SCOPE_PREFIX = {None: r"[\s\S]*?", "title": r"[^\n]*?", "body": r"[^\n]*\n[\s\S]*?"}
 _BETWEEN = {"sentence": r"[^.!?\n]*?", "paragraph": r"[^\n]*?"}

@@ -8,6 +8,7 @@ from __future__ import annotations
 import gc
 import os
 import platform
+import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -70,6 +71,7 @@ class Machine:
     python: str
     spacy: str
     load_average: str
+    code: str
 
     def describe(self) -> list[str]:
         return [
@@ -77,6 +79,7 @@ class Machine:
             f"machine: {self.cpus} CPUs (nproc), {self.cpu_model}, {self.ram_gib:.1f} GiB RAM",
             f"software: Python {self.python}, spaCy {self.spacy}, {platform.platform()}",
             f"load average when the run started: {self.load_average}",
+            f"code measured: {self.code}",
         ]
 
 
@@ -89,7 +92,23 @@ def machine() -> Machine:
         python=platform.python_version(),
         spacy=spacy.__version__,
         load_average=" ".join(f"{x:.2f}" for x in os.getloadavg()),
+        code=code_version(),
     )
+
+
+def code_version() -> str:
+    """The commit measured, and whether watcher/ had uncommitted changes (the code moves)."""
+    root = Path(__file__).resolve().parent.parent
+
+    def git(*args: str) -> str:
+        done = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True)
+        return done.stdout.strip() if done.returncode == 0 else ""
+
+    commit = git("rev-parse", "--short", "HEAD")
+    if not commit:
+        return "unknown (no git)"
+    dirty = git("status", "--porcelain", "--", "watcher")
+    return f"git {commit}" + (" + uncommitted changes under watcher/" if dirty else "")
 
 
 def _cpuinfo_field(name: str) -> str:

@@ -56,6 +56,7 @@ class ProfileLine:
     calls: int
     own_seconds: float
     cumulative_seconds: float
+    share: float  # of the whole profiled pass's time
 
 
 @dataclass(frozen=True)

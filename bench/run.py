@@ -7,14 +7,15 @@ from __future__ import annotations
 
 import cProfile
 import pstats
+import time
 from collections import Counter
-from dataclasses import dataclass
 from pathlib import Path
 
-from bench.baseline import RegexRule, RegexTranslator
+from bench.baseline import BUDGET_SECONDS, REPEAT_UNDER_SECONDS, RegexRule, RegexTranslator
 from bench.corpus import Corpus, load_corpus
 from bench.measure import Passes, best_of, machine, progress, rss_bytes, timed
-from bench.report import Results, render_markdown, render_table
+from bench.report import render_markdown, render_table
+from bench.results import EngineRun, Load, ProfileLine, RegexRun, Results
 from bench.rulegen import GeneratedRule, Vocabulary, build_vocabulary, generate_rules
 from watcher.engine import Engine
 from watcher.model import Article
@@ -24,52 +25,14 @@ from watcher.rules.grammar import parse_query
 from watcher.text.analysis import AnalysedText, Analyzer
 
 RULE_COUNTS = (10, 100, 1_000, 10_000)
-REGEX_RULE_COUNTS = (10, 100, 1_000, 10_000)
-REGEX_BUDGET_SECONDS = 60.0  # run the regex baseline at a size only if projected under this
-REGEX_REPEAT_UNDER_SECONDS = 10.0  # best of 3 only when one pass is quicker than this
+REGEX_RULE_COUNTS = (10, 100, 1_000)  # always measured
+REGEX_OPTIONAL_COUNTS = (10_000,)  # measured only if projected under BUDGET_SECONDS
 PROFILE_TOP = 10
 RESULTS_FILE = Path(__file__).parent / "RESULTS.md"
 
 
-@dataclass(frozen=True)
-class Load:
-    rules: int
-    parse_seconds: float
-    compile_seconds: float
-    rss_bytes: int
-
-    @property
-    def seconds(self) -> float:
-        return self.parse_seconds + self.compile_seconds
-
-
-@dataclass(frozen=True)
-class EngineRun:
-    rules: int
-    matches: int
-    candidates_per_article: float
-    first_pass: float  # engine alone, first pass: learns every word type's atoms
-    engine: Passes  # engine alone on pre-analysed texts
-    full: Passes  # analysis + engine
-
-
-@dataclass(frozen=True)
-class RegexRun:
-    rules: int
-    matches: int | None
-    passes: Passes | None
-    extrapolated_seconds: float | None = None
-
-
-@dataclass(frozen=True)
-class ProfileLine:
-    function: str
-    calls: int
-    own_seconds: float
-    cumulative_seconds: float
-
-
 def main() -> None:
+    started = time.perf_counter()
     info = machine()
     progress("loading FA-KES and the spaCy pipeline")
     corpus = load_corpus()
@@ -93,7 +56,7 @@ def main() -> None:
     profile = profile_engine(Engine(full_index, analyzer), analysed)
     del full_index
 
-    regexes, translate_seconds = measure_regex(analyzer, generated, corpus, engines)
+    regexes, translate_seconds = measure_regex(analyzer, generated, corpus)
     results = Results(
         machine=info,
         articles=len(corpus.articles),
@@ -110,7 +73,9 @@ def main() -> None:
         regexes=regexes,
         regex_translate_seconds=translate_seconds,
         profile=profile,
+        profile_rules=len(rules),
         examples=[r.query for r in generated[:12]],
+        total_seconds=time.perf_counter() - started,
     )
     print(render_table(results))
     RESULTS_FILE.write_text(render_markdown(results), encoding="utf-8")
@@ -121,17 +86,22 @@ def main() -> None:
 
 
 def measure_tokenizer(analyzer: Analyzer, texts: list[str]) -> tuple[float, Passes, int]:
-    """Cold first pass (empty cache), then the best of three warm passes; and the word count."""
+    """Cold first pass (empty cache), then the best of three warm passes; and the word count.
+
+    Each Doc is dropped at once, as analysis drops its own: keeping them would move their
+    deallocation out of the timed pass (about a third of a warm pass here).
+    """
     progress(f"tokenizer alone: {len(texts)} titles and bodies, cold then 3 warm passes")
     tokenizer = analyzer.nlp.tokenizer
-    cold, docs = timed(lambda: [tokenizer(text) for text in texts])
-    words = sum(1 for doc in docs for token in doc if any(ch.isalnum() for ch in token.text))
-    del docs
 
     def tokenize_all() -> None:
         for text in texts:
             tokenizer(text)
 
+    cold = timed(tokenize_all)[0]
+    words = sum(
+        1 for text in texts for token in tokenizer(text) if any(c.isalnum() for c in token.text)
+    )
     return cold, best_of(tokenize_all), words
 
 
@@ -159,8 +129,10 @@ def measure_load(
     parse_seconds, rules = timed(lambda: parse_rules(generated))
     compile_seconds, index = timed(lambda: Compiler(analyzer).compile(rules))
     grown = rss_bytes() - before
-    progress(f"load: parse {parse_seconds:.2f} s, compile {compile_seconds:.2f} s, "
-             f"+{grown / 2**20:.0f} MB")
+    progress(
+        f"load: parse {parse_seconds:.2f} s, compile {compile_seconds:.2f} s, "
+        f"+{grown / 2**20:.0f} MB"
+    )
     return Load(len(rules), parse_seconds, compile_seconds, grown), rules, index
 
 
@@ -177,7 +149,9 @@ def measure_engine(
     candidates = sum(len(engine.candidate_rules(engine.find_occurrences(t))) for t in analysed)
     engine_only = best_of(lambda: [engine.match(text) for text in analysed])
     full = best_of(lambda: [engine.match(analyzer.analyse(a)) for a in articles])
-    progress(f"  {matches} matches, engine {engine_only.best:.2f} s, with analysis {full.best:.2f} s")
+    progress(
+        f"  {matches} matches, engine {engine_only.best:.2f} s, with analysis {full.best:.2f} s"
+    )
     return EngineRun(count, matches, candidates / len(analysed), first, engine_only, full)
 
 
@@ -191,9 +165,10 @@ def profile_engine(engine: Engine, analysed: list[AnalysedText]) -> list[Profile
         engine.match(text)
     profiler.disable()
     stats = pstats.Stats(profiler).stats  # type: ignore[attr-defined]
+    total = sum(own for _, _, own, _, _ in stats.values())
     rows = sorted(stats.items(), key=lambda item: item[1][2], reverse=True)[:PROFILE_TOP]
     return [
-        ProfileLine(_function_name(key), calls, own, cumulative)
+        ProfileLine(_function_name(key), calls, own, cumulative, own / total)
         for key, (_, calls, own, cumulative, _) in rows
     ]
 
@@ -210,28 +185,25 @@ def measure_regex(
     analyzer: Analyzer,
     generated: list[GeneratedRule],
     corpus: Corpus,
-    engines: list[EngineRun],
 ) -> tuple[list[RegexRun], float]:
-    """One pattern per rule over the raw text; larger sizes only while within the budget."""
+    """One pattern per rule over the raw text; the optional sizes only within the budget."""
     translator = RegexTranslator(analyzer.lexicon)
     compiled: list[RegexRule] = []
     texts = corpus.raw_texts()
     runs: list[RegexRun] = []
     translate_seconds = 0.0
-    last: RegexRun | None = None
-    for count in REGEX_RULE_COUNTS:
-        if last is not None and last.passes is not None:
-            projected = last.passes.best * count / last.rules
-            if projected > REGEX_BUDGET_SECONDS:
+    for count in REGEX_RULE_COUNTS + REGEX_OPTIONAL_COUNTS:
+        last = runs[-1] if runs else None
+        if count in REGEX_OPTIONAL_COUNTS and last is not None:
+            projected = last.seconds * count / last.rules
+            if projected > BUDGET_SECONDS:
                 progress(f"regex baseline at {count} rules: skipped, ~{projected:.0f} s projected")
                 runs.append(RegexRun(count, None, None, projected))
                 continue
         seconds, more = timed(lambda c=count: _translate(translator, generated[len(compiled) : c]))
         translate_seconds += seconds
         compiled.extend(more)
-        last = _regex_run(compiled[:count], texts)
-        runs.append(last)
-    del engines
+        runs.append(_regex_run(compiled[:count], texts))
     return runs, translate_seconds
 
 
@@ -247,7 +219,7 @@ def _regex_run(patterns: list[RegexRule], texts: list[str]) -> RegexRun:
 
     first, matches = timed(match_all)
     seconds = [first]
-    if first < REGEX_REPEAT_UNDER_SECONDS:
+    if first < REPEAT_UNDER_SECONDS:
         seconds += best_of(match_all, repeats=2).seconds
     progress(f"  {matches} matches, best {min(seconds):.2f} s")
     return RegexRun(len(patterns), matches, Passes(tuple(seconds)))
