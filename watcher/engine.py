@@ -71,6 +71,9 @@ class Engine:
         self._type_atoms: list[tuple[int, ...]] = []
         self._has_atoms = np.zeros(0, dtype=bool)
         self._is_article: list[bool] = []
+        # Per word type: the one-word sequences it is, and the phrases it may start.
+        self._type_words: list[tuple[int, ...]] = []
+        self._type_phrases: list[tuple[int, ...]] = []
 
     def match(self, text: AnalysedText) -> list[Match]:
         self._learn_new_types()
@@ -91,8 +94,13 @@ class Engine:
         if len(self._type_atoms) == len(types):
             return
         for word in types[len(self._type_atoms) :]:
-            self._type_atoms.append(self.index.atoms_for(word))
+            atoms = self.index.atoms_for(word)
+            self._type_atoms.append(atoms)
             self._is_article.append(word.is_word and is_article(word.lower))
+            starting = [q for a in atoms for q in self.index.seqs_by_first_atom.get(a, ())]
+            sequences = self.index.sequences
+            self._type_words.append(tuple(q for q in starting if len(sequences[q].atoms) == 1))
+            self._type_phrases.append(tuple(q for q in starting if len(sequences[q].atoms) > 1))
         self._has_atoms = np.fromiter((bool(a) for a in self._type_atoms), dtype=bool)
 
     def find_occurrences(self, text: AnalysedText) -> Occurrences:
@@ -108,11 +116,13 @@ class Engine:
         positions = np.nonzero(self._has_atoms[types])[0].tolist()
         type_list = types.tolist()
         for pos in positions:
-            for atom in self._type_atoms[type_list[pos]]:
-                for seq_id in self.index.seqs_by_first_atom.get(atom, ()):
-                    end = self._sequence_end(seq_id, type_list, pos)
-                    if end is not None:
-                        out.add(seq_id, field_no, pos, end)
+            word_type = type_list[pos]
+            for seq_id in self._type_words[word_type]:  # one-word terms: no look-ahead
+                out.add(seq_id, field_no, pos, pos)
+            for seq_id in self._type_phrases[word_type]:
+                end = self._sequence_end(seq_id, type_list, pos)
+                if end is not None:
+                    out.add(seq_id, field_no, pos, end)
 
     def _sequence_end(self, seq_id: int, types: list[int], start: int) -> int | None:
         """Last word position of the sequence starting at `start`, or None."""
@@ -135,14 +145,23 @@ class Engine:
         return pos
 
     def candidate_rules(self, occurrences: Occurrences) -> list[int]:
-        """Rules whose trigger occurs and whose every required clause has an occurrence."""
-        found = set(self.index.always_rules)
-        for seq_id in occurrences.by_seq:
-            found.update(self.index.rules_by_trigger.get(seq_id, ()))
+        """Rules every required clause of which has an occurring sequence.
+
+        The index finds rules whose two cheapest clauses occur with dictionary and set
+        operations only; the few rules with more clauses are checked one by one after.
+        """
         present = occurrences.by_seq.keys()
-        rules = self.index.rules
+        index = self.index
+        found = set(index.always_rules)
+        for seq_id in present & index.rules_by_trigger.keys():
+            found.update(index.rules_by_trigger[seq_id])
+        for seq_id in present & index.rules_by_pair.keys():
+            by_second = index.rules_by_pair[seq_id]
+            for second in present & by_second.keys():
+                found.update(by_second[second])
+        rules = index.rules
         return sorted(
-            n for n in found if all(not present.isdisjoint(c) for c in rules[n].requires)
+            n for n in found if all(not present.isdisjoint(c) for c in rules[n].requires[2:])
         )
 
 

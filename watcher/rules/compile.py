@@ -76,17 +76,16 @@ CNode = CTerm | CAnd | COr | CNot | CNear | CField
 
 @dataclass(frozen=True)
 class CompiledRule:
-    """A rule, its compiled query, and the sequences of which at least one must occur.
+    """A rule, its compiled query, and the clauses of sequences it needs.
 
-    `triggers` is None when the query can be true with none of its terms present
-    (a top-level NOT): such rules are evaluated on every article. `requires` are all the
-    clauses the query needs (see Compiler.requirements): a candidate rule is evaluated only
-    when each clause has an occurring sequence, a set test far cheaper than evaluation.
+    `requires` (cheapest first, see Compiler.requirements): from each clause at least one
+    sequence must occur for the query to be true. The index uses the first two; the engine
+    checks the rest with set tests before evaluating. A rule with no clause (a top-level
+    NOT) is evaluated on every article.
     """
 
     rule: Rule
     query: CNode
-    triggers: frozenset[int] | None
     requires: tuple[frozenset[int], ...] = ()
 
 
@@ -104,6 +103,7 @@ class RuleIndex:
     variant_atoms: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
     seqs_by_first_atom: dict[int, list[int]] = field(default_factory=lambda: defaultdict(list))
     rules_by_trigger: dict[int, list[int]] = field(default_factory=lambda: defaultdict(list))
+    rules_by_pair: dict[int, dict[int, list[int]]] = field(default_factory=dict)
     always_rules: list[int] = field(default_factory=list)
     _atom_ids: dict[Atom, int] = field(default_factory=dict)
     _seq_ids: dict[Sequence, int] = field(default_factory=dict)
@@ -164,13 +164,21 @@ class RuleIndex:
         return seq_id
 
     def add_rule(self, compiled: CompiledRule) -> None:
+        """Index a rule by its two cheapest clauses: it becomes a candidate only when a
+        sequence of each occurs, so the rules looked at follow the rules that can fire."""
         rule_no = len(self.rules)
         self.rules.append(compiled)
-        if compiled.triggers is None:
+        clauses = compiled.requires
+        if not clauses:
             self.always_rules.append(rule_no)
-            return
-        for seq_id in compiled.triggers:
-            self.rules_by_trigger[seq_id].append(rule_no)
+        elif len(clauses) == 1:
+            for seq_id in clauses[0]:
+                self.rules_by_trigger[seq_id].append(rule_no)
+        else:
+            for first in clauses[0]:
+                by_second = self.rules_by_pair.setdefault(first, defaultdict(list))
+                for second in clauses[1]:
+                    by_second[second].append(rule_no)
 
 
 class Compiler:
@@ -180,6 +188,7 @@ class Compiler:
         self.analyzer = analyzer
         self.index = RuleIndex(lexicon=analyzer.lexicon)
         self._costs: dict[int, float] = {}
+        self._term_ids: dict[Term, int] = {}
 
     def compile(self, rules: list[Rule] | tuple[Rule, ...]) -> RuleIndex:
         for rule in rules:
@@ -189,11 +198,8 @@ class Compiler:
 
     def add(self, rule: Rule) -> None:
         query = self.node(rule.query)
-        requires = tuple(sorted(set(self.requirements(query)), key=len))
-        triggers = self._cheapest(requires)
-        self.index.add_rule(
-            CompiledRule(rule=rule, query=query, triggers=triggers, requires=requires)
-        )
+        requires = tuple(sorted(set(self.requirements(query)), key=self._clause_cost))
+        self.index.add_rule(CompiledRule(rule=rule, query=query, requires=requires))
 
     def node(self, query: Query) -> CNode:
         match query:
@@ -212,6 +218,14 @@ class Compiler:
         raise TypeError(f"not a query node: {query!r}")
 
     def term(self, term: Term) -> int:
+        cached = self._term_ids.get(term)
+        if cached is not None:  # lists repeat the same terms across many rules
+            return cached
+        seq_id = self._new_term(term)
+        self._term_ids[term] = seq_id
+        return seq_id
+
+    def _new_term(self, term: Term) -> int:
         words = self.analyzer.words(term.text) or [term.text.lower()]
         skip_articles = term.kind == "variant"
         if skip_articles:
@@ -245,9 +259,12 @@ class Compiler:
         return ()  # CNot
 
     def _cheapest(self, clauses: tuple[frozenset[int], ...]) -> frozenset[int] | None:
-        if not clauses:
-            return None
-        return min(clauses, key=lambda seqs: sum(self._costs[s] for s in seqs))
+        return min(clauses, key=self._clause_cost) if clauses else None
+
+    def _clause_cost(self, clause: frozenset[int]) -> tuple[float, tuple[int, ...]]:
+        """How often a clause is expected to hold (ties broken by sequence ids, for
+        a deterministic index)."""
+        return sum(self._costs[s] for s in clause), tuple(sorted(clause))
 
 
 def atom_for(kind: str, word: str) -> Atom:

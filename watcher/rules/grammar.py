@@ -14,6 +14,7 @@ from typing import Generic, TypeVar
 
 from lark import Lark, Token, Transformer, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedToken
+from lark.lexer import Lexer, LexerThread
 
 from watcher.rules.ast import And, InField, Near, Not, Or, Query, Term
 
@@ -116,10 +117,16 @@ def _parser() -> Lark:
     return Lark(_GRAMMAR, parser="lalr", lexer="basic", propagate_positions=True)
 
 
+@cache
+def _lexer() -> Lexer:
+    """Built once: `Lark.lex` would build a new lexer on every call."""
+    return _parser()._build_lexer()
+
+
 def _lex(text: str) -> list[Token]:
     """Every token of `text`; a character no token can start is reported by kind."""
     try:
-        return list(_parser().lex(text))
+        return list(LexerThread.from_text(_lexer(), text).lex(None))
     except UnexpectedCharacters as exc:
         raise _bad_character(text, exc.pos_in_stream) from None
 
