@@ -62,3 +62,14 @@ def test_a_named_pipeline_is_used_instead_of_the_blank_one(tmp_path):
     nlp.to_disk(tmp_path / "pipeline")
     assert Analyzer(str(tmp_path / "pipeline")).words("xyzabc") == ["xyz", "abc"]
     assert Analyzer().words("xyzabc") == ["xyzabc"]
+
+
+def test_one_pass_analysis_equals_field_by_field(analyzer):
+    article = Article(
+        "a", "Siege ends. U.S. reacts", "Forces left Qamishli.\nTalks resume. Next!\n\nEnd"
+    )
+    together = analyzer.analyse(article)
+    for name, field in (("title", together.title), ("body", together.body)):
+        alone = analyzer.analyse_field(name, getattr(article, name))
+        for attr in ("types", "starts", "ends", "sentence", "paragraph", "sentence_starts"):
+            assert getattr(field, attr).tolist() == getattr(alone, attr).tolist(), (name, attr)
