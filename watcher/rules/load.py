@@ -1,6 +1,7 @@
 """Loading YAML rule files into one validated RuleSet; every problem as FILE:LINE:COLUMN.
 
-Owns rule file discovery, YAML node positions, and checking every key, rule and list.
+Owns rule file discovery and checking every key, rule and list; reading one YAML file
+with node positions, and its scalars, is `yamlfile`'s job.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from pathlib import Path
 import yaml
 
 from watcher.errors import RuleError, RuleSetError
-from watcher.model import Severity
 from watcher.rules.ast import Query, Rule, RuleSet, RuleTests, Term
 from watcher.rules.grammar import (
     ListExpander,
@@ -21,6 +21,22 @@ from watcher.rules.grammar import (
     QuerySyntaxError,
     parse_list_entry,
     parse_query,
+)
+from watcher.rules.yamlfile import (
+    Pairs,
+    YamlFile,
+    check_keys_unique,
+    compose,
+    is_null,
+    line,
+    mapping_pairs,
+    read_cooldown,
+    read_enabled,
+    read_severity,
+    read_string,
+    read_strings,
+    read_text,
+    string_items,
 )
 
 RULE_KEYS = (
@@ -32,12 +48,8 @@ TOP_KEYS = ("lists", "rules")
 RULE_SUFFIXES = (".yaml", ".yml")
 ID_PATTERN = re.compile(r"[a-z0-9][a-z0-9_-]*")
 LIST_NAME_PATTERN = re.compile(r"\w[\w-]*")  # exactly what `@name` accepts in a query
-COOLDOWN_PATTERN = re.compile(r"([0-9]+)([smhd])")
-UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 _Operand = Term | ListRef
-_NULL_TAG = "tag:yaml.org,2002:null"
-_BOOL_TAG = "tag:yaml.org,2002:bool"
 
 
 def load_rules(path: str | Path, *, channels: Collection[str] | None = None) -> RuleSet:
@@ -62,28 +74,7 @@ def _rule_files(root: Path) -> list[Path]:
     return sorted(p for p in root.rglob("*") if p.suffix in RULE_SUFFIXES and p.is_file())
 
 
-@dataclass(frozen=True)
-class _File:
-    """One rule file: its name for errors, its text to place errors inside scalars."""
-
-    name: str
-    text: str
-    errors: list[RuleError]
-
-    def error(self, node: yaml.Node, message: str) -> None:
-        mark = node.start_mark
-        self.errors.append(RuleError(self.name, mark.line + 1, mark.column + 1, message))
-
-    def where(self, node: yaml.Node) -> str:
-        return f"{self.name}:{node.start_mark.line + 1}:{node.start_mark.column + 1}"
-
-    def error_inside(self, node: yaml.Node, offset: int, message: str) -> None:
-        """An error at `offset` inside a scalar's value (a query or a list entry)."""
-        line, column = _position_inside(self.text, node, offset)
-        self.errors.append(RuleError(self.name, line, column, message))
-
-
-_Where = tuple[_File, yaml.Node]  # where an @ref was written, to report it
+_Where = tuple[YamlFile, yaml.Node]  # where an @ref was written, to report it
 
 
 @dataclass
@@ -92,7 +83,7 @@ class _Draft:
 
     rule: Rule | None
     query: Query
-    file: _File
+    file: YamlFile
     query_node: yaml.Node
 
 
@@ -108,18 +99,18 @@ class _Loading:
     id_sites: dict[str, str] = field(default_factory=dict)
 
     def load_file(self, name: str, path: Path) -> None:
-        text = _read_text(name, path, self.errors)
+        text = read_text(name, path, self.errors)
         if text is None:
             return
-        file = _File(name, text, self.errors)
-        root = _compose(file)
+        file = YamlFile(name, text, self.errors)
+        root = compose(file)
         if root is None:
             return
-        _check_keys_unique(file, root)
+        check_keys_unique(file, root)
         if not isinstance(root, yaml.MappingNode):
             file.error(root, "a rule file must be a mapping with 'lists' and/or 'rules'")
             return
-        for key, (key_node, value) in _pairs(root).items():
+        for key, (key_node, value) in mapping_pairs(root).items():
             if key == "lists":
                 self.load_lists(file, value)
             elif key == "rules":
@@ -128,21 +119,21 @@ class _Loading:
                 allowed = ", ".join(TOP_KEYS)
                 file.error(key_node, f"unknown top-level key '{key}' (allowed: {allowed})")
 
-    def load_lists(self, file: _File, node: yaml.Node) -> None:
-        if _is_null(node):
+    def load_lists(self, file: YamlFile, node: yaml.Node) -> None:
+        if is_null(node):
             return
         if not isinstance(node, yaml.MappingNode):
             file.error(node, "'lists' must be a mapping of list names to terms")
             return
-        for name, (key_node, value) in _pairs(node).items():
+        for name, (key_node, value) in mapping_pairs(node).items():
             entries = _list_entries(file, name, value)
             if not LIST_NAME_PATTERN.fullmatch(name):
                 file.error(key_node, f"bad list name '{name}': use letters, digits, '_' and '-'")
             elif self.is_first(self.list_sites, "list", file, key_node):
                 self.lists[name] = entries
 
-    def load_rules(self, file: _File, node: yaml.Node) -> None:
-        if _is_null(node):
+    def load_rules(self, file: YamlFile, node: yaml.Node) -> None:
+        if is_null(node):
             return
         if not isinstance(node, yaml.SequenceNode):
             file.error(node, "'rules' must be a sequence of rules")
@@ -153,8 +144,8 @@ class _Loading:
             else:
                 file.error(item, "a rule must be a mapping with id, title, query, …")
 
-    def load_rule(self, file: _File, node: yaml.MappingNode) -> None:
-        pairs = _pairs(node)
+    def load_rule(self, file: YamlFile, node: yaml.MappingNode) -> None:
+        pairs = mapping_pairs(node)
         for key, (key_node, _) in pairs.items():
             if key not in RULE_KEYS:
                 file.error(
@@ -165,19 +156,19 @@ class _Loading:
                 file.error(node, f"rule has no '{key}' (required)")
         options = self.read_options(file, pairs)
         rule_id = self.read_id(file, pairs["id"][1]) if "id" in pairs else None
-        title = _read_string(file, pairs["title"][1], "'title'") if "title" in pairs else None
+        title = read_string(file, pairs["title"][1], "'title'") if "title" in pairs else None
         query = _read_query(file, pairs["query"][1]) if "query" in pairs else None
         if query is None:
             return
         text, tree = query
         rule = None
         if rule_id is not None and title is not None:
-            rule = Rule(rule_id, title, text, tree, file=file.name, line=_line(node), **options)
+            rule = Rule(rule_id, title, text, tree, file=file.name, line=line(node), **options)
         self.drafts.append(_Draft(rule, tree, file, pairs["query"][1]))
 
-    def read_id(self, file: _File, node: yaml.Node) -> str | None:
+    def read_id(self, file: YamlFile, node: yaml.Node) -> str | None:
         """The id, registered on first sight so a later duplicate names where the first is."""
-        rule_id = _read_string(file, node, "'id'")
+        rule_id = read_string(file, node, "'id'")
         if rule_id is None:
             return None
         if not ID_PATTERN.fullmatch(rule_id):
@@ -186,7 +177,7 @@ class _Loading:
             return None
         return rule_id if self.is_first(self.id_sites, "rule id", file, node) else None
 
-    def is_first(self, sites: dict[str, str], what: str, file: _File, node: yaml.Node) -> bool:
+    def is_first(self, sites: dict[str, str], what: str, file: YamlFile, node: yaml.Node) -> bool:
         """Registers a name; a second definition is an error naming where the first is."""
         if node.value in sites:
             first = sites[node.value]
@@ -195,17 +186,17 @@ class _Loading:
         sites[node.value] = file.where(node)
         return True
 
-    def read_options(self, file: _File, pairs: _Pairs) -> dict[str, object]:
+    def read_options(self, file: YamlFile, pairs: Pairs) -> dict[str, object]:
         """Rule keyword arguments for the optional keys present; null means the default."""
         options: dict[str, object] = {}
         for key, (attribute, reader) in _OPTIONAL_READERS.items():
-            if key in pairs and not _is_null(pairs[key][1]):
+            if key in pairs and not is_null(pairs[key][1]):
                 options[attribute] = reader(file, pairs[key][1])
         if "notify" in pairs and self.channels is not None:
             self.check_channels(file, pairs["notify"][1])
         return options
 
-    def check_channels(self, file: _File, node: yaml.Node) -> None:
+    def check_channels(self, file: YamlFile, node: yaml.Node) -> None:
         """Only names; the shape of `notify` was checked with the other options."""
         channels = self.channels or ()
         configured = ", ".join(sorted(channels)) or "none"
@@ -228,117 +219,17 @@ class _Loading:
         return RuleSet(tuple(rules), lists)
 
 
-_Pairs = dict[str, tuple[yaml.Node, yaml.Node]]
-
-
 def _report_at_ref(where: _Where, ref: ListRef, message: str) -> None:
     file, node = where
     file.error_inside(node, ref.offset, message)
 
 
-def _read_text(name: str, path: Path, errors: list[RuleError]) -> str | None:
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        errors.append(RuleError(name, 1, 1, f"cannot read file: {exc.strerror or exc}"))
-        return None
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        bad = f"byte 0x{data[exc.start]:02x} at offset {exc.start}"
-        errors.append(RuleError(name, 1, 1, f"not UTF-8 text ({bad})"))
-        return None
-
-
-def _compose(file: _File) -> yaml.Node | None:
-    """The YAML node tree (positions kept); syntax errors reported at PyYAML's mark."""
-    try:
-        return yaml.compose(file.text, Loader=yaml.SafeLoader)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        problem = exc.problem or exc.context or "invalid YAML"
-        context = f" ({exc.context})" if exc.problem and exc.context else ""
-        line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        file.errors.append(RuleError(file.name, line, column, f"invalid YAML: {problem}{context}"))
-    except yaml.reader.ReaderError as exc:  # a control character: no mark, only an index
-        char = chr(exc.character) if isinstance(exc.character, int) else exc.character
-        message = f"invalid YAML: character {char!r} is not allowed"
-        file.errors.append(RuleError(file.name, *_line_column(file.text, exc.position), message))
-    except yaml.YAMLError as exc:
-        file.errors.append(RuleError(file.name, 1, 1, f"invalid YAML: {exc}"))
-    return None
-
-
-def _check_keys_unique(file: _File, root: yaml.Node) -> None:
-    """PyYAML silently keeps the last of two equal keys; a rule file never means that."""
-    seen: set[int] = set()
-    pending = [root]
-    while pending:
-        node = pending.pop()
-        if id(node) in seen:
-            continue
-        seen.add(id(node))
-        if isinstance(node, yaml.SequenceNode):
-            pending.extend(node.value)
-        elif isinstance(node, yaml.MappingNode):
-            first_lines: dict[str, int] = {}
-            for key, value in node.value:
-                if isinstance(key, yaml.ScalarNode) and key.value in first_lines:
-                    first = first_lines[key.value]
-                    file.error(key, f"duplicate key '{key.value}' (first given at line {first})")
-                elif isinstance(key, yaml.ScalarNode):
-                    first_lines[key.value] = _line(key)
-                else:
-                    file.error(key, "a key must be a plain string")
-                pending.extend((key, value))
-
-
-def _pairs(node: yaml.MappingNode) -> _Pairs:
-    """Key text -> (key node, value node); the last of equal keys, as YAML would."""
-    return {k.value: (k, v) for k, v in node.value if isinstance(k, yaml.ScalarNode)}
-
-
-def _line(node: yaml.Node) -> int:
-    return node.start_mark.line + 1
-
-
-def _is_null(node: yaml.Node) -> bool:
-    return isinstance(node, yaml.ScalarNode) and node.tag == _NULL_TAG
-
-
-def _read_string(file: _File, node: yaml.Node, what: str) -> str | None:
-    """A scalar's source text (`2024` stays `2024`), or None with the problem reported."""
-    if _is_null(node) or (isinstance(node, yaml.ScalarNode) and not node.value.strip()):
-        file.error(node, f"{what} is empty")
-        return None
-    if isinstance(node, yaml.ScalarNode):
-        return node.value
-    kind = "a list" if isinstance(node, yaml.SequenceNode) else "a mapping"
-    file.error(node, f"{what} must be a string, not {kind}")
-    return None
-
-
-def _string_items(file: _File, node: yaml.Node, key: str) -> list[tuple[yaml.Node, str]]:
-    """(node, text) of each string in a sequence; null counts as an empty sequence."""
-    if _is_null(node):
-        return []
-    if not isinstance(node, yaml.SequenceNode):
-        file.error(node, f"'{key}' must be a list of strings")
-        return []
-    items = [(item, _read_string(file, item, f"an entry of '{key}'")) for item in node.value]
-    return [(item, text) for item, text in items if text is not None]
-
-
-def _read_strings(file: _File, node: yaml.Node, key: str) -> tuple[str, ...]:
-    return tuple(text for _, text in _string_items(file, node, key))
-
-
-def _read_query(file: _File, node: yaml.Node) -> tuple[str, Query] | None:
+def _read_query(file: YamlFile, node: yaml.Node) -> tuple[str, Query] | None:
     """The query text and its tree (ListRefs still in); errors point inside the query."""
     if not isinstance(node, yaml.ScalarNode):
-        _read_string(file, node, "'query'")
+        read_string(file, node, "'query'")
         return None
-    text = "" if _is_null(node) else node.value
+    text = "" if is_null(node) else node.value
     try:
         return text, parse_query(text, strict=True)
     except QuerySyntaxError as exc:
@@ -346,58 +237,32 @@ def _read_query(file: _File, node: yaml.Node) -> tuple[str, Query] | None:
         return None
 
 
-def _read_severity(file: _File, node: yaml.Node) -> Severity:
-    text = _read_string(file, node, "'severity'")
-    try:
-        return Severity.parse(text) if text is not None else Severity.MEDIUM
-    except ValueError as exc:
-        file.error(node, str(exc))
-        return Severity.MEDIUM
-
-
-def _read_cooldown(file: _File, node: yaml.Node) -> int | None:
-    text = _read_string(file, node, "'cooldown'")
-    found = COOLDOWN_PATTERN.fullmatch(text.strip()) if text is not None else None
-    if found is None:
-        if text is not None:
-            file.error(node, f"bad cooldown '{text}': use a whole number and s, m, h or d, e.g. 6h")
-        return None
-    return int(found.group(1)) * UNIT_SECONDS[found.group(2)]
-
-
-def _read_enabled(file: _File, node: yaml.Node) -> bool:
-    if isinstance(node, yaml.ScalarNode) and node.tag == _BOOL_TAG:
-        return node.value.lower() in ("true", "yes", "on")
-    file.error(node, "'enabled' must be true or false")
-    return True
-
-
-def _read_tests(file: _File, node: yaml.Node) -> RuleTests:
+def _read_tests(file: YamlFile, node: yaml.Node) -> RuleTests:
     if not isinstance(node, yaml.MappingNode):
         file.error(node, "'tests' must be a mapping with 'match' and/or 'no_match'")
         return RuleTests()
-    pairs = _pairs(node)
+    pairs = mapping_pairs(node)
     for key, (key_node, _) in pairs.items():
         if key not in TEST_KEYS:
             file.error(key_node, f"unknown key '{key}' in tests (allowed: match, no_match)")
     examples = {
-        key: _read_strings(file, pairs[key][1], f"tests.{key}") for key in TEST_KEYS if key in pairs
+        key: read_strings(file, pairs[key][1], f"tests.{key}") for key in TEST_KEYS if key in pairs
     }
     return RuleTests(**examples)
 
 
-_OPTIONAL_READERS: dict[str, tuple[str, Callable[[_File, yaml.Node], object]]] = {
-    "severity": ("severity", _read_severity),
-    "tags": ("tags", lambda file, node: _read_strings(file, node, "tags")),
-    "sources": ("sources", lambda file, node: _read_strings(file, node, "sources")),
-    "notify": ("notify", lambda file, node: _read_strings(file, node, "notify")),
-    "cooldown": ("cooldown_seconds", _read_cooldown),
-    "enabled": ("enabled", _read_enabled),
+_OPTIONAL_READERS: dict[str, tuple[str, Callable[[YamlFile, yaml.Node], object]]] = {
+    "severity": ("severity", read_severity),
+    "tags": ("tags", lambda file, node: read_strings(file, node, "tags")),
+    "sources": ("sources", lambda file, node: read_strings(file, node, "sources")),
+    "notify": ("notify", lambda file, node: read_strings(file, node, "notify")),
+    "cooldown": ("cooldown_seconds", read_cooldown),
+    "enabled": ("enabled", read_enabled),
     "tests": ("tests", _read_tests),
 }
 
 
-def _list_entries(file: _File, name: str, node: yaml.Node) -> list[tuple[_Where, _Operand]]:
+def _list_entries(file: YamlFile, name: str, node: yaml.Node) -> list[tuple[_Where, _Operand]]:
     """Each entry parsed as one operand; an unquoted entry with a space is a phrase."""
     if not isinstance(node, yaml.SequenceNode):
         file.error(node, f"list '{name}' must be a sequence of terms")
@@ -405,52 +270,9 @@ def _list_entries(file: _File, name: str, node: yaml.Node) -> list[tuple[_Where,
     if not node.value:
         file.error(node, f"list '{name}' is empty")
     entries = []
-    for item, text in _string_items(file, node, f"@{name}"):
+    for item, text in string_items(file, node, f"@{name}"):
         try:
             entries.append(((file, item), parse_list_entry(text)))
         except QuerySyntaxError as exc:
             file.error_inside(item, exc.offset, exc.message)
     return entries
-
-
-def _position_inside(text: str, node: yaml.Node, offset: int) -> tuple[int, int]:
-    """1-based line and column of `offset` in a scalar's value.
-
-    One-line scalars: the node's column + offset (+1 past an opening quote). Multi-line
-    ones (block `|`/`>` or folded) are aligned with the source text character by character.
-    """
-    start = node.start_mark
-    index = None if start.line == node.end_mark.line else _source_index(text, node, offset)
-    if index is None:
-        quote = 1 if getattr(node, "style", None) in ("'", '"') else 0
-        return start.line + 1, start.column + 1 + quote + offset
-    return _line_column(text, index)
-
-
-def _line_column(text: str, index: int) -> tuple[int, int]:
-    """1-based line and column of the character at `index`."""
-    return text.count("\n", 0, index) + 1, index - text.rfind("\n", 0, index)
-
-
-def _source_index(text: str, node: yaml.ScalarNode, offset: int) -> int | None:
-    """Where value[offset] sits in the file: skip indentation, line breaks and headers."""
-    value = node.value
-    if offset >= len(value):
-        return None
-    pos, end = node.start_mark.index, node.end_mark.index
-    if node.style in ("|", ">"):
-        pos = text.find("\n", pos, end) + 1  # past the header and any comment on it
-        if pos == 0:
-            return None
-    for char in value[: offset + 1]:
-        while pos < end and not _same_char(text[pos], char):
-            pos += 1
-        if pos >= end:
-            return None
-        pos += 1
-    return pos - 1
-
-
-def _same_char(source: str, value: str) -> bool:
-    """Folding turns line breaks into spaces, so any white space matches any other."""
-    return source == value or (source.isspace() and value.isspace())

@@ -1,0 +1,223 @@
+"""One YAML rule file read with node positions, and typed readers of its scalars.
+
+Owns decoding and composing the file, FILE:LINE:COLUMN of any node or of a spot inside one.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from watcher.errors import RuleError
+from watcher.model import Severity
+
+COOLDOWN_PATTERN = re.compile(r"([0-9]+)([smhd])")
+UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+_NULL_TAG = "tag:yaml.org,2002:null"
+_BOOL_TAG = "tag:yaml.org,2002:bool"
+
+Pairs = dict[str, tuple[yaml.Node, yaml.Node]]
+
+
+@dataclass(frozen=True)
+class YamlFile:
+    """One rule file: its name for errors, its text to place errors inside scalars.
+
+    Public so the loader can report against it; `errors` is shared by every file loaded.
+    """
+
+    name: str
+    text: str
+    errors: list[RuleError]
+
+    def error(self, node: yaml.Node, message: str) -> None:
+        mark = node.start_mark
+        self.errors.append(RuleError(self.name, mark.line + 1, mark.column + 1, message))
+
+    def where(self, node: yaml.Node) -> str:
+        return f"{self.name}:{node.start_mark.line + 1}:{node.start_mark.column + 1}"
+
+    def error_inside(self, node: yaml.Node, offset: int, message: str) -> None:
+        """An error at `offset` inside a scalar's value (a query or a list entry)."""
+        line, column = _position_inside(self.text, node, offset)
+        self.errors.append(RuleError(self.name, line, column, message))
+
+
+def read_text(name: str, path: Path, errors: list[RuleError]) -> str | None:
+    """The file as text, or None with why not (unreadable, not UTF-8) in `errors`."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        errors.append(RuleError(name, 1, 1, f"cannot read file: {exc.strerror or exc}"))
+        return None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        bad = f"byte 0x{data[exc.start]:02x} at offset {exc.start}"
+        errors.append(RuleError(name, 1, 1, f"not UTF-8 text ({bad})"))
+        return None
+
+
+def compose(file: YamlFile) -> yaml.Node | None:
+    """The YAML node tree (positions kept); syntax errors reported at PyYAML's mark."""
+    try:
+        return yaml.compose(file.text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        problem = exc.problem or exc.context or "invalid YAML"
+        context = f" ({exc.context})" if exc.problem and exc.context else ""
+        line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        file.errors.append(RuleError(file.name, line, column, f"invalid YAML: {problem}{context}"))
+    except yaml.reader.ReaderError as exc:  # a control character: no mark, only an index
+        char = chr(exc.character) if isinstance(exc.character, int) else exc.character
+        message = f"invalid YAML: character {char!r} is not allowed"
+        file.errors.append(RuleError(file.name, *_line_column(file.text, exc.position), message))
+    except yaml.YAMLError as exc:
+        file.errors.append(RuleError(file.name, 1, 1, f"invalid YAML: {exc}"))
+    return None
+
+
+def check_keys_unique(file: YamlFile, root: yaml.Node) -> None:
+    """PyYAML silently keeps the last of two equal keys; a rule file never means that."""
+    seen: set[int] = set()
+    pending = [root]
+    while pending:
+        node = pending.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, yaml.SequenceNode):
+            pending.extend(node.value)
+        elif isinstance(node, yaml.MappingNode):
+            first_lines: dict[str, int] = {}
+            for key, value in node.value:
+                if isinstance(key, yaml.ScalarNode) and key.value in first_lines:
+                    first = first_lines[key.value]
+                    file.error(key, f"duplicate key '{key.value}' (first given at line {first})")
+                elif isinstance(key, yaml.ScalarNode):
+                    first_lines[key.value] = line(key)
+                else:
+                    file.error(key, "a key must be a plain string")
+                pending.extend((key, value))
+
+
+def mapping_pairs(node: yaml.MappingNode) -> Pairs:
+    """Key text -> (key node, value node); the last of equal keys, as YAML would.
+
+    Not `pairs`: the loader's locals holding the result are called that.
+    """
+    return {k.value: (k, v) for k, v in node.value if isinstance(k, yaml.ScalarNode)}
+
+
+def line(node: yaml.Node) -> int:
+    """1-based line where `node` starts (PyYAML marks count from 0)."""
+    return node.start_mark.line + 1
+
+
+def is_null(node: yaml.Node) -> bool:
+    """An explicit or empty null (`~`, `null`, nothing): optional keys then mean the default."""
+    return isinstance(node, yaml.ScalarNode) and node.tag == _NULL_TAG
+
+
+def read_string(file: YamlFile, node: yaml.Node, what: str) -> str | None:
+    """A scalar's source text (`2024` stays `2024`), or None with the problem reported."""
+    if is_null(node) or (isinstance(node, yaml.ScalarNode) and not node.value.strip()):
+        file.error(node, f"{what} is empty")
+        return None
+    if isinstance(node, yaml.ScalarNode):
+        return node.value
+    kind = "a list" if isinstance(node, yaml.SequenceNode) else "a mapping"
+    file.error(node, f"{what} must be a string, not {kind}")
+    return None
+
+
+def string_items(file: YamlFile, node: yaml.Node, key: str) -> list[tuple[yaml.Node, str]]:
+    """(node, text) of each string in a sequence; null counts as an empty sequence."""
+    if is_null(node):
+        return []
+    if not isinstance(node, yaml.SequenceNode):
+        file.error(node, f"'{key}' must be a list of strings")
+        return []
+    items = [(item, read_string(file, item, f"an entry of '{key}'")) for item in node.value]
+    return [(item, text) for item, text in items if text is not None]
+
+
+def read_strings(file: YamlFile, node: yaml.Node, key: str) -> tuple[str, ...]:
+    """The texts of `string_items`, for keys whose entries need no position later."""
+    return tuple(text for _, text in string_items(file, node, key))
+
+
+def read_severity(file: YamlFile, node: yaml.Node) -> Severity:
+    """A severity name; MEDIUM (the default) after reporting a bad one."""
+    text = read_string(file, node, "'severity'")
+    try:
+        return Severity.parse(text) if text is not None else Severity.MEDIUM
+    except ValueError as exc:
+        file.error(node, str(exc))
+        return Severity.MEDIUM
+
+
+def read_cooldown(file: YamlFile, node: yaml.Node) -> int | None:
+    """`6h`-style duration in seconds; None (no cooldown) after reporting a bad one."""
+    text = read_string(file, node, "'cooldown'")
+    found = COOLDOWN_PATTERN.fullmatch(text.strip()) if text is not None else None
+    if found is None:
+        if text is not None:
+            file.error(node, f"bad cooldown '{text}': use a whole number and s, m, h or d, e.g. 6h")
+        return None
+    return int(found.group(1)) * UNIT_SECONDS[found.group(2)]
+
+
+def read_enabled(file: YamlFile, node: yaml.Node) -> bool:
+    """A YAML boolean only (a string "false" would be truthy); True after reporting."""
+    if isinstance(node, yaml.ScalarNode) and node.tag == _BOOL_TAG:
+        return node.value.lower() in ("true", "yes", "on")
+    file.error(node, "'enabled' must be true or false")
+    return True
+
+
+def _position_inside(text: str, node: yaml.Node, offset: int) -> tuple[int, int]:
+    """1-based line and column of `offset` in a scalar's value.
+
+    One-line scalars: the node's column + offset (+1 past an opening quote). Multi-line
+    ones (block `|`/`>` or folded) are aligned with the source text character by character.
+    """
+    start = node.start_mark
+    index = None if start.line == node.end_mark.line else _source_index(text, node, offset)
+    if index is None:
+        quote = 1 if getattr(node, "style", None) in ("'", '"') else 0
+        return start.line + 1, start.column + 1 + quote + offset
+    return _line_column(text, index)
+
+
+def _line_column(text: str, index: int) -> tuple[int, int]:
+    """1-based line and column of the character at `index`."""
+    return text.count("\n", 0, index) + 1, index - text.rfind("\n", 0, index)
+
+
+def _source_index(text: str, node: yaml.ScalarNode, offset: int) -> int | None:
+    """Where value[offset] sits in the file: skip indentation, line breaks and headers."""
+    value = node.value
+    if offset >= len(value):
+        return None
+    pos, end = node.start_mark.index, node.end_mark.index
+    if node.style in ("|", ">"):
+        pos = text.find("\n", pos, end) + 1  # past the header and any comment on it
+        if pos == 0:
+            return None
+    for char in value[: offset + 1]:
+        while pos < end and not _same_char(text[pos], char):
+            pos += 1
+        if pos >= end:
+            return None
+        pos += 1
+    return pos - 1
+
+
+def _same_char(source: str, value: str) -> bool:
+    """Folding turns line breaks into spaces, so any white space matches any other."""
+    return source == value or (source.isspace() and value.isspace())
