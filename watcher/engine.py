@@ -115,14 +115,28 @@ class Engine:
             return
         positions = np.nonzero(self._has_atoms[types])[0].tolist()
         type_list = types.tolist()
+        viable = self._viable_phrases({type_list[p] for p in positions})
         for pos in positions:
             word_type = type_list[pos]
             for seq_id in self._type_words[word_type]:  # one-word terms: no look-ahead
                 out.add(seq_id, field_no, pos, pos)
             for seq_id in self._type_phrases[word_type]:
+                if seq_id not in viable:
+                    continue
                 end = self._sequence_end(seq_id, type_list, pos)
                 if end is not None:
                     out.add(seq_id, field_no, pos, end)
+
+    def _viable_phrases(self, word_types: set[int]) -> set[int]:
+        """Phrases all of whose words occur in the field: only those need a look-ahead."""
+        present = {a for t in word_types for a in self._type_atoms[t]}
+        sequences = self.index.sequences
+        return {
+            q
+            for t in word_types
+            for q in self._type_phrases[t]
+            if present.issuperset(sequences[q].atoms)
+        }
 
     def _sequence_end(self, seq_id: int, types: list[int], start: int) -> int | None:
         """Last word position of the sequence starting at `start`, or None."""
@@ -225,12 +239,15 @@ class Evaluator:
 
     def _pairs(self, node: CNear, a: Hit, rights: list[Hit], starts: list[int], longest: int):
         """Combined hits of `a` with every right hit close enough to it."""
+        field_text = self.fields[a.field]
         if node.scope == "words":
             lo = bisect_left(starts, a.start - node.distance - 1 - longest)
             hi = bisect_right(starts, a.end + node.distance + 1)
-        else:
-            lo, hi = 0, len(rights)
-        field_text = self.fields[a.field]
+        else:  # only hits starting inside a's sentence or paragraph can share it
+            units = field_text.sentence if node.scope == "sentence" else field_text.paragraph
+            first, last = unit_span(units, a)
+            lo = bisect_left(starts, first - longest)
+            hi = bisect_right(starts, last)
         for b in rights[lo:hi]:
             if near_ok(node, a, b, field_text):
                 yield Hit(a.field, min(a.start, b.start), max(a.end, b.end), a.terms + b.terms)
@@ -248,6 +265,14 @@ def near_ok(node: CNear, a: Hit, b: Hit, field_text: FieldText) -> bool:
         return words_between(a, b) <= node.distance
     first, last = min(a.start, b.start), max(a.end, b.end)
     return bool(units[first] == units[last])
+
+
+def unit_span(units: np.ndarray, hit: Hit) -> tuple[int, int]:
+    """First and last word position of the sentence (or paragraph) holding the hit's start."""
+    unit = units[hit.start]
+    first = int(np.searchsorted(units, unit, side="left"))
+    last = int(np.searchsorted(units, unit, side="right")) - 1
+    return first, last
 
 
 def words_between(a: Hit, b: Hit) -> int:
