@@ -50,16 +50,25 @@ class Occurrences:
 
     def __init__(self) -> None:
         self.by_seq: dict[int, list[list[tuple[int, int]]]] = {}
+        self._hits: dict[tuple[int, tuple[int, ...]], list[Hit]] = {}
 
     def add(self, seq: int, field: int, start: int, end: int) -> None:
         per_field = self.by_seq.setdefault(seq, [[], []])
         per_field[field].append((start, end))
 
     def hits(self, seq: int, fields: tuple[int, ...]) -> list[Hit]:
-        per_field = self.by_seq.get(seq)
-        if per_field is None:
-            return []
-        return [Hit(f, s, e, ((f, s, e),)) for f in fields for s, e in per_field[f]]
+        """Sorted hits of one sequence, built once per article (rules share terms)."""
+        key = (seq, fields)
+        cached = self._hits.get(key)
+        if cached is None:
+            per_field = self.by_seq.get(seq)
+            cached = (
+                [Hit(f, s, e, ((f, s, e),)) for f in fields for s, e in per_field[f]]
+                if per_field
+                else []
+            )
+            self._hits[key] = cached
+        return cached
 
 
 class Engine:
