@@ -165,3 +165,11 @@ def test_long_article_and_long_line(match_query):
     (found,) = match_query("siege NEAR/1 Aleppo", body)
     assert body[found.spans[0].start : found.spans[0].end] == "siege"
     assert len(found.snippet) < 1000
+
+
+def test_snippet_of_a_huge_sentence_stays_short(match_query):
+    body = "siege " + "x " * 50_000 + "siege of Aleppo"
+    (found,) = match_query("siege", body)
+    assert len(found.spans) == 2
+    assert found.snippet.startswith("[siege] x x")
+    assert len(found.snippet) <= 500

@@ -1,7 +1,7 @@
 """The matching engine: analysed text and a compiled rule index in, matches out.
 
 Pure: no I/O, no clock. Per article it finds term occurrences through the index, picks
-the rules whose trigger terms occur, and evaluates only those.
+the rules whose required clauses all occur, and evaluates only those.
 """
 
 from __future__ import annotations

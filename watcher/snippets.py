@@ -42,7 +42,8 @@ def _marked_sentence(field_text: FieldText, sentence_id: int, spans: list[Span])
     if end - start > MAX_SENTENCE_CHARS and inside:
         lead, tail = start, end
         start = max(start, inside[0].start - CONTEXT_CHARS)
-        end = min(end, inside[-1].end + CONTEXT_CHARS)
+        end = min(end, inside[-1].end + CONTEXT_CHARS, start + MAX_SENTENCE_CHARS)
+        inside = [s for s in inside if s.end <= end]
         prefix, suffix = ("…" if start > lead else ""), ("…" if end < tail else "")
     else:
         prefix = suffix = ""
