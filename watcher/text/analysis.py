@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import spacy
@@ -49,6 +50,9 @@ class FieldText:
     `types` holds each word's index into the analyser's type table; `starts`/`ends`
     are character offsets into `text`; `sentence`/`paragraph` number the units from 0.
     `sentence_starts` are the character offsets where each sentence begins.
+
+    Frozen, but `sentence_starts` is cached on first use (cached_property writes the
+    instance dictionary directly).
     """
 
     name: str
@@ -58,7 +62,17 @@ class FieldText:
     ends: np.ndarray
     sentence: np.ndarray
     paragraph: np.ndarray
-    sentence_starts: np.ndarray
+    # Token-level arrays (words and the rest) behind `sentence_starts`.
+    token_sentence: np.ndarray
+    token_starts: np.ndarray
+    token_breaks: np.ndarray
+
+    @cached_property
+    def sentence_starts(self) -> np.ndarray:
+        """Character offset where each sentence begins; computed only for snippets."""
+        if len(self.token_sentence) == 0:
+            return np.zeros(1, dtype=np.int64)
+        return _sentence_char_starts(self.token_sentence, self.token_starts, self.token_breaks)
 
     def __len__(self) -> int:
         return int(self.types.shape[0])
@@ -233,7 +247,7 @@ def _fields_from(name: str, text: str, part: tuple[np.ndarray, ...]) -> FieldTex
 
 def _empty_field(name: str, text: str) -> FieldText:
     empty = np.zeros(0, dtype=np.int64)
-    return FieldText(name, text, empty, empty, empty, empty, empty, np.zeros(1, dtype=np.int64))
+    return FieldText(name, text, empty, empty, empty, empty, empty, empty, empty, empty)
 
 
 def _join_fields(name: str, text: str, parts: list[tuple[np.ndarray, ...]]) -> FieldText:
@@ -256,7 +270,6 @@ def _join_fields(name: str, text: str, parts: list[tuple[np.ndarray, ...]]) -> F
     new_sentence = sent_start | after_break
     new_sentence[0] = True
     sentence = np.cumsum(new_sentence) - 1
-    sentence_starts = _sentence_char_starts(sentence, starts, breaks)
     return FieldText(
         name=name,
         text=text,
@@ -265,7 +278,9 @@ def _join_fields(name: str, text: str, parts: list[tuple[np.ndarray, ...]]) -> F
         ends=ends[is_word],
         sentence=sentence[is_word],
         paragraph=paragraph[is_word],
-        sentence_starts=sentence_starts,
+        token_sentence=sentence,
+        token_starts=starts,
+        token_breaks=breaks,
     )
 
 
