@@ -51,6 +51,8 @@ class Occurrences:
     def __init__(self) -> None:
         self.by_seq: dict[int, list[list[tuple[int, int]]]] = {}
         self._hits: dict[tuple[int, tuple[int, ...]], list[Hit]] = {}
+        # Hits of compiled nodes, by (id(node), fields): filled by the Evaluator.
+        self.memo: dict[tuple[int, tuple[int, ...]], list[Hit]] = {}
 
     def add(self, seq: int, field: int, start: int, end: int) -> None:
         per_field = self.by_seq.setdefault(seq, [[], []])
@@ -218,7 +220,19 @@ class Evaluator:
         return hits or None
 
     def hits(self, node: CNode, fields: tuple[int, ...]) -> list[Hit]:
-        """Positional hits of a term, OR-group, field scope or NEAR chain."""
+        """Positional hits of a term, OR-group, field scope or NEAR chain, once per article.
+
+        Compiled nodes are shared between rules (Compiler.node), so the memo is keyed by
+        the node's identity.
+        """
+        key = (id(node), fields)
+        found = self.occurrences.memo.get(key)
+        if found is None:
+            found = self._compute_hits(node, fields)
+            self.occurrences.memo[key] = found
+        return found
+
+    def _compute_hits(self, node: CNode, fields: tuple[int, ...]) -> list[Hit]:
         match node:
             case CTerm(seq):
                 return self.occurrences.hits(seq, fields)

@@ -189,6 +189,7 @@ class Compiler:
         self.index = RuleIndex(lexicon=analyzer.lexicon)
         self._costs: dict[int, float] = {}
         self._term_ids: dict[Term, int] = {}
+        self._nodes: dict[CNode, CNode] = {}
 
     def compile(self, rules: list[Rule] | tuple[Rule, ...]) -> RuleIndex:
         for rule in rules:
@@ -202,6 +203,15 @@ class Compiler:
         self.index.add_rule(CompiledRule(rule=rule, query=query, requires=requires))
 
     def node(self, query: Query) -> CNode:
+        """The compiled node, shared with every identical subtree compiled before.
+
+        Rules that use the same list get the same node object, so the engine can
+        compute its hits once per article for all of them.
+        """
+        compiled = self._build(query)
+        return self._nodes.setdefault(compiled, compiled)
+
+    def _build(self, query: Query) -> CNode:
         match query:
             case Term():
                 return CTerm(self.term(query))
