@@ -77,7 +77,8 @@ def rules_test(settings: Settings, path: str | None) -> None:
 @cli.command("match")
 @click.option("--rules", "rules_path", default=None,
               help="Rules file or directory [env WATCHER_RULES; default rules/].")
-@click.option("--format", "output_format", type=click.Choice(["text", "jsonl"]), default="text")
+@click.option("--format", "output_format", type=click.Choice(["text", "jsonl"]), default="text",
+              help="text: for people, matched words highlighted; jsonl: one JSON object per match.")
 @click.argument("inputs", nargs=-1, required=True)
 @click.pass_obj
 def match(
