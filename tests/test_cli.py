@@ -157,3 +157,22 @@ def test_a_pipeline_that_is_not_installed_is_one_clear_line(run):
     result = run("--pipeline", "en_core_web_sm", "rules", "test", str(RULES))
     assert result.exit_code == 2
     assert "en_core_web_sm" in result.stderr and "not installed" in result.stderr
+
+
+def test_rules_test_runs_examples_of_source_limited_rules_and_skips_disabled(run, tmp_path):
+    (tmp_path / "r.yaml").write_text(
+        "rules:\n"
+        "  - id: feed-only\n"
+        "    title: Feed only\n"
+        "    query: siege\n"
+        "    sources: [asharq-*]\n"
+        "    tests: {match: ['the siege'], no_match: ['calm']}\n"
+        "  - id: off\n"
+        "    title: Off\n"
+        "    query: siege\n"
+        "    enabled: false\n"
+        "    tests: {match: ['nothing here']}\n"
+    )
+    result = run("rules", "test", str(tmp_path))
+    assert result.exit_code == 0, result.output
+    assert "2 passed, 0 failed" in result.stdout

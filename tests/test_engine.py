@@ -4,6 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+from watcher.engine import Engine
+from watcher.model import Article
+from watcher.rules.ast import Rule
+from watcher.rules.compile import Compiler
+from watcher.rules.grammar import parse_query
+
 
 @pytest.mark.parametrize(
     ("query", "text", "expected"),
@@ -173,3 +179,18 @@ def test_snippet_of_a_huge_sentence_stays_short(match_query):
     assert len(found.spans) == 2
     assert found.snippet.startswith("[siege] x x")
     assert len(found.snippet) <= 500
+
+
+def test_rule_sources_limit_a_rule_to_named_or_globbed_feeds(analyzer):
+    rule = Rule(id="r", title="t", query_text="siege", query=parse_query("siege"),
+                sources=("asharq-*", "seeds"))
+    engine = Engine(Compiler(analyzer).compile([rule]), analyzer)
+
+    def fires_from(source: str) -> bool:
+        article = Article(id="a", title="", body="The siege.", source=source)
+        return bool(engine.match(analyzer.analyse(article)))
+
+    assert fires_from("asharq-syria")
+    assert fires_from("seeds")
+    assert not fires_from("other")
+    assert not fires_from("")

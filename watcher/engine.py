@@ -7,6 +7,7 @@ the rules whose required clauses all occur, and evaluates only those.
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
+from fnmatch import fnmatchcase
 from typing import NamedTuple
 
 import numpy as np
@@ -82,20 +83,39 @@ class Engine:
         self._type_atoms: list[tuple[int, ...]] = []
         self._has_atoms = np.zeros(0, dtype=bool)
         self._is_article: list[bool] = []
+        self._excluded: dict[str, frozenset[int]] = {}
         # Per word type: the one-word sequences it is, and the phrases it may start.
         self._type_words: list[tuple[int, ...]] = []
         self._type_phrases: list[tuple[int, ...]] = []
 
-    def match(self, text: AnalysedText) -> list[Match]:
+    def match(self, text: AnalysedText, *, check_sources: bool = True) -> list[Match]:
+        """Matches of every rule on the article; `check_sources=False` ignores the rules'
+        `sources:` (a rule's own examples come from no feed)."""
         self._learn_new_types()
         occurrences = self.find_occurrences(text)
+        excluded = self._rules_excluded_for(text.article.source) if check_sources else frozenset()
         matches = []
         for rule_no in self.candidate_rules(occurrences):
+            if rule_no in excluded:
+                continue
             compiled = self.index.rules[rule_no]
             spans = Evaluator(occurrences, text).truth(compiled.query, (0, 1))
             if spans is not None:
                 matches.append(build_match(compiled, text, spans))
         return matches
+
+    def _rules_excluded_for(self, source: str) -> frozenset[int]:
+        """Rules whose `sources:` (names or globs) do not cover this source; cached per name."""
+        excluded = self._excluded.get(source)
+        if excluded is None:
+            excluded = frozenset(
+                n
+                for n, compiled in enumerate(self.index.rules)
+                if compiled.rule.sources
+                and not any(fnmatchcase(source, p) for p in compiled.rule.sources)
+            )
+            self._excluded[source] = excluded
+        return excluded
 
     # -- term occurrences ------------------------------------------------------------
 

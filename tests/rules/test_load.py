@@ -466,3 +466,19 @@ def test_every_problem_of_every_file_is_reported_together(tmp_path):
         "sub/b.yml:5:5: unknown key 'tag' in rule (allowed: id, title, query, severity, tags, "
         "sources, notify, cooldown, enabled, tests)",
     ]
+
+
+def test_query_error_column_counts_escapes_in_quoted_queries(tmp_path):
+    (tmp_path / "r.yaml").write_text(
+        "rules:\n"
+        "  - id: a\n"
+        "    title: A\n"
+        '    query: "\\"Sheikh Maqsoud\\" NEAR/x siege"\n'
+        "  - id: b\n"
+        "    title: B\n"
+        "    query: 'it''s NEAR/x siege'\n"
+    )
+    with pytest.raises(RuleSetError) as caught:
+        load_rules(tmp_path / "r.yaml")
+    # the N of NEAR/x: after two escaped quotes (column 32), after one doubled quote (19)
+    assert [(e.line, e.column) for e in caught.value.errors] == [(4, 32), (7, 19)]

@@ -245,3 +245,11 @@ def test_100k_character_lines(tmp_path: Path) -> None:
     text.write_text("Title\n\n" + "word, " * 20_000 + "\n\n\n" + "|" * 100_000 + "\n")
     (article,) = run(text)
     assert isinstance(article, Article) and article.title == "Title"
+
+
+def test_a_lone_surrogate_is_a_bad_line_and_the_rest_is_read(tmp_path: Path) -> None:
+    path = tmp_path / "sur.jsonl"
+    path.write_text('{"id": "s", "title": "\\ud800 siege", "text": "x"}\n' + good(1))
+    results = run(path)
+    assert errors(results) == [f"{path}:1: field 'title' is not valid Unicode (a lone surrogate)"]
+    assert len([r for r in results if not isinstance(r, InputError)]) == 1

@@ -183,11 +183,15 @@ def read_enabled(file: YamlFile, node: yaml.Node) -> bool:
 def _position_inside(text: str, node: yaml.Node, offset: int) -> tuple[int, int]:
     """1-based line and column of `offset` in a scalar's value.
 
-    One-line scalars: the node's column + offset (+1 past an opening quote). Multi-line
-    ones (block `|`/`>` or folded) are aligned with the source text character by character.
+    Plain one-line scalars: the node's column + offset. Quoted ones (which may hold
+    escapes) and multi-line ones (block `|`/`>` or folded) are aligned with the source
+    text character by character.
     """
     start = node.start_mark
-    index = None if start.line == node.end_mark.line else _source_index(text, node, offset)
+    quoted = getattr(node, "style", None) in ("'", '"')
+    multi_line = start.line != node.end_mark.line
+    # Escapes (\" or '') make the value shorter than its source: align character-wise.
+    index = _source_index(text, node, offset) if multi_line or quoted else None
     if index is None:
         quote = 1 if getattr(node, "style", None) in ("'", '"') else 0
         return start.line + 1, start.column + 1 + quote + offset

@@ -194,6 +194,10 @@ def _string_field(obj: dict[str, Any], key: str, *, required: bool) -> str | Non
         return None
     if not isinstance(value, str):
         raise ValueError(f"field {key!r} must be a string, got {_json_type(value)}")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:  # JSON allows lone surrogates (\ud800); text cannot hold them
+        raise ValueError(f"field {key!r} is not valid Unicode (a lone surrogate)") from None
     return value
 
 
