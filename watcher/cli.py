@@ -6,6 +6,7 @@ No logic lives here; exit codes follow ../shared/docs/interfaces.md.
 from __future__ import annotations
 
 import json
+import os
 import re
 import sys
 from collections.abc import Iterable
@@ -150,3 +151,6 @@ def main() -> None:
     except WatcherError as error:
         click.echo(f"watcher: {error}", err=True)
         sys.exit(EXIT_FAILED)
+    except BrokenPipeError:  # `watcher match … | head`: the reader has all it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(EXIT_OK)

@@ -23,12 +23,14 @@ DEFAULT_RULES = "rules/"
 DEFAULT_PIPELINE = "blank:en"
 KNOWN_KEYS = ("db", "rules", "pipeline", "sources", "channels", "http")
 STRING_KEYS = ("db", "rules", "pipeline")
+STRING_TAG = "tag:yaml.org,2002:str"
 ENV_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
 @dataclass(frozen=True)
 class Settings:
-    """The settings every command reads; later issues add sources, channels and http."""
+    """The settings every command reads. `channels` holds only the channel names (for
+    checking rules' `notify:`); the notifications issue gives channels their settings."""
 
     db: str = DEFAULT_DB
     rules: str = DEFAULT_RULES
@@ -85,13 +87,20 @@ def _read_file(path: str, env: Mapping[str, str]) -> dict[str, Any]:
 
 
 def _check_keys(path: str, node: yaml.MappingNode) -> None:
+    seen: dict[str, int] = {}
     for key_node, value_node in node.value:
         key = key_node.value
-        where = f"{path}:{key_node.start_mark.line + 1}:{key_node.start_mark.column + 1}"
+        line = key_node.start_mark.line + 1
+        where = f"{path}:{line}:{key_node.start_mark.column + 1}"
         if key not in KNOWN_KEYS:
             raise ConfigError(f"{where}: unknown key {key!r} (known: {', '.join(KNOWN_KEYS)})")
-        if key in STRING_KEYS and not isinstance(value_node, yaml.ScalarNode):
+        if key in seen:
+            raise ConfigError(f"{where}: duplicate key {key!r} (first on line {seen[key]})")
+        seen[key] = line
+        if key in STRING_KEYS and value_node.tag != STRING_TAG:
             raise ConfigError(f"{where}: {key!r} must be a string")
+        if key == "channels" and not isinstance(value_node, yaml.MappingNode):
+            raise ConfigError(f"{where}: 'channels' must be a mapping of channel names")
 
 
 def _substitute(value: Any, env: Mapping[str, str], path: str, key: str) -> Any:

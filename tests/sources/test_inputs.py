@@ -253,3 +253,12 @@ def test_a_lone_surrogate_is_a_bad_line_and_the_rest_is_read(tmp_path: Path) -> 
     results = run(path)
     assert errors(results) == [f"{path}:1: field 'title' is not valid Unicode (a lone surrogate)"]
     assert len([r for r in results if not isinstance(r, InputError)]) == 1
+
+
+def test_seed_files_of_the_same_name_in_two_folders_get_different_ids(tmp_path: Path) -> None:
+    seed = (SEEDS / "001_a458cd11a7b1be15.txt").read_text(encoding="utf-8")
+    for folder in ("one", "two"):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "x.txt").write_text(seed, encoding="utf-8")
+    ids = [a.id for a in run(tmp_path) if not isinstance(a, InputError)]
+    assert ids == ["one/x#1", "two/x#1"]

@@ -93,7 +93,8 @@ def _read_directory(root: str) -> Iterator[Result]:
     if not found and not problems:
         yield InputError(root, "no .jsonl or .txt files in directory")
     for path in sorted(found):
-        yield from _read_file(str(path))
+        # Ids come from the path under the directory, so sub/x.txt and other/x.txt differ.
+        yield from _read_file(str(path), file_id=path.relative_to(root).with_suffix("").as_posix())
 
 
 def _is_input_name(name: str) -> bool:
@@ -101,7 +102,7 @@ def _is_input_name(name: str) -> bool:
     return name.lower().endswith(INPUT_SUFFIXES)
 
 
-def _read_file(name: str) -> Iterator[Result]:
+def _read_file(name: str, *, file_id: str | None = None) -> Iterator[Result]:
     """Articles of one .jsonl or .txt file, or an InputError saying why it was skipped."""
     if not os.path.exists(name):
         yield InputError(name, "no such file or directory")
@@ -109,7 +110,7 @@ def _read_file(name: str) -> Iterator[Result]:
         yield from _read_jsonl_file(name)
     elif name.lower().endswith(".txt"):
         try:
-            yield from read_seed_file(name)
+            yield from read_seed_file(name, file_id=file_id)
         except InputError as exc:
             yield exc
     else:

@@ -94,8 +94,9 @@ _SENTENCE_END = ".,;:…"
 _CLOSING_QUOTES = "\"'”’»)"
 
 
-def read_seed_file(path: str | os.PathLike[str]) -> list[Article]:
-    """Articles of one seed file, ids from the file stem; InputError when it is unusable.
+def read_seed_file(path: str | os.PathLike[str], *, file_id: str | None = None) -> list[Article]:
+    """Articles of one seed file, ids from `file_id` (default: the file stem); InputError
+    when it is unusable.
 
     Unreadable, empty, binary (NUL bytes) or non-UTF-8 files, and files holding no article,
     raise InputError so the caller can report them and go on with other inputs.
@@ -113,7 +114,7 @@ def read_seed_file(path: str | os.PathLike[str]) -> list[Article]:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise InputError(name, f"invalid UTF-8 at byte {exc.start}") from None
-    articles = read_seed_text(text, file_id=Path(name).stem)
+    articles = read_seed_text(text, file_id=file_id or Path(name).stem)
     if not articles:
         raise InputError(name, "no article found (only blank or boilerplate lines)")
     return articles
