@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -176,3 +178,16 @@ def test_rules_test_runs_examples_of_source_limited_rules_and_skips_disabled(run
     result = run("rules", "test", str(tmp_path))
     assert result.exit_code == 0, result.output
     assert "2 passed, 0 failed" in result.stdout
+
+
+def test_a_reader_that_closes_the_pipe_early_is_not_an_error(tmp_path):
+    articles = tmp_path / "many.jsonl"
+    line = {"title": "Siege of Aleppo", "text": "The siege of Aleppo goes on. " * 20}
+    articles.write_text("".join(json.dumps({"id": f"a{i}", **line}) + "\n" for i in range(3000)))
+    command = [sys.executable, "-m", "watcher", "match", "--rules", str(RULES),
+               "--format", "jsonl", str(articles)]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert process.stdout is not None and process.stdout.readline().startswith(b'{"rule"')
+    process.stdout.close()  # like `| head -1`: the output is far past the pipe's buffer
+    assert process.wait(timeout=300) == 0
+    assert b"Traceback" not in process.stderr.read()

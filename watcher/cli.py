@@ -9,7 +9,8 @@ import json
 import os
 import re
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 
 import click
 
@@ -88,13 +89,25 @@ def match(
     """Match articles from INPUT files against the rules; store and send nothing."""
     matcher = _load_matcher(settings, rules_path)
     unreadable = 0
-    for item in read_inputs(list(inputs), stdin=sys.stdin):
-        if isinstance(item, InputError):
-            click.echo(f"watcher: {item}", err=True)
-            unreadable += 1
-            continue
-        _emit(matcher.match(item), item, output_format)
+    with _reader_may_leave():
+        for item in read_inputs(list(inputs), stdin=sys.stdin):
+            if isinstance(item, InputError):
+                click.echo(f"watcher: {item}", err=True)
+                unreadable += 1
+                continue
+            _emit(matcher.match(item), item, output_format)
     sys.exit(EXIT_FAILED if unreadable else EXIT_OK)
+
+
+@contextmanager
+def _reader_may_leave() -> Iterator[None]:
+    """`watcher match … | head`: a reader that closed the pipe has all it wanted, so stop
+    quietly with status 0 (click would report status 1, which means unreadable input)."""
+    try:
+        yield
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(EXIT_OK)
 
 
 def _load_matcher(settings: Settings, path: str | None) -> Matcher:
@@ -151,6 +164,4 @@ def main() -> None:
     except WatcherError as error:
         click.echo(f"watcher: {error}", err=True)
         sys.exit(EXIT_FAILED)
-    except BrokenPipeError:  # `watcher match … | head`: the reader has all it wanted
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        sys.exit(EXIT_OK)
+
