@@ -73,3 +73,18 @@ def test_one_pass_analysis_equals_field_by_field(analyzer):
         alone = analyzer.analyse_field(name, getattr(article, name))
         for attr in ("types", "starts", "ends", "sentence", "paragraph", "sentence_starts"):
             assert getattr(field, attr).tolist() == getattr(alone, attr).tolist(), (name, attr)
+
+
+def test_sentences_do_not_merge_at_a_chunk_boundary(analyzer):
+    sentence = "Aleppo is calm today. "
+    body = sentence * 6000 + "Siege ends."  # over 100,000 characters: several chunks
+    field = analyzer.analyse(Article("a", "", body)).body
+    per_sentence = len(analyzer.words(sentence))
+    assert int(field.sentence[-1]) == 6000  # 6000 sentences before the last, numbered from 0
+    assert field.sentence.tolist()[: 2 * per_sentence] == [0] * per_sentence + [1] * per_sentence
+
+
+def test_a_chunk_never_cuts_a_word_when_a_space_follows_soon():
+    text = "a" * 150_000 + " tail"
+    pieces = [p for _, p in chunks(text, size=100_000)]
+    assert pieces == ["a" * 150_000 + " ", "tail"]

@@ -176,14 +176,21 @@ class Analyzer:
         types, starts, ends, *flags = (a[body_start:] for a in arrays)
         body_part = (types, starts - offset, ends - offset, *flags)
         return AnalysedText(
-            article, _fields_from("title", title, title_part), _fields_from("body", body, body_part)
+            article,
+            self._field_from("title", title, title_part),
+            self._field_from("body", body, body_part),
         )
+
+    def _field_from(self, name: str, text: str, part: tuple[np.ndarray, ...]) -> FieldText:
+        if len(part[0]) == 0:
+            return _empty_field(name, text)
+        return _join_fields(name, text, [part], self._own_sentences)
 
     def analyse_field(self, name: str, text: str) -> FieldText:
         parts = [self._analyse_chunk(chunk, offset) for offset, chunk in chunks(text)]
         if not parts:
             return _empty_field(name, text)
-        return _join_fields(name, text, parts)
+        return _join_fields(name, text, parts, self._own_sentences)
 
 
     def _analyse_chunk(self, text: str, offset: int) -> tuple[np.ndarray, ...]:
@@ -199,11 +206,10 @@ class Analyzer:
         is_word, breaks, ends_sentence = self._flags()
         starts = rows[:, 1].astype(np.int64) + offset
         ends = starts + rows[:, 2].astype(np.int64)
-        if self._own_sentences:
-            sent_start = sentence_starts(is_word[types], ends_sentence[types])
-        else:
-            sent_start = rows[:, 3].astype(np.int64) == 1
-        return types, starts, ends, sent_start, breaks[types], is_word[types]
+        # Sentence marks: the trained pipeline's sentence starts, or for the blank one the
+        # sentence-final tokens, turned into starts once the chunks are joined.
+        marks = ends_sentence[types] if self._own_sentences else rows[:, 3] == 1
+        return types, starts, ends, marks, breaks[types], is_word[types]
 
     def _types_of(self, lower_hashes: np.ndarray) -> np.ndarray:
         """Type index per token by binary search in C over the known hashes.
@@ -229,7 +235,7 @@ class Analyzer:
         self._known_hashes, self._known_types = hashes[order], types[order]
 
 
-def sentence_starts(is_word: np.ndarray, ends_sentence: np.ndarray) -> np.ndarray:
+def sentence_start_mask(is_word: np.ndarray, ends_sentence: np.ndarray) -> np.ndarray:
     """spaCy's sentencizer rule, vectorised: a word starts a sentence when a sentence-final
     mark (`.`, `!`, `?` …) came after the previous word.
     """
@@ -241,25 +247,23 @@ def sentence_starts(is_word: np.ndarray, ends_sentence: np.ndarray) -> np.ndarra
     return is_word & (before_end > before_word)
 
 
-def _fields_from(name: str, text: str, part: tuple[np.ndarray, ...]) -> FieldText:
-    return _join_fields(name, text, [part]) if len(part[0]) else _empty_field(name, text)
-
-
 def _empty_field(name: str, text: str) -> FieldText:
     empty = np.zeros(0, dtype=np.int64)
     return FieldText(name, text, empty, empty, empty, empty, empty, empty, empty, empty)
 
 
-def _join_fields(name: str, text: str, parts: list[tuple[np.ndarray, ...]]) -> FieldText:
+def _join_fields(
+    name: str, text: str, parts: list[tuple[np.ndarray, ...]], own_sentences: bool
+) -> FieldText:
     """Concatenate chunk arrays and number sentences and paragraphs over the whole field.
 
     A line break ends a paragraph and therefore a sentence too: headlines and bullet
     lines have no final full stop.
     """
     if len(parts) == 1:
-        types, starts, ends, sent_start, breaks, is_word = parts[0]
+        types, starts, ends, marks, breaks, is_word = parts[0]
     else:
-        types, starts, ends, sent_start, breaks, is_word = (
+        types, starts, ends, marks, breaks, is_word = (
             np.concatenate(col) for col in zip(*parts, strict=True)
         )
     if types.shape[0] == 0:
@@ -267,6 +271,7 @@ def _join_fields(name: str, text: str, parts: list[tuple[np.ndarray, ...]]) -> F
     paragraph = np.cumsum(breaks)
     after_break = np.zeros_like(breaks)
     after_break[1:] = breaks[:-1]
+    sent_start = sentence_start_mask(is_word, marks) if own_sentences else marks
     new_sentence = sent_start | after_break
     new_sentence[0] = True
     sentence = np.cumsum(new_sentence) - 1
@@ -301,7 +306,10 @@ def _sentence_char_starts(
 
 
 def chunks(text: str, size: int = CHUNK_CHARS) -> Iterator[tuple[int, str]]:
-    """Split text into (offset, chunk) pieces of about `size` characters, cut at a break."""
+    """Split text into (offset, chunk) pieces of about `size` characters, cut at a break.
+
+    Only a run of over `size` characters without a space is cut inside a word.
+    """
     start = 0
     while start < len(text):
         end = min(start + size, len(text))
@@ -309,6 +317,8 @@ def chunks(text: str, size: int = CHUNK_CHARS) -> Iterator[tuple[int, str]]:
             cut = text.rfind("\n", start + size // 2, end)
             if cut < 0:
                 cut = text.rfind(" ", start + size // 2, end)
+            if cut < 0:  # no break in the window: the next space, unless absurdly far
+                cut = text.find(" ", end, end + size)
             end = cut + 1 if cut >= 0 else end
         yield start, text[start:end]
         start = end
