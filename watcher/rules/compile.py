@@ -9,8 +9,6 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from spacy.lang.en.stop_words import STOP_WORDS
-
 from watcher.rules.ast import And, InField, Near, Not, Or, Query, Rule, Term
 from watcher.text.analysis import Analyzer, WordType
 from watcher.text.lexicon import Lexicon
@@ -243,7 +241,8 @@ class Compiler:
             words = [w for w in words if not is_article(w)] or words
         atoms = tuple(self.index.add_atom(atom_for(term.kind, w)) for w in words)
         seq_id = self.index.add_sequence(Sequence(atoms, skip_articles))
-        self._costs[seq_id] = min(word_cost(term.kind, w, term.text) for w in words)
+        lexicon = self.analyzer.lexicon
+        self._costs[seq_id] = min(word_cost(term.kind, w, term.text, lexicon) for w in words)
         return seq_id
 
     def requirements(self, node: CNode) -> tuple[frozenset[int], ...]:
@@ -287,13 +286,13 @@ def atom_for(kind: str, word: str) -> Atom:
     return Atom("word", fold(word))
 
 
-def word_cost(kind: str, word: str, original: str) -> float:
+def word_cost(kind: str, word: str, original: str, lexicon: Lexicon) -> float:
     """A guess of how often a word occurs, to index each rule by its rarest term.
 
     Stop words are common, short words more common than long ones, prefixes match many
     words, and a capitalised rule word is usually a name.
     """
-    if word in STOP_WORDS:
+    if lexicon.is_stop_word(word):
         return 1000.0
     cost = max(1.0, 20.0 - len(word))
     if kind == "prefix":

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import spacy_lookups_data
 import srsly
+from spacy.lang.en.stop_words import STOP_WORDS
 
 from watcher.text.variants import NAME_ELEMENTS, fold
 
@@ -44,6 +45,10 @@ class Lexicon:
         """The word itself and every form whose lemma it is: `siege` -> siege, sieges."""
         lower = word.lower()
         return self.forms_by_lemma.get(lower, frozenset()) | {lower}
+
+    def is_stop_word(self, word: str) -> bool:
+        """spaCy's English stop words (the, of, said ...): the most common words of all."""
+        return word.lower() in STOP_WORDS
 
     def is_english(self, word: str) -> bool:
         """Whether a word (folded) is an ordinary English word form, so never a name variant."""
