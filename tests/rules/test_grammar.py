@@ -252,3 +252,13 @@ def test_bad_list_entries(entry, offset, message):
     with pytest.raises(QuerySyntaxError) as caught:
         parse_list_entry(entry)
     assert (caught.value.offset, caught.value.message[: len(message)]) == (offset, message)
+
+
+@pytest.mark.parametrize(
+    ("query", "offset"), [('"siege*"', 6), ('="cut off*"', 9), ('~"Sheikh Maq*"', 12)]
+)
+def test_a_star_inside_a_phrase_is_an_error_not_silently_dropped(query, offset):
+    with pytest.raises(QuerySyntaxError) as caught:
+        parse_query(query)
+    assert caught.value.offset == offset
+    assert "not allowed in a phrase" in caught.value.message

@@ -170,6 +170,10 @@ def _check_tokens(tokens: list[Token]) -> None:
 
 def _check_token(token: Token) -> None:
     at = token.start_pos
+    if token.type in ("PHRASE", "EXACT", "VARIANT") and "*" in token:
+        raise QuerySyntaxError(
+            at + token.index("*"), "'*' is not allowed in a phrase: a prefix is one word (abc*)"
+        )
     if token.type == "WORD" and token in ("NEAR", "ONEAR"):
         raise QuerySyntaxError(at, f"{token} needs a distance: {token}/n, {token}/s or {token}/p")
     if token.type == "NEAR_OP" and not _NEAR_ARG.fullmatch(_near_arg(token)):
