@@ -482,3 +482,12 @@ def test_query_error_column_counts_escapes_in_quoted_queries(tmp_path):
         load_rules(tmp_path / "r.yaml")
     # the N of NEAR/x: after two escaped quotes (column 32), after one doubled quote (19)
     assert [(e.line, e.column) for e in caught.value.errors] == [(4, 32), (7, 19)]
+
+
+def test_a_directory_without_rule_files_is_an_error(tmp_path):
+    (tmp_path / "notes.txt").write_text("not rules")
+    with pytest.raises(RuleSetError) as caught:
+        load_rules(tmp_path)
+    assert [str(e) for e in caught.value.errors] == [
+        f"{tmp_path}:1:1: no rule files (*.yaml, *.yml) here"
+    ]

@@ -61,8 +61,11 @@ def load_rules(path: str | Path, *, channels: Collection[str] | None = None) -> 
     root = Path(path)
     if not root.exists():
         raise RuleSetError([RuleError(str(path), 1, 1, "no such file or directory")])
+    files = _rule_files(root)
+    if not files:  # most likely a wrong path: say so rather than load nothing
+        raise RuleSetError([RuleError(str(path), 1, 1, "no rule files (*.yaml, *.yml) here")])
     loading = _Loading(channels)
-    for file_path in _rule_files(root):
+    for file_path in files:
         name = str(path) if root.is_file() else str(file_path)
         loading.load_file(name, file_path)
     return loading.finish()
