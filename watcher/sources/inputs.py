@@ -9,12 +9,13 @@ import json
 import os
 import sys
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
 
 from watcher.errors import InputError
 from watcher.model import Article
+from watcher.sources.files import as_utc, unusable_reason
 from watcher.sources.seeds import read_seed_file
 
 JSONL_SOURCE = "jsonl"
@@ -127,12 +128,9 @@ def _read_jsonl_file(name: str) -> Iterator[Result]:
         return
     with handle:
         try:
-            head = handle.read(SNIFF_BYTES)
-            if not head:
-                yield InputError(name, "empty file")
-                return
-            if b"\0" in head:
-                yield InputError(name, "binary file (contains NUL bytes)")
+            reason = unusable_reason(handle.read(SNIFF_BYTES))
+            if reason is not None:
+                yield InputError(name, reason)
                 return
             handle.seek(0)
             yield from _read_jsonl_lines(name, handle, require_lines=True)
@@ -208,9 +206,7 @@ def _parse_iso(text: str) -> datetime:
         parsed = datetime.fromisoformat(text.strip())
     except ValueError:
         raise ValueError(f"field 'published' is not an ISO 8601 date: {_preview(text)}") from None
-    if parsed.tzinfo is None:
-        return parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
+    return as_utc(parsed)
 
 
 def _json_type(value: object) -> str:

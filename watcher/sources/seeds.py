@@ -16,6 +16,7 @@ from typing import NamedTuple
 
 from watcher.errors import InputError
 from watcher.model import Article
+from watcher.sources.files import as_utc, unusable_reason
 
 # Only lines this short are tried against patterns: boilerplate is short, and this bounds every
 # regex to constant work per line, so a 50 MB line costs one pass, never a backtracking blow-up.
@@ -106,10 +107,9 @@ def read_seed_file(path: str | os.PathLike[str], *, file_id: str | None = None) 
         data = Path(name).read_bytes()
     except OSError as exc:
         raise InputError(name, f"cannot read: {exc.strerror or exc}") from None
-    if not data:
-        raise InputError(name, "empty file")
-    if b"\0" in data:
-        raise InputError(name, "binary file (contains NUL bytes)")
+    reason = unusable_reason(data)
+    if reason is not None:
+        raise InputError(name, reason)
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -319,7 +319,7 @@ def _parse_date(text: str) -> datetime | None:
     except ValueError:
         pass
     else:
-        return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+        return as_utc(parsed)
     match = _DAY_MONTH_YEAR.fullmatch(text) or _MONTH_DAY_YEAR.fullmatch(text)
     if match is None:
         return None

@@ -1,0 +1,22 @@
+"""What every file-based source checks first: is it text at all, and dates as UTC.
+
+Shared by the seed reader and the JSON-lines reader so both say the same thing.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+
+def unusable_reason(head: bytes) -> str | None:
+    """Why a file starting with `head` cannot be an input (empty, binary), or None."""
+    if not head:
+        return "empty file"
+    if b"\0" in head:
+        return "binary file (contains NUL bytes)"
+    return None
+
+
+def as_utc(moment: datetime) -> datetime:
+    """An aware UTC datetime; a time without a zone is taken as UTC."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
