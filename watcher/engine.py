@@ -94,12 +94,13 @@ class Engine:
         self._learn_new_types()
         occurrences = self.find_occurrences(text)
         excluded = self._rules_excluded_for(text.article.source) if check_sources else frozenset()
+        evaluator = Evaluator(occurrences, text)
         matches = []
         for rule_no in self.candidate_rules(occurrences):
             if rule_no in excluded:
                 continue
             compiled = self.index.rules[rule_no]
-            spans = Evaluator(occurrences, text).truth(compiled.query, (0, 1))
+            spans = evaluator.truth(compiled.query, (0, 1))
             if spans is not None:
                 matches.append(build_match(compiled, text, spans))
         return matches
@@ -124,7 +125,8 @@ class Engine:
         types = self.analyzer.types
         if len(self._type_atoms) == len(types):
             return
-        for word in types[len(self._type_atoms) :]:
+        known = len(self._type_atoms)
+        for word in types[known:]:
             atoms = self.index.atoms_for(word)
             self._type_atoms.append(atoms)
             self._is_article.append(word.is_word and is_article(word.lower))
@@ -132,7 +134,8 @@ class Engine:
             sequences = self.index.sequences
             self._type_words.append(tuple(q for q in starting if len(sequences[q].atoms) == 1))
             self._type_phrases.append(tuple(q for q in starting if len(sequences[q].atoms) > 1))
-        self._has_atoms = np.fromiter((bool(a) for a in self._type_atoms), dtype=bool)
+        new = np.fromiter((bool(a) for a in self._type_atoms[known:]), dtype=bool)
+        self._has_atoms = np.concatenate((self._has_atoms, new))
 
     def find_occurrences(self, text: AnalysedText) -> Occurrences:
         occurrences = Occurrences()

@@ -211,3 +211,19 @@ def test_english_check_applies_to_the_text_word_only(is_english) -> None:
 def test_shipped_english_word_list_is_current(english: frozenset[str]) -> None:
     """The shipped list is what `python -m watcher.text.lexicon` builds from spaCy's tables."""
     assert english == build_english_words()
+
+
+# The same table through the real engine, as a rule meets an article: the index must
+# find every spelling the definition above accepts, and none of the false friends.
+
+
+@pytest.mark.parametrize(("rule", "text"), pairs(TABLE) + pairs(GENERALISED))
+def test_engine_matches_every_spelling_in_an_article(fires, rule: str, text: str) -> None:
+    assert fires(f'~"{rule}"', f"Reports from {text} on Monday.")
+
+
+@pytest.mark.parametrize(
+    ("rule", "text"), [(rule, word) for rule, words in FALSE_FRIENDS for word in words]
+)
+def test_engine_ignores_english_false_friends(fires, rule: str, text: str) -> None:
+    assert not fires(f"~{rule}", f"They spoke of {text} and {text.capitalize()} again.")

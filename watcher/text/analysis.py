@@ -144,11 +144,21 @@ class Analyzer:
         return len(self.types) - 1
 
     def _flags(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Per-type boolean arrays (word, paragraph break, sentence end), rebuilt on growth."""
-        if len(self._type_is_word) != len(self.types):
-            self._type_is_word = np.fromiter((t.is_word for t in self.types), dtype=bool)
-            self._type_breaks = np.fromiter((t.breaks_paragraph for t in self.types), dtype=bool)
-            self._type_ends = np.fromiter((t.ends_sentence for t in self.types), dtype=bool)
+        """Per-type boolean arrays (word, paragraph break, sentence end).
+
+        Extended with the new types only: Python work follows new words, not the
+        vocabulary's size (which grows for as long as a daemon runs).
+        """
+        known = len(self._type_is_word)
+        if known != len(self.types):
+            new = self.types[known:]
+
+            def extend(flags: np.ndarray, values: Iterator[bool]) -> np.ndarray:
+                return np.concatenate((flags, np.fromiter(values, dtype=bool, count=len(new))))
+
+            self._type_is_word = extend(self._type_is_word, (t.is_word for t in new))
+            self._type_breaks = extend(self._type_breaks, (t.breaks_paragraph for t in new))
+            self._type_ends = extend(self._type_ends, (t.ends_sentence for t in new))
         return self._type_is_word, self._type_breaks, self._type_ends
 
     # -- analysis ---------------------------------------------------------------------
@@ -226,13 +236,19 @@ class Analyzer:
         return self._known_types[where]
 
     def _learn(self, lower_hashes: np.ndarray) -> None:
-        """Add the types of unseen hashes and rebuild the sorted lookup arrays."""
-        for lower_hash in np.unique(lower_hashes).tolist():
-            self.type_of(lower_hash)
-        hashes = np.fromiter(self._type_index.keys(), dtype=np.uint64)
-        types = np.fromiter(self._type_index.values(), dtype=np.int64)
-        order = np.argsort(hashes)
-        self._known_hashes, self._known_types = hashes[order], types[order]
+        """Add the types of unseen hashes, merged into the sorted lookup arrays."""
+        unique = np.unique(lower_hashes)
+        where = np.searchsorted(self._known_hashes, unique)
+        inside = where < len(self._known_hashes)
+        known = np.zeros(len(unique), dtype=bool)
+        known[inside] = self._known_hashes[where[inside]] == unique[inside]
+        new_hashes = unique[~known]  # sorted, as np.unique returns them
+        new_types = np.fromiter(
+            (self.type_of(h) for h in new_hashes.tolist()), dtype=np.int64, count=len(new_hashes)
+        )
+        at = where[~known]
+        self._known_hashes = np.insert(self._known_hashes, at, new_hashes)
+        self._known_types = np.insert(self._known_types, at, new_types)
 
 
 def sentence_start_mask(is_word: np.ndarray, ends_sentence: np.ndarray) -> np.ndarray:
