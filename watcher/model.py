@@ -37,7 +37,11 @@ class Severity(IntEnum):
 
 @dataclass(frozen=True)
 class Article:
-    """One news article as every source hands it to the pipeline."""
+    """One news article as every source hands it to the pipeline.
+
+    `guid` is an identifier the publisher (or the producer of a JSON line) keeps stable
+    across fetches; `id` may instead be positional (seed files), so identity uses `guid`.
+    """
 
     id: str
     title: str
@@ -45,6 +49,7 @@ class Article:
     url: str | None = None
     published: datetime | None = None
     source: str = ""
+    guid: str | None = None
 
 
 @dataclass(frozen=True, order=True)

@@ -21,10 +21,10 @@ def make_snippet(text: AnalysedText, spans: list[Span]) -> str:
     pieces: list[str] = []
     for field_text in text.fields():
         in_field = [s for s in spans if s.field == field_text.name]
-        for sentence_id in _sentences_of(field_text, in_field):
+        for sentence_index in _sentences_of(field_text, in_field):
             if len(pieces) == MAX_SENTENCES:
                 break
-            pieces.append(_marked_sentence(field_text, sentence_id, in_field))
+            pieces.append(_marked_sentence(field_text, sentence_index, in_field))
     return " … ".join(pieces)
 
 
@@ -36,8 +36,8 @@ def _sentences_of(field_text: FieldText, spans: list[Span]) -> list[int]:
     return sorted({max(0, int(i)) for i in ids.tolist()})
 
 
-def _marked_sentence(field_text: FieldText, sentence_id: int, spans: list[Span]) -> str:
-    start, end = field_text.sentence_bounds(sentence_id)
+def _marked_sentence(field_text: FieldText, sentence_index: int, spans: list[Span]) -> str:
+    start, end = field_text.sentence_bounds(sentence_index)
     inside = [s for s in spans if start <= s.start and s.end <= end]
     if end - start > MAX_SENTENCE_CHARS and inside:
         lead, tail = start, end

@@ -91,6 +91,7 @@ def test_jsonl_fields(tmp_path: Path) -> None:
         url="https://x.test/a",
         published=datetime(2025, 4, 23, 8, tzinfo=UTC),
         source="wire",
+        guid="a",  # a JSON line's id is the producer's stable identifier
     )
     assert (b.source, b.url, b.published) == ("jsonl", None, datetime(2025, 4, 23, 10, tzinfo=UTC))
     assert c.published == datetime(2025, 4, 23, tzinfo=UTC)  # naive is taken as UTC

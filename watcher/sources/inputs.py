@@ -63,6 +63,7 @@ def article_from_json(obj: Any, *, default_source: str = JSONL_SOURCE) -> Articl
         url=_string_field(obj, "url", required=False),
         published=None if published is None else _parse_iso(published),
         source=_string_field(obj, "source", required=False) or default_source,
+        guid=article_id,
     )
 
 

@@ -9,12 +9,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
+from typing import NamedTuple
 
 import numpy as np
 import spacy
-from spacy.attrs import IDX, LENGTH, LOWER, SENT_START
+from spacy.attrs import ID, IDX, LENGTH, ORTH, SENT_START
 from spacy.language import Language
 from spacy.pipeline import Sentencizer
+from spacy.tokens import Doc
 
 from watcher.errors import ConfigError
 from watcher.model import Article
@@ -30,6 +32,14 @@ BLANK_PIPELINE = "blank:en"
 FIELD_SEPARATOR = "\n\n"
 # The sentence-final marks of spaCy's sentencizer.
 SENTENCE_PUNCT = frozenset(Sentencizer.default_punct_chars)
+# A lexeme's rank slot (spaCy's ID attribute, read with `Doc.to_array`) holds watcher's code
+# for its word type: a tag in the top byte (so an unset rank, all ones, or a vector row
+# number is never mistaken for one), three flags, and the type's index.
+TAG_SHIFT = 56
+TYPE_TAG = 0x40
+WORD_FLAG, BREAK_FLAG, END_FLAG = 1 << 40, 1 << 41, 1 << 42
+TYPE_MASK = (1 << 40) - 1
+LOWEST_CODE, HIGHEST_CODE = TYPE_TAG << TAG_SHIFT, (TYPE_TAG + 1 << TAG_SHIFT) - 1
 
 
 @dataclass(frozen=True)
@@ -43,13 +53,30 @@ class WordType:
     ends_sentence: bool
 
 
+class Tokens(NamedTuple):
+    """Token-level arrays of one text: type codes (see TYPE_TAG), character offsets, and the
+    trained pipeline's sentence starts (None for the blank one, whose come from word types)."""
+
+    codes: np.ndarray
+    starts: np.ndarray
+    lengths: np.ndarray
+    sentence_marks: np.ndarray | None
+
+    def __getitem__(self, key):  # type: ignore[override]
+        if isinstance(key, slice):
+            marks = None if self.sentence_marks is None else self.sentence_marks[key]
+            return Tokens(self.codes[key], self.starts[key], self.lengths[key], marks)
+        return tuple.__getitem__(self, key)
+
+
 @dataclass(frozen=True, eq=False)
 class FieldText:
     """One field (title or body) as words: numpy arrays indexed by word position.
 
     `types` holds each word's index into the analyser's type table; `starts`/`ends`
-    are character offsets into `text`; `sentence`/`paragraph` number the units from 0.
-    `sentence_starts` are the character offsets where each sentence begins.
+    are character offsets into `text`; `sentence`/`paragraph` number the units: equal
+    within one, growing, with gaps. `sentence_starts` are the character offsets where
+    each sentence begins.
 
     Frozen, but `sentence_starts` is cached on first use (cached_property writes the
     instance dictionary directly).
@@ -62,26 +89,27 @@ class FieldText:
     ends: np.ndarray
     sentence: np.ndarray
     paragraph: np.ndarray
-    # Token-level arrays (words and the rest) behind `sentence_starts`.
-    token_sentence: np.ndarray
-    token_starts: np.ndarray
-    token_breaks: np.ndarray
+    # Token level (words and the rest), read only to find where sentences begin.
+    tokens: Tokens
+    word_tokens: np.ndarray  # the token position of each word in `tokens`
+    char_offset: int = 0  # where the field's text begins in the tokens' offsets
 
     @cached_property
     def sentence_starts(self) -> np.ndarray:
         """Character offset where each sentence begins; computed only for snippets."""
-        if len(self.token_sentence) == 0:
+        if len(self.types) == 0:
             return np.zeros(1, dtype=np.int64)
-        return _sentence_char_starts(self.token_sentence, self.token_starts, self.token_breaks)
+        return _sentence_char_starts(self)
 
     def __len__(self) -> int:
         return int(self.types.shape[0])
 
-    def sentence_bounds(self, sentence_id: int) -> tuple[int, int]:
-        """Character range of one sentence, trailing white space trimmed."""
-        start = int(self.sentence_starts[sentence_id])
+    def sentence_bounds(self, index: int) -> tuple[int, int]:
+        """Character range of the field's index-th sentence (from 0; not a word's sentence
+        number), trailing white space trimmed."""
+        start = int(self.sentence_starts[index])
         last = len(self.sentence_starts) - 1
-        end = len(self.text) if sentence_id >= last else int(self.sentence_starts[sentence_id + 1])
+        end = len(self.text) if index >= last else int(self.sentence_starts[index + 1])
         while end > start and self.text[end - 1].isspace():
             end -= 1
         return start, end
@@ -111,11 +139,6 @@ class Analyzer:
         self.lexicon = Lexicon.load()
         self.types: list[WordType] = []
         self._type_index: dict[int, int] = {}
-        self._type_is_word = np.zeros(0, dtype=bool)
-        self._type_breaks = np.zeros(0, dtype=bool)
-        self._type_ends = np.zeros(0, dtype=bool)
-        self._known_hashes = np.zeros(0, dtype=np.uint64)
-        self._known_types = np.zeros(0, dtype=np.int64)
         # The blank pipeline's sentence boundaries are computed from word types (below);
         # a trained pipeline's parser or senter is used as it is.
         self._own_sentences = not any(
@@ -143,23 +166,16 @@ class Analyzer:
         self.types.append(word)
         return len(self.types) - 1
 
-    def _flags(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Per-type boolean arrays (word, paragraph break, sentence end).
-
-        Extended with the new types only: Python work follows new words, not the
-        vocabulary's size (which grows for as long as a daemon runs).
-        """
-        known = len(self._type_is_word)
-        if known != len(self.types):
-            new = self.types[known:]
-
-            def extend(flags: np.ndarray, values: Iterator[bool]) -> np.ndarray:
-                return np.concatenate((flags, np.fromiter(values, dtype=bool, count=len(new))))
-
-            self._type_is_word = extend(self._type_is_word, (t.is_word for t in new))
-            self._type_breaks = extend(self._type_breaks, (t.breaks_paragraph for t in new))
-            self._type_ends = extend(self._type_ends, (t.ends_sentence for t in new))
-        return self._type_is_word, self._type_breaks, self._type_ends
+    def _type_code(self, lower_hash: int) -> int:
+        """The code stored in a lexeme's rank slot: tag, the type's flags, its index."""
+        index = self.type_of(lower_hash)
+        word = self.types[index]
+        flags = (
+            WORD_FLAG * word.is_word
+            | BREAK_FLAG * word.breaks_paragraph
+            | END_FLAG * word.ends_sentence
+        )
+        return TYPE_TAG << TAG_SHIFT | flags | index
 
     # -- analysis ---------------------------------------------------------------------
 
@@ -180,144 +196,151 @@ class Analyzer:
                 article, self.analyse_field("title", title), self.analyse_field("body", body)
             )
         offset = len(title) + len(FIELD_SEPARATOR)
-        arrays = self._analyse_chunk(title + FIELD_SEPARATOR + body, 0)
-        title_end, body_start = np.searchsorted(arrays[1], [len(title), offset]).tolist()
-        title_part = tuple(a[:title_end] for a in arrays)
-        types, starts, ends, *flags = (a[body_start:] for a in arrays)
-        body_part = (types, starts - offset, ends - offset, *flags)
+        tokens = self._tokens(title + FIELD_SEPARATOR + body, 0)
+        words = _words(tokens)
+        title_tokens = int(np.searchsorted(tokens.starts, len(title)))
+        title_words = int(np.searchsorted(words.positions, title_tokens))
         return AnalysedText(
             article,
-            self._field_from("title", title, title_part),
-            self._field_from("body", body, body_part),
+            _field("title", title, tokens, words, slice(0, title_words)),
+            _field("body", body, tokens, words, slice(title_words, None), offset),
         )
-
-    def _field_from(self, name: str, text: str, part: tuple[np.ndarray, ...]) -> FieldText:
-        if len(part[0]) == 0:
-            return _empty_field(name, text)
-        return _join_fields(name, text, [part], self._own_sentences)
 
     def analyse_field(self, name: str, text: str) -> FieldText:
-        parts = [self._analyse_chunk(chunk, offset) for offset, chunk in chunks(text)]
+        parts = [self._tokens(chunk, offset) for offset, chunk in chunks(text)]
         if not parts:
             return _empty_field(name, text)
-        return _join_fields(name, text, parts, self._own_sentences)
+        tokens = parts[0]
+        if len(parts) > 1:
+            marks = None
+            if not self._own_sentences:
+                marks = np.concatenate([p.sentence_marks for p in parts])
+            columns = list(zip(*parts, strict=True))[:3]
+            tokens = Tokens(*(np.concatenate(column) for column in columns), marks)
+        return _field(name, text, tokens, _words(tokens), slice(0, None))
 
-
-    def _analyse_chunk(self, text: str, offset: int) -> tuple[np.ndarray, ...]:
-        """Arrays for one chunk: types, starts, ends, sentence starts (token-level flags)."""
+    def _tokens(self, text: str, offset: int) -> Tokens:
+        """Token arrays of one chunk. Each lexeme carries its type code in its rank slot
+        (unused without word vectors), so one `to_array` call yields types and flags."""
         if self._own_sentences:
-            rows = self.nlp.tokenizer(text).to_array([LOWER, IDX, LENGTH])
+            doc = self.nlp.tokenizer(text)
+            rows = doc.to_array([ID, IDX, LENGTH])
         else:
-            rows = self.nlp(text).to_array([LOWER, IDX, LENGTH, SENT_START])
-        if rows.shape[0] == 0:
-            empty, no = np.zeros(0, dtype=np.int64), np.zeros(0, dtype=bool)
-            return empty, empty, empty, no, no, no
-        types = self._types_of(rows[:, 0])
-        is_word, breaks, ends_sentence = self._flags()
-        starts = rows[:, 1].astype(np.int64) + offset
-        ends = starts + rows[:, 2].astype(np.int64)
-        # Sentence marks: the trained pipeline's sentence starts, or for the blank one the
-        # sentence-final tokens, turned into starts once the chunks are joined.
-        marks = ends_sentence[types] if self._own_sentences else rows[:, 3] == 1
-        return types, starts, ends, marks, breaks[types], is_word[types]
+            doc = self.nlp(text)
+            rows = doc.to_array([ID, IDX, LENGTH, SENT_START])
+        codes = rows[:, 0]
+        if codes.shape[0] and (codes.min() < LOWEST_CODE or codes.max() > HIGHEST_CODE):
+            self._learn(doc)
+            codes = doc.to_array(ID)
+        signed = rows.view(np.int64)  # offsets and lengths are small: no copy needed
+        starts = signed[:, 1] + offset if offset else signed[:, 1]
+        marks = None if self._own_sentences else rows[:, 3] == 1
+        return Tokens(codes, starts, signed[:, 2], marks)
 
-    def _types_of(self, lower_hashes: np.ndarray) -> np.ndarray:
-        """Type index per token by binary search in C over the known hashes.
-
-        Only strings never seen before go through Python (once each, ever).
-        """
-        where = np.searchsorted(self._known_hashes, lower_hashes)
-        where = np.minimum(where, max(len(self._known_hashes) - 1, 0))
-        if len(self._known_hashes) == 0 or not np.array_equal(
-            self._known_hashes[where], lower_hashes
-        ):
-            self._learn(lower_hashes)
-            where = np.searchsorted(self._known_hashes, lower_hashes)
-        return self._known_types[where]
-
-    def _learn(self, lower_hashes: np.ndarray) -> None:
-        """Add the types of unseen hashes, merged into the sorted lookup arrays."""
-        unique = np.unique(lower_hashes)
-        where = np.searchsorted(self._known_hashes, unique)
-        inside = where < len(self._known_hashes)
-        known = np.zeros(len(unique), dtype=bool)
-        known[inside] = self._known_hashes[where[inside]] == unique[inside]
-        new_hashes = unique[~known]  # sorted, as np.unique returns them
-        new_types = np.fromiter(
-            (self.type_of(h) for h in new_hashes.tolist()), dtype=np.int64, count=len(new_hashes)
-        )
-        at = where[~known]
-        self._known_hashes = np.insert(self._known_hashes, at, new_hashes)
-        self._known_types = np.insert(self._known_types, at, new_types)
+    def _learn(self, doc: Doc) -> None:
+        """Give every lexeme of the doc without a code its code (once per lexeme, ever)."""
+        codes = doc.to_array(ID)
+        unknown = np.unique(doc.to_array(ORTH)[(codes >> TAG_SHIFT) != TYPE_TAG])
+        vocab = self.nlp.vocab
+        for orth in unknown.tolist():
+            lexeme = vocab[orth]
+            lexeme.rank = self._type_code(lexeme.lower)
 
 
-def sentence_start_mask(is_word: np.ndarray, ends_sentence: np.ndarray) -> np.ndarray:
-    """spaCy's sentencizer rule, vectorised: a word starts a sentence when a sentence-final
-    mark (`.`, `!`, `?` …) came after the previous word.
+class Words(NamedTuple):
+    """Word-level arrays of a token sequence: the words' token positions, type indexes,
+    and sentence and paragraph numbers."""
+
+    positions: np.ndarray
+    types: np.ndarray
+    sentence: np.ndarray
+    paragraph: np.ndarray
+
+
+def _words(tokens: Tokens) -> Words:
+    """The words of a token sequence, numbered by sentence and paragraph.
+
+    A line break ends a paragraph and therefore a sentence too (headlines and bullet lines
+    have no final full stop). For the blank pipeline a sentence-final mark (`.`, `!`, `?`
+    ...) between two words starts a sentence, spaCy's sentencizer rule; a trained
+    pipeline's sentence starts are used as they are. A word's sentence number counts
+    the markers up to it, so numbers are equal within a sentence and grow, with gaps.
     """
-    positions = np.arange(is_word.shape[0])
-    last_end = np.maximum.accumulate(np.where(ends_sentence, positions, -1))
-    last_word = np.maximum.accumulate(np.where(is_word, positions, -1))
-    before_end = np.concatenate(([-1], last_end[:-1]))
-    before_word = np.concatenate(([-1], last_word[:-1]))
-    return is_word & (before_end > before_word)
+    codes = tokens.codes
+    positions = np.flatnonzero(codes & WORD_FLAG)
+    return Words(
+        positions=positions,
+        types=(codes[positions] & TYPE_MASK).view(np.int64),
+        sentence=np.cumsum(_sentence_markers(tokens))[positions],
+        paragraph=np.cumsum(codes & BREAK_FLAG)[positions],
+    )
+
+
+def _sentence_markers(tokens: Tokens) -> np.ndarray:
+    """Tokens that start a sentence for the word at or after them: for the blank
+    pipeline the break or final mark itself, for a trained one its sentence start or
+    the token after a break."""
+    codes = tokens.codes
+    if tokens.sentence_marks is None:
+        return (codes & (BREAK_FLAG | END_FLAG)) != 0
+    markers = tokens.sentence_marks.copy()
+    markers[1:] |= (codes[:-1] & BREAK_FLAG) != 0
+    return markers
+
+
+def _field(
+    name: str,
+    text: str,
+    tokens: Tokens,
+    words: Words,
+    part: slice,
+    char_offset: int = 0,
+) -> FieldText:
+    """One field's view of the words: `part` selects its words; `char_offset` is where
+    the field's text begins in the tokens' character offsets."""
+    positions = words.positions[part]
+    if positions.shape[0] == 0:
+        return _empty_field(name, text)
+    starts = tokens.starts[positions]
+    if char_offset:
+        starts = starts - char_offset
+    return FieldText(
+        name=name,
+        text=text,
+        types=words.types[part],
+        starts=starts,
+        ends=starts + tokens.lengths[positions],
+        sentence=words.sentence[part],
+        paragraph=words.paragraph[part],
+        tokens=tokens,
+        word_tokens=positions,
+        char_offset=char_offset,
+    )
 
 
 def _empty_field(name: str, text: str) -> FieldText:
     empty = np.zeros(0, dtype=np.int64)
-    return FieldText(name, text, empty, empty, empty, empty, empty, empty, empty, empty)
+    tokens = Tokens(empty, empty, empty, None)
+    return FieldText(name, text, empty, empty, empty, empty, empty, tokens, empty)
 
 
-def _join_fields(
-    name: str, text: str, parts: list[tuple[np.ndarray, ...]], own_sentences: bool
-) -> FieldText:
-    """Concatenate chunk arrays and number sentences and paragraphs over the whole field.
-
-    A line break ends a paragraph and therefore a sentence too: headlines and bullet
-    lines have no final full stop.
-    """
-    if len(parts) == 1:
-        types, starts, ends, marks, breaks, is_word = parts[0]
-    else:
-        types, starts, ends, marks, breaks, is_word = (
-            np.concatenate(col) for col in zip(*parts, strict=True)
-        )
-    if types.shape[0] == 0:
-        return _empty_field(name, text)
-    paragraph = np.cumsum(breaks)
-    after_break = np.zeros_like(breaks)
-    after_break[1:] = breaks[:-1]
-    sent_start = sentence_start_mask(is_word, marks) if own_sentences else marks
-    new_sentence = sent_start | after_break
-    new_sentence[0] = True
-    sentence = np.cumsum(new_sentence) - 1
-    return FieldText(
-        name=name,
-        text=text,
-        types=types[is_word],
-        starts=starts[is_word],
-        ends=ends[is_word],
-        sentence=sentence[is_word],
-        paragraph=paragraph[is_word],
-        token_sentence=sentence,
-        token_starts=starts,
-        token_breaks=breaks,
-    )
-
-
-def _sentence_char_starts(
-    sentence: np.ndarray, starts: np.ndarray, breaks: np.ndarray
-) -> np.ndarray:
-    """Character offset of each sentence's first non-break token."""
-    count = int(sentence[-1]) + 1
-    result = np.full(count, -1, dtype=np.int64)
-    keep = ~breaks
-    ids = sentence[keep][::-1]
-    result[ids] = starts[keep][::-1]  # reversed so the first token of a sentence wins
-    missing = result < 0
-    if missing.any():  # a sentence of line breaks only: start where the next one starts
-        for i in np.nonzero(missing)[0][::-1]:
-            result[i] = result[i + 1] if i + 1 < count else int(starts[-1])
+def _sentence_char_starts(field: FieldText) -> np.ndarray:
+    """Character offset where each sentence begins: after the last marker token before
+    its first word (so an opening quote belongs to the sentence), white space skipped."""
+    first_words = np.flatnonzero(np.diff(field.sentence, prepend=-1))
+    first_tokens = field.word_tokens[first_words]
+    markers = np.concatenate(([-1], np.flatnonzero(_sentence_markers(field.tokens))))
+    marker = markers[np.searchsorted(markers, first_tokens, side="right") - 1]
+    # A blank pipeline's marker is the break or mark before the sentence; skip it.
+    after = marker + 1 if field.tokens.sentence_marks is None else marker
+    previous_word = np.concatenate(([-1], field.word_tokens[first_words[1:] - 1]))
+    begin = np.where(after > previous_word, after, first_tokens)
+    result = field.tokens.starts[begin] - field.char_offset
+    text = field.text
+    for i, start in enumerate(result.tolist()):
+        while start < len(text) and text[start].isspace():
+            start += 1
+        result[i] = start
     return result
 
 
