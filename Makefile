@@ -12,9 +12,17 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
+DEMO_DB := demo.db
+
+# Replay the seeds into a fresh SQLite file: the new matches, then what the store holds.
 demo: $(STAMP)
 	$(BIN)/watcher rules check rules/
-	$(BIN)/watcher match --rules rules/ --format text seeds/
+	rm -f $(DEMO_DB) $(DEMO_DB)-wal $(DEMO_DB)-shm
+	$(BIN)/watcher --db sqlite:///$(DEMO_DB) replay --rules rules/ seeds/
+	@echo "--- stored articles"
+	$(BIN)/watcher --db sqlite:///$(DEMO_DB) articles
+	@echo "--- stored matches"
+	$(BIN)/watcher --db sqlite:///$(DEMO_DB) matches
 
 test: $(STAMP)
 	$(BIN)/ruff check watcher tests bench
@@ -27,4 +35,4 @@ lint: $(STAMP)
 	$(BIN)/ruff check watcher tests bench
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis $(DEMO_DB) $(DEMO_DB)-wal $(DEMO_DB)-shm

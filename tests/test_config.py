@@ -1,17 +1,48 @@
-"""watcher.yaml and WATCHER_* settings: precedence, substitution and one-line errors."""
+"""watcher.yaml and WATCHER_* settings: precedence, substitution, every key's checks, and
+one `WHERE: key.path: message` line per problem that never echoes a secret."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pydantic
 import pytest
+import yaml
 
-from watcher.config import DEFAULT_RULES, load_settings
+from watcher.config import (
+    DEFAULT_EVERY,
+    DEFAULT_RULES,
+    ChannelSettings,
+    HttpSettings,
+    Settings,
+    SourceSettings,
+    load_settings,
+)
 from watcher.errors import ConfigError
+from watcher.model import Severity
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "watcher.example.yaml"
+FEED = "https://english.aawsat.com/feed/syria"
 
 
-def _write(tmp_path, text: str) -> str:
+def _write(tmp_path: Path, text: str) -> str:
     path = tmp_path / "watcher.yaml"
     path.write_text(text)
     return str(path)
+
+
+def _errors(tmp_path: Path, text: str, env: dict | None = None, **overrides: str) -> list[str]:
+    """The error lines for a file, with the file named relative to tmp_path."""
+    with pytest.raises(ConfigError) as caught:
+        load_settings(_write(tmp_path, text), overrides, env or {})
+    return str(caught.value).replace(f"{tmp_path}/", "").splitlines()
+
+
+def _source(text: str) -> str:
+    return f"sources:\n  - name: asharq-syria\n    url: {FEED}\n{text}"
+
+
+# where the file comes from, and precedence
 
 
 def test_command_line_beats_environment_beats_file(tmp_path):
@@ -22,38 +53,335 @@ def test_command_line_beats_environment_beats_file(tmp_path):
     assert load_settings(path, {}, {}).rules == "from-file/"
 
 
+def test_every_environment_variable_overrides_its_key(tmp_path):
+    path = _write(tmp_path, "db: sqlite:///file.db\nrules: file/\npipeline: file-pipe\n")
+    env = {"WATCHER_DB": "sqlite:///env.db", "WATCHER_RULES": "env/", "WATCHER_PIPELINE": "p"}
+    settings = load_settings(path, {"db": None}, env)
+    assert (settings.db, settings.rules, settings.pipeline) == ("sqlite:///env.db", "env/", "p")
+    assert load_settings(path, {"db": "sqlite:///cli.db"}, env).db == "sqlite:///cli.db"
+
+
 def test_defaults_without_a_file(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     settings = load_settings(None, {}, {})
     assert settings.rules == DEFAULT_RULES and settings.channels is None
+    assert (settings.sources, settings.http, settings.channel_names) == ((), None, None)
+
+
+def test_the_file_is_explicit_or_from_watcher_config_or_in_the_working_directory(
+    tmp_path, monkeypatch
+):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "watcher.yaml").write_text("rules: here/\n")
+    (tmp_path / "other.yaml").write_text("rules: other/\n")
+    (tmp_path / "explicit.yaml").write_text("rules: explicit/\n")
+    assert load_settings(None, {}, {}).rules == "here/"
+    assert load_settings(None, {}, {"WATCHER_CONFIG": "other.yaml"}).rules == "other/"
+    assert load_settings("explicit.yaml", {}, {"WATCHER_CONFIG": "other.yaml"}).rules == "explicit/"
+
+
+def test_a_missing_explicit_file_is_an_error(tmp_path):
+    with pytest.raises(ConfigError, match="nope.yaml: cannot read configuration"):
+        load_settings(str(tmp_path / "nope.yaml"), {}, {})
+
+
+def test_an_empty_file_gives_the_defaults(tmp_path):
+    assert load_settings(_write(tmp_path, "# nothing yet\n"), {}, {}) == Settings()
+
+
+# ${NAME} substitution and secrets
 
 
 def test_environment_references_are_substituted(tmp_path):
     path = _write(tmp_path, "db: postgresql+psycopg://u:${PW}@localhost/w\n")
     assert load_settings(path, {}, {"PW": "s3cret"}).db == "postgresql+psycopg://u:s3cret@localhost/w"
-    with pytest.raises(ConfigError, match="PW is not set"):
+    unset = "watcher.yaml:1:1: db: environment variable PW is not set"
+    with pytest.raises(ConfigError, match=unset):
         load_settings(path, {}, {})
+
+
+def test_an_unset_variable_in_an_overridden_value_does_not_matter(tmp_path):
+    path = _write(tmp_path, "db: postgresql+psycopg://u:${PW}@localhost/w\n")
+    assert load_settings(path, {}, {"WATCHER_DB": "sqlite:///x.db"}).db == "sqlite:///x.db"
+
+
+def test_every_unset_variable_is_named(tmp_path):
+    lines = _errors(tmp_path, "db: postgresql+psycopg://${USER}:${PW}@localhost/w\n")
+    assert lines == ["watcher.yaml:1:1: db: environment variables USER, PW are not set"]
+
+
+def test_a_repeated_key_is_an_error_even_when_the_environment_overrides_it(tmp_path):
+    lines = _errors(tmp_path, "db: sqlite:///a.db\ndb: sqlite:///b.db\n", {"WATCHER_DB": "x://"})
+    assert lines == ["watcher.yaml:2:1: duplicate key 'db' (first on line 1)"]
+
+
+def test_substituted_numbers_and_durations_are_parsed(tmp_path):
+    text = _source("    every: ${POLL}\nhttp:\n  port: ${PORT}\n")
+    settings = load_settings(_write(tmp_path, text), {}, {"POLL": "2m", "PORT": "8080"})
+    assert (settings.sources[0].every, settings.http.port) == (120, 8080)
+
+
+def test_a_bad_substituted_value_names_the_variable_not_the_value(tmp_path):
+    text = "http:\n  port: ${PORT}\nchannels:\n  ops:\n    urls: ${HOOK}\n"
+    lines = _errors(tmp_path, text, {"PORT": "hunter2", "HOOK": "json://u:hunter2@h"})
+    assert lines == [
+        "watcher.yaml:2:3: http.port: must be a whole number (from ${PORT})",
+        "watcher.yaml:5:5: channels.ops.urls: must be a list (from ${HOOK})",
+    ]
+
+
+def test_database_and_channel_urls_are_never_echoed(tmp_path):
+    text = "db: postgres-with-pw-hunter2\nchannels:\n  ops:\n    urls: ['pw-hunter2']\n"
+    lines = _errors(tmp_path, text)
+    assert lines == [
+        "watcher.yaml:1:1: db: must be a database URL such as sqlite:///watcher.db",
+        "watcher.yaml:4:12: channels.ops.urls[0]: must be an apprise URL such as "
+        "mailtos://user:pass@host",
+    ]
+
+
+def test_a_bad_value_from_the_environment_or_command_line_names_its_origin(tmp_path):
+    path = _write(tmp_path, "rules: rules/\n")
+    for overrides, env, where in [
+        ({}, {"WATCHER_DB": "hunter2"}, "WATCHER_DB"),
+        ({"db": "hunter2"}, {}, "--db"),
+    ]:
+        with pytest.raises(ConfigError) as caught:
+            load_settings(path, overrides, env)
+        assert str(caught.value) == f"{where}: db: must be a database URL such as sqlite:///watcher.db"
+
+
+# sources
+
+
+def test_a_source_with_every_key(tmp_path):
+    text = _source("    every: 1h30m\n    tags: [syria, press]\n    full_text: true\n")
+    (source,) = load_settings(_write(tmp_path, text), {}, {}).sources
+    assert source == SourceSettings(
+        name="asharq-syria", url=FEED, every=5400, tags=("syria", "press"), full_text=True
+    )
+
+
+def test_a_source_with_only_name_and_url_gets_the_defaults(tmp_path):
+    (source,) = load_settings(_write(tmp_path, _source("")), {}, {}).sources
+    assert (source.every, source.tags, source.full_text) == (DEFAULT_EVERY, (), False)
+    assert DEFAULT_EVERY == 15 * 60
+
+
+@pytest.mark.parametrize(
+    ("every", "seconds"),
+    [("30", 30), ("90", 90), ("'90'", 90), ("30s", 30), ("10m", 600), ("1h", 3600),
+     ("1h30m", 5400), ("2h0m15s", 7215), ("' 5m '", 300)],
+)  # fmt: skip
+def test_durations_are_parsed(tmp_path, every, seconds):
+    settings = load_settings(_write(tmp_path, _source(f"    every: {every}\n")), {}, {})
+    assert settings.sources[0].every == seconds
+
+
+DURATION_HELP = "must be a duration such as 90 (seconds), 30s, 10m, 1h, 1h30m or 1d"
+
+
+@pytest.mark.parametrize(
+    ("every", "message"),
+    [
+        ("10s", "must be at least 30s (got '10s')"),
+        ("0", "must be at least 30s (got 0)"),
+        ("5x", f"{DURATION_HELP} (got '5x')"),
+        ("1.5h", f"{DURATION_HELP} (got '1.5h')"),
+        ("30m1h", f"{DURATION_HELP} (got '30m1h')"),
+        ("true", f"{DURATION_HELP} (got True)"),
+    ],
+)
+def test_bad_durations(tmp_path, every, message):
+    lines = _errors(tmp_path, _source(f"    every: {every}\n"))
+    assert lines == [f"watcher.yaml:4:5: sources[0].every: {message}"]
+
+
+@pytest.mark.parametrize(
+    ("line", "error"),
+    [
+        ("    tags: syria\n", "4:5: sources[0].tags: must be a list (got 'syria')"),
+        ("    tags: ['']\n", "4:12: sources[0].tags[0]: must not be empty (got '')"),
+        ("    full_text: maybe\n", "4:5: sources[0].full_text: must be true or false "
+                                   "(got 'maybe')"),
+        ("    urll: x\n", "4:5: unknown key 'sources[0].urll' (known: name, url, every, tags, "
+                          "full_text)"),
+        ("    url: https://b.example/f\n", "4:5: duplicate key 'sources[0].url' (first on line 3)"),
+    ],
+)  # fmt: skip
+def test_bad_source_keys(tmp_path, line, error):
+    assert _errors(tmp_path, _source(line)) == [f"watcher.yaml:{error}"]
+
+
+def test_source_name_url_and_shape_are_checked(tmp_path):
+    text = "sources:\n  - name: Asharq\n    url: ftp://x.org/f\n  - url: https://x.org/\n  - x\n"
+    assert _errors(tmp_path, text) == [
+        "watcher.yaml:2:5: sources[0].name: must be lower-case letters, digits, '-' or '_', "
+        "starting with a letter or digit (got 'Asharq')",
+        "watcher.yaml:3:5: sources[0].url: must be an http:// or https:// URL (got 'ftp://x.org/f')",
+        "watcher.yaml:4:5: sources[1].name: is required",
+        "watcher.yaml:5:5: sources[2]: must be a mapping of settings (key: value) (got 'x')",
+    ]
+
+
+def test_duplicate_source_names_name_both_lines(tmp_path):
+    text = (
+        "sources:\n"
+        "  - {name: asharq, url: 'https://a.example/feed'}\n"
+        "  - {name: other, url: 'https://b.example/feed'}\n"
+        "  - name: asharq\n"
+        "    url: https://c.example/feed\n"
+    )
+    assert _errors(tmp_path, text) == [
+        "watcher.yaml:4:5: sources[2].name: duplicate source name, first on line 2 (got 'asharq')"
+    ]
+
+
+def test_sources_may_be_empty(tmp_path):
+    assert load_settings(_write(tmp_path, "sources:\n"), {}, {}).sources == ()
+    assert _errors(tmp_path, "sources: {a: 1}\n") == ["watcher.yaml:1:1: sources: must be a list"]
+
+
+# channels
+
+
+def test_channels_with_every_key(tmp_path):
+    text = (
+        "channels:\n"
+        "  ops-email:\n"
+        "    urls: ['mailtos://u:${SMTP_PASSWORD}@smtp.example.org']\n"
+        "    default: true\n"
+        "    min_severity: medium\n"
+        "    digest: 1h\n"
+        "  field:\n"
+        "    urls: ['json://localhost/hook']\n"
+    )
+    settings = load_settings(_write(tmp_path, text), {}, {"SMTP_PASSWORD": "pw"})
+    assert settings.channel_names == ("ops-email", "field")
+    assert settings.channels["ops-email"] == ChannelSettings(
+        urls=("mailtos://u:pw@smtp.example.org",), default=True,
+        min_severity=Severity.MEDIUM, digest=3600,
+    )  # fmt: skip
+    assert settings.channels["field"] == ChannelSettings(urls=("json://localhost/hook",))
+    assert settings.channels["field"].min_severity is Severity.INFO
 
 
 def test_channel_names_are_known_for_rule_checks(tmp_path):
     path = _write(tmp_path, "channels:\n  ops-email:\n    urls: ['json://localhost']\n")
-    assert load_settings(path, {}, {}).channels == ("ops-email",)
+    assert load_settings(path, {}, {}).channel_names == ("ops-email",)
+    assert load_settings(_write(tmp_path, "channels: {}\n"), {}, {}).channel_names == ()
+
+
+@pytest.mark.parametrize(
+    ("body", "error"),
+    [
+        ("  Ops Mail:\n    urls: ['json://h']\n", "2:3: channels.Ops Mail: must be lower-case "
+         "letters, digits, '-' or '_', starting with a letter or digit (got 'Ops Mail')"),
+        ("  ops:\n    urls: []\n", "3:5: channels.ops.urls: must not be empty"),
+        ("  ops:\n    default: true\n", "2:3: channels.ops.urls: is required"),
+        ("  ops:\n", "2:3: channels.ops: has no value"),
+        ("  ops:\n    urls: ['json://h']\n    min_severity: urgent\n",
+         "4:5: channels.ops.min_severity: must be one of: info, low, medium, high, critical "
+         "(got 'urgent')"),
+        ("  ops:\n    urls: ['json://h']\n    digest: 30s\n",
+         "4:5: channels.ops.digest: must be at least 60s (got '30s')"),
+        ("  ops:\n    urls: ['json://h']\n    url: x\n",
+         "4:5: unknown key 'channels.ops.url' (known: urls, default, min_severity, digest)"),
+    ],
+)  # fmt: skip
+def test_bad_channels(tmp_path, body, error):
+    assert _errors(tmp_path, "channels:\n" + body) == [f"watcher.yaml:{error}"]
+
+
+def test_channels_are_read_only(tmp_path):
+    settings = load_settings(_write(tmp_path, "channels:\n  a:\n    urls: ['json://h']\n"), {}, {})
+    with pytest.raises(TypeError):
+        settings.channels["b"] = settings.channels["a"]  # type: ignore[index]
+    with pytest.raises(pydantic.ValidationError):
+        settings.rules = "elsewhere/"  # type: ignore[misc]
+
+
+# http
+
+
+def test_http(tmp_path):
+    path = _write(tmp_path, "http:\n  host: 0.0.0.0\n  port: 9100\n")
+    assert load_settings(path, {}, {}).http == HttpSettings(host="0.0.0.0", port=9100)
+    assert load_settings(_write(tmp_path, "http: {}\n"), {}, {}).http == HttpSettings()
+    assert HttpSettings() == HttpSettings(host="127.0.0.1", port=9464)
+    assert load_settings(_write(tmp_path, "http:\n"), {}, {}).http is None
+
+
+@pytest.mark.parametrize(
+    ("body", "error"),
+    [
+        ("  port: 0\n", "2:3: http.port: must be at least 1 (got 0)"),
+        ("  port: 70000\n", "2:3: http.port: must be at most 65535 (got 70000)"),
+        ("  port: web\n", "2:3: http.port: must be a whole number (got 'web')"),
+        ("  port: true\n", "2:3: http.port: must be a whole number (got True)"),
+        ("  host: ''\n", "2:3: http.host: must not be empty (got '')"),
+        ("  prot: 1\n", "2:3: unknown key 'http.prot' (known: host, port)"),
+    ],
+)
+def test_bad_http(tmp_path, body, error):
+    assert _errors(tmp_path, "http:\n" + body) == [f"watcher.yaml:{error}"]
+
+
+# the top level, and reporting
 
 
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("rulez: x\n", "watcher.yaml:1:1: unknown key 'rulez'"),
+        ("rulez: x\n", "watcher.yaml:1:1: unknown key 'rulez' (known: db, rules, pipeline, "
+                       "sources, channels, http)"),
         ("rules: a/\nrules: b/\n", "watcher.yaml:2:1: duplicate key 'rules' (first on line 1)"),
-        ("rules: 2024\n", "watcher.yaml:1:1: 'rules' must be a string"),
-        ("pipeline: [a]\n", "watcher.yaml:1:1: 'pipeline' must be a string"),
-        ("channels: [a]\n", "watcher.yaml:1:1: 'channels' must be a mapping"),
+        ("rules: 2024\n", "watcher.yaml:1:1: rules: must be a string (got 2024)"),
+        ("rules: ''\n", "watcher.yaml:1:1: rules: must not be empty (got '')"),
+        ("rules:\n", "watcher.yaml:1:1: rules: has no value"),
+        ("pipeline: [a]\n", "watcher.yaml:1:1: pipeline: must be a string"),
+        ("channels: [a]\n", "watcher.yaml:1:1: channels: must be a mapping of names to settings"),
+        ("http: 9464\n", "watcher.yaml:1:1: http: must be a mapping of settings (key: value) "
+                         "(got 9464)"),
         ("rules: [a\n", "watcher.yaml:2:1: invalid YAML"),
         ("- a\n", "watcher.yaml:1:1: the configuration must be a mapping"),
     ],
-)
+)  # fmt: skip
 def test_bad_configuration_is_one_line_naming_the_key(tmp_path, text, message):
     with pytest.raises(ConfigError) as caught:
         load_settings(_write(tmp_path, text), {}, {})
     assert message in str(caught.value)
     assert "\n" not in str(caught.value)
+
+
+def test_every_problem_is_reported_in_file_order(tmp_path):
+    text = "http:\n  port: 0\nrulez: 1\nsources:\n  - {name: a, url: 'https://x.org/', every: 1s}\n"
+    assert _errors(tmp_path, text, {"WATCHER_DB": "nope"}) == [
+        "watcher.yaml:2:3: http.port: must be at least 1 (got 0)",
+        "watcher.yaml:3:1: unknown key 'rulez' (known: db, rules, pipeline, sources, channels, "
+        "http)",
+        "watcher.yaml:5:38: sources[0].every: must be at least 30s (got '1s')",
+        "WATCHER_DB: db: must be a database URL such as sqlite:///watcher.db",
+    ]
+
+
+# the shipped example
+
+
+def test_the_example_configuration_loads_and_shows_every_key(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # rules: rules/ is a path; nothing here reads it
+    settings = load_settings(str(EXAMPLE), {}, {"SMTP_PASSWORD": "pw"})
+    assert [s.name for s in settings.sources] == ["asharq-syria", "enab-baladi", "syriahr"]
+    assert settings.channels["ops-email"].urls[0].startswith("mailtos://alerts:pw@")
+    assert settings.http == HttpSettings()
+    written = yaml.safe_load(EXAMPLE.read_text())
+    assert set(written) == set(Settings.model_fields)
+    assert set(written["sources"][0]) == set(SourceSettings.model_fields)
+    assert set(written["channels"]["ops-email"]) == set(ChannelSettings.model_fields)
+    assert set(written["http"]) == set(HttpSettings.model_fields)
+
+
+def test_the_example_needs_its_password_variable():
+    with pytest.raises(ConfigError, match=r"channels.ops-email.urls\[0\]: environment variable "
+                                          "SMTP_PASSWORD is not set"):  # fmt: skip
+        load_settings(str(EXAMPLE), {}, {})

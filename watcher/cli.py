@@ -7,22 +7,36 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import TypeVar
 
 import click
 
 from watcher.config import Settings, environment, load_settings
-from watcher.errors import ConfigError, InputError, RuleSetError, WatcherError
+from watcher.errors import ConfigError, InputError, RuleSetError, StoreError, WatcherError
 from watcher.matcher import Matcher, run_rule_examples
 from watcher.model import Article, Match
+from watcher.output import (
+    article_json,
+    article_text,
+    match_json,
+    match_text,
+    stored_match_json,
+    stored_match_text,
+)
+from watcher.pipeline import Outcome, Pipeline
 from watcher.rules.load import load_rules
 from watcher.sources.inputs import read_inputs
+from watcher.store import Store
+from watcher.when import parse_since
 
 EXIT_OK, EXIT_FAILED, EXIT_RULES = 0, 1, 2
-MARKED = re.compile(r"\[([^\[\]]*)\]")
+DEFAULT_REPLAY_INPUT = "seeds/"
+DEFAULT_LIMIT = 50
+T = TypeVar("T")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -41,7 +55,8 @@ def cli(
     try:
         ctx.obj = load_settings(config_path, {"db": db, "pipeline": pipeline}, environment())
     except ConfigError as error:
-        click.echo(f"watcher: {error}", err=True)
+        for line in str(error).splitlines():
+            click.echo(f"watcher: {line}", err=True)
         sys.exit(EXIT_RULES)
 
 
@@ -56,7 +71,7 @@ def rules() -> None:
 def rules_check(settings: Settings, path: str | None) -> None:
     """Load and validate every rule file under PATH (default: the configured rules/)."""
     try:
-        ruleset = load_rules(path or settings.rules, channels=settings.channels)
+        ruleset = load_rules(path or settings.rules, channels=settings.channel_names)
     except RuleSetError as error:
         _print_rule_errors(error)
         sys.exit(EXIT_RULES)
@@ -95,8 +110,116 @@ def match(
                 click.echo(f"watcher: {item}", err=True)
                 unreadable += 1
                 continue
-            _emit(matcher.match(item), item, output_format)
+            _emit(matcher.match(item), item.source, output_format)
     sys.exit(EXIT_FAILED if unreadable else EXIT_OK)
+
+
+@cli.command("replay")
+@click.option("--rules", "rules_path", default=None,
+              help="Rules file or directory [env WATCHER_RULES; default rules/].")
+@click.option("--no-notify", is_flag=True,
+              help="Store and print new matches but queue no alerts for them.")
+@click.option("--format", "output_format", type=click.Choice(["text", "jsonl"]), default="text",
+              help="text: for people; jsonl: one JSON object per new match.")
+@click.argument("inputs", nargs=-1)
+@click.pass_obj
+def replay(
+    settings: Settings,
+    rules_path: str | None,
+    no_notify: bool,
+    output_format: str,
+    inputs: tuple[str, ...],
+) -> None:
+    """Ingest INPUT (default seeds/) as if it had just arrived: dedupe, store, match, queue
+    alerts. Prints only matches that are new; replaying the same input again prints nothing."""
+    matcher = _load_matcher(settings, rules_path)
+    with _open_store(settings) as store:
+        pipeline = Pipeline(
+            matcher=matcher,
+            store=store,
+            channels=settings.channels,
+            notify=not no_notify,
+            now=lambda: datetime.now(UTC),
+        )
+        unreadable = 0
+        with _reader_may_leave():
+            for item in read_inputs(list(inputs) or [DEFAULT_REPLAY_INPUT], stdin=sys.stdin):
+                if isinstance(item, InputError):
+                    click.echo(f"watcher: {item}", err=True)
+                    unreadable += 1
+                    continue
+                outcome = _ingest_or_exit(pipeline, item)
+                if outcome.status == "refused":
+                    click.echo(f"watcher: {item.id}: not stored: {outcome.reason}", err=True)
+                    unreadable += 1
+                _emit(outcome.new_matches, item.source, output_format)
+    sys.exit(EXIT_FAILED if unreadable else EXIT_OK)
+
+
+@cli.command("articles")
+@click.option("--format", "output_format", type=click.Choice(["text", "jsonl"]), default="text")
+@click.option("--limit", type=click.IntRange(min=1), default=DEFAULT_LIMIT, show_default=True,
+              help="At most this many articles, newest first.")
+@click.pass_obj
+def articles(settings: Settings, output_format: str, limit: int) -> None:
+    """Stored articles, newest first."""
+    with _open_store(settings) as store, _reader_may_leave():
+        for stored in _or_exit(lambda: store.articles(limit=limit)):
+            if output_format == "jsonl":
+                click.echo(json.dumps(article_json(stored), ensure_ascii=False))
+            else:
+                click.echo(article_text(stored))
+
+
+@cli.command("matches")
+@click.option("--format", "output_format", type=click.Choice(["text", "jsonl"]), default="text")
+@click.option("--rule", "rule_id", default=None, help="Only this rule's matches.")
+@click.option("--since", default=None, metavar="WHEN",
+              help="Only matches since WHEN: an ISO 8601 date or time (UTC unless it says), "
+                   "or an age such as 90m, 24h, 7d.")
+@click.option("--limit", type=click.IntRange(min=1), default=DEFAULT_LIMIT, show_default=True,
+              help="At most this many matches, newest first.")
+@click.pass_obj
+def matches(
+    settings: Settings, output_format: str, rule_id: str | None, since: str | None, limit: int
+) -> None:
+    """Stored matches, newest first."""
+    try:
+        since_time = None if since is None else parse_since(since, datetime.now(UTC))
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--since") from None
+    with _open_store(settings) as store, _reader_may_leave():
+        found = _or_exit(lambda: store.matches(rule=rule_id, since=since_time, limit=limit))
+        for stored in found:
+            if output_format == "jsonl":
+                click.echo(json.dumps(stored_match_json(stored), ensure_ascii=False))
+            else:
+                click.echo(stored_match_text(stored))
+
+
+@cli.group()
+def db() -> None:
+    """The database schema."""
+
+
+@db.command("upgrade")
+@click.argument("revision", default="head")
+@click.pass_obj
+def db_upgrade(settings: Settings, revision: str) -> None:
+    """Create or migrate the schema to REVISION (default: the newest)."""
+    with _open_store(settings, migrate=False) as store:
+        _or_exit(lambda: store.upgrade(revision))
+        click.echo(f"database at revision {store.current_revision()}")
+
+
+@db.command("downgrade")
+@click.argument("revision")
+@click.pass_obj
+def db_downgrade(settings: Settings, revision: str) -> None:
+    """Migrate the schema back to REVISION ('base' removes every table)."""
+    with _open_store(settings, migrate=False) as store:
+        _or_exit(lambda: store.downgrade(revision))
+        click.echo(f"database at revision {store.current_revision() or 'base'}")
 
 
 @contextmanager
@@ -113,7 +236,7 @@ def _reader_may_leave() -> Iterator[None]:
 def _load_matcher(settings: Settings, path: str | None) -> Matcher:
     try:
         return Matcher.from_path(
-            path or settings.rules, pipeline=settings.pipeline, channels=settings.channels
+            path or settings.rules, pipeline=settings.pipeline, channels=settings.channel_names
         )
     except RuleSetError as error:
         _print_rule_errors(error)
@@ -123,38 +246,48 @@ def _load_matcher(settings: Settings, path: str | None) -> Matcher:
         sys.exit(EXIT_RULES)
 
 
+@contextmanager
+def _open_store(settings: Settings, *, migrate: bool = True) -> Iterator[Store]:
+    """The configured store, migrated; an unusable database ends the command with one line."""
+    try:
+        store = Store.open(settings.db, migrate_to_head=migrate)
+    except StoreError as error:
+        click.echo(f"watcher: {error}", err=True)
+        sys.exit(EXIT_RULES)
+    with store:
+        yield store
+
+
+def _or_exit(query: Callable[[], T]) -> T:
+    """Run a store call; a database failure ends the command with one line (status 2)."""
+    try:
+        return query()
+    except StoreError as error:
+        click.echo(f"watcher: {error}", err=True)
+        sys.exit(EXIT_RULES)
+
+
+def _ingest_or_exit(pipeline: Pipeline, article: Article) -> Outcome:
+    """Ingest one article; a database failure stops the replay (nothing half-written: the
+    article's transaction rolled back, and replaying again later resumes where it stopped)."""
+    try:
+        return pipeline.ingest(article)
+    except StoreError as error:
+        click.echo(f"watcher: {article.id}: not stored: {error}", err=True)
+        sys.exit(EXIT_RULES)
+
+
 def _print_rule_errors(error: RuleSetError) -> None:
     for problem in error.errors:
         click.echo(str(problem), err=True)
 
 
-def _emit(matches: Iterable[Match], article: Article, output_format: str) -> None:
+def _emit(matches: Iterable[Match], source: str, output_format: str) -> None:
     for found in matches:
         if output_format == "jsonl":
             click.echo(json.dumps(match_json(found), ensure_ascii=False))
         else:
-            click.echo(match_text(found, article))
-
-
-def match_json(found: Match) -> dict[str, object]:
-    """The public JSON shape of a match (interfaces.md)."""
-    return {
-        "rule": found.rule_id,
-        "article": found.article_id,
-        "title": found.title,
-        "severity": str(found.severity),
-        "spans": [[s.start, s.end, s.field] for s in found.spans],
-        "snippet": found.snippet,
-    }
-
-
-def match_text(found: Match, article: Article) -> str:
-    """Two lines for people: what fired on which article, then the highlighted snippet."""
-    head = click.style(found.rule_id, bold=True)
-    where = f" ({article.source})" if article.source else ""
-    snippet = MARKED.sub(lambda m: "[" + click.style(m.group(1), fg="yellow", bold=True) + "]",
-                         found.snippet)
-    return f"{head} [{found.severity}] {found.article_id}{where}: {found.title}\n    {snippet}"
+            click.echo(match_text(found, source))
 
 
 def main() -> None:

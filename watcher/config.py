@@ -1,126 +1,382 @@
 """Settings from watcher.yaml and WATCHER_* variables, validated once and passed down.
 
-The command line wins over the environment, which wins over the file, which wins over
-the defaults. `${NAME}` in a string is replaced by that environment variable.
+Command line > environment > file > defaults; pydantic checks every value, and every
+problem becomes one `WHERE: key.path: message` line (docs/configuration.md).
 """
 
 from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from types import MappingProxyType
+from typing import Annotated, Any
+from urllib.parse import urlsplit
 
-import yaml
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    PlainValidator,
+    ValidationError,
+    WrapSerializer,
+    field_validator,
+)
+from pydantic_core import ErrorDetails, PydanticCustomError
 
+from watcher.config_yaml import Document, Loc, read_document
 from watcher.errors import ConfigError
+from watcher.model import Severity
+from watcher.when import parse_duration
 
 DEFAULT_CONFIG = "watcher.yaml"
 DEFAULT_DB = "sqlite:///watcher.db"
 DEFAULT_RULES = "rules/"
 DEFAULT_PIPELINE = "blank:en"
-KNOWN_KEYS = ("db", "rules", "pipeline", "sources", "channels", "http")
-STRING_KEYS = ("db", "rules", "pipeline")
-STRING_TAG = "tag:yaml.org,2002:str"
-ENV_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+DEFAULT_EVERY = 15 * 60
+MIN_EVERY = 30  # polling one feed more often gains nothing and gets the poller blocked
+MIN_DIGEST = 60
+DEFAULT_HTTP_PORT = 9464  # the port Prometheus exporters conventionally take
+ENV_KEYS = ("db", "rules", "pipeline")  # the settings with a WATCHER_<KEY> variable
+NAME = re.compile(r"[a-z0-9][a-z0-9_-]*")
+DB_URL = re.compile(r"[A-Za-z][A-Za-z0-9+._-]*://\S*")
+CHANNEL_URL = re.compile(r"[A-Za-z][A-Za-z0-9+._-]*://\S+")
+DURATION_HELP = "must be a duration such as 90 (seconds), 30s, 10m, 1h, 1h30m or 1d"
 
 
-@dataclass(frozen=True)
-class Settings:
-    """The settings every command reads. `channels` holds only the channel names (for
-    checking rules' `notify:`); the notifications issue gives channels their settings."""
+def _matching(pattern: re.Pattern[str], message: str) -> AfterValidator:
+    """A check that a whole string matches `pattern`; the message never holds the value."""
 
-    db: str = DEFAULT_DB
-    rules: str = DEFAULT_RULES
-    pipeline: str = DEFAULT_PIPELINE
-    channels: tuple[str, ...] | None = None
-    raw: Mapping[str, Any] = field(default_factory=dict, compare=False)
+    def check(value: str) -> str:
+        if not pattern.fullmatch(value):
+            raise ValueError(message)
+        return value
+
+    return AfterValidator(check)
+
+
+def _duration(minimum: int) -> Callable[[object], int]:
+    """Seconds from `90`, `"90"`, `30s`, `10m`, `1h` or `1h30m`, at least `minimum`."""
+
+    def parse(value: object) -> int:
+        seconds = _seconds(value)
+        if seconds < minimum:
+            raise ValueError(f"must be at least {minimum}s")
+        return seconds
+
+    return parse
+
+
+def _seconds(value: object) -> int:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    text = value.strip() if isinstance(value, str) else ""
+    if text.isascii() and text.isdigit():
+        return int(text)
+    try:
+        return parse_duration(text)
+    except ValueError:
+        raise ValueError(DURATION_HELP) from None
+
+
+def _feed_url(value: str) -> str:
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError("must be an http:// or https:// URL")
+    return value
+
+
+def _not_bool(value: object) -> object:
+    """YAML's `true` would otherwise pass as the number 1."""
+    if isinstance(value, bool):
+        raise ValueError("must be a whole number")
+    return value
+
+
+def _severity(value: object) -> Severity:
+    """A severity by name; the message lists the names and leaves the value to the caller."""
+    if isinstance(value, Severity):
+        return value
+    if isinstance(value, str) and value.upper() in Severity.__members__:
+        return Severity.parse(value)
+    raise ValueError(f"must be one of: {', '.join(str(s) for s in Severity)}")
+
+
+Name = Annotated[str, _matching(NAME, "must be lower-case letters, digits, '-' or '_', "
+                                      "starting with a letter or digit")]  # fmt: skip
+NonEmpty = Annotated[str, Field(min_length=1)]
+DatabaseUrl = Annotated[str, _matching(DB_URL, "must be a database URL such as "
+                                               "sqlite:///watcher.db")]  # fmt: skip
+ChannelUrl = Annotated[str, _matching(CHANNEL_URL, "must be an apprise URL such as "
+                                                   "mailtos://user:pass@host")]  # fmt: skip
+FeedUrl = Annotated[str, AfterValidator(_feed_url)]
+PollInterval = Annotated[int, BeforeValidator(_duration(MIN_EVERY))]
+DigestPeriod = Annotated[int, BeforeValidator(_duration(MIN_DIGEST))]
+WholeNumber = Annotated[int, BeforeValidator(_not_bool)]
+SeverityName = Annotated[Severity, PlainValidator(_severity), PlainSerializer(str)]
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class SourceSettings(_Frozen):
+    """One feed to poll; `every` is in seconds."""
+
+    name: Name
+    url: FeedUrl
+    every: PollInterval = DEFAULT_EVERY
+    tags: tuple[NonEmpty, ...] = ()
+    full_text: bool = False
+
+
+class ChannelSettings(_Frozen):
+    """Where alerts go: apprise URLs; `digest` (seconds) batches alerts per period."""
+
+    urls: tuple[ChannelUrl, ...]
+    default: bool = False
+    min_severity: SeverityName = Severity.INFO
+    digest: DigestPeriod | None = None
+
+    @field_validator("urls")
+    @classmethod
+    def _some_url(cls, urls: tuple[str, ...]) -> tuple[str, ...]:
+        """Checked after the items (not min_length), so a bad URL is not also "empty"."""
+        if not urls:
+            raise ValueError("must not be empty")
+        return urls
+
+
+class HttpSettings(_Frozen):
+    """The health and metrics endpoint; absent from Settings means it is off."""
+
+    host: NonEmpty = "127.0.0.1"
+    port: WholeNumber = Field(default=DEFAULT_HTTP_PORT, ge=1, le=65535)
+
+
+# read-only, so no stage can change another's view of the channels
+Channels = Annotated[
+    Mapping[Name, ChannelSettings],
+    AfterValidator(MappingProxyType),
+    WrapSerializer(lambda channels, serialize: serialize(dict(channels))),
+]
+
+
+class Settings(_Frozen):
+    """Everything the commands read. `channels` is None when watcher.yaml has no
+    `channels:`, which tells the rule loader not to check rules' `notify:`."""
+
+    db: DatabaseUrl = DEFAULT_DB
+    rules: NonEmpty = DEFAULT_RULES
+    pipeline: NonEmpty = DEFAULT_PIPELINE
+    sources: tuple[SourceSettings, ...] = ()
+    channels: Channels | None = None
+    http: HttpSettings | None = None
+
+    @property
+    def channel_names(self) -> tuple[str, ...] | None:
+        """Names rules' `notify:` may use; None when no channels are configured."""
+        return None if self.channels is None else tuple(self.channels)
+
+    @field_validator("sources", mode="before")
+    @classmethod
+    def _no_sources(cls, value: object) -> object:
+        """`sources:` with every entry commented out means no sources, not an error."""
+        return () if value is None else value
+
+    @field_validator("sources")
+    @classmethod
+    def _unique_names(cls, sources: tuple[SourceSettings, ...]) -> tuple[SourceSettings, ...]:
+        """Source names identify stored articles and rules' `sources:`, so they must differ."""
+        first: dict[str, int] = {}
+        pairs = []
+        for index, source in enumerate(sources):
+            if source.name in first:
+                pairs.append((first[source.name], index, source.name))
+            first.setdefault(source.name, index)
+        if pairs:
+            raise PydanticCustomError("duplicate_source", "duplicate names", {"pairs": pairs})
+        return sources
 
 
 def load_settings(
     config_path: str | None, overrides: Mapping[str, str | None], env: Mapping[str, str]
 ) -> Settings:
-    """Settings from the file (explicit, or ./watcher.yaml when present), env and overrides.
+    """Settings from the file (explicit, WATCHER_CONFIG, or ./watcher.yaml when present),
+    env and overrides; ConfigError with one line per problem found.
 
     `overrides` are command-line values (None when not given); `env` is os.environ.
     """
-    path = config_path or env.get("WATCHER_CONFIG")
-    if path is None and Path(DEFAULT_CONFIG).is_file():
-        path = DEFAULT_CONFIG
-    values = _read_file(path, env) if path else {}
-    merged: dict[str, Any] = dict(values)
-    for key in STRING_KEYS:
-        from_env = env.get(f"WATCHER_{key.upper()}")
-        chosen = overrides.get(key) or from_env or values.get(key)
-        if chosen is not None:
-            merged[key] = chosen
-    channels = merged.get("channels")
-    return Settings(
-        db=merged.get("db", DEFAULT_DB),
-        rules=merged.get("rules", DEFAULT_RULES),
-        pipeline=merged.get("pipeline", DEFAULT_PIPELINE),
-        channels=tuple(channels) if isinstance(channels, dict) else None,
-        raw=merged,
-    )
-
-
-def _read_file(path: str, env: Mapping[str, str]) -> dict[str, Any]:
+    path = config_path or env.get("WATCHER_CONFIG") or _default_config()
+    document = read_document(path, env) if path else None
+    values, origins = _merge(document.values if document else {}, overrides, env)
+    report = _Report(document, origins)
+    report.add_document_problems()
     try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise ConfigError(f"{path}: cannot read configuration: {error}") from None
-    try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else path
-        raise ConfigError(f"{where}: invalid YAML: {getattr(error, 'problem', error)}") from None
-    if node is None:
-        return {}
-    if not isinstance(node, yaml.MappingNode):
-        raise ConfigError(f"{path}:1:1: the configuration must be a mapping of settings")
-    _check_keys(path, node)
-    values = yaml.safe_load(text) or {}
-    return {key: _substitute(value, env, path, key) for key, value in values.items()}
-
-
-def _check_keys(path: str, node: yaml.MappingNode) -> None:
-    seen: dict[str, int] = {}
-    for key_node, value_node in node.value:
-        key = key_node.value
-        line = key_node.start_mark.line + 1
-        where = f"{path}:{line}:{key_node.start_mark.column + 1}"
-        if key not in KNOWN_KEYS:
-            raise ConfigError(f"{where}: unknown key {key!r} (known: {', '.join(KNOWN_KEYS)})")
-        if key in seen:
-            raise ConfigError(f"{where}: duplicate key {key!r} (first on line {seen[key]})")
-        seen[key] = line
-        if key in STRING_KEYS and value_node.tag != STRING_TAG:
-            raise ConfigError(f"{where}: {key!r} must be a string")
-        if key == "channels" and not isinstance(value_node, yaml.MappingNode):
-            raise ConfigError(f"{where}: 'channels' must be a mapping of channel names")
-
-
-def _substitute(value: Any, env: Mapping[str, str], path: str, key: str) -> Any:
-    """Replace ${NAME} in every string, so secrets can stay in the environment."""
-    if isinstance(value, str):
-
-        def lookup(found: re.Match[str]) -> str:
-            name = found.group(1)
-            if name not in env:
-                raise ConfigError(f"{path}: {key}: environment variable {name} is not set")
-            return env[name]
-
-        return ENV_REFERENCE.sub(lookup, value)
-    if isinstance(value, list):
-        return [_substitute(v, env, path, key) for v in value]
-    if isinstance(value, dict):
-        return {k: _substitute(v, env, path, key) for k, v in value.items()}
-    return value
+        settings: Settings | None = Settings.model_validate(values)
+    except ValidationError as error:
+        settings = None
+        report.add_validation_errors(error.errors())
+    if settings is None or report.lines:
+        raise report.error()
+    return settings
 
 
 def environment() -> Mapping[str, str]:
     """The process environment; a function so callers pass it in explicitly."""
     return os.environ
+
+
+def _default_config() -> str | None:
+    return DEFAULT_CONFIG if Path(DEFAULT_CONFIG).is_file() else None
+
+
+def _merge(
+    file_values: Mapping[str, Any], overrides: Mapping[str, str | None], env: Mapping[str, str]
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """The file's values with command-line and WATCHER_* values laid over them, and for
+    each overridden key where its value came from (an option or a variable name)."""
+    merged, origins = dict(file_values), {}
+    for key in ENV_KEYS:
+        variable = f"WATCHER_{key.upper()}"
+        if overrides.get(key):
+            merged[key], origins[key] = overrides[key], f"--{key}"
+        elif env.get(variable):
+            merged[key], origins[key] = env[variable], variable
+    return merged, origins
+
+
+def key_path(loc: Loc) -> str:
+    """`sources[2].every` for pydantic's ("sources", 2, "every")."""
+    text = ""
+    for step in loc:
+        if step == "[key]":  # pydantic's marker for a bad mapping key: the key is the path
+            continue
+        text += f"[{step}]" if isinstance(step, int) else f".{step}" if text else str(step)
+    return text
+
+
+MESSAGES = {
+    "missing": "is required",
+    "string_type": "must be a string",
+    "int_type": "must be a whole number",
+    "int_parsing": "must be a whole number",
+    "int_from_float": "must be a whole number",
+    "bool_type": "must be true or false",
+    "bool_parsing": "must be true or false",
+    "dict_type": "must be a mapping of names to settings",
+    "model_type": "must be a mapping of settings (key: value)",
+    "model_attributes_type": "must be a mapping of settings (key: value)",
+    "tuple_type": "must be a list",
+    "list_type": "must be a list",
+    "too_short": "must not be empty",
+    "string_too_short": "must not be empty",
+    "greater_than_equal": "must be at least {ge}",
+    "less_than_equal": "must be at most {le}",
+}
+SECTIONS: dict[str, type[BaseModel]] = {
+    "sources": SourceSettings, "channels": ChannelSettings, "http": HttpSettings,
+}
+_HIDDEN = object()
+
+
+def _message(detail: ErrorDetails) -> str:
+    """A human wording for one pydantic error, without its value."""
+    kind, ctx = detail["type"], detail.get("ctx", {})
+    if kind == "value_error":
+        return str(ctx["error"])
+    if detail["input"] is None and kind.endswith("_type"):
+        return "has no value"
+    if kind in MESSAGES:
+        return MESSAGES[kind].format(**ctx)
+    return detail["msg"][:1].lower() + detail["msg"][1:]
+
+
+@dataclass
+class _Report:
+    """Problems as `WHERE: key.path: message` lines: WHERE is FILE:LINE:COL, or the
+    variable or option a value came from; substituted values are never echoed."""
+
+    document: Document | None
+    origins: Mapping[str, str]  # key -> the variable or option its value came from
+    lines: dict[str, tuple[int, int, int]] = field(default_factory=dict)  # line -> sort key
+
+    def add_document_problems(self) -> None:
+        if self.document is None:
+            return
+        for loc, first_line in self.document.duplicates:
+            text = f"duplicate key {key_path(loc)!r} (first on line {first_line})"
+            self.add_line(loc, text, in_file=True)
+        for loc in self.unset_values():
+            names = [name for at, name in self.document.unset if at == loc]
+            said = f"variable {names[0]} is" if len(names) == 1 else \
+                f"variables {', '.join(names)} are"  # fmt: skip
+            self.add_line(loc, f"{key_path(loc)}: environment {said} not set")
+
+    def unset_values(self) -> list[Loc]:
+        """Values naming an unset variable; overridden ones need not resolve."""
+        unset = self.document.unset if self.document else ()
+        return list(dict.fromkeys(loc for loc, _ in unset if loc[0] not in self.origins))
+
+    def add_validation_errors(self, details: list[ErrorDetails]) -> None:
+        unset = self.unset_values()
+        for detail in details:
+            loc = tuple(detail["loc"])
+            if any(loc[: len(at)] == at for at in unset):
+                continue  # already reported as the variable that is not set
+            if detail["type"] == "extra_forbidden":
+                known = ", ".join((SECTIONS[loc[0]] if len(loc) > 1 else Settings).model_fields)
+                self.add_line(loc, f"unknown key {key_path(loc)!r} (known: {known})")
+            elif detail["type"] == "duplicate_source":
+                self.add_duplicate_sources(detail["ctx"]["pairs"])
+            else:
+                self.add(loc, _message(detail), detail["input"])
+
+    def add_duplicate_sources(self, pairs: list[tuple[int, int, str]]) -> None:
+        for first, again, name in pairs:
+            line = self.document.position(("sources", first, "name"))[0] if self.document else 0
+            self.add(("sources", again, "name"), f"duplicate source name, first on line {line}",
+                     name)
+
+    def add(self, loc: Loc, message: str, value: object = _HIDDEN) -> None:
+        self.add_line(loc, f"{key_path(loc)}: {message}{self.shown(loc, value)}")
+
+    def add_line(self, loc: Loc, text: str, *, in_file: bool = False) -> None:
+        where, order = self.where(loc, in_file)
+        self.lines.setdefault(f"{where}: {text}", order)
+
+    def where(self, loc: Loc, in_file: bool = False) -> tuple[str, tuple[int, int, int]]:
+        """FILE:LINE:COL, or the variable or option that set the value instead of the file."""
+        origin = self.origins.get(str(loc[0])) if loc and not in_file else None
+        if origin or self.document is None:
+            return origin or "configuration", (1, 0, 0)
+        line, column = self.document.position(loc)
+        return f"{self.document.path}:{line}:{column}", (0, line, column)
+
+    def shown(self, loc: Loc, value: object) -> str:
+        """The offending value, unless it may be a secret: from a variable (named instead),
+        from the environment or command line, or a database or channel URL."""
+        if loc and loc[0] in self.origins:
+            return ""
+        variables = self.document.variables_under(loc) if self.document else ()
+        if variables:
+            return " (from " + ", ".join(f"${{{name}}}" for name in variables) + ")"
+        secret = loc[:1] == ("db",) or (loc[:1] == ("channels",) and "urls" in loc)
+        if value is _HIDDEN or secret or not isinstance(value, str | int | float | bool):
+            return ""
+        text = repr(value)
+        return f" (got {text if len(text) <= 60 else text[:57] + '...'})"
+
+    def error(self) -> ConfigError:
+        """One line per problem: the file's in file order, then the environment's."""
+        ordered = sorted(self.lines, key=lambda line: (self.lines[line], line))
+        return ConfigError("\n".join(ordered))
+

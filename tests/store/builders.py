@@ -1,0 +1,84 @@
+"""Small builders for store tests: articles and matches with everything dedupe would compute."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+
+from watcher.model import Article, Match, Severity, Span
+from watcher.store import NewArticle, NewMatch, StoryCandidate
+
+NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
+BANDS = 4
+
+
+def new_article(
+    article_id: str,
+    *,
+    source: str = "seeds",
+    title: str | None = None,
+    story_band: int | None = None,
+    fetched: datetime = NOW,
+    published: datetime | None = None,
+) -> NewArticle:
+    """An article whose bands are its own, except band 0 when `story_band` is given.
+
+    Articles built with the same `story_band` share band 0, so they are story candidates
+    for each other.
+    """
+    body = f"Body of {article_id}."
+    digest = hashlib.sha256(body.encode()).hexdigest()
+    own = int.from_bytes(hashlib.sha256(article_id.encode()).digest()[:8], "big", signed=True)
+    bands = tuple(own + i for i in range(BANDS))
+    if story_band is not None:
+        bands = (story_band, *bands[1:])
+    article = Article(
+        id=article_id,
+        title=title or f"Title of {article_id}",
+        body=body,
+        url=f"https://example.org/{article_id}",
+        published=published,
+        source=source,
+        guid=article_id,
+    )
+    return NewArticle(
+        article=article,
+        keys=(f"guid:{source}:{article_id}", f"hash:{digest}"),
+        canonical_url=article.url,
+        content_hash=digest,
+        signature=digest.encode(),
+        bands=bands,
+        fetched=fetched,
+    )
+
+
+def new_match(
+    new: NewArticle,
+    rule_id: str = "siege",
+    *,
+    channels: Sequence[str] = ("ops",),
+    severity: Severity = Severity.HIGH,
+) -> NewMatch:
+    match = Match(
+        rule_id=rule_id,
+        article_id=new.article.id,
+        title=new.article.title,
+        severity=severity,
+        spans=(Span(0, 4, "title"), Span(5, 9, "body")),
+        snippet="… a [siege] on …",
+    )
+    return NewMatch(match=match, rule_version="v1", channels=tuple(channels))
+
+
+def new_story(candidates: Sequence[StoryCandidate]) -> int | None:
+    return None
+
+
+def oldest_story(candidates: Sequence[StoryCandidate]) -> int | None:
+    return min(candidate.story_id for candidate in candidates)
+
+
+def at(minute: int) -> datetime:
+    """A moment `minute` minutes after NOW."""
+    return NOW + timedelta(minutes=minute)

@@ -1,0 +1,87 @@
+"""Failures a user can cause reach them as one StoreError line: corrupt, locked, unreachable."""
+
+from __future__ import annotations
+
+import importlib.util
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from tests.store.builders import NOW, new_article, new_story
+from watcher.errors import StoreError
+from watcher.store import Store
+
+
+def one_line(error: pytest.ExceptionInfo[StoreError]) -> str:
+    message = str(error.value)
+    assert "\n" not in message and "Traceback" not in message and "[SQL" not in message
+    assert error.value.__suppress_context__  # the SQLAlchemy chain is not printed either
+    return message
+
+
+def test_a_corrupt_file_is_one_line(db_path: Path, db_url: str) -> None:
+    db_path.write_bytes(b"this is not SQLite at all, just some garbage bytes " * 100)
+    with pytest.raises(StoreError) as error:
+        Store.open(db_url)
+    assert one_line(error) == f"database {db_url}: file is not a database (corrupt, or not SQLite)"
+
+
+def test_a_database_locked_past_the_timeout_at_open(db_path: Path, db_url: str) -> None:
+    db_path.touch()
+    holder = sqlite3.connect(db_path, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        with pytest.raises(StoreError) as error:
+            Store.open(db_url, busy_timeout=0.2)
+    finally:
+        holder.close()
+    assert one_line(error).endswith("locked by another process for more than 0.2 s")
+
+
+def test_a_write_locked_past_the_timeout(db_url: str, db_path: Path) -> None:
+    Store.open(db_url).close()
+    with Store.open(db_url, busy_timeout=0.2) as store:
+        holder = sqlite3.connect(db_path, isolation_level=None)
+        holder.execute("BEGIN EXCLUSIVE")
+        try:
+            assert store.articles() == []  # WAL: readers are not blocked by the writer
+            with pytest.raises(StoreError) as error:
+                store.ingest(new_article("a1"), [], new_story, NOW)
+        finally:
+            holder.close()
+        assert "locked by another process for more than 0.2 s" in one_line(error)
+        assert store.ingest(new_article("a1"), [], new_story, NOW).stored  # usable again
+
+
+def test_an_unreachable_postgresql_server() -> None:
+    url = "postgresql+psycopg://u:secret@127.0.0.1:1/x"
+    with pytest.raises(StoreError) as error:
+        Store.open(url)
+    message = one_line(error)
+    assert message.startswith("database postgresql+psycopg://u:***@127.0.0.1:1/x: ")
+    assert "secret" not in message
+    if importlib.util.find_spec("psycopg") is None:
+        assert "the driver 'psycopg' is not installed (pip install 'psycopg[binary]')" in message
+    else:
+        assert "cannot connect" in message
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("not a url", "bad database URL 'not a url': Could not parse SQLAlchemy URL"),
+        ("nosuchdb://x/y", "database nosuchdb://x/y: unknown database type 'nosuchdb'"),
+    ],
+)
+def test_bad_urls(url: str, expected: str) -> None:
+    with pytest.raises(StoreError) as error:
+        Store.open(url)
+    assert one_line(error).startswith(expected)
+
+
+def test_a_missing_directory(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/no/such/dir/watcher.db"
+    with pytest.raises(StoreError) as error:
+        Store.open(url)
+    assert one_line(error) == f"database {url}: unable to open database file"

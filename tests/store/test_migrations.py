@@ -1,0 +1,70 @@
+"""Migrations: an empty database reaches head, goes down and up again, and matches tables.py."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+
+from watcher.errors import StoreError
+from watcher.store import Store
+from watcher.store.migrate import head_revision
+from watcher.store.tables import metadata
+
+TABLES = {
+    "sources", "stories", "articles", "article_keys", "story_bands", "matches", "deliveries",
+}
+
+
+def table_names(db_path: Path) -> set[str]:
+    with sqlite3.connect(db_path) as connection:
+        rows = connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+        return {name for (name,) in rows}
+
+
+def test_opening_an_empty_database_migrates_it_to_head(store: Store, db_path: Path) -> None:
+    assert store.current_revision() == head_revision() == "0001"
+    assert table_names(db_path) == TABLES | {"alembic_version"}
+
+
+def test_downgrade_to_base_and_upgrade_again(store: Store, db_path: Path) -> None:
+    store.downgrade("base")
+    assert store.current_revision() is None
+    assert table_names(db_path) == {"alembic_version"}
+    store.upgrade()
+    assert store.current_revision() == head_revision()
+    assert table_names(db_path) == TABLES | {"alembic_version"}
+
+
+def test_migrated_schema_is_exactly_tables_py(store: Store, db_url: str) -> None:
+    engine = sa.create_engine(db_url)
+    try:
+        with engine.connect() as connection:
+            context = MigrationContext.configure(connection, opts={"compare_type": True})
+            assert compare_metadata(context, metadata) == []
+    finally:
+        engine.dispose()
+
+
+def test_reopening_a_migrated_database_keeps_its_data(db_url: str) -> None:
+    with Store.open(db_url) as store:
+        store.upgrade()
+    with Store.open(db_url) as store:
+        assert store.current_revision() == head_revision()
+
+
+def test_a_database_from_a_newer_watcher_is_refused(store: Store, db_path: Path) -> None:
+    store.close()
+    with sqlite3.connect(db_path) as connection:
+        connection.execute("UPDATE alembic_version SET version_num = '9999'")
+    with pytest.raises(StoreError, match="revision '9999' is unknown to this watcher"):
+        Store.open(f"sqlite:///{db_path}")
+
+
+def test_an_unknown_target_revision_is_a_store_error(store: Store) -> None:
+    with pytest.raises(StoreError, match="database sqlite:///"):
+        store.downgrade("no-such-revision")

@@ -1,0 +1,82 @@
+"""The same store on a real PostgreSQL server, when WATCHER_TEST_POSTGRES_URL names one.
+
+The URL's database is emptied (downgraded to base) before and after each test.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
+from datetime import UTC
+
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+
+from tests.store.builders import at, new_article, new_match, new_story, oldest_story
+from tests.store.workers import ARTICLES, STORY_SIZE, ingest_batch
+from watcher.errors import StoreError
+from watcher.store import Store
+from watcher.store.tables import metadata
+
+URL = os.environ.get("WATCHER_TEST_POSTGRES_URL", "")
+pytestmark = pytest.mark.skipif(not URL, reason="WATCHER_TEST_POSTGRES_URL is not set")
+
+
+@pytest.fixture
+def pg_store() -> Iterator[Store]:
+    with Store.open(URL) as store:
+        store.downgrade("base")
+        store.upgrade()
+        yield store
+        store.downgrade("base")
+
+
+def test_migrated_schema_is_exactly_tables_py(pg_store: Store) -> None:
+    engine = sa.create_engine(URL)
+    try:
+        with engine.connect() as connection:
+            context = MigrationContext.configure(connection, opts={"compare_type": True})
+            assert compare_metadata(context, metadata) == []
+    finally:
+        engine.dispose()
+
+
+def test_ingest_dedupe_and_read_back(pg_store: Store) -> None:
+    first = new_article("a1", source="outlet-a", story_band=1, fetched=at(1))
+    copy = new_article("a2", source="outlet-b", story_band=1, fetched=at(2))
+    story = pg_store.ingest(first, [new_match(first)], new_story, at(1)).story_id
+    both = [new_match(copy), new_match(copy, "strike")]
+    joined = pg_store.ingest(copy, both, oldest_story, at(2))
+    assert joined.story_id == story and [m.rule_id for m in joined.new_matches] == ["strike"]
+    assert not pg_store.ingest(copy, [], new_story, at(3)).stored
+    assert [a.id for a in pg_store.articles()] == ["a2", "a1"]
+    assert pg_store.articles()[0].fetched.tzinfo is UTC
+    assert [m.article_id for m in pg_store.matches(rule="siege", since=at(2))] == ["a2"]
+    assert pg_store.story_outlets(story) == ["outlet-a", "outlet-b"]
+
+
+def test_a_failing_match_insert_stores_nothing(pg_store: Store) -> None:
+    new = new_article("a1")
+    with pytest.raises(StoreError, match="uq_matches_rule_id_article_id"):
+        pg_store.ingest(new, [new_match(new), new_match(new)], new_story, at(0))
+    assert pg_store.articles() == [] and not pg_store.is_known(new.keys)
+
+
+def test_two_processes_store_each_article_once(pg_store: Store) -> None:
+    context = multiprocessing.get_context("spawn")
+    manager = context.Manager()
+    try:
+        start_together = manager.Barrier(2)
+        with ProcessPoolExecutor(2, mp_context=context) as pool:
+            runs = [pool.submit(ingest_batch, URL, start_together) for _ in range(2)]
+            results = [run.result(timeout=120) for run in runs]
+    finally:
+        manager.shutdown()
+    assert [error for _, error in results] == [None, None]
+    assert sum(stored for stored, _ in results) == ARTICLES
+    stored = pg_store.articles()
+    assert len(stored) == ARTICLES and len({a.story for a in stored}) == ARTICLES // STORY_SIZE

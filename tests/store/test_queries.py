@@ -1,0 +1,77 @@
+"""Reading back: articles and matches newest first, with filters and delivered channels."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from tests.store.builders import at, new_article, new_match, new_story, oldest_story
+from watcher.store import Store
+
+
+@pytest.fixture
+def filled(store: Store) -> Store:
+    """Three articles, a minute apart; a3 is a copy of a1's story; two rules."""
+    a1 = new_article("a1", source="outlet-a", story_band=1, fetched=at(1))
+    a2 = new_article("a2", source="outlet-b", fetched=at(2))
+    a3 = new_article("a3", source="outlet-c", story_band=1, fetched=at(3))
+    store.ingest(a1, [new_match(a1, "siege", channels=("ops", "chat"))], new_story, at(1))
+    store.ingest(a2, [new_match(a2, "strike"), new_match(a2, "siege")], new_story, at(2))
+    store.ingest(a3, [new_match(a3, "siege")], oldest_story, at(3))
+    return store
+
+
+def test_articles_newest_first_with_limit(filled: Store) -> None:
+    listed = filled.articles()
+    assert [a.id for a in listed] == ["a3", "a2", "a1"]
+    assert [a.source for a in listed] == ["outlet-c", "outlet-b", "outlet-a"]
+    assert listed[0].story == listed[2].story != listed[1].story
+    assert (listed[0].url, listed[0].title) == ("https://example.org/a3", "Title of a3")
+    assert listed[0].published is None and listed[0].fetched == at(3)
+    assert [a.id for a in filled.articles(limit=2)] == ["a3", "a2"]
+
+
+def test_articles_fetched_at_the_same_moment_list_the_later_stored_first(store: Store) -> None:
+    for name in ("a1", "a2", "a3"):
+        store.ingest(new_article(name, fetched=at(0)), [], new_story, at(0))
+    assert [a.id for a in store.articles()] == ["a3", "a2", "a1"]
+
+
+def test_matches_newest_first(filled: Store) -> None:
+    listed = filled.matches()
+    assert [(m.match.rule_id, m.article_id) for m in listed] == [
+        ("siege", "a3"), ("siege", "a2"), ("strike", "a2"), ("siege", "a1"),
+    ]
+    assert [m.matched_at for m in listed] == [at(3), at(2), at(2), at(1)]
+
+
+def test_matches_filtered_by_rule_since_and_limit(filled: Store) -> None:
+    assert [m.article_id for m in filled.matches(rule="siege")] == ["a3", "a2", "a1"]
+    assert [m.article_id for m in filled.matches(rule="strike")] == ["a2"]
+    assert filled.matches(rule="nothing") == []
+    assert [m.article_id for m in filled.matches(since=at(2))] == ["a3", "a2", "a2"]
+    assert [m.article_id for m in filled.matches(rule="siege", since=at(2), limit=1)] == ["a3"]
+
+
+def test_notified_lists_channels_that_confirmed(filled: Store, db_path: Path) -> None:
+    with sqlite3.connect(db_path) as connection:
+        connection.execute("UPDATE deliveries SET status = 'sent' WHERE channel IN ('ops', 'chat')")
+        connection.execute(
+            "UPDATE deliveries SET status = 'dead' WHERE match_id = "
+            "(SELECT id FROM matches WHERE rule_id = 'strike')"
+        )
+    notified = {(m.match.rule_id, m.article_id): m.notified for m in filled.matches()}
+    assert notified == {
+        ("siege", "a1"): ("chat", "ops"),
+        ("strike", "a2"): (),
+        ("siege", "a2"): ("ops",),
+        ("siege", "a3"): (),  # a copy in a1's story: no delivery of its own
+    }
+
+
+def test_story_outlets_in_the_order_they_carried_it(filled: Store) -> None:
+    story = filled.articles()[0].story
+    assert filled.story_outlets(story) == ["outlet-a", "outlet-c"]
+    assert filled.story_outlets(12345) == []

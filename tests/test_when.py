@@ -1,0 +1,39 @@
+"""Durations and moments typed by people, as `--since` and the configuration read them."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from watcher.when import parse_duration, parse_since
+
+NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [("90s", 90), ("10m", 600), ("1h30m", 5400), ("7d", 604800), ("1d12h", 129600), (" 2H ", 7200)],
+)
+def test_durations(text, seconds):
+    assert parse_duration(text) == seconds
+
+
+@pytest.mark.parametrize("text", ["", "10", "1.5h", "30m1h", "10 m", "h"])
+def test_what_is_not_a_duration(text):
+    with pytest.raises(ValueError, match="is not a duration"):
+        parse_duration(text)
+
+
+def test_since_an_age_counts_back_from_now():
+    assert parse_since("24h", NOW) == NOW - timedelta(hours=24)
+
+
+def test_since_a_date_or_time_is_utc_unless_it_says():
+    assert parse_since("2026-11-20", NOW) == datetime(2026, 11, 20, tzinfo=UTC)
+    assert parse_since("2026-11-20T10:00+02:00", NOW) == datetime(2026, 11, 20, 8, tzinfo=UTC)
+
+
+def test_since_something_else_says_what_it_accepts():
+    with pytest.raises(ValueError, match="neither an age .* nor an ISO 8601 date"):
+        parse_since("last tuesday", NOW)

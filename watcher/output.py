@@ -1,0 +1,80 @@
+"""How commands print matches and articles: the public JSON shapes and the text for people.
+
+The JSON shapes are a contract (../shared/docs/interfaces.md); text output may change.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any
+
+import click
+
+from watcher.model import Match
+from watcher.store import StoredArticle, StoredMatch
+
+MARKED = re.compile(r"\[([^\[\]]*)\]")
+
+
+def match_json(found: Match) -> dict[str, Any]:
+    """The public JSON shape of a match (interfaces.md)."""
+    return {
+        "rule": found.rule_id,
+        "article": found.article_id,
+        "title": found.title,
+        "severity": str(found.severity),
+        "spans": [[s.start, s.end, s.field] for s in found.spans],
+        "snippet": found.snippet,
+    }
+
+
+def match_text(found: Match, source: str = "") -> str:
+    """Two lines for people: what fired on which article, then the highlighted snippet."""
+    head = click.style(found.rule_id, bold=True)
+    where = f" ({source})" if source else ""
+    snippet = MARKED.sub(
+        lambda m: "[" + click.style(m.group(1), fg="yellow", bold=True) + "]", found.snippet
+    )
+    return f"{head} [{found.severity}] {found.article_id}{where}: {found.title}\n    {snippet}"
+
+
+def timestamp(moment: datetime | None) -> str | None:
+    """ISO 8601 in UTC with a Z, or None."""
+    if moment is None:
+        return None
+    return moment.isoformat().replace("+00:00", "Z")
+
+
+def article_json(stored: StoredArticle) -> dict[str, Any]:
+    """The public JSON shape of a stored article (interfaces.md)."""
+    return {
+        "id": stored.id,
+        "title": stored.title,
+        "source": stored.source,
+        "url": stored.url,
+        "published": timestamp(stored.published),
+        "fetched": timestamp(stored.fetched),
+        "story": stored.story,
+    }
+
+
+def article_text(stored: StoredArticle) -> str:
+    """One line for people: published (or "-"), where from, which story, id and title."""
+    published = (timestamp(stored.published) or "-")[:16]
+    return f"{published:16}  {stored.source}  story {stored.story}  {stored.id}: {stored.title}"
+
+
+def stored_match_json(stored: StoredMatch) -> dict[str, Any]:
+    """The match line plus when it was stored and which channels confirmed delivery."""
+    return {
+        **match_json(stored.match),
+        "matched_at": timestamp(stored.matched_at),
+        "notified": list(stored.notified),
+    }
+
+
+def stored_match_text(stored: StoredMatch) -> str:
+    sent = f"  sent: {', '.join(stored.notified)}" if stored.notified else ""
+    when = timestamp(stored.matched_at) or ""
+    return f"{when[:16]}{sent}\n{match_text(stored.match)}"

@@ -1,0 +1,159 @@
+"""Ingest one article end to end: check, identify, dedupe, analyse, match, store.
+
+`watcher replay`, the daemon and the tests all call `Pipeline.ingest`, so every article
+takes the same path; storing it, its matches and its pending deliveries is one transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from hashlib import blake2b
+from typing import Literal, Protocol
+
+from watcher.dedupe import (
+    SAME_STORY,
+    canonical_url,
+    content_hash,
+    identity_keys,
+    similarity,
+    story_signature,
+)
+from watcher.matcher import Matcher
+from watcher.model import Article, Match, Severity
+from watcher.rules.ast import Rule
+from watcher.store import NewArticle, NewMatch, Store, StoryCandidate
+
+# A published time before this or more than FUTURE_SLACK ahead of the clock is a feed's
+# placeholder (1970-01-01) or a broken clock: the article is kept, its time is not.
+EARLIEST_PUBLISHED = datetime(1990, 1, 1, tzinfo=UTC)
+FUTURE_SLACK = timedelta(days=1)
+
+Status = Literal["new", "duplicate", "refused"]
+
+
+class ChannelSettings(Protocol):
+    """What routing reads of a configured channel (config.ChannelSettings)."""
+
+    default: bool
+    min_severity: Severity
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What happened to one article: stored as new, already known, or refused and why.
+
+    `new_matches` are the matches that are the first of their rule in the article's story:
+    the ones printed by `watcher replay` and sent to channels.
+    """
+
+    article: Article
+    status: Status
+    reason: str = ""
+    story: int | None = None
+    new_matches: tuple[Match, ...] = ()
+
+
+class Pipeline:
+    """The ingest path over one rule set, one store and the configured channels."""
+
+    def __init__(
+        self,
+        *,
+        matcher: Matcher,
+        store: Store,
+        channels: Mapping[str, ChannelSettings] | None = None,
+        notify: bool = True,
+        now: Callable[[], datetime],
+    ) -> None:
+        self.matcher = matcher
+        self.store = store
+        self.channels = channels or {}
+        self.notify = notify
+        self.now = now
+        self._rules = {rule.id: rule for rule in matcher.rules.rules}
+
+    def ingest(self, article: Article) -> Outcome:
+        """Store the article once and return its new matches; never raises for bad content."""
+        now = self.now()
+        reason = refusal_reason(article)
+        if reason:
+            return Outcome(article, "refused", reason)
+        article = clean_article(article, now)
+        keys = identity_keys(article)
+        if self.store.is_known(keys):
+            return Outcome(article, "duplicate")
+        matches = self.matcher.match(article)
+        new = self._new_article(article, keys, now)
+        result = self.store.ingest(
+            new,
+            [self._new_match(found) for found in matches],
+            pick_story=lambda candidates: pick_story(candidates, new.signature),
+            now=now,
+        )
+        if not result.stored:  # another process stored it in the meantime
+            return Outcome(article, "duplicate")
+        return Outcome(article, "new", story=result.story_id, new_matches=result.new_matches)
+
+    def _new_article(self, article: Article, keys: tuple[str, ...], now: datetime) -> NewArticle:
+        signature = story_signature(article.title, article.body)
+        return NewArticle(
+            article=article,
+            keys=keys,
+            canonical_url=canonical_url(article.url),
+            content_hash=content_hash(article.title, article.body),
+            signature=signature.values,
+            bands=signature.bands,
+            fetched=now,
+        )
+
+    def _new_match(self, found: Match) -> NewMatch:
+        rule = self._rules[found.rule_id]
+        channels = channels_for(rule, found.severity, self.channels) if self.notify else ()
+        return NewMatch(match=found, rule_version=rule_version(rule), channels=channels)
+
+
+def refusal_reason(article: Article) -> str:
+    """Why an article cannot be stored at all, or "" when it can."""
+    if not article.title.strip() and not article.body.strip():
+        return "no title and no body"
+    return ""
+
+
+def clean_article(article: Article, now: datetime) -> Article:
+    """The article as stored: NUL characters removed (PostgreSQL text cannot hold them),
+    an implausible published time dropped."""
+    published = article.published
+    if published is not None and not EARLIEST_PUBLISHED <= published <= now + FUTURE_SLACK:
+        published = None
+    title, body = article.title.replace("\x00", ""), article.body.replace("\x00", "")
+    if (title, body, published) == (article.title, article.body, article.published):
+        return article
+    return replace(article, title=title, body=body, published=published)
+
+
+def pick_story(candidates: Sequence[StoryCandidate], signature: bytes) -> int | None:
+    """The most similar existing story at or above SAME_STORY, else None (a new story)."""
+    best, best_score = None, SAME_STORY
+    for candidate in candidates:
+        score = similarity(signature, candidate.signature)
+        if score >= best_score:
+            best, best_score = candidate.story_id, score
+    return best
+
+
+def channels_for(
+    rule: Rule, severity: Severity, channels: Mapping[str, ChannelSettings]
+) -> tuple[str, ...]:
+    """Channels that get this match: the rule's `notify:`, else the default channels;
+    each only if the match reaches its `min_severity`."""
+    names = rule.notify or tuple(name for name, ch in channels.items() if ch.default)
+    return tuple(n for n in names if n in channels and severity >= channels[n].min_severity)
+
+
+def rule_version(rule: Rule) -> str:
+    """A short fingerprint of what decides whether the rule fires (its expanded query and
+    sources), so a stored match says which version of the rule made it."""
+    text = repr((rule.query, rule.sources, rule.severity.name))
+    return blake2b(text.encode("utf-8"), digest_size=6).hexdigest()

@@ -1,0 +1,129 @@
+"""The database engine: SQLite set up for two processes at once, and every failure as one line.
+
+Nothing outside watcher/store sees SQLAlchemy; what goes wrong leaves here as a StoreError.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import sqlalchemy as sa
+from alembic.util import CommandError
+from sqlalchemy.engine import URL, Connection, Engine
+
+from watcher.errors import StoreError
+
+WRITE_OPTION = "watcher_write"
+"""Execution option marking a connection whose transaction will write (BEGIN IMMEDIATE)."""
+
+DEFAULT_BUSY_TIMEOUT = 30.0
+PG_CONNECT_TIMEOUT = 10
+PIP_NAMES = {"psycopg": "'psycopg[binary]'", "psycopg2": "psycopg2-binary"}
+
+
+def open_engine(url: str, *, busy_timeout: float = DEFAULT_BUSY_TIMEOUT) -> Engine:
+    """An engine for `url`; a bad URL or a missing driver is a StoreError, not a traceback."""
+    parsed = _parse_url(url)
+    shown = parsed.render_as_string(hide_password=True)
+    try:
+        engine = sa.create_engine(parsed, **_engine_options(parsed, busy_timeout))
+    except sa.exc.NoSuchModuleError:
+        raise StoreError(f"database {shown}: unknown database type {parsed.drivername!r}") from None
+    except ImportError as exc:
+        driver = exc.name or parsed.get_driver_name()
+        hint = PIP_NAMES.get(driver, driver)
+        raise StoreError(
+            f"database {shown}: the driver {driver!r} is not installed (pip install {hint})"
+        ) from None
+    if engine.dialect.name == "sqlite":
+        _configure_sqlite(engine, busy_timeout)
+    return engine
+
+
+def _parse_url(url: str) -> URL:
+    try:
+        return sa.make_url(url)
+    except (sa.exc.ArgumentError, ValueError) as exc:
+        raise StoreError(f"bad database URL {url!r}: {_first_line(exc)}") from None
+
+
+def _engine_options(url: URL, busy_timeout: float) -> dict[str, Any]:
+    if url.get_backend_name() == "sqlite":
+        # pysqlite's own timeout is SQLite's busy handler: how long to wait for a lock.
+        return {"connect_args": {"timeout": busy_timeout}}
+    if url.get_backend_name() == "postgresql":
+        return {"connect_args": {"connect_timeout": PG_CONNECT_TIMEOUT}, "pool_pre_ping": True}
+    return {"pool_pre_ping": True}
+
+
+def _configure_sqlite(engine: Engine, busy_timeout: float) -> None:
+    """WAL, foreign keys, and BEGIN IMMEDIATE for writers.
+
+    pysqlite would BEGIN lazily (deferred) before the first INSERT; two processes that
+    both read and then write would each wait for the other's lock to upgrade, and one
+    fails at once with "database is locked". Taking the write lock at BEGIN makes the
+    second writer wait its turn (SQLAlchemy docs, "Transactions with SQLite and the
+    sqlite3 driver").
+    """
+
+    @sa.event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # we emit BEGIN ourselves, below
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.close()
+
+    @sa.event.listens_for(engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        writes = connection.get_execution_options().get(WRITE_OPTION, False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")
+
+
+@contextmanager
+def write_transaction(engine: Engine) -> Iterator[Connection]:
+    """A transaction that takes the write lock up front (SQLite); commits unless it raises."""
+    with engine.connect() as connection:
+        connection.execution_options(**{WRITE_OPTION: True})
+        with connection.begin():
+            yield connection
+
+
+@contextmanager
+def read_transaction(engine: Engine) -> Iterator[Connection]:
+    """A transaction that only reads: one consistent snapshot, no write lock."""
+    with engine.connect() as connection, connection.begin():
+        yield connection
+
+
+@contextmanager
+def store_errors(engine: Engine, busy_timeout: float) -> Iterator[None]:
+    """Turn database failures into one StoreError line naming the database."""
+    dbapi = engine.dialect.loaded_dbapi
+    try:
+        yield
+    except (sa.exc.DBAPIError, dbapi.Error, CommandError) as exc:
+        shown = engine.url.render_as_string(hide_password=True)
+        raise StoreError(f"database {shown}: {describe_failure(exc, busy_timeout)}") from None
+
+
+def describe_failure(exc: BaseException, busy_timeout: float) -> str:
+    """What went wrong, in the words a user can act on."""
+    cause = exc.orig if isinstance(exc, sa.exc.DBAPIError) else exc
+    message = _first_line(cause)
+    if "database is locked" in message or "database table is locked" in message:
+        return f"locked by another process for more than {busy_timeout:g} s"
+    if "file is not a database" in message:
+        return "file is not a database (corrupt, or not SQLite)"
+    if isinstance(exc, sa.exc.OperationalError) and "connect" in message.lower():
+        return f"cannot connect: {message}"
+    return message
+
+
+def _first_line(exc: BaseException | None) -> str:
+    lines = str(exc).strip().splitlines()
+    return lines[0].strip() if lines else type(exc).__name__

@@ -1,0 +1,177 @@
+"""Storing one article: keys, story, bands, matches and pending deliveries, in one transaction.
+
+Any failure aborts the whole transaction: an article is stored with all of it or not at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from watcher.store.records import IngestResult, NewArticle, NewMatch, StoryCandidate, StoryPicker
+from watcher.store.tables import (
+    article_keys,
+    articles,
+    deliveries,
+    matches,
+    sources,
+    stories,
+    story_bands,
+)
+
+
+class DuplicateArticle(Exception):
+    """One of the article's keys is already stored (perhaps by another process just now)."""
+
+
+def any_key_known(connection: Connection, keys: Sequence[str]) -> bool:
+    if not keys:
+        return False
+    query = sa.select(article_keys.c.key).where(article_keys.c.key.in_(keys)).limit(1)
+    return connection.execute(query).first() is not None
+
+
+def store_article(
+    connection: Connection,
+    new: NewArticle,
+    found: Sequence[NewMatch],
+    pick_story: StoryPicker,
+    now: datetime,
+) -> IngestResult:
+    """Store everything about one article; raises DuplicateArticle to roll it all back."""
+    if any_key_known(connection, new.keys):
+        raise DuplicateArticle
+    story_id = _choose_story(connection, new, pick_story, now)
+    article_id = _insert_article(connection, new, story_id)
+    _insert_keys(connection, new.keys, article_id)
+    _insert(connection, story_bands, [
+        {"article_id": article_id, "band_index": index, "band_hash": band}
+        for index, band in enumerate(new.bands)
+    ])
+    inserted = [_insert_match(connection, m, article_id, story_id, now) for m in found]
+    firsts = [pair for pair in inserted if pair is not None]
+    _insert(connection, deliveries, [
+        _pending_delivery(match_id, channel, now)
+        for match_id, new_match in firsts
+        for channel in dict.fromkeys(new_match.channels)
+    ])
+    return IngestResult(True, story_id, tuple(new_match.match for _, new_match in firsts))
+
+
+def story_candidates(connection: Connection, bands: Sequence[int]) -> list[StoryCandidate]:
+    """Stored articles sharing at least one LSH band with `bands`, oldest first."""
+    if not bands:
+        return []
+    same_band = sa.or_(*(
+        sa.and_(story_bands.c.band_index == index, story_bands.c.band_hash == band)
+        for index, band in enumerate(bands)
+    ))
+    query = (
+        sa.select(articles.c.id, articles.c.story_id, articles.c.signature)
+        .where(articles.c.id.in_(sa.select(story_bands.c.article_id).where(same_band)))
+        .order_by(articles.c.id)
+    )
+    return [StoryCandidate(row.story_id, row.signature) for row in connection.execute(query)]
+
+
+def _choose_story(
+    connection: Connection, new: NewArticle, pick_story: StoryPicker, now: datetime
+) -> int:
+    candidates = story_candidates(connection, new.bands)
+    story_id = pick_story(candidates) if candidates else None
+    if story_id is None:
+        return _insert_one(connection, stories, {"first_seen": now, "title": new.article.title})
+    if story_id not in {candidate.story_id for candidate in candidates}:
+        raise ValueError(f"pick_story chose story {story_id}, which is not a candidate")
+    return story_id
+
+
+def _insert_article(connection: Connection, new: NewArticle, story_id: int) -> int:
+    article = new.article
+    return _insert_one(connection, articles, {
+        "external_id": article.id,
+        "source_id": _source_id(connection, article.source),
+        "guid": article.guid,
+        "url": article.url,
+        "canonical_url": new.canonical_url,
+        "content_hash": new.content_hash,
+        "title": article.title,
+        "body": article.body,
+        "published": article.published,
+        "fetched": new.fetched,
+        "story_id": story_id,
+        "signature": new.signature,
+    })
+
+
+def _source_id(connection: Connection, name: str) -> int:
+    """The source row named `name`, created if missing (replay names sources it never polls)."""
+    query = sa.select(sources.c.id).where(sources.c.name == name)
+    found = connection.scalar(query)
+    if found is not None:
+        return int(found)
+    try:
+        with connection.begin_nested():  # another process may create it at the same moment
+            return _insert_one(connection, sources, {"name": name})
+    except sa.exc.IntegrityError:
+        return int(connection.scalar(query))
+
+
+def _insert_keys(connection: Connection, keys: Sequence[str], article_id: int) -> None:
+    """The unique key is the arbiter when two processes store one article at once."""
+    try:
+        _insert(connection, article_keys, [
+            {"key": key, "article_id": article_id} for key in dict.fromkeys(keys)
+        ])
+    except sa.exc.IntegrityError:
+        raise DuplicateArticle from None
+
+
+def _insert_match(
+    connection: Connection, new: NewMatch, article_id: int, story_id: int, now: datetime
+) -> tuple[int, NewMatch] | None:
+    """Store the match; returns (its id, it) when it is the first of its rule in the story."""
+    match = new.match
+    earlier = sa.select(matches.c.id).where(
+        matches.c.story_id == story_id, matches.c.rule_id == match.rule_id
+    )
+    first = connection.execute(earlier.limit(1)).first() is None
+    match_id = _insert_one(connection, matches, {
+        "rule_id": match.rule_id,
+        "rule_version": new.rule_version,
+        "article_id": article_id,
+        "story_id": story_id,
+        "severity": str(match.severity),
+        "spans": [[span.start, span.end, span.field] for span in match.spans],
+        "snippet": match.snippet,
+        "matched_at": now,
+        "first_in_story": first,
+    })
+    return (match_id, new) if first else None
+
+
+def _pending_delivery(match_id: int, channel: str, now: datetime) -> dict[str, Any]:
+    return {
+        "match_id": match_id,
+        "channel": channel,
+        "status": "pending",
+        "attempts": 0,
+        "next_attempt": now,
+        "created": now,
+    }
+
+
+def _insert_one(connection: Connection, table: sa.Table, values: dict[str, Any]) -> int:
+    key = connection.execute(sa.insert(table).values(values)).inserted_primary_key
+    assert key is not None
+    return int(key[0])
+
+
+def _insert(connection: Connection, table: sa.Table, rows: list[dict[str, Any]]) -> None:
+    """One multi-row INSERT (not executemany: psycopg's pipeline logs noise when it fails)."""
+    if rows:
+        connection.execute(sa.insert(table).values(rows))

@@ -1,0 +1,203 @@
+"""The Store: every query the app makes, behind one class that speaks watcher's values.
+
+Each method is one transaction; any database failure leaves as a one-line StoreError.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager
+from datetime import datetime
+from types import TracebackType
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from watcher.model import Match, Severity, Span
+from watcher.store import migrate
+from watcher.store.db import (
+    DEFAULT_BUSY_TIMEOUT,
+    open_engine,
+    read_transaction,
+    store_errors,
+    write_transaction,
+)
+from watcher.store.ingest import DuplicateArticle, any_key_known, store_article
+from watcher.store.records import (
+    IngestResult,
+    NewArticle,
+    NewMatch,
+    StoredArticle,
+    StoredMatch,
+    StoryPicker,
+)
+from watcher.store.tables import articles, deliveries, matches, sources
+
+IN_CHUNK = 500  # ids per IN (...) list; SQLite caps bound parameters per statement
+
+
+class Store:
+    """The durable store of sources, articles, stories, matches and the delivery outbox."""
+
+    def __init__(self, engine: Engine, *, busy_timeout: float = DEFAULT_BUSY_TIMEOUT) -> None:
+        self._engine = engine
+        self._busy_timeout = busy_timeout
+
+    @classmethod
+    def open(
+        cls, url: str, *, busy_timeout: float = DEFAULT_BUSY_TIMEOUT, migrate_to_head: bool = True
+    ) -> Store:
+        """Connect and bring the schema to head, so every command works on an empty database
+        (`watcher db upgrade|downgrade` open without it, to move the schema themselves)."""
+        store = cls(open_engine(url, busy_timeout=busy_timeout), busy_timeout=busy_timeout)
+        try:
+            with store._errors():
+                if migrate_to_head:
+                    migrate.migrate_if_needed(store._engine)
+        except BaseException:
+            store.close()
+            raise
+        return store
+
+    def close(self) -> None:
+        self._engine.dispose()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def upgrade(self, revision: str = "head") -> None:
+        with self._errors():
+            migrate.upgrade(self._engine, revision)
+
+    def downgrade(self, revision: str) -> None:
+        with self._errors():
+            migrate.downgrade(self._engine, revision)
+
+    def current_revision(self) -> str | None:
+        with self._errors():
+            return migrate.current_revision(self._engine)
+
+    def is_known(self, keys: Sequence[str]) -> bool:
+        """Whether any key is stored: lets the pipeline skip analysing a known article."""
+        with self._errors(), read_transaction(self._engine) as connection:
+            return any_key_known(connection, keys)
+
+    def ingest(
+        self,
+        new: NewArticle,
+        matches: Sequence[NewMatch],
+        pick_story: StoryPicker,
+        now: datetime,
+    ) -> IngestResult:
+        """Store the article, its story, matches and pending deliveries: all or nothing.
+
+        stored=False (and nothing written) when one of its keys is already stored, also
+        when another process stored it a moment ago.
+        """
+        with self._errors():
+            try:
+                with write_transaction(self._engine) as connection:
+                    return store_article(connection, new, matches, pick_story, now)
+            except DuplicateArticle:
+                return IngestResult(stored=False, story_id=None, new_matches=())
+
+    def articles(self, limit: int | None = None) -> list[StoredArticle]:
+        """Stored articles, newest fetched first."""
+        query = (
+            sa.select(articles, sources.c.name.label("source_name"))
+            .join(sources, articles.c.source_id == sources.c.id)
+            .order_by(articles.c.fetched.desc(), articles.c.id.desc())
+            .limit(limit)
+        )
+        with self._errors(), read_transaction(self._engine) as connection:
+            return [_stored_article(row) for row in connection.execute(query)]
+
+    def matches(
+        self, rule: str | None = None, since: datetime | None = None, limit: int | None = None
+    ) -> list[StoredMatch]:
+        """Stored matches, newest first; `since` is inclusive."""
+        query = _matches_query(rule, since).limit(limit)
+        with self._errors(), read_transaction(self._engine) as connection:
+            rows = connection.execute(query).all()
+            notified = _sent_channels(connection, [row.id for row in rows])
+        return [_stored_match(row, notified.get(row.id, ())) for row in rows]
+
+    def story_outlets(self, story_id: int) -> list[str]:
+        """Names of the sources that carried the story, in the order they first did."""
+        query = (
+            sa.select(sources.c.name)
+            .join(articles, articles.c.source_id == sources.c.id)
+            .where(articles.c.story_id == story_id)
+            .group_by(sources.c.name)
+            .order_by(sa.func.min(articles.c.id))
+        )
+        with self._errors(), read_transaction(self._engine) as connection:
+            return list(connection.scalars(query))
+
+    def _errors(self) -> AbstractContextManager[None]:
+        return store_errors(self._engine, self._busy_timeout)
+
+
+def _matches_query(rule: str | None, since: datetime | None) -> sa.Select[Any]:
+    query = (
+        sa.select(matches, articles.c.external_id, articles.c.title)
+        .join(articles, matches.c.article_id == articles.c.id)
+        .order_by(matches.c.matched_at.desc(), matches.c.id.desc())
+    )
+    if rule is not None:
+        query = query.where(matches.c.rule_id == rule)
+    if since is not None:
+        query = query.where(matches.c.matched_at >= since)
+    return query
+
+
+def _sent_channels(connection: Connection, match_ids: list[int]) -> dict[int, tuple[str, ...]]:
+    """Channels that confirmed delivery, per match id, in name order."""
+    found: dict[int, list[str]] = {}
+    for chunk in _chunks(match_ids, IN_CHUNK):
+        query = (
+            sa.select(deliveries.c.match_id, deliveries.c.channel)
+            .where(deliveries.c.status == "sent", deliveries.c.match_id.in_(chunk))
+            .order_by(deliveries.c.channel)
+        )
+        for match_id, channel in connection.execute(query):
+            found.setdefault(match_id, []).append(channel)
+    return {match_id: tuple(channels) for match_id, channels in found.items()}
+
+
+def _chunks(items: list[int], size: int) -> Iterator[list[int]]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+def _stored_article(row: sa.Row[Any]) -> StoredArticle:
+    return StoredArticle(
+        id=row.external_id,
+        title=row.title,
+        source=row.source_name,
+        url=row.url,
+        published=row.published,
+        fetched=row.fetched,
+        story=row.story_id,
+    )
+
+
+def _stored_match(row: sa.Row[Any], notified: tuple[str, ...]) -> StoredMatch:
+    match = Match(
+        rule_id=row.rule_id,
+        article_id=row.external_id,
+        title=row.title,
+        severity=Severity.parse(row.severity),
+        spans=tuple(Span(start, end, field) for start, end, field in row.spans),
+        snippet=row.snippet,
+    )
+    return StoredMatch(match, row.external_id, row.matched_at, notified)

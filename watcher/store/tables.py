@@ -1,0 +1,155 @@
+"""The database schema as SQLAlchemy Core tables, and the UTC datetime column type.
+
+Portable DDL only (SQLite and PostgreSQL); migrations/ must create exactly this.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Dialect
+
+# Fixed constraint names, so migrations can name what they alter on every backend.
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+class UTCDateTime(sa.TypeDecorator[datetime]):
+    """A moment stored in UTC and always read back timezone-aware.
+
+    SQLite keeps no zone, so the zone is dropped on the way in and put back on the way
+    out; a naive value is taken as UTC, as the sources do.
+    """
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        moment = as_utc(value)
+        return moment.replace(tzinfo=None) if dialect.name == "sqlite" else moment
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return None if value is None else as_utc(value)
+
+
+def as_utc(moment: datetime) -> datetime:
+    """An aware UTC datetime; a time without a zone is taken as UTC."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def _id() -> sa.Column[int]:
+    return sa.Column("id", sa.Integer, primary_key=True)
+
+
+def _fk(name: str, target: str, *, nullable: bool = False) -> sa.Column[int]:
+    return sa.Column(name, sa.Integer, sa.ForeignKey(target), nullable=nullable)
+
+
+sources = sa.Table(
+    "sources",
+    metadata,
+    _id(),
+    sa.Column("name", sa.Text, nullable=False, unique=True),
+    sa.Column("url", sa.Text),
+    sa.Column("etag", sa.Text),
+    sa.Column("last_modified", sa.Text),
+    sa.Column("last_poll", UTCDateTime),
+    sa.Column("last_success", UTCDateTime),
+    sa.Column("new_items", sa.Integer, nullable=False, server_default=sa.text("0")),
+    sa.Column("error_count", sa.Integer, nullable=False, server_default=sa.text("0")),
+    sa.Column("last_error", sa.Text),
+    sa.Column("disabled_reason", sa.Text),
+)
+
+stories = sa.Table(
+    "stories",
+    metadata,
+    _id(),
+    sa.Column("first_seen", UTCDateTime, nullable=False),
+    sa.Column("title", sa.Text, nullable=False),
+)
+
+articles = sa.Table(
+    "articles",
+    metadata,
+    _id(),
+    sa.Column("external_id", sa.Text, nullable=False),
+    _fk("source_id", "sources.id"),
+    sa.Column("guid", sa.Text),
+    sa.Column("url", sa.Text),
+    sa.Column("canonical_url", sa.Text, index=True),
+    sa.Column("content_hash", sa.Text, nullable=False, index=True),
+    sa.Column("title", sa.Text, nullable=False),
+    sa.Column("body", sa.Text, nullable=False),
+    sa.Column("published", UTCDateTime),
+    sa.Column("fetched", UTCDateTime, nullable=False, index=True),
+    _fk("story_id", "stories.id"),
+    sa.Column("signature", sa.LargeBinary, nullable=False),
+    sa.Index(None, "story_id"),
+    sa.Index(None, "source_id", "external_id"),
+)
+
+# One row per identity key; the primary key is what stops two processes storing one article.
+article_keys = sa.Table(
+    "article_keys",
+    metadata,
+    sa.Column("key", sa.Text, primary_key=True),
+    _fk("article_id", "articles.id"),
+    sa.Index(None, "article_id"),
+)
+
+# LSH bands of each article's MinHash signature: near duplicates share at least one band.
+story_bands = sa.Table(
+    "story_bands",
+    metadata,
+    _fk("article_id", "articles.id"),
+    sa.Column("band_index", sa.Integer, nullable=False),
+    sa.Column("band_hash", sa.BigInteger, nullable=False),
+    sa.PrimaryKeyConstraint("article_id", "band_index"),
+    sa.Index(None, "band_index", "band_hash"),
+)
+
+matches = sa.Table(
+    "matches",
+    metadata,
+    _id(),
+    sa.Column("rule_id", sa.Text, nullable=False),
+    sa.Column("rule_version", sa.Text, nullable=False),
+    _fk("article_id", "articles.id"),
+    _fk("story_id", "stories.id"),
+    sa.Column("severity", sa.String(16), nullable=False),
+    sa.Column("spans", sa.JSON, nullable=False),
+    sa.Column("snippet", sa.Text, nullable=False),
+    sa.Column("matched_at", UTCDateTime, nullable=False, index=True),
+    sa.Column("first_in_story", sa.Boolean, nullable=False),
+    sa.UniqueConstraint("rule_id", "article_id"),
+    sa.Index(None, "story_id", "rule_id"),
+)
+
+# The transactional outbox: written with the match, drained by the sender.
+deliveries = sa.Table(
+    "deliveries",
+    metadata,
+    _id(),
+    _fk("match_id", "matches.id"),
+    sa.Column("channel", sa.Text, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default=sa.text("0")),
+    sa.Column("next_attempt", UTCDateTime, nullable=False),
+    sa.Column("last_error", sa.Text),
+    sa.Column("sent_at", UTCDateTime),
+    sa.Column("created", UTCDateTime, nullable=False),
+    sa.UniqueConstraint("match_id", "channel"),
+    sa.CheckConstraint("status IN ('pending', 'sent', 'dead')", name="status"),
+    sa.Index(None, "status", "next_attempt"),
+)

@@ -1,0 +1,38 @@
+"""Times and durations typed by people: `90s`, `10m`, `1h30m`, `7d`, or ISO 8601 dates.
+
+Shared by the configuration (`every:`, `digest:`) and `watcher matches --since`.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+# Units largest first, each at most once: 1d12h, 1h30m, 90s.
+DURATION = re.compile(r"(?:([0-9]+)d)?(?:([0-9]+)h)?(?:([0-9]+)m)?(?:([0-9]+)s)?")
+UNIT_SECONDS = (86400, 3600, 60, 1)
+
+
+def parse_duration(text: str) -> int:
+    """Seconds in a duration such as `30s`, `10m`, `1h30m`, `7d`; ValueError otherwise."""
+    compact = text.strip().lower()
+    found = DURATION.fullmatch(compact)
+    if not compact or found is None:
+        raise ValueError(f"{text!r} is not a duration (examples: 90s, 10m, 1h30m, 7d)")
+    return sum(int(n or 0) * unit for n, unit in zip(found.groups(), UNIT_SECONDS, strict=True))
+
+
+def parse_since(text: str, now: datetime) -> datetime:
+    """A moment from an age (`24h`: that long before `now`) or an ISO 8601 date or time
+    (taken as UTC when it names no offset)."""
+    try:
+        return now - timedelta(seconds=parse_duration(text))
+    except ValueError:
+        pass
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise ValueError(
+            f"{text!r} is neither an age (90m, 24h, 7d) nor an ISO 8601 date or time"
+        ) from None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
