@@ -1,12 +1,12 @@
-"""The same store on a real PostgreSQL server, when WATCHER_TEST_POSTGRES_URL names one.
+"""The same store on a real PostgreSQL server: one the tests start (Debian's binaries),
+or the one WATCHER_TEST_POSTGRES_URL names.
 
-The URL's database is emptied (downgraded to base) before and after each test.
+The database is emptied (downgraded to base) before and after each test.
 """
 
 from __future__ import annotations
 
 import multiprocessing
-import os
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC
@@ -22,21 +22,18 @@ from watcher.errors import StoreError
 from watcher.store import Store
 from watcher.store.tables import metadata
 
-URL = os.environ.get("WATCHER_TEST_POSTGRES_URL", "")
-pytestmark = pytest.mark.skipif(not URL, reason="WATCHER_TEST_POSTGRES_URL is not set")
-
 
 @pytest.fixture
-def pg_store() -> Iterator[Store]:
-    with Store.open(URL) as store:
+def pg_store(postgres_url: str) -> Iterator[Store]:
+    with Store.open(postgres_url) as store:
         store.downgrade("base")
         store.upgrade()
         yield store
         store.downgrade("base")
 
 
-def test_migrated_schema_is_exactly_tables_py(pg_store: Store) -> None:
-    engine = sa.create_engine(URL)
+def test_migrated_schema_is_exactly_tables_py(pg_store: Store, postgres_url: str) -> None:
+    engine = sa.create_engine(postgres_url)
     try:
         with engine.connect() as connection:
             context = MigrationContext.configure(connection, opts={"compare_type": True})
@@ -66,13 +63,13 @@ def test_a_failing_match_insert_stores_nothing(pg_store: Store) -> None:
     assert pg_store.articles() == [] and not pg_store.is_known(new.keys)
 
 
-def test_two_processes_store_each_article_once(pg_store: Store) -> None:
+def test_two_processes_store_each_article_once(pg_store: Store, postgres_url: str) -> None:
     context = multiprocessing.get_context("spawn")
     manager = context.Manager()
     try:
         start_together = manager.Barrier(2)
         with ProcessPoolExecutor(2, mp_context=context) as pool:
-            runs = [pool.submit(ingest_batch, URL, start_together) for _ in range(2)]
+            runs = [pool.submit(ingest_batch, postgres_url, start_together) for _ in range(2)]
             results = [run.result(timeout=120) for run in runs]
     finally:
         manager.shutdown()
