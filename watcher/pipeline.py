@@ -6,7 +6,7 @@ takes the same path; storing it, its matches and its pending deliveries is one t
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from hashlib import blake2b
@@ -76,23 +76,38 @@ class Pipeline:
 
     def ingest(self, article: Article) -> Outcome:
         """Store the article once and return its new matches; never raises for bad content."""
+        return next(self.ingest_many([article]))
+
+    def ingest_many(self, articles: Sequence[Article]) -> Iterator[Outcome]:
+        """`ingest` for several articles, in order: the ones not yet stored are analysed
+        together (cheaper), then each is stored in its own transaction as it is yielded,
+        so a database failure leaves every earlier outcome already reported."""
         now = self.now()
+        checked = [self._check(article, now) for article in articles]
+        fresh = [item for item in checked if isinstance(item, Article)]
+        found = iter(self.matcher.match_many(fresh))
+        for item in checked:
+            yield self._store(item, next(found), now) if isinstance(item, Article) else item
+
+    def _check(self, article: Article, now: datetime) -> Article | Outcome:
+        """The article cleaned for storing, or its outcome when it needs no more work."""
         reason = refusal_reason(article)
         if reason:
             return Outcome(article, "refused", reason)
         article = clean_article(article, now)
-        keys = identity_keys(article)
-        if self.store.is_known(keys):
+        if self.store.is_known(identity_keys(article)):
             return Outcome(article, "duplicate")
-        matches = self.matcher.match(article)
-        new = self._new_article(article, keys, now)
+        return article
+
+    def _store(self, article: Article, matches: list[Match], now: datetime) -> Outcome:
+        new = self._new_article(article, identity_keys(article), now)
         result = self.store.ingest(
             new,
             [self._new_match(found) for found in matches],
             pick_story=lambda candidates: pick_story(candidates, new.signature),
             now=now,
         )
-        if not result.stored:  # another process stored it in the meantime
+        if not result.stored:  # stored meanwhile: by another process, or earlier in the batch
             return Outcome(article, "duplicate")
         return Outcome(article, "new", story=result.story_id, new_matches=result.new_matches)
 

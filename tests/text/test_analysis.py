@@ -115,3 +115,30 @@ def test_an_opening_quote_belongs_to_its_sentence(analyzer):
     field = analyzer.analyse(Article("a", "", 'One two. "Three four," he said.')).body
     start, end = field.sentence_bounds(1)
     assert field.text[start:end] == '"Three four," he said.'
+
+
+def _same_analysis(one, other) -> None:
+    for name in ("title", "body"):
+        a, b = getattr(one, name), getattr(other, name)
+        for attr in ("types", "starts", "ends", "sentence_starts"):
+            assert getattr(a, attr).tolist() == getattr(b, attr).tolist(), (name, attr)
+        for attr in ("sentence", "paragraph"):
+            assert _units(getattr(a, attr)) == _units(getattr(b, attr)), (name, attr)
+
+
+def test_articles_analysed_together_equal_articles_analysed_alone(analyzer):
+    long_body = "Aleppo is calm today. " * 5000  # over CHUNK_CHARS: analysed on its own
+    articles = [
+        Article("a", "Siege ends. U.S. reacts", "Forces left Qamishli.\nTalks resume. Next!"),
+        Article("b", "Title with trailing space ", " body with a leading space."),
+        Article("c", "", "Body without a title."),
+        Article("d", "Title without a body", ""),
+        Article("e", "Long", long_body),
+        Article("f", '"Quoted," he said.', '"Another quote." Then more.\n\n\nEnd'),
+    ] + [Article(f"g{n}", f"Title {n}", "Filler words here. " * 400) for n in range(20)]
+    together = analyzer.analyse_many(articles)
+    assert [t.article.id for t in together] == [a.id for a in articles]
+    for analysed, article in zip(together, articles, strict=True):
+        _same_analysis(analysed, analyzer.analyse(article))
+        title = analyzer.analyse_field("title", article.title)
+        assert analysed.title.starts.tolist() == title.starts.tolist()

@@ -6,7 +6,7 @@ vocabulary entry and looked up per token, so analysis rides on the tokenizer's s
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import NamedTuple
@@ -184,27 +184,42 @@ class Analyzer:
         return [t.lower_ for t in self.nlp.tokenizer(text) if any(c.isalnum() for c in t.text)]
 
     def analyse(self, article: Article) -> AnalysedText:
-        """Both fields; a short article is tokenized in one pass, which halves the fixed
-        per-call cost that dominates for headlines."""
-        title, body = article.title, article.body
-        if (
-            len(title) + len(body) + len(FIELD_SEPARATOR) > CHUNK_CHARS
-            or title[-1:].isspace()
-            or body[:1].isspace()  # white space would merge with the separator
-        ):
-            return AnalysedText(
-                article, self.analyse_field("title", title), self.analyse_field("body", body)
-            )
-        offset = len(title) + len(FIELD_SEPARATOR)
-        tokens = self._tokens(title + FIELD_SEPARATOR + body, 0)
+        """Title and body of one article, analysed once for every rule."""
+        if _too_long(article):
+            return self.analyse_many([article])[0]
+        return self._analyse_batch([article])[0]
+
+    def analyse_many(self, articles: Sequence[Article]) -> list[AnalysedText]:
+        """Several articles at once: their fields are tokenized and numbered as one text
+        (up to CHUNK_CHARS), which spreads the fixed cost of each call over the batch.
+        Results are the same as one at a time."""
+        analysed: list[AnalysedText] = []
+        for batch in _batches(articles):
+            if len(batch) == 1 and _too_long(batch[0]):
+                article = batch[0]
+                title = self.analyse_field("title", article.title)
+                body = self.analyse_field("body", article.body)
+                analysed.append(AnalysedText(article, title, body))
+            else:
+                analysed.extend(self._analyse_batch(batch))
+        return analysed
+
+    def _analyse_batch(self, batch: Sequence[Article]) -> list[AnalysedText]:
+        texts = [text for article in batch for text in (article.title, article.body)]
+        offsets = np.cumsum([0] + [len(t) + len(FIELD_SEPARATOR) for t in texts[:-1]])
+        tokens = self._tokens(FIELD_SEPARATOR.join(texts), 0)
         words = _words(tokens)
-        title_tokens = int(np.searchsorted(tokens.starts, len(title)))
-        title_words = int(np.searchsorted(words.positions, title_tokens))
-        return AnalysedText(
-            article,
-            _field("title", title, tokens, words, slice(0, title_words)),
-            _field("body", body, tokens, words, slice(title_words, None), offset),
-        )
+        bounds = np.searchsorted(words.starts, offsets).tolist() + [len(words.positions)]
+        char_offsets = offsets.tolist()
+        fields = [
+            _field(("title", "body")[i % 2], text, tokens, words,
+                   slice(bounds[i], bounds[i + 1]), char_offsets[i])
+            for i, text in enumerate(texts)
+        ]
+        return [
+            AnalysedText(article, fields[2 * n], fields[2 * n + 1])
+            for n, article in enumerate(batch)
+        ]
 
     def analyse_field(self, name: str, text: str) -> FieldText:
         parts = [self._tokens(chunk, offset) for offset, chunk in chunks(text)]
@@ -217,7 +232,7 @@ class Analyzer:
                 marks = np.concatenate([p.sentence_marks for p in parts])
             columns = list(zip(*parts, strict=True))[:3]
             tokens = Tokens(*(np.concatenate(column) for column in columns), marks)
-        return _field(name, text, tokens, _words(tokens), slice(0, None))
+        return _field(name, text, tokens, _words(tokens), slice(0, None), 0)
 
     def _tokens(self, text: str, offset: int) -> Tokens:
         """Token arrays of one chunk. Each lexeme carries its type code in its rank slot
@@ -253,6 +268,8 @@ class Words(NamedTuple):
 
     positions: np.ndarray
     types: np.ndarray
+    starts: np.ndarray
+    ends: np.ndarray
     sentence: np.ndarray
     paragraph: np.ndarray
 
@@ -268,9 +285,12 @@ def _words(tokens: Tokens) -> Words:
     """
     codes = tokens.codes
     positions = np.flatnonzero(codes & WORD_FLAG)
+    starts = tokens.starts[positions]
     return Words(
         positions=positions,
         types=(codes[positions] & TYPE_MASK).view(np.int64),
+        starts=starts,
+        ends=starts + tokens.lengths[positions],
         sentence=np.cumsum(_sentence_markers(tokens))[positions],
         paragraph=np.cumsum(codes & BREAK_FLAG)[positions],
     )
@@ -289,33 +309,52 @@ def _sentence_markers(tokens: Tokens) -> np.ndarray:
 
 
 def _field(
-    name: str,
-    text: str,
-    tokens: Tokens,
-    words: Words,
-    part: slice,
-    char_offset: int = 0,
+    name: str, text: str, tokens: Tokens, words: Words, part: slice, char_offset: int
 ) -> FieldText:
     """One field's view of the words: `part` selects its words; `char_offset` is where
     the field's text begins in the tokens' character offsets."""
     positions = words.positions[part]
     if positions.shape[0] == 0:
         return _empty_field(name, text)
-    starts = tokens.starts[positions]
+    starts, ends = words.starts[part], words.ends[part]
     if char_offset:
-        starts = starts - char_offset
+        starts, ends = starts - char_offset, ends - char_offset
     return FieldText(
         name=name,
         text=text,
         types=words.types[part],
         starts=starts,
-        ends=starts + tokens.lengths[positions],
+        ends=ends,
         sentence=words.sentence[part],
         paragraph=words.paragraph[part],
         tokens=tokens,
         word_tokens=positions,
         char_offset=char_offset,
     )
+
+
+def _batches(articles: Sequence[Article]) -> Iterator[list[Article]]:
+    """Consecutive articles whose fields together stay within CHUNK_CHARS; an article
+    longer than that alone (it is analysed in chunks)."""
+    batch: list[Article] = []
+    size = 0
+    for article in articles:
+        length = _length(article)
+        if batch and size + length > CHUNK_CHARS:
+            yield batch
+            batch, size = [], 0
+        batch.append(article)
+        size += length
+    if batch:
+        yield batch
+
+
+def _length(article: Article) -> int:
+    return len(article.title) + len(article.body) + 2 * len(FIELD_SEPARATOR)
+
+
+def _too_long(article: Article) -> bool:
+    return _length(article) > CHUNK_CHARS
 
 
 def _empty_field(name: str, text: str) -> FieldText:
@@ -335,7 +374,8 @@ def _sentence_char_starts(field: FieldText) -> np.ndarray:
     after = marker + 1 if field.tokens.sentence_marks is None else marker
     previous_word = np.concatenate(([-1], field.word_tokens[first_words[1:] - 1]))
     begin = np.where(after > previous_word, after, first_tokens)
-    result = field.tokens.starts[begin] - field.char_offset
+    # A white-space token may straddle the separator before the field: clamp to its start.
+    result = np.maximum(field.tokens.starts[begin] - field.char_offset, 0)
     text = field.text
     for i, start in enumerate(result.tolist()):
         while start < len(text) and text[start].isspace():
