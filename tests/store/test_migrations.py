@@ -27,7 +27,7 @@ def table_names(db_path: Path) -> set[str]:
 
 
 def test_opening_an_empty_database_migrates_it_to_head(store: Store, db_path: Path) -> None:
-    assert store.current_revision() == head_revision() == "0001"
+    assert store.current_revision() == head_revision() == "0002"
     assert table_names(db_path) == TABLES | {"alembic_version"}
 
 
@@ -38,6 +38,16 @@ def test_downgrade_to_base_and_upgrade_again(store: Store, db_path: Path) -> Non
     store.upgrade()
     assert store.current_revision() == head_revision()
     assert table_names(db_path) == TABLES | {"alembic_version"}
+
+
+def test_one_step_down_and_up_keeps_the_rows(store: Store, db_path: Path) -> None:
+    store.prepare_source("feed", "https://example.org/feed")
+    store.downgrade("0001")
+    with sqlite3.connect(db_path) as connection:
+        columns = {row[1] for row in connection.execute("PRAGMA table_info(sources)")}
+    assert "next_poll_after" not in columns
+    store.upgrade()
+    assert [s.name for s in store.source_states()] == ["feed"]
 
 
 def test_migrated_schema_is_exactly_tables_py(store: Store, db_url: str) -> None:

@@ -4,6 +4,7 @@ Only this package imports SQLAlchemy; the rest of watcher uses Store and these v
 """
 
 from watcher.store.db import DEFAULT_BUSY_TIMEOUT
+from watcher.store.polling import PollRecord, SourceState
 from watcher.store.records import (
     IngestResult,
     NewArticle,
@@ -20,6 +21,8 @@ __all__ = [
     "IngestResult",
     "NewArticle",
     "NewMatch",
+    "PollRecord",
+    "SourceState",
     "StoredArticle",
     "StoredMatch",
     "Store",

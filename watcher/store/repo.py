@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from watcher.model import Match, Severity, Span
-from watcher.store import migrate
+from watcher.store import migrate, polling
 from watcher.store.db import (
     DEFAULT_BUSY_TIMEOUT,
     open_engine,
@@ -24,6 +24,7 @@ from watcher.store.db import (
     write_transaction,
 )
 from watcher.store.ingest import DuplicateArticle, any_key_known, store_article
+from watcher.store.polling import PollRecord, SourceState
 from watcher.store.records import (
     IngestResult,
     NewArticle,
@@ -142,6 +143,26 @@ class Store:
         )
         with self._errors(), read_transaction(self._engine) as connection:
             return list(connection.scalars(query))
+
+    # -- feed polling state --------------------------------------------------------
+
+    def prepare_source(self, name: str, config_url: str) -> SourceState:
+        """The state of a configured source before a poll (created on first sight)."""
+        with self._errors(), write_transaction(self._engine) as connection:
+            return polling.prepare_source(connection, name, config_url)
+
+    def record_poll(self, name: str, record: PollRecord) -> None:
+        with self._errors(), write_transaction(self._engine) as connection:
+            polling.record_poll(connection, name, record)
+
+    def source_states(self) -> list[SourceState]:
+        """Every source known to the store (polled feeds and replayed inputs), by name."""
+        with self._errors(), read_transaction(self._engine) as connection:
+            return polling.source_states(connection)
+
+    def pending_delivery_count(self) -> int:
+        with self._errors(), read_transaction(self._engine) as connection:
+            return polling.pending_delivery_count(connection)
 
     def _errors(self) -> AbstractContextManager[None]:
         return store_errors(self._engine, self._busy_timeout)

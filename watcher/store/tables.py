@@ -69,6 +69,10 @@ sources = sa.Table(
     sa.Column("error_count", sa.Integer, nullable=False, server_default=sa.text("0")),
     sa.Column("last_error", sa.Text),
     sa.Column("disabled_reason", sa.Text),
+    # 0002: polling state
+    sa.Column("config_url", sa.Text),  # the url in watcher.yaml when `url` was set from it
+    sa.Column("next_poll_after", UTCDateTime),  # backoff after errors, or Retry-After
+    sa.Column("last_warning", sa.Text),  # why the last feed was malformed (entries kept)
 )
 
 stories = sa.Table(

@@ -1,0 +1,103 @@
+"""Feed polling state in the sources table: where to fetch, validators, backoff, errors.
+
+The daemon reads a source's state before a poll and records the outcome after it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from watcher.store.tables import deliveries, sources
+
+
+@dataclass(frozen=True)
+class SourceState:
+    """What is known of one source; `url` is where to fetch (a 301/308 may have moved it)."""
+
+    name: str
+    url: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    last_poll: datetime | None = None
+    last_success: datetime | None = None
+    next_poll_after: datetime | None = None
+    new_items: int = 0
+    error_count: int = 0
+    last_error: str | None = None
+    last_warning: str | None = None
+    disabled_reason: str | None = None
+
+
+@dataclass(frozen=True)
+class PollRecord:
+    """The outcome of one poll. `error` None means the feed was fetched (or was unchanged);
+    validators are what to send next time; `new_items` counts new articles stored."""
+
+    polled_at: datetime
+    error: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    new_items: int = 0
+    warning: str | None = None
+    moved_to: str | None = None
+    disabled_reason: str | None = None
+    next_poll_after: datetime | None = None
+
+
+STATE_COLUMNS = tuple(
+    sources.c[name] for name in SourceState.__dataclass_fields__ if name != "name"
+)
+
+
+def prepare_source(connection: Connection, name: str, config_url: str) -> SourceState:
+    """The source's state, created on first sight; a URL changed in watcher.yaml starts over
+    (new URL, no validators, no backoff, enabled again)."""
+    row = connection.execute(sa.select(sources).where(sources.c.name == name)).first()
+    fresh = {"url": config_url, "config_url": config_url, "etag": None, "last_modified": None,
+             "next_poll_after": None, "disabled_reason": None}
+    if row is None:
+        connection.execute(sa.insert(sources).values(name=name, **fresh))
+    elif row.config_url != config_url:
+        connection.execute(sa.update(sources).where(sources.c.name == name).values(**fresh))
+    return source_state(connection, name)
+
+
+def source_state(connection: Connection, name: str) -> SourceState:
+    row = connection.execute(sa.select(sources).where(sources.c.name == name)).one()
+    return _state(row)
+
+
+def source_states(connection: Connection) -> list[SourceState]:
+    rows = connection.execute(sa.select(sources).order_by(sources.c.name))
+    return [_state(row) for row in rows]
+
+
+def record_poll(connection: Connection, name: str, record: PollRecord) -> None:
+    """Write one poll's outcome: a success resets the error run, an error extends it."""
+    values: dict[str, Any] = {"last_poll": record.polled_at,
+                              "next_poll_after": record.next_poll_after}
+    if record.error is None:
+        values |= {"last_success": record.polled_at, "error_count": 0,
+                   "new_items": record.new_items, "etag": record.etag,
+                   "last_modified": record.last_modified, "last_warning": record.warning}
+    else:
+        values |= {"error_count": sources.c.error_count + 1, "last_error": record.error}
+    if record.moved_to:
+        values["url"] = record.moved_to
+    if record.disabled_reason:
+        values["disabled_reason"] = record.disabled_reason
+    connection.execute(sa.update(sources).where(sources.c.name == name).values(**values))
+
+
+def pending_delivery_count(connection: Connection) -> int:
+    query = sa.select(sa.func.count()).select_from(deliveries)
+    return int(connection.scalar(query.where(deliveries.c.status == "pending")) or 0)
+
+
+def _state(row: sa.Row[Any]) -> SourceState:
+    return SourceState(row.name, **{column.name: row._mapping[column] for column in STATE_COLUMNS})
