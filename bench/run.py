@@ -5,6 +5,7 @@ Order matters: the tokenizer's cold pass must come first, before anything fills 
 
 from __future__ import annotations
 
+import argparse
 import cProfile
 import pstats
 import time
@@ -17,6 +18,8 @@ from bench.measure import Passes, best_of, machine, progress, rss_bytes, timed
 from bench.report import render_markdown, render_table
 from bench.results import EngineRun, Load, ProfileLine, RegexRun, Results
 from bench.rulegen import GeneratedRule, Vocabulary, build_vocabulary, generate_rules
+from bench.store_bench import GENERATED_RULES, measure_store
+from bench.store_report import render_store_markdown, render_store_table, replace_store_section
 from watcher.engine import Engine
 from watcher.model import Article
 from watcher.rules.ast import Rule
@@ -31,7 +34,12 @@ PROFILE_TOP = 10
 RESULTS_FILE = Path(__file__).parent / "RESULTS.md"
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__)
+    parser.add_argument("--only", choices=["store"], help="run only this part")
+    if parser.parse_args(argv).only == "store":
+        main_store_only()
+        return
     started = time.perf_counter()
     info = machine()
     progress("loading FA-KES and the spaCy pipeline")
@@ -78,8 +86,25 @@ def main() -> None:
         total_seconds=time.perf_counter() - started,
     )
     print(render_table(results))
-    RESULTS_FILE.write_text(render_markdown(results), encoding="utf-8")
+    store = measure_store(corpus, analyzer, rules[:GENERATED_RULES])
+    print(render_store_table(store))
+    markdown = render_markdown(results) + "\n" + render_store_markdown(store)
+    RESULTS_FILE.write_text(markdown, encoding="utf-8")
     progress(f"wrote {RESULTS_FILE}")
+
+
+def main_store_only() -> None:
+    """The storage part alone; rewrites only the Store section of RESULTS.md."""
+    progress("loading FA-KES and the spaCy pipeline")
+    corpus = load_corpus()
+    vocabulary = build_vocabulary(corpus.field_texts(), corpus.locations)
+    rules = parse_rules(generate_rules(vocabulary, GENERATED_RULES))
+    store = measure_store(corpus, Analyzer(), rules)
+    print(render_store_table(store))
+    existing = RESULTS_FILE.read_text(encoding="utf-8") if RESULTS_FILE.exists() else ""
+    section = render_store_markdown(store)
+    RESULTS_FILE.write_text(replace_store_section(existing, section), encoding="utf-8")
+    progress(f"wrote the Store section of {RESULTS_FILE}")
 
 
 # -- measurements -------------------------------------------------------------------------

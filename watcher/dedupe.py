@@ -10,6 +10,7 @@ import hashlib
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import cache
 from urllib.parse import SplitResult, urlsplit
 
 import numpy as np
@@ -117,10 +118,18 @@ def identity_keys(article: Article) -> tuple[str, ...]:
 
 def story_signature(title: str, body: str) -> StorySignature:
     """MinHash of the article's word 3-grams, with its band hashes for LSH lookup."""
-    minhash = MinHash(num_perm=NUM_PERM, seed=SEED, scheme=SCHEME)
+    minhash = MinHash(
+        num_perm=NUM_PERM, seed=SEED, scheme=SCHEME, permutations=_permutations()
+    )
     minhash.update_batch(_shingles(_story_words(title) + _story_words(body)))
     values = np.asarray(minhash.hashvalues, dtype="<u4").tobytes()
     return StorySignature(values=values, bands=_band_hashes(values))
+
+
+@cache
+def _permutations() -> np.ndarray:
+    """The MinHash permutations, drawn once: drawing them costs more than hashing an article."""
+    return MinHash(num_perm=NUM_PERM, seed=SEED, scheme=SCHEME).permutations
 
 
 def _story_words(text: str) -> list[str]:

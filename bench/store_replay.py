@@ -1,0 +1,199 @@
+"""Replaying FA-KES through the pipeline into fresh SQLite files, against the engine alone;
+where a replay's time goes, by stage (timed stand-ins) and by library (cProfile).
+"""
+
+from __future__ import annotations
+
+import cProfile
+import pstats
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bench.measure import Passes, best_of, progress, timed
+from bench.results import ProfileLine
+from bench.store_meter import StageMeter, TimedMatcher, TimedStore
+from bench.store_results import ReplayCounts, ReplayRun, StageTimes
+from watcher.matcher import Matcher
+from watcher.model import Article, Match, Severity
+from watcher.pipeline import Outcome, Pipeline
+from watcher.store import Store
+from watcher.store.db import open_engine
+
+BATCH = 32  # articles per ingest_many call, as `watcher replay` reads them (cli.py's BATCH)
+ENGINE_PASSES = 5  # about 0.5 s each: the ratio's denominator, so the best of more
+REPLAY_PASSES = 2  # each about 10 s here; the verdicts are far from the line either way
+PROFILE_TOP = 14
+ALERT_CHANNEL = "ops"
+
+
+@dataclass(frozen=True)
+class _Channel:
+    """One default channel taking every severity, so every new match queues a delivery."""
+
+    default: bool = True
+    min_severity: Severity = Severity.INFO
+
+
+@dataclass(frozen=True)
+class _Pass:
+    seconds: float
+    stages: StageTimes
+    counts: ReplayCounts
+    open_seconds: float
+
+
+def measure_replay(
+    label: str, matcher: Matcher, articles: Sequence[Article], directory: Path
+) -> ReplayRun:
+    count = len(matcher.rules.rules)
+    progress(f"store replay, {label}: engine alone (first + {ENGINE_PASSES} warm passes, "
+             "batched and one by one)")
+    match_batches(matcher, articles)  # first pass with these rules: learns word types
+    engine = best_of(lambda: match_batches(matcher, articles), ENGINE_PASSES)
+    engine_single = best_of(lambda: [matcher.match(a) for a in articles], ENGINE_PASSES)
+    passes = []
+    for number in range(REPLAY_PASSES):
+        done = _replay_once(matcher, articles, directory / f"replay-{count}-{number}.db")
+        progress(f"  replay pass {number + 1}: {done.seconds:.2f} s "
+                 f"(engine alone {engine.best:.2f} s)")
+        passes.append(done)
+    fastest = min(passes, key=lambda p: p.seconds)
+    return ReplayRun(
+        label=label,
+        rules=count,
+        batch=BATCH,
+        engine=engine,
+        engine_single=engine_single,
+        replay=Passes(tuple(p.seconds for p in passes)),
+        stages=fastest.stages,
+        counts=fastest.counts,
+        open_seconds=min(p.open_seconds for p in passes),
+    )
+
+
+def batches(articles: Sequence[Article]) -> list[Sequence[Article]]:
+    """The corpus in the batches `watcher replay` reads."""
+    return [articles[start:start + BATCH] for start in range(0, len(articles), BATCH)]
+
+
+def match_batches(matcher: Matcher, articles: Sequence[Article]) -> list[list[Match]]:
+    """The engine alone, as the pipeline calls it: analysis + engine per batch."""
+    return [found for batch in batches(articles) for found in matcher.match_many(batch)]
+
+
+def replay_batches(pipeline: Pipeline, articles: Sequence[Article]) -> list[Outcome]:
+    """What `watcher replay` does with the articles, minus reading and printing."""
+    return [outcome for batch in batches(articles) for outcome in pipeline.ingest_many(batch)]
+
+
+def new_pipeline(matcher: Matcher, store: Store) -> Pipeline:
+    return Pipeline(
+        matcher=matcher, store=store, channels={ALERT_CHANNEL: _Channel()},
+        now=lambda: datetime.now(UTC),
+    )
+
+
+def _replay_once(matcher: Matcher, articles: Sequence[Article], path: Path) -> _Pass:
+    """One pass into a new file; the schema is created (and timed) before the pass."""
+    url = f"sqlite:///{path}"
+    open_seconds, created = timed(lambda: Store.open(url))
+    created.close()
+    meter = StageMeter()
+    engine = open_engine(url)
+    meter.watch(engine)
+    with Store(engine) as store:
+        timed_store = TimedStore(store, meter)
+        pipeline = new_pipeline(TimedMatcher(matcher, meter), timed_store)  # type: ignore[arg-type]
+        with meter.timing_pure_stages():
+            seconds, outcomes = timed(lambda: replay_batches(pipeline, articles))
+        counts = _counts(outcomes, stored_matches=len(store.matches()))
+    return _Pass(seconds, meter.stage_times(seconds), counts, open_seconds)
+
+
+def _counts(outcomes: list[Outcome], stored_matches: int) -> ReplayCounts:
+    new = [o for o in outcomes if o.status == "new"]
+    return ReplayCounts(
+        new=len(new),
+        duplicate=sum(1 for o in outcomes if o.status == "duplicate"),
+        stories=len({o.story for o in new}),
+        stored_matches=stored_matches,
+        new_matches=sum(len(o.new_matches) for o in new),
+    )
+
+
+# -- cProfile -----------------------------------------------------------------------------
+
+_LIBRARIES = (
+    ("/sqlalchemy/", "SQLAlchemy"),
+    ("sqlite3", "sqlite3 (SQLite itself)"),
+    ("/datasketch/", "datasketch"),
+    ("/numpy/", "NumPy"),
+    ("numpy", "NumPy"),
+    ("/spacy/", "spaCy"),
+    ("spacy", "spaCy"),
+    ("/courlan/", "courlan"),
+    ("/watcher/", "watcher"),
+)
+
+
+def profile_replay(
+    matcher: Matcher, articles: Sequence[Article], path: Path
+) -> tuple[list[ProfileLine], list[ProfileLine], float]:
+    """One replay pass under cProfile: own time by library, and watcher's functions (and
+    SQLite's calls) by cumulative time. Returns (libraries, functions, profiled seconds)."""
+    progress("store replay under cProfile (shipped rules)")
+    with Store.open(f"sqlite:///{path}") as store:
+        pipeline = new_pipeline(matcher, store)
+        profiler = cProfile.Profile()
+        seconds = timed(lambda: _profiled(profiler, lambda: replay_batches(pipeline, articles)))
+    stats = pstats.Stats(profiler).stats  # type: ignore[attr-defined]
+    total = sum(own for _, _, own, _, _ in stats.values())
+    return _by_library(stats, total), _our_functions(stats, total), seconds[0]
+
+
+def _profiled(profiler: cProfile.Profile, work: Callable[[], object]) -> None:
+    profiler.enable()
+    try:
+        work()
+    finally:
+        profiler.disable()
+
+
+def _library(key: tuple[str, int, str]) -> str:
+    path, _, name = key
+    where = name if path == "~" else path
+    return next((label for marker, label in _LIBRARIES if marker in where),
+                "Python (stdlib, builtins)")
+
+
+def _by_library(stats: dict, total: float) -> list[ProfileLine]:
+    own: dict[str, float] = {}
+    calls: dict[str, int] = {}
+    for key, (_, count, seconds, _, _) in stats.items():
+        library = _library(key)
+        own[library] = own.get(library, 0.0) + seconds
+        calls[library] = calls.get(library, 0) + count
+    ranked = sorted(own, key=own.__getitem__, reverse=True)
+    return [ProfileLine(name, calls[name], own[name], own[name], own[name] / total)
+            for name in ranked]
+
+
+def _our_functions(stats: dict, total: float) -> list[ProfileLine]:
+    rows = [
+        (key, value) for key, value in stats.items()
+        if "/watcher/" in key[0] or "sqlite3" in key[2]
+    ]
+    rows.sort(key=lambda item: item[1][3], reverse=True)
+    return [
+        ProfileLine(_function_name(key), calls, own, cumulative, cumulative / total)
+        for key, (_, calls, own, cumulative, _) in rows[:PROFILE_TOP]
+    ]
+
+
+def _function_name(key: tuple[str, int, str]) -> str:
+    path, line, name = key
+    if path == "~":
+        return name
+    return f"{path.split('/watcher/', 1)[-1]}:{line}({name})"
