@@ -258,12 +258,15 @@ def _method(r: Results) -> list[str]:
         "own. The first pass runs on an empty tokenizer cache "
         "(cold); warm is the best of 3 later passes, whose cache already holds every string "
         "of this corpus, so warm is an optimistic floor for unseen news.",
-        "2. Analysis: `analyzer.analyse(article)` for all articles: one first pass (fills the "
+        "2. Analysis: `analyzer.analyse_many(articles)` over the corpus in order, as "
+        "`watcher replay` and `watcher run` analyse (fields of up to 100 kB tokenized "
+        "together): one first pass (fills the "
         "word-type table), then the best of 3.",
         "3. Engine: for each rule count, `Compiler(analyzer).compile(rules[:n])` and a fresh "
         "`Engine`; one first pass (it learns each word type's atoms), then the best of 3 of "
         "`engine.match` on pre-analysed texts (engine alone) and the best of 3 of "
-        "`engine.match(analyzer.analyse(a))` (analysis + engine). Smaller rule sets are "
+        "`engine.match` over `analyzer.analyse_many(articles)` (analysis + engine). "
+        "Smaller rule sets are "
         "prefixes of the 10,000.",
         "4. Regex baseline: one `re.compile(..., re.IGNORECASE)` pattern per rule over "
         "`title + '\\n' + body`. A word is `\\b(?:form|...)\\b` over its inflected forms (the "

@@ -134,8 +134,8 @@ def measure_analysis(
     analyzer: Analyzer, articles: tuple[Article, ...]
 ) -> tuple[float, Passes, list[AnalysedText]]:
     progress("full analysis: a first pass (fills the type table), then 3 warm passes")
-    first, analysed = timed(lambda: [analyzer.analyse(a) for a in articles])
-    warm = best_of(lambda: [analyzer.analyse(a) for a in articles])
+    first, analysed = timed(lambda: analyzer.analyse_many(articles))
+    warm = best_of(lambda: analyzer.analyse_many(articles))
     return first, warm, analysed
 
 
@@ -173,7 +173,7 @@ def measure_engine(
     first, matches = timed(lambda: sum(len(engine.match(text)) for text in analysed))
     candidates = sum(len(engine.candidate_rules(engine.find_occurrences(t))) for t in analysed)
     engine_only = best_of(lambda: [engine.match(text) for text in analysed])
-    full = best_of(lambda: [engine.match(analyzer.analyse(a)) for a in articles])
+    full = best_of(lambda: [engine.match(text) for text in analyzer.analyse_many(articles)])
     progress(
         f"  {matches} matches, engine {engine_only.best:.2f} s, with analysis {full.best:.2f} s"
     )
