@@ -6,18 +6,27 @@ No logic lives here; exit codes follow ../shared/docs/interfaces.md.
 from __future__ import annotations
 
 import json
-import os
 import sys
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from typing import TypeVar
 
 import click
 
+from watcher.cli_common import (
+    EXIT_FAILED,
+    EXIT_OK,
+    EXIT_RULES,
+    load_matcher,
+    open_store,
+    or_exit,
+    print_rule_errors,
+    reader_may_leave,
+)
+from watcher.cli_daemon import run, sources
 from watcher.config import Settings, environment, load_settings
 from watcher.errors import ConfigError, InputError, RuleSetError, StoreError, WatcherError
-from watcher.matcher import Matcher, run_rule_examples
+from watcher.matcher import run_rule_examples
 from watcher.model import Article, Match
 from watcher.output import (
     article_json,
@@ -30,10 +39,8 @@ from watcher.output import (
 from watcher.pipeline import Outcome, Pipeline
 from watcher.rules.load import load_rules
 from watcher.sources.inputs import read_inputs
-from watcher.store import Store
 from watcher.when import parse_since
 
-EXIT_OK, EXIT_FAILED, EXIT_RULES = 0, 1, 2
 DEFAULT_REPLAY_INPUT = "seeds/"
 DEFAULT_LIMIT = 50
 BATCH = 32  # articles analysed together: cheaper, and little waiting on stdin
@@ -74,7 +81,7 @@ def rules_check(settings: Settings, path: str | None) -> None:
     try:
         ruleset = load_rules(path or settings.rules, channels=settings.channel_names)
     except RuleSetError as error:
-        _print_rule_errors(error)
+        print_rule_errors(error)
         sys.exit(EXIT_RULES)
     click.echo(f"{len(ruleset.rules)} rules OK")
 
@@ -84,7 +91,7 @@ def rules_check(settings: Settings, path: str | None) -> None:
 @click.pass_obj
 def rules_test(settings: Settings, path: str | None) -> None:
     """Run every rule's `tests:` examples."""
-    matcher = _load_matcher(settings, path)
+    matcher = load_matcher(settings, path)
     count, failures = run_rule_examples(matcher)
     for failure in failures:
         click.echo(f"FAIL {failure.describe()}", err=True)
@@ -103,9 +110,9 @@ def match(
     settings: Settings, rules_path: str | None, output_format: str, inputs: tuple[str, ...]
 ) -> None:
     """Match articles from INPUT files against the rules; store and send nothing."""
-    matcher = _load_matcher(settings, rules_path)
+    matcher = load_matcher(settings, rules_path)
     unreadable = 0
-    with _reader_may_leave():
+    with reader_may_leave():
         for batch in _batched(read_inputs(list(inputs), stdin=sys.stdin), BATCH):
             unreadable += _print_unreadable(batch)
             articles = [item for item in batch if isinstance(item, Article)]
@@ -132,8 +139,8 @@ def replay(
 ) -> None:
     """Ingest INPUT (default seeds/) as if it had just arrived: dedupe, store, match, queue
     alerts. Prints only matches that are new; replaying the same input again prints nothing."""
-    matcher = _load_matcher(settings, rules_path)
-    with _open_store(settings) as store:
+    matcher = load_matcher(settings, rules_path)
+    with open_store(settings) as store:
         pipeline = Pipeline(
             matcher=matcher,
             store=store,
@@ -143,11 +150,11 @@ def replay(
         )
         unreadable = 0
         items = read_inputs(list(inputs) or [DEFAULT_REPLAY_INPUT], stdin=sys.stdin)
-        with _reader_may_leave():
+        with reader_may_leave():
             for batch in _batched(items, BATCH):
                 unreadable += _print_unreadable(batch)
                 articles = [item for item in batch if isinstance(item, Article)]
-                for outcome in _ingest_or_exit(pipeline, articles):
+                for outcome in _ingestor_exit(pipeline, articles):
                     if outcome.status == "refused":
                         click.echo(f"watcher: {outcome.article.id}: not stored: "
                                    f"{outcome.reason}", err=True)
@@ -163,8 +170,8 @@ def replay(
 @click.pass_obj
 def articles(settings: Settings, output_format: str, limit: int) -> None:
     """Stored articles, newest first."""
-    with _open_store(settings) as store, _reader_may_leave():
-        for stored in _or_exit(lambda: store.articles(limit=limit)):
+    with open_store(settings) as store, reader_may_leave():
+        for stored in or_exit(lambda: store.articles(limit=limit)):
             if output_format == "jsonl":
                 click.echo(json.dumps(article_json(stored), ensure_ascii=False))
             else:
@@ -188,8 +195,8 @@ def matches(
         since_time = None if since is None else parse_since(since, datetime.now(UTC))
     except ValueError as error:
         raise click.BadParameter(str(error), param_hint="--since") from None
-    with _open_store(settings) as store, _reader_may_leave():
-        found = _or_exit(lambda: store.matches(rule=rule_id, since=since_time, limit=limit))
+    with open_store(settings) as store, reader_may_leave():
+        found = or_exit(lambda: store.matches(rule=rule_id, since=since_time, limit=limit))
         for stored in found:
             if output_format == "jsonl":
                 click.echo(json.dumps(stored_match_json(stored), ensure_ascii=False))
@@ -207,8 +214,8 @@ def db() -> None:
 @click.pass_obj
 def db_upgrade(settings: Settings, revision: str) -> None:
     """Create or migrate the schema to REVISION (default: the newest)."""
-    with _open_store(settings, migrate=False) as store:
-        _or_exit(lambda: store.upgrade(revision))
+    with open_store(settings, migrate=False) as store:
+        or_exit(lambda: store.upgrade(revision))
         click.echo(f"database at revision {store.current_revision()}")
 
 
@@ -217,57 +224,12 @@ def db_upgrade(settings: Settings, revision: str) -> None:
 @click.pass_obj
 def db_downgrade(settings: Settings, revision: str) -> None:
     """Migrate the schema back to REVISION ('base' removes every table)."""
-    with _open_store(settings, migrate=False) as store:
-        _or_exit(lambda: store.downgrade(revision))
+    with open_store(settings, migrate=False) as store:
+        or_exit(lambda: store.downgrade(revision))
         click.echo(f"database at revision {store.current_revision() or 'base'}")
 
 
-@contextmanager
-def _reader_may_leave() -> Iterator[None]:
-    """`watcher match … | head`: a reader that closed the pipe has all it wanted, so stop
-    quietly with status 0 (click would report status 1, which means unreadable input)."""
-    try:
-        yield
-    except BrokenPipeError:
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        sys.exit(EXIT_OK)
-
-
-def _load_matcher(settings: Settings, path: str | None) -> Matcher:
-    try:
-        return Matcher.from_path(
-            path or settings.rules, pipeline=settings.pipeline, channels=settings.channel_names
-        )
-    except RuleSetError as error:
-        _print_rule_errors(error)
-        sys.exit(EXIT_RULES)
-    except ConfigError as error:  # e.g. a trained pipeline named but not installed
-        click.echo(f"watcher: {error}", err=True)
-        sys.exit(EXIT_RULES)
-
-
-@contextmanager
-def _open_store(settings: Settings, *, migrate: bool = True) -> Iterator[Store]:
-    """The configured store, migrated; an unusable database ends the command with one line."""
-    try:
-        store = Store.open(settings.db, migrate_to_head=migrate)
-    except StoreError as error:
-        click.echo(f"watcher: {error}", err=True)
-        sys.exit(EXIT_RULES)
-    with store:
-        yield store
-
-
-def _or_exit(query: Callable[[], T]) -> T:
-    """Run a store call; a database failure ends the command with one line (status 2)."""
-    try:
-        return query()
-    except StoreError as error:
-        click.echo(f"watcher: {error}", err=True)
-        sys.exit(EXIT_RULES)
-
-
-def _ingest_or_exit(pipeline: Pipeline, articles: list[Article]) -> Iterator[Outcome]:
+def _ingestor_exit(pipeline: Pipeline, articles: list[Article]) -> Iterator[Outcome]:
     """Ingest articles in order; a database failure stops the replay (nothing half-written:
     the article's transaction rolled back, and replaying again later resumes there)."""
     outcomes = pipeline.ingest_many(articles)
@@ -297,17 +259,16 @@ def _print_unreadable(items: Iterable[object]) -> int:
     return len(errors)
 
 
-def _print_rule_errors(error: RuleSetError) -> None:
-    for problem in error.errors:
-        click.echo(str(problem), err=True)
-
-
 def _emit(matches: Iterable[Match], source: str, output_format: str) -> None:
     for found in matches:
         if output_format == "jsonl":
             click.echo(json.dumps(match_json(found), ensure_ascii=False))
         else:
             click.echo(match_text(found, source))
+
+
+cli.add_command(run)
+cli.add_command(sources)
 
 
 def main() -> None:

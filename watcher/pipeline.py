@@ -74,6 +74,10 @@ class Pipeline:
         self.now = now
         self._rules = {rule.id: rule for rule in matcher.rules.rules}
 
+    def is_known(self, article: Article) -> bool:
+        """Whether the article is already stored (so a poller need not fetch its page)."""
+        return self.store.is_known(identity_keys(article))
+
     def ingest(self, article: Article) -> Outcome:
         """Store the article once and return its new matches; never raises for bad content."""
         return next(self.ingest_many([article]))

@@ -1,0 +1,384 @@
+"""Feed bytes to Articles: feedparser's own test corpus, real publishers' feeds, hostile input."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+from watcher.model import Article
+from watcher.sources.feeds import ParsedFeed, parse_feed
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+FEEDPARSER = DATA / "feeds" / "feedparser"
+REALWORLD = DATA / "feeds" / "realworld"
+NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+# feedparser's test files name the HTTP headers its test server sent in a leading comment.
+HEADER_LINE = re.compile(rb"^\s*Header:\s*([^:\r\n]+):[ \t]*(.*?)\s*$", re.MULTILINE)
+
+
+def corpus(root: Path, *suffixes: str) -> list[Path]:
+    return sorted(p for p in root.rglob("*") if p.is_file() and p.suffix in suffixes)
+
+
+def parse(content: bytes, url: str = "https://example.org/feed.xml", **options) -> ParsedFeed:
+    return parse_feed(content, source="test", url=url, now=NOW, **options)
+
+
+def read(name: str, url: str = "https://example.org/feed.xml", **options) -> ParsedFeed:
+    return parse((REALWORLD / name).read_bytes(), url, **options)
+
+
+def rss(items: str, *, prolog: str = "") -> bytes:
+    """A small RSS 2.0 document around `items`."""
+    return (
+        f'<?xml version="1.0" encoding="utf-8"?>{prolog}\n<rss version="2.0"><channel>'
+        f"<title>Test feed</title>{items}</channel></rss>"
+    ).encode()
+
+
+def assert_valid(result: ParsedFeed) -> None:
+    assert isinstance(result, ParsedFeed)
+    assert result.skipped >= 0
+    for article in result.entries:
+        assert isinstance(article, Article)
+        assert article.id and article.source == "test"
+        assert article.title or article.body or article.url
+        assert article.published is None or article.published.tzinfo is UTC
+        assert article.published is None or article.published <= NOW
+        assert article.url is None or urlsplit(article.url).scheme.lower() in ("http", "https")
+
+
+FEEDPARSER_FILES = corpus(FEEDPARSER, ".xml")
+REALWORLD_FILES = corpus(REALWORLD, ".xml", ".rss", ".atom", ".json")
+
+
+def test_the_copied_corpora_are_all_here() -> None:
+    assert len(FEEDPARSER_FILES) > 2000
+    assert len(REALWORLD_FILES) > 90
+
+
+@pytest.mark.parametrize(
+    "path", FEEDPARSER_FILES, ids=[str(p.relative_to(FEEDPARSER)) for p in FEEDPARSER_FILES]
+)
+def test_every_feedparser_test_file_parses(path: Path) -> None:
+    content = path.read_bytes()
+    headers = {k.decode(): v.decode("latin-1") for k, v in HEADER_LINE.findall(content[:2000])}
+    assert_valid(parse(content, headers=headers))
+
+
+@pytest.mark.parametrize(
+    "path", REALWORLD_FILES, ids=[str(p.relative_to(REALWORLD)) for p in REALWORLD_FILES]
+)
+def test_every_real_world_feed_parses(path: Path) -> None:
+    assert_valid(parse(path.read_bytes()))
+
+
+# Read off the files: entry count, then the first entry's title, link and publication time.
+REAL_FEEDS = [
+    (
+        "rss-parser/input/guardian.rss",
+        "The Guardian",
+        55,
+        "Trump State of the Union address promised unity but emphasized discord",
+        "https://www.theguardian.com/us-news/2018/jan/31/"
+        "donald-trump-state-of-the-union-address-unity-discord",
+        datetime(2018, 1, 31, 7, 26, 5, tzinfo=UTC),  # Wed, 31 Jan 2018 07:26:05 GMT
+    ),
+    (
+        "rss-parser/input/heise.atom",
+        "heise developer neueste Meldungen",
+        15,
+        "Java-Anwendungsserver: Red Hat gibt WildFly 10 frei",
+        "http://www.heise.de/developer/meldung/"
+        "Java-Anwendungsserver-Red-Hat-gibt-WildFly-10-frei-3088438.html"
+        "?wt_mc=rss.developer.beitrag.atom",
+        datetime(2016, 2, 1, 16, 22, tzinfo=UTC),  # published 17:22+01:00, not updated 17:54
+    ),
+    (
+        "feed-rs/fixture/atom/atom_example_2.xml",
+        "The Register - Science",
+        2,
+        "Will someone plz dump our shizz on the Moon, NASA begs as one of the space biz vendors"
+        " drops out",
+        "http://go.theregister.com/feed/www.theregister.co.uk/2019/07/31/"
+        "orbitbeyond_drops_nasa_moon_contract/",
+        datetime(2019, 7, 31, 11, 54, 28, tzinfo=UTC),  # only <updated>
+    ),
+    (
+        "feed-rs/fixture/rss1/rss_1.0_iso8859.xml",
+        "Golem.de",
+        1,
+        "Digitalministerium: Neue Glasfaserförderung mit Schnellkasse",
+        "https://www.golem.de/news/"
+        "digitalministerium-neue-glasfaserfoerderung-mit-schnellkasse-2301-171451.html",
+        datetime(2023, 1, 25, 18, 3, 2, tzinfo=UTC),  # dc:date 19:03:02+01:00, ISO-8859-1 bytes
+    ),
+]
+
+
+@pytest.mark.parametrize(("name", "feed_title", "count", "title", "link", "published"), REAL_FEEDS)
+def test_real_feeds_give_their_entries(
+    name: str, feed_title: str, count: int, title: str, link: str, published: datetime
+) -> None:
+    result = read(name)
+    assert (result.title, len(result.entries), result.malformed, result.not_a_feed) == (
+        feed_title,
+        count,
+        None,
+        None,
+    )
+    first = result.entries[0]
+    assert (first.title, first.url, first.published) == (title, link, published)
+
+
+def test_html_descriptions_become_paragraphs() -> None:
+    first = read("rss-parser/input/guardian.rss").entries[0]
+    assert first.body.startswith(
+        "The president’s ‘new American moment’ speech stirred Republican applause while Democrats"
+        " showed thinly disguised contempt\n\nDonald Trump has promised"
+    )
+    assert "<" not in first.body and "&lt;" not in first.body
+
+
+def test_the_body_is_the_longest_of_content_and_summary() -> None:
+    # The first item's content:encoded is "...", its description a sentence.
+    first = read("feed-rs/fixture/rss2/rss_2.0_relurl_1.xml").entries[0]
+    assert first.body == (
+        "Everyone wants good compression. But what exactly is good compression?"
+        " Time for a closer look."
+    )
+    atom = b"""<feed xmlns="http://www.w3.org/2005/Atom"><entry><title>t</title>
+      <summary>Short summary.</summary>
+      <content type="html">&lt;p&gt;Full text, first paragraph.&lt;/p&gt;
+        &lt;p&gt;Second.&lt;/p&gt;</content>
+    </entry></feed>"""
+    assert parse(atom).entries[0].body == "Full text, first paragraph.\n\nSecond."
+
+
+def test_html_titles_lose_their_markup_and_plain_titles_keep_their_text() -> None:
+    atom = b"""<feed xmlns="http://www.w3.org/2005/Atom">
+      <entry><title type="html">&lt;b&gt;Siege&lt;/b&gt; lifted &amp;amp; convoy in</title></entry>
+      <entry><title type="text">Why 5 &lt; 6 &lt;b&gt; matters</title></entry>
+    </feed>"""
+    assert [a.title for a in parse(atom).entries] == [
+        "Siege lifted & convoy in",
+        "Why 5 < 6 <b> matters",
+    ]
+
+
+def test_a_malformed_feed_keeps_its_entries_and_says_why() -> None:
+    # db-engines.com put an HTML entity (&nbsp;) into XML: undefined there.
+    result = read("feed-rs/fixture/rss2/rss_2.0_dbengines.xml")
+    assert result.malformed == "undefined entity at line 8, column 104"
+    assert result.not_a_feed is None
+    assert [a.url for a in result.entries] == ["https://db-engines.com/en/blog_post/103"]
+    assert "popularity in our DB-Engines Ranking within the last year" in result.entries[0].body
+
+
+def test_a_truncated_feed_says_where() -> None:
+    content = rss(
+        "<item><title>Clashes near Qamishli</title><link>https://example.org/1</link></item>"
+    )
+    result = parse(content[:-10])
+    assert result.malformed == "unclosed token at line 2, column 136"
+    assert [a.title for a in result.entries] == ["Clashes near Qamishli"]
+
+
+def test_an_html_page_is_not_a_feed() -> None:
+    page = (DATA / "pages" / "news-article.html").read_bytes()
+    for headers in (None, {"Content-Type": "text/html; charset=utf-8"}):
+        result = parse(page, headers=headers)
+        assert result.not_a_feed == "the response is an HTML page, not a feed"
+        assert result.entries == ()
+    # A server's error page, as served in place of a feed (rss-parser's test input).
+    moved = read("rss-parser/input/unrecognized.rss")
+    assert moved.not_a_feed == "the response is an HTML page, not a feed"
+
+
+def test_an_empty_response_is_not_a_feed() -> None:
+    for content in (b"", b"  \r\n\t"):
+        result = parse(content)
+        assert (result.entries, result.not_a_feed) == ((), "the response is empty")
+
+
+def test_json_and_other_xml_are_not_feeds() -> None:
+    assert read("feed-rs/fixture/jsonfeed/jsonfeed_spec_1.json").not_a_feed == (
+        "the response is JSON, not an RSS or Atom feed"
+    )
+    assert read("feed-rs/fixture/xml/xml_sample_1.xml").not_a_feed == (
+        "the response is not an RSS, Atom or RDF feed"
+    )
+
+
+def test_an_empty_feed_is_a_feed() -> None:
+    result = parse(rss(""))
+    assert (result.entries, result.title, result.malformed, result.not_a_feed) == (
+        (),
+        "Test feed",
+        None,
+        None,
+    )
+
+
+def test_the_content_type_charset_wins_over_a_wrong_xml_declaration() -> None:
+    title = "اشتباكات قرب القامشلي"  # "clashes near Qamishli"
+    content = (
+        '<?xml version="1.0" encoding="iso-8859-1"?><rss version="2.0"><channel><item>'
+        f"<title>{title}</title><link>https://example.org/1</link></item></channel></rss>"
+    ).encode("windows-1256")
+    served = parse(content, headers={"Content-Type": "application/rss+xml; charset=windows-1256"})
+    assert served.entries[0].title == title
+    declared = parse(content)  # without the header, the declaration is all there is to go by
+    assert declared.entries[0].title != title and "القامشلي" not in declared.entries[0].title
+
+
+def test_a_charset_header_decodes_a_feed_without_declaration() -> None:
+    # UOL serves ISO-8859-1 without an XML declaration; only the header can say so.
+    headers = {"Content-Type": "text/xml; charset=ISO-8859-1"}
+    result = read("rss-parser/input/uolNoticias.rss", headers=headers)
+    assert result.entries[4].title == "Rival de Putin é condenado a mais 20 dias de prisão"
+
+
+def test_a_charset_header_that_cannot_be_right_is_reported() -> None:
+    headers = {"Content-Type": "text/xml; charset=utf-8"}  # the bytes are ISO-8859-1
+    result = read("feed-rs/fixture/rss1/rss_1.0_iso8859.xml", headers=headers)
+    assert result.malformed == "document declared as utf-8, but parsed as iso-8859-1"
+    assert result.entries[0].title == "Digitalministerium: Neue Glasfaserförderung mit Schnellkasse"
+
+
+# lol9 stands for 10^9 "lol"s.
+LAUGHS = ['<!ENTITY lol0 "lol">'] + [
+    f'<!ENTITY lol{n} "{f"&lol{n - 1};" * 10}">' for n in range(1, 10)
+]
+
+
+@pytest.mark.parametrize("separator", ["", "\n"], ids=["one line", "one per line"])
+def test_an_entity_bomb_is_not_expanded(separator: str) -> None:
+    content = rss(
+        "<item><title>&lol9;</title><description>&lol9;</description>"
+        "<link>https://example.org/1</link></item>",
+        prolog=f"<!DOCTYPE rss [{separator.join(LAUGHS)}]>",
+    )
+    result = parse(content)
+    assert result.malformed is not None and "undefined entity" in result.malformed
+    (article,) = result.entries
+    assert len(article.title) + len(article.body) < 100
+
+
+def test_an_entity_bomb_in_utf_16_is_not_expanded() -> None:
+    document = (
+        f'<?xml version="1.0" encoding="utf-16"?><!DOCTYPE rss [{"".join(LAUGHS)}]>'
+        '<rss version="2.0"><channel><item><title>&lol9;</title></item></channel></rss>'
+    )
+    for encoding in ("utf-16", "utf-16-be", "utf-32"):  # with a byte order mark, without, 32
+        result = parse(document.encode(encoding))
+        assert result.malformed is not None and "undefined entity" in result.malformed
+        assert [a.title for a in result.entries] == ["&lol9;"]
+
+
+def test_external_entities_are_never_read(tmp_path: Path) -> None:
+    secret = tmp_path / "secret.txt"
+    secret.write_text("TOP-SECRET-VALUE")
+    for separator in ("", "\n"):
+        prolog = f'<!DOCTYPE rss [{separator}<!ENTITY xxe SYSTEM "{secret.as_uri()}">{separator}]>'
+        content = rss(
+            "<item><title>x &xxe;</title><link>https://example.org/1</link></item>", prolog=prolog
+        )
+        result = parse(content)
+        assert "TOP-SECRET" not in repr(result)
+
+
+def test_content_naming_a_file_is_not_opened(tmp_path: Path) -> None:
+    feed = tmp_path / "feed.xml"
+    feed.write_bytes(rss("<item><title>From the file</title></item>"))
+    result = parse(str(feed).encode())
+    assert result.entries == ()
+    assert result.not_a_feed == "the response is not an RSS, Atom or RDF feed"
+
+
+def test_harmless_entity_declarations_still_work() -> None:
+    item = "<item><title>Clashes near &place;</title></item>"
+    for separator in ("", "\n"):
+        prolog = f'<!DOCTYPE rss [{separator}<!ENTITY place "Qamishli">{separator}]>'
+        result = parse(rss(item, prolog=prolog))
+        assert (result.malformed, result.entries[0].title) == (None, "Clashes near Qamishli")
+
+
+def test_whitespace_before_the_xml_declaration_is_forgiven() -> None:
+    result = parse(b"\n\n" + rss("<item><title>t</title></item>"))
+    assert (result.malformed, [a.title for a in result.entries]) == (None, ["t"])
+
+
+def test_relative_links_are_resolved_against_the_feed_url() -> None:
+    relative = read(
+        "feed-rs/fixture/atom/atom_relative.xml", url="https://example.com/blog/feed.xml"
+    )
+    assert relative.entries[0].url == "https://example.com/blog/2003/12/13/atom03"
+    content = rss("<item><title>t</title><link>../news/1?x=1&amp;y=2</link></item>")
+    result = parse(content, url="https://example.org/feeds/world/all.xml")
+    assert result.entries[0].url == "https://example.org/feeds/news/1?x=1&y=2"
+
+
+def test_content_location_is_the_base_when_the_server_sends_it() -> None:
+    content = rss("<item><title>t</title><link>story/7</link></item>")
+    headers = {"Content-Location": "/mirror/feed.xml"}
+    result = parse(content, url="https://example.org/feeds/all.xml", headers=headers)
+    assert result.entries[0].url == "https://example.org/mirror/story/7"
+
+
+def test_only_web_links_are_kept() -> None:
+    content = rss("<item><title>t</title><link>javascript:alert(1)</link></item>")
+    (article,) = parse(content).entries
+    assert article.url is None and article.id.startswith("sha256:")
+
+
+def test_published_is_utc_and_falls_back_to_updated() -> None:
+    atom = b"""<feed xmlns="http://www.w3.org/2005/Atom">
+      <entry><title>a</title><published>2025-03-10T16:05:00+03:00</published>
+        <updated>2025-03-11T00:00:00Z</updated></entry>
+      <entry><title>b</title><updated>2025-03-10T08:00:00-05:00</updated></entry>
+      <entry><title>c</title></entry>
+      <entry><title>d</title><published>not a date</published></entry>
+    </feed>"""
+    assert [a.published for a in parse(atom).entries] == [
+        datetime(2025, 3, 10, 13, 5, tzinfo=UTC),
+        datetime(2025, 3, 10, 13, 0, tzinfo=UTC),
+        None,
+        None,
+    ]
+
+
+def test_a_date_in_the_future_is_taken_as_now() -> None:
+    content = rss("<item><title>t</title><pubDate>Fri, 01 Jan 2100 00:00:00 GMT</pubDate></item>")
+    assert parse(content).entries[0].published == NOW
+
+
+def test_ids_come_from_guid_then_link_then_text() -> None:
+    content = rss(
+        "<item><title>a</title><guid isPermaLink='false'> tag:example.org,2025:1 </guid>"
+        "<link>https://example.org/a</link></item>"
+        "<item><title>b</title><link>https://example.org/b</link></item>"
+        "<item><title>c</title><description>Only text.</description></item>"
+    )
+    a, b, c = parse(content).entries
+    assert (a.id, a.guid) == ("tag:example.org,2025:1", "tag:example.org,2025:1")
+    assert (b.id, b.guid) == ("https://example.org/b", None)
+    assert (c.id, c.guid, c.url) == (parse(content).entries[2].id, None, None)
+    assert re.fullmatch(r"sha256:[0-9a-f]{32}", c.id)
+    other = rss("<item><title>c</title><description>Other text.</description></item>")
+    assert parse(other).entries[0].id != c.id
+
+
+def test_entries_without_title_body_or_link_are_skipped_and_counted() -> None:
+    content = rss(
+        "<item><guid isPermaLink='false'>only-an-id</guid></item>"
+        "<item><description>  </description></item>"
+        "<item><link>https://example.org/link-only</link></item>"
+    )
+    result = parse(content)
+    assert result.skipped == 2
+    assert [a.url for a in result.entries] == ["https://example.org/link-only"]

@@ -1,0 +1,312 @@
+"""The fetcher against a real HTTP server on 127.0.0.1: validators, redirects, Retry-After,
+timeouts, size caps and encodings, each as a feed operator's server would do it."""
+
+from __future__ import annotations
+
+import gzip
+import tracemalloc
+import zlib
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+
+import pytest
+
+from tests.support.http_server import Framing, Reply, ScriptedServer, closed_port
+from watcher.errors import FetchError
+from watcher.sources.fetch import (
+    Fetcher,
+    Validators,
+    default_user_agent,
+    next_attempt_delay,
+    parse_retry_after,
+)
+
+NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+FEED = b"<rss><channel><title>Aleppo</title></channel></rss>"
+ETAG = '"v1"'
+LAST_MODIFIED = "Sun, 01 Mar 2026 11:00:00 GMT"
+
+
+@pytest.fixture
+def fetcher() -> Iterator[Fetcher]:
+    with Fetcher(now=lambda: NOW, timeout=5) as fetcher:
+        yield fetcher
+
+
+def redirect(status: int, to: str) -> Reply:
+    return Reply(status=status, headers={"Location": to})
+
+
+# conditional GET
+
+
+def test_etag_round_trip_then_304_costs_no_body(http_server: ScriptedServer, fetcher: Fetcher):
+    http_server.route("/feed", Reply(body=FEED, headers={"ETag": ETAG}), Reply(status=304))
+    first = fetcher.fetch(http_server.url("/feed"))
+    second = fetcher.fetch(http_server.url("/feed"), first.validators)
+
+    assert (first.status, first.content, first.validators) == ("ok", FEED, Validators(etag=ETAG))
+    assert (second.status, second.content) == ("not_modified", b"")
+    assert second.validators == Validators(etag=ETAG)
+    sent = http_server.requests_to("/feed")
+    assert "if-none-match" not in sent[0].headers
+    assert sent[1].headers["if-none-match"] == ETAG
+
+
+def test_last_modified_round_trip(http_server: ScriptedServer, fetcher: Fetcher):
+    http_server.route("/feed", Reply(body=FEED, headers={"Last-Modified": LAST_MODIFIED}),
+                      Reply(status=304))  # fmt: skip
+    first = fetcher.fetch(http_server.url("/feed"))
+    second = fetcher.fetch(http_server.url("/feed"), first.validators)
+
+    assert first.validators == Validators(last_modified=LAST_MODIFIED)
+    assert second.status == "not_modified"
+    assert http_server.requests_to("/feed")[1].headers["if-modified-since"] == LAST_MODIFIED
+
+
+def test_a_304_with_a_new_etag_replaces_only_that(http_server: ScriptedServer, fetcher: Fetcher):
+    http_server.route("/feed", Reply(status=304, headers={"ETag": '"v2"'}))
+    stored = Validators(etag=ETAG, last_modified=LAST_MODIFIED)
+    result = fetcher.fetch(http_server.url("/feed"), stored)
+    assert result.validators == Validators(etag='"v2"', last_modified=LAST_MODIFIED)
+
+
+# redirects
+
+
+@pytest.mark.parametrize("status", [301, 308])
+def test_permanent_redirects_give_the_url_to_store(
+    http_server: ScriptedServer, fetcher: Fetcher, status: int
+):
+    http_server.route("/old", redirect(status, "/older"))
+    http_server.route("/older", redirect(301, "/new"))
+    http_server.route("/new", Reply(body=FEED))
+    result = fetcher.fetch(http_server.url("/old"))
+    assert (result.status, result.content) == ("ok", FEED)
+    assert result.url == result.permanent_url == http_server.url("/new")
+
+
+@pytest.mark.parametrize("status", [302, 307])
+def test_temporary_redirects_keep_the_stored_url(
+    http_server: ScriptedServer, fetcher: Fetcher, status: int
+):
+    http_server.route("/old", redirect(301, "/moved"))
+    http_server.route("/moved", redirect(status, "/today"))
+    http_server.route("/today", Reply(body=FEED))
+    result = fetcher.fetch(http_server.url("/old"))
+    assert result.url == http_server.url("/today")
+    assert result.permanent_url is None
+
+
+def test_a_redirect_loop_is_an_error(http_server: ScriptedServer, fetcher: Fetcher):
+    http_server.route("/a", redirect(302, "/b"))
+    http_server.route("/b", redirect(302, "/a"))
+    with pytest.raises(FetchError, match="redirect loop"):
+        fetcher.fetch(http_server.url("/a"))
+
+
+def test_too_many_redirects_is_an_error(http_server: ScriptedServer):
+    for hop in range(6):
+        http_server.route(f"/{hop}", redirect(302, f"/{hop + 1}"))
+    http_server.route("/6", Reply(body=FEED))
+    with Fetcher(now=lambda: NOW, max_redirects=5) as fetcher:
+        with pytest.raises(FetchError, match="more than 5 redirects"):
+            fetcher.fetch(http_server.url("/0"))
+        http_server.route("/1", redirect(302, "/6"))
+        assert fetcher.fetch(http_server.url("/0")).content == FEED
+
+
+def test_a_redirect_off_http_is_an_error(http_server: ScriptedServer, fetcher: Fetcher):
+    http_server.route("/feed", redirect(302, "file:///etc/passwd"))
+    with pytest.raises(FetchError, match="not http"):
+        fetcher.fetch(http_server.url("/feed"))
+
+
+# statuses the caller acts on
+
+
+def test_410_means_gone(http_server: ScriptedServer, fetcher: Fetcher):
+    http_server.route("/feed", Reply(status=410, body=b"this feed is no more"))
+    result = fetcher.fetch(http_server.url("/feed"))
+    assert (result.status, result.status_code, result.content) == ("gone", 410, b"")
+
+
+def test_429_with_retry_after_seconds(http_server: ScriptedServer, fetcher: Fetcher):
+    http_server.route("/feed", Reply(status=429, headers={"Retry-After": "120"}))
+    result = fetcher.fetch(http_server.url("/feed"))
+    assert (result.status, result.status_code, result.retry_after) == ("retry_later", 429, 120.0)
+
+
+def test_429_with_retry_after_date(http_server: ScriptedServer, fetcher: Fetcher):
+    later = format_datetime(NOW + timedelta(minutes=15), usegmt=True)
+    http_server.route("/feed", Reply(status=429, headers={"Retry-After": later}))
+    assert fetcher.fetch(http_server.url("/feed")).retry_after == 900.0
+
+
+def test_503_with_retry_after(http_server: ScriptedServer, fetcher: Fetcher):
+    http_server.route("/feed", Reply(status=503, headers={"Retry-After": "3600"}))
+    result = fetcher.fetch(http_server.url("/feed"))
+    assert (result.status, result.status_code, result.retry_after) == ("retry_later", 503, 3600.0)
+
+
+def test_503_without_retry_after_leaves_it_to_backoff(
+    http_server: ScriptedServer, fetcher: Fetcher
+):
+    http_server.route("/feed", Reply(status=503))
+    assert fetcher.fetch(http_server.url("/feed")).retry_after is None
+
+
+def test_retry_after_parsing():
+    assert parse_retry_after(" 30 ", now=NOW) == 30.0
+    assert parse_retry_after("Sun, 01 Mar 2026 11:00:00 GMT", now=NOW) == 0.0  # in the past
+    assert parse_retry_after("soon", now=NOW) is None
+    assert parse_retry_after(None, now=NOW) is None
+
+
+def test_a_run_of_500s_fails_each_time_and_backs_off_to_the_cap(
+    http_server: ScriptedServer, fetcher: Fetcher
+):
+    http_server.route("/feed", Reply(status=500, body=b"Traceback (most recent call last):\n"))
+    delays = []
+    for errors_in_a_row in range(1, 11):
+        with pytest.raises(FetchError) as raised:
+            fetcher.fetch(http_server.url("/feed"))
+        assert str(raised.value) == f"{http_server.url('/feed')}: HTTP 500 Internal Server Error"
+        delays.append(next_attempt_delay(errors_in_a_row, base=60, cap=3600))
+    assert delays == [60, 120, 240, 480, 960, 1920, 3600, 3600, 3600, 3600]
+
+
+def test_backoff_honours_a_longer_retry_after():
+    assert next_attempt_delay(1, base=60, retry_after=900) == 900
+    assert next_attempt_delay(3, base=60, retry_after=10) == 240
+    assert next_attempt_delay(50, cap=6 * 3600, retry_after=24 * 3600) == 24 * 3600
+    assert next_attempt_delay(10_000) == 6 * 3600  # never gives up, never overflows
+
+
+def test_a_404_names_the_status_and_the_redirect(http_server: ScriptedServer, fetcher: Fetcher):
+    http_server.route("/old", redirect(301, "/missing"))
+    with pytest.raises(FetchError) as raised:
+        fetcher.fetch(http_server.url("/old"))
+    assert str(raised.value) == (
+        f"{http_server.url('/old')}: HTTP 404 Not Found (redirected to "
+        f"{http_server.url('/missing')})"
+    )
+
+
+# slow servers
+
+
+def test_a_server_that_stalls_mid_body_times_out(http_server: ScriptedServer):
+    http_server.route("/feed", Reply(body=FEED, chunk_size=10, pause=30))
+    with Fetcher(now=lambda: NOW, timeout=0.5) as fetcher, pytest.raises(FetchError) as raised:
+        fetcher.fetch(http_server.url("/feed"))
+    assert str(raised.value) == f"{http_server.url('/feed')}: timed out after 0.5 s"
+
+
+def test_a_trickle_is_cut_off_at_the_deadline(http_server: ScriptedServer):
+    """Every byte arrives well within the read timeout; only the total deadline stops it."""
+    http_server.route("/feed", Reply(body=b"x" * 100, framing="chunked", chunk_size=1, pause=0.05))
+    with Fetcher(now=lambda: NOW, timeout=0.5) as fetcher, pytest.raises(FetchError) as raised:
+        fetcher.fetch(http_server.url("/feed"))
+    assert str(raised.value) == f"{http_server.url('/feed')}: timed out after 0.5 s"
+
+
+# size caps and encodings
+
+
+@pytest.mark.parametrize("framing", ["length", "chunked", "close"])
+def test_a_body_past_the_cap_is_refused(http_server: ScriptedServer, framing: Framing):
+    http_server.route("/feed", Reply(body=b"x" * 5000, framing=framing, chunk_size=512))
+    fetcher = Fetcher(now=lambda: NOW, max_bytes=4096)
+    with fetcher, pytest.raises(FetchError, match="larger than 4096 bytes"):
+        fetcher.fetch(http_server.url("/feed"))
+
+
+def test_a_body_at_the_cap_is_fine(http_server: ScriptedServer):
+    http_server.route("/feed", Reply(body=b"x" * 4096, framing="close"))
+    with Fetcher(now=lambda: NOW, max_bytes=4096) as fetcher:
+        assert len(fetcher.fetch(http_server.url("/feed")).content) == 4096
+
+
+def test_a_short_body_under_a_longer_content_length_is_an_error(
+    http_server: ScriptedServer, fetcher: Fetcher
+):
+    http_server.route("/feed", Reply(body=FEED, content_length=len(FEED) + 100))
+    with pytest.raises(FetchError, match="broken HTTP response") as raised:
+        fetcher.fetch(http_server.url("/feed"))
+    assert "\n" not in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("encoding", "compress"),
+    [("gzip", gzip.compress), ("deflate", zlib.compress), ("deflate", lambda data: raw(data))],
+)
+def test_compressed_bodies_are_decoded(
+    http_server: ScriptedServer, fetcher: Fetcher, encoding: str, compress
+):
+    http_server.route("/feed", Reply(body=compress(FEED), headers={"Content-Encoding": encoding}))
+    assert fetcher.fetch(http_server.url("/feed")).content == FEED
+    assert http_server.requests[0].headers["accept-encoding"] == "gzip, deflate"
+
+
+def raw(data: bytes) -> bytes:
+    """Raw deflate, without the zlib wrapper, as some servers send it."""
+    packer = zlib.compressobj(wbits=-zlib.MAX_WBITS)
+    return packer.compress(data) + packer.flush()
+
+
+def test_a_gzip_bomb_stops_at_the_cap_without_inflating(http_server: ScriptedServer):
+    bomb = gzip.compress(b"\0" * (200 * 2**20))  # 200 MiB that travel as about 200 kB
+    http_server.route("/feed", Reply(body=bomb, headers={"Content-Encoding": "gzip"}))
+    with Fetcher(now=lambda: NOW, max_bytes=2**20) as fetcher:
+        tracemalloc.start()
+        try:
+            with pytest.raises(FetchError, match=f"larger than {2**20} bytes"):
+                fetcher.fetch(http_server.url("/feed"))
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+    assert peak < 16 * 2**20
+
+
+def test_an_unknown_content_encoding_is_an_error(http_server: ScriptedServer, fetcher: Fetcher):
+    http_server.route("/feed", Reply(body=FEED, headers={"Content-Encoding": "br"}))
+    with pytest.raises(FetchError, match="unsupported Content-Encoding 'br'"):
+        fetcher.fetch(http_server.url("/feed"))
+
+
+def test_corrupt_gzip_is_an_error(http_server: ScriptedServer, fetcher: Fetcher):
+    http_server.route("/feed", Reply(body=b"not gzip at all", headers={"Content-Encoding": "gzip"}))
+    with pytest.raises(FetchError, match="corrupt gzip body"):
+        fetcher.fetch(http_server.url("/feed"))
+
+
+# who we are, and where we go
+
+
+def test_the_user_agent_names_watcher_and_its_version(
+    http_server: ScriptedServer, fetcher: Fetcher
+):
+    http_server.route("/feed", Reply(body=FEED))
+    fetcher.fetch(http_server.url("/feed"))
+    agent = http_server.requests[0].headers["user-agent"]
+    assert agent == default_user_agent()
+    assert agent.startswith("watcher/0.") and "(" in agent
+
+
+@pytest.mark.parametrize("url", ["file:///etc/passwd", "ftp://example.org/feed", "feed.xml",
+                                 "http://"])  # fmt: skip
+def test_only_http_urls_are_fetched(fetcher: Fetcher, url: str):
+    with pytest.raises(FetchError) as raised:
+        fetcher.fetch(url)
+    assert str(raised.value).startswith(f"{url}: ")
+
+
+def test_connection_refused_is_one_line():
+    url = f"http://127.0.0.1:{closed_port()}/feed"
+    with Fetcher(now=lambda: NOW) as fetcher, pytest.raises(FetchError) as raised:
+        fetcher.fetch(url)
+    message = str(raised.value)
+    assert message.startswith(f"{url}: cannot connect: ")
+    assert "refused" in message.lower() and "\n" not in message

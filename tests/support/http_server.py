@@ -1,0 +1,159 @@
+"""A scripted HTTP/1.1 server on 127.0.0.1 for the fetcher's tests: real sockets, no mocks.
+
+Each path plays its replies in order (the last one repeats); every request is recorded.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from typing import Literal
+
+Framing = Literal["length", "chunked", "close"]
+
+
+@dataclass(frozen=True)
+class Reply:
+    """One scripted response.
+
+    framing: "length" (Content-Length, `content_length` to declare another number),
+    "chunked" (Transfer-Encoding) or "close" (no length: the body ends when the connection
+    does). The body goes out in `chunk_size` pieces with `pause` seconds between them:
+    a small chunk_size and pause make a trickle, a long pause a stall mid-body.
+    """
+
+    status: int = 200
+    body: bytes = b""
+    headers: Mapping[str, str] = field(default_factory=dict)
+    framing: Framing = "length"
+    content_length: int | None = None
+    chunk_size: int = 64 * 1024
+    pause: float = 0.0
+
+
+@dataclass(frozen=True)
+class Request:
+    """What the server received; header names are lower-case."""
+
+    method: str
+    path: str
+    headers: Mapping[str, str]
+
+
+class ScriptedServer:
+    """`route(path, *replies)`, then point the code under test at `url(path)`."""
+
+    def __init__(self) -> None:
+        self.requests: list[Request] = []
+        self._routes: dict[str, list[Reply]] = {}
+        self._lock = threading.Lock()
+        self._stopping = threading.Event()
+        self._server = _Server(("127.0.0.1", 0), _Handler)
+        self._server.script = self
+        self.port = int(self._server.server_address[1])
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+
+    def __enter__(self) -> ScriptedServer:
+        self._thread.start()
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._stopping.set()  # wakes replies that are pausing mid-body
+        self._server.shutdown()
+        self._server.server_close()
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def route(self, path: str, *replies: Reply) -> None:
+        with self._lock:
+            self._routes[path] = list(replies)
+
+    def requests_to(self, path: str) -> list[Request]:
+        with self._lock:
+            return [request for request in self.requests if request.path == path]
+
+    def next_reply(self, request: Request) -> Reply:
+        """Record the request and pick its reply: unknown paths get a 404."""
+        with self._lock:
+            self.requests.append(request)
+            replies = self._routes.get(request.path)
+            if not replies:
+                return Reply(status=404, body=b"no such route")
+            return replies.pop(0) if len(replies) > 1 else replies[0]
+
+    def pause(self, seconds: float) -> bool:
+        """Wait between chunks; False when the server is stopping and the reply should end."""
+        return not self._stopping.wait(seconds)
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    block_on_close = False
+    script: ScriptedServer
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        """Clients hanging up mid-body is what several tests do on purpose."""
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: _Server
+
+    def do_GET(self) -> None:  # noqa: N802 (the name http.server dispatches to)
+        headers = {name.lower(): value for name, value in self.headers.items()}
+        reply = self.server.script.next_reply(Request("GET", self.path, headers))
+        try:
+            self._send_head(reply)
+            self._send_body(reply)
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True
+
+    def _send_head(self, reply: Reply) -> None:
+        self.send_response(reply.status)
+        for name, value in reply.headers.items():
+            self.send_header(name, value)
+        if reply.framing == "chunked":
+            self.send_header("Transfer-Encoding", "chunked")
+        elif reply.framing == "length":
+            length = len(reply.body) if reply.content_length is None else reply.content_length
+            self.send_header("Content-Length", str(length))
+            # a length that lies leaves the client waiting: hang up so it notices
+            self.close_connection = length != len(reply.body)
+        else:
+            self.send_header("Connection", "close")
+            self.close_connection = True
+        self.end_headers()
+
+    def _send_body(self, reply: Reply) -> None:
+        chunked = reply.framing == "chunked"
+        for start in range(0, len(reply.body), reply.chunk_size):
+            if start and reply.pause and not self.server.script.pause(reply.pause):
+                self.close_connection = True
+                return
+            piece = reply.body[start : start + reply.chunk_size]
+            self.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece) if chunked else piece)
+            self.wfile.flush()
+        if chunked:
+            self.wfile.write(b"0\r\n\r\n")
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        """Quiet: pytest shows the assertions, not an access log."""
+
+
+def closed_port() -> int:
+    """A loopback port nobody listens on (bound, then released): connecting is refused."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])

@@ -1,0 +1,209 @@
+"""`watcher run` against a real HTTP server on 127.0.0.1: polls, 304s, errors, moves,
+hot rule reload, the health endpoint and a clean stop on SIGTERM."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from tests.support.http_server import Reply, ScriptedServer
+from watcher.cli import cli
+from watcher.config import load_settings
+from watcher.daemon import Daemon
+from watcher.matcher import Matcher
+from watcher.metrics import Metrics
+from watcher.poller import Poller
+from watcher.sources.fetch import Fetcher
+from watcher.store import Store
+
+ROOT = Path(__file__).resolve().parent.parent
+RULES = ROOT / "rules"
+
+FEED = b"""<?xml version="1.0" encoding="utf-8"?>
+<rss version="2.0"><channel><title>Test wire</title><link>http://127.0.0.1/</link>
+<item><guid isPermaLink="false">wire-1</guid><title>Siege tightens on Sheikh Maqsoud</title>
+<link>http://127.0.0.1/a/1</link><pubDate>Mon, 12 Jan 2026 10:00:00 GMT</pubDate>
+<description>&lt;p&gt;Government forces imposed a siege on the Sheikh Maqsoud district
+of Aleppo on Monday.&lt;/p&gt;&lt;p&gt;Residents reported shortages.&lt;/p&gt;</description></item>
+<item><guid isPermaLink="false">wire-2</guid><title>Olive harvest begins in Afrin</title>
+<link>http://127.0.0.1/a/2</link><pubDate>Mon, 12 Jan 2026 11:00:00 GMT</pubDate>
+<description>Farmers in Afrin started the olive harvest.</description></item>
+</channel></rss>"""
+
+
+@pytest.fixture
+def server() -> Iterator[ScriptedServer]:
+    with ScriptedServer() as scripted:
+        yield scripted
+
+
+@pytest.fixture
+def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    for name in ("WATCHER_CONFIG", "WATCHER_RULES", "WATCHER_PIPELINE", "WATCHER_DB"):
+        monkeypatch.delenv(name, raising=False)
+    return tmp_path
+
+
+def _config(workdir: Path, url: str, *, every: str = "10m", extra: str = "") -> None:
+    (workdir / "watcher.yaml").write_text(
+        f"rules: {RULES}\nsources:\n  - name: wire\n    url: {url}\n    every: {every}\n{extra}"
+    )
+
+
+def _cli(*args: str):
+    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+
+
+def _source_status() -> dict:
+    return json.loads(_cli("sources", "--format", "jsonl").stdout)
+
+
+def test_a_poll_stores_new_entries_and_a_304_costs_nothing(server, workdir):
+    server.route("/feed", Reply(200, FEED, {"ETag": '"v1"'}), Reply(304))
+    _config(workdir, server.url("/feed"))
+    assert _cli("run", "--once").exit_code == 0
+    stored = [json.loads(x) for x in _cli("articles", "--format", "jsonl").stdout.splitlines()]
+    assert sorted(a["id"] for a in stored) == ["wire-1", "wire-2"]
+    assert {a["source"] for a in stored} == {"wire"}
+    matches = _cli("matches", "--format", "jsonl").stdout.splitlines()
+    assert any(json.loads(m)["article"] == "wire-1" for m in matches)
+    status = _source_status()
+    assert (status["new_items"], status["errors"], status["last_error"]) == (2, 0, None)
+
+    assert _cli("run", "--once").exit_code == 0
+    assert server.requests[-1].headers.get("if-none-match") == '"v1"'
+    assert _source_status()["new_items"] == 0
+    assert len(_cli("articles", "--format", "jsonl").stdout.splitlines()) == 2
+
+
+def test_errors_stay_visible_and_back_off(server, workdir):
+    server.route("/feed", Reply(500, b"oops"))
+    _config(workdir, server.url("/feed"))
+    assert _cli("run", "--once").exit_code == 1
+    status = _source_status()
+    assert status["errors"] == 1 and "500" in status["last_error"]
+    assert status["next_poll_after"] is not None
+    polls = len(server.requests)
+    assert _cli("run", "--once").exit_code == 0  # backing off: skipped, not failed again
+    assert len(server.requests) == polls
+
+
+def test_gone_disables_and_a_permanent_move_is_remembered(server, workdir):
+    server.route("/old", Reply(301, headers={"Location": server.url("/new")}))
+    server.route("/new", Reply(200, FEED))
+    server.route("/dead", Reply(410))
+    _config(workdir, server.url("/old"))
+    assert _cli("run", "--once").exit_code == 0
+    assert _source_status()["url"] == server.url("/new")
+
+    _config(workdir, server.url("/dead"))  # a new URL in the config starts over
+    assert _cli("run", "--once").exit_code == 1
+    assert "410" in _source_status()["disabled"]
+    polls = len(server.requests)
+    assert _cli("run", "--once").exit_code == 0
+    assert len(server.requests) == polls
+
+
+def test_an_html_page_instead_of_a_feed_is_an_error(server, workdir):
+    page = b"<!DOCTYPE html><html><head><title>Home</title></head><body>Hi</body></html>"
+    server.route("/feed", Reply(200, page, {"Content-Type": "text/html"}))
+    _config(workdir, server.url("/feed"))
+    assert _cli("run", "--once").exit_code == 1
+    assert "not a feed" in _source_status()["last_error"]
+
+
+def _daemon(workdir: Path, rules: Path, store: Store, fetcher: Fetcher) -> tuple[Daemon, Metrics]:
+    settings = load_settings(None, {"rules": str(rules)}, {})
+    now = lambda: datetime.now(UTC)  # noqa: E731
+    metrics = Metrics(queue_depth=lambda: 0, last_successes=dict, now=now)
+    stopping = threading.Event()
+    daemon = Daemon(
+        settings=settings, store=store, matcher=Matcher.from_path(rules), metrics=metrics,
+        now=now, stopping=stopping,
+        poller_for=lambda p: Poller(store=store, fetcher=fetcher, pipeline=p, now=now),
+    )
+    return daemon, metrics
+
+
+def test_rules_reload_when_their_files_change_and_a_broken_set_is_refused(workdir):
+    rules = workdir / "rules"
+    rules.mkdir()
+    rule_file = rules / "r.yaml"
+    rule_file.write_text("rules:\n  - id: one\n    title: One\n    query: siege\n")
+    with Store.open(f"sqlite:///{workdir / 'w.db'}") as store, \
+            Fetcher(now=lambda: datetime.now(UTC)) as fetcher:
+        daemon, metrics = _daemon(workdir, rules, store, fetcher)
+        assert not daemon.reload_rules_if_changed()
+        second = "  - id: two\n    title: Two\n    query: truce\n"
+        rule_file.write_text(rule_file.read_text() + second)
+        assert daemon.reload_rules_if_changed()
+        assert b"watcher_rules_loaded 2.0" in metrics.exposition()
+        rule_file.write_text("rules:\n  - id: three\n    title: Three\n    query: 'siege NEAR/'\n")
+        assert not daemon.reload_rules_if_changed()
+        assert b"watcher_rule_reload_errors_total 1.0" in metrics.exposition()
+        assert b"watcher_rules_loaded 2.0" in metrics.exposition()  # the last good set
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _get(url: str) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
+
+
+def _wait_for(condition, seconds: float = 60.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "timed out waiting for the daemon"
+        time.sleep(0.1)
+
+
+def test_the_daemon_serves_health_and_metrics_and_stops_cleanly_on_sigterm(server, workdir):
+    server.route("/feed", Reply(200, FEED))
+    port = _free_port()
+    _config(workdir, server.url("/feed"), every="30s",
+            extra=f"http:\n  host: 127.0.0.1\n  port: {port}\n")
+    daemon = subprocess.Popen(
+        [sys.executable, "-m", "watcher", "run"], cwd=workdir,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={k: v for k, v in os.environ.items() if not k.startswith("WATCHER_")},
+    )
+    try:
+        _wait_for(lambda: _metric_seen(port, 'watcher_polls_total{outcome="ok",source="wire"}'))
+        assert _get(f"http://127.0.0.1:{port}/healthz") == (200, "ok\n")
+        daemon.send_signal(signal.SIGTERM)
+        _, errors = daemon.communicate(timeout=10)
+    finally:
+        if daemon.poll() is None:
+            daemon.kill()
+    assert daemon.returncode == 0, errors
+    assert "event=stopped" in errors
+
+
+def _metric_seen(port: int, sample: str) -> bool:
+    try:
+        status, text = _get(f"http://127.0.0.1:{port}/metrics")
+    except OSError:
+        return False
+    return status == 200 and any(line.startswith(sample + " 1") for line in text.splitlines())

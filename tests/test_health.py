@@ -1,0 +1,336 @@
+"""The health and metrics endpoint of `watcher run`, exercised with real HTTP on 127.0.0.1.
+
+Clocks and daemon state are injected, so every value asserted is exact.
+"""
+
+from __future__ import annotations
+
+import http.client
+import math
+import time
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from prometheus_client import CONTENT_TYPE_LATEST
+from prometheus_client.parser import text_string_to_metric_families
+
+from watcher.errors import ConfigError
+from watcher.health import HealthServer, HttpPortError
+from watcher.metrics import Metrics
+
+HOST = "127.0.0.1"
+START = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+
+
+@dataclass
+class Daemon:
+    """The state the endpoint reads, as the daemon would hold it."""
+
+    now: datetime = START
+    pending: int = 0
+    last_successes: dict[str, datetime | None] = field(default_factory=dict)
+    health: tuple[bool, str] = (True, "")
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+
+
+@dataclass
+class Response:
+    status: int
+    headers: Mapping[str, str]
+    body: bytes
+
+    @property
+    def text(self) -> str:
+        return self.body.decode()
+
+
+def request(server: HealthServer, path: str, method: str = "GET", body: bytes | None = None
+            ) -> Response:
+    """One real HTTP request (http.client: no proxies, no exceptions for 4xx/5xx)."""
+    connection = http.client.HTTPConnection(HOST, server.port, timeout=5)
+    try:
+        connection.request(method, path, body=body)
+        answer = connection.getresponse()
+        return Response(answer.status, dict(answer.getheaders()), answer.read())
+    finally:
+        connection.close()
+
+
+def samples(exposition: bytes | str) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
+    """Every sample of a scrape, keyed by sample name and labels."""
+    text = exposition.decode() if isinstance(exposition, bytes) else exposition
+    return {
+        (sample.name, frozenset(sample.labels.items())): sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+    }
+
+
+def value(scraped: Mapping[tuple[str, frozenset[tuple[str, str]]], float], name: str,
+          **labels: str) -> float:
+    return scraped[(name, frozenset(labels.items()))]
+
+
+def metrics_for(daemon: Daemon, **options: object) -> Metrics:
+    return Metrics(queue_depth=lambda: daemon.pending,
+                   last_successes=lambda: daemon.last_successes,
+                   now=lambda: daemon.now, **options)  # type: ignore[arg-type]
+
+
+def server_for(daemon: Daemon, metrics: Metrics, port: int = 0) -> HealthServer:
+    return HealthServer(HOST, port, metrics=metrics, healthy=lambda: daemon.health)
+
+
+@pytest.fixture
+def daemon() -> Daemon:
+    return Daemon()
+
+
+@pytest.fixture
+def metrics(daemon: Daemon) -> Metrics:
+    return metrics_for(daemon)
+
+
+@pytest.fixture
+def server(daemon: Daemon, metrics: Metrics) -> Iterator[HealthServer]:
+    with server_for(daemon, metrics) as running:
+        yield running
+
+
+def scrape(server: HealthServer) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
+    response = request(server, "/metrics")
+    assert response.status == 200
+    return samples(response.body)
+
+
+# /healthz
+
+
+def test_healthz_answers_ok_when_the_daemon_is_healthy(server: HealthServer) -> None:
+    response = request(server, "/healthz")
+    assert (response.status, response.text) == (200, "ok\n")
+    assert response.headers["Content-Type"] == "text/plain; charset=utf-8"
+
+
+def test_healthz_answers_503_with_the_reason_when_unhealthy(
+    server: HealthServer, daemon: Daemon
+) -> None:
+    daemon.health = (False, "no source polled successfully for 2h")
+    response = request(server, "/healthz")
+    assert (response.status, response.text) == (503, "no source polled successfully for 2h\n")
+
+
+def test_a_health_check_that_raises_is_unhealthy(daemon: Daemon, metrics: Metrics) -> None:
+    def broken() -> tuple[bool, str]:
+        raise RuntimeError("database gone")
+
+    with HealthServer(HOST, 0, metrics=metrics, healthy=broken) as server:
+        response = request(server, "/healthz")
+    assert (response.status, response.text) == (503, "health check failed: RuntimeError\n")
+
+
+def test_a_query_string_does_not_change_the_route(server: HealthServer) -> None:
+    assert request(server, "/healthz?verbose=1").status == 200
+
+
+# /metrics
+
+
+def test_metrics_carry_the_prometheus_content_type(server: HealthServer) -> None:
+    response = request(server, "/metrics")
+    assert response.status == 200
+    assert response.headers["Content-Type"] == CONTENT_TYPE_LATEST
+
+
+def test_metrics_count_polls_articles_matches_and_reloads(
+    server: HealthServer, metrics: Metrics
+) -> None:
+    metrics.poll_finished("aawsat", "ok", 0.2)
+    metrics.poll_finished("aawsat", "ok", 0.3)
+    metrics.poll_finished("aawsat", "not_modified", 0.1)
+    metrics.poll_finished("rudaw", "error", 4.0)
+    metrics.poll_finished("rudaw", "gone", 0.5)
+    metrics.articles_stored("aawsat", 3)
+    metrics.articles_stored("aawsat", 2)
+    metrics.matched("aleppo-kurdish-siege")
+    metrics.matched("aleppo-kurdish-siege")
+    metrics.matched("qamishli-drone-strike")
+    metrics.rules_loaded(42)
+    metrics.reload_failed()
+
+    got = scrape(server)
+    assert value(got, "watcher_polls_total", source="aawsat", outcome="ok") == 2
+    assert value(got, "watcher_polls_total", source="aawsat", outcome="not_modified") == 1
+    assert value(got, "watcher_polls_total", source="rudaw", outcome="error") == 1
+    assert value(got, "watcher_not_modified_total", source="aawsat") == 1
+    assert value(got, "watcher_fetch_errors_total", source="rudaw") == 2  # error and gone
+    assert value(got, "watcher_new_articles_total", source="aawsat") == 5
+    assert value(got, "watcher_matches_total", rule="aleppo-kurdish-siege") == 2
+    assert value(got, "watcher_matches_total", rule="qamishli-drone-strike") == 1
+    assert value(got, "watcher_rules_loaded") == 42
+    assert value(got, "watcher_rule_reload_errors_total") == 1
+
+
+def test_poll_durations_are_a_histogram_per_source(server: HealthServer, metrics: Metrics) -> None:
+    metrics.poll_finished("rudaw", "ok", 0.2)
+    metrics.poll_finished("rudaw", "error", 4.0)
+
+    got = scrape(server)
+    assert value(got, "watcher_poll_seconds_count", source="rudaw") == 2
+    assert value(got, "watcher_poll_seconds_sum", source="rudaw") == pytest.approx(4.2)
+    assert value(got, "watcher_poll_seconds_bucket", source="rudaw", le="0.25") == 1
+    assert value(got, "watcher_poll_seconds_bucket", source="rudaw", le="5.0") == 2
+
+
+def test_seconds_since_last_success_is_computed_at_each_scrape(
+    server: HealthServer, daemon: Daemon
+) -> None:
+    daemon.last_successes = {"aawsat": START - timedelta(seconds=30), "rudaw": None}
+
+    first = scrape(server)
+    daemon.advance(90)
+    second = scrape(server)
+
+    assert value(first, "watcher_seconds_since_last_success", source="aawsat") == 30
+    assert value(second, "watcher_seconds_since_last_success", source="aawsat") == 120
+    assert value(second, "watcher_seconds_since_last_success", source="rudaw") == math.inf
+
+
+def test_a_success_newer_than_the_clock_counts_as_fresh(
+    server: HealthServer, daemon: Daemon
+) -> None:
+    daemon.last_successes = {"aawsat": START + timedelta(seconds=5)}
+    assert value(scrape(server), "watcher_seconds_since_last_success", source="aawsat") == 0
+
+
+def test_queue_depth_is_read_from_the_daemon_at_each_scrape(
+    server: HealthServer, daemon: Daemon
+) -> None:
+    daemon.pending = 7
+    assert value(scrape(server), "watcher_queue_depth") == 7
+    daemon.pending = 2
+    assert value(scrape(server), "watcher_queue_depth") == 2
+
+
+def test_a_failing_queue_depth_reports_nan_and_the_rest_still_scrapes(daemon: Daemon) -> None:
+    def broken() -> int:
+        raise RuntimeError("database locked")
+
+    metrics = Metrics(queue_depth=broken, last_successes=lambda: daemon.last_successes,
+                      now=lambda: daemon.now)
+    metrics.matched("aleppo-kurdish-siege")
+    with server_for(daemon, metrics) as server:
+        got = scrape(server)
+    assert math.isnan(value(got, "watcher_queue_depth"))
+    assert value(got, "watcher_matches_total", rule="aleppo-kurdish-siege") == 1
+
+
+def test_failing_last_successes_leave_only_that_gauge_empty(daemon: Daemon) -> None:
+    def broken() -> Mapping[str, datetime | None]:
+        raise RuntimeError("database locked")
+
+    daemon.pending = 4
+    metrics = Metrics(queue_depth=lambda: daemon.pending, last_successes=broken,
+                      now=lambda: daemon.now)
+    with server_for(daemon, metrics) as server:
+        got = scrape(server)
+    assert value(got, "watcher_queue_depth") == 4
+    assert not [key for key in got if key[0] == "watcher_seconds_since_last_success"]
+
+
+def test_a_naive_success_time_gives_nan_for_that_source_only(
+    server: HealthServer, daemon: Daemon
+) -> None:
+    daemon.last_successes = {"aawsat": START - timedelta(seconds=60),
+                             "naive": datetime(2026, 11, 23, 11, 0)}
+    got = scrape(server)
+    assert value(got, "watcher_seconds_since_last_success", source="aawsat") == 60
+    assert math.isnan(value(got, "watcher_seconds_since_last_success", source="naive"))
+
+
+# Metrics without HTTP
+
+
+def test_named_sources_start_at_zero(daemon: Daemon) -> None:
+    got = samples(metrics_for(daemon, sources=["aawsat"]).exposition())
+    assert value(got, "watcher_polls_total", source="aawsat", outcome="gone") == 0
+    assert value(got, "watcher_fetch_errors_total", source="aawsat") == 0
+    assert value(got, "watcher_new_articles_total", source="aawsat") == 0
+
+
+def test_each_metrics_instance_counts_on_its_own(daemon: Daemon) -> None:
+    first, second = metrics_for(daemon), metrics_for(daemon)
+    first.matched("aleppo-kurdish-siege")
+    got = samples(second.exposition())
+    assert ("watcher_matches_total", frozenset({("rule", "aleppo-kurdish-siege")})) not in got
+
+
+def test_an_unknown_poll_outcome_is_a_bug(metrics: Metrics) -> None:
+    with pytest.raises(ValueError, match="unknown poll outcome 'timeout'"):
+        metrics.poll_finished("aawsat", "timeout", 1.0)  # type: ignore[arg-type]
+
+
+# Routing and lifecycle
+
+
+def test_unknown_paths_are_404(server: HealthServer) -> None:
+    assert request(server, "/").status == 404
+    assert request(server, "/metrics/extra").status == 404
+
+
+@pytest.mark.parametrize("method", ["POST", "PUT", "DELETE", "HEAD"])
+def test_other_methods_are_405(server: HealthServer, method: str) -> None:
+    body = b"x" * 100 if method in ("POST", "PUT") else None
+    response = request(server, "/metrics", method, body)
+    assert response.status == 405
+    assert response.headers["Allow"] == "GET"
+
+
+def test_requests_are_not_logged_to_stderr(
+    server: HealthServer, capfd: pytest.CaptureFixture[str]
+) -> None:
+    request(server, "/healthz")
+    request(server, "/missing")
+    assert capfd.readouterr().err == ""
+
+
+def test_a_port_in_use_is_one_clear_error(server: HealthServer, metrics: Metrics) -> None:
+    second = HealthServer(HOST, server.port, metrics=metrics, healthy=lambda: (True, ""))
+    with pytest.raises(HttpPortError) as raised:
+        second.start()
+    assert isinstance(raised.value, ConfigError)
+    assert str(raised.value) == f"http.port {server.port} on {HOST}: address already in use"
+
+
+def test_stop_frees_the_port_promptly(daemon: Daemon, metrics: Metrics) -> None:
+    first = server_for(daemon, metrics)
+    first.start()
+    port = first.port
+    began = time.monotonic()
+    first.stop()
+    assert time.monotonic() - began < 1.0
+
+    with server_for(daemon, metrics, port=port) as second:
+        assert second.port == port
+        assert request(second, "/healthz").status == 200
+
+
+def test_stop_twice_and_stop_before_start_are_harmless(daemon: Daemon, metrics: Metrics) -> None:
+    server = server_for(daemon, metrics)
+    server.stop()
+    server.start()
+    server.stop()
+    server.stop()
+
+
+def test_port_zero_picks_a_free_port(daemon: Daemon, metrics: Metrics) -> None:
+    server = server_for(daemon, metrics)
+    assert server.port == 0
+    with server:
+        assert server.port > 0
+        assert server.url == f"http://{HOST}:{server.port}"
+

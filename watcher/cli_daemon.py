@@ -1,0 +1,161 @@
+"""The daemon's commands: `watcher run [--once]` and `watcher sources`.
+
+They wire the store, fetcher, poller, metrics and health endpoint together; the logic is
+in poller.py and daemon.py.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+import click
+
+from watcher.cli_common import (
+    EXIT_FAILED,
+    EXIT_OK,
+    EXIT_RULES,
+    load_matcher,
+    open_store,
+    or_exit,
+    reader_may_leave,
+)
+from watcher.config import Settings
+from watcher.daemon import Daemon
+from watcher.errors import ConfigError
+from watcher.health import HealthServer
+from watcher.logs import configure_logging
+from watcher.metrics import Metrics
+from watcher.output import timestamp
+from watcher.poller import Poller
+from watcher.sources.fetch import Fetcher
+from watcher.store import SourceState, Store
+
+FAILED = frozenset({"error", "gone"})
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@click.command("run")
+@click.option("--once", is_flag=True,
+              help="Poll every source once, then exit: 0 when none failed, 1 otherwise.")
+@click.pass_obj
+def run(settings: Settings, once: bool) -> None:
+    """The daemon: poll the configured feeds on schedule, match, store and queue alerts,
+    until SIGTERM or SIGINT (then finish the article in hand and exit 0)."""
+    configure_logging()
+    if not settings.sources:
+        click.echo("watcher: no sources configured (add `sources:` to watcher.yaml)", err=True)
+    matcher = load_matcher(settings, None)
+    stopping = threading.Event()
+    with open_store(settings) as store, Fetcher(now=utc_now) as fetcher, _on_signals(stopping):
+        metrics = _metrics(settings, store)
+        daemon = Daemon(
+            settings=settings, store=store, matcher=matcher, metrics=metrics, now=utc_now,
+            stopping=stopping,
+            poller_for=lambda pipeline: Poller(
+                store=store, fetcher=fetcher, pipeline=pipeline, now=utc_now, stopping=stopping
+            ),
+        )
+        with _health_endpoint(settings, metrics, stopping):
+            if once:
+                outcomes = daemon.poll_all_once()
+                sys.exit(EXIT_FAILED if any(o.outcome in FAILED for o in outcomes) else EXIT_OK)
+            daemon.run_forever()
+    sys.exit(EXIT_OK)
+
+
+@click.command("sources")
+@click.option("--format", "output_format", type=click.Choice(["text", "jsonl"]), default="text")
+@click.pass_obj
+def sources(settings: Settings, output_format: str) -> None:
+    """Configured feeds with their last poll, last success, new items, errors, last error."""
+    with open_store(settings) as store, reader_may_leave():
+        states = {s.name: s for s in or_exit(store.source_states)}
+        for source in settings.sources:
+            state = states.get(source.name, SourceState(source.name, url=source.url))
+            line = source_json(state, every=source.every)
+            if output_format == "jsonl":
+                click.echo(json.dumps(line, ensure_ascii=False))
+            else:
+                click.echo(source_text(line))
+
+
+def source_json(state: SourceState, *, every: int) -> dict[str, Any]:
+    """The JSON shape of one source's status (`watcher sources --format jsonl`)."""
+    return {
+        "name": state.name,
+        "url": state.url,
+        "every": every,
+        "last_poll": timestamp(state.last_poll),
+        "last_success": timestamp(state.last_success),
+        "new_items": state.new_items,
+        "errors": state.error_count,
+        "last_error": state.last_error,
+        "warning": state.last_warning,
+        "next_poll_after": timestamp(state.next_poll_after),
+        "disabled": state.disabled_reason,
+    }
+
+
+def source_text(line: dict[str, Any]) -> str:
+    status = "DISABLED" if line["disabled"] else ("failing" if line["errors"] else "ok")
+    head = (f"{line['name']}  {status}  every {line['every']}s  last poll "
+            f"{line['last_poll'] or 'never'}  last success {line['last_success'] or 'never'}  "
+            f"new {line['new_items']}  errors in a row {line['errors']}")
+    details = [f"    {key}: {line[key]}" for key in ("disabled", "last_error", "warning")
+               if line[key]]
+    return "\n".join([head, f"    {line['url']}", *details])
+
+
+def _metrics(settings: Settings, store: Store) -> Metrics:
+    return Metrics(
+        queue_depth=store.pending_delivery_count,
+        last_successes=lambda: {s.name: s.last_success for s in store.source_states()},
+        now=utc_now,
+        sources=[s.name for s in settings.sources],
+    )
+
+
+@contextmanager
+def _on_signals(stopping: threading.Event) -> Iterator[None]:
+    """SIGTERM and SIGINT ask for a clean stop; a second one is not needed (nor ignored)."""
+    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)}
+    for sig in previous:
+        signal.signal(sig, lambda *_: stopping.set())
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+@contextmanager
+def _health_endpoint(
+    settings: Settings, metrics: Metrics, stopping: threading.Event
+) -> Iterator[None]:
+    """The `http:` endpoint (/healthz, /metrics) when configured; a port in use is fatal."""
+    if settings.http is None:
+        yield
+        return
+    server = HealthServer(
+        settings.http.host, settings.http.port, metrics=metrics,
+        healthy=lambda: (not stopping.is_set(), "stopping" if stopping.is_set() else "ok"),
+    )
+    try:
+        server.start()
+    except ConfigError as error:
+        click.echo(f"watcher: {error}", err=True)
+        sys.exit(EXIT_RULES)
+    try:
+        yield
+    finally:
+        server.stop()

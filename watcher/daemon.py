@@ -1,0 +1,187 @@
+"""`watcher run`: APScheduler timers that poll each source, reload rules when their files
+change, and stop cleanly on SIGTERM/SIGINT. The logic lives in Poller and Pipeline.
+
+APScheduler lives here and nowhere else (design.md).
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+
+from watcher.config import Settings, SourceSettings
+from watcher.errors import RuleSetError
+from watcher.matcher import Matcher
+from watcher.metrics import Metrics
+from watcher.pipeline import Pipeline
+from watcher.poller import Poller, PollOutcome
+from watcher.store import Store
+
+log = logging.getLogger("watcher.daemon")
+
+MAX_CONCURRENT_POLLS = 8  # fetches in flight at once, whatever the number of sources
+RELOAD_CHECK_SECONDS = 2.0
+MAX_JITTER_SECONDS = 60.0
+RULE_SUFFIXES = (".yaml", ".yml")
+
+
+@dataclass(frozen=True)
+class RuleFiles:
+    """A fingerprint of the rule files (path, size, mtime), to notice any change."""
+
+    stamp: tuple[tuple[str, int, int], ...]
+
+    @classmethod
+    def read(cls, path: str) -> RuleFiles:
+        root = Path(path)
+        files = [root] if root.is_file() else sorted(
+            p for p in root.rglob("*") if p.suffix in RULE_SUFFIXES and p.is_file()
+        )
+        stamp = []
+        for file in files:
+            try:
+                info = file.stat()
+            except OSError:
+                continue  # removed between listing and stat: the next check sees it
+            stamp.append((str(file), info.st_size, info.st_mtime_ns))
+        return cls(tuple(stamp))
+
+
+class Daemon:
+    """Holds the current pipeline and swaps it when the rules change; polls sources."""
+
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        store: Store,
+        matcher: Matcher,
+        poller_for: Callable[[Callable[[], Pipeline]], Poller],
+        metrics: Metrics,
+        now: Callable[[], datetime],
+        stopping: threading.Event,
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.metrics = metrics
+        self.now = now
+        self.stopping = stopping  # set by the signal handlers (cli) to stop cleanly
+        self._pipeline = self._pipeline_for(matcher)
+        self._rule_files = RuleFiles.read(settings.rules)
+        self.poller = poller_for(lambda: self._pipeline)
+        metrics.rules_loaded(len(matcher.rules.enabled()))
+
+    # -- one poll ---------------------------------------------------------------------
+
+    def poll(self, source: SourceSettings) -> PollOutcome:
+        """Poll one source and count it; never raises (a bug is logged, the timer goes on)."""
+        try:
+            outcome = self.poller.poll(source)
+        except Exception:
+            log.exception("event=poll_crashed source=%s", source.name)
+            return PollOutcome(source.name, "error", message="internal error (logged)")
+        self._count(outcome)
+        return outcome
+
+    def _count(self, outcome: PollOutcome) -> None:
+        self.metrics.poll_finished(outcome.source, outcome.outcome, outcome.seconds)
+        self.metrics.articles_stored(outcome.source, outcome.new_articles)
+        for found in outcome.new_matches:
+            self.metrics.matched(found.rule_id)
+        log.info(
+            "event=poll source=%s outcome=%s new_articles=%d new_matches=%d seconds=%.2f%s",
+            outcome.source, outcome.outcome, outcome.new_articles, len(outcome.new_matches),
+            outcome.seconds, f" message={outcome.message!r}" if outcome.message else "",
+        )
+
+    def poll_all_once(self) -> list[PollOutcome]:
+        """`watcher run --once`: every source once, in configuration order (a signal
+        stops before the next source)."""
+        outcomes = []
+        for source in self.settings.sources:
+            if self.stopping.is_set():
+                break
+            outcomes.append(self.poll(source))
+        return outcomes
+
+    # -- rule reload ------------------------------------------------------------------
+
+    def reload_rules_if_changed(self) -> bool:
+        """Swap in the rules if their files changed; a broken set is refused, its errors
+        logged, and the last good set stays in use. Returns whether rules were swapped."""
+        current = RuleFiles.read(self.settings.rules)
+        if current == self._rule_files:
+            return False
+        self._rule_files = current
+        try:
+            matcher = Matcher.from_path(
+                self.settings.rules,
+                pipeline=self.settings.pipeline,
+                channels=self.settings.channel_names,
+            )
+        except RuleSetError as error:
+            self.metrics.reload_failed()
+            for problem in error.errors:
+                log.error("event=rules_refused error=%r", str(problem))
+            log.error("event=rules_kept reason='the new rule set has errors'")
+            return False
+        self._pipeline = self._pipeline_for(matcher)
+        self.metrics.rules_loaded(len(matcher.rules.enabled()))
+        log.info("event=rules_reloaded rules=%d", len(matcher.rules.enabled()))
+        return True
+
+    def _pipeline_for(self, matcher: Matcher) -> Pipeline:
+        return Pipeline(
+            matcher=matcher, store=self.store, channels=self.settings.channels, now=self.now
+        )
+
+    # -- the service ------------------------------------------------------------------
+
+    def run_forever(self) -> None:
+        """Schedule every source and the reload check; return once `stopping` is set and
+        the polls in hand have finished."""
+        scheduler = BackgroundScheduler(
+            executors={"default": ThreadPoolExecutor(MAX_CONCURRENT_POLLS)},
+            timezone="UTC",
+        )
+        for job in self._jobs():
+            scheduler.add_job(**job)
+        scheduler.start()
+        log.info("event=started sources=%d", len(self.settings.sources))
+        self.stopping.wait()
+        log.info("event=stopping reason='signal received'")
+        self.poller.fetcher.close()  # cuts fetches in flight; their polls record nothing
+        scheduler.shutdown(wait=True)
+        log.info("event=stopped")
+
+    def _jobs(self) -> Iterable[dict[str, object]]:
+        start = self.now()
+        for source in self.settings.sources:
+            jitter = min(MAX_JITTER_SECONDS, source.every / 10)
+            yield {
+                "func": self.poll,
+                "args": (source,),
+                "trigger": IntervalTrigger(seconds=source.every, jitter=jitter),
+                "id": f"poll:{source.name}",
+                "max_instances": 1,  # never two polls of one source at once
+                "coalesce": True,  # after a stall, one catch-up poll, not a burst
+                "misfire_grace_time": source.every,
+                # First polls spread over the first interval's jitter, not all at once.
+                "next_run_time": start + timedelta(seconds=random.uniform(0, jitter)),
+            }
+        yield {
+            "func": self.reload_rules_if_changed,
+            "trigger": IntervalTrigger(seconds=RELOAD_CHECK_SECONDS),
+            "id": "reload-rules",
+            "max_instances": 1,
+            "coalesce": True,
+        }

@@ -1,0 +1,167 @@
+"""Poll one feed end to end: fetch politely, parse, add full text, ingest, record the outcome.
+
+The daemon's timers and `watcher run --once` call `Poller.poll`; every decision about a
+feed's answer (304, 410, 429, moved, malformed, not a feed) is made here, once.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import Literal
+from urllib.parse import urlsplit
+
+from watcher.config import SourceSettings
+from watcher.errors import FetchError
+from watcher.model import Article, Match
+from watcher.pipeline import Pipeline
+from watcher.sources.feeds import parse_feed
+from watcher.sources.fetch import Fetcher, FetchResult, Validators, next_attempt_delay
+from watcher.sources.fulltext import extract_text
+from watcher.store import PollRecord, SourceState, Store
+
+log = logging.getLogger("watcher.poller")
+
+Outcome = Literal["ok", "not_modified", "error", "gone", "skipped"]
+
+
+@dataclass(frozen=True)
+class PollOutcome:
+    """What one poll of one source did; `message` is the error, warning or skip reason."""
+
+    source: str
+    outcome: Outcome
+    new_articles: int = 0
+    new_matches: tuple[Match, ...] = ()
+    message: str = ""
+    seconds: float = 0.0
+
+
+class Poller:
+    """Polls sources through one fetcher into the current pipeline (which a rule reload
+    may replace between polls, hence a callable)."""
+
+    def __init__(
+        self,
+        *,
+        store: Store,
+        fetcher: Fetcher,
+        pipeline: Callable[[], Pipeline],
+        now: Callable[[], datetime],
+        stopping: threading.Event | None = None,
+    ) -> None:
+        self.store = store
+        self.fetcher = fetcher
+        self.pipeline = pipeline
+        self.now = now
+        # Set on shutdown: the article in hand is finished, the rest of the feed is left
+        # for the next run (its validators are not stored, so it is fetched again).
+        self.stopping = stopping or threading.Event()
+        self._host_locks: dict[str, threading.Lock] = {}
+        self._locks_guard = threading.Lock()
+
+    def poll(self, source: SourceSettings) -> PollOutcome:
+        """Poll the source unless it is disabled or backing off; never raises FetchError."""
+        started = time.perf_counter()
+        outcome = self._poll(source, self.now())
+        return replace(outcome, seconds=time.perf_counter() - started)
+
+    def _poll(self, source: SourceSettings, now: datetime) -> PollOutcome:
+        state = self.store.prepare_source(source.name, source.url)
+        if state.disabled_reason:
+            return PollOutcome(source.name, "skipped", message=state.disabled_reason)
+        if state.next_poll_after and now < state.next_poll_after:
+            return PollOutcome(source.name, "skipped", message="backing off after errors")
+        validators = Validators(etag=state.etag, last_modified=state.last_modified)
+        try:
+            result = self.fetcher.fetch(state.url or source.url, validators)
+        except FetchError as error:
+            if self.stopping.is_set():  # the fetch was cut short by the shutdown
+                return PollOutcome(source.name, "skipped", message="stopping")
+            return self._failed(source.name, state, str(error), now)
+        return self._answered(source, state, result, now)
+
+    def _answered(
+        self, source: SourceSettings, state: SourceState, result: FetchResult, now: datetime
+    ) -> PollOutcome:
+        name = source.name
+        if result.status == "not_modified":
+            self.store.record_poll(name, PollRecord(
+                now, etag=state.etag, last_modified=state.last_modified,
+                warning=state.last_warning, moved_to=result.permanent_url))
+            return PollOutcome(name, "not_modified")
+        if result.status == "gone":
+            reason = f"{result.url} answered 410 Gone: polling stopped (edit its url to resume)"
+            log.warning("event=source_disabled source=%s reason=%r", name, reason)
+            self.store.record_poll(name, PollRecord(now, error=reason, disabled_reason=reason))
+            return PollOutcome(name, "gone", message=reason)
+        if result.status == "retry_later":
+            reason = f"{result.url} answered {result.status_code}: asked to retry later"
+            return self._failed(name, state, reason, now, retry_after=result.retry_after)
+        return self._ingest(source, result, now)
+
+    def _ingest(self, source: SourceSettings, result: FetchResult, now: datetime) -> PollOutcome:
+        parsed = parse_feed(
+            result.content, source=source.name, url=result.url, headers=result.headers, now=now
+        )
+        if parsed.not_a_feed:
+            state = self.store.prepare_source(source.name, source.url)
+            return self._failed(source.name, state, parsed.not_a_feed, now)
+        pipeline = self.pipeline()
+        articles = list(parsed.entries)
+        if source.full_text:
+            articles = [a if self.stopping.is_set() or pipeline.is_known(a)
+                        else self._with_full_text(a) for a in articles]
+        outcomes = []
+        for outcome in pipeline.ingest_many(articles):
+            outcomes.append(outcome)
+            if self.stopping.is_set() and len(outcomes) < len(articles):
+                new = sum(o.status == "new" for o in outcomes)
+                return PollOutcome(source.name, "skipped", new, message="stopped mid-feed")
+        new = [o for o in outcomes if o.status == "new"]
+        self.store.record_poll(source.name, PollRecord(
+            now, etag=result.validators.etag, last_modified=result.validators.last_modified,
+            new_items=len(new), warning=parsed.malformed, moved_to=result.permanent_url))
+        matches = tuple(m for o in new for m in o.new_matches)
+        return PollOutcome(source.name, "ok", len(new), matches, parsed.malformed or "")
+
+    def _failed(
+        self,
+        name: str,
+        state: SourceState,
+        reason: str,
+        now: datetime,
+        *,
+        retry_after: float | None = None,
+    ) -> PollOutcome:
+        """Record an error and when to try again: exponential backoff, or the server's
+        Retry-After when longer. The source is never given up on; the error stays visible."""
+        delay = next_attempt_delay(state.error_count + 1, retry_after=retry_after)
+        retry_at = now + timedelta(seconds=delay)
+        log.warning("event=poll_failed source=%s errors_in_a_row=%d retry_in_s=%d error=%r",
+                    name, state.error_count + 1, delay, reason)
+        self.store.record_poll(name, PollRecord(now, error=reason, next_poll_after=retry_at))
+        return PollOutcome(name, "error", message=reason)
+
+    def _with_full_text(self, article: Article) -> Article:
+        """The article with its page's main text as body, or as it was (logged) when the
+        page cannot be fetched or yields nothing. One request at a time per host."""
+        if not article.url:
+            return article
+        try:
+            with self._host_lock(article.url):
+                page = self.fetcher.fetch(article.url)
+        except FetchError as error:
+            log.info("event=full_text_failed url=%s error=%r", article.url, str(error))
+            return article
+        text = extract_text(page.content, url=page.url) if page.status == "ok" else None
+        return replace(article, body=text) if text else article
+
+    def _host_lock(self, url: str) -> threading.Lock:
+        host = urlsplit(url).netloc.lower()
+        with self._locks_guard:
+            return self._host_locks.setdefault(host, threading.Lock())

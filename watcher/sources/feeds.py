@@ -1,0 +1,306 @@
+"""Fetched feed bytes -> Articles: the one place feedparser is used.
+
+Owns which entry field becomes which Article field, and saying why a response is no feed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import logging
+import re
+import time
+import xml.sax
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import feedparser
+
+from watcher.model import Article
+from watcher.sources.files import as_utc
+from watcher.sources.html import html_to_text, normalise_text
+
+log = logging.getLogger(__name__)
+
+LINK_SCHEMES = frozenset({"http", "https"})
+# Bytes sniffed for an HTML page served where a feed was expected.
+SNIFF_BYTES = 2048
+HTML_MEDIA_TYPES = frozenset({"text/html", "application/xhtml+xml"})
+# Entities kept from a DOCTYPE: a character reference or a short literal (feedparser's own rule,
+# plus a cap that bounds a reference's growth to 8x its own length); anything naming another
+# entity, a file or a URL is removed.
+_SAFE_ENTITY = re.compile(
+    r"<!ENTITY\s+[\w.:-]+\s+(?:\"(?:&#\w+;|[^\"&%<]{0,32})\"|'(?:&#\w+;|[^'&%<]{0,32})')\s*>"
+)
+_ENTITY_DECLARATION = re.compile(r"<!ENTITY(?:[^>\"']|\"[^\"]*\"|'[^']*')*>")
+_DOCTYPE_HEAD = re.compile(r"<!DOCTYPE[^\[>]*")
+_SUBSET_END = re.compile(r"\]\s*>")
+_FIRST_ELEMENT = re.compile(r"<[A-Za-z_:]")
+_HTML_TAG = re.compile(rb"<!doctype html|<(?:html|head|body)[\s>]")
+# How a document's first bytes give its encoding (XML 1.0, appendix F); else ASCII-compatible.
+_BYTE_ORDERS = (
+    (b"\x00\x00\xfe\xff", "utf-32-be"),
+    (b"\xff\xfe\x00\x00", "utf-32-le"),
+    (b"\x00\x00\x00<", "utf-32-be"),
+    (b"<\x00\x00\x00", "utf-32-le"),
+    (b"\xfe\xff", "utf-16-be"),
+    (b"\xff\xfe", "utf-16-le"),
+    (b"\x00<", "utf-16-be"),
+    (b"<\x00", "utf-16-le"),
+)
+
+
+@dataclass(frozen=True)
+class ParsedFeed:
+    """What one fetched feed held.
+
+    `malformed` is why feedparser flagged the document (its entries are still here);
+    `not_a_feed` says the response was no feed at all (an HTML page, empty, JSON ...);
+    `skipped` counts entries with neither title, body nor link.
+    """
+
+    entries: tuple[Article, ...]
+    title: str | None = None
+    malformed: str | None = None
+    not_a_feed: str | None = None
+    skipped: int = 0
+
+
+def parse_feed(
+    content: bytes,
+    *,
+    source: str,
+    url: str,
+    headers: Mapping[str, str] | None = None,
+    now: datetime,
+) -> ParsedFeed:
+    """Articles of a fetched feed; never raises on what the server sent.
+
+    `headers` are the response's (Content-Type gives the charset, Content-Location the base
+    for relative links; `url` is the base otherwise). Publication times later than `now`
+    are taken as `now`: the entry cannot have been published after we read it.
+
+    An Article's id is the entry's guid, else its link, else `sha256:` and 32 hex digits of
+    its title and body (stable across fetches). It carries no source prefix: `source` is its
+    own field, and identity keys already scope a guid by source.
+    """
+    response_headers = _response_headers(headers or {}, url)
+    content = _without_leading_blank(content)
+    try:
+        # A stream, never bytes or a str: feedparser opens a str or bytes naming a URL or a file.
+        result = feedparser.parse(
+            io.BytesIO(defuse_doctype(content)),
+            response_headers=response_headers,
+            resolve_relative_uris=True,
+            sanitize_html=True,
+        )
+    except Exception as error:  # feedparser has crashed on hostile bytes; that costs this feed
+        log.warning("event=feed_unreadable source=%s error=%r", source, error)
+        reason = " ".join(str(error).split()) or type(error).__name__
+        return ParsedFeed(entries=(), not_a_feed=f"the response could not be read: {reason}")
+    base, moment = response_headers["content-location"], as_utc(now)
+    articles = [_article(entry, source=source, base=base, now=moment) for entry in result.entries]
+    entries = tuple(article for article in articles if article is not None)
+    return ParsedFeed(
+        entries=entries,
+        title=_title(result.feed) or None,
+        malformed=_bozo_reason(result, response_headers, _declares_xml(content)),
+        not_a_feed=_not_a_feed_reason(result, content, response_headers),
+        skipped=len(articles) - len(entries),
+    )
+
+
+def defuse_doctype(content: bytes) -> bytes:
+    """The document with its DOCTYPE's internal subset cut to entities that cannot expand or fetch.
+
+    feedparser strips unsafe entity declarations only when each starts a line, and expat's
+    own limit on entity expansion lets a one-line "billion laughs" grow to megabytes first.
+    """
+    encoding = _xml_encoding(content)
+    if "<!ENTITY".encode(encoding) not in content:
+        return content
+    text = content.decode(encoding, "replace")
+    found = _internal_subset(text)
+    if found is None:
+        return content
+    doctype, end = found
+    declarations = _ENTITY_DECLARATION.findall(text, doctype.end(), end)
+    safe = "".join(f"\n{d}" for d in declarations if _SAFE_ENTITY.fullmatch(d))
+    head = doctype.group(0).rstrip()
+    replacement = f"{head} [{safe}\n]>" if safe else f"{head}>"
+    # feedparser only keeps declared entities of a DOCTYPE that starts a line.
+    before = text[: doctype.start()]
+    newline = "\n" if before and not before.endswith("\n") else ""
+    return (before + newline + replacement + text[end:]).encode(encoding)
+
+
+def _internal_subset(text: str) -> tuple[re.Match[str], int] | None:
+    """The DOCTYPE's head (name, external id) when an internal [subset] follows, and its end."""
+    doctype = _DOCTYPE_HEAD.search(text)
+    if doctype is None or not text.startswith("[", doctype.end()):
+        return None
+    element = _FIRST_ELEMENT.search(text)
+    if element is not None and element.start() < doctype.start():
+        return None
+    # An unclosed subset runs to the end: whatever follows is then malformed, never expanded.
+    close = _SUBSET_END.search(text, doctype.end())
+    return doctype, len(text) if close is None else close.end()
+
+
+def _without_leading_blank(content: bytes) -> bytes:
+    """The document without whitespace before its XML declaration (after a UTF-8 BOM).
+
+    Blank lines printed before the declaration are a common server-side slip; expat refuses
+    them, which would send the whole feed to feedparser's weaker loose parser.
+    """
+    bom = b"\xef\xbb\xbf" if content.startswith(b"\xef\xbb\xbf") else b""
+    stripped = content[len(bom) :].lstrip(b" \t\r\n")
+    return bom + stripped if stripped.startswith(b"<?xml") else content
+
+
+def _xml_encoding(content: bytes) -> str:
+    """How to read the markup of a document: UTF-16/32 by its first bytes, else as bytes."""
+    for prefix, encoding in _BYTE_ORDERS:
+        if content.startswith(prefix):
+            return encoding
+    return "latin-1"
+
+
+def _response_headers(headers: Mapping[str, str], url: str) -> dict[str, str]:
+    """Header names lower-cased (as feedparser reads them), the feed URL as the base URI."""
+    lowered = {str(name).lower(): str(value) for name, value in headers.items()}
+    lowered["content-location"] = _join(url, lowered.get("content-location", "").strip()) or url
+    return lowered
+
+
+def _article(entry: Any, *, source: str, base: str, now: datetime) -> Article | None:
+    """One entry as an Article, or None when it has neither title, body nor link."""
+    title = _title(entry)
+    body = _body(entry)
+    link = _link(entry.get("link"), base)
+    if not (title or body or link):
+        return None
+    guid = _guid(entry)
+    return Article(
+        id=guid or link or _content_id(title, body),
+        title=title,
+        body=body,
+        url=link,
+        published=_published(entry, now),
+        source=source,
+        guid=guid,
+    )
+
+
+def _title(item: Any) -> str:
+    """A title on one line; HTML titles lose their markup."""
+    return " ".join(_text(item.get("title"), item.get("title_detail")).split())
+
+
+def _body(entry: Any) -> str:
+    """The longest text among the entry's content elements and its summary (= description)."""
+    candidates = [(part.get("value"), part) for part in entry.get("content") or ()]
+    candidates.append((entry.get("summary"), entry.get("summary_detail")))
+    texts = [_text(value, detail) for value, detail in candidates if value]
+    return max(texts, key=len, default="")  # the first of equally long texts: content
+
+
+def _text(value: Any, detail: Any) -> str:
+    """Text of a feed value: feedparser says whether it is HTML (sanitised) or plain text."""
+    if not isinstance(value, str):
+        return ""
+    kind = detail.get("type", "") if isinstance(detail, Mapping) else ""
+    return normalise_text(value) if kind == "text/plain" else html_to_text(value)
+
+
+def _link(link: Any, base: str) -> str | None:
+    """The entry's link made absolute; only web links are kept (no javascript:, mailto:)."""
+    if not isinstance(link, str) or not link.strip():
+        return None
+    absolute = _join(base, link.strip())
+    if absolute is None or urlsplit(absolute).scheme.lower() not in LINK_SCHEMES:
+        return None
+    return absolute
+
+
+def _join(base: str, link: str) -> str | None:
+    """`link` resolved against `base`, or None when either is no parseable URL."""
+    try:
+        return urljoin(base, link)
+    except ValueError:
+        return None
+
+
+def _guid(entry: Any) -> str | None:
+    """The publisher's id for the entry (RSS guid, Atom id), None when absent or blank."""
+    value = entry.get("id")
+    if not isinstance(value, str):
+        return None
+    return value.strip() or None
+
+
+def _content_id(title: str, body: str) -> str:
+    """A stable id for an entry without guid or link: the same text gives the same id."""
+    digest = hashlib.sha256(f"{title}\n{body}".encode("utf-8", "surrogatepass")).hexdigest()
+    return f"sha256:{digest[:32]}"
+
+
+def _published(entry: Any, now: datetime) -> datetime | None:
+    """published, else updated, as aware UTC (feedparser gives UTC struct_time), at most `now`."""
+    for key in ("published_parsed", "updated_parsed"):
+        # dict.get, not entry.get: feedparser maps a missing updated_parsed to published_parsed.
+        moment = _utc_datetime(dict.get(entry, key))
+        if moment is not None:
+            return min(moment, now)
+    return None
+
+
+def _utc_datetime(value: Any) -> datetime | None:
+    """A UTC struct_time as an aware datetime; None for none or an impossible date."""
+    if not isinstance(value, time.struct_time):
+        return None
+    try:
+        return datetime(*value[:5], min(value.tm_sec, 59), tzinfo=UTC)
+    except (ValueError, OverflowError):
+        return None
+
+
+def _bozo_reason(result: Any, headers: Mapping[str, str], declared: bool) -> str | None:
+    """Why feedparser flagged the document, in one line; a missing Content-Type is no fault.
+
+    Positions are 1-based; feedparser puts a line with an XML declaration before a document
+    without one (`declared` False), which the line number must not count.
+    """
+    error = result.get("bozo_exception") if result.get("bozo") else None
+    if error is None:
+        return None
+    if isinstance(error, xml.sax.SAXParseException):
+        line = max(error.getLineNumber() - (not declared), 1)
+        return f"{error.getMessage()} at line {line}, column {error.getColumnNumber() + 1}"
+    if isinstance(error, feedparser.NonXMLContentType) and not headers.get("content-type"):
+        return None
+    return " ".join(str(error).split()) or type(error).__name__
+
+
+def _declares_xml(content: bytes) -> bool:
+    """Whether the document starts with an XML declaration (after a byte order mark)."""
+    head = content.removeprefix(b"\xef\xbb\xbf")[:64]
+    return head.decode(_xml_encoding(head), "replace").lstrip("\ufeff").startswith("<?xml")
+
+
+def _not_a_feed_reason(result: Any, content: bytes, headers: Mapping[str, str]) -> str | None:
+    """Why the response is no feed, or None: feedparser recognised a format or found entries."""
+    if result.get("version") or result.entries:
+        return None
+    if not content.strip():
+        return "the response is empty"
+    media_type = headers.get("content-type", "").split(";")[0].strip().lower()
+    head = content[:SNIFF_BYTES].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if media_type in HTML_MEDIA_TYPES or _HTML_TAG.search(head):
+        return "the response is an HTML page, not a feed"
+    if media_type.endswith("json") or head.startswith((b"{", b"[")):
+        return "the response is JSON, not an RSS or Atom feed"
+    return "the response is not an RSS, Atom or RDF feed"
