@@ -207,3 +207,19 @@ def _metric_seen(port: int, sample: str) -> bool:
     except OSError:
         return False
     return status == 200 and any(line.startswith(sample + " 1") for line in text.splitlines())
+
+
+def test_sources_polled_at_once_carrying_one_feed_store_each_entry_once(server, workdir):
+    server.route("/a", Reply(200, FEED))
+    server.route("/b", Reply(200, FEED))
+    (workdir / "watcher.yaml").write_text(
+        f"rules: {RULES}\nsources:\n"
+        f"  - name: one\n    url: {server.url('/a')}\n"
+        f"  - name: two\n    url: {server.url('/b')}\n"
+    )
+    assert _cli("run", "--once").exit_code == 0
+    stored = [json.loads(x) for x in _cli("articles", "--format", "jsonl").stdout.splitlines()]
+    assert len(stored) == 2  # the same links: one article each, whichever feed came first
+    statuses = [json.loads(x) for x in _cli("sources", "--format", "jsonl").stdout.splitlines()]
+    assert [(s["name"], s["errors"]) for s in statuses] == [("one", 0), ("two", 0)]
+    assert sum(s["new_items"] for s in statuses) == 2

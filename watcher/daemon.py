@@ -10,6 +10,7 @@ import logging
 import random
 import threading
 from collections.abc import Callable, Iterable
+from concurrent import futures
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -104,14 +105,14 @@ class Daemon:
         )
 
     def poll_all_once(self) -> list[PollOutcome]:
-        """`watcher run --once`: every source once, in configuration order (a signal
-        stops before the next source)."""
-        outcomes = []
-        for source in self.settings.sources:
-            if self.stopping.is_set():
-                break
-            outcomes.append(self.poll(source))
-        return outcomes
+        """`watcher run --once`: every source once, MAX_CONCURRENT_POLLS at a time (as the
+        daemon does); a signal stops the sources not yet started."""
+        with futures.ThreadPoolExecutor(MAX_CONCURRENT_POLLS) as pool:
+            polls = [pool.submit(self._poll_unless_stopping, s) for s in self.settings.sources]
+            return [outcome for p in polls if (outcome := p.result()) is not None]
+
+    def _poll_unless_stopping(self, source: SourceSettings) -> PollOutcome | None:
+        return None if self.stopping.is_set() else self.poll(source)
 
     # -- rule reload ------------------------------------------------------------------
 

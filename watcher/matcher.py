@@ -5,6 +5,7 @@ Shared by `watcher match`, `watcher rules test`, the benchmarks and (later) the 
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +26,9 @@ class Matcher:
         self.analyzer = analyzer
         index = Compiler(analyzer).compile(rules.rules)
         self.engine = Engine(index, analyzer)
+        # The analyser's type table and the engine's caches grow as new words arrive, so
+        # one article at a time: the daemon polls several feeds in threads.
+        self._lock = threading.Lock()
 
     @classmethod
     def from_path(
@@ -39,11 +43,14 @@ class Matcher:
         return cls(rules, Analyzer(pipeline))
 
     def match(self, article: Article, *, check_sources: bool = True) -> list[Match]:
-        return self.engine.match(self.analyzer.analyse(article), check_sources=check_sources)
+        with self._lock:
+            text = self.analyzer.analyse(article)
+            return self.engine.match(text, check_sources=check_sources)
 
     def match_many(self, articles: Sequence[Article]) -> list[list[Match]]:
         """Matches per article, in order; analysing articles together is cheaper."""
-        return [self.engine.match(text) for text in self.analyzer.analyse_many(articles)]
+        with self._lock:
+            return [self.engine.match(text) for text in self.analyzer.analyse_many(articles)]
 
 
 @dataclass(frozen=True)
