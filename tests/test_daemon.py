@@ -223,3 +223,28 @@ def test_sources_polled_at_once_carrying_one_feed_store_each_entry_once(server, 
     statuses = [json.loads(x) for x in _cli("sources", "--format", "jsonl").stdout.splitlines()]
     assert [(s["name"], s["errors"]) for s in statuses] == [("one", 0), ("two", 0)]
     assert sum(s["new_items"] for s in statuses) == 2
+
+
+def test_full_text_sources_store_the_page_text_instead_of_the_summary(server, workdir):
+    page = (ROOT / "tests" / "data" / "pages" / "news-article.html").read_bytes()
+    item = (f'<item><guid isPermaLink="false">c-1</guid><title>Aid convoy reaches district'
+            f"</title><link>{server.url('/page')}</link><description>Short teaser."
+            f"</description></item>")
+    feed = f'<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>{item}'
+    server.route("/feed", Reply(200, (feed + "</channel></rss>").encode()))
+    server.route("/page", Reply(200, page, {"Content-Type": "text/html; charset=utf-8"}))
+    rules = workdir / "convoy.yaml"
+    rules.write_text("rules:\n  - id: convoy\n    title: Convoys\n"
+                     "    query: '\"twenty-two trucks\" NEAR/s besieged'\n")
+    (workdir / "watcher.yaml").write_text(
+        f"rules: {rules}\nsources:\n  - name: wire\n    url: {server.url('/feed')}\n"
+        "    full_text: true\n"
+    )
+    assert _cli("run", "--once").exit_code == 0
+    matches = [json.loads(x) for x in _cli("matches", "--format", "jsonl").stdout.splitlines()]
+    # The teaser says nothing of the trucks: only the page's text can match.
+    assert [(m["rule"], m["article"]) for m in matches] == [("convoy", "c-1")]
+    assert "[twenty-two trucks]" in matches[0]["snippet"]
+    assert [r.path for r in server.requests] == ["/feed", "/page"]
+    assert _cli("run", "--once").exit_code == 0  # known entry: its page is not fetched again
+    assert [r.path for r in server.requests] == ["/feed", "/page", "/feed"]
