@@ -14,6 +14,8 @@ from pathlib import Path
 
 from bench.baseline import BUDGET_SECONDS, REPEAT_UNDER_SECONDS, RegexRule, RegexTranslator
 from bench.corpus import Corpus, load_corpus
+from bench.feeds_bench import measure_feeds
+from bench.feeds_report import render_feeds_markdown, render_feeds_table, replace_feeds_section
 from bench.measure import Passes, best_of, machine, progress, rss_bytes, timed
 from bench.report import render_markdown, render_table
 from bench.results import EngineRun, Load, ProfileLine, RegexRun, Results
@@ -36,9 +38,13 @@ RESULTS_FILE = Path(__file__).parent / "RESULTS.md"
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__)
-    parser.add_argument("--only", choices=["store"], help="run only this part")
-    if parser.parse_args(argv).only == "store":
+    parser.add_argument("--only", choices=["store", "feeds"], help="run only this part")
+    only = parser.parse_args(argv).only
+    if only == "store":
         main_store_only()
+        return
+    if only == "feeds":
+        main_feeds_only()
         return
     started = time.perf_counter()
     info = machine()
@@ -88,7 +94,10 @@ def main(argv: list[str] | None = None) -> None:
     print(render_table(results))
     store = measure_store(corpus, analyzer, rules[:GENERATED_RULES])
     print(render_store_table(store))
-    markdown = render_markdown(results) + "\n" + render_store_markdown(store)
+    feeds = measure_feeds(corpus)
+    print(render_feeds_table(feeds))
+    markdown = (render_markdown(results) + "\n" + render_store_markdown(store) + "\n"
+                + render_feeds_markdown(feeds))
     RESULTS_FILE.write_text(markdown, encoding="utf-8")
     progress(f"wrote {RESULTS_FILE}")
 
@@ -105,6 +114,16 @@ def main_store_only() -> None:
     section = render_store_markdown(store)
     RESULTS_FILE.write_text(replace_store_section(existing, section), encoding="utf-8")
     progress(f"wrote the Store section of {RESULTS_FILE}")
+
+
+def main_feeds_only() -> None:
+    """The feeds part alone; rewrites only the Feeds section of RESULTS.md."""
+    feeds = measure_feeds(load_corpus())
+    print(render_feeds_table(feeds))
+    existing = RESULTS_FILE.read_text(encoding="utf-8") if RESULTS_FILE.exists() else ""
+    section = render_feeds_markdown(feeds)
+    RESULTS_FILE.write_text(replace_feeds_section(existing, section), encoding="utf-8")
+    progress(f"wrote the Feeds section of {RESULTS_FILE}")
 
 
 # -- measurements -------------------------------------------------------------------------

@@ -55,6 +55,14 @@ class Outcome:
     new_matches: tuple[Match, ...] = ()
 
 
+@dataclass(frozen=True)
+class Keyed:
+    """An article ready for analysis, with the identity keys computed once for it."""
+
+    article: Article
+    keys: tuple[str, ...]
+
+
 class Pipeline:
     """The ingest path over one rule set, one store and the configured channels."""
 
@@ -87,24 +95,32 @@ class Pipeline:
         together (cheaper), then each is stored in its own transaction as it is yielded,
         so a database failure leaves every earlier outcome already reported."""
         now = self.now()
-        checked = [self._check(article, now) for article in articles]
-        fresh = [item for item in checked if isinstance(item, Article)]
-        found = iter(self.matcher.match_many(fresh))
+        checked = self._check_all(articles, now)
+        fresh = [item for item in checked if isinstance(item, Keyed)]
+        found = iter(self.matcher.match_many([item.article for item in fresh]))
         for item in checked:
-            yield self._store(item, next(found), now) if isinstance(item, Article) else item
+            yield self._store(item, next(found), now) if isinstance(item, Keyed) else item
 
-    def _check(self, article: Article, now: datetime) -> Article | Outcome:
-        """The article cleaned for storing, or its outcome when it needs no more work."""
-        reason = refusal_reason(article)
-        if reason:
-            return Outcome(article, "refused", reason)
-        article = clean_article(article, now)
-        if self.store.is_known(identity_keys(article)):
-            return Outcome(article, "duplicate")
-        return article
+    def _check_all(self, articles: Sequence[Article], now: datetime) -> list[Keyed | Outcome]:
+        """Each article cleaned with its identity keys, or its outcome when it needs no more
+        work; one store query for the whole batch tells which are already stored."""
+        cleaned: list[Keyed | Outcome] = []
+        for article in articles:
+            reason = refusal_reason(article)
+            if reason:
+                cleaned.append(Outcome(article, "refused", reason))
+            else:
+                article = clean_article(article, now)
+                cleaned.append(Keyed(article, identity_keys(article)))
+        known = self.store.known_keys([k for c in cleaned if isinstance(c, Keyed) for k in c.keys])
+        return [
+            Outcome(c.article, "duplicate") if isinstance(c, Keyed) and known & set(c.keys) else c
+            for c in cleaned
+        ]
 
-    def _store(self, article: Article, matches: list[Match], now: datetime) -> Outcome:
-        new = self._new_article(article, identity_keys(article), now)
+    def _store(self, item: Keyed, matches: list[Match], now: datetime) -> Outcome:
+        article = item.article
+        new = self._new_article(article, item.keys, now)
         result = self.store.ingest(
             new,
             [self._new_match(found) for found in matches],

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.store.builders import NOW, new_article, new_match, new_story, oldest_story
+from tests.store.builders import NOW, at, new_article, new_match, new_story, oldest_story
 from watcher.errors import StoreError
 from watcher.model import Severity, Span
 from watcher.store import Store, StoryCandidate
@@ -144,3 +144,14 @@ def test_a_stored_match_reads_back_as_the_match(store: Store) -> None:
     assert stored.match == found.match
     assert stored.match.spans == (Span(0, 4, "title"), Span(5, 9, "body"))
     assert (stored.article_id, stored.notified) == ("a1", ())
+
+
+def test_known_keys_answers_for_a_whole_batch(store: Store) -> None:
+    stored = new_article("a1")
+    store.ingest(stored, [], new_story, at(0))
+    other = new_article("a2")
+    asked = [*stored.keys, *other.keys, *stored.keys]
+    assert store.known_keys(asked) == set(stored.keys)
+    assert store.known_keys([]) == set()
+    many = [f"hash:{n}" for n in range(1200)]  # past one query's worth of parameters
+    assert store.known_keys([*many, stored.keys[0]]) == {stored.keys[0]}

@@ -24,6 +24,8 @@ from watcher.store.tables import (
     story_bands,
 )
 
+KEYS_PER_QUERY = 500
+
 
 class DuplicateArticle(Exception):
     """One of the article's keys is already stored (perhaps by another process just now)."""
@@ -34,6 +36,17 @@ def any_key_known(connection: Connection, keys: Sequence[str]) -> bool:
         return False
     query = sa.select(article_keys.c.key).where(article_keys.c.key.in_(keys)).limit(1)
     return connection.execute(query).first() is not None
+
+
+def known_keys(connection: Connection, keys: Sequence[str]) -> set[str]:
+    """The stored ones among `keys`, queried in chunks (SQLite caps bound parameters)."""
+    found: set[str] = set()
+    unique = list(dict.fromkeys(keys))
+    for start in range(0, len(unique), KEYS_PER_QUERY):
+        chunk = unique[start:start + KEYS_PER_QUERY]
+        query = sa.select(article_keys.c.key).where(article_keys.c.key.in_(chunk))
+        found.update(connection.scalars(query))
+    return found
 
 
 def store_article(

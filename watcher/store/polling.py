@@ -67,6 +67,12 @@ def prepare_source(connection: Connection, name: str, config_url: str) -> Source
     return source_state(connection, name)
 
 
+def unchanged_source(connection: Connection, name: str, config_url: str) -> SourceState | None:
+    """The source's state when it exists with this configured URL (a read, no lock)."""
+    row = connection.execute(sa.select(sources).where(sources.c.name == name)).first()
+    return _state(row) if row is not None and row.config_url == config_url else None
+
+
 def source_state(connection: Connection, name: str) -> SourceState:
     row = connection.execute(sa.select(sources).where(sources.c.name == name)).one()
     return _state(row)

@@ -23,7 +23,7 @@ from watcher.store.db import (
     store_errors,
     write_transaction,
 )
-from watcher.store.ingest import DuplicateArticle, any_key_known, store_article
+from watcher.store.ingest import DuplicateArticle, any_key_known, known_keys, store_article
 from watcher.store.polling import PollRecord, SourceState
 from watcher.store.records import (
     IngestResult,
@@ -92,6 +92,11 @@ class Store:
         with self._errors(), read_transaction(self._engine) as connection:
             return any_key_known(connection, keys)
 
+    def known_keys(self, keys: Sequence[str]) -> set[str]:
+        """Which of these identity keys are stored: one query for a whole batch of articles."""
+        with self._errors(), read_transaction(self._engine) as connection:
+            return known_keys(connection, keys)
+
     def ingest(
         self,
         new: NewArticle,
@@ -147,7 +152,12 @@ class Store:
     # -- feed polling state --------------------------------------------------------
 
     def prepare_source(self, name: str, config_url: str) -> SourceState:
-        """The state of a configured source before a poll (created on first sight)."""
+        """The state of a configured source before a poll (created on first sight); the
+        write lock is taken only when the row is new or its URL changed."""
+        with self._errors(), read_transaction(self._engine) as connection:
+            state = polling.unchanged_source(connection, name, config_url)
+        if state is not None:
+            return state
         with self._errors(), write_transaction(self._engine) as connection:
             return polling.prepare_source(connection, name, config_url)
 

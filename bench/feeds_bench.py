@@ -1,0 +1,276 @@
+"""The feeds benchmark: `watcher run --once` over 500 local feeds of 50 items, three times.
+
+Wired as `watcher run --once` wires it (cli_daemon.run): settings from a generated
+watcher.yaml, the shipped rules via Matcher.from_path, Store.open on a new SQLite file,
+a Fetcher, a Poller and Metrics per run, then `Daemon.poll_all_once()`. The feeds come
+from a server in another process on 127.0.0.1 (bench/feeds_server.py). The first pass
+fetches and ingests every feed; the second, over the same store and server, gets a 304
+for every feed (the server checks If-None-Match against each feed's ETag). A third,
+reference pass has the server ignore the validators: every feed is sent, parsed and
+deduplicated again, and nothing is new (what polling costs without conditional GET).
+
+Called by bench/run.py after the storage benchmark (or alone: `--only feeds`).
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import logging
+import os
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bench.corpus import Corpus
+from bench.feeds_corpus import FeedSet, write_feeds
+from bench.feeds_meter import ThreadMeter, TimedLock, difference
+from bench.feeds_results import FeedsResults, PollPass, StoredCounts
+from bench.measure import machine, progress
+from watcher.config import Settings, load_settings
+from watcher.daemon import MAX_CONCURRENT_POLLS, Daemon
+from watcher.logs import configure_logging
+from watcher.matcher import Matcher
+from watcher.metrics import Metrics
+from watcher.poller import Poller
+from watcher.sources.fetch import Fetcher
+from watcher.store import Store
+
+ROOT = Path(__file__).resolve().parent.parent
+SHIPPED_RULES = ROOT / "rules"
+CHANNEL = "ops"
+SERVER_START_SECONDS = 60.0
+NOISY_LOGGERS = ("httpx", "httpcore", "apscheduler")  # configure_logging sets their levels
+ERRORS_KEPT = 5
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def measure_feeds(corpus: Corpus) -> FeedsResults:
+    """Both passes, in a temporary directory (feeds, watcher.yaml, the SQLite file)."""
+    started = time.perf_counter()
+    info = machine()
+    with tempfile.TemporaryDirectory(prefix="watcher-feeds-bench-") as name:
+        directory = Path(name)
+        progress("feeds: rendering 500 RSS feeds of 50 items from FA-KES")
+        feeds = write_feeds(directory / "feeds", corpus.articles, published=utc_now())
+        progress(f"feeds: {feeds.feeds} feeds, {feeds.items:,} items, "
+                 f"{feeds.total_bytes / 2**20:.1f} MiB, {feeds.distinct_texts} distinct texts; "
+                 "starting the feed server")
+        with feed_server(feeds) as server:
+            settings = load_settings(str(write_config(directory, server, feeds)), {}, {})
+            matcher = Matcher.from_path(
+                settings.rules, pipeline=settings.pipeline, channels=settings.channel_names
+            )
+            meter = ThreadMeter()
+            matcher._lock = TimedLock(meter)  # type: ignore[assignment]  # times lock waits
+            setup = time.perf_counter() - started
+            database = directory / "watcher.db"
+            with meter.wrapping(), daemon_logging():
+                first = run_pass("first: every feed fetched and ingested", settings, matcher,
+                                 meter, server)
+                stored = stored_counts(database)
+                second = run_pass("second: every feed answers 304", settings, matcher, meter,
+                                  server)
+                server.honour_validators(False)
+                reference = run_pass("reference: validators ignored, every feed sent again",
+                                     settings, matcher, meter, server)
+                server.honour_validators(True)
+            after = stored_counts(database)
+    return FeedsResults(
+        machine=info,
+        corpus_articles=len(corpus.articles),
+        feeds=feeds,
+        rules=len(matcher.rules.enabled()),
+        concurrency=MAX_CONCURRENT_POLLS,
+        first=first,
+        second=second,
+        reference=reference,
+        stored=stored,
+        stored_after=after,
+        setup_seconds=setup,
+        total_seconds=time.perf_counter() - started,
+    )
+
+
+def run_pass(
+    label: str, settings: Settings, matcher: Matcher, meter: ThreadMeter, server: FeedServer
+) -> PollPass:
+    """One `watcher run --once` after start-up: a fresh store connection, fetcher and
+    daemon (as a new process would have), then poll_all_once, timed alone."""
+    progress(f"feeds pass {label}")
+    opened = time.perf_counter()
+    stopping = threading.Event()
+    with Store.open(settings.db) as store, Fetcher(now=utc_now) as fetcher:
+        metrics = Metrics(
+            queue_depth=store.pending_delivery_count,
+            last_successes=lambda: {s.name: s.last_success for s in store.source_states()},
+            now=utc_now,
+            sources=[s.name for s in settings.sources],
+        )
+        daemon = Daemon(
+            settings=settings, store=store, matcher=matcher, metrics=metrics, now=utc_now,
+            stopping=stopping,
+            poller_for=lambda pipeline: Poller(
+                store=store, fetcher=fetcher, pipeline=pipeline, now=utc_now, stopping=stopping
+            ),
+        )
+        open_seconds = time.perf_counter() - opened
+        gc.collect()
+        requests_before, server_cpu_before = server.stats(), server.cpu_seconds()
+        stages_before = meter.snapshot()
+        cpu_before, wall_before = time.process_time(), time.perf_counter()
+        outcomes = daemon.poll_all_once()
+        wall = time.perf_counter() - wall_before
+        process_cpu = time.process_time() - cpu_before
+        stages = difference(meter.snapshot(), stages_before)
+        server_cpu = server.cpu_seconds() - server_cpu_before
+        requests = server.stats()
+    result = PollPass(
+        label=label,
+        wall=wall,
+        polls=sum(o.seconds for o in outcomes),
+        outcomes=Counter(o.outcome for o in outcomes),
+        new_articles=sum(o.new_articles for o in outcomes),
+        new_matches=sum(len(o.new_matches) for o in outcomes),
+        stages=stages,
+        process_cpu=process_cpu,
+        server_cpu=server_cpu,
+        server={key: requests.get(key, 0) - requests_before.get(key, 0) for key in requests},
+        errors=tuple(f"{o.source}: {o.outcome}: {o.message}" for o in outcomes
+                     if o.outcome not in ("ok", "not_modified"))[:ERRORS_KEPT],
+        open_seconds=open_seconds,
+    )
+    progress(f"  {wall:.2f} s wall, {len(outcomes) / wall:,.1f} feeds/s, outcomes "
+             f"{dict(result.outcomes)}, {result.new_articles:,} new articles")
+    return result
+
+
+# -- the feed server ----------------------------------------------------------------------
+
+
+class FeedServer:
+    """The feed server subprocess: its port, request counts and CPU time."""
+
+    def __init__(self, process: subprocess.Popen[str], port: int) -> None:
+        self.process = process
+        self.port = port
+
+    def url(self, name: str) -> str:
+        return f"http://127.0.0.1:{self.port}/feeds/{name}"
+
+    def _get(self, path: str) -> bytes:
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.port}{path}", timeout=10) as reply:
+            return bytes(reply.read())
+
+    def stats(self) -> dict[str, int]:
+        counts: dict[str, int] = json.loads(self._get("/stats"))
+        return counts
+
+    def honour_validators(self, honour: bool) -> None:
+        """Off: the server answers 200 with the whole feed even to a matching If-None-Match."""
+        self._get("/validators/on" if honour else "/validators/off")
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU of the server process so far (/proc/PID/stat, all threads)."""
+        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+@contextmanager
+def feed_server(feeds: FeedSet) -> Iterator[FeedServer]:
+    """Start bench/feeds_server.py on the feeds; stop it (by its pid) on the way out."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bench.feeds_server", str(feeds.directory)],
+        cwd=ROOT, stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        port = _read_port(process)
+        yield FeedServer(process, port)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def _read_port(process: subprocess.Popen[str]) -> int:
+    """The port the server prints once its feeds are loaded (waiting at most a minute)."""
+    stdout = process.stdout
+    assert stdout is not None
+    found: list[str] = []
+    reader = threading.Thread(target=lambda: found.append(stdout.readline()), daemon=True)
+    reader.start()
+    reader.join(SERVER_START_SECONDS)
+    line = found[0].strip() if found else ""
+    if not line.isdigit():
+        raise RuntimeError(f"the feed server did not start (exit status {process.poll()})")
+    return int(line)
+
+
+# -- configuration, logging, counts -------------------------------------------------------
+
+
+def write_config(directory: Path, server: FeedServer, feeds: FeedSet) -> Path:
+    """watcher.yaml: the SQLite file, the shipped rules, one default channel (so matches
+    queue deliveries, as in a configured daemon), one source per feed."""
+    lines = [
+        f"db: sqlite:///{directory / 'watcher.db'}",
+        f"rules: {SHIPPED_RULES}",
+        "channels:",
+        f"  {CHANNEL}:",
+        '    urls: ["json://127.0.0.1:9/alerts"]',
+        "    default: true",
+        "sources:",
+    ]
+    for name in feeds.names:
+        lines += [f"  - name: outlet{name.removesuffix('.xml')}", f"    url: {server.url(name)}"]
+    path = directory / "watcher.yaml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+@contextmanager
+def daemon_logging() -> Iterator[None]:
+    """The daemon's logging as `watcher run` configures it (a formatted line per poll),
+    written to /dev/null instead of stderr; the previous set-up restored afterwards."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    levels = {name: logging.getLogger(name).level for name in NOISY_LOGGERS}
+    with open(os.devnull, "w", encoding="utf-8") as sink:
+        configure_logging()
+        for handler in root.handlers:
+            if isinstance(handler, logging.StreamHandler):
+                handler.setStream(sink)
+        try:
+            yield
+        finally:
+            root.handlers[:] = handlers
+            root.setLevel(level)
+            for name, old in levels.items():
+                logging.getLogger(name).setLevel(old)
+
+
+def stored_counts(database: Path) -> StoredCounts:
+    with sqlite3.connect(database) as connection:
+        row = connection.execute(
+            "SELECT (SELECT count(*) FROM articles), "
+            "(SELECT count(DISTINCT story_id) FROM articles), "
+            "(SELECT count(*) FROM matches), (SELECT count(*) FROM deliveries)"
+        ).fetchone()
+    connection.close()
+    size = sum(p.stat().st_size for p in database.parent.glob(database.name + "*"))
+    return StoredCounts(*(int(x) for x in row), file_bytes=size)
