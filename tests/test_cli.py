@@ -191,3 +191,24 @@ def test_a_reader_that_closes_the_pipe_early_is_not_an_error(tmp_path):
     process.stdout.close()  # like `| head -1`: the output is far past the pipe's buffer
     assert process.wait(timeout=300) == 0
     assert b"Traceback" not in process.stderr.read()
+
+
+def test_match_answers_each_line_of_standard_input_as_it_arrives(tmp_path):
+    """`tail -f feed.jsonl | watcher match --rules rules/ -`: no waiting for a batch."""
+    import select
+
+    line = json.dumps({"id": "s1", "title": "Siege of Sheikh Maqsoud",
+                       "text": "Forces imposed a siege on Sheikh Maqsoud in Aleppo."})
+    process = subprocess.Popen(
+        [sys.executable, "-m", "watcher", "match", "--rules", str(RULES), "--format", "jsonl",
+         "-"], cwd=tmp_path, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        process.stdin.write(line + "\n")
+        process.stdin.flush()  # and keep standard input open
+        ready, _, _ = select.select([process.stdout], [], [], 120)
+        assert ready, "no answer while standard input stays open"
+        assert json.loads(process.stdout.readline())["article"] == "s1"
+    finally:
+        process.stdin.close()
+        process.wait(timeout=60)

@@ -248,3 +248,15 @@ def test_full_text_sources_store_the_page_text_instead_of_the_summary(server, wo
     assert [r.path for r in server.requests] == ["/feed", "/page"]
     assert _cli("run", "--once").exit_code == 0  # known entry: its page is not fetched again
     assert [r.path for r in server.requests] == ["/feed", "/page", "/feed"]
+
+
+def test_after_a_signal_queued_polls_do_not_start(server, workdir):
+    server.route("/feed", Reply(200, FEED))
+    _config(workdir, server.url("/feed"))
+    settings = load_settings(None, {}, {})
+    with Store.open(f"sqlite:///{workdir / 'w.db'}") as store, \
+            Fetcher(now=lambda: datetime.now(UTC)) as fetcher:
+        daemon, _ = _daemon(workdir, RULES, store, fetcher)
+        daemon.stopping.set()
+        assert daemon.poll(settings.sources[0]).outcome == "skipped"
+    assert server.requests == []

@@ -113,7 +113,8 @@ def match(
     matcher = load_matcher(settings, rules_path)
     unreadable = 0
     with reader_may_leave():
-        for batch in _batched(read_inputs(list(inputs), stdin=sys.stdin), BATCH):
+        batch_size = 1 if "-" in inputs else BATCH  # standard input: answer line by line
+        for batch in _batched(read_inputs(list(inputs), stdin=sys.stdin), batch_size):
             unreadable += _print_unreadable(batch)
             articles = [item for item in batch if isinstance(item, Article)]
             for article, found in zip(articles, matcher.match_many(articles), strict=True):
@@ -151,7 +152,7 @@ def replay(
         unreadable = 0
         items = read_inputs(list(inputs) or [DEFAULT_REPLAY_INPUT], stdin=sys.stdin)
         with reader_may_leave():
-            for batch in _batched(items, BATCH):
+            for batch in _batched(items, 1 if "-" in inputs else BATCH):
                 unreadable += _print_unreadable(batch)
                 articles = [item for item in batch if isinstance(item, Article)]
                 for outcome in _ingestor_exit(pipeline, articles):

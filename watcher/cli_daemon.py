@@ -117,9 +117,14 @@ def source_text(line: dict[str, Any]) -> str:
 
 
 def _metrics(settings: Settings, store: Store) -> Metrics:
+    """Metrics over the configured sources only (replayed inputs and removed feeds have
+    rows in the store but are never polled, so their age would alarm for nothing)."""
+    names = {source.name for source in settings.sources}
     return Metrics(
         queue_depth=store.pending_delivery_count,
-        last_successes=lambda: {s.name: s.last_success for s in store.source_states()},
+        last_successes=lambda: {
+            s.name: s.last_success for s in store.source_states() if s.name in names
+        },
         now=utc_now,
         sources=[s.name for s in settings.sources],
     )

@@ -84,12 +84,15 @@ class Daemon:
     # -- one poll ---------------------------------------------------------------------
 
     def poll(self, source: SourceSettings) -> PollOutcome:
-        """Poll one source and count it; never raises (a bug is logged, the timer goes on)."""
+        """Poll one source and count it; never raises (a bug or an unusable database is
+        logged and counted as an error, and the timer goes on)."""
+        if self.stopping.is_set():  # queued before the signal: do not start
+            return PollOutcome(source.name, "skipped", message="stopping")
         try:
             outcome = self.poller.poll(source)
-        except Exception:
+        except Exception as error:
             log.exception("event=poll_crashed source=%s", source.name)
-            return PollOutcome(source.name, "error", message="internal error (logged)")
+            outcome = PollOutcome(source.name, "error", message=f"poll failed: {error}")
         self._count(outcome)
         return outcome
 

@@ -116,6 +116,8 @@ class Poller:
         if source.full_text:
             articles = [a if self.stopping.is_set() or pipeline.is_known(a)
                         else self._with_full_text(a) for a in articles]
+        if self.stopping.is_set():  # full text cut short: keep the feed for the next run
+            return PollOutcome(source.name, "skipped", message="stopping")
         outcomes = []
         for outcome in pipeline.ingest_many(articles):
             outcomes.append(outcome)

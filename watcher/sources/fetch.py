@@ -121,6 +121,8 @@ class Fetcher:
             raise _fail(url, f"timed out after {self.timeout:g} s") from error
         except (httpx.HTTPError, httpx.InvalidURL) as error:
             raise _fail(url, _describe(error)) from error
+        except RuntimeError as error:  # the client was closed (shutdown) before or during it
+            raise _fail(url, "cancelled: the fetcher was closed") from error
 
     def _follow(self, url: str, validators: Validators, deadline: float) -> FetchResult:
         """Follow redirects by hand: to cap them, spot loops and tell permanent ones apart."""

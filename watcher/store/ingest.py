@@ -25,6 +25,7 @@ from watcher.store.tables import (
 )
 
 KEYS_PER_QUERY = 500
+PG_INGEST_LOCK = 0x77617464  # any constant other than the migration lock's
 
 
 class DuplicateArticle(Exception):
@@ -57,6 +58,7 @@ def store_article(
     now: datetime,
 ) -> IngestResult:
     """Store everything about one article; raises DuplicateArticle to roll it all back."""
+    _one_writer_at_a_time(connection)
     if any_key_known(connection, new.keys):
         raise DuplicateArticle
     story_id = _choose_story(connection, new, pick_story, now)
@@ -74,6 +76,14 @@ def store_article(
         for channel in dict.fromkeys(new_match.channels)
     ])
     return IngestResult(True, story_id, tuple(new_match.match for _, new_match in firsts))
+
+
+def _one_writer_at_a_time(connection: Connection) -> None:
+    """Story search and "first match of a rule in its story" read what earlier articles
+    wrote: ingests must take turns. SQLite's BEGIN IMMEDIATE does that; PostgreSQL needs
+    a transaction-scoped advisory lock, or two copies stored at once would both alert."""
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({PG_INGEST_LOCK})")
 
 
 def story_candidates(connection: Connection, bands: Sequence[int]) -> list[StoryCandidate]:
