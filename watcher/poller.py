@@ -102,14 +102,15 @@ class Poller:
         if result.status == "retry_later":
             reason = f"{result.url} answered {result.status_code}: asked to retry later"
             return self._failed(name, state, reason, now, retry_after=result.retry_after)
-        return self._ingest(source, result, now)
+        return self._ingest(source, state, result, now)
 
-    def _ingest(self, source: SourceSettings, result: FetchResult, now: datetime) -> PollOutcome:
+    def _ingest(
+        self, source: SourceSettings, state: SourceState, result: FetchResult, now: datetime
+    ) -> PollOutcome:
         parsed = parse_feed(
             result.content, source=source.name, url=result.url, headers=result.headers, now=now
         )
         if parsed.not_a_feed:
-            state = self.store.prepare_source(source.name, source.url)
             return self._failed(source.name, state, parsed.not_a_feed, now)
         pipeline = self.pipeline()
         articles = list(parsed.entries)

@@ -2,24 +2,15 @@
 
 from __future__ import annotations
 
-import multiprocessing
 import sqlite3
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-from tests.store.workers import ARTICLES, STORY_SIZE, batch, ingest_batch
+from tests.store.schema import ingest_in_two_processes
+from tests.store.workers import ARTICLES, STORY_SIZE, batch
 
 
 def test_two_processes_store_each_article_once(db_path: Path, db_url: str) -> None:
-    context = multiprocessing.get_context("spawn")
-    manager = context.Manager()
-    try:
-        start_together = manager.Barrier(2)
-        with ProcessPoolExecutor(2, mp_context=context) as pool:
-            runs = [pool.submit(ingest_batch, db_url, start_together) for _ in range(2)]
-            results = [run.result(timeout=120) for run in runs]
-    finally:
-        manager.shutdown()
+    results = ingest_in_two_processes(db_url)
     assert [error for _, error in results] == [None, None]
     assert sum(stored for stored, _ in results) == ARTICLES
     with sqlite3.connect(db_path) as connection:

@@ -6,14 +6,11 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
 
+from tests.store.schema import schema_differences
 from watcher.errors import StoreError
 from watcher.store import Store
 from watcher.store.migrate import head_revision
-from watcher.store.tables import metadata
 
 TABLES = {
     "sources", "stories", "articles", "article_keys", "story_bands", "matches", "deliveries",
@@ -51,13 +48,7 @@ def test_one_step_down_and_up_keeps_the_rows(store: Store, db_path: Path) -> Non
 
 
 def test_migrated_schema_is_exactly_tables_py(store: Store, db_url: str) -> None:
-    engine = sa.create_engine(db_url)
-    try:
-        with engine.connect() as connection:
-            context = MigrationContext.configure(connection, opts={"compare_type": True})
-            assert compare_metadata(context, metadata) == []
-    finally:
-        engine.dispose()
+    assert schema_differences(db_url) == []
 
 
 def test_reopening_a_migrated_database_keeps_its_data(db_url: str) -> None:

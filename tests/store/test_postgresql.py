@@ -6,21 +6,16 @@ The database is emptied (downgraded to base) before and after each test.
 
 from __future__ import annotations
 
-import multiprocessing
 from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC
 
 import pytest
-import sqlalchemy as sa
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
 
 from tests.store.builders import at, new_article, new_match, new_story, oldest_story
-from tests.store.workers import ARTICLES, STORY_SIZE, ingest_batch
+from tests.store.schema import ingest_in_two_processes, schema_differences
+from tests.store.workers import ARTICLES, STORY_SIZE
 from watcher.errors import StoreError
 from watcher.store import Store
-from watcher.store.tables import metadata
 
 
 @pytest.fixture
@@ -33,13 +28,7 @@ def pg_store(postgres_url: str) -> Iterator[Store]:
 
 
 def test_migrated_schema_is_exactly_tables_py(pg_store: Store, postgres_url: str) -> None:
-    engine = sa.create_engine(postgres_url)
-    try:
-        with engine.connect() as connection:
-            context = MigrationContext.configure(connection, opts={"compare_type": True})
-            assert compare_metadata(context, metadata) == []
-    finally:
-        engine.dispose()
+    assert schema_differences(postgres_url) == []
 
 
 def test_ingest_dedupe_and_read_back(pg_store: Store) -> None:
@@ -64,15 +53,7 @@ def test_a_failing_match_insert_stores_nothing(pg_store: Store) -> None:
 
 
 def test_two_processes_store_each_article_once(pg_store: Store, postgres_url: str) -> None:
-    context = multiprocessing.get_context("spawn")
-    manager = context.Manager()
-    try:
-        start_together = manager.Barrier(2)
-        with ProcessPoolExecutor(2, mp_context=context) as pool:
-            runs = [pool.submit(ingest_batch, postgres_url, start_together) for _ in range(2)]
-            results = [run.result(timeout=120) for run in runs]
-    finally:
-        manager.shutdown()
+    results = ingest_in_two_processes(postgres_url)
     assert [error for _, error in results] == [None, None]
     assert sum(stored for stored, _ in results) == ARTICLES
     stored = pg_store.articles()

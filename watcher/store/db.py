@@ -5,15 +5,17 @@ Nothing outside watcher/store sees SQLAlchemy; what goes wrong leaves here as a 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from alembic.util import CommandError
 from sqlalchemy.engine import URL, Connection, Engine
 
 from watcher.errors import StoreError
+
+T = TypeVar("T")
 
 WRITE_OPTION = "watcher_write"
 """Execution option marking a connection whose transaction will write (BEGIN IMMEDIATE)."""
@@ -127,3 +129,12 @@ def describe_failure(exc: BaseException, busy_timeout: float) -> str:
 def _first_line(exc: BaseException | None) -> str:
     lines = str(exc).strip().splitlines()
     return lines[0].strip() if lines else type(exc).__name__
+
+
+IN_CHUNK = 500  # values per IN (...) list: SQLite caps bound parameters per statement
+
+
+def in_chunks(items: Sequence[T], size: int = IN_CHUNK) -> Iterator[Sequence[T]]:
+    """`items` in slices short enough for one IN (...) list."""
+    for start in range(0, len(items), size):
+        yield items[start:start + size]

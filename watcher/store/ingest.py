@@ -13,6 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from watcher.store.db import in_chunks
 from watcher.store.records import IngestResult, NewArticle, NewMatch, StoryCandidate, StoryPicker
 from watcher.store.tables import (
     article_keys,
@@ -24,7 +25,6 @@ from watcher.store.tables import (
     story_bands,
 )
 
-KEYS_PER_QUERY = 500
 PG_INGEST_LOCK = 0x77617464  # any constant other than the migration lock's
 
 
@@ -43,8 +43,7 @@ def known_keys(connection: Connection, keys: Sequence[str]) -> set[str]:
     """The stored ones among `keys`, queried in chunks (SQLite caps bound parameters)."""
     found: set[str] = set()
     unique = list(dict.fromkeys(keys))
-    for start in range(0, len(unique), KEYS_PER_QUERY):
-        chunk = unique[start:start + KEYS_PER_QUERY]
+    for chunk in in_chunks(unique):
         query = sa.select(article_keys.c.key).where(article_keys.c.key.in_(chunk))
         found.update(connection.scalars(query))
     return found

@@ -5,7 +5,7 @@ Each method is one transaction; any database failure leaves as a one-line StoreE
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
 from types import TracebackType
@@ -18,6 +18,7 @@ from watcher.model import Match, Severity, Span
 from watcher.store import migrate, polling
 from watcher.store.db import (
     DEFAULT_BUSY_TIMEOUT,
+    in_chunks,
     open_engine,
     read_transaction,
     store_errors,
@@ -34,8 +35,6 @@ from watcher.store.records import (
     StoryPicker,
 )
 from watcher.store.tables import articles, deliveries, matches, sources
-
-IN_CHUNK = 500  # ids per IN (...) list; SQLite caps bound parameters per statement
 
 
 class Store:
@@ -194,7 +193,7 @@ def _matches_query(rule: str | None, since: datetime | None) -> sa.Select[Any]:
 def _sent_channels(connection: Connection, match_ids: list[int]) -> dict[int, tuple[str, ...]]:
     """Channels that confirmed delivery, per match id, in name order."""
     found: dict[int, list[str]] = {}
-    for chunk in _chunks(match_ids, IN_CHUNK):
+    for chunk in in_chunks(match_ids):
         query = (
             sa.select(deliveries.c.match_id, deliveries.c.channel)
             .where(deliveries.c.status == "sent", deliveries.c.match_id.in_(chunk))
@@ -203,11 +202,6 @@ def _sent_channels(connection: Connection, match_ids: list[int]) -> dict[int, tu
         for match_id, channel in connection.execute(query):
             found.setdefault(match_id, []).append(channel)
     return {match_id: tuple(channels) for match_id, channels in found.items()}
-
-
-def _chunks(items: list[int], size: int) -> Iterator[list[int]]:
-    for start in range(0, len(items), size):
-        yield items[start:start + size]
 
 
 def _stored_article(row: sa.Row[Any]) -> StoredArticle:

@@ -62,12 +62,6 @@ class Tokens(NamedTuple):
     lengths: np.ndarray
     sentence_marks: np.ndarray | None
 
-    def __getitem__(self, key):  # type: ignore[override]
-        if isinstance(key, slice):
-            marks = None if self.sentence_marks is None else self.sentence_marks[key]
-            return Tokens(self.codes[key], self.starts[key], self.lengths[key], marks)
-        return tuple.__getitem__(self, key)
-
 
 @dataclass(frozen=True, eq=False)
 class FieldText:
