@@ -34,6 +34,7 @@ class _Channel:
 
     default: bool = True
     min_severity: Severity = Severity.INFO
+    digest: int | str | None = None
 
 
 @dataclass(frozen=True)

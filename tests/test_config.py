@@ -14,6 +14,7 @@ from watcher.config import (
     DEFAULT_RULES,
     ChannelSettings,
     HttpSettings,
+    NotifySettings,
     Settings,
     SourceSettings,
     load_settings,
@@ -334,7 +335,7 @@ def test_bad_http(tmp_path, body, error):
     ("text", "message"),
     [
         ("rulez: x\n", "watcher.yaml:1:1: unknown key 'rulez' (known: db, rules, pipeline, "
-                       "sources, channels, http)"),
+                       "sources, channels, notify, http)"),
         ("rules: a/\nrules: b/\n", "watcher.yaml:2:1: duplicate key 'rules' (first on line 1)"),
         ("rules: 2024\n", "watcher.yaml:1:1: rules: must be a string (got 2024)"),
         ("rules: ''\n", "watcher.yaml:1:1: rules: must not be empty (got '')"),
@@ -359,7 +360,7 @@ def test_every_problem_is_reported_in_file_order(tmp_path):
     assert _errors(tmp_path, text, {"WATCHER_DB": "nope"}) == [
         "watcher.yaml:2:3: http.port: must be at least 1 (got 0)",
         "watcher.yaml:3:1: unknown key 'rulez' (known: db, rules, pipeline, sources, channels, "
-        "http)",
+        "notify, http)",
         "watcher.yaml:5:38: sources[0].every: must be at least 30s (got '1s')",
         "WATCHER_DB: db: must be a database URL such as sqlite:///watcher.db",
     ]
@@ -379,6 +380,8 @@ def test_the_example_configuration_loads_and_shows_every_key(tmp_path, monkeypat
     assert set(written["sources"][0]) == set(SourceSettings.model_fields)
     assert set(written["channels"]["ops-email"]) == set(ChannelSettings.model_fields)
     assert set(written["http"]) == set(HttpSettings.model_fields)
+    assert set(written["notify"]) == set(NotifySettings.model_fields)
+    assert settings.notify == NotifySettings()
 
 
 def test_the_example_needs_its_password_variable():

@@ -18,12 +18,14 @@ from watcher.cli_common import (
     EXIT_OK,
     EXIT_RULES,
     load_matcher,
+    open_outbox,
     open_store,
     or_exit,
     print_rule_errors,
     reader_may_leave,
 )
 from watcher.cli_daemon import run, sources
+from watcher.cli_notify import deliveries, notify, print_report
 from watcher.config import Settings, environment, load_settings
 from watcher.errors import ConfigError, InputError, RuleSetError, StoreError, WatcherError
 from watcher.matcher import run_rule_examples
@@ -139,9 +141,12 @@ def replay(
     inputs: tuple[str, ...],
 ) -> None:
     """Ingest INPUT (default seeds/) as if it had just arrived: dedupe, store, match, queue
-    alerts. Prints only matches that are new; replaying the same input again prints nothing."""
+    alerts, then send them. Prints only matches that are new; replaying the same input again
+    prints nothing. What could not be sent stays pending for `watcher run` or `deliveries
+    flush`."""
     matcher = load_matcher(settings, rules_path)
     with open_store(settings) as store:
+        outbox = open_outbox(settings, store) if settings.channels and not no_notify else None
         pipeline = Pipeline(
             matcher=matcher,
             store=store,
@@ -161,6 +166,8 @@ def replay(
                                    f"{outcome.reason}", err=True)
                         unreadable += 1
                     _emit(outcome.new_matches, outcome.article.source, output_format)
+        if outbox is not None:
+            print_report(or_exit(outbox.send_due), or_exit(store.pending_delivery_count))
     sys.exit(EXIT_FAILED if unreadable else EXIT_OK)
 
 
@@ -270,6 +277,8 @@ def _emit(matches: Iterable[Match], source: str, output_format: str) -> None:
 
 cli.add_command(run)
 cli.add_command(sources)
+cli.add_command(deliveries)
+cli.add_command(notify)
 
 
 def main() -> None:

@@ -7,8 +7,11 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import TypeVar
 
 import click
@@ -16,6 +19,9 @@ import click
 from watcher.config import Settings
 from watcher.errors import ConfigError, RuleSetError, StoreError
 from watcher.matcher import Matcher
+from watcher.notify.channels import Channel
+from watcher.notify.outbox import Destination, Outbox, RetryPolicy
+from watcher.notify.render import Renderer
 from watcher.store import Store
 
 EXIT_OK, EXIT_FAILED, EXIT_RULES = 0, 1, 2
@@ -56,6 +62,48 @@ def open_store(settings: Settings, *, migrate: bool = True) -> Iterator[Store]:
         sys.exit(EXIT_RULES)
     with store:
         yield store
+
+
+def destinations(settings: Settings) -> dict[str, Destination]:
+    """The configured channels, ready to send to; a URL apprise cannot use ends the
+    command with one line (status 2), never showing the URL."""
+    try:
+        return {
+            name: Destination(Channel.from_urls(name, channel.urls), channel.digest)
+            for name, channel in (settings.channels or {}).items()
+        }
+    except ConfigError as error:
+        click.echo(f"watcher: {error}", err=True)
+        sys.exit(EXIT_RULES)
+
+
+def renderer(settings: Settings) -> Renderer:
+    """Message templates (the user's overrides checked now, not at the first alert)."""
+    try:
+        templates = settings.notify.templates
+        return Renderer(Path(templates) if templates else None)
+    except ConfigError as error:
+        for line in str(error).splitlines():
+            click.echo(f"watcher: {line}", err=True)
+        sys.exit(EXIT_RULES)
+
+
+def open_outbox(
+    settings: Settings, store: Store, stopping: threading.Event | None = None
+) -> Outbox:
+    """The sender for the configured channels over this store."""
+    notify = settings.notify
+    return Outbox(
+        store=store,
+        destinations=destinations(settings),
+        renderer=renderer(settings),
+        policy=RetryPolicy(notify.max_attempts, notify.retry_delay, notify.max_retry_delay),
+        now=lambda: datetime.now(UTC),
+        concurrency=notify.concurrency,
+        timeout=notify.timeout,
+        lease=timedelta(seconds=notify.lease),
+        stopping=stopping,
+    )
 
 
 def or_exit(query: Callable[[], T]) -> T:

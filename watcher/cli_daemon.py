@@ -22,6 +22,7 @@ from watcher.cli_common import (
     EXIT_OK,
     EXIT_RULES,
     load_matcher,
+    open_outbox,
     open_store,
     or_exit,
     reader_may_leave,
@@ -45,12 +46,17 @@ def utc_now() -> datetime:
 
 
 @click.command("run")
-@click.option("--once", is_flag=True,
-              help="Poll every source once, then exit: 0 when none failed, 1 otherwise.")
+@click.option(
+    "--once",
+    is_flag=True,
+    help="Poll every source once, send the alerts that are due, then exit: 0 when no "
+    "poll failed, 1 otherwise.",
+)
 @click.pass_obj
 def run(settings: Settings, once: bool) -> None:
-    """The daemon: poll the configured feeds on schedule, match, store and queue alerts,
-    until SIGTERM or SIGINT (then finish the article in hand and exit 0)."""
+    """The daemon: poll the configured feeds on schedule, match, store and send alerts,
+    until SIGTERM or SIGINT (then finish the article and alerts in hand and exit 0).
+    With --once, every source is polled once and what is due is sent before exiting."""
     configure_logging()
     if not settings.sources:
         click.echo("watcher: no sources configured (add `sources:` to watcher.yaml)", err=True)
@@ -58,9 +64,11 @@ def run(settings: Settings, once: bool) -> None:
     stopping = threading.Event()
     with open_store(settings) as store, Fetcher(now=utc_now) as fetcher, _on_signals(stopping):
         metrics = _metrics(settings, store)
+        outbox = open_outbox(settings, store, stopping) if settings.channels else None
         daemon = Daemon(
             settings=settings, store=store, matcher=matcher, metrics=metrics, now=utc_now,
             stopping=stopping,
+            outbox=outbox,
             poller_for=lambda pipeline: Poller(
                 store=store, fetcher=fetcher, pipeline=pipeline, now=utc_now, stopping=stopping
             ),
@@ -68,6 +76,7 @@ def run(settings: Settings, once: bool) -> None:
         with _health_endpoint(settings, metrics, stopping):
             if once:
                 outcomes = daemon.poll_all_once()
+                daemon.drain_outbox()
                 sys.exit(EXIT_FAILED if any(o.outcome in FAILED for o in outcomes) else EXIT_OK)
             daemon.run_forever()
     sys.exit(EXIT_OK)

@@ -32,6 +32,7 @@ from pydantic_core import ErrorDetails, PydanticCustomError
 from watcher.config_yaml import Document, Loc, read_document
 from watcher.errors import ConfigError
 from watcher.model import Severity
+from watcher.notify.digest import check_cron
 from watcher.when import parse_duration
 
 DEFAULT_CONFIG = "watcher.yaml"
@@ -41,6 +42,13 @@ DEFAULT_PIPELINE = "blank:en"
 DEFAULT_EVERY = 15 * 60
 MIN_EVERY = 30  # polling one feed more often gains nothing and gets the poller blocked
 MIN_DIGEST = 60
+DEFAULT_DRAIN_EVERY = 10
+DEFAULT_SEND_CONCURRENCY = 8
+DEFAULT_MAX_ATTEMPTS = 10
+DEFAULT_RETRY_DELAY = 60
+DEFAULT_MAX_RETRY_DELAY = 3600
+DEFAULT_SEND_TIMEOUT = 30
+DEFAULT_LEASE = 600
 DEFAULT_HTTP_PORT = 9464  # the port Prometheus exporters conventionally take
 ENV_KEYS = ("db", "rules", "pipeline")  # the settings with a WATCHER_<KEY> variable
 NAME = re.compile(r"[a-z0-9][a-z0-9_-]*")
@@ -84,6 +92,18 @@ def _seconds(value: object) -> int:
         raise ValueError(DURATION_HELP) from None
 
 
+def _digest(value: object) -> int | str:
+    """A digest schedule: a duration of at least MIN_DIGEST, or a five-field cron line."""
+    if isinstance(value, str) and len(value.split()) > 1:
+        try:
+            return check_cron(value.strip())
+        except ValueError as error:
+            raise ValueError(
+                f"{error}; use a duration such as 1h or a cron line such as '0 8 * * *'"
+            ) from None
+    return _duration(MIN_DIGEST)(value)
+
+
 def _feed_url(value: str) -> str:
     try:
         parts = urlsplit(value)
@@ -119,7 +139,8 @@ ChannelUrl = Annotated[str, _matching(CHANNEL_URL, "must be an apprise URL such 
                                                    "mailtos://user:pass@host")]  # fmt: skip
 FeedUrl = Annotated[str, AfterValidator(_feed_url)]
 PollInterval = Annotated[int, BeforeValidator(_duration(MIN_EVERY))]
-DigestPeriod = Annotated[int, BeforeValidator(_duration(MIN_DIGEST))]
+DigestSchedule = Annotated[int | str, PlainValidator(_digest)]
+Seconds = Annotated[int, BeforeValidator(_duration(1))]
 WholeNumber = Annotated[int, BeforeValidator(_not_bool)]
 SeverityName = Annotated[Severity, PlainValidator(_severity), PlainSerializer(str)]
 
@@ -139,12 +160,12 @@ class SourceSettings(_Frozen):
 
 
 class ChannelSettings(_Frozen):
-    """Where alerts go: apprise URLs; `digest` (seconds) batches alerts per period."""
+    """Where alerts go: apprise URLs; `digest` (seconds, or a cron line) batches alerts."""
 
     urls: tuple[ChannelUrl, ...]
     default: bool = False
     min_severity: SeverityName = Severity.INFO
-    digest: DigestPeriod | None = None
+    digest: DigestSchedule | None = None
 
     @field_validator("urls")
     @classmethod
@@ -153,6 +174,20 @@ class ChannelSettings(_Frozen):
         if not urls:
             raise ValueError("must not be empty")
         return urls
+
+
+class NotifySettings(_Frozen):
+    """How the outbox sends: timer, parallel sends, retries, timeouts and the claim's
+    lease (seconds), user templates."""
+
+    every: Seconds = DEFAULT_DRAIN_EVERY
+    concurrency: WholeNumber = Field(default=DEFAULT_SEND_CONCURRENCY, ge=1, le=64)
+    max_attempts: WholeNumber = Field(default=DEFAULT_MAX_ATTEMPTS, ge=1, le=1000)
+    retry_delay: Seconds = DEFAULT_RETRY_DELAY
+    max_retry_delay: Seconds = DEFAULT_MAX_RETRY_DELAY
+    timeout: Seconds = DEFAULT_SEND_TIMEOUT
+    lease: Seconds = DEFAULT_LEASE
+    templates: NonEmpty | None = None
 
 
 class HttpSettings(_Frozen):
@@ -179,6 +214,7 @@ class Settings(_Frozen):
     pipeline: NonEmpty = DEFAULT_PIPELINE
     sources: tuple[SourceSettings, ...] = ()
     channels: Channels | None = None
+    notify: NotifySettings = NotifySettings()
     http: HttpSettings | None = None
 
     @property
@@ -283,7 +319,10 @@ MESSAGES = {
     "less_than_equal": "must be at most {le}",
 }
 SECTIONS: dict[str, type[BaseModel]] = {
-    "sources": SourceSettings, "channels": ChannelSettings, "http": HttpSettings,
+    "sources": SourceSettings,
+    "channels": ChannelSettings,
+    "notify": NotifySettings,
+    "http": HttpSettings,
 }
 _HIDDEN = object()
 

@@ -1,5 +1,6 @@
-"""`watcher run`: APScheduler timers that poll each source, reload rules when their files
-change, and stop cleanly on SIGTERM/SIGINT. The logic lives in Poller and Pipeline.
+"""`watcher run`: APScheduler timers that poll each source, drain the alert outbox, reload
+rules when their files change, and stop cleanly on SIGTERM/SIGINT. The logic lives in
+Poller, Pipeline and Outbox.
 
 APScheduler lives here and nowhere else (design.md).
 """
@@ -23,6 +24,7 @@ from watcher.config import Settings, SourceSettings
 from watcher.errors import RuleSetError
 from watcher.matcher import Matcher
 from watcher.metrics import Metrics
+from watcher.notify.outbox import Outbox
 from watcher.pipeline import Pipeline
 from watcher.poller import Poller, PollOutcome
 from watcher.store import Store
@@ -70,9 +72,11 @@ class Daemon:
         metrics: Metrics,
         now: Callable[[], datetime],
         stopping: threading.Event,
+        outbox: Outbox | None = None,
     ) -> None:
         self.settings = settings
         self.store = store
+        self.outbox = outbox
         self.metrics = metrics
         self.now = now
         self.stopping = stopping  # set by the signal handlers (cli) to stop cleanly
@@ -117,6 +121,26 @@ class Daemon:
     def _poll_unless_stopping(self, source: SourceSettings) -> PollOutcome | None:
         return None if self.stopping.is_set() else self.poll(source)
 
+    # -- alerts -----------------------------------------------------------------------
+
+    def drain_outbox(self) -> None:
+        """Send every delivery that is due; never raises (the next timer tries again)."""
+        if self.outbox is None or self.stopping.is_set():
+            return
+        try:
+            report = self.outbox.send_due()
+        except Exception:
+            log.exception("event=outbox_drain_crashed")
+            return
+        self.metrics.deliveries_attempted(report.sent, report.retrying, report.dead)
+        if report.sent or report.retrying or report.dead:
+            log.info(
+                "event=outbox_drained sent=%d retrying=%d dead=%d",
+                report.sent,
+                report.retrying,
+                report.dead,
+            )
+
     # -- rule reload ------------------------------------------------------------------
 
     def reload_rules_if_changed(self) -> bool:
@@ -154,7 +178,11 @@ class Daemon:
         """Schedule every source and the reload check; return once `stopping` is set and
         the polls in hand have finished."""
         scheduler = BackgroundScheduler(
-            executors={"default": ThreadPoolExecutor(MAX_CONCURRENT_POLLS)},
+            # the outbox has a thread of its own: a burst of alerts never delays polls
+            executors={
+                "default": ThreadPoolExecutor(MAX_CONCURRENT_POLLS),
+                "outbox": ThreadPoolExecutor(1),
+            },
             timezone="UTC",
         )
         for job in self._jobs():
@@ -182,6 +210,15 @@ class Daemon:
                 # First polls spread over the first interval's jitter, not all at once.
                 "next_run_time": start + timedelta(seconds=random.uniform(0, jitter)),
             }
+        yield {
+            "func": self.drain_outbox,
+            "trigger": IntervalTrigger(seconds=self.settings.notify.every),
+            "id": "drain-outbox",
+            "executor": "outbox",
+            "next_run_time": start,  # what an earlier run left pending goes out at once
+            "max_instances": 1,
+            "coalesce": True,
+        }
         yield {
             "func": self.reload_rules_if_changed,
             "trigger": IntervalTrigger(seconds=RELOAD_CHECK_SECONDS),

@@ -28,6 +28,7 @@ CONTENT_TYPE = CONTENT_TYPE_LATEST  # of exposition(), so servers need not impor
 PollOutcome = Literal["ok", "not_modified", "error", "gone", "skipped"]
 POLL_OUTCOMES: tuple[PollOutcome, ...] = get_args(PollOutcome)
 FAILED_OUTCOMES = frozenset({"error", "gone"})  # what watcher_fetch_errors_total counts
+DELIVERY_OUTCOMES = ("sent", "retrying", "dead")
 # Feed fetches take tenths of a second; full-text fetches and slow hosts take tens.
 POLL_BUCKETS = (0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0)
 
@@ -77,17 +78,29 @@ class Metrics:
         def counter(name: str, help_text: str, labels: tuple[str, ...] = ()) -> Counter:
             return Counter(name, help_text, labels, registry=self.registry)
 
-        self._polls = counter("watcher_polls", "Polls of a source, by outcome.",
-                              ("source", "outcome"))
-        self._fetch_errors = counter("watcher_fetch_errors",
-                                     "Polls that failed (outcome error or gone).", ("source",))
-        self._not_modified = counter("watcher_not_modified",
-                                     "Polls answered 304 Not Modified.", ("source",))
-        self._new_articles = counter("watcher_new_articles",
-                                     "Articles stored that were not known before.", ("source",))
+        self._polls = counter(
+            "watcher_polls", "Polls of a source, by outcome.", ("source", "outcome")
+        )
+        self._fetch_errors = counter(
+            "watcher_fetch_errors", "Polls that failed (outcome error or gone).", ("source",)
+        )
+        self._not_modified = counter(
+            "watcher_not_modified", "Polls answered 304 Not Modified.", ("source",)
+        )
+        self._new_articles = counter(
+            "watcher_new_articles", "Articles stored that were not known before.", ("source",)
+        )
         self._matches = counter("watcher_matches", "New matches of a rule.", ("rule",))
-        self._reload_errors = counter("watcher_rule_reload_errors",
-                                      "Rule reloads refused; the previous rules stay in use.")
+        self._reload_errors = counter(
+            "watcher_rule_reload_errors", "Rule reloads refused; the previous rules stay in use."
+        )
+        self._deliveries = counter(
+            "watcher_deliveries",
+            "Alert deliveries attempted, by outcome (sent, retrying, dead).",
+            ("outcome",),
+        )
+        for outcome in DELIVERY_OUTCOMES:
+            self._deliveries.labels(outcome=outcome)
 
     def _start_at_zero(self, source: str) -> None:
         for outcome in POLL_OUTCOMES:
@@ -122,6 +135,11 @@ class Metrics:
     def reload_failed(self) -> None:
         """Count a rule reload that was refused (the old rules stay in use)."""
         self._reload_errors.inc()
+
+    def deliveries_attempted(self, sent: int, retrying: int, dead: int) -> None:
+        """Count what one outbox drain did with its deliveries."""
+        for outcome, count in zip(DELIVERY_OUTCOMES, (sent, retrying, dead), strict=True):
+            self._deliveries.labels(outcome=outcome).inc(count)
 
     def exposition(self) -> bytes:
         """Every metric in the Prometheus text format (serve with CONTENT_TYPE)."""

@@ -1,4 +1,4 @@
-"""Plain values shared by every stage: Article, Span, Match, Severity.
+"""Plain values shared by every stage: Article, Span, Match, Severity, Alert.
 
 Nothing here imports from the rest of watcher, so every layer can depend on it.
 """
@@ -72,3 +72,25 @@ class Match:
     spans: tuple[Span, ...]
     snippet: str
     tags: tuple[str, ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class Alert:
+    """One stored match as a channel is told about it (the store reads it, notify renders it).
+
+    `snippet` marks matched words as `[word]` (as stored); `other_outlets` are the other
+    sources that carried the same story, in the order they first did.
+    """
+
+    delivery_id: int
+    rule_id: str
+    rule_title: str
+    severity: Severity
+    query: str
+    article_title: str
+    source: str
+    url: str | None
+    published: datetime | None
+    snippet: str
+    other_outlets: tuple[str, ...]
+    matched_at: datetime

@@ -12,7 +12,7 @@ from typing import Any
 import click
 
 from watcher.model import Match
-from watcher.store import StoredArticle, StoredMatch
+from watcher.store import StoredArticle, StoredDelivery, StoredMatch
 
 MARKED = re.compile(r"\[([^\[\]]*)\]")
 
@@ -78,3 +78,37 @@ def stored_match_text(stored: StoredMatch) -> str:
     sent = f"  sent: {', '.join(stored.notified)}" if stored.notified else ""
     when = timestamp(stored.matched_at) or ""
     return f"{when[:16]}{sent}\n{match_text(stored.match)}"
+
+
+def delivery_json(stored: StoredDelivery) -> dict[str, Any]:
+    """One outbox row: which match went (or goes) to which channel, and how it went."""
+    return {
+        "id": stored.id,
+        "rule": stored.rule_id,
+        "article": stored.article_id,
+        "title": stored.title,
+        "channel": stored.channel,
+        "status": stored.status,
+        "attempts": stored.attempts,
+        "created": timestamp(stored.created),
+        "next_attempt": timestamp(stored.next_attempt) if stored.status == "pending" else None,
+        "sent_at": timestamp(stored.sent_at),
+        "last_error": stored.last_error,
+    }
+
+
+def delivery_text(stored: StoredDelivery) -> str:
+    """`#12 pending ops-email rule=siege attempts=2 next 2026-11-23T20:01` then the article
+    and, when there is one, the last error on its own line."""
+    when = {
+        "pending": f"next {(timestamp(stored.next_attempt) or '')[:16]}",
+        "sent": f"sent {(timestamp(stored.sent_at) or '')[:16]}",
+    }.get(stored.status, "gave up")
+    head = (
+        f"#{stored.id} {stored.status} {stored.channel} rule={stored.rule_id} "
+        f"attempts={stored.attempts} {when}"
+    )
+    lines = [head, f"  {stored.article_id}: {stored.title}"]
+    if stored.last_error:
+        lines.append(f"  last error: {stored.last_error}")
+    return "\n".join(lines)

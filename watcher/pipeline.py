@@ -22,8 +22,9 @@ from watcher.dedupe import (
 )
 from watcher.matcher import Matcher
 from watcher.model import Article, Match, Severity
+from watcher.notify.digest import DigestSchedule, next_digest
 from watcher.rules.ast import Rule
-from watcher.store import NewArticle, NewMatch, Store, StoryCandidate
+from watcher.store import NewArticle, NewMatch, Route, Store, StoryCandidate
 
 # A published time before this or more than FUTURE_SLACK ahead of the clock is a feed's
 # placeholder (1970-01-01) or a broken clock: the article is kept, its time is not.
@@ -38,6 +39,7 @@ class ChannelSettings(Protocol):
 
     default: bool
     min_severity: Severity
+    digest: DigestSchedule | None
 
 
 @dataclass(frozen=True)
@@ -123,7 +125,7 @@ class Pipeline:
         new = self._new_article(article, item.keys, now)
         result = self.store.ingest(
             new,
-            [self._new_match(found) for found in matches],
+            [self._new_match(found, now) for found in matches],
             pick_story=lambda candidates: pick_story(candidates, new.signature),
             now=now,
         )
@@ -143,10 +145,17 @@ class Pipeline:
             fetched=now,
         )
 
-    def _new_match(self, found: Match) -> NewMatch:
+    def _new_match(self, found: Match, now: datetime) -> NewMatch:
         rule = self._rules[found.rule_id]
         channels = channels_for(rule, found.severity, self.channels) if self.notify else ()
-        return NewMatch(match=found, rule_version=rule_version(rule), channels=channels)
+        return NewMatch(
+            match=found,
+            rule_version=rule_version(rule),
+            routes=tuple(route_to(name, self.channels[name], now) for name in channels),
+            rule_title=rule.title,
+            query=rule.query_text,
+            cooldown_seconds=rule.cooldown_seconds,
+        )
 
 
 def refusal_reason(article: Article) -> str:
@@ -185,6 +194,11 @@ def channels_for(
     each only if the match reaches its `min_severity`."""
     names = rule.notify or tuple(name for name, ch in channels.items() if ch.default)
     return tuple(n for n in names if n in channels and severity >= channels[n].min_severity)
+
+
+def route_to(name: str, channel: ChannelSettings, now: datetime) -> Route:
+    """A digest channel's alerts wait for its next boundary; others go at once."""
+    return Route(name, next_digest(channel.digest, now) if channel.digest else None)
 
 
 def rule_version(rule: Rule) -> str:

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 from watcher.model import Article, Match, Severity, Span
-from watcher.store import NewArticle, NewMatch, StoryCandidate
+from watcher.store import NewArticle, NewMatch, Route, StoryCandidate
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 BANDS = 4
@@ -59,6 +59,8 @@ def new_match(
     *,
     channels: Sequence[str] = ("ops",),
     severity: Severity = Severity.HIGH,
+    due: datetime | None = None,
+    cooldown: timedelta | None = None,
 ) -> NewMatch:
     match = Match(
         rule_id=rule_id,
@@ -68,7 +70,14 @@ def new_match(
         spans=(Span(0, 4, "title"), Span(5, 9, "body")),
         snippet="… a [siege] on …",
     )
-    return NewMatch(match=match, rule_version="v1", channels=tuple(channels))
+    return NewMatch(
+        match=match,
+        rule_version="v1",
+        routes=tuple(Route(channel, due) for channel in channels),
+        rule_title=f"Rule {rule_id}",
+        query=f"{rule_id} NEAR/5 Aleppo",
+        cooldown_seconds=int(cooldown.total_seconds()) if cooldown else None,
+    )
 
 
 def new_story(candidates: Sequence[StoryCandidate]) -> int | None:

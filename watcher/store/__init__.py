@@ -6,10 +6,13 @@ Only this package imports SQLAlchemy; the rest of watcher uses Store and these v
 from watcher.store.db import DEFAULT_BUSY_TIMEOUT
 from watcher.store.polling import PollRecord, SourceState
 from watcher.store.records import (
+    DueDelivery,
     IngestResult,
     NewArticle,
     NewMatch,
+    Route,
     StoredArticle,
+    StoredDelivery,
     StoredMatch,
     StoryCandidate,
     StoryPicker,
@@ -18,12 +21,15 @@ from watcher.store.repo import Store
 
 __all__ = [
     "DEFAULT_BUSY_TIMEOUT",
+    "DueDelivery",
     "IngestResult",
     "NewArticle",
     "NewMatch",
     "PollRecord",
+    "Route",
     "SourceState",
     "StoredArticle",
+    "StoredDelivery",
     "StoredMatch",
     "Store",
     "StoryCandidate",

@@ -6,7 +6,7 @@ Any failure aborts the whole transaction: an article is stored with all of it or
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
 
@@ -14,7 +14,14 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from watcher.store.db import in_chunks
-from watcher.store.records import IngestResult, NewArticle, NewMatch, StoryCandidate, StoryPicker
+from watcher.store.records import (
+    IngestResult,
+    NewArticle,
+    NewMatch,
+    Route,
+    StoryCandidate,
+    StoryPicker,
+)
 from watcher.store.tables import (
     article_keys,
     articles,
@@ -63,17 +70,26 @@ def store_article(
     story_id = _choose_story(connection, new, pick_story, now)
     article_id = _insert_article(connection, new, story_id)
     _insert_keys(connection, new.keys, article_id)
-    _insert_many(connection, story_bands, [
-        {"article_id": article_id, "band_index": index, "band_hash": band}
-        for index, band in enumerate(new.bands)
-    ])
+    _insert_many(
+        connection,
+        story_bands,
+        [
+            {"article_id": article_id, "band_index": index, "band_hash": band}
+            for index, band in enumerate(new.bands)
+        ],
+    )
     inserted = [_insert_match(connection, m, article_id, story_id, now) for m in found]
     firsts = [pair for pair in inserted if pair is not None]
-    _insert_many(connection, deliveries, [
-        _pending_delivery(match_id, channel, now)
-        for match_id, new_match in firsts
-        for channel in dict.fromkeys(new_match.channels)
-    ])
+    _insert_many(
+        connection,
+        deliveries,
+        [
+            _pending_delivery(match_id, route, now)
+            for match_id, new_match in firsts
+            if not _in_cooldown(connection, new_match, now)
+            for route in _unique_routes(new_match.routes)
+        ],
+    )
     return IngestResult(True, story_id, tuple(new_match.match for _, new_match in firsts))
 
 
@@ -172,27 +188,56 @@ def _insert_match(
         matches.c.story_id == story_id, matches.c.rule_id == match.rule_id
     )
     first = connection.execute(earlier.limit(1)).first() is None
-    match_id = _insert_one(connection, matches, {
-        "rule_id": match.rule_id,
-        "rule_version": new.rule_version,
-        "article_id": article_id,
-        "story_id": story_id,
-        "severity": str(match.severity),
-        "spans": [[span.start, span.end, span.field] for span in match.spans],
-        "snippet": match.snippet,
-        "matched_at": now,
-        "first_in_story": first,
-    })
+    match_id = _insert_one(
+        connection,
+        matches,
+        {
+            "rule_id": match.rule_id,
+            "rule_version": new.rule_version,
+            "article_id": article_id,
+            "story_id": story_id,
+            "severity": str(match.severity),
+            "spans": [[span.start, span.end, span.field] for span in match.spans],
+            "snippet": match.snippet,
+            "matched_at": now,
+            "first_in_story": first,
+            "rule_title": new.rule_title,
+            "query": new.query,
+        },
+    )
     return (match_id, new) if first else None
 
 
-def _pending_delivery(match_id: int, channel: str, now: datetime) -> dict[str, Any]:
+def _in_cooldown(connection: Connection, new: NewMatch, now: datetime) -> bool:
+    """Whether the rule queued an alert within its cooldown (for any story), so this new
+    story is stored and printed but not sent."""
+    if not new.cooldown_seconds or not new.routes:
+        return False
+    since = now - timedelta(seconds=new.cooldown_seconds)
+    query = (
+        sa.select(deliveries.c.id)
+        .join(matches, deliveries.c.match_id == matches.c.id)
+        .where(matches.c.rule_id == new.match.rule_id, deliveries.c.created > since)
+        .limit(1)
+    )
+    return connection.execute(query).first() is not None
+
+
+def _unique_routes(routes: Sequence[Route]) -> list[Route]:
+    """One route per channel (the first), as a channel gets one delivery per match."""
+    first: dict[str, Route] = {}
+    for route in routes:
+        first.setdefault(route.channel, route)
+    return list(first.values())
+
+
+def _pending_delivery(match_id: int, route: Route, now: datetime) -> dict[str, Any]:
     return {
         "match_id": match_id,
-        "channel": channel,
+        "channel": route.channel,
         "status": "pending",
         "attempts": 0,
-        "next_attempt": now,
+        "next_attempt": route.due or now,
         "created": now,
     }
 

@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from watcher.model import Article, Match
+from watcher.model import Alert, Article, Match
 
 
 @dataclass(frozen=True)
@@ -30,12 +30,26 @@ class NewArticle:
 
 
 @dataclass(frozen=True)
+class Route:
+    """A channel that gets an alert, and when it may first be sent: None for at once,
+    a later time for a digest channel's next boundary."""
+
+    channel: str
+    due: datetime | None = None
+
+
+@dataclass(frozen=True)
 class NewMatch:
-    """A match to store; `channels` get a pending delivery if it is new in its story."""
+    """A match to store; `routes` get a pending delivery if it is new in its story and its
+    rule sent no alert within `cooldown_seconds`. `rule_title` and `query` are kept with
+    it so the alert shows the rule as it was when it fired."""
 
     match: Match
     rule_version: str
-    channels: tuple[str, ...]
+    routes: tuple[Route, ...] = ()
+    rule_title: str = ""
+    query: str = ""
+    cooldown_seconds: int | None = None
 
 
 @dataclass(frozen=True)
@@ -80,3 +94,32 @@ class StoredMatch:
     article_id: str
     matched_at: datetime
     notified: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class DueDelivery:
+    """A delivery claimed for sending: to which channel, how often tried, the keys of the
+    channel's URLs that already took it, and the alert its message tells."""
+
+    id: int
+    channel: str
+    attempts: int
+    done_targets: tuple[str, ...]
+    alert: Alert
+
+
+@dataclass(frozen=True)
+class StoredDelivery:
+    """One row of the outbox, as `watcher deliveries` lists it (no channel URLs in it)."""
+
+    id: int
+    rule_id: str
+    article_id: str
+    title: str
+    channel: str
+    status: str
+    attempts: int
+    created: datetime
+    next_attempt: datetime
+    sent_at: datetime | None
+    last_error: str | None

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
-from datetime import datetime
+from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Any
 
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from watcher.model import Match, Severity, Span
-from watcher.store import migrate, polling
+from watcher.store import migrate, outbox, polling
 from watcher.store.db import (
     DEFAULT_BUSY_TIMEOUT,
     in_chunks,
@@ -27,10 +27,12 @@ from watcher.store.db import (
 from watcher.store.ingest import DuplicateArticle, any_key_known, known_keys, store_article
 from watcher.store.polling import PollRecord, SourceState
 from watcher.store.records import (
+    DueDelivery,
     IngestResult,
     NewArticle,
     NewMatch,
     StoredArticle,
+    StoredDelivery,
     StoredMatch,
     StoryPicker,
 )
@@ -172,6 +174,62 @@ class Store:
     def pending_delivery_count(self) -> int:
         with self._errors(), read_transaction(self._engine) as connection:
             return polling.pending_delivery_count(connection)
+
+    # -- the delivery outbox ---------------------------------------------------------
+
+    def claim_due_deliveries(
+        self,
+        now: datetime,
+        *,
+        owner: str,
+        lease: timedelta,
+        limit: int,
+        channels: Sequence[str] | None = None,
+        other_than: Sequence[str] = (),
+    ) -> list[DueDelivery]:
+        """Lease due deliveries for sending (see store/outbox.py)."""
+        with self._errors(), write_transaction(self._engine) as connection:
+            return outbox.claim_due(
+                connection,
+                now,
+                owner=owner,
+                lease=lease,
+                limit=limit,
+                channels=channels,
+                other_than=other_than,
+            )
+
+    def make_pending_due(self, now: datetime) -> None:
+        with self._errors(), write_transaction(self._engine) as connection:
+            outbox.make_pending_due(connection, now)
+
+    def mark_sent(self, ids: Sequence[int], now: datetime) -> None:
+        with self._errors(), write_transaction(self._engine) as connection:
+            outbox.mark_sent(connection, ids, now)
+
+    def mark_failed(self, ids: Sequence[int], error: str, retry_at: datetime | None) -> None:
+        """A failed attempt: retried from `retry_at`, or dead when it is None."""
+        with self._errors(), write_transaction(self._engine) as connection:
+            outbox.mark_failed(connection, ids, error, retry_at)
+
+    def add_done_target(self, delivery_id: int, target_key: str) -> None:
+        with self._errors(), write_transaction(self._engine) as connection:
+            outbox.add_done_target(connection, delivery_id, target_key)
+
+    def release_deliveries(self, ids: Sequence[int], owner: str) -> None:
+        with self._errors(), write_transaction(self._engine) as connection:
+            outbox.release(connection, ids, owner)
+
+    def deliveries(
+        self, status: str | None = None, limit: int | None = None
+    ) -> list[StoredDelivery]:
+        with self._errors(), read_transaction(self._engine) as connection:
+            return outbox.list_deliveries(connection, status, limit)
+
+    def delivery_counts(self) -> dict[str, int]:
+        """Deliveries per status (pending, sent, dead); absent statuses are missing."""
+        with self._errors(), read_transaction(self._engine) as connection:
+            return outbox.status_counts(connection)
 
     def _errors(self) -> AbstractContextManager[None]:
         return store_errors(self._engine, self._busy_timeout)

@@ -136,6 +136,8 @@ matches = sa.Table(
     sa.Column("snippet", sa.Text, nullable=False),
     sa.Column("matched_at", UTCDateTime, nullable=False, index=True),
     sa.Column("first_in_story", sa.Boolean, nullable=False),
+    sa.Column("rule_title", sa.Text),  # the rule as it was when it fired, for the alert
+    sa.Column("query", sa.Text),
     sa.UniqueConstraint("rule_id", "article_id"),
     sa.Index(None, "story_id", "rule_id"),
 )
@@ -153,6 +155,12 @@ deliveries = sa.Table(
     sa.Column("last_error", sa.Text),
     sa.Column("sent_at", UTCDateTime),
     sa.Column("created", UTCDateTime, nullable=False),
+    # A sender's claim: others leave the delivery alone until the lease runs out.
+    sa.Column("lease_until", UTCDateTime),
+    sa.Column("lease_owner", sa.Text),
+    # Keys of the channel's URLs that already took this alert (JSON list): a retry after a
+    # partial failure sends only to the others.
+    sa.Column("done_targets", sa.Text),
     sa.UniqueConstraint("match_id", "channel"),
     sa.CheckConstraint("status IN ('pending', 'sent', 'dead')", name="status"),
     sa.Index(None, "status", "next_attempt"),

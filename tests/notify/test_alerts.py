@@ -1,0 +1,335 @@
+"""Alerts end to end, as users run them: `watcher replay`, `run --once`, `deliveries
+[flush]` and `notify test` against a real SMTP server and a real webhook receiver on
+127.0.0.1 (apprise does the sending)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from tests.support.smtp_server import SmtpServer
+from tests.support.webhook import StallingServer, WebhookServer
+from watcher.cli import cli
+from watcher.rules.load import load_rules
+
+ROOT = Path(__file__).resolve().parents[2]
+SEEDS = ROOT / "seeds"
+RULES = ROOT / "rules"
+PAIRS = json.loads((ROOT / "tests" / "data" / "stories" / "pairs.json").read_text())
+PASSWORD = "S3cret-Pa55word-xyz"
+TOKEN = "T0kenInThePath9876"
+
+BLAST_RULES = """
+rules:
+  - id: aleppo-blast
+    title: Blasts in Aleppo
+    query: (blast OR bomb OR explosion) NEAR/10 ~Aleppo
+    severity: high
+  - id: aleppo-mention
+    title: Aleppo in the news
+    query: ~Aleppo
+    severity: low
+"""
+
+
+@pytest.fixture()
+def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty working directory, so ./watcher.db and ./watcher.yaml are this test's own."""
+    monkeypatch.chdir(tmp_path)
+    for name in ("WATCHER_CONFIG", "WATCHER_RULES", "WATCHER_PIPELINE", "WATCHER_DB"):
+        monkeypatch.delenv(name, raising=False)
+    return tmp_path
+
+
+@pytest.fixture()
+def smtp() -> Iterator[SmtpServer]:
+    with SmtpServer("alerts", PASSWORD) as server:
+        yield server
+
+
+@pytest.fixture()
+def hook() -> Iterator[WebhookServer]:
+    with WebhookServer() as server:
+        yield server
+
+
+def mail_url(smtp: SmtpServer) -> str:
+    return (f"mailto://alerts:{PASSWORD}@127.0.0.1:{smtp.port}"
+            "?to=ops@example.org&from=watcher@example.org")
+
+
+def configure(workdir: Path, channels: str, *, rules: Path = RULES, notify: str = "") -> None:
+    (workdir / "watcher.yaml").write_text(
+        f"rules: {rules}\nchannels:\n{channels}\n" + (f"notify:\n{notify}\n" if notify else ""),
+        encoding="utf-8",
+    )
+
+
+def watcher(*args: str, stdin: str | None = None) -> Result:
+    return CliRunner().invoke(cli, list(args), input=stdin, catch_exceptions=False)
+
+
+def deliveries(*args: str) -> list[dict]:
+    result = watcher("deliveries", "--format", "jsonl", "--limit", "1000", *args)
+    assert result.exit_code == 0, result.output
+    return [json.loads(line) for line in result.stdout.splitlines()]
+
+
+def new_matches(result: Result) -> list[dict]:
+    return [json.loads(line) for line in result.stdout.splitlines()]
+
+
+def blast_rules(workdir: Path, extra: str = "") -> Path:
+    path = workdir / "rules.yaml"
+    path.write_text(BLAST_RULES + extra, encoding="utf-8")
+    return path
+
+
+def same_story_input(workdir: Path) -> Path:
+    """One story from two outlets (a real syndicated pair), one line each."""
+    pair = next(p for p in PAIRS if p["kind"] == "same" and "Aleppo" in p["a"]["text"])
+    lines = [
+        {"id": f"{side}-1", "title": pair[side]["title"], "text": pair[side]["text"],
+         "source": outlet}
+        for side, outlet in (("a", "outlet-a"), ("b", "outlet-b"))
+    ]
+    path = workdir / "story.jsonl"
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
+    return path
+
+
+def test_replaying_the_seeds_twice_mails_each_alert_once(workdir, smtp):
+    configure(workdir, f"  ops:\n    urls: ['{mail_url(smtp)}']\n    default: true")
+    first = watcher("replay", "--format", "jsonl", str(SEEDS))
+    assert first.exit_code == 0, first.output
+    alerts = new_matches(first)
+    assert alerts, "the shipped rules match the seeds"
+    mails = smtp.wait_for(len(alerts))
+    again = watcher("replay", "--format", "jsonl", str(SEEDS))
+    assert again.exit_code == 0 and again.stdout == ""
+    assert len(smtp.messages) == len(mails) == len(alerts)
+    assert all(mail.login == "alerts" and mail.html for mail in mails)
+    sent = [(d["rule"], d["article"], d["status"]) for d in deliveries()]
+    assert sorted(sent) == sorted((a["rule"], a["article"], "sent") for a in alerts)
+    notified = json.loads(watcher("matches", "--format", "jsonl").stdout.splitlines()[0])
+    assert notified["notified"] == ["ops"]
+
+
+def test_a_story_from_two_outlets_alerts_once_and_names_the_other(workdir, hook):
+    rules = blast_rules(workdir)
+    configure(workdir, f"  hook:\n    urls: ['{hook.url()}']\n    default: true", rules=rules)
+    result = watcher("replay", "--format", "jsonl", str(same_story_input(workdir)))
+    assert result.exit_code == 0, result.output
+    assert {m["article"] for m in new_matches(result)} == {"a-1"}
+    bodies = hook.wait_for(2)
+    time.sleep(0.2)
+    assert len(hook.bodies) == 2  # two rules, one story: one alert each
+    assert all("outlet-b" in body["message"] for body in bodies)
+    assert all("outlet-a" in body["message"] for body in bodies)  # its own source
+
+
+def test_channels_get_the_severities_they_ask_for(workdir):
+    with WebhookServer() as everything, WebhookServer() as pager:
+        rules = blast_rules(workdir, """
+  - id: pager-only
+    title: Explosions for the pager
+    query: explosion OR blast
+    severity: medium
+    notify: [pager]
+""")
+        configure(workdir, (
+            f"  everything:\n    urls: ['{everything.url()}']\n    default: true\n"
+            f"  pager:\n    urls: ['{pager.url()}']\n    default: true\n"
+            "    min_severity: medium"), rules=rules)
+        result = watcher("replay", "--format", "jsonl", str(same_story_input(workdir)))
+        fired = {m["rule"] for m in new_matches(result)}
+        assert fired == {"aleppo-blast", "aleppo-mention", "pager-only"}
+        sent = {(d["channel"], d["rule"]) for d in deliveries()}
+        assert sent == {
+            ("everything", "aleppo-blast"), ("everything", "aleppo-mention"),
+            ("pager", "aleppo-blast"), ("pager", "pager-only"),
+        }
+        assert len(everything.wait_for(2)) == 2 and len(pager.wait_for(2)) == 2
+
+
+def test_mail_down_keeps_alerts_pending_and_flush_sends_each_once(workdir, smtp):
+    configure(workdir, f"  ops:\n    urls: ['{mail_url(smtp)}']\n    default: true",
+              notify="  timeout: 5s")
+    smtp.stop()
+    result = watcher("replay", "--format", "jsonl", str(SEEDS))
+    alerts = new_matches(result)
+    assert result.exit_code == 0
+    assert f"pending now {len(alerts)}" in result.stderr
+    pending = deliveries("--status", "pending")
+    assert len(pending) == len(alerts)
+    assert all(d["attempts"] == 1 and "refused" in d["last_error"] for d in pending)
+    smtp.start()
+    flushed = watcher("deliveries", "flush")
+    assert flushed.exit_code == 0, flushed.output
+    assert len(smtp.wait_for(len(alerts))) == len(alerts)
+    assert watcher("deliveries", "flush").exit_code == 0
+    time.sleep(0.2)
+    assert len(smtp.messages) == len(alerts)
+    assert {d["status"] for d in deliveries()} == {"sent"}
+
+
+def test_a_failing_webhook_is_retried_with_backoff_then_dead(workdir, hook):
+    rules = blast_rules(workdir)
+    configure(workdir, f"  hook:\n    urls: ['{hook.url()}']\n    default: true",
+              rules=rules, notify="  max_attempts: 3\n  retry_delay: 2s\n  max_retry_delay: 4s")
+    hook.answer(500)
+    article = {"id": "x1", "title": "Bomb blast in Aleppo", "text": "A bomb hit Aleppo."}
+    replayed = watcher("replay", "--rules", str(rules), "-", stdin=json.dumps(article) + "\n")
+    assert replayed.exit_code == 0
+    assert len(hook.wait_for(2)) == 2  # both rules tried once
+    after_first = deliveries()
+    assert {(d["status"], d["attempts"]) for d in after_first} == {("pending", 1)}
+    assert all("500" in d["last_error"] for d in after_first)
+    assert watcher("run", "--once").exit_code == 0  # not due yet: nothing sent
+    assert len(hook.bodies) == 2
+    time.sleep(2.1)  # the first retry waits 1-2 s
+    assert watcher("run", "--once").exit_code == 0
+    assert len(hook.wait_for(4)) == 4
+    assert {(d["status"], d["attempts"]) for d in deliveries()} == {("pending", 2)}
+    flushed = watcher("deliveries", "flush")  # the third and last attempt
+    assert flushed.exit_code == 1
+    assert "500" in flushed.stderr
+    dead = deliveries("--status", "dead")
+    assert [(d["attempts"], "500" in d["last_error"]) for d in dead] == [(3, True)] * 2
+    assert len(hook.bodies) == 6
+    text = watcher("deliveries", "--status", "dead").stdout
+    assert "last error:" in text and "gave up" in text
+
+
+def test_a_digest_channel_gets_one_message_for_all_its_alerts(workdir, hook):
+    configure(workdir, f"  daily:\n    urls: ['{hook.url()}']\n    default: true\n"
+                       "    digest: '0 8 * * *'")
+    alerts = new_matches(watcher("replay", "--format", "jsonl", str(SEEDS)))
+    assert len(alerts) > 2
+    time.sleep(0.2)
+    assert hook.bodies == []  # held until 08:00 UTC
+    assert watcher("deliveries", "flush").exit_code == 0
+    (digest,) = hook.wait_for(1)
+    assert f"{len(alerts)} alerts" in digest["title"]
+    titles = {rule.id: rule.title for rule in load_rules(RULES).rules}
+    for rule in {a["rule"] for a in alerts}:
+        assert titles[rule] in digest["message"]  # grouped under the rule's title
+    assert {d["status"] for d in deliveries()} == {"sent"}
+
+
+def test_cooldown_holds_back_a_second_story_of_the_same_rule(workdir, hook):
+    rules = workdir / "rules.yaml"
+    rules.write_text("""
+rules:
+  - id: aleppo-blast
+    title: Blasts in Aleppo
+    query: (blast OR bomb) NEAR/10 ~Aleppo
+    cooldown: 1h
+""", encoding="utf-8")
+    configure(workdir, f"  hook:\n    urls: ['{hook.url()}']\n    default: true", rules=rules)
+    stories = [
+        {"id": "s1", "title": "Bomb blast in Aleppo", "text": "A car bomb went off in Aleppo."},
+        {"id": "s2", "title": "Market", "text": "Residents of Aleppo reported a blast near "
+                                                "the old souk, the second this week."},
+    ]
+    for story in stories:
+        result = watcher("replay", "--format", "jsonl", "-", stdin=json.dumps(story) + "\n")
+        assert [m["article"] for m in new_matches(result)] == [story["id"]]
+    assert [d["article"] for d in deliveries()] == ["s1"]
+    assert len(hook.wait_for(1)) == 1
+
+
+def test_notify_test_reports_delivery_and_failure(workdir, smtp):
+    configure(workdir, f"  ops:\n    urls: ['{mail_url(smtp)}']", notify="  timeout: 5s")
+    ok = watcher("notify", "test", "ops")
+    assert ok.exit_code == 0, ok.output
+    assert "test" in smtp.wait_for(1)[0].subject.lower()
+    smtp.stop()
+    down = watcher("notify", "test", "ops")
+    assert down.exit_code == 1
+    assert "not delivered" in down.stderr
+    unknown = watcher("notify", "test", "nope")
+    assert unknown.exit_code == 2
+    assert "no channel 'nope' (channels: ops)" in unknown.stderr
+
+
+def test_secrets_never_appear_in_output_or_logs(workdir, smtp, hook):
+    secret_hook = hook.url(f"/hooks/{TOKEN}")
+    configure(workdir, (f"  ops:\n    urls: ['{mail_url(smtp)}']\n    default: true\n"
+                        f"  chat:\n    urls: ['{secret_hook}']\n    default: true"),
+              notify="  timeout: 5s\n  max_attempts: 2")
+    smtp.stop()
+    hook.answer(500)
+    outputs = [watcher("replay", str(SEEDS)), watcher("deliveries"),
+               watcher("deliveries", "--format", "jsonl"), watcher("notify", "test", "ops"),
+               watcher("notify", "test", "chat"), watcher("deliveries", "flush")]
+    smtp.start()
+    hook.answer(200)
+    outputs += [watcher("notify", "test", "ops"), watcher("notify", "test", "chat"),
+                watcher("run", "--once")]
+    captured = "\n".join(r.stdout + r.stderr for r in outputs)
+    assert "refused" in captured and "500" in captured  # the errors are there...
+    assert PASSWORD not in captured and TOKEN not in captured  # ...the secrets are not
+    assert "****" in captured
+
+
+def test_a_sender_killed_mid_send_delivers_after_restart_once(workdir, smtp):
+    """SIGKILL after the matches are stored and while their alerts are being sent: the
+    lease runs out and the next run sends every alert, each once."""
+    with StallingServer() as stalled:
+        wedged = f"mailto://alerts:{PASSWORD}@127.0.0.1:{stalled.port}" \
+                 "?to=ops@example.org&from=watcher@example.org"
+        configure(workdir, f"  ops:\n    urls: ['{wedged}']\n    default: true",
+                  notify="  timeout: 60s\n  lease: 2s")
+        replay = subprocess.Popen(
+            [sys.executable, "-m", "watcher", "replay", str(SEEDS)], cwd=workdir,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ},
+        )
+        try:
+            _wait_until(lambda: _leased(workdir / "watcher.db") > 0)
+        finally:
+            os.kill(replay.pid, signal.SIGKILL)
+            replay.communicate()
+    stored = _count(workdir / "watcher.db", "SELECT count(*) FROM deliveries")
+    assert stored > 0 and smtp.messages == []
+    configure(workdir, f"  ops:\n    urls: ['{mail_url(smtp)}']\n    default: true",
+              notify="  lease: 2s")
+    time.sleep(2.1)  # the dead sender's lease runs out
+    assert watcher("run", "--once").exit_code == 0
+    assert len(smtp.wait_for(stored)) == stored
+    assert watcher("run", "--once").exit_code == 0
+    time.sleep(0.2)
+    assert len(smtp.messages) == stored
+    assert {d["status"] for d in deliveries()} == {"sent"}
+
+
+def _count(db: Path, query: str) -> int:
+    with sqlite3.connect(db) as connection:
+        return int(connection.execute(query).fetchone()[0])
+
+
+def _leased(db: Path) -> int:
+    if not db.exists():
+        return 0
+    try:
+        return _count(db, "SELECT count(*) FROM deliveries WHERE lease_owner IS NOT NULL")
+    except sqlite3.OperationalError:  # the schema is still being created
+        return 0
+
+
+def _wait_until(condition, seconds: float = 60.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not reached")
+        time.sleep(0.05)

@@ -1,0 +1,236 @@
+"""Channels against real servers on loopback: mail through SMTP, webhooks over HTTP.
+
+Every failure must come back as a NotifyError with a readable reason and no secret in it.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from tests.support.http_server import closed_port
+from tests.support.smtp_server import SmtpServer
+from tests.support.webhook import StallingServer, WebhookServer
+from watcher.errors import ConfigError, NotifyError
+from watcher.notify.channels import Channel, Target, mask_url, redact, send
+from watcher.notify.message import Message
+
+PASSWORD = "S3cret-Passw0rd"
+TOKEN = "T0kenAbCdEf123456"
+HTML = Message(
+    subject="Shelling reported near Kharkiv", body="<p><b>Kharkiv</b></p>", format="html"
+)
+TEXT = Message(subject="Strike in Gaza", body="Air strike reported in Gaza City.", format="text")
+
+
+def mail_url(port: int, password: str = PASSWORD) -> str:
+    """Plain SMTP with login on a custom port: `mailto://` without `mode=` means no TLS at all."""
+    return f"mailto://alice:{password}@127.0.0.1:{port}?to=ops@example.org&from=watcher@example.org"
+
+
+def target(url: str) -> Target:
+    return Channel.from_urls("ops", [url]).targets[0]
+
+
+@pytest.fixture
+def smtp() -> Iterator[SmtpServer]:
+    with SmtpServer("alice", PASSWORD) as server:
+        yield server
+
+
+@pytest.fixture
+def hook() -> Iterator[WebhookServer]:
+    with WebhookServer() as server:
+        yield server
+
+
+def test_mail_arrives_through_smtp_with_login_subject_and_html_body(smtp: SmtpServer) -> None:
+    mail_target = target(mail_url(smtp.port))
+    assert mail_target.format == "html"
+
+    send(mail_target, HTML)
+
+    [mail] = smtp.wait_for(1)
+    assert mail.login == "alice"
+    assert mail.subject == HTML.subject
+    assert (mail.sender, mail.to) == ("watcher@example.org", "ops@example.org")
+    assert mail.html is not None and "<b>Kharkiv</b>" in mail.html
+    assert mail.text is not None and "Kharkiv" in mail.text
+
+
+def test_smtp_outage_is_a_clear_notify_error_and_recovery_delivers(smtp: SmtpServer) -> None:
+    mail_target = target(mail_url(smtp.port))
+    smtp.stop()
+
+    with pytest.raises(NotifyError, match="Connection refused") as refused:
+        send(mail_target, HTML)
+    assert "\n" not in str(refused.value) and PASSWORD not in str(refused.value)
+
+    smtp.start()
+    send(mail_target, HTML)
+    assert len(smtp.wait_for(1)) == 1
+
+
+def test_wrong_password_is_refused_without_repeating_it(smtp: SmtpServer) -> None:
+    with pytest.raises(NotifyError, match="535") as refused:
+        send(target(mail_url(smtp.port, password="Wr0ngPassword")), TEXT)
+    assert "Wr0ngPassword" not in str(refused.value)
+    assert smtp.messages == []
+
+
+def test_webhook_gets_title_and_message(hook: WebhookServer) -> None:
+    webhook = target(hook.url(f"/hooks/{TOKEN}"))
+    assert webhook.format == "text"
+
+    send(webhook, TEXT)
+
+    [body] = hook.wait_for(1)
+    assert body["title"] == TEXT.subject
+    assert body["message"] == TEXT.body
+    assert body["type"] == "info"
+    assert hook.paths == [f"/hooks/{TOKEN}"]
+
+
+def test_webhook_500_is_a_notify_error_then_200_delivers(hook: WebhookServer) -> None:
+    webhook = target(hook.url(f"/hooks/{TOKEN}"))
+    hook.answer(500)
+    with pytest.raises(NotifyError, match="500") as failed:
+        send(webhook, TEXT)
+    assert TOKEN not in str(failed.value)
+
+    hook.answer(200)
+    send(webhook, TEXT)
+    assert len(hook.wait_for(2)) == 2
+
+
+@pytest.mark.parametrize("scheme", ["mailto", "json"])
+def test_a_server_that_accepts_and_stalls_times_out(scheme: str) -> None:
+    with StallingServer() as stall:
+        url = mail_url(stall.port) if scheme == "mailto" else f"json://127.0.0.1:{stall.port}/x"
+        started = time.monotonic()
+        with pytest.raises(NotifyError, match="timed out"):
+            send(target(url), TEXT, timeout=1.0)
+        assert time.monotonic() - started < 5
+
+
+def test_mask_url_and_target_never_show_password_or_token(hook: WebhookServer) -> None:
+    mail = target(mail_url(2525))
+    webhook = target(hook.url(f"/hooks/{TOKEN}"))
+
+    for shown in (mask_url(mail_url(2525)), repr(mail), str(mail), repr(Channel("ops", (mail,)))):
+        assert PASSWORD not in shown and "alice:****@127.0.0.1:2525" in shown
+    for shown in (mask_url(hook.url(f"/hooks/{TOKEN}")), repr(webhook), str(webhook)):
+        assert TOKEN not in shown and f"json://127.0.0.1:{hook.port}/hooks/****" in shown
+    assert mask_url(f"bogus://alice:{PASSWORD}@host/x") == "bogus://****"
+    assert mask_url("not a url") == "unknown://****"
+
+
+def test_target_key_is_a_stable_fingerprint_of_the_url() -> None:
+    first, again, other = (target(mail_url(port)) for port in (2525, 2525, 2526))
+    assert first.key == again.key != other.key
+    assert len(first.key) == 16 and PASSWORD not in first.key
+
+
+def test_an_unknown_scheme_is_a_config_error_naming_only_the_scheme() -> None:
+    urls = [mail_url(2525), f"bogus://alice:{PASSWORD}@host/{TOKEN}"]
+    with pytest.raises(ConfigError) as bad:
+        Channel.from_urls("ops", urls)
+    assert str(bad.value) == (
+        "channel ops: URL #2 is not a URL apprise can send to (scheme 'bogus')"
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "url", "expected"),
+    [
+        (
+            "login alice:pw123456 failed",
+            "mailto://alice:pw123456@mx.example.org",
+            "login alice:**** failed",
+        ),
+        (
+            "sent to mailto://bob:hunter2@mx",
+            "json://x.example.org/a",
+            "sent to mailto://bob:****@mx",
+        ),
+        (f"POST /hooks/{TOKEN} 500", f"json://example.org/hooks/{TOKEN}", "POST /hooks/**** 500"),
+        ("key=abcdef1234 and abc", "json://example.org/x?key=abcdef1234&n=abc", "key=**** and abc"),
+        ("p%40ss%2Fword and p@ss/word", "mailto://u:p%40ss%2Fword@mx.example.org", "**** and ****"),
+        (f"to {TOKEN[:8]}", f"discord://{TOKEN[:8]}/x", "to ****"),
+        ("mx.example.org refused", "mailto://u:pass1234@mx.example.org", "mx.example.org refused"),
+        ("short /x/abc kept", "json://example.org/x/abc", "short /x/abc kept"),
+    ],
+)
+def test_redact(text: str, url: str, expected: str) -> None:
+    assert redact(text, url) == expected
+
+
+def test_no_log_line_or_output_carries_a_secret(
+    smtp: SmtpServer,
+    hook: WebhookServer,
+    caplog: pytest.LogCaptureFixture,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    mask_url(mail_url(smtp.port))  # channels sets apprise's logger up on first use
+    caplog.set_level(logging.DEBUG)
+    caplog.set_level(1, logger="apprise")  # TRACE too: where apprise writes URLs unmasked
+    seen: list[str] = []
+    everything = _ListHandler(seen)
+    apprise_log = logging.getLogger("apprise")
+    apprise_log.addHandler(everything)  # whatever apprise emits, at any level
+    try:
+        _send_and_fail_both_ways(smtp, hook)
+    finally:
+        apprise_log.removeHandler(everything)
+
+    captured = capsys.readouterr()
+    for output in (caplog.text, "\n".join(seen), captured.out, captured.err):
+        assert PASSWORD not in output
+        assert TOKEN not in output
+    assert any("Sent Email" in line for line in seen)  # apprise did talk, and was heard
+
+
+def _send_and_fail_both_ways(smtp: SmtpServer, hook: WebhookServer) -> None:
+    mail, webhook = target(mail_url(smtp.port)), target(hook.url(f"/hooks/{TOKEN}"))
+    send(mail, HTML)
+    send(webhook, TEXT)
+    hook.answer(500)
+    smtp.stop()
+    for failing in (mail, webhook):
+        with pytest.raises(NotifyError):
+            send(failing, TEXT)
+    with pytest.raises(ConfigError):
+        Channel.from_urls("ops", [f"bogus://alice:{PASSWORD}@host/{TOKEN}"])
+
+
+def test_eight_threads_send_at_once_and_each_gets_its_own_outcome(smtp: SmtpServer) -> None:
+    mail = target(mail_url(smtp.port))
+    down = target(f"json://127.0.0.1:{closed_port()}/hooks/{TOKEN}")
+
+    def attempt(index: int) -> str:
+        message = Message(subject=f"alert {index}", body="body", format="text")
+        try:
+            send(mail if index % 2 else down, message, timeout=5.0)
+        except NotifyError as error:
+            return str(error)
+        return "sent"
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        outcomes = list(pool.map(attempt, range(8)))
+
+    assert outcomes[1::2] == ["sent"] * 4
+    assert all("JSON" in outcome and "refused" in outcome for outcome in outcomes[::2])
+    assert sorted(mail.subject for mail in smtp.wait_for(4)) == [f"alert {i}" for i in (1, 3, 5, 7)]
+
+
+class _ListHandler(logging.Handler):
+    def __init__(self, lines: list[str]) -> None:
+        super().__init__(level=1)
+        self.lines = lines
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(record.getMessage())

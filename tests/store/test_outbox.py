@@ -1,0 +1,146 @@
+"""The delivery outbox in the store: claims under a lease, outcomes, cooldowns, listing.
+
+Every test runs on SQLite and on a real PostgreSQL (tests/store/conftest.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+
+from tests.store.builders import NOW, new_article, new_match, new_story, oldest_story
+from watcher.model import Severity
+from watcher.store import Store
+
+LEASE = timedelta(minutes=10)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_store(request: pytest.FixtureRequest, db_url: str) -> Iterator[Store]:
+    if request.param == "sqlite":
+        with Store.open(db_url) as store:
+            yield store
+        return
+    with Store.open(request.getfixturevalue("postgres_url")) as store:
+        store.downgrade("base")
+        store.upgrade()
+        yield store
+        store.downgrade("base")
+
+
+def claim(store: Store, owner: str = "a", *, after: timedelta = timedelta(0), **options):
+    return store.claim_due_deliveries(NOW + after, owner=owner, lease=LEASE, limit=100,
+                                      **options)
+
+
+def test_a_claim_carries_what_the_alert_shows(any_store: Store) -> None:
+    first = new_article("a1", source="enab", story_band=7)
+    copy = new_article("a2", source="asharq", story_band=7)
+    any_store.ingest(first, [new_match(first, "siege", channels=("ops", "chat"))],
+                     new_story, NOW)
+    any_store.ingest(copy, [new_match(copy, "siege")], oldest_story, NOW)
+    due = claim(any_store)
+    assert [(d.channel, d.alert.rule_id, d.attempts, d.done_targets) for d in due] == [
+        ("ops", "siege", 0, ()), ("chat", "siege", 0, ()),
+    ]
+    alert = due[0].alert
+    assert (alert.rule_title, alert.query, alert.severity) == (
+        "Rule siege", "siege NEAR/5 Aleppo", Severity.HIGH)
+    assert (alert.article_title, alert.source, alert.url) == (
+        "Title of a1", "enab", "https://example.org/a1")
+    assert alert.snippet == "… a [siege] on …"
+    assert alert.other_outlets == ("asharq",)  # the copy queued nothing but is counted
+
+
+def test_a_lease_keeps_other_senders_off_until_it_runs_out(any_store: Store) -> None:
+    new = new_article("a1")
+    any_store.ingest(new, [new_match(new)], new_story, NOW)
+    assert len(claim(any_store, "a")) == 1
+    assert claim(any_store, "b") == []
+    assert claim(any_store, "b", after=LEASE - timedelta(seconds=1)) == []
+    assert len(claim(any_store, "b", after=LEASE)) == 1  # sender a died: b takes over
+
+
+def test_released_deliveries_are_claimable_at_once(any_store: Store) -> None:
+    new = new_article("a1")
+    any_store.ingest(new, [new_match(new)], new_story, NOW)
+    held = claim(any_store, "a")
+    any_store.release_deliveries([d.id for d in held], "b")  # not b's: stays leased
+    assert claim(any_store, "b") == []
+    any_store.release_deliveries([d.id for d in held], "a")
+    assert [d.id for d in claim(any_store, "b")] == [d.id for d in held]
+
+
+def test_sent_deliveries_show_as_notified_and_are_not_claimed_again(any_store: Store) -> None:
+    new = new_article("a1")
+    any_store.ingest(new, [new_match(new, channels=("ops", "chat"))], new_story, NOW)
+    due = claim(any_store)
+    any_store.mark_sent([due[0].id], NOW)
+    any_store.release_deliveries([due[1].id], "a")
+    assert [d.channel for d in claim(any_store, "b", after=LEASE)] == ["chat"]
+    assert any_store.matches()[0].notified == ("ops",)
+    listed = any_store.deliveries(status="sent")
+    assert [(d.channel, d.attempts, d.sent_at) for d in listed] == [("ops", 1, NOW)]
+
+
+def test_a_failure_waits_for_its_retry_time_and_then_goes_dead(any_store: Store) -> None:
+    new = new_article("a1")
+    any_store.ingest(new, [new_match(new)], new_story, NOW)
+    (due,) = claim(any_store)
+    any_store.mark_failed([due.id], "HTTP 500", NOW + timedelta(minutes=5))
+    assert claim(any_store, after=timedelta(minutes=4)) == []
+    (again,) = claim(any_store, after=timedelta(minutes=5))
+    assert again.attempts == 1
+    any_store.mark_failed([again.id], "HTTP 503", None)
+    any_store.make_pending_due(NOW + timedelta(days=1))
+    assert claim(any_store, after=timedelta(days=1)) == []
+    (dead,) = any_store.deliveries(status="dead")
+    assert (dead.attempts, dead.last_error) == (2, "HTTP 503")
+    assert any_store.delivery_counts() == {"dead": 1}
+
+
+def test_flush_makes_what_is_not_due_yet_due_now(any_store: Store) -> None:
+    new = new_article("a1")
+    later = NOW + timedelta(hours=1)  # a digest channel's next boundary
+    any_store.ingest(new, [new_match(new, due=later)], new_story, NOW)
+    assert claim(any_store) == []
+    any_store.make_pending_due(NOW)
+    assert len(claim(any_store)) == 1
+
+
+def test_a_claim_can_take_some_channels_only(any_store: Store) -> None:
+    new = new_article("a1")
+    any_store.ingest(new, [new_match(new, channels=("ops", "digest"))], new_story, NOW)
+    assert [d.channel for d in claim(any_store, other_than=["digest"])] == ["ops"]
+    assert [d.channel for d in claim(any_store, channels=["digest"])] == ["digest"]
+
+
+def test_targets_already_sent_to_are_remembered(any_store: Store) -> None:
+    new = new_article("a1")
+    any_store.ingest(new, [new_match(new)], new_story, NOW)
+    (due,) = claim(any_store)
+    any_store.add_done_target(due.id, "k1")
+    any_store.add_done_target(due.id, "k1")
+    any_store.mark_failed([due.id], "second URL down", NOW)
+    assert claim(any_store)[0].done_targets == ("k1",)
+
+
+def test_cooldown_queues_no_alert_for_a_new_story_within_it(any_store: Store) -> None:
+    hour = timedelta(hours=1)
+    for number, when in enumerate([NOW, NOW + 59 * hour / 60, NOW + 61 * hour / 60]):
+        new = new_article(f"a{number}")
+        result = any_store.ingest(new, [new_match(new, cooldown=hour)], new_story, when)
+        assert result.new_matches  # still a new match in its story: printed and stored
+    assert [d.article_id for d in any_store.deliveries()] == ["a2", "a0"]
+
+
+def test_listing_is_newest_first_and_filters_by_status(any_store: Store) -> None:
+    for number in range(3):
+        new = new_article(f"a{number}")
+        any_store.ingest(new, [new_match(new)], new_story, NOW + timedelta(seconds=number))
+    assert [d.article_id for d in any_store.deliveries()] == ["a2", "a1", "a0"]
+    assert [d.article_id for d in any_store.deliveries(limit=1)] == ["a2"]
+    assert any_store.deliveries(status="dead") == []
+    assert any_store.delivery_counts() == {"pending": 3}

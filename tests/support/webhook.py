@@ -1,0 +1,127 @@
+"""A webhook receiver on 127.0.0.1 for apprise's `json://` targets: real sockets, no mocks.
+
+Records every POSTed JSON body; `answer(status)` scripts the replies. `StallingServer`
+accepts connections and never answers, for timeout tests of any protocol.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from typing import Any
+
+
+class WebhookServer:
+    """`with WebhookServer() as hook:` then send to `hook.url("/alerts")` (json://...)."""
+
+    def __init__(self) -> None:
+        self._posts: list[tuple[str, dict[str, Any]]] = []
+        self._status = 200
+        self._arrived = threading.Condition()
+        self._server = _Server(("127.0.0.1", 0), _Handler)
+        self._server.hook = self
+        self.port = int(self._server.server_address[1])
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+
+    def __enter__(self) -> WebhookServer:
+        self._thread.start()
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def url(self, path: str = "/hook") -> str:
+        """The apprise URL of this receiver (`json://` POSTs a JSON body over plain HTTP)."""
+        return f"json://127.0.0.1:{self.port}{path}"
+
+    def answer(self, status: int) -> None:
+        """Reply `status` to every request from now on (until the next `answer`)."""
+        with self._arrived:
+            self._status = status
+
+    @property
+    def bodies(self) -> list[dict[str, Any]]:
+        """Every JSON body received, in arrival order, whatever the reply was."""
+        with self._arrived:
+            return [body for _, body in self._posts]
+
+    @property
+    def paths(self) -> list[str]:
+        with self._arrived:
+            return [path for path, _ in self._posts]
+
+    def wait_for(self, count: int, timeout: float = 5.0) -> list[dict[str, Any]]:
+        """Block until at least `count` bodies arrived; fail the test after `timeout`."""
+        deadline = time.monotonic() + timeout
+        with self._arrived:
+            while len(self._posts) < count:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError(f"{len(self._posts)} of {count} webhooks arrived")
+                self._arrived.wait(left)
+            return [body for _, body in self._posts]
+
+    def record(self, path: str, body: dict[str, Any]) -> int:
+        """Keep one request and say which status it gets."""
+        with self._arrived:
+            self._posts.append((path, body))
+            self._arrived.notify_all()
+            return self._status
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    block_on_close = False
+    hook: WebhookServer
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: _Server
+
+    def do_POST(self) -> None:  # noqa: N802 (the name http.server dispatches to)
+        length = int(self.headers.get("Content-Length") or 0)
+        body = json.loads(self.rfile.read(length) or b"{}")
+        status = self.server.hook.record(self.path, body)
+        reply = b"{}" if status < 300 else b'{"error": "scripted failure"}'
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(reply)))
+        self.end_headers()
+        self.wfile.write(reply)
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        """Quiet: pytest shows the assertions, not an access log."""
+
+
+class StallingServer:
+    """Accepts connections and never answers: what a wedged SMTP or HTTP server looks like."""
+
+    def __init__(self) -> None:
+        self._listener = socket.socket()
+        self._listener.bind(("127.0.0.1", 0))
+        self._listener.listen(16)
+        self.port = int(self._listener.getsockname()[1])
+
+    def __enter__(self) -> StallingServer:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._listener.close()

@@ -1,0 +1,103 @@
+"""Commands for alerts: `watcher deliveries [flush]` and `watcher notify test CHANNEL`.
+
+They read and drain the outbox; the sending itself lives in watcher/notify/.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+from watcher.cli_common import (
+    EXIT_FAILED,
+    EXIT_OK,
+    EXIT_RULES,
+    destinations,
+    open_outbox,
+    open_store,
+    or_exit,
+    reader_may_leave,
+    renderer,
+)
+from watcher.config import Settings
+from watcher.notify.outbox import SendReport, send_test
+from watcher.output import delivery_json, delivery_text
+
+DEFAULT_LIMIT = 50
+
+
+@click.group("deliveries", invoke_without_command=True)
+@click.option("--format", "output_format", type=click.Choice(["text", "jsonl"]), default="text")
+@click.option(
+    "--status",
+    type=click.Choice(["pending", "sent", "dead"]),
+    default=None,
+    help="Only deliveries in this state.",
+)
+@click.option(
+    "--limit",
+    type=click.IntRange(min=1),
+    default=DEFAULT_LIMIT,
+    show_default=True,
+    help="At most this many, newest first.",
+)
+@click.pass_context
+def deliveries(ctx: click.Context, output_format: str, status: str | None, limit: int) -> None:
+    """The alert outbox: one line per (match, channel), newest first."""
+    if ctx.invoked_subcommand is not None:
+        return
+    settings: Settings = ctx.obj
+    with open_store(settings) as store, reader_may_leave():
+        for stored in or_exit(lambda: store.deliveries(status=status, limit=limit)):
+            if output_format == "jsonl":
+                click.echo(json.dumps(delivery_json(stored), ensure_ascii=False))
+            else:
+                click.echo(delivery_text(stored))
+
+
+@deliveries.command("flush")
+@click.pass_obj
+def deliveries_flush(settings: Settings) -> None:
+    """Try every pending delivery now, ignoring backoff and digest schedules (after fixing
+    an outage). Exit 0 when all were sent, 1 when some still fail."""
+    with open_store(settings) as store:
+        report = or_exit(open_outbox(settings, store).flush)
+        print_report(report, or_exit(store.pending_delivery_count))
+    sys.exit(EXIT_OK if not report.errors else EXIT_FAILED)
+
+
+@click.group("notify")
+def notify() -> None:
+    """Channels."""
+
+
+@notify.command("test")
+@click.argument("channel")
+@click.pass_obj
+def notify_test(settings: Settings, channel: str) -> None:
+    """Send a test message to every URL of CHANNEL. Exit 0 when it was delivered, 1 not."""
+    configured = destinations(settings)
+    if channel not in configured:
+        known = ", ".join(configured) or "none configured"
+        click.echo(f"watcher: no channel {channel!r} (channels: {known})", err=True)
+        sys.exit(EXIT_RULES)
+    errors = send_test(configured[channel], renderer(settings), timeout=settings.notify.timeout)
+    for error in errors:
+        click.echo(f"watcher: {channel}: not delivered: {error}", err=True)
+    if not errors:
+        click.echo(f"test message delivered to {channel}")
+    sys.exit(EXIT_FAILED if errors else EXIT_OK)
+
+
+def print_report(report: SendReport, pending: int) -> None:
+    """What a drain did, on stderr (stdout stays for matches): one summary, one line per
+    failure."""
+    for error in report.errors:
+        click.echo(f"watcher: not delivered: {error}", err=True)
+    click.echo(
+        f"watcher: alerts sent {report.sent}, retrying {report.retrying}, "
+        f"dead {report.dead}; pending now {pending}",
+        err=True,
+    )

@@ -1,0 +1,1 @@
+"""Alerts: rendering messages, sending them through apprise, and draining the outbox."""

@@ -1,0 +1,271 @@
+"""Channels and their apprise targets: parsing, masking, sending one message to one target.
+
+The only module that imports apprise; it also keeps apprise's logs free of secrets.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+import logging
+import re
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl, quote, unquote
+
+import apprise
+
+from watcher.errors import ConfigError, NotifyError
+from watcher.notify.message import Format, Message
+
+log = logging.getLogger(__name__)
+
+MASK = "****"
+_FORMATS: dict[str, Format] = {"text": "text", "markdown": "markdown", "html": "html"}
+_SCHEME = re.compile(r"^\s*([A-Za-z][A-Za-z0-9+.-]*)://")
+_USERINFO_PASSWORD = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://[^:/\s@]*:)[^@\s/]+@")
+_REASON_LIMIT = 300
+
+
+@dataclass(frozen=True)
+class Target:
+    """One apprise URL of a channel; `url` is the secret, `masked` what people may see."""
+
+    url: str = field(repr=False)
+    masked: str
+    key: str
+    format: Format
+
+
+@dataclass(frozen=True)
+class Channel:
+    """A named set of targets that all get every message sent to the channel."""
+
+    name: str
+    targets: tuple[Target, ...]
+
+    @classmethod
+    def from_urls(cls, name: str, urls: Iterable[str]) -> Channel:
+        """Parse every URL now, so a typo fails at config load and not at the first alert."""
+        return cls(name, tuple(_target(name, i, url) for i, url in enumerate(urls, start=1)))
+
+
+def send(target: Target, message: Message, *, timeout: float | None = None) -> None:
+    """Deliver `message` to one target, or raise NotifyError with a one-line, secret-free reason.
+
+    The reason is apprise's own account ("...: [Errno 111] Connection refused", "...error=500");
+    the caller adds which channel and target (`masked`, `key`) it was.
+
+    `timeout` (seconds) bounds each socket connect and read: it becomes the plugin's
+    `cto`/`rto` (SMTP uses `cto` for every socket operation) and, on apprise 2.x, also
+    the whole call's limit. None keeps apprise's own limits (4 s for HTTP, 15 s for SMTP,
+    and 2.x's 60 s per service), so a server that accepts and stalls never hangs a sender.
+    Safe from many threads at once: each call builds its own plugin and apprise object.
+    """
+    _guard_apprise_logging()
+    with _send_log(target.url) as lines:
+        plugin = _instantiate(target.url)
+        if plugin is None:
+            raise NotifyError("apprise can no longer parse this target's URL")
+        if timeout is not None:
+            plugin.socket_connect_timeout = timeout
+            plugin.socket_read_timeout = timeout
+        delivered = _notify(plugin, message, timeout)
+    if not delivered:
+        raise NotifyError(_reason(lines))
+
+
+def mask_url(url: str) -> str:
+    """The form of a configured URL that CLI output and logs may show (apprise's privacy URL)."""
+    _guard_apprise_logging()
+    with _send_log(url, forward=True):
+        plugin = _instantiate(url)
+    if plugin is None:
+        return f"{_scheme(url) or 'unknown'}://{MASK}"
+    return _privacy_url(plugin, url)
+
+
+def redact(text: str, url: str) -> str:
+    """`text` with every secret-looking part of `url` replaced by `****`.
+
+    Secrets are the userinfo password, a host without a dot (apprise puts tokens there,
+    e.g. `discord://id/token`), and every path segment and query value of six characters
+    or more, each as written, decoded and percent-encoded; any other `user:password@`.
+    """
+    secrets = sorted(_secrets_of(url), key=len, reverse=True)
+    for secret in secrets:
+        text = text.replace(secret, MASK)
+    return _USERINFO_PASSWORD.sub(rf"\g<1>{MASK}@", text)
+
+
+def _target(channel: str, index: int, url: str) -> Target:
+    _guard_apprise_logging()
+    with _send_log(url, forward=True):  # apprise logs (redacted) which argument it rejected
+        plugin = _instantiate(url)
+    if plugin is None:
+        scheme = _scheme(url) or "none"
+        raise ConfigError(
+            f"channel {channel}: URL #{index} is not a URL apprise can send to (scheme '{scheme}')"
+        )
+    return Target(
+        url=url,
+        masked=_privacy_url(plugin, url),
+        key=hashlib.blake2b(url.encode(), digest_size=8).hexdigest(),
+        format=_preferred_format(plugin),
+    )
+
+
+def _instantiate(url: str) -> Any:
+    """A fresh plugin for `url`, or None when apprise does not know it."""
+    return apprise.Apprise.instantiate(url, suppress_exceptions=True)
+
+
+def _privacy_url(plugin: Any, url: str) -> str:
+    """apprise masks what each plugin declares private, but not e.g. a webhook's path token."""
+    return redact(str(plugin.url(privacy=True)), url)
+
+
+def _preferred_format(plugin: Any) -> Format:
+    """apprise 2.x lists the formats a plugin takes, best first; 1.x names a single one."""
+    preferred = plugin.notify_format
+    if isinstance(preferred, (tuple, list)):
+        preferred = preferred[0]
+    value = getattr(preferred, "value", preferred)
+    return _FORMATS.get(str(value), "text")
+
+
+def _notify(plugin: Any, message: Message, timeout: float | None) -> bool:
+    sender = apprise.Apprise()
+    sender.add(plugin)
+    options: dict[str, Any] = {}
+    if timeout is not None and _takes_call_timeout(sender):
+        options["timeout"] = timeout
+    result = sender.notify(
+        body=message.body,
+        title=message.subject,
+        body_format=apprise.NotifyFormat(message.format),
+        **options,
+    )
+    return bool(result)
+
+
+def _takes_call_timeout(sender: Any) -> bool:
+    """apprise 2.x can bound the whole call; 1.x only knows socket timeouts."""
+    return "timeout" in inspect.signature(sender.notify).parameters
+
+
+def _reason(lines: list[tuple[int, str]]) -> str:
+    """apprise's warnings for this call, plus the low-level error it only logs at debug."""
+    warnings = [text for level, text in lines if level >= logging.WARNING]
+    causes = [text for level, text in lines if text.startswith("Socket Exception:")]
+    parts = warnings[-2:] + [
+        cause.removeprefix("Socket Exception:").strip() for cause in causes[-1:]
+    ]
+    reason = ": ".join(part.rstrip(".") for part in parts) or "apprise reported a failure"
+    reason = " ".join(reason.split())
+    if len(reason) <= _REASON_LIMIT:
+        return reason
+    return f"{reason[:100]} … {reason[-(_REASON_LIMIT - 103) :]}"  # the cause is at the end
+
+
+def _secrets_of(url: str) -> set[str]:
+    rest = _SCHEME.sub("", url, count=1)
+    rest, _, query = rest.partition("?")
+    netloc, _, path = rest.partition("/")
+    userinfo, _, host = netloc.rpartition("@")
+    password = userinfo.partition(":")[2]
+    candidates = [password] + [segment for segment in path.split("/") if len(segment) >= 6]
+    candidates += [value for _, value in parse_qsl(query) if len(value) >= 6]
+    if host and "." not in host and host.lower() != "localhost" and len(host) >= 6:
+        candidates.append(host)
+    found: set[str] = set()
+    for secret in filter(None, candidates):
+        found |= {secret, unquote(secret), quote(unquote(secret), safe="")}
+    return {secret for secret in found if secret}
+
+
+def _scheme(url: str) -> str | None:
+    match = _SCHEME.match(url)
+    return match.group(1).lower() if match else None
+
+
+# --- apprise's logging ---------------------------------------------------------------------
+#
+# Measured with apprise 2.2: at TRACE (below DEBUG) it logs every URL it parses in full,
+# `password="..."` included; at DEBUG it logs webhook URLs with their path tokens ("JSON
+# POST URL: ...") and socket errors that repeat them; requests' urllib3 logs the request
+# line, path token included, at DEBUG too. INFO and above were clean for mailto. So both
+# loggers pass through `_Redact` (drops TRACE, masks the current URL's secrets); apprise's
+# records reach our handlers only at WARNING and up, and only outside `send`, whose failures
+# come back as NotifyError with those same lines as the reason instead.
+
+
+@dataclass
+class _CallLog:
+    """What apprise logged during one call in this context (threads each have their own)."""
+
+    url: str
+    forward: bool
+    lines: list[tuple[int, str]] = field(default_factory=list)
+
+
+_current_call: ContextVar[_CallLog | None] = ContextVar("watcher_apprise_call", default=None)
+_guard_lock = threading.Lock()
+
+
+@contextmanager
+def _send_log(url: str, *, forward: bool = False) -> Iterator[list[tuple[int, str]]]:
+    """Collect apprise's (redacted) lines for this call; apprise 2.x copies the context
+    into its worker threads, 1.x sends from this thread, so the lines land here either way."""
+    call = _CallLog(url, forward)
+    token = _current_call.set(call)
+    try:
+        yield call.lines
+    finally:
+        _current_call.reset(token)
+
+
+class _Redact(logging.Filter):
+    """Drop apprise's TRACE records and mask secrets in the rest, for every handler."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno < logging.DEBUG:
+            return False
+        call = _current_call.get()
+        text = record.getMessage()
+        text = redact(text, call.url) if call else _USERINFO_PASSWORD.sub(rf"\g<1>{MASK}@", text)
+        record.msg, record.args, record.exc_info, record.exc_text = text, None, None, None
+        if call is not None:
+            call.lines.append((record.levelno, text))
+        return True
+
+
+class _Forward(logging.Handler):
+    """Hand apprise's warnings to our loggers, except those a NotifyError will carry."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        call = _current_call.get()
+        if record.levelno >= logging.WARNING and (call is None or call.forward):
+            log.handle(record)
+
+
+def _guard_apprise_logging() -> None:
+    """Route apprise's logger through `_Redact` and `_Forward`, once per process.
+
+    Its level goes to DEBUG so that failure reasons can name the socket error even when
+    our own log level is INFO; `propagate` goes off so those lines stop at `_Forward`.
+    urllib3 keeps its level and handlers and only gets `_Redact`.
+    """
+    apprise_log = logging.getLogger("apprise")
+    with _guard_lock:
+        if any(isinstance(f, _Redact) for f in apprise_log.filters):
+            return
+        logging.getLogger("urllib3.connectionpool").addFilter(_Redact())
+        apprise_log.addFilter(_Redact())
+        apprise_log.addHandler(_Forward())
+        apprise_log.setLevel(logging.DEBUG)
+        apprise_log.propagate = False

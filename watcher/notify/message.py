@@ -1,0 +1,21 @@
+"""The values notification code passes around: a rendered message and its format.
+
+The alert it tells of is watcher.model.Alert, which the store builds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+Format = Literal["text", "markdown", "html"]
+"""How a channel renders a message body: apprise's TEXT, MARKDOWN or HTML."""
+
+
+@dataclass(frozen=True)
+class Message:
+    """A rendered notification: a short subject and a body in one format."""
+
+    subject: str
+    body: str
+    format: Format

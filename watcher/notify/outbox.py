@@ -1,0 +1,258 @@
+"""The outbox sender: claims due deliveries, sends them through their channel, records
+the outcome: sent only when every URL of the channel took it, else retried, then dead.
+
+One job per delivery, or per channel for a digest channel; jobs run in parallel threads.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from watcher.errors import ConfigError, NotifyError, WatcherError
+from watcher.notify.channels import Channel, send
+from watcher.notify.digest import DigestSchedule, describe
+from watcher.notify.message import Format, Message
+from watcher.notify.render import Renderer
+from watcher.store import DueDelivery, Store
+
+log = logging.getLogger("watcher.outbox")
+
+# Deliveries claimed per round, per parallel send: small, so a round ends well within the
+# lease even when every send runs into its timeout.
+CLAIMS_PER_SENDER = 4
+DIGEST_CLAIM = 1000  # a digest is one message: claim all of a channel's at once
+DEFAULT_LEASE = timedelta(minutes=10)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Exponential backoff with jitter: the n-th retry waits between half and all of
+    `first_delay * 2**(n-1)` seconds, capped at `max_delay`; after `max_attempts` the
+    delivery is dead."""
+
+    max_attempts: int = 10
+    first_delay: float = 60.0
+    max_delay: float = 3600.0
+
+    def retry_at(self, attempts: int, now: datetime, rng: random.Random) -> datetime | None:
+        """When to try again after `attempts` failed attempts; None when it is dead."""
+        if attempts >= self.max_attempts:
+            return None
+        delay = min(self.first_delay * 2 ** (attempts - 1), self.max_delay)
+        return now + timedelta(seconds=delay * rng.uniform(0.5, 1.0))
+
+
+@dataclass(frozen=True)
+class Destination:
+    """A configured channel as the sender needs it: where to, and its digest schedule."""
+
+    channel: Channel
+    digest: DigestSchedule | None = None
+
+
+@dataclass
+class SendReport:
+    """What one drain did, in deliveries (a digest of five alerts counts five)."""
+
+    sent: int = 0
+    retrying: int = 0
+    dead: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    def add(self, other: SendReport) -> None:
+        self.sent += other.sent
+        self.retrying += other.retrying
+        self.dead += other.dead
+        self.errors += other.errors
+
+
+@dataclass(frozen=True)
+class _Job:
+    channel: str
+    deliveries: tuple[DueDelivery, ...]
+    digest: DigestSchedule | None
+
+
+class Outbox:
+    """Drains the delivery outbox of one store to the configured channels."""
+
+    def __init__(
+        self,
+        *,
+        store: Store,
+        destinations: Mapping[str, Destination],
+        renderer: Renderer,
+        policy: RetryPolicy,
+        now: Callable[[], datetime],
+        concurrency: int = 8,
+        timeout: float | None = None,
+        lease: timedelta = DEFAULT_LEASE,
+        rng: random.Random | None = None,
+        stopping: threading.Event | None = None,
+    ) -> None:
+        self.store = store
+        self.destinations = destinations
+        self.renderer = renderer
+        self.policy = policy
+        self.now = now
+        self.concurrency = concurrency
+        self.timeout = timeout
+        self.lease = lease
+        self.owner = f"sender-{uuid.uuid4().hex[:12]}"
+        self._rng = rng or random.Random()
+        self._rng_lock = threading.Lock()
+        self.stopping = stopping or threading.Event()  # set: send nothing more, give back
+
+    def send_due(self) -> SendReport:
+        """Send every delivery whose time has come, round after round, until none is due;
+        a delivery that fails is not tried again in the same call."""
+        report, tried = SendReport(), set[int]()
+        while not self.stopping.is_set():
+            claimed = self._claim()
+            fresh = [d for d in claimed if d.id not in tried]
+            self.store.release_deliveries([d.id for d in claimed if d.id in tried], self.owner)
+            if not fresh:
+                break
+            tried.update(d.id for d in fresh)
+            report.add(self._send_all(fresh))
+        return report
+
+    def flush(self) -> SendReport:
+        """Try every pending delivery now, ignoring backoff and digest schedules."""
+        self.store.make_pending_due(self.now())
+        return self.send_due()
+
+    def _claim(self) -> list[DueDelivery]:
+        """Digest channels' deliveries all at once (one message each), others in rounds."""
+        digests = [name for name, d in self.destinations.items() if d.digest is not None]
+        claimed = []
+        if digests:
+            claimed += self.store.claim_due_deliveries(
+                self.now(),
+                owner=self.owner,
+                lease=self.lease,
+                limit=DIGEST_CLAIM,
+                channels=digests,
+            )
+        claimed += self.store.claim_due_deliveries(
+            self.now(),
+            owner=self.owner,
+            lease=self.lease,
+            limit=self.concurrency * CLAIMS_PER_SENDER,
+            other_than=digests,
+        )
+        return claimed
+
+    def _send_all(self, claimed: Sequence[DueDelivery]) -> SendReport:
+        jobs = self._jobs(claimed)
+        report = SendReport()
+        with ThreadPoolExecutor(self.concurrency, thread_name_prefix="send") as pool:
+            for outcome in pool.map(self._run_job, jobs):
+                report.add(outcome)
+        return report
+
+    def _jobs(self, claimed: Sequence[DueDelivery]) -> list[_Job]:
+        """One job per delivery; a digest channel's deliveries together in one job."""
+        jobs: list[_Job] = []
+        digests: dict[str, list[DueDelivery]] = {}
+        for delivery in claimed:
+            destination = self.destinations.get(delivery.channel)
+            if destination is not None and destination.digest is not None:
+                digests.setdefault(delivery.channel, []).append(delivery)
+            else:
+                jobs.append(_Job(delivery.channel, (delivery,), None))
+        for name, group in digests.items():
+            jobs.append(_Job(name, tuple(group), self.destinations[name].digest))
+        return jobs
+
+    def _run_job(self, job: _Job) -> SendReport:
+        """Send one job and record its outcome; a failure here never stops other jobs."""
+        ids = [d.id for d in job.deliveries]
+        try:
+            if self.stopping.is_set():  # give the lease back: the next start sends it
+                self.store.release_deliveries(ids, self.owner)
+                return SendReport()
+            error = self._deliver(job)
+            if error is None:
+                self.store.mark_sent(ids, self.now())
+                log.info("event=sent channel=%s deliveries=%d", job.channel, len(ids))
+                return SendReport(sent=len(ids))
+            return self._failed(job, error)
+        except WatcherError as problem:  # the store failed: the lease runs out, retried later
+            log.error("event=send_not_recorded channel=%s error=%r", job.channel, str(problem))
+            return SendReport(errors=[f"{job.channel}: {problem}"])
+
+    def _deliver(self, job: _Job) -> str | None:
+        """Send to every URL of the channel still owed the alerts; the first error, or None."""
+        destination = self.destinations.get(job.channel)
+        if destination is None:
+            return f"channel {job.channel!r} is not configured"
+        targets = destination.channel.targets
+        for target in targets:
+            owed = [d for d in job.deliveries if target.key not in d.done_targets]
+            if not owed:
+                continue
+            try:
+                send(target, self._message(job, owed, target.format), timeout=self.timeout)
+            except NotifyError as problem:
+                return f"{target.masked}: {problem}"
+            except ConfigError as problem:  # a user template that fails on this alert
+                return f"template: {problem}"
+            if len(targets) > 1:  # only a channel with several URLs can half-succeed
+                for delivery in owed:
+                    self.store.add_done_target(delivery.id, target.key)
+        return None
+
+    def _message(self, job: _Job, owed: Sequence[DueDelivery], fmt: Format) -> Message:
+        alerts = [d.alert for d in owed]
+        if job.digest is None:
+            return self.renderer.render_alert(alerts[0], fmt)
+        return self.renderer.render_digest(alerts, fmt, period=describe(job.digest))
+
+    def _failed(self, job: _Job, error: str) -> SendReport:
+        attempts = max(d.attempts for d in job.deliveries) + 1
+        dead = job.channel not in self.destinations
+        with self._rng_lock:
+            retry_at = None if dead else self.policy.retry_at(attempts, self.now(), self._rng)
+        ids = [d.id for d in job.deliveries]
+        self.store.mark_failed(ids, error, retry_at)
+        if retry_at is None:
+            log.error(
+                "event=delivery_dead channel=%s deliveries=%d attempts=%d error=%r",
+                job.channel,
+                len(ids),
+                attempts,
+                error,
+            )
+            return SendReport(dead=len(ids), errors=[f"{job.channel}: {error}"])
+        log.warning(
+            "event=send_failed channel=%s deliveries=%d attempts=%d retry_at=%s error=%r",
+            job.channel,
+            len(ids),
+            attempts,
+            retry_at.isoformat(),
+            error,
+        )
+        return SendReport(retrying=len(ids), errors=[f"{job.channel}: {error}"])
+
+
+def send_test(destination: Destination, renderer: Renderer, *, timeout: float | None) -> list[str]:
+    """`watcher notify test`: a test message to each URL of the channel; the errors."""
+    errors = []
+    for target in destination.channel.targets:
+        try:
+            send(
+                target,
+                renderer.render_test(destination.channel.name, target.format),
+                timeout=timeout,
+            )
+        except NotifyError as problem:
+            errors.append(f"{target.masked}: {problem}")
+    return errors

@@ -1,0 +1,231 @@
+"""The delivery outbox: claiming due deliveries under a lease, recording each outcome.
+
+A claim is a lease (`lease_until`, `lease_owner`), so two senders never hold one delivery
+at once and a sender that died gives it back when the lease runs out.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from watcher.model import Alert, Severity
+from watcher.store.db import in_chunks
+from watcher.store.records import DueDelivery, StoredDelivery
+from watcher.store.tables import articles, deliveries, matches, sources
+
+
+def claim_due(
+    connection: Connection,
+    now: datetime,
+    *,
+    owner: str,
+    lease: timedelta,
+    limit: int,
+    channels: Sequence[str] | None = None,
+    other_than: Sequence[str] = (),
+) -> list[DueDelivery]:
+    """Lease up to `limit` pending deliveries whose time has come and that no live sender
+    holds, oldest due first; only for
+    `channels` when given, never for those in `other_than`."""
+    due = (
+        sa.select(deliveries.c.id)
+        .where(deliveries.c.status == "pending", deliveries.c.next_attempt <= now)
+        .where(sa.or_(deliveries.c.lease_until.is_(None), deliveries.c.lease_until <= now))
+        .order_by(deliveries.c.next_attempt, deliveries.c.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)  # PostgreSQL; SQLite's write lock does this
+    )
+    if channels is not None:
+        due = due.where(deliveries.c.channel.in_(channels))
+    if other_than:
+        due = due.where(deliveries.c.channel.not_in(other_than))
+    ids = list(connection.scalars(due))
+    if not ids:
+        return []
+    for chunk in in_chunks(ids):
+        connection.execute(
+            sa.update(deliveries)
+            .where(deliveries.c.id.in_(chunk))
+            .values(lease_until=now + lease, lease_owner=owner)
+        )
+    return _load_due(connection, ids)
+
+
+def make_pending_due(connection: Connection, now: datetime) -> None:
+    """Every pending delivery due now: `deliveries flush` after an outage."""
+    connection.execute(
+        sa.update(deliveries)
+        .where(deliveries.c.status == "pending", deliveries.c.next_attempt > now)
+        .values(next_attempt=now)
+    )
+
+
+def mark_sent(connection: Connection, ids: Sequence[int], now: datetime) -> None:
+    for chunk in in_chunks(list(ids)):
+        connection.execute(
+            sa.update(deliveries)
+            .where(deliveries.c.id.in_(chunk))
+            .values(
+                status="sent",
+                sent_at=now,
+                attempts=deliveries.c.attempts + 1,
+                lease_until=None,
+                lease_owner=None,
+            )
+        )
+
+
+def mark_failed(
+    connection: Connection, ids: Sequence[int], error: str, retry_at: datetime | None
+) -> None:
+    """Count a failed attempt: pending again from `retry_at`, or dead when it is None."""
+    status = "pending" if retry_at is not None else "dead"
+    values: dict[str, Any] = {
+        "status": status,
+        "attempts": deliveries.c.attempts + 1,
+        "last_error": error,
+        "lease_until": None,
+        "lease_owner": None,
+    }
+    if retry_at is not None:
+        values["next_attempt"] = retry_at
+    for chunk in in_chunks(list(ids)):
+        connection.execute(sa.update(deliveries).where(deliveries.c.id.in_(chunk)).values(values))
+
+
+def add_done_target(connection: Connection, delivery_id: int, target_key: str) -> None:
+    """Remember that one of the channel's URLs took the alert, so a retry skips it."""
+    row = connection.execute(
+        sa.select(deliveries.c.done_targets).where(deliveries.c.id == delivery_id)
+    ).one()
+    done = _done_targets(row.done_targets)
+    if target_key not in done:
+        connection.execute(
+            sa.update(deliveries)
+            .where(deliveries.c.id == delivery_id)
+            .values(done_targets=json.dumps([*done, target_key]))
+        )
+
+
+def release(connection: Connection, ids: Sequence[int], owner: str) -> None:
+    """Give back leases not used (a sender stopping), so others need not wait them out."""
+    for chunk in in_chunks(list(ids)):
+        connection.execute(
+            sa.update(deliveries)
+            .where(deliveries.c.id.in_(chunk), deliveries.c.lease_owner == owner)
+            .values(lease_until=None, lease_owner=None)
+        )
+
+
+def list_deliveries(
+    connection: Connection, status: str | None, limit: int | None
+) -> list[StoredDelivery]:
+    """Outbox rows, newest first."""
+    query = (
+        sa.select(deliveries, matches.c.rule_id, articles.c.external_id, articles.c.title)
+        .join(matches, deliveries.c.match_id == matches.c.id)
+        .join(articles, matches.c.article_id == articles.c.id)
+        .order_by(deliveries.c.created.desc(), deliveries.c.id.desc())
+        .limit(limit)
+    )
+    if status is not None:
+        query = query.where(deliveries.c.status == status)
+    return [
+        StoredDelivery(
+            id=row.id,
+            rule_id=row.rule_id,
+            article_id=row.external_id,
+            title=row.title,
+            channel=row.channel,
+            status=row.status,
+            attempts=row.attempts,
+            created=row.created,
+            next_attempt=row.next_attempt,
+            sent_at=row.sent_at,
+            last_error=row.last_error,
+        )
+        for row in connection.execute(query)
+    ]
+
+
+def status_counts(connection: Connection) -> dict[str, int]:
+    query = sa.select(deliveries.c.status, sa.func.count()).group_by(deliveries.c.status)
+    return {status: int(count) for status, count in connection.execute(query)}
+
+
+def _load_due(connection: Connection, ids: list[int]) -> list[DueDelivery]:
+    rows = []
+    for chunk in in_chunks(ids):
+        query = (
+            sa.select(
+                deliveries.c.id,
+                deliveries.c.channel,
+                deliveries.c.attempts,
+                deliveries.c.done_targets,
+                deliveries.c.next_attempt,
+                matches.c.rule_id,
+                matches.c.rule_title,
+                matches.c.severity,
+                matches.c.query,
+                matches.c.snippet,
+                matches.c.matched_at,
+                matches.c.story_id,
+                articles.c.title,
+                articles.c.url,
+                articles.c.published,
+                sources.c.name.label("source"),
+            )
+            .join(matches, deliveries.c.match_id == matches.c.id)
+            .join(articles, matches.c.article_id == articles.c.id)
+            .join(sources, articles.c.source_id == sources.c.id)
+            .where(deliveries.c.id.in_(chunk))
+        )
+        rows.extend(connection.execute(query))
+    rows.sort(key=lambda row: (row.next_attempt, row.id))
+    outlets = _story_outlets(connection, list({row.story_id for row in rows}))
+    return [_due(row, outlets.get(row.story_id, ())) for row in rows]
+
+
+def _story_outlets(connection: Connection, story_ids: list[int]) -> dict[int, tuple[str, ...]]:
+    """Per story, the sources that carried it, in the order they first did."""
+    found: dict[int, list[str]] = {}
+    for chunk in in_chunks(story_ids):
+        query = (
+            sa.select(articles.c.story_id, sources.c.name)
+            .join(sources, articles.c.source_id == sources.c.id)
+            .where(articles.c.story_id.in_(chunk))
+            .group_by(articles.c.story_id, sources.c.name)
+            .order_by(articles.c.story_id, sa.func.min(articles.c.id))
+        )
+        for story_id, name in connection.execute(query):
+            found.setdefault(story_id, []).append(name)
+    return {story_id: tuple(names) for story_id, names in found.items()}
+
+
+def _due(row: sa.Row[Any], outlets: tuple[str, ...]) -> DueDelivery:
+    alert = Alert(
+        delivery_id=row.id,
+        rule_id=row.rule_id,
+        rule_title=row.rule_title or row.rule_id,
+        severity=Severity.parse(row.severity),
+        query=row.query or "",
+        article_title=row.title,
+        source=row.source,
+        url=row.url,
+        published=row.published,
+        snippet=row.snippet,
+        other_outlets=tuple(name for name in outlets if name != row.source),
+        matched_at=row.matched_at,
+    )
+    return DueDelivery(row.id, row.channel, row.attempts, tuple(_done_targets(row.done_targets)),
+                       alert)
+
+
+def _done_targets(text: str | None) -> list[str]:
+    return list(json.loads(text)) if text else []
