@@ -286,12 +286,45 @@ def test_channel_names_are_known_for_rule_checks(tmp_path):
          "(got 'urgent')"),
         ("  ops:\n    urls: ['json://h']\n    digest: 30s\n",
          "4:5: channels.ops.digest: must be at least 60s (got '30s')"),
+        ("  ops:\n    urls: ['json://h']\n    digest: '0 99 * * *'\n",
+         "4:5: channels.ops.digest: is not a cron expression (Error validating expression "
+         "'99': the last value (99) is higher than the maximum value (23)); use a duration "
+         "such as 1h or a cron line such as '0 8 * * *' (got '0 99 * * *')"),
         ("  ops:\n    urls: ['json://h']\n    url: x\n",
          "4:5: unknown key 'channels.ops.url' (known: urls, default, min_severity, digest)"),
     ],
 )  # fmt: skip
 def test_bad_channels(tmp_path, body, error):
     assert _errors(tmp_path, "channels:\n" + body) == [f"watcher.yaml:{error}"]
+
+
+def test_a_digest_is_a_duration_or_a_cron_line(tmp_path):
+    text = ("channels:\n  a:\n    urls: ['json://h']\n    digest: 1h30m\n"
+            "  b:\n    urls: ['json://h']\n    digest: '0 8 * * 1-5'\n")
+    channels = load_settings(_write(tmp_path, text), {}, {}).channels
+    assert (channels["a"].digest, channels["b"].digest) == (5400, "0 8 * * 1-5")
+
+
+@pytest.mark.parametrize(
+    ("body", "error"),
+    [
+        ("  concurrency: 0\n", "2:3: notify.concurrency: must be at least 1 (got 0)"),
+        ("  every: 0s\n", "2:3: notify.every: must be at least 1s (got '0s')"),
+        ("  max_attempts: true\n", "2:3: notify.max_attempts: must be a whole number (got True)"),
+        ("  retry_delay: soon\n", f"2:3: notify.retry_delay: {DURATION_HELP} (got 'soon')"),
+        ("  retries: 3\n", "2:3: unknown key 'notify.retries' (known: every, concurrency, "
+                            "max_attempts, retry_delay, max_retry_delay, timeout, lease, "
+                            "templates)"),
+    ],
+)  # fmt: skip
+def test_bad_notify_settings(tmp_path, body, error):
+    assert _errors(tmp_path, "notify:\n" + body) == [f"watcher.yaml:{error}"]
+
+
+def test_notify_durations_are_seconds(tmp_path):
+    text = "notify:\n  retry_delay: 2m\n  max_retry_delay: 1h\n  lease: 90\n"
+    notify = load_settings(_write(tmp_path, text), {}, {}).notify
+    assert (notify.retry_delay, notify.max_retry_delay, notify.lease) == (120, 3600, 90)
 
 
 def test_channels_are_read_only(tmp_path):

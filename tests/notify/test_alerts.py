@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
+from tests.support.http_server import Reply, ScriptedServer
 from tests.support.smtp_server import SmtpServer
 from tests.support.webhook import StallingServer, WebhookServer
 from watcher.cli import cli
@@ -333,3 +334,38 @@ def _wait_until(condition, seconds: float = 60.0) -> None:
         if time.monotonic() > deadline:
             raise AssertionError("condition not reached")
         time.sleep(0.05)
+
+
+WIRE = b"""<?xml version="1.0" encoding="utf-8"?>
+<rss version="2.0"><channel><title>Test wire</title><link>http://127.0.0.1/</link>
+<item><guid isPermaLink="false">wire-1</guid><title>Siege tightens on Sheikh Maqsoud</title>
+<link>http://127.0.0.1/a/1</link><description>Government forces imposed a siege on the
+Sheikh Maqsoud district of Aleppo on Monday.</description></item>
+</channel></rss>"""
+
+
+def test_the_daemon_sends_on_its_own_timer_and_stops_cleanly(workdir, hook):
+    with ScriptedServer() as feeds:
+        feeds.route("/feed", Reply(200, WIRE))
+        (workdir / "watcher.yaml").write_text(
+            f"rules: {RULES}\nsources:\n  - name: wire\n    url: {feeds.url('/feed')}\n"
+            "    every: 30s\n"
+            f"channels:\n  hook:\n    urls: ['{hook.url()}']\n    default: true\n"
+            "notify:\n  every: 1s\n", encoding="utf-8")
+        daemon = subprocess.Popen(
+            [sys.executable, "-m", "watcher", "run"], cwd=workdir, text=True,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            env={k: v for k, v in os.environ.items() if not k.startswith("WATCHER_")},
+        )
+        try:
+            hook.wait_for(1, timeout=60)
+            _wait_until(lambda: {d["status"] for d in deliveries()} == {"sent"})
+            daemon.send_signal(signal.SIGTERM)
+            _, log = daemon.communicate(timeout=20)
+        finally:
+            if daemon.poll() is None:
+                daemon.kill()
+    assert daemon.returncode == 0, log
+    assert len(hook.bodies) == len(deliveries()) > 0
+    assert all("Sheikh Maqsoud" in body["message"] for body in hook.bodies)
+    assert "event=outbox_drained sent=" in log

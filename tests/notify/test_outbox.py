@@ -1,0 +1,170 @@
+"""The outbox sender in process, with a clock the test moves: digests, retries, channels
+with several URLs, removed channels, parallel sends and stopping. Real webhooks on loopback."""
+
+from __future__ import annotations
+
+import random
+import threading
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from tests.store.builders import NOW, new_article, new_match, new_story
+from tests.support.webhook import WebhookServer
+from watcher.notify.channels import Channel
+from watcher.notify.digest import next_digest
+from watcher.notify.outbox import Destination, Outbox, RetryPolicy
+from watcher.notify.render import Renderer
+from watcher.store import Store
+
+RENDERER = Renderer()
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = NOW
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    with Store.open(f"sqlite:///{tmp_path / 'watcher.db'}") as opened:
+        yield opened
+
+
+@pytest.fixture
+def hooks() -> Iterator[tuple[WebhookServer, WebhookServer]]:
+    with WebhookServer() as first, WebhookServer() as second:
+        yield first, second
+
+
+def outbox(store: Store, clock: Clock, channels: dict[str, Destination], **options) -> Outbox:
+    return Outbox(store=store, destinations=channels, renderer=RENDERER, now=clock,
+                  policy=options.pop("policy", RetryPolicy(5, 60, 600)),
+                  rng=random.Random(7), **options)
+
+
+def to(name: str, *urls: str, digest: int | str | None = None) -> dict[str, Destination]:
+    return {name: Destination(Channel.from_urls(name, urls), digest)}
+
+
+def queue(store: Store, count: int, *, channel: str = "ops", due: datetime | None = None,
+          rule: str = "siege") -> None:
+    for number in range(count):
+        new = new_article(f"{rule}-{number}")
+        store.ingest(new, [new_match(new, rule, channels=(channel,), due=due)], new_story, NOW)
+
+
+def test_a_digest_waits_for_its_boundary_then_is_one_message(store, hooks):
+    hook, _ = hooks
+    clock = Clock()
+    boundary = next_digest(3600, NOW)
+    queue(store, 3, channel="digest", due=boundary)
+    queue(store, 2, channel="digest", due=boundary, rule="strike")
+    sender = outbox(store, clock, to("digest", hook.url(), digest=3600))
+    assert sender.send_due().sent == 0
+    clock.now = boundary
+    assert sender.send_due().sent == 5
+    (message,) = hook.wait_for(1)
+    assert "5 alerts" in message["title"] and "2 rules" in message["title"]
+    assert message["message"].index("Rule siege") < message["message"].index("Rule strike")
+    assert sender.send_due().sent == 0
+    assert len(hook.bodies) == 1
+
+
+def test_a_url_that_took_the_alert_does_not_get_it_again_on_retry(store, hooks):
+    good, flaky = hooks
+    clock = Clock()
+    flaky.answer(500)
+    queue(store, 1)
+    sender = outbox(store, clock, to("ops", good.url(), flaky.url()))
+    report = sender.send_due()
+    assert (report.sent, report.retrying) == (0, 1)
+    assert "500" in report.errors[0]
+    flaky.answer(200)
+    clock.now += timedelta(seconds=60)  # the first retry waits 30-60 s
+    assert sender.send_due().sent == 1
+    assert (len(good.bodies), len(flaky.bodies)) == (1, 2)
+    (sent,) = store.deliveries()
+    assert (sent.status, sent.attempts) == ("sent", 2)
+
+
+def test_retries_back_off_and_the_last_failure_is_dead(store, hooks):
+    hook, _ = hooks
+    clock = Clock()
+    hook.answer(503)
+    queue(store, 1)
+    sender = outbox(store, clock, to("ops", hook.url()), policy=RetryPolicy(3, 10, 15))
+    waits = []
+    for _ in range(3):
+        report = sender.send_due()
+        assert report.retrying + report.dead == 1
+        pending = store.deliveries()[0]
+        waits.append(pending.next_attempt - clock.now)
+        assert sender.send_due().sent + sender.send_due().retrying == 0  # not due yet
+        clock.now = pending.next_attempt
+    (dead,) = store.deliveries(status="dead")
+    assert dead.attempts == 3 and "503" in (dead.last_error or "")
+    assert timedelta(seconds=5) <= waits[0] <= timedelta(seconds=10)
+    assert timedelta(seconds=7.5) <= waits[1] <= timedelta(seconds=15)  # doubled, capped
+    assert len(hook.bodies) == 3
+
+
+def test_retry_policy_doubles_with_jitter_up_to_the_cap():
+    policy, rng = RetryPolicy(max_attempts=6, first_delay=60, max_delay=300), random.Random(1)
+    for attempts, cap in [(1, 60), (2, 120), (3, 240), (4, 300), (5, 300)]:
+        for _ in range(50):
+            retry_at = policy.retry_at(attempts, NOW, rng)
+            assert retry_at is not None
+            assert timedelta(seconds=cap / 2) <= retry_at - NOW <= timedelta(seconds=cap)
+    assert policy.retry_at(6, NOW, rng) is None
+
+
+def test_a_removed_channel_makes_its_deliveries_dead_at_once(store, hooks):
+    hook, _ = hooks
+    queue(store, 1, channel="gone")
+    report = outbox(store, Clock(), to("ops", hook.url())).send_due()
+    assert report.dead == 1
+    (dead,) = store.deliveries(status="dead")
+    assert dead.last_error == "channel 'gone' is not configured"
+
+
+def test_parallel_sends_deliver_each_alert_once(store, hooks):
+    hook, _ = hooks
+    queue(store, 40)
+    report = outbox(store, Clock(), to("ops", hook.url()), concurrency=8).send_due()
+    assert report.sent == 40
+    bodies = hook.wait_for(40)
+    assert len(bodies) == 40
+    assert len({body["title"] + body["message"] for body in bodies}) == 40
+
+
+def test_two_senders_at_once_deliver_each_alert_once(store, hooks):
+    hook, _ = hooks
+    queue(store, 30)
+    senders = [outbox(store, Clock(), to("ops", hook.url()), concurrency=4) for _ in range(2)]
+    reports = []
+    threads = [threading.Thread(target=lambda s=s: reports.append(s.send_due()))
+               for s in senders]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sum(report.sent for report in reports) == 30
+    assert len(hook.wait_for(30)) == 30
+
+
+def test_a_stopping_sender_gives_its_claims_back(store, hooks):
+    hook, _ = hooks
+    queue(store, 3)
+    stopping = threading.Event()
+    stopping.set()
+    sender = outbox(store, Clock(), to("ops", hook.url()), stopping=stopping)
+    assert sender.send_due().sent == 0
+    assert hook.bodies == []
+    other = outbox(store, Clock(), to("ops", hook.url()))
+    assert other.send_due().sent == 3  # no lease to wait out
