@@ -252,16 +252,6 @@ def render_feeds_markdown(r: FeedsResults) -> str:
     return "\n".join(lines) + "\n"
 
 
-def replace_feeds_section(document: str, section: str) -> str:
-    """`document` with its Feeds section (up to the next `## ` heading) replaced or added."""
-    start = document.find("\n" + FEEDS_HEADING + "\n")
-    if start < 0:
-        return document.rstrip("\n") + "\n\n" + section
-    end = document.find("\n## ", start + 1)
-    rest = document[end + 1:] if end >= 0 else ""
-    return document[: start + 1] + section + ("\n" + rest if rest else "")
-
-
 def _target_notes(r: FeedsResults) -> list[str]:
     second, reference, feeds = r.second, r.reference, r.feeds.feeds
     per_feed = second.wall / feeds * 1e3

@@ -85,3 +85,15 @@ class Results:
 
     def regex(self, rules: int) -> RegexRun:
         return next(r for r in self.regexes if r.rules == rules)
+
+
+def replace_section(document: str, heading: str, section: str) -> str:
+    """`document` with the section under `heading` (up to the next `## ` heading) replaced
+    by `section`, or `section` appended when there is none: one part of `make bench` run
+    alone rewrites only its own section of RESULTS.md."""
+    start = document.find("\n" + heading + "\n")
+    if start < 0:
+        return document.rstrip("\n") + "\n\n" + section
+    end = document.find("\n## ", start + 1)
+    rest = document[end + 1:] if end >= 0 else ""
+    return document[: start + 1] + section + ("\n" + rest if rest else "")

@@ -15,13 +15,19 @@ from pathlib import Path
 from bench.baseline import BUDGET_SECONDS, REPEAT_UNDER_SECONDS, RegexRule, RegexTranslator
 from bench.corpus import Corpus, load_corpus
 from bench.feeds_bench import measure_feeds
-from bench.feeds_report import render_feeds_markdown, render_feeds_table, replace_feeds_section
+from bench.feeds_report import FEEDS_HEADING, render_feeds_markdown, render_feeds_table
 from bench.measure import Passes, best_of, machine, progress, rss_bytes, timed
+from bench.notify_bench import (
+    NOTIFY_HEADING,
+    measure_notify,
+    render_notify_markdown,
+    render_notify_table,
+)
 from bench.report import render_markdown, render_table
-from bench.results import EngineRun, Load, ProfileLine, RegexRun, Results
+from bench.results import EngineRun, Load, ProfileLine, RegexRun, Results, replace_section
 from bench.rulegen import GeneratedRule, Vocabulary, build_vocabulary, generate_rules
 from bench.store_bench import GENERATED_RULES, measure_store
-from bench.store_report import render_store_markdown, render_store_table, replace_store_section
+from bench.store_report import STORE_HEADING, render_store_markdown, render_store_table
 from watcher.engine import Engine
 from watcher.model import Article
 from watcher.rules.ast import Rule
@@ -38,13 +44,17 @@ RESULTS_FILE = Path(__file__).parent / "RESULTS.md"
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__)
-    parser.add_argument("--only", choices=["store", "feeds"], help="run only this part")
+    parser.add_argument("--only", choices=["store", "feeds", "notify"],
+                        help="run only this part")
     only = parser.parse_args(argv).only
     if only == "store":
         main_store_only()
         return
     if only == "feeds":
         main_feeds_only()
+        return
+    if only == "notify":
+        main_notify_only()
         return
     started = time.perf_counter()
     info = machine()
@@ -96,8 +106,10 @@ def main(argv: list[str] | None = None) -> None:
     print(render_store_table(store))
     feeds = measure_feeds(corpus)
     print(render_feeds_table(feeds))
+    alerts = measure_notify(corpus)
+    print(render_notify_table(alerts))
     markdown = (render_markdown(results) + "\n" + render_store_markdown(store) + "\n"
-                + render_feeds_markdown(feeds))
+                + render_feeds_markdown(feeds) + "\n" + render_notify_markdown(alerts))
     RESULTS_FILE.write_text(markdown, encoding="utf-8")
     progress(f"wrote {RESULTS_FILE}")
 
@@ -112,7 +124,7 @@ def main_store_only() -> None:
     print(render_store_table(store))
     existing = RESULTS_FILE.read_text(encoding="utf-8") if RESULTS_FILE.exists() else ""
     section = render_store_markdown(store)
-    RESULTS_FILE.write_text(replace_store_section(existing, section), encoding="utf-8")
+    RESULTS_FILE.write_text(replace_section(existing, STORE_HEADING, section), encoding="utf-8")
     progress(f"wrote the Store section of {RESULTS_FILE}")
 
 
@@ -122,8 +134,18 @@ def main_feeds_only() -> None:
     print(render_feeds_table(feeds))
     existing = RESULTS_FILE.read_text(encoding="utf-8") if RESULTS_FILE.exists() else ""
     section = render_feeds_markdown(feeds)
-    RESULTS_FILE.write_text(replace_feeds_section(existing, section), encoding="utf-8")
+    RESULTS_FILE.write_text(replace_section(existing, FEEDS_HEADING, section), encoding="utf-8")
     progress(f"wrote the Feeds section of {RESULTS_FILE}")
+
+
+def main_notify_only() -> None:
+    """The alerts part alone; rewrites only the Alerts section of RESULTS.md."""
+    alerts = measure_notify(load_corpus())
+    print(render_notify_table(alerts))
+    existing = RESULTS_FILE.read_text(encoding="utf-8") if RESULTS_FILE.exists() else ""
+    section = render_notify_markdown(alerts)
+    RESULTS_FILE.write_text(replace_section(existing, NOTIFY_HEADING, section), encoding="utf-8")
+    progress(f"wrote the Alerts section of {RESULTS_FILE}")
 
 
 # -- measurements -------------------------------------------------------------------------

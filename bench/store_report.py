@@ -179,16 +179,6 @@ def render_store_markdown(r: StoreResults) -> str:
     return "\n".join(lines) + "\n"
 
 
-def replace_store_section(document: str, section: str) -> str:
-    """`document` with its Store section (up to the next `## ` heading) replaced or added."""
-    start = document.find("\n" + STORE_HEADING + "\n")
-    if start < 0:
-        return document.rstrip("\n") + "\n\n" + section
-    end = document.find("\n## ", start + 1)
-    rest = document[end + 1:] if end >= 0 else ""
-    return document[: start + 1] + section + ("\n" + rest if rest else "")
-
-
 def _target_notes(r: StoreResults) -> list[str]:
     full, empty = r.full, r.empty
     per = 1e6 / r.articles
