@@ -1,11 +1,17 @@
-"""Shared fixtures: one spaCy analyser per test session (loading it takes a second)."""
+"""Shared fixtures: one spaCy analyser per test session (loading it takes a second) and
+one real PostgreSQL server per session."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 
+from tests.support.postgres import PostgresServer, find_binaries
 from watcher.engine import Engine
 from watcher.model import Article, Match
 from watcher.rules.ast import Rule
@@ -41,3 +47,28 @@ def fires(match_query: MatchFn) -> Callable[..., bool]:
         return bool(match_query(query, body, title))
 
     return run
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """WATCHER_TEST_POSTGRES_URL, else a server started from Debian's binaries for this
+    session. Without either the PostgreSQL tests skip, except in CI, which sets
+    WATCHER_REQUIRE_POSTGRES=1 and installs the package."""
+    given = os.environ.get("WATCHER_TEST_POSTGRES_URL")
+    if given:
+        yield given
+        return
+    binaries = find_binaries()
+    if binaries is None:
+        if os.environ.get("WATCHER_REQUIRE_POSTGRES") == "1":
+            pytest.fail("PostgreSQL is required but not installed (apt-get install postgresql)")
+        pytest.skip("PostgreSQL is not installed (apt-get install postgresql)")
+    # Not under pytest's tmp_path: its 0700 parents would keep the postgres user out.
+    directory = Path(tempfile.mkdtemp(prefix="watcher-postgres-"))
+    server = PostgresServer(binaries, directory)
+    try:
+        server.start()
+        yield server.url
+    finally:
+        server.stop()
+        shutil.rmtree(directory, ignore_errors=True)

@@ -368,7 +368,7 @@ def test_bad_http(tmp_path, body, error):
     ("text", "message"),
     [
         ("rulez: x\n", "watcher.yaml:1:1: unknown key 'rulez' (known: db, rules, pipeline, "
-                       "sources, channels, notify, http)"),
+                       "sources, poll_lease, channels, notify, http)"),
         ("rules: a/\nrules: b/\n", "watcher.yaml:2:1: duplicate key 'rules' (first on line 1)"),
         ("rules: 2024\n", "watcher.yaml:1:1: rules: must be a string (got 2024)"),
         ("rules: ''\n", "watcher.yaml:1:1: rules: must not be empty (got '')"),
@@ -392,8 +392,8 @@ def test_every_problem_is_reported_in_file_order(tmp_path):
     text = "http:\n  port: 0\nrulez: 1\nsources:\n  - {name: a, url: 'https://x.org/', every: 1s}\n"
     assert _errors(tmp_path, text, {"WATCHER_DB": "nope"}) == [
         "watcher.yaml:2:3: http.port: must be at least 1 (got 0)",
-        "watcher.yaml:3:1: unknown key 'rulez' (known: db, rules, pipeline, sources, channels, "
-        "notify, http)",
+        "watcher.yaml:3:1: unknown key 'rulez' (known: db, rules, pipeline, sources, poll_lease, "
+        "channels, notify, http)",
         "watcher.yaml:5:38: sources[0].every: must be at least 30s (got '1s')",
         "WATCHER_DB: db: must be a database URL such as sqlite:///watcher.db",
     ]

@@ -260,3 +260,27 @@ def test_after_a_signal_queued_polls_do_not_start(server, workdir):
         daemon.stopping.set()
         assert daemon.poll(settings.sources[0]).outcome == "skipped"
     assert server.requests == []
+
+
+def test_a_second_daemon_on_one_sqlite_file_is_refused(server, workdir):
+    server.route("/feed", Reply(200, FEED))
+    port = _free_port()
+    _config(workdir, server.url("/feed"), every="30s",
+            extra=f"http:\n  host: 127.0.0.1\n  port: {port}\n")
+    first = subprocess.Popen(
+        [sys.executable, "-m", "watcher", "run"], cwd=workdir,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={k: v for k, v in os.environ.items() if not k.startswith("WATCHER_")},
+    )
+    try:
+        _wait_for(lambda: _metric_seen(port, 'watcher_polls_total{outcome="ok",source="wire"}'))
+        second = _cli("run", "--once")
+        assert second.exit_code == 2
+        assert f"another `watcher run` (pid {first.pid}) is using it" in second.stderr
+        assert "one daemon per SQLite file" in second.stderr
+        first.send_signal(signal.SIGTERM)
+        first.communicate(timeout=10)
+    finally:
+        if first.poll() is None:
+            first.kill()
+    assert _cli("run", "--once").exit_code == 0  # the lock went with the first daemon

@@ -11,8 +11,8 @@ import signal
 import sys
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
-from datetime import UTC, datetime
+from contextlib import ExitStack, contextmanager
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import click
@@ -29,7 +29,7 @@ from watcher.cli_common import (
 )
 from watcher.config import Settings
 from watcher.daemon import Daemon
-from watcher.errors import ConfigError
+from watcher.errors import ConfigError, StoreError
 from watcher.health import HealthServer
 from watcher.logs import configure_logging
 from watcher.metrics import Metrics
@@ -62,7 +62,8 @@ def run(settings: Settings, once: bool) -> None:
         click.echo("watcher: no sources configured (add `sources:` to watcher.yaml)", err=True)
     matcher = load_matcher(settings, None)
     stopping = threading.Event()
-    with open_store(settings) as store, Fetcher(now=utc_now) as fetcher, _on_signals(stopping):
+    with open_store(settings) as store, _one_daemon(store), Fetcher(now=utc_now) as fetcher, \
+            _on_signals(stopping):
         metrics = _metrics(settings, store)
         outbox = open_outbox(settings, store, stopping) if settings.channels else None
         daemon = Daemon(
@@ -70,7 +71,8 @@ def run(settings: Settings, once: bool) -> None:
             stopping=stopping,
             outbox=outbox,
             poller_for=lambda pipeline: Poller(
-                store=store, fetcher=fetcher, pipeline=pipeline, now=utc_now, stopping=stopping
+                store=store, fetcher=fetcher, pipeline=pipeline, now=utc_now, stopping=stopping,
+                lease=timedelta(seconds=settings.poll_lease),
             ),
         )
         with _health_endpoint(settings, metrics, stopping):
@@ -137,6 +139,18 @@ def _metrics(settings: Settings, store: Store) -> Metrics:
         now=utc_now,
         sources=[s.name for s in settings.sources],
     )
+
+
+@contextmanager
+def _one_daemon(store: Store) -> Iterator[None]:
+    """One daemon per SQLite file: a second one stops here with one line (status 2)."""
+    with ExitStack() as held:
+        try:
+            held.enter_context(store.one_daemon())
+        except StoreError as error:
+            click.echo(f"watcher: {error}", err=True)
+            sys.exit(EXIT_RULES)
+        yield
 
 
 @contextmanager

@@ -49,6 +49,7 @@ DEFAULT_RETRY_DELAY = 60
 DEFAULT_MAX_RETRY_DELAY = 3600
 DEFAULT_SEND_TIMEOUT = 30
 DEFAULT_LEASE = 600
+DEFAULT_POLL_LEASE = 600
 DEFAULT_HTTP_PORT = 9464  # the port Prometheus exporters conventionally take
 ENV_KEYS = ("db", "rules", "pipeline")  # the settings with a WATCHER_<KEY> variable
 NAME = re.compile(r"[a-z0-9][a-z0-9_-]*")
@@ -213,6 +214,7 @@ class Settings(_Frozen):
     rules: NonEmpty = DEFAULT_RULES
     pipeline: NonEmpty = DEFAULT_PIPELINE
     sources: tuple[SourceSettings, ...] = ()
+    poll_lease: Seconds = DEFAULT_POLL_LEASE
     channels: Channels | None = None
     notify: NotifySettings = NotifySettings()
     http: HttpSettings | None = None

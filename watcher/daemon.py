@@ -2,7 +2,8 @@
 rules when their files change, and stop cleanly on SIGTERM/SIGINT. The logic lives in
 Poller, Pipeline and Outbox.
 
-APScheduler lives here and nowhere else (design.md).
+APScheduler's scheduler lives here and nowhere else (design.md); notify/digest.py only
+borrows its cron parser to date digests.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from watcher.metrics import Metrics
 from watcher.notify.outbox import Outbox
 from watcher.pipeline import Pipeline
 from watcher.poller import Poller, PollOutcome
-from watcher.store import Store
+from watcher.store import BUSY, Store
 
 log = logging.getLogger("watcher.daemon")
 
@@ -35,6 +36,9 @@ MAX_CONCURRENT_POLLS = 8  # fetches in flight at once, whatever the number of so
 RELOAD_CHECK_SECONDS = 2.0
 MAX_JITTER_SECONDS = 60.0
 RULE_SUFFIXES = (".yaml", ".yml")
+# A scheduled poll is skipped when any worker polled the source within this fraction of
+# its interval: timers on several workers (and restarts) drift, so not the whole interval.
+RECENT_FRACTION = 0.9
 
 
 @dataclass(frozen=True)
@@ -83,22 +87,40 @@ class Daemon:
         self._pipeline = self._pipeline_for(matcher)
         self._rule_files = RuleFiles.read(settings.rules)
         self.poller = poller_for(lambda: self._pipeline)
+        self._scheduler: BackgroundScheduler | None = None
         metrics.rules_loaded(len(matcher.rules.enabled()))
 
     # -- one poll ---------------------------------------------------------------------
 
-    def poll(self, source: SourceSettings) -> PollOutcome:
+    def poll(self, source: SourceSettings, *, on_schedule: bool = False) -> PollOutcome:
         """Poll one source and count it; never raises (a bug or an unusable database is
-        logged and counted as an error, and the timer goes on)."""
+        logged and counted as an error, and the timer goes on). On schedule, a source that
+        any worker polled within most of its interval is left alone: several workers on
+        one database then poll each feed once per interval between them."""
         if self.stopping.is_set():  # queued before the signal: do not start
             return PollOutcome(source.name, "skipped", message="stopping")
+        recent = timedelta(seconds=source.every * RECENT_FRACTION) if on_schedule else None
         try:
-            outcome = self.poller.poll(source)
+            outcome = self.poller.poll(source, min_interval=recent)
         except Exception as error:
             log.exception("event=poll_crashed source=%s", source.name)
             outcome = PollOutcome(source.name, "error", message=f"poll failed: {error}")
         self._count(outcome)
+        if on_schedule and outcome.message == BUSY:
+            self._retry_after_lease(source)
         return outcome
+
+    def _retry_after_lease(self, source: SourceSettings) -> None:
+        """Another worker holds the poll: look again once its lease has surely run out,
+        so a worker that died mid-poll is taken over within one lease, not one interval."""
+        scheduler = self._scheduler
+        if scheduler is None or self.stopping.is_set():
+            return
+        scheduler.add_job(
+            self.poll, "date", args=(source,), kwargs={"on_schedule": True},
+            run_date=self.now() + timedelta(seconds=self.settings.poll_lease + 1),
+            id=f"takeover:{source.name}", replace_existing=True,
+        )
 
     def _count(self, outcome: PollOutcome) -> None:
         self.metrics.poll_finished(outcome.source, outcome.outcome, outcome.seconds)
@@ -187,6 +209,7 @@ class Daemon:
         )
         for job in self._jobs():
             scheduler.add_job(**job)
+        self._scheduler = scheduler
         scheduler.start()
         log.info("event=started sources=%d", len(self.settings.sources))
         self.stopping.wait()
@@ -202,6 +225,7 @@ class Daemon:
             yield {
                 "func": self.poll,
                 "args": (source,),
+                "kwargs": {"on_schedule": True},
                 "trigger": IntervalTrigger(seconds=source.every, jitter=jitter),
                 "id": f"poll:{source.name}",
                 "max_instances": 1,  # never two polls of one source at once

@@ -7,8 +7,11 @@ feed's answer (304, 410, 429, moved, malformed, not a feed) is made here, once.
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -26,6 +29,8 @@ from watcher.store import PollRecord, SourceState, Store
 
 log = logging.getLogger("watcher.poller")
 
+DEFAULT_POLL_LEASE = timedelta(minutes=10)
+
 Outcome = Literal["ok", "not_modified", "error", "gone", "skipped"]
 
 
@@ -41,6 +46,12 @@ class PollOutcome:
     seconds: float = 0.0
 
 
+def worker_name() -> str:
+    """Who holds a claim, as shown in the database: host, process and a random suffix
+    (a restarted process on the same host and pid is another worker)."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
 class Poller:
     """Polls sources through one fetcher into the current pipeline (which a rule reload
     may replace between polls, hence a callable)."""
@@ -53,8 +64,13 @@ class Poller:
         pipeline: Callable[[], Pipeline],
         now: Callable[[], datetime],
         stopping: threading.Event | None = None,
+        lease: timedelta = DEFAULT_POLL_LEASE,
+        owner: str | None = None,
     ) -> None:
         self.store = store
+        # Workers sharing a database claim each poll under a lease (store/polling.py).
+        self.lease = lease
+        self.owner = owner or worker_name()
         self.fetcher = fetcher
         self.pipeline = pipeline
         self.now = now
@@ -64,18 +80,27 @@ class Poller:
         self._host_locks: dict[str, threading.Lock] = {}
         self._locks_guard = threading.Lock()
 
-    def poll(self, source: SourceSettings) -> PollOutcome:
-        """Poll the source unless it is disabled or backing off; never raises FetchError."""
+    def poll(self, source: SourceSettings, *, min_interval: timedelta | None = None) -> PollOutcome:
+        """Poll the source unless it is disabled, backing off, being polled by another
+        worker, or was polled (by any worker) less than `min_interval` ago; never raises
+        FetchError."""
         started = time.perf_counter()
-        outcome = self._poll(source, self.now())
+        now = self.now()
+        state, refusal = self.store.claim_poll(source.name, source.url, now, owner=self.owner,
+                                               lease=self.lease, min_interval=min_interval)
+        if refusal:
+            return PollOutcome(source.name, "skipped", message=refusal,
+                               seconds=time.perf_counter() - started)
+        try:
+            outcome = self._poll(source, state, now)
+        except BaseException:
+            self.store.release_poll(source.name, self.owner)
+            raise
+        if outcome.outcome == "skipped":  # stopping: nothing recorded, the claim goes back
+            self.store.release_poll(source.name, self.owner)
         return replace(outcome, seconds=time.perf_counter() - started)
 
-    def _poll(self, source: SourceSettings, now: datetime) -> PollOutcome:
-        state = self.store.prepare_source(source.name, source.url)
-        if state.disabled_reason:
-            return PollOutcome(source.name, "skipped", message=state.disabled_reason)
-        if state.next_poll_after and now < state.next_poll_after:
-            return PollOutcome(source.name, "skipped", message="backing off after errors")
+    def _poll(self, source: SourceSettings, state: SourceState, now: datetime) -> PollOutcome:
         validators = Validators(etag=state.etag, last_modified=state.last_modified)
         try:
             result = self.fetcher.fetch(state.url or source.url, validators)

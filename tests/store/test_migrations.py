@@ -24,7 +24,7 @@ def table_names(db_path: Path) -> set[str]:
 
 
 def test_opening_an_empty_database_migrates_it_to_head(store: Store, db_path: Path) -> None:
-    assert store.current_revision() == head_revision() == "0003"
+    assert store.current_revision() == head_revision() == "0004"
     assert table_names(db_path) == TABLES | {"alembic_version"}
 
 

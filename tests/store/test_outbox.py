@@ -1,33 +1,17 @@
 """The delivery outbox in the store: claims under a lease, outcomes, cooldowns, listing.
 
-Every test runs on SQLite and on a real PostgreSQL (tests/store/conftest.py).
+Every test runs on SQLite and on a real PostgreSQL (`any_store`, tests/store/conftest.py).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
-
-import pytest
 
 from tests.store.builders import NOW, new_article, new_match, new_story, oldest_story
 from watcher.model import Severity
 from watcher.store import Store
 
 LEASE = timedelta(minutes=10)
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def any_store(request: pytest.FixtureRequest, db_url: str) -> Iterator[Store]:
-    if request.param == "sqlite":
-        with Store.open(db_url) as store:
-            yield store
-        return
-    with Store.open(request.getfixturevalue("postgres_url")) as store:
-        store.downgrade("base")
-        store.upgrade()
-        yield store
-        store.downgrade("base")
 
 
 def claim(store: Store, owner: str = "a", *, after: timedelta = timedelta(0), **options):

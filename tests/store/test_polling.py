@@ -43,3 +43,48 @@ def test_a_permanent_redirect_moves_the_source_until_the_config_changes(store: S
 
 def test_no_pending_delivery_in_an_empty_store(store: Store) -> None:
     assert store.pending_delivery_count() == 0
+
+
+LEASE = timedelta(minutes=10)
+
+
+def claim(store: Store, owner: str, at: datetime, recent: timedelta | None = None):
+    return store.claim_poll("feed", URL, at, owner=owner, lease=LEASE, min_interval=recent)[1]
+
+
+def test_one_worker_at_a_time_holds_a_poll(any_store: Store) -> None:
+    assert claim(any_store, "a", T0) is None
+    assert claim(any_store, "b", T0) == "being polled by another worker"
+    assert claim(any_store, "a", T0) is None  # its own claim again (a retry)
+    assert claim(any_store, "b", T0 + LEASE) is None  # a died: b takes over
+
+
+def test_recording_a_poll_frees_it_and_recent_polls_are_left_alone(any_store: Store) -> None:
+    assert claim(any_store, "a", T0) is None
+    any_store.record_poll("feed", PollRecord(T0, etag='"v1"'))
+    ten_minutes = timedelta(minutes=10)
+    later = T0 + timedelta(minutes=9)
+    assert claim(any_store, "b", later, ten_minutes) == "polled 540 s ago"
+    assert claim(any_store, "b", later) is None  # `run --once` asks no interval
+    state, refusal = any_store.claim_poll("feed", URL, T0 + ten_minutes, owner="a",
+                                          lease=LEASE, min_interval=ten_minutes)
+    assert refusal == "being polled by another worker"
+    assert state.etag == '"v1"'
+
+
+def test_a_released_poll_is_free_at_once(any_store: Store) -> None:
+    assert claim(any_store, "a", T0) is None
+    any_store.release_poll("feed", "b")  # not b's to release
+    assert claim(any_store, "b", T0) == "being polled by another worker"
+    any_store.release_poll("feed", "a")
+    assert claim(any_store, "b", T0) is None
+
+
+def test_disabled_and_backing_off_sources_are_not_claimed(any_store: Store) -> None:
+    any_store.prepare_source("feed", URL)
+    retry_at = T0 + timedelta(minutes=5)
+    any_store.record_poll("feed", PollRecord(T0, error="HTTP 500", next_poll_after=retry_at))
+    assert claim(any_store, "a", T0 + timedelta(minutes=1)) == "backing off after errors"
+    assert claim(any_store, "a", retry_at) is None
+    any_store.record_poll("feed", PollRecord(retry_at, error="gone", disabled_reason="410 Gone"))
+    assert claim(any_store, "b", retry_at + LEASE) == "410 Gone"

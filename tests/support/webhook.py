@@ -20,6 +20,7 @@ class WebhookServer:
 
     def __init__(self) -> None:
         self._posts: list[tuple[str, dict[str, Any]]] = []
+        self._accepted: list[dict[str, Any]] = []  # the bodies answered with a 2xx
         self._status = 200
         self._arrived = threading.Condition()
         self._server = _Server(("127.0.0.1", 0), _Handler)
@@ -58,6 +59,12 @@ class WebhookServer:
             return [body for _, body in self._posts]
 
     @property
+    def accepted(self) -> list[dict[str, Any]]:
+        """The bodies this receiver accepted (answered 2xx): what a sender may count sent."""
+        with self._arrived:
+            return list(self._accepted)
+
+    @property
     def paths(self) -> list[str]:
         with self._arrived:
             return [path for path, _ in self._posts]
@@ -77,6 +84,8 @@ class WebhookServer:
         """Keep one request and say which status it gets."""
         with self._arrived:
             self._posts.append((path, body))
+            if self._status < 300:
+                self._accepted.append(body)
             self._arrived.notify_all()
             return self._status
 

@@ -4,7 +4,7 @@ Only this package imports SQLAlchemy; the rest of watcher uses Store and these v
 """
 
 from watcher.store.db import DEFAULT_BUSY_TIMEOUT
-from watcher.store.polling import PollRecord, SourceState
+from watcher.store.polling import BUSY, PollRecord, SourceState
 from watcher.store.records import (
     DueDelivery,
     IngestResult,
@@ -20,6 +20,7 @@ from watcher.store.records import (
 from watcher.store.repo import Store
 
 __all__ = [
+    "BUSY",
     "DEFAULT_BUSY_TIMEOUT",
     "DueDelivery",
     "IngestResult",

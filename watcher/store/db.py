@@ -5,8 +5,11 @@ Nothing outside watcher/store sees SQLAlchemy; what goes wrong leaves here as a 
 
 from __future__ import annotations
 
+import fcntl
+import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
@@ -138,3 +141,33 @@ def in_chunks(items: Sequence[T], size: int = IN_CHUNK) -> Iterator[Sequence[T]]
     """`items` in slices short enough for one IN (...) list."""
     for start in range(0, len(items), size):
         yield items[start:start + size]
+
+
+@contextmanager
+def one_daemon_per_file(engine: Engine) -> Iterator[None]:
+    """On a SQLite file, hold an exclusive lock on `<file>.lock` for as long as the daemon
+    runs, so a second `watcher run` on the same file stops with one line instead of both
+    polling every feed. The kernel drops the lock when the process dies, even by SIGKILL.
+    PostgreSQL needs nothing: workers there share the work through leases."""
+    database = engine.url.database if engine.dialect.name == "sqlite" else None
+    if not database or database == ":memory:":
+        yield
+        return
+    path = Path(database).resolve().with_name(Path(database).name + ".lock")
+    with open(path, "a+", encoding="utf-8") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            lock.seek(0)
+            holder = lock.read().strip() or "another process"
+            raise StoreError(
+                f"database {database}: another `watcher run` ({holder}) is using it; one "
+                "daemon per SQLite file (use PostgreSQL for several workers)"
+            ) from None
+        lock.truncate(0)
+        lock.write(f"pid {os.getpid()}")
+        lock.flush()
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)

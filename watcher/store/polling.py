@@ -6,13 +6,15 @@ The daemon reads a source's state before a poll and records the outcome after it
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from watcher.store.tables import deliveries, sources
+
+BUSY = "being polled by another worker"
 
 
 @dataclass(frozen=True)
@@ -67,6 +69,59 @@ def prepare_source(connection: Connection, name: str, config_url: str) -> Source
     return source_state(connection, name)
 
 
+def claim_poll(
+    connection: Connection,
+    name: str,
+    config_url: str,
+    now: datetime,
+    *,
+    owner: str,
+    lease: timedelta,
+    min_interval: timedelta | None,
+) -> tuple[SourceState, str | None]:
+    """The source's state and, if this worker may poll it now, None after taking its poll
+    lease; otherwise why not: disabled, backing off, another worker's lease, or polled
+    less than `min_interval` ago (by any worker)."""
+    state = prepare_source(connection, name, config_url)
+    refusal = _refusal(state, now, min_interval)
+    if refusal:
+        return state, refusal
+    # The conditions again inside the UPDATE: on PostgreSQL another worker may have
+    # finished its poll since the read above, and only the UPDATE sees its commit.
+    free = sa.or_(sources.c.poll_lease_until.is_(None), sources.c.poll_lease_until <= now,
+                  sources.c.poll_owner == owner)
+    due = sources.c.disabled_reason.is_(None)
+    if min_interval is not None:
+        due = sa.and_(due, sa.or_(sources.c.last_poll.is_(None),
+                                  sources.c.last_poll <= now - min_interval))
+    taken = connection.execute(
+        sa.update(sources).where(sources.c.name == name, free, due)
+        .values(poll_lease_until=now + lease, poll_owner=owner)
+    )
+    if taken.rowcount == 1:
+        return state, None
+    state = source_state(connection, name)
+    return state, _refusal(state, now, min_interval) or BUSY
+
+
+def _refusal(state: SourceState, now: datetime, min_interval: timedelta | None) -> str | None:
+    if state.disabled_reason:
+        return state.disabled_reason
+    if state.next_poll_after and now < state.next_poll_after:
+        return "backing off after errors"
+    if min_interval is not None and state.last_poll and now - state.last_poll < min_interval:
+        return f"polled {int((now - state.last_poll).total_seconds())} s ago"
+    return None
+
+
+def release_poll(connection: Connection, name: str, owner: str) -> None:
+    """Give up a poll claim without recording a poll (the worker is stopping)."""
+    connection.execute(
+        sa.update(sources).where(sources.c.name == name, sources.c.poll_owner == owner)
+        .values(poll_lease_until=None, poll_owner=None)
+    )
+
+
 def unchanged_source(connection: Connection, name: str, config_url: str) -> SourceState | None:
     """The source's state when it exists with this configured URL (a read, no lock)."""
     row = connection.execute(sa.select(sources).where(sources.c.name == name)).first()
@@ -86,7 +141,8 @@ def source_states(connection: Connection) -> list[SourceState]:
 def record_poll(connection: Connection, name: str, record: PollRecord) -> None:
     """Write one poll's outcome: a success resets the error run, an error extends it."""
     values: dict[str, Any] = {"last_poll": record.polled_at,
-                              "next_poll_after": record.next_poll_after}
+                              "next_poll_after": record.next_poll_after,
+                              "poll_lease_until": None, "poll_owner": None}
     if record.error is None:
         values |= {"last_success": record.polled_at, "error_count": 0,
                    "new_items": record.new_items, "etag": record.etag,

@@ -19,6 +19,7 @@ from watcher.store import migrate, outbox, polling
 from watcher.store.db import (
     DEFAULT_BUSY_TIMEOUT,
     in_chunks,
+    one_daemon_per_file,
     open_engine,
     read_transaction,
     store_errors,
@@ -162,6 +163,26 @@ class Store:
         with self._errors(), write_transaction(self._engine) as connection:
             return polling.prepare_source(connection, name, config_url)
 
+    def claim_poll(
+        self,
+        name: str,
+        config_url: str,
+        now: datetime,
+        *,
+        owner: str,
+        lease: timedelta,
+        min_interval: timedelta | None = None,
+    ) -> tuple[SourceState, str | None]:
+        """The source's state, and None when this worker now holds its poll lease, else
+        why it must not poll (see store/polling.py)."""
+        with self._errors(), write_transaction(self._engine) as connection:
+            return polling.claim_poll(connection, name, config_url, now, owner=owner,
+                                      lease=lease, min_interval=min_interval)
+
+    def release_poll(self, name: str, owner: str) -> None:
+        with self._errors(), write_transaction(self._engine) as connection:
+            polling.release_poll(connection, name, owner)
+
     def record_poll(self, name: str, record: PollRecord) -> None:
         with self._errors(), write_transaction(self._engine) as connection:
             polling.record_poll(connection, name, record)
@@ -230,6 +251,11 @@ class Store:
         """Deliveries per status (pending, sent, dead); absent statuses are missing."""
         with self._errors(), read_transaction(self._engine) as connection:
             return outbox.status_counts(connection)
+
+    def one_daemon(self) -> AbstractContextManager[None]:
+        """Held by `watcher run`: on SQLite a second daemon on the same file is refused
+        (StoreError); on PostgreSQL several run side by side."""
+        return one_daemon_per_file(self._engine)
 
     def _errors(self) -> AbstractContextManager[None]:
         return store_errors(self._engine, self._busy_timeout)

@@ -73,6 +73,9 @@ sources = sa.Table(
     sa.Column("config_url", sa.Text),  # the url in watcher.yaml when `url` was set from it
     sa.Column("next_poll_after", UTCDateTime),  # backoff after errors, or Retry-After
     sa.Column("last_warning", sa.Text),  # why the last feed was malformed (entries kept)
+    # 0004: a worker's claim on the source's poll (several workers on one database)
+    sa.Column("poll_lease_until", UTCDateTime),
+    sa.Column("poll_owner", sa.Text),
 )
 
 stories = sa.Table(

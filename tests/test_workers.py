@@ -1,0 +1,184 @@
+"""Several `watcher run` workers on one real PostgreSQL, polling feeds served on loopback and
+alerting a local webhook: nothing polled twice per interval, stored twice or sent twice,
+and a worker killed mid-poll is taken over when its lease runs out."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from tests.support.http_server import Reply, ScriptedServer
+from tests.support.webhook import WebhookServer
+from watcher.store import Store
+
+WORDS = (
+    "convoy", "checkpoint", "ministry", "council", "bridge", "harvest", "market", "school",
+    "clinic", "river", "tribe", "border", "camp", "truck", "fuel", "bakery", "court", "mosque",
+    "radio", "station", "village", "hill", "road", "garrison", "airport", "factory", "tunnel",
+    "bread", "water", "cable", "prison", "office",
+)
+RULES = """
+rules:
+  - id: siege
+    title: Sieges anywhere
+    query: siege
+    severity: high
+"""
+
+
+def item(feed: int, number: int, rng: random.Random) -> str:
+    """One RSS item whose text no other item shares (each is its own story)."""
+    words = " ".join(rng.choice(WORDS) for _ in range(40))
+    return (f"<item><guid isPermaLink='false'>f{feed}-i{number}</guid>"
+            f"<title>Siege report {feed}-{number}</title>"
+            f"<link>http://127.0.0.1/a/{feed}/{number}</link>"
+            f"<description>Forces imposed a siege on district {feed}-{number}. {words}."
+            "</description></item>")
+
+
+def feed_body(feed: int, items: int) -> bytes:
+    rng = random.Random(feed)
+    entries = "".join(item(feed, number, rng) for number in range(items))
+    return (f"<?xml version='1.0'?><rss version='2.0'><channel><title>Feed {feed}</title>"
+            f"<link>http://127.0.0.1/</link>{entries}</channel></rss>").encode()
+
+
+@pytest.fixture
+def pg_url(postgres_url: str) -> Iterator[str]:
+    """The session's PostgreSQL, emptied before and after the test."""
+    with Store.open(postgres_url) as store:
+        store.downgrade("base")
+        store.upgrade()
+    yield postgres_url
+    with Store.open(postgres_url) as store:
+        store.downgrade("base")
+
+
+def configure(directory: Path, db: str, feeds: ScriptedServer, count: int, hook: str,
+              *, poll_lease: str = "30s") -> None:
+    (directory / "rules.yaml").write_text(RULES, encoding="utf-8")
+    sources = "".join(f"  - name: feed-{n}\n    url: {feeds.url(f'/feed/{n}')}\n    every: 2m\n"
+                      for n in range(count))
+    (directory / "watcher.yaml").write_text(
+        f"db: {db}\nrules: {directory / 'rules.yaml'}\nsources:\n{sources}"
+        f"poll_lease: {poll_lease}\n"
+        f"channels:\n  hook:\n    urls: ['{hook}']\n    default: true\n"
+        "notify:\n  every: 1s\n  retry_delay: 1s\n  max_retry_delay: 2s\n  max_attempts: 1000\n"
+        "  lease: 30s\n", encoding="utf-8")
+
+
+def start_worker(directory: Path) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "watcher", "--config", str(directory / "watcher.yaml"), "run"],
+        cwd=directory, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={k: v for k, v in os.environ.items() if not k.startswith("WATCHER_")},
+    )
+
+
+def stop(workers: list[subprocess.Popen[str]]) -> list[str]:
+    """SIGTERM every worker still running; their logs."""
+    for worker in workers:
+        if worker.poll() is None:
+            worker.send_signal(signal.SIGTERM)
+    logs = []
+    for worker in workers:
+        try:
+            logs.append(worker.communicate(timeout=30)[1])
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            logs.append(worker.communicate()[1])
+    return logs
+
+
+def scalar(db: str, query: str) -> int:
+    engine = sa.create_engine(db)
+    try:
+        with engine.connect() as connection:
+            return int(connection.execute(sa.text(query)).scalar() or 0)
+    finally:
+        engine.dispose()
+
+
+def wait_until(condition: Callable[[], bool], seconds: float, what: str) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.5)
+
+
+@pytest.mark.parametrize("worker_count", [2, 4])
+def test_workers_share_feeds_and_alerts_without_double_work(pg_url, tmp_path, worker_count):
+    feeds_count, items = 200, 2
+    with ScriptedServer() as feeds, WebhookServer() as hook:
+        for n in range(feeds_count):
+            feeds.route(f"/feed/{n}", Reply(200, feed_body(n, items)))
+        configure(tmp_path, pg_url, feeds, feeds_count, hook.url())
+        workers = [start_worker(tmp_path) for _ in range(worker_count)]
+        try:
+            total = feeds_count * items
+            wait_until(lambda: scalar(pg_url, "SELECT count(*) FROM articles") == total
+                       and scalar(pg_url, "SELECT count(*) FROM deliveries "
+                                          "WHERE status = 'sent'") == total,
+                       150, "every item stored and alerted")
+        finally:
+            logs = stop(workers)
+        requests = [r.path for r in feeds.requests]
+        accepted = hook.accepted
+    assert all(worker.returncode == 0 for worker in workers), logs
+    assert sorted(requests) == sorted(f"/feed/{n}" for n in range(feeds_count))  # once each
+    assert len(accepted) == total
+    assert len({body["title"] + body["message"] for body in accepted}) == total
+    assert scalar(pg_url, "SELECT count(*) FROM deliveries") == total
+    polled_by = sum("event=poll source=" in log and "outcome=ok" in log for log in logs)
+    assert polled_by >= 2  # the work was shared, not done by one worker alone
+
+
+def test_a_killed_workers_poll_and_alerts_are_taken_over(pg_url, tmp_path):
+    feeds_count, items = 20, 2
+    with ScriptedServer() as feeds, WebhookServer() as hook:
+        for n in range(1, feeds_count):
+            feeds.route(f"/feed/{n}", Reply(200, feed_body(n, items)))
+        stalled = Reply(200, feed_body(0, items), chunk_size=16, pause=5.0)  # holds its poll
+        feeds.route("/feed/0", stalled, Reply(200, feed_body(0, items)))
+        hook.answer(500)  # the first worker's alerts stay pending
+        configure(tmp_path, pg_url, feeds, feeds_count, hook.url(), poll_lease="25s")
+        first = start_worker(tmp_path)
+        try:
+            wait_until(lambda: scalar(pg_url, "SELECT count(*) FROM sources WHERE name = "
+                                              "'feed-0' AND poll_owner IS NOT NULL") == 1
+                       and scalar(pg_url, "SELECT count(*) FROM articles")
+                       == (feeds_count - 1) * items,
+                       90, "the first worker mid-poll with the other feeds stored")
+        finally:
+            first.kill()  # SIGKILL: no cleanup, its claims stay until their leases run out
+            first.communicate()
+        killed_at = time.monotonic()
+        hook.answer(200)
+        second = start_worker(tmp_path)
+        try:
+            total = feeds_count * items
+            wait_until(lambda: scalar(pg_url, "SELECT count(*) FROM articles") == total
+                       and scalar(pg_url, "SELECT count(*) FROM deliveries "
+                                          "WHERE status = 'sent'") == total,
+                       120, "the stalled feed taken over and every alert sent")
+            taken_over_after = time.monotonic() - killed_at
+        finally:
+            logs = stop([second])
+        requests = [r.path for r in feeds.requests]
+        accepted = hook.accepted
+    assert second.returncode == 0, logs
+    assert requests.count("/feed/0") == 2  # the killed worker's poll, then the takeover
+    assert all(requests.count(f"/feed/{n}") == 1 for n in range(1, feeds_count))
+    assert len(accepted) == total == len({b["title"] + b["message"] for b in accepted})
+    # within one 25 s lease of the kill, plus the new worker's start-up and first timer
+    assert taken_over_after < 25 + 30
