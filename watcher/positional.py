@@ -1,0 +1,289 @@
+"""Positional plans: terms, OR-groups, field scopes and NEAR chains, with hits at word ranges.
+
+Their per-article answers (fields present, extents, runs, term ranges) are memoised in the
+Evaluator by slot; truth needs only where hits are, term ranges are built for matches only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from watcher.proximity import Extent, Run, any_pair, pairs
+
+if TYPE_CHECKING:
+    from watcher.evaluation import Evaluator
+
+FIELDS = ("title", "body")
+TermRange = tuple[int, int, int]  # (field, first word, last word) of one term occurrence
+HitTerms = dict[Extent, frozenset[TermRange]]
+
+
+class Plan:
+    """A query node that can say whether it holds and collect the terms that made it."""
+
+    def holds(self, ev: Evaluator, mask: int) -> bool:
+        raise NotImplementedError
+
+    def collect(self, ev: Evaluator, mask: int, found: set[TermRange]) -> None:
+        """Add the term ranges behind a node that holds."""
+        raise NotImplementedError
+
+
+class Positional(Plan):
+    """A node with hits at word ranges; its per-article answers are memoised by slot.
+
+    `flat` nodes (terms and OR-groups or field scopes of them) have hits that are one
+    term occurrence each, so a hit's term range is the hit itself.
+    """
+
+    flat = False
+
+    def __init__(self, slot: int) -> None:
+        self.slot = slot
+
+    def holds(self, ev: Evaluator, mask: int) -> bool:
+        return bool(self.present(ev) & mask)
+
+    def collect(self, ev: Evaluator, mask: int, found: set[TermRange]) -> None:
+        for field_no in (0, 1):
+            if mask >> field_no & 1:
+                found |= self.spans(ev, field_no)
+
+    def present(self, ev: Evaluator) -> int:
+        """Mask of the fields where the node has a hit."""
+        found = ev.present.get(self.slot)
+        if found is None:
+            found = ev.present[self.slot] = self._present(ev)
+        return found
+
+    def extents(self, ev: Evaluator) -> tuple[list[Extent], list[Extent]]:
+        """Sorted distinct (first, last) word ranges of the node's hits, per field."""
+        found = ev.extents.get(self.slot)
+        if found is None:
+            found = ev.extents[self.slot] = self._extents(ev)
+        return found
+
+    def spans(self, ev: Evaluator, field_no: int) -> set[TermRange]:
+        """Term ranges of every hit of the node in one field."""
+        key = self.slot * 2 + field_no
+        found = ev.spans.get(key)
+        if found is None:
+            found = ev.spans[key] = self._spans(ev, field_no)
+        return found
+
+    def hit_terms(self, ev: Evaluator, field_no: int) -> HitTerms:
+        """The term ranges behind each extent in one field, keys sorted.
+
+        Hits with equal extents are merged: NEAR pairs hits by extent alone, so the
+        merged terms reach a match exactly as the separate hits' would.
+        """
+        key = self.slot * 2 + field_no
+        found = ev.hit_terms.get(key)
+        if found is None:
+            found = ev.hit_terms[key] = self._hit_terms(ev, field_no)
+        return found
+
+    def runs(self, ev: Evaluator, field_no: int) -> list[Run]:
+        """The node's hits in one field as sorted runs (an OR-group keeps one per child)."""
+        title, body = self.extents(ev)
+        extents = body if field_no else title
+        return [([s for s, _ in extents], [e for _, e in extents])] if extents else []
+
+    def _present(self, ev: Evaluator) -> int:
+        raise NotImplementedError
+
+    def _extents(self, ev: Evaluator) -> tuple[list[Extent], list[Extent]]:
+        raise NotImplementedError
+
+    def _spans(self, ev: Evaluator, field_no: int) -> set[TermRange]:
+        raise NotImplementedError
+
+    def _hit_terms(self, ev: Evaluator, field_no: int) -> HitTerms:
+        raise NotImplementedError
+
+
+class TermPlan(Positional):
+    flat = True
+
+    def __init__(self, slot: int, seq: int) -> None:
+        super().__init__(slot)
+        self.seq = seq
+
+    def present(self, ev: Evaluator) -> int:
+        return ev.occurrences.fields_of(self.seq)  # as cheap as a memo
+
+    def extents(self, ev: Evaluator) -> tuple[list[Extent], list[Extent]]:
+        return ev.occurrences.extents(self.seq)  # memoised there
+
+    def runs(self, ev: Evaluator, field_no: int) -> list[Run]:
+        run = ev.occurrences.run(self.seq, field_no)
+        return [run] if run else []
+
+    def _spans(self, ev: Evaluator, field_no: int) -> set[TermRange]:
+        return {(field_no, s, e) for s, e in self.extents(ev)[field_no]}
+
+    def _hit_terms(self, ev: Evaluator, field_no: int) -> HitTerms:
+        return {x: frozenset({(field_no, *x)}) for x in self.extents(ev)[field_no]}
+
+
+class AnyPlan(Positional):
+    """An OR of positional nodes: the union of their hits."""
+
+    def __init__(self, slot: int, children: tuple[Positional, ...]) -> None:
+        super().__init__(slot)
+        self.children = children
+        # An OR of plain terms (the usual word list) reads the occurrences directly.
+        terms = all(isinstance(c, TermPlan) for c in children)
+        self.seqs = tuple(c.seq for c in children) if terms else None  # type: ignore[attr-defined]
+        self.flat = all(c.flat for c in children)
+
+    def _present(self, ev: Evaluator) -> int:
+        mask = 0
+        for child in self.children:
+            mask |= child.present(ev)
+        return mask
+
+    def runs(self, ev: Evaluator, field_no: int) -> list[Run]:
+        if self.seqs is None:
+            return [run for c in self.children for run in c.runs(ev, field_no)]
+        starts, ends = ev.occurrences.starts[field_no], ev.occurrences.phrase_ends[field_no]
+        found = []
+        for seq in self.seqs:
+            first = starts.get(seq)
+            if first is not None:
+                found.append((first, ends.get(seq, first)))
+        return found
+
+    def _extents(self, ev: Evaluator) -> tuple[list[Extent], list[Extent]]:
+        parts = [c.extents(ev) for c in self.children]
+        return _union([p[0] for p in parts]), _union([p[1] for p in parts])
+
+    def _spans(self, ev: Evaluator, field_no: int) -> set[TermRange]:
+        return set().union(*(c.spans(ev, field_no) for c in self.children))
+
+    def _hit_terms(self, ev: Evaluator, field_no: int) -> HitTerms:
+        parts = [c.hit_terms(ev, field_no).items() for c in self.children]
+        return _merged(hit for part in parts for hit in part)
+
+
+class FieldPlan(Positional):
+    """`title:( … )` around a positional node: its hits in that field only."""
+
+    def __init__(self, slot: int, bit: int, child: Positional) -> None:
+        super().__init__(slot)
+        self.bit = bit
+        self.child = child
+        self.flat = child.flat
+
+    def _present(self, ev: Evaluator) -> int:
+        return self.child.present(ev) & self.bit
+
+    def _extents(self, ev: Evaluator) -> tuple[list[Extent], list[Extent]]:
+        title, body = self.child.extents(ev)
+        return (title, []) if self.bit == 1 else ([], body)
+
+    def runs(self, ev: Evaluator, field_no: int) -> list[Run]:
+        return self.child.runs(ev, field_no) if self.bit >> field_no & 1 else []
+
+    def _spans(self, ev: Evaluator, field_no: int) -> set[TermRange]:
+        return self.child.spans(ev, field_no) if self.bit >> field_no & 1 else set()
+
+    def _hit_terms(self, ev: Evaluator, field_no: int) -> HitTerms:
+        return self.child.hit_terms(ev, field_no) if self.bit >> field_no & 1 else {}
+
+
+class NearPlan(Positional):
+    """`left NEAR right`: pairs of hits close enough, joined into one hit."""
+
+    def __init__(
+        self,
+        slot: int,
+        left: Positional,
+        right: Positional,
+        scope: str,
+        distance: int,
+        ordered: bool,
+    ) -> None:
+        super().__init__(slot)
+        self.left, self.right = left, right
+        self.scope, self.distance, self.ordered = scope, distance, ordered
+
+    def _present(self, ev: Evaluator) -> int:
+        mask = 0
+        for field_no in (0, 1):
+            lefts = self.left.runs(ev, field_no)
+            if lefts and self._any_pair(ev, field_no, lefts):
+                mask |= 1 << field_no
+        return mask
+
+    def _any_pair(self, ev: Evaluator, field_no: int, lefts: list[Run]) -> bool:
+        rights = self.right.runs(ev, field_no)
+        if not rights:
+            return False
+        distance, ordered, units = self._rule(ev, field_no)
+        for left in lefts:
+            for right in rights:
+                if any_pair(left, right, distance, ordered, units):
+                    return True
+        return False
+
+    def _extents(self, ev: Evaluator) -> tuple[list[Extent], list[Extent]]:
+        lefts, rights = self.left.extents(ev), self.right.extents(ev)
+        title, body = (
+            sorted({_joined(a, b) for a, b in pairs(lefts[f], rights[f], *self._rule(ev, f))})
+            for f in (0, 1)
+        )
+        return title, body
+
+    def _spans(self, ev: Evaluator, field_no: int) -> set[TermRange]:
+        rule = self._rule(ev, field_no)
+        if self.left.flat and self.right.flat:  # a hit's terms are the hit itself
+            lefts, rights = self.left.extents(ev)[field_no], self.right.extents(ev)[field_no]
+            used = {x for pair in pairs(lefts, rights, *rule) for x in pair}
+            return {(field_no, s, e) for s, e in used}
+        left_terms = self.left.hit_terms(ev, field_no)
+        right_terms = self.right.hit_terms(ev, field_no)
+        used_left: set[Extent] = set()
+        used_right: set[Extent] = set()
+        for a, b in pairs(list(left_terms), list(right_terms), *rule):
+            used_left.add(a)
+            used_right.add(b)
+        found: set[TermRange] = set()
+        for a in used_left:
+            found |= left_terms[a]
+        for b in used_right:
+            found |= right_terms[b]
+        return found
+
+    def _hit_terms(self, ev: Evaluator, field_no: int) -> HitTerms:
+        lefts = self.left.hit_terms(ev, field_no)
+        rights = self.right.hit_terms(ev, field_no)
+        found = pairs(list(lefts), list(rights), *self._rule(ev, field_no))
+        return _merged((_joined(a, b), lefts[a] | rights[b]) for a, b in found)
+
+    def _rule(self, ev: Evaluator, field_no: int) -> tuple[int, bool, list[int] | None]:
+        """(distance, ordered, unit numbers or None for a word distance) in one field."""
+        if self.scope == "words":
+            return self.distance, self.ordered, None
+        return 0, self.ordered, ev.unit_numbers(field_no, self.scope == "sentence")
+
+
+def _joined(a: Extent, b: Extent) -> Extent:
+    return (min(a[0], b[0]), max(a[1], b[1]))
+
+
+def _union(lists: list[list[Extent]]) -> list[Extent]:
+    """Sorted distinct extents of several sorted lists (one list is returned as it is)."""
+    full = [x for x in lists if x]
+    if len(full) <= 1:
+        return full[0] if full else []
+    return sorted(set().union(*full))
+
+
+def _merged(hits: Iterable[tuple[Extent, frozenset[TermRange]]]) -> HitTerms:
+    """Hits with equal extents merged into one, sorted by extent."""
+    merged: HitTerms = {}
+    for extent, terms in hits:
+        merged[extent] = merged.get(extent, frozenset()) | terms
+    return dict(sorted(merged.items()))
