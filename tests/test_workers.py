@@ -182,3 +182,4 @@ def test_a_killed_workers_poll_and_alerts_are_taken_over(pg_url, tmp_path):
     assert len(accepted) == total == len({b["title"] + b["message"] for b in accepted})
     # within one 25 s lease of the kill, plus the new worker's start-up and first timer
     assert taken_over_after < 25 + 30
+

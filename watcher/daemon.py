@@ -28,6 +28,7 @@ from watcher.metrics import Metrics
 from watcher.notify.outbox import Outbox
 from watcher.pipeline import Pipeline
 from watcher.poller import Poller, PollOutcome
+from watcher.rules.load import rule_files
 from watcher.store import BUSY, Store
 
 log = logging.getLogger("watcher.daemon")
@@ -35,7 +36,6 @@ log = logging.getLogger("watcher.daemon")
 MAX_CONCURRENT_POLLS = 8  # fetches in flight at once, whatever the number of sources
 RELOAD_CHECK_SECONDS = 2.0
 MAX_JITTER_SECONDS = 60.0
-RULE_SUFFIXES = (".yaml", ".yml")
 # A scheduled poll is skipped when any worker polled the source within this fraction of
 # its interval: timers on several workers (and restarts) drift, so not the whole interval.
 RECENT_FRACTION = 0.9
@@ -49,10 +49,7 @@ class RuleFiles:
 
     @classmethod
     def read(cls, path: str) -> RuleFiles:
-        root = Path(path)
-        files = [root] if root.is_file() else sorted(
-            p for p in root.rglob("*") if p.suffix in RULE_SUFFIXES and p.is_file()
-        )
+        files = rule_files(Path(path))
         stamp = []
         for file in files:
             try:
@@ -99,9 +96,11 @@ class Daemon:
         one database then poll each feed once per interval between them."""
         if self.stopping.is_set():  # queued before the signal: do not start
             return PollOutcome(source.name, "skipped", message="stopping")
-        recent = timedelta(seconds=source.every * RECENT_FRACTION) if on_schedule else None
+        not_polled_since = None
+        if on_schedule:
+            not_polled_since = self.now() - timedelta(seconds=source.every * RECENT_FRACTION)
         try:
-            outcome = self.poller.poll(source, min_interval=recent)
+            outcome = self.poller.poll(source, not_polled_since=not_polled_since)
         except Exception as error:
             log.exception("event=poll_crashed source=%s", source.name)
             outcome = PollOutcome(source.name, "error", message=f"poll failed: {error}")
@@ -135,7 +134,8 @@ class Daemon:
 
     def poll_all_once(self) -> list[PollOutcome]:
         """`watcher run --once`: every source once, MAX_CONCURRENT_POLLS at a time (as the
-        daemon does); a signal stops the sources not yet started."""
+        daemon does), whenever it was last polled; a signal stops the sources not yet
+        started. Another worker's poll in progress is still left to it (the lease)."""
         with futures.ThreadPoolExecutor(MAX_CONCURRENT_POLLS) as pool:
             polls = [pool.submit(self._poll_unless_stopping, s) for s in self.settings.sources]
             return [outcome for p in polls if (outcome := p.result()) is not None]

@@ -80,14 +80,17 @@ class Poller:
         self._host_locks: dict[str, threading.Lock] = {}
         self._locks_guard = threading.Lock()
 
-    def poll(self, source: SourceSettings, *, min_interval: timedelta | None = None) -> PollOutcome:
+    def poll(
+        self, source: SourceSettings, *, not_polled_since: datetime | None = None
+    ) -> PollOutcome:
         """Poll the source unless it is disabled, backing off, being polled by another
-        worker, or was polled (by any worker) less than `min_interval` ago; never raises
+        worker, or was polled (by any worker) at or after `not_polled_since`; never raises
         FetchError."""
         started = time.perf_counter()
         now = self.now()
         state, refusal = self.store.claim_poll(source.name, source.url, now, owner=self.owner,
-                                               lease=self.lease, min_interval=min_interval)
+                                               lease=self.lease,
+                                               not_polled_since=not_polled_since)
         if refusal:
             return PollOutcome(source.name, "skipped", message=refusal,
                                seconds=time.perf_counter() - started)

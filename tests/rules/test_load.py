@@ -199,6 +199,17 @@ def test_channels_are_only_checked_when_known(tmp_path):
     assert load_rules(tmp_path, channels={"pager", "ops"}).rules[0].notify == ("pager",)
 
 
+def test_a_configmap_volume_loads_each_rule_once(tmp_path):
+    """Kubernetes mounts a ConfigMap as `..<stamp>/file` plus a `file` symlink to it."""
+    stamp = tmp_path / "..2026_11_23_21_00_00.123"
+    stamp.mkdir()
+    write(stamp, "watch.yaml", rule_file())
+    (tmp_path / "..data").symlink_to(stamp.name)
+    (tmp_path / "watch.yaml").symlink_to("..data/watch.yaml")
+    write(tmp_path, ".#watch.yaml", "editor lock: not YAML at all: [")
+    assert [rule.id for rule in load_rules(tmp_path).rules] == ["r"]
+
+
 def test_an_empty_directory_is_an_empty_rule_set(tmp_path):
     write(tmp_path, "empty.yaml", "# nothing yet\n")
     assert load_rules(tmp_path).rules == ()

@@ -1,5 +1,6 @@
-"""Store fixtures: a fresh SQLite file per test, opened (and so migrated) by Store.open,
-and the same on PostgreSQL (the server is tests/conftest.py's `postgres_url`)."""
+"""Store fixtures: each database a test can run on, empty at the start, and a Store opened
+(and so migrated) on it: a fresh SQLite file, and a real PostgreSQL database (the server is
+tests/conftest.py's `postgres_url`), emptied before and after each test."""
 
 from __future__ import annotations
 
@@ -18,24 +19,30 @@ def db_path(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def db_url(db_path: Path) -> str:
+    """A SQLite file that does not exist yet, for the tests about SQLite itself."""
     return f"sqlite:///{db_path}"
 
 
-@pytest.fixture
-def store(db_url: str) -> Iterator[Store]:
-    with Store.open(db_url) as opened:
-        yield opened
-
-
 @pytest.fixture(params=["sqlite", "postgresql"])
-def any_store(request: pytest.FixtureRequest, db_url: str) -> Iterator[Store]:
-    """The same test on a fresh SQLite file and on an emptied real PostgreSQL database."""
+def any_db_url(request: pytest.FixtureRequest, db_url: str) -> Iterator[str]:
+    """The same test on a SQLite file not yet created and on an emptied PostgreSQL database
+    (no tables at all: downgraded to base before and after the test)."""
     if request.param == "sqlite":
-        with Store.open(db_url) as store:
-            yield store
+        yield db_url
         return
-    with Store.open(request.getfixturevalue("postgres_url")) as store:
-        store.downgrade("base")
-        store.upgrade()
+    url: str = request.getfixturevalue("postgres_url")
+    empty(url)
+    yield url
+    empty(url)
+
+
+@pytest.fixture
+def any_store(any_db_url: str) -> Iterator[Store]:
+    """A Store on `any_db_url`, migrated to head by opening it."""
+    with Store.open(any_db_url) as store:
         yield store
+
+
+def empty(url: str) -> None:
+    with Store.open(url, migrate_to_head=False) as store:
         store.downgrade("base")

@@ -1,22 +1,23 @@
-"""Two OS processes ingesting the same articles into one SQLite file: each stored exactly once."""
+"""Two OS processes ingesting the same articles into one empty database: each stored exactly once.
+
+Runs on a SQLite file and on a real PostgreSQL (`any_db_url`, tests/store/conftest.py); the
+database starts without tables, so both processes also migrate it at the same moment.
+"""
 
 from __future__ import annotations
 
-import sqlite3
-from pathlib import Path
-
 from tests.store.schema import ingest_in_two_processes
+from tests.store.sql import rows
 from tests.store.workers import ARTICLES, STORY_SIZE, batch
 
 
-def test_two_processes_store_each_article_once(db_path: Path, db_url: str) -> None:
-    results = ingest_in_two_processes(db_url)
+def test_two_processes_store_each_article_once(any_db_url: str) -> None:
+    results = ingest_in_two_processes(any_db_url)
     assert [error for _, error in results] == [None, None]
     assert sum(stored for stored, _ in results) == ARTICLES
-    with sqlite3.connect(db_path) as connection:
-        names = [name for (name,) in connection.execute("SELECT external_id FROM articles")]
-        stories = connection.execute("SELECT count(DISTINCT story_id) FROM articles").fetchone()
-        firsts = connection.execute("SELECT count(*) FROM matches WHERE first_in_story").fetchone()
-        pending = connection.execute("SELECT count(*) FROM deliveries").fetchone()
+    names = [name for (name,) in rows(any_db_url, "SELECT external_id FROM articles")]
     assert sorted(names) == batch()
-    assert stories[0] == firsts[0] == pending[0] == ARTICLES // STORY_SIZE
+    stories = rows(any_db_url, "SELECT count(DISTINCT story_id) FROM articles")
+    firsts = rows(any_db_url, "SELECT count(*) FROM matches WHERE first_in_story")
+    pending = rows(any_db_url, "SELECT count(*) FROM deliveries")
+    assert stories == firsts == pending == [(ARTICLES // STORY_SIZE,)]

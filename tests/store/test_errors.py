@@ -1,4 +1,9 @@
-"""Failures a user can cause reach them as one StoreError line: corrupt, locked, unreachable."""
+"""Failures a user can cause reach them as one StoreError line: corrupt, locked, unreachable.
+
+SQLite only, apart from the URL tests (which reach no database at all): a corrupt or missing
+file and a lock held past the busy timeout are SQLite's own failures. PostgreSQL's own one is
+an unreachable server, tested without a server.
+"""
 
 from __future__ import annotations
 
@@ -20,6 +25,7 @@ def one_line(error: pytest.ExceptionInfo[StoreError]) -> str:
     return message
 
 
+# SQLite only: the database is a file a user can point at anything.
 def test_a_corrupt_file_is_one_line(db_path: Path, db_url: str) -> None:
     db_path.write_bytes(b"this is not SQLite at all, just some garbage bytes " * 100)
     with pytest.raises(StoreError) as error:
@@ -27,6 +33,7 @@ def test_a_corrupt_file_is_one_line(db_path: Path, db_url: str) -> None:
     assert one_line(error) == f"database {db_url}: file is not a database (corrupt, or not SQLite)"
 
 
+# SQLite only: one writer per file, waited for up to the busy timeout; PostgreSQL has row locks.
 def test_a_database_locked_past_the_timeout_at_open(db_path: Path, db_url: str) -> None:
     db_path.touch()
     holder = sqlite3.connect(db_path, isolation_level=None)
@@ -39,6 +46,7 @@ def test_a_database_locked_past_the_timeout_at_open(db_path: Path, db_url: str) 
     assert one_line(error).endswith("locked by another process for more than 0.2 s")
 
 
+# SQLite only: BEGIN IMMEDIATE under WAL, with a second connection holding the file's lock.
 def test_a_write_locked_past_the_timeout(db_url: str, db_path: Path) -> None:
     Store.open(db_url).close()
     with Store.open(db_url, busy_timeout=0.2) as store:
@@ -80,6 +88,7 @@ def test_bad_urls(url: str, expected: str) -> None:
     assert one_line(error).startswith(expected)
 
 
+# SQLite only: the file's directory must exist.
 def test_a_missing_directory(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path}/no/such/dir/watcher.db"
     with pytest.raises(StoreError) as error:

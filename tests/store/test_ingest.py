@@ -1,67 +1,61 @@
-"""Ingest: one article with its keys, story, matches and deliveries, all in one transaction."""
+"""Ingest: one article with its keys, story, matches and deliveries, all in one transaction.
+
+Every test runs on SQLite and on a real PostgreSQL (`any_store`, tests/store/conftest.py).
+"""
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import UTC, datetime, timedelta, timezone
-from pathlib import Path
 
 import pytest
 
 from tests.store.builders import NOW, at, new_article, new_match, new_story, oldest_story
+from tests.store.sql import backend, count, rows
 from watcher.errors import StoreError
 from watcher.model import Severity, Span
 from watcher.store import Store, StoryCandidate
 
 
-def count(db_path: Path, table: str) -> int:
-    with sqlite3.connect(db_path) as connection:
-        return connection.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
-
-
-def rows(db_path: Path, query: str) -> list[tuple[object, ...]]:
-    with sqlite3.connect(db_path) as connection:
-        return connection.execute(query).fetchall()
-
-
 def test_ingest_stores_article_keys_bands_matches_and_deliveries(
-    store: Store, db_path: Path
+    any_store: Store, any_db_url: str
 ) -> None:
     new = new_article("a1")
     found = [new_match(new, "siege", channels=("ops", "chat")), new_match(new, "strike")]
-    result = store.ingest(new, found, new_story, NOW)
+    result = any_store.ingest(new, found, new_story, NOW)
     assert result.stored
     assert result.story_id is not None
     assert result.new_matches == tuple(m.match for m in found)
-    assert [count(db_path, t) for t in ("articles", "article_keys", "story_bands")] == [1, 2, 4]
-    assert rows(db_path, "SELECT name FROM sources") == [("seeds",)]
-    assert rows(db_path, "SELECT title FROM stories") == [("Title of a1",)]
-    assert rows(db_path, "SELECT rule_id, first_in_story FROM matches ORDER BY id") == [
+    assert [count(any_db_url, t) for t in ("articles", "article_keys", "story_bands")] == [1, 2, 4]
+    assert rows(any_db_url, "SELECT name FROM sources") == [("seeds",)]
+    assert rows(any_db_url, "SELECT title FROM stories") == [("Title of a1",)]
+    assert rows(any_db_url, "SELECT rule_id, first_in_story FROM matches ORDER BY id") == [
         ("siege", 1), ("strike", 1),
     ]
-    assert rows(db_path, "SELECT channel, status, attempts FROM deliveries ORDER BY id") == [
+    assert rows(any_db_url, "SELECT channel, status, attempts FROM deliveries ORDER BY id") == [
         ("ops", "pending", 0), ("chat", "pending", 0), ("ops", "pending", 0),
     ]
 
 
 def test_known_keys_are_reported_before_and_refused_at_ingest(
-    store: Store, db_path: Path
+    any_store: Store, any_db_url: str
 ) -> None:
     first = new_article("a1")
-    assert not store.is_known(first.keys)
-    store.ingest(first, [new_match(first)], new_story, NOW)
-    assert store.is_known(first.keys)
-    assert store.is_known(["hash:nothing-like-it", first.keys[1]])
-    assert not store.is_known([])
+    assert not any_store.is_known(first.keys)
+    any_store.ingest(first, [new_match(first)], new_story, NOW)
+    assert any_store.is_known(first.keys)
+    assert any_store.is_known(["hash:nothing-like-it", first.keys[1]])
+    assert not any_store.is_known([])
 
     again = new_article("a1", source="other")  # a new guid key, the same content hash
-    result = store.ingest(again, [new_match(again)], new_story, NOW)
+    result = any_store.ingest(again, [new_match(again)], new_story, NOW)
     assert (result.stored, result.story_id, result.new_matches) == (False, None, ())
-    assert [count(db_path, t) for t in ("articles", "matches", "deliveries")] == [1, 1, 1]
-    assert count(db_path, "sources") == 1
+    assert [count(any_db_url, t) for t in ("articles", "matches", "deliveries")] == [1, 1, 1]
+    assert count(any_db_url, "sources") == 1
 
 
-def test_a_copy_joining_a_story_is_stored_without_new_alerts(store: Store, db_path: Path) -> None:
+def test_a_copy_joining_a_story_is_stored_without_new_alerts(
+    any_store: Store, any_db_url: str
+) -> None:
     first = new_article("a1", source="outlet-a", story_band=7)
     copy = new_article("a2", source="outlet-b", story_band=7)
     seen: list[StoryCandidate] = []
@@ -70,88 +64,91 @@ def test_a_copy_joining_a_story_is_stored_without_new_alerts(store: Store, db_pa
         seen.extend(candidates)
         return candidates[0].story_id
 
-    story = store.ingest(first, [new_match(first)], new_story, NOW).story_id
-    result = store.ingest(copy, [new_match(copy), new_match(copy, "strike")], pick, NOW)
+    story = any_store.ingest(first, [new_match(first)], new_story, NOW).story_id
+    result = any_store.ingest(copy, [new_match(copy), new_match(copy, "strike")], pick, NOW)
     assert seen == [StoryCandidate(story_id=story, signature=first.signature)]
     assert result.stored and result.story_id == story
     assert [m.rule_id for m in result.new_matches] == ["strike"]
-    assert rows(db_path, "SELECT rule_id, first_in_story FROM matches ORDER BY id") == [
+    assert rows(any_db_url, "SELECT rule_id, first_in_story FROM matches ORDER BY id") == [
         ("siege", 1), ("siege", 0), ("strike", 1),
     ]
-    assert count(db_path, "deliveries") == 2  # siege for a1, strike for a2
-    assert store.story_outlets(story) == ["outlet-a", "outlet-b"]
+    assert count(any_db_url, "deliveries") == 2  # siege for a1, strike for a2
+    assert any_store.story_outlets(story) == ["outlet-a", "outlet-b"]
 
 
-def test_articles_without_a_shared_band_are_not_candidates(store: Store) -> None:
+def test_articles_without_a_shared_band_are_not_candidates(any_store: Store) -> None:
     def must_not_be_called(candidates: list[StoryCandidate]) -> int | None:
         raise AssertionError(f"called with {candidates}")
 
-    one = store.ingest(new_article("a1"), [], new_story, NOW).story_id
-    two = store.ingest(new_article("a2"), [], must_not_be_called, NOW).story_id
+    one = any_store.ingest(new_article("a1"), [], new_story, NOW).story_id
+    two = any_store.ingest(new_article("a2"), [], must_not_be_called, NOW).story_id
     assert one != two
 
 
-def test_pick_story_may_start_a_new_story_despite_candidates(store: Store) -> None:
-    one = store.ingest(new_article("a1", story_band=3), [], new_story, NOW).story_id
-    two = store.ingest(new_article("a2", story_band=3), [], new_story, NOW).story_id
-    three = store.ingest(new_article("a3", story_band=3), [], oldest_story, NOW).story_id
+def test_pick_story_may_start_a_new_story_despite_candidates(any_store: Store) -> None:
+    one = any_store.ingest(new_article("a1", story_band=3), [], new_story, NOW).story_id
+    two = any_store.ingest(new_article("a2", story_band=3), [], new_story, NOW).story_id
+    three = any_store.ingest(new_article("a3", story_band=3), [], oldest_story, NOW).story_id
     assert one != two and three == one
 
 
-def test_a_story_that_is_not_a_candidate_is_a_bug(store: Store, db_path: Path) -> None:
-    store.ingest(new_article("a1", story_band=3), [], new_story, NOW)
+def test_a_story_that_is_not_a_candidate_is_a_bug(any_store: Store, any_db_url: str) -> None:
+    any_store.ingest(new_article("a1", story_band=3), [], new_story, NOW)
     with pytest.raises(ValueError, match="not a candidate"):
-        store.ingest(new_article("a2", story_band=3), [], lambda _: 999, NOW)
-    assert count(db_path, "articles") == 1
+        any_store.ingest(new_article("a2", story_band=3), [], lambda _: 999, NOW)
+    assert count(any_db_url, "articles") == 1
 
 
-def test_a_failing_match_insert_stores_nothing(store: Store, db_path: Path) -> None:
+def test_a_failing_match_insert_stores_nothing(any_store: Store, any_db_url: str) -> None:
     new = new_article("a1")
     twice = [new_match(new), new_match(new)]  # the same rule twice breaks unique(rule, article)
     with pytest.raises(StoreError) as caught:
-        store.ingest(new, twice, new_story, NOW)
-    assert "UNIQUE constraint failed" in str(caught.value)
+        any_store.ingest(new, twice, new_story, NOW)
+    # Each database words the broken constraint its own way: SQLite names the columns,
+    # PostgreSQL the constraint (tables.py's naming convention).
+    expected = {"sqlite": "UNIQUE constraint failed", "postgresql": "uq_matches_rule_id_article_id"}
+    assert expected[backend(any_db_url)] in str(caught.value)
     for table in ("sources", "stories", "articles", "article_keys", "matches", "deliveries"):
-        assert count(db_path, table) == 0, table
-    assert not store.is_known(new.keys)
+        assert count(any_db_url, table) == 0, table
+    assert not any_store.is_known(new.keys)
 
 
-def test_duplicate_channels_and_keys_are_stored_once(store: Store, db_path: Path) -> None:
+def test_duplicate_channels_and_keys_are_stored_once(any_store: Store, any_db_url: str) -> None:
     new = new_article("a1")
     new = type(new)(**{**new.__dict__, "keys": new.keys + new.keys})
-    store.ingest(new, [new_match(new, channels=("ops", "ops"))], new_story, NOW)
-    assert (count(db_path, "article_keys"), count(db_path, "deliveries")) == (2, 1)
+    any_store.ingest(new, [new_match(new, channels=("ops", "ops"))], new_story, NOW)
+    assert (count(any_db_url, "article_keys"), count(any_db_url, "deliveries")) == (2, 1)
 
 
-def test_times_come_back_aware_utc(store: Store) -> None:
+def test_times_come_back_aware_utc(any_store: Store) -> None:
     beirut = timezone(timedelta(hours=3))
     published = datetime(2026, 11, 24, 15, 30, tzinfo=beirut)
     fetched = datetime(2026, 11, 24, 13, 0)  # naive: taken as UTC, like the sources do
     new = new_article("a1", published=published, fetched=fetched)
-    store.ingest(new, [new_match(new)], new_story, NOW)
-    (stored,) = store.articles()
+    any_store.ingest(new, [new_match(new)], new_story, NOW)
+    (stored,) = any_store.articles()
     assert stored.published == published and stored.published.tzinfo is UTC
     assert stored.fetched == fetched.replace(tzinfo=UTC) and stored.fetched.tzinfo is UTC
-    (match,) = store.matches()
+    (match,) = any_store.matches()
     assert match.matched_at == NOW and match.matched_at.tzinfo is UTC
 
 
-def test_a_stored_match_reads_back_as_the_match(store: Store) -> None:
+def test_a_stored_match_reads_back_as_the_match(any_store: Store) -> None:
     new = new_article("a1", title="Siege of the old city")
     found = new_match(new, "siege", severity=Severity.CRITICAL)
-    store.ingest(new, [found], new_story, NOW)
-    (stored,) = store.matches()
+    any_store.ingest(new, [found], new_story, NOW)
+    (stored,) = any_store.matches()
     assert stored.match == found.match
     assert stored.match.spans == (Span(0, 4, "title"), Span(5, 9, "body"))
     assert (stored.article_id, stored.notified) == ("a1", ())
 
 
-def test_known_keys_answers_for_a_whole_batch(store: Store) -> None:
+def test_known_keys_answers_for_a_whole_batch(any_store: Store) -> None:
     stored = new_article("a1")
-    store.ingest(stored, [], new_story, at(0))
+    any_store.ingest(stored, [], new_story, at(0))
     other = new_article("a2")
     asked = [*stored.keys, *other.keys, *stored.keys]
-    assert store.known_keys(asked) == set(stored.keys)
-    assert store.known_keys([]) == set()
+    assert any_store.known_keys(asked) == set(stored.keys)
+    assert any_store.known_keys([]) == set()
     many = [f"hash:{n}" for n in range(1200)]  # past one query's worth of parameters
-    assert store.known_keys([*many, stored.keys[0]]) == {stored.keys[0]}
+    assert any_store.known_keys([*many, stored.keys[0]]) == {stored.keys[0]}

@@ -1,4 +1,7 @@
-"""Feed polling state: created on first sight, errors counted in a row, URL moves kept."""
+"""Feed polling state: created on first sight, errors counted in a row, URL moves kept.
+
+Every test runs on SQLite and on a real PostgreSQL (`any_store`, tests/store/conftest.py).
+"""
 
 from __future__ import annotations
 
@@ -10,46 +13,47 @@ T0 = datetime(2026, 11, 23, 12, tzinfo=UTC)
 URL = "https://example.org/feed"
 
 
-def test_a_new_source_starts_empty(store: Store) -> None:
-    state = store.prepare_source("feed", URL)
+def test_a_new_source_starts_empty(any_store: Store) -> None:
+    state = any_store.prepare_source("feed", URL)
     assert (state.name, state.url, state.etag, state.error_count) == ("feed", URL, None, 0)
-    assert [s.name for s in store.source_states()] == ["feed"]
+    assert [s.name for s in any_store.source_states()] == ["feed"]
 
 
-def test_errors_count_in_a_row_and_a_success_resets_them(store: Store) -> None:
-    store.prepare_source("feed", URL)
+def test_errors_count_in_a_row_and_a_success_resets_them(any_store: Store) -> None:
+    any_store.prepare_source("feed", URL)
     later = T0 + timedelta(minutes=5)
-    store.record_poll("feed", PollRecord(T0, error="HTTP 500", next_poll_after=later))
-    store.record_poll("feed", PollRecord(later, error="HTTP 503"))
-    failing = store.prepare_source("feed", URL)
+    any_store.record_poll("feed", PollRecord(T0, error="HTTP 500", next_poll_after=later))
+    any_store.record_poll("feed", PollRecord(later, error="HTTP 503"))
+    failing = any_store.prepare_source("feed", URL)
     assert (failing.error_count, failing.last_error, failing.last_success) == (2, "HTTP 503", None)
-    store.record_poll("feed", PollRecord(later, etag='"v1"', new_items=3, warning="bozo"))
-    ok = store.prepare_source("feed", URL)
+    any_store.record_poll("feed", PollRecord(later, etag='"v1"', new_items=3, warning="bozo"))
+    ok = any_store.prepare_source("feed", URL)
     assert (ok.error_count, ok.etag, ok.new_items, ok.last_success) == (0, '"v1"', 3, later)
     assert ok.last_error == "HTTP 503"  # still visible after the recovery
     assert ok.last_warning == "bozo" and ok.next_poll_after is None
 
 
-def test_a_permanent_redirect_moves_the_source_until_the_config_changes(store: Store) -> None:
-    store.prepare_source("feed", URL)
-    store.record_poll("feed", PollRecord(T0, moved_to="https://example.org/new", etag="x"))
-    assert store.prepare_source("feed", URL).url == "https://example.org/new"
-    store.record_poll("feed", PollRecord(T0, error="HTTP 410", disabled_reason="410 Gone"))
-    assert store.prepare_source("feed", URL).disabled_reason == "410 Gone"
-    edited = store.prepare_source("feed", "https://example.org/other")
+def test_a_permanent_redirect_moves_the_source_until_the_config_changes(any_store: Store) -> None:
+    any_store.prepare_source("feed", URL)
+    any_store.record_poll("feed", PollRecord(T0, moved_to="https://example.org/new", etag="x"))
+    assert any_store.prepare_source("feed", URL).url == "https://example.org/new"
+    any_store.record_poll("feed", PollRecord(T0, error="HTTP 410", disabled_reason="410 Gone"))
+    assert any_store.prepare_source("feed", URL).disabled_reason == "410 Gone"
+    edited = any_store.prepare_source("feed", "https://example.org/other")
     assert (edited.url, edited.etag, edited.disabled_reason) == (
         "https://example.org/other", None, None)
 
 
-def test_no_pending_delivery_in_an_empty_store(store: Store) -> None:
-    assert store.pending_delivery_count() == 0
+def test_no_pending_delivery_in_an_empty_store(any_store: Store) -> None:
+    assert any_store.pending_delivery_count() == 0
 
 
 LEASE = timedelta(minutes=10)
 
 
-def claim(store: Store, owner: str, at: datetime, recent: timedelta | None = None):
-    return store.claim_poll("feed", URL, at, owner=owner, lease=LEASE, min_interval=recent)[1]
+def claim(store: Store, owner: str, at: datetime, since: datetime | None = None):
+    return store.claim_poll("feed", URL, at, owner=owner, lease=LEASE,
+                            not_polled_since=since)[1]
 
 
 def test_one_worker_at_a_time_holds_a_poll(any_store: Store) -> None:
@@ -62,12 +66,11 @@ def test_one_worker_at_a_time_holds_a_poll(any_store: Store) -> None:
 def test_recording_a_poll_frees_it_and_recent_polls_are_left_alone(any_store: Store) -> None:
     assert claim(any_store, "a", T0) is None
     any_store.record_poll("feed", PollRecord(T0, etag='"v1"'))
-    ten_minutes = timedelta(minutes=10)
     later = T0 + timedelta(minutes=9)
-    assert claim(any_store, "b", later, ten_minutes) == "polled 540 s ago"
-    assert claim(any_store, "b", later) is None  # `run --once` asks no interval
-    state, refusal = any_store.claim_poll("feed", URL, T0 + ten_minutes, owner="a",
-                                          lease=LEASE, min_interval=ten_minutes)
+    assert claim(any_store, "b", later, since=T0) == "polled 540 s ago"
+    assert claim(any_store, "b", later) is None  # asked no recency: polls again
+    state, refusal = any_store.claim_poll("feed", URL, later, owner="a", lease=LEASE,
+                                          not_polled_since=T0 + timedelta(seconds=1))
     assert refusal == "being polled by another worker"
     assert state.etag == '"v1"'
 

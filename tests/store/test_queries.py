@@ -1,26 +1,27 @@
-"""Reading back: articles and matches newest first, with filters and delivered channels."""
+"""Reading back: articles and matches newest first, with filters and delivered channels.
+
+Every test runs on SQLite and on a real PostgreSQL (`any_store`, tests/store/conftest.py).
+"""
 
 from __future__ import annotations
-
-import sqlite3
-from pathlib import Path
 
 import pytest
 
 from tests.store.builders import at, new_article, new_match, new_story, oldest_story
+from tests.store.sql import execute
 from watcher.store import Store
 
 
 @pytest.fixture
-def filled(store: Store) -> Store:
+def filled(any_store: Store) -> Store:
     """Three articles, a minute apart; a3 is a copy of a1's story; two rules."""
     a1 = new_article("a1", source="outlet-a", story_band=1, fetched=at(1))
     a2 = new_article("a2", source="outlet-b", fetched=at(2))
     a3 = new_article("a3", source="outlet-c", story_band=1, fetched=at(3))
-    store.ingest(a1, [new_match(a1, "siege", channels=("ops", "chat"))], new_story, at(1))
-    store.ingest(a2, [new_match(a2, "strike"), new_match(a2, "siege")], new_story, at(2))
-    store.ingest(a3, [new_match(a3, "siege")], oldest_story, at(3))
-    return store
+    any_store.ingest(a1, [new_match(a1, "siege", channels=("ops", "chat"))], new_story, at(1))
+    any_store.ingest(a2, [new_match(a2, "strike"), new_match(a2, "siege")], new_story, at(2))
+    any_store.ingest(a3, [new_match(a3, "siege")], oldest_story, at(3))
+    return any_store
 
 
 def test_articles_newest_first_with_limit(filled: Store) -> None:
@@ -33,10 +34,10 @@ def test_articles_newest_first_with_limit(filled: Store) -> None:
     assert [a.id for a in filled.articles(limit=2)] == ["a3", "a2"]
 
 
-def test_articles_fetched_at_the_same_moment_list_the_later_stored_first(store: Store) -> None:
+def test_articles_fetched_at_the_same_moment_list_the_later_stored_first(any_store: Store) -> None:
     for name in ("a1", "a2", "a3"):
-        store.ingest(new_article(name, fetched=at(0)), [], new_story, at(0))
-    assert [a.id for a in store.articles()] == ["a3", "a2", "a1"]
+        any_store.ingest(new_article(name, fetched=at(0)), [], new_story, at(0))
+    assert [a.id for a in any_store.articles()] == ["a3", "a2", "a1"]
 
 
 def test_matches_newest_first(filled: Store) -> None:
@@ -55,13 +56,13 @@ def test_matches_filtered_by_rule_since_and_limit(filled: Store) -> None:
     assert [m.article_id for m in filled.matches(rule="siege", since=at(2), limit=1)] == ["a3"]
 
 
-def test_notified_lists_channels_that_confirmed(filled: Store, db_path: Path) -> None:
-    with sqlite3.connect(db_path) as connection:
-        connection.execute("UPDATE deliveries SET status = 'sent' WHERE channel IN ('ops', 'chat')")
-        connection.execute(
-            "UPDATE deliveries SET status = 'dead' WHERE match_id = "
-            "(SELECT id FROM matches WHERE rule_id = 'strike')"
-        )
+def test_notified_lists_channels_that_confirmed(filled: Store, any_db_url: str) -> None:
+    execute(
+        any_db_url,
+        "UPDATE deliveries SET status = 'sent' WHERE channel IN ('ops', 'chat')",
+        "UPDATE deliveries SET status = 'dead' WHERE match_id = "
+        "(SELECT id FROM matches WHERE rule_id = 'strike')",
+    )
     notified = {(m.match.rule_id, m.article_id): m.notified for m in filled.matches()}
     assert notified == {
         ("siege", "a1"): ("chat", "ops"),

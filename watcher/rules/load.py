@@ -61,7 +61,7 @@ def load_rules(path: str | Path, *, channels: Collection[str] | None = None) -> 
     root = Path(path)
     if not root.exists():
         raise RuleSetError([RuleError(str(path), 1, 1, "no such file or directory")])
-    files = _rule_files(root)
+    files = rule_files(root)
     if not files:  # most likely a wrong path: say so rather than load nothing
         raise RuleSetError([RuleError(str(path), 1, 1, "no rule files (*.yaml, *.yml) here")])
     loading = _Loading(channels)
@@ -71,10 +71,17 @@ def load_rules(path: str | Path, *, channels: Collection[str] | None = None) -> 
     return loading.finish()
 
 
-def _rule_files(root: Path) -> list[Path]:
+def rule_files(root: Path) -> list[Path]:
+    """The rule files under `root` (or `root` itself), hidden files and folders left out:
+    a Kubernetes ConfigMap volume keeps a second copy of every file in `..<timestamp>/`,
+    and editors leave `.#name.yaml` locks; loading those would duplicate every rule."""
     if root.is_file():
         return [root]
-    return sorted(p for p in root.rglob("*") if p.suffix in RULE_SUFFIXES and p.is_file())
+    return sorted(
+        p for p in root.rglob("*")
+        if p.suffix in RULE_SUFFIXES and p.is_file()
+        and not any(part.startswith(".") for part in p.relative_to(root).parts)
+    )
 
 
 _Where = tuple[YamlFile, yaml.Node]  # where an @ref was written, to report it

@@ -77,13 +77,13 @@ def claim_poll(
     *,
     owner: str,
     lease: timedelta,
-    min_interval: timedelta | None,
+    not_polled_since: datetime | None,
 ) -> tuple[SourceState, str | None]:
     """The source's state and, if this worker may poll it now, None after taking its poll
     lease; otherwise why not: disabled, backing off, another worker's lease, or polled
-    less than `min_interval` ago (by any worker)."""
+    (by any worker) at or after `not_polled_since`."""
     state = prepare_source(connection, name, config_url)
-    refusal = _refusal(state, now, min_interval)
+    refusal = _refusal(state, now, not_polled_since)
     if refusal:
         return state, refusal
     # The conditions again inside the UPDATE: on PostgreSQL another worker may have
@@ -91,9 +91,9 @@ def claim_poll(
     free = sa.or_(sources.c.poll_lease_until.is_(None), sources.c.poll_lease_until <= now,
                   sources.c.poll_owner == owner)
     due = sources.c.disabled_reason.is_(None)
-    if min_interval is not None:
+    if not_polled_since is not None:
         due = sa.and_(due, sa.or_(sources.c.last_poll.is_(None),
-                                  sources.c.last_poll <= now - min_interval))
+                                  sources.c.last_poll < not_polled_since))
     taken = connection.execute(
         sa.update(sources).where(sources.c.name == name, free, due)
         .values(poll_lease_until=now + lease, poll_owner=owner)
@@ -101,15 +101,15 @@ def claim_poll(
     if taken.rowcount == 1:
         return state, None
     state = source_state(connection, name)
-    return state, _refusal(state, now, min_interval) or BUSY
+    return state, _refusal(state, now, not_polled_since) or BUSY
 
 
-def _refusal(state: SourceState, now: datetime, min_interval: timedelta | None) -> str | None:
+def _refusal(state: SourceState, now: datetime, not_polled_since: datetime | None) -> str | None:
     if state.disabled_reason:
         return state.disabled_reason
     if state.next_poll_after and now < state.next_poll_after:
         return "backing off after errors"
-    if min_interval is not None and state.last_poll and now - state.last_poll < min_interval:
+    if not_polled_since is not None and state.last_poll and state.last_poll >= not_polled_since:
         return f"polled {int((now - state.last_poll).total_seconds())} s ago"
     return None
 

@@ -171,13 +171,13 @@ class Store:
         *,
         owner: str,
         lease: timedelta,
-        min_interval: timedelta | None = None,
+        not_polled_since: datetime | None = None,
     ) -> tuple[SourceState, str | None]:
         """The source's state, and None when this worker now holds its poll lease, else
         why it must not poll (see store/polling.py)."""
         with self._errors(), write_transaction(self._engine) as connection:
             return polling.claim_poll(connection, name, config_url, now, owner=owner,
-                                      lease=lease, min_interval=min_interval)
+                                      lease=lease, not_polled_since=not_polled_since)
 
     def release_poll(self, name: str, owner: str) -> None:
         with self._errors(), write_transaction(self._engine) as connection:
