@@ -28,6 +28,12 @@ from bench.results import EngineRun, Load, ProfileLine, RegexRun, Results, repla
 from bench.rulegen import GeneratedRule, Vocabulary, build_vocabulary, generate_rules
 from bench.store_bench import GENERATED_RULES, measure_store
 from bench.store_report import STORE_HEADING, render_store_markdown, render_store_table
+from bench.workers_bench import (
+    WORKERS_HEADING,
+    measure_workers,
+    render_workers_markdown,
+    render_workers_table,
+)
 from watcher.engine import Engine
 from watcher.model import Article
 from watcher.rules.ast import Rule
@@ -44,7 +50,7 @@ RESULTS_FILE = Path(__file__).parent / "RESULTS.md"
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__)
-    parser.add_argument("--only", choices=["store", "feeds", "notify"],
+    parser.add_argument("--only", choices=["store", "feeds", "notify", "workers"],
                         help="run only this part")
     only = parser.parse_args(argv).only
     if only == "store":
@@ -55,6 +61,9 @@ def main(argv: list[str] | None = None) -> None:
         return
     if only == "notify":
         main_notify_only()
+        return
+    if only == "workers":
+        main_workers_only()
         return
     started = time.perf_counter()
     info = machine()
@@ -108,8 +117,11 @@ def main(argv: list[str] | None = None) -> None:
     print(render_feeds_table(feeds))
     alerts = measure_notify(corpus)
     print(render_notify_table(alerts))
+    workers = measure_workers(corpus)
+    print(render_workers_table(workers))
     markdown = (render_markdown(results) + "\n" + render_store_markdown(store) + "\n"
-                + render_feeds_markdown(feeds) + "\n" + render_notify_markdown(alerts))
+                + render_feeds_markdown(feeds) + "\n" + render_notify_markdown(alerts)
+                + "\n" + render_workers_markdown(workers))
     RESULTS_FILE.write_text(markdown, encoding="utf-8")
     progress(f"wrote {RESULTS_FILE}")
 
@@ -146,6 +158,17 @@ def main_notify_only() -> None:
     section = render_notify_markdown(alerts)
     RESULTS_FILE.write_text(replace_section(existing, NOTIFY_HEADING, section), encoding="utf-8")
     progress(f"wrote the Alerts section of {RESULTS_FILE}")
+
+
+def main_workers_only() -> None:
+    """The workers part alone; rewrites only the Workers section of RESULTS.md."""
+    workers = measure_workers(load_corpus())
+    print(render_workers_table(workers))
+    existing = RESULTS_FILE.read_text(encoding="utf-8") if RESULTS_FILE.exists() else ""
+    section = render_workers_markdown(workers)
+    RESULTS_FILE.write_text(replace_section(existing, WORKERS_HEADING, section),
+                            encoding="utf-8")
+    progress(f"wrote the Workers section of {RESULTS_FILE}")
 
 
 # -- measurements -------------------------------------------------------------------------
