@@ -119,6 +119,7 @@ class Daemon:
             self.poll, "date", args=(source,), kwargs={"on_schedule": True},
             run_date=self.now() + timedelta(seconds=self.settings.poll_lease + 1),
             id=f"takeover:{source.name}", replace_existing=True,
+            misfire_grace_time=None, coalesce=True,  # late (busy pool) is fine, skipped is not
         )
 
     def _count(self, outcome: PollOutcome) -> None:

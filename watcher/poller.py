@@ -19,7 +19,7 @@ from typing import Literal
 from urllib.parse import urlsplit
 
 from watcher.config import SourceSettings
-from watcher.errors import FetchError
+from watcher.errors import FetchError, StoreError
 from watcher.model import Article, Match
 from watcher.pipeline import Pipeline
 from watcher.sources.feeds import parse_feed
@@ -97,11 +97,19 @@ class Poller:
         try:
             outcome = self._poll(source, state, now)
         except BaseException:
-            self.store.release_poll(source.name, self.owner)
+            self._release_quietly(source.name)
             raise
         if outcome.outcome == "skipped":  # stopping: nothing recorded, the claim goes back
             self.store.release_poll(source.name, self.owner)
         return replace(outcome, seconds=time.perf_counter() - started)
+
+    def _release_quietly(self, name: str) -> None:
+        """Give the claim back after a failed poll; if the database is what failed, that
+        error is the one to report, and the lease runs out on its own."""
+        try:
+            self.store.release_poll(name, self.owner)
+        except StoreError as error:
+            log.warning("event=poll_release_failed source=%s error=%r", name, str(error))
 
     def _poll(self, source: SourceSettings, state: SourceState, now: datetime) -> PollOutcome:
         validators = Validators(etag=state.etag, last_modified=state.last_modified)
@@ -118,14 +126,14 @@ class Poller:
     ) -> PollOutcome:
         name = source.name
         if result.status == "not_modified":
-            self.store.record_poll(name, PollRecord(
+            self._record(name, PollRecord(
                 now, etag=state.etag, last_modified=state.last_modified,
                 warning=state.last_warning, moved_to=result.permanent_url))
             return PollOutcome(name, "not_modified")
         if result.status == "gone":
             reason = f"{result.url} answered 410 Gone: polling stopped (edit its url to resume)"
             log.warning("event=source_disabled source=%s reason=%r", name, reason)
-            self.store.record_poll(name, PollRecord(now, error=reason, disabled_reason=reason))
+            self._record(name, PollRecord(now, error=reason, disabled_reason=reason))
             return PollOutcome(name, "gone", message=reason)
         if result.status == "retry_later":
             reason = f"{result.url} answered {result.status_code}: asked to retry later"
@@ -154,7 +162,7 @@ class Poller:
                 new = sum(o.status == "new" for o in outcomes)
                 return PollOutcome(source.name, "skipped", new, message="stopped mid-feed")
         new = [o for o in outcomes if o.status == "new"]
-        self.store.record_poll(source.name, PollRecord(
+        self._record(source.name, PollRecord(
             now, etag=result.validators.etag, last_modified=result.validators.last_modified,
             new_items=len(new), warning=parsed.malformed, moved_to=result.permanent_url))
         matches = tuple(m for o in new for m in o.new_matches)
@@ -175,8 +183,11 @@ class Poller:
         retry_at = now + timedelta(seconds=delay)
         log.warning("event=poll_failed source=%s errors_in_a_row=%d retry_in_s=%d error=%r",
                     name, state.error_count + 1, delay, reason)
-        self.store.record_poll(name, PollRecord(now, error=reason, next_poll_after=retry_at))
+        self._record(name, PollRecord(now, error=reason, next_poll_after=retry_at))
         return PollOutcome(name, "error", message=reason)
+
+    def _record(self, name: str, record: PollRecord) -> None:
+        self.store.record_poll(name, replace(record, owner=self.owner))
 
     def _with_full_text(self, article: Article) -> Article:
         """The article with its page's main text as body, or as it was (logged) when the

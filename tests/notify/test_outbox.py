@@ -124,13 +124,51 @@ def test_retry_policy_doubles_with_jitter_up_to_the_cap():
     assert policy.retry_at(6, NOW, rng) is None
 
 
-def test_a_removed_channel_makes_its_deliveries_dead_at_once(store, hooks):
+def test_a_channel_this_sender_does_not_know_is_left_to_one_that_does(store, hooks):
+    """A rollout adding channel `new`, or a command run with a partial config."""
     hook, _ = hooks
-    queue(store, 1, channel="gone")
-    report = outbox(store, Clock(), to("ops", hook.url())).send_due()
-    assert report.dead == 1
+    queue(store, 1, channel="new")
+    assert outbox(store, Clock(), to("ops", hook.url())).send_due().sent == 0
+    (waiting,) = store.deliveries()
+    assert (waiting.status, waiting.attempts) == ("pending", 0)
+    assert outbox(store, Clock(), to("new", hook.url())).send_due().sent == 1
+
+
+def test_a_crash_while_sending_counts_as_a_failed_attempt(store, hooks):
+    hook, _ = hooks
+
+    class BrokenRenderer(Renderer):
+        """Renders its start-up samples, then fails as a bug in a template filter would."""
+
+        broken = False
+
+        def render_alert(self, alert, fmt):
+            if self.broken:
+                raise RuntimeError("a bug")
+            return super().render_alert(alert, fmt)
+
+    renderer = BrokenRenderer()
+    renderer.broken = True
+    queue(store, 1)
+    sender = Outbox(store=store, destinations=to("ops", hook.url()), renderer=renderer,
+                    now=Clock(), policy=RetryPolicy(1, 60, 60))
+    assert sender.send_due().dead == 1
     (dead,) = store.deliveries(status="dead")
-    assert dead.last_error == "channel 'gone' is not configured"
+    assert dead.last_error == "internal error: RuntimeError"
+
+
+def test_a_digests_fresh_alerts_do_not_die_with_old_ones(store, hooks):
+    hook, _ = hooks
+    clock = Clock()
+    hook.answer(500)
+    queue(store, 1, channel="digest")
+    sender = outbox(store, clock, to("digest", hook.url(), digest=3600),
+                    policy=RetryPolicy(2, 10, 10))
+    sender.flush()  # the old alert's first attempt
+    queue(store, 1, channel="digest", rule="strike")  # a fresh one
+    report = sender.flush()  # one digest of both: the old one's last attempt
+    assert (report.dead, report.retrying) == (1, 1)
+    assert [d.rule_id for d in store.deliveries(status="pending")] == ["strike"]
 
 
 def test_parallel_sends_deliver_each_alert_once(store, hooks):

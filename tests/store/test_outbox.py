@@ -61,7 +61,7 @@ def test_sent_deliveries_show_as_notified_and_are_not_claimed_again(any_store: S
     new = new_article("a1")
     any_store.ingest(new, [new_match(new, channels=("ops", "chat"))], new_story, NOW)
     due = claim(any_store)
-    any_store.mark_sent([due[0].id], NOW)
+    any_store.mark_sent([due[0].id], NOW, owner="a")
     any_store.release_deliveries([due[1].id], "a")
     assert [d.channel for d in claim(any_store, "b", after=LEASE)] == ["chat"]
     assert any_store.matches()[0].notified == ("ops",)
@@ -73,11 +73,11 @@ def test_a_failure_waits_for_its_retry_time_and_then_goes_dead(any_store: Store)
     new = new_article("a1")
     any_store.ingest(new, [new_match(new)], new_story, NOW)
     (due,) = claim(any_store)
-    any_store.mark_failed([due.id], "HTTP 500", NOW + timedelta(minutes=5))
+    any_store.mark_failed([due.id], "HTTP 500", NOW + timedelta(minutes=5), owner="a")
     assert claim(any_store, after=timedelta(minutes=4)) == []
     (again,) = claim(any_store, after=timedelta(minutes=5))
     assert again.attempts == 1
-    any_store.mark_failed([again.id], "HTTP 503", None)
+    any_store.mark_failed([again.id], "HTTP 503", None, owner="a")
     any_store.make_pending_due(NOW + timedelta(days=1))
     assert claim(any_store, after=timedelta(days=1)) == []
     (dead,) = any_store.deliveries(status="dead")
@@ -105,9 +105,10 @@ def test_targets_already_sent_to_are_remembered(any_store: Store) -> None:
     new = new_article("a1")
     any_store.ingest(new, [new_match(new)], new_story, NOW)
     (due,) = claim(any_store)
-    any_store.add_done_target(due.id, "k1")
-    any_store.add_done_target(due.id, "k1")
-    any_store.mark_failed([due.id], "second URL down", NOW)
+    any_store.add_done_target(due.id, "k1", owner="a")
+    any_store.add_done_target(due.id, "k1", owner="a")
+    any_store.add_done_target(due.id, "k2", owner="b")  # not b's: ignored
+    any_store.mark_failed([due.id], "second URL down", NOW, owner="a")
     assert claim(any_store)[0].done_targets == ("k1",)
 
 
@@ -128,3 +129,17 @@ def test_listing_is_newest_first_and_filters_by_status(any_store: Store) -> None
     assert [d.article_id for d in any_store.deliveries(limit=1)] == ["a2"]
     assert any_store.deliveries(status="dead") == []
     assert any_store.delivery_counts() == {"pending": 3}
+
+
+def test_a_sender_whose_lease_ran_out_cannot_undo_the_new_holders_result(
+    any_store: Store,
+) -> None:
+    new = new_article("a1")
+    any_store.ingest(new, [new_match(new)], new_story, NOW)
+    (held,) = claim(any_store, "a")
+    (taken,) = claim(any_store, "b", after=LEASE)  # a stalled past its lease
+    any_store.mark_sent([taken.id], NOW + LEASE, owner="b")
+    any_store.mark_failed([held.id], "late failure", None, owner="a")
+    any_store.mark_sent([held.id], NOW + LEASE, owner="a")
+    (stored,) = any_store.deliveries()
+    assert (stored.status, stored.attempts, stored.last_error) == ("sent", 1, None)

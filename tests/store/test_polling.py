@@ -59,7 +59,7 @@ def claim(store: Store, owner: str, at: datetime, since: datetime | None = None)
 def test_one_worker_at_a_time_holds_a_poll(any_store: Store) -> None:
     assert claim(any_store, "a", T0) is None
     assert claim(any_store, "b", T0) == "being polled by another worker"
-    assert claim(any_store, "a", T0) is None  # its own claim again (a retry)
+    assert claim(any_store, "a", T0) == "being polled by another worker"  # or by itself
     assert claim(any_store, "b", T0 + LEASE) is None  # a died: b takes over
 
 
@@ -91,3 +91,12 @@ def test_disabled_and_backing_off_sources_are_not_claimed(any_store: Store) -> N
     assert claim(any_store, "a", retry_at) is None
     any_store.record_poll("feed", PollRecord(retry_at, error="gone", disabled_reason="410 Gone"))
     assert claim(any_store, "b", retry_at + LEASE) == "410 Gone"
+
+
+def test_a_late_poll_record_leaves_the_new_holders_claim(any_store: Store) -> None:
+    assert claim(any_store, "a", T0) is None
+    assert claim(any_store, "b", T0 + LEASE) is None  # a's poll outlived its lease
+    any_store.record_poll("feed", PollRecord(T0 + LEASE, etag='"v2"', owner="a"))
+    assert claim(any_store, "c", T0 + LEASE) == "being polled by another worker"
+    any_store.record_poll("feed", PollRecord(T0 + LEASE, etag='"v3"', owner="b"))
+    assert claim(any_store, "c", T0 + LEASE) is None

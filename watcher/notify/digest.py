@@ -28,7 +28,10 @@ def next_digest(schedule: DigestSchedule, after: datetime) -> datetime:
     if isinstance(schedule, int):
         periods = (after - EPOCH) // timedelta(seconds=schedule) + 1
         return EPOCH + periods * timedelta(seconds=schedule)
-    fire = _trigger(schedule).get_next_fire_time(None, after + timedelta(seconds=1))
+    # APScheduler answers "at or after" in whole seconds: ask from the next whole second,
+    # or 07:59:59.4 would round up to 08:00:00 and be skipped for the day after.
+    fire = _trigger(schedule).get_next_fire_time(
+        None, after.replace(microsecond=0) + timedelta(seconds=1))
     if fire is None:  # a crontab line always fires again; guard the type anyway
         raise ValueError(f"cron expression {schedule!r} never fires again")
     return fire.astimezone(UTC)
@@ -45,7 +48,39 @@ def describe(schedule: DigestSchedule) -> str:
 
 
 def _trigger(expression: str) -> CronTrigger:
+    fields = expression.split()
     try:
-        return CronTrigger.from_crontab(expression, timezone=UTC)
+        if len(fields) == 5:  # APScheduler counts weekdays from Monday = 0; cron from Sunday
+            fields[4] = _weekday_names(fields[4])
+        return CronTrigger.from_crontab(" ".join(fields), timezone=UTC)
     except ValueError as error:
         raise ValueError(f"is not a cron expression ({error})") from None
+
+
+WEEKDAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
+
+
+def _weekday_names(field: str) -> str:
+    """A crontab day-of-week field (0 or 7 = Sunday, names, ranges, steps, lists) as the
+    explicit list of day names APScheduler reads the same way."""
+    if field in ("*", "?"):
+        return field
+    days: set[int] = set()
+    for part in field.lower().split(","):
+        span, _, step = part.partition("/")
+        first, _, last = span.partition("-")
+        low, high = (0, 6) if span == "*" else (_weekday(first), _weekday(last or first))
+        if last == "7" or (last and _weekday(last) == 0 and low > 0):
+            high = 7  # "5-7" or "fri-sun": through Sunday
+        if low > high:
+            raise ValueError(f"day-of-week range {span!r} runs backwards")
+        days.update(day % 7 for day in range(low, high + 1, int(step or 1)))
+    return ",".join(WEEKDAYS[day] for day in sorted(days))
+
+
+def _weekday(text: str) -> int:
+    if text in WEEKDAYS:
+        return WEEKDAYS.index(text)
+    if text.isdigit() and int(text) <= 7:
+        return int(text) % 7 if text != "7" else 7
+    raise ValueError(f"{text!r} is not a day of the week (0-7 or sun-sat)")

@@ -130,24 +130,22 @@ class Outbox:
         return self.send_due()
 
     def _claim(self) -> list[DueDelivery]:
-        """Digest channels' deliveries all at once (one message each), others in rounds."""
+        """Digest channels' deliveries all at once (one message each), others in rounds.
+
+        Only channels this sender has configured: a delivery for a channel it does not
+        know (another worker's newer config during a rollout, a command run with a partial
+        config) stays pending for a sender that knows it (`watcher deliveries` shows it).
+        """
         digests = [name for name, d in self.destinations.items() if d.digest is not None]
+        others = [name for name, d in self.destinations.items() if d.digest is None]
         claimed = []
-        if digests:
-            claimed += self.store.claim_due_deliveries(
-                self.now(),
-                owner=self.owner,
-                lease=self.lease,
-                limit=DIGEST_CLAIM,
-                channels=digests,
-            )
-        claimed += self.store.claim_due_deliveries(
-            self.now(),
-            owner=self.owner,
-            lease=self.lease,
-            limit=self.concurrency * CLAIMS_PER_SENDER,
-            other_than=digests,
-        )
+        for channels, limit in ((digests, DIGEST_CLAIM),
+                                (others, self.concurrency * CLAIMS_PER_SENDER)):
+            if channels:
+                claimed += self.store.claim_due_deliveries(
+                    self.now(), owner=self.owner, lease=self.lease, limit=limit,
+                    channels=channels,
+                )
         return claimed
 
     def _send_all(self, claimed: Sequence[DueDelivery]) -> SendReport:
@@ -181,20 +179,20 @@ class Outbox:
                 return SendReport()
             error = self._deliver(job)
             if error is None:
-                self.store.mark_sent(ids, self.now())
+                self.store.mark_sent(ids, self.now(), owner=self.owner)
                 log.info("event=sent channel=%s deliveries=%d", job.channel, len(ids))
                 return SendReport(sent=len(ids))
             return self._failed(job, error)
         except WatcherError as problem:  # the store failed: the lease runs out, retried later
             log.error("event=send_not_recorded channel=%s error=%r", job.channel, str(problem))
             return SendReport(errors=[f"{job.channel}: {problem}"])
+        except Exception as problem:  # our bug or a library's: counted, so it ends dead
+            log.exception("event=send_crashed channel=%s", job.channel)
+            return self._failed(job, f"internal error: {type(problem).__name__}")
 
     def _deliver(self, job: _Job) -> str | None:
         """Send to every URL of the channel still owed the alerts; the first error, or None."""
-        destination = self.destinations.get(job.channel)
-        if destination is None:
-            return f"channel {job.channel!r} is not configured"
-        targets = destination.channel.targets
+        targets = self.destinations[job.channel].channel.targets
         for target in targets:
             owed = [d for d in job.deliveries if target.key not in d.done_targets]
             if not owed:
@@ -207,7 +205,7 @@ class Outbox:
                 return f"template: {problem}"
             if len(targets) > 1:  # only a channel with several URLs can half-succeed
                 for delivery in owed:
-                    self.store.add_done_target(delivery.id, target.key)
+                    self.store.add_done_target(delivery.id, target.key, owner=self.owner)
         return None
 
     def _message(self, job: _Job, owed: Sequence[DueDelivery], fmt: Format) -> Message:
@@ -217,30 +215,25 @@ class Outbox:
         return self.renderer.render_digest(alerts, fmt, period=describe(job.digest))
 
     def _failed(self, job: _Job, error: str) -> SendReport:
-        attempts = max(d.attempts for d in job.deliveries) + 1
-        dead = job.channel not in self.destinations
-        with self._rng_lock:
-            retry_at = None if dead else self.policy.retry_at(attempts, self.now(), self._rng)
-        ids = [d.id for d in job.deliveries]
-        self.store.mark_failed(ids, error, retry_at)
-        if retry_at is None:
-            log.error(
-                "event=delivery_dead channel=%s deliveries=%d attempts=%d error=%r",
-                job.channel,
-                len(ids),
-                attempts,
-                error,
-            )
-            return SendReport(dead=len(ids), errors=[f"{job.channel}: {error}"])
-        log.warning(
-            "event=send_failed channel=%s deliveries=%d attempts=%d retry_at=%s error=%r",
-            job.channel,
-            len(ids),
-            attempts,
-            retry_at.isoformat(),
-            error,
-        )
-        return SendReport(retrying=len(ids), errors=[f"{job.channel}: {error}"])
+        """Count a failed attempt for each delivery of the job: retried with backoff, or
+        dead once it has had its attempts (decided per delivery: a digest's fresh alerts
+        do not die with old ones)."""
+        report = SendReport(errors=[f"{job.channel}: {error}"])
+        spent = [d for d in job.deliveries if d.attempts + 1 >= self.policy.max_attempts]
+        alive = [d for d in job.deliveries if d not in spent]
+        if spent:
+            self.store.mark_failed([d.id for d in spent], error, None, owner=self.owner)
+            report.dead = len(spent)
+        if alive:
+            with self._rng_lock:  # one time for the job, so a digest stays one message
+                retry_at = self.policy.retry_at(
+                    max(d.attempts for d in alive) + 1, self.now(), self._rng)
+            self.store.mark_failed([d.id for d in alive], error, retry_at, owner=self.owner)
+            report.retrying = len(alive)
+        level = logging.ERROR if report.dead else logging.WARNING
+        log.log(level, "event=send_failed channel=%s retrying=%d dead=%d error=%r",
+                job.channel, report.retrying, report.dead, error)
+        return report
 
 
 def send_test(destination: Destination, renderer: Renderer, *, timeout: float | None) -> list[str]:

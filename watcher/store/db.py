@@ -154,7 +154,11 @@ def one_daemon_per_file(engine: Engine) -> Iterator[None]:
         yield
         return
     path = Path(database).resolve().with_name(Path(database).name + ".lock")
-    with open(path, "a+", encoding="utf-8") as lock:
+    try:
+        lock = open(path, "a+", encoding="utf-8")  # noqa: SIM115 (closed by the with below)
+    except OSError as error:
+        raise StoreError(f"database {database}: cannot create {path}: {error.strerror}") from None
+    with lock:
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

@@ -66,11 +66,13 @@ def make_pending_due(connection: Connection, now: datetime) -> None:
     )
 
 
-def mark_sent(connection: Connection, ids: Sequence[int], now: datetime) -> None:
+def mark_sent(connection: Connection, ids: Sequence[int], now: datetime, owner: str) -> None:
+    """Record a success, only on deliveries this sender still holds: one whose lease ran
+    out and another sender took is that sender's to record."""
     for chunk in in_chunks(list(ids)):
         connection.execute(
             sa.update(deliveries)
-            .where(deliveries.c.id.in_(chunk))
+            .where(deliveries.c.id.in_(chunk), deliveries.c.lease_owner == owner)
             .values(
                 status="sent",
                 sent_at=now,
@@ -82,9 +84,14 @@ def mark_sent(connection: Connection, ids: Sequence[int], now: datetime) -> None
 
 
 def mark_failed(
-    connection: Connection, ids: Sequence[int], error: str, retry_at: datetime | None
+    connection: Connection,
+    ids: Sequence[int],
+    error: str,
+    retry_at: datetime | None,
+    owner: str,
 ) -> None:
-    """Count a failed attempt: pending again from `retry_at`, or dead when it is None."""
+    """Count a failed attempt: pending again from `retry_at`, or dead when it is None;
+    only on deliveries this sender still holds (never undoing another sender's `sent`)."""
     status = "pending" if retry_at is not None else "dead"
     values: dict[str, Any] = {
         "status": status,
@@ -96,20 +103,25 @@ def mark_failed(
     if retry_at is not None:
         values["next_attempt"] = retry_at
     for chunk in in_chunks(list(ids)):
-        connection.execute(sa.update(deliveries).where(deliveries.c.id.in_(chunk)).values(values))
+        connection.execute(
+            sa.update(deliveries)
+            .where(deliveries.c.id.in_(chunk), deliveries.c.lease_owner == owner)
+            .values(values)
+        )
 
 
-def add_done_target(connection: Connection, delivery_id: int, target_key: str) -> None:
+def add_done_target(
+    connection: Connection, delivery_id: int, target_key: str, owner: str
+) -> None:
     """Remember that one of the channel's URLs took the alert, so a retry skips it."""
-    row = connection.execute(
-        sa.select(deliveries.c.done_targets).where(deliveries.c.id == delivery_id)
-    ).one()
+    mine = sa.and_(deliveries.c.id == delivery_id, deliveries.c.lease_owner == owner)
+    row = connection.execute(sa.select(deliveries.c.done_targets).where(mine)).first()
+    if row is None:  # the lease ran out and another sender holds it now
+        return
     done = _done_targets(row.done_targets)
     if target_key not in done:
         connection.execute(
-            sa.update(deliveries)
-            .where(deliveries.c.id == delivery_id)
-            .values(done_targets=json.dumps([*done, target_key]))
+            sa.update(deliveries).where(mine).values(done_targets=json.dumps([*done, target_key]))
         )
 
 

@@ -49,6 +49,7 @@ class PollRecord:
     moved_to: str | None = None
     disabled_reason: str | None = None
     next_poll_after: datetime | None = None
+    owner: str | None = None  # the worker whose claim this poll was (freed if still its)
 
 
 STATE_COLUMNS = tuple(
@@ -63,7 +64,11 @@ def prepare_source(connection: Connection, name: str, config_url: str) -> Source
     fresh = {"url": config_url, "config_url": config_url, "etag": None, "last_modified": None,
              "next_poll_after": None, "disabled_reason": None}
     if row is None:
-        connection.execute(sa.insert(sources).values(name=name, **fresh))
+        try:
+            with connection.begin_nested():  # another worker may create it at the same moment
+                connection.execute(sa.insert(sources).values(name=name, **fresh))
+        except sa.exc.IntegrityError:
+            pass  # it did: the row is there now, with the same configured URL
     elif row.config_url != config_url:
         connection.execute(sa.update(sources).where(sources.c.name == name).values(**fresh))
     return source_state(connection, name)
@@ -88,8 +93,9 @@ def claim_poll(
         return state, refusal
     # The conditions again inside the UPDATE: on PostgreSQL another worker may have
     # finished its poll since the read above, and only the UPDATE sees its commit.
-    free = sa.or_(sources.c.poll_lease_until.is_(None), sources.c.poll_lease_until <= now,
-                  sources.c.poll_owner == owner)
+    # Not even this worker's own live claim: its takeover retry and its interval timer
+    # must not poll one source twice at once.
+    free = sa.or_(sources.c.poll_lease_until.is_(None), sources.c.poll_lease_until <= now)
     due = sources.c.disabled_reason.is_(None)
     if not_polled_since is not None:
         due = sa.and_(due, sa.or_(sources.c.last_poll.is_(None),
@@ -141,8 +147,8 @@ def source_states(connection: Connection) -> list[SourceState]:
 def record_poll(connection: Connection, name: str, record: PollRecord) -> None:
     """Write one poll's outcome: a success resets the error run, an error extends it."""
     values: dict[str, Any] = {"last_poll": record.polled_at,
-                              "next_poll_after": record.next_poll_after,
-                              "poll_lease_until": None, "poll_owner": None}
+                              "next_poll_after": record.next_poll_after}
+    values |= _release_claim(record.owner)
     if record.error is None:
         values |= {"last_success": record.polled_at, "error_count": 0,
                    "new_items": record.new_items, "etag": record.etag,
@@ -154,6 +160,18 @@ def record_poll(connection: Connection, name: str, record: PollRecord) -> None:
     if record.disabled_reason:
         values["disabled_reason"] = record.disabled_reason
     connection.execute(sa.update(sources).where(sources.c.name == name).values(**values))
+
+
+def _release_claim(owner: str | None) -> dict[str, Any]:
+    """Free the poll claim, unless it has passed to another worker (ours ran out mid-poll):
+    then it is theirs to free. No owner: free it whoever holds it."""
+    if owner is None:
+        return {"poll_lease_until": None, "poll_owner": None}
+    ours = sources.c.poll_owner == owner
+    return {
+        "poll_lease_until": sa.case((ours, None), else_=sources.c.poll_lease_until),
+        "poll_owner": sa.case((ours, None), else_=sources.c.poll_owner),
+    }
 
 
 def pending_delivery_count(connection: Connection) -> int:

@@ -224,18 +224,22 @@ class Store:
         with self._errors(), write_transaction(self._engine) as connection:
             outbox.make_pending_due(connection, now)
 
-    def mark_sent(self, ids: Sequence[int], now: datetime) -> None:
+    def mark_sent(self, ids: Sequence[int], now: datetime, *, owner: str) -> None:
+        """A success, on the deliveries `owner` still holds."""
         with self._errors(), write_transaction(self._engine) as connection:
-            outbox.mark_sent(connection, ids, now)
+            outbox.mark_sent(connection, ids, now, owner)
 
-    def mark_failed(self, ids: Sequence[int], error: str, retry_at: datetime | None) -> None:
-        """A failed attempt: retried from `retry_at`, or dead when it is None."""
+    def mark_failed(
+        self, ids: Sequence[int], error: str, retry_at: datetime | None, *, owner: str
+    ) -> None:
+        """A failed attempt: retried from `retry_at`, or dead when it is None (on the
+        deliveries `owner` still holds)."""
         with self._errors(), write_transaction(self._engine) as connection:
-            outbox.mark_failed(connection, ids, error, retry_at)
+            outbox.mark_failed(connection, ids, error, retry_at, owner)
 
-    def add_done_target(self, delivery_id: int, target_key: str) -> None:
+    def add_done_target(self, delivery_id: int, target_key: str, *, owner: str) -> None:
         with self._errors(), write_transaction(self._engine) as connection:
-            outbox.add_done_target(connection, delivery_id, target_key)
+            outbox.add_done_target(connection, delivery_id, target_key, owner)
 
     def release_deliveries(self, ids: Sequence[int], owner: str) -> None:
         with self._errors(), write_transaction(self._engine) as connection:
