@@ -140,8 +140,20 @@ def test_an_unknown_scheme_is_a_config_error_naming_only_the_scheme() -> None:
     with pytest.raises(ConfigError) as bad:
         Channel.from_urls("ops", urls)
     assert str(bad.value) == (
-        "channel ops: URL #2 is not a URL apprise can send to (scheme 'bogus')"
+        "channel ops: URL #2 is not a URL apprise can send to (scheme 'bogus'): "
+        "Unparseable URL bogus://****"
     )
+
+
+def test_a_rejected_url_with_short_tokens_is_not_echoed() -> None:
+    with pytest.raises(ConfigError) as bad:
+        Channel.from_urls("ops", ["slack://S3cr/Tk"])
+    assert "S3cr" not in str(bad.value) and "Tk" not in str(bad.value)
+    assert str(bad.value).endswith("Could not load Slack URL: slack://****")
+
+
+def test_header_values_are_masked_whatever_their_length() -> None:
+    assert "k3y" not in mask_url("json://127.0.0.1:9/x?+X-Key=k3y")
 
 
 @pytest.mark.parametrize(

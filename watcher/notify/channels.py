@@ -104,13 +104,15 @@ def redact(text: str, url: str) -> str:
 
 def _target(channel: str, index: int, url: str) -> Target:
     _guard_apprise_logging()
-    with _send_log(url, forward=True):  # apprise logs (redacted) which argument it rejected
+    with _send_log(url) as lines:  # apprise logs (redacted) which argument it rejected
         plugin = _instantiate(url)
     if plugin is None:
         scheme = _scheme(url) or "none"
-        raise ConfigError(
-            f"channel {channel}: URL #{index} is not a URL apprise can send to (scheme '{scheme}')"
-        )
+        said = [text for level, text in lines if level >= logging.WARNING]
+        # what apprise rejected, without the URL it quotes (short tokens escape redact)
+        detail = f": {_ANY_URL.sub(f'{scheme}://{MASK}', said[-1]).rstrip('.')}" if said else ""
+        raise ConfigError(f"channel {channel}: URL #{index} is not a URL apprise can send to "
+                          f"(scheme '{scheme}'){detail}")
     return Target(
         url=url,
         masked=_privacy_url(plugin, url),
@@ -179,13 +181,19 @@ def _secrets_of(url: str) -> set[str]:
     userinfo, _, host = netloc.rpartition("@")
     password = userinfo.partition(":")[2]
     candidates = [password] + [segment for segment in path.split("/") if len(segment) >= 6]
-    candidates += [value for _, value in parse_qsl(query) if len(value) >= 6]
+    # Header (`+X-Key=...`) and payload (`-a=...`, `:a=...`) arguments are secrets at any
+    # length; other query values when they look like tokens.
+    candidates += [value for key, value in parse_qsl(query.replace("+", "%2B"))
+                   if len(value) >= 6 or key[:1] in ("+", "-", ":")]
     if host and "." not in host and host.lower() != "localhost" and len(host) >= 6:
         candidates.append(host)
     found: set[str] = set()
     for secret in filter(None, candidates):
         found |= {secret, unquote(secret), quote(unquote(secret), safe="")}
     return {secret for secret in found if secret}
+
+
+_ANY_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://\S+")
 
 
 def _scheme(url: str) -> str | None:
