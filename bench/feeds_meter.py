@@ -33,7 +33,7 @@ WRAPPED: tuple[tuple[str, object, str], ...] = (
     ("identity_keys", pipeline_module, "identity_keys"),
     ("match", Matcher, "match_many"),
     ("signature", pipeline_module, "story_signature"),
-    ("prepare_source", Store, "prepare_source"),
+    ("claim_poll", Store, "claim_poll"),
     ("is_known", Store, "is_known"),
     ("ingest", Store, "ingest"),
     ("record_poll", Store, "record_poll"),

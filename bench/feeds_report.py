@@ -23,8 +23,8 @@ GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("parsing: `parse_feed` (feedparser, entry HTML to text)", ("parse",)),
     ("analysis + matching: `Matcher.match_many`", ("match",)),
     ("dedupe: `identity_keys` + `story_signature` (MinHash)", ("identity_keys", "signature")),
-    ("storage: `Store.prepare_source`, `is_known`, `ingest`, `record_poll`",
-     ("prepare_source", "is_known", "ingest", "record_poll")),
+    ("storage: `Store.claim_poll`, `is_known`, `ingest`, `record_poll`",
+     ("claim_poll", "is_known", "ingest", "record_poll")),
 )
 STAGE_LABELS = {
     "fetch": "`Fetcher.fetch`",
@@ -33,7 +33,7 @@ STAGE_LABELS = {
     LOCK_WAIT: "  of which waiting for the matcher's lock",
     "identity_keys": "`identity_keys` (canonical URL, content hash)",
     "signature": "`story_signature` (MinHash)",
-    "prepare_source": "`Store.prepare_source` (write transaction)",
+    "claim_poll": "`Store.claim_poll` (write transaction)",
     "is_known": "`Store.is_known` (read transaction)",
     "ingest": "`Store.ingest` (write transaction)",
     "record_poll": "`Store.record_poll` (write transaction)",
@@ -259,7 +259,7 @@ def _target_notes(r: FeedsResults) -> list[str]:
     return [
         f"The 304 pass costs {per_feed:.1f} ms of wall time per feed ({cpu_per_feed:.1f} ms "
         f"of CPU: the process used {second.process_cpu / second.wall:.2f} cores): "
-        "`prepare_source`, the conditional GET and `record_poll`, two write transactions "
+        "`claim_poll`, the conditional GET and `record_poll`, two write transactions "
         f"and one request per feed. Against the reference pass (same feeds, nothing new, "
         f"but no 304s) it costs {second.wall / reference.wall:.1%}: the ratio is not only "
         "small because the first pass stored articles. On loopback a request costs "

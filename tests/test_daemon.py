@@ -4,11 +4,8 @@ hot rule reload, the health endpoint and a clean stop on SIGTERM."""
 from __future__ import annotations
 
 import json
-import os
 import signal
 import socket
-import subprocess
-import sys
 import threading
 import time
 import urllib.request
@@ -20,6 +17,7 @@ import pytest
 from click.testing import CliRunner
 
 from tests.support.http_server import Reply, ScriptedServer
+from tests.support.processes import start_watcher
 from watcher.cli import cli
 from watcher.config import load_settings
 from watcher.daemon import Daemon
@@ -184,11 +182,7 @@ def test_the_daemon_serves_health_and_metrics_and_stops_cleanly_on_sigterm(serve
     port = _free_port()
     _config(workdir, server.url("/feed"), every="30s",
             extra=f"http:\n  host: 127.0.0.1\n  port: {port}\n")
-    daemon = subprocess.Popen(
-        [sys.executable, "-m", "watcher", "run"], cwd=workdir,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        env={k: v for k, v in os.environ.items() if not k.startswith("WATCHER_")},
-    )
+    daemon = start_watcher("run", cwd=workdir)
     try:
         _wait_for(lambda: _metric_seen(port, 'watcher_polls_total{outcome="ok",source="wire"}'))
         assert _get(f"http://127.0.0.1:{port}/healthz") == (200, "ok\n")
@@ -267,11 +261,7 @@ def test_a_second_daemon_on_one_sqlite_file_is_refused(server, workdir):
     port = _free_port()
     _config(workdir, server.url("/feed"), every="30s",
             extra=f"http:\n  host: 127.0.0.1\n  port: {port}\n")
-    first = subprocess.Popen(
-        [sys.executable, "-m", "watcher", "run"], cwd=workdir,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        env={k: v for k, v in os.environ.items() if not k.startswith("WATCHER_")},
-    )
+    first = start_watcher("run", cwd=workdir)
     try:
         _wait_for(lambda: _metric_seen(port, 'watcher_polls_total{outcome="ok",source="wire"}'))
         second = _cli("run", "--once")

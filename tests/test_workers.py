@@ -4,19 +4,18 @@ and a worker killed mid-poll is taken over when its lease runs out."""
 
 from __future__ import annotations
 
-import os
 import random
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 
+from tests.store.sql import rows
 from tests.support.http_server import Reply, ScriptedServer
+from tests.support.processes import start_watcher
 from tests.support.webhook import WebhookServer
 from watcher.store import Store
 
@@ -77,11 +76,7 @@ def configure(directory: Path, db: str, feeds: ScriptedServer, count: int, hook:
 
 
 def start_worker(directory: Path) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "watcher", "--config", str(directory / "watcher.yaml"), "run"],
-        cwd=directory, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        env={k: v for k, v in os.environ.items() if not k.startswith("WATCHER_")},
-    )
+    return start_watcher("--config", str(directory / "watcher.yaml"), "run", cwd=directory)
 
 
 def stop(workers: list[subprocess.Popen[str]]) -> list[str]:
@@ -100,12 +95,7 @@ def stop(workers: list[subprocess.Popen[str]]) -> list[str]:
 
 
 def scalar(db: str, query: str) -> int:
-    engine = sa.create_engine(db)
-    try:
-        with engine.connect() as connection:
-            return int(connection.execute(sa.text(query)).scalar() or 0)
-    finally:
-        engine.dispose()
+    return int(rows(db, query)[0][0] or 0)
 
 
 def wait_until(condition: Callable[[], bool], seconds: float, what: str) -> None:

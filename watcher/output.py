@@ -98,17 +98,12 @@ def delivery_json(stored: StoredDelivery) -> dict[str, Any]:
 
 
 def delivery_text(stored: StoredDelivery) -> str:
-    """`#12 pending ops-email rule=siege attempts=2 next 2026-11-23T20:01` then the article
-    and, when there is one, the last error on its own line."""
+    """One line per (match, channel), as interfaces.md says: `#12 pending ops-email
+    rule=siege article=seed-001#1 attempts=2 next 2026-11-23T20:01 last error: HTTP 500`."""
     when = {
         "pending": f"next {(timestamp(stored.next_attempt) or '')[:16]}",
         "sent": f"sent {(timestamp(stored.sent_at) or '')[:16]}",
     }.get(stored.status, "gave up")
-    head = (
-        f"#{stored.id} {stored.status} {stored.channel} rule={stored.rule_id} "
-        f"attempts={stored.attempts} {when}"
-    )
-    lines = [head, f"  {stored.article_id}: {stored.title}"]
-    if stored.last_error:
-        lines.append(f"  last error: {stored.last_error}")
-    return "\n".join(lines)
+    error = f" last error: {stored.last_error}" if stored.last_error else ""
+    return (f"#{stored.id} {stored.status} {stored.channel} rule={stored.rule_id} "
+            f"article={stored.article_id} attempts={stored.attempts} {when}{error}")

@@ -8,8 +8,6 @@ import json
 import os
 import signal
 import sqlite3
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,6 +16,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from tests.support.http_server import Reply, ScriptedServer
+from tests.support.processes import start_watcher
 from tests.support.smtp_server import SmtpServer
 from tests.support.webhook import StallingServer, WebhookServer
 from watcher.cli import cli
@@ -292,10 +291,7 @@ def test_a_sender_killed_mid_send_delivers_after_restart_once(workdir, smtp):
                  "?to=ops@example.org&from=watcher@example.org"
         configure(workdir, f"  ops:\n    urls: ['{wedged}']\n    default: true",
                   notify="  timeout: 60s\n  lease: 2s")
-        replay = subprocess.Popen(
-            [sys.executable, "-m", "watcher", "replay", str(SEEDS)], cwd=workdir,
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ},
-        )
+        replay = start_watcher("replay", str(SEEDS), cwd=workdir)
         try:
             _wait_until(lambda: _leased(workdir / "watcher.db") > 0)
         finally:
@@ -352,11 +348,7 @@ def test_the_daemon_sends_on_its_own_timer_and_stops_cleanly(workdir, hook):
             "    every: 30s\n"
             f"channels:\n  hook:\n    urls: ['{hook.url()}']\n    default: true\n"
             "notify:\n  every: 1s\n", encoding="utf-8")
-        daemon = subprocess.Popen(
-            [sys.executable, "-m", "watcher", "run"], cwd=workdir, text=True,
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-            env={k: v for k, v in os.environ.items() if not k.startswith("WATCHER_")},
-        )
+        daemon = start_watcher("run", cwd=workdir)
         try:
             hook.wait_for(1, timeout=60)
             _wait_until(lambda: {d["status"] for d in deliveries()} == {"sent"})

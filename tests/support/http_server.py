@@ -1,4 +1,5 @@
-"""A scripted HTTP/1.1 server on 127.0.0.1 for the fetcher's tests: real sockets, no mocks.
+"""Loopback HTTP servers for tests (LoopbackHTTP), and a scripted one for the fetcher's tests
+(ScriptedServer): real sockets on 127.0.0.1, no mocks.
 
 Each path plays its replies in order (the last one repeats); every request is recorded.
 """
@@ -11,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
-from typing import Literal
+from typing import Literal, Self, cast
 
 Framing = Literal["length", "chunked", "close"]
 
@@ -44,22 +45,19 @@ class Request:
     headers: Mapping[str, str]
 
 
-class ScriptedServer:
-    """`route(path, *replies)`, then point the code under test at `url(path)`."""
+class LoopbackHTTP:
+    """A threaded HTTP server on 127.0.0.1 at a free port, serving while the `with` lasts;
+    its handler reaches this object as `self.server.owner`."""
 
-    def __init__(self) -> None:
-        self.requests: list[Request] = []
-        self._routes: dict[str, list[Reply]] = {}
-        self._lock = threading.Lock()
-        self._stopping = threading.Event()
-        self._server = _Server(("127.0.0.1", 0), _Handler)
-        self._server.script = self
+    def __init__(self, handler: type[BaseHTTPRequestHandler]) -> None:
+        self._server = LoopbackServer(("127.0.0.1", 0), handler)
+        self._server.owner = self
         self.port = int(self._server.server_address[1])
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
         )
 
-    def __enter__(self) -> ScriptedServer:
+    def __enter__(self) -> Self:
         self._thread.start()
         return self
 
@@ -69,9 +67,35 @@ class ScriptedServer:
         error: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        self._stopping.set()  # wakes replies that are pausing mid-body
+        self.stopping()
         self._server.shutdown()
         self._server.server_close()
+
+    def stopping(self) -> None:
+        """Called before the server shuts down: wake whatever a handler waits for."""
+
+
+class LoopbackServer(ThreadingHTTPServer):
+    daemon_threads = True
+    block_on_close = False
+    owner: LoopbackHTTP
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        """Clients hanging up mid-body is what several tests do on purpose."""
+
+
+class ScriptedServer(LoopbackHTTP):
+    """`route(path, *replies)`, then point the code under test at `url(path)`."""
+
+    def __init__(self) -> None:
+        self.requests: list[Request] = []
+        self._routes: dict[str, list[Reply]] = {}
+        self._lock = threading.Lock()
+        self._stopping = threading.Event()
+        super().__init__(_Handler)
+
+    def stopping(self) -> None:
+        self._stopping.set()  # wakes replies that are pausing mid-body
 
     def url(self, path: str) -> str:
         return f"http://127.0.0.1:{self.port}{path}"
@@ -98,22 +122,17 @@ class ScriptedServer:
         return not self._stopping.wait(seconds)
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    block_on_close = False
-    script: ScriptedServer
-
-    def handle_error(self, request: object, client_address: object) -> None:
-        """Clients hanging up mid-body is what several tests do on purpose."""
-
-
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
-    server: _Server
+    server: LoopbackServer
+
+    @property
+    def script(self) -> ScriptedServer:
+        return cast(ScriptedServer, self.server.owner)
 
     def do_GET(self) -> None:  # noqa: N802 (the name http.server dispatches to)
         headers = {name.lower(): value for name, value in self.headers.items()}
-        reply = self.server.script.next_reply(Request("GET", self.path, headers))
+        reply = self.script.next_reply(Request("GET", self.path, headers))
         try:
             self._send_head(reply)
             self._send_body(reply)
@@ -139,7 +158,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _send_body(self, reply: Reply) -> None:
         chunked = reply.framing == "chunked"
         for start in range(0, len(reply.body), reply.chunk_size):
-            if start and reply.pause and not self.server.script.pause(reply.pause):
+            if start and reply.pause and not self.script.pause(reply.pause):
                 self.close_connection = True
                 return
             piece = reply.body[start : start + reply.chunk_size]

@@ -10,12 +10,14 @@ import json
 import socket
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from types import TracebackType
-from typing import Any
+from typing import Any, cast
+
+from tests.support.http_server import LoopbackHTTP, LoopbackServer
 
 
-class WebhookServer:
+class WebhookServer(LoopbackHTTP):
     """`with WebhookServer() as hook:` then send to `hook.url("/alerts")` (json://...)."""
 
     def __init__(self) -> None:
@@ -23,25 +25,7 @@ class WebhookServer:
         self._accepted: list[dict[str, Any]] = []  # the bodies answered with a 2xx
         self._status = 200
         self._arrived = threading.Condition()
-        self._server = _Server(("127.0.0.1", 0), _Handler)
-        self._server.hook = self
-        self.port = int(self._server.server_address[1])
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-
-    def __enter__(self) -> WebhookServer:
-        self._thread.start()
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        super().__init__(_Handler)
 
     def url(self, path: str = "/hook") -> str:
         """The apprise URL of this receiver (`json://` POSTs a JSON body over plain HTTP)."""
@@ -90,20 +74,14 @@ class WebhookServer:
             return self._status
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    block_on_close = False
-    hook: WebhookServer
-
-
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
-    server: _Server
+    server: LoopbackServer
 
     def do_POST(self) -> None:  # noqa: N802 (the name http.server dispatches to)
         length = int(self.headers.get("Content-Length") or 0)
         body = json.loads(self.rfile.read(length) or b"{}")
-        status = self.server.hook.record(self.path, body)
+        status = cast(WebhookServer, self.server.owner).record(self.path, body)
         reply = b"{}" if status < 300 else b'{"error": "scripted failure"}'
         self.send_response(status)
         self.send_header("Content-Type", "application/json")

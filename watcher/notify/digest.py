@@ -70,8 +70,8 @@ def _weekday_names(field: str) -> str:
         span, _, step = part.partition("/")
         first, _, last = span.partition("-")
         low, high = (0, 6) if span == "*" else (_weekday(first), _weekday(last or first))
-        if last == "7" or (last and _weekday(last) == 0 and low > 0):
-            high = 7  # "5-7" or "fri-sun": through Sunday
+        if last and high == 0:  # "fri-sun", "5-0": a range through Sunday ends at 7
+            high = 7
         if low > high:
             raise ValueError(f"day-of-week range {span!r} runs backwards")
         days.update(day % 7 for day in range(low, high + 1, int(step or 1)))
@@ -79,8 +79,9 @@ def _weekday_names(field: str) -> str:
 
 
 def _weekday(text: str) -> int:
+    """0-7 (0 and 7 are Sunday) or a day's three-letter name, as a number from 0 to 7."""
     if text in WEEKDAYS:
         return WEEKDAYS.index(text)
     if text.isdigit() and int(text) <= 7:
-        return int(text) % 7 if text != "7" else 7
+        return int(text)
     raise ValueError(f"{text!r} is not a day of the week (0-7 or sun-sat)")

@@ -109,6 +109,13 @@ class Outbox:
         self._rng = rng or random.Random()
         self._rng_lock = threading.Lock()
         self.stopping = stopping or threading.Event()  # set: send nothing more, give back
+        # What each claim asks for: a digest channel's due alerts all at once (one message),
+        # the other channels' in rounds of a few per parallel send.
+        self._claims = [
+            ([n for n, d in destinations.items() if d.digest is not None], DIGEST_CLAIM),
+            ([n for n, d in destinations.items() if d.digest is None],
+             concurrency * CLAIMS_PER_SENDER),
+        ]
 
     def send_due(self) -> SendReport:
         """Send every delivery whose time has come, round after round, until none is due;
@@ -130,17 +137,11 @@ class Outbox:
         return self.send_due()
 
     def _claim(self) -> list[DueDelivery]:
-        """Digest channels' deliveries all at once (one message each), others in rounds.
-
-        Only channels this sender has configured: a delivery for a channel it does not
-        know (another worker's newer config during a rollout, a command run with a partial
-        config) stays pending for a sender that knows it (`watcher deliveries` shows it).
-        """
-        digests = [name for name, d in self.destinations.items() if d.digest is not None]
-        others = [name for name, d in self.destinations.items() if d.digest is None]
+        """Due deliveries of the channels this sender has configured. A delivery for a
+        channel it does not know (another worker's newer config during a rollout, a command
+        run with a partial config) stays pending for a sender that knows it."""
         claimed = []
-        for channels, limit in ((digests, DIGEST_CLAIM),
-                                (others, self.concurrency * CLAIMS_PER_SENDER)):
+        for channels, limit in self._claims:
             if channels:
                 claimed += self.store.claim_due_deliveries(
                     self.now(), owner=self.owner, lease=self.lease, limit=limit,

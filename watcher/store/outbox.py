@@ -27,24 +27,19 @@ def claim_due(
     owner: str,
     lease: timedelta,
     limit: int,
-    channels: Sequence[str] | None = None,
-    other_than: Sequence[str] = (),
+    channels: Sequence[str],
 ) -> list[DueDelivery]:
-    """Lease up to `limit` pending deliveries whose time has come and that no live sender
-    holds, oldest due first; only for
-    `channels` when given, never for those in `other_than`."""
+    """Lease up to `limit` pending deliveries for `channels` (the ones the sender has
+    configured) whose time has come and that no live sender holds, oldest due first."""
     due = (
         sa.select(deliveries.c.id)
         .where(deliveries.c.status == "pending", deliveries.c.next_attempt <= now)
+        .where(deliveries.c.channel.in_(channels))
         .where(sa.or_(deliveries.c.lease_until.is_(None), deliveries.c.lease_until <= now))
         .order_by(deliveries.c.next_attempt, deliveries.c.id)
         .limit(limit)
         .with_for_update(skip_locked=True)  # PostgreSQL; SQLite's write lock does this
     )
-    if channels is not None:
-        due = due.where(deliveries.c.channel.in_(channels))
-    if other_than:
-        due = due.where(deliveries.c.channel.not_in(other_than))
     ids = list(connection.scalars(due))
     if not ids:
         return []

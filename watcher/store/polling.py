@@ -12,7 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from watcher.store.tables import deliveries, sources
+from watcher.store.tables import sources
 
 BUSY = "being polled by another worker"
 
@@ -128,12 +128,6 @@ def release_poll(connection: Connection, name: str, owner: str) -> None:
     )
 
 
-def unchanged_source(connection: Connection, name: str, config_url: str) -> SourceState | None:
-    """The source's state when it exists with this configured URL (a read, no lock)."""
-    row = connection.execute(sa.select(sources).where(sources.c.name == name)).first()
-    return _state(row) if row is not None and row.config_url == config_url else None
-
-
 def source_state(connection: Connection, name: str) -> SourceState:
     row = connection.execute(sa.select(sources).where(sources.c.name == name)).one()
     return _state(row)
@@ -172,11 +166,6 @@ def _release_claim(owner: str | None) -> dict[str, Any]:
         "poll_lease_until": sa.case((ours, None), else_=sources.c.poll_lease_until),
         "poll_owner": sa.case((ours, None), else_=sources.c.poll_owner),
     }
-
-
-def pending_delivery_count(connection: Connection) -> int:
-    query = sa.select(sa.func.count()).select_from(deliveries)
-    return int(connection.scalar(query.where(deliveries.c.status == "pending")) or 0)
 
 
 def _state(row: sa.Row[Any]) -> SourceState:

@@ -154,12 +154,8 @@ class Store:
     # -- feed polling state --------------------------------------------------------
 
     def prepare_source(self, name: str, config_url: str) -> SourceState:
-        """The state of a configured source before a poll (created on first sight); the
-        write lock is taken only when the row is new or its URL changed."""
-        with self._errors(), read_transaction(self._engine) as connection:
-            state = polling.unchanged_source(connection, name, config_url)
-        if state is not None:
-            return state
+        """The state of a configured source (created on first sight; a changed URL starts
+        over). Polls read it through `claim_poll`, which does this first."""
         with self._errors(), write_transaction(self._engine) as connection:
             return polling.prepare_source(connection, name, config_url)
 
@@ -193,8 +189,7 @@ class Store:
             return polling.source_states(connection)
 
     def pending_delivery_count(self) -> int:
-        with self._errors(), read_transaction(self._engine) as connection:
-            return polling.pending_delivery_count(connection)
+        return self.delivery_counts().get("pending", 0)
 
     # -- the delivery outbox ---------------------------------------------------------
 
@@ -205,8 +200,7 @@ class Store:
         owner: str,
         lease: timedelta,
         limit: int,
-        channels: Sequence[str] | None = None,
-        other_than: Sequence[str] = (),
+        channels: Sequence[str],
     ) -> list[DueDelivery]:
         """Lease due deliveries for sending (see store/outbox.py)."""
         with self._errors(), write_transaction(self._engine) as connection:
@@ -217,7 +211,6 @@ class Store:
                 lease=lease,
                 limit=limit,
                 channels=channels,
-                other_than=other_than,
             )
 
     def make_pending_due(self, now: datetime) -> None:
