@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from bench.baseline import BUDGET_SECONDS, REPEAT_UNDER_SECONDS
 from bench.results import Results
-from bench.rulegen import TEMPLATES
+from bench.rulegen import ELSEWHERE_PLACES, TEMPLATES
 
 MIB = 2**20
 REGEX_TARGET_RULES = 1_000  # design.md: the speed-up over regexes is judged at 1,000 rules
@@ -64,7 +64,24 @@ def targets(r: Results) -> list[Target]:
             "<= 2x",
         ),
         Target(
-            f"engine {top:,} rules / engine {bottom:,} rules, time ratio",
+            f"loaded, not firing: analysis + engine, {_elsewhere_label(r)} / {bottom:,} rules",
+            r.elsewhere.full.best / r.engine(bottom).full.best,
+            "x",
+            1.3,
+            _at_most,
+            "<= 1.3x",
+        ),
+        Target(
+            f"loaded, not firing: engine alone, {_elsewhere_label(r)} / {bottom:,} rules",
+            r.elsewhere.engine.best / r.engine(bottom).engine.best,
+            "x",
+            1.3,
+            _at_most,
+            "<= 1.3x",
+        ),
+        Target(
+            f"all on this theatre: engine alone, {top:,} rules / {bottom:,} rules "
+            f"({r.engine(top).matches / max(1, r.engine(bottom).matches):,.0f}x the matches)",
             r.engine(top).engine.best / r.engine(bottom).engine.best,
             "x",
             1.3,
@@ -96,6 +113,11 @@ def targets(r: Results) -> list[Target]:
             "< 300 MiB",
         ),
     ]
+
+
+def _elsewhere_label(r: Results) -> str:
+    bottom = min(e.rules for e in r.engines)
+    return f"{bottom:,} + {r.elsewhere.rules - bottom:,} rules elsewhere"
 
 
 def throughput_rows(r: Results) -> list[tuple[str, ...]]:
@@ -134,6 +156,19 @@ def throughput_rows(r: Results) -> list[tuple[str, ...]]:
                 e.engine.best,
                 f"{e.matches:,}",
                 f"{e.candidates_per_article:,.1f}",
+            )
+        )
+    for stage, seconds in (
+        ("analysis + engine", r.elsewhere.full.best),
+        ("engine alone (pre-analysed)", r.elsewhere.engine.best),
+    ):
+        rows.append(
+            row(
+                stage,
+                _elsewhere_label(r),
+                seconds,
+                f"{r.elsewhere.matches:,}",
+                f"{r.elsewhere.candidates_per_article:,.1f}",
             )
         )
     for e in r.engines:
@@ -195,7 +230,8 @@ def render_markdown(r: Results) -> str:
     lines = [
         "# Matching benchmark",
         "",
-        "Written by `make bench` (`python -m bench.run`); overwritten on every run.",
+        "Written by `make bench` (`python -m bench.run`; alone: `python -m bench.run --only "
+        "matching`, which rewrites only this part, up to the Store section).",
         "",
         *(f"- {line}" for line in m.describe()),
         f"- corpus: FA-KES, {r.articles} articles (title + body), {r.words:,} words "
@@ -208,6 +244,8 @@ def render_markdown(r: Results) -> str:
         *_markdown(("target", "measured", "goal", "verdict"), target_rows(r)),
         "",
         *_reference_ratios(r),
+        "",
+        *_loaded_reading(r),
         "",
         "## Throughput",
         "",
@@ -246,6 +284,24 @@ def _reference_ratios(r: Results) -> list[str]:
     ]
 
 
+def _loaded_reading(r: Results) -> list[str]:
+    """How the three rows of the 1.3x target differ, in numbers."""
+    top, bottom = max(e.rules for e in r.engines), min(e.rules for e in r.engines)
+    low, high = r.engine(bottom), r.engine(top)
+    return [
+        f"The target \"{top:,} rules cost at most 1.3x what {bottom:,} cost (cost follows the "
+        "rules that fire, not the rules loaded)\" is measured three ways. *Loaded, not "
+        f"firing*: the first {bottom:,} generated rules plus {r.elsewhere.rules - bottom:,} "
+        "rules of the same templates and words about places of other theatres, which no "
+        f"article here names: {r.elsewhere.rules:,} rules loaded, {r.elsewhere.matches:,} "
+        f"matches against {low.matches:,}; this is the cost of loaded rules, the target's "
+        "stated intent. *All on this theatre*: the generated mix, where every rule is about "
+        f"Syria or Iraq, so {top:,} rules fire {high.matches:,} times against {low.matches:,}: "
+        "its cost follows the rules that fire and cannot stay within 1.3x of ten rules "
+        f"while doing {high.matches / max(1, low.matches):,.0f}x the work.",
+    ]
+
+
 def _method(r: Results) -> list[str]:
     return [
         "## Method",
@@ -267,7 +323,8 @@ def _method(r: Results) -> list[str]:
         "`engine.match` on pre-analysed texts (engine alone) and the best of 3 of "
         "`engine.match` over `analyzer.analyse_many(articles)` (analysis + engine). "
         "Smaller rule sets are "
-        "prefixes of the 10,000.",
+        "prefixes of the 10,000. The same again for the smallest set plus rules about "
+        "other theatres (see Rules).",
         "4. Regex baseline: one `re.compile(..., re.IGNORECASE)` pattern per rule over "
         "`title + '\\n' + body`. A word is `\\b(?:form|...)\\b` over its inflected forms (the "
         "same lemma table the engine uses), an OR-group one alternation, `A NEAR/n B` is "
@@ -307,6 +364,10 @@ def _rule_mix(r: Results) -> list[str]:
         "",
         f"{with_place:,} of {total:,} rules ({with_place / total:.0%}) name a place, so most "
         "rules are indexed by a place name.",
+        "",
+        "Rules elsewhere (`generate_elsewhere_rules`, another seed): the templates that name "
+        "a place, the same words, and places of other theatres that FA-KES never names "
+        f"({', '.join(ELSEWHERE_PLACES[:6])}, … {len(ELSEWHERE_PLACES)} in all).",
         "",
         *_markdown(("template", "form", "weight", f"rules in {total:,}"), rows),
         "",

@@ -73,6 +73,7 @@ class Results:
     analysis: Passes
     load: Load
     engines: list[EngineRun]
+    elsewhere: EngineRun  # the smallest set + rules for other theatres, as many as the largest
     regexes: list[RegexRun]
     regex_translate_seconds: float
     profile: list[ProfileLine]

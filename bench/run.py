@@ -25,7 +25,13 @@ from bench.notify_bench import (
 )
 from bench.report import render_markdown, render_table
 from bench.results import EngineRun, Load, ProfileLine, RegexRun, Results, replace_section
-from bench.rulegen import GeneratedRule, Vocabulary, build_vocabulary, generate_rules
+from bench.rulegen import (
+    GeneratedRule,
+    Vocabulary,
+    build_vocabulary,
+    generate_elsewhere_rules,
+    generate_rules,
+)
 from bench.store_bench import GENERATED_RULES, measure_store
 from bench.store_report import STORE_HEADING, render_store_markdown, render_store_table
 from bench.workers_bench import (
@@ -46,11 +52,12 @@ REGEX_RULE_COUNTS = (10, 100, 1_000)  # always measured
 REGEX_OPTIONAL_COUNTS = (10_000,)  # measured only if projected under BUDGET_SECONDS
 PROFILE_TOP = 10
 RESULTS_FILE = Path(__file__).parent / "RESULTS.md"
+OTHER_HEADINGS = (STORE_HEADING, FEEDS_HEADING, NOTIFY_HEADING, WORKERS_HEADING)
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__)
-    parser.add_argument("--only", choices=["store", "feeds", "notify", "workers"],
+    parser.add_argument("--only", choices=["matching", "store", "feeds", "notify", "workers"],
                         help="run only this part")
     only = parser.parse_args(argv).only
     if only == "store":
@@ -65,6 +72,42 @@ def main(argv: list[str] | None = None) -> None:
     if only == "workers":
         main_workers_only()
         return
+    if only == "matching":
+        main_matching_only()
+        return
+    corpus, analyzer, rules, results = measure_matching()
+    print(render_table(results))
+    store = measure_store(corpus, analyzer, rules[:GENERATED_RULES])
+    print(render_store_table(store))
+    feeds = measure_feeds(corpus)
+    print(render_feeds_table(feeds))
+    alerts = measure_notify(corpus)
+    print(render_notify_table(alerts))
+    workers = measure_workers(corpus)
+    print(render_workers_table(workers))
+    markdown = (render_markdown(results) + "\n" + render_store_markdown(store) + "\n"
+                + render_feeds_markdown(feeds) + "\n" + render_notify_markdown(alerts)
+                + "\n" + render_workers_markdown(workers))
+    RESULTS_FILE.write_text(markdown, encoding="utf-8")
+    progress(f"wrote {RESULTS_FILE}")
+
+
+def main_matching_only() -> None:
+    """The matching part alone; rewrites RESULTS.md up to the first other part's section."""
+    results = measure_matching()[3]
+    print(render_table(results))
+    existing = RESULTS_FILE.read_text(encoding="utf-8") if RESULTS_FILE.exists() else ""
+    others = [existing.find("\n" + h + "\n") for h in OTHER_HEADINGS]
+    cut = min((i for i in others if i >= 0), default=len(existing))
+    rest = existing[cut + 1 :]
+    RESULTS_FILE.write_text(
+        render_markdown(results) + ("\n" + rest if rest else ""), encoding="utf-8"
+    )
+    progress(f"wrote the matching part of {RESULTS_FILE}")
+
+
+def measure_matching() -> tuple[Corpus, Analyzer, list[Rule], Results]:
+    """Tokenizer, analysis, engine at every rule count, loaded rules, regex baseline."""
     started = time.perf_counter()
     info = machine()
     progress("loading FA-KES and the spaCy pipeline")
@@ -85,6 +128,7 @@ def main(argv: list[str] | None = None) -> None:
     for count in RULE_COUNTS:
         index = full_index if count == len(rules) else Compiler(analyzer).compile(rules[:count])
         engines.append(measure_engine(analyzer, index, corpus.articles, analysed, count))
+    elsewhere = measure_elsewhere(analyzer, vocabulary, rules, corpus.articles, analysed)
     progress(f"profiling one engine pass at {len(rules)} rules")
     profile = profile_engine(Engine(full_index, analyzer), analysed)
     del full_index
@@ -103,6 +147,7 @@ def main(argv: list[str] | None = None) -> None:
         analysis=analysis,
         load=load,
         engines=engines,
+        elsewhere=elsewhere,
         regexes=regexes,
         regex_translate_seconds=translate_seconds,
         profile=profile,
@@ -110,20 +155,7 @@ def main(argv: list[str] | None = None) -> None:
         examples=[r.query for r in generated[:12]],
         total_seconds=time.perf_counter() - started,
     )
-    print(render_table(results))
-    store = measure_store(corpus, analyzer, rules[:GENERATED_RULES])
-    print(render_store_table(store))
-    feeds = measure_feeds(corpus)
-    print(render_feeds_table(feeds))
-    alerts = measure_notify(corpus)
-    print(render_notify_table(alerts))
-    workers = measure_workers(corpus)
-    print(render_workers_table(workers))
-    markdown = (render_markdown(results) + "\n" + render_store_markdown(store) + "\n"
-                + render_feeds_markdown(feeds) + "\n" + render_notify_markdown(alerts)
-                + "\n" + render_workers_markdown(workers))
-    RESULTS_FILE.write_text(markdown, encoding="utf-8")
-    progress(f"wrote {RESULTS_FILE}")
+    return corpus, analyzer, rules, results
 
 
 def main_store_only() -> None:
@@ -242,6 +274,22 @@ def measure_engine(
         f"  {matches} matches, engine {engine_only.best:.2f} s, with analysis {full.best:.2f} s"
     )
     return EngineRun(count, matches, candidates / len(analysed), first, engine_only, full)
+
+
+def measure_elsewhere(
+    analyzer: Analyzer,
+    vocabulary: Vocabulary,
+    rules: list[Rule],
+    articles: tuple[Article, ...],
+    analysed: list[AnalysedText],
+) -> EngineRun:
+    """The smallest rule set plus rules for other theatres up to the largest count: as
+    many rules loaded as the largest set, as few firing as the smallest."""
+    smallest, largest = min(RULE_COUNTS), max(RULE_COUNTS)
+    others = parse_rules(generate_elsewhere_rules(vocabulary, largest - smallest))
+    progress(f"{smallest} rules + {len(others):,} for other theatres")
+    index = Compiler(analyzer).compile(rules[:smallest] + others)
+    return measure_engine(analyzer, index, articles, analysed, largest)
 
 
 def profile_engine(engine: Engine, analysed: list[AnalysedText]) -> list[ProfileLine]:

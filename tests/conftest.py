@@ -4,14 +4,11 @@ one real PostgreSQL server per session."""
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import pytest
 
-from tests.support.postgres import PostgresServer, find_binaries
+from tests.support.postgres import postgres_server
 from watcher.engine import Engine
 from watcher.model import Article, Match
 from watcher.rules.ast import Rule
@@ -58,17 +55,5 @@ def postgres_url() -> Iterator[str]:
     if given:
         yield given
         return
-    binaries = find_binaries()
-    if binaries is None:
-        if os.environ.get("WATCHER_REQUIRE_POSTGRES") == "1":
-            pytest.fail("PostgreSQL is required but not installed (apt-get install postgresql)")
-        pytest.skip("PostgreSQL is not installed (apt-get install postgresql)")
-    # Not under pytest's tmp_path: its 0700 parents would keep the postgres user out.
-    directory = Path(tempfile.mkdtemp(prefix="watcher-postgres-"))
-    server = PostgresServer(binaries, directory)
-    try:
-        server.start()
+    with postgres_server() as server:
         yield server.url
-    finally:
-        server.stop()
-        shutil.rmtree(directory, ignore_errors=True)

@@ -17,6 +17,7 @@ import pytest
 from click.testing import CliRunner
 
 from tests.support.http_server import Reply, ScriptedServer
+from tests.support.postgres import postgres_server
 from tests.support.processes import start_watcher
 from watcher.cli import cli
 from watcher.config import load_settings
@@ -24,6 +25,7 @@ from watcher.daemon import Daemon
 from watcher.matcher import Matcher
 from watcher.metrics import Metrics
 from watcher.poller import Poller
+from watcher.probes import DATABASE_CHECK_SECONDS
 from watcher.sources.fetch import Fetcher
 from watcher.store import Store
 
@@ -274,3 +276,37 @@ def test_a_second_daemon_on_one_sqlite_file_is_refused(server, workdir):
         if first.poll() is None:
             first.kill()
     assert _cli("run", "--once").exit_code == 0  # the lock went with the first daemon
+
+
+def test_healthz_says_when_the_database_is_gone_and_recovers_while_livez_stays_up(
+    server, workdir
+):
+    """PostgreSQL stopped under a running daemon: /healthz turns 503 with one line naming
+    the database (no password), /livez stays 200 (a restart would not help), and once the
+    server is back /healthz is ok again without restarting watcher."""
+    server.route("/feed", Reply(200, FEED))
+    port = _free_port()
+    with postgres_server() as postgres:
+        url = postgres.url.replace("postgres@", "postgres:not-shown@")
+        _config(workdir, server.url("/feed"), every="30s",
+                extra=f"db: {url}\nhttp:\n  host: 127.0.0.1\n  port: {port}\n")
+        daemon = start_watcher("run", cwd=workdir)
+        try:
+            base = f"http://127.0.0.1:{port}"
+            _wait_for(lambda: _metric_seen(port, 'watcher_polls_total{outcome="ok",source="wire"}'))
+            assert _get(f"{base}/healthz") == (200, "ok\n")
+            postgres.stop()
+            _wait_for(lambda: _get(f"{base}/healthz")[0] == 503, seconds=DATABASE_CHECK_SECONDS * 4)
+            status, reason = _get(f"{base}/healthz")
+            assert reason.startswith("database unreachable: database postgresql+psycopg://")
+            assert "not-shown" not in reason and reason.count("\n") == 1
+            assert _get(f"{base}/livez") == (200, "ok\n")
+            postgres.resume()
+            _wait_for(lambda: _get(f"{base}/healthz") == (200, "ok\n"),
+                      seconds=DATABASE_CHECK_SECONDS * 4)
+            daemon.send_signal(signal.SIGTERM)
+            _, errors = daemon.communicate(timeout=20)
+        finally:
+            if daemon.poll() is None:
+                daemon.kill()
+    assert daemon.returncode == 0, errors

@@ -133,6 +133,27 @@ def test_a_health_check_that_raises_is_unhealthy(daemon: Daemon, metrics: Metric
     assert (response.status, response.text) == (503, "health check failed: RuntimeError\n")
 
 
+def test_livez_answers_its_own_check_apart_from_healthz(daemon: Daemon, metrics: Metrics) -> None:
+    alive = (True, "")
+    with HealthServer(HOST, 0, metrics=metrics, healthy=lambda: daemon.health,
+                      alive=lambda: alive) as server:
+        daemon.health = (False, "database unreachable: database x: cannot connect")
+        assert request(server, "/livez").status == 200
+        assert request(server, "/healthz").status == 503
+        alive = (False, "scheduler stopped")
+        response = request(server, "/livez")
+    assert (response.status, response.text) == (503, "scheduler stopped\n")
+
+
+def test_livez_follows_healthz_when_no_liveness_check_is_given(
+    server: HealthServer, daemon: Daemon
+) -> None:
+    assert request(server, "/livez").status == 200
+    daemon.health = (False, "stopping")
+    assert (request(server, "/livez").status, request(server, "/livez").text) == (
+        503, "stopping\n")
+
+
 def test_a_query_string_does_not_change_the_route(server: HealthServer) -> None:
     assert request(server, "/healthz?verbose=1").status == 200
 
@@ -285,9 +306,10 @@ def test_unknown_paths_are_404(server: HealthServer) -> None:
 @pytest.mark.parametrize("method", ["POST", "PUT", "DELETE", "HEAD"])
 def test_other_methods_are_405(server: HealthServer, method: str) -> None:
     body = b"x" * 100 if method in ("POST", "PUT") else None
-    response = request(server, "/metrics", method, body)
-    assert response.status == 405
-    assert response.headers["Allow"] == "GET"
+    for path in ("/metrics", "/healthz", "/livez"):
+        response = request(server, path, method, body)
+        assert response.status == 405
+        assert response.headers["Allow"] == "GET"
 
 
 def test_requests_are_not_logged_to_stderr(

@@ -35,6 +35,7 @@ from watcher.logs import configure_logging
 from watcher.metrics import Metrics
 from watcher.output import timestamp
 from watcher.poller import Poller
+from watcher.probes import DatabaseCheck, all_of
 from watcher.sources.fetch import Fetcher
 from watcher.store import SourceState, Store
 
@@ -75,7 +76,7 @@ def run(settings: Settings, once: bool) -> None:
                 lease=timedelta(seconds=settings.poll_lease),
             ),
         )
-        with _health_endpoint(settings, metrics, stopping):
+        with _health_endpoint(settings, metrics, daemon, store):
             if once:
                 outcomes = daemon.poll_all_once()
                 daemon.drain_outbox()
@@ -168,15 +169,16 @@ def _on_signals(stopping: threading.Event) -> Iterator[None]:
 
 @contextmanager
 def _health_endpoint(
-    settings: Settings, metrics: Metrics, stopping: threading.Event
+    settings: Settings, metrics: Metrics, daemon: Daemon, store: Store
 ) -> Iterator[None]:
-    """The `http:` endpoint (/healthz, /metrics) when configured; a port in use is fatal."""
+    """The `http:` endpoint (/healthz, /livez, /metrics) when configured; a port in use is
+    fatal. Healthy means alive and the database answering (watcher/probes.py)."""
     if settings.http is None:
         yield
         return
     server = HealthServer(
         settings.http.host, settings.http.port, metrics=metrics,
-        healthy=lambda: (not stopping.is_set(), "stopping" if stopping.is_set() else "ok"),
+        healthy=all_of(daemon.alive, DatabaseCheck(store.ping)), alive=daemon.alive,
     )
     try:
         server.start()

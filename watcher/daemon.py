@@ -87,6 +87,14 @@ class Daemon:
         self._scheduler: BackgroundScheduler | None = None
         metrics.rules_loaded(len(matcher.rules.enabled()))
 
+    def alive(self) -> tuple[bool, str]:
+        """Whether the daemon's own machinery runs: `/livez`, and part of `/healthz`."""
+        if self.stopping.is_set():
+            return False, "stopping"
+        if self._scheduler is not None and not self._scheduler.running:
+            return False, "scheduler stopped"
+        return True, "ok"
+
     # -- one poll ---------------------------------------------------------------------
 
     def poll(self, source: SourceSettings, *, on_schedule: bool = False) -> PollOutcome:

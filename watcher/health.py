@@ -1,4 +1,5 @@
-"""The HTTP endpoint of `watcher run`: GET /healthz for probes, GET /metrics for Prometheus.
+"""The HTTP endpoint of `watcher run`: GET /healthz and /livez for probes, GET /metrics for
+Prometheus.
 
 A stdlib threading HTTP server in a daemon thread; requests are logged at debug level only.
 """
@@ -51,19 +52,28 @@ class Reply:
 
 
 class HealthServer:
-    """Serves `/healthz` and `/metrics` until stopped; usable as a context manager.
+    """Serves `/healthz`, `/livez` and `/metrics` until stopped; a context manager too.
 
     `/healthz` answers 200 `ok` when `healthy()` returns `(True, _)`, else 503 with the
-    reason as one line of text (a check that raises is unhealthy too). `/metrics` answers
-    the Prometheus text format. Other paths are 404, other methods on these two 405.
+    reason as one line of text (a check that raises is unhealthy too); `/livez` the same
+    for `alive()` (which defaults to `healthy`). `/metrics` answers the Prometheus text
+    format. Other paths are 404, other methods on these 405.
     Port 0 picks a free port; `port` tells which once started.
     """
 
-    def __init__(self, host: str, port: int, *, metrics: Metrics, healthy: HealthCheck) -> None:
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        *,
+        metrics: Metrics,
+        healthy: HealthCheck,
+        alive: HealthCheck | None = None,
+    ) -> None:
         self.host = host
         self._configured_port = port
         self._metrics = metrics
-        self._healthy = healthy
+        self._checks = {"/healthz": healthy, "/livez": alive or healthy}
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
 
@@ -121,15 +131,16 @@ class HealthServer:
     def respond(self, method: str, target: str) -> Reply:
         """The answer to `method target`, e.g. `GET /healthz`."""
         path = urlsplit(target).path
-        if path not in ("/healthz", "/metrics"):
+        if path not in self._checks and path != "/metrics":
             return Reply(404, b"not found\n")
         if method != "GET":
             return Reply(405, b"method not allowed\n", headers=(("Allow", "GET"),))
-        return self._health() if path == "/healthz" else self._scrape()
+        check = self._checks.get(path)
+        return self._scrape() if check is None else self._answer(check)
 
-    def _health(self) -> Reply:
+    def _answer(self, check: HealthCheck) -> Reply:
         try:
-            ok, reason = self._healthy()
+            ok, reason = check()
         except Exception as error:  # a broken check means we cannot vouch for the daemon
             log.warning("event=health_check_failed error=%r", error)
             return Reply(503, f"health check failed: {type(error).__name__}\n".encode())

@@ -109,14 +109,16 @@ def test_two_replicas_that_stop_gracefully() -> None:
     assert pod()["terminationGracePeriodSeconds"] >= 60
 
 
-def test_probes_hit_healthz_on_the_configured_port() -> None:
+def test_probes_restart_on_livez_and_route_on_healthz_on_the_configured_port() -> None:
+    """A database outage makes workers unready, not restarted (a restart cannot fix it)."""
     container = main_container()
     ports = {p["name"]: p["containerPort"] for p in container["ports"]}
     http = settings().http
     assert http is not None and http.host == "0.0.0.0"
-    for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
+    paths = {"startupProbe": "/livez", "readinessProbe": "/healthz", "livenessProbe": "/livez"}
+    for probe, path in paths.items():
         get = container[probe]["httpGet"]
-        assert get["path"] == "/healthz"
+        assert get["path"] == path, probe
         assert ports.get(get["port"], get["port"]) == http.port, probe
 
 

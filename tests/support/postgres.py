@@ -11,7 +11,12 @@ import os
 import shutil
 import socket
 import subprocess
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+
+import pytest
 
 DEBIAN_BINARIES = "/usr/lib/postgresql/*/bin"
 USER = "postgres"  # initdb refuses to run as root; Debian's package creates this user
@@ -41,9 +46,14 @@ class PostgresServer:
         self.url = f"postgresql+psycopg://{USER}@127.0.0.1:{self.port}/postgres"
 
     def start(self) -> None:
+        """A new cluster, then the server."""
         if os.geteuid() == 0:
             shutil.chown(self.data.parent, USER)
         self._run("initdb", "-D", str(self.data), "-A", "trust", "-U", USER, "-E", "UTF8")
+        self.resume()
+
+    def resume(self) -> None:
+        """Start the server on the existing cluster (after `stop`), on the same port."""
         options = f"-p {self.port} -k {self.data} -c listen_addresses=127.0.0.1 -c fsync=off"
         self._run("pg_ctl", "-D", str(self.data), "-o", options, "-l",
                   str(self.data / "server.log"), "-w", "start")
@@ -63,3 +73,26 @@ def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+@contextmanager
+def postgres_server() -> Iterator[PostgresServer]:
+    """A started server in a temporary directory, stopped and removed afterwards.
+
+    Skips the test when PostgreSQL is not installed, except in CI, which sets
+    WATCHER_REQUIRE_POSTGRES=1 and installs the package.
+    """
+    binaries = find_binaries()
+    if binaries is None:
+        if os.environ.get("WATCHER_REQUIRE_POSTGRES") == "1":
+            pytest.fail("PostgreSQL is required but not installed (apt-get install postgresql)")
+        pytest.skip("PostgreSQL is not installed (apt-get install postgresql)")
+    # Not under pytest's tmp_path: its 0700 parents would keep the postgres user out.
+    directory = Path(tempfile.mkdtemp(prefix="watcher-postgres-"))
+    server = PostgresServer(binaries, directory)
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
+        shutil.rmtree(directory, ignore_errors=True)

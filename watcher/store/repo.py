@@ -89,6 +89,12 @@ class Store:
         with self._errors():
             return migrate.current_revision(self._engine)
 
+    def ping(self) -> None:
+        """One round trip (`SELECT 1`): StoreError, one line, when the database does not
+        answer. What the daemon's /healthz asks."""
+        with self._errors(), self._engine.connect() as connection:
+            connection.execute(sa.text("SELECT 1"))
+
     def is_known(self, keys: Sequence[str]) -> bool:
         """Whether any key is stored: lets the pipeline skip analysing a known article."""
         with self._errors(), read_transaction(self._engine) as connection:
