@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 from tests.reference import Reference
 from watcher.engine import FIELDS, Engine
 from watcher.model import Article
+from watcher.occurrences import ScanMode
 from watcher.rules.ast import And, InField, Near, Not, Or, Rule, Term
 from watcher.rules.compile import Compiler
 
@@ -61,8 +62,23 @@ def texts(max_words: int) -> st.SearchStrategy:
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(queries=st.lists(boolean(2), min_size=1, max_size=6), title=texts(6), body=texts(40))
 def test_engine_agrees_with_reference(analyzer, queries, title, body):
+    """Triggers scanned, everything else looked up one by one (how an article that wakes
+    few rules is read)."""
+    assert_agrees(analyzer, queries, title, body, "lookups")
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(queries=st.lists(boolean(2), min_size=1, max_size=6), title=texts(6), body=texts(40))
+def test_engine_agrees_with_reference_when_articles_are_scanned_in_full(
+    analyzer, queries, title, body
+):
+    """The full scan at once (what an article that wakes many rules gets)."""
+    assert_agrees(analyzer, queries, title, body, "full")
+
+
+def assert_agrees(analyzer, queries, title, body, scan: ScanMode) -> None:
     rules = [Rule(id=f"r{i}", title="t", query_text="", query=q) for i, q in enumerate(queries)]
-    engine = Engine(Compiler(analyzer).compile(rules), analyzer)
+    engine = Engine(Compiler(analyzer).compile(rules), analyzer, scan=scan)
     analysed = analyzer.analyse(Article(id="a", title=title, body=body))
     reference = Reference(analyzer, analysed)
     got = {m.rule_id: m for m in engine.match(analysed)}

@@ -11,7 +11,7 @@ from fnmatch import fnmatchcase
 
 from watcher.evaluation import FIELDS, Evaluator, Plans, TermRange
 from watcher.model import Match, Span
-from watcher.occurrences import Occurrences, OccurrenceScanner
+from watcher.occurrences import Occurrences, OccurrenceScanner, ScanMode
 from watcher.rules.compile import CompiledRule, RuleIndex
 from watcher.snippets import make_snippet
 from watcher.text.analysis import AnalysedText, Analyzer
@@ -24,10 +24,12 @@ MAX_SPANS = 100
 class Engine:
     """Matches analysed articles against one compiled rule index."""
 
-    def __init__(self, index: RuleIndex, analyzer: Analyzer) -> None:
+    def __init__(self, index: RuleIndex, analyzer: Analyzer, *, scan: ScanMode = "auto") -> None:
+        """`scan`: how articles are scanned (watcher/occurrences.py); every mode gives the
+        same matches, "auto" the fastest."""
         self.index = index
         self.analyzer = analyzer
-        self._scanner = OccurrenceScanner(index, analyzer)
+        self._scanner = OccurrenceScanner(index, analyzer, scan=scan)
         self._excluded: dict[str, frozenset[int]] = {}
         self.plans = Plans()
         # The clauses past the two the index uses, for the few rules that have them.
@@ -75,23 +77,33 @@ class Engine:
     def candidate_rules(self, occurrences: Occurrences) -> list[int]:
         """Rules every required clause of which has an occurring sequence.
 
-        The index finds rules whose two cheapest clauses occur with dictionary and set
-        operations only; the few rules with more clauses are checked one by one after.
+        The index files each rule under a trigger (its cheapest clause) and, for rules
+        with two or more clauses, the second clause. With the article scanned in full this
+        is set operations; after a trigger scan, only the triggers that occur are followed
+        and the second clauses they lead to looked up (few, or the scan would have been
+        full). The few rules with more clauses are checked one by one after.
         """
-        present = occurrences.present
         index = self.index
         found = set(index.always_rules)
-        for seq_id in present & index.rules_by_trigger.keys():
-            found.update(index.rules_by_trigger[seq_id])
-        for seq_id in present & index.rules_by_pair.keys():
-            by_second = index.rules_by_pair[seq_id]
-            for second in present & by_second.keys():
-                found.update(by_second[second])
+        if occurrences.scanned:
+            present = occurrences.present
+            for seq_id in present & index.rules_by_trigger.keys():
+                found.update(index.rules_by_trigger[seq_id])
+            for seq_id in present & index.rules_by_pair.keys():
+                by_second = index.rules_by_pair[seq_id]
+                for second in present & by_second.keys():
+                    found.update(by_second[second])
+        else:
+            for seq_id in occurrences.triggers:
+                found.update(index.rules_by_trigger.get(seq_id, ()))
+                for second, rules in index.rules_by_pair.get(seq_id, {}).items():
+                    if occurrences.has(second):
+                        found.update(rules)
         extra = self._extra_clauses
         return [
             n
             for n in sorted(found)
-            if n not in extra or all(not present.isdisjoint(c) for c in extra[n])
+            if n not in extra or all(occurrences.has_any(c) for c in extra[n])
         ]
 
 

@@ -94,8 +94,9 @@ class Plans:
                 return NearPlan(slot, *sides, scope, distance, ordered)  # type: ignore[arg-type]
             case COr(children):
                 plans = tuple(self.of(c) for c in children)
-                if all(isinstance(p, Positional) for p in plans):
-                    return AnyPlan(slot, plans)
+                positional = tuple(p for p in plans if isinstance(p, Positional))
+                if len(positional) == len(plans):
+                    return AnyPlan(slot, positional)
                 return EitherPlan(plans)
             case CField(name, child):
                 plan = self.of(child)

@@ -1,11 +1,18 @@
 """Term occurrences: which rule sequences occur in an article's fields, and where.
 
-Owns the per-word-type tables of the rule index and the scan of an article that reads them.
+Owns the per-word-type tables of the rule index and the scans that read them. An article
+is first scanned for *triggers* only, the sequences the index files rules under: a rule
+whose triggers an article does not name never has its other words looked at. The rest is
+found on demand, sequence by sequence while the rules a trigger wakes need few, by one
+full scan of the article once they need many. So rules that are loaded but cannot fire
+cost next to nothing, and the cost follows the rules that can.
 """
 
 from __future__ import annotations
 
+import sys
 from collections import defaultdict
+from typing import Literal
 
 import numpy as np
 
@@ -14,29 +21,101 @@ from watcher.rules.compile import RuleIndex
 from watcher.text.analysis import Analyzer, FieldText
 from watcher.text.variants import is_article
 
-FieldMaps = tuple[dict[int, list[int]], dict[int, list[int]]]  # title's, body's
+# Looking one sequence up alone costs about as much as scanning this many words that start
+# a sequence: an article looks up at most (such words / this) sequences, then scans in full.
+LOOKUP_COST_IN_WORDS = 8
+# A sequence met as at most this many word types is found by comparing each; more (prefixes,
+# variant names) through a mask over every type.
+FEW_TYPES = 3
+
+# How articles are scanned: "auto" as above; "full" and "lookups" always one way (the
+# matches are the same; tests compare both with a reference).
+ScanMode = Literal["auto", "full", "lookups"]
+FieldScan = tuple[dict[int, list[int]], dict[int, list[int]]]  # starts, phrase ends
+_UNKNOWN: Run = ([], [])  # not looked up yet (a Run, so the cache keeps one value type)
 
 
 class Occurrences:
-    """Where each sequence occurs in one article: per field, its start word positions
-    in order, and for phrases their last word positions."""
+    """Where sequences occur in one article; triggers found up front, the rest on demand.
 
-    def __init__(self, starts: FieldMaps, phrase_ends: FieldMaps) -> None:
-        self.starts = starts
-        self.phrase_ends = phrase_ends
-        self.present = starts[0].keys() | starts[1].keys()  # every sequence that occurs
+    `triggers` are the trigger sequences that occur, when the trigger scan was made (with
+    the full scan, `present` tells everything). `run` answers for any sequence, from the
+    full scan once it has been made, else by looking the sequence up alone.
+    """
+
+    def __init__(
+        self, scanner: OccurrenceScanner, types: tuple[np.ndarray, np.ndarray], budget: int
+    ) -> None:
+        self._scanner = scanner
+        self._types = types
+        self.budget = budget  # lookups one by one before the full scan is made instead
+        self._runs: tuple[dict[int, Run | None], dict[int, Run | None]] = ({}, {})
+        self._full: tuple[FieldScan, FieldScan] | None = None
+        self._present: set[int] | None = None
+        self._lookups = 0
         self._extents: dict[int, tuple[list[Extent], list[Extent]]] = {}
+        self.triggers: set[int] = set()
+
+    def add_triggers(self, field_no: int, scan: FieldScan) -> None:
+        """Record the trigger scan of one field: complete for every trigger sequence."""
+        starts, ends = scan
+        runs = self._runs[field_no]
+        for seq, first in starts.items():
+            runs[seq] = (first, ends.get(seq, first))
+        self.triggers.update(starts)
+
+    @property
+    def scanned(self) -> bool:
+        """Whether the full scan has been made (then `present` costs nothing more)."""
+        return self._full is not None
+
+    def scan_fully(self) -> None:
+        """Make the full scan now (the trigger scan is then not needed)."""
+        self._complete()
+
+    def field_scan(self, field_no: int) -> FieldScan | None:
+        """The full scan of one field (starts, phrase ends), if made."""
+        return None if self._full is None else self._full[field_no]
+
+    @property
+    def present(self) -> set[int]:
+        """Every sequence that occurs; makes the full scan."""
+        if self._present is None:
+            title, body = self._complete()
+            self._present = title[0].keys() | body[0].keys()
+        return self._present
+
+    def has(self, seq: int) -> bool:
+        return self.run(seq, 0) is not None or self.run(seq, 1) is not None
+
+    def has_any(self, clause: frozenset[int]) -> bool:
+        if self._full is not None:
+            return not self.present.isdisjoint(clause)
+        return any(self.has(seq) for seq in clause)  # may make the full scan on the way
 
     def fields_of(self, seq: int) -> int:
         """Mask of the fields where the sequence occurs (1 title, 2 body)."""
-        return (seq in self.starts[0]) | (seq in self.starts[1]) << 1
+        full = self._full
+        if full is not None:
+            return (seq in full[0][0]) | (seq in full[1][0]) << 1
+        return (self.run(seq, 0) is not None) | (self.run(seq, 1) is not None) << 1
 
     def run(self, seq: int, field_no: int) -> Run | None:
         """Starts and ends of the sequence in one field (ends *is* starts for one word)."""
-        starts = self.starts[field_no].get(seq)
-        if starts is None:
-            return None
-        return starts, self.phrase_ends[field_no].get(seq, starts)
+        full = self._full
+        if full is None:
+            runs = self._runs[field_no]
+            found = runs.get(seq, _UNKNOWN)
+            if found is not _UNKNOWN:
+                return found
+            self._lookups += 1
+            if self._lookups <= self.budget:
+                found = runs[seq] = self._scanner.find(seq, self._types[field_no])
+                return found
+            full = self._complete()
+        starts, ends = full[field_no]
+        first = starts.get(seq)
+        return None if first is None else (first, ends.get(seq, first))
 
     def extents(self, seq: int) -> tuple[list[Extent], list[Extent]]:
         """Title and body occurrences of one sequence, sorted; built when a rule asks."""
@@ -47,30 +126,43 @@ class Occurrences:
         return found
 
     def _field_extents(self, seq: int, field_no: int) -> list[Extent]:
-        starts = self.starts[field_no].get(seq)
-        if starts is None:
-            return []
-        ends = self.phrase_ends[field_no].get(seq, starts)
-        return list(zip(starts, ends, strict=True))
+        run = self.run(seq, field_no)
+        return [] if run is None else list(zip(*run, strict=True))
+
+    def _complete(self) -> tuple[FieldScan, FieldScan]:
+        if self._full is None:
+            self._full = (
+                self._scanner.scan_all(self._types[0]),
+                self._scanner.scan_all(self._types[1]),
+            )
+        return self._full
 
 
 class OccurrenceScanner:
-    """Finds every rule sequence in an article by looking up each word's type.
+    """Finds rule sequences in an article by looking up each word's type.
 
     Per word type it keeps the one-word sequences the type is and, by their second
     atom, the phrases it may start: a phrase is only looked at when the next word
-    can continue it.
+    can continue it. Per sequence it keeps the word types that start it, for lookups.
     """
 
-    def __init__(self, index: RuleIndex, analyzer: Analyzer) -> None:
+    def __init__(self, index: RuleIndex, analyzer: Analyzer, *, scan: ScanMode = "auto") -> None:
         self.index = index
         self.analyzer = analyzer
+        self.mode = scan
+        self.triggers = frozenset(index.rules_by_trigger) | frozenset(index.rules_by_pair)
         self.type_atoms: list[frozenset[int]] = []
         self._is_article: list[bool] = []
         self._words: list[tuple[int, ...]] = []
+        self._trigger_words: list[tuple[int, ...]] = []
         self._phrases: list[dict[int, tuple[int, ...]]] = []
         self._seconds: list[frozenset[int]] = []  # the second atoms of those phrases
+        self._seq_types: dict[int, list[int]] = defaultdict(list)
+        self._masks: dict[int, np.ndarray] = {}  # by sequence with many types
         self._starts_something = np.zeros(0, dtype=bool)
+        self._starts_trigger = np.zeros(0, dtype=bool)
+        # Per type: how many second clauses its triggers wake (each one lookup if alone).
+        self._wakes = np.zeros(0, dtype=np.int64)
 
     def learn_new_types(self) -> None:
         """Extend the per-type tables to types the analyser met since the last article."""
@@ -78,42 +170,96 @@ class OccurrenceScanner:
         known = len(self.type_atoms)
         if known == len(types):
             return
-        sequences = self.index.sequences
-        for word in types[known:]:
+        sequences, triggers = self.index.sequences, self.triggers
+        something, trigger, wakes = [], [], []
+        by_pair = self.index.rules_by_pair
+        for type_no, word in enumerate(types[known:], start=known):
             atoms = self.index.atoms_for(word)
             self.type_atoms.append(frozenset(atoms))
             self._is_article.append(word.is_word and is_article(word.lower))
             starting = [q for a in atoms for q in self.index.seqs_by_first_atom.get(a, ())]
-            self._words.append(tuple(q for q in starting if len(sequences[q].atoms) == 1))
+            for q in starting:
+                self._seq_types[q].append(type_no)
+            words = tuple(q for q in starting if len(sequences[q].atoms) == 1)
+            self._words.append(words)
+            self._trigger_words.append(tuple(q for q in words if q in triggers))
             by_second: dict[int, list[int]] = defaultdict(list)
             for q in starting:
                 if len(sequences[q].atoms) > 1:
                     by_second[sequences[q].atoms[1]].append(q)
             self._phrases.append({a: tuple(qs) for a, qs in by_second.items()})
             self._seconds.append(frozenset(by_second))
-        new = [
-            bool(w or p) for w, p in zip(self._words[known:], self._phrases[known:], strict=True)
-        ]
-        self._starts_something = np.concatenate((self._starts_something, np.array(new, bool)))
+            something.append(bool(starting))
+            trigger.append(any(q in triggers for q in starting))
+            wakes.append(sum(len(by_pair[q]) for q in starting if q in by_pair))
+        self._starts_something = np.concatenate((self._starts_something, np.array(something)))
+        self._starts_trigger = np.concatenate((self._starts_trigger, np.array(trigger)))
+        self._wakes = np.concatenate((self._wakes, np.array(wakes, dtype=np.int64)))
+        self._masks.clear()  # they cover the types known when they were made
 
     def scan(self, title: FieldText, body: FieldText) -> Occurrences:
-        """Every occurrence of every sequence in the article's title and body."""
-        starts: FieldMaps = (defaultdict(list), defaultdict(list))
-        phrase_ends: FieldMaps = (defaultdict(list), defaultdict(list))
-        for field_no, field_text in enumerate((title, body)):
-            if len(field_text):
-                self._scan_field(field_text.types, starts[field_no], phrase_ends[field_no])
-        return Occurrences(starts, phrase_ends)
+        """The article's trigger occurrences; the rest is looked up when asked for."""
+        types = title.types, body.types
+        if self.mode == "auto":
+            starting = sum(int(np.count_nonzero(self._starts_something[t])) for t in types)
+            budget = starting // LOOKUP_COST_IN_WORDS
+        else:
+            budget = -1 if self.mode == "full" else sys.maxsize
+        occurrences = Occurrences(self, types, budget)
+        # Lookups the woken rules' second clauses would take (a repeated trigger counts
+        # again: an overestimate, which only errs towards the full scan).
+        if budget < 0 or sum(int(self._wakes[t].sum()) for t in types) > budget:
+            occurrences.scan_fully()
+            return occurrences
+        for field_no, field_types in enumerate(types):
+            positions = self._starts_trigger[field_types].nonzero()[0]
+            if len(positions):
+                occurrences.add_triggers(field_no, self._scan(field_types, positions, True))
+        return occurrences
 
-    def _scan_field(
-        self, types: np.ndarray, starts: dict[int, list[int]], phrase_ends: dict[int, list[int]]
-    ) -> None:
-        positions = self._starts_something[types].nonzero()[0].tolist()
+    def scan_all(self, types: np.ndarray) -> FieldScan:
+        """Every occurrence of every sequence in one field."""
+        return self._scan(types, self._starts_something[types].nonzero()[0], False)
+
+    def find(self, seq: int, types: np.ndarray) -> Run | None:
+        """Where one sequence occurs in one field, found alone; None when nowhere."""
+        starting = self._seq_types.get(seq)
+        if not starting or not len(types):
+            return None
+        if len(starting) <= FEW_TYPES:
+            hits = [(types == t).nonzero()[0] for t in starting]
+            positions = hits[0] if len(hits) == 1 else np.sort(np.concatenate(hits))
+        else:
+            positions = self._mask(seq, starting)[types].nonzero()[0]
+        if not len(positions):
+            return None
+        starts = positions.tolist()
+        if len(self.index.sequences[seq].atoms) == 1:
+            return starts, starts
         type_list = types.tolist()
-        words, seconds = self._words, self._seconds
-        type_atoms, is_article = self.type_atoms, self._is_article
+        found = [(pos, end) for pos in starts for q, end in self._phrases_at(type_list, pos)
+                 if q == seq]
+        if not found:
+            return None
+        return [pos for pos, _ in found], [end for _, end in found]
+
+    def _mask(self, seq: int, starting: list[int]) -> np.ndarray:
+        mask = self._masks.get(seq)
+        if mask is None:
+            mask = np.zeros(len(self.type_atoms), dtype=bool)
+            mask[starting] = True
+            self._masks[seq] = mask
+        return mask
+
+    def _scan(self, types: np.ndarray, positions: np.ndarray, triggers_only: bool) -> FieldScan:
+        """Sequences starting at the given positions (all, or only triggers)."""
+        starts: dict[int, list[int]] = defaultdict(list)
+        phrase_ends: dict[int, list[int]] = defaultdict(list)
+        type_list = types.tolist()
+        words = self._trigger_words if triggers_only else self._words
+        seconds, type_atoms, is_article = self._seconds, self.type_atoms, self._is_article
         last = len(type_list) - 1
-        for pos in positions:
+        for pos in positions.tolist():
             word_type = type_list[pos]
             for seq in words[word_type]:
                 starts[seq].append(pos)
@@ -124,8 +270,10 @@ class OccurrenceScanner:
                     type_atoms[following]
                 ):
                     for seq, end in self._phrases_at(type_list, pos):
-                        starts[seq].append(pos)
-                        phrase_ends[seq].append(end)
+                        if not triggers_only or seq in self.triggers:
+                            starts[seq].append(pos)
+                            phrase_ends[seq].append(end)
+        return starts, phrase_ends
 
     def _phrases_at(self, types: list[int], pos: int) -> list[tuple[int, int]]:
         """(phrase, last word position) of every phrase starting at `pos`."""
@@ -146,9 +294,9 @@ class OccurrenceScanner:
             ]
         sequences = self.index.sequences
         if any(len(sequences[q].atoms) > 2 for q, _ in found):
-            found = [(q, self._sequence_end(q, types, end, limit)) for q, end in found]
-            found = [(q, end) for q, end in found if end is not None]  # type: ignore[misc]
-        return found  # type: ignore[return-value]
+            ends = [(q, self._sequence_end(q, types, end, limit)) for q, end in found]
+            found = [(q, end) for q, end in ends if end is not None]
+        return found
 
     def _sequence_end(self, seq_id: int, types: list[int], pos: int, limit: int) -> int | None:
         """Last word position of a sequence whose second word is at `pos`, or None."""

@@ -147,8 +147,16 @@ class AnyPlan(Positional):
     def runs(self, ev: Evaluator, field_no: int) -> list[Run]:
         if self.seqs is None:
             return [run for c in self.children for run in c.runs(ev, field_no)]
-        starts, ends = ev.occurrences.starts[field_no], ev.occurrences.phrase_ends[field_no]
         found = []
+        scan = ev.occurrences.field_scan(field_no)
+        if scan is None:
+            run = ev.occurrences.run
+            for seq in self.seqs:
+                hits = run(seq, field_no)
+                if hits is not None:
+                    found.append(hits)
+            return found
+        starts, ends = scan  # the full scan: read it directly, as this runs per candidate
         for seq in self.seqs:
             first = starts.get(seq)
             if first is not None:

@@ -80,7 +80,7 @@ def parse_query(text: str, *, strict: bool = False) -> Query:
     tokens = _lex(text)
     _check_tokens(tokens)
     try:
-        tree = _parser().parse(text)
+        tree = _parse(tokens)
     except UnexpectedToken as exc:
         raise _unexpected_token(exc.token, tokens) from None
     if strict:
@@ -121,6 +121,15 @@ def _parser() -> Lark:
 def _lexer() -> Lexer:
     """Built once: `Lark.lex` would build a new lexer on every call."""
     return _parser()._build_lexer()
+
+
+def _parse(tokens: list[Token]) -> Tree:
+    """The parse tree of tokens already lexed (and checked): `Lark.parse` would lex again."""
+    parser = _parser().parse_interactive()
+    for token in tokens:
+        parser.feed_token(token)
+    tree: Tree = parser.feed_eof(tokens[-1])
+    return tree
 
 
 def _lex(text: str) -> list[Token]:
