@@ -21,7 +21,9 @@ LEMMA_TABLE = "en_lemma_lookup.json.gz"
 PROB_TABLE = "en_lexeme_prob.json.gz"
 # Log-probability above which a word seen in lower case counts as ordinary English;
 # below it the table is mostly names, typos and foreign words (e.g. `deir` is -17.9).
-MIN_PROB = -13.0
+# -14 keeps out of names *beanie* (~Bunia), *usa*/*asia* (~Issa), *kin* (~Khan), *samurai*
+# (~Samarra); -15 would also take real spellings (*dair* for Deir, *essa* for Issa).
+MIN_PROB = -14.0
 # The English word list derived from both tables, shipped because reading the
 # million-entry probability table takes seconds; `python -m watcher.text.lexicon` rebuilds it.
 ENGLISH_WORDS_FILE = Path(__file__).parent / "data" / "english_words.txt.gz"
