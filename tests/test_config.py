@@ -361,6 +361,23 @@ def test_bad_http(tmp_path, body, error):
     assert _errors(tmp_path, "http:\n" + body) == [f"watcher.yaml:{error}"]
 
 
+@pytest.mark.parametrize(
+    "contact", ["ops@example.org", "mailto:ops@example.org", "https://newsroom.example/watcher"]
+)
+def test_a_contact_is_a_url_or_an_e_mail_address(tmp_path, contact):
+    assert load_settings(_write(tmp_path, f"contact: {contact}\n"), {}, {}).contact == contact
+
+
+@pytest.mark.parametrize(
+    "contact", ["ops", "ops at example.org", "ftp://x.org", "a@b", "(x)@y.org"]
+)
+def test_a_bad_contact_is_one_line(tmp_path, contact):
+    assert _errors(tmp_path, f"contact: {contact}\n") == [
+        "watcher.yaml:1:1: contact: must be an http(s) URL or an e-mail address such as "
+        f"ops@example.org (got {contact!r})"
+    ]
+
+
 # the top level, and reporting
 
 
@@ -368,7 +385,7 @@ def test_bad_http(tmp_path, body, error):
     ("text", "message"),
     [
         ("rulez: x\n", "watcher.yaml:1:1: unknown key 'rulez' (known: db, rules, pipeline, "
-                       "sources, poll_lease, channels, notify, http)"),
+                       "sources, poll_lease, contact, channels, notify, http)"),
         ("rules: a/\nrules: b/\n", "watcher.yaml:2:1: duplicate key 'rules' (first on line 1)"),
         ("rules: 2024\n", "watcher.yaml:1:1: rules: must be a string (got 2024)"),
         ("rules: ''\n", "watcher.yaml:1:1: rules: must not be empty (got '')"),
@@ -393,7 +410,7 @@ def test_every_problem_is_reported_in_file_order(tmp_path):
     assert _errors(tmp_path, text, {"WATCHER_DB": "nope"}) == [
         "watcher.yaml:2:3: http.port: must be at least 1 (got 0)",
         "watcher.yaml:3:1: unknown key 'rulez' (known: db, rules, pipeline, sources, poll_lease, "
-        "channels, notify, http)",
+        "contact, channels, notify, http)",
         "watcher.yaml:5:38: sources[0].every: must be at least 30s (got '1s')",
         "WATCHER_DB: db: must be a database URL such as sqlite:///watcher.db",
     ]

@@ -310,3 +310,12 @@ def test_healthz_says_when_the_database_is_gone_and_recovers_while_livez_stays_u
             if daemon.poll() is None:
                 daemon.kill()
     assert daemon.returncode == 0, errors
+
+
+def test_feeds_are_fetched_with_the_configured_contact_in_the_user_agent(server, workdir):
+    """A feed's operator sees who polls and how to reach them, before blocking."""
+    server.route("/feed", Reply(200, FEED))
+    _config(workdir, server.url("/feed"), extra="contact: ops@newsroom.example\n")
+    assert _cli("run", "--once").exit_code == 0
+    agent = server.requests_to("/feed")[0].headers["user-agent"]
+    assert agent.startswith("watcher/") and "(+mailto:ops@newsroom.example;" in agent

@@ -36,7 +36,7 @@ from watcher.metrics import Metrics
 from watcher.output import timestamp
 from watcher.poller import Poller
 from watcher.probes import DatabaseCheck, all_of
-from watcher.sources.fetch import Fetcher
+from watcher.sources.fetch import Fetcher, default_user_agent
 from watcher.store import SourceState, Store
 
 FAILED = frozenset({"error", "gone"})
@@ -63,8 +63,9 @@ def run(settings: Settings, once: bool) -> None:
         click.echo("watcher: no sources configured (add `sources:` to watcher.yaml)", err=True)
     matcher = load_matcher(settings, None)
     stopping = threading.Event()
-    with open_store(settings) as store, _one_daemon(store), Fetcher(now=utc_now) as fetcher, \
-            _on_signals(stopping):
+    agent = default_user_agent(settings.contact)
+    with open_store(settings) as store, _one_daemon(store), \
+            Fetcher(now=utc_now, user_agent=agent) as fetcher, _on_signals(stopping):
         metrics = _metrics(settings, store)
         outbox = open_outbox(settings, store, stopping) if settings.channels else None
         daemon = Daemon(

@@ -55,6 +55,8 @@ ENV_KEYS = ("db", "rules", "pipeline")  # the settings with a WATCHER_<KEY> vari
 NAME = re.compile(r"[a-z0-9][a-z0-9_-]*")
 DB_URL = re.compile(r"[A-Za-z][A-Za-z0-9+._-]*://\S*")
 CHANNEL_URL = re.compile(r"[A-Za-z][A-Za-z0-9+._-]*://\S+")
+# Who runs this watcher, for feed operators: an http(s) URL or an e-mail address.
+CONTACT = re.compile(r"(?:https?://[^\s()]+|(?:mailto:)?[^\s()@:]+@[^\s()@]+\.[^\s()@]+)")
 DURATION_HELP = "must be a duration such as 90 (seconds), 30s, 10m, 1h, 1h30m or 1d"
 
 
@@ -136,6 +138,8 @@ Name = Annotated[str, _matching(NAME, "must be lower-case letters, digits, '-' o
 NonEmpty = Annotated[str, Field(min_length=1)]
 DatabaseUrl = Annotated[str, _matching(DB_URL, "must be a database URL such as "
                                                "sqlite:///watcher.db")]  # fmt: skip
+Contact = Annotated[str, _matching(CONTACT, "must be an http(s) URL or an e-mail address "
+                                           "such as ops@example.org")]  # fmt: skip
 ChannelUrl = Annotated[str, _matching(CHANNEL_URL, "must be an apprise URL such as "
                                                    "mailtos://user:pass@host")]  # fmt: skip
 FeedUrl = Annotated[str, AfterValidator(_feed_url)]
@@ -215,6 +219,7 @@ class Settings(_Frozen):
     pipeline: NonEmpty = DEFAULT_PIPELINE
     sources: tuple[SourceSettings, ...] = ()
     poll_lease: Seconds = DEFAULT_POLL_LEASE
+    contact: Contact | None = None
     channels: Channels | None = None
     notify: NotifySettings = NotifySettings()
     http: HttpSettings | None = None

@@ -365,13 +365,18 @@ def next_attempt_delay(
     return delay
 
 
-def default_user_agent() -> str:
-    """watcher/VERSION and where to find the project, so a feed's operator can reach us."""
+def default_user_agent(contact: str | None = None) -> str:
+    """watcher/VERSION and who to reach, so a feed's operator can write before blocking:
+    the configured `contact` (a URL, or an e-mail address as mailto:), else the project's
+    home page when the package names one."""
     try:
         ours = version("watcher")
         urls = metadata("watcher").get_all("Project-URL") or []
     except PackageNotFoundError:
         ours, urls = "unknown", []
     home = next((entry.split(",", 1)[1].strip() for entry in urls if "," in entry), None)
-    about = f"+{home}" if home else "conflict-news alert daemon"
+    if contact is not None and "://" not in contact and not contact.startswith("mailto:"):
+        contact = f"mailto:{contact}"
+    reach = contact or home
+    about = f"+{reach}" if reach else "conflict-news alert daemon"
     return f"watcher/{ours} ({about}; python-httpx/{httpx.__version__})"
