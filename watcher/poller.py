@@ -30,6 +30,9 @@ from watcher.store import PollRecord, SourceState, Store
 log = logging.getLogger("watcher.poller")
 
 DEFAULT_POLL_LEASE = timedelta(minutes=10)
+# A poll in progress renews its claim each time this fraction of the lease has passed.
+RENEW_FRACTION = 3
+CLAIM_LOST = "claim lost: the lease ran out and another worker took the source over"
 
 Outcome = Literal["ok", "not_modified", "error", "gone", "skipped"]
 
@@ -94,8 +97,9 @@ class Poller:
         if refusal:
             return PollOutcome(source.name, "skipped", message=refusal,
                                seconds=time.perf_counter() - started)
+        claim = _Claim(self.store, source.name, self.owner, self.lease, self.now)
         try:
-            outcome = self._poll(source, state, now)
+            outcome = self._poll(source, state, now, claim)
         except BaseException:
             self._release_quietly(source.name)
             raise
@@ -111,7 +115,9 @@ class Poller:
         except StoreError as error:
             log.warning("event=poll_release_failed source=%s error=%r", name, str(error))
 
-    def _poll(self, source: SourceSettings, state: SourceState, now: datetime) -> PollOutcome:
+    def _poll(
+        self, source: SourceSettings, state: SourceState, now: datetime, claim: _Claim
+    ) -> PollOutcome:
         validators = Validators(etag=state.etag, last_modified=state.last_modified)
         try:
             result = self.fetcher.fetch(state.url or source.url, validators)
@@ -119,10 +125,15 @@ class Poller:
             if self.stopping.is_set():  # the fetch was cut short by the shutdown
                 return PollOutcome(source.name, "skipped", message="stopping")
             return self._failed(source.name, state, str(error), now)
-        return self._answered(source, state, result, now)
+        return self._answered(source, state, result, now, claim)
 
     def _answered(
-        self, source: SourceSettings, state: SourceState, result: FetchResult, now: datetime
+        self,
+        source: SourceSettings,
+        state: SourceState,
+        result: FetchResult,
+        now: datetime,
+        claim: _Claim,
     ) -> PollOutcome:
         name = source.name
         if result.status == "not_modified":
@@ -138,10 +149,15 @@ class Poller:
         if result.status == "retry_later":
             reason = f"{result.url} answered {result.status_code}: asked to retry later"
             return self._failed(name, state, reason, now, retry_after=result.retry_after)
-        return self._ingest(source, state, result, now)
+        return self._ingest(source, state, result, now, claim)
 
     def _ingest(
-        self, source: SourceSettings, state: SourceState, result: FetchResult, now: datetime
+        self,
+        source: SourceSettings,
+        state: SourceState,
+        result: FetchResult,
+        now: datetime,
+        claim: _Claim,
     ) -> PollOutcome:
         parsed = parse_feed(
             result.content, source=source.name, url=result.url, headers=result.headers, now=now
@@ -151,16 +167,26 @@ class Poller:
         pipeline = self.pipeline()
         articles = list(parsed.entries)
         if source.full_text:
-            articles = [a if self.stopping.is_set() or pipeline.is_known(a)
-                        else self._with_full_text(a) for a in articles]
+            with_text = []
+            for article in articles:
+                if self.stopping.is_set() or not claim.keep():
+                    break
+                with_text.append(article if pipeline.is_known(article)
+                                 else self._with_full_text(article))
+            articles = with_text + articles[len(with_text):]
         if self.stopping.is_set():  # full text cut short: keep the feed for the next run
             return PollOutcome(source.name, "skipped", message="stopping")
+        if claim.lost:
+            return PollOutcome(source.name, "skipped", message=CLAIM_LOST)
         outcomes = []
         for outcome in pipeline.ingest_many(articles):
             outcomes.append(outcome)
-            if self.stopping.is_set() and len(outcomes) < len(articles):
+            if len(outcomes) == len(articles):
+                break
+            if self.stopping.is_set() or not claim.keep():
                 new = sum(o.status == "new" for o in outcomes)
-                return PollOutcome(source.name, "skipped", new, message="stopped mid-feed")
+                why = CLAIM_LOST if claim.lost else "stopped mid-feed"
+                return PollOutcome(source.name, "skipped", new, message=why)
         new = [o for o in outcomes if o.status == "new"]
         self._record(source.name, PollRecord(
             now, etag=result.validators.etag, last_modified=result.validators.last_modified,
@@ -207,3 +233,28 @@ class Poller:
         host = urlsplit(url).netloc.lower()
         with self._locks_guard:
             return self._host_locks.setdefault(host, threading.Lock())
+
+
+class _Claim:
+    """This worker's hold on one source's poll, renewed while the poll goes on, so a long
+    poll (many full-text pages, a large feed) is not taken over by another worker."""
+
+    def __init__(
+        self, store: Store, name: str, owner: str, lease: timedelta, now: Callable[[], datetime]
+    ) -> None:
+        self.store, self.name, self.owner, self.lease, self.now = store, name, owner, lease, now
+        self.lost = False
+        self._renewed = time.monotonic()
+
+    def keep(self) -> bool:
+        """Renew once a third of the lease has passed; False once the claim is lost (the
+        lease ran out and another worker holds the source: this poll must stop)."""
+        if self.lost:
+            return False
+        if time.monotonic() - self._renewed < self.lease.total_seconds() / RENEW_FRACTION:
+            return True
+        self._renewed = time.monotonic()
+        if not self.store.renew_poll(self.name, self.owner, self.now() + self.lease):
+            self.lost = True
+            log.warning("event=poll_claim_lost source=%s reason=%r", self.name, CLAIM_LOST)
+        return not self.lost

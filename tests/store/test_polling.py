@@ -100,3 +100,14 @@ def test_a_late_poll_record_leaves_the_new_holders_claim(any_store: Store) -> No
     assert claim(any_store, "c", T0 + LEASE) == "being polled by another worker"
     any_store.record_poll("feed", PollRecord(T0 + LEASE, etag='"v3"', owner="b"))
     assert claim(any_store, "c", T0 + LEASE) is None
+
+
+def test_a_renewed_claim_outlives_its_first_lease_and_a_lost_one_cannot_be_renewed(
+    any_store: Store,
+) -> None:
+    assert claim(any_store, "a", T0) is None
+    assert any_store.renew_poll("feed", "a", T0 + 2 * LEASE)  # a's poll goes on
+    assert claim(any_store, "b", T0 + LEASE) == "being polled by another worker"
+    assert claim(any_store, "b", T0 + 2 * LEASE) is None  # a stopped renewing: b takes over
+    assert not any_store.renew_poll("feed", "a", T0 + 3 * LEASE)
+    assert claim(any_store, "c", T0 + 2 * LEASE) == "being polled by another worker"

@@ -128,6 +128,16 @@ def release_poll(connection: Connection, name: str, owner: str) -> None:
     )
 
 
+def renew_poll(connection: Connection, name: str, owner: str, until: datetime) -> bool:
+    """Extend this worker's poll claim to `until`; False when it no longer holds it (its
+    lease ran out and another worker took the source over, or it was released)."""
+    renewed = connection.execute(
+        sa.update(sources).where(sources.c.name == name, sources.c.poll_owner == owner)
+        .values(poll_lease_until=until)
+    )
+    return renewed.rowcount == 1
+
+
 def source_state(connection: Connection, name: str) -> SourceState:
     row = connection.execute(sa.select(sources).where(sources.c.name == name)).one()
     return _state(row)

@@ -185,6 +185,11 @@ class Store:
         with self._errors(), write_transaction(self._engine) as connection:
             polling.release_poll(connection, name, owner)
 
+    def renew_poll(self, name: str, owner: str, until: datetime) -> bool:
+        """Extend a poll claim this worker holds; False when it holds it no more."""
+        with self._errors(), write_transaction(self._engine) as connection:
+            return polling.renew_poll(connection, name, owner, until)
+
     def record_poll(self, name: str, record: PollRecord) -> None:
         with self._errors(), write_transaction(self._engine) as connection:
             polling.record_poll(connection, name, record)

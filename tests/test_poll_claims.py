@@ -1,0 +1,107 @@
+"""A poll that outlives its lease: renewed while it runs, stopped when another worker has it.
+
+Two pollers (two workers) on one SQLite store, a loopback feed whose full-text pages are
+slow; real time, with a one-second lease.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from tests.support.http_server import Reply, ScriptedServer
+from watcher.config import SourceSettings
+from watcher.matcher import Matcher
+from watcher.pipeline import Pipeline
+from watcher.poller import CLAIM_LOST, Poller, PollOutcome
+from watcher.sources.fetch import Fetcher
+from watcher.store import Store
+
+ROOT = Path(__file__).resolve().parent.parent
+LEASE = timedelta(seconds=1)
+PAGE = b"<html><body><article><p>" + b"Shelling hit the old market in Aleppo. " * 40 + (
+    b"</p></article></body></html>")
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def feed(server: ScriptedServer, items: int) -> bytes:
+    entries = "".join(
+        f'<item><guid isPermaLink="false">n-{i}</guid><title>Report {i}</title>'
+        f"<link>{server.url(f'/page/{i}')}</link><description>Teaser {i}.</description></item>"
+        for i in range(items)
+    )
+    return f'<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>{entries}' \
+           "</channel></rss>".encode()
+
+
+@pytest.fixture
+def server() -> Iterator[ScriptedServer]:
+    with ScriptedServer() as scripted:
+        yield scripted
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    with Store.open(f"sqlite:///{tmp_path / 'w.db'}") as opened:
+        yield opened
+
+
+def poller(store: Store, fetcher: Fetcher, owner: str) -> Poller:
+    pipeline = Pipeline(matcher=Matcher.from_path(ROOT / "rules"), store=store, now=now)
+    return Poller(store=store, fetcher=fetcher, pipeline=lambda: pipeline, now=now,
+                  lease=LEASE, owner=owner)
+
+
+def in_thread(work, results: list[PollOutcome]) -> threading.Thread:
+    thread = threading.Thread(target=lambda: results.append(work()))
+    thread.start()
+    return thread
+
+
+def slow_page(seconds: float) -> Reply:
+    """The page trickles out in two halves `seconds` apart."""
+    return Reply(200, PAGE, {"Content-Type": "text/html"}, chunk_size=len(PAGE) // 2 + 1,
+                 pause=seconds)
+
+
+def test_a_long_poll_keeps_its_claim_and_no_other_worker_polls_the_source(server, store):
+    items = 5
+    server.route("/feed", Reply(200, feed(server, items)))
+    for i in range(items):
+        server.route(f"/page/{i}", slow_page(0.45))  # ~2.3 s of pages against a 1 s lease
+    source = SourceSettings(name="wire", url=server.url("/feed"), full_text=True)
+    first: list[PollOutcome] = []
+    with Fetcher(now=now) as fetcher:
+        worker_a = in_thread(lambda: poller(store, fetcher, "a").poll(source), first)
+        time.sleep(1.6)  # past a's first lease
+        second = poller(store, fetcher, "b").poll(source)
+        worker_a.join(timeout=30)
+    assert (second.outcome, second.message) == ("skipped", "being polled by another worker")
+    assert (first[0].outcome, first[0].new_articles) == ("ok", items)
+    assert len(server.requests_to("/feed")) == 1
+
+
+def test_a_poll_whose_claim_was_taken_over_stops_and_records_nothing(server, store):
+    server.route("/feed", Reply(200, feed(server, 3)))
+    server.route("/page/0", slow_page(2.5))  # one fetch longer than the lease: no renewal
+    for i in (1, 2):
+        server.route(f"/page/{i}", Reply(200, PAGE, {"Content-Type": "text/html"}))
+    source = SourceSettings(name="wire", url=server.url("/feed"), full_text=True)
+    first: list[PollOutcome] = []
+    with Fetcher(now=now) as fetcher:
+        worker_a = in_thread(lambda: poller(store, fetcher, "a").poll(source), first)
+        time.sleep(1.6)  # a's lease has run out while its first page still trickles
+        second = poller(store, fetcher, "b").poll(source)
+        worker_a.join(timeout=30)
+    assert (second.outcome, second.new_articles) == ("ok", 3)
+    assert (first[0].outcome, first[0].message) == ("skipped", CLAIM_LOST)
+    stored = store.articles()
+    assert sorted(a.id for a in stored) == ["n-0", "n-1", "n-2"]  # each once
