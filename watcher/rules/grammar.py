@@ -84,7 +84,7 @@ def parse_query(text: str, *, strict: bool = False) -> Query:
     except UnexpectedToken as exc:
         raise _unexpected_token(exc.token, tokens) from None
     if strict:
-        _check_near_operands(tree)
+        _check_near_operands(tree, tokens)
     return _ToQuery().transform(tree)
 
 
@@ -112,9 +112,11 @@ def _entry_as_query(text: str) -> tuple[str, int | None]:
 
 
 @cache
-def _parser() -> Lark:
-    """Built once: lark compiles the LALR tables and the lexer regex on construction."""
-    return Lark(_GRAMMAR, parser="lalr", lexer="basic", propagate_positions=True)
+def _parser(positions: bool = False) -> Lark:
+    """Built once each: lark compiles the LALR tables and the lexer regex on construction.
+    Trees carry node positions only when asked (they cost a third of a parse), which is
+    only to place an error (tokens always carry theirs)."""
+    return Lark(_GRAMMAR, parser="lalr", lexer="basic", propagate_positions=positions)
 
 
 @cache
@@ -123,9 +125,9 @@ def _lexer() -> Lexer:
     return _parser()._build_lexer()
 
 
-def _parse(tokens: list[Token]) -> Tree:
+def _parse(tokens: list[Token], *, positions: bool = False) -> Tree:
     """The parse tree of tokens already lexed (and checked): `Lark.parse` would lex again."""
-    parser = _parser().parse_interactive()
+    parser = _parser(positions).parse_interactive()
     for token in tokens:
         parser.feed_token(token)
     tree: Tree = parser.feed_eof(tokens[-1])
@@ -214,24 +216,34 @@ def _unexpected_token(token: Token, tokens: list[Token]) -> QuerySyntaxError:
     return QuerySyntaxError(token.start_pos, f"unexpected '{token!s}'")
 
 
-def _check_near_operands(tree: Tree) -> None:
-    """AND/NOT inside NEAR has no span to measure from; report the leftmost offender."""
-    problems: list[QuerySyntaxError] = []
-    for near in tree.find_data("near_expr"):
-        for operand in near.children[::2]:
-            problems.extend(_near_operand_problems(operand))
-    if problems:
-        raise min(problems, key=lambda p: p.offset)
+def _check_near_operands(tree: Tree, tokens: list[Token]) -> None:
+    """AND/NOT inside NEAR has no span to measure from; report the leftmost offender
+    (found on the positionless tree, placed on a tree parsed again with positions)."""
+    if not _near_offenders(tree):
+        return
+    problems = []
+    for node in _near_offenders(_parse(tokens, positions=True)):
+        word = "AND" if node.data == "and_expr" else "NOT"
+        problems.append(QuerySyntaxError(node.meta.start_pos,
+                                         f"{word} inside a NEAR operand: {_NEAR_RULE}"))
+    raise min(problems, key=lambda p: p.offset)
 
 
-def _near_operand_problems(node: Tree | Token) -> list[QuerySyntaxError]:
+def _near_offenders(tree: Tree) -> list[Tree]:
+    return [
+        node
+        for near in tree.find_data("near_expr")
+        for operand in near.children[::2]
+        for node in _offenders_in(operand)
+    ]
+
+
+def _offenders_in(node: Tree | Token) -> list[Tree]:
     if isinstance(node, Token) or node.data == "near_expr":
         return []  # a term, a list, or a NEAR chain (checked on its own)
     if node.data in ("and_expr", "not_expr"):
-        word = "AND" if node.data == "and_expr" else "NOT"
-        message = f"{word} inside a NEAR operand: {_NEAR_RULE}"
-        return [QuerySyntaxError(node.meta.start_pos, message)]
-    return [p for child in node.children for p in _near_operand_problems(child)]
+        return [node]
+    return [found for child in node.children for found in _offenders_in(child)]
 
 
 def _near_arg(token: Token) -> str:
