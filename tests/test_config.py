@@ -362,14 +362,18 @@ def test_bad_http(tmp_path, body, error):
 
 
 @pytest.mark.parametrize(
-    "contact", ["ops@example.org", "mailto:ops@example.org", "https://newsroom.example/watcher"]
+    "contact",
+    ["ops@example.org", "mailto:ops@example.org", "https://newsroom.example/watcher",
+     "HTTPS://newsroom.example/"],
 )
 def test_a_contact_is_a_url_or_an_e_mail_address(tmp_path, contact):
     assert load_settings(_write(tmp_path, f"contact: {contact}\n"), {}, {}).contact == contact
 
 
 @pytest.mark.parametrize(
-    "contact", ["ops", "ops at example.org", "ftp://x.org", "a@b", "(x)@y.org"]
+    "contact",
+    ["ops", "ops at example.org", "ftp://x.org", "a@b", "(x)@y.org", "françois@example.org",
+     "https://exämple.org/ops"],
 )
 def test_a_bad_contact_is_one_line(tmp_path, contact):
     assert _errors(tmp_path, f"contact: {contact}\n") == [

@@ -89,7 +89,9 @@ def test_a_long_poll_keeps_its_claim_and_no_other_worker_polls_the_source(server
     assert len(server.requests_to("/feed")) == 1
 
 
-def test_a_poll_whose_claim_was_taken_over_stops_and_records_nothing(server, store):
+@pytest.mark.parametrize("same_worker", [False, True], ids=["other worker", "same worker"])
+def test_a_poll_whose_claim_was_taken_over_stops_and_records_nothing(server, store, same_worker):
+    """Also when the takeover is this worker's own (its retry at lease expiry)."""
     server.route("/feed", Reply(200, feed(server, 3)))
     server.route("/page/0", slow_page(2.5))  # one fetch longer than the lease: no renewal
     for i in (1, 2):
@@ -97,11 +99,30 @@ def test_a_poll_whose_claim_was_taken_over_stops_and_records_nothing(server, sto
     source = SourceSettings(name="wire", url=server.url("/feed"), full_text=True)
     first: list[PollOutcome] = []
     with Fetcher(now=now) as fetcher:
-        worker_a = in_thread(lambda: poller(store, fetcher, "a").poll(source), first)
+        worker_a = poller(store, fetcher, "a")
+        thread = in_thread(lambda: worker_a.poll(source), first)
         time.sleep(1.6)  # a's lease has run out while its first page still trickles
-        second = poller(store, fetcher, "b").poll(source)
-        worker_a.join(timeout=30)
+        second = (worker_a if same_worker else poller(store, fetcher, "b")).poll(source)
+        thread.join(timeout=30)
     assert (second.outcome, second.new_articles) == ("ok", 3)
     assert (first[0].outcome, first[0].message) == ("skipped", CLAIM_LOST)
     stored = store.articles()
     assert sorted(a.id for a in stored) == ["n-0", "n-1", "n-2"]  # each once
+
+
+def test_a_failed_poll_whose_claim_was_taken_over_counts_its_error_once(server, store):
+    """The claim is checked before any record, not only between articles: a fetch that
+    outlived its lease (here a slow page that is not a feed) leaves the error to the poll
+    that took over."""
+    server.route("/feed", slow_page(2.5))
+    source = SourceSettings(name="wire", url=server.url("/feed"))
+    first: list[PollOutcome] = []
+    with Fetcher(now=now) as fetcher:
+        thread = in_thread(lambda: poller(store, fetcher, "a").poll(source), first)
+        time.sleep(1.6)
+        second = poller(store, fetcher, "b").poll(source)
+        thread.join(timeout=30)
+    assert (first[0].outcome, first[0].message) == ("skipped", CLAIM_LOST)
+    assert second.outcome == "error"
+    [state] = [s for s in store.source_states() if s.name == "wire"]
+    assert state.error_count == 1

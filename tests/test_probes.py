@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import threading
 from pathlib import Path
 
 from watcher.probes import DatabaseCheck, all_of
@@ -71,3 +72,29 @@ def test_all_of_reports_the_first_failing_check() -> None:
     check = all_of(lambda: (True, "ok"), lambda: (False, "stopping"), lambda: (False, "other"))
     assert check() == (False, "stopping")
     assert all_of(lambda: (True, "ok"))() == (True, "ok")
+
+
+def test_a_failure_that_is_not_a_store_error_is_one_line_too() -> None:
+    def timed_out() -> None:
+        raise TimeoutError("QueuePool limit of size 5 overflow 10 reached, postgresql://u:pw@h/db")
+
+    assert DatabaseCheck(timed_out)() == (False, "database unreachable: TimeoutError")
+
+
+def test_a_ping_that_hangs_is_reported_once_it_outlasts_the_interval() -> None:
+    clock, release, pinging = Clock(), threading.Event(), threading.Event()
+
+    def hanging() -> None:
+        pinging.set()
+        release.wait(10)
+
+    check = DatabaseCheck(hanging, every=5.0, clock=clock)
+    first = threading.Thread(target=check)
+    first.start()
+    assert pinging.wait(5)
+    assert check() == (False, "database check in progress")  # no answer yet: not vouched for
+    clock.now += 6
+    assert check() == (False, "database not answering for 6 s")
+    release.set()
+    first.join(5)
+    assert check()[0]  # the ping came back: its answer, fresh for the next 5 s

@@ -55,8 +55,11 @@ ENV_KEYS = ("db", "rules", "pipeline")  # the settings with a WATCHER_<KEY> vari
 NAME = re.compile(r"[a-z0-9][a-z0-9_-]*")
 DB_URL = re.compile(r"[A-Za-z][A-Za-z0-9+._-]*://\S*")
 CHANNEL_URL = re.compile(r"[A-Za-z][A-Za-z0-9+._-]*://\S+")
-# Who runs this watcher, for feed operators: an http(s) URL or an e-mail address.
-CONTACT = re.compile(r"(?:https?://[^\s()]+|(?:mailto:)?[^\s()@:]+@[^\s()@]+\.[^\s()@]+)")
+# Who runs this watcher, for feed operators: an http(s) URL or an e-mail address, in
+# printable ASCII (it goes into an HTTP header) without the parentheses that delimit it.
+CONTACT = re.compile(
+    r"(?i:https?://[!-'*-~]+|(?:mailto:)?[!-'*-9;-?A-~]+@[!-'*-?A-~]+\.[!-'*-?A-~]+)"
+)
 DURATION_HELP = "must be a duration such as 90 (seconds), 30s, 10m, 1h, 1h30m or 1d"
 
 

@@ -91,8 +91,13 @@ class Daemon:
         """Whether the daemon's own machinery runs: `/livez`, and part of `/healthz`."""
         if self.stopping.is_set():
             return False, "stopping"
-        if self._scheduler is not None and not self._scheduler.running:
-            return False, "scheduler stopped"
+        scheduler = self._scheduler
+        if scheduler is not None:
+            # BackgroundScheduler's own thread (APScheduler 3 keeps it in `_thread`): a
+            # scheduler whose thread died still says it is running.
+            thread = getattr(scheduler, "_thread", None)
+            if not scheduler.running or (thread is not None and not thread.is_alive()):
+                return False, "scheduler stopped"
         return True, "ok"
 
     # -- one poll ---------------------------------------------------------------------

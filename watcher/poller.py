@@ -6,6 +6,7 @@ feed's answer (304, 410, 429, moved, malformed, not a feed) is made here, once.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 import socket
@@ -74,6 +75,7 @@ class Poller:
         # Workers sharing a database claim each poll under a lease (store/polling.py).
         self.lease = lease
         self.owner = owner or worker_name()
+        self._poll_numbers = itertools.count(1)
         self.fetcher = fetcher
         self.pipeline = pipeline
         self.now = now
@@ -91,29 +93,34 @@ class Poller:
         FetchError."""
         started = time.perf_counter()
         now = self.now()
-        state, refusal = self.store.claim_poll(source.name, source.url, now, owner=self.owner,
+        # Each poll claims under its own name: two polls of one source in this process
+        # (its timer and a takeover retry) must not renew or free each other's claim.
+        owner = f"{self.owner}:{next(self._poll_numbers)}"
+        state, refusal = self.store.claim_poll(source.name, source.url, now, owner=owner,
                                                lease=self.lease,
                                                not_polled_since=not_polled_since)
         if refusal:
             return PollOutcome(source.name, "skipped", message=refusal,
                                seconds=time.perf_counter() - started)
-        claim = _Claim(self.store, source.name, self.owner, self.lease, self.now)
+        claim = _Claim(self.store, source.name, owner, self.lease, self.now)
         try:
             outcome = self._poll(source, state, now, claim)
+        except _ClaimLost:
+            outcome = PollOutcome(source.name, "skipped", message=CLAIM_LOST)
         except BaseException:
-            self._release_quietly(source.name)
+            self._release_quietly(claim)
             raise
-        if outcome.outcome == "skipped":  # stopping: nothing recorded, the claim goes back
-            self.store.release_poll(source.name, self.owner)
+        if outcome.outcome == "skipped":  # nothing recorded: the claim goes back, if ours
+            self.store.release_poll(source.name, owner)
         return replace(outcome, seconds=time.perf_counter() - started)
 
-    def _release_quietly(self, name: str) -> None:
+    def _release_quietly(self, claim: _Claim) -> None:
         """Give the claim back after a failed poll; if the database is what failed, that
         error is the one to report, and the lease runs out on its own."""
         try:
-            self.store.release_poll(name, self.owner)
+            self.store.release_poll(claim.name, claim.owner)
         except StoreError as error:
-            log.warning("event=poll_release_failed source=%s error=%r", name, str(error))
+            log.warning("event=poll_release_failed source=%s error=%r", claim.name, str(error))
 
     def _poll(
         self, source: SourceSettings, state: SourceState, now: datetime, claim: _Claim
@@ -124,7 +131,7 @@ class Poller:
         except FetchError as error:
             if self.stopping.is_set():  # the fetch was cut short by the shutdown
                 return PollOutcome(source.name, "skipped", message="stopping")
-            return self._failed(source.name, state, str(error), now)
+            return self._failed(claim, state, str(error), now)
         return self._answered(source, state, result, now, claim)
 
     def _answered(
@@ -137,18 +144,18 @@ class Poller:
     ) -> PollOutcome:
         name = source.name
         if result.status == "not_modified":
-            self._record(name, PollRecord(
+            self._record(claim, PollRecord(
                 now, etag=state.etag, last_modified=state.last_modified,
                 warning=state.last_warning, moved_to=result.permanent_url))
             return PollOutcome(name, "not_modified")
         if result.status == "gone":
             reason = f"{result.url} answered 410 Gone: polling stopped (edit its url to resume)"
             log.warning("event=source_disabled source=%s reason=%r", name, reason)
-            self._record(name, PollRecord(now, error=reason, disabled_reason=reason))
+            self._record(claim, PollRecord(now, error=reason, disabled_reason=reason))
             return PollOutcome(name, "gone", message=reason)
         if result.status == "retry_later":
             reason = f"{result.url} answered {result.status_code}: asked to retry later"
-            return self._failed(name, state, reason, now, retry_after=result.retry_after)
+            return self._failed(claim, state, reason, now, retry_after=result.retry_after)
         return self._ingest(source, state, result, now, claim)
 
     def _ingest(
@@ -163,7 +170,7 @@ class Poller:
             result.content, source=source.name, url=result.url, headers=result.headers, now=now
         )
         if parsed.not_a_feed:
-            return self._failed(source.name, state, parsed.not_a_feed, now)
+            return self._failed(claim, state, parsed.not_a_feed, now)
         pipeline = self.pipeline()
         articles = list(parsed.entries)
         if source.full_text:
@@ -188,7 +195,7 @@ class Poller:
                 why = CLAIM_LOST if claim.lost else "stopped mid-feed"
                 return PollOutcome(source.name, "skipped", new, message=why)
         new = [o for o in outcomes if o.status == "new"]
-        self._record(source.name, PollRecord(
+        self._record(claim, PollRecord(
             now, etag=result.validators.etag, last_modified=result.validators.last_modified,
             new_items=len(new), warning=parsed.malformed, moved_to=result.permanent_url))
         matches = tuple(m for o in new for m in o.new_matches)
@@ -196,7 +203,7 @@ class Poller:
 
     def _failed(
         self,
-        name: str,
+        claim: _Claim,
         state: SourceState,
         reason: str,
         now: datetime,
@@ -205,15 +212,20 @@ class Poller:
     ) -> PollOutcome:
         """Record an error and when to try again: exponential backoff, or the server's
         Retry-After when longer. The source is never given up on; the error stays visible."""
+        name = claim.name
         delay = next_attempt_delay(state.error_count + 1, retry_after=retry_after)
         retry_at = now + timedelta(seconds=delay)
         log.warning("event=poll_failed source=%s errors_in_a_row=%d retry_in_s=%d error=%r",
                     name, state.error_count + 1, delay, reason)
-        self._record(name, PollRecord(now, error=reason, next_poll_after=retry_at))
+        self._record(claim, PollRecord(now, error=reason, next_poll_after=retry_at))
         return PollOutcome(name, "error", message=reason)
 
-    def _record(self, name: str, record: PollRecord) -> None:
-        self.store.record_poll(name, replace(record, owner=self.owner))
+    def _record(self, claim: _Claim, record: PollRecord) -> None:
+        """Record the poll under its claim; a claim lost meanwhile records nothing (the
+        worker that took the source over records its own poll)."""
+        if not claim.keep():
+            raise _ClaimLost
+        self.store.record_poll(claim.name, replace(record, owner=claim.owner))
 
     def _with_full_text(self, article: Article) -> Article:
         """The article with its page's main text as body, or as it was (logged) when the
@@ -233,6 +245,10 @@ class Poller:
         host = urlsplit(url).netloc.lower()
         with self._locks_guard:
             return self._host_locks.setdefault(host, threading.Lock())
+
+
+class _ClaimLost(Exception):
+    """The poll's lease ran out and another poll holds the source: stop, record nothing."""
 
 
 class _Claim:

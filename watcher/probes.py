@@ -21,7 +21,9 @@ DATABASE_CHECK_SECONDS = 5.0
 
 class DatabaseCheck:
     """Pings the database, at most once per `every` seconds; callers in between get the
-    last answer. One ping at a time: probes arriving during a slow ping wait for it."""
+    last answer. One ping at a time: a probe arriving while one runs gets the last answer,
+    unless that ping has run longer than `every`, which is itself the answer (not
+    answering), so a hung database never hides behind an old "ok"."""
 
     def __init__(
         self,
@@ -36,18 +38,35 @@ class DatabaseCheck:
         self._lock = threading.Lock()
         self._last: tuple[bool, str] | None = None
         self._checked_at = 0.0
+        self._started_at: float | None = None  # of the ping in progress
 
     def __call__(self) -> tuple[bool, str]:
-        with self._lock:
+        if not self._lock.acquire(blocking=False):
+            return self._while_pinging()
+        try:
             if self._last is not None and self._clock() - self._checked_at < self._every:
                 return self._last
-            try:
-                self._ping()
-                answer = (True, "ok")
-            except StoreError as error:  # one line naming the database, password hidden
-                answer = (False, f"database unreachable: {error}")
-            self._last, self._checked_at = answer, self._clock()
+            self._started_at = self._clock()
+            answer = self._answer()
+            self._last, self._checked_at, self._started_at = answer, self._clock(), None
             return answer
+        finally:
+            self._lock.release()
+
+    def _answer(self) -> tuple[bool, str]:
+        try:
+            self._ping()
+        except StoreError as error:  # one line naming the database, password hidden
+            return False, f"database unreachable: {error}"
+        except Exception as error:  # pool timeouts and the like: the kind, never the URL
+            return False, f"database unreachable: {type(error).__name__}"
+        return True, "ok"
+
+    def _while_pinging(self) -> tuple[bool, str]:
+        started = self._started_at
+        if started is not None and self._clock() - started > self._every:
+            return False, f"database not answering for {self._clock() - started:.0f} s"
+        return self._last if self._last is not None else (False, "database check in progress")
 
 
 def all_of(*checks: HealthCheck) -> HealthCheck:
