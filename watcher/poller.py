@@ -191,9 +191,11 @@ class Poller:
             if len(outcomes) == len(articles):
                 break
             if self.stopping.is_set() or not claim.keep():
-                new = sum(o.status == "new" for o in outcomes)
+                # What was stored is counted (its alerts are queued), the poll not recorded.
+                new = [o for o in outcomes if o.status == "new"]
                 why = CLAIM_LOST if claim.lost else "stopped mid-feed"
-                return PollOutcome(source.name, "skipped", new, message=why)
+                matches = tuple(m for o in new for m in o.new_matches)
+                return PollOutcome(source.name, "skipped", len(new), matches, message=why)
         new = [o for o in outcomes if o.status == "new"]
         self._record(claim, PollRecord(
             now, etag=result.validators.etag, last_modified=result.validators.last_modified,
