@@ -16,7 +16,7 @@ from bench.baseline import BUDGET_SECONDS, REPEAT_UNDER_SECONDS, RegexRule, Rege
 from bench.corpus import Corpus, load_corpus
 from bench.feeds_bench import measure_feeds
 from bench.feeds_report import FEEDS_HEADING, render_feeds_markdown, render_feeds_table
-from bench.measure import Passes, best_of, machine, progress, rss_bytes, timed
+from bench.measure import Passes, best_of, best_of_many, machine, progress, rss_bytes, timed
 from bench.notify_bench import (
     NOTIFY_HEADING,
     measure_notify,
@@ -223,7 +223,7 @@ def measure_tokenizer(analyzer: Analyzer, texts: list[str]) -> tuple[float, Pass
     words = sum(
         1 for text in texts for token in tokenizer(text) if any(c.isalnum() for c in token.text)
     )
-    return cold, best_of(tokenize_all), words
+    return cold, best_of_many(tokenize_all), words
 
 
 def measure_analysis(
@@ -231,7 +231,7 @@ def measure_analysis(
 ) -> tuple[float, Passes, list[AnalysedText]]:
     progress("full analysis: a first pass (fills the type table), then 3 warm passes")
     first, analysed = timed(lambda: analyzer.analyse_many(articles))
-    warm = best_of(lambda: analyzer.analyse_many(articles))
+    warm = best_of_many(lambda: analyzer.analyse_many(articles))
     return first, warm, analysed
 
 
@@ -268,8 +268,10 @@ def measure_engine(
     engine = Engine(index, analyzer)
     first, matches = timed(lambda: sum(len(engine.match(text)) for text in analysed))
     candidates = sum(len(engine.candidate_rules(engine.find_occurrences(t))) for t in analysed)
-    engine_only = best_of(lambda: [engine.match(text) for text in analysed])
-    full = best_of(lambda: [engine.match(text) for text in analyzer.analyse_many(articles)])
+    engine_only = best_of_many(lambda: [engine.match(text) for text in analysed])
+    full = best_of_many(
+        lambda: [engine.match(text) for text in analyzer.analyse_many(articles)]
+    )
     progress(
         f"  {matches} matches, engine {engine_only.best:.2f} s, with analysis {full.best:.2f} s"
     )
