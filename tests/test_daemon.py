@@ -4,7 +4,6 @@ hot rule reload, the health endpoint and a clean stop on SIGTERM."""
 from __future__ import annotations
 
 import json
-import signal
 import socket
 import threading
 import time
@@ -18,7 +17,7 @@ from click.testing import CliRunner
 
 from tests.support.http_server import Reply, ScriptedServer
 from tests.support.postgres import postgres_server
-from tests.support.processes import start_watcher
+from tests.support.processes import start_watcher, stop_watchers
 from watcher.cli import cli
 from watcher.config import load_settings
 from watcher.daemon import Daemon
@@ -188,11 +187,8 @@ def test_the_daemon_serves_health_and_metrics_and_stops_cleanly_on_sigterm(serve
     try:
         _wait_for(lambda: _metric_seen(port, 'watcher_polls_total{outcome="ok",source="wire"}'))
         assert _get(f"http://127.0.0.1:{port}/healthz") == (200, "ok\n")
-        daemon.send_signal(signal.SIGTERM)
-        _, errors = daemon.communicate(timeout=10)
     finally:
-        if daemon.poll() is None:
-            daemon.kill()
+        [errors] = stop_watchers([daemon])
     assert daemon.returncode == 0, errors
     assert "event=stopped" in errors
 
@@ -270,11 +266,8 @@ def test_a_second_daemon_on_one_sqlite_file_is_refused(server, workdir):
         assert second.exit_code == 2
         assert f"another `watcher run` (pid {first.pid}) is using it" in second.stderr
         assert "one daemon per SQLite file" in second.stderr
-        first.send_signal(signal.SIGTERM)
-        first.communicate(timeout=10)
     finally:
-        if first.poll() is None:
-            first.kill()
+        stop_watchers([first])
     assert _cli("run", "--once").exit_code == 0  # the lock went with the first daemon
 
 
@@ -304,11 +297,8 @@ def test_healthz_says_when_the_database_is_gone_and_recovers_while_livez_stays_u
             postgres.resume()
             _wait_for(lambda: _get(f"{base}/healthz") == (200, "ok\n"),
                       seconds=DATABASE_CHECK_SECONDS * 4)
-            daemon.send_signal(signal.SIGTERM)
-            _, errors = daemon.communicate(timeout=20)
         finally:
-            if daemon.poll() is None:
-                daemon.kill()
+            [errors] = stop_watchers([daemon])
     assert daemon.returncode == 0, errors
 
 

@@ -5,7 +5,6 @@ and a worker killed mid-poll is taken over when its lease runs out."""
 from __future__ import annotations
 
 import random
-import signal
 import subprocess
 import time
 from collections.abc import Callable, Iterator
@@ -15,7 +14,7 @@ import pytest
 
 from tests.store.sql import rows
 from tests.support.http_server import Reply, ScriptedServer
-from tests.support.processes import start_watcher
+from tests.support.processes import start_watcher, stop_watchers
 from tests.support.webhook import WebhookServer
 from watcher.store import Store
 
@@ -79,19 +78,10 @@ def start_worker(directory: Path) -> subprocess.Popen[str]:
     return start_watcher("--config", str(directory / "watcher.yaml"), "run", cwd=directory)
 
 
-def stop(workers: list[subprocess.Popen[str]]) -> list[str]:
-    """SIGTERM every worker still running; their logs."""
-    for worker in workers:
-        if worker.poll() is None:
-            worker.send_signal(signal.SIGTERM)
-    logs = []
-    for worker in workers:
-        try:
-            logs.append(worker.communicate(timeout=30)[1])
-        except subprocess.TimeoutExpired:
-            worker.kill()
-            logs.append(worker.communicate()[1])
-    return logs
+def stored_and_sent(db: str, total: int) -> bool:
+    """Every item stored as an article and its alert sent."""
+    return (scalar(db, "SELECT count(*) FROM articles") == total
+            and scalar(db, "SELECT count(*) FROM deliveries WHERE status = 'sent'") == total)
 
 
 def scalar(db: str, query: str) -> int:
@@ -116,12 +106,9 @@ def test_workers_share_feeds_and_alerts_without_double_work(pg_url, tmp_path, wo
         workers = [start_worker(tmp_path) for _ in range(worker_count)]
         try:
             total = feeds_count * items
-            wait_until(lambda: scalar(pg_url, "SELECT count(*) FROM articles") == total
-                       and scalar(pg_url, "SELECT count(*) FROM deliveries "
-                                          "WHERE status = 'sent'") == total,
-                       150, "every item stored and alerted")
+            wait_until(lambda: stored_and_sent(pg_url, total), 150, "every item stored and alerted")
         finally:
-            logs = stop(workers)
+            logs = stop_watchers(workers)
         requests = [r.path for r in feeds.requests]
         accepted = hook.accepted
     assert all(worker.returncode == 0 for worker in workers), logs
@@ -157,13 +144,11 @@ def test_a_killed_workers_poll_and_alerts_are_taken_over(pg_url, tmp_path):
         second = start_worker(tmp_path)
         try:
             total = feeds_count * items
-            wait_until(lambda: scalar(pg_url, "SELECT count(*) FROM articles") == total
-                       and scalar(pg_url, "SELECT count(*) FROM deliveries "
-                                          "WHERE status = 'sent'") == total,
-                       120, "the stalled feed taken over and every alert sent")
+            wait_until(lambda: stored_and_sent(pg_url, total), 120,
+                       "the stalled feed taken over and every alert sent")
             taken_over_after = time.monotonic() - killed_at
         finally:
-            logs = stop([second])
+            logs = stop_watchers([second])
         requests = [r.path for r in feeds.requests]
         accepted = hook.accepted
     assert second.returncode == 0, logs

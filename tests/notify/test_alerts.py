@@ -16,7 +16,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from tests.support.http_server import Reply, ScriptedServer
-from tests.support.processes import start_watcher
+from tests.support.processes import start_watcher, stop_watchers
 from tests.support.smtp_server import SmtpServer
 from tests.support.webhook import StallingServer, WebhookServer
 from watcher.cli import cli
@@ -352,11 +352,8 @@ def test_the_daemon_sends_on_its_own_timer_and_stops_cleanly(workdir, hook):
         try:
             hook.wait_for(1, timeout=60)
             _wait_until(lambda: {d["status"] for d in deliveries()} == {"sent"})
-            daemon.send_signal(signal.SIGTERM)
-            _, log = daemon.communicate(timeout=20)
         finally:
-            if daemon.poll() is None:
-                daemon.kill()
+            [log] = stop_watchers([daemon])
     assert daemon.returncode == 0, log
     assert len(hook.bodies) == len(deliveries()) > 0
     assert all("Sheikh Maqsoud" in body["message"] for body in hook.bodies)

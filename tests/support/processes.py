@@ -7,6 +7,7 @@ configuration file counts.
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -19,3 +20,19 @@ def start_watcher(*args: str, cwd: Path) -> subprocess.Popen[str]:
         stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         env={k: v for k, v in os.environ.items() if not k.startswith("WATCHER_")},
     )
+
+
+def stop_watchers(processes: list[subprocess.Popen[str]], timeout: float = 30) -> list[str]:
+    """SIGTERM every one still running, wait (kill one that outstays `timeout`); their
+    stderr logs. Safe in a `finally`: a test that failed midway leaves nothing running."""
+    for process in processes:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+    logs = []
+    for process in processes:
+        try:
+            logs.append(process.communicate(timeout=timeout)[1])
+        except subprocess.TimeoutExpired:
+            process.kill()
+            logs.append(process.communicate()[1])
+    return logs
