@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import fcntl
 import os
+import sqlite3
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -72,13 +74,15 @@ def _configure_sqlite(engine: Engine, busy_timeout: float) -> None:
     second writer wait its turn (SQLAlchemy docs, "Transactions with SQLite and the
     sqlite3 driver").
     """
+    in_file = engine.url.database not in (None, "", ":memory:")
 
     @sa.event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None  # we emit BEGIN ourselves, below
         cursor = dbapi_connection.cursor()
         cursor.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
-        cursor.execute("PRAGMA journal_mode = WAL")
+        if in_file:
+            _switch_to_wal(cursor, deadline=time.monotonic() + busy_timeout)
         cursor.execute("PRAGMA synchronous = NORMAL")
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.close()
@@ -87,6 +91,27 @@ def _configure_sqlite(engine: Engine, busy_timeout: float) -> None:
     def _on_begin(connection: Connection) -> None:
         writes = connection.get_execution_options().get(WRITE_OPTION, False)
         connection.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")
+
+
+WAL_RETRY_PAUSE = 0.05
+
+
+def _switch_to_wal(cursor: sqlite3.Cursor, deadline: float) -> None:
+    """Put the file in WAL mode, waiting for other processes as the busy timeout promises.
+
+    Switching a file to WAL needs an exclusive lock, and while another connection writes
+    in the old journal mode SQLite answers "database is locked" at once, without calling
+    the busy handler (seen: two `watcher replay` starting together on a new file). Once
+    one process has switched, the mode is stored in the file and the others find it set.
+    """
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode = WAL")
+            return  # a file that cannot be WAL (read-only) keeps its mode, as SQLite decides
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() >= deadline:
+                raise
+        time.sleep(WAL_RETRY_PAUSE)
 
 
 @contextmanager
