@@ -33,6 +33,14 @@ from watcher.rules.grammar import parse_query
         ('"Sheikh Maqsoud"', "Sheikh and Maqsoud", False),
         ('"al-Hasaka"', "in al Hasaka province", True),
         ('"al-Hasaka"', "in Al-Hasaka province", True),
+        ('"al-Hasaka"', "in al\u2010Hasaka (Unicode hyphen)", True),
+        ('"al-Hasaka"', "in Al\u2011Hasaka (non-breaking hyphen)", True),
+        ("Hasaka", "in al\u2011Hasaka", True),
+        ("~Hasaka", "in Al\u2011Hasakah", True),
+        # characters that do not show (soft hyphen, zero-width space) do not split words
+        ("evacuation", "an evac\u00aduation order", True),
+        ("evacuation", "an evacua\u200btion order", True),
+        ('="Fourth Division"', "the Fourth Divi\u00adsion moved", True),
         ('"cut off"', "The town was cut off.", True),
         ('"cut off"', "They cuts off the road.", True),
         # exact surface form

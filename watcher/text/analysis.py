@@ -14,9 +14,11 @@ from typing import NamedTuple
 import numpy as np
 import spacy
 from spacy.attrs import ID, IDX, LENGTH, ORTH, SENT_START
+from spacy.lang.char_classes import ALPHA
 from spacy.language import Language
 from spacy.pipeline import Sentencizer
 from spacy.tokens import Doc
+from spacy.util import compile_infix_regex
 
 from watcher.errors import ConfigError
 from watcher.model import Article
@@ -32,6 +34,12 @@ BLANK_PIPELINE = "blank:en"
 FIELD_SEPARATOR = "\n\n"
 # The sentence-final marks of spaCy's sentencizer.
 SENTENCE_PUNCT = frozenset(Sentencizer.default_punct_chars)
+# Unicode's own hyphens (U+2010, and U+2011 that does not break a line) split words as the
+# ASCII hyphen does in spaCy, so `al‑Hasaka` is the words al and Hasaka.
+UNICODE_HYPHEN_INFIX = rf"(?<=[{ALPHA}0-9])[\u2010\u2011](?=[{ALPHA}])"
+# Characters that do not show and do not change a word (soft hyphen, zero-width space and
+# joiners, word joiner, byte order mark): web pages put them inside words.
+INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u2060\ufeff"))
 # A lexeme's rank slot (spaCy's ID attribute, read with `Doc.to_array`) holds watcher's code
 # for its word type: a tag in the top byte (so an unset rank, all ones, or a vector row
 # number is never mistaken for one), three flags, and the type's index.
@@ -150,6 +158,7 @@ class Analyzer:
         return index
 
     def _add_type(self, lower: str) -> int:
+        lower = lower.translate(INVISIBLE)  # `evac\u00aduation` is the word evacuation
         word = WordType(
             lower=lower,
             folded=fold(lower),
@@ -415,5 +424,7 @@ def load_pipeline(name: str) -> Language:
                 f" {error}"
             ) from None
     nlp.max_length = CHUNK_CHARS * 2
+    infixes = [*nlp.Defaults.infixes, UNICODE_HYPHEN_INFIX]
+    nlp.tokenizer.infix_finditer = compile_infix_regex(infixes).finditer
     nlp.tokenizer.max_cache_size = TOKENIZER_CACHE
     return nlp
