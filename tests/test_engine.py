@@ -21,6 +21,17 @@ from watcher.rules.grammar import parse_query
         ("besiege", "Besieging forces withdrew.", True),
         ("kill", "Killed were three fighters.", True),
         ("kill", "The skill of the pilots.", False),
+        # irregular forms with more than one lemma, and forms no lemma table lists
+        ("leaf", "Leaves fell.", True),
+        ("leave", "He leaves town.", True),
+        ("die", "Many are dying.", True),
+        ("Kurd", "Kurds rallied.", True),
+        ("jihadist", "The jihadists withdrew.", True),
+        ("Yazidi", "Yazidis returned to Sinjar.", True),
+        ("airdrop", "Aid was airdropped.", True),
+        # ... never a form the tables give to another word
+        ("new", "The news came late.", False),
+        ("hop", "They hoped for calm.", False),
         # the rule's own word is never lemmatised
         ("wound", "Two were wounded and many wounds treated.", True),
         ("wound", "A strong wind blew.", False),

@@ -1,15 +1,22 @@
 """English lemma knowledge from spaCy's lookup tables (spacy-lookups-data), read once.
 
 Rule words are expanded at compile time to every form that lemmatises to them, so no
-lemma is ever computed per token and the rule's own word is never lemmatised.
+lemma is ever computed per token and the rule's own word is never lemmatised. The forms
+come from three places: the lookup table (form -> lemma, 41,000 common forms), the
+exceptions of spaCy's rule lemmatizer (irregular forms with every lemma they may have:
+*leaves* is leaf and leave, *dying* is die), and English's regular endings for forms no
+table knows (*Kurds*, *jihadists*, *airdropped*), never making a form the tables give to
+another word (`new` does not gain *news*, `hop` does not gain *hoped*).
 """
 
 from __future__ import annotations
 
 import gzip
 from collections import defaultdict
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import spacy_lookups_data
 import srsly
@@ -18,6 +25,10 @@ from spacy.lang.en.stop_words import STOP_WORDS
 from watcher.text.variants import NAME_ELEMENTS, fold
 
 LEMMA_TABLE = "en_lemma_lookup.json.gz"
+EXCEPTIONS_TABLE = "en_lemma_exc.json.gz"  # part of speech -> irregular form -> lemmas
+INDEX_TABLE = "en_lemma_index.json.gz"  # part of speech -> known lemmas
+RULES_TABLE = "en_lemma_rules.json.gz"  # part of speech -> [ending, lemma ending]
+INFLECTED = ("noun", "verb", "adj")
 PROB_TABLE = "en_lexeme_prob.json.gz"
 # Log-probability above which a word seen in lower case counts as ordinary English;
 # below it the table is mostly names, typos and foreign words (e.g. `deir` is -17.9).
@@ -35,18 +46,60 @@ class Lexicon:
 
     forms_by_lemma: dict[str, frozenset[str]]
     english_words: frozenset[str]
+    # spaCy's lemmatizer rules, (form ending, lemma ending): nouns' and verbs' for any word
+    # (a name's part of speech is unknown), adjectives' for known adjectives only.
+    endings: tuple[tuple[str, str], ...] = ()
+    adjective_endings: tuple[tuple[str, str], ...] = ()
+    adjectives: frozenset[str] = frozenset()
+    known_forms: frozenset[str] = frozenset()  # every form and lemma the tables hold
 
     @classmethod
     def load(cls) -> Lexicon:
-        table: dict[str, str] = srsly.read_gzip_json(spacy_lookups_data.get_file(LEMMA_TABLE))
+        table: dict[str, str] = _read(LEMMA_TABLE)
+        exceptions: dict[str, dict[str, list[str]]] = _read(EXCEPTIONS_TABLE)
+        index: dict[str, list[str]] = _read(INDEX_TABLE)
+        rules: dict[str, list[list[str]]] = _read(RULES_TABLE)
         with gzip.open(ENGLISH_WORDS_FILE, "rt", encoding="utf-8") as handle:
             english = frozenset(handle.read().split())
-        return cls(forms_by_lemma=invert(table), english_words=english)
+        irregular = list(_exception_pairs(exceptions))
+        pairs = [*table.items(), *((form, lemma) for form, lemmas in irregular for lemma in lemmas)]
+        known = {w.lower() for pair in pairs for w in pair}
+        known.update(w.lower() for part in INFLECTED for w in index.get(part, ()))
+        return cls(
+            forms_by_lemma=invert_pairs(pairs),
+            english_words=english,
+            endings=tuple(dict.fromkeys(
+                (ending, lemma_ending) for part in ("noun", "verb") for ending, lemma_ending
+                in rules[part]
+            )),
+            adjective_endings=tuple((ending, stem) for ending, stem in rules["adj"]),
+            adjectives=frozenset(w.lower() for w in index["adj"]),
+            known_forms=frozenset(known),
+        )
 
     def forms_of(self, word: str) -> frozenset[str]:
         """The word itself and every form whose lemma it is: `siege` -> siege, sieges."""
         lower = word.lower()
-        return self.forms_by_lemma.get(lower, frozenset()) | {lower}
+        regular = {f for f in self._regular_forms(lower) if f not in self.known_forms}
+        return self.forms_by_lemma.get(lower, frozenset()) | regular | {lower}
+
+    def _regular_forms(self, lemma: str) -> set[str]:
+        """Forms English's regular endings make of a lemma: spaCy's lemmatizer rules run
+        backwards (kurd -> kurds, ally -> allies), and a doubled last consonant before
+        -ed/-ing (airdrop -> airdropped). Candidates only: the caller drops known words."""
+        endings = self.endings
+        if lemma in self.adjectives:
+            endings += self.adjective_endings
+        forms = {
+            lemma[: len(lemma) - len(lemma_ending)] + ending
+            for ending, lemma_ending in endings
+            if lemma.endswith(lemma_ending)
+            and len(lemma) > len(lemma_ending)
+            and not (lemma_ending == "" and lemma.endswith("e") and ending[0] in "ei")
+        }
+        if _doubles_last_consonant(lemma):
+            forms.update(lemma + lemma[-1] + ending for ending in ("ed", "ing"))
+        return forms
 
     def is_stop_word(self, word: str) -> bool:
         """spaCy's English stop words (the, of, said ...): the most common words of all."""
@@ -57,12 +110,35 @@ class Lexicon:
         return fold(word) in self.english_words
 
 
-def invert(table: dict[str, str]) -> dict[str, frozenset[str]]:
-    """A form -> lemma table as lemma -> forms, lower-cased (the table is case-sensitive)."""
+def invert_pairs(pairs: Iterable[tuple[str, str]]) -> dict[str, frozenset[str]]:
+    """(form, lemma) pairs as lemma -> forms, lower-cased (the tables are case-sensitive)."""
     forms: defaultdict[str, set[str]] = defaultdict(set)
-    for form, lemma in table.items():
+    for form, lemma in pairs:
         forms[lemma.lower()].add(form.lower())
     return {lemma: frozenset(f) for lemma, f in forms.items()}
+
+
+def _exception_pairs(
+    exceptions: dict[str, dict[str, list[str]]],
+) -> Iterator[tuple[str, list[str]]]:
+    for part in INFLECTED:
+        yield from exceptions.get(part, {}).items()
+
+
+def _doubles_last_consonant(lemma: str) -> bool:
+    """Whether -ed/-ing may double the last letter: consonant, vowel, consonant (drop,
+    admit), not w, x or y."""
+    if len(lemma) < 3 or not lemma.isascii() or not lemma.isalpha():
+        return False
+    a, b, c = lemma[-3:]
+    return a not in VOWELS and b in VOWELS and c not in VOWELS and c not in "wxy"
+
+
+VOWELS = frozenset("aeiou")
+
+
+def _read(name: str) -> Any:
+    return srsly.read_gzip_json(spacy_lookups_data.get_file(name))
 
 
 def build_english_words(min_prob: float = MIN_PROB) -> frozenset[str]:
