@@ -62,6 +62,37 @@ def test_every_environment_variable_overrides_its_key(tmp_path):
     assert load_settings(path, {"db": "sqlite:///cli.db"}, env).db == "sqlite:///cli.db"
 
 
+def test_every_setting_has_a_variable_plain_lists_and_mappings_as_yaml(tmp_path):
+    path = _write(tmp_path, _source("notify:\n  every: 20s\n  max_attempts: 3\n"))
+    env = {
+        "WATCHER_POLL_LEASE": "5m",
+        "WATCHER_CONTACT": "ops@example.org",
+        "WATCHER_SOURCES": f"[{{name: from-env, url: '{FEED}', every: 60}}]",
+        "WATCHER_CHANNELS": "{ops: {urls: ['mailto://a:b@example.org'], default: true}}",
+        "WATCHER_NOTIFY__EVERY": "30",
+        "WATCHER_HTTP__PORT": "9000",
+    }
+    settings = load_settings(path, {}, env)
+    assert (settings.poll_lease, settings.contact) == (300, "ops@example.org")
+    assert [(s.name, s.every) for s in settings.sources] == [("from-env", 60)]
+    assert settings.channel_names == ("ops",) and settings.channels["ops"].default
+    # a section key's variable replaces that key only; the file's other keys stay
+    assert (settings.notify.every, settings.notify.max_attempts) == (30, 3)
+    assert settings.http is not None and settings.http.port == 9000
+
+
+def test_a_bad_variable_is_named_and_the_file_keeps_its_own_lines(tmp_path):
+    text = _source("notify:\n  concurrency: 0\n")
+    env = {"WATCHER_NOTIFY__EVERY": "soon", "WATCHER_SOURCES": "[unclosed",
+           "WATCHER_HTTP__PORT": "99999"}
+    assert _errors(tmp_path, text, env) == [
+        "watcher.yaml:5:3: notify.concurrency: must be at least 1 (got 0)",
+        "WATCHER_HTTP__PORT: http.port: must be at most 65535",
+        "WATCHER_NOTIFY__EVERY: notify.every: " + DURATION_HELP,
+        "WATCHER_SOURCES: sources: must be a list",
+    ]
+
+
 def test_defaults_without_a_file(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     settings = load_settings(None, {}, {})

@@ -15,6 +15,7 @@ from types import MappingProxyType
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
+import yaml
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -51,7 +52,13 @@ DEFAULT_SEND_TIMEOUT = 30
 DEFAULT_LEASE = 600
 DEFAULT_POLL_LEASE = 600
 DEFAULT_HTTP_PORT = 9464  # the port Prometheus exporters conventionally take
-ENV_KEYS = ("db", "rules", "pipeline")  # the settings with a WATCHER_<KEY> variable
+OPTION_KEYS = ("db", "rules", "pipeline")  # the settings with a command-line option
+# Every setting has a variable WATCHER_<KEY>: plain ones take the text as it is; lists and
+# mappings take YAML (`WATCHER_SOURCES='[{name: a, url: "https://…"}]'`), and each key of
+# a mapping section has its own, WATCHER_<SECTION>__<KEY> (`WATCHER_HTTP__PORT=9000`).
+PLAIN_KEYS = ("db", "rules", "pipeline", "poll_lease", "contact")
+YAML_KEYS = ("sources", "channels", "notify", "http")
+SECTION_KEYS = ("notify", "http")
 NAME = re.compile(r"[a-z0-9][a-z0-9_-]*")
 DB_URL = re.compile(r"[A-Za-z][A-Za-z0-9+._-]*://\S*")
 CHANNEL_URL = re.compile(r"[A-Za-z][A-Za-z0-9+._-]*://\S+")
@@ -287,17 +294,40 @@ def _default_config() -> str | None:
 
 def _merge(
     file_values: Mapping[str, Any], overrides: Mapping[str, str | None], env: Mapping[str, str]
-) -> tuple[dict[str, Any], dict[str, str]]:
-    """The file's values with command-line and WATCHER_* values laid over them, and for
-    each overridden key where its value came from (an option or a variable name)."""
+) -> tuple[dict[str, Any], dict[Loc, str]]:
+    """The file's values with WATCHER_* values, then command-line values, laid over them,
+    and for each overridden key (or section key) where its value came from."""
     merged, origins = dict(file_values), {}
-    for key in ENV_KEYS:
-        variable = f"WATCHER_{key.upper()}"
+    for key in PLAIN_KEYS + YAML_KEYS:
+        variable = _variable(key)
+        if env.get(variable):
+            merged[key] = env[variable] if key in PLAIN_KEYS else _yaml_value(env[variable])
+            origins[(key,)] = variable
+    for section in SECTION_KEYS:
+        prefix = _variable(section) + "__"
+        for variable in sorted(name for name in env if name.startswith(prefix) and env[name]):
+            key = variable[len(prefix):].lower()
+            values = merged.get(section)
+            merged[section] = {**(values if isinstance(values, Mapping) else {}),
+                               key: _yaml_value(env[variable])}
+            origins[(section, key)] = variable
+    for key in OPTION_KEYS:
         if overrides.get(key):
-            merged[key], origins[key] = overrides[key], f"--{key}"
-        elif env.get(variable):
-            merged[key], origins[key] = env[variable], variable
+            merged[key], origins[(key,)] = overrides[key], f"--{key}"
     return merged, origins
+
+
+def _variable(key: str) -> str:
+    return f"WATCHER_{key.upper()}"
+
+
+def _yaml_value(text: str) -> Any:
+    """A variable's value read as YAML (`9000` a number, `[a, b]` a list); text that is not
+    valid YAML stays text, for the settings check to refuse with the variable's name."""
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError:
+        return text
 
 
 def key_path(loc: Loc) -> str:
@@ -355,7 +385,7 @@ class _Report:
     variable or option a value came from; substituted values are never echoed."""
 
     document: Document | None
-    origins: Mapping[str, str]  # key -> the variable or option its value came from
+    origins: Mapping[Loc, str]  # key (or section, key) -> the variable or option it came from
     lines: dict[str, tuple[int, int, int]] = field(default_factory=dict)  # line -> sort key
 
     def add_document_problems(self) -> None:
@@ -373,7 +403,7 @@ class _Report:
     def unset_values(self) -> list[Loc]:
         """Values naming an unset variable; overridden ones need not resolve."""
         unset = self.document.unset if self.document else ()
-        return list(dict.fromkeys(loc for loc, _ in unset if loc[0] not in self.origins))
+        return list(dict.fromkeys(loc for loc, _ in unset if self.origin(loc) is None))
 
     def add_validation_errors(self, details: list[ErrorDetails]) -> None:
         unset = self.unset_values()
@@ -404,7 +434,7 @@ class _Report:
 
     def where(self, loc: Loc, in_file: bool = False) -> tuple[str, tuple[int, int, int]]:
         """FILE:LINE:COL, or the variable or option that set the value instead of the file."""
-        origin = self.origins.get(str(loc[0])) if loc and not in_file else None
+        origin = self.origin(loc) if not in_file else None
         if origin or self.document is None:
             return origin or "configuration", (1, 0, 0)
         line, column = self.document.position(loc)
@@ -413,7 +443,7 @@ class _Report:
     def shown(self, loc: Loc, value: object) -> str:
         """The offending value, unless it may be a secret: from a variable (named instead),
         from the environment or command line, or a database or channel URL."""
-        if loc and loc[0] in self.origins:
+        if self.origin(loc) is not None:
             return ""
         variables = self.document.variables_under(loc) if self.document else ()
         if variables:
@@ -423,6 +453,10 @@ class _Report:
             return ""
         text = repr(value)
         return f" (got {text if len(text) <= 60 else text[:57] + '...'})"
+
+    def origin(self, loc: Loc) -> str | None:
+        """The variable or option that set this value (or its section key), if one did."""
+        return self.origins.get(tuple(loc[:2])) or self.origins.get(tuple(loc[:1]))
 
     def error(self) -> ConfigError:
         """One line per problem: the file's in file order, then the environment's."""
