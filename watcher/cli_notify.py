@@ -13,7 +13,6 @@ import click
 from watcher.cli_common import (
     EXIT_FAILED,
     EXIT_OK,
-    EXIT_RULES,
     destinations,
     open_outbox,
     open_store,
@@ -84,7 +83,7 @@ def notify_test(settings: Settings, channel: str) -> None:
     if channel not in configured:
         known = ", ".join(configured) or "none configured"
         click.echo(f"watcher: no channel {channel!r} (channels: {known})", err=True)
-        sys.exit(EXIT_RULES)
+        sys.exit(EXIT_FAILED)  # nothing was delivered: interfaces.md's 1
     errors = send_test(configured[channel], renderer(settings), timeout=settings.notify.timeout)
     for error in errors:
         click.echo(f"watcher: {channel}: not delivered: {error}", err=True)

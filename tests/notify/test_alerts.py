@@ -259,7 +259,7 @@ def test_notify_test_reports_delivery_and_failure(workdir, smtp):
     assert down.exit_code == 1
     assert "not delivered" in down.stderr
     unknown = watcher("notify", "test", "nope")
-    assert unknown.exit_code == 2
+    assert unknown.exit_code == 1  # not delivered, as interfaces.md says
     assert "no channel 'nope' (channels: ops)" in unknown.stderr
 
 
