@@ -83,28 +83,28 @@ class Reference:
             if (
                 number > 0
                 and term.kind == "variant"
-                and not self.word_matches(term.kind, word, text)
+                and not self.word_matches(term.kind, word, text, alone=len(words) == 1)
                 and is_article(text)
             ):
                 pos += 1
                 if pos >= len(field):
                     return None
                 text = self._word(field, pos)
-            if not self.word_matches(term.kind, word, text):
+            if not self.word_matches(term.kind, word, text, alone=len(words) == 1):
                 return None
         return pos
 
     def _word(self, field: FieldText, pos: int) -> str:
         return self.analyzer.types[int(field.types[pos])].lower
 
-    def word_matches(self, kind: str, rule_word: str, text_word: str) -> bool:
+    def word_matches(self, kind: str, rule_word: str, text_word: str, alone: bool = False) -> bool:
         lexicon = self.analyzer.lexicon
         if kind == "exact":
             return text_word == rule_word.lower()
         if kind == "prefix":
             return fold(text_word).startswith(fold(rule_word))
         if kind == "variant":
-            return is_variant(rule_word, text_word, is_english=lexicon.is_english)
+            return is_variant(rule_word, text_word, is_english=lexicon.is_english, alone=alone)
         return fold(text_word) in {fold(f) for f in lexicon.forms_of(fold(rule_word))}
 
     @staticmethod

@@ -67,6 +67,11 @@ from watcher.rules.grammar import parse_query
         ("~Qamishli", "clashes in Qamishlo on Friday", True),
         ('~"Sheikh Maqsoud"', "the Shaykh Maqsud neighbourhood", True),
         ("~Homs", "they left their homes", False),
+        # name elements that are everyday English: inside a name only
+        ("~Tal", "They tell us nothing.", False),
+        ("~Tel", "Tell them.", False),
+        ("~Tal", "Shelling near Tel and Tal", True),
+        ('~"Tal Abyad"', "fighting in Tell Abyad", True),
         ("~Hasaka", "he has left", False),
         # boolean
         ("siege Aleppo", "The siege of Aleppo.", True),

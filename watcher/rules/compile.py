@@ -23,6 +23,7 @@ class Atom:
 
     kind: str  # word | exact | prefix | variant
     text: str  # folded rule word (word, prefix), lower-cased (exact), rule spelling (variant)
+    alone: bool = False  # a variant that is a whole one-word name (see is_variant)
 
 
 @dataclass(frozen=True)
@@ -124,7 +125,12 @@ class RuleIndex:
         return [
             a
             for a in ids
-            if is_variant(self.atoms[a].text, word.lower, is_english=self.lexicon.is_english)
+            if is_variant(
+                self.atoms[a].text,
+                word.lower,
+                is_english=self.lexicon.is_english,
+                alone=self.atoms[a].alone,
+            )
         ]
 
     # -- building -------------------------------------------------------------------
@@ -239,7 +245,8 @@ class Compiler:
         if skip_articles:
             # A leading or inner article (al-, ez-) is optional: drop it from the name.
             words = [w for w in words if not is_article(w)] or words
-        atoms = tuple(self.index.add_atom(atom_for(term.kind, w)) for w in words)
+        alone = len(words) == 1
+        atoms = tuple(self.index.add_atom(atom_for(term.kind, w, alone)) for w in words)
         seq_id = self.index.add_sequence(Sequence(atoms, skip_articles))
         lexicon = self.analyzer.lexicon
         self._costs[seq_id] = min(word_cost(term.kind, w, term.text, lexicon) for w in words)
@@ -276,11 +283,11 @@ class Compiler:
         return sum(self._costs[s] for s in clause), tuple(sorted(clause))
 
 
-def atom_for(kind: str, word: str) -> Atom:
+def atom_for(kind: str, word: str, alone: bool = False) -> Atom:
     if kind == "exact":
         return Atom("exact", word.lower())
     if kind == "variant":
-        return Atom("variant", word.lower())
+        return Atom("variant", word.lower(), alone)
     if kind == "prefix":
         return Atom("prefix", fold(word))
     return Atom("word", fold(word))

@@ -34,6 +34,10 @@ _ARTICLES = frozenset(
 # Name elements that spaCy's English tables list (`sheiks`, `tals`, `tell`) but that
 # news spells interchangeably inside names: `Sheik/Sheikh Maqsoud`, `Tal/Tell Abyad`.
 NAME_ELEMENTS = frozenset({"sheik", "sheikh", "shaykh", "tal", "tel", "tell"})
+# Of those, the ones that are everyday English words: a name of this one word alone
+# (`~Tal`) does not match them (*they tell us*); inside a longer name (`~"Tal Abyad"`)
+# they do (*Tell Abyad*).
+EVERYDAY_NAME_ELEMENTS = frozenset({"tell"})
 
 
 def fold(word: str) -> str:
@@ -121,15 +125,19 @@ def variant_keys(word: str) -> frozenset[str]:
     return frozenset(key for stem in stems if (key := _key(stem)) is not None)
 
 
-def is_variant(rule_word: str, text_word: str, *, is_english: Callable[[str], bool]) -> bool:
+def is_variant(
+    rule_word: str, text_word: str, *, is_english: Callable[[str], bool], alone: bool = False
+) -> bool:
     """Same folded spelling, or a shared key and the text word is not ordinary English.
 
     The English check is what keeps `~Homs` off *hums* and `~Deir` off *dear*/*door*.
+    `alone`: the rule word is a whole one-word name, so name elements that are everyday
+    English (*tell*) count as English too.
     """
     folded = fold(text_word)
     if folded == fold(rule_word):
         return True
-    if is_english(folded):
+    if is_english(folded) or (alone and folded in EVERYDAY_NAME_ELEMENTS):
         return False
     return not variant_keys(rule_word).isdisjoint(variant_keys(text_word))
 
