@@ -488,11 +488,15 @@ def test_query_error_column_counts_escapes_in_quoted_queries(tmp_path):
         "  - id: b\n"
         "    title: B\n"
         "    query: 'it''s NEAR/x siege'\n"
+        "  - id: c\n"
+        "    title: C\n"
+        '    query: "T\\u00fcrkiye \\x41ND NEAR/x siege"\n'
     )
     with pytest.raises(RuleSetError) as caught:
         load_rules(tmp_path / "r.yaml")
-    # the N of NEAR/x: after two escaped quotes (column 32), after one doubled quote (19)
-    assert [(e.line, e.column) for e in caught.value.errors] == [(4, 32), (7, 19)]
+    # the N of NEAR/x: after two escaped quotes (column 32), after one doubled quote (19),
+    # after a \u and a \x escape of six and four characters that stand for one each (33)
+    assert [(e.line, e.column) for e in caught.value.errors] == [(4, 32), (7, 19), (10, 33)]
 
 
 def test_a_directory_without_rule_files_is_an_error(tmp_path):

@@ -213,13 +213,35 @@ def _source_index(text: str, node: yaml.ScalarNode, offset: int) -> int | None:
         pos = text.find("\n", pos, end) + 1  # past the header and any comment on it
         if pos == 0:
             return None
+    escapes = node.style == '"'
+    found = pos
     for char in value[: offset + 1]:
-        while pos < end and not _same_char(text[pos], char):
+        while pos < end:
+            if escapes and text[pos] == "\\":
+                width = _escape_width(text, pos)
+                if width:  # the whole escape stands for this one character
+                    found, pos = pos, pos + width
+                    break
+                pos += 2  # an escaped line break continues the line: no character
+                continue
+            if _same_char(text[pos], char):
+                found, pos = pos, pos + 1
+                break
             pos += 1
-        if pos >= end:
+        else:
             return None
-        pos += 1
-    return pos - 1
+    return found
+
+
+ESCAPE_WIDTHS = {"x": 4, "u": 6, "U": 10}  # \xHH, \uHHHH, \UHHHHHHHH
+
+
+def _escape_width(text: str, pos: int) -> int:
+    """Source characters of the double-quoted escape at `pos` (0: an escaped line break)."""
+    following = text[pos + 1 : pos + 2]
+    if following in ("\n", "\r", ""):
+        return 0
+    return ESCAPE_WIDTHS.get(following, 2)
 
 
 def _same_char(source: str, value: str) -> bool:
