@@ -80,8 +80,10 @@ def test_rules_test_names_the_failing_rule_and_example(run, tmp_path):
     )
     result = run("rules", "test", str(tmp_path))
     assert result.exit_code == 1
-    assert "siege-rule" in result.stderr and "a blockade only" in result.stderr
-    assert "1 passed, 1 failed" in result.stdout
+    assert result.stdout.splitlines() == [
+        f"FAIL {tmp_path / 'r.yaml'}:2: siege-rule: should match but did not: 'a blockade only'",
+        "1 passed, 1 failed",
+    ]
 
 
 def test_match_jsonl_on_the_seeds(run):

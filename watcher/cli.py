@@ -95,8 +95,8 @@ def rules_test(settings: Settings, path: str | None) -> None:
     """Run every rule's `tests:` examples."""
     matcher = load_matcher(settings, path)
     count, failures = run_rule_examples(matcher)
-    for failure in failures:
-        click.echo(f"FAIL {failure.describe()}", err=True)
+    for failure in failures:  # the report itself, so on stdout with the summary
+        click.echo(f"FAIL {failure.describe()}")
     click.echo(f"{count - len(failures)} passed, {len(failures)} failed")
     sys.exit(EXIT_FAILED if failures else EXIT_OK)
 
