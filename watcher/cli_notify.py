@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections import Counter
 
 import click
 
@@ -95,8 +96,9 @@ def notify_test(settings: Settings, channel: str) -> None:
 def print_report(report: SendReport, pending: int) -> None:
     """What a drain did, on stderr (stdout stays for matches): one summary, one line per
     failure."""
-    for error in report.errors:
-        click.echo(f"watcher: not delivered: {error}", err=True)
+    for error, times in Counter(report.errors).items():  # a dead channel fails each alert
+        alerts = f" ({times} alerts)" if times > 1 else ""
+        click.echo(f"watcher: not delivered{alerts}: {error}", err=True)
     click.echo(
         f"watcher: alerts sent {report.sent}, retrying {report.retrying}, "
         f"dead {report.dead}; pending now {pending}",

@@ -8,6 +8,8 @@ import json
 import os
 import signal
 import sqlite3
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -181,6 +183,22 @@ def test_mail_down_keeps_alerts_pending_and_flush_sends_each_once(workdir, smtp)
     time.sleep(0.2)
     assert len(smtp.messages) == len(alerts)
     assert {d["status"] for d in deliveries()} == {"sent"}
+
+
+def test_a_replay_says_once_per_channel_what_was_not_delivered(workdir, smtp):
+    """In a real process: no bare log line repeats each failure, and a channel that refuses
+    every alert is one line with the count, not one line per alert."""
+    configure(workdir, f"  ops:\n    urls: ['{mail_url(smtp)}']\n    default: true",
+              notify="  timeout: 5s")
+    smtp.stop()
+    done = subprocess.run([sys.executable, "-m", "watcher", "replay", "--format", "jsonl",
+                           str(SEEDS)],
+                          cwd=workdir, capture_output=True, text=True, timeout=300)
+    alerts = len(done.stdout.splitlines())
+    assert done.returncode == 0 and alerts > 1, done.stderr
+    failure, summary = done.stderr.splitlines()
+    assert failure.startswith(f"watcher: not delivered ({alerts} alerts): ops: mailto://")
+    assert summary == f"watcher: alerts sent 0, retrying {alerts}, dead 0; pending now {alerts}"
 
 
 def test_a_failing_webhook_is_retried_with_backoff_then_dead(workdir, hook):
