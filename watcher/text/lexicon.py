@@ -3,10 +3,10 @@
 Rule words are expanded at compile time to every form that lemmatises to them, so no
 lemma is ever computed per token and the rule's own word is never lemmatised. The forms
 come from three places: the lookup table (form -> lemma, 41,000 common forms), the
-exceptions of spaCy's rule lemmatizer (irregular forms with every lemma they may have:
-*leaves* is leaf and leave, *dying* is die), and English's regular endings for forms no
-table knows (*Kurds*, *jihadists*, *airdropped*), never making a form the tables give to
-another word (`new` does not gain *news*, `hop` does not gain *hoped*).
+exceptions of spaCy's rule lemmatizer that are ordinary words (irregular forms with every
+lemma they may have: *leaves* is leaf and leave, *dying* is die), and, for words the lookup
+table does not know, English's regular endings (*Kurds*, *jihadists*), never making a form
+a table gives to another word (docs/rule-language.md, "Inflections").
 """
 
 from __future__ import annotations
@@ -29,6 +29,8 @@ EXCEPTIONS_TABLE = "en_lemma_exc.json.gz"  # part of speech -> irregular form ->
 INDEX_TABLE = "en_lemma_index.json.gz"  # part of speech -> known lemmas
 RULES_TABLE = "en_lemma_rules.json.gz"  # part of speech -> [ending, lemma ending]
 INFLECTED = ("noun", "verb", "adj")
+MIN_REGULAR_CHARS = 3  # shorter words get no made-up regular forms
+VOWELS = frozenset("aeiou")
 PROB_TABLE = "en_lexeme_prob.json.gz"
 # Log-probability above which a word seen in lower case counts as ordinary English;
 # below it the table is mostly names, typos and foreign words (e.g. `deir` is -17.9).
@@ -46,12 +48,11 @@ class Lexicon:
 
     forms_by_lemma: dict[str, frozenset[str]]
     english_words: frozenset[str]
-    # spaCy's lemmatizer rules, (form ending, lemma ending): nouns' and verbs' for any word
-    # (a name's part of speech is unknown), adjectives' for known adjectives only.
+    # spaCy's lemmatizer rules for nouns and verbs, (form ending, lemma ending): what a
+    # word the tables do not know may end in (a name's part of speech is unknown).
     endings: tuple[tuple[str, str], ...] = ()
-    adjective_endings: tuple[tuple[str, str], ...] = ()
-    adjectives: frozenset[str] = frozenset()
-    known_forms: frozenset[str] = frozenset()  # every form and lemma the tables hold
+    in_lookup: frozenset[str] = frozenset()  # the lookup table's forms and lemmas
+    known_forms: frozenset[str] = frozenset()  # every form and lemma of every table
 
     @classmethod
     def load(cls) -> Lexicon:
@@ -61,45 +62,53 @@ class Lexicon:
         rules: dict[str, list[list[str]]] = _read(RULES_TABLE)
         with gzip.open(ENGLISH_WORDS_FILE, "rt", encoding="utf-8") as handle:
             english = frozenset(handle.read().split())
-        irregular = list(_exception_pairs(exceptions))
-        pairs = [*table.items(), *((form, lemma) for form, lemmas in irregular for lemma in lemmas)]
-        known = {w.lower() for pair in pairs for w in pair}
+        # The exceptions also list names as forms (*Bani* of `ban`): ordinary words only.
+        irregular = [
+            (form, lemma)
+            for form, lemma in _exception_pairs(exceptions)
+            if fold(form) in english
+        ]
+        in_lookup = {w.lower() for pair in table.items() for w in pair}
+        known = in_lookup | {w.lower() for pair in irregular for w in pair}
         known.update(w.lower() for part in INFLECTED for w in index.get(part, ()))
         return cls(
-            forms_by_lemma=invert_pairs(pairs),
+            forms_by_lemma=invert_pairs([*table.items(), *irregular]),
             english_words=english,
             endings=tuple(dict.fromkeys(
-                (ending, lemma_ending) for part in ("noun", "verb") for ending, lemma_ending
-                in rules[part]
+                (ending, stem) for part in ("noun", "verb") for ending, stem in rules[part]
             )),
-            adjective_endings=tuple((ending, stem) for ending, stem in rules["adj"]),
-            adjectives=frozenset(w.lower() for w in index["adj"]),
+            in_lookup=frozenset(in_lookup),
             known_forms=frozenset(known),
         )
 
     def forms_of(self, word: str) -> frozenset[str]:
         """The word itself and every form whose lemma it is: `siege` -> siege, sieges."""
         lower = word.lower()
-        regular = {f for f in self._regular_forms(lower) if f not in self.known_forms}
-        return self.forms_by_lemma.get(lower, frozenset()) | regular | {lower}
+        return self.forms_by_lemma.get(lower, frozenset()) | self._regular_forms(lower) | {lower}
 
-    def _regular_forms(self, lemma: str) -> set[str]:
-        """Forms English's regular endings make of a lemma: spaCy's lemmatizer rules run
-        backwards (kurd -> kurds, ally -> allies), and a doubled last consonant before
-        -ed/-ing (airdrop -> airdropped). Candidates only: the caller drops known words."""
-        endings = self.endings
-        if lemma in self.adjectives:
-            endings += self.adjective_endings
+    def _regular_forms(self, lemma: str) -> frozenset[str]:
+        """For a word the lookup table does not know (`Kurd`, `airdrop`), the forms English's
+        regular endings make: spaCy's lemmatizer rules run backwards (kurds, allies) and a
+        doubled last consonant before -ed/-ing (airdropped). Never a form some table gives
+        to another word, and nothing for short words and stop words, whose made-up forms
+        would be other words (`us` -> *USS*)."""
+        if (
+            lemma in self.in_lookup
+            or len(lemma) < MIN_REGULAR_CHARS
+            or not (lemma.isascii() and lemma.isalpha())
+            or self.is_stop_word(lemma)
+        ):
+            return frozenset()
         forms = {
-            lemma[: len(lemma) - len(lemma_ending)] + ending
-            for ending, lemma_ending in endings
-            if lemma.endswith(lemma_ending)
-            and len(lemma) > len(lemma_ending)
-            and not (lemma_ending == "" and lemma.endswith("e") and ending[0] in "ei")
+            lemma[: len(lemma) - len(stem)] + ending
+            for ending, stem in self.endings
+            if lemma.endswith(stem)
+            and len(lemma) > len(stem)
+            and not (stem == "" and lemma.endswith("e") and ending[0] in "ei")  # no *siegeed*
         }
         if _doubles_last_consonant(lemma):
             forms.update(lemma + lemma[-1] + ending for ending in ("ed", "ing"))
-        return forms
+        return frozenset(forms - self.known_forms)
 
     def is_stop_word(self, word: str) -> bool:
         """spaCy's English stop words (the, of, said ...): the most common words of all."""
@@ -118,11 +127,12 @@ def invert_pairs(pairs: Iterable[tuple[str, str]]) -> dict[str, frozenset[str]]:
     return {lemma: frozenset(f) for lemma, f in forms.items()}
 
 
-def _exception_pairs(
-    exceptions: dict[str, dict[str, list[str]]],
-) -> Iterator[tuple[str, list[str]]]:
+def _exception_pairs(exceptions: dict[str, dict[str, list[str]]]) -> Iterator[tuple[str, str]]:
+    """(form, lemma) of the rule lemmatizer's irregular forms, every lemma of each form."""
     for part in INFLECTED:
-        yield from exceptions.get(part, {}).items()
+        for form, lemmas in exceptions.get(part, {}).items():
+            for lemma in lemmas:
+                yield form, lemma
 
 
 def _doubles_last_consonant(lemma: str) -> bool:
@@ -134,10 +144,9 @@ def _doubles_last_consonant(lemma: str) -> bool:
     return a not in VOWELS and b in VOWELS and c not in VOWELS and c not in "wxy"
 
 
-VOWELS = frozenset("aeiou")
-
 
 def _read(name: str) -> Any:
+    """One table of spacy-lookups-data."""
     return srsly.read_gzip_json(spacy_lookups_data.get_file(name))
 
 
