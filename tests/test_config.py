@@ -71,6 +71,7 @@ def test_every_setting_has_a_variable_plain_lists_and_mappings_as_yaml(tmp_path)
         "WATCHER_CHANNELS": "{ops: {urls: ['mailto://a:b@example.org'], default: true}}",
         "WATCHER_NOTIFY__EVERY": "30",
         "WATCHER_HTTP__PORT": "9000",
+        "WATCHER_HTTP__HOST": "::",  # as text, not YAML (where it would be a mapping)
     }
     settings = load_settings(path, {}, env)
     assert (settings.poll_lease, settings.contact) == (300, "ops@example.org")
@@ -78,7 +79,7 @@ def test_every_setting_has_a_variable_plain_lists_and_mappings_as_yaml(tmp_path)
     assert settings.channel_names == ("ops",) and settings.channels["ops"].default
     # a section key's variable replaces that key only; the file's other keys stay
     assert (settings.notify.every, settings.notify.max_attempts) == (30, 3)
-    assert settings.http is not None and settings.http.port == 9000
+    assert settings.http is not None and (settings.http.host, settings.http.port) == ("::", 9000)
 
 
 def test_a_bad_variable_is_named_and_the_file_keeps_its_own_lines(tmp_path):
@@ -90,6 +91,13 @@ def test_a_bad_variable_is_named_and_the_file_keeps_its_own_lines(tmp_path):
         "WATCHER_HTTP__PORT: http.port: must be at most 65535",
         "WATCHER_NOTIFY__EVERY: notify.every: " + DURATION_HELP,
         "WATCHER_SOURCES: sources: must be a list",
+    ]
+
+
+def test_a_bad_section_variable_is_reported_not_hidden_by_its_key_variable(tmp_path):
+    env = {"WATCHER_HTTP": "on", "WATCHER_HTTP__PORT": "9000"}
+    assert _errors(tmp_path, "", env) == [
+        "WATCHER_HTTP: http: must be a mapping of settings (key: value)"
     ]
 
 

@@ -55,7 +55,7 @@ DEFAULT_HTTP_PORT = 9464  # the port Prometheus exporters conventionally take
 OPTION_KEYS = ("db", "rules", "pipeline")  # the settings with a command-line option
 # Every setting has a variable WATCHER_<KEY>: plain ones take the text as it is; lists and
 # mappings take YAML (`WATCHER_SOURCES='[{name: a, url: "https://…"}]'`), and each key of
-# a mapping section has its own, WATCHER_<SECTION>__<KEY> (`WATCHER_HTTP__PORT=9000`).
+# a mapping section has its own, as text: WATCHER_<SECTION>__<KEY> (`WATCHER_HTTP__PORT=9000`).
 PLAIN_KEYS = ("db", "rules", "pipeline", "poll_lease", "contact")
 YAML_KEYS = ("sources", "channels", "notify", "http")
 SECTION_KEYS = ("notify", "http")
@@ -306,10 +306,12 @@ def _merge(
     for section in SECTION_KEYS:
         prefix = _variable(section) + "__"
         for variable in sorted(name for name in env if name.startswith(prefix) and env[name]):
-            key = variable[len(prefix):].lower()
             values = merged.get(section)
-            merged[section] = {**(values if isinstance(values, Mapping) else {}),
-                               key: _yaml_value(env[variable])}
+            if values is not None and not isinstance(values, Mapping):
+                break  # the section itself is wrong: that is what gets reported
+            key = variable[len(prefix):].lower()
+            # As text: pydantic reads numbers and durations from it, and `::` stays a host.
+            merged[section] = {**(values or {}), key: env[variable]}
             origins[(section, key)] = variable
     for key in OPTION_KEYS:
         if overrides.get(key):
