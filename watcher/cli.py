@@ -28,6 +28,7 @@ from watcher.cli_daemon import run, sources
 from watcher.cli_notify import deliveries, notify, print_report
 from watcher.config import Settings, environment, load_settings
 from watcher.errors import ConfigError, InputError, RuleSetError, StoreError, WatcherError
+from watcher.logs import use_command_logging
 from watcher.matcher import run_rule_examples
 from watcher.model import Article, Match
 from watcher.output import (
@@ -62,6 +63,7 @@ def cli(
     ctx: click.Context, config_path: str | None, db: str | None, pipeline: str | None
 ) -> None:
     """watcher: hear once, fast, when something specific happens in a specific place."""
+    use_command_logging()
     try:
         ctx.obj = load_settings(config_path, {"db": db, "pipeline": pipeline}, environment())
     except ConfigError as error:

@@ -8,8 +8,46 @@ from __future__ import annotations
 import logging
 import sys
 import time
+from typing import TextIO
 
 FORMAT = "%(asctime)s level=%(levelname)s logger=%(name)s %(message)s"
+# `extra=` for a log line whose news the one-shot commands print themselves (a send
+# failure is in their report): logged for the daemon, not said twice by `watcher replay`.
+REPORTED = {"reported": True}
+
+
+class _CurrentStderr(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever sys.stderr is at the time (click's test runner swaps it)."""
+
+    @property  # type: ignore[override]
+    def stream(self) -> TextIO:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: TextIO) -> None:
+        pass
+
+
+def _unreported(record: logging.LogRecord) -> bool:
+    return not getattr(record, "reported", False)
+
+
+def _command_handler() -> logging.Handler:
+    """Until the daemon configures logging, warnings reach stderr as `watcher: …` lines,
+    with their tracebacks, except what the command reports itself."""
+    handler = _CurrentStderr()
+    handler.setLevel(logging.WARNING)
+    handler.setFormatter(logging.Formatter("watcher: %(message)s"))
+    handler.addFilter(_unreported)
+    return handler
+
+
+COMMAND_HANDLER = _command_handler()
+
+
+def use_command_logging() -> None:
+    """For every command: warnings on stderr until `configure_logging` (the daemon's)."""
+    logging.getLogger("watcher").addHandler(COMMAND_HANDLER)  # once, however often called
 
 
 def configure_logging(level: int = logging.INFO) -> None:
@@ -18,6 +56,7 @@ def configure_logging(level: int = logging.INFO) -> None:
     formatter.converter = time.gmtime
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(formatter)
+    logging.getLogger("watcher").removeHandler(COMMAND_HANDLER)  # the root's handler says all
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)

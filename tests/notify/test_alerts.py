@@ -196,7 +196,8 @@ def test_a_replay_says_once_per_channel_what_was_not_delivered(workdir, smtp):
                           cwd=workdir, capture_output=True, text=True, timeout=300)
     alerts = len(done.stdout.splitlines())
     assert done.returncode == 0 and alerts > 1, done.stderr
-    failure, summary = done.stderr.splitlines()
+    failure, summary = [line for line in done.stderr.splitlines() if line.startswith("watcher:")]
+    assert "event=" not in done.stderr  # the daemon's log lines are not repeated
     assert failure.startswith(f"watcher: not delivered ({alerts} alerts): ops: mailto://")
     assert summary == f"watcher: alerts sent 0, retrying {alerts}, dead 0; pending now {alerts}"
 
@@ -243,6 +244,17 @@ def test_a_digest_channel_gets_one_message_for_all_its_alerts(workdir, hook):
     for rule in {a["rule"] for a in alerts}:
         assert titles[rule] in digest["message"]  # grouped under the rule's title
     assert {d["status"] for d in deliveries()} == {"sent"}
+
+
+def test_a_failed_digest_counts_every_alert_it_held(workdir, hook):
+    configure(workdir, f"  daily:\n    urls: ['{hook.url()}']\n    default: true\n"
+                       "    digest: '0 8 * * *'")
+    alerts = new_matches(watcher("replay", "--format", "jsonl", str(SEEDS)))
+    hook.answer(500)
+    flushed = watcher("deliveries", "flush")
+    assert flushed.exit_code == 1
+    assert f"watcher: not delivered ({len(alerts)} alerts): daily: " in flushed.stderr
+    assert f"retrying {len(alerts)}" in flushed.stderr
 
 
 def test_cooldown_holds_back_a_second_story_of_the_same_rule(workdir, hook):

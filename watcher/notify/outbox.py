@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from watcher.errors import ConfigError, NotifyError, WatcherError
+from watcher.logs import REPORTED
 from watcher.notify.channels import Channel, send
 from watcher.notify.digest import DigestSchedule, describe
 from watcher.notify.message import Format, Message
@@ -64,7 +65,7 @@ class SendReport:
     sent: int = 0
     retrying: int = 0
     dead: int = 0
-    errors: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)  # one per delivery not sent
 
     def add(self, other: SendReport) -> None:
         self.sent += other.sent
@@ -185,8 +186,9 @@ class Outbox:
                 return SendReport(sent=len(ids))
             return self._failed(job, error)
         except WatcherError as problem:  # the store failed: the lease runs out, retried later
-            log.error("event=send_not_recorded channel=%s error=%r", job.channel, str(problem))
-            return SendReport(errors=[f"{job.channel}: {problem}"])
+            log.error("event=send_not_recorded channel=%s error=%r", job.channel, str(problem),
+                      extra=REPORTED)
+            return SendReport(errors=[f"{job.channel}: {problem}"] * len(ids))
         except Exception as problem:  # our bug or a library's: counted, so it ends dead
             log.exception("event=send_crashed channel=%s", job.channel)
             return self._failed(job, f"internal error: {type(problem).__name__}")
@@ -219,7 +221,7 @@ class Outbox:
         """Count a failed attempt for each delivery of the job: retried with backoff, or
         dead once it has had its attempts (decided per delivery: a digest's fresh alerts
         do not die with old ones)."""
-        report = SendReport(errors=[f"{job.channel}: {error}"])
+        report = SendReport(errors=[f"{job.channel}: {error}"] * len(job.deliveries))
         spent = [d for d in job.deliveries if d.attempts + 1 >= self.policy.max_attempts]
         alive = [d for d in job.deliveries if d not in spent]
         if spent:
@@ -233,7 +235,7 @@ class Outbox:
             report.retrying = len(alive)
         level = logging.ERROR if report.dead else logging.WARNING
         log.log(level, "event=send_failed channel=%s retrying=%d dead=%d error=%r",
-                job.channel, report.retrying, report.dead, error)
+                job.channel, report.retrying, report.dead, error, extra=REPORTED)
         return report
 
 
