@@ -75,6 +75,7 @@ class Reference:
 
     def _phrase_end(self, term: Term, words: list[str], field: FieldText, start: int):
         pos = start - 1
+        alone = len(words) == 1  # a one-word variant name (is_variant's `alone`)
         for number, word in enumerate(words):
             pos += 1
             if pos >= len(field):
@@ -83,14 +84,14 @@ class Reference:
             if (
                 number > 0
                 and term.kind == "variant"
-                and not self.word_matches(term.kind, word, text, alone=len(words) == 1)
+                and not self.word_matches(term.kind, word, text, alone=alone)
                 and is_article(text)
             ):
                 pos += 1
                 if pos >= len(field):
                     return None
                 text = self._word(field, pos)
-            if not self.word_matches(term.kind, word, text, alone=len(words) == 1):
+            if not self.word_matches(term.kind, word, text, alone=alone):
                 return None
         return pos
 

@@ -54,6 +54,7 @@ from watcher.rules.grammar import parse_query
         ("evacuation", "an evac\u00aduation order", True),
         ("evacuation", "an evacua\u200btion order", True),
         ('="Fourth Division"', "the Fourth Divi\u00adsion moved", True),
+        ('"Sheikh Maq\u00adsoud"', "in Sheikh Maqsoud", True),  # a rule pasted from a web page
         ('"cut off"', "The town was cut off.", True),
         ('"cut off"', "They cuts off the road.", True),
         # exact surface form

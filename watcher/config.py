@@ -320,6 +320,7 @@ def _merge(
 
 
 def _variable(key: str) -> str:
+    """The environment variable of a top-level key: `poll_lease` -> WATCHER_POLL_LEASE."""
     return f"WATCHER_{key.upper()}"
 
 

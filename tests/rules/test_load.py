@@ -491,12 +491,18 @@ def test_query_error_column_counts_escapes_in_quoted_queries(tmp_path):
         "  - id: c\n"
         "    title: C\n"
         '    query: "T\\u00fcrkiye \\x41ND NEAR/x siege"\n'
+        "  - id: d\n"
+        "    title: D\n"
+        '    query: "\\"unclosed phrase"\n'
     )
     with pytest.raises(RuleSetError) as caught:
         load_rules(tmp_path / "r.yaml")
     # the N of NEAR/x: after two escaped quotes (column 32), after one doubled quote (19),
-    # after a \u and a \x escape of six and four characters that stand for one each (33)
-    assert [(e.line, e.column) for e in caught.value.errors] == [(4, 32), (7, 19), (10, 33)]
+    # after a \u and a \x escape of six and four characters that stand for one each (33);
+    # an unclosed phrase at its escaped quote (13), not at the YAML quote before it
+    assert [(e.line, e.column) for e in caught.value.errors] == [
+        (4, 32), (7, 19), (10, 33), (13, 13)
+    ]
 
 
 def test_a_directory_without_rule_files_is_an_error(tmp_path):

@@ -40,8 +40,12 @@ def test_a_new_sqlite_file_being_written_is_waited_for_not_refused(tmp_path: Pat
     other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     other.execute("BEGIN IMMEDIATE")  # a writer in the default (rollback) journal mode
     other.execute("CREATE TABLE someone_elses (id INTEGER)")
-    threading.Timer(WRITER_HOLDS, lambda: other.execute("COMMIT")).start()
-    with Store.open(f"sqlite:///{path}", busy_timeout=30) as store:
-        assert store.current_revision() is not None
-    other.close()
+    commit = threading.Timer(WRITER_HOLDS, lambda: other.execute("COMMIT"))
+    commit.start()
+    try:
+        with Store.open(f"sqlite:///{path}", busy_timeout=30) as store:
+            assert store.current_revision() is not None
+    finally:
+        commit.join()
+        other.close()
     assert rows(f"sqlite:///{path}", "PRAGMA journal_mode") == [("wal",)]

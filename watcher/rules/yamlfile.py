@@ -16,6 +16,7 @@ from watcher.model import Severity
 
 COOLDOWN_PATTERN = re.compile(r"([0-9]+)([smhd])")
 UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+ESCAPE_WIDTHS = {"x": 4, "u": 6, "U": 10}  # double-quoted \xHH, \uHHHH, \UHHHHHHHH
 
 _NULL_TAG = "tag:yaml.org,2002:null"
 _BOOL_TAG = "tag:yaml.org,2002:bool"
@@ -209,6 +210,8 @@ def _source_index(text: str, node: yaml.ScalarNode, offset: int) -> int | None:
     if offset >= len(value):
         return None
     pos, end = node.start_mark.index, node.end_mark.index
+    if node.style in ("'", '"'):
+        pos += 1  # past the opening quote, which a value starting with `"` would meet first
     if node.style in ("|", ">"):
         pos = text.find("\n", pos, end) + 1  # past the header and any comment on it
         if pos == 0:
@@ -222,8 +225,8 @@ def _source_index(text: str, node: yaml.ScalarNode, offset: int) -> int | None:
                 if width:  # the whole escape stands for this one character
                     found, pos = pos, pos + width
                     break
-                pos += 2  # an escaped line break continues the line: no character
-                continue
+                pos += 3 if text[pos + 1 : pos + 3] == "\r\n" else 2  # escaped line break:
+                continue  # it continues the line and stands for no character
             if _same_char(text[pos], char):
                 found, pos = pos, pos + 1
                 break
@@ -231,9 +234,6 @@ def _source_index(text: str, node: yaml.ScalarNode, offset: int) -> int | None:
         else:
             return None
     return found
-
-
-ESCAPE_WIDTHS = {"x": 4, "u": 6, "U": 10}  # \xHH, \uHHHH, \UHHHHHHHH
 
 
 def _escape_width(text: str, pos: int) -> int:

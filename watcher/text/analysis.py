@@ -183,8 +183,13 @@ class Analyzer:
     # -- analysis ---------------------------------------------------------------------
 
     def words(self, text: str) -> list[str]:
-        """The lower-cased words of a short text (a rule's phrase), split like articles."""
-        return [t.lower_ for t in self.nlp.tokenizer(text) if any(c.isalnum() for c in t.text)]
+        """The lower-cased words of a short text (a rule's phrase), split and cleaned like
+        articles' words (a rule pasted from a web page may hold a soft hyphen too)."""
+        return [
+            t.lower_.translate(INVISIBLE)
+            for t in self.nlp.tokenizer(text)
+            if any(c.isalnum() for c in t.text)
+        ]
 
     def analyse(self, article: Article) -> AnalysedText:
         """Title and body of one article, analysed once for every rule."""
