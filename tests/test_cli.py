@@ -163,6 +163,30 @@ def test_a_pipeline_that_is_not_installed_is_one_clear_line(run):
     assert "en_core_web_sm" in result.stderr and "not installed" in result.stderr
 
 
+def test_rules_test_runs_titled_examples_as_a_title(run, tmp_path):
+    (tmp_path / "r.yaml").write_text(
+        "rules:\n"
+        "  - id: headline\n"
+        "    title: Siege in the headline\n"
+        "    query: title:(siege)\n"
+        "    tests:\n"
+        "      match: [{title: Siege of the town, body: Nothing else.}]\n"
+        "      no_match: ['A siege in the body only.', {title: Calm, body: A siege.}]\n"
+        "  - id: wrong\n"
+        "    title: Wrong expectation\n"
+        "    query: title:(siege)\n"
+        "    tests:\n"
+        "      match: [{title: Calm day, body: A siege.}]\n"
+    )
+    result = run("rules", "test", str(tmp_path))
+    assert result.exit_code == 1
+    assert result.stdout.splitlines() == [
+        f"FAIL {tmp_path / 'r.yaml'}:8: wrong: should match but did not: "
+        "title 'Calm day', body 'A siege.'",
+        "3 passed, 1 failed",
+    ]
+
+
 def test_rules_test_runs_examples_of_source_limited_rules_and_skips_disabled(run, tmp_path):
     (tmp_path / "r.yaml").write_text(
         "rules:\n"

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from watcher.engine import Engine
 from watcher.model import Article, Match
-from watcher.rules.ast import Rule, RuleSet
+from watcher.rules.ast import Example, Rule, RuleSet
 from watcher.rules.compile import Compiler
 from watcher.rules.load import load_rules
 from watcher.text.analysis import BLANK_PIPELINE, Analyzer
@@ -58,29 +58,33 @@ class ExampleFailure:
     """A rule's `tests:` example that did not behave as written."""
 
     rule: Rule
-    text: str
+    example: Example
     expected_match: bool
 
     def describe(self) -> str:
         wanted = "should match but did not" if self.expected_match else "matched but should not"
-        return f"{self.rule.file}:{self.rule.line}: {self.rule.id}: {wanted}: {self.text!r}"
+        return f"{self.rule.file}:{self.rule.line}: {self.rule.id}: {wanted}: " + (
+            self.example.describe()
+        )
 
 
 def run_rule_examples(matcher: Matcher) -> tuple[int, list[ExampleFailure]]:
     """Run every rule's examples through the full engine; returns (examples run, failures).
 
-    Each example is an article body of its own, matched against the whole rule set,
-    so the examples exercise the index exactly as real articles do. Disabled rules'
-    examples are not run (nor counted).
+    Each example is an article of its own (a body, or a title and a body), matched
+    against the whole rule set, so the examples exercise the index exactly as real
+    articles do. Disabled rules' examples are not run (nor counted).
     """
     failures: list[ExampleFailure] = []
     count = 0
     for rule in matcher.rules.enabled():
-        for expected, texts in ((True, rule.tests.match), (False, rule.tests.no_match)):
-            for number, text in enumerate(texts, start=1):
+        for expected, examples in ((True, rule.tests.match), (False, rule.tests.no_match)):
+            for number, example in enumerate(examples, start=1):
                 count += 1
-                article = Article(id=f"{rule.id}#example{number}", title="", body=text)
+                article = Article(
+                    id=f"{rule.id}#example{number}", title=example.title, body=example.body
+                )
                 found = matcher.match(article, check_sources=False)
                 if any(m.rule_id == rule.id for m in found) != expected:
-                    failures.append(ExampleFailure(rule, text, expected))
+                    failures.append(ExampleFailure(rule, example, expected))
     return count, failures

@@ -12,7 +12,7 @@ import pytest
 
 from watcher.errors import RuleSetError
 from watcher.model import Severity
-from watcher.rules.ast import And, Near, Or, Rule, RuleTests, Term
+from watcher.rules.ast import And, Example, Near, Or, Rule, RuleTests, Term
 from watcher.rules.load import load_rules
 
 SPEC_EXAMPLE = """
@@ -84,8 +84,8 @@ def test_spec_example_loads_every_field(tmp_path):
             cooldown_seconds=6 * 3600,
             enabled=True,
             tests=RuleTests(
-                match=("Forces lifted the siege on the Sheikh Maqsoud neighbourhood.",),
-                no_match=("Residents of Sheikh Maqsoud held a spring festival.",),
+                match=(Example("Forces lifted the siege on the Sheikh Maqsoud neighbourhood."),),
+                no_match=(Example("Residents of Sheikh Maqsoud held a spring festival."),),
             ),
             file=str(path),
             line=6,
@@ -275,6 +275,39 @@ def test_duplicate_keys_anywhere(tmp_path):
         "a.yaml:3:3: duplicate key 'places' (first given at line 2)",
         "a.yaml:8:5: duplicate key 'query' (first given at line 7)",
         "a.yaml:11:7: duplicate key 'match' (first given at line 10)",
+    ]
+
+
+def test_an_example_may_be_a_title_and_a_body(tmp_path):
+    write(tmp_path, "a.yaml", """
+        rules:
+          - id: headline
+            title: In the headline
+            query: title:(siege)
+            tests:
+              match: [{title: Siege of the town}, {title: Siege, body: Long text.}]
+              no_match: ["siege in the body only"]
+        """)
+    (rule,) = load_rules(tmp_path).rules
+    assert rule.tests.match == (Example(body="", title="Siege of the town"),
+                                Example(body="Long text.", title="Siege"))
+    assert rule.tests.no_match == (Example("siege in the body only"),)
+
+
+def test_a_titled_example_needs_known_keys_and_some_text(tmp_path):
+    write(tmp_path, "a.yaml", """
+        rules:
+          - id: headline
+            title: In the headline
+            query: siege
+            tests:
+              match: [{headline: x}, {title: "", body: null}, {title: [a]}]
+        """)
+    assert problems(tmp_path) == [
+        "a.yaml:6:15: an entry of 'tests.match' needs a title or a body",
+        "a.yaml:6:16: unknown key 'headline' in an entry of 'tests.match' (allowed: title, body)",
+        "a.yaml:6:38: 'title' is empty",
+        "a.yaml:6:63: 'title' must be a string, not a list",
     ]
 
 

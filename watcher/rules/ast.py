@@ -66,11 +66,22 @@ Query = Term | And | Or | Not | Near | InField
 
 
 @dataclass(frozen=True)
+class Example:
+    """One `tests:` example: an article body, or a title and a body (for `title:` rules)."""
+
+    body: str
+    title: str = ""
+
+    def describe(self) -> str:
+        return repr(self.body) if not self.title else f"title {self.title!r}, body {self.body!r}"
+
+
+@dataclass(frozen=True)
 class RuleTests:
     """A rule's own examples, run by `watcher rules test`."""
 
-    match: tuple[str, ...] = ()
-    no_match: tuple[str, ...] = ()
+    match: tuple[Example, ...] = ()
+    no_match: tuple[Example, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from pathlib import Path
 import yaml
 
 from watcher.errors import RuleError, RuleSetError
-from watcher.rules.ast import Query, Rule, RuleSet, RuleTests, Term
+from watcher.rules.ast import Example, Query, Rule, RuleSet, RuleTests, Term
 from watcher.rules.grammar import (
     ListExpander,
     ListRef,
@@ -44,6 +44,7 @@ RULE_KEYS = (
 )  # fmt: skip
 REQUIRED_KEYS = ("id", "title", "query")
 TEST_KEYS = ("match", "no_match")
+EXAMPLE_KEYS = ("title", "body")
 TOP_KEYS = ("lists", "rules")
 RULE_SUFFIXES = (".yaml", ".yml")
 ID_PATTERN = re.compile(r"[a-z0-9][a-z0-9_-]*")
@@ -256,9 +257,49 @@ def _read_tests(file: YamlFile, node: yaml.Node) -> RuleTests:
         if key not in TEST_KEYS:
             file.error(key_node, f"unknown key '{key}' in tests (allowed: match, no_match)")
     examples = {
-        key: read_strings(file, pairs[key][1], f"tests.{key}") for key in TEST_KEYS if key in pairs
+        key: _read_examples(file, pairs[key][1], f"tests.{key}")
+        for key in TEST_KEYS
+        if key in pairs
     }
     return RuleTests(**examples)
+
+
+def _read_examples(file: YamlFile, node: yaml.Node, key: str) -> tuple[Example, ...]:
+    """Each entry a body text, or a mapping with `title` and/or `body`."""
+    if is_null(node):
+        return ()
+    if not isinstance(node, yaml.SequenceNode):
+        file.error(node, f"'{key}' must be a list of texts (or of title/body mappings)")
+        return ()
+    found = []
+    for item in node.value:
+        if isinstance(item, yaml.MappingNode):
+            example = _read_titled_example(file, item, key)
+        else:
+            text = read_string(file, item, f"an entry of '{key}'")
+            example = None if text is None else Example(body=text)
+        if example is not None:
+            found.append(example)
+    return tuple(found)
+
+
+def _read_titled_example(file: YamlFile, node: yaml.MappingNode, key: str) -> Example | None:
+    pairs = mapping_pairs(node)
+    for name, (name_node, _) in pairs.items():
+        if name not in EXAMPLE_KEYS:
+            file.error(name_node, f"unknown key '{name}' in an entry of '{key}' (allowed: "
+                                  "title, body)")
+    texts = {
+        name: "" if is_null(pairs[name][1]) else read_string(file, pairs[name][1], f"'{name}'")
+        for name in EXAMPLE_KEYS
+        if name in pairs
+    }
+    if any(text is None for text in texts.values()):
+        return None  # reported by read_string
+    if not any(texts.values()):
+        file.error(node, f"an entry of '{key}' needs a title or a body")
+        return None
+    return Example(body=texts.get("body") or "", title=texts.get("title") or "")
 
 
 _OPTIONAL_READERS: dict[str, tuple[str, Callable[[YamlFile, yaml.Node], object]]] = {
