@@ -314,6 +314,34 @@ def test_a_titled_example_needs_known_keys_and_some_text(tmp_path):
 # --- rule errors ----------------------------------------------------------------------
 
 
+def test_a_repeated_key_hides_none_of_the_problems_of_its_first_value(tmp_path):
+    write(tmp_path, "a.yaml", """
+        lists:
+          a: ['~', 'x*']
+          a: [x]
+        rules:
+          - id: r1
+            title: T
+            query: 'siege AND (x'
+            query: siege
+        rules:
+          - id: r2
+            title: T
+            query: siege
+            severity: huge
+        """)
+    assert problems(tmp_path) == [
+        "a.yaml:2:8: '~' must be directly followed by a word or a phrase",
+        "a.yaml:2:13: prefix 'x*' is too short: put at least 3 characters before '*'",
+        "a.yaml:3:3: duplicate key 'a' (first given at line 2)",
+        "a.yaml:7:23: unbalanced parentheses: '(' is never closed",
+        "a.yaml:8:5: duplicate key 'query' (first given at line 7)",
+        "a.yaml:9:1: duplicate key 'rules' (first given at line 4)",
+        "a.yaml:13:15: unknown severity 'huge' (expected one of: info, low, medium, high, "
+        "critical)",
+    ]
+
+
 def test_unknown_keys(tmp_path):
     write(
         tmp_path, "a.yaml", rule_file(extra="    severty: high\n    tests:\n      matches: [x]\n")

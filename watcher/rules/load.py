@@ -36,6 +36,7 @@ from watcher.rules.yamlfile import (
     read_string,
     read_strings,
     read_text,
+    shadowed_pairs,
     string_items,
 )
 
@@ -129,6 +130,12 @@ class _Loading:
             else:
                 allowed = ", ".join(TOP_KEYS)
                 file.error(key_node, f"unknown top-level key '{key}' (allowed: {allowed})")
+        for key, value in shadowed_pairs(root):  # a repeated `rules:` or `lists:`
+            hidden = _Loading(self.channels)  # its problems are reported; its rules dropped
+            if key == "lists":
+                hidden.load_lists(file, value)
+            elif key == "rules":
+                hidden.load_rules(file, value)
 
     def load_lists(self, file: YamlFile, node: yaml.Node) -> None:
         if is_null(node):
@@ -136,6 +143,8 @@ class _Loading:
         if not isinstance(node, yaml.MappingNode):
             file.error(node, "'lists' must be a mapping of list names to terms")
             return
+        for name, value in shadowed_pairs(node):  # a list given twice: check both
+            _list_entries(file, name, value)
         for name, (key_node, value) in mapping_pairs(node).items():
             entries = _list_entries(file, name, value)
             if not LIST_NAME_PATTERN.fullmatch(name):
@@ -165,6 +174,7 @@ class _Loading:
         for key in REQUIRED_KEYS:
             if key not in pairs:
                 file.error(node, f"rule has no '{key}' (required)")
+        self.check_shadowed(file, node)
         options = self.read_options(file, pairs)
         rule_id = self.read_id(file, pairs["id"][1]) if "id" in pairs else None
         title = read_string(file, pairs["title"][1], "'title'") if "title" in pairs else None
@@ -176,6 +186,16 @@ class _Loading:
         if rule_id is not None and title is not None:
             rule = Rule(rule_id, title, text, tree, file=file.name, line=line(node), **options)
         self.drafts.append(_Draft(rule, tree, file, pairs["query"][1]))
+
+    def check_shadowed(self, file: YamlFile, node: yaml.MappingNode) -> None:
+        """A key given twice in one rule: the hidden value's own problems are reported too."""
+        for key, value in shadowed_pairs(node):
+            if key == "query":
+                _read_query(file, value)
+            elif key in ("id", "title"):
+                read_string(file, value, f"'{key}'")
+            elif key in _OPTIONAL_READERS and not is_null(value):
+                _OPTIONAL_READERS[key][1](file, value)
 
     def read_id(self, file: YamlFile, node: yaml.Node) -> str | None:
         """The id, registered on first sight so a later duplicate names where the first is."""

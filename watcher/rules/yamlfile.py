@@ -114,6 +114,17 @@ def mapping_pairs(node: yaml.MappingNode) -> Pairs:
     return {k.value: (k, v) for k, v in node.value if isinstance(k, yaml.ScalarNode)}
 
 
+def shadowed_pairs(node: yaml.MappingNode) -> list[tuple[str, yaml.Node]]:
+    """(key, value) of the entries a later equal key hides from `mapping_pairs`: already an
+    error (check_keys_unique), but their own problems are reported too, all at once."""
+    kept = {id(value) for _, value in mapping_pairs(node).values()}
+    return [
+        (key.value, value)
+        for key, value in node.value
+        if isinstance(key, yaml.ScalarNode) and id(value) not in kept
+    ]
+
+
 def line(node: yaml.Node) -> int:
     """1-based line where `node` starts (PyYAML marks count from 0)."""
     return node.start_mark.line + 1
