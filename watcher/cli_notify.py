@@ -97,8 +97,8 @@ def print_report(report: SendReport, pending: int) -> None:
     """What a drain did, on stderr (stdout stays for matches): one summary, one line per
     failure."""
     for error, times in Counter(report.errors).items():  # a dead channel fails each alert
-        alerts = f" ({times} alerts)" if times > 1 else ""
-        click.echo(f"watcher: not delivered{alerts}: {error}", err=True)
+        alerts = f"{times} alert" + ("s" if times > 1 else "")
+        click.echo(f"watcher: not delivered ({alerts}): {error}", err=True)
     click.echo(
         f"watcher: alerts sent {report.sent}, retrying {report.retrying}, "
         f"dead {report.dead}; pending now {pending}",

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import pytest
 
+from tests.store.builders import NOW, new_article, new_match, oldest_story
 from tests.store.schema import schema_differences
-from tests.store.sql import column_names, execute, shown, table_names
+from tests.store.sql import column_names, execute, rows, shown, table_names
 from watcher.errors import StoreError
 from watcher.store import Store
 from watcher.store.migrate import head_revision
@@ -38,6 +39,22 @@ def test_one_step_down_and_up_keeps_the_rows(any_store: Store, any_db_url: str) 
     assert "next_poll_after" not in column_names(any_db_url, "sources")
     any_store.upgrade()
     assert [s.name for s in any_store.source_states()] == ["feed"]
+
+
+def test_down_and_up_with_articles_pointing_at_their_source(
+    any_store: Store, any_db_url: str
+) -> None:
+    """Batch mode rebuilds `sources` on SQLite; with stored articles pointing at it, that
+    used to fail with "FOREIGN KEY constraint failed"."""
+    new = new_article("a1")
+    any_store.ingest(new, [new_match(new)], oldest_story, NOW)
+    any_store.downgrade("0001")
+    any_store.upgrade()
+    assert [name for (name,) in rows(any_db_url, "SELECT external_id FROM articles")] == ["a1"]
+    if any_db_url.startswith("sqlite"):
+        assert rows(any_db_url, "PRAGMA foreign_key_check") == []
+    new = new_article("a2")  # the store still works, foreign keys and all
+    assert any_store.ingest(new, [new_match(new)], oldest_story, NOW).stored
 
 
 def test_migrated_schema_is_exactly_tables_py(any_store: Store, any_db_url: str) -> None:
