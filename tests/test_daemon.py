@@ -96,6 +96,8 @@ def test_errors_stay_visible_and_back_off(server, workdir):
     status = _source_status()
     assert status["errors"] == 1 and "500" in status["last_error"]
     assert status["next_poll_after"] is not None
+    text = _cli("sources").stdout  # the text output says when it polls again, too
+    assert f"next_poll_after: {status['next_poll_after']}" in text and "500" in text
     polls = len(server.requests)
     assert _cli("run", "--once").exit_code == 0  # backing off: skipped, not failed again
     assert len(server.requests) == polls

@@ -124,8 +124,8 @@ def source_text(line: dict[str, Any]) -> str:
     head = (f"{line['name']}  {status}  every {line['every']}s  last poll "
             f"{line['last_poll'] or 'never'}  last success {line['last_success'] or 'never'}  "
             f"new {line['new_items']}  errors in a row {line['errors']}")
-    details = [f"    {key}: {line[key]}" for key in ("disabled", "last_error", "warning")
-               if line[key]]
+    details = [f"    {key}: {line[key]}"
+               for key in ("disabled", "last_error", "warning", "next_poll_after") if line[key]]
     return "\n".join([head, f"    {line['url']}", *details])
 
 
