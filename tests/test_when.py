@@ -37,3 +37,10 @@ def test_since_a_date_or_time_is_utc_unless_it_says():
 def test_since_something_else_says_what_it_accepts():
     with pytest.raises(ValueError, match="neither an age .* nor an ISO 8601 date"):
         parse_since("last tuesday", NOW)
+
+
+def test_since_beyond_the_range_of_dates_is_a_value_error_not_a_crash():
+    with pytest.raises(ValueError, match="further back than dates go"):
+        parse_since("99999999d", NOW)
+    with pytest.raises(ValueError, match="out of the range of dates"):
+        parse_since("0001-01-01T00:00+05:00", NOW)

@@ -29,10 +29,14 @@ def parse_since(text: str, now: datetime) -> datetime:
         return now - timedelta(seconds=parse_duration(text))
     except ValueError:
         pass
+    except OverflowError:
+        raise ValueError(f"{text!r} reaches further back than dates go") from None
     try:
         moment = datetime.fromisoformat(text.strip())
+        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
     except ValueError:
         raise ValueError(
             f"{text!r} is neither an age (90m, 24h, 7d) nor an ISO 8601 date or time"
         ) from None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    except OverflowError:
+        raise ValueError(f"{text!r} is out of the range of dates") from None

@@ -50,6 +50,7 @@ def test_jsonl_good_and_bad_lines(tmp_path: Path) -> None:
         + line(id="a5", title=7, text="x")
         + line(id="a6", title="t", text="x", published="yesterday")
         + line(id="  ", title="t", text="x")
+        + line(id="a9x", title="t", text="x", published="0001-01-01T00:00:00+05:00")
         + good(9),
         encoding="utf-8",
     )
@@ -62,6 +63,8 @@ def test_jsonl_good_and_bad_lines(tmp_path: Path) -> None:
         f"{path}:6: field 'title' must be a string, got number",
         f"{path}:7: field 'published' is not an ISO 8601 date: 'yesterday'",
         f"{path}:8: field 'id' is empty",
+        # before the first moment a date can hold once moved to UTC: a line, not a crash
+        f"{path}:9: field 'published' is out of range: '0001-01-01T00:00:00+05:00'",
     ]
     assert [type(r).__name__ for r in results][:2] == ["Article", "InputError"]  # in file order
 

@@ -207,7 +207,10 @@ def _parse_iso(text: str) -> datetime:
         parsed = datetime.fromisoformat(text.strip())
     except ValueError:
         raise ValueError(f"field 'published' is not an ISO 8601 date: {_preview(text)}") from None
-    return as_utc(parsed)
+    try:
+        return as_utc(parsed)
+    except OverflowError:  # 0001-01-01 east of UTC: before the first representable moment
+        raise ValueError(f"field 'published' is out of range: {_preview(text)}") from None
 
 
 def _json_type(value: object) -> str:

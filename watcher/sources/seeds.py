@@ -315,11 +315,9 @@ def _parse_date(text: str) -> datetime | None:
     """A timezone-aware UTC datetime from the date formats news sites print, or None."""
     text = _TIMEZONE_SUFFIX.sub("", text.strip().rstrip("."))
     try:
-        parsed = datetime.fromisoformat(text)
-    except ValueError:
+        return as_utc(datetime.fromisoformat(text))
+    except (ValueError, OverflowError):  # not ISO, or out of range: try the other forms
         pass
-    else:
-        return as_utc(parsed)
     match = _DAY_MONTH_YEAR.fullmatch(text) or _MONTH_DAY_YEAR.fullmatch(text)
     if match is None:
         return None
