@@ -9,8 +9,10 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
+from itertools import islice
 from urllib.parse import SplitResult, urlsplit
 
 import numpy as np
@@ -28,6 +30,7 @@ BANDS = 32
 ROWS = 3
 SAME_STORY = 0.4
 SHINGLE_WORDS = 3
+SHINGLE_BATCH = 10_000
 SEED = 1
 SCHEME = "affine32"  # pinned: datasketch 2.0 changed the default, and stored values must not move
 
@@ -121,7 +124,11 @@ def story_signature(title: str, body: str) -> StorySignature:
     minhash = MinHash(
         num_perm=NUM_PERM, seed=SEED, scheme=SCHEME, permutations=_permutations()
     )
-    minhash.update_batch(_shingles(_story_words(title) + _story_words(body)))
+    shingles = _shingles(_story_words(title) + _story_words(body))
+    # update_batch makes a (shingles x NUM_PERM) matrix: in slices, a 50 MB article needs
+    # megabytes, not gigabytes, and the minimum over the slices is the same signature.
+    while batch := list(islice(shingles, SHINGLE_BATCH)):
+        minhash.update_batch(batch)
     values = np.asarray(minhash.hashvalues, dtype="<u4").tobytes()
     return StorySignature(values=values, bands=_band_hashes(values))
 
@@ -139,12 +146,14 @@ def _story_words(text: str) -> list[str]:
     return _WORD.findall(folded)
 
 
-def _shingles(words: list[str]) -> list[bytes]:
+def _shingles(words: list[str]) -> Iterator[bytes]:
     """Word 3-grams; a text shorter than that is one shingle, an empty one none."""
     if len(words) <= SHINGLE_WORDS:
-        return [" ".join(words).encode("utf-8")] if words else []
-    last = len(words) - SHINGLE_WORDS + 1
-    return [" ".join(words[i : i + SHINGLE_WORDS]).encode("utf-8") for i in range(last)]
+        if words:
+            yield " ".join(words).encode("utf-8")
+        return
+    for i in range(len(words) - SHINGLE_WORDS + 1):
+        yield " ".join(words[i : i + SHINGLE_WORDS]).encode("utf-8")
 
 
 def _band_hashes(values: bytes) -> tuple[int, ...]:
