@@ -314,6 +314,19 @@ def test_a_titled_example_needs_known_keys_and_some_text(tmp_path):
 # --- rule errors ----------------------------------------------------------------------
 
 
+def test_nesting_too_deep_is_a_load_error_not_a_traceback(tmp_path):
+    query = "NOT " * 500 + "siege"
+    write(tmp_path, "q.yaml", f"rules:\n  - id: a\n    title: A\n    query: '{query}'\n")
+    write(tmp_path, "y.yaml", "[" * 5000 + "]" * 5000 + "\n")
+    assert problems(tmp_path) == [
+        "q.yaml:4:13: query is nested too deeply (more than 100 levels of brackets or operators)",
+        "y.yaml:1:1: invalid YAML: nested too deeply",
+    ]
+    write(tmp_path, "q.yaml", f"rules:\n  - id: a\n    title: A\n    query: '{query[-200:]}'\n")
+    (tmp_path / "y.yaml").unlink()
+    assert [r.id for r in load_rules(tmp_path).rules] == ["a"]  # 50 levels are fine
+
+
 def test_a_repeated_key_hides_none_of_the_problems_of_its_first_value(tmp_path):
     write(tmp_path, "a.yaml", """
         lists:

@@ -81,11 +81,39 @@ def parse_query(text: str, *, strict: bool = False) -> Query:
     _check_tokens(tokens)
     try:
         tree = _parse(tokens)
+        if strict:
+            _check_near_operands(tree, tokens)
+        query = _ToQuery().transform(tree)
     except UnexpectedToken as exc:
         raise _unexpected_token(exc.token, tokens) from None
-    if strict:
-        _check_near_operands(tree, tokens)
-    return _ToQuery().transform(tree)
+    except RecursionError:
+        raise QuerySyntaxError(0, TOO_DEEP) from None
+    if _depth(query) > MAX_DEPTH:  # compiling and evaluating it would recurse as deep
+        raise QuerySyntaxError(0, TOO_DEEP)
+    return query
+
+
+MAX_DEPTH = 100  # nested groups and operators; real queries use a handful
+TOO_DEEP = f"query is nested too deeply (more than {MAX_DEPTH} levels of brackets or operators)"
+
+
+def _depth(query: Query) -> int:
+    """How deeply the query nests, counted without recursion."""
+    deepest, pending = 0, [(query, 1)]
+    while pending:
+        node, depth = pending.pop()
+        deepest = max(deepest, depth)
+        if depth > MAX_DEPTH:
+            break
+        children: tuple[Query, ...] = ()
+        if isinstance(node, And | Or):
+            children = node.children
+        elif isinstance(node, Not | InField):
+            children = (node.child,)
+        elif isinstance(node, Near):
+            children = (node.left, node.right)
+        pending.extend((child, depth + 1) for child in children)
+    return deepest
 
 
 def parse_list_entry(text: str) -> Term | ListRef:

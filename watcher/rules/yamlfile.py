@@ -79,6 +79,8 @@ def compose(file: YamlFile) -> yaml.Node | None:
         file.errors.append(RuleError(file.name, *_line_column(file.text, exc.position), message))
     except yaml.YAMLError as exc:
         file.errors.append(RuleError(file.name, 1, 1, f"invalid YAML: {exc}"))
+    except RecursionError:  # PyYAML composes nested collections recursively
+        file.errors.append(RuleError(file.name, 1, 1, "invalid YAML: nested too deeply"))
     return None
 
 
