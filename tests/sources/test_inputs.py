@@ -169,6 +169,8 @@ def make_bad_inputs(tmp_path: Path) -> dict[str, Path]:
         bad[f"missing.{suffix}"] = tmp_path / f"missing.{suffix}"
     bad["other.csv"] = tmp_path / "other.csv"
     bad["other.csv"].write_text("a,b\n")
+    bad["utf16.jsonl"] = tmp_path / "utf16.jsonl"
+    bad["utf16.jsonl"].write_text(good(3), encoding="utf-16")  # with its byte order mark
     return bad
 
 
@@ -191,6 +193,7 @@ def test_unreadable_inputs_each_one_error_and_the_rest_read(tmp_path: Path) -> N
         f"{bad['latin1.jsonl']}:1": "invalid UTF-8 at byte 11 of the line",
         str(bad["missing.jsonl"]): "no such file or directory",
         str(bad["other.csv"]): "unsupported input (.csv): expected .jsonl, .txt, a dir or -",
+        str(bad["utf16.jsonl"]): "UTF-16 text: save it as UTF-8 (e.g. iconv -f UTF-16 -t UTF-8)",
     }
 
 
