@@ -56,9 +56,7 @@ OPTION_KEYS = ("db", "rules", "pipeline")  # the settings with a command-line op
 # Every setting has a variable WATCHER_<KEY>: plain ones take the text as it is; lists and
 # mappings take YAML (`WATCHER_SOURCES='[{name: a, url: "https://…"}]'`), and each key of
 # a mapping section has its own, as text: WATCHER_<SECTION>__<KEY> (`WATCHER_HTTP__PORT=9000`).
-PLAIN_KEYS = ("db", "rules", "pipeline", "poll_lease", "contact")
-YAML_KEYS = ("sources", "channels", "notify", "http")
-SECTION_KEYS = ("notify", "http")
+SECTION_KEYS = ("notify", "http")  # mappings of plain values, one variable per key too
 NAME = re.compile(r"[a-z0-9][a-z0-9_-]*")
 DB_URL = re.compile(r"[A-Za-z][A-Za-z0-9+._-]*://\S*")
 CHANNEL_URL = re.compile(r"[A-Za-z][A-Za-z0-9+._-]*://\S+")
@@ -298,10 +296,10 @@ def _merge(
     """The file's values with WATCHER_* values, then command-line values, laid over them,
     and for each overridden key (or section key) where its value came from."""
     merged, origins = dict(file_values), {}
-    for key in PLAIN_KEYS + YAML_KEYS:
+    for key in Settings.model_fields:  # every setting, so a new one gets its variable too
         variable = _variable(key)
         if env.get(variable):
-            merged[key] = env[variable] if key in PLAIN_KEYS else _yaml_value(env[variable])
+            merged[key] = _yaml_value(env[variable]) if key in SECTIONS else env[variable]
             origins[(key,)] = variable
     for section in SECTION_KEYS:
         prefix = _variable(section) + "__"

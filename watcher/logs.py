@@ -8,7 +8,6 @@ from __future__ import annotations
 import logging
 import sys
 import time
-from typing import TextIO
 
 FORMAT = "%(asctime)s level=%(levelname)s logger=%(name)s %(message)s"
 # `extra=` for a log line whose news the one-shot commands print themselves (a send
@@ -16,26 +15,14 @@ FORMAT = "%(asctime)s level=%(levelname)s logger=%(name)s %(message)s"
 REPORTED = {"reported": True}
 
 
-class _CurrentStderr(logging.StreamHandler):  # type: ignore[type-arg]
-    """Writes to whatever sys.stderr is at the time (click's test runner swaps it)."""
-
-    @property  # type: ignore[override]
-    def stream(self) -> TextIO:
-        return sys.stderr
-
-    @stream.setter
-    def stream(self, _value: TextIO) -> None:
-        pass
-
-
 def _unreported(record: logging.LogRecord) -> bool:
     return not getattr(record, "reported", False)
 
 
-def _command_handler() -> logging.Handler:
+def _command_handler() -> logging.StreamHandler:  # type: ignore[type-arg]
     """Until the daemon configures logging, warnings reach stderr as `watcher: …` lines,
     with their tracebacks, except what the command reports itself."""
-    handler = _CurrentStderr()
+    handler = logging.StreamHandler(sys.stderr)
     handler.setLevel(logging.WARNING)
     handler.setFormatter(logging.Formatter("watcher: %(message)s"))
     handler.addFilter(_unreported)
@@ -46,7 +33,9 @@ COMMAND_HANDLER = _command_handler()
 
 
 def use_command_logging() -> None:
-    """For every command: warnings on stderr until `configure_logging` (the daemon's)."""
+    """For every command: warnings on stderr until `configure_logging` (the daemon's).
+    The stream is taken now: click's test runner swaps sys.stderr per invocation."""
+    COMMAND_HANDLER.setStream(sys.stderr)
     logging.getLogger("watcher").addHandler(COMMAND_HANDLER)  # once, however often called
 
 

@@ -115,12 +115,33 @@ def _switch_to_wal(cursor: sqlite3.Cursor, deadline: float) -> None:
 
 
 @contextmanager
-def write_transaction(engine: Engine) -> Iterator[Connection]:
-    """A transaction that takes the write lock up front (SQLite); commits unless it raises."""
+def write_transaction(
+    engine: Engine, *, rebuilds_tables: bool = False
+) -> Iterator[Connection]:
+    """A transaction that takes the write lock up front (SQLite); commits unless it raises.
+
+    `rebuilds_tables` (migrations): on SQLite, foreign keys are off meanwhile. Batch mode
+    rebuilds a table (copy, drop, rename) that stored rows point at, and the drop fails
+    with keys on. SQLite's documented way: keys off outside the transaction, change,
+    `foreign_key_check` before the commit, keys on again.
+    """
     with engine.connect() as connection:
-        connection.execution_options(**{WRITE_OPTION: True})
-        with connection.begin():
-            yield connection
+        raw = None
+        if rebuilds_tables and connection.dialect.name == "sqlite":
+            raw = connection.connection.driver_connection
+            raw.execute("PRAGMA foreign_keys = OFF")  # a no-op inside a transaction
+        try:
+            connection.execution_options(**{WRITE_OPTION: True})
+            with connection.begin():
+                yield connection
+                if raw is not None and connection.exec_driver_sql(
+                    "PRAGMA foreign_key_check"
+                ).first():
+                    raise StoreError("the change would leave rows pointing at nothing; "
+                                     "nothing was changed")
+        finally:
+            if raw is not None:
+                raw.execute("PRAGMA foreign_keys = ON")
 
 
 @contextmanager

@@ -5,9 +5,6 @@ Every migration runs in one write transaction, so two processes never migrate at
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 from alembic import command
 from alembic.config import Config
 from alembic.migration import MigrationContext
@@ -15,7 +12,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection, Engine
 
 from watcher.errors import StoreError
-from watcher.store.db import WRITE_OPTION, read_transaction
+from watcher.store.db import read_transaction, write_transaction
 
 SCRIPT_LOCATION = "watcher.store:migrations"
 PG_MIGRATION_LOCK = 0x77617463  # any constant; "watc"
@@ -46,12 +43,14 @@ def current_revision(engine: Engine) -> str | None:
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
-    with _migration(engine) as connection:
+    with write_transaction(engine, rebuilds_tables=True) as connection:
+        _one_migrator_at_a_time(connection)
         command.upgrade(alembic_config(connection), revision)
 
 
 def downgrade(engine: Engine, revision: str) -> None:
-    with _migration(engine) as connection:
+    with write_transaction(engine, rebuilds_tables=True) as connection:
+        _one_migrator_at_a_time(connection)
         command.downgrade(alembic_config(connection), revision)
 
 
@@ -73,34 +72,3 @@ def _one_migrator_at_a_time(connection: Connection) -> None:
     """SQLite's BEGIN IMMEDIATE already serialises migrators; PostgreSQL needs a lock."""
     if connection.dialect.name == "postgresql":
         connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({PG_MIGRATION_LOCK})")
-
-
-@contextmanager
-def _migration(engine: Engine) -> Iterator[Connection]:
-    """One write transaction for a migration; on SQLite with foreign keys off meanwhile.
-
-    Batch mode rebuilds a SQLite table (copy, drop, rename) that other tables' rows point
-    at; dropping it with foreign keys on fails once those rows exist. SQLite's documented
-    way: keys off (outside the transaction), change, `foreign_key_check`, keys on again.
-    """
-    with engine.connect() as connection:
-        raw = connection.connection.driver_connection if _is_sqlite(connection) else None
-        if raw is not None:
-            raw.execute("PRAGMA foreign_keys = OFF")
-        try:
-            connection.execution_options(**{WRITE_OPTION: True})
-            with connection.begin():
-                _one_migrator_at_a_time(connection)
-                yield connection
-                if raw is not None and connection.exec_driver_sql(
-                    "PRAGMA foreign_key_check"
-                ).first():
-                    raise StoreError("the migration would leave rows pointing at nothing; "
-                                     "nothing was changed")
-        finally:
-            if raw is not None:
-                raw.execute("PRAGMA foreign_keys = ON")
-
-
-def _is_sqlite(connection: Connection) -> bool:
-    return connection.dialect.name == "sqlite"
