@@ -200,6 +200,18 @@ def test_long_article_and_long_line(match_query):
     assert len(found.snippet) < 1000
 
 
+def test_near_chains_over_a_long_line_full_of_hits(match_query):
+    """100,000 characters without a full stop, every few words a hit: one sentence with
+    millions of close pairs (proximity.PAIR_LIMIT). The chain still matches, and the
+    highlights start at the first hits."""
+    body = "siege of Aleppo as people fled the town and " * 2_500 + "nothing more"
+    query = "(siege NEAR/s Aleppo) NEAR/p town"
+    (found,) = match_query(query, body)
+    words = [body[s.start : s.end] for s in found.spans[:3]]
+    assert words == ["siege", "Aleppo", "town"]
+    assert match_query("(siege ONEAR/s Aleppo) ONEAR/2 nothing", body) == []
+
+
 def test_snippet_of_a_huge_sentence_stays_short(match_query):
     body = "siege " + "x " * 50_000 + "siege of Aleppo"
     (found,) = match_query("siege", body)

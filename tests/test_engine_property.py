@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from unittest.mock import patch
+
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.reference import Reference
+from watcher import proximity
 from watcher.engine import FIELDS, Engine
 from watcher.model import Article
 from watcher.occurrences import ScanMode
@@ -90,3 +93,26 @@ def assert_agrees(analyzer, queries, title, body, scan: ScanMode) -> None:
             spans = {(int(fields[f].starts[s]), int(fields[f].ends[e]), FIELDS[f])
                      for f, s, e in expected}
             assert {(s.start, s.end, s.field) for s in got[rule.id].spans} == spans
+
+
+def flat_operand() -> st.SearchStrategy:
+    return TERMS | st.builds(lambda cs: Or(tuple(cs)), st.lists(TERMS, min_size=2, max_size=3))
+
+
+def near(left: st.SearchStrategy) -> st.SearchStrategy:
+    scopes = st.sampled_from(["words", "sentence", "paragraph"])
+    return st.builds(Near, left, flat_operand(), scopes, st.integers(0, 4), st.booleans())
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(queries=st.lists(near(near(flat_operand())), min_size=1, max_size=4), body=texts(60))
+def test_chains_past_the_pair_limit_match_as_the_reference_does(analyzer, queries, body):
+    """With PAIR_LIMIT at 0 every chain passes on representative pairs only (what a long
+    text without sentence breaks gets): which rules match must not change."""
+    rules = [Rule(id=f"r{i}", title="t", query_text="", query=q) for i, q in enumerate(queries)]
+    engine = Engine(Compiler(analyzer).compile(rules), analyzer)
+    analysed = analyzer.analyse(Article(id="a", title="", body=body))
+    reference = Reference(analyzer, analysed)
+    with patch.object(proximity, "PAIR_LIMIT", 0):
+        got = {m.rule_id for m in engine.match(analysed)}
+    assert got == {r.id for r in rules if reference.truth(r.query) is not None}

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from watcher.evaluation import Plans
-from watcher.proximity import any_pair, pairs
+from watcher.proximity import any_pair, chain_pairs, pairs, used_hits
 from watcher.rules.compile import CNear, COr, CTerm
 
 FIELD_WORDS = 30
@@ -22,6 +22,15 @@ units = st.lists(st.integers(0, 2), min_size=FIELD_WORDS, max_size=FIELD_WORDS).
     lambda steps: [sum(steps[: i + 1]) for i in range(FIELD_WORDS)]
 )
 
+# One NEAR's hits and settings, as the pair finders take them.
+NEAR_ARGUMENTS = dict(
+    left=extents,
+    right=extents,
+    distance=st.integers(0, 4),
+    ordered=st.booleans(),
+    unit_numbers=st.none() | units,
+)
+
 
 def close_enough(a, b, distance, ordered, unit_numbers) -> bool:
     """The NEAR definition, as tests/reference.py states it."""
@@ -32,22 +41,21 @@ def close_enough(a, b, distance, ordered, unit_numbers) -> bool:
     return max(b[0] - a[1] - 1, a[0] - b[1] - 1, 0) <= distance
 
 
+def close_pairs(left, right, distance, ordered, unit_numbers) -> set:
+    """Every pair, checked by the definition."""
+    return {
+        (a, b) for a in left for b in right if close_enough(a, b, distance, ordered, unit_numbers)
+    }
+
+
 def as_run(hits: list[tuple[int, int]]) -> tuple[list[int], list[int]]:
     return [s for s, _ in hits], [e for _, e in hits]
 
 
 @settings(max_examples=400, deadline=None)
-@given(
-    left=extents,
-    right=extents,
-    distance=st.integers(0, 4),
-    ordered=st.booleans(),
-    unit_numbers=st.none() | units,
-)
+@given(**NEAR_ARGUMENTS)
 def test_pairs_and_any_pair_agree_with_the_definition(left, right, distance, ordered, unit_numbers):
-    expected = {
-        (a, b) for a in left for b in right if close_enough(a, b, distance, ordered, unit_numbers)
-    }
+    expected = close_pairs(left, right, distance, ordered, unit_numbers)
     assert set(pairs(left, right, distance, ordered, unit_numbers)) == expected
     found = any_pair(as_run(left), as_run(right), distance, ordered, unit_numbers)
     assert found == bool(expected)
@@ -72,3 +80,72 @@ def test_every_distinct_node_gets_its_own_plan_slot():
     slots = [plans.of(n).slot for n in nodes]  # type: ignore[attr-defined]
     assert len(set(slots)) == len(slots)
     assert plans.of(near) is plans.of(near)
+
+
+def joined(a, b):
+    return (min(a[0], b[0]), max(a[1], b[1]))
+
+
+@settings(max_examples=400, deadline=None)
+@given(**NEAR_ARGUMENTS)
+def test_used_hits_are_the_hits_of_some_close_pair(left, right, distance, ordered, unit_numbers):
+    close = close_pairs(left, right, distance, ordered, unit_numbers)
+    used_left, used_right = used_hits(left, right, distance, ordered, unit_numbers)
+    assert used_left == {a for a, _ in close}
+    assert used_right == {b for _, b in close}
+
+
+@settings(max_examples=600, deadline=None)
+@given(
+    **NEAR_ARGUMENTS,
+    outer_hits=extents,
+    outer_distance=st.integers(0, 4),
+    outer_ordered=st.booleans(),
+    outer_units=st.none() | units,
+)
+# The shortest joined range decides "same sentence": (8, 10) is inside the second one.
+@example([(0, 0), (8, 8)], [(10, 10)], 10, False, None, [(12, 12)], 0, False, [0] * 6 + [1] * 24)
+# The longest decides a word distance: (0, 10) overlaps word 2.
+@example([(0, 0), (8, 8)], [(10, 10)], 0, False, [0] * 30, [(2, 2)], 0, False, None)
+def test_representative_pairs_decide_the_next_near_of_the_chain_as_all_pairs_do(
+    left, right, distance, ordered, unit_numbers, outer_hits, outer_distance, outer_ordered,
+    outer_units,
+):
+    """Past PAIR_LIMIT a chain passes on fewer joined ranges: `(A NEAR B) NEAR C` must
+    still hold exactly when it holds over every pair."""
+    close = close_pairs(left, right, distance, ordered, unit_numbers)
+    kept = chain_pairs(left, right, distance, ordered, unit_numbers, limit=0)
+    assert set(kept) <= close
+    assert len(kept) <= 4 * (len(left) + len(right))
+
+    def chain_holds(pairs_passed_on) -> bool:
+        return any(
+            close_enough(joined(a, b), c, outer_distance, outer_ordered, outer_units)
+            for a, b in pairs_passed_on
+            for c in outer_hits
+        )
+
+    assert chain_holds(kept) == chain_holds(close)
+
+
+@given(**NEAR_ARGUMENTS)
+def test_chain_pairs_under_the_limit_are_every_close_pair(
+    left, right, distance, ordered, unit_numbers
+):
+    expected = close_pairs(left, right, distance, ordered, unit_numbers)
+    assert set(chain_pairs(left, right, distance, ordered, unit_numbers)) == expected
+
+
+def test_a_long_sentence_full_of_hits_passes_on_linearly_many_pairs():
+    """6,000 hits in one sentence make 9 million close pairs; a chain keeps a few per hit
+    (a 1 MB text without a full stop took minutes when every pair was listed)."""
+    left = [(i, i) for i in range(0, 12_000, 4)]
+    right = [(i, i) for i in range(2, 12_000, 4)]
+    one_sentence = [0] * 12_000
+    for ordered in (False, True):
+        kept = chain_pairs(left, right, 0, ordered, one_sentence)
+        assert len(list(pairs(left, right, 0, ordered, one_sentence))) > 4_000_000
+        assert 0 < len(kept) <= 4 * (len(left) + len(right))
+        used_left, used_right = used_hits(left, right, 0, ordered, one_sentence)
+        assert used_left == set(left)
+        assert used_right == set(right)

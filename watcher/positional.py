@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from watcher.proximity import Extent, Run, any_pair, pairs
+from watcher.proximity import Extent, Run, Units, any_pair, chain_pairs, used_hits
 
 if TYPE_CHECKING:
     from watcher.evaluation import Evaluator
@@ -239,7 +239,7 @@ class NearPlan(Positional):
     def _extents(self, ev: Evaluator) -> tuple[list[Extent], list[Extent]]:
         lefts, rights = self.left.extents(ev), self.right.extents(ev)
         title, body = (
-            sorted({_joined(a, b) for a, b in pairs(lefts[f], rights[f], *self._rule(ev, f))})
+            sorted({_joined(a, b) for a, b in chain_pairs(lefts[f], rights[f], *self._rule(ev, f))})
             for f in (0, 1)
         )
         return title, body
@@ -248,15 +248,11 @@ class NearPlan(Positional):
         rule = self._rule(ev, field_no)
         if self.left.flat and self.right.flat:  # a hit's terms are the hit itself
             lefts, rights = self.left.extents(ev)[field_no], self.right.extents(ev)[field_no]
-            used = {x for pair in pairs(lefts, rights, *rule) for x in pair}
-            return {(field_no, s, e) for s, e in used}
+            used_left, used_right = used_hits(lefts, rights, *rule)
+            return {(field_no, s, e) for s, e in used_left | used_right}
         left_terms = self.left.hit_terms(ev, field_no)
         right_terms = self.right.hit_terms(ev, field_no)
-        used_left: set[Extent] = set()
-        used_right: set[Extent] = set()
-        for a, b in pairs(list(left_terms), list(right_terms), *rule):
-            used_left.add(a)
-            used_right.add(b)
+        used_left, used_right = used_hits(list(left_terms), list(right_terms), *rule)
         found: set[TermRange] = set()
         for a in used_left:
             found |= left_terms[a]
@@ -267,10 +263,10 @@ class NearPlan(Positional):
     def _hit_terms(self, ev: Evaluator, field_no: int) -> HitTerms:
         lefts = self.left.hit_terms(ev, field_no)
         rights = self.right.hit_terms(ev, field_no)
-        found = pairs(list(lefts), list(rights), *self._rule(ev, field_no))
+        found = chain_pairs(list(lefts), list(rights), *self._rule(ev, field_no))
         return _merged((_joined(a, b), lefts[a] | rights[b]) for a, b in found)
 
-    def _rule(self, ev: Evaluator, field_no: int) -> tuple[int, bool, list[int] | None]:
+    def _rule(self, ev: Evaluator, field_no: int) -> tuple[int, bool, Units]:
         """(distance, ordered, unit numbers or None for a word distance) in one field."""
         if self.scope == "words":
             return self.distance, self.ordered, None

@@ -4,17 +4,29 @@ Hits are (first, last) word positions (extents) or runs of them; right-hand ones
 sorted. A pair is close enough when at most `distance` words lie between them, or when
 both lie wholly in one sentence (paragraph) given each word's unit number; ONEAR also
 wants left before right.
+
+Pairs can be quadratic in the hits (a long text without a full stop, repeating its
+words, under NEAR/s), so: truth needs one pair (`any_pair`), highlights need only which
+hits take part (`used_hits`), and only NEAR chains list pairs (`chain_pairs`), falling
+back past PAIR_LIMIT to the few pairs that decide every NEAR around them.
 """
 
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+
+import numpy as np
 
 Extent = tuple[int, int]
 # A node's hits in one field as sorted starts and their ends; for single words the ends
 # list *is* the starts list, which lets the common case skip work.
 Run = tuple[list[int], list[int]]
+Units = list[int] | None  # each word's sentence (paragraph) number, None for a word distance
+
+# Past this many close pairs for one NEAR in one field, a chain's inner NEAR keeps only
+# representative pairs (see `representative_pairs`).
+PAIR_LIMIT = 50_000
 
 
 def pairs(
@@ -117,3 +129,180 @@ def pairs_in_unit(
         for b in by_unit.get(unit, ()):
             if not ordered or a[1] < b[0]:
                 yield a, b
+
+
+def used_hits(
+    left: list[Extent], right: list[Extent], distance: int, ordered: bool, units: Units
+) -> tuple[set[Extent], set[Extent]]:
+    """The left and the right hits that take part in some close pair, without listing
+    the pairs; `right` sorted."""
+    if not left or not right:
+        return set(), set()
+    if units is None:
+        return _used_within(left, right, distance, ordered)
+    return _used_in_unit(left, right, units, ordered)
+
+
+def _used_within(
+    left: list[Extent], right: list[Extent], distance: int, ordered: bool
+) -> tuple[set[Extent], set[Extent]]:
+    reach = distance + 1
+    if ordered:  # a pair is a left end shortly before a right start
+        starts = [b[0] for b in right]
+        lefts_by_end = sorted(left, key=lambda a: a[1])
+        ends = [a[1] for a in lefts_by_end]
+        used_left = {a for a in left if _has_in(starts, a[1] + 1, a[1] + reach)}
+        used_right = {b for b in right if _has_in(ends, b[0] - reach, b[0] - 1)}
+        return used_left, used_right
+    return _reaching(left, right, reach), _reaching(right, sorted(left), reach)
+
+
+def _has_in(values: list[int], low: int, high: int) -> bool:
+    """Whether the sorted `values` hold one in [low, high]."""
+    i = bisect_left(values, low)
+    return i < len(values) and values[i] <= high
+
+
+def _reaching(hits: list[Extent], others: list[Extent], reach: int) -> set[Extent]:
+    """Hits with some of the sorted `others` at most `reach` - 1 words away."""
+    starts = [b[0] for b in others]
+    furthest_end = []  # the largest end among others[: i + 1]
+    top = -1
+    for b in others:
+        top = max(top, b[1])
+        furthest_end.append(top)
+    found = set()
+    for first, last in hits:
+        i = bisect_right(starts, last + reach)  # others starting in reach or before
+        if i and furthest_end[i - 1] >= first - reach:
+            found.add((first, last))
+    return found
+
+
+def _used_in_unit(
+    left: list[Extent], right: list[Extent], units: list[int], ordered: bool
+) -> tuple[set[Extent], set[Extent]]:
+    whole_left = [a for a in left if units[a[0]] == units[a[1]]]
+    whole_right = [b for b in right if units[b[0]] == units[b[1]]]
+    if not ordered:
+        shared = {units[a[0]] for a in whole_left} & {units[b[0]] for b in whole_right}
+        return (
+            {a for a in whole_left if units[a[0]] in shared},
+            {b for b in whole_right if units[b[0]] in shared},
+        )
+    last_start: dict[int, int] = {}  # unit -> latest right start
+    for b in whole_right:
+        last_start[units[b[0]]] = max(last_start.get(units[b[0]], -1), b[0])
+    first_end: dict[int, int] = {}  # unit -> earliest left end
+    for a in whole_left:
+        unit = units[a[0]]
+        first_end[unit] = min(first_end.get(unit, a[1]), a[1])
+    return (
+        {a for a in whole_left if a[1] < last_start.get(units[a[0]], -1)},
+        {b for b in whole_right if first_end.get(units[b[0]], b[0]) < b[0]},
+    )
+
+
+def chain_pairs(
+    left: list[Extent],
+    right: list[Extent],
+    distance: int,
+    ordered: bool,
+    units: Units,
+    limit: int | None = None,
+) -> list[tuple[Extent, Extent]]:
+    """The pairs whose joined ranges a NEAR chain passes on: every close pair, or past
+    `limit` (default PAIR_LIMIT) of them the representative ones."""
+    if not left or not right:
+        return []
+    if _pair_count(left, right, distance, units) <= (PAIR_LIMIT if limit is None else limit):
+        return list(pairs(left, right, distance, ordered, units))
+    return representative_pairs(left, right, distance, ordered, units)
+
+
+def _pair_count(left: list[Extent], right: list[Extent], distance: int, units: Units) -> int:
+    """How many pairs `pairs` would look at, at most (ignoring order)."""
+    if units is not None:
+        per_unit: dict[int, int] = {}
+        for b in right:
+            per_unit[units[b[0]]] = per_unit.get(units[b[0]], 0) + 1
+        return sum(per_unit.get(units[a[0]], 0) for a in left)
+    starts = [b[0] for b in right]
+    reach = distance + 1
+    longest = max(b[1] - b[0] for b in right)
+    return sum(
+        bisect_right(starts, last + reach) - bisect_left(starts, first - reach - longest)
+        for first, last in left
+    )
+
+
+def representative_pairs(
+    left: list[Extent], right: list[Extent], distance: int, ordered: bool, units: Units
+) -> list[tuple[Extent, Extent]]:
+    """For each hit, its close pairs with the partners that start latest and earliest
+    among those ending no later than it does.
+
+    A chain joins a pair into the range (first start, last end). Among joined ranges with
+    the same last word these pairs give the shortest and the longest, and those decide
+    every NEAR taken of the chain: word distance holds for a longer range whenever for a
+    shorter (ONEAR only looks at the last word), and "same sentence" holds for a shorter
+    whenever for a longer. At most four pairs per hit, found by range queries.
+    """
+    found: set[tuple[Extent, Extent]] = set()
+    sides = [(right, left, False)]  # (hits, their partners, whether partners are right)
+    if not ordered:
+        sides.append((left, right, True))
+    for hits, partners, partners_right in sides:
+        if units is not None:  # only hits wholly inside one unit pair up
+            hits = [h for h in hits if units[h[0]] == units[h[1]]]
+            partners = [p for p in partners if units[p[0]] == units[p[1]]]
+        if not hits or not partners:
+            continue
+        by_end = sorted(partners, key=lambda p: (p[1], p[0]))
+        ends = [p[1] for p in by_end]
+        # Keys that order partners by start and still say which one: start * n + index.
+        count = len(by_end)
+        keys = np.array([p[0] for p in by_end], dtype=np.int64) * count + np.arange(count)
+        low, high = _partner_windows(hits, ends, distance, ordered, units)
+        has = low < high
+        latest = _range_extreme(keys, low[has], high[has], np.maximum) % count
+        earliest = _range_extreme(keys, low[has], high[has], np.minimum) % count
+        chosen = [h for h, ok in zip(hits, has.tolist(), strict=True) if ok]
+        for hit, a, b in zip(chosen, latest.tolist(), earliest.tolist(), strict=True):
+            for partner in (by_end[a], by_end[b]):
+                found.add((hit, partner) if partners_right else (partner, hit))
+    return sorted(found)
+
+
+def _partner_windows(
+    hits: list[Extent], ends: list[int], distance: int, ordered: bool, units: Units
+) -> tuple[np.ndarray, np.ndarray]:
+    """For each hit, the slice of partners (sorted by end) that end no later than it
+    and close enough to it: [low, high)."""
+    low, high = [], []
+    for first, last in hits:
+        latest_end = first - 1 if ordered else last
+        # A word distance reaches back `distance` words; a unit back to its first word.
+        earliest_end = first - distance - 1 if units is None else bisect_left(units, units[first])
+        low.append(bisect_left(ends, earliest_end))
+        high.append(bisect_right(ends, latest_end))
+    return np.array(low, dtype=np.int64), np.array(high, dtype=np.int64)
+
+
+def _range_extreme(
+    values: np.ndarray, low: np.ndarray, high: np.ndarray, pick: Callable[..., np.ndarray]
+) -> np.ndarray:
+    """pick (np.maximum or np.minimum) of values[low:high] for each non-empty slice, from
+    a sparse table: level k holds the pick of every slice of 2**k values."""
+    levels = [values]
+    while 2 ** len(levels) <= len(values):
+        prev, step = levels[-1], 2 ** (len(levels) - 1)
+        levels.append(pick(prev[:-step], prev[step:]))
+    size = high - low
+    level = np.floor(np.log2(size)).astype(np.int64) if len(size) else size
+    result = np.empty(len(low), dtype=values.dtype)
+    for k in np.unique(level).tolist():
+        rows = level == k
+        table = levels[k]
+        result[rows] = pick(table[low[rows]], table[high[rows] - 2**k])
+    return result
