@@ -501,6 +501,17 @@ def test_a_rule_with_a_bad_key_still_has_its_lists_checked(tmp_path):
     ]
 
 
+def test_lists_that_repeat_lists_expand_to_each_term_once(tmp_path):
+    """40 lines of lists, each naming the one before twice, once meant 2**40 terms and
+    exhausted memory at load."""
+    chain = "".join(f"  l{i}: ['@l{i - 1}', '@l{i - 1}', extra{i}]\n" for i in range(1, 40))
+    write(tmp_path, "a.yaml", f"lists:\n  l0: [siege, blockade]\n{chain}"
+          "rules:\n  - {id: r, title: t, query: '@l39 NEAR/3 Aleppo'}\n")
+    (rule,) = load_rules(tmp_path).rules
+    terms = (w("siege"), w("blockade"), *(w(f"extra{i}") for i in range(1, 40)))
+    assert rule.query == Near(Or(terms), w("Aleppo"), "words", 3, False)
+
+
 def test_list_cycles(tmp_path):
     write(tmp_path, "a.yaml", "lists:\n  a: ['@b']\n  b: [x, '@a']\n  c: ['@c']\n")
     assert problems(tmp_path) == [

@@ -340,7 +340,11 @@ class ListExpander(Generic[Where]):
             return ref  # type: ignore[return-value]
         self._expand_list(ref.name)
         entries = self.expanded[ref.name]
-        return entries[0] if len(entries) == 1 else Or(flatten(Or, list(entries)))
+        if len(entries) == 1:
+            return entries[0]
+        # Each distinct entry once: lists that refer to a list twice, nested, would
+        # otherwise double at every level (40 lines of YAML, 2**40 terms).
+        return Or(tuple(dict.fromkeys(flatten(Or, list(entries)))))
 
 
 def _unknown_list(name: str, lists: Collection[str]) -> str:
