@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import shutil
 import sys
+import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -127,6 +129,34 @@ def test_seeds_directory_reads_eight_articles() -> None:
     results = run(SEEDS)
     assert errors(results) == []
     assert len(ids(results)) == 8
+
+
+def test_a_named_pipe_in_a_directory_is_named_and_skipped(tmp_path: Path) -> None:
+    """Nothing writes to it: reading it would block the whole walk."""
+    os.mkfifo(tmp_path / "b.jsonl")
+    (tmp_path / "a.jsonl").write_text(good(1))
+    (tmp_path / "c.jsonl").write_text(good(3))
+    results = run(tmp_path)
+    assert errors(results) == [
+        f"{tmp_path / 'b.jsonl'}: not a regular file (named pipe): skipped in a directory"
+    ]
+    assert ids(results) == ["a1", "a3"]
+
+
+def test_a_named_pipe_given_by_name_is_read_as_a_stream(tmp_path: Path) -> None:
+    pipe = tmp_path / "feed.jsonl"
+    os.mkfifo(pipe)
+
+    def produce() -> None:
+        with open(pipe, "w") as writer:
+            writer.write(good(1) + good(2))
+
+    producer = threading.Thread(target=produce)
+    producer.start()
+    results = run(pipe)
+    producer.join()
+    assert errors(results) == []
+    assert ids(results) == ["a1", "a2"]
 
 
 def test_directory_without_inputs(tmp_path: Path) -> None:

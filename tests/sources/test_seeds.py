@@ -162,10 +162,11 @@ def test_source_and_url(articles: list[Article]) -> None:
     assert {(a.source, a.url) for a in articles} == {("seeds", None)}
 
 
-def test_crlf_gives_same_articles() -> None:
+def test_crlf_and_cr_line_ends_give_same_articles() -> None:
     text = (SEEDS / "000_ea334c6b3ea67e35.txt").read_text(encoding="utf-8")
     plain = read_seed_text(text, file_id="x")
     assert read_seed_text(text.replace("\n", "\r\n"), file_id="x") == plain
+    assert read_seed_text(text.replace("\n", "\r"), file_id="x") == plain  # old Mac files
     assert read_seed_text("\ufeff" + text, file_id="x") == plain
 
 

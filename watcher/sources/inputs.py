@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 import sys
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
@@ -95,8 +96,28 @@ def _read_directory(root: str) -> Iterator[Result]:
     if not found and not problems:
         yield InputError(root, "no .jsonl or .txt files in directory")
     for path in sorted(found):
+        if (kind := _special_kind(path)) is not None:
+            # A pipe would block the walk until something writes to it: name it, go on.
+            yield InputError(str(path), f"not a regular file ({kind}): skipped in a directory")
+            continue
         # Ids come from the path under the directory, so sub/x.txt and other/x.txt differ.
         yield from _read_file(str(path), file_id=path.relative_to(root).with_suffix("").as_posix())
+
+
+def _special_kind(path: Path) -> str | None:
+    """'named pipe', 'socket' or 'device' for such a file; None for regular files (or
+    ones that vanished, which _read_file reports)."""
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return None
+    if stat.S_ISFIFO(mode):
+        return "named pipe"
+    if stat.S_ISSOCK(mode):
+        return "socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "device"
+    return None
 
 
 def _is_input_name(name: str) -> bool:
@@ -129,11 +150,11 @@ def _read_jsonl_file(name: str) -> Iterator[Result]:
         return
     with handle:
         try:
-            reason = unusable_reason(handle.read(SNIFF_BYTES))
+            # Peek, not read and seek back: a named pipe given by name cannot seek.
+            reason = unusable_reason(handle.peek(SNIFF_BYTES)[:SNIFF_BYTES])
             if reason is not None:
                 yield InputError(name, reason)
                 return
-            handle.seek(0)
             yield from _read_jsonl_lines(name, handle, require_lines=True)
         except OSError as exc:
             yield InputError(name, f"cannot read: {exc.strerror or exc}")

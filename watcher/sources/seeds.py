@@ -28,6 +28,7 @@ MAX_TITLE_WORDS = 30
 HEADER_WINDOW = 40
 # A new article starts after at least this many blank lines (the seeds use 2-4).
 MIN_GAP = 2
+LINE_END = re.compile(r"\r\n|\r|\n")
 
 # Whole-line furniture, as one anchored alternation so each line costs one regex call. The
 # `stamp` branch only counts when its date parses; `label` is a caption label without its text.
@@ -156,9 +157,10 @@ class _Line(NamedTuple):
 
 
 def _lines(text: str) -> list[str]:
-    """Stripped lines (blank ones as ""); stripping also drops CR and indentation of captions."""
+    """Stripped lines (blank ones as ""), whichever line ends the file uses (old Mac
+    files end lines with CR alone); stripping also drops indentation of captions."""
     text = text.removeprefix("\ufeff")
-    return [line.strip() for line in text.split("\n")]
+    return [line.strip() for line in LINE_END.split(text)]
 
 
 def _split_segments(lines: Sequence[str]) -> list[list[_Line]]:
