@@ -222,6 +222,16 @@ def test_missing_path(tmp_path):
     assert problems(tmp_path / "nope") == [f"{tmp_path}/nope:1:1: no such file or directory"]
 
 
+def test_a_broken_link_among_rule_files_is_a_load_error(tmp_path):
+    """A rule file whose link points nowhere (a moved file, a half-synced folder) would
+    otherwise drop its rules without a word."""
+    write(tmp_path, "a.yaml", rule_file())
+    (tmp_path / "b.yaml").symlink_to(tmp_path / "moved" / "b.yaml")
+    assert problems(tmp_path) == [
+        f"b.yaml:1:1: broken symbolic link: its target '{tmp_path}/moved/b.yaml' does not exist"
+    ]
+
+
 def test_non_utf8_file(tmp_path):
     (tmp_path / "bad.yaml").write_bytes(b"rules:\n  - id: \xff\n")
     # 7 bytes of `rules:\n` + 8 of `  - id: `

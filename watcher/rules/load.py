@@ -81,7 +81,8 @@ def rule_files(root: Path) -> list[Path]:
         return [root]
     return sorted(
         p for p in root.rglob("*")
-        if p.suffix in RULE_SUFFIXES and p.is_file()
+        # A broken link is kept, to be reported: skipping it would drop its rules unsaid.
+        if p.suffix in RULE_SUFFIXES and (p.is_file() or p.is_symlink() and not p.exists())
         and not any(part.startswith(".") for part in p.relative_to(root).parts)
     )
 

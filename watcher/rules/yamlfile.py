@@ -5,6 +5,7 @@ Owns decoding and composing the file, FILE:LINE:COLUMN of any node or of a spot 
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,7 +54,10 @@ def read_text(name: str, path: Path, errors: list[RuleError]) -> str | None:
     try:
         data = path.read_bytes()
     except OSError as exc:
-        errors.append(RuleError(name, 1, 1, f"cannot read file: {exc.strerror or exc}"))
+        why = f"cannot read file: {exc.strerror or exc}"
+        if path.is_symlink() and not path.exists():
+            why = f"broken symbolic link: its target '{os.readlink(path)}' does not exist"
+        errors.append(RuleError(name, 1, 1, why))
         return None
     try:
         return data.decode("utf-8-sig")
