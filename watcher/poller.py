@@ -240,7 +240,8 @@ class Poller:
         except FetchError as error:
             log.info("event=full_text_failed url=%s error=%r", article.url, str(error))
             return article
-        text = extract_text(page.content, url=page.url) if page.status == "ok" else None
+        ok = page.status == "ok"
+        text = extract_text(page.content, url=page.url, title=article.title) if ok else None
         return replace(article, body=text) if text else article
 
     def _host_lock(self, url: str) -> threading.Lock:

@@ -90,3 +90,15 @@ def test_text_and_bytes_give_the_same_text(text: str) -> None:
 )
 def test_nothing_useful_is_none(page: bytes | str) -> None:
     assert extract_text(page, url=URL) is None
+
+
+def test_a_headline_that_repeats_the_title_is_dropped(text: str) -> None:
+    """The feed entry's title is the article's title: the page's <h1> saying it again
+    would be matched and highlighted twice."""
+    headline = "Aid convoy reaches besieged district after weeks of talks"
+    assert text.startswith(headline + "\n\n")
+    without = extract_text(PAGE.read_bytes(), url=URL, title="AID CONVOY reaches  besieged district"
+                           " after weeks of talks")
+    assert without == text.removeprefix(headline + "\n\n")
+    other = extract_text(PAGE.read_bytes(), url=URL, title="A different headline")
+    assert other == text
