@@ -181,6 +181,14 @@ def test_identity_keys_without_guid_or_usable_url_are_the_hash() -> None:
     assert identity_keys(bad_url) == identity_keys(no_url)
 
 
+def test_a_link_shared_by_different_articles_gives_no_key() -> None:
+    """A feed giving every entry its home page: the link stays, but must not make one article."""
+    home = Article(id="sha256:1", title="T", body="B", url="https://example.com/",
+                   url_identifies=False)
+    assert identity_keys(home) == ("hash:" + content_hash("T", "B"),)
+    assert home.url == "https://example.com/"
+
+
 def test_one_article_in_two_seed_files_meets_on_the_hash() -> None:
     first = Article(id="a#1", title="Siege of Aleppo", body="Forces lifted it.", source="seeds")
     second = Article(id="b#3", title="Siege of  Aleppo", body="Forces lifted it.\n", source="seeds")

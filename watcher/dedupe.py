@@ -106,13 +106,14 @@ def identity_keys(article: Article) -> tuple[str, ...]:
     """The article's identity keys, strongest first; it is stored if any key is.
 
     guid is scoped by source (two feeds may reuse "1"); seed files have no guid and positional
-    ids, so two files carrying one article meet on the content hash.
+    ids, so two files carrying one article meet on the content hash. A link the source saw
+    on other, different articles (`url_identifies` False) gives no key: it would make them one.
     """
     keys = []
     guid = (article.guid or "").strip()
     if guid:
         keys.append(f"guid:{article.source}:{guid}")
-    url = canonical_url(article.url)
+    url = canonical_url(article.url) if article.url_identifies else None
     if url is not None:
         keys.append(f"url:{url}")
     keys.append(f"hash:{content_hash(article.title, article.body)}")

@@ -41,6 +41,9 @@ class Article:
 
     `guid` is an identifier the publisher (or the producer of a JSON line) keeps stable
     across fetches; `id` may instead be positional (seed files), so identity uses `guid`.
+    `url_identifies` is False when the source saw its link on other, different articles
+    (a feed giving every entry its home page): the link is kept, but two articles sharing
+    it are not the same article.
     """
 
     id: str
@@ -50,6 +53,7 @@ class Article:
     published: datetime | None = None
     source: str = ""
     guid: str | None = None
+    url_identifies: bool = True
 
 
 @dataclass(frozen=True, order=True)

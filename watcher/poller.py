@@ -199,9 +199,9 @@ class Poller:
         new = [o for o in outcomes if o.status == "new"]
         self._record(claim, PollRecord(
             now, etag=result.validators.etag, last_modified=result.validators.last_modified,
-            new_items=len(new), warning=parsed.malformed, moved_to=result.permanent_url))
+            new_items=len(new), warning=parsed.warning, moved_to=result.permanent_url))
         matches = tuple(m for o in new for m in o.new_matches)
-        return PollOutcome(source.name, "ok", len(new), matches, parsed.malformed or "")
+        return PollOutcome(source.name, "ok", len(new), matches, parsed.warning or "")
 
     def _failed(
         self,

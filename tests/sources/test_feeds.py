@@ -382,3 +382,108 @@ def test_entries_without_title_body_or_link_are_skipped_and_counted() -> None:
     result = parse(content)
     assert result.skipped == 2
     assert [a.url for a in result.entries] == ["https://example.org/link-only"]
+
+
+# --- guids reused for different entries ----------------------------------------------------
+
+
+def guid_items(*items: tuple[str, str, str]) -> bytes:
+    """RSS items of (guid, title, link)."""
+    return rss("".join(
+        f"<item><guid isPermaLink='false'>{guid}</guid><title>{title}</title>"
+        f"<link>{link}</link></item>" for guid, title, link in items
+    ))
+
+
+def test_a_real_feed_reusing_a_guid_keeps_both_entries_told_apart_by_content() -> None:
+    """Taverncast gave two episodes one guid, and every entry its home page as link."""
+    result = read("rss-parser/input/itunes-missing-image.rss")
+    reused = [a for a in result.entries if a.guid is None]
+    assert [a.title for a in reused] == ["Geekistry: You Can See the Strings",
+                                         "Geekistry: Lowatus of Borg (extended version)"]
+    assert len({a.id for a in reused}) == 2
+    assert all(re.fullmatch(r"sha256:[0-9a-f]{32}", a.id) for a in reused)
+    assert all(a.url == "http://taverncast.com/" and not a.url_identifies for a in reused)
+    assert result.reused_guids == result.warning == (
+        "feed reuses guid 'http://taverncast.com/shows/geekistry-2.mp3' for 2 different "
+        "entries; told apart by content"
+    )
+    others = [a for a in result.entries if a.guid is not None]
+    assert len(others) == 129 and all(a.id == a.guid and a.url_identifies for a in others)
+
+
+@pytest.mark.parametrize(
+    "path", REALWORLD_FILES, ids=[str(p.relative_to(REALWORLD)) for p in REALWORLD_FILES]
+)
+def test_feeds_with_unique_guids_keep_their_ids(path: Path) -> None:
+    """The fallback touches nothing else: stored databases depend on these ids."""
+    if path.name == "itunes-missing-image.rss":
+        pytest.skip("reuses a guid (the test above)")
+    result = parse(path.read_bytes())
+    assert result.reused_guids is None
+    assert all(a.url_identifies for a in result.entries)
+    assert all(a.id == a.guid for a in result.entries if a.guid)
+
+
+def test_entries_sharing_a_guid_are_told_apart_by_link() -> None:
+    result = parse(guid_items(
+        ("https://example.org/", "Shelling resumes", "https://example.org/a/1"),
+        ("https://example.org/", "Crossing reopens", "https://example.org/a/2"),
+        ("tag:example.org,2026:3", "Convoy arrives", "https://example.org/a/3"),
+    ))
+    assert [(a.id, a.guid, a.url_identifies) for a in result.entries] == [
+        ("https://example.org/a/1", None, True),
+        ("https://example.org/a/2", None, True),
+        ("tag:example.org,2026:3", "tag:example.org,2026:3", True),
+    ]
+    assert result.warning == ("feed reuses guid 'https://example.org/' for 2 different "
+                              "entries; told apart by link")
+
+
+def test_a_link_only_a_fragment_apart_does_not_tell_entries_apart() -> None:
+    """Links compare as the URL key does (no fragment): else one key would drop an entry."""
+    result = parse(guid_items(
+        ("day-29", "First note", "https://example.org/2002/09/29#a"),
+        ("day-29", "Second note", "https://example.org/2002/09/29#b"),
+        ("day-29", "Third note", "https://example.org/2002/09/30"),
+    ))
+    first, second, third = result.entries
+    assert first.id.startswith("sha256:") and second.id.startswith("sha256:")
+    assert not first.url_identifies and not second.url_identifies
+    assert (third.id, third.url_identifies) == ("https://example.org/2002/09/30", True)
+    assert result.warning == ("feed reuses guid 'day-29' for 3 different entries; "
+                              "told apart by link and content")
+
+
+def test_an_entry_repeated_word_for_word_is_no_reused_guid() -> None:
+    item = ("g-1", "Shelling resumes", "https://example.org/a/1")
+    result = parse(guid_items(item, item))
+    assert [a.id for a in result.entries] == ["g-1", "g-1"]  # the repeat: a duplicate
+    assert result.reused_guids is None and result.warning is None
+
+
+def test_several_reused_guids_are_one_line_naming_the_first_three() -> None:
+    items = [(f"g{n}", f"Report {n}{side}", f"https://example.org/{n}{side}")
+             for n in range(5) for side in "ab"]
+    result = parse(guid_items(*items))
+    assert len({a.id for a in result.entries}) == 10
+    assert result.warning == (
+        "feed reuses 5 guids for different entries ('g0' for 2, 'g1' for 2, 'g2' for 2, ...); "
+        "told apart by link"
+    )
+
+
+def test_a_long_or_multiline_guid_is_shown_on_one_short_line() -> None:
+    guid = "x" * 100 + "&#10;y"
+    result = parse(guid_items((guid, "One", "https://example.org/1"),
+                              (guid, "Two", "https://example.org/2")))
+    assert result.warning is not None and "\n" not in result.warning
+    assert f"'{'x' * 79}\u2026' for 2" in result.warning
+
+
+def test_a_malformed_feed_reusing_a_guid_says_both() -> None:
+    content = guid_items(("g", "One", "https://example.org/1"),
+                         ("g", "Two", "https://example.org/2")).replace(b"One", b"One &bogus;")
+    result = parse(content)
+    assert result.malformed and result.reused_guids
+    assert result.warning == f"{result.malformed}; {result.reused_guids}"

@@ -11,14 +11,16 @@ import logging
 import re
 import time
 import xml.sax
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import feedparser
 
+from watcher.dedupe import canonical_url
 from watcher.model import Article
 from watcher.sources.files import as_utc
 from watcher.sources.html import html_to_text, normalise_text
@@ -51,6 +53,10 @@ _BYTE_ORDERS = (
     (b"\x00<", "utf-16-be"),
     (b"<\x00", "utf-16-le"),
 )
+# A reused-guid warning names this many guids (the others are counted), each cut to
+# GUID_SHOWN characters: the warning stays one readable line whatever the feed holds.
+NAMED_GUIDS = 3
+GUID_SHOWN = 80
 
 
 @dataclass(frozen=True)
@@ -59,7 +65,8 @@ class ParsedFeed:
 
     `malformed` is why feedparser flagged the document (its entries are still here);
     `not_a_feed` says the response was no feed at all (an HTML page, empty, JSON ...);
-    `skipped` counts entries with neither title, body nor link.
+    `skipped` counts entries with neither title, body nor link; `reused_guids` says which
+    guids the feed gave to several different entries (each of them is still here).
     """
 
     entries: tuple[Article, ...]
@@ -67,6 +74,12 @@ class ParsedFeed:
     malformed: str | None = None
     not_a_feed: str | None = None
     skipped: int = 0
+    reused_guids: str | None = None
+
+    @property
+    def warning(self) -> str | None:
+        """The feed's faults that cost no entry, in one line for the source's status."""
+        return "; ".join(fault for fault in (self.malformed, self.reused_guids) if fault) or None
 
 
 def parse_feed(
@@ -85,7 +98,8 @@ def parse_feed(
 
     An Article's id is the entry's guid, else its link, else `sha256:` and 32 hex digits of
     its title and body (stable across fetches). It carries no source prefix: `source` is its
-    own field, and identity keys already scope a guid by source.
+    own field, and identity keys already scope a guid by source. A guid the document gives
+    to several different entries identifies none of them (`tell_apart_reused_guids`).
     """
     response_headers = _response_headers(headers or {}, url)
     content = _without_leading_blank(content)
@@ -106,14 +120,41 @@ def parse_feed(
         return ParsedFeed(entries=(), not_a_feed=f"the response could not be read: {reason}")
     base, moment = response_headers["content-location"], as_utc(now)
     articles = [_article(entry, source=source, base=base, now=moment) for entry in result.entries]
-    entries = tuple(article for article in articles if article is not None)
+    entries, reused = tell_apart_reused_guids([a for a in articles if a is not None])
     return ParsedFeed(
         entries=entries,
         title=_title(result.feed) or None,
         malformed=_bozo_reason(result, response_headers, _declares_xml(content)),
         not_a_feed=_not_a_feed_reason(result, content, response_headers),
         skipped=len(articles) - len(entries),
+        reused_guids=reused,
     )
+
+
+def tell_apart_reused_guids(
+    articles: Sequence[Article],
+) -> tuple[tuple[Article, ...], str | None]:
+    """The entries of one document, those sharing a guid but differing in title, body or
+    link identified as if they had no guid; and a one-line warning naming the guids.
+
+    Taken as ids, such guids would make every entry after the first "already seen" and drop
+    it (a CMS writing its home page into every guid). Their link identifies them when no
+    other, different entry of the document carries it; else only their content does, and
+    the link is kept for the alert but gives no identity key. Documents whose guids are
+    unique, the usual case, come back as they were: the same ids, the same keys.
+    """
+    reused = _reused_guids(articles)
+    if not reused:
+        return tuple(articles), None
+    shared = _shared_links(articles)
+    entries = tuple(
+        _identified_without_guid(a, shared) if a.guid in reused else a for a in articles
+    )
+    told_apart = {
+        "link" if entry.url_identifies else "content"
+        for article, entry in zip(articles, entries, strict=True) if article.guid in reused
+    }
+    return entries, _reuse_warning(reused, told_apart)
 
 
 def defuse_doctype(content: bytes) -> bytes:
@@ -196,6 +237,60 @@ def _article(entry: Any, *, source: str, base: str, now: datetime) -> Article | 
         source=source,
         guid=guid,
     )
+
+
+def _variant(article: Article) -> tuple[str, str, str | None]:
+    """What makes two entries different articles: title, body, link (not the time)."""
+    return article.title, article.body, article.url
+
+
+def _reused_guids(articles: Sequence[Article]) -> dict[str, int]:
+    """Each guid given to different entries, with the number of different entries; an entry
+    repeated word for word is one entry (the repeat is a duplicate, nothing is lost)."""
+    counts = Counter(article.guid for article in articles if article.guid)
+    variants: dict[str, set[tuple[str, str, str | None]]] = {}
+    for article in articles:
+        if article.guid and counts[article.guid] > 1:  # unique guids, the usual case: no work
+            variants.setdefault(article.guid, set()).add(_variant(article))
+    return {guid: len(found) for guid, found in variants.items() if len(found) > 1}
+
+
+def _shared_links(articles: Sequence[Article]) -> set[str]:
+    """Canonical links (as the URL identity key has them) carried by different entries."""
+    variants: dict[str, set[tuple[str, str, str | None]]] = {}
+    for article in articles:
+        link = canonical_url(article.url)
+        if link is not None:
+            variants.setdefault(link, set()).add(_variant(article))
+    return {link for link, found in variants.items() if len(found) > 1}
+
+
+def _identified_without_guid(article: Article, shared_links: set[str]) -> Article:
+    """The article as if its entry had no guid: its link is its id, or, when different
+    entries share that link, its content is (and the link gives no identity key)."""
+    link = canonical_url(article.url)
+    if article.url and link is not None and link not in shared_links:
+        return replace(article, id=article.url, guid=None)
+    content_id = _content_id(article.title, article.body)
+    return replace(article, id=content_id, guid=None, url_identifies=False)
+
+
+def _reuse_warning(reused: Mapping[str, int], told_apart: set[str]) -> str:
+    """One line: which guids, for how many different entries, and what told them apart
+    ("link", "content" or both)."""
+    how = " and ".join(way for way in ("link", "content") if way in told_apart)
+    if len(reused) == 1:
+        [(guid, count)] = reused.items()
+        return f"feed reuses guid {_shown(guid)} for {count} different entries; told apart by {how}"
+    named = [f"{_shown(guid)} for {count}" for guid, count in list(reused.items())[:NAMED_GUIDS]]
+    more = ", ..." if len(reused) > NAMED_GUIDS else ""
+    return (f"feed reuses {len(reused)} guids for different entries ({', '.join(named)}{more}); "
+            f"told apart by {how}")
+
+
+def _shown(guid: str) -> str:
+    """A guid quoted on one line (control characters escaped), long ones cut."""
+    return repr(guid if len(guid) <= GUID_SHOWN else guid[: GUID_SHOWN - 1] + "\u2026")
 
 
 def _title(item: Any) -> str:
