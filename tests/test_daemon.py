@@ -367,8 +367,26 @@ def test_entries_sharing_guid_and_link_are_told_apart_by_content(server, workdir
     assert sorted(a["title"] for a in stored) == ["Crossing at Semalka reopens",
                                                   "Shelling resumes in Deir ez-Zor"]
     assert all(a["id"].startswith("sha256:") and a["url"] == home for a in stored)
-    assert _source_status()["warning"] == ("feed reuses guid 'http://127.0.0.1/' for 2 "
-                                           "different entries; told apart by content")
+    assert _source_status()["warning"] == (
+        "feed reuses guid 'http://127.0.0.1/' for 2 different entries; told apart by content; "
+        "feed reuses link 'http://127.0.0.1/' for 2 different entries; told apart by content")
+    assert _cli("run", "--once").exit_code == 0
+    assert len(_stored()) == 2
+
+
+def test_entries_sharing_a_link_are_told_apart_by_guid(server, workdir):
+    """A podcast linking every episode to its home page: the URL key made all but the
+    first "already stored"."""
+    home = "http://127.0.0.1/"
+    server.route("/feed", Reply(200, _items(
+        ("ep-1", "Shelling resumes in Deir ez-Zor", home),
+        ("ep-2", "Crossing at Semalka reopens", home),
+    )))
+    _config(workdir, server.url("/feed"))
+    assert _cli("run", "--once").exit_code == 0
+    assert sorted(a["id"] for a in _stored()) == ["ep-1", "ep-2"]
+    assert _source_status()["warning"] == (
+        "feed reuses link 'http://127.0.0.1/' for 2 different entries; told apart by guid")
     assert _cli("run", "--once").exit_code == 0
     assert len(_stored()) == 2
 

@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from watcher.dedupe import identity_keys
 from watcher.model import Article
 from watcher.sources.feeds import ParsedFeed, parse_feed
 
@@ -395,34 +396,48 @@ def guid_items(*items: tuple[str, str, str]) -> bytes:
     ))
 
 
-def test_a_real_feed_reusing_a_guid_keeps_both_entries_told_apart_by_content() -> None:
-    """Taverncast gave two episodes one guid, and every entry its home page as link."""
+def test_a_real_feed_reusing_a_guid_and_a_link_keeps_every_entry() -> None:
+    """Taverncast gave two episodes one guid, and 124 entries its home page as link."""
     result = read("rss-parser/input/itunes-missing-image.rss")
     reused = [a for a in result.entries if a.guid is None]
     assert [a.title for a in reused] == ["Geekistry: You Can See the Strings",
                                          "Geekistry: Lowatus of Borg (extended version)"]
-    assert len({a.id for a in reused}) == 2
     assert all(re.fullmatch(r"sha256:[0-9a-f]{32}", a.id) for a in reused)
     assert all(a.url == "http://taverncast.com/" and not a.url_identifies for a in reused)
-    assert result.reused_guids == result.warning == (
+    assert result.reused_guids == (
         "feed reuses guid 'http://taverncast.com/shows/geekistry-2.mp3' for 2 different "
         "entries; told apart by content"
     )
+    assert result.shared_links == (
+        "feed reuses 2 links for different entries ('http://taverncast.com/' for 19, "
+        "'http://www.taverncast.com/' for 105); told apart by guid and content"
+    )
+    assert result.warning == f"{result.reused_guids}; {result.shared_links}"
     others = [a for a in result.entries if a.guid is not None]
-    assert len(others) == 129 and all(a.id == a.guid and a.url_identifies for a in others)
+    assert len(others) == 129 and all(a.id == a.guid for a in others)
+    home_linked = [a for a in others if not a.url_identifies]
+    assert len(home_linked) == 122
+    assert {a.url for a in home_linked} == {"http://taverncast.com/", "http://www.taverncast.com"}
+    keys = [identity_keys(a) for a in result.entries]
+    assert len({k[0] for k in keys}) == len(keys)  # no two entries meet on their first key
+    assert not any(k.startswith("url:") for a in home_linked for k in identity_keys(a))
 
 
-@pytest.mark.parametrize(
-    "path", REALWORLD_FILES, ids=[str(p.relative_to(REALWORLD)) for p in REALWORLD_FILES]
-)
-def test_feeds_with_unique_guids_keep_their_ids(path: Path) -> None:
-    """The fallback touches nothing else: stored databases depend on these ids."""
-    if path.name == "itunes-missing-image.rss":
-        pytest.skip("reuses a guid (the test above)")
-    result = parse(path.read_bytes())
-    assert result.reused_guids is None
-    assert all(a.url_identifies for a in result.entries)
-    assert all(a.id == a.guid for a in result.entries if a.guid)
+def test_entries_sharing_a_link_are_told_apart_by_guid_else_content() -> None:
+    result = parse(guid_items(
+        ("g-1", "Shelling resumes", "https://example.org/"),
+        ("g-2", "Crossing reopens", "https://example.org/"),
+        ("g-3", "Convoy arrives", "https://example.org/a/3"),
+    ))
+    assert [(a.id, a.url_identifies) for a in result.entries] == [
+        ("g-1", False), ("g-2", False), ("g-3", True)]
+    assert result.warning == ("feed reuses link 'https://example.org/' for 2 different "
+                              "entries; told apart by guid")
+    no_guids = rss("".join(f"<item><title>{t}</title><link>https://example.org/</link></item>"
+                           for t in ("Shelling resumes", "Crossing reopens")))
+    first, second = parse(no_guids).entries
+    assert first.id.startswith("sha256:") and second.id.startswith("sha256:")
+    assert first.id != second.id and not first.url_identifies and not second.url_identifies
 
 
 def test_entries_sharing_a_guid_are_told_apart_by_link() -> None:
@@ -451,8 +466,10 @@ def test_a_link_only_a_fragment_apart_does_not_tell_entries_apart() -> None:
     assert first.id.startswith("sha256:") and second.id.startswith("sha256:")
     assert not first.url_identifies and not second.url_identifies
     assert (third.id, third.url_identifies) == ("https://example.org/2002/09/30", True)
-    assert result.warning == ("feed reuses guid 'day-29' for 3 different entries; "
-                              "told apart by link and content")
+    assert result.reused_guids == ("feed reuses guid 'day-29' for 3 different entries; "
+                                   "told apart by link and content")
+    assert result.shared_links == ("feed reuses link 'https://example.org/2002/09/29' for 2 "
+                                   "different entries; told apart by content")
 
 
 def test_an_entry_repeated_word_for_word_is_no_reused_guid() -> None:

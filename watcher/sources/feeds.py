@@ -12,7 +12,7 @@ import re
 import time
 import xml.sax
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -53,10 +53,10 @@ _BYTE_ORDERS = (
     (b"\x00<", "utf-16-be"),
     (b"<\x00", "utf-16-le"),
 )
-# A reused-guid warning names this many guids (the others are counted), each cut to
-# GUID_SHOWN characters: the warning stays one readable line whatever the feed holds.
-NAMED_GUIDS = 3
-GUID_SHOWN = 80
+# A reused-guid (link) warning names this many (the others are counted), each cut to
+# KEY_SHOWN characters: the warning stays one readable line whatever the feed holds.
+NAMED_KEYS = 3
+KEY_SHOWN = 80
 
 
 @dataclass(frozen=True)
@@ -66,7 +66,8 @@ class ParsedFeed:
     `malformed` is why feedparser flagged the document (its entries are still here);
     `not_a_feed` says the response was no feed at all (an HTML page, empty, JSON ...);
     `skipped` counts entries with neither title, body nor link; `reused_guids` says which
-    guids the feed gave to several different entries (each of them is still here).
+    guids the feed gave to several different entries (each of them is still here),
+    `shared_links` which links.
     """
 
     entries: tuple[Article, ...]
@@ -75,11 +76,13 @@ class ParsedFeed:
     not_a_feed: str | None = None
     skipped: int = 0
     reused_guids: str | None = None
+    shared_links: str | None = None
 
     @property
     def warning(self) -> str | None:
         """The feed's faults that cost no entry, in one line for the source's status."""
-        return "; ".join(fault for fault in (self.malformed, self.reused_guids) if fault) or None
+        faults = (self.malformed, self.reused_guids, self.shared_links)
+        return "; ".join(fault for fault in faults if fault) or None
 
 
 def parse_feed(
@@ -99,7 +102,8 @@ def parse_feed(
     An Article's id is the entry's guid, else its link, else `sha256:` and 32 hex digits of
     its title and body (stable across fetches). It carries no source prefix: `source` is its
     own field, and identity keys already scope a guid by source. A guid the document gives
-    to several different entries identifies none of them (`tell_apart_reused_guids`).
+    to several different entries identifies none of them, nor does a link they share
+    (`tell_apart_entries`).
     """
     response_headers = _response_headers(headers or {}, url)
     content = _without_leading_blank(content)
@@ -120,7 +124,7 @@ def parse_feed(
         return ParsedFeed(entries=(), not_a_feed=f"the response could not be read: {reason}")
     base, moment = response_headers["content-location"], as_utc(now)
     articles = [_article(entry, source=source, base=base, now=moment) for entry in result.entries]
-    entries, reused = tell_apart_reused_guids([a for a in articles if a is not None])
+    entries, reused, shared = tell_apart_entries([a for a in articles if a is not None])
     return ParsedFeed(
         entries=entries,
         title=_title(result.feed) or None,
@@ -128,33 +132,39 @@ def parse_feed(
         not_a_feed=_not_a_feed_reason(result, content, response_headers),
         skipped=len(articles) - len(entries),
         reused_guids=reused,
+        shared_links=shared,
     )
 
 
-def tell_apart_reused_guids(
+def tell_apart_entries(
     articles: Sequence[Article],
-) -> tuple[tuple[Article, ...], str | None]:
-    """The entries of one document, those sharing a guid but differing in title, body or
-    link identified as if they had no guid; and a one-line warning naming the guids.
+) -> tuple[tuple[Article, ...], str | None, str | None]:
+    """The entries of one document with ids and keys that tell different entries apart,
+    and one-line warnings for a guid and for a link that several different entries share.
 
-    Taken as ids, such guids would make every entry after the first "already seen" and drop
-    it (a CMS writing its home page into every guid). Their link identifies them when no
-    other, different entry of the document carries it; else only their content does, and
-    the link is kept for the alert but gives no identity key. Documents whose guids are
-    unique, the usual case, come back as they were: the same ids, the same keys.
+    Taken as identity, a shared guid or link would make every entry after the first
+    "already seen" and drop it (a CMS writing its home page into every guid, a podcast
+    linking every episode to its home page). An entry whose guid is shared is identified
+    as if it had none: by its link when no other, different entry carries it, else by its
+    content. A shared link is kept for the alert but gives no identity key. Documents
+    where both are unique, the usual case, come back as they were: same ids, same keys.
     """
-    reused = _reused_guids(articles)
-    if not reused:
-        return tuple(articles), None
-    shared = _shared_links(articles)
-    entries = tuple(
-        _identified_without_guid(a, shared) if a.guid in reused else a for a in articles
+    reused = _shared(articles, lambda a: a.guid)
+    shared = _shared(articles, lambda a: canonical_url(a.url))
+    if not reused and not shared:
+        return tuple(articles), None, None
+    entries = tuple(_identified(a, reused, shared) for a in articles)
+    guid_ways, link_ways = set(), set()
+    for article, entry in zip(articles, entries, strict=True):
+        if article.guid in reused:
+            guid_ways.add("link" if entry.url_identifies else "content")
+        if canonical_url(article.url) in shared:
+            link_ways.add("guid" if entry.guid else "content")
+    return (
+        entries,
+        _sharing_warning("guid", reused, guid_ways) if reused else None,
+        _sharing_warning("link", shared, link_ways) if shared else None,
     )
-    told_apart = {
-        "link" if entry.url_identifies else "content"
-        for article, entry in zip(articles, entries, strict=True) if article.guid in reused
-    }
-    return entries, _reuse_warning(reused, told_apart)
 
 
 def defuse_doctype(content: bytes) -> bytes:
@@ -244,28 +254,27 @@ def _variant(article: Article) -> tuple[str, str, str | None]:
     return article.title, article.body, article.url
 
 
-def _reused_guids(articles: Sequence[Article]) -> dict[str, int]:
-    """Each guid given to different entries, with the number of different entries; an entry
-    repeated word for word is one entry (the repeat is a duplicate, nothing is lost)."""
-    counts = Counter(article.guid for article in articles if article.guid)
+def _shared(articles: Sequence[Article], key: Callable[[Article], str | None]) -> dict[str, int]:
+    """Each key (guid, canonical link) that different entries share, with how many; an
+    entry repeated word for word is one entry (the repeat is a duplicate, nothing is lost)."""
+    keys = [key(article) for article in articles]
+    counts = Counter(k for k in keys if k)
     variants: dict[str, set[tuple[str, str, str | None]]] = {}
-    for article in articles:
-        if article.guid and counts[article.guid] > 1:  # unique guids, the usual case: no work
-            variants.setdefault(article.guid, set()).add(_variant(article))
-    return {guid: len(found) for guid, found in variants.items() if len(found) > 1}
+    for article, k in zip(articles, keys, strict=True):
+        if k and counts[k] > 1:  # unique keys, the usual case: no work
+            variants.setdefault(k, set()).add(_variant(article))
+    return {k: len(found) for k, found in variants.items() if len(found) > 1}
 
 
-def _shared_links(articles: Sequence[Article]) -> set[str]:
-    """Canonical links (as the URL identity key has them) carried by different entries."""
-    variants: dict[str, set[tuple[str, str, str | None]]] = {}
-    for article in articles:
-        link = canonical_url(article.url)
-        if link is not None:
-            variants.setdefault(link, set()).add(_variant(article))
-    return {link for link, found in variants.items() if len(found) > 1}
+def _identified(article: Article, reused: Mapping[str, int], shared: Mapping[str, int]) -> Article:
+    """The entry with a shared guid or link no longer standing for its identity."""
+    link_shared = canonical_url(article.url) in shared
+    if article.guid in reused or (link_shared and not article.guid):
+        return _identified_without_guid(article, shared)
+    return replace(article, url_identifies=False) if link_shared else article
 
 
-def _identified_without_guid(article: Article, shared_links: set[str]) -> Article:
+def _identified_without_guid(article: Article, shared_links: Mapping[str, int]) -> Article:
     """The article as if its entry had no guid: its link is its id, or, when different
     entries share that link, its content is (and the link gives no identity key)."""
     link = canonical_url(article.url)
@@ -275,22 +284,23 @@ def _identified_without_guid(article: Article, shared_links: set[str]) -> Articl
     return replace(article, id=content_id, guid=None, url_identifies=False)
 
 
-def _reuse_warning(reused: Mapping[str, int], told_apart: set[str]) -> str:
-    """One line: which guids, for how many different entries, and what told them apart
-    ("link", "content" or both)."""
-    how = " and ".join(way for way in ("link", "content") if way in told_apart)
-    if len(reused) == 1:
-        [(guid, count)] = reused.items()
-        return f"feed reuses guid {_shown(guid)} for {count} different entries; told apart by {how}"
-    named = [f"{_shown(guid)} for {count}" for guid, count in list(reused.items())[:NAMED_GUIDS]]
-    more = ", ..." if len(reused) > NAMED_GUIDS else ""
-    return (f"feed reuses {len(reused)} guids for different entries ({', '.join(named)}{more}); "
-            f"told apart by {how}")
+def _sharing_warning(what: str, shared: Mapping[str, int], ways: set[str]) -> str:
+    """One line: which guids (links), for how many different entries, and what told the
+    entries apart ("guid", "link", "content")."""
+    how = " and ".join(way for way in ("guid", "link", "content") if way in ways)
+    if len(shared) == 1:
+        [(key, count)] = shared.items()
+        return (f"feed reuses {what} {_shown(key)} for {count} different entries; "
+                f"told apart by {how}")
+    named = [f"{_shown(key)} for {count}" for key, count in list(shared.items())[:NAMED_KEYS]]
+    more = ", ..." if len(shared) > NAMED_KEYS else ""
+    return (f"feed reuses {len(shared)} {what}s for different entries "
+            f"({', '.join(named)}{more}); told apart by {how}")
 
 
-def _shown(guid: str) -> str:
-    """A guid quoted on one line (control characters escaped), long ones cut."""
-    return repr(guid if len(guid) <= GUID_SHOWN else guid[: GUID_SHOWN - 1] + "\u2026")
+def _shown(key: str) -> str:
+    """A guid or link quoted on one line (control characters escaped), long ones cut."""
+    return repr(key if len(key) <= KEY_SHOWN else key[: KEY_SHOWN - 1] + "\u2026")
 
 
 def _title(item: Any) -> str:
