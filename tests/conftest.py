@@ -14,6 +14,7 @@ from watcher.model import Article, Match
 from watcher.rules.ast import Rule
 from watcher.rules.compile import Compiler
 from watcher.rules.grammar import parse_query
+from watcher.store import Store
 from watcher.text.analysis import Analyzer
 
 MatchFn = Callable[..., list[Match]]
@@ -57,3 +58,14 @@ def postgres_url() -> Iterator[str]:
         return
     with postgres_server() as server:
         yield server.url
+
+
+@pytest.fixture
+def pg_url(postgres_url: str) -> Iterator[str]:
+    """The session's PostgreSQL, emptied before and after the test."""
+    with Store.open(postgres_url) as store:
+        store.downgrade("base")
+        store.upgrade()
+    yield postgres_url
+    with Store.open(postgres_url) as store:
+        store.downgrade("base")

@@ -1,20 +1,27 @@
-"""A poll that outlives its lease: renewed while it runs, stopped when another worker has it.
+"""A poll that outlives its lease: renewed while it runs, stopped when another worker has it;
+and a claim whose owner died, taken over at once where that can be proven.
 
 Two pollers (two workers) on one SQLite store, a loopback feed whose full-text pages are
-slow; real time, with a one-second lease.
+slow; real time, with a one-second lease. Then `watcher run` processes killed by SIGKILL.
 """
 
 from __future__ import annotations
 
+import os
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
+from click.testing import CliRunner
 
+from tests.store.sql import rows
 from tests.support.http_server import Reply, ScriptedServer
+from tests.support.processes import start_watcher, stop_watchers
+from watcher.cli import cli
 from watcher.config import SourceSettings
 from watcher.matcher import Matcher
 from watcher.pipeline import Pipeline
@@ -126,3 +133,87 @@ def test_a_failed_poll_whose_claim_was_taken_over_counts_its_error_once(server, 
     assert second.outcome == "error"
     [state] = [s for s in store.source_states() if s.name == "wire"]
     assert state.error_count == 1
+
+
+# -- claims whose owner died ----------------------------------------------------------
+
+FOREIGN = "worker-2.example:7@1.0123456789ab:c0ffee:1"  # a poll claim from another machine
+
+
+@pytest.fixture
+def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A working directory of the test's own, no WATCHER_* variables from outside."""
+    monkeypatch.chdir(tmp_path)
+    for name in [name for name in os.environ if name.startswith("WATCHER_")]:
+        monkeypatch.delenv(name)
+    return tmp_path
+
+
+def configure(workdir: Path, db: str, feed_url: str) -> None:
+    """One source, with leases far longer than any test waits."""
+    (workdir / "watcher.yaml").write_text(
+        f"db: {db}\nrules: {ROOT / 'rules'}\npoll_lease: 1h\n"
+        f"sources:\n  - name: wire\n    url: {feed_url}\n    every: 30s\n", encoding="utf-8")
+
+
+def poll_owner(db: str) -> str | None:
+    try:
+        found = rows(db, "SELECT poll_owner FROM sources WHERE name = 'wire'")
+    except sa.exc.OperationalError:  # the first daemon is still creating the schema
+        return None
+    return found[0][0] if found else None
+
+
+def last_success(db: str) -> object:
+    return rows(db, "SELECT last_success FROM sources WHERE name = 'wire'")[0][0]
+
+
+def wait_until(condition: Callable[[], object], seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.1)
+
+
+def test_a_daemon_restarted_after_sigkill_polls_what_the_killed_one_held(server, workdir):
+    """SQLite: `watcher run` killed mid-poll leaves its claim (an hour's lease) behind;
+    the restarted daemon sees its pid is gone and polls the feed at once."""
+    db = f"sqlite:///{workdir / 'w.db'}"
+    body = feed(server, 2)
+    server.route("/feed", Reply(200, body, chunk_size=16, pause=5.0), Reply(200, body))
+    configure(workdir, db, server.url("/feed"))
+    first = start_watcher("run", cwd=workdir)
+    try:
+        wait_until(lambda: poll_owner(db) is not None)
+    finally:
+        first.kill()
+        first.communicate()
+    second = start_watcher("run", cwd=workdir)
+    try:
+        wait_until(lambda: last_success(db) is not None)
+    finally:
+        [log] = stop_watchers([second])
+    assert len(server.requests_to("/feed")) == 2
+    assert f"reason='process {first.pid} is gone'" in log
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_a_claim_from_another_machine_is_taken_only_by_the_sole_sqlite_daemon(
+    server, workdir, request, backend
+):
+    """The SQLite daemon lock proves no other poller is alive, wherever it ran (a restarted
+    container has new pids); on PostgreSQL a worker on another machine may be polling."""
+    db = f"sqlite:///{workdir / 'w.db'}" if backend == "sqlite" else request.getfixturevalue(
+        "pg_url")
+    server.route("/feed", Reply(200, feed(server, 2)))
+    with Store.open(db) as store:
+        assert store.claim_poll("wire", server.url("/feed"), now(), owner=FOREIGN,
+                                lease=timedelta(hours=1))[1] is None
+    configure(workdir, db, server.url("/feed"))
+    result = CliRunner().invoke(cli, ["run", "--once"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    if backend == "sqlite":
+        assert len(server.requests_to("/feed")) == 1 and last_success(db) is not None
+        assert "this daemon holds the SQLite database's lock" in result.stderr
+    else:
+        assert server.requests_to("/feed") == [] and poll_owner(db) == FOREIGN

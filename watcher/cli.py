@@ -169,7 +169,7 @@ def replay(
                         unreadable += 1
                     _emit(outcome.new_matches, outcome.article.source, output_format)
         if outbox is not None:
-            print_report(or_exit(outbox.send_due), or_exit(store.pending_delivery_count))
+            print_report(or_exit(outbox.send_due), store, outbox)
     sys.exit(EXIT_FAILED if unreadable else EXIT_OK)
 
 

@@ -64,7 +64,7 @@ def run(settings: Settings, once: bool) -> None:
     matcher = load_matcher(settings, None)
     stopping = threading.Event()
     agent = default_user_agent(settings.contact)
-    with open_store(settings) as store, _one_daemon(store), \
+    with open_store(settings) as store, _one_daemon(store) as sole_daemon, \
             Fetcher(now=utc_now, user_agent=agent) as fetcher, _on_signals(stopping):
         metrics = _metrics(settings, store)
         outbox = open_outbox(settings, store, stopping) if settings.channels else None
@@ -74,7 +74,7 @@ def run(settings: Settings, once: bool) -> None:
             outbox=outbox,
             poller_for=lambda pipeline: Poller(
                 store=store, fetcher=fetcher, pipeline=pipeline, now=utc_now, stopping=stopping,
-                lease=timedelta(seconds=settings.poll_lease),
+                lease=timedelta(seconds=settings.poll_lease), sole_daemon=sole_daemon,
             ),
         )
         with _health_endpoint(settings, metrics, daemon, store):
@@ -144,15 +144,16 @@ def _metrics(settings: Settings, store: Store) -> Metrics:
 
 
 @contextmanager
-def _one_daemon(store: Store) -> Iterator[None]:
-    """One daemon per SQLite file: a second one stops here with one line (status 2)."""
+def _one_daemon(store: Store) -> Iterator[bool]:
+    """One daemon per SQLite file: a second one stops here with one line (status 2).
+    Gives whether this one holds the file's lock (then it is the only poller)."""
     with ExitStack() as held:
         try:
-            held.enter_context(store.one_daemon())
+            sole = held.enter_context(store.one_daemon())
         except StoreError as error:
             click.echo(f"watcher: {error}", err=True)
             sys.exit(EXIT_RULES)
-        yield
+        yield sole
 
 
 @contextmanager

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import sys
 from collections import Counter
+from collections.abc import Sequence
 
 import click
 
@@ -22,8 +23,10 @@ from watcher.cli_common import (
     renderer,
 )
 from watcher.config import Settings
-from watcher.notify.outbox import SendReport, send_test
-from watcher.output import delivery_json, delivery_text
+from watcher.notify.outbox import Outbox, SendReport, send_test
+from watcher.output import delivery_json, delivery_text, timestamp
+from watcher.owners import describe
+from watcher.store import DeliveryHold, Store
 
 DEFAULT_LIMIT = 50
 
@@ -63,10 +66,11 @@ def deliveries_flush(settings: Settings) -> None:
     """Try every pending delivery now, ignoring backoff and digest schedules (after fixing
     an outage). Exit 0 when all were sent, 1 when some are still pending."""
     with open_store(settings) as store:
-        report = or_exit(open_outbox(settings, store).flush)
-        pending = or_exit(store.pending_delivery_count)
-        print_report(report, pending)
-    # still pending: failed again, or for a channel this configuration does not have
+        outbox = open_outbox(settings, store)
+        report = or_exit(outbox.flush)
+        pending = print_report(report, store, outbox)
+    # still pending: failed again, held by a live sender, or for a channel this
+    # configuration does not have
     sys.exit(EXIT_OK if not report.errors and not pending else EXIT_FAILED)
 
 
@@ -93,14 +97,33 @@ def notify_test(settings: Settings, channel: str) -> None:
     sys.exit(EXIT_FAILED if errors else EXIT_OK)
 
 
-def print_report(report: SendReport, pending: int) -> None:
-    """What a drain did, on stderr (stdout stays for matches): one summary, one line per
-    failure."""
+def print_report(report: SendReport, store: Store, outbox: Outbox) -> int:
+    """What a drain did, on stderr (stdout stays for matches): one line per failure, one
+    for deliveries left to another sender's live lease, then a summary. Gives how many
+    deliveries are still pending."""
     for error, times in Counter(report.errors).items():  # a dead channel fails each alert
         alerts = f"{times} alert" + ("s" if times > 1 else "")
         click.echo(f"watcher: not delivered ({alerts}): {error}", err=True)
+    pending = or_exit(store.pending_delivery_count)
+    holds = or_exit(outbox.held_elsewhere) if pending else []
+    if holds:
+        click.echo(held_line(holds), err=True)
     click.echo(
         f"watcher: alerts sent {report.sent}, retrying {report.retrying}, "
         f"dead {report.dead}; pending now {pending}",
         err=True,
     )
+    return pending
+
+
+def held_line(holds: Sequence[DeliveryHold]) -> str:
+    """Why deliveries are still pending though nothing failed: another sender's live
+    lease holds them. Whose, how many, until when, in one line."""
+    total = sum(hold.count for hold in holds)
+    whose = ", ".join(f"{describe(hold.owner)} ({hold.count} until {timestamp(hold.until)})"
+                      for hold in holds)
+    if len(holds) == 1:
+        return (f"watcher: {total} pending held by another sender's live lease: {whose}; "
+                "it sends them, or they are tried again when the lease runs out")
+    return (f"watcher: {total} pending held by other senders' live leases: {whose}; "
+            "they send them, or they are tried again when the leases run out")

@@ -8,11 +8,8 @@ from __future__ import annotations
 
 import itertools
 import logging
-import os
-import socket
 import threading
 import time
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -22,6 +19,7 @@ from urllib.parse import urlsplit
 from watcher.config import SourceSettings
 from watcher.errors import FetchError, StoreError
 from watcher.model import Article, Match
+from watcher.owners import DeadOwners, worker_name
 from watcher.pipeline import Pipeline
 from watcher.sources.feeds import parse_feed
 from watcher.sources.fetch import Fetcher, FetchResult, Validators, next_attempt_delay
@@ -34,6 +32,7 @@ DEFAULT_POLL_LEASE = timedelta(minutes=10)
 # A poll in progress renews its claim each time this fraction of the lease has passed.
 RENEW_FRACTION = 3
 CLAIM_LOST = "claim lost: the lease ran out and another worker took the source over"
+SOLE_DAEMON = "this daemon holds the SQLite database's lock: no other poller runs"
 
 Outcome = Literal["ok", "not_modified", "error", "gone", "skipped"]
 
@@ -50,12 +49,6 @@ class PollOutcome:
     seconds: float = 0.0
 
 
-def worker_name() -> str:
-    """Who holds a claim, as shown in the database: host, process and a random suffix
-    (a restarted process on the same host and pid is another worker)."""
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
-
-
 class Poller:
     """Polls sources through one fetcher into the current pipeline (which a rule reload
     may replace between polls, hence a callable)."""
@@ -70,11 +63,16 @@ class Poller:
         stopping: threading.Event | None = None,
         lease: timedelta = DEFAULT_POLL_LEASE,
         owner: str | None = None,
+        sole_daemon: bool = False,
     ) -> None:
         self.store = store
-        # Workers sharing a database claim each poll under a lease (store/polling.py).
+        # Workers sharing a database claim each poll under a lease (store/polling.py);
+        # a claim whose owner is proven dead is taken at once (watcher/owners.py).
+        # `sole_daemon`: this process holds the SQLite daemon lock, which proves every
+        # other poller dead (a container restarted with new pids included).
         self.lease = lease
         self.owner = owner or worker_name()
+        self._dead_owners = DeadOwners(log, sole=SOLE_DAEMON if sole_daemon else None)
         self._poll_numbers = itertools.count(1)
         self.fetcher = fetcher
         self.pipeline = pipeline
@@ -98,7 +96,8 @@ class Poller:
         owner = f"{self.owner}:{next(self._poll_numbers)}"
         state, refusal = self.store.claim_poll(source.name, source.url, now, owner=owner,
                                                lease=self.lease,
-                                               not_polled_since=not_polled_since)
+                                               not_polled_since=not_polled_since,
+                                               is_dead=self._dead_owners)
         if refusal:
             return PollOutcome(source.name, "skipped", message=refusal,
                                seconds=time.perf_counter() - started)

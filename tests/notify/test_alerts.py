@@ -313,25 +313,35 @@ def test_secrets_never_appear_in_output_or_logs(workdir, smtp, hook):
     assert "****" in captured
 
 
+def start_stalled_replay(workdir: Path, stalled: StallingServer) -> subprocess.Popen[str]:
+    """`watcher replay` of the seeds to a mail server that never answers, once it holds
+    its first claims (4 of them, under an hour's lease) and is stuck sending them."""
+    wedged = f"mailto://alerts:{PASSWORD}@127.0.0.1:{stalled.port}" \
+             "?to=ops@example.org&from=watcher@example.org"
+    configure(workdir, f"  ops:\n    urls: ['{wedged}']\n    default: true",
+              notify="  timeout: 60s\n  lease: 1h\n  concurrency: 1")
+    replay = start_watcher("replay", str(SEEDS), cwd=workdir)
+    try:
+        _wait_until(lambda: _leased(workdir / "watcher.db") > 0)
+    except BaseException:
+        replay.kill()
+        replay.communicate()
+        raise
+    return replay
+
+
 def test_a_sender_killed_mid_send_delivers_after_restart_once(workdir, smtp):
     """SIGKILL after the matches are stored and while their alerts are being sent: the
-    lease runs out and the next run sends every alert, each once."""
+    next run sees the sender's process is gone and sends every alert at once, each once,
+    without waiting out the hour's lease."""
     with StallingServer() as stalled:
-        wedged = f"mailto://alerts:{PASSWORD}@127.0.0.1:{stalled.port}" \
-                 "?to=ops@example.org&from=watcher@example.org"
-        configure(workdir, f"  ops:\n    urls: ['{wedged}']\n    default: true",
-                  notify="  timeout: 60s\n  lease: 2s")
-        replay = start_watcher("replay", str(SEEDS), cwd=workdir)
-        try:
-            _wait_until(lambda: _leased(workdir / "watcher.db") > 0)
-        finally:
-            os.kill(replay.pid, signal.SIGKILL)
-            replay.communicate()
+        replay = start_stalled_replay(workdir, stalled)
+        os.kill(replay.pid, signal.SIGKILL)
+        replay.communicate()
     stored = _count(workdir / "watcher.db", "SELECT count(*) FROM deliveries")
     assert stored > 0 and smtp.messages == []
     configure(workdir, f"  ops:\n    urls: ['{mail_url(smtp)}']\n    default: true",
-              notify="  lease: 2s")
-    time.sleep(2.1)  # the dead sender's lease runs out
+              notify="  lease: 1h")
     assert watcher("run", "--once").exit_code == 0
     assert len(smtp.wait_for(stored)) == stored
     assert watcher("run", "--once").exit_code == 0
@@ -340,9 +350,41 @@ def test_a_sender_killed_mid_send_delivers_after_restart_once(workdir, smtp):
     assert {d["status"] for d in deliveries()} == {"sent"}
 
 
+def test_flush_leaves_a_live_senders_deliveries_and_says_whose_until_it_dies(workdir, smtp):
+    """A sender alive on this host keeps what it claimed: flush sends the rest and says in
+    one line who holds how many until when. Once that sender is killed, flush sends them."""
+    with StallingServer() as stalled:
+        replay = start_stalled_replay(workdir, stalled)
+        try:
+            db = workdir / "watcher.db"
+            held = _leased(db)
+            stored = _count(db, "SELECT count(*) FROM deliveries")
+            until = _value(db, "SELECT max(lease_until) FROM deliveries")
+            configure(workdir, f"  ops:\n    urls: ['{mail_url(smtp)}']\n    default: true")
+            flushed = watcher("deliveries", "flush")
+            assert flushed.exit_code == 1
+            sent_meanwhile = len(smtp.messages)
+        finally:
+            os.kill(replay.pid, signal.SIGKILL)
+            replay.communicate()
+    assert 0 < held < stored
+    assert sent_meanwhile == stored - held  # not one of the live sender's
+    [line] = [line for line in flushed.stderr.splitlines() if "held by" in line]
+    assert line.startswith(f"watcher: {held} pending held by another sender's live lease: ")
+    assert f" pid {replay.pid} ({held} until {until.replace(' ', 'T')[:19]}" in line  # UTC
+    assert flushed.stderr.rstrip().endswith(f"pending now {held}")
+    assert watcher("deliveries", "flush").exit_code == 0  # its pid is gone now
+    assert len(smtp.wait_for(stored)) == stored
+    assert {d["status"] for d in deliveries()} == {"sent"}
+
+
 def _count(db: Path, query: str) -> int:
+    return int(_value(db, query))
+
+
+def _value(db: Path, query: str) -> str:
     with sqlite3.connect(db) as connection:
-        return int(connection.execute(query).fetchone()[0])
+        return connection.execute(query).fetchone()[0]
 
 
 def _leased(db: Path) -> int:

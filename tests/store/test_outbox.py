@@ -5,11 +5,14 @@ Every test runs on SQLite and on a real PostgreSQL (`any_store`, tests/store/con
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
 from tests.store.builders import NOW, new_article, new_match, new_story, oldest_story
+from tests.support.processes import exited_worker_name, on_another_host
 from watcher.model import Severity
-from watcher.store import Store
+from watcher.owners import DeadOwners, worker_name
+from watcher.store import DeliveryHold, Store
 
 LEASE = timedelta(minutes=10)
 
@@ -147,3 +150,44 @@ def test_a_sender_whose_lease_ran_out_cannot_undo_the_new_holders_result(
     any_store.mark_sent([held.id], NOW + LEASE, owner="a")
     (stored,) = any_store.deliveries()
     assert (stored.status, stored.attempts, stored.last_error) == ("sent", 1, None)
+
+
+def queued(store: Store, count: int) -> None:
+    for number in range(count):
+        new = new_article(f"a{number}")
+        store.ingest(new, [new_match(new)], new_story, NOW)
+
+
+def claim_as(store: Store, owner: str, *, limit: int, after: timedelta = timedelta(0),
+             dead_owners: DeadOwners | None = None):
+    return store.claim_due_deliveries(NOW + after, owner=owner, lease=LEASE, limit=limit,
+                                      channels=CHANNELS, is_dead=dead_owners)
+
+
+def test_only_a_sender_that_died_on_this_host_loses_its_deliveries_at_once(
+    any_store: Store,
+) -> None:
+    """A live sender's claims are never taken; one on another host cannot be checked, so
+    its lease must run out."""
+    queued(any_store, 3)
+    dead = exited_worker_name()
+    for holder in (dead, worker_name(), on_another_host(dead)):  # one delivery each, oldest first
+        claim_as(any_store, holder, limit=1)
+    dead_owners = DeadOwners(logging.getLogger("test"))
+    taken = claim_as(any_store, "b", limit=100, dead_owners=dead_owners)
+    assert [d.alert.article_title for d in taken] == ["Title of a0"]
+    assert claim_as(any_store, "c", limit=100, after=LEASE - timedelta(seconds=1),
+                    dead_owners=dead_owners) == []
+
+
+def test_holds_say_whose_live_leases_keep_deliveries_and_until_when(any_store: Store) -> None:
+    queued(any_store, 3)
+    minute = timedelta(minutes=1)
+    claim_as(any_store, "a", limit=2)
+    claim_as(any_store, "b", limit=1, after=minute)
+    assert any_store.delivery_holds(NOW, except_owner="b") == [
+        DeliveryHold("a", 2, NOW + LEASE)]
+    assert any_store.delivery_holds(NOW + minute, except_owner="c") == [
+        DeliveryHold("a", 2, NOW + LEASE), DeliveryHold("b", 1, NOW + minute + LEASE)]
+    assert any_store.delivery_holds(NOW + LEASE, except_owner="c") == [
+        DeliveryHold("b", 1, NOW + minute + LEASE)]  # a's lease ran out

@@ -5,9 +5,14 @@ Every test runs on SQLite and on a real PostgreSQL (`any_store`, tests/store/con
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime, timedelta
 
-from watcher.store import PollRecord, Store
+import pytest
+
+from tests.support.processes import exited_worker_name, on_another_host
+from watcher.owners import DeadOwners, worker_name
+from watcher.store import BUSY, OwnerCheck, PollRecord, Store
 
 T0 = datetime(2026, 11, 23, 12, tzinfo=UTC)
 URL = "https://example.org/feed"
@@ -51,9 +56,10 @@ def test_no_pending_delivery_in_an_empty_store(any_store: Store) -> None:
 LEASE = timedelta(minutes=10)
 
 
-def claim(store: Store, owner: str, at: datetime, since: datetime | None = None):
+def claim(store: Store, owner: str, at: datetime, since: datetime | None = None,
+          is_dead: OwnerCheck | None = None):
     return store.claim_poll("feed", URL, at, owner=owner, lease=LEASE,
-                            not_polled_since=since)[1]
+                            not_polled_since=since, is_dead=is_dead)[1]
 
 
 def test_one_worker_at_a_time_holds_a_poll(any_store: Store) -> None:
@@ -111,3 +117,24 @@ def test_a_renewed_claim_outlives_its_first_lease_and_a_lost_one_cannot_be_renew
     assert claim(any_store, "b", T0 + 2 * LEASE) is None  # a stopped renewing: b takes over
     assert not any_store.renew_poll("feed", "a", T0 + 3 * LEASE)
     assert claim(any_store, "c", T0 + 2 * LEASE) == "being polled by another worker"
+
+
+def is_dead() -> OwnerCheck:
+    return DeadOwners(logging.getLogger("test"))
+
+
+def test_a_claim_of_a_process_that_died_on_this_host_is_taken_at_once(any_store: Store) -> None:
+    assert claim(any_store, exited_worker_name(), T0) is None
+    assert claim(any_store, "b", T0, is_dead=is_dead()) is None
+
+
+@pytest.mark.parametrize("holder", ["a live process", "another host"])
+def test_a_claim_whose_owner_may_live_waits_for_its_lease(any_store: Store, holder: str) -> None:
+    """A live owner's claim is never taken; one on another host cannot be checked."""
+    name = worker_name()
+    if holder == "another host":
+        name = on_another_host(exited_worker_name())
+    assert claim(any_store, name, T0) is None
+    before_expiry = T0 + LEASE - timedelta(seconds=1)
+    assert claim(any_store, "b", before_expiry, is_dead=is_dead()) == BUSY
+    assert claim(any_store, "b", T0 + LEASE, is_dead=is_dead()) is None

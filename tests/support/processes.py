@@ -10,7 +10,10 @@ import os
 import signal
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
+
+from watcher.owners import Owner
 
 
 def start_watcher(*args: str, cwd: Path) -> subprocess.Popen[str]:
@@ -20,6 +23,23 @@ def start_watcher(*args: str, cwd: Path) -> subprocess.Popen[str]:
         stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         env={k: v for k, v in os.environ.items() if not k.startswith("WATCHER_")},
     )
+
+
+def exited_worker_name() -> str:
+    """The claim name of a process that has exited (and been reaped): a dead owner."""
+    done = subprocess.run(
+        [sys.executable, "-c", "from watcher.owners import worker_name; print(worker_name())"],
+        capture_output=True, text=True, check=True,
+    )
+    return done.stdout.strip()
+
+
+def on_another_host(name: str) -> str:
+    """The same claim name as if its process ran on another machine (none this test can
+    check)."""
+    owner = Owner.parse(name)
+    assert owner is not None, name
+    return str(replace(owner, host="worker-2.example"))
 
 
 def stop_watchers(processes: list[subprocess.Popen[str]], timeout: float = 30) -> list[str]:

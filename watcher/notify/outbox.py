@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 import random
 import threading
-import uuid
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -21,7 +20,8 @@ from watcher.notify.channels import Channel, send
 from watcher.notify.digest import DigestSchedule, describe
 from watcher.notify.message import Format, Message
 from watcher.notify.render import Renderer
-from watcher.store import DueDelivery, Store
+from watcher.owners import DeadOwners, worker_name
+from watcher.store import DeliveryHold, DueDelivery, Store
 
 log = logging.getLogger("watcher.outbox")
 
@@ -106,7 +106,10 @@ class Outbox:
         self.concurrency = concurrency
         self.timeout = timeout
         self.lease = lease
-        self.owner = f"sender-{uuid.uuid4().hex[:12]}"
+        # Named as pollers are; a delivery whose sender is proven dead (killed on this
+        # host) is claimed at once, one on another host once its lease runs out.
+        self.owner = worker_name()
+        self._dead_owners = DeadOwners(log)
         self._rng = rng or random.Random()
         self._rng_lock = threading.Lock()
         self.stopping = stopping or threading.Event()  # set: send nothing more, give back
@@ -137,6 +140,11 @@ class Outbox:
         self.store.make_pending_due(self.now())
         return self.send_due()
 
+    def held_elsewhere(self) -> list[DeliveryHold]:
+        """Pending deliveries other senders hold under a live lease: what a flush had to
+        leave to them (they send them, or the lease runs out)."""
+        return self.store.delivery_holds(self.now(), except_owner=self.owner)
+
     def _claim(self) -> list[DueDelivery]:
         """Due deliveries of the channels this sender has configured. A delivery for a
         channel it does not know (another worker's newer config during a rollout, a command
@@ -146,7 +154,7 @@ class Outbox:
             if channels:
                 claimed += self.store.claim_due_deliveries(
                     self.now(), owner=self.owner, lease=self.lease, limit=limit,
-                    channels=channels,
+                    channels=channels, is_dead=self._dead_owners,
                 )
         return claimed
 

@@ -6,10 +6,12 @@ Only this package imports SQLAlchemy; the rest of watcher uses Store and these v
 from watcher.store.db import DEFAULT_BUSY_TIMEOUT
 from watcher.store.polling import BUSY, PollRecord, SourceState
 from watcher.store.records import (
+    DeliveryHold,
     DueDelivery,
     IngestResult,
     NewArticle,
     NewMatch,
+    OwnerCheck,
     Route,
     StoredArticle,
     StoredDelivery,
@@ -22,10 +24,12 @@ from watcher.store.repo import Store
 __all__ = [
     "BUSY",
     "DEFAULT_BUSY_TIMEOUT",
+    "DeliveryHold",
     "DueDelivery",
     "IngestResult",
     "NewArticle",
     "NewMatch",
+    "OwnerCheck",
     "PollRecord",
     "Route",
     "SourceState",

@@ -190,14 +190,15 @@ def in_chunks(items: Sequence[T], size: int = IN_CHUNK) -> Iterator[Sequence[T]]
 
 
 @contextmanager
-def one_daemon_per_file(engine: Engine) -> Iterator[None]:
+def one_daemon_per_file(engine: Engine) -> Iterator[bool]:
     """On a SQLite file, hold an exclusive lock on `<file>.lock` for as long as the daemon
     runs, so a second `watcher run` on the same file stops with one line instead of both
     polling every feed. The kernel drops the lock when the process dies, even by SIGKILL.
-    PostgreSQL needs nothing: workers there share the work through leases."""
+    PostgreSQL needs nothing: workers there share the work through leases. Gives whether
+    the lock is held: then no other daemon is alive on this database."""
     database = engine.url.database if engine.dialect.name == "sqlite" else None
     if not database or database == ":memory:":
-        yield
+        yield False
         return
     path = Path(database).resolve().with_name(Path(database).name + ".lock")
     try:
@@ -218,6 +219,6 @@ def one_daemon_per_file(engine: Engine) -> Iterator[None]:
         lock.write(f"pid {os.getpid()}")
         lock.flush()
         try:
-            yield
+            yield True
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)

@@ -16,7 +16,7 @@ from sqlalchemy.engine import Connection
 
 from watcher.model import Alert, Severity
 from watcher.store.db import in_chunks
-from watcher.store.records import DueDelivery, StoredDelivery
+from watcher.store.records import DeliveryHold, DueDelivery, OwnerCheck, StoredDelivery
 from watcher.store.tables import articles, deliveries, matches, sources
 
 
@@ -28,14 +28,20 @@ def claim_due(
     lease: timedelta,
     limit: int,
     channels: Sequence[str],
+    is_dead: OwnerCheck | None = None,
 ) -> list[DueDelivery]:
     """Lease up to `limit` pending deliveries for `channels` (the ones the sender has
-    configured) whose time has come and that no live sender holds, oldest due first."""
+    configured) whose time has come and that no live sender holds, oldest due first.
+    A lease runs out, or is free at once when `is_dead` proves its owner dead."""
+    free = sa.or_(deliveries.c.lease_until.is_(None), deliveries.c.lease_until <= now)
+    dead = _dead_owners(connection, now, owner, is_dead)
+    if dead:  # still held by one of them in the UPDATE below, or not taken
+        free = sa.or_(free, deliveries.c.lease_owner.in_(dead))
     due = (
         sa.select(deliveries.c.id)
         .where(deliveries.c.status == "pending", deliveries.c.next_attempt <= now)
         .where(deliveries.c.channel.in_(channels))
-        .where(sa.or_(deliveries.c.lease_until.is_(None), deliveries.c.lease_until <= now))
+        .where(free)
         .order_by(deliveries.c.next_attempt, deliveries.c.id)
         .limit(limit)
         .with_for_update(skip_locked=True)  # PostgreSQL; SQLite's write lock does this
@@ -50,6 +56,15 @@ def claim_due(
             .values(lease_until=now + lease, lease_owner=owner)
         )
     return _load_due(connection, ids)
+
+
+def _dead_owners(
+    connection: Connection, now: datetime, owner: str, is_dead: OwnerCheck | None
+) -> list[str]:
+    """The other owners of live leases that `is_dead` proves dead."""
+    if is_dead is None:
+        return []
+    return [hold.owner for hold in holds(connection, now, owner) if is_dead(hold.owner)]
 
 
 def make_pending_due(connection: Connection, now: datetime) -> None:
@@ -128,6 +143,21 @@ def release(connection: Connection, ids: Sequence[int], owner: str) -> None:
             .where(deliveries.c.id.in_(chunk), deliveries.c.lease_owner == owner)
             .values(lease_until=None, lease_owner=None)
         )
+
+
+def holds(connection: Connection, now: datetime, owner: str) -> list[DeliveryHold]:
+    """Pending deliveries under a live lease of an owner other than `owner`, per owner,
+    most first."""
+    count = sa.func.count().label("count")
+    query = (
+        sa.select(deliveries.c.lease_owner, count, sa.func.max(deliveries.c.lease_until))
+        .where(deliveries.c.status == "pending", deliveries.c.lease_until > now)
+        .where(deliveries.c.lease_owner != owner)
+        .group_by(deliveries.c.lease_owner)
+        .order_by(count.desc(), deliveries.c.lease_owner)
+    )
+    return [DeliveryHold(held_by, int(number), until)
+            for held_by, number, until in connection.execute(query)]
 
 
 def list_deliveries(

@@ -12,6 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from watcher.store.records import OwnerCheck
 from watcher.store.tables import sources
 
 BUSY = "being polled by another worker"
@@ -83,10 +84,12 @@ def claim_poll(
     owner: str,
     lease: timedelta,
     not_polled_since: datetime | None,
+    is_dead: OwnerCheck | None = None,
 ) -> tuple[SourceState, str | None]:
     """The source's state and, if this worker may poll it now, None after taking its poll
     lease; otherwise why not: disabled, backing off, another worker's lease, or polled
-    (by any worker) at or after `not_polled_since`."""
+    (by any worker) at or after `not_polled_since`. A lease whose owner `is_dead` proves
+    dead is taken at once; without it, only a lease run out is."""
     state = prepare_source(connection, name, config_url)
     refusal = _refusal(state, now, not_polled_since)
     if refusal:
@@ -96,6 +99,9 @@ def claim_poll(
     # Not even this worker's own live claim: its takeover retry and its interval timer
     # must not poll one source twice at once.
     free = sa.or_(sources.c.poll_lease_until.is_(None), sources.c.poll_lease_until <= now)
+    dead = _dead_holder(connection, name, now, is_dead)
+    if dead is not None:  # still held by that owner in the UPDATE, or not taken
+        free = sa.or_(free, sources.c.poll_owner == dead)
     due = sources.c.disabled_reason.is_(None)
     if not_polled_since is not None:
         due = sa.and_(due, sa.or_(sources.c.last_poll.is_(None),
@@ -108,6 +114,19 @@ def claim_poll(
         return state, None
     state = source_state(connection, name)
     return state, _refusal(state, now, not_polled_since) or BUSY
+
+
+def _dead_holder(
+    connection: Connection, name: str, now: datetime, is_dead: OwnerCheck | None
+) -> str | None:
+    """The owner of the source's live poll lease, when it is proven dead."""
+    if is_dead is None:
+        return None
+    held = connection.execute(
+        sa.select(sources.c.poll_owner)
+        .where(sources.c.name == name, sources.c.poll_lease_until > now)
+    ).scalar()
+    return held if held is not None and is_dead(held) else None
 
 
 def _refusal(state: SourceState, now: datetime, not_polled_since: datetime | None) -> str | None:

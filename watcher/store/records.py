@@ -63,6 +63,9 @@ class StoryCandidate:
 StoryPicker = Callable[[Sequence[StoryCandidate]], int | None]
 """Chooses the story a new article joins among the candidates, or None for a new story."""
 
+OwnerCheck = Callable[[str], bool]
+"""Whether a claim's owner is proven dead (watcher/owners.py): its lease is free at once."""
+
 
 @dataclass(frozen=True)
 class IngestResult:
@@ -106,6 +109,16 @@ class DueDelivery:
     attempts: int
     done_targets: tuple[str, ...]
     alert: Alert
+
+
+@dataclass(frozen=True)
+class DeliveryHold:
+    """Pending deliveries another sender's live lease holds: whose, how many, until when
+    (what `deliveries flush` says it had to leave)."""
+
+    owner: str
+    count: int
+    until: datetime
 
 
 @dataclass(frozen=True)

@@ -28,10 +28,12 @@ from watcher.store.db import (
 from watcher.store.ingest import DuplicateArticle, any_key_known, known_keys, store_article
 from watcher.store.polling import PollRecord, SourceState
 from watcher.store.records import (
+    DeliveryHold,
     DueDelivery,
     IngestResult,
     NewArticle,
     NewMatch,
+    OwnerCheck,
     StoredArticle,
     StoredDelivery,
     StoredMatch,
@@ -174,12 +176,15 @@ class Store:
         owner: str,
         lease: timedelta,
         not_polled_since: datetime | None = None,
+        is_dead: OwnerCheck | None = None,
     ) -> tuple[SourceState, str | None]:
         """The source's state, and None when this worker now holds its poll lease, else
-        why it must not poll (see store/polling.py)."""
+        why it must not poll (see store/polling.py). A live lease is taken only when
+        `is_dead` proves its owner dead."""
         with self._errors(), write_transaction(self._engine) as connection:
             return polling.claim_poll(connection, name, config_url, now, owner=owner,
-                                      lease=lease, not_polled_since=not_polled_since)
+                                      lease=lease, not_polled_since=not_polled_since,
+                                      is_dead=is_dead)
 
     def release_poll(self, name: str, owner: str) -> None:
         with self._errors(), write_transaction(self._engine) as connection:
@@ -212,8 +217,10 @@ class Store:
         lease: timedelta,
         limit: int,
         channels: Sequence[str],
+        is_dead: OwnerCheck | None = None,
     ) -> list[DueDelivery]:
-        """Lease due deliveries for sending (see store/outbox.py)."""
+        """Lease due deliveries for sending (see store/outbox.py); a live lease is taken
+        only when `is_dead` proves its owner dead."""
         with self._errors(), write_transaction(self._engine) as connection:
             return outbox.claim_due(
                 connection,
@@ -222,6 +229,7 @@ class Store:
                 lease=lease,
                 limit=limit,
                 channels=channels,
+                is_dead=is_dead,
             )
 
     def make_pending_due(self, now: datetime) -> None:
@@ -249,6 +257,11 @@ class Store:
         with self._errors(), write_transaction(self._engine) as connection:
             outbox.release(connection, ids, owner)
 
+    def delivery_holds(self, now: datetime, *, except_owner: str) -> list[DeliveryHold]:
+        """Pending deliveries held under other senders' live leases, per sender."""
+        with self._errors(), read_transaction(self._engine) as connection:
+            return outbox.holds(connection, now, except_owner)
+
     def deliveries(
         self, status: str | None = None, limit: int | None = None
     ) -> list[StoredDelivery]:
@@ -260,9 +273,10 @@ class Store:
         with self._errors(), read_transaction(self._engine) as connection:
             return outbox.status_counts(connection)
 
-    def one_daemon(self) -> AbstractContextManager[None]:
+    def one_daemon(self) -> AbstractContextManager[bool]:
         """Held by `watcher run`: on SQLite a second daemon on the same file is refused
-        (StoreError); on PostgreSQL several run side by side."""
+        (StoreError); on PostgreSQL several run side by side. Gives True when this
+        process is then the only daemon on the database (it holds the file's lock)."""
         return one_daemon_per_file(self._engine)
 
     def _errors(self) -> AbstractContextManager[None]:
