@@ -107,25 +107,29 @@ def test_used_hits_are_the_hits_of_some_close_pair(left, right, distance, ordere
 @example([(0, 0), (8, 8)], [(10, 10)], 10, False, None, [(12, 12)], 0, False, [0] * 6 + [1] * 24)
 # The longest decides a word distance: (0, 10) overlaps word 2.
 @example([(0, 0), (8, 8)], [(10, 10)], 0, False, [0] * 30, [(2, 2)], 0, False, None)
+# ONEAR before a chain looks at its first word: only (2, 5) starts right after word 1.
+@example([(0, 0), (2, 2), (4, 4)], [(5, 5)], 0, False, [0] * 30, [(1, 1)], 0, True, None)
 def test_representative_pairs_decide_the_next_near_of_the_chain_as_all_pairs_do(
     left, right, distance, ordered, unit_numbers, outer_hits, outer_distance, outer_ordered,
     outer_units,
 ):
-    """Past PAIR_LIMIT a chain passes on fewer joined ranges: `(A NEAR B) NEAR C` must
-    still hold exactly when it holds over every pair."""
+    """Past PAIR_LIMIT a chain passes on fewer joined ranges: `(A NEAR B) NEAR C` and
+    `C NEAR (A NEAR B)` must still hold exactly when they hold over every pair."""
     close = close_pairs(left, right, distance, ordered, unit_numbers)
     kept = chain_pairs(left, right, distance, ordered, unit_numbers, limit=0)
     assert set(kept) <= close
-    assert len(kept) <= 4 * (len(left) + len(right))
+    assert len(kept) <= 8 * (len(left) + len(right))
 
-    def chain_holds(pairs_passed_on) -> bool:
+    def chain_holds(pairs_passed_on, chain_first: bool) -> bool:
         return any(
-            close_enough(joined(a, b), c, outer_distance, outer_ordered, outer_units)
-            for a, b in pairs_passed_on
+            close_enough(*((j, c) if chain_first else (c, j)), outer_distance, outer_ordered,
+                         outer_units)
+            for j in (joined(a, b) for a, b in pairs_passed_on)
             for c in outer_hits
         )
 
-    assert chain_holds(kept) == chain_holds(close)
+    assert chain_holds(kept, chain_first=True) == chain_holds(close, chain_first=True)
+    assert chain_holds(kept, chain_first=False) == chain_holds(close, chain_first=False)
 
 
 @given(**NEAR_ARGUMENTS)
@@ -145,7 +149,7 @@ def test_a_long_sentence_full_of_hits_passes_on_linearly_many_pairs():
     for ordered in (False, True):
         kept = chain_pairs(left, right, 0, ordered, one_sentence)
         assert len(list(pairs(left, right, 0, ordered, one_sentence))) > 4_000_000
-        assert 0 < len(kept) <= 4 * (len(left) + len(right))
+        assert 0 < len(kept) <= 8 * (len(left) + len(right))
         used_left, used_right = used_hits(left, right, 0, ordered, one_sentence)
         assert used_left == set(left)
         assert used_right == set(right)

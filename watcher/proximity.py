@@ -30,7 +30,7 @@ PAIR_LIMIT = 50_000
 
 
 def pairs(
-    left: list[Extent], right: list[Extent], distance: int, ordered: bool, units: list[int] | None
+    left: list[Extent], right: list[Extent], distance: int, ordered: bool, units: Units
 ) -> Iterator[tuple[Extent, Extent]]:
     """Every (left, right) pair that satisfies the NEAR; `units` None for a word distance."""
     if not left or not right:
@@ -40,7 +40,7 @@ def pairs(
     return pairs_in_unit(left, right, units, ordered)
 
 
-def any_pair(left: Run, right: Run, distance: int, ordered: bool, units: list[int] | None) -> bool:
+def any_pair(left: Run, right: Run, distance: int, ordered: bool, units: Units) -> bool:
     """Whether some pair of hits satisfies the NEAR: truth needs no more."""
     if not left[0] or not right[0]:
         return False
@@ -240,15 +240,38 @@ def representative_pairs(
     left: list[Extent], right: list[Extent], distance: int, ordered: bool, units: Units
 ) -> list[tuple[Extent, Extent]]:
     """For each hit, its close pairs with the partners that start latest and earliest
-    among those ending no later than it does.
+    among those ending no later than it, and with the partners that end earliest and
+    latest among those starting no earlier than it.
 
-    A chain joins a pair into the range (first start, last end). Among joined ranges with
-    the same last word these pairs give the shortest and the longest, and those decide
-    every NEAR taken of the chain: word distance holds for a longer range whenever for a
-    shorter (ONEAR only looks at the last word), and "same sentence" holds for a shorter
-    whenever for a longer. At most four pairs per hit, found by range queries.
+    A chain joins a pair into the range (first start, last end). These pairs give, for
+    every last word and for every first word, the shortest and the longest joined range,
+    and those decide every NEAR taken of the chain: word distance holds for a longer
+    range whenever for a shorter, ONEAR before (after) the chain looks only at its first
+    (last) word, and "same sentence" holds for a shorter whenever for a longer. At most
+    eight pairs per hit, found by range queries.
     """
-    found: set[tuple[Extent, Extent]] = set()
+    found = set(_ending_no_later(left, right, distance, ordered, units))
+    # Starting no earlier is ending no later read backwards: mirror every position (and
+    # swap the sides, so ONEAR's order holds in the mirror), ask the same, mirror back.
+    size = len(units) if units is not None else 1 + max(e for _, e in (*left, *right))
+
+    def mirror(hit: Extent) -> Extent:
+        return size - 1 - hit[1], size - 1 - hit[0]
+
+    mirrored_units = None if units is None else [-u for u in reversed(units)]
+    mirrored = _ending_no_later(
+        sorted(map(mirror, right)), sorted(map(mirror, left)), distance, ordered, mirrored_units
+    )
+    found.update((mirror(b), mirror(a)) for a, b in mirrored)
+    return sorted(found)
+
+
+def _ending_no_later(
+    left: list[Extent], right: list[Extent], distance: int, ordered: bool, units: Units
+) -> list[tuple[Extent, Extent]]:
+    """For each hit, its close pairs with the partners that start latest and earliest
+    among those ending no later than it does (with ONEAR, right hits' left partners)."""
+    found: list[tuple[Extent, Extent]] = []
     sides = [(right, left, False)]  # (hits, their partners, whether partners are right)
     if not ordered:
         sides.append((left, right, True))
@@ -270,8 +293,8 @@ def representative_pairs(
         chosen = [h for h, ok in zip(hits, has.tolist(), strict=True) if ok]
         for hit, a, b in zip(chosen, latest.tolist(), earliest.tolist(), strict=True):
             for partner in (by_end[a], by_end[b]):
-                found.add((hit, partner) if partners_right else (partner, hit))
-    return sorted(found)
+                found.append((hit, partner) if partners_right else (partner, hit))
+    return found
 
 
 def _partner_windows(
@@ -298,8 +321,8 @@ def _range_extreme(
     while 2 ** len(levels) <= len(values):
         prev, step = levels[-1], 2 ** (len(levels) - 1)
         levels.append(pick(prev[:-step], prev[step:]))
-    size = high - low
-    level = np.floor(np.log2(size)).astype(np.int64) if len(size) else size
+    # The level of a slice: the largest k with 2**k <= its size, i.e. bit_length - 1.
+    level = np.array([int(n).bit_length() - 1 for n in (high - low).tolist()], dtype=np.int64)
     result = np.empty(len(low), dtype=values.dtype)
     for k in np.unique(level).tolist():
         rows = level == k
