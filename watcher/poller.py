@@ -230,8 +230,9 @@ class Poller:
 
     def _with_full_text(self, article: Article) -> Article:
         """The article with its page's main text as body, or as it was (logged) when the
-        page cannot be fetched or yields nothing. One request at a time per host."""
-        if not article.url:
+        page cannot be fetched or yields nothing. One request at a time per host. A link
+        that other entries share (a front page) is no page of this article: not fetched."""
+        if not article.url or not article.url_identifies:
             return article
         try:
             with self._host_lock(article.url):

@@ -57,6 +57,8 @@ _BYTE_ORDERS = (
 # KEY_SHOWN characters: the warning stays one readable line whatever the feed holds.
 NAMED_KEYS = 3
 KEY_SHOWN = 80
+# A link that this many different entries of one document share identifies none of them.
+LINK_SHARERS = 3
 
 
 @dataclass(frozen=True)
@@ -124,7 +126,8 @@ def parse_feed(
         return ParsedFeed(entries=(), not_a_feed=f"the response could not be read: {reason}")
     base, moment = response_headers["content-location"], as_utc(now)
     articles = [_article(entry, source=source, base=base, now=moment) for entry in result.entries]
-    entries, reused, shared = tell_apart_entries([a for a in articles if a is not None])
+    home = canonical_url(result.feed.get("link"))
+    entries, reused, shared = tell_apart_entries([a for a in articles if a is not None], home)
     return ParsedFeed(
         entries=entries,
         title=_title(result.feed) or None,
@@ -137,33 +140,47 @@ def parse_feed(
 
 
 def tell_apart_entries(
-    articles: Sequence[Article],
+    articles: Sequence[Article], home: str | None = None
 ) -> tuple[tuple[Article, ...], str | None, str | None]:
     """The entries of one document with ids and keys that tell different entries apart,
-    and one-line warnings for a guid and for a link that several different entries share.
+    and one-line warnings for guids and for links that several different entries share.
 
     Taken as identity, a shared guid or link would make every entry after the first
     "already seen" and drop it (a CMS writing its home page into every guid, a podcast
     linking every episode to its home page). An entry whose guid is shared is identified
     as if it had none: by its link when no other, different entry carries it, else by its
-    content. A shared link is kept for the alert but gives no identity key. Documents
-    where both are unique, the usual case, come back as they were: same ids, same keys.
+    content. A link that is the site's front page (`home`, the feed's own link, or the
+    path "/") or that LINK_SHARERS entries share is kept for the alert but gives no
+    identity key. Two entries on one article link stay one article: most often an update
+    listed beside its first version, under a new guid. Documents where guids and links
+    are unique, the usual case, come back as they were: same ids, same keys.
     """
     reused = _shared(articles, lambda a: a.guid)
     shared = _shared(articles, lambda a: canonical_url(a.url))
     if not reused and not shared:
         return tuple(articles), None, None
-    entries = tuple(_identified(a, reused, shared) for a in articles)
+    # Entries whose guid is shared are told apart above; links matter for the others.
+    others = _shared([a for a in articles if a.guid not in reused],
+                     lambda a: canonical_url(a.url))
+    apart = {link for link, count in others.items()
+             if count >= LINK_SHARERS or _is_front_page(link, home)}
+    entries = tuple(_identified(a, reused, shared, apart) for a in articles)
     guid_ways, link_ways = set(), set()
     for article, entry in zip(articles, entries, strict=True):
         if article.guid in reused:
             guid_ways.add("link" if entry.url_identifies else "content")
-        if canonical_url(article.url) in shared:
+        elif canonical_url(article.url) in apart:
             link_ways.add("guid" if entry.guid else "content")
+    link_warnings = [
+        _sharing_warning("link", {k: n for k, n in others.items() if k in apart},
+                         f"told apart by {_ways(link_ways)}"),
+        _sharing_warning("link", {k: n for k, n in others.items() if k not in apart},
+                         "taken as one article (an update beside its first version)"),
+    ]
     return (
         entries,
-        _sharing_warning("guid", reused, guid_ways) if reused else None,
-        _sharing_warning("link", shared, link_ways) if shared else None,
+        _sharing_warning("guid", reused, f"told apart by {_ways(guid_ways)}"),
+        "; ".join(w for w in link_warnings if w) or None,
     )
 
 
@@ -250,8 +267,9 @@ def _article(entry: Any, *, source: str, base: str, now: datetime) -> Article | 
 
 
 def _variant(article: Article) -> tuple[str, str, str | None]:
-    """What makes two entries different articles: title, body, link (not the time)."""
-    return article.title, article.body, article.url
+    """What makes two entries different articles: title, body, link as its URL key has it
+    (not the time, nor tracking parameters)."""
+    return article.title, article.body, canonical_url(article.url) or article.url
 
 
 def _shared(articles: Sequence[Article], key: Callable[[Article], str | None]) -> dict[str, int]:
@@ -266,12 +284,20 @@ def _shared(articles: Sequence[Article], key: Callable[[Article], str | None]) -
     return {k: len(found) for k, found in variants.items() if len(found) > 1}
 
 
-def _identified(article: Article, reused: Mapping[str, int], shared: Mapping[str, int]) -> Article:
-    """The entry with a shared guid or link no longer standing for its identity."""
-    link_shared = canonical_url(article.url) in shared
-    if article.guid in reused or (link_shared and not article.guid):
+def _identified(
+    article: Article, reused: Mapping[str, int], shared: Mapping[str, int], apart: set[str]
+) -> Article:
+    """The entry with a shared guid, or a link shared as `apart` says, no longer standing
+    for its identity."""
+    link_apart = canonical_url(article.url) in apart
+    if article.guid in reused or (link_apart and not article.guid):
         return _identified_without_guid(article, shared)
-    return replace(article, url_identifies=False) if link_shared else article
+    return replace(article, url_identifies=False) if link_apart else article
+
+
+def _is_front_page(link: str, home: str | None) -> bool:
+    """Whether a canonical link is the site's front page: the feed's own link, or "/"."""
+    return link == home or urlsplit(link).path in ("", "/")
 
 
 def _identified_without_guid(article: Article, shared_links: Mapping[str, int]) -> Article:
@@ -284,18 +310,23 @@ def _identified_without_guid(article: Article, shared_links: Mapping[str, int]) 
     return replace(article, id=content_id, guid=None, url_identifies=False)
 
 
-def _sharing_warning(what: str, shared: Mapping[str, int], ways: set[str]) -> str:
-    """One line: which guids (links), for how many different entries, and what told the
-    entries apart ("guid", "link", "content")."""
-    how = " and ".join(way for way in ("guid", "link", "content") if way in ways)
+def _sharing_warning(what: str, shared: Mapping[str, int], verdict: str) -> str | None:
+    """One line: which guids (links), for how many different entries, and what became of
+    the entries; None when nothing is shared."""
+    if not shared:
+        return None
     if len(shared) == 1:
         [(key, count)] = shared.items()
-        return (f"feed reuses {what} {_shown(key)} for {count} different entries; "
-                f"told apart by {how}")
+        return f"feed reuses {what} {_shown(key)} for {count} different entries; {verdict}"
     named = [f"{_shown(key)} for {count}" for key, count in list(shared.items())[:NAMED_KEYS]]
     more = ", ..." if len(shared) > NAMED_KEYS else ""
     return (f"feed reuses {len(shared)} {what}s for different entries "
-            f"({', '.join(named)}{more}); told apart by {how}")
+            f"({', '.join(named)}{more}); {verdict}")
+
+
+def _ways(ways: set[str]) -> str:
+    """"guid", "link", "content" or several joined by "and", in that order."""
+    return " and ".join(way for way in ("guid", "link", "content") if way in ways)
 
 
 def _shown(key: str) -> str:
