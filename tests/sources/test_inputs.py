@@ -151,10 +151,10 @@ def test_a_named_pipe_given_by_name_is_read_as_a_stream(tmp_path: Path) -> None:
         with open(pipe, "w") as writer:
             writer.write(good(1) + good(2))
 
-    producer = threading.Thread(target=produce)
+    producer = threading.Thread(target=produce, daemon=True)
     producer.start()
     results = run(pipe)
-    producer.join()
+    producer.join(timeout=10)
     assert errors(results) == []
     assert ids(results) == ["a1", "a2"]
 
@@ -225,6 +225,14 @@ def test_unreadable_inputs_each_one_error_and_the_rest_read(tmp_path: Path) -> N
         str(bad["other.csv"]): "unsupported input (.csv): expected .jsonl, .txt, a dir or -",
         str(bad["utf16.jsonl"]): "UTF-16 text: save it as UTF-8 (e.g. iconv -f UTF-16 -t UTF-8)",
     }
+
+
+def test_a_nul_byte_anywhere_in_the_first_8_kib_makes_a_jsonl_file_binary(tmp_path: Path) -> None:
+    """The sniff reads 8 KiB even where the file system's block is 4 KiB."""
+    path = tmp_path / "late.jsonl"
+    path.write_bytes(good(1).encode() * 100 + b"\0" + good(2).encode())
+    assert 4096 < path.read_bytes().index(b"\0") < 8192
+    assert errors(run(path)) == [f"{path}: binary file (contains NUL bytes)"]
 
 
 def test_blank_only_inputs(tmp_path: Path) -> None:

@@ -167,6 +167,7 @@ def test_crlf_and_cr_line_ends_give_same_articles() -> None:
     plain = read_seed_text(text, file_id="x")
     assert read_seed_text(text.replace("\n", "\r\n"), file_id="x") == plain
     assert read_seed_text(text.replace("\n", "\r"), file_id="x") == plain  # old Mac files
+    assert read_seed_text(text.replace("\n", "\r\r\n"), file_id="x") == plain  # CRLF twice
     assert read_seed_text("\ufeff" + text, file_id="x") == plain
 
 

@@ -82,7 +82,7 @@ def rule_files(root: Path) -> list[Path]:
     return sorted(
         p for p in root.rglob("*")
         # A broken link is kept, to be reported: skipping it would drop its rules unsaid.
-        if p.suffix in RULE_SUFFIXES and (p.is_file() or p.is_symlink() and not p.exists())
+        if p.suffix in RULE_SUFFIXES and (p.is_file() or (p.is_symlink() and not p.exists()))
         and not any(part.startswith(".") for part in p.relative_to(root).parts)
     )
 

@@ -56,7 +56,7 @@ def read_text(name: str, path: Path, errors: list[RuleError]) -> str | None:
     except OSError as exc:
         why = f"cannot read file: {exc.strerror or exc}"
         if path.is_symlink() and not path.exists():
-            why = f"broken symbolic link: its target '{os.readlink(path)}' does not exist"
+            why = f"broken symbolic link: its target '{os.readlink(path)}' cannot be reached"
         errors.append(RuleError(name, 1, 1, why))
         return None
     try:

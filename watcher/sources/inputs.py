@@ -5,6 +5,7 @@ Owns the JSON-lines article format and reporting each unreadable input as an Inp
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import stat
@@ -144,7 +145,8 @@ def _read_file(name: str, *, file_id: str | None = None) -> Iterator[Result]:
 def _read_jsonl_file(name: str) -> Iterator[Result]:
     """Stream one JSON-lines file line by line, after rejecting empty and binary files."""
     try:
-        handle = open(name, "rb")  # noqa: SIM115 - closed by the with below, after the sniff
+        # A buffer at least SNIFF_BYTES long, so one peek sees them all (peek reads once).
+        handle = open(name, "rb", buffering=max(SNIFF_BYTES, io.DEFAULT_BUFFER_SIZE))  # noqa: SIM115
     except OSError as exc:
         yield InputError(name, f"cannot read: {exc.strerror or exc}")
         return

@@ -28,7 +28,8 @@ MAX_TITLE_WORDS = 30
 HEADER_WINDOW = 40
 # A new article starts after at least this many blank lines (the seeds use 2-4).
 MIN_GAP = 2
-LINE_END = re.compile(r"\r\n|\r|\n")
+# Any line end, also CR alone (old Mac files) and CR CR LF (CRLF converted twice).
+LINE_END = re.compile(r"\r*\n|\r")
 
 # Whole-line furniture, as one anchored alternation so each line costs one regex call. The
 # `stamp` branch only counts when its date parses; `label` is a caption label without its text.
