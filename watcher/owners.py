@@ -5,6 +5,7 @@ A name is `host:pid:nonce`. On Linux the pid carries the process's identity,
 `host:pid@start.machine:nonce`: its start time (clock ticks after boot, /proc/PID/stat)
 and a digest of the boot id and pid namespace. So a process that got a dead one's pid
 after a restart, or another container with the same host name, is never taken for it.
+Off Linux names carry no identity, and their owners are never proven dead.
 """
 
 from __future__ import annotations
@@ -15,13 +16,11 @@ import logging
 import os
 import re
 import socket
-import sys
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
 PROC = Path("/proc")
-ON_LINUX = sys.platform.startswith("linux")
 MAX_PID = 2**31 - 1  # a C int: what os.kill takes
 EXITED = frozenset(b"ZXx")  # zombie or dead: exited, perhaps not reaped yet
 NAME = re.compile(r"([^:]+):(\d+)(?:@(\d+)\.([0-9a-f]+))?:([^:]+)(?::.*)?", re.ASCII)
@@ -129,9 +128,9 @@ def _visible_here(owner: Owner) -> bool:
     own pids, and its pid 7 is not ours)."""
     if owner.host != _host():
         return False
-    if ON_LINUX:
-        return owner.machine is not None and owner.machine == _machine()
-    return owner.machine is None
+    # Off Linux there is no machine digest, and a host name alone proves nothing (two
+    # machines or jails may share one): such owners wait out their lease.
+    return owner.machine is not None and owner.machine == _machine()
 
 
 def _exited_or_replaced(owner: Owner) -> str | None:
@@ -154,7 +153,10 @@ def _identity(pid: int) -> tuple[int, str] | None:
     return (stat[1], machine) if machine and stat else None
 
 
+@functools.cache
 def _host() -> str:
+    """The host name as this process started with it: a rename while it runs must not
+    make its own claims look like another host's (or its own look dead)."""
     return socket.gethostname().replace(":", "_") or "localhost"
 
 
@@ -163,6 +165,8 @@ def _machine() -> str | None:
     """This process's view of the machine: boot id and pid namespace, digested; None
     when /proc cannot tell (not Linux, or not readable)."""
     try:
+        if os.readlink(PROC / "self") != str(os.getpid()):
+            return None  # a /proc of another pid namespace: its pids are not ours
         boot = PROC.joinpath("sys/kernel/random/boot_id").read_bytes().strip()
         namespace = os.readlink(PROC / "self" / "ns" / "pid")
     except OSError:
