@@ -11,9 +11,12 @@ import sqlite3
 import threading
 from pathlib import Path
 
+import pytest
+
 from tests.store.schema import ingest_in_two_processes
 from tests.store.sql import rows
 from tests.store.workers import ARTICLES, STORY_SIZE, batch
+from watcher.errors import StoreError
 from watcher.store import Store
 
 WRITER_HOLDS = 0.5  # seconds another process writes while watcher opens the file
@@ -49,3 +52,19 @@ def test_a_new_sqlite_file_being_written_is_waited_for_not_refused(tmp_path: Pat
         commit.join()
         other.close()
     assert rows(f"sqlite:///{path}", "PRAGMA journal_mode") == [("wal",)]
+
+
+def test_one_daemon_lock_holds_for_every_name_of_one_sqlite_file(tmp_path: Path) -> None:
+    """A symbolic link, a relative path or a `file:` URI to the same database must meet
+    the first daemon's lock: two daemons would each think they poll alone."""
+    real = tmp_path / "watcher.db"
+    (tmp_path / "link.db").symlink_to(real)
+    names = [
+        f"sqlite:///{tmp_path / 'link.db'}",
+        f"sqlite:///file:{real}?uri=true",
+    ]
+    with Store.open(f"sqlite:///{real}") as first, first.one_daemon() as sole:
+        assert sole
+        for url in names:
+            with Store.open(url) as second, pytest.raises(StoreError, match="another `watcher"):
+                second.one_daemon().__enter__()

@@ -13,6 +13,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import unquote, urlsplit
 
 import sqlalchemy as sa
 from alembic.util import CommandError
@@ -189,6 +190,15 @@ def in_chunks(items: Sequence[T], size: int = IN_CHUNK) -> Iterator[Sequence[T]]
         yield items[start:start + size]
 
 
+def _lock_path(database: str, *, uri: bool) -> Path:
+    """`<file>.lock` beside the database file itself, however it was named (relative, a
+    symbolic link, a `file:` URI), so every name of one file gives one lock."""
+    if uri:
+        database = unquote(urlsplit(database).path)
+    real = Path(database).resolve()
+    return real.with_name(real.name + ".lock")
+
+
 @contextmanager
 def one_daemon_per_file(engine: Engine) -> Iterator[bool]:
     """On a SQLite file, hold an exclusive lock on `<file>.lock` for as long as the daemon
@@ -200,7 +210,7 @@ def one_daemon_per_file(engine: Engine) -> Iterator[bool]:
     if not database or database == ":memory:":
         yield False
         return
-    path = Path(database).resolve().with_name(Path(database).name + ".lock")
+    path = _lock_path(database, uri=engine.url.query.get("uri") == "true")
     try:
         lock = open(path, "a+", encoding="utf-8")  # noqa: SIM115 (closed by the with below)
     except OSError as error:
