@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import spacy
 import yaml
 from click.testing import CliRunner
 
@@ -157,10 +158,22 @@ def test_config_file_sets_the_rules_path_and_rejects_unknown_keys(run, tmp_path)
     assert "watcher.yaml:2:1: unknown key 'rulez'" in result.stderr
 
 
-def test_a_pipeline_that_is_not_installed_is_one_clear_line(run):
-    result = run("--pipeline", "en_core_web_sm", "rules", "test", str(RULES))
+@pytest.mark.parametrize("command", ["test", "check"])
+def test_a_pipeline_that_is_not_installed_is_one_clear_line(run, command):
+    """`rules check` says so too: rules that pass it must load in `run` with the same
+    configuration."""
+    result = run("--pipeline", "en_core_web_sm", "rules", command, str(RULES))
     assert result.exit_code == 2
-    assert "en_core_web_sm" in result.stderr and "not installed" in result.stderr
+    assert len(result.stderr.splitlines()) == 1
+    assert result.stderr.startswith("watcher: spaCy pipeline 'en_core_web_sm' is not installed "
+                                    "(pip install it, or use blank:en)")
+
+
+def test_rules_check_takes_a_pipeline_directory(run, tmp_path):
+    pipeline = tmp_path / "my_pipeline"
+    spacy.blank("en").to_disk(pipeline)
+    result = run("--pipeline", str(pipeline), "rules", "check", str(RULES))
+    assert result.exit_code == 0, result.stderr
 
 
 def test_rules_test_runs_titled_examples_as_a_title(run, tmp_path):

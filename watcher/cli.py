@@ -42,6 +42,7 @@ from watcher.output import (
 from watcher.pipeline import Outcome, Pipeline
 from watcher.rules.load import load_rules
 from watcher.sources.inputs import read_inputs
+from watcher.text.analysis import check_pipeline
 from watcher.when import parse_since
 
 DEFAULT_REPLAY_INPUT = "seeds/"
@@ -83,9 +84,13 @@ def rules() -> None:
 def rules_check(settings: Settings, path: str | None) -> None:
     """Load and validate every rule file under PATH (default: the configured rules/)."""
     try:
+        check_pipeline(settings.pipeline)  # the rules are of no use without it
         ruleset = load_rules(path or settings.rules, channels=settings.channel_names)
     except RuleSetError as error:
         print_rule_errors(error)
+        sys.exit(EXIT_RULES)
+    except ConfigError as error:
+        click.echo(f"watcher: {error}", err=True)
         sys.exit(EXIT_RULES)
     click.echo(f"{len(ruleset.rules)} rules OK")
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import cached_property
+from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
@@ -411,6 +412,17 @@ def chunks(text: str, size: int = CHUNK_CHARS) -> Iterator[tuple[int, str]]:
         start = end
 
 
+def check_pipeline(name: str) -> None:
+    """ConfigError unless `name` is blank:en, an installed pipeline package or a pipeline
+    directory; without loading it (loading a trained pipeline takes seconds)."""
+    if name != BLANK_PIPELINE and not spacy.util.is_package(name) and not Path(name).is_dir():
+        raise ConfigError(_not_installed(name))
+
+
+def _not_installed(name: str) -> str:
+    return f"spaCy pipeline {name!r} is not installed (pip install it, or use blank:en)"
+
+
 def load_pipeline(name: str) -> Language:
     """The blank English tokenizer, or a named trained pipeline.
 
@@ -424,10 +436,7 @@ def load_pipeline(name: str) -> Language:
         try:
             nlp = spacy.load(name)
         except OSError as error:
-            raise ConfigError(
-                f"spaCy pipeline {name!r} is not installed (pip install it, or use blank:en):"
-                f" {error}"
-            ) from None
+            raise ConfigError(f"{_not_installed(name)}: {error}") from None
     nlp.max_length = CHUNK_CHARS * 2
     infixes = [*nlp.Defaults.infixes, UNICODE_HYPHEN_INFIX]
     nlp.tokenizer.infix_finditer = compile_infix_regex(infixes).finditer
