@@ -7,6 +7,7 @@ slow; real time, with a one-second lease. Then `watcher run` processes killed by
 
 from __future__ import annotations
 
+import functools
 import os
 import threading
 import time
@@ -61,8 +62,15 @@ def store(tmp_path: Path) -> Iterator[Store]:
         yield opened
 
 
+@functools.cache
+def shipped_rules() -> Matcher:
+    """Loaded once: loading takes about as long as the leases here, so a poller made while
+    another polls would skew the timings the tests rely on."""
+    return Matcher.from_path(ROOT / "rules")
+
+
 def poller(store: Store, fetcher: Fetcher, owner: str) -> Poller:
-    pipeline = Pipeline(matcher=Matcher.from_path(ROOT / "rules"), store=store, now=now)
+    pipeline = Pipeline(matcher=shipped_rules(), store=store, now=now)
     return Poller(store=store, fetcher=fetcher, pipeline=lambda: pipeline, now=now,
                   lease=LEASE, owner=owner)
 
@@ -87,10 +95,11 @@ def test_a_long_poll_keeps_its_claim_and_no_other_worker_polls_the_source(server
     source = SourceSettings(name="wire", url=server.url("/feed"), full_text=True)
     first: list[PollOutcome] = []
     with Fetcher(now=now) as fetcher:
-        worker_a = in_thread(lambda: poller(store, fetcher, "a").poll(source), first)
+        worker_a, worker_b = poller(store, fetcher, "a"), poller(store, fetcher, "b")
+        thread = in_thread(lambda: worker_a.poll(source), first)
         time.sleep(1.6)  # past a's first lease
-        second = poller(store, fetcher, "b").poll(source)
-        worker_a.join(timeout=30)
+        second = worker_b.poll(source)
+        thread.join(timeout=30)
     assert (second.outcome, second.message) == ("skipped", "being polled by another worker")
     assert (first[0].outcome, first[0].new_articles) == ("ok", items)
     assert len(server.requests_to("/feed")) == 1
@@ -106,10 +115,10 @@ def test_a_poll_whose_claim_was_taken_over_stops_and_records_nothing(server, sto
     source = SourceSettings(name="wire", url=server.url("/feed"), full_text=True)
     first: list[PollOutcome] = []
     with Fetcher(now=now) as fetcher:
-        worker_a = poller(store, fetcher, "a")
+        worker_a, worker_b = poller(store, fetcher, "a"), poller(store, fetcher, "b")
         thread = in_thread(lambda: worker_a.poll(source), first)
         time.sleep(1.6)  # a's lease has run out while its first page still trickles
-        second = (worker_a if same_worker else poller(store, fetcher, "b")).poll(source)
+        second = (worker_a if same_worker else worker_b).poll(source)
         thread.join(timeout=30)
     assert (second.outcome, second.new_articles) == ("ok", 3)
     assert (first[0].outcome, first[0].message) == ("skipped", CLAIM_LOST)
@@ -125,9 +134,10 @@ def test_a_failed_poll_whose_claim_was_taken_over_counts_its_error_once(server, 
     source = SourceSettings(name="wire", url=server.url("/feed"))
     first: list[PollOutcome] = []
     with Fetcher(now=now) as fetcher:
-        thread = in_thread(lambda: poller(store, fetcher, "a").poll(source), first)
+        worker_a, worker_b = poller(store, fetcher, "a"), poller(store, fetcher, "b")
+        thread = in_thread(lambda: worker_a.poll(source), first)
         time.sleep(1.6)
-        second = poller(store, fetcher, "b").poll(source)
+        second = worker_b.poll(source)
         thread.join(timeout=30)
     assert (first[0].outcome, first[0].message) == ("skipped", CLAIM_LOST)
     assert second.outcome == "error"
