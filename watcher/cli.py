@@ -174,7 +174,8 @@ def replay(
                         unreadable += 1
                     _emit(outcome.new_matches, outcome.article.source, output_format)
         if outbox is not None:
-            print_report(or_exit(outbox.send_due), store, outbox)
+            report = or_exit(outbox.send_due)
+            print_report(report, *or_exit(outbox.left_pending))
     sys.exit(EXIT_FAILED if unreadable else EXIT_OK)
 
 

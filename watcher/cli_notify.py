@@ -23,10 +23,10 @@ from watcher.cli_common import (
     renderer,
 )
 from watcher.config import Settings
-from watcher.notify.outbox import Outbox, SendReport, send_test
+from watcher.notify.outbox import SendReport, send_test
 from watcher.output import delivery_json, delivery_text, timestamp
 from watcher.owners import describe
-from watcher.store import DeliveryHold, Store
+from watcher.store import DeliveryHold
 
 DEFAULT_LIMIT = 50
 
@@ -68,7 +68,8 @@ def deliveries_flush(settings: Settings) -> None:
     with open_store(settings) as store:
         outbox = open_outbox(settings, store)
         report = or_exit(outbox.flush)
-        pending = print_report(report, store, outbox)
+        pending, holds = or_exit(outbox.left_pending)
+        print_report(report, pending, holds)
     # still pending: failed again, held by a live sender, or for a channel this
     # configuration does not have
     sys.exit(EXIT_OK if not report.errors and not pending else EXIT_FAILED)
@@ -97,15 +98,12 @@ def notify_test(settings: Settings, channel: str) -> None:
     sys.exit(EXIT_FAILED if errors else EXIT_OK)
 
 
-def print_report(report: SendReport, store: Store, outbox: Outbox) -> int:
+def print_report(report: SendReport, pending: int, holds: Sequence[DeliveryHold]) -> None:
     """What a drain did, on stderr (stdout stays for matches): one line per failure, one
-    for deliveries left to another sender's live lease, then a summary. Gives how many
-    deliveries are still pending."""
+    for deliveries left to another sender's live lease, then a summary."""
     for error, times in Counter(report.errors).items():  # a dead channel fails each alert
         alerts = f"{times} alert" + ("s" if times > 1 else "")
         click.echo(f"watcher: not delivered ({alerts}): {error}", err=True)
-    pending = or_exit(store.pending_delivery_count)
-    holds = or_exit(outbox.held_elsewhere) if pending else []
     if holds:
         click.echo(held_line(holds), err=True)
     click.echo(
@@ -113,7 +111,6 @@ def print_report(report: SendReport, store: Store, outbox: Outbox) -> int:
         f"dead {report.dead}; pending now {pending}",
         err=True,
     )
-    return pending
 
 
 def held_line(holds: Sequence[DeliveryHold]) -> str:

@@ -14,7 +14,8 @@ back past PAIR_LIMIT to the few pairs that decide every NEAR around them.
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from itertools import accumulate
 
 import numpy as np
 
@@ -74,16 +75,23 @@ def any_in_unit(left: Run, right: Run, units: list[int], ordered: bool) -> bool:
     """Whether a left and a right hit lie wholly inside one sentence (or paragraph)."""
     if not ordered:
         return not _whole_units(*right, units).isdisjoint(_whole_units(*left, units))
-    latest: dict[int, int] = {}  # unit -> start of its last right hit
-    for start, end in zip(*right, strict=True):
-        unit = units[start]
-        if units[end] == unit and start > latest.get(unit, -1):
-            latest[unit] = start
+    latest = _latest_start_per_unit(zip(*right, strict=True), units)
     for start, end in zip(*left, strict=True):
         unit = units[start]
         if units[end] == unit and end < latest.get(unit, -1):
             return True
     return False
+
+
+def _latest_start_per_unit(hits: Iterable[Extent], units: list[int]) -> dict[int, int]:
+    """Unit -> start of the last hit wholly inside it (ONEAR: a left hit ending before it
+    pairs with it)."""
+    latest: dict[int, int] = {}
+    for start, end in hits:
+        unit = units[start]
+        if units[end] == unit and start > latest.get(unit, -1):
+            latest[unit] = start
+    return latest
 
 
 def _whole_units(starts: list[int], ends: list[int], units: list[int]) -> set[int]:
@@ -166,11 +174,7 @@ def _has_in(values: list[int], low: int, high: int) -> bool:
 def _reaching(hits: list[Extent], others: list[Extent], reach: int) -> set[Extent]:
     """Hits with some of the sorted `others` at most `reach` - 1 words away."""
     starts = [b[0] for b in others]
-    furthest_end = []  # the largest end among others[: i + 1]
-    top = -1
-    for b in others:
-        top = max(top, b[1])
-        furthest_end.append(top)
+    furthest_end = list(accumulate((b[1] for b in others), max))  # among others[: i + 1]
     found = set()
     for first, last in hits:
         i = bisect_right(starts, last + reach)  # others starting in reach or before
@@ -190,9 +194,7 @@ def _used_in_unit(
             {a for a in whole_left if units[a[0]] in shared},
             {b for b in whole_right if units[b[0]] in shared},
         )
-    last_start: dict[int, int] = {}  # unit -> latest right start
-    for b in whole_right:
-        last_start[units[b[0]]] = max(last_start.get(units[b[0]], -1), b[0])
+    last_start = _latest_start_per_unit(whole_right, units)
     first_end: dict[int, int] = {}  # unit -> earliest left end
     for a in whole_left:
         unit = units[a[0]]

@@ -1,6 +1,8 @@
-"""Times and durations typed by people: `90s`, `10m`, `1h30m`, `7d`, or ISO 8601 dates.
+"""Times and durations typed by people: `90s`, `10m`, `1h30m`, `7d`, or ISO 8601 dates;
+and moments made UTC.
 
-Shared by the configuration (`every:`, `digest:`) and `watcher matches --since`.
+Shared by the configuration (`every:`, `digest:`), `watcher matches --since`, the
+sources' dates and the store's columns.
 """
 
 from __future__ import annotations
@@ -22,6 +24,17 @@ def parse_duration(text: str) -> int:
     return sum(int(n or 0) * unit for n, unit in zip(found.groups(), UNIT_SECONDS, strict=True))
 
 
+def as_utc(moment: datetime) -> datetime:
+    """An aware UTC datetime; a time without a zone is taken as UTC. ValueError for a
+    moment UTC cannot hold (0001-01-01 east of UTC is before the first one)."""
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        raise ValueError(f"{moment.isoformat()} is out of the range of dates") from None
+
+
 def parse_since(text: str, now: datetime) -> datetime:
     """A moment from an age (`24h`: that long before `now`) or an ISO 8601 date or time
     (taken as UTC when it names no offset)."""
@@ -33,10 +46,11 @@ def parse_since(text: str, now: datetime) -> datetime:
         raise ValueError(f"{text!r} reaches further back than dates go") from None
     try:
         moment = datetime.fromisoformat(text.strip())
-        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
     except ValueError:
         raise ValueError(
             f"{text!r} is neither an age (90m, 24h, 7d) nor an ISO 8601 date or time"
         ) from None
-    except OverflowError:
+    try:
+        return as_utc(moment)
+    except ValueError:
         raise ValueError(f"{text!r} is out of the range of dates") from None

@@ -140,10 +140,13 @@ class Outbox:
         self.store.make_pending_due(self.now())
         return self.send_due()
 
-    def held_elsewhere(self) -> list[DeliveryHold]:
-        """Pending deliveries other senders hold under a live lease: what a flush had to
-        leave to them (they send them, or the lease runs out)."""
-        return self.store.delivery_holds(self.now(), except_owner=self.owner)
+    def left_pending(self) -> tuple[int, list[DeliveryHold]]:
+        """After a drain: how many deliveries are still pending, and which of them other
+        senders hold under a live lease (they send them, or the lease runs out)."""
+        pending = self.store.pending_delivery_count()
+        if not pending:
+            return 0, []
+        return pending, self.store.delivery_holds(self.now(), except_owner=self.owner)
 
     def _claim(self) -> list[DueDelivery]:
         """Due deliveries of the channels this sender has configured. A delivery for a

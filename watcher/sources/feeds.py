@@ -22,8 +22,8 @@ import feedparser
 
 from watcher.dedupe import canonical_url
 from watcher.model import Article
-from watcher.sources.files import as_utc
 from watcher.sources.html import html_to_text, normalise_text
+from watcher.when import as_utc
 
 log = logging.getLogger(__name__)
 

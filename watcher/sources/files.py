@@ -1,11 +1,9 @@
-"""What every file-based source checks first: is it text at all, and dates as UTC.
+"""What every file-based source checks first: is it text at all.
 
 Shared by the seed reader and the JSON-lines reader so both say the same thing.
 """
 
 from __future__ import annotations
-
-from datetime import UTC, datetime
 
 
 def unusable_reason(head: bytes) -> str | None:
@@ -18,7 +16,3 @@ def unusable_reason(head: bytes) -> str | None:
         return "binary file (contains NUL bytes)"
     return None
 
-
-def as_utc(moment: datetime) -> datetime:
-    """An aware UTC datetime; a time without a zone is taken as UTC."""
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)

@@ -17,8 +17,9 @@ from typing import Any, TextIO
 
 from watcher.errors import InputError
 from watcher.model import Article
-from watcher.sources.files import as_utc, unusable_reason
+from watcher.sources.files import unusable_reason
 from watcher.sources.seeds import read_seed_file
+from watcher.when import as_utc
 
 JSONL_SOURCE = "jsonl"
 STDIN_NAME = "<stdin>"
@@ -232,7 +233,7 @@ def _parse_iso(text: str) -> datetime:
         raise ValueError(f"field 'published' is not an ISO 8601 date: {_preview(text)}") from None
     try:
         return as_utc(parsed)
-    except OverflowError:  # 0001-01-01 east of UTC: before the first representable moment
+    except ValueError:  # 0001-01-01 east of UTC: before the first representable moment
         raise ValueError(f"field 'published' is out of range: {_preview(text)}") from None
 
 

@@ -16,7 +16,8 @@ from typing import NamedTuple
 
 from watcher.errors import InputError
 from watcher.model import Article
-from watcher.sources.files import as_utc, unusable_reason
+from watcher.sources.files import unusable_reason
+from watcher.when import as_utc
 
 # Only lines this short are tried against patterns: boilerplate is short, and this bounds every
 # regex to constant work per line, so a 50 MB line costs one pass, never a backtracking blow-up.
@@ -319,7 +320,7 @@ def _parse_date(text: str) -> datetime | None:
     text = _TIMEZONE_SUFFIX.sub("", text.strip().rstrip("."))
     try:
         return as_utc(datetime.fromisoformat(text))
-    except (ValueError, OverflowError):  # not ISO, or out of range: try the other forms
+    except ValueError:  # not ISO, or out of range: try the other forms
         pass
     match = _DAY_MONTH_YEAR.fullmatch(text) or _MONTH_DAY_YEAR.fullmatch(text)
     if match is None:

@@ -5,10 +5,12 @@ Portable DDL only (SQLite and PostgreSQL); migrations/ must create exactly this.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
+
+from watcher.when import as_utc
 
 # Fixed constraint names, so migrations can name what they alter on every backend.
 NAMING_CONVENTION = {
@@ -39,9 +41,6 @@ class UTCDateTime(sa.TypeDecorator[datetime]):
         return None if value is None else as_utc(value)
 
 
-def as_utc(moment: datetime) -> datetime:
-    """An aware UTC datetime; a time without a zone is taken as UTC."""
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)

@@ -87,11 +87,11 @@ class Lexicon:
         return self.forms_by_lemma.get(lower, frozenset()) | self._regular_forms(lower) | {lower}
 
     def _regular_forms(self, lemma: str) -> frozenset[str]:
-        """For a word the lookup table does not know (`Kurd`, `airdrop`), the forms English's
-        regular endings make: spaCy's lemmatizer rules run backwards (kurds, allies) and a
-        doubled last consonant before -ed/-ing (airdropped). Never a form some table gives
-        to another word, and nothing for short words and stop words, whose made-up forms
-        would be other words (`us` -> *USS*)."""
+        """For a word the lookup table does not know (`Kurd`, `jihadist`), the forms English's
+        regular endings make: spaCy's lemmatizer rules run backwards (kurds, jihadists) and
+        a doubled last consonant before -ed/-ing (a made-up `blip`: blipped). Never a form
+        some table gives to another word, and nothing for short words and stop words, whose
+        made-up forms would be other words (`us` -> *USS*)."""
         if (
             lemma in self.in_lookup
             or len(lemma) < MIN_REGULAR_CHARS
@@ -137,12 +137,9 @@ def _exception_pairs(exceptions: dict[str, dict[str, list[str]]]) -> Iterator[tu
 
 def _doubles_last_consonant(lemma: str) -> bool:
     """Whether -ed/-ing may double the last letter: consonant, vowel, consonant (drop,
-    admit), not w, x or y."""
-    if len(lemma) < 3 or not lemma.isascii() or not lemma.isalpha():
-        return False
+    admit), not w, x or y. `lemma`: ASCII letters, at least MIN_REGULAR_CHARS."""
     a, b, c = lemma[-3:]
     return a not in VOWELS and b in VOWELS and c not in VOWELS and c not in "wxy"
-
 
 
 def _read(name: str) -> Any:
@@ -157,8 +154,8 @@ def build_english_words(min_prob: float = MIN_PROB) -> frozenset[str]:
     log-probability above `min_prob`, which adds words the lemma table lacks (`him`).
     NAME_ELEMENTS (sheikh, tal, tell ...) are removed: news spells them inside names.
     """
-    lemmas: dict[str, str] = srsly.read_gzip_json(spacy_lookups_data.get_file(LEMMA_TABLE))
-    probs: dict[str, float] = srsly.read_gzip_json(spacy_lookups_data.get_file(PROB_TABLE))
+    lemmas: dict[str, str] = _read(LEMMA_TABLE)
+    probs: dict[str, float] = _read(PROB_TABLE)
     words = {fold(w) for pair in lemmas.items() for w in pair}
     words.update(fold(w) for w, p in probs.items() if p > min_prob and w == w.lower())
     return frozenset(w for w in words - NAME_ELEMENTS if w and not any(c.isspace() for c in w))

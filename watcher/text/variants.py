@@ -153,8 +153,10 @@ def variant_phrase_matches(
 ) -> bool:
     """Reference definition of `~"A B"`: articles optional on both sides, then word by word."""
     rule, text = _content(rule_words), _content(text_words)
+    alone = len(rule) == 1  # a one-word name never matches an everyday name element
     return (
         bool(rule)
         and len(rule) == len(text)
-        and all(is_variant(r, t, is_english=is_english) for r, t in zip(rule, text, strict=True))
+        and all(is_variant(r, t, is_english=is_english, alone=alone)
+                for r, t in zip(rule, text, strict=True))
     )
