@@ -14,6 +14,7 @@ from bench.rulegen import ELSEWHERE_PLACES, TEMPLATES
 
 MIB = 2**20
 REGEX_TARGET_RULES = 1_000  # design.md: the speed-up over regexes is judged at 1,000 rules
+ENGINE_TARGET = 2.0  # (analysis + engine at the most rules) / tokenizer, at most
 COLUMNS = ("stage", "rules", "best s", "words/s", "ns/word", "matches", "cand./art.")
 
 
@@ -59,9 +60,9 @@ def targets(r: Results) -> list[Target]:
             f"(analysis + engine, {top:,} rules) / tokenizer (warm)",
             r.engine(top).full.best / r.tokenizer.best,
             "x",
-            2.0,
+            ENGINE_TARGET,
             _at_most,
-            "<= 2x",
+            f"<= {ENGINE_TARGET:g}x",
         ),
         Target(
             f"loaded, not firing: analysis + engine, {_elsewhere_label(r)} / {bottom:,} rules",
@@ -394,8 +395,52 @@ def _profile(r: Results) -> list[str]:
     return [
         "## Where the engine's time goes",
         "",
+        *_stages(r),
+        "",
         f"cProfile of one engine-only pass with {r.profile_rules:,} rules (best unprofiled "
         f"pass: {total:.2f} s; profiling inflates times), top functions by own time:",
         "",
         *_markdown(("function", "calls", "own s", "own %", "cumulative s"), rows),
+    ]
+
+
+def _stages(r: Results) -> list[str]:
+    """The engine's stages timed apart, and what the 2x target leaves for the ones that
+    depend on the rules once analysis and match building are paid."""
+    stages, floor = r.stages, r.tokenizer.best
+    rows = [
+        ("finding terms (`find_occurrences`)", stages.scan),
+        ("choosing rules (`candidate_rules`)", stages.candidates),
+        ("evaluating them (`evaluate`)", stages.evaluation),
+        (f"building {stages.matches:,} matches (`build_match`: spans, snippet)", stages.building),
+        ("all four", stages.total),
+    ]
+    table = [
+        (name, f"{seconds:.3f}", f"{seconds / floor:.2f}x", f"{seconds / stages.total:.0%}")
+        for name, seconds in rows
+    ]
+    analysis = r.analysis.best / floor
+    building = stages.building / floor
+    left = ENGINE_TARGET - analysis - building
+    matching = (stages.total - stages.building) / floor
+    paid = (
+        f"What the {ENGINE_TARGET:g}x target leaves: analysis costs {analysis:.2f}x the "
+        f"tokenizer and building the matches {building:.2f}x, together "
+        f"{analysis + building:.2f}x"
+    )
+    budget = (
+        f"{paid}, so finding terms, choosing rules and evaluating them must fit in "
+        f"{left:.2f}x ({left * floor * 1e6 / r.articles:.0f} µs per article); they take "
+        f"{matching:.2f}x now."
+        if left > 0
+        else f"{paid}: over the target before a single term is found. Finding terms, "
+        f"choosing rules and evaluating them add {matching:.2f}x."
+    )
+    return [
+        f"Each stage of `Engine.match` with {r.profile_rules:,} rules, timed apart over the "
+        "corpus (best of several unprofiled passes), against the warm tokenizer:",
+        "",
+        *_markdown(("stage", "best s", "/ tokenizer", "share"), table),
+        "",
+        budget,
     ]

@@ -9,6 +9,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from bench.measure import Machine, Passes
+from bench.stages import Stages
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,7 @@ class Results:
     regex_translate_seconds: float
     profile: list[ProfileLine]
     profile_rules: int
+    stages: Stages  # the engine's stages at profile_rules, timed apart
     examples: list[str]
     total_seconds: float
 

@@ -32,6 +32,7 @@ from bench.rulegen import (
     generate_elsewhere_rules,
     generate_rules,
 )
+from bench.stages import measure_stages
 from bench.store_bench import GENERATED_RULES, measure_store
 from bench.store_report import STORE_HEADING, render_store_markdown, render_store_table
 from bench.workers_bench import (
@@ -131,6 +132,8 @@ def measure_matching() -> tuple[Corpus, Analyzer, list[Rule], Results]:
     elsewhere = measure_elsewhere(analyzer, vocabulary, rules, corpus.articles, analysed)
     progress(f"profiling one engine pass at {len(rules)} rules")
     profile = profile_engine(Engine(full_index, analyzer), analysed)
+    progress(f"timing the engine's stages apart at {len(rules)} rules")
+    stages = measure_stages(Engine(full_index, analyzer), analysed)
     del full_index
 
     regexes, translate_seconds = measure_regex(analyzer, generated, corpus)
@@ -152,6 +155,7 @@ def measure_matching() -> tuple[Corpus, Analyzer, list[Rule], Results]:
         regex_translate_seconds=translate_seconds,
         profile=profile,
         profile_rules=len(rules),
+        stages=stages,
         examples=[r.query for r in generated[:12]],
         total_seconds=time.perf_counter() - started,
     )

@@ -43,17 +43,28 @@ class Engine:
         """Matches of every rule on the article; `check_sources=False` ignores the rules'
         `sources:` (a rule's own examples come from no feed)."""
         occurrences = self.find_occurrences(text)
-        excluded = self._rules_excluded_for(text.article.source) if check_sources else frozenset()
+        candidates = self.candidate_rules(occurrences)
+        if check_sources:
+            excluded = self._rules_excluded_for(text.article.source)
+            candidates = [n for n in candidates if n not in excluded]
+        return [
+            build_match(compiled, text, terms)
+            for compiled, terms in self.evaluate(text, occurrences, candidates)
+        ]
+
+    def evaluate(
+        self, text: AnalysedText, occurrences: Occurrences, rule_numbers: list[int]
+    ) -> list[tuple[CompiledRule, set[TermRange]]]:
+        """The given rules that hold on the article, each with the term ranges that made it
+        hold (the stages of `match` are public so the benchmark can time each)."""
         evaluator = Evaluator(occurrences, text, self.plans)
-        matches = []
-        for rule_no in self.candidate_rules(occurrences):
-            if rule_no in excluded:
-                continue
+        held = []
+        for rule_no in rule_numbers:
             compiled = self.index.rules[rule_no]
-            spans = evaluator.truth(compiled.query, (0, 1))
-            if spans is not None:
-                matches.append(build_match(compiled, text, spans))
-        return matches
+            terms = evaluator.truth(compiled.query, (0, 1))
+            if terms is not None:
+                held.append((compiled, terms))
+        return held
 
     def _rules_excluded_for(self, source: str) -> frozenset[int]:
         """Rules whose `sources:` (names or globs) do not cover this source; cached per name."""

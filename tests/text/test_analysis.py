@@ -77,8 +77,9 @@ def test_one_pass_analysis_equals_field_by_field(analyzer):
     together = analyzer.analyse(article)
     for name, field in (("title", together.title), ("body", together.body)):
         alone = analyzer.analyse_field(name, getattr(article, name))
-        for attr in ("types", "starts", "ends", "sentence_starts"):
+        for attr in ("types", "starts", "ends"):
             assert getattr(field, attr).tolist() == getattr(alone, attr).tolist(), (name, attr)
+        assert field.sentence_starts == alone.sentence_starts, name
         for attr in ("sentence", "paragraph"):  # the same units, whatever their numbers
             assert _units(getattr(field, attr)) == _units(getattr(alone, attr)), (name, attr)
 
@@ -120,8 +121,9 @@ def test_an_opening_quote_belongs_to_its_sentence(analyzer):
 def _same_analysis(one, other) -> None:
     for name in ("title", "body"):
         a, b = getattr(one, name), getattr(other, name)
-        for attr in ("types", "starts", "ends", "sentence_starts"):
+        for attr in ("types", "starts", "ends"):
             assert getattr(a, attr).tolist() == getattr(b, attr).tolist(), (name, attr)
+        assert a.sentence_starts == b.sentence_starts, name
         for attr in ("sentence", "paragraph"):
             assert _units(getattr(a, attr)) == _units(getattr(b, attr)), (name, attr)
 

@@ -98,10 +98,11 @@ class FieldText:
     char_offset: int = 0  # where the field's text begins in the tokens' offsets
 
     @cached_property
-    def sentence_starts(self) -> np.ndarray:
-        """Character offset where each sentence begins; computed only for snippets."""
+    def sentence_starts(self) -> list[int]:
+        """Character offset where each sentence begins; computed only for snippets, and a
+        list because snippets bisect it (bisecting an array reads numpy scalars)."""
         if len(self.types) == 0:
-            return np.zeros(1, dtype=np.int64)
+            return [0]
         return _sentence_char_starts(self)
 
     def __len__(self) -> int:
@@ -110,9 +111,9 @@ class FieldText:
     def sentence_bounds(self, index: int) -> tuple[int, int]:
         """Character range of the field's index-th sentence (from 0; not a word's sentence
         number), trailing white space trimmed."""
-        start = int(self.sentence_starts[index])
-        last = len(self.sentence_starts) - 1
-        end = len(self.text) if index >= last else int(self.sentence_starts[index + 1])
+        starts = self.sentence_starts
+        start = starts[index]
+        end = len(self.text) if index >= len(starts) - 1 else starts[index + 1]
         while end > start and self.text[end - 1].isspace():
             end -= 1
         return start, end
@@ -372,7 +373,7 @@ def _empty_field(name: str, text: str) -> FieldText:
     return FieldText(name, text, empty, empty, empty, empty, empty, tokens, empty)
 
 
-def _sentence_char_starts(field: FieldText) -> np.ndarray:
+def _sentence_char_starts(field: FieldText) -> list[int]:
     """Character offset where each sentence begins: after the last marker token before
     its first word (so an opening quote belongs to the sentence), white space skipped."""
     first_words = np.flatnonzero(np.diff(field.sentence, prepend=-1))
@@ -384,9 +385,9 @@ def _sentence_char_starts(field: FieldText) -> np.ndarray:
     previous_word = np.concatenate(([-1], field.word_tokens[first_words[1:] - 1]))
     begin = np.where(after > previous_word, after, first_tokens)
     # A white-space token may straddle the separator before the field: clamp to its start.
-    result = np.maximum(field.tokens.starts[begin] - field.char_offset, 0)
+    result = np.maximum(field.tokens.starts[begin] - field.char_offset, 0).tolist()
     text = field.text
-    for i, start in enumerate(result.tolist()):
+    for i, start in enumerate(result):
         while start < len(text) and text[start].isspace():
             start += 1
         result[i] = start

@@ -1,0 +1,49 @@
+"""The engine's four stages timed apart, unprofiled: what a 2x target leaves for each.
+
+`Engine.match` is find_occurrences -> candidate_rules -> evaluate -> build_match; each
+stage is run over the whole corpus on the previous stage's output, best of several passes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bench.measure import best_of_many
+from watcher.engine import Engine, build_match
+from watcher.text.analysis import AnalysedText
+
+
+@dataclass(frozen=True)
+class Stages:
+    """Best seconds per corpus pass of each stage, and the matches built."""
+
+    scan: float
+    candidates: float
+    evaluation: float
+    building: float
+    matches: int
+
+    @property
+    def total(self) -> float:
+        return self.scan + self.candidates + self.evaluation + self.building
+
+
+def measure_stages(engine: Engine, analysed: list[AnalysedText]) -> Stages:
+    for text in analysed:  # learn word types and build plans outside the timed passes
+        engine.match(text)
+    occurrences = [engine.find_occurrences(text) for text in analysed]
+    scan = best_of_many(lambda: [engine.find_occurrences(text) for text in analysed])
+    candidates = [engine.candidate_rules(o) for o in occurrences]
+    choosing = best_of_many(lambda: [engine.candidate_rules(o) for o in occurrences])
+
+    def evaluate() -> list:
+        return [
+            (text, held)
+            for text, o, rules in zip(analysed, occurrences, candidates, strict=True)
+            for held in engine.evaluate(text, o, rules)
+        ]
+
+    held = evaluate()
+    evaluation = best_of_many(evaluate)
+    building = best_of_many(lambda: [build_match(c, text, terms) for text, (c, terms) in held])
+    return Stages(scan.best, choosing.best, evaluation.best, building.best, len(held))
