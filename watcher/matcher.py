@@ -5,6 +5,7 @@ Shared by `watcher match`, `watcher rules test`, the benchmarks and (later) the 
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
@@ -17,18 +18,43 @@ from watcher.rules.compile import Compiler
 from watcher.rules.load import load_rules
 from watcher.text.analysis import BLANK_PIPELINE, Analyzer
 
+log = logging.getLogger("watcher.matcher")
+
+# Every word type met stays known for good (spaCy's lexeme and string, the analyser's
+# type, the engine's per-type tables: about 1.6 kB each), and news keeps bringing new
+# ones (names, numbers, typos). Past this many, the matcher starts over on a fresh
+# analyser, so a long run's memory for word types stays near 300 MB; the price is
+# relearning the common words (under a second), about once per 50 million words of news
+# (FA-KES's vocabulary growth extrapolated; README "Memory stays bounded").
+MAX_WORD_TYPES = 200_000
+
 
 class Matcher:
     """An analyser and an engine compiled from one rule set."""
 
-    def __init__(self, rules: RuleSet, analyzer: Analyzer) -> None:
+    def __init__(
+        self, rules: RuleSet, analyzer: Analyzer, *, max_word_types: int = MAX_WORD_TYPES
+    ) -> None:
         self.rules = rules
+        self.max_word_types = max_word_types
         self.analyzer = analyzer
-        index = Compiler(analyzer).compile(rules.rules)
-        self.engine = Engine(index, analyzer)
+        self.engine = self._engine_for(analyzer)
         # The analyser's type table and the engine's caches grow as new words arrive, so
         # one article at a time: the daemon polls several feeds in threads.
         self._lock = threading.Lock()
+
+    def _engine_for(self, analyzer: Analyzer) -> Engine:
+        return Engine(Compiler(analyzer).compile(self.rules.rules), analyzer)
+
+    def _renew_when_full(self) -> None:
+        """Start over on a fresh analyser once the word types met pass the limit; called
+        between calls, when no analysed text of the old analyser is in use."""
+        types = len(self.analyzer.types)
+        if types <= self.max_word_types:
+            return
+        self.analyzer = self.analyzer.renewed()
+        self.engine = self._engine_for(self.analyzer)
+        log.info("event=word_types_renewed types=%d limit=%d", types, self.max_word_types)
 
     @classmethod
     def from_path(
@@ -44,12 +70,14 @@ class Matcher:
 
     def match(self, article: Article, *, check_sources: bool = True) -> list[Match]:
         with self._lock:
+            self._renew_when_full()
             text = self.analyzer.analyse(article)
             return self.engine.match(text, check_sources=check_sources)
 
     def match_many(self, articles: Sequence[Article]) -> list[list[Match]]:
         """Matches per article, in order; analysing articles together is cheaper."""
         with self._lock:
+            self._renew_when_full()
             return [self.engine.match(text) for text in self.analyzer.analyse_many(articles)]
 
 

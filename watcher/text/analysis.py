@@ -138,9 +138,10 @@ class Analyzer:
     index, so both stay consistent for the analyser's lifetime.
     """
 
-    def __init__(self, pipeline: str = BLANK_PIPELINE) -> None:
+    def __init__(self, pipeline: str = BLANK_PIPELINE, *, lexicon: Lexicon | None = None) -> None:
+        self.pipeline = pipeline
         self.nlp = load_pipeline(pipeline)
-        self.lexicon = Lexicon.load()
+        self.lexicon = lexicon or Lexicon.load()
         self.types: list[WordType] = []
         self._type_index: dict[int, int] = {}
         # The blank pipeline's sentence boundaries are computed from word types (below);
@@ -148,6 +149,12 @@ class Analyzer:
         self._own_sentences = not any(
             self.nlp.has_pipe(p) for p in ("parser", "senter", "sentencizer")
         )
+
+    def renewed(self) -> Analyzer:
+        """A new analyser on the same pipeline, its type table and spaCy vocabulary empty
+        (the lexicon, which never grows, is shared): dropping this one frees every word
+        type a long run has met."""
+        return Analyzer(self.pipeline, lexicon=self.lexicon)
 
     # -- word types -------------------------------------------------------------------
 
