@@ -44,7 +44,8 @@ def on_another_host(name: str) -> str:
 
 def stop_watchers(processes: list[subprocess.Popen[str]], timeout: float = 30) -> list[str]:
     """SIGTERM every one still running, wait (kill one that outstays `timeout`); their
-    stderr logs. Safe in a `finally`: a test that failed midway leaves nothing running."""
+    stderr logs, also printed for pytest's report of a failed test. Safe in a `finally`:
+    a test that failed midway leaves nothing running, and says what the processes said."""
     for process in processes:
         if process.poll() is None:
             process.send_signal(signal.SIGTERM)
@@ -55,4 +56,6 @@ def stop_watchers(processes: list[subprocess.Popen[str]], timeout: float = 30) -
         except subprocess.TimeoutExpired:
             process.kill()
             logs.append(process.communicate()[1])
+    for number, log in enumerate(logs, start=1):  # pytest shows it when the test fails
+        print(f"--- stderr of watcher process {number} of {len(logs)}:\n{log}")
     return logs
