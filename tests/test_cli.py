@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import click
 import pytest
 import spacy
 import yaml
@@ -26,8 +27,10 @@ def run(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
     for name in ("WATCHER_CONFIG", "WATCHER_RULES", "WATCHER_PIPELINE", "WATCHER_DB"):
         monkeypatch.delenv(name, raising=False)
 
-    def invoke(*args: str, stdin: str | None = None):
-        return CliRunner().invoke(cli, list(args), input=stdin, catch_exceptions=False)
+    def invoke(*args: str, stdin: str | None = None, color: bool = False):
+        return CliRunner().invoke(
+            cli, list(args), input=stdin, catch_exceptions=False, color=color
+        )
 
     return invoke
 
@@ -119,6 +122,19 @@ def test_match_text_shows_rule_title_and_snippet(run):
         result.stdout
     )
     assert "[siege]" in result.stdout
+
+
+def test_match_text_highlights_only_the_matched_words(run, tmp_path):
+    rules = tmp_path / "siege.yaml"
+    rules.write_text("rules:\n  - id: siege\n    title: Siege\n    query: siege\n")
+    article = tmp_path / "quote.jsonl"
+    article.write_text(json.dumps(
+        {"id": "q", "title": "Quote", "text": '"[We] will not lift the siege of Nubl," he said.'}
+    ) + "\n")
+    result = run("match", "--rules", str(rules), "--format", "text", str(article), color=True)
+    assert result.exit_code == 0, result.output
+    highlighted = click.style("siege", fg="yellow", bold=True)
+    assert f'"[We] will not lift the [{highlighted}] of' in result.stdout
 
 
 def test_unreadable_input_is_one_line_and_the_rest_is_matched(run, tmp_path):

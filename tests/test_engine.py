@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from watcher.engine import Engine
+from watcher.marks import pieces
 from watcher.model import Article
 from watcher.rules.ast import Rule
 from watcher.rules.compile import Compiler
@@ -191,6 +192,16 @@ def test_title_spans_are_offsets_into_the_title(match_query):
     (span,) = found.spans
     assert (span.start, span.end, span.field) == (12, 17, "title")
     assert found.snippet == "Russia ends [siege]"
+
+
+def test_brackets_of_the_article_are_escaped_in_the_snippet_and_read_back_unmarked(match_query):
+    body = '"[We] will hold the siege," a commander said [sic] \\ twice.'
+    (found,) = match_query("siege", body)
+    assert found.snippet == (
+        '"\\[We\\] will hold the [siege]," a commander said \\[sic\\] \\\\ twice.'
+    )
+    assert [text for text, is_mark in pieces(found.snippet) if is_mark] == ["siege"]
+    assert "".join(text for text, _ in pieces(found.snippet)) == body
 
 
 def test_long_article_and_long_line(match_query):

@@ -5,16 +5,14 @@ The JSON shapes are a contract (../shared/docs/interfaces.md); text output may c
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from typing import Any
 
 import click
 
+from watcher.marks import pieces
 from watcher.model import Match
 from watcher.store import StoredArticle, StoredDelivery, StoredMatch
-
-MARKED = re.compile(r"\[([^\[\]]*)\]")
 
 
 def match_json(found: Match) -> dict[str, Any]:
@@ -33,8 +31,9 @@ def match_text(found: Match, source: str = "") -> str:
     """Two lines for people: what fired on which article, then the highlighted snippet."""
     head = click.style(found.rule_id, bold=True)
     where = f" ({source})" if source else ""
-    snippet = MARKED.sub(
-        lambda m: "[" + click.style(m.group(1), fg="yellow", bold=True) + "]", found.snippet
+    snippet = "".join(
+        f"[{click.style(text, fg='yellow', bold=True)}]" if is_mark else text
+        for text, is_mark in pieces(found.snippet)
     )
     return f"{head} [{found.severity}] {found.article_id}{where}: {found.title}\n    {snippet}"
 

@@ -1,19 +1,20 @@
 """Snippets: the sentence or sentences that hold a match's spans, with the spans marked.
 
-Marks are `[` and `]` so the snippet reads the same in JSON, mail and a terminal.
+Marks are `[` and `]` so the snippet reads the same in JSON, mail and a terminal; the
+article's own brackets are escaped (watcher/marks.py).
 """
 
 from __future__ import annotations
 
 from bisect import bisect_right
 
+from watcher.marks import escape, marked
 from watcher.model import Span
 from watcher.text.analysis import AnalysedText, FieldText
 
 MAX_SENTENCES = 3
 MAX_SENTENCE_CHARS = 400
 CONTEXT_CHARS = 120
-OPEN, CLOSE = "[", "]"
 
 
 def make_snippet(text: AnalysedText, spans: list[Span]) -> str:
@@ -54,14 +55,14 @@ def _marked_sentence(field_text: FieldText, sentence_index: int, spans: list[Spa
 
 
 def mark(text: str, start: int, end: int, spans: list[Span]) -> str:
-    """text[start:end] with each (non-overlapping part of a) span wrapped in marks."""
+    """text[start:end] with each (non-overlapping part of a) span marked, the rest escaped."""
     out: list[str] = []
     cursor = start
     for span in sorted(spans, key=lambda s: (s.start, -s.end)):
         if span.start < cursor:  # nested or overlapping: already inside a mark
             continue
-        out.append(text[cursor : span.start])
-        out.append(OPEN + text[span.start : span.end] + CLOSE)
+        out.append(escape(text[cursor : span.start]))
+        out.append(marked(text[span.start : span.end]))
         cursor = span.end
-    out.append(text[cursor:end])
+    out.append(escape(text[cursor:end]))
     return " ".join("".join(out).split())

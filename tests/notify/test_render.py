@@ -136,7 +136,17 @@ def test_matched_words_are_marked_per_format(renderer: Renderer, fmt: Format, ma
     assert marked in renderer.render_alert(ALEPPO, fmt).body
 
 
+def test_the_articles_own_brackets_are_text_not_marks() -> None:
+    snippet = "\\[We\\] will hold the [siege], he said \\\\ twice."  # as snippets.py writes
+    assert mark_snippet(snippet, "html") == "[We] will hold the <b>siege</b>, he said \\ twice."
+    assert mark_snippet(snippet, "markdown") == (
+        "\\[We\\] will hold the **siege**, he said \\\\ twice\\."
+    )
+    assert mark_snippet(snippet, "text") == "[We] will hold the [siege], he said \\ twice."
+
+
 def test_only_innermost_bracket_pairs_are_marks() -> None:
+    """Snippets stored before the article's brackets were escaped read as they did."""
     assert mark_snippet("a [[b]] c [", "html") == "a [<b>b</b>] c ["
     assert mark_snippet("a [[b]] c [", "markdown") == "a \\[**b**\\] c \\["
     assert mark_snippet("a [[b]] c [", "text") == "a [[b]] c ["

@@ -30,6 +30,7 @@ from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup, escape
 
 from watcher.errors import ConfigError
+from watcher.marks import pieces, plain
 from watcher.model import Alert, Severity
 from watcher.notify.message import Format, Message
 
@@ -45,7 +46,6 @@ TEMPLATE_NAMES: tuple[str, ...] = (
     "test.text.j2",
 )
 
-_MARK = re.compile(r"\[([^\[\]]+)\]")
 # CommonMark's punctuation that can open or close formatting, plus `<` (raw HTML, autolinks)
 # and `&` only where it would start an entity; the same set apprise escapes for text.
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~=]|&(?=#?[0-9A-Za-z]{1,32};))")
@@ -164,16 +164,12 @@ def markdown_url(url: object) -> str:
 def mark_snippet(snippet: str, fmt: Format) -> str:
     """The stored snippet with each `[word]` mark shown, and the rest escaped, for `fmt`."""
     if fmt == "text":
-        return snippet
+        return plain(snippet)
     escape_text, strong = _MARK_STYLES[fmt]
-    pieces: list[str] = []
-    cursor = 0
-    for mark in _MARK.finditer(snippet):
-        pieces.append(escape_text(snippet[cursor : mark.start()]))
-        pieces.append(strong(escape_text(mark.group(1))))
-        cursor = mark.end()
-    pieces.append(escape_text(snippet[cursor:]))
-    joined = "".join(pieces)
+    joined = "".join(
+        strong(escape_text(text)) if is_mark else escape_text(text)
+        for text, is_mark in pieces(snippet)
+    )
     return Markup(joined) if fmt == "html" else joined  # safe: every piece was escaped above
 
 

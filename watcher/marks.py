@@ -1,0 +1,52 @@
+"""The mark format of snippets: `[word]` marks a matched word, `\\[` an article's own bracket.
+
+Written by snippets.py, read by every renderer (terminal, mail, chat). An article's own
+`[`, `]` and `\\` are escaped with a backslash, so every unescaped bracket pair is a mark
+and a quoted "[We] will" is never shown as a match. Snippets stored before escaping read
+as they always did: the innermost bracket pairs are marks.
+"""
+
+from __future__ import annotations
+
+import re
+
+OPEN, CLOSE = "[", "]"
+_ESCAPES = str.maketrans({"\\": "\\\\", OPEN: "\\" + OPEN, CLOSE: "\\" + CLOSE})
+# An escaped character; a mark (not empty, no unescaped bracket inside); or plain text up
+# to the next backslash or opening bracket (or that character alone when it starts no mark).
+_PIECE = re.compile(r"\\(.)|\[((?:[^\\\[\]]|\\.)+)\]|([^\\\[]+|.)", re.DOTALL)
+_ESCAPED = re.compile(r"\\(.)", re.DOTALL)
+
+Piece = tuple[str, bool]  # (text as in the article, whether it is a mark)
+
+
+def escape(text: str) -> str:
+    """Article text as it goes into a snippet: its own brackets and backslashes escaped."""
+    return text.translate(_ESCAPES)
+
+
+def marked(text: str) -> str:
+    """One matched word (or phrase) as it goes into a snippet."""
+    return OPEN + escape(text) + CLOSE
+
+
+def pieces(snippet: str) -> list[Piece]:
+    """The snippet as runs of article text and marks, escapes undone."""
+    found: list[Piece] = []
+    for piece in _PIECE.finditer(snippet):
+        escaped, mark, plain = piece.groups()
+        if mark is not None:
+            found.append((_ESCAPED.sub(r"\1", mark), True))
+            continue
+        text = escaped if escaped is not None else plain
+        if found and not found[-1][1]:
+            found[-1] = (found[-1][0] + text, False)
+        else:
+            found.append((text, False))
+    return found
+
+
+def plain(snippet: str) -> str:
+    """The snippet for plain text: marks as `[word]`, the article's own brackets bare (a
+    reader tells them apart by sense; a program reads `pieces`)."""
+    return "".join(OPEN + text + CLOSE if is_mark else text for text, is_mark in pieces(snippet))
