@@ -185,6 +185,35 @@ def test_a_pipeline_that_is_not_installed_is_one_clear_line(run, command):
                                     "(pip install it, or use blank:en)")
 
 
+@pytest.mark.parametrize(
+    ("pipeline", "says"),
+    [
+        ("blank:EN", "the only blank pipeline is blank:en"),
+        ("blank:de", "the only blank pipeline is blank:en"),
+        ("blank:en ", "the only blank pipeline is blank:en"),
+        ("en", "is not installed"),
+        ("empty-dir", "cannot be loaded: "),
+    ],
+)
+@pytest.mark.parametrize("command", ["rules check", "rules test", "match", "replay"])
+def test_a_pipeline_name_that_cannot_work_is_one_line_and_exit_2(run, tmp_path, pipeline, says,
+                                                                 command):
+    """Every command that loads rules refuses the same names, in one line, before work."""
+    if pipeline == "empty-dir":
+        pipeline = str(tmp_path / "empty-dir")
+        (tmp_path / "empty-dir").mkdir()
+    words = command.split()
+    if command in ("match", "replay"):
+        words += ["--rules", str(RULES), str(SEEDS / "001_a458cd11a7b1be15.txt")]
+    else:
+        words.append(str(RULES))
+    result = run("--db", f"sqlite:///{tmp_path / 'w.db'}", "--pipeline", pipeline, *words)
+    assert result.exit_code == 2, result.output
+    assert result.stderr.startswith(f"watcher: spaCy pipeline {pipeline!r}"), result.stderr
+    assert says in result.stderr
+    assert len(result.stderr.splitlines()) == 1
+
+
 def test_rules_check_takes_a_pipeline_directory(run, tmp_path):
     pipeline = tmp_path / "my_pipeline"
     spacy.blank("en").to_disk(pipeline)

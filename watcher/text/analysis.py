@@ -423,8 +423,18 @@ def chunks(text: str, size: int = CHUNK_CHARS) -> Iterator[tuple[int, str]]:
 def check_pipeline(name: str) -> None:
     """ConfigError unless `name` is blank:en, an installed pipeline package or a pipeline
     directory; without loading it (loading a trained pipeline takes seconds)."""
-    if name != BLANK_PIPELINE and not spacy.util.is_package(name) and not Path(name).is_dir():
-        raise ConfigError(_not_installed(name))
+    if name == BLANK_PIPELINE or spacy.util.is_package(name):
+        return
+    if Path(name).is_dir():
+        if not (Path(name) / "config.cfg").is_file():  # what spacy.load reads first
+            raise ConfigError(f"spaCy pipeline {name!r} cannot be loaded: no config.cfg in it")
+        return
+    if name.startswith("blank:"):
+        raise ConfigError(
+            f"spaCy pipeline {name!r}: the only blank pipeline is {BLANK_PIPELINE} "
+            "(rules' lemmas and variants are English)"
+        )
+    raise ConfigError(_not_installed(name))
 
 
 def _not_installed(name: str) -> str:
@@ -438,13 +448,15 @@ def load_pipeline(name: str) -> Language:
     both are properties of word types, computed once per type, which keeps analysis
     close to the tokenizer's speed (see design.md).
     """
+    check_pipeline(name)
     if name == BLANK_PIPELINE:
         nlp = spacy.blank("en")
     else:
         try:
             nlp = spacy.load(name)
-        except OSError as error:
-            raise ConfigError(f"{_not_installed(name)}: {error}") from None
+        except (OSError, ValueError, ImportError) as error:  # not a pipeline, or too old
+            reason = " ".join(str(error).split())
+            raise ConfigError(f"spaCy pipeline {name!r} cannot be loaded: {reason}") from None
     nlp.max_length = CHUNK_CHARS * 2
     infixes = [*nlp.Defaults.infixes, UNICODE_HYPHEN_INFIX]
     nlp.tokenizer.infix_finditer = compile_infix_regex(infixes).finditer
