@@ -4,9 +4,13 @@ hot rule reload, the health endpoint and a clean stop on SIGTERM."""
 from __future__ import annotations
 
 import json
+import os
+import signal
 import socket
+import sys
 import threading
 import time
+import types
 import urllib.request
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -18,9 +22,11 @@ from click.testing import CliRunner
 from tests.support.http_server import Reply, ScriptedServer
 from tests.support.postgres import postgres_server
 from tests.support.processes import start_watcher, stop_watchers
+from watcher import cli_daemon, entry
 from watcher.cli import cli
 from watcher.config import load_settings
 from watcher.daemon import Daemon
+from watcher.entry import INTERRUPTED
 from watcher.matcher import Matcher
 from watcher.metrics import Metrics
 from watcher.poller import Poller
@@ -319,6 +325,37 @@ def test_healthz_says_when_the_database_is_gone_and_recovers_while_livez_stays_u
         finally:
             [errors] = stop_watchers([daemon])
     assert daemon.returncode == 0, errors
+
+
+@pytest.mark.parametrize("args", [("run",), ("run", "--once")])
+def test_a_signal_while_starting_stops_cleanly_before_any_poll(server, workdir, monkeypatch,
+                                                               args):
+    """Ctrl-C while the rules load (seconds for a large set) is a clean stop: exit 0, no
+    poll, no traceback, instead of click's `Aborted!` and status 1."""
+    server.route("/feed", Reply(200, FEED))
+    _config(workdir, server.url("/feed"))
+    loading = cli_daemon.load_matcher
+
+    def interrupted_while_loading(*load_args):
+        os.kill(os.getpid(), signal.SIGINT)
+        return loading(*load_args)
+
+    monkeypatch.setattr(cli_daemon, "load_matcher", interrupted_while_loading)
+    result = _cli(*args)
+    assert result.exit_code == 0, result.output
+    assert server.requests_to("/feed") == []
+    assert "Aborted" not in result.output
+
+
+def test_an_interrupt_while_the_commands_load_exits_130_without_a_traceback(monkeypatch):
+    class Interrupted(types.ModuleType):
+        def __getattr__(self, name: str):
+            raise KeyboardInterrupt
+
+    monkeypatch.setitem(sys.modules, "watcher.cli", Interrupted("watcher.cli"))
+    with pytest.raises(SystemExit) as stop:
+        entry.main()
+    assert stop.value.code == INTERRUPTED == 128 + signal.SIGINT
 
 
 def test_feeds_are_fetched_with_the_configured_contact_in_the_user_agent(server, workdir):

@@ -1,5 +1,5 @@
 """python -m watcher."""
 
-from watcher.cli import main
+from watcher.entry import main
 
 main()

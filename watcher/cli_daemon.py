@@ -7,6 +7,7 @@ in poller.py and daemon.py.
 from __future__ import annotations
 
 import json
+import logging
 import signal
 import sys
 import threading
@@ -40,6 +41,7 @@ from watcher.sources.fetch import Fetcher, default_user_agent
 from watcher.store import SourceState, Store
 
 FAILED = frozenset({"error", "gone"})
+log = logging.getLogger("watcher.run")
 
 
 def utc_now() -> datetime:
@@ -59,13 +61,22 @@ def run(settings: Settings, once: bool) -> None:
     until SIGTERM or SIGINT (then finish the article and alerts in hand and exit 0).
     With --once, every source is polled once and what is due is sent before exiting."""
     configure_logging()
+    stopping = threading.Event()
+    with _on_signals(stopping):  # from the start: loading rules and migrating take seconds
+        _run(settings, once, stopping)
+
+
+def _run(settings: Settings, once: bool, stopping: threading.Event) -> None:
+    """`run` once its signals are in place; a signal while starting stops it before it polls."""
     if not settings.sources:
         click.echo("watcher: no sources configured (add `sources:` to watcher.yaml)", err=True)
     matcher = load_matcher(settings, None)
-    stopping = threading.Event()
     agent = default_user_agent(settings.contact)
     with open_store(settings) as store, _one_daemon(store) as sole_daemon, \
-            Fetcher(now=utc_now, user_agent=agent) as fetcher, _on_signals(stopping):
+            Fetcher(now=utc_now, user_agent=agent) as fetcher:
+        if stopping.is_set():  # a signal while starting: nothing polled yet, a clean stop
+            log.info("event=stopped reason='signal received while starting'")
+            sys.exit(EXIT_OK)
         metrics = _metrics(settings, store)
         outbox = open_outbox(settings, store, stopping) if settings.channels else None
         daemon = Daemon(
