@@ -199,6 +199,9 @@ def test_the_daemon_serves_health_and_metrics_and_stops_cleanly_on_sigterm(serve
         [errors] = stop_watchers([daemon])
     assert daemon.returncode == 0, errors
     assert "event=stopped" in errors
+    assert "event=schema_migrated from=empty to=" in errors  # a new database file
+    # One event per line, ours and the libraries' alike (Alembic said `Context impl …`).
+    assert all(" level=" in line and " event=" in line for line in errors.splitlines()), errors
 
 
 def _metric_seen(port: int, sample: str) -> bool:

@@ -40,7 +40,8 @@ def use_command_logging() -> None:
 
 
 def configure_logging(level: int = logging.INFO) -> None:
-    """UTC ISO 8601 timestamps on stderr; httpx's own request lines only at debug level."""
+    """UTC ISO 8601 timestamps on stderr; the libraries' own lines (httpx's requests,
+    Alembic's migration steps) only at debug level: watcher logs their events itself."""
     formatter = logging.Formatter(FORMAT, datefmt="%Y-%m-%dT%H:%M:%SZ")
     formatter.converter = time.gmtime
     handler = logging.StreamHandler(sys.stderr)
@@ -49,5 +50,5 @@ def configure_logging(level: int = logging.INFO) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    for noisy in ("httpx", "httpcore", "apscheduler"):
+    for noisy in ("httpx", "httpcore", "apscheduler", "alembic"):
         logging.getLogger(noisy).setLevel(max(level, logging.WARNING))

@@ -5,6 +5,8 @@ Every migration runs in one write transaction, so two processes never migrate at
 
 from __future__ import annotations
 
+import logging
+
 from alembic import command
 from alembic.config import Config
 from alembic.migration import MigrationContext
@@ -16,6 +18,7 @@ from watcher.store.db import read_transaction, write_transaction
 
 SCRIPT_LOCATION = "watcher.store:migrations"
 PG_MIGRATION_LOCK = 0x77617463  # any constant; "watc"
+log = logging.getLogger("watcher.store")
 
 
 def alembic_config(connection: Connection | None = None) -> Config:
@@ -66,6 +69,7 @@ def migrate_if_needed(engine: Engine) -> None:
             f"{current!r} is unknown to this watcher (written by a newer version?)"
         )
     upgrade(engine)
+    log.info("event=schema_migrated from=%s to=%s", current or "empty", head_revision())
 
 
 def _one_migrator_at_a_time(connection: Connection) -> None:
