@@ -95,6 +95,20 @@ def test_a_poll_stores_new_entries_and_a_304_costs_nothing(server, workdir):
     assert len(_cli("articles", "--format", "jsonl").stdout.splitlines()) == 2
 
 
+def test_sources_say_which_were_never_polled_and_how_often_as_configured(server, workdir):
+    _config(workdir, server.url("/feed"))  # every: 10m
+    head = _cli("sources").stdout.splitlines()[0]
+    assert head.startswith("wire  not polled yet  every 10m  last poll never")
+
+
+def test_sources_without_any_configured_say_so_and_create_no_database(workdir):
+    (workdir / "watcher.yaml").write_text(f"rules: {RULES}\n")
+    result = _cli("sources")
+    assert result.exit_code == 0
+    assert result.stderr == "watcher: no sources configured (add `sources:` to watcher.yaml)\n"
+    assert list(workdir.glob("*.db")) == []
+
+
 def test_errors_stay_visible_and_back_off(server, workdir):
     server.route("/feed", Reply(500, b"oops"))
     _config(workdir, server.url("/feed"))

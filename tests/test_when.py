@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from watcher.when import parse_duration, parse_since
+from watcher.when import format_duration, parse_duration, parse_since
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 
@@ -16,6 +16,15 @@ NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
     [("90s", 90), ("10m", 600), ("1h30m", 5400), ("7d", 604800), ("1d12h", 129600), (" 2H ", 7200)],
 )
 def test_durations(text, seconds):
+    assert parse_duration(text) == seconds
+
+
+@pytest.mark.parametrize(
+    ("seconds", "text"),
+    [(600, "10m"), (5400, "90m"), (7200, "2h"), (604800, "7d"), (90, "90s"), (0, "0s")],
+)
+def test_durations_are_shown_as_typed_and_read_back(seconds, text):
+    assert format_duration(seconds) == text
     assert parse_duration(text) == seconds
 
 

@@ -39,8 +39,10 @@ from watcher.poller import Poller
 from watcher.probes import DatabaseCheck, all_of
 from watcher.sources.fetch import Fetcher, default_user_agent
 from watcher.store import SourceState, Store
+from watcher.when import format_duration
 
 FAILED = frozenset({"error", "gone"})
+NO_SOURCES = "watcher: no sources configured (add `sources:` to watcher.yaml)"
 log = logging.getLogger("watcher.run")
 
 
@@ -69,7 +71,7 @@ def run(settings: Settings, once: bool) -> None:
 def _run(settings: Settings, once: bool, stopping: threading.Event) -> None:
     """`run` once its signals are in place; a signal while starting stops it before it polls."""
     if not settings.sources:
-        click.echo("watcher: no sources configured (add `sources:` to watcher.yaml)", err=True)
+        click.echo(NO_SOURCES, err=True)
     matcher = load_matcher(settings, None)
     agent = default_user_agent(settings.contact)
     with open_store(settings) as store, _one_daemon(store) as sole_daemon, \
@@ -102,6 +104,9 @@ def _run(settings: Settings, once: bool, stopping: threading.Event) -> None:
 @click.pass_obj
 def sources(settings: Settings, output_format: str) -> None:
     """Configured feeds with their last poll, last success, new items, errors, last error."""
+    if not settings.sources:  # nothing to show, and no database to create for it
+        click.echo(NO_SOURCES, err=True)
+        return
     with open_store(settings) as store, reader_may_leave():
         states = {s.name: s for s in or_exit(store.source_states)}
         for source in settings.sources:
@@ -131,8 +136,13 @@ def source_json(state: SourceState, *, every: int) -> dict[str, Any]:
 
 
 def source_text(line: dict[str, Any]) -> str:
-    status = "DISABLED" if line["disabled"] else ("failing" if line["errors"] else "ok")
-    head = (f"{line['name']}  {status}  every {line['every']}s  last poll "
+    if line["disabled"]:
+        status = "DISABLED"
+    elif line["errors"]:
+        status = "failing"
+    else:
+        status = "ok" if line["last_poll"] else "not polled yet"
+    head = (f"{line['name']}  {status}  every {format_duration(line['every'])}  last poll "
             f"{line['last_poll'] or 'never'}  last success {line['last_success'] or 'never'}  "
             f"new {line['new_items']}  errors in a row {line['errors']}")
     details = [f"    {key}: {line[key]}"

@@ -24,6 +24,14 @@ def parse_duration(text: str) -> int:
     return sum(int(n or 0) * unit for n, unit in zip(found.groups(), UNIT_SECONDS, strict=True))
 
 
+def format_duration(seconds: int) -> str:
+    """A duration as people type it, in its largest exact unit: 600 -> `10m`."""
+    for unit, size in zip("dhm", UNIT_SECONDS, strict=False):
+        if seconds and seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
+
+
 def as_utc(moment: datetime) -> datetime:
     """An aware UTC datetime; a time without a zone is taken as UTC. ValueError for a
     moment UTC cannot hold (0001-01-01 east of UTC is before the first one)."""
