@@ -175,7 +175,7 @@ def replay(
                     _emit(outcome.new_matches, outcome.article.source, output_format)
         if outbox is not None:
             report = or_exit(outbox.send_due)
-            print_report(report, *or_exit(outbox.left_pending))
+            print_report(report, or_exit(outbox.left_pending))
     sys.exit(EXIT_FAILED if unreadable else EXIT_OK)
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import sys
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import click
 
@@ -23,7 +23,7 @@ from watcher.cli_common import (
     renderer,
 )
 from watcher.config import Settings
-from watcher.notify.outbox import SendReport, send_test
+from watcher.notify.outbox import LeftPending, SendReport, send_test
 from watcher.output import delivery_json, delivery_text, timestamp
 from watcher.owners import describe
 from watcher.store import DeliveryHold
@@ -68,11 +68,11 @@ def deliveries_flush(settings: Settings) -> None:
     with open_store(settings) as store:
         outbox = open_outbox(settings, store)
         report = or_exit(outbox.flush)
-        pending, holds = or_exit(outbox.left_pending)
-        print_report(report, pending, holds)
+        left = or_exit(outbox.left_pending)
+        print_report(report, left)
     # still pending: failed again, held by a live sender, or for a channel this
     # configuration does not have
-    sys.exit(EXIT_OK if not report.errors and not pending else EXIT_FAILED)
+    sys.exit(EXIT_OK if not report.errors and not left.count else EXIT_FAILED)
 
 
 @click.group("notify")
@@ -98,19 +98,31 @@ def notify_test(settings: Settings, channel: str) -> None:
     sys.exit(EXIT_FAILED if errors else EXIT_OK)
 
 
-def print_report(report: SendReport, pending: int, holds: Sequence[DeliveryHold]) -> None:
+def print_report(report: SendReport, left: LeftPending) -> None:
     """What a drain did, on stderr (stdout stays for matches): one line per failure, one
-    for deliveries left to another sender's live lease, then a summary."""
+    for deliveries left to another sender's live lease, one for those of channels this
+    configuration lacks, then a summary."""
     for error, times in Counter(report.errors).items():  # a dead channel fails each alert
         alerts = f"{times} alert" + ("s" if times > 1 else "")
         click.echo(f"watcher: not delivered ({alerts}): {error}", err=True)
-    if holds:
-        click.echo(held_line(holds), err=True)
+    if left.holds:
+        click.echo(held_line(left.holds), err=True)
+    if left.other_channels:
+        click.echo(other_channels_line(left.other_channels), err=True)
     click.echo(
         f"watcher: alerts sent {report.sent}, retrying {report.retrying}, "
-        f"dead {report.dead}; pending now {pending}",
+        f"dead {report.dead}; pending now {left.count}",
         err=True,
     )
+
+
+def other_channels_line(pending: Mapping[str, int]) -> str:
+    """Deliveries no sender with this configuration will ever send: their channel is not
+    in it (removed, renamed, or a command run with another config)."""
+    total = sum(pending.values())
+    which = ", ".join(f"{name} ({count})" for name, count in sorted(pending.items()))
+    return (f"watcher: {total} pending for channels this configuration does not have: "
+            f"{which}; they wait for a watcher configured with them")
 
 
 def held_line(holds: Sequence[DeliveryHold]) -> str:

@@ -185,6 +185,23 @@ def test_mail_down_keeps_alerts_pending_and_flush_sends_each_once(workdir, smtp)
     assert {d["status"] for d in deliveries()} == {"sent"}
 
 
+def test_flush_says_which_pending_deliveries_belong_to_channels_no_longer_configured(
+    workdir, smtp
+):
+    configure(workdir, f"  ops:\n    urls: ['{mail_url(smtp)}']\n    default: true",
+              notify="  timeout: 5s")
+    smtp.stop()
+    alerts = len(new_matches(watcher("replay", "--format", "jsonl", str(SEEDS))))
+    smtp.start()
+    configure(workdir, f"  desk:\n    urls: ['{mail_url(smtp)}']\n    default: true")
+    flushed = watcher("deliveries", "flush")
+    assert flushed.exit_code == 1
+    assert (f"watcher: {alerts} pending for channels this configuration does not have: "
+            f"ops ({alerts}); they wait for a watcher configured with them") in flushed.stderr
+    assert f"pending now {alerts}" in flushed.stderr
+    assert smtp.messages == []
+
+
 def test_a_replay_says_once_per_channel_what_was_not_delivered(workdir, smtp):
     """In a real process: no bare log line repeats each failure, and a channel that refuses
     every alert is one line with the count, not one line per alert."""

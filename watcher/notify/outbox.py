@@ -81,6 +81,15 @@ class _Job:
     digest: DigestSchedule | None
 
 
+@dataclass(frozen=True)
+class LeftPending:
+    """What a drain left pending (`deliveries flush` and `replay` say why, in one line each)."""
+
+    count: int
+    holds: list[DeliveryHold]  # under other senders' live leases
+    other_channels: dict[str, int]  # pending per channel name this sender does not have
+
+
 class Outbox:
     """Drains the delivery outbox of one store to the configured channels."""
 
@@ -140,13 +149,21 @@ class Outbox:
         self.store.make_pending_due(self.now())
         return self.send_due()
 
-    def left_pending(self) -> tuple[int, list[DeliveryHold]]:
-        """After a drain: how many deliveries are still pending, and which of them other
-        senders hold under a live lease (they send them, or the lease runs out)."""
-        pending = self.store.pending_delivery_count()
-        if not pending:
-            return 0, []
-        return pending, self.store.delivery_holds(self.now(), except_owner=self.owner)
+    def left_pending(self) -> LeftPending:
+        """After a drain: how many deliveries are still pending, which of them other
+        senders hold under a live lease (they send them, or the lease runs out), and how
+        many are for channels this sender is not configured with (it never sends those)."""
+        by_channel = self.store.pending_by_channel()
+        if not by_channel:
+            return LeftPending(0, [], {})
+        return LeftPending(
+            count=sum(by_channel.values()),
+            holds=self.store.delivery_holds(self.now(), except_owner=self.owner),
+            other_channels={
+                name: count for name, count in by_channel.items()
+                if name not in self.destinations
+            },
+        )
 
     def _claim(self) -> list[DueDelivery]:
         """Due deliveries of the channels this sender has configured. A delivery for a

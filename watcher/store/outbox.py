@@ -191,6 +191,15 @@ def list_deliveries(
     ]
 
 
+def pending_by_channel(connection: Connection) -> dict[str, int]:
+    query = (
+        sa.select(deliveries.c.channel, sa.func.count())
+        .where(deliveries.c.status == "pending")
+        .group_by(deliveries.c.channel)
+    )
+    return {channel: int(count) for channel, count in connection.execute(query)}
+
+
 def status_counts(connection: Connection) -> dict[str, int]:
     query = sa.select(deliveries.c.status, sa.func.count()).group_by(deliveries.c.status)
     return {status: int(count) for status, count in connection.execute(query)}

@@ -268,6 +268,11 @@ class Store:
         with self._errors(), read_transaction(self._engine) as connection:
             return outbox.list_deliveries(connection, status, limit)
 
+    def pending_by_channel(self) -> dict[str, int]:
+        """Pending deliveries per channel name (present only when some are pending)."""
+        with self._errors(), read_transaction(self._engine) as connection:
+            return outbox.pending_by_channel(connection)
+
     def delivery_counts(self) -> dict[str, int]:
         """Deliveries per status (pending, sent, dead); absent statuses are missing."""
         with self._errors(), read_transaction(self._engine) as connection:
