@@ -109,6 +109,22 @@ def test_sources_without_any_configured_say_so_and_create_no_database(workdir):
     assert list(workdir.glob("*.db")) == []
 
 
+@pytest.mark.parametrize(
+    ("reply", "reason"),
+    [
+        (Reply(200, b"<html><body>Home</body></html>", {"Content-Type": "text/html"}),
+         "the response is an HTML page, not a feed"),
+        (Reply(200, b""), "the response is empty"),
+    ],
+)
+def test_an_answer_that_is_no_feed_names_the_url_like_other_poll_errors(server, workdir, reply,
+                                                                         reason):
+    server.route("/feed", reply)
+    _config(workdir, server.url("/feed"))
+    assert _cli("run", "--once").exit_code == 1
+    assert _source_status()["last_error"] == f"{server.url('/feed')}: {reason}"
+
+
 def test_errors_stay_visible_and_back_off(server, workdir):
     server.route("/feed", Reply(500, b"oops"))
     _config(workdir, server.url("/feed"))

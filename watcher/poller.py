@@ -169,7 +169,7 @@ class Poller:
             result.content, source=source.name, url=result.url, headers=result.headers, now=now
         )
         if parsed.not_a_feed:
-            return self._failed(claim, state, parsed.not_a_feed, now)
+            return self._failed(claim, state, f"{result.url}: {parsed.not_a_feed}", now)
         pipeline = self.pipeline()
         articles = list(parsed.entries)
         if source.full_text:
