@@ -85,7 +85,7 @@ def test_rules_test_names_the_failing_rule_and_example(run, tmp_path):
     result = run("rules", "test", str(tmp_path))
     assert result.exit_code == 1
     assert result.stdout.splitlines() == [
-        f"FAIL {tmp_path / 'r.yaml'}:2: siege-rule: should match but did not: 'a blockade only'",
+        f"FAIL {tmp_path / 'r.yaml'}:6: siege-rule: should match but did not: 'a blockade only'",
         "1 passed, 1 failed",
     ]
 
@@ -239,7 +239,7 @@ def test_rules_test_runs_titled_examples_as_a_title(run, tmp_path):
     result = run("rules", "test", str(tmp_path))
     assert result.exit_code == 1
     assert result.stdout.splitlines() == [
-        f"FAIL {tmp_path / 'r.yaml'}:8: wrong: should match but did not: "
+        f"FAIL {tmp_path / 'r.yaml'}:12: wrong: should match but did not: "
         "title 'Calm day', body 'A siege.'",
         "3 passed, 1 failed",
     ]

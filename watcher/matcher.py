@@ -91,7 +91,8 @@ class ExampleFailure:
 
     def describe(self) -> str:
         wanted = "should match but did not" if self.expected_match else "matched but should not"
-        return f"{self.rule.file}:{self.rule.line}: {self.rule.id}: {wanted}: " + (
+        where = self.example.line or self.rule.line  # the example's own line when known
+        return f"{self.rule.file}:{where}: {self.rule.id}: {wanted}: " + (
             self.example.describe()
         )
 

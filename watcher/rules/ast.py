@@ -71,6 +71,7 @@ class Example:
 
     body: str
     title: str = ""
+    line: int = field(default=0, compare=False)  # where it is in its file (0: not from one)
 
     def describe(self) -> str:
         return repr(self.body) if not self.title else f"title {self.title!r}, body {self.body!r}"

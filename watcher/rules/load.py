@@ -298,7 +298,7 @@ def _read_examples(file: YamlFile, node: yaml.Node, key: str) -> tuple[Example, 
             example = _read_titled_example(file, item, key)
         else:
             text = read_string(file, item, f"an entry of '{key}'")
-            example = None if text is None else Example(body=text)
+            example = None if text is None else Example(body=text, line=line(item))
         if example is not None:
             found.append(example)
     return tuple(found)
@@ -320,7 +320,9 @@ def _read_titled_example(file: YamlFile, node: yaml.MappingNode, key: str) -> Ex
     if not any(texts.values()):
         file.error(node, f"an entry of '{key}' needs a title or a body")
         return None
-    return Example(body=texts.get("body") or "", title=texts.get("title") or "")
+    return Example(
+        body=texts.get("body") or "", title=texts.get("title") or "", line=line(node)
+    )
 
 
 _OPTIONAL_READERS: dict[str, tuple[str, Callable[[YamlFile, yaml.Node], object]]] = {
