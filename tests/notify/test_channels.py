@@ -16,7 +16,7 @@ from tests.support.http_server import closed_port
 from tests.support.smtp_server import SmtpServer
 from tests.support.webhook import StallingServer, WebhookServer
 from watcher.errors import ConfigError, NotifyError
-from watcher.notify.channels import Channel, Target, mask_url, redact, send
+from watcher.notify.channels import Channel, Target, _reason, mask_url, redact, send
 from watcher.notify.message import Message
 
 PASSWORD = "S3cret-Passw0rd"
@@ -246,3 +246,12 @@ class _ListHandler(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         self.lines.append(record.getMessage())
+
+
+def test_a_long_failure_reason_is_cut_between_words_and_keeps_its_cause():
+    words = [f"part{n}" for n in range(200)]  # apprise's warning, then the cause at its end
+    reason = _reason([(logging.WARNING, " ".join(words))])
+    head, tail = reason.split(" … ")
+    assert len(reason) <= 300
+    assert head.split() == words[: len(head.split())]  # no word cut in two
+    assert tail.split() == words[-len(tail.split()) :]

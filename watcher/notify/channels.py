@@ -171,7 +171,10 @@ def _reason(lines: list[tuple[int, str]]) -> str:
     reason = " ".join(reason.split())
     if len(reason) <= _REASON_LIMIT:
         return reason
-    return f"{reason[:100]} … {reason[-(_REASON_LIMIT - 103) :]}"  # the cause is at the end
+    # The start and the cause (at the end), each cut at a space so no word is split.
+    head = reason[:100].rsplit(" ", 1)[0]
+    tail = reason[-(_REASON_LIMIT - 103) :].split(" ", 1)[-1]
+    return f"{head} … {tail}"
 
 
 def _secrets_of(url: str) -> set[str]:
