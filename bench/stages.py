@@ -33,6 +33,7 @@ def measure_stages(engine: Engine, analysed: list[AnalysedText]) -> Stages:
         engine.match(text)
     occurrences = [engine.find_occurrences(text) for text in analysed]
     scan = best_of_many(lambda: [engine.find_occurrences(text) for text in analysed])
+    # Generated rules name no `sources:`, so no candidate is dropped for its source here.
     candidates = [engine.candidate_rules(o) for o in occurrences]
     choosing = best_of_many(lambda: [engine.candidate_rules(o) for o in occurrences])
 

@@ -204,6 +204,17 @@ def test_brackets_of_the_article_are_escaped_in_the_snippet_and_read_back_unmark
     assert "".join(text for text, _ in pieces(found.snippet)) == body
 
 
+def test_a_phrase_across_a_sentence_end_is_marked_and_its_long_sentence_cut(match_query):
+    """Punctuation is no word, so "siege of Aleppo" matches across a full stop; the
+    snippet marks the part of the phrase in the sentence it starts in, and still cuts
+    that sentence when it is long (it kept all 20,000 characters, unmarked)."""
+    body = "[x] " * 5_000 + "the siege. Of Aleppo nothing more."
+    (found,) = match_query('"siege of Aleppo"', body)
+    assert found.snippet.startswith("…\\[x\\] ")
+    assert found.snippet.endswith(" the [siege.]")
+    assert len(found.snippet) < 600
+
+
 def test_long_article_and_long_line(match_query):
     body = ("word " * 200_000) + "siege of Aleppo " + ("x" * 100_000)
     (found,) = match_query("siege NEAR/1 Aleppo", body)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import gc
 import logging
+import shutil
 import weakref
 
 import pytest
+import spacy
 
 from watcher.matcher import Matcher
 from watcher.model import Article
@@ -87,3 +89,19 @@ def test_below_the_limit_the_analyser_is_kept():
     for batch in range(3):
         matcher.match_many(_news(batch))
     assert matcher.analyzer is analyser
+
+
+def test_a_pipeline_gone_during_the_run_keeps_matching_on_the_old_analyser(
+    tmp_path, never_renewed, caplog
+):
+    """Renewing reloads the pipeline; uninstalled or moved meanwhile, matching goes on."""
+    results, _ = never_renewed
+    folder = tmp_path / "pipeline"
+    spacy.blank("en").to_disk(folder)
+    matcher = Matcher(_rules(), Analyzer(str(folder)), max_word_types=60)
+    shutil.rmtree(folder)
+    with caplog.at_level(logging.WARNING, logger="watcher.matcher"):
+        seen = [_found(matcher.match_many(_news(batch))) for batch in range(BATCHES)]
+    assert seen == results
+    failures = [m for m in caplog.messages if m.startswith("event=word_types_renew_failed")]
+    assert 1 <= len(failures) < BATCHES  # tried again later, not before every call

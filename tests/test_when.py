@@ -21,7 +21,7 @@ def test_durations(text, seconds):
 
 @pytest.mark.parametrize(
     ("seconds", "text"),
-    [(600, "10m"), (5400, "90m"), (7200, "2h"), (604800, "7d"), (90, "90s"), (0, "0s")],
+    [(600, "10m"), (5400, "1h30m"), (7200, "2h"), (604800, "7d"), (90, "1m30s"), (0, "0s")],
 )
 def test_durations_are_shown_as_typed_and_read_back(seconds, text):
     assert format_duration(seconds) == text

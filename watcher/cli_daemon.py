@@ -73,12 +73,11 @@ def _run(settings: Settings, once: bool, stopping: threading.Event) -> None:
     if not settings.sources:
         click.echo(NO_SOURCES, err=True)
     matcher = load_matcher(settings, None)
+    _stop_if_signalled(stopping)  # while the rules loaded: the database is not touched
     agent = default_user_agent(settings.contact)
     with open_store(settings) as store, _one_daemon(store) as sole_daemon, \
             Fetcher(now=utc_now, user_agent=agent) as fetcher:
-        if stopping.is_set():  # a signal while starting: nothing polled yet, a clean stop
-            log.info("event=stopped reason='signal received while starting'")
-            sys.exit(EXIT_OK)
+        _stop_if_signalled(stopping)  # while the database migrated: nothing polled yet
         metrics = _metrics(settings, store)
         outbox = open_outbox(settings, store, stopping) if settings.channels else None
         daemon = Daemon(
@@ -97,6 +96,13 @@ def _run(settings: Settings, once: bool, stopping: threading.Event) -> None:
                 sys.exit(EXIT_FAILED if any(o.outcome in FAILED for o in outcomes) else EXIT_OK)
             daemon.run_forever()
     sys.exit(EXIT_OK)
+
+
+def _stop_if_signalled(stopping: threading.Event) -> None:
+    """A signal while `run` starts is a clean stop before the first poll: exit 0."""
+    if stopping.is_set():
+        log.info("event=stopped reason='signal received while starting'")
+        sys.exit(EXIT_OK)
 
 
 @click.command("sources")

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from watcher.engine import Engine
+from watcher.errors import WatcherError
 from watcher.model import Article, Match
 from watcher.rules.ast import Example, Rule, RuleSet
 from watcher.rules.compile import Compiler
@@ -37,6 +38,7 @@ class Matcher:
     ) -> None:
         self.rules = rules
         self.max_word_types = max_word_types
+        self._renew_at = max_word_types  # raised after a renewal that failed
         self.analyzer = analyzer
         self.engine = self._engine_for(analyzer)
         # The analyser's type table and the engine's caches grow as new words arrive, so
@@ -48,12 +50,23 @@ class Matcher:
 
     def _renew_when_full(self) -> None:
         """Start over on a fresh analyser once the word types met pass the limit; called
-        between calls, when no analysed text of the old analyser is in use."""
+        between calls, when no analysed text of the old analyser is in use. If the
+        pipeline cannot be loaded again (uninstalled or moved during the run), matching
+        goes on with the old analyser and the renewal is tried again a quarter of the
+        limit later: memory grows, but no article is left unmatched."""
         types = len(self.analyzer.types)
-        if types <= self.max_word_types:
+        if types <= self._renew_at:
             return
-        self.analyzer = self.analyzer.renewed()
-        self.engine = self._engine_for(self.analyzer)
+        try:
+            analyzer = self.analyzer.renewed()
+            engine = self._engine_for(analyzer)
+        except WatcherError as error:
+            self._renew_at = types + max(1, self.max_word_types // 4)
+            log.warning("event=word_types_renew_failed types=%d error=%r next_try_at=%d",
+                        types, str(error), self._renew_at)
+            return
+        self.analyzer, self.engine = analyzer, engine
+        self._renew_at = self.max_word_types
         log.info("event=word_types_renewed types=%d limit=%d", types, self.max_word_types)
 
     @classmethod

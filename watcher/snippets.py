@@ -41,8 +41,15 @@ def _sentences_of(field_text: FieldText, spans: list[Span]) -> list[int]:
 
 
 def _marked_sentence(field_text: FieldText, sentence_index: int, spans: list[Span]) -> str:
+    """One sentence with the spans in it marked, cut around them when it is long. A phrase
+    may run on past the sentence's end (punctuation is no word): only its part inside is
+    marked, so a long sentence is always cut."""
     start, end = field_text.sentence_bounds(sentence_index)
-    inside = [s for s in spans if start <= s.start and s.end <= end]
+    inside = [
+        Span(max(s.start, start), min(s.end, end), s.field)
+        for s in spans
+        if s.start < end and s.end > start
+    ]
     if end - start > MAX_SENTENCE_CHARS and inside:
         lead, tail = start, end
         start = max(start, inside[0].start - CONTEXT_CHARS)

@@ -25,11 +25,13 @@ def parse_duration(text: str) -> int:
 
 
 def format_duration(seconds: int) -> str:
-    """A duration as people type it, in its largest exact unit: 600 -> `10m`."""
-    for unit, size in zip("dhm", UNIT_SECONDS, strict=False):
-        if seconds and seconds % size == 0:
-            return f"{seconds // size}{unit}"
-    return f"{seconds}s"
+    """A duration as people type it: 600 -> `10m`, 5400 -> `1h30m`, 0 -> `0s`."""
+    parts = []
+    for unit, size in zip("dhms", UNIT_SECONDS, strict=True):
+        count, seconds = divmod(seconds, size)
+        if count:
+            parts.append(f"{count}{unit}")
+    return "".join(parts) or "0s"
 
 
 def as_utc(moment: datetime) -> datetime:

@@ -172,8 +172,8 @@ def _reason(lines: list[tuple[int, str]]) -> str:
     if len(reason) <= _REASON_LIMIT:
         return reason
     # The start and the cause (at the end), each cut at a space so no word is split.
-    head = reason[:100].rsplit(" ", 1)[0]
-    tail = reason[-(_REASON_LIMIT - 103) :].split(" ", 1)[-1]
+    head = reason[:101].rsplit(" ", 1)[0]  # one more character: a space there ends a word
+    tail = reason[-(_REASON_LIMIT - 102) :].split(" ", 1)[-1]
     return f"{head} … {tail}"
 
 

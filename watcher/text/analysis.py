@@ -141,7 +141,7 @@ class Analyzer:
     def __init__(self, pipeline: str = BLANK_PIPELINE, *, lexicon: Lexicon | None = None) -> None:
         self.pipeline = pipeline
         self.nlp = load_pipeline(pipeline)
-        self.lexicon = lexicon or Lexicon.load()
+        self.lexicon = Lexicon.load() if lexicon is None else lexicon
         self.types: list[WordType] = []
         self._type_index: dict[int, int] = {}
         # The blank pipeline's sentence boundaries are computed from word types (below);
