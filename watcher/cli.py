@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Iterable, Iterator
-from datetime import UTC, datetime
 from typing import TypeVar
 
 import click
@@ -23,6 +22,7 @@ from watcher.cli_common import (
     or_exit,
     print_rule_errors,
     reader_may_leave,
+    utc_now,
 )
 from watcher.cli_daemon import run, sources
 from watcher.cli_notify import deliveries, notify, print_report
@@ -159,7 +159,7 @@ def replay(
             store=store,
             channels=settings.channels,
             notify=not no_notify,
-            now=lambda: datetime.now(UTC),
+            now=utc_now,
         )
         unreadable = 0
         items = read_inputs(list(inputs) or [DEFAULT_REPLAY_INPUT], stdin=sys.stdin)
@@ -208,7 +208,7 @@ def matches(
 ) -> None:
     """Stored matches, newest first."""
     try:
-        since_time = None if since is None else parse_since(since, datetime.now(UTC))
+        since_time = None if since is None else parse_since(since, utc_now())
     except ValueError as error:
         raise click.BadParameter(str(error), param_hint="--since") from None
     with open_store(settings) as store, reader_may_leave():

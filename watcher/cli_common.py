@@ -28,6 +28,11 @@ EXIT_OK, EXIT_FAILED, EXIT_RULES = 0, 1, 2
 T = TypeVar("T")
 
 
+def utc_now() -> datetime:
+    """The commands' clock (the engine and store take it as a parameter)."""
+    return datetime.now(UTC)
+
+
 @contextmanager
 def reader_may_leave() -> Iterator[None]:
     """`watcher match … | head`: a reader that closed the pipe has all it wanted, so stop
@@ -98,7 +103,7 @@ def open_outbox(
         destinations=destinations(settings),
         renderer=renderer(settings),
         policy=RetryPolicy(notify.max_attempts, notify.retry_delay, notify.max_retry_delay),
-        now=lambda: datetime.now(UTC),
+        now=utc_now,
         concurrency=notify.concurrency,
         timeout=notify.timeout,
         lease=timedelta(seconds=notify.lease),

@@ -13,7 +13,7 @@ import sys
 import threading
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import click
@@ -27,6 +27,7 @@ from watcher.cli_common import (
     open_store,
     or_exit,
     reader_may_leave,
+    utc_now,
 )
 from watcher.config import Settings
 from watcher.daemon import Daemon
@@ -44,10 +45,6 @@ from watcher.when import format_duration
 FAILED = frozenset({"error", "gone"})
 NO_SOURCES = "watcher: no sources configured (add `sources:` to watcher.yaml)"
 log = logging.getLogger("watcher.run")
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 @click.command("run")

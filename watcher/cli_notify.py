@@ -21,6 +21,7 @@ from watcher.cli_common import (
     or_exit,
     reader_may_leave,
     renderer,
+    utc_now,
 )
 from watcher.config import Settings
 from watcher.notify.outbox import LeftPending, SendReport, send_test
@@ -29,6 +30,7 @@ from watcher.owners import describe
 from watcher.store import DeliveryHold
 
 DEFAULT_LIMIT = 50
+DROPPED = "dropped by `watcher deliveries drop`"
 
 
 @click.group("deliveries", invoke_without_command=True)
@@ -73,6 +75,17 @@ def deliveries_flush(settings: Settings) -> None:
     # still pending: failed again, held by a live sender, or for a channel this
     # configuration does not have
     sys.exit(EXIT_OK if not report.errors and not left.count else EXIT_FAILED)
+
+
+@deliveries.command("drop")
+@click.argument("channel")
+@click.pass_obj
+def deliveries_drop(settings: Settings, channel: str) -> None:
+    """Give up CHANNEL's pending deliveries: they become dead and are never sent (for a
+    channel removed or renamed since they were queued, which no sender will send to)."""
+    with open_store(settings) as store:
+        dropped = or_exit(lambda: store.drop_pending(channel, utc_now(), DROPPED))
+    click.echo(f"dropped {dropped} pending deliveries for {channel} (now dead)")
 
 
 @click.group("notify")
@@ -122,7 +135,8 @@ def other_channels_line(pending: Mapping[str, int]) -> str:
     total = sum(pending.values())
     which = ", ".join(f"{name} ({count})" for name, count in sorted(pending.items()))
     return (f"watcher: {total} pending for channels this configuration does not have: "
-            f"{which}; they wait for a watcher configured with them")
+            f"{which}; they wait for a watcher configured with them "
+            "(`watcher deliveries drop CHANNEL` gives them up)")
 
 
 def held_line(holds: Sequence[DeliveryHold]) -> str:

@@ -185,7 +185,7 @@ def test_mail_down_keeps_alerts_pending_and_flush_sends_each_once(workdir, smtp)
     assert {d["status"] for d in deliveries()} == {"sent"}
 
 
-def test_flush_says_which_pending_deliveries_belong_to_channels_no_longer_configured(
+def test_pending_deliveries_of_a_channel_no_longer_configured_are_named_and_can_be_dropped(
     workdir, smtp
 ):
     configure(workdir, f"  ops:\n    urls: ['{mail_url(smtp)}']\n    default: true",
@@ -197,8 +197,16 @@ def test_flush_says_which_pending_deliveries_belong_to_channels_no_longer_config
     flushed = watcher("deliveries", "flush")
     assert flushed.exit_code == 1
     assert (f"watcher: {alerts} pending for channels this configuration does not have: "
-            f"ops ({alerts}); they wait for a watcher configured with them") in flushed.stderr
+            f"ops ({alerts}); they wait for a watcher configured with them "
+            "(`watcher deliveries drop CHANNEL` gives them up)") in flushed.stderr
     assert f"pending now {alerts}" in flushed.stderr
+    assert smtp.messages == []
+    dropped = watcher("deliveries", "drop", "ops")
+    assert dropped.stdout == f"dropped {alerts} pending deliveries for ops (now dead)\n"
+    assert watcher("deliveries", "flush").exit_code == 0  # nothing left that it cannot send
+    dead = deliveries("--status", "dead")
+    assert len(dead) == alerts
+    assert {d["last_error"] for d in dead} == {"dropped by `watcher deliveries drop`"}
     assert smtp.messages == []
 
 

@@ -191,3 +191,18 @@ def test_holds_say_whose_live_leases_keep_deliveries_and_until_when(any_store: S
         DeliveryHold("a", 2, NOW + LEASE), DeliveryHold("b", 1, NOW + minute + LEASE)]
     assert any_store.delivery_holds(NOW + LEASE, except_owner="c") == [
         DeliveryHold("b", 1, NOW + minute + LEASE)]  # a's lease ran out
+
+
+def test_dropping_a_channel_kills_its_pending_deliveries_but_not_one_being_sent(
+    any_store: Store,
+) -> None:
+    for name in ("a1", "a2", "a3"):
+        new = new_article(name)
+        any_store.ingest(new, [new_match(new, channels=("ops", "chat"))], new_story, NOW)
+    [sending] = any_store.claim_due_deliveries(NOW, owner="a", lease=LEASE, limit=1,
+                                               channels=("ops",))
+    assert any_store.drop_pending("ops", NOW, "dropped") == 2  # the third is being sent
+    by_status = {(d.channel, d.status) for d in any_store.deliveries()}
+    assert by_status == {("ops", "dead"), ("ops", "pending"), ("chat", "pending")}
+    assert any_store.pending_by_channel() == {"ops": 1, "chat": 3}
+    assert any_store.drop_pending("ops", NOW + LEASE, "dropped") == 1  # its lease ran out

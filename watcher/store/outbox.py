@@ -76,6 +76,21 @@ def make_pending_due(connection: Connection, now: datetime) -> None:
     )
 
 
+def drop_pending(connection: Connection, channel: str, now: datetime, reason: str) -> int:
+    """Give up a channel's pending deliveries (dead, with `reason`), except those a sender
+    holds under a live lease: it is sending them and records the outcome itself."""
+    done = connection.execute(
+        sa.update(deliveries)
+        .where(
+            deliveries.c.status == "pending",
+            deliveries.c.channel == channel,
+            sa.or_(deliveries.c.lease_until.is_(None), deliveries.c.lease_until <= now),
+        )
+        .values(status="dead", last_error=reason, lease_until=None, lease_owner=None)
+    )
+    return int(done.rowcount)
+
+
 def mark_sent(connection: Connection, ids: Sequence[int], now: datetime, owner: str) -> None:
     """Record a success, only on deliveries this sender still holds: one whose lease ran
     out and another sender took is that sender's to record."""

@@ -236,6 +236,11 @@ class Store:
         with self._errors(), write_transaction(self._engine) as connection:
             outbox.make_pending_due(connection, now)
 
+    def drop_pending(self, channel: str, now: datetime, reason: str) -> int:
+        """Mark a channel's pending deliveries dead (not those under a live lease)."""
+        with self._errors(), write_transaction(self._engine) as connection:
+            return outbox.drop_pending(connection, channel, now, reason)
+
     def mark_sent(self, ids: Sequence[int], now: datetime, *, owner: str) -> None:
         """A success, on the deliveries `owner` still holds."""
         with self._errors(), write_transaction(self._engine) as connection:
