@@ -61,6 +61,23 @@ def best_of_many(work: Callable[[], object]) -> Passes:
     return Passes((first, *(timed(work)[0] for _ in range(wanted - 1))))
 
 
+# Two works compared by a ratio are timed in turns (A B A B …) for about this long, at
+# most PAIRED_PASSES pairs: a machine that slows down or speeds up meanwhile weighs on
+# both alike, which separate series minutes apart do not (their 20 ms passes swung the
+# ratio between 0.8 and 1.3 on this shared machine).
+PAIRED_SECONDS, PAIRED_PASSES = 3.0, 60
+
+
+def paired_best(first: Callable[[], object], second: Callable[[], object]) -> tuple[Passes, Passes]:
+    """Passes of two works taken in turns; compare their `best`."""
+    a, b = [timed(first)[0]], [timed(second)[0]]
+    wanted = max(MIN_PASSES, min(PAIRED_PASSES, int(PAIRED_SECONDS / max(a[0] + b[0], 1e-6))))
+    for _ in range(wanted - 1):
+        a.append(timed(first)[0])
+        b.append(timed(second)[0])
+    return Passes(tuple(a)), Passes(tuple(b))
+
+
 def rss_bytes() -> int:
     """Resident memory of this process (VmRSS), after a full garbage collection."""
     gc.collect()

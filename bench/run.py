@@ -16,7 +16,16 @@ from bench.baseline import BUDGET_SECONDS, REPEAT_UNDER_SECONDS, RegexRule, Rege
 from bench.corpus import Corpus, load_corpus
 from bench.feeds_bench import measure_feeds
 from bench.feeds_report import FEEDS_HEADING, render_feeds_markdown, render_feeds_table
-from bench.measure import Passes, best_of, best_of_many, machine, progress, rss_bytes, timed
+from bench.measure import (
+    Passes,
+    best_of,
+    best_of_many,
+    machine,
+    paired_best,
+    progress,
+    rss_bytes,
+    timed,
+)
 from bench.notify_bench import (
     NOTIFY_HEADING,
     measure_notify,
@@ -24,7 +33,15 @@ from bench.notify_bench import (
     render_notify_table,
 )
 from bench.report import render_markdown, render_table
-from bench.results import EngineRun, Load, ProfileLine, RegexRun, Results, replace_section
+from bench.results import (
+    EngineRun,
+    Load,
+    NotFiring,
+    ProfileLine,
+    RegexRun,
+    Results,
+    replace_section,
+)
 from bench.rulegen import (
     GeneratedRule,
     Vocabulary,
@@ -129,7 +146,9 @@ def measure_matching() -> tuple[Corpus, Analyzer, list[Rule], Results]:
     for count in RULE_COUNTS:
         index = full_index if count == len(rules) else Compiler(analyzer).compile(rules[:count])
         engines.append(measure_engine(analyzer, index, corpus.articles, analysed, count))
-    elsewhere = measure_elsewhere(analyzer, vocabulary, rules, corpus.articles, analysed)
+    elsewhere, not_firing = measure_elsewhere(
+        analyzer, vocabulary, rules, corpus.articles, analysed
+    )
     progress(f"profiling one engine pass at {len(rules)} rules")
     profile = profile_engine(Engine(full_index, analyzer), analysed)
     progress(f"timing the engine's stages apart at {len(rules)} rules")
@@ -151,6 +170,7 @@ def measure_matching() -> tuple[Corpus, Analyzer, list[Rule], Results]:
         load=load,
         engines=engines,
         elsewhere=elsewhere,
+        not_firing=not_firing,
         regexes=regexes,
         regex_translate_seconds=translate_seconds,
         profile=profile,
@@ -288,14 +308,29 @@ def measure_elsewhere(
     rules: list[Rule],
     articles: tuple[Article, ...],
     analysed: list[AnalysedText],
-) -> EngineRun:
+) -> tuple[EngineRun, NotFiring]:
     """The smallest rule set plus rules for other theatres up to the largest count: as
-    many rules loaded as the largest set, as few firing as the smallest."""
+    many rules loaded as the largest set, as few firing as the smallest; then both sets
+    timed in turns for the ratio."""
     smallest, largest = min(RULE_COUNTS), max(RULE_COUNTS)
     others = parse_rules(generate_elsewhere_rules(vocabulary, largest - smallest))
     progress(f"{smallest} rules + {len(others):,} for other theatres")
     index = Compiler(analyzer).compile(rules[:smallest] + others)
-    return measure_engine(analyzer, index, articles, analysed, largest)
+    run = measure_engine(analyzer, index, articles, analysed, largest)
+    progress(f"{smallest} rules and {largest:,} loaded, timed in turns")
+    base = Engine(Compiler(analyzer).compile(rules[:smallest]), analyzer)
+    loaded = Engine(index, analyzer)
+    for engine in (base, loaded):  # learn word types outside the timed passes
+        [engine.match(text) for text in analysed]
+    engine_base, engine_loaded = paired_best(
+        lambda: [base.match(text) for text in analysed],
+        lambda: [loaded.match(text) for text in analysed],
+    )
+    full_base, full_loaded = paired_best(
+        lambda: [base.match(text) for text in analyzer.analyse_many(articles)],
+        lambda: [loaded.match(text) for text in analyzer.analyse_many(articles)],
+    )
+    return run, NotFiring(engine_base, engine_loaded, full_base, full_loaded)
 
 
 def profile_engine(engine: Engine, analysed: list[AnalysedText]) -> list[ProfileLine]:
