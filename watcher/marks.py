@@ -9,6 +9,7 @@ as they always did: the innermost bracket pairs are marks.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 OPEN, CLOSE = "[", "]"
 # An escaped character; a mark (not empty, no unescaped bracket inside); or plain text up
@@ -37,9 +38,9 @@ def pieces(snippet: str) -> list[Piece]:
     found: list[Piece] = []
     run: list[str] = []  # plain text since the last mark, joined once (linear time)
     for piece in _PIECE.finditer(snippet):
-        escaped, mark, plain = piece.groups()
+        escaped, mark, bare = piece.groups()
         if mark is None:
-            run.append(escaped if escaped is not None else plain)
+            run.append(escaped if escaped is not None else bare)
             continue
         if run:
             found.append(("".join(run), False))
@@ -50,7 +51,15 @@ def pieces(snippet: str) -> list[Piece]:
     return found
 
 
+def restyled(
+    snippet: str, mark: Callable[[str], str], text: Callable[[str], str] = str
+) -> str:
+    """The snippet with each mark's words passed through `mark` and the article text
+    between them through `text`: how every renderer shows a stored snippet."""
+    return "".join(mark(words) if is_mark else text(words) for words, is_mark in pieces(snippet))
+
+
 def plain(snippet: str) -> str:
     """The snippet for plain text: marks as `[word]`, the article's own brackets bare (a
     reader tells them apart by sense; a program reads `pieces`)."""
-    return "".join(OPEN + text + CLOSE if is_mark else text for text, is_mark in pieces(snippet))
+    return restyled(snippet, lambda words: OPEN + words + CLOSE)

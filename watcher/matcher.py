@@ -1,6 +1,6 @@
 """The match stage as one object: load rules, analyse articles, return matches.
 
-Shared by `watcher match`, `watcher rules test`, the benchmarks and (later) the pipeline.
+Shared by `watcher match`, `watcher rules test`, the benchmarks and the pipeline.
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from watcher.marks import pieces
+from watcher.marks import restyled
 from watcher.model import Match
 from watcher.store import StoredArticle, StoredDelivery, StoredMatch
 
@@ -31,9 +31,8 @@ def match_text(found: Match, source: str = "") -> str:
     """Two lines for people: what fired on which article, then the highlighted snippet."""
     head = click.style(found.rule_id, bold=True)
     where = f" ({source})" if source else ""
-    snippet = "".join(
-        f"[{click.style(text, fg='yellow', bold=True)}]" if is_mark else text
-        for text, is_mark in pieces(found.snippet)
+    snippet = restyled(
+        found.snippet, lambda words: f"[{click.style(words, fg='yellow', bold=True)}]"
     )
     return f"{head} [{found.severity}] {found.article_id}{where}: {found.title}\n    {snippet}"
 

@@ -30,7 +30,7 @@ from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup, escape
 
 from watcher.errors import ConfigError
-from watcher.marks import pieces, plain
+from watcher.marks import plain, restyled
 from watcher.model import Alert, Severity
 from watcher.notify.message import Format, Message
 
@@ -166,10 +166,7 @@ def mark_snippet(snippet: str, fmt: Format) -> str:
     if fmt == "text":
         return plain(snippet)
     escape_text, strong = _MARK_STYLES[fmt]
-    joined = "".join(
-        strong(escape_text(text)) if is_mark else escape_text(text)
-        for text, is_mark in pieces(snippet)
-    )
+    joined = restyled(snippet, lambda words: strong(escape_text(words)), escape_text)
     return Markup(joined) if fmt == "html" else joined  # safe: every piece was escaped above
 
 

@@ -33,7 +33,7 @@ def claim_due(
     """Lease up to `limit` pending deliveries for `channels` (the ones the sender has
     configured) whose time has come and that no live sender holds, oldest due first.
     A lease runs out, or is free at once when `is_dead` proves its owner dead."""
-    free = sa.or_(deliveries.c.lease_until.is_(None), deliveries.c.lease_until <= now)
+    free = _lease_free(now)
     dead = _dead_owners(connection, now, owner, is_dead)
     if dead:  # still held by one of them in the UPDATE below, or not taken
         free = sa.or_(free, deliveries.c.lease_owner.in_(dead))
@@ -67,6 +67,11 @@ def _dead_owners(
     return [hold.owner for hold in holds(connection, now, owner) if is_dead(hold.owner)]
 
 
+def _lease_free(now: datetime) -> sa.ColumnElement[bool]:
+    """No sender holds the delivery: never leased, or its lease has run out."""
+    return sa.or_(deliveries.c.lease_until.is_(None), deliveries.c.lease_until <= now)
+
+
 def make_pending_due(connection: Connection, now: datetime) -> None:
     """Every pending delivery due now: `deliveries flush` after an outage."""
     connection.execute(
@@ -84,7 +89,7 @@ def drop_pending(connection: Connection, channel: str, now: datetime, reason: st
         .where(
             deliveries.c.status == "pending",
             deliveries.c.channel == channel,
-            sa.or_(deliveries.c.lease_until.is_(None), deliveries.c.lease_until <= now),
+            _lease_free(now),
         )
         .values(status="dead", last_error=reason, lease_until=None, lease_owner=None)
     )

@@ -434,11 +434,7 @@ def check_pipeline(name: str) -> None:
             f"spaCy pipeline {name!r}: the only blank pipeline is {BLANK_PIPELINE} "
             "(rules' lemmas and variants are English)"
         )
-    raise ConfigError(_not_installed(name))
-
-
-def _not_installed(name: str) -> str:
-    return f"spaCy pipeline {name!r} is not installed (pip install it, or use blank:en)"
+    raise ConfigError(f"spaCy pipeline {name!r} is not installed (pip install it, or use blank:en)")
 
 
 def load_pipeline(name: str) -> Language:
