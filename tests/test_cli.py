@@ -193,15 +193,23 @@ def test_a_pipeline_that_is_not_installed_is_one_clear_line(run, command):
         ("blank:en ", "the only blank pipeline is blank:en"),
         ("en", "is not installed"),
         ("empty-dir", "cannot be loaded: "),
+        ("broken-config-dir", "cannot be loaded: "),
+        ("german-dir", "is for language 'de', not 'en'"),
     ],
 )
 @pytest.mark.parametrize("command", ["rules check", "rules test", "match", "replay"])
 def test_a_pipeline_name_that_cannot_work_is_one_line_and_exit_2(run, tmp_path, pipeline, says,
                                                                  command):
     """Every command that loads rules refuses the same names, in one line, before work."""
-    if pipeline == "empty-dir":
-        pipeline = str(tmp_path / "empty-dir")
-        (tmp_path / "empty-dir").mkdir()
+    if pipeline.endswith("-dir"):
+        folder = tmp_path / pipeline
+        if pipeline == "german-dir":  # a real pipeline folder, as `nlp.to_disk` writes it
+            spacy.blank("de").to_disk(folder)
+        else:
+            folder.mkdir()
+        if pipeline == "broken-config-dir":
+            (folder / "config.cfg").write_text("[nlp\nlang = en\n")
+        pipeline = str(folder)
     words = command.split()
     if command in ("match", "replay"):
         words += ["--rules", str(RULES), str(SEEDS / "001_a458cd11a7b1be15.txt")]

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import spacy
 
+from watcher.errors import ConfigError
 from watcher.model import Article
-from watcher.text.analysis import Analyzer, chunks
+from watcher.text.analysis import Analyzer, check_pipeline, chunks
 
 
 def _words(analyzer: Analyzer, field) -> list[str]:
@@ -144,3 +146,16 @@ def test_articles_analysed_together_equal_articles_analysed_alone(analyzer):
         _same_analysis(analysed, analyzer.analyse(article))
         title = analyzer.analyse_field("title", article.title)
         assert analysed.title.starts.tolist() == title.starts.tolist()
+
+
+def test_an_installed_pipeline_package_for_another_language_is_refused(tmp_path, monkeypatch):
+    """A package's language is read from its meta.json, as spaCy reads it, before loading.
+    (No second-language package is installed here: spaCy is told this folder is one.)"""
+    spacy.blank("de").to_disk(tmp_path / "de_news")
+    monkeypatch.setattr(spacy.util, "is_package", lambda name: name == "de_news")
+    monkeypatch.setattr(spacy.util, "get_package_path", lambda name: tmp_path / name)
+    with pytest.raises(ConfigError, match=r"'de_news' is for language 'de', not 'en'"):
+        check_pipeline("de_news")
+    spacy.blank("en").to_disk(tmp_path / "en_news")
+    monkeypatch.setattr(spacy.util, "is_package", lambda name: name == "en_news")
+    check_pipeline("en_news")

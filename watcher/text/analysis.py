@@ -421,13 +421,18 @@ def chunks(text: str, size: int = CHUNK_CHARS) -> Iterator[tuple[int, str]]:
 
 
 def check_pipeline(name: str) -> None:
-    """ConfigError unless `name` is blank:en, an installed pipeline package or a pipeline
-    directory; without loading it (loading a trained pipeline takes seconds)."""
-    if name == BLANK_PIPELINE or spacy.util.is_package(name):
+    """ConfigError unless `name` is blank:en, or an installed pipeline package or a pipeline
+    directory for English; without loading it (loading a trained pipeline takes seconds).
+    Its language is read where spaCy reads it: a package's meta.json, a folder's config.cfg."""
+    if name == BLANK_PIPELINE:
+        return
+    if spacy.util.is_package(name):
+        _refuse_unless_english(name, _package_lang(name))
         return
     if Path(name).is_dir():
         if not (Path(name) / "config.cfg").is_file():  # what spacy.load reads first
             raise ConfigError(f"spaCy pipeline {name!r} cannot be loaded: no config.cfg in it")
+        _refuse_unless_english(name, _folder_lang(name))
         return
     if name.startswith("blank:"):
         raise ConfigError(
@@ -435,6 +440,34 @@ def check_pipeline(name: str) -> None:
             "(rules' lemmas and variants are English)"
         )
     raise ConfigError(f"spaCy pipeline {name!r} is not installed (pip install it, or use blank:en)")
+
+
+def _package_lang(name: str) -> object:
+    try:
+        return spacy.util.get_model_meta(spacy.util.get_package_path(name)).get("lang")
+    except (OSError, ValueError) as error:
+        raise _unloadable(name, error) from None
+
+
+def _folder_lang(name: str) -> object:
+    try:
+        config = spacy.util.load_config(Path(name) / "config.cfg", interpolate=False)
+    except (OSError, ValueError) as error:  # confection's ConfigValidationError is a ValueError
+        raise _unloadable(name, error) from None
+    return config.get("nlp", {}).get("lang")
+
+
+def _refuse_unless_english(name: str, lang: object) -> None:
+    if lang != "en":
+        raise ConfigError(
+            f"spaCy pipeline {name!r} is for language {lang!r}, not 'en' "
+            "(rules' lemmas and variants are English)"
+        )
+
+
+def _unloadable(name: str, error: Exception) -> ConfigError:
+    reason = " ".join(str(error).split())
+    return ConfigError(f"spaCy pipeline {name!r} cannot be loaded: {reason}")
 
 
 def load_pipeline(name: str) -> Language:
@@ -451,8 +484,7 @@ def load_pipeline(name: str) -> Language:
         try:
             nlp = spacy.load(name)
         except (OSError, ValueError, ImportError) as error:  # not a pipeline, or too old
-            reason = " ".join(str(error).split())
-            raise ConfigError(f"spaCy pipeline {name!r} cannot be loaded: {reason}") from None
+            raise _unloadable(name, error) from None
     nlp.max_length = CHUNK_CHARS * 2
     infixes = [*nlp.Defaults.infixes, UNICODE_HYPHEN_INFIX]
     nlp.tokenizer.infix_finditer = compile_infix_regex(infixes).finditer
