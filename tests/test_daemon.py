@@ -26,7 +26,7 @@ from watcher import cli_daemon, entry
 from watcher.cli import cli
 from watcher.config import load_settings
 from watcher.daemon import Daemon
-from watcher.entry import INTERRUPTED
+from watcher.interrupts import EXIT_INTERRUPTED as INTERRUPTED
 from watcher.matcher import Matcher
 from watcher.metrics import Metrics
 from watcher.poller import Poller

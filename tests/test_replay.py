@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -221,3 +222,37 @@ def test_two_replays_at_once_store_each_article_once(tmp_path):
         stored = db.execute("SELECT count(*) FROM matches").fetchone()[0]
     assert len(printed) == stored  # each new match printed by exactly one process
     assert len(set(printed)) == len(printed)
+
+
+def test_ctrl_c_in_replay_is_one_line_and_replaying_again_goes_on(run, tmp_path):
+    """Interrupted while waiting for more input: status 130 and one line saying how far it
+    got, instead of click's `Aborted!` and 1; the same input replayed again stores the rest
+    and prints only what is new."""
+    apart = _pair("apart", "evacuation")
+    articles = [_article(apart["a"], "convoy", "wire"), _article(apart["b"], "bus", "wire")]
+    replay = subprocess.Popen(
+        [sys.executable, "-m", "watcher", "replay", "--rules", str(RULES), "--no-notify",
+         "--format", "jsonl", "-"],
+        cwd=tmp_path, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        replay.stdin.write(json.dumps(articles[0]) + "\n")
+        replay.stdin.flush()
+        first_match = json.loads(replay.stdout.readline())  # stored: now waiting for more
+        replay.send_signal(signal.SIGINT)
+        out, err = replay.communicate(timeout=60)
+    finally:
+        replay.kill()
+    assert replay.returncode == 130, err
+    assert err.splitlines() == [
+        "watcher: interrupted after storing 1 new article(s); replaying the same input "
+        "again goes on from there (what is stored is skipped) and sends the alerts still "
+        "queued"
+    ]
+    assert first_match["article"] == "convoy" and out == ""
+    again = run("replay", "--rules", str(RULES), "--no-notify", "--format", "jsonl",
+                str(_jsonl(tmp_path / "both.jsonl", *articles)))
+    assert again.exit_code == 0, again.stderr
+    assert {m["article"] for m in _lines(again.stdout)} == {"bus"}
+    assert len(_lines(run("articles", "--format", "jsonl").stdout)) == 2

@@ -28,6 +28,7 @@ from watcher.cli_daemon import run, sources
 from watcher.cli_notify import deliveries, notify, print_report
 from watcher.config import Settings, environment, load_settings
 from watcher.errors import ConfigError, InputError, RuleSetError, StoreError, WatcherError
+from watcher.interrupts import EXIT_INTERRUPTED, raise_keyboard_interrupt, second_interrupt_exits
 from watcher.logs import use_command_logging
 from watcher.matcher import run_rule_examples
 from watcher.model import Article, Match
@@ -51,7 +52,21 @@ BATCH = 32  # articles analysed together: cheaper, and little waiting on stdin
 T = TypeVar("T")
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class Commands(click.Group):
+    """The top command group: Ctrl-C in any command ends it with one line and status 130,
+    the shell's code for an interrupt (click says `Aborted!` with 1, which here means
+    unreadable input); a second Ctrl-C does not wait for threads (watcher/interrupts.py)."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            with second_interrupt_exits(raise_keyboard_interrupt):
+                return super().invoke(ctx)
+        except KeyboardInterrupt:
+            click.echo("watcher: interrupted", err=True)
+            sys.exit(EXIT_INTERRUPTED)
+
+
+@click.group(cls=Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--config", "config_path", default=None,
               help="Configuration file [env WATCHER_CONFIG; default ./watcher.yaml when present].")
 @click.option("--db", default=None, help="SQLAlchemy database URL [env WATCHER_DB].")
@@ -161,21 +176,28 @@ def replay(
             notify=not no_notify,
             now=utc_now,
         )
-        unreadable = 0
+        unreadable = stored = 0
         items = read_inputs(list(inputs) or [DEFAULT_REPLAY_INPUT], stdin=sys.stdin)
-        with reader_may_leave():
-            for batch in _batched(items, 1 if "-" in inputs else BATCH):
-                unreadable += _print_unreadable(batch)
-                articles = [item for item in batch if isinstance(item, Article)]
-                for outcome in _ingestor_exit(pipeline, articles):
-                    if outcome.status == "refused":
-                        click.echo(f"watcher: {outcome.article.id}: not stored: "
-                                   f"{outcome.reason}", err=True)
-                        unreadable += 1
-                    _emit(outcome.new_matches, outcome.article.source, output_format)
-        if outbox is not None:
-            report = or_exit(outbox.send_due)
-            print_report(report, or_exit(outbox.left_pending))
+        try:
+            with reader_may_leave():
+                for batch in _batched(items, 1 if "-" in inputs else BATCH):
+                    unreadable += _print_unreadable(batch)
+                    articles = [item for item in batch if isinstance(item, Article)]
+                    for outcome in _ingestor_exit(pipeline, articles):
+                        stored += outcome.status == "new"
+                        if outcome.status == "refused":
+                            click.echo(f"watcher: {outcome.article.id}: not stored: "
+                                       f"{outcome.reason}", err=True)
+                            unreadable += 1
+                        _emit(outcome.new_matches, outcome.article.source, output_format)
+            if outbox is not None:
+                report = or_exit(outbox.send_due)
+                print_report(report, or_exit(outbox.left_pending))
+        except KeyboardInterrupt:
+            click.echo(f"watcher: interrupted after storing {stored} new article(s); replaying "
+                       "the same input again goes on from there (what is stored is skipped) and "
+                       "sends the alerts still queued", err=True)
+            sys.exit(EXIT_INTERRUPTED)
     sys.exit(EXIT_FAILED if unreadable else EXIT_OK)
 
 

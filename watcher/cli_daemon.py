@@ -33,6 +33,7 @@ from watcher.config import Settings
 from watcher.daemon import Daemon
 from watcher.errors import ConfigError, StoreError
 from watcher.health import HealthServer
+from watcher.interrupts import second_interrupt_exits
 from watcher.logs import configure_logging
 from watcher.metrics import Metrics
 from watcher.output import timestamp
@@ -182,15 +183,15 @@ def _one_daemon(store: Store) -> Iterator[bool]:
 
 @contextmanager
 def _on_signals(stopping: threading.Event) -> Iterator[None]:
-    """SIGTERM and SIGINT ask for a clean stop; a second one is not needed (nor ignored)."""
-    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)}
-    for sig in previous:
-        signal.signal(sig, lambda *_: stopping.set())
+    """SIGTERM and SIGINT ask for a clean stop; a second SIGINT (Ctrl-C again) stops at
+    once, without waiting for the polls and sends in hand (watcher/interrupts.py)."""
+    previous = signal.getsignal(signal.SIGTERM)
+    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
     try:
-        yield
+        with second_interrupt_exits(stopping.set):
+            yield
     finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
+        signal.signal(signal.SIGTERM, previous)
 
 
 @contextmanager

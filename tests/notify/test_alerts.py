@@ -22,6 +22,7 @@ from tests.support.processes import start_watcher, stop_watchers
 from tests.support.smtp_server import SmtpServer
 from tests.support.webhook import StallingServer, WebhookServer
 from watcher.cli import cli
+from watcher.interrupts import EXIT_INTERRUPTED, STOPPED_AT_ONCE
 from watcher.rules.load import load_rules
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -375,6 +376,51 @@ def test_a_sender_killed_mid_send_delivers_after_restart_once(workdir, smtp):
     assert {d["status"] for d in deliveries()} == {"sent"}
 
 
+@pytest.mark.parametrize("command", ["replay", "run"])
+def test_ctrl_c_twice_stops_a_sender_stuck_on_a_silent_channel_and_loses_nothing(
+    workdir, smtp, command
+):
+    """The first Ctrl-C waits for the sends in hand, which a silent server holds up to
+    `notify.timeout` (60 s here); the second exits at once with 130 and one line. The
+    alerts stay pending and the next run sends each once. `run` stuck the same way: its
+    first Ctrl-C is its clean stop, which waits for the sends in hand too."""
+    with StallingServer() as stalled:
+        sender = start_stalled_replay(workdir, stalled)
+        if command == "run":  # the replay dies; a daemon takes its claims and gets stuck
+            os.kill(sender.pid, signal.SIGKILL)
+            sender.communicate()
+            sender = start_watcher("run", cwd=workdir)
+            _wait_until(lambda: _leased(workdir / "watcher.db", by=sender.pid) > 0)
+        err = _interrupt_until_it_exits(sender)
+    assert sender.returncode == EXIT_INTERRUPTED, err
+    assert err.splitlines()[-1] == STOPPED_AT_ONCE
+    stored = _count(workdir / "watcher.db", "SELECT count(*) FROM deliveries")
+    assert stored > 0 and smtp.messages == []
+    configure(workdir, f"  ops:\n    urls: ['{mail_url(smtp)}']\n    default: true")
+    assert watcher("run", "--once").exit_code == 0
+    assert len(smtp.wait_for(stored)) == stored
+    time.sleep(0.2)
+    assert len(smtp.messages) == stored
+    assert {d["status"] for d in deliveries()} == {"sent"}
+
+
+def _interrupt_until_it_exits(process: subprocess.Popen[str], tries: int = 10) -> str:
+    """Ctrl-C every 2 s (a second signal may land before the first is handled, and then
+    counts once) until the process exits; its stderr."""
+    try:
+        for _ in range(tries):
+            process.send_signal(signal.SIGINT)
+            try:
+                process.wait(timeout=2)
+                break
+            except subprocess.TimeoutExpired:
+                continue
+    finally:
+        process.kill()
+        err = process.communicate()[1]
+    return err
+
+
 def test_flush_leaves_a_live_senders_deliveries_and_says_whose_until_it_dies(workdir, smtp):
     """A sender alive on this host keeps what it claimed: flush sends the rest and says in
     one line who holds how many until when. Once that sender is killed, flush sends them."""
@@ -412,11 +458,13 @@ def _value(db: Path, query: str) -> str:
         return connection.execute(query).fetchone()[0]
 
 
-def _leased(db: Path) -> int:
+def _leased(db: Path, *, by: int | None = None) -> int:
+    """Deliveries under a claim (of process `by`, when given: an owner is host:pid@…)."""
     if not db.exists():
         return 0
+    owner = "%" if by is None else f"%:{by}@%"
     try:
-        return _count(db, "SELECT count(*) FROM deliveries WHERE lease_owner IS NOT NULL")
+        return _count(db, f"SELECT count(*) FROM deliveries WHERE lease_owner LIKE '{owner}'")
     except sqlite3.OperationalError:  # the schema is still being created
         return 0
 
