@@ -152,6 +152,7 @@ def test_near_chain_uses_whole_left_span(fires):
 def test_sentence_scope(fires):
     assert fires("siege NEAR/s Aleppo", "A long siege, many said, gripped the city of Aleppo.")
     assert not fires("siege NEAR/s Aleppo", "The siege ended. Aleppo was calm.")
+    assert fires("siege NEAR/s Aleppo", "The siege was ordered by Col. Hassan in Aleppo.")
 
 
 def test_paragraph_scope(fires):

@@ -40,6 +40,19 @@ def test_sentences_and_paragraphs(analyzer):
     assert field.sentence_bounds(1) == (9, 20)  # the second sentence: Three four.
 
 
+def test_the_full_stop_of_an_abbreviated_rank_ends_no_sentence(analyzer):
+    """spaCy splits `Col.` into `Col` and `.`: news names officers that way all the time."""
+    body = ("The siege was ordered by Col. Hassan, Lt.-Gen. Ali and Brig. Gen. Omar in "
+            "Aleppo. Sgt. Karim stayed.")
+    field = analyzer.analyse(Article("a", "", body)).body
+    sentence = field.sentence.tolist()
+    assert len(set(sentence[:15])) == 1  # "The siege ... Aleppo."
+    assert sentence[15] == sentence[16] == sentence[17] != sentence[0]  # "Sgt. Karim stayed."
+    assert field.sentence_bounds(1) == (body.index("Sgt."), len(body))
+    spaced = analyzer.analyse(Article("a", "", "Smith is a col . Then he left.")).body
+    assert len(set(spaced.sentence.tolist())) == 2  # a full stop apart is a full stop
+
+
 def test_word_types_are_computed_once(analyzer):
     article = Article("a", "", "The rare word zyxwvut appears; zyxwvut again.")
     analyzer.analyse(article)

@@ -35,6 +35,14 @@ BLANK_PIPELINE = "blank:en"
 FIELD_SEPARATOR = "\n\n"
 # The sentence-final marks of spaCy's sentencizer.
 SENTENCE_PUNCT = frozenset(Sentencizer.default_punct_chars)
+# Ranks and titles that spaCy's English tokenizer splits from their full stop ("Col", "."),
+# lower-cased: that stop ends no sentence, so `siege NEAR/s Aleppo` holds in "ordered by
+# Col. Hassan in Aleppo". (It keeps Gen., Gov., Sen., Adm., Dr., Mr. and more whole.)
+ABBREVIATED_TITLES = frozenset({
+    "amb", "brig", "brig.-gen", "capt", "cdr", "cmdr", "col", "col.-gen", "cpl", "cpt",
+    "det", "fr", "ft", "insp", "lieut", "lt", "lt.-col", "lt.-gen", "maj", "maj.-gen",
+    "pfc", "pres", "pte", "pvt", "sgt", "sgt.-maj", "spc", "sr", "supt",
+})
 # Unicode's own hyphens (U+2010, and U+2011 that does not break a line) split words as the
 # ASCII hyphen does in spaCy, so `al‑Hasaka` is the words al and Hasaka.
 UNICODE_HYPHEN_INFIX = rf"(?<=[{ALPHA}0-9])[\u2010\u2011](?=[{ALPHA}])"
@@ -43,10 +51,10 @@ UNICODE_HYPHEN_INFIX = rf"(?<=[{ALPHA}0-9])[\u2010\u2011](?=[{ALPHA}])"
 INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u2060\ufeff"))
 # A lexeme's rank slot (spaCy's ID attribute, read with `Doc.to_array`) holds watcher's code
 # for its word type: a tag in the top byte (so an unset rank, all ones, or a vector row
-# number is never mistaken for one), three flags, and the type's index.
+# number is never mistaken for one), four flags, and the type's index.
 TAG_SHIFT = 56
 TYPE_TAG = 0x40
-WORD_FLAG, BREAK_FLAG, END_FLAG = 1 << 40, 1 << 41, 1 << 42
+WORD_FLAG, BREAK_FLAG, END_FLAG, TITLE_FLAG = 1 << 40, 1 << 41, 1 << 42, 1 << 43
 TYPE_MASK = (1 << 40) - 1
 LOWEST_CODE, HIGHEST_CODE = TYPE_TAG << TAG_SHIFT, (TYPE_TAG + 1 << TAG_SHIFT) - 1
 
@@ -60,6 +68,7 @@ class WordType:
     is_word: bool
     breaks_paragraph: bool
     ends_sentence: bool
+    abbreviated_title: bool  # its full stop ends no sentence (ABBREVIATED_TITLES)
 
 
 class Tokens(NamedTuple):
@@ -174,6 +183,7 @@ class Analyzer:
             is_word=any(ch.isalnum() for ch in lower),
             breaks_paragraph="\n" in lower and lower.isspace(),
             ends_sentence=lower in SENTENCE_PUNCT,
+            abbreviated_title=lower in ABBREVIATED_TITLES,
         )
         self.types.append(word)
         return len(self.types) - 1
@@ -186,6 +196,7 @@ class Analyzer:
             WORD_FLAG * word.is_word
             | BREAK_FLAG * word.breaks_paragraph
             | END_FLAG * word.ends_sentence
+            | TITLE_FLAG * word.abbreviated_title
         )
         return TYPE_TAG << TAG_SHIFT | flags | index
 
@@ -296,7 +307,8 @@ def _words(tokens: Tokens) -> Words:
 
     A line break ends a paragraph and therefore a sentence too (headlines and bullet lines
     have no final full stop). For the blank pipeline a sentence-final mark (`.`, `!`, `?`
-    ...) between two words starts a sentence, spaCy's sentencizer rule; a trained
+    ...) between two words starts a sentence, spaCy's sentencizer rule, unless it is the
+    full stop of an abbreviated rank or title (`Col.`, ABBREVIATED_TITLES); a trained
     pipeline's sentence starts are used as they are. A word's sentence number counts
     the markers up to it, so numbers are equal within a sentence and grow, with gaps.
     """
@@ -319,7 +331,10 @@ def _sentence_markers(tokens: Tokens) -> np.ndarray:
     the token after a break."""
     codes = tokens.codes
     if tokens.sentence_marks is None:
-        return (codes & (BREAK_FLAG | END_FLAG)) != 0
+        ends = (codes & END_FLAG) != 0
+        ends[1:] &= ~(((codes[:-1] & TITLE_FLAG) != 0)  # "Col" + "." with nothing between
+                      & (tokens.starts[:-1] + tokens.lengths[:-1] == tokens.starts[1:]))
+        return ends | ((codes & BREAK_FLAG) != 0)
     markers = tokens.sentence_marks.copy()
     markers[1:] |= (codes[:-1] & BREAK_FLAG) != 0
     return markers
