@@ -81,17 +81,19 @@ class Reference:
             if pos >= len(field):
                 return None
             text = self._word(field, pos)
+            # al-Has*: the words before the last one are whole words
+            kind = "word" if term.kind == "prefix" and number < len(words) - 1 else term.kind
             if (
                 number > 0
-                and term.kind == "variant"
-                and not self.word_matches(term.kind, word, text, alone=alone)
+                and kind == "variant"
+                and not self.word_matches(kind, word, text, alone=alone)
                 and is_article(text)
             ):
                 pos += 1
                 if pos >= len(field):
                     return None
                 text = self._word(field, pos)
-            if not self.word_matches(term.kind, word, text, alone=alone):
+            if not self.word_matches(kind, word, text, alone=alone):
                 return None
         return pos
 

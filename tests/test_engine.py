@@ -153,6 +153,8 @@ def test_sentence_scope(fires):
     assert fires("siege NEAR/s Aleppo", "A long siege, many said, gripped the city of Aleppo.")
     assert not fires("siege NEAR/s Aleppo", "The siege ended. Aleppo was calm.")
     assert fires("siege NEAR/s Aleppo", "The siege was ordered by Col. Hassan in Aleppo.")
+    assert fires("al-Has*", "Shelling in al-Hasakah") and fires("al-Has*", "Al Hasaka")
+    assert not fires("al-Has*", "Alawite-Hassan") and not fires("al-Has*", "all Hasaka")
 
 
 def test_paragraph_scope(fires):

@@ -25,7 +25,7 @@ TERMS = st.one_of(
     st.builds(Term, st.just("word"), st.sampled_from(
         ["siege", "kill", "force", "strike", "Aleppo", "Sheikh Maqsoud", "drone strike", "the"])),
     st.builds(Term, st.just("exact"), st.sampled_from(["forces", "Homs", "strikes"])),
-    st.builds(Term, st.just("prefix"), st.sampled_from(["evacua", "sieg", "str"])),
+    st.builds(Term, st.just("prefix"), st.sampled_from(["evacua", "sieg", "str", "Sheikh-Maq"])),
     st.builds(Term, st.just("variant"), st.sampled_from(
         ["Qamishli", "Hasaka", "al-Hasaka", "Homs", "Sheikh Maqsoud"])),
 )

@@ -162,6 +162,12 @@ def test_only_upper_case_operators_are_operators(query, expected):
         ("ev*", 0, "prefix 'ev*' is too short: put at least 3 characters before '*'"),
         ("siege a*", 6, "prefix 'a*' is too short"),
         ("siege *", 6, "'*' must directly follow a word, as in evacuat*"),
+        ("al-Ha*", 0, "prefix 'al-Ha*' is too short: put at least 3 characters before '*' "
+                      "in its last word ('Ha')"),
+        ("siege evacuat*ed", 13, "'*' ends a prefix: nothing may follow it in the word "
+                                 "('evacuat*ed')"),
+        ('sie*"ge"', 3, "'*' ends a prefix: nothing may follow it"),
+        ("sie*~ge", 3, "'*' ends a prefix: nothing may follow it"),
         ("= Forces", 0, "'=' must be directly followed by a word or a phrase"),
         ("~ Qamishli", 0, "'~' must be directly followed by a word or a phrase"),
         ("@ list", 0, "'@' must be directly followed by a list name"),

@@ -246,7 +246,13 @@ class Compiler:
             # A leading or inner article (al-, ez-) is optional: drop it from the name.
             words = [w for w in words if not is_article(w)] or words
         alone = len(words) == 1
-        atoms = tuple(self.index.add_atom(atom_for(term.kind, w, alone)) for w in words)
+        kinds = [term.kind] * len(words)
+        if term.kind == "prefix":  # al-Has*: the word al, then a word beginning with has
+            kinds[:-1] = ["word"] * (len(words) - 1)
+        atoms = tuple(
+            self.index.add_atom(atom_for(kind, w, alone))
+            for kind, w in zip(kinds, words, strict=True)
+        )
         seq_id = self.index.add_sequence(Sequence(atoms, skip_articles))
         lexicon = self.analyzer.lexicon
         self._costs[seq_id] = min(word_cost(term.kind, w, term.text, lexicon) for w in words)

@@ -50,6 +50,7 @@ NEAR_OP.2: /O?NEAR\/[^\s()"]*/
 _NEAR_ARG = re.compile(r"[0-9]+|s|p")
 _BINARY = frozenset({"AND", "OR", "NEAR_OP"})
 _OPERATORS = _BINARY | {"NOT"}
+_TERMS = frozenset({"WORD", "PHRASE", "EXACT", "PREFIX", "VARIANT", "LIST"})
 _NEAR_RULE = "NEAR operands may only be terms, lists or OR-groups of them"
 _NOT_AN_ENTRY = "a list entry must be one term, phrase, prefix (abc*), variant (~Name) or @list"
 
@@ -195,8 +196,15 @@ def _check_tokens(tokens: list[Token]) -> None:
     if not tokens:
         raise QuerySyntaxError(0, "empty query")
     open_parens: list[int] = []
-    for token in tokens:
+    for token, following in zip(tokens, [*tokens[1:], None], strict=True):
         _check_token(token)
+        if token.type == "PREFIX" and following is not None and \
+                following.start_pos == token.end_pos and following.type in _TERMS:
+            raise QuerySyntaxError(
+                token.end_pos - 1,
+                f"'*' ends a prefix: nothing may follow it in the word "
+                f"('{token!s}{following!s}'); a prefix matches words that begin with it",
+            )
         if token.type == "LPAR":
             open_parens.append(token.start_pos)
         elif token.type == "RPAR" and not open_parens:
@@ -222,11 +230,18 @@ def _check_token(token: Token) -> None:
             f"bad {op} distance {arg!r}: use {op}/n with a whole number n, "
             f"{op}/s (same sentence) or {op}/p (same paragraph)",
         )
-    if token.type == "PREFIX" and len(token) - 1 < MIN_PREFIX_CHARS:
+    if token.type == "PREFIX" and len(_last_part(token[:-1])) < MIN_PREFIX_CHARS:
         need = f"at least {MIN_PREFIX_CHARS} characters before '*'"
+        if _last_part(token[:-1]) != token[:-1]:  # al-Ha*: the words before are whole words
+            need += f" in its last word ('{_last_part(token[:-1])}')"
         raise QuerySyntaxError(at, f"prefix '{token!s}' is too short: put {need}")
     if token.endswith('"') and not any(ch.isalnum() for ch in token):
         raise QuerySyntaxError(at, "empty phrase: no word between the quotes")
+
+
+def _last_part(word: str) -> str:
+    """The last part of a hyphenated word, as articles' words are split (`al-Has` -> `Has`)."""
+    return word.rsplit("-", 1)[-1]
 
 
 def _unexpected_token(token: Token, tokens: list[Token]) -> QuerySyntaxError:
