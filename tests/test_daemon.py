@@ -514,3 +514,23 @@ def test_an_edited_entry_stays_one_article_and_a_later_reuse_is_kept(server, wor
     assert sorted(a["title"] for a in _stored()) == ["Aid convoy reaches Kobani",
                                                      "Clashes near Manbij"]
     assert _source_status()["new_items"] == 1
+
+
+def test_feeds_beside_each_other_giving_the_same_bare_guid_lose_no_entry(server, workdir):
+    """`<guid>1001</guid>` is a permalink by RSS's default, but "1001" is no URL: it must not
+    become the made-up page /f/1001 that the other feed's entry 1001 then shares."""
+    for name, text in (("a", "Shelling hit Aleppo's east"), ("b", "A convoy left Homs at dawn")):
+        server.route(f"/f/{name}.rss", Reply(200, (
+            '<?xml version="1.0"?><rss version="2.0"><channel><title>Site</title>'
+            f"<item><guid>1001</guid><title>{text}</title>"
+            f"<description>{text}, officials said.</description></item></channel></rss>"
+        ).encode()))
+    (workdir / "watcher.yaml").write_text(
+        f"rules: {RULES}\nsources:\n"
+        f"  - {{name: wire-a, url: {server.url('/f/a.rss')}}}\n"
+        f"  - {{name: wire-b, url: {server.url('/f/b.rss')}}}\n"
+    )
+    assert _cli("run", "--once").exit_code == 0
+    stored = _stored()
+    assert sorted((a["source"], a["id"], a["url"]) for a in stored) == [
+        ("wire-a", "1001", None), ("wire-b", "1001", None)]

@@ -113,7 +113,9 @@ def parse_feed(
         # A stream, never bytes or a str: feedparser opens a str or bytes naming a URL or a file.
         result = feedparser.parse(
             io.BytesIO(defuse_doctype(content)),
-            response_headers=response_headers,
+            # Without the base: feedparser would resolve a guid such as "1001" against it
+            # too, into a made-up link (`_link` resolves real links against it instead).
+            response_headers=_without_base(response_headers),
             # Entry HTML only ever becomes text (html.py drops scripts, styles and every
             # link), so feedparser's own sanitising and link rewriting are wasted work:
             # about a fifth of parsing time (bench/RESULTS.md, Feeds).
@@ -247,14 +249,18 @@ def _response_headers(headers: Mapping[str, str], url: str) -> dict[str, str]:
     return lowered
 
 
+def _without_base(headers: Mapping[str, str]) -> dict[str, str]:
+    return {name: value for name, value in headers.items() if name != "content-location"}
+
+
 def _article(entry: Any, *, source: str, base: str, now: datetime) -> Article | None:
     """One entry as an Article, or None when it has neither title, body nor link."""
     title = _title(entry)
     body = _body(entry)
-    link = _link(entry.get("link"), base)
+    guid = _guid(entry)
+    link = _link(entry.get("link"), base) if _has_link(entry, guid) else None
     if not (title or body or link):
         return None
-    guid = _guid(entry)
     return Article(
         id=guid or link or _content_id(title, body),
         title=title,
@@ -371,6 +377,15 @@ def _join(base: str, link: str) -> str | None:
         return urljoin(base, link)
     except ValueError:
         return None
+
+
+def _has_link(entry: Any, guid: str | None) -> bool:
+    """False when feedparser's link is only the guid (an RSS guid is a permalink unless it
+    says otherwise) and that guid is no URL: "1001" would become a made-up page beside the
+    feed, and other feeds' entries "1001" the same page. A path ("/a/2") is a link."""
+    if entry.get("links") or guid is None:  # a <link> of its own, or no guid to be one
+        return True
+    return guid.startswith("/") or urlsplit(guid).scheme.lower() in LINK_SCHEMES
 
 
 def _guid(entry: Any) -> str | None:
