@@ -20,6 +20,7 @@ from watcher.config import SourceSettings
 from watcher.errors import FetchError, StoreError
 from watcher.model import Article, Match
 from watcher.owners import DeadOwners, worker_name
+from watcher.pipeline import Outcome as IngestOutcome
 from watcher.pipeline import Pipeline
 from watcher.sources.feeds import parse_feed
 from watcher.sources.fetch import Fetcher, FetchResult, Validators, next_attempt_delay
@@ -47,6 +48,18 @@ class PollOutcome:
     new_matches: tuple[Match, ...] = ()
     message: str = ""
     seconds: float = 0.0
+
+
+def _unstored(empty: int, refused: list[IngestOutcome]) -> str | None:
+    """One line for the entries of a feed that could not become articles (nothing to match
+    in them), naming the first few: they are not stored, but never silently."""
+    count = empty + len(refused)
+    if not count:
+        return None
+    reasons = sorted({o.reason for o in refused} | ({"nothing in it"} if empty else set()))
+    named = ", ".join(repr(o.article.id) for o in refused[:3])
+    return (f"{count} {'entry' if count == 1 else 'entries'} not stored ({'; '.join(reasons)})"
+            + (f": {named}" + (", …" if len(refused) > 3 else "") if named else ""))
 
 
 class Poller:
@@ -196,11 +209,15 @@ class Poller:
                 matches = tuple(m for o in new for m in o.new_matches)
                 return PollOutcome(source.name, "skipped", len(new), matches, message=why)
         new = [o for o in outcomes if o.status == "new"]
+        unstored = _unstored(parsed.skipped, [o for o in outcomes if o.status == "refused"])
+        if unstored:
+            log.warning("event=entries_not_stored source=%s reason=%r", source.name, unstored)
+        warning = "; ".join(w for w in (parsed.warning, unstored) if w) or None
         self._record(claim, PollRecord(
             now, etag=result.validators.etag, last_modified=result.validators.last_modified,
-            new_items=len(new), warning=parsed.warning, moved_to=result.permanent_url))
+            new_items=len(new), warning=warning, moved_to=result.permanent_url))
         matches = tuple(m for o in new for m in o.new_matches)
-        return PollOutcome(source.name, "ok", len(new), matches, parsed.warning or "")
+        return PollOutcome(source.name, "ok", len(new), matches, warning or "")
 
     def _failed(
         self,
