@@ -7,6 +7,7 @@ import json
 import os
 import signal
 import socket
+import sqlite3
 import sys
 import threading
 import time
@@ -552,3 +553,25 @@ def test_entries_that_cannot_become_articles_are_named_in_the_sources_warning(se
     assert status["new_items"] == 1
     assert status["warning"] == ("3 entries not stored (no title and no body; nothing in it): "
                                  "'http://127.0.0.1/only-a-link'")
+
+
+def test_a_password_or_token_in_a_feed_url_is_never_shown(server, workdir, monkeypatch):
+    """Logs, `watcher sources` and the recorded error show ****; the server gets the real
+    credentials (the database keeps the URL it polls)."""
+    monkeypatch.setenv("WIRE_KEY", "K3y-s3cret")
+    server.route("/feed?apikey=K3y-s3cret&lang=en", Reply(500))
+    port = server.url("/").split(":")[2].split("/")[0]
+    _config(workdir, f"http://reader:pa55word@127.0.0.1:{port}/feed?apikey=${{WIRE_KEY}}&lang=en")
+    polled = _cli("run", "--once")
+    assert polled.exit_code == 1 and "event=poll_failed" in polled.output
+    [request] = server.requests_to("/feed?apikey=K3y-s3cret&lang=en")
+    assert request.headers["authorization"].startswith("Basic ")
+    shown = [polled.output, _cli("sources").output, _cli("sources", "--format", "jsonl").output]
+    with sqlite3.connect(workdir / "watcher.db") as db:  # its url column is what is polled
+        shown += [str(row) for row in db.execute("SELECT last_error, disabled_reason, "
+                                                  "last_warning FROM sources")]
+    for text in shown:
+        assert "K3y-s3cret" not in text and "pa55word" not in text
+    status = _source_status()
+    assert status["url"] == f"http://reader:****@127.0.0.1:{port}/feed?apikey=****&lang=en"
+    assert "500" in status["last_error"] and "****" in status["last_error"]

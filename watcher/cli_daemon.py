@@ -40,6 +40,7 @@ from watcher.output import timestamp
 from watcher.poller import Poller
 from watcher.probes import DatabaseCheck, all_of
 from watcher.sources.fetch import Fetcher, default_user_agent
+from watcher.sources.secrets import redact
 from watcher.store import SourceState, Store
 from watcher.when import format_duration
 
@@ -123,19 +124,23 @@ def sources(settings: Settings, output_format: str) -> None:
 
 
 def source_json(state: SourceState, *, every: int) -> dict[str, Any]:
-    """The JSON shape of one source's status (`watcher sources --format jsonl`)."""
+    """The JSON shape of one source's status (`watcher sources --format jsonl`); a password
+    or token in the feed's URL is shown as ****."""
+    def shown(text: str | None) -> str | None:
+        return None if text is None else redact(text, state.url)
+
     return {
         "name": state.name,
-        "url": state.url,
+        "url": shown(state.url),
         "every": every,
         "last_poll": timestamp(state.last_poll),
         "last_success": timestamp(state.last_success),
         "new_items": state.new_items,
         "errors": state.error_count,
-        "last_error": state.last_error,
-        "warning": state.last_warning,
+        "last_error": shown(state.last_error),
+        "warning": shown(state.last_warning),
         "next_poll_after": timestamp(state.next_poll_after),
-        "disabled": state.disabled_reason,
+        "disabled": shown(state.disabled_reason),
     }
 
 

@@ -25,6 +25,7 @@ from watcher.pipeline import Pipeline
 from watcher.sources.feeds import parse_feed
 from watcher.sources.fetch import Fetcher, FetchResult, Validators, next_attempt_delay
 from watcher.sources.fulltext import extract_text
+from watcher.sources.secrets import redact
 from watcher.store import PollRecord, SourceState, Store
 
 log = logging.getLogger("watcher.poller")
@@ -161,7 +162,8 @@ class Poller:
                 warning=state.last_warning, moved_to=result.permanent_url))
             return PollOutcome(name, "not_modified")
         if result.status == "gone":
-            reason = f"{result.url} answered 410 Gone: polling stopped (edit its url to resume)"
+            reason = redact(f"{result.url} answered 410 Gone: polling stopped (edit its url "
+                            "to resume)", result.url, state.url)
             log.warning("event=source_disabled source=%s reason=%r", name, reason)
             self._record(claim, PollRecord(now, error=reason, disabled_reason=reason))
             return PollOutcome(name, "gone", message=reason)
@@ -231,6 +233,7 @@ class Poller:
         """Record an error and when to try again: exponential backoff, or the server's
         Retry-After when longer. The source is never given up on; the error stays visible."""
         name = claim.name
+        reason = redact(reason, state.url)  # an error quotes the URL, with its token
         delay = next_attempt_delay(state.error_count + 1, retry_after=retry_after)
         retry_at = now + timedelta(seconds=delay)
         log.warning("event=poll_failed source=%s errors_in_a_row=%d retry_in_s=%d error=%r",
