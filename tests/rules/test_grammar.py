@@ -237,7 +237,7 @@ def test_strict_accepts_what_near_can_measure(query):
         ("encircle*", Term("prefix", "encircle")),
         ("~Ashrafieh", Term("variant", "Ashrafieh")),
         ("@other", ListRef("other", 0)),
-        ("siege AND Aleppo", w("siege AND Aleppo")),
+        ("siege and Aleppo", w("siege and Aleppo")),  # a phrase: lower-case is no operator
     ],
 )
 def test_list_entries(entry, expected):
@@ -248,6 +248,8 @@ def test_list_entries(entry, expected):
     ("entry", "offset", "message"),
     [
         ('"siege" Aleppo', 0, "a list entry must be one term"),
+        ("siege AND Aleppo", 6, "'AND' in a list entry: an entry is one term or phrase"),
+        ("=Forces ONEAR/2 x", 8, "'ONEAR/2' in a list entry: an entry is one term or phrase"),
         ("@a @b", 0, "a list entry must be one term"),
         ("ab*", 0, "prefix 'ab*' is too short"),
         ("", 0, "empty query"),

@@ -607,3 +607,24 @@ def test_a_directory_without_rule_files_is_an_error(tmp_path):
     assert [str(e) for e in caught.value.errors] == [
         f"{tmp_path}:1:1: no rule files (*.yaml, *.yml) here"
     ]
+
+
+def test_an_operator_in_an_unquoted_list_entry_is_an_error_not_a_phrase_word(tmp_path):
+    """`siege OR blockade` as an entry reads as an OR, but an entry with a space is a
+    phrase: the words siege, or, blockade in a row, which news never writes."""
+    write(tmp_path, "a.yaml", """
+        lists:
+          x: ['siege OR blockade', Sheikh Maqsoud, '"war or peace"', '"war OR peace"']
+          y: [siege NEAR/3 town, 'NOT siege']
+        rules:
+          - {id: r, title: r, query: '@x OR @y'}
+        """)
+    said = "in a list entry: an entry is one term or phrase, not a query"
+    assert problems(tmp_path) == [
+        f"a.yaml:2:14: 'OR' {said}; give each alternative its own entry, or quote a "
+        "phrase that has this word",
+        f"a.yaml:3:13: 'NEAR/3' {said}; give each alternative its own entry, or quote a "
+        "phrase that has this word",
+        f"a.yaml:3:27: 'NOT' {said}; give each alternative its own entry, or quote a "
+        "phrase that has this word",
+    ]

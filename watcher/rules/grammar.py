@@ -50,6 +50,7 @@ NEAR_OP.2: /O?NEAR\/[^\s()"]*/
 _NEAR_ARG = re.compile(r"[0-9]+|s|p")
 _BINARY = frozenset({"AND", "OR", "NEAR_OP"})
 _OPERATORS = _BINARY | {"NOT"}
+_NEAR_WORD = re.compile(r"O?NEAR/")
 _TERMS = frozenset({"WORD", "PHRASE", "EXACT", "PREFIX", "VARIANT", "LIST"})
 _NEAR_RULE = "NEAR operands may only be terms, lists or OR-groups of them"
 _NOT_AN_ENTRY = "a list entry must be one term, phrase, prefix (abc*), variant (~Name) or @list"
@@ -135,6 +136,14 @@ def _entry_as_query(text: str) -> tuple[str, int | None]:
     body = text.strip()
     if '"' in body or body.startswith("@") or not any(ch.isspace() for ch in body):
         return text, None
+    for found in re.finditer(r"\S+", text):
+        if found.group() in ("AND", "OR", "NOT") or _NEAR_WORD.match(found.group()):
+            raise QuerySyntaxError(
+                found.start(),
+                f"'{found.group()}' in a list entry: an entry is one term or phrase, not a "
+                "query; give each alternative its own entry, or quote a phrase that has "
+                "this word",
+            )
     marker = body[0] if body[0] in "=~" else ""
     quote_at = text.index(body) + len(marker)
     return f'{text[:quote_at]}"{text[quote_at:].rstrip()}"', quote_at
