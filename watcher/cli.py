@@ -30,7 +30,7 @@ from watcher.config import Settings, environment, load_settings
 from watcher.errors import ConfigError, InputError, RuleSetError, StoreError, WatcherError
 from watcher.interrupts import EXIT_INTERRUPTED, raise_keyboard_interrupt, second_interrupt_exits
 from watcher.logs import use_command_logging
-from watcher.matcher import run_rule_examples
+from watcher.matcher import run_rule_examples, skipped_examples
 from watcher.model import Article, Match
 from watcher.output import (
     article_json,
@@ -119,7 +119,12 @@ def rules_test(settings: Settings, path: str | None) -> None:
     count, failures = run_rule_examples(matcher)
     for failure in failures:  # the report itself, so on stdout with the summary
         click.echo(f"FAIL {failure.describe()}")
-    click.echo(f"{count - len(failures)} passed, {len(failures)} failed")
+    skipped = skipped_examples(matcher)
+    summary = f"{count - len(failures)} passed, {len(failures)} failed"
+    if skipped:
+        summary += (f", {sum(skipped.values())} not run (disabled: "
+                    f"{', '.join(sorted(skipped))})")
+    click.echo(summary)
     sys.exit(EXIT_FAILED if failures else EXIT_OK)
 
 

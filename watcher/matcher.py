@@ -110,6 +110,16 @@ class ExampleFailure:
         )
 
 
+def skipped_examples(matcher: Matcher) -> dict[str, int]:
+    """Disabled rules with examples, and how many each has: `rules test` does not run
+    them (a disabled rule matches nothing) but says so."""
+    return {
+        rule.id: len(rule.tests.match) + len(rule.tests.no_match)
+        for rule in matcher.rules.rules
+        if not rule.enabled and (rule.tests.match or rule.tests.no_match)
+    }
+
+
 def run_rule_examples(matcher: Matcher) -> tuple[int, list[ExampleFailure]]:
     """Run every rule's examples through the full engine; returns (examples run, failures).
 
