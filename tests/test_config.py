@@ -437,7 +437,8 @@ def test_a_bad_contact_is_one_line(tmp_path, contact):
         ("channels: [a]\n", "watcher.yaml:1:1: channels: must be a mapping of names to settings"),
         ("http: 9464\n", "watcher.yaml:1:1: http: must be a mapping of settings (key: value) "
                          "(got 9464)"),
-        ("rules: [a\n", "watcher.yaml:2:1: invalid YAML"),
+        ("rules: [a\n", "watcher.yaml:1:8: invalid YAML"),  # where the '[' opens
+        ('db: "x\n\nrules: r/\n', "watcher.yaml:1:5: invalid YAML"),  # the quote never closed
         ("- a\n", "watcher.yaml:1:1: the configuration must be a mapping"),
     ],
 )  # fmt: skip

@@ -15,6 +15,7 @@ from typing import Any
 import yaml
 
 from watcher.errors import ConfigError
+from watcher.yaml_marks import error_position
 
 Loc = tuple[str | int, ...]  # a key path as pydantic reports it: ("sources", 2, "every")
 ENV_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -83,8 +84,8 @@ def _parse(path: str, text: str) -> tuple[yaml.Node | None, Any, list[tuple[Loc,
         duplicates = list(_duplicate_keys(root, (), set()))
         return root, loader.construct_document(root), duplicates
     except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else path
+        position = error_position(error) if isinstance(error, yaml.MarkedYAMLError) else None
+        where = f"{path}:{position[0]}:{position[1]}" if position else path
         raise ConfigError(f"{where}: invalid YAML: {getattr(error, 'problem', error)}") from None
     finally:
         loader.dispose()

@@ -238,6 +238,21 @@ def test_non_utf8_file(tmp_path):
     assert problems(tmp_path) == ["bad.yaml:1:1: not UTF-8 text (byte 0xff at offset 15)"]
 
 
+@pytest.mark.parametrize(
+    ("text", "where"),
+    [
+        ('rules:\n  - id: r\n    title: "Siege\n    query: siege\n', "3:12"),  # the quote
+        ("rules: [\n  {id: r, title: t, query: siege}\n", "1:8"),  # the '['
+        ("rules:\n  - {id: r, title: t, query: siege\n", "2:5"),  # the '{'
+    ],
+)
+def test_a_quote_or_bracket_never_closed_is_reported_where_it_opens(tmp_path, text, where):
+    """PyYAML gives up at the end of the file; the mistake is where it opened."""
+    (tmp_path / "a.yaml").write_text(text)
+    [problem] = problems(tmp_path)
+    assert problem.startswith(f"a.yaml:{where}: invalid YAML: "), problem
+
+
 def test_yaml_syntax_error_at_its_mark(tmp_path):
     write(tmp_path, "a.yaml", "rules:\n  - id: r\n    title: t: u\n")
     # the second ':' follows `    title: t` (12 characters)

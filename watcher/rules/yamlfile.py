@@ -14,6 +14,7 @@ import yaml
 
 from watcher.errors import RuleError
 from watcher.model import Severity
+from watcher.yaml_marks import error_position
 
 COOLDOWN_PATTERN = re.compile(r"([0-9]+)([smhd])")
 UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -72,10 +73,9 @@ def compose(file: YamlFile) -> yaml.Node | None:
     try:
         return yaml.compose(file.text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or exc.context or "invalid YAML"
         context = f" ({exc.context})" if exc.problem and exc.context else ""
-        line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        line, column = error_position(exc) or (1, 1)
         file.errors.append(RuleError(file.name, line, column, f"invalid YAML: {problem}{context}"))
     except yaml.reader.ReaderError as exc:  # a control character: no mark, only an index
         char = chr(exc.character) if isinstance(exc.character, int) else exc.character
