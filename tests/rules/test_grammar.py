@@ -142,7 +142,7 @@ def test_only_upper_case_operators_are_operators(query, expected):
         ("siege OR", 6, "dangling operator 'OR': nothing after it"),
         ("siege NOT", 6, "dangling operator 'NOT': nothing after it"),
         ("siege NEAR/3", 6, "dangling operator 'NEAR/3': nothing after it"),
-        ("siege AND OR b", 6, "dangling operator 'AND': nothing after it"),
+        ("siege AND OR b", 10, "'OR' right after 'AND': a term is missing between them"),
         ("(siege AND) b", 7, "dangling operator 'AND': nothing after it"),
         ("OR siege", 0, "dangling operator 'OR': nothing before it"),
         ("(AND siege)", 1, "dangling operator 'AND': nothing before it"),
@@ -162,6 +162,8 @@ def test_only_upper_case_operators_are_operators(query, expected):
         ("ev*", 0, "prefix 'ev*' is too short: put at least 3 characters before '*'"),
         ("siege a*", 6, "prefix 'a*' is too short"),
         ("siege *", 6, "'*' must directly follow a word, as in evacuat*"),
+        ("siege OR OR Aleppo", 9, "'OR' right after 'OR': a term is missing between them"),
+        ("siege NEAR/3 AND x", 13, "'AND' right after 'NEAR/3': a term is missing"),
         ("al-Ha*", 0, "prefix 'al-Ha*' is too short: put at least 3 characters before '*' "
                       "in its last word ('Ha')"),
         ("siege evacuat*ed", 13, "'*' ends a prefix: nothing may follow it in the word "
@@ -200,6 +202,7 @@ def test_near_distance_error_names_the_forms():
         ("(a b) NEAR/3 c", 1, "AND inside a NEAR operand"),
         ("c NEAR/3 (a AND b)", 10, "AND inside a NEAR operand"),
         ("a NEAR/3 (b OR NOT c)", 15, "NOT inside a NEAR operand"),
+        ("(Homs NOT Hama) NEAR/3 siege", 6, "NOT inside a NEAR operand"),  # not the AND
         ("title:(a b) NEAR/3 c", 7, "AND inside a NEAR operand"),
         ("(a b) NEAR/3 (NOT c)", 1, "AND inside a NEAR operand"),
     ],

@@ -257,6 +257,9 @@ def _unexpected_token(token: Token, tokens: list[Token]) -> QuerySyntaxError:
     """Name the operator that lacks an operand rather than the token lark stumbled on."""
     before = [t for t in tokens if token.type == "$END" or t.start_pos < token.start_pos]
     prev = before[-1] if before else None
+    if prev is not None and prev.type in _OPERATORS and token.type in _BINARY:
+        return QuerySyntaxError(token.start_pos, f"'{token!s}' right after '{prev!s}': a term "
+                                                 "is missing between them")
     if prev is not None and prev.type in _OPERATORS:
         return QuerySyntaxError(prev.start_pos, f"dangling operator '{prev!s}': nothing after it")
     if prev is not None and prev.type == "FIELD":
@@ -275,6 +278,9 @@ def _check_near_operands(tree: Tree, tokens: list[Token]) -> None:
         return
     problems = []
     for node in _near_offenders(_parse(tokens, positions=True)):
+        negated = [c for c in node.children if isinstance(c, Tree) and c.data == "not_expr"]
+        if node.data == "and_expr" and negated:  # `(Homs NOT Hama)`: the NOT is the trouble
+            node = negated[0]
         word = "AND" if node.data == "and_expr" else "NOT"
         problems.append(QuerySyntaxError(node.meta.start_pos,
                                          f"{word} inside a NEAR operand: {_NEAR_RULE}"))
