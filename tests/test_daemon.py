@@ -540,12 +540,12 @@ def test_feeds_beside_each_other_giving_the_same_bare_guid_lose_no_entry(server,
 def test_entries_that_cannot_become_articles_are_named_in_the_sources_warning(server, workdir):
     """An entry with no title and no text holds nothing to match: not stored, but said."""
     server.route("/feed", Reply(200, (
-        '<?xml version="1.0"?><rss version="2.0"><channel><title>Site</title>'
-        '<item><guid isPermaLink="false">ok</guid><title>Siege of Aleppo</title></item>'
-        "<item><link>http://127.0.0.1/only-a-link</link></item>"
-        '<item><guid isPermaLink="false">g2</guid><pubDate>Mon, 23 Nov 2026 10:00:00 GMT'
-        "</pubDate></item><item></item></channel></rss>"
-    ).encode()))
+        b'<?xml version="1.0"?><rss version="2.0"><channel><title>Site</title>'
+        b'<item><guid isPermaLink="false">ok</guid><title>Siege of Aleppo</title></item>'
+        b"<item><link>http://127.0.0.1/only-a-link</link></item>"
+        b'<item><guid isPermaLink="false">g2</guid><pubDate>Mon, 23 Nov 2026 10:00:00 GMT'
+        b"</pubDate></item><item></item></channel></rss>"
+    )))
     _config(workdir, server.url("/feed"))
     assert _cli("run", "--once").exit_code == 0
     assert [a["id"] for a in _stored()] == ["ok"]
