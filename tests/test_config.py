@@ -482,3 +482,25 @@ def test_the_example_needs_its_password_variable():
     with pytest.raises(ConfigError, match=r"channels.ops-email.urls\[0\]: environment variable "
                                           "SMTP_PASSWORD is not set"):  # fmt: skip
         load_settings(str(EXAMPLE), {}, {})
+
+
+@pytest.mark.parametrize(
+    ("url", "says"),
+    [
+        ("http://127.0.0.1:99999/feed", "sources[0].url: must be an http:// or https:// URL "
+                                        "(port out of range 0-65535)"),
+        ("http://x.org:0/feed", "sources[0].url: must be an http:// or https:// URL (port 0)"),
+        ("'http://exa mple.org/feed'", "sources[0].url: must be an http:// or https:// URL: "
+                                       "its host has a space"),
+    ],
+)
+def test_a_feed_url_that_cannot_be_fetched_is_refused_when_loaded(tmp_path, url, says):
+    """Not a `Connection refused` or an invalid-URL error at the first poll."""
+    [error] = _errors(tmp_path, f"sources:\n  - name: wire\n    url: {url}\n")
+    assert error.startswith(f"watcher.yaml:3:5: {says}"), error
+
+
+def test_a_feed_url_with_a_space_in_its_path_is_kept_for_the_client_to_encode(tmp_path):
+    settings = load_settings(_write(tmp_path, "sources:\n  - {name: w, url: 'https://x.org/a b'}\n"),
+                             {}, {})
+    assert settings.sources[0].url == "https://x.org/a b"

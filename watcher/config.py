@@ -116,12 +116,19 @@ def _digest(value: object) -> int | str:
 
 
 def _feed_url(value: str) -> str:
+    """An http(s) URL that can be fetched as written: its host, port and every character
+    checked now, not at the first poll."""
     try:
         parts = urlsplit(value)
-    except ValueError:
-        parts = None
-    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+        port = parts.port  # raises for a port out of range or not a number
+    except ValueError as error:
+        raise ValueError(f"must be an http:// or https:// URL ({str(error).lower()})") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValueError("must be an http:// or https:// URL")
+    if port == 0:
+        raise ValueError("must be an http:// or https:// URL (port 0)")
+    if any(ch.isspace() for ch in parts.netloc):
+        raise ValueError("must be an http:// or https:// URL: its host has a space")
     return value
 
 
