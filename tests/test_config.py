@@ -501,6 +501,6 @@ def test_a_feed_url_that_cannot_be_fetched_is_refused_when_loaded(tmp_path, url,
 
 
 def test_a_feed_url_with_a_space_in_its_path_is_kept_for_the_client_to_encode(tmp_path):
-    settings = load_settings(_write(tmp_path, "sources:\n  - {name: w, url: 'https://x.org/a b'}\n"),
-                             {}, {})
+    text = "sources:\n  - {name: w, url: 'https://x.org/a b'}\n"
+    settings = load_settings(_write(tmp_path, text), {}, {})
     assert settings.sources[0].url == "https://x.org/a b"
