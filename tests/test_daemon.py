@@ -14,6 +14,7 @@ import time
 import types
 import urllib.request
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -33,7 +34,7 @@ from watcher.metrics import Metrics
 from watcher.poller import Poller
 from watcher.probes import DATABASE_CHECK_SECONDS
 from watcher.sources.fetch import Fetcher
-from watcher.store import Store
+from watcher.store import SourceState, Store
 
 ROOT = Path(__file__).resolve().parent.parent
 RULES = ROOT / "rules"
@@ -575,3 +576,16 @@ def test_a_password_or_token_in_a_feed_url_is_never_shown(server, workdir, monke
     status = _source_status()
     assert status["url"] == f"http://reader:****@127.0.0.1:{port}/feed?apikey=****&lang=en"
     assert "500" in status["last_error"] and "****" in status["last_error"]
+
+
+def test_sources_text_says_when_the_last_error_is_from_before_a_recovery():
+    """A source polled fine since its last error reads `ok`; its old error says so."""
+    at = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
+    failing = SourceState("wire", url="https://x.org/f", last_poll=at, error_count=2,
+                          last_error="https://x.org/f: HTTP 500")
+    recovered = replace(failing, error_count=0, last_success=at)
+    assert "\n    last_error: https://x.org/f: HTTP 500" in cli_daemon.source_text(
+        cli_daemon.source_json(failing, every=600))
+    shown = cli_daemon.source_text(cli_daemon.source_json(recovered, every=600))
+    assert shown.startswith("wire  ok  every 10m")
+    assert "\n    last_error (since recovered): https://x.org/f: HTTP 500" in shown
