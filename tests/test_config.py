@@ -504,3 +504,20 @@ def test_a_feed_url_with_a_space_in_its_path_is_kept_for_the_client_to_encode(tm
     text = "sources:\n  - {name: w, url: 'https://x.org/a b'}\n"
     settings = load_settings(_write(tmp_path, text), {}, {})
     assert settings.sources[0].url == "https://x.org/a b"
+
+
+@pytest.mark.parametrize(
+    ("size", "expected"),
+    [("20MiB", 20 * 2**20), ("20 MB", 20_000_000), ("65536", 65536), (None, 10 * 2**20)],
+)
+def test_a_source_max_size_takes_units(tmp_path, size, expected):
+    line = "" if size is None else f", max_size: '{size}'"
+    text = f"sources:\n  - {{name: w, url: 'https://x.org/f'{line}}}\n"
+    assert load_settings(_write(tmp_path, text), {}, {}).sources[0].max_size == expected
+
+
+@pytest.mark.parametrize("size", ["2GiB", "0", "big"])
+def test_a_source_max_size_out_of_range_or_unreadable_is_one_line(tmp_path, size):
+    text = f"sources:\n  - {{name: w, url: 'https://x.org/f', max_size: '{size}'}}\n"
+    [error] = _errors(tmp_path, text)
+    assert error.startswith("watcher.yaml:2:39: sources[0].max_size: "), error  # the value

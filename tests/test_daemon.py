@@ -589,3 +589,13 @@ def test_sources_text_says_when_the_last_error_is_from_before_a_recovery():
     shown = cli_daemon.source_text(cli_daemon.source_json(recovered, every=600))
     assert shown.startswith("wire  ok  every 10m")
     assert "\n    last_error (since recovered): https://x.org/f: HTTP 500" in shown
+
+
+def test_a_feed_over_its_sources_max_size_is_an_error_that_says_how_to_raise_it(server, workdir):
+    server.route("/feed", Reply(200, FEED))
+    _config(workdir, server.url("/feed"), extra="    max_size: 0.5KiB\n")
+    assert len(FEED) > 512
+    assert _cli("run", "--once").exit_code == 1
+    assert _source_status()["last_error"] == (
+        f"{server.url('/feed')}: response larger than 512 B (a source's max_size raises the "
+        "limit)")

@@ -20,6 +20,7 @@ from pydantic import (
     AfterValidator,
     BaseModel,
     BeforeValidator,
+    ByteSize,
     ConfigDict,
     Field,
     PlainSerializer,
@@ -42,6 +43,10 @@ DEFAULT_RULES = "rules/"
 DEFAULT_PIPELINE = "blank:en"
 DEFAULT_EVERY = 15 * 60
 MIN_EVERY = 30  # polling one feed more often gains nothing and gets the poller blocked
+# A feed larger than this (decoded) is refused: most are well under 1 MB; a full-content
+# feed of hundreds of long articles can pass 10 MB, hence the per-source `max_size`.
+DEFAULT_MAX_SIZE = 10 * 2**20
+MAX_MAX_SIZE = 2**30  # a feed is held in memory whole while parsed
 MIN_DIGEST = 60
 DEFAULT_DRAIN_EVERY = 10
 DEFAULT_SEND_CONCURRENCY = 8
@@ -132,6 +137,12 @@ def _feed_url(value: str) -> str:
     return value
 
 
+def _feed_size(value: int) -> int:
+    if not 1 <= value <= MAX_MAX_SIZE:
+        raise ValueError("must be from 1 byte to 1GiB, e.g. 20MiB")
+    return value
+
+
 def _not_bool(value: object) -> object:
     """YAML's `true` would otherwise pass as the number 1."""
     if isinstance(value, bool):
@@ -159,6 +170,7 @@ ChannelUrl = Annotated[str, _matching(CHANNEL_URL, "must be an apprise URL such 
                                                    "mailtos://user:pass@host")]  # fmt: skip
 FeedUrl = Annotated[str, AfterValidator(_feed_url)]
 PollInterval = Annotated[int, BeforeValidator(_duration(MIN_EVERY))]
+FeedSize = Annotated[ByteSize, AfterValidator(_feed_size)]
 DigestSchedule = Annotated[int | str, PlainValidator(_digest)]
 Seconds = Annotated[int, BeforeValidator(_duration(1))]
 WholeNumber = Annotated[int, BeforeValidator(_not_bool)]
@@ -170,13 +182,14 @@ class _Frozen(BaseModel):
 
 
 class SourceSettings(_Frozen):
-    """One feed to poll; `every` is in seconds."""
+    """One feed to poll; `every` is in seconds, `max_size` in bytes."""
 
     name: Name
     url: FeedUrl
     every: PollInterval = DEFAULT_EVERY
     tags: tuple[NonEmpty, ...] = ()
     full_text: bool = False
+    max_size: FeedSize = ByteSize(DEFAULT_MAX_SIZE)  # bytes, decoded
 
 
 class ChannelSettings(_Frozen):

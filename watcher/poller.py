@@ -140,7 +140,8 @@ class Poller:
     ) -> PollOutcome:
         validators = Validators(etag=state.etag, last_modified=state.last_modified)
         try:
-            result = self.fetcher.fetch(state.url or source.url, validators)
+            result = self.fetcher.fetch(state.url or source.url, validators,
+                                        max_bytes=source.max_size)
         except FetchError as error:
             if self.stopping.is_set():  # the fetch was cut short by the shutdown
                 return PollOutcome(source.name, "skipped", message="stopping")

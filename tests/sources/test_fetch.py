@@ -219,8 +219,17 @@ def test_a_trickle_is_cut_off_at_the_deadline(http_server: ScriptedServer):
 def test_a_body_past_the_cap_is_refused(http_server: ScriptedServer, framing: Framing):
     http_server.route("/feed", Reply(body=b"x" * 5000, framing=framing, chunk_size=512))
     fetcher = Fetcher(now=lambda: NOW, max_bytes=4096)
-    with fetcher, pytest.raises(FetchError, match="larger than 4096 bytes"):
+    with fetcher, pytest.raises(FetchError, match=r"larger than 4.0 KiB \(a source's max_size"):
         fetcher.fetch(http_server.url("/feed"))
+
+
+def test_a_fetch_may_allow_more_than_the_fetchers_cap(http_server: ScriptedServer):
+    """A source's `max_size` for a large full-content feed."""
+    http_server.route("/feed", Reply(body=b"x" * 5000))
+    with Fetcher(now=lambda: NOW, max_bytes=4096) as fetcher:
+        assert len(fetcher.fetch(http_server.url("/feed"), max_bytes=8192).content) == 5000
+        with pytest.raises(FetchError, match=r"larger than 1.0 KiB"):
+            fetcher.fetch(http_server.url("/feed"), max_bytes=1024)
 
 
 def test_a_body_at_the_cap_is_fine(http_server: ScriptedServer):
@@ -262,7 +271,7 @@ def test_a_gzip_bomb_stops_at_the_cap_without_inflating(http_server: ScriptedSer
     with Fetcher(now=lambda: NOW, max_bytes=2**20) as fetcher:
         tracemalloc.start()
         try:
-            with pytest.raises(FetchError, match=f"larger than {2**20} bytes"):
+            with pytest.raises(FetchError, match="larger than 1.0 MiB"):
                 fetcher.fetch(http_server.url("/feed"))
             peak = tracemalloc.get_traced_memory()[1]
         finally:

@@ -16,6 +16,7 @@ from types import MappingProxyType, TracebackType
 from typing import Literal
 
 import httpx
+from pydantic import ByteSize
 
 from watcher.errors import FetchError
 
@@ -111,12 +112,16 @@ class Fetcher:
     ) -> None:
         self.close()
 
-    def fetch(self, url: str, validators: Validators = Validators()) -> FetchResult:
-        """GET `url` with the stored validators; FetchError says in one line why it failed."""
+    def fetch(
+        self, url: str, validators: Validators = Validators(), *, max_bytes: int | None = None
+    ) -> FetchResult:
+        """GET `url` with the stored validators; FetchError says in one line why it failed.
+        `max_bytes` caps this body instead of the fetcher's own cap (a source's max_size)."""
         _check_url(url)
         deadline = time.monotonic() + self.timeout
+        limit = self.max_bytes if max_bytes is None else max_bytes
         try:
-            return self._follow(url, validators, deadline)
+            return self._follow(url, validators, deadline, limit)
         except httpx.TimeoutException as error:
             raise _fail(url, f"timed out after {self.timeout:g} s") from error
         except (httpx.HTTPError, httpx.InvalidURL) as error:
@@ -124,7 +129,9 @@ class Fetcher:
         except RuntimeError as error:  # the client was closed (shutdown) before or during it
             raise _fail(url, "cancelled: the fetcher was closed") from error
 
-    def _follow(self, url: str, validators: Validators, deadline: float) -> FetchResult:
+    def _follow(
+        self, url: str, validators: Validators, deadline: float, max_bytes: int
+    ) -> FetchResult:
         """Follow redirects by hand: to cap them, spot loops and tell permanent ones apart."""
         hops: list[int] = []
         seen = {url}
@@ -133,7 +140,7 @@ class Fetcher:
             response = self._send(url, current, validators, deadline)
             try:
                 if response.status_code not in REDIRECTS:
-                    return self._answer(url, response, hops, validators, deadline)
+                    return self._answer(url, response, hops, validators, deadline, max_bytes)
                 if len(hops) == self.max_redirects:
                     raise _fail(url, f"more than {self.max_redirects} redirects")
                 current = _redirect_target(url, response, seen)
@@ -158,14 +165,20 @@ class Fetcher:
         return left
 
     def _answer(
-        self, url: str, response: httpx.Response, hops: list[int], sent: Validators, deadline: float
+        self,
+        url: str,
+        response: httpx.Response,
+        hops: list[int],
+        sent: Validators,
+        deadline: float,
+        max_bytes: int,
     ) -> FetchResult:
         """Turn the last response of the chain into a result, or a FetchError."""
         code = response.status_code
         status = _status_of(code)
         if status is None:
             raise _fail(url, f"HTTP {code} {response.reason_phrase}{_via(url, response)}")
-        content = self._read_body(url, response, deadline) if status == "ok" else b""
+        content = self._read_body(url, response, deadline, max_bytes) if status == "ok" else b""
         return FetchResult(
             status=status,
             status_code=code,
@@ -180,24 +193,28 @@ class Fetcher:
     def _retry_after(self, response: httpx.Response) -> float | None:
         return parse_retry_after(response.headers.get("retry-after"), now=self._now())
 
-    def _read_body(self, url: str, response: httpx.Response, deadline: float) -> bytes:
+    def _read_body(
+        self, url: str, response: httpx.Response, deadline: float, max_bytes: int
+    ) -> bytes:
         """Read and decode while counting, so neither a huge nor a slow body costs more
         than max_bytes of memory or the deadline."""
         encoding = response.headers.get("content-encoding", "identity").strip().lower()
-        if encoding == "identity" and _declared_length(response) > self.max_bytes:
-            raise self._too_large(url)
+        if encoding == "identity" and _declared_length(response) > max_bytes:
+            raise _too_large(url, max_bytes)
         inflater = _inflater_for(url, encoding)
         body = bytearray()
         for chunk in response.iter_raw():
             self._remaining(url, deadline)
             for piece in inflater.feed(url, chunk):
                 body += piece
-                if len(body) > self.max_bytes:
-                    raise self._too_large(url)
+                if len(body) > max_bytes:
+                    raise _too_large(url, max_bytes)
         return bytes(body)
 
-    def _too_large(self, url: str) -> FetchError:
-        return _fail(url, f"response larger than {self.max_bytes} bytes")
+
+def _too_large(url: str, max_bytes: int) -> FetchError:
+    size = ByteSize(max_bytes).human_readable(separator=" ")
+    return _fail(url, f"response larger than {size} (a source's max_size raises the limit)")
 
 
 class _Inflater:
