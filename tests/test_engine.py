@@ -258,3 +258,13 @@ def test_rule_sources_limit_a_rule_to_named_or_globbed_feeds(analyzer):
     assert fires_from("seeds")
     assert not fires_from("other")
     assert not fires_from("")
+
+
+def test_a_rule_of_not_alone_shows_the_articles_opening_unmarked(match_query):
+    """No word made it hold, yet an alert should say what the article is about."""
+    [found] = match_query("NOT siege", "Calm in Aleppo [today]. Markets opened.", title="Calm")
+    assert (found.spans, found.snippet) == ((), "Calm in Aleppo \\[today\\].")
+    [titled] = match_query("NOT siege", "", title="Calm day")
+    assert titled.snippet == "Calm day"
+    [long] = match_query("NOT siege", "word " * 200 + "end.")
+    assert long.snippet == ("word " * 80).strip() + "…"

@@ -18,7 +18,11 @@ CONTEXT_CHARS = 120
 
 
 def make_snippet(text: AnalysedText, spans: list[Span]) -> str:
-    """Up to MAX_SENTENCES sentences holding the spans, title first, joined by ' … '."""
+    """Up to MAX_SENTENCES sentences holding the spans, title first, joined by ' … '.
+    Without spans (a rule of NOT alone: no word made it hold) the body's first sentence,
+    else the title, unmarked: an alert still shows what the article is about."""
+    if not spans:
+        return _opening(text)
     pieces: list[str] = []
     for field_text in text.fields():
         in_field = [s for s in spans if s.field == field_text.name]
@@ -27,6 +31,13 @@ def make_snippet(text: AnalysedText, spans: list[Span]) -> str:
                 break
             pieces.append(_marked_sentence(field_text, sentence_index, in_field))
     return " … ".join(pieces)
+
+
+def _opening(text: AnalysedText) -> str:
+    for field_text in (text.body, text.title):
+        if field_text.starts.shape[0]:  # it has a word, so a first sentence
+            return _marked_sentence(field_text, 0, [])
+    return ""
 
 
 def _sentences_of(field_text: FieldText, spans: list[Span]) -> list[int]:
@@ -50,10 +61,13 @@ def _marked_sentence(field_text: FieldText, sentence_index: int, spans: list[Spa
         for s in spans
         if s.start < end and s.end > start
     ]
-    if end - start > MAX_SENTENCE_CHARS and inside:
+    if end - start > MAX_SENTENCE_CHARS:
         lead, tail = start, end
-        start = max(start, inside[0].start - CONTEXT_CHARS)
-        end = min(end, inside[-1].end + CONTEXT_CHARS, start + MAX_SENTENCE_CHARS)
+        if inside:
+            start = max(start, inside[0].start - CONTEXT_CHARS)
+            end = min(end, inside[-1].end + CONTEXT_CHARS, start + MAX_SENTENCE_CHARS)
+        else:  # an opening shown without a match in it
+            end = start + MAX_SENTENCE_CHARS
         inside = [s for s in inside if s.end <= end]
         prefix, suffix = ("…" if start > lead else ""), ("…" if end < tail else "")
     else:
