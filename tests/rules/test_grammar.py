@@ -163,6 +163,9 @@ def test_only_upper_case_operators_are_operators(query, expected):
         ("siege a*", 6, "prefix 'a*' is too short"),
         ("siege *", 6, "'*' must directly follow a word, as in evacuat*"),
         ("siege OR OR Aleppo", 9, "'OR' right after 'OR': a term is missing between them"),
+        ("title:(siege) NEAR/3 body:(Aleppo)", 14, "NEAR/3 between title:( … ) and body:( … ) "
+                                                   "never holds"),
+        ("(title:(a) OR title:(b)) ONEAR/s body:(c)", 25, "ONEAR/s between title:( … ) and"),
         ("siege NEAR/3 AND x", 13, "'AND' right after 'NEAR/3': a term is missing"),
         ("al-Ha*", 0, "prefix 'al-Ha*' is too short: put at least 3 characters before '*' "
                       "in its last word ('Ha')"),

@@ -13,7 +13,7 @@ from functools import cache
 from typing import Generic, TypeVar
 
 from lark import Lark, Token, Transformer, Tree
-from lark.exceptions import UnexpectedCharacters, UnexpectedToken
+from lark.exceptions import UnexpectedCharacters, UnexpectedToken, VisitError
 from lark.lexer import Lexer, LexerThread
 
 from watcher.rules.ast import And, InField, Near, Not, Or, Query, Term
@@ -88,6 +88,10 @@ def parse_query(text: str, *, strict: bool = False) -> Query:
         query = _ToQuery().transform(tree)
     except UnexpectedToken as exc:
         raise _unexpected_token(exc.token, tokens) from None
+    except VisitError as exc:  # lark wraps what the tree's transformer raised
+        if isinstance(exc.orig_exc, QuerySyntaxError):
+            raise exc.orig_exc from None
+        raise
     except RecursionError:
         raise QuerySyntaxError(0, TOO_DEEP) from None
     if _depth(query) > MAX_DEPTH:  # compiling and evaluating it would recurse as deep
@@ -304,6 +308,17 @@ def _offenders_in(node: Tree | Token) -> list[Tree]:
     return [found for child in node.children for found in _offenders_in(child)]
 
 
+def _field_of(query: Query) -> str | None:
+    """The one field a NEAR operand is confined to (`title:( … )`, or an OR of such), else
+    None."""
+    if isinstance(query, InField):
+        return query.field
+    if isinstance(query, Or):
+        fields = {_field_of(child) for child in query.children}
+        return fields.pop() if len(fields) == 1 else None
+    return None
+
+
 def _near_arg(token: Token) -> str:
     return token.split("/", 1)[1]
 
@@ -444,6 +459,10 @@ def _operand_text(text: str) -> str:
 
 
 def _near(left: Query, op: Token, right: Query) -> Near:
+    fields = {_field_of(left), _field_of(right)}
+    if None not in fields and len(fields) == 2:
+        raise QuerySyntaxError(op.start_pos, f"{op!s} between title:( … ) and body:( … ) never "
+                                             "holds: NEAR pairs words of one field; use AND")
     arg = _near_arg(op)
     ordered = op.startswith("ONEAR")
     if arg == "s":
