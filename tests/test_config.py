@@ -245,7 +245,7 @@ def test_bad_durations(tmp_path, every, message):
         ("    full_text: maybe\n", "4:5: sources[0].full_text: must be true or false "
                                    "(got 'maybe')"),
         ("    urll: x\n", "4:5: unknown key 'sources[0].urll' (known: name, url, every, tags, "
-                          "full_text)"),
+                          "full_text, max_size)"),
         ("    url: https://b.example/f\n", "4:5: duplicate key 'sources[0].url' (first on line 3)"),
     ],
 )  # fmt: skip
