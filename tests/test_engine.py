@@ -153,8 +153,6 @@ def test_sentence_scope(fires):
     assert fires("siege NEAR/s Aleppo", "A long siege, many said, gripped the city of Aleppo.")
     assert not fires("siege NEAR/s Aleppo", "The siege ended. Aleppo was calm.")
     assert fires("siege NEAR/s Aleppo", "The siege was ordered by Col. Hassan in Aleppo.")
-    assert fires("al-Has*", "Shelling in al-Hasakah") and fires("al-Has*", "Al Hasaka")
-    assert not fires("al-Has*", "Alawite-Hassan") and not fires("al-Has*", "all Hasaka")
 
 
 def test_paragraph_scope(fires):
@@ -268,3 +266,9 @@ def test_a_rule_of_not_alone_shows_the_articles_opening_unmarked(match_query):
     assert titled.snippet == "Calm day"
     [long] = match_query("NOT siege", "word " * 200 + "end.")
     assert long.snippet == ("word " * 80).strip() + "…"
+
+
+def test_a_hyphenated_prefix_is_whole_words_then_a_prefix(fires):
+    assert fires("al-Has*", "Shelling in al-Hasakah") and fires("al-Has*", "Al Hasaka")
+    assert not fires("al-Has*", "Alawite-Hassan") and not fires("al-Has*", "all Hasaka")
+    assert fires("T-72*", "a T-72B tank") and not fires("T-72*", "a T-90 tank")

@@ -35,6 +35,7 @@ from watcher.config_yaml import Document, Loc, read_document
 from watcher.errors import ConfigError
 from watcher.model import Severity
 from watcher.notify.digest import check_cron
+from watcher.sources.fetch import DEFAULT_MAX_BYTES
 from watcher.when import parse_duration
 
 DEFAULT_CONFIG = "watcher.yaml"
@@ -43,9 +44,6 @@ DEFAULT_RULES = "rules/"
 DEFAULT_PIPELINE = "blank:en"
 DEFAULT_EVERY = 15 * 60
 MIN_EVERY = 30  # polling one feed more often gains nothing and gets the poller blocked
-# A feed larger than this (decoded) is refused: most are well under 1 MB; a full-content
-# feed of hundreds of long articles can pass 10 MB, hence the per-source `max_size`.
-DEFAULT_MAX_SIZE = 10 * 2**20
 MAX_MAX_SIZE = 2**30  # a feed is held in memory whole while parsed
 MIN_DIGEST = 60
 DEFAULT_DRAIN_EVERY = 10
@@ -121,8 +119,7 @@ def _digest(value: object) -> int | str:
 
 
 def _feed_url(value: str) -> str:
-    """An http(s) URL that can be fetched as written: its host, port and every character
-    checked now, not at the first poll."""
+    """An http(s) URL whose scheme, host and port are checked now, not at the first poll."""
     try:
         parts = urlsplit(value)
         port = parts.port  # raises for a port out of range or not a number
@@ -132,7 +129,7 @@ def _feed_url(value: str) -> str:
         raise ValueError("must be an http:// or https:// URL")
     if port == 0:
         raise ValueError("must be an http:// or https:// URL (port 0)")
-    if any(ch.isspace() for ch in parts.netloc):
+    if any(ch.isspace() for ch in parts.hostname):
         raise ValueError("must be an http:// or https:// URL: its host has a space")
     return value
 
@@ -189,7 +186,7 @@ class SourceSettings(_Frozen):
     every: PollInterval = DEFAULT_EVERY
     tags: tuple[NonEmpty, ...] = ()
     full_text: bool = False
-    max_size: FeedSize = ByteSize(DEFAULT_MAX_SIZE)  # bytes, decoded
+    max_size: FeedSize = ByteSize(DEFAULT_MAX_BYTES)  # bytes, decoded
 
 
 class ChannelSettings(_Frozen):

@@ -64,7 +64,8 @@ def _exit_at_once() -> NoReturn:
     """Threads stuck on a silent channel would hold up an ordinary exit: os._exit does not
     wait for them. What is buffered for stdout is written first."""
     for stream in (sys.stdout, sys.stderr):
-        with suppress(OSError, ValueError):  # closed, or a reader that left
+        # closed, a reader that left, or interrupted in the middle of a write (reentrant)
+        with suppress(OSError, ValueError, RuntimeError):
             stream.flush()
     os.write(sys.stderr.fileno(), f"{STOPPED_AT_ONCE}\n".encode())
     os._exit(EXIT_INTERRUPTED)

@@ -276,3 +276,10 @@ def test_a_star_inside_a_phrase_is_an_error_not_silently_dropped(query, offset):
         parse_query(query)
     assert caught.value.offset == offset
     assert "not allowed in a phrase" in caught.value.message
+
+
+@pytest.mark.parametrize("query", ["T-72*", "F-16*", "COVID-19*", "Su-24*", "al-Has*"])
+def test_a_hyphenated_prefix_counts_its_last_part_as_spacy_splits_it(query):
+    """spaCy splits `al-Hasaka` at the hyphen but keeps `T-72` whole: `T-72*` is one word's
+    prefix, not a `72` too short."""
+    assert parse_query(query) == Term("prefix", query[:-1])

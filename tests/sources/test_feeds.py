@@ -529,3 +529,27 @@ def test_a_malformed_feed_reusing_a_guid_says_both() -> None:
     result = parse(content)
     assert result.malformed and result.reused_guids
     assert result.warning == f"{result.malformed}; {result.reused_guids}"
+
+
+@pytest.mark.parametrize(
+    ("entry", "url"),
+    [
+        ("<guid>1001</guid>", None),  # a permalink by RSS's default, but no URL
+        ('<guid>1001</guid><enclosure url="https://cdn.example.org/a.mp3" length="1" '
+         'type="audio/mpeg"/>', None),  # an enclosure is no link of the entry
+        ("<guid>/news/2</guid>", "https://example.org/news/2"),  # a path is a link
+        ("<guid>https://example.org/a/3</guid>", "https://example.org/a/3"),
+        ('<guid isPermaLink="false">1004</guid><link>/a/4</link>', "https://example.org/a/4"),
+    ],
+)
+def test_a_guid_is_a_link_only_when_it_is_a_url_or_a_path(entry, url):
+    [article] = parse(rss(f"<item>{entry}<title>Siege</title></item>")).entries
+    assert article.url == url
+    assert article.id == article.guid  # as the feed wrote it, never resolved into a URL
+
+
+def test_an_atom_id_that_is_no_url_is_no_link():
+    atom = (b'<feed xmlns="http://www.w3.org/2005/Atom"><title>t</title>'
+            b"<entry><id>42</id><title>Siege</title></entry></feed>")
+    [article] = parse(atom, "https://example.org/f/feed.atom").entries
+    assert (article.id, article.url) == ("42", None)

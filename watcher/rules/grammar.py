@@ -51,6 +51,7 @@ _NEAR_ARG = re.compile(r"[0-9]+|s|p")
 _BINARY = frozenset({"AND", "OR", "NEAR_OP"})
 _OPERATORS = _BINARY | {"NOT"}
 _NEAR_WORD = re.compile(r"O?NEAR/")
+_WORD_HYPHEN = re.compile(r"(?<=[^\W_])-(?=[^\W\d_])")
 _TERMS = frozenset({"WORD", "PHRASE", "EXACT", "PREFIX", "VARIANT", "LIST"})
 _NEAR_RULE = "NEAR operands may only be terms, lists or OR-groups of them"
 _NOT_AN_ENTRY = "a list entry must be one term, phrase, prefix (abc*), variant (~Name) or @list"
@@ -253,8 +254,9 @@ def _check_token(token: Token) -> None:
 
 
 def _last_part(word: str) -> str:
-    """The last part of a hyphenated word, as articles' words are split (`al-Has` -> `Has`)."""
-    return word.rsplit("-", 1)[-1]
+    """The last part of a hyphenated word, split where spaCy splits articles' words: at a
+    hyphen between a letter or digit and a letter (`al-Has` -> `Has`; `T-72` stays)."""
+    return _WORD_HYPHEN.split(word)[-1]
 
 
 def _unexpected_token(token: Token, tokens: list[Token]) -> QuerySyntaxError:

@@ -128,7 +128,7 @@ def parse_feed(
         return ParsedFeed(entries=(), not_a_feed=f"the response could not be read: {reason}")
     base, moment = response_headers["content-location"], as_utc(now)
     articles = [_article(entry, source=source, base=base, now=moment) for entry in result.entries]
-    home = canonical_url(result.feed.get("link"))
+    home = canonical_url(_link(result.feed.get("link"), base))
     entries, reused, shared = tell_apart_entries([a for a in articles if a is not None], home)
     return ParsedFeed(
         entries=entries,
@@ -383,8 +383,9 @@ def _has_link(entry: Any, guid: str | None) -> bool:
     """False when feedparser's link is only the guid (an RSS guid is a permalink unless it
     says otherwise) and that guid is no URL: "1001" would become a made-up page beside the
     feed, and other feeds' entries "1001" the same page. A path ("/a/2") is a link."""
-    if entry.get("links") or guid is None:  # a <link> of its own, or no guid to be one
-        return True
+    links = entry.get("links") or ()
+    if guid is None or any(link.get("rel") == "alternate" for link in links):
+        return True  # no guid to be one, or a <link> of its own (an enclosure is none)
     return guid.startswith("/") or urlsplit(guid).scheme.lower() in LINK_SCHEMES
 
 

@@ -31,6 +31,9 @@ RETRY_AFTER_LIMIT = 7 * 24 * 3600.0
 DECODE_STEP = 64 * 1024
 # only what we can inflate in bounded steps ourselves (see _Inflater); no br/zstd
 ACCEPT_ENCODING = "gzip, deflate"
+# The largest body read (decoded) unless a fetch says otherwise: most feeds are well under
+# 1 MB; a source's `max_size` raises it for a full-content feed.
+DEFAULT_MAX_BYTES = 10 * 2**20
 
 
 @dataclass(frozen=True)
@@ -84,7 +87,7 @@ class Fetcher:
         now: Callable[[], datetime],
         client: httpx.Client | None = None,
         timeout: float = 20.0,
-        max_bytes: int = 10 * 2**20,
+        max_bytes: int = DEFAULT_MAX_BYTES,
         max_redirects: int = 5,
         user_agent: str | None = None,
     ) -> None:
@@ -122,6 +125,9 @@ class Fetcher:
         limit = self.max_bytes if max_bytes is None else max_bytes
         try:
             return self._follow(url, validators, deadline, limit)
+        except _TooLarge as error:  # a feed's cap is its source's to raise; a page's is not
+            hint = " (a source's max_size raises the limit)" if max_bytes is not None else ""
+            raise _fail(url, f"response larger than {error.size}{hint}") from None
         except httpx.TimeoutException as error:
             raise _fail(url, f"timed out after {self.timeout:g} s") from error
         except (httpx.HTTPError, httpx.InvalidURL) as error:
@@ -200,7 +206,7 @@ class Fetcher:
         than max_bytes of memory or the deadline."""
         encoding = response.headers.get("content-encoding", "identity").strip().lower()
         if encoding == "identity" and _declared_length(response) > max_bytes:
-            raise _too_large(url, max_bytes)
+            raise _TooLarge(max_bytes)
         inflater = _inflater_for(url, encoding)
         body = bytearray()
         for chunk in response.iter_raw():
@@ -208,13 +214,16 @@ class Fetcher:
             for piece in inflater.feed(url, chunk):
                 body += piece
                 if len(body) > max_bytes:
-                    raise _too_large(url, max_bytes)
+                    raise _TooLarge(max_bytes)
         return bytes(body)
 
 
-def _too_large(url: str, max_bytes: int) -> FetchError:
-    size = ByteSize(max_bytes).human_readable(separator=" ")
-    return _fail(url, f"response larger than {size} (a source's max_size raises the limit)")
+class _TooLarge(Exception):
+    """A body past the cap; `fetch` says so with the URL."""
+
+    def __init__(self, max_bytes: int) -> None:
+        super().__init__(max_bytes)
+        self.size = ByteSize(max_bytes).human_readable(separator=" ")
 
 
 class _Inflater:

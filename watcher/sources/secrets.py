@@ -2,41 +2,67 @@
 (`https://user:pw@host/feed`, `?apikey=…`) never leaves the configuration and the database.
 
 Unlike a channel URL, a feed URL's path is no secret (`/world/rss.xml`): only the userinfo
-password and the values of query parameters named like a credential are masked.
+password and the values of query parameters named like a credential are masked, in every
+URL a message quotes (a redirect's target too), and the configured URL's secrets wherever
+else they appear.
 """
 
 from __future__ import annotations
 
 import re
-from urllib.parse import parse_qsl, quote, unquote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 MASK = "****"
-# Shorter values (`sid=1`) are no credential, and masking them would garble the message
-# ("answered 429" with every 1 masked).
+# Shorter values (`sid=1`) are no credential, and masking them elsewhere in a message
+# would garble it ("answered 429" with every 1 masked).
 MIN_SECRET_CHARS = 4
-# Query parameters whose value is a credential: apikey, api_key, token, access_token, key,
-# secret, password, passwd, pwd, auth, signature, sig, session, sid, credential.
-_SECRET_PARAM = re.compile(r"key|token|secret|pass|pwd|auth|sig|session|sid|credential", re.I)
+# A query parameter whose name, or a `_`/`-` separated part of it, names a credential:
+# apikey, api_key, access_token, token, key, secret, password, sig, X-Auth-Key … but not
+# author, keyword, design or side.
+_SECRET_PARAM = re.compile(
+    r"(?:^|[_-])(?:api_?key|apikey|key|token|secret|pass|passwd|password|pwd|auth|sig|"
+    r"signature|session|sid|credentials?)(?:$|[_-])",
+    re.IGNORECASE,
+)
+_URL = re.compile(r"https?://[^\s'\"<>()]+", re.IGNORECASE)
 
 
 def redact(text: str, *urls: str | None) -> str:
-    """`text` with the secrets of each URL (as written, decoded and percent-encoded)
-    replaced by ****."""
+    """`text` with the secrets of every URL it quotes masked as ****, and those of `urls`
+    (as written, decoded and percent-encoded) wherever they appear."""
+    text = _URL.sub(lambda found: _masked_url(found.group()), text)
     secrets = {found for url in urls if url for found in _secrets_of(url)}
     for secret in sorted(secrets, key=len, reverse=True):
         text = text.replace(secret, MASK)
     return text
 
 
+def _masked_url(url: str) -> str:
+    """The URL with its password and credential-named query values replaced by ****."""
+    head, question, query = url.partition("?")
+    scheme, _, rest = head.partition("://")
+    netloc, slash, path = rest.partition("/")
+    userinfo, at, host = netloc.rpartition("@")
+    if ":" in userinfo:
+        userinfo = f"{userinfo.partition(':')[0]}:{MASK}"
+    fields = []
+    for field in query.split("&") if question else ():
+        name, equals, value = field.partition("=")
+        secret = equals and value and _SECRET_PARAM.search(unquote(name))
+        fields.append(f"{name}={MASK}" if secret else field)
+    return (f"{scheme}://{userinfo}{at}{host}{slash}{path}{question}" + "&".join(fields))
+
+
 def _secrets_of(url: str) -> set[str]:
     try:
-        parts = urlsplit(url)
-        password = parts.password
+        password = urlsplit(url).password
     except ValueError:  # not a URL after all: nothing of it to recognise
         return set()
-    values = [value for name, value in parse_qsl(parts.query, keep_blank_values=False)
-              if _SECRET_PARAM.search(name)]
+    query = url.partition("?")[2].partition("#")[0]
+    values = [value for name, _, value in (field.partition("=") for field in query.split("&"))
+              if _SECRET_PARAM.search(unquote(name))]
     found: set[str] = set()
     for secret in filter(None, [password, *values]):
-        found |= {secret, unquote(secret), quote(secret, safe=""), quote(secret, safe="+")}
+        found |= {secret, unquote(secret), unquote(secret.replace("+", " ")),
+                  quote(unquote(secret), safe="")}
     return {secret for secret in found if len(secret) >= MIN_SECRET_CHARS}
