@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from typing import TypeVar
 
@@ -181,29 +182,41 @@ def replay(
             notify=not no_notify,
             now=utc_now,
         )
-        unreadable = stored = 0
         items = read_inputs(list(inputs) or [DEFAULT_REPLAY_INPUT], stdin=sys.stdin)
+        tally: Counter[str] = Counter()  # read as it goes: an interrupt reports it
         try:
             with reader_may_leave():
-                for batch in _batched(items, 1 if "-" in inputs else BATCH):
-                    unreadable += _print_unreadable(batch)
-                    articles = [item for item in batch if isinstance(item, Article)]
-                    for outcome in _ingestor_exit(pipeline, articles):
-                        stored += outcome.status == "new"
-                        if outcome.status == "refused":
-                            click.echo(f"watcher: {outcome.article.id}: not stored: "
-                                       f"{outcome.reason}", err=True)
-                            unreadable += 1
-                        _emit(outcome.new_matches, outcome.article.source, output_format)
+                _ingest_all(pipeline, items, 1 if "-" in inputs else BATCH, output_format, tally)
             if outbox is not None:
                 report = or_exit(outbox.send_due)
                 print_report(report, or_exit(outbox.left_pending))
         except KeyboardInterrupt:
-            click.echo(f"watcher: interrupted after storing {stored} new article(s); replaying "
-                       "the same input again goes on from there (what is stored is skipped) and "
-                       "sends the alerts still queued", err=True)
+            click.echo(f"watcher: interrupted after storing {tally['new']} new article(s); "
+                       "replaying the same input again goes on from there (what is stored is "
+                       "skipped) and sends the alerts still queued", err=True)
             sys.exit(EXIT_INTERRUPTED)
-    sys.exit(EXIT_FAILED if unreadable else EXIT_OK)
+    sys.exit(EXIT_FAILED if tally["unreadable"] else EXIT_OK)
+
+
+def _ingest_all(
+    pipeline: Pipeline,
+    items: Iterable[Article | InputError],
+    batch_size: int,
+    output_format: str,
+    tally: Counter[str],
+) -> None:
+    """Replay's ingest loop: print new matches and one line per input that could not be
+    read or stored; count new articles and those failures in `tally`."""
+    for batch in _batched(items, batch_size):
+        tally["unreadable"] += _print_unreadable(batch)
+        articles = [item for item in batch if isinstance(item, Article)]
+        for outcome in _ingestor_exit(pipeline, articles):
+            tally[outcome.status] += 1
+            if outcome.status == "refused":
+                click.echo(f"watcher: {outcome.article.id}: not stored: {outcome.reason}",
+                           err=True)
+                tally["unreadable"] += 1
+            _emit(outcome.new_matches, outcome.article.source, output_format)
 
 
 @cli.command("articles")

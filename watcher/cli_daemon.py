@@ -154,8 +154,8 @@ def source_text(line: dict[str, Any]) -> str:
     head = (f"{line['name']}  {status}  every {format_duration(line['every'])}  last poll "
             f"{line['last_poll'] or 'never'}  last success {line['last_success'] or 'never'}  "
             f"new {line['new_items']}  errors in a row {line['errors']}")
-    labels = {"last_error": "last_error" if line["errors"] else "last_error (since recovered)"}
-    details = [f"    {labels.get(key, key)}: {line[key]}"
+    old_error = "last_error" if line["errors"] else "last_error (since recovered)"
+    details = [f"    {old_error if key == 'last_error' else key}: {line[key]}"
                for key in ("disabled", "last_error", "warning", "next_poll_after") if line[key]]
     return "\n".join([head, f"    {line['url']}", *details])
 

@@ -58,9 +58,11 @@ def _unstored(empty: int, refused: list[IngestOutcome]) -> str | None:
     if not count:
         return None
     reasons = sorted({o.reason for o in refused} | ({"nothing in it"} if empty else set()))
-    named = ", ".join(repr(o.article.id) for o in refused[:3])
-    return (f"{count} {'entry' if count == 1 else 'entries'} not stored ({'; '.join(reasons)})"
-            + (f": {named}" + (", …" if len(refused) > 3 else "") if named else ""))
+    line = f"{count} {'entry' if count == 1 else 'entries'} not stored ({'; '.join(reasons)})"
+    if refused:  # an empty entry has no id to name
+        line += ": " + ", ".join(repr(o.article.id) for o in refused[:3])
+        line += ", …" if len(refused) > 3 else ""
+    return line
 
 
 class Poller:

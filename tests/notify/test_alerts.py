@@ -389,8 +389,12 @@ def test_ctrl_c_twice_stops_a_sender_stuck_on_a_silent_channel_and_loses_nothing
         if command == "run":  # the replay dies; a daemon takes its claims and gets stuck
             os.kill(sender.pid, signal.SIGKILL)
             sender.communicate()
+            earlier = stalled.connected
             sender = start_watcher("run", cwd=workdir)
             _wait_until(lambda: _leased(workdir / "watcher.db", by=sender.pid) > 0)
+            stalled.wait_connected(earlier + 1)  # sending, not only claimed
+        else:
+            stalled.wait_connected(1)
         err = _interrupt_until_it_exits(sender)
     assert sender.returncode == EXIT_INTERRUPTED, err
     assert err.splitlines()[-1] == STOPPED_AT_ONCE

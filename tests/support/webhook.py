@@ -94,13 +94,37 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 class StallingServer:
-    """Accepts connections and never answers: what a wedged SMTP or HTTP server looks like."""
+    """Accepts connections and never answers: what a wedged SMTP or HTTP server looks like.
+    `wait_connected(n)` blocks until n clients are stuck on it."""
 
     def __init__(self) -> None:
         self._listener = socket.socket()
         self._listener.bind(("127.0.0.1", 0))
         self._listener.listen(16)
         self.port = int(self._listener.getsockname()[1])
+        self._held: list[socket.socket] = []  # open, never read nor written
+        self._arrived = threading.Condition()
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                connection, _ = self._listener.accept()
+            except OSError:  # closed: the test is over
+                return
+            with self._arrived:
+                self._held.append(connection)
+                self._arrived.notify_all()
+
+    @property
+    def connected(self) -> int:
+        with self._arrived:
+            return len(self._held)
+
+    def wait_connected(self, count: int, timeout: float = 30.0) -> None:
+        with self._arrived:
+            if not self._arrived.wait_for(lambda: len(self._held) >= count, timeout):
+                raise AssertionError(f"{len(self._held)} of {count} clients connected")
 
     def __enter__(self) -> StallingServer:
         return self
@@ -112,3 +136,6 @@ class StallingServer:
         tb: TracebackType | None,
     ) -> None:
         self._listener.close()
+        with self._arrived:
+            for connection in self._held:
+                connection.close()

@@ -15,16 +15,16 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qsl, quote, unquote
+from urllib.parse import parse_qsl
 
 import apprise
 
 from watcher.errors import ConfigError, NotifyError
+from watcher.masking import MASK, forms, mask
 from watcher.notify.message import Format, Message
 
 log = logging.getLogger(__name__)
 
-MASK = "****"
 _FORMATS: dict[str, Format] = {"text": "text", "markdown": "markdown", "html": "html"}
 _SCHEME = re.compile(r"^\s*([A-Za-z][A-Za-z0-9+.-]*)://")
 _USERINFO_PASSWORD = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://[^:/\s@]*:)[^@\s/]+@")
@@ -96,10 +96,7 @@ def redact(text: str, url: str) -> str:
     e.g. `discord://id/token`), and every path segment and query value of six characters
     or more, each as written, decoded and percent-encoded; any other `user:password@`.
     """
-    secrets = sorted(_secrets_of(url), key=len, reverse=True)
-    for secret in secrets:
-        text = text.replace(secret, MASK)
-    return _USERINFO_PASSWORD.sub(rf"\g<1>{MASK}@", text)
+    return _USERINFO_PASSWORD.sub(rf"\g<1>{MASK}@", mask(text, _secrets_of(url)))
 
 
 def _target(channel: str, index: int, url: str) -> Target:
@@ -190,10 +187,7 @@ def _secrets_of(url: str) -> set[str]:
                    if len(value) >= 6 or key[:1] in ("+", "-", ":")]
     if host and "." not in host and host.lower() != "localhost" and len(host) >= 6:
         candidates.append(host)
-    found: set[str] = set()
-    for secret in filter(None, candidates):
-        found |= {secret, unquote(secret), quote(unquote(secret), safe="")}
-    return {secret for secret in found if secret}
+    return {form for secret in candidates if secret for form in forms(secret)}
 
 
 _ANY_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://\S+")

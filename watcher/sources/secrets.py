@@ -10,9 +10,10 @@ else they appear.
 from __future__ import annotations
 
 import re
-from urllib.parse import quote, unquote, urlsplit
+from urllib.parse import unquote, urlsplit
 
-MASK = "****"
+from watcher.masking import MASK, forms, mask
+
 # Shorter values (`sid=1`) are no credential, and masking them elsewhere in a message
 # would garble it ("answered 429" with every 1 masked).
 MIN_SECRET_CHARS = 4
@@ -31,10 +32,7 @@ def redact(text: str, *urls: str | None) -> str:
     """`text` with the secrets of every URL it quotes masked as ****, and those of `urls`
     (as written, decoded and percent-encoded) wherever they appear."""
     text = _URL.sub(lambda found: _masked_url(found.group()), text)
-    secrets = {found for url in urls if url for found in _secrets_of(url)}
-    for secret in sorted(secrets, key=len, reverse=True):
-        text = text.replace(secret, MASK)
-    return text
+    return mask(text, (secret for url in urls if url for secret in _secrets_of(url)))
 
 
 def _masked_url(url: str) -> str:
@@ -61,8 +59,5 @@ def _secrets_of(url: str) -> set[str]:
     query = url.partition("?")[2].partition("#")[0]
     values = [value for name, _, value in (field.partition("=") for field in query.split("&"))
               if _SECRET_PARAM.search(unquote(name))]
-    found: set[str] = set()
-    for secret in filter(None, [password, *values]):
-        found |= {secret, unquote(secret), unquote(secret.replace("+", " ")),
-                  quote(unquote(secret), safe="")}
-    return {secret for secret in found if len(secret) >= MIN_SECRET_CHARS}
+    return {form for secret in (password, *values) if secret for form in forms(secret)
+            if len(form) >= MIN_SECRET_CHARS}
