@@ -304,3 +304,15 @@ def test_match_answers_each_line_of_standard_input_as_it_arrives(tmp_path):
     finally:
         process.stdin.close()
         process.wait(timeout=60)
+
+
+def test_rules_check_prints_warnings_on_stderr_and_still_passes(run, tmp_path):
+    (tmp_path / "r.yaml").write_text(
+        "lists:\n  x: ['siege OR blockade']\n"
+        "rules:\n  - {id: r, title: r, query: '@x'}\n"
+    )
+    result = run("rules", "check", str(tmp_path))
+    assert result.exit_code == 0
+    assert result.stdout == "1 rules OK\n"
+    assert result.stderr.startswith(f"{tmp_path / 'r.yaml'}:2:14: warning: 'OR' in the "
+                                    "unquoted list entry 'siege OR blockade'")

@@ -108,6 +108,8 @@ def rules_check(settings: Settings, path: str | None) -> None:
     except ConfigError as error:
         click.echo(f"watcher: {error}", err=True)
         sys.exit(EXIT_RULES)
+    for warning in ruleset.warnings:  # loaded, but likely not what the author meant
+        click.echo(str(warning), err=True)
     click.echo(f"{len(ruleset.rules)} rules OK")
 
 

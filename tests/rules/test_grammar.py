@@ -5,7 +5,13 @@ from __future__ import annotations
 import pytest
 
 from watcher.rules.ast import And, InField, Near, Not, Or, Term
-from watcher.rules.grammar import ListRef, QuerySyntaxError, parse_list_entry, parse_query
+from watcher.rules.grammar import (
+    ListRef,
+    QuerySyntaxError,
+    operator_in_entry,
+    parse_list_entry,
+    parse_query,
+)
 
 
 def w(text: str) -> Term:
@@ -244,6 +250,7 @@ def test_strict_accepts_what_near_can_measure(query):
         ("~Ashrafieh", Term("variant", "Ashrafieh")),
         ("@other", ListRef("other", 0)),
         ("siege and Aleppo", w("siege and Aleppo")),  # a phrase: lower-case is no operator
+        ("siege AND Aleppo", w("siege AND Aleppo")),  # a phrase too, as the contract says
     ],
 )
 def test_list_entries(entry, expected):
@@ -254,8 +261,6 @@ def test_list_entries(entry, expected):
     ("entry", "offset", "message"),
     [
         ('"siege" Aleppo', 0, "a list entry must be one term"),
-        ("siege AND Aleppo", 6, "'AND' in a list entry: an entry is one term or phrase"),
-        ("=Forces ONEAR/2 x", 8, "'ONEAR/2' in a list entry: an entry is one term or phrase"),
         ("@a @b", 0, "a list entry must be one term"),
         ("ab*", 0, "prefix 'ab*' is too short"),
         ("", 0, "empty query"),
@@ -283,3 +288,18 @@ def test_a_hyphenated_prefix_counts_its_last_part_as_spacy_splits_it(query):
     """spaCy splits `al-Hasaka` at the hyphen but keeps `T-72` whole: `T-72*` is one word's
     prefix, not a `72` too short."""
     assert parse_query(query) == Term("prefix", query[:-1])
+
+
+@pytest.mark.parametrize(
+    ("entry", "found"),
+    [
+        ("siege AND Aleppo", (6, "AND")),
+        ("=Forces ONEAR/2 x", (8, "ONEAR/2")),
+        ("siege and Aleppo", None),  # lower-case: no operator
+        ('"war OR peace"', None),  # quoted: the phrase is meant
+        ("siege", None),
+    ],
+)
+def test_an_operator_word_in_an_unquoted_list_entry_is_found_for_a_warning(entry, found):
+    """The contract reads `siege AND Aleppo` as a phrase; the loader warns that it is one."""
+    assert operator_in_entry(entry) == found

@@ -624,9 +624,10 @@ def test_a_directory_without_rule_files_is_an_error(tmp_path):
     ]
 
 
-def test_an_operator_in_an_unquoted_list_entry_is_an_error_not_a_phrase_word(tmp_path):
-    """`siege OR blockade` as an entry reads as an OR, but an entry with a space is a
-    phrase: the words siege, or, blockade in a row, which news never writes."""
+def test_an_operator_in_an_unquoted_list_entry_loads_as_a_phrase_with_a_warning(tmp_path):
+    """`siege OR blockade` as an entry reads as an OR, but the contract makes an unquoted
+    entry with a space a phrase: the words siege, or, blockade in a row. It loads so, and
+    the loader says where, since that is seldom what the author meant."""
     write(tmp_path, "a.yaml", """
         lists:
           x: ['siege OR blockade', Sheikh Maqsoud, '"war or peace"', '"war OR peace"']
@@ -634,12 +635,14 @@ def test_an_operator_in_an_unquoted_list_entry_is_an_error_not_a_phrase_word(tmp
         rules:
           - {id: r, title: r, query: '@x OR @y'}
         """)
-    said = "in a list entry: an entry is one term or phrase, not a query"
-    assert problems(tmp_path) == [
-        f"a.yaml:2:14: 'OR' {said}; give each alternative its own entry, or quote a "
-        "phrase that has this word",
-        f"a.yaml:3:13: 'NEAR/3' {said}; give each alternative its own entry, or quote a "
-        "phrase that has this word",
-        f"a.yaml:3:27: 'NOT' {said}; give each alternative its own entry, or quote a "
-        "phrase that has this word",
+    ruleset = load_rules(tmp_path)
+    assert ruleset.lists["x"][0] == w("siege OR blockade")
+    said = "give each alternative its own entry (quote the entry if the phrase is meant)"
+    assert [str(warning).removeprefix(f"{tmp_path}/") for warning in ruleset.warnings] == [
+        "a.yaml:2:14: warning: 'OR' in the unquoted list entry 'siege OR blockade' is a word "
+        f"of a phrase, not an operator; {said}",
+        "a.yaml:3:13: warning: 'NEAR/3' in the unquoted list entry 'siege NEAR/3 town' is a "
+        f"word of a phrase, not an operator; {said}",
+        "a.yaml:3:27: warning: 'NOT' in the unquoted list entry 'NOT siege' is a word of a "
+        f"phrase, not an operator; {said}",
     ]

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from watcher.errors import RuleError
 from watcher.model import Severity
 
 TermKind = Literal["word", "exact", "prefix", "variant"]
@@ -110,6 +111,8 @@ class RuleSet:
 
     rules: tuple[Rule, ...]
     lists: dict[str, tuple[Query, ...]] = field(default_factory=dict, hash=False)
+    # Loaded, but likely not what the author meant (`rules check` prints them).
+    warnings: tuple[RuleError, ...] = field(default=(), compare=False)
 
     def enabled(self) -> tuple[Rule, ...]:
         return tuple(r for r in self.rules if r.enabled)

@@ -136,19 +136,23 @@ def parse_list_entry(text: str) -> Term | ListRef:
     return node
 
 
+def operator_in_entry(text: str) -> tuple[int, str] | None:
+    """The first operator word (`AND`, `OR`, `NOT`, `NEAR/…`) of an unquoted list entry that
+    the contract reads as a phrase (`siege OR blockade`), with its offset: most likely meant
+    as a query, so the loader warns. None for an entry that is no such phrase."""
+    if _entry_as_query(text)[1] is None:
+        return None
+    for found in re.finditer(r"\S+", text):
+        if found.group() in ("AND", "OR", "NOT") or _NEAR_WORD.match(found.group()):
+            return found.start(), found.group()
+    return None
+
+
 def _entry_as_query(text: str) -> tuple[str, int | None]:
     """The entry as query text, and where a quote was inserted (to map offsets back)."""
     body = text.strip()
     if '"' in body or body.startswith("@") or not any(ch.isspace() for ch in body):
         return text, None
-    for found in re.finditer(r"\S+", text):
-        if found.group() in ("AND", "OR", "NOT") or _NEAR_WORD.match(found.group()):
-            raise QuerySyntaxError(
-                found.start(),
-                f"'{found.group()}' in a list entry: an entry is one term or phrase, not a "
-                "query; give each alternative its own entry, or quote a phrase that has "
-                "this word",
-            )
     marker = body[0] if body[0] in "=~" else ""
     quote_at = text.index(body) + len(marker)
     return f'{text[:quote_at]}"{text[quote_at:].rstrip()}"', quote_at

@@ -19,6 +19,7 @@ from watcher.rules.grammar import (
     ListExpander,
     ListRef,
     QuerySyntaxError,
+    operator_in_entry,
     parse_list_entry,
     parse_query,
 )
@@ -106,6 +107,7 @@ class _Loading:
 
     channels: Collection[str] | None
     errors: list[RuleError] = field(default_factory=list)
+    warnings: list[RuleError] = field(default_factory=list)
     lists: dict[str, list[tuple[_Where, _Operand]]] = field(default_factory=dict)
     drafts: list[_Draft] = field(default_factory=list)
     list_sites: dict[str, str] = field(default_factory=dict)  # name -> FILE:LINE:COLUMN
@@ -115,7 +117,7 @@ class _Loading:
         text = read_text(name, path, self.errors)
         if text is None:
             return
-        file = YamlFile(name, text, self.errors)
+        file = YamlFile(name, text, self.errors, self.warnings)
         root = compose(file)
         if root is None:
             return
@@ -248,7 +250,7 @@ class _Loading:
                 rules.append(replace(draft.rule, query=query))
         if self.errors:
             raise RuleSetError(self.errors)
-        return RuleSet(tuple(rules), lists)
+        return RuleSet(tuple(rules), lists, tuple(self.warnings))
 
 
 def _report_at_ref(where: _Where, ref: ListRef, message: str) -> None:
@@ -349,4 +351,11 @@ def _list_entries(file: YamlFile, name: str, node: yaml.Node) -> list[tuple[_Whe
             entries.append(((file, item), parse_list_entry(text)))
         except QuerySyntaxError as exc:
             file.error_inside(item, exc.offset, exc.message)
+            continue
+        operator = operator_in_entry(text)
+        if operator is not None:
+            offset, word = operator
+            file.warn_inside(item, offset, f"'{word}' in the unquoted list entry {text!r} is a "
+                             "word of a phrase, not an operator; give each alternative its "
+                             "own entry (quote the entry if the phrase is meant)")
     return entries

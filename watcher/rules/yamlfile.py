@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
@@ -30,12 +30,14 @@ Pairs = dict[str, tuple[yaml.Node, yaml.Node]]
 class YamlFile:
     """One rule file: its name for errors, its text to place errors inside scalars.
 
-    Public so the loader can report against it; `errors` is shared by every file loaded.
+    Public so the loader can report against it; `errors` and `warnings` are shared by
+    every file loaded.
     """
 
     name: str
     text: str
     errors: list[RuleError]
+    warnings: list[RuleError] = field(default_factory=list)  # loaded, but likely not meant
 
     def error(self, node: yaml.Node, message: str) -> None:
         mark = node.start_mark
@@ -48,6 +50,11 @@ class YamlFile:
         """An error at `offset` inside a scalar's value (a query or a list entry)."""
         line, column = _position_inside(self.text, node, offset)
         self.errors.append(RuleError(self.name, line, column, message))
+
+    def warn_inside(self, node: yaml.Node, offset: int, message: str) -> None:
+        """A warning at `offset` inside a scalar's value: the rules load all the same."""
+        line, column = _position_inside(self.text, node, offset)
+        self.warnings.append(RuleError(self.name, line, column, f"warning: {message}"))
 
 
 def read_text(name: str, path: Path, errors: list[RuleError]) -> str | None:
