@@ -7,6 +7,10 @@ from __future__ import annotations
 
 import http.client
 import math
+import os
+import selectors
+import socket
+import threading
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -17,7 +21,7 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from prometheus_client.parser import text_string_to_metric_families
 
 from watcher.errors import ConfigError
-from watcher.health import HealthServer, HttpPortError
+from watcher.health import WORKERS, HealthServer, HttpPortError
 from watcher.metrics import Metrics
 
 HOST = "127.0.0.1"
@@ -356,3 +360,134 @@ def test_port_zero_picks_a_free_port(daemon: Daemon, metrics: Metrics) -> None:
         assert server.port > 0
         assert server.url == f"http://{HOST}:{server.port}"
 
+
+
+# Connection limits: idle and slow clients cannot starve the endpoint
+
+
+def connect(server: HealthServer, timeout: float = 5) -> socket.socket:
+    return socket.create_connection((HOST, server.port), timeout=timeout)
+
+
+def read_until_closed(client: socket.socket) -> bytes:
+    """All the server sends until it closes the connection (TimeoutError if it never does
+    within the socket's timeout)."""
+    received = bytearray()
+    while chunk := client.recv(4096):
+        received += chunk
+    return bytes(received)
+
+
+def wait_until_closed(clients: list[socket.socket], count: int) -> None:
+    """Return once the server has closed `count` of `clients` (TimeoutError after 30 s)."""
+    with selectors.DefaultSelector() as selector:
+        for client in clients:
+            selector.register(client, selectors.EVENT_READ)
+        closed = 0
+        while closed < count:
+            ready = selector.select(timeout=30)
+            if not ready:
+                raise TimeoutError(f"the server closed {closed} of {count} connections")
+            for key, _ in ready:
+                assert key.fileobj.recv(1) == b""  # type: ignore[union-attr]
+                selector.unregister(key.fileobj)
+                closed += 1
+
+
+def open_descriptors() -> int:
+    return len(os.listdir("/proc/self/fd"))
+
+
+def test_healthz_answers_while_hundreds_of_idle_connections_are_open(
+    daemon: Daemon, metrics: Metrics
+) -> None:
+    threads_before, descriptors_before = threading.active_count(), open_descriptors()
+    with HealthServer(HOST, 0, metrics=metrics, healthy=lambda: daemon.health,
+                      max_connections=32, request_timeout=60) as server:
+        idle = [connect(server) for _ in range(300)]
+        try:
+            response = request(server, "/healthz")
+            threads, descriptors = threading.active_count(), open_descriptors()
+            assert (response.status, response.text) == (200, "ok\n")
+            # One loop thread and the workers, whatever the clients; the server's side of at
+            # most 32 connections, its listener and its selector.
+            assert threads <= threads_before + 1 + WORKERS
+            assert descriptors <= descriptors_before + len(idle) + 32 + 2
+            # Beyond the cap, the longest waiting are closed to make room.
+            wait_until_closed(idle, len(idle) - 32)
+        finally:
+            for client in idle:
+                client.close()
+
+
+def test_a_silent_connection_is_closed_after_the_request_timeout(
+    daemon: Daemon, metrics: Metrics
+) -> None:
+    with HealthServer(HOST, 0, metrics=metrics, healthy=lambda: daemon.health,
+                      request_timeout=0.2) as server, connect(server) as silent:
+        assert read_until_closed(silent) == b""
+        assert request(server, "/healthz").status == 200
+
+
+def test_a_client_trickling_its_request_is_closed_at_the_deadline(
+    daemon: Daemon, metrics: Metrics
+) -> None:
+    # One byte every 50 ms would keep a per-read timeout of 200 ms from ever firing; the
+    # whole-request deadline closes the connection after 200 ms, whatever the bytes.
+    trickle = b"GET /healthz HTTP/1.0\r\nX-Padding: " + b"a" * 160
+    with HealthServer(HOST, 0, metrics=metrics, healthy=lambda: daemon.health,
+                      request_timeout=0.2) as server, connect(server, timeout=0.05) as slow:
+        for byte in trickle:
+            try:
+                slow.sendall(bytes([byte]))
+                if slow.recv(4096) == b"":
+                    break
+            except TimeoutError:
+                continue
+            except ConnectionError:
+                break
+        else:
+            pytest.fail("the server kept a trickling connection open past its deadline")
+
+
+@pytest.mark.parametrize(("head", "status"), [
+    (b"GET /healthz HTTP/1.0\r\nX-Padding: " + b"a" * 10_000 + b"\r\n\r\n", 431),
+    (b"GET /" + b"a" * 10_000 + b" HTTP/1.0\r\n\r\n", 414),
+])
+def test_request_line_and_headers_are_bounded(
+    server: HealthServer, head: bytes, status: int
+) -> None:
+    with connect(server) as client:
+        client.sendall(head)
+        answer = read_until_closed(client)
+    assert answer.startswith(f"HTTP/1.0 {status} ".encode())
+    assert answer.endswith(b"request line and headers are limited to 8192 bytes\n")
+    assert request(server, "/healthz").status == 200
+
+
+def test_beyond_the_cap_a_connection_is_closed_at_once_while_all_are_being_answered(
+    metrics: Metrics
+) -> None:
+    checking, release = threading.Semaphore(0), threading.Event()
+
+    def slow_check() -> tuple[bool, str]:
+        checking.release()
+        release.wait(timeout=10)
+        return True, ""
+
+    with HealthServer(HOST, 0, metrics=metrics, healthy=slow_check, max_connections=2,
+                      request_timeout=60) as server:
+        busy = [connect(server) for _ in range(2)]
+        try:
+            for client in busy:
+                client.sendall(b"GET /healthz HTTP/1.0\r\n\r\n")
+            assert checking.acquire(timeout=5) and checking.acquire(timeout=5)
+            with connect(server) as extra:
+                assert read_until_closed(extra) == b""
+            release.set()
+            for client in busy:
+                assert read_until_closed(client).startswith(b"HTTP/1.0 200 ")
+        finally:
+            release.set()
+            for client in busy:
+                client.close()
