@@ -1,6 +1,7 @@
 """The outbox sender in process, with a clock the test moves: digests, retries, channels
-with several URLs, removed channels, parallel sends, stopping, and a store that cannot
-record a send. Real webhooks on loopback, real SQLite and PostgreSQL."""
+with several URLs, removed channels, parallel sends, stopping, a store that cannot record
+a send, and the identity every attempt of a message carries. Real webhooks and SMTP on
+loopback, real SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import http.client
 import random
 import sqlite3
 import threading
+from collections import Counter
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -16,6 +18,7 @@ import pytest
 
 from tests.store.builders import NOW, new_article, new_match, new_story
 from tests.support.postgres import postgres_server
+from tests.support.smtp_server import SmtpServer
 from tests.support.webhook import WebhookServer
 from watcher.health import HealthServer
 from watcher.metrics import Metrics
@@ -347,3 +350,58 @@ def test_a_sender_stopped_while_the_store_refuses_gives_the_outcome_up_and_says_
     assert report.errors[0].startswith("ops: sent, but not recorded (sent again later): database ")
     assert "event=outcome_not_recorded channel=ops deliveries=1 outcome=sent" in caplog.text
     assert len(hook.bodies) == 1
+
+
+# -- one identity for every attempt of a message (issue 15 #7) -----------------------------
+
+
+def test_every_attempt_of_a_webhook_alert_carries_the_same_id_and_idempotency_key(
+    store, hooks
+) -> None:
+    hook, _ = hooks
+    clock = Clock()
+    queue(store, 2)
+    hook.answer(500)
+    sender = outbox(store, clock, to("ops", hook.url()))
+    assert sender.send_due().retrying == 2
+    hook.answer(200)
+    clock.now += timedelta(minutes=5)
+    assert sender.send_due().sent == 2
+    ids = [body["id"] for body in hook.bodies]
+    assert [headers["idempotency-key"] for headers in hook.headers] == ids
+    assert sorted(Counter(ids).values()) == [2, 2]  # two alerts, two attempts each
+    assert all(i.startswith("watcher-delivery-") for i in ids)
+    first, second = (body for body in hook.bodies[:2])
+    assert {b["title"] for b in hook.bodies if b["id"] == first["id"]} == {first["title"]}
+    assert first["id"] != second["id"]
+
+
+def test_every_attempt_of_a_mail_carries_the_same_message_id(store) -> None:
+    clock = Clock()
+    queue(store, 2)
+    with SmtpServer("alerts", "pw") as smtp:
+        url = (f"mailto://alerts:pw@127.0.0.1:{smtp.port}"
+               "?to=ops@example.org&from=watcher@example.org")
+        smtp.refuse(2)
+        sender = outbox(store, clock, to("ops", url), timeout=30)
+        assert sender.send_due().retrying == 2
+        clock.now += timedelta(minutes=5)
+        assert sender.send_due().sent == 2
+        refused = {mail.subject: mail.message_id for mail in smtp.refused}
+        sent = {mail.subject: mail.message_id for mail in smtp.messages}
+    assert refused == sent and len(sent) == 2
+    assert len(set(sent.values())) == 2
+    assert all(value.startswith("<watcher-delivery-") and value.endswith("@127.0.0.1>")
+               for value in sent.values())
+
+
+def test_a_digest_is_named_by_the_alerts_it_carries(store, hooks) -> None:
+    hook, _ = hooks
+    queue(store, 2, channel="digest")
+    hook.answer(500)
+    sender = outbox(store, Clock(), to("digest", hook.url(), digest=3600))
+    sender.flush()
+    hook.answer(200)
+    sender.flush()
+    first, second = hook.bodies
+    assert first["id"] == second["id"] and first["id"].startswith("watcher-digest-")

@@ -9,6 +9,7 @@ meanwhile the sender claims and sends nothing more, and `recording_health` says 
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import random
 import threading
@@ -87,6 +88,24 @@ class _Job:
     channel: str
     deliveries: tuple[DueDelivery, ...]
     digest: DigestSchedule | None
+
+    @property
+    def identity(self) -> str:
+        """The message's name, the same at every attempt: receivers drop a resend by it."""
+        return message_identity(self.deliveries)
+
+
+def message_identity(deliveries: Sequence[DueDelivery]) -> str:
+    """`watcher-delivery-ID-HASH` for one delivery, `watcher-digest-HASH` for a digest of
+    several. The hash of id, channel and queueing time keeps two databases' delivery 7
+    apart (a receiver shared by a test and a production watcher must not drop one for
+    the other)."""
+    names = sorted(f"{d.id}|{d.channel}|{d.created.isoformat() if d.created else ''}"
+                   for d in deliveries)
+    digest = hashlib.blake2b("\n".join(names).encode(), digest_size=8).hexdigest()
+    if len(deliveries) == 1:
+        return f"watcher-delivery-{deliveries[0].id}-{digest}"
+    return f"watcher-digest-{digest}"
 
 
 class _NotRecorded(Exception):
@@ -321,7 +340,8 @@ class Outbox:
             if not owed:
                 continue
             try:
-                send(target, self._message(job, owed, target.format), timeout=self.timeout)
+                send(target, self._message(job, owed, target.format), timeout=self.timeout,
+                     identity=job.identity)
             except NotifyError as problem:
                 return f"{target.masked}: {problem}"
             except ConfigError as problem:  # a user template that fails on this alert
