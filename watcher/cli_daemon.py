@@ -205,13 +205,17 @@ def _health_endpoint(
     settings: Settings, metrics: Metrics, daemon: Daemon, store: Store
 ) -> Iterator[None]:
     """The `http:` endpoint (/healthz, /livez, /metrics) when configured; a port in use is
-    fatal. Healthy means alive and the database answering (watcher/probes.py)."""
+    fatal. Healthy means alive, the database answering (watcher/probes.py) and the sender's
+    outcomes recorded (Outbox.recording_health)."""
     if settings.http is None:
         yield
         return
+    checks = [daemon.alive, DatabaseCheck(store.ping)]
+    if daemon.outbox is not None:
+        checks.append(daemon.outbox.recording_health)
     server = HealthServer(
         settings.http.host, settings.http.port, metrics=metrics,
-        healthy=all_of(daemon.alive, DatabaseCheck(store.ping)), alive=daemon.alive,
+        healthy=all_of(*checks), alive=daemon.alive,
     )
     try:
         server.start()

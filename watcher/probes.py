@@ -1,9 +1,12 @@
 """The checks behind `watcher run`'s probes: is the daemon alive, is it healthy.
 
 Alive (`/livez`): not stopping and the scheduler running, so a restart would help.
-Healthy (`/healthz`): alive and the database answering. A database outage makes the daemon
-unhealthy (alerts and polls wait) but not dead: restarting it would not bring the
-database back, so orchestrators restart on `/livez` and route or alarm on `/healthz`.
+Healthy (`/healthz`): alive, the database answering, and the alert sender able to record
+what it sent (`Outbox.recording_health`: a database that answers reads but refuses writes,
+a full disk, is unhealthy too). A database outage makes the daemon unhealthy (alerts and
+polls wait) but not dead: restarting it would not bring the database back, and would lose
+the sends the sender holds unrecorded, so orchestrators restart on `/livez` and route or
+alarm on `/healthz`.
 """
 
 from __future__ import annotations

@@ -11,6 +11,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -450,6 +451,40 @@ def test_flush_leaves_a_live_senders_deliveries_and_says_whose_until_it_dies(wor
     assert flushed.stderr.rstrip().endswith(f"pending now {held}")
     assert watcher("deliveries", "flush").exit_code == 0  # its pid is gone now
     assert len(smtp.wait_for(stored)) == stored
+    assert {d["status"] for d in deliveries()} == {"sent"}
+
+
+def test_a_kill_sends_again_only_the_alerts_in_flight_under_the_same_ids(workdir, hook):
+    """SIGKILL while two sends are in progress (the webhook holds its replies to them) and
+    three were answered: each answered send was recorded as it returned, so the next run
+    sends again only the two in flight, with the `id` and `Idempotency-Key` they had, by
+    which a receiver can drop them."""
+    configure(workdir, f"  hook:\n    urls: ['{hook.url()}']\n    default: true",
+              notify="  timeout: 60s\n  concurrency: 2")
+    db = workdir / "watcher.db"
+    hook.hold(after=3)
+    replay = start_watcher("replay", str(SEEDS), cwd=workdir)
+    try:
+        hook.wait_for(5, timeout=120)
+        _wait_until(lambda: _count(db, "SELECT count(*) FROM deliveries "
+                                       "WHERE status = 'sent'") == 3)
+    finally:
+        os.kill(replay.pid, signal.SIGKILL)
+        replay.communicate()
+    in_flight = [body["id"] for body in hook.bodies[3:]]
+    hook.release()
+    stored = _count(db, "SELECT count(*) FROM deliveries")
+    assert stored > 5
+    assert watcher("run", "--once").exit_code == 0
+    bodies = hook.wait_for(stored + 2)
+    time.sleep(0.2)
+    assert len(hook.bodies) == stored + 2
+    received = Counter(body["id"] for body in bodies)
+    assert len(received) == stored
+    assert sorted(i for i, times in received.items() if times > 1) == sorted(in_flight)
+    assert max(received.values()) == 2
+    assert all(h["idempotency-key"] == b["id"] for h, b in zip(hook.headers, bodies,
+                                                                   strict=True))
     assert {d["status"] for d in deliveries()} == {"sent"}
 
 

@@ -255,3 +255,31 @@ def test_a_long_failure_reason_is_cut_between_words_and_keeps_its_cause():
     assert len(reason) <= 300
     assert head.split() == words[: len(head.split())]  # no word cut in two
     assert tail.split() == words[-len(tail.split()) :]
+
+
+def test_mails_sent_at_once_each_carry_their_own_message_id_once(smtp: SmtpServer) -> None:
+    """The identity reaches apprise's worker threads per send, never another send's; a
+    send without one (the test message) keeps apprise's own Message-ID."""
+    mail = target(mail_url(smtp.port))
+
+    def attempt(index: int) -> None:
+        message = Message(subject=f"alert {index}", body="body", format="text")
+        send(mail, message, timeout=5.0, identity=f"watcher-delivery-{index}-feed" if index
+             else None)
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        list(pool.map(attempt, range(6)))
+
+    ids = {mail.subject: mail.message_id for mail in smtp.wait_for(6)}
+    assert {subject: ids[subject] for subject in ids if subject != "alert 0"} == {
+        f"alert {i}": f"<watcher-delivery-{i}-feed@127.0.0.1>" for i in range(1, 6)}
+    assert ids["alert 0"].startswith("<") and "watcher" not in ids["alert 0"]
+    assert "," not in ids["alert 0"]
+
+
+def test_a_webhook_url_naming_its_own_key_or_id_keeps_them(hook: WebhookServer) -> None:
+    send(target(hook.url("/hook?+Idempotency-Key=mine&:id=theirs")), TEXT, identity="ours")
+    send(target(hook.url()), TEXT, identity="ours")
+    first, second = hook.wait_for(2)
+    assert (first["id"], hook.headers[0]["idempotency-key"]) == ("theirs", "mine")
+    assert (second["id"], hook.headers[1]["idempotency-key"]) == ("ours", "ours")

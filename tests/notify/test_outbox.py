@@ -1,22 +1,32 @@
 """The outbox sender in process, with a clock the test moves: digests, retries, channels
-with several URLs, removed channels, parallel sends and stopping. Real webhooks on loopback."""
+with several URLs, removed channels, parallel sends, stopping, a store that cannot record
+a send, and the identity every attempt of a message carries. Real webhooks and SMTP on
+loopback, real SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import http.client
 import random
+import sqlite3
 import threading
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from tests.store.builders import NOW, new_article, new_match, new_story
+from tests.support.postgres import postgres_server
+from tests.support.smtp_server import SmtpServer
 from tests.support.webhook import WebhookServer
+from watcher.health import HealthServer
+from watcher.metrics import Metrics
 from watcher.notify.channels import Channel
 from watcher.notify.digest import next_digest
 from watcher.notify.outbox import Destination, Outbox, RetryPolicy
 from watcher.notify.render import Renderer
+from watcher.probes import DatabaseCheck, all_of
 from watcher.store import Store
 
 RENDERER = Renderer()
@@ -206,3 +216,192 @@ def test_a_stopping_sender_gives_its_claims_back(store, hooks):
     assert hook.bodies == []
     other = outbox(store, Clock(), to("ops", hook.url()))
     assert other.send_due().sent == 3  # no lease to wait out
+
+
+# -- a send the store cannot record (issue 15 #6) ------------------------------------------
+
+
+class Pauses:
+    """The sender's pause between attempts to record an outcome: says it is pausing, runs
+    `meanwhile` (the test's part: look at the sender, mend the store), returns at once."""
+
+    def __init__(self, meanwhile: Callable[[], None]) -> None:
+        self.meanwhile = meanwhile
+        self.seconds: list[float] = []
+
+    def __call__(self, seconds: float) -> bool:
+        self.seconds.append(seconds)
+        self.meanwhile()
+        return False
+
+
+def probe(store: Store, sender: Outbox) -> tuple[int, str]:
+    """GET /healthz of an endpoint with the daemon's store checks (watcher/cli_daemon.py)."""
+    checks = all_of(DatabaseCheck(store.ping), sender.recording_health)
+    metrics = Metrics(queue_depth=lambda: 0, last_successes=dict, now=Clock())
+    with HealthServer("127.0.0.1", 0, metrics=metrics, healthy=checks) as server:
+        connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+        try:
+            connection.request("GET", "/healthz")
+            answer = connection.getresponse()
+            return answer.status, answer.read().decode()
+        finally:
+            connection.close()
+
+
+def send_in_thread(sender: Outbox) -> tuple[threading.Thread, list]:
+    reports: list = []
+    thread = threading.Thread(target=lambda: reports.append(sender.send_due()))
+    thread.start()
+    return thread, reports
+
+
+def test_a_send_the_store_cannot_record_is_recorded_later_and_never_sent_again(
+    tmp_path: Path, hooks
+) -> None:
+    """Another process holds SQLite's write lock past the busy timeout just as the webhook
+    takes the alert: the sender keeps the outcome, says so (what /healthz shows), writes it
+    again after a pause instead of sending again, and only then sends the next alert."""
+    hook, _ = hooks
+    db = tmp_path / "watcher.db"
+    clock, health = Clock(), []
+    with Store.open(f"sqlite:///{db}", busy_timeout=0.2) as store:
+        queue(store, 2)
+        other = sqlite3.connect(db, isolation_level=None, check_same_thread=False)
+
+        def look_then_let_go() -> None:
+            health.append(probe(store, sender))
+            health.append(len(hook.bodies))
+            other.rollback()
+
+        pauses = Pauses(look_then_let_go)
+        sender = outbox(store, clock, to("ops", hook.url()), concurrency=1, timeout=30,
+                        pause=pauses)
+        hook.hold()
+        thread, reports = send_in_thread(sender)
+        hook.wait_for(1)
+        other.execute("BEGIN IMMEDIATE")  # the first send's record waits 0.2 s, then fails
+        hook.release()
+        thread.join(30)
+        other.close()
+        assert [report.sent for report in reports] == [2]
+        assert [(d.status, d.attempts) for d in store.deliveries()] == [("sent", 1)] * 2
+        clock.now += timedelta(minutes=30)  # well past the lease: nothing left to send
+        assert outbox(store, clock, to("ops", hook.url())).send_due().sent == 0
+        assert len(hook.bodies) == 2
+        assert len({body["title"] for body in hook.bodies}) == 2
+        assert pauses.seconds == [0.5]
+        status, reason = health[0]  # the database answers reads, yet /healthz is 503
+        assert status == 503
+        assert reason.startswith(
+            "store: cannot record deliveries: 1 outcome(s) not yet recorded: database ")
+        assert "locked by another process" in reason and reason.count("\n") == 1
+        assert health[1] == 1  # the second alert waited for the first one's record
+        assert probe(store, sender) == (200, "ok\n")
+
+
+def test_a_send_recorded_across_a_postgresql_restart_arrives_once(hooks) -> None:
+    """PostgreSQL stopped while the webhook takes the alert, started again during the
+    sender's pause: the record is written then, and nothing is sent twice."""
+    hook, _ = hooks
+    clock = Clock()
+    with postgres_server() as postgres, Store.open(postgres.url) as store:
+        queue(store, 3)
+        pauses = Pauses(postgres.resume)
+        sender = outbox(store, clock, to("ops", hook.url()), concurrency=1, timeout=30,
+                        pause=pauses)
+        hook.hold(after=1)
+        thread, reports = send_in_thread(sender)
+        hook.wait_for(2)
+        postgres.stop()
+        hook.release()
+        thread.join(60)
+        assert [report.sent for report in reports] == [3]
+        assert [d.status for d in store.deliveries()] == ["sent"] * 3
+        clock.now += timedelta(minutes=30)
+        assert outbox(store, clock, to("ops", hook.url())).send_due().sent == 0
+        assert len(pauses.seconds) == 1
+    assert len(hook.bodies) == 3
+    assert len({body["title"] for body in hook.bodies}) == 3
+
+
+def test_a_sender_stopped_while_the_store_refuses_gives_the_outcome_up_and_says_so(
+    tmp_path: Path, hooks, caplog
+) -> None:
+    """A stop ends the wait for the store: the alert was sent, its record is lost, and
+    the error says so (it is sent again once its lease runs out)."""
+    hook, _ = hooks
+    db = tmp_path / "watcher.db"
+    with Store.open(f"sqlite:///{db}", busy_timeout=0.2) as store:
+        queue(store, 1)
+        stopping = threading.Event()
+        sender = outbox(store, Clock(), to("ops", hook.url()), timeout=30, stopping=stopping,
+                        pause=Pauses(stopping.set))
+        other = sqlite3.connect(db, isolation_level=None, check_same_thread=False)
+        hook.hold()
+        thread, reports = send_in_thread(sender)
+        hook.wait_for(1)
+        other.execute("BEGIN IMMEDIATE")  # held until the sender gave up
+        hook.release()
+        thread.join(30)
+        other.close()
+    (report,) = reports
+    assert report.sent == 0
+    assert report.errors[0].startswith("ops: sent, but not recorded (sent again later): database ")
+    assert "event=outcome_not_recorded channel=ops deliveries=1 outcome=sent" in caplog.text
+    assert len(hook.bodies) == 1
+
+
+# -- one identity for every attempt of a message (issue 15 #7) -----------------------------
+
+
+def test_every_attempt_of_a_webhook_alert_carries_the_same_id_and_idempotency_key(
+    store, hooks
+) -> None:
+    hook, _ = hooks
+    clock = Clock()
+    queue(store, 2)
+    hook.answer(500)
+    sender = outbox(store, clock, to("ops", hook.url()))
+    assert sender.send_due().retrying == 2
+    hook.answer(200)
+    clock.now += timedelta(minutes=5)
+    assert sender.send_due().sent == 2
+    ids = [body["id"] for body in hook.bodies]
+    assert [headers["idempotency-key"] for headers in hook.headers] == ids
+    assert sorted(Counter(ids).values()) == [2, 2]  # two alerts, two attempts each
+    assert all(i.startswith("watcher-delivery-") for i in ids)
+    first, second = (body for body in hook.bodies[:2])
+    assert {b["title"] for b in hook.bodies if b["id"] == first["id"]} == {first["title"]}
+    assert first["id"] != second["id"]
+
+
+def test_every_attempt_of_a_mail_carries_the_same_message_id(store) -> None:
+    clock = Clock()
+    queue(store, 2)
+    with SmtpServer("alerts", "pw") as smtp:
+        url = (f"mailto://alerts:pw@127.0.0.1:{smtp.port}"
+               "?to=ops@example.org&from=watcher@example.org")
+        smtp.refuse(2)
+        sender = outbox(store, clock, to("ops", url), timeout=30)
+        assert sender.send_due().retrying == 2
+        clock.now += timedelta(minutes=5)
+        assert sender.send_due().sent == 2
+        refused = {mail.subject: mail.message_id for mail in smtp.refused}
+        sent = {mail.subject: mail.message_id for mail in smtp.messages}
+    assert refused == sent and len(sent) == 2
+    assert len(set(sent.values())) == 2
+    assert all(value.startswith("<watcher-delivery-") and value.endswith("@127.0.0.1>")
+               for value in sent.values())
+
+
+def test_a_digest_is_named_by_the_alerts_it_carries(store, hooks) -> None:
+    hook, _ = hooks
+    queue(store, 2, channel="digest")
+    hook.answer(500)
+    sender = outbox(store, Clock(), to("digest", hook.url(), digest=3600))
+    sender.flush()
+    hook.answer(200)
+    sender.flush()
+    first, second = hook.bodies
+    assert first["id"] == second["id"] and first["id"].startswith("watcher-digest-")

@@ -30,6 +30,7 @@ class ReceivedMail:
     text: str | None
     html: str | None
     login: str | None
+    message_id: str = ""  # every Message-ID header, joined with ", " (one is right)
 
 
 # aiosmtpd warns on every login that its own Session.login_data is deprecated: noise
@@ -48,6 +49,8 @@ class SmtpServer:
         self.password = password
         self.port = free_port()
         self._messages: list[ReceivedMail] = []
+        self._refused: list[ReceivedMail] = []
+        self._to_refuse = 0
         self._arrived = threading.Condition()
         self._controller: Controller | None = None
 
@@ -68,6 +71,17 @@ class SmtpServer:
         """A copy: the server thread may append while a test reads."""
         with self._arrived:
             return list(self._messages)
+
+    @property
+    def refused(self) -> list[ReceivedMail]:
+        """The messages answered with a temporary failure (`refuse`), in arrival order."""
+        with self._arrived:
+            return list(self._refused)
+
+    def refuse(self, count: int) -> None:
+        """Answer the next `count` messages `451` (try again later), after reading them."""
+        with self._arrived:
+            self._to_refuse = count
 
     def start(self) -> None:
         """Listen on `port` (again, after a `stop()`)."""
@@ -98,10 +112,16 @@ class SmtpServer:
                 self._arrived.wait(left)
             return list(self._messages)
 
-    def record(self, mail: ReceivedMail) -> None:
+    def record(self, mail: ReceivedMail) -> bool:
+        """Keep one message; whether it is accepted (else refused, see `refuse`)."""
         with self._arrived:
+            if self._to_refuse > 0:
+                self._to_refuse -= 1
+                self._refused.append(mail)
+                return False
             self._messages.append(mail)
             self._arrived.notify_all()
+            return True
 
     def _authenticate(
         self, server: SMTP, session: Session, envelope: Envelope, mechanism: str, data: Any
@@ -125,7 +145,8 @@ class _Handler:
         content = envelope.content
         raw = content if isinstance(content, bytes) else str(content).encode()
         login = session.auth_data.login.decode() if session.auth_data else None
-        self._server.record(parse_mail(raw, login))
+        if not self._server.record(parse_mail(raw, login)):
+            return "451 4.3.0 Try again later"
         return "250 Message accepted for delivery"
 
 
@@ -140,6 +161,7 @@ def parse_mail(raw: bytes, login: str | None) -> ReceivedMail:
         text=_part(message, "plain"),
         html=_part(message, "html"),
         login=login,
+        message_id=", ".join(str(value) for value in message.get_all("message-id") or ()),
     )
 
 

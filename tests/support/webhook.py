@@ -1,7 +1,8 @@
 """A webhook receiver on 127.0.0.1 for apprise's `json://` targets: real sockets, no mocks.
 
-Records every POSTed JSON body; `answer(status)` scripts the replies. `StallingServer`
-accepts connections and never answers, for timeout tests of any protocol.
+Records every POSTed JSON body and its headers; `answer(status)` scripts the replies, `hold`
+keeps them back until `release` (a send in progress, for as long as a test needs).
+`StallingServer` accepts connections and never answers, for timeout tests of any protocol.
 """
 
 from __future__ import annotations
@@ -22,10 +23,16 @@ class WebhookServer(LoopbackHTTP):
 
     def __init__(self) -> None:
         self._posts: list[tuple[str, dict[str, Any]]] = []
+        self._headers: list[dict[str, str]] = []  # of each post, names in lower case
         self._accepted: list[dict[str, Any]] = []  # the bodies answered with a 2xx
         self._status = 200
         self._arrived = threading.Condition()
+        self._answer_first: int | None = None  # hold the replies to the posts after these
+        self._released = threading.Event()
         super().__init__(_Handler)
+
+    def stopping(self) -> None:
+        self.release()  # no handler thread is left waiting
 
     def url(self, path: str = "/hook") -> str:
         """The apprise URL of this receiver (`json://` POSTs a JSON body over plain HTTP)."""
@@ -49,6 +56,25 @@ class WebhookServer(LoopbackHTTP):
             return list(self._accepted)
 
     @property
+    def headers(self) -> list[dict[str, str]]:
+        """The headers of every post, in arrival order; names in lower case."""
+        with self._arrived:
+            return list(self._headers)
+
+    def hold(self, after: int = 0) -> None:
+        """Answer the first `after` posts (counted since the server started), and keep the
+        replies to the later ones back until `release()`: sends in progress."""
+        with self._arrived:
+            self._answer_first = after
+            self._released.clear()
+
+    def release(self) -> None:
+        """Answer the held posts, and every later one at once."""
+        with self._arrived:
+            self._answer_first = None
+        self._released.set()
+
+    @property
     def paths(self) -> list[str]:
         with self._arrived:
             return [path for path, _ in self._posts]
@@ -64,14 +90,22 @@ class WebhookServer(LoopbackHTTP):
                 self._arrived.wait(left)
             return [body for _, body in self._posts]
 
-    def record(self, path: str, body: dict[str, Any]) -> int:
-        """Keep one request and say which status it gets."""
+    def record(self, path: str, body: dict[str, Any], headers: dict[str, str]) -> int:
+        """Keep one request and say which status it gets, once a hold lets it go."""
         with self._arrived:
             self._posts.append((path, body))
-            if self._status < 300:
+            self._headers.append(headers)
+            held = self._answer_first is not None and len(self._posts) > self._answer_first
+            status = self._status
+            if status < 300 and not held:
                 self._accepted.append(body)
             self._arrived.notify_all()
-            return self._status
+        if held:
+            self._released.wait()
+            if status < 300:
+                with self._arrived:
+                    self._accepted.append(body)
+        return status
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -81,7 +115,8 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:  # noqa: N802 (the name http.server dispatches to)
         length = int(self.headers.get("Content-Length") or 0)
         body = json.loads(self.rfile.read(length) or b"{}")
-        status = cast(WebhookServer, self.server.owner).record(self.path, body)
+        headers = {name.lower(): value for name, value in self.headers.items()}
+        status = cast(WebhookServer, self.server.owner).record(self.path, body, headers)
         reply = b"{}" if status < 300 else b'{"error": "scripted failure"}'
         self.send_response(status)
         self.send_header("Content-Type", "application/json")

@@ -5,10 +5,12 @@ The only module that imports apprise; it also keeps apprise's logs free of secre
 
 from __future__ import annotations
 
+import email.utils
 import hashlib
 import inspect
 import logging
 import re
+import sys
 import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -54,7 +56,10 @@ class Channel:
         return cls(name, tuple(_target(name, i, url) for i, url in enumerate(urls, start=1)))
 
 
-def send(target: Target, message: Message, *, timeout: float | None = None) -> None:
+def send(
+    target: Target, message: Message, *, timeout: float | None = None,
+    identity: str | None = None,
+) -> None:
     """Deliver `message` to one target, or raise NotifyError with a one-line, secret-free reason.
 
     The reason is apprise's own account ("...: [Errno 111] Connection refused", "...error=500");
@@ -64,16 +69,20 @@ def send(target: Target, message: Message, *, timeout: float | None = None) -> N
     `cto`/`rto` (SMTP uses `cto` for every socket operation) and, on apprise 2.x, also
     the whole call's limit. None keeps apprise's own limits (4 s for HTTP, 15 s for SMTP,
     and 2.x's 60 s per service), so a server that accepts and stalls never hangs a sender.
-    Safe from many threads at once: each call builds its own plugin and apprise object.
+    `identity` names the message the same way at every attempt (see `_identify`), so a
+    receiver can drop a resend. Safe from many threads at once: each call builds its own
+    plugin and apprise object.
     """
     _guard_apprise_logging()
-    with _send_log(target.url) as lines:
+    with _send_log(target.url) as lines, _message_id(identity):
         plugin = _instantiate(target.url)
         if plugin is None:
             raise NotifyError("apprise can no longer parse this target's URL")
         if timeout is not None:
             plugin.socket_connect_timeout = timeout
             plugin.socket_read_timeout = timeout
+        if identity is not None:
+            _identify(plugin, identity)
         delivered = _notify(plugin, message, timeout)
     if not delivered:
         raise NotifyError(_reason(lines))
@@ -116,6 +125,58 @@ def _target(channel: str, index: int, url: str) -> Target:
         key=hashlib.blake2b(url.encode(), digest_size=8).hexdigest(),
         format=_preferred_format(plugin),
     )
+
+
+# --- message identity ---------------------------------------------------------------------
+#
+# Webhooks (json://, form://, xml://) get an `Idempotency-Key` header and an `id` field
+# (unless the URL sets its own, `+Idempotency-Key=` or `:id=`). E-mail gets the Message-ID
+# `<IDENTITY@SMTP-HOST>`: apprise 2.x builds it with `make_msgid` after the headers a URL
+# may add (so a header would make a second Message-ID); its module's `make_msgid` is
+# wrapped to answer the current send's identity, and apprise's own value otherwise.
+
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+_current_message_id: ContextVar[str | None] = ContextVar("watcher_message_id", default=None)
+
+
+@contextmanager
+def _message_id(identity: str | None) -> Iterator[None]:
+    """The identity e-mail plugins name their message with during this send (apprise 2.x
+    copies the context into its worker threads)."""
+    token = _current_message_id.set(identity)
+    try:
+        yield
+    finally:
+        _current_message_id.reset(token)
+
+
+def _identify(plugin: Any, identity: str) -> None:
+    if isinstance(getattr(plugin, "payload_extras", None), dict):  # json, form, xml
+        plugin.headers.setdefault(IDEMPOTENCY_HEADER, identity)
+        # xml:// names an XSD of its fields unless the URL added fields: not one more then
+        if getattr(plugin, "xsd_url", None) is None:
+            plugin.payload_extras.setdefault("id", identity)
+    else:
+        _wrap_make_msgid(plugin)
+
+
+def _stable_msgid(idstring: str | None = None, domain: str | None = None) -> str:
+    identity = _current_message_id.get()
+    if identity is None:
+        return email.utils.make_msgid(idstring, domain)
+    return f"<{identity}@{domain or 'watcher.invalid'}>"
+
+
+def _wrap_make_msgid(plugin: Any) -> None:
+    """Point the `make_msgid` of the module that builds this plugin's e-mail at
+    `_stable_msgid`, once; plugins that send no e-mail have none."""
+    for cls in type(plugin).__mro__:
+        module = sys.modules.get(cls.__module__)
+        found = getattr(module, "make_msgid", None)
+        if found is None or found is _stable_msgid:
+            continue
+        with _guard_lock:
+            module.make_msgid = _stable_msgid  # type: ignore[union-attr]
 
 
 def _instantiate(url: str) -> Any:

@@ -2,19 +2,24 @@
 the outcome: sent only when every URL of the channel took it, else retried, then dead.
 
 One job per delivery, or per channel for a digest channel; jobs run in parallel threads.
+Each job records its outcome as soon as its send returns. An outcome the store cannot
+record (disk full, database restarting) is kept and its recording retried, never the send;
+meanwhile the sender claims and sends nothing more, and `recording_health` says so.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import random
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from watcher.errors import ConfigError, NotifyError, WatcherError
+from watcher.errors import ConfigError, NotifyError, StoreError, WatcherError
 from watcher.logs import REPORTED
 from watcher.notify.channels import Channel, send
 from watcher.notify.digest import DigestSchedule, describe
@@ -30,6 +35,10 @@ log = logging.getLogger("watcher.outbox")
 CLAIMS_PER_SENDER = 4
 DIGEST_CLAIM = 1000  # a digest is one message: claim all of a channel's at once
 DEFAULT_LEASE = timedelta(minutes=10)
+# An outcome the store refused is written again after these pauses (doubling, capped),
+# until it is recorded or the sender stops.
+RECORD_RETRY_FIRST = 0.5
+RECORD_RETRY_MAX = 30.0
 
 
 @dataclass(frozen=True)
@@ -80,6 +89,28 @@ class _Job:
     deliveries: tuple[DueDelivery, ...]
     digest: DigestSchedule | None
 
+    @property
+    def identity(self) -> str:
+        """The message's name, the same at every attempt: receivers drop a resend by it."""
+        return message_identity(self.deliveries)
+
+
+def message_identity(deliveries: Sequence[DueDelivery]) -> str:
+    """`watcher-delivery-ID-HASH` for one delivery, `watcher-digest-HASH` for a digest of
+    several. The hash of id, channel and queueing time keeps two databases' delivery 7
+    apart (a receiver shared by a test and a production watcher must not drop one for
+    the other)."""
+    names = sorted(f"{d.id}|{d.channel}|{d.created.isoformat() if d.created else ''}"
+                   for d in deliveries)
+    digest = hashlib.blake2b("\n".join(names).encode(), digest_size=8).hexdigest()
+    if len(deliveries) == 1:
+        return f"watcher-delivery-{deliveries[0].id}-{digest}"
+    return f"watcher-digest-{digest}"
+
+
+class _NotRecorded(Exception):
+    """The sender stopped while the store still refused an outcome: it was given up."""
+
 
 @dataclass(frozen=True)
 class LeftPending:
@@ -106,6 +137,7 @@ class Outbox:
         lease: timedelta = DEFAULT_LEASE,
         rng: random.Random | None = None,
         stopping: threading.Event | None = None,
+        pause: Callable[[float], object] | None = None,
     ) -> None:
         self.store = store
         self.destinations = destinations
@@ -122,6 +154,11 @@ class Outbox:
         self._rng = rng or random.Random()
         self._rng_lock = threading.Lock()
         self.stopping = stopping or threading.Event()  # set: send nothing more, give back
+        # Waits between attempts to record an outcome; returns early once stopping.
+        self._pause = pause or self.stopping.wait
+        self._recording = threading.Lock()
+        self._unrecorded = 0  # deliveries whose outcome waits to be recorded
+        self._write_error: str | None = None  # the store's last refusal, until a write works
         # What each claim asks for: a digest channel's due alerts all at once (one message),
         # the other channels' in rounds of a few per parallel send.
         self._claims = [
@@ -172,18 +209,85 @@ class Outbox:
         claimed = []
         for channels, limit in self._claims:
             if channels:
-                claimed += self.store.claim_due_deliveries(
-                    self.now(), owner=self.owner, lease=self.lease, limit=limit,
-                    channels=channels, is_dead=self._dead_owners,
-                )
+                with self._writing():
+                    claimed += self.store.claim_due_deliveries(
+                        self.now(), owner=self.owner, lease=self.lease, limit=limit,
+                        channels=channels, is_dead=self._dead_owners,
+                    )
         return claimed
+
+    def recording_health(self) -> tuple[bool, str]:
+        """For `/healthz`: unhealthy while the store refuses the sender's writes, saying how
+        many deliveries' outcomes wait in memory to be recorded (those would be sent again
+        if the process died now)."""
+        with self._recording:
+            unrecorded, error = self._unrecorded, self._write_error
+        if error is None:
+            return True, "ok"
+        waiting = f"{unrecorded} outcome(s) not yet recorded: " if unrecorded else ""
+        return False, f"store: cannot record deliveries: {waiting}{error}"
+
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        """Track whether the store takes the sender's writes (what `recording_health` says)."""
+        try:
+            yield
+        except StoreError as problem:
+            with self._recording:
+                self._write_error = str(problem)
+            raise
+        with self._recording:
+            self._write_error = None
+
+    def _record(self, channel: str, ids: Sequence[int], what: str,
+                write: Callable[[], None]) -> None:
+        """Write one outcome now; while the store refuses, keep it and write it again after
+        a pause (doubling up to RECORD_RETRY_MAX), never sending again. Raises _NotRecorded
+        when the sender is stopped first: the outcome is lost, and logged as such."""
+        delay = RECORD_RETRY_FIRST
+        with self._holding(len(ids)):
+            while True:
+                try:
+                    with self._writing():
+                        write()
+                    return
+                except StoreError as problem:
+                    if self.stopping.is_set():
+                        log.error("event=outcome_not_recorded channel=%s deliveries=%s "
+                                  "outcome=%s error=%r", channel, _ids(ids), what, str(problem),
+                                  extra=REPORTED)
+                        raise _NotRecorded(
+                            f"{what}, but not recorded (sent again later): {problem}") from None
+                    log.warning("event=record_failed channel=%s deliveries=%s outcome=%s "
+                                "retry_in=%.1f error=%r", channel, _ids(ids), what, delay,
+                                str(problem))
+                self._pause(delay)
+                delay = min(delay * 2, RECORD_RETRY_MAX)
+
+    @contextmanager
+    def _holding(self, count: int) -> Iterator[None]:
+        with self._recording:
+            self._unrecorded += count
+        try:
+            yield
+        finally:
+            with self._recording:
+                self._unrecorded -= count
+
+    def _store_refuses(self) -> bool:
+        with self._recording:
+            return self._write_error is not None
 
     def _send_all(self, claimed: Sequence[DueDelivery]) -> SendReport:
         jobs = self._jobs(claimed)
         report = SendReport()
         with ThreadPoolExecutor(self.concurrency, thread_name_prefix="send") as pool:
-            for outcome in pool.map(self._run_job, jobs):
-                report.add(outcome)
+            try:
+                for outcome in pool.map(self._run_job, jobs):
+                    report.add(outcome)
+            except KeyboardInterrupt:  # Ctrl-C in a command: no new sends, no endless wait
+                self.stopping.set()  # for the store; the sends in hand finish
+                raise
         return report
 
     def _jobs(self, claimed: Sequence[DueDelivery]) -> list[_Job]:
@@ -201,18 +305,25 @@ class Outbox:
         return jobs
 
     def _run_job(self, job: _Job) -> SendReport:
-        """Send one job and record its outcome; a failure here never stops other jobs."""
+        """Send one job and record its outcome as soon as the send returns; a failure here
+        never stops other jobs."""
         ids = [d.id for d in job.deliveries]
         try:
             if self.stopping.is_set():  # give the lease back: the next start sends it
                 self.store.release_deliveries(ids, self.owner)
                 return SendReport()
+            if self._store_refuses():  # what it sent now could not be recorded either
+                return self._not_started(job)
             error = self._deliver(job)
             if error is None:
-                self.store.mark_sent(ids, self.now(), owner=self.owner)
+                sent_at = self.now()
+                self._record(job.channel, ids, "sent", lambda: self.store.mark_sent(
+                    ids, sent_at, owner=self.owner))
                 log.info("event=sent channel=%s deliveries=%d", job.channel, len(ids))
                 return SendReport(sent=len(ids))
             return self._failed(job, error)
+        except _NotRecorded as problem:  # sent again once the lease runs out
+            return SendReport(errors=[f"{job.channel}: {problem}"] * len(ids))
         except WatcherError as problem:  # the store failed: the lease runs out, retried later
             log.error("event=send_not_recorded channel=%s error=%r", job.channel, str(problem),
                       extra=REPORTED)
@@ -229,15 +340,27 @@ class Outbox:
             if not owed:
                 continue
             try:
-                send(target, self._message(job, owed, target.format), timeout=self.timeout)
+                send(target, self._message(job, owed, target.format), timeout=self.timeout,
+                     identity=job.identity)
             except NotifyError as problem:
                 return f"{target.masked}: {problem}"
             except ConfigError as problem:  # a user template that fails on this alert
                 return f"template: {problem}"
             if len(targets) > 1:  # only a channel with several URLs can half-succeed
                 for delivery in owed:
-                    self.store.add_done_target(delivery.id, target.key, owner=self.owner)
+                    self._record(job.channel, [delivery.id], f"sent to {target.masked}",
+                                 lambda d=delivery, t=target: self.store.add_done_target(
+                                     d.id, t.key, owner=self.owner))
         return None
+
+    def _not_started(self, job: _Job) -> SendReport:
+        """A job the sender does not start while the store refuses its writes: its lease
+        is given back if the store takes that, else it runs out; tried again then."""
+        ids = [d.id for d in job.deliveries]
+        with suppress(StoreError):
+            self.store.release_deliveries(ids, self.owner)
+        return SendReport(errors=[f"{job.channel}: not sent: the store cannot record "
+                                  "outcomes"] * len(ids))
 
     def _message(self, job: _Job, owed: Sequence[DueDelivery], fmt: Format) -> Message:
         alerts = [d.alert for d in owed]
@@ -253,18 +376,30 @@ class Outbox:
         spent = [d for d in job.deliveries if d.attempts + 1 >= self.policy.max_attempts]
         alive = [d for d in job.deliveries if d not in spent]
         if spent:
-            self.store.mark_failed([d.id for d in spent], error, None, owner=self.owner)
+            self._mark_failed(job.channel, [d.id for d in spent], error, None)
             report.dead = len(spent)
         if alive:
             with self._rng_lock:  # one time for the job, so a digest stays one message
                 retry_at = self.policy.retry_at(
                     max(d.attempts for d in alive) + 1, self.now(), self._rng)
-            self.store.mark_failed([d.id for d in alive], error, retry_at, owner=self.owner)
+            self._mark_failed(job.channel, [d.id for d in alive], error, retry_at)
             report.retrying = len(alive)
         level = logging.ERROR if report.dead else logging.WARNING
         log.log(level, "event=send_failed channel=%s retrying=%d dead=%d error=%r",
                 job.channel, report.retrying, report.dead, error, extra=REPORTED)
         return report
+
+    def _mark_failed(self, channel: str, ids: Sequence[int], error: str,
+                     retry_at: datetime | None) -> None:
+        """Record a failed attempt; one given up at a stop only goes uncounted (the
+        delivery is tried again when its lease runs out)."""
+        with suppress(_NotRecorded):
+            self._record(channel, ids, "failed", lambda: self.store.mark_failed(
+                ids, error, retry_at, owner=self.owner))
+
+
+def _ids(ids: Sequence[int]) -> str:
+    return ",".join(str(i) for i in ids)
 
 
 def send_test(destination: Destination, renderer: Renderer, *, timeout: float | None) -> list[str]:

@@ -235,6 +235,7 @@ def _load_due(connection: Connection, ids: list[int]) -> list[DueDelivery]:
                 deliveries.c.attempts,
                 deliveries.c.done_targets,
                 deliveries.c.next_attempt,
+                deliveries.c.created,
                 matches.c.rule_id,
                 matches.c.rule_title,
                 matches.c.severity,
@@ -290,7 +291,7 @@ def _due(row: sa.Row[Any], outlets: tuple[str, ...]) -> DueDelivery:
         matched_at=row.matched_at,
     )
     return DueDelivery(row.id, row.channel, row.attempts, tuple(_done_targets(row.done_targets)),
-                       alert)
+                       alert, row.created)
 
 
 def _done_targets(text: str | None) -> list[str]:

@@ -102,13 +102,15 @@ class StoredMatch:
 @dataclass(frozen=True)
 class DueDelivery:
     """A delivery claimed for sending: to which channel, how often tried, the keys of the
-    channel's URLs that already took it, and the alert its message tells."""
+    channel's URLs that already took it, and the alert its message tells. `created` (when it
+    was queued) makes its message identity unique beyond this database's ids."""
 
     id: int
     channel: str
     attempts: int
     done_targets: tuple[str, ...]
     alert: Alert
+    created: datetime | None = None
 
 
 @dataclass(frozen=True)
