@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.alias_bomb import alias_bomb
 from watcher.errors import RuleSetError
 from watcher.model import Severity
 from watcher.rules.ast import And, Example, Near, Or, Rule, RuleTests, Term
@@ -350,6 +351,16 @@ def test_nesting_too_deep_is_a_load_error_not_a_traceback(tmp_path):
     write(tmp_path, "q.yaml", f"rules:\n  - id: a\n    title: A\n    query: '{query[-200:]}'\n")
     (tmp_path / "y.yaml").unlink()
     assert [r.id for r in load_rules(tmp_path).rules] == ["a"]  # 50 levels are fine
+
+
+def test_an_alias_bomb_is_one_line_at_the_alias_that_passes_the_bound(tmp_path):
+    """The same bound as watcher.yaml's (watcher/yaml_marks.py): one line, not a problem
+    for each of the bomb's lists, and nothing later walks its 10**9 values."""
+    text = "lists:\n" + alias_bomb(9, indent="  ") + rule_file("'@i'")
+    (tmp_path / "a.yaml").write_text(text, encoding="utf-8")
+    assert problems(tmp_path) == [
+        f"a.yaml:6:{2 + len('e: &e [') + 1 + 4 * 7}: invalid YAML: aliases expand to more than "
+        "100,000 values (aliases of aliases?); write the values out or use fewer aliases"]
 
 
 def test_a_repeated_key_hides_none_of_the_problems_of_its_first_value(tmp_path):
