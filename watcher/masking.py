@@ -14,6 +14,9 @@ from collections.abc import Iterable
 from urllib.parse import quote, unquote, urlsplit
 
 MASK = "****"
+# Shorter values (`sid=1`) are no credential, and masking them elsewhere in a message
+# would garble it ("answered 429" with every 1 masked); inside their URL they still are.
+MIN_SECRET_CHARS = 4
 
 # A parameter names a credential when one of its parts is one of these words: parts are
 # split at `_`, `-`, `.` and camelCase humps, so `accessToken`, `access_token`,

@@ -88,6 +88,14 @@ def test_a_password_or_token_in_the_database_url_query_is_masked_too() -> None:
         assert secret not in message
 
 
+def test_a_one_letter_password_is_masked_in_the_url_and_not_through_the_message() -> None:
+    with pytest.raises(StoreError) as error:
+        Store.open("postgresql+psycopg://u:a@127.0.0.1:1/x")
+    assert one_line(error).startswith("database postgresql+psycopg://u:****@127.0.0.1:1/x: ")
+    if importlib.util.find_spec("psycopg") is not None:
+        assert ": cannot connect: " in one_line(error)
+
+
 @pytest.mark.parametrize(
     ("url", "expected"),
     [

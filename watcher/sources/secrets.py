@@ -12,11 +12,8 @@ from __future__ import annotations
 
 import re
 
-from watcher.masking import forms, mask, masked_url, secrets_in_url
+from watcher.masking import MIN_SECRET_CHARS, forms, mask, masked_url, secrets_in_url
 
-# Shorter values (`sid=1`) are no credential, and masking them elsewhere in a message
-# would garble it ("answered 429" with every 1 masked).
-MIN_SECRET_CHARS = 4
 _URL = re.compile(r"https?://[^\s'\"<>()]+", re.IGNORECASE)
 
 

@@ -20,7 +20,7 @@ from alembic.util import CommandError
 from sqlalchemy.engine import URL, Connection, Engine
 
 from watcher.errors import StoreError
-from watcher.masking import forms, mask, masked_url, secrets_in_url
+from watcher.masking import MIN_SECRET_CHARS, forms, mask, masked_url, secrets_in_url
 
 T = TypeVar("T")
 
@@ -74,7 +74,8 @@ def database_error(url: URL, failure: str) -> StoreError:
 
 def _secrets(url: str) -> set[str]:
     """The URL's secrets in every form a driver's message may quote them."""
-    return {form for secret in secrets_in_url(url) for form in forms(secret)}
+    return {form for secret in secrets_in_url(url) for form in forms(secret)
+            if len(form) >= MIN_SECRET_CHARS}
 
 
 def _engine_options(url: URL, busy_timeout: float) -> dict[str, Any]:
