@@ -9,6 +9,7 @@ import pydantic
 import pytest
 import yaml
 
+from tests.support.alias_bomb import alias_bomb
 from watcher.config import (
     DEFAULT_EVERY,
     DEFAULT_RULES,
@@ -458,6 +459,32 @@ def test_every_problem_is_reported_in_file_order(tmp_path):
         "watcher.yaml:5:38: sources[0].every: must be at least 30s (got '1s')",
         "WATCHER_DB: db: must be a database URL such as sqlite:///watcher.db",
     ]
+
+
+@pytest.mark.parametrize("levels", [5, 9])  # 111,111 values, just past the bound; 10**9
+def test_an_alias_bomb_is_one_line_at_the_alias_that_passes_the_bound(tmp_path, levels):
+    """Without the loader's bound, nine levels are minutes and gigabytes of building values;
+    the bound refuses the file while it is composed, in time linear in its length."""
+    text = "sources:\n  - name: wire\n    url: https://x.org/feed\n" + alias_bomb(levels)
+    assert len(text) < 500
+    # 12,356 values before line 8's list, 11,111 per `*d`: the 8th one passes 100,000
+    assert _errors(tmp_path, text) == [
+        f"watcher.yaml:8:{len('e: &e [') + 1 + 4 * 7}: invalid YAML: aliases "
+        "expand to more than 100,000 values (aliases of aliases?); write the values out or use "
+        "fewer aliases"]
+
+
+def test_an_alias_inside_its_own_anchor_is_one_line(tmp_path):
+    assert _errors(tmp_path, "rules: &r [a, *r]\n") == [
+        "watcher.yaml:1:15: invalid YAML: an alias inside its own anchor would repeat it "
+        "endlessly"]
+
+
+def test_aliases_within_the_bound_load(tmp_path):
+    text = ("sources:\n  - {name: a, url: 'https://x.org/a', tags: &tags [syria, aleppo]}\n"
+            "  - {name: b, url: 'https://x.org/b', tags: *tags}\n")
+    settings = load_settings(_write(tmp_path, text), {}, {})
+    assert [s.tags for s in settings.sources] == [("syria", "aleppo")] * 2
 
 
 # the shipped example

@@ -334,9 +334,9 @@ def test_a_second_daemon_on_one_sqlite_file_is_refused(server, workdir):
 def test_healthz_says_when_the_database_is_gone_and_recovers_while_livez_stays_up(
     server, workdir
 ):
-    """PostgreSQL stopped under a running daemon: /healthz turns 503 with one line naming
-    the database (no password), /livez stays 200 (a restart would not help), and once the
-    server is back /healthz is ok again without restarting watcher."""
+    """PostgreSQL stopped under a running daemon: /healthz turns 503 with one line saying
+    what went wrong (never the database's URL), /livez stays 200 (a restart would not
+    help), and once the server is back /healthz is ok again without restarting watcher."""
     server.route("/feed", Reply(200, FEED))
     port = _free_port()
     with postgres_server() as postgres:
@@ -351,8 +351,9 @@ def test_healthz_says_when_the_database_is_gone_and_recovers_while_livez_stays_u
             postgres.stop()
             _wait_for(lambda: _get(f"{base}/healthz")[0] == 503, seconds=DATABASE_CHECK_SECONDS * 4)
             status, reason = _get(f"{base}/healthz")
-            assert reason.startswith("database unreachable: database postgresql+psycopg://")
-            assert "not-shown" not in reason and reason.count("\n") == 1
+            assert reason.startswith("database unreachable: ")
+            assert "postgresql" not in reason and "not-shown" not in reason
+            assert reason.count("\n") == 1
             assert _get(f"{base}/livez") == (200, "ok\n")
             postgres.resume()
             _wait_for(lambda: _get(f"{base}/healthz") == (200, "ok\n"),

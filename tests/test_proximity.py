@@ -153,3 +153,15 @@ def test_a_long_sentence_full_of_hits_passes_on_linearly_many_pairs():
         used_left, used_right = used_hits(left, right, 0, ordered, one_sentence)
         assert used_left == set(left)
         assert used_right == set(right)
+
+
+def test_a_link_of_a_chain_passes_on_pairs_in_proportion_to_its_hits_not_its_pairs():
+    """What a chain of two NEARs (the most a rule may chain) costs rests on this: 16
+    million close pairs in one sentence, at most eight passed on per hit."""
+    left = [(p, p) for p in range(0, 8000, 2)]
+    right = [(p, p) for p in range(1, 8000, 2)]
+    one_sentence = [0] * 8000
+    for distance, unit_numbers in ((100_000, None), (0, one_sentence)):
+        for ordered in (False, True):
+            kept = chain_pairs(left, right, distance, ordered, unit_numbers)
+            assert 0 < len(kept) <= 8 * (len(left) + len(right))

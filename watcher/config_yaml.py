@@ -15,7 +15,7 @@ from typing import Any
 import yaml
 
 from watcher.errors import ConfigError
-from watcher.yaml_marks import error_position
+from watcher.yaml_marks import BoundedLoader, error_position
 
 Loc = tuple[str | int, ...]  # a key path as pydantic reports it: ("sources", 2, "every")
 ENV_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -76,7 +76,7 @@ def _read_text(path: str) -> str:
 def _parse(path: str, text: str) -> tuple[yaml.Node | None, Any, list[tuple[Loc, int]]]:
     """Node tree, values and repeated keys; duplicates are found before construction
     because safe_load would silently keep the last one."""
-    loader = yaml.SafeLoader(text)
+    loader = BoundedLoader(text)
     try:
         root = loader.get_single_node()
         if root is None:

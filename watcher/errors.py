@@ -54,7 +54,12 @@ class FetchError(WatcherError):
 
 
 class StoreError(WatcherError):
-    """The database is unusable (corrupt, locked, unreachable)."""
+    """The database is unusable (corrupt, locked, unreachable). `failure` is what went wrong
+    without the database's URL: what /healthz shows, to anyone who can reach its port."""
+
+    def __init__(self, message: str, *, failure: str | None = None) -> None:
+        super().__init__(message)
+        self.failure = message if failure is None else failure
 
 
 class NotifyError(WatcherError):

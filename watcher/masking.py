@@ -1,15 +1,74 @@
-"""Secrets shown as ****: the forms a secret takes in a message, and masking them there.
+"""Secrets shown as ****: which URL parts are secret, the forms a secret takes in a message,
+and masking them there.
 
-Channel URLs (watcher/notify/channels.py) and feed URLs (watcher/sources/secrets.py) differ
-in what of a URL is secret; how a secret is then found in a message and masked is one rule.
+Channel URLs (watcher/notify/channels.py) differ from feed and database URLs in what of a
+URL is secret; how a secret is then found in a message and masked is one rule. Feed URLs
+(watcher/sources/secrets.py) and the database URL (watcher/store/db.py) share the rest: the
+userinfo password and the values of query parameters named like a credential.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
-from urllib.parse import quote, unquote
+from urllib.parse import quote, unquote, urlsplit
 
 MASK = "****"
+# Shorter values (`sid=1`) are no credential, and masking them elsewhere in a message
+# would garble it ("answered 429" with every 1 masked); inside their URL they still are.
+MIN_SECRET_CHARS = 4
+
+# A parameter names a credential when one of its parts is one of these words: parts are
+# split at `_`, `-`, `.` and camelCase humps, so `accessToken`, `access_token`,
+# `X-Auth-Key`, `clientSecret`, `privateKey`, `jwt` and `code` do, and `author`,
+# `keyword`, `design` and `side` (which only contain `auth`, `key`, `sig`) do not.
+CREDENTIAL_WORDS = frozenset({
+    "apikey", "key", "token", "secret", "pass", "passwd", "password", "passphrase", "pwd",
+    "auth", "authorization", "bearer", "sig", "signature", "session", "sid", "credential",
+    "credentials", "jwt", "code",
+})
+# Names written as one lowercase word (`accesstoken`, `clientsecret`, `sslpassword`) name a
+# credential when they end in one of these; no everyday word does (unlike `-key`: monkey).
+CREDENTIAL_ENDINGS = ("token", "secret", "password", "passwd", "passphrase", "apikey",
+                      "signature", "credential", "credentials")
+_NAME_PARTS = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
+
+
+def names_a_secret(name: str) -> bool:
+    """Whether a query parameter called `name` (percent-encoded or not) holds a credential."""
+    parts = [part.lower() for part in _NAME_PARTS.findall(unquote(name))]
+    return (any(part in CREDENTIAL_WORDS for part in parts)
+            or "".join(parts).endswith(CREDENTIAL_ENDINGS))
+
+
+def masked_url(url: str) -> str:
+    """The URL with its password and credential-named query values replaced by ****; the
+    rest as written (a feed's path is no secret: `/world/rss.xml`)."""
+    head, question, query = url.partition("?")
+    scheme, double_slash, rest = head.partition("://")
+    if not double_slash:  # no scheme: all of it is what follows one
+        scheme, rest = "", head
+    netloc, slash, path = rest.partition("/")
+    userinfo, at, host = netloc.rpartition("@")
+    if ":" in userinfo:
+        userinfo = f"{userinfo.partition(':')[0]}:{MASK}"
+    fields = []
+    for field in query.split("&") if question else ():
+        name, equals, value = field.partition("=")
+        fields.append(f"{name}={MASK}" if equals and value and names_a_secret(name) else field)
+    return f"{scheme}{double_slash}{userinfo}{at}{host}{slash}{path}{question}" + "&".join(fields)
+
+
+def secrets_in_url(url: str) -> list[str]:
+    """The password and credential-named query values of `url`, as written."""
+    try:
+        password = urlsplit(url).password
+    except ValueError:  # not a URL after all: nothing of it to recognise
+        return []
+    query = url.partition("?")[2].partition("#")[0]
+    values = [value for name, _, value in (field.partition("=") for field in query.split("&"))
+              if names_a_secret(name)]
+    return [secret for secret in (password, *values) if secret]
 
 
 def forms(secret: str) -> set[str]:

@@ -59,8 +59,8 @@ class DatabaseCheck:
     def _answer(self) -> tuple[bool, str]:
         try:
             self._ping()
-        except StoreError as error:  # one line naming the database, password hidden
-            return False, f"database unreachable: {error}"
+        except StoreError as error:  # what went wrong, never the URL: anyone may ask /healthz
+            return False, f"database unreachable: {error.failure}"
         except Exception as error:  # pool timeouts and the like: the kind, never the URL
             return False, f"database unreachable: {type(error).__name__}"
         return True, "ok"

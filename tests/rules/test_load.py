@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.alias_bomb import alias_bomb
 from watcher.errors import RuleSetError
 from watcher.model import Severity
 from watcher.rules.ast import And, Example, Near, Or, Rule, RuleTests, Term
@@ -352,6 +353,16 @@ def test_nesting_too_deep_is_a_load_error_not_a_traceback(tmp_path):
     assert [r.id for r in load_rules(tmp_path).rules] == ["a"]  # 50 levels are fine
 
 
+def test_an_alias_bomb_is_one_line_at_the_alias_that_passes_the_bound(tmp_path):
+    """The same bound as watcher.yaml's (watcher/yaml_marks.py): one line, not a problem
+    for each of the bomb's lists, and nothing later walks its 10**9 values."""
+    text = "lists:\n" + alias_bomb(9, indent="  ") + rule_file("'@i'")
+    (tmp_path / "a.yaml").write_text(text, encoding="utf-8")
+    assert problems(tmp_path) == [
+        f"a.yaml:6:{2 + len('e: &e [') + 1 + 4 * 7}: invalid YAML: aliases expand to more than "
+        "100,000 values (aliases of aliases?); write the values out or use fewer aliases"]
+
+
 def test_a_repeated_key_hides_none_of_the_problems_of_its_first_value(tmp_path):
     write(tmp_path, "a.yaml", """
         lists:
@@ -498,6 +509,43 @@ def test_query_error_in_a_block_scalar_points_at_its_line(tmp_path, style):
 def test_query_errors(tmp_path, query, position, message):
     write(tmp_path, "a.yaml", rule_file(query))
     assert problems(tmp_path) == [f"a.yaml:{position}: {message}"]
+
+
+CHAIN_TOO_LONG = (
+    "more than 2 NEARs chained ({op} measures from a NEAR that measures from another): the "
+    "cost grows with every link; share an operand with AND instead: "
+    "(A NEAR/5 B NEAR/5 C) AND (C NEAR/5 D)")
+
+
+def test_a_chain_of_50_near_operands_is_a_load_error_at_its_third_near(tmp_path):
+    """Each NEAR measuring from a NEAR passes on the stretches of the pairs it found, and
+    they multiply link by link: 50 `the NEAR/100000` took seconds an article, 12
+    `NEAR/50` minutes. The rule is refused, so a hot reload keeps the rules it had."""
+    query = " NEAR/100000 ".join(["the"] * 50)
+    write(tmp_path, "a.yaml", rule_file(f"'{query}'"))
+    third = len("the NEAR/100000 the NEAR/100000 the ")
+    assert problems(tmp_path) == [
+        f"a.yaml:4:{13 + third}: {CHAIN_TOO_LONG.format(op='NEAR/100000')}"]
+
+
+@pytest.mark.parametrize(
+    ("query", "op"),
+    [
+        ("(a NEAR/1 b OR title:(c NEAR/2 d)) ONEAR/3 e NEAR/4 f", "NEAR/4"),
+        ("a NEAR/1 (b NEAR/s (c NEAR/2 d))", "NEAR/1"),  # the outermost: it chains both
+    ],
+)
+def test_nears_chained_through_or_groups_fields_and_right_operands_count(tmp_path, query, op):
+    write(tmp_path, "a.yaml", rule_file(f"'{query}'"))
+    column = 13 + query.index(op)  # `    query: '` is 12 characters
+    assert problems(tmp_path) == [f"a.yaml:4:{column}: {CHAIN_TOO_LONG.format(op=op)}"]
+
+
+def test_two_chained_nears_and_chains_joined_by_and_load(tmp_path):
+    write(tmp_path, "a.yaml", rule_file(
+        "'(siege NEAR/5 Aleppo NEAR/s town) AND (town NEAR/5 army) AND "
+        "((a NEAR/1 b) NEAR/2 (c NEAR/3 d))'"))
+    assert [rule.id for rule in load_rules(tmp_path).rules] == ["r"]
 
 
 def test_unknown_lists(tmp_path):

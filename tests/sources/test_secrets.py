@@ -35,3 +35,23 @@ def test_names_that_only_contain_a_credential_word_and_short_values_elsewhere_ar
     url = "https://x.org/f?sid=1&author=syria&design=a"
     assert redact(f"{url} answered 429 at 10:01", url) == (
         "https://x.org/f?sid=****&author=syria&design=a answered 429 at 10:01")
+
+
+SECRET_NAMES = ["accessToken", "access_token", "ACCESS_TOKEN", "accesstoken", "clientSecret",
+                "client_secret", "privateKey", "jwt", "JWT", "code", "apiKey", "apikey", "sig",
+                "token", "password", "passwd", "secret", "auth", "X-Auth-Key", "refreshToken"]
+
+
+@pytest.mark.parametrize("name", SECRET_NAMES)
+def test_a_credential_name_in_any_case_or_camelcase_hump_is_masked(name):
+    url = f"https://x.org/f?{name}=Zq9sEcReT&author=syria&keyword=siege&design=a&side=b"
+    shown = redact(f"{url}: HTTP 500 (token Zq9sEcReT refused)", url)
+    assert shown == (f"https://x.org/f?{name}=****&author=syria&keyword=siege&design=a&side=b"
+                     ": HTTP 500 (token **** refused)")
+
+
+@pytest.mark.parametrize("name", SECRET_NAMES)
+def test_a_credential_name_in_a_redirect_target_is_masked(name):
+    message = f"https://x.org/f: HTTP 403 (redirected to https://cdn.x.org/f?{name}=Zq9&e=1)"
+    assert redact(message, "https://x.org/f") == (
+        f"https://x.org/f: HTTP 403 (redirected to https://cdn.x.org/f?{name}=****&e=1)")

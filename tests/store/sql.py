@@ -57,7 +57,7 @@ def backend(url: str) -> str:
 
 def shown(url: str) -> str:
     """`url` as a StoreError shows it: the password masked."""
-    return sa.make_url(url).render_as_string(hide_password=True)
+    return sa.make_url(url).render_as_string(hide_password=True).replace(":***@", ":****@")
 
 
 def _plain(value: object) -> object:

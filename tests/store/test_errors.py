@@ -67,7 +67,7 @@ def test_an_unreachable_postgresql_server() -> None:
     with pytest.raises(StoreError) as error:
         Store.open(url)
     message = one_line(error)
-    assert message.startswith("database postgresql+psycopg://u:***@127.0.0.1:1/x: ")
+    assert message.startswith("database postgresql+psycopg://u:****@127.0.0.1:1/x: ")
     assert "secret" not in message
     if importlib.util.find_spec("psycopg") is None:
         assert "the driver 'psycopg' is not installed (pip install 'psycopg[binary]')" in message
@@ -75,9 +75,32 @@ def test_an_unreachable_postgresql_server() -> None:
         assert "cannot connect" in message
 
 
+def test_a_password_or_token_in_the_database_url_query_is_masked_too() -> None:
+    """libpq takes `?password=` as well as `user:pw@`; every command prints the URL."""
+    url = ("postgresql+psycopg://u@127.0.0.1:1/x?password=s3cretpw&sslmode=disable"
+           "&sslpassword=k3ypass&authToken=t0kenval")
+    with pytest.raises(StoreError) as error:
+        Store.open(url)
+    message = one_line(error)
+    assert message.startswith("database postgresql+psycopg://u@127.0.0.1:1/x?authToken=****"
+                              "&password=****&sslmode=disable&sslpassword=****: ")
+    for secret in ("s3cretpw", "k3ypass", "t0kenval"):
+        assert secret not in message
+
+
+def test_a_one_letter_password_is_masked_in_the_url_and_not_through_the_message() -> None:
+    with pytest.raises(StoreError) as error:
+        Store.open("postgresql+psycopg://u:a@127.0.0.1:1/x")
+    assert one_line(error).startswith("database postgresql+psycopg://u:****@127.0.0.1:1/x: ")
+    if importlib.util.find_spec("psycopg") is not None:
+        assert ": cannot connect: " in one_line(error)
+
+
 @pytest.mark.parametrize(
     ("url", "expected"),
     [
+        ("postgresql://u:pw@h:port/x?password=s3cretpw",
+         "bad database URL 'postgresql://u:****@h:port/x?password=****': "),
         ("not a url", "bad database URL 'not a url': Could not parse SQLAlchemy URL"),
         ("nosuchdb://x/y", "database nosuchdb://x/y: unknown database type 'nosuchdb'"),
     ],

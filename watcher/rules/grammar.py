@@ -325,6 +325,18 @@ def _field_of(query: Query) -> str | None:
     return None
 
 
+def _chained_nears(query: Query) -> int:
+    """How many NEARs an operand chains, one inside the other's operand (OR-groups and
+    field scopes pass hits on unchanged); NEAR operands hold nothing else."""
+    if isinstance(query, Near):
+        return 1 + max(_chained_nears(query.left), _chained_nears(query.right))
+    if isinstance(query, Or):
+        return max(map(_chained_nears, query.children))
+    if isinstance(query, InField):
+        return _chained_nears(query.child)
+    return 0
+
+
 def _near_arg(token: Token) -> str:
     return token.split("/", 1)[1]
 
@@ -464,11 +476,23 @@ def _operand_text(text: str) -> str:
     return _phrase_text(text) if text.startswith('"') else text
 
 
+# A NEAR whose operand is itself a NEAR takes that NEAR's close pairs, joined into
+# stretches, as its hits; each further link multiplies the stretches passed on (a chain of
+# 12 `NEAR/50` over a 3,000-word text took minutes). Two links decide exactly and cost
+# what their hits cost (docs/rule-language.md, "NEAR chains").
+MAX_CHAINED_NEARS = 2
+
+
 def _near(left: Query, op: Token, right: Query) -> Near:
     fields = {_field_of(left), _field_of(right)}
     if None not in fields and len(fields) == 2:
         raise QuerySyntaxError(op.start_pos, f"{op!s} between title:( … ) and body:( … ) never "
                                              "holds: NEAR pairs words of one field; use AND")
+    if 1 + max(_chained_nears(left), _chained_nears(right)) > MAX_CHAINED_NEARS:
+        raise QuerySyntaxError(
+            op.start_pos, f"more than {MAX_CHAINED_NEARS} NEARs chained ({op!s} measures from "
+            "a NEAR that measures from another): the cost grows with every link; share an "
+            "operand with AND instead: (A NEAR/5 B NEAR/5 C) AND (C NEAR/5 D)")
     arg = _near_arg(op)
     ordered = op.startswith("ONEAR")
     if arg == "s":

@@ -14,7 +14,7 @@ import yaml
 
 from watcher.errors import RuleError
 from watcher.model import Severity
-from watcher.yaml_marks import error_position
+from watcher.yaml_marks import BoundedLoader, error_position
 
 COOLDOWN_PATTERN = re.compile(r"([0-9]+)([smhd])")
 UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -78,7 +78,7 @@ def read_text(name: str, path: Path, errors: list[RuleError]) -> str | None:
 def compose(file: YamlFile) -> yaml.Node | None:
     """The YAML node tree (positions kept); syntax errors reported at PyYAML's mark."""
     try:
-        return yaml.compose(file.text, Loader=yaml.SafeLoader)
+        return yaml.compose(file.text, Loader=BoundedLoader)
     except yaml.MarkedYAMLError as exc:
         problem = exc.problem or exc.context or "invalid YAML"
         context = f" ({exc.context})" if exc.problem and exc.context else ""

@@ -20,6 +20,7 @@ from alembic.util import CommandError
 from sqlalchemy.engine import URL, Connection, Engine
 
 from watcher.errors import StoreError
+from watcher.masking import MIN_SECRET_CHARS, forms, mask, masked_url, secrets_in_url
 
 T = TypeVar("T")
 
@@ -34,16 +35,15 @@ PIP_NAMES = {"psycopg": "'psycopg[binary]'", "psycopg2": "psycopg2-binary"}
 def open_engine(url: str, *, busy_timeout: float = DEFAULT_BUSY_TIMEOUT) -> Engine:
     """An engine for `url`; a bad URL or a missing driver is a StoreError, not a traceback."""
     parsed = _parse_url(url)
-    shown = parsed.render_as_string(hide_password=True)
     try:
         engine = sa.create_engine(parsed, **_engine_options(parsed, busy_timeout))
     except sa.exc.NoSuchModuleError:
-        raise StoreError(f"database {shown}: unknown database type {parsed.drivername!r}") from None
+        raise database_error(parsed, f"unknown database type {parsed.drivername!r}") from None
     except ImportError as exc:
         driver = exc.name or parsed.get_driver_name()
         hint = PIP_NAMES.get(driver, driver)
-        raise StoreError(
-            f"database {shown}: the driver {driver!r} is not installed (pip install {hint})"
+        raise database_error(
+            parsed, f"the driver {driver!r} is not installed (pip install {hint})"
         ) from None
     if engine.dialect.name == "sqlite":
         _configure_sqlite(engine, busy_timeout)
@@ -54,7 +54,28 @@ def _parse_url(url: str) -> URL:
     try:
         return sa.make_url(url)
     except (sa.exc.ArgumentError, ValueError) as exc:
-        raise StoreError(f"bad database URL {url!r}: {_first_line(exc)}") from None
+        reason = mask(_first_line(exc), _secrets(url))
+        raise StoreError(f"bad database URL {masked_url(url)!r}: {reason}",
+                         failure=f"bad database URL: {reason}") from None
+
+
+def shown_url(url: URL) -> str:
+    """The database URL as messages and logs show it: its password and every query value
+    named like a credential (`?password=`, `sslpassword=`, `token=`) as ****."""
+    return masked_url(url.render_as_string(hide_password=False))
+
+
+def database_error(url: URL, failure: str) -> StoreError:
+    """`database URL: failure`, one line; the failure alone, with the URL's secrets masked
+    should a driver quote them, is what /healthz shows."""
+    failure = mask(failure, _secrets(url.render_as_string(hide_password=False)))
+    return StoreError(f"database {shown_url(url)}: {failure}", failure=failure)
+
+
+def _secrets(url: str) -> set[str]:
+    """The URL's secrets in every form a driver's message may quote them."""
+    return {form for secret in secrets_in_url(url) for form in forms(secret)
+            if len(form) >= MIN_SECRET_CHARS}
 
 
 def _engine_options(url: URL, busy_timeout: float) -> dict[str, Any]:
@@ -159,8 +180,7 @@ def store_errors(engine: Engine, busy_timeout: float) -> Iterator[None]:
     try:
         yield
     except (sa.exc.DBAPIError, dbapi.Error, CommandError) as exc:
-        shown = engine.url.render_as_string(hide_password=True)
-        raise StoreError(f"database {shown}: {describe_failure(exc, busy_timeout)}") from None
+        raise database_error(engine.url, describe_failure(exc, busy_timeout)) from None
 
 
 def describe_failure(exc: BaseException, busy_timeout: float) -> str:

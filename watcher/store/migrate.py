@@ -13,8 +13,7 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection, Engine
 
-from watcher.errors import StoreError
-from watcher.store.db import read_transaction, write_transaction
+from watcher.store.db import database_error, read_transaction, write_transaction
 
 SCRIPT_LOCATION = "watcher.store:migrations"
 PG_MIGRATION_LOCK = 0x77617463  # any constant; "watc"
@@ -64,9 +63,9 @@ def migrate_if_needed(engine: Engine) -> None:
         return
     known = {script.revision for script in scripts().walk_revisions()}
     if current is not None and current not in known:
-        raise StoreError(
-            f"database {engine.url.render_as_string(hide_password=True)}: schema revision "
-            f"{current!r} is unknown to this watcher (written by a newer version?)"
+        raise database_error(
+            engine.url,
+            f"schema revision {current!r} is unknown to this watcher (written by a newer version?)",
         )
     upgrade(engine)
     log.info("event=schema_migrated from=%s to=%s", current or "empty", head_revision())
