@@ -512,27 +512,26 @@ def test_query_errors(tmp_path, query, position, message):
 
 
 CHAIN_TOO_LONG = (
-    "more than 2 NEARs chained ({op} measures from a NEAR that measures from another): the "
-    "cost grows with every link; share an operand with AND instead: "
-    "(A NEAR/5 B NEAR/5 C) AND (C NEAR/5 D)")
+    "more than 3 NEARs chained at {op}: the cost grows with every link; share an operand "
+    "with AND instead: (A NEAR/5 B NEAR/5 C) AND (C NEAR/5 D NEAR/5 E)")
 
 
-def test_a_chain_of_50_near_operands_is_a_load_error_at_its_third_near(tmp_path):
+def test_a_chain_of_50_near_operands_is_a_load_error_at_its_fourth_near(tmp_path):
     """Each NEAR measuring from a NEAR passes on the stretches of the pairs it found, and
     they multiply link by link: 50 `the NEAR/100000` took seconds an article, 12
     `NEAR/50` minutes. The rule is refused, so a hot reload keeps the rules it had."""
     query = " NEAR/100000 ".join(["the"] * 50)
     write(tmp_path, "a.yaml", rule_file(f"'{query}'"))
-    third = len("the NEAR/100000 the NEAR/100000 the ")
+    fourth = len("the NEAR/100000 " * 3 + "the ")
     assert problems(tmp_path) == [
-        f"a.yaml:4:{13 + third}: {CHAIN_TOO_LONG.format(op='NEAR/100000')}"]
+        f"a.yaml:4:{13 + fourth}: {CHAIN_TOO_LONG.format(op='NEAR/100000')}"]
 
 
 @pytest.mark.parametrize(
     ("query", "op"),
     [
-        ("(a NEAR/1 b OR title:(c NEAR/2 d)) ONEAR/3 e NEAR/4 f", "NEAR/4"),
-        ("a NEAR/1 (b NEAR/s (c NEAR/2 d))", "NEAR/1"),  # the outermost: it chains both
+        ("(a NEAR/1 b OR title:(c NEAR/2 d)) ONEAR/3 e NEAR/4 f NEAR/5 g", "NEAR/5"),
+        ("a NEAR/1 (b NEAR/s (c NEAR/2 (d NEAR/p e)))", "NEAR/1"),  # the outermost chains all
     ],
 )
 def test_nears_chained_through_or_groups_fields_and_right_operands_count(tmp_path, query, op):
@@ -541,10 +540,10 @@ def test_nears_chained_through_or_groups_fields_and_right_operands_count(tmp_pat
     assert problems(tmp_path) == [f"a.yaml:4:{column}: {CHAIN_TOO_LONG.format(op=op)}"]
 
 
-def test_two_chained_nears_and_chains_joined_by_and_load(tmp_path):
+def test_three_chained_nears_and_chains_joined_by_and_load(tmp_path):
     write(tmp_path, "a.yaml", rule_file(
-        "'(siege NEAR/5 Aleppo NEAR/s town) AND (town NEAR/5 army) AND "
-        "((a NEAR/1 b) NEAR/2 (c NEAR/3 d))'"))
+        "'(siege NEAR/5 Aleppo NEAR/s town ONEAR/3 army) AND (town NEAR/5 army) AND "
+        "((a NEAR/1 b NEAR/2 c) NEAR/2 (c NEAR/3 d NEAR/4 e))'"))
     assert [rule.id for rule in load_rules(tmp_path).rules] == ["r"]
 
 

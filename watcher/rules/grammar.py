@@ -478,9 +478,11 @@ def _operand_text(text: str) -> str:
 
 # A NEAR whose operand is itself a NEAR takes that NEAR's close pairs, joined into
 # stretches, as its hits; each further link multiplies the stretches passed on (a chain of
-# 12 `NEAR/50` over a 3,000-word text took minutes). Two links decide exactly and cost
-# what their hits cost (docs/rule-language.md, "NEAR chains").
-MAX_CHAINED_NEARS = 2
+# 12 `NEAR/50` over a 3,000-word text took minutes; measured on a 20,000-word article of
+# ten repeated words, each link costs about four times the one before). Three links (four
+# operands, `A NEAR B NEAR C NEAR D`) stay near a second on such a text; four are refused
+# (docs/rule-language.md, "At most three NEARs chain").
+MAX_CHAINED_NEARS = 3
 
 
 def _near(left: Query, op: Token, right: Query) -> Near:
@@ -490,9 +492,9 @@ def _near(left: Query, op: Token, right: Query) -> Near:
                                              "holds: NEAR pairs words of one field; use AND")
     if 1 + max(_chained_nears(left), _chained_nears(right)) > MAX_CHAINED_NEARS:
         raise QuerySyntaxError(
-            op.start_pos, f"more than {MAX_CHAINED_NEARS} NEARs chained ({op!s} measures from "
-            "a NEAR that measures from another): the cost grows with every link; share an "
-            "operand with AND instead: (A NEAR/5 B NEAR/5 C) AND (C NEAR/5 D)")
+            op.start_pos, f"more than {MAX_CHAINED_NEARS} NEARs chained at {op!s}: the cost "
+            "grows with every link; share an operand with AND instead: "
+            "(A NEAR/5 B NEAR/5 C) AND (C NEAR/5 D NEAR/5 E)")
     arg = _near_arg(op)
     ordered = op.startswith("ONEAR")
     if arg == "s":
