@@ -143,7 +143,7 @@ class Poller:
         validators = Validators(etag=state.etag, last_modified=state.last_modified)
         try:
             result = self.fetcher.fetch(state.url or source.url, validators,
-                                        max_bytes=source.max_size)
+                                        max_bytes=source.max_size, configured=source.url)
         except FetchError as error:
             if self.stopping.is_set():  # the fetch was cut short by the shutdown
                 return PollOutcome(source.name, "skipped", message="stopping")
@@ -254,7 +254,9 @@ class Poller:
     def _with_full_text(self, article: Article) -> Article:
         """The article with its page's main text as body, or as it was (logged) when the
         page cannot be fetched or yields nothing. One request at a time per host. A link
-        that other entries share (a front page) is no page of this article: not fetched."""
+        that other entries share (a front page) is no page of this article: not fetched.
+        The link is the feed's word, not the operator's: it reaches public addresses only
+        (and fetch.allow_private), never this machine or its network."""
         if not article.url or not article.url_identifies:
             return article
         try:
