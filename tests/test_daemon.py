@@ -21,13 +21,13 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from tests.support.http_server import Reply, ScriptedServer, closed_port
+from tests.support.http_server import Reply, ScriptedServer, TricklingServer, closed_port
 from tests.support.postgres import postgres_server
 from tests.support.processes import start_watcher, stop_watchers
 from watcher import cli_daemon, entry
 from watcher.cli import cli
 from watcher.config import load_settings
-from watcher.daemon import Daemon
+from watcher.daemon import MAX_CONCURRENT_POLLS, Daemon
 from watcher.interrupts import EXIT_INTERRUPTED as INTERRUPTED
 from watcher.matcher import Matcher
 from watcher.metrics import Metrics
@@ -374,6 +374,48 @@ def test_a_feed_on_this_machine_is_polled_but_not_its_redirect_to_another_server
         assert _cli("run", "--once").exit_code == 0
         assert len(internal.requests) == 1
     assert sorted(a["id"] for a in _stored()) == ["wire-1", "wire-2"]
+
+
+def test_sources_trickling_their_headers_cannot_keep_a_good_feed_from_being_polled(
+    server, workdir
+):
+    """Eight stalled sources take every poll slot first; each holds it for fetch.timeout
+    at most (a header byte every 50 ms used to keep httpx reading for ever), so the ninth
+    source is polled in the same `run --once`."""
+    server.route("/feed", Reply(200, FEED))
+    with TricklingServer(pause=0.05) as slow:
+        stalled = "".join(f"  - {{name: slow-{n}, url: '{slow.url(f'/{n}')}'}}\n"
+                          for n in range(MAX_CONCURRENT_POLLS))
+        (workdir / "watcher.yaml").write_text(
+            f"rules: {RULES}\nfetch:\n  timeout: 1s\nsources:\n{stalled}"
+            f"  - {{name: wire, url: '{server.url('/feed')}'}}\n")
+        assert _cli("run", "--once").exit_code == 1
+        assert slow.requests == MAX_CONCURRENT_POLLS
+    assert sorted(a["id"] for a in _stored()) == ["wire-1", "wire-2"]
+    statuses = {s["name"]: s for s in map(json.loads, _cli("sources", "--format", "jsonl")
+                                          .stdout.splitlines())}
+    assert statuses["wire"]["errors"] == 0
+    for n in range(MAX_CONCURRENT_POLLS):
+        assert statuses[f"slow-{n}"]["last_error"] == f"{slow.url(f'/{n}')}: timed out after 1 s"
+
+
+def test_a_stalled_site_costs_a_full_text_poll_one_deadline_not_one_per_entry(server, workdir):
+    with TricklingServer(pause=0.05) as slow:
+        pages = [slow.url(f"/article/{n}") for n in range(3)]
+        server.route("/feed", Reply(200, _full_text_feed(*pages)))
+        (workdir / "watcher.yaml").write_text(
+            f"rules: {RULES}\nsources:\n  - name: wire\n    url: {server.url('/feed')}\n"
+            f"    full_text: true\n{ALLOW_LOOPBACK}  timeout: 1s\n")
+        polled = _cli("run", "--once")
+        assert slow.requests == 1
+    assert polled.exit_code == 0
+    assert _bodies(workdir) == {f"c-{n}": f"Aid convoy teaser {n}." for n in range(3)}
+    assert f"event=full_text_failed url={pages[0]} error='{pages[0]}: timed out after 1 s'" \
+        in polled.output
+    host = pages[0].split("/")[2]
+    for page in pages[1:]:
+        assert (f"event=full_text_skipped url={page} reason='a page of {host} timed out in "
+                "this poll'") in polled.output
 
 
 def test_after_a_signal_queued_polls_do_not_start(server, workdir):

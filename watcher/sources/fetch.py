@@ -21,7 +21,7 @@ import httpcore
 import httpx
 from pydantic import ByteSize
 
-from watcher.errors import FetchError
+from watcher.errors import FetchError, FetchTimeout
 from watcher.sources import connect
 from watcher.sources.addresses import AddressPolicy, IPNetwork, Resolver, resolve
 
@@ -155,7 +155,7 @@ class Fetcher:
             hint = " (a source's max_size raises the limit)" if max_bytes is not None else ""
             raise _fail(url, f"response larger than {error.size}{hint}") from None
         except httpx.TimeoutException as error:
-            raise _fail(url, f"timed out after {self.timeout:g} s") from error
+            raise self._timed_out(url) from error
         except (httpx.HTTPError, httpx.InvalidURL) as error:
             raise _fail(url, _describe(error)) from error
         except RuntimeError as error:  # the client was closed (shutdown) before or during it
@@ -205,8 +205,11 @@ class Fetcher:
         """Seconds left before the deadline; past it, the fetch has timed out."""
         left = deadline - time.monotonic()
         if left <= 0:
-            raise _fail(url, f"timed out after {self.timeout:g} s")
+            raise self._timed_out(url)
         return left
+
+    def _timed_out(self, url: str) -> FetchError:
+        return _fail(url, f"timed out after {self.timeout:g} s", FetchTimeout)
 
     def _answer(
         self,
@@ -413,9 +416,9 @@ def _describe(error: Exception) -> str:
     return f"{type(error).__name__}: {detail}"
 
 
-def _fail(url: str, reason: str) -> FetchError:
+def _fail(url: str, reason: str, kind: type[FetchError] = FetchError) -> FetchError:
     """FetchError messages are one line naming the URL, whatever the server sent."""
-    return FetchError(" ".join(f"{url}: {reason}".split()))
+    return kind(" ".join(f"{url}: {reason}".split()))
 
 
 def parse_retry_after(value: str | None, *, now: datetime) -> float | None:
