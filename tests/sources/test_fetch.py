@@ -4,11 +4,14 @@ timeouts, size caps and encodings, each as a feed operator's server would do it.
 from __future__ import annotations
 
 import gzip
+import ssl
+import subprocess
 import tracemalloc
 import zlib
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -433,6 +436,31 @@ def test_the_connection_goes_to_the_address_that_was_checked(http_server: Script
     assert result.content == FEED
     assert lookups == ["rebind.example"]
     assert http_server.requests[0].headers["host"] == f"rebind.example:{http_server.port}"
+
+
+def test_https_to_the_checked_address_still_verifies_the_certificate_for_the_name(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """Connecting to the address checked must not weaken TLS: the certificate is verified
+    for the host name in the URL (SNI too), not for the address."""
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                    "-keyout", str(key), "-out", str(cert), "-subj", "/CN=news.example",
+                    "-addext", "subjectAltName=DNS:news.example"],
+                   check=True, capture_output=True)  # fmt: skip
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))  # the only certificate trusted
+    tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    tls.load_cert_chain(cert, key)
+    answers = {"news.example": ["127.0.0.1"], "other.example": ["127.0.0.1"]}
+    with ScriptedServer(tls) as server:
+        server.route("/page", Reply(body=FEED))
+        fetcher = loopback_fetcher(resolver=lambda host, port: answers[host])
+        with fetcher:
+            page = fetcher.fetch(f"https://news.example:{server.port}/page")
+            with pytest.raises(FetchError, match="CERTIFICATE_VERIFY_FAILED"):
+                fetcher.fetch(f"https://other.example:{server.port}/page")
+    assert page.content == FEED
+    assert server.requests[0].headers["host"] == f"news.example:{server.port}"
 
 
 def test_a_redirect_from_an_allowed_page_to_loopback_is_refused(http_server: ScriptedServer):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import socket
+import ssl
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -86,20 +87,24 @@ class LoopbackServer(ThreadingHTTPServer):
 
 
 class ScriptedServer(LoopbackHTTP):
-    """`route(path, *replies)`, then point the code under test at `url(path)`."""
+    """`route(path, *replies)`, then point the code under test at `url(path)`. With `tls`
+    (a server-side context holding a certificate), it speaks HTTPS."""
 
-    def __init__(self) -> None:
+    def __init__(self, tls: ssl.SSLContext | None = None) -> None:
         self.requests: list[Request] = []
         self._routes: dict[str, list[Reply]] = {}
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         super().__init__(_Handler)
+        self.scheme = "https" if tls else "http"
+        if tls is not None:
+            self._server.socket = tls.wrap_socket(self._server.socket, server_side=True)
 
     def stopping(self) -> None:
         self._stopping.set()  # wakes replies that are pausing mid-body
 
     def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.port}{path}"
+        return f"{self.scheme}://127.0.0.1:{self.port}{path}"
 
     def route(self, path: str, *replies: Reply) -> None:
         with self._lock:

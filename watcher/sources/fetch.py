@@ -41,8 +41,6 @@ ACCEPT_ENCODING = "gzip, deflate"
 DEFAULT_MAX_BYTES = 10 * 2**20
 DEFAULT_TIMEOUT = 20.0
 DEFAULT_PORTS = {"http": 80, "https": 443}
-# httpx's own defaults, which httpcore's pool does not share
-POOL_LIMITS = {"max_connections": 100, "max_keepalive_connections": 20, "keepalive_expiry": 5.0}
 
 
 @dataclass(frozen=True)
@@ -265,8 +263,9 @@ class _Transport(httpx.HTTPTransport):
 
     def __init__(self, backend: connect.Backend) -> None:
         super().__init__()
-        self._pool = httpcore.ConnectionPool(
-            ssl_context=httpx.create_ssl_context(), network_backend=backend, **POOL_LIMITS
+        self._pool = httpcore.ConnectionPool(  # with httpx's default limits, not httpcore's
+            ssl_context=httpx.create_ssl_context(), network_backend=backend,
+            max_connections=100, max_keepalive_connections=20, keepalive_expiry=5.0,
         )
 
 
