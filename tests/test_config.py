@@ -14,6 +14,7 @@ from watcher.config import (
     DEFAULT_EVERY,
     DEFAULT_RULES,
     ChannelSettings,
+    FetchSettings,
     HttpSettings,
     NotifySettings,
     Settings,
@@ -401,6 +402,38 @@ def test_bad_http(tmp_path, body, error):
     assert _errors(tmp_path, "http:\n" + body) == [f"watcher.yaml:{error}"]
 
 
+# fetch
+
+
+def test_fetch(tmp_path):
+    path = _write(tmp_path, "fetch:\n  timeout: 5s\n  allow_private: [10.0.0.0/8, 'fd00::/8', "
+                            "127.0.0.1]\n")
+    assert load_settings(path, {}, {}).fetch == FetchSettings(
+        timeout=5, allow_private=("10.0.0.0/8", "fd00::/8", "127.0.0.1/32"))
+    assert load_settings(None, {}, {}).fetch == FetchSettings(timeout=20, allow_private=())
+    env = {"WATCHER_FETCH__ALLOW_PRIVATE": "10.0.0.0/8, 192.168.0.0/16",
+           "WATCHER_FETCH__TIMEOUT": "1m"}
+    assert load_settings(None, {}, env).fetch == FetchSettings(
+        timeout=60, allow_private=("10.0.0.0/8", "192.168.0.0/16"))
+
+
+@pytest.mark.parametrize(
+    ("body", "error"),
+    [
+        ("  allow_private: [10.0.0.0/8, 10.0.0.0/33]\n", "2:31: fetch.allow_private[1]: must be an "
+         "address range such as 10.0.0.0/8 or fd00::/8 (got '10.0.0.0/33')"),
+        ("  allow_private: [intranet]\n", "2:19: fetch.allow_private[0]: must be an address range "
+         "such as 10.0.0.0/8 or fd00::/8 (got 'intranet')"),
+        ("  timeout: 0\n", "2:3: fetch.timeout: must be at least 1s (got 0)"),
+        ("  timeout: 11m\n", "2:3: fetch.timeout: must be at most 10m (a fetch holds a poll slot "
+         "this long) (got '11m')"),
+        ("  allow: []\n", "2:3: unknown key 'fetch.allow' (known: timeout, allow_private)"),
+    ],
+)
+def test_bad_fetch(tmp_path, body, error):
+    assert _errors(tmp_path, "fetch:\n" + body) == [f"watcher.yaml:{error}"]
+
+
 @pytest.mark.parametrize(
     "contact",
     ["ops@example.org", "mailto:ops@example.org", "https://newsroom.example/watcher",
@@ -429,7 +462,7 @@ def test_a_bad_contact_is_one_line(tmp_path, contact):
     ("text", "message"),
     [
         ("rulez: x\n", "watcher.yaml:1:1: unknown key 'rulez' (known: db, rules, pipeline, "
-                       "sources, poll_lease, contact, channels, notify, http)"),
+                       "sources, poll_lease, contact, channels, notify, http, fetch)"),
         ("rules: a/\nrules: b/\n", "watcher.yaml:2:1: duplicate key 'rules' (first on line 1)"),
         ("rules: 2024\n", "watcher.yaml:1:1: rules: must be a string (got 2024)"),
         ("rules: ''\n", "watcher.yaml:1:1: rules: must not be empty (got '')"),
@@ -455,7 +488,7 @@ def test_every_problem_is_reported_in_file_order(tmp_path):
     assert _errors(tmp_path, text, {"WATCHER_DB": "nope"}) == [
         "watcher.yaml:2:3: http.port: must be at least 1 (got 0)",
         "watcher.yaml:3:1: unknown key 'rulez' (known: db, rules, pipeline, sources, poll_lease, "
-        "contact, channels, notify, http)",
+        "contact, channels, notify, http, fetch)",
         "watcher.yaml:5:38: sources[0].every: must be at least 30s (got '1s')",
         "WATCHER_DB: db: must be a database URL such as sqlite:///watcher.db",
     ]
@@ -502,7 +535,8 @@ def test_the_example_configuration_loads_and_shows_every_key(tmp_path, monkeypat
     assert set(written["channels"]["ops-email"]) == set(ChannelSettings.model_fields)
     assert set(written["http"]) == set(HttpSettings.model_fields)
     assert set(written["notify"]) == set(NotifySettings.model_fields)
-    assert settings.notify == NotifySettings()
+    assert set(written["fetch"]) == set(FetchSettings.model_fields)
+    assert (settings.notify, settings.fetch) == (NotifySettings(), FetchSettings())
 
 
 def test_the_example_needs_its_password_variable():

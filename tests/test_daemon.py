@@ -21,13 +21,13 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from tests.support.http_server import Reply, ScriptedServer
+from tests.support.http_server import Reply, ScriptedServer, TricklingServer, closed_port
 from tests.support.postgres import postgres_server
 from tests.support.processes import start_watcher, stop_watchers
 from watcher import cli_daemon, entry
 from watcher.cli import cli
 from watcher.config import load_settings
-from watcher.daemon import Daemon
+from watcher.daemon import MAX_CONCURRENT_POLLS, Daemon
 from watcher.interrupts import EXIT_INTERRUPTED as INTERRUPTED
 from watcher.matcher import Matcher
 from watcher.metrics import Metrics
@@ -49,6 +49,10 @@ of Aleppo on Monday.&lt;/p&gt;&lt;p&gt;Residents reported shortages.&lt;/p&gt;</
 <link>http://127.0.0.1/a/2</link><pubDate>Mon, 12 Jan 2026 11:00:00 GMT</pubDate>
 <description>Farmers in Afrin started the olive harvest.</description></item>
 </channel></rss>"""
+
+
+# The pages these tests serve are on 127.0.0.1, which links from feeds reach only if allowed.
+ALLOW_LOOPBACK = "fetch:\n  allow_private: [127.0.0.0/8]\n"
 
 
 @pytest.fixture
@@ -273,7 +277,7 @@ def test_full_text_sources_store_the_page_text_instead_of_the_summary(server, wo
                      "    query: '\"twenty-two trucks\" NEAR/s besieged'\n")
     (workdir / "watcher.yaml").write_text(
         f"rules: {rules}\nsources:\n  - name: wire\n    url: {server.url('/feed')}\n"
-        "    full_text: true\n"
+        f"    full_text: true\n{ALLOW_LOOPBACK}"
     )
     assert _cli("run", "--once").exit_code == 0
     matches = [json.loads(x) for x in _cli("matches", "--format", "jsonl").stdout.splitlines()]
@@ -300,6 +304,118 @@ def test_full_text_skips_a_link_that_entries_share(server, workdir):
     assert _cli("run", "--once").exit_code == 0
     assert [r.path for r in server.requests] == ["/feed"]
     assert sorted(a["id"] for a in _stored()) == ["c-1", "c-2"]
+
+
+def _full_text_feed(*links: str) -> bytes:
+    items = "".join(
+        f'<item><guid isPermaLink="false">c-{n}</guid><title>Convoy report {n}</title>'
+        f"<link>{link}</link><description>Aid convoy teaser {n}.</description></item>"
+        for n, link in enumerate(links))
+    return (f'<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>{items}'
+            "</channel></rss>").encode()
+
+
+def _bodies(workdir: Path) -> dict[str, str]:
+    with sqlite3.connect(workdir / "watcher.db") as db:
+        return dict(db.execute("SELECT external_id, body FROM articles"))
+
+
+def test_full_text_never_fetches_a_link_to_this_machine(server, workdir):
+    """SSRF: an entry linking to a service on the watcher's own machine, directly or by a
+    redirect, is stored with the feed's text; the service sees no request."""
+    with ScriptedServer() as internal:
+        internal.route("/secret", Reply(200, b"<html><body><p>db_password=hunter2</p></body>"))
+        server.route("/feed", Reply(200, _full_text_feed(internal.url("/secret"),
+                                                         f"http://localhost:{internal.port}/secret")))
+        (workdir / "watcher.yaml").write_text(
+            f"rules: {RULES}\nsources:\n  - name: wire\n    url: {server.url('/feed')}\n"
+            "    full_text: true\n")
+        polled = _cli("run", "--once")
+        assert internal.requests == []
+    assert polled.exit_code == 0
+    assert _bodies(workdir) == {"c-0": "Aid convoy teaser 0.", "c-1": "Aid convoy teaser 1."}
+    assert "event=full_text_failed" in polled.output
+    assert f"{internal.url('/secret')}: refused to connect to 127.0.0.1 (loopback)" in polled.output
+    assert f"localhost:{internal.port}/secret: refused to connect to localhost at" in polled.output
+
+
+def test_full_text_never_follows_a_redirect_to_this_machine(server, workdir):
+    """The page is on an allowed address (127.0.0.1); it redirects to one that is not."""
+    internal = f"http://[::1]:{closed_port()}/secret"
+    server.route("/page", Reply(302, headers={"Location": internal}))
+    server.route("/feed", Reply(200, _full_text_feed(server.url("/page"))))
+    (workdir / "watcher.yaml").write_text(
+        f"rules: {RULES}\nsources:\n  - name: wire\n    url: {server.url('/feed')}\n"
+        f"    full_text: true\nfetch:\n  allow_private: [127.0.0.1/32]\n")
+    polled = _cli("run", "--once")
+    assert polled.exit_code == 0
+    assert _bodies(workdir) == {"c-0": "Aid convoy teaser 0."}
+    assert [r.path for r in server.requests] == ["/feed", "/page"]
+    assert f"redirected to {internal}: refused to connect to ::1 (loopback)" in polled.output
+
+
+def test_a_feed_on_this_machine_is_polled_but_not_its_redirect_to_another_server(
+    server, workdir
+):
+    """The operator's feed URL is trusted (an intranet feed), its own server too; a
+    redirect to another service on this machine is not, unless fetch.allow_private says."""
+    with ScriptedServer() as internal:
+        internal.route("/feed", Reply(200, FEED))
+        server.route("/feed", Reply(302, headers={"Location": internal.url("/feed")}))
+        _config(workdir, server.url("/feed"))
+        assert _cli("run", "--once").exit_code == 1
+        assert internal.requests == []
+        assert _source_status()["last_error"] == (
+            f"{server.url('/feed')}: redirected to {internal.url('/feed')}: refused to connect "
+            "to 127.0.0.1 (loopback): only public addresses are fetched for links and "
+            "redirects from feeds (fetch.allow_private allows ranges)")
+        _config(workdir, server.url("/feed"), extra=ALLOW_LOOPBACK)
+        (workdir / "watcher.db").unlink()  # no backoff from the failed poll
+        assert _cli("run", "--once").exit_code == 0
+        assert len(internal.requests) == 1
+    assert sorted(a["id"] for a in _stored()) == ["wire-1", "wire-2"]
+
+
+def test_sources_trickling_their_headers_cannot_keep_a_good_feed_from_being_polled(
+    server, workdir
+):
+    """Eight stalled sources take every poll slot first; each holds it for fetch.timeout
+    at most (a header byte every 50 ms used to keep httpx reading for ever), so the ninth
+    source is polled in the same `run --once`."""
+    server.route("/feed", Reply(200, FEED))
+    with TricklingServer(pause=0.05) as slow:
+        stalled = "".join(f"  - {{name: slow-{n}, url: '{slow.url(f'/{n}')}'}}\n"
+                          for n in range(MAX_CONCURRENT_POLLS))
+        (workdir / "watcher.yaml").write_text(
+            f"rules: {RULES}\nfetch:\n  timeout: 1s\nsources:\n{stalled}"
+            f"  - {{name: wire, url: '{server.url('/feed')}'}}\n")
+        assert _cli("run", "--once").exit_code == 1
+        assert slow.requests == MAX_CONCURRENT_POLLS
+    assert sorted(a["id"] for a in _stored()) == ["wire-1", "wire-2"]
+    statuses = {s["name"]: s for s in map(json.loads, _cli("sources", "--format", "jsonl")
+                                          .stdout.splitlines())}
+    assert statuses["wire"]["errors"] == 0
+    for n in range(MAX_CONCURRENT_POLLS):
+        assert statuses[f"slow-{n}"]["last_error"] == f"{slow.url(f'/{n}')}: timed out after 1 s"
+
+
+def test_a_stalled_site_costs_a_full_text_poll_one_deadline_not_one_per_entry(server, workdir):
+    with TricklingServer(pause=0.05) as slow:
+        pages = [slow.url(f"/article/{n}") for n in range(3)]
+        server.route("/feed", Reply(200, _full_text_feed(*pages)))
+        (workdir / "watcher.yaml").write_text(
+            f"rules: {RULES}\nsources:\n  - name: wire\n    url: {server.url('/feed')}\n"
+            f"    full_text: true\n{ALLOW_LOOPBACK}  timeout: 1s\n")
+        polled = _cli("run", "--once")
+        assert slow.requests == 1
+    assert polled.exit_code == 0
+    assert _bodies(workdir) == {f"c-{n}": f"Aid convoy teaser {n}." for n in range(3)}
+    assert f"event=full_text_failed url={pages[0]} error='{pages[0]}: timed out after 1 s'" \
+        in polled.output
+    host = pages[0].split("/")[2]
+    for page in pages[1:]:
+        assert (f"event=full_text_skipped url={page} reason='a page of {host} timed out in "
+                "this poll'") in polled.output
 
 
 def test_after_a_signal_queued_polls_do_not_start(server, workdir):

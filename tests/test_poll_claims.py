@@ -27,11 +27,13 @@ from watcher.config import SourceSettings
 from watcher.matcher import Matcher
 from watcher.pipeline import Pipeline
 from watcher.poller import CLAIM_LOST, Poller, PollOutcome
+from watcher.sources.addresses import parse_ranges
 from watcher.sources.fetch import Fetcher
 from watcher.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
 LEASE = timedelta(seconds=1)
+LOOPBACK = parse_ranges(["127.0.0.0/8"])  # the pages' server, for full text
 PAGE = b"<html><body><article><p>" + b"Shelling hit the old market in Aleppo. " * 40 + (
     b"</p></article></body></html>")
 
@@ -94,7 +96,7 @@ def test_a_long_poll_keeps_its_claim_and_no_other_worker_polls_the_source(server
         server.route(f"/page/{i}", slow_page(0.45))  # ~2.3 s of pages against a 1 s lease
     source = SourceSettings(name="wire", url=server.url("/feed"), full_text=True)
     first: list[PollOutcome] = []
-    with Fetcher(now=now) as fetcher:
+    with Fetcher(now=now, allow_private=LOOPBACK) as fetcher:
         worker_a, worker_b = poller(store, fetcher, "a"), poller(store, fetcher, "b")
         thread = in_thread(lambda: worker_a.poll(source), first)
         time.sleep(1.6)  # past a's first lease
@@ -114,7 +116,7 @@ def test_a_poll_whose_claim_was_taken_over_stops_and_records_nothing(server, sto
         server.route(f"/page/{i}", Reply(200, PAGE, {"Content-Type": "text/html"}))
     source = SourceSettings(name="wire", url=server.url("/feed"), full_text=True)
     first: list[PollOutcome] = []
-    with Fetcher(now=now) as fetcher:
+    with Fetcher(now=now, allow_private=LOOPBACK) as fetcher:
         worker_a, worker_b = poller(store, fetcher, "a"), poller(store, fetcher, "b")
         thread = in_thread(lambda: worker_a.poll(source), first)
         time.sleep(1.6)  # a's lease has run out while its first page still trickles

@@ -39,6 +39,7 @@ from watcher.metrics import Metrics
 from watcher.output import timestamp
 from watcher.poller import Poller
 from watcher.probes import DatabaseCheck, all_of
+from watcher.sources.addresses import parse_ranges
 from watcher.sources.fetch import Fetcher, default_user_agent
 from watcher.sources.secrets import redact
 from watcher.store import SourceState, Store
@@ -73,9 +74,8 @@ def _run(settings: Settings, once: bool, stopping: threading.Event) -> None:
         click.echo(NO_SOURCES, err=True)
     matcher = load_matcher(settings, None)
     _stop_if_signalled(stopping)  # while the rules loaded: the database is not touched
-    agent = default_user_agent(settings.contact)
     with open_store(settings) as store, _one_daemon(store) as sole_daemon, \
-            Fetcher(now=utc_now, user_agent=agent) as fetcher:
+            _fetcher(settings) as fetcher:
         _stop_if_signalled(stopping)  # while the database migrated: nothing polled yet
         metrics = _metrics(settings, store)
         outbox = open_outbox(settings, store, stopping) if settings.channels else None
@@ -95,6 +95,13 @@ def _run(settings: Settings, once: bool, stopping: threading.Event) -> None:
                 sys.exit(EXIT_FAILED if any(o.outcome in FAILED for o in outcomes) else EXIT_OK)
             daemon.run_forever()
     sys.exit(EXIT_OK)
+
+
+def _fetcher(settings: Settings) -> Fetcher:
+    """The fetcher `run` polls with: the configured deadline, contact and allowed ranges."""
+    return Fetcher(now=utc_now, user_agent=default_user_agent(settings.contact),
+                   timeout=settings.fetch.timeout,
+                   allow_private=parse_ranges(settings.fetch.allow_private))
 
 
 def _stop_if_signalled(stopping: threading.Event) -> None:

@@ -35,7 +35,8 @@ from watcher.config_yaml import Document, Loc, read_document
 from watcher.errors import ConfigError
 from watcher.model import Severity
 from watcher.notify.digest import check_cron
-from watcher.sources.fetch import DEFAULT_MAX_BYTES
+from watcher.sources.addresses import parse_ranges
+from watcher.sources.fetch import DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT
 from watcher.when import parse_duration
 
 DEFAULT_CONFIG = "watcher.yaml"
@@ -54,12 +55,14 @@ DEFAULT_MAX_RETRY_DELAY = 3600
 DEFAULT_SEND_TIMEOUT = 30
 DEFAULT_LEASE = 600
 DEFAULT_POLL_LEASE = 600
+DEFAULT_FETCH_TIMEOUT = int(DEFAULT_TIMEOUT)
+MAX_FETCH_TIMEOUT = 600  # seconds; a poll slot is held this long at most per fetch
 DEFAULT_HTTP_PORT = 9464  # the port Prometheus exporters conventionally take
 OPTION_KEYS = ("db", "rules", "pipeline")  # the settings with a command-line option
 # Every setting has a variable WATCHER_<KEY>: plain ones take the text as it is; lists and
 # mappings take YAML (`WATCHER_SOURCES='[{name: a, url: "https://…"}]'`), and each key of
 # a mapping section has its own, as text: WATCHER_<SECTION>__<KEY> (`WATCHER_HTTP__PORT=9000`).
-SECTION_KEYS = ("notify", "http")  # mappings of plain values, one variable per key too
+SECTION_KEYS = ("notify", "http", "fetch")  # mappings of plain values, one variable per key too
 NAME = re.compile(r"[a-z0-9][a-z0-9_-]*")
 DB_URL = re.compile(r"[A-Za-z][A-Za-z0-9+._-]*://\S*")
 CHANNEL_URL = re.compile(r"[A-Za-z][A-Za-z0-9+._-]*://\S+")
@@ -140,6 +143,30 @@ def _feed_size(value: int) -> int:
     return value
 
 
+def _fetch_timeout(value: object) -> int:
+    """A fetch's deadline: a duration from 1s to MAX_FETCH_TIMEOUT."""
+    seconds = _duration(1)(value)
+    if seconds > MAX_FETCH_TIMEOUT:
+        raise ValueError("must be at most 10m (a fetch holds a poll slot this long)")
+    return seconds
+
+
+def _address_range(value: str) -> str:
+    """A CIDR range (or one address) in its normal form: `10.0.0.0/8`, `fd00::/8`."""
+    try:
+        return str(parse_ranges([value])[0])
+    except ValueError:
+        raise ValueError("must be an address range such as 10.0.0.0/8 or fd00::/8") from None
+
+
+def _listed(value: object) -> object:
+    """A list, or (from WATCHER_FETCH__ALLOW_PRIVATE) text of items split by commas or
+    spaces."""
+    if isinstance(value, str):
+        return [item for item in re.split(r"[\s,]+", value) if item]
+    return value
+
+
 def _not_bool(value: object) -> object:
     """YAML's `true` would otherwise pass as the number 1."""
     if isinstance(value, bool):
@@ -170,6 +197,7 @@ PollInterval = Annotated[int, BeforeValidator(_duration(MIN_EVERY))]
 FeedSize = Annotated[ByteSize, AfterValidator(_feed_size)]
 DigestSchedule = Annotated[int | str, PlainValidator(_digest)]
 Seconds = Annotated[int, BeforeValidator(_duration(1))]
+AddressRange = Annotated[str, AfterValidator(_address_range)]
 WholeNumber = Annotated[int, BeforeValidator(_not_bool)]
 SeverityName = Annotated[Severity, PlainValidator(_severity), PlainSerializer(str)]
 
@@ -227,6 +255,14 @@ class HttpSettings(_Frozen):
     port: WholeNumber = Field(default=DEFAULT_HTTP_PORT, ge=1, le=65535)
 
 
+class FetchSettings(_Frozen):
+    """How feeds and full-text pages are fetched: the deadline of one fetch (seconds) and
+    the address ranges, besides public ones, that links and redirects from feeds reach."""
+
+    timeout: Annotated[int, BeforeValidator(_fetch_timeout)] = DEFAULT_FETCH_TIMEOUT
+    allow_private: Annotated[tuple[AddressRange, ...], BeforeValidator(_listed)] = ()
+
+
 # read-only, so no stage can change another's view of the channels
 Channels = Annotated[
     Mapping[Name, ChannelSettings],
@@ -248,6 +284,7 @@ class Settings(_Frozen):
     channels: Channels | None = None
     notify: NotifySettings = NotifySettings()
     http: HttpSettings | None = None
+    fetch: FetchSettings = FetchSettings()
 
     @property
     def channel_names(self) -> tuple[str, ...] | None:
@@ -381,6 +418,7 @@ SECTIONS: dict[str, type[BaseModel]] = {
     "channels": ChannelSettings,
     "notify": NotifySettings,
     "http": HttpSettings,
+    "fetch": FetchSettings,
 }
 _HIDDEN = object()
 

@@ -6,6 +6,7 @@
      ├── InputError       an input file that could not be read (path and reason)
      ├── ConfigError      a bad setting in watcher.yaml or the environment
      ├── FetchError       a feed that could not be fetched or parsed
+     │    └── FetchTimeout     one cut off at its deadline (a stalled or trickling server)
      ├── StoreError       the database refused or is unusable
      └── NotifyError      a channel that did not accept an alert
 """
@@ -51,6 +52,10 @@ class ConfigError(WatcherError):
 
 class FetchError(WatcherError):
     """A feed or page that could not be fetched or parsed."""
+
+
+class FetchTimeout(FetchError):
+    """A fetch cut off at its deadline: the server stalled or sent too slowly."""
 
 
 class StoreError(WatcherError):

@@ -17,7 +17,7 @@ from typing import Literal
 from urllib.parse import urlsplit
 
 from watcher.config import SourceSettings
-from watcher.errors import FetchError, StoreError
+from watcher.errors import FetchError, FetchTimeout, StoreError
 from watcher.model import Article, Match
 from watcher.owners import DeadOwners, worker_name
 from watcher.pipeline import Outcome as IngestOutcome
@@ -143,7 +143,7 @@ class Poller:
         validators = Validators(etag=state.etag, last_modified=state.last_modified)
         try:
             result = self.fetcher.fetch(state.url or source.url, validators,
-                                        max_bytes=source.max_size)
+                                        max_bytes=source.max_size, configured=source.url)
         except FetchError as error:
             if self.stopping.is_set():  # the fetch was cut short by the shutdown
                 return PollOutcome(source.name, "skipped", message="stopping")
@@ -192,11 +192,12 @@ class Poller:
         articles = list(parsed.entries)
         if source.full_text:
             with_text = []
+            stalled: set[str] = set()  # hosts whose page timed out in this poll
             for article in articles:
                 if self.stopping.is_set() or not claim.keep():
                     break
                 with_text.append(article if pipeline.is_known(article)
-                                 else self._with_full_text(article))
+                                 else self._with_full_text(article, stalled))
             articles = with_text + articles[len(with_text):]
         if self.stopping.is_set():  # full text cut short: keep the feed for the next run
             return PollOutcome(source.name, "skipped", message="stopping")
@@ -251,26 +252,41 @@ class Poller:
             raise _ClaimLost
         self.store.record_poll(claim.name, replace(record, owner=claim.owner))
 
-    def _with_full_text(self, article: Article) -> Article:
+    def _with_full_text(self, article: Article, stalled: set[str]) -> Article:
         """The article with its page's main text as body, or as it was (logged) when the
         page cannot be fetched or yields nothing. One request at a time per host. A link
-        that other entries share (a front page) is no page of this article: not fetched."""
+        that other entries share (a front page) is no page of this article: not fetched.
+        The link is the feed's word, not the operator's: it reaches public addresses only
+        (and fetch.allow_private), never this machine or its network. Once a host's page
+        timed out, its other pages in this poll are not fetched (their articles keep the
+        feed's text): a stalled site costs a poll one deadline, not one per entry, and the
+        poll slot goes back to the other sources."""
         if not article.url or not article.url_identifies:
             return article
+        host = _host(article.url)
+        if host in stalled:
+            log.info("event=full_text_skipped url=%s reason=%r", article.url,
+                     f"a page of {host} timed out in this poll")
+            return article
         try:
-            with self._host_lock(article.url):
+            with self._host_lock(host):
                 page = self.fetcher.fetch(article.url)
         except FetchError as error:
+            if isinstance(error, FetchTimeout):
+                stalled.add(host)
             log.info("event=full_text_failed url=%s error=%r", article.url, str(error))
             return article
         ok = page.status == "ok"
         text = extract_text(page.content, url=page.url, title=article.title) if ok else None
         return replace(article, body=text) if text else article
 
-    def _host_lock(self, url: str) -> threading.Lock:
-        host = urlsplit(url).netloc.lower()
+    def _host_lock(self, host: str) -> threading.Lock:
         with self._locks_guard:
             return self._host_locks.setdefault(host, threading.Lock())
+
+
+def _host(url: str) -> str:
+    return urlsplit(url).netloc.lower()
 
 
 class _ClaimLost(Exception):

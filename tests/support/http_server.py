@@ -6,9 +6,11 @@ Each path plays its replies in order (the last one repeats); every request is re
 
 from __future__ import annotations
 
+import contextlib
 import socket
+import ssl
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
@@ -85,20 +87,24 @@ class LoopbackServer(ThreadingHTTPServer):
 
 
 class ScriptedServer(LoopbackHTTP):
-    """`route(path, *replies)`, then point the code under test at `url(path)`."""
+    """`route(path, *replies)`, then point the code under test at `url(path)`. With `tls`
+    (a server-side context holding a certificate), it speaks HTTPS."""
 
-    def __init__(self) -> None:
+    def __init__(self, tls: ssl.SSLContext | None = None) -> None:
         self.requests: list[Request] = []
         self._routes: dict[str, list[Reply]] = {}
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         super().__init__(_Handler)
+        self.scheme = "https" if tls else "http"
+        if tls is not None:
+            self._server.socket = tls.wrap_socket(self._server.socket, server_side=True)
 
     def stopping(self) -> None:
         self._stopping.set()  # wakes replies that are pausing mid-body
 
     def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.port}{path}"
+        return f"{self.scheme}://127.0.0.1:{self.port}{path}"
 
     def route(self, path: str, *replies: Reply) -> None:
         with self._lock:
@@ -176,3 +182,54 @@ def closed_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+class TricklingServer(LoopbackHTTP):
+    """Answers every request with a status line, then header bytes one at a time, `pause`
+    seconds apart, each byte well within any read timeout; after `header_bytes` of them (or when
+    the server stops) the headers end and an empty body follows, so a client without a
+    deadline finishes (late) instead of hanging. `requests` counts the requests it got."""
+
+    def __init__(self, pause: float = 0.05, header_bytes: int = 200) -> None:
+        self.pause = pause
+        self.header_bytes = header_bytes
+        self.requests = 0
+        self._count = threading.Lock()
+        self._stopped = threading.Event()
+        super().__init__(_TrickleHandler)
+
+    def url(self, path: str = "/") -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def stopping(self) -> None:
+        self._stopped.set()
+
+    def trickle(self, write: Callable[[bytes], object]) -> None:
+        """Write one header byte per pause until the server stops or the client hangs up."""
+        with self._count:
+            self.requests += 1
+        write(b"HTTP/1.1 200 OK\r\nX-Slow: ")
+        for _ in range(self.header_bytes):
+            if self._stopped.wait(self.pause):
+                break
+            write(b"a")
+        write(b"\r\nContent-Length: 0\r\n\r\n")
+
+
+class _TrickleHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: LoopbackServer
+
+    def do_GET(self) -> None:  # noqa: N802 (the name http.server dispatches to)
+        owner = cast(TricklingServer, self.server.owner)
+
+        def write(data: bytes) -> None:
+            self.wfile.write(data)
+            self.wfile.flush()
+
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):  # the client left
+            owner.trickle(write)
+        self.close_connection = True
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        """Quiet, as the scripted server is."""

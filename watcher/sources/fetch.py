@@ -1,13 +1,15 @@
-"""Polite HTTP for polling feeds: deadlines, size caps, redirects, validators, Retry-After.
+"""Polite HTTP for polling feeds: deadlines, size caps, redirects, validators, Retry-After,
+and no fetch from the local network for addresses taken from feeds.
 
-The one module that imports httpx; callers get FetchResult values or one-line FetchErrors.
+The one module that imports httpx (connect.py is the network under it); callers get
+FetchResult values or one-line FetchErrors.
 """
 
 from __future__ import annotations
 
 import time
 import zlib
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -15,10 +17,13 @@ from importlib.metadata import PackageNotFoundError, metadata, version
 from types import MappingProxyType, TracebackType
 from typing import Literal
 
+import httpcore
 import httpx
 from pydantic import ByteSize
 
-from watcher.errors import FetchError
+from watcher.errors import FetchError, FetchTimeout
+from watcher.sources import connect
+from watcher.sources.addresses import AddressPolicy, IPNetwork, Resolver, resolve
 
 FetchStatus = Literal["ok", "not_modified", "gone", "retry_later"]
 
@@ -34,6 +39,8 @@ ACCEPT_ENCODING = "gzip, deflate"
 # The largest body read (decoded) unless a fetch says otherwise: most feeds are well under
 # 1 MB; a source's `max_size` raises it for a full-content feed.
 DEFAULT_MAX_BYTES = 10 * 2**20
+DEFAULT_TIMEOUT = 20.0
+DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 @dataclass(frozen=True)
@@ -74,25 +81,30 @@ class FetchResult:
 
 
 class Fetcher:
-    """GETs one URL at a time, politely; owns its httpx client unless one is passed in.
+    """GETs one URL at a time, politely.
 
-    timeout: seconds for the whole fetch, redirects and body included (each connect and
-    read waits at most that long too). max_bytes: cap on the decoded body.
-    max_redirects: redirects followed before giving up. now: the clock for Retry-After dates.
+    timeout: seconds for the whole fetch (connect, headers, redirects and body), however
+    slowly the server sends. max_bytes: cap on the decoded body. max_redirects: redirects
+    followed before giving up. now: the clock for Retry-After dates. allow_private: address
+    ranges that links and redirects from feeds may reach besides public addresses;
+    resolver: host name to addresses (tests pass their own).
     """
 
     def __init__(
         self,
         *,
         now: Callable[[], datetime],
-        client: httpx.Client | None = None,
-        timeout: float = 20.0,
+        timeout: float = DEFAULT_TIMEOUT,
         max_bytes: int = DEFAULT_MAX_BYTES,
         max_redirects: int = 5,
         user_agent: str | None = None,
+        allow_private: Sequence[IPNetwork] = (),
+        resolver: Resolver = resolve,
     ) -> None:
-        self._client = client if client is not None else httpx.Client()
-        self._owns_client = client is None
+        # Two pools, so a connection opened to a feed's own server (trusted: the operator
+        # named it) is never reused for a link from a feed, which must be checked.
+        self._configured = _client(connect.Backend())
+        self._checked = _client(connect.Backend(AddressPolicy(tuple(allow_private)), resolver))
         self._now = now
         self.timeout = timeout
         self.max_bytes = max_bytes
@@ -100,9 +112,9 @@ class Fetcher:
         self.user_agent = user_agent or default_user_agent()
 
     def close(self) -> None:
-        """Close the connection pool, if it is ours."""
-        if self._owns_client:
-            self._client.close()
+        """Close the connection pools; fetches in flight fail as cancelled."""
+        self._configured.close()
+        self._checked.close()
 
     def __enter__(self) -> Fetcher:
         return self
@@ -116,34 +128,57 @@ class Fetcher:
         self.close()
 
     def fetch(
-        self, url: str, validators: Validators = Validators(), *, max_bytes: int | None = None
+        self,
+        url: str,
+        validators: Validators = Validators(),
+        *,
+        max_bytes: int | None = None,
+        configured: str | None = None,
     ) -> FetchResult:
         """GET `url` with the stored validators; FetchError says in one line why it failed.
-        `max_bytes` caps this body instead of the fetcher's own cap (a source's max_size)."""
+        `max_bytes` caps this body instead of the fetcher's own cap (a source's max_size).
+
+        `configured` is the feed URL the operator wrote in watcher.yaml: requests to its
+        server (same host and port, or its https upgrade) go wherever it resolves, an
+        intranet feed included. Every other request (a link from a feed, a redirect to
+        another server, a moved feed's new home) reaches only public addresses and
+        `allow_private`."""
         _check_url(url)
         deadline = time.monotonic() + self.timeout
         limit = self.max_bytes if max_bytes is None else max_bytes
         try:
-            return self._follow(url, validators, deadline, limit)
+            with connect.deadline(deadline):
+                return self._follow(url, validators, deadline, limit, configured)
         except _TooLarge as error:  # a feed's cap is its source's to raise; a page's is not
             hint = " (a source's max_size raises the limit)" if max_bytes is not None else ""
             raise _fail(url, f"response larger than {error.size}{hint}") from None
         except httpx.TimeoutException as error:
-            raise _fail(url, f"timed out after {self.timeout:g} s") from error
+            raise self._timed_out(url) from error
         except (httpx.HTTPError, httpx.InvalidURL) as error:
             raise _fail(url, _describe(error)) from error
         except RuntimeError as error:  # the client was closed (shutdown) before or during it
             raise _fail(url, "cancelled: the fetcher was closed") from error
 
     def _follow(
-        self, url: str, validators: Validators, deadline: float, max_bytes: int
+        self,
+        url: str,
+        validators: Validators,
+        deadline: float,
+        max_bytes: int,
+        configured: str | None,
     ) -> FetchResult:
-        """Follow redirects by hand: to cap them, spot loops and tell permanent ones apart."""
+        """Follow redirects by hand: to cap them, spot loops, tell permanent ones apart and
+        check where each one leads."""
         hops: list[int] = []
         seen = {url}
         current = url
         while True:
-            response = self._send(url, current, validators, deadline)
+            trusted = configured is not None and _same_server(configured, current)
+            try:
+                response = self._send(url, current, validators, deadline, trusted=trusted)
+            except connect.AddressRefused as refused:
+                via = "" if current == url else f"redirected to {current}: "
+                raise _fail(url, f"{via}{refused}") from None
             try:
                 if response.status_code not in REDIRECTS:
                     return self._answer(url, response, hops, validators, deadline, max_bytes)
@@ -155,20 +190,24 @@ class Fetcher:
                 response.close()
 
     def _send(
-        self, url: str, current: str, validators: Validators, deadline: float
+        self, url: str, current: str, validators: Validators, deadline: float, *, trusted: bool
     ) -> httpx.Response:
         headers = {"User-Agent": self.user_agent, "Accept-Encoding": ACCEPT_ENCODING}
         headers.update(validators.conditional_headers())
         wait = httpx.Timeout(self._remaining(url, deadline))
-        request = self._client.build_request("GET", current, headers=headers, timeout=wait)
-        return self._client.send(request, stream=True, follow_redirects=False)
+        client = self._configured if trusted else self._checked
+        request = client.build_request("GET", current, headers=headers, timeout=wait)
+        return client.send(request, stream=True, follow_redirects=False)
 
     def _remaining(self, url: str, deadline: float) -> float:
         """Seconds left before the deadline; past it, the fetch has timed out."""
         left = deadline - time.monotonic()
         if left <= 0:
-            raise _fail(url, f"timed out after {self.timeout:g} s")
+            raise self._timed_out(url)
         return left
+
+    def _timed_out(self, url: str) -> FetchError:
+        return _fail(url, f"timed out after {self.timeout:g} s", FetchTimeout)
 
     def _answer(
         self,
@@ -216,6 +255,34 @@ class Fetcher:
                 if len(body) > max_bytes:
                     raise _TooLarge(max_bytes)
         return bytes(body)
+
+
+class _Transport(httpx.HTTPTransport):
+    """httpx's transport over connect.Backend (HTTPTransport takes no backend of its own).
+    No proxy: through one, the address a request reaches could not be checked."""
+
+    def __init__(self, backend: connect.Backend) -> None:
+        super().__init__()
+        self._pool = httpcore.ConnectionPool(  # with httpx's default limits, not httpcore's
+            ssl_context=httpx.create_ssl_context(), network_backend=backend,
+            max_connections=100, max_keepalive_connections=20, keepalive_expiry=5.0,
+        )
+
+
+def _client(backend: connect.Backend) -> httpx.Client:
+    # An explicit transport also keeps httpx from routing through HTTP(S)_PROXY.
+    return httpx.Client(transport=_Transport(backend))
+
+
+def _same_server(configured: str, target: str) -> bool:
+    """Whether `target` is on the configured feed's server: its host and port, or the
+    https upgrade of an http feed on the default port."""
+    ours, theirs = httpx.URL(configured), httpx.URL(target)
+    if ours.host != theirs.host:
+        return False
+    port = ours.port or DEFAULT_PORTS.get(ours.scheme)
+    other = theirs.port or DEFAULT_PORTS.get(theirs.scheme)
+    return port == other or (port, theirs.scheme, other) == (80, "https", 443)
 
 
 class _TooLarge(Exception):
@@ -348,9 +415,9 @@ def _describe(error: Exception) -> str:
     return f"{type(error).__name__}: {detail}"
 
 
-def _fail(url: str, reason: str) -> FetchError:
+def _fail(url: str, reason: str, kind: type[FetchError] = FetchError) -> FetchError:
     """FetchError messages are one line naming the URL, whatever the server sent."""
-    return FetchError(" ".join(f"{url}: {reason}".split()))
+    return kind(" ".join(f"{url}: {reason}".split()))
 
 
 def parse_retry_after(value: str | None, *, now: datetime) -> float | None:
