@@ -6,8 +6,9 @@ A real SQLite store and a loopback feed; the clocks stand still.
 
 from __future__ import annotations
 
+import functools
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -26,16 +27,27 @@ MOMENT = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 ITEMS, BATCH = 25, 10
 
 
-def feed(items: int) -> bytes:
-    """Near-identical entries, as a feed of 'Item N about things' sends them."""
+PAGE = b"<html><body><article><p>" + b"Shelling hit the old market in Aleppo. " * 40 + (
+    b"</p></article></body></html>")
+
+
+def feed(items: int, server: ScriptedServer | None = None) -> bytes:
+    """Near-identical entries, as a feed of 'Item N about things' sends them; with a
+    server, each links a page of its own there."""
     entries = "".join(
         f'<item><guid isPermaLink="false">item-{n}</guid><title>Item {n} about things</title>'
-        f"<description>Shelling hit the old market in Aleppo, residents said. Item {n}."
+        + (f"<link>{server.url(f'/page/{n}')}</link>" if server else "")
+        + f"<description>Shelling hit the old market in Aleppo, residents said. Item {n}."
         "</description></item>"
         for n in range(items)
     )
     return f'<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>{entries}' \
            "</channel></rss>".encode()
+
+
+@functools.cache
+def shipped_rules() -> Matcher:
+    return Matcher.from_path(ROOT / "rules")
 
 
 @pytest.fixture
@@ -45,13 +57,16 @@ def store(tmp_path: Path) -> Iterator[Store]:
 
 
 class SignalAtBatch:
-    """The pipeline's clock, which it reads once per batch: sets `stopping` (a Ctrl-C)
-    as batch `number` begins, so the poll is cut after storing the batches before it."""
+    """The pipeline's clock, which it reads once per batch as it begins storing it: sets
+    `stopping` (a Ctrl-C) as batch `number` begins, so the poll is cut after storing the
+    batches before it. `on_batch` is called each time first (to look at the server)."""
 
-    def __init__(self, stopping: threading.Event, number: int) -> None:
-        self.stopping, self.number, self.batches = stopping, number, 0
+    def __init__(self, stopping: threading.Event, number: int,
+                 on_batch: Callable[[], None] = lambda: None) -> None:
+        self.stopping, self.number, self.batches, self.on_batch = stopping, number, 0, on_batch
 
     def __call__(self) -> datetime:
+        self.on_batch()
         self.batches += 1
         if self.batches == self.number:
             self.stopping.set()
@@ -61,7 +76,7 @@ class SignalAtBatch:
 def test_a_poll_cut_mid_feed_keeps_what_it_stored_and_the_next_poll_goes_on(store):
     stopping = threading.Event()
     clock = SignalAtBatch(stopping, number=2)
-    pipeline = Pipeline(matcher=Matcher.from_path(ROOT / "rules"), store=store, now=clock,
+    pipeline = Pipeline(matcher=shipped_rules(), store=store, now=clock,
                         batch_size=BATCH)
     with ScriptedServer() as server, Fetcher(now=lambda: MOMENT) as fetcher:
         server.route("/feed", Reply(200, feed(ITEMS), {"ETag": '"v1"'}))
@@ -84,3 +99,34 @@ def test_a_poll_cut_mid_feed_keeps_what_it_stored_and_the_next_poll_goes_on(stor
     assert sorted(a.id for a in store.articles()) == sorted(f"item-{n}" for n in range(ITEMS))
     assert store.source_states()[0].etag == '"v1"'
     assert len({a.story for a in store.articles()}) == 1  # one story, as near copies are
+
+
+def test_a_full_text_feed_stores_each_batch_before_fetching_the_next_pages(store):
+    """Pages are fetched a batch at a time too: storing starts after the first batch's
+    pages, not the whole feed's, and a cut poll's stored entries are not fetched again."""
+    items, batch = 10, 4
+    stopping = threading.Event()
+    pages_before_storing: list[int] = []
+    with ScriptedServer() as server, Fetcher(now=lambda: MOMENT) as fetcher:
+        server.route("/feed", Reply(200, feed(items, server)))
+        for n in range(items):
+            server.route(f"/page/{n}", Reply(200, PAGE, {"Content-Type": "text/html"}))
+
+        def pages() -> list[str]:
+            return [r.path for r in server.requests if r.path.startswith("/page/")]
+
+        clock = SignalAtBatch(stopping, number=2,
+                              on_batch=lambda: pages_before_storing.append(len(pages())))
+        pipeline = Pipeline(matcher=shipped_rules(), store=store, now=clock, batch_size=batch)
+        source = SourceSettings(name="wire", url=server.url("/feed"), full_text=True)
+        poller = Poller(store=store, fetcher=fetcher, pipeline=lambda: pipeline,
+                        now=lambda: MOMENT, stopping=stopping)
+        cut = poller.poll(source)
+        stopping.clear()
+        again = poller.poll(source)
+        fetched = pages()
+    assert pages_before_storing[:2] == [batch, 2 * batch]
+    assert (cut.new_articles, again.outcome, again.new_articles) == (batch + 1, "ok",
+                                                                     items - batch - 1)
+    assert fetched.count("/page/0") == fetched.count(f"/page/{batch}") == 1  # stored: not again
+    assert len(store.articles()) == items

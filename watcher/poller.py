@@ -244,29 +244,23 @@ class Poller:
             return self._failed(claim, state, f"{result.url}: {parsed.not_a_feed}", now)
         pipeline = self.pipeline()
         articles = list(parsed.entries)
-        if source.full_text:
-            with_text = []
-            for article in articles:
-                if self.stopping.is_set() or not claim.keep():
+        outcomes: list[IngestOutcome] = []
+        # A batch at a time, pages and all, each stored before the next: a huge feed's
+        # poll cut short keeps what it stored, and the next poll goes on from there.
+        for start in range(0, len(articles), pipeline.batch_size):
+            batch = articles[start:start + pipeline.batch_size]
+            if source.full_text:
+                batch = self._with_full_texts(batch, pipeline, claim)
+            if self.stopping.is_set() or claim.lost:  # full text cut short
+                return _cut(source.name, outcomes, CLAIM_LOST if claim.lost else "stopping")
+            for outcome in pipeline.ingest_many(batch):
+                outcomes.append(outcome)
+                if len(outcomes) == len(articles):
                     break
-                with_text.append(article if pipeline.is_known(article)
-                                 else self._with_full_text(article))
-            articles = with_text + articles[len(with_text):]
-        if self.stopping.is_set():  # full text cut short: keep the feed for the next run
-            return PollOutcome(source.name, "skipped", message="stopping")
-        if claim.lost:
-            return PollOutcome(source.name, "skipped", message=CLAIM_LOST)
-        outcomes = []
-        for outcome in pipeline.ingest_many(articles):
-            outcomes.append(outcome)
-            if len(outcomes) == len(articles):
-                break
-            if self.stopping.is_set() or not claim.keep():
-                # What was stored is counted (its alerts are queued), the poll not recorded.
-                new = [o for o in outcomes if o.status == "new"]
-                why = CLAIM_LOST if claim.lost else "stopped mid-feed"
-                matches = tuple(m for o in new for m in o.new_matches)
-                return PollOutcome(source.name, "skipped", len(new), matches, message=why)
+                if self.stopping.is_set() or not claim.keep():
+                    # What was stored is counted (its alerts are queued), the poll not recorded.
+                    return _cut(source.name, outcomes,
+                                CLAIM_LOST if claim.lost else "stopped mid-feed")
         new = [o for o in outcomes if o.status == "new"]
         unstored = _unstored(parsed.skipped, [o for o in outcomes if o.status == "refused"])
         if unstored:
@@ -305,6 +299,19 @@ class Poller:
             raise _ClaimLost
         self.store.record_poll(claim.name, replace(record, owner=claim.owner))
 
+    def _with_full_texts(
+        self, articles: list[Article], pipeline: Pipeline, claim: _Claim
+    ) -> list[Article]:
+        """The articles with their pages' text, up to a stop or a lost claim (the rest as
+        they were: the caller stops there). A known article's page is not fetched again."""
+        with_text = []
+        for article in articles:
+            if self.stopping.is_set() or not claim.keep():
+                break
+            with_text.append(article if pipeline.is_known(article)
+                             else self._with_full_text(article))
+        return with_text + articles[len(with_text):]
+
     def _with_full_text(self, article: Article) -> Article:
         """The article with its page's main text as body, or as it was (logged) when the
         page cannot be fetched or yields nothing. One request at a time per host. A link
@@ -325,6 +332,13 @@ class Poller:
         host = urlsplit(url).netloc.lower()
         with self._locks_guard:
             return self._host_locks.setdefault(host, threading.Lock())
+
+
+def _cut(source: str, outcomes: list[IngestOutcome], why: str) -> PollOutcome:
+    """A poll stopped part way: what it stored is counted, nothing recorded."""
+    new = [o for o in outcomes if o.status == "new"]
+    matches = tuple(m for o in new for m in o.new_matches)
+    return PollOutcome(source, "skipped", len(new), matches, message=why)
 
 
 class _ClaimLost(Exception):
