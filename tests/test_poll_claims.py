@@ -1,8 +1,10 @@
 """A poll that outlives its lease: renewed while it runs, stopped when another worker has it;
-and a claim whose owner died, taken over at once where that can be proven.
+a claim whose owner died, taken over at once where that can be proven; and a worker's own
+claim left behind by a database restart, taken back at once.
 
 Two pollers (two workers) on one SQLite store, a loopback feed whose full-text pages are
-slow; real time, with a one-second lease. Then `watcher run` processes killed by SIGKILL.
+slow; real time, with a one-second lease. Then `watcher run` processes killed by SIGKILL,
+and a PostgreSQL server stopped mid-poll under a poller driven by a fixed clock.
 """
 
 from __future__ import annotations
@@ -20,10 +22,12 @@ import sqlalchemy as sa
 from click.testing import CliRunner
 
 from tests.store.sql import rows
-from tests.support.http_server import Reply, ScriptedServer
+from tests.support.http_server import Reply, Request, ScriptedServer
+from tests.support.postgres import PostgresServer, postgres_server
 from tests.support.processes import start_watcher, stop_watchers
 from watcher.cli import cli
 from watcher.config import SourceSettings
+from watcher.errors import StoreError
 from watcher.matcher import Matcher
 from watcher.pipeline import Pipeline
 from watcher.poller import CLAIM_LOST, Poller, PollOutcome
@@ -229,3 +233,84 @@ def test_a_claim_from_another_machine_is_taken_only_by_the_sole_sqlite_daemon(
         assert "this daemon holds the SQLite database's lock" in result.stderr
     else:
         assert server.requests_to("/feed") == [] and poll_owner(db) == FOREIGN
+
+
+# -- claims left behind when the database went away mid-poll ---------------------------
+
+MOMENT = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)  # the clock stands still: no lease runs out
+
+
+class StopsTheDatabase(ScriptedServer):
+    """Stops PostgreSQL when the feed at `path` is first asked for: the poll holds its
+    claim, and everything it then does with the database fails (its release included)."""
+
+    def __init__(self, postgres: PostgresServer, path: str) -> None:
+        super().__init__()
+        self.postgres, self.path, self.stopped = postgres, path, False
+
+    def next_reply(self, request: Request) -> Reply:
+        if request.path == self.path and not self.stopped:
+            self.stopped = True
+            self.postgres.stop()
+        return super().next_reply(request)
+
+
+@pytest.fixture(scope="module")
+def restartable_postgres() -> Iterator[PostgresServer]:
+    """A PostgreSQL server of this module's own, which its tests stop and resume."""
+    with postgres_server() as postgres:
+        yield postgres
+
+
+@pytest.fixture
+def restartable(restartable_postgres: PostgresServer) -> Iterator[PostgresServer]:
+    with Store.open(restartable_postgres.url) as store:
+        store.downgrade("base")
+        store.upgrade()
+    yield restartable_postgres
+    if not (restartable_postgres.data / "postmaster.pid").exists():
+        restartable_postgres.resume()  # a test that failed while the server was stopped
+
+
+def fixed_clock_poller(store: Store, fetcher: Fetcher) -> Poller:
+    """One worker whose lease (10 minutes) never runs out: its clock stands still."""
+    pipeline = Pipeline(matcher=shipped_rules(), store=store, now=lambda: MOMENT)
+    return Poller(store=store, fetcher=fetcher, pipeline=lambda: pipeline,
+                  now=lambda: MOMENT, lease=timedelta(minutes=10), owner="a")
+
+
+def cut_poll(restartable: PostgresServer, server: StopsTheDatabase, worker: Poller) -> None:
+    """A poll of 'wire' during which PostgreSQL stops (so its claim stays), then a restart."""
+    with pytest.raises(StoreError):
+        worker.poll(SourceSettings(name="wire", url=server.url("/feed")))
+    restartable.resume()
+    assert rows(restartable.url, "SELECT poll_owner FROM sources WHERE name = 'wire'") == [
+        ("a:1",)]
+
+
+def test_after_a_database_restart_the_worker_polls_its_own_source_at_once(restartable):
+    """The poll's release failed, and its claim (10 minutes) is this worker's own with no
+    poll of it in progress: stale, taken back by the next poll instead of 'being polled
+    by another worker' until the lease runs out."""
+    with StopsTheDatabase(restartable, "/feed") as server, Store.open(restartable.url) as store, \
+            Fetcher(now=lambda: MOMENT) as fetcher:
+        server.route("/feed", Reply(200, feed(server, 2)))
+        worker = fixed_clock_poller(store, fetcher)
+        cut_poll(restartable, server, worker)
+        again = worker.poll(SourceSettings(name="wire", url=server.url("/feed")))
+    assert (again.outcome, again.new_articles, again.message) == ("ok", 2, "")
+    assert len(server.requests_to("/feed")) == 2
+
+
+def test_a_release_that_failed_is_retried_before_the_next_poll(restartable):
+    """Other workers see the claim freed once the database is back, at this worker's
+    next poll of any source, instead of waiting out the lease."""
+    with StopsTheDatabase(restartable, "/feed") as server, Store.open(restartable.url) as store, \
+            Fetcher(now=lambda: MOMENT) as fetcher:
+        server.route("/feed", Reply(200, feed(server, 2)))
+        server.route("/other", Reply(200, feed(server, 1)))
+        worker = fixed_clock_poller(store, fetcher)
+        cut_poll(restartable, server, worker)
+        assert worker.poll(SourceSettings(name="other", url=server.url("/other"))).outcome == "ok"
+    assert rows(restartable.url, "SELECT poll_owner, poll_lease_until FROM sources "
+                "WHERE name = 'wire'") == [(None, None)]

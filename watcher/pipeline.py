@@ -33,6 +33,10 @@ FUTURE_SLACK = timedelta(days=1)
 
 Status = Literal["new", "duplicate", "refused"]
 
+# Articles analysed together before any of them is stored: a feed of 100,000 entries is
+# stored as it goes, so a poll cut short keeps what it stored and the next one goes on.
+INGEST_BATCH = 200
+
 
 class ChannelSettings(Protocol):
     """What routing reads of a configured channel (config.ChannelSettings)."""
@@ -76,8 +80,10 @@ class Pipeline:
         channels: Mapping[str, ChannelSettings] | None = None,
         notify: bool = True,
         now: Callable[[], datetime],
+        batch_size: int = INGEST_BATCH,
     ) -> None:
         self.matcher = matcher
+        self.batch_size = batch_size
         self.store = store
         self.channels = channels or {}
         self.notify = notify
@@ -93,9 +99,15 @@ class Pipeline:
         return next(self.ingest_many([article]))
 
     def ingest_many(self, articles: Sequence[Article]) -> Iterator[Outcome]:
-        """`ingest` for several articles, in order: the ones not yet stored are analysed
-        together (cheaper), then each is stored in its own transaction as it is yielded,
-        so a database failure leaves every earlier outcome already reported."""
+        """`ingest` for several articles, in order, `batch_size` at a time: the ones of a
+        batch not yet stored are analysed together (cheaper), then each is stored in its
+        own transaction as it is yielded, before the next batch is analysed. A database
+        failure leaves every earlier outcome already reported, and a caller that stops
+        mid-way leaves what was stored, which the next call finds with one query a batch."""
+        for start in range(0, len(articles), self.batch_size):
+            yield from self._ingest_batch(articles[start:start + self.batch_size])
+
+    def _ingest_batch(self, articles: Sequence[Article]) -> Iterator[Outcome]:
         now = self.now()
         checked = self._check_all(articles, now)
         fresh = [item for item in checked if isinstance(item, Keyed)]

@@ -90,6 +90,11 @@ class Poller:
         self.owner = owner or worker_name()
         self._dead_owners = DeadOwners(log, sole=SOLE_DAEMON if sole_daemon else None)
         self._poll_numbers = itertools.count(1)
+        # The polls of this worker in progress (their claim names), and claims whose
+        # release failed (the database was away), by source: given back at the next poll.
+        self._in_flight: set[str] = set()
+        self._unreleased: dict[str, str] = {}
+        self._claims_guard = threading.Lock()
         self.fetcher = fetcher
         self.pipeline = pipeline
         self.now = now
@@ -106,14 +111,30 @@ class Poller:
         worker, or was polled (by any worker) at or after `not_polled_since`; never raises
         FetchError."""
         started = time.perf_counter()
-        now = self.now()
+        self._retry_releases()
         # Each poll claims under its own name: two polls of one source in this process
         # (its timer and a takeover retry) must not renew or free each other's claim.
         owner = f"{self.owner}:{next(self._poll_numbers)}"
+        with self._claims_guard:  # in flight before the claim exists: never taken as stale
+            self._in_flight.add(owner)
+        try:
+            return self._claimed_poll(source, owner, not_polled_since, started)
+        finally:
+            with self._claims_guard:
+                self._in_flight.discard(owner)
+
+    def _claimed_poll(
+        self,
+        source: SourceSettings,
+        owner: str,
+        not_polled_since: datetime | None,
+        started: float,
+    ) -> PollOutcome:
+        now = self.now()
         state, refusal = self.store.claim_poll(source.name, source.url, now, owner=owner,
                                                lease=self.lease,
                                                not_polled_since=not_polled_since,
-                                               is_dead=self._dead_owners)
+                                               is_dead=self._stale_or_dead)
         if refusal:
             return PollOutcome(source.name, "skipped", message=refusal,
                                seconds=time.perf_counter() - started)
@@ -126,16 +147,49 @@ class Poller:
             self._release_quietly(claim)
             raise
         if outcome.outcome == "skipped":  # nothing recorded: the claim goes back, if ours
-            self.store.release_poll(source.name, owner)
+            self._release_quietly(claim)
         return replace(outcome, seconds=time.perf_counter() - started)
 
     def _release_quietly(self, claim: _Claim) -> None:
         """Give the claim back after a failed poll; if the database is what failed, that
-        error is the one to report, and the lease runs out on its own."""
+        error is the one to report, and the release is retried before the next poll (the
+        other workers would otherwise wait out the lease)."""
         try:
             self.store.release_poll(claim.name, claim.owner)
         except StoreError as error:
-            log.warning("event=poll_release_failed source=%s error=%r", claim.name, str(error))
+            with self._claims_guard:
+                self._unreleased[claim.name] = claim.owner
+            log.warning("event=poll_release_failed source=%s error=%r action='retried at the "
+                        "next poll'", claim.name, str(error))
+
+    def _retry_releases(self) -> None:
+        """Give back the claims whose release failed; those still failing wait for the
+        next poll (this worker takes its own back meanwhile: `_stale_or_dead`)."""
+        with self._claims_guard:
+            unreleased = list(self._unreleased.items())
+        for name, owner in unreleased:
+            try:
+                self.store.release_poll(name, owner)
+            except StoreError:
+                return  # the database is still away: the poll about to start says so
+            with self._claims_guard:
+                if self._unreleased.get(name) == owner:
+                    del self._unreleased[name]
+            log.info("event=poll_release_retried source=%s", name)
+
+    def _stale_or_dead(self, holder: str) -> bool:
+        """Whether a live claim may be taken at once: one of this worker's that no poll
+        in progress holds is stale (its release failed, the database being away), else
+        the holder must be proven dead. Without this, a database restart mid-poll locked
+        this worker out of its own sources until the lease ran out."""
+        if not holder.startswith(f"{self.owner}:"):
+            return self._dead_owners(holder)
+        with self._claims_guard:
+            stale = holder not in self._in_flight
+        if stale:
+            log.warning("event=own_claim_stale owner=%s action='taken back now: no poll of "
+                        "this worker holds it'", holder)
+        return stale
 
     def _poll(
         self, source: SourceSettings, state: SourceState, now: datetime, claim: _Claim
@@ -190,30 +244,24 @@ class Poller:
             return self._failed(claim, state, f"{result.url}: {parsed.not_a_feed}", now)
         pipeline = self.pipeline()
         articles = list(parsed.entries)
-        if source.full_text:
-            with_text = []
-            stalled: set[str] = set()  # hosts whose page timed out in this poll
-            for article in articles:
-                if self.stopping.is_set() or not claim.keep():
+        outcomes: list[IngestOutcome] = []
+        stalled: set[str] = set()  # hosts whose page timed out in this poll
+        # A batch at a time, pages and all, each stored before the next: a huge feed's
+        # poll cut short keeps what it stored, and the next poll goes on from there.
+        for start in range(0, len(articles), pipeline.batch_size):
+            batch = articles[start:start + pipeline.batch_size]
+            if source.full_text:
+                batch = self._with_full_texts(batch, pipeline, claim, stalled)
+            if self.stopping.is_set() or claim.lost:  # full text cut short
+                return _cut(source.name, outcomes, CLAIM_LOST if claim.lost else "stopping")
+            for outcome in pipeline.ingest_many(batch):
+                outcomes.append(outcome)
+                if len(outcomes) == len(articles):
                     break
-                with_text.append(article if pipeline.is_known(article)
-                                 else self._with_full_text(article, stalled))
-            articles = with_text + articles[len(with_text):]
-        if self.stopping.is_set():  # full text cut short: keep the feed for the next run
-            return PollOutcome(source.name, "skipped", message="stopping")
-        if claim.lost:
-            return PollOutcome(source.name, "skipped", message=CLAIM_LOST)
-        outcomes = []
-        for outcome in pipeline.ingest_many(articles):
-            outcomes.append(outcome)
-            if len(outcomes) == len(articles):
-                break
-            if self.stopping.is_set() or not claim.keep():
-                # What was stored is counted (its alerts are queued), the poll not recorded.
-                new = [o for o in outcomes if o.status == "new"]
-                why = CLAIM_LOST if claim.lost else "stopped mid-feed"
-                matches = tuple(m for o in new for m in o.new_matches)
-                return PollOutcome(source.name, "skipped", len(new), matches, message=why)
+                if self.stopping.is_set() or not claim.keep():
+                    # What was stored is counted (its alerts are queued), the poll not recorded.
+                    return _cut(source.name, outcomes,
+                                CLAIM_LOST if claim.lost else "stopped mid-feed")
         new = [o for o in outcomes if o.status == "new"]
         unstored = _unstored(parsed.skipped, [o for o in outcomes if o.status == "refused"])
         if unstored:
@@ -252,6 +300,19 @@ class Poller:
             raise _ClaimLost
         self.store.record_poll(claim.name, replace(record, owner=claim.owner))
 
+    def _with_full_texts(
+        self, articles: list[Article], pipeline: Pipeline, claim: _Claim, stalled: set[str]
+    ) -> list[Article]:
+        """The articles with their pages' text, up to a stop or a lost claim (the rest as
+        they were: the caller stops there). A known article's page is not fetched again."""
+        with_text = []
+        for article in articles:
+            if self.stopping.is_set() or not claim.keep():
+                break
+            with_text.append(article if pipeline.is_known(article)
+                             else self._with_full_text(article, stalled))
+        return with_text + articles[len(with_text):]
+
     def _with_full_text(self, article: Article, stalled: set[str]) -> Article:
         """The article with its page's main text as body, or as it was (logged) when the
         page cannot be fetched or yields nothing. One request at a time per host. A link
@@ -287,6 +348,13 @@ class Poller:
 
 def _host(url: str) -> str:
     return urlsplit(url).netloc.lower()
+
+
+def _cut(source: str, outcomes: list[IngestOutcome], why: str) -> PollOutcome:
+    """A poll stopped part way: what it stored is counted, nothing recorded."""
+    new = [o for o in outcomes if o.status == "new"]
+    matches = tuple(m for o in new for m in o.new_matches)
+    return PollOutcome(source, "skipped", len(new), matches, message=why)
 
 
 class _ClaimLost(Exception):

@@ -34,6 +34,13 @@ from watcher.store.tables import (
 
 PG_INGEST_LOCK = 0x77617464  # any constant other than the migration lock's
 
+# The story search compares a new article with at most STORY_CANDIDATES stored ones: those
+# sharing the most LSH bands with it, among the BAND_READ_LIMIT newest articles of each of
+# its bands. Real stories share far fewer articles per band; a flood of near-identical
+# items (thousands) then costs every ingest the same instead of ever more (docs/stories.md).
+STORY_CANDIDATES = 50
+BAND_READ_LIMIT = 200
+
 
 class DuplicateArticle(Exception):
     """One of the article's keys is already stored (perhaps by another process just now)."""
@@ -102,7 +109,8 @@ def _one_writer_at_a_time(connection: Connection) -> None:
 
 
 def story_candidates(connection: Connection, bands: Sequence[int]) -> list[StoryCandidate]:
-    """Stored articles sharing at least one LSH band with `bands`, oldest first."""
+    """Stored articles sharing at least one LSH band with `bands`, oldest first: at most
+    STORY_CANDIDATES, those sharing the most bands, from each band's BAND_READ_LIMIT newest."""
     if not bands:
         return []
     values = {f"hash{index}": band for index, band in enumerate(bands)}
@@ -113,15 +121,29 @@ def story_candidates(connection: Connection, bands: Sequence[int]) -> list[Story
 @cache
 def _candidates_query(band_count: int) -> sa.Select[Any]:
     """One statement per band count, with bound hashes: built and compiled once, not per
-    article (building the 32-way OR was a quarter of a replay's time)."""
-    same_band = sa.or_(*(
-        sa.and_(story_bands.c.band_index == index,
-                story_bands.c.band_hash == sa.bindparam(f"hash{index}"))
+    article (building the 32-way OR was a quarter of a replay's time). Bounded work: a band
+    shared by thousands of near-identical items had every ingest read them all (quadratic)."""
+    per_band = [
+        sa.select(story_bands.c.article_id)
+        .where(story_bands.c.band_index == index,
+               story_bands.c.band_hash == sa.bindparam(f"hash{index}"))
+        .order_by(story_bands.c.article_id.desc())  # the index's order: newest first
+        .limit(BAND_READ_LIMIT)
+        .subquery()
         for index in range(band_count)
-    ))
+    ]
+    sharing = sa.union_all(*(sa.select(band.c.article_id) for band in per_band)).subquery()
+    shared = sa.func.count().label("shared")
+    best = (
+        sa.select(sharing.c.article_id, shared)
+        .group_by(sharing.c.article_id)
+        .order_by(shared.desc(), sharing.c.article_id.desc())
+        .limit(STORY_CANDIDATES)
+        .subquery()
+    )
     return (
         sa.select(articles.c.id, articles.c.story_id, articles.c.signature)
-        .where(articles.c.id.in_(sa.select(story_bands.c.article_id).where(same_band)))
+        .join(best, best.c.article_id == articles.c.id)
         .order_by(articles.c.id)
     )
 

@@ -115,6 +115,7 @@ article_keys = sa.Table(
 )
 
 # LSH bands of each article's MinHash signature: near duplicates share at least one band.
+# The article last in the index: the story search reads a band's newest articles first.
 story_bands = sa.Table(
     "story_bands",
     metadata,
@@ -122,7 +123,7 @@ story_bands = sa.Table(
     sa.Column("band_index", sa.Integer, nullable=False),
     sa.Column("band_hash", sa.BigInteger, nullable=False),
     sa.PrimaryKeyConstraint("article_id", "band_index"),
-    sa.Index(None, "band_index", "band_hash"),
+    sa.Index(None, "band_index", "band_hash", "article_id"),
 )
 
 matches = sa.Table(
