@@ -19,6 +19,7 @@ from watcher.config import SourceSettings
 from watcher.matcher import Matcher
 from watcher.pipeline import Pipeline
 from watcher.poller import Poller
+from watcher.sources.addresses import parse_ranges
 from watcher.sources.fetch import Fetcher
 from watcher.store import Store
 
@@ -29,6 +30,8 @@ ITEMS, BATCH = 25, 10
 
 PAGE = b"<html><body><article><p>" + b"Shelling hit the old market in Aleppo. " * 40 + (
     b"</p></article></body></html>")
+
+LOOPBACK = parse_ranges(["127.0.0.0/8"])  # the pages' server: full text is refused there
 
 
 def feed(items: int, server: ScriptedServer | None = None) -> bytes:
@@ -107,7 +110,8 @@ def test_a_full_text_feed_stores_each_batch_before_fetching_the_next_pages(store
     items, batch = 10, 4
     stopping = threading.Event()
     pages_before_storing: list[int] = []
-    with ScriptedServer() as server, Fetcher(now=lambda: MOMENT) as fetcher:
+    with (ScriptedServer() as server,
+          Fetcher(now=lambda: MOMENT, allow_private=LOOPBACK) as fetcher):
         server.route("/feed", Reply(200, feed(items, server)))
         for n in range(items):
             server.route(f"/page/{n}", Reply(200, PAGE, {"Content-Type": "text/html"}))
