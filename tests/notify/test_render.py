@@ -11,7 +11,13 @@ import pytest
 from watcher.errors import ConfigError
 from watcher.model import Alert, Severity
 from watcher.notify.message import Format
-from watcher.notify.render import SUBJECT_MAX, Renderer, fit_subject, mark_snippet
+from watcher.notify.render import (
+    SUBJECT_MAX,
+    Renderer,
+    fit_subject,
+    mark_snippet,
+    markdown_url,
+)
 
 T0 = datetime(2026, 1, 15, 14, 3, tzinfo=UTC)
 FORMATS: tuple[Format, ...] = ("text", "markdown", "html")
@@ -173,6 +179,12 @@ def test_markdown_hostile_title_renders_as_literal_text(renderer: Renderer) -> N
 def test_markdown_link_escapes_parentheses_in_the_url(renderer: Renderer) -> None:
     body = renderer.render_alert(alert(url="https://en.example.org/wiki/Aleppo_(city)"), "markdown")
     assert "(https://en.example.org/wiki/Aleppo_%28city%29)" in body.body
+
+
+def test_a_markdown_link_cannot_be_ended_or_broken_by_its_url() -> None:
+    assert markdown_url("https://e.org/a) [x](http://evil/\\\n<b>\u2028") == (
+        "https://e.org/a%29%20[x]%28http://evil/%5C%0A%3Cb%3E%E2%80%A8"
+    )
 
 
 def test_html_escapes_script_in_title_and_snippet(renderer: Renderer) -> None:

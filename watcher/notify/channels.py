@@ -22,6 +22,7 @@ import apprise
 from watcher.errors import ConfigError, NotifyError
 from watcher.masking import MASK, forms, mask
 from watcher.notify.message import Format, Message
+from watcher.notify.render import text_as
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +30,22 @@ _FORMATS: dict[str, Format] = {"text": "text", "markdown": "markdown", "html": "
 _SCHEME = re.compile(r"^\s*([A-Za-z][A-Za-z0-9+.-]*)://")
 _USERINFO_PASSWORD = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://[^:/\s@]*:)[^@\s/]+@")
 _REASON_LIMIT = 300
+# Services that render Markdown in whatever apprise sends them (Discord's message content):
+# watcher writes escaped Markdown for them even where apprise would say "text".
+_RENDERS_MARKDOWN = frozenset({"discord"})
+# Services that show the title as markup of the body's format without escaping it
+# (apprise escapes it for Slack and Matrix, and sends it plain to mail, ntfy and webhooks);
+# any service whose title apprise blends into the body (title_maxlen <= 0, Telegram) too.
+_TITLE_AS_MARKUP = frozenset({"discord", "workflow", "workflows"})
+# Where text goes as it is: mail has no mentions, and webhooks feed programs, not people.
+# Every other service is a chat of some kind.
+_MAIL_AND_WEBHOOKS = frozenset(
+    {"mailto", "mailtos", "json", "jsons", "form", "forms", "xml", "xmls"}
+)
+_ZWSP = "\u200b"
+# A mention or broadcast: `@everyone`, `@here`, `@room`, `@name`, Discord's `<@id>`, `<@&id>`,
+# `<@!id>`, `<#id>`, Slack's `<!channel>`; an `@` inside a word (a mail address) is left alone.
+_MENTION = re.compile(r"(?<![\w.+-])@(?=[\w&!])|(?<=<)(?:\\?)[#!](?=\w)")
 
 
 @dataclass(frozen=True)
@@ -74,7 +91,7 @@ def send(target: Target, message: Message, *, timeout: float | None = None) -> N
         if timeout is not None:
             plugin.socket_connect_timeout = timeout
             plugin.socket_read_timeout = timeout
-        delivered = _notify(plugin, message, timeout)
+        delivered = _notify(plugin, message, timeout, _scheme(target.url) or "")
     if not delivered:
         raise NotifyError(_reason(lines))
 
@@ -114,7 +131,7 @@ def _target(channel: str, index: int, url: str) -> Target:
         url=url,
         masked=_privacy_url(plugin, url),
         key=hashlib.blake2b(url.encode(), digest_size=8).hexdigest(),
-        format=_preferred_format(plugin),
+        format=_render_format(plugin, _scheme(url) or ""),
     )
 
 
@@ -128,28 +145,58 @@ def _privacy_url(plugin: Any, url: str) -> str:
     return redact(str(plugin.url(privacy=True)), url)
 
 
-def _preferred_format(plugin: Any) -> Format:
-    """apprise 2.x lists the formats a plugin takes, best first; 1.x names a single one."""
-    preferred = plugin.notify_format
-    if isinstance(preferred, (tuple, list)):
-        preferred = preferred[0]
-    value = getattr(preferred, "value", preferred)
+def _render_format(plugin: Any, scheme: str) -> Format:
+    """The format watcher writes for this target: Markdown where the service renders it
+    anyway; else the one apprise sends in (the URL's `format=`, or the plugin's first)."""
+    if scheme in _RENDERS_MARKDOWN:
+        return "markdown"
+    return _apprise_format(plugin, None)
+
+
+def _apprise_format(plugin: Any, wanted: Format | None) -> Format:
+    """The format apprise sends `wanted` in: 2.x resolves it per call from the formats a
+    plugin lists (a URL's `format=` first); 1.x names a single format."""
+    if hasattr(plugin, "resolve_format"):
+        resolved = plugin.resolve_format(apprise.NotifyFormat(wanted) if wanted else None)
+    else:
+        resolved = plugin.notify_format
+    value = getattr(resolved, "value", resolved)
     return _FORMATS.get(str(value), "text")
 
 
-def _notify(plugin: Any, message: Message, timeout: float | None) -> bool:
+def _notify(plugin: Any, message: Message, timeout: float | None, scheme: str) -> bool:
     sender = apprise.Apprise()
     sender.add(plugin)
     options: dict[str, Any] = {}
     if timeout is not None and _takes_call_timeout(sender):
         options["timeout"] = timeout
+    subject, body = _as_sent(plugin, message, scheme)
     result = sender.notify(
-        body=message.body,
-        title=message.subject,
-        body_format=apprise.NotifyFormat(message.format),
+        body=body,
+        title=subject,
+        # What apprise will send anyway, so it converts nothing: a conversion to text
+        # would undo the escapes of a body Discord renders as Markdown all the same.
+        body_format=apprise.NotifyFormat(_apprise_format(plugin, message.format)),
         **options,
     )
     return bool(result)
+
+
+def _as_sent(plugin: Any, message: Message, scheme: str) -> tuple[str, str]:
+    """Subject and body as this service should get them: the (plain) subject escaped where
+    the service shows it as markup, and mentions made inert where a person reads them."""
+    subject, body = message.subject, message.body
+    if scheme in _TITLE_AS_MARKUP or plugin.title_maxlen <= 0:
+        subject = text_as(subject, message.format)
+    if scheme not in _MAIL_AND_WEBHOOKS:
+        subject, body = inert_mentions(subject), inert_mentions(body)
+    return subject, body
+
+
+def inert_mentions(text: str) -> str:
+    """`text` with a zero-width space after the `@`, `<#` or `<!` of every mention, so that
+    `@everyone` or `<@123>` in an article reads the same and pings nobody."""
+    return _MENTION.sub(lambda found: found.group() + _ZWSP, text)
 
 
 def _takes_call_timeout(sender: Any) -> bool:

@@ -49,7 +49,8 @@ TEMPLATE_NAMES: tuple[str, ...] = (
 # CommonMark's punctuation that can open or close formatting, plus `<` (raw HTML, autolinks)
 # and `&` only where it would start an entity; the same set apprise escapes for text.
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~=]|&(?=#?[0-9A-Za-z]{1,32};))")
-_URL_UNSAFE = {"(": "%28", ")": "%29", "<": "%3C", ">": "%3E", " ": "%20", "\\": "%5C"}
+# Whatever could end a Markdown link's destination or start markup after it.
+_URL_UNSAFE = re.compile(r"[()<>\\\s\x00-\x1f\x7f]")
 _DURATION = re.compile(r"\d+\s*[smhdw]", re.IGNORECASE)
 
 
@@ -92,7 +93,7 @@ class Renderer:
         """The `watcher notify test CHANNEL` message; one plain template serves every format."""
         subject = fit_subject(self._render("test.subject.j2", channel=channel, format=fmt))
         body = self._render("test.text.j2", channel=channel, format=fmt)
-        return Message(subject=subject, body=_text_as(body, fmt), format=fmt)
+        return Message(subject=subject, body=text_as(body, fmt), format=fmt)
 
     def _message(self, kind: str, fmt: Format, **context: Any) -> Message:
         subject = self._render(f"{kind}.subject.j2", format=fmt, **context)
@@ -157,8 +158,14 @@ def markdown_escape(value: object) -> str:
 
 
 def markdown_url(url: object) -> str:
-    """A URL safe inside `[...](...)`: parentheses, brackets and spaces percent-encoded."""
-    return "".join(_URL_UNSAFE.get(char, char) for char in str(url))
+    """A URL safe inside `[...](...)`: parentheses, angle brackets, backslashes,
+    white space and control characters percent-encoded, so a feed's link cannot end the
+    link early and inject markup after it."""
+    return _URL_UNSAFE.sub(lambda char: _percent_encoded(char.group()), str(url))
+
+
+def _percent_encoded(char: str) -> str:
+    return "".join(f"%{byte:02X}" for byte in char.encode())
 
 
 def mark_snippet(snippet: str, fmt: Format) -> str:
@@ -258,8 +265,8 @@ def _template_error(error: Exception, filename: str) -> ConfigError:
     return ConfigError(f"{where}: {message}")
 
 
-def _text_as(text: str, fmt: Format) -> str:
-    """Plain template output made safe for a Markdown or HTML body."""
+def text_as(text: str, fmt: Format) -> str:
+    """Plain text made safe for a Markdown or HTML body (or a title shown as one)."""
     text = text.strip()
     if fmt == "markdown":
         return markdown_escape(text)
