@@ -10,6 +10,7 @@ import re
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -344,6 +345,17 @@ def test_a_discord_url_forced_to_text_still_gets_markdown_escaped(api: Recording
     content = api.sent_to("/api/webhooks/")[0].json()["content"]
     assert PHISH not in content and r"\[click here\]" in content
     assert "@everyone" not in content
+
+
+def test_a_discord_alert_over_its_2000_characters_arrives_in_parts(api: RecordingServer) -> None:
+    outlets = tuple(f"Outlet {n} " + "x" * 90 for n in range(5))
+    long = replace(HOSTILE, article_title="Shelling " * 40, snippet="[siege] " + "goes on " * 300,
+                   other_outlets=outlets)
+    deliver("discord://4174216298/JHMHI8qBe7bk2ZwO5U711o3dV_js", long)
+
+    parts = [posted.json()["content"] for posted in api.sent_to("/api/webhooks/")]
+    assert len(parts) > 1 and all(len(part) <= 2000 for part in parts)  # Discord's limit
+    assert "**siege**" in "".join(parts) and "Rule query: siege" in parts[-1]
 
 
 def test_telegram_gets_html_with_the_subject_escaped_too(api: RecordingServer) -> None:

@@ -22,7 +22,7 @@ import apprise
 from watcher.errors import ConfigError, NotifyError
 from watcher.masking import MASK, forms, mask
 from watcher.notify.message import Format, Message
-from watcher.notify.render import text_as
+from watcher.notify.render import DIGEST_BODY_MAX, text_as
 
 log = logging.getLogger(__name__)
 
@@ -37,11 +37,14 @@ _RENDERS_MARKDOWN = frozenset({"discord"})
 # (apprise escapes it for Slack and Matrix, and sends it plain to mail, ntfy and webhooks);
 # any service whose title apprise blends into the body (title_maxlen <= 0, Telegram) too.
 _TITLE_AS_MARKUP = frozenset({"discord", "workflow", "workflows"})
-# Where text goes as it is: mail has no mentions, and webhooks feed programs, not people.
-# Every other service is a chat of some kind.
+# Where text goes as it is, in one message: mail has no mentions and takes 100 kB, and
+# webhooks feed programs, not people. Every other service is a chat of some kind.
 _MAIL_AND_WEBHOOKS = frozenset(
     {"mailto", "mailtos", "json", "jsons", "form", "forms", "xml", "xmls"}
 )
+# A digest on a chat service is at most this many messages' worth (apprise splits it).
+CHAT_DIGEST_PARTS = 5
+_PART_HEAD = 100  # what apprise repeats in each part: the subject and `[2/5]`
 _ZWSP = "\u200b"
 # A mention or broadcast: `@everyone`, `@here`, `@room`, `@name`, Discord's `<@id>`, `<@&id>`,
 # `<@!id>`, `<#id>`, Slack's `<!channel>`; an `@` inside a word (a mail address) is left alone.
@@ -56,6 +59,7 @@ class Target:
     masked: str
     key: str
     format: Format
+    max_body: int = DIGEST_BODY_MAX  # characters: a longer digest lists fewer alerts
 
 
 @dataclass(frozen=True)
@@ -81,6 +85,9 @@ def send(target: Target, message: Message, *, timeout: float | None = None) -> N
     `cto`/`rto` (SMTP uses `cto` for every socket operation) and, on apprise 2.x, also
     the whole call's limit. None keeps apprise's own limits (4 s for HTTP, 15 s for SMTP,
     and 2.x's 60 s per service), so a server that accepts and stalls never hangs a sender.
+    A message longer than a chat service takes (Discord's 2000 characters) goes in several
+    parts (apprise's `overflow=split`) rather than be refused, unless the URL sets `overflow=`;
+    mail and webhooks get it whole (apprise's 32768 for them is no server's limit).
     Safe from many threads at once: each call builds its own plugin and apprise object.
     """
     _guard_apprise_logging()
@@ -91,7 +98,10 @@ def send(target: Target, message: Message, *, timeout: float | None = None) -> N
         if timeout is not None:
             plugin.socket_connect_timeout = timeout
             plugin.socket_read_timeout = timeout
-        delivered = _notify(plugin, message, timeout, _scheme(target.url) or "")
+        scheme = _scheme(target.url) or ""
+        if scheme not in _MAIL_AND_WEBHOOKS and "overflow" not in _query_keys(target.url):
+            plugin.overflow_mode = apprise.OverflowMode.SPLIT
+        delivered = _notify(plugin, message, timeout, scheme)
     if not delivered:
         raise NotifyError(_reason(lines))
 
@@ -132,6 +142,7 @@ def _target(channel: str, index: int, url: str) -> Target:
         masked=_privacy_url(plugin, url),
         key=hashlib.blake2b(url.encode(), digest_size=8).hexdigest(),
         format=_render_format(plugin, _scheme(url) or ""),
+        max_body=_max_body(plugin, _scheme(url) or ""),
     )
 
 
@@ -151,6 +162,14 @@ def _render_format(plugin: Any, scheme: str) -> Format:
     if scheme in _RENDERS_MARKDOWN:
         return "markdown"
     return _apprise_format(plugin, None)
+
+
+def _max_body(plugin: Any, scheme: str) -> int:
+    """How long a digest may be here: 100,000 characters for mail and webhooks, a few
+    messages' worth on a chat service (Discord takes 2,000 characters a message)."""
+    if scheme in _MAIL_AND_WEBHOOKS or plugin.body_maxlen <= 0:
+        return DIGEST_BODY_MAX
+    return min(DIGEST_BODY_MAX, (plugin.body_maxlen - _PART_HEAD) * CHAT_DIGEST_PARTS)
 
 
 def _apprise_format(plugin: Any, wanted: Format | None) -> Format:
@@ -197,6 +216,10 @@ def inert_mentions(text: str) -> str:
     """`text` with a zero-width space after the `@`, `<#` or `<!` of every mention, so that
     `@everyone` or `<@123>` in an article reads the same and pings nobody."""
     return _MENTION.sub(lambda found: found.group() + _ZWSP, text)
+
+
+def _query_keys(url: str) -> set[str]:
+    return {key.lower() for key, _ in parse_qsl(url.partition("?")[2])}
 
 
 def _takes_call_timeout(sender: Any) -> bool:
