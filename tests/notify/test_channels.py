@@ -436,3 +436,8 @@ def test_mail_gets_the_article_escaped_in_html_and_a_plain_subject(smtp: SmtpSer
 def test_inert_mentions_leave_mail_addresses_and_plain_at_signs_alone() -> None:
     assert inert_mentions("ops@example.org @ 5 pm") == "ops@example.org @ 5 pm"
     assert inert_mentions("@here <#99> <!here>") == f"@{ZWSP}here <#{ZWSP}99> <!{ZWSP}here>"
+    assert inert_mentions("x@everyone http://@here") == f"x@{ZWSP}everyone http://@{ZWSP}here"
+    link = '<a href="https://medium.com/@author/post">'
+    assert inert_mentions(f"{link} [a](https://medium.com/@author)") == (
+        f"{link} [a](https://medium.com/@author)"  # a link keeps working
+    )

@@ -46,9 +46,18 @@ _MAIL_AND_WEBHOOKS = frozenset(
 CHAT_DIGEST_PARTS = 5
 _PART_HEAD = 100  # what apprise repeats in each part: the subject and `[2/5]`
 _ZWSP = "\u200b"
-# A mention or broadcast: `@everyone`, `@here`, `@room`, `@name`, Discord's `<@id>`, `<@&id>`,
-# `<@!id>`, `<#id>`, Slack's `<!channel>`; an `@` inside a word (a mail address) is left alone.
-_MENTION = re.compile(r"(?<![\w.+-])@(?=[\w&!])|(?<=<)(?:\\?)[#!](?=\w)")
+# A broadcast (`@everyone`, `@here`, `@room`, `@channel`, `@all`), wherever it is.
+_BROADCAST = re.compile(r"@(?=(?:everyone|here|room|channel|all)\b)", re.IGNORECASE)
+# A link, where only broadcasts are made inert (a changed https://medium.com/@author breaks);
+# a broadcast; a mention at a word's start (`@name`, Discord's `<@id>`, `<@&id>`, `<@!id>`:
+# an `@` inside a word, a mail address, is left alone); `<#id>`, `<!channel>`.
+_MENTION = re.compile(
+    r"(?P<link>https?://[^\s<>()\[\]\"'`]+)"
+    rf"|{_BROADCAST.pattern}"
+    r"|(?<![\w.+-])@(?=[\w&!])"
+    r"|(?<=<)\\?[#!](?=\w)",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True)
@@ -215,7 +224,13 @@ def _as_sent(plugin: Any, message: Message, scheme: str) -> tuple[str, str]:
 def inert_mentions(text: str) -> str:
     """`text` with a zero-width space after the `@`, `<#` or `<!` of every mention, so that
     `@everyone` or `<@123>` in an article reads the same and pings nobody."""
-    return _MENTION.sub(lambda found: found.group() + _ZWSP, text)
+    return _MENTION.sub(_inert, text)
+
+
+def _inert(found: re.Match[str]) -> str:
+    if found.group("link"):
+        return _BROADCAST.sub("@" + _ZWSP, found.group())
+    return found.group() + _ZWSP
 
 
 def _query_keys(url: str) -> set[str]:
