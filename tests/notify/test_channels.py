@@ -6,18 +6,36 @@ Every failure must come back as a NotifyError with a readable reason and no secr
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
+from apprise.plugins.discord import NotifyDiscord
+from apprise.plugins.matrix import NotifyMatrix
+from apprise.plugins.slack import NotifySlack
+from apprise.plugins.telegram import NotifyTelegram
 
 from tests.support.http_server import closed_port
 from tests.support.smtp_server import SmtpServer
-from tests.support.webhook import StallingServer, WebhookServer
+from tests.support.webhook import RecordingServer, StallingServer, WebhookServer
 from watcher.errors import ConfigError, NotifyError
-from watcher.notify.channels import Channel, Target, _reason, mask_url, redact, send
+from watcher.model import Alert, Severity
+from watcher.notify.channels import (
+    Channel,
+    Target,
+    _reason,
+    inert_mentions,
+    mask_url,
+    redact,
+    send,
+)
 from watcher.notify.message import Message
+from watcher.notify.render import Renderer
 
 PASSWORD = "S3cret-Passw0rd"
 TOKEN = "T0kenAbCdEf123456"
@@ -283,3 +301,171 @@ def test_a_webhook_url_naming_its_own_key_or_id_keeps_them(hook: WebhookServer) 
     first, second = hook.wait_for(2)
     assert (first["id"], hook.headers[0]["idempotency-key"]) == ("theirs", "mine")
     assert (second["id"], hook.headers[1]["idempotency-key"]) == ("ours", "ours")
+
+
+# --- what each documented service receives -------------------------------------------------
+#
+# Each test renders a hostile alert for the target's format and sends it through apprise's
+# own plugin to a RecordingServer on loopback; only the plugin's API base URL is pointed
+# there (the https hosts are class attributes). The asserts read the bytes that arrived.
+
+PHISH = "[click here](http://evil.example/phish)"
+HOSTILE = Alert(
+    delivery_id=1,
+    rule_id="siege",
+    rule_title="Siege",
+    severity=Severity.HIGH,
+    query="siege",
+    article_title=f'{PHISH} @everyone <@123> <a href="http://evil.example/">x</a>',
+    source="Wire @here <!channel>",
+    url="https://example.org/a) [x](http://evil.example/2",
+    published=datetime(2026, 1, 15, 14, 3, tzinfo=UTC),
+    snippet=r"The [siege] \[click here\](http://evil.example/phish) <@&42> @room *b* <!channel>",
+    other_outlets=(),
+    matched_at=datetime(2026, 1, 15, 14, 3, tzinfo=UTC),
+)
+RENDERER = Renderer()
+ZWSP = "\u200b"
+MATRIX_ROUTES = {
+    "/_matrix/client/v3/login": b'{"access_token": "abc", "user_id": "@w:localhost"}',
+    "/_matrix/client/v3/join/": b'{"room_id": "!room:localhost"}',
+    "/_matrix/client/v3/rooms/": b'{"event_id": "$1"}',
+}
+
+
+@pytest.fixture
+def api(monkeypatch: pytest.MonkeyPatch) -> Iterator[RecordingServer]:
+    """Discord, Telegram and Slack's API hosts, and a Matrix home server, on one loopback."""
+    routes = {"/services/": b"ok", "/bot": b'{"ok": true, "result": {}}', **MATRIX_ROUTES}
+    with RecordingServer(routes) as server:
+        monkeypatch.setattr(NotifyDiscord, "notify_url", f"{server.base}/api/webhooks")
+        monkeypatch.setattr(NotifyTelegram, "notify_url", f"{server.base}/bot")
+        monkeypatch.setattr(NotifySlack, "webhook_url", f"{server.base}/services")
+        monkeypatch.setattr(NotifyMatrix, "request_rate_per_sec", 0)  # its 0.5 s between calls
+        yield server
+
+
+def deliver(url: str, alert: Alert = HOSTILE) -> Target:
+    chosen = target(url)
+    send(chosen, RENDERER.render_alert(alert, chosen.format), timeout=5)
+    return chosen
+
+
+def test_discord_gets_escaped_markdown_and_no_live_link_or_mention(api: RecordingServer) -> None:
+    assert deliver("discord://4174216298/JHMHI8qBe7bk2ZwO5U711o3dV_js").format == "markdown"
+
+    [posted] = api.sent_to("/api/webhooks/4174216298/")
+    content = posted.json()["content"]
+    assert PHISH not in content and "](http://evil" not in content
+    assert r"\[click here\]\(http://evil\.example/phish\)" in content  # shown, as text
+    assert "@everyone" not in content and f"@{ZWSP}everyone" in content
+    assert "<@123>" not in content and "@here" not in content and "<@&42>" not in content
+    assert r"\<a href" in content and "\\\\" not in content  # escaped once, not twice
+    # The one live link is the article's, its `)` and spaces encoded so it ends where it should
+    assert content.count("](") == 1
+    assert "](https://example.org/a%29%20[x]%28http://evil.example/2)" in content
+    assert "**siege**" in content
+
+
+def test_a_discord_url_forced_to_text_still_gets_markdown_escaped(api: RecordingServer) -> None:
+    deliver("discord://4174216298/JHMHI8qBe7bk2ZwO5U711o3dV_js?format=text")
+
+    content = api.sent_to("/api/webhooks/")[0].json()["content"]
+    assert PHISH not in content and r"\[click here\]" in content
+    assert "@everyone" not in content
+
+
+def test_a_discord_alert_over_its_2000_characters_arrives_in_parts(api: RecordingServer) -> None:
+    outlets = tuple(f"Outlet {n} " + "x" * 90 for n in range(5))
+    long = replace(HOSTILE, article_title="Shelling " * 40, snippet="[siege] " + "goes on " * 300,
+                   other_outlets=outlets)
+    deliver("discord://4174216298/JHMHI8qBe7bk2ZwO5U711o3dV_js", long)
+
+    parts = [posted.json()["content"] for posted in api.sent_to("/api/webhooks/")]
+    assert len(parts) > 1 and all(len(part) <= 2000 for part in parts)  # Discord's limit
+    assert "**siege**" in "".join(parts) and "Rule query: siege" in parts[-1]
+
+
+def test_telegram_gets_html_with_the_subject_escaped_too(api: RecordingServer) -> None:
+    assert deliver("tgram://123456789:abcdefghij_klmnop/12345/").format == "html"
+
+    [posted] = api.sent_to("/bot123456789:abcdefghij_klmnop/sendMessage")
+    message = posted.json()
+    assert message["parse_mode"] == "HTML"
+    subject_line = message["text"].split("\r\n")[0]
+    assert subject_line.startswith("<b>[HIGH] Siege: [click here]")
+    assert "<a" not in subject_line and "&lt;@" in subject_line
+    text = message["text"]
+    assert '<a href="http://evil' not in text and '&lt;a href="http://evil' in text
+    assert message["text"].count("<a href=") == 1  # the article's own link
+    assert "<b>siege</b>" in message["text"] and "@everyone" not in message["text"]
+
+
+def test_slack_gets_mrkdwn_with_no_anchor_or_broadcast(api: RecordingServer) -> None:
+    deliver("slack://T1JJ3T3L2/A1BRTD4JD/TIiajkdnlazkcOXrIdevi7FQ/#alerts")
+
+    [posted] = api.sent_to("/services/T1JJ3T3L2/")
+    raw = posted.body.decode()
+    assert "<!channel>" not in raw and "<@" not in raw and "<http://evil" not in raw
+    assert "|click here" not in raw and "<a href" not in raw
+    assert "*siege*" in posted.json()["attachments"][0]["text"]
+
+
+def test_matrix_gets_plain_text_without_a_room_ping(api: RecordingServer) -> None:
+    deliver(f"matrix://watcher:pass@127.0.0.1:{api.port}/#alerts")
+
+    [event] = api.sent_to("/_matrix/client/v3/rooms/")
+    content = event.json()
+    assert content["msgtype"] == "m.text" and "formatted_body" not in content
+    assert "@room" not in content["body"] and f"@{ZWSP}room" in content["body"]
+    assert "[siege]" in content["body"]
+
+
+def test_ntfy_gets_plain_text_with_mentions_inert(api: RecordingServer) -> None:
+    deliver(f"ntfy://127.0.0.1:{api.port}/alerts")
+
+    [posted] = api.sent_to("/")
+    message = posted.json()
+    assert message["title"].startswith(f"[HIGH] Siege: {PHISH} @{ZWSP}everyone")
+    assert "@everyone" not in message["message"] and "[siege]" in message["message"]
+
+
+@pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning")
+def test_teams_gets_escaped_markdown_in_its_card_title_and_text(tmp_path: Path) -> None:
+    with RecordingServer(tls=tmp_path) as teams:
+        deliver(f"workflows://127.0.0.1:{teams.port}/flow/signature?verify=no")
+        [posted] = teams.sent_to("/workflows/flow/triggers/manual/paths/invoke")
+
+    blocks = posted.json()["attachments"][0]["content"]["body"]
+    texts = {block["id"]: block["text"] for block in blocks if block["type"] == "TextBlock"}
+    for text in texts.values():
+        assert PHISH not in text and r"\[click here\]\(http://evil\.example/phish\)" in text
+        assert "@everyone" not in text and re.search(r"(?<!\\)<a ", text) is None  # no live tag
+    assert "**siege**" in texts["body"]
+
+
+def test_a_json_webhook_gets_the_article_text_as_it_is(hook: WebhookServer) -> None:
+    deliver(hook.url("/alerts"))
+
+    [body] = hook.wait_for(1)
+    assert body["title"].startswith(f"[HIGH] Siege: {PHISH} @everyone")
+    assert "<@&42> @room" in body["message"]
+
+
+def test_mail_gets_the_article_escaped_in_html_and_a_plain_subject(smtp: SmtpServer) -> None:
+    deliver(mail_url(smtp.port))
+
+    [mail] = smtp.wait_for(1)
+    assert mail.subject.startswith(f"[HIGH] Siege: {PHISH} @everyone")
+    assert mail.html is not None and '<a href="http://evil' not in mail.html
+    assert "&lt;a href=" in mail.html and "<b>siege</b>" in mail.html
+
+
+def test_inert_mentions_leave_mail_addresses_and_plain_at_signs_alone() -> None:
+    assert inert_mentions("ops@example.org @ 5 pm") == "ops@example.org @ 5 pm"
+    assert inert_mentions("@here <#99> <!here>") == f"@{ZWSP}here <#{ZWSP}99> <!{ZWSP}here>"
+    assert inert_mentions("x@everyone http://@here") == f"x@{ZWSP}everyone http://@{ZWSP}here"
+    link = '<a href="https://medium.com/@author/post">'
+    assert inert_mentions(f"{link} [a](https://medium.com/@author)") == (
+        f"{link} [a](https://medium.com/@author)"  # a link keeps working
+    )

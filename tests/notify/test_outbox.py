@@ -15,14 +15,15 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
+from apprise.plugins.discord import NotifyDiscord
 
 from tests.store.builders import NOW, new_article, new_match, new_story
 from tests.support.postgres import postgres_server
 from tests.support.smtp_server import SmtpServer
-from tests.support.webhook import WebhookServer
+from tests.support.webhook import RecordingServer, WebhookServer
 from watcher.health import HealthServer
 from watcher.metrics import Metrics
-from watcher.notify.channels import Channel
+from watcher.notify.channels import CHAT_DIGEST_PARTS, Channel
 from watcher.notify.digest import next_digest
 from watcher.notify.outbox import Destination, Outbox, RetryPolicy
 from watcher.notify.render import Renderer
@@ -405,3 +406,36 @@ def test_a_digest_is_named_by_the_alerts_it_carries(store, hooks) -> None:
     sender.flush()
     first, second = hook.bodies
     assert first["id"] == second["id"] and first["id"].startswith("watcher-digest-")
+
+
+def test_an_article_with_a_6_mb_title_makes_a_mail_a_1_mb_server_takes(store):
+    title = "Shelling near Kharkiv " * 300_000  # 6.6 MB, under the 10 MiB feed limit
+    new = new_article("huge", title=title)
+    store.ingest(new, [new_match(new)], new_story, NOW)
+    with SmtpServer("alice", "pw", size_limit=1_000_000) as smtp:
+        url = (f"mailto://alice:pw@127.0.0.1:{smtp.port}"
+               "?to=ops@example.org&from=watcher@example.org")
+        report = outbox(store, Clock(), to("ops", url)).send_due()
+        assert (report.sent, report.errors) == (1, [])
+        [mail] = smtp.wait_for(1)
+    assert mail.subject.startswith("[HIGH] Rule siege: Shelling near") and len(mail.subject) <= 78
+    assert mail.html is not None and len(mail.html) < 10_000
+    shown = mail.html.split('<a href="https://example.org/huge">')[1].split("</a>")[0]
+    assert shown.endswith(" near…") and len(shown) <= 300  # the title, cut at a word
+    assert title.startswith(shown.removesuffix("…"))
+
+
+def test_a_digest_of_a_burst_is_a_few_discord_messages_and_names_what_it_left_out(
+    store, monkeypatch
+):
+    boundary = next_digest(3600, NOW)
+    queue(store, 100, channel="digest", due=boundary)
+    with RecordingServer() as discord:
+        monkeypatch.setattr(NotifyDiscord, "notify_url", f"{discord.base}/api/webhooks")
+        clock = Clock()
+        clock.now = boundary
+        url = "discord://4174216298/JHMHI8qBe7bk2ZwO5U711o3dV_js"
+        assert outbox(store, clock, to("digest", url, digest=3600)).send_due().sent == 100
+        parts = [posted.json()["content"] for posted in discord.received]
+    assert 1 < len(parts) <= CHAT_DIGEST_PARTS and all(len(part) <= 2000 for part in parts)
+    assert "watcher digest: 100 alerts" in parts[0] and "more alerts not listed" in parts[-1]

@@ -11,7 +11,16 @@ import pytest
 from watcher.errors import ConfigError
 from watcher.model import Alert, Severity
 from watcher.notify.message import Format
-from watcher.notify.render import SUBJECT_MAX, Renderer, fit_subject, mark_snippet
+from watcher.notify.render import (
+    DIGEST_BODY_MAX,
+    SUBJECT_MAX,
+    TITLE_MAX,
+    Renderer,
+    bounded,
+    fit_subject,
+    mark_snippet,
+    markdown_url,
+)
 
 T0 = datetime(2026, 1, 15, 14, 3, tzinfo=UTC)
 FORMATS: tuple[Format, ...] = ("text", "markdown", "html")
@@ -260,6 +269,56 @@ def test_digest_groups_by_rule_most_severe_first_then_by_time(
     assert positions == sorted(positions)
     assert body.index("Kyiv strikes") < body.index("Siege of the Kurdish") < body.index("Tripoli")
     assert body.count("siege NEAR/5 Aleppo") == 3  # once per rule
+
+
+# Bounds: any article makes a message a server takes
+
+
+HUGE = "Shelling near Kharkiv " * 300_000  # 6.6 MB, under the feeds' 10 MiB limit
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_a_huge_article_makes_a_small_alert_with_each_text_cut_at_a_word(
+    renderer: Renderer, fmt: Format
+) -> None:
+    huge = alert(article_title=HUGE, source=HUGE, snippet=f"[siege] {HUGE}",
+                 url="https://example.org/" + "a" * 6_000_000, other_outlets=(HUGE,) * 8,
+                 rule_title=HUGE, query=HUGE)
+
+    message = renderer.render_alert(huge, fmt)
+
+    assert len(message.body) < 20_000 and len(message.subject) <= SUBJECT_MAX
+    assert "aaaa" not in message.body  # a link that long is no link to follow
+    title = message.body.split("Shelling", 1)[1].split("…")[0]
+    assert len(title) < TITLE_MAX and HUGE.startswith("Shelling" + title)
+    assert "siege" in message.body
+
+
+def test_bounded_leaves_an_ordinary_alert_as_it_is() -> None:
+    assert bounded(ALEPPO) == ALEPPO
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_a_digest_of_a_burst_lists_what_fits_and_counts_the_rest(
+    renderer: Renderer, fmt: Format
+) -> None:
+    burst = [alert(delivery_id=n, article_title=f"Article {n} " + "word " * 100,
+                   snippet="The [siege] " + "goes on " * 200, matched_at=T0 + timedelta(seconds=n))
+             for n in range(1, 1001)]
+
+    message = renderer.render_digest(burst, fmt, period="1h")
+
+    assert message.subject == "watcher digest: 1000 alerts, 1 rule (last 1h)"
+    assert len(message.body) <= DIGEST_BODY_MAX
+    listed = message.body.count("Article ")
+    assert 10 < listed < 1000 and "Article 1 " in message.body  # the earliest first
+    assert f"{1000 - listed} more alerts not listed" in message.body
+
+
+def test_a_markdown_link_cannot_be_ended_or_broken_by_its_url() -> None:
+    assert markdown_url("https://e.org/a) [x](http://evil/\\\n<b>\u2028") == (
+        "https://e.org/a%29%20[x]%28http://evil/%5C%0A%3Cb%3E%E2%80%A8"
+    )
 
 
 # Test message

@@ -44,9 +44,11 @@ class SmtpServer:
     the login its session used (None: it never logged in), so a test can see it went through.
     """
 
-    def __init__(self, user: str, password: str) -> None:
+    def __init__(self, user: str, password: str, *, size_limit: int | None = None) -> None:
+        """`size_limit`: refuse messages over that many bytes (`552`), as mail servers do."""
         self.user = user
         self.password = password
+        self.size_limit = size_limit
         self.port = free_port()
         self._messages: list[ReceivedMail] = []
         self._refused: list[ReceivedMail] = []
@@ -92,6 +94,7 @@ class SmtpServer:
                 port=self.port,
                 authenticator=self._authenticate,
                 auth_require_tls=False,
+                **({"data_size_limit": self.size_limit} if self.size_limit else {}),
             )
             self._controller.start()
 

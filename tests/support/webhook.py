@@ -2,16 +2,22 @@
 
 Records every POSTed JSON body and its headers; `answer(status)` scripts the replies, `hold`
 keeps them back until `release` (a send in progress, for as long as a test needs).
-`StallingServer` accepts connections and never answers, for timeout tests of any protocol.
+`RecordingServer` stands in for a chat service's API (Discord, Telegram, Slack, Matrix,
+ntfy) and keeps the exact bytes of every request. `StallingServer` accepts connections and
+never answers, for timeout tests of any protocol.
 """
 
 from __future__ import annotations
 
 import json
 import socket
+import ssl
+import subprocess
 import threading
 import time
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler
+from pathlib import Path
 from types import TracebackType
 from typing import Any, cast
 
@@ -174,3 +180,85 @@ class StallingServer:
         with self._arrived:
             for connection in self._held:
                 connection.close()
+
+
+@dataclass(frozen=True)
+class Received:
+    """One request as it arrived: the exact bytes apprise built, and its JSON when it is."""
+
+    method: str
+    path: str
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+class RecordingServer(LoopbackHTTP):
+    """Any chat service's API on 127.0.0.1: records every request whatever its method, and
+    answers each with the reply of the longest route its path starts with (`{}` else), so
+    a test can play the few calls a plugin makes (log in, join, send) and read the bytes."""
+
+    def __init__(self, routes: dict[str, bytes] | None = None, *, tls: Path | None = None) -> None:
+        """`tls`: a directory to put a throwaway self-signed certificate in, for services
+        apprise reaches only over https (Teams' workflows); the URL then needs `verify=no`."""
+        self._routes = dict(routes or {})
+        self._received: list[Received] = []
+        self._lock = threading.Lock()
+        super().__init__(_RecordingHandler)
+        if tls is not None:
+            self._server.socket = _tls_context(tls).wrap_socket(
+                self._server.socket, server_side=True
+            )
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def received(self) -> list[Received]:
+        with self._lock:
+            return list(self._received)
+
+    def sent_to(self, prefix: str) -> list[Received]:
+        """The requests whose path starts with `prefix`, in arrival order."""
+        return [request for request in self.received if request.path.startswith(prefix)]
+
+    def record(self, request: Received) -> bytes:
+        with self._lock:
+            self._received.append(request)
+        matching = [route for route in self._routes if request.path.startswith(route)]
+        return self._routes[max(matching, key=len)] if matching else b"{}"
+
+
+class _RecordingHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: LoopbackServer
+
+    def _answer(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        request = Received(self.command, self.path, self.rfile.read(length))
+        reply = cast(RecordingServer, self.server.owner).record(request)
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(reply)))
+        self.end_headers()
+        self.wfile.write(reply)
+
+    do_GET = do_POST = do_PUT = _answer  # noqa: N815 (the names http.server dispatches to)
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        """Quiet: pytest shows the assertions, not an access log."""
+
+
+def _tls_context(directory: Path) -> ssl.SSLContext:
+    """A server context with a new self-signed certificate for 127.0.0.1 (openssl CLI)."""
+    key, cert = directory / "key.pem", directory / "cert.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+         "-nodes", "-keyout", str(key), "-out", str(cert), "-subj", "/CN=127.0.0.1", "-days", "1"],
+        check=True, capture_output=True,
+    )
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    return context

@@ -24,6 +24,7 @@ import apprise
 from watcher.errors import ConfigError, NotifyError
 from watcher.masking import MASK, forms, mask
 from watcher.notify.message import Format, Message
+from watcher.notify.render import DIGEST_BODY_MAX, text_as
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +32,34 @@ _FORMATS: dict[str, Format] = {"text": "text", "markdown": "markdown", "html": "
 _SCHEME = re.compile(r"^\s*([A-Za-z][A-Za-z0-9+.-]*)://")
 _USERINFO_PASSWORD = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://[^:/\s@]*:)[^@\s/]+@")
 _REASON_LIMIT = 300
+# Services that render Markdown in whatever apprise sends them (Discord's message content):
+# watcher writes escaped Markdown for them even where apprise would say "text".
+_RENDERS_MARKDOWN = frozenset({"discord"})
+# Services that show the title as markup of the body's format without escaping it
+# (apprise escapes it for Slack and Matrix, and sends it plain to mail, ntfy and webhooks);
+# any service whose title apprise blends into the body (title_maxlen <= 0, Telegram) too.
+_TITLE_AS_MARKUP = frozenset({"discord", "workflow", "workflows"})
+# Where text goes as it is, in one message: mail has no mentions and takes 100 kB, and
+# webhooks feed programs, not people. Every other service is a chat of some kind.
+_MAIL_AND_WEBHOOKS = frozenset(
+    {"mailto", "mailtos", "json", "jsons", "form", "forms", "xml", "xmls"}
+)
+# A digest on a chat service is at most this many messages' worth (apprise splits it).
+CHAT_DIGEST_PARTS = 5
+_PART_HEAD = 100  # what apprise repeats in each part: the subject and `[2/5]`
+_ZWSP = "\u200b"
+# A broadcast (`@everyone`, `@here`, `@room`, `@channel`, `@all`), wherever it is.
+_BROADCAST = re.compile(r"@(?=(?:everyone|here|room|channel|all)\b)", re.IGNORECASE)
+# A link, where only broadcasts are made inert (a changed https://medium.com/@author breaks);
+# a broadcast; a mention at a word's start (`@name`, Discord's `<@id>`, `<@&id>`, `<@!id>`:
+# an `@` inside a word, a mail address, is left alone); `<#id>`, `<!channel>`.
+_MENTION = re.compile(
+    r"(?P<link>https?://[^\s<>()\[\]\"'`]+)"
+    rf"|{_BROADCAST.pattern}"
+    r"|(?<![\w.+-])@(?=[\w&!])"
+    r"|(?<=<)\\?[#!](?=\w)",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True)
@@ -41,6 +70,7 @@ class Target:
     masked: str
     key: str
     format: Format
+    max_body: int = DIGEST_BODY_MAX  # characters: a longer digest lists fewer alerts
 
 
 @dataclass(frozen=True)
@@ -70,7 +100,10 @@ def send(
     the whole call's limit. None keeps apprise's own limits (4 s for HTTP, 15 s for SMTP,
     and 2.x's 60 s per service), so a server that accepts and stalls never hangs a sender.
     `identity` names the message the same way at every attempt (see `_identify`), so a
-    receiver can drop a resend. Safe from many threads at once: each call builds its own
+    receiver can drop a resend. A message longer than a chat service takes (Discord's 2000
+    characters) goes in several parts (apprise's `overflow=split`) rather than be refused,
+    unless the URL sets `overflow=`; mail and webhooks get it whole (apprise's 32768 for
+    them is no server's limit). Safe from many threads at once: each call builds its own
     plugin and apprise object.
     """
     _guard_apprise_logging()
@@ -83,7 +116,10 @@ def send(
             plugin.socket_read_timeout = timeout
         if identity is not None:
             _identify(plugin, identity)
-        delivered = _notify(plugin, message, timeout)
+        scheme = _scheme(target.url) or ""
+        if scheme not in _MAIL_AND_WEBHOOKS and "overflow" not in _query_keys(target.url):
+            plugin.overflow_mode = apprise.OverflowMode.SPLIT
+        delivered = _notify(plugin, message, timeout, scheme)
     if not delivered:
         raise NotifyError(_reason(lines))
 
@@ -123,7 +159,8 @@ def _target(channel: str, index: int, url: str) -> Target:
         url=url,
         masked=_privacy_url(plugin, url),
         key=hashlib.blake2b(url.encode(), digest_size=8).hexdigest(),
-        format=_preferred_format(plugin),
+        format=_render_format(plugin, _scheme(url) or ""),
+        max_body=_max_body(plugin, _scheme(url) or ""),
     )
 
 
@@ -189,28 +226,76 @@ def _privacy_url(plugin: Any, url: str) -> str:
     return redact(str(plugin.url(privacy=True)), url)
 
 
-def _preferred_format(plugin: Any) -> Format:
-    """apprise 2.x lists the formats a plugin takes, best first; 1.x names a single one."""
-    preferred = plugin.notify_format
-    if isinstance(preferred, (tuple, list)):
-        preferred = preferred[0]
-    value = getattr(preferred, "value", preferred)
+def _render_format(plugin: Any, scheme: str) -> Format:
+    """The format watcher writes for this target: Markdown where the service renders it
+    anyway; else the one apprise sends in (the URL's `format=`, or the plugin's first)."""
+    if scheme in _RENDERS_MARKDOWN:
+        return "markdown"
+    return _apprise_format(plugin, None)
+
+
+def _max_body(plugin: Any, scheme: str) -> int:
+    """How long a digest may be here: 100,000 characters for mail and webhooks, a few
+    messages' worth on a chat service (Discord takes 2,000 characters a message)."""
+    if scheme in _MAIL_AND_WEBHOOKS or plugin.body_maxlen <= 0:
+        return DIGEST_BODY_MAX
+    return min(DIGEST_BODY_MAX, (plugin.body_maxlen - _PART_HEAD) * CHAT_DIGEST_PARTS)
+
+
+def _apprise_format(plugin: Any, wanted: Format | None) -> Format:
+    """The format apprise sends `wanted` in: 2.x resolves it per call from the formats a
+    plugin lists (a URL's `format=` first); 1.x names a single format."""
+    if hasattr(plugin, "resolve_format"):
+        resolved = plugin.resolve_format(apprise.NotifyFormat(wanted) if wanted else None)
+    else:
+        resolved = plugin.notify_format
+    value = getattr(resolved, "value", resolved)
     return _FORMATS.get(str(value), "text")
 
 
-def _notify(plugin: Any, message: Message, timeout: float | None) -> bool:
+def _notify(plugin: Any, message: Message, timeout: float | None, scheme: str) -> bool:
     sender = apprise.Apprise()
     sender.add(plugin)
     options: dict[str, Any] = {}
     if timeout is not None and _takes_call_timeout(sender):
         options["timeout"] = timeout
+    subject, body = _as_sent(plugin, message, scheme)
     result = sender.notify(
-        body=message.body,
-        title=message.subject,
-        body_format=apprise.NotifyFormat(message.format),
+        body=body,
+        title=subject,
+        # What apprise will send anyway, so it converts nothing: a conversion to text
+        # would undo the escapes of a body Discord renders as Markdown all the same.
+        body_format=apprise.NotifyFormat(_apprise_format(plugin, message.format)),
         **options,
     )
     return bool(result)
+
+
+def _as_sent(plugin: Any, message: Message, scheme: str) -> tuple[str, str]:
+    """Subject and body as this service should get them: the (plain) subject escaped where
+    the service shows it as markup, and mentions made inert where a person reads them."""
+    subject, body = message.subject, message.body
+    if scheme in _TITLE_AS_MARKUP or plugin.title_maxlen <= 0:
+        subject = text_as(subject, message.format)
+    if scheme not in _MAIL_AND_WEBHOOKS:
+        subject, body = inert_mentions(subject), inert_mentions(body)
+    return subject, body
+
+
+def inert_mentions(text: str) -> str:
+    """`text` with a zero-width space after the `@`, `<#` or `<!` of every mention, so that
+    `@everyone` or `<@123>` in an article reads the same and pings nobody."""
+    return _MENTION.sub(_inert, text)
+
+
+def _inert(found: re.Match[str]) -> str:
+    if found.group("link"):
+        return _BROADCAST.sub("@" + _ZWSP, found.group())
+    return found.group() + _ZWSP
+
+
+def _query_keys(url: str) -> set[str]:
+    return {key.lower() for key, _ in parse_qsl(url.partition("?")[2])}
 
 
 def _takes_call_timeout(sender: Any) -> bool:

@@ -21,9 +21,9 @@ from datetime import datetime, timedelta
 
 from watcher.errors import ConfigError, NotifyError, StoreError, WatcherError
 from watcher.logs import REPORTED
-from watcher.notify.channels import Channel, send
+from watcher.notify.channels import Channel, Target, send
 from watcher.notify.digest import DigestSchedule, describe
-from watcher.notify.message import Format, Message
+from watcher.notify.message import Message
 from watcher.notify.render import Renderer
 from watcher.owners import DeadOwners, worker_name
 from watcher.store import DeliveryHold, DueDelivery, Store
@@ -340,7 +340,7 @@ class Outbox:
             if not owed:
                 continue
             try:
-                send(target, self._message(job, owed, target.format), timeout=self.timeout,
+                send(target, self._message(job, owed, target), timeout=self.timeout,
                      identity=job.identity)
             except NotifyError as problem:
                 return f"{target.masked}: {problem}"
@@ -362,11 +362,13 @@ class Outbox:
         return SendReport(errors=[f"{job.channel}: not sent: the store cannot record "
                                   "outcomes"] * len(ids))
 
-    def _message(self, job: _Job, owed: Sequence[DueDelivery], fmt: Format) -> Message:
+    def _message(self, job: _Job, owed: Sequence[DueDelivery], target: Target) -> Message:
         alerts = [d.alert for d in owed]
         if job.digest is None:
-            return self.renderer.render_alert(alerts[0], fmt)
-        return self.renderer.render_digest(alerts, fmt, period=describe(job.digest))
+            return self.renderer.render_alert(alerts[0], target.format)
+        return self.renderer.render_digest(
+            alerts, target.format, period=describe(job.digest), max_body=target.max_body
+        )
 
     def _failed(self, job: _Job, error: str) -> SendReport:
         """Count a failed attempt for each delivery of the job: retried with backoff, or

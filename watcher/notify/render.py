@@ -36,6 +36,15 @@ from watcher.notify.message import Format, Message
 
 SUBJECT_MAX = 78
 OUTLETS_SHOWN = 5
+# Bounds on what an article or rule puts in a message, so that any article yields a
+# deliverable alert (a 6 MB title made a mail no server would take): docs/alerts.md.
+TITLE_MAX = 300
+SOURCE_MAX = 100
+RULE_TITLE_MAX = 200
+QUERY_MAX = 500
+SNIPPET_MAX = 1500
+URL_MAX = 2048
+DIGEST_BODY_MAX = 100_000
 FORMATS: tuple[Format, ...] = ("text", "markdown", "html")
 TEMPLATE_NAMES: tuple[str, ...] = (
     "alert.subject.j2",
@@ -49,7 +58,8 @@ TEMPLATE_NAMES: tuple[str, ...] = (
 # CommonMark's punctuation that can open or close formatting, plus `<` (raw HTML, autolinks)
 # and `&` only where it would start an entity; the same set apprise escapes for text.
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~=]|&(?=#?[0-9A-Za-z]{1,32};))")
-_URL_UNSAFE = {"(": "%28", ")": "%29", "<": "%3C", ">": "%3E", " ": "%20", "\\": "%5C"}
+# Whatever could end a Markdown link's destination or start markup after it.
+_URL_UNSAFE = re.compile(r"[()<>\\\s\x00-\x1f\x7f]")
 _DURATION = re.compile(r"\d+\s*[smhdw]", re.IGNORECASE)
 
 
@@ -80,19 +90,36 @@ class Renderer:
 
     def render_alert(self, alert: Alert, fmt: Format) -> Message:
         """One alert: severity, rule and article in the subject, the evidence in the body."""
-        return self._message("alert", fmt, alert=alert)
+        return self._message("alert", fmt, alert=bounded(alert))
 
-    def render_digest(self, alerts: Sequence[Alert], fmt: Format, *, period: str) -> Message:
-        """Several alerts in one message, grouped by rule, most severe rule first."""
-        ordered = tuple(sorted(alerts, key=lambda a: (a.matched_at, a.delivery_id)))
+    def render_digest(
+        self, alerts: Sequence[Alert], fmt: Format, *, period: str,
+        max_body: int = DIGEST_BODY_MAX,
+    ) -> Message:
+        """Several alerts in one message, grouped by rule, most severe rule first.
+
+        A body over `max_body` characters lists fewer alerts (the earliest matched) and
+        says how many more there are (`more`), so a burst of matches still makes a message
+        that arrives (a mail of 100 kB, a few Discord messages).
+        """
+        ordered = tuple(sorted((bounded(a) for a in alerts), key=_matched_order))
+        context = {"format": fmt, "alerts": ordered, "period": period}
         groups = group_by_rule(ordered)
-        return self._message("digest", fmt, alerts=ordered, groups=groups, period=period)
+        subject = self._render("digest.subject.j2", groups=groups, more=0, **context)
+        shown = len(ordered)
+        while True:
+            body = self._render(f"digest.{fmt}.j2", groups=groups, more=len(ordered) - shown,
+                                **context).strip()
+            if len(body) <= max_body or shown <= 1:
+                return Message(subject=fit_subject(subject), body=body, format=fmt)
+            shown = max(1, shown * max_body // len(body) - 1, shown // 2)
+            groups = group_by_rule(ordered[:shown])
 
     def render_test(self, channel: str, fmt: Format) -> Message:
         """The `watcher notify test CHANNEL` message; one plain template serves every format."""
         subject = fit_subject(self._render("test.subject.j2", channel=channel, format=fmt))
         body = self._render("test.text.j2", channel=channel, format=fmt)
-        return Message(subject=subject, body=_text_as(body, fmt), format=fmt)
+        return Message(subject=subject, body=text_as(body, fmt), format=fmt)
 
     def _message(self, kind: str, fmt: Format, **context: Any) -> Message:
         subject = self._render(f"{kind}.subject.j2", format=fmt, **context)
@@ -139,6 +166,35 @@ def _group(rule_id: str, alerts: list[Alert]) -> DigestGroup:
     return DigestGroup(rule_id, latest.rule_title, severity, latest.query, tuple(alerts))
 
 
+def bounded(alert: Alert) -> Alert:
+    """The alert with every text it shows cut to its bound (at a word, with `…`) and a link
+    too long to be real left out, so no article can make a message a server refuses."""
+    url = alert.url if alert.url is None or len(alert.url) <= URL_MAX else None
+    return replace(
+        alert,
+        rule_title=_fit(alert.rule_title, RULE_TITLE_MAX),
+        query=_fit(alert.query, QUERY_MAX),
+        article_title=_fit(alert.article_title, TITLE_MAX),
+        source=_fit(alert.source, SOURCE_MAX),
+        url=url,
+        snippet=_fit(alert.snippet, SNIPPET_MAX),
+        other_outlets=tuple(_fit(name, SOURCE_MAX) for name in alert.other_outlets),
+    )
+
+
+def _fit(text: str, limit: int) -> str:
+    """`text` as it is when short enough (most are: no copy), else cut by fit_subject; only
+    its head is looked at, so a 6 MB title costs no more than a short one."""
+    if len(text) <= limit:
+        return text
+    fitted = fit_subject(text[: 4 * limit], limit)
+    return fitted if fitted.endswith("…") else fitted[: limit - 1] + "…"
+
+
+def _matched_order(alert: Alert) -> tuple[datetime, int]:
+    return alert.matched_at, alert.delivery_id
+
+
 def fit_subject(text: str, limit: int = SUBJECT_MAX) -> str:
     """One line of at most `limit` characters, cut on a word boundary with `…`."""
     line = " ".join(text.split())
@@ -157,8 +213,14 @@ def markdown_escape(value: object) -> str:
 
 
 def markdown_url(url: object) -> str:
-    """A URL safe inside `[...](...)`: parentheses, brackets and spaces percent-encoded."""
-    return "".join(_URL_UNSAFE.get(char, char) for char in str(url))
+    """A URL safe inside `[...](...)`: parentheses, angle brackets, backslashes,
+    white space and control characters percent-encoded, so a feed's link cannot end the
+    link early and inject markup after it."""
+    return _URL_UNSAFE.sub(lambda char: _percent_encoded(char.group()), str(url))
+
+
+def _percent_encoded(char: str) -> str:
+    return "".join(f"%{byte:02X}" for byte in char.encode())
 
 
 def mark_snippet(snippet: str, fmt: Format) -> str:
@@ -258,8 +320,8 @@ def _template_error(error: Exception, filename: str) -> ConfigError:
     return ConfigError(f"{where}: {message}")
 
 
-def _text_as(text: str, fmt: Format) -> str:
-    """Plain template output made safe for a Markdown or HTML body."""
+def text_as(text: str, fmt: Format) -> str:
+    """Plain text made safe for a Markdown or HTML body (or a title shown as one)."""
     text = text.strip()
     if fmt == "markdown":
         return markdown_escape(text)
