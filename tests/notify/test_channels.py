@@ -298,9 +298,13 @@ def test_mails_sent_at_once_each_carry_their_own_message_id_once(smtp: SmtpServe
 def test_a_webhook_url_naming_its_own_key_or_id_keeps_them(hook: WebhookServer) -> None:
     send(target(hook.url("/hook?+Idempotency-Key=mine&:id=theirs")), TEXT, identity="ours")
     send(target(hook.url()), TEXT, identity="ours")
-    first, second = hook.wait_for(2)
+    # written in another case, they are still the URL's own (header names know no case)
+    send(target(hook.url("/hook?+idempotency-key=mine&:ID=theirs")), TEXT, identity="ours")
+    first, second, third = hook.wait_for(3)
     assert (first["id"], hook.headers[0]["idempotency-key"]) == ("theirs", "mine")
     assert (second["id"], hook.headers[1]["idempotency-key"]) == ("ours", "ours")
+    assert (third.get("ID"), hook.headers[2]["idempotency-key"]) == ("theirs", "mine")
+    assert "id" not in third
 
 
 # --- what each documented service receives -------------------------------------------------

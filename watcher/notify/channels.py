@@ -189,12 +189,19 @@ def _message_id(identity: str | None) -> Iterator[None]:
 
 def _identify(plugin: Any, identity: str) -> None:
     if isinstance(getattr(plugin, "payload_extras", None), dict):  # json, form, xml
-        plugin.headers.setdefault(IDEMPOTENCY_HEADER, identity)
+        _set_unless_named(plugin.headers, IDEMPOTENCY_HEADER, identity)
         # xml:// names an XSD of its fields unless the URL added fields: not one more then
         if getattr(plugin, "xsd_url", None) is None:
-            plugin.payload_extras.setdefault("id", identity)
+            _set_unless_named(plugin.payload_extras, "id", identity)
     else:
         _wrap_make_msgid(plugin)
+
+
+def _set_unless_named(fields: dict[str, Any], name: str, value: str) -> None:
+    """Add `name` unless the URL already has it in any case: requests merges header names
+    case-insensitively with the last one winning, and `ID` next to `id` is one field twice."""
+    if name.lower() not in {key.lower() for key in fields}:
+        fields[name] = value
 
 
 def _stable_msgid(idstring: str | None = None, domain: str | None = None) -> str:
