@@ -13,12 +13,15 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import parse_qs
 
 import pytest
 from apprise.plugins.discord import NotifyDiscord
+from apprise.plugins.guilded import NotifyGuilded
 from apprise.plugins.matrix import NotifyMatrix
 from apprise.plugins.slack import NotifySlack
 from apprise.plugins.telegram import NotifyTelegram
+from apprise.plugins.zulip import NotifyZulip
 
 from tests.support.http_server import closed_port
 from tests.support.smtp_server import SmtpServer
@@ -339,10 +342,13 @@ MATRIX_ROUTES = {
 
 @pytest.fixture
 def api(monkeypatch: pytest.MonkeyPatch) -> Iterator[RecordingServer]:
-    """Discord, Telegram and Slack's API hosts, and a Matrix home server, on one loopback."""
+    """Discord, Guilded, Telegram, Slack and Zulip's API hosts, and a Matrix home server
+    and a Mattermost server (their hosts are the URL's), on one loopback."""
     routes = {"/services/": b"ok", "/bot": b'{"ok": true, "result": {}}', **MATRIX_ROUTES}
     with RecordingServer(routes) as server:
         monkeypatch.setattr(NotifyDiscord, "notify_url", f"{server.base}/api/webhooks")
+        monkeypatch.setattr(NotifyGuilded, "notify_url", f"{server.base}/guilded/webhooks")
+        monkeypatch.setattr(NotifyZulip, "notify_url", f"{server.base}/api/v1/messages")
         monkeypatch.setattr(NotifyTelegram, "notify_url", f"{server.base}/bot")
         monkeypatch.setattr(NotifySlack, "webhook_url", f"{server.base}/services")
         monkeypatch.setattr(NotifyMatrix, "request_rate_per_sec", 0)  # its 0.5 s between calls
@@ -388,6 +394,64 @@ def test_a_discord_alert_over_its_2000_characters_arrives_in_parts(api: Recordin
     parts = [posted.json()["content"] for posted in api.sent_to("/api/webhooks/")]
     assert len(parts) > 1 and all(len(part) <= 2000 for part in parts)  # Discord's limit
     assert "**siege**" in "".join(parts) and "Rule query: siege" in parts[-1]
+
+
+TRACKER = "![](http://tracker.example/pixel.gif)"
+ZULIP_PINGS = "@**all** @**everyone** @**stream** @**topic** @*ops*"
+MARKDOWN_CHAT = replace(HOSTILE, source=f"@here {ZULIP_PINGS} {TRACKER}")  # within SOURCE_MAX
+
+
+def test_mattermost_gets_escaped_markdown_and_no_live_link_or_mention(
+    api: RecordingServer,
+) -> None:
+    """Mattermost renders every post as Markdown, though apprise calls what it sends text."""
+    chosen = deliver(f"mmost://127.0.0.1:{api.port}/yobjmukpaw3r3urc5h6i369yima", MARKDOWN_CHAT)
+    assert chosen.format == "markdown"
+
+    [posted] = api.sent_to("/hooks/yobjmukpaw3r3urc5h6i369yima")
+    text = posted.json()["text"]
+    subject_line = text.split("\r\n")[0]  # apprise puts the title on the first line
+    assert subject_line.startswith(r"\[HIGH\] Siege: \[click here\]\(http://evil\.example")
+    assert PHISH not in text and "](http://evil" not in text and "![](" not in text
+    assert r"\!\[\]\(http://tracker\.example/pixel\.gif\)" in text  # shown, as text
+    assert "@everyone" not in text and "@here" not in text and f"@{ZWSP}here" in text
+    assert "**siege**" in text and text.count("](") == 1  # the article's own link
+
+
+def test_zulip_gets_escaped_markdown_and_no_wildcard_mention(api: RecordingServer) -> None:
+    """Zulip renders message content as Markdown; `@**all**` and `@*group*` ping."""
+    chosen = deliver("zulip://watcher@example/abcdefghijklmnopqrstuvwxyz123456/alerts",
+                     MARKDOWN_CHAT)
+    assert chosen.format == "markdown"
+
+    [posted] = api.sent_to("/api/v1/messages")
+    form = {key: values[0] for key, values in parse_qs(posted.body.decode()).items()}
+    content = form["content"]
+    assert PHISH not in content and "](http://evil" not in content and "![](" not in content
+    assert r"\[click here\]\(http://evil\.example/phish\)" in content
+    for ping in ZULIP_PINGS.split():
+        assert ping not in content and ping.replace("*", r"\*") not in content
+    assert f"@{ZWSP}\\*\\*all\\*\\*" in content and f"@{ZWSP}\\*ops\\*" in content
+    assert "**siege**" in content
+    # The topic is plain text in Zulip: no escapes to show there
+    assert form["topic"].startswith("[HIGH] Siege: [click here](http://evil.example")
+
+
+def test_guilded_gets_escaped_markdown_as_discord_does(api: RecordingServer) -> None:
+    assert deliver("guilded://4174216298/JHMHI8qBe7bk2ZwO5U711o3dV_js").format == "markdown"
+
+    raw = api.sent_to("/guilded/webhooks/4174216298/")[0].body.decode()
+    assert PHISH not in raw and r"\\[click here\\]" in raw  # a backslash, in JSON
+    assert "@everyone" not in raw and "<@123>" not in raw
+
+
+@pytest.mark.parametrize(
+    "url", ["revolt://bottoken1234/channel1234?format=text", "ryver://myorg/abcdefghijk1234"]
+)
+def test_other_chats_rendering_markdown_get_it_escaped(url: str) -> None:
+    """Revolt's message content and Ryver's body are Markdown, title included, even where
+    apprise sends them text."""
+    assert target(url).format == "markdown"
 
 
 def test_telegram_gets_html_with_the_subject_escaped_too(api: RecordingServer) -> None:
@@ -469,6 +533,9 @@ def test_inert_mentions_leave_mail_addresses_and_plain_at_signs_alone() -> None:
     assert inert_mentions("ops@example.org @ 5 pm") == "ops@example.org @ 5 pm"
     assert inert_mentions("@here <#99> <!here>") == f"@{ZWSP}here <#{ZWSP}99> <!{ZWSP}here>"
     assert inert_mentions("x@everyone http://@here") == f"x@{ZWSP}everyone http://@{ZWSP}here"
+    assert inert_mentions(r"@**all** @*ops* @_**Ann** (@\*\*topic\*\*)") == (
+        rf"@{ZWSP}**all** @{ZWSP}*ops* @{ZWSP}_**Ann** (@{ZWSP}\*\*topic\*\*)"
+    )
     link = '<a href="https://medium.com/@author/post">'
     assert inert_mentions(f"{link} [a](https://medium.com/@author)") == (
         f"{link} [a](https://medium.com/@author)"  # a link keeps working

@@ -32,13 +32,19 @@ _FORMATS: dict[str, Format] = {"text": "text", "markdown": "markdown", "html": "
 _SCHEME = re.compile(r"^\s*([A-Za-z][A-Za-z0-9+.-]*)://")
 _USERINFO_PASSWORD = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://[^:/\s@]*:)[^@\s/]+@")
 _REASON_LIMIT = 300
-# Services that render Markdown in whatever apprise sends them (Discord's message content):
-# watcher writes escaped Markdown for them even where apprise would say "text".
-_RENDERS_MARKDOWN = frozenset({"discord"})
+# Services that render Markdown in whatever apprise sends them (Discord and Guilded's
+# message content, Mattermost's post text, Zulip's message content, Revolt and Ryver's
+# message body): watcher writes escaped Markdown for them even where apprise says "text".
+# Services apprise itself sends Markdown to (Rocket.Chat, Google Chat, Teams' workflows)
+# get it anyway; the rest get apprise's format, and a URL's `format=markdown` opts in.
+_RENDERS_MARKDOWN = frozenset(
+    {"discord", "guilded", "mmost", "mmosts", "zulip", "revolt", "ryver"}
+)
 # Services that show the title as markup of the body's format without escaping it
-# (apprise escapes it for Slack and Matrix, and sends it plain to mail, ntfy and webhooks);
-# any service whose title apprise blends into the body (title_maxlen <= 0, Telegram) too.
-_TITLE_AS_MARKUP = frozenset({"discord", "workflow", "workflows"})
+# (apprise escapes it for Slack and Matrix, and sends it plain to mail, ntfy, webhooks and
+# Zulip's topic); any service whose title apprise blends into the body (title_maxlen <= 0,
+# Telegram, Mattermost) too.
+_TITLE_AS_MARKUP = frozenset({"discord", "guilded", "revolt", "ryver", "workflow", "workflows"})
 # Where text goes as it is, in one message: mail has no mentions and takes 100 kB, and
 # webhooks feed programs, not people. Every other service is a chat of some kind.
 _MAIL_AND_WEBHOOKS = frozenset(
@@ -51,12 +57,13 @@ _ZWSP = "\u200b"
 # A broadcast (`@everyone`, `@here`, `@room`, `@channel`, `@all`), wherever it is.
 _BROADCAST = re.compile(r"@(?=(?:everyone|here|room|channel|all)\b)", re.IGNORECASE)
 # A link, where only broadcasts are made inert (a changed https://medium.com/@author breaks);
-# a broadcast; a mention at a word's start (`@name`, Discord's `<@id>`, `<@&id>`, `<@!id>`:
-# an `@` inside a word, a mail address, is left alone); `<#id>`, `<!channel>`.
+# a broadcast; a mention at a word's start (`@name`, Discord's `<@id>`, `<@&id>`, `<@!id>`,
+# Zulip's `@**name**`, `@**all**`, `@*group*`, also with their `*` escaped: an `@` inside a
+# word, a mail address, is left alone); `<#id>`, `<!channel>`.
 _MENTION = re.compile(
     r"(?P<link>https?://[^\s<>()\[\]\"'`]+)"
     rf"|{_BROADCAST.pattern}"
-    r"|(?<![\w.+-])@(?=[\w&!])"
+    r"|(?<![\w.+-])@(?=[\w&!]|\\?\*)"
     r"|(?<=<)\\?[#!](?=\w)",
     re.IGNORECASE,
 )
