@@ -21,7 +21,7 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from prometheus_client.parser import text_string_to_metric_families
 
 from watcher.errors import ConfigError
-from watcher.health import WORKERS, HealthServer, HttpPortError
+from watcher.health import WORKERS, HealthCheck, HealthServer, HttpPortError
 from watcher.metrics import Metrics
 
 HOST = "127.0.0.1"
@@ -490,4 +490,90 @@ def test_beyond_the_cap_a_connection_is_closed_at_once_while_all_are_being_answe
         finally:
             release.set()
             for client in busy:
+                client.close()
+
+
+def stalled_check(checking: threading.Semaphore, release: threading.Event) -> HealthCheck:
+    """A check that hangs (a database that does not answer) until `release` is set."""
+
+    def check() -> tuple[bool, str]:
+        checking.release()
+        release.wait(timeout=30)
+        return True, ""
+
+    return check
+
+
+def hold_workers(server: HealthServer, count: int, path: str,
+                 checking: threading.Semaphore) -> list[socket.socket]:
+    """`count` connections whose requests are in a stalled check, holding as many workers."""
+    held = []
+    for _ in range(count):
+        held.append(connect(server))
+        held[-1].sendall(f"GET {path} HTTP/1.0\r\n\r\n".encode())
+    for _ in held:
+        assert checking.acquire(timeout=10)
+    return held
+
+
+def test_a_request_no_worker_takes_in_time_is_answered_503_and_frees_its_slot(
+    metrics: Metrics
+) -> None:
+    """Queued requests used to wait forever while a stalled check held every worker, and
+    kept their slots: once the cap was reached every new probe was refused."""
+    checking, release = threading.Semaphore(0), threading.Event()
+    with HealthServer(HOST, 0, metrics=metrics, healthy=stalled_check(checking, release),
+                      max_connections=WORKERS + 1, request_timeout=0.3) as server:
+        held = hold_workers(server, WORKERS, "/healthz", checking)
+        try:
+            for _ in range(3):  # the one free slot, given back each time
+                with connect(server) as queued:
+                    queued.sendall(b"GET /metrics HTTP/1.0\r\n\r\n")
+                    answer = read_until_closed(queued)
+                assert answer.startswith(b"HTTP/1.0 503 ")
+                assert answer.endswith(b"\r\n\r\nbusy: no worker was free to answer\n")
+            release.set()
+            for client in held:
+                assert read_until_closed(client).startswith(b"HTTP/1.0 200 ")
+        finally:
+            release.set()
+            for client in held:
+                client.close()
+
+
+def test_a_client_taking_its_answer_slowly_frees_its_worker_at_the_write_deadline(
+    metrics: Metrics
+) -> None:
+    """Reading a little at a time kept a per-send timeout from firing (the kernel takes the
+    answer in steps well under 0.6 s apart): the worker stayed with the slow reader for the
+    whole answer, and with the other workers stalled no probe was answered meanwhile."""
+    checking, release = threading.Semaphore(0), threading.Event()
+    large = "x" * 48_000_000  # ~10 s to take at 5 MB/s, past the kernel's buffers
+    with HealthServer(HOST, 0, metrics=metrics, healthy=lambda: (False, large),
+                      alive=stalled_check(checking, release), request_timeout=60,
+                      write_timeout=0.6) as server:
+        held = hold_workers(server, WORKERS - 1, "/livez", checking)
+        slow = connect(server, timeout=10)
+        stop_reading, received = threading.Event(), bytearray()
+
+        def read_slowly() -> None:  # 50 kB every 10 ms
+            try:
+                while not stop_reading.wait(0.01) and (chunk := slow.recv(50_000)):
+                    received.extend(chunk)
+            except OSError:
+                pass  # reset: the server gave up on it
+
+        reader = threading.Thread(target=read_slowly, daemon=True)
+        try:
+            slow.sendall(b"GET /healthz HTTP/1.0\r\n\r\n")
+            reader.start()
+            response = request(server, "/metrics")  # the last worker is the slow reader's
+            assert response.status == 200
+            reader.join(timeout=10)
+            assert not reader.is_alive() and len(received) < len(large)  # cut off
+        finally:
+            stop_reading.set()
+            release.set()
+            slow.close()
+            for client in held:
                 client.close()

@@ -11,19 +11,25 @@ accepted (a deadline, not reset by each byte a slow client trickles), and reques
 headers are bounded (MAX_HEAD). When the cap is reached, the connection that has waited
 longest without sending a whole request is closed to make room for the new one, so a probe
 that sends its request at once is answered however many idle connections are open.
+
+A complete request waits for a free worker at most REQUEST_TIMEOUT, else it is answered 503
+by the connection loop (workers held by a stalled health check cannot answer it), and a
+worker gives a client REQUEST_TIMEOUT to take the whole answer (a deadline too: a client
+reading a byte at a time does not hold a worker longer), so handed-over connections free
+their slots and workers in bounded time.
 """
 
 from __future__ import annotations
 
 import io
 import logging
-import queue
 import re
 import selectors
 import socket
+import struct
 import threading
 import time
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
@@ -41,7 +47,7 @@ TEXT = "text/plain; charset=utf-8"
 POLL_INTERVAL = 0.1  # how often the connection loop checks for stop(): bounds how long it takes
 MAX_DISCARDED_BODY = 64 * 1024  # request bodies are read (and dropped) up to this size
 MAX_CONNECTIONS = 64  # open connections at once, waiting for their request or being answered
-REQUEST_TIMEOUT = 5.0  # seconds from accept to a whole request; also the limit to write a reply
+REQUEST_TIMEOUT = 5.0  # seconds from accept to a whole request, in the queue, to write a reply
 MAX_HEAD = 8 * 1024  # bytes of request line and headers
 WORKERS = 4  # threads answering complete requests (a health check may wait on the database)
 LISTEN_BACKLOG = 512  # connections the kernel holds until the loop accepts them
@@ -81,8 +87,9 @@ class HealthServer:
     reason as one line of text (a check that raises is unhealthy too); `/livez` the same
     for `alive()` (which defaults to `healthy`). `/metrics` answers the Prometheus text
     format. Other paths are 404, other methods on these 405.
-    Port 0 picks a free port; `port` tells which once started. `max_connections` and
-    `request_timeout` (seconds) are the limits of the module docstring.
+    Port 0 picks a free port; `port` tells which once started. `max_connections`,
+    `request_timeout` (seconds) and `write_timeout` (seconds to write an answer, by default
+    `request_timeout`) are the limits of the module docstring.
     """
 
     def __init__(
@@ -95,12 +102,14 @@ class HealthServer:
         alive: HealthCheck | None = None,
         max_connections: int = MAX_CONNECTIONS,
         request_timeout: float = REQUEST_TIMEOUT,
+        write_timeout: float | None = None,
     ) -> None:
         self.host = host
         self._configured_port = port
         self._metrics = metrics
         self._checks = {"/healthz": healthy, "/livez": alive or healthy}
-        self._limits = _Limits(max_connections, request_timeout)
+        self._limits = _Limits(max_connections, request_timeout,
+                               request_timeout if write_timeout is None else write_timeout)
         self._loop: _ConnectionLoop | None = None
 
     @property
@@ -177,16 +186,20 @@ class HealthServer:
 
 @dataclass(frozen=True)
 class _Limits:
-    """How many connections may be open at once and how long each may take to send."""
+    """How many connections may be open at once, how long each may take to send its request
+    (and then wait for a worker), and how long to take its answer."""
 
     max_connections: int
     request_timeout: float
+    write_timeout: float
 
     def __post_init__(self) -> None:
         if self.max_connections < 1:
             raise ValueError(f"max_connections must be at least 1 (got {self.max_connections})")
         if self.request_timeout <= 0:
             raise ValueError(f"request_timeout must be positive (got {self.request_timeout})")
+        if self.write_timeout <= 0:
+            raise ValueError(f"write_timeout must be positive (got {self.write_timeout})")
 
 
 def _listen(host: str, port: int) -> socket.socket:
@@ -213,13 +226,49 @@ class _Connection:
 
     sock: socket.socket
     client: Any
-    deadline: float  # time.monotonic() by which the whole request must have arrived
+    deadline: float  # time.monotonic() by which the whole request must arrive, then a worker
     data: bytearray = field(default_factory=bytearray)
     refused: bool = False  # answered 414/431: what it still sends is read and dropped
     fd: int = field(init=False)  # kept: fileno() is -1 once closed
 
     def __post_init__(self) -> None:
         self.fd = self.sock.fileno()
+
+
+class _Ready:
+    """Complete requests waiting for a worker, oldest first. The loop drops those a worker has
+    not taken by their deadline: a queue.Queue could not give them back."""
+
+    def __init__(self) -> None:
+        self._connections: deque[_Connection] = deque()
+        self._changed = threading.Condition()
+        self._stopping = False
+
+    def put(self, connection: _Connection) -> None:
+        with self._changed:
+            self._connections.append(connection)
+            self._changed.notify()
+
+    def take(self) -> _Connection | None:
+        """The oldest waiting connection; None once stopped and empty (the worker ends)."""
+        with self._changed:
+            while not self._connections and not self._stopping:
+                self._changed.wait()
+            return self._connections.popleft() if self._connections else None
+
+    def overdue(self, now: float) -> list[_Connection]:
+        """Remove and return the connections whose deadline has passed (deadlines are set
+        at hand-over, so the oldest come first)."""
+        with self._changed:
+            overdue = []
+            while self._connections and self._connections[0].deadline <= now:
+                overdue.append(self._connections.popleft())
+            return overdue
+
+    def stop(self) -> None:
+        with self._changed:
+            self._stopping = True
+            self._changed.notify_all()
 
 
 class _Slots:
@@ -250,6 +299,15 @@ def _request_size(data: bytes | bytearray, head_end: int) -> int:
     return head_end + (body if body <= MAX_DISCARDED_BODY else 0)
 
 
+def _plain_answer(status: int, reason: str, body: bytes) -> bytes:
+    head = (f"HTTP/1.0 {status} {reason}\r\nContent-Type: {TEXT}\r\n"
+            f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n")
+    return head.encode() + body
+
+
+BUSY = _plain_answer(503, "Service Unavailable", b"busy: no worker was free to answer\n")
+
+
 def _refusal(data: bytes | bytearray) -> bytes:
     """The answer to a request whose line or headers exceed MAX_HEAD."""
     if b"\n" in data[:MAX_HEAD]:
@@ -257,9 +315,7 @@ def _refusal(data: bytes | bytearray) -> bytes:
     else:
         status, reason = 414, "URI Too Long"
     body = f"request line and headers are limited to {MAX_HEAD} bytes\n".encode()
-    head = (f"HTTP/1.0 {status} {reason}\r\nContent-Type: {TEXT}\r\n"
-            f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n")
-    return head.encode() + body
+    return _plain_answer(status, reason, body)
 
 
 class _ConnectionLoop:
@@ -273,13 +329,14 @@ class _ConnectionLoop:
         self, listener: socket.socket, limits: _Limits, respond: Callable[[str, str], Reply]
     ) -> None:
         self.respond = respond  # read by _Handler as self.server.respond
+        self.write_timeout = limits.write_timeout  # and this as self.server.write_timeout
         self.port = int(listener.getsockname()[1])
         self._listener = listener
         self._limits = limits
         self._selector = selectors.DefaultSelector()
         self._waiting: OrderedDict[int, _Connection] = OrderedDict()  # by accept = by deadline
         self._slots = _Slots(limits.max_connections)
-        self._ready: queue.Queue[_Connection | None] = queue.Queue()
+        self._ready = _Ready()
         self._stopping = threading.Event()
         self._last_warnings: dict[str, float] = {}
         self._accepting_again_at: float | None = None  # while accept() is paused
@@ -301,8 +358,7 @@ class _ConnectionLoop:
         """Close the listener and every waiting connection; workers end once idle."""
         self._stopping.set()
         self._loop.join(timeout=1.0)
-        for _ in self._workers:
-            self._ready.put(None)
+        self._ready.stop()
 
     # The loop thread
 
@@ -414,20 +470,34 @@ class _ConnectionLoop:
         connection.data.clear()
 
     def _hand_over(self, connection: _Connection) -> None:
+        """Queue a complete request for the workers; a new deadline to be taken by one."""
         self._selector.unregister(connection.sock)
         del self._waiting[connection.fd]
-        connection.sock.setblocking(True)
-        connection.sock.settimeout(self._limits.request_timeout)  # to write the whole answer
+        connection.deadline = time.monotonic() + self._limits.request_timeout
         self._ready.put(connection)
 
     def _expire(self) -> None:
         now = time.monotonic()
+        for overdue in self._ready.overdue(now):
+            self._answer_busy(overdue)
         while self._waiting:
             oldest = next(iter(self._waiting.values()))
             if oldest.deadline > now:
                 return
             log.debug("event=http_connection_timed_out client=%s", oldest.client)
             self._close(oldest)
+
+    def _answer_busy(self, connection: _Connection) -> None:
+        """Answer 503 to a request no worker took in time (all were held by slow clients or a
+        stalled check) and free its slot; best effort: the socket is non-blocking."""
+        self._warn("event=http_workers_busy action=answering_503")
+        try:
+            connection.sock.send(BUSY)
+            connection.sock.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass  # the client is gone or not reading: it is closed all the same
+        connection.sock.close()
+        self._slots.give_back()
 
     def _drop_oldest(self) -> bool:
         """Close the connection that has waited longest for its request; False if none."""
@@ -453,7 +523,7 @@ class _ConnectionLoop:
     # Worker threads
 
     def _work(self) -> None:
-        while (connection := self._ready.get()) is not None:
+        while (connection := self._ready.take()) is not None:
             try:
                 _Handler(connection, connection.client, self)
             except OSError as error:  # the client hung up or stopped reading: routine
@@ -480,7 +550,12 @@ class _Handler(BaseHTTPRequestHandler):
     def setup(self) -> None:
         self.connection = self.request.sock
         self.rfile = io.BytesIO(bytes(self.request.data))
-        self.wfile = self.connection.makefile("wb")
+        self.wfile = io.BytesIO()  # the whole answer, sent by finish() within the deadline
+
+    def finish(self) -> None:
+        """Send the answer within write_timeout of starting, however slowly the client reads."""
+        deadline = time.monotonic() + self.server.write_timeout
+        _send_before(self.connection, self.wfile.getvalue(), deadline)
 
     def do_GET(self) -> None:
         self._discard_body()
@@ -512,3 +587,22 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:
         log.debug("event=http_request client=%s %s", self.address_string(), format % args)
+
+
+def _send_before(sock: socket.socket, data: bytes, deadline: float) -> None:
+    """Send all of `data` by `deadline` (time.monotonic()), else TimeoutError. A timeout per
+    send would be reset by every byte a slow reader takes; this one is not."""
+    unsent = memoryview(data)
+    try:
+        while unsent:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError(f"the client took {len(data) - len(unsent)} of {len(data)} "
+                                   "bytes of the answer before the deadline")
+            sock.settimeout(remaining)
+            unsent = unsent[sock.send(unsent):]
+    except TimeoutError:
+        # Reset on close: what the kernel still holds of the answer is dropped, not left for
+        # the slow reader to take for as long as it likes.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        raise

@@ -39,7 +39,9 @@ def test_names_that_only_contain_a_credential_word_and_short_values_elsewhere_ar
 
 SECRET_NAMES = ["accessToken", "access_token", "ACCESS_TOKEN", "accesstoken", "clientSecret",
                 "client_secret", "privateKey", "jwt", "JWT", "code", "apiKey", "apikey", "sig",
-                "token", "password", "passwd", "secret", "auth", "X-Auth-Key", "refreshToken"]
+                "token", "password", "passwd", "secret", "auth", "X-Auth-Key", "refreshToken",
+                "privatekey", "PRIVATEKEY", "secretkey", "SECRET_KEY", "accesskey", "authkey",
+                "APIKEY", "clientkey", "signingkey", "sessionid", "JSESSIONID", "PHPSESSID"]
 
 
 @pytest.mark.parametrize("name", SECRET_NAMES)
@@ -55,3 +57,23 @@ def test_a_credential_name_in_a_redirect_target_is_masked(name):
     message = f"https://x.org/f: HTTP 403 (redirected to https://cdn.x.org/f?{name}=Zq9&e=1)"
     assert redact(message, "https://x.org/f") == (
         f"https://x.org/f: HTTP 403 (redirected to https://cdn.x.org/f?{name}=****&e=1)")
+
+
+@pytest.mark.parametrize("name", ["monkey", "turkey", "keyword", "hockey", "author", "design",
+                                  "side", "possession", "passage"])
+def test_an_everyday_word_ending_in_key_or_holding_a_credential_word_is_shown(name):
+    url = f"https://x.org/f?{name}=Zq9sEcReT"
+    assert redact(f"{url}: HTTP 500", url) == f"{url}: HTTP 500"
+
+
+@pytest.mark.parametrize(("url", "shown"), [
+    ("https://h.org/feed?x=1#access_token=abcdef&state=s1",
+     "https://h.org/feed?x=1#access_token=****&state=s1"),
+    ("https://h.org/feed#token=abcdef", "https://h.org/feed#token=****"),
+    ("https://h.org/feed#/callback?code=abcdef&tab=2", "https://h.org/feed#/callback?code=****&tab=2"),
+    ("https://h.org/feed?apikey=abcdef#top", "https://h.org/feed?apikey=****#top"),
+])
+def test_a_credential_in_the_fragment_is_masked_like_one_in_the_query(url, shown):
+    """An OAuth implicit grant hands its token in `#access_token=…`."""
+    assert redact(f"{url}: HTTP 500 (token abcdef refused)", url) == (
+        f"{shown}: HTTP 500 (token **** refused)")

@@ -3,9 +3,9 @@
 and the database.
 
 Unlike a channel URL, a feed URL's path is no secret (`/world/rss.xml`): only the userinfo
-password and the values of query parameters named like a credential (watcher/masking.py)
-are masked, in every URL a message quotes (a redirect's target too), and the configured
-URL's secrets wherever else they appear.
+password and the values of query and fragment parameters named like a credential
+(watcher/masking.py) are masked, in every URL a message quotes (a redirect's target too),
+and the configured URL's secrets wherever else they appear.
 """
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ import re
 
 from watcher.masking import MIN_SECRET_CHARS, forms, mask, masked_url, secrets_in_url
 
-_URL = re.compile(r"https?://[^\s'\"<>()]+", re.IGNORECASE)
+# A URL a message quotes ends before punctuation that follows it (`URL: HTTP 500`).
+_URL = re.compile(r"https?://[^\s'\"<>()]+(?<![.,:;!?])", re.IGNORECASE)
 
 
 def redact(text: str, *urls: str | None) -> str:
