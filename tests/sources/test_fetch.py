@@ -372,7 +372,8 @@ def refused(url: str, address: str, kind: str) -> str:
         ("127.0.0.1", "loopback"), ("::1", "loopback"), ("10.1.2.3", "private"),
         ("172.16.0.9", "private"), ("192.168.1.1", "private"), ("fc00::1", "private"),
         ("fd12:3456::1", "private"), ("169.254.169.254", "link-local"),
-        ("fe80::1%eth0", "link-local"), ("224.0.0.251", "multicast"), ("ff02::1", "multicast"),
+        ("fe80::1%eth0", "link-local"), ("fec0::1", "site-local"),
+        ("224.0.0.251", "multicast"), ("ff02::1", "multicast"),
         ("0.0.0.0", "unspecified"), ("::", "unspecified"), ("100.64.0.1", "not public"),
         ("240.0.0.1", "reserved"),
         # IPv4 inside IPv6: mapped, NAT64 and 6to4 all end up at the IPv4 address
