@@ -6,6 +6,7 @@ from __future__ import annotations
 import gzip
 import ssl
 import subprocess
+import threading
 import tracemalloc
 import zlib
 from collections.abc import Iterator
@@ -23,7 +24,7 @@ from tests.support.http_server import (
     TricklingServer,
     closed_port,
 )
-from watcher.errors import FetchError
+from watcher.errors import FetchError, FetchTimeout
 from watcher.sources.addresses import AddressPolicy, parse_ranges
 from watcher.sources.fetch import (
     Fetcher,
@@ -245,6 +246,41 @@ def test_a_feeds_trickling_headers_are_cut_off_too():
     with TricklingServer(pause=0.05) as slow, Fetcher(now=lambda: NOW, timeout=0.5) as fetcher, \
             pytest.raises(FetchError, match=r"timed out after 0.5 s$"):
         fetcher.fetch(slow.url("/feed"), configured=slow.url("/feed"))
+
+
+class NameServerThatNeverAnswers:
+    """A resolver that blocks until released (at most `limit` seconds, so that a fetcher
+    waiting for it fails the test instead of hanging it); records what it was asked and
+    whether it has answered."""
+
+    def __init__(self, limit: float = 10.0) -> None:
+        self.limit, self.asked, self.answered = limit, [], False
+        self.released = threading.Event()
+
+    def __call__(self, host: str, port: int) -> list[str]:
+        self.asked.append(host)
+        self.released.wait(self.limit)
+        self.answered = True
+        return ["127.0.0.1"]
+
+
+def test_a_name_server_that_never_answers_is_cut_off_at_the_deadline():
+    """getaddrinfo takes no timeout: a feed's name whose name server never answers held a
+    fetch, and a poll slot, past fetch.timeout. The lookup now ends by the deadline, for a
+    link and for the operator's own feed, as a timeout (a stall: the poll then skips the
+    other pages of that host)."""
+    resolver = NameServerThatNeverAnswers()
+    link, feed = f"http://stalled.example:{closed_port()}/page", "http://feed.example/feed"
+    try:
+        with loopback_fetcher(timeout=0.5, resolver=resolver) as fetcher:
+            for url, configured in ((link, None), (feed, feed)):
+                with pytest.raises(FetchTimeout) as raised:
+                    fetcher.fetch(url, configured=configured)
+                assert str(raised.value) == f"{url}: timed out after 0.5 s"
+                assert not resolver.answered  # given up on while the lookup still waits
+    finally:
+        resolver.released.set()
+    assert resolver.asked == ["stalled.example", "feed.example"]
 
 
 # size caps and encodings

@@ -103,7 +103,7 @@ class Fetcher:
     ) -> None:
         # Two pools, so a connection opened to a feed's own server (trusted: the operator
         # named it) is never reused for a link from a feed, which must be checked.
-        self._configured = _client(connect.Backend())
+        self._configured = _client(connect.Backend(resolver=resolver))
         self._checked = _client(connect.Backend(AddressPolicy(tuple(allow_private)), resolver))
         self._now = now
         self.timeout = timeout
