@@ -1,5 +1,6 @@
 """A huge feed's poll stores its entries as it goes: cut short (a signal, a lost claim), it
-keeps what it stored, and the next poll goes on from there instead of starting over.
+keeps what it stored, and the next poll goes on from there instead of starting over. A
+full-text poll's pages take a bounded time, however many sites its links name.
 
 A real SQLite store and a loopback feed; the clocks stand still.
 """
@@ -7,6 +8,7 @@ A real SQLite store and a loopback feed; the clocks stand still.
 from __future__ import annotations
 
 import functools
+import logging
 import threading
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
@@ -14,11 +16,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.http_server import Reply, ScriptedServer
+from tests.support.http_server import Reply, ScriptedServer, TricklingServer
 from watcher.config import SourceSettings
 from watcher.matcher import Matcher
 from watcher.pipeline import Pipeline
-from watcher.poller import Poller
+from watcher.poller import FULL_TEXT_BUDGET, Poller
 from watcher.sources.addresses import parse_ranges
 from watcher.sources.fetch import Fetcher
 from watcher.store import Store
@@ -43,6 +45,18 @@ def feed(items: int, server: ScriptedServer | None = None) -> bytes:
         + f"<description>Shelling hit the old market in Aleppo, residents said. Item {n}."
         "</description></item>"
         for n in range(items)
+    )
+    return f'<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>{entries}' \
+           "</channel></rss>".encode()
+
+
+def feed_linking(links: list[str]) -> bytes:
+    """Entries item-0, item-1… each linking its own page."""
+    entries = "".join(
+        f'<item><guid isPermaLink="false">item-{n}</guid><title>Item {n} about things</title>'
+        f"<link>{link}</link><description>Shelling hit the old market in Aleppo, residents "
+        f"said. Item {n}.</description></item>"
+        for n, link in enumerate(links)
     )
     return f'<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>{entries}' \
            "</channel></rss>".encode()
@@ -134,3 +148,41 @@ def test_a_full_text_feed_stores_each_batch_before_fetching_the_next_pages(store
                                                                      items - batch - 1)
     assert fetched.count("/page/0") == fetched.count(f"/page/{batch}") == 1  # stored: not again
     assert len(store.articles()) == items
+
+
+def test_links_to_many_stalling_host_names_cost_a_poll_a_few_deadlines_not_one_each(
+    store, caplog
+):
+    """Wildcard DNS: each entry links a host name of its own (a0.stall.test, a1…), all one
+    stalling server. Skipping a host once its page timed out did not help: each page cost
+    a deadline, the claim was renewed meanwhile, and the poll held its slot for an hour.
+    Pages are fetched for FULL_TEXT_BUDGET deadlines; then the rest keep the feed's text.
+    The poll's clock counts a deadline per page it went for (per name looked up), which
+    each page really takes: the server stalls."""
+    timeout, items = 0.2, 12
+    asked: list[str] = []
+
+    def wildcard(host: str, port: int) -> list[str]:
+        asked.append(host)
+        return ["127.0.0.1"]
+
+    with (TricklingServer(pause=0.05) as slow,
+          ScriptedServer() as server,
+          Fetcher(now=lambda: MOMENT, timeout=timeout, allow_private=LOOPBACK,
+                  resolver=wildcard) as fetcher):
+        links = [f"http://a{n}.stall.test:{slow.port}/article" for n in range(items)]
+        server.route("/feed", Reply(200, feed_linking(links)))
+        pipeline = Pipeline(matcher=shipped_rules(), store=store, now=lambda: MOMENT)
+        poller = Poller(store=store, fetcher=fetcher, pipeline=lambda: pipeline,
+                        now=lambda: MOMENT, clock=lambda: len(asked) * timeout)
+        with caplog.at_level(logging.INFO, logger="watcher.poller"):
+            polled = poller.poll(SourceSettings(name="wire", url=server.url("/feed"),
+                                                full_text=True))
+    assert (polled.outcome, polled.new_articles) == ("ok", items)
+    assert asked == [f"a{n}.stall.test" for n in range(FULL_TEXT_BUDGET)]  # pages fetched
+    skipped = [r.getMessage() for r in caplog.records if "full_text_skipped" in r.getMessage()]
+    reason = (f"this poll spent its full-text time on other pages ({FULL_TEXT_BUDGET * timeout:g}"
+              f" s, {FULL_TEXT_BUDGET} × fetch.timeout)")
+    assert skipped == [f"event=full_text_skipped url={link} reason={reason!r}"
+                       for link in links[FULL_TEXT_BUDGET:]]
+    assert sorted(a.id for a in store.articles()) == sorted(f"item-{n}" for n in range(items))

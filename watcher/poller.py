@@ -10,7 +10,8 @@ import itertools
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Literal
@@ -35,6 +36,10 @@ DEFAULT_POLL_LEASE = timedelta(minutes=10)
 RENEW_FRACTION = 3
 CLAIM_LOST = "claim lost: the lease ran out and another worker took the source over"
 SOLE_DAEMON = "this daemon holds the SQLite database's lock: no other poller runs"
+# A full-text poll fetches pages for at most this many fetch.timeout in all (a page started
+# before then may take its own timeout): links to many host names, all stalling, would
+# otherwise hold the poll slot one timeout per entry, however many entries.
+FULL_TEXT_BUDGET = 3
 
 Outcome = Literal["ok", "not_modified", "error", "gone", "skipped"]
 
@@ -80,6 +85,7 @@ class Poller:
         lease: timedelta = DEFAULT_POLL_LEASE,
         owner: str | None = None,
         sole_daemon: bool = False,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.store = store
         # Workers sharing a database claim each poll under a lease (store/polling.py);
@@ -98,6 +104,7 @@ class Poller:
         self.fetcher = fetcher
         self.pipeline = pipeline
         self.now = now
+        self.clock = clock  # seconds, for the time a poll spends on full-text pages
         # Set on shutdown: the article in hand is finished, the rest of the feed is left
         # for the next run (its validators are not stored, so it is fetched again).
         self.stopping = stopping or threading.Event()
@@ -245,13 +252,13 @@ class Poller:
         pipeline = self.pipeline()
         articles = list(parsed.entries)
         outcomes: list[IngestOutcome] = []
-        stalled: set[str] = set()  # hosts whose page timed out in this poll
+        pages = _PageBudget(FULL_TEXT_BUDGET * self.fetcher.timeout, self.clock)
         # A batch at a time, pages and all, each stored before the next: a huge feed's
         # poll cut short keeps what it stored, and the next poll goes on from there.
         for start in range(0, len(articles), pipeline.batch_size):
             batch = articles[start:start + pipeline.batch_size]
             if source.full_text:
-                batch = self._with_full_texts(batch, pipeline, claim, stalled)
+                batch = self._with_full_texts(batch, pipeline, claim, pages)
             if self.stopping.is_set() or claim.lost:  # full text cut short
                 return _cut(source.name, outcomes, CLAIM_LOST if claim.lost else "stopping")
             for outcome in pipeline.ingest_many(batch):
@@ -301,7 +308,7 @@ class Poller:
         self.store.record_poll(claim.name, replace(record, owner=claim.owner))
 
     def _with_full_texts(
-        self, articles: list[Article], pipeline: Pipeline, claim: _Claim, stalled: set[str]
+        self, articles: list[Article], pipeline: Pipeline, claim: _Claim, pages: _PageBudget
     ) -> list[Article]:
         """The articles with their pages' text, up to a stop or a lost claim (the rest as
         they were: the caller stops there). A known article's page is not fetched again."""
@@ -310,31 +317,31 @@ class Poller:
             if self.stopping.is_set() or not claim.keep():
                 break
             with_text.append(article if pipeline.is_known(article)
-                             else self._with_full_text(article, stalled))
+                             else self._with_full_text(article, pages))
         return with_text + articles[len(with_text):]
 
-    def _with_full_text(self, article: Article, stalled: set[str]) -> Article:
+    def _with_full_text(self, article: Article, pages: _PageBudget) -> Article:
         """The article with its page's main text as body, or as it was (logged) when the
         page cannot be fetched or yields nothing. One request at a time per host. A link
         that other entries share (a front page) is no page of this article: not fetched.
         The link is the feed's word, not the operator's: it reaches public addresses only
         (and fetch.allow_private), never this machine or its network. Once a host's page
-        timed out, its other pages in this poll are not fetched (their articles keep the
-        feed's text): a stalled site costs a poll one deadline, not one per entry, and the
-        poll slot goes back to the other sources."""
+        timed out, or the poll's full-text time is spent, pages are not fetched (their
+        articles keep the feed's text): a stalled site costs a poll one deadline, not one
+        per entry, nor do many of them, and the poll slot goes back to the other sources."""
         if not article.url or not article.url_identifies:
             return article
         host = _host(article.url)
-        if host in stalled:
-            log.info("event=full_text_skipped url=%s reason=%r", article.url,
-                     f"a page of {host} timed out in this poll")
+        skipped = pages.refusal(host)
+        if skipped:
+            log.info("event=full_text_skipped url=%s reason=%r", article.url, skipped)
             return article
         try:
-            with self._host_lock(host):
+            with pages.timed(), self._host_lock(host):
                 page = self.fetcher.fetch(article.url)
         except FetchError as error:
             if isinstance(error, FetchTimeout):
-                stalled.add(host)
+                pages.stalled.add(host)
             log.info("event=full_text_failed url=%s error=%r", article.url, str(error))
             return article
         ok = page.status == "ok"
@@ -344,6 +351,35 @@ class Poller:
     def _host_lock(self, host: str) -> threading.Lock:
         with self._locks_guard:
             return self._host_locks.setdefault(host, threading.Lock())
+
+
+class _PageBudget:
+    """What one poll may still spend on full-text pages: none from a host whose page timed
+    out, none at all once FULL_TEXT_BUDGET timeouts have gone on pages (a feed can link
+    every entry to a name of its own, all of them stalling)."""
+
+    def __init__(self, seconds: float, clock: Callable[[], float]) -> None:
+        self.seconds, self.clock = seconds, clock
+        self.spent = 0.0
+        self.stalled: set[str] = set()  # hosts whose page timed out in this poll
+
+    def refusal(self, host: str) -> str | None:
+        """Why the page of `host` is not fetched, or None if it is."""
+        if host in self.stalled:
+            return f"a page of {host} timed out in this poll"
+        if self.spent >= self.seconds:
+            return (f"this poll spent its full-text time on other pages ({self.seconds:g} s, "
+                    f"{FULL_TEXT_BUDGET} × fetch.timeout)")
+        return None
+
+    @contextmanager
+    def timed(self) -> Iterator[None]:
+        """Count the time inside the `with` (waiting for the host, fetching) as spent."""
+        started = self.clock()
+        try:
+            yield
+        finally:
+            self.spent += self.clock() - started
 
 
 def _host(url: str) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import gzip
 import ssl
 import subprocess
+import threading
 import tracemalloc
 import zlib
 from collections.abc import Iterator
@@ -23,7 +24,7 @@ from tests.support.http_server import (
     TricklingServer,
     closed_port,
 )
-from watcher.errors import FetchError
+from watcher.errors import FetchError, FetchTimeout
 from watcher.sources.addresses import AddressPolicy, parse_ranges
 from watcher.sources.fetch import (
     Fetcher,
@@ -247,6 +248,41 @@ def test_a_feeds_trickling_headers_are_cut_off_too():
         fetcher.fetch(slow.url("/feed"), configured=slow.url("/feed"))
 
 
+class NameServerThatNeverAnswers:
+    """A resolver that blocks until released (at most `limit` seconds, so that a fetcher
+    waiting for it fails the test instead of hanging it); records what it was asked and
+    whether it has answered."""
+
+    def __init__(self, limit: float = 10.0) -> None:
+        self.limit, self.asked, self.answered = limit, [], False
+        self.released = threading.Event()
+
+    def __call__(self, host: str, port: int) -> list[str]:
+        self.asked.append(host)
+        self.released.wait(self.limit)
+        self.answered = True
+        return ["127.0.0.1"]
+
+
+def test_a_name_server_that_never_answers_is_cut_off_at_the_deadline():
+    """getaddrinfo takes no timeout: a feed's name whose name server never answers held a
+    fetch, and a poll slot, past fetch.timeout. The lookup now ends by the deadline, for a
+    link and for the operator's own feed, as a timeout (a stall: the poll then skips the
+    other pages of that host)."""
+    resolver = NameServerThatNeverAnswers()
+    link, feed = f"http://stalled.example:{closed_port()}/page", "http://feed.example/feed"
+    try:
+        with loopback_fetcher(timeout=0.5, resolver=resolver) as fetcher:
+            for url, configured in ((link, None), (feed, feed)):
+                with pytest.raises(FetchTimeout) as raised:
+                    fetcher.fetch(url, configured=configured)
+                assert str(raised.value) == f"{url}: timed out after 0.5 s"
+                assert not resolver.answered  # given up on while the lookup still waits
+    finally:
+        resolver.released.set()
+    assert resolver.asked == ["stalled.example", "feed.example"]
+
+
 # size caps and encodings
 
 
@@ -372,7 +408,8 @@ def refused(url: str, address: str, kind: str) -> str:
         ("127.0.0.1", "loopback"), ("::1", "loopback"), ("10.1.2.3", "private"),
         ("172.16.0.9", "private"), ("192.168.1.1", "private"), ("fc00::1", "private"),
         ("fd12:3456::1", "private"), ("169.254.169.254", "link-local"),
-        ("fe80::1%eth0", "link-local"), ("224.0.0.251", "multicast"), ("ff02::1", "multicast"),
+        ("fe80::1%eth0", "link-local"), ("fec0::1", "site-local"),
+        ("224.0.0.251", "multicast"), ("ff02::1", "multicast"),
         ("0.0.0.0", "unspecified"), ("::", "unspecified"), ("100.64.0.1", "not public"),
         ("240.0.0.1", "reserved"),
         # IPv4 inside IPv6: mapped, NAT64 and 6to4 all end up at the IPv4 address

@@ -68,6 +68,9 @@ def _kind_of_non_public(ip: IPAddress) -> str | None:
         ("unspecified", ip.is_unspecified),
         ("loopback", ip.is_loopback),
         ("link-local", ip.is_link_local),
+        # fec0::/10, deprecated (RFC 3879) but still routed inside some networks; Python
+        # counts it neither private nor reserved, and global before 3.12.
+        ("site-local", isinstance(ip, ipaddress.IPv6Address) and ip.is_site_local),
         ("multicast", ip.is_multicast),
         ("reserved", ip.is_reserved),
         ("private", ip.is_private),

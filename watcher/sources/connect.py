@@ -5,16 +5,20 @@ Two guarantees the HTTP layer above cannot give:
   AddressPolicy, and connects to exactly the address it checked (a DNS answer that changes
   between check and connect, "rebinding", never reaches anything); TLS still verifies the
   certificate for the host name, and the Host header is the name;
-- every connect, TLS handshake, read and write of a fetch ends by the fetch's one deadline
-  (httpx's read timeout starts again on every byte, so a server that trickles its headers
-  would otherwise hold a fetch, and a poll slot, for as long as it likes).
+- every name lookup, connect, TLS handshake, read and write of a fetch ends by the fetch's
+  one deadline (httpx's read timeout starts again on every byte, so a server that trickles
+  its headers would otherwise hold a fetch, and a poll slot, for as long as it likes; and
+  getaddrinfo takes no timeout at all, so would a name server that never answers).
 """
 
 from __future__ import annotations
 
+import ipaddress
 import ssl
+import threading
 import time
 from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, wait
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
@@ -69,7 +73,7 @@ class Backend(httpcore.NetworkBackend):
         local_address: str | None = None,
         socket_options: Iterable[SocketOption] | None = None,
     ) -> httpcore.NetworkStream:
-        addresses = [host] if self._policy is None else self._checked(host, port)
+        addresses = self._addresses(host, port, timeout)
         failure: httpcore.ConnectError | None = None
         for address in addresses:
             try:
@@ -83,15 +87,17 @@ class Backend(httpcore.NetworkBackend):
         assert failure is not None
         raise failure
 
-    def _checked(self, host: str, port: int) -> list[str]:
-        """The addresses `host` resolves to (once), every one of them allowed."""
-        assert self._policy is not None
+    def _addresses(self, host: str, port: int, timeout: float | None) -> list[str]:
+        """The addresses `host` resolves to (once, by the deadline), every one of them
+        allowed when there is a policy."""
         try:
-            addresses = self._resolve(host, port)
+            addresses = _lookup(self._resolve, host, port, timeout)
         except OSError as error:
             raise httpcore.ConnectError(str(error)) from error
         if not addresses:
             raise httpcore.ConnectError(f"{host} resolves to no address")
+        if self._policy is None:
+            return addresses
         for address in addresses:
             kind = self._policy.refusal(address)
             if kind is not None:
@@ -100,6 +106,39 @@ class Backend(httpcore.NetworkBackend):
                     f"refused to connect to {named} ({kind}): only public addresses are "
                     f"fetched for links and redirects from feeds ({ALLOW_HINT})")
         return addresses
+
+
+def _lookup(resolver: Resolver, host: str, port: int, timeout: float | None) -> list[str]:
+    """Resolve `host` by the deadline. getaddrinfo takes no timeout, so a name is looked up
+    in a thread of its own and waited for until the deadline: a name server that never
+    answers costs the fetch its deadline (a timeout, like any other stall), not as long as
+    the system resolver keeps retrying. A lookup given up on ends in its thread when the
+    resolver gives up; nothing waits for it. A thread per lookup, not a shared pool: a few
+    stalled names would fill a pool and make every other feed's lookup wait behind them."""
+    if _is_address(host):
+        return [host]  # nothing to ask a name server
+    answer: Future[list[str]] = Future()
+    threading.Thread(target=_answer, args=(answer, resolver, host, port),
+                     name=f"resolve {host}", daemon=True).start()
+    done, _ = wait([answer], timeout=_bounded(timeout, httpcore.ConnectTimeout))
+    if not done:
+        raise httpcore.ConnectTimeout(f"no answer for {host} by the fetch's deadline")
+    return answer.result()
+
+
+def _answer(answer: Future[list[str]], resolver: Resolver, host: str, port: int) -> None:
+    try:
+        answer.set_result(resolver(host, port))
+    except BaseException as error:  # handed to the fetch that asked, if it still waits
+        answer.set_exception(error)
+
+
+def _is_address(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
 
 
 class _DeadlineStream(httpcore.NetworkStream):

@@ -103,7 +103,7 @@ class Fetcher:
     ) -> None:
         # Two pools, so a connection opened to a feed's own server (trusted: the operator
         # named it) is never reused for a link from a feed, which must be checked.
-        self._configured = _client(connect.Backend())
+        self._configured = _client(connect.Backend(resolver=resolver))
         self._checked = _client(connect.Backend(AddressPolicy(tuple(allow_private)), resolver))
         self._now = now
         self.timeout = timeout
@@ -257,15 +257,30 @@ class Fetcher:
         return bytes(body)
 
 
+# httpx's default limits (httpcore's own pool has none)
+LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=20, keepalive_expiry=5.0)
+
+
 class _Transport(httpx.HTTPTransport):
-    """httpx's transport over connect.Backend (HTTPTransport takes no backend of its own).
-    No proxy: through one, the address a request reaches could not be checked."""
+    """httpx's transport (its request and response mapping, its exceptions) over
+    connect.Backend. No proxy: through one, the address a request reaches could not be
+    checked.
+
+    HTTPTransport takes no network backend, so this depends on one httpx internal: it
+    sends every request through its `_pool`, which is replaced here by a pool over our
+    backend (sharing the one SSL context; the pool httpx built holds no connection). An
+    httpx that keeps its pool elsewhere fails here at start-up, never fetches unchecked."""
 
     def __init__(self, backend: connect.Backend) -> None:
-        super().__init__()
-        self._pool = httpcore.ConnectionPool(  # with httpx's default limits, not httpcore's
-            ssl_context=httpx.create_ssl_context(), network_backend=backend,
-            max_connections=100, max_keepalive_connections=20, keepalive_expiry=5.0,
+        tls = httpx.create_ssl_context()  # SSL_CERT_FILE and SSL_CERT_DIR still apply
+        super().__init__(verify=tls, limits=LIMITS)
+        if not isinstance(getattr(self, "_pool", None), httpcore.ConnectionPool):
+            raise RuntimeError(f"httpx {httpx.__version__} keeps its transport's connection "
+                               "pool elsewhere: watcher's network backend cannot be used")
+        self._pool = httpcore.ConnectionPool(
+            ssl_context=tls, network_backend=backend, max_connections=LIMITS.max_connections,
+            max_keepalive_connections=LIMITS.max_keepalive_connections,
+            keepalive_expiry=LIMITS.keepalive_expiry,
         )
 
 
