@@ -6,6 +6,7 @@ loopback, real SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import http.client
+import logging
 import random
 import sqlite3
 import threading
@@ -294,11 +295,67 @@ def test_a_send_the_store_cannot_record_is_recorded_later_and_never_sent_again(
         assert pauses.seconds == [0.5]
         status, reason = health[0]  # the database answers reads, yet /healthz is 503
         assert status == 503
-        assert reason.startswith(
-            "store: cannot record deliveries: 1 outcome(s) not yet recorded: database ")
+        assert reason.startswith("store: cannot record deliveries: 1 outcome(s) not yet recorded: ")
         assert "locked by another process" in reason and reason.count("\n") == 1
+        for part in (str(db), str(tmp_path), "watcher.db", "sqlite:", "database sqlite"):
+            assert part not in reason  # anyone who reaches /healthz reads it
         assert health[1] == 1  # the second alert waited for the first one's record
         assert probe(store, sender) == (200, "ok\n")
+
+
+class Logged(logging.Handler):
+    """Sets `event` once the sender logs a line containing `text` (what an operator sees)."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(logging.INFO)
+        self.text, self.event = text, threading.Event()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if self.text in record.getMessage():
+            self.event.set()
+
+
+def test_healthz_stays_503_until_every_refused_outcome_is_recorded(
+    tmp_path: Path, hooks, caplog
+) -> None:
+    """Two sends whose records the store refused: once one of them is recorded, the other
+    still waits in memory, so /healthz must not read healthy yet."""
+    hook, _ = hooks
+    db = tmp_path / "watcher.db"
+    caplog.set_level(logging.INFO, logger="watcher.outbox")
+    one_recorded = Logged("event=sent channel=ops deliveries=1")
+    logging.getLogger("watcher.outbox").addHandler(one_recorded)
+    health: list[tuple[int, str]] = []
+    arrivals = iter(["first", "second"])
+
+    def held() -> None:
+        if next(arrivals) == "second":  # both outcomes held now: let this one be written
+            health.append(probe(store, sender))
+            other.rollback()
+        else:  # wait until the other one is recorded, look, then be written
+            assert one_recorded.event.wait(30)
+            health.append(probe(store, sender))
+
+    try:
+        with Store.open(f"sqlite:///{db}", busy_timeout=0.2) as store:
+            queue(store, 2)
+            other = sqlite3.connect(db, isolation_level=None, check_same_thread=False)
+            sender = outbox(store, Clock(), to("ops", hook.url()), concurrency=2, timeout=30,
+                            pause=Pauses(held))
+            hook.hold()
+            thread, reports = send_in_thread(sender)
+            hook.wait_for(2)
+            other.execute("BEGIN IMMEDIATE")  # both records wait 0.2 s, then fail
+            hook.release()
+            thread.join(30)
+            other.close()
+            assert [report.sent for report in reports] == [2]
+            assert [status for status, _ in health] == [503, 503]
+            assert "2 outcome(s) not yet recorded" in health[0][1]
+            assert "1 outcome(s) not yet recorded" in health[1][1]
+            assert probe(store, sender) == (200, "ok\n")
+    finally:
+        logging.getLogger("watcher.outbox").removeHandler(one_recorded)
 
 
 def test_a_send_recorded_across_a_postgresql_restart_arrives_once(hooks) -> None:

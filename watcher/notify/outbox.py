@@ -157,8 +157,9 @@ class Outbox:
         # Waits between attempts to record an outcome; returns early once stopping.
         self._pause = pause or self.stopping.wait
         self._recording = threading.Lock()
-        self._unrecorded = 0  # deliveries whose outcome waits to be recorded
-        self._write_error: str | None = None  # the store's last refusal, until a write works
+        self._unrecorded = 0  # deliveries whose outcome the store refused, kept to record
+        # The store's last refusal, until a write works and no refused outcome waits.
+        self._write_error: str | None = None
         # What each claim asks for: a digest channel's due alerts all at once (one message),
         # the other channels' in rounds of a few per parallel send.
         self._claims = [
@@ -229,29 +230,43 @@ class Outbox:
 
     @contextmanager
     def _writing(self) -> Iterator[None]:
-        """Track whether the store takes the sender's writes (what `recording_health` says)."""
+        """Track whether the store takes the sender's writes (what `recording_health` says):
+        the refusal is kept while any outcome still waits to be recorded, even when another
+        write got through meanwhile. It keeps what went wrong, never the database's URL:
+        anyone who reaches /healthz reads it."""
         try:
             yield
         except StoreError as problem:
             with self._recording:
-                self._write_error = str(problem)
+                self._write_error = problem.failure
+            raise
+        except Exception as problem:  # not the store's own error: its kind, never its text
+            with self._recording:
+                self._write_error = type(problem).__name__
             raise
         with self._recording:
-            self._write_error = None
+            if self._unrecorded == 0:
+                self._write_error = None
 
     def _record(self, channel: str, ids: Sequence[int], what: str,
                 write: Callable[[], None]) -> None:
         """Write one outcome now; while the store refuses, keep it and write it again after
         a pause (doubling up to RECORD_RETRY_MAX), never sending again. Raises _NotRecorded
         when the sender is stopped first: the outcome is lost, and logged as such."""
-        delay = RECORD_RETRY_FIRST
-        with self._holding(len(ids)):
+        delay, held = RECORD_RETRY_FIRST, False
+        try:
             while True:
                 try:
                     with self._writing():
                         write()
+                    if held:
+                        held = False
+                        self._hold(-len(ids), recorded=True)
                     return
                 except StoreError as problem:
+                    if not held:  # counted as waiting from its first refusal on
+                        held = True
+                        self._hold(len(ids))
                     if self.stopping.is_set():
                         log.error("event=outcome_not_recorded channel=%s deliveries=%s "
                                   "outcome=%s error=%r", channel, _ids(ids), what, str(problem),
@@ -263,16 +278,17 @@ class Outbox:
                                 str(problem))
                 self._pause(delay)
                 delay = min(delay * 2, RECORD_RETRY_MAX)
+        finally:
+            if held:
+                self._hold(-len(ids))
 
-    @contextmanager
-    def _holding(self, count: int) -> Iterator[None]:
+    def _hold(self, count: int, *, recorded: bool = False) -> None:
+        """Count outcomes kept in memory because the store refused them (`count` > 0), or
+        recorded (or given up) at last (< 0): /healthz stays 503 until none is left."""
         with self._recording:
             self._unrecorded += count
-        try:
-            yield
-        finally:
-            with self._recording:
-                self._unrecorded -= count
+            if recorded and self._unrecorded == 0:
+                self._write_error = None
 
     def _store_refuses(self) -> bool:
         with self._recording:
