@@ -6,11 +6,14 @@ loopback, real SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import http.client
+import logging
 import random
+import re
 import sqlite3
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -294,11 +297,67 @@ def test_a_send_the_store_cannot_record_is_recorded_later_and_never_sent_again(
         assert pauses.seconds == [0.5]
         status, reason = health[0]  # the database answers reads, yet /healthz is 503
         assert status == 503
-        assert reason.startswith(
-            "store: cannot record deliveries: 1 outcome(s) not yet recorded: database ")
+        assert reason.startswith("store: cannot record deliveries: 1 outcome(s) not yet recorded: ")
         assert "locked by another process" in reason and reason.count("\n") == 1
+        for part in (str(db), str(tmp_path), "watcher.db", "sqlite:", "database sqlite"):
+            assert part not in reason  # anyone who reaches /healthz reads it
         assert health[1] == 1  # the second alert waited for the first one's record
         assert probe(store, sender) == (200, "ok\n")
+
+
+class Logged(logging.Handler):
+    """Sets `event` once the sender logs a line containing `text` (what an operator sees)."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(logging.INFO)
+        self.text, self.event = text, threading.Event()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if self.text in record.getMessage():
+            self.event.set()
+
+
+def test_healthz_stays_503_until_every_refused_outcome_is_recorded(
+    tmp_path: Path, hooks, caplog
+) -> None:
+    """Two sends whose records the store refused: once one of them is recorded, the other
+    still waits in memory, so /healthz must not read healthy yet."""
+    hook, _ = hooks
+    db = tmp_path / "watcher.db"
+    caplog.set_level(logging.INFO, logger="watcher.outbox")
+    one_recorded = Logged("event=sent channel=ops deliveries=1")
+    logging.getLogger("watcher.outbox").addHandler(one_recorded)
+    health: list[tuple[int, str]] = []
+    arrivals = iter(["first", "second"])
+
+    def held() -> None:
+        if next(arrivals) == "second":  # both outcomes held now: let this one be written
+            health.append(probe(store, sender))
+            other.rollback()
+        else:  # wait until the other one is recorded, look, then be written
+            assert one_recorded.event.wait(30)
+            health.append(probe(store, sender))
+
+    try:
+        with Store.open(f"sqlite:///{db}", busy_timeout=0.2) as store:
+            queue(store, 2)
+            other = sqlite3.connect(db, isolation_level=None, check_same_thread=False)
+            sender = outbox(store, Clock(), to("ops", hook.url()), concurrency=2, timeout=30,
+                            pause=Pauses(held))
+            hook.hold()
+            thread, reports = send_in_thread(sender)
+            hook.wait_for(2)
+            other.execute("BEGIN IMMEDIATE")  # both records wait 0.2 s, then fail
+            hook.release()
+            thread.join(30)
+            other.close()
+            assert [report.sent for report in reports] == [2]
+            assert [status for status, _ in health] == [503, 503]
+            assert "2 outcome(s) not yet recorded" in health[0][1]
+            assert "1 outcome(s) not yet recorded" in health[1][1]
+            assert probe(store, sender) == (200, "ok\n")
+    finally:
+        logging.getLogger("watcher.outbox").removeHandler(one_recorded)
 
 
 def test_a_send_recorded_across_a_postgresql_restart_arrives_once(hooks) -> None:
@@ -425,17 +484,100 @@ def test_an_article_with_a_6_mb_title_makes_a_mail_a_1_mb_server_takes(store):
     assert title.startswith(shown.removesuffix("…"))
 
 
-def test_a_digest_of_a_burst_is_a_few_discord_messages_and_names_what_it_left_out(
+def test_a_digest_burst_on_discord_lists_every_alert_once_across_messages(
     store, monkeypatch
 ):
+    """300 alerts are far more than one Discord digest lists (five 2,000-character posts):
+    every one of them reaches the channel in the same drain, each exactly once, in several
+    digest messages of at most five posts each; none is recorded sent without being shown."""
     boundary = next_digest(3600, NOW)
-    queue(store, 100, channel="digest", due=boundary)
+    queue(store, 300, channel="digest", due=boundary)
     with RecordingServer() as discord:
         monkeypatch.setattr(NotifyDiscord, "notify_url", f"{discord.base}/api/webhooks")
         clock = Clock()
         clock.now = boundary
         url = "discord://4174216298/JHMHI8qBe7bk2ZwO5U711o3dV_js"
-        assert outbox(store, clock, to("digest", url, digest=3600)).send_due().sent == 100
-        parts = [posted.json()["content"] for posted in discord.received]
-    assert 1 < len(parts) <= CHAT_DIGEST_PARTS and all(len(part) <= 2000 for part in parts)
-    assert "watcher digest: 100 alerts" in parts[0] and "more alerts not listed" in parts[-1]
+        assert outbox(store, clock, to("digest", url, digest=3600)).send_due().sent == 300
+        posts = [posted.json()["content"] for posted in discord.received]
+    assert all(len(post) <= 2000 for post in posts)
+    messages = digest_messages(posts)
+    assert len(messages) > 1 and all(len(parts) <= CHAT_DIGEST_PARTS for parts in messages)
+    shown = [int(n) for n in re.findall(r"Title of siege\\-(\d+)\]", "".join(posts))]
+    assert sorted(shown) == list(range(300))  # each alert in exactly one message
+    assert "watcher digest: 300 alerts" in messages[0][0]
+    assert all("Continued in the next message" in parts[-1] for parts in messages[:-1])
+    assert "Continued" not in messages[-1][-1]
+    assert [d.status for d in store.deliveries()] == ["sent"] * 300
+
+
+def digest_messages(posts: list[str]) -> list[list[str]]:
+    """Discord posts grouped into the digest messages they are parts of (`[1/N]` …)."""
+    messages: list[list[str]] = []
+    for post in posts:
+        part = re.search(r"\[(\d+)/\d+\]", post.split("\n", 1)[0])
+        if part is None or part.group(1) == "1":
+            messages.append([])
+        messages[-1].append(post)
+    return messages
+
+
+def test_a_digest_alert_is_recorded_sent_only_once_a_message_showed_it(store, hooks):
+    """A webhook that takes two digest messages and fails the third: the alerts the first
+    two listed are sent (the first's as soon as it returned), the others retried later
+    (none recorded sent unseen), and the retry brings each of them exactly once."""
+    hook, _ = hooks
+    clock = Clock()
+    boundary = next_digest(3600, NOW)
+    clock.now = boundary
+    queue(store, 30, channel="digest", due=boundary)
+    (target,) = Channel.from_urls("digest", [hook.url()]).targets
+    small = Channel("digest", (replace(target, max_body=1_000),))  # a few alerts a message
+    sender = outbox(store, clock, {"digest": Destination(small, 3600)}, timeout=30)
+    hook.hold(after=1)
+    thread, reports = send_in_thread(sender)
+    first, second = hook.wait_for(2)  # the second message is in flight
+    assert sent_articles(store) == listed_in(first["message"])
+    hook.answer(500)  # to the third message
+    hook.release()
+    thread.join(30)
+    shown = sorted(listed_in(first["message"]) + listed_in(second["message"]))
+    assert 0 < len(shown) < 30
+    (report,) = reports
+    assert (report.sent, report.retrying) == (len(shown), 30 - len(shown))
+    assert sent_articles(store) == shown
+    hook.answer(200)
+    clock.now += timedelta(hours=2)  # past every retry's backoff
+    assert sender.send_due().sent == 30 - len(shown)
+    arrived = [n for body in hook.accepted for n in listed_in(body["message"])]
+    assert sorted(arrived) == list(range(30))  # every alert once, across the messages
+    assert len({body["id"] for body in hook.accepted}) == len(hook.accepted)
+
+
+def test_a_digest_to_two_urls_of_different_sizes_shows_every_alert_once_on_each(
+    store, hooks
+):
+    """One URL lists a few alerts a message, the other all of them: each URL gets every
+    alert exactly once, and an alert is sent once both have shown it."""
+    small_hook, large_hook = hooks
+    boundary = next_digest(3600, NOW)
+    clock = Clock()
+    clock.now = boundary
+    queue(store, 30, channel="digest", due=boundary)
+    small, large = Channel.from_urls("digest", [small_hook.url(), large_hook.url()]).targets
+    channel = Channel("digest", (replace(small, max_body=1_000), large))
+    sender = outbox(store, clock, {"digest": Destination(channel, 3600)})
+    assert sender.send_due().sent == 30
+    for hook in hooks:
+        arrived = [n for body in hook.accepted for n in listed_in(body["message"])]
+        assert sorted(arrived) == list(range(30))
+    assert len(large_hook.accepted) == 1 < len(small_hook.accepted)
+    assert sent_articles(store) == list(range(30))
+
+
+def listed_in(body: str) -> list[int]:
+    return sorted(int(n) for n in re.findall(r"Title of siege-(\d+)\n", body))
+
+
+def sent_articles(store: Store) -> list[int]:
+    sent = store.deliveries(status="sent")
+    return sorted(int(d.article_id.rsplit("-", 1)[1]) for d in sent)

@@ -299,20 +299,34 @@ def test_bounded_leaves_an_ordinary_alert_as_it_is() -> None:
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
-def test_a_digest_of_a_burst_lists_what_fits_and_counts_the_rest(
+def test_a_digest_of_a_burst_lists_what_fits_and_says_the_rest_follow(
     renderer: Renderer, fmt: Format
 ) -> None:
     burst = [alert(delivery_id=n, article_title=f"Article {n} " + "word " * 100,
                    snippet="The [siege] " + "goes on " * 200, matched_at=T0 + timedelta(seconds=n))
-             for n in range(1, 1001)]
+             for n in range(1000, 0, -1)]  # newest first: the digest sorts them
 
-    message = renderer.render_digest(burst, fmt, period="1h")
+    part = renderer.render_digest_part(burst, fmt, period="1h")
 
+    message = part.message
     assert message.subject == "watcher digest: 1000 alerts, 1 rule (last 1h)"
     assert len(message.body) <= DIGEST_BODY_MAX
     listed = message.body.count("Article ")
-    assert 10 < listed < 1000 and "Article 1 " in message.body  # the earliest first
-    assert f"{1000 - listed} more alerts not listed" in message.body
+    assert 10 < listed < 1000
+    # what the sender records sent is exactly what the body shows: the earliest matched
+    assert [a.delivery_id for a in part.listed] == list(range(1, listed + 1))
+    assert all(f"Article {n} " in message.body for n in range(1, listed + 1))
+    assert f"Continued in the next message: {1000 - listed} more alerts." in message.body
+    assert renderer.render_digest(burst, fmt, period="1h") == message
+
+
+def test_a_digest_that_fits_lists_every_alert_and_says_nothing_follows(
+    renderer: Renderer,
+) -> None:
+    part = renderer.render_digest_part(digest_alerts(), "text", period="1h")
+    assert sorted(a.delivery_id for a in part.listed) == sorted(
+        a.delivery_id for a in digest_alerts())
+    assert "Continued" not in part.message.body
 
 
 def test_a_markdown_link_cannot_be_ended_or_broken_by_its_url() -> None:

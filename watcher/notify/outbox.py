@@ -33,7 +33,10 @@ log = logging.getLogger("watcher.outbox")
 # Deliveries claimed per round, per parallel send: small, so a round ends well within the
 # lease even when every send runs into its timeout.
 CLAIMS_PER_SENDER = 4
-DIGEST_CLAIM = 1000  # a digest is one message: claim all of a channel's at once
+DIGEST_CLAIM = 1000  # a digest lists all of a channel's due alerts: claim them at once
+# Digest messages per URL in one round: a burst longer than these is given back, still
+# due, and the same drain's next round sends the rest (each round well within the lease).
+DIGEST_MESSAGES_PER_ROUND = CLAIMS_PER_SENDER
 DEFAULT_LEASE = timedelta(minutes=10)
 # An outcome the store refused is written again after these pauses (doubling, capped),
 # until it is recorded or the sender stops.
@@ -75,12 +78,15 @@ class SendReport:
     retrying: int = 0
     dead: int = 0
     errors: list[str] = field(default_factory=list)  # one per delivery not sent
+    # Digest alerts a round left for the next message: still due, sent in the next round.
+    continued: list[int] = field(default_factory=list)
 
     def add(self, other: SendReport) -> None:
         self.sent += other.sent
         self.retrying += other.retrying
         self.dead += other.dead
         self.errors += other.errors
+        self.continued += other.continued
 
 
 @dataclass(frozen=True)
@@ -157,8 +163,9 @@ class Outbox:
         # Waits between attempts to record an outcome; returns early once stopping.
         self._pause = pause or self.stopping.wait
         self._recording = threading.Lock()
-        self._unrecorded = 0  # deliveries whose outcome waits to be recorded
-        self._write_error: str | None = None  # the store's last refusal, until a write works
+        self._unrecorded = 0  # deliveries whose outcome the store refused, kept to record
+        # The store's last refusal, until a write works and no refused outcome waits.
+        self._write_error: str | None = None
         # What each claim asks for: a digest channel's due alerts all at once (one message),
         # the other channels' in rounds of a few per parallel send.
         self._claims = [
@@ -169,7 +176,8 @@ class Outbox:
 
     def send_due(self) -> SendReport:
         """Send every delivery whose time has come, round after round, until none is due;
-        a delivery that fails is not tried again in the same call."""
+        a delivery that fails is not tried again in the same call (a digest's alerts left
+        for its next message are not tried yet: the next round sends them)."""
         report, tried = SendReport(), set[int]()
         while not self.stopping.is_set():
             claimed = self._claim()
@@ -178,7 +186,9 @@ class Outbox:
             if not fresh:
                 break
             tried.update(d.id for d in fresh)
-            report.add(self._send_all(fresh))
+            done = self._send_all(fresh)
+            tried.difference_update(done.continued)
+            report.add(done)
         return report
 
     def flush(self) -> SendReport:
@@ -229,29 +239,43 @@ class Outbox:
 
     @contextmanager
     def _writing(self) -> Iterator[None]:
-        """Track whether the store takes the sender's writes (what `recording_health` says)."""
+        """Track whether the store takes the sender's writes (what `recording_health` says):
+        the refusal is kept while any outcome still waits to be recorded, even when another
+        write got through meanwhile. It keeps what went wrong, never the database's URL:
+        anyone who reaches /healthz reads it."""
         try:
             yield
         except StoreError as problem:
             with self._recording:
-                self._write_error = str(problem)
+                self._write_error = problem.failure
+            raise
+        except Exception as problem:  # not the store's own error: its kind, never its text
+            with self._recording:
+                self._write_error = type(problem).__name__
             raise
         with self._recording:
-            self._write_error = None
+            if self._unrecorded == 0:
+                self._write_error = None
 
     def _record(self, channel: str, ids: Sequence[int], what: str,
                 write: Callable[[], None]) -> None:
         """Write one outcome now; while the store refuses, keep it and write it again after
         a pause (doubling up to RECORD_RETRY_MAX), never sending again. Raises _NotRecorded
         when the sender is stopped first: the outcome is lost, and logged as such."""
-        delay = RECORD_RETRY_FIRST
-        with self._holding(len(ids)):
+        delay, held = RECORD_RETRY_FIRST, False
+        try:
             while True:
                 try:
                     with self._writing():
                         write()
+                    if held:
+                        held = False
+                        self._hold(-len(ids), recorded=True)
                     return
                 except StoreError as problem:
+                    if not held:  # counted as waiting from its first refusal on
+                        held = True
+                        self._hold(len(ids))
                     if self.stopping.is_set():
                         log.error("event=outcome_not_recorded channel=%s deliveries=%s "
                                   "outcome=%s error=%r", channel, _ids(ids), what, str(problem),
@@ -263,16 +287,17 @@ class Outbox:
                                 str(problem))
                 self._pause(delay)
                 delay = min(delay * 2, RECORD_RETRY_MAX)
+        finally:
+            if held:
+                self._hold(-len(ids))
 
-    @contextmanager
-    def _holding(self, count: int) -> Iterator[None]:
+    def _hold(self, count: int, *, recorded: bool = False) -> None:
+        """Count outcomes kept in memory because the store refused them (`count` > 0), or
+        recorded (or given up) at last (< 0): /healthz stays 503 until none is left."""
         with self._recording:
             self._unrecorded += count
-        try:
-            yield
-        finally:
-            with self._recording:
-                self._unrecorded -= count
+            if recorded and self._unrecorded == 0:
+                self._write_error = None
 
     def _store_refuses(self) -> bool:
         with self._recording:
@@ -314,6 +339,8 @@ class Outbox:
                 return SendReport()
             if self._store_refuses():  # what it sent now could not be recorded either
                 return self._not_started(job)
+            if job.digest is not None:
+                return self._send_digest(job)
             error = self._deliver(job)
             if error is None:
                 sent_at = self.now()
@@ -333,14 +360,14 @@ class Outbox:
             return self._failed(job, f"internal error: {type(problem).__name__}")
 
     def _deliver(self, job: _Job) -> str | None:
-        """Send to every URL of the channel still owed the alerts; the first error, or None."""
+        """Send to every URL of the channel still owed the alert; the first error, or None."""
         targets = self.destinations[job.channel].channel.targets
         for target in targets:
             owed = [d for d in job.deliveries if target.key not in d.done_targets]
             if not owed:
                 continue
             try:
-                send(target, self._message(job, owed, target), timeout=self.timeout,
+                send(target, self._message(owed, target), timeout=self.timeout,
                      identity=job.identity)
             except NotifyError as problem:
                 return f"{target.masked}: {problem}"
@@ -353,6 +380,74 @@ class Outbox:
                                      d.id, t.key, owner=self.owner))
         return None
 
+    def _send_digest(self, job: _Job) -> SendReport:
+        """A digest channel's due alerts in as many messages as their size needs, each alert
+        listed once per URL and recorded sent as soon as every URL has shown it (never one a
+        message left out). At most DIGEST_MESSAGES_PER_ROUND messages per URL (none more once
+        stopping): the alerts left are given back still due, for the next round; after a
+        failure they are retried with backoff."""
+        targets = self.destinations[job.channel].channel.targets
+        period = describe(job.digest) if job.digest is not None else ""
+        shown = {d.id: set(d.done_targets) for d in job.deliveries}
+        sent: list[int] = []
+        error = None
+        for target in targets:
+            error = self._digest_to(job, target, period, shown, sent)
+            if error is not None:
+                break
+        rest = [d for d in job.deliveries if d.id not in sent]
+        report = SendReport(sent=len(sent))
+        if rest and error is not None:
+            report.add(self._failed(_Job(job.channel, tuple(rest), job.digest), error))
+        elif rest:
+            self.store.release_deliveries([d.id for d in rest], self.owner)
+            report.continued = [d.id for d in rest]
+        if sent:
+            log.info("event=sent channel=%s deliveries=%d", job.channel, len(sent))
+        return report
+
+    def _digest_to(self, job: _Job, target: Target, period: str, shown: dict[int, set[str]],
+                   sent: list[int]) -> str | None:
+        """Send the alerts `target` still owes in digest messages, recording each message's
+        alerts as it returns; the first error, or None."""
+        owed = [d for d in job.deliveries if target.key not in shown[d.id]]
+        for _ in range(DIGEST_MESSAGES_PER_ROUND):
+            if not owed or self.stopping.is_set():  # stopping: the rest are given back
+                break
+            part = self.renderer.render_digest_part(
+                [d.alert for d in owed], target.format, period=period, max_body=target.max_body)
+            listed_ids = {alert.delivery_id for alert in part.listed}
+            listed = [d for d in owed if d.id in listed_ids]
+            try:
+                send(target, part.message, timeout=self.timeout,
+                     identity=message_identity(listed))
+            except NotifyError as problem:
+                return f"{target.masked}: {problem}"
+            except ConfigError as problem:  # a user template that fails on these alerts
+                return f"template: {problem}"
+            self._record_shown(job.channel, listed, target, shown, sent)
+            owed = [d for d in owed if d.id not in listed_ids]
+        return None
+
+    def _record_shown(self, channel: str, listed: Sequence[DueDelivery], target: Target,
+                      shown: dict[int, set[str]], sent: list[int]) -> None:
+        """Record what one digest message showed: sent, for the alerts every URL has shown
+        now; for the others, that this URL has (a retry skips it)."""
+        keys = {t.key for t in self.destinations[channel].channel.targets}
+        for delivery in listed:
+            shown[delivery.id].add(target.key)
+        complete = [d.id for d in listed if keys <= shown[d.id]]
+        if complete:
+            sent_at = self.now()
+            self._record(channel, complete, "sent", lambda: self.store.mark_sent(
+                complete, sent_at, owner=self.owner))
+            sent += complete
+        for delivery in listed:
+            if delivery.id not in complete:
+                self._record(channel, [delivery.id], f"sent to {target.masked}",
+                             lambda d=delivery: self.store.add_done_target(
+                                 d.id, target.key, owner=self.owner))
+
     def _not_started(self, job: _Job) -> SendReport:
         """A job the sender does not start while the store refuses its writes: its lease
         is given back if the store takes that, else it runs out; tried again then."""
@@ -362,13 +457,8 @@ class Outbox:
         return SendReport(errors=[f"{job.channel}: not sent: the store cannot record "
                                   "outcomes"] * len(ids))
 
-    def _message(self, job: _Job, owed: Sequence[DueDelivery], target: Target) -> Message:
-        alerts = [d.alert for d in owed]
-        if job.digest is None:
-            return self.renderer.render_alert(alerts[0], target.format)
-        return self.renderer.render_digest(
-            alerts, target.format, period=describe(job.digest), max_body=target.max_body
-        )
+    def _message(self, owed: Sequence[DueDelivery], target: Target) -> Message:
+        return self.renderer.render_alert(owed[0].alert, target.format)
 
     def _failed(self, job: _Job, error: str) -> SendReport:
         """Count a failed attempt for each delivery of the job: retried with backoff, or

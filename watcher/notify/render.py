@@ -74,6 +74,15 @@ class DigestGroup:
     alerts: tuple[Alert, ...]
 
 
+@dataclass(frozen=True)
+class DigestPart:
+    """A digest message and the alerts it lists (the earliest matched of those given, as
+    bounded copies: `delivery_id` names each); the others follow in the next message."""
+
+    message: Message
+    listed: tuple[Alert, ...]
+
+
 class Renderer:
     """Shipped templates, each overridable by a file of the same name in `template_dir`.
 
@@ -96,11 +105,19 @@ class Renderer:
         self, alerts: Sequence[Alert], fmt: Format, *, period: str,
         max_body: int = DIGEST_BODY_MAX,
     ) -> Message:
+        """Several alerts in one message (those that fit: see `render_digest_part`)."""
+        return self.render_digest_part(alerts, fmt, period=period, max_body=max_body).message
+
+    def render_digest_part(
+        self, alerts: Sequence[Alert], fmt: Format, *, period: str,
+        max_body: int = DIGEST_BODY_MAX,
+    ) -> DigestPart:
         """Several alerts in one message, grouped by rule, most severe rule first.
 
         A body over `max_body` characters lists fewer alerts (the earliest matched) and
-        says how many more there are (`more`), so a burst of matches still makes a message
-        that arrives (a mail of 100 kB, a few Discord messages).
+        says how many more follow in the next message (`more`), so a burst of matches
+        still makes messages that arrive (a mail of 100 kB, a few Discord messages);
+        `listed` says which, so the sender records only those sent and sends the rest next.
         """
         ordered = tuple(sorted((bounded(a) for a in alerts), key=_matched_order))
         context = {"format": fmt, "alerts": ordered, "period": period}
@@ -111,7 +128,8 @@ class Renderer:
             body = self._render(f"digest.{fmt}.j2", groups=groups, more=len(ordered) - shown,
                                 **context).strip()
             if len(body) <= max_body or shown <= 1:
-                return Message(subject=fit_subject(subject), body=body, format=fmt)
+                message = Message(subject=fit_subject(subject), body=body, format=fmt)
+                return DigestPart(message, ordered[:shown])
             shown = max(1, shown * max_body // len(body) - 1, shown // 2)
             groups = group_by_rule(ordered[:shown])
 
