@@ -26,7 +26,7 @@ log = logging.getLogger("watcher.matcher")
 # ones (names, numbers, typos). Past this many, the matcher starts over on a fresh
 # analyser, so a long run's memory for word types stays near 300 MB; the price is
 # relearning the common words (under a second), about once per 50 million words of news
-# (FA-KES's vocabulary growth extrapolated; README "Memory stays bounded").
+# (FA-KES's vocabulary growth extrapolated; docs/architecture.md, "Memory stays bounded").
 MAX_WORD_TYPES = 200_000
 
 

@@ -25,7 +25,10 @@ fi
 "$PYTHON" -m venv "$PREFIX/venv"
 "$PREFIX/venv/bin/pip" install --quiet --upgrade pip
 "$PREFIX/venv/bin/pip" install --quiet "$SRC[postgresql]"
+# The documentation the unit names (README.md points into docs/).
 install -m 0644 "$SRC/README.md" "$PREFIX/README.md"
+install -d -m 0755 "$PREFIX/docs"
+install -m 0644 "$SRC"/docs/*.md "$PREFIX/docs/"
 
 # Config and rules: readable by group watcher only; secrets: root only (systemd reads
 # them before dropping privileges).
