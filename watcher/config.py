@@ -53,8 +53,10 @@ DEFAULT_MAX_ATTEMPTS = 10
 DEFAULT_RETRY_DELAY = 60
 DEFAULT_MAX_RETRY_DELAY = 3600
 DEFAULT_SEND_TIMEOUT = 30
-DEFAULT_LEASE = 600
-DEFAULT_POLL_LEASE = 600
+# The one default of each lease, in seconds: the settings' and that of a Poller or an Outbox
+# built without settings (tests, bench), so the two can never disagree.
+DEFAULT_LEASE = 600  # a sender's claim on the deliveries it sends (notify.lease)
+DEFAULT_POLL_LEASE = 600  # a worker's claim on a source's poll (poll_lease)
 DEFAULT_FETCH_TIMEOUT = int(DEFAULT_TIMEOUT)
 MAX_FETCH_TIMEOUT = 600  # seconds; a poll slot is held this long at most per fetch
 DEFAULT_HTTP_PORT = 9464  # the port Prometheus exporters conventionally take
