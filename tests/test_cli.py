@@ -15,6 +15,8 @@ import yaml
 from click.testing import CliRunner
 
 from watcher.cli import cli
+from watcher.cli_common import errors_exit
+from watcher.errors import ConfigError, RuleError, RuleSetError, StoreError
 
 ROOT = Path(__file__).resolve().parent.parent
 RULES = ROOT / "rules"
@@ -316,3 +318,25 @@ def test_rules_check_prints_warnings_on_stderr_and_still_passes(run, tmp_path):
     assert result.stdout == "1 rules OK\n"
     assert result.stderr.startswith(f"{tmp_path / 'r.yaml'}:2:14: warning: 'OR' in the "
                                     "unquoted list entry 'siege OR blockade'")
+
+
+@pytest.mark.parametrize(
+    ("error", "expected"),
+    [
+        (ConfigError("a.yaml:1:1: one\na.yaml:2:1: two"),
+         "watcher: stopped: a.yaml:1:1: one\nwatcher: stopped: a.yaml:2:1: two\n"),
+        (StoreError("database is locked"), "watcher: stopped: database is locked\n"),
+        (RuleSetError([RuleError("a.yaml", 3, 5, "bad query")]), "a.yaml:3:5: bad query\n"),
+    ],
+)
+def test_every_setup_error_is_status_2_with_one_line_per_problem(error, expected):
+    """One place maps errors to exit status (cli_common.errors_exit): every command's
+    configuration, rule and database errors end alike, a line per problem, status 2."""
+
+    @click.command()
+    def failing() -> None:
+        with errors_exit("stopped: "):
+            raise error
+
+    result = CliRunner().invoke(failing)
+    assert (result.exit_code, result.stderr) == (2, expected)

@@ -669,8 +669,9 @@ def test_entries_that_cannot_become_articles_are_named_in_the_sources_warning(se
     assert [a["id"] for a in _stored()] == ["ok"]
     status = _source_status()
     assert status["new_items"] == 1
+    # one rule for what an article must hold: every entry that has an id is named by it
     assert status["warning"] == ("3 entries not stored (no title and no body; nothing in it): "
-                                 "'http://127.0.0.1/only-a-link'")
+                                 "'http://127.0.0.1/only-a-link', 'g2'")
 
 
 def test_a_password_or_token_in_a_feed_url_is_never_shown(server, workdir, monkeypatch):

@@ -13,7 +13,16 @@ NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 
 @pytest.mark.parametrize(
     ("text", "seconds"),
-    [("90s", 90), ("10m", 600), ("1h30m", 5400), ("7d", 604800), ("1d12h", 129600), (" 2H ", 7200)],
+    [
+        ("90s", 90),
+        ("10m", 600),
+        ("1h30m", 5400),
+        ("7d", 604800),
+        ("1d12h", 129600),
+        (" 2H ", 7200),
+        ("90", 90),
+        (90, 90),
+    ],
 )
 def test_durations(text, seconds):
     assert parse_duration(text) == seconds
@@ -28,14 +37,19 @@ def test_durations_are_shown_as_typed_and_read_back(seconds, text):
     assert parse_duration(text) == seconds
 
 
-@pytest.mark.parametrize("text", ["", "10", "1.5h", "30m1h", "10 m", "h"])
+@pytest.mark.parametrize("text", ["", "1.5h", "30m1h", "10 m", "h", True, -5, None])
 def test_what_is_not_a_duration(text):
-    with pytest.raises(ValueError, match="is not a duration"):
+    with pytest.raises(ValueError, match="^must be a duration such as 90 .seconds., 30s"):
         parse_duration(text)
 
 
 def test_since_an_age_counts_back_from_now():
     assert parse_since("24h", NOW) == NOW - timedelta(hours=24)
+
+
+def test_since_a_bare_number_is_seconds_but_a_basic_format_date_stays_a_date():
+    assert parse_since("90", NOW) == NOW - timedelta(seconds=90)
+    assert parse_since("20261120", NOW) == datetime(2026, 11, 20, tzinfo=UTC)
 
 
 def test_since_a_date_or_time_is_utc_unless_it_says():

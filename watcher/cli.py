@@ -16,19 +16,18 @@ import click
 from watcher.cli_common import (
     EXIT_FAILED,
     EXIT_OK,
-    EXIT_RULES,
+    errors_exit,
     load_matcher,
     open_outbox,
     open_store,
     or_exit,
-    print_rule_errors,
     reader_may_leave,
     utc_now,
 )
 from watcher.cli_daemon import run, sources
 from watcher.cli_notify import deliveries, notify, print_report
 from watcher.config import Settings, environment, load_settings
-from watcher.errors import ConfigError, InputError, RuleSetError, StoreError, WatcherError
+from watcher.errors import InputError, WatcherError
 from watcher.interrupts import EXIT_INTERRUPTED, raise_keyboard_interrupt, second_interrupt_exits
 from watcher.logs import use_command_logging
 from watcher.matcher import run_rule_examples, skipped_examples
@@ -81,12 +80,8 @@ def cli(
 ) -> None:
     """watcher: hear once, fast, when something specific happens in a specific place."""
     use_command_logging()
-    try:
+    with errors_exit():
         ctx.obj = load_settings(config_path, {"db": db, "pipeline": pipeline}, environment())
-    except ConfigError as error:
-        for line in str(error).splitlines():
-            click.echo(f"watcher: {line}", err=True)
-        sys.exit(EXIT_RULES)
 
 
 @cli.group()
@@ -99,15 +94,9 @@ def rules() -> None:
 @click.pass_obj
 def rules_check(settings: Settings, path: str | None) -> None:
     """Load and validate every rule file under PATH (default: the configured rules/)."""
-    try:
+    with errors_exit():
         check_pipeline(settings.pipeline)  # the rules are of no use without it
         ruleset = load_rules(path or settings.rules, channels=settings.channel_names)
-    except RuleSetError as error:
-        print_rule_errors(error)
-        sys.exit(EXIT_RULES)
-    except ConfigError as error:
-        click.echo(f"watcher: {error}", err=True)
-        sys.exit(EXIT_RULES)
     for warning in ruleset.warnings:  # loaded, but likely not what the author meant
         click.echo(str(warning), err=True)
     click.echo(f"{len(ruleset.rules)} rules OK")
@@ -291,11 +280,8 @@ def _ingestor_exit(pipeline: Pipeline, articles: list[Article]) -> Iterator[Outc
     """Ingest articles in order; a database failure stops the replay (nothing half-written:
     the article's transaction rolled back, and replaying again later resumes there)."""
     outcomes = pipeline.ingest_many(articles)
-    try:
+    with errors_exit("not stored: "):
         yield from outcomes
-    except StoreError as error:
-        click.echo(f"watcher: not stored: {error}", err=True)
-        sys.exit(EXIT_RULES)
 
 
 def _batched(items: Iterable[T], size: int) -> Iterator[list[T]]:

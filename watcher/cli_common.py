@@ -28,6 +28,22 @@ EXIT_OK, EXIT_FAILED, EXIT_RULES = 0, 1, 2
 T = TypeVar("T")
 
 
+@contextmanager
+def errors_exit(prefix: str = "") -> Iterator[None]:
+    """The one place that maps an error to exit status 2: broken rules (their problems, one
+    line each), a configuration problem or an unusable database (one `watcher: ` line per
+    line of the error). `prefix` says what the error stopped, e.g. `not stored: `."""
+    try:
+        yield
+    except RuleSetError as error:
+        print_rule_errors(error)
+        sys.exit(EXIT_RULES)
+    except (ConfigError, StoreError) as error:
+        for line in str(error).splitlines():
+            click.echo(f"watcher: {prefix}{line}", err=True)
+        sys.exit(EXIT_RULES)
+
+
 def utc_now() -> datetime:
     """The commands' clock (the engine and store take it as a parameter)."""
     return datetime.now(UTC)
@@ -45,26 +61,17 @@ def reader_may_leave() -> Iterator[None]:
 
 
 def load_matcher(settings: Settings, path: str | None) -> Matcher:
-    try:
+    with errors_exit():  # ConfigError: e.g. a trained pipeline named but not installed
         return Matcher.from_path(
             path or settings.rules, pipeline=settings.pipeline, channels=settings.channel_names
         )
-    except RuleSetError as error:
-        print_rule_errors(error)
-        sys.exit(EXIT_RULES)
-    except ConfigError as error:  # e.g. a trained pipeline named but not installed
-        click.echo(f"watcher: {error}", err=True)
-        sys.exit(EXIT_RULES)
 
 
 @contextmanager
 def open_store(settings: Settings, *, migrate: bool = True) -> Iterator[Store]:
     """The configured store, migrated; an unusable database ends the command with one line."""
-    try:
+    with errors_exit():
         store = Store.open(settings.db, migrate_to_head=migrate)
-    except StoreError as error:
-        click.echo(f"watcher: {error}", err=True)
-        sys.exit(EXIT_RULES)
     with store:
         yield store
 
@@ -72,25 +79,18 @@ def open_store(settings: Settings, *, migrate: bool = True) -> Iterator[Store]:
 def destinations(settings: Settings) -> dict[str, Destination]:
     """The configured channels, ready to send to; a URL apprise cannot use ends the
     command with one line (status 2), never showing the URL."""
-    try:
+    with errors_exit():
         return {
             name: Destination(Channel.from_urls(name, channel.urls), channel.digest)
             for name, channel in (settings.channels or {}).items()
         }
-    except ConfigError as error:
-        click.echo(f"watcher: {error}", err=True)
-        sys.exit(EXIT_RULES)
 
 
 def renderer(settings: Settings) -> Renderer:
     """Message templates (the user's overrides checked now, not at the first alert)."""
-    try:
+    with errors_exit():
         templates = settings.notify.templates
         return Renderer(Path(templates) if templates else None)
-    except ConfigError as error:
-        for line in str(error).splitlines():
-            click.echo(f"watcher: {line}", err=True)
-        sys.exit(EXIT_RULES)
 
 
 def open_outbox(
@@ -113,11 +113,8 @@ def open_outbox(
 
 def or_exit(query: Callable[[], T]) -> T:
     """Run a store call; a database failure ends the command with one line (status 2)."""
-    try:
+    with errors_exit():
         return query()
-    except StoreError as error:
-        click.echo(f"watcher: {error}", err=True)
-        sys.exit(EXIT_RULES)
 
 
 def print_rule_errors(error: RuleSetError) -> None:

@@ -21,7 +21,7 @@ import click
 from watcher.cli_common import (
     EXIT_FAILED,
     EXIT_OK,
-    EXIT_RULES,
+    errors_exit,
     load_matcher,
     open_outbox,
     open_store,
@@ -31,7 +31,6 @@ from watcher.cli_common import (
 )
 from watcher.config import Settings
 from watcher.daemon import Daemon
-from watcher.errors import ConfigError, StoreError
 from watcher.health import HealthServer
 from watcher.interrupts import second_interrupt_exits
 from watcher.logs import configure_logging
@@ -186,11 +185,8 @@ def _one_daemon(store: Store) -> Iterator[bool]:
     """One daemon per SQLite file: a second one stops here with one line (status 2).
     Gives whether this one holds the file's lock (then it is the only poller)."""
     with ExitStack() as held:
-        try:
+        with errors_exit():
             sole = held.enter_context(store.one_daemon())
-        except StoreError as error:
-            click.echo(f"watcher: {error}", err=True)
-            sys.exit(EXIT_RULES)
         yield sole
 
 
@@ -224,11 +220,8 @@ def _health_endpoint(
         settings.http.host, settings.http.port, metrics=metrics,
         healthy=all_of(*checks), alive=daemon.alive,
     )
-    try:
+    with errors_exit():
         server.start()
-    except ConfigError as error:
-        click.echo(f"watcher: {error}", err=True)
-        sys.exit(EXIT_RULES)
     try:
         yield
     finally:

@@ -53,8 +53,10 @@ DEFAULT_MAX_ATTEMPTS = 10
 DEFAULT_RETRY_DELAY = 60
 DEFAULT_MAX_RETRY_DELAY = 3600
 DEFAULT_SEND_TIMEOUT = 30
-DEFAULT_LEASE = 600
-DEFAULT_POLL_LEASE = 600
+# The one default of each lease, in seconds: the settings' and that of a Poller or an Outbox
+# built without settings (tests, bench), so the two can never disagree.
+DEFAULT_LEASE = 600  # a sender's claim on the deliveries it sends (notify.lease)
+DEFAULT_POLL_LEASE = 600  # a worker's claim on a source's poll (poll_lease)
 DEFAULT_FETCH_TIMEOUT = int(DEFAULT_TIMEOUT)
 MAX_FETCH_TIMEOUT = 600  # seconds; a poll slot is held this long at most per fetch
 DEFAULT_HTTP_PORT = 9464  # the port Prometheus exporters conventionally take
@@ -71,7 +73,6 @@ CHANNEL_URL = re.compile(r"[A-Za-z][A-Za-z0-9+._-]*://\S+")
 CONTACT = re.compile(
     r"(?i:https?://[!-'*-~]+|(?:mailto:)?[!-'*-9;-?A-~]+@[!-'*-?A-~]+\.[!-'*-?A-~]+)"
 )
-DURATION_HELP = "must be a duration such as 90 (seconds), 30s, 10m, 1h, 1h30m or 1d"
 
 
 def _matching(pattern: re.Pattern[str], message: str) -> AfterValidator:
@@ -89,24 +90,12 @@ def _duration(minimum: int) -> Callable[[object], int]:
     """Seconds from `90`, `"90"`, `30s`, `10m`, `1h` or `1h30m`, at least `minimum`."""
 
     def parse(value: object) -> int:
-        seconds = _seconds(value)
+        seconds = parse_duration(value)
         if seconds < minimum:
             raise ValueError(f"must be at least {minimum}s")
         return seconds
 
     return parse
-
-
-def _seconds(value: object) -> int:
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    text = value.strip() if isinstance(value, str) else ""
-    if text.isascii() and text.isdigit():
-        return int(text)
-    try:
-        return parse_duration(text)
-    except ValueError:
-        raise ValueError(DURATION_HELP) from None
 
 
 def _digest(value: object) -> int | str:

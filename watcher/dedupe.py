@@ -1,4 +1,7 @@
-"""Article identity (guid, canonical URL, content hash) and near-duplicate story signatures.
+"""Article identity (guid, canonical URL, content hash), what an article must hold to be
+stored and when it can have been published, and near-duplicate story signatures.
+
+Each of these is decided here only: the feeds, the other inputs and the pipeline ask.
 
 Pure, no I/O. URLs go through courlan: maintained, trafilatura's own URL library, and unlike
 w3lib and url-normalize it knows tracking parameters. Stories: datasketch MinHash + LSH bands.
@@ -11,6 +14,7 @@ import re
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from functools import cache
 from itertools import islice
 from urllib.parse import SplitResult, urlsplit
@@ -20,6 +24,9 @@ from courlan import normalize_url
 from datasketch import MinHash
 
 from watcher.model import Article
+
+# A published time before this is a feed's placeholder (1970-01-01), not a time.
+EARLIEST_PUBLISHED = datetime(1990, 1, 1, tzinfo=UTC)
 
 # Measured on FA-KES (docs/stories.md): wire copies 0.64-0.89, light rewrites 0.40-0.60, different
 # reports on one event 0.13-0.30; unrelated pages sharing a site's boilerplate up to 0.33.
@@ -96,6 +103,29 @@ def content_hash(title: str, body: str) -> str:
     """Hex sha256 of title and body, insensitive to case, Unicode form and whitespace."""
     text = _normalise_text(title) + "\n" + _normalise_text(body)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def content_id(title: str, body: str) -> str:
+    """An id for an entry without guid or link: `sha256:` and the first 32 hex digits of its
+    content hash, so the id and the hash identity key agree on what "the same text" is."""
+    return f"sha256:{content_hash(title, body)[:32]}"
+
+
+def refusal_reason(article: Article) -> str:
+    """Why an article cannot be stored, or "": one with no title and no body holds nothing
+    to match. A link alone is not enough (full text, when configured, fills the body first)."""
+    if not article.title.strip() and not article.body.strip():
+        return "no title and no body"
+    return ""
+
+
+def plausible_published(published: datetime | None, now: datetime) -> datetime | None:
+    """The published time to keep: None before 1990 (a placeholder: unknown is honest), and
+    at most `now` (nothing was published after we read it; a fast clock keeps the article,
+    dated when it was read). `published` and `now` are aware."""
+    if published is None or published < EARLIEST_PUBLISHED:
+        return None
+    return min(published, now)
 
 
 def _normalise_text(text: str) -> str:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from hashlib import blake2b
 from typing import Literal, Protocol
 
@@ -17,6 +17,8 @@ from watcher.dedupe import (
     canonical_url,
     content_hash,
     identity_keys,
+    plausible_published,
+    refusal_reason,
     similarity,
     story_signature,
 )
@@ -25,11 +27,6 @@ from watcher.model import Article, Match, Severity
 from watcher.notify.digest import DigestSchedule, next_digest
 from watcher.rules.ast import Rule
 from watcher.store import NewArticle, NewMatch, Route, Store, StoryCandidate
-
-# A published time before this or more than FUTURE_SLACK ahead of the clock is a feed's
-# placeholder (1970-01-01) or a broken clock: the article is kept, its time is not.
-EARLIEST_PUBLISHED = datetime(1990, 1, 1, tzinfo=UTC)
-FUTURE_SLACK = timedelta(days=1)
 
 Status = Literal["new", "duplicate", "refused"]
 
@@ -170,19 +167,10 @@ class Pipeline:
         )
 
 
-def refusal_reason(article: Article) -> str:
-    """Why an article cannot be stored at all, or "" when it can."""
-    if not article.title.strip() and not article.body.strip():
-        return "no title and no body"
-    return ""
-
-
 def clean_article(article: Article, now: datetime) -> Article:
     """The article as stored: NUL characters removed (PostgreSQL text cannot hold them),
-    an implausible published time dropped."""
-    published = article.published
-    if published is not None and not EARLIEST_PUBLISHED <= published <= now + FUTURE_SLACK:
-        published = None
+    its published time as dedupe.plausible_published keeps it."""
+    published = plausible_published(article.published, now)
     title, body = article.title.replace("\x00", ""), article.body.replace("\x00", "")
     if (title, body, published) == (article.title, article.body, article.published):
         return article

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from typing import Literal
 from urllib.parse import urlsplit
 
-from watcher.config import SourceSettings
+from watcher.config import DEFAULT_POLL_LEASE, SourceSettings
 from watcher.errors import FetchError, FetchTimeout, StoreError
 from watcher.model import Article, Match
 from watcher.owners import DeadOwners, worker_name
@@ -31,7 +31,6 @@ from watcher.store import PollRecord, SourceState, Store
 
 log = logging.getLogger("watcher.poller")
 
-DEFAULT_POLL_LEASE = timedelta(minutes=10)
 # A poll in progress renews its claim each time this fraction of the lease has passed.
 RENEW_FRACTION = 3
 CLAIM_LOST = "claim lost: the lease ran out and another worker took the source over"
@@ -82,7 +81,7 @@ class Poller:
         pipeline: Callable[[], Pipeline],
         now: Callable[[], datetime],
         stopping: threading.Event | None = None,
-        lease: timedelta = DEFAULT_POLL_LEASE,
+        lease: timedelta = timedelta(seconds=DEFAULT_POLL_LEASE),
         owner: str | None = None,
         sole_daemon: bool = False,
         clock: Callable[[], float] = time.monotonic,

@@ -1,7 +1,8 @@
-"""Times and durations typed by people: `90s`, `10m`, `1h30m`, `7d`, or ISO 8601 dates;
-and moments made UTC.
+"""Times and durations typed by people: `90`, `90s`, `10m`, `1h30m`, `7d`, or ISO 8601
+dates; and moments made UTC.
 
-Shared by the configuration (`every:`, `digest:`), `watcher matches --since`, the
+The one duration syntax, shared by the configuration (`every:`, `digest:`, `lease:`…),
+the rule files (`cooldown:`) and `watcher matches --since`; and the moments of the
 sources' dates and the store's columns.
 """
 
@@ -13,14 +14,23 @@ from datetime import UTC, datetime, timedelta
 # Units largest first, each at most once: 1d12h, 1h30m, 90s.
 DURATION = re.compile(r"(?:([0-9]+)d)?(?:([0-9]+)h)?(?:([0-9]+)m)?(?:([0-9]+)s)?")
 UNIT_SECONDS = (86400, 3600, 60, 1)
+# The one message for a value that is not a duration, wherever it was typed.
+DURATION_HELP = "must be a duration such as 90 (seconds), 30s, 10m, 1h, 1h30m or 1d"
 
 
-def parse_duration(text: str) -> int:
-    """Seconds in a duration such as `30s`, `10m`, `1h30m`, `7d`; ValueError otherwise."""
-    compact = text.strip().lower()
+def parse_duration(value: object) -> int:
+    """Seconds in `90` (a whole number is seconds, as a YAML int or as text), `30s`, `10m`,
+    `1h30m`, `7d`: every duration a person types goes through here, so a rule file's
+    `cooldown:` and watcher.yaml's `every:` accept the same things. ValueError with
+    DURATION_HELP otherwise (a bool is not a number of seconds)."""
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    compact = value.strip().lower() if isinstance(value, str) else ""
+    if compact.isascii() and compact.isdigit():
+        return int(compact)
     found = DURATION.fullmatch(compact)
     if not compact or found is None:
-        raise ValueError(f"{text!r} is not a duration (examples: 90s, 10m, 1h30m, 7d)")
+        raise ValueError(DURATION_HELP)
     return sum(int(n or 0) * unit for n, unit in zip(found.groups(), UNIT_SECONDS, strict=True))
 
 
@@ -46,21 +56,28 @@ def as_utc(moment: datetime) -> datetime:
 
 
 def parse_since(text: str, now: datetime) -> datetime:
-    """A moment from an age (`24h`: that long before `now`) or an ISO 8601 date or time
-    (taken as UTC when it names no offset)."""
-    try:
-        return now - timedelta(seconds=parse_duration(text))
-    except ValueError:
-        pass
-    except OverflowError:
-        raise ValueError(f"{text!r} reaches further back than dates go") from None
+    """A moment from an ISO 8601 date or time (taken as UTC when it names no offset) or an
+    age (`24h`: that long before `now`). The date is tried first, so the basic-format date
+    `20261120` stays a date rather than that many seconds."""
     try:
         moment = datetime.fromisoformat(text.strip())
     except ValueError:
-        raise ValueError(
-            f"{text!r} is neither an age (90m, 24h, 7d) nor an ISO 8601 date or time"
-        ) from None
+        return _before(now, text)
     try:
         return as_utc(moment)
     except ValueError:
         raise ValueError(f"{text!r} is out of the range of dates") from None
+
+
+def _before(now: datetime, age: str) -> datetime:
+    """`age` before `now` for `parse_since`, or why it is neither an age nor a date."""
+    try:
+        seconds = parse_duration(age)
+    except ValueError:
+        raise ValueError(
+            f"{age!r} is neither an age (90m, 24h, 7d) nor an ISO 8601 date or time"
+        ) from None
+    try:
+        return now - timedelta(seconds=seconds)
+    except OverflowError:
+        raise ValueError(f"{age!r} reaches further back than dates go") from None

@@ -37,6 +37,8 @@ SPEC_EXAMPLE = """
 """
 
 
+# watcher.yaml's words for a bad duration (tests/test_config.py), here for a cooldown
+DURATION_HELP = "must be a duration such as 90 (seconds), 30s, 10m, 1h, 1h30m or 1d"
 BAD_SEVERITY = "unknown severity 'urgent' (expected one of: info, low, medium, high, critical)"
 NOT_ONE_OPERAND = "a list entry must be one term, phrase, prefix (abc*), variant (~Name) or @list"
 
@@ -175,7 +177,8 @@ def test_list_entries_are_operands_and_expand_in_place(tmp_path):
 
 
 @pytest.mark.parametrize(
-    ("text", "seconds"), [("45s", 45), ("5m", 300), ("6h", 21600), ("2d", 172800)]
+    ("text", "seconds"),
+    [("45s", 45), ("5m", 300), ("6h", 21600), ("2d", 172800), ("1h30m", 5400), ("90", 90)],
 )
 def test_cooldown_units(tmp_path, text, seconds):
     write(tmp_path, "a.yaml", rule_file(extra=f"    cooldown: {text}\n"))
@@ -447,7 +450,7 @@ def test_bad_values(tmp_path):
     write(tmp_path, "a.yaml", rule_file(extra=extra))
     assert problems(tmp_path, channels=["ops-email"]) == [
         f"a.yaml:5:15: {BAD_SEVERITY}",  # `    severity: ` is 14
-        "a.yaml:6:15: bad cooldown '6 hours': use a whole number and s, m, h or d, e.g. 6h",
+        f"a.yaml:6:15: 'cooldown' {DURATION_HELP} (got '6 hours')",
         "a.yaml:7:14: 'enabled' must be true or false",  # `    enabled: ` is 13
         "a.yaml:8:11: 'tags' must be a list of strings",  # `    tags: ` is 10
         "a.yaml:9:21: an entry of 'sources' must be a string, not a mapping",  # 13 + `[feed, ` 7
@@ -455,11 +458,13 @@ def test_bad_values(tmp_path):
     ]
 
 
-def test_cooldown_needs_a_unit(tmp_path):
-    write(tmp_path, "a.yaml", rule_file(extra="    cooldown: 90\n"))
-    assert problems(tmp_path) == [
-        "a.yaml:5:15: bad cooldown '90': use a whole number and s, m, h or d, e.g. 6h",
-    ]
+def test_a_cooldown_is_read_as_watcher_yaml_reads_a_duration(tmp_path):
+    """`cooldown: 1h30m` was refused while `every: 1h30m` was accepted: one syntax, one
+    message for both files."""
+    write(tmp_path, "a.yaml", rule_file(extra="    cooldown: 1h30m\n"))
+    assert load_rules(tmp_path).rules[0].cooldown_seconds == 5400
+    write(tmp_path, "a.yaml", rule_file(extra="    cooldown: 1.5h\n"))
+    assert problems(tmp_path) == [f"a.yaml:5:15: 'cooldown' {DURATION_HELP} (got '1.5h')"]
 
 
 # --- query errors: the query node's column plus the offset inside the query ------------

@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from watcher.dedupe import identity_keys
+from watcher.dedupe import content_hash, identity_keys
 from watcher.model import Article
 from watcher.sources.feeds import ParsedFeed, parse_feed
 
@@ -47,7 +47,7 @@ def assert_valid(result: ParsedFeed) -> None:
     for article in result.entries:
         assert isinstance(article, Article)
         assert article.id and article.source == "test"
-        assert article.title or article.body or article.url
+        assert article.title or article.body or article.url or article.guid
         assert article.published is None or article.published.tzinfo is UTC
         assert article.published is None or article.published <= NOW
         assert article.url is None or urlsplit(article.url).scheme.lower() in ("http", "https")
@@ -358,6 +358,19 @@ def test_a_date_in_the_future_is_taken_as_now() -> None:
     assert parse(content).entries[0].published == NOW
 
 
+def test_a_placeholder_date_is_no_date_as_in_every_other_input() -> None:
+    content = rss("<item><title>t</title><pubDate>Thu, 01 Jan 1970 00:00:00 GMT</pubDate></item>")
+    assert parse(content).entries[0].published is None
+
+
+def test_an_entry_without_guid_or_link_is_named_by_its_content_hash() -> None:
+    """Its id and its stored hash key agree: copies differing in case or spacing are one."""
+    first = rss("<item><title>Siege of Aleppo</title><description>Shelling.</description></item>")
+    second = rss("<item><title>SIEGE  of aleppo</title><description>shelling.</description></item>")
+    a, b = parse(first).entries[0], parse(second).entries[0]
+    assert a.id == b.id == "sha256:" + content_hash("Siege of Aleppo", "Shelling.")[:32]
+
+
 def test_ids_come_from_guid_then_link_then_text() -> None:
     content = rss(
         "<item><title>a</title><guid isPermaLink='false'> tag:example.org,2025:1 </guid>"
@@ -374,15 +387,17 @@ def test_ids_come_from_guid_then_link_then_text() -> None:
     assert parse(other).entries[0].id != c.id
 
 
-def test_entries_without_title_body_or_link_are_skipped_and_counted() -> None:
+def test_only_entries_nothing_identifies_are_skipped_and_counted() -> None:
+    """An entry with an id is kept, to be refused by name by the one rule of what an article
+    must hold (dedupe.refusal_reason); one with nothing at all can only be counted."""
     content = rss(
         "<item><guid isPermaLink='false'>only-an-id</guid></item>"
         "<item><description>  </description></item>"
         "<item><link>https://example.org/link-only</link></item>"
     )
     result = parse(content)
-    assert result.skipped == 2
-    assert [a.url for a in result.entries] == ["https://example.org/link-only"]
+    assert result.skipped == 1
+    assert [a.id for a in result.entries] == ["only-an-id", "https://example.org/link-only"]
 
 
 # --- guids reused for different entries ----------------------------------------------------

@@ -19,6 +19,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from watcher.config import DEFAULT_LEASE
 from watcher.errors import ConfigError, NotifyError, StoreError, WatcherError
 from watcher.logs import REPORTED
 from watcher.notify.channels import Channel, Target, send
@@ -37,7 +38,6 @@ DIGEST_CLAIM = 1000  # a digest lists all of a channel's due alerts: claim them 
 # Digest messages per URL in one round: a burst longer than these is given back, still
 # due, and the same drain's next round sends the rest (each round well within the lease).
 DIGEST_MESSAGES_PER_ROUND = CLAIMS_PER_SENDER
-DEFAULT_LEASE = timedelta(minutes=10)
 # An outcome the store refused is written again after these pauses (doubling, capped),
 # until it is recorded or the sender stops.
 RECORD_RETRY_FIRST = 0.5
@@ -54,9 +54,14 @@ class RetryPolicy:
     first_delay: float = 60.0
     max_delay: float = 3600.0
 
+    def is_dead(self, attempts: int) -> bool:
+        """Whether a delivery that has failed `attempts` times is given up: the one place
+        that decides retry-or-dead, for `retry_at` and for each delivery of a failed job."""
+        return attempts >= self.max_attempts
+
     def retry_at(self, attempts: int, now: datetime, rng: random.Random) -> datetime | None:
         """When to try again after `attempts` failed attempts; None when it is dead."""
-        if attempts >= self.max_attempts:
+        if self.is_dead(attempts):
             return None
         delay = min(self.first_delay * 2 ** (attempts - 1), self.max_delay)
         return now + timedelta(seconds=delay * rng.uniform(0.5, 1.0))
@@ -140,7 +145,7 @@ class Outbox:
         now: Callable[[], datetime],
         concurrency: int = 8,
         timeout: float | None = None,
-        lease: timedelta = DEFAULT_LEASE,
+        lease: timedelta = timedelta(seconds=DEFAULT_LEASE),
         rng: random.Random | None = None,
         stopping: threading.Event | None = None,
         pause: Callable[[float], object] | None = None,
@@ -465,7 +470,7 @@ class Outbox:
         dead once it has had its attempts (decided per delivery: a digest's fresh alerts
         do not die with old ones)."""
         report = SendReport(errors=[f"{job.channel}: {error}"] * len(job.deliveries))
-        spent = [d for d in job.deliveries if d.attempts + 1 >= self.policy.max_attempts]
+        spent = [d for d in job.deliveries if self.policy.is_dead(d.attempts + 1)]
         alive = [d for d in job.deliveries if d not in spent]
         if spent:
             self._mark_failed(job.channel, [d.id for d in spent], error, None)

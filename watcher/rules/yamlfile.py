@@ -6,7 +6,6 @@ Owns decoding and composing the file, FILE:LINE:COLUMN of any node or of a spot 
 from __future__ import annotations
 
 import os
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -14,10 +13,9 @@ import yaml
 
 from watcher.errors import RuleError
 from watcher.model import Severity
+from watcher.when import parse_duration
 from watcher.yaml_marks import BoundedLoader, error_position
 
-COOLDOWN_PATTERN = re.compile(r"([0-9]+)([smhd])")
-UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 ESCAPE_WIDTHS = {"x": 4, "u": 6, "U": 10}  # double-quoted \xHH, \uHHHH, \UHHHHHHHH
 
 _NULL_TAG = "tag:yaml.org,2002:null"
@@ -187,14 +185,16 @@ def read_severity(file: YamlFile, node: yaml.Node) -> Severity:
 
 
 def read_cooldown(file: YamlFile, node: yaml.Node) -> int | None:
-    """`6h`-style duration in seconds; None (no cooldown) after reporting a bad one."""
+    """A duration in seconds, in watcher.yaml's syntax (`90`, `6h`, `1h30m`); None (no
+    cooldown) after reporting a bad one, in watcher.yaml's words."""
     text = read_string(file, node, "'cooldown'")
-    found = COOLDOWN_PATTERN.fullmatch(text.strip()) if text is not None else None
-    if found is None:
-        if text is not None:
-            file.error(node, f"bad cooldown '{text}': use a whole number and s, m, h or d, e.g. 6h")
+    if text is None:
         return None
-    return int(found.group(1)) * UNIT_SECONDS[found.group(2)]
+    try:
+        return parse_duration(text)
+    except ValueError as exc:
+        file.error(node, f"'cooldown' {exc} (got {text!r})")
+        return None
 
 
 def read_enabled(file: YamlFile, node: yaml.Node) -> bool:

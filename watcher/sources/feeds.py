@@ -5,7 +5,6 @@ Owns which entry field becomes which Article field, and saying why a response is
 
 from __future__ import annotations
 
-import hashlib
 import io
 import logging
 import re
@@ -20,7 +19,7 @@ from urllib.parse import urljoin, urlsplit
 
 import feedparser
 
-from watcher.dedupe import canonical_url
+from watcher.dedupe import canonical_url, content_id, plausible_published
 from watcher.model import Article
 from watcher.sources.html import html_to_text, normalise_text
 from watcher.when import as_utc
@@ -254,15 +253,17 @@ def _without_base(headers: Mapping[str, str]) -> dict[str, str]:
 
 
 def _article(entry: Any, *, source: str, base: str, now: datetime) -> Article | None:
-    """One entry as an Article, or None when it has neither title, body nor link."""
+    """One entry as an Article, or None when nothing identifies it (no guid, link, title or
+    body). Whether it holds enough to be stored is the pipeline's one rule
+    (dedupe.refusal_reason), which names the entries it refuses."""
     title = _title(entry)
     body = _body(entry)
     guid = _guid(entry)
     link = _link(entry.get("link"), base) if _has_link(entry, guid) else None
-    if not (title or body or link):
+    if not (title or body or link or guid):
         return None
     return Article(
-        id=guid or link or _content_id(title, body),
+        id=guid or link or content_id(title, body),
         title=title,
         body=body,
         url=link,
@@ -312,8 +313,8 @@ def _identified_without_guid(article: Article, shared_links: Mapping[str, int]) 
     link = canonical_url(article.url)
     if article.url and link is not None and link not in shared_links:
         return replace(article, id=article.url, guid=None)
-    content_id = _content_id(article.title, article.body)
-    return replace(article, id=content_id, guid=None, url_identifies=False)
+    by_content = content_id(article.title, article.body)
+    return replace(article, id=by_content, guid=None, url_identifies=False)
 
 
 def _sharing_warning(what: str, shared: Mapping[str, int], verdict: str) -> str | None:
@@ -397,19 +398,14 @@ def _guid(entry: Any) -> str | None:
     return value.strip() or None
 
 
-def _content_id(title: str, body: str) -> str:
-    """A stable id for an entry without guid or link: the same text gives the same id."""
-    digest = hashlib.sha256(f"{title}\n{body}".encode("utf-8", "surrogatepass")).hexdigest()
-    return f"sha256:{digest[:32]}"
-
-
 def _published(entry: Any, now: datetime) -> datetime | None:
-    """published, else updated, as aware UTC (feedparser gives UTC struct_time), at most `now`."""
+    """published, else updated, as aware UTC (feedparser gives UTC struct_time), as
+    dedupe.plausible_published keeps it (a 1970 placeholder is none, a later one `now`)."""
     for key in ("published_parsed", "updated_parsed"):
         # dict.get, not entry.get: feedparser maps a missing updated_parsed to published_parsed.
         moment = _utc_datetime(dict.get(entry, key))
         if moment is not None:
-            return min(moment, now)
+            return plausible_published(moment, now)
     return None
 
 
