@@ -10,10 +10,9 @@ and a PostgreSQL server stopped mid-poll under a poller driven by a fixed clock.
 from __future__ import annotations
 
 import functools
-import os
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -22,6 +21,7 @@ import sqlalchemy as sa
 from click.testing import CliRunner
 
 from tests.store.sql import rows
+from tests.support.helpers import wait_until
 from tests.support.http_server import Reply, Request, ScriptedServer
 from tests.support.postgres import PostgresServer, postgres_server
 from tests.support.processes import start_watcher, stop_watchers
@@ -156,15 +156,6 @@ def test_a_failed_poll_whose_claim_was_taken_over_counts_its_error_once(server, 
 FOREIGN = "worker-2.example:7@1.0123456789ab:c0ffee:1"  # a poll claim from another machine
 
 
-@pytest.fixture
-def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A working directory of the test's own, no WATCHER_* variables from outside."""
-    monkeypatch.chdir(tmp_path)
-    for name in [name for name in os.environ if name.startswith("WATCHER_")]:
-        monkeypatch.delenv(name)
-    return tmp_path
-
-
 def configure(workdir: Path, db: str, feed_url: str) -> None:
     """One source, with leases far longer than any test waits."""
     (workdir / "watcher.yaml").write_text(
@@ -182,13 +173,6 @@ def poll_owner(db: str) -> str | None:
 
 def last_success(db: str) -> object:
     return rows(db, "SELECT last_success FROM sources WHERE name = 'wire'")[0][0]
-
-
-def wait_until(condition: Callable[[], object], seconds: float = 60) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.1)
 
 
 def test_a_daemon_restarted_after_sigkill_polls_what_the_killed_one_held(server, workdir):

@@ -23,6 +23,7 @@ from watcher.cli_common import (
     or_exit,
     print_rule_errors,
     reader_may_leave,
+    use_clock,
     utc_now,
 )
 from watcher.cli_daemon import run, sources
@@ -81,6 +82,7 @@ def cli(
 ) -> None:
     """watcher: hear once, fast, when something specific happens in a specific place."""
     use_command_logging()
+    use_clock(ctx.obj if callable(ctx.obj) else None)
     try:
         ctx.obj = load_settings(config_path, {"db": db, "pipeline": pipeline}, environment())
     except ConfigError as error:
