@@ -1,13 +1,15 @@
-"""Shared fixtures: one spaCy analyser per test session (loading it takes a second) and
-one real PostgreSQL server per session."""
+"""Shared fixtures: one spaCy analyser per test session (loading it takes a second), one
+real PostgreSQL server per session (per xdist worker), and a working directory per test."""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 
+from tests.support.helpers import enter_workdir
 from tests.support.postgres import postgres_server
 from watcher.engine import Engine
 from watcher.model import Article, Match
@@ -18,6 +20,12 @@ from watcher.store import Store
 from watcher.text.analysis import Analyzer
 
 MatchFn = Callable[..., list[Match]]
+
+
+@pytest.fixture
+def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty working directory of the test's own, no WATCHER_* variables from outside."""
+    return enter_workdir(tmp_path, monkeypatch)
 
 
 @pytest.fixture(scope="session")

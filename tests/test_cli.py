@@ -24,10 +24,8 @@ SEEDS = ROOT / "seeds"
 
 
 @pytest.fixture()
-def run(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
-    monkeypatch.chdir(tmp_path)  # no stray ./watcher.yaml
-    for name in ("WATCHER_CONFIG", "WATCHER_RULES", "WATCHER_PIPELINE", "WATCHER_DB"):
-        monkeypatch.delenv(name, raising=False)
+def run(workdir: Path):
+    """The CLI in an empty working directory (no stray ./watcher.yaml)."""
 
     def invoke(*args: str, stdin: str | None = None, color: bool = False):
         return CliRunner().invoke(

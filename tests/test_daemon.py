@@ -6,11 +6,9 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import sqlite3
 import sys
 import threading
-import time
 import types
 import urllib.request
 from collections.abc import Iterator
@@ -21,6 +19,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from tests.support.helpers import free_port, wait_until
 from tests.support.http_server import Reply, ScriptedServer, TricklingServer, closed_port
 from tests.support.postgres import postgres_server
 from tests.support.processes import start_watcher, stop_watchers
@@ -59,14 +58,6 @@ ALLOW_LOOPBACK = "fetch:\n  allow_private: [127.0.0.0/8]\n"
 def server() -> Iterator[ScriptedServer]:
     with ScriptedServer() as scripted:
         yield scripted
-
-
-@pytest.fixture
-def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.chdir(tmp_path)
-    for name in ("WATCHER_CONFIG", "WATCHER_RULES", "WATCHER_PIPELINE", "WATCHER_DB"):
-        monkeypatch.delenv(name, raising=False)
-    return tmp_path
 
 
 def _config(workdir: Path, url: str, *, every: str = "10m", extra: str = "") -> None:
@@ -201,12 +192,6 @@ def test_rules_reload_when_their_files_change_and_a_broken_set_is_refused(workdi
         assert b"watcher_rules_loaded 2.0" in metrics.exposition()  # the last good set
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def _get(url: str) -> tuple[int, str]:
     try:
         with urllib.request.urlopen(url, timeout=5) as response:
@@ -215,21 +200,14 @@ def _get(url: str) -> tuple[int, str]:
         return error.code, error.read().decode()
 
 
-def _wait_for(condition, seconds: float = 60.0) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, "timed out waiting for the daemon"
-        time.sleep(0.1)
-
-
 def test_the_daemon_serves_health_and_metrics_and_stops_cleanly_on_sigterm(server, workdir):
     server.route("/feed", Reply(200, FEED))
-    port = _free_port()
+    port = free_port()
     _config(workdir, server.url("/feed"), every="30s",
             extra=f"http:\n  host: 127.0.0.1\n  port: {port}\n")
     daemon = start_watcher("run", cwd=workdir)
     try:
-        _wait_for(lambda: _metric_seen(port, 'watcher_polls_total{outcome="ok",source="wire"}'))
+        wait_until(lambda: _metric_seen(port, 'watcher_polls_total{outcome="ok",source="wire"}'))
         assert _get(f"http://127.0.0.1:{port}/healthz") == (200, "ok\n")
     finally:
         [errors] = stop_watchers([daemon])
@@ -432,12 +410,12 @@ def test_after_a_signal_queued_polls_do_not_start(server, workdir):
 
 def test_a_second_daemon_on_one_sqlite_file_is_refused(server, workdir):
     server.route("/feed", Reply(200, FEED))
-    port = _free_port()
+    port = free_port()
     _config(workdir, server.url("/feed"), every="30s",
             extra=f"http:\n  host: 127.0.0.1\n  port: {port}\n")
     first = start_watcher("run", cwd=workdir)
     try:
-        _wait_for(lambda: _metric_seen(port, 'watcher_polls_total{outcome="ok",source="wire"}'))
+        wait_until(lambda: _metric_seen(port, 'watcher_polls_total{outcome="ok",source="wire"}'))
         second = _cli("run", "--once")
         assert second.exit_code == 2
         assert f"another `watcher run` (pid {first.pid}) is using it" in second.stderr
@@ -454,7 +432,7 @@ def test_healthz_says_when_the_database_is_gone_and_recovers_while_livez_stays_u
     what went wrong (never the database's URL), /livez stays 200 (a restart would not
     help), and once the server is back /healthz is ok again without restarting watcher."""
     server.route("/feed", Reply(200, FEED))
-    port = _free_port()
+    port = free_port()
     with postgres_server() as postgres:
         url = postgres.url.replace("postgres@", "postgres:not-shown@")
         _config(workdir, server.url("/feed"), every="30s",
@@ -462,17 +440,19 @@ def test_healthz_says_when_the_database_is_gone_and_recovers_while_livez_stays_u
         daemon = start_watcher("run", cwd=workdir)
         try:
             base = f"http://127.0.0.1:{port}"
-            _wait_for(lambda: _metric_seen(port, 'watcher_polls_total{outcome="ok",source="wire"}'))
+            wait_until(lambda: _metric_seen(
+                port, 'watcher_polls_total{outcome="ok",source="wire"}'))
             assert _get(f"{base}/healthz") == (200, "ok\n")
             postgres.stop()
-            _wait_for(lambda: _get(f"{base}/healthz")[0] == 503, seconds=DATABASE_CHECK_SECONDS * 4)
+            wait_until(lambda: _get(f"{base}/healthz")[0] == 503,
+                       seconds=DATABASE_CHECK_SECONDS * 4)
             status, reason = _get(f"{base}/healthz")
             assert reason.startswith("database unreachable: ")
             assert "postgresql" not in reason and "not-shown" not in reason
             assert reason.count("\n") == 1
             assert _get(f"{base}/livez") == (200, "ok\n")
             postgres.resume()
-            _wait_for(lambda: _get(f"{base}/healthz") == (200, "ok\n"),
+            wait_until(lambda: _get(f"{base}/healthz") == (200, "ok\n"),
                       seconds=DATABASE_CHECK_SECONDS * 4)
         finally:
             [errors] = stop_watchers([daemon])

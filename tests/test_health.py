@@ -346,11 +346,19 @@ def test_stop_frees_the_port_promptly(daemon: Daemon, metrics: Metrics) -> None:
 
 
 def test_stop_twice_and_stop_before_start_are_harmless(daemon: Daemon, metrics: Metrics) -> None:
+    """A stop before the start leaves the server startable; a second stop leaves the port
+    closed and free for the next daemon."""
     server = server_for(daemon, metrics)
     server.stop()
     server.start()
+    port = server.port
+    assert request(server, "/healthz").status == 200
     server.stop()
     server.stop()
+    with pytest.raises(ConnectionRefusedError):
+        socket.create_connection((HOST, port), timeout=5).close()
+    with server_for(daemon, metrics, port=port) as again:
+        assert request(again, "/healthz").status == 200
 
 
 def test_port_zero_picks_a_free_port(daemon: Daemon, metrics: Metrics) -> None:

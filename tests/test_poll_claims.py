@@ -2,18 +2,17 @@
 a claim whose owner died, taken over at once where that can be proven; and a worker's own
 claim left behind by a database restart, taken back at once.
 
-Two pollers (two workers) on one SQLite store, a loopback feed whose full-text pages are
-slow; real time, with a one-second lease. Then `watcher run` processes killed by SIGKILL,
-and a PostgreSQL server stopped mid-poll under a poller driven by a fixed clock.
+Two pollers (two workers) on one SQLite store and one clock that the test moves, a
+loopback feed whose full-text pages are held until the test lets them go: no test waits
+for a lease to run out. Then `watcher run` processes killed by SIGKILL, and a PostgreSQL
+server stopped mid-poll under a poller driven by a fixed clock.
 """
 
 from __future__ import annotations
 
 import functools
-import os
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -22,6 +21,7 @@ import sqlalchemy as sa
 from click.testing import CliRunner
 
 from tests.store.sql import rows
+from tests.support.helpers import ManualClock, wait_until
 from tests.support.http_server import Reply, Request, ScriptedServer
 from tests.support.postgres import PostgresServer, postgres_server
 from tests.support.processes import start_watcher, stop_watchers
@@ -36,7 +36,7 @@ from watcher.sources.fetch import Fetcher
 from watcher.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
-LEASE = timedelta(seconds=1)
+LEASE = timedelta(seconds=10)
 LOOPBACK = parse_ranges(["127.0.0.0/8"])  # the pages' server, for full text
 PAGE = b"<html><body><article><p>" + b"Shelling hit the old market in Aleppo. " * 40 + (
     b"</p></article></body></html>")
@@ -56,9 +56,42 @@ def feed(server: ScriptedServer, items: int) -> bytes:
            "</channel></rss>".encode()
 
 
+class HeldServer(ScriptedServer):
+    """Holds the first request to each path given to `hold` until `let_go(path)`: a fetch
+    in progress for exactly as long as the test needs. `arrived(path)` waits for it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._held: dict[str, tuple[threading.Event, threading.Event]] = {}
+
+    def hold(self, *paths: str) -> None:
+        for path in paths:
+            self._held[path] = (threading.Event(), threading.Event())
+
+    def arrived(self, path: str) -> None:
+        assert self._held[path][0].wait(60), f"no request for {path}"
+
+    def let_go(self, *paths: str) -> None:
+        for path in paths:
+            self._held[path][1].set()
+
+    def stopping(self) -> None:
+        for _, released in self._held.values():
+            released.set()
+        super().stopping()
+
+    def next_reply(self, request: Request) -> Reply:
+        reply = super().next_reply(request)
+        gates = self._held.get(request.path)
+        if gates is not None and not gates[0].is_set():  # the first request only
+            gates[0].set()
+            gates[1].wait(60)
+        return reply
+
+
 @pytest.fixture
-def server() -> Iterator[ScriptedServer]:
-    with ScriptedServer() as scripted:
+def server() -> Iterator[HeldServer]:
+    with HeldServer() as scripted:
         yield scripted
 
 
@@ -70,15 +103,13 @@ def store(tmp_path: Path) -> Iterator[Store]:
 
 @functools.cache
 def shipped_rules() -> Matcher:
-    """Loaded once: loading takes about as long as the leases here, so a poller made while
-    another polls would skew the timings the tests rely on."""
     return Matcher.from_path(ROOT / "rules")
 
 
-def poller(store: Store, fetcher: Fetcher, owner: str) -> Poller:
-    pipeline = Pipeline(matcher=shipped_rules(), store=store, now=now)
-    return Poller(store=store, fetcher=fetcher, pipeline=lambda: pipeline, now=now,
-                  lease=LEASE, owner=owner)
+def poller(store: Store, fetcher: Fetcher, owner: str, clock: ManualClock) -> Poller:
+    pipeline = Pipeline(matcher=shipped_rules(), store=store, now=clock.now)
+    return Poller(store=store, fetcher=fetcher, pipeline=lambda: pipeline, now=clock.now,
+                  clock=clock.monotonic, lease=LEASE, owner=owner)
 
 
 def in_thread(work, results: list[PollOutcome]) -> threading.Thread:
@@ -87,25 +118,35 @@ def in_thread(work, results: list[PollOutcome]) -> threading.Thread:
     return thread
 
 
-def slow_page(seconds: float) -> Reply:
-    """The page trickles out in two halves `seconds` apart."""
-    return Reply(200, PAGE, {"Content-Type": "text/html"}, chunk_size=len(PAGE) // 2 + 1,
-                 pause=seconds)
+def page() -> Reply:
+    return Reply(200, PAGE, {"Content-Type": "text/html"})
+
+
+def lease_fraction(fraction: float) -> float:
+    return LEASE.total_seconds() * fraction
 
 
 def test_a_long_poll_keeps_its_claim_and_no_other_worker_polls_the_source(server, store):
-    items = 5
+    """a's poll renews its claim between pages, so past its first lease b still finds
+    the source taken."""
+    items, clock = 3, ManualClock()
     server.route("/feed", Reply(200, feed(server, items)))
     for i in range(items):
-        server.route(f"/page/{i}", slow_page(0.45))  # ~2.3 s of pages against a 1 s lease
+        server.route(f"/page/{i}", page())
+    server.hold("/page/0", "/page/1")
     source = SourceSettings(name="wire", url=server.url("/feed"), full_text=True)
     first: list[PollOutcome] = []
     with Fetcher(now=now, allow_private=LOOPBACK) as fetcher:
-        worker_a, worker_b = poller(store, fetcher, "a"), poller(store, fetcher, "b")
+        worker_a, worker_b = (poller(store, fetcher, name, clock) for name in "ab")
         thread = in_thread(lambda: worker_a.poll(source), first)
-        time.sleep(1.6)  # past a's first lease
+        server.arrived("/page/0")
+        clock.advance(lease_fraction(0.4))  # past a third of the lease: renewed next
+        server.let_go("/page/0")
+        server.arrived("/page/1")  # renewed before this page was asked for
+        clock.advance(lease_fraction(0.8))  # past a's first lease, within the renewed one
         second = worker_b.poll(source)
-        thread.join(timeout=30)
+        server.let_go("/page/1")
+        thread.join(timeout=60)
     assert (second.outcome, second.message) == ("skipped", "being polled by another worker")
     assert (first[0].outcome, first[0].new_articles) == ("ok", items)
     assert len(server.requests_to("/feed")) == 1
@@ -114,19 +155,28 @@ def test_a_long_poll_keeps_its_claim_and_no_other_worker_polls_the_source(server
 @pytest.mark.parametrize("same_worker", [False, True], ids=["other worker", "same worker"])
 def test_a_poll_whose_claim_was_taken_over_stops_and_records_nothing(server, store, same_worker):
     """Also when the takeover is this worker's own (its retry at lease expiry)."""
+    clock = ManualClock()
     server.route("/feed", Reply(200, feed(server, 3)))
-    server.route("/page/0", slow_page(2.5))  # one fetch longer than the lease: no renewal
-    for i in (1, 2):
-        server.route(f"/page/{i}", Reply(200, PAGE, {"Content-Type": "text/html"}))
+    for i in range(3):
+        server.route(f"/page/{i}", page())
+    server.hold("/page/0")  # one fetch longer than the lease: no renewal
     source = SourceSettings(name="wire", url=server.url("/feed"), full_text=True)
     first: list[PollOutcome] = []
+    second: list[PollOutcome] = []
     with Fetcher(now=now, allow_private=LOOPBACK) as fetcher:
-        worker_a, worker_b = poller(store, fetcher, "a"), poller(store, fetcher, "b")
+        worker_a, worker_b = (poller(store, fetcher, name, clock) for name in "ab")
         thread = in_thread(lambda: worker_a.poll(source), first)
-        time.sleep(1.6)  # a's lease has run out while its first page still trickles
-        second = (worker_a if same_worker else worker_b).poll(source)
-        thread.join(timeout=30)
-    assert (second.outcome, second.new_articles) == ("ok", 3)
+        server.arrived("/page/0")
+        clock.advance(lease_fraction(1.5))  # a's lease has run out while it waits
+        taking_over = worker_a if same_worker else worker_b
+        # In a thread: a worker fetches one page of a host at a time, so a's own retry
+        # waits for the page a holds.
+        takeover = in_thread(lambda: taking_over.poll(source), second)
+        wait_until(lambda: len(server.requests_to("/feed")) == 2, what="the takeover")
+        server.let_go("/page/0")
+        thread.join(timeout=60)
+        takeover.join(timeout=60)
+    assert (second[0].outcome, second[0].new_articles) == ("ok", 3)
     assert (first[0].outcome, first[0].message) == ("skipped", CLAIM_LOST)
     stored = store.articles()
     assert sorted(a.id for a in stored) == ["n-0", "n-1", "n-2"]  # each once
@@ -134,17 +184,21 @@ def test_a_poll_whose_claim_was_taken_over_stops_and_records_nothing(server, sto
 
 def test_a_failed_poll_whose_claim_was_taken_over_counts_its_error_once(server, store):
     """The claim is checked before any record, not only between articles: a fetch that
-    outlived its lease (here a slow page that is not a feed) leaves the error to the poll
+    outlived its lease (here a page that is not a feed) leaves the error to the poll
     that took over."""
-    server.route("/feed", slow_page(2.5))
+    clock = ManualClock()
+    server.route("/feed", page())
+    server.hold("/feed")
     source = SourceSettings(name="wire", url=server.url("/feed"))
     first: list[PollOutcome] = []
     with Fetcher(now=now) as fetcher:
-        worker_a, worker_b = poller(store, fetcher, "a"), poller(store, fetcher, "b")
+        worker_a, worker_b = (poller(store, fetcher, name, clock) for name in "ab")
         thread = in_thread(lambda: worker_a.poll(source), first)
-        time.sleep(1.6)
+        server.arrived("/feed")
+        clock.advance(lease_fraction(1.5))
         second = worker_b.poll(source)
-        thread.join(timeout=30)
+        server.let_go("/feed")
+        thread.join(timeout=60)
     assert (first[0].outcome, first[0].message) == ("skipped", CLAIM_LOST)
     assert second.outcome == "error"
     [state] = [s for s in store.source_states() if s.name == "wire"]
@@ -154,15 +208,6 @@ def test_a_failed_poll_whose_claim_was_taken_over_counts_its_error_once(server, 
 # -- claims whose owner died ----------------------------------------------------------
 
 FOREIGN = "worker-2.example:7@1.0123456789ab:c0ffee:1"  # a poll claim from another machine
-
-
-@pytest.fixture
-def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A working directory of the test's own, no WATCHER_* variables from outside."""
-    monkeypatch.chdir(tmp_path)
-    for name in [name for name in os.environ if name.startswith("WATCHER_")]:
-        monkeypatch.delenv(name)
-    return tmp_path
 
 
 def configure(workdir: Path, db: str, feed_url: str) -> None:
@@ -182,13 +227,6 @@ def poll_owner(db: str) -> str | None:
 
 def last_success(db: str) -> object:
     return rows(db, "SELECT last_success FROM sources WHERE name = 'wire'")[0][0]
-
-
-def wait_until(condition: Callable[[], object], seconds: float = 60) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.1)
 
 
 def test_a_daemon_restarted_after_sigkill_polls_what_the_killed_one_held(server, workdir):

@@ -31,11 +31,8 @@ rules:
 
 
 @pytest.fixture()
-def run(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
+def run(workdir: Path):
     """The CLI in an empty working directory, so ./watcher.db is this test's own."""
-    monkeypatch.chdir(tmp_path)
-    for name in ("WATCHER_CONFIG", "WATCHER_RULES", "WATCHER_PIPELINE", "WATCHER_DB"):
-        monkeypatch.delenv(name, raising=False)
 
     def invoke(*args: str, stdin: str | None = None):
         return CliRunner().invoke(cli, list(args), input=stdin, catch_exceptions=False)

@@ -6,13 +6,12 @@ from __future__ import annotations
 
 import random
 import subprocess
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from tests.store.sql import rows
+from tests.support.helpers import wait_until
 from tests.support.http_server import Reply, ScriptedServer
 from tests.support.processes import start_watcher, stop_watchers
 from tests.support.webhook import WebhookServer
@@ -76,14 +75,6 @@ def stored_and_sent(db: str, total: int) -> bool:
 
 def scalar(db: str, query: str) -> int:
     return int(rows(db, query)[0][0] or 0)
-
-
-def wait_until(condition: Callable[[], bool], seconds: float, what: str) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.5)
 
 
 @pytest.mark.parametrize("worker_count", [2, 4])

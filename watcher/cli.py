@@ -22,6 +22,7 @@ from watcher.cli_common import (
     open_store,
     or_exit,
     reader_may_leave,
+    use_clock,
     utc_now,
 )
 from watcher.cli_daemon import run, sources
@@ -80,6 +81,7 @@ def cli(
 ) -> None:
     """watcher: hear once, fast, when something specific happens in a specific place."""
     use_command_logging()
+    use_clock(ctx.obj if callable(ctx.obj) else None)
     with errors_exit():
         ctx.obj = load_settings(config_path, {"db": db, "pipeline": pipeline}, environment())
 

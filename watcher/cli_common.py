@@ -44,9 +44,23 @@ def errors_exit(prefix: str = "") -> Iterator[None]:
         sys.exit(EXIT_RULES)
 
 
+def wall_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+_clock: Callable[[], datetime] = wall_clock
+
+
+def use_clock(clock: Callable[[], datetime] | None) -> None:
+    """Set the commands' clock for this invocation: the wall clock, unless the caller of
+    `cli` passed another as click's `obj` (tests move it on instead of waiting)."""
+    global _clock
+    _clock = clock or wall_clock
+
+
 def utc_now() -> datetime:
     """The commands' clock (the engine and store take it as a parameter)."""
-    return datetime.now(UTC)
+    return _clock()
 
 
 @contextmanager

@@ -103,7 +103,7 @@ class Poller:
         self.fetcher = fetcher
         self.pipeline = pipeline
         self.now = now
-        self.clock = clock  # seconds, for the time a poll spends on full-text pages
+        self.clock = clock  # seconds: a poll's time on full-text pages, when to renew its claim
         # Set on shutdown: the article in hand is finished, the rest of the feed is left
         # for the next run (its validators are not stored, so it is fetched again).
         self.stopping = stopping or threading.Event()
@@ -144,7 +144,7 @@ class Poller:
         if refusal:
             return PollOutcome(source.name, "skipped", message=refusal,
                                seconds=time.perf_counter() - started)
-        claim = _Claim(self.store, source.name, owner, self.lease, self.now)
+        claim = _Claim(self.store, source.name, owner, self.lease, self.now, self.clock)
         try:
             outcome = self._poll(source, state, now, claim)
         except _ClaimLost:
@@ -401,20 +401,22 @@ class _Claim:
     poll (many full-text pages, a large feed) is not taken over by another worker."""
 
     def __init__(
-        self, store: Store, name: str, owner: str, lease: timedelta, now: Callable[[], datetime]
+        self, store: Store, name: str, owner: str, lease: timedelta, now: Callable[[], datetime],
+        clock: Callable[[], float],
     ) -> None:
         self.store, self.name, self.owner, self.lease, self.now = store, name, owner, lease, now
+        self.clock = clock
         self.lost = False
-        self._renewed = time.monotonic()
+        self._renewed = clock()
 
     def keep(self) -> bool:
         """Renew once a third of the lease has passed; False once the claim is lost (the
         lease ran out and another worker holds the source: this poll must stop)."""
         if self.lost:
             return False
-        if time.monotonic() - self._renewed < self.lease.total_seconds() / RENEW_FRACTION:
+        if self.clock() - self._renewed < self.lease.total_seconds() / RENEW_FRACTION:
             return True
-        self._renewed = time.monotonic()
+        self._renewed = self.clock()
         if not self.store.renew_poll(self.name, self.owner, self.now() + self.lease):
             self.lost = True
             log.warning("event=poll_claim_lost source=%s reason=%r", self.name, CLAIM_LOST)

@@ -6,16 +6,15 @@ from __future__ import annotations
 import os
 import shlex
 import signal
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from tests.deploy.files import DEPLOY, REPO, dockerignore_excludes, read_dockerfile, stages, tool
 from tests.deploy.files import Instruction as Step
+from tests.support.helpers import free_port, wait_until
 
 DOCKERFILE = DEPLOY / "docker/Dockerfile"
 DOCKERIGNORE = REPO / ".dockerignore"
@@ -85,26 +84,18 @@ def _healthcheck_command(port: int) -> list[str]:
     return [sys.executable] + [part.replace(HEALTH_PORT, str(port)) for part in command[1:]]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _wait_healthy(command: list[str], daemon: subprocess.Popen[str]) -> None:
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
+    def healthy() -> bool:
         assert daemon.poll() is None, daemon.communicate()[0]
-        if subprocess.run(command, capture_output=True, timeout=10).returncode == 0:
-            return
-        time.sleep(0.5)
-    pytest.fail("the HEALTHCHECK never passed")
+        return subprocess.run(command, capture_output=True, timeout=10).returncode == 0
+
+    wait_until(healthy, 90, "the HEALTHCHECK to pass")
 
 
 def test_healthcheck_passes_while_running_and_fails_once_stopped(tmp_path: Path) -> None:
     """The image's own config and its HEALTHCHECK command, against a real `watcher run`;
     SIGTERM (docker stop) ends it with status 0."""
-    port = _free_port()
+    port = free_port()
     config = tmp_path / "watcher.yaml"
     config.write_text((DEPLOY / "docker/watcher.image.yaml").read_text()
                       .replace(f"port: {HEALTH_PORT}", f"port: {port}"))

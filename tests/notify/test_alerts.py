@@ -10,7 +10,6 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import time
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,6 +17,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
+from tests.support.helpers import ManualClock, wait_until
 from tests.support.http_server import Reply, ScriptedServer
 from tests.support.processes import start_watcher, stop_watchers
 from tests.support.smtp_server import SmtpServer
@@ -47,15 +47,6 @@ rules:
 
 
 @pytest.fixture()
-def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """An empty working directory, so ./watcher.db and ./watcher.yaml are this test's own."""
-    monkeypatch.chdir(tmp_path)
-    for name in ("WATCHER_CONFIG", "WATCHER_RULES", "WATCHER_PIPELINE", "WATCHER_DB"):
-        monkeypatch.delenv(name, raising=False)
-    return tmp_path
-
-
-@pytest.fixture()
 def smtp() -> Iterator[SmtpServer]:
     with SmtpServer("alerts", PASSWORD) as server:
         yield server
@@ -79,8 +70,10 @@ def configure(workdir: Path, channels: str, *, rules: Path = RULES, notify: str 
     )
 
 
-def watcher(*args: str, stdin: str | None = None) -> Result:
-    return CliRunner().invoke(cli, list(args), input=stdin, catch_exceptions=False)
+def watcher(*args: str, stdin: str | None = None, clock: ManualClock | None = None) -> Result:
+    """One command, run to its end: every send it made has been answered by then."""
+    return CliRunner().invoke(cli, list(args), input=stdin, catch_exceptions=False,
+                              obj=clock.now if clock else None)
 
 
 def deliveries(*args: str) -> list[dict]:
@@ -135,9 +128,8 @@ def test_a_story_from_two_outlets_alerts_once_and_names_the_other(workdir, hook)
     result = watcher("replay", "--format", "jsonl", str(same_story_input(workdir)))
     assert result.exit_code == 0, result.output
     assert {m["article"] for m in new_matches(result)} == {"a-1"}
-    bodies = hook.wait_for(2)
-    time.sleep(0.2)
-    assert len(hook.bodies) == 2  # two rules, one story: one alert each
+    bodies = hook.bodies  # the replay has ended: nothing more is on its way
+    assert len(bodies) == 2  # two rules, one story: one alert each
     assert all("outlet-b" in body["message"] for body in bodies)
     assert all("outlet-a" in body["message"] for body in bodies)  # its own source
 
@@ -182,8 +174,7 @@ def test_mail_down_keeps_alerts_pending_and_flush_sends_each_once(workdir, smtp)
     assert flushed.exit_code == 0, flushed.output
     assert len(smtp.wait_for(len(alerts))) == len(alerts)
     assert watcher("deliveries", "flush").exit_code == 0
-    time.sleep(0.2)
-    assert len(smtp.messages) == len(alerts)
+    assert len(smtp.messages) == len(alerts)  # the flush has ended: it sent nothing more
     assert {d["status"] for d in deliveries()} == {"sent"}
 
 
@@ -230,24 +221,28 @@ def test_a_replay_says_once_per_channel_what_was_not_delivered(workdir, smtp):
 
 
 def test_a_failing_webhook_is_retried_with_backoff_then_dead(workdir, hook):
+    """On the commands' clock, moved by hand: not due 1 s on, due once the delay is over."""
+    clock = ManualClock()
     rules = blast_rules(workdir)
     configure(workdir, f"  hook:\n    urls: ['{hook.url()}']\n    default: true",
               rules=rules, notify="  max_attempts: 3\n  retry_delay: 2s\n  max_retry_delay: 4s")
     hook.answer(500)
     article = {"id": "x1", "title": "Bomb blast in Aleppo", "text": "A bomb hit Aleppo."}
-    replayed = watcher("replay", "--rules", str(rules), "-", stdin=json.dumps(article) + "\n")
+    replayed = watcher("replay", "--rules", str(rules), "-", stdin=json.dumps(article) + "\n",
+                       clock=clock)
     assert replayed.exit_code == 0
-    assert len(hook.wait_for(2)) == 2  # both rules tried once
+    assert len(hook.bodies) == 2  # both rules tried once
     after_first = deliveries()
     assert {(d["status"], d["attempts"]) for d in after_first} == {("pending", 1)}
     assert all("500" in d["last_error"] for d in after_first)
-    assert watcher("run", "--once").exit_code == 0  # not due yet: nothing sent
+    clock.advance(0.9)
+    assert watcher("run", "--once", clock=clock).exit_code == 0  # not due yet: nothing sent
     assert len(hook.bodies) == 2
-    time.sleep(2.1)  # the first retry waits 1-2 s
-    assert watcher("run", "--once").exit_code == 0
-    assert len(hook.wait_for(4)) == 4
+    clock.advance(1.2)  # the first retry waits 1-2 s
+    assert watcher("run", "--once", clock=clock).exit_code == 0
+    assert len(hook.bodies) == 4
     assert {(d["status"], d["attempts"]) for d in deliveries()} == {("pending", 2)}
-    flushed = watcher("deliveries", "flush")  # the third and last attempt
+    flushed = watcher("deliveries", "flush", clock=clock)  # the third and last attempt
     assert flushed.exit_code == 1
     assert "500" in flushed.stderr
     dead = deliveries("--status", "dead")
@@ -262,8 +257,7 @@ def test_a_digest_channel_gets_one_message_for_all_its_alerts(workdir, hook):
                        "    digest: '0 8 * * *'")
     alerts = new_matches(watcher("replay", "--format", "jsonl", str(SEEDS)))
     assert len(alerts) > 2
-    time.sleep(0.2)
-    assert hook.bodies == []  # held until 08:00 UTC
+    assert hook.bodies == []  # the replay has ended without sending: held until 08:00 UTC
     assert watcher("deliveries", "flush").exit_code == 0
     (digest,) = hook.wait_for(1)
     assert f"{len(alerts)} alerts" in digest["title"]
@@ -349,7 +343,7 @@ def start_stalled_replay(workdir: Path, stalled: StallingServer) -> subprocess.P
               notify="  timeout: 60s\n  lease: 1h\n  concurrency: 1")
     replay = start_watcher("replay", str(SEEDS), cwd=workdir)
     try:
-        _wait_until(lambda: _leased(workdir / "watcher.db") > 0)
+        wait_until(lambda: _leased(workdir / "watcher.db") > 0)
     except BaseException:
         replay.kill()
         replay.communicate()
@@ -372,8 +366,7 @@ def test_a_sender_killed_mid_send_delivers_after_restart_once(workdir, smtp):
     assert watcher("run", "--once").exit_code == 0
     assert len(smtp.wait_for(stored)) == stored
     assert watcher("run", "--once").exit_code == 0
-    time.sleep(0.2)
-    assert len(smtp.messages) == stored
+    assert len(smtp.messages) == stored  # the second run has ended: it sent nothing more
     assert {d["status"] for d in deliveries()} == {"sent"}
 
 
@@ -392,7 +385,7 @@ def test_ctrl_c_twice_stops_a_sender_stuck_on_a_silent_channel_and_loses_nothing
             sender.communicate()
             earlier = stalled.connected
             sender = start_watcher("run", cwd=workdir)
-            _wait_until(lambda: _leased(workdir / "watcher.db", by=sender.pid) > 0)
+            wait_until(lambda: _leased(workdir / "watcher.db", by=sender.pid) > 0)
             stalled.wait_connected(earlier + 1)  # sending, not only claimed
         else:
             stalled.wait_connected(1)
@@ -403,9 +396,7 @@ def test_ctrl_c_twice_stops_a_sender_stuck_on_a_silent_channel_and_loses_nothing
     assert stored > 0 and smtp.messages == []
     configure(workdir, f"  ops:\n    urls: ['{mail_url(smtp)}']\n    default: true")
     assert watcher("run", "--once").exit_code == 0
-    assert len(smtp.wait_for(stored)) == stored
-    time.sleep(0.2)
-    assert len(smtp.messages) == stored
+    assert len(smtp.messages) == stored  # the run has ended: nothing more is on its way
     assert {d["status"] for d in deliveries()} == {"sent"}
 
 
@@ -466,7 +457,7 @@ def test_a_kill_sends_again_only_the_alerts_in_flight_under_the_same_ids(workdir
     replay = start_watcher("replay", str(SEEDS), cwd=workdir)
     try:
         hook.wait_for(5, timeout=120)
-        _wait_until(lambda: _count(db, "SELECT count(*) FROM deliveries "
+        wait_until(lambda: _count(db, "SELECT count(*) FROM deliveries "
                                        "WHERE status = 'sent'") == 3)
     finally:
         os.kill(replay.pid, signal.SIGKILL)
@@ -476,9 +467,8 @@ def test_a_kill_sends_again_only_the_alerts_in_flight_under_the_same_ids(workdir
     stored = _count(db, "SELECT count(*) FROM deliveries")
     assert stored > 5
     assert watcher("run", "--once").exit_code == 0
-    bodies = hook.wait_for(stored + 2)
-    time.sleep(0.2)
-    assert len(hook.bodies) == stored + 2
+    bodies = hook.bodies  # the run has ended: nothing more is on its way
+    assert len(bodies) == stored + 2
     received = Counter(body["id"] for body in bodies)
     assert len(received) == stored
     assert sorted(i for i, times in received.items() if times > 1) == sorted(in_flight)
@@ -508,14 +498,6 @@ def _leased(db: Path, *, by: int | None = None) -> int:
         return 0
 
 
-def _wait_until(condition, seconds: float = 60.0) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not reached")
-        time.sleep(0.05)
-
-
 WIRE = b"""<?xml version="1.0" encoding="utf-8"?>
 <rss version="2.0"><channel><title>Test wire</title><link>http://127.0.0.1/</link>
 <item><guid isPermaLink="false">wire-1</guid><title>Siege tightens on Sheikh Maqsoud</title>
@@ -535,7 +517,7 @@ def test_the_daemon_sends_on_its_own_timer_and_stops_cleanly(workdir, hook):
         daemon = start_watcher("run", cwd=workdir)
         try:
             hook.wait_for(1, timeout=60)
-            _wait_until(lambda: {d["status"] for d in deliveries()} == {"sent"})
+            wait_until(lambda: {d["status"] for d in deliveries()} == {"sent"})
         finally:
             [log] = stop_watchers([daemon])
     assert daemon.returncode == 0, log

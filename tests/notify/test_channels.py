@@ -133,9 +133,11 @@ def test_a_server_that_accepts_and_stalls_times_out(scheme: str) -> None:
     with StallingServer() as stall:
         url = mail_url(stall.port) if scheme == "mailto" else f"json://127.0.0.1:{stall.port}/x"
         started = time.monotonic()
-        with pytest.raises(NotifyError, match="timed out"):
+        # Whichever 1 s limit comes first, the socket's ("timed out") or apprise's for the
+        # whole call ("did not finish within"), the reason says so.
+        with pytest.raises(NotifyError, match="timed out|did not finish within"):
             send(target(url), TEXT, timeout=1.0)
-        assert time.monotonic() - started < 5
+        assert time.monotonic() - started < 10  # not apprise's own 15 s for SMTP
 
 
 def test_mask_url_and_target_never_show_password_or_token(hook: WebhookServer) -> None:

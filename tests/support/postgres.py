@@ -9,7 +9,6 @@ from __future__ import annotations
 import glob
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 from collections.abc import Iterator
@@ -17,6 +16,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+
+from tests.support.helpers import free_port
 
 DEBIAN_BINARIES = "/usr/lib/postgresql/*/bin"
 USER = "postgres"  # initdb refuses to run as root; Debian's package creates this user
@@ -42,7 +43,7 @@ class PostgresServer:
     def __init__(self, binaries: Path, directory: Path) -> None:
         self.binaries = binaries
         self.data = directory / "data"
-        self.port = _free_port()
+        self.port = free_port()
         self.url = f"postgresql+psycopg://{USER}@127.0.0.1:{self.port}/postgres"
 
     def start(self) -> None:
@@ -67,12 +68,6 @@ class PostgresServer:
         if os.geteuid() == 0:
             command = ["runuser", "-u", USER, "--", *command]
         subprocess.run(command, check=True, capture_output=True, cwd=self.data.parent)
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @contextmanager

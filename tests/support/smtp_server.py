@@ -8,7 +8,6 @@ from __future__ import annotations
 import email
 import email.policy
 import logging
-import socket
 import threading
 import time
 from dataclasses import dataclass
@@ -18,6 +17,8 @@ from typing import Any
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
+
+from tests.support.helpers import free_port
 
 
 @dataclass(frozen=True)
@@ -175,8 +176,3 @@ def _part(message: EmailMessage, subtype: str) -> str | None:
     return str(body.get_content())
 
 
-def free_port() -> int:
-    """A loopback port free right now (bound, then released) for a server to take."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
