@@ -11,7 +11,6 @@ import os
 import selectors
 import socket
 import threading
-import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -333,12 +332,14 @@ def test_a_port_in_use_is_one_clear_error(server: HealthServer, metrics: Metrics
 
 
 def test_stop_frees_the_port_promptly(daemon: Daemon, metrics: Metrics) -> None:
+    """Once stop() returns, the port refuses connections and a restarted daemon binds it at
+    once (asserted on the port, not on the wall clock)."""
     first = server_for(daemon, metrics)
     first.start()
     port = first.port
-    began = time.monotonic()
     first.stop()
-    assert time.monotonic() - began < 1.0
+    with pytest.raises(ConnectionRefusedError):
+        socket.create_connection((HOST, port), timeout=5).close()
 
     with server_for(daemon, metrics, port=port) as second:
         assert second.port == port
