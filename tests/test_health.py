@@ -478,19 +478,10 @@ def test_beyond_the_cap_a_connection_is_closed_at_once_while_all_are_being_answe
     metrics: Metrics
 ) -> None:
     checking, release = threading.Semaphore(0), threading.Event()
-
-    def slow_check() -> tuple[bool, str]:
-        checking.release()
-        release.wait(timeout=10)
-        return True, ""
-
-    with HealthServer(HOST, 0, metrics=metrics, healthy=slow_check, max_connections=2,
-                      request_timeout=60) as server:
-        busy = [connect(server) for _ in range(2)]
+    with HealthServer(HOST, 0, metrics=metrics, healthy=stalled_check(checking, release),
+                      max_connections=2, request_timeout=60) as server:
+        busy = hold_workers(server, 2, "/healthz", checking)
         try:
-            for client in busy:
-                client.sendall(b"GET /healthz HTTP/1.0\r\n\r\n")
-            assert checking.acquire(timeout=5) and checking.acquire(timeout=5)
             with connect(server) as extra:
                 assert read_until_closed(extra) == b""
             release.set()

@@ -87,9 +87,12 @@ class Pipeline:
         self.now = now
         self._rules = {rule.id: rule for rule in matcher.rules.rules}
 
-    def is_known(self, article: Article) -> bool:
-        """Whether the article is already stored (so a poller need not fetch its page)."""
-        return self.store.is_known(identity_keys(article))
+    def known(self, articles: Sequence[Article]) -> list[bool]:
+        """Whether each article is already stored (so a poller need not fetch its page):
+        one store query for them all."""
+        keys = [identity_keys(article) for article in articles]
+        stored = self.store.known_keys([key for some in keys for key in some])
+        return [not stored.isdisjoint(some) for some in keys]
 
     def ingest(self, article: Article) -> Outcome:
         """Store the article once and return its new matches; never raises for bad content."""

@@ -310,13 +310,13 @@ class Poller:
         self, articles: list[Article], pipeline: Pipeline, claim: _Claim, pages: _PageBudget
     ) -> list[Article]:
         """The articles with their pages' text, up to a stop or a lost claim (the rest as
-        they were: the caller stops there). A known article's page is not fetched again."""
+        they were: the caller stops there). A known article's page is not fetched again;
+        one store query tells which are known."""
         with_text = []
-        for article in articles:
+        for article, known in zip(articles, pipeline.known(articles), strict=True):
             if self.stopping.is_set() or not claim.keep():
                 break
-            with_text.append(article if pipeline.is_known(article)
-                             else self._with_full_text(article, pages))
+            with_text.append(article if known else self._with_full_text(article, pages))
         return with_text + articles[len(with_text):]
 
     def _with_full_text(self, article: Article, pages: _PageBudget) -> Article:

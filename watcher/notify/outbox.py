@@ -18,6 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 
 from watcher.config import DEFAULT_LEASE
 from watcher.errors import ConfigError, NotifyError, StoreError, WatcherError
@@ -267,15 +268,13 @@ class Outbox:
         """Write one outcome now; while the store refuses, keep it and write it again after
         a pause (doubling up to RECORD_RETRY_MAX), never sending again. Raises _NotRecorded
         when the sender is stopped first: the outcome is lost, and logged as such."""
-        delay, held = RECORD_RETRY_FIRST, False
+        delay, held, recorded = RECORD_RETRY_FIRST, False, False
         try:
             while True:
                 try:
                     with self._writing():
                         write()
-                    if held:
-                        held = False
-                        self._hold(-len(ids), recorded=True)
+                    recorded = True
                     return
                 except StoreError as problem:
                     if not held:  # counted as waiting from its first refusal on
@@ -294,7 +293,7 @@ class Outbox:
                 delay = min(delay * 2, RECORD_RETRY_MAX)
         finally:
             if held:
-                self._hold(-len(ids))
+                self._hold(-len(ids), recorded=recorded)
 
     def _hold(self, count: int, *, recorded: bool = False) -> None:
         """Count outcomes kept in memory because the store refused them (`count` > 0), or
@@ -371,13 +370,11 @@ class Outbox:
             owed = [d for d in job.deliveries if target.key not in d.done_targets]
             if not owed:
                 continue
-            try:
-                send(target, self._message(owed, target), timeout=self.timeout,
-                     identity=job.identity)
-            except NotifyError as problem:
-                return f"{target.masked}: {problem}"
-            except ConfigError as problem:  # a user template that fails on this alert
-                return f"template: {problem}"
+            error = self._try_send(
+                target, partial(self.renderer.render_alert, owed[0].alert, target.format),
+                job.identity)
+            if error is not None:
+                return error
             if len(targets) > 1:  # only a channel with several URLs can half-succeed
                 for delivery in owed:
                     self._record(job.channel, [delivery.id], f"sent to {target.masked}",
@@ -419,17 +416,17 @@ class Outbox:
         for _ in range(DIGEST_MESSAGES_PER_ROUND):
             if not owed or self.stopping.is_set():  # stopping: the rest are given back
                 break
-            part = self.renderer.render_digest_part(
-                [d.alert for d in owed], target.format, period=period, max_body=target.max_body)
-            listed_ids = {alert.delivery_id for alert in part.listed}
-            listed = [d for d in owed if d.id in listed_ids]
             try:
-                send(target, part.message, timeout=self.timeout,
-                     identity=message_identity(listed))
-            except NotifyError as problem:
-                return f"{target.masked}: {problem}"
+                part = self.renderer.render_digest_part(
+                    [d.alert for d in owed], target.format, period=period,
+                    max_body=target.max_body)
             except ConfigError as problem:  # a user template that fails on these alerts
                 return f"template: {problem}"
+            listed_ids = {alert.delivery_id for alert in part.listed}
+            listed = [d for d in owed if d.id in listed_ids]
+            error = self._try_send(target, part.message, message_identity(listed))
+            if error is not None:
+                return error
             self._record_shown(job.channel, listed, target, shown, sent)
             owed = [d for d in owed if d.id not in listed_ids]
         return None
@@ -462,8 +459,18 @@ class Outbox:
         return SendReport(errors=[f"{job.channel}: not sent: the store cannot record "
                                   "outcomes"] * len(ids))
 
-    def _message(self, owed: Sequence[DueDelivery], target: Target) -> Message:
-        return self.renderer.render_alert(owed[0].alert, target.format)
+    def _try_send(self, target: Target, message: Message | Callable[[], Message],
+                  identity: str) -> str | None:
+        """Send one message (rendered here when given as a callable, so a template's error
+        is reported like a send's) to one URL; the error as a job reports it, or None."""
+        try:
+            rendered = message() if callable(message) else message
+            send(target, rendered, timeout=self.timeout, identity=identity)
+        except NotifyError as problem:
+            return f"{target.masked}: {problem}"
+        except ConfigError as problem:  # a user template that fails on this alert
+            return f"template: {problem}"
+        return None
 
     def _failed(self, job: _Job, error: str) -> SendReport:
         """Count a failed attempt for each delivery of the job: retried with backoff, or
