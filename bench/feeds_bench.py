@@ -36,12 +36,12 @@ from bench.feeds_corpus import FeedSet, write_feeds
 from bench.feeds_meter import ThreadMeter, TimedLock, difference
 from bench.feeds_results import FeedsResults, PollPass, StoredCounts
 from bench.measure import machine, progress
-from watcher.config import Settings, load_settings
-from watcher.daemon import MAX_CONCURRENT_POLLS, Daemon
-from watcher.logs import configure_logging
-from watcher.matcher import Matcher
-from watcher.metrics import Metrics
-from watcher.poller import Poller
+from watcher.cli.logs import configure_logging
+from watcher.config.settings import Settings, load_settings
+from watcher.daemon.metrics import Metrics
+from watcher.daemon.poller import Poller
+from watcher.daemon.service import MAX_CONCURRENT_POLLS, Daemon
+from watcher.engine.matcher import Matcher
 from watcher.sources.fetch import Fetcher
 from watcher.store import Store
 

@@ -17,9 +17,9 @@ from types import TracebackType
 from typing import Any, TypeVar
 from unittest import mock
 
-from watcher import pipeline as pipeline_module
-from watcher import poller as poller_module
-from watcher.matcher import Matcher
+from watcher.daemon import poller as poller_module
+from watcher.engine.matcher import Matcher
+from watcher.ingest import pipeline as pipeline_module
 from watcher.sources.fetch import Fetcher
 from watcher.store import Store
 

@@ -346,8 +346,8 @@ def _method(r: FeedsResults) -> list[str]:
         "The daemon's log lines are formatted as `watcher run` configures them and written "
         "to /dev/null.",
         "- Timing: `Fetcher.fetch`, `Matcher.match_many`, the `Store` methods (on their "
-        "classes), `parse_feed` as `watcher.poller` imports it and `identity_keys` / "
-        "`story_signature` as `watcher.pipeline` imports them are wrapped (`mock.patch`, "
+        "classes), `parse_feed` as `watcher.daemon.poller` imports it and `identity_keys` / "
+        "`story_signature` as `watcher.ingest.pipeline` imports them are wrapped (`mock.patch`, "
         "for the benchmark only) to add each call's `perf_counter` and `thread_time`; the "
         "matcher's lock is replaced by a lock that times waits to acquire it. None of "
         "these calls nest, so their sums add up; the rest of a poll is `other`.",

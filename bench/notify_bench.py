@@ -22,7 +22,7 @@ from bench.measure import Machine, machine, progress
 from bench.store_replay import ALERT_CHANNEL, new_pipeline, replay_batches
 from tests.support.smtp_server import SmtpServer
 from tests.support.webhook import WebhookServer
-from watcher.matcher import Matcher
+from watcher.engine.matcher import Matcher
 from watcher.notify.channels import Channel
 from watcher.notify.outbox import Destination, Outbox, RetryPolicy
 from watcher.notify.render import Renderer

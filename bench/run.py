@@ -58,7 +58,7 @@ from bench.workers_bench import (
     render_workers_markdown,
     render_workers_table,
 )
-from watcher.engine import Engine
+from watcher.engine.core import Engine
 from watcher.model import Article
 from watcher.rules.ast import Rule
 from watcher.rules.compile import Compiler, RuleIndex

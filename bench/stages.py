@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bench.measure import best_of_many
-from watcher.engine import Engine, build_match
+from watcher.engine.core import Engine, build_match
 from watcher.text.analysis import AnalysedText
 
 

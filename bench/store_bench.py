@@ -17,8 +17,9 @@ from bench.store_fill import fill_store
 from bench.store_lookup import measure_lookups
 from bench.store_replay import measure_replay, profile_replay
 from bench.store_results import StoreResults
-from watcher.dedupe import identity_keys, story_signature
-from watcher.matcher import Matcher
+from watcher.engine.matcher import Matcher
+from watcher.identity import identity_keys
+from watcher.ingest.stories import story_signature
 from watcher.rules.ast import Rule, RuleSet
 from watcher.rules.load import load_rules
 from watcher.store import Store

@@ -18,7 +18,7 @@ from sqlalchemy.engine import Connection
 
 from bench.measure import progress, timed
 from bench.store_results import Fill
-from watcher.dedupe import BANDS
+from watcher.ingest.stories import BANDS
 from watcher.model import Article
 from watcher.store import Store
 from watcher.store.db import open_engine, write_transaction
@@ -113,7 +113,7 @@ def _article_row(i: int, corpus: Sequence[Article], signatures: Sequence[bytes])
 
 
 def _key_expressions() -> list[sa.ColumnElement[str]]:
-    """The three keys dedupe.identity_keys gives a feed article, built from its row."""
+    """The three keys identity.identity_keys gives a feed article, built from its row."""
     return [
         sa.literal("guid:") + sources.c.name + ":" + articles.c.guid,
         sa.literal("url:") + articles.c.canonical_url,

@@ -17,8 +17,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from bench.store_results import StageTimes
-from watcher import pipeline as pipeline_module
-from watcher.matcher import Matcher
+from watcher.engine.matcher import Matcher
+from watcher.ingest import pipeline as pipeline_module
 from watcher.model import Article, Match
 from watcher.store import IngestResult, Store
 

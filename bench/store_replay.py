@@ -15,13 +15,13 @@ from bench.measure import Passes, best_of, progress, timed
 from bench.results import ProfileLine
 from bench.store_meter import StageMeter, TimedMatcher, TimedStore
 from bench.store_results import ReplayCounts, ReplayRun, StageTimes
-from watcher.matcher import Matcher
+from watcher.engine.matcher import Matcher
+from watcher.ingest.pipeline import Outcome, Pipeline
 from watcher.model import Article, Match, Severity
-from watcher.pipeline import Outcome, Pipeline
 from watcher.store import Store
 from watcher.store.db import open_engine
 
-BATCH = 32  # articles per ingest_many call, as `watcher replay` reads them (cli.py's BATCH)
+BATCH = 32  # articles per ingest_many call, as `watcher replay` reads them (cli/common.py BATCH)
 ENGINE_PASSES = 5  # about 0.5 s each: the ratio's denominator, so the best of more
 REPLAY_PASSES = 2  # each about 10 s here; the verdicts are far from the line either way
 PROFILE_TOP = 14

@@ -226,7 +226,7 @@ def _stages(r: StoreResults) -> list[str]:
         "",
         "The fastest replay pass of each rule set, timed from outside: the pipeline gets "
         "stand-ins for its matcher and store that time each call, `identity_keys` and "
-        "`story_signature` are wrapped where `watcher.pipeline` calls them, and SQLAlchemy "
+        "`story_signature` are wrapped where `watcher.ingest.pipeline` calls them, and SQLAlchemy "
         "events time SQLite's part of every store call (`cursor.execute`, and COMMIT up to "
         "the connection's return to the pool). ms/art. divides by all "
         f"{r.articles} articles (duplicates stop after `is_known`). SQL statements per "
@@ -352,7 +352,7 @@ def _method(r: StoreResults) -> list[str]:
         "articles then find the same candidates (none) in both stores, so the comparison "
         "measures store size, not how many copies of a story were planted. Copies of a "
         "story would add candidates (1 KiB signature each) in any store; unrelated pages "
-        "sharing heavy boilerplate (estimated Jaccard up to 0.33, per `dedupe.py`) share "
+        "sharing heavy boilerplate (estimated Jaccard up to 0.33, per `ingest/stories.py`) share "
         "a band with probability 1 - (1 - 0.33^3)^32 = 0.69, so on a real store the "
         "candidate lists of such a site grow with the number of its stored pages: that "
         "cost is not measured here.",

@@ -27,7 +27,7 @@ from bench.feeds_corpus import FeedSet, write_feeds
 from bench.measure import Machine, machine, progress
 from bench.store_replay import new_pipeline, replay_batches
 from tests.support.postgres import PostgresServer, find_binaries
-from watcher.matcher import Matcher
+from watcher.engine.matcher import Matcher
 from watcher.rules.load import load_rules
 from watcher.store import Store
 from watcher.text.analysis import Analyzer

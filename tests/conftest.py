@@ -11,7 +11,7 @@ import pytest
 
 from tests.support.helpers import enter_workdir
 from tests.support.postgres import postgres_server
-from watcher.engine import Engine
+from watcher.engine.core import Engine
 from watcher.model import Article, Match
 from watcher.rules.ast import Rule
 from watcher.rules.compile import Compiler

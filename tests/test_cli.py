@@ -14,8 +14,8 @@ import spacy
 import yaml
 from click.testing import CliRunner
 
-from watcher.cli import cli
-from watcher.cli_common import errors_exit
+from watcher.cli.common import errors_exit
+from watcher.cli.main import cli
 from watcher.errors import ConfigError, RuleError, RuleSetError, StoreError
 
 ROOT = Path(__file__).resolve().parent.parent

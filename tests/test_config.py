@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from tests.support.alias_bomb import alias_bomb
-from watcher.config import (
+from watcher.config.settings import (
     DEFAULT_EVERY,
     DEFAULT_RULES,
     ChannelSettings,

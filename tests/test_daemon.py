@@ -23,15 +23,16 @@ from tests.support.helpers import free_port, wait_until
 from tests.support.http_server import Reply, ScriptedServer, TricklingServer, closed_port
 from tests.support.postgres import postgres_server
 from tests.support.processes import start_watcher, stop_watchers
-from watcher import cli_daemon, entry
-from watcher.cli import cli
-from watcher.config import load_settings
-from watcher.daemon import MAX_CONCURRENT_POLLS, Daemon
-from watcher.interrupts import EXIT_INTERRUPTED as INTERRUPTED
-from watcher.matcher import Matcher
-from watcher.metrics import Metrics
-from watcher.poller import Poller
-from watcher.probes import DATABASE_CHECK_SECONDS
+from watcher.cli import entry
+from watcher.cli import run as cli_daemon
+from watcher.cli.interrupts import EXIT_INTERRUPTED as INTERRUPTED
+from watcher.cli.main import cli
+from watcher.config.settings import load_settings
+from watcher.daemon.metrics import Metrics
+from watcher.daemon.poller import Poller
+from watcher.daemon.probes import DATABASE_CHECK_SECONDS
+from watcher.daemon.service import MAX_CONCURRENT_POLLS, Daemon
+from watcher.engine.matcher import Matcher
 from watcher.sources.fetch import Fetcher
 from watcher.store import SourceState, Store
 
@@ -484,7 +485,7 @@ def test_an_interrupt_while_the_commands_load_exits_130_without_a_traceback(monk
         def __getattr__(self, name: str):
             raise KeyboardInterrupt
 
-    monkeypatch.setitem(sys.modules, "watcher.cli", Interrupted("watcher.cli"))
+    monkeypatch.setitem(sys.modules, "watcher.cli.main", Interrupted("watcher.cli.main"))
     with pytest.raises(SystemExit) as stop:
         entry.main()
     assert stop.value.code == INTERRUPTED == 128 + signal.SIGINT

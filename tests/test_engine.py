@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from watcher.engine import Engine
+from watcher.engine.core import Engine
 from watcher.marks import pieces
 from watcher.model import Article
 from watcher.rules.ast import Rule

@@ -17,10 +17,10 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from tests.reference import Reference
-from watcher import proximity
-from watcher.engine import FIELDS, Engine
+from watcher.engine import proximity
+from watcher.engine.core import FIELDS, Engine
+from watcher.engine.occurrences import ScanMode
 from watcher.model import Article
-from watcher.occurrences import ScanMode
 from watcher.rules.ast import And, InField, Near, Not, Or, Rule, Term
 from watcher.rules.compile import Compiler
 from watcher.text.analysis import Analyzer

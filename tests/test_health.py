@@ -19,9 +19,9 @@ import pytest
 from prometheus_client import CONTENT_TYPE_LATEST
 from prometheus_client.parser import text_string_to_metric_families
 
+from watcher.daemon.health import WORKERS, HealthCheck, HealthServer, HttpPortError
+from watcher.daemon.metrics import Metrics
 from watcher.errors import ConfigError
-from watcher.health import WORKERS, HealthCheck, HealthServer, HttpPortError
-from watcher.metrics import Metrics
 
 HOST = "127.0.0.1"
 START = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)

@@ -10,7 +10,7 @@ import weakref
 import pytest
 import spacy
 
-from watcher.matcher import Matcher
+from watcher.engine.matcher import Matcher
 from watcher.model import Article
 from watcher.rules.ast import Rule, RuleSet
 from watcher.rules.grammar import parse_query

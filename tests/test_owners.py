@@ -14,11 +14,11 @@ from dataclasses import replace
 import pytest
 
 from tests.support.processes import exited_worker_name
-from watcher.owners import DeadOwners, Owner, describe, is_this_process, why_dead, worker_name
+from watcher.store.owners import DeadOwners, Owner, describe, is_this_process, why_dead, worker_name
 
 PRINT_NAME_AND_WAIT = (
     "import sys, time\n"
-    "from watcher.owners import worker_name\n"
+    "from watcher.store.owners import worker_name\n"
     "print(worker_name(), flush=True)\n"
     "time.sleep(120)\n"
 )
@@ -99,7 +99,7 @@ def test_a_process_of_another_user_counts_as_alive():
     """kill(pid, 0) answers EPERM for another user's process: it exists. (The exited
     process shows that the judge, as `nobody`, still sees this host's processes.)"""
     alive, dead = worker_name(), exited_worker_name()
-    judge = ("import os, sys\nfrom watcher.owners import why_dead\nos.setuid(65534)\n"
+    judge = ("import os, sys\nfrom watcher.store.owners import why_dead\nos.setuid(65534)\n"
              "print(why_dead(sys.argv[1]), why_dead(sys.argv[2]), sep='|')\n")
     done = subprocess.run([sys.executable, "-c", judge, alive, dead], capture_output=True,
                           text=True, check=True)

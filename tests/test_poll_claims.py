@@ -25,12 +25,12 @@ from tests.support.helpers import ManualClock, wait_until
 from tests.support.http_server import Reply, Request, ScriptedServer
 from tests.support.postgres import PostgresServer, postgres_server
 from tests.support.processes import start_watcher, stop_watchers
-from watcher.cli import cli
-from watcher.config import SourceSettings
+from watcher.cli.main import cli
+from watcher.config.settings import SourceSettings
+from watcher.daemon.poller import CLAIM_LOST, Poller, PollOutcome
+from watcher.engine.matcher import Matcher
 from watcher.errors import StoreError
-from watcher.matcher import Matcher
-from watcher.pipeline import Pipeline
-from watcher.poller import CLAIM_LOST, Poller, PollOutcome
+from watcher.ingest.pipeline import Pipeline
 from watcher.sources.addresses import parse_ranges
 from watcher.sources.fetch import Fetcher
 from watcher.store import Store

@@ -17,10 +17,10 @@ from pathlib import Path
 import pytest
 
 from tests.support.http_server import Reply, ScriptedServer, TricklingServer
-from watcher.config import SourceSettings
-from watcher.matcher import Matcher
-from watcher.pipeline import Pipeline
-from watcher.poller import FULL_TEXT_BUDGET, Poller
+from watcher.config.settings import SourceSettings
+from watcher.daemon.poller import FULL_TEXT_BUDGET, Poller
+from watcher.engine.matcher import Matcher
+from watcher.ingest.pipeline import Pipeline
 from watcher.sources.addresses import parse_ranges
 from watcher.sources.fetch import Fetcher
 from watcher.store import Store

@@ -6,7 +6,7 @@ import socket
 import threading
 from pathlib import Path
 
-from watcher.probes import DatabaseCheck, all_of
+from watcher.daemon.probes import DatabaseCheck, all_of
 from watcher.store import Store
 
 

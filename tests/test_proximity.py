@@ -5,8 +5,8 @@ from __future__ import annotations
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from watcher.evaluation import Plans
-from watcher.proximity import any_pair, chain_pairs, pairs, used_hits
+from watcher.engine.evaluation import Plans
+from watcher.engine.proximity import any_pair, chain_pairs, pairs, used_hits
 from watcher.rules.compile import CNear, COr, CTerm
 
 FIELD_WORDS = 30

@@ -1,5 +1,5 @@
 """python -m watcher."""
 
-from watcher.entry import main
+from watcher.cli.entry import main
 
 main()

@@ -1,6 +1,6 @@
 """The mark format of snippets: `[word]` marks a matched word, `\\[` an article's own bracket.
 
-Written by snippets.py, read by every renderer (terminal, mail, chat). An article's own
+Written by engine/snippets.py, read by every renderer (terminal, mail, chat). An article's own
 `[`, `]` and `\\` are escaped with a backslash, so every unescaped bracket pair is a mark
 and a quoted "[We] will" is never shown as a match. Snippets stored before escaping read
 as they always did: the innermost bracket pairs are marks.

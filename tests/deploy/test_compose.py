@@ -14,7 +14,7 @@ import yaml
 from sqlalchemy.engine import make_url
 
 from tests.deploy.files import DEPLOY, read_env_file
-from watcher.config import load_settings
+from watcher.config.settings import load_settings
 
 COMPOSE = DEPLOY / "docker/docker-compose.yml"
 HERE = COMPOSE.parent

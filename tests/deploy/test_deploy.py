@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from tests.deploy.files import DEPLOY, REPO, read_env_file
-from watcher.config import Settings, load_settings
+from watcher.config.settings import Settings, load_settings
 from watcher.rules.load import load_rules
 from watcher.store.repo import Store
 

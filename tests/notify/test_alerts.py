@@ -22,8 +22,8 @@ from tests.support.http_server import Reply, ScriptedServer
 from tests.support.processes import start_watcher, stop_watchers
 from tests.support.smtp_server import SmtpServer
 from tests.support.webhook import StallingServer, WebhookServer
-from watcher.cli import cli
-from watcher.interrupts import EXIT_INTERRUPTED, STOPPED_AT_ONCE
+from watcher.cli.interrupts import EXIT_INTERRUPTED, STOPPED_AT_ONCE
+from watcher.cli.main import cli
 from watcher.rules.load import load_rules
 
 ROOT = Path(__file__).resolve().parents[2]

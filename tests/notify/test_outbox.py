@@ -24,13 +24,13 @@ from tests.store.builders import NOW, new_article, new_match, new_story
 from tests.support.postgres import postgres_server
 from tests.support.smtp_server import SmtpServer
 from tests.support.webhook import RecordingServer, WebhookServer
-from watcher.health import HealthServer
-from watcher.metrics import Metrics
+from watcher.daemon.health import HealthServer
+from watcher.daemon.metrics import Metrics
+from watcher.daemon.probes import DatabaseCheck, all_of
 from watcher.notify.channels import CHAT_DIGEST_PARTS, Channel
 from watcher.notify.digest import next_digest
 from watcher.notify.outbox import Destination, Outbox, RetryPolicy
 from watcher.notify.render import Renderer
-from watcher.probes import DatabaseCheck, all_of
 from watcher.store import Store
 
 RENDERER = Renderer()
@@ -240,7 +240,7 @@ class Pauses:
 
 
 def probe(store: Store, sender: Outbox) -> tuple[int, str]:
-    """GET /healthz of an endpoint with the daemon's store checks (watcher/cli_daemon.py)."""
+    """GET /healthz of an endpoint with the daemon's store checks (watcher/cli/run.py)."""
     checks = all_of(DatabaseCheck(store.ping), sender.recording_health)
     metrics = Metrics(queue_depth=lambda: 0, last_successes=dict, now=Clock())
     with HealthServer("127.0.0.1", 0, metrics=metrics, healthy=checks) as server:

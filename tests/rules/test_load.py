@@ -357,7 +357,7 @@ def test_nesting_too_deep_is_a_load_error_not_a_traceback(tmp_path):
 
 
 def test_an_alias_bomb_is_one_line_at_the_alias_that_passes_the_bound(tmp_path):
-    """The same bound as watcher.yaml's (watcher/yaml_marks.py): one line, not a problem
+    """The same bound as watcher.yaml's (watcher/rules/yaml_marks.py): one line, not a problem
     for each of the bomb's lists, and nothing later walks its 10**9 values."""
     text = "lists:\n" + alias_bomb(9, indent="  ") + rule_file("'@i'")
     (tmp_path / "a.yaml").write_text(text, encoding="utf-8")

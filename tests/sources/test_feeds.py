@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 import feedparser
 import pytest
 
-from watcher.dedupe import content_hash, identity_keys
+from watcher.identity import content_hash, identity_keys
 from watcher.model import Article
 from watcher.sources.feeds import ParsedFeed, parse_feed
 
@@ -409,7 +409,7 @@ def test_ids_come_from_guid_then_link_then_text() -> None:
 
 def test_only_entries_nothing_identifies_are_skipped_and_counted() -> None:
     """An entry with an id is kept, to be refused by name by the one rule of what an article
-    must hold (dedupe.refusal_reason); one with nothing at all can only be counted."""
+    must hold (identity.refusal_reason); one with nothing at all can only be counted."""
     content = rss(
         "<item><guid isPermaLink='false'>only-an-id</guid></item>"
         "<item><description>  </description></item>"

@@ -13,10 +13,10 @@ import pytest
 
 from tests.store.builders import NOW, at, new_article, new_match, new_story, oldest_story
 from tests.store.sql import backend, count, rows
-from watcher.dedupe import story_signature
 from watcher.errors import StoreError
+from watcher.ingest.pipeline import pick_story
+from watcher.ingest.stories import story_signature
 from watcher.model import Article, Severity, Span
-from watcher.pipeline import pick_story
 from watcher.store import NewArticle, Store, StoryCandidate
 from watcher.store.ingest import STORY_CANDIDATES
 
@@ -170,7 +170,7 @@ FAMILIES = {  # two stories' texts, each item adding its own number
 
 def flood_item(number: int) -> NewArticle:
     """Item `number` of the flood: a family's text under 'Item N about things', with its
-    real MinHash signature and bands (watcher/dedupe.py), as the pipeline stores it."""
+    real MinHash signature and bands (watcher/identity.py), as the pipeline stores it."""
     family = sorted(FAMILIES)[number % len(FAMILIES)]
     title, body = f"Item {number} about things", f"{FAMILIES[family]} Item {number}."
     signature = story_signature(title, body)

@@ -11,8 +11,8 @@ from datetime import timedelta
 from tests.store.builders import NOW, new_article, new_match, new_story, oldest_story
 from tests.support.processes import exited_worker_name, on_another_host
 from watcher.model import Severity
-from watcher.owners import DeadOwners, worker_name
 from watcher.store import DeliveryHold, Store
+from watcher.store.owners import DeadOwners, worker_name
 
 LEASE = timedelta(minutes=10)
 

@@ -11,8 +11,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from tests.support.processes import exited_worker_name, on_another_host
-from watcher.owners import DeadOwners, worker_name
 from watcher.store import BUSY, OwnerCheck, PollRecord, Store
+from watcher.store.owners import DeadOwners, worker_name
 
 T0 = datetime(2026, 11, 23, 12, tzinfo=UTC)
 URL = "https://example.org/feed"

@@ -13,7 +13,7 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-from watcher.owners import Owner
+from watcher.store.owners import Owner
 
 
 def start_watcher(*args: str, cwd: Path) -> subprocess.Popen[str]:
@@ -28,7 +28,8 @@ def start_watcher(*args: str, cwd: Path) -> subprocess.Popen[str]:
 def exited_worker_name() -> str:
     """The claim name of a process that has exited (and been reaped): a dead owner."""
     done = subprocess.run(
-        [sys.executable, "-c", "from watcher.owners import worker_name; print(worker_name())"],
+        [sys.executable, "-c",
+         "from watcher.store.owners import worker_name; print(worker_name())"],
         capture_output=True, text=True, check=True,
     )
     return done.stdout.strip()

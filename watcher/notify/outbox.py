@@ -20,17 +20,20 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
 
-from watcher.config import DEFAULT_LEASE
 from watcher.errors import ConfigError, NotifyError, StoreError, WatcherError
-from watcher.logs import REPORTED
 from watcher.notify.channels import Channel, Target, send
 from watcher.notify.digest import DigestSchedule, describe
 from watcher.notify.message import Message
 from watcher.notify.render import Renderer
-from watcher.owners import DeadOwners, worker_name
 from watcher.store import DeliveryHold, DueDelivery, Store
+from watcher.store.owners import DeadOwners, worker_name
 
 log = logging.getLogger("watcher.outbox")
+
+DEFAULT_LEASE = 600  # a sender's claim on the deliveries it sends (notify.lease)
+# `extra=` for a log line whose news the one-shot commands print themselves (a send
+# failure is in their report): logged for the daemon, not said twice by `watcher replay`.
+REPORTED = {"reported": True}
 
 # Deliveries claimed per round, per parallel send: small, so a round ends well within the
 # lease even when every send runs into its timeout.

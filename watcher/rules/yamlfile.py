@@ -13,8 +13,8 @@ import yaml
 
 from watcher.errors import RuleError
 from watcher.model import Severity
+from watcher.rules.yaml_marks import BoundedLoader, error_position
 from watcher.when import parse_duration
-from watcher.yaml_marks import BoundedLoader, error_position
 
 ESCAPE_WIDTHS = {"x": 4, "u": 6, "U": 10}  # double-quoted \xHH, \uHHHH, \UHHHHHHHH
 

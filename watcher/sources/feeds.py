@@ -19,7 +19,7 @@ from urllib.parse import urljoin, urlsplit
 
 import feedparser
 
-from watcher.dedupe import canonical_url, content_id, plausible_published
+from watcher.identity import canonical_url, content_id, plausible_published
 from watcher.model import Article
 from watcher.sources.html import html_to_text, normalise_text
 from watcher.when import as_utc
@@ -255,7 +255,7 @@ def _without_base(headers: Mapping[str, str]) -> dict[str, str]:
 def _article(entry: Any, *, source: str, base: str, now: datetime) -> Article | None:
     """One entry as an Article, or None when nothing identifies it (no guid, link, title or
     body). Whether it holds enough to be stored is the pipeline's one rule
-    (dedupe.refusal_reason), which names the entries it refuses."""
+    (identity.refusal_reason), which names the entries it refuses."""
     title = _title(entry)
     body = _body(entry)
     guid = _guid(entry)
@@ -400,7 +400,7 @@ def _guid(entry: Any) -> str | None:
 
 def _published(entry: Any, now: datetime) -> datetime | None:
     """published, else updated, as aware UTC (feedparser gives UTC struct_time), as
-    dedupe.plausible_published keeps it (a 1970 placeholder is none, a later one `now`)."""
+    identity.plausible_published keeps it (a 1970 placeholder is none, a later one `now`)."""
     for key in ("published_parsed", "updated_parsed"):
         # dict.get, not entry.get: feedparser maps a missing updated_parsed to published_parsed.
         moment = _utc_datetime(dict.get(entry, key))

@@ -64,7 +64,7 @@ StoryPicker = Callable[[Sequence[StoryCandidate]], int | None]
 """Chooses the story a new article joins among the candidates, or None for a new story."""
 
 OwnerCheck = Callable[[str], bool]
-"""Whether a claim's owner is proven dead (watcher/owners.py): its lease is free at once."""
+"""Whether a claim's owner is proven dead (watcher/store/owners.py): its lease is free at once."""
 
 
 @dataclass(frozen=True)

@@ -37,11 +37,11 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import urlsplit
 
+from watcher.daemon.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
+from watcher.daemon.metrics import Metrics
 from watcher.errors import ConfigError
-from watcher.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
-from watcher.metrics import Metrics
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("watcher.health")
 
 TEXT = "text/plain; charset=utf-8"
 POLL_INTERVAL = 0.1  # how often the connection loop checks for stop(): bounds how long it takes

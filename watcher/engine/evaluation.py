@@ -6,10 +6,11 @@ whose methods do the work, so evaluation dispatches by method and memoises by a 
 
 from __future__ import annotations
 
-from watcher.occurrences import Occurrences
-from watcher.positional import (
+from watcher.engine.occurrences import Occurrences
+from watcher.engine.positional import (
     FIELDS,
     AnyPlan,
+    ArticleState,
     FieldPlan,
     HitTerms,
     NearPlan,
@@ -18,7 +19,7 @@ from watcher.positional import (
     TermPlan,
     TermRange,
 )
-from watcher.proximity import Extent
+from watcher.engine.proximity import Extent
 from watcher.rules.compile import CAnd, CField, CNear, CNode, CNot, COr, CTerm
 from watcher.text.analysis import AnalysedText
 
@@ -120,10 +121,10 @@ class AllPlan(Plan):
     def __init__(self, children: tuple[Plan, ...]) -> None:
         self.children = children
 
-    def holds(self, ev: Evaluator, mask: int) -> bool:
+    def holds(self, ev: ArticleState, mask: int) -> bool:
         return all(c.holds(ev, mask) for c in self.children)
 
-    def collect(self, ev: Evaluator, mask: int, found: set[TermRange]) -> None:
+    def collect(self, ev: ArticleState, mask: int, found: set[TermRange]) -> None:
         for child in self.children:
             child.collect(ev, mask, found)
 
@@ -134,10 +135,10 @@ class EitherPlan(Plan):
     def __init__(self, children: tuple[Plan, ...]) -> None:
         self.children = children
 
-    def holds(self, ev: Evaluator, mask: int) -> bool:
+    def holds(self, ev: ArticleState, mask: int) -> bool:
         return any(c.holds(ev, mask) for c in self.children)
 
-    def collect(self, ev: Evaluator, mask: int, found: set[TermRange]) -> None:
+    def collect(self, ev: ArticleState, mask: int, found: set[TermRange]) -> None:
         for child in self.children:
             if child.holds(ev, mask):
                 child.collect(ev, mask, found)
@@ -147,10 +148,10 @@ class NotPlan(Plan):
     def __init__(self, child: Plan) -> None:
         self.child = child
 
-    def holds(self, ev: Evaluator, mask: int) -> bool:
+    def holds(self, ev: ArticleState, mask: int) -> bool:
         return not self.child.holds(ev, mask)
 
-    def collect(self, ev: Evaluator, mask: int, found: set[TermRange]) -> None:
+    def collect(self, ev: ArticleState, mask: int, found: set[TermRange]) -> None:
         pass
 
 
@@ -161,8 +162,8 @@ class ScopePlan(Plan):
         self.bit = bit
         self.child = child
 
-    def holds(self, ev: Evaluator, mask: int) -> bool:
+    def holds(self, ev: ArticleState, mask: int) -> bool:
         return self.child.holds(ev, mask & self.bit)
 
-    def collect(self, ev: Evaluator, mask: int, found: set[TermRange]) -> None:
+    def collect(self, ev: ArticleState, mask: int, found: set[TermRange]) -> None:
         self.child.collect(ev, mask & self.bit, found)

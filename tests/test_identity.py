@@ -17,7 +17,8 @@ from datasketch import MinHash
 from hypothesis import given
 from hypothesis import strategies as st
 
-from watcher.dedupe import (
+from watcher.identity import canonical_url, content_hash, identity_keys
+from watcher.ingest.stories import (
     BANDS,
     NUM_PERM,
     ROWS,
@@ -26,9 +27,6 @@ from watcher.dedupe import (
     SEED,
     SHINGLE_BATCH,
     StorySignature,
-    canonical_url,
-    content_hash,
-    identity_keys,
     similarity,
     story_signature,
 )
@@ -272,7 +270,7 @@ def test_a_long_article_is_hashed_in_bounded_memory() -> None:
 def test_signature_is_the_same_in_another_process() -> None:
     article = ARTICLES[557]
     code = (
-        "import json, sys; from watcher.dedupe import story_signature as s; "
+        "import json, sys; from watcher.ingest.stories import story_signature as s; "
         "a = json.load(sys.stdin); g = s(a['title'], a['text']); "
         "print(json.dumps([g.values.hex(), list(g.bands)]))"
     )

@@ -12,17 +12,19 @@ from datetime import datetime
 from hashlib import blake2b
 from typing import Literal, Protocol
 
-from watcher.dedupe import (
-    SAME_STORY,
+from watcher.engine.matcher import Matcher
+from watcher.identity import (
     canonical_url,
     content_hash,
     identity_keys,
     plausible_published,
     refusal_reason,
+)
+from watcher.ingest.stories import (
+    SAME_STORY,
     similarity,
     story_signature,
 )
-from watcher.matcher import Matcher
 from watcher.model import Article, Match, Severity
 from watcher.notify.digest import DigestSchedule, next_digest
 from watcher.rules.ast import Rule
@@ -172,7 +174,7 @@ class Pipeline:
 
 def clean_article(article: Article, now: datetime) -> Article:
     """The article as stored: NUL characters removed (PostgreSQL text cannot hold them),
-    its published time as dedupe.plausible_published keeps it."""
+    its published time as identity.plausible_published keeps it."""
     published = plausible_published(article.published, now)
     title, body = article.title.replace("\x00", ""), article.body.replace("\x00", "")
     if (title, body, published) == (article.title, article.body, article.published):

@@ -31,10 +31,11 @@ from pydantic import (
 )
 from pydantic_core import ErrorDetails, PydanticCustomError
 
-from watcher.config_yaml import Document, Loc, read_document
+from watcher.config.document import Document, Loc, read_document
 from watcher.errors import ConfigError
 from watcher.model import Severity
 from watcher.notify.digest import check_cron
+from watcher.notify.outbox import DEFAULT_LEASE
 from watcher.sources.addresses import parse_ranges
 from watcher.sources.fetch import DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT
 from watcher.when import parse_duration
@@ -55,7 +56,6 @@ DEFAULT_MAX_RETRY_DELAY = 3600
 DEFAULT_SEND_TIMEOUT = 30
 # The one default of each lease, in seconds: the settings' and that of a Poller or an Outbox
 # built without settings (tests, bench), so the two can never disagree.
-DEFAULT_LEASE = 600  # a sender's claim on the deliveries it sends (notify.lease)
 DEFAULT_POLL_LEASE = 600  # a worker's claim on a source's poll (poll_lease)
 DEFAULT_FETCH_TIMEOUT = int(DEFAULT_TIMEOUT)
 MAX_FETCH_TIMEOUT = 600  # seconds; a poll slot is held this long at most per fetch

@@ -9,14 +9,15 @@ import logging
 import sys
 import time
 
+from watcher.notify.outbox import REPORTED
+
 FORMAT = "%(asctime)s level=%(levelname)s logger=%(name)s %(message)s"
-# `extra=` for a log line whose news the one-shot commands print themselves (a send
-# failure is in their report): logged for the daemon, not said twice by `watcher replay`.
-REPORTED = {"reported": True}
 
 
 def _unreported(record: logging.LogRecord) -> bool:
-    return not getattr(record, "reported", False)
+    """Not a line logged with `extra=REPORTED` (notify/outbox.py): its news is in the
+    one-shot command's own report, so it is logged for the daemon only."""
+    return not any(getattr(record, key, False) for key in REPORTED)
 
 
 def _command_handler() -> logging.StreamHandler:  # type: ignore[type-arg]

@@ -1,14 +1,15 @@
 """What every command shares: exit statuses, loading rules and the store, one-line errors.
 
-Used by cli.py and cli_daemon.py; no command lives here.
+Used by every command module in cli/; no command lives here.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -16,15 +17,18 @@ from typing import TypeVar
 
 import click
 
-from watcher.config import Settings
-from watcher.errors import ConfigError, RuleSetError, StoreError
-from watcher.matcher import Matcher
+from watcher.cli.output import match_json, match_text
+from watcher.config.settings import Settings
+from watcher.engine.matcher import Matcher
+from watcher.errors import ConfigError, InputError, RuleSetError, StoreError
+from watcher.model import Match
 from watcher.notify.channels import Channel
 from watcher.notify.outbox import Destination, Outbox, RetryPolicy
 from watcher.notify.render import Renderer
 from watcher.store import Store
 
 EXIT_OK, EXIT_FAILED, EXIT_RULES = 0, 1, 2
+BATCH = 32  # articles analysed together: cheaper, and little waiting on stdin
 T = TypeVar("T")
 
 
@@ -134,3 +138,30 @@ def or_exit(query: Callable[[], T]) -> T:
 def print_rule_errors(error: RuleSetError) -> None:
     for problem in error.errors:
         click.echo(str(problem), err=True)
+
+
+def batched(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    batch: list[T] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def print_unreadable(items: Iterable[object]) -> int:
+    """Print each unreadable input's one line; returns how many there were."""
+    errors = [item for item in items if isinstance(item, InputError)]
+    for error in errors:
+        click.echo(f"watcher: {error}", err=True)
+    return len(errors)
+
+
+def print_matches(matches: Iterable[Match], source: str, output_format: str) -> None:
+    for found in matches:
+        if output_format == "jsonl":
+            click.echo(json.dumps(match_json(found), ensure_ascii=False))
+        else:
+            click.echo(match_text(found, source))

@@ -16,7 +16,7 @@ from typing import Literal
 
 import numpy as np
 
-from watcher.proximity import Extent, Run
+from watcher.engine.proximity import Extent, Run
 from watcher.rules.compile import RuleIndex
 from watcher.text.analysis import Analyzer, FieldText
 from watcher.text.variants import is_article

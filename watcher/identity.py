@@ -1,10 +1,11 @@
 """Article identity (guid, canonical URL, content hash), what an article must hold to be
-stored and when it can have been published, and near-duplicate story signatures.
+stored, and when it can have been published.
 
-Each of these is decided here only: the feeds, the other inputs and the pipeline ask.
+Each of these is decided here only: the feeds, the other inputs and the pipeline ask, which
+is why it is a leaf (it needs only the model), not part of ingest/.
 
 Pure, no I/O. URLs go through courlan: maintained, trafilatura's own URL library, and unlike
-w3lib and url-normalize it knows tracking parameters. Stories: datasketch MinHash + LSH bands.
+w3lib and url-normalize it knows tracking parameters.
 """
 
 from __future__ import annotations
@@ -12,53 +13,21 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import cache
-from itertools import islice
 from urllib.parse import SplitResult, urlsplit
 
-import numpy as np
 from courlan import normalize_url
-from datasketch import MinHash
 
 from watcher.model import Article
 
 # A published time before this is a feed's placeholder (1970-01-01), not a time.
 EARLIEST_PUBLISHED = datetime(1990, 1, 1, tzinfo=UTC)
 
-# Measured on FA-KES (docs/stories.md): wire copies 0.64-0.89, light rewrites 0.40-0.60, different
-# reports on one event 0.13-0.30; unrelated pages sharing a site's boilerplate up to 0.33.
-# Bands use the first BANDS * ROWS values; LSH threshold (1/32)^(1/3) = 0.315 < SAME_STORY.
-# Changing these, SEED, SCHEME or the shingles invalidates every stored signature and band.
-NUM_PERM = 256
-BANDS = 32
-ROWS = 3
-SAME_STORY = 0.4
-SHINGLE_WORDS = 3
-SHINGLE_BATCH = 10_000
-SEED = 1
-SCHEME = "affine32"  # pinned: datasketch 2.0 changed the default, and stored values must not move
 
 _WHITESPACE = re.compile(r"\s+")
-_WORD = re.compile(r"[^\W_]+")
 _HOST = re.compile(r"[\w.-]+|[0-9a-f:.]+")  # a name (IDN allowed) or an IPv6 address
 _PERCENT_ESCAPE = re.compile(r"%([0-9A-Fa-f]{2})")
 _UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
-
-
-@dataclass(frozen=True)
-class StorySignature:
-    """A MinHash signature and its LSH band hashes.
-
-    `values` is NUM_PERM little-endian uint32s. `bands[i]` is band i's hash as a signed 64-bit
-    int (fits a BIGINT); the band index is mixed into the hash, so equal hashes in different
-    bands never collide even if the store keeps only the hash.
-    """
-
-    values: bytes
-    bands: tuple[int, ...]
 
 
 def canonical_url(url: str | None) -> str | None:
@@ -148,61 +117,3 @@ def identity_keys(article: Article) -> tuple[str, ...]:
         keys.append(f"url:{url}")
     keys.append(f"hash:{content_hash(article.title, article.body)}")
     return tuple(keys)
-
-
-def story_signature(title: str, body: str) -> StorySignature:
-    """MinHash of the article's word 3-grams, with its band hashes for LSH lookup."""
-    minhash = MinHash(
-        num_perm=NUM_PERM, seed=SEED, scheme=SCHEME, permutations=_permutations()
-    )
-    shingles = _shingles(_story_words(title) + _story_words(body))
-    # update_batch makes a (shingles x NUM_PERM) matrix: in slices, a 50 MB article needs
-    # megabytes, not gigabytes, and the minimum over the slices is the same signature.
-    while batch := list(islice(shingles, SHINGLE_BATCH)):
-        minhash.update_batch(batch)
-    values = np.asarray(minhash.hashvalues, dtype="<u4").tobytes()
-    return StorySignature(values=values, bands=_band_hashes(values))
-
-
-@cache
-def _permutations() -> np.ndarray:
-    """The MinHash permutations, drawn once: drawing them costs more than hashing an article."""
-    return MinHash(num_perm=NUM_PERM, seed=SEED, scheme=SCHEME).permutations
-
-
-def _story_words(text: str) -> list[str]:
-    """Words folded for comparison: case, Unicode form and diacritics (Qamişlo = Qamislo)."""
-    decomposed = unicodedata.normalize("NFKD", unicodedata.normalize("NFKC", text).casefold())
-    folded = "".join(char for char in decomposed if not unicodedata.combining(char))
-    return _WORD.findall(folded)
-
-
-def _shingles(words: list[str]) -> Iterator[bytes]:
-    """Word 3-grams; a text shorter than that is one shingle, an empty one none."""
-    if len(words) <= SHINGLE_WORDS:
-        if words:
-            yield " ".join(words).encode("utf-8")
-        return
-    for i in range(len(words) - SHINGLE_WORDS + 1):
-        yield " ".join(words[i : i + SHINGLE_WORDS]).encode("utf-8")
-
-
-def _band_hashes(values: bytes) -> tuple[int, ...]:
-    """One signed 64-bit hash per band of ROWS values (the first BANDS * ROWS of NUM_PERM)."""
-    width = ROWS * 4
-    chunks = (values[band * width : (band + 1) * width] for band in range(BANDS))
-    return tuple(_band_hash(band, chunk) for band, chunk in enumerate(chunks))
-
-
-def _band_hash(band: int, chunk: bytes) -> int:
-    """blake2b of the band index and its values, as a signed int that fits a BIGINT column."""
-    digest = hashlib.blake2b(band.to_bytes(2, "little") + chunk, digest_size=8).digest()
-    return int.from_bytes(digest, "little", signed=True)
-
-
-def similarity(a: bytes, b: bytes) -> float:
-    """Estimated Jaccard similarity of two signatures' shingle sets (share of equal values)."""
-    if len(a) != len(b) or len(a) % 4:
-        raise ValueError(f"signatures differ in size or are malformed ({len(a)}, {len(b)} bytes)")
-    left, right = np.frombuffer(a, dtype="<u4"), np.frombuffer(b, dtype="<u4")
-    return float(np.count_nonzero(left == right)) / len(left) if len(left) else 0.0

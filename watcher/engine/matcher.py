@@ -11,7 +11,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from watcher.engine import Engine
+from watcher.engine.core import Engine
 from watcher.errors import WatcherError
 from watcher.model import Article, Match
 from watcher.rules.ast import Example, Rule, RuleSet

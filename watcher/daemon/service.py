@@ -21,13 +21,13 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
-from watcher.config import Settings, SourceSettings
+from watcher.config.settings import Settings, SourceSettings
+from watcher.daemon.metrics import Metrics
+from watcher.daemon.poller import Poller, PollOutcome
+from watcher.engine.matcher import Matcher
 from watcher.errors import RuleSetError
-from watcher.matcher import Matcher
-from watcher.metrics import Metrics
+from watcher.ingest.pipeline import Pipeline
 from watcher.notify.outbox import Outbox
-from watcher.pipeline import Pipeline
-from watcher.poller import Poller, PollOutcome
 from watcher.rules.load import rule_files
 from watcher.store import BUSY, Store
 

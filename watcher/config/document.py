@@ -1,6 +1,6 @@
 """watcher.yaml as a YAML document: its values, where each one sits, `${NAME}` substitution.
 
-config.py validates the values; this module answers "on which line was that?" for its
+settings.py validates the values; this module answers "on which line was that?" for its
 errors, and remembers which values came from a variable so that they are never echoed.
 """
 
@@ -15,7 +15,7 @@ from typing import Any
 import yaml
 
 from watcher.errors import ConfigError
-from watcher.yaml_marks import BoundedLoader, error_position
+from watcher.rules.yaml_marks import BoundedLoader, error_position
 
 Loc = tuple[str | int, ...]  # a key path as pydantic reports it: ("sources", 2, "every")
 ENV_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")

@@ -9,11 +9,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from fnmatch import fnmatchcase
 
-from watcher.evaluation import FIELDS, Evaluator, Plans, TermRange
+from watcher.engine.evaluation import FIELDS, Evaluator, Plans, TermRange
+from watcher.engine.occurrences import Occurrences, OccurrenceScanner, ScanMode
+from watcher.engine.snippets import make_snippet
 from watcher.model import Match, Span
-from watcher.occurrences import Occurrences, OccurrenceScanner, ScanMode
 from watcher.rules.compile import CompiledRule, RuleIndex
-from watcher.snippets import make_snippet
 from watcher.text.analysis import AnalysedText, Analyzer
 
 # A match reports at most this many spans (the earliest): an article that repeats a
@@ -25,7 +25,7 @@ class Engine:
     """Matches analysed articles against one compiled rule index."""
 
     def __init__(self, index: RuleIndex, analyzer: Analyzer, *, scan: ScanMode = "auto") -> None:
-        """`scan`: how articles are scanned (watcher/occurrences.py); every mode gives the
+        """`scan`: how articles are scanned (watcher/engine/occurrences.py); every mode gives the
         same matches, "auto" the fastest."""
         self.index = index
         self.analyzer = analyzer

@@ -1,7 +1,7 @@
 """The daemon's commands: `watcher run [--once]` and `watcher sources`.
 
 They wire the store, fetcher, poller, metrics and health endpoint together; the logic is
-in poller.py and daemon.py.
+in daemon/poller.py and daemon/service.py.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from typing import Any
 
 import click
 
-from watcher.cli_common import (
+from watcher.cli.common import (
     EXIT_FAILED,
     EXIT_OK,
     errors_exit,
@@ -29,15 +29,15 @@ from watcher.cli_common import (
     reader_may_leave,
     utc_now,
 )
-from watcher.config import Settings
-from watcher.daemon import Daemon
-from watcher.health import HealthServer
-from watcher.interrupts import second_interrupt_exits
-from watcher.logs import configure_logging
-from watcher.metrics import Metrics
-from watcher.output import timestamp
-from watcher.poller import Poller
-from watcher.probes import DatabaseCheck, all_of
+from watcher.cli.interrupts import second_interrupt_exits
+from watcher.cli.logs import configure_logging
+from watcher.cli.output import timestamp
+from watcher.config.settings import Settings
+from watcher.daemon.health import HealthServer
+from watcher.daemon.metrics import Metrics
+from watcher.daemon.poller import Poller
+from watcher.daemon.probes import DatabaseCheck, all_of
+from watcher.daemon.service import Daemon
 from watcher.sources.addresses import parse_ranges
 from watcher.sources.fetch import Fetcher, default_user_agent
 from watcher.sources.secrets import redact
@@ -193,7 +193,7 @@ def _one_daemon(store: Store) -> Iterator[bool]:
 @contextmanager
 def _on_signals(stopping: threading.Event) -> Iterator[None]:
     """SIGTERM and SIGINT ask for a clean stop; a second SIGINT (Ctrl-C again) stops at
-    once, without waiting for the polls and sends in hand (watcher/interrupts.py)."""
+    once, without waiting for the polls and sends in hand (watcher/cli/interrupts.py)."""
     previous = signal.getsignal(signal.SIGTERM)
     signal.signal(signal.SIGTERM, lambda *_: stopping.set())
     try:
@@ -208,7 +208,7 @@ def _health_endpoint(
     settings: Settings, metrics: Metrics, daemon: Daemon, store: Store
 ) -> Iterator[None]:
     """The `http:` endpoint (/healthz, /livez, /metrics) when configured; a port in use is
-    fatal. Healthy means alive, the database answering (watcher/probes.py) and the sender's
+    fatal. Healthy means alive, the database answering (watcher/daemon/probes.py) and the sender's
     outcomes recorded (Outbox.recording_health)."""
     if settings.http is None:
         yield

@@ -15,8 +15,8 @@ import threading
 import time
 from collections.abc import Callable
 
+from watcher.daemon.health import HealthCheck
 from watcher.errors import StoreError
-from watcher.health import HealthCheck
 
 # Probes may come every second from several places; the database is asked at most this often.
 DATABASE_CHECK_SECONDS = 5.0

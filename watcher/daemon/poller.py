@@ -17,17 +17,17 @@ from datetime import datetime, timedelta
 from typing import Literal
 from urllib.parse import urlsplit
 
-from watcher.config import DEFAULT_POLL_LEASE, SourceSettings
+from watcher.config.settings import DEFAULT_POLL_LEASE, SourceSettings
 from watcher.errors import FetchError, FetchTimeout, StoreError
+from watcher.ingest.pipeline import Outcome as IngestOutcome
+from watcher.ingest.pipeline import Pipeline
 from watcher.model import Article, Match
-from watcher.owners import DeadOwners, worker_name
-from watcher.pipeline import Outcome as IngestOutcome
-from watcher.pipeline import Pipeline
 from watcher.sources.feeds import parse_feed
 from watcher.sources.fetch import Fetcher, FetchResult, Validators, next_attempt_delay
 from watcher.sources.fulltext import extract_text
 from watcher.sources.secrets import redact
 from watcher.store import PollRecord, SourceState, Store
+from watcher.store.owners import DeadOwners, worker_name
 
 log = logging.getLogger("watcher.poller")
 
@@ -88,7 +88,7 @@ class Poller:
     ) -> None:
         self.store = store
         # Workers sharing a database claim each poll under a lease (store/polling.py);
-        # a claim whose owner is proven dead is taken at once (watcher/owners.py).
+        # a claim whose owner is proven dead is taken at once (watcher/store/owners.py).
         # `sole_daemon`: this process holds the SQLite daemon lock, which proves every
         # other poller dead (a container restarted with new pids included).
         self.lease = lease

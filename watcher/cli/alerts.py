@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 
 import click
 
-from watcher.cli_common import (
+from watcher.cli.common import (
     EXIT_FAILED,
     EXIT_OK,
     destinations,
@@ -23,11 +23,11 @@ from watcher.cli_common import (
     renderer,
     utc_now,
 )
-from watcher.config import Settings
+from watcher.cli.output import delivery_json, delivery_text, timestamp
+from watcher.config.settings import Settings
 from watcher.notify.outbox import LeftPending, SendReport, send_test
-from watcher.output import delivery_json, delivery_text, timestamp
-from watcher.owners import describe
 from watcher.store import DeliveryHold
+from watcher.store.owners import describe
 
 DEFAULT_LIMIT = 50
 DROPPED = "dropped by `watcher deliveries drop`"

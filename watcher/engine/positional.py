@@ -7,25 +7,36 @@ Evaluator by slot; truth needs only where hits are, term ranges are built for ma
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from typing import Protocol
 
-from watcher.proximity import Extent, Run, Units, any_pair, chain_pairs, used_hits
-
-if TYPE_CHECKING:
-    from watcher.evaluation import Evaluator
+from watcher.engine.occurrences import Occurrences
+from watcher.engine.proximity import Extent, Run, Units, any_pair, chain_pairs, used_hits
 
 FIELDS = ("title", "body")
 TermRange = tuple[int, int, int]  # (field, first word, last word) of one term occurrence
 HitTerms = dict[Extent, frozenset[TermRange]]
 
 
+class ArticleState(Protocol):
+    """What plans read and memoise for one article. The Evaluator (evaluation.py) is the
+    one implementation; naming it here keeps imports one way (evaluation -> positional)."""
+
+    occurrences: Occurrences
+    present: dict[int, int]
+    extents: dict[int, tuple[list[Extent], list[Extent]]]
+    spans: dict[int, set[TermRange]]  # by slot * 2 + field
+    hit_terms: dict[int, HitTerms]  # by slot * 2 + field
+
+    def unit_numbers(self, field_no: int, sentence: bool) -> list[int]: ...
+
+
 class Plan:
     """A query node that can say whether it holds and collect the terms that made it."""
 
-    def holds(self, ev: Evaluator, mask: int) -> bool:
+    def holds(self, ev: ArticleState, mask: int) -> bool:
         raise NotImplementedError
 
-    def collect(self, ev: Evaluator, mask: int, found: set[TermRange]) -> None:
+    def collect(self, ev: ArticleState, mask: int, found: set[TermRange]) -> None:
         """Add the term ranges behind a node that holds."""
         raise NotImplementedError
 
@@ -42,29 +53,29 @@ class Positional(Plan):
     def __init__(self, slot: int) -> None:
         self.slot = slot
 
-    def holds(self, ev: Evaluator, mask: int) -> bool:
+    def holds(self, ev: ArticleState, mask: int) -> bool:
         return bool(self.present(ev) & mask)
 
-    def collect(self, ev: Evaluator, mask: int, found: set[TermRange]) -> None:
+    def collect(self, ev: ArticleState, mask: int, found: set[TermRange]) -> None:
         for field_no in (0, 1):
             if mask >> field_no & 1:
                 found |= self.spans(ev, field_no)
 
-    def present(self, ev: Evaluator) -> int:
+    def present(self, ev: ArticleState) -> int:
         """Mask of the fields where the node has a hit."""
         found = ev.present.get(self.slot)
         if found is None:
             found = ev.present[self.slot] = self._present(ev)
         return found
 
-    def extents(self, ev: Evaluator) -> tuple[list[Extent], list[Extent]]:
+    def extents(self, ev: ArticleState) -> tuple[list[Extent], list[Extent]]:
         """Sorted distinct (first, last) word ranges of the node's hits, per field."""
         found = ev.extents.get(self.slot)
         if found is None:
             found = ev.extents[self.slot] = self._extents(ev)
         return found
 
-    def spans(self, ev: Evaluator, field_no: int) -> set[TermRange]:
+    def spans(self, ev: ArticleState, field_no: int) -> set[TermRange]:
         """Term ranges of every hit of the node in one field."""
         key = self.slot * 2 + field_no
         found = ev.spans.get(key)
@@ -72,7 +83,7 @@ class Positional(Plan):
             found = ev.spans[key] = self._spans(ev, field_no)
         return found
 
-    def hit_terms(self, ev: Evaluator, field_no: int) -> HitTerms:
+    def hit_terms(self, ev: ArticleState, field_no: int) -> HitTerms:
         """The term ranges behind each extent in one field, keys sorted.
 
         Hits with equal extents are merged: NEAR pairs hits by extent alone, so the
@@ -84,22 +95,22 @@ class Positional(Plan):
             found = ev.hit_terms[key] = self._hit_terms(ev, field_no)
         return found
 
-    def runs(self, ev: Evaluator, field_no: int) -> list[Run]:
+    def runs(self, ev: ArticleState, field_no: int) -> list[Run]:
         """The node's hits in one field as sorted runs (an OR-group keeps one per child)."""
         title, body = self.extents(ev)
         extents = body if field_no else title
         return [([s for s, _ in extents], [e for _, e in extents])] if extents else []
 
-    def _present(self, ev: Evaluator) -> int:
+    def _present(self, ev: ArticleState) -> int:
         raise NotImplementedError
 
-    def _extents(self, ev: Evaluator) -> tuple[list[Extent], list[Extent]]:
+    def _extents(self, ev: ArticleState) -> tuple[list[Extent], list[Extent]]:
         raise NotImplementedError
 
-    def _spans(self, ev: Evaluator, field_no: int) -> set[TermRange]:
+    def _spans(self, ev: ArticleState, field_no: int) -> set[TermRange]:
         raise NotImplementedError
 
-    def _hit_terms(self, ev: Evaluator, field_no: int) -> HitTerms:
+    def _hit_terms(self, ev: ArticleState, field_no: int) -> HitTerms:
         raise NotImplementedError
 
 
@@ -110,20 +121,20 @@ class TermPlan(Positional):
         super().__init__(slot)
         self.seq = seq
 
-    def present(self, ev: Evaluator) -> int:
+    def present(self, ev: ArticleState) -> int:
         return ev.occurrences.fields_of(self.seq)  # as cheap as a memo
 
-    def extents(self, ev: Evaluator) -> tuple[list[Extent], list[Extent]]:
+    def extents(self, ev: ArticleState) -> tuple[list[Extent], list[Extent]]:
         return ev.occurrences.extents(self.seq)  # memoised there
 
-    def runs(self, ev: Evaluator, field_no: int) -> list[Run]:
+    def runs(self, ev: ArticleState, field_no: int) -> list[Run]:
         run = ev.occurrences.run(self.seq, field_no)
         return [run] if run else []
 
-    def _spans(self, ev: Evaluator, field_no: int) -> set[TermRange]:
+    def _spans(self, ev: ArticleState, field_no: int) -> set[TermRange]:
         return {(field_no, s, e) for s, e in self.extents(ev)[field_no]}
 
-    def _hit_terms(self, ev: Evaluator, field_no: int) -> HitTerms:
+    def _hit_terms(self, ev: ArticleState, field_no: int) -> HitTerms:
         return {x: frozenset({(field_no, *x)}) for x in self.extents(ev)[field_no]}
 
 
@@ -138,13 +149,13 @@ class AnyPlan(Positional):
         self.seqs = tuple(c.seq for c in children) if terms else None  # type: ignore[attr-defined]
         self.flat = all(c.flat for c in children)
 
-    def _present(self, ev: Evaluator) -> int:
+    def _present(self, ev: ArticleState) -> int:
         mask = 0
         for child in self.children:
             mask |= child.present(ev)
         return mask
 
-    def runs(self, ev: Evaluator, field_no: int) -> list[Run]:
+    def runs(self, ev: ArticleState, field_no: int) -> list[Run]:
         if self.seqs is None:
             return [run for c in self.children for run in c.runs(ev, field_no)]
         found = []
@@ -163,14 +174,14 @@ class AnyPlan(Positional):
                 found.append((first, ends.get(seq, first)))
         return found
 
-    def _extents(self, ev: Evaluator) -> tuple[list[Extent], list[Extent]]:
+    def _extents(self, ev: ArticleState) -> tuple[list[Extent], list[Extent]]:
         parts = [c.extents(ev) for c in self.children]
         return _union([p[0] for p in parts]), _union([p[1] for p in parts])
 
-    def _spans(self, ev: Evaluator, field_no: int) -> set[TermRange]:
+    def _spans(self, ev: ArticleState, field_no: int) -> set[TermRange]:
         return set().union(*(c.spans(ev, field_no) for c in self.children))
 
-    def _hit_terms(self, ev: Evaluator, field_no: int) -> HitTerms:
+    def _hit_terms(self, ev: ArticleState, field_no: int) -> HitTerms:
         parts = [c.hit_terms(ev, field_no).items() for c in self.children]
         return _merged(hit for part in parts for hit in part)
 
@@ -184,20 +195,20 @@ class FieldPlan(Positional):
         self.child = child
         self.flat = child.flat
 
-    def _present(self, ev: Evaluator) -> int:
+    def _present(self, ev: ArticleState) -> int:
         return self.child.present(ev) & self.bit
 
-    def _extents(self, ev: Evaluator) -> tuple[list[Extent], list[Extent]]:
+    def _extents(self, ev: ArticleState) -> tuple[list[Extent], list[Extent]]:
         title, body = self.child.extents(ev)
         return (title, []) if self.bit == 1 else ([], body)
 
-    def runs(self, ev: Evaluator, field_no: int) -> list[Run]:
+    def runs(self, ev: ArticleState, field_no: int) -> list[Run]:
         return self.child.runs(ev, field_no) if self.bit >> field_no & 1 else []
 
-    def _spans(self, ev: Evaluator, field_no: int) -> set[TermRange]:
+    def _spans(self, ev: ArticleState, field_no: int) -> set[TermRange]:
         return self.child.spans(ev, field_no) if self.bit >> field_no & 1 else set()
 
-    def _hit_terms(self, ev: Evaluator, field_no: int) -> HitTerms:
+    def _hit_terms(self, ev: ArticleState, field_no: int) -> HitTerms:
         return self.child.hit_terms(ev, field_no) if self.bit >> field_no & 1 else {}
 
 
@@ -217,7 +228,7 @@ class NearPlan(Positional):
         self.left, self.right = left, right
         self.scope, self.distance, self.ordered = scope, distance, ordered
 
-    def _present(self, ev: Evaluator) -> int:
+    def _present(self, ev: ArticleState) -> int:
         mask = 0
         for field_no in (0, 1):
             lefts = self.left.runs(ev, field_no)
@@ -225,7 +236,7 @@ class NearPlan(Positional):
                 mask |= 1 << field_no
         return mask
 
-    def _any_pair(self, ev: Evaluator, field_no: int, lefts: list[Run]) -> bool:
+    def _any_pair(self, ev: ArticleState, field_no: int, lefts: list[Run]) -> bool:
         rights = self.right.runs(ev, field_no)
         if not rights:
             return False
@@ -236,7 +247,7 @@ class NearPlan(Positional):
                     return True
         return False
 
-    def _extents(self, ev: Evaluator) -> tuple[list[Extent], list[Extent]]:
+    def _extents(self, ev: ArticleState) -> tuple[list[Extent], list[Extent]]:
         lefts, rights = self.left.extents(ev), self.right.extents(ev)
         title, body = (
             sorted({_joined(a, b) for a, b in chain_pairs(lefts[f], rights[f], *self._rule(ev, f))})
@@ -244,7 +255,7 @@ class NearPlan(Positional):
         )
         return title, body
 
-    def _spans(self, ev: Evaluator, field_no: int) -> set[TermRange]:
+    def _spans(self, ev: ArticleState, field_no: int) -> set[TermRange]:
         rule = self._rule(ev, field_no)
         if self.left.flat and self.right.flat:  # a hit's terms are the hit itself
             lefts, rights = self.left.extents(ev)[field_no], self.right.extents(ev)[field_no]
@@ -260,13 +271,13 @@ class NearPlan(Positional):
             found |= right_terms[b]
         return found
 
-    def _hit_terms(self, ev: Evaluator, field_no: int) -> HitTerms:
+    def _hit_terms(self, ev: ArticleState, field_no: int) -> HitTerms:
         lefts = self.left.hit_terms(ev, field_no)
         rights = self.right.hit_terms(ev, field_no)
         found = chain_pairs(list(lefts), list(rights), *self._rule(ev, field_no))
         return _merged((_joined(a, b), lefts[a] | rights[b]) for a, b in found)
 
-    def _rule(self, ev: Evaluator, field_no: int) -> tuple[int, bool, Units]:
+    def _rule(self, ev: ArticleState, field_no: int) -> tuple[int, bool, Units]:
         """(distance, ordered, unit numbers or None for a word distance) in one field."""
         if self.scope == "words":
             return self.distance, self.ordered, None

@@ -21,7 +21,7 @@ from prometheus_client import (
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("watcher.metrics")
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST  # of exposition(), so servers need not import prometheus_client
 

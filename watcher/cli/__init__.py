@@ -1,0 +1,1 @@
+"""The `watcher` command line: one module per command group, errors to exit status in common.py."""

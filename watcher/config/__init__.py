@@ -1,0 +1,1 @@
+"""Settings: watcher.yaml and WATCHER_* variables, validated once and passed down."""

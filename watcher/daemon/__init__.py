@@ -1,0 +1,1 @@
+"""`watcher run`: timers, polling one feed, the health and metrics endpoint."""

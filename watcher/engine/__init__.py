@@ -1,0 +1,1 @@
+"""The matching engine: analysed text and compiled rules in, matches out. Pure."""
