@@ -51,4 +51,4 @@ def test_schedules_are_checked_and_described():
     with pytest.raises(ValueError, match="is not a cron expression"):
         check_cron("0 99 * * *")
     assert [describe(s) for s in (3600, 5400, 86400, 90, "0 8 * * *")] == [
-        "1h", "90m", "1d", "90s", "0 8 * * *"]
+        "1h", "1h30m", "1d", "1m30s", "0 8 * * *"]

@@ -10,6 +10,7 @@ import pytest
 
 from watcher.errors import ConfigError
 from watcher.model import Alert, Severity
+from watcher.notify.digest import describe
 from watcher.notify.message import Format
 from watcher.notify.render import (
     DIGEST_BODY_MAX,
@@ -252,6 +253,14 @@ def digest_alerts() -> list[Alert]:
 def test_digest_subject_counts_alerts_and_rules(renderer: Renderer) -> None:
     message = renderer.render_digest(digest_alerts(), "text", period="1h")
     assert message.subject == "watcher digest: 5 alerts, 3 rules (last 1h)"
+
+
+def test_a_digest_period_in_any_duration_form_reads_as_the_last_period(renderer: Renderer):
+    """`every: 1h30m` is a duration in watcher.yaml, so the digest says "last 1h30m"."""
+    subjects = [renderer.render_digest([ALEPPO], "text", period=describe(seconds)).subject
+                for seconds in (5400, 90)]
+    assert subjects == ["watcher digest: 1 alert, 1 rule (last 1h30m)",
+                        "watcher digest: 1 alert, 1 rule (last 1m30s)"]
 
 
 def test_digest_subject_with_a_cron_period_and_one_alert(renderer: Renderer) -> None:

@@ -10,6 +10,8 @@ from datetime import UTC, datetime, timedelta
 
 from apscheduler.triggers.cron import CronTrigger
 
+from watcher.when import format_duration
+
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 DigestSchedule = int | str
@@ -38,13 +40,9 @@ def next_digest(schedule: DigestSchedule, after: datetime) -> datetime:
 
 
 def describe(schedule: DigestSchedule) -> str:
-    """A short label for messages: `1h`, `90m`, or the cron expression."""
-    if isinstance(schedule, str):
-        return schedule
-    for unit, seconds in (("d", 86400), ("h", 3600), ("m", 60)):
-        if schedule % seconds == 0:
-            return f"{schedule // seconds}{unit}"
-    return f"{schedule}s"
+    """A short label for messages: the period as watcher.yaml takes it (`1h`, `1h30m`,
+    when.format_duration), or the cron expression."""
+    return schedule if isinstance(schedule, str) else format_duration(schedule)
 
 
 def _trigger(expression: str) -> CronTrigger:

@@ -33,6 +33,7 @@ from watcher.errors import ConfigError
 from watcher.marks import plain, restyled
 from watcher.model import Alert, Severity
 from watcher.notify.message import Format, Message
+from watcher.when import parse_duration
 
 SUBJECT_MAX = 78
 OUTLETS_SHOWN = 5
@@ -60,7 +61,6 @@ TEMPLATE_NAMES: tuple[str, ...] = (
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~=]|&(?=#?[0-9A-Za-z]{1,32};))")
 # Whatever could end a Markdown link's destination or start markup after it.
 _URL_UNSAFE = re.compile(r"[()<>\\\s\x00-\x1f\x7f]")
-_DURATION = re.compile(r"\d+\s*[smhdw]", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -286,8 +286,13 @@ def is_web_url(url: object) -> bool:
 
 
 def is_duration(period: object) -> bool:
-    """Whether a digest period is a duration (`1h`) rather than a cron expression."""
-    return isinstance(period, str) and _DURATION.fullmatch(period.strip()) is not None
+    """Whether a digest period is a duration (`1h`, `1h30m`: when.py's one syntax) rather
+    than a cron expression."""
+    try:
+        parse_duration(period)
+    except ValueError:
+        return False
+    return True
 
 
 @pass_context
