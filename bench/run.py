@@ -32,6 +32,12 @@ from bench.notify_bench import (
     render_notify_markdown,
     render_notify_table,
 )
+from bench.quality import (
+    QUALITY_HEADING,
+    measure_quality,
+    render_quality_markdown,
+    render_quality_table,
+)
 from bench.report import render_markdown, render_table
 from bench.results import (
     EngineRun,
@@ -70,13 +76,14 @@ REGEX_RULE_COUNTS = (10, 100, 1_000)  # always measured
 REGEX_OPTIONAL_COUNTS = (10_000,)  # measured only if projected under BUDGET_SECONDS
 PROFILE_TOP = 10
 RESULTS_FILE = Path(__file__).parent / "RESULTS.md"
-OTHER_HEADINGS = (STORE_HEADING, FEEDS_HEADING, NOTIFY_HEADING, WORKERS_HEADING)
+OTHER_HEADINGS = (STORE_HEADING, FEEDS_HEADING, NOTIFY_HEADING, WORKERS_HEADING,
+                  QUALITY_HEADING)
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__)
-    parser.add_argument("--only", choices=["matching", "store", "feeds", "notify", "workers"],
-                        help="run only this part")
+    parser.add_argument("--only", help="run only this part",
+                        choices=["matching", "store", "feeds", "notify", "workers", "quality"])
     only = parser.parse_args(argv).only
     if only == "store":
         main_store_only()
@@ -93,6 +100,9 @@ def main(argv: list[str] | None = None) -> None:
     if only == "matching":
         main_matching_only()
         return
+    if only == "quality":
+        main_quality_only()
+        return
     corpus, analyzer, rules, results = measure_matching()
     print(render_table(results))
     store = measure_store(corpus, analyzer, rules[:GENERATED_RULES])
@@ -103,9 +113,12 @@ def main(argv: list[str] | None = None) -> None:
     print(render_notify_table(alerts))
     workers = measure_workers(corpus)
     print(render_workers_table(workers))
+    quality = measure_quality()
+    print(render_quality_table(quality))
     markdown = (render_markdown(results) + "\n" + render_store_markdown(store) + "\n"
                 + render_feeds_markdown(feeds) + "\n" + render_notify_markdown(alerts)
-                + "\n" + render_workers_markdown(workers))
+                + "\n" + render_workers_markdown(workers)
+                + "\n" + render_quality_markdown(quality))
     RESULTS_FILE.write_text(markdown, encoding="utf-8")
     progress(f"wrote {RESULTS_FILE}")
 
@@ -225,6 +238,17 @@ def main_workers_only() -> None:
     RESULTS_FILE.write_text(replace_section(existing, WORKERS_HEADING, section),
                             encoding="utf-8")
     progress(f"wrote the Workers section of {RESULTS_FILE}")
+
+
+def main_quality_only() -> None:
+    """The quality part alone; rewrites only the Quality section of RESULTS.md."""
+    quality = measure_quality()
+    print(render_quality_table(quality))
+    existing = RESULTS_FILE.read_text(encoding="utf-8") if RESULTS_FILE.exists() else ""
+    section = render_quality_markdown(quality)
+    RESULTS_FILE.write_text(replace_section(existing, QUALITY_HEADING, section),
+                            encoding="utf-8")
+    progress(f"wrote the Quality section of {RESULTS_FILE}")
 
 
 # -- measurements -------------------------------------------------------------------------

@@ -1,0 +1,111 @@
+"""bench.quality: precision, recall and unjudged alerts from a labelled set, per rule and
+per place, over the current rules (a two-rule file) and a four-article corpus."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+
+from bench.quality import QualityReport, main, measure_quality
+from watcher.text.analysis import Analyzer
+
+RULES = """\
+rules:
+  - id: aleppo-clashes
+    title: Clashes in Aleppo
+    query: 'clash NEAR/5 Aleppo'
+  - id: raqqa-strikes
+    title: Air strikes on Raqqa
+    query: 'airstrike NEAR/5 Raqqa'
+"""
+
+ARTICLES = {
+    "1": "Heavy clashes erupted in Aleppo on Monday.",
+    "2": "Residents recalled the clashes in Aleppo of 2012 at a memorial.",
+    "3": "An airstrike hit Raqqa overnight.",
+    "4": "Jets bombed Raqqa on Tuesday.",
+}
+
+JUDGEMENTS = [
+    # an alert the analyst wants, one they do not, a miss the rules do not match, and a
+    # candidate judged unwanted; article 3's alert under raqqa-strikes was never judged
+    {"corpus": "fakes", "article": "1", "rule": "aleppo-clashes", "matched": True,
+     "wanted": True, "reason": None, "places": ["Aleppo"], "note": "clashes erupted"},
+    {"corpus": "fakes", "article": "2", "rule": "aleppo-clashes", "matched": True,
+     "wanted": False, "reason": "historical", "places": ["Aleppo"], "note": "of 2012"},
+    {"corpus": "fakes", "article": "4", "rule": "raqqa-strikes", "matched": False,
+     "wanted": True, "reason": None, "places": ["Raqqa"], "note": "Jets bombed Raqqa"},
+    {"corpus": "fakes", "article": "3", "rule": "aleppo-clashes", "matched": False,
+     "wanted": False, "reason": "wrong-place", "places": ["Raqqa"], "note": "hit Raqqa"},
+]
+
+
+def _write_set(folder: Path, judgements: list[dict[str, object]], extra: str = "") -> None:
+    (folder / "rules.yaml").write_text(RULES, encoding="utf-8")
+    with (folder / "fakes.csv").open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["unit_id", "article_title", "article_content", "source", "date",
+                         "location", "labels"])
+        for unit_id, body in ARTICLES.items():
+            writer.writerow([unit_id, f"Report {unit_id}", body, "x", "1/1/2016", "aleppo", "1"])
+    lines = [json.dumps(j) for j in judgements]
+    (folder / "labels.jsonl").write_text("\n".join(lines) + "\n" + extra, encoding="utf-8")
+
+
+def _run(folder: Path, analyzer: Analyzer) -> QualityReport:
+    return measure_quality(folder / "labels.jsonl", folder / "rules.yaml",
+                           folder / "fakes.csv", folder / "seeds", analyzer=analyzer)
+
+
+def test_precision_recall_and_unjudged_per_rule(tmp_path: Path, analyzer: Analyzer) -> None:
+    _write_set(tmp_path, JUDGEMENTS)
+    report = _run(tmp_path, analyzer)
+
+    clashes, strikes = report.by_rule["aleppo-clashes"], report.by_rule["raqqa-strikes"]
+    assert (clashes.alerts, clashes.wanted_alerts, clashes.unwanted_alerts) == (2, 1, 1)
+    assert clashes.precision == pytest.approx(0.5)
+    assert clashes.recall == pytest.approx(1.0)
+    assert dict(clashes.reasons) == {"historical": 1}
+    # article 3's alert is unjudged: an alert, but neither right nor wrong
+    assert (strikes.alerts, strikes.unjudged, strikes.precision) == (1, 1, None)
+    assert strikes.recall == pytest.approx(0.0)  # the one wanted Raqqa pair is missed
+    assert report.unjudged == [("fakes", "3", "raqqa-strikes")]
+    overall = report.overall
+    assert (overall.alerts, overall.unjudged, overall.wanted_total) == (3, 1, 2)
+    assert (overall.precision, overall.recall) == (pytest.approx(0.5), pytest.approx(0.5))
+
+
+def test_places_group_the_judgements(tmp_path: Path, analyzer: Analyzer) -> None:
+    _write_set(tmp_path, JUDGEMENTS)
+    places = _run(tmp_path, analyzer).by_place
+
+    assert list(places) == ["Aleppo", "(unjudged)", "Raqqa"]
+    assert (places["Aleppo"].alerts, places["Aleppo"].precision) == (2, pytest.approx(0.5))
+    assert (places["Raqqa"].alerts, places["Raqqa"].wanted_total) == (0, 1)
+    assert places["Raqqa"].recall == pytest.approx(0.0)
+    assert places["(unjudged)"].unjudged == 1
+
+
+def test_gone_articles_rules_and_bad_lines_are_reported(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    gone = [
+        {**JUDGEMENTS[0], "article": "99"},
+        {**JUDGEMENTS[0], "rule": "retired-rule"},
+    ]
+    _write_set(tmp_path, JUDGEMENTS + gone, extra='{"corpus": "fakes", "wanted": maybe}\n')
+    status = main(["--rules", str(tmp_path / "rules.yaml"), "--labels",
+                   str(tmp_path / "labels.jsonl"), "--fakes", str(tmp_path / "fakes.csv"),
+                   "--seeds", str(tmp_path / "seeds")])
+
+    out = capsys.readouterr().out
+    assert status == 0
+    assert "Judged articles not found (left out): 1\n\n- fakes / 99" in out
+    assert "Judged rules no longer in the rule set (left out): 1\n\n- retired-rule" in out
+    assert f"{tmp_path / 'labels.jsonl'}:7: " in out  # the bad line, by number
+    assert ("Unjudged alerts (judge and add them to labels.jsonl): 1\n\n"
+            "- fakes / 3 / raqqa-strikes") in out
+    assert "precision 50%, recall 50%" in out  # the gone pairs are left out of the numbers
