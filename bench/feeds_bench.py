@@ -36,6 +36,7 @@ from bench.feeds_corpus import FeedSet, write_feeds
 from bench.feeds_meter import ThreadMeter, TimedLock, difference
 from bench.feeds_results import FeedsResults, PollPass, StoredCounts
 from bench.measure import machine, progress
+from watcher.cli.common import new_pipeline
 from watcher.cli.logs import configure_logging
 from watcher.config.settings import Settings, load_settings
 from watcher.daemon.metrics import Metrics
@@ -119,13 +120,11 @@ def run_pass(
             now=utc_now,
             sources=[s.name for s in settings.sources],
         )
-        daemon = Daemon(
-            settings=settings, store=store, matcher=matcher, metrics=metrics, now=utc_now,
-            stopping=stopping,
-            poller_for=lambda pipeline: Poller(
-                store=store, fetcher=fetcher, pipeline=pipeline, now=utc_now, stopping=stopping
-            ),
-        )
+        pipeline = new_pipeline(settings, store, matcher)
+        poller = Poller(store=store, fetcher=fetcher, pipeline=pipeline, now=utc_now,
+                        stopping=stopping)
+        daemon = Daemon(settings=settings, poller=poller, metrics=metrics, now=utc_now,
+                        stopping=stopping)
         open_seconds = time.perf_counter() - opened
         gc.collect()
         requests_before, server_cpu_before = server.stats(), server.cpu_seconds()

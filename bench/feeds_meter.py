@@ -30,7 +30,7 @@ R = TypeVar("R")
 WRAPPED: tuple[tuple[str, object, str], ...] = (
     ("fetch", Fetcher, "fetch"),
     ("parse", poller_module, "parse_feed"),
-    ("identity_keys", pipeline_module, "identity_keys"),
+    ("identity_keys", pipeline_module, "identify"),
     ("match", Matcher, "match_many"),
     ("signature", pipeline_module, "story_signature"),
     ("claim_poll", Store, "claim_poll"),

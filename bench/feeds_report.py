@@ -22,7 +22,7 @@ GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("network: `Fetcher.fetch` (HTTP to the local server, its time included)", ("fetch",)),
     ("parsing: `parse_feed` (feedparser, entry HTML to text)", ("parse",)),
     ("analysis + matching: `Matcher.match_many`", ("match",)),
-    ("dedupe: `identity_keys` + `story_signature` (MinHash)", ("identity_keys", "signature")),
+    ("dedupe: `identify` + `story_signature` (MinHash)", ("identity_keys", "signature")),
     ("storage: `Store.claim_poll`, `is_known`, `ingest`, `record_poll`",
      ("claim_poll", "is_known", "ingest", "record_poll")),
 )
@@ -31,7 +31,7 @@ STAGE_LABELS = {
     "parse": "`parse_feed`",
     "match": "`Matcher.match_many`",
     LOCK_WAIT: "  of which waiting for the matcher's lock",
-    "identity_keys": "`identity_keys` (canonical URL, content hash)",
+    "identity_keys": "`identify` (canonical URL, content hash)",
     "signature": "`story_signature` (MinHash)",
     "claim_poll": "`Store.claim_poll` (write transaction)",
     "is_known": "`Store.is_known` (read transaction)",
@@ -346,7 +346,7 @@ def _method(r: FeedsResults) -> list[str]:
         "The daemon's log lines are formatted as `watcher run` configures them and written "
         "to /dev/null.",
         "- Timing: `Fetcher.fetch`, `Matcher.match_many`, the `Store` methods (on their "
-        "classes), `parse_feed` as `watcher.daemon.poller` imports it and `identity_keys` / "
+        "classes), `parse_feed` as `watcher.daemon.poller` imports it and `identify` / "
         "`story_signature` as `watcher.ingest.pipeline` imports them are wrapped (`mock.patch`, "
         "for the benchmark only) to add each call's `perf_counter` and `thread_time`; the "
         "matcher's lock is replaced by a lock that times waits to acquire it. None of "

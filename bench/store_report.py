@@ -68,7 +68,7 @@ def stage_rows(r: StoreResults) -> list[tuple[str, ...]]:
     """One row per stage; per rule set: seconds, ms per article, share of the pass."""
     calls = r.replays[0].stages.calls
     names = [
-        (f"`identity_keys` (guid, canonical URL, content hash; "
+        (f"`identify` (guid, canonical URL, content hash; "
          f"{calls.get('identity_keys', 0):,} calls)", lambda s: s.identity_keys),
         (f"`store.is_known` (a read transaction each; {calls.get('is_known', 0):,} calls)",
          lambda s: s.is_known),
@@ -225,7 +225,7 @@ def _stages(r: StoreResults) -> list[str]:
         "### Where a replay's time goes",
         "",
         "The fastest replay pass of each rule set, timed from outside: the pipeline gets "
-        "stand-ins for its matcher and store that time each call, `identity_keys` and "
+        "stand-ins for its matcher and store that time each call, `identify` and "
         "`story_signature` are wrapped where `watcher.ingest.pipeline` calls them, and SQLAlchemy "
         "events time SQLite's part of every store call (`cursor.execute`, and COMMIT up to "
         "the connection's return to the pool). ms/art. divides by all "
@@ -247,7 +247,7 @@ def _repeated_keys_note(r: StoreResults) -> list[str]:
     why = " (once to look each article up, again for each one sent to the store)" if twice else ""
     return [
         "",
-        f"`identity_keys` runs {calls:,} times for {r.articles} articles{why}; it hashes "
+        f"`identify` runs {calls:,} times for {r.articles} articles{why}; it hashes "
         "the whole normalised text each time.",
     ]
 

@@ -20,19 +20,27 @@ import pytest
 from click.testing import CliRunner
 
 from tests.support.helpers import free_port, wait_until
-from tests.support.http_server import Reply, ScriptedServer, TricklingServer, closed_port
+from tests.support.http_server import (
+    HeldServer,
+    Reply,
+    ScriptedServer,
+    TricklingServer,
+    closed_port,
+)
 from tests.support.postgres import postgres_server
 from tests.support.processes import start_watcher, stop_watchers
 from watcher.cli import entry
 from watcher.cli import run as cli_daemon
 from watcher.cli.interrupts import EXIT_INTERRUPTED as INTERRUPTED
 from watcher.cli.main import cli
-from watcher.config.settings import load_settings
+from watcher.config.settings import SourceSettings, load_settings
 from watcher.daemon.metrics import Metrics
 from watcher.daemon.poller import Poller
 from watcher.daemon.probes import DATABASE_CHECK_SECONDS
 from watcher.daemon.service import MAX_CONCURRENT_POLLS, Daemon
 from watcher.engine.matcher import Matcher
+from watcher.ingest.pipeline import INGEST_BATCH, Pipeline
+from watcher.sources.addresses import parse_ranges
 from watcher.sources.fetch import Fetcher
 from watcher.store import SourceState, Store
 
@@ -161,16 +169,17 @@ def test_an_html_page_instead_of_a_feed_is_an_error(server, workdir):
     assert "not a feed" in _source_status()["last_error"]
 
 
-def _daemon(workdir: Path, rules: Path, store: Store, fetcher: Fetcher) -> tuple[Daemon, Metrics]:
+def _daemon(
+    workdir: Path, rules: Path, store: Store, fetcher: Fetcher, *, batch_size: int = INGEST_BATCH
+) -> tuple[Daemon, Metrics]:
     settings = load_settings(None, {"rules": str(rules)}, {})
     now = lambda: datetime.now(UTC)  # noqa: E731
     metrics = Metrics(queue_depth=lambda: 0, last_successes=dict, now=now)
-    stopping = threading.Event()
-    daemon = Daemon(
-        settings=settings, store=store, matcher=Matcher.from_path(rules), metrics=metrics,
-        now=now, stopping=stopping,
-        poller_for=lambda p: Poller(store=store, fetcher=fetcher, pipeline=p, now=now),
-    )
+    pipeline = Pipeline(matcher=Matcher.from_path(rules), store=store, now=now,
+                        batch_size=batch_size)
+    poller = Poller(store=store, fetcher=fetcher, pipeline=pipeline, now=now)
+    daemon = Daemon(settings=settings, poller=poller, metrics=metrics, now=now,
+                    stopping=threading.Event())
     return daemon, metrics
 
 
@@ -191,6 +200,47 @@ def test_rules_reload_when_their_files_change_and_a_broken_set_is_refused(workdi
         assert not daemon.reload_rules_if_changed()
         assert b"watcher_rule_reload_errors_total 1.0" in metrics.exposition()
         assert b"watcher_rules_loaded 2.0" in metrics.exposition()  # the last good set
+
+
+def _page(text: str) -> Reply:
+    html = f"<html><body><article><p>{text * 20}</p></article></body></html>"
+    return Reply(200, html.encode(), {"Content-Type": "text/html"})
+
+
+def test_a_rule_reload_reaches_a_poll_under_way_from_its_next_batch(workdir):
+    """The daemon swaps reloaded rules into the one pipeline its poller ingests through:
+    a poll under way matches the batches it starts after the swap with the new rules (here
+    one entry a batch, the rules reloaded while the second entry's page is fetched)."""
+    rules = workdir / "rules"
+    rules.mkdir()
+    rule_file = rules / "r.yaml"
+    rule_file.write_text("rules:\n  - id: siege\n    title: Siege\n    query: siege\n")
+    with HeldServer() as server, Store.open(f"sqlite:///{workdir / 'w.db'}") as store, \
+            Fetcher(now=lambda: datetime.now(UTC),
+                    allow_private=parse_ranges(["127.0.0.0/8"])) as fetcher:
+        items = "".join(
+            f'<item><guid isPermaLink="false">n-{i}</guid><title>Report {i}</title>'
+            f"<link>{server.url(f'/page/{i}')}</link><description>Teaser.</description></item>"
+            for i in range(2)
+        )
+        server.route("/feed", Reply(200, f'<rss version="2.0"><channel>{items}</channel></rss>'
+                                         .encode()))
+        server.route("/page/0", _page("A convoy of trucks crossed into Idlib province. "))
+        server.route("/page/1", _page("The convoy with flour reached Aleppo after delays. "))
+        server.hold("/page/1")
+        daemon, _ = _daemon(workdir, rules, store, fetcher, batch_size=1)
+        source = SourceSettings(name="wire", url=server.url("/feed"), full_text=True)
+        polled = []
+        poll = threading.Thread(target=lambda: polled.append(daemon.poll(source)))
+        poll.start()
+        server.arrived("/page/1")  # n-0 is stored, matched with the rules it started with
+        rule_file.write_text(rule_file.read_text()
+                             + "  - id: convoy\n    title: Convoy\n    query: convoy\n")
+        assert daemon.reload_rules_if_changed()
+        server.let_go("/page/1")
+        poll.join(timeout=60)
+    assert polled[0].outcome == "ok"
+    assert [(m.rule_id, m.article_id) for m in polled[0].new_matches] == [("convoy", "n-1")]
 
 
 def _get(url: str) -> tuple[int, str]:

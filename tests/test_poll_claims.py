@@ -22,7 +22,7 @@ from click.testing import CliRunner
 
 from tests.store.sql import rows
 from tests.support.helpers import ManualClock, wait_until
-from tests.support.http_server import Reply, Request, ScriptedServer
+from tests.support.http_server import HeldServer, Reply, Request, ScriptedServer
 from tests.support.postgres import PostgresServer, postgres_server
 from tests.support.processes import start_watcher, stop_watchers
 from watcher.cli.main import cli
@@ -56,39 +56,6 @@ def feed(server: ScriptedServer, items: int) -> bytes:
            "</channel></rss>".encode()
 
 
-class HeldServer(ScriptedServer):
-    """Holds the first request to each path given to `hold` until `let_go(path)`: a fetch
-    in progress for exactly as long as the test needs. `arrived(path)` waits for it."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._held: dict[str, tuple[threading.Event, threading.Event]] = {}
-
-    def hold(self, *paths: str) -> None:
-        for path in paths:
-            self._held[path] = (threading.Event(), threading.Event())
-
-    def arrived(self, path: str) -> None:
-        assert self._held[path][0].wait(60), f"no request for {path}"
-
-    def let_go(self, *paths: str) -> None:
-        for path in paths:
-            self._held[path][1].set()
-
-    def stopping(self) -> None:
-        for _, released in self._held.values():
-            released.set()
-        super().stopping()
-
-    def next_reply(self, request: Request) -> Reply:
-        reply = super().next_reply(request)
-        gates = self._held.get(request.path)
-        if gates is not None and not gates[0].is_set():  # the first request only
-            gates[0].set()
-            gates[1].wait(60)
-        return reply
-
-
 @pytest.fixture
 def server() -> Iterator[HeldServer]:
     with HeldServer() as scripted:
@@ -108,7 +75,7 @@ def shipped_rules() -> Matcher:
 
 def poller(store: Store, fetcher: Fetcher, owner: str, clock: ManualClock) -> Poller:
     pipeline = Pipeline(matcher=shipped_rules(), store=store, now=clock.now)
-    return Poller(store=store, fetcher=fetcher, pipeline=lambda: pipeline, now=clock.now,
+    return Poller(store=store, fetcher=fetcher, pipeline=pipeline, now=clock.now,
                   clock=clock.monotonic, lease=LEASE, owner=owner)
 
 
@@ -313,7 +280,7 @@ def restartable(restartable_postgres: PostgresServer) -> Iterator[PostgresServer
 def fixed_clock_poller(store: Store, fetcher: Fetcher) -> Poller:
     """One worker whose lease (10 minutes) never runs out: its clock stands still."""
     pipeline = Pipeline(matcher=shipped_rules(), store=store, now=lambda: MOMENT)
-    return Poller(store=store, fetcher=fetcher, pipeline=lambda: pipeline,
+    return Poller(store=store, fetcher=fetcher, pipeline=pipeline,
                   now=lambda: MOMENT, lease=timedelta(minutes=10), owner="a")
 
 

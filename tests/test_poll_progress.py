@@ -98,7 +98,7 @@ def test_a_poll_cut_mid_feed_keeps_what_it_stored_and_the_next_poll_goes_on(stor
     with ScriptedServer() as server, Fetcher(now=lambda: MOMENT) as fetcher:
         server.route("/feed", Reply(200, feed(ITEMS), {"ETag": '"v1"'}))
         source = SourceSettings(name="wire", url=server.url("/feed"))
-        poller = Poller(store=store, fetcher=fetcher, pipeline=lambda: pipeline,
+        poller = Poller(store=store, fetcher=fetcher, pipeline=pipeline,
                         now=lambda: MOMENT, stopping=stopping)
         cut = poller.poll(source)
         kept = {a.id for a in store.articles()}
@@ -137,7 +137,7 @@ def test_a_full_text_feed_stores_each_batch_before_fetching_the_next_pages(store
                               on_batch=lambda: pages_before_storing.append(len(pages())))
         pipeline = Pipeline(matcher=shipped_rules(), store=store, now=clock, batch_size=batch)
         source = SourceSettings(name="wire", url=server.url("/feed"), full_text=True)
-        poller = Poller(store=store, fetcher=fetcher, pipeline=lambda: pipeline,
+        poller = Poller(store=store, fetcher=fetcher, pipeline=pipeline,
                         now=lambda: MOMENT, stopping=stopping)
         cut = poller.poll(source)
         stopping.clear()
@@ -173,7 +173,7 @@ def test_links_to_many_stalling_host_names_cost_a_poll_a_few_deadlines_not_one_e
         links = [f"http://a{n}.stall.test:{slow.port}/article" for n in range(items)]
         server.route("/feed", Reply(200, feed_linking(links)))
         pipeline = Pipeline(matcher=shipped_rules(), store=store, now=lambda: MOMENT)
-        poller = Poller(store=store, fetcher=fetcher, pipeline=lambda: pipeline,
+        poller = Poller(store=store, fetcher=fetcher, pipeline=pipeline,
                         now=lambda: MOMENT, clock=lambda: len(asked) * timeout)
         with caplog.at_level(logging.INFO, logger="watcher.poller"):
             polled = poller.poll(SourceSettings(name="wire", url=server.url("/feed"),

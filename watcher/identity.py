@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import SplitResult, urlsplit
 
@@ -101,19 +102,37 @@ def _normalise_text(text: str) -> str:
     return _WHITESPACE.sub(" ", unicodedata.normalize("NFKC", text).casefold()).strip()
 
 
-def identity_keys(article: Article) -> tuple[str, ...]:
-    """The article's identity keys, strongest first; it is stored if any key is.
+@dataclass(frozen=True)
+class Identity:
+    """What tells an article apart, computed once (`identify`): its identity keys, strongest
+    first (it is stored if any key is), and the canonical URL and content hash they hold,
+    which the store keeps with the article."""
+
+    keys: tuple[str, ...]
+    canonical_url: str | None
+    content_hash: str
+
+
+def identify(article: Article) -> Identity:
+    """The article's identity: the pipeline asks the store with it and stores it as it is.
 
     guid is scoped by source (two feeds may reuse "1"); seed files have no guid and positional
     ids, so two files carrying one article meet on the content hash. A link the source saw
-    on other, different articles (`url_identifies` False) gives no key: it would make them one.
+    on other, different articles (`url_identifies` False) gives no key: it would make them one,
+    but it is still the article's canonical URL.
     """
+    url = canonical_url(article.url)
+    digest = content_hash(article.title, article.body)
     keys = []
     guid = (article.guid or "").strip()
     if guid:
         keys.append(f"guid:{article.source}:{guid}")
-    url = canonical_url(article.url) if article.url_identifies else None
-    if url is not None:
+    if url is not None and article.url_identifies:
         keys.append(f"url:{url}")
-    keys.append(f"hash:{content_hash(article.title, article.body)}")
-    return tuple(keys)
+    keys.append(f"hash:{digest}")
+    return Identity(tuple(keys), url, digest)
+
+
+def identity_keys(article: Article) -> tuple[str, ...]:
+    """The keys of `identify(article)`, for callers that need no more (the feeds' tests)."""
+    return identify(article).keys

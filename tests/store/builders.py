@@ -6,6 +6,7 @@ import hashlib
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
+from watcher.identity import Identity
 from watcher.model import Article, Match, Severity, Span
 from watcher.store import NewArticle, NewMatch, Route, StoryCandidate
 
@@ -44,9 +45,7 @@ def new_article(
     )
     return NewArticle(
         article=article,
-        keys=(f"guid:{source}:{article_id}", f"hash:{digest}"),
-        canonical_url=article.url,
-        content_hash=digest,
+        identity=Identity((f"guid:{source}:{article_id}", f"hash:{digest}"), article.url, digest),
         signature=digest.encode(),
         bands=bands,
         fetched=fetched,

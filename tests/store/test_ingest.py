@@ -14,6 +14,7 @@ import pytest
 from tests.store.builders import NOW, at, new_article, new_match, new_story, oldest_story
 from tests.store.sql import backend, count, rows
 from watcher.errors import StoreError
+from watcher.identity import Identity
 from watcher.ingest.pipeline import pick_story
 from watcher.ingest.stories import story_signature
 from watcher.model import Article, Severity, Span
@@ -45,10 +46,10 @@ def test_known_keys_are_reported_before_and_refused_at_ingest(
     any_store: Store, any_db_url: str
 ) -> None:
     first = new_article("a1")
-    assert not any_store.is_known(first.keys)
+    assert not any_store.is_known(first.identity.keys)
     any_store.ingest(first, [new_match(first)], new_story, NOW)
-    assert any_store.is_known(first.keys)
-    assert any_store.is_known(["hash:nothing-like-it", first.keys[1]])
+    assert any_store.is_known(first.identity.keys)
+    assert any_store.is_known(["hash:nothing-like-it", first.identity.keys[1]])
     assert not any_store.is_known([])
 
     again = new_article("a1", source="other")  # a new guid key, the same content hash
@@ -115,12 +116,12 @@ def test_a_failing_match_insert_stores_nothing(any_store: Store, any_db_url: str
     assert expected[backend(any_db_url)] in str(caught.value)
     for table in ("sources", "stories", "articles", "article_keys", "matches", "deliveries"):
         assert count(any_db_url, table) == 0, table
-    assert not any_store.is_known(new.keys)
+    assert not any_store.is_known(new.identity.keys)
 
 
 def test_duplicate_channels_and_keys_are_stored_once(any_store: Store, any_db_url: str) -> None:
     new = new_article("a1")
-    new = type(new)(**{**new.__dict__, "keys": new.keys + new.keys})
+    new = replace(new, identity=replace(new.identity, keys=new.identity.keys * 2))
     any_store.ingest(new, [new_match(new, channels=("ops", "ops"))], new_story, NOW)
     assert (count(any_db_url, "article_keys"), count(any_db_url, "deliveries")) == (2, 1)
 
@@ -152,11 +153,11 @@ def test_known_keys_answers_for_a_whole_batch(any_store: Store) -> None:
     stored = new_article("a1")
     any_store.ingest(stored, [], new_story, at(0))
     other = new_article("a2")
-    asked = [*stored.keys, *other.keys, *stored.keys]
-    assert any_store.known_keys(asked) == set(stored.keys)
+    asked = [*stored.identity.keys, *other.identity.keys, *stored.identity.keys]
+    assert any_store.known_keys(asked) == set(stored.identity.keys)
     assert any_store.known_keys([]) == set()
     many = [f"hash:{n}" for n in range(1200)]  # past one query's worth of parameters
-    assert any_store.known_keys([*many, stored.keys[0]]) == {stored.keys[0]}
+    assert any_store.known_keys([*many, stored.identity.keys[0]]) == {stored.identity.keys[0]}
 
 
 FLOOD = 300  # near-identical items (6 times the bound), as a feed of "Item N about things"
@@ -176,8 +177,8 @@ def flood_item(number: int) -> NewArticle:
     signature = story_signature(title, body)
     article = Article(id=f"{family}-{number}", title=title, body=body, source="flood",
                       guid=f"{family}-{number}")
-    return NewArticle(article=article, keys=(f"guid:flood:{family}-{number}",),
-                      canonical_url=None, content_hash=f"{number}", signature=signature.values,
+    identity = Identity((f"guid:flood:{family}-{number}",), None, f"{number}")
+    return NewArticle(article=article, identity=identity, signature=signature.values,
                       bands=signature.bands, fetched=NOW)
 
 

@@ -1,5 +1,6 @@
-"""Loopback HTTP servers for tests (LoopbackHTTP), and a scripted one for the fetcher's tests
-(ScriptedServer): real sockets on 127.0.0.1, no mocks.
+"""Loopback HTTP servers for tests (LoopbackHTTP), a scripted one for the fetcher's tests
+(ScriptedServer), and one that holds a request until the test lets it go (HeldServer):
+real sockets on 127.0.0.1, no mocks.
 
 Each path plays its replies in order (the last one repeats); every request is recorded.
 """
@@ -126,6 +127,39 @@ class ScriptedServer(LoopbackHTTP):
     def pause(self, seconds: float) -> bool:
         """Wait between chunks; False when the server is stopping and the reply should end."""
         return not self._stopping.wait(seconds)
+
+
+class HeldServer(ScriptedServer):
+    """Holds the first request to each path given to `hold` until `let_go(path)`: a fetch
+    in progress for exactly as long as the test needs. `arrived(path)` waits for it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._held: dict[str, tuple[threading.Event, threading.Event]] = {}
+
+    def hold(self, *paths: str) -> None:
+        for path in paths:
+            self._held[path] = (threading.Event(), threading.Event())
+
+    def arrived(self, path: str) -> None:
+        assert self._held[path][0].wait(60), f"no request for {path}"
+
+    def let_go(self, *paths: str) -> None:
+        for path in paths:
+            self._held[path][1].set()
+
+    def stopping(self) -> None:
+        for _, released in self._held.values():
+            released.set()
+        super().stopping()
+
+    def next_reply(self, request: Request) -> Reply:
+        reply = super().next_reply(request)
+        gates = self._held.get(request.path)
+        if gates is not None and not gates[0].is_set():  # the first request only
+            gates[0].set()
+            gates[1].wait(60)
+        return reply
 
 
 class _Handler(BaseHTTPRequestHandler):

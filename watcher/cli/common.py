@@ -21,6 +21,7 @@ from watcher.cli.output import match_json, match_text
 from watcher.config.settings import Settings
 from watcher.engine.matcher import Matcher
 from watcher.errors import ConfigError, InputError, RuleSetError, StoreError
+from watcher.ingest.pipeline import Pipeline
 from watcher.model import Match
 from watcher.notify.channels import Channel
 from watcher.notify.outbox import Destination, Outbox, RetryPolicy
@@ -92,6 +93,17 @@ def open_store(settings: Settings, *, migrate: bool = True) -> Iterator[Store]:
         store = Store.open(settings.db, migrate_to_head=migrate)
     with store:
         yield store
+
+
+def new_pipeline(
+    settings: Settings, store: Store, matcher: Matcher, *, notify: bool = True
+) -> Pipeline:
+    """The ingest pipeline over this store for the configured channels: the one way
+    `watcher replay` and `watcher run` build it (the daemon swaps reloaded rules into it).
+    `notify=False` stores and prints matches but routes them to no channel."""
+    return Pipeline(
+        matcher=matcher, store=store, channels=settings.channels, notify=notify, now=utc_now
+    )
 
 
 def destinations(settings: Settings) -> dict[str, Destination]:

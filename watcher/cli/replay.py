@@ -16,13 +16,13 @@ from watcher.cli.common import (
     batched,
     errors_exit,
     load_matcher,
+    new_pipeline,
     open_outbox,
     open_store,
     or_exit,
     print_matches,
     print_unreadable,
     reader_may_leave,
-    utc_now,
 )
 from watcher.cli.interrupts import EXIT_INTERRUPTED
 from watcher.config.settings import Settings
@@ -57,13 +57,7 @@ def replay(
     matcher = load_matcher(settings, rules_path)
     with open_store(settings) as store:
         outbox = open_outbox(settings, store) if settings.channels and not no_notify else None
-        pipeline = Pipeline(
-            matcher=matcher,
-            store=store,
-            channels=settings.channels,
-            notify=not no_notify,
-            now=utc_now,
-        )
+        pipeline = new_pipeline(settings, store, matcher, notify=not no_notify)
         items = read_inputs(list(inputs) or [DEFAULT_REPLAY_INPUT], stdin=sys.stdin)
         tally: Counter[str] = Counter()  # read as it goes: an interrupt reports it
         try:

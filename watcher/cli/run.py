@@ -23,6 +23,7 @@ from watcher.cli.common import (
     EXIT_OK,
     errors_exit,
     load_matcher,
+    new_pipeline,
     open_outbox,
     open_store,
     or_exit,
@@ -78,15 +79,13 @@ def _run(settings: Settings, once: bool, stopping: threading.Event) -> None:
         _stop_if_signalled(stopping)  # while the database migrated: nothing polled yet
         metrics = _metrics(settings, store)
         outbox = open_outbox(settings, store, stopping) if settings.channels else None
-        daemon = Daemon(
-            settings=settings, store=store, matcher=matcher, metrics=metrics, now=utc_now,
-            stopping=stopping,
-            outbox=outbox,
-            poller_for=lambda pipeline: Poller(
-                store=store, fetcher=fetcher, pipeline=pipeline, now=utc_now, stopping=stopping,
-                lease=timedelta(seconds=settings.poll_lease), sole_daemon=sole_daemon,
-            ),
+        poller = Poller(
+            store=store, fetcher=fetcher, pipeline=new_pipeline(settings, store, matcher),
+            now=utc_now, stopping=stopping, lease=timedelta(seconds=settings.poll_lease),
+            sole_daemon=sole_daemon,
         )
+        daemon = Daemon(settings=settings, poller=poller, metrics=metrics, now=utc_now,
+                        stopping=stopping, outbox=outbox)
         with _health_endpoint(settings, metrics, daemon, store):
             if once:
                 outcomes = daemon.poll_all_once()

@@ -10,7 +10,7 @@ import itertools
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -19,8 +19,8 @@ from urllib.parse import urlsplit
 
 from watcher.config.settings import DEFAULT_POLL_LEASE, SourceSettings
 from watcher.errors import FetchError, FetchTimeout, StoreError
+from watcher.ingest.pipeline import Identified, Pipeline
 from watcher.ingest.pipeline import Outcome as IngestOutcome
-from watcher.ingest.pipeline import Pipeline
 from watcher.model import Article, Match
 from watcher.sources.feeds import parse_feed
 from watcher.sources.fetch import Fetcher, FetchResult, Validators, next_attempt_delay
@@ -70,15 +70,16 @@ def _unstored(empty: int, refused: list[IngestOutcome]) -> str | None:
 
 
 class Poller:
-    """Polls sources through one fetcher into the current pipeline (which a rule reload
-    may replace between polls, hence a callable)."""
+    """Polls sources through one fetcher into one pipeline, whose rules a reload swaps
+    (Pipeline.use_matcher): a poll under way matches the batches it starts after the swap
+    with the new rules."""
 
     def __init__(
         self,
         *,
         store: Store,
         fetcher: Fetcher,
-        pipeline: Callable[[], Pipeline],
+        pipeline: Pipeline,
         now: Callable[[], datetime],
         stopping: threading.Event | None = None,
         lease: timedelta = timedelta(seconds=DEFAULT_POLL_LEASE),
@@ -248,16 +249,18 @@ class Poller:
         )
         if parsed.not_a_feed:
             return self._failed(claim, state, f"{result.url}: {parsed.not_a_feed}", now)
-        pipeline = self.pipeline()
+        pipeline = self.pipeline
         articles = list(parsed.entries)
         outcomes: list[IngestOutcome] = []
         pages = _PageBudget(FULL_TEXT_BUDGET * self.fetcher.timeout, self.clock)
         # A batch at a time, pages and all, each stored before the next: a huge feed's
         # poll cut short keeps what it stored, and the next poll goes on from there.
         for start in range(0, len(articles), pipeline.batch_size):
-            batch = articles[start:start + pipeline.batch_size]
-            if source.full_text:
-                batch = self._with_full_texts(batch, pipeline, claim, pages)
+            entries = articles[start:start + pipeline.batch_size]
+            batch: Sequence[Article | Identified] = (
+                self._with_full_texts(entries, pipeline, claim, pages)
+                if source.full_text else entries
+            )
             if self.stopping.is_set() or claim.lost:  # full text cut short
                 return _cut(source.name, outcomes, CLAIM_LOST if claim.lost else "stopping")
             for outcome in pipeline.ingest_many(batch):
@@ -308,18 +311,20 @@ class Poller:
 
     def _with_full_texts(
         self, articles: list[Article], pipeline: Pipeline, claim: _Claim, pages: _PageBudget
-    ) -> list[Article]:
+    ) -> list[Article | Identified]:
         """The articles with their pages' text, up to a stop or a lost claim (the rest as
         they were: the caller stops there). A known article's page is not fetched again;
-        one store query tells which are known."""
-        with_text = []
-        for article, known in zip(articles, pipeline.known(articles), strict=True):
+        one store query tells which are known. An entry that keeps the feed's text keeps
+        the identity computed for that query; one with its page's text is a new article."""
+        entries = pipeline.identified(articles)
+        with_text: list[Article | Identified] = []
+        for entry, known in zip(entries, pipeline.known(entries), strict=True):
             if self.stopping.is_set() or not claim.keep():
                 break
-            with_text.append(article if known else self._with_full_text(article, pages))
-        return with_text + articles[len(with_text):]
+            with_text.append(entry if known else self._with_full_text(entry, pages))
+        return with_text + entries[len(with_text):]
 
-    def _with_full_text(self, article: Article, pages: _PageBudget) -> Article:
+    def _with_full_text(self, entry: Identified, pages: _PageBudget) -> Article | Identified:
         """The article with its page's main text as body, or as it was (logged) when the
         page cannot be fetched or yields nothing. One request at a time per host. A link
         that other entries share (a front page) is no page of this article: not fetched.
@@ -328,13 +333,14 @@ class Poller:
         timed out, or the poll's full-text time is spent, pages are not fetched (their
         articles keep the feed's text): a stalled site costs a poll one deadline, not one
         per entry, nor do many of them, and the poll slot goes back to the other sources."""
+        article = entry.article
         if not article.url or not article.url_identifies:
-            return article
+            return entry
         host = _host(article.url)
         skipped = pages.refusal(host)
         if skipped:
             log.info("event=full_text_skipped url=%s reason=%r", article.url, skipped)
-            return article
+            return entry
         try:
             with pages.timed(), self._host_lock(host):
                 page = self.fetcher.fetch(article.url)
@@ -342,10 +348,10 @@ class Poller:
             if isinstance(error, FetchTimeout):
                 pages.stalled.add(host)
             log.info("event=full_text_failed url=%s error=%r", article.url, str(error))
-            return article
+            return entry
         ok = page.status == "ok"
         text = extract_text(page.content, url=page.url, title=article.title) if ok else None
-        return replace(article, body=text) if text else article
+        return replace(article, body=text) if text else entry
 
     def _host_lock(self, host: str) -> threading.Lock:
         with self._locks_guard:

@@ -1,6 +1,6 @@
 """`watcher run`: APScheduler timers that poll each source, drain the alert outbox, reload
 rules when their files change, and stop cleanly on SIGTERM/SIGINT. The logic lives in
-Poller, Pipeline and Outbox.
+Poller, Pipeline and Outbox; the command line builds them (watcher/cli/run.py).
 
 APScheduler's scheduler lives here and nowhere else (design.md); notify/digest.py only
 borrows its cron parser to date digests.
@@ -26,10 +26,9 @@ from watcher.daemon.metrics import Metrics
 from watcher.daemon.poller import Poller, PollOutcome
 from watcher.engine.matcher import Matcher
 from watcher.errors import RuleSetError
-from watcher.ingest.pipeline import Pipeline
 from watcher.notify.outbox import Outbox
 from watcher.rules.load import rule_files
-from watcher.store import BUSY, Store
+from watcher.store import BUSY
 
 log = logging.getLogger("watcher.daemon")
 
@@ -61,31 +60,28 @@ class RuleFiles:
 
 
 class Daemon:
-    """Holds the current pipeline and swaps it when the rules change; polls sources."""
+    """Polls sources through one poller, drains the outbox, and swaps reloaded rules into
+    the poller's pipeline (Pipeline.use_matcher): the daemon builds no pipeline of its own."""
 
     def __init__(
         self,
         *,
         settings: Settings,
-        store: Store,
-        matcher: Matcher,
-        poller_for: Callable[[Callable[[], Pipeline]], Poller],
+        poller: Poller,
         metrics: Metrics,
         now: Callable[[], datetime],
         stopping: threading.Event,
         outbox: Outbox | None = None,
     ) -> None:
         self.settings = settings
-        self.store = store
+        self.poller = poller
         self.outbox = outbox
         self.metrics = metrics
         self.now = now
         self.stopping = stopping  # set by the signal handlers (cli) to stop cleanly
-        self._pipeline = self._pipeline_for(matcher)
         self._rule_files = RuleFiles.read(settings.rules)
-        self.poller = poller_for(lambda: self._pipeline)
         self._scheduler: BackgroundScheduler | None = None
-        metrics.rules_loaded(len(matcher.rules.enabled()))
+        metrics.rules_loaded(len(poller.pipeline.matcher.rules.enabled()))
 
     def alive(self) -> tuple[bool, str]:
         """Whether the daemon's own machinery runs: `/livez`, and part of `/healthz`."""
@@ -181,7 +177,9 @@ class Daemon:
 
     def reload_rules_if_changed(self) -> bool:
         """Swap in the rules if their files changed; a broken set is refused, its errors
-        logged, and the last good set stays in use. Returns whether rules were swapped."""
+        logged, and the last good set stays in use. Returns whether rules were swapped.
+        Polls under way go on: each batch of entries they start after the swap is matched
+        with the new rules (Pipeline.use_matcher)."""
         current = RuleFiles.read(self.settings.rules)
         if current == self._rule_files:
             return False
@@ -198,15 +196,10 @@ class Daemon:
                 log.error("event=rules_refused error=%r", str(problem))
             log.error("event=rules_kept reason='the new rule set has errors'")
             return False
-        self._pipeline = self._pipeline_for(matcher)
+        self.poller.pipeline.use_matcher(matcher)
         self.metrics.rules_loaded(len(matcher.rules.enabled()))
         log.info("event=rules_reloaded rules=%d", len(matcher.rules.enabled()))
         return True
-
-    def _pipeline_for(self, matcher: Matcher) -> Pipeline:
-        return Pipeline(
-            matcher=matcher, store=self.store, channels=self.settings.channels, now=self.now
-        )
 
     # -- the service ------------------------------------------------------------------
 

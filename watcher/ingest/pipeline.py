@@ -1,7 +1,9 @@
-"""Ingest one article end to end: check, identify, dedupe, analyse, match, store.
+"""Ingest one article end to end: check, identify, dedupe, analyse, match, route, store.
 
 `watcher replay`, the daemon and the tests all call `Pipeline.ingest`, so every article
 takes the same path; storing it, its matches and its pending deliveries is one transaction.
+An article's identity is computed once (watcher/identity.py `identify`) and stored as it
+is; which channels get a match is routing.py's decision.
 """
 
 from __future__ import annotations
@@ -10,39 +12,25 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from hashlib import blake2b
-from typing import Literal, Protocol
+from typing import Literal
 
 from watcher.engine.matcher import Matcher
-from watcher.identity import (
-    canonical_url,
-    content_hash,
-    identity_keys,
-    plausible_published,
-    refusal_reason,
-)
+from watcher.identity import Identity, identify, plausible_published, refusal_reason
+from watcher.ingest.routing import ChannelSettings, Routing
 from watcher.ingest.stories import (
     SAME_STORY,
     similarity,
     story_signature,
 )
-from watcher.model import Article, Match, Severity
-from watcher.notify.digest import DigestSchedule, next_digest
+from watcher.model import Article, Match
 from watcher.rules.ast import Rule
-from watcher.store import NewArticle, NewMatch, Route, Store, StoryCandidate
+from watcher.store import NewArticle, NewMatch, Store, StoryCandidate
 
 Status = Literal["new", "duplicate", "refused"]
 
 # Articles analysed together before any of them is stored: a feed of 100,000 entries is
 # stored as it goes, so a poll cut short keeps what it stored and the next one goes on.
 INGEST_BATCH = 200
-
-
-class ChannelSettings(Protocol):
-    """What routing reads of a configured channel (config.ChannelSettings)."""
-
-    default: bool
-    min_severity: Severity
-    digest: DigestSchedule | None
 
 
 @dataclass(frozen=True)
@@ -61,15 +49,31 @@ class Outcome:
 
 
 @dataclass(frozen=True)
-class Keyed:
-    """An article ready for analysis, with the identity keys computed once for it."""
+class Identified:
+    """An article with its identity computed once: the identity of its text as stored (NUL
+    characters removed). `Pipeline.known` asks the store with it, and `ingest_many` takes it
+    as it is instead of identifying the article again."""
 
     article: Article
-    keys: tuple[str, ...]
+    identity: Identity
+
+
+@dataclass(frozen=True)
+class _RuleSet:
+    """The matcher and the rules it was built from, by id (what a match's rule id reads):
+    one value, so a reload replaces both at once."""
+
+    matcher: Matcher
+    by_id: Mapping[str, Rule]
+
+    @classmethod
+    def of(cls, matcher: Matcher) -> _RuleSet:
+        return cls(matcher, {rule.id: rule for rule in matcher.rules.rules})
 
 
 class Pipeline:
-    """The ingest path over one rule set, one store and the configured channels."""
+    """The ingest path over one rule set (swapped by `use_matcher` when rules reload), one
+    store and the configured channels."""
 
     def __init__(
         self,
@@ -81,105 +85,143 @@ class Pipeline:
         now: Callable[[], datetime],
         batch_size: int = INGEST_BATCH,
     ) -> None:
-        self.matcher = matcher
         self.batch_size = batch_size
         self.store = store
-        self.channels = channels or {}
-        self.notify = notify
+        self.routing = Routing(channels or {}, notify)
         self.now = now
-        self._rules = {rule.id: rule for rule in matcher.rules.rules}
+        self._rule_set = _RuleSet.of(matcher)
 
-    def known(self, articles: Sequence[Article]) -> list[bool]:
-        """Whether each article is already stored (so a poller need not fetch its page):
-        one store query for them all."""
-        keys = [identity_keys(article) for article in articles]
-        stored = self.store.known_keys([key for some in keys for key in some])
-        return [not stored.isdisjoint(some) for some in keys]
+    @property
+    def matcher(self) -> Matcher:
+        """The matcher in use now."""
+        return self._rule_set.matcher
+
+    def use_matcher(self, matcher: Matcher) -> None:
+        """Match with `matcher` (the rules reloaded) from the next batch on. The matcher and
+        the rules it holds are swapped as one value, and each batch reads it once, as it
+        starts: an ingest running meanwhile in another thread (a poll) matches its batches
+        that started before the swap with the old rules, the batches after it with the new
+        ones, each batch wholly with one set, never a mix."""
+        self._rule_set = _RuleSet.of(matcher)
+
+    def identified(self, articles: Sequence[Article]) -> list[Identified]:
+        """Each article with its identity, for `known` and then `ingest_many`."""
+        return [Identified(article, identify(without_nuls(article))) for article in articles]
+
+    def known(self, entries: Sequence[Identified]) -> list[bool]:
+        """Whether each entry is already stored (so a poller need not fetch its page): one
+        store query for them all.
+
+        With full text, an entry's identity is needed before its page is fetched; the
+        article with its page's text is another text, so it is identified again when it is
+        ingested. An entry ingested as it is (known, or no page text for it) is not."""
+        stored = self.store.known_keys([key for e in entries for key in e.identity.keys])
+        return [not stored.isdisjoint(entry.identity.keys) for entry in entries]
 
     def ingest(self, article: Article) -> Outcome:
         """Store the article once and return its new matches; never raises for bad content."""
         return next(self.ingest_many([article]))
 
-    def ingest_many(self, articles: Sequence[Article]) -> Iterator[Outcome]:
+    def ingest_many(self, articles: Sequence[Article | Identified]) -> Iterator[Outcome]:
         """`ingest` for several articles, in order, `batch_size` at a time: the ones of a
         batch not yet stored are analysed together (cheaper), then each is stored in its
         own transaction as it is yielded, before the next batch is analysed. A database
         failure leaves every earlier outcome already reported, and a caller that stops
-        mid-way leaves what was stored, which the next call finds with one query a batch."""
+        mid-way leaves what was stored, which the next call finds with one query a batch.
+        Each batch is matched with the rules in use as it starts (`use_matcher`)."""
         for start in range(0, len(articles), self.batch_size):
             yield from self._ingest_batch(articles[start:start + self.batch_size])
 
-    def _ingest_batch(self, articles: Sequence[Article]) -> Iterator[Outcome]:
+    def _ingest_batch(self, items: Sequence[Article | Identified]) -> Iterator[Outcome]:
         now = self.now()
-        checked = self._check_all(articles, now)
-        fresh = [item for item in checked if isinstance(item, Keyed)]
-        found = iter(self.matcher.match_many([item.article for item in fresh]))
+        rule_set = self._rule_set  # read once: a reload meanwhile applies to the next batch
+        checked = self._check_all(items, now)
+        fresh = [item for item in checked if isinstance(item, Identified)]
+        found = iter(rule_set.matcher.match_many([item.article for item in fresh]))
         for item in checked:
-            yield self._store(item, next(found), now) if isinstance(item, Keyed) else item
-
-    def _check_all(self, articles: Sequence[Article], now: datetime) -> list[Keyed | Outcome]:
-        """Each article cleaned with its identity keys, or its outcome when it needs no more
-        work; one store query for the whole batch tells which are already stored."""
-        cleaned: list[Keyed | Outcome] = []
-        for article in articles:
-            reason = refusal_reason(article)
-            if reason:
-                cleaned.append(Outcome(article, "refused", reason))
+            if isinstance(item, Identified):
+                yield self._store(item, next(found), rule_set, now)
             else:
-                article = clean_article(article, now)
-                cleaned.append(Keyed(article, identity_keys(article)))
-        known = self.store.known_keys([k for c in cleaned if isinstance(c, Keyed) for k in c.keys])
+                yield item
+
+    def _check_all(
+        self, items: Sequence[Article | Identified], now: datetime
+    ) -> list[Identified | Outcome]:
+        """Each article cleaned with its identity, or its outcome when it needs no more work;
+        one store query for the whole batch tells which are already stored."""
+        checked = [_checked(item, now) for item in items]
+        known = self.store.known_keys(
+            [key for c in checked if isinstance(c, Identified) for key in c.identity.keys]
+        )
         return [
-            Outcome(c.article, "duplicate") if isinstance(c, Keyed) and known & set(c.keys) else c
-            for c in cleaned
+            Outcome(c.article, "duplicate")
+            if isinstance(c, Identified) and not known.isdisjoint(c.identity.keys) else c
+            for c in checked
         ]
 
-    def _store(self, item: Keyed, matches: list[Match], now: datetime) -> Outcome:
-        article = item.article
-        new = self._new_article(article, item.keys, now)
+    def _store(
+        self, item: Identified, matches: list[Match], rule_set: _RuleSet, now: datetime
+    ) -> Outcome:
+        new = _new_article(item, now)
         result = self.store.ingest(
             new,
-            [self._new_match(found, now) for found in matches],
+            [self._new_match(found, rule_set.by_id[found.rule_id], now) for found in matches],
             pick_story=lambda candidates: pick_story(candidates, new.signature),
             now=now,
         )
         if not result.stored:  # stored meanwhile: by another process, or earlier in the batch
-            return Outcome(article, "duplicate")
-        return Outcome(article, "new", story=result.story_id, new_matches=result.new_matches)
+            return Outcome(item.article, "duplicate")
+        return Outcome(item.article, "new", story=result.story_id,
+                       new_matches=result.new_matches)
 
-    def _new_article(self, article: Article, keys: tuple[str, ...], now: datetime) -> NewArticle:
-        signature = story_signature(article.title, article.body)
-        return NewArticle(
-            article=article,
-            keys=keys,
-            canonical_url=canonical_url(article.url),
-            content_hash=content_hash(article.title, article.body),
-            signature=signature.values,
-            bands=signature.bands,
-            fetched=now,
-        )
-
-    def _new_match(self, found: Match, now: datetime) -> NewMatch:
-        rule = self._rules[found.rule_id]
-        channels = channels_for(rule, found.severity, self.channels) if self.notify else ()
+    def _new_match(self, found: Match, rule: Rule, now: datetime) -> NewMatch:
         return NewMatch(
             match=found,
             rule_version=rule_version(rule),
-            routes=tuple(route_to(name, self.channels[name], now) for name in channels),
+            routes=self.routing.routes(rule, found.severity, now),
             rule_title=rule.title,
             query=rule.query_text,
             cooldown_seconds=rule.cooldown_seconds,
         )
 
 
+def _checked(item: Article | Identified, now: datetime) -> Identified | Outcome:
+    """The article refused, or cleaned with its identity: the one it came with, else
+    computed now."""
+    article = item.article if isinstance(item, Identified) else item
+    reason = refusal_reason(article)
+    if reason:
+        return Outcome(article, "refused", reason)
+    cleaned = clean_article(article, now)
+    return Identified(cleaned, item.identity if isinstance(item, Identified) else identify(cleaned))
+
+
+def _new_article(item: Identified, now: datetime) -> NewArticle:
+    signature = story_signature(item.article.title, item.article.body)
+    return NewArticle(
+        article=item.article,
+        identity=item.identity,
+        signature=signature.values,
+        bands=signature.bands,
+        fetched=now,
+    )
+
+
 def clean_article(article: Article, now: datetime) -> Article:
-    """The article as stored: NUL characters removed (PostgreSQL text cannot hold them),
-    its published time as identity.plausible_published keeps it."""
+    """The article as stored: its text `without_nuls`, its published time as
+    identity.plausible_published keeps it."""
     published = plausible_published(article.published, now)
+    article = without_nuls(article)
+    return article if published == article.published else replace(article, published=published)
+
+
+def without_nuls(article: Article) -> Article:
+    """The article's text as stored: NUL characters removed (PostgreSQL text cannot hold
+    them). Its identity is that of this text."""
     title, body = article.title.replace("\x00", ""), article.body.replace("\x00", "")
-    if (title, body, published) == (article.title, article.body, article.published):
+    if (title, body) == (article.title, article.body):
         return article
-    return replace(article, title=title, body=body, published=published)
+    return replace(article, title=title, body=body)
 
 
 def pick_story(candidates: Sequence[StoryCandidate], signature: bytes) -> int | None:
@@ -190,20 +232,6 @@ def pick_story(candidates: Sequence[StoryCandidate], signature: bytes) -> int | 
         if score >= best_score:
             best, best_score = candidate.story_id, score
     return best
-
-
-def channels_for(
-    rule: Rule, severity: Severity, channels: Mapping[str, ChannelSettings]
-) -> tuple[str, ...]:
-    """Channels that get this match: the rule's `notify:`, else the default channels;
-    each only if the match reaches its `min_severity`."""
-    names = rule.notify or tuple(name for name, ch in channels.items() if ch.default)
-    return tuple(n for n in names if n in channels and severity >= channels[n].min_severity)
-
-
-def route_to(name: str, channel: ChannelSettings, now: datetime) -> Route:
-    """A digest channel's alerts wait for its next boundary; others go at once."""
-    return Route(name, next_digest(channel.digest, now) if channel.digest else None)
 
 
 def rule_version(rule: Rule) -> str:

@@ -72,11 +72,11 @@ def store_article(
 ) -> IngestResult:
     """Store everything about one article; raises DuplicateArticle to roll it all back."""
     _one_writer_at_a_time(connection)
-    if any_key_known(connection, new.keys):
+    if any_key_known(connection, new.identity.keys):
         raise DuplicateArticle
     story_id = _choose_story(connection, new, pick_story, now)
     article_id = _insert_article(connection, new, story_id)
-    _insert_keys(connection, new.keys, article_id)
+    _insert_keys(connection, new.identity.keys, article_id)
     _insert_many(
         connection,
         story_bands,
@@ -167,8 +167,8 @@ def _insert_article(connection: Connection, new: NewArticle, story_id: int) -> i
         "source_id": _source_id(connection, article.source),
         "guid": article.guid,
         "url": article.url,
-        "canonical_url": new.canonical_url,
-        "content_hash": new.content_hash,
+        "canonical_url": new.identity.canonical_url,
+        "content_hash": new.identity.content_hash,
         "title": article.title,
         "body": article.body,
         "published": article.published,

@@ -9,21 +9,21 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from watcher.identity import Identity
 from watcher.model import Alert, Article, Match
 
 
 @dataclass(frozen=True)
 class NewArticle:
-    """An article ready to store, with what dedupe computed for it.
+    """An article ready to store, with what the pipeline computed for it once.
 
-    `keys` are identity keys ("guid:src:x", "url:https://…", "hash:<hex>"); `bands[i]`
-    is the signed 64-bit hash of LSH band i of `signature`.
+    `identity` holds its identity keys ("guid:src:x", "url:https://…", "hash:<hex>"), its
+    canonical URL and content hash (watcher/identity.py); `bands[i]` is the signed 64-bit
+    hash of LSH band i of `signature`.
     """
 
     article: Article
-    keys: tuple[str, ...]
-    canonical_url: str | None
-    content_hash: str
+    identity: Identity
     signature: bytes
     bands: tuple[int, ...]
     fetched: datetime
