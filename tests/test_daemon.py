@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from tests.support.helpers import free_port, poll_until
+from tests.support.helpers import PATIENCE, free_port, poll_until
 from tests.support.http_server import Reply, ScriptedServer, TricklingServer, closed_port
 from tests.support.postgres import postgres_server
 from tests.support.processes import start_watcher, stop_watchers
@@ -194,7 +194,7 @@ def test_rules_reload_when_their_files_change_and_a_broken_set_is_refused(workdi
 
 def _get(url: str) -> tuple[int, str]:
     try:
-        with urllib.request.urlopen(url, timeout=5) as response:
+        with urllib.request.urlopen(url, timeout=PATIENCE) as response:
             return response.status, response.read().decode()
     except urllib.error.HTTPError as error:
         return error.code, error.read().decode()

@@ -100,5 +100,5 @@ def test_a_ping_that_hangs_is_reported_once_it_outlasts_the_interval() -> None:
     clock.now += 6
     assert check() == (False, "database not answering for 6 s")
     release.set()
-    first.join(5)
+    first.join(PATIENCE)
     assert check()[0]  # the ping came back: its answer, fresh for the next 5 s
