@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from tests.support.helpers import free_port, wait_until
+from tests.support.helpers import PATIENCE, free_port, poll_until
 from tests.support.http_server import (
     HeldServer,
     Reply,
@@ -36,7 +36,6 @@ from watcher.cli.main import cli
 from watcher.config.settings import SourceSettings, load_settings
 from watcher.daemon.metrics import Metrics
 from watcher.daemon.poller import Poller
-from watcher.daemon.probes import DATABASE_CHECK_SECONDS
 from watcher.daemon.service import MAX_CONCURRENT_POLLS, Daemon
 from watcher.engine.matcher import Matcher
 from watcher.ingest.pipeline import INGEST_BATCH, Pipeline
@@ -245,7 +244,7 @@ def test_a_rule_reload_reaches_a_poll_under_way_from_its_next_batch(workdir):
 
 def _get(url: str) -> tuple[int, str]:
     try:
-        with urllib.request.urlopen(url, timeout=5) as response:
+        with urllib.request.urlopen(url, timeout=PATIENCE) as response:
             return response.status, response.read().decode()
     except urllib.error.HTTPError as error:
         return error.code, error.read().decode()
@@ -258,7 +257,8 @@ def test_the_daemon_serves_health_and_metrics_and_stops_cleanly_on_sigterm(serve
             extra=f"http:\n  host: 127.0.0.1\n  port: {port}\n")
     daemon = start_watcher("run", cwd=workdir)
     try:
-        wait_until(lambda: _metric_seen(port, 'watcher_polls_total{outcome="ok",source="wire"}'))
+        daemon.errors.wait_for(POLLED_OK)
+        assert _metric_seen(port, 'watcher_polls_total{outcome="ok",source="wire"}')
         assert _get(f"http://127.0.0.1:{port}/healthz") == (200, "ok\n")
     finally:
         [errors] = stop_watchers([daemon])
@@ -269,11 +269,12 @@ def test_the_daemon_serves_health_and_metrics_and_stops_cleanly_on_sigterm(serve
     assert all(" level=" in line and " event=" in line for line in errors.splitlines()), errors
 
 
+# The daemon's log line for a poll, written once the poll is counted in /metrics.
+POLLED_OK = "event=poll source=wire outcome=ok "
+
+
 def _metric_seen(port: int, sample: str) -> bool:
-    try:
-        status, text = _get(f"http://127.0.0.1:{port}/metrics")
-    except OSError:
-        return False
+    status, text = _get(f"http://127.0.0.1:{port}/metrics")
     return status == 200 and any(line.startswith(sample + " 1") for line in text.splitlines())
 
 
@@ -466,7 +467,7 @@ def test_a_second_daemon_on_one_sqlite_file_is_refused(server, workdir):
             extra=f"http:\n  host: 127.0.0.1\n  port: {port}\n")
     first = start_watcher("run", cwd=workdir)
     try:
-        wait_until(lambda: _metric_seen(port, 'watcher_polls_total{outcome="ok",source="wire"}'))
+        first.errors.wait_for(POLLED_OK)
         second = _cli("run", "--once")
         assert second.exit_code == 2
         assert f"another `watcher run` (pid {first.pid}) is using it" in second.stderr
@@ -491,20 +492,19 @@ def test_healthz_says_when_the_database_is_gone_and_recovers_while_livez_stays_u
         daemon = start_watcher("run", cwd=workdir)
         try:
             base = f"http://127.0.0.1:{port}"
-            wait_until(lambda: _metric_seen(
-                port, 'watcher_polls_total{outcome="ok",source="wire"}'))
+            daemon.errors.wait_for(POLLED_OK)
             assert _get(f"{base}/healthz") == (200, "ok\n")
             postgres.stop()
-            wait_until(lambda: _get(f"{base}/healthz")[0] == 503,
-                       seconds=DATABASE_CHECK_SECONDS * 4)
+            # Polled: the daemon asks the database again at most every
+            # DATABASE_CHECK_SECONDS (probes.py) of its own clock, and says so only when asked.
+            poll_until(lambda: _get(f"{base}/healthz")[0] == 503, what="/healthz 503")
             status, reason = _get(f"{base}/healthz")
             assert reason.startswith("database unreachable: ")
             assert "postgresql" not in reason and "not-shown" not in reason
             assert reason.count("\n") == 1
             assert _get(f"{base}/livez") == (200, "ok\n")
             postgres.resume()
-            wait_until(lambda: _get(f"{base}/healthz") == (200, "ok\n"),
-                      seconds=DATABASE_CHECK_SECONDS * 4)
+            poll_until(lambda: _get(f"{base}/healthz") == (200, "ok\n"), what="/healthz ok")
         finally:
             [errors] = stop_watchers([daemon])
     assert daemon.returncode == 0, errors

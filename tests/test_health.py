@@ -19,6 +19,7 @@ import pytest
 from prometheus_client import CONTENT_TYPE_LATEST
 from prometheus_client.parser import text_string_to_metric_families
 
+from tests.support.helpers import PATIENCE
 from watcher.daemon.health import WORKERS, HealthCheck, HealthServer, HttpPortError
 from watcher.daemon.metrics import Metrics
 from watcher.errors import ConfigError
@@ -54,7 +55,7 @@ class Response:
 def request(server: HealthServer, path: str, method: str = "GET", body: bytes | None = None
             ) -> Response:
     """One real HTTP request (http.client: no proxies, no exceptions for 4xx/5xx)."""
-    connection = http.client.HTTPConnection(HOST, server.port, timeout=5)
+    connection = http.client.HTTPConnection(HOST, server.port, timeout=PATIENCE)
     try:
         connection.request(method, path, body=body)
         answer = connection.getresponse()
@@ -374,7 +375,7 @@ def test_port_zero_picks_a_free_port(daemon: Daemon, metrics: Metrics) -> None:
 # Connection limits: idle and slow clients cannot starve the endpoint
 
 
-def connect(server: HealthServer, timeout: float = 5) -> socket.socket:
+def connect(server: HealthServer, timeout: float = PATIENCE) -> socket.socket:
     return socket.create_connection((HOST, server.port), timeout=timeout)
 
 
@@ -388,13 +389,13 @@ def read_until_closed(client: socket.socket) -> bytes:
 
 
 def wait_until_closed(clients: list[socket.socket], count: int) -> None:
-    """Return once the server has closed `count` of `clients` (TimeoutError after 30 s)."""
+    """Return once the server has closed `count` of `clients` (TimeoutError after PATIENCE)."""
     with selectors.DefaultSelector() as selector:
         for client in clients:
             selector.register(client, selectors.EVENT_READ)
         closed = 0
         while closed < count:
-            ready = selector.select(timeout=30)
+            ready = selector.select(timeout=PATIENCE)
             if not ready:
                 raise TimeoutError(f"the server closed {closed} of {count} connections")
             for key, _ in ready:
@@ -512,7 +513,7 @@ def hold_workers(server: HealthServer, count: int, path: str,
         held.append(connect(server))
         held[-1].sendall(f"GET {path} HTTP/1.0\r\n\r\n".encode())
     for _ in held:
-        assert checking.acquire(timeout=10)
+        assert checking.acquire(timeout=PATIENCE)
     return held
 
 
@@ -569,7 +570,7 @@ def test_a_client_taking_its_answer_slowly_frees_its_worker_at_the_write_deadlin
             reader.start()
             response = request(server, "/metrics")  # the last worker is the slow reader's
             assert response.status == 200
-            reader.join(timeout=10)
+            reader.join(timeout=PATIENCE)
             assert not reader.is_alive() and len(received) < len(large)  # cut off
         finally:
             stop_reading.set()

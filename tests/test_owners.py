@@ -16,11 +16,12 @@ import pytest
 from tests.support.processes import exited_worker_name
 from watcher.store.owners import DeadOwners, Owner, describe, is_this_process, why_dead, worker_name
 
+# Lives until the test kills it, or closes its standard input.
 PRINT_NAME_AND_WAIT = (
-    "import sys, time\n"
+    "import sys\n"
     "from watcher.store.owners import worker_name\n"
     "print(worker_name(), flush=True)\n"
-    "time.sleep(120)\n"
+    "sys.stdin.read()\n"
 )
 
 
@@ -28,7 +29,7 @@ PRINT_NAME_AND_WAIT = (
 def running() -> Iterator[subprocess.Popen[str]]:
     """A live process that has printed its claim name; killed and reaped afterwards."""
     process = subprocess.Popen([sys.executable, "-c", PRINT_NAME_AND_WAIT],
-                               stdout=subprocess.PIPE, text=True)
+                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
         yield process
     finally:

@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from click.testing import CliRunner
 
 from tests.store.sql import rows
-from tests.support.helpers import ManualClock, wait_until
+from tests.support.helpers import ManualClock
 from tests.support.http_server import HeldServer, Reply, Request, ScriptedServer
 from tests.support.postgres import PostgresServer, postgres_server
 from tests.support.processes import start_watcher, stop_watchers
@@ -139,7 +139,7 @@ def test_a_poll_whose_claim_was_taken_over_stops_and_records_nothing(server, sto
         # In a thread: a worker fetches one page of a host at a time, so a's own retry
         # waits for the page a holds.
         takeover = in_thread(lambda: taking_over.poll(source), second)
-        wait_until(lambda: len(server.requests_to("/feed")) == 2, what="the takeover")
+        server.wait_for_requests("/feed", 2)  # the takeover
         server.let_go("/page/0")
         thread.join(timeout=60)
         takeover.join(timeout=60)
@@ -205,13 +205,15 @@ def test_a_daemon_restarted_after_sigkill_polls_what_the_killed_one_held(server,
     configure(workdir, db, server.url("/feed"))
     first = start_watcher("run", cwd=workdir)
     try:
-        wait_until(lambda: poll_owner(db) is not None)
+        server.wait_for_requests("/feed", 1)  # polling: its claim is written before it asks
+        assert poll_owner(db) is not None
     finally:
         first.kill()
         first.communicate()
     second = start_watcher("run", cwd=workdir)
     try:
-        wait_until(lambda: last_success(db) is not None)
+        second.errors.wait_for("event=poll source=wire outcome=ok ")
+        assert last_success(db) is not None
     finally:
         [log] = stop_watchers([second])
     assert len(server.requests_to("/feed")) == 2

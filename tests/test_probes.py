@@ -6,6 +6,7 @@ import socket
 import threading
 from pathlib import Path
 
+from tests.support.helpers import PATIENCE
 from watcher.daemon.probes import DatabaseCheck, all_of
 from watcher.store import Store
 
@@ -94,10 +95,10 @@ def test_a_ping_that_hangs_is_reported_once_it_outlasts_the_interval() -> None:
     check = DatabaseCheck(hanging, every=5.0, clock=clock)
     first = threading.Thread(target=check)
     first.start()
-    assert pinging.wait(5)
+    assert pinging.wait(PATIENCE)
     assert check() == (False, "database check in progress")  # no answer yet: not vouched for
     clock.now += 6
     assert check() == (False, "database not answering for 6 s")
     release.set()
-    first.join(5)
+    first.join(PATIENCE)
     assert check()[0]  # the ping came back: its answer, fresh for the next 5 s

@@ -5,15 +5,14 @@ and a worker killed mid-poll on this host is taken over at once."""
 from __future__ import annotations
 
 import random
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from tests.store.sql import rows
-from tests.support.helpers import wait_until
+from tests.support.helpers import poll_until
 from tests.support.http_server import Reply, ScriptedServer
-from tests.support.processes import start_watcher, stop_watchers
+from tests.support.processes import WatcherProcess, start_watcher, stop_watchers
 from tests.support.webhook import WebhookServer
 
 WORDS = (
@@ -63,7 +62,7 @@ def configure(directory: Path, db: str, feeds: ScriptedServer, count: int, hook:
         f"  lease: {lease}\n", encoding="utf-8")
 
 
-def start_worker(directory: Path) -> subprocess.Popen[str]:
+def start_worker(directory: Path) -> WatcherProcess:
     return start_watcher("--config", str(directory / "watcher.yaml"), "run", cwd=directory)
 
 
@@ -87,7 +86,7 @@ def test_workers_share_feeds_and_alerts_without_double_work(pg_url, tmp_path, wo
         workers = [start_worker(tmp_path) for _ in range(worker_count)]
         try:
             total = feeds_count * items
-            wait_until(lambda: stored_and_sent(pg_url, total), 150, "every item stored and alerted")
+            poll_until(lambda: stored_and_sent(pg_url, total), 150, "every item stored and alerted")
         finally:
             logs = stop_watchers(workers)
         requests = [r.path for r in feeds.requests]
@@ -114,12 +113,12 @@ def test_a_worker_killed_on_this_host_is_taken_over_at_once(pg_url, tmp_path):
         hook.answer(500)  # the first worker's alerts stay pending
         configure(tmp_path, pg_url, feeds, feeds_count, hook.url(), lease="10m")
         first = start_worker(tmp_path)
-        try:
-            wait_until(lambda: scalar(pg_url, "SELECT count(*) FROM sources WHERE name = "
-                                              "'feed-0' AND poll_owner IS NOT NULL") == 1
-                       and scalar(pg_url, "SELECT count(*) FROM articles")
-                       == (feeds_count - 1) * items,
-                       90, "the first worker mid-poll with the other feeds stored")
+        try:  # mid-poll of feed-0 (its claim is written before it asks), the others stored
+            feeds.wait_for_requests("/feed/0", 1)
+            first.errors.wait_for(f" outcome=ok new_articles={items} ", count=feeds_count - 1)
+            assert scalar(pg_url, "SELECT count(*) FROM sources WHERE name = 'feed-0' "
+                                  "AND poll_owner IS NOT NULL") == 1
+            assert scalar(pg_url, "SELECT count(*) FROM articles") == (feeds_count - 1) * items
         finally:
             first.kill()  # SIGKILL: no cleanup, its claims stay in the database
             first.communicate()
@@ -127,7 +126,7 @@ def test_a_worker_killed_on_this_host_is_taken_over_at_once(pg_url, tmp_path):
         second = start_worker(tmp_path)
         try:
             total = feeds_count * items
-            wait_until(lambda: stored_and_sent(pg_url, total), 120,
+            poll_until(lambda: stored_and_sent(pg_url, total), 120,
                        "the stalled feed taken over and every alert sent")
         finally:
             logs = stop_watchers([second])

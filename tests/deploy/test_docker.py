@@ -14,7 +14,8 @@ import pytest
 
 from tests.deploy.files import DEPLOY, REPO, dockerignore_excludes, read_dockerfile, stages, tool
 from tests.deploy.files import Instruction as Step
-from tests.support.helpers import free_port, wait_until
+from tests.support.helpers import PATIENCE, free_port
+from tests.support.processes import PipeLines
 
 DOCKERFILE = DEPLOY / "docker/Dockerfile"
 DOCKERIGNORE = REPO / ".dockerignore"
@@ -84,13 +85,6 @@ def _healthcheck_command(port: int) -> list[str]:
     return [sys.executable] + [part.replace(HEALTH_PORT, str(port)) for part in command[1:]]
 
 
-def _wait_healthy(command: list[str], daemon: subprocess.Popen[str]) -> None:
-    def healthy() -> bool:
-        assert daemon.poll() is None, daemon.communicate()[0]
-        return subprocess.run(command, capture_output=True, timeout=10).returncode == 0
-
-    wait_until(healthy, 90, "the HEALTHCHECK to pass")
-
 
 def test_healthcheck_passes_while_running_and_fails_once_stopped(tmp_path: Path) -> None:
     """The image's own config and its HEALTHCHECK command, against a real `watcher run`;
@@ -105,14 +99,18 @@ def test_healthcheck_passes_while_running_and_fails_once_stopped(tmp_path: Path)
     watcher = str(Path(sys.executable).parent / "watcher")
     daemon = subprocess.Popen([watcher, "run"], env=env, cwd=tmp_path, text=True,
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    assert daemon.stdout is not None
+    log = PipeLines(daemon.stdout)
     command = _healthcheck_command(port)
     try:
-        _wait_healthy(command, daemon)
+        log.wait_for("event=started ")  # serving, the scheduler running: healthy from now on
+        healthcheck = subprocess.run(command, capture_output=True, text=True, timeout=PATIENCE)
     finally:
         daemon.send_signal(signal.SIGTERM)
-        output = daemon.communicate(timeout=60)[0]
-    assert daemon.returncode == 0, output
-    assert subprocess.run(command, capture_output=True, timeout=10).returncode != 0
+        daemon.wait(timeout=PATIENCE)
+    assert healthcheck.returncode == 0, healthcheck.stderr + log.whole()
+    assert daemon.returncode == 0, log.whole()
+    assert subprocess.run(command, capture_output=True, timeout=PATIENCE).returncode != 0
 
 
 def _copied_sources() -> list[str]:

@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from tests.support.helpers import ManualClock, wait_until
+from tests.support.helpers import PATIENCE, ManualClock, poll_until
 from tests.support.http_server import Reply, ScriptedServer
-from tests.support.processes import start_watcher, stop_watchers
+from tests.support.processes import WatcherProcess, start_watcher, stop_watchers
 from tests.support.smtp_server import SmtpServer
 from tests.support.webhook import StallingServer, WebhookServer
 from watcher.cli.interrupts import EXIT_INTERRUPTED, STOPPED_AT_ONCE
@@ -334,16 +334,18 @@ def test_secrets_never_appear_in_output_or_logs(workdir, smtp, hook):
     assert "****" in captured
 
 
-def start_stalled_replay(workdir: Path, stalled: StallingServer) -> subprocess.Popen[str]:
+def start_stalled_replay(workdir: Path, stalled: StallingServer) -> WatcherProcess:
     """`watcher replay` of the seeds to a mail server that never answers, once it holds
-    its first claims (4 of them, under an hour's lease) and is stuck sending them."""
+    its first claims (4 of them, under an hour's lease) and is stuck sending them (a
+    sender connects only once its claims are written)."""
     wedged = f"mailto://alerts:{PASSWORD}@127.0.0.1:{stalled.port}" \
              "?to=ops@example.org&from=watcher@example.org"
     configure(workdir, f"  ops:\n    urls: ['{wedged}']\n    default: true",
               notify="  timeout: 60s\n  lease: 1h\n  concurrency: 1")
     replay = start_watcher("replay", str(SEEDS), cwd=workdir)
     try:
-        wait_until(lambda: _leased(workdir / "watcher.db") > 0)
+        stalled.wait_connected(1)
+        assert _leased(workdir / "watcher.db", by=replay.pid) > 0
     except BaseException:
         replay.kill()
         replay.communicate()
@@ -385,10 +387,8 @@ def test_ctrl_c_twice_stops_a_sender_stuck_on_a_silent_channel_and_loses_nothing
             sender.communicate()
             earlier = stalled.connected
             sender = start_watcher("run", cwd=workdir)
-            wait_until(lambda: _leased(workdir / "watcher.db", by=sender.pid) > 0)
-            stalled.wait_connected(earlier + 1)  # sending, not only claimed
-        else:
-            stalled.wait_connected(1)
+            stalled.wait_connected(earlier + 1)  # sending, so it has claimed
+            assert _leased(workdir / "watcher.db", by=sender.pid) > 0
         err = _interrupt_until_it_exits(sender)
     assert sender.returncode == EXIT_INTERRUPTED, err
     assert err.splitlines()[-1] == STOPPED_AT_ONCE
@@ -400,11 +400,12 @@ def test_ctrl_c_twice_stops_a_sender_stuck_on_a_silent_channel_and_loses_nothing
     assert {d["status"] for d in deliveries()} == {"sent"}
 
 
-def _interrupt_until_it_exits(process: subprocess.Popen[str], tries: int = 10) -> str:
-    """Ctrl-C every 2 s (a second signal may land before the first is handled, and then
-    counts once) until the process exits; its stderr."""
+def _interrupt_until_it_exits(process: WatcherProcess) -> str:
+    """Ctrl-C, and again every 2 s (a second signal may land before the first is handled,
+    and then counts once), until the process exits, for up to PATIENCE; its stderr. The
+    2 s only space the signals: the process's exit ends the wait, whenever it comes."""
     try:
-        for _ in range(tries):
+        for _ in range(int(PATIENCE / 2)):
             process.send_signal(signal.SIGINT)
             try:
                 process.wait(timeout=2)
@@ -456,9 +457,10 @@ def test_a_kill_sends_again_only_the_alerts_in_flight_under_the_same_ids(workdir
     hook.hold(after=3)
     replay = start_watcher("replay", str(SEEDS), cwd=workdir)
     try:
-        hook.wait_for(5, timeout=120)
-        wait_until(lambda: _count(db, "SELECT count(*) FROM deliveries "
-                                       "WHERE status = 'sent'") == 3)
+        hook.wait_for(5)
+        # Polled: the three answered sends are recorded by the replay, which says nothing.
+        poll_until(lambda: _count(db, "SELECT count(*) FROM deliveries "
+                                       "WHERE status = 'sent'") == 3, what="3 sends recorded")
     finally:
         os.kill(replay.pid, signal.SIGKILL)
         replay.communicate()
@@ -516,11 +518,12 @@ def test_the_daemon_sends_on_its_own_timer_and_stops_cleanly(workdir, hook):
             "notify:\n  every: 1s\n", encoding="utf-8")
         daemon = start_watcher("run", cwd=workdir)
         try:
-            hook.wait_for(1, timeout=60)
-            wait_until(lambda: {d["status"] for d in deliveries()} == {"sent"})
+            # The one article's deliveries are stored together: one drain sends them all.
+            drained = daemon.errors.wait_for("event=outbox_drained ")
+            assert {d["status"] for d in deliveries()} == {"sent"}
         finally:
             [log] = stop_watchers([daemon])
     assert daemon.returncode == 0, log
     assert len(hook.bodies) == len(deliveries()) > 0
+    assert f"sent={len(hook.bodies)} retrying=0 dead=0" in drained
     assert all("Sheikh Maqsoud" in body["message"] for body in hook.bodies)
-    assert "event=outbox_drained sent=" in log

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import logging
 import re
-import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
@@ -22,10 +21,13 @@ from apprise.plugins.matrix import NotifyMatrix
 from apprise.plugins.slack import NotifySlack
 from apprise.plugins.telegram import NotifyTelegram
 from apprise.plugins.zulip import NotifyZulip
+from click.testing import CliRunner
 
+from tests.support.helpers import returns_within
 from tests.support.http_server import closed_port
 from tests.support.smtp_server import SmtpServer
 from tests.support.webhook import RecordingServer, StallingServer, WebhookServer
+from watcher.cli.main import cli
 from watcher.errors import ConfigError, NotifyError
 from watcher.model import Alert, Severity
 from watcher.notify.channels import (
@@ -129,15 +131,27 @@ def test_webhook_500_is_a_notify_error_then_200_delivers(hook: WebhookServer) ->
 
 
 @pytest.mark.parametrize("scheme", ["mailto", "json"])
-def test_a_server_that_accepts_and_stalls_times_out(scheme: str) -> None:
+def test_a_server_that_accepts_and_stalls_fails_the_send_at_notify_timeout(
+    scheme: str, workdir: Path
+) -> None:
+    """`notify.timeout` ends the send, not apprise's own limits: the URL sets those to an
+    hour (`cto`, `rto`), so a send that ignored the setting would hang until apprise's
+    60 s per service. The test allows 30 s: thirty times the 1 s set, half the hang."""
     with StallingServer() as stall:
-        url = mail_url(stall.port) if scheme == "mailto" else f"json://127.0.0.1:{stall.port}/x"
-        started = time.monotonic()
-        # Whichever 1 s limit comes first, the socket's ("timed out") or apprise's for the
-        # whole call ("did not finish within"), the reason says so.
-        with pytest.raises(NotifyError, match="timed out|did not finish within"):
-            send(target(url), TEXT, timeout=1.0)
-        assert time.monotonic() - started < 10  # not apprise's own 15 s for SMTP
+        url = mail_url(stall.port) if scheme == "mailto" else f"json://127.0.0.1:{stall.port}/x?"
+        (workdir / "watcher.yaml").write_text(
+            f"channels:\n  ops:\n    urls: ['{url}&cto=3600&rto=3600']\n"
+            "notify:\n  timeout: 1s\n", encoding="utf-8")
+        tested = returns_within(30, lambda: CliRunner().invoke(
+            cli, ["notify", "test", "ops"], catch_exceptions=False), "`watcher notify test`")
+        assert stall.connected == 1  # it reached the server, which never answered
+    assert tested.exit_code == 1
+    [line] = tested.stderr.splitlines()
+    assert line.startswith(f"watcher: ops: not delivered: {scheme}://")
+    # Whichever 1 s limit comes first, the socket's ("timed out") or apprise's for the
+    # whole call ("did not finish within"), the reason says so.
+    assert re.search("timed out|did not finish within", line), line
+    assert PASSWORD not in line
 
 
 def test_mask_url_and_target_never_show_password_or_token(hook: WebhookServer) -> None:

@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from tests.support.helpers import PATIENCE
 from tests.support.http_server import (
     Framing,
     Reply,
@@ -253,7 +254,7 @@ class NameServerThatNeverAnswers:
     waiting for it fails the test instead of hanging it); records what it was asked and
     whether it has answered."""
 
-    def __init__(self, limit: float = 10.0) -> None:
+    def __init__(self, limit: float = PATIENCE) -> None:
         self.limit, self.asked, self.answered = limit, [], False
         self.released = threading.Event()
 

@@ -1,5 +1,6 @@
-"""The helpers every kind of test needs: wait for a condition, a free loopback port, a
-working directory of the test's own, and a clock the test moves by hand.
+"""The helpers every kind of test needs: wait for a state nothing signals, bound a call
+that might hang, a free loopback port, a working directory of the test's own, and a clock
+the test moves by hand.
 
 One of each, here, so that a fix (a longer deadline on a busy machine, a variable that
 leaks in from outside) is made once.
@@ -14,23 +15,61 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 
-# Long enough for a busy machine: a condition that holds is seen at once, so only a test
-# that fails pays this wait.
+T = TypeVar("T")
+
+# Long enough for a busy machine: whatever a test waits for is seen as soon as it happens,
+# so only a test that fails pays this wait.
 PATIENCE = 60.0
 
+# How often `poll_until` asks again: often enough that a test does not idle, seldom
+# enough that asking (a query, an HTTP request) does not load the machine.
+POLL_INTERVAL = 0.05
 
-def wait_until(condition: Callable[[], object], seconds: float = PATIENCE,
+
+def poll_until(condition: Callable[[], object], seconds: float = PATIENCE,
                what: str = "the condition") -> None:
-    """Return once `condition()` is true; fail the test after `seconds`. Polls, since what
-    it waits for happens in another process or thread that signals nothing."""
+    """Return once `condition()` is true; fail the test after `seconds` (never less than
+    PATIENCE). Only for a state that nothing signals to the test: rows another process
+    writes, the answer of a daemon's /healthz. Whatever can signal is waited on instead
+    (`ScriptedServer.wait_for_requests`, `SmtpServer.wait_for`, `WebhookServer.wait_for`,
+    `StallingServer.wait_connected`, a process's log line: `PipeLines.wait_for`)."""
+    seconds = max(seconds, PATIENCE)
     deadline = time.monotonic() + seconds
     while not condition():
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {seconds:g} s waiting for {what}")
-        time.sleep(0.05)
+        # Not a race with the wall clock: the condition decides, the sleep only spaces
+        # the questions, and the deadline is one a busy machine never reaches.
+        time.sleep(POLL_INTERVAL)
+
+
+def returns_within(seconds: float, call: Callable[[], T], what: str = "the call") -> T:
+    """`call()`'s result, raised error included; fail the test if it is still running
+    after `seconds` (it goes on in a daemon thread). For a call whose bug is a hang
+    (a limit not applied): `seconds` is far above the limit the call should keep, so a
+    busy machine passes, and far below the hang, so the bug fails the test."""
+    done = threading.Event()
+    outcome: list[T] = []
+    failure: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            outcome.append(call())
+        except BaseException as error:  # handed to the test's thread
+            failure.append(error)
+        finally:
+            done.set()
+
+    threading.Thread(target=run, daemon=True).start()
+    if not done.wait(seconds):
+        raise AssertionError(f"{what} still running after {seconds:g} s")
+    if failure:
+        raise failure[0]
+    return outcome[0]
 
 
 def free_port() -> int:

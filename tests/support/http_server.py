@@ -2,7 +2,8 @@
 (ScriptedServer), and one that holds a request until the test lets it go (HeldServer):
 real sockets on 127.0.0.1, no mocks.
 
-Each path plays its replies in order (the last one repeats); every request is recorded.
+Each path plays its replies in order (the last one repeats); every request is recorded,
+and `wait_for_requests` waits for them as they arrive.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Literal, Self, cast
+
+from tests.support.helpers import PATIENCE
 
 Framing = Literal["length", "chunked", "close"]
 
@@ -94,7 +97,7 @@ class ScriptedServer(LoopbackHTTP):
     def __init__(self, tls: ssl.SSLContext | None = None) -> None:
         self.requests: list[Request] = []
         self._routes: dict[str, list[Reply]] = {}
-        self._lock = threading.Lock()
+        self._arrived = threading.Condition()  # guards the above; told of every request
         self._stopping = threading.Event()
         super().__init__(_Handler)
         self.scheme = "https" if tls else "http"
@@ -108,17 +111,30 @@ class ScriptedServer(LoopbackHTTP):
         return f"{self.scheme}://127.0.0.1:{self.port}{path}"
 
     def route(self, path: str, *replies: Reply) -> None:
-        with self._lock:
+        with self._arrived:
             self._routes[path] = list(replies)
 
     def requests_to(self, path: str) -> list[Request]:
-        with self._lock:
-            return [request for request in self.requests if request.path == path]
+        with self._arrived:
+            return self._to(path)
+
+    def wait_for_requests(self, path: str, count: int, timeout: float = PATIENCE) -> list[Request]:
+        """Block until at least `count` requests to `path` arrived (their replies may still
+        be on their way); fail the test after `timeout`. Those requests, in arrival order."""
+        with self._arrived:
+            if not self._arrived.wait_for(lambda: len(self._to(path)) >= count, timeout):
+                raise AssertionError(f"{len(self._to(path))} of {count} requests to {path} "
+                                     "arrived")
+            return self._to(path)
+
+    def _to(self, path: str) -> list[Request]:
+        return [request for request in self.requests if request.path == path]
 
     def next_reply(self, request: Request) -> Reply:
         """Record the request and pick its reply: unknown paths get a 404."""
-        with self._lock:
+        with self._arrived:
             self.requests.append(request)
+            self._arrived.notify_all()
             replies = self._routes.get(request.path)
             if not replies:
                 return Reply(status=404, body=b"no such route")

@@ -9,7 +9,6 @@ import email
 import email.policy
 import logging
 import threading
-import time
 from dataclasses import dataclass
 from email.message import EmailMessage
 from types import TracebackType
@@ -18,7 +17,7 @@ from typing import Any
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
-from tests.support.helpers import free_port
+from tests.support.helpers import PATIENCE, free_port
 
 
 @dataclass(frozen=True)
@@ -105,15 +104,11 @@ class SmtpServer:
             self._controller.stop()
             self._controller = None
 
-    def wait_for(self, count: int, timeout: float = 5.0) -> list[ReceivedMail]:
+    def wait_for(self, count: int, timeout: float = PATIENCE) -> list[ReceivedMail]:
         """Block until at least `count` messages arrived; fail the test after `timeout`."""
-        deadline = time.monotonic() + timeout
         with self._arrived:
-            while len(self._messages) < count:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    raise AssertionError(f"{len(self._messages)} of {count} mails arrived")
-                self._arrived.wait(left)
+            if not self._arrived.wait_for(lambda: len(self._messages) >= count, timeout):
+                raise AssertionError(f"{len(self._messages)} of {count} mails arrived")
             return list(self._messages)
 
     def record(self, mail: ReceivedMail) -> bool:

@@ -14,13 +14,13 @@ import socket
 import ssl
 import subprocess
 import threading
-import time
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from types import TracebackType
 from typing import Any, cast
 
+from tests.support.helpers import PATIENCE
 from tests.support.http_server import LoopbackHTTP, LoopbackServer
 
 
@@ -85,15 +85,11 @@ class WebhookServer(LoopbackHTTP):
         with self._arrived:
             return [path for path, _ in self._posts]
 
-    def wait_for(self, count: int, timeout: float = 5.0) -> list[dict[str, Any]]:
+    def wait_for(self, count: int, timeout: float = PATIENCE) -> list[dict[str, Any]]:
         """Block until at least `count` bodies arrived; fail the test after `timeout`."""
-        deadline = time.monotonic() + timeout
         with self._arrived:
-            while len(self._posts) < count:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    raise AssertionError(f"{len(self._posts)} of {count} webhooks arrived")
-                self._arrived.wait(left)
+            if not self._arrived.wait_for(lambda: len(self._posts) >= count, timeout):
+                raise AssertionError(f"{len(self._posts)} of {count} webhooks arrived")
             return [body for _, body in self._posts]
 
     def record(self, path: str, body: dict[str, Any], headers: dict[str, str]) -> int:
@@ -162,7 +158,7 @@ class StallingServer:
         with self._arrived:
             return len(self._held)
 
-    def wait_connected(self, count: int, timeout: float = 30.0) -> None:
+    def wait_connected(self, count: int, timeout: float = PATIENCE) -> None:
         with self._arrived:
             if not self._arrived.wait_for(lambda: len(self._held) >= count, timeout):
                 raise AssertionError(f"{len(self._held)} of {count} clients connected")
