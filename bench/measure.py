@@ -19,6 +19,8 @@ from typing import TypeVar
 
 import spacy
 
+from bench.paths import ROOT
+
 T = TypeVar("T")
 
 
@@ -139,10 +141,8 @@ def machine() -> Machine:
 
 def code_version() -> str:
     """The commit measured, and whether watcher/ had uncommitted changes (the code moves)."""
-    root = Path(__file__).resolve().parent.parent
-
     def git(*args: str) -> str:
-        done = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True)
+        done = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True)
         return done.stdout.strip() if done.returncode == 0 else ""
 
     commit = git("rev-parse", "--short", "HEAD")
