@@ -112,8 +112,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--quick", action="store_true",
                         help="small sizes: checks that every part runs, measures nothing")
     parser.add_argument("--results", type=Path, default=None,
-                        help=f"the report to write (default: {RESULTS_FILE.name}, or "
-                             f"{QUICK_RESULTS_FILE.name} under bench/out with --quick)")
+                        help="the report to write (default: bench/RESULTS.md, or "
+                             "bench/out/RESULTS.quick.md with --quick)")
     parser.add_argument("--out", type=Path, default=OUT,
                         help="where scratch files go, removed afterwards (default: bench/out)")
     parser.add_argument("--postgres", metavar="URL", default=None,
