@@ -9,9 +9,10 @@ import csv
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench.paths import DATA
 from watcher.model import Article
 
-DATA_FILE = Path(__file__).parent / "data" / "FA-KES-Dataset.csv"
+DATA_FILE = DATA / "FA-KES-Dataset.csv"
 
 
 @dataclass(frozen=True)
@@ -30,11 +31,12 @@ class Corpus:
         return [f"{a.title}\n{a.body}" for a in self.articles]
 
 
-def load_corpus(path: Path = DATA_FILE) -> Corpus:
+def load_corpus(limit: int | None = None, path: Path = DATA_FILE) -> Corpus:
+    """The first `limit` articles (all when None), in the file's order."""
     with path.open(encoding="utf-8", errors="replace", newline="") as handle:
         rows = list(csv.DictReader(handle))
     articles = tuple(
         Article(id=row["unit_id"], title=row["article_title"], body=row["article_content"])
-        for row in rows
+        for row in rows[:limit]
     )
-    return Corpus(articles=articles, locations=tuple(row["location"] for row in rows))
+    return Corpus(articles=articles, locations=tuple(row["location"] for row in rows[:limit]))

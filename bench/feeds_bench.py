@@ -9,6 +9,10 @@ for every feed (the server checks If-None-Match against each feed's ETag). A thi
 reference pass has the server ignore the validators: every feed is sent, parsed and
 deduplicated again, and nothing is new (what polling costs without conditional GET).
 
+The daemon is given its store, matcher and fetcher metered (bench/meter.py); what it does
+through module functions (`parse_feed`, `identity_keys`, `story_signature`) is measured
+apart afterwards, in this process, on the same feed documents and their entries.
+
 Called by bench/run.py after the storage benchmark (or alone: `--only feeds`).
 """
 
@@ -32,10 +36,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bench.corpus import Corpus
-from bench.feeds_corpus import FeedSet, write_feeds
-from bench.feeds_meter import ThreadMeter, TimedLock, difference
-from bench.feeds_results import FeedsResults, PollPass, StoredCounts
-from bench.measure import machine, progress
+from bench.feeds_corpus import CONTENT_TYPE, FeedSet, write_feeds
+from bench.feeds_results import Apart, FeedsResults, PollPass, StoredCounts
+from bench.measure import Repeats, machine, progress
+from bench.meter import Meter, apart
+from bench.paths import ROOT, SHIPPED_RULES
+from bench.sizes import Sizes
 from watcher.cli.common import new_pipeline
 from watcher.cli.logs import configure_logging
 from watcher.config.settings import Settings, load_settings
@@ -43,11 +49,13 @@ from watcher.daemon.metrics import Metrics
 from watcher.daemon.poller import Poller
 from watcher.daemon.service import MAX_CONCURRENT_POLLS, Daemon
 from watcher.engine.matcher import Matcher
+from watcher.identity import identity_keys
+from watcher.ingest.stories import story_signature
+from watcher.model import Article
+from watcher.sources.feeds import parse_feed
 from watcher.sources.fetch import Fetcher
 from watcher.store import Store
 
-ROOT = Path(__file__).resolve().parent.parent
-SHIPPED_RULES = ROOT / "rules"
 CHANNEL = "ops"
 SERVER_START_SECONDS = 60.0
 NOISY_LOGGERS = ("httpx", "httpcore", "apscheduler")  # configure_logging sets their levels
@@ -58,14 +66,16 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def measure_feeds(corpus: Corpus) -> FeedsResults:
-    """Both passes, in a temporary directory (feeds, watcher.yaml, the SQLite file)."""
+def measure_feeds(corpus: Corpus, sizes: Sizes, scratch: Path) -> FeedsResults:
+    """The three passes, in a directory under `scratch` (feeds, watcher.yaml, the SQLite
+    file), then the module functions they called measured apart."""
     started = time.perf_counter()
     info = machine()
-    with tempfile.TemporaryDirectory(prefix="watcher-feeds-bench-") as name:
+    with tempfile.TemporaryDirectory(prefix="feeds-", dir=scratch) as name:
         directory = Path(name)
-        progress("feeds: rendering 500 RSS feeds of 50 items from FA-KES")
-        feeds = write_feeds(directory / "feeds", corpus.articles, published=utc_now())
+        progress(f"feeds: rendering {sizes.feeds} RSS feeds of {sizes.items} items from FA-KES")
+        feeds = write_feeds(directory / "feeds", corpus.articles, published=utc_now(),
+                            feeds=sizes.feeds, items=sizes.items)
         progress(f"feeds: {feeds.feeds} feeds, {feeds.items:,} items, "
                  f"{feeds.total_bytes / 2**20:.1f} MiB, {feeds.distinct_texts} distinct texts; "
                  "starting the feed server")
@@ -74,11 +84,10 @@ def measure_feeds(corpus: Corpus) -> FeedsResults:
             matcher = Matcher.from_path(
                 settings.rules, pipeline=settings.pipeline, channels=settings.channel_names
             )
-            meter = ThreadMeter()
-            matcher._lock = TimedLock(meter)  # type: ignore[assignment]  # times lock waits
+            meter = Meter()
             setup = time.perf_counter() - started
             database = directory / "watcher.db"
-            with meter.wrapping(), daemon_logging():
+            with daemon_logging():
                 first = run_pass("first: every feed fetched and ingested", settings, matcher,
                                  meter, server)
                 stored = stored_counts(database)
@@ -89,6 +98,7 @@ def measure_feeds(corpus: Corpus) -> FeedsResults:
                                      settings, matcher, meter, server)
                 server.honour_validators(True)
             after = stored_counts(database)
+        measured_apart = measure_apart(feeds, sizes.repeats)
     return FeedsResults(
         machine=info,
         corpus_articles=len(corpus.articles),
@@ -100,27 +110,33 @@ def measure_feeds(corpus: Corpus) -> FeedsResults:
         reference=reference,
         stored=stored,
         stored_after=after,
+        apart=measured_apart,
         setup_seconds=setup,
         total_seconds=time.perf_counter() - started,
+        sizes=sizes,
     )
 
 
 def run_pass(
-    label: str, settings: Settings, matcher: Matcher, meter: ThreadMeter, server: FeedServer
+    label: str, settings: Settings, matcher: Matcher, meter: Meter, server: FeedServerProcess
 ) -> PollPass:
     """One `watcher run --once` after start-up: a fresh store connection, fetcher and
-    daemon (as a new process would have), then poll_all_once, timed alone."""
+    daemon (as a new process would have), then poll_all_once, timed alone. The daemon is
+    given the store, matcher and fetcher metered; the matcher serially (see Metered)."""
     progress(f"feeds pass {label}")
     opened = time.perf_counter()
     stopping = threading.Event()
-    with Store.open(settings.db) as store, Fetcher(now=utc_now) as fetcher:
+    with Store.open(settings.db) as opened_store, Fetcher(now=utc_now) as opened_fetcher:
+        store = meter.wrap(opened_store, "store")
+        fetcher = meter.wrap(opened_fetcher, "fetcher")
         metrics = Metrics(
-            queue_depth=store.pending_delivery_count,
-            last_successes=lambda: {s.name: s.last_success for s in store.source_states()},
+            queue_depth=opened_store.pending_delivery_count,
+            last_successes=lambda: {s.name: s.last_success
+                                    for s in opened_store.source_states()},
             now=utc_now,
             sources=[s.name for s in settings.sources],
         )
-        pipeline = new_pipeline(settings, store, matcher)
+        pipeline = new_pipeline(settings, store, meter.wrap(matcher, "matcher", serial=True))
         poller = Poller(store=store, fetcher=fetcher, pipeline=pipeline, now=utc_now,
                         stopping=stopping)
         daemon = Daemon(settings=settings, poller=poller, metrics=metrics, now=utc_now,
@@ -128,12 +144,12 @@ def run_pass(
         open_seconds = time.perf_counter() - opened
         gc.collect()
         requests_before, server_cpu_before = server.stats(), server.cpu_seconds()
-        stages_before = meter.snapshot()
+        stages_before = meter.readings()
         cpu_before, wall_before = time.process_time(), time.perf_counter()
         outcomes = daemon.poll_all_once()
         wall = time.perf_counter() - wall_before
         process_cpu = time.process_time() - cpu_before
-        stages = difference(meter.snapshot(), stages_before)
+        stages = meter.readings().since(stages_before)
         server_cpu = server.cpu_seconds() - server_cpu_before
         requests = server.stats()
     result = PollPass(
@@ -156,10 +172,36 @@ def run_pass(
     return result
 
 
+def measure_apart(feeds: FeedSet, repeats: Repeats) -> Apart:
+    """What the passes did through module functions, which the meter cannot wrap: every
+    feed document parsed (as the fetcher hands it over), identity keys of every entry, and
+    the story signature of each distinct entry text; one thread, best of several passes."""
+    progress("feeds: parse_feed, identity_keys and story_signature apart")
+    meter = Meter()
+    documents = [(name, (feeds.directory / name).read_bytes()) for name in feeds.names]
+    now = utc_now()
+
+    def parse(document: tuple[str, bytes]) -> list[Article]:
+        name, content = document
+        return list(parse_feed(content, source=name, url=f"http://127.0.0.1/feeds/{name}",
+                               headers={"content-type": CONTENT_TYPE}, now=now).entries)
+
+    parsed = apart(meter, "parse_feed", parse, documents, repeats)
+    entries = [entry for document in documents for entry in parse(document)]
+    distinct = list({(a.title, a.body): a for a in entries}.values())
+    return Apart(
+        parse_feed=parsed,
+        identity_keys=apart(meter, "identity_keys", identity_keys, entries, repeats),
+        story_signature=apart(meter, "story_signature",
+                              lambda a: story_signature(a.title, a.body), distinct, repeats),
+        entries=len(entries),
+    )
+
+
 # -- the feed server ----------------------------------------------------------------------
 
 
-class FeedServer:
+class FeedServerProcess:
     """The feed server subprocess: its port, request counts and CPU time."""
 
     def __init__(self, process: subprocess.Popen[str], port: int) -> None:
@@ -188,7 +230,7 @@ class FeedServer:
 
 
 @contextmanager
-def feed_server(feeds: FeedSet) -> Iterator[FeedServer]:
+def feed_server(feeds: FeedSet) -> Iterator[FeedServerProcess]:
     """Start bench/feeds_server.py on the feeds; stop it (by its pid) on the way out."""
     process = subprocess.Popen(
         [sys.executable, "-m", "bench.feeds_server", str(feeds.directory)],
@@ -196,7 +238,7 @@ def feed_server(feeds: FeedSet) -> Iterator[FeedServer]:
     )
     try:
         port = _read_port(process)
-        yield FeedServer(process, port)
+        yield FeedServerProcess(process, port)
     finally:
         process.terminate()
         try:
@@ -223,7 +265,7 @@ def _read_port(process: subprocess.Popen[str]) -> int:
 # -- configuration, logging, counts -------------------------------------------------------
 
 
-def write_config(directory: Path, server: FeedServer, feeds: FeedSet) -> Path:
+def write_config(directory: Path, server: FeedServerProcess, feeds: FeedSet) -> Path:
     """watcher.yaml: the SQLite file, the shipped rules, one default channel (so matches
     queue deliveries, as in a configured daemon), one source per feed."""
     lines = [

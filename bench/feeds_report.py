@@ -4,42 +4,40 @@ table for the terminal and the "## Feeds" section of RESULTS.md.
 
 from __future__ import annotations
 
-from bench.feeds_corpus import ITEMS, REWRITE_EVERY
-from bench.feeds_meter import LOCK_WAIT
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from bench.feeds_corpus import REWRITE_EVERY
 from bench.feeds_results import FeedsResults, PollPass
-from bench.report import Target, _markdown, _plain
+from bench.meter import LOCK_WAIT, Totals
+from bench.sections import head
+from bench.tables import Column, markdown, plain
+from bench.targets import TARGET_COLUMNS, Target
 
 FEEDS_HEADING = "## Feeds"
 RATIO_LIMIT = 0.10  # the issue: a pass of 304s costs under 10% of the first pass
 MIB = 2**20
-TARGET_COLUMNS = ("target", "measured", "goal", "verdict")
-PASS_COLUMNS = (
-    "pass", "wall s", "feeds/s", "items/s", "outcomes", "new articles", "new matches",
-    "HTTP 200 / 304", "MiB received", "summed poll s", "process CPU s", "server CPU s",
-)
-# (label, stages): the issue's split, each group the wrapped functions it sums
-GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("network: `Fetcher.fetch` (HTTP to the local server, its time included)", ("fetch",)),
-    ("parsing: `parse_feed` (feedparser, entry HTML to text)", ("parse",)),
-    ("analysis + matching: `Matcher.match_many`", ("match",)),
-    ("dedupe: `identify` + `story_signature` (MinHash)", ("identity_keys", "signature")),
-    ("storage: `Store.claim_poll`, `is_known`, `ingest`, `record_poll`",
-     ("claim_poll", "is_known", "ingest", "record_poll")),
-)
+PASS_NAMES = ("first", "304", "reference")
+# What each metered call is; a stage missing here shows by its own name.
 STAGE_LABELS = {
-    "fetch": "`Fetcher.fetch`",
-    "parse": "`parse_feed`",
-    "match": "`Matcher.match_many`",
-    LOCK_WAIT: "  of which waiting for the matcher's lock",
-    "identity_keys": "`identify` (canonical URL, content hash)",
-    "signature": "`story_signature` (MinHash)",
-    "claim_poll": "`Store.claim_poll` (write transaction)",
-    "is_known": "`Store.is_known` (read transaction)",
-    "ingest": "`Store.ingest` (write transaction)",
-    "record_poll": "`Store.record_poll` (write transaction)",
+    "fetcher.fetch": "`Fetcher.fetch`",
+    "matcher.match_many": "`Matcher.match_many`",
+    f"matcher.{LOCK_WAIT}": "waiting for the matcher (its calls take turns)",
+    "store.claim_poll": "`Store.claim_poll` (write transaction)",
+    "store.known_keys": "`Store.known_keys` (read transaction, one per batch)",
+    "store.ingest": "`Store.ingest` (write transaction)",
+    "store.record_poll": "`Store.record_poll` (write transaction)",
 }
-OTHER = "other: daemon, poller and pipeline glue, logging, metrics (the rest)"
-MARGINAL_STAGES = ("match", "signature", "ingest")  # work only a new article costs
+# (label, prefix): the issue's split, each group the metered calls whose stage starts so
+GROUPS = (
+    ("network: `Fetcher.fetch` (HTTP to the local server, its time included)", "fetcher."),
+    ("analysis + matching: `Matcher.match_many`, and waiting for it", "matcher."),
+    ("storage: every `Store` call (`claim_poll`, `known_keys`, `ingest`, `record_poll`)",
+     "store."),
+)
+OTHER = ("other: parsing, dedupe (identity keys, story signatures), daemon, poller and "
+         "pipeline glue, logging, metrics (the rest)")
 # Measured once while choosing REWRITE_EVERY, not by every run (it takes longer than the
 # whole feeds part should): every item a rewrite, so nearly every item a new article.
 ALL_DISTINCT_RUN = (
@@ -51,96 +49,144 @@ ALL_DISTINCT_RUN = (
 )
 
 
+@dataclass(frozen=True)
+class Part:
+    """A row: its label, and its totals in a pass."""
+
+    label: str
+    totals: Callable[[PollPass], Totals]
+
+
+# A column repeated for each pass: its title, its value for a row in a pass, its format.
+Cell = tuple[str, Callable[[Part, PollPass], Any], str]
+
+
 def feeds_target(r: FeedsResults) -> Target:
-    return Target(
-        "`run --once`, every feed 304 / first pass, wall time", r.ratio, "x", RATIO_LIMIT,
-        lambda value, limit: value < limit, f"< {RATIO_LIMIT:.2f}x",
-    )
-
-
-def target_rows(r: FeedsResults) -> list[tuple[str, ...]]:
-    t = feeds_target(r)
-    return [(t.check, f"{t.measured:.3f} {t.unit} ({t.measured:.1%})", t.limit_text, t.verdict)]
+    return Target("`run --once`, every feed 304 / first pass, wall time", r.ratio, "x", "<",
+                  RATIO_LIMIT, shown=f"{r.ratio:.3f} x ({r.ratio:.1%})")
 
 
 def passes(r: FeedsResults) -> list[PollPass]:
     return [r.first, r.second, r.reference]
 
 
-def pass_rows(r: FeedsResults) -> list[tuple[str, ...]]:
+def pass_columns(r: FeedsResults) -> tuple[Column, ...]:
     feeds, items = r.feeds.feeds, r.feeds.items
-
-    def row(p: PollPass) -> tuple[str, ...]:
-        outcomes = ", ".join(f"{count} {name}" for name, count in sorted(p.outcomes.items()))
-        return (
-            p.label, f"{p.wall:.2f}", f"{feeds / p.wall:,.1f}", f"{items / p.wall:,.0f}",
-            outcomes, f"{p.new_articles:,}", f"{p.new_matches:,}",
-            f"{p.server.get('ok', 0)} / {p.server.get('not_modified', 0)}",
-            f"{p.server.get('body_bytes', 0) / MIB:.1f}", f"{p.polls:.1f}",
-            f"{p.process_cpu:.1f}", f"{p.server_cpu:.2f}",
-        )
-
-    return [row(p) for p in passes(r)]
-
-
-def _other(p: PollPass) -> tuple[float, float]:
-    """Thread and CPU seconds outside the wrapped functions: within the polls, and in the
-    process during the pass."""
-    wall = p.polls - sum(p.stages.wall[s] for s in STAGE_LABELS if s != LOCK_WAIT)
-    cpu = p.process_cpu - sum(p.stages.cpu[s] for s in STAGE_LABELS if s != LOCK_WAIT)
-    return wall, cpu
+    return (
+        Column("pass", "label"),
+        Column("wall s", "wall", ".2f"),
+        Column("feeds/s", lambda p: feeds / p.wall, ",.1f"),
+        Column("items/s", lambda p: items / p.wall, ",.0f"),
+        Column("outcomes", lambda p: ", ".join(f"{count} {name}" for name, count
+                                                in sorted(p.outcomes.items()))),
+        Column("new articles", "new_articles", ","),
+        Column("new matches", "new_matches", ","),
+        Column("HTTP 200 / 304", lambda p: f"{p.server.get('ok', 0)} / "
+               f"{p.server.get('not_modified', 0)}"),
+        Column("MiB received", lambda p: p.server.get("body_bytes", 0) / MIB, ".1f"),
+        Column("summed poll s", "polls", ".1f"),
+        Column("process CPU s", "process_cpu", ".1f"),
+        Column("server CPU s", "server_cpu", ".2f"),
+    )
 
 
-def _cells(p: PollPass, wall: float, cpu: float) -> list[str]:
-    return [f"{wall:.1f}", f"{wall / p.polls:.0%}", f"{cpu:.2f}", f"{cpu / p.process_cpu:.0%}"]
+def _metered(p: PollPass, prefix: str = "") -> Totals:
+    return p.stages.total(p.stages.names(prefix))
 
 
-def split_columns(r: FeedsResults) -> tuple[str, ...]:
-    columns = ["part"]
-    for name in ("first", "304", "reference"):
-        columns += [f"{name}: thread s", "share", "CPU s", "share"]
-    return tuple(columns)
-
-
-def group_rows(r: FeedsResults) -> list[tuple[str, ...]]:
-    rows = []
-    for label, stages in GROUPS:
-        cells = [label]
-        for p in passes(r):
-            cells += _cells(p, sum(p.stages.wall[s] for s in stages),
-                            sum(p.stages.cpu[s] for s in stages))
-        rows.append(tuple(cells))
-    rows.append((OTHER, *(c for p in passes(r) for c in _cells(p, *_other(p)))))
-    rows.append(("**whole pass** (thread: summed poll time; CPU: the process)",
-                 *(c for p in passes(r) for c in _cells(p, p.polls, p.process_cpu))))
+def group_rows() -> list[Part]:
+    """The split of a pass: each group of metered calls, the rest, the whole pass."""
+    rows = [Part(label, lambda p, prefix=prefix: _metered(p, prefix)) for label, prefix in GROUPS]
+    rows.append(Part(OTHER, lambda p: Totals(wall=p.polls - _metered(p).wall,
+                                             cpu=p.process_cpu - _metered(p).cpu)))
+    rows.append(Part("**whole pass** (thread: summed poll time; CPU: the process)",
+                     lambda p: Totals(wall=p.polls, cpu=p.process_cpu)))
     return rows
 
 
-def stage_columns(r: FeedsResults) -> tuple[str, ...]:
-    columns = ["function"]
-    for name in ("first", "304", "reference"):
-        columns += [f"{name}: calls", "thread s", "CPU s", "CPU ms/call"]
-    return tuple(columns)
+def columns_by_pass(r: FeedsResults, first: str, cells: Sequence[Cell]) -> list[Column]:
+    """The row's label, then the same cells for each pass (the first titled by its pass)."""
+    columns = [Column(first, "label")]
+    for name, p in zip(PASS_NAMES, passes(r), strict=True):
+        for number, (title, value, spec) in enumerate(cells):
+            columns.append(Column(f"{name}: {title}" if number == 0 else title,
+                                  lambda row, p=p, value=value: value(row, p), spec))
+    return columns
 
 
-def stage_rows(r: FeedsResults) -> list[tuple[str, ...]]:
-    rows = []
-    for stage, label in STAGE_LABELS.items():
-        cells = [label]
-        for p in passes(r):
-            calls = p.stages.calls[stage]
-            cpu = p.stages.cpu[stage]
-            per = f"{cpu / calls * 1e3:.2f}" if calls and stage != LOCK_WAIT else ""
-            cells += [f"{calls:,}", f"{p.stages.wall[stage]:.1f}",
-                      f"{cpu:.2f}" if stage != LOCK_WAIT else "", per]
-        rows.append(tuple(cells))
-    return rows
+def split_columns(r: FeedsResults) -> list[Column]:
+    return columns_by_pass(r, "part", (
+        ("thread s", lambda row, p: row.totals(p).wall, ".1f"),
+        ("share", lambda row, p: row.totals(p).wall / p.polls, ".0%"),
+        ("CPU s", lambda row, p: row.totals(p).cpu, ".2f"),
+        ("share", lambda row, p: row.totals(p).cpu / p.process_cpu, ".0%"),
+    ))
+
+
+def stage_rows(r: FeedsResults) -> list[Part]:
+    """Every metered call, by stage, in STAGE_LABELS' order and then by name."""
+    seen = {name for p in passes(r) for name in p.stages.names()}
+    names = [s for s in STAGE_LABELS if s in seen] + sorted(seen - set(STAGE_LABELS))
+    return [Part(STAGE_LABELS.get(name, f"`{name}`"), lambda p, name=name: p.stages[name])
+            for name in names]
+
+
+def stage_columns(r: FeedsResults) -> list[Column]:
+    return columns_by_pass(r, "function", (
+        ("calls", lambda row, p: row.totals(p).calls, ","),
+        ("thread s", lambda row, p: row.totals(p).wall, ".1f"),
+        ("CPU s", _cpu, ".2f"),
+        ("CPU ms/call", _cpu_per_call, ".2f"),
+    ))
+
+
+def _cpu(row: Part, p: PollPass) -> float | None:
+    """No CPU shown for waiting."""
+    return None if row.label == STAGE_LABELS[f"matcher.{LOCK_WAIT}"] else row.totals(p).cpu
+
+
+def _cpu_per_call(row: Part, p: PollPass) -> float | None:
+    cpu, calls = _cpu(row, p), row.totals(p).calls
+    return cpu / calls * 1e3 if cpu is not None and calls else None
+
+
+def parse_calls(p: PollPass) -> int:
+    """Feeds parsed: every one the server sent whole."""
+    return p.server.get("ok", 0)
+
+
+def apart_rows(r: FeedsResults) -> list[Part]:
+    """The module functions the passes called, at their cost measured apart."""
+    a, items = r.apart, _items(r)
+    return [
+        Part("`parse_feed` (feedparser, entry HTML to text; once per feed sent)",
+             lambda p: a.parse_feed.per_call(parse_calls(p))),
+        Part("`identity_keys` (canonical URL, content hash; once per entry read)",
+             lambda p: a.identity_keys.per_call(parse_calls(p) * items)),
+        Part("`story_signature` (MinHash; once per article sent to `Store.ingest`)",
+             lambda p: a.story_signature.per_call(p.stages["store.ingest"].calls)),
+    ]
+
+
+def apart_columns(r: FeedsResults) -> list[Column]:
+    return columns_by_pass(r, "function", (
+        ("calls", lambda row, p: row.totals(p).calls, ","),
+        ("CPU s", lambda row, p: row.totals(p).cpu, ".2f"),
+        ("share of the process's", lambda row, p: row.totals(p).cpu / p.process_cpu, ".0%"),
+    ))
+
+
+def _items(r: FeedsResults) -> int:
+    """Items per feed."""
+    return r.feeds.items // r.feeds.feeds
 
 
 def marginal_cpu(r: FeedsResults) -> float:
     """CPU seconds the first pass spent per new article in work only new articles cost."""
     p = r.first
-    return sum(p.stages.cpu[s] for s in MARGINAL_STAGES) / max(p.new_articles, 1)
+    signatures = apart_rows(r)[2].totals(p).cpu
+    spent = p.stages["matcher.match_many"].cpu + p.stages["store.ingest"].cpu + signatures
+    return spent / max(p.new_articles, 1)
 
 
 def projected_all_distinct(r: FeedsResults) -> float:
@@ -172,20 +218,16 @@ def problems(r: FeedsResults) -> list[str]:
 
 
 def render_feeds_table(r: FeedsResults) -> str:
-    first = r.first
     lines = [
-        f"Feeds: `watcher run --once` over {r.feeds.feeds} local feeds of {ITEMS} items "
+        f"Feeds: `watcher run --once` over {r.feeds.feeds} local feeds of {_items(r)} items "
         f"({r.concurrency} polls at a time), {r.stored.articles:,} articles stored",
         "",
-        *_plain(PASS_COLUMNS, pass_rows(r)),
+        *plain(pass_columns(r), passes(r)),
         "",
-        "first pass, share of summed thread time / of process CPU:",
+        *plain(split_columns(r)[:5], group_rows()),
+        "",
+        *plain(TARGET_COLUMNS, [feeds_target(r)]),
     ]
-    for label, stages in GROUPS:
-        wall = sum(first.stages.wall[s] for s in stages)
-        cpu = sum(first.stages.cpu[s] for s in stages)
-        lines.append(f"  {label}: {wall / first.polls:.0%} / {cpu / first.process_cpu:.0%}")
-    lines += ["", *_plain(TARGET_COLUMNS, target_rows(r))]
     lines += [f"PROBLEM: {problem}" for problem in problems(r)]
     return "\n".join(lines)
 
@@ -195,24 +237,18 @@ def render_feeds_table(r: FeedsResults) -> str:
 
 def render_feeds_markdown(r: FeedsResults) -> str:
     lines = [
-        FEEDS_HEADING,
-        "",
-        "Written by the feeds part of `make bench` (alone: `python -m bench.run --only "
-        "feeds`, which rewrites only this section).",
-        "",
-        *(f"- {line}" for line in r.machine.describe()),
-        f"- feeds part: {r.total_seconds:.0f} s (set-up {r.setup_seconds:.1f} s: feeds "
-        "rendered, server started, rules compiled)",
-        "",
+        *head(FEEDS_HEADING, "feeds", "feeds", r.machine,
+              f"feeds part: {r.total_seconds:.0f} s (set-up {r.setup_seconds:.1f} s: feeds "
+              "rendered, server started, rules compiled)"),
         "### Feeds target",
         "",
-        *_markdown(TARGET_COLUMNS, target_rows(r)),
+        *markdown(TARGET_COLUMNS, [feeds_target(r)]),
         "",
         *_target_notes(r),
         "",
         "### Three passes of `watcher run --once`",
         "",
-        f"{r.feeds.feeds} RSS 2.0 feeds of {ITEMS} items ({r.feeds.items:,} items, "
+        f"{r.feeds.feeds} RSS 2.0 feeds of {_items(r)} items ({r.feeds.items:,} items, "
         f"{r.feeds.total_bytes / MIB:.1f} MiB uncompressed, served gzipped) from a server in "
         f"another process on 127.0.0.1; {r.rules} shipped rules; `Daemon.poll_all_once()`, "
         f"{r.concurrency} polls at a time. Each pass is one `watcher run --once` after "
@@ -221,7 +257,7 @@ def render_feeds_markdown(r: FeedsResults) -> str:
         "If-None-Match) with nothing new in it. items/s: the feeds' items over the pass's "
         "wall time, read or not.",
         "",
-        *_markdown(PASS_COLUMNS, pass_rows(r)),
+        *markdown(pass_columns(r), passes(r)),
         "",
         *_stored_notes(r),
         "",
@@ -233,11 +269,18 @@ def render_feeds_markdown(r: FeedsResults) -> str:
         "time during the pass. Thread time minus CPU time is waiting: for the server, for "
         "SQLite's write lock, for the matcher's lock, for the GIL.",
         "",
-        *_markdown(split_columns(r), group_rows(r)),
+        *markdown(split_columns(r), group_rows()),
         "",
-        "By function:",
+        "By metered call:",
         "",
-        *_markdown(stage_columns(r), stage_rows(r)),
+        *markdown(stage_columns(r), stage_rows(r)),
+        "",
+        "What `other` holds that the daemon reaches through module functions, so that no "
+        "wrapper times it in the pass: each measured apart after the passes, in this "
+        "process and one thread, over the same feed documents and their entries (best of "
+        "several passes), its CPU cost per call times the calls each pass made:",
+        "",
+        *markdown(apart_columns(r), apart_rows(r)),
         "",
         *_cost_notes(r),
         "",
@@ -274,8 +317,8 @@ def _stored_notes(r: FeedsResults) -> list[str]:
     same = "unchanged" if (a.articles, a.stories, a.matches, a.deliveries) == (
         s.articles, s.stories, s.matches, s.deliveries) else (
         f"{a.articles:,} articles, {a.stories:,} stories, {a.matches:,} matches")
-    analysed = r.first.stages.items["match"]
-    lost = r.first.stages.calls["ingest"] - r.first.new_articles
+    analysed = r.first.stages["matcher.match_many"].items
+    lost = r.first.stages["store.ingest"].calls - r.first.new_articles
     return [
         f"Stored by the first pass: {s.articles:,} distinct articles out of "
         f"{r.feeds.items:,} items ({r.feeds.distinct_texts:,} distinct title + body texts: "
@@ -292,25 +335,25 @@ def _stored_notes(r: FeedsResults) -> list[str]:
 def _cost_notes(r: FeedsResults) -> list[str]:
     first = r.first
     cores = first.process_cpu / first.wall
-    ingest_wait = first.stages.wall["ingest"] - first.stages.cpu["ingest"]
+    ingest, known = first.stages["store.ingest"], first.stages["store.known_keys"]
     marginal = marginal_cpu(r) * 1e3
-    known = first.stages.cpu["is_known"] / max(first.stages.calls["is_known"], 1) * 1e3
-    parse = first.stages.cpu["parse"] / max(first.stages.calls["parse"], 1) * 1e3
+    known_ms = known.cpu / max(known.calls, 1) * 1e3
+    parse = r.apart.parse_feed.cpu / max(r.apart.parse_feed.calls, 1) * 1e3
     return [
         f"- The first pass is CPU-bound on one core: the process used {cores:.2f} cores "
         f"of CPU over {first.wall:.0f} s (the feed server {first.server_cpu:.1f} s), as "
         "the GIL allows; the network is "
-        f"{first.stages.wall['fetch'] / first.polls:.0%} of thread time. Thread time is "
-        f"mostly waiting: `Store.ingest` alone holds {ingest_wait:.0f} thread-seconds of "
-        f"waiting ({first.stages.wall['ingest']:.0f} s in it, {first.stages.cpu['ingest']:.1f}"
-        " s of CPU), the threads queueing for SQLite's write lock (`BEGIN IMMEDIATE`, "
+        f"{first.stages['fetcher.fetch'].wall / first.polls:.0%} of thread time. Thread time "
+        f"is mostly waiting: `Store.ingest` alone holds {ingest.wall - ingest.cpu:.0f} "
+        f"thread-seconds of waiting ({ingest.wall:.0f} s in it, {ingest.cpu:.1f} s of CPU), "
+        "the threads queueing for SQLite's write lock (`BEGIN IMMEDIATE`, "
         "each waiter sleeping in SQLite's busy handler) and for the GIL (a thread that "
         "let go of it for SQLite or a socket waits for a busy thread to hand it back). "
         "Waiting costs no CPU, so the pass takes about as long as its CPU work: cutting "
         "CPU is what makes it faster, and the machine's second core sits idle.",
-        f"- Parsing costs {parse:.0f} ms of CPU per feed of {ITEMS} items; `Store.is_known` "
-        f"{known:.2f} ms per item, one read transaction for each of the "
-        f"{first.stages.calls['is_known']:,} items (most of them duplicates).",
+        f"- Parsing costs {parse:.0f} ms of CPU per feed of {_items(r)} items (measured "
+        f"apart); `Store.known_keys` {known_ms:.2f} ms per call, one read transaction for "
+        f"each of the {known.calls:,} batches of a feed's entries (most of them duplicates).",
         f"- A new article costs {marginal:.1f} ms of CPU beyond an already-known one "
         f"(`match_many` + `story_signature` + `Store.ingest`, per article stored). At that "
         f"cost, a first pass storing all {r.feeds.items:,} items as distinct articles would "
@@ -323,7 +366,7 @@ def _method(r: FeedsResults) -> list[str]:
     return [
         "### Method (feeds)",
         "",
-        f"- Feeds (`bench/feeds_corpus.py`): feed i is outlet i, carrying a window of {ITEMS} "
+        f"- Feeds (`bench/feeds_corpus.py`): feed i is outlet i, carrying a window of {_items(r)} "
         f"consecutive FA-KES articles ({r.corpus_articles} articles; the windows start at "
         "evenly spaced offsets, so each article is in 31 or 32 feeds, and feeds polled one "
         "after another carry different windows). Every item has its outlet's own link and "
@@ -337,20 +380,25 @@ def _method(r: FeedsResults) -> list[str]:
         "keep-alive, a thread per connection, bodies gzipped once at start, a strong ETag "
         "and a Last-Modified per feed; 304 when If-None-Match names the ETag. Its request "
         "counts (table above) confirm each pass got the answers it is named after.",
-        "- Wiring as `watcher run --once` (`cli_daemon.run`): settings loaded from a "
-        "generated watcher.yaml (500 sources, one default channel so matches queue "
+        "- Wiring as `watcher run --once` (`watcher/cli/run.py`): settings loaded from a "
+        f"generated watcher.yaml ({r.feeds.feeds} sources, one default channel so matches queue "
         "deliveries), `Matcher.from_path` on the shipped rules, then per pass `Store.open` "
         "on the same SQLite file, a new `Fetcher`, `Metrics`, `Daemon` and `Poller`; only "
         "`poll_all_once()` is timed (start-up is not: "
         f"{r.first.open_seconds:.2f} s to open and migrate the store for the first pass). "
         "The daemon's log lines are formatted as `watcher run` configures them and written "
         "to /dev/null.",
-        "- Timing: `Fetcher.fetch`, `Matcher.match_many`, the `Store` methods (on their "
-        "classes), `parse_feed` as `watcher.daemon.poller` imports it and `identify` / "
-        "`story_signature` as `watcher.ingest.pipeline` imports them are wrapped (`mock.patch`, "
-        "for the benchmark only) to add each call's `perf_counter` and `thread_time`; the "
-        "matcher's lock is replaced by a lock that times waits to acquire it. None of "
-        "these calls nest, so their sums add up; the rest of a poll is `other`.",
+        "- Timing (`bench/meter.py`; nothing in watcher/ is patched): the `Daemon` and "
+        "`Poller` are given the store, the matcher and the fetcher wrapped, so that each "
+        "call of theirs adds its `perf_counter` and `thread_time` to its stage; the "
+        "wrapped matcher takes its calls in turns under a lock of its own (the matcher "
+        "does under its own lock anyway) and times the wait for it. None of these calls "
+        "nest, so their sums add up; the rest of a poll is `other`. `parse_feed`, "
+        "`identity_keys` and `story_signature` are module functions the poller and the "
+        "pipeline call by name, so nothing wraps them: they stay in `other`, and are "
+        "measured apart after the passes (one thread, the same documents and entries, "
+        "best of several passes): a pass's share of them is their cost per call times "
+        "its calls (feeds sent whole, entries read, articles sent to `Store.ingest`).",
         "- One run, no repeats: each pass changes the store (the first) or is measured "
         "once; the machine is shared, so compare ratios from one run.",
     ]

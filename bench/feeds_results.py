@@ -9,8 +9,9 @@ from collections import Counter
 from dataclasses import dataclass
 
 from bench.feeds_corpus import FeedSet
-from bench.feeds_meter import ThreadMeter
 from bench.measure import Machine
+from bench.meter import Readings, Totals
+from bench.sizes import Sizes
 
 
 @dataclass(frozen=True)
@@ -29,12 +30,24 @@ class PollPass:
     outcomes: Counter[str]
     new_articles: int
     new_matches: int
-    stages: ThreadMeter
+    stages: Readings  # the metered store, matcher and fetcher calls during the pass
     process_cpu: float
     server_cpu: float
     server: dict[str, int]
     errors: tuple[str, ...]
     open_seconds: float  # Store.open + Daemon set-up before the pass (not in `wall`)
+
+
+@dataclass(frozen=True)
+class Apart:
+    """The module functions a pass calls, measured apart over the same feeds: every
+    document parsed, identity keys of every entry, story signatures of the distinct texts.
+    Each Totals sums all its calls; `per_call` scales it to a pass's calls."""
+
+    parse_feed: Totals
+    identity_keys: Totals
+    story_signature: Totals
+    entries: int
 
 
 @dataclass(frozen=True)
@@ -58,8 +71,10 @@ class FeedsResults:
     reference: PollPass
     stored: StoredCounts  # after the first pass
     stored_after: StoredCounts  # after the reference pass
+    apart: Apart
     setup_seconds: float  # feeds rendered, server started, rules compiled
     total_seconds: float
+    sizes: Sizes
 
     @property
     def ratio(self) -> float:

@@ -19,6 +19,8 @@ from typing import TypeVar
 
 import spacy
 
+from bench.paths import ROOT
+
 T = TypeVar("T")
 
 
@@ -49,29 +51,41 @@ def best_of(work: Callable[[], object], repeats: int = 3) -> Passes:
     return Passes(tuple(timed(work)[0] for _ in range(repeats)))
 
 
-# Short passes are repeated until about this many seconds have been measured (at least
-# MIN_PASSES, at most MAX_PASSES): a 20 ms pass is at the mercy of one scheduler hiccup.
-MEASURED_SECONDS, MIN_PASSES, MAX_PASSES = 1.0, 3, 25
+@dataclass(frozen=True)
+class Repeats:
+    """How many passes a measurement takes.
+
+    Short passes are repeated until about `seconds` have been measured (at least
+    `least`, at most `most` passes): a 20 ms pass is at the mercy of one scheduler
+    hiccup. Two works compared by a ratio are timed in turns (A B A B …) for about
+    `paired_seconds`, at most `paired_most` pairs: a machine that slows down or speeds
+    up meanwhile weighs on both alike, which separate series minutes apart do not (their
+    20 ms passes swung the ratio between 0.8 and 1.3 on this shared machine)."""
+
+    seconds: float = 1.0
+    least: int = 3
+    most: int = 25
+    paired_seconds: float = 3.0
+    paired_most: int = 60
 
 
-def best_of_many(work: Callable[[], object]) -> Passes:
-    """Best of at least MIN_PASSES passes, more for short ones (see MEASURED_SECONDS)."""
+FULL_REPEATS = Repeats()
+ONCE = Repeats(seconds=0.0, least=1, most=1, paired_seconds=0.0, paired_most=1)
+
+
+def best_of_many(work: Callable[[], object], repeats: Repeats = FULL_REPEATS) -> Passes:
+    """Best of at least `repeats.least` passes, more for short ones (see Repeats)."""
     first = timed(work)[0]
-    wanted = max(MIN_PASSES, min(MAX_PASSES, int(MEASURED_SECONDS / max(first, 1e-6))))
+    wanted = max(repeats.least, min(repeats.most, int(repeats.seconds / max(first, 1e-6))))
     return Passes((first, *(timed(work)[0] for _ in range(wanted - 1))))
 
 
-# Two works compared by a ratio are timed in turns (A B A B …) for about this long, at
-# most PAIRED_PASSES pairs: a machine that slows down or speeds up meanwhile weighs on
-# both alike, which separate series minutes apart do not (their 20 ms passes swung the
-# ratio between 0.8 and 1.3 on this shared machine).
-PAIRED_SECONDS, PAIRED_PASSES = 3.0, 60
-
-
-def paired_best(first: Callable[[], object], second: Callable[[], object]) -> tuple[Passes, Passes]:
+def paired_best(first: Callable[[], object], second: Callable[[], object],
+                repeats: Repeats = FULL_REPEATS) -> tuple[Passes, Passes]:
     """Passes of two works taken in turns; compare their `best`."""
     a, b = [timed(first)[0]], [timed(second)[0]]
-    wanted = max(MIN_PASSES, min(PAIRED_PASSES, int(PAIRED_SECONDS / max(a[0] + b[0], 1e-6))))
+    wanted = max(repeats.least, min(repeats.paired_most,
+                                    int(repeats.paired_seconds / max(a[0] + b[0], 1e-6))))
     for _ in range(wanted - 1):
         a.append(timed(first)[0])
         b.append(timed(second)[0])
@@ -127,10 +141,8 @@ def machine() -> Machine:
 
 def code_version() -> str:
     """The commit measured, and whether watcher/ had uncommitted changes (the code moves)."""
-    root = Path(__file__).resolve().parent.parent
-
     def git(*args: str) -> str:
-        done = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True)
+        done = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True)
         return done.stdout.strip() if done.returncode == 0 else ""
 
     commit = git("rev-parse", "--short", "HEAD")

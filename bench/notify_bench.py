@@ -19,7 +19,10 @@ from pathlib import Path
 
 from bench.corpus import Corpus
 from bench.measure import Machine, machine, progress
+from bench.sections import head
+from bench.sizes import Sizes
 from bench.store_replay import ALERT_CHANNEL, new_pipeline, replay_batches
+from bench.tables import Column, markdown, plain
 from tests.support.smtp_server import SmtpServer
 from tests.support.webhook import WebhookServer
 from watcher.engine.matcher import Matcher
@@ -31,7 +34,6 @@ from watcher.store import Store
 from watcher.text.analysis import Analyzer
 
 NOTIFY_HEADING = "## Alerts"
-RATE_DELIVERIES = 300  # per rate run: SMTP at one send at a time is the slow one
 CONCURRENCY = (1, 8)
 SMTP_USER, SMTP_PASSWORD = "bench", "bench-password"
 # Broad rules so that FA-KES gives a burst of over a thousand alerts.
@@ -65,23 +67,35 @@ class Burst:
     received: int
 
 
+RATE_COLUMNS = (
+    Column("target", "target"),
+    Column("sends at once", "concurrency"),
+    Column("deliveries", "deliveries"),
+    Column("seconds", "seconds", ".2f"),
+    Column("deliveries/s", "per_second", ".0f"),
+)
+
+
 @dataclass(frozen=True)
 class NotifyResults:
     machine: Machine
     rates: list[Rate]
     burst: Burst
     total_seconds: float
+    sizes: Sizes
 
 
-def measure_notify(corpus: Corpus) -> NotifyResults:
+def measure_notify(corpus: Corpus, analyzer: Analyzer, sizes: Sizes,
+                   scratch: Path) -> NotifyResults:
+    """Every alerts measurement, in SQLite files under `scratch`, removed afterwards."""
     started = time.perf_counter()
     info = machine()
-    with tempfile.TemporaryDirectory(prefix="watcher-bench-") as name, \
+    with tempfile.TemporaryDirectory(prefix="alerts-", dir=scratch) as name, \
             WebhookServer() as hook, SmtpServer(SMTP_USER, SMTP_PASSWORD) as smtp:
         directory = Path(name)
         rules = directory / "burst.yaml"
         rules.write_text(BURST_RULES, encoding="utf-8")
-        matcher = Matcher(load_rules(rules), Analyzer())
+        matcher = Matcher(load_rules(rules), analyzer)
         queued = directory / "queued.db"
         progress("alerts: ingest alone (the burst is queued, nothing sends)")
         alone, alerts = _ingest(matcher, corpus, queued)
@@ -89,10 +103,10 @@ def measure_notify(corpus: Corpus) -> NotifyResults:
         burst = _burst(matcher, corpus, directory / "draining.db", hook, alone, alerts)
         targets = {"webhook (json://)": hook.url("/rate"), "SMTP (mailto://)": _mail(smtp)}
         rates = [
-            _rate(queued, directory, label, url, concurrency)
+            _rate(queued, directory, label, url, concurrency, sizes.rate_deliveries)
             for label, url in targets.items() for concurrency in CONCURRENCY
         ]
-    return NotifyResults(info, rates, burst, time.perf_counter() - started)
+    return NotifyResults(info, rates, burst, time.perf_counter() - started, sizes)
 
 
 def _mail(smtp: SmtpServer) -> str:
@@ -149,13 +163,15 @@ def _draining(outbox: Outbox) -> Iterator[Callable[[], float]]:
         thread.join()
 
 
-def _rate(queued: Path, directory: Path, label: str, url: str, concurrency: int) -> Rate:
-    """Send RATE_DELIVERIES queued alerts from a copy of the burst's database."""
+def _rate(queued: Path, directory: Path, label: str, url: str, concurrency: int,
+          deliveries: int) -> Rate:
+    """Send `deliveries` queued alerts from a copy of the burst's database."""
     path = directory / f"rate-{concurrency}-{len(label)}.db"
     shutil.copy(queued, path)
-    with sqlite3.connect(path) as connection:  # keep the first RATE_DELIVERIES pending
+    with sqlite3.connect(path) as connection:  # keep the first `deliveries` pending
         connection.execute("UPDATE deliveries SET status = 'dead' WHERE id NOT IN "
-                           "(SELECT id FROM deliveries ORDER BY id LIMIT ?)", (RATE_DELIVERIES,))
+                           "(SELECT id FROM deliveries ORDER BY id LIMIT ?)", (deliveries,))
+    connection.close()
     with Store.open(f"sqlite:///{path}") as store:
         outbox = _outbox(store, url, concurrency)
         start = time.perf_counter()
@@ -181,21 +197,15 @@ def _outbox(store: Store, url: str, concurrency: int) -> Outbox:
 def render_notify_markdown(r: NotifyResults) -> str:
     b = r.burst
     lines = [
-        NOTIFY_HEADING, "",
-        "Written by the alerts part of `make bench` (alone: `python -m bench.run --only notify`,"
-        " which rewrites only this section).", "",
-        *[f"- {line}" for line in r.machine.describe()],
-        f"- whole part: {r.total_seconds:.0f} s", "",
+        *head(NOTIFY_HEADING, "alerts", "notify", r.machine,
+              f"whole part: {r.total_seconds:.0f} s"),
         "### Deliveries per second from the outbox", "",
-        f"{RATE_DELIVERIES} queued alerts (FA-KES matches, rendered from the shipped "
+        f"{r.sizes.rate_deliveries} queued alerts (FA-KES matches, rendered from the shipped "
         "templates) sent by `Outbox.send_due` to a server on 127.0.0.1 in this process's "
         "threads: the webhook is `tests/support/webhook.py` (http.server), the mail server "
         "`tests/support/smtp_server.py` (aiosmtpd, with login). Each delivery is claimed, "
         "rendered, sent by apprise and marked sent in SQLite.", "",
-        "| target | sends at once | deliveries | seconds | deliveries/s |",
-        "|---|---|---|---|---|",
-        *[f"| {x.target} | {x.concurrency} | {x.deliveries} | {x.seconds:.2f} | "
-          f"{x.per_second:.0f} |" for x in r.rates],
+        *markdown(RATE_COLUMNS, r.rates),
         "",
         "### A burst of alerts does not hold up ingest", "",
         f"FA-KES ({b.articles} articles) replayed through the pipeline with three broad "
@@ -214,9 +224,7 @@ def render_notify_markdown(r: NotifyResults) -> str:
 
 
 def render_notify_table(r: NotifyResults) -> str:
-    rows = [f"{x.target:20} {x.concurrency:>2} at a time {x.per_second:8.0f} deliveries/s"
-            for x in r.rates]
     b = r.burst
-    rows.append(f"ingest with the outbox draining: {b.ingest_draining / b.ingest_alone:.2f}x "
-                "the time alone")
-    return "\n".join(rows)
+    return "\n".join([*plain(RATE_COLUMNS, r.rates),
+                      f"ingest with the outbox draining: {b.ingest_draining / b.ingest_alone:.2f}x "
+                      "the time alone"])

@@ -16,13 +16,16 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import subprocess
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bench.corpus import DATA_FILE as CORPUS_FILE
+from bench.measure import code_version
+from bench.paths import DATA, ROOT, SHIPPED_RULES
+from bench.tables import Column, markdown
 from watcher.engine.matcher import Matcher
 from watcher.errors import WatcherError
 from watcher.model import Article
@@ -30,11 +33,10 @@ from watcher.rules.load import load_rules
 from watcher.sources.seeds import read_seed_file
 from watcher.text.analysis import Analyzer
 
-ROOT = Path(__file__).resolve().parent.parent
-LABELS_FILE = Path(__file__).parent / "data" / "quality" / "labels.jsonl"
-FAKES_FILE = Path(__file__).parent / "data" / "FA-KES-Dataset.csv"
+LABELS_FILE = DATA / "quality" / "labels.jsonl"
+FAKES_FILE = CORPUS_FILE
 SEEDS_DIR = ROOT / "seeds"
-RULES_DIR = ROOT / "rules"
+RULES_DIR = SHIPPED_RULES
 QUALITY_HEADING = "## Quality"
 CORPORA = ("fakes", "seeds")
 REASONS = (
@@ -290,7 +292,7 @@ def render_quality_markdown(report: QualityReport, commit: str | None = None) ->
         "with the rules, the matcher or the labels.",
         "",
         f"- date: {when}",
-        f"- code and rules measured: git {commit or git_commit()}",
+        f"- code and rules measured: {commit or code_version()}",
         "",
     ]
     return "\n".join(lines + list(_tables(report))) + "\n"
@@ -319,23 +321,29 @@ def _tables(report: QualityReport) -> Iterable[str]:
 
 
 def _rows(label: str, rows: dict[str, Tally]) -> Iterable[str]:
-    yield (f"| {label} | alerts | wanted | unwanted | unjudged | precision | judged wanted "
-           "| recall | unwanted by reason |")
-    yield "|---|---|---|---|---|---|---|---|---|"
-    for name, row in rows.items():
-        reasons = ", ".join(f"{r} {n}" for r, n in row.reasons.most_common())
-        yield (f"| {name} | {row.alerts} | {row.wanted_alerts} | {row.unwanted_alerts} "
-               f"| {row.unjudged} | {_ratio(row.precision)} | {row.wanted_total} "
-               f"| {_ratio(row.recall)} | {reasons} |")
+    columns = [
+        Column(label, lambda item: item[0]),
+        Column("alerts", lambda item: item[1].alerts),
+        Column("wanted", lambda item: item[1].wanted_alerts),
+        Column("unwanted", lambda item: item[1].unwanted_alerts),
+        Column("unjudged", lambda item: item[1].unjudged),
+        Column("precision", lambda item: _ratio(item[1].precision)),
+        Column("judged wanted", lambda item: item[1].wanted_total),
+        Column("recall", lambda item: _ratio(item[1].recall)),
+        Column("unwanted by reason", lambda item: ", ".join(
+            f"{r} {n}" for r, n in item[1].reasons.most_common())),
+    ]
+    return markdown(columns, list(rows.items()))
 
 
 def _reason_rows(row: Tally) -> Iterable[str]:
-    yield "| reason | alerts | share of unwanted |"
-    yield "|---|---|---|"
-    for reason in REASONS:
-        if row.reasons[reason]:
-            share = row.reasons[reason] / row.unwanted_alerts
-            yield f"| {reason} | {row.reasons[reason]} | {share:.0%} |"
+    columns = [
+        Column("reason", lambda reason: reason),
+        Column("alerts", lambda reason: row.reasons[reason]),
+        Column("share of unwanted", lambda reason: row.reasons[reason] / row.unwanted_alerts,
+               ".0%"),
+    ]
+    return markdown(columns, [reason for reason in REASONS if row.reasons[reason]])
 
 
 def _notices(report: QualityReport) -> Iterable[str]:
@@ -360,15 +368,6 @@ def _notices(report: QualityReport) -> Iterable[str]:
 
 def _ratio(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.0%}"
-
-
-def git_commit() -> str:
-    try:
-        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
-                             capture_output=True, text=True, check=True)
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-    return out.stdout.strip()
 
 
 def main(argv: list[str] | None = None) -> int:

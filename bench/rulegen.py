@@ -14,6 +14,9 @@ from dataclasses import dataclass
 
 from spacy.lang.en.stop_words import STOP_WORDS
 
+from watcher.rules.ast import Rule
+from watcher.rules.grammar import parse_query
+
 SEED = 20_190_606
 SKIP_MOST_FREQUENT = 150
 VOCABULARY_SIZE = 3_000
@@ -247,3 +250,11 @@ def generate_elsewhere_rules(
             GeneratedRule(f"elsewhere-{number:05d}", template.name, template.write(writer))
         )
     return rules
+
+
+def parse_rules(generated: list[GeneratedRule]) -> list[Rule]:
+    """What the loader does per rule once YAML is read: parse strictly, build the Rule."""
+    return [
+        Rule(id=g.id, title=g.template, query_text=g.query, query=parse_query(g.query, strict=True))
+        for g in generated
+    ]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bench.measure import best_of_many
+from bench.measure import Repeats, best_of_many
 from watcher.engine.core import Engine, build_match
 from watcher.text.analysis import AnalysedText
 
@@ -28,14 +28,14 @@ class Stages:
         return self.scan + self.candidates + self.evaluation + self.building
 
 
-def measure_stages(engine: Engine, analysed: list[AnalysedText]) -> Stages:
+def measure_stages(engine: Engine, analysed: list[AnalysedText], repeats: Repeats) -> Stages:
     for text in analysed:  # learn word types and build plans outside the timed passes
         engine.match(text)
     occurrences = [engine.find_occurrences(text) for text in analysed]
-    scan = best_of_many(lambda: [engine.find_occurrences(text) for text in analysed])
+    scan = best_of_many(lambda: [engine.find_occurrences(text) for text in analysed], repeats)
     # Generated rules name no `sources:`, so no candidate is dropped for its source here.
     candidates = [engine.candidate_rules(o) for o in occurrences]
-    choosing = best_of_many(lambda: [engine.candidate_rules(o) for o in occurrences])
+    choosing = best_of_many(lambda: [engine.candidate_rules(o) for o in occurrences], repeats)
 
     def evaluate() -> list:
         return [
@@ -45,6 +45,8 @@ def measure_stages(engine: Engine, analysed: list[AnalysedText]) -> Stages:
         ]
 
     held = evaluate()
-    evaluation = best_of_many(evaluate)
-    building = best_of_many(lambda: [build_match(c, text, terms) for text, (c, terms) in held])
+    evaluation = best_of_many(evaluate, repeats)
+    building = best_of_many(
+        lambda: [build_match(c, text, terms) for text, (c, terms) in held], repeats
+    )
     return Stages(scan.best, choosing.best, evaluation.best, building.best, len(held))

@@ -24,15 +24,13 @@ from watcher.store import Store
 from watcher.store.db import open_engine, write_transaction
 from watcher.store.tables import article_keys, articles, sources, stories, story_bands
 
-FILL_ARTICLES = 100_000
-FILL_BATCH = 25_000  # articles per write transaction
 FILL_SOURCES = 50
 FILL_CACHE_KIB = 262_144  # the filling connection's page cache; the measured ones keep 2 MiB
 FIRST_FETCH = datetime(2025, 1, 1, tzinfo=UTC)
 
 
 def fill_store(
-    path: Path, corpus: Sequence[Article], signatures: Sequence[bytes], count: int = FILL_ARTICLES
+    path: Path, corpus: Sequence[Article], signatures: Sequence[bytes], count: int, batch: int
 ) -> Fill:
     """A new store at `path` holding `count` articles unrelated to `corpus`'s own keys and
     bands; article i borrows the text and signature of corpus article i mod len(corpus)."""
@@ -41,7 +39,7 @@ def fill_store(
     engine = open_engine(url)
     sa.event.listen(engine, "connect", _large_cache)
     try:
-        seconds = timed(lambda: _fill(engine, corpus, signatures, count))[0]
+        seconds = timed(lambda: _fill(engine, corpus, signatures, count, batch))[0]
         with engine.connect() as connection:
             counted = {t.name: _rows(connection, t) for t in (articles, article_keys, story_bands)}
     finally:
@@ -56,12 +54,12 @@ def fill_store(
 
 
 def _fill(engine: sa.Engine, corpus: Sequence[Article], signatures: Sequence[bytes],
-          count: int) -> None:
+          count: int, batch: int) -> None:
     with write_transaction(engine) as connection:
         names = [{"id": n + 1, "name": f"feed-{n}"} for n in range(FILL_SOURCES)]
         connection.execute(sa.insert(sources), names)
-    for first in range(1, count + 1, FILL_BATCH):
-        last = min(first + FILL_BATCH - 1, count)
+    for first in range(1, count + 1, batch):
+        last = min(first + batch - 1, count)
         with write_transaction(engine) as connection:
             _insert_batch(connection, corpus, signatures, first, last)
         progress(f"  filled {last:,} of {count:,} articles")

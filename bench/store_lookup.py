@@ -8,13 +8,11 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from bench.measure import Passes, progress, timed
-from bench.store_meter import StageMeter
+from bench.meter import Meter
 from bench.store_results import Lookup
 from watcher.store import Store
 from watcher.store.db import open_engine, read_transaction
 from watcher.store.ingest import story_candidates
-
-LOOKUP_PASSES = 3  # timed, after one warm-up pass per store
 
 
 class _Probe:
@@ -22,7 +20,7 @@ class _Probe:
 
     def __init__(self, path: Path, store_articles: int) -> None:
         self.engine = open_engine(f"sqlite:///{path}")
-        self.meter = StageMeter()
+        self.meter = Meter()
         self.meter.watch(self.engine)
         self.store = Store(self.engine)
         self.store_articles = store_articles
@@ -36,10 +34,10 @@ class _Probe:
             seconds, hits = timed(lambda: sum(self.store.is_known(k) for k in keys))
         if hits:
             raise RuntimeError(f"{hits} looked-up articles are already in the store")
-        self.known.append((seconds, self.meter.sql["is_known"]))
+        self.known.append((seconds, self.meter.readings()["is_known"].sql))
         with self.meter.stage("candidates"):
             seconds, self.found = timed(lambda: self._search(bands))
-        self.candidates.append((seconds, self.meter.sql["candidates"]))
+        self.candidates.append((seconds, self.meter.readings()["candidates"].sql))
 
     def _search(self, bands: Sequence[tuple[int, ...]]) -> int:
         """As store.ingest searches: inside a transaction that is already open."""
@@ -75,12 +73,13 @@ def measure_lookups(
     stores: Sequence[tuple[Path, int]],
     keys: Sequence[tuple[str, ...]],
     bands: Sequence[tuple[int, ...]],
+    passes: int,
 ) -> tuple[list[Lookup], list[str]]:
     """Lookups per store, passes alternating between stores so machine noise hits each
     alike; and the query plans on the last (largest) store."""
     probes = [_Probe(path, size) for path, size in stores]
     try:
-        for number in range(LOOKUP_PASSES + 1):
+        for number in range(passes + 1):
             for probe in probes:
                 probe.one_pass(keys, bands)
                 seconds = probe.known[-1][0] + probe.candidates[-1][0]

@@ -1,20 +1,20 @@
 """Replaying FA-KES through the pipeline into fresh SQLite files, against the engine alone;
-where a replay's time goes, by stage (timed stand-ins) and by library (cProfile).
+where a replay's time goes, by stage (bench.meter: the pipeline's matcher and store metered)
+and by library (cProfile).
 """
 
 from __future__ import annotations
 
-import cProfile
-import pstats
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from bench.measure import Passes, best_of, progress, timed
-from bench.results import ProfileLine
-from bench.store_meter import StageMeter, TimedMatcher, TimedStore
-from bench.store_results import ReplayCounts, ReplayRun, StageTimes
+from bench.meter import Meter, Readings
+from bench.profiling import ProfileLine, Stats, function_name, own_total, profiled
+from bench.sizes import Sizes
+from bench.store_results import ReplayCounts, ReplayRun
 from watcher.engine.matcher import Matcher
 from watcher.ingest.pipeline import Outcome, Pipeline
 from watcher.model import Article, Match, Severity
@@ -22,8 +22,6 @@ from watcher.store import Store
 from watcher.store.db import open_engine
 
 BATCH = 32  # articles per ingest_many call, as `watcher replay` reads them (cli/common.py BATCH)
-ENGINE_PASSES = 5  # about 0.5 s each: the ratio's denominator, so the best of more
-REPLAY_PASSES = 2  # each about 10 s here; the verdicts are far from the line either way
 PROFILE_TOP = 14
 ALERT_CHANNEL = "ops"
 
@@ -40,22 +38,22 @@ class _Channel:
 @dataclass(frozen=True)
 class _Pass:
     seconds: float
-    stages: StageTimes
+    stages: Readings
     counts: ReplayCounts
     open_seconds: float
 
 
 def measure_replay(
-    label: str, matcher: Matcher, articles: Sequence[Article], directory: Path
+    label: str, matcher: Matcher, articles: Sequence[Article], directory: Path, sizes: Sizes
 ) -> ReplayRun:
     count = len(matcher.rules.rules)
-    progress(f"store replay, {label}: engine alone (first + {ENGINE_PASSES} warm passes, "
-             "batched and one by one)")
+    progress(f"store replay, {label}: engine alone (first + {sizes.engine_passes} warm "
+             "passes, batched and one by one)")
     match_batches(matcher, articles)  # first pass with these rules: learns word types
-    engine = best_of(lambda: match_batches(matcher, articles), ENGINE_PASSES)
-    engine_single = best_of(lambda: [matcher.match(a) for a in articles], ENGINE_PASSES)
+    engine = best_of(lambda: match_batches(matcher, articles), sizes.engine_passes)
+    engine_single = best_of(lambda: [matcher.match(a) for a in articles], sizes.engine_passes)
     passes = []
-    for number in range(REPLAY_PASSES):
+    for number in range(sizes.replay_passes):
         done = _replay_once(matcher, articles, directory / f"replay-{count}-{number}.db")
         progress(f"  replay pass {number + 1}: {done.seconds:.2f} s "
                  f"(engine alone {engine.best:.2f} s)")
@@ -101,16 +99,15 @@ def _replay_once(matcher: Matcher, articles: Sequence[Article], path: Path) -> _
     url = f"sqlite:///{path}"
     open_seconds, created = timed(lambda: Store.open(url))
     created.close()
-    meter = StageMeter()
+    meter = Meter()
     engine = open_engine(url)
     meter.watch(engine)
     with Store(engine) as store:
-        timed_store = TimedStore(store, meter)
-        pipeline = new_pipeline(TimedMatcher(matcher, meter), timed_store)  # type: ignore[arg-type]
-        with meter.timing_pure_stages():
-            seconds, outcomes = timed(lambda: replay_batches(pipeline, articles))
+        pipeline = new_pipeline(meter.wrap(matcher, "matcher"), meter.wrap(store, "store"))
+        seconds, outcomes = timed(lambda: replay_batches(pipeline, articles))
+        stages = meter.readings()
         counts = _counts(outcomes, stored_matches=len(store.matches()))
-    return _Pass(seconds, meter.stage_times(seconds), counts, open_seconds)
+    return _Pass(seconds, stages, counts, open_seconds)
 
 
 def _counts(outcomes: list[Outcome], stored_matches: int) -> ReplayCounts:
@@ -147,19 +144,9 @@ def profile_replay(
     progress("store replay under cProfile (shipped rules)")
     with Store.open(f"sqlite:///{path}") as store:
         pipeline = new_pipeline(matcher, store)
-        profiler = cProfile.Profile()
-        seconds = timed(lambda: _profiled(profiler, lambda: replay_batches(pipeline, articles)))
-    stats = pstats.Stats(profiler).stats  # type: ignore[attr-defined]
-    total = sum(own for _, _, own, _, _ in stats.values())
-    return _by_library(stats, total), _our_functions(stats, total), seconds[0]
-
-
-def _profiled(profiler: cProfile.Profile, work: Callable[[], object]) -> None:
-    profiler.enable()
-    try:
-        work()
-    finally:
-        profiler.disable()
+        seconds, stats = profiled(lambda: replay_batches(pipeline, articles))
+    total = own_total(stats)
+    return _by_library(stats, total), _our_functions(stats, total), seconds
 
 
 def _library(key: tuple[str, int, str]) -> str:
@@ -169,7 +156,7 @@ def _library(key: tuple[str, int, str]) -> str:
                 "Python (stdlib, builtins)")
 
 
-def _by_library(stats: dict, total: float) -> list[ProfileLine]:
+def _by_library(stats: Stats, total: float) -> list[ProfileLine]:
     own: dict[str, float] = {}
     calls: dict[str, int] = {}
     for key, (_, count, seconds, _, _) in stats.items():
@@ -181,20 +168,13 @@ def _by_library(stats: dict, total: float) -> list[ProfileLine]:
             for name in ranked]
 
 
-def _our_functions(stats: dict, total: float) -> list[ProfileLine]:
+def _our_functions(stats: Stats, total: float) -> list[ProfileLine]:
     rows = [
         (key, value) for key, value in stats.items()
         if "/watcher/" in key[0] or "sqlite3" in key[2]
     ]
     rows.sort(key=lambda item: item[1][3], reverse=True)
     return [
-        ProfileLine(_function_name(key), calls, own, cumulative, cumulative / total)
+        ProfileLine(function_name(key), calls, own, cumulative, cumulative / total)
         for key, (_, calls, own, cumulative, _) in rows[:PROFILE_TOP]
     ]
-
-
-def _function_name(key: tuple[str, int, str]) -> str:
-    path, line, name = key
-    if path == "~":
-        return name
-    return f"{path.split('/watcher/', 1)[-1]}:{line}({name})"

@@ -5,114 +5,169 @@ large store; a plain table for the terminal and the "## Store" section of RESULT
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
 
-from bench.report import Target, _markdown, _plain
-from bench.store_fill import FILL_BATCH, FILL_CACHE_KIB, FILL_SOURCES
-from bench.store_lookup import LOOKUP_PASSES
-from bench.store_replay import ENGINE_PASSES, REPLAY_PASSES
-from bench.store_results import Lookup, ReplayRun, StoreResults
+from bench.meter import Readings, Totals
+from bench.sections import head
+from bench.store_fill import FILL_CACHE_KIB, FILL_SOURCES
+from bench.store_results import ReplayRun, StoreResults
+from bench.tables import Column, markdown, plain
+from bench.targets import TARGET_COLUMNS, Target
 
 STORE_HEADING = "## Store"
 REPLAY_LIMIT = 1.3  # the issue: storage and dedupe add at most 30% to the engine's time
 LOOKUP_LIMIT = 1.5  # the issue: searches on 100,000 articles within 1.5x of an empty store
 MIB = 2**20
-TARGET_COLUMNS = ("target", "measured", "goal", "verdict")
-REPLAY_COLUMNS = (
-    "rules", "engine alone s", "art./s", "replay s", "art./s", "replay / engine",
-    "engine one by one s", "replay / that", "stored", "duplicates", "stories", "matches",
-    "alerts queued",
-)
-LOOKUP_COLUMNS = (
-    "store", "is_known µs/art.", "story search µs/art.", "both µs/art.", "SQLite part µs/art.",
-    "candidates found",
-)
+# What each metered call of the replay does; a stage missing here shows by its name alone.
+STAGE_NOTES = {
+    "store.known_keys": "a read transaction per batch",
+    "matcher.match_many": "analysis + engine",
+    "store.ingest": "a write transaction each",
+}
+STAGE_ORDER = ("store.known_keys", "matcher.match_many", "store.ingest")
 
 
-def _at_most(value: float, limit: float) -> bool:
-    return value <= limit
+def replay_columns(articles: int) -> tuple[Column, ...]:
+    return (
+        Column("rules", "label"),
+        Column("engine alone s", lambda run: run.engine.best, ".2f"),
+        Column("art./s", lambda run: articles / run.engine.best, ",.0f"),
+        Column("replay s", lambda run: run.replay.best, ".2f"),
+        Column("art./s", lambda run: articles / run.replay.best, ",.0f"),
+        Column("replay / engine", lambda run: f"{run.ratio:.1f}x"),
+        Column("engine one by one s", lambda run: run.engine_single.best, ".2f"),
+        Column("replay / that", lambda run: f"{run.replay.best / run.engine_single.best:.1f}x"),
+        Column("stored", lambda run: run.counts.new, ","),
+        Column("duplicates", lambda run: run.counts.duplicate, ","),
+        Column("stories", lambda run: run.counts.stories, ","),
+        Column("matches", lambda run: run.counts.stored_matches, ","),
+        Column("alerts queued", lambda run: run.counts.new_matches, ","),
+    )
+
+
+def lookup_columns(articles: int) -> tuple[Column, ...]:
+    per = 1e6 / articles
+    return (
+        Column("store", lambda x: f"{x.store_articles:,} articles" if x.store_articles
+               else "empty"),
+        Column("is_known µs/art.", lambda x: x.is_known.best * per, ",.0f"),
+        Column("story search µs/art.", lambda x: x.candidates.best * per, ",.0f"),
+        Column("both µs/art.", lambda x: x.seconds * per, ",.0f"),
+        Column("SQLite part µs/art.", lambda x: x.sql_seconds * per, ",.0f"),
+        Column("candidates found", "candidates_found", ","),
+    )
+
+
+LIBRARY_COLUMNS = (
+    Column("library", "function"),
+    Column("calls", "calls", ","),
+    Column("own s", "own_seconds", ".2f"),
+    Column("share", "share", ".0%"),
+)
+FUNCTION_COLUMNS = (
+    Column("function", lambda p: f"`{p.function}`"),
+    Column("calls", "calls", ","),
+    Column("cumulative s", "cumulative_seconds", ".2f"),
+    Column("share", "share", ".0%"),
+)
 
 
 def store_targets(r: StoreResults) -> list[Target]:
     replays = [
-        Target(f"replay end to end / engine alone, {run.label}", run.ratio, "x",
-               REPLAY_LIMIT, _at_most, f"<= {REPLAY_LIMIT}x")
+        Target(f"replay end to end / engine alone, {run.label}", run.ratio, "x", "<=",
+               REPLAY_LIMIT)
         for run in r.replays
     ]
     lookup = Target(
         f"is_known + story search per article, {r.full.store_articles:,} articles / empty",
-        r.full.seconds / r.empty.seconds, "x", LOOKUP_LIMIT, _at_most, f"<= {LOOKUP_LIMIT}x",
+        r.full.seconds / r.empty.seconds, "x", "<=", LOOKUP_LIMIT,
     )
     return [*replays, lookup]
 
 
-def target_rows(r: StoreResults) -> list[tuple[str, ...]]:
-    return [(t.check, f"{t.measured:,.2f} {t.unit}", t.limit_text, t.verdict)
-            for t in store_targets(r)]
+@dataclass(frozen=True)
+class StageRow:
+    """A row of the stage table: its label, and its seconds in a replay run."""
+
+    label: str
+    seconds: Callable[[ReplayRun], float]
+    shared: bool = True  # a part of the pass: its share is shown
 
 
-def replay_rows(r: StoreResults) -> list[tuple[str, ...]]:
-    def row(run: ReplayRun) -> tuple[str, ...]:
-        c = run.counts
-        return (
-            run.label, f"{run.engine.best:.2f}", f"{r.articles / run.engine.best:,.0f}",
-            f"{run.replay.best:.2f}", f"{r.articles / run.replay.best:,.0f}", f"{run.ratio:.1f}x",
-            f"{run.engine_single.best:.2f}", f"{run.replay.best / run.engine_single.best:.1f}x",
-            f"{c.new:,}", f"{c.duplicate:,}", f"{c.stories:,}", f"{c.stored_matches:,}",
-            f"{c.new_matches:,}",
-        )
-
-    return [row(run) for run in r.replays]
-
-
-def stage_rows(r: StoreResults) -> list[tuple[str, ...]]:
-    """One row per stage; per rule set: seconds, ms per article, share of the pass."""
-    calls = r.replays[0].stages.calls
-    names = [
-        (f"`identify` (guid, canonical URL, content hash; "
-         f"{calls.get('identity_keys', 0):,} calls)", lambda s: s.identity_keys),
-        (f"`store.is_known` (a read transaction each; {calls.get('is_known', 0):,} calls)",
-         lambda s: s.is_known),
-        ("  of which SQLite executing statements", lambda s: s.is_known_sql),
-        ("  of which COMMIT", lambda s: s.is_known_commit),
-        ("  of which SQLAlchemy and pooling (the rest)",
-         lambda s: s.is_known - s.is_known_sql - s.is_known_commit),
-        (f"`matcher.match_many` (analysis + engine; {calls.get('match', 0):,} batches)",
-         lambda s: s.match),
-        (f"`story_signature` (MinHash, 256 permutations; "
-         f"{calls.get('story_signature', 0):,} calls)", lambda s: s.signature),
-        (f"`store.ingest` (a write transaction each; {calls.get('ingest', 0):,} calls)",
-         lambda s: s.ingest),
-        ("  of which SQLite executing statements", lambda s: s.ingest_sql),
-        ("  of which COMMIT (with WAL checkpoints)", lambda s: s.ingest_commit),
-        ("  of which SQLAlchemy, pooling and `pick_story` (the rest)",
-         lambda s: s.ingest - s.ingest_sql - s.ingest_commit),
-        ("rest of `Pipeline.ingest_many` (checks, records, rule versions)", lambda s: s.rest),
-        ("**whole replay pass**", lambda s: s.total),
+def stage_rows(r: StoreResults) -> list[StageRow]:
+    """Every metered stage (with SQLite's part of a store call below it), the rest of the
+    pipeline and what the dedupe functions in it cost measured apart, the whole pass."""
+    rows: list[StageRow] = []
+    for stage in _stage_names(r):
+        calls = r.replays[0].stages[stage].calls
+        note = f"{STAGE_NOTES[stage]}; " if stage in STAGE_NOTES else ""
+        label = f"`{stage}` ({note}{calls:,} calls)"
+        rows.append(StageRow(label, lambda run, s=stage: run.stages[s].wall))
+        if stage.startswith("store."):
+            rows += _sql_rows(stage)
+    rows += [
+        StageRow("rest of `Pipeline.ingest_many` (checks, identity keys, story signatures, "
+                 "records, rule versions)", _rest),
+        StageRow(f"  of which `identity_keys`, measured apart ({_calls(r, _key_calls)} calls)",
+                 lambda run: r.identity_keys.per_call(_key_calls(run)).wall),
+        StageRow("  of which `story_signature` (MinHash, 256 permutations), measured apart "
+                 f"({_calls(r, _signature_calls)} calls)",
+                 lambda run: r.signatures.per_call(_signature_calls(run)).wall),
+        StageRow("**whole replay pass**", lambda run: run.total),
+        StageRow("for reference: `matcher.match_many` alone (warm, best pass)",
+                 lambda run: run.engine.best, shared=False),
     ]
-    rows = []
-    for label, pick in names:
-        cells = [label]
-        for run in r.replays:
-            seconds = pick(run.stages)
-            cells += [f"{seconds:.3f}", f"{seconds / r.articles * 1e3:.2f}",
-                      f"{seconds / run.stages.total:.0%}"]
-        rows.append(tuple(cells))
-    alone = ["for reference: `matcher.match_many` alone (warm, best pass)"]
-    for run in r.replays:
-        alone += [f"{run.engine.best:.3f}", f"{run.engine.best / r.articles * 1e3:.2f}", ""]
-    rows.append(tuple(alone))
     return rows
 
 
-def lookup_rows(r: StoreResults) -> list[tuple[str, ...]]:
-    def row(label: str, x: Lookup) -> tuple[str, ...]:
-        per = 1e6 / r.articles
-        return (
-            label, f"{x.is_known.best * per:,.0f}", f"{x.candidates.best * per:,.0f}",
-            f"{x.seconds * per:,.0f}", f"{x.sql_seconds * per:,.0f}", f"{x.candidates_found:,}",
-        )
+def _stage_names(r: StoreResults) -> list[str]:
+    seen = {name for run in r.replays for name in run.stages.names() if "." in name}
+    return [s for s in STAGE_ORDER if s in seen] + sorted(seen - set(STAGE_ORDER))
 
-    return [row("empty", r.empty), row(f"{r.full.store_articles:,} articles", r.full)]
+
+def _sql_rows(stage: str) -> list[StageRow]:
+    def part(run: ReplayRun) -> Totals:
+        return run.stages[stage]
+
+    return [
+        StageRow("  of which SQLite executing statements", lambda run: part(run).sql),
+        StageRow("  of which COMMIT (with WAL checkpoints)", lambda run: part(run).commit),
+        StageRow("  of which SQLAlchemy, pooling and the store's own Python (the rest)",
+                 lambda run: part(run).wall - part(run).sql - part(run).commit),
+    ]
+
+
+def _rest(run: ReplayRun) -> float:
+    """Pipeline time outside the metered calls."""
+    return run.total - sum(run.stages[name].wall for name in run.stages.names()
+                           if "." in name)
+
+
+def _key_calls(run: ReplayRun) -> int:
+    """identity_keys runs once per article checked: every one not refused."""
+    return run.counts.new + run.counts.duplicate
+
+
+def _signature_calls(run: ReplayRun) -> int:
+    """story_signature runs once per article sent to the store."""
+    return run.stages["store.ingest"].calls
+
+
+def _calls(r: StoreResults, count: Callable[[ReplayRun], int]) -> str:
+    return " / ".join(f"{count(run):,}" for run in r.replays)
+
+
+def stage_columns(r: StoreResults) -> list[Column]:
+    columns = [Column("stage", "label")]
+    for run in r.replays:
+        columns += [
+            Column(f"{run.label}: s", lambda row, run=run: row.seconds(run), ".3f"),
+            Column("ms/art.", lambda row, run=run: row.seconds(run) / r.articles * 1e3, ".2f"),
+            Column("share", lambda row, run=run: row.seconds(run) / run.total if row.shared
+                   else None, ".0%"),
+        ]
+    return columns
 
 
 # -- terminal -----------------------------------------------------------------------------
@@ -121,15 +176,15 @@ def lookup_rows(r: StoreResults) -> list[tuple[str, ...]]:
 def render_store_table(r: StoreResults) -> str:
     return "\n".join([
         f"Store: FA-KES replayed into SQLite ({r.articles} articles), best of "
-        f"{REPLAY_PASSES} passes; lookups best of {LOOKUP_PASSES}",
+        f"{r.sizes.replay_passes} passes; lookups best of {r.sizes.lookup_passes}",
         "",
-        *_plain(REPLAY_COLUMNS, replay_rows(r)),
+        *plain(replay_columns(r.articles), r.replays),
         "",
-        *_plain(LOOKUP_COLUMNS, lookup_rows(r)),
+        *plain(lookup_columns(r.articles), [r.empty, r.full]),
         "",
         f"fill of {r.fill.articles:,} articles: {r.fill.seconds:.1f} s",
         "",
-        *_plain(TARGET_COLUMNS, target_rows(r)),
+        *plain(TARGET_COLUMNS, store_targets(r)),
     ])
 
 
@@ -138,33 +193,28 @@ def render_store_table(r: StoreResults) -> str:
 
 def render_store_markdown(r: StoreResults) -> str:
     lines = [
-        STORE_HEADING,
-        "",
-        "Written by the storage part of `make bench` (alone: `python -m bench.run --only "
-        "store`, which rewrites only this section).",
-        "",
-        *(f"- {line}" for line in r.machine.describe()),
-        f"- storage part: {r.total_seconds:.0f} s",
-        "",
+        *head(STORE_HEADING, "storage", "store", r.machine,
+              f"storage part: {r.total_seconds:.0f} s"),
         "### Store targets",
         "",
-        *_markdown(TARGET_COLUMNS, target_rows(r)),
+        *markdown(TARGET_COLUMNS, store_targets(r)),
         "",
         *_target_notes(r),
         "",
         "### Replay of FA-KES into SQLite",
         "",
         f"Replay: `Pipeline.ingest_many` over the {r.articles} articles in batches of "
-        f"{r.replays[0].batch}, as `watcher replay` calls it, best of {REPLAY_PASSES} passes, "
+        f"{r.replays[0].batch}, as `watcher replay` calls it, best of {r.sizes.replay_passes} "
+        "passes, "
         "each into a new SQLite file. Engine alone: `matcher.match_many` over the same "
         "batches (the analysis + engine work the pipeline does), best of "
-        f"{ENGINE_PASSES} warm passes, same "
+        f"{r.sizes.engine_passes} warm passes, same "
         "rules, same process; `engine one by one` is `matcher.match(article)` per article "
         "(`Pipeline.ingest(article)` analyses one at a time: its replay costs about the "
         "difference more). `alerts queued` are the matches new in their story (one pending "
         "delivery each, one default channel).",
         "",
-        *_markdown(REPLAY_COLUMNS, replay_rows(r)),
+        *markdown(replay_columns(r.articles), r.replays),
         "",
         *_overhead_notes(r),
         "",
@@ -215,45 +265,35 @@ def _overhead_notes(r: StoreResults) -> list[str]:
 
 
 def _stages(r: StoreResults) -> list[str]:
-    header = ["stage"]
-    for run in r.replays:
-        header += [f"{run.label}: s", "ms/art.", "share"]
     statements = ", ".join(
-        f"{run.label}: {run.stages.statements / run.counts.new:.1f}" for run in r.replays
+        f"{run.label}: {_statements(run.stages) / max(run.counts.new, 1):.1f}"
+        for run in r.replays
     )
     return [
         "### Where a replay's time goes",
         "",
-        "The fastest replay pass of each rule set, timed from outside: the pipeline gets "
-        "stand-ins for its matcher and store that time each call, `identify` and "
-        "`story_signature` are wrapped where `watcher.ingest.pipeline` calls them, and SQLAlchemy "
-        "events time SQLite's part of every store call (`cursor.execute`, and COMMIT up to "
-        "the connection's return to the pool). ms/art. divides by all "
-        f"{r.articles} articles (duplicates stop after `is_known`). SQL statements per "
+        "The fastest replay pass of each rule set, timed from outside (`bench/meter.py`): "
+        "the pipeline is given its matcher and store wrapped so that each call is timed, "
+        "and SQLAlchemy events time SQLite's part of every store call (`cursor.execute`, "
+        "and COMMIT up to the connection's return to the pool). `identity_keys` and "
+        "`story_signature` are module functions the pipeline calls, so nothing wraps them: "
+        "they are in the rest of the pipeline's time, and their cost is measured apart in "
+        "the same process, over the same articles (best of several passes, per call), times "
+        "the calls the pass made. ms/art. divides by all "
+        f"{r.articles} articles (duplicates stop after `known_keys`). SQL statements per "
         f"stored article, BEGIN included: {statements}.",
         "",
-        *_markdown(header, stage_rows(r)),
-        *_repeated_keys_note(r),
+        *markdown(stage_columns(r), stage_rows(r)),
         *_in_pipeline_note(r),
     ]
 
 
-def _repeated_keys_note(r: StoreResults) -> list[str]:
-    run = r.replays[0]
-    calls = run.stages.calls.get("identity_keys", 0)
-    if calls <= r.articles:
-        return []
-    twice = calls == r.articles + run.stages.calls.get("ingest", 0)
-    why = " (once to look each article up, again for each one sent to the store)" if twice else ""
-    return [
-        "",
-        f"`identify` runs {calls:,} times for {r.articles} articles{why}; it hashes "
-        "the whole normalised text each time.",
-    ]
+def _statements(stages: Readings) -> int:
+    return sum(stages[name].statements for name in stages.names("store."))
 
 
 def _in_pipeline_note(r: StoreResults) -> list[str]:
-    ratios = [run.stages.match / run.engine.best for run in r.replays]
+    ratios = [run.stages["matcher.match_many"].wall / run.engine.best for run in r.replays]
     shown = ", ".join(f"{x:.2f}x for {run.label}" for run, x in zip(r.replays, ratios, strict=True))
     why = (
         ": between two batches the store's work evicts the analyser's tables from the CPU "
@@ -263,14 +303,6 @@ def _in_pipeline_note(r: StoreResults) -> list[str]:
 
 
 def _profile(r: StoreResults) -> list[str]:
-    libraries = [
-        (p.function, f"{p.calls:,}", f"{p.own_seconds:.2f}", f"{p.share:.0%}")
-        for p in r.profile_libraries
-    ]
-    functions = [
-        (f"`{p.function}`", f"{p.calls:,}", f"{p.cumulative_seconds:.2f}", f"{p.share:.0%}")
-        for p in r.profile
-    ]
     return [
         "### Where a replay's time goes, by library (cProfile)",
         "",
@@ -278,12 +310,12 @@ def _profile(r: StoreResults) -> list[str]:
         "profiled; profiling inflates Python-heavy code most). Own time grouped by where "
         "the function lives:",
         "",
-        *_markdown(("library", "calls", "own s", "share"), libraries),
+        *markdown(LIBRARY_COLUMNS, r.profile_libraries),
         "",
         "watcher's functions (and SQLite's C calls) by cumulative time, share of the "
         "profiled pass:",
         "",
-        *_markdown(("function", "calls", "cumulative s", "share"), functions),
+        *markdown(FUNCTION_COLUMNS, r.profile),
     ]
 
 
@@ -294,13 +326,14 @@ def _lookups(r: StoreResults) -> list[str]:
         "",
         f"The searches `store.ingest` makes before writing, for the {r.articles} FA-KES "
         "articles' keys and bands (none stored in either store), best of "
-        f"{LOOKUP_PASSES} passes after a warm-up, passes alternating between the two stores. "
+        f"{r.sizes.lookup_passes} passes after a warm-up, passes alternating between the two "
+        "stores. "
         "`is_known`: one `Store.is_known(keys)` call per article (its own read transaction, "
         "as the pipeline calls it). Story search: one `story_candidates(connection, bands)` "
         "call per article inside one open transaction, as `store.ingest` calls it. The "
         "SQLite part is `cursor.execute` time in the fastest passes.",
         "",
-        *_markdown(LOOKUP_COLUMNS, lookup_rows(r)),
+        *markdown(lookup_columns(r.articles), [r.empty, r.full]),
         "",
         f"Fill: {f.articles:,} articles, {f.keys:,} identity keys and {f.bands:,} band rows "
         f"in {f.seconds:.1f} s ({f.articles / f.seconds:,.0f} articles/s); the file is "
@@ -335,7 +368,7 @@ def _method(r: StoreResults) -> list[str]:
         "channel. The generated rules are the first 1,000 of the matching benchmark's "
         "(`bench/rulegen.py`, same seed).",
         "- Large store: the schema by `Store.open`, then SQLAlchemy Core bulk INSERTs into "
-        f"the real tables, {FILL_BATCH:,} articles per write transaction, through a "
+        f"the real tables, {r.sizes.fill_batch:,} articles per write transaction, through a "
         f"separate engine with a {FILL_CACHE_KIB // 1024} MiB page cache (the measured "
         "connections keep SQLite's default 2 MiB). Each transaction inserts, in this order, "
         "one story per article (executemany), the articles (executemany; title, body and "

@@ -8,43 +8,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bench.measure import Machine, Passes
-from bench.results import ProfileLine
-
-
-@dataclass(frozen=True)
-class StageTimes:
-    """Seconds one replay pass spent in each stage, summed over every article.
-
-    `*_sql` is SQLite executing statements (cursor.execute), `*_commit` the COMMIT (with
-    any WAL checkpoint it triggers); the rest of a Store call is SQLAlchemy and pooling.
-    """
-
-    total: float
-    identity_keys: float
-    is_known: float
-    is_known_sql: float
-    is_known_commit: float
-    match: float
-    signature: float
-    ingest: float
-    ingest_sql: float
-    ingest_commit: float
-    statements: int
-    calls: dict[str, int]  # per stage: identity_keys, is_known, match, story_signature, ingest
-
-    @property
-    def rest(self) -> float:
-        """Pipeline time outside the timed calls: checks, records, rule versions, clock."""
-        return self.total - sum(seconds for _, seconds in self.stages())
-
-    def stages(self) -> list[tuple[str, float]]:
-        return [
-            ("identity_keys", self.identity_keys),
-            ("is_known", self.is_known),
-            ("match", self.match),
-            ("signature", self.signature),
-            ("ingest", self.ingest),
-        ]
+from bench.meter import Readings, Totals
+from bench.profiling import ProfileLine
+from bench.sizes import Sizes
 
 
 @dataclass(frozen=True)
@@ -67,13 +33,18 @@ class ReplayRun:
     engine: Passes  # matcher.match_many (analysis + engine) per batch, warm
     engine_single: Passes  # matcher.match one article at a time, warm
     replay: Passes  # Pipeline.ingest_many per batch into a fresh SQLite file, one per pass
-    stages: StageTimes  # of the fastest replay pass
+    stages: Readings  # of the fastest replay pass, by bench.meter
     counts: ReplayCounts
     open_seconds: float  # Store.open on a fresh file (creates the schema); not in `replay`
 
     @property
     def ratio(self) -> float:
         return self.replay.best / self.engine.best
+
+    @property
+    def total(self) -> float:
+        """The fastest replay pass, whose stages are shown."""
+        return self.replay.best
 
 
 @dataclass(frozen=True)
@@ -125,4 +96,7 @@ class StoreResults:
     empty: Lookup
     full: Lookup
     query_plan: list[str]
+    identity_keys: Totals  # identity_keys over every article, measured apart
+    signatures: Totals  # story_signature over every article, measured apart
     total_seconds: float
+    sizes: Sizes

@@ -14,6 +14,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,10 +24,15 @@ from typing import Any
 import sqlalchemy as sa
 
 from bench.corpus import Corpus
-from bench.feeds_bench import FeedServer, feed_server
+from bench.feeds_bench import FeedServerProcess, feed_server
 from bench.feeds_corpus import FeedSet, write_feeds
 from bench.measure import Machine, machine, progress
+from bench.meter import Meter
+from bench.paths import ROOT, SHIPPED_RULES
+from bench.sections import head
+from bench.sizes import Sizes
 from bench.store_replay import new_pipeline, replay_batches
+from bench.tables import Column, markdown, plain
 from tests.support.postgres import PostgresServer, find_binaries
 from watcher.engine.matcher import Matcher
 from watcher.rules.load import load_rules
@@ -33,10 +40,17 @@ from watcher.store import Store
 from watcher.text.analysis import Analyzer
 
 WORKERS_HEADING = "## Workers"
-FEEDS, ITEMS = 100, 50
-WORKER_COUNTS = (1, 2, 4)
-SETTLE_SECONDS = 10.0  # no new article for this long: the pass is over
-ROOT = Path(__file__).resolve().parent.parent
+CHECK_EVERY = 0.5  # seconds between looks at the database while the workers poll
+GIVE_UP_AFTER = 600.0  # a pass that has not polled every source by then has gone wrong
+RUN_COLUMNS = (
+    Column("database", "label"),
+    Column("workers", "workers"),
+    Column("articles", "articles", ","),
+    Column("ingest s", "ingest_seconds", ".1f"),
+    Column("articles/s", "per_second", ".0f"),
+    Column("wall s", "wall_seconds", ".1f"),
+    Column("failing sources", "failing_sources"),
+)
 
 
 @dataclass(frozen=True)
@@ -72,66 +86,65 @@ class WorkersResults:
     store_share: StoreShare
     expected_articles: int
     total_seconds: float
+    sizes: Sizes
 
 
-def measure_workers(corpus: Corpus) -> WorkersResults:
+def measure_workers(corpus: Corpus, analyzer: Analyzer, sizes: Sizes, scratch: Path,
+                    postgres_url: str | None = None) -> WorkersResults:
+    """Every workers measurement: feeds and SQLite under `scratch`, removed afterwards; on
+    the PostgreSQL at `postgres_url` (every table dropped and created again), or else a
+    server started for the part (see `postgres`)."""
     started = time.perf_counter()
     info = machine()
+    with tempfile.TemporaryDirectory(prefix="workers-", dir=scratch) as name, \
+            postgres(postgres_url) as url:
+        directory = Path(name)
+        feeds = write_feeds(directory / "feeds", corpus.articles, datetime.now(UTC),
+                            feeds=sizes.worker_feeds, items=sizes.worker_items)
+        with feed_server(feeds) as server:
+            runs = [_run("SQLite", f"sqlite:///{directory / 'watcher.db'}", 1,
+                         directory, server, feeds)] if sizes.worker_on_sqlite else []
+            for count in sizes.worker_counts:
+                _empty(url)
+                runs.append(_run("PostgreSQL", url, count, directory, server, feeds))
+        _empty(url)
+        share = _store_share(url, corpus, analyzer)
+        _empty(url)
+    return WorkersResults(info, sizes.worker_feeds, sizes.worker_items, runs, share,
+                          feeds.distinct_texts, time.perf_counter() - started, sizes)
+
+
+@contextmanager
+def postgres(url: str | None) -> Iterator[str]:
+    """`url`, or a server from Debian's binaries started on 127.0.0.1 and removed on the
+    way out; its cluster in the system's temporary directory (the server runs as the
+    postgres user, who may not reach the scratch directory)."""
+    if url is not None:
+        yield url
+        return
     binaries = find_binaries()
     if binaries is None:
         raise RuntimeError("the workers benchmark needs PostgreSQL (apt-get install postgresql)")
-    with tempfile.TemporaryDirectory(prefix="watcher-bench-") as name:
-        directory = Path(name)
-        feeds = write_feeds(directory / "feeds", corpus.articles, datetime.now(UTC),
-                            feeds=FEEDS, items=ITEMS)
-        postgres_dir = Path(tempfile.mkdtemp(prefix="watcher-postgres-"))
-        postgres = PostgresServer(binaries, postgres_dir)
-        postgres.start()
-        try:
-            with feed_server(feeds) as server:
-                runs = [_run("SQLite", f"sqlite:///{directory / 'watcher.db'}", 1,
-                             directory, server, feeds)]
-                for count in WORKER_COUNTS:
-                    _empty(postgres.url)
-                    runs.append(_run("PostgreSQL", postgres.url, count, directory, server,
-                                     feeds))
-            _empty(postgres.url)
-            share = _store_share(postgres.url, corpus)
-        finally:
-            postgres.stop()
-            shutil.rmtree(postgres_dir, ignore_errors=True)
-    return WorkersResults(info, FEEDS, ITEMS, runs, share, feeds.distinct_texts,
-                          time.perf_counter() - started)
+    directory = Path(tempfile.mkdtemp(prefix="watcher-postgres-"))
+    server = PostgresServer(binaries, directory)
+    server.start()
+    try:
+        yield server.url
+    finally:
+        server.stop()
+        shutil.rmtree(directory, ignore_errors=True)
 
 
-def _store_share(url: str, corpus: Corpus) -> StoreShare:
+def _store_share(url: str, corpus: Corpus, analyzer: Analyzer) -> StoreShare:
     """How much of one process's pipeline time is the serialised store transaction."""
     progress("workers: one process replaying FA-KES into PostgreSQL, store time apart")
-    matcher = Matcher(load_rules(ROOT / "rules"), Analyzer())
+    matcher = Matcher(load_rules(SHIPPED_RULES), analyzer)
+    meter = Meter()
     with Store.open(url) as store:
-        meter = _IngestTimer(store)
         start = time.perf_counter()
-        replay_batches(new_pipeline(matcher, meter), corpus.articles)  # type: ignore[arg-type]
+        replay_batches(new_pipeline(matcher, meter.wrap(store, "store")), corpus.articles)
         total = time.perf_counter() - start
-    return StoreShare(len(corpus.articles), total, meter.seconds)
-
-
-class _IngestTimer:
-    """The store, with the time spent in `ingest` added up."""
-
-    def __init__(self, store: Store) -> None:
-        self.store = store
-        self.seconds = 0.0
-
-    def ingest(self, *args: Any, **kwargs: Any) -> Any:
-        start = time.perf_counter()
-        try:
-            return self.store.ingest(*args, **kwargs)
-        finally:
-            self.seconds += time.perf_counter() - start
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.store, name)
+    return StoreShare(len(corpus.articles), total, meter.readings()["store.ingest"].wall)
 
 
 def _empty(url: str) -> None:
@@ -140,7 +153,7 @@ def _empty(url: str) -> None:
         store.upgrade()
 
 
-def _run(label: str, db: str, workers: int, directory: Path, server: FeedServer,
+def _run(label: str, db: str, workers: int, directory: Path, server: FeedServerProcess,
          feeds: FeedSet) -> WorkersRun:
     """Start the workers on fresh data, wait until no new article arrives, stop them."""
     progress(f"workers: {label}, {workers} worker(s)")
@@ -154,25 +167,24 @@ def _run(label: str, db: str, workers: int, directory: Path, server: FeedServer,
         for _ in range(workers)
     ]
     try:
-        stored, last_change = _settle(db)
+        stored, last_change = _all_polled(db, feeds.feeds, processes)
     finally:
         for process in processes:
             process.send_signal(signal.SIGTERM)
         for process in processes:
             process.wait(timeout=60)
-    first, last = _fetched_span(db)
-    failing = _scalar(db, "SELECT count(*) FROM sources WHERE error_count > 0")
+    first, last, failing = _after_the_pass(db)
     run = WorkersRun(label, workers, stored, (last - first).total_seconds(),
-                     last_change - start, int(failing))
+                     last_change - start, failing)
     progress(f"  {stored} articles in {run.ingest_seconds:.1f} s of ingest "
              f"({run.per_second:.0f}/s), {run.wall_seconds:.1f} s from start")
     return run
 
 
-def _config(directory: Path, db: str, server: FeedServer, feeds: FeedSet) -> Path:
+def _config(directory: Path, db: str, server: FeedServerProcess, feeds: FeedSet) -> Path:
     """Every feed every 30 s (first polls spread over 3 s), the shipped rules, no channels
     (alerts are the alerts part's subject)."""
-    lines = [f"db: {db}", f"rules: {ROOT / 'rules'}", "sources:"]
+    lines = [f"db: {db}", f"rules: {SHIPPED_RULES}", "sources:"]
     for name in feeds.names:
         lines += [f"  - name: outlet{name.removesuffix('.xml')}", f"    url: {server.url(name)}",
                   "    every: 30s"]
@@ -181,43 +193,46 @@ def _config(directory: Path, db: str, server: FeedServer, feeds: FeedSet) -> Pat
     return path
 
 
-def _settle(db: str) -> tuple[int, float]:
-    """Articles stored once none has arrived for SETTLE_SECONDS, and when the last did."""
+def _all_polled(db: str, sources: int,
+                processes: list[subprocess.Popen[bytes]]) -> tuple[int, float]:
+    """Articles stored once every source has been polled once (a poll records its outcome
+    after storing its items), and when that was seen; raises if a worker exits or the
+    polls take longer than GIVE_UP_AFTER."""
     engine = sa.create_engine(db)
-    seen, changed = -1, time.perf_counter()
+    deadline = time.perf_counter() + GIVE_UP_AFTER
     try:
-        while True:
-            time.sleep(0.5)
+        while time.perf_counter() < deadline:
+            exited = [p.returncode for p in processes if p.poll() is not None]
+            if exited:
+                raise RuntimeError(f"a `watcher run` worker exited (status {exited[0]})")
             try:
-                with engine.connect() as connection:
-                    count = int(connection.execute(sa.text("SELECT count(*) FROM articles"))
-                                .scalar() or 0)
+                polled, stored = _one(engine, "SELECT (SELECT count(*) FROM sources WHERE "
+                                      "last_poll IS NOT NULL), (SELECT count(*) FROM articles)")
             except sa.exc.DBAPIError:  # the schema is still being created
-                continue
-            if count != seen:
-                seen, changed = count, time.perf_counter()
-            elif count and time.perf_counter() - changed > SETTLE_SECONDS:
-                return count, changed
+                polled = stored = 0
+            if polled >= sources:
+                return int(stored), time.perf_counter()
+            time.sleep(CHECK_EVERY)
+        raise RuntimeError(f"the workers did not poll all {sources} sources in "
+                           f"{GIVE_UP_AFTER:.0f} s")
     finally:
         engine.dispose()
 
 
-def _fetched_span(db: str) -> tuple[datetime, datetime]:
-    first, last = _one(db, "SELECT min(fetched), max(fetched) FROM articles")
-    return _as_time(first), _as_time(last)
-
-
-def _scalar(db: str, query: str) -> object:
-    return _one(db, query)[0]
-
-
-def _one(db: str, query: str) -> sa.Row[Any]:
+def _after_the_pass(db: str) -> tuple[datetime, datetime, int]:
+    """When the first and the last article were fetched, and how many sources failed."""
     engine = sa.create_engine(db)
     try:
-        with engine.connect() as connection:
-            return connection.execute(sa.text(query)).one()
+        first, last = _one(engine, "SELECT min(fetched), max(fetched) FROM articles")
+        failing = _one(engine, "SELECT count(*) FROM sources WHERE error_count > 0")[0]
     finally:
         engine.dispose()
+    return _as_time(first), _as_time(last), int(failing)
+
+
+def _one(engine: sa.Engine, query: str) -> sa.Row[Any]:
+    with engine.connect() as connection:
+        return connection.execute(sa.text(query)).one()
 
 
 def _as_time(value: object) -> datetime:
@@ -227,33 +242,30 @@ def _as_time(value: object) -> datetime:
 
 def render_workers_markdown(r: WorkersResults) -> str:
     pg = {run.workers: run for run in r.runs if run.label == "PostgreSQL"}
-    scaling = pg[4].per_second / pg[1].per_second
+    fewest, most = min(pg), max(pg)
+    scaling = pg[most].per_second / pg[fewest].per_second
     share = r.store_share
     store_ms = share.ingest_seconds / share.articles * 1e3
     lines = [
-        WORKERS_HEADING, "",
-        "Written by the workers part of `make bench` (alone: `python -m bench.run --only "
-        "workers`, which rewrites only this section).", "",
-        *[f"- {line}" for line in r.machine.describe()],
-        f"- whole part: {r.total_seconds:.0f} s", "",
+        *head(WORKERS_HEADING, "workers", "workers", r.machine,
+              f"whole part: {r.total_seconds:.0f} s"),
         f"{r.feeds} local feeds of {r.items} FA-KES items (the feeds part's generator, served "
         "by `bench/feeds_server.py` in its own process), polled by `watcher run` worker "
         "processes with the shipped rules and no channels; PostgreSQL is Debian's, started "
         "for the run on 127.0.0.1. Ingest time runs from the first article stored to the "
         "last (articles' `fetched` times), so start-up (spaCy, rules) is left out; wall "
-        "time from starting the workers to the last article is shown beside it.", "",
-        "| database | workers | articles | ingest s | articles/s | wall s | failing sources |",
-        "|---|---|---|---|---|---|---|",
-        *[f"| {x.label} | {x.workers} | {x.articles:,} | {x.ingest_seconds:.1f} | "
-          f"{x.per_second:.0f} | {x.wall_seconds:.1f} | {x.failing_sources} |" for x in r.runs],
+        "time from starting the workers until every source had been polled is shown "
+        f"beside it (the database is looked at every {CHECK_EVERY:g} s).", "",
+        *markdown(RUN_COLUMNS, r.runs),
         "",
-        "`articles` is what was stored once no new article had arrived for "
-        f"{SETTLE_SECONDS:.0f} s; the feeds hold at most "
+        "`articles` is what was stored once every source had been polled once (a poll "
+        "records its outcome after storing its items); the feeds hold at most "
         f"{r.expected_articles:,} distinct articles (wire texts plus outlets' rewritten "
         "headlines). A source whose poll failed under the load (`failing sources`, e.g. the "
         "20 s fetch limit) keeps its items for its retry after backoff, which this "
         "measurement does not wait for.", "",
-        f"Scaling from 1 to 4 workers on PostgreSQL: **{scaling:.2f}x**. What limits it:", "",
+        f"Scaling from {fewest} to {most} workers on PostgreSQL: **{scaling:.2f}x**. What "
+        "limits it:", "",
         f"- The store transaction is serial. Ingests take turns under one advisory lock (the "
         f"story search and \"first match of a rule in its story\" must see the previous "
         f"article, or two copies stored at once would both alert). One process replaying "
@@ -273,5 +285,4 @@ def render_workers_markdown(r: WorkersResults) -> str:
 
 
 def render_workers_table(r: WorkersResults) -> str:
-    return "\n".join(f"{x.label:10} {x.workers} worker(s): {x.per_second:6.0f} articles/s"
-                     for x in r.runs)
+    return "\n".join(plain(RUN_COLUMNS, r.runs))

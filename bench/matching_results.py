@@ -1,6 +1,7 @@
-"""The benchmark's measured values, as plain frozen records shared by run.py and report.py.
+"""The matching benchmark's measured values, as plain frozen records.
 
-Only numbers and labels live here; measuring is run.py's job, presenting is report.py's.
+Only numbers and labels live here; measuring is matching_bench.py's job, presenting is
+matching_report.py's.
 """
 
 from __future__ import annotations
@@ -9,6 +10,8 @@ from collections import Counter
 from dataclasses import dataclass
 
 from bench.measure import Machine, Passes
+from bench.profiling import ProfileLine
+from bench.sizes import Sizes
 from bench.stages import Stages
 
 
@@ -63,15 +66,6 @@ class RegexRun:
 
 
 @dataclass(frozen=True)
-class ProfileLine:
-    function: str
-    calls: int
-    own_seconds: float
-    cumulative_seconds: float
-    share: float  # of the whole profiled pass's time
-
-
-@dataclass(frozen=True)
 class Results:
     machine: Machine
     articles: int
@@ -94,6 +88,7 @@ class Results:
     stages: Stages  # the engine's stages at profile_rules, timed apart
     examples: list[str]
     total_seconds: float
+    sizes: Sizes
 
     def engine(self, rules: int) -> EngineRun:
         return next(e for e in self.engines if e.rules == rules)
@@ -101,14 +96,10 @@ class Results:
     def regex(self, rules: int) -> RegexRun:
         return next(r for r in self.regexes if r.rules == rules)
 
+    @property
+    def top(self) -> int:
+        return max(e.rules for e in self.engines)
 
-def replace_section(document: str, heading: str, section: str) -> str:
-    """`document` with the section under `heading` (up to the next `## ` heading) replaced
-    by `section`, or `section` appended when there is none: one part of `make bench` run
-    alone rewrites only its own section of RESULTS.md."""
-    start = document.find("\n" + heading + "\n")
-    if start < 0:
-        return document.rstrip("\n") + "\n\n" + section
-    end = document.find("\n## ", start + 1)
-    rest = document[end + 1:] if end >= 0 else ""
-    return document[: start + 1] + section + ("\n" + rest if rest else "")
+    @property
+    def bottom(self) -> int:
+        return min(e.rules for e in self.engines)

@@ -1,190 +1,108 @@
-"""Presenting the results: a plain table for the terminal and RESULTS.md, both from one set of rows.
+"""Presenting the matching benchmark: its targets, throughput, method, rules and where the
+engine's time goes; a plain table for the terminal and the first part of RESULTS.md.
 
 Targets come from design.md's performance model; each is marked PASS or FAIL as measured.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from bench.baseline import BUDGET_SECONDS, REPEAT_UNDER_SECONDS
-from bench.results import Results
+from bench.matching_results import Results
 from bench.rulegen import ELSEWHERE_PLACES, TEMPLATES
+from bench.tables import Column, markdown, plain
+from bench.targets import TARGET_COLUMNS, Target
 
+MATCHING_HEADING = "# Matching benchmark"
 MIB = 2**20
-REGEX_TARGET_RULES = 1_000  # design.md: the speed-up over regexes is judged at 1,000 rules
 ENGINE_TARGET = 2.0  # (analysis + engine at the most rules) / tokenizer, at most
-COLUMNS = ("stage", "rules", "best s", "words/s", "ns/word", "matches", "cand./art.")
-
-
-@dataclass(frozen=True)
-class Target:
-    check: str
-    measured: float
-    unit: str
-    limit: float
-    passes: Callable[[float, float], bool]
-    limit_text: str
-
-    @property
-    def verdict(self) -> str:
-        return "PASS" if self.passes(self.measured, self.limit) else "FAIL"
-
-
-def _at_most(value: float, limit: float) -> bool:
-    return value <= limit
-
-
-def _below(value: float, limit: float) -> bool:
-    return value < limit
-
-
-def _at_least(value: float, limit: float) -> bool:
-    return value >= limit
+LOADED_LIMIT = 1.3  # the most rules cost at most 1.3x the fewest
+PROFILE_COLUMNS = (
+    Column("function", lambda p: f"`{p.function}`"),
+    Column("calls", "calls", ","),
+    Column("own s", "own_seconds", ".2f"),
+    Column("own %", "share", ".0%"),
+    Column("cumulative s", "cumulative_seconds", ".2f"),
+)
 
 
 def targets(r: Results) -> list[Target]:
-    top, bottom = max(e.rules for e in r.engines), min(e.rules for e in r.engines)
-    regex_rules = REGEX_TARGET_RULES
+    top, bottom, regex_rules = r.top, r.bottom, r.sizes.regex_target_rules
     return [
-        Target(
-            "analysis / tokenizer (warm), time ratio",
-            r.analysis.best / r.tokenizer.best,
-            "x",
-            1.5,
-            _at_most,
-            "<= 1.5x",
-        ),
-        Target(
-            f"(analysis + engine, {top:,} rules) / tokenizer (warm)",
-            r.engine(top).full.best / r.tokenizer.best,
-            "x",
-            ENGINE_TARGET,
-            _at_most,
-            f"<= {ENGINE_TARGET:g}x",
-        ),
-        Target(
-            f"loaded, not firing: analysis + engine, {_elsewhere_label(r)} / {bottom:,} rules",
-            r.not_firing.full_loaded.best / r.not_firing.full_base.best,
-            "x",
-            1.3,
-            _at_most,
-            "<= 1.3x",
-        ),
-        Target(
-            f"loaded, not firing: engine alone, {_elsewhere_label(r)} / {bottom:,} rules",
-            r.not_firing.engine_loaded.best / r.not_firing.engine_base.best,
-            "x",
-            1.3,
-            _at_most,
-            "<= 1.3x",
-        ),
-        Target(
-            f"all on this theatre: engine alone, {top:,} rules / {bottom:,} rules "
-            f"({r.engine(top).matches / max(1, r.engine(bottom).matches):,.0f}x the matches)",
-            r.engine(top).engine.best / r.engine(bottom).engine.best,
-            "x",
-            1.3,
-            _at_most,
-            "<= 1.3x",
-        ),
-        Target(
-            f"speed-up of analysis + engine over regex, {regex_rules:,} rules",
-            r.regex(regex_rules).seconds / r.engine(regex_rules).full.best,
-            "x",
-            20.0,
-            _at_least,
-            ">= 20x",
-        ),
-        Target(
-            f"load {r.load.rules:,} rules: parse + compile seconds",
-            r.load.seconds,
-            "s",
-            5.0,
-            _below,
-            "< 5 s",
-        ),
-        Target(
-            f"load {r.load.rules:,} rules: extra resident memory",
-            r.load.rss_bytes / MIB,
-            "MiB",
-            300.0,
-            _below,
-            "< 300 MiB",
-        ),
+        Target("analysis / tokenizer (warm), time ratio",
+               r.analysis.best / r.tokenizer.best, "x", "<=", 1.5),
+        Target(f"(analysis + engine, {top:,} rules) / tokenizer (warm)",
+               r.engine(top).full.best / r.tokenizer.best, "x", "<=", ENGINE_TARGET),
+        Target(f"loaded, not firing: analysis + engine, {_elsewhere_label(r)} / {bottom:,} rules",
+               r.not_firing.full_loaded.best / r.not_firing.full_base.best, "x", "<=",
+               LOADED_LIMIT),
+        Target(f"loaded, not firing: engine alone, {_elsewhere_label(r)} / {bottom:,} rules",
+               r.not_firing.engine_loaded.best / r.not_firing.engine_base.best, "x", "<=",
+               LOADED_LIMIT),
+        Target(f"all on this theatre: engine alone, {top:,} rules / {bottom:,} rules "
+               f"({r.engine(top).matches / max(1, r.engine(bottom).matches):,.0f}x the matches)",
+               r.engine(top).engine.best / r.engine(bottom).engine.best, "x", "<=",
+               LOADED_LIMIT),
+        Target(f"speed-up of analysis + engine over regex, {regex_rules:,} rules",
+               r.regex(regex_rules).seconds / r.engine(regex_rules).full.best, "x", ">=", 20.0),
+        Target(f"load {r.load.rules:,} rules: parse + compile seconds",
+               r.load.seconds, "s", "<", 5.0),
+        Target(f"load {r.load.rules:,} rules: extra resident memory",
+               r.load.rss_bytes / MIB, "MiB", "<", 300.0),
     ]
 
 
 def _elsewhere_label(r: Results) -> str:
-    bottom = min(e.rules for e in r.engines)
-    return f"{bottom:,} + {r.elsewhere.rules - bottom:,} rules elsewhere"
+    return f"{r.bottom:,} + {r.elsewhere.rules - r.bottom:,} rules elsewhere"
 
 
-def throughput_rows(r: Results) -> list[tuple[str, ...]]:
-    def row(stage: str, rules: str, seconds: float, matches: str = "", cand: str = "") -> tuple:
-        return (
-            stage,
-            rules,
-            f"{seconds:.3f}",
-            f"{r.words / seconds:,.0f}",
-            f"{seconds / r.words * 1e9:,.0f}",
-            matches,
-            cand,
-        )
+@dataclass(frozen=True)
+class Pass:
+    """A throughput table row: a pass over the corpus, and what it found."""
 
+    stage: str
+    rules: str
+    seconds: float
+    matches: str = ""
+    candidates: float | None = None
+
+
+def throughput_columns(words: int) -> tuple[Column, ...]:
+    return (
+        Column("stage", "stage"),
+        Column("rules", "rules"),
+        Column("best s", "seconds", ".3f"),
+        Column("words/s", lambda p: words / p.seconds, ",.0f"),
+        Column("ns/word", lambda p: p.seconds / words * 1e9, ",.0f"),
+        Column("matches", "matches"),
+        Column("cand./art.", "candidates", ",.1f"),
+    )
+
+
+def throughput_rows(r: Results) -> list[Pass]:
     rows = [
-        row("tokenizer, cold (first pass)", "", r.tokenizer_cold),
-        row("tokenizer, warm", "", r.tokenizer.best),
-        row("analysis, first pass", "", r.analysis_first),
-        row("analysis, warm", "", r.analysis.best),
+        Pass("tokenizer, cold (first pass)", "", r.tokenizer_cold),
+        Pass("tokenizer, warm", "", r.tokenizer.best),
+        Pass("analysis, first pass", "", r.analysis_first),
+        Pass("analysis, warm", "", r.analysis.best),
     ]
-    for e in r.engines:
-        rows.append(
-            row(
-                "analysis + engine",
-                f"{e.rules:,}",
-                e.full.best,
-                f"{e.matches:,}",
-                f"{e.candidates_per_article:,.1f}",
-            )
-        )
-    for e in r.engines:
-        rows.append(
-            row(
-                "engine alone (pre-analysed)",
-                f"{e.rules:,}",
-                e.engine.best,
-                f"{e.matches:,}",
-                f"{e.candidates_per_article:,.1f}",
-            )
-        )
-    for stage, seconds in (
-        ("analysis + engine", r.elsewhere.full.best),
-        ("engine alone (pre-analysed)", r.elsewhere.engine.best),
-    ):
-        rows.append(
-            row(
-                stage,
-                _elsewhere_label(r),
-                seconds,
-                f"{r.elsewhere.matches:,}",
-                f"{r.elsewhere.candidates_per_article:,.1f}",
-            )
-        )
-    for e in r.engines:
-        rows.append(row("engine alone, first pass", f"{e.rules:,}", e.first_pass))
+    for stage, seconds in (("analysis + engine", lambda e: e.full.best),
+                           ("engine alone (pre-analysed)", lambda e: e.engine.best)):
+        rows += [Pass(stage, f"{e.rules:,}", seconds(e), f"{e.matches:,}",
+                      e.candidates_per_article) for e in r.engines]
+    e = r.elsewhere
+    rows += [Pass(stage, _elsewhere_label(r), seconds, f"{e.matches:,}", e.candidates_per_article)
+             for stage, seconds in (("analysis + engine", e.full.best),
+                                    ("engine alone (pre-analysed)", e.engine.best))]
+    rows += [Pass("engine alone, first pass", f"{e.rules:,}", e.first_pass) for e in r.engines]
     for x in r.regexes:
         if x.passes is None:
-            rows.append(row("regex baseline (EXTRAPOLATED)", f"{x.rules:,}", x.seconds, "n/a"))
+            rows.append(Pass("regex baseline (EXTRAPOLATED)", f"{x.rules:,}", x.seconds, "n/a"))
         else:
             label = "regex baseline" + (" (1 pass)" if len(x.passes.seconds) == 1 else "")
-            rows.append(row(label, f"{x.rules:,}", x.seconds, f"{x.matches:,}"))
+            rows.append(Pass(label, f"{x.rules:,}", x.seconds, f"{x.matches:,}"))
     return rows
-
-
-def target_rows(r: Results) -> list[tuple[str, ...]]:
-    return [(t.check, f"{t.measured:,.2f} {t.unit}", t.limit_text, t.verdict) for t in targets(r)]
 
 
 # -- terminal -----------------------------------------------------------------------------
@@ -195,41 +113,23 @@ def render_table(r: Results) -> str:
         f"FA-KES: {r.articles} articles, {r.words:,} words, {r.characters:,} characters "
         f"(title + body); best of 3 or more warm passes unless noted",
         "",
-        *_plain(COLUMNS, throughput_rows(r)),
+        *plain(throughput_columns(r.words), throughput_rows(r)),
         "",
         f"load {r.load.rules:,} rules: parse {r.load.parse_seconds:.2f} s + compile "
         f"{r.load.compile_seconds:.2f} s, +{r.load.rss_bytes / MIB:.0f} MiB resident",
         "",
-        *_plain(("target", "measured", "goal", "verdict"), target_rows(r)),
+        *plain(TARGET_COLUMNS, targets(r)),
     ]
     return "\n".join(lines)
-
-
-def _plain(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
-    widths = [max(len(str(x)) for x in col) for col in zip(header, *rows, strict=True)]
-
-    def line(cells: Sequence[str]) -> str:
-        first, *rest = cells
-        return "  ".join(
-            [first.ljust(widths[0])] + [c.rjust(w) for c, w in zip(rest, widths[1:], strict=True)]
-        )
-
-    return [line(header), "  ".join("-" * w for w in widths), *(line(row) for row in rows)]
 
 
 # -- RESULTS.md ---------------------------------------------------------------------------
 
 
-def _markdown(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
-    out = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
-    out += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
-    return out
-
-
 def render_markdown(r: Results) -> str:
     m = r.machine
     lines = [
-        "# Matching benchmark",
+        MATCHING_HEADING,
         "",
         "Written by `make bench` (`python -m bench.run`; alone: `python -m bench.run --only "
         "matching`, which rewrites only this part, up to the Store section).",
@@ -242,7 +142,7 @@ def render_markdown(r: Results) -> str:
         "",
         "## Targets",
         "",
-        *_markdown(("target", "measured", "goal", "verdict"), target_rows(r)),
+        *markdown(TARGET_COLUMNS, targets(r)),
         "",
         *_reference_ratios(r),
         "",
@@ -253,7 +153,7 @@ def render_markdown(r: Results) -> str:
         "Cost = seconds per word (shown as ns/word); `matches` counts (article, rule) pairs; "
         "`cand./art.` is how many rules the index picked for evaluation per article.",
         "",
-        *_markdown(COLUMNS, throughput_rows(r)),
+        *markdown(throughput_columns(r.words), throughput_rows(r)),
         "",
         f"Load of {r.load.rules:,} rules: parse (`parse_query(strict=True)` + `Rule`) "
         f"{r.load.parse_seconds:.2f} s, compile (`Compiler.compile`) "
@@ -272,22 +172,22 @@ def render_markdown(r: Results) -> str:
 
 def _reference_ratios(r: Results) -> list[str]:
     """Ratios with no target that put the targets in context."""
-    top = max(e.rules for e in r.engines)
-    regex_1k, engine_1k = r.regex(REGEX_TARGET_RULES), r.engine(REGEX_TARGET_RULES)
+    top, regex_rules = r.top, r.sizes.regex_target_rules
+    regex_1k, engine_1k = r.regex(regex_rules), r.engine(regex_rules)
     regex_vs_engine = regex_1k.seconds / engine_1k.engine.best
     return [
         "For reference (no target): the cold tokenizer pass over this corpus takes "
         f"{r.tokenizer_cold / r.tokenizer.best:.1f}x the warm one; against the cold pass, "
         f"analysis (warm) is {r.analysis.best / r.tokenizer_cold:.2f}x and analysis + engine "
         f"with {top:,} rules {r.engine(top).full.best / r.tokenizer_cold:.2f}x. The regex "
-        f"baseline at {REGEX_TARGET_RULES:,} rules is {regex_vs_engine:,.0f}x "
+        f"baseline at {regex_rules:,} rules is {regex_vs_engine:,.0f}x "
         "slower than the engine alone on pre-analysed texts.",
     ]
 
 
 def _loaded_reading(r: Results) -> list[str]:
     """How the three rows of the 1.3x target differ, in numbers."""
-    top, bottom = max(e.rules for e in r.engines), min(e.rules for e in r.engines)
+    top, bottom = r.top, r.bottom
     low, high = r.engine(bottom), r.engine(top)
     return [
         f"The target \"{top:,} rules cost at most 1.3x what {bottom:,} cost (cost follows the "
@@ -328,7 +228,7 @@ def _method(r: Results) -> list[str]:
         "`engine.match` passes on pre-analysed texts (engine alone) and the best of "
         "`engine.match` over `analyzer.analyse_many(articles)` (analysis + engine). "
         "Smaller rule sets are "
-        "prefixes of the 10,000. The same again for the smallest set plus rules about "
+        f"prefixes of the {r.top:,}. The same again for the smallest set plus rules about "
         "other theatres (see Rules); then the smallest set and that one are timed in turns "
         "(A B A B …, about 3 s, at most 60 pairs) for the two *loaded, not firing* ratios.",
         "4. Regex baseline: one `re.compile(..., re.IGNORECASE)` pattern per rule over "
@@ -339,9 +239,7 @@ def _method(r: Results) -> list[str]:
         "spelled (optional al-/el-, hyphen or space), so the baseline finds fewer variant "
         "spellings than the engine and its match counts differ. Best of 3 when one pass takes "
         f"under {REPEAT_UNDER_SECONDS:.0f} s, otherwise one pass (no warm-up matters: "
-        "patterns are compiled beforehand). 10, 100 and 1,000 rules always run; 10,000 only "
-        f"if extrapolating linearly from 1,000 stays under {BUDGET_SECONDS:.0f} s, otherwise "
-        "that row is the extrapolation and is marked so.",
+        f"patterns are compiled beforehand). {_regex_sizes(r)}",
         "5. Load: VmRSS from `/proc/self/status` (after `gc.collect()`) before and after "
         f"parsing and compiling {r.load.rules:,} rules, with the rules and index still alive. "
         "This is the process's first query parse, so it includes building the lark parser.",
@@ -354,11 +252,24 @@ def _method(r: Results) -> list[str]:
     ]
 
 
+def _regex_sizes(r: Results) -> str:
+    always, optional = r.sizes.regex_counts, r.sizes.regex_optional
+    said = ", ".join(f"{n:,}" for n in always[:-1]) + f" and {always[-1]:,} rules always run"
+    for n in optional:
+        said += (f"; {n:,} only if extrapolating linearly from {always[-1]:,} stays under "
+                 f"{BUDGET_SECONDS:.0f} s, otherwise that row is the extrapolation and is "
+                 "marked so")
+    return said + "."
+
+
 def _rule_mix(r: Results) -> list[str]:
     total = sum(r.rule_mix.values())
-    rows = [
-        (t.name, f"`{t.example}`", f"{t.weight}%", f"{r.rule_mix[t.name]:,}") for t in TEMPLATES
-    ]
+    columns = (
+        Column("template", "name"),
+        Column("form", lambda t: f"`{t.example}`"),
+        Column("weight", lambda t: f"{t.weight}%"),
+        Column(f"rules in {total:,}", lambda t: r.rule_mix[t.name], ","),
+    )
     with_place = sum(r.rule_mix[t.name] for t in TEMPLATES if "~" in t.example)
     return [
         "## Rules",
@@ -377,7 +288,7 @@ def _rule_mix(r: Results) -> list[str]:
         "a place, the same words, and places of other theatres that FA-KES never names "
         f"({', '.join(ELSEWHERE_PLACES[:6])}, … {len(ELSEWHERE_PLACES)} in all).",
         "",
-        *_markdown(("template", "form", "weight", f"rules in {total:,}"), rows),
+        *markdown(columns, TEMPLATES),
         "",
         "First rules:",
         "",
@@ -387,16 +298,6 @@ def _rule_mix(r: Results) -> list[str]:
 
 def _profile(r: Results) -> list[str]:
     total = r.engine(r.profile_rules).engine.best
-    rows = [
-        (
-            f"`{p.function}`",
-            f"{p.calls:,}",
-            f"{p.own_seconds:.2f}",
-            f"{p.share:.0%}",
-            f"{p.cumulative_seconds:.2f}",
-        )
-        for p in r.profile
-    ]
     return [
         "## Where the engine's time goes",
         "",
@@ -405,7 +306,7 @@ def _profile(r: Results) -> list[str]:
         f"cProfile of one engine-only pass with {r.profile_rules:,} rules (best unprofiled "
         f"pass: {total:.2f} s; profiling inflates times), top functions by own time:",
         "",
-        *_markdown(("function", "calls", "own s", "own %", "cumulative s"), rows),
+        *markdown(PROFILE_COLUMNS, r.profile),
     ]
 
 
@@ -420,10 +321,12 @@ def _stages(r: Results) -> list[str]:
         (f"building {stages.matches:,} matches (`build_match`: spans, snippet)", stages.building),
         ("all four", stages.total),
     ]
-    table = [
-        (name, f"{seconds:.3f}", f"{seconds / floor:.2f}x", f"{seconds / stages.total:.0%}")
-        for name, seconds in rows
-    ]
+    columns = (
+        Column("stage", lambda row: row[0]),
+        Column("best s", lambda row: row[1], ".3f"),
+        Column("/ tokenizer", lambda row: f"{row[1] / floor:.2f}x"),
+        Column("share", lambda row: row[1] / stages.total, ".0%"),
+    )
     analysis = r.analysis.best / floor
     building = stages.building / floor
     left = ENGINE_TARGET - analysis - building
@@ -445,7 +348,7 @@ def _stages(r: Results) -> list[str]:
         f"Each stage of `Engine.match` with {r.profile_rules:,} rules, timed apart over the "
         "corpus (best of several unprofiled passes), against the warm tokenizer:",
         "",
-        *_markdown(("stage", "best s", "/ tokenizer", "share"), table),
+        *markdown(columns, rows),
         "",
         budget,
     ]
