@@ -27,6 +27,7 @@ from tests.support.webhook import RecordingServer, WebhookServer
 from watcher.daemon.health import HealthServer
 from watcher.daemon.metrics import Metrics
 from watcher.daemon.probes import DatabaseCheck, all_of
+from watcher.model import Severity
 from watcher.notify.channels import CHAT_DIGEST_PARTS, Channel
 from watcher.notify.digest import next_digest
 from watcher.notify.outbox import Destination, Outbox, RetryPolicy
@@ -581,3 +582,59 @@ def listed_in(body: str) -> list[int]:
 def sent_articles(store: Store) -> list[int]:
     sent = store.deliveries(status="sent")
     return sorted(int(d.article_id.rsplit("-", 1)[1]) for d in sent)
+
+
+# -- one message per article per channel (issue 17) -----------------------------------------
+
+
+def queue_rules(store: Store, article: str, *severities: Severity,
+                channels: tuple[str, ...] = ("ops",)) -> None:
+    """One article that a rule of each severity matched (rule `r0`, `r1`, … in that order)."""
+    new = new_article(article)
+    store.ingest(new, [new_match(new, f"r{number}", channels=channels, severity=severity)
+                       for number, severity in enumerate(severities)], new_story, NOW)
+
+
+def test_an_articles_rules_reach_each_channel_in_one_message(store, hooks):
+    """Two articles, three rules each, and a sender claiming four at a time: two
+    messages, each listing its three rules most severe first."""
+    hook, _ = hooks
+    for article in ("a1", "a2"):
+        queue_rules(store, article, Severity.LOW, Severity.CRITICAL, Severity.HIGH)
+    report = outbox(store, Clock(), to("ops", hook.url()), concurrency=1).send_due()
+    assert (report.sent, report.retrying) == (6, 0)
+    assert len(hook.bodies) == 2
+    for body in hook.bodies:
+        assert re.fullmatch(r"\[CRITICAL\] 3 rules: Title of a\d", body["title"])
+        text = body["message"]
+        assert text.index("Rule r1") < text.index("Rule r2") < text.index("Rule r0")
+        assert body["id"].startswith("watcher-alerts-")
+    assert {d.status for d in store.deliveries()} == {"sent"}
+
+
+def test_every_attempt_of_an_articles_message_is_the_same_message(store, hooks):
+    """A channel with two URLs, one failing at first: the retry goes only to that one,
+    listing the same rules under the same id; every delivery is recorded sent once."""
+    good, flaky = hooks
+    clock = Clock()
+    queue_rules(store, "a1", Severity.HIGH, Severity.MEDIUM)
+    flaky.answer(500)
+    sender = outbox(store, clock, to("ops", good.url(), flaky.url()))
+    assert sender.send_due().retrying == 2
+    flaky.answer(200)
+    clock.now += timedelta(seconds=60)
+    assert sender.send_due().sent == 2
+    assert (len(good.bodies), len(flaky.bodies)) == (1, 2)
+    assert len({body["id"] for body in good.bodies + flaky.bodies}) == 1
+    assert len({body["message"] for body in good.bodies + flaky.bodies}) == 1
+    assert [(d.status, d.attempts) for d in store.deliveries()] == [("sent", 2)] * 2
+
+
+def test_a_digest_channel_still_lists_an_articles_rules_as_alerts_by_rule(store, hooks):
+    hook, _ = hooks
+    queue_rules(store, "a1", Severity.LOW, Severity.CRITICAL, Severity.HIGH,
+                channels=("digest",))
+    assert outbox(store, Clock(), to("digest", hook.url(), digest=3600)).flush().sent == 3
+    (body,) = hook.bodies
+    assert "3 alerts, 3 rules" in body["title"]
+    assert body["id"].startswith("watcher-digest-")

@@ -104,23 +104,19 @@ class _Job:
     deliveries: tuple[DueDelivery, ...]
     digest: DigestSchedule | None
 
-    @property
-    def identity(self) -> str:
-        """The message's name, the same at every attempt: receivers drop a resend by it."""
-        return message_identity(self.deliveries)
 
-
-def message_identity(deliveries: Sequence[DueDelivery]) -> str:
-    """`watcher-delivery-ID-HASH` for one delivery, `watcher-digest-HASH` for a digest of
-    several. The hash of id, channel and queueing time keeps two databases' delivery 7
-    apart (a receiver shared by a test and a production watcher must not drop one for
-    the other)."""
+def message_identity(deliveries: Sequence[DueDelivery], *, digest: bool = False) -> str:
+    """`watcher-delivery-ID-HASH` for one delivery, `watcher-alerts-HASH` for one article's
+    alerts in one message, `watcher-digest-HASH` for a digest of several: from the set of
+    deliveries, so a retry of the same ones is the same message. The hash of id, channel
+    and queueing time keeps two databases' delivery 7 apart (a receiver shared by a test
+    and a production watcher must not drop one for the other)."""
     names = sorted(f"{d.id}|{d.channel}|{d.created.isoformat() if d.created else ''}"
                    for d in deliveries)
-    digest = hashlib.blake2b("\n".join(names).encode(), digest_size=8).hexdigest()
+    hashed = hashlib.blake2b("\n".join(names).encode(), digest_size=8).hexdigest()
     if len(deliveries) == 1:
-        return f"watcher-delivery-{deliveries[0].id}-{digest}"
-    return f"watcher-digest-{digest}"
+        return f"watcher-delivery-{deliveries[0].id}-{hashed}"
+    return f"watcher-{'digest' if digest else 'alerts'}-{hashed}"
 
 
 class _NotRecorded(Exception):
@@ -323,15 +319,21 @@ class Outbox:
         return report
 
     def _jobs(self, claimed: Sequence[DueDelivery]) -> list[_Job]:
-        """One job per delivery; a digest channel's deliveries together in one job."""
+        """One job per article and channel (the rules that fired on it together, in one
+        message); a digest channel's deliveries together in one job."""
         jobs: list[_Job] = []
         digests: dict[str, list[DueDelivery]] = {}
+        articles: dict[tuple[str, int], list[DueDelivery]] = {}
         for delivery in claimed:
             destination = self.destinations.get(delivery.channel)
             if destination is not None and destination.digest is not None:
                 digests.setdefault(delivery.channel, []).append(delivery)
-            else:
+            elif delivery.article is None:
                 jobs.append(_Job(delivery.channel, (delivery,), None))
+            else:
+                articles.setdefault((delivery.channel, delivery.article), []).append(delivery)
+        for (name, _), group in articles.items():
+            jobs.append(_Job(name, tuple(group), None))
         for name, group in digests.items():
             jobs.append(_Job(name, tuple(group), self.destinations[name].digest))
         return jobs
@@ -367,15 +369,17 @@ class Outbox:
             return self._failed(job, f"internal error: {type(problem).__name__}")
 
     def _deliver(self, job: _Job) -> str | None:
-        """Send to every URL of the channel still owed the alert; the first error, or None."""
+        """Send to every URL of the channel still owed the job's alerts, in one message per
+        URL (named by the deliveries it carries); the first error, or None."""
         targets = self.destinations[job.channel].channel.targets
         for target in targets:
             owed = [d for d in job.deliveries if target.key not in d.done_targets]
             if not owed:
                 continue
             error = self._try_send(
-                target, partial(self.renderer.render_alert, owed[0].alert, target.format),
-                job.identity)
+                target,
+                partial(self.renderer.render_alerts, [d.alert for d in owed], target.format),
+                message_identity(owed))
             if error is not None:
                 return error
             if len(targets) > 1:  # only a channel with several URLs can half-succeed
@@ -427,7 +431,7 @@ class Outbox:
                 return f"template: {problem}"
             listed_ids = {alert.delivery_id for alert in part.listed}
             listed = [d for d in owed if d.id in listed_ids]
-            error = self._try_send(target, part.message, message_identity(listed))
+            error = self._try_send(target, part.message, message_identity(listed, digest=True))
             if error is not None:
                 return error
             self._record_shown(job.channel, listed, target, shown, sent)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -50,6 +50,8 @@ FORMATS: tuple[Format, ...] = ("text", "markdown", "html")
 TEMPLATE_NAMES: tuple[str, ...] = (
     "alert.subject.j2",
     *(f"alert.{fmt}.j2" for fmt in FORMATS),
+    "grouped.subject.j2",
+    *(f"grouped.{fmt}.j2" for fmt in FORMATS),
     "digest.subject.j2",
     *(f"digest.{fmt}.j2" for fmt in FORMATS),
     "test.subject.j2",
@@ -100,6 +102,15 @@ class Renderer:
     def render_alert(self, alert: Alert, fmt: Format) -> Message:
         """One alert: severity, rule and article in the subject, the evidence in the body."""
         return self._message("alert", fmt, alert=bounded(alert))
+
+    def render_alerts(self, alerts: Sequence[Alert], fmt: Format) -> Message:
+        """One article's alerts to one channel in one message: a single alert as
+        `render_alert` makes it; several (rules that fired on the article together) in the
+        `grouped` form, most severe rule first, the subject naming its severity and the count."""
+        if len(alerts) == 1:
+            return self.render_alert(alerts[0], fmt)
+        ordered = by_severity(bounded(alert) for alert in alerts)
+        return self._message("grouped", fmt, alert=ordered[0], alerts=ordered)
 
     def render_digest(
         self, alerts: Sequence[Alert], fmt: Format, *, period: str,
@@ -165,6 +176,7 @@ class Renderer:
         for fmt in FORMATS:
             for alert in samples:
                 self.render_alert(alert, fmt)
+            self.render_alerts(samples, fmt)
             self.render_digest(samples, fmt, period="1h")
             self.render_test("example", fmt)
 
@@ -176,6 +188,11 @@ def group_by_rule(alerts: Sequence[Alert]) -> tuple[DigestGroup, ...]:
         by_rule.setdefault(alert.rule_id, []).append(alert)
     groups = [_group(rule_id, members) for rule_id, members in by_rule.items()]
     return tuple(sorted(groups, key=lambda g: (-g.severity, g.rule_title.casefold(), g.rule_id)))
+
+
+def by_severity(alerts: Iterable[Alert]) -> tuple[Alert, ...]:
+    """Alerts most severe first, then by rule title: the order a grouped message lists them."""
+    return tuple(sorted(alerts, key=lambda a: (-a.severity, a.rule_title.casefold(), a.rule_id)))
 
 
 def _group(rule_id: str, alerts: list[Alert]) -> DigestGroup:
