@@ -638,3 +638,21 @@ def test_a_digest_channel_still_lists_an_articles_rules_as_alerts_by_rule(store,
     (body,) = hook.bodies
     assert "3 alerts, 3 rules" in body["title"]
     assert body["id"].startswith("watcher-digest-")
+
+
+def test_the_notification_type_follows_the_severity(store, hooks):
+    """apprise's type (a webhook's `type`, a chat's colour or icon): a critical alert is a
+    `failure`, a high one a `warning`, the rest `info`; a grouped message or a digest
+    takes its highest severity."""
+    hook, digest_hook = hooks
+    for number, severity in enumerate(Severity):
+        queue_rules(store, f"single-{number}", severity)
+    queue_rules(store, "grouped", Severity.LOW, Severity.HIGH)
+    queue_rules(store, "digested", Severity.CRITICAL, Severity.INFO, channels=("digest",))
+    channels = to("ops", hook.url()) | to("digest", digest_hook.url(), digest=3600)
+    assert outbox(store, Clock(), channels).flush().sent == 9
+    types = {body["title"].partition("]")[0]: body["type"] for body in hook.bodies}
+    assert types == {"[CRITICAL": "failure", "[HIGH": "warning", "[MEDIUM": "info",
+                     "[LOW": "info", "[INFO": "info"}
+    assert [b["type"] for b in hook.bodies if " 2 rules: " in b["title"]] == ["warning"]
+    assert [body["type"] for body in digest_hook.bodies] == ["failure"]

@@ -23,6 +23,7 @@ import apprise
 
 from watcher.errors import ConfigError, NotifyError
 from watcher.masking import MASK, forms, mask
+from watcher.model import Severity
 from watcher.notify.message import Format, Message
 from watcher.notify.render import DIGEST_BODY_MAX, text_as
 
@@ -50,6 +51,15 @@ _TITLE_AS_MARKUP = frozenset({"discord", "guilded", "revolt", "ryver", "workflow
 _MAIL_AND_WEBHOOKS = frozenset(
     {"mailto", "mailtos", "json", "jsons", "form", "forms", "xml", "xmls"}
 )
+# apprise's notification type per severity: services colour, tag or prioritise by it (a
+# critical alert is not an `info`).
+NOTIFY_TYPES: dict[Severity, apprise.NotifyType] = {
+    Severity.CRITICAL: apprise.NotifyType.FAILURE,
+    Severity.HIGH: apprise.NotifyType.WARNING,
+    Severity.MEDIUM: apprise.NotifyType.INFO,
+    Severity.LOW: apprise.NotifyType.INFO,
+    Severity.INFO: apprise.NotifyType.INFO,
+}
 # A digest on a chat service is at most this many messages' worth (apprise splits it).
 CHAT_DIGEST_PARTS = 5
 _PART_HEAD = 100  # what apprise repeats in each part: the subject and `[2/5]`
@@ -280,6 +290,7 @@ def _notify(plugin: Any, message: Message, timeout: float | None, scheme: str) -
         # What apprise will send anyway, so it converts nothing: a conversion to text
         # would undo the escapes of a body Discord renders as Markdown all the same.
         body_format=apprise.NotifyFormat(_apprise_format(plugin, message.format)),
+        notify_type=NOTIFY_TYPES[message.severity],
         **options,
     )
     return bool(result)

@@ -8,14 +8,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from watcher.model import Severity
+
 Format = Literal["text", "markdown", "html"]
 """How a channel renders a message body: apprise's TEXT, MARKDOWN or HTML."""
 
 
 @dataclass(frozen=True)
 class Message:
-    """A rendered notification: a short subject and a body in one format."""
+    """A rendered notification: a short subject and a body in one format, and the
+    severity it tells of (its highest), which sets the service's notification type."""
 
     subject: str
     body: str
     format: Format
+    severity: Severity = Severity.INFO

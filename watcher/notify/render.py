@@ -101,7 +101,7 @@ class Renderer:
 
     def render_alert(self, alert: Alert, fmt: Format) -> Message:
         """One alert: severity, rule and article in the subject, the evidence in the body."""
-        return self._message("alert", fmt, alert=bounded(alert))
+        return self._message("alert", fmt, alert.severity, alert=bounded(alert))
 
     def render_alerts(self, alerts: Sequence[Alert], fmt: Format) -> Message:
         """One article's alerts to one channel in one message: a single alert as
@@ -110,7 +110,8 @@ class Renderer:
         if len(alerts) == 1:
             return self.render_alert(alerts[0], fmt)
         ordered = by_severity(bounded(alert) for alert in alerts)
-        return self._message("grouped", fmt, alert=ordered[0], alerts=ordered)
+        return self._message("grouped", fmt, ordered[0].severity, alert=ordered[0],
+                             alerts=ordered)
 
     def render_digest(
         self, alerts: Sequence[Alert], fmt: Format, *, period: str,
@@ -139,7 +140,8 @@ class Renderer:
             body = self._render(f"digest.{fmt}.j2", groups=groups, more=len(ordered) - shown,
                                 **context).strip()
             if len(body) <= max_body or shown <= 1:
-                message = Message(subject=fit_subject(subject), body=body, format=fmt)
+                message = Message(subject=fit_subject(subject), body=body, format=fmt,
+                                  severity=max(a.severity for a in ordered[:shown]))
                 return DigestPart(message, ordered[:shown])
             shown = max(1, shown * max_body // len(body) - 1, shown // 2)
             groups = group_by_rule(ordered[:shown])
@@ -150,10 +152,11 @@ class Renderer:
         body = self._render("test.text.j2", channel=channel, format=fmt)
         return Message(subject=subject, body=text_as(body, fmt), format=fmt)
 
-    def _message(self, kind: str, fmt: Format, **context: Any) -> Message:
+    def _message(self, kind: str, fmt: Format, severity: Severity, **context: Any) -> Message:
         subject = self._render(f"{kind}.subject.j2", format=fmt, **context)
         body = self._render(f"{kind}.{fmt}.j2", format=fmt, **context)
-        return Message(subject=fit_subject(subject), body=body.strip(), format=fmt)
+        return Message(subject=fit_subject(subject), body=body.strip(), format=fmt,
+                       severity=severity)
 
     def _compile(self, name: str) -> Template:
         try:
