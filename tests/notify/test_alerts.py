@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import sqlite3
 import subprocess
@@ -14,6 +15,7 @@ from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
+import jsonschema
 import pytest
 from click.testing import CliRunner, Result
 
@@ -309,6 +311,61 @@ def test_three_rules_on_one_article_send_one_message_per_channel(workdir, smtp, 
     assert "3 alerts, 3 rules" in digest["title"]
     assert [d["status"] for d in deliveries()] == ["sent"] * 9
     assert len(smtp.messages) == 1
+
+
+def documented_webhook_schema() -> dict:
+    """The JSON Schema docs/alerts.md gives for watcher's own webhook (its `$id` block)."""
+    text = (ROOT / "docs" / "alerts.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```json\n(.*?)```", text, flags=re.DOTALL)
+    (schema,) = [json.loads(b) for b in blocks if '"$id": "urn:watcher:webhook:1"' in b]
+    return schema
+
+
+def test_a_watcher_webhook_posts_json_that_validates_against_the_documented_schema(
+    workdir, hook
+):
+    """One document for the article, its rules most severe first, with the id, spans and
+    story a program needs; the same `id` as the Idempotency-Key; the test message too."""
+    rules = workdir / "three.yaml"
+    rules.write_text(THREE_RULES, encoding="utf-8")
+    url = f"watcher://127.0.0.1:{hook.port}/watcher?+X-Token=T0k3nT0k3n"
+    configure(workdir, f"  siem:\n    urls: ['{url}']\n    default: true", rules=rules)
+    article = {"id": "x1", "title": "Bomb blast in Aleppo", "source": "outlet-a",
+               "url": "https://example.org/x1",
+               "text": "A bomb hit Aleppo on Monday; six people were killed in Aleppo."}
+    replayed = watcher("replay", "--format", "jsonl", "-", stdin=json.dumps(article) + "\n")
+    assert replayed.exit_code == 0, replayed.output
+    matches = new_matches(replayed)
+    assert watcher("notify", "test", "siem").exit_code == 0
+    validator = jsonschema.Draft202012Validator(
+        documented_webhook_schema(), format_checker=jsonschema.FormatChecker())
+    document, test = hook.bodies  # both commands have ended: nothing more is on its way
+    for body in (document, test):
+        validator.validate(body)
+    assert [h["idempotency-key"] for h in hook.headers] == [document["id"], test["id"]]
+    assert {h["x-token"] for h in hook.headers} == {"T0k3nT0k3n"}
+    assert hook.paths == ["/watcher", "/watcher"]
+    assert document["id"].startswith("watcher-alerts-") and test["kind"] == "test"
+    assert document["severity"] == "critical"
+    assert [r["id"] for r in document["rules"]] == [
+        "aleppo-blast", "aleppo-casualties", "aleppo-mention"]
+    assert document["article"] == {"id": "x1", "title": "Bomb blast in Aleppo",
+                                   "url": "https://example.org/x1", "source": "outlet-a",
+                                   "published": None}
+    assert document["story"]["outlets"] == ["outlet-a"]
+    assert isinstance(document["story"]["id"], int)
+    spans = {tuple(span) for m in matches for span in m["spans"]}
+    assert {tuple(span) for span in document["spans"]} == spans
+    assert document["context"] == [] and all("held" not in r for r in document["rules"])
+
+
+def test_a_digest_channel_cannot_have_a_watcher_webhook(workdir, hook):
+    configure(workdir, f"  siem:\n    urls: ['watcher://127.0.0.1:{hook.port}/w']\n"
+                       "    default: true\n    digest: 1h")
+    result = watcher("deliveries", "flush")
+    assert result.exit_code == 2
+    assert ("channel siem: URL #1 is a watcher webhook, which takes one message per article, "
+            "not a digest") in result.stderr
 
 
 def test_a_digest_channel_gets_one_message_for_all_its_alerts(workdir, hook):

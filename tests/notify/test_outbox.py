@@ -656,3 +656,22 @@ def test_the_notification_type_follows_the_severity(store, hooks):
                      "[LOW": "info", "[INFO": "info"}
     assert [b["type"] for b in hook.bodies if " 2 rules: " in b["title"]] == ["warning"]
     assert [body["type"] for body in digest_hook.bodies] == ["failure"]
+
+
+def test_every_attempt_of_a_watcher_webhook_document_is_the_same_document(store, hooks):
+    hook, _ = hooks
+    clock = Clock()
+    queue(store, 1, channel="siem")
+    hook.answer(500)
+    sender = outbox(store, clock, to("siem", f"watcher://127.0.0.1:{hook.port}/w"))
+    report = sender.send_due()
+    assert report.retrying == 1 and "the webhook answered 500" in report.errors[0]
+    hook.answer(200)
+    clock.now += timedelta(minutes=5)
+    assert sender.send_due().sent == 1
+    first, second = hook.bodies
+    assert first == second and first["id"].startswith("watcher-delivery-")
+    assert [h["idempotency-key"] for h in hook.headers] == [first["id"]] * 2
+    assert (first["kind"], first["severity"], first["snippet"]) == (
+        "alert", "high", "… a [siege] on …")
+    assert first["spans"] == [[0, 4, "title"], [5, 9, "body"]]

@@ -5,8 +5,9 @@ The alert it tells of is watcher.model.Alert, which the store builds.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from watcher.model import Severity
 
@@ -23,3 +24,10 @@ class Message:
     body: str
     format: Format
     severity: Severity = Severity.INFO
+
+
+@dataclass(frozen=True)
+class Payload:
+    """watcher's own JSON document (notify/payload.py), for a `watcher://` webhook."""
+
+    document: Mapping[str, Any]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import random
+import secrets
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -23,7 +24,8 @@ from functools import partial
 from watcher.errors import ConfigError, NotifyError, StoreError, WatcherError
 from watcher.notify.channels import Channel, Target, send
 from watcher.notify.digest import DigestSchedule, describe
-from watcher.notify.message import Message
+from watcher.notify.message import Message, Payload
+from watcher.notify.payload import alert_document, notify_test_document
 from watcher.notify.render import Renderer
 from watcher.store import DeliveryHold, DueDelivery, Store
 from watcher.store.owners import DeadOwners, worker_name
@@ -77,6 +79,15 @@ class Destination:
 
     channel: Channel
     digest: DigestSchedule | None = None
+
+    def __post_init__(self) -> None:
+        """A watcher webhook takes one document per article: a digest has no such form."""
+        for index, target in enumerate(self.channel.targets, start=1):
+            if self.digest is not None and target.kind == "watcher":
+                raise ConfigError(
+                    f"channel {self.channel.name}: URL #{index} is a watcher webhook, which "
+                    "takes one message per article, not a digest: give it a channel "
+                    "without 'digest'")
 
 
 @dataclass
@@ -376,10 +387,9 @@ class Outbox:
             owed = [d for d in job.deliveries if target.key not in d.done_targets]
             if not owed:
                 continue
-            error = self._try_send(
-                target,
-                partial(self.renderer.render_alerts, [d.alert for d in owed], target.format),
-                message_identity(owed))
+            identity = message_identity(owed)
+            error = self._try_send(target, partial(self._message, target, owed, identity),
+                                   identity)
             if error is not None:
                 return error
             if len(targets) > 1:  # only a channel with several URLs can half-succeed
@@ -388,6 +398,15 @@ class Outbox:
                                  lambda d=delivery, t=target: self.store.add_done_target(
                                      d.id, t.key, owner=self.owner))
         return None
+
+    def _message(self, target: Target, owed: Sequence[DueDelivery],
+                 identity: str) -> Message | Payload:
+        """What `target` is sent for these deliveries: watcher's own JSON for a watcher
+        webhook, else the message rendered in the target's format."""
+        alerts = [d.alert for d in owed]
+        if target.kind == "watcher":
+            return Payload(alert_document(alerts, identity))
+        return self.renderer.render_alerts(alerts, target.format)
 
     def _send_digest(self, job: _Job) -> SendReport:
         """A digest channel's due alerts in as many messages as their size needs, each alert
@@ -466,7 +485,8 @@ class Outbox:
         return SendReport(errors=[f"{job.channel}: not sent: the store cannot record "
                                   "outcomes"] * len(ids))
 
-    def _try_send(self, target: Target, message: Message | Callable[[], Message],
+    def _try_send(self, target: Target,
+                  message: Message | Callable[[], Message | Payload],
                   identity: str) -> str | None:
         """Send one message (rendered here when given as a callable, so a template's error
         is reported like a send's) to one URL; the error as a job reports it, or None."""
@@ -516,13 +536,15 @@ def _ids(ids: Sequence[int]) -> str:
 def send_test(destination: Destination, renderer: Renderer, *, timeout: float | None) -> list[str]:
     """`watcher notify test`: a test message to each URL of the channel; the errors."""
     errors = []
+    name = destination.channel.name
     for target in destination.channel.targets:
+        message: Message | Payload = renderer.render_test(name, target.format)
+        identity = None
+        if target.kind == "watcher":
+            identity = f"watcher-test-{secrets.token_hex(8)}"
+            message = Payload(notify_test_document(name, message.body, identity))
         try:
-            send(
-                target,
-                renderer.render_test(destination.channel.name, target.format),
-                timeout=timeout,
-            )
+            send(target, message, timeout=timeout, identity=identity)
         except NotifyError as problem:
             errors.append(f"{target.masked}: {problem}")
     return errors

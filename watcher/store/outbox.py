@@ -14,7 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from watcher.model import Alert, Severity
+from watcher.model import Alert, Severity, Span
 from watcher.store.db import in_chunks
 from watcher.store.records import DeliveryHold, DueDelivery, OwnerCheck, StoredDelivery
 from watcher.store.tables import articles, deliveries, matches, sources
@@ -276,6 +276,8 @@ def _load_due(connection: Connection, ids: list[int]) -> list[DueDelivery]:
                 matches.c.matched_at,
                 matches.c.story_id,
                 matches.c.article_id,
+                matches.c.spans,
+                articles.c.external_id,
                 articles.c.title,
                 articles.c.url,
                 articles.c.published,
@@ -322,6 +324,9 @@ def _due(row: sa.Row[Any], outlets: tuple[str, ...]) -> DueDelivery:
         snippet=row.snippet,
         other_outlets=tuple(name for name in outlets if name != row.source),
         matched_at=row.matched_at,
+        article_id=row.external_id,
+        story_id=row.story_id,
+        spans=tuple(Span(start, end, field) for start, end, field in row.spans),
     )
     return DueDelivery(row.id, row.channel, row.attempts, tuple(_done_targets(row.done_targets)),
                        alert, row.created, row.article_id)
