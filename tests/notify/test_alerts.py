@@ -118,8 +118,8 @@ def test_replaying_the_seeds_twice_mails_each_alert_once(workdir, smtp):
     again = watcher("replay", "--format", "jsonl", str(SEEDS))
     assert again.exit_code == 0 and again.stdout == ""
     assert len(smtp.messages) == len(mails) == len(rules_per_article)
-    counts = sorted(int(m.subject.split("] ")[1].split()[0]) if " rules" in m.subject else 1
-                    for m in mails)
+    grouped = [re.match(r"\[[A-Z]+\] (\d+) rules: ", mail.subject) for mail in mails]
+    counts = sorted(int(found.group(1)) if found else 1 for found in grouped)
     assert counts == sorted(rules_per_article.values())
     assert all(mail.login == "alerts" and mail.html for mail in mails)
     sent = [(d["rule"], d["article"], d["status"]) for d in deliveries()]

@@ -1,7 +1,8 @@
 """The outbox sender: claims due deliveries, sends them through their channel, records
 the outcome: sent only when every URL of the channel took it, else retried, then dead.
 
-One job per delivery, or per channel for a digest channel; jobs run in parallel threads.
+One job per article and channel (one message listing the rules that fired on it), or per
+channel for a digest channel; jobs run in parallel threads.
 Each job records its outcome as soon as its send returns. An outcome the store cannot
 record (disk full, database restarting) is kept and its recording retried, never the send;
 meanwhile the sender claims and sends nothing more, and `recording_health` says so.
@@ -510,7 +511,7 @@ class Outbox:
             self._mark_failed(job.channel, [d.id for d in spent], error, None)
             report.dead = len(spent)
         if alive:
-            with self._rng_lock:  # one time for the job, so a digest stays one message
+            with self._rng_lock:  # one time for the job, so it stays one message
                 retry_at = self.policy.retry_at(
                     max(d.attempts for d in alive) + 1, self.now(), self._rng)
             self._mark_failed(job.channel, [d.id for d in alive], error, retry_at)
