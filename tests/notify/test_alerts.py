@@ -313,12 +313,21 @@ def test_three_rules_on_one_article_send_one_message_per_channel(workdir, smtp, 
     assert len(smtp.messages) == 1
 
 
-def documented_webhook_schema() -> dict:
-    """The JSON Schema docs/alerts.md gives for watcher's own webhook (its `$id` block)."""
+def documented_webhook_json() -> tuple[dict, dict]:
+    """docs/alerts.md on watcher's own webhook: its example document and its JSON Schema."""
     text = (ROOT / "docs" / "alerts.md").read_text(encoding="utf-8")
-    blocks = re.findall(r"```json\n(.*?)```", text, flags=re.DOTALL)
-    (schema,) = [json.loads(b) for b in blocks if '"$id": "urn:watcher:webhook:1"' in b]
-    return schema
+    blocks = [json.loads(block) for block in re.findall(r"```json\n(.*?)```", text, re.DOTALL)]
+    (schema,) = [block for block in blocks if block.get("$id") == "urn:watcher:webhook:1"]
+    (example,) = [block for block in blocks if block.get("kind") == "alert"]
+    return example, schema
+
+
+def test_the_documented_webhook_example_validates_against_the_documented_schema():
+    example, schema = documented_webhook_json()
+    jsonschema.Draft202012Validator.check_schema(schema)
+    jsonschema.Draft202012Validator(schema).validate(example)
+    with pytest.raises(jsonschema.ValidationError):  # the schema does check what it says
+        jsonschema.Draft202012Validator(schema).validate({**example, "severity": "urgent"})
 
 
 def test_a_watcher_webhook_posts_json_that_validates_against_the_documented_schema(
@@ -338,7 +347,7 @@ def test_a_watcher_webhook_posts_json_that_validates_against_the_documented_sche
     matches = new_matches(replayed)
     assert watcher("notify", "test", "siem").exit_code == 0
     validator = jsonschema.Draft202012Validator(
-        documented_webhook_schema(), format_checker=jsonschema.FormatChecker())
+        documented_webhook_json()[1], format_checker=jsonschema.FormatChecker())
     document, test = hook.bodies  # both commands have ended: nothing more is on its way
     for body in (document, test):
         validator.validate(body)
