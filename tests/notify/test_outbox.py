@@ -675,3 +675,18 @@ def test_every_attempt_of_a_watcher_webhook_document_is_the_same_document(store,
     assert (first["kind"], first["severity"], first["snippet"]) == (
         "alert", "high", "… a [siege] on …")
     assert first["spans"] == [[0, 4, "title"], [5, 9, "body"]]
+
+
+def test_an_article_that_200_rules_matched_is_a_few_discord_posts(store, monkeypatch):
+    """Over a chat's bound (five 2,000-character posts) the grouped message lists every
+    rule by severity and title, only the first with its snippet and query: a few posts,
+    not dozens (test_render.py checks that every rule is listed)."""
+    queue_rules(store, "a1", *([Severity.HIGH] * 200))  # 14,000 characters in full
+    with RecordingServer() as discord:
+        monkeypatch.setattr(NotifyDiscord, "notify_url", f"{discord.base}/api/webhooks")
+        url = "discord://4174216298/JHMHI8qBe7bk2ZwO5U711o3dV_js"
+        assert outbox(store, Clock(), to("ops", url)).send_due().sent == 200
+        posts = [posted.json()["content"] for posted in discord.received]
+    assert len(digest_messages(posts)) == 1 and 1 < len(posts) <= CHAT_DIGEST_PARTS
+    assert "200 rules: Title of a1 [1/" in posts[0]
+    assert "".join(posts).count("Rule query") == 1

@@ -440,3 +440,16 @@ def test_a_grouped_message_escapes_each_rules_text_for_its_format(renderer: Rend
 def test_one_rule_on_an_article_is_the_single_alert_as_before(renderer: Renderer) -> None:
     for fmt in FORMATS:
         assert renderer.render_alerts([ALEPPO], fmt) == renderer.render_alert(ALEPPO, fmt)
+
+
+def test_a_grouped_message_over_its_bound_lists_every_rule_briefly(renderer: Renderer) -> None:
+    many = [alert(delivery_id=n, rule_id=f"r{n}", rule_title=f"Rule number {n}",
+                  snippet="[Aleppo] " + "word " * 300) for n in range(20)]
+    for fmt in FORMATS:
+        full = renderer.render_alerts(many, fmt)
+        brief = renderer.render_alerts(many, fmt, max_body=9_500)
+        assert len(full.body) > 9_500 >= len(brief.body)
+        assert full.subject == brief.subject == "[HIGH] 20 rules: Kurdish-led forces withdraw"
+        for number in range(20):
+            assert f"Rule number {number}" in brief.body
+        assert brief.body.count("Rule query") == 1

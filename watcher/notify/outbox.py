@@ -407,7 +407,7 @@ class Outbox:
         alerts = [d.alert for d in owed]
         if target.kind == "watcher":
             return Payload(alert_document(alerts, identity))
-        return self.renderer.render_alerts(alerts, target.format)
+        return self.renderer.render_alerts(alerts, target.format, max_body=target.max_body)
 
     def _send_digest(self, job: _Job) -> SendReport:
         """A digest channel's due alerts in as many messages as their size needs, each alert

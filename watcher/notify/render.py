@@ -103,15 +103,25 @@ class Renderer:
         """One alert: severity, rule and article in the subject, the evidence in the body."""
         return self._message("alert", fmt, alert.severity, alert=bounded(alert))
 
-    def render_alerts(self, alerts: Sequence[Alert], fmt: Format) -> Message:
+    def render_alerts(
+        self, alerts: Sequence[Alert], fmt: Format, *, max_body: int = DIGEST_BODY_MAX,
+    ) -> Message:
         """One article's alerts to one channel in one message: a single alert as
         `render_alert` makes it; several (rules that fired on the article together) in the
-        `grouped` form, most severe rule first, the subject naming its severity and the count."""
+        `grouped` form, most severe rule first, the subject naming its severity and the count.
+
+        A grouped body over `max_body` characters (many rules on a chat service) is made
+        `brief`: every rule is still listed, but only the first with its snippet and query,
+        so the message stays a few chat messages' worth rather than dozens of parts.
+        """
         if len(alerts) == 1:
             return self.render_alert(alerts[0], fmt)
         ordered = by_severity(bounded(alert) for alert in alerts)
-        return self._message("grouped", fmt, ordered[0].severity, alert=ordered[0],
-                             alerts=ordered)
+        context = {"alert": ordered[0], "alerts": ordered}
+        message = self._message("grouped", fmt, ordered[0].severity, brief=False, **context)
+        if len(message.body) <= max_body:
+            return message
+        return self._message("grouped", fmt, ordered[0].severity, brief=True, **context)
 
     def render_digest(
         self, alerts: Sequence[Alert], fmt: Format, *, period: str,
@@ -180,6 +190,7 @@ class Renderer:
             for alert in samples:
                 self.render_alert(alert, fmt)
             self.render_alerts(samples, fmt)
+            self.render_alerts(samples, fmt, max_body=1)  # the brief form
             self.render_digest(samples, fmt, period="1h")
             self.render_test("example", fmt)
 
