@@ -83,7 +83,8 @@ class Alert:
     """One stored match as a channel is told about it (the store reads it, notify renders it).
 
     `snippet` marks matched words as `[word]` (as stored); `other_outlets` are the other
-    sources that carried the same story, in the order they first did.
+    sources that carried the same story, in the order they first did. `article_id`,
+    `story_id` and `spans` (into the stored article) are for watcher's own JSON webhook.
     """
 
     delivery_id: int
@@ -98,3 +99,6 @@ class Alert:
     snippet: str
     other_outlets: tuple[str, ...]
     matched_at: datetime
+    article_id: str = ""
+    story_id: int | None = None
+    spans: tuple[Span, ...] = ()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import sqlite3
 import subprocess
@@ -14,6 +15,7 @@ from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
+import jsonschema
 import pytest
 from click.testing import CliRunner, Result
 
@@ -111,10 +113,14 @@ def test_replaying_the_seeds_twice_mails_each_alert_once(workdir, smtp):
     assert first.exit_code == 0, first.output
     alerts = new_matches(first)
     assert alerts, "the shipped rules match the seeds"
-    mails = smtp.wait_for(len(alerts))
+    rules_per_article = Counter(a["article"] for a in alerts)
+    mails = smtp.wait_for(len(rules_per_article))  # one per article, listing its rules
     again = watcher("replay", "--format", "jsonl", str(SEEDS))
     assert again.exit_code == 0 and again.stdout == ""
-    assert len(smtp.messages) == len(mails) == len(alerts)
+    assert len(smtp.messages) == len(mails) == len(rules_per_article)
+    grouped = [re.match(r"\[[A-Z]+\] (\d+) rules: ", mail.subject) for mail in mails]
+    counts = sorted(int(found.group(1)) if found else 1 for found in grouped)
+    assert counts == sorted(rules_per_article.values())
     assert all(mail.login == "alerts" and mail.html for mail in mails)
     sent = [(d["rule"], d["article"], d["status"]) for d in deliveries()]
     assert sorted(sent) == sorted((a["rule"], a["article"], "sent") for a in alerts)
@@ -129,7 +135,8 @@ def test_a_story_from_two_outlets_alerts_once_and_names_the_other(workdir, hook)
     assert result.exit_code == 0, result.output
     assert {m["article"] for m in new_matches(result)} == {"a-1"}
     bodies = hook.bodies  # the replay has ended: nothing more is on its way
-    assert len(bodies) == 2  # two rules, one story: one alert each
+    assert len(bodies) == 1  # two rules, one story: one message listing both
+    assert bodies[0]["title"].startswith("[HIGH] 2 rules: ")
     assert all("outlet-b" in body["message"] for body in bodies)
     assert all("outlet-a" in body["message"] for body in bodies)  # its own source
 
@@ -155,7 +162,11 @@ def test_channels_get_the_severities_they_ask_for(workdir):
             ("everything", "aleppo-blast"), ("everything", "aleppo-mention"),
             ("pager", "aleppo-blast"), ("pager", "pager-only"),
         }
-        assert len(everything.wait_for(2)) == 2 and len(pager.wait_for(2)) == 2
+        # the replay has ended: one message per channel, listing the rules sent there
+        assert len(everything.bodies) == 1 and len(pager.bodies) == 1
+        assert everything.bodies[0]["title"].startswith("[HIGH] 2 rules: ")
+        assert "Explosions for the pager" in pager.bodies[0]["message"]
+        assert "Aleppo in the news" not in pager.bodies[0]["message"]
 
 
 def test_mail_down_keeps_alerts_pending_and_flush_sends_each_once(workdir, smtp):
@@ -172,9 +183,10 @@ def test_mail_down_keeps_alerts_pending_and_flush_sends_each_once(workdir, smtp)
     smtp.start()
     flushed = watcher("deliveries", "flush")
     assert flushed.exit_code == 0, flushed.output
-    assert len(smtp.wait_for(len(alerts))) == len(alerts)
+    articles = len({a["article"] for a in alerts})  # one mail each, listing its rules
+    assert len(smtp.wait_for(articles)) == articles
     assert watcher("deliveries", "flush").exit_code == 0
-    assert len(smtp.messages) == len(alerts)  # the flush has ended: it sent nothing more
+    assert len(smtp.messages) == articles  # the flush has ended: it sent nothing more
     assert {d["status"] for d in deliveries()} == {"sent"}
 
 
@@ -231,25 +243,138 @@ def test_a_failing_webhook_is_retried_with_backoff_then_dead(workdir, hook):
     replayed = watcher("replay", "--rules", str(rules), "-", stdin=json.dumps(article) + "\n",
                        clock=clock)
     assert replayed.exit_code == 0
-    assert len(hook.bodies) == 2  # both rules tried once
+    assert len(hook.bodies) == 1  # both rules tried once, in one message
     after_first = deliveries()
     assert {(d["status"], d["attempts"]) for d in after_first} == {("pending", 1)}
     assert all("500" in d["last_error"] for d in after_first)
     clock.advance(0.9)
     assert watcher("run", "--once", clock=clock).exit_code == 0  # not due yet: nothing sent
-    assert len(hook.bodies) == 2
+    assert len(hook.bodies) == 1
     clock.advance(1.2)  # the first retry waits 1-2 s
     assert watcher("run", "--once", clock=clock).exit_code == 0
-    assert len(hook.bodies) == 4
+    assert len(hook.bodies) == 2
     assert {(d["status"], d["attempts"]) for d in deliveries()} == {("pending", 2)}
     flushed = watcher("deliveries", "flush", clock=clock)  # the third and last attempt
     assert flushed.exit_code == 1
     assert "500" in flushed.stderr
     dead = deliveries("--status", "dead")
     assert [(d["attempts"], "500" in d["last_error"]) for d in dead] == [(3, True)] * 2
-    assert len(hook.bodies) == 6
+    assert len(hook.bodies) == 3
+    assert len({body["id"] for body in hook.bodies}) == 1  # the same message every time
     text = watcher("deliveries", "--status", "dead").stdout
     assert "last error:" in text and "gave up" in text
+
+
+THREE_RULES = """
+rules:
+  - id: aleppo-mention
+    title: Aleppo in the news
+    query: ~Aleppo
+    severity: low
+  - id: aleppo-blast
+    title: Blasts in Aleppo
+    query: (blast OR bomb) NEAR/10 ~Aleppo
+    severity: critical
+  - id: aleppo-casualties
+    title: Casualties in Aleppo
+    query: (killed OR dead) NEAR/10 ~Aleppo
+    severity: high
+"""
+
+
+def test_three_rules_on_one_article_send_one_message_per_channel(workdir, smtp, hook):
+    """One mail and one webhook POST, listing the three rules most severe first, the
+    subject naming the highest severity and the count; a digest channel lists them as
+    three alerts grouped by rule, as before (issue 17)."""
+    rules = workdir / "three.yaml"
+    rules.write_text(THREE_RULES, encoding="utf-8")
+    configure(workdir, (
+        f"  mail:\n    urls: ['{mail_url(smtp)}']\n    default: true\n"
+        f"  hook:\n    urls: ['{hook.url('/now')}']\n    default: true\n"
+        f"  daily:\n    urls: ['{hook.url('/daily')}']\n    default: true\n"
+        "    digest: '0 8 * * *'"), rules=rules)
+    article = {"id": "x1", "title": "Bomb blast in Aleppo",
+               "text": "A bomb hit Aleppo on Monday; six people were killed in Aleppo."}
+    replayed = watcher("replay", "--format", "jsonl", "-", stdin=json.dumps(article) + "\n")
+    assert replayed.exit_code == 0, replayed.output
+    assert len(new_matches(replayed)) == 3
+    (mail,) = smtp.wait_for(1)
+    (post,) = hook.wait_for(1)  # the replay has ended: nothing more is on its way
+    assert mail.subject == post["title"] == "[CRITICAL] 3 rules: Bomb blast in Aleppo"
+    for text in (mail.html, post["message"]):
+        order = [text.index(title) for title in
+                 ("Blasts in Aleppo", "Casualties in Aleppo", "Aleppo in the news")]
+        assert order == sorted(order)
+    assert watcher("deliveries", "flush").exit_code == 0  # the digest, held until 08:00
+    assert hook.paths == ["/now", "/daily"]
+    digest = hook.bodies[1]
+    assert "3 alerts, 3 rules" in digest["title"]
+    assert [d["status"] for d in deliveries()] == ["sent"] * 9
+    assert len(smtp.messages) == 1
+
+
+def documented_webhook_json() -> tuple[dict, dict]:
+    """docs/alerts.md on watcher's own webhook: its example document and its JSON Schema."""
+    text = (ROOT / "docs" / "alerts.md").read_text(encoding="utf-8")
+    blocks = [json.loads(block) for block in re.findall(r"```json\n(.*?)```", text, re.DOTALL)]
+    (schema,) = [block for block in blocks if block.get("$id") == "urn:watcher:webhook:1"]
+    (example,) = [block for block in blocks if block.get("kind") == "alert"]
+    return example, schema
+
+
+def test_the_documented_webhook_example_validates_against_the_documented_schema():
+    example, schema = documented_webhook_json()
+    jsonschema.Draft202012Validator.check_schema(schema)
+    jsonschema.Draft202012Validator(schema).validate(example)
+    with pytest.raises(jsonschema.ValidationError):  # the schema does check what it says
+        jsonschema.Draft202012Validator(schema).validate({**example, "severity": "urgent"})
+
+
+def test_a_watcher_webhook_posts_json_that_validates_against_the_documented_schema(
+    workdir, hook
+):
+    """One document for the article, its rules most severe first, with the id, spans and
+    story a program needs; the same `id` as the Idempotency-Key; the test message too."""
+    rules = workdir / "three.yaml"
+    rules.write_text(THREE_RULES, encoding="utf-8")
+    url = f"watcher://127.0.0.1:{hook.port}/watcher?+X-Token=T0k3nT0k3n"
+    configure(workdir, f"  siem:\n    urls: ['{url}']\n    default: true", rules=rules)
+    article = {"id": "x1", "title": "Bomb blast in Aleppo", "source": "outlet-a",
+               "url": "https://example.org/x1",
+               "text": "A bomb hit Aleppo on Monday; six people were killed in Aleppo."}
+    replayed = watcher("replay", "--format", "jsonl", "-", stdin=json.dumps(article) + "\n")
+    assert replayed.exit_code == 0, replayed.output
+    matches = new_matches(replayed)
+    assert watcher("notify", "test", "siem").exit_code == 0
+    validator = jsonschema.Draft202012Validator(
+        documented_webhook_json()[1], format_checker=jsonschema.FormatChecker())
+    document, test = hook.bodies  # both commands have ended: nothing more is on its way
+    for body in (document, test):
+        validator.validate(body)
+    assert [h["idempotency-key"] for h in hook.headers] == [document["id"], test["id"]]
+    assert {h["x-token"] for h in hook.headers} == {"T0k3nT0k3n"}
+    assert hook.paths == ["/watcher", "/watcher"]
+    assert document["id"].startswith("watcher-alerts-") and test["kind"] == "test"
+    assert document["severity"] == "critical"
+    assert [r["id"] for r in document["rules"]] == [
+        "aleppo-blast", "aleppo-casualties", "aleppo-mention"]
+    assert document["article"] == {"id": "x1", "title": "Bomb blast in Aleppo",
+                                   "url": "https://example.org/x1", "source": "outlet-a",
+                                   "published": None}
+    assert document["story"]["outlets"] == ["outlet-a"]
+    assert isinstance(document["story"]["id"], int)
+    spans = {tuple(span) for m in matches for span in m["spans"]}
+    assert {tuple(span) for span in document["spans"]} == spans
+    assert document["context"] == [] and all("held" not in r for r in document["rules"])
+
+
+def test_a_digest_channel_cannot_have_a_watcher_webhook(workdir, hook):
+    configure(workdir, f"  siem:\n    urls: ['watcher://127.0.0.1:{hook.port}/w']\n"
+                       "    default: true\n    digest: 1h")
+    result = watcher("deliveries", "flush")
+    assert result.exit_code == 2
+    assert ("channel siem: URL #1 is a watcher webhook, which takes one message per article, "
+            "not a digest") in result.stderr
 
 
 def test_a_digest_channel_gets_one_message_for_all_its_alerts(workdir, hook):
@@ -361,7 +486,7 @@ def test_a_sender_killed_mid_send_delivers_after_restart_once(workdir, smtp):
         replay = start_stalled_replay(workdir, stalled)
         os.kill(replay.pid, signal.SIGKILL)
         replay.communicate()
-    stored = _count(workdir / "watcher.db", "SELECT count(*) FROM deliveries")
+    stored = _messages(workdir / "watcher.db")
     assert stored > 0 and smtp.messages == []
     configure(workdir, f"  ops:\n    urls: ['{mail_url(smtp)}']\n    default: true",
               notify="  lease: 1h")
@@ -392,7 +517,7 @@ def test_ctrl_c_twice_stops_a_sender_stuck_on_a_silent_channel_and_loses_nothing
         err = _interrupt_until_it_exits(sender)
     assert sender.returncode == EXIT_INTERRUPTED, err
     assert err.splitlines()[-1] == STOPPED_AT_ONCE
-    stored = _count(workdir / "watcher.db", "SELECT count(*) FROM deliveries")
+    stored = _messages(workdir / "watcher.db")
     assert stored > 0 and smtp.messages == []
     configure(workdir, f"  ops:\n    urls: ['{mail_url(smtp)}']\n    default: true")
     assert watcher("run", "--once").exit_code == 0
@@ -427,6 +552,8 @@ def test_flush_leaves_a_live_senders_deliveries_and_says_whose_until_it_dies(wor
             db = workdir / "watcher.db"
             held = _leased(db)
             stored = _count(db, "SELECT count(*) FROM deliveries")
+            messages = _messages(db)
+            not_held = _messages(db, "WHERE d.lease_owner IS NULL")
             until = _value(db, "SELECT max(lease_until) FROM deliveries")
             configure(workdir, f"  ops:\n    urls: ['{mail_url(smtp)}']\n    default: true")
             flushed = watcher("deliveries", "flush")
@@ -436,13 +563,13 @@ def test_flush_leaves_a_live_senders_deliveries_and_says_whose_until_it_dies(wor
             os.kill(replay.pid, signal.SIGKILL)
             replay.communicate()
     assert 0 < held < stored
-    assert sent_meanwhile == stored - held  # not one of the live sender's
+    assert sent_meanwhile == not_held  # not one of the live sender's
     [line] = [line for line in flushed.stderr.splitlines() if "held by" in line]
     assert line.startswith(f"watcher: {held} pending held by another sender's live lease: ")
     assert f" pid {replay.pid} ({held} until {until.replace(' ', 'T')[:19]}" in line  # UTC
     assert flushed.stderr.rstrip().endswith(f"pending now {held}")
     assert watcher("deliveries", "flush").exit_code == 0  # its pid is gone now
-    assert len(smtp.wait_for(stored)) == stored
+    assert len(smtp.wait_for(messages)) == messages
     assert {d["status"] for d in deliveries()} == {"sent"}
 
 
@@ -450,7 +577,7 @@ def test_a_kill_sends_again_only_the_alerts_in_flight_under_the_same_ids(workdir
     """SIGKILL while two sends are in progress (the webhook holds its replies to them) and
     three were answered: each answered send was recorded as it returned, so the next run
     sends again only the two in flight, with the `id` and `Idempotency-Key` they had, by
-    which a receiver can drop them."""
+    which a receiver can drop them. (One message per article: the rules it matched.)"""
     configure(workdir, f"  hook:\n    urls: ['{hook.url()}']\n    default: true",
               notify="  timeout: 60s\n  concurrency: 2")
     db = workdir / "watcher.db"
@@ -459,14 +586,14 @@ def test_a_kill_sends_again_only_the_alerts_in_flight_under_the_same_ids(workdir
     try:
         hook.wait_for(5)
         # Polled: the three answered sends are recorded by the replay, which says nothing.
-        poll_until(lambda: _count(db, "SELECT count(*) FROM deliveries "
-                                       "WHERE status = 'sent'") == 3, what="3 sends recorded")
+        poll_until(lambda: _messages(db, "WHERE d.status = 'sent'") == 3,
+                   what="3 sends recorded")
     finally:
         os.kill(replay.pid, signal.SIGKILL)
         replay.communicate()
     in_flight = [body["id"] for body in hook.bodies[3:]]
     hook.release()
-    stored = _count(db, "SELECT count(*) FROM deliveries")
+    stored = _messages(db)
     assert stored > 5
     assert watcher("run", "--once").exit_code == 0
     bodies = hook.bodies  # the run has ended: nothing more is on its way
@@ -482,6 +609,13 @@ def test_a_kill_sends_again_only_the_alerts_in_flight_under_the_same_ids(workdir
 
 def _count(db: Path, query: str) -> int:
     return int(_value(db, query))
+
+
+def _messages(db: Path, where: str = "") -> int:
+    """How many messages the deliveries (`where` picks, as `d`) make: one per article and
+    channel."""
+    return _count(db, "SELECT count(DISTINCT m.article_id || '/' || d.channel) FROM deliveries d"
+                      f" JOIN matches m ON d.match_id = m.id {where}")
 
 
 def _value(db: Path, query: str) -> str:
@@ -524,6 +658,6 @@ def test_the_daemon_sends_on_its_own_timer_and_stops_cleanly(workdir, hook):
         finally:
             [log] = stop_watchers([daemon])
     assert daemon.returncode == 0, log
-    assert len(hook.bodies) == len(deliveries()) > 0
-    assert f"sent={len(hook.bodies)} retrying=0 dead=0" in drained
+    assert len(hook.bodies) == 1 and len(deliveries()) == 2  # two rules, one message
+    assert f"sent={len(deliveries())} retrying=0 dead=0" in drained
     assert all("Sheikh Maqsoud" in body["message"] for body in hook.bodies)

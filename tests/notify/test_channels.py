@@ -5,6 +5,7 @@ Every failure must come back as a NotifyError with a readable reason and no secr
 
 from __future__ import annotations
 
+import base64
 import logging
 import re
 from collections.abc import Iterator
@@ -39,7 +40,7 @@ from watcher.notify.channels import (
     redact,
     send,
 )
-from watcher.notify.message import Message
+from watcher.notify.message import Message, Payload
 from watcher.notify.render import Renderer
 
 PASSWORD = "S3cret-Passw0rd"
@@ -556,3 +557,66 @@ def test_inert_mentions_leave_mail_addresses_and_plain_at_signs_alone() -> None:
     assert inert_mentions(f"{link} [a](https://medium.com/@author)") == (
         f"{link} [a](https://medium.com/@author)"  # a link keeps working
     )
+
+
+# watcher's own JSON webhook (watcher://, watchers://): posted by watcher, not apprise
+
+
+def watcher_url(port: int, path: str = f"/hooks/{TOKEN}") -> str:
+    return f"watcher://bob:{PASSWORD}@127.0.0.1:{port}{path}?+Authorization=Bearer%20{TOKEN}"
+
+
+DOCUMENT = Payload({"version": 1, "kind": "test", "id": "watcher-test-1", "channel": "ops",
+                    "message": "hello"})
+
+
+def test_a_watcher_webhook_gets_the_document_with_its_headers(hook: WebhookServer) -> None:
+    url = f"watcher://127.0.0.1:{hook.port}/hooks/{TOKEN}?+Authorization=Bearer%20{TOKEN}"
+    send(target(url), DOCUMENT, identity="watcher-test-1")
+    (body,) = hook.wait_for(1)
+    assert body == DOCUMENT.document
+    headers = hook.headers[0]
+    assert headers["authorization"] == f"Bearer {TOKEN}"
+    assert headers["idempotency-key"] == "watcher-test-1"
+    assert headers["content-type"] == "application/json"
+    assert hook.paths == [f"/hooks/{TOKEN}"]
+    send(target(f"watcher://bob:{PASSWORD}@127.0.0.1:{hook.port}/x"), DOCUMENT)
+    login = base64.b64encode(f"bob:{PASSWORD}".encode()).decode()
+    assert hook.headers[1]["authorization"] == f"Basic {login}"  # the URL's user: basic auth
+
+
+def test_a_watcher_webhook_never_shows_its_secrets(hook: WebhookServer) -> None:
+    url = watcher_url(hook.port)
+    webhook = target(url)
+    for shown in (webhook.masked, repr(webhook), mask_url(url)):
+        assert PASSWORD not in shown and TOKEN not in shown
+        assert f"watcher://bob:****@127.0.0.1:{hook.port}/hooks/****" in shown
+    hook.answer(500)
+    with pytest.raises(NotifyError, match="the webhook answered 500") as failed:
+        send(webhook, DOCUMENT)
+    assert hook.headers[0]["authorization"] == f"Bearer {TOKEN}"  # its own, not the user's
+    refused = target(watcher_url(closed_port()))
+    with pytest.raises(NotifyError, match="Connection refused") as unreachable:
+        send(refused, DOCUMENT)
+    for problem in (failed.value, unreachable.value):
+        assert PASSWORD not in str(problem) and TOKEN not in str(problem)
+
+
+def test_a_watcher_webhook_that_stalls_times_out() -> None:
+    with StallingServer() as stall, pytest.raises(NotifyError, match="Timeout"):
+        send(target(f"watcher://127.0.0.1:{stall.port}/x"), DOCUMENT, timeout=1.0)
+
+
+def test_a_watcher_url_without_a_host_is_a_config_error() -> None:
+    with pytest.raises(ConfigError) as error:
+        Channel.from_urls("siem", [f"watchers://:{TOKEN}@/x"])
+    assert str(error.value) == ("channel siem: URL #1 is not a URL a watcher webhook can post "
+                                "to (scheme 'watchers', no host)")
+
+
+def test_a_watcher_webhook_takes_a_document_and_apprise_a_message(hook: WebhookServer) -> None:
+    with pytest.raises(TypeError):
+        send(target(watcher_url(hook.port)), TEXT)
+    with pytest.raises(TypeError):
+        send(target(hook.url()), DOCUMENT)
+    assert hook.bodies == []

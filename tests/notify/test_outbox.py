@@ -27,6 +27,7 @@ from tests.support.webhook import RecordingServer, WebhookServer
 from watcher.daemon.health import HealthServer
 from watcher.daemon.metrics import Metrics
 from watcher.daemon.probes import DatabaseCheck, all_of
+from watcher.model import Severity
 from watcher.notify.channels import CHAT_DIGEST_PARTS, Channel
 from watcher.notify.digest import next_digest
 from watcher.notify.outbox import Destination, Outbox, RetryPolicy
@@ -581,3 +582,111 @@ def listed_in(body: str) -> list[int]:
 def sent_articles(store: Store) -> list[int]:
     sent = store.deliveries(status="sent")
     return sorted(int(d.article_id.rsplit("-", 1)[1]) for d in sent)
+
+
+# -- one message per article per channel (issue 17) -----------------------------------------
+
+
+def queue_rules(store: Store, article: str, *severities: Severity,
+                channels: tuple[str, ...] = ("ops",)) -> None:
+    """One article that a rule of each severity matched (rule `r0`, `r1`, … in that order)."""
+    new = new_article(article)
+    store.ingest(new, [new_match(new, f"r{number}", channels=channels, severity=severity)
+                       for number, severity in enumerate(severities)], new_story, NOW)
+
+
+def test_an_articles_rules_reach_each_channel_in_one_message(store, hooks):
+    """Two articles, three rules each, and a sender claiming four at a time: two
+    messages, each listing its three rules most severe first."""
+    hook, _ = hooks
+    for article in ("a1", "a2"):
+        queue_rules(store, article, Severity.LOW, Severity.CRITICAL, Severity.HIGH)
+    report = outbox(store, Clock(), to("ops", hook.url()), concurrency=1).send_due()
+    assert (report.sent, report.retrying) == (6, 0)
+    assert len(hook.bodies) == 2
+    for body in hook.bodies:
+        assert re.fullmatch(r"\[CRITICAL\] 3 rules: Title of a\d", body["title"])
+        text = body["message"]
+        assert text.index("Rule r1") < text.index("Rule r2") < text.index("Rule r0")
+        assert body["id"].startswith("watcher-alerts-")
+    assert {d.status for d in store.deliveries()} == {"sent"}
+
+
+def test_every_attempt_of_an_articles_message_is_the_same_message(store, hooks):
+    """A channel with two URLs, one failing at first: the retry goes only to that one,
+    listing the same rules under the same id; every delivery is recorded sent once."""
+    good, flaky = hooks
+    clock = Clock()
+    queue_rules(store, "a1", Severity.HIGH, Severity.MEDIUM)
+    flaky.answer(500)
+    sender = outbox(store, clock, to("ops", good.url(), flaky.url()))
+    assert sender.send_due().retrying == 2
+    flaky.answer(200)
+    clock.now += timedelta(seconds=60)
+    assert sender.send_due().sent == 2
+    assert (len(good.bodies), len(flaky.bodies)) == (1, 2)
+    assert len({body["id"] for body in good.bodies + flaky.bodies}) == 1
+    assert len({body["message"] for body in good.bodies + flaky.bodies}) == 1
+    assert [(d.status, d.attempts) for d in store.deliveries()] == [("sent", 2)] * 2
+
+
+def test_a_digest_channel_still_lists_an_articles_rules_as_alerts_by_rule(store, hooks):
+    hook, _ = hooks
+    queue_rules(store, "a1", Severity.LOW, Severity.CRITICAL, Severity.HIGH,
+                channels=("digest",))
+    assert outbox(store, Clock(), to("digest", hook.url(), digest=3600)).flush().sent == 3
+    (body,) = hook.bodies
+    assert "3 alerts, 3 rules" in body["title"]
+    assert body["id"].startswith("watcher-digest-")
+
+
+def test_the_notification_type_follows_the_severity(store, hooks):
+    """apprise's type (a webhook's `type`, a chat's colour or icon): a critical alert is a
+    `failure`, a high one a `warning`, the rest `info`; a grouped message or a digest
+    takes its highest severity."""
+    hook, digest_hook = hooks
+    for number, severity in enumerate(Severity):
+        queue_rules(store, f"single-{number}", severity)
+    queue_rules(store, "grouped", Severity.LOW, Severity.HIGH)
+    queue_rules(store, "digested", Severity.CRITICAL, Severity.INFO, channels=("digest",))
+    channels = to("ops", hook.url()) | to("digest", digest_hook.url(), digest=3600)
+    assert outbox(store, Clock(), channels).flush().sent == 9
+    types = {body["title"].partition("]")[0]: body["type"] for body in hook.bodies}
+    assert types == {"[CRITICAL": "failure", "[HIGH": "warning", "[MEDIUM": "info",
+                     "[LOW": "info", "[INFO": "info"}
+    assert [b["type"] for b in hook.bodies if " 2 rules: " in b["title"]] == ["warning"]
+    assert [body["type"] for body in digest_hook.bodies] == ["failure"]
+
+
+def test_every_attempt_of_a_watcher_webhook_document_is_the_same_document(store, hooks):
+    hook, _ = hooks
+    clock = Clock()
+    queue(store, 1, channel="siem")
+    hook.answer(500)
+    sender = outbox(store, clock, to("siem", f"watcher://127.0.0.1:{hook.port}/w"))
+    report = sender.send_due()
+    assert report.retrying == 1 and "the webhook answered 500" in report.errors[0]
+    hook.answer(200)
+    clock.now += timedelta(minutes=5)
+    assert sender.send_due().sent == 1
+    first, second = hook.bodies
+    assert first == second and first["id"].startswith("watcher-delivery-")
+    assert [h["idempotency-key"] for h in hook.headers] == [first["id"]] * 2
+    assert (first["kind"], first["severity"], first["snippet"]) == (
+        "alert", "high", "… a [siege] on …")
+    assert first["spans"] == [[0, 4, "title"], [5, 9, "body"]]
+
+
+def test_an_article_that_200_rules_matched_is_a_few_discord_posts(store, monkeypatch):
+    """Over a chat's bound (five 2,000-character posts) the grouped message lists every
+    rule by severity and title, only the first with its snippet and query: a few posts,
+    not dozens (test_render.py checks that every rule is listed)."""
+    queue_rules(store, "a1", *([Severity.HIGH] * 200))  # 14,000 characters in full
+    with RecordingServer() as discord:
+        monkeypatch.setattr(NotifyDiscord, "notify_url", f"{discord.base}/api/webhooks")
+        url = "discord://4174216298/JHMHI8qBe7bk2ZwO5U711o3dV_js"
+        assert outbox(store, Clock(), to("ops", url)).send_due().sent == 200
+        posts = [posted.json()["content"] for posted in discord.received]
+    assert len(digest_messages(posts)) == 1 and 1 < len(posts) <= CHAT_DIGEST_PARTS
+    assert "200 rules: Title of a1 [1/" in posts[0]
+    assert "".join(posts).count("Rule query") == 1

@@ -402,3 +402,54 @@ def test_sandbox_refuses_python_internals_at_start_up(tmp_path: Path) -> None:
 def test_missing_template_directory_is_a_config_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="template directory not found"):
         Renderer(tmp_path / "nowhere")
+
+
+# One article that several rules matched: one message (issue 17)
+
+
+THREE_RULES = (
+    alert(delivery_id=11, rule_id="mention", rule_title="Aleppo in the news",
+          severity=Severity.LOW, snippet="[Aleppo] again."),
+    alert(delivery_id=12, rule_id="blast", rule_title="Blasts in *Aleppo*",
+          severity=Severity.CRITICAL, snippet="A [blast] <script>x</script> hit."),
+    ALEPPO,
+)
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_an_articles_rules_make_one_message_most_severe_first(
+    renderer: Renderer, fmt: Format
+) -> None:
+    message = renderer.render_alerts(THREE_RULES, fmt)
+    assert message.subject == "[CRITICAL] 3 rules: Kurdish-led forces withdraw"
+    body = message.body
+    positions = [body.index(word) for word in ("Blasts", "Siege of the", "Aleppo in the news")]
+    assert positions == sorted(positions)
+    assert body.count("forces withdraw") == 1  # the article once, its rules each
+    assert body.count("Rule query: ") == 3
+
+
+def test_a_grouped_message_escapes_each_rules_text_for_its_format(renderer: Renderer) -> None:
+    html = renderer.render_alerts(THREE_RULES, "html").body
+    assert "&lt;script&gt;" in html and "<script>" not in html
+    assert "<b>blast</b>" in html
+    markdown = renderer.render_alerts(THREE_RULES, "markdown").body
+    assert r"Blasts in \*Aleppo\*" in markdown and "**blast**" in markdown
+
+
+def test_one_rule_on_an_article_is_the_single_alert_as_before(renderer: Renderer) -> None:
+    for fmt in FORMATS:
+        assert renderer.render_alerts([ALEPPO], fmt) == renderer.render_alert(ALEPPO, fmt)
+
+
+def test_a_grouped_message_over_its_bound_lists_every_rule_briefly(renderer: Renderer) -> None:
+    many = [alert(delivery_id=n, rule_id=f"r{n}", rule_title=f"Rule number {n}",
+                  snippet="[Aleppo] " + "word " * 300) for n in range(20)]
+    for fmt in FORMATS:
+        full = renderer.render_alerts(many, fmt)
+        brief = renderer.render_alerts(many, fmt, max_body=9_500)
+        assert len(full.body) > 9_500 >= len(brief.body)
+        assert full.subject == brief.subject == "[HIGH] 20 rules: Kurdish-led forces withdraw"
+        for number in range(20):
+            assert f"Rule number {number}" in brief.body
+        assert brief.body.count("Rule query") == 1

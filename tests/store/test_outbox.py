@@ -206,3 +206,25 @@ def test_dropping_a_channel_kills_its_pending_deliveries_but_not_one_being_sent(
     assert by_status == {("ops", "dead"), ("ops", "pending"), ("chat", "pending")}
     assert any_store.pending_by_channel() == {"ops": 1, "chat": 3}
     assert any_store.drop_pending("ops", NOW + LEASE, "dropped") == 1  # its lease ran out
+
+
+def test_a_claim_takes_the_rest_of_an_articles_deliveries_that_its_limit_cut_off(
+    any_store: Store,
+) -> None:
+    """An article's deliveries to one channel go in one message: a claim's limit never
+    splits them, though it leaves those of other articles, channels, senders or times."""
+    first, second = new_article("a1"), new_article("a2")
+    later = NOW + timedelta(hours=1)
+    any_store.ingest(first, [new_match(first, rule, channels=("ops", "chat"))
+                             for rule in ("siege", "strike", "blast")]
+                     + [new_match(first, "curfew", due=later)], new_story, NOW)
+    any_store.ingest(second, [new_match(second, "siege")], new_story, NOW)
+    due = any_store.claim_due_deliveries(NOW, owner="a", lease=LEASE, limit=1,
+                                         channels=("ops",))
+    assert [(d.alert.rule_id, d.channel) for d in due] == [
+        ("siege", "ops"), ("strike", "ops"), ("blast", "ops")]
+    assert len({d.article for d in due}) == 1
+    again = any_store.claim_due_deliveries(NOW, owner="b", lease=LEASE, limit=1,
+                                           channels=("ops", "chat"))
+    assert [(d.alert.rule_id, d.channel) for d in again] == [
+        ("siege", "chat"), ("strike", "chat"), ("blast", "chat")]

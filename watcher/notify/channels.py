@@ -5,25 +5,30 @@ The only module that imports apprise; it also keeps apprise's logs free of secre
 
 from __future__ import annotations
 
+import base64
 import email.utils
 import hashlib
 import inspect
+import json
 import logging
 import re
 import sys
 import threading
+import urllib.error
+import urllib.request
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import Any
-from urllib.parse import parse_qsl
+from typing import Any, Literal
+from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
 
 import apprise
 
 from watcher.errors import ConfigError, NotifyError
 from watcher.masking import MASK, forms, mask
-from watcher.notify.message import Format, Message
+from watcher.model import Severity
+from watcher.notify.message import Format, Message, Payload
 from watcher.notify.render import DIGEST_BODY_MAX, text_as
 
 log = logging.getLogger(__name__)
@@ -50,6 +55,15 @@ _TITLE_AS_MARKUP = frozenset({"discord", "guilded", "revolt", "ryver", "workflow
 _MAIL_AND_WEBHOOKS = frozenset(
     {"mailto", "mailtos", "json", "jsons", "form", "forms", "xml", "xmls"}
 )
+# apprise's notification type per severity: services colour, tag or prioritise by it (a
+# critical alert is not an `info`).
+NOTIFY_TYPES: dict[Severity, apprise.NotifyType] = {
+    Severity.CRITICAL: apprise.NotifyType.FAILURE,
+    Severity.HIGH: apprise.NotifyType.WARNING,
+    Severity.MEDIUM: apprise.NotifyType.INFO,
+    Severity.LOW: apprise.NotifyType.INFO,
+    Severity.INFO: apprise.NotifyType.INFO,
+}
 # A digest on a chat service is at most this many messages' worth (apprise splits it).
 CHAT_DIGEST_PARTS = 5
 _PART_HEAD = 100  # what apprise repeats in each part: the subject and `[2/5]`
@@ -69,15 +83,23 @@ _MENTION = re.compile(
 )
 
 
+# watcher's own JSON webhook (notify/payload.py), posted by watcher itself, not by apprise:
+# `watcher://host/path` over HTTP, `watchers://` over HTTPS.
+WATCHER_SCHEMES = {"watcher": "http", "watchers": "https"}
+WEBHOOK_TIMEOUT = 60.0  # seconds, when the caller names none
+
+
 @dataclass(frozen=True)
 class Target:
-    """One apprise URL of a channel; `url` is the secret, `masked` what people may see."""
+    """One URL of a channel; `url` is the secret, `masked` what people may see. `kind`
+    says who sends to it: apprise, or watcher itself (its own JSON webhook)."""
 
     url: str = field(repr=False)
     masked: str
     key: str
     format: Format
     max_body: int = DIGEST_BODY_MAX  # characters: a longer digest lists fewer alerts
+    kind: Literal["apprise", "watcher"] = "apprise"
 
 
 @dataclass(frozen=True)
@@ -94,10 +116,13 @@ class Channel:
 
 
 def send(
-    target: Target, message: Message, *, timeout: float | None = None,
+    target: Target, message: Message | Payload, *, timeout: float | None = None,
     identity: str | None = None,
 ) -> None:
     """Deliver `message` to one target, or raise NotifyError with a one-line, secret-free reason.
+
+    A `watcher://` target takes a Payload (watcher's own JSON, see `_post`), every other
+    target a rendered Message, which apprise sends.
 
     The reason is apprise's own account ("...: [Errno 111] Connection refused", "...error=500");
     the caller adds which channel and target (`masked`, `key`) it was.
@@ -113,6 +138,11 @@ def send(
     them is no server's limit). Safe from many threads at once: each call builds its own
     plugin and apprise object.
     """
+    if target.kind == "watcher" or isinstance(message, Payload):
+        if target.kind != "watcher" or not isinstance(message, Payload):
+            raise TypeError("a watcher:// target takes a Payload, any other a Message")
+        _post(target, message, timeout, identity)
+        return
     _guard_apprise_logging()
     with _send_log(target.url) as lines, _message_id(identity):
         plugin = _instantiate(target.url)
@@ -133,6 +163,8 @@ def send(
 
 def mask_url(url: str) -> str:
     """The form of a configured URL that CLI output and logs may show (apprise's privacy URL)."""
+    if _scheme(url) in WATCHER_SCHEMES:
+        return redact(url, url)
     _guard_apprise_logging()
     with _send_log(url, forward=True):
         plugin = _instantiate(url)
@@ -152,6 +184,8 @@ def redact(text: str, url: str) -> str:
 
 
 def _target(channel: str, index: int, url: str) -> Target:
+    if _scheme(url) in WATCHER_SCHEMES:
+        return _watcher_target(channel, index, url)
     _guard_apprise_logging()
     with _send_log(url) as lines:  # apprise logs (redacted) which argument it rejected
         plugin = _instantiate(url)
@@ -169,6 +203,85 @@ def _target(channel: str, index: int, url: str) -> Target:
         format=_render_format(plugin, _scheme(url) or ""),
         max_body=_max_body(plugin, _scheme(url) or ""),
     )
+
+
+# --- watcher's own JSON webhook -----------------------------------------------------------
+
+
+def _watcher_target(channel: str, index: int, url: str) -> Target:
+    """A `watcher://` or `watchers://` URL: checked now (a host is needed), never echoed."""
+    endpoint, _ = _webhook_request(url)
+    try:
+        host = urlsplit(endpoint).hostname
+    except ValueError:
+        host = None
+    if not host:
+        raise ConfigError(f"channel {channel}: URL #{index} is not a URL a watcher webhook "
+                          f"can post to (scheme '{_scheme(url)}', no host)")
+    return Target(
+        url=url,
+        masked=redact(url, url),
+        key=hashlib.blake2b(url.encode(), digest_size=8).hexdigest(),
+        format="text",
+        kind="watcher",
+    )
+
+
+def _webhook_request(url: str) -> tuple[str, dict[str, str]]:
+    """The http(s) URL to post to, and the headers the URL adds with `+Name=value` (as
+    apprise's json:// does: `?+Authorization=Bearer%20…`); other query keys stay. A
+    `user:password@` is HTTP basic auth, unless the URL names its own Authorization."""
+    scheme, _, rest = url.strip().partition("://")
+    base, _, query = rest.partition("?")
+    netloc, slash, path = base.partition("/")
+    userinfo, at, host = netloc.rpartition("@")
+    base = f"{host}{slash}{path}" if at else base
+    headers: dict[str, str] = {}
+    kept: list[tuple[str, str]] = []
+    # a `+` is itself here (it starts a header's name), not a form-encoded space
+    for key, value in parse_qsl(query.replace("+", "%2B"), keep_blank_values=True):
+        if key.startswith("+") and len(key) > 1:
+            headers[key[1:]] = value
+        else:
+            kept.append((key, value))
+    if at:
+        login = ":".join(unquote(part) for part in userinfo.split(":", 1))
+        _set_unless_named(headers, "Authorization",
+                          "Basic " + base64.b64encode(login.encode()).decode())
+    endpoint = f"{WATCHER_SCHEMES[scheme.lower()]}://{base.partition('#')[0]}"
+    return (f"{endpoint}?{urlencode(kept)}" if kept else endpoint), headers
+
+
+def _post(target: Target, payload: Payload, timeout: float | None, identity: str | None) -> None:
+    """POST the document as JSON with an `Idempotency-Key` (unless the URL names its own);
+    any 2xx is delivered, anything else (a redirect too: never followed, it could lead the
+    document and its headers elsewhere) a NotifyError without the URL's secrets."""
+    endpoint, headers = _webhook_request(target.url)
+    if identity is not None:
+        _set_unless_named(headers, IDEMPOTENCY_HEADER, identity)
+    request = urllib.request.Request(
+        endpoint, data=json.dumps(dict(payload.document)).encode(), method="POST",
+        headers={"Content-Type": "application/json", "User-Agent": "watcher", **headers})
+    try:
+        with _NO_REDIRECTS.open(request, timeout=WEBHOOK_TIMEOUT if timeout is None
+                                else timeout) as response:
+            response.read()
+    except urllib.error.HTTPError as answer:
+        raise NotifyError(f"the webhook answered {answer.code} {answer.reason}".rstrip()) from None
+    except (OSError, ValueError) as problem:  # refused, timed out, TLS, a bad URL
+        reason = getattr(problem, "reason", problem)
+        text = " ".join(f"{type(reason).__name__}: {reason}".split())
+        raise NotifyError(redact(text, target.url)[:_REASON_LIMIT]) from None
+
+
+class _Refuse(urllib.request.HTTPRedirectHandler):
+    """A redirect is the webhook's answer, not a way on: it fails the send."""
+
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+_NO_REDIRECTS = urllib.request.build_opener(_Refuse)
 
 
 # --- message identity ---------------------------------------------------------------------
@@ -280,6 +393,7 @@ def _notify(plugin: Any, message: Message, timeout: float | None, scheme: str) -
         # What apprise will send anyway, so it converts nothing: a conversion to text
         # would undo the escapes of a body Discord renders as Markdown all the same.
         body_format=apprise.NotifyFormat(_apprise_format(plugin, message.format)),
+        notify_type=NOTIFY_TYPES[message.severity],
         **options,
     )
     return bool(result)

@@ -1,7 +1,8 @@
 """The outbox sender: claims due deliveries, sends them through their channel, records
 the outcome: sent only when every URL of the channel took it, else retried, then dead.
 
-One job per delivery, or per channel for a digest channel; jobs run in parallel threads.
+One job per article and channel (one message listing the rules that fired on it), or per
+channel for a digest channel; jobs run in parallel threads.
 Each job records its outcome as soon as its send returns. An outcome the store cannot
 record (disk full, database restarting) is kept and its recording retried, never the send;
 meanwhile the sender claims and sends nothing more, and `recording_health` says so.
@@ -12,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import random
+import secrets
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -23,7 +25,8 @@ from functools import partial
 from watcher.errors import ConfigError, NotifyError, StoreError, WatcherError
 from watcher.notify.channels import Channel, Target, send
 from watcher.notify.digest import DigestSchedule, describe
-from watcher.notify.message import Message
+from watcher.notify.message import Message, Payload
+from watcher.notify.payload import alert_document, notify_test_document
 from watcher.notify.render import Renderer
 from watcher.store import DeliveryHold, DueDelivery, Store
 from watcher.store.owners import DeadOwners, worker_name
@@ -78,6 +81,15 @@ class Destination:
     channel: Channel
     digest: DigestSchedule | None = None
 
+    def __post_init__(self) -> None:
+        """A watcher webhook takes one document per article: a digest has no such form."""
+        for index, target in enumerate(self.channel.targets, start=1):
+            if self.digest is not None and target.kind == "watcher":
+                raise ConfigError(
+                    f"channel {self.channel.name}: URL #{index} is a watcher webhook, which "
+                    "takes one message per article, not a digest: give it a channel "
+                    "without 'digest'")
+
 
 @dataclass
 class SendReport:
@@ -104,23 +116,19 @@ class _Job:
     deliveries: tuple[DueDelivery, ...]
     digest: DigestSchedule | None
 
-    @property
-    def identity(self) -> str:
-        """The message's name, the same at every attempt: receivers drop a resend by it."""
-        return message_identity(self.deliveries)
 
-
-def message_identity(deliveries: Sequence[DueDelivery]) -> str:
-    """`watcher-delivery-ID-HASH` for one delivery, `watcher-digest-HASH` for a digest of
-    several. The hash of id, channel and queueing time keeps two databases' delivery 7
-    apart (a receiver shared by a test and a production watcher must not drop one for
-    the other)."""
+def message_identity(deliveries: Sequence[DueDelivery], *, digest: bool = False) -> str:
+    """`watcher-delivery-ID-HASH` for one delivery, `watcher-alerts-HASH` for one article's
+    alerts in one message, `watcher-digest-HASH` for a digest of several: from the set of
+    deliveries, so a retry of the same ones is the same message. The hash of id, channel
+    and queueing time keeps two databases' delivery 7 apart (a receiver shared by a test
+    and a production watcher must not drop one for the other)."""
     names = sorted(f"{d.id}|{d.channel}|{d.created.isoformat() if d.created else ''}"
                    for d in deliveries)
-    digest = hashlib.blake2b("\n".join(names).encode(), digest_size=8).hexdigest()
+    hashed = hashlib.blake2b("\n".join(names).encode(), digest_size=8).hexdigest()
     if len(deliveries) == 1:
-        return f"watcher-delivery-{deliveries[0].id}-{digest}"
-    return f"watcher-digest-{digest}"
+        return f"watcher-delivery-{deliveries[0].id}-{hashed}"
+    return f"watcher-{'digest' if digest else 'alerts'}-{hashed}"
 
 
 class _NotRecorded(Exception):
@@ -323,15 +331,21 @@ class Outbox:
         return report
 
     def _jobs(self, claimed: Sequence[DueDelivery]) -> list[_Job]:
-        """One job per delivery; a digest channel's deliveries together in one job."""
+        """One job per article and channel (the rules that fired on it together, in one
+        message); a digest channel's deliveries together in one job."""
         jobs: list[_Job] = []
         digests: dict[str, list[DueDelivery]] = {}
+        articles: dict[tuple[str, int], list[DueDelivery]] = {}
         for delivery in claimed:
             destination = self.destinations.get(delivery.channel)
             if destination is not None and destination.digest is not None:
                 digests.setdefault(delivery.channel, []).append(delivery)
-            else:
+            elif delivery.article is None:
                 jobs.append(_Job(delivery.channel, (delivery,), None))
+            else:
+                articles.setdefault((delivery.channel, delivery.article), []).append(delivery)
+        for (name, _), group in articles.items():
+            jobs.append(_Job(name, tuple(group), None))
         for name, group in digests.items():
             jobs.append(_Job(name, tuple(group), self.destinations[name].digest))
         return jobs
@@ -367,15 +381,16 @@ class Outbox:
             return self._failed(job, f"internal error: {type(problem).__name__}")
 
     def _deliver(self, job: _Job) -> str | None:
-        """Send to every URL of the channel still owed the alert; the first error, or None."""
+        """Send to every URL of the channel still owed the job's alerts, in one message per
+        URL (named by the deliveries it carries); the first error, or None."""
         targets = self.destinations[job.channel].channel.targets
         for target in targets:
             owed = [d for d in job.deliveries if target.key not in d.done_targets]
             if not owed:
                 continue
-            error = self._try_send(
-                target, partial(self.renderer.render_alert, owed[0].alert, target.format),
-                job.identity)
+            identity = message_identity(owed)
+            error = self._try_send(target, partial(self._message, target, owed, identity),
+                                   identity)
             if error is not None:
                 return error
             if len(targets) > 1:  # only a channel with several URLs can half-succeed
@@ -384,6 +399,15 @@ class Outbox:
                                  lambda d=delivery, t=target: self.store.add_done_target(
                                      d.id, t.key, owner=self.owner))
         return None
+
+    def _message(self, target: Target, owed: Sequence[DueDelivery],
+                 identity: str) -> Message | Payload:
+        """What `target` is sent for these deliveries: watcher's own JSON for a watcher
+        webhook, else the message rendered in the target's format."""
+        alerts = [d.alert for d in owed]
+        if target.kind == "watcher":
+            return Payload(alert_document(alerts, identity))
+        return self.renderer.render_alerts(alerts, target.format, max_body=target.max_body)
 
     def _send_digest(self, job: _Job) -> SendReport:
         """A digest channel's due alerts in as many messages as their size needs, each alert
@@ -427,7 +451,7 @@ class Outbox:
                 return f"template: {problem}"
             listed_ids = {alert.delivery_id for alert in part.listed}
             listed = [d for d in owed if d.id in listed_ids]
-            error = self._try_send(target, part.message, message_identity(listed))
+            error = self._try_send(target, part.message, message_identity(listed, digest=True))
             if error is not None:
                 return error
             self._record_shown(job.channel, listed, target, shown, sent)
@@ -462,7 +486,8 @@ class Outbox:
         return SendReport(errors=[f"{job.channel}: not sent: the store cannot record "
                                   "outcomes"] * len(ids))
 
-    def _try_send(self, target: Target, message: Message | Callable[[], Message],
+    def _try_send(self, target: Target,
+                  message: Message | Callable[[], Message | Payload],
                   identity: str) -> str | None:
         """Send one message (rendered here when given as a callable, so a template's error
         is reported like a send's) to one URL; the error as a job reports it, or None."""
@@ -486,7 +511,7 @@ class Outbox:
             self._mark_failed(job.channel, [d.id for d in spent], error, None)
             report.dead = len(spent)
         if alive:
-            with self._rng_lock:  # one time for the job, so a digest stays one message
+            with self._rng_lock:  # one time for the job, so it stays one message
                 retry_at = self.policy.retry_at(
                     max(d.attempts for d in alive) + 1, self.now(), self._rng)
             self._mark_failed(job.channel, [d.id for d in alive], error, retry_at)
@@ -512,13 +537,15 @@ def _ids(ids: Sequence[int]) -> str:
 def send_test(destination: Destination, renderer: Renderer, *, timeout: float | None) -> list[str]:
     """`watcher notify test`: a test message to each URL of the channel; the errors."""
     errors = []
+    name = destination.channel.name
     for target in destination.channel.targets:
+        message: Message | Payload = renderer.render_test(name, target.format)
+        identity = None
+        if target.kind == "watcher":
+            identity = f"watcher-test-{secrets.token_hex(8)}"
+            message = Payload(notify_test_document(name, message.body, identity))
         try:
-            send(
-                target,
-                renderer.render_test(destination.channel.name, target.format),
-                timeout=timeout,
-            )
+            send(target, message, timeout=timeout, identity=identity)
         except NotifyError as problem:
             errors.append(f"{target.masked}: {problem}")
     return errors

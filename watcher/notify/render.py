@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -50,6 +50,8 @@ FORMATS: tuple[Format, ...] = ("text", "markdown", "html")
 TEMPLATE_NAMES: tuple[str, ...] = (
     "alert.subject.j2",
     *(f"alert.{fmt}.j2" for fmt in FORMATS),
+    "grouped.subject.j2",
+    *(f"grouped.{fmt}.j2" for fmt in FORMATS),
     "digest.subject.j2",
     *(f"digest.{fmt}.j2" for fmt in FORMATS),
     "test.subject.j2",
@@ -99,7 +101,27 @@ class Renderer:
 
     def render_alert(self, alert: Alert, fmt: Format) -> Message:
         """One alert: severity, rule and article in the subject, the evidence in the body."""
-        return self._message("alert", fmt, alert=bounded(alert))
+        return self._message("alert", fmt, alert.severity, alert=bounded(alert))
+
+    def render_alerts(
+        self, alerts: Sequence[Alert], fmt: Format, *, max_body: int = DIGEST_BODY_MAX,
+    ) -> Message:
+        """One article's alerts to one channel in one message: a single alert as
+        `render_alert` makes it; several (rules that fired on the article together) in the
+        `grouped` form, most severe rule first, the subject naming its severity and the count.
+
+        A grouped body over `max_body` characters (many rules on a chat service) is made
+        `brief`: every rule is still listed, but only the first with its snippet and query,
+        so the message stays a few chat messages' worth rather than dozens of parts.
+        """
+        if len(alerts) == 1:
+            return self.render_alert(alerts[0], fmt)
+        ordered = by_severity(bounded(alert) for alert in alerts)
+        context = {"alert": ordered[0], "alerts": ordered}
+        message = self._message("grouped", fmt, ordered[0].severity, brief=False, **context)
+        if len(message.body) <= max_body:
+            return message
+        return self._message("grouped", fmt, ordered[0].severity, brief=True, **context)
 
     def render_digest(
         self, alerts: Sequence[Alert], fmt: Format, *, period: str,
@@ -128,7 +150,8 @@ class Renderer:
             body = self._render(f"digest.{fmt}.j2", groups=groups, more=len(ordered) - shown,
                                 **context).strip()
             if len(body) <= max_body or shown <= 1:
-                message = Message(subject=fit_subject(subject), body=body, format=fmt)
+                message = Message(subject=fit_subject(subject), body=body, format=fmt,
+                                  severity=max(a.severity for a in ordered[:shown]))
                 return DigestPart(message, ordered[:shown])
             shown = max(1, shown * max_body // len(body) - 1, shown // 2)
             groups = group_by_rule(ordered[:shown])
@@ -139,10 +162,11 @@ class Renderer:
         body = self._render("test.text.j2", channel=channel, format=fmt)
         return Message(subject=subject, body=text_as(body, fmt), format=fmt)
 
-    def _message(self, kind: str, fmt: Format, **context: Any) -> Message:
+    def _message(self, kind: str, fmt: Format, severity: Severity, **context: Any) -> Message:
         subject = self._render(f"{kind}.subject.j2", format=fmt, **context)
         body = self._render(f"{kind}.{fmt}.j2", format=fmt, **context)
-        return Message(subject=fit_subject(subject), body=body.strip(), format=fmt)
+        return Message(subject=fit_subject(subject), body=body.strip(), format=fmt,
+                       severity=severity)
 
     def _compile(self, name: str) -> Template:
         try:
@@ -165,6 +189,8 @@ class Renderer:
         for fmt in FORMATS:
             for alert in samples:
                 self.render_alert(alert, fmt)
+            self.render_alerts(samples, fmt)
+            self.render_alerts(samples, fmt, max_body=1)  # the brief form
             self.render_digest(samples, fmt, period="1h")
             self.render_test("example", fmt)
 
@@ -176,6 +202,11 @@ def group_by_rule(alerts: Sequence[Alert]) -> tuple[DigestGroup, ...]:
         by_rule.setdefault(alert.rule_id, []).append(alert)
     groups = [_group(rule_id, members) for rule_id, members in by_rule.items()]
     return tuple(sorted(groups, key=lambda g: (-g.severity, g.rule_title.casefold(), g.rule_id)))
+
+
+def by_severity(alerts: Iterable[Alert]) -> tuple[Alert, ...]:
+    """Alerts most severe first, then by rule title: the order a grouped message lists them."""
+    return tuple(sorted(alerts, key=lambda a: (-a.severity, a.rule_title.casefold(), a.rule_id)))
 
 
 def _group(rule_id: str, alerts: list[Alert]) -> DigestGroup:

@@ -14,7 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from watcher.model import Alert, Severity
+from watcher.model import Alert, Severity, Span
 from watcher.store.db import in_chunks
 from watcher.store.records import DeliveryHold, DueDelivery, OwnerCheck, StoredDelivery
 from watcher.store.tables import articles, deliveries, matches, sources
@@ -31,8 +31,9 @@ def claim_due(
     is_dead: OwnerCheck | None = None,
 ) -> list[DueDelivery]:
     """Lease up to `limit` pending deliveries for `channels` (the ones the sender has
-    configured) whose time has come and that no live sender holds, oldest due first.
-    A lease runs out, or is free at once when `is_dead` proves its owner dead."""
+    configured) whose time has come and that no live sender holds, oldest due first, plus
+    the other due ones of the same article and channel that the limit cut off: they go in
+    one message. A lease runs out, or is free at once when `is_dead` proves its owner dead."""
     free = _lease_free(now)
     dead = _dead_owners(connection, now, owner, is_dead)
     if dead:  # still held by one of them in the UPDATE below, or not taken
@@ -49,6 +50,7 @@ def claim_due(
     ids = list(connection.scalars(due))
     if not ids:
         return []
+    ids += _rest_of_articles(connection, ids, free, now)
     for chunk in in_chunks(ids):
         connection.execute(
             sa.update(deliveries)
@@ -56,6 +58,36 @@ def claim_due(
             .values(lease_until=now + lease, lease_owner=owner)
         )
     return _load_due(connection, ids)
+
+
+def _rest_of_articles(
+    connection: Connection, ids: list[int], free: sa.ColumnElement[bool], now: datetime
+) -> list[int]:
+    """The other due, free deliveries of the (article, channel) pairs of `ids`: queued
+    together, they are due together, and one message carries them all (a claim's limit
+    must not split them into two)."""
+    pairs: set[tuple[int, str]] = set()
+    for chunk in in_chunks(ids):
+        picked = (
+            sa.select(matches.c.article_id, deliveries.c.channel)
+            .join(matches, deliveries.c.match_id == matches.c.id)
+            .where(deliveries.c.id.in_(chunk))
+        )
+        pairs.update((row.article_id, row.channel) for row in connection.execute(picked))
+    claimed, rest = set(ids), []
+    for chunk in in_chunks(sorted({article for article, _ in pairs})):
+        same_article = (
+            sa.select(deliveries.c.id, deliveries.c.channel, matches.c.article_id)
+            .join(matches, deliveries.c.match_id == matches.c.id)
+            .where(deliveries.c.status == "pending", deliveries.c.next_attempt <= now)
+            .where(matches.c.article_id.in_(chunk))
+            .where(free)
+            .order_by(deliveries.c.id)
+            .with_for_update(skip_locked=True, of=deliveries)
+        )
+        rest += [row.id for row in connection.execute(same_article)
+                 if row.id not in claimed and (row.article_id, row.channel) in pairs]
+    return rest
 
 
 def _dead_owners(
@@ -243,6 +275,9 @@ def _load_due(connection: Connection, ids: list[int]) -> list[DueDelivery]:
                 matches.c.snippet,
                 matches.c.matched_at,
                 matches.c.story_id,
+                matches.c.article_id,
+                matches.c.spans,
+                articles.c.external_id,
                 articles.c.title,
                 articles.c.url,
                 articles.c.published,
@@ -289,9 +324,12 @@ def _due(row: sa.Row[Any], outlets: tuple[str, ...]) -> DueDelivery:
         snippet=row.snippet,
         other_outlets=tuple(name for name in outlets if name != row.source),
         matched_at=row.matched_at,
+        article_id=row.external_id,
+        story_id=row.story_id,
+        spans=tuple(Span(start, end, field) for start, end, field in row.spans),
     )
     return DueDelivery(row.id, row.channel, row.attempts, tuple(_done_targets(row.done_targets)),
-                       alert, row.created)
+                       alert, row.created, row.article_id)
 
 
 def _done_targets(text: str | None) -> list[str]:

@@ -103,7 +103,8 @@ class StoredMatch:
 class DueDelivery:
     """A delivery claimed for sending: to which channel, how often tried, the keys of the
     channel's URLs that already took it, and the alert its message tells. `created` (when it
-    was queued) makes its message identity unique beyond this database's ids."""
+    was queued) makes its message identity unique beyond this database's ids; `article` (the
+    stored article's row id) puts an article's deliveries to one channel in one message."""
 
     id: int
     channel: str
@@ -111,6 +112,7 @@ class DueDelivery:
     done_targets: tuple[str, ...]
     alert: Alert
     created: datetime | None = None
+    article: int | None = None
 
 
 @dataclass(frozen=True)
