@@ -58,6 +58,7 @@ from bench.rulegen import (
 from bench.stages import measure_stages
 from bench.store_bench import GENERATED_RULES, measure_store
 from bench.store_report import STORE_HEADING, render_store_markdown, render_store_table
+from bench.units import UNITS_HEADING, measure_units, render_units_markdown
 from bench.workers_bench import (
     WORKERS_HEADING,
     measure_workers,
@@ -83,7 +84,8 @@ OTHER_HEADINGS = (STORE_HEADING, FEEDS_HEADING, NOTIFY_HEADING, WORKERS_HEADING,
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__)
     parser.add_argument("--only", help="run only this part",
-                        choices=["matching", "store", "feeds", "notify", "workers", "quality"])
+                        choices=["matching", "store", "feeds", "notify", "workers", "quality",
+                                 "units"])
     only = parser.parse_args(argv).only
     if only == "store":
         main_store_only()
@@ -103,6 +105,9 @@ def main(argv: list[str] | None = None) -> None:
     if only == "quality":
         main_quality_only()
         return
+    if only == "units":
+        main_units_only()
+        return
     corpus, analyzer, rules, results = measure_matching()
     print(render_table(results))
     store = measure_store(corpus, analyzer, rules[:GENERATED_RULES])
@@ -115,10 +120,12 @@ def main(argv: list[str] | None = None) -> None:
     print(render_workers_table(workers))
     quality = measure_quality()
     print(render_quality_table(quality))
+    units = render_units_markdown(measure_units(corpus))
+    print(units)
     markdown = (render_markdown(results) + "\n" + render_store_markdown(store) + "\n"
                 + render_feeds_markdown(feeds) + "\n" + render_notify_markdown(alerts)
                 + "\n" + render_workers_markdown(workers)
-                + "\n" + render_quality_markdown(quality))
+                + "\n" + render_quality_markdown(quality) + "\n" + units)
     RESULTS_FILE.write_text(markdown, encoding="utf-8")
     progress(f"wrote {RESULTS_FILE}")
 
@@ -249,6 +256,15 @@ def main_quality_only() -> None:
     RESULTS_FILE.write_text(replace_section(existing, QUALITY_HEADING, section),
                             encoding="utf-8")
     progress(f"wrote the Quality section of {RESULTS_FILE}")
+
+
+def main_units_only() -> None:
+    """The text-units part alone; rewrites only the Text units section of RESULTS.md."""
+    section = render_units_markdown(measure_units(load_corpus()))
+    print(section)
+    existing = RESULTS_FILE.read_text(encoding="utf-8") if RESULTS_FILE.exists() else ""
+    RESULTS_FILE.write_text(replace_section(existing, UNITS_HEADING, section), encoding="utf-8")
+    progress(f"wrote the Text units section of {RESULTS_FILE}")
 
 
 # -- measurements -------------------------------------------------------------------------
