@@ -9,6 +9,7 @@ import json
 from pathlib import Path
 
 import pytest
+import spacy
 
 from watcher.model import Article
 from watcher.text.analysis import Analyzer, FieldText
@@ -66,3 +67,17 @@ def test_near_s_holds_inside_a_real_sentence_not_across_related_headlines(fires)
     story = "Turkey and the US reached a deal on the YPG on Monday."
     assert not fires(sdf, "Officials held talks in Ankara " + related)
     assert fires(sdf, story + " Source TRTWorld and agencies " + related)
+
+
+def test_a_lead_word_starts_a_sentence_with_a_pipeline_of_its_own_too(tmp_path: Path) -> None:
+    """`--pipeline` names a trained pipeline whose splitter decides the rest; here a
+    sentencizer that splits at ';' only, so the cut before `Related` is the units' own."""
+    nlp = spacy.blank("en")
+    nlp.add_pipe("sentencizer", config={"punct_chars": [";"]})
+    nlp.to_disk(tmp_path / "pipeline")
+    analyzer = Analyzer(str(tmp_path / "pipeline"))
+    body = "Talks were held in Sochi. Print Tweet Related Russia FM hosts talks with Syria; End"
+    field = analyzer.analyse(Article("a", "", body)).body
+    assert _sentences(field) == [
+        "Talks were held in Sochi. Print Tweet", "Related Russia FM hosts talks with Syria;", "End",
+    ]
