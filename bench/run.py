@@ -40,6 +40,7 @@ from bench.sections import replace_section
 from bench.sizes import FULL, QUICK, Sizes
 from bench.store_bench import measure_store
 from bench.store_report import STORE_HEADING, render_store_markdown, render_store_table
+from bench.units import UNITS_HEADING, measure_units, render_units_markdown
 from bench.workers_bench import (
     WORKERS_HEADING,
     measure_workers,
@@ -91,6 +92,9 @@ PARTS = (
     Part("quality", QUALITY_HEADING,
          lambda c: measure_quality(analyzer=c.analyzer),
          render_quality_table, render_quality_markdown),
+    Part("units", UNITS_HEADING,
+         lambda c: measure_units(c.corpus),
+         render_units_markdown, render_units_markdown),  # a list, no table
 )
 HEADINGS = tuple(part.heading for part in PARTS)
 

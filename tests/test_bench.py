@@ -27,6 +27,7 @@ TABLES = {
     "## Quality": ("| rule | alerts | wanted | unwanted | unjudged | precision |",
                    "| reason | alerts | share of unwanted |",
                    "| place | alerts | wanted |"),
+    "## Text units": ("- shipped rules, alerts lost:",),
 }
 
 

@@ -43,6 +43,23 @@ ABBREVIATED_TITLES = frozenset({
     "det", "fr", "ft", "insp", "lieut", "lt", "lt.-col", "lt.-gen", "maj", "maj.-gen",
     "pfc", "pres", "pte", "pvt", "sgt", "sgt.-maj", "spc", "sr", "supt",
 })
+# Page furniture that flattened pages run into the story without a full stop (FA-KES:
+# "... Print Tweet Views 2494 Related Russian US jets had near miss over Syria ...",
+# "... a monitoring group said Tags Nusra Front al-Qaeda Aleppo ..."): capitalised and
+# spaced off the word before, these start a sentence of their own, so NEAR/s never pairs
+# a related headline or a tag with the story. Case-sensitive: "related" in prose stays.
+LEAD_WORDS = frozenset(
+    form for word in ("Related", "Tags", "Category", "Categories") for form in (word, word.upper())
+)
+# Two-word leads: a first word (capitalised) followed by a second; any pairing of the two
+# sets reads as furniture ("Read more", "Read also", "See also", "See more", "Follow us").
+LEAD_PAIR_FIRSTS = frozenset(
+    form for word in ("Read", "See", "Follow") for form in (word, word.upper())
+)
+LEAD_PAIR_SECONDS = frozenset({"more", "also", "us"})  # lower-cased
+# A bar between words separates the items of a flattened link list ("Iraqs vote
+# violations | The global gag rule | Slovenian elections"): it ends a sentence as `.` does.
+LIST_SEPARATORS = frozenset({"|"})
 # Unicode's own hyphens (U+2010, and U+2011 that does not break a line) split words as the
 # ASCII hyphen does in spaCy, so `al‑Hasaka` is the words al and Hasaka.
 UNICODE_HYPHEN_INFIX = rf"(?<=[{ALPHA}0-9])[\u2010\u2011](?=[{ALPHA}])"
@@ -55,6 +72,9 @@ INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u2060\ufeff"))
 TAG_SHIFT = 56
 TYPE_TAG = 0x40
 WORD_FLAG, BREAK_FLAG, END_FLAG, TITLE_FLAG = 1 << 40, 1 << 41, 1 << 42, 1 << 43
+# Per lexeme (case-sensitive), not per word type: boilerplate leads (LEAD_WORDS ...) and
+# white space (a lead glued to the token before it, as in "Ukraine-Related", is no lead).
+LEAD_FLAG, PAIR_FIRST_FLAG, PAIR_SECOND_FLAG, SPACE_FLAG = 1 << 44, 1 << 45, 1 << 46, 1 << 47
 TYPE_MASK = (1 << 40) - 1
 LOWEST_CODE, HIGHEST_CODE = TYPE_TAG << TAG_SHIFT, (TYPE_TAG + 1 << TAG_SHIFT) - 1
 
@@ -147,8 +167,15 @@ class Analyzer:
     index, so both stay consistent for the analyser's lifetime.
     """
 
-    def __init__(self, pipeline: str = BLANK_PIPELINE, *, lexicon: Lexicon | None = None) -> None:
+    def __init__(
+        self, pipeline: str = BLANK_PIPELINE, *, lexicon: Lexicon | None = None,
+        furniture: bool = True,
+    ) -> None:
+        """`furniture=False` analyses without the page-furniture units (a lead word or a
+        list bar starts no sentence): the sentencizer rule alone, which bench/units.py
+        compares against."""
         self.pipeline = pipeline
+        self.furniture = furniture
         self.nlp = load_pipeline(pipeline)
         self.lexicon = Lexicon.load() if lexicon is None else lexicon
         self.types: list[WordType] = []
@@ -163,7 +190,7 @@ class Analyzer:
         """A new analyser on the same pipeline, its type table and spaCy vocabulary empty
         (the lexicon, which never grows, is shared): dropping this one frees every word
         type a long run has met."""
-        return Analyzer(self.pipeline, lexicon=self.lexicon)
+        return Analyzer(self.pipeline, lexicon=self.lexicon, furniture=self.furniture)
 
     # -- word types -------------------------------------------------------------------
 
@@ -182,21 +209,27 @@ class Analyzer:
             folded=fold(lower),
             is_word=any(ch.isalnum() for ch in lower),
             breaks_paragraph="\n" in lower and lower.isspace(),
-            ends_sentence=lower in SENTENCE_PUNCT,
+            ends_sentence=lower in SENTENCE_PUNCT or (self.furniture and lower in LIST_SEPARATORS),
             abbreviated_title=lower in ABBREVIATED_TITLES,
         )
         self.types.append(word)
         return len(self.types) - 1
 
-    def _type_code(self, lower_hash: int) -> int:
-        """The code stored in a lexeme's rank slot: tag, the type's flags, its index."""
+    def _type_code(self, lower_hash: int, orth: str) -> int:
+        """The code stored in a lexeme's rank slot: tag, the type's flags, the lexeme's own
+        (case-sensitive) flags, the type's index."""
         index = self.type_of(lower_hash)
         word = self.types[index]
+        furniture = self.furniture
         flags = (
             WORD_FLAG * word.is_word
             | BREAK_FLAG * word.breaks_paragraph
             | END_FLAG * word.ends_sentence
             | TITLE_FLAG * word.abbreviated_title
+            | LEAD_FLAG * (furniture and orth in LEAD_WORDS)
+            | PAIR_FIRST_FLAG * (furniture and orth in LEAD_PAIR_FIRSTS)
+            | PAIR_SECOND_FLAG * (word.lower in LEAD_PAIR_SECONDS)
+            | SPACE_FLAG * (orth.isspace())
         )
         return TYPE_TAG << TAG_SHIFT | flags | index
 
@@ -287,7 +320,7 @@ class Analyzer:
         vocab = self.nlp.vocab
         for orth in unknown.tolist():
             lexeme = vocab[orth]
-            lexeme.rank = self._type_code(lexeme.lower)
+            lexeme.rank = self._type_code(lexeme.lower, lexeme.orth_)
 
 
 class Words(NamedTuple):
@@ -307,10 +340,12 @@ def _words(tokens: Tokens) -> Words:
 
     A line break ends a paragraph and therefore a sentence too (headlines and bullet lines
     have no final full stop). For the blank pipeline a sentence-final mark (`.`, `!`, `?`
-    ...) between two words starts a sentence, spaCy's sentencizer rule, unless it is the
-    full stop of an abbreviated rank or title (`Col.`, ABBREVIATED_TITLES); a trained
-    pipeline's sentence starts are used as they are. A word's sentence number counts
-    the markers up to it, so numbers are equal within a sentence and grow, with gaps.
+    ...) or a list bar (`|`) between two words starts a sentence, spaCy's sentencizer rule,
+    unless it is the full stop of an abbreviated rank or title (`Col.`, ABBREVIATED_TITLES);
+    a trained pipeline's sentence starts are used as they are. With either, a boilerplate
+    lead (`Related`, `Tags`, `Read more`: LEAD_WORDS) starts a sentence. A word's sentence
+    number counts the markers up to it, so numbers are equal within a sentence and grow,
+    with gaps.
     """
     codes = tokens.codes
     positions = np.flatnonzero(codes & WORD_FLAG)
@@ -328,16 +363,42 @@ def _words(tokens: Tokens) -> Words:
 def _sentence_markers(tokens: Tokens) -> np.ndarray:
     """Tokens that start a sentence for the word at or after them: for the blank
     pipeline the break or final mark itself, for a trained one its sentence start or
-    the token after a break."""
+    the token after a break; for both a boilerplate lead word itself."""
     codes = tokens.codes
     if tokens.sentence_marks is None:
         ends = (codes & END_FLAG) != 0
         ends[1:] &= ~(((codes[:-1] & TITLE_FLAG) != 0)  # "Col" + "." with nothing between
                       & (tokens.starts[:-1] + tokens.lengths[:-1] == tokens.starts[1:]))
-        return ends | ((codes & BREAK_FLAG) != 0)
-    markers = tokens.sentence_marks.copy()
-    markers[1:] |= (codes[:-1] & BREAK_FLAG) != 0
+        markers = ends | ((codes & BREAK_FLAG) != 0)
+    else:
+        markers = tokens.sentence_marks.copy()
+        markers[1:] |= (codes[:-1] & BREAK_FLAG) != 0
+    markers[lead_positions(tokens)] = True
     return markers
+
+
+def lead_positions(tokens: Tokens) -> np.ndarray:
+    """Token positions of boilerplate lead words (LEAD_WORDS, and the first of a
+    LEAD_PAIR_FIRSTS + LEAD_PAIR_SECONDS pair) not glued to the token before them: page
+    furniture that a flattened page runs into the story, so it starts a sentence of its
+    own. One numpy call finds the few candidates, so texts without any pay next to nothing."""
+    candidates = np.flatnonzero(tokens.codes & (LEAD_FLAG | PAIR_FIRST_FLAG))
+    if candidates.shape[0] == 0:
+        return candidates
+    return candidates[[_is_lead(tokens, i) for i in candidates.tolist()]]
+
+
+def _is_lead(tokens: Tokens, position: int) -> bool:
+    codes = tokens.codes
+    if not int(codes[position]) & LEAD_FLAG:  # the first word of a pair: is the second next?
+        following = position + 1
+        if following == codes.shape[0] or not int(codes[following]) & PAIR_SECOND_FLAG:
+            return False
+    if position == 0:
+        return True
+    previous = position - 1
+    spaced = int(tokens.starts[previous] + tokens.lengths[previous]) < int(tokens.starts[position])
+    return spaced or bool(int(codes[previous]) & SPACE_FLAG)
 
 
 def _field(
@@ -402,8 +463,12 @@ def _sentence_char_starts(field: FieldText) -> list[int]:
     first_tokens = field.word_tokens[first_words]
     markers = np.concatenate(([-1], np.flatnonzero(_sentence_markers(field.tokens))))
     marker = markers[np.searchsorted(markers, first_tokens, side="right") - 1]
-    # A blank pipeline's marker is the break or mark before the sentence; skip it.
-    after = marker + 1 if field.tokens.sentence_marks is None else marker
+    # A blank pipeline's marker is the break or mark before the sentence (skip it), or a
+    # lead word that is the sentence's first word.
+    if field.tokens.sentence_marks is None:
+        after = np.where(marker == first_tokens, marker, marker + 1)
+    else:
+        after = marker
     previous_word = np.concatenate(([-1], field.word_tokens[first_words[1:] - 1]))
     begin = np.where(after > previous_word, after, first_tokens)
     # A white-space token may straddle the separator before the field: clamp to its start.
