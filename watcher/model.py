@@ -65,6 +65,18 @@ class Span:
     field: Field
 
 
+ContextLabelName = Literal["historical", "ended", "negated", "hypothetical"]
+
+
+@dataclass(frozen=True)
+class ContextLabel:
+    """A label every sentence holding a match's mentions carries (the event is historical,
+    ended, negated or hypothetical), with the article's cue words that decided it."""
+
+    label: ContextLabelName
+    cues: tuple[str, ...]
+
+
 @dataclass(frozen=True)
 class Match:
     """A rule that fired on an article, with the occurrences that made it fire."""

@@ -64,7 +64,8 @@ OPTION_KEYS = ("db", "rules", "pipeline")  # the settings with a command-line op
 # Every setting has a variable WATCHER_<KEY>: plain ones take the text as it is; lists and
 # mappings take YAML (`WATCHER_SOURCES='[{name: a, url: "https://…"}]'`), and each key of
 # a mapping section has its own, as text: WATCHER_<SECTION>__<KEY> (`WATCHER_HTTP__PORT=9000`).
-SECTION_KEYS = ("notify", "http", "fetch")  # mappings of plain values, one variable per key too
+# mappings of plain values, one variable per key too
+SECTION_KEYS = ("notify", "http", "fetch", "context")
 NAME = re.compile(r"[a-z0-9][a-z0-9_-]*")
 DB_URL = re.compile(r"[A-Za-z][A-Za-z0-9+._-]*://\S*")
 CHANNEL_URL = re.compile(r"[A-Za-z][A-Za-z0-9+._-]*://\S+")
@@ -252,6 +253,13 @@ class FetchSettings(_Frozen):
     allow_private: Annotated[tuple[AddressRange, ...], BeforeValidator(_listed)] = ()
 
 
+class ContextSettings(_Frozen):
+    """Context labels of matches: `triggers` names a file of trigger phrases that adds to
+    the shipped lists (watcher/engine/data/context.yaml), read when the rules load."""
+
+    triggers: NonEmpty | None = None
+
+
 # read-only, so no stage can change another's view of the channels
 Channels = Annotated[
     Mapping[Name, ChannelSettings],
@@ -274,6 +282,7 @@ class Settings(_Frozen):
     notify: NotifySettings = NotifySettings()
     http: HttpSettings | None = None
     fetch: FetchSettings = FetchSettings()
+    context: ContextSettings = ContextSettings()
 
     @property
     def channel_names(self) -> tuple[str, ...] | None:
@@ -408,6 +417,7 @@ SECTIONS: dict[str, type[BaseModel]] = {
     "notify": NotifySettings,
     "http": HttpSettings,
     "fetch": FetchSettings,
+    "context": ContextSettings,
 }
 _HIDDEN = object()
 
