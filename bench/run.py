@@ -13,6 +13,13 @@ from collections import Counter
 from pathlib import Path
 
 from bench.baseline import BUDGET_SECONDS, REPEAT_UNDER_SECONDS, RegexRule, RegexTranslator
+from bench.context_bench import (
+    CONTEXT_HEADING,
+    measure_context,
+    render_context_markdown,
+    render_context_table,
+)
+from bench.context_bench import main as main_context_only
 from bench.corpus import Corpus, load_corpus
 from bench.feeds_bench import measure_feeds
 from bench.feeds_report import FEEDS_HEADING, render_feeds_markdown, render_feeds_table
@@ -77,13 +84,14 @@ REGEX_OPTIONAL_COUNTS = (10_000,)  # measured only if projected under BUDGET_SEC
 PROFILE_TOP = 10
 RESULTS_FILE = Path(__file__).parent / "RESULTS.md"
 OTHER_HEADINGS = (STORE_HEADING, FEEDS_HEADING, NOTIFY_HEADING, WORKERS_HEADING,
-                  QUALITY_HEADING)
+                  QUALITY_HEADING, CONTEXT_HEADING)
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__)
     parser.add_argument("--only", help="run only this part",
-                        choices=["matching", "store", "feeds", "notify", "workers", "quality"])
+                        choices=["matching", "store", "feeds", "notify", "workers", "quality",
+                                 "context"])
     only = parser.parse_args(argv).only
     if only == "store":
         main_store_only()
@@ -103,6 +111,9 @@ def main(argv: list[str] | None = None) -> None:
     if only == "quality":
         main_quality_only()
         return
+    if only == "context":
+        main_context_only()  # rewrites only its section of RESULTS.md
+        return
     corpus, analyzer, rules, results = measure_matching()
     print(render_table(results))
     store = measure_store(corpus, analyzer, rules[:GENERATED_RULES])
@@ -115,10 +126,13 @@ def main(argv: list[str] | None = None) -> None:
     print(render_workers_table(workers))
     quality = measure_quality()
     print(render_quality_table(quality))
+    context_machine, context = measure_context()
+    print(render_context_table(context))
     markdown = (render_markdown(results) + "\n" + render_store_markdown(store) + "\n"
                 + render_feeds_markdown(feeds) + "\n" + render_notify_markdown(alerts)
                 + "\n" + render_workers_markdown(workers)
-                + "\n" + render_quality_markdown(quality))
+                + "\n" + render_quality_markdown(quality)
+                + "\n" + render_context_markdown(context_machine, context))
     RESULTS_FILE.write_text(markdown, encoding="utf-8")
     progress(f"wrote {RESULTS_FILE}")
 

@@ -11,9 +11,12 @@ from pathlib import Path
 import pytest
 import yaml
 
-from watcher.engine.context import ContextReader, Triggers, load_triggers
+from watcher.engine.context import ContextLexicon, ContextReader, Triggers, load_triggers
+from watcher.engine.matcher import Matcher
 from watcher.errors import ConfigError
-from watcher.model import Article
+from watcher.model import Article, ContextLabel
+from watcher.rules.ast import Rule, RuleSet
+from watcher.rules.grammar import parse_query
 from watcher.text.analysis import Analyzer
 
 SENTENCES = Path(__file__).parent / "data" / "context" / "sentences.yaml"
@@ -39,7 +42,7 @@ def labels_of(
     text = analyzer.analyse(Article(id="a", title="", body=body, published=when))
     words = [analyzer.types[t].folded for t in text.body.types.tolist()]
     terms = [(1, words.index(m), words.index(m)) for m in mentions]
-    found = ContextReader(triggers, text, analyzer.types).labels(terms)
+    found = ContextReader(ContextLexicon(triggers, analyzer.types), text).labels(terms)
     return {label.label: list(label.cues) for label in found}
 
 
@@ -120,3 +123,59 @@ def test_a_bad_users_file_is_one_line_with_its_place(
         load_triggers(analyzer.words, extra)
     assert str(raised.value).startswith(f"{extra}:{error}")
     assert "\n" not in str(raised.value)
+
+
+# -- matches carry their labels (watcher/engine/core.py, matcher.py) ------------------
+
+
+def _matcher(queries: dict[str, str], **options: object) -> Matcher:
+    rules = RuleSet(tuple(
+        Rule(id=rule_id, title=rule_id, query_text=query, query=parse_query(query))
+        for rule_id, query in queries.items()
+    ))
+    return Matcher(rules, Analyzer(), **options)  # type: ignore[arg-type]
+
+
+def test_a_match_carries_the_labels_of_its_words_with_their_cues() -> None:
+    """fakes:1923848259 (2017-10-06) and fakes:1923848281 (2016-10-07), as in sentences.yaml."""
+    matcher = _matcher({"siege": "siege NEAR/5 Deir", "strikes": "strikes NEAR/s Aleppo"})
+    broken = Article(
+        id="1923848259", title="Syrian troops push into Deir el-Zour",
+        body="Syrian troops broke a nearly three-year siege on parts of Deir el-Zour last month "
+             "and are fighting to liberate from IS remaining parts of the city.",
+        published=datetime(2017, 10, 6, tzinfo=UTC),
+    )
+    [match] = matcher.match(broken)
+    assert match.context == (
+        ContextLabel("historical", ("last month",)), ContextLabel("ended", ("broke",))
+    )
+    plain = Article(
+        id="x", title="", body="Air strikes hit Aleppo on Friday, residents said.",
+        published=datetime(2016, 10, 7, tzinfo=UTC),
+    )
+    [match] = matcher.match(plain)
+    assert match.context == ()
+
+
+def test_the_matcher_reads_the_users_triggers(tmp_path: Path) -> None:
+    """`context.triggers` reaches the engine through Matcher.from_path, and survives the
+    analyser's renewal."""
+    extra = tmp_path / "context.yaml"
+    extra.write_text("negated:\n  - direction: backward\n    scope: 3\n    phrases: [was foiled]\n")
+    rules = tmp_path / "rules.yaml"
+    rules.write_text("rules:\n  - id: bombs\n    title: Car bombs\n    query: car NEAR/1 bomb\n")
+    article = Article(id="a", title="", body="A car bomb attack was foiled near the checkpoint.")
+    assert Matcher.from_path(rules).match(article)[0].context == ()
+    matcher = Matcher.from_path(rules, context_triggers=extra)
+    matcher.max_word_types = matcher._renew_at = 1  # renew before the next article
+    [match] = matcher.match(article)
+    assert match.context == (ContextLabel("negated", ("was foiled",)),)
+
+
+def test_a_phrase_is_never_found_cut_at_the_sentences_end(
+    analyzer: Analyzer, triggers: Triggers
+) -> None:
+    """"ended the" is a phrase: a sentence ending on "ended" holds the word "ended" alone."""
+    assert labels_of(analyzer, triggers, "Two sieges ended.", ["sieges"], None) == {
+        "ended": ["ended"]
+    }

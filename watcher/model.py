@@ -79,7 +79,8 @@ class ContextLabel:
 
 @dataclass(frozen=True)
 class Match:
-    """A rule that fired on an article, with the occurrences that made it fire."""
+    """A rule that fired on an article, with the occurrences that made it fire and the
+    context labels those occurrences carry (watcher/engine/context.py)."""
 
     rule_id: str
     article_id: str
@@ -88,6 +89,7 @@ class Match:
     spans: tuple[Span, ...]
     snippet: str
     tags: tuple[str, ...] = field(default=())
+    context: tuple[ContextLabel, ...] = field(default=())
 
 
 @dataclass(frozen=True)

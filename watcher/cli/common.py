@@ -81,7 +81,8 @@ def reader_may_leave() -> Iterator[None]:
 def load_matcher(settings: Settings, path: str | None) -> Matcher:
     with errors_exit():  # ConfigError: e.g. a trained pipeline named but not installed
         return Matcher.from_path(
-            path or settings.rules, pipeline=settings.pipeline, channels=settings.channel_names
+            path or settings.rules, pipeline=settings.pipeline, channels=settings.channel_names,
+            context_triggers=settings.context.triggers,
         )
 
 

@@ -15,7 +15,9 @@ already has, only the sentences holding a match's mentions, each once per articl
 from __future__ import annotations
 
 import calendar
-from collections.abc import Callable, Iterable, Mapping
+import threading
+from bisect import bisect_left, bisect_right
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -29,6 +31,8 @@ from watcher.errors import ConfigError
 from watcher.model import ContextLabel, ContextLabelName
 from watcher.rules.yaml_marks import BoundedLoader, error_position
 from watcher.text.analysis import AnalysedText, FieldText, WordType
+
+__all__ = ["ContextLexicon", "ContextReader", "Triggers", "load_triggers", "shipped_triggers"]
 
 LABELS: tuple[ContextLabelName, ...] = ("historical", "ended", "negated", "hypothetical")
 TRIGGER_DIRECTIONS = ("forward", "backward", "both")
@@ -51,6 +55,16 @@ AMBIGUOUS_MONTHS = frozenset({"may", "march", "jan", "mar", "sep", "dec"})
 MONTH_LEADS = frozenset({"in", "early", "late", "mid", "since", "until", "on", "by", "of",
                          "last", "this", "between", "from", "during", "through"})
 ORDINAL_ENDINGS = ("st", "nd", "rd", "th")
+# Words too common in news to find a phrase by ("were" in "were denied"), the most common
+# first: a phrase is found by its longest other word, else by the rarest of these.
+COMMON_WORDS = (
+    "the", "a", "an", "in", "of", "to", "and", "on", "for", "at", "by", "with", "from", "as", "was",
+    "were", "is", "are", "has", "have", "had", "be", "been", "it", "its", "that", "this",
+    "one", "over", "than", "other", "only", "year", "years", "day", "week", "month", "these",
+    "being", "will", "would", "can", "could", "did", "does", "do", "may", "might", "should",
+    "must", "since", "last", "held", "called", "came", "end", "least", "no", "not", "n't",
+)
+COMMONNESS = {word: len(COMMON_WORDS) - rank for rank, word in enumerate(COMMON_WORDS)}
 
 Words = tuple[str, ...]
 WordsOf = Callable[[str], list[str]]
@@ -68,14 +82,43 @@ class Entry:
 
 @dataclass(frozen=True)
 class Triggers:
-    """The compiled trigger lists: phrases (as analysed words) to what they do."""
+    """The compiled trigger lists: phrases (as analysed words) to what they do, and the
+    places of the triggers and pseudo-triggers by their anchor, the phrase's longest word
+    (its offset in the phrase, the phrase's length): common words such as "in", "was"
+    start phrases ("in the past", "was denied"), so a phrase is looked for only where its
+    rarer word is. `stop_lengths`: the lengths of the terminators each first word starts,
+    longest first (looked for only in a sentence that has a trigger)."""
 
     phrases: Mapping[Words, tuple[Entry, ...]]
     clause_breaks: frozenset[str]
+    anchors: Mapping[str, tuple[tuple[int, int], ...]]
+    stop_lengths: Mapping[str, tuple[int, ...]]
 
-    @property
-    def longest(self) -> int:
-        return max((len(p) for p in self.phrases), default=1)
+
+class ContextLexicon:
+    """Per word type of one analyser, whether a trigger or a date can start at it: learnt
+    once per type, so a sentence is searched only at its few such words."""
+
+    def __init__(self, triggers: Triggers, types: list[WordType]) -> None:
+        self.triggers = triggers
+        self.types = types
+        self.folded: list[str] = []  # of each type
+        self._anchors = np.zeros(0, dtype=bool)
+
+    def anchors(self, type_indexes: np.ndarray) -> np.ndarray:
+        """Positions in `type_indexes` of words that a trigger or a date is found by."""
+        self.learn()
+        return np.flatnonzero(self._anchors[type_indexes])
+
+    def learn(self) -> None:
+        """Catch up with the word types the analyser met since."""
+        known = len(self.folded)
+        if known < len(self.types):
+            anchors = self.triggers.anchors
+            new = [word.folded for word in self.types[known:]]
+            self.folded.extend(new)
+            found = [w in anchors or w in MONTHS or _year(w) is not None for w in new]
+            self._anchors = np.concatenate((self._anchors, np.array(found, dtype=bool)))
 
 
 @dataclass(frozen=True)
@@ -103,7 +146,47 @@ def load_triggers(words_of: WordsOf, extra: str | Path | None = None) -> Trigger
     return Triggers(
         phrases={p: tuple(dict.fromkeys(e)) for p, e in phrases.items()},
         clause_breaks=frozenset(breaks),
+        anchors=_anchors(
+            p for p, e in phrases.items() if any(x.direction != "terminate" for x in e)
+        ),
+        stop_lengths=_lengths(
+            p for p, e in phrases.items() if any(x.direction == "terminate" for x in e)
+        ),
     )
+
+
+def _anchors(phrases: Iterable[Words]) -> dict[str, tuple[tuple[int, int], ...]]:
+    """Each phrase under its rarest-looking word, as (offset, length): the longest word
+    that is not a common one (COMMON_WORDS), the last of equals, else the least common."""
+    anchors: dict[str, list[tuple[int, int]]] = {}
+    for phrase in phrases:
+        offset = max(range(len(phrase)),
+                     key=lambda n: (-COMMONNESS.get(phrase[n], 0), len(phrase[n]), n))
+        anchors.setdefault(phrase[offset], []).append((offset, len(phrase)))
+    return {word: tuple(places) for word, places in anchors.items()}
+
+
+def _lengths(phrases: Iterable[Words]) -> dict[str, tuple[int, ...]]:
+    """The lengths of the phrases each first word starts, longest first."""
+    lengths: dict[str, set[int]] = {}
+    for phrase in phrases:
+        lengths.setdefault(phrase[0], set()).add(len(phrase))
+    return {word: tuple(sorted(n, reverse=True)) for word, n in lengths.items()}
+
+
+_shipped: dict[tuple[str, ...], Triggers] = {}
+_shipped_lock = threading.Lock()
+
+
+def shipped_triggers(words_of: WordsOf) -> Triggers:
+    """The shipped lists, read once per way of splitting words (every English pipeline
+    splits the file's phrases alike, so in practice once)."""
+    with _shipped_lock:
+        key = tuple(words_of("can't stop, won't stop: no let-up"))
+        triggers = _shipped.get(key)
+        if triggers is None:
+            triggers = _shipped[key] = load_triggers(words_of)
+        return triggers
 
 
 def _read_file(
@@ -225,13 +308,14 @@ class ContextReader:
     """Labels the mentions of matches in one analysed article; each sentence's triggers are
     found once, when a match first needs them."""
 
-    def __init__(self, triggers: Triggers, text: AnalysedText, types: list[WordType]) -> None:
-        self.triggers = triggers
+    def __init__(self, lexicon: ContextLexicon, text: AnalysedText) -> None:
+        self.lexicon = lexicon
         self.text = text
-        self.types = types
         published = text.article.published
         self.published = published.date() if published is not None else None
         self._sentences: dict[tuple[int, int], _Sentence] = {}
+        self._field_anchors: dict[int, list[int]] = {}
+        self._sentence_numbers: dict[int, list[int]] = {}  # per field, of each word
 
     def labels(self, terms: Iterable[TermRange]) -> tuple[ContextLabel, ...]:
         """The labels every sentence holding a mention carries, with their cue words.
@@ -241,15 +325,19 @@ class ContextReader:
         must carry it, so one plain report of the event keeps the match unlabelled.
         """
         by_sentence: dict[tuple[int, int], list[tuple[int, int]]] = {}
-        fields = self.text.fields()
         for field_no, first, last in terms:
-            sentence_no = int(fields[field_no].sentence[first])
+            sentence_no = self._numbers(field_no)[first]
             by_sentence.setdefault((field_no, sentence_no), []).append((first, last))
         if not by_sentence:
             return ()
         common: dict[ContextLabelName, list[str]] | None = None
         for key, mentions in sorted(by_sentence.items()):
-            carried = self._sentence(key).labels(mentions)
+            sentence = self._sentence(key)
+            if sentence is NO_CUES:
+                return ()  # a sentence with no cue at all: no label can hold
+            carried = sentence.labels(mentions)
+            if not carried:
+                return ()
             if common is None:
                 common = {label: list(cues) for label, cues in carried.items()}
             else:
@@ -257,80 +345,149 @@ class ContextReader:
                     label: cues + [c for c in carried[label] if c not in cues]
                     for label, cues in common.items() if label in carried
                 }
+            if not common:
+                return ()
         assert common is not None
         return tuple(
             ContextLabel(label, tuple(common[label])) for label in LABELS if label in common
         )
 
+    def _useful(self, word: str) -> bool:
+        """Whether this article can have a cue at the word: a trigger's, or a date that
+        may be past (a year before the article's, a month: a date's)."""
+        if word in self.lexicon.triggers.anchors:
+            return True
+        if self.published is None:
+            return False
+        year = _year(word)
+        return year < self.published.year if year is not None else word in MONTHS
+
+    def _numbers(self, field_no: int) -> list[int]:
+        """Each word's sentence number in the field, as a list (read word by word)."""
+        numbers = self._sentence_numbers.get(field_no)
+        if numbers is None:
+            numbers = self.text.fields()[field_no].sentence.tolist()
+            self._sentence_numbers[field_no] = numbers
+        return numbers
+
     def _sentence(self, key: tuple[int, int]) -> _Sentence:
         sentence = self._sentences.get(key)
         if sentence is None:
             field = self.text.fields()[key[0]]
-            first = int(np.searchsorted(field.sentence, key[1], "left"))
-            end = int(np.searchsorted(field.sentence, key[1], "right"))
-            sentence = _Sentence(self, field, first, end)
+            numbers = self._numbers(key[0])
+            first, end = bisect_left(numbers, key[1]), bisect_right(numbers, key[1])
+            anchors = self._anchors_in(key[0], first, end)
+            sentence = _Sentence(self, field, first, end, anchors) if anchors else NO_CUES
             self._sentences[key] = sentence
         return sentence
+
+    def _anchors_in(self, field_no: int, first: int, end: int) -> list[int]:
+        """Sentence positions of the words in [first, end) that a trigger or a date is found
+        by; the field's are found in one step, when its first sentence is read."""
+        found = self._field_anchors.get(field_no)
+        if found is None:
+            field_types = self.text.fields()[field_no].types
+            positions = self.lexicon.anchors(field_types)
+            folded = self.lexicon.folded
+            found = [
+                i for i, t in zip(positions.tolist(), field_types[positions].tolist(), strict=True)
+                if self._useful(folded[t])
+            ]
+            self._field_anchors[field_no] = found
+        return [i - first for i in found[bisect_left(found, first):bisect_left(found, end)]]
 
 
 class _Sentence:
     """One sentence's words, clauses and triggers."""
 
-    def __init__(self, reader: ContextReader, field: FieldText, first: int, end: int) -> None:
+    def __init__(
+        self, reader: ContextReader | None, field: FieldText | None, first: int, end: int,
+        anchors: list[int],
+    ) -> None:
+        """`anchors`: the words a trigger or a date is found by (from the sentence's first)."""
         self.field = field
         self.first, self.end = first, end
-        types = reader.types
-        self.words = [types[t].folded for t in field.types[first:end].tolist()]
-        self.clause = self._clauses(reader.triggers.clause_breaks)
-        self.stops: dict[int, ContextLabelName | None] = {}  # terminator words by position
-        self.cues = self._find_cues(reader.triggers, reader.published)
+        self.stops: dict[int, ContextLabelName | None] | None = None  # terminators, by word
+        self.words: list[str] = []
+        self.cues: list[Cue] = []
+        # Each cue's scope, sentence positions [low, high], found when a mention is near.
+        self.scopes: list[tuple[int, int] | None] = []
+        if reader is None or field is None:
+            return  # NO_CUES
+        self.triggers = reader.lexicon.triggers
+        self.words = list(map(reader.lexicon.folded.__getitem__, field.types[first:end].tolist()))
+        self.cues = self._find_cues(self.triggers, anchors, reader.published)
+        self.scopes = [None] * len(self.cues)
 
-    def _clauses(self, breaks: frozenset[str]) -> list[int]:
-        """Each word's clause number: it grows at punctuation that breaks a clause."""
-        text, starts, ends = self.field.text, self.field.starts, self.field.ends
-        clause, number = [], 0
-        for i in range(self.first, self.end):
-            if i > self.first and any(c in breaks for c in text[ends[i - 1]:starts[i]]):
-                number += 1
-            clause.append(number)
-        return clause
-
-    def _find_cues(self, triggers: Triggers, published: date | None) -> list[Cue]:
-        """Triggers and past dates, left to right, the longest phrase winning at each word."""
-        cues: list[Cue] = []
-        words, i, longest = self.words, 0, triggers.longest
-        while i < len(words):
-            dated = _date_at(words, i, published)
-            if dated is not None:
-                length, past = dated
-                if past:
-                    cues.append(Cue("historical", "both", DATE_SCOPE, i, i + length - 1))
-                i += length
-                continue
-            for length in range(min(longest, len(words) - i), 0, -1):
-                entries = triggers.phrases.get(tuple(words[i:i + length]))
-                if entries:
-                    self._note(entries, i, length, cues)
-                    i += length
+    def _find_stops(self) -> dict[int, ContextLabelName | None]:
+        """Terminators by position (label None: every label's); a word of a trigger found
+        is not one."""
+        triggers, words = self.triggers, self.words
+        inside = {i for cue in self.cues for i in range(cue.first, cue.last + 1)}
+        stops: dict[int, ContextLabelName | None] = {}
+        for i, word in enumerate(words):
+            for length in triggers.stop_lengths.get(word, ()) if i not in inside else ():
+                if i + length > len(words):
+                    continue
+                entries = triggers.phrases.get(tuple(words[i:i + length]), ())
+                labels = [e.label for e in entries if e.direction == "terminate"]
+                if labels:
+                    stops[i] = None if None in labels else labels[0]
                     break
-            else:
-                i += 1
+        return stops
+
+    def _find_cues(
+        self, triggers: Triggers, anchors: list[int], published: date | None
+    ) -> list[Cue]:
+        """Triggers and past dates, left to right, the longest phrase winning at each word
+        (a date before a phrase of the same length). `anchors` are the words a phrase or a
+        date is found by: a phrase's longest word, a month or a year."""
+        words = self.words
+        found: list[tuple[int, int, int, tuple[Entry, ...] | bool]] = []
+        for anchor in anchors:
+            word = words[anchor]
+            if word in MONTHS or _year(word) is not None:
+                start = anchor - 1 if anchor and _day(words[anchor - 1]) is not None else anchor
+                dated = _date_at(words, start, published)
+                if dated is not None:
+                    found.append((start, -dated[0], 0, dated[1]))
+            for offset, length in triggers.anchors.get(word, ()):
+                start = anchor - offset
+                if start < 0 or start + length > len(words):
+                    continue  # the phrase would run past the sentence
+                entries = triggers.phrases.get(tuple(words[start:start + length]))
+                if entries:
+                    found.append((start, -length, 1, entries))
+        cues: list[Cue] = []
+        taken = 0  # words before `taken` belong to a phrase found
+        for start, negative_length, _, what in sorted(found, key=lambda f: f[:3]):
+            if start < taken:
+                continue
+            taken = start - negative_length
+            if what is True:
+                cues.append(Cue("historical", "both", DATE_SCOPE, start, taken - 1))
+            elif isinstance(what, tuple):
+                self._note(what, start, taken - start, cues)
         return cues
 
     def _note(self, entries: tuple[Entry, ...], i: int, length: int, cues: list[Cue]) -> None:
         for entry in entries:
-            if entry.direction == "terminate":
-                self.stops[i] = entry.label
-            elif entry.direction != "pseudo" and entry.label is not None:
+            if entry.direction in TRIGGER_DIRECTIONS and entry.label is not None:
                 cues.append(Cue(entry.label, entry.direction, entry.scope, i, i + length - 1))
 
     def labels(self, mentions: list[tuple[int, int]]) -> dict[ContextLabelName, list[str]]:
         """Labels whose triggers reach a mention (field word positions), with cue words."""
         found: dict[ContextLabelName, list[str]] = {}
-        for cue in self.cues:
-            low, high = self._scope(cue)
-            if any(first - self.first <= high and last - self.first >= low
-                   for first, last in mentions):
+        near = [(first - self.first, last - self.first) for first, last in mentions]
+        for n, cue in enumerate(self.cues):
+            if not any(first <= cue.last + cue.scope and last >= cue.first - cue.scope
+                       for first, last in near):
+                continue  # out of reach whatever the clause
+            scope = self.scopes[n]
+            if scope is None:
+                scope = self.scopes[n] = self._scope(cue)
+            low, high = scope
+            if any(first <= high and last >= low for first, last in near):
                 cues = found.setdefault(cue.label, [])
                 words = self._text(cue)
                 if words not in cues:
@@ -343,31 +500,43 @@ class _Sentence:
         if cue.direction in ("forward", "both"):
             high = cue.last
             while high + 1 < len(self.words) and high + 1 - cue.last <= cue.scope \
-                    and self._continues(cue, high + 1):
+                    and not self._clause_break(high + 1) and self._reaches(cue, high + 1):
                 high += 1
         if cue.direction in ("backward", "both"):
             low = cue.first
             while low - 1 >= 0 and cue.first - (low - 1) <= cue.scope \
-                    and self._continues(cue, low - 1):
+                    and not self._clause_break(low) and self._reaches(cue, low - 1):
                 low -= 1
         return low, high
 
-    def _continues(self, cue: Cue, position: int) -> bool:
-        """Whether the cue's scope reaches this word: same clause, no terminator."""
-        if self.clause[position] != self.clause[cue.first]:
-            return False
+    def _clause_break(self, position: int) -> bool:
+        """Whether punctuation between this word and the one before breaks the clause."""
+        field = self.field
+        assert field is not None
+        at = self.first + position
+        between = field.text[int(field.ends[at - 1]):int(field.starts[at])]
+        return any(c in self.triggers.clause_breaks for c in between)
+
+    def _reaches(self, cue: Cue, position: int) -> bool:
+        """Whether the cue's scope reaches this word: it is no terminator of the cue's."""
+        if self.stops is None:
+            self.stops = self._find_stops()
         return position not in self.stops or self.stops[position] not in (None, cue.label)
 
     def _text(self, cue: Cue) -> str:
         field = self.field
+        assert field is not None
         start = int(field.starts[self.first + cue.first])
         return field.text[start:int(field.ends[self.first + cue.last])]
+
+
+NO_CUES = _Sentence(None, None, 0, 0, [])  # a sentence where no trigger or date begins
 
 
 # -- dates -----------------------------------------------------------------------------
 
 
-def _date_at(words: list[str], i: int, published: date | None) -> tuple[int, bool] | None:
+def _date_at(words: Sequence[str], i: int, published: date | None) -> tuple[int, bool] | None:
     """A date starting at word i: (its length in words, whether it is clearly before
     `published`), or None when no date starts here. Without `published` no date is past."""
     parsed = _parse_date(words, i)
@@ -391,7 +560,7 @@ def _date_at(words: list[str], i: int, published: date | None) -> tuple[int, boo
 
 
 def _parse_date(
-    words: list[str], i: int
+    words: Sequence[str], i: int
 ) -> tuple[int, int | None, int | None, int | None] | None:
     """(length, year, month, day) of "2014", "March 17", "17 March 2016", "July 2012"."""
     day = _day(words[i])

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from fnmatch import fnmatchcase
 
+from watcher.engine.context import ContextLexicon, ContextReader, Triggers, shipped_triggers
 from watcher.engine.evaluation import FIELDS, Evaluator, Plans, TermRange
 from watcher.engine.occurrences import Occurrences, OccurrenceScanner, ScanMode
 from watcher.engine.snippets import make_snippet
@@ -24,11 +25,18 @@ MAX_SPANS = 100
 class Engine:
     """Matches analysed articles against one compiled rule index."""
 
-    def __init__(self, index: RuleIndex, analyzer: Analyzer, *, scan: ScanMode = "auto") -> None:
+    def __init__(
+        self, index: RuleIndex, analyzer: Analyzer, *, scan: ScanMode = "auto",
+        context: Triggers | None = None,
+    ) -> None:
         """`scan`: how articles are scanned (watcher/engine/occurrences.py); every mode gives the
-        same matches, "auto" the fastest."""
+        same matches, "auto" the fastest. `context`: the trigger lists that label matches
+        (watcher/engine/context.py), the shipped ones by default."""
         self.index = index
         self.analyzer = analyzer
+        self.context = ContextLexicon(
+            shipped_triggers(analyzer.words) if context is None else context, analyzer.types
+        )
         self._scanner = OccurrenceScanner(index, analyzer, scan=scan)
         self._excluded: dict[str, frozenset[int]] = {}
         self.plans = Plans()
@@ -47,10 +55,12 @@ class Engine:
         if check_sources:
             excluded = self._rules_excluded_for(text.article.source)
             candidates = [n for n in candidates if n not in excluded]
-        return [
-            build_match(compiled, text, terms)
-            for compiled, terms in self.evaluate(text, occurrences, candidates)
-        ]
+        held = self.evaluate(text, occurrences, candidates)
+        if not held:
+            return []
+        # Context is read only where a rule matched, each sentence once per article.
+        reader = ContextReader(self.context, text)
+        return [build_match(compiled, text, terms, reader) for compiled, terms in held]
 
     def evaluate(
         self, text: AnalysedText, occurrences: Occurrences, rule_numbers: list[int]
@@ -118,7 +128,11 @@ class Engine:
         ]
 
 
-def build_match(compiled: CompiledRule, text: AnalysedText, terms: Iterable[TermRange]) -> Match:
+def build_match(
+    compiled: CompiledRule, text: AnalysedText, terms: Iterable[TermRange],
+    reader: ContextReader | None = None,
+) -> Match:
+    """The match of a rule that held; `reader` labels its context (none without one)."""
     fields = text.fields()
     earliest = sorted(set(terms))[:MAX_SPANS]
     spans = [
@@ -134,4 +148,5 @@ def build_match(compiled: CompiledRule, text: AnalysedText, terms: Iterable[Term
         spans=tuple(spans),
         snippet=make_snippet(text, spans),
         tags=rule.tags,
+        context=reader.labels(earliest) if reader is not None else (),
     )
