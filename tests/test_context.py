@@ -179,3 +179,30 @@ def test_a_phrase_is_never_found_cut_at_the_sentences_end(
     assert labels_of(analyzer, triggers, "Two sieges ended.", ["sieges"], None) == {
         "ended": ["ended"]
     }
+
+
+# -- held back: the rule's `exclude:`, else watcher.yaml's `context.exclude` -------------
+
+RECALLED = Article(
+    id="1914947530", title="",
+    body="Syria agreed to destroy its chemical weapons in 2013 under a deal brokered by "
+         "Moscow and Washington.",
+    published=datetime(2017, 4, 5, tzinfo=UTC),
+)
+
+
+def _held(exclude: str, default: tuple = ()) -> tuple[str, ...]:
+    rule = parse_query("chemical NEAR/1 weapons")
+    options = {} if exclude == "default" else {"exclude": tuple(exclude.split())}
+    rules = RuleSet((Rule(id="cw", title="cw", query_text="", query=rule, **options),))
+    [match] = Matcher(rules, Analyzer(), exclude=default).match(RECALLED)
+    assert match.context == (ContextLabel("historical", ("2013",)),)
+    return match.held
+
+
+def test_a_match_is_held_back_by_the_labels_its_rule_excludes() -> None:
+    assert _held("historical negated") == ("historical",)
+    assert _held("ended negated") == ()
+    assert _held("default", default=("historical",)) == ("historical",)
+    assert _held("", default=("historical",)) == ()  # `exclude: []` overrides the default
+    assert _held("default") == ()

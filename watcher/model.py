@@ -66,6 +66,7 @@ class Span:
 
 
 ContextLabelName = Literal["historical", "ended", "negated", "hypothetical"]
+CONTEXT_LABELS: tuple[ContextLabelName, ...] = ("historical", "ended", "negated", "hypothetical")
 
 
 @dataclass(frozen=True)
@@ -80,7 +81,8 @@ class ContextLabel:
 @dataclass(frozen=True)
 class Match:
     """A rule that fired on an article, with the occurrences that made it fire and the
-    context labels those occurrences carry (watcher/engine/context.py)."""
+    context labels those occurrences carry (watcher/engine/context.py). `held` are the
+    labels that hold the match back (the rule's `exclude:`): stored, never alerted."""
 
     rule_id: str
     article_id: str
@@ -90,6 +92,7 @@ class Match:
     snippet: str
     tags: tuple[str, ...] = field(default=())
     context: tuple[ContextLabel, ...] = field(default=())
+    held: tuple[ContextLabelName, ...] = field(default=())
 
 
 @dataclass(frozen=True)

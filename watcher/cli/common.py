@@ -83,6 +83,7 @@ def load_matcher(settings: Settings, path: str | None) -> Matcher:
         return Matcher.from_path(
             path or settings.rules, pipeline=settings.pipeline, channels=settings.channel_names,
             context_triggers=settings.context.triggers,
+            context_exclude=settings.context.exclude,
         )
 
 

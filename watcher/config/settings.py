@@ -33,7 +33,7 @@ from pydantic_core import ErrorDetails, PydanticCustomError
 
 from watcher.config.document import Document, Loc, read_document
 from watcher.errors import ConfigError
-from watcher.model import Severity
+from watcher.model import ContextLabelName, Severity
 from watcher.notify.digest import check_cron
 from watcher.notify.outbox import DEFAULT_LEASE
 from watcher.sources.addresses import parse_ranges
@@ -255,9 +255,11 @@ class FetchSettings(_Frozen):
 
 class ContextSettings(_Frozen):
     """Context labels of matches: `triggers` names a file of trigger phrases that adds to
-    the shipped lists (watcher/engine/data/context.yaml), read when the rules load."""
+    the shipped lists (watcher/engine/data/context.yaml), read when the rules load;
+    `exclude` the labels that hold back the matches of rules without their own `exclude:`."""
 
     triggers: NonEmpty | None = None
+    exclude: Annotated[tuple[ContextLabelName, ...], BeforeValidator(_listed)] = ()
 
 
 # read-only, so no stage can change another's view of the channels

@@ -192,6 +192,7 @@ class Daemon:
                 pipeline=self.settings.pipeline,
                 channels=self.settings.channel_names,
                 context_triggers=self.settings.context.triggers,
+                context_exclude=self.settings.context.exclude,
             )
         except (RuleSetError, ConfigError) as error:
             self.metrics.reload_failed()

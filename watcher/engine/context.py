@@ -28,13 +28,13 @@ import yaml
 
 from watcher.engine.positional import TermRange
 from watcher.errors import ConfigError
-from watcher.model import ContextLabel, ContextLabelName
+from watcher.model import CONTEXT_LABELS, ContextLabel, ContextLabelName
 from watcher.rules.yaml_marks import BoundedLoader, error_position
 from watcher.text.analysis import AnalysedText, FieldText, WordType
 
 __all__ = ["ContextLexicon", "ContextReader", "Triggers", "load_triggers", "shipped_triggers"]
 
-LABELS: tuple[ContextLabelName, ...] = ("historical", "ended", "negated", "hypothetical")
+LABELS = CONTEXT_LABELS
 TRIGGER_DIRECTIONS = ("forward", "backward", "both")
 DIRECTIONS = (*TRIGGER_DIRECTIONS, "pseudo", "terminate")
 DEFAULT_TRIGGERS = Path(__file__).parent / "data" / "context.yaml"

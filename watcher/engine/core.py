@@ -13,7 +13,7 @@ from watcher.engine.context import ContextLexicon, ContextReader, Triggers, ship
 from watcher.engine.evaluation import FIELDS, Evaluator, Plans, TermRange
 from watcher.engine.occurrences import Occurrences, OccurrenceScanner, ScanMode
 from watcher.engine.snippets import make_snippet
-from watcher.model import Match, Span
+from watcher.model import ContextLabelName, Match, Span
 from watcher.rules.compile import CompiledRule, RuleIndex
 from watcher.text.analysis import AnalysedText, Analyzer
 
@@ -27,13 +27,15 @@ class Engine:
 
     def __init__(
         self, index: RuleIndex, analyzer: Analyzer, *, scan: ScanMode = "auto",
-        context: Triggers | None = None,
+        context: Triggers | None = None, exclude: tuple[ContextLabelName, ...] = (),
     ) -> None:
         """`scan`: how articles are scanned (watcher/engine/occurrences.py); every mode gives the
         same matches, "auto" the fastest. `context`: the trigger lists that label matches
-        (watcher/engine/context.py), the shipped ones by default."""
+        (watcher/engine/context.py), the shipped ones by default. `exclude`: the labels that
+        hold back the matches of rules without their own `exclude:`."""
         self.index = index
         self.analyzer = analyzer
+        self.exclude = exclude
         self.context = ContextLexicon(
             shipped_triggers(analyzer.words) if context is None else context, analyzer.types
         )
@@ -60,7 +62,9 @@ class Engine:
             return []
         # Context is read only where a rule matched, each sentence once per article.
         reader = ContextReader(self.context, text)
-        return [build_match(compiled, text, terms, reader) for compiled, terms in held]
+        return [
+            build_match(compiled, text, terms, reader, self.exclude) for compiled, terms in held
+        ]
 
     def evaluate(
         self, text: AnalysedText, occurrences: Occurrences, rule_numbers: list[int]
@@ -130,9 +134,10 @@ class Engine:
 
 def build_match(
     compiled: CompiledRule, text: AnalysedText, terms: Iterable[TermRange],
-    reader: ContextReader | None = None,
+    reader: ContextReader | None = None, exclude: tuple[ContextLabelName, ...] = (),
 ) -> Match:
-    """The match of a rule that held; `reader` labels its context (none without one)."""
+    """The match of a rule that held; `reader` labels its context (none without one), and
+    the labels the rule excludes (its own `exclude:`, else `exclude`) hold it back."""
     fields = text.fields()
     earliest = sorted(set(terms))[:MAX_SPANS]
     spans = [
@@ -140,6 +145,7 @@ def build_match(
         for f, s, e in earliest
     ]
     rule = compiled.rule
+    context = reader.labels(earliest) if reader is not None else ()
     return Match(
         rule_id=rule.id,
         article_id=text.article.id,
@@ -148,5 +154,9 @@ def build_match(
         spans=tuple(spans),
         snippet=make_snippet(text, spans),
         tags=rule.tags,
-        context=reader.labels(earliest) if reader is not None else (),
+        context=context,
+        held=tuple(
+            label.label for label in context
+            if label.label in (exclude if rule.exclude is None else rule.exclude)
+        ),
     )

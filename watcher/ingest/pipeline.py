@@ -161,7 +161,9 @@ class Pipeline:
 
     def _new_match(self, found: Match, now: datetime) -> NewMatch:
         rule = self._rules[found.rule_id]
-        channels = channels_for(rule, found.severity, self.channels) if self.notify else ()
+        # A held-back match (watcher/engine/context.py) is stored, never routed.
+        routed = self.notify and not found.held
+        channels = channels_for(rule, found.severity, self.channels) if routed else ()
         return NewMatch(
             match=found,
             rule_version=rule_version(rule),
