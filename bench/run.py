@@ -42,6 +42,7 @@ from bench.notify_bench import (
 from bench.quality import (
     QUALITY_HEADING,
     measure_quality,
+    render_held_markdown,
     render_quality_markdown,
     render_quality_table,
 )
@@ -72,7 +73,7 @@ from bench.workers_bench import (
     render_workers_table,
 )
 from watcher.engine.core import Engine
-from watcher.model import Article
+from watcher.model import CONTEXT_LABELS, Article
 from watcher.rules.ast import Rule
 from watcher.rules.compile import Compiler, RuleIndex
 from watcher.rules.grammar import parse_query
@@ -126,12 +127,14 @@ def main(argv: list[str] | None = None) -> None:
     print(render_workers_table(workers))
     quality = measure_quality()
     print(render_quality_table(quality))
+    held = measure_quality(exclude=CONTEXT_LABELS)
     context_machine, context = measure_context()
     print(render_context_table(context))
     markdown = (render_markdown(results) + "\n" + render_store_markdown(store) + "\n"
                 + render_feeds_markdown(feeds) + "\n" + render_notify_markdown(alerts)
                 + "\n" + render_workers_markdown(workers)
                 + "\n" + render_quality_markdown(quality)
+                + "\n" + render_held_markdown(quality, held)
                 + "\n" + render_context_markdown(context_machine, context))
     RESULTS_FILE.write_text(markdown, encoding="utf-8")
     progress(f"wrote {RESULTS_FILE}")
@@ -258,8 +261,9 @@ def main_quality_only() -> None:
     """The quality part alone; rewrites only the Quality section of RESULTS.md."""
     quality = measure_quality()
     print(render_quality_table(quality))
+    held = measure_quality(exclude=CONTEXT_LABELS)
     existing = RESULTS_FILE.read_text(encoding="utf-8") if RESULTS_FILE.exists() else ""
-    section = render_quality_markdown(quality)
+    section = render_quality_markdown(quality) + "\n" + render_held_markdown(quality, held)
     RESULTS_FILE.write_text(replace_section(existing, QUALITY_HEADING, section),
                             encoding="utf-8")
     progress(f"wrote the Quality section of {RESULTS_FILE}")
