@@ -278,3 +278,10 @@ def test_a_held_back_match_is_stored_but_not_reported(run, tmp_path, workdir):
     with sqlite3.connect(workdir / "watcher.db") as db:
         stored = db.execute("SELECT rule_id, held, first_in_story FROM matches ORDER BY rule_id")
         assert stored.fetchall() == [("cw-all", None, 1), ("cw-default", "historical", 0)]
+    shown = _lines(run("matches", "--format", "jsonl").stdout)
+    assert [m["rule"] for m in shown] == ["cw-all"]
+    every = _lines(run("matches", "--format", "jsonl", "--held").stdout)
+    assert sorted((m["rule"], m["held"]) for m in every) == [
+        ("cw-all", []), ("cw-default", ["historical"])
+    ]
+    assert all(m["context"] == [{"label": "historical", "cues": ["2013"]}] for m in every)

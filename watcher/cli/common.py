@@ -161,8 +161,13 @@ def print_unreadable(items: Iterable[object]) -> int:
     return len(errors)
 
 
-def print_matches(matches: Iterable[Match], source: str, output_format: str) -> None:
+def print_matches(
+    matches: Iterable[Match], source: str, output_format: str, *, held: bool = False
+) -> None:
+    """Print the matches; held-back ones (their context excluded) only when `held`."""
     for found in matches:
+        if found.held and not held:
+            continue
         if output_format == "jsonl":
             click.echo(json.dumps(match_json(found), ensure_ascii=False))
         else:
