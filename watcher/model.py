@@ -100,7 +100,8 @@ class Alert:
     """One stored match as a channel is told about it (the store reads it, notify renders it).
 
     `snippet` marks matched words as `[word]` (as stored); `other_outlets` are the other
-    sources that carried the same story, in the order they first did.
+    sources that carried the same story, in the order they first did; `context` the
+    match's context labels with their cue words (a sent match is never held back).
     """
 
     delivery_id: int
@@ -115,3 +116,4 @@ class Alert:
     snippet: str
     other_outlets: tuple[str, ...]
     matched_at: datetime
+    context: tuple[ContextLabel, ...] = ()

@@ -14,7 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from watcher.model import Alert, Severity
+from watcher.model import Alert, ContextLabel, Severity
 from watcher.store.db import in_chunks
 from watcher.store.records import DeliveryHold, DueDelivery, OwnerCheck, StoredDelivery
 from watcher.store.tables import articles, deliveries, matches, sources
@@ -242,6 +242,7 @@ def _load_due(connection: Connection, ids: list[int]) -> list[DueDelivery]:
                 matches.c.query,
                 matches.c.snippet,
                 matches.c.matched_at,
+                matches.c.context,
                 matches.c.story_id,
                 articles.c.title,
                 articles.c.url,
@@ -289,6 +290,7 @@ def _due(row: sa.Row[Any], outlets: tuple[str, ...]) -> DueDelivery:
         snippet=row.snippet,
         other_outlets=tuple(name for name in outlets if name != row.source),
         matched_at=row.matched_at,
+        context=tuple(ContextLabel(label, tuple(cues)) for label, cues in row.context or ()),
     )
     return DueDelivery(row.id, row.channel, row.attempts, tuple(_done_targets(row.done_targets)),
                        alert, row.created)
