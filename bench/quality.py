@@ -361,7 +361,10 @@ def render_held_markdown(before: QualityReport, after: QualityReport) -> str:
         "`python -m bench.quality --exclude " + ",".join(after.exclude) + "` runs the set with "
         "every rule holding back the matches whose context carries these labels "
         "(watcher/engine/context.py; FA-KES articles dated by the `date` column, seed "
-        "articles by their `Published` line).",
+        "articles by their `Published` line). A match is held back only when every sentence "
+        "holding its words carries an excluded label, so a rule that also matches plain "
+        "mentions elsewhere in the article (a place named again, an AND over the whole "
+        "text) keeps its alert: the lists below show which were held and why.",
         "",
         "| | before | held back | after |",
         "|---|---|---|---|",
