@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 from bench.paths import DATA
@@ -36,7 +37,17 @@ def load_corpus(limit: int | None = None, path: Path = DATA_FILE) -> Corpus:
     with path.open(encoding="utf-8", errors="replace", newline="") as handle:
         rows = list(csv.DictReader(handle))
     articles = tuple(
-        Article(id=row["unit_id"], title=row["article_title"], body=row["article_content"])
+        Article(id=row["unit_id"], title=row["article_title"], body=row["article_content"],
+                published=fakes_published(row["date"]))
         for row in rows[:limit]
     )
     return Corpus(articles=articles, locations=tuple(row["location"] for row in rows[:limit]))
+
+
+def fakes_published(column: str) -> datetime | None:
+    """FA-KES's `date` column (M/D/YYYY) as a UTC midnight; None when it is not a date.
+    Context labels resolve dates in the text against it."""
+    try:
+        return datetime.strptime(column.strip(), "%m/%d/%Y").replace(tzinfo=UTC)
+    except ValueError:
+        return None

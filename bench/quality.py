@@ -18,17 +18,19 @@ import csv
 import json
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import cast
 
 from bench.corpus import DATA_FILE as CORPUS_FILE
+from bench.corpus import fakes_published
 from bench.measure import code_version
 from bench.paths import DATA, ROOT, SHIPPED_RULES
 from bench.tables import Column, markdown
 from watcher.engine.matcher import Matcher
 from watcher.errors import WatcherError
-from watcher.model import Article
+from watcher.model import CONTEXT_LABELS, Article, ContextLabelName
 from watcher.rules.load import load_rules
 from watcher.sources.seeds import read_seed_file
 from watcher.text.analysis import Analyzer
@@ -106,6 +108,19 @@ class QualityReport:
     now_matched: list[Pair]  # judged as not matched, matched now
     no_longer_matched: list[Pair]  # judged as matched, not matched now
     errors: list[str]
+    exclude: tuple[str, ...] = ()  # the context labels every rule held back (none: as written)
+    held: HeldBack | None = None
+
+
+@dataclass
+class HeldBack:
+    """Matches held back by their context: the unwanted alerts gone (by reason), the
+    wanted ones lost, and those nobody judged, each pair with the labels that held it."""
+
+    unwanted: Counter[str] = field(default_factory=Counter)
+    wanted: list[tuple[Pair, tuple[str, ...]]] = field(default_factory=list)
+    unjudged: list[tuple[Pair, tuple[str, ...]]] = field(default_factory=list)
+    unwanted_pairs: list[tuple[Pair, str, tuple[str, ...]]] = field(default_factory=list)
 
 
 # -- reading ------------------------------------------------------------------------------
@@ -172,7 +187,7 @@ def load_articles(
                 if ("fakes", row["unit_id"]) in keys:
                     found["fakes", row["unit_id"]].append(Article(
                         id=row["unit_id"], title=row["article_title"],
-                        body=row["article_content"]))
+                        body=row["article_content"], published=fakes_published(row["date"])))
     for stem in sorted({article.split("#")[0] for corpus, article in keys if corpus == "seeds"}):
         path = seeds_dir / f"{stem}.txt"
         if not path.exists():
@@ -185,13 +200,22 @@ def load_articles(
 
 def current_matches(
     matcher: Matcher, articles: dict[tuple[str, str], list[Article]]
-) -> set[Pair]:
+) -> tuple[set[Pair], dict[Pair, tuple[str, ...]]]:
+    """The pairs the rules alert on, and the pairs they match but hold back (watcher.yaml's
+    context.exclude, a rule's exclude:) with the labels that held them; a pair is alerted
+    when any of its article's versions is matched and not held back."""
     keys = [key for key, texts in articles.items() for _ in texts]
     flat = [text for texts in articles.values() for text in texts]
     matched: set[Pair] = set()
+    held: dict[Pair, tuple[str, ...]] = {}
     for (corpus, article), matches in zip(keys, matcher.match_many(flat), strict=True):
-        matched.update((corpus, article, m.rule_id) for m in matches)
-    return matched
+        for match in matches:
+            pair = (corpus, article, match.rule_id)
+            if match.held:
+                held.setdefault(pair, match.held)
+            else:
+                matched.add(pair)
+    return matched, {pair: labels for pair, labels in held.items() if pair not in matched}
 
 
 # -- counting -----------------------------------------------------------------------------
@@ -203,14 +227,41 @@ def measure_quality(
     fakes_file: Path = FAKES_FILE,
     seeds_dir: Path = SEEDS_DIR,
     analyzer: Analyzer | None = None,
+    exclude: Sequence[ContextLabelName] | None = None,
 ) -> QualityReport:
-    """Run the rules at `rules` over the judged articles and count against the labels."""
+    """Run the rules at `rules` over the judged articles and count against the labels;
+    with `exclude`, every rule holds back the matches whose context carries those labels
+    (in place of its own `exclude:`), and held-back matches are no alerts."""
     judgements, errors = load_labels(labels)
-    matcher = Matcher(load_rules(rules), analyzer or Analyzer())
+    rule_set = load_rules(rules)
+    if exclude is not None:
+        every = tuple(exclude)
+        rule_set = replace(rule_set, rules=tuple(replace(r, exclude=every) for r in rule_set.rules))
+    matcher = Matcher(rule_set, analyzer or Analyzer())
     rule_ids = [rule.id for rule in matcher.rules.rules]
     articles = load_articles({(j.corpus, j.article) for j in judgements}, fakes_file, seeds_dir)
-    matched = current_matches(matcher, articles)
-    return tally(judgements, matched, rule_ids, set(articles), str(rules), errors)
+    matched, held = current_matches(matcher, articles)
+    report = tally(judgements, matched, rule_ids, set(articles), str(rules), errors)
+    report.exclude = tuple(exclude or ())
+    report.held = held_back(judgements, held)
+    return report
+
+
+def held_back(judgements: Sequence[Judgement], held: dict[Pair, tuple[str, ...]]) -> HeldBack:
+    """What holding back cost and gained, by the judgements of the held pairs."""
+    by_pair = {j.pair: j for j in judgements}
+    result = HeldBack()
+    for pair, labels in sorted(held.items()):
+        judgement = by_pair.get(pair)
+        if judgement is None:
+            result.unjudged.append((pair, labels))
+        elif judgement.wanted:
+            result.wanted.append((pair, labels))
+        else:
+            reason = judgement.reason or "other"
+            result.unwanted[reason] += 1
+            result.unwanted_pairs.append((pair, reason, labels))
+    return result
 
 
 def tally(
@@ -271,6 +322,28 @@ def _weight(row: Tally) -> int:
     return row.alerts + row.wanted_total
 
 
+@dataclass(frozen=True)
+class QualityPart:
+    """bench.run's quality part: the rules as written, and held back by every context label."""
+
+    written: QualityReport
+    held: QualityReport
+
+
+def measure_quality_part(analyzer: Analyzer | None = None) -> QualityPart:
+    return QualityPart(measure_quality(analyzer=analyzer),
+                       measure_quality(analyzer=analyzer, exclude=CONTEXT_LABELS))
+
+
+def render_quality_part_table(part: QualityPart) -> str:
+    return render_quality_table(part.written)
+
+
+def render_quality_part_markdown(part: QualityPart) -> str:
+    return (render_quality_markdown(part.written) + "\n"
+            + render_held_markdown(part.written, part.held))
+
+
 # -- rendering ----------------------------------------------------------------------------
 
 
@@ -296,6 +369,50 @@ def render_quality_markdown(report: QualityReport, commit: str | None = None) ->
         "",
     ]
     return "\n".join(lines + list(_tables(report))) + "\n"
+
+
+def render_held_markdown(before: QualityReport, after: QualityReport) -> str:
+    """RESULTS.md's account of holding back by context (issue 17): the same set with every
+    rule excluding `after.exclude`, against the rules as written."""
+    held = after.held or HeldBack()
+    labelled = sum(before.overall.reasons[label] for label in CONTEXT_LABELS)
+    gone = sum(held.unwanted[label] for label in CONTEXT_LABELS)
+    lost = len(held.wanted)
+    wanted = before.overall.wanted_alerts
+    lines = [
+        f"### Held back by context (`exclude: [{', '.join(after.exclude)}]` on every rule)",
+        "",
+        "`python -m bench.quality --exclude " + ",".join(after.exclude) + "` runs the set with "
+        "every rule holding back the matches whose context carries these labels "
+        "(watcher/engine/context.py; FA-KES articles dated by the `date` column, seed "
+        "articles by their `Published` line). A match is held back only when every sentence "
+        "holding its words carries an excluded label, so a rule that also matches plain "
+        "mentions elsewhere in the article (a place named again, an AND over the whole "
+        "text) keeps its alert: the lists below show which were held and why.",
+        "",
+        "| | before | held back | after |",
+        "|---|---|---|---|",
+        f"| unwanted alerts | {before.overall.unwanted_alerts} | {sum(held.unwanted.values())} "
+        f"| {after.overall.unwanted_alerts} |",
+        f"| of them judged {'/'.join(CONTEXT_LABELS)} | {labelled} | {gone} "
+        f"({_ratio(gone / labelled if labelled else None)}) | {labelled - gone} |",
+        f"| wanted alerts | {wanted} | {lost} ({_ratio(lost / wanted if wanted else None)}) "
+        f"| {after.overall.wanted_alerts} |",
+        f"| unjudged alerts | {before.overall.unjudged} | {len(held.unjudged)} "
+        f"| {after.overall.unjudged} |",
+        f"| precision | {_ratio(before.overall.precision)} | | {_ratio(after.overall.precision)} |",
+        f"| recall | {_ratio(before.overall.recall)} | | {_ratio(after.overall.recall)} |",
+        "",
+        "Unwanted alerts held back:",
+        "",
+        *(f"- {' / '.join(pair)} (judged {reason}; held as {', '.join(labels)})"
+          for pair, reason, labels in held.unwanted_pairs),
+        "",
+        "Wanted alerts lost:",
+        "",
+        *(f"- {' / '.join(pair)} (held as {', '.join(labels)})" for pair, labels in held.wanted),
+    ]
+    return "\n".join(lines) + "\n"
 
 
 def _tables(report: QualityReport) -> Iterable[str]:
@@ -377,14 +494,31 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--labels", type=Path, default=LABELS_FILE)
     parser.add_argument("--fakes", type=Path, default=FAKES_FILE, help="FA-KES CSV")
     parser.add_argument("--seeds", type=Path, default=SEEDS_DIR, help="seeds folder")
+    parser.add_argument("--exclude", type=_labels, metavar="LABELS",
+                        help="comma-separated context labels every rule holds back "
+                             f"({','.join(CONTEXT_LABELS)}); shows what that gains and loses")
     args = parser.parse_args(argv)
     try:
         report = measure_quality(args.labels, args.rules, args.fakes, args.seeds)
+        held = None if args.exclude is None else measure_quality(
+            args.labels, args.rules, args.fakes, args.seeds, exclude=args.exclude)
     except (OSError, WatcherError) as error:
         print(f"bench.quality: {error}")
         return 1
-    print(render_quality_table(report))
+    print(render_quality_table(report if held is None else held))
+    if held is not None:
+        print()
+        print(render_held_markdown(report, held))
     return 0
+
+
+def _labels(text: str) -> tuple[ContextLabelName, ...]:
+    labels = tuple(label.strip() for label in text.split(",") if label.strip())
+    unknown = [label for label in labels if label not in CONTEXT_LABELS]
+    if unknown:
+        raise argparse.ArgumentTypeError(
+            f"unknown context label {unknown[0]!r} (known: {', '.join(CONTEXT_LABELS)})")
+    return cast(tuple[ContextLabelName, ...], labels)
 
 
 if __name__ == "__main__":

@@ -17,6 +17,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bench.context_bench import (
+    CONTEXT_HEADING,
+    measure_context,
+    render_context_markdown,
+    render_context_table,
+)
 from bench.corpus import Corpus, load_corpus
 from bench.feeds_bench import measure_feeds
 from bench.feeds_report import FEEDS_HEADING, render_feeds_markdown, render_feeds_table
@@ -32,9 +38,9 @@ from bench.notify_bench import (
 from bench.paths import OUT, QUICK_RESULTS_FILE, RESULTS_FILE
 from bench.quality import (
     QUALITY_HEADING,
-    measure_quality,
-    render_quality_markdown,
-    render_quality_table,
+    measure_quality_part,
+    render_quality_part_markdown,
+    render_quality_part_table,
 )
 from bench.sections import replace_section
 from bench.sizes import FULL, QUICK, Sizes
@@ -90,8 +96,11 @@ PARTS = (
          lambda c: measure_workers(c.corpus, c.analyzer, c.sizes, c.scratch, c.postgres_url),
          render_workers_table, render_workers_markdown),
     Part("quality", QUALITY_HEADING,
-         lambda c: measure_quality(analyzer=c.analyzer),
-         render_quality_table, render_quality_markdown),
+         lambda c: measure_quality_part(c.analyzer),
+         render_quality_part_table, render_quality_part_markdown),
+    Part("context", CONTEXT_HEADING,
+         lambda c: measure_context(c.corpus, c.analyzer, c.sizes),
+         render_context_table, render_context_markdown),
     Part("units", UNITS_HEADING,
          lambda c: measure_units(c.corpus),
          render_units_markdown, render_units_markdown),  # a list, no table

@@ -27,6 +27,8 @@ TABLES = {
     "## Quality": ("| rule | alerts | wanted | unwanted | unjudged | precision |",
                    "| reason | alerts | share of unwanted |",
                    "| place | alerts | wanted |"),
+    "## Context labels": ("| rules | articles with a match | matches | labelling s |",
+                          "| target | measured | goal | verdict |"),
     "## Text units": ("- shipped rules, alerts lost:",),
 }
 

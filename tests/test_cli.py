@@ -96,7 +96,9 @@ def test_match_jsonl_on_the_seeds(run):
     lines = [json.loads(line) for line in result.stdout.splitlines()]
     assert lines, "the shipped rules fire on the seeds"
     for found in lines:
-        assert set(found) == {"rule", "article", "title", "severity", "spans", "snippet"}
+        assert set(found) == {
+            "rule", "article", "title", "severity", "spans", "snippet", "context", "held"
+        }
         for start, end, field in found["spans"]:
             assert field in ("title", "body") and start < end
     fired = {(m["rule"], m["title"]) for m in lines}
@@ -338,3 +340,35 @@ def test_every_setup_error_is_status_2_with_one_line_per_problem(error, expected
 
     result = CliRunner().invoke(failing)
     assert (result.exit_code, result.stderr) == (2, expected)
+
+
+CW_RULES = (
+    "rules:\n"
+    "  - id: cw-held\n    title: Chemical weapons\n    query: chemical NEAR/1 weapons\n"
+    "    exclude: [historical]\n"
+    "  - id: cw-all\n    title: Chemical weapons, all\n    query: chemical NEAR/1 weapons\n"
+)
+RECALLED = {  # fakes:1914947530, of 5 April 2017
+    "id": "cw-1", "title": "Talks", "published": "2017-04-05T00:00:00Z",
+    "text": "Syria agreed to destroy its chemical weapons in 2013 under a deal brokered by "
+            "Moscow and Washington.",
+}
+
+
+def test_match_shows_held_back_matches_only_with_held_and_context_cues(run, tmp_path):
+    """Issue 17: a held-back match is printed only with --held; JSON lines carry `held` and
+    `context` (labels with cue words), text shows the cue words."""
+    rules = tmp_path / "cw.yaml"
+    rules.write_text(CW_RULES)
+    article = tmp_path / "a.jsonl"
+    article.write_text(json.dumps(RECALLED) + "\n")
+    plain = run("match", "--rules", str(rules), "--format", "jsonl", str(article))
+    assert [json.loads(x)["rule"] for x in plain.stdout.splitlines()] == ["cw-all"]
+    every = run("match", "--rules", str(rules), "--format", "jsonl", "--held", str(article))
+    shown = {m["rule"]: m for m in map(json.loads, every.stdout.splitlines())}
+    context = [{"label": "historical", "cues": ["2013"]}]
+    assert (shown["cw-held"]["held"], shown["cw-held"]["context"]) == (["historical"], context)
+    assert (shown["cw-all"]["held"], shown["cw-all"]["context"]) == ([], context)
+    text = run("match", "--rules", str(rules), "--held", str(article)).stdout
+    assert '    held back: historical ("2013")\n' in text
+    assert '    context: historical ("2013")\n' in text

@@ -14,6 +14,7 @@ from watcher.config.settings import (
     DEFAULT_EVERY,
     DEFAULT_RULES,
     ChannelSettings,
+    ContextSettings,
     FetchSettings,
     HttpSettings,
     NotifySettings,
@@ -462,7 +463,7 @@ def test_a_bad_contact_is_one_line(tmp_path, contact):
     ("text", "message"),
     [
         ("rulez: x\n", "watcher.yaml:1:1: unknown key 'rulez' (known: db, rules, pipeline, "
-                       "sources, poll_lease, contact, channels, notify, http, fetch)"),
+                       "sources, poll_lease, contact, channels, notify, http, fetch, context)"),
         ("rules: a/\nrules: b/\n", "watcher.yaml:2:1: duplicate key 'rules' (first on line 1)"),
         ("rules: 2024\n", "watcher.yaml:1:1: rules: must be a string (got 2024)"),
         ("rules: ''\n", "watcher.yaml:1:1: rules: must not be empty (got '')"),
@@ -488,7 +489,7 @@ def test_every_problem_is_reported_in_file_order(tmp_path):
     assert _errors(tmp_path, text, {"WATCHER_DB": "nope"}) == [
         "watcher.yaml:2:3: http.port: must be at least 1 (got 0)",
         "watcher.yaml:3:1: unknown key 'rulez' (known: db, rules, pipeline, sources, poll_lease, "
-        "contact, channels, notify, http, fetch)",
+        "contact, channels, notify, http, fetch, context)",
         "watcher.yaml:5:38: sources[0].every: must be at least 30s (got '1s')",
         "WATCHER_DB: db: must be a database URL such as sqlite:///watcher.db",
     ]
@@ -536,6 +537,7 @@ def test_the_example_configuration_loads_and_shows_every_key(tmp_path, monkeypat
     assert set(written["http"]) == set(HttpSettings.model_fields)
     assert set(written["notify"]) == set(NotifySettings.model_fields)
     assert set(written["fetch"]) == set(FetchSettings.model_fields)
+    assert set(written["context"]) == set(ContextSettings.model_fields)
     assert (settings.notify, settings.fetch) == (NotifySettings(), FetchSettings())
 
 

@@ -169,9 +169,10 @@ def test_an_html_page_instead_of_a_feed_is_an_error(server, workdir):
 
 
 def _daemon(
-    workdir: Path, rules: Path, store: Store, fetcher: Fetcher, *, batch_size: int = INGEST_BATCH
+    workdir: Path, rules: Path, store: Store, fetcher: Fetcher, *,
+    batch_size: int = INGEST_BATCH, env: dict[str, str] | None = None,
 ) -> tuple[Daemon, Metrics]:
-    settings = load_settings(None, {"rules": str(rules)}, {})
+    settings = load_settings(None, {"rules": str(rules)}, env or {})
     now = lambda: datetime.now(UTC)  # noqa: E731
     metrics = Metrics(queue_depth=lambda: 0, last_successes=dict, now=now)
     pipeline = Pipeline(matcher=Matcher.from_path(rules), store=store, now=now,
@@ -240,6 +241,28 @@ def test_a_rule_reload_reaches_a_poll_under_way_from_its_next_batch(workdir):
         poll.join(timeout=60)
     assert polled[0].outcome == "ok"
     assert [(m.rule_id, m.article_id) for m in polled[0].new_matches] == [("convoy", "n-1")]
+
+
+def test_a_broken_context_triggers_file_refuses_a_reload_like_a_broken_rule(workdir, caplog):
+    """watcher.yaml's context.triggers is read with the rules (issue 17): a mistake in it
+    keeps the last good set, said in one line with its place."""
+    rules = workdir / "rules"
+    rules.mkdir()
+    rule_file = rules / "r.yaml"
+    rule_file.write_text("rules:\n  - id: one\n    title: One\n    query: siege\n")
+    triggers = workdir / "context.yaml"
+    triggers.write_text("negated:\n  - direction: backward\n    scope: 3\n    phrases: [foiled]\n")
+    env = {"WATCHER_CONTEXT__TRIGGERS": str(triggers)}
+    with Store.open(f"sqlite:///{workdir / 'w.db'}") as store, \
+            Fetcher(now=lambda: datetime.now(UTC)) as fetcher:
+        daemon, metrics = _daemon(workdir, rules, store, fetcher, env=env)
+        assert not daemon.reload_rules_if_changed()
+        triggers.write_text("negated:\n  - direction: sideways\n    phrases: [foiled]\n")
+        second = "  - id: two\n    title: Two\n    query: truce\n"
+        rule_file.write_text(rule_file.read_text() + second)
+        assert not daemon.reload_rules_if_changed()
+        assert b"watcher_rule_reload_errors_total 1.0" in metrics.exposition()
+        assert f"{triggers}:2:16: direction must be one of" in caplog.text
 
 
 def _get(url: str) -> tuple[int, str]:

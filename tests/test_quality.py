@@ -109,3 +109,26 @@ def test_gone_articles_rules_and_bad_lines_are_reported(
     assert ("Unjudged alerts (judge and add them to labels.jsonl): 1\n\n"
             "- fakes / 3 / raqqa-strikes") in out
     assert "precision 50%, recall 50%" in out  # the gone pairs are left out of the numbers
+
+
+def test_holding_back_by_context_counts_the_unwanted_gone_and_the_wanted_lost(
+    tmp_path: Path, analyzer: Analyzer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`--exclude`: every rule holds back matches whose context carries the labels (issue
+    17); article 2 recalls the clashes of 2012 in an article of 2016."""
+    _write_set(tmp_path, JUDGEMENTS)
+    report = measure_quality(tmp_path / "labels.jsonl", tmp_path / "rules.yaml",
+                             tmp_path / "fakes.csv", tmp_path / "seeds", analyzer=analyzer,
+                             exclude=("historical",))
+    assert report.held is not None
+    assert dict(report.held.unwanted) == {"historical": 1}
+    assert (report.held.wanted, report.held.unjudged) == ([], [])
+    clashes = report.by_rule["aleppo-clashes"]
+    assert (clashes.alerts, clashes.unwanted_alerts, clashes.precision) == (1, 0, 1.0)
+
+    assert main(["--labels", str(tmp_path / "labels.jsonl"), "--rules",
+                 str(tmp_path / "rules.yaml"), "--fakes", str(tmp_path / "fakes.csv"),
+                 "--seeds", str(tmp_path / "seeds"), "--exclude", "historical"]) == 0
+    printed = capsys.readouterr().out
+    assert "- fakes / 2 / aleppo-clashes (judged historical; held as historical)" in printed
+    assert "| of them judged historical/ended/negated/hypothetical | 1 | 1 (100%) | 0 |" in printed

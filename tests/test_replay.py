@@ -255,3 +255,33 @@ def test_ctrl_c_in_replay_is_one_line_and_replaying_again_goes_on(run, tmp_path)
     assert again.exit_code == 0, again.stderr
     assert {m["article"] for m in _lines(again.stdout)} == {"bus"}
     assert len(_lines(run("articles", "--format", "jsonl").stdout)) == 2
+
+
+def test_a_held_back_match_is_stored_but_not_reported(run, tmp_path, workdir):
+    """watcher.yaml's context.exclude holds back the recalled event for a rule without its
+    own `exclude:`; a rule with `exclude: []` still reports it (issue 17)."""
+    (workdir / "watcher.yaml").write_text("context:\n  exclude: [historical]\n")
+    rules = tmp_path / "cw.yaml"
+    rules.write_text(
+        "rules:\n"
+        "  - id: cw-default\n    title: Chemical weapons\n    query: chemical NEAR/1 weapons\n"
+        "  - id: cw-all\n    title: Chemical weapons, all\n    query: chemical NEAR/1 weapons\n"
+        "    exclude: []\n"
+    )
+    recalled = _jsonl(tmp_path / "a.jsonl", {  # fakes:1914947530, of 5 April 2017
+        "id": "cw-1", "title": "Talks on the attack", "published": "2017-04-05T00:00:00Z",
+        "text": "Syria agreed to destroy its chemical weapons in 2013 under a deal brokered "
+                "by Moscow and Washington.",
+    })
+    done = run("replay", "--rules", str(rules), "--format", "jsonl", str(recalled))
+    assert [m["rule"] for m in _lines(done.stdout)] == ["cw-all"]
+    with sqlite3.connect(workdir / "watcher.db") as db:
+        stored = db.execute("SELECT rule_id, held, first_in_story FROM matches ORDER BY rule_id")
+        assert stored.fetchall() == [("cw-all", None, 1), ("cw-default", "historical", 0)]
+    shown = _lines(run("matches", "--format", "jsonl").stdout)
+    assert [m["rule"] for m in shown] == ["cw-all"]
+    every = _lines(run("matches", "--format", "jsonl", "--held").stdout)
+    assert sorted((m["rule"], m["held"]) for m in every) == [
+        ("cw-all", []), ("cw-default", ["historical"])
+    ]
+    assert all(m["context"] == [{"label": "historical", "cues": ["2013"]}] for m in every)

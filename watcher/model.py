@@ -65,9 +65,24 @@ class Span:
     field: Field
 
 
+ContextLabelName = Literal["historical", "ended", "negated", "hypothetical"]
+CONTEXT_LABELS: tuple[ContextLabelName, ...] = ("historical", "ended", "negated", "hypothetical")
+
+
+@dataclass(frozen=True)
+class ContextLabel:
+    """A label every sentence holding a match's mentions carries (the event is historical,
+    ended, negated or hypothetical), with the article's cue words that decided it."""
+
+    label: ContextLabelName
+    cues: tuple[str, ...]
+
+
 @dataclass(frozen=True)
 class Match:
-    """A rule that fired on an article, with the occurrences that made it fire."""
+    """A rule that fired on an article, with the occurrences that made it fire and the
+    context labels those occurrences carry (watcher/engine/context.py). `held` are the
+    labels that hold the match back (the rule's `exclude:`): stored, never alerted."""
 
     rule_id: str
     article_id: str
@@ -76,6 +91,8 @@ class Match:
     spans: tuple[Span, ...]
     snippet: str
     tags: tuple[str, ...] = field(default=())
+    context: tuple[ContextLabel, ...] = field(default=())
+    held: tuple[ContextLabelName, ...] = field(default=())
 
 
 @dataclass(frozen=True)
@@ -83,8 +100,10 @@ class Alert:
     """One stored match as a channel is told about it (the store reads it, notify renders it).
 
     `snippet` marks matched words as `[word]` (as stored); `other_outlets` are the other
-    sources that carried the same story, in the order they first did. `article_id`,
-    `story_id` and `spans` (into the stored article) are for watcher's own JSON webhook.
+    sources that carried the same story, in the order they first did; `context` the
+    match's context labels with their cue words (a sent match is never held back).
+    `article_id`, `story_id` and `spans` (into the stored article) are for watcher's own
+    JSON webhook.
     """
 
     delivery_id: int
@@ -102,3 +121,4 @@ class Alert:
     article_id: str = ""
     story_id: int | None = None
     spans: tuple[Span, ...] = ()
+    context: tuple[ContextLabel, ...] = ()

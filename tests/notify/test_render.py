@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -9,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from watcher.errors import ConfigError
-from watcher.model import Alert, Severity
+from watcher.model import Alert, ContextLabel, Severity
 from watcher.notify.digest import describe
 from watcher.notify.message import Format
 from watcher.notify.render import (
@@ -199,6 +200,35 @@ def test_html_escapes_script_in_title_and_snippet(renderer: Renderer) -> None:
 def test_html_link_is_an_anchor_with_escaped_href(renderer: Renderer) -> None:
     body = renderer.render_alert(alert(url='https://example.org/a?b=1&c="2"'), "html").body
     assert '<a href="https://example.org/a?b=1&amp;c=&#34;2&#34;">' in body
+
+
+# Context labels (issue 17)
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_a_sent_alert_shows_its_context_labels_with_their_cues(
+    renderer: Renderer, fmt: Format
+) -> None:
+    labels = (ContextLabel("hypothetical", ("could",)), ContextLabel("ended", ("lifted",)))
+    line = 'Context: hypothetical ("could"); ended ("lifted")'
+    body = renderer.render_alert(alert(context=labels), fmt).body
+    assert line in html.unescape(body.replace("\\", ""))
+    assert "Context:" not in renderer.render_alert(ALEPPO, fmt).body
+    digest = renderer.render_digest([alert(context=labels)], fmt, period="1h").body
+    assert line in html.unescape(digest.replace("\\", ""))
+    grouped = (alert(context=labels, rule_id="held", severity=Severity.CRITICAL), ALEPPO)
+    body = renderer.render_alerts(grouped, fmt).body
+    assert line in html.unescape(body.replace("\\", ""))  # each rule's labels, by the rule
+
+
+def test_context_cues_are_escaped_and_bounded(renderer: Renderer) -> None:
+    """The cues are the article's words: escaped per format and cut like its other texts."""
+    hostile = (ContextLabel("negated", ("<b>never</b>",)),)
+    assert "&lt;b&gt;never&lt;/b&gt;" in renderer.render_alert(alert(context=hostile), "html").body
+    many = (ContextLabel("historical", tuple(f"in {1900 + n}" for n in range(100))),)
+    line = next(x for x in renderer.render_alert(alert(context=many), "text").body.splitlines()
+                if x.startswith("Context:"))
+    assert len(line) <= len("Context: ") + 300 and line.endswith("…")
 
 
 # Other outlets

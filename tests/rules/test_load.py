@@ -185,6 +185,27 @@ def test_cooldown_units(tmp_path, text, seconds):
     assert load_rules(tmp_path).rules[0].cooldown_seconds == seconds
 
 
+@pytest.mark.parametrize(
+    ("extra", "exclude"),
+    [
+        ("", None),  # watcher.yaml's context.exclude decides
+        ("    exclude: [historical, negated]\n", ("historical", "negated")),
+        ("    exclude: []\n", ()),  # holds nothing back, whatever the default
+    ],
+)
+def test_exclude_names_context_labels(tmp_path, extra, exclude):
+    write(tmp_path, "a.yaml", rule_file(extra=extra))
+    assert load_rules(tmp_path).rules[0].exclude == exclude
+
+
+def test_an_unknown_context_label_is_a_load_error(tmp_path):
+    write(tmp_path, "a.yaml", rule_file(extra="    exclude: [historical, past]\n"))
+    assert problems(tmp_path) == [
+        "a.yaml:5:27: unknown context label 'past' in 'exclude' (known: historical, ended, "
+        "negated, hypothetical)"
+    ]
+
+
 @pytest.mark.parametrize("name", ["info", "low", "medium", "high", "critical"])
 def test_severities(tmp_path, name):
     write(tmp_path, "a.yaml", rule_file(extra=f"    severity: {name}\n"))
@@ -398,7 +419,9 @@ def test_unknown_keys(tmp_path):
     write(
         tmp_path, "a.yaml", rule_file(extra="    severty: high\n    tests:\n      matches: [x]\n")
     )
-    allowed = "id, title, query, severity, tags, sources, notify, cooldown, enabled, tests"
+    allowed = (
+        "id, title, query, severity, tags, sources, notify, cooldown, exclude, enabled, tests"
+    )
     assert problems(tmp_path) == [
         f"a.yaml:5:5: unknown key 'severty' in rule (allowed: {allowed})",
         "a.yaml:7:7: unknown key 'matches' in tests (allowed: match, no_match)",
@@ -637,7 +660,7 @@ def test_every_problem_of_every_file_is_reported_together(tmp_path):
         f"a.yaml:5:15: {BAD_SEVERITY}",
         "sub/b.yml:4:13: unknown list '@nowhere'",
         "sub/b.yml:5:5: unknown key 'tag' in rule (allowed: id, title, query, severity, tags, "
-        "sources, notify, cooldown, enabled, tests)",
+        "sources, notify, cooldown, exclude, enabled, tests)",
     ]
 
 

@@ -5,6 +5,7 @@ Every test runs on SQLite and on a real PostgreSQL (`any_store`, tests/store/con
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
@@ -17,7 +18,7 @@ from watcher.errors import StoreError
 from watcher.identity import Identity
 from watcher.ingest.pipeline import pick_story
 from watcher.ingest.stories import story_signature
-from watcher.model import Article, Severity, Span
+from watcher.model import Article, ContextLabel, Severity, Span
 from watcher.store import NewArticle, Store, StoryCandidate
 from watcher.store.ingest import STORY_CANDIDATES
 
@@ -221,3 +222,33 @@ def test_past_the_bound_the_candidates_are_those_sharing_the_most_bands(any_stor
 
     any_store.ingest(sharing("probe", 5, 6, 7), [], pick, NOW)
     assert [c.story_id for c in seen] == [close, *far[-(STORY_CANDIDATES - 1):]]
+
+
+def test_a_held_back_match_is_stored_with_its_reason_and_never_alerted(
+    any_store: Store, any_db_url: str
+) -> None:
+    """A match whose context labels its rule excludes (issue 17) is kept, with the labels
+    and cue words, but queues no delivery and is not new; a later copy of the story that
+    reports the event plainly is the first of the rule in the story, and alerts."""
+    recalled = new_article("a1", story_band=7)
+    held = new_match(recalled, "siege", channels=("ops",))
+    labels = (ContextLabel("historical", ("in 2014",)), ContextLabel("ended", ("lifted",)))
+    held = replace(held, match=replace(held.match, context=labels, held=("historical",)))
+    result = any_store.ingest(recalled, [held], new_story, NOW)
+    assert result.new_matches == ()
+    assert count(any_db_url, "deliveries") == 0
+    [(context, reason, first)] = rows(
+        any_db_url, "SELECT context, held, first_in_story FROM matches"
+    )
+    stored = json.loads(context) if isinstance(context, str) else context
+    assert (stored, reason, first) == (
+        [["historical", ["in 2014"]], ["ended", ["lifted"]]], "historical", 0
+    )
+
+    plain = new_article("a2", story_band=7)
+    result = any_store.ingest(plain, [new_match(plain, "siege")], oldest_story, NOW)
+    assert result.story_id == 1 and len(result.new_matches) == 1
+    assert rows(any_db_url, "SELECT channel FROM deliveries") == [("ops",)]
+    assert rows(any_db_url, "SELECT held, first_in_story FROM matches ORDER BY id") == [
+        ("historical", 0), (None, 1)
+    ]

@@ -6,11 +6,12 @@ Every test runs on SQLite and on a real PostgreSQL (`any_store`, tests/store/con
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import timedelta
 
 from tests.store.builders import NOW, new_article, new_match, new_story, oldest_story
 from tests.support.processes import exited_worker_name, on_another_host
-from watcher.model import Severity
+from watcher.model import ContextLabel, Severity
 from watcher.store import DeliveryHold, Store
 from watcher.store.owners import DeadOwners, worker_name
 
@@ -43,6 +44,17 @@ def test_a_claim_carries_what_the_alert_shows(any_store: Store) -> None:
         "Title of a1", "enab", "https://example.org/a1")
     assert alert.snippet == "… a [siege] on …"
     assert alert.other_outlets == ("asharq",)  # the copy queued nothing but is counted
+
+
+def test_a_claimed_alert_carries_its_matchs_context_labels(any_store: Store) -> None:
+    """Issue 17: a sent match's context labels and cue words reach the alert."""
+    new = new_article("a1")
+    found = new_match(new, "siege")
+    labels = (ContextLabel("hypothetical", ("could",)),)
+    any_store.ingest(new, [replace(found, match=replace(found.match, context=labels))],
+                     new_story, NOW)
+    [due] = claim(any_store)
+    assert due.alert.context == labels
 
 
 def test_a_lease_keeps_other_senders_off_until_it_runs_out(any_store: Store) -> None:

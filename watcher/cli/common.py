@@ -82,7 +82,9 @@ def reader_may_leave() -> Iterator[None]:
 def load_matcher(settings: Settings, path: str | None) -> Matcher:
     with errors_exit():  # ConfigError: e.g. a trained pipeline named but not installed
         return Matcher.from_path(
-            path or settings.rules, pipeline=settings.pipeline, channels=settings.channel_names
+            path or settings.rules, pipeline=settings.pipeline, channels=settings.channel_names,
+            context_triggers=settings.context.triggers,
+            context_exclude=settings.context.exclude,
         )
 
 
@@ -171,8 +173,13 @@ def print_unreadable(items: Iterable[object]) -> int:
     return len(errors)
 
 
-def print_matches(matches: Iterable[Match], source: str, output_format: str) -> None:
+def print_matches(
+    matches: Iterable[Match], source: str, output_format: str, *, held: bool = False
+) -> None:
+    """Print the matches; held-back ones (their context excluded) only when `held`."""
     for found in matches:
+        if found.held and not held:
+            continue
         if output_format == "jsonl":
             click.echo(json.dumps(match_json(found), ensure_ascii=False))
         else:

@@ -66,10 +66,13 @@ def rules_test(settings: Settings, path: str | None) -> None:
               help="Rules file or directory [env WATCHER_RULES; default rules/].")
 @click.option("--format", "output_format", type=click.Choice(["text", "jsonl"]), default="text",
               help="text: for people, matched words highlighted; jsonl: one JSON object per match.")
+@click.option("--held", is_flag=True,
+              help="Also print matches held back by their context (a rule's exclude:).")
 @click.argument("inputs", nargs=-1, required=True)
 @click.pass_obj
 def match(
-    settings: Settings, rules_path: str | None, output_format: str, inputs: tuple[str, ...]
+    settings: Settings, rules_path: str | None, output_format: str, held: bool,
+    inputs: tuple[str, ...],
 ) -> None:
     """Match articles from INPUT files against the rules; store and send nothing."""
     matcher = load_matcher(settings, rules_path)
@@ -80,5 +83,5 @@ def match(
             unreadable += print_unreadable(batch)
             articles = [item for item in batch if isinstance(item, Article)]
             for article, found in zip(articles, matcher.match_many(articles), strict=True):
-                print_matches(found, article.source, output_format)
+                print_matches(found, article.source, output_format, held=held)
     sys.exit(EXIT_FAILED if unreadable else EXIT_OK)

@@ -24,17 +24,30 @@ def match_json(found: Match) -> dict[str, Any]:
         "severity": str(found.severity),
         "spans": [[s.start, s.end, s.field] for s in found.spans],
         "snippet": found.snippet,
+        # Added by issue 17: the context labels of the match's words with their cue words,
+        # and the labels that held it back (empty when it was not: it alerts).
+        "context": [{"label": c.label, "cues": list(c.cues)} for c in found.context],
+        "held": list(found.held),
     }
 
 
 def match_text(found: Match, source: str = "") -> str:
-    """Two lines for people: what fired on which article, then the highlighted snippet."""
+    """Lines for people: what fired on which article, the highlighted snippet, and its
+    context labels with the cue words that decided them (held-back ones first)."""
     head = click.style(found.rule_id, bold=True)
     where = f" ({source})" if source else ""
     snippet = restyled(
         found.snippet, lambda words: f"[{click.style(words, fg='yellow', bold=True)}]"
     )
-    return f"{head} [{found.severity}] {found.article_id}{where}: {found.title}\n    {snippet}"
+    lines = [f"{head} [{found.severity}] {found.article_id}{where}: {found.title}",
+             f"    {snippet}"]
+    cues = {c.label: ", ".join(f'"{cue}"' for cue in c.cues) for c in found.context}
+    if found.held:
+        lines.append("    held back: " + "; ".join(f"{h} ({cues.get(h, '')})" for h in found.held))
+    others = [label for label in cues if label not in found.held]
+    if others:
+        lines.append("    context: " + "; ".join(f"{label} ({cues[label]})" for label in others))
+    return "\n".join(lines)
 
 
 def timestamp(moment: datetime | None) -> str | None:

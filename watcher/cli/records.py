@@ -37,9 +37,12 @@ def articles(settings: Settings, output_format: str, limit: int) -> None:
                    "or an age such as 90m, 24h, 7d.")
 @click.option("--limit", type=click.IntRange(min=1), default=DEFAULT_LIMIT, show_default=True,
               help="At most this many matches, newest first.")
+@click.option("--held", is_flag=True,
+              help="Also show matches held back by their context (a rule's exclude:).")
 @click.pass_obj
 def matches(
-    settings: Settings, output_format: str, rule_id: str | None, since: str | None, limit: int
+    settings: Settings, output_format: str, rule_id: str | None, since: str | None, limit: int,
+    held: bool,
 ) -> None:
     """Stored matches, newest first."""
     try:
@@ -47,7 +50,8 @@ def matches(
     except ValueError as error:
         raise click.BadParameter(str(error), param_hint="--since") from None
     with open_store(settings) as store, reader_may_leave():
-        found = or_exit(lambda: store.matches(rule=rule_id, since=since_time, limit=limit))
+        found = or_exit(lambda: store.matches(rule=rule_id, since=since_time, limit=limit,
+                                                 held=held))
         for stored in found:
             if output_format == "jsonl":
                 click.echo(json.dumps(stored_match_json(stored), ensure_ascii=False))

@@ -33,7 +33,7 @@ from pydantic_core import ErrorDetails, PydanticCustomError
 
 from watcher.config.document import Document, Loc, read_document
 from watcher.errors import ConfigError
-from watcher.model import Severity
+from watcher.model import ContextLabelName, Severity
 from watcher.notify.digest import check_cron
 from watcher.notify.outbox import DEFAULT_LEASE
 from watcher.sources.addresses import parse_ranges
@@ -64,7 +64,8 @@ OPTION_KEYS = ("db", "rules", "pipeline")  # the settings with a command-line op
 # Every setting has a variable WATCHER_<KEY>: plain ones take the text as it is; lists and
 # mappings take YAML (`WATCHER_SOURCES='[{name: a, url: "https://…"}]'`), and each key of
 # a mapping section has its own, as text: WATCHER_<SECTION>__<KEY> (`WATCHER_HTTP__PORT=9000`).
-SECTION_KEYS = ("notify", "http", "fetch")  # mappings of plain values, one variable per key too
+# mappings of plain values, one variable per key too
+SECTION_KEYS = ("notify", "http", "fetch", "context")
 NAME = re.compile(r"[a-z0-9][a-z0-9_-]*")
 DB_URL = re.compile(r"[A-Za-z][A-Za-z0-9+._-]*://\S*")
 CHANNEL_URL = re.compile(r"[A-Za-z][A-Za-z0-9+._-]*://\S+")
@@ -252,6 +253,15 @@ class FetchSettings(_Frozen):
     allow_private: Annotated[tuple[AddressRange, ...], BeforeValidator(_listed)] = ()
 
 
+class ContextSettings(_Frozen):
+    """Context labels of matches: `triggers` names a file of trigger phrases that adds to
+    the shipped lists (watcher/engine/data/context.yaml), read when the rules load;
+    `exclude` the labels that hold back the matches of rules without their own `exclude:`."""
+
+    triggers: NonEmpty | None = None
+    exclude: Annotated[tuple[ContextLabelName, ...], BeforeValidator(_listed)] = ()
+
+
 # read-only, so no stage can change another's view of the channels
 Channels = Annotated[
     Mapping[Name, ChannelSettings],
@@ -274,6 +284,7 @@ class Settings(_Frozen):
     notify: NotifySettings = NotifySettings()
     http: HttpSettings | None = None
     fetch: FetchSettings = FetchSettings()
+    context: ContextSettings = ContextSettings()
 
     @property
     def channel_names(self) -> tuple[str, ...] | None:
@@ -408,6 +419,7 @@ SECTIONS: dict[str, type[BaseModel]] = {
     "notify": NotifySettings,
     "http": HttpSettings,
     "fetch": FetchSettings,
+    "context": ContextSettings,
 }
 _HIDDEN = object()
 

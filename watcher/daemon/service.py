@@ -25,7 +25,7 @@ from watcher.config.settings import Settings, SourceSettings
 from watcher.daemon.metrics import Metrics
 from watcher.daemon.poller import Poller, PollOutcome
 from watcher.engine.matcher import Matcher
-from watcher.errors import RuleSetError
+from watcher.errors import ConfigError, RuleSetError
 from watcher.notify.outbox import Outbox
 from watcher.rules.load import rule_files
 from watcher.store import BUSY
@@ -189,10 +189,12 @@ class Daemon:
                 self.settings.rules,
                 pipeline=self.settings.pipeline,
                 channels=self.settings.channel_names,
+                context_triggers=self.settings.context.triggers,
+                context_exclude=self.settings.context.exclude,
             )
-        except RuleSetError as error:
+        except (RuleSetError, ConfigError) as error:
             self.metrics.reload_failed()
-            for problem in error.errors:
+            for problem in getattr(error, "errors", [error]):
                 log.error("event=rules_refused error=%r", str(problem))
             log.error("event=rules_kept reason='the new rule set has errors'")
             return False

@@ -9,10 +9,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from fnmatch import fnmatchcase
 
+from watcher.engine.context import ContextLexicon, ContextReader, Triggers, shipped_triggers
 from watcher.engine.evaluation import FIELDS, Evaluator, Plans, TermRange
 from watcher.engine.occurrences import Occurrences, OccurrenceScanner, ScanMode
 from watcher.engine.snippets import make_snippet
-from watcher.model import Match, Span
+from watcher.model import ContextLabelName, Match, Span
 from watcher.rules.compile import CompiledRule, RuleIndex
 from watcher.text.analysis import AnalysedText, Analyzer
 
@@ -24,11 +25,20 @@ MAX_SPANS = 100
 class Engine:
     """Matches analysed articles against one compiled rule index."""
 
-    def __init__(self, index: RuleIndex, analyzer: Analyzer, *, scan: ScanMode = "auto") -> None:
+    def __init__(
+        self, index: RuleIndex, analyzer: Analyzer, *, scan: ScanMode = "auto",
+        context: Triggers | None = None, exclude: tuple[ContextLabelName, ...] = (),
+    ) -> None:
         """`scan`: how articles are scanned (watcher/engine/occurrences.py); every mode gives the
-        same matches, "auto" the fastest."""
+        same matches, "auto" the fastest. `context`: the trigger lists that label matches
+        (watcher/engine/context.py), the shipped ones by default. `exclude`: the labels that
+        hold back the matches of rules without their own `exclude:`."""
         self.index = index
         self.analyzer = analyzer
+        self.exclude = exclude
+        self.context = ContextLexicon(
+            shipped_triggers(analyzer.words) if context is None else context, analyzer.types
+        )
         self._scanner = OccurrenceScanner(index, analyzer, scan=scan)
         self._excluded: dict[str, frozenset[int]] = {}
         self.plans = Plans()
@@ -47,9 +57,13 @@ class Engine:
         if check_sources:
             excluded = self._rules_excluded_for(text.article.source)
             candidates = [n for n in candidates if n not in excluded]
+        held = self.evaluate(text, occurrences, candidates)
+        if not held:
+            return []
+        # Context is read only where a rule matched, each sentence once per article.
+        reader = ContextReader(self.context, text)
         return [
-            build_match(compiled, text, terms)
-            for compiled, terms in self.evaluate(text, occurrences, candidates)
+            build_match(compiled, text, terms, reader, self.exclude) for compiled, terms in held
         ]
 
     def evaluate(
@@ -118,7 +132,12 @@ class Engine:
         ]
 
 
-def build_match(compiled: CompiledRule, text: AnalysedText, terms: Iterable[TermRange]) -> Match:
+def build_match(
+    compiled: CompiledRule, text: AnalysedText, terms: Iterable[TermRange],
+    reader: ContextReader | None = None, exclude: tuple[ContextLabelName, ...] = (),
+) -> Match:
+    """The match of a rule that held; `reader` labels its context (none without one), and
+    the labels the rule excludes (its own `exclude:`, else `exclude`) hold it back."""
     fields = text.fields()
     earliest = sorted(set(terms))[:MAX_SPANS]
     spans = [
@@ -126,6 +145,7 @@ def build_match(compiled: CompiledRule, text: AnalysedText, terms: Iterable[Term
         for f, s, e in earliest
     ]
     rule = compiled.rule
+    context = reader.labels(earliest) if reader is not None else ()
     return Match(
         rule_id=rule.id,
         article_id=text.article.id,
@@ -134,4 +154,9 @@ def build_match(compiled: CompiledRule, text: AnalysedText, terms: Iterable[Term
         spans=tuple(spans),
         snippet=make_snippet(text, spans),
         tags=rule.tags,
+        context=context,
+        held=tuple(
+            label.label for label in context
+            if label.label in (exclude if rule.exclude is None else rule.exclude)
+        ),
     )

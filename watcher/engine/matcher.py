@@ -11,9 +11,10 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from watcher.engine.context import Triggers, load_triggers
 from watcher.engine.core import Engine
 from watcher.errors import WatcherError
-from watcher.model import Article, Match
+from watcher.model import Article, ContextLabelName, Match
 from watcher.rules.ast import Example, Rule, RuleSet
 from watcher.rules.compile import Compiler
 from watcher.rules.load import load_rules
@@ -34,9 +35,15 @@ class Matcher:
     """An analyser and an engine compiled from one rule set."""
 
     def __init__(
-        self, rules: RuleSet, analyzer: Analyzer, *, max_word_types: int = MAX_WORD_TYPES
+        self, rules: RuleSet, analyzer: Analyzer, *, max_word_types: int = MAX_WORD_TYPES,
+        context: Triggers | None = None, exclude: tuple[ContextLabelName, ...] = (),
     ) -> None:
+        """`context`: the trigger lists that label matches, the shipped ones by default;
+        `exclude`: the labels that hold back matches of rules without their own (watcher.yaml's
+        `context.exclude`)."""
         self.rules = rules
+        self.context = context
+        self.exclude = exclude
         self.max_word_types = max_word_types
         self._renew_at = max_word_types  # raised after a renewal that failed
         self.analyzer = analyzer
@@ -46,7 +53,10 @@ class Matcher:
         self._lock = threading.Lock()
 
     def _engine_for(self, analyzer: Analyzer) -> Engine:
-        return Engine(Compiler(analyzer).compile(self.rules.rules), analyzer)
+        return Engine(
+            Compiler(analyzer).compile(self.rules.rules), analyzer, context=self.context,
+            exclude=self.exclude,
+        )
 
     def _renew_when_full(self) -> None:
         """Start over on a fresh analyser once the word types met pass the limit; called
@@ -76,10 +86,15 @@ class Matcher:
         *,
         pipeline: str = BLANK_PIPELINE,
         channels: Collection[str] | None = None,
+        context_triggers: str | Path | None = None,
+        context_exclude: tuple[ContextLabelName, ...] = (),
     ) -> Matcher:
-        """Load and compile a rules path; raises RuleSetError with every problem."""
+        """Load and compile a rules path; raises RuleSetError with every problem, and
+        ConfigError for a bad `context_triggers` file (watcher.yaml's `context.triggers`)."""
         rules = load_rules(path, channels=channels)
-        return cls(rules, Analyzer(pipeline))
+        analyzer = Analyzer(pipeline)
+        context = load_triggers(analyzer.words, context_triggers) if context_triggers else None
+        return cls(rules, analyzer, context=context, exclude=context_exclude)
 
     def match(self, article: Article, *, check_sources: bool = True) -> list[Match]:
         with self._lock:

@@ -178,7 +178,7 @@ class Pipeline:
         return NewMatch(
             match=found,
             rule_version=rule_version(rule),
-            routes=self.routing.routes(rule, found.severity, now),
+            routes=self.routing.routes(rule, found.severity, now, held=bool(found.held)),
             rule_title=rule.title,
             query=rule.query_text,
             cooldown_seconds=rule.cooldown_seconds,

@@ -36,10 +36,13 @@ class Routing:
     channels: Mapping[str, ChannelSettings] = field(default_factory=dict)
     notify: bool = True
 
-    def routes(self, rule: Rule, severity: Severity, now: datetime) -> tuple[Route, ...]:
+    def routes(
+        self, rule: Rule, severity: Severity, now: datetime, *, held: bool = False
+    ) -> tuple[Route, ...]:
         """The channels that get a match of `rule` at `severity` found at `now`, each with
-        when its alert may first be sent."""
-        if not self.notify:
+        when its alert may first be sent. A held-back match (context labels its rule
+        excludes, watcher/engine/context.py) is stored and goes to no channel."""
+        if held or not self.notify:
             return ()
         names = channels_for(rule, severity, self.channels)
         return tuple(route_to(name, self.channels[name], now) for name in names)

@@ -31,7 +31,7 @@ from markupsafe import Markup, escape
 
 from watcher.errors import ConfigError
 from watcher.marks import plain, restyled
-from watcher.model import Alert, Severity
+from watcher.model import Alert, ContextLabel, Severity
 from watcher.notify.message import Format, Message
 from watcher.when import parse_duration
 
@@ -44,6 +44,7 @@ SOURCE_MAX = 100
 RULE_TITLE_MAX = 200
 QUERY_MAX = 500
 SNIPPET_MAX = 1500
+CONTEXT_MAX = 300  # the context labels line of an alert
 URL_MAX = 2048
 DIGEST_BODY_MAX = 100_000
 FORMATS: tuple[Format, ...] = ("text", "markdown", "html")
@@ -326,6 +327,18 @@ def is_duration(period: object) -> bool:
     return True
 
 
+def context_labels(labels: object) -> str:
+    """A match's context labels with their cue words, `hypothetical ("could"); historical
+    ("2013")`, cut to CONTEXT_MAX: the cues are the article's words, so bounded too."""
+    if not isinstance(labels, tuple | list):
+        return ""
+    text = "; ".join(
+        f"{label.label} ({', '.join(f'{chr(34)}{cue}{chr(34)}' for cue in label.cues)})"
+        for label in labels if isinstance(label, ContextLabel)
+    )
+    return _fit(text, CONTEXT_MAX)
+
+
 @pass_context
 def _marked_filter(context: Context, snippet: object) -> str:
     return mark_snippet(str(snippet), context["format"])
@@ -357,6 +370,7 @@ def _environment(user_loader: FileSystemLoader | None) -> SandboxedEnvironment:
         utc=format_utc,
         outlet_list=outlet_list,
         plural=plural,
+        context_labels=context_labels,
     )
     env.tests.update(web_url=is_web_url, duration=is_duration)
     return env

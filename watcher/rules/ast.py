@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from watcher.errors import RuleError
-from watcher.model import Severity
+from watcher.model import ContextLabelName, Severity
 
 TermKind = Literal["word", "exact", "prefix", "variant"]
 Scope = Literal["words", "sentence", "paragraph"]
@@ -99,6 +99,9 @@ class Rule:
     sources: tuple[str, ...] = ()
     notify: tuple[str, ...] = ()
     cooldown_seconds: int | None = None
+    # Context labels that hold a match back (stored, not alerted); None: watcher.yaml's
+    # `context.exclude`.
+    exclude: tuple[ContextLabelName, ...] | None = None
     enabled: bool = True
     tests: RuleTests = field(default_factory=RuleTests)
     file: str = ""

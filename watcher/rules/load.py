@@ -33,6 +33,7 @@ from watcher.rules.yamlfile import (
     mapping_pairs,
     read_cooldown,
     read_enabled,
+    read_exclude,
     read_severity,
     read_string,
     read_strings,
@@ -42,7 +43,8 @@ from watcher.rules.yamlfile import (
 )
 
 RULE_KEYS = (
-    "id", "title", "query", "severity", "tags", "sources", "notify", "cooldown", "enabled", "tests",
+    "id", "title", "query", "severity", "tags", "sources", "notify", "cooldown", "exclude",
+    "enabled", "tests",
 )  # fmt: skip
 REQUIRED_KEYS = ("id", "title", "query")
 TEST_KEYS = ("match", "no_match")
@@ -333,6 +335,7 @@ _OPTIONAL_READERS: dict[str, tuple[str, Callable[[YamlFile, yaml.Node], object]]
     "sources": ("sources", lambda file, node: read_strings(file, node, "sources")),
     "notify": ("notify", lambda file, node: read_strings(file, node, "notify")),
     "cooldown": ("cooldown_seconds", read_cooldown),
+    "exclude": ("exclude", read_exclude),
     "enabled": ("enabled", read_enabled),
     "tests": ("tests", _read_tests),
 }

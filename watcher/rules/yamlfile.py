@@ -8,11 +8,12 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import cast
 
 import yaml
 
 from watcher.errors import RuleError
-from watcher.model import Severity
+from watcher.model import CONTEXT_LABELS, ContextLabelName, Severity
 from watcher.rules.yaml_marks import BoundedLoader, error_position
 from watcher.when import parse_duration
 
@@ -195,6 +196,19 @@ def read_cooldown(file: YamlFile, node: yaml.Node) -> int | None:
     except ValueError as exc:
         file.error(node, f"'cooldown' {exc} (got {text!r})")
         return None
+
+
+def read_exclude(file: YamlFile, node: yaml.Node) -> tuple[ContextLabelName, ...]:
+    """Context labels that hold the rule's matches back; each unknown one reported (and
+    left out). `exclude: []` holds nothing back, whatever watcher.yaml's default."""
+    labels: list[ContextLabelName] = []
+    for item, text in string_items(file, node, "exclude"):
+        if text in CONTEXT_LABELS:
+            labels.append(cast(ContextLabelName, text))
+        else:
+            file.error(item, f"unknown context label {text!r} in 'exclude' (known: "
+                             f"{', '.join(CONTEXT_LABELS)})")
+    return tuple(dict.fromkeys(labels))
 
 
 def read_enabled(file: YamlFile, node: yaml.Node) -> bool:

@@ -204,12 +204,15 @@ def _insert_keys(connection: Connection, keys: Sequence[str], article_id: int) -
 def _insert_match(
     connection: Connection, new: NewMatch, article_id: int, story_id: int, now: datetime
 ) -> tuple[int, NewMatch] | None:
-    """Store the match; returns (its id, it) when it is the first of its rule in the story."""
+    """Store the match; returns (its id, it) when it is the first of its rule in the story.
+    A held-back match (its context labels excluded) is stored but never first: it is not
+    alerted, and a later copy of the story that reports the event plainly still is."""
     match = new.match
     earlier = sa.select(matches.c.id).where(
-        matches.c.story_id == story_id, matches.c.rule_id == match.rule_id
+        matches.c.story_id == story_id, matches.c.rule_id == match.rule_id,
+        matches.c.held.is_(None),
     )
-    first = connection.execute(earlier.limit(1)).first() is None
+    first = not match.held and connection.execute(earlier.limit(1)).first() is None
     match_id = _insert_one(
         connection,
         matches,
@@ -225,6 +228,8 @@ def _insert_match(
             "first_in_story": first,
             "rule_title": new.rule_title,
             "query": new.query,
+            "context": [[label.label, list(label.cues)] for label in match.context],
+            "held": ",".join(match.held) or None,
         },
     )
     return (match_id, new) if first else None

@@ -14,7 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from watcher.model import Match, Severity, Span
+from watcher.model import ContextLabel, Match, Severity, Span
 from watcher.store import migrate, outbox, polling
 from watcher.store.db import (
     DEFAULT_BUSY_TIMEOUT,
@@ -138,10 +138,12 @@ class Store:
             return [_stored_article(row) for row in connection.execute(query)]
 
     def matches(
-        self, rule: str | None = None, since: datetime | None = None, limit: int | None = None
+        self, rule: str | None = None, since: datetime | None = None, limit: int | None = None,
+        *, held: bool = False,
     ) -> list[StoredMatch]:
-        """Stored matches, newest first; `since` is inclusive."""
-        query = _matches_query(rule, since).limit(limit)
+        """Stored matches, newest first; `since` is inclusive; held-back ones only when
+        `held`."""
+        query = _matches_query(rule, since, held).limit(limit)
         with self._errors(), read_transaction(self._engine) as connection:
             rows = connection.execute(query).all()
             notified = _sent_channels(connection, [row.id for row in rows])
@@ -293,7 +295,7 @@ class Store:
         return store_errors(self._engine, self._busy_timeout)
 
 
-def _matches_query(rule: str | None, since: datetime | None) -> sa.Select[Any]:
+def _matches_query(rule: str | None, since: datetime | None, held: bool) -> sa.Select[Any]:
     query = (
         sa.select(matches, articles.c.external_id, articles.c.title)
         .join(articles, matches.c.article_id == articles.c.id)
@@ -303,6 +305,8 @@ def _matches_query(rule: str | None, since: datetime | None) -> sa.Select[Any]:
         query = query.where(matches.c.rule_id == rule)
     if since is not None:
         query = query.where(matches.c.matched_at >= since)
+    if not held:
+        query = query.where(matches.c.held.is_(None))
     return query
 
 
@@ -340,5 +344,7 @@ def _stored_match(row: sa.Row[Any], notified: tuple[str, ...]) -> StoredMatch:
         severity=Severity.parse(row.severity),
         spans=tuple(Span(start, end, field) for start, end, field in row.spans),
         snippet=row.snippet,
+        context=tuple(ContextLabel(label, tuple(cues)) for label, cues in row.context or ()),
+        held=tuple(row.held.split(",")) if row.held else (),
     )
     return StoredMatch(match, row.external_id, row.matched_at, notified)

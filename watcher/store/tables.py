@@ -141,6 +141,10 @@ matches = sa.Table(
     sa.Column("first_in_story", sa.Boolean, nullable=False),
     sa.Column("rule_title", sa.Text),  # the rule as it was when it fired, for the alert
     sa.Column("query", sa.Text),
+    # The context labels of its words, [[label, [cue, ...]], ...] (NULL when stored before
+    # they existed), and the labels that held it back, comma-separated: NULL when it was not.
+    sa.Column("context", sa.JSON),
+    sa.Column("held", sa.Text),
     sa.UniqueConstraint("rule_id", "article_id"),
     sa.Index(None, "story_id", "rule_id"),
 )

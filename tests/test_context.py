@@ -1,0 +1,208 @@
+"""Context labels of mentions (watcher/engine/context.py) on real news sentences.
+
+tests/data/context/sentences.yaml holds the sentences, each with its source note.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+import yaml
+
+from watcher.engine.context import ContextLexicon, ContextReader, Triggers, load_triggers
+from watcher.engine.matcher import Matcher
+from watcher.errors import ConfigError
+from watcher.model import Article, ContextLabel
+from watcher.rules.ast import Rule, RuleSet
+from watcher.rules.grammar import parse_query
+from watcher.text.analysis import Analyzer
+
+SENTENCES = Path(__file__).parent / "data" / "context" / "sentences.yaml"
+CASES = yaml.safe_load(SENTENCES.read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def analyzer() -> Analyzer:
+    return Analyzer()
+
+
+@pytest.fixture(scope="module")
+def triggers(analyzer: Analyzer) -> Triggers:
+    return load_triggers(analyzer.words)
+
+
+def labels_of(
+    analyzer: Analyzer, triggers: Triggers, body: str, mentions: list[str],
+    published: date | None,
+) -> dict[str, list[str]]:
+    """Labels (with cue words) of the body's first occurrence of each mention word."""
+    when = None if published is None else datetime(*published.timetuple()[:3], tzinfo=UTC)
+    text = analyzer.analyse(Article(id="a", title="", body=body, published=when))
+    words = [analyzer.types[t].folded for t in text.body.types.tolist()]
+    terms = [(1, words.index(m), words.index(m)) for m in mentions]
+    found = ContextReader(ContextLexicon(triggers, analyzer.types), text).labels(terms)
+    return {label.label: list(label.cues) for label in found}
+
+
+@pytest.mark.parametrize(
+    "case", CASES, ids=[f"{c['source'].split()[0]}-{c['mention']}" for c in CASES]
+)
+def test_real_sentences(analyzer: Analyzer, triggers: Triggers, case: dict) -> None:
+    found = labels_of(analyzer, triggers, case["text"], [case["mention"]], case["published"])
+    assert found == case["labels"], case["source"]
+
+
+def test_a_label_holds_only_when_every_sentence_with_a_mention_carries_it(
+    analyzer: Analyzer, triggers: Triggers
+) -> None:
+    """One plain report of the event among recalled ones keeps the match unlabelled."""
+    past = "Syria agreed to destroy its chemical weapons in 2013 under a deal."
+    today = "A chemical attack killed dozens in Khan Sheikhoun on Tuesday."
+    published = date(2017, 4, 5)
+    both = labels_of(analyzer, triggers, f"{past} {today}", ["chemical", "attack"], published)
+    assert both == {}
+    recalled = labels_of(analyzer, triggers, past, ["chemical", "weapons"], published)
+    assert recalled == {"historical": ["2013"]}
+
+
+def test_dates_need_the_articles_publication_time(analyzer: Analyzer, triggers: Triggers) -> None:
+    body = "On February 27 a ceasefire brokered by Russia and the United States took effect."
+    assert labels_of(analyzer, triggers, body, ["ceasefire"], None) == {}
+
+
+def test_a_month_that_is_also_a_word_is_a_month_only_beside_a_date(
+    analyzer: Analyzer, triggers: Triggers
+) -> None:
+    published = date(2016, 10, 7)
+    modal = "Russia may resume air strikes on Aleppo."
+    assert labels_of(analyzer, triggers, modal, ["strikes"], published) == {
+        "hypothetical": ["may", "resume"]
+    }
+    dated = "Russian air strikes hit Aleppo in May 2016."
+    assert labels_of(analyzer, triggers, dated, ["strikes"], published) == {
+        "historical": ["May 2016"]
+    }
+
+
+def test_a_users_file_adds_triggers(analyzer: Analyzer, tmp_path: Path) -> None:
+    extra = tmp_path / "context.yaml"
+    extra.write_text("negated:\n  - direction: backward\n    scope: 3\n    phrases: [was foiled]\n")
+    body = "A car bomb attack was foiled near the checkpoint."
+    shipped = load_triggers(analyzer.words)
+    extended = load_triggers(analyzer.words, extra)
+    published = date(2017, 4, 5)
+    assert labels_of(analyzer, shipped, body, ["attack"], published) == {}
+    assert labels_of(analyzer, extended, body, ["attack"], published) == {
+        "negated": ["was foiled"]
+    }
+
+
+@pytest.mark.parametrize(
+    ("content", "error"),
+    [
+        ("negated:\n  - direction: sideways\n    phrases: [no]\n",
+         "2:16: direction must be one of: forward, backward, both, pseudo, terminate"),
+        ("negated:\n  - direction: forward\n    phrases: [no]\n",
+         "2:5: a trigger group needs `scope` (words)"),
+        ("negatd: []\n", "1:1: unknown key 'negatd' (known: terminators, clause_breaks, "
+                         "historical, ended, negated, hypothetical)"),
+        ("negated:\n  - direction: forward\n    scope: 99\n    phrases: [no]\n",
+         "3:12: scope must be a whole number of words from 1 to 30"),
+        ("clause_breaks: [ab]\n", "1:17: a clause break is one punctuation character"),
+        ("negated: [no\n", "1:10: "),
+    ],
+)
+def test_a_bad_users_file_is_one_line_with_its_place(
+    analyzer: Analyzer, tmp_path: Path, content: str, error: str
+) -> None:
+    extra = tmp_path / "context.yaml"
+    extra.write_text(content)
+    with pytest.raises(ConfigError) as raised:
+        load_triggers(analyzer.words, extra)
+    assert str(raised.value).startswith(f"{extra}:{error}")
+    assert "\n" not in str(raised.value)
+
+
+# -- matches carry their labels (watcher/engine/core.py, matcher.py) ------------------
+
+
+def _matcher(queries: dict[str, str], **options: object) -> Matcher:
+    rules = RuleSet(tuple(
+        Rule(id=rule_id, title=rule_id, query_text=query, query=parse_query(query))
+        for rule_id, query in queries.items()
+    ))
+    return Matcher(rules, Analyzer(), **options)  # type: ignore[arg-type]
+
+
+def test_a_match_carries_the_labels_of_its_words_with_their_cues() -> None:
+    """fakes:1923848259 (2017-10-06) and fakes:1923848281 (2016-10-07), as in sentences.yaml."""
+    matcher = _matcher({"siege": "siege NEAR/5 Deir", "strikes": "strikes NEAR/s Aleppo"})
+    broken = Article(
+        id="1923848259", title="Syrian troops push into Deir el-Zour",
+        body="Syrian troops broke a nearly three-year siege on parts of Deir el-Zour last month "
+             "and are fighting to liberate from IS remaining parts of the city.",
+        published=datetime(2017, 10, 6, tzinfo=UTC),
+    )
+    [match] = matcher.match(broken)
+    assert match.context == (
+        ContextLabel("historical", ("last month",)), ContextLabel("ended", ("broke",))
+    )
+    plain = Article(
+        id="x", title="", body="Air strikes hit Aleppo on Friday, residents said.",
+        published=datetime(2016, 10, 7, tzinfo=UTC),
+    )
+    [match] = matcher.match(plain)
+    assert match.context == ()
+
+
+def test_the_matcher_reads_the_users_triggers(tmp_path: Path) -> None:
+    """`context.triggers` reaches the engine through Matcher.from_path, and survives the
+    analyser's renewal."""
+    extra = tmp_path / "context.yaml"
+    extra.write_text("negated:\n  - direction: backward\n    scope: 3\n    phrases: [was foiled]\n")
+    rules = tmp_path / "rules.yaml"
+    rules.write_text("rules:\n  - id: bombs\n    title: Car bombs\n    query: car NEAR/1 bomb\n")
+    article = Article(id="a", title="", body="A car bomb attack was foiled near the checkpoint.")
+    assert Matcher.from_path(rules).match(article)[0].context == ()
+    matcher = Matcher.from_path(rules, context_triggers=extra)
+    matcher.max_word_types = matcher._renew_at = 1  # renew before the next article
+    [match] = matcher.match(article)
+    assert match.context == (ContextLabel("negated", ("was foiled",)),)
+
+
+def test_a_phrase_is_never_found_cut_at_the_sentences_end(
+    analyzer: Analyzer, triggers: Triggers
+) -> None:
+    """"ended the" is a phrase: a sentence ending on "ended" holds the word "ended" alone."""
+    assert labels_of(analyzer, triggers, "Two sieges ended.", ["sieges"], None) == {
+        "ended": ["ended"]
+    }
+
+
+# -- held back: the rule's `exclude:`, else watcher.yaml's `context.exclude` -------------
+
+RECALLED = Article(
+    id="1914947530", title="",
+    body="Syria agreed to destroy its chemical weapons in 2013 under a deal brokered by "
+         "Moscow and Washington.",
+    published=datetime(2017, 4, 5, tzinfo=UTC),
+)
+
+
+def _held(exclude: str, default: tuple = ()) -> tuple[str, ...]:
+    rule = parse_query("chemical NEAR/1 weapons")
+    options = {} if exclude == "default" else {"exclude": tuple(exclude.split())}
+    rules = RuleSet((Rule(id="cw", title="cw", query_text="", query=rule, **options),))
+    [match] = Matcher(rules, Analyzer(), exclude=default).match(RECALLED)
+    assert match.context == (ContextLabel("historical", ("2013",)),)
+    return match.held
+
+
+def test_a_match_is_held_back_by_the_labels_its_rule_excludes() -> None:
+    assert _held("historical negated") == ("historical",)
+    assert _held("ended negated") == ()
+    assert _held("default", default=("historical",)) == ("historical",)
+    assert _held("", default=("historical",)) == ()  # `exclude: []` overrides the default
+    assert _held("default") == ()

@@ -1,0 +1,592 @@
+"""Context of a match's mentions: is the event historical, ended, negated or hypothetical?
+
+A ConText-style reader written for news. Trigger phrases label the mentions within a
+bounded scope after them (forward), before them (backward) or on either side (both),
+never past their sentence, a clause break (`;`, `:`, a dash, a bracket) or a terminator
+("but", "however"); pseudo-triggers look like triggers but are none ("not only"), and at
+each word the longest phrase wins. Dates clearly before the article's publication ("in
+2014" in an article of 2017, "on March 17" in one of April 8) are historical triggers.
+
+The trigger lists are data (watcher/engine/data/context.yaml, extended by the file that
+watcher.yaml's `context.triggers` names). Pure: it reads the analysed words the engine
+already has, only the sentences holding a match's mentions, each once per article.
+"""
+
+from __future__ import annotations
+
+import calendar
+import threading
+from bisect import bisect_left, bisect_right
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import cast
+
+import numpy as np
+import yaml
+
+from watcher.engine.positional import TermRange
+from watcher.errors import ConfigError
+from watcher.model import CONTEXT_LABELS, ContextLabel, ContextLabelName
+from watcher.rules.yaml_marks import BoundedLoader, error_position
+from watcher.text.analysis import AnalysedText, FieldText, WordType
+
+__all__ = ["ContextLexicon", "ContextReader", "Triggers", "load_triggers", "shipped_triggers"]
+
+LABELS = CONTEXT_LABELS
+TRIGGER_DIRECTIONS = ("forward", "backward", "both")
+DIRECTIONS = (*TRIGGER_DIRECTIONS, "pseudo", "terminate")
+DEFAULT_TRIGGERS = Path(__file__).parent / "data" / "context.yaml"
+MAX_SCOPE = 30  # words; a trigger reaching further would label unrelated clauses
+
+# A date this many days or more before publication is history, not today's news: reports
+# of the last days ("on Tuesday", "on March 3" in an article of March 5) are the news.
+HISTORICAL_DAYS = 14
+DATE_SCOPE = 8  # words on either side of a past date
+ONGOING = frozenset({"since"})  # "besieged since 2012" is still besieged
+MONTHS = {
+    name: number
+    for number in range(1, 13)
+    for name in (calendar.month_name[number].lower(), calendar.month_abbr[number].lower())
+} | {"sept": 9}
+# Months that are also ordinary words: a month only beside a day or year, or after these.
+AMBIGUOUS_MONTHS = frozenset({"may", "march", "jan", "mar", "sep", "dec"})
+MONTH_LEADS = frozenset({"in", "early", "late", "mid", "since", "until", "on", "by", "of",
+                         "last", "this", "between", "from", "during", "through"})
+ORDINAL_ENDINGS = ("st", "nd", "rd", "th")
+# Words too common in news to find a phrase by ("were" in "were denied"), the most common
+# first: a phrase is found by its longest other word, else by the rarest of these.
+COMMON_WORDS = (
+    "the", "a", "an", "in", "of", "to", "and", "on", "for", "at", "by", "with", "from", "as", "was",
+    "were", "is", "are", "has", "have", "had", "be", "been", "it", "its", "that", "this",
+    "one", "over", "than", "other", "only", "year", "years", "day", "week", "month", "these",
+    "being", "will", "would", "can", "could", "did", "does", "do", "may", "might", "should",
+    "must", "since", "last", "held", "called", "came", "end", "least", "no", "not", "n't",
+)
+COMMONNESS = {word: len(COMMON_WORDS) - rank for rank, word in enumerate(COMMON_WORDS)}
+
+Words = tuple[str, ...]
+WordsOf = Callable[[str], list[str]]
+
+
+@dataclass(frozen=True)
+class Entry:
+    """What one phrase of the trigger file does: a label's trigger (with its direction and
+    scope in words), its pseudo-trigger, or a terminator (`label` None: every label's)."""
+
+    label: ContextLabelName | None
+    direction: str
+    scope: int = 0
+
+
+@dataclass(frozen=True)
+class Triggers:
+    """The compiled trigger lists: phrases (as analysed words) to what they do, and the
+    places of the triggers and pseudo-triggers by their anchor, the phrase's longest word
+    (its offset in the phrase, the phrase's length): common words such as "in", "was"
+    start phrases ("in the past", "was denied"), so a phrase is looked for only where its
+    rarer word is. `stop_lengths`: the lengths of the terminators each first word starts,
+    longest first (looked for only in a sentence that has a trigger)."""
+
+    phrases: Mapping[Words, tuple[Entry, ...]]
+    clause_breaks: frozenset[str]
+    anchors: Mapping[str, tuple[tuple[int, int], ...]]
+    stop_lengths: Mapping[str, tuple[int, ...]]
+
+
+class ContextLexicon:
+    """Per word type of one analyser, whether a trigger or a date can start at it: learnt
+    once per type, so a sentence is searched only at its few such words."""
+
+    def __init__(self, triggers: Triggers, types: list[WordType]) -> None:
+        self.triggers = triggers
+        self.types = types
+        self.folded: list[str] = []  # of each type
+        self._anchors = np.zeros(0, dtype=bool)
+
+    def anchors(self, type_indexes: np.ndarray) -> np.ndarray:
+        """Positions in `type_indexes` of words that a trigger or a date is found by."""
+        self.learn()
+        return np.flatnonzero(self._anchors[type_indexes])
+
+    def learn(self) -> None:
+        """Catch up with the word types the analyser met since."""
+        known = len(self.folded)
+        if known < len(self.types):
+            anchors = self.triggers.anchors
+            new = [word.folded for word in self.types[known:]]
+            self.folded.extend(new)
+            found = [w in anchors or w in MONTHS or _year(w) is not None for w in new]
+            self._anchors = np.concatenate((self._anchors, np.array(found, dtype=bool)))
+
+
+@dataclass(frozen=True)
+class Cue:
+    """A trigger found in a sentence, at words [first, last] of its field."""
+
+    label: ContextLabelName
+    direction: str
+    scope: int
+    first: int
+    last: int
+
+
+# -- the trigger file ------------------------------------------------------------------
+
+
+def load_triggers(words_of: WordsOf, extra: str | Path | None = None) -> Triggers:
+    """The shipped triggers plus those of `extra` (watcher.yaml's `context.triggers`);
+    `words_of` splits a phrase as articles are split. Raises ConfigError naming the file,
+    line and column of a bad entry."""
+    phrases: dict[Words, list[Entry]] = {}
+    breaks: set[str] = set()
+    for path in (DEFAULT_TRIGGERS, *([Path(extra)] if extra else [])):
+        _read_file(path, words_of, phrases, breaks)
+    return Triggers(
+        phrases={p: tuple(dict.fromkeys(e)) for p, e in phrases.items()},
+        clause_breaks=frozenset(breaks),
+        anchors=_anchors(
+            p for p, e in phrases.items() if any(x.direction != "terminate" for x in e)
+        ),
+        stop_lengths=_lengths(
+            p for p, e in phrases.items() if any(x.direction == "terminate" for x in e)
+        ),
+    )
+
+
+def _anchors(phrases: Iterable[Words]) -> dict[str, tuple[tuple[int, int], ...]]:
+    """Each phrase under its rarest-looking word, as (offset, length): the longest word
+    that is not a common one (COMMON_WORDS), the last of equals, else the least common."""
+    anchors: dict[str, list[tuple[int, int]]] = {}
+    for phrase in phrases:
+        offset = max(range(len(phrase)),
+                     key=lambda n: (-COMMONNESS.get(phrase[n], 0), len(phrase[n]), n))
+        anchors.setdefault(phrase[offset], []).append((offset, len(phrase)))
+    return {word: tuple(places) for word, places in anchors.items()}
+
+
+def _lengths(phrases: Iterable[Words]) -> dict[str, tuple[int, ...]]:
+    """The lengths of the phrases each first word starts, longest first."""
+    lengths: dict[str, set[int]] = {}
+    for phrase in phrases:
+        lengths.setdefault(phrase[0], set()).add(len(phrase))
+    return {word: tuple(sorted(n, reverse=True)) for word, n in lengths.items()}
+
+
+_shipped: dict[tuple[str, ...], Triggers] = {}
+_shipped_lock = threading.Lock()
+
+
+def shipped_triggers(words_of: WordsOf) -> Triggers:
+    """The shipped lists, read once per way of splitting words (every English pipeline
+    splits the file's phrases alike, so in practice once)."""
+    with _shipped_lock:
+        key = tuple(words_of("can't stop, won't stop: no let-up"))
+        triggers = _shipped.get(key)
+        if triggers is None:
+            triggers = _shipped[key] = load_triggers(words_of)
+        return triggers
+
+
+def _read_file(
+    path: Path, words_of: WordsOf, phrases: dict[Words, list[Entry]], breaks: set[str]
+) -> None:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigError(f"{path}: cannot read context triggers: {error}") from None
+    try:
+        root = yaml.compose(text, Loader=BoundedLoader)  # type: ignore[arg-type]
+    except yaml.MarkedYAMLError as error:
+        line, column = error_position(error) or (1, 1)
+        raise ConfigError(f"{path}:{line}:{column}: {error.problem or error}") from None
+    if root is None:
+        return
+    for key, value in _mapping(path, root):
+        name = key.value
+        if name == "terminators":
+            for phrase in _strings(path, value):
+                _add(phrases, words_of(phrase), Entry(None, "terminate"))
+        elif name == "clause_breaks":
+            breaks.update(_clause_break(path, node) for node in _string_nodes(path, value))
+        elif name in LABELS:
+            for group in _sequence(path, value):
+                _read_group(path, cast(ContextLabelName, name), group, words_of, phrases)
+        else:
+            known = ", ".join(("terminators", "clause_breaks", *LABELS))
+            _fail(path, key, f"unknown key {name!r} (known: {known})")
+
+
+def _read_group(
+    path: Path, label: ContextLabelName, group: yaml.Node, words_of: WordsOf,
+    phrases: dict[Words, list[Entry]],
+) -> None:
+    """One `{direction, scope, phrases}` group of a label."""
+    fields = {key.value: (key, value) for key, value in _mapping(path, group)}
+    for name, (key, _) in fields.items():
+        if name not in ("direction", "scope", "phrases"):
+            _fail(path, key, f"unknown key {name!r} (known: direction, scope, phrases)")
+    if "direction" not in fields or "phrases" not in fields:
+        _fail(path, group, "a group needs `direction` and `phrases`")
+    direction_node = fields["direction"][1]
+    direction = direction_node.value
+    if direction not in DIRECTIONS:
+        _fail(path, direction_node, f"direction must be one of: {', '.join(DIRECTIONS)}")
+    scope = 0
+    if direction in TRIGGER_DIRECTIONS:
+        scope = _scope(path, fields.get("scope"), group)
+    elif "scope" in fields:
+        _fail(path, fields["scope"][0], f"a {direction} group has no scope")
+    entry = Entry(label, direction, scope)
+    for node in _string_nodes(path, fields["phrases"][1]):
+        words = words_of(node.value)
+        if not words:
+            _fail(path, node, f"phrase {node.value!r} has no word")
+        _add(phrases, words, entry)
+
+
+def _scope(path: Path, scope: tuple[yaml.Node, yaml.Node] | None, group: yaml.Node) -> int:
+    if scope is None:
+        _fail(path, group, "a trigger group needs `scope` (words)")
+    node = scope[1]
+    if not (isinstance(node, yaml.ScalarNode) and node.value.isdigit()
+            and 1 <= int(node.value) <= MAX_SCOPE):
+        _fail(path, node, f"scope must be a whole number of words from 1 to {MAX_SCOPE}")
+    return int(node.value)
+
+
+def _add(phrases: dict[Words, list[Entry]], words: list[str], entry: Entry) -> None:
+    if words:
+        phrases.setdefault(tuple(words), []).append(entry)
+
+
+def _clause_break(path: Path, node: yaml.ScalarNode) -> str:
+    if len(node.value) != 1 or node.value.isalnum() or node.value.isspace():
+        _fail(path, node, "a clause break is one punctuation character")
+    return str(node.value)
+
+
+def _mapping(path: Path, node: yaml.Node) -> list[tuple[yaml.ScalarNode, yaml.Node]]:
+    if not isinstance(node, yaml.MappingNode):
+        _fail(path, node, "expected a mapping")
+    pairs = []
+    for key, value in node.value:
+        if not isinstance(key, yaml.ScalarNode):
+            _fail(path, key, "expected a name")
+        pairs.append((key, value))
+    return pairs
+
+
+def _sequence(path: Path, node: yaml.Node) -> list[yaml.Node]:
+    if not isinstance(node, yaml.SequenceNode):
+        _fail(path, node, "expected a list")
+    return list(node.value)
+
+
+def _string_nodes(path: Path, node: yaml.Node) -> list[yaml.ScalarNode]:
+    items = _sequence(path, node)
+    for item in items:
+        if not isinstance(item, yaml.ScalarNode) or not item.value.strip():
+            _fail(path, item, "expected a phrase (a string)")
+    return cast(list[yaml.ScalarNode], items)
+
+
+def _strings(path: Path, node: yaml.Node) -> list[str]:
+    return [str(item.value) for item in _string_nodes(path, node)]
+
+
+def _fail(path: Path, node: yaml.Node, message: str) -> None:
+    mark = node.start_mark
+    raise ConfigError(f"{path}:{mark.line + 1}:{mark.column + 1}: {message}")
+
+
+# -- reading an article ----------------------------------------------------------------
+
+
+class ContextReader:
+    """Labels the mentions of matches in one analysed article; each sentence's triggers are
+    found once, when a match first needs them."""
+
+    def __init__(self, lexicon: ContextLexicon, text: AnalysedText) -> None:
+        self.lexicon = lexicon
+        self.text = text
+        published = text.article.published
+        self.published = published.date() if published is not None else None
+        self._sentences: dict[tuple[int, int], _Sentence] = {}
+        self._field_anchors: dict[int, list[int]] = {}
+        self._sentence_numbers: dict[int, list[int]] = {}  # per field, of each word
+
+    def labels(self, terms: Iterable[TermRange]) -> tuple[ContextLabel, ...]:
+        """The labels every sentence holding a mention carries, with their cue words.
+
+        A sentence carries a label when a trigger's scope reaches one of its mentions (the
+        place may sit outside the scope while the event word is inside). Every sentence
+        must carry it, so one plain report of the event keeps the match unlabelled.
+        """
+        by_sentence: dict[tuple[int, int], list[tuple[int, int]]] = {}
+        for field_no, first, last in terms:
+            sentence_no = self._numbers(field_no)[first]
+            by_sentence.setdefault((field_no, sentence_no), []).append((first, last))
+        if not by_sentence:
+            return ()
+        common: dict[ContextLabelName, list[str]] | None = None
+        for key, mentions in sorted(by_sentence.items()):
+            sentence = self._sentence(key)
+            if sentence is NO_CUES:
+                return ()  # a sentence with no cue at all: no label can hold
+            carried = sentence.labels(mentions)
+            if not carried:
+                return ()
+            if common is None:
+                common = {label: list(cues) for label, cues in carried.items()}
+            else:
+                common = {
+                    label: cues + [c for c in carried[label] if c not in cues]
+                    for label, cues in common.items() if label in carried
+                }
+            if not common:
+                return ()
+        assert common is not None
+        return tuple(
+            ContextLabel(label, tuple(common[label])) for label in LABELS if label in common
+        )
+
+    def _useful(self, word: str) -> bool:
+        """Whether this article can have a cue at the word: a trigger's, or a date that
+        may be past (a year before the article's, a month: a date's)."""
+        if word in self.lexicon.triggers.anchors:
+            return True
+        if self.published is None:
+            return False
+        year = _year(word)
+        return year < self.published.year if year is not None else word in MONTHS
+
+    def _numbers(self, field_no: int) -> list[int]:
+        """Each word's sentence number in the field, as a list (read word by word)."""
+        numbers = self._sentence_numbers.get(field_no)
+        if numbers is None:
+            numbers = self.text.fields()[field_no].sentence.tolist()
+            self._sentence_numbers[field_no] = numbers
+        return numbers
+
+    def _sentence(self, key: tuple[int, int]) -> _Sentence:
+        sentence = self._sentences.get(key)
+        if sentence is None:
+            field = self.text.fields()[key[0]]
+            numbers = self._numbers(key[0])
+            first, end = bisect_left(numbers, key[1]), bisect_right(numbers, key[1])
+            anchors = self._anchors_in(key[0], first, end)
+            sentence = _Sentence(self, field, first, end, anchors) if anchors else NO_CUES
+            self._sentences[key] = sentence
+        return sentence
+
+    def _anchors_in(self, field_no: int, first: int, end: int) -> list[int]:
+        """Sentence positions of the words in [first, end) that a trigger or a date is found
+        by; the field's are found in one step, when its first sentence is read."""
+        found = self._field_anchors.get(field_no)
+        if found is None:
+            field_types = self.text.fields()[field_no].types
+            positions = self.lexicon.anchors(field_types)
+            folded = self.lexicon.folded
+            found = [
+                i for i, t in zip(positions.tolist(), field_types[positions].tolist(), strict=True)
+                if self._useful(folded[t])
+            ]
+            self._field_anchors[field_no] = found
+        return [i - first for i in found[bisect_left(found, first):bisect_left(found, end)]]
+
+
+class _Sentence:
+    """One sentence's words, clauses and triggers."""
+
+    def __init__(
+        self, reader: ContextReader | None, field: FieldText | None, first: int, end: int,
+        anchors: list[int],
+    ) -> None:
+        """`anchors`: the words a trigger or a date is found by (from the sentence's first)."""
+        self.field = field
+        self.first, self.end = first, end
+        self.stops: dict[int, ContextLabelName | None] | None = None  # terminators, by word
+        self.words: list[str] = []
+        self.cues: list[Cue] = []
+        # Each cue's scope, sentence positions [low, high], found when a mention is near.
+        self.scopes: list[tuple[int, int] | None] = []
+        if reader is None or field is None:
+            return  # NO_CUES
+        self.triggers = reader.lexicon.triggers
+        self.words = list(map(reader.lexicon.folded.__getitem__, field.types[first:end].tolist()))
+        self.cues = self._find_cues(self.triggers, anchors, reader.published)
+        self.scopes = [None] * len(self.cues)
+
+    def _find_stops(self) -> dict[int, ContextLabelName | None]:
+        """Terminators by position (label None: every label's); a word of a trigger found
+        is not one."""
+        triggers, words = self.triggers, self.words
+        inside = {i for cue in self.cues for i in range(cue.first, cue.last + 1)}
+        stops: dict[int, ContextLabelName | None] = {}
+        for i, word in enumerate(words):
+            for length in triggers.stop_lengths.get(word, ()) if i not in inside else ():
+                if i + length > len(words):
+                    continue
+                entries = triggers.phrases.get(tuple(words[i:i + length]), ())
+                labels = [e.label for e in entries if e.direction == "terminate"]
+                if labels:
+                    stops[i] = None if None in labels else labels[0]
+                    break
+        return stops
+
+    def _find_cues(
+        self, triggers: Triggers, anchors: list[int], published: date | None
+    ) -> list[Cue]:
+        """Triggers and past dates, left to right, the longest phrase winning at each word
+        (a date before a phrase of the same length). `anchors` are the words a phrase or a
+        date is found by: a phrase's longest word, a month or a year."""
+        words = self.words
+        found: list[tuple[int, int, int, tuple[Entry, ...] | bool]] = []
+        for anchor in anchors:
+            word = words[anchor]
+            if word in MONTHS or _year(word) is not None:
+                start = anchor - 1 if anchor and _day(words[anchor - 1]) is not None else anchor
+                dated = _date_at(words, start, published)
+                if dated is not None:
+                    found.append((start, -dated[0], 0, dated[1]))
+            for offset, length in triggers.anchors.get(word, ()):
+                start = anchor - offset
+                if start < 0 or start + length > len(words):
+                    continue  # the phrase would run past the sentence
+                entries = triggers.phrases.get(tuple(words[start:start + length]))
+                if entries:
+                    found.append((start, -length, 1, entries))
+        cues: list[Cue] = []
+        taken = 0  # words before `taken` belong to a phrase found
+        for start, negative_length, _, what in sorted(found, key=lambda f: f[:3]):
+            if start < taken:
+                continue
+            taken = start - negative_length
+            if what is True:
+                cues.append(Cue("historical", "both", DATE_SCOPE, start, taken - 1))
+            elif isinstance(what, tuple):
+                self._note(what, start, taken - start, cues)
+        return cues
+
+    def _note(self, entries: tuple[Entry, ...], i: int, length: int, cues: list[Cue]) -> None:
+        for entry in entries:
+            if entry.direction in TRIGGER_DIRECTIONS and entry.label is not None:
+                cues.append(Cue(entry.label, entry.direction, entry.scope, i, i + length - 1))
+
+    def labels(self, mentions: list[tuple[int, int]]) -> dict[ContextLabelName, list[str]]:
+        """Labels whose triggers reach a mention (field word positions), with cue words."""
+        found: dict[ContextLabelName, list[str]] = {}
+        near = [(first - self.first, last - self.first) for first, last in mentions]
+        for n, cue in enumerate(self.cues):
+            if not any(first <= cue.last + cue.scope and last >= cue.first - cue.scope
+                       for first, last in near):
+                continue  # out of reach whatever the clause
+            scope = self.scopes[n]
+            if scope is None:
+                scope = self.scopes[n] = self._scope(cue)
+            low, high = scope
+            if any(first <= high and last >= low for first, last in near):
+                cues = found.setdefault(cue.label, [])
+                words = self._text(cue)
+                if words not in cues:
+                    cues.append(words)
+        return found
+
+    def _scope(self, cue: Cue) -> tuple[int, int]:
+        """Sentence word positions [low, high] the cue reaches, within its clause."""
+        low, high = cue.last + 1, cue.first - 1  # empty unless a direction widens it
+        if cue.direction in ("forward", "both"):
+            high = cue.last
+            while high + 1 < len(self.words) and high + 1 - cue.last <= cue.scope \
+                    and not self._clause_break(high + 1) and self._reaches(cue, high + 1):
+                high += 1
+        if cue.direction in ("backward", "both"):
+            low = cue.first
+            while low - 1 >= 0 and cue.first - (low - 1) <= cue.scope \
+                    and not self._clause_break(low) and self._reaches(cue, low - 1):
+                low -= 1
+        return low, high
+
+    def _clause_break(self, position: int) -> bool:
+        """Whether punctuation between this word and the one before breaks the clause."""
+        field = self.field
+        assert field is not None
+        at = self.first + position
+        between = field.text[int(field.ends[at - 1]):int(field.starts[at])]
+        return any(c in self.triggers.clause_breaks for c in between)
+
+    def _reaches(self, cue: Cue, position: int) -> bool:
+        """Whether the cue's scope reaches this word: it is no terminator of the cue's."""
+        if self.stops is None:
+            self.stops = self._find_stops()
+        return position not in self.stops or self.stops[position] not in (None, cue.label)
+
+    def _text(self, cue: Cue) -> str:
+        field = self.field
+        assert field is not None
+        start = int(field.starts[self.first + cue.first])
+        return field.text[start:int(field.ends[self.first + cue.last])]
+
+
+NO_CUES = _Sentence(None, None, 0, 0, [])  # a sentence where no trigger or date begins
+
+
+# -- dates -----------------------------------------------------------------------------
+
+
+def _date_at(words: Sequence[str], i: int, published: date | None) -> tuple[int, bool] | None:
+    """A date starting at word i: (its length in words, whether it is clearly before
+    `published`), or None when no date starts here. Without `published` no date is past."""
+    parsed = _parse_date(words, i)
+    if parsed is None:
+        return None
+    length, year, month, day = parsed
+    if published is None or ONGOING & set(words[max(0, i - 2):i]):
+        return length, False
+    if month is None:
+        return length, year is not None and year < published.year
+    if year is None:
+        if month > published.month:  # later this year, or last year: unknown
+            return length, False
+        year = published.year
+    last_day = day or calendar.monthrange(year, month)[1]
+    try:
+        when = date(year, month, last_day)
+    except ValueError:
+        return length, False
+    return length, (published - when).days >= HISTORICAL_DAYS
+
+
+def _parse_date(
+    words: Sequence[str], i: int
+) -> tuple[int, int | None, int | None, int | None] | None:
+    """(length, year, month, day) of "2014", "March 17", "17 March 2016", "July 2012"."""
+    day = _day(words[i])
+    at = i + 1 if day is not None and i + 1 < len(words) and words[i + 1] in MONTHS else i
+    month = MONTHS.get(words[at])
+    if month is None:
+        year = _year(words[i])
+        return (1, year, None, None) if year is not None else None
+    after = at + 1
+    if day is None and after < len(words):
+        day = _day(words[after])
+        after += day is not None
+    year = _year(words[after]) if after < len(words) else None
+    after += year is not None
+    if words[at] in AMBIGUOUS_MONTHS and day is None and year is None \
+            and (at == 0 or words[at - 1] not in MONTH_LEADS):
+        return None
+    return after - i, year, month, day
+
+
+def _year(word: str) -> int | None:
+    return int(word) if len(word) == 4 and word.isdigit() and 1900 <= int(word) <= 2100 else None
+
+
+def _day(word: str) -> int | None:
+    digits = word[:-2] if word.endswith(ORDINAL_ENDINGS) else word
+    if digits.isdigit() and len(digits) <= 2 and 1 <= int(digits) <= 31:
+        return int(digits)
+    return None
