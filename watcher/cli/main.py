@@ -12,6 +12,7 @@ import click
 
 from watcher.cli.alerts import deliveries, notify
 from watcher.cli.common import EXIT_FAILED, errors_exit, use_clock
+from watcher.cli.explain import explain_command
 from watcher.cli.interrupts import (
     EXIT_INTERRUPTED,
     raise_keyboard_interrupt,
@@ -59,7 +60,9 @@ def cli(
         ctx.obj = load_settings(config_path, {"db": db, "pipeline": pipeline}, environment())
 
 
-for command in (rules, match, replay, articles, matches, db, run, sources, deliveries, notify):
+for command in (
+    rules, match, explain_command, replay, articles, matches, db, run, sources, deliveries, notify,
+):
     cli.add_command(command)
 
 

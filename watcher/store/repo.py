@@ -14,7 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from watcher.model import ContextLabel, Match, Severity, Span
+from watcher.model import Article, ContextLabel, Match, Severity, Span
 from watcher.store import migrate, outbox, polling
 from watcher.store.db import (
     DEFAULT_BUSY_TIMEOUT,
@@ -37,6 +37,7 @@ from watcher.store.records import (
     StoredArticle,
     StoredDelivery,
     StoredMatch,
+    StoredText,
     StoryPicker,
 )
 from watcher.store.tables import articles, deliveries, matches, sources
@@ -136,6 +137,28 @@ class Store:
         )
         with self._errors(), read_transaction(self._engine) as connection:
             return [_stored_article(row) for row in connection.execute(query)]
+
+    def texts(
+        self, since: datetime | None = None, limit: int | None = None,
+        ids: Sequence[str] | None = None,
+    ) -> list[StoredText]:
+        """Stored articles with their text and the rules of their stored matches, in the
+        order they were stored: those fetched since `since` (inclusive), the newest `limit`
+        of them, or those whose own id is in `ids` (every source's)."""
+        query = (
+            sa.select(articles, sources.c.name.label("source_name"))
+            .join(sources, articles.c.source_id == sources.c.id)
+            .order_by(articles.c.fetched.desc(), articles.c.id.desc())
+            .limit(limit)
+        )
+        if since is not None:
+            query = query.where(articles.c.fetched >= since)
+        if ids is not None:
+            query = query.where(articles.c.external_id.in_(list(ids)))
+        with self._errors(), read_transaction(self._engine) as connection:
+            rows = connection.execute(query).all()[::-1]
+            matched = _rules_matched(connection, [row.id for row in rows])
+        return [_stored_text(row, matched.get(row.id, ())) for row in rows]
 
     def matches(
         self, rule: str | None = None, since: datetime | None = None, limit: int | None = None,
@@ -322,6 +345,30 @@ def _sent_channels(connection: Connection, match_ids: list[int]) -> dict[int, tu
         for match_id, channel in connection.execute(query):
             found.setdefault(match_id, []).append(channel)
     return {match_id: tuple(channels) for match_id, channels in found.items()}
+
+
+def _rules_matched(
+    connection: Connection, article_ids: list[int]
+) -> dict[int, tuple[tuple[str, str], ...]]:
+    """(rule id, rule version) of the stored matches, per article row id, by rule id."""
+    found: dict[int, list[tuple[str, str]]] = {}
+    for chunk in in_chunks(article_ids):
+        query = (
+            sa.select(matches.c.article_id, matches.c.rule_id, matches.c.rule_version)
+            .where(matches.c.article_id.in_(chunk))
+            .order_by(matches.c.rule_id)
+        )
+        for article_id, rule_id, version in connection.execute(query):
+            found.setdefault(article_id, []).append((rule_id, version))
+    return {article_id: tuple(rules) for article_id, rules in found.items()}
+
+
+def _stored_text(row: sa.Row[Any], matched: tuple[tuple[str, str], ...]) -> StoredText:
+    article = Article(
+        id=row.external_id, title=row.title, body=row.body, url=row.url,
+        published=row.published, source=row.source_name, guid=row.guid,
+    )
+    return StoredText(article, row.fetched, matched)
 
 
 def _stored_article(row: sa.Row[Any]) -> StoredArticle:
