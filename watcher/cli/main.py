@@ -11,6 +11,7 @@ import sys
 import click
 
 from watcher.cli.alerts import deliveries, notify
+from watcher.cli.backtest import backtest
 from watcher.cli.common import EXIT_FAILED, errors_exit, use_clock
 from watcher.cli.explain import explain_command
 from watcher.cli.interrupts import (
@@ -64,6 +65,9 @@ for command in (
     rules, match, explain_command, replay, articles, matches, db, run, sources, deliveries, notify,
 ):
     cli.add_command(command)
+
+
+rules.add_command(backtest)
 
 
 def main() -> None:
