@@ -52,6 +52,20 @@ def test_texts_give_back_the_articles_as_matched_with_their_stored_rules(filled:
     assert [t.article.id for t in filled.texts(since=at(2))] == ["a2", "a3"]
     assert [t.article.id for t in filled.texts(limit=1)] == ["a3"]
     assert [t.article.id for t in filled.texts(ids=["a1", "none"])] == ["a1"]
+    pages = filled.text_pages(limit=3, page=2)  # a page at a time, in the same order
+    assert [[t.article.id for t in p] for p in pages] == [["a1", "a2"], ["a3"]]
+    assert [[t.article.id for t in p] for p in filled.text_pages(limit=2, page=1)] == [
+        ["a2"], ["a3"]]
+
+
+def test_text_pages_of_articles_stored_at_one_moment_go_on_by_the_order_stored(
+    any_store: Store,
+) -> None:
+    for name in ("a1", "a2", "a3"):  # one replay stores a batch at one moment
+        any_store.ingest(new_article(name, fetched=at(0)), [], new_story, at(0))
+    pages = any_store.text_pages(page=2)
+    assert [[t.article.id for t in p] for p in pages] == [["a1", "a2"], ["a3"]]
+    assert [t.article.id for t in any_store.texts(limit=2)] == ["a2", "a3"]
 
 
 def test_matches_newest_first(filled: Store) -> None:

@@ -73,17 +73,19 @@ def backtest(
         raise click.BadParameter(str(error), param_hint="--since") from None
     ruleset = chosen_rules(settings, rules_path, rule_ids, query)
     matcher = matcher_of(settings, ruleset)
-    with open_store(settings) as store:
-        texts = or_exit(lambda: store.texts(since=since_time, limit=limit))
     tallies = {rule.id: Tally() for rule in ruleset.rules}
     whole_set = query is None and not rule_ids  # a rule gone from the set drops its matches
-    with reader_may_leave():
-        for batch in batched(texts, BATCH):
-            found = matcher.match_many([text.article for text in batch])
-            for text, matches in zip(batch, found, strict=True):
-                print_matches(matches, text.article.source, output_format, held=held)
-                _count(tallies, text, matches, whole_set)
-    for line in summary(len(texts), ruleset.rules, tallies):
+    count = 0
+    with open_store(settings) as store, reader_may_leave():
+        pages = store.text_pages(since=since_time, limit=limit)
+        while (page := or_exit(lambda: next(pages, None))) is not None:
+            for batch in batched(page, BATCH):
+                found = matcher.match_many([text.article for text in batch])
+                for text, matches in zip(batch, found, strict=True):
+                    print_matches(matches, text.article.source, output_format, held=held)
+                    _count(tallies, text, matches, whole_set)
+            count += len(page)
+    for line in summary(count, ruleset.rules, tallies):
         click.echo(line, err=True)
     sys.exit(EXIT_OK)
 

@@ -5,7 +5,7 @@ Each method is one transaction; any database failure leaves as a one-line StoreE
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
 from types import TracebackType
@@ -41,6 +41,8 @@ from watcher.store.records import (
     StoryPicker,
 )
 from watcher.store.tables import articles, deliveries, matches, sources
+
+TEXT_PAGE = 200  # stored articles read at a time by `text_pages`
 
 
 class Store:
@@ -145,20 +147,33 @@ class Store:
         """Stored articles with their text and the rules of their stored matches, in the
         order they were stored: those fetched since `since` (inclusive), the newest `limit`
         of them, or those whose own id is in `ids` (every source's)."""
-        query = (
-            sa.select(articles, sources.c.name.label("source_name"))
-            .join(sources, articles.c.source_id == sources.c.id)
-            .order_by(articles.c.fetched.desc(), articles.c.id.desc())
-            .limit(limit)
-        )
-        if since is not None:
-            query = query.where(articles.c.fetched >= since)
-        if ids is not None:
-            query = query.where(articles.c.external_id.in_(list(ids)))
+        return [text for page in self.text_pages(since, limit, ids) for text in page]
+
+    def text_pages(
+        self, since: datetime | None = None, limit: int | None = None,
+        ids: Sequence[str] | None = None, *, page: int = TEXT_PAGE,
+    ) -> Iterator[list[StoredText]]:
+        """`texts` a page at a time, each read in its own transaction, so a backtest over
+        a large store holds one page of article text in memory, not the whole store."""
         with self._errors(), read_transaction(self._engine) as connection:
-            rows = connection.execute(query).all()[::-1]
-            matched = _rules_matched(connection, [row.id for row in rows])
-        return [_stored_text(row, matched.get(row.id, ())) for row in rows]
+            filters = _text_filters(connection, since, limit, ids)
+        after: tuple[datetime, int] | None = None
+        while True:
+            query = (
+                sa.select(articles, sources.c.name.label("source_name"))
+                .join(sources, articles.c.source_id == sources.c.id)
+                .where(*filters, *([_stored_after(*after)] if after else []))
+                .order_by(articles.c.fetched, articles.c.id)
+                .limit(page)
+            )
+            with self._errors(), read_transaction(self._engine) as connection:
+                rows = connection.execute(query).all()
+                matched = _rules_matched(connection, [row.id for row in rows])
+            if rows:
+                yield [_stored_text(row, matched.get(row.id, ())) for row in rows]
+            if len(rows) < page:
+                return
+            after = (rows[-1].fetched, rows[-1].id)
 
     def matches(
         self, rule: str | None = None, since: datetime | None = None, limit: int | None = None,
@@ -345,6 +360,36 @@ def _sent_channels(connection: Connection, match_ids: list[int]) -> dict[int, tu
         for match_id, channel in connection.execute(query):
             found.setdefault(match_id, []).append(channel)
     return {match_id: tuple(channels) for match_id, channels in found.items()}
+
+
+def _text_filters(
+    connection: Connection, since: datetime | None, limit: int | None,
+    ids: Sequence[str] | None,
+) -> list[sa.ColumnElement[bool]]:
+    """The conditions on articles of `texts`; the newest `limit` become "stored no earlier
+    than the limit-th newest", so pages can then be read oldest first."""
+    filters: list[sa.ColumnElement[bool]] = []
+    if since is not None:
+        filters.append(articles.c.fetched >= since)
+    if ids is not None:
+        filters.append(articles.c.external_id.in_(list(ids)))
+    if limit is not None:
+        cutoff = connection.execute(
+            sa.select(articles.c.fetched, articles.c.id).where(*filters)
+            .order_by(articles.c.fetched.desc(), articles.c.id.desc())
+            .offset(limit - 1).limit(1)
+        ).first()
+        if cutoff is not None:  # that one and every article stored after it
+            filters.append(_stored_after(cutoff.fetched, cutoff.id - 1))
+    return filters
+
+
+def _stored_after(fetched: datetime, article_id: int) -> sa.ColumnElement[bool]:
+    """Articles stored after the one stored at `fetched` with row id `article_id`."""
+    return sa.or_(
+        articles.c.fetched > fetched,
+        sa.and_(articles.c.fetched == fetched, articles.c.id > article_id),
+    )
 
 
 def _rules_matched(
