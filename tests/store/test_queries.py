@@ -40,6 +40,34 @@ def test_articles_fetched_at_the_same_moment_list_the_later_stored_first(any_sto
     assert [a.id for a in any_store.articles()] == ["a3", "a2", "a1"]
 
 
+def test_texts_give_back_the_articles_as_matched_with_their_stored_rules(filled: Store) -> None:
+    """Issue 17 (backtest, explain): the stored article as ingest matched it, oldest first,
+    with the rules of its stored matches; by window, newest N, or id."""
+    texts = filled.texts()
+    assert [t.article for t in texts] == [new_article(n, source=s).article for n, s in (
+        ("a1", "outlet-a"), ("a2", "outlet-b"), ("a3", "outlet-c"))]
+    assert [t.matched for t in texts] == [
+        (("siege", "v1"),), (("siege", "v1"), ("strike", "v1")), (("siege", "v1"),)]
+    assert [t.fetched for t in texts] == [at(1), at(2), at(3)]
+    assert [t.article.id for t in filled.texts(since=at(2))] == ["a2", "a3"]
+    assert [t.article.id for t in filled.texts(limit=1)] == ["a3"]
+    assert [t.article.id for t in filled.texts(ids=["a1", "none"])] == ["a1"]
+    pages = filled.text_pages(limit=3, page=2)  # a page at a time, in the same order
+    assert [[t.article.id for t in p] for p in pages] == [["a1", "a2"], ["a3"]]
+    assert [[t.article.id for t in p] for p in filled.text_pages(limit=2, page=1)] == [
+        ["a2"], ["a3"]]
+
+
+def test_text_pages_of_articles_stored_at_one_moment_go_on_by_the_order_stored(
+    any_store: Store,
+) -> None:
+    for name in ("a1", "a2", "a3"):  # one replay stores a batch at one moment
+        any_store.ingest(new_article(name, fetched=at(0)), [], new_story, at(0))
+    pages = any_store.text_pages(page=2)
+    assert [[t.article.id for t in p] for p in pages] == [["a1", "a2"], ["a3"]]
+    assert [t.article.id for t in any_store.texts(limit=2)] == ["a2", "a3"]
+
+
 def test_matches_newest_first(filled: Store) -> None:
     listed = filled.matches()
     assert [(m.match.rule_id, m.article_id) for m in listed] == [

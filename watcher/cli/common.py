@@ -5,12 +5,14 @@ Used by every command module in cli/; no command lives here.
 
 from __future__ import annotations
 
+import difflib
 import json
 import os
 import sys
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TypeVar
@@ -26,6 +28,8 @@ from watcher.model import Match
 from watcher.notify.channels import Channel
 from watcher.notify.outbox import Destination, Outbox, RetryPolicy
 from watcher.notify.render import Renderer
+from watcher.rules.ast import RuleSet
+from watcher.rules.load import load_rules, query_rule
 from watcher.store import Store
 
 EXIT_OK, EXIT_FAILED, EXIT_RULES = 0, 1, 2
@@ -84,6 +88,47 @@ def load_matcher(settings: Settings, path: str | None) -> Matcher:
         return Matcher.from_path(
             path or settings.rules, pipeline=settings.pipeline, channels=settings.channel_names,
             context_triggers=settings.context.triggers,
+            context_exclude=settings.context.exclude,
+        )
+
+
+def chosen_rules(
+    settings: Settings, path: str | None, rule_ids: Sequence[str] = (), query: str | None = None
+) -> RuleSet:
+    """The rules a command works on: the rule set under PATH (default the configured one),
+    only `rule_ids` of it when given, or a rule of `query` alone (which may use the rule
+    set's @lists: the rules are loaded for them when PATH was given or exists). Broken
+    rules, an unknown id or a bad query end the command with status 2."""
+    with errors_exit():
+        root = path or settings.rules
+        if query is not None:
+            known = path is not None or os.path.exists(root)
+            lists = load_rules(root, channels=settings.channel_names).lists if known else {}
+            return RuleSet((query_rule(query, lists),), lists)
+        ruleset = load_rules(root, channels=settings.channel_names)
+        unknown = [i for i in dict.fromkeys(rule_ids) if i not in {r.id for r in ruleset.rules}]
+        if unknown:
+            raise ConfigError("\n".join(_unknown_rule(i, root, ruleset) for i in unknown))
+        if rule_ids:
+            ruleset = replace(ruleset, rules=tuple(r for r in ruleset.rules if r.id in rule_ids))
+        return ruleset
+
+
+def _unknown_rule(rule_id: str, root: str, ruleset: RuleSet) -> str:
+    close = difflib.get_close_matches(rule_id, [r.id for r in ruleset.rules], n=1)
+    return f"no rule {rule_id!r} under {root}" + (
+        f" (did you mean {close[0]!r}?)" if close else ""
+    )
+
+
+def matcher_of(settings: Settings, ruleset: RuleSet, *, enable: bool = False) -> Matcher:
+    """A matcher of these rules with the configured pipeline and context; `enable` compiles
+    disabled rules too (to explain their query)."""
+    if enable:
+        ruleset = replace(ruleset, rules=tuple(replace(r, enabled=True) for r in ruleset.rules))
+    with errors_exit():
+        return Matcher.from_rules(
+            ruleset, pipeline=settings.pipeline, context_triggers=settings.context.triggers,
             context_exclude=settings.context.exclude,
         )
 

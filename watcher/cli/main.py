@@ -11,7 +11,9 @@ import sys
 import click
 
 from watcher.cli.alerts import deliveries, notify
+from watcher.cli.backtest import backtest
 from watcher.cli.common import EXIT_FAILED, errors_exit, use_clock
+from watcher.cli.explain import explain_command
 from watcher.cli.interrupts import (
     EXIT_INTERRUPTED,
     raise_keyboard_interrupt,
@@ -59,8 +61,13 @@ def cli(
         ctx.obj = load_settings(config_path, {"db": db, "pipeline": pipeline}, environment())
 
 
-for command in (rules, match, replay, articles, matches, db, run, sources, deliveries, notify):
+for command in (
+    rules, match, explain_command, replay, articles, matches, db, run, sources, deliveries, notify,
+):
     cli.add_command(command)
+
+
+rules.add_command(backtest)
 
 
 def main() -> None:

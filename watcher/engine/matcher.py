@@ -91,7 +91,22 @@ class Matcher:
     ) -> Matcher:
         """Load and compile a rules path; raises RuleSetError with every problem, and
         ConfigError for a bad `context_triggers` file (watcher.yaml's `context.triggers`)."""
-        rules = load_rules(path, channels=channels)
+        return cls.from_rules(
+            load_rules(path, channels=channels), pipeline=pipeline,
+            context_triggers=context_triggers, context_exclude=context_exclude,
+        )
+
+    @classmethod
+    def from_rules(
+        cls,
+        rules: RuleSet,
+        *,
+        pipeline: str = BLANK_PIPELINE,
+        context_triggers: str | Path | None = None,
+        context_exclude: tuple[ContextLabelName, ...] = (),
+    ) -> Matcher:
+        """Compile rules already loaded (`watcher explain` and `rules backtest` pick some of
+        a rule set, or make one of a query) with the configured pipeline and context."""
         analyzer = Analyzer(pipeline)
         context = load_triggers(analyzer.words, context_triggers) if context_triggers else None
         return cls(rules, analyzer, context=context, exclude=context_exclude)

@@ -395,7 +395,7 @@ class ListExpander(Generic[Where]):
 
     def _resolve(self, ref: ListRef, where: Where) -> Query:
         if ref.name not in self.lists:
-            self.report(where, ref, _unknown_list(ref.name, self.lists))
+            self.report(where, ref, unknown_list(ref.name, self.lists))
             return ref  # type: ignore[return-value]  # reported: the rule set will not load
         if ref.name in self.stack:
             cycle = " -> ".join(f"@{n}" for n in self.stack[self.stack.index(ref.name) :])
@@ -410,7 +410,7 @@ class ListExpander(Generic[Where]):
         return Or(tuple(dict.fromkeys(flatten(Or, list(entries)))))
 
 
-def _unknown_list(name: str, lists: Collection[str]) -> str:
+def unknown_list(name: str, lists: Collection[str]) -> str:
     close = difflib.get_close_matches(name, list(lists), n=1)
     return f"unknown list '@{name}'" + (f" (did you mean '@{close[0]}'?)" if close else "")
 

@@ -7,21 +7,24 @@ with node positions, and its scalars, is `yamlfile`'s job.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import yaml
 
 from watcher.errors import RuleError, RuleSetError
-from watcher.rules.ast import Example, Query, Rule, RuleSet, RuleTests, Term
+from watcher.rules.ast import Example, Or, Query, Rule, RuleSet, RuleTests, Term
 from watcher.rules.grammar import (
     ListExpander,
     ListRef,
     QuerySyntaxError,
+    flatten,
     operator_in_entry,
     parse_list_entry,
     parse_query,
+    replace_list_refs,
+    unknown_list,
 )
 from watcher.rules.yamlfile import (
     Pairs,
@@ -74,6 +77,36 @@ def load_rules(path: str | Path, *, channels: Collection[str] | None = None) -> 
         name = str(path) if root.is_file() else str(file_path)
         loading.load_file(name, file_path)
     return loading.finish()
+
+
+QUERY_RULE_ID = "query"
+
+
+def query_rule(
+    text: str, lists: Mapping[str, tuple[Query, ...]], *, where: str = "--query"
+) -> Rule:
+    """A rule of one query given on the command line (`watcher explain --query`, `rules
+    backtest --query`), its @lists those of the rule set; its id is `query`. Raises
+    RuleSetError placing each problem in the query (`--query:1:COLUMN: message`)."""
+    try:
+        parsed = parse_query(text, strict=True)
+    except QuerySyntaxError as exc:
+        raise RuleSetError([RuleError(where, 1, exc.offset + 1, exc.message)]) from None
+    errors: list[RuleError] = []
+
+    def resolve(ref: ListRef) -> Query:
+        entries = lists.get(ref.name)
+        if entries is None:
+            errors.append(RuleError(where, 1, ref.offset + 1, unknown_list(ref.name, lists)))
+            return ref  # type: ignore[return-value]  # reported: no rule is made
+        if len(entries) == 1:
+            return entries[0]
+        return Or(tuple(dict.fromkeys(flatten(Or, list(entries)))))
+
+    query = replace_list_refs(parsed, resolve)
+    if errors:
+        raise RuleSetError(errors)
+    return Rule(id=QUERY_RULE_ID, title=text, query_text=text, query=query)
 
 
 def rule_files(root: Path) -> list[Path]:

@@ -16,6 +16,7 @@ from watcher.store.records import (
     StoredArticle,
     StoredDelivery,
     StoredMatch,
+    StoredText,
     StoryCandidate,
     StoryPicker,
 )
@@ -36,6 +37,7 @@ __all__ = [
     "StoredArticle",
     "StoredDelivery",
     "StoredMatch",
+    "StoredText",
     "Store",
     "StoryCandidate",
     "StoryPicker",

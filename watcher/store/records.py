@@ -90,6 +90,18 @@ class StoredArticle:
 
 
 @dataclass(frozen=True)
+class StoredText:
+    """A stored article as ingest matched it (the same Article fields: id, title, body,
+    published, source), when it was stored, and the stored matches it has: (rule id, rule
+    version) pairs, held-back ones included. `watcher rules backtest` and `watcher explain`
+    match it again."""
+
+    article: Article
+    fetched: datetime
+    matched: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
 class StoredMatch:
     """A stored match; `notified` lists the channels that confirmed delivery."""
 

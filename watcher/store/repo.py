@@ -5,7 +5,7 @@ Each method is one transaction; any database failure leaves as a one-line StoreE
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
 from types import TracebackType
@@ -14,7 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from watcher.model import ContextLabel, Match, Severity, Span
+from watcher.model import Article, ContextLabel, Match, Severity, Span
 from watcher.store import migrate, outbox, polling
 from watcher.store.db import (
     DEFAULT_BUSY_TIMEOUT,
@@ -37,9 +37,12 @@ from watcher.store.records import (
     StoredArticle,
     StoredDelivery,
     StoredMatch,
+    StoredText,
     StoryPicker,
 )
 from watcher.store.tables import articles, deliveries, matches, sources
+
+TEXT_PAGE = 200  # stored articles read at a time by `text_pages`
 
 
 class Store:
@@ -136,6 +139,41 @@ class Store:
         )
         with self._errors(), read_transaction(self._engine) as connection:
             return [_stored_article(row) for row in connection.execute(query)]
+
+    def texts(
+        self, since: datetime | None = None, limit: int | None = None,
+        ids: Sequence[str] | None = None,
+    ) -> list[StoredText]:
+        """Stored articles with their text and the rules of their stored matches, in the
+        order they were stored: those fetched since `since` (inclusive), the newest `limit`
+        of them, or those whose own id is in `ids` (every source's)."""
+        return [text for page in self.text_pages(since, limit, ids) for text in page]
+
+    def text_pages(
+        self, since: datetime | None = None, limit: int | None = None,
+        ids: Sequence[str] | None = None, *, page: int = TEXT_PAGE,
+    ) -> Iterator[list[StoredText]]:
+        """`texts` a page at a time, each read in its own transaction, so a backtest over
+        a large store holds one page of article text in memory, not the whole store."""
+        with self._errors(), read_transaction(self._engine) as connection:
+            filters = _text_filters(connection, since, limit, ids)
+        after: tuple[datetime, int] | None = None
+        while True:
+            query = (
+                sa.select(articles, sources.c.name.label("source_name"))
+                .join(sources, articles.c.source_id == sources.c.id)
+                .where(*filters, *([_stored_after(*after)] if after else []))
+                .order_by(articles.c.fetched, articles.c.id)
+                .limit(page)
+            )
+            with self._errors(), read_transaction(self._engine) as connection:
+                rows = connection.execute(query).all()
+                matched = _rules_matched(connection, [row.id for row in rows])
+            if rows:
+                yield [_stored_text(row, matched.get(row.id, ())) for row in rows]
+            if len(rows) < page:
+                return
+            after = (rows[-1].fetched, rows[-1].id)
 
     def matches(
         self, rule: str | None = None, since: datetime | None = None, limit: int | None = None,
@@ -322,6 +360,60 @@ def _sent_channels(connection: Connection, match_ids: list[int]) -> dict[int, tu
         for match_id, channel in connection.execute(query):
             found.setdefault(match_id, []).append(channel)
     return {match_id: tuple(channels) for match_id, channels in found.items()}
+
+
+def _text_filters(
+    connection: Connection, since: datetime | None, limit: int | None,
+    ids: Sequence[str] | None,
+) -> list[sa.ColumnElement[bool]]:
+    """The conditions on articles of `texts`; the newest `limit` become "stored no earlier
+    than the limit-th newest", so pages can then be read oldest first."""
+    filters: list[sa.ColumnElement[bool]] = []
+    if since is not None:
+        filters.append(articles.c.fetched >= since)
+    if ids is not None:
+        filters.append(articles.c.external_id.in_(list(ids)))
+    if limit is not None:
+        cutoff = connection.execute(
+            sa.select(articles.c.fetched, articles.c.id).where(*filters)
+            .order_by(articles.c.fetched.desc(), articles.c.id.desc())
+            .offset(limit - 1).limit(1)
+        ).first()
+        if cutoff is not None:  # that one and every article stored after it
+            filters.append(_stored_after(cutoff.fetched, cutoff.id - 1))
+    return filters
+
+
+def _stored_after(fetched: datetime, article_id: int) -> sa.ColumnElement[bool]:
+    """Articles stored after the one stored at `fetched` with row id `article_id`."""
+    return sa.or_(
+        articles.c.fetched > fetched,
+        sa.and_(articles.c.fetched == fetched, articles.c.id > article_id),
+    )
+
+
+def _rules_matched(
+    connection: Connection, article_ids: list[int]
+) -> dict[int, tuple[tuple[str, str], ...]]:
+    """(rule id, rule version) of the stored matches, per article row id, by rule id."""
+    found: dict[int, list[tuple[str, str]]] = {}
+    for chunk in in_chunks(article_ids):
+        query = (
+            sa.select(matches.c.article_id, matches.c.rule_id, matches.c.rule_version)
+            .where(matches.c.article_id.in_(chunk))
+            .order_by(matches.c.rule_id)
+        )
+        for article_id, rule_id, version in connection.execute(query):
+            found.setdefault(article_id, []).append((rule_id, version))
+    return {article_id: tuple(rules) for article_id, rules in found.items()}
+
+
+def _stored_text(row: sa.Row[Any], matched: tuple[tuple[str, str], ...]) -> StoredText:
+    article = Article(
+        id=row.external_id, title=row.title, body=row.body, url=row.url,
+        published=row.published, source=row.source_name, guid=row.guid,
+    )
+    return StoredText(article, row.fetched, matched)
 
 
 def _stored_article(row: sa.Row[Any]) -> StoredArticle:

@@ -1,0 +1,168 @@
+"""`watcher explain`: why one rule (or a query) does or does not match an article.
+
+The explanation itself is watcher/engine/explain.py; this module picks the rule, reads the
+articles (INPUT files, or stored articles by id) and prints the tree.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from typing import Any
+
+import click
+
+from watcher.cli.common import (
+    EXIT_FAILED,
+    EXIT_OK,
+    chosen_rules,
+    matcher_of,
+    open_store,
+    or_exit,
+    print_unreadable,
+    reader_may_leave,
+)
+from watcher.config.settings import Settings
+from watcher.engine.explain import Explanation, Step, explain, near_verdict
+from watcher.model import Article
+from watcher.sources.inputs import read_inputs
+
+# An OR's absent children named in the text output, past which they are counted.
+ABSENT_NAMED = 5
+
+
+@click.command("explain")
+@click.option("--rules", "rules_path", default=None,
+              help="Rules file or directory [env WATCHER_RULES; default rules/].")
+@click.option("--rule", "rule_id", default=None, metavar="ID", help="The rule to explain.")
+@click.option("--query", default=None, metavar="Q",
+              help="A query to explain instead of a rule (it may use the rules' @lists).")
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text",
+              help="text: an indented tree for people; json: one JSON document.")
+@click.argument("inputs", nargs=-1, required=True)
+@click.pass_obj
+def explain_command(
+    settings: Settings, rules_path: str | None, rule_id: str | None, query: str | None,
+    output_format: str, inputs: tuple[str, ...],
+) -> None:
+    """Explain, clause by clause, why a rule matches INPUT or not: INPUT as for `match`
+    (files, a directory, - for JSON lines on stdin) or a stored article's id."""
+    if (rule_id is None) == (query is None):
+        raise click.UsageError("give one of --rule ID and --query Q")
+    ruleset = chosen_rules(settings, rules_path, (rule_id,) if rule_id else (), query)
+    rule = ruleset.rules[0]
+    matcher = matcher_of(settings, ruleset, enable=True)
+    compiled = matcher.engine.index.rules[0]
+    articles, unreadable = _articles(settings, inputs)
+    explained = [
+        explain(matcher.engine, compiled, text, disabled=not rule.enabled)
+        for text in matcher.analyzer.analyse_many(articles)
+    ]
+    with reader_may_leave():
+        if output_format == "json":
+            document = {"rule": rule.id, "query": rule.query_text,
+                        "articles": [_article_json(e, a) for e, a in zip(explained, articles,
+                                                                          strict=True)]}
+            click.echo(json.dumps(document, ensure_ascii=False, indent=2))
+        else:
+            for found, article in zip(explained, articles, strict=True):
+                click.echo("\n".join(explanation_lines(found, article)))
+    sys.exit(EXIT_FAILED if unreadable else EXIT_OK)
+
+
+def _articles(settings: Settings, inputs: tuple[str, ...]) -> tuple[list[Article], int]:
+    """The articles of INPUT files, then of stored ids (an INPUT that is no file); and how
+    many inputs could not be read or found (one line each on stderr)."""
+    files = [i for i in inputs if i == "-" or os.path.exists(i)]
+    ids = [i for i in inputs if i not in files]
+    read = list(read_inputs(files, stdin=sys.stdin))
+    unreadable = print_unreadable(read)
+    articles = [item for item in read if isinstance(item, Article)]
+    if ids:
+        with open_store(settings) as store:
+            stored = or_exit(lambda: store.texts(ids=ids))
+        articles += [text.article for text in stored]
+        for missing in sorted(set(ids) - {text.article.id for text in stored}):
+            click.echo(f"watcher: {missing}: no such file, and no stored article has this id",
+                       err=True)
+            unreadable += 1
+    return articles, unreadable
+
+
+def explanation_lines(found: Explanation, article: Article) -> list[str]:
+    """The text output: a head line with the verdict, the tree, then why a match is held
+    back (its context labels with cue words) or left out (`sources:`, disabled)."""
+    where = f" ({article.source})" if article.source else ""
+    verdict = "matches" if found.matches else "no match"
+    if found.matches and found.held:
+        verdict = "matches, held back"
+    lines = [f"{click.style(found.rule_id, bold=True)} on {found.article_id}{where}: {verdict}"]
+    lines += _tree_lines(found.root, 1)
+    if found.disabled:
+        lines.append("  disabled: the rule matches nothing")
+    if found.other_source:
+        lines.append(f"  sources: the rule does not take articles from {article.source!r}")
+    cues = {c.label: ", ".join(f'"{cue}"' for cue in c.cues) for c in found.context}
+    if found.held:
+        lines.append("  held back: " + "; ".join(f"{h} ({cues.get(h, '')})" for h in found.held))
+    others = [label for label in cues if label not in found.held]
+    if others:
+        lines.append("  context: " + "; ".join(f"{label} ({cues[label]})" for label in others))
+    return lines
+
+
+def _tree_lines(step: Step, depth: int) -> list[str]:
+    mark = "[x]" if step.holds else "[ ]"
+    line = f"{'  ' * depth}{mark} {step.label}"
+    if step.forms:
+        line += ": " + ", ".join(step.forms)
+    says = near_verdict(step)
+    if says:
+        line += ": " + says
+    lines = [line]
+    shown = step.children
+    absent: list[Step] = []
+    if step.kind == "or":  # a long word list: name the absent terms, not a line each
+        absent = [c for c in shown if c.kind == "term" and not c.holds]
+        shown = tuple(c for c in shown if c not in absent)
+    for child in shown:
+        lines += _tree_lines(child, depth + 1)
+    if absent:
+        named = ", ".join(c.label for c in absent[:ABSENT_NAMED])
+        more = f" and {len(absent) - ABSENT_NAMED} more" if len(absent) > ABSENT_NAMED else ""
+        lines.append(f"{'  ' * (depth + 1)}[ ] absent: {named}{more}")
+    return lines
+
+
+def _article_json(found: Explanation, article: Article) -> dict[str, Any]:
+    return {
+        "article": found.article_id,
+        "title": article.title,
+        "source": article.source,
+        "matches": found.matches,
+        "disabled": found.disabled,
+        "other_source": found.other_source,
+        "context": [{"label": c.label, "cues": list(c.cues)} for c in found.context],
+        "held": list(found.held),
+        "tree": step_json(found.root),
+    }
+
+
+def step_json(step: Step) -> dict[str, Any]:
+    """One node of the tree: kind, label, whether it holds, a term's matched forms, a
+    NEAR's closest pair and what it says, and the children."""
+    node: dict[str, Any] = {"kind": step.kind, "label": step.label, "holds": step.holds}
+    if step.kind == "term":
+        node["forms"] = list(step.forms)
+    if step.kind == "near":
+        closest = step.closest
+        node["closest"] = None if closest is None else {
+            "field": closest.field, "left": closest.left, "right": closest.right,
+            "words": closest.words, "same_unit": closest.same_unit,
+            "in_order": closest.in_order,
+        }
+        node["says"] = near_verdict(step)
+    if step.children:
+        node["children"] = [step_json(child) for child in step.children]
+    return node
