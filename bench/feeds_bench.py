@@ -138,7 +138,7 @@ def run_pass(
         )
         pipeline = new_pipeline(settings, store, meter.wrap(matcher, "matcher", serial=True))
         poller = Poller(store=store, fetcher=fetcher, pipeline=pipeline, now=utc_now,
-                        stopping=stopping)
+                        stopping=stopping, max_age=settings.max_age)
         daemon = Daemon(settings=settings, poller=poller, metrics=metrics, now=utc_now,
                         stopping=stopping)
         open_seconds = time.perf_counter() - opened
@@ -267,10 +267,12 @@ def _read_port(process: subprocess.Popen[str]) -> int:
 
 def write_config(directory: Path, server: FeedServerProcess, feeds: FeedSet) -> Path:
     """watcher.yaml: the SQLite file, the shipped rules, one default channel (so matches
-    queue deliveries, as in a configured daemon), one source per feed."""
+    queue deliveries, as in a configured daemon), one source per feed. Every entry alerts
+    (no max_age, `first_poll: alert`): the first pass queues the deliveries it measures."""
     lines = [
         f"db: sqlite:///{directory / 'watcher.db'}",
         f"rules: {SHIPPED_RULES}",
+        "max_age: 0",
         "channels:",
         f"  {CHANNEL}:",
         '    urls: ["json://127.0.0.1:9/alerts"]',
@@ -278,7 +280,8 @@ def write_config(directory: Path, server: FeedServerProcess, feeds: FeedSet) -> 
         "sources:",
     ]
     for name in feeds.names:
-        lines += [f"  - name: outlet{name.removesuffix('.xml')}", f"    url: {server.url(name)}"]
+        lines += [f"  - name: outlet{name.removesuffix('.xml')}", f"    url: {server.url(name)}",
+                  "    first_poll: alert"]
     path = directory / "watcher.yaml"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path

@@ -248,7 +248,11 @@ def test_bad_durations(tmp_path, every, message):
         ("    full_text: maybe\n", "4:5: sources[0].full_text: must be true or false "
                                    "(got 'maybe')"),
         ("    urll: x\n", "4:5: unknown key 'sources[0].urll' (known: name, url, every, tags, "
-                          "full_text, max_size)"),
+                          "full_text, max_size, first_poll, max_age)"),
+        ("    first_poll: skip\n", "4:5: sources[0].first_poll: must be 'baseline' or 'alert' "
+                                  "(got 'skip')"),
+        ("    max_age: soon\n", "4:5: sources[0].max_age: must be a duration such as 3d, 12h "
+                               "or 90m, or 0 (also none or off) for no limit (got 'soon')"),
         ("    url: https://b.example/f\n", "4:5: duplicate key 'sources[0].url' (first on line 3)"),
     ],
 )  # fmt: skip
@@ -463,7 +467,8 @@ def test_a_bad_contact_is_one_line(tmp_path, contact):
     ("text", "message"),
     [
         ("rulez: x\n", "watcher.yaml:1:1: unknown key 'rulez' (known: db, rules, pipeline, "
-                       "sources, poll_lease, contact, channels, notify, http, fetch, context)"),
+                       "sources, poll_lease, max_age, contact, channels, notify, http, fetch, "
+                       "context)"),
         ("rules: a/\nrules: b/\n", "watcher.yaml:2:1: duplicate key 'rules' (first on line 1)"),
         ("rules: 2024\n", "watcher.yaml:1:1: rules: must be a string (got 2024)"),
         ("rules: ''\n", "watcher.yaml:1:1: rules: must not be empty (got '')"),
@@ -489,7 +494,7 @@ def test_every_problem_is_reported_in_file_order(tmp_path):
     assert _errors(tmp_path, text, {"WATCHER_DB": "nope"}) == [
         "watcher.yaml:2:3: http.port: must be at least 1 (got 0)",
         "watcher.yaml:3:1: unknown key 'rulez' (known: db, rules, pipeline, sources, poll_lease, "
-        "contact, channels, notify, http, fetch, context)",
+        "max_age, contact, channels, notify, http, fetch, context)",
         "watcher.yaml:5:38: sources[0].every: must be at least 30s (got '1s')",
         "WATCHER_DB: db: must be a database URL such as sqlite:///watcher.db",
     ]

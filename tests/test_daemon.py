@@ -229,7 +229,8 @@ def test_a_rule_reload_reaches_a_poll_under_way_from_its_next_batch(workdir):
         server.route("/page/1", _page("The convoy with flour reached Aleppo after delays. "))
         server.hold("/page/1")
         daemon, _ = _daemon(workdir, rules, store, fetcher, batch_size=1)
-        source = SourceSettings(name="wire", url=server.url("/feed"), full_text=True)
+        source = SourceSettings(name="wire", url=server.url("/feed"), full_text=True,
+                                first_poll="alert")
         polled = []
         poll = threading.Thread(target=lambda: polled.append(daemon.poll(source)))
         poll.start()

@@ -53,7 +53,7 @@ def configure(directory: Path, db: str, feeds: ScriptedServer, count: int, hook:
     both polls and deliveries."""
     (directory / "rules.yaml").write_text(RULES, encoding="utf-8")
     sources = "".join(f"  - name: feed-{n}\n    url: {feeds.url(f'/feed/{n}')}\n    every: 2m\n"
-                      for n in range(count))
+                      "    first_poll: alert\n" for n in range(count))
     (directory / "watcher.yaml").write_text(
         f"db: {db}\nrules: {directory / 'rules.yaml'}\nsources:\n{sources}"
         f"poll_lease: {lease}\n"

@@ -647,7 +647,7 @@ def test_the_daemon_sends_on_its_own_timer_and_stops_cleanly(workdir, hook):
         feeds.route("/feed", Reply(200, WIRE))
         (workdir / "watcher.yaml").write_text(
             f"rules: {RULES}\nsources:\n  - name: wire\n    url: {feeds.url('/feed')}\n"
-            "    every: 30s\n"
+            "    every: 30s\n    first_poll: alert\n"
             f"channels:\n  hook:\n    urls: ['{hook.url()}']\n    default: true\n"
             "notify:\n  every: 1s\n", encoding="utf-8")
         daemon = start_watcher("run", cwd=workdir)

@@ -20,7 +20,7 @@ TABLES = {
 
 
 def test_opening_an_empty_database_migrates_it_to_head(any_store: Store, any_db_url: str) -> None:
-    assert any_store.current_revision() == head_revision() == "0006"
+    assert any_store.current_revision() == head_revision() == "0007"
     assert table_names(any_db_url) == TABLES | {"alembic_version"}
 
 

@@ -77,18 +77,29 @@ def article_text(stored: StoredArticle) -> str:
 
 
 def stored_match_json(stored: StoredMatch) -> dict[str, Any]:
-    """The match line plus when it was stored and which channels confirmed delivery."""
+    """The match line plus when it was stored, which channels confirmed delivery and, added
+    by issue 17, why its article was old news and not alerted ("baseline": the source's
+    first poll; "too old": published longer than max_age before; null when it was not)."""
     return {
         **match_json(stored.match),
         "matched_at": timestamp(stored.matched_at),
         "notified": list(stored.notified),
+        "old_news": stored.old_news,
     }
+
+
+OLD_NEWS_NOTES = {
+    "baseline": "not alerted: baseline (the source's first poll)",
+    "too old": "not alerted: too old (published longer than max_age before)",
+}
 
 
 def stored_match_text(stored: StoredMatch) -> str:
     sent = f"  sent: {', '.join(stored.notified)}" if stored.notified else ""
+    old = stored.old_news
+    note = f"  {OLD_NEWS_NOTES.get(old, f'not alerted: {old}')}" if old else ""
     when = timestamp(stored.matched_at) or ""
-    return f"{when[:16]}{sent}\n{match_text(stored.match)}"
+    return f"{when[:16]}{sent}{note}\n{match_text(stored.match)}"
 
 
 def delivery_json(stored: StoredDelivery) -> dict[str, Any]:

@@ -82,7 +82,7 @@ def _run(settings: Settings, once: bool, stopping: threading.Event) -> None:
         poller = Poller(
             store=store, fetcher=fetcher, pipeline=new_pipeline(settings, store, matcher),
             now=utc_now, stopping=stopping, lease=timedelta(seconds=settings.poll_lease),
-            sole_daemon=sole_daemon,
+            sole_daemon=sole_daemon, max_age=settings.max_age,
         )
         daemon = Daemon(settings=settings, poller=poller, metrics=metrics, now=utc_now,
                         stopping=stopping, outbox=outbox)

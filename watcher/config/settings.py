@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 import yaml
@@ -60,6 +60,10 @@ DEFAULT_POLL_LEASE = 600  # a worker's claim on a source's poll (poll_lease)
 DEFAULT_FETCH_TIMEOUT = int(DEFAULT_TIMEOUT)
 MAX_FETCH_TIMEOUT = 600  # seconds; a poll slot is held this long at most per fetch
 DEFAULT_HTTP_PORT = 9464  # the port Prometheus exporters conventionally take
+# Articles published longer ago than this are stored and matched but not alerted (old
+# news); the settings' default and that of a Poller built without settings (seconds).
+DEFAULT_MAX_AGE = 3 * 86400
+MAX_AGE_OFF = ("0", "none", "off")  # what turns max_age off (0 seconds)
 OPTION_KEYS = ("db", "rules", "pipeline")  # the settings with a command-line option
 # Every setting has a variable WATCHER_<KEY>: plain ones take the text as it is; lists and
 # mappings take YAML (`WATCHER_SOURCES='[{name: a, url: "https://…"}]'`), and each key of
@@ -97,6 +101,18 @@ def _duration(minimum: int) -> Callable[[object], int]:
         return seconds
 
     return parse
+
+
+def _max_age(value: object) -> int:
+    """How old an article may be to alert, in seconds: a duration, or 0 (also `none`,
+    `off`) for no limit."""
+    if isinstance(value, str) and value.strip().lower() in MAX_AGE_OFF:
+        return 0
+    try:
+        return parse_duration(value)
+    except ValueError:
+        raise ValueError("must be a duration such as 3d, 12h or 90m, or 0 (also none or "
+                         "off) for no limit") from None
 
 
 def _digest(value: object) -> int | str:
@@ -189,6 +205,7 @@ DigestSchedule = Annotated[int | str, PlainValidator(_digest)]
 Seconds = Annotated[int, BeforeValidator(_duration(1))]
 AddressRange = Annotated[str, AfterValidator(_address_range)]
 WholeNumber = Annotated[int, BeforeValidator(_not_bool)]
+MaxAge = Annotated[int, BeforeValidator(_max_age)]
 SeverityName = Annotated[Severity, PlainValidator(_severity), PlainSerializer(str)]
 
 
@@ -197,7 +214,10 @@ class _Frozen(BaseModel):
 
 
 class SourceSettings(_Frozen):
-    """One feed to poll; `every` is in seconds, `max_size` in bytes."""
+    """One feed to poll; `every` is in seconds, `max_size` in bytes. `first_poll: baseline`
+    stores and matches the entries of the source's first successful poll without alerting
+    them (its backlog is old news); `max_age` (seconds, 0 for no limit) replaces the
+    top-level one for this source when set."""
 
     name: Name
     url: FeedUrl
@@ -205,6 +225,8 @@ class SourceSettings(_Frozen):
     tags: tuple[NonEmpty, ...] = ()
     full_text: bool = False
     max_size: FeedSize = ByteSize(DEFAULT_MAX_BYTES)  # bytes, decoded
+    first_poll: Literal["baseline", "alert"] = "baseline"
+    max_age: MaxAge | None = None
 
 
 class ChannelSettings(_Frozen):
@@ -279,6 +301,7 @@ class Settings(_Frozen):
     pipeline: NonEmpty = DEFAULT_PIPELINE
     sources: tuple[SourceSettings, ...] = ()
     poll_lease: Seconds = DEFAULT_POLL_LEASE
+    max_age: MaxAge = DEFAULT_MAX_AGE
     contact: Contact | None = None
     channels: Channels | None = None
     notify: NotifySettings = NotifySettings()
@@ -412,6 +435,7 @@ MESSAGES = {
     "string_too_short": "must not be empty",
     "greater_than_equal": "must be at least {ge}",
     "less_than_equal": "must be at most {le}",
+    "literal_error": "must be {expected}",
 }
 SECTIONS: dict[str, type[BaseModel]] = {
     "sources": SourceSettings,

@@ -17,10 +17,11 @@ from datetime import datetime, timedelta
 from typing import Literal
 from urllib.parse import urlsplit
 
-from watcher.config.settings import DEFAULT_POLL_LEASE, SourceSettings
+from watcher.config.settings import DEFAULT_MAX_AGE, DEFAULT_POLL_LEASE, SourceSettings
 from watcher.errors import FetchError, FetchTimeout, StoreError
 from watcher.ingest.pipeline import Identified, Pipeline
 from watcher.ingest.pipeline import Outcome as IngestOutcome
+from watcher.ingest.routing import Freshness
 from watcher.model import Article, Match
 from watcher.sources.feeds import parse_feed
 from watcher.sources.fetch import Fetcher, FetchResult, Validators, next_attempt_delay
@@ -86,8 +87,10 @@ class Poller:
         owner: str | None = None,
         sole_daemon: bool = False,
         clock: Callable[[], float] = time.monotonic,
+        max_age: int = DEFAULT_MAX_AGE,
     ) -> None:
         self.store = store
+        self.max_age = max_age  # seconds (0: no limit), for sources without their own
         # Workers sharing a database claim each poll under a lease (store/polling.py);
         # a claim whose owner is proven dead is taken at once (watcher/store/owners.py).
         # `sole_daemon`: this process holds the SQLite daemon lock, which proves every
@@ -251,6 +254,12 @@ class Poller:
             return self._failed(claim, state, f"{result.url}: {parsed.not_a_feed}", now)
         pipeline = self.pipeline
         articles = list(parsed.entries)
+        baseline = state.baseline_at is None and bool(articles)
+        freshness = self._freshness(source, baseline)
+        if freshness.baseline:
+            log.info("event=baseline_poll source=%s entries=%d action='stored and matched, not "
+                     "alerted: the first poll of the source (first_poll: alert alerts it)'",
+                     source.name, len(articles))
         outcomes: list[IngestOutcome] = []
         pages = _PageBudget(FULL_TEXT_BUDGET * self.fetcher.timeout, self.clock)
         # A batch at a time, pages and all, each stored before the next: a huge feed's
@@ -263,7 +272,7 @@ class Poller:
             )
             if self.stopping.is_set() or claim.lost:  # full text cut short
                 return _cut(source.name, outcomes, CLAIM_LOST if claim.lost else "stopping")
-            for outcome in pipeline.ingest_many(batch):
+            for outcome in pipeline.ingest_many(batch, freshness):
                 outcomes.append(outcome)
                 if len(outcomes) == len(articles):
                     break
@@ -278,9 +287,18 @@ class Poller:
         warning = "; ".join(w for w in (parsed.warning, unstored) if w) or None
         self._record(claim, PollRecord(
             now, etag=result.validators.etag, last_modified=result.validators.last_modified,
-            new_items=len(new), warning=warning, moved_to=result.permanent_url))
+            new_items=len(new), warning=warning, moved_to=result.permanent_url,
+            baseline=baseline))
         matches = tuple(m for o in new for m in o.new_matches)
         return PollOutcome(source.name, "ok", len(new), matches, warning or "")
+
+    def _freshness(self, source: SourceSettings, baseline: bool) -> Freshness:
+        """Which of this poll's articles are old news: all of them on the source's baseline
+        poll (unless `first_poll: alert`), else those published longer ago than its
+        `max_age` (the top-level one when it sets none; 0 is no limit)."""
+        seconds = self.max_age if source.max_age is None else source.max_age
+        return Freshness(baseline=baseline and source.first_poll == "baseline",
+                         max_age=timedelta(seconds=seconds) if seconds else None)
 
     def _failed(
         self,

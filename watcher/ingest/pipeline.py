@@ -16,7 +16,7 @@ from typing import Literal
 
 from watcher.engine.matcher import Matcher
 from watcher.identity import Identity, identify, plausible_published, refusal_reason
-from watcher.ingest.routing import ChannelSettings, Routing
+from watcher.ingest.routing import NEWS, ChannelSettings, Freshness, Routing, old_news
 from watcher.ingest.stories import (
     SAME_STORY,
     similarity,
@@ -118,21 +118,27 @@ class Pipeline:
         stored = self.store.known_keys([key for e in entries for key in e.identity.keys])
         return [not stored.isdisjoint(entry.identity.keys) for entry in entries]
 
-    def ingest(self, article: Article) -> Outcome:
+    def ingest(self, article: Article, freshness: Freshness = NEWS) -> Outcome:
         """Store the article once and return its new matches; never raises for bad content."""
-        return next(self.ingest_many([article]))
+        return next(self.ingest_many([article], freshness))
 
-    def ingest_many(self, articles: Sequence[Article | Identified]) -> Iterator[Outcome]:
+    def ingest_many(
+        self, articles: Sequence[Article | Identified], freshness: Freshness = NEWS
+    ) -> Iterator[Outcome]:
         """`ingest` for several articles, in order, `batch_size` at a time: the ones of a
         batch not yet stored are analysed together (cheaper), then each is stored in its
         own transaction as it is yielded, before the next batch is analysed. A database
         failure leaves every earlier outcome already reported, and a caller that stops
         mid-way leaves what was stored, which the next call finds with one query a batch.
-        Each batch is matched with the rules in use as it starts (`use_matcher`)."""
+        Each batch is matched with the rules in use as it starts (`use_matcher`).
+        `freshness` tells which articles are old news (stored and matched, not alerted:
+        routing.old_news); by default none is."""
         for start in range(0, len(articles), self.batch_size):
-            yield from self._ingest_batch(articles[start:start + self.batch_size])
+            yield from self._ingest_batch(articles[start:start + self.batch_size], freshness)
 
-    def _ingest_batch(self, items: Sequence[Article | Identified]) -> Iterator[Outcome]:
+    def _ingest_batch(
+        self, items: Sequence[Article | Identified], freshness: Freshness
+    ) -> Iterator[Outcome]:
         now = self.now()
         rule_set = self._rule_set  # read once: a reload meanwhile applies to the next batch
         checked = self._check_all(items, now)
@@ -140,7 +146,7 @@ class Pipeline:
         found = iter(rule_set.matcher.match_many([item.article for item in fresh]))
         for item in checked:
             if isinstance(item, Identified):
-                yield self._store(item, next(found), rule_set, now)
+                yield self._store(item, next(found), rule_set, now, freshness)
             else:
                 yield item
 
@@ -160,12 +166,15 @@ class Pipeline:
         ]
 
     def _store(
-        self, item: Identified, matches: list[Match], rule_set: _RuleSet, now: datetime
+        self, item: Identified, matches: list[Match], rule_set: _RuleSet, now: datetime,
+        freshness: Freshness,
     ) -> Outcome:
         new = _new_article(item, now)
+        old = old_news(item.article.published, now, freshness)
         result = self.store.ingest(
             new,
-            [self._new_match(found, rule_set.by_id[found.rule_id], now) for found in matches],
+            [self._new_match(found, rule_set.by_id[found.rule_id], now, old)
+             for found in matches],
             pick_story=lambda candidates: pick_story(candidates, new.signature),
             now=now,
         )
@@ -174,14 +183,16 @@ class Pipeline:
         return Outcome(item.article, "new", story=result.story_id,
                        new_matches=result.new_matches)
 
-    def _new_match(self, found: Match, rule: Rule, now: datetime) -> NewMatch:
+    def _new_match(self, found: Match, rule: Rule, now: datetime, old: str | None) -> NewMatch:
         return NewMatch(
             match=found,
             rule_version=rule_version(rule),
-            routes=self.routing.routes(rule, found.severity, now, held=bool(found.held)),
+            routes=self.routing.routes(rule, found.severity, now, held=bool(found.held),
+                                       old=old),
             rule_title=rule.title,
             query=rule.query_text,
             cooldown_seconds=rule.cooldown_seconds,
+            old_news=old,
         )
 
 

@@ -206,13 +206,16 @@ def _insert_match(
 ) -> tuple[int, NewMatch] | None:
     """Store the match; returns (its id, it) when it is the first of its rule in the story.
     A held-back match (its context labels excluded) is stored but never first: it is not
-    alerted, and a later copy of the story that reports the event plainly still is."""
+    alerted, and a later copy of the story that reports the event plainly still is. So is
+    a match in an article that is old news (a source's backlog, or published long ago):
+    nobody was told of it, so a later copy of the story published now still alerts."""
     match = new.match
     earlier = sa.select(matches.c.id).where(
         matches.c.story_id == story_id, matches.c.rule_id == match.rule_id,
-        matches.c.held.is_(None),
+        matches.c.held.is_(None), matches.c.old_news.is_(None),
     )
-    first = not match.held and connection.execute(earlier.limit(1)).first() is None
+    first = (not match.held and not new.old_news
+             and connection.execute(earlier.limit(1)).first() is None)
     match_id = _insert_one(
         connection,
         matches,
@@ -230,6 +233,7 @@ def _insert_match(
             "query": new.query,
             "context": [[label.label, list(label.cues)] for label in match.context],
             "held": ",".join(match.held) or None,
+            "old_news": new.old_news,
         },
     )
     return (match_id, new) if first else None

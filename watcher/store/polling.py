@@ -34,12 +34,15 @@ class SourceState:
     last_error: str | None = None
     last_warning: str | None = None
     disabled_reason: str | None = None
+    baseline_at: datetime | None = None  # its baseline poll; None: the next one with entries
 
 
 @dataclass(frozen=True)
 class PollRecord:
     """The outcome of one poll. `error` None means the feed was fetched (or was unchanged);
-    validators are what to send next time; `new_items` counts new articles stored."""
+    validators are what to send next time; `new_items` counts new articles stored;
+    `baseline` says this poll was the source's baseline (a success with entries, the
+    first), so the next ones are not."""
 
     polled_at: datetime
     error: str | None = None
@@ -51,6 +54,7 @@ class PollRecord:
     disabled_reason: str | None = None
     next_poll_after: datetime | None = None
     owner: str | None = None  # the worker whose claim this poll was (freed if still its)
+    baseline: bool = False
 
 
 STATE_COLUMNS = tuple(
@@ -60,10 +64,11 @@ STATE_COLUMNS = tuple(
 
 def prepare_source(connection: Connection, name: str, config_url: str) -> SourceState:
     """The source's state, created on first sight; a URL changed in watcher.yaml starts over
-    (new URL, no validators, no backoff, enabled again)."""
+    (new URL, no validators, no backoff, enabled again, and another feed's backlog: its
+    next poll with entries is a baseline again)."""
     row = connection.execute(sa.select(sources).where(sources.c.name == name)).first()
     fresh = {"url": config_url, "config_url": config_url, "etag": None, "last_modified": None,
-             "next_poll_after": None, "disabled_reason": None}
+             "next_poll_after": None, "disabled_reason": None, "baseline_at": None}
     if row is None:
         try:
             with connection.begin_nested():  # another worker may create it at the same moment
@@ -176,6 +181,8 @@ def record_poll(connection: Connection, name: str, record: PollRecord) -> None:
         values |= {"last_success": record.polled_at, "error_count": 0,
                    "new_items": record.new_items, "etag": record.etag,
                    "last_modified": record.last_modified, "last_warning": record.warning}
+        if record.baseline:
+            values["baseline_at"] = record.polled_at
     else:
         values |= {"error_count": sources.c.error_count + 1, "last_error": record.error}
     if record.moved_to:

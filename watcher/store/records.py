@@ -42,7 +42,8 @@ class Route:
 class NewMatch:
     """A match to store; `routes` get a pending delivery if it is new in its story and its
     rule sent no alert within `cooldown_seconds`. `rule_title` and `query` are kept with
-    it so the alert shows the rule as it was when it fired."""
+    it so the alert shows the rule as it was when it fired. `old_news` says why its article
+    is not alerted (ingest/routing.py: 'baseline', 'too old'), None when it is news."""
 
     match: Match
     rule_version: str
@@ -50,6 +51,7 @@ class NewMatch:
     rule_title: str = ""
     query: str = ""
     cooldown_seconds: int | None = None
+    old_news: str | None = None
 
 
 @dataclass(frozen=True)
@@ -103,12 +105,14 @@ class StoredText:
 
 @dataclass(frozen=True)
 class StoredMatch:
-    """A stored match; `notified` lists the channels that confirmed delivery."""
+    """A stored match; `notified` lists the channels that confirmed delivery; `old_news`
+    why it was not alerted as old news ('baseline', 'too old'), None when it was not."""
 
     match: Match
     article_id: str
     matched_at: datetime
     notified: tuple[str, ...]
+    old_news: str | None = None
 
 
 @dataclass(frozen=True)

@@ -439,4 +439,4 @@ def _stored_match(row: sa.Row[Any], notified: tuple[str, ...]) -> StoredMatch:
         context=tuple(ContextLabel(label, tuple(cues)) for label, cues in row.context or ()),
         held=tuple(row.held.split(",")) if row.held else (),
     )
-    return StoredMatch(match, row.external_id, row.matched_at, notified)
+    return StoredMatch(match, row.external_id, row.matched_at, notified, row.old_news)

@@ -75,6 +75,9 @@ sources = sa.Table(
     # 0004: a worker's claim on the source's poll (several workers on one database)
     sa.Column("poll_lease_until", UTCDateTime),
     sa.Column("poll_owner", sa.Text),
+    # 0007: when the source's baseline poll (its first successful one with entries) was
+    # recorded; NULL: none yet, so the next such poll is its baseline (not alerted)
+    sa.Column("baseline_at", UTCDateTime),
 )
 
 stories = sa.Table(
@@ -145,6 +148,8 @@ matches = sa.Table(
     # they existed), and the labels that held it back, comma-separated: NULL when it was not.
     sa.Column("context", sa.JSON),
     sa.Column("held", sa.Text),
+    # 0007: why its article was old news and not alerted ('baseline', 'too old'); NULL if not
+    sa.Column("old_news", sa.Text),
     sa.UniqueConstraint("rule_id", "article_id"),
     sa.Index(None, "story_id", "rule_id"),
 )
