@@ -157,6 +157,46 @@ def test_a_match_carries_the_labels_of_its_words_with_their_cues() -> None:
     assert match.context == ()
 
 
+def test_a_place_named_again_keeps_no_recalled_event_unlabelled() -> None:
+    """The sentences read are those where the rule's NEAR holds on its own: a later plain
+    mention of the place (NEAR/p pairs it too) states no event and leaves the label."""
+    matcher = _matcher({"truce": "truce NEAR/p Syria"})
+    article = Article(
+        id="1962495721", title="",
+        body="On February 27 a truce brokered by Russia took effect in Syria. "
+             "Syria's wheat harvest is the smallest in decades, the FAO said on Tuesday.",
+        published=datetime(2016, 8, 3, tzinfo=UTC),
+    )
+    [match] = matcher.match(article)
+    assert match.context == (ContextLabel("historical", ("February 27",)),)
+
+
+def test_a_plain_term_beside_a_near_is_no_statement_of_the_event() -> None:
+    """`(Geneva NEAR/s talks) Syria`: the Syria named elsewhere only places the article."""
+    matcher = _matcher({"talks": "(Geneva NEAR/s talks) Syria"})
+    article = Article(
+        id="1924058036", title="",
+        body="Several rounds of talks in Geneva have failed. "
+             "Syria's foreign minister visited Moscow on Monday.",
+        published=datetime(2017, 3, 1, tzinfo=UTC),
+    )
+    [match] = matcher.match(article)
+    assert match.context == (ContextLabel("ended", ("have failed",)),)
+
+
+def test_a_near_held_only_across_sentences_reads_every_sentence() -> None:
+    """No sentence holds both sides, so no sentence states the event alone: every one
+    holding its words is read, and the plain one keeps the match unlabelled."""
+    matcher = _matcher({"truce": "truce NEAR/p Syria"})
+    article = Article(
+        id="x", title="",
+        body="On February 27 a truce took effect. Syria's wheat harvest is small this year.",
+        published=datetime(2016, 8, 3, tzinfo=UTC),
+    )
+    [match] = matcher.match(article)
+    assert match.context == ()
+
+
 def test_the_matcher_reads_the_users_triggers(tmp_path: Path) -> None:
     """`context.triggers` reaches the engine through Matcher.from_path, and survives the
     analyser's renewal."""

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.quality import QualityReport, main, measure_quality
+from bench.quality import QualityReport, main, measure_quality, render_target_markdown
 from watcher.text.analysis import Analyzer
 
 RULES = """\
@@ -132,3 +132,26 @@ def test_holding_back_by_context_counts_the_unwanted_gone_and_the_wanted_lost(
     printed = capsys.readouterr().out
     assert "- fakes / 2 / aleppo-clashes (judged historical; held as historical)" in printed
     assert "| of them judged historical/ended/negated/hypothetical | 1 | 1 (100%) | 0 |" in printed
+
+
+def test_the_target_counts_against_the_alerts_when_the_set_was_judged(
+    tmp_path: Path, analyzer: Analyzer
+) -> None:
+    """Issue 17's done-when: of the judged alerts (`matched`), >= 60% of the unwanted gone
+    or held back and <= 3% of the wanted lost; the kept "before" table follows."""
+    _write_set(tmp_path, JUDGEMENTS)
+    before = tmp_path / "before.md"
+    before.write_text("#### Before\n\n| rule | alerts |\n", encoding="utf-8")
+    as_judged = render_target_markdown(_run(tmp_path, analyzer), before)
+    assert ("Of the 1 alerts judged unwanted (the rules at the judged commit, SOURCE.txt), "
+            "0 (0%) are gone or held back now") in as_judged
+    assert "Target NOT met." in as_judged
+    assert as_judged.rstrip().endswith("#### Before\n\n| rule | alerts |")
+
+    held = measure_quality(tmp_path / "labels.jsonl", tmp_path / "rules.yaml",
+                           tmp_path / "fakes.csv", tmp_path / "seeds", analyzer=analyzer,
+                           exclude=("historical",))
+    text = render_target_markdown(held, tmp_path / "missing.md")
+    assert "1 (100%) are gone or held back now" in text
+    assert "of the 1 judged wanted, 0 (0%) are lost" in text
+    assert "Target met." in text

@@ -17,7 +17,7 @@ from __future__ import annotations
 import calendar
 import threading
 from bisect import bisect_left, bisect_right
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence, Set
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -44,7 +44,8 @@ MAX_SCOPE = 30  # words; a trigger reaching further would label unrelated clause
 # of the last days ("on Tuesday", "on March 3" in an article of March 5) are the news.
 HISTORICAL_DAYS = 14
 DATE_SCOPE = 8  # words on either side of a past date
-ONGOING = frozenset({"since"})  # "besieged since 2012" is still besieged
+# "besieged since 2012" is still besieged; "an operation that began on 2 June" may go on.
+ONGOING = frozenset({"since", "began", "begun", "started"})
 MONTHS = {
     name: number
     for number in range(1, 13)
@@ -317,17 +318,25 @@ class ContextReader:
         self._field_anchors: dict[int, list[int]] = {}
         self._sentence_numbers: dict[int, list[int]] = {}  # per field, of each word
 
-    def labels(self, terms: Iterable[TermRange]) -> tuple[ContextLabel, ...]:
-        """The labels every sentence holding a mention carries, with their cue words.
+    def labels(
+        self, terms: Iterable[TermRange], evidence: Set[tuple[int, int]] = frozenset()
+    ) -> tuple[ContextLabel, ...]:
+        """The labels every sentence that states the event carries, with their cue words.
 
-        A sentence carries a label when a trigger's scope reaches one of its mentions (the
-        place may sit outside the scope while the event word is inside). Every sentence
-        must carry it, so one plain report of the event keeps the match unlabelled.
+        `evidence`: the sentences (field, number) where the query holds on its own (one of
+        its NEARs with both sides in the sentence). When a mention lies in one, only those
+        sentences are read: a sentence that merely names the place again says nothing of
+        the event. Otherwise every sentence holding a mention is read. A sentence carries a
+        label when a trigger's scope reaches one of its mentions (the place may sit outside
+        the scope while the event word is inside). Every sentence read must carry it, so
+        one plain report of the event keeps the match unlabelled.
         """
         by_sentence: dict[tuple[int, int], list[tuple[int, int]]] = {}
         for field_no, first, last in terms:
             sentence_no = self._numbers(field_no)[first]
             by_sentence.setdefault((field_no, sentence_no), []).append((first, last))
+        stated = {key: mentions for key, mentions in by_sentence.items() if key in evidence}
+        by_sentence = stated or by_sentence
         if not by_sentence:
             return ()
         common: dict[ContextLabelName, list[str]] | None = None

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from fnmatch import fnmatchcase
 
 from watcher.engine.context import ContextLexicon, ContextReader, Triggers, shipped_triggers
-from watcher.engine.evaluation import FIELDS, Evaluator, Plans, TermRange
+from watcher.engine.evaluation import FIELDS, Evaluator, Plans, Sentence, TermRange
 from watcher.engine.occurrences import Occurrences, OccurrenceScanner, ScanMode
 from watcher.engine.snippets import make_snippet
 from watcher.model import ContextLabelName, Match, Span
@@ -57,13 +57,16 @@ class Engine:
         if check_sources:
             excluded = self._rules_excluded_for(text.article.source)
             candidates = [n for n in candidates if n not in excluded]
-        held = self.evaluate(text, occurrences, candidates)
+        evaluator = Evaluator(occurrences, text, self.plans)
+        held = self._evaluate(evaluator, candidates)
         if not held:
             return []
         # Context is read only where a rule matched, each sentence once per article.
         reader = ContextReader(self.context, text)
         return [
-            build_match(compiled, text, terms, reader, self.exclude) for compiled, terms in held
+            build_match(compiled, text, terms, reader, self.exclude,
+                        evidence=evaluator.evidence(compiled.query))
+            for compiled, terms in held
         ]
 
     def evaluate(
@@ -71,7 +74,11 @@ class Engine:
     ) -> list[tuple[CompiledRule, set[TermRange]]]:
         """The given rules that hold on the article, each with the term ranges that made it
         hold (the stages of `match` are public so the benchmark can time each)."""
-        evaluator = Evaluator(occurrences, text, self.plans)
+        return self._evaluate(Evaluator(occurrences, text, self.plans), rule_numbers)
+
+    def _evaluate(
+        self, evaluator: Evaluator, rule_numbers: list[int]
+    ) -> list[tuple[CompiledRule, set[TermRange]]]:
         held = []
         for rule_no in rule_numbers:
             compiled = self.index.rules[rule_no]
@@ -135,8 +142,10 @@ class Engine:
 def build_match(
     compiled: CompiledRule, text: AnalysedText, terms: Iterable[TermRange],
     reader: ContextReader | None = None, exclude: tuple[ContextLabelName, ...] = (),
+    evidence: frozenset[Sentence] = frozenset(),
 ) -> Match:
-    """The match of a rule that held; `reader` labels its context (none without one), and
+    """The match of a rule that held; `reader` labels its context (none without one), read
+    in the `evidence` sentences where the query holds on its own (Evaluator.evidence), and
     the labels the rule excludes (its own `exclude:`, else `exclude`) hold it back."""
     fields = text.fields()
     earliest = sorted(set(terms))[:MAX_SPANS]
@@ -145,7 +154,7 @@ def build_match(
         for f, s, e in earliest
     ]
     rule = compiled.rule
-    context = reader.labels(earliest) if reader is not None else ()
+    context = reader.labels(earliest, evidence) if reader is not None else ()
     return Match(
         rule_id=rule.id,
         article_id=text.article.id,

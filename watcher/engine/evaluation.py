@@ -23,7 +23,9 @@ from watcher.engine.proximity import Extent
 from watcher.rules.compile import CAnd, CField, CNear, CNode, CNot, COr, CTerm
 from watcher.text.analysis import AnalysedText
 
-__all__ = ["FIELDS", "Evaluator", "Plans", "TermRange"]
+__all__ = ["FIELDS", "Evaluator", "Plans", "Sentence", "TermRange"]
+
+Sentence = tuple[int, int]  # (field, sentence number in the field)
 
 
 class Evaluator:
@@ -55,6 +57,35 @@ class Evaluator:
         found: set[TermRange] = set()
         plan.collect(self, mask, found)
         return found
+
+    def evidence(self, node: CNode, fields: tuple[int, ...] = (0, 1)) -> frozenset[Sentence]:
+        """The sentences (field, sentence number) in which one of the query's outermost
+        NEARs holds on its own, both sides in the sentence: where the article states the
+        event the rule looks for, not where it only names one side again (a place)."""
+        plan = self.plans.of(node)
+        mask = 3 if fields == (0, 1) else sum(1 << f for f in fields)
+        found: set[Sentence] = set()
+        self._sentences_of_nears(plan, mask, found)
+        return frozenset(found)
+
+    def _sentences_of_nears(self, plan: Plan, mask: int, found: set[Sentence]) -> None:
+        match plan:
+            case NearPlan():
+                for field_no in (0, 1):
+                    if mask >> field_no & 1:
+                        units = self.unit_numbers(field_no, True)
+                        found.update((field_no, units[first])
+                                     for first, last in plan.extents(self)[field_no]
+                                     if units[first] == units[last])
+            case AllPlan() | AnyPlan():
+                for child in plan.children:
+                    self._sentences_of_nears(child, mask, found)
+            case EitherPlan():
+                for child in plan.children:
+                    if child.holds(self, mask):
+                        self._sentences_of_nears(child, mask, found)
+            case ScopePlan() | FieldPlan():
+                self._sentences_of_nears(plan.child, mask & plan.bit, found)
 
     def unit_numbers(self, field_no: int, sentence: bool) -> list[int]:
         """Each word's sentence (or paragraph) number as a list: read per hit, not per word."""
