@@ -94,7 +94,7 @@ def explain(
     if matches:
         terms = evaluator.truth(compiled.query, (0, 1)) or set()
         found = build_match(compiled, text, terms, ContextReader(engine.context, text),
-                            engine.exclude)
+                            engine.exclude, evidence=evaluator.evidence(compiled.query))
         context, held = found.context, found.held
     return Explanation(rule.id, text.article.id, matches, root, other_source,
                        disabled, context, held)
