@@ -9,8 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.alerting import ALERTS_USER, PASSWORD
 from tests.support.helpers import enter_workdir
 from tests.support.postgres import postgres_server
+from tests.support.smtp_server import SmtpServer
+from tests.support.webhook import WebhookServer
 from watcher.engine.core import Engine
 from watcher.model import Article, Match
 from watcher.rules.ast import Rule
@@ -26,6 +29,20 @@ MatchFn = Callable[..., list[Match]]
 def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """An empty working directory of the test's own, no WATCHER_* variables from outside."""
     return enter_workdir(tmp_path, monkeypatch)
+
+
+@pytest.fixture
+def smtp() -> Iterator[SmtpServer]:
+    """A real SMTP server on loopback with login (tests/support/alerting.py's account)."""
+    with SmtpServer(ALERTS_USER, PASSWORD) as server:
+        yield server
+
+
+@pytest.fixture
+def hook() -> Iterator[WebhookServer]:
+    """A real webhook receiver on loopback."""
+    with WebhookServer() as server:
+        yield server
 
 
 @pytest.fixture(scope="session")

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
+from tests.support.alerting import PASSWORD, THREE_RULES
 from tests.support.helpers import ManualClock
 from tests.support.http_server import Reply, ScriptedServer
 from tests.support.smtp_server import SmtpServer
@@ -22,36 +23,8 @@ from tests.support.webhook import WebhookServer
 from watcher.cli.main import cli
 from watcher.store import Store
 
-PASSWORD = "S3cret-Pa55word-xyz"
 START = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
-THREE_RULES = """
-rules:
-  - id: aleppo-mention
-    title: Aleppo in the news
-    query: ~Aleppo
-    severity: low
-  - id: aleppo-blast
-    title: Blasts in Aleppo
-    query: (blast OR bomb) NEAR/10 ~Aleppo
-    severity: critical
-  - id: aleppo-casualties
-    title: Casualties in Aleppo
-    query: (killed OR dead) NEAR/10 ~Aleppo
-    severity: high
-"""
 DISTRICTS = ("Sheikh Maqsoud", "Salaheddin", "Bustan al-Qasr", "Hanano", "Sukkari")
-
-
-@pytest.fixture()
-def smtp() -> Iterator[SmtpServer]:
-    with SmtpServer("alerts", PASSWORD) as server:
-        yield server
-
-
-@pytest.fixture()
-def hook() -> Iterator[WebhookServer]:
-    with WebhookServer() as server:
-        yield server
 
 
 @pytest.fixture()

@@ -12,13 +12,13 @@ import sqlite3
 import subprocess
 import sys
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 
 import jsonschema
 import pytest
 from click.testing import CliRunner, Result
 
+from tests.support.alerting import PASSWORD, THREE_RULES
 from tests.support.helpers import PATIENCE, ManualClock, poll_until
 from tests.support.http_server import Reply, ScriptedServer
 from tests.support.processes import WatcherProcess, start_watcher, stop_watchers
@@ -32,7 +32,6 @@ ROOT = Path(__file__).resolve().parents[2]
 SEEDS = ROOT / "seeds"
 RULES = ROOT / "rules"
 PAIRS = json.loads((ROOT / "tests" / "data" / "stories" / "pairs.json").read_text())
-PASSWORD = "S3cret-Pa55word-xyz"
 TOKEN = "T0kenInThePath9876"
 
 BLAST_RULES = """
@@ -46,18 +45,6 @@ rules:
     query: ~Aleppo
     severity: low
 """
-
-
-@pytest.fixture()
-def smtp() -> Iterator[SmtpServer]:
-    with SmtpServer("alerts", PASSWORD) as server:
-        yield server
-
-
-@pytest.fixture()
-def hook() -> Iterator[WebhookServer]:
-    with WebhookServer() as server:
-        yield server
 
 
 def mail_url(smtp: SmtpServer) -> str:
@@ -265,21 +252,6 @@ def test_a_failing_webhook_is_retried_with_backoff_then_dead(workdir, hook):
     assert "last error:" in text and "gave up" in text
 
 
-THREE_RULES = """
-rules:
-  - id: aleppo-mention
-    title: Aleppo in the news
-    query: ~Aleppo
-    severity: low
-  - id: aleppo-blast
-    title: Blasts in Aleppo
-    query: (blast OR bomb) NEAR/10 ~Aleppo
-    severity: critical
-  - id: aleppo-casualties
-    title: Casualties in Aleppo
-    query: (killed OR dead) NEAR/10 ~Aleppo
-    severity: high
-"""
 
 
 def test_three_rules_on_one_article_send_one_message_per_channel(workdir, smtp, hook):

@@ -66,12 +66,6 @@ def smtp() -> Iterator[SmtpServer]:
         yield server
 
 
-@pytest.fixture
-def hook() -> Iterator[WebhookServer]:
-    with WebhookServer() as server:
-        yield server
-
-
 def test_mail_arrives_through_smtp_with_login_subject_and_html_body(smtp: SmtpServer) -> None:
     mail_target = target(mail_url(smtp.port))
     assert mail_target.format == "html"
