@@ -63,11 +63,17 @@ class Engine:
             return []
         # Context is read only where a rule matched, each sentence once per article.
         reader = ContextReader(self.context, text)
-        return [
-            build_match(compiled, text, terms, reader, self.exclude,
-                        evidence=evaluator.evidence(compiled.query))
-            for compiled, terms in held
-        ]
+        return [self.match_of(compiled, text, terms, evaluator, reader)
+                for compiled, terms in held]
+
+    def match_of(
+        self, compiled: CompiledRule, text: AnalysedText, terms: set[TermRange],
+        evaluator: Evaluator, reader: ContextReader,
+    ) -> Match:
+        """The match of a rule that held, its context read in the sentences where its query
+        holds: the one way `match` and `watcher explain` build it, so they never differ."""
+        return build_match(compiled, text, terms, reader, self.exclude,
+                           evidence=evaluator.evidence(compiled.query))
 
     def evaluate(
         self, text: AnalysedText, occurrences: Occurrences, rule_numbers: list[int]

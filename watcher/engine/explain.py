@@ -16,7 +16,7 @@ from fnmatch import fnmatchcase
 import numpy as np
 
 from watcher.engine.context import ContextReader
-from watcher.engine.core import Engine, build_match
+from watcher.engine.core import Engine
 from watcher.engine.evaluation import FIELDS, Evaluator
 from watcher.engine.positional import NearPlan, Positional
 from watcher.engine.proximity import Extent
@@ -93,8 +93,8 @@ def explain(
     held: tuple[ContextLabelName, ...] = ()
     if matches:
         terms = evaluator.truth(compiled.query, (0, 1)) or set()
-        found = build_match(compiled, text, terms, ContextReader(engine.context, text),
-                            engine.exclude, evidence=evaluator.evidence(compiled.query))
+        found = engine.match_of(compiled, text, terms, evaluator,
+                                ContextReader(engine.context, text))
         context, held = found.context, found.held
     return Explanation(rule.id, text.article.id, matches, root, other_source,
                        disabled, context, held)
