@@ -261,6 +261,32 @@ def test_ctrl_c_in_replay_is_one_line_and_replaying_again_goes_on(run, tmp_path)
     assert len(_lines(run("articles", "--format", "jsonl").stdout)) == 2
 
 
+def test_page_furniture_is_held_back_by_default_and_the_story_after_it_is_not(run, tmp_path):
+    """A related-headlines list names the event, not the story: held back as `boilerplate`
+    with no watcher.yaml and a rule without `exclude:`; the story's own sentence glued
+    after such a list (FA-KES loses the full stop) still alerts (issue 17)."""
+    rules = tmp_path / "strikes.yaml"
+    rules.write_text("rules:\n  - id: sinjar-strikes\n    title: Strikes near Sinjar\n"
+                     "    query: strikes NEAR/12 Sinjar\n")
+    related = (  # fakes:1965495375: the story is elsewhere; this is its related list
+        "Turkey detains 49 suspects before the vote. Related Turkey Detains 49 Daesh "
+        "Suspects in Showcase Operation US Coalition Strikes Kill 2 Daesh Senior Leaders 10 "
+        "Militants Near Iraqi Sinjar"
+    )
+    glued = "Read more here Coalition update The coalition strikes hit positions near Sinjar."
+    articles = _jsonl(tmp_path / "a.jsonl",
+                      {"id": "related", "title": "Turkey detains suspects", "text": related},
+                      {"id": "story", "title": "Coalition update", "text": glued})
+    done = run("replay", "--rules", str(rules), "--format", "jsonl", str(articles))
+    assert done.exit_code == 0, done.stderr
+    assert [m["article"] for m in _lines(done.stdout)] == ["story"]
+    held = [m for m in _lines(run("matches", "--held", "--format", "jsonl").stdout)
+            if m["held"]]
+    assert [(m["article"], m["held"], m["context"]) for m in held] == [
+        ("related", ["boilerplate"], [{"label": "boilerplate", "cues": ["Related"]}])
+    ]
+
+
 def test_a_held_back_match_is_stored_but_not_reported(run, tmp_path, workdir):
     """watcher.yaml's context.exclude holds back the recalled event for a rule without its
     own `exclude:`; a rule with `exclude: []` still reports it (issue 17)."""

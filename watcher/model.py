@@ -65,14 +65,17 @@ class Span:
     field: Field
 
 
-ContextLabelName = Literal["historical", "ended", "negated", "hypothetical"]
-CONTEXT_LABELS: tuple[ContextLabelName, ...] = ("historical", "ended", "negated", "hypothetical")
+ContextLabelName = Literal["historical", "ended", "negated", "hypothetical", "boilerplate"]
+CONTEXT_LABELS: tuple[ContextLabelName, ...] = (
+    "historical", "ended", "negated", "hypothetical", "boilerplate",
+)
 
 
 @dataclass(frozen=True)
 class ContextLabel:
     """A label every sentence holding a match's mentions carries (the event is historical,
-    ended, negated or hypothetical), with the article's cue words that decided it."""
+    ended, negated or hypothetical, or the sentence is page furniture: boilerplate), with
+    the article's cue words that decided it."""
 
     label: ContextLabelName
     cues: tuple[str, ...]

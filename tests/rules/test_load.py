@@ -202,7 +202,7 @@ def test_an_unknown_context_label_is_a_load_error(tmp_path):
     write(tmp_path, "a.yaml", rule_file(extra="    exclude: [historical, past]\n"))
     assert problems(tmp_path) == [
         "a.yaml:5:27: unknown context label 'past' in 'exclude' (known: historical, ended, "
-        "negated, hypothetical)"
+        "negated, hypothetical, boilerplate)"
     ]
 
 

@@ -278,10 +278,13 @@ class FetchSettings(_Frozen):
 class ContextSettings(_Frozen):
     """Context labels of matches: `triggers` names a file of trigger phrases that adds to
     the shipped lists (watcher/engine/data/context.yaml), read when the rules load;
-    `exclude` the labels that hold back the matches of rules without their own `exclude:`."""
+    `exclude` the labels that hold back the matches of rules without their own `exclude:`
+    (by default page furniture: no analyst wants an alert on another page's headline)."""
 
     triggers: NonEmpty | None = None
-    exclude: Annotated[tuple[ContextLabelName, ...], BeforeValidator(_listed)] = ()
+    exclude: Annotated[tuple[ContextLabelName, ...], BeforeValidator(_listed)] = (
+        "boilerplate",
+    )
 
 
 # read-only, so no stage can change another's view of the channels

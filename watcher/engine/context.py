@@ -1,4 +1,5 @@
-"""Context of a match's mentions: is the event historical, ended, negated or hypothetical?
+"""Context of a match's mentions: is the event historical, ended, negated or hypothetical,
+or are they page furniture (boilerplate)?
 
 A ConText-style reader written for news. Trigger phrases label the mentions within a
 bounded scope after them (forward), before them (backward) or on either side (both),
@@ -35,6 +36,9 @@ from watcher.text.analysis import AnalysedText, FieldText, WordType
 __all__ = ["ContextLexicon", "ContextReader", "Triggers", "load_triggers", "shipped_triggers"]
 
 LABELS = CONTEXT_LABELS
+# Labels that trigger phrases give (the data file's keys); `boilerplate` comes from the
+# analyser's page-furniture lead words instead (FieldText.lead_at).
+TRIGGER_LABELS = tuple(label for label in LABELS if label != "boilerplate")
 TRIGGER_DIRECTIONS = ("forward", "backward", "both")
 DIRECTIONS = (*TRIGGER_DIRECTIONS, "pseudo", "terminate")
 DEFAULT_TRIGGERS = Path(__file__).parent / "data" / "context.yaml"
@@ -211,11 +215,11 @@ def _read_file(
                 _add(phrases, words_of(phrase), Entry(None, "terminate"))
         elif name == "clause_breaks":
             breaks.update(_clause_break(path, node) for node in _string_nodes(path, value))
-        elif name in LABELS:
+        elif name in TRIGGER_LABELS:
             for group in _sequence(path, value):
                 _read_group(path, cast(ContextLabelName, name), group, words_of, phrases)
         else:
-            known = ", ".join(("terminators", "clause_breaks", *LABELS))
+            known = ", ".join(("terminators", "clause_breaks", *TRIGGER_LABELS))
             _fail(path, key, f"unknown key {name!r} (known: {known})")
 
 
@@ -341,12 +345,9 @@ class ContextReader:
             return ()
         common: dict[ContextLabelName, list[str]] | None = None
         for key, mentions in sorted(by_sentence.items()):
-            sentence = self._sentence(key)
-            if sentence is NO_CUES:
-                return ()  # a sentence with no cue at all: no label can hold
-            carried = sentence.labels(mentions)
+            carried = self._carried(key, mentions)
             if not carried:
-                return ()
+                return ()  # a plain sentence: no label can hold
             if common is None:
                 common = {label: list(cues) for label, cues in carried.items()}
             else:
@@ -360,6 +361,23 @@ class ContextReader:
         return tuple(
             ContextLabel(label, tuple(common[label])) for label in LABELS if label in common
         )
+
+    def _carried(
+        self, key: tuple[int, int], mentions: list[tuple[int, int]]
+    ) -> dict[ContextLabelName, list[str]]:
+        """The labels one sentence carries for its mentions: its triggers' and dates', and
+        `boilerplate` when they all lie in page furniture (the sentence begins with a lead
+        word, and they come before the story's own words start: FieldText.furniture_end)."""
+        sentence = self._sentence(key)
+        carried = {} if sentence is NO_CUES else sentence.labels(mentions)
+        field = self.text.fields()[key[0]]
+        numbers = self._numbers(key[0])
+        first = bisect_left(numbers, key[1])
+        if field.lead_at(first):
+            end = field.furniture_end(first, bisect_right(numbers, key[1]))
+            if all(last < end for _, last in mentions):
+                carried["boilerplate"] = [field.lead_words(first)]
+        return carried
 
     def _useful(self, word: str) -> bool:
         """Whether this article can have a cue at the word: a trigger's, or a date that

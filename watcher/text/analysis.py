@@ -57,6 +57,12 @@ LEAD_PAIR_FIRSTS = frozenset(
     form for word in ("Read", "See", "Follow") for form in (word, word.upper())
 )
 LEAD_PAIR_SECONDS = frozenset({"more", "also", "us"})  # lower-cased
+# A furniture sentence runs to the next full stop, so the story's own first sentence may be
+# glued after the list ("Read more here Syrian miracle baby saver killed in Aleppo The
+# opposition fighters launched ..."). Headline lists rarely hold these capitalised words,
+# prose sentences often open with them: the furniture ends at the first one (erring
+# towards the story, whose words then count as its own).
+PROSE_OPENERS = frozenset({"The", "A", "An"})
 # A bar between words separates the items of a flattened link list ("Iraqs vote
 # violations | The global gag rule | Slovenian elections"): it ends a sentence as `.` does.
 LIST_SEPARATORS = frozenset({"|"})
@@ -133,6 +139,35 @@ class FieldText:
         if len(self.types) == 0:
             return [0]
         return _sentence_char_starts(self)
+
+    @cached_property
+    def _lead_tokens(self) -> frozenset[int]:
+        return frozenset(lead_positions(self.tokens).tolist())
+
+    def lead_at(self, word: int) -> bool:
+        """Whether the word is a boilerplate lead (`Related`, `Tags`, `Read more`): its
+        sentence is page furniture, a list of other pages' titles, not the article's text."""
+        return int(self.word_tokens[word]) in self._lead_tokens
+
+    def lead_words(self, lead: int) -> str:
+        """The lead at word `lead` as the text has it: `Related`, `Read more`."""
+        last = lead if self.surface(lead) in LEAD_WORDS else min(lead + 1, len(self) - 1)
+        return self.text[self.starts.item(lead):self.ends.item(last)]
+
+    def surface(self, word: int) -> str:
+        """The word as the text spells it."""
+        return self.text[self.starts.item(word):self.ends.item(word)]
+
+    def furniture_end(self, lead: int, end: int) -> int:
+        """Where the page furniture that the lead word at `lead` begins stops, at most
+        `end` (its sentence's end): at a prose opener (PROSE_OPENERS, or `At least`)."""
+        for word in range(lead + 1, end):
+            surface = self.surface(word)
+            if surface in PROSE_OPENERS or (
+                surface == "At" and word + 1 < end and self.surface(word + 1) == "least"
+            ):
+                return word
+        return end
 
     def __len__(self) -> int:
         return int(self.types.shape[0])
