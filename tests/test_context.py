@@ -246,3 +246,28 @@ def test_a_match_is_held_back_by_the_labels_its_rule_excludes() -> None:
     assert _held("default", default=("historical",)) == ("historical",)
     assert _held("", default=("historical",)) == ()  # `exclude: []` overrides the default
     assert _held("default") == ()
+
+
+def test_sentences_each_carrying_an_excluded_label_hold_the_match_back() -> None:
+    """fakes:1965495343 (2017-10-05): the blockade's end is recalled in one sentence, named
+    in the page's tags in the other; no sentence states it plainly. Each label held is shown
+    with its cues; a rule that excludes only one of them keeps the match (the tags sentence
+    is plain to it), and its context lists only what both sentences carry (nothing)."""
+    article = Article(
+        id="1965495343", title="",
+        body="On September 5 Syrian government troops supported by the Russian Aerospace "
+             "Forces broke the blockade around Deir ez-Zor maintained by Daesh for several "
+             "years. Tags blockade shelling Daesh Russian Aerospace Forces Deir ez-Zor Syria",
+        published=datetime(2017, 10, 5, tzinfo=UTC),
+    )
+    query = parse_query("blockade NEAR/15 Deir")
+    rules = RuleSet(tuple(
+        Rule(id=rule_id, title=rule_id, query_text="", query=query, exclude=exclude)
+        for rule_id, exclude in (("both", ("historical", "boilerplate")),
+                                 ("one", ("historical",)))
+    ))
+    both, one = Matcher(rules, Analyzer()).match(article)
+    assert both.held == ("historical", "boilerplate")
+    assert both.context == (ContextLabel("historical", ("September 5",)),
+                            ContextLabel("boilerplate", ("Tags",)))
+    assert (one.held, one.context) == ((), ())

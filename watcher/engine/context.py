@@ -47,7 +47,7 @@ MAX_SCOPE = 30  # words; a trigger reaching further would label unrelated clause
 # A date this many days or more before publication is history, not today's news: reports
 # of the last days ("on Tuesday", "on March 3" in an article of March 5) are the news.
 HISTORICAL_DAYS = 14
-DATE_SCOPE = 8  # words on either side of a past date
+DATE_SCOPE = 8  # words on either side of a past date (its clause when it opens the sentence)
 # "besieged since 2012" is still besieged; "an operation that began on 2 June" may go on.
 ONGOING = frozenset({"since", "began", "begun", "started"})
 MONTHS = {
@@ -323,7 +323,8 @@ class ContextReader:
         self._sentence_numbers: dict[int, list[int]] = {}  # per field, of each word
 
     def labels(
-        self, terms: Iterable[TermRange], evidence: Set[tuple[int, int]] = frozenset()
+        self, terms: Iterable[TermRange], evidence: Set[tuple[int, int]] = frozenset(),
+        exclude: Set[ContextLabelName] = frozenset(),
     ) -> tuple[ContextLabel, ...]:
         """The labels every sentence that states the event carries, with their cue words.
 
@@ -334,6 +335,11 @@ class ContextReader:
         label when a trigger's scope reaches one of its mentions (the place may sit outside
         the scope while the event word is inside). Every sentence read must carry it, so
         one plain report of the event keeps the match unlabelled.
+
+        `exclude`: the labels that hold the match back. When every sentence read carries
+        one of them, though not the same one (a recalled date in one, a list of related
+        headlines in the other), no sentence states the event plainly: those labels are
+        returned too, each with the cues of the sentences that carry it.
         """
         by_sentence: dict[tuple[int, int], list[tuple[int, int]]] = {}
         for field_no, first, last in terms:
@@ -341,25 +347,21 @@ class ContextReader:
             by_sentence.setdefault((field_no, sentence_no), []).append((first, last))
         stated = {key: mentions for key, mentions in by_sentence.items() if key in evidence}
         by_sentence = stated or by_sentence
-        if not by_sentence:
-            return ()
-        common: dict[ContextLabelName, list[str]] | None = None
+        carried_by: list[dict[ContextLabelName, list[str]]] = []
         for key, mentions in sorted(by_sentence.items()):
             carried = self._carried(key, mentions)
             if not carried:
                 return ()  # a plain sentence: no label can hold
-            if common is None:
-                common = {label: list(cues) for label, cues in carried.items()}
-            else:
-                common = {
-                    label: cues + [c for c in carried[label] if c not in cues]
-                    for label, cues in common.items() if label in carried
-                }
-            if not common:
-                return ()
-        assert common is not None
+            carried_by.append(carried)
+        if not carried_by:
+            return ()
+        found = {label: cues for label, cues in _cues_of(carried_by).items()
+                 if all(label in carried for carried in carried_by)}
+        if exclude and all(exclude & carried.keys() for carried in carried_by):
+            found |= {label: cues for label, cues in _cues_of(carried_by).items()
+                      if label in exclude}
         return tuple(
-            ContextLabel(label, tuple(common[label])) for label in LABELS if label in common
+            ContextLabel(label, tuple(found[label])) for label in LABELS if label in found
         )
 
     def _carried(
@@ -492,7 +494,8 @@ class _Sentence:
                 continue
             taken = start - negative_length
             if what is True:
-                cues.append(Cue("historical", "both", DATE_SCOPE, start, taken - 1))
+                scope = MAX_SCOPE if _fronted(words, start) else DATE_SCOPE
+                cues.append(Cue("historical", "both", scope, start, taken - 1))
             elif isinstance(what, tuple):
                 self._note(what, start, taken - start, cues)
         return cues
@@ -557,6 +560,18 @@ class _Sentence:
         return field.text[start:int(field.ends[self.first + cue.last])]
 
 
+def _cues_of(
+    carried_by: Sequence[Mapping[ContextLabelName, list[str]]]
+) -> dict[ContextLabelName, list[str]]:
+    """Each label carried by any of the sentences, with their cue words in order, once."""
+    found: dict[ContextLabelName, list[str]] = {}
+    for carried in carried_by:
+        for label, cues in carried.items():
+            known = found.setdefault(label, [])
+            known.extend(cue for cue in cues if cue not in known)
+    return found
+
+
 NO_CUES = _Sentence(None, None, 0, 0, [])  # a sentence where no trigger or date begins
 
 
@@ -606,6 +621,13 @@ def _parse_date(
             and (at == 0 or words[at - 1] not in MONTH_LEADS):
         return None
     return after - i, year, month, day
+
+
+def _fronted(words: Sequence[str], start: int) -> bool:
+    """Whether the date at `start` opens its sentence ("On September 5 troops broke the
+    blockade ...", "In 2014 ..."): a fronted time sets the time of the whole clause, not
+    only of the words beside it."""
+    return start == 0 or (start == 1 and words[0] in MONTH_LEADS)
 
 
 def _year(word: str) -> int | None:

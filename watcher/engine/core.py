@@ -160,7 +160,8 @@ def build_match(
         for f, s, e in earliest
     ]
     rule = compiled.rule
-    context = reader.labels(earliest, evidence) if reader is not None else ()
+    excluded = exclude if rule.exclude is None else rule.exclude
+    context = reader.labels(earliest, evidence, frozenset(excluded)) if reader is not None else ()
     return Match(
         rule_id=rule.id,
         article_id=text.article.id,
@@ -170,8 +171,5 @@ def build_match(
         snippet=make_snippet(text, spans),
         tags=rule.tags,
         context=context,
-        held=tuple(
-            label.label for label in context
-            if label.label in (exclude if rule.exclude is None else rule.exclude)
-        ),
+        held=tuple(label.label for label in context if label.label in excluded),
     )
