@@ -2,11 +2,12 @@
 
 Reads the labelled set (bench/data/places/labels.jsonl, judged by CRITERIA.md): words and word
 runs of FA-KES and the seeds that are, or look like, a spelling of a target place, each judged
-as a mention of that place or not. For every target it compiles the rule `~"Target"` with
-watcher's own matcher (whatever `~` does today, gazetteer or not), matches the judged
-articles, and asks of each judged occurrence: does `~"Target"` match the form at that spot
-(a matched span overlaps it)? Per place: precision (judged mentions among the matched),
-recall (matched among the judged mentions), the wrong matches and the misses by form.
+as a mention of that place or not. For every target it loads the rule `~"Target"` with
+watcher's own rule loader and matcher (whatever `~` does today, gazetteer or not), matches
+the judged articles, and asks of each judged occurrence: does `~"Target"` match the form
+at that spot (a matched span overlaps it)? Per place: precision (judged mentions among the
+matched), recall (matched among the judged mentions), the wrong matches and the misses by
+form.
 
 The judgements are the fixed point; the matcher moves. A bad line in labels.jsonl (not JSON,
 a missing key, a form that is not at its offset) is reported with its line number and
@@ -17,11 +18,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import tempfile
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+
+import yaml
 
 from bench.corpus import DATA_FILE as FAKES_FILE
 from bench.measure import code_version
@@ -31,8 +35,7 @@ from bench.tables import Column, markdown
 from watcher.engine.matcher import Matcher
 from watcher.errors import WatcherError
 from watcher.model import Article
-from watcher.rules.ast import RuleSet
-from watcher.rules.load import query_rule
+from watcher.rules.load import load_rules
 from watcher.text.analysis import Analyzer
 
 LABELS_FILE = DATA / "places" / "labels.jsonl"
@@ -186,10 +189,15 @@ def _occurrence(data: object, line: int) -> Occurrence:
 
 
 def place_matcher(targets: Sequence[str], analyzer: Analyzer) -> Matcher:
-    """One rule `~"Target"` per target, its id the target's index, compiled as watcher does."""
-    rules = tuple(replace(query_rule(f'~"{target}"', {}), id=str(index))
-                  for index, target in enumerate(targets))
-    return Matcher(RuleSet(rules=rules), analyzer)
+    """One rule `~"Target"` per target (id `place-<index>`), loaded from a rule file and
+    compiled as watcher loads and compiles any rule file, so whatever `~` means at load or
+    match time is what is measured."""
+    document = {"rules": [{"id": f"place-{index}", "title": target, "query": f'~"{target}"'}
+                          for index, target in enumerate(targets)]}
+    with tempfile.TemporaryDirectory(prefix="bench-places-") as folder:
+        path = Path(folder) / "places.yaml"
+        path.write_text(yaml.safe_dump(document, allow_unicode=True), encoding="utf-8")
+        return Matcher(load_rules(path), analyzer)
 
 
 def matched_spots(
@@ -200,7 +208,7 @@ def matched_spots(
     spots: dict[tuple[str, Key], set[Spot]] = defaultdict(set)
     for key, matches in zip(keys, matcher.match_many([articles[k] for k in keys]), strict=True):
         for match in matches:
-            target = targets[int(match.rule_id)]
+            target = targets[int(match.rule_id.removeprefix("place-"))]
             spots[target, key].update((s.field, s.start, s.end) for s in match.spans)
     return spots
 
