@@ -36,6 +36,7 @@ from bench.notify_bench import (
     render_notify_table,
 )
 from bench.paths import OUT, QUICK_RESULTS_FILE, RESULTS_FILE
+from bench.places import PLACES_HEADING, measure_places, render_places_markdown, render_places_table
 from bench.quality import (
     QUALITY_HEADING,
     measure_quality_part,
@@ -98,6 +99,9 @@ PARTS = (
     Part("quality", QUALITY_HEADING,
          lambda c: measure_quality_part(c.analyzer),
          render_quality_part_table, render_quality_part_markdown),
+    Part("places", PLACES_HEADING,
+         lambda c: measure_places(analyzer=c.analyzer),
+         render_places_table, render_places_markdown),
     Part("context", CONTEXT_HEADING,
          lambda c: measure_context(c.corpus, c.analyzer, c.sizes),
          render_context_table, render_context_markdown),

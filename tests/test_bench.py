@@ -27,6 +27,7 @@ TABLES = {
     "## Quality": ("| rule | alerts | wanted | unwanted | unjudged | precision |",
                    "| reason | alerts | share of unwanted |",
                    "| place | alerts | wanted |"),
+    "## Places": ("| place | judged | mentions | matched | right | wrong | missed |",),
     "## Context labels": ("| rules | articles with a match | matches | labelling s |",
                           "| target | measured | goal | verdict |"),
     "## Text units": ("- shipped rules, alerts lost:",),
