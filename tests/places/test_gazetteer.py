@@ -82,9 +82,11 @@ def test_every_syrian_and_iraqi_town_lies_in_its_governorate(gazetteer):
                 "Ras al-Ayn District",
             },
         ),
+        ("admin1:SY.04", {"Raqqa District", "Al-Thawrah District", "Tell Abyad District"}),
+        ("admin1:SY.07", {"Deir ez-Zor District", "Mayadin District", "Abu Kamal District"}),
     ],
 )  # fmt: skip
-def test_the_districts_of_aleppo_and_hasakah_governorates(gazetteer, governorate, districts):
+def test_the_districts_of_the_northern_governorates(gazetteer, governorate, districts):
     children = gazetteer.children(gazetteer.get(governorate))
     assert {p.name for p in children if p.kind == "district"} == districts
 
@@ -216,6 +218,21 @@ def test_sheikh_maqsoud_lies_in_aleppo_its_district_governorate_and_syria(gazett
     assert names_of(gazetteer.ancestors_named(sheikh_maqsoud, "aleppo")) == [
         "Aleppo", "Aleppo Governorate"
     ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("town", "district"),
+    [
+        ("Tabqa", "Al-Thawrah District"), ("Ain Issa", "Tell Abyad District"),
+        ("Hajin", "Abu Kamal District"), ("Mayadin", "Mayadin District"),
+        ("Qamishli", "Qamishli District"), ("Amuda", "Qamishli District"),
+        ("Tal Tamr", "Al-Hasakah District"), ("Afrin", "Afrin District"),
+        ("Tal Rifaat", "Azaz District"), ("Maskanah", "Dayr Hafir District"),
+    ],
+)  # fmt: skip
+def test_northern_towns_lie_in_their_district(gazetteer, town, district):
+    (place,) = [p for p in gazetteer.lookup(town) if p.country == "SY"]
+    assert gazetteer.get(place.parents[0]).name == district
 
 
 def test_manbij_lies_in_its_district_and_aleppo_governorate(gazetteer):
