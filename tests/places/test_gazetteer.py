@@ -116,9 +116,12 @@ def test_damascus_districts_lie_in_the_city(gazetteer, name):
 
 
 def test_midan_is_a_district_of_damascus_and_of_aleppo(gazetteer):
-    assert sorted(p.parents[0] for p in gazetteer.lookup("Midan")) == sorted(
-        [ALEPPO_CITY, DAMASCUS_CITY]
-    )
+    assert sorted(gazetteer.describe(p) for p in gazetteer.lookup("Midan")) == [
+        "Midan (neighbourhood; Aleppo, Mount Simeon District, Aleppo Governorate, Syria)"
+        " watcher:aleppo-midan",
+        "Midan (neighbourhood; Damascus, Damascus Governorate, Syria) watcher:damascus-midan",
+    ]
+    assert gazetteer.describe(gazetteer.get(SYRIA)) == "Syria (country) geonames:163843"
 
 
 @pytest.mark.parametrize(

@@ -149,6 +149,13 @@ class Gazetteer:
         key = name_key(name)
         return tuple(p for p in self.parents(place) if key in {name_key(n) for n in p.names})
 
+    def describe(self, place: Place) -> str:
+        """One line telling a place from others of its name, for messages and errors:
+        `Midan (neighbourhood; Aleppo, Mount Simeon District, Aleppo Governorate, Syria)
+        watcher:aleppo-midan`."""
+        where = ", ".join(p.name for p in self.parents(place))
+        return f"{place.name} ({place.kind}{'; ' + where if where else ''}) {place.id}"
+
     def _children_index(self) -> dict[str, tuple[str, ...]]:
         """Nearest parent -> its places; built on the first question that needs it."""
         if self._children is None:
