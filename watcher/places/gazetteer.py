@@ -73,9 +73,12 @@ class Gazetteer:
                 found = by_key.get(key)
                 if found is None:
                     by_key[key] = place
-                elif found is not place and key:
+                elif isinstance(found, tuple):
+                    if not any(other is place for other in found):
+                        by_key[key] = (*found, place)
+                elif found is not place:
                     shared.add(key)
-                    by_key[key] = (*found, place) if isinstance(found, tuple) else (found, place)
+                    by_key[key] = (found, place)
         by_key.pop("", None)
         for key in shared:
             by_key[key] = _most_populous_first(by_key[key])  # type: ignore[arg-type]
