@@ -224,6 +224,21 @@ def test_sheikh_maqsoud_lies_in_aleppo_its_district_governorate_and_syria(gazett
     ]  # fmt: skip
 
 
+def test_every_syrian_governorate_but_damascus_has_its_districts(gazetteer):
+    counts = {
+        f"admin1:SY.{code:02d}": sum(
+            p.kind == "district" for p in gazetteer.children(gazetteer.get(f"admin1:SY.{code:02d}"))
+        )
+        for code in range(1, 15)
+    }
+    assert counts == {
+        "admin1:SY.01": 4, "admin1:SY.02": 4, "admin1:SY.03": 2, "admin1:SY.04": 3,
+        "admin1:SY.05": 3, "admin1:SY.06": 3, "admin1:SY.07": 3, "admin1:SY.08": 10,
+        "admin1:SY.09": 10, "admin1:SY.10": 5, "admin1:SY.11": 6, "admin1:SY.12": 5,
+        "admin1:SY.13": 0, "admin1:SY.14": 5,
+    }  # fmt: skip
+
+
 @pytest.mark.parametrize(
     ("town", "district"),
     [
@@ -232,9 +247,11 @@ def test_sheikh_maqsoud_lies_in_aleppo_its_district_governorate_and_syria(gazett
         ("Qamishli", "Qamishli District"), ("Amuda", "Qamishli District"),
         ("Tal Tamr", "Al-Hasakah District"), ("Afrin", "Afrin District"),
         ("Tal Rifaat", "Azaz District"), ("Maskanah", "Dayr Hafir District"),
+        ("Palmyra", "Palmyra District"), ("Jisr al-Shughur", "Jisr al-Shughur District"),
+        ("Douma", "Douma District"), ("Daraya", "Darayya District"),
     ],
 )  # fmt: skip
-def test_northern_towns_lie_in_their_district(gazetteer, town, district):
+def test_towns_lie_in_their_district(gazetteer, town, district):
     (place,) = [p for p in gazetteer.lookup(town) if p.country == "SY"]
     assert gazetteer.get(place.parents[0]).name == district
 
