@@ -25,7 +25,7 @@ demo: $(STAMP)
 	$(BIN)/watcher --db sqlite:///$(DEMO_DB) matches
 
 test: $(STAMP)
-	$(BIN)/ruff check watcher tests bench
+	$(BIN)/ruff check watcher tests bench scripts
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest
 
@@ -33,7 +33,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.run
 
 lint: $(STAMP)
-	$(BIN)/ruff check watcher tests bench
+	$(BIN)/ruff check watcher tests bench scripts
 	$(BIN)/lint-imports
 
 clean:
