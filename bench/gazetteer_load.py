@@ -5,8 +5,7 @@ gazetteer is read once per process, so only a new process measures it), in two s
 alone, and after the spaCy analyser, as in `watcher run`. Reported: the wall time of
 `watcher.places.load()`, how much it raised the process's resident memory (RSS, what it
 keeps) and its peak (max RSS; after the analyser, spaCy's own loading peak may hide it).
-Not part of `python -m bench.run` yet: it prints its table, the numbers go to
-docs/gazetteer.md by hand.
+`python -m bench.run --only gazetteer` writes it to bench/RESULTS.md ("Gazetteer").
 """
 
 from __future__ import annotations
@@ -16,9 +15,13 @@ import json
 import statistics
 import subprocess
 import sys
+from dataclasses import dataclass
 
+from bench.measure import Machine, machine
 from bench.paths import ROOT
 from bench.tables import Column, markdown
+
+GAZETTEER_HEADING = "## Gazetteer"
 
 # Runs in the child: peak RSS before and after, and the load's wall time.
 _CHILD = """
@@ -63,27 +66,66 @@ def measure(setting: str, runs: int) -> dict[str, float]:
     }
 
 
+COLUMNS = (
+    Column("setting", lambda r: r["setting"]),
+    Column("places", lambda r: f"{r['places']:,}"),
+    Column("load s (median)", lambda r: f"{r['seconds']:.2f}"),
+    Column("worst s", lambda r: f"{r['worst_seconds']:.2f}"),
+    Column("RSS added MB", lambda r: f"{r['added_mb']:.0f}"),
+    Column("peak RSS added MB", lambda r: f"{r['peak_added_mb']:.0f}"),
+    Column("RSS after MB", lambda r: f"{r['rss_mb']:.0f}"),
+)
+
+
+@dataclass
+class GazetteerReport:
+    machine: Machine
+    runs: int
+    rows: list[dict]
+
+    @property
+    def within(self) -> bool:
+        """Issue 18's limits, judged on the worst run and the larger of kept and peak MB."""
+        return all(
+            r["worst_seconds"] <= LIMIT_SECONDS
+            and max(r["added_mb"], r["peak_added_mb"]) <= LIMIT_MB
+            for r in self.rows
+        )
+
+
+def measure_gazetteer(runs: int = 5) -> GazetteerReport:
+    return GazetteerReport(machine(), runs, [measure(setting, runs) for setting in SETTINGS])
+
+
+def render_gazetteer_table(report: GazetteerReport) -> str:
+    verdict = "met" if report.within else "EXCEEDED"
+    return "\n".join([*markdown(COLUMNS, report.rows),
+                      f"limits {LIMIT_SECONDS:.0f} s, {LIMIT_MB:.0f} MB: {verdict}"])
+
+
+def render_gazetteer_markdown(report: GazetteerReport) -> str:
+    machine_lines = "\n".join(f"- {line}" for line in report.machine.describe())
+    return f"""{GAZETTEER_HEADING}
+
+What loading the gazetteer (watcher/places, docs/gazetteer.md) adds to a process's start:
+`watcher.places.load()` in a fresh interpreter, median of {report.runs} processes, alone and
+after the spaCy analyser (as `watcher run` loads them). Issue 18 allows at most
+{LIMIT_SECONDS:.0f} s and {LIMIT_MB:.0f} MB. `python -m bench.run --only gazetteer` rewrites this
+section (alone: `python -m bench.gazetteer_load`).
+
+{machine_lines}
+
+{render_gazetteer_table(report)}
+"""
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args(argv)
-    rows = [measure(setting, args.runs) for setting in SETTINGS]
-    columns = [
-        Column("setting", lambda r: r["setting"]),
-        Column("places", lambda r: f"{r['places']:,}"),
-        Column("load s (median)", lambda r: f"{r['seconds']:.2f}"),
-        Column("worst s", lambda r: f"{r['worst_seconds']:.2f}"),
-        Column("RSS added MB", lambda r: f"{r['added_mb']:.0f}"),
-        Column("peak RSS added MB", lambda r: f"{r['peak_added_mb']:.0f}"),
-        Column("RSS after MB", lambda r: f"{r['rss_mb']:.0f}"),
-    ]
-    print("\n".join(markdown(columns, rows)))
-    within = all(
-        r["worst_seconds"] <= LIMIT_SECONDS and max(r["added_mb"], r["peak_added_mb"]) <= LIMIT_MB
-        for r in rows
-    )
-    print(f"limits {LIMIT_SECONDS:.0f} s, {LIMIT_MB:.0f} MB: {'met' if within else 'EXCEEDED'}")
-    return 0 if within else 1
+    report = measure_gazetteer(args.runs)
+    print(render_gazetteer_table(report))
+    return 0 if report.within else 1
 
 
 if __name__ == "__main__":

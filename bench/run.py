@@ -26,6 +26,12 @@ from bench.context_bench import (
 from bench.corpus import Corpus, load_corpus
 from bench.feeds_bench import measure_feeds
 from bench.feeds_report import FEEDS_HEADING, render_feeds_markdown, render_feeds_table
+from bench.gazetteer_load import (
+    GAZETTEER_HEADING,
+    measure_gazetteer,
+    render_gazetteer_markdown,
+    render_gazetteer_table,
+)
 from bench.matching_bench import measure_matching
 from bench.matching_report import MATCHING_HEADING, render_markdown, render_table
 from bench.measure import progress
@@ -102,6 +108,9 @@ PARTS = (
     Part("places", PLACES_HEADING,
          lambda c: measure_places(analyzer=c.analyzer),
          render_places_table, render_places_markdown),
+    Part("gazetteer", GAZETTEER_HEADING,
+         lambda c: measure_gazetteer(c.sizes.gazetteer_runs),
+         render_gazetteer_table, render_gazetteer_markdown),
     Part("context", CONTEXT_HEADING,
          lambda c: measure_context(c.corpus, c.analyzer, c.sizes),
          render_context_table, render_context_markdown),

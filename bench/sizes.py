@@ -31,6 +31,7 @@ class Sizes:
     worker_on_sqlite: bool  # one worker on SQLite too, beside them
     repeats: Repeats  # passes per timing (best of)
     freeze: bool  # gc.freeze() once loaded: a timed pass's collection skips spaCy's objects
+    gazetteer_runs: int = 5  # fresh processes that load the gazetteer (median)
 
 
 FULL = Sizes(
@@ -77,4 +78,5 @@ QUICK = Sizes(
     worker_on_sqlite=False,  # each `watcher run` takes seconds to start
     repeats=ONCE,
     freeze=True,  # each timed pass starts with gc.collect(): 0.1 s each with spaCy loaded
+    gazetteer_runs=1,
 )

@@ -28,6 +28,7 @@ TABLES = {
                    "| reason | alerts | share of unwanted |",
                    "| place | alerts | wanted |"),
     "## Places": ("| place | judged | mentions | matched | right | wrong | missed |",),
+    "## Gazetteer": ("| setting | places | load s (median) | worst s | RSS added MB |",),
     "## Context labels": ("| rules | articles with a match | matches | labelling s |",
                           "| target | measured | goal | verdict |"),
     "## Text units": ("- shipped rules, alerts lost:",),
