@@ -125,3 +125,77 @@ def test_match_jsonl_carries_each_place_with_coordinates_and_parents(run_match) 
 def test_match_text_says_where_in_one_line(run_match) -> None:
     assert ("    places: Sheikh Maqsoud (Aleppo, Mount Simeon District, Aleppo Governorate, "
             "Syria)") in run_match().splitlines()
+
+
+@pytest.fixture()
+def stored(workdir: Path):
+    """A store holding matches in Manbij, in Sheikh Maqsoud and in Damascus's Midan (replayed
+    through the CLI), and the CLI on it."""
+    rules = workdir / "rules.yaml"
+    rules.write_text(
+        "rules:\n"
+        "  - id: siege\n"
+        "    title: Siege\n"
+        "    query: siege NEAR/10 (Manbij OR \"Sheikh Maqsoud\" OR Midan)\n"
+    )
+    articles = workdir / "a.jsonl"
+    articles.write_text("".join(json.dumps(article) + "\n" for article in [
+        {"id": "manbij", "title": "North", "text": "The siege of Manbij went on."},
+        {"id": "maqsoud", "title": "Aleppo", "text": "A siege on Sheikh Maqsoud began."},
+        {"id": "midan", "title": "Damascus on edge", "text": "The siege of Midan began."},
+    ]))
+
+    def run(*args: str):
+        return CliRunner().invoke(cli, ["--db", "sqlite:///w.db", *args], catch_exceptions=False)
+
+    replayed = run("replay", "--rules", str(rules), "--no-notify", "--format", "jsonl",
+                   str(articles))
+    assert replayed.exit_code == 0, replayed.output
+    printed = {m["article"]: m["places"][0]["id"] for m in map(json.loads,
+                                                              replayed.stdout.splitlines())}
+    assert printed == {"manbij": "geonames:167357", "maqsoud": SHEIKH_MAQSOUD,
+                       "midan": "watcher:damascus-midan"}
+    return run
+
+
+def test_matches_place_lists_the_matches_in_a_place_and_in_every_place_inside_it(stored) -> None:
+    def at(place: str) -> list[str]:
+        result = stored("matches", "--format", "jsonl", "--place", place)
+        assert result.exit_code == 0, result.output
+        return sorted(json.loads(line)["article"] for line in result.stdout.splitlines())
+
+    assert at("Aleppo Governorate") == ["manbij", "maqsoud"]
+    assert at("Manbij District") == ["manbij"]
+    assert at("geonames:170063") == ["maqsoud"]  # Aleppo city, by its id
+    assert at("Syria") == ["manbij", "maqsoud", "midan"]
+    assert at("Damascus Governorate") == ["midan"]
+    assert at("Iraq") == []  # not Arak in Iran, which GeoNames also calls Iraq
+    assert at("Aleppo") == ["maqsoud"]  # the city: the governorate only answers to its name
+    assert at("Damascus") == ["midan"]  # the Syrian city, not the town in the United States
+
+
+def test_matches_jsonl_reads_the_stored_places_back(stored) -> None:
+    result = stored("matches", "--format", "jsonl", "--place", "Manbij")
+    (line,) = result.stdout.splitlines()
+    (place,) = json.loads(line)["places"]
+    assert place["name"] == "Manbij" and place["kind"] == "town"
+    assert place["latitude"] == pytest.approx(36.53, abs=0.05)
+    assert [p["name"] for p in place["parents"]] == [
+        "Manbij District", "Aleppo Governorate", "Syria"
+    ]
+
+
+@pytest.mark.parametrize(("name", "says"), [
+    ("Midan", "'Midan' names 2 places: Midan (neighbourhood; Aleppo, Mount Simeon District, "
+              "Aleppo Governorate, Syria) watcher:aleppo-midan; Midan (neighbourhood; "
+              "Damascus, Damascus Governorate, Syria) watcher:damascus-midan; give the one "
+              "you mean by its id (--place ID)"),
+    ("Xanadu Springs", "no place named 'Xanadu Springs' in the gazetteer"),
+])
+def test_an_ambiguous_or_unknown_place_is_a_usage_error_naming_the_candidates(
+    stored, name: str, says: str
+) -> None:
+    result = stored("matches", "--place", name)
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert f"Error: Invalid value for --place: {says}\n" in result.stderr
