@@ -34,8 +34,10 @@ def test_a_span_naming_a_place_locates_the_match_with_coordinates_and_parents(
     assert [p.kind for p in place.parents] == ["city", "district", "governorate", "country"]
 
 
-def test_event_words_name_no_place_and_neither_does_a_plain_title(match_query: MatchFn) -> None:
-    assert _places(match_query, "siege NEAR/3 lifted", "The siege was lifted.", "News") == []
+def test_capitalised_words_that_are_no_place_name_none(match_query: MatchFn) -> None:
+    places = _places(match_query, "siege NEAR/3 lifted", "Siege Lifted, Says Army.",
+                     "Breaking News: Kurdish Forces Advance On Manbij")
+    assert places == ["geonames:167357"]  # Manbij alone, from the title
 
 
 def test_a_match_whose_spans_name_no_place_is_located_by_its_title(match_query: MatchFn) -> None:
