@@ -30,7 +30,7 @@ from watcher.places import Gazetteer, Place, load, name_key
 from watcher.rules.ast import And, InField, Near, Or, Query, Term
 from watcher.rules.compile import CAnd, CField, CNear, CNode, COr
 
-MAX_NAME_WORDS = 6  # "Ras al-Ayn District" and the like; no gazetteer name is longer in use
+MAX_NAME_WORDS = 6  # words in one place name at most ("Ras al-Ayn District" is 4)
 # Where the news watcher reads happens: a shared name is one of these countries' places first.
 REGION_RANK = {"SY": 2, "IQ": 2, "LB": 1, "TR": 1, "JO": 1, "IL": 1, "PS": 1}
 _WORD = re.compile(r"[^\W_]+")
