@@ -97,7 +97,8 @@ def test_match_jsonl_on_the_seeds(run):
     assert lines, "the shipped rules fire on the seeds"
     for found in lines:
         assert set(found) == {
-            "rule", "article", "title", "severity", "spans", "snippet", "context", "held"
+            "rule", "article", "title", "severity", "spans", "snippet", "context", "held",
+            "places",
         }
         for start, end, field in found["spans"]:
             assert field in ("title", "body") and start < end

@@ -1,4 +1,4 @@
-"""Plain values shared by every stage: Article, Span, Match, Severity, Alert.
+"""Plain values shared by every stage: Article, Span, Match, MatchPlace, Severity, Alert.
 
 Nothing here imports from the rest of watcher, so every layer can depend on it.
 """
@@ -82,10 +82,39 @@ class ContextLabel:
 
 
 @dataclass(frozen=True)
+class PlaceRef:
+    """A gazetteer place named by id, name and kind: a located place's parent."""
+
+    id: str
+    name: str
+    kind: str
+
+
+@dataclass(frozen=True)
+class MatchPlace:
+    """A gazetteer place a match names (watcher/engine/locate.py), as it was when matched:
+    where it is and what it lies inside (`parents`, nearest first, the country last).
+    `latitude`/`longitude` are None where the gazetteer has none."""
+
+    id: str
+    name: str
+    kind: str
+    latitude: float | None
+    longitude: float | None
+    parents: tuple[PlaceRef, ...] = ()
+
+    def area_ids(self) -> tuple[str, ...]:
+        """Its own id and its parents': every area it lies in, itself included."""
+        return (self.id, *(parent.id for parent in self.parents))
+
+
+@dataclass(frozen=True)
 class Match:
     """A rule that fired on an article, with the occurrences that made it fire and the
     context labels those occurrences carry (watcher/engine/context.py). `held` are the
-    labels that hold the match back (the rule's `exclude:`): stored, never alerted."""
+    labels that hold the match back (the rule's `exclude:`): stored, never alerted.
+    `places` are the gazetteer places its spans name, else those its article's title
+    names (watcher/engine/locate.py)."""
 
     rule_id: str
     article_id: str
@@ -96,6 +125,7 @@ class Match:
     tags: tuple[str, ...] = field(default=())
     context: tuple[ContextLabel, ...] = field(default=())
     held: tuple[ContextLabelName, ...] = field(default=())
+    places: tuple[MatchPlace, ...] = field(default=())
 
 
 @dataclass(frozen=True)
@@ -104,7 +134,8 @@ class Alert:
 
     `snippet` marks matched words as `[word]` (as stored); `other_outlets` are the other
     sources that carried the same story, in the order they first did; `context` the
-    match's context labels with their cue words (a sent match is never held back).
+    match's context labels with their cue words (a sent match is never held back);
+    `places` the places it is located at (empty for a match stored before places were).
     `article_id`, `story_id` and `spans` (into the stored article) are for watcher's own
     JSON webhook.
     """
@@ -125,3 +156,4 @@ class Alert:
     story_id: int | None = None
     spans: tuple[Span, ...] = ()
     context: tuple[ContextLabel, ...] = ()
+    places: tuple[MatchPlace, ...] = ()

@@ -300,6 +300,10 @@ def test_the_documented_webhook_example_validates_against_the_documented_schema(
     jsonschema.Draft202012Validator(schema).validate(example)
     with pytest.raises(jsonschema.ValidationError):  # the schema does check what it says
         jsonschema.Draft202012Validator(schema).validate({**example, "severity": "urgent"})
+    (place,) = example["places"]
+    for wrong in ({**place, "latitude": "36.2"}, {**place, "parents": ["Syria"]}):
+        with pytest.raises(jsonschema.ValidationError):  # places are checked too (issue 18)
+            jsonschema.Draft202012Validator(schema).validate({**example, "places": [wrong]})
 
 
 def test_a_watcher_webhook_posts_json_that_validates_against_the_documented_schema(
@@ -338,6 +342,13 @@ def test_a_watcher_webhook_posts_json_that_validates_against_the_documented_sche
     spans = {tuple(span) for m in matches for span in m["spans"]}
     assert {tuple(span) for span in document["spans"]} == spans
     assert document["context"] == [] and all("held" not in r for r in document["rules"])
+    (aleppo,) = document["places"]  # issue 18: where, with coordinates and parents
+    assert (aleppo["id"], aleppo["name"], aleppo["kind"]) == ("geonames:170063", "Aleppo", "city")
+    assert aleppo["latitude"] == pytest.approx(36.2, abs=0.1)
+    assert aleppo["longitude"] == pytest.approx(37.16, abs=0.1)
+    assert [p["name"] for p in aleppo["parents"]] == [
+        "Mount Simeon District", "Aleppo Governorate", "Syria"]
+    assert all(rule["places"] == [aleppo] for rule in document["rules"])
 
 
 def test_a_digest_channel_cannot_have_a_watcher_webhook(workdir, hook):

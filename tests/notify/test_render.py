@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from watcher.errors import ConfigError
-from watcher.model import Alert, ContextLabel, Severity
+from watcher.model import Alert, ContextLabel, MatchPlace, PlaceRef, Severity
 from watcher.notify.digest import describe
 from watcher.notify.message import Format
 from watcher.notify.render import (
@@ -229,6 +229,38 @@ def test_context_cues_are_escaped_and_bounded(renderer: Renderer) -> None:
     line = next(x for x in renderer.render_alert(alert(context=many), "text").body.splitlines()
                 if x.startswith("Context:"))
     assert len(line) <= len("Context: ") + 300 and line.endswith("…")
+
+
+# Places (issue 18)
+
+SHEIKH_MAQSOUD = MatchPlace(
+    "watcher:aleppo-sheikh-maqsoud", "Sheikh Maqsoud", "neighbourhood", 36.232, 37.153,
+    (PlaceRef("geonames:170063", "Aleppo", "city"),
+     PlaceRef("admin1:SY.09", "Aleppo Governorate", "governorate"),
+     PlaceRef("geonames:163843", "Syria", "country")),
+)
+MANBIJ = MatchPlace("geonames:167357", "Manbij", "town", 36.5, 37.9, ())
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_a_located_alert_says_where_in_one_line(renderer: Renderer, fmt: Format) -> None:
+    places = (SHEIKH_MAQSOUD, MANBIJ)
+    line = "Places: Sheikh Maqsoud (Aleppo, Aleppo Governorate, Syria); Manbij"
+    body = renderer.render_alert(alert(places=places), fmt).body
+    assert line in html.unescape(body.replace("\\", ""))
+    assert "Places:" not in renderer.render_alert(ALEPPO, fmt).body
+    digest = renderer.render_digest([alert(places=places)], fmt, period="1h").body
+    assert line in html.unescape(digest.replace("\\", ""))
+    grouped = (alert(places=places, rule_id="other", severity=Severity.CRITICAL), ALEPPO)
+    body = renderer.render_alerts(grouped, fmt).body
+    assert line in html.unescape(body.replace("\\", ""))
+
+
+def test_the_places_line_is_bounded(renderer: Renderer) -> None:
+    many = tuple(replace(MANBIJ, id=f"p{n}", name=f"Place{n}") for n in range(200))
+    line = next(x for x in renderer.render_alert(alert(places=many), "text").body.splitlines()
+                if x.startswith("Places:"))
+    assert len(line) <= len("Places: ") + 300 and line.endswith("…")
 
 
 # Other outlets

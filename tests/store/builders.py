@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 from watcher.identity import Identity
-from watcher.model import Article, Match, Severity, Span
+from watcher.model import Article, Match, MatchPlace, PlaceRef, Severity, Span
 from watcher.store import NewArticle, NewMatch, Route, StoryCandidate
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
@@ -60,6 +60,7 @@ def new_match(
     severity: Severity = Severity.HIGH,
     due: datetime | None = None,
     cooldown: timedelta | None = None,
+    places: tuple[MatchPlace, ...] = (),
 ) -> NewMatch:
     match = Match(
         rule_id=rule_id,
@@ -68,6 +69,7 @@ def new_match(
         severity=severity,
         spans=(Span(0, 4, "title"), Span(5, 9, "body")),
         snippet="… a [siege] on …",
+        places=places,
     )
     return NewMatch(
         match=match,
@@ -90,3 +92,24 @@ def oldest_story(candidates: Sequence[StoryCandidate]) -> int | None:
 def at(minute: int) -> datetime:
     """A moment `minute` minutes after NOW."""
     return NOW + timedelta(minutes=minute)
+
+
+SYRIA = PlaceRef("geonames:163843", "Syria", "country")
+ALEPPO_GOVERNORATE = PlaceRef("admin1:SY.09", "Aleppo Governorate", "governorate")
+ALEPPO = PlaceRef("geonames:170063", "Aleppo", "city")
+# Places as the gazetteer has them (watcher/places), for matches located there.
+SHEIKH_MAQSOUD = MatchPlace(
+    "watcher:aleppo-sheikh-maqsoud", "Sheikh Maqsoud", "neighbourhood", 36.232, 37.153,
+    (ALEPPO, PlaceRef("watcher:sy-mount-simeon-district", "Mount Simeon District", "district"),
+     ALEPPO_GOVERNORATE, SYRIA),
+)
+MANBIJ = MatchPlace(
+    "geonames:167357", "Manbij", "town", 36.52815, 37.95495,
+    (PlaceRef("watcher:sy-manbij-district", "Manbij District", "district"), ALEPPO_GOVERNORATE,
+     SYRIA),
+)
+DAMASCUS_MIDAN = MatchPlace(
+    "watcher:damascus-midan", "Midan", "neighbourhood", 33.49, None,
+    (PlaceRef("geonames:170654", "Damascus", "city"),
+     PlaceRef("admin1:SY.13", "Damascus Governorate", "governorate"), SYRIA),
+)

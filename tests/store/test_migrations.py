@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.store.builders import NOW, new_article, new_match, oldest_story
+from tests.store.builders import MANBIJ, NOW, new_article, new_match, oldest_story
 from tests.store.schema import schema_differences
 from tests.store.sql import column_names, execute, rows, shown, table_names
 from watcher.errors import StoreError
@@ -16,11 +16,12 @@ from watcher.store.migrate import head_revision
 
 TABLES = {
     "sources", "stories", "articles", "article_keys", "story_bands", "matches", "deliveries",
+    "match_places",
 }
 
 
 def test_opening_an_empty_database_migrates_it_to_head(any_store: Store, any_db_url: str) -> None:
-    assert any_store.current_revision() == head_revision() == "0007"
+    assert any_store.current_revision() == head_revision() == "0008"
     assert table_names(any_db_url) == TABLES | {"alembic_version"}
 
 
@@ -55,6 +56,22 @@ def test_down_and_up_with_articles_pointing_at_their_source(
         assert rows(any_db_url, "PRAGMA foreign_key_check") == []
     new = new_article("a2")  # the store still works, foreign keys and all
     assert any_store.ingest(new, [new_match(new)], oldest_story, NOW).stored
+
+
+def test_0008_keeps_the_areas_of_a_matchs_places_and_goes_down_without_them(
+    any_store: Store, any_db_url: str
+) -> None:
+    new = new_article("a1")
+    any_store.ingest(new, [new_match(new, places=(MANBIJ,))], oldest_story, NOW)
+    areas = rows(any_db_url, "SELECT place_id FROM match_places ORDER BY place_id")
+    assert [area for (area,) in areas] == sorted(MANBIJ.area_ids())  # it and its parents
+    any_store.downgrade("0007")
+    assert "match_places" not in table_names(any_db_url)
+    assert "places" not in column_names(any_db_url, "matches")
+    any_store.upgrade()
+    (stored,) = any_store.matches()
+    assert stored.article_id == "a1" and stored.match.places == ()  # stored before 0008
+    assert any_store.matches(place=MANBIJ.id) == []
 
 
 def test_migrated_schema_is_exactly_tables_py(any_store: Store, any_db_url: str) -> None:

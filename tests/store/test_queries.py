@@ -7,7 +7,19 @@ from __future__ import annotations
 
 import pytest
 
-from tests.store.builders import at, new_article, new_match, new_story, oldest_story
+from tests.store.builders import (
+    ALEPPO,
+    ALEPPO_GOVERNORATE,
+    DAMASCUS_MIDAN,
+    MANBIJ,
+    SHEIKH_MAQSOUD,
+    SYRIA,
+    at,
+    new_article,
+    new_match,
+    new_story,
+    oldest_story,
+)
 from tests.store.sql import execute
 from watcher.store import Store
 
@@ -82,6 +94,39 @@ def test_matches_filtered_by_rule_since_and_limit(filled: Store) -> None:
     assert filled.matches(rule="nothing") == []
     assert [m.article_id for m in filled.matches(since=at(2))] == ["a3", "a2", "a2"]
     assert [m.article_id for m in filled.matches(rule="siege", since=at(2), limit=1)] == ["a3"]
+
+
+@pytest.fixture
+def located(any_store: Store) -> Store:
+    """Matches in Sheikh Maqsoud (Aleppo city), in Manbij and Sheikh Maqsoud, in Damascus's
+    Midan, and one located nowhere."""
+    for n, places in enumerate(
+        [(SHEIKH_MAQSOUD,), (MANBIJ, SHEIKH_MAQSOUD), (DAMASCUS_MIDAN,), ()], start=1
+    ):
+        new = new_article(f"a{n}", fetched=at(n))
+        any_store.ingest(new, [new_match(new, places=places)], new_story, at(n))
+    return any_store
+
+
+def test_a_matchs_places_are_stored_and_read_back(located: Store) -> None:
+    by_article = {m.article_id: m.match.places for m in located.matches()}
+    assert by_article == {
+        "a1": (SHEIKH_MAQSOUD,), "a2": (MANBIJ, SHEIKH_MAQSOUD), "a3": (DAMASCUS_MIDAN,),
+        "a4": (),
+    }
+    assert DAMASCUS_MIDAN.longitude is None  # a missing coordinate stays missing
+
+
+def test_matches_filtered_by_a_place_and_everything_inside_it(located: Store) -> None:
+    def at_place(place_id: str) -> list[str]:
+        return [m.article_id for m in located.matches(place=place_id)]
+
+    assert at_place(ALEPPO_GOVERNORATE.id) == ["a2", "a1"]  # Manbij and Sheikh Maqsoud
+    assert at_place(ALEPPO.id) == ["a2", "a1"]  # Sheikh Maqsoud is in the city
+    assert at_place(MANBIJ.id) == ["a2"]
+    assert at_place(SYRIA.id) == ["a3", "a2", "a1"]  # each match once, though a2 has two
+    assert at_place("geonames:2643743") == []  # London
+    assert [m.article_id for m in located.matches(place=ALEPPO.id, limit=1)] == ["a2"]
 
 
 def test_notified_lists_channels_that_confirmed(filled: Store, any_db_url: str) -> None:

@@ -11,7 +11,7 @@ from typing import Any
 import click
 
 from watcher.marks import restyled
-from watcher.model import Match
+from watcher.model import Match, MatchPlace
 from watcher.store import StoredArticle, StoredDelivery, StoredMatch
 
 
@@ -28,7 +28,30 @@ def match_json(found: Match) -> dict[str, Any]:
         # and the labels that held it back (empty when it was not: it alerts).
         "context": [{"label": c.label, "cues": list(c.cues)} for c in found.context],
         "held": list(found.held),
+        # Added by issue 18: the gazetteer places the match names (docs/commands.md).
+        "places": [place_json(place) for place in found.places],
     }
+
+
+def place_json(place: MatchPlace) -> dict[str, Any]:
+    """A located place: id, name, kind, coordinates and its parents, nearest first."""
+    return {
+        "id": place.id,
+        "name": place.name,
+        "kind": place.kind,
+        "latitude": place.latitude,
+        "longitude": place.longitude,
+        "parents": [{"id": p.id, "name": p.name, "kind": p.kind} for p in place.parents],
+    }
+
+
+def places_line(places: tuple[MatchPlace, ...]) -> str:
+    """`Sheikh Maqsoud (Aleppo, Mount Simeon District, Aleppo Governorate, Syria); Manbij
+    (…)`: each place with its parents, for people."""
+    return "; ".join(
+        place.name + (f" ({', '.join(p.name for p in place.parents)})" if place.parents else "")
+        for place in places
+    )
 
 
 def match_text(found: Match, source: str = "") -> str:
@@ -47,6 +70,8 @@ def match_text(found: Match, source: str = "") -> str:
     others = [label for label in cues if label not in found.held]
     if others:
         lines.append("    context: " + "; ".join(f"{label} ({cues[label]})" for label in others))
+    if found.places:
+        lines.append("    places: " + places_line(found.places))
     return "\n".join(lines)
 
 

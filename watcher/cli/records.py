@@ -9,9 +9,12 @@ import click
 from watcher.cli.common import open_store, or_exit, reader_may_leave, utc_now
 from watcher.cli.output import article_json, article_text, stored_match_json, stored_match_text
 from watcher.config.settings import Settings
+from watcher.places import load, name_key
 from watcher.when import parse_since
 
 DEFAULT_LIMIT = 50
+SHOWN_CANDIDATES = 5  # an ambiguous --place names this many of its places, then a count
+HOME_COUNTRIES = frozenset({"SY", "IQ"})  # a name shared abroad means the place here
 
 
 @click.command("articles")
@@ -39,24 +42,60 @@ def articles(settings: Settings, output_format: str, limit: int) -> None:
               help="At most this many matches, newest first.")
 @click.option("--held", is_flag=True,
               help="Also show matches held back by their context (a rule's exclude:).")
+@click.option("--place", default=None, metavar="NAME",
+              help="Only matches located at this gazetteer place or anywhere inside it: a "
+                   "name (\"Aleppo Governorate\") or a place id (admin1:SY.09).")
 @click.pass_obj
 def matches(
     settings: Settings, output_format: str, rule_id: str | None, since: str | None, limit: int,
-    held: bool,
+    held: bool, place: str | None,
 ) -> None:
     """Stored matches, newest first."""
     try:
         since_time = None if since is None else parse_since(since, utc_now())
     except ValueError as error:
         raise click.BadParameter(str(error), param_hint="--since") from None
+    place_id = None if place is None else _place_id(place)
     with open_store(settings) as store, reader_may_leave():
         found = or_exit(lambda: store.matches(rule=rule_id, since=since_time, limit=limit,
-                                                 held=held))
+                                                 held=held, place=place_id))
         for stored in found:
             if output_format == "jsonl":
                 click.echo(json.dumps(stored_match_json(stored), ensure_ascii=False))
             else:
                 click.echo(stored_match_text(stored))
+
+
+def _place_id(name: str) -> str:
+    """The id of the gazetteer place `name` means (or `name` itself, an id); an unknown or
+    ambiguous name is a usage error listing the places it could be.
+
+    Of the places a name finds, those whose own name it is, then of those the one in Syria
+    or Iraq: "Aleppo" is the city (the governorate only answers to it), "Damascus" the
+    Syrian city (not the town in the United States), "Midan" either of two neighbourhoods.
+    """
+    gazetteer = load()
+    if name in gazetteer:
+        return name
+    places = gazetteer.lookup(name)
+    if not places:
+        raise click.BadParameter(f"no place named {name!r} in the gazetteer",
+                                 param_hint="--place")
+    key = name_key(name)
+    for narrowed in (
+        places,
+        own := tuple(p for p in places if name_key(p.name) == key) or places,
+        tuple(p for p in own if p.country in HOME_COUNTRIES),
+    ):
+        if len(narrowed) == 1:
+            return narrowed[0].id
+    shown = "; ".join(gazetteer.describe(p) for p in own[:SHOWN_CANDIDATES])
+    more = len(own) - SHOWN_CANDIDATES
+    raise click.BadParameter(
+        f"{name!r} names {len(own)} places: {shown}{f'; and {more} more' if more > 0 else ''}"
+        "; give the one you mean by its id (--place ID)",
+        param_hint="--place",
+    )
 
 
 @click.group()

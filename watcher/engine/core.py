@@ -11,11 +11,12 @@ from fnmatch import fnmatchcase
 
 from watcher.engine.context import ContextLexicon, ContextReader, Triggers, shipped_triggers
 from watcher.engine.evaluation import FIELDS, Evaluator, Plans, Sentence, TermRange
+from watcher.engine.locate import Locator, variant_names
 from watcher.engine.occurrences import Occurrences, OccurrenceScanner, ScanMode
 from watcher.engine.snippets import make_snippet
 from watcher.model import ContextLabelName, Match, Span
 from watcher.rules.compile import CompiledRule, RuleIndex
-from watcher.text.analysis import AnalysedText, Analyzer
+from watcher.text.analysis import AnalysedText, Analyzer, FieldText
 
 # A match reports at most this many spans (the earliest): an article that repeats a
 # phrase thousands of times needs no thousand highlights, and output stays bounded.
@@ -40,6 +41,7 @@ class Engine:
             shipped_triggers(analyzer.words) if context is None else context, analyzer.types
         )
         self._scanner = OccurrenceScanner(index, analyzer, scan=scan)
+        self.locator = Locator(analyzer.lexicon.is_english)
         self._excluded: dict[str, frozenset[int]] = {}
         self.plans = Plans()
         # The clauses past the two the index uses, for the few rules that have them.
@@ -63,8 +65,12 @@ class Engine:
             return []
         # Context is read only where a rule matched, each sentence once per article.
         reader = ContextReader(self.context, text)
-        return [self.match_of(compiled, text, terms, evaluator, reader)
-                for compiled, terms in held]
+        fields = text.fields()
+        return self.locator.locate(
+            {FIELDS[f]: fields[f].text for f in (0, 1)},
+            [(self.match_of(compiled, text, terms, evaluator, reader),
+              _variant_spans(compiled, evaluator, fields)) for compiled, terms in held],
+        )
 
     def match_of(
         self, compiled: CompiledRule, text: AnalysedText, terms: set[TermRange],
@@ -155,10 +161,7 @@ def build_match(
     the labels the rule excludes (its own `exclude:`, else `exclude`) hold it back."""
     fields = text.fields()
     earliest = sorted(set(terms))[:MAX_SPANS]
-    spans = [
-        Span(fields[f].starts.item(s), fields[f].ends.item(e), FIELDS[f])  # type: ignore[arg-type]
-        for f, s, e in earliest
-    ]
+    spans = [_span(fields, term_range) for term_range in earliest]
     rule = compiled.rule
     excluded = exclude if rule.exclude is None else rule.exclude
     context = reader.labels(earliest, evidence, frozenset(excluded)) if reader is not None else ()
@@ -173,3 +176,19 @@ def build_match(
         context=context,
         held=tuple(label.label for label in context if label.label in excluded),
     )
+
+
+def _span(fields: tuple[FieldText, FieldText], term_range: TermRange) -> Span:
+    """A term's word range as character offsets into its field."""
+    f, first, last = term_range
+    return Span(fields[f].starts.item(first), fields[f].ends.item(last), FIELDS[f])  # type: ignore[arg-type]
+
+
+def _variant_spans(
+    compiled: CompiledRule, evaluator: Evaluator, fields: tuple[FieldText, FieldText]
+) -> dict[Span, str]:
+    """The spans of a rule's `~Name` terms in the article, each with its Name (a spelling
+    that names no place as written is located at the rule's Name)."""
+    names = variant_names(compiled.rule.query, compiled.query,
+                          lambda node: evaluator.truth(node, (0, 1)))
+    return {_span(fields, term_range): name for term_range, name in names.items()}

@@ -7,11 +7,11 @@ raises PAYLOAD_VERSION.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from watcher.model import Alert, Span
+from watcher.model import Alert, MatchPlace, Span
 from watcher.notify.render import bounded, by_severity
 
 PAYLOAD_VERSION = 1
@@ -20,7 +20,8 @@ PAYLOAD_VERSION = 1
 def alert_document(alerts: Sequence[Alert], identity: str) -> dict[str, Any]:
     """One article's alerts to one channel: the most severe rule's snippet and severity at
     the top, every rule (most severe first) in `rules`, every rule's spans in `spans`.
-    `context` and a rule's `held` are filled by context labelling; empty until then."""
+    `context` and a rule's `held` are filled by context labelling; empty until then.
+    `places` (top level) are every rule's places, each once, in the order of `rules`."""
     ordered = by_severity(bounded(alert) for alert in alerts)
     first = ordered[0]
     return {
@@ -41,6 +42,7 @@ def alert_document(alerts: Sequence[Alert], identity: str) -> dict[str, Any]:
         "snippet": first.snippet,
         "spans": _spans(sorted({span for alert in ordered for span in alert.spans})),
         "context": [],
+        "places": _places({p.id: p for alert in ordered for p in alert.places}.values()),
     }
 
 
@@ -59,7 +61,19 @@ def _rule(alert: Alert) -> dict[str, Any]:
         "snippet": alert.snippet,
         "spans": _spans(alert.spans),
         "context": [],
+        "places": _places(alert.places),
     }
+
+
+def _places(places: Iterable[MatchPlace]) -> list[dict[str, Any]]:
+    """Each place as `watcher matches --format jsonl` writes it: id, name, kind,
+    coordinates, parents nearest first."""
+    return [
+        {"id": place.id, "name": place.name, "kind": place.kind,
+         "latitude": place.latitude, "longitude": place.longitude,
+         "parents": [{"id": p.id, "name": p.name, "kind": p.kind} for p in place.parents]}
+        for place in places
+    ]
 
 
 def _spans(spans: Sequence[Span]) -> list[list[int | str]]:

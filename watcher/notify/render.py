@@ -31,7 +31,7 @@ from markupsafe import Markup, escape
 
 from watcher.errors import ConfigError
 from watcher.marks import plain, restyled
-from watcher.model import Alert, ContextLabel, Severity
+from watcher.model import Alert, ContextLabel, MatchPlace, Severity
 from watcher.notify.message import Format, Message
 from watcher.when import parse_duration
 
@@ -45,6 +45,7 @@ RULE_TITLE_MAX = 200
 QUERY_MAX = 500
 SNIPPET_MAX = 1500
 CONTEXT_MAX = 300  # the context labels line of an alert
+PLACES_MAX = 300  # the places line of an alert
 URL_MAX = 2048
 DIGEST_BODY_MAX = 100_000
 FORMATS: tuple[Format, ...] = ("text", "markdown", "html")
@@ -339,6 +340,18 @@ def context_labels(labels: object) -> str:
     return _fit(text, CONTEXT_MAX)
 
 
+def place_list(places: object) -> str:
+    """A match's places with the places they lie in, `Sheikh Maqsoud (Aleppo, Mount Simeon
+    District, Aleppo Governorate, Syria); Manbij (…)`, cut to PLACES_MAX."""
+    if not isinstance(places, tuple | list):
+        return ""
+    text = "; ".join(
+        place.name + (f" ({', '.join(p.name for p in place.parents)})" if place.parents else "")
+        for place in places if isinstance(place, MatchPlace)
+    )
+    return _fit(text, PLACES_MAX)
+
+
 @pass_context
 def _marked_filter(context: Context, snippet: object) -> str:
     return mark_snippet(str(snippet), context["format"])
@@ -371,6 +384,7 @@ def _environment(user_loader: FileSystemLoader | None) -> SandboxedEnvironment:
         outlet_list=outlet_list,
         plural=plural,
         context_labels=context_labels,
+        place_list=place_list,
     )
     env.tests.update(web_url=is_web_url, duration=is_duration)
     return env

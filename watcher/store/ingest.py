@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from watcher.store.db import in_chunks
+from watcher.store.locations import area_ids, places_json
 from watcher.store.records import (
     IngestResult,
     NewArticle,
@@ -26,6 +27,7 @@ from watcher.store.tables import (
     article_keys,
     articles,
     deliveries,
+    match_places,
     matches,
     sources,
     stories,
@@ -234,8 +236,12 @@ def _insert_match(
             "context": [[label.label, list(label.cues)] for label in match.context],
             "held": ",".join(match.held) or None,
             "old_news": new.old_news,
+            "places": places_json(match.places),
         },
     )
+    _insert_many(connection, match_places, [
+        {"match_id": match_id, "place_id": area} for area in area_ids(match.places)
+    ])
     return (match_id, new) if first else None
 
 

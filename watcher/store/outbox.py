@@ -16,6 +16,7 @@ from sqlalchemy.engine import Connection
 
 from watcher.model import Alert, ContextLabel, Severity, Span
 from watcher.store.db import in_chunks
+from watcher.store.locations import places_of
 from watcher.store.records import DeliveryHold, DueDelivery, OwnerCheck, StoredDelivery
 from watcher.store.tables import articles, deliveries, matches, sources
 
@@ -275,6 +276,7 @@ def _load_due(connection: Connection, ids: list[int]) -> list[DueDelivery]:
                 matches.c.snippet,
                 matches.c.matched_at,
                 matches.c.context,
+                matches.c.places,
                 matches.c.story_id,
                 matches.c.article_id,
                 matches.c.spans,
@@ -329,6 +331,7 @@ def _due(row: sa.Row[Any], outlets: tuple[str, ...]) -> DueDelivery:
         story_id=row.story_id,
         spans=tuple(Span(start, end, field) for start, end, field in row.spans),
         context=tuple(ContextLabel(label, tuple(cues)) for label, cues in row.context or ()),
+        places=places_of(row.places),
     )
     return DueDelivery(row.id, row.channel, row.attempts, tuple(_done_targets(row.done_targets)),
                        alert, row.created, row.article_id)

@@ -26,6 +26,7 @@ from watcher.store.db import (
     write_transaction,
 )
 from watcher.store.ingest import DuplicateArticle, any_key_known, known_keys, store_article
+from watcher.store.locations import places_of
 from watcher.store.polling import PollRecord, SourceState
 from watcher.store.records import (
     DeliveryHold,
@@ -40,7 +41,7 @@ from watcher.store.records import (
     StoredText,
     StoryPicker,
 )
-from watcher.store.tables import articles, deliveries, matches, sources
+from watcher.store.tables import articles, deliveries, match_places, matches, sources
 
 TEXT_PAGE = 200  # stored articles read at a time by `text_pages`
 
@@ -177,11 +178,11 @@ class Store:
 
     def matches(
         self, rule: str | None = None, since: datetime | None = None, limit: int | None = None,
-        *, held: bool = False,
+        *, held: bool = False, place: str | None = None,
     ) -> list[StoredMatch]:
         """Stored matches, newest first; `since` is inclusive; held-back ones only when
-        `held`."""
-        query = _matches_query(rule, since, held).limit(limit)
+        `held`; only those located at the place with id `place` or inside it when given."""
+        query = _matches_query(rule, since, held, place).limit(limit)
         with self._errors(), read_transaction(self._engine) as connection:
             rows = connection.execute(query).all()
             notified = _sent_channels(connection, [row.id for row in rows])
@@ -333,7 +334,9 @@ class Store:
         return store_errors(self._engine, self._busy_timeout)
 
 
-def _matches_query(rule: str | None, since: datetime | None, held: bool) -> sa.Select[Any]:
+def _matches_query(
+    rule: str | None, since: datetime | None, held: bool, place: str | None = None
+) -> sa.Select[Any]:
     query = (
         sa.select(matches, articles.c.external_id, articles.c.title)
         .join(articles, matches.c.article_id == articles.c.id)
@@ -345,6 +348,9 @@ def _matches_query(rule: str | None, since: datetime | None, held: bool) -> sa.S
         query = query.where(matches.c.matched_at >= since)
     if not held:
         query = query.where(matches.c.held.is_(None))
+    if place is not None:  # one indexed lookup: every area of a match has its row
+        located = sa.select(match_places.c.match_id).where(match_places.c.place_id == place)
+        query = query.where(matches.c.id.in_(located))
     return query
 
 
@@ -438,5 +444,6 @@ def _stored_match(row: sa.Row[Any], notified: tuple[str, ...]) -> StoredMatch:
         snippet=row.snippet,
         context=tuple(ContextLabel(label, tuple(cues)) for label, cues in row.context or ()),
         held=tuple(row.held.split(",")) if row.held else (),
+        places=places_of(row.places),
     )
     return StoredMatch(match, row.external_id, row.matched_at, notified, row.old_news)

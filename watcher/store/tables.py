@@ -150,8 +150,23 @@ matches = sa.Table(
     sa.Column("held", sa.Text),
     # 0007: why its article was old news and not alerted ('baseline', 'too old'); NULL if not
     sa.Column("old_news", sa.Text),
+    # 0008: the places it is located at, as they were when it was made: [{id, name, kind,
+    # latitude, longitude, parents: [{id, name, kind}, ...]}, ...]; NULL when stored before
+    sa.Column("places", sa.JSON),
     sa.UniqueConstraint("rule_id", "article_id"),
     sa.Index(None, "story_id", "rule_id"),
+)
+
+# 0008: every area a match lies in, one row per (match, place id): each of its places and
+# each of their parents. `watcher matches --place` is then one indexed lookup of one id,
+# whatever lies inside that place, on SQLite and PostgreSQL alike.
+match_places = sa.Table(
+    "match_places",
+    metadata,
+    _fk("match_id", "matches.id"),
+    sa.Column("place_id", sa.Text, nullable=False),
+    sa.PrimaryKeyConstraint("match_id", "place_id"),
+    sa.Index(None, "place_id", "match_id"),
 )
 
 # The transactional outbox: written with the match, drained by the sender.

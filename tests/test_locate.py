@@ -1,0 +1,203 @@
+"""Every match located (issue 18, item 4): the gazetteer places its spans name, else those of
+its article's title, each with coordinates and parents, in `watcher match` output."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from tests.conftest import MatchFn
+from watcher.cli.main import cli
+
+SHEIKH_MAQSOUD = "watcher:aleppo-sheikh-maqsoud"
+ALEPPO_PARENTS = ["Aleppo", "Mount Simeon District", "Aleppo Governorate", "Syria"]
+
+
+def _places(match_query: MatchFn, query: str, body: str, title: str = "") -> list[str]:
+    (found,) = match_query(query, body, title)
+    return [place.id for place in found.places]
+
+
+def test_a_span_naming_a_place_locates_the_match_with_coordinates_and_parents(
+    match_query: MatchFn,
+) -> None:
+    (found,) = match_query("siege NEAR/5 \"Sheikh Maqsoud\"", "A siege on Sheikh Maqsoud began.")
+    (place,) = found.places
+    assert (place.id, place.name, place.kind) == (SHEIKH_MAQSOUD, "Sheikh Maqsoud",
+                                                  "neighbourhood")
+    assert place.latitude == pytest.approx(36.23, abs=0.05)
+    assert place.longitude == pytest.approx(37.15, abs=0.05)
+    assert [p.name for p in place.parents] == ALEPPO_PARENTS
+    assert [p.kind for p in place.parents] == ["city", "district", "governorate", "country"]
+
+
+def test_capitalised_words_that_are_no_place_name_none(match_query: MatchFn) -> None:
+    places = _places(match_query, "siege NEAR/3 lifted", "Siege Lifted, Says Army.",
+                     "Breaking News: Kurdish Forces Advance On Manbij")
+    assert places == ["geonames:167357"]  # Manbij alone, from the title
+
+
+def test_a_match_whose_spans_name_no_place_is_located_by_its_title(match_query: MatchFn) -> None:
+    places = _places(match_query, "siege NEAR/3 lifted", "The siege was lifted.",
+                     "Kurdish forces in Kobani and Manbij")
+    assert places == ["geonames:172256", "geonames:167357"]  # Kobani, Manbij, in title order
+
+
+def test_the_spans_places_come_before_the_titles(match_query: MatchFn) -> None:
+    places = _places(match_query, "siege NEAR/5 Manbij", "The siege of Manbij.", "Kobani")
+    assert places == ["geonames:167357"]
+
+
+def test_a_possessive_and_a_place_inside_it_are_both_read_in_a_span(match_query: MatchFn) -> None:
+    places = _places(match_query, "siege NEAR/5 \"Aleppo's Sheikh Maqsoud\"",
+                     "The siege of Aleppo's Sheikh Maqsoud.")
+    assert places == ["geonames:170063", SHEIKH_MAQSOUD]
+
+
+def test_a_shared_name_is_the_place_in_the_area_of_the_articles_other_places(
+    match_query: MatchFn,
+) -> None:
+    query = "shelling NEAR/5 Midan"
+    assert _places(match_query, query, "Shelling hit Midan, near Sheikh Maqsoud.") == [
+        "watcher:aleppo-midan"
+    ]
+    assert _places(match_query, query, "Shelling hit Midan.", "Damascus on edge") == [
+        "watcher:damascus-midan"
+    ]
+
+
+def test_a_shared_name_prefers_the_region_then_the_most_populous(match_query: MatchFn) -> None:
+    assert _places(match_query, "siege NEAR/5 Kobani", "The siege of Kobani.") == [
+        "geonames:172256"  # not Mkoani in Tanzania, which GeoNames also calls Kobani
+    ]
+    assert _places(match_query, "siege NEAR/5 Aleppo", "The siege of Aleppo.") == [
+        "geonames:170063"  # the city, not the governorate of the same bare name
+    ]
+
+
+def test_a_variant_spelling_that_names_no_place_is_the_rules_place(match_query: MatchFn) -> None:
+    places = _places(match_query, "siege NEAR/5 ~\"Sheikh Maqsoud\"",
+                     "The siege of Sheikh Maqsood went on.")
+    assert places == [SHEIKH_MAQSOUD]
+
+
+def test_an_english_word_names_only_a_country(match_query: MatchFn) -> None:
+    places = _places(match_query, "siege NEAR/3 lifted", "The siege was lifted.",
+                     "Reading Human Rights Watch on Turkey")
+    assert places == ["geonames:298795"]  # Turkey; not Reading (UK) nor Uman (Ukraine)
+
+
+@pytest.fixture()
+def run_match(workdir: Path):
+    rules = workdir / "rules.yaml"
+    rules.write_text(
+        "rules:\n"
+        "  - id: siege\n"
+        "    title: Siege\n"
+        "    query: siege NEAR/10 ~\"Sheikh Maqsoud\"\n"
+    )
+    articles = workdir / "a.jsonl"
+    articles.write_text(json.dumps({
+        "id": "x1", "title": "Kurdish forces withdraw",
+        "text": "A siege on Sheikh Maqsoud began on Monday.",
+    }) + "\n")
+
+    def run(*args: str) -> str:
+        result = CliRunner().invoke(cli, ["match", "--rules", str(rules), *args, str(articles)],
+                                    catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+        return result.stdout
+
+    return run
+
+
+def test_match_jsonl_carries_each_place_with_coordinates_and_parents(run_match) -> None:
+    (line,) = run_match("--format", "jsonl").splitlines()
+    (place,) = json.loads(line)["places"]
+    assert set(place) == {"id", "name", "kind", "latitude", "longitude", "parents"}
+    assert place["id"] == SHEIKH_MAQSOUD and place["kind"] == "neighbourhood"
+    assert isinstance(place["latitude"], float) and isinstance(place["longitude"], float)
+    assert place["parents"][0] == {"id": "geonames:170063", "name": "Aleppo", "kind": "city"}
+    assert [p["name"] for p in place["parents"]] == ALEPPO_PARENTS
+
+
+def test_match_text_says_where_in_one_line(run_match) -> None:
+    assert ("    places: Sheikh Maqsoud (Aleppo, Mount Simeon District, Aleppo Governorate, "
+            "Syria)") in run_match().splitlines()
+
+
+@pytest.fixture()
+def stored(workdir: Path):
+    """A store holding matches in Manbij, in Sheikh Maqsoud and in Damascus's Midan (replayed
+    through the CLI), and the CLI on it."""
+    rules = workdir / "rules.yaml"
+    rules.write_text(
+        "rules:\n"
+        "  - id: siege\n"
+        "    title: Siege\n"
+        "    query: siege NEAR/10 (Manbij OR \"Sheikh Maqsoud\" OR Midan)\n"
+    )
+    articles = workdir / "a.jsonl"
+    articles.write_text("".join(json.dumps(article) + "\n" for article in [
+        {"id": "manbij", "title": "North", "text": "The siege of Manbij went on."},
+        {"id": "maqsoud", "title": "Aleppo", "text": "A siege on Sheikh Maqsoud began."},
+        {"id": "midan", "title": "Damascus on edge", "text": "The siege of Midan began."},
+    ]))
+
+    def run(*args: str):
+        return CliRunner().invoke(cli, ["--db", "sqlite:///w.db", *args], catch_exceptions=False)
+
+    replayed = run("replay", "--rules", str(rules), "--no-notify", "--format", "jsonl",
+                   str(articles))
+    assert replayed.exit_code == 0, replayed.output
+    printed = {m["article"]: m["places"][0]["id"] for m in map(json.loads,
+                                                              replayed.stdout.splitlines())}
+    assert printed == {"manbij": "geonames:167357", "maqsoud": SHEIKH_MAQSOUD,
+                       "midan": "watcher:damascus-midan"}
+    return run
+
+
+def test_matches_place_lists_the_matches_in_a_place_and_in_every_place_inside_it(stored) -> None:
+    def at(place: str) -> list[str]:
+        result = stored("matches", "--format", "jsonl", "--place", place)
+        assert result.exit_code == 0, result.output
+        return sorted(json.loads(line)["article"] for line in result.stdout.splitlines())
+
+    assert at("Aleppo Governorate") == ["manbij", "maqsoud"]
+    assert at("Manbij District") == ["manbij"]
+    assert at("geonames:170063") == ["maqsoud"]  # Aleppo city, by its id
+    assert at("Syria") == ["manbij", "maqsoud", "midan"]
+    assert at("Damascus Governorate") == ["midan"]
+    assert at("Iraq") == []  # not Arak in Iran, which GeoNames also calls Iraq
+    assert at("Aleppo") == ["maqsoud"]  # the city: the governorate only answers to its name
+    assert at("Damascus") == ["midan"]  # the Syrian city, not the town in the United States
+
+
+def test_matches_jsonl_reads_the_stored_places_back(stored) -> None:
+    result = stored("matches", "--format", "jsonl", "--place", "Manbij")
+    (line,) = result.stdout.splitlines()
+    (place,) = json.loads(line)["places"]
+    assert place["name"] == "Manbij" and place["kind"] == "town"
+    assert place["latitude"] == pytest.approx(36.53, abs=0.05)
+    assert [p["name"] for p in place["parents"]] == [
+        "Manbij District", "Aleppo Governorate", "Syria"
+    ]
+
+
+@pytest.mark.parametrize(("name", "says"), [
+    ("Midan", "'Midan' names 2 places: Midan (neighbourhood; Aleppo, Mount Simeon District, "
+              "Aleppo Governorate, Syria) watcher:aleppo-midan; Midan (neighbourhood; "
+              "Damascus, Damascus Governorate, Syria) watcher:damascus-midan; give the one "
+              "you mean by its id (--place ID)"),
+    ("Xanadu Springs", "no place named 'Xanadu Springs' in the gazetteer"),
+])
+def test_an_ambiguous_or_unknown_place_is_a_usage_error_naming_the_candidates(
+    stored, name: str, says: str
+) -> None:
+    result = stored("matches", "--place", name)
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert f"Error: Invalid value for --place: {says}\n" in result.stderr

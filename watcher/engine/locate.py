@@ -1,0 +1,188 @@
+"""Where a match is: the gazetteer places its spans name, else those its article's title names.
+
+Only matches are located (the gazetteer is loaded when the first match needs it, never at
+import), and each name is looked up once per article. The rules, documented in
+docs/commands.md ("Places of a match"):
+
+- A span's text names places where a run of its words that begins with a capital (or an
+  Arabic letter) is a gazetteer name, the longest run first, left to right: "Aleppo's
+  Sheikh Maqsoud" names Aleppo and Sheikh Maqsoud, "siege" nothing. A `~Name` span that
+  names no place as written ("Aleppos") is the place of the rule's own Name.
+- A single word that is an ordinary English word names only a country: "Turkey" does,
+  "Reading", "Human" (Uman) and the "Sham" of Ahrar al-Sham do not.
+- A name several places share is the place that shares the most areas (itself and its
+  parents) with the places the article's other names point to; on a tie, one in Syria or
+  Iraq, then in a neighbour (Lebanon, Turkey, Jordan, Israel, Palestine), then the most
+  populous: "Midan" beside "Sheikh Maqsoud" is Aleppo's, "Kobani" is not Mkoani in
+  Tanzania, "Aleppo" alone is the city (the governorate shares its bare name).
+- A match whose spans name no place is located at the places its article's title names.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import replace
+
+from watcher.engine.positional import TermRange
+from watcher.model import Match, MatchPlace, PlaceRef, Span
+from watcher.places import Gazetteer, Place, load, name_key
+from watcher.rules.ast import And, InField, Near, Or, Query, Term
+from watcher.rules.compile import CAnd, CField, CNear, CNode, COr
+
+MAX_NAME_WORDS = 6  # words in one place name at most ("Ras al-Ayn District" is 4)
+# Where the news watcher reads happens: a shared name is one of these countries' places first.
+REGION_RANK = {"SY": 2, "IQ": 2, "LB": 1, "TR": 1, "JO": 1, "IL": 1, "PS": 1}
+_WORD = re.compile(r"[^\W_]+")
+# What may stand between two words of one name: spaces, hyphens, apostrophes (`Ra’s al ‘Ayn`).
+_JOINER = re.compile(r"[\s\-'’‘ʿʾ`]*")
+
+
+class Locator:
+    """Locates an article's matches; one per engine, the gazetteer shared by the process."""
+
+    def __init__(
+        self, is_english: Callable[[str], bool], gazetteer: Callable[[], Gazetteer] = load
+    ) -> None:
+        """`is_english`: whether a word is an ordinary English word (the analyser's
+        lexicon); `gazetteer`: the gazetteer, asked for only when a match is located."""
+        self._is_english = is_english
+        self._gazetteer = gazetteer
+
+    def locate(
+        self, texts: Mapping[str, str], found: Sequence[tuple[Match, Mapping[Span, str]]]
+    ) -> list[Match]:
+        """Each match with its places. `texts` are the article's title and body by field
+        name; each match comes with the rule's Name of each of its spans a `~Name` term made."""
+        if not found:
+            return []
+        names = _ArticleNames(self._gazetteer(), self._is_english)
+        per_match = [
+            [key for span in match.spans for key in names.of_span(texts, span, variants)]
+            for match, variants in found
+        ]
+        title = texts.get("title", "")
+        in_title = names.names_in(title, 0, len(title))
+        chosen = names.resolve()
+        return [
+            replace(match, places=names.described(_unique(chosen[k] for k in keys)
+                                                  or _unique(chosen[k] for k in in_title)))
+            for (match, _), keys in zip(found, per_match, strict=True)
+        ]
+
+
+class _ArticleNames:
+    """The place names one article's matches and title hold, each looked up once."""
+
+    def __init__(self, gazetteer: Gazetteer, is_english: Callable[[str], bool]) -> None:
+        self.gazetteer = gazetteer
+        self.is_english = is_english
+        self.candidates: dict[str, tuple[Place, ...]] = {}  # by name_key, in the order met
+
+    def of_span(
+        self, texts: Mapping[str, str], span: Span, variants: Mapping[Span, str]
+    ) -> list[str]:
+        """The names in one span: a `~Name` span's whole text or else the rule's Name, any
+        other span's runs of words."""
+        text = texts.get(span.field, "")
+        rule_name = variants.get(span)
+        if rule_name is not None:
+            for name in (text[span.start:span.end], rule_name):
+                if self.places_named(name):
+                    return [name_key(name)]
+        return self.names_in(text, span.start, span.end)
+
+    def names_in(self, text: str, start: int, end: int) -> list[str]:
+        """The folded place names in text[start:end], longest run of words first."""
+        words = [(m.start(), m.end()) for m in _WORD.finditer(text, start, end)]
+        found: list[str] = []
+        i = 0
+        while i < len(words):
+            taken = self._longest_name(text, words, i) if _opens_name(text, words[i][0]) else 0
+            if taken:
+                found.append(name_key(text[words[i][0]:words[i + taken - 1][1]]))
+            i += taken or 1
+        return found
+
+    def _longest_name(self, text: str, words: list[tuple[int, int]], first: int) -> int:
+        """How many words from `first` on make the longest known place name; 0 if none."""
+        last = first
+        while (last + 1 < len(words) and last + 1 - first < MAX_NAME_WORDS
+               and _JOINER.fullmatch(text, words[last][1], words[last + 1][0])):
+            last += 1
+        for end in range(last, first - 1, -1):
+            if self.places_named(text[words[first][0]:words[end][1]]):
+                return end - first + 1
+        return 0
+
+    def places_named(self, name: str) -> tuple[Place, ...]:
+        """The places a name may be, region first then most populous; cached per article."""
+        key = name_key(name)
+        known = self.candidates.get(key)
+        if known is None:
+            places = self.gazetteer.lookup(name)
+            if " " not in key and self.is_english(name):
+                places = tuple(p for p in places if p.kind == "country")
+            known = tuple(sorted(places, key=lambda p: -REGION_RANK.get(p.country, 0)))
+            self.candidates[key] = known
+        return known
+
+    def resolve(self) -> dict[str, Place]:
+        """Each name met to one place: the candidate sharing the most areas with the first
+        candidates of the article's other names, then the region's, then the most populous."""
+        named = {key: places for key, places in self.candidates.items() if places}
+        areas = {key: _areas(places[0]) for key, places in named.items()}
+        chosen: dict[str, Place] = {}
+        for key, places in named.items():
+            context = set().union(*(a for other, a in areas.items() if other != key))
+            chosen[key] = max(
+                enumerate(places), key=lambda pair: (len(_areas(pair[1]) & context), -pair[0])
+            )[1]
+        return chosen
+
+    def described(self, places: Iterable[Place]) -> tuple[MatchPlace, ...]:
+        return tuple(
+            MatchPlace(
+                place.id, place.name, place.kind, place.latitude, place.longitude,
+                tuple(PlaceRef(p.id, p.name, p.kind) for p in self.gazetteer.parents(place)),
+            )
+            for place in places
+        )
+
+
+def _opens_name(text: str, at: int) -> bool:
+    """A place name begins with a capital letter, or a letter of a script without case."""
+    char = text[at]
+    return char.isupper() or (char.isalpha() and char.lower() == char.upper())
+
+
+def _areas(place: Place) -> set[str]:
+    return {place.id, *place.parents}
+
+
+def _unique(places: Iterable[Place]) -> list[Place]:
+    """Each place once, in the order first met."""
+    return list({place.id: place for place in places}.values())
+
+
+def variant_names(
+    query: Query, compiled: CNode, ranges_of: Callable[[CNode], set[TermRange] | None]
+) -> dict[TermRange, str]:
+    """The occurrences of a rule's `~Name` terms, each with its Name as the rule writes it.
+
+    The compiled query mirrors the rule's syntax tree; where the two part (a form compiled
+    otherwise) the walk stops there, and those spans are read as written."""
+    found: dict[TermRange, str] = {}
+    match query, compiled:
+        case Term(kind="variant", text=name), _:
+            for term_range in ranges_of(compiled) or ():
+                found.setdefault(term_range, name)
+        case (And(children), CAnd(compiled_children)) | (Or(children), COr(compiled_children)):
+            for child, compiled_child in zip(children, compiled_children, strict=False):
+                found.update(variant_names(child, compiled_child, ranges_of))
+        case InField(_, child), CField(_, compiled_child):
+            found.update(variant_names(child, compiled_child, ranges_of))
+        case Near(left, right), CNear(compiled_left, compiled_right):
+            found.update(variant_names(left, compiled_left, ranges_of))
+            found.update(variant_names(right, compiled_right, ranges_of))
+    return found
