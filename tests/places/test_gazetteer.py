@@ -256,6 +256,135 @@ def test_towns_lie_in_their_district(gazetteer, town, district):
     assert gazetteer.get(place.parents[0]).name == district
 
 
+IRAQI_GOVERNORATES = {
+    "admin1:IQ.01": "Anbar Governorate", "admin1:IQ.02": "Basra Governorate",
+    "admin1:IQ.03": "Muthanna Governorate", "admin1:IQ.04": "Al-Qadisiyyah Governorate",
+    "admin1:IQ.05": "Sulaymaniyah Governorate", "admin1:IQ.06": "Babil Governorate",
+    "admin1:IQ.07": "Baghdad Governorate", "admin1:IQ.08": "Duhok Governorate",
+    "admin1:IQ.09": "Dhi Qar Governorate", "admin1:IQ.10": "Diyala Governorate",
+    "admin1:IQ.11": "Erbil Governorate", "admin1:IQ.12": "Karbala Governorate",
+    "admin1:IQ.13": "Kirkuk Governorate", "admin1:IQ.14": "Maysan Governorate",
+    "admin1:IQ.15": "Nineveh Governorate", "admin1:IQ.16": "Wasit Governorate",
+    "admin1:IQ.17": "Najaf Governorate", "admin1:IQ.18": "Salah ad-Din Governorate",
+    "admin1:IQ.19": "Halabja Governorate",
+}  # fmt: skip
+
+
+def test_every_iraqi_governorate_has_its_districts(gazetteer):
+    counts = {
+        code: sum(p.kind == "district" for p in gazetteer.children(gazetteer.get(code)))
+        for code in IRAQI_GOVERNORATES
+    }
+    assert counts == {
+        "admin1:IQ.01": 8, "admin1:IQ.02": 7, "admin1:IQ.03": 4, "admin1:IQ.04": 4,
+        "admin1:IQ.05": 13, "admin1:IQ.06": 4, "admin1:IQ.07": 9, "admin1:IQ.08": 4,
+        "admin1:IQ.09": 5, "admin1:IQ.10": 6, "admin1:IQ.11": 8, "admin1:IQ.12": 3,
+        "admin1:IQ.13": 4, "admin1:IQ.14": 6, "admin1:IQ.15": 10, "admin1:IQ.16": 6,
+        "admin1:IQ.17": 3, "admin1:IQ.18": 8, "admin1:IQ.19": 4,
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("district", "governorate"),
+    [
+        ("Sinjar District", "Nineveh Governorate"), ("Tal Afar District", "Nineveh Governorate"),
+        ("Makhmur District", "Erbil Governorate"),  # contested with Nineveh: see curated.yaml
+        ("Hawija District", "Kirkuk Governorate"), ("Fallujah District", "Anbar Governorate"),
+        ("Ramadi District", "Anbar Governorate"), ("Tikrit District", "Salah ad-Din Governorate"),
+        ("Samarra District", "Salah ad-Din Governorate"),
+        ("Tuz Khurmatu District", "Salah ad-Din Governorate"),
+        ("Khanaqin District", "Diyala Governorate"), ("Zakho District", "Duhok Governorate"),
+        ("Halabja District", "Halabja Governorate"), ("Sadr City District", "Baghdad Governorate"),
+        ("Al-Zubair District", "Basra Governorate"), ("Kufa District", "Najaf Governorate"),
+    ],
+)  # fmt: skip
+def test_iraqi_districts_lie_in_their_governorate(gazetteer, district, governorate):
+    (place,) = [p for p in gazetteer.lookup(district) if p.kind == "district"]
+    assert place.country == "IQ"
+    assert names_of(gazetteer.parents(place)) == [governorate, "Iraq"]
+    assert place.latitude is not None and place.longitude is not None
+
+
+@pytest.mark.parametrize(
+    ("spelling", "district"),
+    [
+        ("Shingal District", "Sinjar District"), ("Telafar District", "Tal Afar District"),
+        ("Makhmour District", "Makhmur District"), ("Al-Hawija District", "Hawija District"),
+        ("Falluja District", "Fallujah District"), ("Tooz District", "Tuz Khurmatu District"),
+        ("Tel Keppe District", "Tel Kaif District"), ("Qaraqosh District", "Al-Hamdaniya District"),
+        ("قضاء سنجار", "Sinjar District"), ("قضاء الحويجة", "Hawija District"),
+    ],
+)  # fmt: skip
+def test_alternate_names_find_the_iraqi_district(gazetteer, spelling, district):
+    """Only the district (GeoNames gives some seat towns their district's name too)."""
+    assert [p.name for p in gazetteer.lookup(spelling) if p.kind == "district"] == [district]
+
+
+def test_sinjar_town_lies_in_its_district_governorate_and_iraq(gazetteer):
+    (sinjar,) = [p for p in gazetteer.lookup("Sinjar") if p.country == "IQ"]
+    assert sinjar.id == "geonames:448149"
+    assert names_of(gazetteer.parents(sinjar)) == ["Sinjar District", "Nineveh Governorate", "Iraq"]
+    assert gazetteer.is_within(sinjar, gazetteer.get("admin1:IQ.15"))
+    assert not gazetteer.is_within(sinjar, gazetteer.get("admin1:IQ.11"))
+
+
+@pytest.mark.parametrize(
+    ("town", "district"),
+    [
+        ("Tal Afar", "Tal Afar District"), ("Hawija", "Hawija District"),
+        ("Makhmur", "Makhmur District"), ("Tuz Khurmatu", "Tuz Khurmatu District"),
+        ("Fallujah", "Fallujah District"), ("Qaraqosh", "Al-Hamdaniya District"),
+        ("Bartella", "Al-Hamdaniya District"), ("Qayyarah", "Mosul District"),
+        ("Umm Qasr", "Al-Zubair District"), ("Ainkawa", "Erbil District"),
+        ("Mandali", "Baladrooz District"), ("Halabja", "Halabja District"),
+        ("Zakho", "Zakho District"), ("Samarra", "Samarra District"),
+    ],
+)  # fmt: skip
+def test_iraqi_towns_lie_in_their_district(gazetteer, town, district):
+    (place,) = [p for p in gazetteer.lookup(town) if p.country == "IQ" and p.kind != "governorate"]
+    assert gazetteer.get(place.parents[0]).name == district
+
+
+def test_every_iraqi_district_seat_lies_in_its_district(gazetteer):
+    """A district placed at its seat's coordinates (`at:`) has its seat inside it."""
+    iraq = [p for p in gazetteer if p.country == "IQ"]
+    districts = [p for p in iraq if p.kind == "district"]
+    assert len(districts) == 116
+    towns: dict[tuple, list[Place]] = {}
+    for place in iraq:
+        if place.id.startswith("geonames:"):
+            towns.setdefault((place.latitude, place.longitude), []).append(place)
+    seats = 0
+    for district in districts:
+        at_seat = towns.get((district.latitude, district.longitude), [])
+        assert all(gazetteer.is_within(p, district) for p in at_seat), (district.name, at_seat)
+        seats += bool(at_seat)
+    assert seats == 116 - 13  # 13 districts have approximate coordinates of their own
+
+
+@pytest.mark.parametrize(
+    ("spelling", "governorate"),
+    [
+        ("Nineveh", "admin1:IQ.15"), ("Ninawa", "admin1:IQ.15"), ("Ninewa", "admin1:IQ.15"),
+        ("Salah ad-Din", "admin1:IQ.18"), ("Salahuddin", "admin1:IQ.18"),
+        ("Saladin Province", "admin1:IQ.18"), ("Anbar", "admin1:IQ.01"),
+        ("Kirkuk", "admin1:IQ.13"), ("Tamim Governorate", "admin1:IQ.13"),
+        ("Diyala", "admin1:IQ.10"), ("Baghdad", "admin1:IQ.07"), ("Wasit", "admin1:IQ.16"),
+        ("Babil", "admin1:IQ.06"), ("Karbala", "admin1:IQ.12"), ("Najaf", "admin1:IQ.17"),
+        ("Qadisiyyah", "admin1:IQ.04"), ("Diwaniyah Governorate", "admin1:IQ.04"),
+        ("Muthanna", "admin1:IQ.03"), ("Dhi Qar", "admin1:IQ.09"), ("Thi Qar", "admin1:IQ.09"),
+        ("Maysan", "admin1:IQ.14"), ("Missan", "admin1:IQ.14"), ("Basra", "admin1:IQ.02"),
+        ("Erbil", "admin1:IQ.11"), ("Hawler", "admin1:IQ.11"), ("Hewler", "admin1:IQ.11"),
+        ("Duhok", "admin1:IQ.08"), ("Dohuk", "admin1:IQ.08"), ("Sulaymaniyah", "admin1:IQ.05"),
+        ("Slemani", "admin1:IQ.05"), ("Halabja", "admin1:IQ.19"),
+        ("محافظة نينوى", "admin1:IQ.15"), ("صلاح الدين", "admin1:IQ.18"),
+    ],
+)  # fmt: skip
+def test_iraqi_governorates_are_found_by_their_names(gazetteer, spelling, governorate):
+    assert governorate in [p.id for p in gazetteer.lookup(spelling)]
+    assert gazetteer.get(governorate).name == IRAQI_GOVERNORATES[governorate]
+
+
 def test_manbij_lies_in_its_district_and_aleppo_governorate(gazetteer):
     (manbij,) = gazetteer.lookup("Manbij")
     assert manbij.parents == ("watcher:sy-manbij-district", ALEPPO_GOVERNORATE, SYRIA)
