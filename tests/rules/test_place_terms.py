@@ -99,11 +99,13 @@ def test_a_governorate_matches_the_places_inside_it(tmp_path, analyzer):
         "The siege of Manbij went on.",
         "The siege of Sheikh Maqsoud went on.",
         "The siege of Aleppo went on.",
+        "The siege of al-Bab went on.",  # a short name, kept with its article
         "The siege of Qamishli went on.",
     ) == [
         "The siege of Manbij went on.",
         "The siege of Sheikh Maqsoud went on.",
         "The siege of Aleppo went on.",
+        "The siege of al-Bab went on.",
     ]
 
 
@@ -141,13 +143,29 @@ def test_place_terms_stand_in_lists_or_groups_and_near_operands(tmp_path, analyz
     ]
 
 
-def test_a_place_term_is_its_names_as_variant_terms_in_the_loaded_rule(tmp_path):
-    one_rule(tmp_path, "place:Manbij")
+def test_a_place_term_is_its_own_names_as_variants_and_other_names_as_written(tmp_path):
+    one_rule(tmp_path, 'place:"Manbij District"')
     query = load_rules(tmp_path).rules[0].query
     assert isinstance(query, Or)
-    assert {child.kind for child in query.children} == {"variant"}  # type: ignore[union-attr]
-    names = [child.text for child in query.children]  # type: ignore[union-attr]
-    assert names[0] == "Manbij" and "Menbij" in names and "Membij" in names
+    terms = query.children
+    assert terms[0] == Term("variant", "Manbij District")  # the place's own name
+    assert Term("variant", "Manbij") in terms  # the own name of a town inside
+    assert Term("word", "Menbij") in terms  # an alternate name: as written
+    assert Term("variant", "Abū Qalqal") in terms  # a village's own name of two words
+    assert Term("word", "Al Khafsah") in terms  # a hamlet's one short word: as written
+
+
+def test_alternate_and_hamlet_names_match_as_written_not_as_variants(tmp_path, analyzer):
+    """GeoNames' alternate names (Raco for the village Raju) and hamlets' short names (Qenterê)
+    as `~` variants took other places for places of the governorate."""
+    one_rule(tmp_path, """'siege NEAR/5 place:"Aleppo Governorate"'""")
+    assert matching(
+        tmp_path, analyzer,
+        "The siege of Raqqa went on.",
+        "The siege of Quneitra went on.",
+        "The siege of Qenterê went on.",
+        "The siege of Menbij went on.",
+    ) == ["The siege of Qenterê went on.", "The siege of Menbij went on."]
 
 
 def test_the_query_text_keeps_the_place_term_as_written(tmp_path):

@@ -25,9 +25,11 @@ ID_PREFIXES = ("geonames:", "admin1:", "watcher:")
 # Of several places of one name, the most populous is the obvious one only when it has
 # this many times the people of the next (Damascus, Syria and Damascus, Oregon).
 OBVIOUS_POPULATION_RATIO = 10
-# A one-word name (articles aside) shorter than this is left out of an area's names
-# (`Bab`, `Tal`): as a `~` variant it would match too many other words.
+# A one-word name shorter than this is left out of an area's names (`Bab`, `Tal`): as a
+# `~` variant it would match too many other words. With its article (`al-Bab`) it stays.
 MIN_NAME_LETTERS = 4
+# A hamlet's one-word name shorter than this is matched as written, not as `~` (`_hamlet`).
+HAMLET_NAME_LETTERS = 8
 # `watcher rules check` warns about a place term that expands to more names than this.
 LARGE_EXPANSION = 500
 MAX_LISTED = 8  # candidates named in one error message
@@ -41,17 +43,20 @@ class PlaceTermError(ValueError):
 @dataclass(frozen=True)
 class PlaceExpansion:
     """What one place term stands for: the place, how many places its area holds, and the
-    names (one spelling per folded form) whose `~` terms it expands to."""
+    terms of their names (one spelling per folded form; `area_terms`)."""
 
     place: Place
     places: int
-    names: tuple[str, ...]
+    terms: tuple[Term, ...]
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(term.text for term in self.terms)
 
     @property
     def query(self) -> Query:
-        """The names as `~Name` terms: one by itself, several in an Or."""
-        terms = tuple(Term("variant", name) for name in self.names)
-        return terms[0] if len(terms) == 1 else Or(terms)
+        """One term by itself, several in an Or."""
+        return self.terms[0] if len(self.terms) == 1 else Or(self.terms)
 
 
 @cache
@@ -61,7 +66,7 @@ def expand_place(text: str) -> PlaceExpansion:
     gazetteer = load()
     place = resolve_place(text, gazetteer)
     area = (place, *gazetteer.descendants(place))
-    return PlaceExpansion(place, len(area), area_names(text, area, gazetteer))
+    return PlaceExpansion(place, len(area), area_terms(text, area, gazetteer))
 
 
 def resolve_place(text: str, gazetteer: Gazetteer) -> Place:
@@ -111,38 +116,57 @@ def obvious_place(name: str, places: Sequence[Place], gazetteer: Gazetteer) -> P
     return None
 
 
-def area_names(text: str, area: Sequence[Place], gazetteer: Gazetteer) -> tuple[str, ...]:
-    """The names a place term matches: the place's own name and the name written, always;
-    then every Latin-script name of the area's places (the place first, nearer places
-    before farther) but those `_is_noise` leaves out, one spelling per folded form."""
+def area_terms(text: str, area: Sequence[Place], gazetteer: Gazetteer) -> tuple[Term, ...]:
+    """The terms a place term stands for: `~Name` of the place's own name and of the name
+    written, always; then `~Name` of the own name of each place of the area (nearer before
+    farther; a `_hamlet`'s as written), then the phrase of each alternate name, but for
+    names `_is_noise` leaves out; one spelling per folded form (a governorate's alternate
+    name `Raqqa` is its city's own, so `~Raqqa`).
+
+    Alternate names are matched as written, not as `~` variants: GeoNames' are in many
+    languages and short (`Raco` for Raju), and as variants they matched other places'
+    names (*Raqqa*) and ordinary ones (*SANA*) on the labelled set (bench.quality)."""
     place = area[0]
     inside = {p.id for p in area}
-    chosen: dict[str, str] = {}
+    chosen: dict[str, Term] = {}
     written = () if text.startswith(ID_PREFIXES) else (text.split(",")[0].strip(),)
     for name in (place.name, *written):
         if _is_latin(name):
-            chosen.setdefault(name_key(name), name)
-    for member in area:
-        for name in member.names:
-            key = name_key(name)
-            if key and key not in chosen and not _is_noise(name, inside, gazetteer):
-                chosen[key] = name
+            chosen.setdefault(name_key(name), Term("variant", name))
+    own = [(member.name, "word" if _hamlet(member) else "variant") for member in area]
+    alternate = [(name, "word") for member in area for name in member.names[1:]]
+    for name, kind in (*own, *alternate):
+        key = name_key(name)
+        if key and key not in chosen and not _is_noise(name, inside, gazetteer):
+            chosen[key] = Term(kind, name)  # type: ignore[arg-type]  # a TermKind
     return tuple(chosen.values())
 
 
+def _hamlet(place: Place) -> bool:
+    """A village or GeoNames populated place of unknown size with a one-word name (articles
+    aside) of fewer than HAMLET_NAME_LETTERS letters: its name is matched as written, not
+    as a `~` variant. As variants such names matched other places and people on the
+    labelled set: Qenterê *Quneitra*, Rājū *al-Raju*, Al Kasrah *Qasser*, Ar Rā‘ī *RIA*."""
+    if place.kind not in ("village", "populated place") or place.population:
+        return False
+    words = [w for w in _WORD_SPLIT.split(place.name) if w and not is_article(w)]
+    return len(words) == 1 and sum(ch.isalpha() for ch in words[0]) < HAMLET_NAME_LETTERS
+
+
 def _is_noise(name: str, inside: set[str], gazetteer: Gazetteer) -> bool:
-    """Whether an area's name is left out: not Latin script; one word (articles aside) that is
-    short or ordinary English (`Bab`, a village called `Safe`); or a name that places outside
-    the area share, unless its obvious place (`obvious_place`) is inside (`Midan` is in
-    Aleppo and in Damascus: neither area takes it; `Berea`, an old name of Aleppo, is a
-    town in Kentucky)."""
+    """Whether an area's name is left out: not Latin script; one short word (`Bab`, but not
+    `al-Bab`); one word, articles aside, that is ordinary English (a village called `Safe`);
+    or a name that places outside the area share, unless its obvious place
+    (`obvious_place`) is inside (`Midan` is in Aleppo and in Damascus: neither area takes
+    it; `Berea`, an old name of Aleppo, is a town in Kentucky)."""
     if not _is_latin(name):
         return True
     words = [w for w in _WORD_SPLIT.split(name) if w]
     content = [w for w in words if not is_article(w)] or words
     if len(content) == 1:
         word = fold(content[0])
-        if sum(ch.isalpha() for ch in word) < MIN_NAME_LETTERS or word in _english_words():
+        short = sum(ch.isalpha() for ch in word) < MIN_NAME_LETTERS
+        if (short and len(words) == 1) or word in _english_words():
             return True
     holders = gazetteer.lookup(name)
     if all(p.id in inside for p in holders):
