@@ -207,6 +207,14 @@ def test_a_name_places_outside_the_area_share_is_left_out():
     assert expand_place("Midan, Damascus").names == ("Midan",)  # chosen by name: kept
 
 
+def test_an_area_takes_a_shared_name_when_its_place_is_the_likeliest():
+    """Sinjar: a town of Nineveh (Iraq) and a village of unknown size in Idlib (Syria); Al
+    Qusayr: a town in Homs governorate and a smaller one in Egypt."""
+    assert "Sinjār" in expand_place("Nineveh Governorate").names
+    assert "Sinjār" not in expand_place("Idlib Governorate").names
+    assert "Al Quşayr" in expand_place("Homs Governorate").names
+
+
 def test_a_place_term_expanding_to_very_many_names_loads_with_a_warning(tmp_path):
     one_rule(tmp_path, "siege NEAR/5 place:Syria")
     (warning,) = load_rules(tmp_path).warnings

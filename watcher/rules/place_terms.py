@@ -95,7 +95,9 @@ def resolve_place(text: str, gazetteer: Gazetteer) -> Place:
     return place
 
 
-def obvious_place(name: str, places: Sequence[Place], gazetteer: Gazetteer) -> Place | None:
+def obvious_place(
+    name: str, places: Sequence[Place], gazetteer: Gazetteer, *, likeliest: bool = False
+) -> Place | None:
     """The place a name means when several share it, or None when none is the obvious one.
 
     1. A place that contains another of the name is left out: the governorate or district
@@ -104,6 +106,9 @@ def obvious_place(name: str, places: Sequence[Place], gazetteer: Gazetteer) -> P
        alternate name (`Homs` is Syria's, not Libya's Al Khums).
     3. Of several left, the most populous if it has OBVIOUS_POPULATION_RATIO times the
        people of the next, both known (Damascus in Syria, not in Oregon); else none.
+       `likeliest` (which names an area takes, where nobody can say which place is meant):
+       the most populous if it has more people than the next, an unknown count as none
+       (Al Quşayr in Syria over Egypt's; Sinjar in Iraq, not the Syrian village).
     """
     inner = [p for p in places if not any(o is not p and gazetteer.is_within(o, p) for o in places)]
     key = name_key(name)
@@ -111,6 +116,8 @@ def obvious_place(name: str, places: Sequence[Place], gazetteer: Gazetteer) -> P
     if len(own) == 1:
         return own[0]
     first, second = sorted(own, key=lambda place: -place.population)[:2]
+    if likeliest and first.population > second.population:
+        return first
     if second.population and first.population >= OBVIOUS_POPULATION_RATIO * second.population:
         return first
     return None
@@ -156,7 +163,7 @@ def _hamlet(place: Place) -> bool:
 def _is_noise(name: str, inside: set[str], gazetteer: Gazetteer) -> bool:
     """Whether an area's name is left out: not Latin script; one short word (`Bab`, but not
     `al-Bab`); one word, articles aside, that is ordinary English (a village called `Safe`);
-    or a name that places outside the area share, unless its obvious place
+    or a name that places outside the area share, unless its likeliest place
     (`obvious_place`) is inside (`Midan` is in Aleppo and in Damascus: neither area takes
     it; `Berea`, an old name of Aleppo, is a town in Kentucky)."""
     if not _is_latin(name):
@@ -171,8 +178,8 @@ def _is_noise(name: str, inside: set[str], gazetteer: Gazetteer) -> bool:
     holders = gazetteer.lookup(name)
     if all(p.id in inside for p in holders):
         return False
-    obvious = obvious_place(name, holders, gazetteer)
-    return obvious is None or obvious.id not in inside
+    likeliest = obvious_place(name, holders, gazetteer, likeliest=True)
+    return likeliest is None or likeliest.id not in inside
 
 
 def _is_latin(name: str) -> bool:
