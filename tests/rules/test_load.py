@@ -40,7 +40,10 @@ SPEC_EXAMPLE = """
 # watcher.yaml's words for a bad duration (tests/test_config.py), here for a cooldown
 DURATION_HELP = "must be a duration such as 90 (seconds), 30s, 10m, 1h, 1h30m or 1d"
 BAD_SEVERITY = "unknown severity 'urgent' (expected one of: info, low, medium, high, critical)"
-NOT_ONE_OPERAND = "a list entry must be one term, phrase, prefix (abc*), variant (~Name) or @list"
+NOT_ONE_OPERAND = (
+    "a list entry must be one term, phrase, prefix (abc*), variant (~Name), place (place:Name) "
+    "or @list"
+)
 
 
 def w(text: str) -> Term:

@@ -1,6 +1,7 @@
 """The query language: a lark LALR grammar and `parse_query`, text -> ast.Query.
 
-Owns every syntax error (with its 0-based offset in the query) and what `@list` expands to.
+Owns every syntax error (with its 0-based offset in the query) and what `@list` expands to;
+`place:` terms are left as PlaceRef for the loader (watcher/rules/place_terms.py).
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ start: or_expr
 not_expr: "NOT" unary
 ?atom: operand | "(" or_expr ")" | field
 field: FIELD atom
-?operand: WORD | PHRASE | EXACT | PREFIX | VARIANT | LIST
+?operand: WORD | PHRASE | EXACT | PREFIX | VARIANT | LIST | PLACE
 
 // A word: letters (any script) and digits, with inner - ' . (al-Hasaka, U.S.).
 // The optional final dot is only for abbreviations such as U.S. or e.g.
@@ -41,6 +42,9 @@ EXACT: "=" (WORD | PHRASE)
 VARIANT: "~" (WORD | PHRASE)
 PREFIX.2: WORD "*"
 LIST: /@\w[\w-]*/
+// A place and everything inside it: place:Aleppo, place:"Midan, Damascus", place:geonames:170063
+PLACE.3: "place:" (PLACE_ID | WORD | PHRASE)
+PLACE_ID: /(?:geonames|admin1|watcher):[\w.-]*\w/
 FIELD.2: /(?:title|body):/
 NEAR_OP.2: /O?NEAR\/[^\s()"]*/
 
@@ -52,9 +56,17 @@ _BINARY = frozenset({"AND", "OR", "NEAR_OP"})
 _OPERATORS = _BINARY | {"NOT"}
 _NEAR_WORD = re.compile(r"O?NEAR/")
 _WORD_HYPHEN = re.compile(r"(?<=[^\W_])-(?=[^\W\d_])")
-_TERMS = frozenset({"WORD", "PHRASE", "EXACT", "PREFIX", "VARIANT", "LIST"})
+_TERMS = frozenset({"WORD", "PHRASE", "EXACT", "PREFIX", "VARIANT", "LIST", "PLACE"})
 _NEAR_RULE = "NEAR operands may only be terms, lists or OR-groups of them"
-_NOT_AN_ENTRY = "a list entry must be one term, phrase, prefix (abc*), variant (~Name) or @list"
+_NOT_AN_ENTRY = (
+    "a list entry must be one term, phrase, prefix (abc*), variant (~Name), place (place:Name) "
+    "or @list"
+)
+PLACE_MARKER = "place:"
+_PLACE_NEEDS = (
+    "'place:' must be directly followed by a place name, a quoted name or an id: "
+    'place:Aleppo, place:"Hasakah Governorate", place:"Midan, Damascus", place:geonames:170063'
+)
 
 
 class QuerySyntaxError(ValueError):
@@ -74,8 +86,21 @@ class ListRef:
     offset: int
 
 
+@dataclass(frozen=True)
+class PlaceRef:
+    """`place:…` as parsed; the loader replaces it with the place's names (place_terms.py).
+
+    `text` is what follows `place:`, without quotes: a name (`Aleppo`), a name and the names
+    of places it lies in (`Midan, Damascus`), or a gazetteer id (`geonames:170063`).
+    """
+
+    text: str
+    offset: int
+
+
 def parse_query(text: str, *, strict: bool = False) -> Query:
-    """The AST of `text`; `@name` operands are left as ListRef for the loader.
+    """The AST of `text`; `@name` and `place:` operands are left as ListRef and PlaceRef for
+    the loader.
 
     `strict` also rejects AND/NOT inside a NEAR operand, which the engine cannot honour;
     the loader asks for it so the error points into the query.
@@ -123,15 +148,16 @@ def _depth(query: Query) -> int:
     return deepest
 
 
-def parse_list_entry(text: str) -> Term | ListRef:
-    """One `lists:` entry; an unquoted entry with a space is a phrase (`~Sheikh Maqsoud`)."""
+def parse_list_entry(text: str) -> Term | ListRef | PlaceRef:
+    """One `lists:` entry; an unquoted entry with a space is a phrase (`~Sheikh Maqsoud`,
+    `place:Sheikh Maqsoud`)."""
     source, quote_at = _entry_as_query(text)
     try:
         node = parse_query(source)
     except QuerySyntaxError as exc:
         offset = exc.offset - 1 if quote_at is not None and exc.offset > quote_at else exc.offset
         raise QuerySyntaxError(offset, exc.message) from None
-    if not isinstance(node, Term | ListRef):
+    if not isinstance(node, Term | ListRef | PlaceRef):
         raise QuerySyntaxError(0, _NOT_AN_ENTRY)
     return node
 
@@ -153,7 +179,7 @@ def _entry_as_query(text: str) -> tuple[str, int | None]:
     body = text.strip()
     if '"' in body or body.startswith("@") or not any(ch.isspace() for ch in body):
         return text, None
-    marker = body[0] if body[0] in "=~" else ""
+    marker = PLACE_MARKER if body.startswith(PLACE_MARKER) else body[0] if body[0] in "=~" else ""
     quote_at = text.index(body) + len(marker)
     return f'{text[:quote_at]}"{text[quote_at:].rstrip()}"', quote_at
 
@@ -202,6 +228,8 @@ def _bad_character(text: str, at: int) -> QuerySyntaxError:
         return QuerySyntaxError(at, "'@' must be directly followed by a list name")
     if char == "*":
         return QuerySyntaxError(at, "'*' must directly follow a word, as in evacuat*")
+    if char == ":" and re.search(r"(?<![\w~=@])place$", text[:at]):
+        return QuerySyntaxError(at - len("place"), _PLACE_NEEDS)
     if char == ":":
         return QuerySyntaxError(at, "':' may only follow title or body, as in title:( … )")
     if char == "-":
@@ -253,7 +281,7 @@ def _check_token(token: Token) -> None:
         if _last_part(token[:-1]) != token[:-1]:  # al-Ha*: the words before are whole words
             need += f" in its last word ('{_last_part(token[:-1])}')"
         raise QuerySyntaxError(at, f"prefix '{token!s}' is too short: put {need}")
-    if token.endswith('"') and not any(ch.isalnum() for ch in token):
+    if token.endswith('"') and not any(ch.isalnum() for ch in token.removeprefix(PLACE_MARKER)):
         raise QuerySyntaxError(at, "empty phrase: no word between the quotes")
 
 
@@ -341,21 +369,33 @@ def _near_arg(token: Token) -> str:
     return token.split("/", 1)[1]
 
 
+Ref = TypeVar("Ref", ListRef, PlaceRef)
+
+
 def replace_list_refs(query: Query | ListRef, resolve: Callable[[ListRef], Query]) -> Query:
     """`query` with every ListRef replaced by `resolve(ref)`; And/Or flattened again."""
-    if isinstance(query, ListRef):
+    return replace_refs(query, ListRef, resolve)
+
+
+def replace_refs(
+    query: Query | ListRef | PlaceRef, kind: type[Ref], resolve: Callable[[Ref], Query]
+) -> Query:
+    """`query` with every reference of `kind` replaced by `resolve(ref)`; And/Or flattened
+    again (a place's Or of names joins the Or it stands in)."""
+    if isinstance(query, kind):
         return resolve(query)
     if isinstance(query, And | Or):
-        kind = type(query)
-        return kind(flatten(kind, [replace_list_refs(child, resolve) for child in query.children]))
+        group = type(query)
+        children = [replace_refs(child, kind, resolve) for child in query.children]
+        return group(flatten(group, children))
     if isinstance(query, Not):
-        return Not(replace_list_refs(query.child, resolve))
+        return Not(replace_refs(query.child, kind, resolve))
     if isinstance(query, Near):
-        left = replace_list_refs(query.left, resolve)
-        return replace(query, left=left, right=replace_list_refs(query.right, resolve))
+        left = replace_refs(query.left, kind, resolve)
+        return replace(query, left=left, right=replace_refs(query.right, kind, resolve))
     if isinstance(query, InField):
-        return replace(query, child=replace_list_refs(query.child, resolve))
-    return query
+        return replace(query, child=replace_refs(query.child, kind, resolve))
+    return query  # type: ignore[return-value]  # a term, or a reference of the other kind
 
 
 class ListExpander(Generic[Where]):
@@ -367,7 +407,7 @@ class ListExpander(Generic[Where]):
 
     def __init__(
         self,
-        lists: Mapping[str, Sequence[tuple[Where, Term | ListRef]]],
+        lists: Mapping[str, Sequence[tuple[Where, Query | ListRef]]],
         report: Callable[[Where, ListRef, str], None],
     ) -> None:
         self.lists = lists
@@ -470,6 +510,9 @@ class _ToQuery(Transformer):
 
     def LIST(self, token: Token) -> ListRef:
         return ListRef(str(token[1:]), token.start_pos)
+
+    def PLACE(self, token: Token) -> PlaceRef:
+        return PlaceRef(_operand_text(token[len(PLACE_MARKER) :]), token.start_pos)
 
 
 def _operand_text(text: str) -> str:

@@ -14,10 +14,11 @@ from pathlib import Path
 import yaml
 
 from watcher.errors import RuleError, RuleSetError
-from watcher.rules.ast import Example, Or, Query, Rule, RuleSet, RuleTests, Term
+from watcher.rules.ast import Example, Or, Query, Rule, RuleSet, RuleTests
 from watcher.rules.grammar import (
     ListExpander,
     ListRef,
+    PlaceRef,
     QuerySyntaxError,
     flatten,
     operator_in_entry,
@@ -26,6 +27,7 @@ from watcher.rules.grammar import (
     replace_list_refs,
     unknown_list,
 )
+from watcher.rules.place_terms import expand_places
 from watcher.rules.yamlfile import (
     Pairs,
     YamlFile,
@@ -57,7 +59,7 @@ RULE_SUFFIXES = (".yaml", ".yml")
 ID_PATTERN = re.compile(r"[a-z0-9][a-z0-9_-]*")
 LIST_NAME_PATTERN = re.compile(r"\w[\w-]*")  # exactly what `@name` accepts in a query
 
-_Operand = Term | ListRef
+_Operand = Query | ListRef  # a list entry: a term, a place's terms, or an @list
 
 
 def load_rules(path: str | Path, *, channels: Collection[str] | None = None) -> RuleSet:
@@ -94,6 +96,9 @@ def query_rule(
         raise RuleSetError([RuleError(where, 1, exc.offset + 1, exc.message)]) from None
     errors: list[RuleError] = []
 
+    def place_error(ref: PlaceRef, message: str) -> None:
+        errors.append(RuleError(where, 1, ref.offset + 1, message))
+
     def resolve(ref: ListRef) -> Query:
         entries = lists.get(ref.name)
         if entries is None:
@@ -103,7 +108,7 @@ def query_rule(
             return entries[0]
         return Or(tuple(dict.fromkeys(flatten(Or, list(entries)))))
 
-    query = replace_list_refs(parsed, resolve)
+    query = replace_list_refs(expand_places(parsed, place_error), resolve)
     if errors:
         raise RuleSetError(errors)
     return Rule(id=QUERY_RULE_ID, title=text, query_text=text, query=query)
@@ -294,16 +299,27 @@ def _report_at_ref(where: _Where, ref: ListRef, message: str) -> None:
 
 
 def _read_query(file: YamlFile, node: yaml.Node) -> tuple[str, Query] | None:
-    """The query text and its tree (ListRefs still in); errors point inside the query."""
+    """The query text and its tree (places expanded, ListRefs still in); errors point inside
+    the query."""
     if not isinstance(node, yaml.ScalarNode):
         read_string(file, node, "'query'")
         return None
     text = "" if is_null(node) else node.value
     try:
-        return text, parse_query(text, strict=True)
+        query = parse_query(text, strict=True)
     except QuerySyntaxError as exc:
         file.error_inside(node, exc.offset, exc.message)
         return None
+    return text, _expand_places(file, node, query)
+
+
+def _expand_places(file: YamlFile, node: yaml.Node, query: Query | PlaceRef) -> Query:
+    """`place:` terms replaced by their names; a bad one reported where it is written."""
+    return expand_places(
+        query,
+        lambda ref, message: file.error_inside(node, ref.offset, message),
+        lambda ref, message: file.warn_inside(node, ref.offset, message),
+    )
 
 
 def _read_tests(file: YamlFile, node: yaml.Node) -> RuleTests:
@@ -384,10 +400,12 @@ def _list_entries(file: YamlFile, name: str, node: yaml.Node) -> list[tuple[_Whe
     entries = []
     for item, text in string_items(file, node, f"@{name}"):
         try:
-            entries.append(((file, item), parse_list_entry(text)))
+            entry = parse_list_entry(text)
         except QuerySyntaxError as exc:
             file.error_inside(item, exc.offset, exc.message)
             continue
+        expanded = entry if isinstance(entry, ListRef) else _expand_places(file, item, entry)
+        entries.append(((file, item), expanded))
         operator = operator_in_entry(text)
         if operator is not None:
             offset, word = operator
