@@ -12,11 +12,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from functools import cache
+from dataclasses import dataclass, field
+from functools import cache, lru_cache
 
 from watcher.places import Gazetteer, Place, load, name_key
-from watcher.text.variants import is_article, is_variant, variant_keys
+from watcher.text.variants import fold, is_article, is_variant, variant_keys
 
 # Syria, Iraq and the neighbours the gazetteer has every town of (docs/gazetteer.md): a
 # rule's place there gives its alternate names; the look-alikes are looked for there.
@@ -45,6 +45,20 @@ class NameCheck:
 
     rejected: frozenset[str] = frozenset()
     around: tuple[tuple[NameWords, NameWords], ...] = ()
+    # `around` by the lookup keys of the name word next to the rule's name, before it
+    # and (for names with none before) after it: an occurrence compares only those.
+    _before: dict[str, list[int]] = field(init=False, compare=False, repr=False)
+    _after: dict[str, list[int]] = field(init=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        before: dict[str, list[int]] = defaultdict(list)
+        after: dict[str, list[int]] = defaultdict(list)
+        for number, (words_before, words_after) in enumerate(self.around):
+            side, word = (before, words_before[-1]) if words_before else (after, words_after[0])
+            for key in _lookup_keys(word):
+                side[key].append(number)
+        object.__setattr__(self, "_before", dict(before))
+        object.__setattr__(self, "_after", dict(after))
 
     def keeps(self, words: Sequence[str], start: int, end: int, *, is_english: IsEnglish) -> bool:
         """Whether the occurrence at words[start..end] stays a match of the rule."""
@@ -53,11 +67,34 @@ class NameCheck:
             # Daraas for ~Daraya: Daraa's, a possessive of another place's name
             if key in self.rejected or (key.endswith("s") and key[:-1] in self.rejected):
                 return False
+        numbers = _indexed(self._before, _neighbour(words, start, -1))
+        numbers |= _indexed(self._after, _neighbour(words, end, 1))
         return not any(
-            _words_before(words, start, before, is_english)
-            and _words_after(words, end, after, is_english)
-            for before, after in self.around
+            _words_before(words, start, self.around[number][0], is_english)
+            and _words_after(words, end, self.around[number][1], is_english)
+            for number in numbers
         )
+
+
+@lru_cache(maxsize=65536)
+def _lookup_keys(word: str) -> frozenset[str]:
+    """The keys two words share when they may be variants: their spelling keys, or one
+    folded spelling (for words without keys)."""
+    return variant_keys(word) | {"=" + fold(word)}
+
+
+def _neighbour(words: Sequence[str], pos: int, step: int) -> str | None:
+    """The nearest word before (step -1) or after (step 1) `pos` that is no article."""
+    pos += step
+    while 0 <= pos < len(words) and is_article(words[pos]):
+        pos += step
+    return words[pos] if 0 <= pos < len(words) else None
+
+
+def _indexed(index: dict[str, list[int]], word: str | None) -> set[int]:
+    if word is None or not index:
+        return set()
+    return {number for key in _lookup_keys(word) for number in index.get(key, ())}
 
 
 @dataclass(frozen=True)
@@ -94,7 +131,7 @@ def _words_after(words: Sequence[str], pos: int, name: NameWords, is_english: Is
 class PlaceNames:
     """The gazetteer's Latin names in the region, indexed by the spelling keys of their words.
 
-    Built once, on the first `~Name` that names a known place (about 0.3 s).
+    Built once, on the first `~Name` that names a known place (about 0.4 s).
     """
 
     def __init__(self, gazetteer: Gazetteer) -> None:
