@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from itertools import product
 
+from watcher.places import name_key
 from watcher.rules.ast import And, InField, Near, Not, Or, Query, Term
 from watcher.text.analysis import AnalysedText, Analyzer, FieldText
+from watcher.text.known_names import known_names
 from watcher.text.variants import fold, is_article, is_variant
 
 Range = tuple[int, int, int]  # field number, first word, last word
@@ -63,17 +65,43 @@ class Reference:
 
     def term(self, term: Term, field_no: int) -> list[tuple[int, int]]:
         words = self.analyzer.words(term.text) or [term.text.lower()]
+        known = None
         if term.kind == "variant":
             words = [w for w in words if not is_article(w)] or words
+            known = known_names(term.text, words, is_english=self.analyzer.lexicon.is_english)
         field = self.fields[field_no]
         found = []
         for start in range(len(field)):
-            end = self._phrase_end(term, words, field, start)
+            end = self._phrase_end(term, words, field, start, known is not None)
             if end is not None:
                 found.append((start, end))
-        return found
+        if known is None:
+            return found
+        # A known place: its other names as they are (name_key per word, articles between
+        # them optional), then every occurrence checked against other places' names.
+        text = [self._word(field, pos) for pos in range(len(field))]
+        for name in known.names:
+            found += [(start, end) for start in range(len(field))
+                      if (end := self._name_end(name, text, start)) is not None]
+        is_english = self.analyzer.lexicon.is_english
+        return sorted({(start, end) for start, end in found
+                       if known.check.keeps(text, start, end, is_english=is_english)})
 
-    def _phrase_end(self, term: Term, words: list[str], field: FieldText, start: int):
+    @staticmethod
+    def _name_end(name: tuple[str, ...], text: list[str], start: int) -> int | None:
+        pos = start - 1
+        for number, word in enumerate(name):
+            pos += 1
+            if number > 0 and pos < len(text) and name_key(text[pos]) != word \
+                    and is_article(text[pos]):
+                pos += 1  # one article between words, as the engine skips
+            if pos >= len(text) or name_key(text[pos]) != word:
+                return None
+        return pos
+
+    def _phrase_end(
+        self, term: Term, words: list[str], field: FieldText, start: int, known: bool = False
+    ):
         pos = start - 1
         alone = len(words) == 1  # a one-word variant name (is_variant's `alone`)
         for number, word in enumerate(words):
@@ -83,31 +111,36 @@ class Reference:
             text = self._word(field, pos)
             # al-Has*: the words before the last one are whole words
             kind = "word" if term.kind == "prefix" and number < len(words) - 1 else term.kind
+            possessive = known and number == len(words) - 1  # Aleppos, for a known place
             if (
                 number > 0
                 and kind == "variant"
-                and not self.word_matches(kind, word, text, alone=alone)
+                and not self.word_matches(kind, word, text, alone=alone, possessive=possessive)
                 and is_article(text)
             ):
                 pos += 1
                 if pos >= len(field):
                     return None
                 text = self._word(field, pos)
-            if not self.word_matches(kind, word, text, alone=alone):
+            if not self.word_matches(kind, word, text, alone=alone, possessive=possessive):
                 return None
         return pos
 
     def _word(self, field: FieldText, pos: int) -> str:
         return self.analyzer.types[int(field.types[pos])].lower
 
-    def word_matches(self, kind: str, rule_word: str, text_word: str, alone: bool = False) -> bool:
+    def word_matches(
+        self, kind: str, rule_word: str, text_word: str, alone: bool = False,
+        possessive: bool = False,
+    ) -> bool:
         lexicon = self.analyzer.lexicon
         if kind == "exact":
             return text_word == rule_word.lower()
         if kind == "prefix":
             return fold(text_word).startswith(fold(rule_word))
         if kind == "variant":
-            return is_variant(rule_word, text_word, is_english=lexicon.is_english, alone=alone)
+            return is_variant(rule_word, text_word, is_english=lexicon.is_english, alone=alone,
+                              possessive=possessive)
         return fold(text_word) in {fold(f) for f in lexicon.forms_of(fold(rule_word))}
 
     @staticmethod

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import sys
 from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from typing import Literal
 
 import numpy as np
@@ -147,6 +148,10 @@ class OccurrenceScanner:
     Per word type it keeps the one-word sequences the type is and, by their second
     atom, the phrases it may start: a phrase is only looked at when the next word
     can continue it. Per sequence it keeps the word types that start it, for lookups.
+
+    A `~Name` naming a known place has its other known names as alias sequences, found
+    as the `~Name` itself, and its occurrences pass the name check (`NameCheck.keeps`):
+    such *checked* sequences always record where they end.
     """
 
     def __init__(self, index: RuleIndex, analyzer: Analyzer, *, scan: ScanMode = "auto") -> None:
@@ -158,6 +163,13 @@ class OccurrenceScanner:
         self._is_article: list[bool] = []
         self._words: list[tuple[int, ...]] = []
         self._trigger_words: list[tuple[int, ...]] = []
+        # One-word occurrences of checked sequences (aliases as their `~Name`), kept apart
+        # so the plain ones cost nothing more.
+        self._checked_words: list[tuple[int, ...]] = []
+        self._checked_trigger_words: list[tuple[int, ...]] = []
+        self._checked = frozenset(index.name_checks) | {
+            seq for listed in index.aliases.values() for seq in listed
+        }
         self._phrases: list[dict[int, tuple[int, ...]]] = []
         self._seconds: list[frozenset[int]] = []  # the second atoms of those phrases
         self._seq_types: dict[int, list[int]] = defaultdict(list)
@@ -181,11 +193,16 @@ class OccurrenceScanner:
             self.type_atoms.append(frozenset(atoms))
             self._is_article.append(word.is_word and is_article(word.lower))
             starting = [q for a in atoms for q in self.index.seqs_by_first_atom.get(a, ())]
-            for q in starting:
+            reported = self._reported(starting)
+            for q in reported:
                 self._seq_types[q].append(type_no)
-            words = tuple(q for q in starting if len(sequences[q].atoms) == 1)
-            self._words.append(words)
-            self._trigger_words.append(tuple(q for q in words if q in triggers))
+            words = self._reported(q for q in starting if len(sequences[q].atoms) == 1)
+            plain = tuple(q for q in words if q not in self._checked)
+            checked = tuple(q for q in words if q in self._checked)
+            self._words.append(plain)
+            self._trigger_words.append(tuple(q for q in plain if q in triggers))
+            self._checked_words.append(checked)
+            self._checked_trigger_words.append(tuple(q for q in checked if q in triggers))
             by_second: dict[int, list[int]] = defaultdict(list)
             for q in starting:
                 if len(sequences[q].atoms) > 1:
@@ -193,12 +210,21 @@ class OccurrenceScanner:
             self._phrases.append({a: tuple(qs) for a, qs in by_second.items()})
             self._seconds.append(frozenset(by_second))
             something.append(bool(starting))
-            trigger.append(any(q in triggers for q in starting))
-            wakes.append(sum(len(by_pair[q]) for q in starting if q in by_pair))
+            trigger.append(any(q in triggers for q in reported))
+            wakes.append(sum(len(by_pair[q]) for q in reported if q in by_pair))
         self._starts_something = np.concatenate((self._starts_something, np.array(something)))
         self._starts_trigger = np.concatenate((self._starts_trigger, np.array(trigger)))
         self._wakes = np.concatenate((self._wakes, np.array(wakes, dtype=np.int64)))
         self._masks.clear()  # they cover the types known when they were made
+
+    def _reported(self, seqs: Iterable[int]) -> tuple[int, ...]:
+        """The sequences occurrences of these are recorded as: an alias as its `~Name`s."""
+        aliases = self.index.aliases
+        found: dict[int, None] = {}
+        for q in seqs:
+            for reported in aliases.get(q, (q,)):
+                found[reported] = None
+        return tuple(found)
 
     def scan(self, title: FieldText, body: FieldText) -> Occurrences:
         """The article's trigger occurrences; the rest is looked up when asked for."""
@@ -237,11 +263,17 @@ class OccurrenceScanner:
         if not len(positions):
             return None
         starts = positions.tolist()
-        if len(self.index.sequences[seq].atoms) == 1:
+        checked = seq in self._checked
+        if len(self.index.sequences[seq].atoms) == 1 and not checked:
             return starts, starts
         type_list = types.tolist()
         found = [(pos, end) for pos in starts for q, end in self._phrases_at(type_list, pos)
                  if q == seq]
+        if checked:
+            found += [(pos, pos) for pos in starts
+                      if seq in self._checked_words[type_list[pos]]
+                      and self._keeps(seq, type_list, pos, pos)]
+            found.sort()
         if not found:
             return None
         return [pos for pos, _ in found], [end for _, end in found]
@@ -260,12 +292,18 @@ class OccurrenceScanner:
         phrase_ends: dict[int, list[int]] = defaultdict(list)
         type_list = types.tolist()
         words = self._trigger_words if triggers_only else self._words
+        checked = self._checked_trigger_words if triggers_only else self._checked_words
         seconds, type_atoms, is_article = self._seconds, self.type_atoms, self._is_article
         last = len(type_list) - 1
         for pos in positions.tolist():
             word_type = type_list[pos]
             for seq in words[word_type]:
                 starts[seq].append(pos)
+            if checked[word_type]:
+                for seq in checked[word_type]:
+                    if self._keeps(seq, type_list, pos, pos):
+                        starts[seq].append(pos)
+                        phrase_ends[seq].append(pos)
             if seconds[word_type] and pos < last:
                 following = type_list[pos + 1]
                 # Most phrase starts are not followed by their phrase: skip them cheaply.
@@ -299,7 +337,27 @@ class OccurrenceScanner:
         if any(len(sequences[q].atoms) > 2 for q, _ in found):
             ends = [(q, self._sequence_end(q, types, end, limit)) for q, end in found]
             found = [(q, end) for q, end in ends if end is not None]
+        if found and self._checked:
+            found = self._checked_phrases(found, types, pos)
         return found
+
+    def _checked_phrases(
+        self, found: list[tuple[int, int]], types: list[int], pos: int
+    ) -> list[tuple[int, int]]:
+        """Aliases as their `~Name`s, and the occurrences the name checks keep, once each."""
+        kept: dict[tuple[int, int], None] = {}
+        for q, end in found:
+            for seq in self.index.aliases.get(q, (q,)):
+                if seq not in self.index.name_checks or self._keeps(seq, types, pos, end):
+                    kept[seq, end] = None
+        return list(kept)
+
+    def _keeps(self, seq: int, types: list[int], start: int, end: int) -> bool:
+        """Whether an occurrence passes its `~Name`'s check (other places' names)."""
+        check = self.index.name_checks.get(seq)
+        return check is None or check.keeps(
+            _Words(self.analyzer, types), start, end, is_english=self.index.lexicon.is_english
+        )
 
     def _sequence_end(self, seq_id: int, types: list[int], pos: int, limit: int) -> int | None:
         """Last word position of a sequence whose second word is at `pos`, or None."""
@@ -319,3 +377,19 @@ class OccurrenceScanner:
             if atom not in self.type_atoms[types[pos]]:
                 return None
         return pos
+
+
+class _Words(Sequence[str]):
+    """A field's lower-case words, read only where a name check looks."""
+
+    def __init__(self, analyzer: Analyzer, types: list[int]) -> None:
+        self._types = analyzer.types
+        self._field = types
+
+    def __len__(self) -> int:
+        return len(self._field)
+
+    def __getitem__(self, index):  # type: ignore[override]
+        if isinstance(index, slice):
+            return [self._types[t].lower for t in self._field[index]]
+        return self._types[self._field[index]].lower

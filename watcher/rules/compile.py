@@ -9,8 +9,10 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from watcher.places import name_key
 from watcher.rules.ast import And, InField, Near, Not, Or, Query, Rule, Term
 from watcher.text.analysis import Analyzer, WordType
+from watcher.text.known_names import NameCheck, known_names
 from watcher.text.lexicon import Lexicon
 from watcher.text.variants import fold, is_article, is_variant, variant_keys
 
@@ -21,9 +23,12 @@ PREFIX_KEY_CHARS = 3
 class Atom:
     """One rule word as compared with one article word."""
 
-    kind: str  # word | exact | prefix | variant
-    text: str  # folded rule word (word, prefix), lower-cased (exact), rule spelling (variant)
+    kind: str  # word | exact | prefix | variant | known
+    # folded rule word (word, prefix), lower-cased (exact), rule spelling (variant), a word
+    # of a place's known name, folded by name_key (known)
+    text: str
     alone: bool = False  # a variant that is a whole one-word name (see is_variant)
+    possessive: bool = False  # a variant that also matches with a stripped 's (Aleppos)
 
 
 @dataclass(frozen=True)
@@ -100,6 +105,12 @@ class RuleIndex:
     exact_atoms: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
     prefix_atoms: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
     variant_atoms: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
+    known_atoms: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
+    # Sequences of a place's other known names (`Ayn al-Arab`), occurring as the `~Name`
+    # sequences they are listed under (`~Kobani`): alias -> those sequences.
+    aliases: dict[int, list[int]] = field(default_factory=dict)
+    # What occurrences of a `~Name` sequence naming a known place are checked against.
+    name_checks: dict[int, NameCheck] = field(default_factory=dict)
     seqs_by_first_atom: dict[int, list[int]] = field(default_factory=lambda: defaultdict(list))
     rules_by_trigger: dict[int, list[int]] = field(default_factory=lambda: defaultdict(list))
     rules_by_pair: dict[int, dict[int, list[int]]] = field(default_factory=dict)
@@ -117,10 +128,15 @@ class RuleIndex:
             if word.folded.startswith(self.atoms[atom_id].text):
                 found.append(atom_id)
         found += self._variant_atoms_for(word)
+        if self.known_atoms:
+            found += self.known_atoms.get(name_key(word.lower), ())
         return tuple(sorted(set(found)))
 
     def _variant_atoms_for(self, word: WordType) -> list[int]:
-        ids = {a for key in variant_keys(word.lower) for a in self.variant_atoms.get(key, ())}
+        keys = variant_keys(word.lower)
+        if word.folded.endswith("s"):  # a possessive with the apostrophe stripped: Aleppos
+            keys |= variant_keys(word.lower[:-1])
+        ids = {a for key in keys for a in self.variant_atoms.get(key, ())}
         ids |= set(self.variant_atoms.get("=" + word.folded, ()))
         return [
             a
@@ -130,6 +146,7 @@ class RuleIndex:
                 word.lower,
                 is_english=self.lexicon.is_english,
                 alone=self.atoms[a].alone,
+                possessive=self.atoms[a].possessive,
             )
         ]
 
@@ -153,6 +170,8 @@ class RuleIndex:
             self.exact_atoms[atom.text].append(atom_id)
         elif atom.kind == "prefix":
             self.prefix_atoms[atom.text[:PREFIX_KEY_CHARS]].append(atom_id)
+        elif atom.kind == "known":
+            self.known_atoms[atom.text].append(atom_id)
         else:
             for key in variant_keys(atom.text) | {"=" + fold(atom.text)}:
                 self.variant_atoms[key].append(atom_id)
@@ -166,6 +185,15 @@ class RuleIndex:
         self._seq_ids[seq] = seq_id
         self.seqs_by_first_atom[seq.atoms[0]].append(seq_id)
         return seq_id
+
+    def add_known_names(self, seq_id: int, names: tuple[tuple[str, ...], ...]) -> None:
+        """Let a place's other known names (name_key words) occur as the `~Name` sequence."""
+        for words in names:
+            atoms = tuple(self.add_atom(Atom("known", word)) for word in words)
+            alias = self.add_sequence(Sequence(atoms, skip_articles=True))
+            listed = self.aliases.setdefault(alias, [])
+            if seq_id not in listed:
+                listed.append(seq_id)
 
     def add_rule(self, compiled: CompiledRule) -> None:
         """Index a rule by its two cheapest clauses: it becomes a candidate only when a
@@ -249,12 +277,21 @@ class Compiler:
         kinds = [term.kind] * len(words)
         if term.kind == "prefix":  # al-Has*: the word al, then a word beginning with has
             kinds[:-1] = ["word"] * (len(words) - 1)
+        lexicon = self.analyzer.lexicon
+        known = None
+        if term.kind == "variant":
+            known = known_names(term.text, words, is_english=lexicon.is_english)
+        last = len(words) - 1
         atoms = tuple(
-            self.index.add_atom(atom_for(kind, w, alone))
-            for kind, w in zip(kinds, words, strict=True)
+            # A place the gazetteer knows: its name may end in a stripped possessive 's.
+            self.index.add_atom(atom_for(kind, w, alone, known is not None and n == last))
+            for n, (kind, w) in enumerate(zip(kinds, words, strict=True))
         )
         seq_id = self.index.add_sequence(Sequence(atoms, skip_articles))
-        lexicon = self.analyzer.lexicon
+        if known is not None:
+            self.index.add_known_names(seq_id, known.names)
+            if known.check.rejected or known.check.around:
+                self.index.name_checks[seq_id] = known.check
         self._costs[seq_id] = min(word_cost(term.kind, w, term.text, lexicon) for w in words)
         return seq_id
 
@@ -289,11 +326,11 @@ class Compiler:
         return sum(self._costs[s] for s in clause), tuple(sorted(clause))
 
 
-def atom_for(kind: str, word: str, alone: bool = False) -> Atom:
+def atom_for(kind: str, word: str, alone: bool = False, possessive: bool = False) -> Atom:
     if kind == "exact":
         return Atom("exact", word.lower())
     if kind == "variant":
-        return Atom("variant", word.lower(), alone)
+        return Atom("variant", word.lower(), alone, possessive)
     if kind == "prefix":
         return Atom("prefix", fold(word))
     return Atom("word", fold(word))

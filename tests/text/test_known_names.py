@@ -1,0 +1,157 @@
+"""`~Name` and the gazetteer: known names of the place match, known names of other places,
+people's names and English words do not (issue 18, item 2; docs/variants.md)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.reference import Reference
+from watcher.engine.core import Engine
+from watcher.model import Article
+from watcher.rules.ast import Rule
+from watcher.rules.compile import Compiler
+from watcher.rules.grammar import parse_query
+from watcher.text.analysis import Analyzer
+
+# Another known name of the same place, however many words (sentences after FA-KES's).
+ALTERNATE_NAMES = [
+    ("Abu Kamal", "Airstrikes hit Al-Bukamal near the Iraqi border on Sunday."),
+    ("Abu Kamal", "Government forces entered Albukamal after heavy fighting."),
+    ("Abu Kamal", "Residents fled Abukamal as the offensive began."),
+    ("Kobani", "Kurdish fighters held Ayn al-Arab against the siege."),
+    ("Kobani", "Shelling resumed on Ain al-Arab at dawn."),
+    ("Kobani", "Refugees from Ain el-Arab crossed into Turkey."),
+    ("Tal Tamr", "Assyrian villages near Tal Tamer were attacked."),
+    ("Ain Issa", "The camp at Ein Issa was shelled on Monday."),
+    ("Tabqa", "The dam at Tabaqa was captured by the SDF."),
+    ("Jarablus", "Turkish tanks crossed into Jarabulus on Wednesday."),
+    ("Ain al-Arab", "Airstrikes on Kobane killed ten fighters."),
+    # Kobani is also a GeoNames name of Mkoani, Tanzania: smaller, abroad, so still Kobani's.
+    ("Ain al-Arab", "Airstrikes on Kobani killed ten fighters."),
+]
+# A known name of a different place is not a variant, nor is a word in another place's
+# longer name; nor a person's name.
+LOOK_ALIKES = [
+    ("Kobani", "Clashes were reported near Kabani in the Latakia countryside."),
+    ("Mayadin", "Shells fell on the Midan neighbourhood of Damascus."),
+    ("Mayadin", "The road to Maadan in Raqqa province was cut."),
+    ("Sweida", "A rally was held in Saida in southern Lebanon."),
+    ("Sweida", "Israeli jets flew over Sayda on Tuesday."),
+    ("Sweida", "Villagers in Sawda near Tartus were evacuated."),
+    ("al-Bab", "Trucks queued at Bab al-Hawa on the Turkish border."),
+    ("al-Bab", "A mortar hit Bab Touma in the old city of Damascus."),
+    ("Daraa", "Barrel bombs fell on Daraya near Damascus."),
+    ("al-Hol", "Hywel Williams said the talks would resume."),
+    ("Maskanah", "A car bomb exploded in Masaken Barzeh in Damascus."),
+    ("Azaz", "Spokesman Diaa Aziz said the convoy had left."),
+]
+# The place itself, under its own spellings, still matches beside each look-alike.
+OWN_SPELLINGS = {
+    "Kobani": "Fighting in Kobani and Kobane continued.",
+    "Mayadin": "Airstrikes hit al-Mayadin and Mayadeen overnight.",
+    "Sweida": "Protests spread in Sweida and Suwayda.",
+    "al-Bab": "Turkish-backed rebels entered al-Bab on Thursday.",
+    "Daraa": "Rebels in Daraa and Deraa agreed to a truce.",
+    "al-Hol": "Families were moved to the al-Hol camp.",
+    "Maskanah": "IS withdrew from Maskana on Friday.",
+    "Azaz": "A car bomb exploded in Azaz on Friday.",
+}
+
+
+@pytest.fixture(scope="module")
+def fires(analyzer: Analyzer):
+    """Whether `~"Name"` matches the text, in both of the engine's scan modes (which must
+    agree), and the brute-force reference agrees with them."""
+
+    def run(name: str, text: str) -> bool:
+        query = parse_query(f'~"{name}"')
+        rule = Rule(id="r", title="test", query_text=f'~"{name}"', query=query)
+        analysed = analyzer.analyse(Article(id="a", title="", body=text))
+        found = {
+            scan: bool(Engine(Compiler(analyzer).compile([rule]), analyzer, scan=scan)
+                       .match(analysed))
+            for scan in ("full", "lookups")
+        }
+        reference = Reference(analyzer, analysed).truth(query) is not None
+        assert found["full"] == found["lookups"] == reference, (found, reference)
+        return found["full"]
+
+    return run
+
+
+@pytest.mark.parametrize(("name", "text"), ALTERNATE_NAMES)
+def test_a_known_name_of_the_place_matches(fires, name: str, text: str) -> None:
+    assert fires(name, text)
+
+
+@pytest.mark.parametrize(("name", "text"), LOOK_ALIKES)
+def test_a_known_name_of_another_place_does_not_match(fires, name: str, text: str) -> None:
+    assert not fires(name, text)
+    assert fires(name, OWN_SPELLINGS[name])
+
+
+def test_the_name_beside_another_places_name_still_matches(fires) -> None:
+    """Only the longer name of another place is refused, not the name next to other words."""
+    assert fires("al-Bab", "Rebels advanced on al-Bab from the west.")
+    assert not fires("al-Bab", "Rebels held Bab al-Hawa from the west.")
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("Aleppo", "An airstrike on Aleppos opposition held Kadi Askar district."),
+        ("Idlib", "Raids on Idlibs countryside killed six."),
+        ("Raqqa", "The Raqqas military court was hit."),
+    ],
+)
+def test_a_possessive_with_the_apostrophe_stripped_matches(fires, name: str, text: str) -> None:
+    assert fires(name, text)
+
+
+def test_a_possessive_of_another_place_does_not_match(fires) -> None:
+    """*Daraas* is Daraa's: a possessive of a known name of a different place than Daraya."""
+    assert fires("Daraa", "Shelling on Daraas southern districts continued.")
+    assert not fires("Daraya", "Shelling on Daraas southern districts continued.")
+
+
+def test_a_name_not_in_the_gazetteer_keeps_the_spelling_keys(fires) -> None:
+    """`~Kabanu` names no known place: spelling keys alone decide, so it still meets the
+    known place *Kobani*, and a stripped possessive is not looked for; `~Kabani`, a known
+    village, does not meet Kobani."""
+    assert fires("Kabanu", "Clashes near Kobani on Monday.")
+    assert not fires("Kabanu", "Clashes near Kabanus gate on Monday.")
+    assert not fires("Kabani", "Clashes near Kobani on Monday.")
+
+
+def test_a_known_name_wins_over_the_english_word_list(fires) -> None:
+    """*ein* is an English-table word, which keeps it from being a variant of *Ain*; *Ein
+    Issa* is a known name of Ain Issa."""
+    assert fires("Ain Issa", "Displaced families reached Ein Issa.")
+
+
+def test_english_words_and_names_of_people_are_not_variants(fires) -> None:
+    """The English check stays, also for a known place's alternate names: GeoNames lists
+    *Revolution City* for Tabqa, and *damask* for Damascus."""
+    assert not fires("Tabqa", "The revolution city council met on Monday.")
+    assert not fires("Damascus", "A damask cloth covered the table.")
+    assert not fires("Raqqa", "Ruqayya said her brother was detained.")
+    assert not fires("Homs", "Shelling destroyed homes in the area.")
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        # Masaken Hanano, a neighbourhood of its own beside Hanano, is named after it.
+        ("Hanano", "A barrel bomb hit Masaken Hanano in eastern Aleppo."),
+        # Al-Hamdaniya in Iraq has Aleppo's Hamdaniyeh's Arabic name: the same name.
+        ("Hamdaniyeh", "Rebels shelled al-Hamdaniya in western Aleppo."),
+        # The camp is al-Hol's camp, not another place's name around al-Hol.
+        ("al-Hol", "Thousands were taken to al-Hol camp in Hasakah."),
+    ],
+)
+def test_places_named_after_or_alike_the_place_do_not_hide_it(
+    fires, name: str, text: str
+) -> None:
+    """Guards the look-alike check against refusing the place's own name: a place beside
+    it named after it, a namesake, a feature of the place."""
+    assert fires(name, text)

@@ -1,0 +1,318 @@
+"""The gazetteer side of `~Name`: known names of the place a rule names, and of other places.
+
+Spelling keys (variants.py) cannot know that *Ayn al-Arab* is Kobani or that *Kabani* is a
+village in Latakia; the gazetteer can. For a `~Name` whose name is a gazetteer name, the
+rule compiler asks `known_names` once: the other known names of the places it names
+(matched exactly, after `name_key` folding, whatever their word count) and a `NameCheck`
+that drops occurrences which are known names of *other* places, whole (*Kabani*, *Midan*)
+or as part of a longer name around them (*Bab* in *Bab al-Hawa*). docs/variants.md.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from functools import cache, lru_cache
+
+from watcher.places import Gazetteer, Place, load, name_key
+from watcher.text.variants import fold, is_article, is_variant, variant_keys
+
+# Syria, Iraq and the neighbours the gazetteer has every town of (docs/gazetteer.md): a
+# rule's place there gives its alternate names; the look-alikes are looked for there.
+# Farther places' alternate names are noisy (GeoNames lists Kobani as a name of Mkoani in
+# Tanzania) and indexing every name of the world would make loading rules slow.
+REGION = frozenset({"SY", "IQ", "TR", "LB", "JO", "IL", "PS"})
+# Words that make a longer name the name of a feature *of* the place, not of another
+# place: `al-Hol camp` is al-Hol's camp, `Deir ez-Zor countryside` is Deir ez-Zor's.
+FEATURE_WORDS = frozenset({
+    "airport", "area", "border", "camp", "canton", "city", "countryside", "crossing", "dam",
+    "district", "governorate", "nahiya", "province", "region", "subdistrict", "town",
+    "village", "new", "old",
+})  # fmt: skip
+IsEnglish = Callable[[str], bool]
+NameWords = tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class NameCheck:
+    """What an occurrence of a `~Name` naming a known place is checked against.
+
+    `rejected`: known names (`name_key`) of other places that the spelling keys accept as
+    variants of the rule's name. `around`: the words before and after the rule's name in
+    longer known names of other places (`Bab al-Hawa`: (), (`hawa`,)).
+    """
+
+    rejected: frozenset[str] = frozenset()
+    around: tuple[tuple[NameWords, NameWords], ...] = ()
+    # `around` by the lookup keys of the name word next to the rule's name, before it
+    # and (for names with none before) after it: an occurrence compares only those.
+    _before: dict[str, list[int]] = field(init=False, compare=False, repr=False)
+    _after: dict[str, list[int]] = field(init=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        before: dict[str, list[int]] = defaultdict(list)
+        after: dict[str, list[int]] = defaultdict(list)
+        for number, (words_before, words_after) in enumerate(self.around):
+            side, word = (before, words_before[-1]) if words_before else (after, words_after[0])
+            for key in _lookup_keys(word):
+                side[key].append(number)
+        object.__setattr__(self, "_before", dict(before))
+        object.__setattr__(self, "_after", dict(after))
+
+    def keeps(self, words: Sequence[str], start: int, end: int, *, is_english: IsEnglish) -> bool:
+        """Whether the occurrence at words[start..end] stays a match of the rule."""
+        if self.rejected:
+            key = name_key(" ".join(words[start : end + 1]))
+            # Daraas for ~Daraya: Daraa's, a possessive of another place's name
+            if key in self.rejected or (key.endswith("s") and key[:-1] in self.rejected):
+                return False
+        numbers = _indexed(self._before, _neighbour(words, start, -1))
+        numbers |= _indexed(self._after, _neighbour(words, end, 1))
+        return not any(
+            _words_before(words, start, self.around[number][0], is_english)
+            and _words_after(words, end, self.around[number][1], is_english)
+            for number in numbers
+        )
+
+
+@lru_cache(maxsize=65536)
+def _lookup_keys(word: str) -> frozenset[str]:
+    """The keys two words share when they may be variants: their spelling keys, or one
+    folded spelling (for words without keys)."""
+    return variant_keys(word) | {"=" + fold(word)}
+
+
+def _neighbour(words: Sequence[str], pos: int, step: int) -> str | None:
+    """The nearest word before (step -1) or after (step 1) `pos` that is no article."""
+    pos += step
+    while 0 <= pos < len(words) and is_article(words[pos]):
+        pos += step
+    return words[pos] if 0 <= pos < len(words) else None
+
+
+def _indexed(index: dict[str, list[int]], word: str | None) -> set[int]:
+    if word is None or not index:
+        return set()
+    return {number for key in _lookup_keys(word) for number in index.get(key, ())}
+
+
+@dataclass(frozen=True)
+class KnownNames:
+    """What the gazetteer says about one `~Name`: its places, their names, the check."""
+
+    places: tuple[Place, ...]
+    names: tuple[NameWords, ...]  # the places' other known names, as name_key words
+    check: NameCheck
+
+
+def _words_before(words: Sequence[str], pos: int, name: NameWords, is_english: IsEnglish) -> bool:
+    """Whether the words before `pos` (articles skipped) spell `name`."""
+    for name_word in reversed(name):
+        pos -= 1
+        while pos >= 0 and is_article(words[pos]):
+            pos -= 1
+        if pos < 0 or not is_variant(name_word, words[pos], is_english=is_english):
+            return False
+    return True
+
+
+def _words_after(words: Sequence[str], pos: int, name: NameWords, is_english: IsEnglish) -> bool:
+    """Whether the words after `pos` (articles skipped) spell `name`."""
+    for name_word in name:
+        pos += 1
+        while pos < len(words) and is_article(words[pos]):
+            pos += 1
+        if pos >= len(words) or not is_variant(name_word, words[pos], is_english=is_english):
+            return False
+    return True
+
+
+class PlaceNames:
+    """The gazetteer's Latin names in the region, indexed by the spelling keys of their words.
+
+    Built once, on the first `~Name` that names a known place (about 0.4 s).
+    """
+
+    def __init__(self, gazetteer: Gazetteer) -> None:
+        self.gazetteer = gazetteer
+        self._by_key: dict[str, set[str]] = defaultdict(set)
+        names = {
+            name for place in gazetteer
+            if place.country in REGION or place.kind == "country"
+            for name in place.names
+        }  # fmt: skip
+        word_keys: dict[str, frozenset[str]] = {}  # words repeat across names: key each once
+        for key in {name_key(name) for name in names}:
+            if not key.isascii():
+                continue
+            for word in key.split():
+                spelling_keys = word_keys.get(word)
+                if spelling_keys is None:
+                    spelling_keys = word_keys[word] = _keys_with_possessive(word)
+                for spelling_key in spelling_keys:
+                    self._by_key[spelling_key].add(key)
+
+    def candidates(self, word: str) -> set[str]:
+        """Region names with a word that may be a variant (or possessive) of `word`."""
+        found: set[str] = set()
+        for key in _keys_with_possessive(word) | variant_keys(word + "s"):
+            found |= self._by_key.get(key, set())
+        return found
+
+
+def _keys_with_possessive(word: str) -> frozenset[str]:
+    """Spelling keys of a word, and of its stem when it may be a stripped possessive."""
+    keys = variant_keys(word)
+    if word.endswith("s") and len(word) > 3:
+        keys |= variant_keys(word[:-1])
+    return keys
+
+
+@cache
+def place_names() -> PlaceNames:
+    return PlaceNames(load())
+
+
+def known_names(
+    rule_name: str, rule_words: Sequence[str], *, is_english: IsEnglish
+) -> KnownNames | None:
+    """What the gazetteer knows of `~rule_name` (split into `rule_words`, articles dropped);
+    None when it names no place, so the spelling keys alone decide, as before."""
+    return _known_names(name_key(rule_name), tuple(rule_words), is_english)
+
+
+@cache
+def _known_names(rule_key: str, rule_words: NameWords, is_english: IsEnglish) -> KnownNames | None:
+    names = place_names()
+    places = names.gazetteer.lookup(rule_key) if rule_key else ()
+    if not places or not rule_words:
+        return None
+    related = _Related(names.gazetteer, places)
+    return KnownNames(
+        places,
+        _other_names(places, rule_key, related, is_english),
+        _check(names, rule_words, related, is_english),
+    )
+
+
+class _Related:
+    """The places a rule names, and the places they lie in or contain: never 'other places'.
+
+    Aleppo's district and governorate, its neighbourhoods: a name of one of them is no
+    look-alike of Aleppo.
+    """
+
+    def __init__(self, gazetteer: Gazetteer, places: tuple[Place, ...]) -> None:
+        self.gazetteer = gazetteer
+        self.places = places
+        self._arabic = {
+            tuple(key.split()) for place in places for name in place.names
+            if not (key := name_key(name)).isascii()
+        }  # fmt: skip
+        self._parents = {place.parents[0] for place in places if place.parents}
+
+    def place(self, place: Place) -> bool:
+        is_within = self.gazetteer.is_within
+        return any(is_within(place, own) or is_within(own, place) for own in self.places)
+
+    def name(self, key: str) -> bool:
+        """Whether some place with this name is related (so the name may be this place's)."""
+        return any(self.place(place) for place in self.gazetteer.lookup(key))
+
+    def namesake(self, key: str) -> bool:
+        """Whether some place with this name has the rule's place's Arabic name (in a longer
+        one: `قضاء الحمدانية`, Iraq's al-Hamdaniya District, for Aleppo's Hamdaniyeh): the
+        same name, spelled alike, of two places; the spelling cannot tell them apart."""
+        return any(
+            _contains(tuple(name_key(name).split()), own)
+            for place in self.gazetteer.lookup(key)
+            for name in place.names
+            if not name.isascii()
+            for own in self._arabic
+        )
+
+    def neighbour(self, key: str) -> bool:
+        """Whether some place with this name lies in the same place as the rule's place, so
+        a longer name with the rule's name inside is named after it (Masaken Hanano, the
+        Hanano housing estate beside Hanano)."""
+        return any(
+            place.parents and place.parents[0] in self._parents
+            for place in self.gazetteer.lookup(key)
+        )
+
+    def owns(self, key: str) -> bool:
+        """Whether the name is the rule's place's own: every other place with it lies abroad
+        and is smaller (GeoNames lists *Kobani* for Mkoani, Tanzania, and *Veroia*, Greek
+        Veria, for Aleppo: Veria is smaller than Aleppo, Mkoani than Kobani)."""
+        largest = max(place.population for place in self.places)
+        return all(
+            self.place(place) or (place.country not in REGION and place.population < largest)
+            for place in self.gazetteer.lookup(key)
+        )
+
+
+def _other_names(
+    places: tuple[Place, ...], rule_key: str, related: _Related, is_english: IsEnglish
+) -> tuple[NameWords, ...]:
+    """The region places' other names: not the rule's own, not shared with another place
+    in the region or a larger one abroad (`owns`), not all English (*Revolution City* for
+    Tabqa). A name of several words also written as one
+    (*Abukamal*, *Ainissa*) counts in that form too."""
+    found: dict[str, None] = {}
+    keys = [rule_key] + [
+        name_key(name) for place in places if place.country in REGION for name in place.names
+    ]
+    for key in keys:
+        words = key.split()
+        fused = "".join(words) if len(words) > 1 and key.isascii() else ""
+        for form in (key, fused):
+            if (
+                form
+                and form != rule_key
+                and related.owns(form)
+                and not all(is_english(word) for word in form.split())
+            ):
+                found.setdefault(form)
+    return tuple(tuple(key.split()) for key in found)
+
+
+def _check(
+    names: PlaceNames, rule_words: NameWords, related: _Related, is_english: IsEnglish
+) -> NameCheck:
+    """Other places' names the spelling keys would take for the rule's name: whole names
+    of as many words, and longer names with the rule's name inside."""
+    rejected: set[str] = set()
+    around: dict[tuple[NameWords, NameWords], None] = {}
+    count = len(rule_words)
+    for key in sorted(names.candidates(rule_words[0])):
+        words = tuple(key.split())
+        if len(words) < count or related.name(key):
+            continue
+        whole = len(words) == count
+        if related.namesake(key) if whole else related.neighbour(key):
+            continue
+        for at in range(len(words) - count + 1):
+            if not _spells(rule_words, words[at : at + count], is_english):
+                continue
+            before, after = words[:at], words[at + count :]
+            if not before and not after:
+                rejected.add(key)
+            elif not set(before + after) <= FEATURE_WORDS:
+                around.setdefault((before, after))
+    return NameCheck(frozenset(rejected), tuple(around))
+
+
+def _contains(words: NameWords, part: NameWords) -> bool:
+    """Whether `part` is a run of consecutive words of `words`."""
+    return any(words[at : at + len(part)] == part for at in range(len(words) - len(part) + 1))
+
+
+def _spells(rule_words: NameWords, name_words: NameWords, is_english: IsEnglish) -> bool:
+    """Whether the spelling keys take these name words for the rule's words (a possessive
+    on the last word included, as `~Name` matches it)."""
+    last = len(rule_words) - 1
+    return all(
+        is_variant(rule, word, is_english=is_english, possessive=number == last)
+        for number, (rule, word) in enumerate(zip(rule_words, name_words, strict=True))
+    )
