@@ -265,7 +265,7 @@ def test_an_unknown_id_and_bad_places_in_lists_are_each_reported(tmp_path):
         "places.yaml:2:20", "places.yaml:2:36", "places.yaml:6:37",
     ]
     assert found[0].startswith("places.yaml:2:20: ambiguous place 'Sinjar': ")
-    assert 'place:"Sinjar, Nineveh Governorate" = Sinjār (town; Nineveh Governorate, ' in found[0]
+    assert 'place:"Sinjar, Sinjar District" = Sinjār (town; Sinjar District, Nineveh ' in found[0]
     assert found[1] == ("places.yaml:2:36: unknown place id 'watcher:nowhere' "
                         "(ids: docs/gazetteer.md)")
     assert found[2] == ("places.yaml:6:37: empty name in place 'Midan,': write "
