@@ -28,6 +28,15 @@ ALTERNATE_NAMES = [
     ("Ain al-Arab", "Airstrikes on Kobane killed ten fighters."),
     # Kobani is also a GeoNames name of Mkoani, Tanzania: smaller, abroad, so still Kobani's.
     ("Ain al-Arab", "Airstrikes on Kobani killed ten fighters."),
+    # SANA's spellings of Aleppo districts, and other spellings news prints (curated names)
+    ("Hamdaniyeh", "Shells hit al-Hamadaniyeh neighborhood in Aleppo city."),
+    ("Hamdaniyeh", "A child was killed in an attack on al-Hamadaniye neighborhood."),
+    ("Hamdaniyeh", "Rocket shells fell on the neighborhoods of al-Hamadanyia."),
+    ("Hamdaniyeh", "State media said attacks on Hamadaniyah killed four."),
+    ("Bustan al-Qasr", "Terrorists positioned in Bustan al-Qaser neighborhood fired shells."),
+    ("Bustan al-Qasr", "Groups positioned in Bustan al-Qasser fired a mortar shell."),
+    ("Ras al-Ain", "Terrorists were killed in Ras al-Ein of al-Hasakah province."),
+    ("Deir Hafer", "Aerial bombardments were focused on areas of Der Hafir."),
 ]
 # A known name of a different place is not a variant, nor is a word in another place's
 # longer name; nor a person's name.
@@ -44,6 +53,12 @@ LOOK_ALIKES = [
     ("al-Hol", "Hywel Williams said the talks would resume."),
     ("Maskanah", "A car bomb exploded in Masaken Barzeh in Damascus."),
     ("Azaz", "Spokesman Diaa Aziz said the convoy had left."),
+    # districts of Aleppo and Homs named with "bab" (gate)
+    ("al-Bab", "Airstrikes hit the neighborhood of Tareeq al-Bab in Aleppo."),
+    ("al-Bab", "Airstrikes hit the neighborhood of Tareeq Albab in Aleppo."),
+    ("al-Bab", "Four children were killed in the Bab al-Nasr area of Old Aleppo."),
+    ("al-Bab", "Shells fell on Bab Qensrin and al-Kallaseh in the old city."),
+    ("al-Bab", "The Information Office of the Bab Saba neighborhood reported deaths."),
 ]
 # The place itself, under its own spellings, still matches beside each look-alike.
 OWN_SPELLINGS = {
