@@ -137,7 +137,6 @@ class PlaceNames:
     def __init__(self, gazetteer: Gazetteer) -> None:
         self.gazetteer = gazetteer
         self._by_key: dict[str, set[str]] = defaultdict(set)
-        self._by_word: dict[str, set[str]] = defaultdict(set)
         names = {
             name for place in gazetteer
             if place.country in REGION or place.kind == "country"
@@ -148,16 +147,11 @@ class PlaceNames:
             if not key.isascii():
                 continue
             for word in key.split():
-                self._by_word[word].add(key)
                 spelling_keys = word_keys.get(word)
                 if spelling_keys is None:
                     spelling_keys = word_keys[word] = _keys_with_possessive(word)
                 for spelling_key in spelling_keys:
                     self._by_key[spelling_key].add(key)
-
-    def containing(self, word: str) -> set[str]:
-        """Region names with this word (folded by `name_key`)."""
-        return self._by_word.get(word, set())
 
     def candidates(self, word: str) -> set[str]:
         """Region names with a word that may be a variant (or possessive) of `word`."""
@@ -303,7 +297,8 @@ def _check(
                 around.setdefault((before, after))
     # The place's other names match exactly: only longer names with them exactly inside.
     for own in other_names:
-        for key in sorted(names.containing(own[0])):
+        text = " ".join(own)
+        for key in sorted(k for k in names.candidates(own[0]) if text in k and k != text):
             words = tuple(key.split())
             spots = [
                 (words[:at], words[at + len(own) :])
