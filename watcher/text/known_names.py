@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from functools import cache, lru_cache
 
 from watcher.places import Gazetteer, Place, load, name_key
-from watcher.text.variants import fold, is_article, is_variant, variant_keys
+from watcher.text.variants import NOT_PLACE_RUNS, fold, is_article, is_variant, variant_keys
 
 # Syria, Iraq and the neighbours the gazetteer has every town of (docs/gazetteer.md): a
 # rule's place there gives its alternate names; the look-alikes are looked for there.
@@ -189,11 +189,9 @@ def _known_names(rule_key: str, rule_words: NameWords, is_english: IsEnglish) ->
     if not places or not rule_words:
         return None
     related = _Related(names.gazetteer, places)
-    return KnownNames(
-        places,
-        _other_names(places, rule_key, related, is_english),
-        _check(names, rule_words, related, is_english),
-    )
+    other_names = _other_names(places, rule_key, related, is_english)
+    return KnownNames(places, other_names, _check(names, rule_words, other_names, related,
+                                                  is_english))
 
 
 class _Related:
@@ -278,29 +276,74 @@ def _other_names(
 
 
 def _check(
-    names: PlaceNames, rule_words: NameWords, related: _Related, is_english: IsEnglish
+    names: PlaceNames,
+    rule_words: NameWords,
+    other_names: tuple[NameWords, ...],
+    related: _Related,
+    is_english: IsEnglish,
 ) -> NameCheck:
     """Other places' names the spelling keys would take for the rule's name: whole names
-    of as many words, and longer names with the rule's name inside."""
+    of as many words, and longer names with the rule's name inside, or one of the place's
+    other known names (*Tadmor*, Palmyra's, in *Bab Tadmor*, a district of Homs); and
+    the names of several words that are no place's (NOT_PLACE_RUNS: *Sada al-Balad*)."""
     rejected: set[str] = set()
     around: dict[tuple[NameWords, NameWords], None] = {}
-    count = len(rule_words)
     for key in sorted(names.candidates(rule_words[0])):
-        words = tuple(key.split())
-        if len(words) < count or related.name(key):
-            continue
-        whole = len(words) == count
-        if related.namesake(key) if whole else related.neighbour(key):
-            continue
-        for at in range(len(words) - count + 1):
-            if not _spells(rule_words, words[at : at + count], is_english):
-                continue
-            before, after = words[:at], words[at + count :]
+        for before, after in _spelled_in(rule_words, _other_place(key, rule_words, related),
+                                         is_english):
             if not before and not after:
                 rejected.add(key)
             elif not set(before + after) <= FEATURE_WORDS:
                 around.setdefault((before, after))
+    # The place's other names match exactly: only longer names with them exactly inside.
+    for own in other_names:
+        text = " ".join(own)
+        for key in sorted(k for k in names.candidates(own[0]) if text in k and k != text):
+            words = tuple(key.split())
+            spots = [
+                (words[:at], words[at + len(own) :])
+                for at in range(len(words) - len(own) + 1)
+                if words[at : at + len(own)] == own
+            ]
+            spots = [(b, a) for b, a in spots if (b or a) and not set(b + a) <= FEATURE_WORDS]
+            if spots and _other_place(key, own, related):
+                around.update(dict.fromkeys(spots))
+    first = _lookup_keys(rule_words[0])
+    for run in _not_place_runs():
+        if any(first & _lookup_keys(word) for word in run):
+            for before, after in _spelled_in(rule_words, run, is_english):
+                if before or after:
+                    around.setdefault((before, after))
     return NameCheck(frozenset(rejected), tuple(around))
+
+
+@cache
+def _not_place_runs() -> tuple[NameWords, ...]:
+    return tuple(tuple(name_key(run).split()) for run in NOT_PLACE_RUNS)
+
+
+def _other_place(key: str, own: NameWords, related: _Related) -> NameWords:
+    """The words of a region name that may be another place's name holding `own` (as
+    many words or more); () when it is no other place's: a related place's, a namesake's
+    (the same name), or a neighbour's named after the place."""
+    words = tuple(key.split())
+    if len(words) < len(own) or related.name(key):
+        return ()
+    if related.namesake(key) if len(words) == len(own) else related.neighbour(key):
+        return ()
+    return words
+
+
+def _spelled_in(
+    own: NameWords, words: NameWords, is_english: IsEnglish
+) -> list[tuple[NameWords, NameWords]]:
+    """The words before and after each spot where `words` spell the name `own`."""
+    count = len(own)
+    return [
+        (words[:at], words[at + count :])
+        for at in range(len(words) - count + 1)
+        if _spells(own, words[at : at + count], is_english)
+    ]
 
 
 def _contains(words: NameWords, part: NameWords) -> bool:
