@@ -361,7 +361,7 @@ def _check(
     return NameCheck(frozenset(rejected), tuple(around))
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=4096)
 def _name_words(name: str) -> NameWords:
     """A name's `name_key` words; rules ask of the same places' names again and again."""
     return tuple(name_key(name).split())

@@ -125,7 +125,7 @@ def _key(letters: str) -> str | None:
     return f"{initial}{skeleton}{collapsed.count(_VOWEL)}"
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=4096)  # the shipped rules ask of ~1,000 words; a full cache is ~1.5 MB
 def variant_keys(word: str) -> frozenset[str]:
     """Keys of one word; two words are variants when their key sets intersect.
 
