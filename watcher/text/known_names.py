@@ -10,12 +10,17 @@ or as part of a longer name around them (*Bab* in *Bab al-Hawa*). docs/variants.
 
 from __future__ import annotations
 
+import gzip
+import hashlib
+import json
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
+from pathlib import Path
 
 from watcher.places import Gazetteer, Place, load, name_key
+from watcher.places.gazetteer import GAZETTEER_FILE
 from watcher.text.variants import NOT_PLACE_RUNS, fold, is_article, is_variant, variant_keys
 
 # Syria, Iraq and the neighbours the gazetteer has every town of (docs/gazetteer.md): a
@@ -30,6 +35,10 @@ FEATURE_WORDS = frozenset({
     "district", "governorate", "nahiya", "province", "region", "subdistrict", "town",
     "village", "new", "old",
 })  # fmt: skip
+# The spelling keys of the region's name words, made by scripts/build_gazetteer.py from the
+# shipped gazetteer (docs/gazetteer.md, "Rebuilding"): keying them costs most of PlaceNames.
+PLACE_WORD_KEYS_FILE = Path(__file__).parent / "data" / "place_word_keys.json.gz"
+WORD_KEYS_FORMAT = 1
 IsEnglish = Callable[[str], bool]
 NameWords = tuple[str, ...]
 
@@ -131,34 +140,81 @@ def _words_after(words: Sequence[str], pos: int, name: NameWords, is_english: Is
 class PlaceNames:
     """The gazetteer's Latin names in the region, indexed by the spelling keys of their words.
 
-    Built once, on the first `~Name` that names a known place (about 0.4 s).
+    Built once, on the first `~Name` that names a known place: read from the shipped
+    PLACE_WORD_KEYS_FILE when it was made from the shipped gazetteer, else keyed here
+    (about 0.3 s: ~18,000 name words).
     """
 
-    def __init__(self, gazetteer: Gazetteer) -> None:
+    def __init__(self, gazetteer: Gazetteer, index: dict[str, str] | None = None) -> None:
+        """`index`: spelling key -> the names with a word of that key, joined by `|`
+        (`region_name_index`, as the shipped file holds it)."""
         self.gazetteer = gazetteer
-        self._by_key: dict[str, set[str]] = defaultdict(set)
-        names = {
-            name for place in gazetteer
-            if place.country in REGION or place.kind == "country"
-            for name in place.names
-        }  # fmt: skip
-        word_keys: dict[str, frozenset[str]] = {}  # words repeat across names: key each once
-        for key in {name_key(name) for name in names}:
-            if not key.isascii():
-                continue
-            for word in key.split():
-                spelling_keys = word_keys.get(word)
-                if spelling_keys is None:
-                    spelling_keys = word_keys[word] = _keys_with_possessive(word)
-                for spelling_key in spelling_keys:
-                    self._by_key[spelling_key].add(key)
+        self._by_key = region_name_index(gazetteer) if index is None else index
 
     def candidates(self, word: str) -> set[str]:
         """Region names with a word that may be a variant (or possessive) of `word`."""
         found: set[str] = set()
         for key in _keys_with_possessive(word) | variant_keys(word + "s"):
-            found |= self._by_key.get(key, set())
+            names = self._by_key.get(key)
+            if names is not None:
+                found.update(names.split("|"))
         return found
+
+
+def region_name_index(gazetteer: Gazetteer) -> dict[str, str]:
+    """Spelling key -> the region's Latin names (`name_key`, sorted, joined by `|`: a
+    folded name has no `|`) with a word of that key or of its possessive stem."""
+    by_key: dict[str, set[str]] = defaultdict(set)
+    names = {
+        name for place in gazetteer
+        if place.country in REGION or place.kind == "country"
+        for name in place.names
+    }  # fmt: skip
+    word_keys: dict[str, frozenset[str]] = {}  # words repeat across names: key each once
+    for key in {name_key(name) for name in names}:
+        if not key.isascii():
+            continue
+        for word in key.split():
+            spelling_keys = word_keys.get(word)
+            if spelling_keys is None:
+                spelling_keys = word_keys[word] = _keys_with_possessive(word)
+            for spelling_key in spelling_keys:
+                by_key[spelling_key].add(key)
+    return {key: "|".join(sorted(by_key[key])) for key in sorted(by_key)}
+
+
+def place_word_keys_bytes(gazetteer_file: Path = GAZETTEER_FILE) -> bytes:
+    """PLACE_WORD_KEYS_FILE's bytes for this gazetteer file: deterministic (no time stamp,
+    sorted), headed by the gazetteer's digest and REGION so a stale file is not used."""
+    document = {
+        **_word_keys_header(gazetteer_file),
+        "index": region_name_index(Gazetteer.from_file(gazetteer_file)),
+    }
+    text = json.dumps(document, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return gzip.compress(text.encode("utf-8"), compresslevel=9, mtime=0)
+
+
+def _word_keys_header(gazetteer_file: Path) -> dict[str, object]:
+    return {
+        "format": WORD_KEYS_FORMAT,
+        "gazetteer": hashlib.sha256(gazetteer_file.read_bytes()).hexdigest(),
+        "region": sorted(REGION),
+    }
+
+
+def read_place_word_keys(
+    path: Path = PLACE_WORD_KEYS_FILE, gazetteer_file: Path = GAZETTEER_FILE
+) -> dict[str, str] | None:
+    """The shipped index, or None when it is missing or was made from another gazetteer,
+    region or format (then the keys are computed: slower, same matches)."""
+    try:
+        document = json.loads(gzip.decompress(path.read_bytes()))
+    except (OSError, ValueError):
+        return None
+    header = _word_keys_header(gazetteer_file)
+    if any(document.get(field) != value for field, value in header.items()):
+        return None
+    return document["index"]
 
 
 def _keys_with_possessive(word: str) -> frozenset[str]:
@@ -171,7 +227,7 @@ def _keys_with_possessive(word: str) -> frozenset[str]:
 
 @cache
 def place_names() -> PlaceNames:
-    return PlaceNames(load())
+    return PlaceNames(load(), read_place_word_keys())
 
 
 def known_names(
@@ -222,8 +278,10 @@ class _Related:
         """Whether some place with this name has the rule's place's Arabic name (in a longer
         one: `قضاء الحمدانية`, Iraq's al-Hamdaniya District, for Aleppo's Hamdaniyeh): the
         same name, spelled alike, of two places; the spelling cannot tell them apart."""
+        if not self._arabic:
+            return False
         return any(
-            _contains(tuple(name_key(name).split()), own)
+            _contains(_name_words(name), own)
             for place in self.gazetteer.lookup(key)
             for name in place.names
             if not name.isascii()
@@ -344,6 +402,12 @@ def _spelled_in(
         for at in range(len(words) - count + 1)
         if _spells(own, words[at : at + count], is_english)
     ]
+
+
+@lru_cache(maxsize=4096)
+def _name_words(name: str) -> NameWords:
+    """A name's `name_key` words; rules ask of the same places' names again and again."""
+    return tuple(name_key(name).split())
 
 
 def _contains(words: NameWords, part: NameWords) -> bool:

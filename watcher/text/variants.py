@@ -5,8 +5,10 @@ Words fold to plain lower-case ASCII, then to keys: a consonant skeleton plus a 
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
+from functools import lru_cache
 
 # Turkish letters that NFKD would fold to the wrong sound (ş -> s), mapped before it.
 _TURKISH = str.maketrans({"ş": "sh", "ç": "ch", "ğ": "g", "ı": "i"})
@@ -21,6 +23,13 @@ _CLASSES = (
     ("q", "k"), ("c", "k"), ("x", "ks"),
 )  # fmt: skip
 _VOWEL = "V"
+_DIGRAPH = re.compile("|".join(spelling for spelling, _ in _CLASSES if len(spelling) > 1))
+_DIGRAPH_SOUNDS = {spelling: sound for spelling, sound in _CLASSES if len(spelling) > 1}
+_SINGLE_SOUNDS = str.maketrans(
+    {spelling: sound for spelling, sound in _CLASSES if len(spelling) == 1}
+    | dict.fromkeys(_VOWELS | _SEMIVOWELS, _VOWEL)
+)
+_REPEATS = re.compile(r"(.)\1+")
 
 # Sun letters: `al` assimilates to them, fused `Ezzor` = `ez-Zor`, `Arraqqa` = `ar-Raqqa`.
 _SUN_LETTERS = frozenset("tdrszln")
@@ -81,6 +90,8 @@ _MIN_POSSESSIVE_STEM = 3
 
 def fold(word: str) -> str:
     """Lower-case ASCII-ish form, so `Qamişlo` = `qamishlo` and `Türkiye` = `turkiye`."""
+    if word.isascii():  # most words: nothing to normalise
+        return word.lower().translate(_APOSTROPHES)
     text = unicodedata.normalize("NFC", word).lower().translate(_TURKISH)
     text = unicodedata.normalize("NFKD", text)
     text = "".join(ch for ch in text if not unicodedata.combining(ch))
@@ -113,22 +124,17 @@ def _strip_fused_article(letters: str) -> str | None:
     return None
 
 
-def _sound_classes(letters: str) -> list[str]:
-    """Letters to sound classes; vowels, and `y`/`w` other than word-initial, become V."""
-    classes: list[str] = []
-    i = 0
-    while i < len(letters):
-        for spelling, sound in _CLASSES:
-            if letters.startswith(spelling, i):
-                classes.extend(sound)
-                i += len(spelling)
-                break
-        else:
-            ch = letters[i]
-            vowel = ch in _VOWELS or (ch in _SEMIVOWELS and i > 0)
-            classes.append(_VOWEL if vowel else ch)
-            i += 1
-    return classes
+def _sound_classes(letters: str) -> str:
+    """Letters to sound classes, one character each; vowels, and `y`/`w` other than
+    word-initial, become V. `sch` before `sh`: the digraphs in `_CLASSES` order, as
+    regular-expression alternatives (start-up keys every name of the gazetteer's region)."""
+    head, rest = (letters[0], letters[1:]) if letters[:1] in _SEMIVOWELS else ("", letters)
+    rest = _DIGRAPH.sub(_digraph_sound, rest)
+    return head + rest.translate(_SINGLE_SOUNDS)
+
+
+def _digraph_sound(match: re.Match[str]) -> str:
+    return _DIGRAPH_SOUNDS[match[0]]
 
 
 def _key(letters: str) -> str | None:
@@ -139,20 +145,20 @@ def _key(letters: str) -> str | None:
     initial = _VOWEL if letters[0] in _VOWELS else ""
     if len(letters) > 2 and letters[-1] == "h" and letters[-2] in _VOWELS:
         letters = letters[:-1]  # ta marbuta: Hasakah = Hasaka, Ashrafieh = Ashrafie
-    collapsed: list[str] = []
-    for sound in _sound_classes(letters):
-        if not collapsed or collapsed[-1] != sound:
-            collapsed.append(sound)  # doubled letters and vowel runs count once
-    skeleton = "".join(s for s in collapsed if s != _VOWEL)
+    # doubled letters and vowel runs count once
+    collapsed = _REPEATS.sub(r"\1", _sound_classes(letters))
+    skeleton = collapsed.replace(_VOWEL, "")
     if not skeleton:
         return None  # all vowels: too little to go on, exact match only
     return f"{initial}{skeleton}{collapsed.count(_VOWEL)}"
 
 
+@lru_cache(maxsize=4096)  # the shipped rules ask of ~1,000 words; a full cache is ~1.5 MB
 def variant_keys(word: str) -> frozenset[str]:
     """Keys of one word; two words are variants when their key sets intersect.
 
-    A pure function of the string, so the engine computes it once per word type.
+    A pure function of the string, so the engine computes it once per word type, and it
+    is kept: compiling the rules asks it of the same name words again and again.
     """
     letters = _letters(word)
     if not letters:
