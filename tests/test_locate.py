@@ -263,6 +263,16 @@ def test_matches_place_lists_the_matches_in_a_place_and_in_every_place_inside_it
     assert at("Damascus") == ["midan"]  # the Syrian city, not the town in the United States
 
 
+@pytest.mark.parametrize("name", ["Lebanon", "Jordan"])
+def test_matches_place_takes_a_country_over_small_towns_abroad_as_place_terms_do(
+    stored, name: str
+) -> None:
+    # Not a usage error for the towns of Lebanon in the United States, or Jordan in Hong Kong.
+    result = stored("matches", "--format", "jsonl", "--place", name)
+    assert result.exit_code == 0, result.output
+    assert result.stdout == ""  # the stored matches are all in Syria
+
+
 def test_matches_jsonl_reads_the_stored_places_back(stored) -> None:
     result = stored("matches", "--format", "jsonl", "--place", "Manbij")
     (line,) = result.stdout.splitlines()
