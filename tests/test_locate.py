@@ -11,6 +11,10 @@ from click.testing import CliRunner
 
 from tests.conftest import MatchFn
 from watcher.cli.main import cli
+from watcher.engine.locate import MAX_NAME_WORDS, MAX_PLACES, MAX_TITLE_CHARS, Locator
+from watcher.model import Match, Severity, Span
+from watcher.places import Gazetteer, Place, load
+from watcher.text.analysis import Analyzer
 
 SHEIKH_MAQSOUD = "watcher:aleppo-sheikh-maqsoud"
 ALEPPO_PARENTS = ["Aleppo", "Mount Simeon District", "Aleppo Governorate", "Syria"]
@@ -88,6 +92,89 @@ def test_an_english_word_names_only_a_country(match_query: MatchFn) -> None:
     places = _places(match_query, "siege NEAR/3 lifted", "The siege was lifted.",
                      "Reading Human Rights Watch on Turkey")
     assert places == ["geonames:298795"]  # Turkey; not Reading (UK) nor Uman (Ukraine)
+
+
+def test_a_person_or_organisation_named_like_a_place_abroad_is_no_place(
+    match_query: MatchFn,
+) -> None:
+    query = "Hamas NEAR/5 strike"
+    body = "Hamas said the strike killed 12."
+    assert _places(match_query, query, body) == []  # not Hamm, Germany (alternate "Hamas")
+    assert _places(match_query, query, body, "Shelling in Kobani") == ["geonames:172256"]
+
+
+@pytest.mark.parametrize("title", ["Omar says talks go on", "SANA: siege lifted"])
+def test_a_lone_alternate_name_of_a_place_abroad_or_an_acronym_names_no_place(
+    match_query: MatchFn, title: str
+) -> None:
+    # Not 'Omer in Israel (GeoNames' "Omar"), not Sanaa in Yemen ("SANA", the news agency).
+    assert _places(match_query, "siege NEAR/3 lifted", "The siege was lifted.", title) == []
+
+
+def test_a_lone_alternate_name_abroad_counts_beside_a_place_of_its_country(
+    match_query: MatchFn,
+) -> None:
+    places = _places(match_query, "siege NEAR/3 lifted", "The siege was lifted.",
+                     "Omar and Beersheba on alert")
+    assert places[0] == "geonames:293982"  # 'Omer, beside Beersheba in Israel
+
+
+class _CountingGazetteer:
+    """The shipped gazetteer, counting the names looked up in it; past `budget` lookups it
+    fails, so locating without a bound fails at once rather than running for minutes."""
+
+    def __init__(self, budget: int) -> None:
+        self._gazetteer = load()
+        self.budget = budget
+        self.lookups = 0
+
+    def lookup(self, name: str) -> tuple[Place, ...]:
+        self.lookups += 1
+        assert self.lookups <= self.budget, "locating looked up more names than it may"
+        return self._gazetteer.lookup(name)
+
+    def parents(self, place: Place) -> tuple[Place, ...]:
+        return self._gazetteer.parents(place)
+
+
+# Each word of the title's prefix takes a character and a separator at least, and is tried
+# as the start of runs of MAX_NAME_WORDS words at most; the span's words a few more.
+LOOKUP_BUDGET = (MAX_TITLE_CHARS // 2 + 10) * MAX_NAME_WORDS
+
+
+def _locate_with(analyzer: Analyzer, gazetteer: _CountingGazetteer, title: str) -> Match:
+    """A match on a body naming no place (the span "siege"), located by `title`."""
+    body = "The siege was lifted."
+    match = Match("r", "a", "test", Severity.INFO, (Span(4, 9, "body"),), body)
+    locator = Locator(analyzer.lexicon.is_english, lambda: gazetteer)  # type: ignore[arg-type,return-value]
+    (found,) = locator.locate({"title": title, "body": body}, [(match, {})])
+    return found
+
+
+def _place_names(gazetteer: Gazetteer, count: int) -> list[str]:
+    """`count` distinct one-word names of Syrian places, repeated as needed."""
+    names = sorted({p.name for p in gazetteer if p.country == "SY" and p.name.isalpha()
+                    and p.name[0].isupper() and len(gazetteer.lookup(p.name)) == 1})
+    return [names[i % len(names)] for i in range(count)]
+
+
+def test_a_title_of_100000_place_names_gives_at_most_the_cap_of_places(
+    analyzer: Analyzer,
+) -> None:
+    gazetteer = _CountingGazetteer(LOOKUP_BUDGET)
+    title = ", ".join(_place_names(load(), 100_000))
+    found = _locate_with(analyzer, gazetteer, title)
+    assert len(found.places) == MAX_PLACES
+    assert all(place.id.startswith(("geonames:", "watcher:")) for place in found.places)
+
+
+def test_a_title_of_capitalised_words_that_name_no_place_is_read_only_so_far(
+    analyzer: Analyzer,
+) -> None:
+    gazetteer = _CountingGazetteer(LOOKUP_BUDGET)
+    title = " ".join(f"Zqx{i}" for i in range(100_000))
+    assert _locate_with(analyzer, gazetteer, title).places == ()
+    assert 0 < gazetteer.lookups <= LOOKUP_BUDGET
 
 
 @pytest.fixture()
@@ -174,6 +261,16 @@ def test_matches_place_lists_the_matches_in_a_place_and_in_every_place_inside_it
     assert at("Iraq") == []  # not Arak in Iran, which GeoNames also calls Iraq
     assert at("Aleppo") == ["maqsoud"]  # the city: the governorate only answers to its name
     assert at("Damascus") == ["midan"]  # the Syrian city, not the town in the United States
+
+
+@pytest.mark.parametrize("name", ["Lebanon", "Jordan"])
+def test_matches_place_takes_a_country_over_small_towns_abroad_as_place_terms_do(
+    stored, name: str
+) -> None:
+    # Not a usage error for the towns of Lebanon in the United States, or Jordan in Hong Kong.
+    result = stored("matches", "--format", "jsonl", "--place", name)
+    assert result.exit_code == 0, result.output
+    assert result.stdout == ""  # the stored matches are all in Syria
 
 
 def test_matches_jsonl_reads_the_stored_places_back(stored) -> None:

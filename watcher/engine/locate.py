@@ -21,6 +21,7 @@ docs/commands.md ("Places of a match"):
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 
@@ -29,10 +30,21 @@ from watcher.model import Match, MatchPlace, PlaceRef, Span
 from watcher.places import Gazetteer, Place, load, name_key
 from watcher.rules.ast import And, InField, Near, Or, Query, Term
 from watcher.rules.compile import CAnd, CField, CNear, CNode, COr
+from watcher.text.variants import NOT_PLACE_NAMES, NOT_PLACE_RUNS, fold
 
 MAX_NAME_WORDS = 6  # words in one place name at most ("Ras al-Ayn District" is 4)
+# Bounds that keep a hostile feed (a title of 100,000 place names) from costing more than a
+# normal article: only this much of a title is read, this many words of one span, and a
+# match keeps this many places at most (in the order met).
+MAX_TITLE_CHARS = 300
+MAX_SPAN_WORDS = 40
+MAX_PLACES = 10
+# An all-capital word this short is an acronym (SANA, the news agency), no place's
+# alternate name: it names only a place whose own name it is.
+MAX_ACRONYM_LETTERS = 5
 # Where the news watcher reads happens: a shared name is one of these countries' places first.
 REGION_RANK = {"SY": 2, "IQ": 2, "LB": 1, "TR": 1, "JO": 1, "IL": 1, "PS": 1}
+HOME_RANK = 2  # Syria's and Iraq's
 _WORD = re.compile(r"[^\W_]+")
 # What may stand between two words of one name: spaces, hyphens, apostrophes (`Ra’s al ‘Ayn`).
 _JOINER = re.compile(r"[\s\-'’‘ʿʾ`]*")
@@ -62,11 +74,13 @@ class Locator:
             for match, variants in found
         ]
         title = texts.get("title", "")
-        in_title = names.names_in(title, 0, len(title))
+        in_title = names.names_in(title, 0, min(len(title), MAX_TITLE_CHARS))
         chosen = names.resolve()
         return [
-            replace(match, places=names.described(_unique(chosen[k] for k in keys)
-                                                  or _unique(chosen[k] for k in in_title)))
+            replace(match, places=names.described(
+                _unique(chosen[k] for k in keys if k in chosen)
+                or _unique(chosen[k] for k in in_title if k in chosen)
+            ))
             for (match, _), keys in zip(found, per_match, strict=True)
         ]
 
@@ -94,10 +108,13 @@ class _ArticleNames:
 
     def names_in(self, text: str, start: int, end: int) -> list[str]:
         """The folded place names in text[start:end], longest run of words first."""
-        words = [(m.start(), m.end()) for m in _WORD.finditer(text, start, end)]
+        words = [(m.start(), m.end()) for m in _first(_WORD.finditer(text, start, end))]
         found: list[str] = []
         i = 0
         while i < len(words):
+            if skipped := _not_place_run(text, words, i):
+                i += skipped
+                continue
             taken = self._longest_name(text, words, i) if _opens_name(text, words[i][0]) else 0
             if taken:
                 found.append(name_key(text[words[i][0]:words[i + taken - 1][1]]))
@@ -120,23 +137,47 @@ class _ArticleNames:
         key = name_key(name)
         known = self.candidates.get(key)
         if known is None:
-            places = self.gazetteer.lookup(name)
-            if " " not in key and self.is_english(name):
-                places = tuple(p for p in places if p.kind == "country")
-            known = tuple(sorted(places, key=lambda p: -REGION_RANK.get(p.country, 0)))
+            known = self._candidates(name, key)
             self.candidates[key] = known
         return known
 
+    def _candidates(self, name: str, key: str) -> tuple[Place, ...]:
+        """The places a name may be, before the article's other names are known. A lone
+        word that is a person's or organisation's name (NOT_PLACE_NAMES: Hamas) names
+        none; an ordinary English word only a country; a short all-capital word (SANA) only
+        a place whose own name it is."""
+        if " " in key:
+            places = self.gazetteer.lookup(name)
+        elif fold(name) in NOT_PLACE_NAMES:
+            return ()
+        else:
+            places = self.gazetteer.lookup(name)
+            if self.is_english(name):
+                places = tuple(p for p in places if p.kind == "country")
+            if _is_acronym(name):
+                places = tuple(p for p in places if p.name.casefold() == name.casefold())
+        return tuple(sorted(places, key=lambda p: -REGION_RANK.get(p.country, 0)))
+
     def resolve(self) -> dict[str, Place]:
         """Each name met to one place: the candidate sharing the most areas with the first
-        candidates of the article's other names, then the region's, then the most populous."""
+        candidates of the article's other names, then the region's, then the most populous.
+
+        A lone word that is only an alternate name of a place abroad (Omar for Israel's
+        'Omer) counts only when the article's other names are places of that country.
+        The areas of all names are counted once and each name's own taken off (linear in
+        the names, not quadratic)."""
         named = {key: places for key, places in self.candidates.items() if places}
         areas = {key: _areas(places[0]) for key, places in named.items()}
+        countries = Counter(places[0].country for places in named.values())
+        kept = {key: places for key, places in named.items()
+                if not _abroad_alias(key, places[0]) or countries[places[0].country] > 1}
+        area_count = Counter(area for key in kept for area in areas[key])
         chosen: dict[str, Place] = {}
-        for key, places in named.items():
-            context = set().union(*(a for other, a in areas.items() if other != key))
+        for key, places in kept.items():
+            own = areas[key]
             chosen[key] = max(
-                enumerate(places), key=lambda pair: (len(_areas(pair[1]) & context), -pair[0])
+                enumerate(places),
+                key=lambda pair: (_shared(_areas(pair[1]), own, area_count), -pair[0]),
             )[1]
         return chosen
 
@@ -156,13 +197,55 @@ def _opens_name(text: str, at: int) -> bool:
     return char.isupper() or (char.isalpha() and char.lower() == char.upper())
 
 
+def _first(found: Iterable[re.Match[str]]) -> list[re.Match[str]]:
+    """The first MAX_SPAN_WORDS words found: a span is read no further."""
+    return [m for _, m in zip(range(MAX_SPAN_WORDS), found, strict=False)]
+
+
+# The runs that are no place's name by their number of words, and the words they begin with.
+_NOT_PLACE_RUN_KEYS: dict[int, set[str]] = {}
+for _run in NOT_PLACE_RUNS:
+    _NOT_PLACE_RUN_KEYS.setdefault(len(_WORD.findall(_run)), set()).add(name_key(_run))
+_NOT_PLACE_RUN_OPENERS = frozenset(fold(_WORD.findall(run)[0]) for run in NOT_PLACE_RUNS)
+
+
+def _not_place_run(text: str, words: list[tuple[int, int]], first: int) -> int:
+    """How many words from `first` on make a run that is no place's name (NOT_PLACE_RUNS:
+    *Al Mayadeen TV*); 0 if none."""
+    if fold(text[words[first][0]:words[first][1]]) not in _NOT_PLACE_RUN_OPENERS:
+        return 0
+    for size, keys in _NOT_PLACE_RUN_KEYS.items():
+        end = first + size
+        if end <= len(words) and name_key(text[words[first][0]:words[end - 1][1]]) in keys:
+            return size
+    return 0
+
+
+def _is_acronym(word: str) -> bool:
+    """A short all-capital word (SANA, ISIS): an acronym more often than a place."""
+    return word.isupper() and len(word) <= MAX_ACRONYM_LETTERS
+
+
+def _abroad_alias(key: str, place: Place) -> bool:
+    """A one-word name that is only an alternate name of a place outside Syria and Iraq
+    (not a country): Omar of Israel's 'Omer, Hamas of Germany's Hamm."""
+    return (" " not in key and REGION_RANK.get(place.country, 0) < HOME_RANK
+            and name_key(place.name) != key and place.kind != "country")
+
+
+def _shared(candidate: set[str], own: set[str], area_count: Counter[str]) -> int:
+    """How many of a candidate's areas the article's other names point to: those counted
+    for some name besides this one's own first candidate."""
+    return sum(1 for area in candidate if area_count[area] - (area in own) > 0)
+
+
 def _areas(place: Place) -> set[str]:
     return {place.id, *place.parents}
 
 
 def _unique(places: Iterable[Place]) -> list[Place]:
-    """Each place once, in the order first met."""
-    return list({place.id: place for place in places}.values())
+    """Each place once, in the order first met, MAX_PLACES at most."""
+    return list({place.id: place for place in places}.values())[:MAX_PLACES]
 
 
 def variant_names(
