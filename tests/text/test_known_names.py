@@ -197,3 +197,38 @@ def test_places_named_after_or_alike_the_place_do_not_hide_it(
     """Guards the look-alike check against refusing the place's own name: a place beside
     it named after it, a namesake, a feature of the place."""
     assert fires(name, text)
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "own"),
+    [
+        ("Malikiyah", "US envoy Derek Chollet said the talks resumed.",
+         "Shells fell on Dayrik and Malkieh."),
+        ("Tabqa", "The state newspaper al-Thawra reported clashes in Raqqa.",
+         "The dam at Tabaqa was captured by the SDF."),
+        ("Tabqa", "Thawra reported clashes in Raqqa.", "Fighting went on in al-Tabqa."),
+    ],
+)
+def test_a_persons_or_newspapers_name_is_no_known_name_of_the_place(
+    fires, name: str, text: str, own: str
+) -> None:
+    """GeoNames lists *Derek* for al-Malikiyah and *al-Thawrah* for Tabqa; news means Derek
+    Chollet and the daily al-Thawra (NOT_PLACE_NAMES). The place's other names still match."""
+    assert not fires(name, text)
+    assert fires(name, own)
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("Sayyidah Ruqayyah", "Pilgrims visited the shrine of Sayyida Ruqayya."),
+        ("Azeez", "Spokesman Diaa Aziz said the convoy had left."),
+        ("Durra", "The boy al-Dorra was killed in Gaza in 2000."),
+    ],
+)
+def test_a_name_not_in_the_gazetteer_still_matches_the_names_of_people(
+    fires, name: str, text: str
+) -> None:
+    """NOT_PLACE_NAMES keeps a known place's `~Name` off people's names; a name the gazetteer
+    does not know keeps the spelling keys alone (docs/variants.md)."""
+    assert fires(name, text)
