@@ -207,6 +207,8 @@ def test_places_named_after_or_alike_the_place_do_not_hide_it(
         ("Tabqa", "The state newspaper al-Thawra reported clashes in Raqqa.",
          "The dam at Tabaqa was captured by the SDF."),
         ("Tabqa", "Thawra reported clashes in Raqqa.", "Fighting went on in al-Tabqa."),
+        ("Khalidiyeh", "Spokesman Omar al-Khalidi said the talks resumed.",
+         "Shells fell on Khalidiyeh."),
     ],
 )
 def test_a_persons_or_newspapers_name_is_no_known_name_of_the_place(
