@@ -6,6 +6,7 @@ per-type cache, no candidate selection, no windowed NEAR. Slow and obviously rig
 
 from __future__ import annotations
 
+from functools import partial
 from itertools import product
 
 from watcher.places import name_key
@@ -112,17 +113,19 @@ class Reference:
             # al-Has*: the words before the last one are whole words
             kind = "word" if term.kind == "prefix" and number < len(words) - 1 else term.kind
             possessive = known and number == len(words) - 1  # Aleppos, for a known place
+            matches = partial(self.word_matches, kind, word, alone=alone, possessive=possessive,
+                              known_place=known)
             if (
                 number > 0
                 and kind == "variant"
-                and not self.word_matches(kind, word, text, alone=alone, possessive=possessive)
+                and not matches(text)
                 and is_article(text)
             ):
                 pos += 1
                 if pos >= len(field):
                     return None
                 text = self._word(field, pos)
-            if not self.word_matches(kind, word, text, alone=alone, possessive=possessive):
+            if not matches(text):
                 return None
         return pos
 
@@ -131,7 +134,7 @@ class Reference:
 
     def word_matches(
         self, kind: str, rule_word: str, text_word: str, alone: bool = False,
-        possessive: bool = False,
+        possessive: bool = False, known_place: bool = False,
     ) -> bool:
         lexicon = self.analyzer.lexicon
         if kind == "exact":
@@ -140,7 +143,7 @@ class Reference:
             return fold(text_word).startswith(fold(rule_word))
         if kind == "variant":
             return is_variant(rule_word, text_word, is_english=lexicon.is_english, alone=alone,
-                              possessive=possessive)
+                              possessive=possessive, known_place=known_place)
         return fold(text_word) in {fold(f) for f in lexicon.forms_of(fold(rule_word))}
 
     @staticmethod

@@ -226,3 +226,40 @@ def test_place_word_keys_of_another_gazetteer_or_none_are_not_used(tmp_path) -> 
     other_gazetteer.write_bytes(b"another gazetteer")
     assert read_place_word_keys(gazetteer_file=other_gazetteer) is None
     assert read_place_word_keys(tmp_path / "missing.json.gz") is None
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "own"),
+    [
+        ("Malikiyah", "US envoy Derek Chollet said the talks resumed.",
+         "Shells fell on Dayrik and Malkieh."),
+        ("Tabqa", "The state newspaper al-Thawra reported clashes in Raqqa.",
+         "The dam at Tabaqa was captured by the SDF."),
+        ("Tabqa", "Thawra reported clashes in Raqqa.", "Fighting went on in al-Tabqa."),
+        ("Khalidiyeh", "Spokesman Omar al-Khalidi said the talks resumed.",
+         "Shells fell on Khalidiyeh."),
+    ],
+)
+def test_a_persons_or_newspapers_name_is_no_known_name_of_the_place(
+    fires, name: str, text: str, own: str
+) -> None:
+    """GeoNames lists *Derek* for al-Malikiyah and *al-Thawrah* for Tabqa; news means Derek
+    Chollet and the daily al-Thawra (NOT_PLACE_NAMES). The place's other names still match."""
+    assert not fires(name, text)
+    assert fires(name, own)
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("Sayyidah Ruqayyah", "Pilgrims visited the shrine of Sayyida Ruqayya."),
+        ("Azeez", "Spokesman Diaa Aziz said the convoy had left."),
+        ("Durra", "The boy al-Dorra was killed in Gaza in 2000."),
+    ],
+)
+def test_a_name_not_in_the_gazetteer_still_matches_the_names_of_people(
+    fires, name: str, text: str
+) -> None:
+    """NOT_PLACE_NAMES keeps a known place's `~Name` off people's names; a name the gazetteer
+    does not know keeps the spelling keys alone (docs/variants.md)."""
+    assert fires(name, text)

@@ -29,6 +29,7 @@ class Atom:
     text: str
     alone: bool = False  # a variant that is a whole one-word name (see is_variant)
     possessive: bool = False  # a variant that also matches with a stripped 's (Aleppos)
+    known_place: bool = False  # a variant of a name the gazetteer knows (see is_variant)
 
 
 @dataclass(frozen=True)
@@ -147,6 +148,7 @@ class RuleIndex:
                 is_english=self.lexicon.is_english,
                 alone=self.atoms[a].alone,
                 possessive=self.atoms[a].possessive,
+                known_place=self.atoms[a].known_place,
             )
         ]
 
@@ -284,7 +286,9 @@ class Compiler:
         last = len(words) - 1
         atoms = tuple(
             # A place the gazetteer knows: its name may end in a stripped possessive 's.
-            self.index.add_atom(atom_for(kind, w, alone, known is not None and n == last))
+            self.index.add_atom(
+                atom_for(kind, w, alone, known is not None and n == last, known is not None)
+            )
             for n, (kind, w) in enumerate(zip(kinds, words, strict=True))
         )
         seq_id = self.index.add_sequence(Sequence(atoms, skip_articles))
@@ -326,11 +330,14 @@ class Compiler:
         return sum(self._costs[s] for s in clause), tuple(sorted(clause))
 
 
-def atom_for(kind: str, word: str, alone: bool = False, possessive: bool = False) -> Atom:
+def atom_for(
+    kind: str, word: str, alone: bool = False, possessive: bool = False,
+    known_place: bool = False,
+) -> Atom:
     if kind == "exact":
         return Atom("exact", word.lower())
     if kind == "variant":
-        return Atom("variant", word.lower(), alone, possessive)
+        return Atom("variant", word.lower(), alone, possessive, known_place)
     if kind == "prefix":
         return Atom("prefix", fold(word))
     return Atom("word", fold(word))

@@ -19,7 +19,7 @@ from watcher.places import Gazetteer, Place, load, name_key
 from watcher.rules.ast import Or, Query, Term
 from watcher.rules.grammar import PlaceRef, replace_refs
 from watcher.text.lexicon import ENGLISH_WORDS_FILE
-from watcher.text.variants import fold, is_article
+from watcher.text.variants import fold, is_article, is_not_place_name
 
 ID_PREFIXES = ("geonames:", "admin1:", "watcher:")
 # Of several places of one name, the most populous is the obvious one only when it has
@@ -163,10 +163,11 @@ def _hamlet(place: Place) -> bool:
 def _is_noise(name: str, inside: set[str], gazetteer: Gazetteer) -> bool:
     """Whether an area's name is left out: not Latin script; one short word (`Bab`, but not
     `al-Bab`); one word, articles aside, that is ordinary English (a village called `Safe`);
+    a name news uses for a person or a newspaper (`is_not_place_name`: *Derek*, *Thawra*);
     or a name that places outside the area share, unless its likeliest place
     (`obvious_place`) is inside (`Midan` is in Aleppo and in Damascus: neither area takes
     it; `Berea`, an old name of Aleppo, is a town in Kentucky)."""
-    if not _is_latin(name):
+    if not _is_latin(name) or is_not_place_name(name):
         return True
     words = [w for w in _WORD_SPLIT.split(name) if w]
     content = [w for w in words if not is_article(w)] or words

@@ -21,7 +21,14 @@ from pathlib import Path
 
 from watcher.places import Gazetteer, Place, load, name_key
 from watcher.places.gazetteer import GAZETTEER_FILE
-from watcher.text.variants import NOT_PLACE_RUNS, fold, is_article, is_variant, variant_keys
+from watcher.text.variants import (
+    NOT_PLACE_RUNS,
+    fold,
+    is_article,
+    is_not_place_name,
+    is_variant,
+    variant_keys,
+)
 
 # Syria, Iraq and the neighbours the gazetteer has every town of (docs/gazetteer.md): a
 # rule's place there gives its alternate names; the look-alikes are looked for there.
@@ -121,7 +128,8 @@ def _words_before(words: Sequence[str], pos: int, name: NameWords, is_english: I
         pos -= 1
         while pos >= 0 and is_article(words[pos]):
             pos -= 1
-        if pos < 0 or not is_variant(name_word, words[pos], is_english=is_english):
+        if pos < 0 or not is_variant(name_word, words[pos], is_english=is_english,
+                                     known_place=True):
             return False
     return True
 
@@ -132,7 +140,8 @@ def _words_after(words: Sequence[str], pos: int, name: NameWords, is_english: Is
         pos += 1
         while pos < len(words) and is_article(words[pos]):
             pos += 1
-        if pos >= len(words) or not is_variant(name_word, words[pos], is_english=is_english):
+        if pos >= len(words) or not is_variant(name_word, words[pos], is_english=is_english,
+                                               known_place=True):
             return False
     return True
 
@@ -313,7 +322,8 @@ def _other_names(
 ) -> tuple[NameWords, ...]:
     """The region places' other names: not the rule's own, not shared with another place
     in the region or a larger one abroad (`owns`), not all English (*Revolution City* for
-    Tabqa). A name of several words also written as one
+    Tabqa), not a person's or a newspaper's (`is_not_place_name`: *Derek* for al-Malikiyah,
+    *al-Thawra* for Tabqa). A name of several words also written as one
     (*Abukamal*, *Ainissa*) counts in that form too."""
     found: dict[str, None] = {}
     keys = [rule_key] + [
@@ -328,6 +338,7 @@ def _other_names(
                 and form != rule_key
                 and related.owns(form)
                 and not all(is_english(word) for word in form.split())
+                and not is_not_place_name(form)
             ):
                 found.setdefault(form)
     return tuple(tuple(key.split()) for key in found)
@@ -420,6 +431,7 @@ def _spells(rule_words: NameWords, name_words: NameWords, is_english: IsEnglish)
     on the last word included, as `~Name` matches it)."""
     last = len(rule_words) - 1
     return all(
-        is_variant(rule, word, is_english=is_english, possessive=number == last)
+        is_variant(rule, word, is_english=is_english, possessive=number == last,
+                   known_place=True)
         for number, (rule, word) in enumerate(zip(rule_words, name_words, strict=True))
     )

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
-from functools import lru_cache
+from functools import cache, lru_cache
 
 # Turkish letters that NFKD would fold to the wrong sound (ş -> s), mapped before it.
 _TURKISH = str.maketrans({"ş": "sh", "ç": "ch", "ğ": "g", "ı": "i"})
@@ -59,9 +59,24 @@ NAME_HEAD_NOUNS = frozenset({"masaken", "masakin"})
 # *Sayyida* (of *Sayyida Zeinab*, taken for Sweida), *Hamas* (taken for Hama's), the
 # surname *Durra* (Muhammad al-Durrah; *Dorra* already, taken for Daraa) and the
 # *Rashidun* caliphs (*the Rashidun conquest*, taken for Aleppo's Rashidin).
+# These apply only to a `~Name` the gazetteer knows (known_names.py) and to the names
+# `place:` terms take: a name the gazetteer does not know keeps the spelling keys alone
+# (`~Durra` matches *al-Dorra*, `~Azeez` *Aziz*).
 NOT_PLACE_NAMES = frozenset({
     "aziz", "dahik", "diri", "dorra", "durra", "durrah", "hamas", "hamawi", "hamwi", "hywel",
     "rashidun", "ruqayya", "sayeda", "sayyeda", "sayyida",
+}) | frozenset({
+    # Given names, surnames and media names in news that GeoNames lists as one-word
+    # alternate names of places in Syria, so that `place:` terms and `~Name` aliases took
+    # them for the place. Source: the one-word names of the shipped rules' `place:`
+    # expansions (issue 18 review): *Derek* (Derek Chollet; a name of al-Malikiyah),
+    # *Thawra* (the daily al-Thawra; of Tabqa), *Safir* (the daily As-Safir; of
+    # as-Safira), *Ansari* (the surname; an Aleppo district), *Beria* (Lavrentiy Beria; an
+    # old name of Aleppo), *Sharra*, *Charra* (Ahmed al-Sharaa; of al-Sharra, Deir ez-Zor);
+    # and the surnames *al-Raju* (the village Rājū near Afrin) and *al-Khalidi* (taken for
+    # Khalidiyeh), which `place:"Aleppo Governorate"` took on FA-KES (bench/data/quality).
+    "ansari", "beria", "charra", "derek", "khalidi", "raju", "safir", "sharra", "thawra",
+    "thawrah",
 })  # fmt: skip
 # Media outlets that conflict news quotes whose names are spelled as a place's though not
 # named after it (*Al Mayadeen*, the Lebanese channel: "the squares"), and the words that
@@ -84,6 +99,7 @@ NOT_PLACE_RUNS = (
     *(f"{word} {name}" for name in MEDIA_NAMES for word in _MEDIA_WORDS_BEFORE),
     *(f"{name} {word}" for name in MEDIA_NAMES for word in _MEDIA_WORDS_AFTER),
 )  # fmt: skip
+_NAME_SPLIT = re.compile(r"[\W_]+")
 # A stripped possessive (`Aleppos`, FA-KES drops apostrophes) keeps a stem this long.
 _MIN_POSSESSIVE_STEM = 3
 
@@ -101,6 +117,28 @@ def fold(word: str) -> str:
 def is_article(word: str) -> bool:
     """Arabic article standing as its own word (`al`, `el`, `ez` in `Deir ez-Zor`)."""
     return fold(word) in _ARTICLES
+
+
+def is_not_place_name(name: str) -> bool:
+    """Whether a gazetteer name is one news uses for something else: one word (articles
+    aside) of NOT_PLACE_NAMES (*Derek*, *al-Thawra*), or a run of NOT_PLACE_RUNS. GeoNames
+    lists such names as places' alternate names; as a place's they matched people and
+    newspapers."""
+    words = _folded_words(name)
+    if len(words) == 1 and words[0] in NOT_PLACE_NAMES:
+        return True
+    return words in _not_place_runs()
+
+
+def _folded_words(name: str) -> tuple[str, ...]:
+    """The folded words of a name, articles dropped (kept when nothing else remains)."""
+    words = [fold(w) for w in _NAME_SPLIT.split(name) if w]
+    return tuple(w for w in words if not is_article(w)) or tuple(words)
+
+
+@cache
+def _not_place_runs() -> frozenset[tuple[str, ...]]:
+    return frozenset(_folded_words(run) for run in NOT_PLACE_RUNS)
 
 
 def _letters(word: str) -> str:
@@ -177,20 +215,23 @@ def is_variant(
     is_english: Callable[[str], bool],
     alone: bool = False,
     possessive: bool = False,
+    known_place: bool = False,
 ) -> bool:
     """Same folded spelling, or a shared key and the text word is not ordinary English.
 
-    The English check is what keeps `~Homs` off *hums* and `~Deir` off *dear*/*door*; the
-    same goes for NOT_PLACE_NAMES. `alone`: the rule word is a whole one-word name, so name
-    elements that are everyday English (*tell*) count as English too. `possessive`: the
-    text word may also be a variant with a stripped possessive `s` (*Aleppos*).
+    The English check is what keeps `~Homs` off *hums* and `~Deir` off *dear*/*door*.
+    `known_place`: the rule word is of a name the gazetteer knows, so NOT_PLACE_NAMES count
+    as English too (a name it does not know keeps today's algorithm: `~Durra`, *Dorra*).
+    `alone`: the rule word is a whole one-word name, so name elements that are everyday
+    English (*tell*) count as English too. `possessive`: the text word may also be a
+    variant with a stripped possessive `s` (*Aleppos*).
     """
     folded = fold(text_word)
     if folded == fold(rule_word):
         return True
     if (
         is_english(folded)
-        or folded in NOT_PLACE_NAMES
+        or (known_place and folded in NOT_PLACE_NAMES)
         or (alone and (folded in EVERYDAY_NAME_ELEMENTS or folded in NAME_HEAD_NOUNS))
     ):
         return False
