@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 # Turkish letters that NFKD would fold to the wrong sound (ş -> s), mapped before it.
 _TURKISH = str.maketrans({"ş": "sh", "ç": "ch", "ğ": "g", "ı": "i"})
@@ -27,8 +28,12 @@ LATIN_ARTICLES = frozenset(
 _SEPARATORS = re.compile(r"[\W_]+")
 
 
+@lru_cache(maxsize=16_384)
 def name_key(name: str) -> str:
     """The folded form two names are compared in; "" for a name with no letter or digit.
+
+    Cached: locating a match folds the same few names (`Aleppo`, `Syria`) article after
+    article, and a pure function of a short string is cheap to remember.
 
     Lower case, no diacritics, no apostrophes, hyphens and punctuation as spaces, and
     articles dropped: `Al-Hasakah` = `Hasakah`, `Ra’s al ‘Ayn` = `Ras Ain`.
