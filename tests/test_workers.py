@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 
 from tests.store.sql import rows
-from tests.support.helpers import poll_until
 from tests.support.http_server import Reply, ScriptedServer
 from tests.support.processes import WatcherProcess, start_watcher, stop_watchers
 from tests.support.webhook import WebhookServer
@@ -86,9 +85,10 @@ def test_workers_share_feeds_and_alerts_without_double_work(pg_url, tmp_path, wo
         workers = [start_worker(tmp_path) for _ in range(worker_count)]
         try:
             total = feeds_count * items
-            poll_until(lambda: stored_and_sent(pg_url, total), 150, "every item stored and alerted")
+            hook.wait_for_accepted(total, timeout=150)  # every item stored and alerted
         finally:
             logs = stop_watchers(workers)
+        assert stored_and_sent(pg_url, total)  # each send recorded before its worker stopped
         requests = [r.path for r in feeds.requests]
         accepted = hook.accepted
     assert all(worker.returncode == 0 for worker in workers), logs
@@ -126,10 +126,11 @@ def test_a_worker_killed_on_this_host_is_taken_over_at_once(pg_url, tmp_path):
         second = start_worker(tmp_path)
         try:
             total = feeds_count * items
-            poll_until(lambda: stored_and_sent(pg_url, total), 120,
-                       "the stalled feed taken over and every alert sent")
+            # the stalled feed taken over and every alert sent
+            hook.wait_for_accepted(total, timeout=120)
         finally:
             logs = stop_watchers([second])
+        assert stored_and_sent(pg_url, total)  # each send recorded before the worker stopped
         requests = [r.path for r in feeds.requests]
         accepted = hook.accepted
     assert second.returncode == 0, logs

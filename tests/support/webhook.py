@@ -92,6 +92,14 @@ class WebhookServer(LoopbackHTTP):
                 raise AssertionError(f"{len(self._posts)} of {count} webhooks arrived")
             return [body for _, body in self._posts]
 
+    def wait_for_accepted(self, count: int, timeout: float = PATIENCE) -> list[dict[str, Any]]:
+        """Block until at least `count` bodies were accepted (answered 2xx); fail the test
+        after `timeout`. The sender records a send after the reply reaches it."""
+        with self._arrived:
+            if not self._arrived.wait_for(lambda: len(self._accepted) >= count, timeout):
+                raise AssertionError(f"{len(self._accepted)} of {count} webhooks accepted")
+            return list(self._accepted)
+
     def record(self, path: str, body: dict[str, Any], headers: dict[str, str]) -> int:
         """Keep one request and say which status it gets, once a hold lets it go."""
         with self._arrived:
@@ -107,6 +115,7 @@ class WebhookServer(LoopbackHTTP):
             if status < 300:
                 with self._arrived:
                     self._accepted.append(body)
+                    self._arrived.notify_all()
         return status
 
 
