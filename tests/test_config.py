@@ -400,7 +400,9 @@ def test_http(tmp_path):
         ("  port: web\n", "2:3: http.port: must be a whole number (got 'web')"),
         ("  port: true\n", "2:3: http.port: must be a whole number (got True)"),
         ("  host: ''\n", "2:3: http.host: must not be empty (got '')"),
-        ("  prot: 1\n", "2:3: unknown key 'http.prot' (known: host, port)"),
+        ("  prot: 1\n", "2:3: unknown key 'http.prot' (known: host, port, database_check)"),
+        ("  database_check: soon\n", "2:3: http.database_check: must be a duration such as 90 "
+         "(seconds), 30s, 10m, 1h, 1h30m or 1d (got 'soon')"),
     ],
 )
 def test_bad_http(tmp_path, body, error):

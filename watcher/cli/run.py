@@ -212,7 +212,7 @@ def _health_endpoint(
     if settings.http is None:
         yield
         return
-    checks = [daemon.alive, DatabaseCheck(store.ping)]
+    checks = [daemon.alive, DatabaseCheck(store.ping, every=settings.http.database_check)]
     if daemon.outbox is not None:
         checks.append(daemon.outbox.recording_health)
     server = HealthServer(

@@ -60,6 +60,9 @@ DEFAULT_POLL_LEASE = 600  # a worker's claim on a source's poll (poll_lease)
 DEFAULT_FETCH_TIMEOUT = int(DEFAULT_TIMEOUT)
 MAX_FETCH_TIMEOUT = 600  # seconds; a poll slot is held this long at most per fetch
 DEFAULT_HTTP_PORT = 9464  # the port Prometheus exporters conventionally take
+# Probes may come every second from several places; /healthz asks the database at most
+# this often (seconds) by default.
+DEFAULT_DATABASE_CHECK = 5
 # Articles published longer ago than this are stored and matched but not alerted (old
 # news); the settings' default and that of a Poller built without settings (seconds).
 DEFAULT_MAX_AGE = 3 * 86400
@@ -265,6 +268,8 @@ class HttpSettings(_Frozen):
 
     host: NonEmpty = "127.0.0.1"
     port: WholeNumber = Field(default=DEFAULT_HTTP_PORT, ge=1, le=65535)
+    # How often /healthz may ask the database (seconds; 0: at every probe).
+    database_check: Annotated[int, BeforeValidator(_duration(0))] = DEFAULT_DATABASE_CHECK
 
 
 class FetchSettings(_Frozen):

@@ -15,11 +15,11 @@ import threading
 import time
 from collections.abc import Callable
 
+from watcher.config.settings import DEFAULT_DATABASE_CHECK
 from watcher.daemon.health import HealthCheck
 from watcher.errors import StoreError
 
-# Probes may come every second from several places; the database is asked at most this often.
-DATABASE_CHECK_SECONDS = 5.0
+DATABASE_CHECK_SECONDS = float(DEFAULT_DATABASE_CHECK)  # watcher.yaml: http.database_check
 
 
 class DatabaseCheck:
