@@ -17,7 +17,6 @@ skipped; an article that is gone is reported and left out.
 from __future__ import annotations
 
 import argparse
-import json
 import tempfile
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
@@ -28,6 +27,7 @@ from pathlib import Path
 import yaml
 
 from bench.corpus import DATA_FILE as FAKES_FILE
+from bench.labelled import notice_lines, ratio, read_judgements
 from bench.measure import code_version
 from bench.paths import DATA, ROOT
 from bench.quality import load_articles
@@ -133,30 +133,11 @@ class PlacesReport:
 
 def load_labels(path: Path) -> tuple[list[Occurrence], list[str]]:
     """The judged occurrences, and one error line per line that could not be read."""
-    occurrences: list[Occurrence] = []
-    errors: list[str] = []
-    seen: dict[tuple[str, str, str, str, int], int] = {}
-    for number, text in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not text.strip():
-            continue
-        try:
-            occurrence = _occurrence(json.loads(text), number)
-        except (ValueError, TypeError, KeyError) as error:
-            errors.append(f"{path}:{number}: {_describe(error)}")
-            continue
-        spot = (occurrence.target, *occurrence.key, occurrence.field, occurrence.offset)
-        if spot in seen:
-            errors.append(f"{path}:{number}: {occurrence.target!r} at {occurrence.corpus} "
-                          f"{occurrence.article} {occurrence.field} {occurrence.offset} already "
-                          f"judged on line {seen[spot]}; this line is skipped")
-            continue
-        seen[spot] = number
-        occurrences.append(occurrence)
-    return occurrences, errors
-
-
-def _describe(error: Exception) -> str:
-    return f"missing key {error}" if isinstance(error, KeyError) else str(error)
+    return read_judgements(
+        path, _occurrence,
+        lambda o: (o.target, *o.key, o.field, o.offset),
+        lambda o: f"{o.target!r} at {o.corpus} {o.article} {o.field} {o.offset}",
+    )
 
 
 def _occurrence(data: object, line: int) -> Occurrence:
@@ -298,7 +279,7 @@ def _tables(report: PlacesReport) -> Iterable[str]:
     yield (f"{report.judgements} judged occurrences of {len(report.by_target)} places; "
            f"`~` matched {overall.matched}: {overall.right} mentions, {overall.wrong} not; "
            f"it missed {overall.missed} of {overall.mentions} mentions. Precision "
-           f"{_ratio(overall.precision)}, recall {_ratio(overall.recall)}.")
+           f"{ratio(overall.precision)}, recall {ratio(overall.recall)}.")
     yield ""
     yield ("Precision = judged mentions among the occurrences `~\"Place\"` matches; recall = "
            "matched among the judged mentions. Over the judged sample (at most 5 occurrences "
@@ -330,8 +311,8 @@ def _rows(rows: dict[str, PlaceTally]) -> Iterable[str]:
         Column("right", lambda item: item[1].right),
         Column("wrong", lambda item: item[1].wrong),
         Column("missed", lambda item: item[1].missed),
-        Column("precision", lambda item: _ratio(item[1].precision)),
-        Column("recall", lambda item: _ratio(item[1].recall)),
+        Column("precision", lambda item: ratio(item[1].precision)),
+        Column("recall", lambda item: ratio(item[1].recall)),
     ]
     return markdown(columns, list(rows.items()))
 
@@ -350,16 +331,7 @@ def _notices(report: PlacesReport) -> Iterable[str]:
          [" / ".join(key) for key in report.missing_articles]),
         ("Lines of labels.jsonl skipped", report.errors),
     ]
-    for title, items in sections:
-        if items:
-            yield ""
-            yield f"{title}: {len(items)}"
-            yield ""
-            yield from (f"- {item}" for item in items)
-
-
-def _ratio(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.0%}"
+    return notice_lines(sections)
 
 
 def main(argv: list[str] | None = None) -> int:

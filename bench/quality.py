@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import json
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -25,6 +24,7 @@ from typing import cast
 
 from bench.corpus import DATA_FILE as CORPUS_FILE
 from bench.corpus import fakes_published
+from bench.labelled import notice_lines, ratio, read_judgements
 from bench.measure import code_version
 from bench.paths import DATA, ROOT, SHIPPED_RULES
 from bench.tables import Column, markdown
@@ -136,30 +136,7 @@ class HeldBack:
 
 def load_labels(path: Path) -> tuple[list[Judgement], list[str]]:
     """The judgements, and one error line per line that could not be read (skipped)."""
-    judgements: list[Judgement] = []
-    errors: list[str] = []
-    seen: dict[Pair, int] = {}
-    for number, text in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not text.strip():
-            continue
-        try:
-            judgement = _judgement(json.loads(text), number)
-        except (ValueError, TypeError, KeyError) as error:
-            errors.append(f"{path}:{number}: {_describe(error)}")
-            continue
-        if judgement.pair in seen:
-            errors.append(f"{path}:{number}: {judgement.pair} already judged on line "
-                          f"{seen[judgement.pair]}; this line is skipped")
-            continue
-        seen[judgement.pair] = number
-        judgements.append(judgement)
-    return judgements, errors
-
-
-def _describe(error: Exception) -> str:
-    if isinstance(error, KeyError):
-        return f"missing key {error}"
-    return str(error)
+    return read_judgements(path, _judgement, lambda j: j.pair, lambda j: str(j.pair))
 
 
 def _judgement(data: object, line: int) -> Judgement:
@@ -371,9 +348,9 @@ def render_target_markdown(report: QualityReport, before: Path = BEFORE_FILE) ->
         "### Against the alerts when the set was judged (issue 17's target)",
         "",
         f"Of the {judged_unwanted} alerts judged unwanted (the rules at the judged commit, "
-        f"SOURCE.txt), {gone} ({_ratio(gone_share)}) are gone or held back now (target: at "
+        f"SOURCE.txt), {gone} ({ratio(gone_share)}) are gone or held back now (target: at "
         f"least {TARGET_GONE:.0%}); of the {judged_wanted} judged wanted, {len(lost)} "
-        f"({_ratio(lost_share)}) are lost (target: at most {TARGET_LOST:.0%}). "
+        f"({ratio(lost_share)}) are lost (target: at most {TARGET_LOST:.0%}). "
         f"Target {'met' if met else 'NOT met'}.",
         "",
         "Wanted alerts lost:",
@@ -438,13 +415,13 @@ def render_held_markdown(before: QualityReport, after: QualityReport) -> str:
         f"| unwanted alerts | {before.overall.unwanted_alerts} | {sum(held.unwanted.values())} "
         f"| {after.overall.unwanted_alerts} |",
         f"| of them judged {'/'.join(CONTEXT_LABELS)} | {labelled} | {gone} "
-        f"({_ratio(gone / labelled if labelled else None)}) | {labelled - gone} |",
-        f"| wanted alerts | {wanted} | {lost} ({_ratio(lost / wanted if wanted else None)}) "
+        f"({ratio(gone / labelled if labelled else None)}) | {labelled - gone} |",
+        f"| wanted alerts | {wanted} | {lost} ({ratio(lost / wanted if wanted else None)}) "
         f"| {after.overall.wanted_alerts} |",
         f"| unjudged alerts | {before.overall.unjudged} | {len(held.unjudged)} "
         f"| {after.overall.unjudged} |",
-        f"| precision | {_ratio(before.overall.precision)} | | {_ratio(after.overall.precision)} |",
-        f"| recall | {_ratio(before.overall.recall)} | | {_ratio(after.overall.recall)} |",
+        f"| precision | {ratio(before.overall.precision)} | | {ratio(after.overall.precision)} |",
+        f"| recall | {ratio(before.overall.recall)} | | {ratio(after.overall.recall)} |",
         "",
         "Unwanted alerts held back:",
         "",
@@ -461,8 +438,8 @@ def render_held_markdown(before: QualityReport, after: QualityReport) -> str:
 def _tables(report: QualityReport) -> Iterable[str]:
     overall = report.overall
     yield (f"{report.judgements} judgements; {overall.alerts} alerts on the judged articles "
-           f"({overall.unjudged} unjudged); precision {_ratio(overall.precision)}, recall "
-           f"{_ratio(overall.recall)} (over {overall.wanted_total} pairs judged wanted).")
+           f"({overall.unjudged} unjudged); precision {ratio(overall.precision)}, recall "
+           f"{ratio(overall.recall)} (over {overall.wanted_total} pairs judged wanted).")
     yield ""
     yield ("Precision = wanted alerts / judged alerts; recall = wanted alerts / pairs judged "
            "wanted (wanted alerts and the recall candidates the rules miss), over the judged "
@@ -487,9 +464,9 @@ def _rows(label: str, rows: dict[str, Tally]) -> Iterable[str]:
         Column("wanted", lambda item: item[1].wanted_alerts),
         Column("unwanted", lambda item: item[1].unwanted_alerts),
         Column("unjudged", lambda item: item[1].unjudged),
-        Column("precision", lambda item: _ratio(item[1].precision)),
+        Column("precision", lambda item: ratio(item[1].precision)),
         Column("judged wanted", lambda item: item[1].wanted_total),
-        Column("recall", lambda item: _ratio(item[1].recall)),
+        Column("recall", lambda item: ratio(item[1].recall)),
         Column("unwanted by reason", lambda item: ", ".join(
             f"{r} {n}" for r, n in item[1].reasons.most_common())),
     ]
@@ -518,16 +495,7 @@ def _notices(report: QualityReport) -> Iterable[str]:
         ("Judged rules no longer in the rule set (left out)", report.missing_rules),
         ("Lines of labels.jsonl skipped", report.errors),
     ]
-    for title, items in sections:
-        if items:
-            yield ""
-            yield f"{title}: {len(items)}"
-            yield ""
-            yield from (f"- {item}" for item in items)
-
-
-def _ratio(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.0%}"
+    return notice_lines(sections)
 
 
 def main(argv: list[str] | None = None) -> int:
