@@ -19,7 +19,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from tests.support.alerting import PASSWORD, THREE_RULES
-from tests.support.helpers import PATIENCE, ManualClock, poll_until
+from tests.support.helpers import PATIENCE, ManualClock
 from tests.support.http_server import Reply, ScriptedServer
 from tests.support.processes import WatcherProcess, start_watcher, stop_watchers
 from tests.support.smtp_server import SmtpServer
@@ -565,12 +565,12 @@ def test_a_kill_sends_again_only_the_alerts_in_flight_under_the_same_ids(workdir
               notify="  timeout: 60s\n  concurrency: 2")
     db = workdir / "watcher.db"
     hook.hold(after=3)
-    replay = start_watcher("replay", str(SEEDS), cwd=workdir)
+    replay = start_watcher("--verbose", "replay", str(SEEDS), cwd=workdir)
     try:
         hook.wait_for(5)
-        # Polled: the three answered sends are recorded by the replay, which says nothing.
-        poll_until(lambda: _messages(db, "WHERE d.status = 'sent'") == 3,
-                   what="3 sends recorded")
+        # `event=sent` is logged once a send is recorded: the three answered ones.
+        replay.errors.wait_for("event=sent ", count=3)
+        assert _messages(db, "WHERE d.status = 'sent'") == 3
     finally:
         os.kill(replay.pid, signal.SIGKILL)
         replay.communicate()

@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import socket
 import threading
-import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -24,28 +23,6 @@ T = TypeVar("T")
 # Long enough for a busy machine: whatever a test waits for is seen as soon as it happens,
 # so only a test that fails pays this wait.
 PATIENCE = 60.0
-
-# How often `poll_until` asks again: often enough that a test does not idle, seldom
-# enough that asking (a query, an HTTP request) does not load the machine.
-POLL_INTERVAL = 0.05
-
-
-def poll_until(condition: Callable[[], object], seconds: float = PATIENCE,
-               what: str = "the condition") -> None:
-    """Return once `condition()` is true; fail the test after `seconds` (never less than
-    PATIENCE). Only for a state that nothing signals to the test: rows another process
-    writes, the answer of a daemon's /healthz. Whatever can signal is waited on instead
-    (`ScriptedServer.wait_for_requests`, `SmtpServer.wait_for`, `WebhookServer.wait_for`,
-    `StallingServer.wait_connected`, a process's log line: `PipeLines.wait_for`)."""
-    seconds = max(seconds, PATIENCE)
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {seconds:g} s waiting for {what}")
-        # Not a race with the wall clock: the condition decides, the sleep only spaces
-        # the questions, and the deadline is one a busy machine never reaches.
-        time.sleep(POLL_INTERVAL)
-
 
 def returns_within(seconds: float, call: Callable[[], T], what: str = "the call") -> T:
     """`call()`'s result, raised error included; fail the test if it is still running

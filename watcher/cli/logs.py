@@ -33,9 +33,12 @@ def _command_handler() -> logging.StreamHandler:  # type: ignore[type-arg]
 COMMAND_HANDLER = _command_handler()
 
 
-def use_command_logging() -> None:
-    """For every command: warnings on stderr until `configure_logging` (the daemon's).
-    The stream is taken now: click's test runner swaps sys.stderr per invocation."""
+def use_command_logging(verbose: bool = False) -> None:
+    """For every command: warnings on stderr until `configure_logging` (the daemon's), and
+    with `verbose` the events too (`event=sent ...`: when a one-shot command's sends are
+    recorded). The stream is taken now: click's test runner swaps sys.stderr per invocation."""
+    COMMAND_HANDLER.setLevel(logging.INFO if verbose else logging.WARNING)
+    logging.getLogger("watcher").setLevel(logging.INFO if verbose else logging.NOTSET)
     COMMAND_HANDLER.setStream(sys.stderr)
     logging.getLogger("watcher").addHandler(COMMAND_HANDLER)  # once, however often called
 

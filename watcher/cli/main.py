@@ -49,13 +49,17 @@ class Commands(click.Group):
 @click.option("--pipeline", default=None,
               help="spaCy pipeline: 'blank:en' (default) or an installed trained pipeline "
                    "such as en_core_web_sm [env WATCHER_PIPELINE; config key pipeline].")
+@click.option("-v", "--verbose", is_flag=True,
+              help="Also print what the command does as it does it (`event=sent ...` lines, "
+                   "as the daemon logs them) on stderr.")
 @click.version_option(package_name="watcher")
 @click.pass_context
 def cli(
-    ctx: click.Context, config_path: str | None, db: str | None, pipeline: str | None
+    ctx: click.Context, config_path: str | None, db: str | None, pipeline: str | None,
+    verbose: bool,
 ) -> None:
     """watcher: hear once, fast, when something specific happens in a specific place."""
-    use_command_logging()
+    use_command_logging(verbose)
     use_clock(ctx.obj if callable(ctx.obj) else None)
     with errors_exit():
         ctx.obj = load_settings(config_path, {"db": db, "pipeline": pipeline}, environment())
