@@ -11,7 +11,9 @@ from typing import Any
 import click
 
 from watcher.marks import restyled
-from watcher.model import Match, MatchPlace
+from watcher.model import Match
+from watcher.notify.payload import places_json
+from watcher.notify.render import places_text
 from watcher.store import StoredArticle, StoredDelivery, StoredMatch
 
 
@@ -29,29 +31,8 @@ def match_json(found: Match) -> dict[str, Any]:
         "context": [{"label": c.label, "cues": list(c.cues)} for c in found.context],
         "held": list(found.held),
         # Added by issue 18: the gazetteer places the match names (docs/commands.md).
-        "places": [place_json(place) for place in found.places],
+        "places": places_json(found.places),
     }
-
-
-def place_json(place: MatchPlace) -> dict[str, Any]:
-    """A located place: id, name, kind, coordinates and its parents, nearest first."""
-    return {
-        "id": place.id,
-        "name": place.name,
-        "kind": place.kind,
-        "latitude": place.latitude,
-        "longitude": place.longitude,
-        "parents": [{"id": p.id, "name": p.name, "kind": p.kind} for p in place.parents],
-    }
-
-
-def places_line(places: tuple[MatchPlace, ...]) -> str:
-    """`Sheikh Maqsoud (Aleppo, Mount Simeon District, Aleppo Governorate, Syria); Manbij
-    (…)`: each place with its parents, for people."""
-    return "; ".join(
-        place.name + (f" ({', '.join(p.name for p in place.parents)})" if place.parents else "")
-        for place in places
-    )
 
 
 def match_text(found: Match, source: str = "") -> str:
@@ -71,7 +52,7 @@ def match_text(found: Match, source: str = "") -> str:
     if others:
         lines.append("    context: " + "; ".join(f"{label} ({cues[label]})" for label in others))
     if found.places:
-        lines.append("    places: " + places_line(found.places))
+        lines.append("    places: " + places_text(found.places))
     return "\n".join(lines)
 
 

@@ -42,7 +42,7 @@ def alert_document(alerts: Sequence[Alert], identity: str) -> dict[str, Any]:
         "snippet": first.snippet,
         "spans": _spans(sorted({span for alert in ordered for span in alert.spans})),
         "context": [],
-        "places": _places({p.id: p for alert in ordered for p in alert.places}.values()),
+        "places": places_json({p.id: p for alert in ordered for p in alert.places}.values()),
     }
 
 
@@ -61,13 +61,13 @@ def _rule(alert: Alert) -> dict[str, Any]:
         "snippet": alert.snippet,
         "spans": _spans(alert.spans),
         "context": [],
-        "places": _places(alert.places),
+        "places": places_json(alert.places),
     }
 
 
-def _places(places: Iterable[MatchPlace]) -> list[dict[str, Any]]:
-    """Each place as `watcher matches --format jsonl` writes it: id, name, kind,
-    coordinates, parents nearest first."""
+def places_json(places: Iterable[MatchPlace]) -> list[dict[str, Any]]:
+    """Each located place as every JSON output writes it (`watcher match`/`matches`, the
+    webhook): id, name, kind, coordinates, parents nearest first."""
     return [
         {"id": place.id, "name": place.name, "kind": place.kind,
          "latitude": place.latitude, "longitude": place.longitude,

@@ -341,15 +341,19 @@ def context_labels(labels: object) -> str:
 
 
 def place_list(places: object) -> str:
-    """A match's places with the places they lie in, `Sheikh Maqsoud (Aleppo, Mount Simeon
-    District, Aleppo Governorate, Syria); Manbij (…)`, cut to PLACES_MAX."""
+    """`places_text` for templates, cut to PLACES_MAX."""
     if not isinstance(places, tuple | list):
         return ""
-    text = "; ".join(
+    return _fit(places_text([p for p in places if isinstance(p, MatchPlace)]), PLACES_MAX)
+
+
+def places_text(places: Iterable[MatchPlace]) -> str:
+    """A match's places with the places they lie in, for people: `Sheikh Maqsoud (Aleppo,
+    Mount Simeon District, Aleppo Governorate, Syria); Manbij (…)`."""
+    return "; ".join(
         place.name + (f" ({', '.join(p.name for p in place.parents)})" if place.parents else "")
-        for place in places if isinstance(place, MatchPlace)
+        for place in places
     )
-    return _fit(text, PLACES_MAX)
 
 
 @pass_context
