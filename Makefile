@@ -25,6 +25,7 @@ demo: $(STAMP)
 	$(BIN)/watcher --db sqlite:///$(DEMO_DB) matches
 
 test: $(STAMP)
+	scripts/system-packages.sh
 	$(BIN)/ruff check watcher tests bench scripts
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest

@@ -69,3 +69,9 @@ class StoreError(WatcherError):
 
 class NotifyError(WatcherError):
     """A channel that did not accept an alert."""
+
+
+class WorkspaceError(WatcherError):
+    """A workspace request that cannot be carried out as asked (a taken user name, an
+    unknown role, a silence without a comment): the CLI says it in one line, the web page
+    beside the form, the API as 400 with {"error": ...}."""

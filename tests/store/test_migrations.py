@@ -16,12 +16,13 @@ from watcher.store.migrate import head_revision
 
 TABLES = {
     "sources", "stories", "articles", "article_keys", "story_bands", "matches", "deliveries",
-    "match_places",
+    "match_places", "users", "api_tokens", "web_sessions", "story_states", "story_comments",
+    "audit_log", "silences",
 }
 
 
 def test_opening_an_empty_database_migrates_it_to_head(any_store: Store, any_db_url: str) -> None:
-    assert any_store.current_revision() == head_revision() == "0008"
+    assert any_store.current_revision() == head_revision() == "0009"
     assert table_names(any_db_url) == TABLES | {"alembic_version"}
 
 

@@ -60,6 +60,8 @@ DEFAULT_POLL_LEASE = 600  # a worker's claim on a source's poll (poll_lease)
 DEFAULT_FETCH_TIMEOUT = int(DEFAULT_TIMEOUT)
 MAX_FETCH_TIMEOUT = 600  # seconds; a poll slot is held this long at most per fetch
 DEFAULT_HTTP_PORT = 9464  # the port Prometheus exporters conventionally take
+DEFAULT_WEB_PORT = 8080
+DEFAULT_WEB_SESSION = 12 * 3600  # a working day: sign in once per shift
 # Probes may come every second from several places; /healthz asks the database at most
 # this often (seconds) by default.
 DEFAULT_DATABASE_CHECK = 5
@@ -72,7 +74,7 @@ OPTION_KEYS = ("db", "rules", "pipeline")  # the settings with a command-line op
 # mappings take YAML (`WATCHER_SOURCES='[{name: a, url: "https://…"}]'`), and each key of
 # a mapping section has its own, as text: WATCHER_<SECTION>__<KEY> (`WATCHER_HTTP__PORT=9000`).
 # mappings of plain values, one variable per key too
-SECTION_KEYS = ("notify", "http", "fetch", "context")
+SECTION_KEYS = ("notify", "http", "fetch", "context", "web")
 NAME = re.compile(r"[a-z0-9][a-z0-9_-]*")
 DB_URL = re.compile(r"[A-Za-z][A-Za-z0-9+._-]*://\S*")
 CHANNEL_URL = re.compile(r"[A-Za-z][A-Za-z0-9+._-]*://\S+")
@@ -272,6 +274,18 @@ class HttpSettings(_Frozen):
     database_check: Annotated[int, BeforeValidator(_duration(0))] = DEFAULT_DATABASE_CHECK
 
 
+class WebSettings(_Frozen):
+    """`watcher web`, the team's workspace (docs/web.md): where it listens, how long a
+    sign-in lasts, and the reverse proxy whose header names the signed-in user (accepted
+    only from `trusted_proxies`; off without `proxy_header`)."""
+
+    host: NonEmpty = "127.0.0.1"
+    port: WholeNumber = Field(default=DEFAULT_WEB_PORT, ge=1, le=65535)
+    session: Annotated[int, BeforeValidator(_duration(60))] = DEFAULT_WEB_SESSION
+    proxy_header: NonEmpty | None = None
+    trusted_proxies: Annotated[tuple[AddressRange, ...], BeforeValidator(_listed)] = ()
+
+
 class FetchSettings(_Frozen):
     """How feeds and full-text pages are fetched: the deadline of one fetch (seconds) and
     the address ranges, besides public ones, that links and redirects from feeds reach."""
@@ -316,6 +330,7 @@ class Settings(_Frozen):
     http: HttpSettings | None = None
     fetch: FetchSettings = FetchSettings()
     context: ContextSettings = ContextSettings()
+    web: WebSettings = WebSettings()
 
     @property
     def channel_names(self) -> tuple[str, ...] | None:
@@ -452,6 +467,7 @@ SECTIONS: dict[str, type[BaseModel]] = {
     "http": HttpSettings,
     "fetch": FetchSettings,
     "context": ContextSettings,
+    "web": WebSettings,
 }
 _HIDDEN = object()
 

@@ -6,7 +6,7 @@ Each method is one transaction; any database failure leaves as a one-line StoreE
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Any
@@ -332,6 +332,25 @@ class Store:
 
     def _errors(self) -> AbstractContextManager[None]:
         return store_errors(self._engine, self._busy_timeout)
+
+    @contextmanager
+    def reading(self) -> Iterator[Connection]:
+        """One read-only transaction for the store's sibling modules (the workspace's
+        accounts, triage, silences): failures leave as one StoreError line, as here."""
+        with self._errors(), read_transaction(self._engine) as connection:
+            yield connection
+
+    @contextmanager
+    def writing(self) -> Iterator[Connection]:
+        """One write transaction (the write lock up front on SQLite); commits unless it
+        raises, and failures leave as one StoreError line."""
+        with self._errors(), write_transaction(self._engine) as connection:
+            yield connection
+
+    @property
+    def dialect(self) -> str:
+        """'sqlite' or 'postgresql': the few queries that differ (full-text search) ask."""
+        return self._engine.dialect.name
 
 
 def _matches_query(

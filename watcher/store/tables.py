@@ -188,7 +188,101 @@ deliveries = sa.Table(
     # Keys of the channel's URLs that already took this alert (JSON list): a retry after a
     # partial failure sends only to the others.
     sa.Column("done_targets", sa.Text),
+    # 0009: the silence that held it back (status 'silenced'); it is never sent later
+    sa.Column("silence_id", sa.Integer),
     sa.UniqueConstraint("match_id", "channel"),
-    sa.CheckConstraint("status IN ('pending', 'sent', 'dead')", name="status"),
+    sa.CheckConstraint("status IN ('pending', 'sent', 'dead', 'silenced')", name="status"),
     sa.Index(None, "status", "next_attempt"),
+)
+
+# 0009: the team's workspace (docs/web.md). People who sign in, with a role each.
+users = sa.Table(
+    "users",
+    metadata,
+    _id(),
+    sa.Column("name", sa.Text, nullable=False, unique=True),
+    sa.Column("role", sa.String(16), nullable=False),
+    # scrypt, "scrypt$n$r$p$salt$hash" (hex); NULL for a user who only signs in through
+    # the trusted proxy
+    sa.Column("password_hash", sa.Text),
+    sa.Column("created", UTCDateTime, nullable=False),
+    sa.Column("disabled_at", UTCDateTime),
+    sa.CheckConstraint("role IN ('viewer', 'analyst', 'admin')", name="role"),
+)
+
+# API and feed tokens: only their SHA-256 is kept; the token is printed once.
+api_tokens = sa.Table(
+    "api_tokens",
+    metadata,
+    _id(),
+    _fk("user_id", "users.id"),
+    sa.Column("token_hash", sa.Text, nullable=False, unique=True),
+    sa.Column("created", UTCDateTime, nullable=False),
+    sa.Column("last_used", UTCDateTime),
+    sa.Column("revoked_at", UTCDateTime),
+)
+
+# Signed-in browser sessions: the cookie holds a random token, the table its SHA-256 and
+# the session's CSRF token, so signing out (or a user disabled) ends it on every process.
+web_sessions = sa.Table(
+    "web_sessions",
+    metadata,
+    _id(),
+    _fk("user_id", "users.id"),
+    sa.Column("token_hash", sa.Text, nullable=False, unique=True),
+    sa.Column("csrf_token", sa.Text, nullable=False),
+    sa.Column("created", UTCDateTime, nullable=False),
+    sa.Column("expires", UTCDateTime, nullable=False),
+)
+
+# A story's triage state, shared by the team; a story without a row is open.
+story_states = sa.Table(
+    "story_states",
+    metadata,
+    sa.Column("story_id", sa.Integer, sa.ForeignKey("stories.id"), primary_key=True),
+    sa.Column("status", sa.String(16), nullable=False),
+    _fk("assignee_id", "users.id", nullable=True),
+    sa.Column("updated", UTCDateTime, nullable=False),
+    _fk("updated_by", "users.id", nullable=True),
+    sa.CheckConstraint("status IN ('open', 'acknowledged', 'closed')", name="status"),
+    sa.Index(None, "status"),
+)
+
+story_comments = sa.Table(
+    "story_comments",
+    metadata,
+    _id(),
+    _fk("story_id", "stories.id"),
+    _fk("user_id", "users.id"),
+    sa.Column("created", UTCDateTime, nullable=False),
+    sa.Column("body", sa.Text, nullable=False),
+    sa.Index(None, "story_id"),
+)
+
+# Every action a person takes in the workspace: who, when, what, before and after.
+audit_log = sa.Table(
+    "audit_log",
+    metadata,
+    _id(),
+    sa.Column("at", UTCDateTime, nullable=False, index=True),
+    sa.Column("actor", sa.Text, nullable=False),  # the user's name, kept if they are removed
+    sa.Column("action", sa.Text, nullable=False),  # e.g. story.acknowledge, silence.create
+    sa.Column("target", sa.Text, nullable=False),  # e.g. story:12, silence:3, user:ana
+    sa.Column("before", sa.JSON),
+    sa.Column("after", sa.JSON),
+)
+
+# Silences: while one is active, a delivery it matches is recorded `silenced`, never sent.
+silences = sa.Table(
+    "silences",
+    metadata,
+    _id(),
+    # {"rule": ..., "tag": ..., "source": ..., "place": ..., "story": ...}: all given must hold
+    sa.Column("matchers", sa.JSON, nullable=False),
+    sa.Column("starts_at", UTCDateTime, nullable=False),
+    sa.Column("ends_at", UTCDateTime, nullable=False, index=True),
+    sa.Column("comment", sa.Text, nullable=False),
+    sa.Column("created_by", sa.Text, nullable=False),
+    sa.Column("created", UTCDateTime, nullable=False),
+    sa.Column("expired_by", sa.Text),  # who ended it early (ends_at is then that moment)
 )

@@ -1,0 +1,123 @@
+"""Accounts and sign-in: who may read, who may change, and how each way of signing in is
+checked (session cookie with CSRF, bearer token, the trusted proxy's header)."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.support.web import PASSWORD, Served, serve
+from tests.web.conftest import sign_in
+from watcher.config.settings import Settings, WebSettings
+from watcher.errors import WorkspaceError
+from watcher.store import Store
+from watcher.store.accounts import Accounts
+
+
+def test_a_page_asked_for_signed_out_shows_the_sign_in_page(served: Served) -> None:
+    with served.client() as client:
+        answer = client.get("/no/such/page?x=1")
+    assert answer.status_code == 303
+    assert answer.headers["location"] == "/signin?next=/no/such/page%3Fx%3D1"
+
+
+def test_the_api_signed_out_is_401_with_a_bearer_challenge(served: Served) -> None:
+    with served.client() as client:
+        answer = client.get("/api/stories")
+    assert answer.status_code == 401 and answer.headers["www-authenticate"] == "Bearer"
+    with served.client("wt_not-a-token") as client:
+        assert client.get("/api/stories").status_code == 401
+
+
+def test_signing_in_in_the_browser_lands_on_the_page_asked_for(served: Served, page: Page) -> None:
+    sign_in(page, served, "ana")
+    expect(page.get_by_role("heading", name="Inbox")).to_be_visible()
+    expect(page.get_by_text("ana (analyst)")).to_be_visible()
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    page.goto(served.url + "/")  # the session is over: the cookie no longer signs in
+    expect(page).to_have_url(re.compile(r"/signin\?next=/$"))
+
+
+def test_a_wrong_password_is_refused_without_saying_which_part_was_wrong(
+    served: Served, page: Page
+) -> None:
+    for name in ("ana", "nobody"):
+        page.goto(served.url + "/signin")
+        page.get_by_label("Name").fill(name)
+        page.get_by_label("Password").fill("wrong password")
+        page.get_by_role("button", name="Sign in").click()
+        expect(page.get_by_role("alert")).to_have_text("Wrong name or password.")
+
+
+def test_the_session_cookie_is_http_only_and_same_site(served: Served) -> None:
+    with served.client() as client:
+        form = client.get("/signin")
+        token = re.search(r'name="signin_token" value="([^"]+)"', form.text)[1]
+        answer = client.post("/signin", data={"name": "vic", "password": PASSWORD,
+                                              "signin_token": token, "next": "//evil.example/"})
+    assert answer.status_code == 303 and answer.headers["location"] == "/"  # never offsite
+    cookie = answer.headers["set-cookie"]
+    assert "watcher_session=" in cookie and "HttpOnly" in cookie and "SameSite=lax" in cookie
+    assert "Secure" not in cookie  # plain http on loopback; over https it is set
+
+
+def test_a_form_posted_without_the_sessions_csrf_token_is_refused(served: Served) -> None:
+    with served.client() as client:
+        form = client.get("/signin")
+        token = re.search(r'name="signin_token" value="([^"]+)"', form.text)[1]
+        client.post("/signin", data={"name": "ana", "password": PASSWORD, "signin_token": token})
+        assert client.post("/signout").status_code == 403  # no token: still signed in
+        assert client.get("/").status_code == 200
+        page = client.get("/").text
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', page)[1]
+        assert client.post("/signout", data={"csrf_token": csrf}).status_code == 303
+        assert client.get("/").status_code == 303
+
+
+def test_a_sign_in_form_without_its_own_token_is_refused(served: Served) -> None:
+    with served.client() as client:
+        answer = client.post("/signin", data={"name": "ana", "password": PASSWORD,
+                                              "signin_token": "forged"})
+    assert answer.status_code == 400 and "watcher_session" not in answer.headers.get(
+        "set-cookie", "")
+
+
+def test_a_token_signs_in_as_its_user(served: Served) -> None:
+    token = served.token("vic")
+    with served.client(token) as client:
+        assert client.get("/").status_code == 200
+
+
+def test_the_proxy_header_is_believed_only_from_trusted_addresses(team_store: Store) -> None:
+    trusted = Settings(web=WebSettings(proxy_header="X-Forwarded-User",
+                                       trusted_proxies=("127.0.0.1/32",)))
+    with serve(team_store, trusted) as served, served.client() as client:
+        assert client.get("/", headers={"X-Forwarded-User": "ana"}).status_code == 200
+        assert client.get("/", headers={"X-Forwarded-User": "mallory"}).status_code == 303
+    elsewhere = Settings(web=WebSettings(proxy_header="X-Forwarded-User",
+                                         trusted_proxies=("10.0.0.0/8",)))
+    with serve(team_store, elsewhere) as served, served.client() as client:
+        assert client.get("/", headers={"X-Forwarded-User": "ana"}).status_code == 303
+
+
+def test_pages_forbid_framing_and_scripts_from_elsewhere(served: Served) -> None:
+    with served.client() as client:
+        headers = client.get("/signin").headers
+    assert "script-src 'self'" in headers["content-security-policy"]
+    assert headers["x-frame-options"] == "DENY" and headers["cache-control"] == "no-store"
+
+
+def test_users_need_a_free_name_a_known_role_and_a_real_password(team_store: Store) -> None:
+    accounts = Accounts(team_store)
+    moment = datetime(2026, 3, 1, tzinfo=UTC)
+    with pytest.raises(WorkspaceError, match="user 'ana' exists"):
+        accounts.add_user("ana", "viewer", PASSWORD, moment)
+    with pytest.raises(WorkspaceError, match="unknown role"):
+        accounts.add_user("bo", "root", PASSWORD, moment)  # type: ignore[arg-type]
+    with pytest.raises(WorkspaceError, match="8 to 1024 characters"):
+        accounts.add_user("bo", "viewer", "short", moment)
+    assert [u.name for u in accounts.users()] == ["ada", "ana", "vic"]

@@ -1,0 +1,102 @@
+"""`watcher web` (the team's workspace), `watcher users` and `watcher tokens`.
+
+Passwords are read from standard input (one line), never from the command line, where
+other users of the machine and the shell's history would see them.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import click
+
+from watcher.cli.common import EXIT_FAILED, open_store, utc_now
+from watcher.config.settings import Settings
+from watcher.errors import WorkspaceError
+from watcher.store.accounts import ROLES, Accounts
+
+
+@click.command("web")
+@click.option("--host", default=None, help="Address to listen on [config web.host; 127.0.0.1].")
+@click.option("--port", type=click.IntRange(1, 65535), default=None,
+              help="Port [config web.port; 8080].")
+@click.pass_obj
+def web(settings: Settings, host: str | None, port: int | None) -> None:
+    """Serve the team's workspace over the database (docs/web.md)."""
+    import uvicorn
+
+    from watcher.web.app import create_app
+
+    chosen = settings.web.model_copy(
+        update={k: v for k, v in {"host": host, "port": port}.items() if v is not None})
+    with open_store(settings) as store:
+        app = create_app(store, settings.model_copy(update={"web": chosen}), utc_now)
+        click.echo(f"watcher web: http://{_shown_host(chosen.host)}:{chosen.port}/", err=True)
+        uvicorn.run(
+            app, host=chosen.host, port=chosen.port, log_level="warning",
+            proxy_headers=bool(chosen.trusted_proxies),
+            forwarded_allow_ips=",".join(chosen.trusted_proxies) or None,
+        )
+
+
+def _shown_host(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
+
+
+@click.group("users")
+def users() -> None:
+    """The workspace's people: viewers read, analysts triage and silence, admins manage."""
+
+
+@users.command("add")
+@click.argument("name")
+@click.option("--role", type=click.Choice(ROLES), required=True)
+@click.option("--no-password", is_flag=True,
+              help="Signs in only through the trusted proxy (config web.proxy_header).")
+@click.pass_obj
+def users_add(settings: Settings, name: str, role: str, no_password: bool) -> None:
+    """Add a user; the password is read from standard input (one line)."""
+    password = None if no_password else _read_password()
+    with open_store(settings) as store, _refused():
+        user = Accounts(store).add_user(name, role, password, utc_now())  # type: ignore[arg-type]
+    click.echo(f"added {user.name} ({user.role})")
+
+
+@users.command("list")
+@click.pass_obj
+def users_list(settings: Settings) -> None:
+    with open_store(settings) as store:
+        for user in Accounts(store).users():
+            click.echo(f"{user.name}\t{user.role}")
+
+
+def _read_password() -> str:
+    if sys.stdin.isatty():
+        return click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+@click.group("tokens")
+def tokens() -> None:
+    """API and feed tokens (Authorization: Bearer TOKEN)."""
+
+
+@tokens.command("add")
+@click.argument("name")
+@click.pass_obj
+def tokens_add(settings: Settings, name: str) -> None:
+    """Print a new token for user NAME, once: only its hash is stored."""
+    with open_store(settings) as store, _refused():
+        click.echo(Accounts(store).add_token(name, utc_now()))
+
+
+@contextmanager
+def _refused() -> Iterator[None]:
+    """A request that cannot be carried out: one line, status 1."""
+    try:
+        yield
+    except WorkspaceError as error:
+        click.echo(f"watcher: {error}", err=True)
+        sys.exit(EXIT_FAILED)

@@ -1,0 +1,100 @@
+"""The workspace application: its routes, error pages, static files and security headers.
+
+`create_app` is what `watcher web` serves with uvicorn and what the tests serve on
+loopback; each part of the workspace is a router in its own module (ROUTERS).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+
+from fastapi import FastAPI, Request
+from fastapi.responses import FileResponse, Response
+from fastapi.staticfiles import StaticFiles
+
+from watcher.config.settings import Settings
+from watcher.store import Store
+from watcher.web import auth, home
+from watcher.web.auth import (
+    Forbidden,
+    NotSignedIn,
+    forbidden_response,
+    not_signed_in_response,
+    signed_in,
+)
+from watcher.web.context import HERE, Web
+
+ROUTERS = (auth.router, home.router)
+
+# Nothing is loaded from elsewhere: scripts and styles are the vendored files.
+SECURITY_HEADERS = {
+    "content-security-policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+        "img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; "
+        "base-uri 'none'; form-action 'self'"
+    ),
+    "x-content-type-options": "nosniff",
+    "referrer-policy": "same-origin",
+    "x-frame-options": "DENY",
+}
+
+
+def create_app(store: Store, settings: Settings, clock: Callable[[], datetime]) -> FastAPI:
+    app = FastAPI(
+        title="watcher workspace", version="1", openapi_url="/api/openapi.json",
+        docs_url=None, redoc_url=None,
+    )
+    app.state.web = Web(store, settings, clock)
+    for router in ROUTERS:
+        app.include_router(router)
+    app.add_api_route("/favicon.ico", _favicon, include_in_schema=False)
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    app.add_exception_handler(NotSignedIn, _not_signed_in)
+    app.add_exception_handler(Forbidden, _forbidden)
+    app.middleware("http")(_sign_in_first)
+    app.middleware("http")(_security_headers)  # added last: runs first, on every answer
+    return app
+
+
+PUBLIC_PATHS = frozenset({"/signin", "/signout", "/favicon.ico"})
+
+
+async def _sign_in_first(
+    request: Request, call_next: Callable[[Request], Awaitable[Response]]
+) -> Response:
+    """Nothing but the sign-in page and the assets answers a request that is not signed in,
+    not even with a 404: 401 for the API and feeds, the sign-in page for the rest."""
+    path = request.url.path
+    if path not in PUBLIC_PATHS and not path.startswith("/static/"):
+        try:
+            actor = signed_in(request)
+        except NotSignedIn:
+            actor = None
+        if actor is None:
+            return not_signed_in_response(request)
+    return await call_next(request)
+
+
+def _favicon() -> Response:
+    return FileResponse(HERE / "static" / "favicon.svg", media_type="image/svg+xml")
+
+
+async def _not_signed_in(request: Request, error: Exception) -> Response:
+    return not_signed_in_response(request)
+
+
+async def _forbidden(request: Request, error: Exception) -> Response:
+    assert isinstance(error, Forbidden)
+    return forbidden_response(request, error)
+
+
+async def _security_headers(
+    request: Request, call_next: Callable[[Request], Awaitable[Response]]
+) -> Response:
+    response = await call_next(request)
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    if not request.url.path.startswith("/static/"):  # pages show what only the team may see
+        response.headers.setdefault("cache-control", "no-store")
+    return response
