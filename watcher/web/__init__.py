@@ -1,0 +1,1 @@
+"""The team's web workspace (issue 19)."""
