@@ -327,10 +327,25 @@ def _rounded_feature(feature: dict[str, Any]) -> dict[str, Any]:
     polygons = geometry["coordinates"]
     if geometry["type"] == "Polygon":
         polygons = [polygons]
-    wound = [_wound_polygon([_rounded(ring) for ring in polygon]) for polygon in polygons]
+    wound = [_wound_polygon([_rounded(_unwrapped(ring)) for ring in polygon])
+             for polygon in polygons]
     kept = [polygon for polygon in wound if polygon]
     coordinates = (kept[0] if kept else []) if geometry["type"] == "Polygon" else kept
     return {**feature, "geometry": {"type": geometry["type"], "coordinates": coordinates}}
+
+
+def _unwrapped(ring: list[list[float]]) -> list[list[float]]:
+    """A ring that crosses the 180th meridian (Fiji, Chukotka) made continuous past it
+    (179.4 then 180.6, not -179.4): a flat map would otherwise draw a band across the
+    world. A ring that goes all the way round (Antarctica's) is left as it is."""
+    shift, out = 0.0, [ring[0]]
+    for (x0, _), (x, y) in zip(ring, ring[1:], strict=False):
+        if x - x0 > 180:
+            shift -= 360
+        elif x0 - x > 180:
+            shift += 360
+        out.append([x + shift, y])
+    return out if shift == 0 else ring
 
 
 def _rounded(ring: list[list[float]]) -> list[list[float]]:
@@ -405,7 +420,8 @@ def _countries_note(name: str, pin: Pin) -> list[str]:
         f"  `{pin.countries_from}` (Natural Earth 4.1.0 Admin 0 countries, public domain:",
         f"  `{name}/NOTICE`) decoded from TopoJSON to GeoJSON by scripts/vendor_assets.py",
         "  (arcs delta-decoded and scaled by the topology's transform, coordinates rounded",
-        f"  to {COORDINATE_DECIMALS} decimals, outer rings anticlockwise); each feature keeps its",
+        f"  to {COORDINATE_DECIMALS} decimals, outer rings anticlockwise, rings crossing the 180th",
+        "  meridian made continuous past it); each feature keeps its",
         "  `id` (ISO 3166-1 numeric, where Natural Earth has one) and `name`. 1:110m, as",
         "  1:50m would make a 1.7 MB file.",
     ]

@@ -134,6 +134,19 @@ def test_every_country_has_a_name_and_rings_wound_as_geojson_says():
             assert all(ring[0] == ring[-1] and len(ring) >= 4 for ring in polygon), name
 
 
+def test_no_ring_jumps_across_the_map_but_antarctica_round_the_pole():
+    """A ring crossing the 180th meridian (Fiji, Chukotka) would be drawn by a flat map as
+    a band across the whole world; only Antarctica's edge, the map's bottom, may span it."""
+    jumping = sorted({
+        name for name, feature in countries().items() for polygon in polygons(feature)
+        for ring in polygon for (x0, _), (x1, _) in zip(ring, ring[1:], strict=False)
+        if abs(x1 - x0) > 180
+    })
+    assert jumping == ["Antarctica"]
+    fiji = [p for polygon in polygons(countries()["Fiji"]) for ring in polygon for p in ring]
+    assert any(abs(lon) > 180 for lon, _ in fiji)  # drawn on, past the meridian
+
+
 # --- the TopoJSON decoder -----------------------------------------------------------------
 
 # Two arcs around the square (10, 20)-(11, 21), quantized in steps of 0.5 and 0.25 degrees
