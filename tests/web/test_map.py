@@ -1,0 +1,87 @@
+"""The map: the seeds' located stories as points at their places' coordinates, drawn by
+Leaflet over the bundled country shapes, the list beside it following the map's view."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from playwright.sync_api import Page, expect
+
+from tests.support.helpers import ManualClock
+from tests.support.web import Served, add_team, serve
+from tests.web.conftest import sign_in
+from watcher.cli.main import cli
+from watcher.store import Store
+from watcher.store.located import Located
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def seeded_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The seeds replayed once with the shipped rules (no channels: nothing is sent)."""
+    path = tmp_path_factory.mktemp("seeded") / "seeded.db"
+    result = CliRunner().invoke(
+        cli, ["--db", f"sqlite:///{path}", "replay", "--rules", str(ROOT / "rules"),
+              str(ROOT / "seeds")], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return path
+
+
+@pytest.fixture
+def seeded(seeded_file: Path, tmp_path: Path, clock: ManualClock) -> Iterator[Served]:
+    path = tmp_path / "web.db"
+    shutil.copy(seeded_file, path)
+    with Store.open(f"sqlite:///{path}") as store:
+        add_team(store, clock.now())
+        with serve(store, clock=clock) as served:
+            yield served
+
+
+def test_each_located_story_is_a_point_at_its_places_coordinates(seeded: Served) -> None:
+    located = Located(seeded.store).stories()
+    assert located, "the seeds have located matches"
+    with seeded.client(seeded.token("vic")) as client:
+        collection = client.get("/api/map").json()
+    assert collection["type"] == "FeatureCollection" and collection["cut"] is False
+    expected = {(story.id, place.name, place.longitude, place.latitude)
+                for story in located for place in story.places}
+    got = {(f["properties"]["story_id"], f["properties"]["place"],
+            *f["geometry"]["coordinates"]) for f in collection["features"]}
+    assert got == expected
+    aleppo = [f for f in collection["features"] if f["properties"]["place"] == "Aleppo"]
+    assert aleppo and all(36.9 < f["geometry"]["coordinates"][0] < 37.4 for f in aleppo)
+
+
+def test_the_map_lists_its_stories_without_javascript(seeded: Served) -> None:
+    with seeded.client(seeded.token("vic")) as client:
+        page = client.get("/map").text
+    for story in Located(seeded.store).stories():
+        assert f'href="/stories/{story.id}"' in page
+
+
+def test_the_map_draws_the_countries_and_clusters_the_stories(seeded: Served, page: Page) -> None:
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    sign_in(page, seeded, "vic", "/map")
+    stories = len(Located(seeded.store).stories())
+    expect(page.locator("#map")).to_have_attribute("data-ready", str(
+        sum(len(s.places) for s in Located(seeded.store).stories())))
+    expect(page.locator("#map path").first).to_be_attached()  # the Natural Earth shapes
+    assert page.locator("#map path").count() > 100
+    expect(page.locator(".marker-cluster, .leaflet-marker-icon").first).to_be_visible()
+    expect(page.locator("#map-count")).to_have_text(f"({stories} in view)")
+    box = page.locator("#map").bounding_box()
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    for _ in range(4):  # dragged up four times: the Arabian desert, no story in view
+        page.mouse.move(x, y + 150)
+        page.mouse.down()
+        page.mouse.move(x, y - 150, steps=5)
+        page.mouse.up()
+    expect(page.locator("#map-count")).to_have_text("(0 in view)")
+    expect(page.locator("#map-stories li")).to_have_count(0)
+    assert problems == []

@@ -1,0 +1,74 @@
+"""The map: stories placed at their matches' places (the gazetteer's coordinates) over
+bundled Natural Earth country shapes, clustered; no tile server, nothing from elsewhere.
+
+The page lists the same stories without JavaScript; with it, Leaflet draws them and the
+list beside the map follows the map's view (zoom in or click a cluster to narrow it).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+from pydantic import BaseModel
+
+from watcher.store.located import MAX_STORIES, Located, LocatedStory
+from watcher.web.auth import Viewer
+from watcher.web.context import web_of
+from watcher.web.pages import render
+
+router = APIRouter()
+
+
+class PointProperties(BaseModel):
+    story_id: int
+    title: str
+    first_seen: str
+    severity: str
+    status: str
+    rules: list[str]
+    place: str
+    place_kind: str
+    url: str
+
+
+class Point(BaseModel):
+    type: str = "Feature"
+    geometry: dict[str, Any]
+    properties: PointProperties
+
+
+class Points(BaseModel):
+    type: str = "FeatureCollection"
+    features: list[Point]
+    cut: bool  # more stories than MAX_STORIES: the newest are shown
+
+
+@router.get("/map", response_class=HTMLResponse, include_in_schema=False)
+def map_page(request: Request, actor: Viewer) -> HTMLResponse:
+    located = Located(web_of(request).store).stories()
+    return render(request, "map.html", stories=located, cut=len(located) >= MAX_STORIES)
+
+
+@router.get("/api/map", response_model=Points, tags=["map"])
+def map_points(request: Request, actor: Viewer) -> Points:
+    """Each located story once per place it lies at, as GeoJSON points (longitude,
+    latitude), newest stories first."""
+    located = Located(web_of(request).store).stories()
+    return Points(features=[point for story in located for point in _points(story)],
+                  cut=len(located) >= MAX_STORIES)
+
+
+def _points(story: LocatedStory) -> list[Point]:
+    return [
+        Point(
+            geometry={"type": "Point", "coordinates": [place.longitude, place.latitude]},
+            properties=PointProperties(
+                story_id=story.id, title=story.title, first_seen=story.first_seen.isoformat(),
+                severity=str(story.severity), status=story.status, rules=list(story.rules),
+                place=place.name, place_kind=place.kind, url=f"/stories/{story.id}",
+            ),
+        )
+        for place in story.places
+    ]
