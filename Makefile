@@ -13,6 +13,8 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 DEMO_DB := demo.db
+# The password of demo.db's three users (ada admin, ana analyst, vic viewer): demo only.
+DEMO_PASSWORD := demo-only-password
 
 # Replay the seeds into a fresh SQLite file: the new matches, then what the store holds.
 demo: $(STAMP)
@@ -23,6 +25,11 @@ demo: $(STAMP)
 	$(BIN)/watcher --db sqlite:///$(DEMO_DB) articles
 	@echo "--- stored matches"
 	$(BIN)/watcher --db sqlite:///$(DEMO_DB) matches
+	@for who in ada:admin ana:analyst vic:viewer; do \
+		echo "$(DEMO_PASSWORD)" | $(BIN)/watcher --db sqlite:///$(DEMO_DB) users add $${who%%:*} --role $${who##*:}; \
+	done
+	@echo "--- the team's workspace on the demo data (users ada, ana, vic; password $(DEMO_PASSWORD)):"
+	@echo "    $(BIN)/watcher --db sqlite:///$(DEMO_DB) web     # then open http://127.0.0.1:8080/"
 
 test: $(STAMP)
 	scripts/system-packages.sh
