@@ -76,7 +76,16 @@ def test_workers_get_time_to_finish_the_article_in_hand() -> None:
     assert grace.endswith("s") and int(grace[:-1]) >= 60
 
 
-@pytest.mark.parametrize("name", ["migrate", "worker"])
+def test_the_workspace_starts_after_the_migration_on_the_hosts_loopback_only() -> None:
+    web = services()["web"]
+    assert web["command"][0] == "web" and web["depends_on"]["migrate"]["condition"] == (
+        "service_completed_successfully")
+    assert web["ports"] == ["127.0.0.1:8080:8080"]
+    assert "8080/signin" in " ".join(web["healthcheck"]["test"])  # not the workers' port
+    assert web["read_only"] is True and web["cap_drop"] == ["ALL"]
+
+
+@pytest.mark.parametrize("name", ["migrate", "worker", "web"])
 def test_config_rules_and_secrets_reach_every_watcher_container(name: str) -> None:
     """Config at the image's WATCHER_CONFIG and rules at its `rules:`, read-only from
     files that exist; secrets from the env file env.example documents."""
