@@ -209,6 +209,11 @@ def test_a_bulk_change_with_one_unknown_story_changes_nothing(served: Served) ->
             "csrf_token": csrf})
         assert answer.status_code == 400
         assert "no story 999: nothing was changed" in answer.text
+        answer = ana.post("/stories/triage", headers={"HX-Request": "true"}, data={
+            "story_id": [str(first), "999"], "action": "close", "csrf_token": csrf})
+        assert answer.status_code == 400 and answer.headers["hx-retarget"] == "#bulk-result"
+        assert answer.text.strip() == (
+            '<span class="error">no story 999: nothing was changed</span>')
     with served.client(served.token("ana")) as api:
         answer = api.post("/api/triage", json={"story_ids": [first, second, 999],
                                                "action": "close"})
@@ -326,6 +331,10 @@ def test_a_comment_has_one_to_five_thousand_characters(served: Served) -> None:
                               data={"body": body, "csrf_token": csrf})
             assert answer.status_code == 400
             assert "a comment has 1 to 5000 characters" in answer.text
+        swapped = ana.post(f"/stories/{story}/comments", headers={"HX-Request": "true"},
+                           data={"body": "", "csrf_token": csrf})
+    assert swapped.status_code == 400 and "<html" not in swapped.text  # the fragment alone
+    assert re.search(r'<p class="error" role="alert">a comment has 1 to 5000', swapped.text)
     assert shared_state(served, story)["comments"] == []
 
 
