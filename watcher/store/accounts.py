@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from watcher.errors import WorkspaceError
+from watcher.store import audit
 from watcher.store.repo import Store
 from watcher.store.tables import api_tokens, users, web_sessions
 
@@ -96,8 +97,11 @@ class Accounts:
     def __init__(self, store: Store) -> None:
         self.store = store
 
-    def add_user(self, name: str, role: Role, password: str | None, now: datetime) -> User:
-        """A new user; InputError when the name is taken or the role unknown."""
+    def add_user(
+        self, name: str, role: Role, password: str | None, now: datetime, actor: str = "cli"
+    ) -> User:
+        """A new user, in the audit log as added by `actor` ("cli": from the command line);
+        WorkspaceError when the name is taken or the role unknown."""
         name = check_name(name)
         if role not in ROLES:
             raise WorkspaceError(f"unknown role {role!r}: one of {', '.join(ROLES)}")
@@ -108,6 +112,7 @@ class Accounts:
             user_id = connection.execute(
                 sa.insert(users).values(name=name, role=role, password_hash=hashed, created=now)
             ).inserted_primary_key[0]
+            audit.record(connection, now, actor, "user.add", f"user:{name}", None, {"role": role})
         return User(user_id, name, role)
 
     def users(self) -> list[User]:

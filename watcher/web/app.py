@@ -10,12 +10,13 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from fastapi import FastAPI, Request
-from fastapi.responses import FileResponse, Response
+from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from watcher.config.settings import Settings
+from watcher.errors import WorkspaceError
 from watcher.store import Store
-from watcher.web import auth, home, places_map
+from watcher.web import audit, auth, home, places_map, triage
 from watcher.web.auth import (
     Forbidden,
     NotSignedIn,
@@ -23,9 +24,9 @@ from watcher.web.auth import (
     not_signed_in_response,
     signed_in,
 )
-from watcher.web.context import HERE, Web
+from watcher.web.context import HERE, TEMPLATES, Web
 
-ROUTERS = (auth.router, home.router, places_map.router)
+ROUTERS = (auth.router, home.router, places_map.router, triage.router, audit.router)
 
 # Nothing is loaded from elsewhere: scripts and styles are the vendored files.
 SECURITY_HEADERS = {
@@ -52,6 +53,7 @@ def create_app(store: Store, settings: Settings, clock: Callable[[], datetime]) 
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.add_exception_handler(NotSignedIn, _not_signed_in)
     app.add_exception_handler(Forbidden, _forbidden)
+    app.add_exception_handler(WorkspaceError, _refused)
     app.middleware("http")(_sign_in_first)
     app.middleware("http")(_security_headers)  # added last: runs first, on every answer
     return app
@@ -82,6 +84,15 @@ def _favicon() -> Response:
 
 async def _not_signed_in(request: Request, error: Exception) -> Response:
     return not_signed_in_response(request)
+
+
+async def _refused(request: Request, error: Exception) -> Response:
+    """A request that cannot be carried out as asked: 400 with its one line."""
+    if request.url.path.startswith(("/api/", "/feeds/")):
+        return JSONResponse({"error": str(error)}, status_code=400)
+    return TEMPLATES.TemplateResponse(
+        request, "error.html", {"actor": signed_in(request), "message": str(error),
+                                "heading": "Not done"}, status_code=400)
 
 
 async def _forbidden(request: Request, error: Exception) -> Response:
