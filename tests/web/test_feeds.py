@@ -174,6 +174,8 @@ def test_a_token_works_in_the_header_and_in_the_url_a_wrong_or_missing_one_is_40
         for refused in ({"token": "wt_wrong"}, {"token": ""}, {}):
             answer = client.get("/feeds/alerts.atom", params=refused)
             assert answer.status_code == 401 and answer.headers["www-authenticate"] == "Bearer"
+            assert answer.json()["error"] == "not signed in: send Authorization: Bearer TOKEN " \
+                                             "(or add ?token=TOKEN to the feed's URL)"
         # The URL's token is for feeds only: the API still wants the header.
         assert client.get("/api/sources", params={"token": token}).status_code == 401
     with feed_served.client("wt_wrong") as client:

@@ -168,7 +168,10 @@ def _is_form(request: Request) -> bool:
 
 def not_signed_in_response(request: Request) -> Response:
     if request.url.path.startswith(MACHINE_PREFIXES):
-        return JSONResponse({"error": "not signed in: send Authorization: Bearer TOKEN"},
+        how = "send Authorization: Bearer TOKEN"
+        if request.url.path.startswith(FEED_PREFIX):
+            how += f" (or add ?{FEED_TOKEN_PARAMETER}=TOKEN to the feed's URL)"
+        return JSONResponse({"error": f"not signed in: {how}"},
                             status_code=401, headers={"WWW-Authenticate": "Bearer"})
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     return RedirectResponse(f"/signin?next={quote(target)}", status_code=303)
