@@ -41,7 +41,7 @@ from watcher.daemon.probes import DatabaseCheck, all_of
 from watcher.daemon.service import Daemon
 from watcher.sources.addresses import parse_ranges
 from watcher.sources.fetch import Fetcher, default_user_agent
-from watcher.sources.secrets import redact
+from watcher.sources.status import source_status
 from watcher.store import SourceState, Store
 from watcher.when import format_duration
 
@@ -131,21 +131,19 @@ def sources(settings: Settings, output_format: str) -> None:
 def source_json(state: SourceState, *, every: int) -> dict[str, Any]:
     """The JSON shape of one source's status (`watcher sources --format jsonl`); a password
     or token in the feed's URL is shown as ****."""
-    def shown(text: str | None) -> str | None:
-        return None if text is None else redact(text, state.url)
-
+    status = source_status(state, every=every)
     return {
-        "name": state.name,
-        "url": shown(state.url),
+        "name": status.name,
+        "url": status.url,
         "every": every,
-        "last_poll": timestamp(state.last_poll),
-        "last_success": timestamp(state.last_success),
-        "new_items": state.new_items,
-        "errors": state.error_count,
-        "last_error": shown(state.last_error),
-        "warning": shown(state.last_warning),
-        "next_poll_after": timestamp(state.next_poll_after),
-        "disabled": shown(state.disabled_reason),
+        "last_poll": timestamp(status.last_poll),
+        "last_success": timestamp(status.last_success),
+        "new_items": status.new_items,
+        "errors": status.errors,
+        "last_error": status.last_error,
+        "warning": status.warning,
+        "next_poll_after": timestamp(status.next_poll_after),
+        "disabled": status.disabled,
     }
 
 

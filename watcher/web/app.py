@@ -16,7 +16,7 @@ from fastapi.staticfiles import StaticFiles
 from watcher.config.settings import Settings
 from watcher.errors import WorkspaceError
 from watcher.store import Store
-from watcher.web import audit, auth, home, places_map, triage
+from watcher.web import audit, auth, feeds, home, places_map, sources, triage
 from watcher.web.auth import (
     Forbidden,
     NotSignedIn,
@@ -26,7 +26,15 @@ from watcher.web.auth import (
 )
 from watcher.web.context import HERE, TEMPLATES, Web
 
-ROUTERS = (auth.router, home.router, places_map.router, triage.router, audit.router)
+ROUTERS = (
+    auth.router,
+    home.router,
+    places_map.router,
+    triage.router,
+    audit.router,
+    feeds.router,
+    sources.router,
+)
 
 # Nothing is loaded from elsewhere: scripts and styles are the vendored files.
 SECURITY_HEADERS = {

@@ -16,6 +16,7 @@ from urllib.parse import quote, urlsplit
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from watcher.store.accounts import Role, User
 from watcher.web.context import TEMPLATES, web_of
@@ -26,8 +27,13 @@ CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"  # htmx sends it on every request (base.html's hx-headers)
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 MACHINE_PREFIXES = ("/api/", "/feeds/")  # answered 401, not the sign-in page
+FEED_PREFIX = "/feeds/"
+FEED_TOKEN_PARAMETER = "token"  # ?token=TOKEN, on feeds only
+READ_METHODS = frozenset({"GET", "HEAD"})
 
 router = APIRouter()
+# Describes the bearer token in /api/openapi.json; signed_in is what checks it.
+BEARER = HTTPBearer(auto_error=False, description="An API token: `watcher tokens add NAME`")
 
 
 @dataclass(frozen=True)
@@ -54,7 +60,9 @@ def require(role: Role):  # noqa: ANN201 - a FastAPI dependency
     """A dependency: the request's Actor, who must have `role` (or a higher one); a form
     posted from a session must carry its CSRF token."""
 
-    async def dependency(request: Request) -> Actor:
+    async def dependency(
+        request: Request, token: Annotated[HTTPAuthorizationCredentials | None, Depends(BEARER)]
+    ) -> Actor:
         actor = signed_in(request)
         if actor is None:
             raise NotSignedIn()
@@ -83,14 +91,29 @@ def signed_in(request: Request) -> Actor | None:
 
 
 def _bearer(request: Request) -> Actor | None:
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
+    token = _presented_token(request)
+    if token is None:
         return None
     web = web_of(request)
-    user = web.accounts.token_user(token.strip(), web.now())
+    user = web.accounts.token_user(token, web.now())
     if user is None:
         raise NotSignedIn()  # a wrong token is refused, never read as no token
     return Actor(user, "token")
+
+
+def _presented_token(request: Request) -> str | None:
+    """`Authorization: Bearer TOKEN`, or on a feed, which many feed readers can only fetch
+    by URL, `?token=TOKEN` (GET only; docs/web.md says what that exposes). A `?token=`
+    given is checked even when empty: a wrong token is refused, never read as none."""
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        return token.strip()
+    if request.url.path.startswith(FEED_PREFIX) and request.method in READ_METHODS:
+        found = request.query_params.get(FEED_TOKEN_PARAMETER)
+        if found is not None and not found.strip():
+            raise NotSignedIn()
+        return found.strip() if found is not None else None
+    return None
 
 
 def _proxy(request: Request) -> Actor | None:
@@ -145,7 +168,10 @@ def _is_form(request: Request) -> bool:
 
 def not_signed_in_response(request: Request) -> Response:
     if request.url.path.startswith(MACHINE_PREFIXES):
-        return JSONResponse({"error": "not signed in: send Authorization: Bearer TOKEN"},
+        how = "send Authorization: Bearer TOKEN"
+        if request.url.path.startswith(FEED_PREFIX):
+            how += f" (or add ?{FEED_TOKEN_PARAMETER}=TOKEN to the feed's URL)"
+        return JSONResponse({"error": f"not signed in: {how}"},
                             status_code=401, headers={"WWW-Authenticate": "Bearer"})
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     return RedirectResponse(f"/signin?next={quote(target)}", status_code=303)
