@@ -32,6 +32,7 @@ rules:
     title: Blasts in Aleppo
     query: (blast OR bomb) NEAR/10 ~Aleppo
     severity: high
+    exclude: [hypothetical]
 """
 BRIEF = ("A bomb blast killed six people and injured 32 in the Salah al-Din district of Aleppo, "
          "Syrian state television reported on Wednesday without giving further details. "
@@ -47,6 +48,9 @@ COPIES = (
             body=BRIEF.replace("A bomb blast", f"{HOSTILE} A bomb blast"),
             url="javascript:alert(document.cookie)", source="evil"),
 )
+WARNING = Article(id="warn-1", title="Officials warn of attacks",
+                  body="Officials warned that a bomb blast could strike Aleppo if talks fail.",
+                  source="nna")
 CHANNELS = {name: ChannelSettings(urls=(f"json://127.0.0.1:9/{name}",), default=True)
             for name in ("chat", "mail", "ops")}
 OWNER = "test-sender"
@@ -56,16 +60,18 @@ OWNER = "test-sender"
 class Story:
     served: Served
     id: int
+    warning: int  # the story of WARNING, whose match is held back
 
 
-def fill(store: Store, settings: Settings, clock: ManualClock) -> int:
-    """The three copies ingested as one story; the ops alert sent, chat's dead, mail's
-    left pending. Returns the story's id."""
+def fill(store: Store, settings: Settings, clock: ManualClock) -> tuple[int, int]:
+    """The three copies ingested as one story, WARNING as another; the copies' ops alert
+    sent, chat's dead, mail's left pending. Returns the two stories' ids."""
     pipeline = Pipeline(matcher=Matcher.from_path(settings.rules), store=store,
                         channels=CHANNELS, now=clock.now)
-    outcomes = list(pipeline.ingest_many(COPIES))
+    *outcomes, warning = pipeline.ingest_many((*COPIES, WARNING))
     stories = {outcome.story for outcome in outcomes}
     assert [o.status for o in outcomes] == ["new"] * 3 and len(stories) == 1, outcomes
+    assert warning.story is not None and warning.story not in stories
     clock.advance(60)
     lease = timedelta(minutes=5)
     ops = store.claim_due_deliveries(clock.now(), owner=OWNER, lease=lease, limit=10,
@@ -77,7 +83,7 @@ def fill(store: Store, settings: Settings, clock: ManualClock) -> int:
     assert len(ops) == len(chat) == 1
     (story,) = stories
     assert story is not None
-    return story
+    return story, warning.story
 
 
 @pytest.fixture
@@ -89,9 +95,8 @@ def settings(tmp_path: Path) -> Settings:
 
 @pytest.fixture
 def story(team_store: Store, settings: Settings, clock: ManualClock) -> Iterator[Story]:
-    story_id = fill(team_store, settings, clock)
     with serve(team_store, settings, clock) as served:
-        yield Story(served, story_id)
+        yield Story(served, *fill(team_store, settings, clock))
 
 
 def page_of(story: Story, path: str | None = None) -> str:
@@ -134,6 +139,16 @@ def test_the_explanation_names_the_near_clause_that_held(story: Story) -> None:
     assert 'class="holds"' in html and "~Aleppo: Aleppo" in html
 
 
+def test_a_held_back_match_shows_its_context_labels_and_why_it_was_held(story: Story) -> None:
+    html = page_of(story, f"/stories/{story.warning}")
+    assert "<strong>Held back</strong> (stored, not alerted): hypothetical" in html
+    assert ('<span class="label">hypothetical</span> (“warned that”, “could”)') in html
+    assert "With the rules as they are now: <strong>matches, held back</strong>" in html
+    assert 'held back: hypothetical (&#34;warned that&#34;, &#34;could&#34;)' in html
+    assert "No alert of this story was queued" in html
+    assert "<mark>bomb</mark> <mark>blast</mark> could strike <mark>Aleppo</mark>" in html
+
+
 def test_deliveries_appear_per_channel_with_their_status(story: Story) -> None:
     html = page_of(story)
     table = html[html.index('<table class="deliveries">'):html.index("</table>")]
@@ -165,9 +180,8 @@ def any_story(request: pytest.FixtureRequest, tmp_path: Path, settings: Settings
            else request.getfixturevalue("pg_url"))
     with Store.open(url) as store:
         add_team(store, clock.now())
-        story_id = fill(store, settings, clock)
         with serve(store, settings, clock) as served:
-            yield Story(served, story_id)
+            yield Story(served, *fill(store, settings, clock))
 
 
 def test_the_api_answers_the_story_as_the_page_shows_it(any_story: Story) -> None:
