@@ -8,7 +8,9 @@ store calls.
 
 from __future__ import annotations
 
+import functools
 import re
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -17,6 +19,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.store.builders import new_article, new_match, oldest_story
 from tests.support.helpers import ManualClock
 from tests.support.web import Served, add_team, serve
 from tests.web.conftest import sign_in
@@ -24,7 +27,11 @@ from watcher.config.settings import ChannelSettings, Settings
 from watcher.engine.matcher import Matcher
 from watcher.ingest.pipeline import Pipeline
 from watcher.model import Article
+from watcher.rules.ast import RuleSet
+from watcher.rules.load import load_rules
 from watcher.store import Store
+from watcher.store.story_view import MAX_COPIES, MAX_MATCHES, StoryViews
+from watcher.web.explaining import MAX_EXPLAINED
 
 RULES = """
 rules:
@@ -63,11 +70,23 @@ class Story:
     warning: int  # the story of WARNING, whose match is held back
 
 
+@functools.cache
+def matcher() -> Matcher:
+    """RULES compiled once for the module's fills (each page compiles its own)."""
+    return Matcher.from_rules(load_rules_text(RULES))
+
+
+def load_rules_text(text: str) -> RuleSet:
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "rules.yaml"
+        path.write_text(text, encoding="utf-8")
+        return load_rules(path)
+
+
 def fill(store: Store, settings: Settings, clock: ManualClock) -> tuple[int, int]:
     """The three copies ingested as one story, WARNING as another; the copies' ops alert
     sent, chat's dead, mail's left pending. Returns the two stories' ids."""
-    pipeline = Pipeline(matcher=Matcher.from_path(settings.rules), store=store,
-                        channels=CHANNELS, now=clock.now)
+    pipeline = Pipeline(matcher=matcher(), store=store, channels=CHANNELS, now=clock.now)
     *outcomes, warning = pipeline.ingest_many((*COPIES, WARNING))
     stories = {outcome.story for outcome in outcomes}
     assert [o.status for o in outcomes] == ["new"] * 3 and len(stories) == 1, outcomes
@@ -152,7 +171,7 @@ def test_a_held_back_match_shows_its_context_labels_and_why_it_was_held(story: S
 def test_deliveries_appear_per_channel_with_their_status(story: Story) -> None:
     html = page_of(story)
     table = html[html.index('<table class="deliveries">'):html.index("</table>")]
-    rows = re.findall(r'<th scope="row">(\w+)</th><td class="status-\w+">(\w+)</td>', table)
+    rows = re.findall(r'<th scope="row">(\w+)</th><td class="status-\w+"[^>]*>(\w+)</td>', table)
     assert rows == [("chat", "dead"), ("mail", "pending"), ("ops", "sent")]
     assert "HTTP 500 &lt;b&gt;from chat&lt;/b&gt;" in table
 
@@ -171,6 +190,27 @@ def test_a_removed_rule_is_named_not_explained(story: Story, settings: Settings)
     html = page_of(story)
     assert "the rule aleppo-blast is no longer in the rules under" in html
     assert "NEAR/10 allows" not in html
+
+
+def test_a_story_of_many_copies_shows_the_first_and_counts_them_all(
+    team_store: Store, settings: Settings, clock: ManualClock
+) -> None:
+    many = MAX_COPIES + 5
+    for n in range(many):  # one story: every copy shares a band with the first
+        new = new_article(f"copy-{n:03}", source=f"outlet-{n % 7}", story_band=7)
+        team_store.ingest(new, [new_match(new, "gone-rule")], oldest_story, clock.now())
+    (story,) = {copy.story for copy in team_store.articles()}
+    view = StoryViews(team_store).story(story)
+    assert view is not None
+    assert (len(view.copies), view.copies_total) == (MAX_COPIES, many)
+    assert (len(view.matches), view.matches_total) == (MAX_MATCHES, many)
+    assert view.copies[0].id == "copy-000" and view.deliveries_total == 1
+    with serve(team_store, settings, clock) as served:
+        html = page_of(Story(served, story, story), f"/stories/{story}")
+    assert f"The first {MAX_COPIES} of {many} copies are shown." in html
+    assert f"The first {MAX_MATCHES} of {many} matches are shown." in html
+    assert html.count("the rule gone-rule is no longer in the rules under") == MAX_EXPLAINED
+    assert html.count("not explained here: only the first") == MAX_MATCHES - MAX_EXPLAINED
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

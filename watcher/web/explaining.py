@@ -18,11 +18,12 @@ from watcher.config.settings import Settings
 from watcher.daemon.service import RuleFiles
 from watcher.engine.explain import explain
 from watcher.engine.explain_text import Line, reason_lines, verdict
-from watcher.engine.matcher import Matcher
+from watcher.engine.matcher import MAX_WORD_TYPES, Matcher
 from watcher.errors import WatcherError
 from watcher.model import Article
 from watcher.rules.ast import RuleSet
 from watcher.rules.load import load_rules
+from watcher.text.analysis import AnalysedText
 
 MAX_EXPLAINED = 20  # (article, rule) pairs explained on one page
 
@@ -83,9 +84,10 @@ class Explainer:
                 first = (str(error).splitlines() or [type(error).__name__])[0]
                 note = f"the rules under {self.settings.rules} do not load: {first}"
                 return [Why(a.rule_id, a.article.id, note=note) for a in asked]
-            return [self._one(compiled, a) for a in asked]
+            texts: dict[int, AnalysedText] = {}  # an article with several rules: analysed once
+            return [self._one(compiled, a, texts) for a in asked]
 
-    def _one(self, compiled: _Compiled, asked: Asked) -> Why:
+    def _one(self, compiled: _Compiled, asked: Asked, texts: dict[int, AnalysedText]) -> Why:
         rule_id, article = asked.rule_id, asked.article
         rule = next((r for r in compiled.rules.rules if r.id == rule_id), None)
         found = next((c for c in compiled.matcher.engine.index.rules if c.rule.id == rule_id),
@@ -95,7 +97,9 @@ class Explainer:
                        note=f"the rule {rule_id} is no longer in the rules under "
                             f"{self.settings.rules}, so it cannot be explained")
         matcher = compiled.matcher
-        (text,) = matcher.analyzer.analyse_many([article])
+        text = texts.get(id(article))
+        if text is None:
+            text = texts[id(article)] = matcher.analyzer.analyse(article)
         explained = explain(matcher.engine, found, text, disabled=not rule.enabled)
         changed = asked.query is not None and asked.query != rule.query_text
         return Why(rule_id, article.id, verdict(explained),
@@ -103,10 +107,13 @@ class Explainer:
                    query_now=rule.query_text if changed else "")
 
     def _current(self) -> _Compiled:
-        """The compiled rules, loaded again when a rule file changed since."""
+        """The compiled rules, loaded again when a rule file changed since, or when the
+        analyser has met MAX_WORD_TYPES word types (it keeps each for good, as the
+        daemon's matcher does, which starts over on a fresh one then)."""
         settings = self.settings
         files = RuleFiles.read(settings.rules)
-        if self._compiled is None or self._compiled.files != files:
+        if (self._compiled is None or self._compiled.files != files
+                or len(self._compiled.matcher.analyzer.types) > MAX_WORD_TYPES):
             rules = load_rules(settings.rules, channels=settings.channel_names)
             # disabled rules compiled too, as `watcher explain` does: their query is shown
             every = replace(rules, rules=tuple(replace(r, enabled=True) for r in rules.rules))
