@@ -213,6 +213,21 @@ def test_a_story_of_many_copies_shows_the_first_and_counts_them_all(
     assert html.count("not explained here: only the first") == MAX_MATCHES - MAX_EXPLAINED
 
 
+def test_a_rule_changed_since_says_so_and_broken_rules_are_reported(
+    story: Story, settings: Settings
+) -> None:
+    rules = Path(settings.rules)
+    rules.write_text(RULES.replace("NEAR/10", "NEAR/3"), encoding="utf-8")
+    html = page_of(story)
+    assert ("The rule has changed since this match: explained with its query now, "
+            "<code>(blast OR bomb) NEAR/3 ~Aleppo</code>") in html
+    assert "NEAR/3 allows 3" in html
+    rules.write_text("rules: [", encoding="utf-8")
+    html = page_of(story)
+    assert html.count(f"the rules under {rules} do not load:") == 3
+    assert "NEAR/3 allows" not in html
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def any_story(request: pytest.FixtureRequest, tmp_path: Path, settings: Settings,
               clock: ManualClock) -> Iterator[Story]:
