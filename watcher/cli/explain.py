@@ -1,7 +1,8 @@
 """`watcher explain`: why one rule (or a query) does or does not match an article.
 
-The explanation itself is watcher/engine/explain.py; this module picks the rule, reads the
-articles (INPUT files, or stored articles by id) and prints the tree.
+The explanation itself is watcher/engine/explain.py, its lines for people explain_text.py
+(the workspace's story page shows the same); this module picks the rule, reads the articles
+(INPUT files, or stored articles by id) and prints them.
 """
 
 from __future__ import annotations
@@ -25,11 +26,9 @@ from watcher.cli.common import (
 )
 from watcher.config.settings import Settings
 from watcher.engine.explain import Explanation, Step, explain, near_verdict
+from watcher.engine.explain_text import explanation_lines
 from watcher.model import Article
 from watcher.sources.inputs import read_inputs
-
-# An OR's absent children named in the text output, past which they are counted.
-ABSENT_NAMED = 5
 
 
 @click.command("explain")
@@ -67,7 +66,7 @@ def explain_command(
             click.echo(json.dumps(document, ensure_ascii=False, indent=2))
         else:
             for found, article in zip(explained, articles, strict=True):
-                click.echo("\n".join(explanation_lines(found, article)))
+                click.echo("\n".join(explanation_lines(found, article, _bold)))
     sys.exit(EXIT_FAILED if unreadable else EXIT_OK)
 
 
@@ -90,49 +89,8 @@ def _articles(settings: Settings, inputs: tuple[str, ...]) -> tuple[list[Article
     return articles, unreadable
 
 
-def explanation_lines(found: Explanation, article: Article) -> list[str]:
-    """The text output: a head line with the verdict, the tree, then why a match is held
-    back (its context labels with cue words) or left out (`sources:`, disabled)."""
-    where = f" ({article.source})" if article.source else ""
-    verdict = "matches" if found.matches else "no match"
-    if found.matches and found.held:
-        verdict = "matches, held back"
-    lines = [f"{click.style(found.rule_id, bold=True)} on {found.article_id}{where}: {verdict}"]
-    lines += _tree_lines(found.root, 1)
-    if found.disabled:
-        lines.append("  disabled: the rule matches nothing")
-    if found.other_source:
-        lines.append(f"  sources: the rule does not take articles from {article.source!r}")
-    cues = {c.label: ", ".join(f'"{cue}"' for cue in c.cues) for c in found.context}
-    if found.held:
-        lines.append("  held back: " + "; ".join(f"{h} ({cues.get(h, '')})" for h in found.held))
-    others = [label for label in cues if label not in found.held]
-    if others:
-        lines.append("  context: " + "; ".join(f"{label} ({cues[label]})" for label in others))
-    return lines
-
-
-def _tree_lines(step: Step, depth: int) -> list[str]:
-    mark = "[x]" if step.holds else "[ ]"
-    line = f"{'  ' * depth}{mark} {step.label}"
-    if step.forms:
-        line += ": " + ", ".join(step.forms)
-    says = near_verdict(step)
-    if says:
-        line += ": " + says
-    lines = [line]
-    shown = step.children
-    absent: list[Step] = []
-    if step.kind == "or":  # a long word list: name the absent terms, not a line each
-        absent = [c for c in shown if c.kind == "term" and not c.holds]
-        shown = tuple(c for c in shown if c not in absent)
-    for child in shown:
-        lines += _tree_lines(child, depth + 1)
-    if absent:
-        named = ", ".join(c.label for c in absent[:ABSENT_NAMED])
-        more = f" and {len(absent) - ABSENT_NAMED} more" if len(absent) > ABSENT_NAMED else ""
-        lines.append(f"{'  ' * (depth + 1)}[ ] absent: {named}{more}")
-    return lines
+def _bold(text: str) -> str:
+    return click.style(text, bold=True)
 
 
 def _article_json(found: Explanation, article: Article) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from fastapi.staticfiles import StaticFiles
 from watcher.config.settings import Settings
 from watcher.errors import WorkspaceError
 from watcher.store import Store
-from watcher.web import audit, auth, feeds, home, places_map, sources, triage
+from watcher.web import audit, auth, feeds, home, places_map, sources, story, triage
 from watcher.web.auth import (
     Forbidden,
     NotSignedIn,
@@ -34,6 +34,7 @@ ROUTERS = (
     audit.router,
     feeds.router,
     sources.router,
+    story.router,
 )
 
 # Nothing is loaded from elsewhere: scripts and styles are the vendored files.
