@@ -94,9 +94,11 @@ def test_a_silenced_rule_is_never_sent_and_its_other_rules_go_in_one_message(wor
     assert added.exit_code == 0, added.output
     assert added.stdout == "silence 1 active until 2026-03-01T16:00:00Z\n"
 
-    first = watcher(clock, "replay", article(workdir, "a1"))
+    first = watcher(clock, "-v", "replay", article(workdir, "a1"))
     assert first.exit_code == 0, first.output
-    assert "silenced 1" in first.stderr
+    assert ("event=silenced channel=hook deliveries=1 silence=1 rules=aleppo-blast"
+            in first.stderr)
+    assert "alerts sent 2, retrying 0, dead 0, silenced 1; pending now 0" in first.stderr
     (body,) = hook.bodies
     assert body["title"].startswith("[HIGH] 2 rules: ")
     assert rules_listed(body) == ["Aleppo in the news", "Casualties in Aleppo"]

@@ -173,5 +173,8 @@ def test_a_storys_forms_silence_one_of_its_rules_for_4h_and_come_back(served: Se
         (silence,) = client.get("/api/silences").json()["silences"]
         assert (silence["matchers"], silence["ends_at"]) == ({"rule": "strike"},
                                                              "2026-03-01T16:00:00Z")
+        offsite = client.post("/silences", data={**fields, "comment": "x",
+                                                  "next": "//evil.example/"})
+        assert offsite.headers["location"] == "/silences#silence-2"  # never another site
     with served.client(served.token("vic")) as viewer:
         assert "<form" not in viewer.get("/stories/12").text  # analysts only

@@ -17,10 +17,9 @@ import click
 
 from watcher.cli.common import EXIT_FAILED, open_store, utc_now
 from watcher.config.settings import Settings
-from watcher.engine.place_names import place_name
 from watcher.errors import WorkspaceError
 from watcher.store.silences import RECENTLY, Silence, Silences, iso, silence_json
-from watcher.web.silence_input import ends_at_of, resolve_matchers
+from watcher.web.silence_input import described, ends_at_of, resolve_matchers
 from watcher.when import as_utc
 
 DEFAULT_LIMIT = 100
@@ -104,13 +103,9 @@ def silence_text(silence: Silence, now: datetime) -> str:
         "expired": f"ended {iso(silence.ends_at)[:16]}Z"
                    + (f" (expired by {silence.expired_by})" if silence.expired_by else ""),
     }[status]
-    matchers = " ".join(f"{name}={describe_value(name, value)}"
+    matchers = " ".join(f"{name}={described(name, value)}"
                         for name, value in silence.matchers.items())
     return f"#{silence.id} {status} {when} {matchers} by {silence.created_by}: {silence.comment}"
-
-
-def describe_value(name: str, value: str | int) -> str:
-    return place_name(str(value)) if name == "place" else str(value)
 
 
 def _moment(text: str | None) -> datetime | None:

@@ -369,23 +369,11 @@ class Outbox:
                 return SendReport()
             if self._store_refuses():  # what it sent now could not be recorded either
                 return self._not_started(job)
-            job, silenced = self._silence(job)
-            ids = [d.id for d in job.deliveries]
-            if not ids:
-                return silenced
-            if job.digest is not None:
-                silenced.add(self._send_digest(job))
-                return silenced
-            error = self._deliver(job)
-            if error is None:
-                sent_at = self.now()
-                self._record(job.channel, ids, "sent", lambda: self.store.mark_sent(
-                    ids, sent_at, owner=self.owner))
-                log.info("event=sent channel=%s deliveries=%d", job.channel, len(ids))
-                silenced.add(SendReport(sent=len(ids)))
-                return silenced
-            silenced.add(self._failed(job, error))
-            return silenced
+            job, report = self._silence(job)
+            ids = [d.id for d in job.deliveries]  # what is still to send
+            if ids:
+                report.add(self._send(job))
+            return report
         except _NotRecorded as problem:  # sent again once the lease runs out
             return SendReport(errors=[f"{job.channel}: {problem}"] * len(ids))
         except WatcherError as problem:  # the store failed: the lease runs out, retried later
@@ -395,6 +383,20 @@ class Outbox:
         except Exception as problem:  # our bug or a library's: counted, so it ends dead
             log.exception("event=send_crashed channel=%s", job.channel)
             return self._failed(job, f"internal error: {type(problem).__name__}")
+
+    def _send(self, job: _Job) -> SendReport:
+        """Send one job (a digest in as many messages as it needs) and record the outcome."""
+        if job.digest is not None:
+            return self._send_digest(job)
+        ids = [d.id for d in job.deliveries]
+        error = self._deliver(job)
+        if error is None:
+            sent_at = self.now()
+            self._record(job.channel, ids, "sent", lambda: self.store.mark_sent(
+                ids, sent_at, owner=self.owner))
+            log.info("event=sent channel=%s deliveries=%d", job.channel, len(ids))
+            return SendReport(sent=len(ids))
+        return self._failed(job, error)
 
     def _silence(self, job: _Job) -> tuple[_Job, SendReport]:
         """Record the job's deliveries that an active silence matches as `silenced` (each

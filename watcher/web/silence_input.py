@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from watcher.engine.place_names import place_id
+from watcher.engine.place_names import place_id, place_name
 from watcher.errors import WorkspaceError
 from watcher.store.silences import silence_start
 from watcher.when import DURATION_HELP, parse_duration
@@ -44,3 +44,8 @@ def ends_at_of(
     if seconds <= 0:
         raise WorkspaceError("a silence lasts longer than 0s")
     return silence_start(now, starts_at) + timedelta(seconds=seconds)
+
+
+def described(name: str, value: str | int) -> str:
+    """A matcher's value as people read it: a place by its name, the rest as they are."""
+    return place_name(str(value)) if name == "place" else str(value)

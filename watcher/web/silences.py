@@ -14,7 +14,6 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from watcher.engine.place_names import place_name
 from watcher.errors import WorkspaceError
 from watcher.store.silences import (
     MATCHERS,
@@ -26,7 +25,7 @@ from watcher.store.silences import (
 from watcher.web.auth import Actor, Analyst, Viewer
 from watcher.web.context import web_of
 from watcher.web.pages import render
-from watcher.web.silence_input import ends_at_of, resolve_matchers
+from watcher.web.silence_input import described, ends_at_of, resolve_matchers
 from watcher.when import as_utc, format_duration
 
 router = APIRouter()
@@ -45,20 +44,17 @@ class Shown:
     silence: Silence
     status: str
     matchers: list[tuple[str, str]]
-    left: str | None  # "3h59m" for an active one
+    left: str | None  # "3h59m" for an active one: what is left of it
 
 
 def _shown(silence: Silence, now: datetime) -> Shown:
     status = silence.status(now)
-    matchers = [(name, _described(name, value)) for name, value in silence.matchers.items()]
+    matchers = [(name, described(name, value)) for name, value in silence.matchers.items()]
     left = None
     if status == "active":
-        left = format_duration(max(1, int((silence.ends_at - now).total_seconds())))
+        minutes = int((silence.ends_at - now).total_seconds()) // 60
+        left = format_duration(60 * minutes) if minutes else "under 1m"
     return Shown(silence, status, matchers, left)
-
-
-def _described(name: str, value: str | int) -> str:
-    return place_name(str(value)) if name == "place" else str(value)
 
 
 def _page(request: Request, actor: Actor, *, error: str | None = None,
@@ -131,7 +127,8 @@ def _form_time(text: str) -> datetime | None:
 
 def _local(target: str) -> str | None:
     """Only a path on this site: a form must not send the browser elsewhere."""
-    if target.startswith("/") and not target.startswith("//") and "\\" not in target:
+    if (target.startswith("/") and not target.startswith("//") and "\\" not in target
+            and target.isprintable() and " " not in target):
         return target.split("#")[0]
     return None
 
