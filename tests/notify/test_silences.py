@@ -200,6 +200,19 @@ def test_a_governorate_silences_a_match_in_a_town_inside_it(tmp_path, hook):
         assert (held.article_id, held.silence_id) == ("manbij", 1)
 
 
+def test_a_story_silence_holds_that_story_only(tmp_path, hook):
+    clock = ManualClock(NOW)
+    with Store.open(f"sqlite:///{tmp_path / 'w.db'}") as store:
+        first, second = new_article("s1"), new_article("s2")
+        story = store.ingest(first, [new_match(first)], new_story, NOW).story_id
+        store.ingest(second, [new_match(second)], new_story, NOW)
+        Silences(store).add({"story": story}, ends_at=NOW + timedelta(hours=1),
+                            comment="handled", author="ana", now=NOW)
+        assert sender(store, clock, hook).send_due().silenced == 1
+        assert [d.article_id for d in store.deliveries(status="silenced")] == ["s1"]
+        assert [body["title"] for body in hook.bodies] == ["[HIGH] Rule siege: Title of s2"]
+
+
 def test_a_delivery_queued_before_the_silence_is_silenced_when_it_falls_due(tmp_path, hook):
     """Checked at send time: a digest alert waiting for its boundary when the silence
     begins is held back at the boundary; one due after the silence ended is sent."""
