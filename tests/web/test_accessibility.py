@@ -16,7 +16,7 @@ from playwright.sync_api import Browser, Page
 from tests.support.web import PASSWORD, Served
 
 AXE = Path(__file__).resolve().parents[1] / "data" / "axe-core" / "axe.min.js"
-PAGES = ["/signin", "/", "/map", "/audit", "/sources"]
+PAGES = ["/signin", "/", "/map", "/audit", "/sources", "/silences", "/rules", "/workbench"]
 WIDTHS = {"desktop": 1280, "phone": 360}
 RUN_AXE = """async () => {
   const result = await axe.run(document, {runOnly: {type: "tag", values: ["wcag2a", "wcag2aa"]}});

@@ -37,7 +37,7 @@ DROPPED = "dropped by `watcher deliveries drop`"
 @click.option("--format", "output_format", type=click.Choice(["text", "jsonl"]), default="text")
 @click.option(
     "--status",
-    type=click.Choice(["pending", "sent", "dead"]),
+    type=click.Choice(["pending", "sent", "dead", "silenced"]),
     default=None,
     help="Only deliveries in this state.",
 )
@@ -122,9 +122,10 @@ def print_report(report: SendReport, left: LeftPending) -> None:
         click.echo(held_line(left.holds), err=True)
     if left.other_channels:
         click.echo(other_channels_line(left.other_channels), err=True)
+    silenced = f", silenced {report.silenced}" if report.silenced else ""
     click.echo(
         f"watcher: alerts sent {report.sent}, retrying {report.retrying}, "
-        f"dead {report.dead}; pending now {left.count}",
+        f"dead {report.dead}{silenced}; pending now {left.count}",
         err=True,
     )
 

@@ -28,6 +28,7 @@ from watcher.model import Match
 from watcher.notify.channels import Channel
 from watcher.notify.outbox import Destination, Outbox, RetryPolicy
 from watcher.notify.render import Renderer
+from watcher.notify.silencing import RuleTags
 from watcher.rules.ast import RuleSet
 from watcher.rules.load import load_rules, query_rule
 from watcher.store import Store
@@ -171,9 +172,11 @@ def renderer(settings: Settings) -> Renderer:
 
 
 def open_outbox(
-    settings: Settings, store: Store, stopping: threading.Event | None = None
+    settings: Settings, store: Store, stopping: threading.Event | None = None,
+    rules: str | None = None,
 ) -> Outbox:
-    """The sender for the configured channels over this store."""
+    """The sender for the configured channels over this store; the rule files at `rules`
+    (default the configured ones) give the rules' tags, for silences that match on one."""
     notify = settings.notify
     return Outbox(
         store=store,
@@ -185,6 +188,7 @@ def open_outbox(
         timeout=notify.timeout,
         lease=timedelta(seconds=notify.lease),
         stopping=stopping,
+        rule_tags=RuleTags(rules or settings.rules),
     )
 
 

@@ -24,6 +24,7 @@ from watcher.cli.matching import match, rules
 from watcher.cli.records import articles, db, matches
 from watcher.cli.replay import replay
 from watcher.cli.run import run, sources
+from watcher.cli.silences import silences
 from watcher.cli.web import tokens, users, web
 from watcher.config.settings import environment, load_settings
 from watcher.errors import WatcherError
@@ -68,7 +69,7 @@ def cli(
 
 for command in (
     rules, match, explain_command, replay, articles, matches, db, run, sources, deliveries, notify,
-    web, users, tokens,
+    web, users, tokens, silences,
 ):
     cli.add_command(command)
 

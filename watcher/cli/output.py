@@ -122,6 +122,7 @@ def delivery_json(stored: StoredDelivery) -> dict[str, Any]:
         "next_attempt": timestamp(stored.next_attempt) if stored.status == "pending" else None,
         "sent_at": timestamp(stored.sent_at),
         "last_error": stored.last_error,
+        "silence": stored.silence_id,
     }
 
 
@@ -131,6 +132,7 @@ def delivery_text(stored: StoredDelivery) -> str:
     when = {
         "pending": f"next {(timestamp(stored.next_attempt) or '')[:16]}",
         "sent": f"sent {(timestamp(stored.sent_at) or '')[:16]}",
+        "silenced": f"by silence {stored.silence_id}",
     }.get(stored.status, "gave up")
     error = f" last error: {stored.last_error}" if stored.last_error else ""
     return (f"#{stored.id} {stored.status} {stored.channel} rule={stored.rule_id} "

@@ -66,7 +66,8 @@ def replay(
     freshness = _freshness(max_age)
     matcher = load_matcher(settings, rules_path)
     with open_store(settings) as store:
-        outbox = open_outbox(settings, store) if settings.channels and not no_notify else None
+        outbox = (open_outbox(settings, store, rules=rules_path)
+                  if settings.channels and not no_notify else None)
         pipeline = new_pipeline(settings, store, matcher, notify=not no_notify)
         items = read_inputs(list(inputs) or [DEFAULT_REPLAY_INPUT], stdin=sys.stdin)
         tally: Counter[str] = Counter()  # read as it goes: an interrupt reports it

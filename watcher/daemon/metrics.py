@@ -28,7 +28,7 @@ CONTENT_TYPE = CONTENT_TYPE_LATEST  # of exposition(), so servers need not impor
 PollOutcome = Literal["ok", "not_modified", "error", "gone", "skipped"]
 POLL_OUTCOMES: tuple[PollOutcome, ...] = get_args(PollOutcome)
 FAILED_OUTCOMES = frozenset({"error", "gone"})  # what watcher_fetch_errors_total counts
-DELIVERY_OUTCOMES = ("sent", "retrying", "dead")
+DELIVERY_OUTCOMES = ("sent", "retrying", "dead", "silenced")
 # Feed fetches take tenths of a second; full-text fetches and slow hosts take tens.
 POLL_BUCKETS = (0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0)
 
@@ -96,7 +96,7 @@ class Metrics:
         )
         self._deliveries = counter(
             "watcher_deliveries",
-            "Alert deliveries attempted, by outcome (sent, retrying, dead).",
+            "Alert deliveries attempted, by outcome (sent, retrying, dead, silenced).",
             ("outcome",),
         )
         for outcome in DELIVERY_OUTCOMES:
@@ -136,9 +136,12 @@ class Metrics:
         """Count a rule reload that was refused (the old rules stay in use)."""
         self._reload_errors.inc()
 
-    def deliveries_attempted(self, sent: int, retrying: int, dead: int) -> None:
+    def deliveries_attempted(
+        self, sent: int, retrying: int, dead: int, silenced: int = 0
+    ) -> None:
         """Count what one outbox drain did with its deliveries."""
-        for outcome, count in zip(DELIVERY_OUTCOMES, (sent, retrying, dead), strict=True):
+        counts = (sent, retrying, dead, silenced)
+        for outcome, count in zip(DELIVERY_OUTCOMES, counts, strict=True):
             self._deliveries.labels(outcome=outcome).inc(count)
 
     def exposition(self) -> bytes:

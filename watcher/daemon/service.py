@@ -164,13 +164,15 @@ class Daemon:
         except Exception:
             log.exception("event=outbox_drain_crashed")
             return
-        self.metrics.deliveries_attempted(report.sent, report.retrying, report.dead)
-        if report.sent or report.retrying or report.dead:
+        self.metrics.deliveries_attempted(report.sent, report.retrying, report.dead,
+                                          report.silenced)
+        if report.sent or report.retrying or report.dead or report.silenced:
             log.info(
-                "event=outbox_drained sent=%d retrying=%d dead=%d",
+                "event=outbox_drained sent=%d retrying=%d dead=%d silenced=%d",
                 report.sent,
                 report.retrying,
                 report.dead,
+                report.silenced,
             )
 
     # -- rule reload ------------------------------------------------------------------

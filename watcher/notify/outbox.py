@@ -2,7 +2,9 @@
 the outcome: sent only when every URL of the channel took it, else retried, then dead.
 
 One job per article and channel (one message listing the rules that fired on it), or per
-channel for a digest channel; jobs run in parallel threads.
+channel for a digest channel; jobs run in parallel threads. Right before a job is sent, its
+deliveries that an active silence matches are recorded `silenced` and left out of it
+(watcher/notify/silencing.py); they are never sent.
 Each job records its outcome as soon as its send returns. An outcome the store cannot
 record (disk full, database restarting) is kept and its recording retried, never the send;
 meanwhile the sender claims and sends nothing more, and `recording_health` says so.
@@ -28,8 +30,10 @@ from watcher.notify.digest import DigestSchedule, describe
 from watcher.notify.message import Message, Payload
 from watcher.notify.payload import alert_document, notify_test_document
 from watcher.notify.render import Renderer
+from watcher.notify.silencing import TagsOf, no_tags, silence_of
 from watcher.store import DeliveryHold, DueDelivery, Store
 from watcher.store.owners import DeadOwners, worker_name
+from watcher.store.silences import Silences
 
 log = logging.getLogger("watcher.outbox")
 
@@ -98,6 +102,7 @@ class SendReport:
     sent: int = 0
     retrying: int = 0
     dead: int = 0
+    silenced: int = 0  # held back by a silence: recorded, never sent
     errors: list[str] = field(default_factory=list)  # one per delivery not sent
     # Digest alerts a round left for the next message: still due, sent in the next round.
     continued: list[int] = field(default_factory=list)
@@ -106,6 +111,7 @@ class SendReport:
         self.sent += other.sent
         self.retrying += other.retrying
         self.dead += other.dead
+        self.silenced += other.silenced
         self.errors += other.errors
         self.continued += other.continued
 
@@ -161,8 +167,11 @@ class Outbox:
         rng: random.Random | None = None,
         stopping: threading.Event | None = None,
         pause: Callable[[float], object] | None = None,
+        rule_tags: TagsOf = no_tags,
     ) -> None:
         self.store = store
+        self._silences = Silences(store)
+        self.rule_tags = rule_tags  # for silences that match on a tag
         self.destinations = destinations
         self.renderer = renderer
         self.policy = policy
@@ -360,16 +369,11 @@ class Outbox:
                 return SendReport()
             if self._store_refuses():  # what it sent now could not be recorded either
                 return self._not_started(job)
-            if job.digest is not None:
-                return self._send_digest(job)
-            error = self._deliver(job)
-            if error is None:
-                sent_at = self.now()
-                self._record(job.channel, ids, "sent", lambda: self.store.mark_sent(
-                    ids, sent_at, owner=self.owner))
-                log.info("event=sent channel=%s deliveries=%d", job.channel, len(ids))
-                return SendReport(sent=len(ids))
-            return self._failed(job, error)
+            job, report = self._silence(job)
+            ids = [d.id for d in job.deliveries]  # what is still to send
+            if ids:
+                report.add(self._send(job))
+            return report
         except _NotRecorded as problem:  # sent again once the lease runs out
             return SendReport(errors=[f"{job.channel}: {problem}"] * len(ids))
         except WatcherError as problem:  # the store failed: the lease runs out, retried later
@@ -379,6 +383,46 @@ class Outbox:
         except Exception as problem:  # our bug or a library's: counted, so it ends dead
             log.exception("event=send_crashed channel=%s", job.channel)
             return self._failed(job, f"internal error: {type(problem).__name__}")
+
+    def _send(self, job: _Job) -> SendReport:
+        """Send one job (a digest in as many messages as it needs) and record the outcome."""
+        if job.digest is not None:
+            return self._send_digest(job)
+        ids = [d.id for d in job.deliveries]
+        error = self._deliver(job)
+        if error is None:
+            sent_at = self.now()
+            self._record(job.channel, ids, "sent", lambda: self.store.mark_sent(
+                ids, sent_at, owner=self.owner))
+            log.info("event=sent channel=%s deliveries=%d", job.channel, len(ids))
+            return SendReport(sent=len(ids))
+        return self._failed(job, error)
+
+    def _silence(self, job: _Job) -> tuple[_Job, SendReport]:
+        """Record the job's deliveries that an active silence matches as `silenced` (each
+        with that silence), and the job without them: what is left is sent as if they
+        had never been queued (one article's other rules still go, in one message)."""
+        active = self._silences.active(self.now())
+        if not active:
+            return job, SendReport()
+        held: dict[int, list[DueDelivery]] = {}
+        kept = []
+        for delivery in job.deliveries:
+            silence = silence_of(delivery.alert, active, self.rule_tags)
+            if silence is None:
+                kept.append(delivery)
+            else:
+                held.setdefault(silence.id, []).append(delivery)
+        for silence_id, silenced in held.items():
+            ids = [d.id for d in silenced]
+            self._record(job.channel, ids, "silenced",
+                         lambda i=ids, s=silence_id: self.store.mark_silenced(
+                             i, s, owner=self.owner))
+            log.info("event=silenced channel=%s deliveries=%d silence=%d rules=%s",
+                     job.channel, len(ids), silence_id,
+                     ",".join(sorted({d.alert.rule_id for d in silenced})))
+        report = SendReport(silenced=sum(len(group) for group in held.values()))
+        return _Job(job.channel, tuple(kept), job.digest), report
 
     def _deliver(self, job: _Job) -> str | None:
         """Send to every URL of the channel still owed the job's alerts, in one message per

@@ -146,6 +146,20 @@ def mark_sent(connection: Connection, ids: Sequence[int], now: datetime, owner: 
         )
 
 
+def mark_silenced(
+    connection: Connection, ids: Sequence[int], silence_id: int, owner: str
+) -> None:
+    """Record deliveries a silence held back: `silenced`, never sent, not even after the
+    silence ends; only on deliveries this sender still holds."""
+    for chunk in in_chunks(list(ids)):
+        connection.execute(
+            sa.update(deliveries)
+            .where(deliveries.c.id.in_(chunk), deliveries.c.lease_owner == owner)
+            .values(status="silenced", silence_id=silence_id, lease_until=None,
+                    lease_owner=None)
+        )
+
+
 def mark_failed(
     connection: Connection,
     ids: Sequence[int],
@@ -239,6 +253,7 @@ def list_deliveries(
             next_attempt=row.next_attempt,
             sent_at=row.sent_at,
             last_error=row.last_error,
+            silence_id=row.silence_id,
         )
         for row in connection.execute(query)
     ]

@@ -156,3 +156,4 @@ class StoredDelivery:
     next_attempt: datetime
     sent_at: datetime | None
     last_error: str | None
+    silence_id: int | None = None  # the silence that held it back (status `silenced`)

@@ -287,6 +287,12 @@ class Store:
         with self._errors(), write_transaction(self._engine) as connection:
             outbox.mark_sent(connection, ids, now, owner)
 
+    def mark_silenced(self, ids: Sequence[int], silence_id: int, *, owner: str) -> None:
+        """Held back by a silence: recorded `silenced`, never sent (on the deliveries
+        `owner` still holds)."""
+        with self._errors(), write_transaction(self._engine) as connection:
+            outbox.mark_silenced(connection, ids, silence_id, owner)
+
     def mark_failed(
         self, ids: Sequence[int], error: str, retry_at: datetime | None, *, owner: str
     ) -> None:
@@ -320,7 +326,7 @@ class Store:
             return outbox.pending_by_channel(connection)
 
     def delivery_counts(self) -> dict[str, int]:
-        """Deliveries per status (pending, sent, dead); absent statuses are missing."""
+        """Deliveries per status (pending, sent, dead, silenced); absent statuses are missing."""
         with self._errors(), read_transaction(self._engine) as connection:
             return outbox.status_counts(connection)
 

@@ -16,7 +16,7 @@ from fastapi.staticfiles import StaticFiles
 from watcher.config.settings import Settings
 from watcher.errors import WorkspaceError
 from watcher.store import Store
-from watcher.web import audit, auth, feeds, home, places_map, sources, story, triage
+from watcher.web import audit, auth, feeds, home, places_map, silences, sources, story, triage
 from watcher.web.auth import (
     Forbidden,
     NotSignedIn,
@@ -35,6 +35,7 @@ ROUTERS = (
     feeds.router,
     sources.router,
     story.router,
+    silences.router,
 )
 
 # Nothing is loaded from elsewhere: scripts and styles are the vendored files.
