@@ -5,6 +5,7 @@ workbench answers what `watcher rules backtest` answers, and shows feed text esc
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections import Counter
 from collections.abc import Iterator
@@ -255,3 +256,16 @@ def test_rules_that_do_not_load_are_named_not_a_crash(team_store: Store, tmp_pat
     assert api.status_code == 503 and api.json()["error"].startswith("the rules do not load: ")
     assert {"/api/rules", "/api/rules/{rule_id}", "/api/workbench"} <= set(schema["paths"])
     assert "WorkbenchAnswer" in schema["components"]["schemas"]
+
+
+def test_the_rules_shown_are_read_again_when_their_files_change(
+    team_store: Store, tmp_path: Path
+) -> None:
+    rules = tmp_path / "rules.yaml"
+    rules.write_text("rules:\n  - id: one\n    title: One\n    query: siege\n")
+    with serve(team_store, Settings(rules=str(rules))) as served, \
+            served.client(served.token("vic")) as client:
+        assert [r["id"] for r in client.get("/api/rules").json()["rules"]] == ["one"]
+        rules.write_text(rules.read_text() + "  - id: two\n    title: Two\n    query: blockade\n")
+        os.utime(rules, ns=(0, rules.stat().st_mtime_ns + 1_000_000_000))
+        assert [r["id"] for r in client.get("/api/rules").json()["rules"]] == ["one", "two"]
