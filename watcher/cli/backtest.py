@@ -5,41 +5,24 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 
 import click
 
 from watcher.cli.common import (
-    BATCH,
     EXIT_OK,
-    batched,
     chosen_rules,
+    errors_exit,
     matcher_of,
     open_store,
-    or_exit,
     print_matches,
     reader_may_leave,
     utc_now,
 )
 from watcher.config.settings import Settings
+from watcher.ingest.backtest import Tally, count, matched_again
 from watcher.ingest.pipeline import rule_version
-from watcher.model import Match
 from watcher.rules.ast import Rule
-from watcher.store import StoredText
 from watcher.when import parse_since
-
-ArticleKey = tuple[str, str]  # (source, id): an article's id is its own within its source
-
-
-@dataclass
-class Tally:
-    """One rule over the backtested articles: the articles it matches now (and of those,
-    held back), the articles it has stored matches on, and the rule versions that made them."""
-
-    now: dict[ArticleKey, None] = field(default_factory=dict)
-    held: int = 0
-    stored: dict[ArticleKey, None] = field(default_factory=dict)
-    versions: set[str] = field(default_factory=set)
 
 
 @click.command("backtest")
@@ -75,35 +58,15 @@ def backtest(
     matcher = matcher_of(settings, ruleset)
     tallies = {rule.id: Tally() for rule in ruleset.rules}
     whole_set = query is None and not rule_ids  # a rule gone from the set drops its matches
-    count = 0
-    with open_store(settings) as store, reader_may_leave():
-        pages = store.text_pages(since=since_time, limit=limit)
-        while (page := or_exit(lambda: next(pages, None))) is not None:
-            for batch in batched(page, BATCH):
-                found = matcher.match_many([text.article for text in batch])
-                for text, matches in zip(batch, found, strict=True):
-                    print_matches(matches, text.article.source, output_format, held=held)
-                    _count(tallies, text, matches, whole_set)
-            count += len(page)
-    for line in summary(count, ruleset.rules, tallies):
+    articles = 0
+    with open_store(settings) as store, reader_may_leave(), errors_exit():
+        for text, matches in matched_again(store, matcher, since=since_time, limit=limit):
+            print_matches(matches, text.article.source, output_format, held=held)
+            count(tallies, text, matches, whole_set=whole_set)
+            articles += 1
+    for line in summary(articles, ruleset.rules, tallies):
         click.echo(line, err=True)
     sys.exit(EXIT_OK)
-
-
-def _count(
-    tallies: dict[str, Tally], text: StoredText, matches: list[Match], whole_set: bool
-) -> None:
-    key = (text.article.source, text.article.id)
-    for found in matches:
-        tally = tallies[found.rule_id]
-        tally.now[key] = None
-        tally.held += bool(found.held)
-    for rule_id, version in text.matched:
-        tally = tallies.get(rule_id) or (tallies.setdefault(rule_id, Tally()) if whole_set
-                                          else None)
-        if tally is not None:
-            tally.stored[key] = None
-            tally.versions.add(version)
 
 
 def summary(count: int, rules: Sequence[Rule], tallies: dict[str, Tally]) -> list[str]:
@@ -113,8 +76,7 @@ def summary(count: int, rules: Sequence[Rule], tallies: dict[str, Tally]) -> lis
     lines = [f"backtest: {count} article{'s' if count != 1 else ''}"]
     current = {rule.id: rule_version(rule) for rule in rules}
     for rule_id, tally in tallies.items():
-        added = [k for k in tally.now if k not in tally.stored]
-        dropped = [k for k in tally.stored if k not in tally.now]
+        added, dropped = tally.added(), tally.dropped()
         held = f" ({tally.held} held back)" if tally.held else ""
         line = (f"{rule_id}: now {len(tally.now)}{held}, stored {len(tally.stored)}, "
                 f"added {len(added)}, dropped {len(dropped)}")

@@ -25,7 +25,7 @@ from watcher.cli.common import (
     reader_may_leave,
 )
 from watcher.config.settings import Settings
-from watcher.engine.explain import Explanation, Step, explain, near_verdict
+from watcher.engine.explain import Explanation, explain, step_json
 from watcher.engine.explain_text import explanation_lines
 from watcher.model import Article
 from watcher.sources.inputs import read_inputs
@@ -105,22 +105,3 @@ def _article_json(found: Explanation, article: Article) -> dict[str, Any]:
         "held": list(found.held),
         "tree": step_json(found.root),
     }
-
-
-def step_json(step: Step) -> dict[str, Any]:
-    """One node of the tree: kind, label, whether it holds, a term's matched forms, a
-    NEAR's closest pair and what it says, and the children."""
-    node: dict[str, Any] = {"kind": step.kind, "label": step.label, "holds": step.holds}
-    if step.kind == "term":
-        node["forms"] = list(step.forms)
-    if step.kind == "near":
-        closest = step.closest
-        node["closest"] = None if closest is None else {
-            "field": closest.field, "left": closest.left, "right": closest.right,
-            "words": closest.words, "same_unit": closest.same_unit,
-            "in_order": closest.in_order,
-        }
-        node["says"] = near_verdict(step)
-    if step.children:
-        node["children"] = [step_json(child) for child in step.children]
-    return node

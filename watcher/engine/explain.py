@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
+from typing import Any
 
 import numpy as np
 
@@ -25,7 +26,10 @@ from watcher.rules.ast import And, InField, Near, Not, Or, Query, Term
 from watcher.rules.compile import CAnd, CField, CNear, CNode, CNot, CompiledRule, COr, CTerm
 from watcher.text.analysis import AnalysedText
 
-__all__ = ["Closest", "Explanation", "Step", "explain", "near_label", "near_verdict", "term_label"]
+__all__ = [
+    "Closest", "Explanation", "Step", "explain", "near_label", "near_verdict", "step_json",
+    "term_label",
+]
 
 # Left rows compared with every right hit at once when looking for the closest pair.
 _ROWS = 256
@@ -259,3 +263,23 @@ def near_verdict(step: Step) -> str:
 
 def _words(count: int) -> str:
     return f"{count} word{'s' if count != 1 else ''}"
+
+
+def step_json(step: Step) -> dict[str, Any]:
+    """One node of the tree as JSON (`watcher explain --format json`, the workbench's API):
+    kind, label, whether it holds, a term's matched forms, a NEAR's closest pair and what it
+    says, and the children."""
+    node: dict[str, Any] = {"kind": step.kind, "label": step.label, "holds": step.holds}
+    if step.kind == "term":
+        node["forms"] = list(step.forms)
+    if step.kind == "near":
+        closest = step.closest
+        node["closest"] = None if closest is None else {
+            "field": closest.field, "left": closest.left, "right": closest.right,
+            "words": closest.words, "same_unit": closest.same_unit,
+            "in_order": closest.in_order,
+        }
+        node["says"] = near_verdict(step)
+    if step.children:
+        node["children"] = [step_json(child) for child in step.children]
+    return node

@@ -16,7 +16,19 @@ from fastapi.staticfiles import StaticFiles
 from watcher.config.settings import Settings
 from watcher.errors import WorkspaceError
 from watcher.store import Store
-from watcher.web import audit, auth, feeds, home, places_map, silences, sources, story, triage
+from watcher.web import (
+    audit,
+    auth,
+    feeds,
+    home,
+    places_map,
+    rules,
+    silences,
+    sources,
+    story,
+    triage,
+    workbench,
+)
 from watcher.web.auth import (
     Forbidden,
     NotSignedIn,
@@ -36,6 +48,8 @@ ROUTERS = (
     sources.router,
     story.router,
     silences.router,
+    rules.router,
+    workbench.router,
 )
 
 # Nothing is loaded from elsewhere: scripts and styles are the vendored files.

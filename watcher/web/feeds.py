@@ -12,12 +12,11 @@ from fastapi.responses import JSONResponse, Response
 from fastapi.security import APIKeyQuery
 from pydantic import BaseModel
 
-from watcher.errors import RuleSetError
 from watcher.store.alert_feed import AlertFeed, FeedAlert
 from watcher.web import atom
 from watcher.web.auth import FEED_TOKEN_PARAMETER, Viewer
 from watcher.web.context import web_of
-from watcher.web.rulebook import rule_set, tagged
+from watcher.web.rulebook import RulesUnavailable, rulebook_of, tagged
 
 FEED_SIZE = 50  # the newest alerts; a reader keeps what it has already seen
 SCHEMES = {"severity": "urn:watcher:severity", "rule": "urn:watcher:rule",
@@ -72,10 +71,10 @@ def alerts_feed(
     rule_ids = {rule} if rule else None
     tags: dict[str, tuple[str, ...]] = {}
     try:
-        rules = rule_set(web.settings.rules)
-    except RuleSetError as error:
+        rules = rulebook_of(request).rules()
+    except RulesUnavailable as error:
         if tag:
-            first = str(error).splitlines()[0]
+            first = error.lines[0]
             return _problem(503, f"the rules do not load, so no tag is known: {first}")
     else:
         tags = {loaded.id: loaded.tags for loaded in rules.rules}

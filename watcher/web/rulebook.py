@@ -1,49 +1,112 @@
-"""The rule set as the workspace reads it (a feed's tags, a rule's title): loaded from the
-configured rules path once, and again only when a rule file there changes, is added or is
-removed, so a request does not parse every rule file."""
+"""The rule set the workspace shows and the analyser its workbench matches with, kept for
+the life of the application.
+
+Loading spaCy's pipeline takes seconds, so it is built once, on the first workbench run,
+not per request; the rules are loaded again only when a file under the rules path changes
+(its name or mtime), as the daemon reloads them. One workbench run at a time uses the
+analyser (it is not safe across threads: its word table grows as it reads).
+"""
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
-from watcher.rules.ast import RuleSet
+from fastapi import Request
+
+from watcher.config.settings import Settings
+from watcher.engine.context import Triggers, load_triggers
+from watcher.engine.matcher import Matcher
+from watcher.errors import RuleSetError, WatcherError
+from watcher.rules.ast import Rule, RuleSet
 from watcher.rules.load import load_rules, rule_files
+from watcher.text.analysis import Analyzer
 
-_Stamp = tuple[tuple[str, int, int], ...]  # every rule file: path, mtime (ns), size
-
-_lock = threading.Lock()
-_loaded: dict[str, tuple[_Stamp, RuleSet]] = {}
+_Stamp = tuple[tuple[str, int], ...]  # (file, mtime in ns) of every rule file
 
 
-def rule_set(path: str) -> RuleSet:
-    """The rules under `path`; RuleSetError when they do not load (nothing is cached then,
-    so the next request tries again)."""
-    stamp = _stamp(Path(path))
-    with _lock:
-        cached = _loaded.get(path)
-        if cached is not None and cached[0] == stamp:
-            return cached[1]
-    rules = load_rules(path)
-    with _lock:
-        _loaded[path] = (stamp, rules)
-    return rules
+class RulesUnavailable(Exception):
+    """The rules path does not load: `lines` are its problems, one per line."""
+
+    def __init__(self, lines: list[str]) -> None:
+        super().__init__("\n".join(lines))
+        self.lines = lines
+
+
+class RuleBook:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._guard = threading.Lock()  # loading the rules
+        self._using = threading.Lock()  # the analyser, one run at a time
+        self._stamp: _Stamp | None = None
+        self._rules: RuleSet | None = None
+        self._problem: RulesUnavailable | None = None
+        self._analyzer: Analyzer | None = None
+        self._triggers: Triggers | None = None
+
+    def rules(self) -> RuleSet:
+        """The rule set as its files are now; RulesUnavailable when they do not load."""
+        stamp = self._stamp_now()
+        with self._guard:
+            if stamp != self._stamp:
+                self._stamp, self._rules, self._problem = stamp, None, None
+                try:
+                    self._rules = load_rules(self.settings.rules,
+                                             channels=self.settings.channel_names)
+                except RuleSetError as error:
+                    self._problem = RulesUnavailable([str(e) for e in error.errors])
+                except WatcherError as error:
+                    self._problem = RulesUnavailable(str(error).splitlines())
+            if self._problem is not None:
+                raise self._problem
+            assert self._rules is not None
+            return self._rules
+
+    def rule(self, rule_id: str) -> Rule | None:
+        return next((r for r in self.rules().rules if r.id == rule_id), None)
+
+    @contextmanager
+    def matcher(self, ruleset: RuleSet) -> Iterator[Matcher]:
+        """A matcher of `ruleset` on the shared analyser, held by this run alone. Rules are
+        compiled for each run (cheap); the analyser and context triggers only once."""
+        with self._using:
+            if self._analyzer is None:
+                analyzer = Analyzer(self.settings.pipeline)
+                triggers = self.settings.context.triggers
+                self._triggers = load_triggers(analyzer.words, triggers) if triggers else None
+                self._analyzer = analyzer
+            matcher = Matcher(ruleset, self._analyzer, context=self._triggers,
+                              exclude=self.settings.context.exclude)
+            try:
+                yield matcher
+            finally:
+                self._analyzer = matcher.analyzer  # renewed when its word table was full
+
+    def _stamp_now(self) -> _Stamp:
+        root = Path(self.settings.rules)
+        try:
+            files = rule_files(root) if root.exists() else []
+            return tuple((str(f), f.stat().st_mtime_ns if f.exists() else 0) for f in files)
+        except OSError:
+            return ()
+
+
+_creating = threading.Lock()
+
+
+def rulebook_of(request: Request) -> RuleBook:
+    """The application's rule book, made on first use."""
+    state = request.app.state
+    with _creating:
+        book: RuleBook | None = getattr(state, "rulebook", None)
+        if book is None:
+            book = state.rulebook = RuleBook(state.web.settings)
+        return book
+
 
 
 def tagged(rules: RuleSet, tag: str) -> set[str]:
     """Ids of the rules that carry `tag`."""
     return {rule.id for rule in rules.rules if tag in rule.tags}
-
-
-def _stamp(root: Path) -> _Stamp:
-    if not root.exists():
-        return ()
-    stamps = []
-    for file in rule_files(root):
-        try:
-            status = file.stat()
-        except OSError:  # a broken link: load_rules reports it
-            stamps.append((str(file), -1, -1))
-        else:
-            stamps.append((str(file), status.st_mtime_ns, status.st_size))
-    return tuple(stamps)
