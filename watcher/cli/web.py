@@ -6,13 +6,16 @@ other users of the machine and the shell's history would see them.
 
 from __future__ import annotations
 
+import os
+import signal
+import socket
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import click
 
-from watcher.cli.common import EXIT_FAILED, open_store, utc_now
+from watcher.cli.common import EXIT_FAILED, EXIT_RULES, open_store, utc_now
 from watcher.config.settings import Settings
 from watcher.errors import WorkspaceError
 from watcher.store.accounts import ROLES, Accounts
@@ -20,8 +23,8 @@ from watcher.store.accounts import ROLES, Accounts
 
 @click.command("web")
 @click.option("--host", default=None, help="Address to listen on [config web.host; 127.0.0.1].")
-@click.option("--port", type=click.IntRange(1, 65535), default=None,
-              help="Port [config web.port; 8080].")
+@click.option("--port", type=click.IntRange(0, 65535), default=None,
+              help="Port [config web.port; 8080]; 0: any free port (the line printed says which).")
 @click.pass_obj
 def web(settings: Settings, host: str | None, port: int | None) -> None:
     """Serve the team's workspace over the database (docs/web.md)."""
@@ -33,12 +36,51 @@ def web(settings: Settings, host: str | None, port: int | None) -> None:
         update={k: v for k, v in {"host": host, "port": port}.items() if v is not None})
     with open_store(settings) as store:
         app = create_app(store, settings.model_copy(update={"web": chosen}), utc_now)
-        click.echo(f"watcher web: http://{_shown_host(chosen.host)}:{chosen.port}/", err=True)
-        uvicorn.run(
-            app, host=chosen.host, port=chosen.port, log_level="warning",
-            proxy_headers=bool(chosen.trusted_proxies),
+        listener = _listen(chosen.host, chosen.port)
+        bound = listener.getsockname()[1]
+        # Printed once the port listens: what connects from now on is served.
+        click.echo(f"watcher web: http://{_shown_host(chosen.host)}:{bound}/", err=True)
+        server = _Server(uvicorn.Config(
+            app, log_level="warning", proxy_headers=bool(chosen.trusted_proxies),
             forwarded_allow_ips=",".join(chosen.trusted_proxies) or None,
-        )
+        ))
+        server.run(sockets=[listener])
+
+
+def _server_class() -> type:
+    import uvicorn
+
+    class Server(uvicorn.Server):
+        """uvicorn's server, except that the Ctrl-C or SIGTERM that stopped it is not
+        raised again once it has: the workspace stopped as asked, and exits 0 (as
+        `watcher run` does)."""
+
+        @contextmanager
+        def capture_signals(self) -> Iterator[None]:
+            stopping = (signal.SIGINT, signal.SIGTERM)
+            before = {number: signal.signal(number, self.handle_exit) for number in stopping}
+            try:
+                yield
+            finally:
+                for number, handler in before.items():
+                    signal.signal(number, handler)
+
+    return Server
+
+
+def _Server(config: object) -> object:  # noqa: N802 - builds the class above lazily
+    return _server_class()(config)
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """The listening socket, bound here so a taken port is one line, not a traceback."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    try:
+        return socket.create_server((host, port), family=family, backlog=128)
+    except OSError as error:
+        click.echo(f"watcher: cannot listen on {_shown_host(host)}:{port}: "
+                   f"{os.strerror(error.errno) if error.errno else error}", err=True)
+        sys.exit(EXIT_RULES)
 
 
 def _shown_host(host: str) -> str:
