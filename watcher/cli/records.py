@@ -9,13 +9,10 @@ import click
 from watcher.cli.common import open_store, or_exit, reader_may_leave, utc_now
 from watcher.cli.output import article_json, article_text, stored_match_json, stored_match_text
 from watcher.config.settings import Settings
-from watcher.engine.locate import REGION_RANK
-from watcher.places import Place, load, name_key
-from watcher.rules.place_terms import obvious_place
+from watcher.engine.place_lookup import UnknownPlace, place_id
 from watcher.when import parse_since
 
 DEFAULT_LIMIT = 50
-SHOWN_CANDIDATES = 5  # an ambiguous --place names this many of its places, then a count
 
 
 @click.command("articles")
@@ -68,41 +65,11 @@ def matches(
 
 
 def _place_id(name: str) -> str:
-    """The id of the gazetteer place `name` means (or `name` itself, an id); an unknown or
-    ambiguous name is a usage error listing the places it could be.
-
-    The place `place:NAME` terms resolve to (place_terms.obvious_place: `Aleppo` is the
-    city, `Lebanon` the country, not the towns in the United States), else the one in the
-    region the locator ranks first (REGION_RANK): one resolver for both. "Midan", two
-    neighbourhoods of Syria, stays ambiguous.
-    """
-    gazetteer = load()
-    if name in gazetteer:
-        return name
-    places = gazetteer.lookup(name)
-    if not places:
-        raise click.BadParameter(f"no place named {name!r} in the gazetteer",
-                                 param_hint="--place")
-    key = name_key(name)
-    own = tuple(p for p in places if name_key(p.name) == key) or places
-    place = obvious_place(name, places, gazetteer) or _first_in_region(own)
-    if place is not None:
-        return place.id
-    shown = "; ".join(gazetteer.describe(p) for p in own[:SHOWN_CANDIDATES])
-    more = len(own) - SHOWN_CANDIDATES
-    raise click.BadParameter(
-        f"{name!r} names {len(own)} places: {shown}{f'; and {more} more' if more > 0 else ''}"
-        "; give the one you mean by its id (--place ID)",
-        param_hint="--place",
-    )
-
-
-def _first_in_region(places: tuple[Place, ...]) -> Place | None:
-    """The one place of the highest region rank among `places` (a name's own places), if
-    only one has it and it is in the region."""
-    rank = max(REGION_RANK.get(p.country, 0) for p in places)
-    best = [p for p in places if REGION_RANK.get(p.country, 0) == rank]
-    return best[0] if rank and len(best) == 1 else None
+    """The gazetteer id `name` means (engine/place_lookup.py); else a usage error."""
+    try:
+        return place_id(name)
+    except UnknownPlace as error:
+        raise click.BadParameter(str(error), param_hint="--place") from None
 
 
 @click.group()

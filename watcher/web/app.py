@@ -15,7 +15,7 @@ from fastapi.staticfiles import StaticFiles
 
 from watcher.config.settings import Settings
 from watcher.store import Store
-from watcher.web import auth, home
+from watcher.web import auth, inbox
 from watcher.web.auth import (
     Forbidden,
     NotSignedIn,
@@ -25,7 +25,7 @@ from watcher.web.auth import (
 )
 from watcher.web.context import HERE, Web
 
-ROUTERS = (auth.router, home.router)
+ROUTERS = (auth.router, inbox.router)
 
 # Nothing is loaded from elsewhere: scripts and styles are the vendored files.
 SECURITY_HEADERS = {

@@ -1,0 +1,117 @@
+"""The inbox's filters as people give them (a form's query string, the API's parameters)
+turned into the store's StoryFilter: a tag becomes the ids of the rules carrying it, a
+place name the gazetteer id it means, a date or an age (24h) a moment.
+
+The map and any other page "filtered like the inbox" read the same parameters here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from starlette.datastructures import QueryParams
+
+from watcher.engine.place_lookup import UnknownPlace, place_id
+from watcher.errors import WorkspaceError
+from watcher.model import Severity
+from watcher.store.inbox import STATUSES, StoryFilter
+from watcher.web.context import Web
+from watcher.web.ruleset import current_rules, tag_rules
+from watcher.when import parse_since
+
+MAX_FIELD = 200  # no filter value is longer; a longer one is cut
+
+
+@dataclass(frozen=True)
+class FilterForm:
+    """The filters as given, "" when not: what the form shows again and links keep."""
+
+    rule: str = ""
+    tag: str = ""
+    severity: str = ""
+    source: str = ""
+    place: str = ""
+    status: str = ""
+    since: str = ""
+    until: str = ""
+    q: str = ""
+    held: bool = False
+
+    @classmethod
+    def of(cls, params: QueryParams) -> FilterForm:
+        def value(name: str) -> str:
+            return params.get(name, "").strip()[:MAX_FIELD]
+
+        return cls(
+            rule=value("rule"), tag=value("tag"), severity=value("severity"),
+            source=value("source"), place=value("place"), status=value("status"),
+            since=value("since"), until=value("until"), q=value("q"),
+            held=params.get("held", "") not in ("", "0", "false"),
+        )
+
+    def query_pairs(self) -> list[tuple[str, str]]:
+        """The filters given, as query-string pairs (for the next page's link)."""
+        pairs = [(name, getattr(self, name)) for name in
+                 ("rule", "tag", "severity", "source", "place", "status", "since", "until", "q")
+                 if getattr(self, name)]
+        return pairs + ([("held", "1")] if self.held else [])
+
+
+def story_filter(web: Web, form: FilterForm) -> StoryFilter:
+    """The store's filter for `form`; a value that means nothing is a WorkspaceError."""
+    return StoryFilter(
+        rules=_rules(web, [form.rule] if form.rule else [], form.tag or None),
+        severity=_severity(form.severity),
+        source=form.source or None,
+        place=_place(form.place),
+        status=_status(form.status),
+        since=_moment(web, form.since, "since"),
+        until=_moment(web, form.until, "until"),
+        q=form.q or None,
+        held=form.held,
+    )
+
+
+def _rules(web: Web, rules: Sequence[str], tag: str | None) -> tuple[str, ...] | None:
+    """The rule ids asked for; with a tag, only those (of them) that carry it."""
+    if tag is None:
+        return tuple(rules) or None
+    tagged = tag_rules(current_rules(web.settings.rules), tag)
+    return tuple(r for r in tagged if r in rules) if rules else tagged
+
+
+def _severity(text: str) -> Severity | None:
+    if not text:
+        return None
+    try:
+        return Severity.parse(text)
+    except ValueError as error:
+        raise WorkspaceError(str(error)) from None
+
+
+def _place(text: str) -> str | None:
+    if not text:
+        return None
+    try:
+        return place_id(text, id_hint="or type its id in Place")
+    except UnknownPlace as error:
+        raise WorkspaceError(str(error)) from None
+
+
+def _status(text: str) -> str | None:
+    if not text:
+        return None
+    if text not in STATUSES:
+        raise WorkspaceError(f"unknown status {text!r}: one of {', '.join(STATUSES)}")
+    return text
+
+
+def _moment(web: Web, text: str, name: str) -> datetime | None:
+    if not text:
+        return None
+    try:
+        return parse_since(text, web.now())
+    except ValueError as error:
+        raise WorkspaceError(f"{name}: {error}") from None
