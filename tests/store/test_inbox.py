@@ -230,3 +230,19 @@ def test_the_page_reads_at_most_the_limit_and_says_where_to_go_on(
     last = Inbox(any_store).stories(StoryFilter(), limit=2, before=first.next)
     assert len(last.stories) == 1 and last.next is None
     assert first.stories[-1].first_seen - last.stories[0].first_seen == timedelta(minutes=1)
+
+
+def test_a_common_word_and_a_rare_one_are_found_alike(any_store: Store) -> None:
+    """SQLite searches a word in more than a tenth of the articles story by story, a rarer
+    one by its articles first (search.py): both give every story, newest first, paged."""
+    made = []
+    for n in range(30):
+        new = article(f"w{n}", f"Shelling reported, bulletin {n}" + (" Kobani" if n % 10 == 3
+                                                                        else ""))
+        made.append(ingest(any_store, new, [fired(new)], n))
+    common = ids(any_store, StoryFilter(q="bulletin shelling"), limit=100)
+    assert common == sorted(made, reverse=True)
+    assert ids(any_store, StoryFilter(q="kobani")) == [made[23], made[13], made[3]]
+    first = Inbox(any_store).stories(StoryFilter(q="kobani"), limit=2)
+    rest = Inbox(any_store).stories(StoryFilter(q="kobani"), limit=2, before=first.next)
+    assert [s.id for s in (*first.stories, *rest.stories)] == [made[23], made[13], made[3]]

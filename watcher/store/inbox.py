@@ -20,7 +20,7 @@ from watcher.errors import WorkspaceError
 from watcher.model import Severity
 from watcher.store.db import in_chunks
 from watcher.store.repo import Store
-from watcher.store.search import matching_story_ids
+from watcher.store.search import story_has_match
 from watcher.store.tables import (
     articles,
     match_places,
@@ -117,8 +117,8 @@ class Inbox:
         """A page of at most `limit` stories, newest first; `before` is the `next` cursor
         of the page before (a bad one is a WorkspaceError)."""
         limit = max(1, min(limit, MAX_PAGE))
-        query = self._page_query(story_filter, before).limit(limit + 1)
         with self.store.reading() as connection:
+            query = _page_query(connection, story_filter, before).limit(limit + 1)
             rows = connection.execute(query).all()
             more = len(rows) > limit
             rows = rows[:limit]
@@ -132,41 +132,44 @@ class Inbox:
         with self.store.reading() as connection:
             return list(connection.scalars(query))
 
-    def _page_query(self, wanted: StoryFilter, before: str | None) -> sa.Select[Any]:
-        assignee = users.alias("assignee")
-        query = (
-            sa.select(stories.c.id, stories.c.title, stories.c.first_seen,
-                      story_states.c.status, assignee.c.name.label("assignee"))
-            .select_from(
-                stories.outerjoin(story_states, story_states.c.story_id == stories.c.id)
-                .outerjoin(assignee, assignee.c.id == story_states.c.assignee_id))
-            .where(sa.exists().where(*_match_conditions(wanted)))
-            .order_by(stories.c.first_seen.desc(), stories.c.id.desc())
-        )
-        if wanted.status == "open":  # no row is open
-            query = query.where(sa.or_(story_states.c.status.is_(None),
-                                       story_states.c.status == "open"))
-        elif wanted.status is not None:
-            query = query.where(story_states.c.status == wanted.status)
-        if wanted.since is not None:
-            query = query.where(stories.c.first_seen >= wanted.since)
-        if wanted.until is not None:
-            query = query.where(stories.c.first_seen < wanted.until)
-        if wanted.source is not None:
-            carried = (sa.select(articles.c.story_id)
-                       .join(sources, sources.c.id == articles.c.source_id)
-                       .where(sources.c.name == wanted.source))
-            query = query.where(stories.c.id.in_(carried))
-        if wanted.q:
-            found = matching_story_ids(self.store.dialect, wanted.q)
-            if found is not None:
-                query = query.where(stories.c.id.in_(found))
-        if before is not None:
-            moment, story_id = parse_cursor(before)
-            query = query.where(sa.or_(
-                stories.c.first_seen < moment,
-                sa.and_(stories.c.first_seen == moment, stories.c.id < story_id)))
-        return query
+
+def _page_query(connection: Connection, wanted: StoryFilter, before: str | None) -> sa.Select[Any]:
+    """The page's stories, newest first, with their triage state: the one query that
+    reads beyond the page (through indexes: first_seen, the matches of a story, a place)."""
+    assignee = users.alias("assignee")
+    query = (
+        sa.select(stories.c.id, stories.c.title, stories.c.first_seen,
+                  story_states.c.status, assignee.c.name.label("assignee"))
+        .select_from(
+            stories.outerjoin(story_states, story_states.c.story_id == stories.c.id)
+            .outerjoin(assignee, assignee.c.id == story_states.c.assignee_id))
+        .where(sa.exists().where(*_match_conditions(wanted)))
+        .order_by(stories.c.first_seen.desc(), stories.c.id.desc())
+    )
+    if wanted.status == "open":  # no row is open
+        query = query.where(sa.or_(story_states.c.status.is_(None),
+                                   story_states.c.status == "open"))
+    elif wanted.status is not None:
+        query = query.where(story_states.c.status == wanted.status)
+    if wanted.since is not None:
+        query = query.where(stories.c.first_seen >= wanted.since)
+    if wanted.until is not None:
+        query = query.where(stories.c.first_seen < wanted.until)
+    if wanted.source is not None:
+        carried = (sa.select(articles.c.story_id)
+                   .join(sources, sources.c.id == articles.c.source_id)
+                   .where(sources.c.name == wanted.source))
+        query = query.where(stories.c.id.in_(carried))
+    if wanted.q:
+        found = story_has_match(connection, wanted.q)
+        if found is not None:
+            query = query.where(found)
+    if before is not None:
+        moment, story_id = parse_cursor(before)
+        query = query.where(sa.or_(
+            stories.c.first_seen < moment,
+            sa.and_(stories.c.first_seen == moment, stories.c.id < story_id)))
+    return query
 
 
 def _match_conditions(wanted: StoryFilter) -> list[sa.ColumnElement[bool]]:
