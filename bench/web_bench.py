@@ -181,11 +181,11 @@ The workspace's inbox (docs/web.md, "The inbox") over a SQLite database of
 {report.articles:,} stored articles (bench/web_fill.py: FA-KES texts, stories of one to a
 dozen copies, one article in eight matched by the shipped rules, some held back, most
 placed, some triaged; the full-text index built by FTS5 from the stored rows, as migration
-0010 builds it), served for real
-(uvicorn on loopback) and asked with httpx and a bearer token: {report.requests} requests
-each after 3 warm-up ones, in turns with the baseline, the sign-in page (same server and
-templates, no query). Issue 19 asks for the first page and a search within
-{LIMIT_MS:.0f} ms. `python -m bench.run --only web` rewrites this section.
+0010 builds it), served for real (uvicorn on loopback) and asked with httpx and a bearer
+token: {report.requests} requests each after 3 warm-up ones, in turns with the baseline,
+the sign-in page (same server and templates, no query). Issue 19 asks for the first page
+and a search within {LIMIT_MS:.0f} ms. `python -m bench.run --only web` rewrites this
+section.
 
 {machine_lines}
 
