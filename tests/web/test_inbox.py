@@ -6,6 +6,7 @@ PostgreSQL too: tests/store/test_inbox.py.)"""
 from __future__ import annotations
 
 import html
+import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,16 +14,19 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from click.testing import CliRunner
 from playwright.sync_api import Page, expect
 
 from tests.store.builders import MANBIJ, SHEIKH_MAQSOUD, at, new_article, new_match, new_story
 from tests.support.helpers import ManualClock
-from tests.support.web import Served, serve
+from tests.support.web import Served, add_team, serve
 from tests.web.conftest import sign_in
+from watcher.cli.main import cli
 from watcher.config.settings import Settings
 from watcher.model import Severity
 from watcher.store import Store
 
+ROOT = Path(__file__).resolve().parents[2]
 RULES = """
 rules:
   - id: aleppo-siege
@@ -221,3 +225,63 @@ def test_the_browser_filters_by_rule_in_place_with_a_url_to_share(
     expect(stories).to_have_text(["Clashes near Manbij"])
     page.get_by_label("Select story").first.check()  # each story's box has its label
     expect(page.get_by_role("checkbox", checked=True)).to_have_count(1)
+
+
+def test_the_seeds_replayed_by_the_real_pipeline_are_in_the_inbox(
+    tmp_path: Path, clock: ManualClock
+) -> None:
+    """`watcher replay` of the seeds with the shipped rules, then the API: each story with
+    the rules that fired on it (the most severe first), placed, found by place and word."""
+    url = f"sqlite:///{tmp_path / 'replayed.db'}"
+    replayed = CliRunner().invoke(cli, ["--db", url, "replay", "--no-notify", "--rules",
+                                        str(ROOT / "rules"), "--format", "jsonl",
+                                        str(ROOT / "seeds")], catch_exceptions=False)
+    assert replayed.exit_code == 0, replayed.stderr
+    printed = [json.loads(line) for line in replayed.stdout.splitlines()]
+    with Store.open(url) as store:
+        add_team(store, clock.now())
+        with serve(store, Settings(rules=str(ROOT / "rules")), clock) as served, \
+                served.client(served.token("vic")) as client:
+            def titles_of(**params: str) -> list[str]:
+                answer = client.get("/api/stories", params=params)
+                return [story["title"] for story in answer.json()["stories"]]
+
+            stories = {s["title"]: s for s in client.get("/api/stories").json()["stories"]}
+            in_governorate = titles_of(place="Aleppo Governorate")
+            searched = titles_of(q="Qamishlo")
+    for match in printed:
+        assert match["rule"] in {rule["id"] for rule in stories[match["title"]]["rules"]}
+    evacuate = stories["Syrian military tells civilians to evacuate contested area east of "
+                       "Aleppo amid rising tensions"]
+    assert (evacuate["rules"][0]["id"], evacuate["rules"][0]["severity"]) == (
+        "aleppo-evacuation-order", "critical")
+    assert "Aleppo" in {place["name"] for place in evacuate["places"]}
+    assert "Russia Mediates to End Siege on Kurdish Neighborhoods in Aleppo" in in_governorate
+    assert "New Round of Negotiations on Syria to Kick Off in Astana" not in in_governorate
+    assert searched == ["Syrian Kurdish-led forces withdraw from government zones in Qamishlo"]
+
+
+def test_api_stories_on_postgresql_filters_and_searches_alike(
+    pg_url: str, clock: ManualClock
+) -> None:
+    with Store.open(pg_url) as store:
+        add_team(store, clock.now())
+        siege = add_story(store, "s1", 1, "siege", places=(SHEIKH_MAQSOUD,),
+                          body="The siege of Sheikh Maqsoud tightened overnight.")
+        clashes = add_story(store, "m1", 2, "clashes", Severity.MEDIUM, places=(MANBIJ,),
+                            body="Clashes were reported near the Tishreen dam.")
+        with serve(store, clock=clock) as served, served.client(served.token("vic")) as client:
+            def ids(**params: str) -> list[int]:
+                answer = client.get("/api/stories", params=params)
+                assert answer.status_code == 200, answer.text
+                return [story["id"] for story in answer.json()["stories"]]
+
+            assert ids() == [clashes, siege]
+            assert ids(q="tightening sieges") == [siege]  # English stemming
+            assert ids(q='"Tishreen dam"') == [clashes]  # a web search's phrase
+            assert ids(q="siege -Maqsoud") == []
+            assert ids(place="Aleppo Governorate", severity="high") == [siege]
+            assert ids(source="seeds", rule="clashes") == [clashes]
+            assert ids(source="seeds\x00") == [clashes, siege]  # no NUL reaches PostgreSQL
+            for typed in ('"', "OR", "*", "NEAR(", "-", "((", "\x00", "siege\x00"):
+                assert set(ids(q=typed)) <= {clashes, siege}  # NEAR( finds "near"

@@ -8,7 +8,7 @@ The map and any other page "filtered like the inbox" read the same parameters he
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from starlette.datastructures import QueryParams
@@ -22,6 +22,7 @@ from watcher.web.ruleset import current_rules, tag_rules
 from watcher.when import parse_since
 
 MAX_FIELD = 200  # no filter value is longer; a longer one is cut
+FIELDS = ("rule", "tag", "severity", "source", "place", "status", "since", "until", "q")
 
 
 @dataclass(frozen=True)
@@ -41,26 +42,18 @@ class FilterForm:
 
     @classmethod
     def of(cls, params: QueryParams) -> FilterForm:
-        def value(name: str) -> str:
-            return params.get(name, "").strip()[:MAX_FIELD]
-
-        return cls(
-            rule=value("rule"), tag=value("tag"), severity=value("severity"),
-            source=value("source"), place=value("place"), status=value("status"),
-            since=value("since"), until=value("until"), q=value("q"),
-            held=params.get("held", "") not in ("", "0", "false"),
-        )
+        held = params.get("held", "") not in ("", "0", "false")
+        return _cleaned(cls(**{name: params.get(name, "") for name in FIELDS}, held=held))
 
     def query_pairs(self) -> list[tuple[str, str]]:
         """The filters given, as query-string pairs (for the next page's link)."""
-        pairs = [(name, getattr(self, name)) for name in
-                 ("rule", "tag", "severity", "source", "place", "status", "since", "until", "q")
-                 if getattr(self, name)]
+        pairs = [(name, getattr(self, name)) for name in FIELDS if getattr(self, name)]
         return pairs + ([("held", "1")] if self.held else [])
 
 
-def story_filter(web: Web, form: FilterForm) -> StoryFilter:
-    """The store's filter for `form`; a value that means nothing is a WorkspaceError."""
+def story_filter(web: Web, given: FilterForm) -> StoryFilter:
+    """The store's filter for `given`; a value that means nothing is a WorkspaceError."""
+    form = _cleaned(given)
     return StoryFilter(
         rules=_rules(web, [form.rule] if form.rule else [], form.tag or None),
         severity=_severity(form.severity),
@@ -72,6 +65,14 @@ def story_filter(web: Web, form: FilterForm) -> StoryFilter:
         q=form.q or None,
         held=form.held,
     )
+
+
+def _cleaned(form: FilterForm) -> FilterForm:
+    """Every value cut to MAX_FIELD characters, without NUL (PostgreSQL refuses it in any
+    text: a NUL typed into a filter would be a server error, not an empty list)."""
+    values = {name: getattr(form, name).replace("\x00", "").strip()[:MAX_FIELD]
+              for name in FIELDS}
+    return replace(form, **values)
 
 
 def _rules(web: Web, rules: Sequence[str], tag: str | None) -> tuple[str, ...] | None:
