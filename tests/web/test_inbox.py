@@ -178,6 +178,10 @@ def test_an_htmx_request_gets_the_list_alone_and_the_same_url_the_whole_page(
     assert titles(fragment.text) == titles(whole.text) == ["Talks in Geneva"]
     assert "<html" not in fragment.text and "<h1>Inbox</h1>" in whole.text
     assert fragment.headers["vary"] == whole.headers["vary"] == "HX-Request"
+    with newsroom.client(newsroom.token("vic")) as client:
+        wrong = client.get("/?place=Xanadu", headers={"HX-Request": "true"})
+    assert wrong.status_code == 200  # htmx swaps in no 4xx answer: the list says why
+    assert "no place named" in wrong.text and 'role="alert"' in wrong.text
 
 
 def test_api_stories_gives_each_story_with_its_rules_places_and_status(

@@ -43,13 +43,12 @@ def inbox_page(request: Request, actor: Viewer) -> Response:
         "form": form, "page": page, "error": error, "paged": before is not None,
         "next_url": _next_url(form, page.next),
     }
-    status = 400 if error else 200
-    if is_htmx(request):
-        response = render(request, "partials/inbox_results.html", status, **values)
+    if is_htmx(request):  # 200 even for a bad filter: htmx swaps in no 4xx answer
+        response = render(request, "partials/inbox_results.html", **values)
     else:
         rules = current_rules(web.settings.rules)
         response = render(
-            request, "inbox.html", status, **values,
+            request, "inbox.html", 400 if error else 200, **values,
             rules=rules.rules if rules else (), tags=all_tags(rules),
             sources=Inbox(web.store).source_names(), severities=[str(s) for s in Severity],
             statuses=STATUSES,

@@ -16,7 +16,7 @@ from starlette.datastructures import QueryParams
 from watcher.engine.place_lookup import UnknownPlace, place_id
 from watcher.errors import WorkspaceError
 from watcher.model import Severity
-from watcher.store.inbox import STATUSES, StoryFilter
+from watcher.store.inbox import STATUSES, Status, StoryFilter
 from watcher.web.context import Web
 from watcher.web.ruleset import current_rules, tag_rules
 from watcher.when import parse_since
@@ -101,12 +101,13 @@ def _place(text: str) -> str | None:
         raise WorkspaceError(str(error)) from None
 
 
-def _status(text: str) -> str | None:
+def _status(text: str) -> Status | None:
     if not text:
         return None
-    if text not in STATUSES:
-        raise WorkspaceError(f"unknown status {text!r}: one of {', '.join(STATUSES)}")
-    return text
+    for status in STATUSES:
+        if text == status:
+            return status
+    raise WorkspaceError(f"unknown status {text!r}: one of {', '.join(STATUSES)}")
 
 
 def _moment(web: Web, text: str, name: str) -> datetime | None:
