@@ -211,7 +211,7 @@ def test_api_stories_gives_each_story_with_its_rules_places_and_status(
     assert {p["name"] for p in described["parameters"]} >= {
         "rule", "tag", "severity", "source", "place", "status", "since", "until", "q", "held",
         "before", "limit"}
-    assert set(schema["components"]["schemas"]["StoryOut"]["required"]) >= {
+    assert set(schema["components"]["schemas"]["InboxStoryOut"]["required"]) >= {
         "id", "title", "first_seen", "outlets", "rules", "status"}
 
 

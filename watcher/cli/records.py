@@ -9,7 +9,7 @@ import click
 from watcher.cli.common import open_store, or_exit, reader_may_leave, utc_now
 from watcher.cli.output import article_json, article_text, stored_match_json, stored_match_text
 from watcher.config.settings import Settings
-from watcher.engine.place_lookup import UnknownPlace, place_id
+from watcher.engine import place_names
 from watcher.when import parse_since
 
 DEFAULT_LIMIT = 50
@@ -65,10 +65,11 @@ def matches(
 
 
 def _place_id(name: str) -> str:
-    """The gazetteer id `name` means (engine/place_lookup.py); else a usage error."""
+    """The id of the gazetteer place `name` means; a usage error listing the places an
+    unknown or ambiguous name could be (engine/place_names.py)."""
     try:
-        return place_id(name)
-    except UnknownPlace as error:
+        return place_names.place_id(name, " (--place ID)")
+    except ValueError as error:
         raise click.BadParameter(str(error), param_hint="--place") from None
 
 

@@ -18,11 +18,12 @@ from pydantic import BaseModel
 
 from watcher.errors import WorkspaceError
 from watcher.model import Severity
+from watcher.rules.ast import Rule
 from watcher.store.inbox import STATUSES, Inbox, InboxPage, InboxStory
 from watcher.web.auth import Viewer
 from watcher.web.context import web_of
 from watcher.web.pages import is_htmx, render
-from watcher.web.ruleset import all_tags, current_rules
+from watcher.web.ruleset import current_rules
 from watcher.web.story_filters import FilterForm, story_filter
 
 PAGE_SIZE = 50
@@ -35,7 +36,7 @@ def inbox_page(request: Request, actor: Viewer) -> Response:
     form = FilterForm.of(request.query_params)
     before = request.query_params.get("before") or None
     try:
-        page = Inbox(web.store).stories(story_filter(web, form), PAGE_SIZE, before)
+        page = Inbox(web.store).stories(story_filter(request, form), PAGE_SIZE, before)
         error = None
     except WorkspaceError as problem:
         page, error = InboxPage((), None), str(problem)
@@ -46,10 +47,10 @@ def inbox_page(request: Request, actor: Viewer) -> Response:
     if is_htmx(request):  # 200 even for a bad filter: htmx swaps in no 4xx answer
         response = render(request, "partials/inbox_results.html", **values)
     else:
-        rules = current_rules(web.settings.rules)
+        rules = _rules(request)
         response = render(
             request, "inbox.html", 400 if error else 200, **values,
-            rules=rules.rules if rules else (), tags=all_tags(rules),
+            rules=rules, tags=sorted({tag for rule in rules for tag in rule.tags}),
             sources=Inbox(web.store).source_names(), severities=[str(s) for s in Severity],
             statuses=STATUSES,
         )
@@ -57,17 +58,23 @@ def inbox_page(request: Request, actor: Viewer) -> Response:
     return response
 
 
+def _rules(request: Request) -> tuple[Rule, ...]:
+    """The rules to choose from; none while they do not load (the Rules page says why)."""
+    rules = current_rules(web_of(request).settings.rules)
+    return rules.rules if rules else ()
+
+
 def _next_url(form: FilterForm, cursor: str | None) -> str | None:
     return None if cursor is None else "/?" + urlencode([*form.query_pairs(), ("before", cursor)])
 
 
-class FiredRuleOut(BaseModel):
+class InboxRuleOut(BaseModel):
     id: str
     title: str
     severity: str
 
 
-class PlaceOut(BaseModel):
+class InboxPlaceOut(BaseModel):
     id: str
     name: str
     kind: str
@@ -75,7 +82,7 @@ class PlaceOut(BaseModel):
     longitude: float | None
 
 
-class StoryOut(BaseModel):
+class InboxStoryOut(BaseModel):
     id: int
     title: str
     first_seen: datetime
@@ -83,25 +90,25 @@ class StoryOut(BaseModel):
     first_outlet_at: datetime | None
     outlets: int
     articles: int
-    rules: list[FiredRuleOut]
+    rules: list[InboxRuleOut]
     labels: list[str]
-    places: list[PlaceOut]
+    places: list[InboxPlaceOut]
     status: Literal["open", "acknowledged", "closed"]
     assignee: str | None
     url: str
 
 
-class StoriesOut(BaseModel):
-    stories: list[StoryOut]
+class InboxPageOut(BaseModel):
+    stories: list[InboxStoryOut]
     next: str | None
 
 
-class ErrorOut(BaseModel):
+class InboxRefusal(BaseModel):
     error: str
 
 
-@router.get("/api/stories", response_model=StoriesOut,
-            responses={400: {"model": ErrorOut}, 401: {"model": ErrorOut}})
+@router.get("/api/stories", response_model=InboxPageOut,
+            responses={400: {"model": InboxRefusal}, 401: {"model": InboxRefusal}})
 def api_stories(
     request: Request, actor: Viewer,
     rule: Annotated[str, Query(description="only stories this rule fired on")] = "",
@@ -116,27 +123,27 @@ def api_stories(
     held: Annotated[bool, Query(description="also stories only held-back matches make")] = False,
     before: Annotated[str | None, Query(description="the `next` of the page before")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = PAGE_SIZE,
-) -> StoriesOut | JSONResponse:
+) -> InboxPageOut | JSONResponse:
     """Stories with matches, newest first, filtered as the inbox is; `next` pages on."""
     web = web_of(request)
     form = FilterForm(rule=rule, tag=tag, severity=severity, source=source, place=place,
                       status=status, since=since, until=until, q=q, held=held)
     try:
-        page = Inbox(web.store).stories(story_filter(web, form), limit, before)
+        page = Inbox(web.store).stories(story_filter(request, form), limit, before)
     except WorkspaceError as error:
         return JSONResponse({"error": str(error)}, status_code=400)
-    return StoriesOut(stories=[_story_out(story) for story in page.stories], next=page.next)
+    return InboxPageOut(stories=[_story_out(story) for story in page.stories], next=page.next)
 
 
-def _story_out(story: InboxStory) -> StoryOut:
-    return StoryOut(
+def _story_out(story: InboxStory) -> InboxStoryOut:
+    return InboxStoryOut(
         id=story.id, title=story.title, first_seen=story.first_seen,
         first_outlet=story.first_outlet, first_outlet_at=story.first_outlet_at,
         outlets=story.outlets, articles=story.articles,
-        rules=[FiredRuleOut(id=r.id, title=r.title, severity=str(r.severity))
+        rules=[InboxRuleOut(id=r.id, title=r.title, severity=str(r.severity))
                for r in story.rules],
         labels=list(story.labels),
-        places=[PlaceOut(id=p.id, name=p.name, kind=p.kind, latitude=p.latitude,
+        places=[InboxPlaceOut(id=p.id, name=p.name, kind=p.kind, latitude=p.latitude,
                          longitude=p.longitude) for p in story.places],
         status=story.status, assignee=story.assignee, url=f"/stories/{story.id}",
     )

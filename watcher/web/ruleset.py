@@ -44,7 +44,3 @@ def _stamp(root: Path) -> tuple[tuple[str, int, int], ...]:
 def tag_rules(rules: RuleSet | None, tag: str) -> tuple[str, ...]:
     """The ids of the rules carrying `tag`."""
     return tuple(rule.id for rule in rules.rules if tag in rule.tags) if rules else ()
-
-
-def all_tags(rules: RuleSet | None) -> list[str]:
-    return sorted({tag for rule in rules.rules for tag in rule.tags}) if rules else []

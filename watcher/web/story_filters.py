@@ -11,13 +11,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
+from fastapi import Request
 from starlette.datastructures import QueryParams
 
-from watcher.engine.place_lookup import UnknownPlace, place_id
+from watcher.engine.place_names import place_id
 from watcher.errors import WorkspaceError
 from watcher.model import Severity
 from watcher.store.inbox import STATUSES, Status, StoryFilter
-from watcher.web.context import Web
+from watcher.web.context import Web, web_of
 from watcher.web.ruleset import current_rules, tag_rules
 from watcher.when import parse_since
 
@@ -51,11 +52,11 @@ class FilterForm:
         return pairs + ([("held", "1")] if self.held else [])
 
 
-def story_filter(web: Web, given: FilterForm) -> StoryFilter:
+def story_filter(request: Request, given: FilterForm) -> StoryFilter:
     """The store's filter for `given`; a value that means nothing is a WorkspaceError."""
-    form = _cleaned(given)
+    form, web = _cleaned(given), web_of(request)
     return StoryFilter(
-        rules=_rules(web, [form.rule] if form.rule else [], form.tag or None),
+        rules=_rules(request, [form.rule] if form.rule else [], form.tag or None),
         severity=_severity(form.severity),
         source=form.source or None,
         place=_place(form.place),
@@ -75,12 +76,12 @@ def _cleaned(form: FilterForm) -> FilterForm:
     return replace(form, **values)
 
 
-def _rules(web: Web, rules: Sequence[str], tag: str | None) -> tuple[str, ...] | None:
+def _rules(request: Request, rules: Sequence[str], tag: str | None) -> tuple[str, ...] | None:
     """The rule ids asked for; with a tag, only those (of them) that carry it."""
     if tag is None:
         return tuple(rules) or None
-    tagged = tag_rules(current_rules(web.settings.rules), tag)
-    return tuple(r for r in tagged if r in rules) if rules else tagged
+    carrying = tag_rules(current_rules(web_of(request).settings.rules), tag)
+    return tuple(r for r in carrying if r in rules) if rules else carrying
 
 
 def _severity(text: str) -> Severity | None:
@@ -96,8 +97,8 @@ def _place(text: str) -> str | None:
     if not text:
         return None
     try:
-        return place_id(text, id_hint="or type its id in Place")
-    except UnknownPlace as error:
+        return place_id(text, " (type it in Place)")
+    except ValueError as error:
         raise WorkspaceError(str(error)) from None
 
 

@@ -1,5 +1,5 @@
-"""A place named by a person (`watcher matches --place`, the inbox's place filter) as the
-gazetteer id that `match_places` is searched by."""
+"""A place a person names (`--place "Aleppo Governorate"`, a silence's place) to its
+gazetteer id: one resolver for `watcher matches --place`, silences and the workspace."""
 
 from __future__ import annotations
 
@@ -10,26 +10,23 @@ from watcher.rules.place_terms import obvious_place
 SHOWN_CANDIDATES = 5  # an ambiguous name lists this many of its places, then a count
 
 
-class UnknownPlace(ValueError):
-    """No place, or more than one, by that name: the message names the candidates."""
-
-
-def place_id(name: str, id_hint: str = "--place ID") -> str:
-    """The id of the gazetteer place `name` means (or `name` itself, an id); an unknown or
-    ambiguous name raises UnknownPlace listing the places it could be, and `id_hint` says
-    where to give an id instead.
+def place_id(name: str, how: str = "") -> str:
+    """The id of the gazetteer place `name` means (or `name` itself, an id); ValueError,
+    in one line listing the places it could be (and `how` to give an id), for an unknown
+    or ambiguous name.
 
     The place `place:NAME` terms resolve to (place_terms.obvious_place: `Aleppo` is the
     city, `Lebanon` the country, not the towns in the United States), else the one in the
-    region the locator ranks first (REGION_RANK): one resolver for both. "Midan", two
-    neighbourhoods of Syria, stays ambiguous.
+    region the locator ranks first (REGION_RANK). "Midan", two neighbourhoods of Syria,
+    stays ambiguous.
     """
     gazetteer = load()
+    name = name.strip()
     if name in gazetteer:
         return name
     places = gazetteer.lookup(name)
     if not places:
-        raise UnknownPlace(f"no place named {name!r} in the gazetteer")
+        raise ValueError(f"no place named {name!r} in the gazetteer")
     key = name_key(name)
     own = tuple(p for p in places if name_key(p.name) == key) or places
     place = obvious_place(name, places, gazetteer) or _first_in_region(own)
@@ -37,10 +34,15 @@ def place_id(name: str, id_hint: str = "--place ID") -> str:
         return place.id
     shown = "; ".join(gazetteer.describe(p) for p in own[:SHOWN_CANDIDATES])
     more = len(own) - SHOWN_CANDIDATES
-    raise UnknownPlace(
+    raise ValueError(
         f"{name!r} names {len(own)} places: {shown}{f'; and {more} more' if more > 0 else ''}"
-        f"; give the one you mean by its id ({id_hint})"
-    )
+        f"; give the one you mean by its id{how}")
+
+
+def place_name(place: str) -> str:
+    """How a place id reads for people: `Aleppo Governorate`; the id itself if unknown."""
+    gazetteer = load()
+    return gazetteer.get(place).name if place in gazetteer else place
 
 
 def _first_in_region(places: tuple[Place, ...]) -> Place | None:
