@@ -54,6 +54,7 @@ from bench.sizes import FULL, QUICK, Sizes
 from bench.store_bench import measure_store
 from bench.store_report import STORE_HEADING, render_store_markdown, render_store_table
 from bench.units import UNITS_HEADING, measure_units, render_units_markdown
+from bench.web_bench import WEB_HEADING, measure_web, render_web_markdown, render_web_table
 from bench.workers_bench import (
     WORKERS_HEADING,
     measure_workers,
@@ -117,6 +118,10 @@ PARTS = (
     Part("units", UNITS_HEADING,
          lambda c: measure_units(c.corpus),
          render_units_markdown, render_units_markdown),  # a list, no table
+    Part("web", WEB_HEADING,
+         lambda c: measure_web(c.corpus.articles, c.sizes.web_articles, c.sizes.web_requests,
+                               c.scratch),
+         render_web_table, render_web_markdown),
 )
 HEADINGS = tuple(part.heading for part in PARTS)
 

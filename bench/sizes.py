@@ -32,6 +32,8 @@ class Sizes:
     repeats: Repeats  # passes per timing (best of)
     freeze: bool  # gc.freeze() once loaded: a timed pass's collection skips spaCy's objects
     gazetteer_runs: int = 5  # fresh processes that load the gazetteer (median)
+    web_articles: int = 100_000  # stored articles under the workspace's inbox
+    web_requests: int = 40  # timed requests per inbox request measured
 
 
 FULL = Sizes(
@@ -79,4 +81,6 @@ QUICK = Sizes(
     repeats=ONCE,
     freeze=True,  # each timed pass starts with gc.collect(): 0.1 s each with spaCy loaded
     gazetteer_runs=1,
+    web_articles=1_500,
+    web_requests=2,
 )

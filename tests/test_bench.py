@@ -33,6 +33,8 @@ TABLES = {
     "## Context labels": ("| rules | articles with a match | matches | labelling s |",
                           "| target | measured | goal | verdict |"),
     "## Text units": ("- shipped rules, alerts lost:",),
+    "## Workspace": ("| request | path | stories | median ms | p95 ms | baseline ms |",
+                     "| target | measured | goal | verdict |"),
 }
 
 

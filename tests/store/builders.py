@@ -7,7 +7,16 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 from watcher.identity import Identity
-from watcher.model import Article, Match, MatchPlace, PlaceRef, Severity, Span
+from watcher.model import (
+    Article,
+    ContextLabel,
+    ContextLabelName,
+    Match,
+    MatchPlace,
+    PlaceRef,
+    Severity,
+    Span,
+)
 from watcher.store import NewArticle, NewMatch, Route, StoryCandidate
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
@@ -22,13 +31,14 @@ def new_article(
     story_band: int | None = None,
     fetched: datetime = NOW,
     published: datetime | None = None,
+    body: str | None = None,
 ) -> NewArticle:
     """An article whose bands are its own, except band 0 when `story_band` is given.
 
     Articles built with the same `story_band` share band 0, so they are story candidates
     for each other.
     """
-    body = f"Body of {article_id}."
+    body = body or f"Body of {article_id}."
     digest = hashlib.sha256(body.encode()).hexdigest()
     own = int.from_bytes(hashlib.sha256(article_id.encode()).digest()[:8], "big", signed=True)
     bands = tuple(own + i for i in range(BANDS))
@@ -61,6 +71,8 @@ def new_match(
     due: datetime | None = None,
     cooldown: timedelta | None = None,
     places: tuple[MatchPlace, ...] = (),
+    held: tuple[ContextLabelName, ...] = (),
+    labels: tuple[ContextLabelName, ...] = (),
 ) -> NewMatch:
     match = Match(
         rule_id=rule_id,
@@ -70,6 +82,8 @@ def new_match(
         spans=(Span(0, 4, "title"), Span(5, 9, "body")),
         snippet="… a [siege] on …",
         places=places,
+        held=held,
+        context=tuple(ContextLabel(label, ("cue",)) for label in labels),
     )
     return NewMatch(
         match=match,

@@ -86,8 +86,12 @@ stories = sa.Table(
     _id(),
     sa.Column("first_seen", UTCDateTime, nullable=False),
     sa.Column("title", sa.Text, nullable=False),
+    sa.Index(None, "first_seen", "id"),  # 0010: the inbox's newest-first pages
 )
 
+# 0010: full-text search over title and body, which SQLAlchemy cannot describe here: on
+# SQLite the FTS5 table `articles_search` (kept in step by triggers), on PostgreSQL the GIN
+# index `ix_articles_search` (watcher/store/search.py; tests/store/schema.py leaves both out).
 articles = sa.Table(
     "articles",
     metadata,

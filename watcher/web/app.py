@@ -20,7 +20,7 @@ from watcher.web import (
     audit,
     auth,
     feeds,
-    home,
+    inbox,
     places_map,
     rules,
     silences,
@@ -40,7 +40,6 @@ from watcher.web.context import HERE, TEMPLATES, Web
 
 ROUTERS = (
     auth.router,
-    home.router,
     places_map.router,
     triage.router,
     audit.router,
@@ -50,6 +49,7 @@ ROUTERS = (
     silences.router,
     rules.router,
     workbench.router,
+    inbox.router,
 )
 
 # Nothing is loaded from elsewhere: scripts and styles are the vendored files.

@@ -110,3 +110,12 @@ def rulebook_of(request: Request) -> RuleBook:
 def tagged(rules: RuleSet, tag: str) -> set[str]:
     """Ids of the rules that carry `tag`."""
     return {rule.id for rule in rules.rules if tag in rule.tags}
+
+
+def rules_or_none(request: Request) -> RuleSet | None:
+    """The rule set, or None while it does not load (pages that only offer rule and tag
+    choices then offer none rather than fail; /rules says why)."""
+    try:
+        return rulebook_of(request).rules()
+    except RulesUnavailable:
+        return None
