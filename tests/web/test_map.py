@@ -75,6 +75,7 @@ def test_the_map_draws_the_countries_and_clusters_the_stories(seeded: Served, pa
     assert page.locator("#map path").count() > 100
     expect(page.locator(".marker-cluster, .leaflet-marker-icon").first).to_be_visible()
     expect(page.locator("#map-count")).to_have_text(f"({stories} in view)")
+    page.locator("#map").scroll_into_view_if_needed()
     box = page.locator("#map").bounding_box()
     x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
     for _ in range(4):  # dragged up four times: the Arabian desert, no story in view
@@ -85,3 +86,22 @@ def test_the_map_draws_the_countries_and_clusters_the_stories(seeded: Served, pa
     expect(page.locator("#map-count")).to_have_text("(0 in view)")
     expect(page.locator("#map-stories li")).to_have_count(0)
     assert problems == []
+
+
+def test_the_inboxs_filters_choose_what_the_map_shows(seeded: Served) -> None:
+    with seeded.client(seeded.token("vic")) as client:
+        everything = client.get("/api/map").json()["features"]
+        sieges = client.get("/api/map", params={"rule": "aleppo-kurdish-siege"}).json()
+        page = client.get("/map", params={"rule": "aleppo-kurdish-siege"}).text
+        nonsense = client.get("/api/map", params={"severity": "apocalyptic"})
+        bad_page = client.get("/map", params={"severity": "apocalyptic"})
+    rules = {rule for f in everything for rule in f["properties"]["rules"]}
+    assert len(rules) > 1
+    assert sieges["features"] and all(
+        "aleppo-kurdish-siege" in f["properties"]["rules"] for f in sieges["features"])
+    assert {f["properties"]["story_id"] for f in sieges["features"]} < {
+        f["properties"]["story_id"] for f in everything}
+    assert 'data-points="/api/map?rule=aleppo-kurdish-siege"' in page
+    assert '<option value="aleppo-kurdish-siege" selected>' in page
+    assert nonsense.status_code == 400 and "apocalyptic" in nonsense.json()["error"]
+    assert bad_page.status_code == 400 and "apocalyptic" in bad_page.text

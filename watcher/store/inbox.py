@@ -126,6 +126,12 @@ class Inbox:
         page = tuple(_story(row, extras.get(row.id, _Extras())) for row in rows)
         return InboxPage(page, cursor(rows[-1].first_seen, rows[-1].id) if more else None)
 
+    def story_ids(self, story_filter: StoryFilter, limit: int) -> list[int]:
+        """The ids of the newest `limit` stories the filter keeps (the map draws these)."""
+        with self.store.reading() as connection:
+            query = _page_query(connection, story_filter, None).limit(limit)
+            return [row.id for row in connection.execute(query)]
+
     def source_names(self, limit: int = 500) -> list[str]:
         """Sources by name, for the filter's choices."""
         query = sa.select(sources.c.name).order_by(sources.c.name).limit(limit)

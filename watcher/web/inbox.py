@@ -9,7 +9,7 @@ share and works without JavaScript.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
@@ -47,15 +47,20 @@ def inbox_page(request: Request, actor: Viewer) -> Response:
     if is_htmx(request):  # 200 even for a bad filter: htmx swaps in no 4xx answer
         response = render(request, "partials/inbox_results.html", **values)
     else:
-        rules = _rules(request)
-        response = render(
-            request, "inbox.html", 400 if error else 200, **values,
-            rules=rules, tags=sorted({tag for rule in rules for tag in rule.tags}),
-            sources=Inbox(web.store).source_names(), severities=[str(s) for s in Severity],
-            statuses=STATUSES,
-        )
+        response = render(request, "inbox.html", 400 if error else 200, **values,
+                          **filter_choices(request))
     response.headers["vary"] = "HX-Request"  # one URL, two answers: the list or the page
     return response
+
+
+def filter_choices(request: Request) -> dict[str, Any]:
+    """What the filter form offers (partials/filters.html): the inbox's and the map's."""
+    rules = _rules(request)
+    return {
+        "rules": rules, "tags": sorted({tag for rule in rules for tag in rule.tags}),
+        "sources": Inbox(web_of(request).store).source_names(),
+        "severities": [str(s) for s in Severity], "statuses": STATUSES,
+    }
 
 
 def _rules(request: Request) -> tuple[Rule, ...]:

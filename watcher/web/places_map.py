@@ -13,10 +13,14 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel
 
+from watcher.errors import WorkspaceError
+from watcher.store.inbox import Inbox
 from watcher.store.located import MAX_STORIES, Located, LocatedStory
 from watcher.web.auth import Viewer
 from watcher.web.context import web_of
+from watcher.web.inbox import filter_choices
 from watcher.web.pages import render
+from watcher.web.story_filters import FilterForm, story_filter
 
 router = APIRouter()
 
@@ -47,17 +51,32 @@ class Points(BaseModel):
 
 @router.get("/map", response_class=HTMLResponse, include_in_schema=False)
 def map_page(request: Request, actor: Viewer) -> HTMLResponse:
-    located = Located(web_of(request).store).stories()
-    return render(request, "map.html", stories=located, cut=len(located) >= MAX_STORIES)
+    """The inbox's filters (partials/filters.html) choose the stories; the page GETs
+    itself with them, and the map's script asks /api/map with the same query."""
+    form = FilterForm.of(request.query_params)
+    try:
+        located, error = _located(request, form), None
+    except WorkspaceError as problem:
+        located, error = [], str(problem)
+    return render(request, "map.html", 400 if error else 200, stories=located, form=form,
+                  error=error, cut=len(located) >= MAX_STORIES, **filter_choices(request))
 
 
 @router.get("/api/map", response_model=Points, tags=["map"])
 def map_points(request: Request, actor: Viewer) -> Points:
     """Each located story once per place it lies at, as GeoJSON points (longitude,
-    latitude), newest stories first."""
-    located = Located(web_of(request).store).stories()
+    latitude), newest stories first; the query takes the filters of GET /api/stories."""
+    located = _located(request, FilterForm.of(request.query_params))
     return Points(features=[point for story in located for point in _points(story)],
                   cut=len(located) >= MAX_STORIES)
+
+
+def _located(request: Request, form: FilterForm) -> list[LocatedStory]:
+    """The newest stories the filters keep (WorkspaceError for a filter that means
+    nothing), those with located matches, with their places."""
+    store = web_of(request).store
+    story_ids = Inbox(store).story_ids(story_filter(request, form), MAX_STORIES)
+    return Located(store).stories(story_ids)
 
 
 def _points(story: LocatedStory) -> list[Point]:
