@@ -16,7 +16,8 @@ from playwright.sync_api import Browser, Page
 from tests.support.web import PASSWORD, Served
 
 AXE = Path(__file__).resolve().parents[1] / "data" / "axe-core" / "axe.min.js"
-PAGES = ["/signin", "/", "/map", "/audit", "/sources", "/silences", "/rules", "/workbench"]
+PAGES = ["/signin", "/", "/map", "/audit", "/sources", "/silences", "/rules", "/workbench",
+         "/users"]
 WIDTHS = {"desktop": 1280, "phone": 360}
 RUN_AXE = """async () => {
   const result = await axe.run(document, {runOnly: {type: "tag", values: ["wcag2a", "wcag2aa"]}});
@@ -34,7 +35,7 @@ def checked_page(
     page = context.new_page()
     page.set_default_timeout(60_000)
     page.goto(served.url + "/signin")
-    page.get_by_label("Name").fill("ana")
+    page.get_by_label("Name").fill("ada")  # an admin sees every control there is
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(served.url + "/")

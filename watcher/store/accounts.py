@@ -107,13 +107,51 @@ class Accounts:
             raise WorkspaceError(f"unknown role {role!r}: one of {', '.join(ROLES)}")
         hashed = hash_password(check_password(password)) if password is not None else None
         with self.store.writing() as connection:
-            if _user_row(connection, name) is not None:
-                raise WorkspaceError(f"user {name!r} exists")
+            taken = connection.execute(sa.select(users.c.disabled_at)
+                                       .where(users.c.name == name)).first()
+            if taken is not None:
+                raise WorkspaceError(f"user {name!r} exists" if taken.disabled_at is None
+                                     else f"user {name!r} existed and was disabled: "
+                                     "names are not reused, so the audit log stays clear")
             user_id = connection.execute(
                 sa.insert(users).values(name=name, role=role, password_hash=hashed, created=now)
             ).inserted_primary_key[0]
             audit.record(connection, now, actor, "user.add", f"user:{name}", None, {"role": role})
         return User(user_id, name, role)
+
+    def set_role(self, name: str, role: Role, now: datetime, actor: str) -> User:
+        """Give the user another role; WorkspaceError for an unknown user or role, or for
+        the last admin giving up the role (nobody could manage users then)."""
+        if role not in ROLES:
+            raise WorkspaceError(f"unknown role {role!r}: one of {', '.join(ROLES)}")
+        with self.store.writing() as connection:
+            row = _user_row(connection, name)
+            if row is None:
+                raise WorkspaceError(f"no user {name!r}")
+            if row.role == "admin" and role != "admin":
+                _keep_an_admin(connection, row.id)
+            connection.execute(sa.update(users).where(users.c.id == row.id).values(role=role))
+            audit.record(connection, now, actor, "user.role", f"user:{name}",
+                         {"role": row.role}, {"role": role})
+        return User(row.id, name, role)
+
+    def disable(self, name: str, now: datetime, actor: str) -> None:
+        """The user can no longer sign in: their sessions and tokens end at once. Their
+        name stays in the audit log and on what they did."""
+        with self.store.writing() as connection:
+            row = _user_row(connection, name)
+            if row is None:
+                raise WorkspaceError(f"no user {name!r}")
+            if row.role == "admin":
+                _keep_an_admin(connection, row.id)
+            connection.execute(sa.update(users).where(users.c.id == row.id)
+                               .values(disabled_at=now))
+            connection.execute(sa.delete(web_sessions).where(web_sessions.c.user_id == row.id))
+            connection.execute(sa.update(api_tokens).where(api_tokens.c.user_id == row.id,
+                                                           api_tokens.c.revoked_at.is_(None))
+                               .values(revoked_at=now))
+            audit.record(connection, now, actor, "user.disable", f"user:{name}",
+                         {"role": row.role}, None)
 
     def users(self) -> list[User]:
         with self.store.reading() as connection:
@@ -187,6 +225,15 @@ class Accounts:
         with self.store.writing() as connection:
             connection.execute(
                 sa.delete(web_sessions).where(web_sessions.c.token_hash == secret_hash(token)))
+
+
+def _keep_an_admin(connection: Connection, leaving: int) -> None:
+    others = connection.execute(
+        sa.select(sa.func.count()).select_from(users)
+        .where(users.c.role == "admin", users.c.disabled_at.is_(None), users.c.id != leaving)
+    ).scalar_one()
+    if not others:
+        raise WorkspaceError("the last admin cannot stop being one: make another admin first")
 
 
 def _user_row(connection: Connection, name: str) -> sa.Row | None:

@@ -27,6 +27,7 @@ from watcher.web import (
     sources,
     story,
     triage,
+    users,
     workbench,
 )
 from watcher.web.auth import (
@@ -50,6 +51,7 @@ ROUTERS = (
     rules.router,
     workbench.router,
     inbox.router,
+    users.router,
 )
 
 # Nothing is loaded from elsewhere: scripts and styles are the vendored files.
