@@ -3,43 +3,11 @@ Leaflet over the bundled country shapes, the list beside it following the map's 
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
-from click.testing import CliRunner
 from playwright.sync_api import Page, expect
 
-from tests.support.helpers import ManualClock
-from tests.support.web import Served, add_team, serve
+from tests.support.web import Served
 from tests.web.conftest import sign_in
-from watcher.cli.main import cli
-from watcher.store import Store
 from watcher.store.located import Located
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(scope="module")
-def seeded_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The seeds replayed once with the shipped rules (no channels: nothing is sent)."""
-    path = tmp_path_factory.mktemp("seeded") / "seeded.db"
-    result = CliRunner().invoke(
-        cli, ["--db", f"sqlite:///{path}", "replay", "--rules", str(ROOT / "rules"),
-              str(ROOT / "seeds")], catch_exceptions=False)
-    assert result.exit_code == 0, result.output
-    return path
-
-
-@pytest.fixture
-def seeded(seeded_file: Path, tmp_path: Path, clock: ManualClock) -> Iterator[Served]:
-    path = tmp_path / "web.db"
-    shutil.copy(seeded_file, path)
-    with Store.open(f"sqlite:///{path}") as store:
-        add_team(store, clock.now())
-        with serve(store, clock=clock) as served:
-            yield served
 
 
 def test_each_located_story_is_a_point_at_its_places_coordinates(seeded: Served) -> None:
