@@ -314,7 +314,10 @@ def is_web_url(url: object) -> bool:
     """Only http(s) links are shown: a `javascript:` or `file:` link is never worth a tap."""
     if not isinstance(url, str):
         return False
-    parts = urlsplit(url.strip())
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:  # "http://[::1": no link at all
+        return False
     return parts.scheme.lower() in ("http", "https") and bool(parts.netloc)
 
 

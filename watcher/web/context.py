@@ -17,9 +17,11 @@ from fastapi.templating import Jinja2Templates
 from watcher.config.settings import Settings
 from watcher.store import Store
 from watcher.store.accounts import Accounts
+from watcher.web.feedtext import install as install_feed_filters
 
 HERE = Path(__file__).parent
 TEMPLATES = Jinja2Templates(directory=HERE / "templates")  # autoescapes .html
+install_feed_filters(TEMPLATES.env)
 
 
 @dataclass

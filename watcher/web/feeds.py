@@ -5,7 +5,7 @@ written as escaped text by watcher/web/atom.py, and only http(s) links become li
 from __future__ import annotations
 
 from typing import Annotated, Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
@@ -17,6 +17,7 @@ from watcher.web import atom
 from watcher.web.auth import FEED_TOKEN_PARAMETER, Viewer
 from watcher.web.context import web_of
 from watcher.web.rulebook import RulesUnavailable, rulebook_of, tagged
+from watcher.web.snippets import web_href
 
 FEED_SIZE = 50  # the newest alerts; a reader keeps what it has already seen
 SCHEMES = {"severity": "urn:watcher:severity", "rule": "urn:watcher:rule",
@@ -102,7 +103,7 @@ def alerts_feed(
 def _entry(alert: FeedAlert, base: str, tags: tuple[str, ...]) -> atom.Entry:
     rule_title = alert.rule_title or alert.rule_id
     links = [atom.Link(f"{base}stories/{alert.story_id}", "alternate", "text/html")]
-    article = web_url(alert.article_url)
+    article = web_href(alert.article_url)
     if article is not None:
         links.append(atom.Link(article, "related", "text/html", alert.source))
     return atom.Entry(
@@ -119,20 +120,6 @@ def _entry(alert: FeedAlert, base: str, tags: tuple[str, ...]) -> atom.Entry:
         ],
         author=alert.source,
     )
-
-
-def web_url(url: str | None) -> str | None:
-    """A link taken from a feed, if it may become a link: http(s) to a host, never
-    javascript:, data: or a relative path."""
-    if url is None:
-        return None
-    try:
-        parts = urlsplit(url.strip())
-    except ValueError:
-        return None
-    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
-        return None
-    return url.strip()
 
 
 def _feed_id(rule: str | None, tag: str | None) -> str:

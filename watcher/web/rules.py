@@ -14,13 +14,11 @@ from pydantic import BaseModel
 from watcher.rules.ast import Rule
 from watcher.store.rulestats import RuleMatch, RuleStats, Signals
 from watcher.web.auth import Viewer
-from watcher.web.context import TEMPLATES, web_of
-from watcher.web.feedtext import install
+from watcher.web.context import web_of
 from watcher.web.pages import render
 from watcher.web.rulebook import RulesUnavailable, rulebook_of
 
 router = APIRouter()
-install(TEMPLATES.env)
 
 LIST_WINDOW = timedelta(days=7)  # the rules list's signals
 RULE_WINDOW = timedelta(days=30)  # a rule page's counts per day and signals

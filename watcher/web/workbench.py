@@ -32,13 +32,11 @@ from watcher.web.bench import (
     run,
     window_start,
 )
-from watcher.web.context import TEMPLATES, web_of
-from watcher.web.feedtext import install
+from watcher.web.context import web_of
 from watcher.web.pages import is_htmx, render
 from watcher.web.rulebook import RulesUnavailable, rulebook_of
 
 router = APIRouter()
-install(TEMPLATES.env)
 
 SHOWN = 100  # matches, added and dropped articles listed on the page (all are counted)
 ABSENT_NAMED = 5  # an OR's absent terms named, past which they are counted (as the CLI)
