@@ -104,6 +104,51 @@ def test_the_proxy_header_is_believed_only_from_trusted_addresses(team_store: St
         assert client.get("/", headers={"X-Forwarded-User": "ana"}).status_code == 303
 
 
+PROXIED = Settings(web=WebSettings(proxy_header="X-Remote-User",
+                                   trusted_proxies=("127.0.0.1/32",)))
+
+
+def test_a_change_through_the_proxy_must_come_from_this_sites_own_page(
+    team_store: Store,
+) -> None:
+    """The sign-in proxy's cookie goes along with a form another site posts, so its
+    header alone must not let that form change anything."""
+    form = {"name": "mallory", "role": "admin", "password": "a long secret"}
+    with serve(team_store, PROXIED) as served, served.client() as client:
+        def add(**headers: str) -> int:
+            return client.post("/users", data=form, headers={"X-Remote-User": "ada",
+                                                            **headers}).status_code
+        assert add(Origin="https://evil.example") == 403
+        assert add(**{"Sec-Fetch-Site": "cross-site"}) == 403
+        assert add() == 403  # no Origin at all: not a page of ours that a browser sent
+        assert [u.name for u in Accounts(team_store).users()] == ["ada", "ana", "vic"]
+        host = served.url.removeprefix("http://")
+        assert add(Origin=f"http://{host}") == 303
+        assert "mallory" in [u.name for u in Accounts(team_store).users()]
+
+
+def test_behind_the_proxy_its_forwarded_host_and_scheme_are_believed(
+    team_store: Store,
+) -> None:
+    """A TLS proxy that rewrites Host: the Origin is checked against X-Forwarded-Host, and
+    the session cookie is Secure because the browser spoke HTTPS."""
+    forwarded = {"X-Forwarded-Host": "watch.example.org", "X-Forwarded-Proto": "https",
+                 "X-Forwarded-For": "203.0.113.7", "X-Remote-User": "ada"}
+    with serve(team_store, PROXIED) as served, served.client() as client:
+        change = client.post("/users", data={"name": "bo", "role": "viewer",
+                                             "password": "a long secret"},
+                             headers={**forwarded, "Origin": "https://watch.example.org"})
+        assert change.status_code == 303
+        form = client.get("/signin", headers=forwarded)
+        token = re.search(r'name="signin_token" value="([^"]+)"', form.text)[1]
+        answer = client.post("/signin", headers=forwarded, data={
+            "name": "vic", "password": PASSWORD, "signin_token": token})
+        assert "Secure" in answer.headers["set-cookie"]
+    with serve(team_store, Settings()) as served, served.client() as client:  # no proxy
+        form = client.get("/signin", headers=forwarded)
+        assert "Secure" not in form.headers["set-cookie"]  # a header anyone can send
+
+
 def test_pages_forbid_framing_and_scripts_from_elsewhere(served: Served) -> None:
     with served.client() as client:
         headers = client.get("/signin").headers

@@ -40,10 +40,9 @@ def web(settings: Settings, host: str | None, port: int | None) -> None:
         bound = listener.getsockname()[1]
         # Printed once the port listens: what connects from now on is served.
         click.echo(f"watcher web: http://{_shown_host(chosen.host)}:{bound}/", err=True)
-        server = _Server(uvicorn.Config(
-            app, log_level="warning", proxy_headers=bool(chosen.trusted_proxies),
-            forwarded_allow_ips=",".join(chosen.trusted_proxies) or None,
-        ))
+        # The app reads a trusted proxy's headers itself (watcher/web/app.py), checking
+        # the connection's own address; uvicorn's would replace it with the browser's.
+        server = _Server(uvicorn.Config(app, log_level="warning", proxy_headers=False))
         server.run(sockets=[listener])
 
 

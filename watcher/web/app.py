@@ -34,6 +34,7 @@ from watcher.web.auth import (
     Forbidden,
     NotSignedIn,
     forbidden_response,
+    from_trusted_proxy,
     not_signed_in_response,
     signed_in,
 )
@@ -81,8 +82,27 @@ def create_app(store: Store, settings: Settings, clock: Callable[[], datetime]) 
     app.add_exception_handler(Forbidden, _forbidden)
     app.add_exception_handler(WorkspaceError, _refused)
     app.middleware("http")(_sign_in_first)
+    app.middleware("http")(_behind_trusted_proxy)
     app.middleware("http")(_security_headers)  # added last: runs first, on every answer
     return app
+
+
+async def _behind_trusted_proxy(
+    request: Request, call_next: Callable[[Request], Awaitable[Response]]
+) -> Response:
+    """What a configured proxy (web.trusted_proxies) says of the browser's request: the
+    scheme it was asked in (`X-Forwarded-Proto`: cookies are Secure behind TLS) and the
+    host (`X-Forwarded-Host`, for the Origin check). From anyone else, nothing is believed.
+    uvicorn's own proxy handling is off: it would put the browser's address where the
+    proxy's must be checked."""
+    if from_trusted_proxy(request):
+        scheme = request.headers.get("x-forwarded-proto", "").split(",")[0].strip().lower()
+        if scheme in ("http", "https"):
+            request.scope["scheme"] = scheme
+        host = request.headers.get("x-forwarded-host", "").split(",")[0].strip()
+        if host:
+            request.scope.setdefault("state", {})["forwarded_host"] = host
+    return await call_next(request)
 
 
 PUBLIC_PATHS = frozenset({"/signin", "/signout", "/favicon.ico"})

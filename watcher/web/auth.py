@@ -68,6 +68,8 @@ def require(role: Role):  # noqa: ANN201 - a FastAPI dependency
             raise NotSignedIn()
         if request.method not in SAFE_METHODS and actor.via == "session":
             await check_csrf(request, actor)
+        elif request.method not in SAFE_METHODS and actor.via == "proxy":
+            check_same_site(request)
         if not actor.user.can(role):
             raise Forbidden(f"{actor.user.name} is {actor.user.role}; this needs {role}")
         return actor
@@ -119,9 +121,7 @@ def _presented_token(request: Request) -> str | None:
 def _proxy(request: Request) -> Actor | None:
     web = web_of(request)
     header = web.settings.web.proxy_header
-    if header is None or header not in request.headers or request.client is None:
-        return None
-    if not _trusted(request.client.host, web.settings.web.trusted_proxies):
+    if header is None or header not in request.headers or not from_trusted_proxy(request):
         return None
     user = web.accounts.user(request.headers[header].strip())
     return None if user is None else Actor(user, "proxy")
@@ -155,10 +155,41 @@ async def check_csrf(request: Request, actor: Actor) -> None:
         raise Forbidden("the form's security token is missing or stale: reload the page")
 
 
+def check_same_site(request: Request) -> None:
+    """A change asked by a browser the sign-in proxy signed in, which has no token of ours
+    to show: the browser must say it comes from this site's own page (`Origin`, or
+    `Sec-Fetch-Site: same-origin`; every browser in use sends one on a POST). The proxy's
+    own cookie goes along with a form another site posts, so its header proves nothing."""
+    _check_origin(request)
+    if request.headers.get("sec-fetch-site") == "same-origin":
+        return
+    if not request.headers.get("origin") or request.headers["origin"] == "null":
+        raise Forbidden("a change must come from this site's own page (no Origin was sent)")
+
+
 def _check_origin(request: Request) -> None:
-    origin = request.headers.get("origin")
-    if origin and origin != "null" and urlsplit(origin).netloc != request.headers.get("host"):
+    """A browser that names the page a request comes from must name ours: its `Origin`,
+    and its `Sec-Fetch-Site` when it sends that."""
+    fetched_from = request.headers.get("sec-fetch-site")
+    if fetched_from is not None and fetched_from not in ("same-origin", "none"):
         raise Forbidden("a form from another site")
+    origin = request.headers.get("origin")
+    if origin and origin != "null" and urlsplit(origin).netloc != public_host(request):
+        raise Forbidden("a form from another site")
+
+
+def public_host(request: Request) -> str | None:
+    """The host the browser asked for: the trusted proxy's `X-Forwarded-Host` (it may
+    rewrite `Host`), else `Host`."""
+    forwarded = request.scope.get("state", {}).get("forwarded_host")
+    return forwarded or request.headers.get("host")
+
+
+def from_trusted_proxy(request: Request) -> bool:
+    """Whether the connection itself (not a header) comes from a configured proxy."""
+    web = web_of(request)
+    peer = request.scope.get("client")
+    return bool(peer) and _trusted(peer[0], web.settings.web.trusted_proxies)
 
 
 def _is_form(request: Request) -> bool:
