@@ -25,6 +25,7 @@ from tests.web.conftest import sign_in
 from watcher.cli.main import cli
 from watcher.config.settings import Settings
 from watcher.store import Store
+from watcher.web.rulebook import RUNS_AT_ONCE
 
 ROOT = Path(__file__).resolve().parents[2]
 RULES = ROOT / "rules"
@@ -219,6 +220,26 @@ def test_a_viewer_runs_the_workbench_and_nothing_is_written(bench: Bench) -> Non
         assert len(store.matches(held=True, limit=10_000)) == before
     with bench.served.client() as client:  # signed out: no workbench
         assert client.post("/api/workbench", json={"query": "Manbij"}).status_code == 401
+
+
+def test_runs_beyond_those_under_way_and_waiting_are_refused_at_once(bench: Bench) -> None:
+    """A flood of runs (one user, a leaked feed token) must not hold every server thread:
+    past RUNS_AT_ONCE under way or waiting, a run is refused in one line, not queued."""
+    assert bench.api("POST", "/api/workbench", user="vic",
+                     json={"query": "Manbij"}).status_code == 200  # the rule book is made
+    book = bench.served.app.state.rulebook
+    for _ in range(RUNS_AT_ONCE):  # as if that many runs were under way or waiting
+        book._queue.acquire()
+    try:
+        refused = bench.api("POST", "/api/workbench", user="vic", json={"query": "Manbij"})
+        assert (refused.status_code, refused.json()) == (400, {
+            "error": f"{RUNS_AT_ONCE} workbench runs are under way or waiting: "
+                     "try again in a moment"})
+    finally:
+        for _ in range(RUNS_AT_ONCE):
+            book._queue.release()
+    assert bench.api("POST", "/api/workbench", user="vic",
+                     json={"query": "Manbij"}).status_code == 200  # and runs again after
 
 
 def test_the_workbench_in_the_browser(bench: Bench, page: Page) -> None:

@@ -19,11 +19,12 @@ from fastapi import Request
 from watcher.config.settings import Settings
 from watcher.engine.context import Triggers, load_triggers
 from watcher.engine.matcher import Matcher
-from watcher.errors import RuleSetError, WatcherError
+from watcher.errors import RuleSetError, WatcherError, WorkspaceError
 from watcher.rules.ast import Rule, RuleSet
 from watcher.rules.load import load_rules, rule_files
 from watcher.text.analysis import Analyzer
 
+RUNS_AT_ONCE = 3  # one matching, two waiting; more are refused at once
 _Stamp = tuple[tuple[str, int], ...]  # (file, mtime in ns) of every rule file
 
 
@@ -40,6 +41,9 @@ class RuleBook:
         self.settings = settings
         self._guard = threading.Lock()  # loading the rules
         self._using = threading.Lock()  # the analyser, one run at a time
+        # runs under way or waiting for the analyser: one busy user (or a leaked feed
+        # token) must not hold every server thread waiting for it
+        self._queue = threading.BoundedSemaphore(RUNS_AT_ONCE)
         self._stamp: _Stamp | None = None
         self._rules: RuleSet | None = None
         self._problem: RulesUnavailable | None = None
@@ -71,18 +75,28 @@ class RuleBook:
     def matcher(self, ruleset: RuleSet) -> Iterator[Matcher]:
         """A matcher of `ruleset` on the shared analyser, held by this run alone. Rules are
         compiled for each run (cheap); the analyser and context triggers only once."""
-        with self._using:
-            if self._analyzer is None:
-                analyzer = Analyzer(self.settings.pipeline)
-                triggers = self.settings.context.triggers
-                self._triggers = load_triggers(analyzer.words, triggers) if triggers else None
-                self._analyzer = analyzer
-            matcher = Matcher(ruleset, self._analyzer, context=self._triggers,
-                              exclude=self.settings.context.exclude)
-            try:
-                yield matcher
-            finally:
-                self._analyzer = matcher.analyzer  # renewed when its word table was full
+        if not self._queue.acquire(blocking=False):
+            raise WorkspaceError(f"{RUNS_AT_ONCE} workbench runs are under way or waiting: "
+                                 "try again in a moment")
+        try:
+            with self._using:
+                yield from self._matching(ruleset)
+        finally:
+            self._queue.release()
+
+    def _matching(self, ruleset: RuleSet) -> Iterator[Matcher]:
+        """The matcher, with the analyser made on the first run (the caller holds it)."""
+        if self._analyzer is None:
+            analyzer = Analyzer(self.settings.pipeline)
+            triggers = self.settings.context.triggers
+            self._triggers = load_triggers(analyzer.words, triggers) if triggers else None
+            self._analyzer = analyzer
+        matcher = Matcher(ruleset, self._analyzer, context=self._triggers,
+                          exclude=self.settings.context.exclude)
+        try:
+            yield matcher
+        finally:
+            self._analyzer = matcher.analyzer  # renewed when its word table was full
 
     def _stamp_now(self) -> _Stamp:
         root = Path(self.settings.rules)
