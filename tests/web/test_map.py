@@ -3,11 +3,14 @@ Leaflet over the bundled country shapes, the list beside it following the map's 
 
 from __future__ import annotations
 
+import pytest
 from playwright.sync_api import Page, expect
 
+from tests.store.builders import MANBIJ, at, new_article, new_match, new_story
 from tests.support.web import Served
 from tests.web.conftest import sign_in
 from watcher.store.located import Located
+from watcher.web import places_map
 
 
 def test_each_located_story_is_a_point_at_its_places_coordinates(seeded: Served) -> None:
@@ -73,3 +76,27 @@ def test_the_inboxs_filters_choose_what_the_map_shows(seeded: Served) -> None:
     assert '<option value="aleppo-kurdish-siege" selected>' in page
     assert nonsense.status_code == 400 and "apocalyptic" in nonsense.json()["error"]
     assert bad_page.status_code == 400 and "apocalyptic" in bad_page.text
+
+
+def test_newer_stories_without_places_do_not_push_a_located_one_off_the_map(
+    served: Served, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = served.store
+    located = new_article("located", story_band=1)
+    store.ingest(located, [new_match(located, places=(MANBIJ,))], new_story, at(0))
+    for minute in range(1, 6):  # newer, no place: the inbox's newest, never the map's
+        plain = new_article(f"plain-{minute}", story_band=100 + minute)
+        store.ingest(plain, [new_match(plain)], new_story, at(minute))
+    monkeypatch.setattr(places_map, "MAX_STORIES", 3)
+    with served.client(served.token("vic")) as client:
+        points = client.get("/api/map").json()
+    assert [f["properties"]["place"] for f in points["features"]] == ["Manbij"]
+    assert points["cut"] is False
+    for minute in range(6, 10):  # four more located ones: one more than the map draws
+        more = new_article(f"more-{minute}", story_band=200 + minute)
+        store.ingest(more, [new_match(more, places=(MANBIJ,))], new_story, at(minute))
+    with served.client(served.token("vic")) as client:
+        points = client.get("/api/map").json()
+        page = client.get("/map").text
+    assert len(points["features"]) == 3 and points["cut"] is True
+    assert "Only the newest 3 located stories are shown." in page

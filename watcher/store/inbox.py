@@ -126,10 +126,14 @@ class Inbox:
         page = tuple(_story(row, extras.get(row.id, _Extras())) for row in rows)
         return InboxPage(page, cursor(rows[-1].first_seen, rows[-1].id) if more else None)
 
-    def story_ids(self, story_filter: StoryFilter, limit: int) -> list[int]:
-        """The ids of the newest `limit` stories the filter keeps (the map draws these)."""
+    def located_story_ids(self, story_filter: StoryFilter, limit: int) -> list[int]:
+        """The ids of the newest `limit` stories the filter keeps that have a located
+        match not held back: the ones the map can draw."""
+        located = sa.exists().where(  # match_places has rows only for a located match
+            matches.c.story_id == stories.c.id, matches.c.held.is_(None),
+            match_places.c.match_id == matches.c.id)
         with self.store.reading() as connection:
-            query = _page_query(connection, story_filter, None).limit(limit)
+            query = _page_query(connection, story_filter, None).where(located).limit(limit)
             return [row.id for row in connection.execute(query)]
 
     def source_names(self, limit: int = 500) -> list[str]:

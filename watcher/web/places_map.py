@@ -58,8 +58,9 @@ def map_page(request: Request, actor: Viewer) -> HTMLResponse:
         located, error = _located(request, form), None
     except WorkspaceError as problem:
         located, error = [], str(problem)
-    return render(request, "map.html", 400 if error else 200, stories=located, form=form,
-                  error=error, cut=len(located) >= MAX_STORIES, **filter_choices(request))
+    return render(request, "map.html", 400 if error else 200, stories=located[:MAX_STORIES],
+                  form=form, error=error, cut=len(located) > MAX_STORIES,
+                  **filter_choices(request))
 
 
 @router.get("/api/map", response_model=Points, tags=["map"])
@@ -67,16 +68,16 @@ def map_points(request: Request, actor: Viewer) -> Points:
     """Each located story once per place it lies at, as GeoJSON points (longitude,
     latitude), newest stories first; the query takes the filters of GET /api/stories."""
     located = _located(request, FilterForm.of(request.query_params))
-    return Points(features=[point for story in located for point in _points(story)],
-                  cut=len(located) >= MAX_STORIES)
+    return Points(features=[point for story in located[:MAX_STORIES]
+                            for point in _points(story)], cut=len(located) > MAX_STORIES)
 
 
 def _located(request: Request, form: FilterForm) -> list[LocatedStory]:
-    """The newest stories the filters keep (WorkspaceError for a filter that means
-    nothing), those with located matches, with their places."""
+    """The newest located stories the filters keep, with their places, one more than the
+    map draws (so it can say it cut); WorkspaceError for a filter that means nothing."""
     store = web_of(request).store
-    story_ids = Inbox(store).story_ids(story_filter(request, form), MAX_STORIES)
-    return Located(store).stories(story_ids)
+    story_ids = Inbox(store).located_story_ids(story_filter(request, form), MAX_STORIES + 1)
+    return Located(store).stories(story_ids, limit=MAX_STORIES + 1)
 
 
 def _points(story: LocatedStory) -> list[Point]:
