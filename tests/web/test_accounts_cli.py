@@ -44,3 +44,22 @@ def test_a_token_is_printed_once_and_only_its_hash_is_stored(workdir: Path) -> N
 def _now():
     from datetime import UTC, datetime
     return datetime(2026, 3, 1, tzinfo=UTC)
+
+
+def test_a_token_is_listed_and_revoked_alone(workdir: Path) -> None:
+    db = f"sqlite:///{workdir / 'w.db'}"
+    _run(db, "users", "add", "vic", "--role", "viewer", stdin="a long secret\n")
+    reader, other = (_run(db, "tokens", "add", "vic").stdout.strip() for _ in range(2))
+    listed = _run(db, "tokens", "list", "vic").stdout.splitlines()
+    assert [line.split("\t")[:2] for line in listed] == [["1", "vic"], ["2", "vic"]]
+    assert listed[0].endswith("last used never")
+    revoked = _run(db, "tokens", "revoke", "1")
+    assert revoked.exit_code == 0 and revoked.stdout == "revoked token 1 of vic\n"
+    with Store.open(db) as store:
+        accounts = Accounts(store)
+        assert accounts.token_user(reader, _now()) is None  # that one stops at once
+        assert accounts.token_user(other, _now()).name == "vic"  # the other goes on
+    again = _run(db, "tokens", "revoke", "1")
+    assert again.exit_code == 1 and again.stderr == "watcher: token 1 was revoked already\n"
+    assert [line.split("\t")[0] for line in _run(db, "tokens", "list").stdout.splitlines()] == [
+        "2"]

@@ -133,6 +133,28 @@ def tokens_add(settings: Settings, name: str) -> None:
         click.echo(Accounts(store).add_token(name, utc_now()))
 
 
+@tokens.command("list")
+@click.argument("name", required=False)
+@click.pass_obj
+def tokens_list(settings: Settings, name: str | None) -> None:
+    """Tokens not revoked (of user NAME only): id, user, created, last used."""
+    with open_store(settings) as store:
+        for token in Accounts(store).tokens(name):
+            used = token.last_used.isoformat(timespec="minutes") if token.last_used else "never"
+            click.echo(f"{token.id}\t{token.user}\tcreated "
+                       f"{token.created.isoformat(timespec='minutes')}\tlast used {used}")
+
+
+@tokens.command("revoke")
+@click.argument("token_id", type=int)
+@click.pass_obj
+def tokens_revoke(settings: Settings, token_id: int) -> None:
+    """Revoke token TOKEN_ID (from `watcher tokens list`): it stops working at once."""
+    with open_store(settings) as store, _refused():
+        token = Accounts(store).revoke_token(token_id, utc_now(), "cli")
+    click.echo(f"revoked token {token.id} of {token.user}")
+
+
 @contextmanager
 def _refused() -> Iterator[None]:
     """A request that cannot be carried out: one line, status 1."""

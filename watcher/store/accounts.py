@@ -29,6 +29,7 @@ SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1  # OWASP's minimum for scrypt
 MIN_PASSWORD = 8
 MAX_PASSWORD = 1024  # bounds the hashing cost of a hostile sign-in form
 MAX_NAME = 64
+LAST_USED_STEP = timedelta(minutes=5)  # how stale a token's `last_used` may get
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,14 @@ class User:
     def can(self, role: Role) -> bool:
         """Whether this user has `role` or a higher one."""
         return RANK[self.role] >= RANK[role]
+
+
+@dataclass(frozen=True)
+class TokenInfo:
+    id: int
+    user: str
+    created: datetime
+    last_used: datetime | None
 
 
 @dataclass(frozen=True)
@@ -174,30 +183,66 @@ class Accounts:
             return None
         return User(row.id, row.name, row.role)
 
-    def add_token(self, name: str, now: datetime) -> str:
+    def add_token(self, name: str, now: datetime, actor: str = "cli") -> str:
         """A new API token for the user, returned once: only its hash is kept."""
         token = "wt_" + secrets.token_urlsafe(32)
         with self.store.writing() as connection:
             row = _user_row(connection, name)
             if row is None:
                 raise WorkspaceError(f"no user {name!r} (watcher users add {name} --role ...)")
-            connection.execute(sa.insert(api_tokens).values(
-                user_id=row.id, token_hash=secret_hash(token), created=now))
+            token_id = connection.execute(sa.insert(api_tokens).values(
+                user_id=row.id, token_hash=secret_hash(token), created=now
+            )).inserted_primary_key[0]
+            audit.record(connection, now, actor, "token.add", f"token:{token_id}",
+                         None, {"user": name})
         return token
 
     def token_user(self, token: str, now: datetime) -> User | None:
-        with self.store.writing() as connection:
+        """The user a token acts for; None for an unknown or revoked one. Read without the
+        write lock: `last_used` is written only when it is LAST_USED_STEP old, so API and
+        feed requests do not queue behind the workers' writes."""
+        with self.store.reading() as connection:
             row = connection.execute(
-                sa.select(users, api_tokens.c.id.label("token_id"))
+                sa.select(users, api_tokens.c.id.label("token_id"), api_tokens.c.last_used)
                 .join(api_tokens, api_tokens.c.user_id == users.c.id)
                 .where(api_tokens.c.token_hash == secret_hash(token),
                        api_tokens.c.revoked_at.is_(None), users.c.disabled_at.is_(None))
             ).first()
-            if row is None:
-                return None
-            connection.execute(sa.update(api_tokens).where(api_tokens.c.id == row.token_id)
-                               .values(last_used=now))
+        if row is None:
+            return None
+        if row.last_used is None or now - row.last_used >= LAST_USED_STEP:
+            with self.store.writing() as connection:
+                connection.execute(sa.update(api_tokens)
+                                   .where(api_tokens.c.id == row.token_id)
+                                   .values(last_used=now))
         return User(row.id, row.name, row.role)
+
+    def tokens(self, name: str | None = None) -> list[TokenInfo]:
+        """Every token not revoked (of user `name` only, when given), oldest first."""
+        query = (sa.select(api_tokens.c.id, users.c.name, api_tokens.c.created,
+                           api_tokens.c.last_used)
+                 .join(users, users.c.id == api_tokens.c.user_id)
+                 .where(api_tokens.c.revoked_at.is_(None)).order_by(api_tokens.c.id))
+        if name is not None:
+            query = query.where(users.c.name == name)
+        with self.store.reading() as connection:
+            return [TokenInfo(row.id, row.name, row.created, row.last_used)
+                    for row in connection.execute(query)]
+
+    def revoke_token(self, token_id: int, now: datetime, actor: str) -> TokenInfo:
+        """The token stops working at once; in the audit log."""
+        with self.store.writing() as connection:
+            row = connection.execute(
+                sa.select(api_tokens, users.c.name).join(users, users.c.id == api_tokens.c.user_id)
+                .where(api_tokens.c.id == token_id)).first()
+            if row is None or row.revoked_at is not None:
+                raise WorkspaceError(f"no token {token_id}" if row is None
+                                     else f"token {token_id} was revoked already")
+            connection.execute(sa.update(api_tokens).where(api_tokens.c.id == token_id)
+                               .values(revoked_at=now))
+            audit.record(connection, now, actor, "token.revoke", f"token:{token_id}",
+                         {"user": row.name}, None)
+        return TokenInfo(token_id, row.name, row.created, row.last_used)
 
     def start_session(self, user: User, now: datetime, lifetime: timedelta) -> tuple[str, str]:
         """(cookie token, CSRF token) of a new session for the user."""
