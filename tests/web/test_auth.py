@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
+import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
@@ -15,6 +16,7 @@ from watcher.config.settings import Settings, WebSettings
 from watcher.errors import WorkspaceError
 from watcher.store import Store
 from watcher.store.accounts import Accounts
+from watcher.web.throttle import PER_NAME, WINDOW
 
 
 def test_a_page_asked_for_signed_out_shows_the_sign_in_page(served: Served) -> None:
@@ -166,3 +168,22 @@ def test_users_need_a_free_name_a_known_role_and_a_real_password(team_store: Sto
     with pytest.raises(WorkspaceError, match="8 to 1024 characters"):
         accounts.add_user("bo", "viewer", "short", moment)
     assert [u.name for u in accounts.users()] == ["ada", "ana", "vic"]
+
+
+def test_wrong_passwords_for_a_name_stop_its_sign_in_for_a_while(served: Served) -> None:
+    """After PER_NAME wrong passwords in WINDOW, even the right one is refused (before any
+    hashing) until the window moves on; other names still sign in."""
+    with served.client() as client:
+        def attempt(name: str, password: str) -> httpx.Response:
+            form = client.get("/signin")
+            token = re.search(r'name="signin_token" value="([^"]+)"', form.text)[1]
+            return client.post("/signin", data={"name": name, "password": password,
+                                                 "signin_token": token})
+        for _ in range(PER_NAME):
+            assert attempt("ana", "wrong password").status_code == 401
+        refused = attempt("ana", PASSWORD)
+        assert refused.status_code == 429
+        assert "Too many wrong passwords: try again in 15 minutes." in refused.text
+        assert attempt("vic", PASSWORD).status_code == 303
+        served.clock.advance(WINDOW.total_seconds())
+        assert attempt("ana", PASSWORD).status_code == 303

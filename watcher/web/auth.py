@@ -250,9 +250,17 @@ def signin(
     if not cookie or not hmac.compare_digest(cookie, signin_token):
         return _signin_form(request, next, "The form expired: sign in again.", 400)
     web = web_of(request)
-    user = web.accounts.authenticate(name.strip(), password)
+    name, address = name.strip(), request.client.host if request.client else None
+    wait = web.sign_in_guard.wait(name, address, web.now())
+    if wait is not None:
+        minutes = max(1, -(-int(wait.total_seconds()) // 60))
+        return _signin_form(request, next, "Too many wrong passwords: try again in "
+                            f"{minutes} minute{'s' if minutes > 1 else ''}.", 429)
+    user = web.accounts.authenticate(name, password)
     if user is None:
+        web.sign_in_guard.failed(name, address, web.now())
         return _signin_form(request, next, "Wrong name or password.", 401)
+    web.sign_in_guard.succeeded(name)
     lifetime = timedelta(seconds=web.settings.web.session)
     token, _ = web.accounts.start_session(user, web.now(), lifetime)
     response = RedirectResponse(_safe_next(next), status_code=303)

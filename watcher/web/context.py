@@ -18,6 +18,7 @@ from watcher.config.settings import Settings
 from watcher.store import Store
 from watcher.store.accounts import Accounts
 from watcher.web.feedtext import install as install_feed_filters
+from watcher.web.throttle import SignInGuard
 
 HERE = Path(__file__).parent
 TEMPLATES = Jinja2Templates(directory=HERE / "templates")  # autoescapes .html
@@ -30,9 +31,11 @@ class Web:
     settings: Settings
     clock: Callable[[], datetime]
     accounts: Accounts = field(init=False)
+    sign_in_guard: SignInGuard = field(init=False)
 
     def __post_init__(self) -> None:
         self.accounts = Accounts(self.store)
+        self.sign_in_guard = SignInGuard()
 
     def now(self) -> datetime:
         return self.clock()
