@@ -19,11 +19,12 @@ from typing import TypeVar
 
 import click
 
-from watcher.cli.output import match_json, match_text
+from watcher.cli.output import match_text
 from watcher.config.settings import Settings
 from watcher.engine.matcher import Matcher
 from watcher.errors import ConfigError, InputError, RuleSetError, StoreError
 from watcher.ingest.pipeline import Pipeline
+from watcher.ingest.shapes import match_json
 from watcher.model import Match
 from watcher.notify.channels import Channel
 from watcher.notify.outbox import Destination, Outbox, RetryPolicy

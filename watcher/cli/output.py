@@ -1,38 +1,20 @@
 """How commands print matches and articles: the public JSON shapes and the text for people.
 
-The JSON shapes are a contract (../shared/docs/interfaces.md); text output may change.
+The JSON shapes are a contract (../shared/docs/interfaces.md); text output may change. The
+shapes of a match are watcher/ingest/shapes.py's, which the workspace's API answers too.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 import click
 
+from watcher.ingest.shapes import timestamp
 from watcher.marks import restyled
 from watcher.model import Match
-from watcher.notify.payload import places_json
 from watcher.notify.render import places_text
 from watcher.store import StoredArticle, StoredDelivery, StoredMatch
-
-
-def match_json(found: Match) -> dict[str, Any]:
-    """The public JSON shape of a match (interfaces.md)."""
-    return {
-        "rule": found.rule_id,
-        "article": found.article_id,
-        "title": found.title,
-        "severity": str(found.severity),
-        "spans": [[s.start, s.end, s.field] for s in found.spans],
-        "snippet": found.snippet,
-        # Added by issue 17: the context labels of the match's words with their cue words,
-        # and the labels that held it back (empty when it was not: it alerts).
-        "context": [{"label": c.label, "cues": list(c.cues)} for c in found.context],
-        "held": list(found.held),
-        # Added by issue 18: the gazetteer places the match names (docs/commands.md).
-        "places": places_json(found.places),
-    }
 
 
 def match_text(found: Match, source: str = "") -> str:
@@ -56,13 +38,6 @@ def match_text(found: Match, source: str = "") -> str:
     return "\n".join(lines)
 
 
-def timestamp(moment: datetime | None) -> str | None:
-    """ISO 8601 in UTC with a Z, or None."""
-    if moment is None:
-        return None
-    return moment.isoformat().replace("+00:00", "Z")
-
-
 def article_json(stored: StoredArticle) -> dict[str, Any]:
     """The public JSON shape of a stored article (interfaces.md)."""
     return {
@@ -80,18 +55,6 @@ def article_text(stored: StoredArticle) -> str:
     """One line for people: published (or "-"), where from, which story, id and title."""
     published = (timestamp(stored.published) or "-")[:16]
     return f"{published:16}  {stored.source}  story {stored.story}  {stored.id}: {stored.title}"
-
-
-def stored_match_json(stored: StoredMatch) -> dict[str, Any]:
-    """The match line plus when it was stored, which channels confirmed delivery and, added
-    by issue 17, why its article was old news and not alerted ("baseline": the source's
-    first poll; "too old": published longer than max_age before; null when it was not)."""
-    return {
-        **match_json(stored.match),
-        "matched_at": timestamp(stored.matched_at),
-        "notified": list(stored.notified),
-        "old_news": stored.old_news,
-    }
 
 
 OLD_NEWS_NOTES = {

@@ -7,9 +7,10 @@ import json
 import click
 
 from watcher.cli.common import open_store, or_exit, reader_may_leave, utc_now
-from watcher.cli.output import article_json, article_text, stored_match_json, stored_match_text
+from watcher.cli.output import article_json, article_text, stored_match_text
 from watcher.config.settings import Settings
 from watcher.engine import place_names
+from watcher.ingest.shapes import stored_match_json
 from watcher.when import parse_since
 
 DEFAULT_LIMIT = 50

@@ -21,6 +21,7 @@ from watcher.web import (
     auth,
     feeds,
     inbox,
+    matches_api,
     places_map,
     rules,
     silences,
@@ -53,6 +54,7 @@ ROUTERS = (
     workbench.router,
     inbox.router,
     users.router,
+    matches_api.router,
 )
 
 # Nothing is loaded from elsewhere: scripts and styles are the vendored files.
