@@ -160,6 +160,8 @@ def test_a_silence_that_cannot_be_is_refused_in_one_line(workdir, hook):
          "that end is in the past: a silence must end after now"),
         (["--rule", "r", "--duration", "91d", "--comment", "why"],
          "a silence lasts at most 90 days"),
+        (["--rule", "r", "--duration", "999999999999d", "--comment", "why"],
+         "a silence lasts at most 90 days"),
         (["--place", "Xanadu Springs", "--duration", "4h", "--comment", "why"],
          "place: no place named 'Xanadu Springs' in the gazetteer"),
     ]:
@@ -167,6 +169,20 @@ def test_a_silence_that_cannot_be_is_refused_in_one_line(workdir, hook):
         assert (result.exit_code, result.stderr) == (1, f"watcher: {says}\n"), args
     assert watcher(clock, "silences", "expire", "7").stderr == "watcher: no silence 7\n"
     assert watcher(clock, "silences", "list", "--all").stdout == ""
+
+
+def test_list_bounds_each_status_on_its_own_and_says_what_it_leaves_out(workdir, hook):
+    clock = ManualClock()
+    configure(workdir, hook)
+    for rule in ("r1", "r2", "r3", "r4"):
+        watcher(clock, "silences", "add", "--rule", rule, "--duration", "4h",
+                "--comment", "noise", "--author", "ana")
+    watcher(clock, "silences", "expire", "4", "--author", "ana")
+    cut = watcher(clock, "silences", "list", "--all", "--limit", "2")
+    assert [line.split()[:2] for line in cut.stdout.splitlines()] == [
+        ["#1", "active"], ["#2", "active"], ["#4", "expired"]]
+    assert cut.stderr == "1 more active not shown (--limit 2)\n"
+    assert watcher(clock, "silences", "list", "--limit", "3").stderr == ""
 
 
 # -- the sender over a store ---------------------------------------------------------------

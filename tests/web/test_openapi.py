@@ -63,6 +63,27 @@ def test_the_document_describes_every_api_and_feed_route(served: Served) -> None
     assert [name for name in document["components"]["schemas"] if "__" in name] == []
 
 
+def test_the_document_answers_a_refused_request_400_with_one_line_never_422(
+    served: Served
+) -> None:
+    """The workspace answers a request its schema refuses 400 `{"error": ...}`, like every
+    other refusal (tests/web/test_out_of_range.py); the document must say the same."""
+    with served.client(served.token("vic")) as client:
+        document = client.get("/api/openapi.json").json()
+    answers = {f"{method.upper()} {path}": operation["responses"]
+               for path, operations in document["paths"].items()
+               for method, operation in operations.items()}
+    assert [name for name, responses in answers.items() if "422" in responses] == []
+    refused = answers["POST /api/triage"]["400"]["content"]["application/json"]["schema"]
+    assert refused == {"$ref": "#/components/schemas/ErrorOut"}  # the module's own model
+    limited = answers["GET /api/silences"]["400"]["content"]["application/json"]["schema"]
+    assert limited["properties"] == {"error": {"type": "string"}}
+    assert limited["required"] == ["error"]
+    assert answers["GET /api/channels"].keys() == {"200"}  # nothing in it to refuse
+    assert not {"HTTPValidationError", "ValidationError"} & set(document["components"]["schemas"])
+    validate(document)
+
+
 def test_the_document_is_for_the_signed_in_only(served: Served) -> None:
     with served.client() as client:
         assert client.get("/api/openapi.json").status_code == 401

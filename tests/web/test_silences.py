@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 
 import httpx
 from fastapi import Request
@@ -16,6 +17,7 @@ from playwright.sync_api import Page, expect
 from tests.support.web import PASSWORD, Served
 from tests.web.conftest import sign_in
 from watcher.store.audit import Audit
+from watcher.store.silences import Silences
 from watcher.web.auth import signed_in
 from watcher.web.context import TEMPLATES
 
@@ -146,8 +148,79 @@ def test_an_api_silence_that_cannot_be_is_a_400_with_one_line(served: Served) ->
         ]:
             answer = client.post("/api/silences", json=body)
             assert (answer.status_code, answer.json()) == (400, {"error": says}), body
-        assert client.get("/api/silences").json() == {"silences": []}
+        assert client.get("/api/silences").json()["silences"] == []
         assert client.post("/api/silences/9/expire").json() == {"error": "no silence 9"}
+
+
+def test_a_duration_or_start_out_of_bounds_is_a_400_with_one_line(served: Served) -> None:
+    """Bounded before any date is reckoned: no typed number overflows the dates."""
+    rule = {"rule": "r"}
+    with served.client(served.token("ana")) as client:
+        for body, says in [
+            ({"duration": "999999999999d"}, "a silence lasts at most 90 days"),
+            ({"duration": "90d1s"}, "a silence lasts at most 90 days"),
+            ({"starts_at": "9999-12-31T00:00:00", "duration": "2d"},
+             "a silence starts at most 90 days from now"),
+            ({"starts_at": "2026-05-30T12:00:01Z", "duration": "1h"},  # 90 days and 1s on
+             "a silence starts at most 90 days from now"),
+            ({"starts_at": "9999-12-31T00:00:00", "ends_at": "9999-12-31T01:00:00"},
+             "a silence starts at most 90 days from now"),
+            ({"ends_at": "9999-12-31T23:59:59-05:00"},
+             "9999-12-31T23:59:59-05:00 is out of the range of dates"),
+        ]:
+            answer = client.post("/api/silences", json={"matchers": rule, "comment": "why",
+                                                        **body})
+            assert (answer.status_code, answer.json()) == (400, {"error": says}), body
+        story = client.post("/api/silences", json={"matchers": {"story": 2**31},
+                                                    "duration": "4h", "comment": "why"})
+        assert story.status_code == 400
+        assert story.json()["error"].startswith("bad story 2147483648: ")
+        furthest = client.post("/api/silences", json={
+            "matchers": rule, "starts_at": "2026-05-30T12:00:00Z", "duration": "90d",
+            "comment": "the furthest"})
+        assert (furthest.status_code, furthest.json()["ends_at"]) == (201, "2026-08-28T12:00:00Z")
+    with session(served, "ana") as (client, csrf):
+        for typed, says in [({"duration": "999999999999d"}, "a silence lasts at most 90 days"),
+                            ({"until": "9999-12-31T23:59"}, "a silence lasts at most 90 days")]:
+            answer = client.post("/silences", data={"csrf_token": csrf, "rule": "r",
+                                                    "comment": "why", **typed})
+            assert answer.status_code == 400, typed
+            assert f'<p class="error" role="alert">{says}</p>' in answer.text, typed
+
+
+def test_many_active_silences_hide_no_pending_or_expired_one(served: Served) -> None:
+    """Each status is listed on its own: 201 active ones leave the pending and expired ones
+    on the page and in the API, and a group cut short says how many it leaves out."""
+    silences = Silences(served.store)
+    now = served.clock.now()
+    silences.add({"rule": "old"}, ends_at=now + timedelta(hours=1), comment="over",
+                 author="ana", now=now)
+    served.clock.advance(2 * 3600)
+    now = served.clock.now()
+    silences.add({"rule": "later"}, starts_at=now + timedelta(days=1),
+                 ends_at=now + timedelta(days=2), comment="later", author="ana", now=now)
+    for number in range(1, 202):
+        silences.add({"story": number}, ends_at=now + timedelta(hours=4), comment="noise",
+                     author="ana", now=now)
+    with served.client(served.token("vic")) as client:
+        everything = client.get("/api/silences").json()
+        pending = client.get("/api/silences", params={"status": "pending"}).json()
+        expired = client.get("/api/silences", params={"status": "expired"}).json()
+        active = client.get("/api/silences", params={"status": "active", "limit": 200}).json()
+        page = client.get("/silences").text
+    statuses = [s["status"] for s in everything["silences"]]
+    assert statuses == ["active"] * 100 + ["pending", "expired"]
+    assert everything["more"] == {"active": 101, "pending": 0, "expired": 0}
+    assert [(s["id"], s["matchers"]) for s in pending["silences"]] == [(2, {"rule": "later"})]
+    assert pending["more"] == {"pending": 0}
+    assert [(s["id"], s["matchers"]) for s in expired["silences"]] == [(1, {"rule": "old"})]
+    assert (len(active["silences"]), active["more"]) == (200, {"active": 1})
+    sections = dict(re.findall(r'<section aria-labelledby="silences-(\w+)">(.*?)</section>',
+                               page, re.S))
+    assert len(re.findall(r'<tr id="silence-', sections["active"])) == 200
+    assert "1 more not shown: the page lists the first 200." in sections["active"]
+    assert 'id="silence-2"' in sections["pending"] and "more not shown" not in sections["pending"]
+    assert 'id="silence-1"' in sections["expired"] and "more not shown" not in sections["expired"]
 
 
 def test_a_storys_forms_silence_one_of_its_rules_for_4h_and_come_back(served: Served) -> None:

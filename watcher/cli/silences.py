@@ -18,7 +18,7 @@ import click
 from watcher.cli.common import EXIT_FAILED, open_store, utc_now
 from watcher.config.settings import Settings
 from watcher.errors import WorkspaceError
-from watcher.store.silences import RECENTLY, Silence, Silences, iso, silence_json
+from watcher.store.silences import RECENTLY, Silence, Silences, Status, iso, silence_json
 from watcher.web.silence_input import described, ends_at_of, resolve_matchers
 from watcher.when import as_utc
 
@@ -64,20 +64,25 @@ def silences_add(settings: Settings, rule: str | None, tag: str | None, source: 
               help=f"Also those expired in the last {RECENTLY.days} days.")
 @click.option("--format", "output_format", type=click.Choice(["text", "jsonl"]), default="text")
 @click.option("--limit", type=click.IntRange(min=1, max=1000), default=DEFAULT_LIMIT,
-              show_default=True, help="At most this many.")
+              show_default=True, help="At most this many of each status.")
 @click.pass_obj
 def silences_list(settings: Settings, show_all: bool, output_format: str, limit: int) -> None:
     """Active silences (ending soonest first), then pending ones: their matchers, times,
-    author and comment; with --all, then the recently expired ones."""
+    author and comment; with --all, then the recently expired ones. A status cut by
+    --limit says how many more it has, on standard error."""
     now = utc_now()
+    statuses: tuple[Status, ...] = ("active", "pending") + (("expired",) if show_all else ())
     with open_store(settings) as store:
-        found = Silences(store).listing(
-            now, expired_since=now - RECENTLY if show_all else None, limit=limit)
-    for silence in found:
-        if output_format == "jsonl":
-            click.echo(json.dumps(silence_json(silence, now), ensure_ascii=False))
-        else:
-            click.echo(silence_text(silence, now))
+        found = [(status, Silences(store).listing(now, status, expired_since=now - RECENTLY,
+                                                  limit=limit)) for status in statuses]
+    for status, listed in found:
+        for silence in listed.silences:
+            if output_format == "jsonl":
+                click.echo(json.dumps(silence_json(silence, now), ensure_ascii=False))
+            else:
+                click.echo(silence_text(silence, now))
+        if listed.more:
+            click.echo(f"{listed.more} more {status} not shown (--limit {limit})", err=True)
 
 
 @silences.command("expire")

@@ -19,6 +19,7 @@ from sqlalchemy.engine import Connection
 from watcher.errors import WorkspaceError
 from watcher.model import Severity
 from watcher.store.db import in_chunks
+from watcher.store.ids import is_id
 from watcher.store.repo import Store
 from watcher.store.search import story_has_match
 from watcher.store.tables import (
@@ -204,11 +205,16 @@ def cursor(first_seen: datetime, story_id: int) -> str:
 
 
 def parse_cursor(text: str) -> tuple[datetime, int]:
+    """`cursor`'s moment and story id; WorkspaceError for anything else, a story id out of
+    the ids' range too (the database would fail on it rather than find nothing)."""
     moment, _, story_id = text.partition("_")
     try:
-        return datetime.strptime(moment, _CURSOR_TIME).replace(tzinfo=UTC), int(story_id)
+        parsed = datetime.strptime(moment, _CURSOR_TIME).replace(tzinfo=UTC), int(story_id)
     except ValueError:
-        raise WorkspaceError(f"bad page cursor {text[:40]!r}: follow the next-page link") from None
+        parsed = None
+    if parsed is None or not is_id(parsed[1]):
+        raise WorkspaceError(f"bad page cursor {text[:40]!r}: follow the next-page link")
+    return parsed
 
 
 def _extras(connection: Connection, ids: Sequence[int], held: bool) -> dict[int, _Extras]:

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 
 from watcher.errors import WorkspaceError
 from watcher.store import audit
+from watcher.store.ids import is_id
 from watcher.store.repo import Store
 from watcher.store.tables import silences
 
@@ -24,8 +25,22 @@ Status = Literal["pending", "active", "expired"]
 MAX_COMMENT = 1000  # a reason, not an essay; bounds what every page shows
 MAX_VALUE = 200  # a rule id, tag, source name or place id
 MAX_LENGTH = timedelta(days=90)  # longer than a season of noise is a rule change, not a silence
+MAX_AHEAD = timedelta(days=90)  # a start further ahead is guesswork (and bounds every date)
 RECENTLY = timedelta(days=7)  # how far back "recently expired" looks
-MAX_LISTED = 1000  # the most silences one listing returns
+MAX_LISTED = 1000  # the most silences of one status one listing returns
+
+
+@dataclass(frozen=True)
+class Listed:
+    """Silences of one status, the first `limit` of them, and how many there are in all."""
+
+    silences: list[Silence]
+    total: int
+
+    @property
+    def more(self) -> int:
+        """How many are left out."""
+        return self.total - len(self.silences)
 
 
 @dataclass(frozen=True)
@@ -96,7 +111,7 @@ def _story(value: object) -> int:
         number = int(str(value).strip())
     except ValueError:
         number = 0
-    if number <= 0 or isinstance(value, bool):
+    if not is_id(number) or isinstance(value, bool):
         raise WorkspaceError(f"bad story {value!r}: a story's number, as the inbox shows it")
     return number
 
@@ -110,7 +125,14 @@ def check_comment(comment: str | None) -> str:
     return text
 
 
+def check_start(starts_at: datetime, now: datetime) -> None:
+    """A start at most MAX_AHEAD from now: what a silence's end is reckoned from."""
+    if starts_at - now > MAX_AHEAD:
+        raise WorkspaceError(f"a silence starts at most {MAX_AHEAD.days} days from now")
+
+
 def check_times(starts_at: datetime, ends_at: datetime, now: datetime) -> None:
+    check_start(starts_at, now)
     if ends_at <= now:
         raise WorkspaceError("that end is in the past: a silence must end after now")
     if ends_at <= starts_at:
@@ -167,27 +189,20 @@ class Silences:
             return [_silence(row) for row in connection.execute(query)]
 
     def listing(
-        self, now: datetime, *, expired_since: datetime | None = None,
+        self, now: datetime, status: Status, *, expired_since: datetime | None = None,
         limit: int = MAX_LISTED,
-    ) -> list[Silence]:
-        """Active ones (ending soonest first), then pending ones (starting soonest first),
-        then those expired since `expired_since` (newest end first; None: none of them):
-        at most `limit` in all."""
+    ) -> Listed:
+        """The silences of one status, at most `limit` (one status never crowds out
+        another): active ones ending soonest first, pending ones starting soonest first,
+        expired ones ended since `expired_since` (all when None) newest end first."""
         limit = max(1, min(limit, MAX_LISTED))
-        live = (sa.select(silences).where(silences.c.ends_at > now)
-                .order_by(silences.c.ends_at, silences.c.id).limit(limit))
+        where, order = _of_status(now, status, expired_since)
         with self.store.reading() as connection:
-            found = [_silence(row) for row in connection.execute(live)]
-            if expired_since is not None and len(found) < limit:
-                ended = (sa.select(silences)
-                         .where(silences.c.ends_at <= now, silences.c.ends_at > expired_since)
-                         .order_by(silences.c.ends_at.desc(), silences.c.id.desc())
-                         .limit(limit - len(found)))
-                found += [_silence(row) for row in connection.execute(ended)]
-        active = [s for s in found if s.status(now) == "active"]
-        pending = sorted((s for s in found if s.status(now) == "pending"),
-                         key=lambda s: (s.starts_at, s.id))
-        return active + pending + [s for s in found if s.status(now) == "expired"]
+            found = [_silence(row) for row in connection.execute(
+                sa.select(silences).where(*where).order_by(*order).limit(limit))]
+            total = len(found) if len(found) < limit else connection.execute(
+                sa.select(sa.func.count()).select_from(silences).where(*where)).scalar_one()
+        return Listed(found, total)
 
     def expire(self, silence_id: int, *, by: str, now: datetime) -> Silence:
         """End a silence now (a pending one never starts): it holds nothing back from this
@@ -209,6 +224,21 @@ class Silences:
             audit.record(connection, now, by, "silence.expire", f"silence:{silence_id}",
                          silence_json(before, now), silence_json(after, now))
         return after
+
+
+def _of_status(
+    now: datetime, status: Status, expired_since: datetime | None
+) -> tuple[list[sa.ColumnElement[bool]], list[sa.ColumnElement[Any]]]:
+    """The conditions and order of a listing of one status (Silence.status, in SQL)."""
+    if status == "active":
+        return ([silences.c.starts_at <= now, silences.c.ends_at > now],
+                [silences.c.ends_at, silences.c.id])
+    if status == "pending":
+        return [silences.c.starts_at > now], [silences.c.starts_at, silences.c.id]
+    ended = [silences.c.ends_at <= now]
+    if expired_since is not None:
+        ended.append(silences.c.ends_at > expired_since)
+    return ended, [silences.c.ends_at.desc(), silences.c.id.desc()]
 
 
 def _silence(row: sa.Row[Any]) -> Silence:

@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 
@@ -40,6 +41,7 @@ from watcher.web.auth import (
     signed_in,
 )
 from watcher.web.context import HERE, TEMPLATES, Web
+from watcher.web.invalid import first_error, refusals_described
 
 ROUTERS = (
     auth.router,
@@ -83,6 +85,8 @@ def create_app(store: Store, settings: Settings, clock: Callable[[], datetime]) 
     app.add_exception_handler(NotSignedIn, _not_signed_in)
     app.add_exception_handler(Forbidden, _forbidden)
     app.add_exception_handler(WorkspaceError, _refused)
+    app.add_exception_handler(RequestValidationError, _invalid)
+    app.openapi = refusals_described(app)  # type: ignore[method-assign]
     app.middleware("http")(_sign_in_first)
     app.middleware("http")(_behind_trusted_proxy)
     app.middleware("http")(_security_headers)  # added last: runs first, on every answer
@@ -141,6 +145,12 @@ async def _refused(request: Request, error: Exception) -> Response:
     return TEMPLATES.TemplateResponse(
         request, "error.html", {"actor": signed_in(request), "message": str(error),
                                 "heading": "Not done"}, status_code=400)
+
+
+async def _invalid(request: Request, error: Exception) -> Response:
+    """A request the schema refuses is one that cannot be carried out: the same 400."""
+    assert isinstance(error, RequestValidationError)
+    return await _refused(request, WorkspaceError(first_error(error.errors())))
 
 
 async def _forbidden(request: Request, error: Exception) -> Response:

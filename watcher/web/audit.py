@@ -14,6 +14,7 @@ from pydantic import BaseModel
 from watcher.store.audit import Audit, AuditEntry
 from watcher.web.auth import Viewer
 from watcher.web.context import web_of
+from watcher.web.ids import BeforeId
 from watcher.web.pages import render
 
 router = APIRouter()
@@ -40,13 +41,12 @@ class AuditPage(BaseModel):
 
 Filter = Annotated[str | None, Query(max_length=200)]
 Limit = Annotated[int, Query(ge=1, le=MAX_PAGE)]
-Before = Annotated[int | None, Query(ge=1, description="entries older than this id")]
 
 
 @router.get("/api/audit", response_model=AuditPage, tags=["audit"])
 def api_audit(
     request: Request, actor: Viewer, by: Annotated[str | None, Query(
-        alias="actor", max_length=200)] = None, target: Filter = None, before: Before = None,
+        alias="actor", max_length=200)] = None, target: Filter = None, before: BeforeId = None,
     limit: Limit = PAGE,
 ) -> AuditPage:
     """Every action people took in the workspace, newest first; follow `next` for older."""
@@ -59,7 +59,7 @@ def api_audit(
 @router.get("/audit", response_class=HTMLResponse, include_in_schema=False)
 def audit_page(
     request: Request, actor: Viewer, by: Annotated[str | None, Query(
-        alias="actor", max_length=200)] = None, target: Filter = None, before: Before = None,
+        alias="actor", max_length=200)] = None, target: Filter = None, before: BeforeId = None,
     limit: Limit = PAGE,
 ) -> HTMLResponse:
     by, target = by or None, target or None  # an empty filter box is no filter

@@ -9,7 +9,7 @@ from typing import Any
 
 from watcher.engine.place_names import place_id, place_name
 from watcher.errors import WorkspaceError
-from watcher.store.silences import silence_start
+from watcher.store.silences import MAX_LENGTH, check_start, silence_start
 from watcher.when import DURATION_HELP, parse_duration
 
 
@@ -31,7 +31,8 @@ def ends_at_of(
     until: datetime | None,
 ) -> datetime:
     """When a silence ends: `until`, or `duration` after its start (now when it starts
-    now or has started); exactly one of them."""
+    now or has started); exactly one of them. The start and the duration are bounded
+    before they are added, so no typed number overflows the dates."""
     duration = (duration or "").strip() or None
     if (duration is None) == (until is None):
         raise WorkspaceError("give a silence a duration (4h) or an end time, one of them")
@@ -43,7 +44,11 @@ def ends_at_of(
         raise WorkspaceError(f"bad duration {duration!r}: {DURATION_HELP}") from None
     if seconds <= 0:
         raise WorkspaceError("a silence lasts longer than 0s")
-    return silence_start(now, starts_at) + timedelta(seconds=seconds)
+    if seconds > MAX_LENGTH.total_seconds():
+        raise WorkspaceError(f"a silence lasts at most {MAX_LENGTH.days} days")
+    start = silence_start(now, starts_at)
+    check_start(start, now)
+    return start + timedelta(seconds=seconds)
 
 
 def described(name: str, value: str | int) -> str:

@@ -15,22 +15,27 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from pydantic import BaseModel, ConfigDict, Field
 
 from watcher.errors import WorkspaceError
+from watcher.store import Store
 from watcher.store.silences import (
     MATCHERS,
     RECENTLY,
+    Listed,
     Silence,
     Silences,
+    Status,
     silence_json,
 )
 from watcher.web.auth import Actor, Analyst, Viewer
 from watcher.web.context import web_of
+from watcher.web.ids import SilenceId
 from watcher.web.pages import render
 from watcher.web.silence_input import described, ends_at_of, resolve_matchers
 from watcher.when import as_utc, format_duration
 
 router = APIRouter()
 
-PAGE_LIMIT = 200  # silences one page or API answer lists at most
+PAGE_LIMIT = 200  # silences of each status one page or API answer lists at most
+STATUSES: tuple[Status, ...] = ("active", "pending", "expired")  # in the page's order
 DEFAULT_DURATION = "4h"
 
 
@@ -47,6 +52,16 @@ class Shown:
     left: str | None  # "3h59m" for an active one: what is left of it
 
 
+@dataclass(frozen=True)
+class Group:
+    """One status's section of the page: the first PAGE_LIMIT, and how many more there are."""
+
+    status: Status
+    title: str
+    shown: list[Shown]
+    more: int
+
+
 def _shown(silence: Silence, now: datetime) -> Shown:
     status = silence.status(now)
     matchers = [(name, described(name, value)) for name, value in silence.matchers.items()]
@@ -61,13 +76,16 @@ def _page(request: Request, actor: Actor, *, error: str | None = None,
           form: dict[str, str] | None = None, status_code: int = 200) -> HTMLResponse:
     web = web_of(request)
     now = web.now()
-    listed = [_shown(s, now) for s in Silences(web.store).listing(
-        now, expired_since=now - RECENTLY, limit=PAGE_LIMIT)]
+    titles = {"active": "Active", "pending": "Pending",
+              "expired": f"Expired in the last {RECENTLY.days} days"}
+    groups = []
+    for status in STATUSES:
+        listed = _listing(web.store, now, status, PAGE_LIMIT)
+        groups.append(Group(status, titles[status], [_shown(s, now) for s in listed.silences],
+                            listed.more))
     return render(
-        request, "silences.html", status_code=status_code,
-        groups=[(status, title, [s for s in listed if s.status == status]) for status, title in
-                (("active", "Active"), ("pending", "Pending"),
-                 ("expired", f"Expired in the last {RECENTLY.days} days"))],
+        request, "silences.html", status_code=status_code, groups=groups,
+        limit=PAGE_LIMIT,
         can_silence=actor.user.can("analyst"), error=error,
         form=form or {"duration": DEFAULT_DURATION}, now=now)
 
@@ -105,13 +123,18 @@ def create_from_form(
 
 
 @router.post("/silences/{silence_id}/expire", include_in_schema=False)
-def expire_from_form(request: Request, silence_id: int, actor: Analyst) -> Response:
+def expire_from_form(request: Request, silence_id: SilenceId, actor: Analyst) -> Response:
     web = web_of(request)
     try:
         Silences(web.store).expire(silence_id, by=actor.user.name, now=web.now())
     except WorkspaceError as error:
         return _page(request, actor, error=str(error), status_code=400)
     return RedirectResponse(f"/silences#silence-{silence_id}", status_code=303)
+
+
+def _listing(store: Store, now: datetime, status: Status, limit: int) -> Listed:
+    """One status's silences, each queried on its own so that none crowds out another."""
+    return Silences(store).listing(now, status, expired_since=now - RECENTLY, limit=limit)
 
 
 def _form_time(text: str) -> datetime | None:
@@ -172,6 +195,8 @@ class SilenceOut(BaseModel):
 
 class SilenceList(BaseModel):
     silences: list[SilenceOut]
+    more: dict[Status, int] = Field(
+        description="For each status listed: how many more of it there are than `limit`.")
 
 
 class Refusal(BaseModel):
@@ -184,18 +209,23 @@ REFUSED: dict[int | str, dict[str, Any]] = {400: {"model": Refusal}}
 @router.get("/api/silences", response_model=SilenceList)
 def api_silences(
     request: Request, actor: Viewer,
-    status: Annotated[Literal["active", "pending", "expired"] | None,
+    status: Annotated[Status | None,
                       Query(description="Only these; expired: those of the last 7 days.")]
     = None,
-    limit: Annotated[int, Query(ge=1, le=PAGE_LIMIT)] = 100,
+    limit: Annotated[int, Query(ge=1, le=PAGE_LIMIT,
+                                description="At most this many of each status.")] = 100,
 ) -> dict[str, Any]:
     """Active silences (ending soonest first), pending ones, then those expired in the last
-    7 days (newest first)."""
+    7 days (newest first): at most `limit` of each status, and how many more each has."""
     web = web_of(request)
     now = web.now()
-    found = Silences(web.store).listing(now, expired_since=now - RECENTLY, limit=PAGE_LIMIT)
-    shown = [silence_json(s, now) for s in found if status is None or s.status(now) == status]
-    return {"silences": shown[:limit]}
+    shown: list[dict[str, Any]] = []
+    more: dict[Status, int] = {}
+    for each in STATUSES if status is None else (status,):
+        listed = _listing(web.store, now, each, limit)
+        shown += [silence_json(s, now) for s in listed.silences]
+        more[each] = listed.more
+    return {"silences": shown, "more": more}
 
 
 @router.post("/api/silences", response_model=SilenceOut, status_code=201, responses=REFUSED)
@@ -216,7 +246,7 @@ def api_create(request: Request, body: SilenceIn, actor: Analyst) -> Any:
 
 
 @router.post("/api/silences/{silence_id}/expire", response_model=SilenceOut, responses=REFUSED)
-def api_expire(request: Request, silence_id: int, actor: Analyst) -> Any:
+def api_expire(request: Request, silence_id: SilenceId, actor: Analyst) -> Any:
     """End a silence now; what it held back stays silenced."""
     web = web_of(request)
     now = web.now()

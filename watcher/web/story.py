@@ -19,6 +19,7 @@ from watcher.store.story_view import StoryCopy, StoryMatch, StoryView, StoryView
 from watcher.web.auth import Viewer
 from watcher.web.context import web_of
 from watcher.web.explaining import MAX_EXPLAINED, Asked, Why, explainer_of, not_explained
+from watcher.web.ids import StoryId
 from watcher.web.pages import render
 from watcher.web.snippets import LINK_REL, marked_snippet, web_href
 from watcher.web.story_models import StoryOut, story_out
@@ -41,7 +42,7 @@ class ShownMatch:
 
 
 @router.get("/stories/{story_id}", response_class=HTMLResponse, include_in_schema=False)
-def story_page(request: Request, story_id: int, actor: Viewer) -> Response:
+def story_page(request: Request, story_id: StoryId, actor: Viewer) -> Response:
     story = StoryViews(web_of(request).store).story(story_id)
     if story is None:
         return render(request, "story_not_found.html", status_code=404, story_id=story_id)
@@ -57,7 +58,9 @@ def story_page(request: Request, story_id: int, actor: Viewer) -> Response:
 
 @router.get("/api/stories/{story_id}", response_model=StoryOut,
             responses={404: {"description": "No such story"}})
-def story_api(request: Request, story_id: int, actor: Viewer, explain: bool = True) -> Response:
+def story_api(
+    request: Request, story_id: StoryId, actor: Viewer, explain: bool = True
+) -> Response:
     """One story: its copies, matches (with why each rule fired, unless `explain=false`)
     and deliveries per channel."""
     story = StoryViews(web_of(request).store).story(story_id)

@@ -16,6 +16,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from pydantic import BaseModel, Field
 
 from watcher.errors import WorkspaceError
+from watcher.store.ids import MAX_ID, is_id
 from watcher.store.triage import (
     MAX_COMMENT,
     MAX_STORIES,
@@ -27,6 +28,7 @@ from watcher.store.triage import (
 )
 from watcher.web.auth import Actor, Analyst, Viewer
 from watcher.web.context import TEMPLATES, web_of
+from watcher.web.ids import StoryId
 from watcher.web.pages import is_htmx, render
 
 router = APIRouter()
@@ -72,7 +74,8 @@ class TriageIn(BaseModel):
 
 
 class BulkTriageIn(TriageIn):
-    story_ids: list[int] = Field(min_length=1, max_length=MAX_STORIES)
+    story_ids: list[Annotated[int, Field(ge=1, le=MAX_ID)]] = Field(
+        min_length=1, max_length=MAX_STORIES)
 
 
 class BulkTriageOut(BaseModel):
@@ -108,7 +111,7 @@ def _refused(error: WorkspaceError) -> JSONResponse:
 
 @router.get("/api/stories/{story_id}/triage", response_model=TriageOut,
             responses={404: {"model": ErrorOut}}, tags=["triage"])
-def api_state(request: Request, story_id: int, actor: Viewer) -> TriageOut | JSONResponse:
+def api_state(request: Request, story_id: StoryId, actor: Viewer) -> TriageOut | JSONResponse:
     """A story's status, assignee, last change and comments."""
     state = triage_of(request).state(story_id)
     if state is None:
@@ -119,7 +122,7 @@ def api_state(request: Request, story_id: int, actor: Viewer) -> TriageOut | JSO
 @router.post("/api/stories/{story_id}/triage", response_model=TriageOut, responses=REFUSED,
              tags=["triage"])
 def api_triage(
-    request: Request, story_id: int, change: TriageIn, actor: Analyst
+    request: Request, story_id: StoryId, change: TriageIn, actor: Analyst
 ) -> TriageOut | JSONResponse:
     """Acknowledge, assign, close or reopen one story (analysts and admins)."""
     triage = triage_of(request)
@@ -150,7 +153,7 @@ def api_bulk_triage(
 @router.post("/api/stories/{story_id}/comments", response_model=CommentOut, status_code=201,
              responses=REFUSED, tags=["triage"])
 def api_comment(
-    request: Request, story_id: int, comment: CommentIn, actor: Analyst
+    request: Request, story_id: StoryId, comment: CommentIn, actor: Analyst
 ) -> CommentOut | JSONResponse:
     """Add a comment (1 to 5,000 characters) to a story."""
     try:
@@ -165,14 +168,14 @@ def api_comment(
 
 
 @router.get("/stories/{story_id}/triage", response_class=HTMLResponse, include_in_schema=False)
-def triage_page(request: Request, story_id: int, actor: Viewer) -> HTMLResponse:
+def triage_page(request: Request, story_id: StoryId, actor: Viewer) -> HTMLResponse:
     """The triage fragment (htmx, in the story page), or a page of its own without JS."""
     return _shown(request, actor, story_id)
 
 
 @router.post("/stories/{story_id}/triage", include_in_schema=False)
 def triage_one(
-    request: Request, story_id: int, actor: Analyst, action: Annotated[str, Form()] = "",
+    request: Request, story_id: StoryId, actor: Analyst, action: Annotated[str, Form()] = "",
     assignee: Annotated[str, Form()] = "",
 ) -> Response:
     try:
@@ -185,7 +188,7 @@ def triage_one(
 
 @router.post("/stories/{story_id}/comments", include_in_schema=False)
 def comment_one(
-    request: Request, story_id: int, actor: Analyst, body: Annotated[str, Form()] = "",
+    request: Request, story_id: StoryId, actor: Analyst, body: Annotated[str, Form()] = "",
 ) -> Response:
     try:
         triage_of(request).comment([story_id], body, actor.user, web_of(request).now())
@@ -218,10 +221,14 @@ def triage_many(
 
 
 def _story_id(value: str) -> int:
+    """A story's number from the bulk form; one beyond the store's ids is no story."""
     try:
-        return int(value)
+        number = int(value)
     except ValueError:
         raise WorkspaceError(f"not a story: {value[:40]!r}") from None
+    if not is_id(number):
+        raise WorkspaceError(f"no story {value.strip()[:40]}: nothing was changed")
+    return number
 
 
 def _shown(
