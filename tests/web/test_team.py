@@ -49,7 +49,8 @@ def test_a_team_of_three_works_the_demo_data(browser: Browser, seeded: Served) -
     expect(triage.get_by_text("Checked with our office in Aleppo.")).to_be_visible()
     analyst.get_by_label(f"Why silence rule {RULE}?").fill("Covered by the morning brief")
     analyst.get_by_role("button", name=f"Silence rule {RULE} for 4h").click()
-    expect(analyst).to_have_url(re.compile(rf"/stories/{story.id}"))
+    # back on the story, at the new silence: the answer to the form, not the page before it
+    expect(analyst).to_have_url(re.compile(rf"/stories/{story.id}#silence-\d+$"))
 
     # The viewer sees all of it and has no button to change it.
     viewer = _person(browser, seeded, "vic")
