@@ -22,7 +22,7 @@ import click
 from watcher.cli.output import match_text
 from watcher.config.settings import Settings
 from watcher.engine.matcher import Matcher
-from watcher.errors import ConfigError, InputError, RuleSetError, StoreError
+from watcher.errors import ConfigError, InputError, RuleSetError, StoreError, WorkspaceError
 from watcher.ingest.pipeline import Pipeline
 from watcher.ingest.shapes import match_json
 from watcher.model import Match
@@ -53,6 +53,17 @@ def errors_exit(prefix: str = "") -> Iterator[None]:
         for line in str(error).splitlines():
             click.echo(f"watcher: {prefix}{line}", err=True)
         sys.exit(EXIT_RULES)
+
+
+@contextmanager
+def refused_exit() -> Iterator[None]:
+    """A workspace request that cannot be carried out as asked (a taken user name, a
+    silence without a comment): its one line, status 1."""
+    try:
+        yield
+    except WorkspaceError as error:
+        click.echo(f"watcher: {error}", err=True)
+        sys.exit(EXIT_FAILED)
 
 
 def wall_clock() -> datetime:

@@ -8,14 +8,11 @@ from __future__ import annotations
 
 import getpass
 import json
-import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime
 
 import click
 
-from watcher.cli.common import EXIT_FAILED, open_store, utc_now
+from watcher.cli.common import open_store, refused_exit, utc_now
 from watcher.config.settings import Settings
 from watcher.errors import WorkspaceError
 from watcher.store.silences import RECENTLY, Silence, Silences, Status, iso, silence_json
@@ -49,7 +46,7 @@ def silences_add(settings: Settings, rule: str | None, tag: str | None, source: 
     """Silence the alerts every given matcher holds for, from now until its end; prints
     the new silence's id and end."""
     now = utc_now()
-    with refused():
+    with refused_exit():
         matchers = resolve_matchers(
             {"rule": rule, "tag": tag, "source": source, "place": place, "story": story})
         ends_at = ends_at_of(now, now, duration=duration, until=_moment(until))
@@ -93,7 +90,7 @@ def silences_expire(settings: Settings, silence_id: int, author: str | None) -> 
     """End silence ID now: alerts it would hold back are sent from now on (those it held
     back stay silenced)."""
     now = utc_now()
-    with refused(), open_store(settings) as store:
+    with refused_exit(), open_store(settings) as store:
         silence = Silences(store).expire(silence_id, by=author or _login(), now=now)
     click.echo(f"silence {silence.id} expired at {iso(silence.ends_at)}")
 
@@ -134,12 +131,3 @@ def _login() -> str:
         return "cli"
 
 
-
-@contextmanager
-def refused() -> Iterator[None]:
-    """A silence that cannot be as asked: one line, status 1."""
-    try:
-        yield
-    except WorkspaceError as error:
-        click.echo(f"watcher: {error}", err=True)
-        sys.exit(EXIT_FAILED)

@@ -15,9 +15,8 @@ from contextlib import contextmanager
 
 import click
 
-from watcher.cli.common import EXIT_FAILED, EXIT_RULES, open_store, utc_now
+from watcher.cli.common import EXIT_RULES, open_store, refused_exit, utc_now
 from watcher.config.settings import Settings
-from watcher.errors import WorkspaceError
 from watcher.store.accounts import ROLES, Accounts
 
 
@@ -100,7 +99,7 @@ def users() -> None:
 def users_add(settings: Settings, name: str, role: str, no_password: bool) -> None:
     """Add a user; the password is read from standard input (one line)."""
     password = None if no_password else _read_password()
-    with open_store(settings) as store, _refused():
+    with open_store(settings) as store, refused_exit():
         user = Accounts(store).add_user(name, role, password, utc_now())  # type: ignore[arg-type]
     click.echo(f"added {user.name} ({user.role})")
 
@@ -129,7 +128,7 @@ def tokens() -> None:
 @click.pass_obj
 def tokens_add(settings: Settings, name: str) -> None:
     """Print a new token for user NAME, once: only its hash is stored."""
-    with open_store(settings) as store, _refused():
+    with open_store(settings) as store, refused_exit():
         click.echo(Accounts(store).add_token(name, utc_now()))
 
 
@@ -150,16 +149,7 @@ def tokens_list(settings: Settings, name: str | None) -> None:
 @click.pass_obj
 def tokens_revoke(settings: Settings, token_id: int) -> None:
     """Revoke token TOKEN_ID (from `watcher tokens list`): it stops working at once."""
-    with open_store(settings) as store, _refused():
+    with open_store(settings) as store, refused_exit():
         token = Accounts(store).revoke_token(token_id, utc_now(), "cli")
     click.echo(f"revoked token {token.id} of {token.user}")
 
-
-@contextmanager
-def _refused() -> Iterator[None]:
-    """A request that cannot be carried out: one line, status 1."""
-    try:
-        yield
-    except WorkspaceError as error:
-        click.echo(f"watcher: {error}", err=True)
-        sys.exit(EXIT_FAILED)
