@@ -41,6 +41,8 @@ if [[ ! -e $CONF/rules ]]; then
     install -m 0640 -o root -g watcher "$SRC"/rules/*.yaml "$CONF/rules/"
 fi
 install -m 0644 "$HERE/watcher.service" /etc/systemd/system/watcher.service
+# The team's workspace: installed, not started (systemctl enable --now watcher-web).
+install -m 0644 "$HERE/watcher-web.service" /etc/systemd/system/watcher-web.service
 systemctl daemon-reload
 
 if [[ ! -e $CONF/watcher.env ]]; then
