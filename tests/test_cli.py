@@ -373,3 +373,83 @@ def test_match_shows_held_back_matches_only_with_held_and_context_cues(run, tmp_
     text = run("match", "--rules", str(rules), "--held", str(article)).stdout
     assert '    held back: historical ("2013")\n' in text
     assert '    context: historical ("2013")\n' in text
+
+
+# What a command that needs none of them must not import (issue 20: start-up).
+HEAVY_MODULES = ("spacy", "datasketch", "sqlalchemy", "apprise", "fastapi", "uvicorn")
+# Runs `python -m watcher ARGS...` in a child, then prints the heavy modules it imported.
+_IMPORTED = """
+import json, runpy, sys
+heavy, sys.argv = json.loads(sys.argv[1]), ["watcher", *sys.argv[2:]]
+try:
+    runpy.run_module("watcher", run_name="__main__")
+except SystemExit as stop:
+    code = stop.code
+print(json.dumps({"code": code, "imported": [m for m in heavy if m in sys.modules]}),
+      file=sys.stderr)
+"""
+
+
+def _imported(cwd: Path, *args: str) -> tuple[object, list[str]]:
+    """The exit status of `python -m watcher ARGS...` and the heavy modules it imported."""
+    done = subprocess.run(
+        [sys.executable, "-c", _IMPORTED, json.dumps(HEAVY_MODULES), *args],
+        cwd=cwd, capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    report = json.loads(done.stderr.strip().splitlines()[-1])
+    return report["code"], report["imported"]
+
+
+@pytest.mark.parametrize("args", [("--version",), ("--help",), ("rules", "--help")])
+def test_version_and_help_import_no_command(tmp_path, args):
+    """`watcher --version` and the help pages start at once: no command's heavy imports."""
+    assert _imported(tmp_path, *args) == (0, [])
+
+
+def test_rules_check_imports_neither_spacy_nor_the_store(tmp_path):
+    """Checking rules (blank:en) loads the rules alone: no spaCy, store, alerts or web."""
+    assert _imported(tmp_path, "rules", "check", str(RULES)) == (0, [])
+
+
+def _lazy_tables() -> list[tuple[click.Group, str, object]]:
+    """(group, command name, table entry) for every command of a lazy table."""
+    from watcher.cli.main import COMMANDS
+    from watcher.cli.matching import RULES_COMMANDS, rules
+
+    return [*((cli, n, e) for n, e in COMMANDS.items()),
+            *((rules, n, e) for n, e in RULES_COMMANDS.items())]
+
+
+@pytest.mark.parametrize("group, name, entry", _lazy_tables(), ids=lambda x: str(x)[:20])
+def test_each_lazy_command_is_where_its_table_says_with_its_help_line(group, name, entry):
+    """The table's help line is the command's own, as `--help` would shorten it."""
+    command = group.get_command(click.Context(group), name)
+    assert command is not None and command.name == name
+    assert entry.help == command.get_short_help_str(limit=10_000)
+    for limit in (30, 45, 60, 80):
+        assert click.Command(name, help=entry.help).get_short_help_str(limit) == \
+            command.get_short_help_str(limit)
+
+
+@pytest.mark.parametrize("name", ["watcher", "rules"])
+def test_help_lists_every_command_as_it_would_with_every_command_loaded(name):
+    """`watcher --help` and `watcher rules --help` list every command with its one-line
+    help from the table, the page the same as click's once every command is loaded."""
+    group = cli if name == "watcher" else cli.get_command(click.Context(cli), name)
+    unloaded = type(group)(
+        name=group.name, help=group.help, params=group.params, lazy=group.lazy,
+        context_settings=group.context_settings,
+        commands={n: c for n, c in group.commands.items() if n not in group.lazy},
+    )  # fmt: skip
+    assert not set(unloaded.commands) & set(group.lazy)
+    names = group.list_commands(click.Context(group))
+    for command in names:
+        group.get_command(click.Context(group), command)
+    assert set(group.lazy) <= set(group.commands)
+    lists = [
+        CliRunner().invoke(g, ["--help"], prog_name=name).stdout.split("Commands:\n", 1)[1]
+        for g in (unloaded, group)
+    ]  # (the options above may differ: click keeps a group's help option once made)
+    assert lists[0] == lists[1]
+    assert [line.split()[0] for line in lists[0].splitlines()
+            if not line.startswith("   ")] == names

@@ -564,6 +564,23 @@ def test_an_interrupt_while_the_commands_load_exits_130_without_a_traceback(monk
     assert stop.value.code == INTERRUPTED == 128 + signal.SIGINT
 
 
+def test_an_interrupt_while_a_command_module_loads_exits_130_without_a_traceback(
+    monkeypatch, workdir
+):
+    """A command's module is imported when it runs (watcher/cli/lazy.py): Ctrl-C then is
+    one line and status 130, as anywhere else in a command."""
+    class Interrupted(types.ModuleType):
+        def __getattr__(self, name: str):
+            raise KeyboardInterrupt
+
+    monkeypatch.delitem(cli.commands, "articles", raising=False)  # loaded by another test
+    monkeypatch.setitem(sys.modules, "watcher.cli.records", Interrupted("watcher.cli.records"))
+    result = _cli("articles")
+    assert result.exit_code == INTERRUPTED
+    assert result.stderr == "watcher: interrupted\n"
+    assert "articles" not in cli.commands
+
+
 def test_feeds_are_fetched_with_the_configured_contact_in_the_user_agent(server, workdir):
     """A feed's operator sees who polls and how to reach them, before blocking."""
     server.route("/feed", Reply(200, FEED))

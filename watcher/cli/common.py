@@ -1,6 +1,8 @@
 """What every command shares: exit statuses, loading rules and the store, one-line errors.
 
-Used by every command module in cli/; no command lives here.
+Used by every command module in cli/; no command lives here. What it builds (matcher,
+store, pipeline, outbox) is imported inside the function that builds it: importing this
+module costs no spaCy, SQLAlchemy or apprise (watcher/cli/lazy.py).
 """
 
 from __future__ import annotations
@@ -15,24 +17,21 @@ from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import click
 
-from watcher.cli.output import match_text
-from watcher.config.settings import Settings
-from watcher.engine.matcher import Matcher
 from watcher.errors import ConfigError, InputError, RuleSetError, StoreError, WorkspaceError
-from watcher.ingest.pipeline import Pipeline
-from watcher.ingest.shapes import match_json
-from watcher.model import Match
-from watcher.notify.channels import Channel
-from watcher.notify.outbox import Destination, Outbox, RetryPolicy
-from watcher.notify.render import Renderer
-from watcher.notify.silencing import RuleTags
-from watcher.rules.ast import RuleSet
-from watcher.rules.load import load_rules, query_rule
-from watcher.store import Store
+
+if TYPE_CHECKING:
+    from watcher.config.settings import Settings
+    from watcher.engine.matcher import Matcher
+    from watcher.ingest.pipeline import Pipeline
+    from watcher.model import Match
+    from watcher.notify.outbox import Destination, Outbox
+    from watcher.notify.render import Renderer
+    from watcher.rules.ast import RuleSet
+    from watcher.store import Store
 
 EXIT_OK, EXIT_FAILED, EXIT_RULES = 0, 1, 2
 BATCH = 32  # articles analysed together: cheaper, and little waiting on stdin
@@ -97,6 +96,8 @@ def reader_may_leave() -> Iterator[None]:
 
 
 def load_matcher(settings: Settings, path: str | None) -> Matcher:
+    from watcher.engine.matcher import Matcher
+
     with errors_exit():  # ConfigError: e.g. a trained pipeline named but not installed
         return Matcher.from_path(
             path or settings.rules, pipeline=settings.pipeline, channels=settings.channel_names,
@@ -112,6 +113,9 @@ def chosen_rules(
     only `rule_ids` of it when given, or a rule of `query` alone (which may use the rule
     set's @lists: the rules are loaded for them when PATH was given or exists). Broken
     rules, an unknown id or a bad query end the command with status 2."""
+    from watcher.rules.ast import RuleSet
+    from watcher.rules.load import load_rules, query_rule
+
     with errors_exit():
         root = path or settings.rules
         if query is not None:
@@ -137,6 +141,8 @@ def _unknown_rule(rule_id: str, root: str, ruleset: RuleSet) -> str:
 def matcher_of(settings: Settings, ruleset: RuleSet, *, enable: bool = False) -> Matcher:
     """A matcher of these rules with the configured pipeline and context; `enable` compiles
     disabled rules too (to explain their query)."""
+    from watcher.engine.matcher import Matcher
+
     if enable:
         ruleset = replace(ruleset, rules=tuple(replace(r, enabled=True) for r in ruleset.rules))
     with errors_exit():
@@ -149,6 +155,8 @@ def matcher_of(settings: Settings, ruleset: RuleSet, *, enable: bool = False) ->
 @contextmanager
 def open_store(settings: Settings, *, migrate: bool = True) -> Iterator[Store]:
     """The configured store, migrated; an unusable database ends the command with one line."""
+    from watcher.store import Store
+
     with errors_exit():
         store = Store.open(settings.db, migrate_to_head=migrate)
     with store:
@@ -161,6 +169,8 @@ def new_pipeline(
     """The ingest pipeline over this store for the configured channels: the one way
     `watcher replay` and `watcher run` build it (the daemon swaps reloaded rules into it).
     `notify=False` stores and prints matches but routes them to no channel."""
+    from watcher.ingest.pipeline import Pipeline
+
     return Pipeline(
         matcher=matcher, store=store, channels=settings.channels, notify=notify, now=utc_now
     )
@@ -169,6 +179,9 @@ def new_pipeline(
 def destinations(settings: Settings) -> dict[str, Destination]:
     """The configured channels, ready to send to; a URL apprise cannot use ends the
     command with one line (status 2), never showing the URL."""
+    from watcher.notify.channels import Channel
+    from watcher.notify.outbox import Destination
+
     with errors_exit():
         return {
             name: Destination(Channel.from_urls(name, channel.urls), channel.digest)
@@ -178,6 +191,8 @@ def destinations(settings: Settings) -> dict[str, Destination]:
 
 def renderer(settings: Settings) -> Renderer:
     """Message templates (the user's overrides checked now, not at the first alert)."""
+    from watcher.notify.render import Renderer
+
     with errors_exit():
         templates = settings.notify.templates
         return Renderer(Path(templates) if templates else None)
@@ -189,6 +204,9 @@ def open_outbox(
 ) -> Outbox:
     """The sender for the configured channels over this store; the rule files at `rules`
     (default the configured ones) give the rules' tags, for silences that match on one."""
+    from watcher.notify.outbox import Outbox, RetryPolicy
+    from watcher.notify.silencing import RuleTags
+
     notify = settings.notify
     return Outbox(
         store=store,
@@ -238,6 +256,9 @@ def print_matches(
     matches: Iterable[Match], source: str, output_format: str, *, held: bool = False
 ) -> None:
     """Print the matches; held-back ones (their context excluded) only when `held`."""
+    from watcher.cli.output import match_text
+    from watcher.ingest.shapes import match_json
+
     for found in matches:
         if found.held and not held:
             continue

@@ -9,13 +9,13 @@ import logging
 import sys
 import time
 
-from watcher.notify.outbox import REPORTED
+from watcher.notify.constants import REPORTED
 
 FORMAT = "%(asctime)s level=%(levelname)s logger=%(name)s %(message)s"
 
 
 def _unreported(record: logging.LogRecord) -> bool:
-    """Not a line logged with `extra=REPORTED` (notify/outbox.py): its news is in the
+    """Not a line logged with `extra=REPORTED` (notify/constants.py): its news is in the
     one-shot command's own report, so it is logged for the daemon only."""
     return not any(getattr(record, key, False) for key in REPORTED)
 

@@ -1,8 +1,13 @@
-"""`watcher rules check|test` and `watcher match`: the rules, and matching without storing."""
+"""`watcher rules check|test` and `watcher match`: the rules, and matching without storing.
+
+`watcher rules check` loads the rules and nothing more: the matcher (spaCy, the compile)
+is imported by the commands that build one, `rules backtest` (the store) when it runs.
+"""
 
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
 import click
 
@@ -17,15 +22,27 @@ from watcher.cli.common import (
     print_unreadable,
     reader_may_leave,
 )
-from watcher.config.settings import Settings
-from watcher.engine.matcher import run_rule_examples, skipped_examples
+from watcher.cli.lazy import Lazy, LazyGroup
 from watcher.model import Article
 from watcher.rules.load import load_rules
 from watcher.sources.inputs import read_inputs
-from watcher.text.analysis import check_pipeline
+from watcher.text.pipelines import check_pipeline
+
+if TYPE_CHECKING:
+    from watcher.config.settings import Settings
+
+# The subcommands of `rules` kept elsewhere, as in watcher/cli/main.py's COMMANDS.
+RULES_COMMANDS = {
+    "backtest": Lazy(
+        "watcher.cli.backtest:backtest",
+        "Match the stored articles again with the rules (only RULE... when given) or a "
+        "query; print what `watcher match` prints for them, then per rule on stderr: "
+        "matches now, stored matches, added (now, not stored) and dropped (stored, not now).",
+    ),
+}
 
 
-@click.group()
+@click.group(cls=LazyGroup, lazy=RULES_COMMANDS)
 def rules() -> None:
     """Check and test watch rules."""
 
@@ -48,6 +65,8 @@ def rules_check(settings: Settings, path: str | None) -> None:
 @click.pass_obj
 def rules_test(settings: Settings, path: str | None) -> None:
     """Run every rule's `tests:` examples."""
+    from watcher.engine.matcher import run_rule_examples, skipped_examples
+
     matcher = load_matcher(settings, path)
     count, failures = run_rule_examples(matcher)
     for failure in failures:  # the report itself, so on stdout with the summary

@@ -34,10 +34,9 @@ from pydantic_core import ErrorDetails, PydanticCustomError
 from watcher.config.document import Document, Loc, read_document
 from watcher.errors import ConfigError
 from watcher.model import ContextLabelName, Severity
-from watcher.notify.digest import check_cron
-from watcher.notify.outbox import DEFAULT_LEASE
+from watcher.notify.constants import DEFAULT_LEASE
 from watcher.sources.addresses import parse_ranges
-from watcher.sources.fetch import DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT
+from watcher.sources.limits import DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT
 from watcher.when import parse_duration
 
 DEFAULT_CONFIG = "watcher.yaml"
@@ -123,6 +122,8 @@ def _max_age(value: object) -> int:
 def _digest(value: object) -> int | str:
     """A digest schedule: a duration of at least MIN_DIGEST, or a five-field cron line."""
     if isinstance(value, str) and len(value.split()) > 1:
+        from watcher.notify.digest import check_cron  # APScheduler, for cron lines only
+
         try:
             return check_cron(value.strip())
         except ValueError as error:

@@ -26,6 +26,7 @@ from functools import partial
 
 from watcher.errors import ConfigError, NotifyError, StoreError, WatcherError
 from watcher.notify.channels import Channel, Target, send
+from watcher.notify.constants import DEFAULT_LEASE, REPORTED
 from watcher.notify.digest import DigestSchedule, describe
 from watcher.notify.message import Message, Payload
 from watcher.notify.payload import alert_document, notify_test_document
@@ -37,10 +38,6 @@ from watcher.store.silences import Silences
 
 log = logging.getLogger("watcher.outbox")
 
-DEFAULT_LEASE = 600  # a sender's claim on the deliveries it sends (notify.lease)
-# `extra=` for a log line whose news the one-shot commands print themselves (a send
-# failure is in their report): logged for the daemon, not said twice by `watcher replay`.
-REPORTED = {"reported": True}
 
 # Deliveries claimed per round, per parallel send: small, so a round ends well within the
 # lease even when every send runs into its timeout.

@@ -24,6 +24,7 @@ from pydantic import ByteSize
 from watcher.errors import FetchError, FetchTimeout
 from watcher.sources import connect
 from watcher.sources.addresses import AddressPolicy, IPNetwork, Resolver, resolve
+from watcher.sources.limits import DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT
 
 FetchStatus = Literal["ok", "not_modified", "gone", "retry_later"]
 
@@ -36,10 +37,6 @@ RETRY_AFTER_LIMIT = 7 * 24 * 3600.0
 DECODE_STEP = 64 * 1024
 # only what we can inflate in bounded steps ourselves (see _Inflater); no br/zstd
 ACCEPT_ENCODING = "gzip, deflate"
-# The largest body read (decoded) unless a fetch says otherwise: most feeds are well under
-# 1 MB; a source's `max_size` raises it for a full-content feed.
-DEFAULT_MAX_BYTES = 10 * 2**20
-DEFAULT_TIMEOUT = 20.0
 DEFAULT_PORTS = {"http": 80, "https": 443}
 
 

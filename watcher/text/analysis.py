@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
@@ -21,16 +20,15 @@ from spacy.pipeline import Sentencizer
 from spacy.tokens import Doc
 from spacy.util import compile_infix_regex
 
-from watcher.errors import ConfigError
 from watcher.model import Article
 from watcher.text.lexicon import Lexicon
+from watcher.text.pipelines import BLANK_PIPELINE, check_pipeline, unloadable
 from watcher.text.variants import fold
 
 # spaCy holds a whole Doc in memory; long texts are analysed in chunks of about this
 # many characters, cut at a line break (else a space) so no word is split.
 CHUNK_CHARS = 100_000
 TOKENIZER_CACHE = 200_000
-BLANK_PIPELINE = "blank:en"
 # Title and body are tokenized together, joined by a paragraph break, then split again.
 FIELD_SEPARATOR = "\n\n"
 # The sentence-final marks of spaCy's sentencizer.
@@ -535,56 +533,6 @@ def chunks(text: str, size: int = CHUNK_CHARS) -> Iterator[tuple[int, str]]:
         start = end
 
 
-def check_pipeline(name: str) -> None:
-    """ConfigError unless `name` is blank:en, or an installed pipeline package or a pipeline
-    directory for English; without loading it (loading a trained pipeline takes seconds).
-    Its language is read where spaCy reads it: a package's meta.json, a folder's config.cfg."""
-    if name == BLANK_PIPELINE:
-        return
-    if spacy.util.is_package(name):
-        _refuse_unless_english(name, _package_lang(name))
-        return
-    if Path(name).is_dir():
-        if not (Path(name) / "config.cfg").is_file():  # what spacy.load reads first
-            raise ConfigError(f"spaCy pipeline {name!r} cannot be loaded: no config.cfg in it")
-        _refuse_unless_english(name, _folder_lang(name))
-        return
-    if name.startswith("blank:"):
-        raise ConfigError(
-            f"spaCy pipeline {name!r}: the only blank pipeline is {BLANK_PIPELINE} "
-            "(rules' lemmas and variants are English)"
-        )
-    raise ConfigError(f"spaCy pipeline {name!r} is not installed (pip install it, or use blank:en)")
-
-
-def _package_lang(name: str) -> object:
-    try:
-        return spacy.util.get_model_meta(spacy.util.get_package_path(name)).get("lang")
-    except (OSError, ValueError) as error:
-        raise _unloadable(name, error) from None
-
-
-def _folder_lang(name: str) -> object:
-    try:
-        config = spacy.util.load_config(Path(name) / "config.cfg", interpolate=False)
-    except (OSError, ValueError) as error:  # confection's ConfigValidationError is a ValueError
-        raise _unloadable(name, error) from None
-    return config.get("nlp", {}).get("lang")
-
-
-def _refuse_unless_english(name: str, lang: object) -> None:
-    if lang != "en":
-        raise ConfigError(
-            f"spaCy pipeline {name!r} is for language {lang!r}, not 'en' "
-            "(rules' lemmas and variants are English)"
-        )
-
-
-def _unloadable(name: str, error: Exception) -> ConfigError:
-    reason = " ".join(str(error).split())
-    return ConfigError(f"spaCy pipeline {name!r} cannot be loaded: {reason}")
-
-
 def load_pipeline(name: str) -> Language:
     """The blank English tokenizer, or a named trained pipeline.
 
@@ -599,7 +547,7 @@ def load_pipeline(name: str) -> Language:
         try:
             nlp = spacy.load(name)
         except (OSError, ValueError, ImportError) as error:  # not a pipeline, or too old
-            raise _unloadable(name, error) from None
+            raise unloadable(name, error) from None
     nlp.max_length = CHUNK_CHARS * 2
     infixes = [*nlp.Defaults.infixes, UNICODE_HYPHEN_INFIX]
     nlp.tokenizer.infix_finditer = compile_infix_regex(infixes).finditer

@@ -15,12 +15,9 @@ import gzip
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
-
-import spacy_lookups_data
-import srsly
-from spacy.lang.en.stop_words import STOP_WORDS
 
 from watcher.text.variants import NAME_ELEMENTS, fold
 
@@ -112,7 +109,7 @@ class Lexicon:
 
     def is_stop_word(self, word: str) -> bool:
         """spaCy's English stop words (the, of, said ...): the most common words of all."""
-        return word.lower() in STOP_WORDS
+        return word.lower() in stop_words()
 
     def is_english(self, word: str) -> bool:
         """Whether a word (folded) is an ordinary English word form, so never a name variant."""
@@ -142,8 +139,20 @@ def _doubles_last_consonant(lemma: str) -> bool:
     return a not in VOWELS and b in VOWELS and c not in VOWELS and c not in "wxy"
 
 
+@cache
+def stop_words() -> frozenset[str]:
+    """spaCy's English stop words, imported when first asked: importing spaCy takes about
+    half a second, which `watcher rules check` (it reads ENGLISH_WORDS_FILE) need not pay."""
+    from spacy.lang.en.stop_words import STOP_WORDS
+
+    return frozenset(STOP_WORDS)
+
+
 def _read(name: str) -> Any:
-    """One table of spacy-lookups-data."""
+    """One table of spacy-lookups-data (imported here, as spaCy is: see stop_words)."""
+    import spacy_lookups_data
+    import srsly
+
     return srsly.read_gzip_json(spacy_lookups_data.get_file(name))
 
 
