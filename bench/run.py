@@ -51,6 +51,12 @@ from bench.quality import (
 )
 from bench.sections import replace_section
 from bench.sizes import FULL, QUICK, Sizes
+from bench.startup_bench import (
+    STARTUP_HEADING,
+    measure_startup_part,
+    render_startup_markdown,
+    render_startup_table,
+)
 from bench.store_bench import measure_store
 from bench.store_report import STORE_HEADING, render_store_markdown, render_store_table
 from bench.units import UNITS_HEADING, measure_units, render_units_markdown
@@ -122,6 +128,9 @@ PARTS = (
          lambda c: measure_web(c.corpus.articles, c.sizes.web_articles, c.sizes.web_requests,
                                c.scratch),
          render_web_table, render_web_markdown),
+    Part("startup", STARTUP_HEADING,
+         lambda c: measure_startup_part(c.sizes.startup_runs),
+         render_startup_table, render_startup_markdown),
 )
 HEADINGS = tuple(part.heading for part in PARTS)
 

@@ -34,6 +34,7 @@ class Sizes:
     gazetteer_runs: int = 5  # fresh processes that load the gazetteer (median)
     web_articles: int = 100_000  # stored articles under the workspace's inbox
     web_requests: int = 40  # timed requests per inbox request measured
+    startup_runs: int = 10  # fresh `watcher` processes per command of the start-up part
 
 
 FULL = Sizes(
@@ -83,4 +84,5 @@ QUICK = Sizes(
     gazetteer_runs=1,
     web_articles=1_500,
     web_requests=2,
+    startup_runs=1,
 )

@@ -35,6 +35,7 @@ TABLES = {
     "## Text units": ("- shipped rules, alerts lost:",),
     "## Workspace": ("| request | path | stories | median ms | p95 ms | baseline ms |",
                      "| target | measured | goal | verdict |"),
+    "## Start-up": ("| command | wall s (median) | worst s | CPU s (median) | x baseline |",),
 }
 
 
