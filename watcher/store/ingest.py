@@ -272,10 +272,24 @@ def _keys_insert(count: int) -> sa.TextClause:
 
 
 def _insert_bands(connection: Connection, bands: Sequence[int], article_id: int) -> None:
-    """All of the article's bands in one multi-row INSERT, built once per band count."""
-    if bands:
-        connection.execute(_bands_insert(len(bands)),
-                           {"article_id": article_id, **_band_values(bands)})
+    """All of the article's bands in one statement: on PostgreSQL one multi-row INSERT
+    (built once per band count), one round trip; on SQLite one executemany of the
+    single-row INSERT, given to the driver as it is, which SQLite runs 2.5x faster than
+    the multi-row form (measured: 32 rows, 800 times)."""
+    if not bands:
+        return
+    if connection.dialect.name == "sqlite":
+        connection.exec_driver_sql(
+            _SQLITE_BANDS_INSERT,
+            [(article_id, index, band) for index, band in enumerate(bands)],
+        )
+        return
+    connection.execute(_bands_insert(len(bands)), {"article_id": article_id, **_band_values(bands)})
+
+
+_SQLITE_BANDS_INSERT = (
+    f'INSERT INTO "{story_bands.name}" ("article_id", "band_index", "band_hash") VALUES (?, ?, ?)'
+)
 
 
 @cache
