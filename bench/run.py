@@ -59,6 +59,12 @@ from bench.startup_bench import (
 )
 from bench.store_bench import measure_store
 from bench.store_report import STORE_HEADING, render_store_markdown, render_store_table
+from bench.store_write import (
+    WRITE_HEADING,
+    measure_write,
+    render_write_markdown,
+    render_write_table,
+)
 from bench.units import UNITS_HEADING, measure_units, render_units_markdown
 from bench.web_bench import WEB_HEADING, measure_web, render_web_markdown, render_web_table
 from bench.workers_bench import (
@@ -100,6 +106,9 @@ PARTS = (
     Part("store", STORE_HEADING,
          lambda c: measure_store(c.corpus, c.analyzer, c.sizes, c.scratch),
          render_store_table, render_store_markdown),
+    Part("storewrite", WRITE_HEADING,
+         lambda c: measure_write(c.sizes),
+         render_write_table, render_write_markdown),
     Part("feeds", FEEDS_HEADING,
          lambda c: measure_feeds(c.corpus, c.sizes, c.scratch),
          render_feeds_table, render_feeds_markdown),

@@ -25,7 +25,13 @@ from watcher.store.db import (
     store_errors,
     write_transaction,
 )
-from watcher.store.ingest import DuplicateArticle, any_key_known, known_keys, store_article
+from watcher.store.ingest import (
+    DuplicateArticle,
+    UnknownSource,
+    any_key_known,
+    known_keys,
+    store_article,
+)
 from watcher.store.locations import places_of
 from watcher.store.polling import PollRecord, SourceState
 from watcher.store.records import (
@@ -52,6 +58,12 @@ class Store:
     def __init__(self, engine: Engine, *, busy_timeout: float = DEFAULT_BUSY_TIMEOUT) -> None:
         self._engine = engine
         self._busy_timeout = busy_timeout
+        # Source name -> id, for ingest: a source row is created once and never deleted, so
+        # an id is cached once a transaction that used it has committed (not before: a
+        # rolled-back one may have created it). A stale id (the schema moved by this Store,
+        # or the database replaced under it) is dropped: `upgrade`/`downgrade` clear the
+        # cache, and an article whose cached source is gone is stored again without it.
+        self._source_ids: dict[str, int] = {}
 
     @classmethod
     def open(
@@ -84,10 +96,12 @@ class Store:
         self.close()
 
     def upgrade(self, revision: str = "head") -> None:
+        self._source_ids.clear()
         with self._errors():
             migrate.upgrade(self._engine, revision)
 
     def downgrade(self, revision: str) -> None:
+        self._source_ids.clear()
         with self._errors():
             migrate.downgrade(self._engine, revision)
 
@@ -123,12 +137,26 @@ class Store:
         stored=False (and nothing written) when one of its keys is already stored, also
         when another process stored it a moment ago.
         """
+        name = new.article.source
         with self._errors():
             try:
-                with write_transaction(self._engine) as connection:
-                    return store_article(connection, new, matches, pick_story, now)
+                try:
+                    result, source_id = self._store_article(
+                        new, matches, pick_story, now, self._source_ids.get(name))
+                except UnknownSource:
+                    self._source_ids.pop(name, None)
+                    result, source_id = self._store_article(new, matches, pick_story, now, None)
             except DuplicateArticle:
                 return IngestResult(stored=False, story_id=None, new_matches=())
+        self._source_ids[name] = source_id  # committed: the row is there for good
+        return result
+
+    def _store_article(
+        self, new: NewArticle, matches: Sequence[NewMatch], pick_story: StoryPicker,
+        now: datetime, source_id: int | None,
+    ) -> tuple[IngestResult, int]:
+        with write_transaction(self._engine) as connection:
+            return store_article(connection, new, matches, pick_story, now, source_id)
 
     def articles(self, limit: int | None = None) -> list[StoredArticle]:
         """Stored articles, newest fetched first."""
