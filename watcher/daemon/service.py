@@ -13,9 +13,7 @@ import random
 import threading
 from collections.abc import Callable, Iterable
 from concurrent import futures
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from pathlib import Path
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -27,7 +25,7 @@ from watcher.daemon.poller import Poller, PollOutcome
 from watcher.engine.matcher import Matcher
 from watcher.errors import ConfigError, RuleSetError
 from watcher.notify.outbox import Outbox
-from watcher.rules.load import rule_files
+from watcher.rules.load import RuleFiles
 from watcher.store import BUSY
 
 log = logging.getLogger("watcher.daemon")
@@ -38,25 +36,6 @@ MAX_JITTER_SECONDS = 60.0
 # A scheduled poll is skipped when any worker polled the source within this fraction of
 # its interval: timers on several workers (and restarts) drift, so not the whole interval.
 RECENT_FRACTION = 0.9
-
-
-@dataclass(frozen=True)
-class RuleFiles:
-    """A fingerprint of the rule files (path, size, mtime), to notice any change."""
-
-    stamp: tuple[tuple[str, int, int], ...]
-
-    @classmethod
-    def read(cls, path: str) -> RuleFiles:
-        files = rule_files(Path(path))
-        stamp = []
-        for file in files:
-            try:
-                info = file.stat()
-            except OSError:
-                continue  # removed between listing and stat: the next check sees it
-            stamp.append((str(file), info.st_size, info.st_mtime_ns))
-        return cls(tuple(stamp))
 
 
 class Daemon:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from watcher.errors import ConfigError, RuleSetError
 from watcher.model import Alert
-from watcher.rules.load import load_rules, rule_files
+from watcher.rules.load import RuleFiles, load_rules
 from watcher.store.silences import Silence
 
 log = logging.getLogger("watcher.outbox")
@@ -61,26 +61,16 @@ class RuleTags:
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self._lock = threading.Lock()
-        self._stamp: tuple[tuple[str, int, int], ...] | None = None
+        self._files: RuleFiles | None = None
         self._tags: dict[str, tuple[str, ...]] = {}
 
     def __call__(self, rule_id: str) -> Collection[str]:
         with self._lock:
-            stamp = self._read_stamp()
-            if stamp != self._stamp:
-                self._stamp = stamp
+            files = RuleFiles.read(self.path)
+            if files != self._files:
+                self._files = files
                 self._load()
             return self._tags.get(rule_id, ())
-
-    def _read_stamp(self) -> tuple[tuple[str, int, int], ...]:
-        stamp = []
-        for file in rule_files(self.path) if self.path.exists() else []:
-            try:
-                info = file.stat()
-            except OSError:
-                continue
-            stamp.append((str(file), info.st_size, info.st_mtime_ns))
-        return tuple(stamp)
 
     def _load(self) -> None:
         try:

@@ -128,6 +128,28 @@ def rule_files(root: Path) -> list[Path]:
     )
 
 
+@dataclass(frozen=True)
+class RuleFiles:
+    """A fingerprint of the rule files (path, size, mtime), to notice any change: the one
+    way the daemon, the sender's tag silences and the workspace know to read rules again."""
+
+    stamp: tuple[tuple[str, int, int], ...]
+
+    @classmethod
+    def read(cls, path: str | Path) -> RuleFiles:
+        """The rule files under `path` now (none when it does not exist: loading says why)."""
+        root = Path(path)
+        files = rule_files(root) if root.exists() else []
+        stamp = []
+        for file in files:
+            try:
+                info = file.stat()
+            except OSError:
+                continue  # removed between listing and stat: the next check sees it
+            stamp.append((str(file), info.st_size, info.st_mtime_ns))
+        return cls(tuple(stamp))
+
+
 _Where = tuple[YamlFile, yaml.Node]  # where an @ref was written, to report it
 
 

@@ -15,14 +15,13 @@ from dataclasses import dataclass, replace
 from fastapi import Request
 
 from watcher.config.settings import Settings
-from watcher.daemon.service import RuleFiles
 from watcher.engine.explain import explain
 from watcher.engine.explain_text import Line, reason_lines, verdict
 from watcher.engine.matcher import MAX_WORD_TYPES, Matcher
 from watcher.errors import WatcherError
 from watcher.model import Article
 from watcher.rules.ast import RuleSet
-from watcher.rules.load import load_rules
+from watcher.rules.load import RuleFiles, load_rules
 from watcher.text.analysis import AnalysedText
 
 MAX_EXPLAINED = 20  # (article, rule) pairs explained on one page

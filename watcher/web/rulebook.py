@@ -3,8 +3,8 @@ the life of the application.
 
 Loading spaCy's pipeline takes seconds, so it is built once, on the first workbench run,
 not per request; the rules are loaded again only when a file under the rules path changes
-(its name or mtime), as the daemon reloads them. One workbench run at a time uses the
-analyser (it is not safe across threads: its word table grows as it reads).
+(its name, size or mtime: RuleFiles), as the daemon reloads them. One workbench run at a
+time uses the analyser (it is not safe across threads: its word table grows as it reads).
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 
 from fastapi import Request
 
@@ -21,11 +20,10 @@ from watcher.engine.context import Triggers, load_triggers
 from watcher.engine.matcher import Matcher
 from watcher.errors import RuleSetError, WatcherError, WorkspaceError
 from watcher.rules.ast import Rule, RuleSet
-from watcher.rules.load import load_rules, rule_files
+from watcher.rules.load import RuleFiles, load_rules
 from watcher.text.analysis import Analyzer
 
 RUNS_AT_ONCE = 3  # one matching, two waiting; more are refused at once
-_Stamp = tuple[tuple[str, int], ...]  # (file, mtime in ns) of every rule file
 
 
 class RulesUnavailable(Exception):
@@ -44,7 +42,7 @@ class RuleBook:
         # runs under way or waiting for the analyser: one busy user (or a leaked feed
         # token) must not hold every server thread waiting for it
         self._queue = threading.BoundedSemaphore(RUNS_AT_ONCE)
-        self._stamp: _Stamp | None = None
+        self._files: RuleFiles | None = None
         self._rules: RuleSet | None = None
         self._problem: RulesUnavailable | None = None
         self._analyzer: Analyzer | None = None
@@ -52,10 +50,10 @@ class RuleBook:
 
     def rules(self) -> RuleSet:
         """The rule set as its files are now; RulesUnavailable when they do not load."""
-        stamp = self._stamp_now()
+        files = RuleFiles.read(self.settings.rules)
         with self._guard:
-            if stamp != self._stamp:
-                self._stamp, self._rules, self._problem = stamp, None, None
+            if files != self._files:
+                self._files, self._rules, self._problem = files, None, None
                 try:
                     self._rules = load_rules(self.settings.rules,
                                              channels=self.settings.channel_names)
@@ -97,14 +95,6 @@ class RuleBook:
             yield matcher
         finally:
             self._analyzer = matcher.analyzer  # renewed when its word table was full
-
-    def _stamp_now(self) -> _Stamp:
-        root = Path(self.settings.rules)
-        try:
-            files = rule_files(root) if root.exists() else []
-            return tuple((str(f), f.stat().st_mtime_ns if f.exists() else 0) for f in files)
-        except OSError:
-            return ()
 
 
 _creating = threading.Lock()
