@@ -1,7 +1,7 @@
 """The rule workbench: try a query over the stored articles before putting it in a rule.
 
 The page is a GET form (its URL can be shared) that htmx enhances by swapping in only the
-results; the API takes the same as JSON. Both run watcher/web/bench.py, which matches and
+results; the API takes the same as JSON. Both run watcher/web/workbench_run.py, which matches and
 writes nothing, so any signed-in user may use them. The routes are plain functions: FastAPI
 runs them in a thread, so a run of seconds never holds up the event loop.
 """
@@ -21,7 +21,10 @@ from watcher.engine.explain import Step, near_verdict, step_json
 from watcher.errors import WorkspaceError
 from watcher.rules.ast import Rule
 from watcher.web.auth import Viewer
-from watcher.web.bench import (
+from watcher.web.context import web_of
+from watcher.web.pages import is_htmx, render
+from watcher.web.rulebook import RulesUnavailable, rulebook_of
+from watcher.web.workbench_run import (
     SCAN_LIMIT,
     WINDOWS,
     BenchRun,
@@ -32,9 +35,6 @@ from watcher.web.bench import (
     run,
     window_start,
 )
-from watcher.web.context import web_of
-from watcher.web.pages import is_htmx, render
-from watcher.web.rulebook import RulesUnavailable, rulebook_of
 
 router = APIRouter()
 
