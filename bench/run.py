@@ -49,6 +49,12 @@ from bench.quality import (
     render_quality_part_markdown,
     render_quality_part_table,
 )
+from bench.retention_bench import (
+    RETENTION_HEADING,
+    measure_retention,
+    render_retention_markdown,
+    render_retention_table,
+)
 from bench.sections import replace_section
 from bench.sizes import FULL, QUICK, Sizes
 from bench.startup_bench import (
@@ -140,6 +146,10 @@ PARTS = (
     Part("startup", STARTUP_HEADING,
          lambda c: measure_startup_part(c.sizes.startup_runs),
          render_startup_table, render_startup_markdown),
+    Part("retention", RETENTION_HEADING,
+         lambda c: measure_retention(c.corpus, c.sizes.retention_articles,
+                                     c.sizes.retention_passes, c.scratch),
+         render_retention_table, render_retention_markdown),
 )
 HEADINGS = tuple(part.heading for part in PARTS)
 

@@ -35,6 +35,8 @@ class Sizes:
     web_articles: int = 100_000  # stored articles under the workspace's inbox
     web_requests: int = 40  # timed requests per inbox request measured
     startup_runs: int = 10  # fresh `watcher` processes per command of the start-up part
+    retention_articles: int = 20_000  # articles filled, the older half pruned per batch size
+    retention_passes: int = 2  # prunes per batch size (best of)
 
 
 FULL = Sizes(
@@ -85,4 +87,6 @@ QUICK = Sizes(
     web_articles=1_500,
     web_requests=2,
     startup_runs=1,
+    retention_articles=400,
+    retention_passes=1,
 )

@@ -37,6 +37,8 @@ TABLES = {
     "## Workspace": ("| request | path | stories | median ms | p95 ms | baseline ms |",
                      "| target | measured | goal | verdict |"),
     "## Start-up": ("| command | wall s (median) | worst s | CPU s (median) | x baseline |",),
+    "## Retention": ("| batch (articles per transaction) | articles removed | best s | "
+                     "articles/s |",),
 }
 
 

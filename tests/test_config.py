@@ -469,8 +469,8 @@ def test_a_bad_contact_is_one_line(tmp_path, contact):
     ("text", "message"),
     [
         ("rulez: x\n", "watcher.yaml:1:1: unknown key 'rulez' (known: db, rules, pipeline, "
-                       "sources, poll_lease, max_age, contact, channels, notify, http, fetch, "
-                       "context, web)"),
+                       "sources, poll_lease, max_age, retention, contact, channels, notify, "
+                       "http, fetch, context, web)"),
         ("rules: a/\nrules: b/\n", "watcher.yaml:2:1: duplicate key 'rules' (first on line 1)"),
         ("rules: 2024\n", "watcher.yaml:1:1: rules: must be a string (got 2024)"),
         ("rules: ''\n", "watcher.yaml:1:1: rules: must not be empty (got '')"),
@@ -496,7 +496,7 @@ def test_every_problem_is_reported_in_file_order(tmp_path):
     assert _errors(tmp_path, text, {"WATCHER_DB": "nope"}) == [
         "watcher.yaml:2:3: http.port: must be at least 1 (got 0)",
         "watcher.yaml:3:1: unknown key 'rulez' (known: db, rules, pipeline, sources, poll_lease, "
-        "max_age, contact, channels, notify, http, fetch, context, web)",
+        "max_age, retention, contact, channels, notify, http, fetch, context, web)",
         "watcher.yaml:5:38: sources[0].every: must be at least 30s (got '1s')",
         "WATCHER_DB: db: must be a database URL such as sqlite:///watcher.db",
     ]
@@ -526,6 +526,30 @@ def test_aliases_within_the_bound_load(tmp_path):
             "  - {name: b, url: 'https://x.org/b', tags: *tags}\n")
     settings = load_settings(_write(tmp_path, text), {}, {})
     assert [s.tags for s in settings.sources] == [("syria", "aleppo")] * 2
+
+
+# retention
+
+
+@pytest.mark.parametrize(("text", "seconds"), [
+    ("", None), ("retention:\n", None), ("retention: off\n", None), ("retention: 0\n", None),
+    ("retention: 180d\n", 180 * 86400), ("retention: 7d\n", 7 * 86400),
+])  # fmt: skip
+def test_retention_is_off_unless_set_to_a_window_of_at_least_a_week(tmp_path, text, seconds):
+    assert load_settings(_write(tmp_path, text), {}, {}).retention == seconds
+    assert load_settings(None, {}, {"WATCHER_RETENTION": "180d"}).retention == 180 * 86400
+
+
+def test_max_age_off_unquoted_in_the_file_is_no_limit(tmp_path):
+    """YAML reads an unquoted `off` as false; the documented `off` must still mean off."""
+    assert load_settings(_write(tmp_path, "max_age: off\n"), {}, {}).max_age == 0
+
+
+@pytest.mark.parametrize("value", ["1h", "6d", "soon", "1.5d"])
+def test_a_retention_too_short_or_no_duration_is_one_line_naming_where(tmp_path, value):
+    assert _errors(tmp_path, f"db: sqlite:///w.db\nretention: {value}\n") == [
+        "watcher.yaml:2:1: retention: must be a duration of at least 7d, such as 180d, or off "
+        f"(the default: nothing is deleted) (got {value!r})"]
 
 
 # the shipped example

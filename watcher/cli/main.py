@@ -41,7 +41,10 @@ COMMANDS = {
     ),
     "articles": Lazy("watcher.cli.records:articles", "Stored articles, newest first."),
     "matches": Lazy("watcher.cli.records:matches", "Stored matches, newest first."),
-    "db": Lazy("watcher.cli.records:db", "The database schema."),
+    "db": Lazy(
+        "watcher.cli.records:db",
+        "The database: its schema, and pruning what is past the retention window.",
+    ),
     "run": Lazy(
         "watcher.cli.run:run",
         "The daemon: poll the configured feeds on schedule, match, store and send alerts, "

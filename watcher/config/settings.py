@@ -68,6 +68,9 @@ DEFAULT_DATABASE_CHECK = 5
 # news); the settings' default and that of a Poller built without settings (seconds).
 DEFAULT_MAX_AGE = 3 * 86400
 MAX_AGE_OFF = ("0", "none", "off")  # what turns max_age off (0 seconds)
+# The shortest retention window: feeds list an item for days, and an article pruned while
+# its feed still lists it is stored again as new (docs/storage.md, "Retention").
+MIN_RETENTION = 7 * 86400
 OPTION_KEYS = ("db", "rules", "pipeline")  # the settings with a command-line option
 # Every setting has a variable WATCHER_<KEY>: plain ones take the text as it is; lists and
 # mappings take YAML (`WATCHER_SOURCES='[{name: a, url: "https://…"}]'`), and each key of
@@ -107,16 +110,38 @@ def _duration(minimum: int) -> Callable[[object], int]:
     return parse
 
 
+def _is_off(value: object) -> bool:
+    """`0`, `none`, `off` as text, or YAML's false (what an unquoted `off` is read as)."""
+    return value is False or (isinstance(value, str) and value.strip().lower() in MAX_AGE_OFF)
+
+
 def _max_age(value: object) -> int:
     """How old an article may be to alert, in seconds: a duration, or 0 (also `none`,
     `off`) for no limit."""
-    if isinstance(value, str) and value.strip().lower() in MAX_AGE_OFF:
+    if _is_off(value):
         return 0
     try:
         return parse_duration(value)
     except ValueError:
         raise ValueError("must be a duration such as 3d, 12h or 90m, or 0 (also none or "
                          "off) for no limit") from None
+
+
+def parse_retention(value: object) -> int | None:
+    """How long stored articles are kept, in seconds: a duration of at least MIN_RETENTION,
+    or None (absent, empty, `0`, `none`, `off`): kept for ever."""
+    if value is None or _is_off(value):
+        return None
+    try:
+        seconds = parse_duration(value)
+    except ValueError:
+        seconds = -1
+    if seconds == 0:
+        return None
+    if seconds < MIN_RETENTION:
+        raise ValueError("must be a duration of at least 7d, such as 180d, or off (the "
+                         "default: nothing is deleted)")
+    return seconds
 
 
 def _digest(value: object) -> int | str:
@@ -212,6 +237,7 @@ Seconds = Annotated[int, BeforeValidator(_duration(1))]
 AddressRange = Annotated[str, AfterValidator(_address_range)]
 WholeNumber = Annotated[int, BeforeValidator(_not_bool)]
 MaxAge = Annotated[int, BeforeValidator(_max_age)]
+Retention = Annotated[int | None, BeforeValidator(parse_retention)]
 SeverityName = Annotated[Severity, PlainValidator(_severity), PlainSerializer(str)]
 
 
@@ -325,6 +351,7 @@ class Settings(_Frozen):
     sources: tuple[SourceSettings, ...] = ()
     poll_lease: Seconds = DEFAULT_POLL_LEASE
     max_age: MaxAge = DEFAULT_MAX_AGE
+    retention: Retention = None
     contact: Contact | None = None
     channels: Channels | None = None
     notify: NotifySettings = NotifySettings()

@@ -1,5 +1,6 @@
 """`watcher run`: APScheduler timers that poll each source, drain the alert outbox, reload
-rules when their files change, and stop cleanly on SIGTERM/SIGINT. The logic lives in
+rules when their files change, prune what is past `retention:` once a day, and stop
+cleanly on SIGTERM/SIGINT. The logic lives in
 Poller, Pipeline and Outbox; the command line builds them (watcher/cli/run.py).
 
 APScheduler's scheduler lives here and nowhere else (design.md); notify/digest.py only
@@ -36,6 +37,14 @@ MAX_JITTER_SECONDS = 60.0
 # A scheduled poll is skipped when any worker polled the source within this fraction of
 # its interval: timers on several workers (and restarts) drift, so not the whole interval.
 RECENT_FRACTION = 0.9
+# With `retention:` set, what is past the window is pruned this often, the first time a few
+# minutes after start (not while a restarted daemon catches up on its feeds).
+PRUNE_EVERY_SECONDS = 86400
+FIRST_PRUNE_AFTER_SECONDS = 600
+
+
+class _PruneStopped(Exception):
+    """The daemon is stopping: the prune ends after the batch it committed."""
 
 
 class Daemon:
@@ -154,6 +163,36 @@ class Daemon:
                 report.silenced,
             )
 
+    # -- retention --------------------------------------------------------------------
+
+    def prune(self) -> None:
+        """Remove what is past `retention:` (docs/storage.md, "Retention"), a batch per
+        transaction so polls keep storing meanwhile; never raises (the next day tries
+        again). Workers sharing PostgreSQL prune one at a time; the others skip."""
+        retention = self.settings.retention
+        if retention is None or self.stopping.is_set():
+            return
+        before = self.now() - timedelta(seconds=retention)
+        try:
+            report = self.poller.store.prune(before, after_batch=self._stop_pruning)
+        except _PruneStopped:
+            log.info("event=prune_stopped reason=stopping")
+            return
+        except Exception:
+            log.exception("event=prune_crashed")
+            return
+        if report.busy:
+            log.info("event=prune_skipped reason='another worker is pruning'")
+            return
+        removed = " ".join(f"{table}={rows}" for table, rows in report.removed.items())
+        kept = " ".join(f"kept_{reason}={count}" for reason, count in report.kept.items())
+        log.info("event=pruned before=%s %s %s", before.isoformat(), removed, kept)
+
+    def _stop_pruning(self, _report: object) -> None:
+        """Between two batches: a signal stops the prune (each batch is committed whole)."""
+        if self.stopping.is_set():
+            raise _PruneStopped
+
     # -- rule reload ------------------------------------------------------------------
 
     def reload_rules_if_changed(self) -> bool:
@@ -194,6 +233,7 @@ class Daemon:
             executors={
                 "default": ThreadPoolExecutor(MAX_CONCURRENT_POLLS),
                 "outbox": ThreadPoolExecutor(1),
+                "maintenance": ThreadPoolExecutor(1),
             },
             timezone="UTC",
         )
@@ -233,6 +273,16 @@ class Daemon:
             "max_instances": 1,
             "coalesce": True,
         }
+        if self.settings.retention is not None:
+            yield {
+                "func": self.prune,
+                "trigger": IntervalTrigger(seconds=PRUNE_EVERY_SECONDS),
+                "id": "prune",
+                "executor": "maintenance",  # its own thread: never holds a poll's slot
+                "next_run_time": start + timedelta(seconds=FIRST_PRUNE_AFTER_SECONDS),
+                "max_instances": 1,
+                "coalesce": True,
+            }
         yield {
             "func": self.reload_rules_if_changed,
             "trigger": IntervalTrigger(seconds=RELOAD_CHECK_SECONDS),

@@ -21,6 +21,7 @@ from watcher.store.records import (
     StoryPicker,
 )
 from watcher.store.repo import Store
+from watcher.store.retention import PruneReport
 
 __all__ = [
     "BUSY",
@@ -32,6 +33,7 @@ __all__ = [
     "NewMatch",
     "OwnerCheck",
     "PollRecord",
+    "PruneReport",
     "Route",
     "SourceState",
     "StoredArticle",

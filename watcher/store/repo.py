@@ -5,7 +5,7 @@ Each method is one transaction; any database failure leaves as a one-line StoreE
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime, timedelta
 from types import TracebackType
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from watcher.model import Article, ContextLabel, Match, Severity, Span
-from watcher.store import migrate, outbox, polling
+from watcher.store import migrate, outbox, polling, retention
 from watcher.store.db import (
     DEFAULT_BUSY_TIMEOUT,
     in_chunks,
@@ -47,6 +47,7 @@ from watcher.store.records import (
     StoredText,
     StoryPicker,
 )
+from watcher.store.retention import PRUNE_BATCH, PruneReport
 from watcher.store.tables import articles, deliveries, match_places, matches, sources
 
 TEXT_PAGE = 200  # stored articles read at a time by `text_pages`
@@ -227,6 +228,17 @@ class Store:
         )
         with self._errors(), read_transaction(self._engine) as connection:
             return list(connection.scalars(query))
+
+    def prune(
+        self, before: datetime, *, dry_run: bool = False, batch: int = PRUNE_BATCH,
+        after_batch: Callable[[PruneReport], None] | None = None,
+    ) -> PruneReport:
+        """Remove the articles fetched before `before`, with their keys, bands, matches and
+        stories, except what pending alerts and open triage need (store/retention.py): a
+        batch of `batch` articles per transaction. `dry_run` counts and changes nothing."""
+        with self._errors():
+            return retention.prune(self._engine, before, dry_run=dry_run, batch=batch,
+                                   after_batch=after_batch)
 
     # -- feed polling state --------------------------------------------------------
 
