@@ -36,7 +36,7 @@ class Sizes:
     web_requests: int = 40  # timed requests per inbox request measured
     startup_runs: int = 10  # fresh `watcher` processes per command of the start-up part
     retention_articles: int = 20_000  # articles filled, the older half pruned per batch size
-    retention_passes: int = 2  # prunes per batch size (best of)
+    retention_passes: int = 3  # prunes per batch size (best of)
 
 
 FULL = Sizes(

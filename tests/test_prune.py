@@ -12,6 +12,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from click.testing import CliRunner
 
 from tests.store.builders import NOW, new_article, new_match, new_story, oldest_story
@@ -27,6 +28,8 @@ from watcher.engine.matcher import Matcher
 from watcher.ingest.pipeline import Pipeline
 from watcher.sources.fetch import Fetcher
 from watcher.store import Store
+from watcher.store.db import open_engine
+from watcher.store.retention import PRUNE_BATCH
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -162,10 +165,18 @@ def test_the_daemon_prunes_daily_with_retention_set_and_never_without(filled, wo
         assert _external_ids(url) == ["new-copy", "new-alone"]
 
 
-def test_a_stopping_daemon_starts_no_prune(filled, workdir):
-    url, _ = filled
-    with Store.open(url) as store, Fetcher(now=ManualClock(NOW).now) as fetcher:
+def test_a_signal_stops_the_daemons_prune_after_the_batch_in_hand(workdir):
+    url = f"sqlite:///{workdir / 'watcher.db'}"
+    engine = open_engine(url)
+    with Store(engine) as store, Fetcher(now=ManualClock(NOW).now) as fetcher:
+        store.upgrade()
+        for number in range(PRUNE_BATCH + 2):  # two batches' worth, and the newest row
+            new = new_article(f"old-{number}", fetched=NOW - timedelta(days=200 - number // 500))
+            store.ingest(new, [], new_story, new.fetched)
         daemon = _daemon(workdir, store, fetcher, {"WATCHER_RETENTION": "180d"})
-        daemon.stopping.set()
-        daemon.prune()  # stopping before it starts: nothing done, nothing raised
-        assert len(_external_ids(url)) == 4
+        # SIGTERM arrives while the first batch commits
+        sa.event.listen(engine, "commit", lambda _connection: daemon.stopping.set())
+        daemon.prune()  # stops after that batch: nothing raised
+        assert len(_external_ids(url)) == 2  # the second batch was never started
+        daemon.prune()  # stopping: it does not start
+        assert len(_external_ids(url)) == 2
