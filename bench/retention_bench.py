@@ -114,8 +114,12 @@ def render_retention_table(report: RetentionReport) -> str:
     return "\n".join(markdown(COLUMNS, report.runs))
 
 
+def _chosen(runs: Sequence[PruneRun]) -> PruneRun:
+    return next(run for run in runs if run.batch == PRUNE_BATCH)
+
+
 def _ratios(runs: Sequence[PruneRun]) -> str:
-    chosen = next(run for run in runs if run.batch == PRUNE_BATCH)
+    chosen = _chosen(runs)
     return "; ".join(f"batches of {run.batch:,}: {run.rate / chosen.rate:.2f}x the articles/s, "
                      f"{min(run.median_batch) / min(chosen.median_batch):.2f}x the median "
                      "batch" for run in runs if run is not chosen)
@@ -139,6 +143,10 @@ def render_retention_markdown(report: RetentionReport) -> str:
         f"Against the shipped batch of {PRUNE_BATCH} articles: {_ratios(report.runs)}. The "
         "batch times are how long one prune transaction holds SQLite's write lock, which an "
         "ingest waits for (PostgreSQL: the ingest lock); the longest includes WAL "
-        "checkpoints and the machine's other load.",
+        "checkpoints and the machine's other load. At the shipped batch, the daily prune of "
+        f"a day of 5,000 articles takes about {5000 / _chosen(report.runs).rate:.0f} s, and "
+        "the first prune of a year of them (1.8 million, a store that ran without "
+        f"`retention:`) about {1_825_000 / _chosen(report.runs).rate / 60:.0f} minutes, "
+        "polls storing between its batches.",
         "",
     ])  # fmt: skip

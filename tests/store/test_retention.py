@@ -230,12 +230,16 @@ def test_each_batch_is_one_transaction_of_at_most_batch_articles(
     _send_all(any_store)
     removed: list[int] = []
 
-    report = any_store.prune(BEFORE, batch=3,
-                             after_batch=lambda r: removed.append(r.removed["articles"]))
+    def between_batches(report: PruneReport) -> None:
+        removed.append(report.removed["articles"])
+        _ingest(any_store, f"stored-meanwhile-{len(removed)}", timedelta(0))  # a poll's
+
+    report = any_store.prune(BEFORE, batch=3, after_batch=between_batches)
 
     assert removed == [3, 6, 7]  # committed 3, 3 and 1 at a time
     assert report.batches == 3
-    assert _articles(any_db_url) == ["new-1"]
+    assert _articles(any_db_url) == ["new-1", "stored-meanwhile-1", "stored-meanwhile-2",
+                                     "stored-meanwhile-3"]
 
 
 class Killed(Exception):
