@@ -47,7 +47,7 @@ from watcher.cli.logs import configure_logging
 from watcher.config.settings import Settings, load_settings
 from watcher.daemon.metrics import Metrics
 from watcher.daemon.poller import Poller
-from watcher.daemon.service import MAX_CONCURRENT_POLLS, Daemon
+from watcher.daemon.service import Daemon
 from watcher.engine.matcher import Matcher
 from watcher.identity import identity_keys
 from watcher.ingest.stories import story_signature
@@ -104,7 +104,7 @@ def measure_feeds(corpus: Corpus, sizes: Sizes, scratch: Path) -> FeedsResults:
         corpus_articles=len(corpus.articles),
         feeds=feeds,
         rules=len(matcher.rules.enabled()),
-        concurrency=MAX_CONCURRENT_POLLS,
+        concurrency=settings.fetch.concurrency,
         first=first,
         second=second,
         reference=reference,
