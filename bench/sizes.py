@@ -35,6 +35,13 @@ class Sizes:
     web_articles: int = 100_000  # stored articles under the workspace's inbox
     web_requests: int = 40  # timed requests per inbox request measured
     startup_runs: int = 10  # fresh `watcher` processes per command of the start-up part
+    polling_feeds: int = 2_000  # loopback feeds of the polling part
+    polling_items: int = 25  # items per feed
+    polling_concurrency: tuple[int, ...] = (8, 32, 64)  # fetch.concurrency; 8 the baseline
+    polling_latency_ms: int = 100  # the server's delay before each answer, in the later passes
+    polling_parse_concurrency: int = 32  # where parsing in threads and processes are compared
+    polling_parse_workers: int = 1  # parse processes (the machine's other core)
+    polling_rounds: int = 2  # turns of threads / processes
 
 
 FULL = Sizes(
@@ -85,4 +92,10 @@ QUICK = Sizes(
     web_articles=1_500,
     web_requests=2,
     startup_runs=1,
+    polling_feeds=12,
+    polling_items=5,
+    polling_concurrency=(8, 16),
+    polling_latency_ms=5,
+    polling_parse_concurrency=16,
+    polling_rounds=1,
 )
