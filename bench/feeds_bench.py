@@ -30,7 +30,7 @@ import threading
 import time
 import urllib.request
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -47,12 +47,12 @@ from watcher.cli.logs import configure_logging
 from watcher.config.settings import Settings, load_settings
 from watcher.daemon.metrics import Metrics
 from watcher.daemon.poller import Poller
-from watcher.daemon.service import MAX_CONCURRENT_POLLS, Daemon
+from watcher.daemon.service import Daemon
 from watcher.engine.matcher import Matcher
 from watcher.identity import identity_keys
 from watcher.ingest.stories import story_signature
 from watcher.model import Article
-from watcher.sources.feeds import parse_feed
+from watcher.sources.feeds import ParsedFeed, parse_feed
 from watcher.sources.fetch import Fetcher
 from watcher.store import Store
 
@@ -104,7 +104,7 @@ def measure_feeds(corpus: Corpus, sizes: Sizes, scratch: Path) -> FeedsResults:
         corpus_articles=len(corpus.articles),
         feeds=feeds,
         rules=len(matcher.rules.enabled()),
-        concurrency=MAX_CONCURRENT_POLLS,
+        concurrency=settings.fetch.concurrency,
         first=first,
         second=second,
         reference=reference,
@@ -118,11 +118,13 @@ def measure_feeds(corpus: Corpus, sizes: Sizes, scratch: Path) -> FeedsResults:
 
 
 def run_pass(
-    label: str, settings: Settings, matcher: Matcher, meter: Meter, server: FeedServerProcess
+    label: str, settings: Settings, matcher: Matcher, meter: Meter, server: FeedServerProcess,
+    parse: Callable[..., ParsedFeed] = parse_feed,
 ) -> PollPass:
     """One `watcher run --once` after start-up: a fresh store connection, fetcher and
     daemon (as a new process would have), then poll_all_once, timed alone. The daemon is
-    given the store, matcher and fetcher metered; the matcher serially (see Metered)."""
+    given the store, matcher and fetcher metered; the matcher serially (see Metered); the
+    poller parses with `parse`."""
     progress(f"feeds pass {label}")
     opened = time.perf_counter()
     stopping = threading.Event()
@@ -138,7 +140,7 @@ def run_pass(
         )
         pipeline = new_pipeline(settings, store, meter.wrap(matcher, "matcher", serial=True))
         poller = Poller(store=store, fetcher=fetcher, pipeline=pipeline, now=utc_now,
-                        stopping=stopping, max_age=settings.max_age)
+                        stopping=stopping, max_age=settings.max_age, parse=parse)
         daemon = Daemon(settings=settings, poller=poller, metrics=metrics, now=utc_now,
                         stopping=stopping)
         open_seconds = time.perf_counter() - opened
@@ -222,6 +224,10 @@ class FeedServerProcess:
     def honour_validators(self, honour: bool) -> None:
         """Off: the server answers 200 with the whole feed even to a matching If-None-Match."""
         self._get("/validators/on" if honour else "/validators/off")
+
+    def answer_after(self, milliseconds: int) -> None:
+        """Every feed's answer waits this long first, as across a network (0: at once)."""
+        self._get(f"/latency/{milliseconds}")
 
     def cpu_seconds(self) -> float:
         """User + system CPU of the server process so far (/proc/PID/stat, all threads)."""

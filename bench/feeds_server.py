@@ -5,7 +5,9 @@
 gzip when the client accepts it (bodies compressed once, at start), and 304 Not Modified
 when If-None-Match names the current ETag. GET /stats answers the request counts as JSON;
 GET /validators/off makes it ignore If-None-Match (a full 200 every time, as from a server
-without conditional GET), /validators/on undoes that.
+without conditional GET), /validators/on undoes that. GET /latency/MS makes every feed's
+answer (200 or 304) wait MS milliseconds first, as a server across a network takes that
+long to answer (`/latency/0`, the default: at once).
 It prints its port on stdout once every file is loaded, and runs until killed.
 
 A separate process, so the server's Python does not compete for the GIL of the process
@@ -19,6 +21,7 @@ import hashlib
 import json
 import sys
 import threading
+import time
 from collections import Counter
 from dataclasses import dataclass
 from email.utils import formatdate
@@ -50,6 +53,7 @@ class FeedServer(ThreadingHTTPServer):
         self.counts: Counter[str] = Counter()
         self.lock = threading.Lock()
         self.honour_validators = True
+        self.latency = 0.0  # seconds before a feed's answer
 
     def count(self, **increments: int) -> None:
         with self.lock:
@@ -75,11 +79,17 @@ class FeedHandler(BaseHTTPRequestHandler):
             self.server.honour_validators = self.path.endswith("/on")
             self._reply(200, b"ok", {"Content-Type": "text/plain"})
             return
+        if self.path.startswith("/latency/"):
+            self.server.latency = int(self.path.removeprefix("/latency/")) / 1000
+            self._reply(200, b"ok", {"Content-Type": "text/plain"})
+            return
         document = self.server.documents.get(self.path.removeprefix(PREFIX))
         if not self.path.startswith(PREFIX) or document is None:
             self.server.count(not_found=1)
             self._reply(404, b"no such feed", {"Content-Type": "text/plain"})
             return
+        if self.server.latency:
+            time.sleep(self.server.latency)  # a thread per connection: the others go on
         headers = {"ETag": document.etag, "Last-Modified": self.server.last_modified}
         sent = self.headers.get("If-None-Match")
         tags = (tag.strip() for tag in sent.split(",")) if sent is not None else ()

@@ -43,6 +43,12 @@ from bench.notify_bench import (
 )
 from bench.paths import OUT, QUICK_RESULTS_FILE, RESULTS_FILE
 from bench.places import PLACES_HEADING, measure_places, render_places_markdown, render_places_table
+from bench.polling_bench import (
+    POLLING_HEADING,
+    measure_polling,
+    render_polling_markdown,
+    render_polling_table,
+)
 from bench.quality import (
     QUALITY_HEADING,
     measure_quality_part,
@@ -118,6 +124,9 @@ PARTS = (
     Part("feeds", FEEDS_HEADING,
          lambda c: measure_feeds(c.corpus, c.sizes, c.scratch),
          render_feeds_table, render_feeds_markdown),
+    Part("polling", POLLING_HEADING,
+         lambda c: measure_polling(c.corpus, c.sizes, c.scratch),
+         render_polling_table, render_polling_markdown),
     Part("notify", NOTIFY_HEADING,
          lambda c: measure_notify(c.corpus, c.analyzer, c.sizes, c.scratch),
          render_notify_table, render_notify_markdown),

@@ -37,6 +37,13 @@ class Sizes:
     startup_runs: int = 10  # fresh `watcher` processes per command of the start-up part
     retention_articles: int = 20_000  # articles filled, the older half pruned per batch size
     retention_passes: int = 3  # prunes per batch size (best of)
+    polling_feeds: int = 2_000  # loopback feeds of the polling part
+    polling_items: int = 25  # items per feed
+    polling_concurrency: tuple[int, ...] = (8, 32, 64)  # fetch.concurrency; 8 the baseline
+    polling_latency_ms: int = 100  # the server's delay before each answer, in the later passes
+    polling_parse_concurrency: int = 32  # where parsing in threads and processes are compared
+    polling_parse_workers: int = 1  # parse processes (the machine's other core)
+    polling_rounds: int = 2  # turns of threads / processes
 
 
 FULL = Sizes(
@@ -89,4 +96,10 @@ QUICK = Sizes(
     startup_runs=1,
     retention_articles=400,
     retention_passes=1,
+    polling_feeds=12,
+    polling_items=5,
+    polling_concurrency=(8, 16),
+    polling_latency_ms=5,
+    polling_parse_concurrency=16,
+    polling_rounds=1,
 )

@@ -23,6 +23,7 @@ TABLES = {
     "## Feeds": ("| pass | wall s | feeds/s |", "| part | first: thread s |",
                  "| function | first: calls | thread s | CPU s | CPU ms/call |",
                  "| function | first: calls | CPU s | share of the process's |"),
+    "## Polling at scale": ("| pass | at once | server delay ms | parsing in | wall s |",),
     "## Alerts": ("| target | sends at once | deliveries | seconds | deliveries/s |",),
     "## Workers": ("| database | workers | articles | ingest s | articles/s |",),
     "## Quality": ("| rule | alerts | wanted | unwanted | unjudged | precision |",

@@ -413,15 +413,16 @@ def test_bad_http(tmp_path, body, error):
 
 
 def test_fetch(tmp_path):
-    path = _write(tmp_path, "fetch:\n  timeout: 5s\n  allow_private: [10.0.0.0/8, 'fd00::/8', "
-                            "127.0.0.1]\n")
+    path = _write(tmp_path, "fetch:\n  timeout: 5s\n  concurrency: 64\n  allow_private: "
+                            "[10.0.0.0/8, 'fd00::/8', 127.0.0.1]\n")
     assert load_settings(path, {}, {}).fetch == FetchSettings(
-        timeout=5, allow_private=("10.0.0.0/8", "fd00::/8", "127.0.0.1/32"))
-    assert load_settings(None, {}, {}).fetch == FetchSettings(timeout=20, allow_private=())
+        timeout=5, concurrency=64, allow_private=("10.0.0.0/8", "fd00::/8", "127.0.0.1/32"))
+    assert load_settings(None, {}, {}).fetch == FetchSettings(timeout=20, concurrency=8,
+                                                              allow_private=())
     env = {"WATCHER_FETCH__ALLOW_PRIVATE": "10.0.0.0/8, 192.168.0.0/16",
-           "WATCHER_FETCH__TIMEOUT": "1m"}
+           "WATCHER_FETCH__TIMEOUT": "1m", "WATCHER_FETCH__CONCURRENCY": "32"}
     assert load_settings(None, {}, env).fetch == FetchSettings(
-        timeout=60, allow_private=("10.0.0.0/8", "192.168.0.0/16"))
+        timeout=60, concurrency=32, allow_private=("10.0.0.0/8", "192.168.0.0/16"))
 
 
 @pytest.mark.parametrize(
@@ -434,7 +435,12 @@ def test_fetch(tmp_path):
         ("  timeout: 0\n", "2:3: fetch.timeout: must be at least 1s (got 0)"),
         ("  timeout: 11m\n", "2:3: fetch.timeout: must be at most 10m (a fetch holds a poll slot "
          "this long) (got '11m')"),
-        ("  allow: []\n", "2:3: unknown key 'fetch.allow' (known: timeout, allow_private)"),
+        ("  concurrency: 0\n", "2:3: fetch.concurrency: must be at least 1 (got 0)"),
+        ("  concurrency: 101\n", "2:3: fetch.concurrency: must be at most 100 (got 101)"),
+        ("  concurrency: true\n", "2:3: fetch.concurrency: must be a whole number (got True)"),
+        ("  concurrency: many\n", "2:3: fetch.concurrency: must be a whole number (got 'many')"),
+        ("  allow: []\n", "2:3: unknown key 'fetch.allow' (known: timeout, concurrency, "
+         "allow_private)"),
     ],
 )
 def test_bad_fetch(tmp_path, body, error):

@@ -21,6 +21,7 @@ from click.testing import CliRunner
 
 from tests.support.helpers import PATIENCE, free_port
 from tests.support.http_server import (
+    GatedServer,
     HeldServer,
     Reply,
     ScriptedServer,
@@ -33,10 +34,10 @@ from watcher.cli import entry
 from watcher.cli import run as cli_daemon
 from watcher.cli.interrupts import EXIT_INTERRUPTED as INTERRUPTED
 from watcher.cli.main import cli
-from watcher.config.settings import SourceSettings, load_settings
+from watcher.config.settings import DEFAULT_POLL_CONCURRENCY, SourceSettings, load_settings
 from watcher.daemon.metrics import Metrics
 from watcher.daemon.poller import Poller
-from watcher.daemon.service import MAX_CONCURRENT_POLLS, Daemon
+from watcher.daemon.service import Daemon
 from watcher.engine.matcher import Matcher
 from watcher.ingest.pipeline import INGEST_BATCH, Pipeline
 from watcher.sources.addresses import parse_ranges
@@ -439,18 +440,66 @@ def test_sources_trickling_their_headers_cannot_keep_a_good_feed_from_being_poll
     server.route("/feed", Reply(200, FEED))
     with TricklingServer(pause=0.05) as slow:
         stalled = "".join(f"  - {{name: slow-{n}, url: '{slow.url(f'/{n}')}'}}\n"
-                          for n in range(MAX_CONCURRENT_POLLS))
+                          for n in range(DEFAULT_POLL_CONCURRENCY))
         (workdir / "watcher.yaml").write_text(
             f"rules: {RULES}\nfetch:\n  timeout: 1s\nsources:\n{stalled}"
             f"  - {{name: wire, url: '{server.url('/feed')}'}}\n")
         assert _cli("run", "--once").exit_code == 1
-        assert slow.requests == MAX_CONCURRENT_POLLS
+        assert slow.requests == DEFAULT_POLL_CONCURRENCY
     assert sorted(a["id"] for a in _stored()) == ["wire-1", "wire-2"]
     statuses = {s["name"]: s for s in map(json.loads, _cli("sources", "--format", "jsonl")
                                           .stdout.splitlines())}
     assert statuses["wire"]["errors"] == 0
-    for n in range(MAX_CONCURRENT_POLLS):
+    for n in range(DEFAULT_POLL_CONCURRENCY):
         assert statuses[f"slow-{n}"]["last_error"] == f"{slow.url(f'/{n}')}: timed out after 1 s"
+
+
+def _gated_sources(server: GatedServer, count: int) -> list[str]:
+    """`count` sources on the gated server (YAML flow mappings), each its own path."""
+    for n in range(count):
+        server.route(f"/feed/{n}", Reply(200, FEED))
+    return [f"{{name: wire-{n}, url: '{server.url(f'/feed/{n}')}', every: 30s}}"
+            for n in range(count)]
+
+
+@pytest.mark.parametrize("concurrency", [None, DEFAULT_POLL_CONCURRENCY + 4])
+def test_run_once_polls_fetch_concurrency_sources_at_once(workdir, concurrency):
+    """The server holds every request until `concurrency` are in flight at once (8 by
+    default): `run --once` gets there. (A fetch that gave up would free its slot while the
+    server still counted it: no timeouts.) That no more than that are in flight is not
+    proven here: extra requests would arrive after the gate opened, and only a timeout
+    could show that none is coming."""
+    at_once = concurrency or DEFAULT_POLL_CONCURRENCY
+    setting = "fetch:\n  timeout: 10m\n" + (f"  concurrency: {concurrency}\n" if concurrency
+                                             else "")
+    with GatedServer(opens_at=at_once) as server:
+        (workdir / "watcher.yaml").write_text(
+            f"rules: {RULES}\n{setting}sources:\n"
+            + "".join(f"  - {source}\n" for source in _gated_sources(server, at_once + 3)))
+        polled = _cli("run", "--once")
+    assert polled.exit_code == 0, polled.output
+    assert server.most_held == at_once
+    assert len(server.requests) == at_once + 3
+
+
+def test_the_daemon_polls_fetch_concurrency_sources_at_once(workdir):
+    """The daemon's scheduler gives polls `fetch.concurrency` threads: 12 requests held at
+    once reach the server (its first polls of 15 sources start within 3 s of each other)."""
+    with GatedServer(opens_at=12) as server, \
+            Store.open(f"sqlite:///{workdir / 'w.db'}") as store, \
+            Fetcher(now=lambda: datetime.now(UTC), timeout=600) as fetcher:
+        env = {"WATCHER_SOURCES": f"[{', '.join(_gated_sources(server, 15))}]",
+               "WATCHER_FETCH__CONCURRENCY": "12"}
+        daemon, _ = _daemon(workdir, RULES, store, fetcher, env=env)
+        running = threading.Thread(target=daemon.run_forever)
+        running.start()
+        try:
+            server.opened.wait(PATIENCE)  # at 12 held, or given up on
+        finally:
+            server.opened.set()
+            daemon.stopping.set()
+            running.join(PATIENCE)
+    assert server.most_held == 12
 
 
 def test_a_stalled_site_costs_a_full_text_poll_one_deadline_not_one_per_entry(server, workdir):

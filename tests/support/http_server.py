@@ -1,6 +1,7 @@
 """Loopback HTTP servers for tests (LoopbackHTTP), a scripted one for the fetcher's tests
-(ScriptedServer), and one that holds a request until the test lets it go (HeldServer):
-real sockets on 127.0.0.1, no mocks.
+(ScriptedServer), one that holds a request until the test lets it go (HeldServer), and one
+that counts the requests a client has in flight at once (GatedServer): real sockets on
+127.0.0.1, no mocks.
 
 Each path plays its replies in order (the last one repeats); every request is recorded,
 and `wait_for_requests` waits for them as they arrive.
@@ -175,6 +176,40 @@ class HeldServer(ScriptedServer):
         if gates is not None and not gates[0].is_set():  # the first request only
             gates[0].set()
             gates[1].wait(60)
+        return reply
+
+
+class GatedServer(ScriptedServer):
+    """Holds every request until `opens_at` requests are held at once, then lets them all
+    go, and every later one at once: a client that keeps that many requests in flight gets
+    through, one that keeps fewer is held until `timeout` (then the gate opens, so the test
+    can say what it saw). `most_held` is the most requests held at once, counted from
+    arrival until the reply is let go (before it is sent, so a client that sends its next
+    request only after an answer never counts twice)."""
+
+    def __init__(self, opens_at: int, timeout: float = PATIENCE) -> None:
+        super().__init__()
+        self.opens_at = opens_at
+        self.timeout = timeout
+        self.held = 0
+        self.most_held = 0
+        self.opened = threading.Event()
+
+    def stopping(self) -> None:
+        self.opened.set()
+        super().stopping()
+
+    def next_reply(self, request: Request) -> Reply:
+        reply = super().next_reply(request)
+        with self._arrived:
+            self.held += 1
+            self.most_held = max(self.most_held, self.held)
+            if self.held >= self.opens_at:
+                self.opened.set()
+        if not self.opened.wait(self.timeout):
+            self.opened.set()  # the client never had enough in flight: let the test see it
+        with self._arrived:
+            self.held -= 1
         return reply
 
 

@@ -36,7 +36,7 @@ from watcher.errors import ConfigError
 from watcher.model import ContextLabelName, Severity
 from watcher.notify.constants import DEFAULT_LEASE
 from watcher.sources.addresses import parse_ranges
-from watcher.sources.limits import DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT
+from watcher.sources.limits import DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT, MAX_CONNECTIONS
 from watcher.when import parse_duration
 
 DEFAULT_CONFIG = "watcher.yaml"
@@ -58,6 +58,12 @@ DEFAULT_SEND_TIMEOUT = 30
 DEFAULT_POLL_LEASE = 600  # a worker's claim on a source's poll (poll_lease)
 DEFAULT_FETCH_TIMEOUT = int(DEFAULT_TIMEOUT)
 MAX_FETCH_TIMEOUT = 600  # seconds; a poll slot is held this long at most per fetch
+# Polls (each its feed's fetch, then its pages one at a time) in flight at once. 8 keeps a
+# few stalled servers from holding up the rest, and more buys nothing on a small machine,
+# where polling is CPU-bound (bench/RESULTS.md, "Polling at scale"); many sources on slow
+# servers need more. At most the fetcher's connection pool (sources/limits.py), so every
+# slot gets its connection at once.
+DEFAULT_POLL_CONCURRENCY = 8
 DEFAULT_HTTP_PORT = 9464  # the port Prometheus exporters conventionally take
 DEFAULT_WEB_PORT = 8080
 DEFAULT_WEB_SESSION = 12 * 3600  # a working day: sign in once per shift
@@ -314,10 +320,12 @@ class WebSettings(_Frozen):
 
 
 class FetchSettings(_Frozen):
-    """How feeds and full-text pages are fetched: the deadline of one fetch (seconds) and
-    the address ranges, besides public ones, that links and redirects from feeds reach."""
+    """How feeds and full-text pages are fetched: the deadline of one fetch (seconds), how
+    many sources are polled at once, and the address ranges, besides public ones, that
+    links and redirects from feeds reach."""
 
     timeout: Annotated[int, BeforeValidator(_fetch_timeout)] = DEFAULT_FETCH_TIMEOUT
+    concurrency: WholeNumber = Field(default=DEFAULT_POLL_CONCURRENCY, ge=1, le=MAX_CONNECTIONS)
     allow_private: Annotated[tuple[AddressRange, ...], BeforeValidator(_listed)] = ()
 
 

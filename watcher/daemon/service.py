@@ -31,7 +31,6 @@ from watcher.store import BUSY
 
 log = logging.getLogger("watcher.daemon")
 
-MAX_CONCURRENT_POLLS = 8  # fetches in flight at once, whatever the number of sources
 RELOAD_CHECK_SECONDS = 2.0
 MAX_JITTER_SECONDS = 60.0
 # A scheduled poll is skipped when any worker polled the source within this fraction of
@@ -131,10 +130,11 @@ class Daemon:
         )
 
     def poll_all_once(self) -> list[PollOutcome]:
-        """`watcher run --once`: every source once, MAX_CONCURRENT_POLLS at a time (as the
+        """`watcher run --once`: every source once, `fetch.concurrency` at a time (as the
         daemon does), whenever it was last polled; a signal stops the sources not yet
         started. Another worker's poll in progress is still left to it (the lease)."""
-        with futures.ThreadPoolExecutor(MAX_CONCURRENT_POLLS) as pool:
+        with futures.ThreadPoolExecutor(self.settings.fetch.concurrency,
+                                        thread_name_prefix="poll") as pool:
             polls = [pool.submit(self._poll_unless_stopping, s) for s in self.settings.sources]
             return [outcome for p in polls if (outcome := p.result()) is not None]
 
@@ -229,9 +229,10 @@ class Daemon:
         """Schedule every source and the reload check; return once `stopping` is set and
         the polls in hand have finished."""
         scheduler = BackgroundScheduler(
-            # the outbox has a thread of its own: a burst of alerts never delays polls
+            # the outbox has a thread of its own: a burst of alerts never delays polls;
+            # polls (and the reload check) share `fetch.concurrency` threads
             executors={
-                "default": ThreadPoolExecutor(MAX_CONCURRENT_POLLS),
+                "default": ThreadPoolExecutor(self.settings.fetch.concurrency),
                 "outbox": ThreadPoolExecutor(1),
                 "maintenance": ThreadPoolExecutor(1),
             },

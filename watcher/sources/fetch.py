@@ -24,7 +24,7 @@ from pydantic import ByteSize
 from watcher.errors import FetchError, FetchTimeout
 from watcher.sources import connect
 from watcher.sources.addresses import AddressPolicy, IPNetwork, Resolver, resolve
-from watcher.sources.limits import DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT
+from watcher.sources.limits import DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT, MAX_CONNECTIONS
 
 FetchStatus = Literal["ok", "not_modified", "gone", "retry_later"]
 
@@ -254,8 +254,9 @@ class Fetcher:
         return bytes(body)
 
 
-# httpx's default limits (httpcore's own pool has none)
-LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=20, keepalive_expiry=5.0)
+# httpx's default limits (httpcore's own pool has none); fetch.concurrency stays within them
+LIMITS = httpx.Limits(max_connections=MAX_CONNECTIONS, max_keepalive_connections=20,
+                      keepalive_expiry=5.0)
 
 
 class _Transport(httpx.HTTPTransport):
