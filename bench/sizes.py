@@ -35,6 +35,7 @@ class Sizes:
     web_articles: int = 100_000  # stored articles under the workspace's inbox
     web_requests: int = 40  # timed requests per inbox request measured
     startup_runs: int = 10  # fresh `watcher` processes per command of the start-up part
+    lucene: bool = True  # run the Lucene harness (a JVM) beside watcher in the lucene part
 
 
 FULL = Sizes(
@@ -85,4 +86,5 @@ QUICK = Sizes(
     web_articles=1_500,
     web_requests=2,
     startup_runs=1,
+    lucene=False,  # `make test` runs --quick and must not need a JDK
 )
