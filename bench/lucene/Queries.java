@@ -2,6 +2,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -56,8 +57,15 @@ final class Queries {
         }
     }
 
+    /** Forms already analysed: rules share words, and weights ask for them again. */
+    private final Map<String, List<String>> analysed = new HashMap<>();
+
     /** The words the analyzer makes of a form, in order. */
     List<String> tokens(String text) {
+        return analysed.computeIfAbsent(text, this::analyse);
+    }
+
+    private List<String> analyse(String text) {
         List<String> tokens = new ArrayList<>();
         try (TokenStream stream = analyzer.tokenStream(FIELDS[1], text)) {
             CharTermAttribute term = stream.addAttribute(CharTermAttribute.class);
