@@ -38,6 +38,7 @@ test: $(STAMP)
 	$(BIN)/python -m pytest
 
 bench: $(STAMP)
+	scripts/bench-packages.sh
 	$(BIN)/python -m bench.run
 
 lint: $(STAMP)

@@ -32,6 +32,8 @@ from bench.gazetteer_load import (
     render_gazetteer_markdown,
     render_gazetteer_table,
 )
+from bench.lucene_bench import measure_lucene
+from bench.lucene_report import LUCENE_HEADING, render_lucene_markdown, render_lucene_table
 from bench.matching_bench import measure_matching
 from bench.matching_report import MATCHING_HEADING, render_markdown, render_table
 from bench.measure import progress
@@ -115,6 +117,9 @@ PARTS = (
     Part("matching", MATCHING_HEADING,
          lambda c: measure_matching(c.corpus, c.analyzer, c.sizes),
          render_table, render_markdown),
+    Part("lucene", LUCENE_HEADING,
+         lambda c: measure_lucene(c.corpus, c.analyzer, c.sizes, c.scratch),
+         render_lucene_table, render_lucene_markdown),
     Part("store", STORE_HEADING,
          lambda c: measure_store(c.corpus, c.analyzer, c.sizes, c.scratch),
          render_store_table, render_store_markdown),

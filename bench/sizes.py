@@ -44,6 +44,7 @@ class Sizes:
     polling_parse_concurrency: int = 32  # where parsing in threads and processes are compared
     polling_parse_workers: int = 1  # parse processes (the machine's other core)
     polling_rounds: int = 2  # turns of threads / processes
+    lucene: bool = True  # run the Lucene harness (a JVM) beside watcher in the lucene part
 
 
 FULL = Sizes(
@@ -102,4 +103,5 @@ QUICK = Sizes(
     polling_latency_ms=5,
     polling_parse_concurrency=16,
     polling_rounds=1,
+    lucene=False,  # `make test` runs --quick and must not need a JDK
 )

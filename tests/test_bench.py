@@ -16,6 +16,8 @@ ROOT = Path(__file__).resolve().parent.parent
 TABLES = {
     "# Matching benchmark": ("| stage | rules | best s | words/s | ns/word | matches |",
                              "| target | measured | goal | verdict |"),
+    "## Lucene equivalent": ("| rules | watcher best s | Lucene best s | watcher / Lucene |",
+                             "| target | measured | goal | verdict |"),
     "## Store": ("| rules | engine alone s | art./s | replay s |",
                  "| stage | shipped rules/ (14): s | ms/art. | share |",
                  "| store | is_known µs/art. |"),
