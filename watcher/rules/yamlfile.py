@@ -14,7 +14,7 @@ import yaml
 
 from watcher.errors import RuleError
 from watcher.model import CONTEXT_LABELS, ContextLabelName, Severity
-from watcher.rules.yaml_marks import BoundedLoader, error_position
+from watcher.rules.yaml_marks import compose_bounded, error_position
 from watcher.when import parse_duration
 
 ESCAPE_WIDTHS = {"x": 4, "u": 6, "U": 10}  # double-quoted \xHH, \uHHHH, \UHHHHHHHH
@@ -77,7 +77,7 @@ def read_text(name: str, path: Path, errors: list[RuleError]) -> str | None:
 def compose(file: YamlFile) -> yaml.Node | None:
     """The YAML node tree (positions kept); syntax errors reported at PyYAML's mark."""
     try:
-        return yaml.compose(file.text, Loader=BoundedLoader)
+        return compose_bounded(file.text)
     except yaml.MarkedYAMLError as exc:
         problem = exc.problem or exc.context or "invalid YAML"
         context = f" ({exc.context})" if exc.problem and exc.context else ""
