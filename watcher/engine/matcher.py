@@ -17,6 +17,7 @@ from watcher.errors import WatcherError
 from watcher.model import Article, ContextLabelName, Match
 from watcher.rules.ast import Example, Rule, RuleSet
 from watcher.rules.compile import Compiler
+from watcher.rules.gc_pause import collector_paused
 from watcher.rules.load import load_rules
 from watcher.text.analysis import BLANK_PIPELINE, Analyzer
 
@@ -107,9 +108,10 @@ class Matcher:
     ) -> Matcher:
         """Compile rules already loaded (`watcher explain` and `rules backtest` pick some of
         a rule set, or make one of a query) with the configured pipeline and context."""
-        analyzer = Analyzer(pipeline)
-        context = load_triggers(analyzer.words, context_triggers) if context_triggers else None
-        return cls(rules, analyzer, context=context, exclude=context_exclude)
+        with collector_paused():
+            analyzer = Analyzer(pipeline)
+            context = load_triggers(analyzer.words, context_triggers) if context_triggers else None
+            return cls(rules, analyzer, context=context, exclude=context_exclude)
 
     def match(self, article: Article, *, check_sources: bool = True) -> list[Match]:
         with self._lock:

@@ -15,6 +15,7 @@ import yaml
 
 from watcher.errors import RuleError, RuleSetError
 from watcher.rules.ast import Example, Or, Query, Rule, RuleSet, RuleTests
+from watcher.rules.gc_pause import collector_paused
 from watcher.rules.grammar import (
     ListExpander,
     ListRef,
@@ -74,11 +75,12 @@ def load_rules(path: str | Path, *, channels: Collection[str] | None = None) -> 
     files = rule_files(root)
     if not files:  # most likely a wrong path: say so rather than load nothing
         raise RuleSetError([RuleError(str(path), 1, 1, "no rule files (*.yaml, *.yml) here")])
-    loading = _Loading(channels)
-    for file_path in files:
-        name = str(path) if root.is_file() else str(file_path)
-        loading.load_file(name, file_path)
-    return loading.finish()
+    with collector_paused():
+        loading = _Loading(channels)
+        for file_path in files:
+            name = str(path) if root.is_file() else str(file_path)
+            loading.load_file(name, file_path)
+        return loading.finish()
 
 
 QUERY_RULE_ID = "query"
