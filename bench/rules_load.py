@@ -27,6 +27,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import yaml
+
 from bench.measure import Machine, machine, progress
 from bench.paths import ROOT
 from bench.sections import head
@@ -109,6 +111,7 @@ class RulesLoad:
     rules: int
     files: int
     passes: dict[str, list[LoadPass]]  # "baseline" and "this tree", in the order run
+    libyaml: bool  # whether this PyYAML has libyaml's C parser (the PyPI wheels do)
 
     def best(self, label: str) -> LoadPass:
         return min(self.passes[label], key=lambda p: p.seconds)
@@ -137,7 +140,8 @@ def compare(revision: str, count: int, passes: int) -> RulesLoad:
             progress(f"rule loading: pass {number + 1} of {passes}, {count} rules, each tree")
             for label, tree in trees.items():
                 done[label].append(_run_pass(tree, rules))
-    return RulesLoad(info, _version(revision), count, files, done)
+    return RulesLoad(info, _version(revision), count, files, done,
+                     bool(getattr(yaml, "__with_libyaml__", False)))
 
 
 def _run_pass(tree: Path, rules: Path) -> LoadPass:
@@ -186,7 +190,8 @@ def render_rules_load_table(done: RulesLoad) -> str:
 def render_rules_load_markdown(done: RulesLoad) -> str:
     lines = head(RULES_LOAD_HEADING, "rule loading", "rulesload", done.machine,
                  f"baseline: git {done.revision}"
-                 + (" (loading before issue 20)" if done.revision.startswith(BASELINE) else ""))
+                 + (" (loading before issue 20)" if done.revision.startswith(BASELINE) else ""),
+                 f"PyYAML {yaml.__version__}, with libyaml: {'yes' if done.libyaml else 'NO'}")
     lines += [
         f"{done.rules:,} rules of bench/rulegen.py (the matching part's rules) in "
         f"{done.files} YAML files of {RULES_PER_FILE}, each rule with an id, title, query, "
