@@ -63,6 +63,12 @@ from bench.retention_bench import (
     render_retention_markdown,
     render_retention_table,
 )
+from bench.rules_load import (
+    RULES_LOAD_HEADING,
+    measure_rules_load,
+    render_rules_load_markdown,
+    render_rules_load_table,
+)
 from bench.sections import replace_section
 from bench.sizes import FULL, QUICK, Sizes
 from bench.startup_bench import (
@@ -157,6 +163,9 @@ PARTS = (
          lambda c: measure_web(c.corpus.articles, c.sizes.web_articles, c.sizes.web_requests,
                                c.scratch),
          render_web_table, render_web_markdown),
+    Part("rulesload", RULES_LOAD_HEADING,
+         lambda c: measure_rules_load(quick=c.sizes.corpus_articles is not None),
+         render_rules_load_table, render_rules_load_markdown),
     Part("startup", STARTUP_HEADING,
          lambda c: measure_startup_part(c.sizes.startup_runs),
          render_startup_table, render_startup_markdown),

@@ -39,6 +39,9 @@ TABLES = {
     "## Text units": ("- shipped rules, alerts lost:",),
     "## Workspace": ("| request | path | stories | median ms | p95 ms | baseline ms |",
                      "| target | measured | goal | verdict |"),
+    "## Rule loading": ("| code | best s | median s | CPU s (best pass) | rules | reload of 1 "
+                        "file s (best) |",
+                        "| target (issue 20) | verdict |"),
     "## Start-up": ("| command | wall s (median) | worst s | CPU s (median) | x baseline |",),
     "## Retention": ("| batch (articles per transaction) | articles removed | best s | "
                      "articles/s |",),

@@ -40,6 +40,7 @@ from watcher.daemon.poller import Poller
 from watcher.daemon.service import Daemon
 from watcher.engine.matcher import Matcher
 from watcher.ingest.pipeline import INGEST_BATCH, Pipeline
+from watcher.rules.load import load_rules
 from watcher.sources.addresses import parse_ranges
 from watcher.sources.fetch import Fetcher
 from watcher.store import SourceState, Store
@@ -201,6 +202,27 @@ def test_rules_reload_when_their_files_change_and_a_broken_set_is_refused(workdi
         assert not daemon.reload_rules_if_changed()
         assert b"watcher_rule_reload_errors_total 1.0" in metrics.exposition()
         assert b"watcher_rules_loaded 2.0" in metrics.exposition()  # the last good set
+
+
+def test_a_reload_reads_only_the_changed_rule_file_and_equals_a_fresh_load(workdir, caplog):
+    """Three files, one list shared by two: changing the list's file reaches the rules of the
+    other, and only that file is read again (issue 20)."""
+    rules = workdir / "rules"
+    rules.mkdir()
+    (rules / "a.yaml").write_text("lists:\n  places: ['~Homs']\n")
+    (rules / "b.yaml").write_text("rules:\n  - id: one\n    title: One\n"
+                                  "    query: 'siege NEAR/5 @places'\n")
+    (rules / "c.yaml").write_text("rules:\n  - id: two\n    title: Two\n    query: truce\n")
+    caplog.set_level("INFO", logger="watcher.daemon")
+    with Store.open(f"sqlite:///{workdir / 'w.db'}") as store, \
+            Fetcher(now=lambda: datetime.now(UTC)) as fetcher:
+        daemon, _ = _daemon(workdir, rules, store, fetcher)
+        (rules / "a.yaml").write_text("lists:\n  places: ['~Homs', '~Hama']\n")
+        assert daemon.reload_rules_if_changed()  # the first reload reads every file
+        (rules / "a.yaml").write_text("lists:\n  places: ['~Hama']\n")
+        assert daemon.reload_rules_if_changed()
+        assert daemon.poller.pipeline.matcher.rules == load_rules(rules)
+    assert "event=rules_reloaded rules=2 files_read=1" in caplog.text
 
 
 def _page(text: str) -> Reply:

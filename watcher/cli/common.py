@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from watcher.notify.outbox import Destination, Outbox
     from watcher.notify.render import Renderer
     from watcher.rules.ast import RuleSet
+    from watcher.rules.load import RuleCache
     from watcher.store import Store
 
 EXIT_OK, EXIT_FAILED, EXIT_RULES = 0, 1, 2
@@ -95,14 +96,16 @@ def reader_may_leave() -> Iterator[None]:
         sys.exit(EXIT_OK)
 
 
-def load_matcher(settings: Settings, path: str | None) -> Matcher:
+def load_matcher(
+    settings: Settings, path: str | None, rule_cache: RuleCache | None = None
+) -> Matcher:
     from watcher.engine.matcher import Matcher
 
     with errors_exit():  # ConfigError: e.g. a trained pipeline named but not installed
         return Matcher.from_path(
             path or settings.rules, pipeline=settings.pipeline, channels=settings.channel_names,
             context_triggers=settings.context.triggers,
-            context_exclude=settings.context.exclude,
+            context_exclude=settings.context.exclude, rule_cache=rule_cache,
         )
 
 

@@ -39,6 +39,7 @@ from watcher.daemon.metrics import Metrics
 from watcher.daemon.poller import Poller
 from watcher.daemon.probes import DatabaseCheck, all_of
 from watcher.daemon.service import Daemon
+from watcher.rules.load import RuleCache
 from watcher.sources.addresses import parse_ranges
 from watcher.sources.fetch import Fetcher, default_user_agent
 from watcher.sources.status import source_status
@@ -72,7 +73,8 @@ def _run(settings: Settings, once: bool, stopping: threading.Event) -> None:
     """`run` once its signals are in place; a signal while starting stops it before it polls."""
     if not settings.sources:
         click.echo(NO_SOURCES, err=True)
-    matcher = load_matcher(settings, None)
+    rule_cache = RuleCache()  # the files as read: a reload reads only those that changed
+    matcher = load_matcher(settings, None, rule_cache)
     _stop_if_signalled(stopping)  # while the rules loaded: the database is not touched
     with open_store(settings) as store, _one_daemon(store) as sole_daemon, \
             _fetcher(settings) as fetcher:
@@ -85,7 +87,7 @@ def _run(settings: Settings, once: bool, stopping: threading.Event) -> None:
             sole_daemon=sole_daemon, max_age=settings.max_age,
         )
         daemon = Daemon(settings=settings, poller=poller, metrics=metrics, now=utc_now,
-                        stopping=stopping, outbox=outbox)
+                        stopping=stopping, outbox=outbox, rule_cache=rule_cache)
         with _health_endpoint(settings, metrics, daemon, store):
             if once:
                 outcomes = daemon.poll_all_once()

@@ -15,7 +15,7 @@ from typing import Any
 import yaml
 
 from watcher.errors import ConfigError
-from watcher.rules.yaml_marks import BoundedLoader, error_position
+from watcher.rules.yaml_marks import compose_bounded, error_position
 
 Loc = tuple[str | int, ...]  # a key path as pydantic reports it: ("sources", 2, "every")
 ENV_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -76,19 +76,16 @@ def _read_text(path: str) -> str:
 def _parse(path: str, text: str) -> tuple[yaml.Node | None, Any, list[tuple[Loc, int]]]:
     """Node tree, values and repeated keys; duplicates are found before construction
     because safe_load would silently keep the last one."""
-    loader = BoundedLoader(text)
     try:
-        root = loader.get_single_node()
+        root = compose_bounded(text)
         if root is None:
             return None, None, []
         duplicates = list(_duplicate_keys(root, (), set()))
-        return root, loader.construct_document(root), duplicates
+        return root, yaml.constructor.SafeConstructor().construct_document(root), duplicates
     except yaml.YAMLError as error:
         position = error_position(error) if isinstance(error, yaml.MarkedYAMLError) else None
         where = f"{path}:{position[0]}:{position[1]}" if position else path
         raise ConfigError(f"{where}: invalid YAML: {getattr(error, 'problem', error)}") from None
-    finally:
-        loader.dispose()
 
 
 def _duplicate_keys(node: yaml.Node, loc: Loc, seen: set[int]) -> Iterator[tuple[Loc, int]]:

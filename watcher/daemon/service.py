@@ -26,7 +26,7 @@ from watcher.daemon.poller import Poller, PollOutcome
 from watcher.engine.matcher import Matcher
 from watcher.errors import ConfigError, RuleSetError
 from watcher.notify.outbox import Outbox
-from watcher.rules.load import RuleFiles
+from watcher.rules.load import RuleCache, RuleFiles
 from watcher.store import BUSY
 
 log = logging.getLogger("watcher.daemon")
@@ -59,7 +59,10 @@ class Daemon:
         now: Callable[[], datetime],
         stopping: threading.Event,
         outbox: Outbox | None = None,
+        rule_cache: RuleCache | None = None,
     ) -> None:
+        """`rule_cache`: the rule files as the running rules were read from them (a reload
+        reads only the files that changed since); a new one reads them all on first reload."""
         self.settings = settings
         self.poller = poller
         self.outbox = outbox
@@ -67,6 +70,7 @@ class Daemon:
         self.now = now
         self.stopping = stopping  # set by the signal handlers (cli) to stop cleanly
         self._rule_files = RuleFiles.read(settings.rules)
+        self._rule_cache = RuleCache() if rule_cache is None else rule_cache
         self._scheduler: BackgroundScheduler | None = None
         metrics.rules_loaded(len(poller.pipeline.matcher.rules.enabled()))
 
@@ -211,6 +215,7 @@ class Daemon:
                 channels=self.settings.channel_names,
                 context_triggers=self.settings.context.triggers,
                 context_exclude=self.settings.context.exclude,
+                rule_cache=self._rule_cache,
             )
         except (RuleSetError, ConfigError) as error:
             self.metrics.reload_failed()
@@ -220,7 +225,8 @@ class Daemon:
             return False
         self.poller.pipeline.use_matcher(matcher)
         self.metrics.rules_loaded(len(matcher.rules.enabled()))
-        log.info("event=rules_reloaded rules=%d", len(matcher.rules.enabled()))
+        log.info("event=rules_reloaded rules=%d files_read=%d", len(matcher.rules.enabled()),
+                 len(self._rule_cache.read_last))
         return True
 
     # -- the service ------------------------------------------------------------------

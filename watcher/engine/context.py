@@ -30,7 +30,7 @@ import yaml
 from watcher.engine.positional import TermRange
 from watcher.errors import ConfigError
 from watcher.model import CONTEXT_LABELS, ContextLabel, ContextLabelName
-from watcher.rules.yaml_marks import BoundedLoader, error_position
+from watcher.rules.yaml_marks import compose_bounded, error_position
 from watcher.text.analysis import AnalysedText, FieldText, WordType
 
 __all__ = ["ContextLexicon", "ContextReader", "Triggers", "load_triggers", "shipped_triggers"]
@@ -202,7 +202,7 @@ def _read_file(
     except (OSError, UnicodeDecodeError) as error:
         raise ConfigError(f"{path}: cannot read context triggers: {error}") from None
     try:
-        root = yaml.compose(text, Loader=BoundedLoader)  # type: ignore[arg-type]
+        root = compose_bounded(text)
     except yaml.MarkedYAMLError as error:
         line, column = error_position(error) or (1, 1)
         raise ConfigError(f"{path}:{line}:{column}: {error.problem or error}") from None

@@ -17,7 +17,8 @@ from watcher.errors import WatcherError
 from watcher.model import Article, ContextLabelName, Match
 from watcher.rules.ast import Example, Rule, RuleSet
 from watcher.rules.compile import Compiler
-from watcher.rules.load import load_rules
+from watcher.rules.gc_pause import collector_paused
+from watcher.rules.load import RuleCache, load_rules
 from watcher.text.analysis import BLANK_PIPELINE, Analyzer
 
 log = logging.getLogger("watcher.matcher")
@@ -88,11 +89,13 @@ class Matcher:
         channels: Collection[str] | None = None,
         context_triggers: str | Path | None = None,
         context_exclude: tuple[ContextLabelName, ...] = (),
+        rule_cache: RuleCache | None = None,
     ) -> Matcher:
         """Load and compile a rules path; raises RuleSetError with every problem, and
-        ConfigError for a bad `context_triggers` file (watcher.yaml's `context.triggers`)."""
+        ConfigError for a bad `context_triggers` file (watcher.yaml's `context.triggers`).
+        `rule_cache`: the files as last read, the daemon's reloads read only those changed."""
         return cls.from_rules(
-            load_rules(path, channels=channels), pipeline=pipeline,
+            load_rules(path, channels=channels, cache=rule_cache), pipeline=pipeline,
             context_triggers=context_triggers, context_exclude=context_exclude,
         )
 
@@ -107,9 +110,10 @@ class Matcher:
     ) -> Matcher:
         """Compile rules already loaded (`watcher explain` and `rules backtest` pick some of
         a rule set, or make one of a query) with the configured pipeline and context."""
-        analyzer = Analyzer(pipeline)
-        context = load_triggers(analyzer.words, context_triggers) if context_triggers else None
-        return cls(rules, analyzer, context=context, exclude=context_exclude)
+        with collector_paused():
+            analyzer = Analyzer(pipeline)
+            context = load_triggers(analyzer.words, context_triggers) if context_triggers else None
+            return cls(rules, analyzer, context=context, exclude=context_exclude)
 
     def match(self, article: Article, *, check_sources: bool = True) -> list[Match]:
         with self._lock:

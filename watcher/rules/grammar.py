@@ -104,7 +104,17 @@ def parse_query(text: str, *, strict: bool = False) -> Query:
 
     `strict` also rejects AND/NOT inside a NEAR operand, which the engine cannot honour;
     the loader asks for it so the error points into the query.
+
+    A well-formed query is parsed by `quick_parse`, ten times faster than lark; anything
+    else (every error) by lark, the reference (`reference_parse`), so every error is its.
     """
+    query = quick_parse(text, strict=strict)
+    return reference_parse(text, strict=strict) if query is None else query
+
+
+def reference_parse(text: str, *, strict: bool = False) -> Query:
+    """`parse_query` through lark's LALR parser alone: what `quick_parse` must agree with
+    (tests/rules/test_quick_parse.py), and where every syntax error is found."""
     tokens = _lex(text)
     _check_tokens(tokens)
     try:
@@ -381,20 +391,29 @@ def replace_refs(
     query: Query | ListRef | PlaceRef, kind: type[Ref], resolve: Callable[[Ref], Query]
 ) -> Query:
     """`query` with every reference of `kind` replaced by `resolve(ref)`; And/Or flattened
-    again (a place's Or of names joins the Or it stands in)."""
+    again (a place's Or of names joins the Or it stands in). A part holding no such
+    reference is returned as it is, not rebuilt: most queries of a large rule set have no
+    @list, and rebuilding each was a tenth of loading them."""
     if isinstance(query, kind):
         return resolve(query)
     if isinstance(query, And | Or):
         group = type(query)
         children = [replace_refs(child, kind, resolve) for child in query.children]
+        if all(new is old for new, old in zip(children, query.children, strict=True)):
+            return query
         return group(flatten(group, children))
     if isinstance(query, Not):
-        return Not(replace_refs(query.child, kind, resolve))
+        child = replace_refs(query.child, kind, resolve)
+        return query if child is query.child else Not(child)
     if isinstance(query, Near):
         left = replace_refs(query.left, kind, resolve)
-        return replace(query, left=left, right=replace_refs(query.right, kind, resolve))
+        right = replace_refs(query.right, kind, resolve)
+        if left is query.left and right is query.right:
+            return query
+        return replace(query, left=left, right=right)
     if isinstance(query, InField):
-        return replace(query, child=replace_refs(query.child, kind, resolve))
+        child = replace_refs(query.child, kind, resolve)
+        return query if child is query.child else replace(query, child=child)
     return query  # type: ignore[return-value]  # a term, or a reference of the other kind
 
 
@@ -469,7 +488,8 @@ def flatten(kind: type[And] | type[Or], children: list[Query]) -> tuple[Query, .
 
 
 class _ToQuery(Transformer):
-    """Parse tree -> ast nodes; terminal callbacks turn each operand token into a Term."""
+    """Parse tree -> ast nodes; terminal callbacks turn each operand token into a Term (the
+    quick parser calls them too)."""
 
     def start(self, children: list[Query]) -> Query:
         return children[0]
@@ -493,25 +513,32 @@ class _ToQuery(Transformer):
             node = _near(node, op, right)
         return node
 
-    def WORD(self, token: Token) -> Term:
+    @staticmethod
+    def WORD(token: Token) -> Term:
         return Term("word", str(token))
 
-    def PHRASE(self, token: Token) -> Term:
+    @staticmethod
+    def PHRASE(token: Token) -> Term:
         return Term("word", _phrase_text(token))
 
-    def EXACT(self, token: Token) -> Term:
+    @staticmethod
+    def EXACT(token: Token) -> Term:
         return Term("exact", _operand_text(token[1:]))
 
-    def VARIANT(self, token: Token) -> Term:
+    @staticmethod
+    def VARIANT(token: Token) -> Term:
         return Term("variant", _operand_text(token[1:]))
 
-    def PREFIX(self, token: Token) -> Term:
+    @staticmethod
+    def PREFIX(token: Token) -> Term:
         return Term("prefix", str(token[:-1]))
 
-    def LIST(self, token: Token) -> ListRef:
+    @staticmethod
+    def LIST(token: Token) -> ListRef:
         return ListRef(str(token[1:]), token.start_pos)
 
-    def PLACE(self, token: Token) -> PlaceRef:
+    @staticmethod
+    def PLACE(token: Token) -> PlaceRef:
         return PlaceRef(_operand_text(token[len(PLACE_MARKER) :]), token.start_pos)
 
 
@@ -545,3 +572,176 @@ def _near(left: Query, op: Token, right: Query) -> Near:
     if arg == "p":
         return Near(left, right, scope="paragraph", ordered=ordered)
     return Near(left, right, scope="words", distance=int(arg), ordered=ordered)
+
+
+# -- the quick path ----------------------------------------------------------------------
+#
+# Loading 10,000 rules spent most of its parsing in lark feeding tokens one by one through
+# its LALR tables. The grammar is LL(1), so a recursive-descent parser over the same
+# tokens builds the same tree directly. It only parses: a query it cannot take whole
+# (any error, too deep, AND/NOT inside a NEAR operand) is left to lark, which says why.
+
+_WORD_RE = r"[^\W_]+(?:[-'\u2019.][^\W_]+)*(?:(?<=\.[^\W_])\.)?"
+_PHRASE_RE = r'"[^"]*"'
+# lark's terminals in lark's order (priority, then width): the first that matches wins.
+_QUICK_TOKEN = re.compile("|".join(
+    f"(?P<{name}>{pattern})" for name, pattern in (
+        ("PLACE", rf"place:(?:(?:geonames|admin1|watcher):[\w.-]*\w|{_PHRASE_RE}|{_WORD_RE})"),
+        ("PREFIX", rf"{_WORD_RE}\*"),
+        ("NEAR_OP", r'O?NEAR/[^\s()"]*'),
+        ("FIELD", r"(?:title|body):"),
+        ("VARIANT", rf"~(?:{_PHRASE_RE}|{_WORD_RE})"),
+        ("EXACT", rf"=(?:{_PHRASE_RE}|{_WORD_RE})"),
+        ("WORD", _WORD_RE),
+        ("LIST", r"@\w[\w-]*"),
+        ("PHRASE", _PHRASE_RE),
+        ("SPACE", r"\s+"),
+        ("LPAR", r"\("),
+        ("RPAR", r"\)"),
+    )
+))
+_KEYWORDS = frozenset({"AND", "OR", "NOT"})  # a WORD that is exactly one is that keyword
+_UNARY_START = _TERMS | {"NOT", "LPAR", "FIELD"}
+
+
+class _Lexeme(str):
+    """A token as the checks and `_near` read lark's: its text, `type` and positions."""
+
+    type: str
+    start_pos: int
+    end_pos: int
+
+
+class _GiveUp(Exception):
+    """The quick parser meets something it leaves to lark."""
+
+
+def quick_parse(text: str, *, strict: bool = False) -> Query | None:
+    """`reference_parse(text, strict=strict)` for a well-formed query, else None."""
+    tokens = _quick_lex(text)
+    if not tokens:
+        return None
+    try:
+        _check_tokens(tokens)  # type: ignore[arg-type]  # read as lark's tokens are
+        query = _QuickParser(tokens).query()
+    except (QuerySyntaxError, _GiveUp, RecursionError):
+        return None
+    if (strict and _and_or_not_in_near(query)) or _depth(query) > MAX_DEPTH:
+        return None
+    return query
+
+
+def _quick_lex(text: str) -> list[_Lexeme] | None:
+    """lark's tokens of `text`, or None at a character no token starts."""
+    tokens, at, end = [], 0, len(text)
+    match = _QUICK_TOKEN.match
+    while at < end:
+        found = match(text, at)
+        if found is None:
+            return None
+        kind = found.lastgroup
+        if kind != "SPACE":
+            token = _Lexeme(found.group())
+            token.type = str(token) if kind == "WORD" and token in _KEYWORDS else str(kind)
+            token.start_pos, token.end_pos = at, found.end()
+            tokens.append(token)
+        at = found.end()
+    return tokens
+
+
+class _QuickParser:
+    """The grammar's rules as methods, each returning what `_ToQuery` makes of its tree."""
+
+    def __init__(self, tokens: list[_Lexeme]) -> None:
+        self.tokens = tokens
+        self.at = 0
+
+    def query(self) -> Query:
+        query = self.or_expr()
+        if self.at != len(self.tokens):
+            raise _GiveUp
+        return query
+
+    def peek(self) -> str | None:
+        return self.tokens[self.at].type if self.at < len(self.tokens) else None
+
+    def take(self) -> _Lexeme:
+        self.at += 1
+        return self.tokens[self.at - 1]
+
+    def or_expr(self) -> Query:
+        children = [self.and_expr()]
+        while self.peek() == "OR":
+            self.take()
+            children.append(self.and_expr())
+        return children[0] if len(children) == 1 else Or(flatten(Or, children))
+
+    def and_expr(self) -> Query:
+        children = [self.near_expr()]
+        while True:
+            if self.peek() == "AND":
+                self.take()
+            elif self.peek() not in _UNARY_START:
+                break
+            children.append(self.near_expr())
+        return children[0] if len(children) == 1 else And(flatten(And, children))
+
+    def near_expr(self) -> Query:
+        node = self.unary()
+        while self.peek() == "NEAR_OP":
+            op = self.take()
+            node = _near(node, op, self.unary())  # type: ignore[arg-type]
+        return node
+
+    def unary(self) -> Query:
+        kind = self.peek()
+        if kind == "NOT":
+            self.take()
+            return Not(self.unary())
+        if kind == "LPAR":
+            self.take()
+            inside = self.or_expr()
+            if self.peek() != "RPAR":
+                raise _GiveUp
+            self.take()
+            return inside
+        if kind == "FIELD":
+            field = self.take()
+            return InField(field[:-1], self.unary_atom())
+        if kind in _TERMS:
+            token = self.take()
+            return getattr(_ToQuery, token.type)(token)  # type: ignore[no-any-return]
+        raise _GiveUp
+
+    def unary_atom(self) -> Query:
+        """`field: FIELD atom`: an atom, which is a unary without NOT."""
+        if self.peek() == "NOT":
+            raise _GiveUp
+        return self.unary()
+
+
+def _and_or_not_in_near(query: Query) -> bool:
+    """What `_check_near_operands` finds on lark's tree, found on the query: an And or a
+    Not in a NEAR operand, through OR-groups and field scopes (not into another NEAR)."""
+    pending: list[Query] = [query]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, Near):
+            if _offends(node.left) or _offends(node.right):
+                return True
+            pending.extend((node.left, node.right))
+        elif isinstance(node, And | Or):
+            pending.extend(node.children)
+        elif isinstance(node, Not | InField):
+            pending.append(node.child)
+    return False
+
+
+def _offends(operand: Query) -> bool:
+    if isinstance(operand, And | Not):
+        return True
+    if isinstance(operand, Or):
+        return any(_offends(child) for child in operand.children)
+    if isinstance(operand, InField):
+        return _offends(operand.child)
+    return False

@@ -15,6 +15,7 @@ import yaml
 
 from watcher.errors import RuleError, RuleSetError
 from watcher.rules.ast import Example, Or, Query, Rule, RuleSet, RuleTests
+from watcher.rules.gc_pause import collector_paused
 from watcher.rules.grammar import (
     ListExpander,
     ListRef,
@@ -62,11 +63,18 @@ LIST_NAME_PATTERN = re.compile(r"\w[\w-]*")  # exactly what `@name` accepts in a
 _Operand = Query | ListRef  # a list entry: a term, a place's terms, or an @list
 
 
-def load_rules(path: str | Path, *, channels: Collection[str] | None = None) -> RuleSet:
+def load_rules(
+    path: str | Path, *, channels: Collection[str] | None = None,
+    cache: RuleCache | None = None,
+) -> RuleSet:
     """Every rule under `path` (a directory, recursively, or one file), or RuleSetError.
 
     All files are checked before anything is returned, so one bad file never leaves a
-    half-loaded rule set; `channels` (when given) are the names `notify:` may use.
+    half-loaded rule set; `channels` (when given) are the names `notify:` may use. With a
+    `cache` (the daemon's reload keeps one), a file whose text is the same as when the cache
+    last saw it is not read again: what it holds is kept, and only the checks across files
+    (duplicate ids and list names, @lists) are made again, so the result is always that of
+    reading every file afresh.
     """
     root = Path(path)
     if not root.exists():
@@ -74,11 +82,45 @@ def load_rules(path: str | Path, *, channels: Collection[str] | None = None) -> 
     files = rule_files(root)
     if not files:  # most likely a wrong path: say so rather than load nothing
         raise RuleSetError([RuleError(str(path), 1, 1, "no rule files (*.yaml, *.yml) here")])
-    loading = _Loading(channels)
-    for file_path in files:
-        name = str(path) if root.is_file() else str(file_path)
-        loading.load_file(name, file_path)
-    return loading.finish()
+    cache = RuleCache() if cache is None else cache
+    cache.read_last = []
+    with collector_paused():
+        loading = _Loading(channels)
+        for file_path in files:
+            name = str(path) if root.is_file() else str(file_path)
+            loading.merge(cache.read(name, file_path, channels))
+        cache.forget_all_but({str(path) if root.is_file() else str(p) for p in files})
+        return loading.finish()
+
+
+class RuleCache:
+    """Each rule file as read alone, by name, kept while its text stays the same: a reload
+    reads (YAML, queries, places) only the files that changed. `read_last` names the files
+    the last load read, for the daemon's log and the tests."""
+
+    def __init__(self) -> None:
+        self._files: dict[str, tuple[str, frozenset[str] | None, _Loading]] = {}
+        self.read_last: list[str] = []
+
+    def read(self, name: str, path: Path, channels: Collection[str] | None) -> _Loading:
+        """What the file holds, read alone (names not yet checked against other files)."""
+        loading = _Loading(channels, alone=True)
+        text = read_text(name, path, loading.errors)
+        if text is None:
+            return loading
+        wanted = None if channels is None else frozenset(channels)
+        kept = self._files.get(name)
+        if kept is not None and kept[:2] == (text, wanted):
+            return kept[2]
+        loading.load_text(name, text)
+        self._files[name] = (text, wanted, loading)
+        self.read_last.append(name)
+        return loading
+
+    def forget_all_but(self, names: set[str]) -> None:
+        """Drop the files no longer among the rule files (removed or renamed)."""
+        for name in set(self._files) - names:
+            del self._files[name]
 
 
 QUERY_RULE_ID = "query"
@@ -161,11 +203,14 @@ class _Draft:
     query: Query
     file: YamlFile
     query_node: yaml.Node
+    id_node: yaml.Node | None = None  # to drop the rule if another file has its id first
 
 
 @dataclass
 class _Loading:
-    """What has been read so far from every file: lists, rule drafts and every error."""
+    """What has been read so far: lists, rule drafts and every error. A file is read by one
+    `alone` (its ids and list names only noted, in order), then merged into the rule set's,
+    which checks them across files: a file read alone is kept by RuleCache unchanged."""
 
     channels: Collection[str] | None
     errors: list[RuleError] = field(default_factory=list)
@@ -174,11 +219,28 @@ class _Loading:
     drafts: list[_Draft] = field(default_factory=list)
     list_sites: dict[str, str] = field(default_factory=dict)  # name -> FILE:LINE:COLUMN
     id_sites: dict[str, str] = field(default_factory=dict)
+    alone: bool = False
+    names: list[tuple[str, YamlFile, yaml.Node]] = field(default_factory=list)  # when alone
 
-    def load_file(self, name: str, path: Path) -> None:
-        text = read_text(name, path, self.errors)
-        if text is None:
-            return
+    def merge(self, read: _Loading) -> None:
+        """A file read alone: its errors, then its ids and list names checked in order
+        against those of the files before (a duplicate's rule or list is dropped)."""
+        self.errors.extend(read.errors)
+        self.warnings.extend(read.warnings)
+        dropped: set[int] = set()
+        for what, file, node in read.names:
+            sites = self.list_sites if what == "list" else self.id_sites
+            if not self.is_first(sites, what, file, node):
+                dropped.add(id(node))
+            elif what == "list":
+                self.lists[node.value] = read.lists[node.value]
+        self.drafts.extend(
+            replace(draft, rule=None) if draft.id_node is not None and id(draft.id_node) in dropped
+            else draft
+            for draft in read.drafts
+        )
+
+    def load_text(self, name: str, text: str) -> None:
         file = YamlFile(name, text, self.errors, self.warnings)
         root = compose(file)
         if root is None:
@@ -196,7 +258,8 @@ class _Loading:
                 allowed = ", ".join(TOP_KEYS)
                 file.error(key_node, f"unknown top-level key '{key}' (allowed: {allowed})")
         for key, value in shadowed_pairs(root):  # a repeated `rules:` or `lists:`
-            hidden = _Loading(self.channels)  # its problems are reported; its rules dropped
+            # its problems are reported; its rules dropped
+            hidden = _Loading(self.channels, errors=self.errors, warnings=self.warnings)
             if key == "lists":
                 hidden.load_lists(file, value)
             elif key == "rules":
@@ -250,7 +313,8 @@ class _Loading:
         rule = None
         if rule_id is not None and title is not None:
             rule = Rule(rule_id, title, text, tree, file=file.name, line=line(node), **options)
-        self.drafts.append(_Draft(rule, tree, file, pairs["query"][1]))
+        id_node = pairs["id"][1] if rule_id is not None else None
+        self.drafts.append(_Draft(rule, tree, file, pairs["query"][1], id_node))
 
     def check_shadowed(self, file: YamlFile, node: yaml.MappingNode) -> None:
         """A key given twice in one rule: the hidden value's own problems are reported too."""
@@ -274,10 +338,15 @@ class _Loading:
         return rule_id if self.is_first(self.id_sites, "rule id", file, node) else None
 
     def is_first(self, sites: dict[str, str], what: str, file: YamlFile, node: yaml.Node) -> bool:
-        """Registers a name; a second definition is an error naming where the first is."""
+        """Registers a name; a second definition is an error naming where the first is.
+        Alone, only notes it: the rule set's loading checks it when merging the file."""
+        if self.alone:
+            self.names.append((what, file, node))
+            return True
         if node.value in sites:
             first = sites[node.value]
-            file.error(node, f"duplicate {what} '{node.value}' (first defined at {first})")
+            self.errors.append(
+                file.problem(node, f"duplicate {what} '{node.value}' (first defined at {first})"))
             return False
         sites[node.value] = file.where(node)
         return True
@@ -303,7 +372,11 @@ class _Loading:
 
     def finish(self) -> RuleSet:
         """Expand every @list (lists first, then rules); raise if anything failed."""
-        expander = ListExpander(self.lists, _report_at_ref)
+        def report_at_ref(where: _Where, ref: ListRef, message: str) -> None:
+            file, node = where  # a file may be kept for the next load: not into its list
+            self.errors.append(file.problem_inside(node, ref.offset, message))
+
+        expander = ListExpander(self.lists, report_at_ref)
         lists = expander.expand_all()
         rules = []
         for draft in self.drafts:
@@ -313,11 +386,6 @@ class _Loading:
         if self.errors:
             raise RuleSetError(self.errors)
         return RuleSet(tuple(rules), lists, tuple(self.warnings))
-
-
-def _report_at_ref(where: _Where, ref: ListRef, message: str) -> None:
-    file, node = where
-    file.error_inside(node, ref.offset, message)
 
 
 def _read_query(file: YamlFile, node: yaml.Node) -> tuple[str, Query] | None:

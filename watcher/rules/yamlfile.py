@@ -14,7 +14,7 @@ import yaml
 
 from watcher.errors import RuleError
 from watcher.model import CONTEXT_LABELS, ContextLabelName, Severity
-from watcher.rules.yaml_marks import BoundedLoader, error_position
+from watcher.rules.yaml_marks import compose_bounded, error_position
 from watcher.when import parse_duration
 
 ESCAPE_WIDTHS = {"x": 4, "u": 6, "U": 10}  # double-quoted \xHH, \uHHHH, \UHHHHHHHH
@@ -39,16 +39,24 @@ class YamlFile:
     warnings: list[RuleError] = field(default_factory=list)  # loaded, but likely not meant
 
     def error(self, node: yaml.Node, message: str) -> None:
+        self.errors.append(self.problem(node, message))
+
+    def problem(self, node: yaml.Node, message: str) -> RuleError:
+        """The error at `node`, for a list other than this file's own."""
         mark = node.start_mark
-        self.errors.append(RuleError(self.name, mark.line + 1, mark.column + 1, message))
+        return RuleError(self.name, mark.line + 1, mark.column + 1, message)
 
     def where(self, node: yaml.Node) -> str:
         return f"{self.name}:{node.start_mark.line + 1}:{node.start_mark.column + 1}"
 
     def error_inside(self, node: yaml.Node, offset: int, message: str) -> None:
         """An error at `offset` inside a scalar's value (a query or a list entry)."""
+        self.errors.append(self.problem_inside(node, offset, message))
+
+    def problem_inside(self, node: yaml.Node, offset: int, message: str) -> RuleError:
+        """The error at `offset` inside a scalar's value, for a list other than this file's."""
         line, column = _position_inside(self.text, node, offset)
-        self.errors.append(RuleError(self.name, line, column, message))
+        return RuleError(self.name, line, column, message)
 
     def warn_inside(self, node: yaml.Node, offset: int, message: str) -> None:
         """A warning at `offset` inside a scalar's value: the rules load all the same."""
@@ -77,7 +85,7 @@ def read_text(name: str, path: Path, errors: list[RuleError]) -> str | None:
 def compose(file: YamlFile) -> yaml.Node | None:
     """The YAML node tree (positions kept); syntax errors reported at PyYAML's mark."""
     try:
-        return yaml.compose(file.text, Loader=BoundedLoader)
+        return compose_bounded(file.text)
     except yaml.MarkedYAMLError as exc:
         problem = exc.problem or exc.context or "invalid YAML"
         context = f" ({exc.context})" if exc.problem and exc.context else ""
