@@ -29,6 +29,8 @@ class Sizes:
     worker_items: int
     worker_counts: tuple[int, ...]  # `watcher run` workers on PostgreSQL
     worker_on_sqlite: bool  # one worker on SQLite too, beside them
+    worker_passes: int  # passes over every workers run, alternating (best of)
+    worker_baseline: str | None  # one worker of this revision's code too (None: not run)
     repeats: Repeats  # passes per timing (best of)
     freeze: bool  # gc.freeze() once loaded: a timed pass's collection skips spaCy's objects
     gazetteer_runs: int = 5  # fresh processes that load the gazetteer (median)
@@ -66,6 +68,8 @@ FULL = Sizes(
     worker_items=50,
     worker_counts=(1, 2, 4),
     worker_on_sqlite=True,
+    worker_passes=3,
+    worker_baseline="d6ceb09",  # one lock for every PostgreSQL ingest
     repeats=FULL_REPEATS,
     freeze=False,  # as in production: every collection walks every object
 )
@@ -89,6 +93,8 @@ QUICK = Sizes(
     worker_items=6,
     worker_counts=(1,),
     worker_on_sqlite=False,  # each `watcher run` takes seconds to start
+    worker_passes=1,
+    worker_baseline=None,  # a shallow clone may not hold it
     repeats=ONCE,
     freeze=True,  # each timed pass starts with gc.collect(): 0.1 s each with spaCy loaded
     gazetteer_runs=1,

@@ -5,8 +5,10 @@ Any failure aborts the whole transaction: an article is stored with all of it or
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import hashlib
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
+from enum import IntEnum
 from functools import cache
 from typing import Any
 
@@ -34,7 +36,25 @@ from watcher.store.tables import (
     story_bands,
 )
 
-PG_INGEST_LOCK = 0x77617464  # any constant other than the migration lock's
+
+class LockSpace(IntEnum):
+    """What a PostgreSQL ingest lock stands for: the first int of the two-int
+    `pg_advisory_xact_lock(space, key)`, whose keys never meet the one-bigint form's (the
+    migration lock). Locks are taken in this order, then by key, so that no two ingests
+    can each hold what the other waits for (docs/storage.md, "Ingests side by side")."""
+
+    IDENTITY_KEY = 0x77610001
+    BAND = 0x77610002
+    STORY = 0x77610003
+    COOLDOWN_RULE = 0x77610004
+
+
+def lock_key(value: str) -> int:
+    """The second int of a lock: the first 4 bytes of blake2b of `value`'s UTF-8, signed.
+    The same in every process (Python's hash() is not); two values sharing a key only
+    make their ingests take turns."""
+    digest = hashlib.blake2b(value.encode("utf-8"), digest_size=4).digest()
+    return int.from_bytes(digest, "little", signed=True)
 
 # The story search compares a new article with at most STORY_CANDIDATES stored ones: those
 # sharing the most LSH bands with it, among the BAND_READ_LIMIT newest articles of each of
@@ -82,7 +102,7 @@ def store_article(
     write path"): the duplicate check and the story search in one, each table's rows in one
     multi-row INSERT (bands, keys, matches with their ids returned, their places, their
     deliveries), and no "earlier match" read for a story created by this article."""
-    _one_writer_at_a_time(connection)
+    _lock_identity_and_bands(connection, new)
     known, candidates = _known_and_candidates(connection, new.identity.keys, new.bands)
     if known:
         raise DuplicateArticle
@@ -98,6 +118,7 @@ def store_article(
     _insert_keys(connection, new.identity.keys, article_id)
     _insert_bands(connection, new.bands, article_id)
     firsts = _insert_matches(connection, found, article_id, story_id, new_story, now)
+    _lock_cooldown_rules(connection, [new_match for _, new_match in firsts])
     _insert_many(
         connection,
         deliveries,
@@ -112,12 +133,53 @@ def store_article(
     return result, source_id
 
 
-def _one_writer_at_a_time(connection: Connection) -> None:
-    """Story search and "first match of a rule in its story" read what earlier articles
-    wrote: ingests must take turns. SQLite's BEGIN IMMEDIATE does that; PostgreSQL needs
-    a transaction-scoped advisory lock, or two copies stored at once would both alert."""
-    if connection.dialect.name == "postgresql":
-        connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({PG_INGEST_LOCK})")
+def _lock_identity_and_bands(connection: Connection, new: NewArticle) -> None:
+    """Before anything is read, wait for the ingests that could change what this one finds.
+    SQLite's BEGIN IMMEDIATE has already made every ingest wait; on PostgreSQL an ingest
+    waits only for those sharing one of its identity keys (the duplicate check) or one of
+    its LSH bands (the story search: an article sharing no band with this one is never its
+    candidate). Two copies of one story stored at once share bands, so the second finds
+    the first; ingests of unrelated articles run side by side."""
+    _take_locks(connection, [
+        *((LockSpace.IDENTITY_KEY, key) for key in new.identity.keys),
+        *((LockSpace.BAND, str(band)) for band in new.bands),
+    ])
+
+
+def _lock_story(connection: Connection, story_id: int) -> None:
+    """Before reading which rules are already first in a story the article joins: articles
+    joining one story through different bands take turns here, so a rule is first once."""
+    _take_locks(connection, [(LockSpace.STORY, str(story_id))])
+
+
+def _lock_cooldown_rules(connection: Connection, firsts: Sequence[NewMatch]) -> None:
+    """Before reading whether a rule is in its cooldown, which looks across stories: the
+    ingests queueing alerts of one rule with a cooldown take turns, so only one is sent."""
+    _take_locks(connection, [
+        (LockSpace.COOLDOWN_RULE, new.match.rule_id)
+        for new in firsts if new.cooldown_seconds and new.routes
+    ])
+
+
+def _take_locks(connection: Connection, locks: Iterable[tuple[LockSpace, str]]) -> None:
+    """Transaction-scoped advisory locks on PostgreSQL, in one statement, in (space, key)
+    order: every ingest takes them in that one order, so none waits in a circle. Each
+    following statement reads what the ingests waited for committed (READ COMMITTED: a
+    snapshot per statement). None on SQLite, where one ingest writes at a time."""
+    if connection.dialect.name != "postgresql":
+        return
+    ordered = sorted({(int(space), lock_key(value)) for space, value in locks})
+    if ordered:
+        connection.execute(_TAKE_LOCKS, {"spaces": [space for space, _ in ordered],
+                                         "keys": [key for _, key in ordered]})
+
+
+# Sorted in Python and again here; the locks are taken row by row in that order.
+_TAKE_LOCKS = sa.text(
+    "SELECT count(pg_advisory_xact_lock(space, key)) FROM ("
+    "SELECT space, key FROM unnest(CAST(:spaces AS integer[]), CAST(:keys AS integer[])) "
+    "AS wanted (space, key) ORDER BY space, key) AS sorted"
+)
 
 
 def story_candidates(connection: Connection, bands: Sequence[int]) -> list[StoryCandidate]:
@@ -347,9 +409,10 @@ def _insert_matches(
 
 def _rules_alerted_in(connection: Connection, story_id: int, rule_ids: Sequence[str]) -> set[str]:
     """Which of `rule_ids` already have a match in the story that was neither held back
-    nor old news (so a new match of theirs is not first)."""
+    nor old news (so a new match of theirs is not first), read under the story's lock."""
     if not rule_ids:
         return set()
+    _lock_story(connection, story_id)
     query = sa.select(matches.c.rule_id).distinct().where(
         matches.c.story_id == story_id, matches.c.rule_id.in_(list(dict.fromkeys(rule_ids))),
         matches.c.held.is_(None), matches.c.old_news.is_(None),
@@ -382,7 +445,7 @@ def _match_row(
 
 def _in_cooldown(connection: Connection, new: NewMatch, now: datetime) -> bool:
     """Whether the rule queued an alert within its cooldown (for any story), so this new
-    story is stored and printed but not sent."""
+    story is stored and printed but not sent; read under the rule's lock."""
     if not new.cooldown_seconds or not new.routes:
         return False
     since = now - timedelta(seconds=new.cooldown_seconds)
