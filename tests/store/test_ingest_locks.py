@@ -232,3 +232,30 @@ def test_a_lock_key_is_the_same_in_every_process() -> None:
         for seed in ("1", "2")
     }
     assert keys == {str(lock_key("siege"))}
+
+
+def test_a_prune_waits_for_an_ingest_joining_a_story_it_would_delete(
+    stores: tuple[Store, Store], pool: ThreadPoolExecutor, pg_url: str
+) -> None:
+    """An old article's copy is being stored into its story when a retention batch would
+    delete that article and, with it, the story: the batch waits (every ingest holds the
+    ingest lock shared, a batch holds it alone), so the copy keeps its story and the
+    story stays."""
+    ingesting, pruning = stores
+    old = new_article("old-copy", story_band=7, fetched=NOW - timedelta(days=200))
+    story = ingesting.ingest(old, [], new_story, old.fetched).story_id
+    ingesting.ingest(new_article("newest", fetched=NOW), [], new_story, NOW)
+    copy = new_article("new-copy", story_band=7, fetched=NOW)
+    held = HeldPicker(oldest_story)
+    storing = pool.submit(ingesting.ingest, copy, [], held, NOW)
+    assert held.inside.wait(PATIENCE)
+    prune = pool.submit(pruning.prune, NOW - timedelta(days=180))
+    try:
+        done_or_blocked(pg_url, prune, 1)
+        assert not prune.done(), "the batch ran beside an ingest joining a story it deletes"
+    finally:
+        held.go.set()
+    assert storing.result(PATIENCE).story_id == story
+    assert prune.result(PATIENCE).removed["articles"] == 1  # old-copy; its story stays
+    assert story_of(pg_url, "new-copy") == story
+    assert count(pg_url, f"SELECT count(*) FROM stories WHERE id = {story}") == 1

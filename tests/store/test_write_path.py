@@ -26,6 +26,13 @@ from watcher.store.db import open_engine
 MAX_STATEMENTS = 9
 
 
+def _shared_lock(url: str) -> int:
+    """On PostgreSQL one more: the ingest lock, taken shared before the keys' and bands'
+    locks, so that a retention batch (which takes it alone) never deletes a story under an
+    ingest joining it."""
+    return 1 if backend(url) == "postgresql" else 0
+
+
 @pytest.fixture
 def counted(any_store: Store, any_db_url: str) -> Iterator[tuple[Store, list[str]]]:
     """A Store on the migrated database, and the statements it runs, as they run."""
@@ -46,14 +53,15 @@ def _place() -> MatchPlace:
 
 
 def test_an_article_with_matches_in_a_new_story_takes_few_statements(
-    counted: tuple[Store, list[str]],
+    counted: tuple[Store, list[str]], any_db_url: str
 ) -> None:
     store, statements = counted
     new = new_article("a1", story_band=7)
     found = [new_match(new, rule, channels=("ops", "chat"), places=(_place(),))
              for rule in ("siege", "strike", "shelling")]
     assert store.ingest(new, found, new_story, NOW).stored
-    assert len(statements) <= MAX_STATEMENTS, [s.split("\n")[0][:60] for s in statements]
+    assert len(statements) <= MAX_STATEMENTS + _shared_lock(any_db_url), [
+        s.split("\n")[0][:60] for s in statements]
 
 
 def test_an_article_joining_a_story_takes_few_statements(
@@ -62,7 +70,7 @@ def test_an_article_joining_a_story_takes_few_statements(
     """On PostgreSQL one more: the story's lock, taken before reading which rules are
     already first in it (SQLite's BEGIN IMMEDIATE has locked everything)."""
     store, statements = counted
-    story_lock = 1 if backend(any_db_url) == "postgresql" else 0
+    story_lock = 1 + _shared_lock(any_db_url) if backend(any_db_url) == "postgresql" else 0
     first = new_article("a1", story_band=7)
     store.ingest(first, [new_match(first, "siege")], new_story, NOW)
     statements.clear()
@@ -74,10 +82,13 @@ def test_an_article_joining_a_story_takes_few_statements(
         s.split("\n")[0][:60] for s in statements]
 
 
-def test_an_article_without_matches_takes_fewer(counted: tuple[Store, list[str]]) -> None:
+def test_an_article_without_matches_takes_fewer(
+    counted: tuple[Store, list[str]], any_db_url: str
+) -> None:
     store, statements = counted
     assert store.ingest(new_article("a1"), [], new_story, NOW).stored
-    assert len(statements) <= MAX_STATEMENTS - 3, statements  # no matches, places, deliveries
+    # no matches, places, deliveries
+    assert len(statements) <= MAX_STATEMENTS - 3 + _shared_lock(any_db_url), statements
 
 
 def test_a_stale_cached_source_id_is_dropped_and_the_article_stored(

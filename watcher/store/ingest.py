@@ -36,6 +36,11 @@ from watcher.store.tables import (
     story_bands,
 )
 
+# Every ingest holds this lock shared, and a retention prune's batch holds it alone
+# (watcher/store/retention.py): ingests run side by side, never beside a batch deleting
+# stories they may join. Taken before any other ingest lock, so no one waits in a circle.
+PG_INGEST_LOCK = 0x77617464  # any constant other than the migration lock's
+
 
 class LockSpace(IntEnum):
     """What a PostgreSQL ingest lock stands for: the first int of the two-int
@@ -139,7 +144,10 @@ def _lock_identity_and_bands(connection: Connection, new: NewArticle) -> None:
     waits only for those sharing one of its identity keys (the duplicate check) or one of
     its LSH bands (the story search: an article sharing no band with this one is never its
     candidate). Two copies of one story stored at once share bands, so the second finds
-    the first; ingests of unrelated articles run side by side."""
+    the first; ingests of unrelated articles run side by side. First of all, the ingest
+    lock shared: a retention batch takes it alone (PG_INGEST_LOCK)."""
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock_shared({PG_INGEST_LOCK})")
     _take_locks(connection, [
         *((LockSpace.IDENTITY_KEY, key) for key in new.identity.keys),
         *((LockSpace.BAND, str(band)) for band in new.bands),

@@ -16,8 +16,8 @@ old (docs/storage.md, "Retention"):
   would hand its id (story 12 of an inbox link, an audit entry) to the next row.
 
 Each batch is one write transaction, so a prune killed at any moment leaves whole articles,
-and running it again goes on; on PostgreSQL it takes the ingest lock, so a story is never
-deleted under an article joining it.
+and running it again goes on; on PostgreSQL it takes the ingest lock alone (every ingest
+holds it shared), so a story is never deleted under an article joining it.
 """
 
 from __future__ import annotations
