@@ -1,6 +1,6 @@
 """The matching benchmark: the tokenizer alone, the full analysis, the engine at every rule
 count, rules loaded but not firing, the regex baseline, loading rules; the engine's stages
-apart and under cProfile.
+apart and under cProfile; unseen text against a baseline revision (bench/unseen_bench.py).
 
 Order matters: the tokenizer's cold pass must come first, before anything fills its cache.
 """
@@ -35,6 +35,7 @@ from bench.rulegen import (
 )
 from bench.sizes import Sizes
 from bench.stages import measure_stages
+from bench.unseen_bench import measure_unseen
 from watcher.engine.core import Engine
 from watcher.model import Article
 from watcher.rules.ast import Rule
@@ -76,6 +77,8 @@ def measure_matching(corpus: Corpus, analyzer: Analyzer, sizes: Sizes) -> Result
     del full_index
 
     regexes, translate_seconds = measure_regex(analyzer, generated, corpus, sizes)
+    unseen = measure_unseen(sizes.corpus_articles, max(sizes.rule_counts),
+                            full=sizes.corpus_articles is None)
     results = Results(
         machine=info,
         articles=len(corpus.articles),
@@ -96,6 +99,7 @@ def measure_matching(corpus: Corpus, analyzer: Analyzer, sizes: Sizes) -> Result
         profile=profile,
         profile_rules=len(rules),
         stages=stages,
+        unseen=unseen,
         examples=[r.query for r in generated[:12]],
         total_seconds=time.perf_counter() - started,
         sizes=sizes,

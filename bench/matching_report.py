@@ -46,6 +46,8 @@ def targets(r: Results) -> list[Target]:
                LOADED_LIMIT),
         Target(f"speed-up of analysis + engine over regex, {regex_rules:,} rules",
                r.regex(regex_rules).seconds / r.engine(regex_rules).full.best, "x", ">=", 20.0),
+        Target(f"unseen text: (analysis + engine, {r.unseen.rules:,} rules) / tokenizer",
+               r.unseen.ratio("this tree"), "x", "<=", ENGINE_TARGET),
         Target(f"load {r.load.rules:,} rules: parse + compile seconds",
                r.load.seconds, "s", "<", 5.0),
         Target(f"load {r.load.rules:,} rules: extra resident memory",
@@ -155,6 +157,8 @@ def render_markdown(r: Results) -> str:
         "",
         *markdown(throughput_columns(r.words), throughput_rows(r)),
         "",
+        *_unseen(r),
+        "",
         f"Load of {r.load.rules:,} rules: parse (`parse_query(strict=True)` + `Rule`) "
         f"{r.load.parse_seconds:.2f} s, compile (`Compiler.compile`) "
         f"{r.load.compile_seconds:.2f} s, +{r.load.rss_bytes / MIB:.0f} MiB VmRSS. "
@@ -207,6 +211,38 @@ def _loaded_reading(r: Results) -> list[str]:
     ]
 
 
+UNSEEN_COLUMNS = (
+    Column("code", lambda row: row[0]),
+    Column("tokenizer best s", lambda row: row[1].best_tokenizer(row[0]), ".3f"),
+    Column("analysis + engine best s", lambda row: row[1].best_full(row[0]), ".3f"),
+    Column("/ tokenizer", lambda row: f"{row[1].ratio(row[0]):.2f}x"),
+    Column("matches", lambda row: f"{row[1].passes[row[0]][0].matches:,}"),
+    Column("analysis + engine passes s",
+           lambda row: ", ".join(f"{p.full_seconds:.2f}" for p in row[1].passes[row[0]])),
+)
+
+
+def _unseen(r: Results) -> list[str]:
+    """Unseen text, this tree against the baseline revision (bench/unseen_bench.py)."""
+    u = r.unseen
+    words = u.passes["this tree"][0].words
+    return [
+        "### Unseen text",
+        "",
+        f"FA-KES split by date: a fresh analyser warmed on the older {u.older} articles, "
+        f"timed on the newer {u.newer} ({words:,} words), {u.rules:,} generated rules; the "
+        f"baseline is git {u.revision}"
+        + (" (analysis and engine as issue 20 found them)" if u.before_issue else "")
+        + ", run in a process of its own whose passes alternate with this tree's; best of "
+        f"{len(u.passes['this tree'])} pass(es) each (method: `bench/unseen_bench.py`).",
+        "",
+        *markdown(UNSEEN_COLUMNS, [(label, u) for label in u.passes]),
+        "",
+        f"Analysis + engine on unseen text, baseline / this tree: **{u.speedup:.2f}x**; the "
+        f"same matches in every pass of both: {'yes' if u.same_matches else '**NO**'}.",
+    ]
+
+
 def _method(r: Results) -> list[str]:
     return [
         "## Method",
@@ -220,8 +256,8 @@ def _method(r: Results) -> list[str]:
         "(cold); warm is the best of the later passes, whose cache already holds every string "
         "of this corpus, so warm is an optimistic floor for unseen news.",
         "2. Analysis: `analyzer.analyse_many(articles)` over the corpus in order, as "
-        "`watcher replay` and `watcher run` analyse (fields of up to 100 kB tokenized "
-        "together): one first pass (fills the "
+        "`watcher replay` and `watcher run` analyse (fields of up to 100 kB numbered "
+        "together, tokenized in pieces of about 1,000 characters): one first pass (fills the "
         "word-type table), then the best of the next passes.",
         "3. Engine: for each rule count, `Compiler(analyzer).compile(rules[:n])` and a fresh "
         "`Engine`; one first pass (it learns each word type's atoms), then the best of "
@@ -243,6 +279,14 @@ def _method(r: Results) -> list[str]:
         "5. Load: VmRSS from `/proc/self/status` (after `gc.collect()`) before and after "
         f"parsing and compiling {r.load.rules:,} rules, with the rules and index still alive. "
         "This is the process's first query parse, so it includes building the lark parser.",
+        "6. Unseen text (`bench/unseen_bench.py`): FA-KES split by date; each pass a fresh "
+        "analyser and engine (empty tokenizer cache and word-type table), warmed by analysis "
+        "+ engine over the older half, then analysis + engine over the newer half is timed "
+        "(`analyse_many`, `match`); the tokenizer alone, on an analyser of its own warmed on "
+        "the older half's titles and bodies, is timed over the newer half's (one call per "
+        "text, as a spaCy user tokenizes). Every pass repeats the warm-up: each is a first "
+        "sight of the newer half. Two processes, this tree and the baseline revision (`git "
+        "archive`), their passes alternating.",
         "",
         "Ratios are time ratios over the same words (cost per word). This machine is shared: "
         "other jobs may run at the same time, so single passes vary by tens of percent; the "

@@ -13,6 +13,7 @@ from bench.measure import Machine, Passes
 from bench.profiling import ProfileLine
 from bench.sizes import Sizes
 from bench.stages import Stages
+from bench.unseen_bench import UnseenComparison
 
 
 @dataclass(frozen=True)
@@ -86,6 +87,7 @@ class Results:
     profile: list[ProfileLine]
     profile_rules: int
     stages: Stages  # the engine's stages at profile_rules, timed apart
+    unseen: UnseenComparison  # newer half after the older: this tree and a baseline
     examples: list[str]
     total_seconds: float
     sizes: Sizes

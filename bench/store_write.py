@@ -209,13 +209,12 @@ class WriteComparison:
 
 def compare(revision: str, passes: int, articles: int | None) -> WriteComparison:
     """The working tree against `revision`, their passes alternating (module docstring)."""
+    # Imported here: the worker runs this file over the baseline's bench/, which may lack it.
+    from bench.revisions import describe_revision, export_revision
+
     info = machine()
     with tempfile.TemporaryDirectory() as scratch:
-        baseline = Path(scratch) / "baseline"
-        baseline.mkdir()
-        archive = subprocess.run(["git", "-C", str(ROOT), "archive", revision],
-                                 capture_output=True, check=True).stdout
-        subprocess.run(["tar", "-x", "-C", str(baseline)], input=archive, check=True)
+        baseline = export_revision(revision, Path(scratch))
         workers = {label: _worker(root, articles)
                    for label, root in (("baseline", baseline), ("this tree", ROOT))}
         results: dict[str, list[WritePass]] = {label: [] for label in workers}
@@ -230,8 +229,8 @@ def compare(revision: str, passes: int, articles: int | None) -> WriteComparison
             assert worker.stdin is not None
             worker.stdin.close()
             worker.wait()
-    return WriteComparison(info, _version(revision), _version(revision) == _version(BASELINE),
-                           calls, results)
+    name = describe_revision(revision)
+    return WriteComparison(info, name, name == describe_revision(BASELINE), calls, results)
 
 
 def print_comparison(done: WriteComparison) -> None:
@@ -324,14 +323,9 @@ def _worker(root: Path, articles: int | None) -> tuple[subprocess.Popen[str], in
 
 
 def _stamp() -> str:
-    return f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, git {_version(None)}"
+    from bench.revisions import describe_revision  # see compare
 
-
-def _version(revision: str | None) -> str:
-    """`revision` as `git describe` names it; None: the working tree (`-dirty` if changed)."""
-    command = ["git", "-C", str(ROOT), "describe", "--always"]
-    command += ["--dirty"] if revision is None else [revision]
-    return subprocess.run(command, capture_output=True, text=True, check=False).stdout.strip()
+    return f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, git {describe_revision(None)}"
 
 
 def _shown(passes: Sequence[WritePass]) -> str:

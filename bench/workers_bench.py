@@ -36,7 +36,7 @@ from bench.measure import Machine, machine, progress
 from bench.meter import Meter
 from bench.paths import ROOT, SHIPPED_RULES
 from bench.proc_cpu import cpu_seconds, parent_of, server_cpu_seconds
-from bench.revisions import describe, export_revision
+from bench.revisions import describe_revision, export_revision
 from bench.sections import head
 from bench.sizes import Sizes
 from bench.store_replay import new_pipeline, replay_batches
@@ -166,8 +166,7 @@ def measure_workers(corpus: Corpus, analyzer: Analyzer, sizes: Sizes, scratch: P
         directory = Path(name).resolve()  # the workers run in other directories
         codes = {THIS_TREE: ROOT}
         if sizes.worker_baseline:
-            codes[sizes.worker_baseline] = export_revision(sizes.worker_baseline,
-                                                           directory / "baseline")
+            codes[sizes.worker_baseline] = export_revision(sizes.worker_baseline, directory)
         feeds = write_feeds(directory / "feeds", corpus.articles, datetime.now(UTC),
                             feeds=sizes.worker_feeds, items=sizes.worker_items)
         runs: list[WorkersRun] = []
@@ -182,7 +181,7 @@ def measure_workers(corpus: Corpus, analyzer: Analyzer, sizes: Sizes, scratch: P
         _empty(url)
         share = _store_share(url, corpus, analyzer)
         _empty(url)
-    baseline = describe(sizes.worker_baseline) if sizes.worker_baseline else None
+    baseline = describe_revision(sizes.worker_baseline) if sizes.worker_baseline else None
     return WorkersResults(info, sizes.worker_feeds, sizes.worker_items, runs, share,
                           feeds.distinct_texts, time.perf_counter() - started, sizes, baseline)
 

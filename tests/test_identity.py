@@ -5,16 +5,18 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import subprocess
 import sys
 import tracemalloc
+import unicodedata
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 from datasketch import MinHash
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from watcher.identity import canonical_url, content_hash, identity_keys
@@ -27,6 +29,7 @@ from watcher.ingest.stories import (
     SEED,
     SHINGLE_BATCH,
     StorySignature,
+    _story_words,
     similarity,
     story_signature,
 )
@@ -313,3 +316,28 @@ def test_lsh_bands_find_candidates_below_the_threshold() -> None:
     # band threshold (1/b)^(1/r) below SAME_STORY: pairs are found by bands, then verified
     assert (1 / BANDS) ** (1 / ROWS) < SAME_STORY
     assert BANDS <= 32 and BANDS * ROWS <= NUM_PERM
+
+
+def _story_words_reference(text: str) -> list[str]:
+    """The story words the slow and obvious way, every character of every text read (as
+    before the fast paths): stored signatures depend on these words staying the same."""
+    decomposed = unicodedata.normalize("NFKD", unicodedata.normalize("NFKC", text).casefold())
+    folded = "".join(char for char in decomposed if not unicodedata.combining(char))
+    return re.findall(r"[^\W_]+", folded)
+
+
+NEWS_ASCII = st.text(st.sampled_from("abcXYZ019 _-.,'\n\t\x00\x7f"), max_size=80)
+
+
+@given(text=st.one_of(NEWS_ASCII, st.text(st.characters(max_codepoint=0x7F))))
+@example(text="Siege of ALEPPO, 3 killed_by drone\x00strike")
+def test_story_words_of_ascii_text_are_the_slow_paths(text: str) -> None:
+    assert _story_words(text) == _story_words_reference(text)
+
+
+@given(text=st.one_of(st.text(), st.builds("".join, st.lists(st.one_of(
+    NEWS_ASCII, st.sampled_from(["Qamişlo", "AFRÎN", "QAMİŞLO", "\ufb01re", "Ⅻ", "ﬀ", "ǅ",
+                                 "e\u0301", "\u0301x", "Straße", "İ", "\ufffd", "ä\u0308"]))))))
+@example(text="Drone strike near Afrîn and Qamişlo \u2014 Straße ﬁre e\u0301")
+def test_story_words_of_any_text_are_the_slow_paths(text: str) -> None:
+    assert _story_words(text) == _story_words_reference(text)

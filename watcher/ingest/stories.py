@@ -67,10 +67,23 @@ def _permutations() -> np.ndarray:
 
 
 def _story_words(text: str) -> list[str]:
-    """Words folded for comparison: case, Unicode form and diacritics (Qamişlo = Qamislo)."""
+    """Words folded for comparison: case, Unicode form and diacritics (Qamişlo = Qamislo).
+
+    ASCII text is in every Unicode form already and has no diacritics: lower-casing is all
+    its folding (most news is ASCII). Otherwise only the non-ASCII runs are read character
+    by character for combining marks. Stored signatures depend on these words: both paths
+    give what reading every character did (tests/test_identity.py compares them)."""
+    if text.isascii():
+        return _WORD.findall(text.lower())
     decomposed = unicodedata.normalize("NFKD", unicodedata.normalize("NFKC", text).casefold())
-    folded = "".join(char for char in decomposed if not unicodedata.combining(char))
-    return _WORD.findall(folded)
+    return _WORD.findall(_NON_ASCII.sub(_without_combining_marks, decomposed))
+
+
+_NON_ASCII = re.compile(r"[^\x00-\x7f]+")
+
+
+def _without_combining_marks(run: re.Match[str]) -> str:
+    return "".join(char for char in run.group() if not unicodedata.combining(char))
 
 
 def _shingles(words: list[str]) -> Iterator[bytes]:

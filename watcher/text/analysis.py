@@ -6,6 +6,7 @@ vocabulary entry and looked up per token, so analysis rides on the tokenizer's s
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -17,6 +18,7 @@ from spacy.attrs import ID, IDX, LENGTH, ORTH, SENT_START
 from spacy.lang.char_classes import ALPHA
 from spacy.language import Language
 from spacy.pipeline import Sentencizer
+from spacy.tokenizer import Tokenizer
 from spacy.tokens import Doc
 from spacy.util import compile_infix_regex
 
@@ -29,6 +31,17 @@ from watcher.text.variants import fold
 # many characters, cut at a line break (else a space) so no word is split.
 CHUNK_CHARS = 100_000
 TOKENIZER_CACHE = 200_000
+# spaCy's tokenizer caches how it split each space-delimited string, but once a call meets
+# a special case ("U.S.", "'s") it caches nothing more until the call ends: the blank
+# pipeline therefore tokenizes pieces of about this many characters, one call each, so the
+# cache keeps filling (a whole 100 kB batch in one call caches only what precedes its first
+# special case). Pieces are cut where the tokens come out the same (SAFE_CUT).
+PIECE_CHARS = 1_000
+# Where a text may be cut without changing its tokens: after a single space between two
+# letters or digits, or after any other run of white space (its own token). Every string is
+# split on white space alone, so only the special-case matcher could join tokens across a
+# cut; `cuts_keep_tokens` checks that none of its patterns can span either kind of cut.
+SAFE_CUT = re.compile(r"(?<=[^\W_]) (?=[^\W_])|(?<!\S )(?<=\s)(?=\S)")
 # Title and body are tokenized together, joined by a paragraph break, then split again.
 FIELD_SEPARATOR = "\n\n"
 # The sentence-final marks of spaCy's sentencizer.
@@ -202,14 +215,16 @@ class Analyzer:
 
     def __init__(
         self, pipeline: str = BLANK_PIPELINE, *, lexicon: Lexicon | None = None,
-        furniture: bool = True,
+        furniture: bool = True, piece_chars: int | None = PIECE_CHARS,
     ) -> None:
         """`furniture=False` analyses without the page-furniture units (a lead word or a
         list bar starts no sentence): the sentencizer rule alone, which bench/units.py
-        compares against."""
+        compares against. `piece_chars=None` tokenizes each text in one call, the reference
+        the pieces (PIECE_CHARS) are tested against."""
         self.pipeline = pipeline
         self.furniture = furniture
         self.nlp = load_pipeline(pipeline)
+        self.piece_chars = piece_chars
         self.lexicon = Lexicon.load() if lexicon is None else lexicon
         self.types: list[WordType] = []
         self._type_index: dict[int, int] = {}
@@ -218,12 +233,19 @@ class Analyzer:
         self._own_sentences = not any(
             self.nlp.has_pipe(p) for p in ("parser", "senter", "sentencizer")
         )
+        # A trained pipeline's sentences depend on the whole text: it reads it in one call.
+        self._in_pieces = (
+            piece_chars is not None and self._own_sentences and cuts_keep_tokens(self.nlp)
+        )
 
     def renewed(self) -> Analyzer:
         """A new analyser on the same pipeline, its type table and spaCy vocabulary empty
         (the lexicon, which never grows, is shared): dropping this one frees every word
         type a long run has met."""
-        return Analyzer(self.pipeline, lexicon=self.lexicon, furniture=self.furniture)
+        return Analyzer(
+            self.pipeline, lexicon=self.lexicon, furniture=self.furniture,
+            piece_chars=self.piece_chars,
+        )
 
     # -- word types -------------------------------------------------------------------
 
@@ -329,8 +351,22 @@ class Analyzer:
         return _field(name, text, tokens, _words(tokens), slice(0, None), 0)
 
     def _tokens(self, text: str, offset: int) -> Tokens:
-        """Token arrays of one chunk. Each lexeme carries its type code in its rank slot
-        (unused without word vectors), so one `to_array` call yields types and flags."""
+        """Token arrays of one chunk, tokenized in pieces (PIECE_CHARS) where that leaves
+        the tokens unchanged."""
+        if not self._in_pieces:
+            return self._piece_tokens(text, offset)
+        parts = [
+            self._piece_tokens(piece, offset + at)
+            for at, piece in pieces(text, self.piece_chars or len(text))
+        ]
+        if len(parts) == 1:
+            return parts[0]
+        columns = list(zip(*parts, strict=True))[:3]
+        return Tokens(*(np.concatenate(column) for column in columns), None)
+
+    def _piece_tokens(self, text: str, offset: int) -> Tokens:
+        """Token arrays of one tokenizer call. Each lexeme carries its type code in its rank
+        slot (unused without word vectors), so one `to_array` call yields types and flags."""
         if self._own_sentences:
             doc = self.nlp.tokenizer(text)
             rows = doc.to_array([ID, IDX, LENGTH])
@@ -531,6 +567,43 @@ def chunks(text: str, size: int = CHUNK_CHARS) -> Iterator[tuple[int, str]]:
             end = cut + 1 if cut >= 0 else end
         yield start, text[start:end]
         start = end
+
+
+def pieces(text: str, size: int = PIECE_CHARS) -> Iterator[tuple[int, str]]:
+    """Split text into (offset, piece) of about `size` characters or more, each cut at the
+    first SAFE_CUT after `size` characters, so tokenizing the pieces one by one gives the
+    tokens of the whole text."""
+    start = 0
+    while len(text) - start > size:
+        cut = SAFE_CUT.search(text, start + size)
+        if cut is None:
+            break
+        yield start, text[start:cut.end()]
+        start = cut.end()
+    yield start, text[start:]
+
+
+def cuts_keep_tokens(nlp: Language) -> bool:
+    """Whether no special case of the tokenizer can join tokens across a SAFE_CUT.
+
+    spaCy matches special cases over a whole call's tokens too (those its affix rules would
+    split, like `a.m.` or `:)`), ignoring the spaces between them. A pattern could span a cut
+    only through two adjacent tokens of its own that look like the two sides of one: the
+    first ending in a letter or digit and the second starting with one, or white space."""
+    tokenizer = nlp.tokenizer
+    bare = Tokenizer(
+        nlp.vocab, rules={}, prefix_search=tokenizer.prefix_search,
+        suffix_search=tokenizer.suffix_search, infix_finditer=tokenizer.infix_finditer,
+        token_match=tokenizer.token_match, url_match=tokenizer.url_match,
+    )
+    for special in tokenizer.rules:
+        pattern = [token.text for token in bare(special)]
+        for first, second in zip(pattern, pattern[1:], strict=False):
+            if (first[-1].isalnum() and second[0].isalnum()) or (
+                first.isspace() or second.isspace()
+            ):
+                return False
+    return True
 
 
 def load_pipeline(name: str) -> Language:
