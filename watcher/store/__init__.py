@@ -8,6 +8,7 @@ from watcher.store.polling import BUSY, PollRecord, SourceState
 from watcher.store.records import (
     DeliveryHold,
     DueDelivery,
+    IngestItem,
     IngestResult,
     NewArticle,
     NewMatch,
@@ -27,6 +28,7 @@ __all__ = [
     "DEFAULT_BUSY_TIMEOUT",
     "DeliveryHold",
     "DueDelivery",
+    "IngestItem",
     "IngestResult",
     "NewArticle",
     "NewMatch",
