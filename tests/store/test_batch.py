@@ -174,7 +174,7 @@ class _Commits:
         self.in_transaction = 0
 
     def _count(self, _c: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        inserting = statement.startswith("INSERT INTO articles")
+        inserting = 'INSERT INTO "articles"' in statement or "INSERT INTO articles" in statement
         self.inserted += inserting
         self.in_transaction += inserting
 
