@@ -104,7 +104,7 @@ class Context:
     analyzer: Analyzer
     sizes: Sizes
     scratch: Path
-    postgres_url: str | None  # for the workers part; None: it starts its own server
+    postgres_url: str | None  # for the workers and store write parts; None: they start one
 
 
 @dataclass(frozen=True)
@@ -130,7 +130,7 @@ PARTS = (
          lambda c: measure_store(c.corpus, c.analyzer, c.sizes, c.scratch),
          render_store_table, render_store_markdown),
     Part("storewrite", WRITE_HEADING,
-         lambda c: measure_write(c.sizes),
+         lambda c: measure_write(c.sizes, c.postgres_url),
          render_write_table, render_write_markdown),
     Part("feeds", FEEDS_HEADING,
          lambda c: measure_feeds(c.corpus, c.sizes, c.scratch),

@@ -1,17 +1,24 @@
-"""The store's write path alone: FA-KES's `Store.ingest` calls replayed into fresh SQLite files.
+"""The store's write path alone: FA-KES's ingest calls replayed into fresh SQLite files and
+PostgreSQL databases; and the whole replay (analysis, matching, storing) into SQLite.
 
 The calls are captured once from a real replay (the shipped rules, one default channel), so
-their NewArticle and NewMatch values are precomputed: a pass times `Store.ingest` and nothing
-else (no analysis, matching or MinHash). Statements are counted with SQLAlchemy's
-`before_cursor_execute` event: BEGIN IMMEDIATE counts, COMMIT does not (it is the
-driver's `commit()`), an executemany is one.
+their NewArticle and NewMatch values are precomputed: a pass times the store's ingest and
+nothing else (no analysis, matching or MinHash), in the transactions the pipeline made
+(`Store.ingest_batch`: on SQLite a batch per transaction; `Store.ingest` per article where
+the code has no batches). Statements are counted with SQLAlchemy's `before_cursor_execute`
+event: BEGIN IMMEDIATE and SAVEPOINTs count, COMMIT does not (it is the driver's
+`commit()`), an executemany is one. On PostgreSQL round trips are counted too: the times
+the client waited for the server (libpq's protocol trace: a server message after a client
+one).
 
-    python -m bench.store_write [--passes N] [--articles N] [--against REV]
+    python -m bench.store_write [--passes N] [--articles N] [--against REV] [--postgres URL]
 
 `--against REV` measures the code at git revision REV (exported with `git archive` into a
 scratch directory; this file runs over it) and the working tree in two processes, each
 capturing its own calls, with their passes alternating one by one, so both see the same
-machine; the ratio is of the best passes.
+machine; the ratio is of the best passes. The whole replay is `Pipeline.ingest_many` over
+FA-KES in `watcher replay`'s batches (bench/store_replay.py), against the analysis and
+engine alone on the same articles in the same process.
 """
 
 from __future__ import annotations
@@ -21,11 +28,13 @@ import gc
 import hashlib
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -38,16 +47,17 @@ from bench.measure import Machine, machine, progress
 from bench.paths import ROOT, SHIPPED_RULES
 from bench.sections import head
 from bench.sizes import Sizes
-from bench.store_replay import new_pipeline, replay_batches
+from bench.store_replay import match_batches, new_pipeline, replay_batches
 from bench.tables import Column, markdown, plain
 from watcher.engine.matcher import Matcher
+from watcher.model import Article
 from watcher.store import Store
 from watcher.store.db import open_engine
 from watcher.store.records import IngestResult, NewArticle, NewMatch, StoryPicker
 
 WRITE_HEADING = "## Store write path"
 BASELINE = "324bde0"  # the write path as issue 20 found it
-WRITE_PASSES = 7
+WRITE_PASSES = 5
 
 
 @dataclass(frozen=True)
@@ -58,30 +68,59 @@ class IngestCall:
     now: datetime
 
 
+Transaction = list[IngestCall]  # the calls the pipeline stored in one transaction
+
+
 class _Capturing:
-    """A Store that records every `ingest` call it forwards."""
+    """A Store that records every ingest it forwards, in the transactions it made them."""
 
     def __init__(self, store: Store) -> None:
         self._store = store
-        self.calls: list[IngestCall] = []
+        self.transactions: list[Transaction] = []
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._store, name)
 
     def ingest(self, new: NewArticle, matches: Sequence[NewMatch], pick_story: StoryPicker,
                now: datetime) -> IngestResult:
-        self.calls.append(IngestCall(new, tuple(matches), pick_story, now))
+        self.transactions.append([IngestCall(new, tuple(matches), pick_story, now)])
         return self._store.ingest(new, matches, pick_story, now)
 
+    def ingest_batch(self, items: Sequence[Any], *args: Any) -> list[Any]:
+        results = self._store.ingest_batch(items, *args)
+        self.transactions.append([IngestCall(i.new, tuple(i.matches), i.pick_story, i.now)
+                                  for i in items[:len(results)]])
+        return list(results)
 
-def capture_calls(directory: Path, limit: int | None = None) -> list[IngestCall]:
-    """The `Store.ingest` calls of one replay of FA-KES with the shipped rules."""
-    articles = load_corpus(limit).articles
-    matcher = Matcher.from_path(SHIPPED_RULES)
+
+def capture_calls(
+    directory: Path, articles: Sequence[Article], matcher: Matcher
+) -> list[Transaction]:
+    """The ingest calls of one replay of the articles with the matcher, by transaction."""
     with Store.open(f"sqlite:///{directory / 'capture.db'}") as store:
         capturing = _Capturing(store)
         replay_batches(new_pipeline(matcher, capturing), articles)  # type: ignore[arg-type]
-    return capturing.calls
+    return capturing.transactions
+
+
+def replay_transactions(store: Store, transactions: Sequence[Transaction]) -> list[bool]:
+    """The calls again, as the code under test makes them: a transaction's calls in one
+    `ingest_batch` (again with the rest, should the store take fewer), else one by one.
+    Whether each was stored."""
+    batched = getattr(store, "ingest_batch", None)
+    if batched is None:
+        return [store.ingest(c.new, c.matches, c.pick_story, c.now).stored
+                for calls in transactions for c in calls]
+    from watcher.store import IngestItem  # only in code with batches
+
+    stored: list[bool] = []
+    for calls in transactions:
+        items = [IngestItem(c.new, c.matches, c.pick_story, c.now) for c in calls]
+        while items:
+            results = batched(items)
+            stored += [getattr(r, "stored", False) for r in results]
+            items = items[len(results):]
+    return stored
 
 
 @dataclass(frozen=True)
@@ -89,9 +128,11 @@ class WritePass:
     seconds: float
     stored: int
     statements: int
-    sql_seconds: float  # SQLite executing statements
-    commit_seconds: float  # COMMIT, with WAL checkpoints
+    sql_seconds: float  # the database executing statements (with the round trip)
+    commit_seconds: float  # COMMIT, with SQLite's WAL checkpoints
     digest: str  # of what was stored: stories, matches first in them, deliveries queued
+    round_trips: int = 0  # PostgreSQL: the client waiting for the server
+    transactions: int = 0
 
     @property
     def per_second(self) -> float:
@@ -101,15 +142,19 @@ class WritePass:
     def statements_per_article(self) -> float:
         return self.statements / self.stored
 
+    @property
+    def round_trips_per_article(self) -> float:
+        return self.round_trips / self.stored
 
-def write_pass(calls: Sequence[IngestCall], path: Path) -> WritePass:
-    """The calls replayed into a new SQLite file (schema created before, not timed); SQLite's
-    part timed as bench/meter.py does: cursor.execute, and COMMIT up to the connection's
-    return to the pool."""
-    url = f"sqlite:///{path}"
+
+def write_pass(transactions: Sequence[Transaction], url: str) -> WritePass:
+    """The calls replayed into a new database (schema created before, not timed); the
+    database's part timed as bench/meter.py does: cursor.execute, and COMMIT up to the
+    connection's return to the pool."""
     Store.open(url).close()
     engine = open_engine(url)
-    clock = {"statements": 0, "sql": 0.0, "commit": 0.0, "started": 0.0, "committing": 0.0}
+    clock = {"statements": 0, "sql": 0.0, "commit": 0.0, "started": 0.0, "committing": 0.0,
+             "commits": 0}
 
     def before(*_: Any) -> None:
         clock["statements"] += 1
@@ -120,6 +165,7 @@ def write_pass(calls: Sequence[IngestCall], path: Path) -> WritePass:
 
     def committing(*_: Any) -> None:
         clock["committing"] = time.perf_counter()
+        clock["commits"] += 1
 
     def checked_in(*_: Any) -> None:
         if clock["committing"]:
@@ -129,14 +175,46 @@ def write_pass(calls: Sequence[IngestCall], path: Path) -> WritePass:
     for name, listener in (("before_cursor_execute", before), ("after_cursor_execute", after),
                            ("commit", committing), ("checkin", checked_in)):
         sa.event.listen(engine, name, listener)
+    trips = _RoundTrips(engine)
     with Store(engine) as store:
         gc.collect()
         started = time.perf_counter()
-        results = [store.ingest(c.new, c.matches, c.pick_story, c.now) for c in calls]
+        stored = sum(replay_transactions(store, transactions))
         seconds = time.perf_counter() - started
-        stored = sum(1 for r in results if r.stored)
         return WritePass(seconds, stored, int(clock["statements"]), clock["sql"],
-                         clock["commit"], _digest(engine))
+                         clock["commit"], _digest(engine), trips.count(),
+                         int(clock["commits"]))
+
+
+_MESSAGE = re.compile(r"^[^\t]*\t([FB])\t")
+
+
+class _RoundTrips:
+    """On PostgreSQL, libpq's protocol trace of every connection the engine opens; a round
+    trip is a server message following a client one (the client sent, then waited)."""
+
+    def __init__(self, engine: sa.Engine) -> None:
+        self.files: list[Any] = []
+        if engine.dialect.name == "postgresql":
+            sa.event.listen(engine, "connect", self._trace)
+
+    def _trace(self, dbapi_connection: Any, _record: Any) -> None:
+        trace = tempfile.TemporaryFile("w+")  # noqa: SIM115 (read and closed by count)
+        self.files.append(trace)
+        dbapi_connection.pgconn.trace(trace.fileno())
+
+    def count(self) -> int:
+        trips = 0
+        for trace in self.files:
+            trace.seek(0)
+            last = ""
+            for line in trace:
+                message = _MESSAGE.match(line)  # not a statement's continuation line
+                if message:
+                    trips += message[1] == "B" and last == "F"
+                    last = message[1]
+            trace.close()
+        return trips
 
 
 _STORED = (
@@ -158,33 +236,85 @@ def main() -> None:
     parser.add_argument("--passes", type=int, default=5)
     parser.add_argument("--articles", type=int, default=None)
     parser.add_argument("--against", metavar="REV", help="compare with the code at REV")
+    parser.add_argument("--postgres", metavar="URL", default=None,
+                        help="a PostgreSQL server to create the passes' databases in "
+                             "(default: one started from Debian's binaries)")
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     options = parser.parse_args()
     if options.serve:
         serve(options.articles)
-    elif options.against:
-        print_comparison(compare(options.against, options.passes, options.articles))
     else:
-        alone(options.passes, options.articles)
-
-
-def alone(passes: int, articles: int | None) -> None:
-    with tempfile.TemporaryDirectory() as scratch:
-        directory = Path(scratch)
-        calls = capture_calls(directory, articles)
-        done = [write_pass(calls, directory / f"write-{n}.db") for n in range(passes)]
-    print(f"{_stamp()}: {len(calls)} ingest calls; {_shown(done)}")
+        print_comparison(compare(options.against or "HEAD", options.passes, options.articles,
+                                 options.postgres))
 
 
 def serve(articles: int | None) -> None:
-    """Capture, then one pass per line read from stdin, its result a JSON line."""
+    """Capture, then one pass per JSON line read from stdin ({"kind": "SQLite"}, {"kind":
+    "PostgreSQL", "url": server}, {"kind": "replay"}), its result a JSON line."""
+    corpus = load_corpus(articles).articles
+    matcher = Matcher.from_path(SHIPPED_RULES)
     with tempfile.TemporaryDirectory() as scratch:
         directory = Path(scratch)
-        calls = capture_calls(directory, articles)
-        print(json.dumps({"calls": len(calls)}), flush=True)
-        for number, _ in enumerate(sys.stdin):
-            done = write_pass(calls, directory / f"write-{number}.db")
+        transactions = capture_calls(directory, corpus, matcher)
+        print(json.dumps({"calls": sum(map(len, transactions))}), flush=True)
+        for number, line in enumerate(sys.stdin):
+            asked = json.loads(line)
+            if asked["kind"] == "replay":
+                done: Any = replay_pass(matcher, corpus, directory / f"replay-{number}.db")
+            elif asked["kind"] == "PostgreSQL":
+                with _database(asked["url"], f"write_{os.getpid()}_{number}") as url:
+                    done = write_pass(transactions, url)
+            else:
+                done = write_pass(transactions, f"sqlite:///{directory / f'write-{number}.db'}")
             print(json.dumps(done.__dict__), flush=True)
+
+
+@contextmanager
+def _database(server: str, name: str) -> Iterator[str]:
+    """A new database on the server, dropped afterwards."""
+    admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f"CREATE DATABASE {name}")
+        yield sa.make_url(server).set(database=name).render_as_string(hide_password=False)
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f"DROP DATABASE {name} WITH (FORCE)")
+    finally:
+        admin.dispose()
+
+
+@dataclass(frozen=True)
+class ReplayPass:
+    seconds: float  # Pipeline.ingest_many over the articles, into a new SQLite file
+    engine_seconds: float  # analysis + engine alone over them, just before
+    stored: int
+    digest: str
+
+    @property
+    def per_second(self) -> float:
+        return self.stored / self.seconds
+
+
+def replay_pass(matcher: Matcher, articles: Sequence[Article], path: Path) -> ReplayPass:
+    """The engine alone over the articles, then the whole replay into a new file."""
+    gc.collect()
+    started = time.perf_counter()
+    match_batches(matcher, articles)
+    engine_seconds = time.perf_counter() - started
+    url = f"sqlite:///{path}"
+    Store.open(url).close()
+    engine = open_engine(url)
+    with Store(engine) as store:
+        gc.collect()
+        started = time.perf_counter()
+        outcomes = replay_batches(new_pipeline(matcher, store), articles)
+        seconds = time.perf_counter() - started
+    stored = sum(1 for o in outcomes if o.status == "new")
+    return ReplayPass(seconds, engine_seconds, stored, _digest(engine))
+
+
+DATABASES = ("SQLite", "PostgreSQL")
+LABELS = ("baseline", "this tree")
 
 
 @dataclass(frozen=True)
@@ -193,104 +323,180 @@ class WriteComparison:
     revision: str  # the baseline's, as `git describe` names it
     before_issue: bool  # the baseline is BASELINE
     calls: int
-    passes: dict[str, list[WritePass]]  # "baseline" and "this tree", in the order run
+    passes: dict[str, dict[str, list[WritePass]]]  # by database, then label, in run order
+    replays: dict[str, list[ReplayPass]]  # by label
 
-    def best(self, label: str) -> WritePass:
-        return min(self.passes[label], key=lambda p: p.seconds)
+    def best(self, database: str, label: str) -> WritePass:
+        return min(self.passes[database][label], key=lambda p: p.seconds)
+
+    def ratio(self, database: str) -> float:
+        return self.best(database, "baseline").seconds / self.best(database, "this tree").seconds
+
+    def same(self, database: str) -> bool:
+        return len({p.digest for done in self.passes[database].values() for p in done}) == 1
+
+    def best_replay(self, label: str) -> ReplayPass:
+        return min(self.replays[label], key=lambda p: p.seconds)
+
+    def best_engine(self, label: str) -> float:
+        return min(p.engine_seconds for p in self.replays[label])
 
     @property
-    def ratio(self) -> float:
-        return self.best("baseline").seconds / self.best("this tree").seconds
+    def replay_ratio(self) -> float:
+        return self.best_replay("baseline").seconds / self.best_replay("this tree").seconds
 
     @property
-    def same(self) -> bool:
-        return len({p.digest for done in self.passes.values() for p in done}) == 1
+    def replays_same(self) -> bool:
+        return len({p.digest for done in self.replays.values() for p in done}) == 1
 
 
-def compare(revision: str, passes: int, articles: int | None) -> WriteComparison:
-    """The working tree against `revision`, their passes alternating (module docstring)."""
-    # Imported here: the worker runs this file over the baseline's bench/, which may lack it.
+def compare(
+    revision: str, passes: int, articles: int | None, postgres_url: str | None = None
+) -> WriteComparison:
+    """The working tree against `revision`, their passes alternating (module docstring):
+    the write path on SQLite, then on PostgreSQL, then whole replays."""
+    # Imported here: the worker runs this file over the baseline's bench/, which may lack them.
     from bench.revisions import describe_revision, export_revision
+    from bench.workers_bench import postgres
 
     info = machine()
-    with tempfile.TemporaryDirectory() as scratch:
+    with tempfile.TemporaryDirectory() as scratch, postgres(postgres_url) as server:
         baseline = export_revision(revision, Path(scratch))
         workers = {label: _worker(root, articles)
-                   for label, root in (("baseline", baseline), ("this tree", ROOT))}
-        results: dict[str, list[WritePass]] = {label: [] for label in workers}
+                   for label, root in zip(LABELS, (baseline, ROOT), strict=True)}
         calls = workers["this tree"][1]
-        for _ in range(passes):
-            for label, (worker, _calls) in workers.items():
-                assert worker.stdin is not None and worker.stdout is not None
-                worker.stdin.write("go\n")
-                worker.stdin.flush()
-                results[label].append(WritePass(**json.loads(worker.stdout.readline())))
+        asked = {"SQLite": {"kind": "SQLite"}, "PostgreSQL": {"kind": "PostgreSQL",
+                                                              "url": server}}
+        written = {database: {label: [WritePass(**done) for done in found]
+                              for label, found in _alternate(workers, asked[database],
+                                                             passes).items()}
+                   for database in DATABASES}
+        replays = {label: [ReplayPass(**done) for done in found]
+                   for label, found in _alternate(workers, {"kind": "replay"}, passes).items()}
         for worker, _ in workers.values():
             assert worker.stdin is not None
             worker.stdin.close()
             worker.wait()
     name = describe_revision(revision)
-    return WriteComparison(info, name, name == describe_revision(BASELINE), calls, results)
+    return WriteComparison(info, name, name == describe_revision(BASELINE), calls, written,
+                           replays)
+
+
+def _alternate(
+    workers: dict[str, tuple[subprocess.Popen[str], int]], asked: dict[str, str], passes: int
+) -> dict[str, list[dict[str, Any]]]:
+    """`passes` of `asked` by each worker, one after the other."""
+    progress(f"store write path: {passes} passes of {asked['kind']} each, alternating")
+    results: dict[str, list[dict[str, Any]]] = {label: [] for label in workers}
+    for _ in range(passes):
+        for label, (worker, _calls) in workers.items():
+            assert worker.stdin is not None and worker.stdout is not None
+            worker.stdin.write(json.dumps(asked) + "\n")
+            worker.stdin.flush()
+            results[label].append(json.loads(worker.stdout.readline()))
+    return results
 
 
 def print_comparison(done: WriteComparison) -> None:
     print(f"{_stamp()}, baseline {done.revision}:")
-    for label, passes in done.passes.items():
-        print(f"  {label}: {_shown(passes)}")
-    print(f"  this tree / baseline, articles/s of the best passes: {done.ratio:.2f}x")
-    print(f"  stored the same in every pass: {'yes' if done.same else 'NO'}")
+    print(render_write_table(done))
 
 
-def measure_write(sizes: Sizes) -> WriteComparison:
+def measure_write(sizes: Sizes, postgres_url: str | None = None) -> WriteComparison:
     """The part `make bench` runs: this tree against BASELINE (against HEAD with --quick,
     which measures nothing and must run in a shallow clone too)."""
     full = sizes.corpus_articles is None
     passes, revision = (WRITE_PASSES, BASELINE) if full else (1, "HEAD")
     progress(f"store write path: {passes} passes each, this tree and {revision}, alternating")
-    return compare(revision, passes, sizes.corpus_articles)
+    return compare(revision, passes, sizes.corpus_articles, postgres_url)
 
 
 def render_write_table(done: WriteComparison) -> str:
-    return "\n".join(plain(_COLUMNS, _rows(done)))
+    lines = []
+    for database in DATABASES:
+        lines += [f"{database}:", *plain(_COLUMNS, _rows(done, database)),
+                  f"this tree / baseline: {done.ratio(database):.2f}x; stored the same: "
+                  f"{'yes' if done.same(database) else 'NO'}", ""]
+    lines += ["Whole replay:", *plain(_REPLAY_COLUMNS, _replay_rows(done)),
+              f"this tree / baseline: {done.replay_ratio:.2f}x; stored the same: "
+              f"{'yes' if done.replays_same else 'NO'}"]
+    return "\n".join(lines)
 
 
 def render_write_markdown(done: WriteComparison) -> str:
-    before, after = done.best("baseline"), done.best("this tree")
+    lite = {label: done.best("SQLite", label) for label in LABELS}
+    pg = {label: done.best("PostgreSQL", label) for label in LABELS}
+    replay = {label: done.best_replay(label) for label in LABELS}
     lines = head(WRITE_HEADING, "store write path", "storewrite", done.machine,
                  f"baseline: git {done.revision}"
                  + (" (the write path before issue 20)" if done.before_issue else ""))
     lines += [
-        f"FA-KES's {done.calls} `Store.ingest` calls (captured from a replay with the shipped "
-        "rules and one default channel, so analysis, matching and MinHash are done before) "
-        "replayed into a new SQLite file per pass; only `Store.ingest` is timed. The "
-        "baseline is the code at its revision (`git archive`) in a process of its own, the "
-        "working tree in another; their passes alternate, so both see the same machine "
-        "(`python -m bench.store_write --against REV`). Statements: SQLAlchemy's "
-        "`before_cursor_execute` events per stored article, BEGIN IMMEDIATE included, "
-        "COMMIT not (one per article in both).",
+        f"FA-KES's {done.calls} ingest calls (captured from a replay with the shipped rules "
+        "and one default channel, so analysis, matching and MinHash are done before) "
+        "replayed into a new SQLite file, and a new PostgreSQL database (Debian's server "
+        "on 127.0.0.1, fsync off, as the tests run it), per pass; only the store's ingest is "
+        "timed, in the transactions the pipeline made (`Store.ingest_batch`; the baseline "
+        "has none: `Store.ingest`, one transaction per article). The baseline is the code at "
+        "its revision (`git archive`) in a process of its own, the working tree in another; "
+        "their passes alternate, so both see the same machine (`python -m bench.store_write "
+        "--against REV`). Statements: SQLAlchemy's `before_cursor_execute` events per "
+        "stored article, BEGIN IMMEDIATE and SAVEPOINT included, COMMIT not. Round trips "
+        "(PostgreSQL): the client waiting for the server, from libpq's protocol trace.",
         "",
-        *markdown(_COLUMNS, _rows(done)),
+        "SQLite:",
         "",
-        f"This tree / baseline: **{done.ratio:.2f}x** the articles/s "
-        f"({after.per_second:,.0f} against {before.per_second:,.0f}), "
-        f"{after.statements_per_article:.2f} statements per stored article against "
-        f"{before.statements_per_article:.2f}. Stored the same in every pass (articles, "
-        "their stories, which matches are first in them, deliveries queued): "
-        f"{'yes' if done.same else '**NO**'}.",
+        *markdown(_COLUMNS, _rows(done, "SQLite")),
         "",
-        "Of the best pass: SQLite executing statements (cursor.execute), COMMIT up to the "
-        "connection's return to the pool (one per article, with WAL checkpoints), and the "
-        "rest: SQLAlchemy's per-statement work, the pool, the store's own Python. "
-        f"This tree: {_split(after)}; baseline: {_split(before)}. Commits per batch with a "
-        "savepoint per article (issue 20, item 1) are the next cut.",
+        f"This tree / baseline on SQLite: **{done.ratio('SQLite'):.2f}x** the articles/s "
+        f"({lite['this tree'].per_second:,.0f} against {lite['baseline'].per_second:,.0f}), "
+        f"{lite['this tree'].transactions:,} transactions against "
+        f"{lite['baseline'].transactions:,}. Of the best pass (the database executing "
+        "statements, COMMIT up to the connection's return to the pool, with WAL "
+        "checkpoints, and the rest: SQLAlchemy's per-statement work, the pool, the store's "
+        f"own Python): this tree {_split(lite['this tree'])}; baseline "
+        f"{_split(lite['baseline'])}.",
+        "",
+        "PostgreSQL:",
+        "",
+        *markdown(_COLUMNS, _rows(done, "PostgreSQL")),
+        "",
+        f"This tree / baseline on PostgreSQL: **{done.ratio('PostgreSQL'):.2f}x** the "
+        f"articles/s ({pg['this tree'].per_second:,.0f} against "
+        f"{pg['baseline'].per_second:,.0f}), {pg['this tree'].round_trips_per_article:.2f} "
+        f"round trips per stored article against {pg['baseline'].round_trips_per_article:.2f}"
+        f". This tree: {_split(pg['this tree'])}; baseline: {_split(pg['baseline'])}.",
+        "",
+        "Stored the same in every pass, on each database (articles, their stories, which "
+        "matches are first in them, deliveries queued): "
+        + ", ".join(f"{database} {'yes' if done.same(database) else '**NO**'}"
+                    for database in DATABASES) + ".",
+        "",
+        "The whole replay: `Pipeline.ingest_many` over FA-KES in `watcher replay`'s batches "
+        "of 32 with the shipped rules and one default channel, into a new SQLite file per "
+        "pass (reading and printing left out), and in the same process, just before each, "
+        "analysis + engine alone over the same articles in the same batches "
+        "(bench/store_replay.py `match_batches`); passes alternate between the processes.",
+        "",
+        *markdown(_REPLAY_COLUMNS, _replay_rows(done)),
+        "",
+        f"Replay, this tree / baseline: **{done.replay_ratio:.2f}x** the articles/s "
+        f"({replay['this tree'].per_second:,.0f} against "
+        f"{replay['baseline'].per_second:,.0f}; the issue asks 2x). Ingest / analysis + "
+        f"engine: **{_overhead(done, 'this tree'):.2f}x** (baseline "
+        f"{_overhead(done, 'baseline'):.2f}x; the issue asks at most 2x). Stored the same in "
+        f"every pass: {'yes' if done.replays_same else '**NO**'}.",
         "",
     ]
     return "\n".join(lines)
 
 
+def _overhead(done: WriteComparison, label: str) -> float:
+    return done.best_replay(label).seconds / done.best_engine(label)
+
+
 def _split(done: WritePass) -> str:
     rest = done.seconds - done.sql_seconds - done.commit_seconds
-    parts = (("SQLite", done.sql_seconds), ("COMMIT", done.commit_seconds), ("rest", rest))
+    parts = (("database", done.sql_seconds), ("COMMIT", done.commit_seconds), ("rest", rest))
     return ", ".join(f"{name} {share / done.seconds:.0%}" for name, share in parts)
 
 
@@ -299,7 +505,10 @@ _COLUMNS = [
     Column("best s", lambda r: f"{r[1].seconds:.3f}"),
     Column("articles/s", lambda r: f"{r[1].per_second:,.0f}"),
     Column("statements / article", lambda r: f"{r[1].statements_per_article:.2f}"),
-    Column("SQLite executing s", lambda r: f"{r[1].sql_seconds:.3f}"),
+    Column("round trips / article", lambda r: f"{r[1].round_trips_per_article:.2f}"
+           if r[1].round_trips else "-"),
+    Column("transactions", lambda r: f"{r[1].transactions:,}"),
+    Column("database executing s", lambda r: f"{r[1].sql_seconds:.3f}"),
     Column("COMMIT s", lambda r: f"{r[1].commit_seconds:.3f}"),
     Column("rest s", lambda r: f"{r[1].seconds - r[1].sql_seconds - r[1].commit_seconds:.3f}"),
     Column("stored", lambda r: f"{r[1].stored:,}"),
@@ -307,8 +516,25 @@ _COLUMNS = [
 ]
 
 
-def _rows(done: WriteComparison) -> list[tuple[str, WritePass, list[WritePass]]]:
-    return [(label, done.best(label), passes) for label, passes in done.passes.items()]
+def _rows(done: WriteComparison, database: str) -> list[tuple[str, WritePass, list[WritePass]]]:
+    return [(label, done.best(database, label), passes)
+            for label, passes in done.passes[database].items()]
+
+
+_REPLAY_COLUMNS = [
+    Column("code", lambda r: r[0]),
+    Column("replay best s", lambda r: f"{r[1].seconds:.2f}"),
+    Column("articles/s", lambda r: f"{r[1].per_second:,.0f}"),
+    Column("analysis + engine best s", lambda r: f"{r[2]:.2f}"),
+    Column("ingest / analysis + engine", lambda r: f"{r[1].seconds / r[2]:.2f}x"),
+    Column("stored", lambda r: f"{r[1].stored:,}"),
+    Column("replay passes s", lambda r: ", ".join(f"{p.seconds:.2f}" for p in r[3])),
+]
+
+
+def _replay_rows(done: WriteComparison) -> list[tuple[str, ReplayPass, float, list[ReplayPass]]]:
+    return [(label, done.best_replay(label), done.best_engine(label), passes)
+            for label, passes in done.replays.items()]
 
 
 def _worker(root: Path, articles: int | None) -> tuple[subprocess.Popen[str], int]:
@@ -326,14 +552,6 @@ def _stamp() -> str:
     from bench.revisions import describe_revision  # see compare
 
     return f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, git {describe_revision(None)}"
-
-
-def _shown(passes: Sequence[WritePass]) -> str:
-    best = min(passes, key=lambda p: p.seconds)
-    return (f"{best.stored} stored; best of {len(passes)}: {best.seconds:.3f} s, "
-            f"{best.per_second:.0f} articles/s, {best.statements_per_article:.2f} statements "
-            f"per stored article (passes: {', '.join(f'{p.seconds:.3f}' for p in passes)}); "
-            f"stored: {best.digest}")
 
 
 if __name__ == "__main__":

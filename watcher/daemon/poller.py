@@ -266,6 +266,12 @@ class Poller:
                      source.name, len(articles))
         outcomes: list[IngestOutcome] = []
         pages = _PageBudget(FULL_TEXT_BUDGET * self.fetcher.timeout, self.clock)
+
+        def stop() -> bool:
+            """A stop ends the store's transaction at the article in hand, so every stored
+            article is among the outcomes counted (asked inside it: no I/O)."""
+            return self.stopping.is_set() or claim.lost
+
         # A batch at a time, pages and all, each stored before the next: a huge feed's
         # poll cut short keeps what it stored, and the next poll goes on from there.
         for start in range(0, len(articles), pipeline.batch_size):
@@ -276,14 +282,14 @@ class Poller:
             )
             if self.stopping.is_set() or claim.lost:  # full text cut short
                 return _cut(source.name, outcomes, CLAIM_LOST if claim.lost else "stopping")
-            for outcome in pipeline.ingest_many(batch, freshness):
+            for outcome in pipeline.ingest_many(batch, freshness, until=stop):
                 outcomes.append(outcome)
-                if len(outcomes) == len(articles):
-                    break
-                if self.stopping.is_set() or not claim.keep():
-                    # What was stored is counted (its alerts are queued), the poll not recorded.
-                    return _cut(source.name, outcomes,
-                                CLAIM_LOST if claim.lost else "stopped mid-feed")
+                if len(outcomes) < len(articles) and not self.stopping.is_set():
+                    claim.keep()  # renewed, or lost: then the pipeline stops
+            if len(outcomes) < len(articles) and stop():
+                # What was stored is counted (its alerts are queued), the poll not recorded.
+                return _cut(source.name, outcomes,
+                            CLAIM_LOST if claim.lost else "stopped mid-feed")
         new = [o for o in outcomes if o.status == "new"]
         unstored = _unstored(parsed.skipped, [o for o in outcomes if o.status == "refused"])
         if unstored:

@@ -1,7 +1,8 @@
 """Ingest one article end to end: check, identify, dedupe, analyse, match, route, store.
 
 `watcher replay`, the daemon and the tests all call `Pipeline.ingest`, so every article
-takes the same path; storing it, its matches and its pending deliveries is one transaction.
+takes the same path; storing it, its matches and its pending deliveries is all or nothing
+(a savepoint in its batch's transaction on SQLite, its own transaction on PostgreSQL).
 An article's identity is computed once (watcher/identity.py `identify`) and stored as it
 is; which channels get a match is routing.py's decision.
 """
@@ -15,6 +16,7 @@ from hashlib import blake2b
 from typing import Literal
 
 from watcher.engine.matcher import Matcher
+from watcher.errors import StoreError
 from watcher.identity import Identity, identify, plausible_published, refusal_reason
 from watcher.ingest.routing import NEWS, ChannelSettings, Freshness, Routing, old_news
 from watcher.ingest.stories import (
@@ -24,7 +26,14 @@ from watcher.ingest.stories import (
 )
 from watcher.model import Article, Match
 from watcher.rules.ast import Rule
-from watcher.store import NewArticle, NewMatch, Store, StoryCandidate
+from watcher.store import (
+    IngestItem,
+    IngestResult,
+    NewArticle,
+    NewMatch,
+    Store,
+    StoryCandidate,
+)
 
 Status = Literal["new", "duplicate", "refused"]
 
@@ -123,32 +132,68 @@ class Pipeline:
         return next(self.ingest_many([article], freshness))
 
     def ingest_many(
-        self, articles: Sequence[Article | Identified], freshness: Freshness = NEWS
+        self, articles: Sequence[Article | Identified], freshness: Freshness = NEWS,
+        *, until: Callable[[], bool] = lambda: False,
     ) -> Iterator[Outcome]:
         """`ingest` for several articles, in order, `batch_size` at a time: the ones of a
-        batch not yet stored are analysed together (cheaper), then each is stored in its
-        own transaction as it is yielded, before the next batch is analysed. A database
-        failure leaves every earlier outcome already reported, and a caller that stops
-        mid-way leaves what was stored, which the next call finds with one query a batch.
+        batch not yet stored are analysed together (cheaper), then stored a transaction at
+        a time (on SQLite several articles in one, each in a savepoint; docs/storage.md),
+        and each outcome is yielded once its transaction has committed, before the next
+        batch is analysed. Once `until()` is true (a shutdown), the transaction ends with
+        the article in hand and ingest stops there: every article stored has its outcome
+        yielded, and no more is stored. An article the database refuses is rolled back alone: the
+        batch's other articles are stored and yielded, then its StoreError is raised. Any
+        other database failure raises at once, the transaction's articles not stored; every
+        outcome yielded before is stored, and a caller that stops mid-way leaves what was
+        stored, which the next call finds with one query a batch.
         Each batch is matched with the rules in use as it starts (`use_matcher`).
         `freshness` tells which articles are old news (stored and matched, not alerted:
         routing.old_news); by default none is."""
         for start in range(0, len(articles), self.batch_size):
-            yield from self._ingest_batch(articles[start:start + self.batch_size], freshness)
+            if start and until():
+                return
+            yield from self._ingest_batch(articles[start:start + self.batch_size], freshness,
+                                          until)
 
     def _ingest_batch(
-        self, items: Sequence[Article | Identified], freshness: Freshness
+        self, items: Sequence[Article | Identified], freshness: Freshness,
+        until: Callable[[], bool],
     ) -> Iterator[Outcome]:
         now = self.now()
         rule_set = self._rule_set  # read once: a reload meanwhile applies to the next batch
         checked = self._check_all(items, now)
         fresh = [item for item in checked if isinstance(item, Identified)]
-        found = iter(rule_set.matcher.match_many([item.article for item in fresh]))
+        found = rule_set.matcher.match_many([item.article for item in fresh])
+        stored = self._stored([
+            self._ingest_item(item, matches, rule_set, now, freshness)
+            for item, matches in zip(fresh, found, strict=True)
+        ], until)
+        refused: list[StoreError] = []
         for item in checked:
-            if isinstance(item, Identified):
-                yield self._store(item, next(found), rule_set, now, freshness)
-            else:
+            if not isinstance(item, Identified):
                 yield item
+                continue
+            result = next(stored, None)
+            if result is None:  # `until`: stopped after a transaction
+                return
+            if isinstance(result, StoreError):
+                refused.append(result)
+            else:
+                yield _outcome(item, result)
+        if refused:
+            raise _first_refusal(refused)
+
+    def _stored(
+        self, items: Sequence[IngestItem], until: Callable[[], bool]
+    ) -> Iterator[IngestResult | StoreError]:
+        """The store's result of each item, in order, a transaction at a time: each one's
+        only once its transaction has committed; none after the first transaction that
+        ends with `until()` true."""
+        start = 0
+        while start < len(items) and not (start and until()):
+            results = self.store.ingest_batch(items[start:], until)
+            start += len(results)
+            yield from results
 
     def _check_all(
         self, items: Sequence[Article | Identified], now: datetime
@@ -165,23 +210,19 @@ class Pipeline:
             for c in checked
         ]
 
-    def _store(
+    def _ingest_item(
         self, item: Identified, matches: list[Match], rule_set: _RuleSet, now: datetime,
         freshness: Freshness,
-    ) -> Outcome:
+    ) -> IngestItem:
         new = _new_article(item, now)
         old = old_news(item.article.published, now, freshness)
-        result = self.store.ingest(
+        return IngestItem(
             new,
             [self._new_match(found, rule_set.by_id[found.rule_id], now, old)
              for found in matches],
             pick_story=lambda candidates: pick_story(candidates, new.signature),
             now=now,
         )
-        if not result.stored:  # stored meanwhile: by another process, or earlier in the batch
-            return Outcome(item.article, "duplicate")
-        return Outcome(item.article, "new", story=result.story_id,
-                       new_matches=result.new_matches)
 
     def _new_match(self, found: Match, rule: Rule, now: datetime, old: str | None) -> NewMatch:
         return NewMatch(
@@ -194,6 +235,23 @@ class Pipeline:
             cooldown_seconds=rule.cooldown_seconds,
             old_news=old,
         )
+
+
+def _outcome(item: Identified, result: IngestResult) -> Outcome:
+    if not result.stored:  # stored meanwhile: by another process, or earlier in the batch
+        return Outcome(item.article, "duplicate")
+    return Outcome(item.article, "new", story=result.story_id, new_matches=result.new_matches)
+
+
+def _first_refusal(refused: Sequence[StoreError]) -> StoreError:
+    """The first article's refusal, saying how many more of the batch were refused (each
+    is tried again, and said, by the next run)."""
+    first = refused[0]
+    if len(refused) == 1:
+        return first
+    more = len(refused) - 1
+    return StoreError(f"{first}; {more} more article{'s' if more > 1 else ''} of the batch "
+                      "not stored either", failure=first.failure)
 
 
 def _checked(item: Article | Identified, now: datetime) -> Identified | Outcome:

@@ -8,6 +8,7 @@ from watcher.store.polling import BUSY, PollRecord, SourceState
 from watcher.store.records import (
     DeliveryHold,
     DueDelivery,
+    IngestItem,
     IngestResult,
     NewArticle,
     NewMatch,
@@ -28,6 +29,7 @@ __all__ = [
     "DEFAULT_BUSY_TIMEOUT",
     "DeliveryHold",
     "DueDelivery",
+    "IngestItem",
     "IngestResult",
     "NewArticle",
     "NewMatch",

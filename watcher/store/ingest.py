@@ -16,7 +16,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from watcher.store.db import in_chunks
-from watcher.store.locations import area_ids, places_json
+from watcher.store.ingest_pg import write_in_one_statement
+from watcher.store.locations import area_ids
 from watcher.store.records import (
     IngestResult,
     NewArticle,
@@ -24,6 +25,15 @@ from watcher.store.records import (
     Route,
     StoryCandidate,
     StoryPicker,
+)
+from watcher.store.rows import (
+    ArticleWrites,
+    DuplicateArticle,
+    UnknownSource,
+    article_row,
+    match_row,
+    pending_delivery,
+    story_row,
 )
 from watcher.store.tables import (
     article_keys,
@@ -36,10 +46,7 @@ from watcher.store.tables import (
     story_bands,
 )
 
-# Every ingest holds this lock shared, and a retention prune's batch holds it alone
-# (watcher/store/retention.py): ingests run side by side, never beside a batch deleting
-# stories they may join. Taken before any other ingest lock, so no one waits in a circle.
-PG_INGEST_LOCK = 0x77617464  # any constant other than the migration lock's
+INGEST_KEY = "ingest"  # the ingest lock's one value
 
 
 class LockSpace(IntEnum):
@@ -48,6 +55,7 @@ class LockSpace(IntEnum):
     migration lock). Locks are taken in this order, then by key, so that no two ingests
     can each hold what the other waits for (docs/storage.md, "Ingests side by side")."""
 
+    INGEST = 0x77610000  # one key: every ingest holds it shared, a retention batch alone
     IDENTITY_KEY = 0x77610001
     BAND = 0x77610002
     STORY = 0x77610003
@@ -67,10 +75,6 @@ def lock_key(value: str) -> int:
 # items (thousands) then costs every ingest the same instead of ever more (docs/stories.md).
 STORY_CANDIDATES = 50
 BAND_READ_LIMIT = 200
-
-
-class DuplicateArticle(Exception):
-    """One of the article's keys is already stored (perhaps by another process just now)."""
 
 
 def any_key_known(connection: Connection, keys: Sequence[str]) -> bool:
@@ -111,31 +115,49 @@ def store_article(
     known, candidates = _known_and_candidates(connection, new.identity.keys, new.bands)
     if known:
         raise DuplicateArticle
-    story_id, new_story = _choose_story(connection, new, candidates, pick_story, now)
+    story_id = _chosen_story(candidates, pick_story)
+    first = _first_in_story(connection, found, story_id)
+    _lock_cooldown_rules(connection, [m for m, is_first in zip(found, first, strict=True)
+                                      if is_first])
+    queued = [
+        (index, route)
+        for index, (new_match, is_first) in enumerate(zip(found, first, strict=True))
+        if is_first and not _in_cooldown(connection, new_match, now)
+        for route in _unique_routes(new_match.routes)
+    ]
+    cached = source_id is not None
     if source_id is None:
         source_id = _source_id(connection, new.article.source)
-        article_id = _insert_article(connection, new, story_id, source_id)
+    writes = ArticleWrites(new, source_id, story_id, found, first, queued, now)
+    if connection.dialect.name == "postgresql":
+        story_id = write_in_one_statement(connection, writes, cached)
     else:
-        try:
-            article_id = _insert_article(connection, new, story_id, source_id)
-        except sa.exc.IntegrityError:  # the row's only constraints that can fail here
+        story_id = _write_apart(connection, writes, cached)
+    new_matches = tuple(m.match for m, is_first in zip(found, first, strict=True) if is_first)
+    return IngestResult(True, story_id, new_matches), source_id
+
+
+def _write_apart(connection: Connection, writes: ArticleWrites, cached: bool) -> int:
+    """The article's rows a table at a time (SQLite: no round trips to save); its story's
+    id. UnknownSource when a `cached` source id names no row."""
+    new, now = writes.new, writes.now
+    story_id = writes.story_id
+    if story_id is None:
+        story_id = _insert_one(connection, _INSERT_STORY, story_row(new, now))
+    try:
+        article_id = _insert_one(connection, _INSERT_ARTICLE,
+                                 article_row(new, story_id, writes.source_id))
+    except sa.exc.IntegrityError:  # the row's only constraints that can fail here
+        if cached:
             raise UnknownSource from None
+        raise
     _insert_keys(connection, new.identity.keys, article_id)
     _insert_bands(connection, new.bands, article_id)
-    firsts = _insert_matches(connection, found, article_id, story_id, new_story, now)
-    _lock_cooldown_rules(connection, [new_match for _, new_match in firsts])
-    _insert_many(
-        connection,
-        deliveries,
-        [
-            _pending_delivery(match_id, route, now)
-            for match_id, new_match in firsts
-            if not _in_cooldown(connection, new_match, now)
-            for route in _unique_routes(new_match.routes)
-        ],
-    )
-    result = IngestResult(True, story_id, tuple(new_match.match for _, new_match in firsts))
-    return result, source_id
+    ids = _insert_matches(connection, writes.found, writes.first, article_id, story_id, now)
+    _insert_many(connection, deliveries, [
+        pending_delivery(ids[index], route, now) for index, route in writes.queued
+    ])
+    return story_id
 
 
 def _lock_identity_and_bands(connection: Connection, new: NewArticle) -> None:
@@ -144,14 +166,22 @@ def _lock_identity_and_bands(connection: Connection, new: NewArticle) -> None:
     waits only for those sharing one of its identity keys (the duplicate check) or one of
     its LSH bands (the story search: an article sharing no band with this one is never its
     candidate). Two copies of one story stored at once share bands, so the second finds
-    the first; ingests of unrelated articles run side by side. First of all, the ingest
-    lock shared: a retention batch takes it alone (PG_INGEST_LOCK)."""
-    if connection.dialect.name == "postgresql":
-        connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock_shared({PG_INGEST_LOCK})")
+    the first; ingests of unrelated articles run side by side. First of all, in the same
+    statement, the ingest lock shared: a retention batch takes it alone, so it never
+    deletes a story that an ingest is joining (`lock_out_ingests`)."""
     _take_locks(connection, [
+        (LockSpace.INGEST, INGEST_KEY),
         *((LockSpace.IDENTITY_KEY, key) for key in new.identity.keys),
         *((LockSpace.BAND, str(band)) for band in new.bands),
     ])
+
+
+def lock_out_ingests(connection: Connection) -> None:
+    """The ingest lock alone, until the transaction ends (PostgreSQL; a retention batch):
+    it waits for the ingests in progress, and new ones wait for it."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(sa.text("SELECT pg_advisory_xact_lock(:space, :key)"),
+                           {"space": int(LockSpace.INGEST), "key": lock_key(INGEST_KEY)})
 
 
 def _lock_story(connection: Connection, story_id: int) -> None:
@@ -179,14 +209,19 @@ def _take_locks(connection: Connection, locks: Iterable[tuple[LockSpace, str]]) 
     ordered = sorted({(int(space), lock_key(value)) for space, value in locks})
     if ordered:
         connection.execute(_TAKE_LOCKS, {"spaces": [space for space, _ in ordered],
-                                         "keys": [key for _, key in ordered]})
+                                         "keys": [key for _, key in ordered],
+                                         "shared": [space == LockSpace.INGEST
+                                                    for space, _ in ordered]})
 
 
 # Sorted in Python and again here; the locks are taken row by row in that order.
+# The ingest lock (the lowest space) is the one taken shared.
 _TAKE_LOCKS = sa.text(
-    "SELECT count(pg_advisory_xact_lock(space, key)) FROM ("
-    "SELECT space, key FROM unnest(CAST(:spaces AS integer[]), CAST(:keys AS integer[])) "
-    "AS wanted (space, key) ORDER BY space, key) AS sorted"
+    "SELECT count(CASE WHEN shared THEN pg_advisory_xact_lock_shared(space, key) "
+    "ELSE pg_advisory_xact_lock(space, key) END) FROM ("
+    "SELECT space, key, shared FROM unnest(CAST(:spaces AS integer[]), "
+    "CAST(:keys AS integer[]), CAST(:shared AS boolean[])) "
+    "AS wanted (space, key, shared) ORDER BY space, key) AS sorted"
 )
 
 
@@ -270,42 +305,14 @@ def _candidates_query(band_count: int) -> sa.Select[Any]:
     )
 
 
-def _choose_story(
-    connection: Connection, new: NewArticle, candidates: Sequence[StoryCandidate],
-    pick_story: StoryPicker, now: datetime,
-) -> tuple[int, bool]:
-    """The story the article joins, and whether this article creates it."""
+def _chosen_story(
+    candidates: Sequence[StoryCandidate], pick_story: StoryPicker
+) -> int | None:
+    """The stored story the article joins, or None when it starts one."""
     story_id = pick_story(candidates) if candidates else None
-    if story_id is None:
-        story = {"first_seen": now, "title": new.article.title}
-        return _insert_one(connection, _INSERT_STORY, story), True
-    if story_id not in {candidate.story_id for candidate in candidates}:
+    if story_id is not None and story_id not in {c.story_id for c in candidates}:
         raise ValueError(f"pick_story chose story {story_id}, which is not a candidate")
-    return story_id, False
-
-
-def _insert_article(
-    connection: Connection, new: NewArticle, story_id: int, source_id: int
-) -> int:
-    article = new.article
-    return _insert_one(connection, _INSERT_ARTICLE, {
-        "external_id": article.id,
-        "source_id": source_id,
-        "guid": article.guid,
-        "url": article.url,
-        "canonical_url": new.identity.canonical_url,
-        "content_hash": new.identity.content_hash,
-        "title": article.title,
-        "body": article.body,
-        "published": article.published,
-        "fetched": new.fetched,
-        "story_id": story_id,
-        "signature": new.signature,
-    })
-
-
-class UnknownSource(Exception):
-    """The source id given to store_article names no row: the caller's cache is stale."""
+    return story_id
 
 
 def _source_id(connection: Connection, name: str) -> int:
@@ -381,27 +388,35 @@ def _rows_insert(
     return sa.text(f'INSERT INTO "{table.name}" ({names}) VALUES {values}')
 
 
-def _insert_matches(
-    connection: Connection, found: Sequence[NewMatch], article_id: int, story_id: int,
-    new_story: bool, now: datetime,
-) -> list[tuple[int, NewMatch]]:
-    """Store the matches; returns (id, match) of those first of their rule in the story.
-    A held-back match (its context labels excluded) is stored but never first: it is not
-    alerted, and a later copy of the story that reports the event plainly still is. So is
-    a match in an article that is old news (a source's backlog, or published long ago):
-    nobody was told of it, so a later copy of the story published now still alerts.
+def _first_in_story(
+    connection: Connection, found: Sequence[NewMatch], story_id: int | None
+) -> list[bool]:
+    """Whether each match is the first of its rule in the story (None: a story this
+    article starts). A held-back match (its context labels excluded) is stored but never
+    first: it is not alerted, and a later copy of the story that reports the event plainly
+    still is. So is a match in an article that is old news (a source's backlog, or
+    published long ago): nobody was told of it, so a later copy of the story published now
+    still alerts.
 
     An article matches a rule at most once, so its matches cannot be each other's earlier
     match: one read of the rules already first in the story serves them all, and none is
-    needed in a story this article created."""
+    needed in a story this article starts."""
+    eligible = [not new.match.held and not new.old_news for new in found]
+    rules = [new.match.rule_id for new, ok in zip(found, eligible, strict=True) if ok]
+    earlier = set() if story_id is None or not rules else _rules_alerted_in(
+        connection, story_id, rules)
+    return [ok and new.match.rule_id not in earlier
+            for new, ok in zip(found, eligible, strict=True)]
+
+
+def _insert_matches(
+    connection: Connection, found: Sequence[NewMatch], first: Sequence[bool], article_id: int,
+    story_id: int, now: datetime,
+) -> list[int]:
+    """Store the matches and their places; returns their ids, in order."""
     if not found:
         return []
-    eligible = [new for new in found if not new.match.held and not new.old_news]
-    earlier = set() if new_story else _rules_alerted_in(
-        connection, story_id, [new.match.rule_id for new in eligible])
-    first = [not new.match.held and not new.old_news and new.match.rule_id not in earlier
-             for new in found]
-    rows = [_match_row(new, article_id, story_id, now, is_first)
+    rows = [match_row(new, article_id, story_id, now, is_first)
             for new, is_first in zip(found, first, strict=True)]
     # One match per rule and article (a unique constraint): the rule names the returned id.
     id_of = {row.rule_id: int(row.id) for row in connection.execute(_INSERT_MATCHES, rows)}
@@ -411,8 +426,7 @@ def _insert_matches(
         for match_id, new in zip(ids, found, strict=True)
         for area in area_ids(new.match.places)
     ])
-    return [(match_id, new)
-            for match_id, new, is_first in zip(ids, found, first, strict=True) if is_first]
+    return ids
 
 
 def _rules_alerted_in(connection: Connection, story_id: int, rule_ids: Sequence[str]) -> set[str]:
@@ -426,29 +440,6 @@ def _rules_alerted_in(connection: Connection, story_id: int, rule_ids: Sequence[
         matches.c.held.is_(None), matches.c.old_news.is_(None),
     )
     return set(connection.scalars(query))
-
-
-def _match_row(
-    new: NewMatch, article_id: int, story_id: int, now: datetime, first: bool
-) -> dict[str, Any]:
-    match = new.match
-    return {
-        "rule_id": match.rule_id,
-        "rule_version": new.rule_version,
-        "article_id": article_id,
-        "story_id": story_id,
-        "severity": str(match.severity),
-        "spans": [[span.start, span.end, span.field] for span in match.spans],
-        "snippet": match.snippet,
-        "matched_at": now,
-        "first_in_story": first,
-        "rule_title": new.rule_title,
-        "query": new.query,
-        "context": [[label.label, list(label.cues)] for label in match.context],
-        "held": ",".join(match.held) or None,
-        "old_news": new.old_news,
-        "places": places_json(match.places),
-    }
 
 
 def _in_cooldown(connection: Connection, new: NewMatch, now: datetime) -> bool:
@@ -472,17 +463,6 @@ def _unique_routes(routes: Sequence[Route]) -> list[Route]:
     for route in routes:
         first.setdefault(route.channel, route)
     return list(first.values())
-
-
-def _pending_delivery(match_id: int, route: Route, now: datetime) -> dict[str, Any]:
-    return {
-        "match_id": match_id,
-        "channel": route.channel,
-        "status": "pending",
-        "attempts": 0,
-        "next_attempt": route.due or now,
-        "created": now,
-    }
 
 
 # Built once: executing a prebuilt statement skips building it per article (SQLAlchemy then

@@ -79,6 +79,16 @@ class IngestResult:
 
 
 @dataclass(frozen=True)
+class IngestItem:
+    """One article of `Store.ingest_many`: what `Store.ingest` takes for it."""
+
+    new: NewArticle
+    matches: Sequence[NewMatch]
+    pick_story: StoryPicker
+    now: datetime
+
+
+@dataclass(frozen=True)
 class StoredArticle:
     """An article as `watcher articles` lists it; `id` is the article's own id."""
 

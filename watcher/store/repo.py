@@ -5,6 +5,7 @@ Each method is one transaction; any database failure leaves as a one-line StoreE
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime, timedelta
@@ -14,10 +15,20 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from watcher.errors import StoreError
 from watcher.model import Article, ContextLabel, Match, Severity, Span
 from watcher.store import migrate, outbox, polling, retention
+from watcher.store.batch import (
+    ARTICLE_FAILURES,
+    DEFAULT_BATCH,
+    NOT_STORED,
+    BatchBound,
+    store_batch,
+)
 from watcher.store.db import (
     DEFAULT_BUSY_TIMEOUT,
+    database_error,
+    describe_failure,
     in_chunks,
     one_daemon_per_file,
     open_engine,
@@ -37,6 +48,7 @@ from watcher.store.polling import PollRecord, SourceState
 from watcher.store.records import (
     DeliveryHold,
     DueDelivery,
+    IngestItem,
     IngestResult,
     NewArticle,
     NewMatch,
@@ -56,9 +68,14 @@ TEXT_PAGE = 200  # stored articles read at a time by `text_pages`
 class Store:
     """The durable store of sources, articles, stories, matches and the delivery outbox."""
 
-    def __init__(self, engine: Engine, *, busy_timeout: float = DEFAULT_BUSY_TIMEOUT) -> None:
+    def __init__(
+        self, engine: Engine, *, busy_timeout: float = DEFAULT_BUSY_TIMEOUT,
+        batch_bound: BatchBound = DEFAULT_BATCH, clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._engine = engine
         self._busy_timeout = busy_timeout
+        self.batch_bound = batch_bound  # what one transaction of `ingest_batch` takes on
+        self._clock = clock  # seconds: how long a batch has held the write lock
         # Source name -> id, for ingest: a source row is created once and never deleted, so
         # an id is cached once a transaction that used it has committed (not before: a
         # rolled-back one may have created it). A stale id (the schema moved by this Store,
@@ -138,26 +155,59 @@ class Store:
         stored=False (and nothing written) when one of its keys is already stored, also
         when another process stored it a moment ago.
         """
-        name = new.article.source
+        result = self._ingest_alone(IngestItem(new, matches, pick_story, now))
+        if isinstance(result, StoreError):
+            raise result
+        return result
+
+    def ingest_batch(
+        self, items: Sequence[IngestItem], until: Callable[[], bool] = lambda: False
+    ) -> list[IngestResult | StoreError]:
+        """`ingest` for the items from the first on, in one transaction: the results of
+        those it took, committed; the caller passes the rest again. On SQLite a transaction
+        takes items up to `batch_bound`, or up to the article in hand once `until()` is
+        true, each in a savepoint (store/batch.py); on PostgreSQL it takes one
+        (docs/storage.md, "Transactions"). An article the database refuses
+        (a constraint, a bad value) is rolled back alone: a StoreError in its place. Any
+        other failure raises StoreError, and none of the transaction's items is stored."""
+        if not items:
+            return []
+        if self.dialect != "sqlite":
+            return [self._ingest_alone(items[0])]
+        with self._errors(), write_transaction(self._engine) as connection:
+            results, used = store_batch(connection, items, self._source_ids,
+                                        self.batch_bound, self._clock, until)
+        self._source_ids.update(used)  # committed: the rows are there for good
+        return [self._refused(result) if isinstance(result, sa.exc.DBAPIError) else result
+                for result in results]
+
+    def _ingest_alone(self, item: IngestItem) -> IngestResult | StoreError:
+        """One article in its own transaction; the database's refusal of it returned."""
+        name = item.new.article.source
         with self._errors():
             try:
                 try:
-                    result, source_id = self._store_article(
-                        new, matches, pick_story, now, self._source_ids.get(name))
+                    result, source_id = self._store_article(item, self._source_ids.get(name))
                 except UnknownSource:
                     self._source_ids.pop(name, None)
-                    result, source_id = self._store_article(new, matches, pick_story, now, None)
+                    result, source_id = self._store_article(item, None)
             except DuplicateArticle:
-                return IngestResult(stored=False, story_id=None, new_matches=())
+                return NOT_STORED
+            except ARTICLE_FAILURES as error:
+                return self._refused(error)
         self._source_ids[name] = source_id  # committed: the row is there for good
         return result
 
     def _store_article(
-        self, new: NewArticle, matches: Sequence[NewMatch], pick_story: StoryPicker,
-        now: datetime, source_id: int | None,
+        self, item: IngestItem, source_id: int | None
     ) -> tuple[IngestResult, int]:
         with write_transaction(self._engine) as connection:
-            return store_article(connection, new, matches, pick_story, now, source_id)
+            return store_article(connection, item.new, item.matches, item.pick_story,
+                                 item.now, source_id)
+
+    def _refused(self, error: sa.exc.DBAPIError) -> StoreError:
+        """The database's refusal of one article, in the one line any failure takes."""
+        return database_error(self._engine.url, describe_failure(error, self._busy_timeout))
 
     def articles(self, limit: int | None = None) -> list[StoredArticle]:
         """Stored articles, newest fetched first."""

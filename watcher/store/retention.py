@@ -33,7 +33,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from watcher.store.db import in_chunks, read_transaction, write_transaction
-from watcher.store.ingest import PG_INGEST_LOCK
+from watcher.store.ingest import lock_out_ingests
 from watcher.store.tables import (
     article_keys,
     articles,
@@ -129,8 +129,8 @@ def _old_articles(
 ) -> list[sa.Row[Any]]:
     """The next `batch` articles fetched before `before`, after `cursor` in (fetched, id)
     order: kept ones are passed over, not looked at again by each batch."""
-    if writes and connection.dialect.name == "postgresql":  # ingests and a batch take turns
-        connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({PG_INGEST_LOCK})")
+    if writes:  # ingests and a batch take turns (on PostgreSQL; SQLite has one writer)
+        lock_out_ingests(connection)
     query = sa.select(articles.c.id, articles.c.fetched, articles.c.story_id).where(
         articles.c.fetched < before)
     if cursor is not None:

@@ -1,0 +1,241 @@
+"""Ingest a batch at a time: on SQLite one transaction per batch, a savepoint per article;
+on PostgreSQL one transaction per article. What is stored, what is alerted and what a
+failure leaves are the same as one article at a time.
+
+Real databases (SQLite files, a real PostgreSQL), the shipped rules, a loopback feed.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from tests.store.conftest import empty
+from tests.store.sql import backend, execute, rows
+from tests.support.http_server import Reply, ScriptedServer
+from watcher.config.settings import SourceSettings
+from watcher.daemon.poller import Poller
+from watcher.engine.matcher import Matcher
+from watcher.errors import StoreError
+from watcher.ingest.pipeline import Outcome, Pipeline
+from watcher.model import Article, Severity
+from watcher.sources.fetch import Fetcher
+from watcher.store import Store
+from watcher.store.batch import BatchBound
+from watcher.store.db import open_engine
+
+ROOT = Path(__file__).resolve().parents[2]
+PAIRS = json.loads((ROOT / "tests" / "data" / "stories" / "pairs.json").read_text())
+MOMENT = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+
+
+class _Channel:
+    """A default channel taking every severity: each first match queues a delivery."""
+
+    default = True
+    min_severity = Severity.INFO
+    digest = None
+
+
+@functools.cache
+def shipped_rules() -> Matcher:
+    return Matcher.from_path(ROOT / "rules")
+
+
+def pipeline(store: Store) -> Pipeline:
+    return Pipeline(matcher=shipped_rules(), store=store, channels={"ops": _Channel()},
+                    now=lambda: MOMENT)
+
+
+def articles() -> list[Article]:
+    """Both sides of each pair of tests/data/stories: copies of one story and reports of
+    different events, most of them matching a shipped rule."""
+    return [
+        Article(id=f"{n}-{side}", title=pair[side]["title"], body=pair[side]["text"],
+                source=f"outlet-{side}")
+        for n, pair in enumerate(PAIRS) for side in ("a", "b")
+    ]
+
+
+def stored(url: str) -> list[tuple[Any, ...]]:
+    """What ingest decided: each article's story (as the id of its first article), each
+    match and whether it is first in its story, each delivery queued."""
+    return rows(url, """
+        SELECT a.external_id, (SELECT min(f.external_id) FROM articles f
+                               WHERE f.story_id = a.story_id),
+               m.rule_id, m.first_in_story, d.channel, d.status
+        FROM articles a LEFT JOIN matches m ON m.article_id = a.id
+        LEFT JOIN deliveries d ON d.match_id = m.id
+        ORDER BY a.external_id, m.rule_id, d.channel""")
+
+
+@pytest.fixture
+def commits(any_db_url: str) -> Iterator[tuple[Store, _Commits]]:
+    """A Store on the migrated database whose clock stands still, and its commits."""
+    Store.open(any_db_url).close()
+    engine = open_engine(any_db_url)
+    counted = _Commits(engine)
+    with Store(engine, clock=lambda: 0.0) as store:
+        yield store, counted
+
+
+def test_a_batch_commits_once_on_sqlite_and_per_article_on_postgresql(
+    commits: tuple[Store, _Commits], any_db_url: str
+) -> None:
+    store, counted = commits
+    batch = articles()[:6]
+    outcomes = list(pipeline(store).ingest_many(batch))
+    assert [o.status for o in outcomes] == ["new"] * len(batch)
+    assert counted.commits == {"sqlite": 1, "postgresql": len(batch)}[backend(any_db_url)]
+
+
+def test_a_batch_is_bounded_in_articles_and_in_time_holding_the_lock(db_url: str) -> None:
+    Store.open(db_url).close()
+    engine = open_engine(db_url)
+    counted = _Commits(engine)
+    ticks = iter(range(1000))
+    with Store(engine, batch_bound=BatchBound(articles=4, seconds=10.0),
+               clock=lambda: 0.0) as store:
+        list(pipeline(store).ingest_many(articles()[:10]))
+        assert counted.commits == 3  # 4 + 4 + 2
+        store.batch_bound = BatchBound(articles=100, seconds=3.0)
+        store._clock = lambda: float(next(ticks))  # a second per article begun
+        list(pipeline(store).ingest_many(articles()[10:20]))
+    assert counted.commits == 3 + 4  # 3 + 3 + 3 + 1: none begun after 3 s holding the lock
+    assert len(rows(db_url, "SELECT id FROM articles")) == 20
+
+
+def refuse_title(url: str, title: str) -> None:
+    """Make the database itself refuse an article by its title: a trigger on SQLite, a
+    CHECK constraint on PostgreSQL (what a bad value or a broken constraint does)."""
+    if backend(url) == "sqlite":
+        execute(url, f"CREATE TRIGGER refuse BEFORE INSERT ON articles WHEN NEW.title = "
+                     f"'{title}' BEGIN SELECT RAISE(ABORT, 'refused by the test'); END")
+    else:
+        execute(url, f"ALTER TABLE articles ADD CONSTRAINT refused_by_the_test "
+                     f"CHECK (title <> '{title}')")
+
+
+def test_an_article_the_database_refuses_is_rolled_back_alone_the_rest_stored(
+    any_store: Store, any_db_url: str
+) -> None:
+    batch = articles()[:6]
+    refuse_title(any_db_url, batch[2].title)
+    outcomes: list[Outcome] = []
+    with pytest.raises(StoreError) as refused:
+        outcomes.extend(pipeline(any_store).ingest_many(batch))
+    assert "refused" in str(refused.value)  # the database's own words, as one line
+    expected = [a.id for n, a in enumerate(batch) if n != 2]
+    assert [(o.article.id, o.status) for o in outcomes] == [(i, "new") for i in expected]
+    assert sorted(r[0] for r in rows(any_db_url, "SELECT external_id FROM articles")) == expected
+    keys = rows(any_db_url, "SELECT k.key FROM article_keys k")
+    assert not [key for (key,) in keys if batch[2].id in key]  # nothing of it: not even keys
+    # Not marked done: once the database takes it, the next run stores it, and only it.
+    execute(any_db_url, "DROP TRIGGER refuse" if backend(any_db_url) == "sqlite" else
+            "ALTER TABLE articles DROP CONSTRAINT refused_by_the_test")
+    again = list(pipeline(any_store).ingest_many(batch))
+    assert [(o.article.id, o.status) for o in again if o.status == "new"] == [(batch[2].id, "new")]
+
+
+def test_batched_ingest_stores_and_alerts_what_one_by_one_does(
+    any_db_url: str, any_store: Store
+) -> None:
+    batch = articles()
+    one_by_one = pipeline(any_store)
+    for article in batch:
+        one_by_one.ingest(article)
+    expected = stored(any_db_url)
+    assert any(first for *_, first, _, _ in expected)  # matches, some first in their story
+    assert len({story for _, story, *_ in expected}) < len(batch)  # copies joined stories
+    empty(any_db_url)
+    with Store.open(any_db_url) as store:
+        list(pipeline(store).ingest_many(batch))
+    assert stored(any_db_url) == expected
+
+
+class _Commits:
+    """Counts the commits of transactions that stored articles, and the articles stored
+    by those and by the ones under way."""
+
+    def __init__(self, engine: sa.Engine) -> None:
+        self.commits, self.inserted, self.in_transaction = 0, 0, 0
+        sa.event.listen(engine, "begin", self._begin)
+        sa.event.listen(engine, "before_cursor_execute", self._count)
+        sa.event.listen(engine, "commit", self._commit)
+
+    def _begin(self, _connection: Any) -> None:
+        self.in_transaction = 0
+
+    def _count(self, _c: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        inserting = 'INSERT INTO "articles"' in statement or "INSERT INTO articles" in statement
+        self.inserted += inserting
+        self.in_transaction += inserting
+
+    def _commit(self, _connection: Any) -> None:
+        self.commits += self.in_transaction > 0
+
+
+class _CommitFails(_Commits):
+    """Fails a commit, as a power cut or a killed process would, once `after` articles in
+    all have been inserted: a transaction holding the third article is never committed."""
+
+    def __init__(self, engine: sa.Engine, after: int) -> None:
+        super().__init__(engine)
+        self.after, self.armed = after, True
+
+    def _commit(self, _connection: Any) -> None:
+        if self.armed and self.in_transaction and self.inserted >= self.after:
+            raise RuntimeError("the commit failed")
+        super()._commit(_connection)
+
+
+def feed(items: list[Article]) -> bytes:
+    entries = "".join(
+        f'<item><guid isPermaLink="false">{a.id}</guid><title>{a.title}</title>'
+        f"<description>{a.body}</description></item>" for a in items
+    )
+    return (f'<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>{entries}'
+            "</channel></rss>").encode()
+
+
+def poll_into(store: Store, server: ScriptedServer) -> Callable[[], Any]:
+    fetcher = Fetcher(now=lambda: MOMENT)
+    source = SourceSettings(name="wire", url=server.url("/feed"), first_poll="alert")
+    poller = Poller(store=store, fetcher=fetcher, pipeline=pipeline(store),
+                    now=lambda: MOMENT)
+    return lambda: poller.poll(source)
+
+
+def test_a_failed_commit_stores_nothing_marks_nothing_polled_and_the_next_poll_alerts_once(
+    tmp_path: Path,
+) -> None:
+    items = [a for a in articles() if "&" not in a.title + a.body][:8]
+    reference, url = f"sqlite:///{tmp_path / 'reference.db'}", f"sqlite:///{tmp_path / 'w.db'}"
+    Store.open(url).close()
+    engine = open_engine(url)
+    failing = _CommitFails(engine, after=3)
+    with ScriptedServer() as server:
+        server.route("/feed", Reply(200, feed(items), {"ETag": '"v1"'}))
+        with Store.open(reference) as clean:
+            assert poll_into(clean, server)().outcome == "ok"
+        with Store(engine, clock=lambda: 0.0) as store:
+            poll = poll_into(store, server)
+            with pytest.raises(RuntimeError, match="the commit failed"):
+                poll()
+            assert rows(url, "SELECT count(*) FROM articles") == [(0,)]  # nothing half-stored
+            assert rows(url, "SELECT count(*) FROM deliveries") == [(0,)]
+            assert rows(url, "SELECT etag, last_poll, poll_owner FROM sources") == [
+                (None, None, None)]  # not marked polled: the next poll fetches it all again
+            failing.armed = False
+            done = poll()
+        assert "if-none-match" not in server.requests_to("/feed")[-1].headers
+    assert (done.outcome, done.new_articles) == ("ok", len(items))
+    assert stored(url) == stored(reference)  # each article once, each alert queued once
+    assert rows(url, "SELECT count(*) FROM deliveries")[0][0] > 0
