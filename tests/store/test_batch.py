@@ -8,6 +8,7 @@ Real databases (SQLite files, a real PostgreSQL), the shipped rules, a loopback 
 from __future__ import annotations
 
 import functools
+import itertools
 import json
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
@@ -239,3 +240,19 @@ def test_a_failed_commit_stores_nothing_marks_nothing_polled_and_the_next_poll_a
     assert (done.outcome, done.new_articles) == ("ok", len(items))
     assert stored(url) == stored(reference)  # each article once, each alert queued once
     assert rows(url, "SELECT count(*) FROM deliveries")[0][0] > 0
+
+
+def test_a_refusal_is_said_even_when_a_stop_ends_the_batch(db_url: str) -> None:
+    """A shutdown ends the transaction with the article in hand; an article the database
+    refused before it in that transaction is still raised, not dropped unsaid."""
+    batch = articles()[:6]
+    Store.open(db_url).close()
+    refuse_title(db_url, batch[1].title)
+    asked = itertools.count()
+    outcomes: list[Outcome] = []
+    with Store.open(db_url) as store, pytest.raises(StoreError) as refused:
+        outcomes.extend(pipeline(store).ingest_many(batch, until=lambda: next(asked) >= 3))
+    assert "refused" in str(refused.value)
+    stored_ids = sorted(r[0] for r in rows(db_url, "SELECT external_id FROM articles"))
+    assert batch[1].id not in stored_ids and len(stored_ids) < len(batch) - 1  # stopped early
+    assert sorted(o.article.id for o in outcomes) == stored_ids  # each stored one said

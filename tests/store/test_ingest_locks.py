@@ -33,7 +33,7 @@ from tests.store.builders import (
 from tests.store.sql import connected, rows
 from tests.support.helpers import PATIENCE, returns_within, wait_until
 from watcher.store import IngestResult, NewArticle, Store, StoryCandidate, StoryPicker
-from watcher.store.ingest import lock_key
+from watcher.store.ingest import PG_INGEST_LOCK, lock_key
 
 
 def article(name: str, bands: tuple[int, ...], body: str | None = None) -> NewArticle:
@@ -259,3 +259,18 @@ def test_a_prune_waits_for_an_ingest_joining_a_story_it_would_delete(
     assert prune.result(PATIENCE).removed["articles"] == 1  # old-copy; its story stays
     assert story_of(pg_url, "new-copy") == story
     assert count(pg_url, f"SELECT count(*) FROM stories WHERE id = {story}") == 1
+
+
+def test_an_ingest_waits_for_a_worker_of_the_version_before_holding_the_one_lock(
+    stores: tuple[Store, Store], pool: ThreadPoolExecutor, pg_url: str
+) -> None:
+    """During a rolling upgrade an older worker stores each article under the one ingest
+    lock, taken alone (PG_INGEST_LOCK); this version takes it shared, so the two take turns
+    and a copy stored by both at once still makes one story."""
+    first, _ = stores
+    with connected(pg_url) as older_worker:
+        older_worker.exec_driver_sql(f"SELECT pg_advisory_xact_lock({PG_INGEST_LOCK})")
+        storing = pool.submit(first.ingest, article("a", (1, 2, 3)), [], new_story, NOW)
+        done_or_blocked(pg_url, storing, 1)
+        assert not storing.done(), "an ingest ran beside an older worker's ingest"
+    assert storing.result(PATIENCE).stored

@@ -109,10 +109,11 @@ def test_a_source_created_by_a_refused_article_is_not_cached(
 
 
 # On PostgreSQL, the times the client waits for the server while storing one article: the
-# pool's ping of the connection, BEGIN, the ingest lock, the duplicate check with the story
-# search, one statement writing everything (watcher/store/ingest_pg.py), COMMIT; two more
-# in a story it joins: the story's lock, then the read of the rules already first in it. Each table's insert was a round trip
-# of its own before (12 for this new story with matches, places and deliveries).
+# pool's ping of the connection, BEGIN, the ingest locks (one statement), the duplicate
+# check with the story search, one statement writing everything (watcher/store/ingest_pg.py),
+# COMMIT; two more in a story it joins: the story's lock, then the read of the rules already
+# first in it. Each table's insert was a round trip of its own before (12 for this new story
+# with matches, places and deliveries).
 MAX_ROUND_TRIPS = 6
 _MESSAGE = re.compile(r"^[^\t]*\t([FB])\t")
 

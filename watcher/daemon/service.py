@@ -287,6 +287,7 @@ class Daemon:
                 "id": "prune",
                 "executor": "maintenance",  # its own thread: never holds a poll's slot
                 "next_run_time": start + timedelta(seconds=FIRST_PRUNE_AFTER_SECONDS),
+                "misfire_grace_time": None,  # late (a paused machine) is fine, skipped is not
                 "max_instances": 1,
                 "coalesce": True,
             }

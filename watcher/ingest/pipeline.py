@@ -175,7 +175,7 @@ class Pipeline:
                 continue
             result = next(stored, None)
             if result is None:  # `until`: stopped after a transaction
-                return
+                break
             if isinstance(result, StoreError):
                 refused.append(result)
             else:

@@ -46,7 +46,12 @@ from watcher.store.tables import (
     story_bands,
 )
 
-INGEST_KEY = "ingest"  # the ingest lock's one value
+# The ingest lock: the one-bigint advisory lock every ingest took alone before issue 20.
+# Every ingest now holds it shared and a retention batch alone; a worker of an older
+# version still takes it alone, so during a rolling upgrade old and new ingests take turns
+# instead of storing two copies of one story side by side.
+PG_INGEST_LOCK = 0x77617464
+INGEST_KEY = "ingest"  # the ingest lock's place in the sorted locks (its key is unused)
 
 
 class LockSpace(IntEnum):
@@ -55,7 +60,7 @@ class LockSpace(IntEnum):
     migration lock). Locks are taken in this order, then by key, so that no two ingests
     can each hold what the other waits for (docs/storage.md, "Ingests side by side")."""
 
-    INGEST = 0x77610000  # one key: every ingest holds it shared, a retention batch alone
+    INGEST = 0x77610000  # first in order: stands for PG_INGEST_LOCK, taken shared
     IDENTITY_KEY = 0x77610001
     BAND = 0x77610002
     STORY = 0x77610003
@@ -180,8 +185,7 @@ def lock_out_ingests(connection: Connection) -> None:
     """The ingest lock alone, until the transaction ends (PostgreSQL; a retention batch):
     it waits for the ingests in progress, and new ones wait for it."""
     if connection.dialect.name == "postgresql":
-        connection.execute(sa.text("SELECT pg_advisory_xact_lock(:space, :key)"),
-                           {"space": int(LockSpace.INGEST), "key": lock_key(INGEST_KEY)})
+        connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({PG_INGEST_LOCK})")
 
 
 def _lock_story(connection: Connection, story_id: int) -> None:
@@ -211,13 +215,14 @@ def _take_locks(connection: Connection, locks: Iterable[tuple[LockSpace, str]]) 
         connection.execute(_TAKE_LOCKS, {"spaces": [space for space, _ in ordered],
                                          "keys": [key for _, key in ordered],
                                          "shared": [space == LockSpace.INGEST
-                                                    for space, _ in ordered]})
+                                                    for space, _ in ordered],
+                                         "ingest": PG_INGEST_LOCK})
 
 
 # Sorted in Python and again here; the locks are taken row by row in that order.
-# The ingest lock (the lowest space) is the one taken shared.
+# The row of the ingest lock's space (the lowest, so the first) takes PG_INGEST_LOCK shared.
 _TAKE_LOCKS = sa.text(
-    "SELECT count(CASE WHEN shared THEN pg_advisory_xact_lock_shared(space, key) "
+    "SELECT count(CASE WHEN shared THEN pg_advisory_xact_lock_shared(CAST(:ingest AS bigint)) "
     "ELSE pg_advisory_xact_lock(space, key) END) FROM ("
     "SELECT space, key, shared FROM unnest(CAST(:spaces AS integer[]), "
     "CAST(:keys AS integer[]), CAST(:shared AS boolean[])) "

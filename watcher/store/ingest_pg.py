@@ -10,7 +10,7 @@ matches, places, deliveries) and cached. Everything it writes was decided before
 from __future__ import annotations
 
 from collections.abc import Sequence
-from functools import cache
+from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -88,7 +88,8 @@ def _named(prefix: str, row: dict[str, Any]) -> dict[str, Any]:
     return {f"{prefix}_{column}": value for column, value in row.items()}
 
 
-@cache
+# Shapes vary with the matches' place counts and queued deliveries: keep the common ones.
+@lru_cache(maxsize=256)
 def _statement(
     new_story: bool, keys: int, bands: int, found: int, places: tuple[int, ...],
     queued: tuple[int, ...],
