@@ -41,6 +41,7 @@ from bench.feeds_results import Apart, FeedsResults, PollPass, StoredCounts
 from bench.measure import Repeats, machine, progress
 from bench.meter import Meter, apart
 from bench.paths import ROOT, SHIPPED_RULES
+from bench.proc_cpu import cpu_seconds
 from bench.sizes import Sizes
 from watcher.cli.common import new_pipeline
 from watcher.cli.logs import configure_logging
@@ -230,9 +231,8 @@ class FeedServerProcess:
         self._get(f"/latency/{milliseconds}")
 
     def cpu_seconds(self) -> float:
-        """User + system CPU of the server process so far (/proc/PID/stat, all threads)."""
-        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        """User + system CPU of the server process so far (all threads)."""
+        return cpu_seconds(self.process.pid)
 
 
 @contextmanager

@@ -24,7 +24,6 @@ processes (`ParseProcesses`) against in-thread parsing, in turns.
 from __future__ import annotations
 
 import multiprocessing
-import os
 import pickle
 import tempfile
 import time
@@ -49,6 +48,7 @@ from bench.feeds_results import PollPass, StoredCounts
 from bench.measure import Machine, machine, progress
 from bench.meter import Meter
 from bench.paths import OUT
+from bench.proc_cpu import cpu_seconds
 from bench.sections import head
 from bench.sizes import Sizes
 from bench.tables import Column, markdown, plain
@@ -84,7 +84,7 @@ class ParseProcesses:
 
     def cpu_seconds(self) -> float:
         """User + system CPU of the pool's processes so far."""
-        return sum(_cpu_seconds(pid) for pid in self.pool._processes)  # noqa: SLF001
+        return sum(cpu_seconds(pid) for pid in self.pool._processes)  # noqa: SLF001
 
     def close(self) -> None:
         self.pool.shutdown()
@@ -92,11 +92,6 @@ class ParseProcesses:
 
 def _load_parser(_: int) -> None:
     import watcher.sources.feeds  # noqa: F401 (feedparser loaded before the first feed)
-
-
-def _cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 @dataclass(frozen=True)

@@ -12,9 +12,13 @@ from pathlib import Path
 import pytest
 
 from tests.store.sql import rows
-from tests.support.helpers import wait_until
 from tests.support.http_server import Reply, ScriptedServer
-from tests.support.processes import WatcherProcess, start_watcher, stop_watchers
+from tests.support.processes import (
+    WatcherProcess,
+    start_watcher,
+    stop_watchers,
+    wait_for_lines,
+)
 from tests.support.webhook import WebhookServer
 
 WORDS = (
@@ -138,11 +142,6 @@ def serial_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Stories, Alert
     return stories, alerts
 
 
-def all_polled(db: str) -> bool:
-    """Every source polled (a poll records its outcome after storing its items)."""
-    return scalar(db, "SELECT count(*) FROM sources WHERE last_poll IS NOT NULL") == FEEDS
-
-
 @pytest.mark.parametrize("worker_count", [2, 4])
 def test_workers_share_feeds_and_alerts_without_double_work(
     pg_url: str, tmp_path: Path, worker_count: int, serial_run: tuple[Stories, Alerts],
@@ -154,7 +153,8 @@ def test_workers_share_feeds_and_alerts_without_double_work(
         configure(tmp_path, pg_url, feeds, FEEDS, hook.url())
         workers = [start_worker(tmp_path) for _ in range(worker_count)]
         try:
-            wait_until(lambda: all_polled(pg_url), "every feed polled", timeout=150)
+            wait_for_lines([worker.errors for worker in workers],  # each feed polled
+                           " outcome=ok ", FEEDS, timeout=150)
             hook.wait_for_accepted(STORIES, timeout=150)  # every story alerted
         finally:
             logs = stop_watchers(workers)

@@ -20,6 +20,10 @@ from typing import IO
 from tests.support.helpers import PATIENCE
 from watcher.store.owners import Owner
 
+# Notified on every line any PipeLines reads: a test waiting on several processes' lines
+# at once (`wait_for_lines`) wakes when one of them writes.
+_ANY_LINE = threading.Condition()
+
 
 class PipeLines:
     """Every line a process writes to one pipe, read by a thread of its own as it comes:
@@ -39,9 +43,13 @@ class PipeLines:
                 with self._changed:
                     self._lines.append(line)
                     self._changed.notify_all()
+                with _ANY_LINE:
+                    _ANY_LINE.notify_all()
         with self._changed:
             self._ended = True
             self._changed.notify_all()
+        with _ANY_LINE:
+            _ANY_LINE.notify_all()
 
     def wait_for(self, text: str, count: int = 1, timeout: float = PATIENCE) -> str:
         """The `count`th line containing `text`, once it is written; fail the test (with
@@ -86,6 +94,27 @@ class WatcherProcess(subprocess.Popen[str]):
         assert input is None, "no standard input is piped to it"
         self.wait(timeout)
         return self.output.whole(), self.errors.whole()
+
+
+def wait_for_lines(
+    streams: list[PipeLines], text: str, count: int, timeout: float = PATIENCE
+) -> None:
+    """Until the streams together hold `count` lines containing `text` (several workers'
+    logs: each feed's poll is in one of them); fail the test when they have all closed
+    first, or after `timeout`."""
+    def seen() -> int:
+        total = 0
+        for stream in streams:
+            with stream._changed:  # noqa: SLF001 (this module's own class)
+                total += len(stream._having(text))  # noqa: SLF001
+        return total
+
+    with _ANY_LINE:
+        _ANY_LINE.wait_for(
+            lambda: seen() >= count or all(stream._ended for stream in streams),  # noqa: SLF001
+            timeout)
+    if seen() < count:
+        raise AssertionError(f"{seen()} of {count} lines with {text!r} written")
 
 
 def start_watcher(*args: str, cwd: Path) -> WatcherProcess:

@@ -214,19 +214,18 @@ def _take_locks(connection: Connection, locks: Iterable[tuple[LockSpace, str]]) 
     if ordered:
         connection.execute(_TAKE_LOCKS, {"spaces": [space for space, _ in ordered],
                                          "keys": [key for _, key in ordered],
-                                         "shared": [space == LockSpace.INGEST
-                                                    for space, _ in ordered],
+                                         "ingest_space": int(LockSpace.INGEST),
                                          "ingest": PG_INGEST_LOCK})
 
 
 # Sorted in Python and again here; the locks are taken row by row in that order.
 # The row of the ingest lock's space (the lowest, so the first) takes PG_INGEST_LOCK shared.
 _TAKE_LOCKS = sa.text(
-    "SELECT count(CASE WHEN shared THEN pg_advisory_xact_lock_shared(CAST(:ingest AS bigint)) "
+    "SELECT count(CASE WHEN space = :ingest_space "
+    "THEN pg_advisory_xact_lock_shared(CAST(:ingest AS bigint)) "
     "ELSE pg_advisory_xact_lock(space, key) END) FROM ("
-    "SELECT space, key, shared FROM unnest(CAST(:spaces AS integer[]), "
-    "CAST(:keys AS integer[]), CAST(:shared AS boolean[])) "
-    "AS wanted (space, key, shared) ORDER BY space, key) AS sorted"
+    "SELECT space, key FROM unnest(CAST(:spaces AS integer[]), CAST(:keys AS integer[])) "
+    "AS wanted (space, key) ORDER BY space, key) AS sorted"
 )
 
 
