@@ -9,6 +9,9 @@ The judgements are the fixed point; the rules move. A pair the rules match now b
 judged is counted as *unjudged* and listed, so the next judge can add it: it is never
 taken for right or wrong. Judgements whose article or rule is gone are reported and left
 out of the numbers. A bad line in labels.jsonl is reported with its line number and skipped.
+
+`--labels bench/data/quality/fresh.jsonl` measures the second judge's sample, held out from
+the tuning; bench.run's Quality part shows both, and the fresh sample's target.
 """
 
 from __future__ import annotations
@@ -36,6 +39,9 @@ from watcher.sources.seeds import read_seed_file
 from watcher.text.analysis import Analyzer
 
 LABELS_FILE = DATA / "quality" / "labels.jsonl"
+# A second judge's sample, held out from the tuning (SOURCE.txt, "the fresh sample"); every
+# line's `matched` is what the rules of one commit did, so the set also measures those rules.
+FRESH_FILE = DATA / "quality" / "fresh.jsonl"
 BEFORE_FILE = DATA / "quality" / "before.md"  # the per-rule table before issue 17's tuning
 # Issue 17's done-when: of the alerts when the set was judged, at least this share of the
 # unwanted ones gone or held back, at most this share of the wanted ones lost.
@@ -118,6 +124,8 @@ class QualityReport:
     # fixed "before" that issue 17's target counts against.
     judged_alerts: Counter[bool] = field(default_factory=Counter)
     no_longer_wanted: set[Pair] = field(default_factory=set)  # of no_longer_matched
+    still_unwanted: list[tuple[Pair, str]] = field(default_factory=list)  # with its reason
+    labels_name: str = LABELS_FILE.name
 
 
 @dataclass
@@ -229,6 +237,19 @@ def measure_quality(
     report = tally(judgements, matched, rule_ids, set(articles), str(rules), errors)
     report.exclude = tuple(exclude or ())
     report.held = held_back(judgements, held)
+    report.labels_name = labels.name
+    return report
+
+
+def measure_as_judged(labels: Path = FRESH_FILE, rules: Path = RULES_DIR) -> QualityReport:
+    """The set counted against its own `matched`: the alerts of the commit it was judged
+    at, which no run can match with again. Only for a set whose every line was judged
+    against that one commit (fresh.jsonl; not labels.jsonl, whose later lines were not)."""
+    judgements, errors = load_labels(labels)
+    rule_ids = [rule.id for rule in load_rules(rules).rules]
+    report = tally(judgements, {j.pair for j in judgements if j.matched}, rule_ids,
+                   {(j.corpus, j.article) for j in judgements}, str(labels), errors)
+    report.labels_name = labels.name
     return report
 
 
@@ -289,7 +310,13 @@ def tally(
             j.pair for j in usable if j.matched and j.wanted and j.pair not in matched},
         errors=list(errors),
         judged_alerts=Counter(j.wanted for j in usable if j.matched),
+        still_unwanted=[(j.pair, j.reason or "other") for j in sorted(usable, key=_by_pair)
+                        if j.matched and not j.wanted and j.pair in matched],
     )
+
+
+def _by_pair(judgement: Judgement) -> Pair:
+    return judgement.pair
 
 
 def _count(row: Tally, judgement: Judgement, is_match: bool) -> None:
@@ -311,55 +338,116 @@ def _weight(row: Tally) -> int:
 
 
 @dataclass(frozen=True)
+class FreshSample:
+    """The held-out sample (fresh.jsonl) under the rules measured, and under the alerts of
+    the commit it was judged at (its `matched`)."""
+
+    now: QualityReport
+    then: QualityReport
+
+
+@dataclass(frozen=True)
 class QualityPart:
     """bench.run's quality part: the rules as written (with their own `exclude:`), holding
-    nothing back, and holding back by every context label."""
+    nothing back, and holding back by every context label; and the fresh sample."""
 
     written: QualityReport
     held: QualityReport
     unheld: QualityReport | None = None
+    fresh: FreshSample | None = None
 
 
 def measure_quality_part(analyzer: Analyzer | None = None) -> QualityPart:
     return QualityPart(measure_quality(analyzer=analyzer),
                        measure_quality(analyzer=analyzer, exclude=CONTEXT_LABELS),
-                       measure_quality(analyzer=analyzer, exclude=()))
+                       measure_quality(analyzer=analyzer, exclude=()),
+                       measure_fresh(analyzer=analyzer))
+
+
+def measure_fresh(
+    labels: Path = FRESH_FILE,
+    rules: Path = RULES_DIR,
+    fakes_file: Path = FAKES_FILE,
+    analyzer: Analyzer | None = None,
+) -> FreshSample:
+    return FreshSample(measure_quality(labels, rules, fakes_file, SEEDS_DIR, analyzer),
+                       measure_as_judged(labels, rules))
 
 
 def render_quality_part_table(part: QualityPart) -> str:
-    return render_quality_table(part.written)
+    fresh = "" if part.fresh is None else "\n\n" + render_fresh_markdown(part.fresh)
+    return render_quality_table(part.written) + fresh
 
 
 def render_quality_part_markdown(part: QualityPart) -> str:
+    fresh = "" if part.fresh is None else "\n" + render_fresh_markdown(part.fresh)
     return (render_quality_markdown(part.written) + "\n" + render_target_markdown(part.written)
-            + "\n" + render_held_markdown(part.unheld or part.written, part.held))
+            + "\n" + render_held_markdown(part.unheld or part.written, part.held) + fresh)
 
 
 def render_target_markdown(report: QualityReport, before: Path = BEFORE_FILE) -> str:
     """Issue 17's target against the alerts when the set was judged, and the per-rule table
     of then (kept in `before`, as no run can measure the old rules again)."""
+    lines = [
+        "### Against the alerts when the set was judged (issue 17's target)",
+        "",
+        *_target_lines(report, "the rules at the judged commit, SOURCE.txt"),
+    ]
+    if before.exists():
+        lines += ["", before.read_text(encoding="utf-8").rstrip("\n")]
+    return "\n".join(lines) + "\n"
+
+
+def render_fresh_markdown(fresh: FreshSample) -> str:
+    """The held-out sample: issue 17's target counted the same way as for labels.jsonl,
+    then its tables now and at the commit it was judged at."""
+    lines = [
+        f"### The fresh held-out sample ({fresh.now.labels_name}, issue 17's target again)",
+        "",
+        "A second judge's sample of FA-KES articles outside labels.jsonl, judged by "
+        "CRITERIA.md unchanged and held out from every tuning of the rules (how it was drawn: "
+        "SOURCE.txt, \"the fresh sample\"). Each line's `matched` is what the rules of "
+        "fdcaee8 did, so the set also measures those rules (\"Then\" below).",
+        "",
+        *_target_lines(fresh.now, f"the rules of fdcaee8, {fresh.now.labels_name}'s `matched`"),
+        "",
+        "#### Now: the rules measured above",
+        "",
+        *_tables(fresh.now),
+        "",
+        "#### Then: the alerts of fdcaee8 (each line's `matched`)",
+        "",
+        *_summary(fresh.then),
+        "",
+        *_rows("rule", fresh.then.by_rule),
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _target_lines(report: QualityReport, judged_at: str) -> list[str]:
+    """Of the alerts at the judged commit (`matched`): the unwanted gone or held back now,
+    the wanted lost, against issue 17's target; and which."""
     judged_wanted, judged_unwanted = report.judged_alerts[True], report.judged_alerts[False]
     lost = sorted(report.no_longer_wanted)
     gone = len(report.no_longer_matched) - len(lost)
     gone_share = gone / judged_unwanted if judged_unwanted else 0.0
     lost_share = len(lost) / judged_wanted if judged_wanted else 0.0
     met = gone_share >= TARGET_GONE and lost_share <= TARGET_LOST
-    lines = [
-        "### Against the alerts when the set was judged (issue 17's target)",
-        "",
-        f"Of the {judged_unwanted} alerts judged unwanted (the rules at the judged commit, "
-        f"SOURCE.txt), {gone} ({ratio(gone_share)}) are gone or held back now (target: at "
-        f"least {TARGET_GONE:.0%}); of the {judged_wanted} judged wanted, {len(lost)} "
+    return [
+        f"Of the {judged_unwanted} alerts judged unwanted ({judged_at}), {gone} "
+        f"({ratio(gone_share)}) are gone or held back now (target: at least "
+        f"{TARGET_GONE:.0%}); of the {judged_wanted} judged wanted, {len(lost)} "
         f"({ratio(lost_share)}) are lost (target: at most {TARGET_LOST:.0%}). "
         f"Target {'met' if met else 'NOT met'}.",
         "",
         "Wanted alerts lost:",
         "",
         *(f"- {' / '.join(pair)}" for pair in lost),
+        "",
+        "Unwanted alerts still sent (judged reason):",
+        "",
+        *(f"- {' / '.join(pair)} ({reason})" for pair, reason in report.still_unwanted),
     ]
-    if before.exists():
-        lines += ["", before.read_text(encoding="utf-8").rstrip("\n")]
-    return "\n".join(lines) + "\n"
 
 
 # -- rendering ----------------------------------------------------------------------------
@@ -435,11 +523,16 @@ def render_held_markdown(before: QualityReport, after: QualityReport) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _tables(report: QualityReport) -> Iterable[str]:
+def _summary(report: QualityReport) -> Iterable[str]:
     overall = report.overall
     yield (f"{report.judgements} judgements; {overall.alerts} alerts on the judged articles "
            f"({overall.unjudged} unjudged); precision {ratio(overall.precision)}, recall "
            f"{ratio(overall.recall)} (over {overall.wanted_total} pairs judged wanted).")
+
+
+def _tables(report: QualityReport) -> Iterable[str]:
+    overall = report.overall
+    yield from _summary(report)
     yield ""
     yield ("Precision = wanted alerts / judged alerts; recall = wanted alerts / pairs judged "
            "wanted (wanted alerts and the recall candidates the rules miss), over the judged "
@@ -485,7 +578,7 @@ def _reason_rows(row: Tally) -> Iterable[str]:
 
 def _notices(report: QualityReport) -> Iterable[str]:
     sections = [
-        ("Unjudged alerts (judge and add them to labels.jsonl)",
+        (f"Unjudged alerts (judge and add them to {report.labels_name})",
          [" / ".join(p) for p in report.unjudged]),
         ("Judged pairs the rules match now but did not when judged",
          [" / ".join(p) for p in report.now_matched]),

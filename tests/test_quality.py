@@ -9,7 +9,16 @@ from pathlib import Path
 
 import pytest
 
-from bench.quality import QualityReport, main, measure_quality, render_target_markdown
+from bench.quality import (
+    QualityPart,
+    QualityReport,
+    main,
+    measure_fresh,
+    measure_quality,
+    render_fresh_markdown,
+    render_quality_part_markdown,
+    render_target_markdown,
+)
 from watcher.text.analysis import Analyzer
 
 RULES = """\
@@ -156,3 +165,44 @@ def test_the_target_counts_against_the_alerts_when_the_set_was_judged(
     assert "1 (100%) are gone or held back now" in text
     assert "of the 1 judged wanted, 0 (0%) are lost" in text
     assert "Target met." in text
+
+
+FRESH = [
+    # `matched` is what the rules of the judged commit did: three alerts then (article 3's
+    # "clash" too); now article 3 is no clash (gone), article 2's is still sent, and article
+    # 3's strike is new
+    JUDGEMENTS[0],
+    JUDGEMENTS[1],
+    {**JUDGEMENTS[3], "matched": True},
+    {"corpus": "fakes", "article": "3", "rule": "raqqa-strikes", "matched": False,
+     "wanted": True, "reason": None, "places": ["Raqqa"], "note": "An airstrike hit Raqqa"},
+    JUDGEMENTS[2],
+]
+
+
+def test_the_fresh_sample_counts_the_target_and_the_old_rules_by_its_own_matched(
+    tmp_path: Path, analyzer: Analyzer
+) -> None:
+    """The held-out sample (fresh.jsonl): issue 17's target counted as for labels.jsonl,
+    the unwanted alerts still sent listed, and the rules of the judged commit measured
+    from each line's `matched`, since no run can match with them again."""
+    _write_set(tmp_path, FRESH)
+    fresh = measure_fresh(tmp_path / "labels.jsonl", tmp_path / "rules.yaml",
+                          tmp_path / "fakes.csv", analyzer=analyzer)
+    text = render_fresh_markdown(fresh)
+
+    assert ("Of the 2 alerts judged unwanted (the rules of fdcaee8, labels.jsonl's `matched`), "
+            "1 (50%) are gone or held back now") in text
+    assert "of the 1 judged wanted, 0 (0%) are lost (target: at most 3%). Target NOT met." in text
+    assert ("Unwanted alerts still sent (judged reason):\n\n"
+            "- fakes / 2 / aleppo-clashes (historical)\n") in text
+    now, then = text.split("#### Then")
+    assert ("5 judgements; 3 alerts on the judged articles (0 unjudged); precision 67%, "
+            "recall 67% (over 3 pairs judged wanted).") in now
+    assert ("5 judgements; 3 alerts on the judged articles (0 unjudged); precision 33%, "
+            "recall 33% (over 3 pairs judged wanted).") in then
+    assert "| aleppo-clashes | 3 | 1 | 2 | 0 | 33% | 1 | 100% | historical 1, wrong-place 1 |" \
+        in then
+
+    part = QualityPart(fresh.now, fresh.now, fresh=fresh)
+    assert render_quality_part_markdown(part).rstrip().endswith(text.rstrip())
