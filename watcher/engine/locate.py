@@ -66,17 +66,22 @@ class Locator:
         self._is_english = is_english
         self._gazetteer = gazetteer
         self._names: _ArticleNames | None = None  # for names_place, bounded (NAMES_KEPT)
+        self._named: dict[str, bool] = {}  # names_place's answers by mention text
 
     def names_place(self, text: str) -> bool:
         """Whether a mention's text names a place, as located spans do, or is a place's
         demonym or stripped possessive (*Syrian*, *Iraqi*, *Syrias*): such a mention says
         where, not what happened (context reads the sentences that say what)."""
-        if not text or not _opens_name(text, 0):
-            return False
-        if self._names is None or len(self._names.candidates) > NAMES_KEPT:
-            self._names = _ArticleNames(self._gazetteer(), self._is_english)
-        names = self._names
-        return any(names.places_named(form) for form in _name_forms(text))
+        known = self._named.get(text)
+        if known is None:
+            if self._names is None or len(self._named) > NAMES_KEPT:
+                self._names = _ArticleNames(self._gazetteer(), self._is_english)
+                self._named = {}
+            names = self._names
+            known = bool(text) and _opens_name(text, 0) and any(
+                names.places_named(form) for form in _name_forms(text))
+            self._named[text] = known
+        return known
 
     def locate(
         self, texts: Mapping[str, str], found: Sequence[tuple[Match, Mapping[Span, str]]]
