@@ -511,7 +511,7 @@ class _Sentence:
                 if start < 0 or start + length > len(words):
                     continue  # the phrase would run past the sentence
                 entries = triggers.phrases.get(tuple(words[start:start + length]))
-                if entries:
+                if entries and not self._month_named(start):
                     found.append((start, -length, 1, entries))
         cues: list[Cue] = []
         taken = 0  # words before `taken` belong to a phrase found
@@ -525,6 +525,15 @@ class _Sentence:
             elif isinstance(what, tuple):
                 self._note(what, start, taken - start, cues)
         return cues
+
+    def _month_named(self, position: int) -> bool:
+        """Whether the word is a month's name written as one inside the sentence: *May*
+        there is the month ("agreed at May peace talks"), *may* the modal."""
+        field = self.field
+        assert field is not None
+        if position == 0 or self.words[position] not in MONTHS:
+            return False
+        return field.text[int(field.starts[self.first + position])].isupper()
 
     def _note(self, entries: tuple[Entry, ...], i: int, length: int, cues: list[Cue]) -> None:
         for entry in entries:
