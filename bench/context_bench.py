@@ -20,7 +20,6 @@ from bench.rulegen import build_vocabulary, generate_rules
 from bench.sizes import Sizes
 from bench.tables import Column, markdown
 from bench.targets import TARGET_COLUMNS, Target
-from watcher.engine.context import ContextReader
 from watcher.engine.core import MAX_SPANS, Engine
 from watcher.engine.evaluation import TermRange
 from watcher.rules.ast import Rule
@@ -98,7 +97,7 @@ def _measure(
     def label() -> list:
         labelled = []
         for text, found in held:
-            reader = ContextReader(engine.context, text)
+            reader = engine.context_reader(text)
             labelled.extend(reader.labels(sorted(set(t))[:MAX_SPANS]) for _, t in found)
         return labelled
 

@@ -184,13 +184,30 @@ def test_a_plain_term_beside_a_near_is_no_statement_of_the_event() -> None:
     assert match.context == (ContextLabel("ended", ("have failed",)),)
 
 
-def test_a_near_held_only_across_sentences_reads_every_sentence() -> None:
-    """No sentence holds both sides, so no sentence states the event alone: every one
-    holding its words is read, and the plain one keeps the match unlabelled."""
-    matcher = _matcher({"truce": "truce NEAR/p Syria"})
+def test_a_near_held_only_across_sentences_reads_the_sentences_saying_what_happened() -> None:
+    """No sentence holds both sides, so the sentences read are those holding a word that
+    names no place: one that only names the place (or its people: *Syrian*) says nothing
+    of the event. fakes:1962495721 (2016-08-03), its sentences 2 and 6."""
+    body = ("The Syrian army has killed 60 Daesh takfiri terrorists while defending the city "
+            "of Deir ez-Zor. On February 27 a ceasefire brokered by Russia and the United "
+            "States took effect in the country.")
+    article = Article(id="1962495721", title="", body=body,
+                      published=datetime(2016, 8, 3, tzinfo=UTC))
+    matcher = _matcher({"syrian": "ceasefire NEAR/p Syrian",
+                        "deir": 'ceasefire NEAR/p ~"Deir ez-Zor"',
+                        "army": "ceasefire NEAR/p army"})
+    syrian, deir, army = matcher.match(article)
+    recalled = (ContextLabel("historical", ("February 27",)),)
+    assert (syrian.context, deir.context) == (recalled, recalled)
+    assert army.context == ()  # "army" is no place: its sentence tells of today
+
+
+def test_a_near_of_places_alone_reads_every_sentence() -> None:
+    """When every word of the match names a place, each sentence holding one is read."""
+    matcher = _matcher({"two": "Aleppo NEAR/p Idlib"})
     article = Article(
         id="x", title="",
-        body="On February 27 a truce took effect. Syria's wheat harvest is small this year.",
+        body="Rebels took Aleppo in 2012. Idlib is quiet.",
         published=datetime(2016, 8, 3, tzinfo=UTC),
     )
     [match] = matcher.match(article)

@@ -50,11 +50,14 @@ HISTORICAL_DAYS = 14
 DATE_SCOPE = 8  # words on either side of a past date (its clause when it opens the sentence)
 # "besieged since 2012" is still besieged; "an operation that began on 2 June" may go on.
 ONGOING = frozenset({"since", "began", "begun", "started"})
+ONGOING_REACH = 4  # words before the date: "since the implementation in July"
 MONTHS = {
     name: number
     for number in range(1, 13)
     for name in (calendar.month_name[number].lower(), calendar.month_abbr[number].lower())
 } | {"sept": 9}
+MONTHS |= {f"{name}.": number for name, number in list(MONTHS.items())
+           if len(name) <= 4 and name != "may"}  # "Sept. 22", as spaCy keeps the period
 # Months that are also ordinary words: a month only beside a day or year, or after these.
 AMBIGUOUS_MONTHS = frozenset({"may", "march", "jan", "mar", "sep", "dec"})
 MONTH_LEADS = frozenset({"in", "early", "late", "mid", "since", "until", "on", "by", "of",
@@ -313,9 +316,15 @@ class ContextReader:
     """Labels the mentions of matches in one analysed article; each sentence's triggers are
     found once, when a match first needs them."""
 
-    def __init__(self, lexicon: ContextLexicon, text: AnalysedText) -> None:
+    def __init__(
+        self, lexicon: ContextLexicon, text: AnalysedText,
+        names_place: Callable[[str], bool] | None = None,
+    ) -> None:
+        """`names_place`: whether a mention's text names a place (the engine's Locator);
+        without it every sentence holding a mention is read."""
         self.lexicon = lexicon
         self.text = text
+        self.names_place = names_place
         published = text.article.published
         self.published = published.date() if published is not None else None
         self._sentences: dict[tuple[int, int], _Sentence] = {}
@@ -331,7 +340,9 @@ class ContextReader:
         `evidence`: the sentences (field, number) where the query holds on its own (one of
         its NEARs with both sides in the sentence). When a mention lies in one, only those
         sentences are read: a sentence that merely names the place again says nothing of
-        the event. Otherwise every sentence holding a mention is read. A sentence carries a
+        the event. Otherwise (a NEAR/p, a NEAR across a sentence's end) the sentences
+        holding a mention that names no place are read, or every sentence holding a
+        mention when each names one (`names_place`). A sentence carries a
         label when a trigger's scope reaches one of its mentions (the place may sit outside
         the scope while the event word is inside). Every sentence read must carry it, so
         one plain report of the event keeps the match unlabelled.
@@ -346,7 +357,7 @@ class ContextReader:
             sentence_no = self._numbers(field_no)[first]
             by_sentence.setdefault((field_no, sentence_no), []).append((first, last))
         stated = {key: mentions for key, mentions in by_sentence.items() if key in evidence}
-        by_sentence = stated or by_sentence
+        by_sentence = stated or self._telling(by_sentence)
         carried_by: list[dict[ContextLabelName, list[str]]] = []
         for key, mentions in sorted(by_sentence.items()):
             carried = self._carried(key, mentions)
@@ -363,6 +374,21 @@ class ContextReader:
         return tuple(
             ContextLabel(label, tuple(found[label])) for label in LABELS if label in found
         )
+
+    def _telling(
+        self, by_sentence: dict[tuple[int, int], list[tuple[int, int]]]
+    ) -> dict[tuple[int, int], list[tuple[int, int]]]:
+        """The sentences holding a mention that is no place's name (*ceasefire* beside
+        *Syrian*, *Deir ez-Zor*): the ones that say what happened; all when none does."""
+        if self.names_place is None:
+            return by_sentence
+        fields = self.text.fields()
+        telling = {
+            key: mentions for key, mentions in by_sentence.items()
+            if not all(self.names_place(_text_of(fields[key[0]], first, last))
+                       for first, last in mentions)
+        }
+        return telling or by_sentence
 
     def _carried(
         self, key: tuple[int, int], mentions: list[tuple[int, int]]
@@ -485,7 +511,7 @@ class _Sentence:
                 if start < 0 or start + length > len(words):
                     continue  # the phrase would run past the sentence
                 entries = triggers.phrases.get(tuple(words[start:start + length]))
-                if entries:
+                if entries and not self._month_named(start):
                     found.append((start, -length, 1, entries))
         cues: list[Cue] = []
         taken = 0  # words before `taken` belong to a phrase found
@@ -499,6 +525,15 @@ class _Sentence:
             elif isinstance(what, tuple):
                 self._note(what, start, taken - start, cues)
         return cues
+
+    def _month_named(self, position: int) -> bool:
+        """Whether the word is a month's name written as one inside the sentence: *May*
+        there is the month ("agreed at May peace talks"), *may* the modal."""
+        field = self.field
+        assert field is not None
+        if position == 0 or self.words[position] not in MONTHS:
+            return False
+        return field.text[int(field.starts[self.first + position])].isupper()
 
     def _note(self, entries: tuple[Entry, ...], i: int, length: int, cues: list[Cue]) -> None:
         for entry in entries:
@@ -572,6 +607,11 @@ def _cues_of(
     return found
 
 
+def _text_of(field: FieldText, first: int, last: int) -> str:
+    """The text of the field's words first..last."""
+    return field.text[int(field.starts[first]):int(field.ends[last])]
+
+
 NO_CUES = _Sentence(None, None, 0, 0, [])  # a sentence where no trigger or date begins
 
 
@@ -585,7 +625,7 @@ def _date_at(words: Sequence[str], i: int, published: date | None) -> tuple[int,
     if parsed is None:
         return None
     length, year, month, day = parsed
-    if published is None or ONGOING & set(words[max(0, i - 2):i]):
+    if published is None or ONGOING & set(words[max(0, i - ONGOING_REACH):i]):
         return length, False
     if month is None:
         return length, year is not None and year < published.year

@@ -64,13 +64,17 @@ class Engine:
         if not held:
             return []
         # Context is read only where a rule matched, each sentence once per article.
-        reader = ContextReader(self.context, text)
+        reader = self.context_reader(text)
         fields = text.fields()
         return self.locator.locate(
             {FIELDS[f]: fields[f].text for f in (0, 1)},
             [(self.match_of(compiled, text, terms, evaluator, reader),
               _variant_spans(compiled, evaluator, fields)) for compiled, terms in held],
         )
+
+    def context_reader(self, text: AnalysedText) -> ContextReader:
+        """The reader of the article's context, as `match` and `watcher explain` use it."""
+        return ContextReader(self.context, text, self.locator.names_place)
 
     def match_of(
         self, compiled: CompiledRule, text: AnalysedText, terms: set[TermRange],

@@ -16,7 +16,6 @@ from typing import Any
 
 import numpy as np
 
-from watcher.engine.context import ContextReader
 from watcher.engine.core import Engine
 from watcher.engine.evaluation import FIELDS, Evaluator
 from watcher.engine.positional import NearPlan, Positional
@@ -97,8 +96,7 @@ def explain(
     held: tuple[ContextLabelName, ...] = ()
     if matches:
         terms = evaluator.truth(compiled.query, (0, 1)) or set()
-        found = engine.match_of(compiled, text, terms, evaluator,
-                                ContextReader(engine.context, text))
+        found = engine.match_of(compiled, text, terms, evaluator, engine.context_reader(text))
         context, held = found.context, found.held
     return Explanation(rule.id, text.article.id, matches, root, other_source,
                        disabled, context, held)

@@ -45,6 +45,11 @@ MAX_ACRONYM_LETTERS = 5
 # Where the news watcher reads happens: a shared name is one of these countries' places first.
 REGION_RANK = {"SY": 2, "IQ": 2, "LB": 1, "TR": 1, "JO": 1, "IL": 1, "PS": 1}
 HOME_RANK = 2  # Syria's and Iraq's
+# Endings that make a place's name a demonym or a possessive whose apostrophe a feed
+# stripped: Syria-n, Iraq-i, Syria-s, Aleppo-'s. The stem must keep this many letters.
+DEMONYM_ENDINGS = ("'s", "’s", "s", "n", "i")
+MIN_STEM_LETTERS = 4
+NAMES_KEPT = 50_000  # names_place's lookups kept before starting afresh (a bound per process)
 _WORD = re.compile(r"[^\W_]+")
 # What may stand between two words of one name: spaces, hyphens, apostrophes (`Ra’s al ‘Ayn`).
 _JOINER = re.compile(r"[\s\-'’‘ʿʾ`]*")
@@ -60,6 +65,23 @@ class Locator:
         lexicon); `gazetteer`: the gazetteer, asked for only when a match is located."""
         self._is_english = is_english
         self._gazetteer = gazetteer
+        self._names: _ArticleNames | None = None  # for names_place, bounded (NAMES_KEPT)
+        self._named: dict[str, bool] = {}  # names_place's answers by mention text
+
+    def names_place(self, text: str) -> bool:
+        """Whether a mention's text names a place, as located spans do, or is a place's
+        demonym or stripped possessive (*Syrian*, *Iraqi*, *Syrias*): such a mention says
+        where, not what happened (context reads the sentences that say what)."""
+        known = self._named.get(text)
+        if known is None:
+            if self._names is None or len(self._named) > NAMES_KEPT:
+                self._names = _ArticleNames(self._gazetteer(), self._is_english)
+                self._named = {}
+            names = self._names
+            known = bool(text) and _opens_name(text, 0) and any(
+                names.places_named(form) for form in _name_forms(text))
+            self._named[text] = known
+        return known
 
     def locate(
         self, texts: Mapping[str, str], found: Sequence[tuple[Match, Mapping[Span, str]]]
@@ -195,6 +217,15 @@ def _opens_name(text: str, at: int) -> bool:
     """A place name begins with a capital letter, or a letter of a script without case."""
     char = text[at]
     return char.isupper() or (char.isalpha() and char.lower() == char.upper())
+
+
+def _name_forms(text: str) -> list[str]:
+    """A mention as written, then without a possessive or demonym ending."""
+    forms = [text]
+    for ending in DEMONYM_ENDINGS:
+        if text.endswith(ending) and len(text) - len(ending) >= MIN_STEM_LETTERS:
+            forms.append(text[:-len(ending)])
+    return forms
 
 
 def _first(found: Iterable[re.Match[str]]) -> list[re.Match[str]]:
