@@ -44,7 +44,12 @@ from bench.notify_bench import (
     render_notify_table,
 )
 from bench.paths import OUT, QUICK_RESULTS_FILE, RESULTS_FILE
-from bench.places import PLACES_HEADING, measure_places, render_places_markdown, render_places_table
+from bench.places import (
+    PLACES_HEADING,
+    measure_places_part,
+    render_places_part_markdown,
+    render_places_part_table,
+)
 from bench.polling_bench import (
     POLLING_HEADING,
     measure_polling,
@@ -148,8 +153,8 @@ PARTS = (
          lambda c: measure_quality_part(c.analyzer),
          render_quality_part_table, render_quality_part_markdown),
     Part("places", PLACES_HEADING,
-         lambda c: measure_places(analyzer=c.analyzer),
-         render_places_table, render_places_markdown),
+         lambda c: measure_places_part(analyzer=c.analyzer),
+         render_places_part_table, render_places_part_markdown),
     Part("gazetteer", GAZETTEER_HEADING,
          lambda c: measure_gazetteer(c.sizes.gazetteer_runs),
          render_gazetteer_table, render_gazetteer_markdown),

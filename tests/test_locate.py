@@ -103,6 +103,15 @@ def test_a_person_or_organisation_named_like_a_place_abroad_is_no_place(
     assert _places(match_query, query, body, "Shelling in Kobani") == ["geonames:172256"]
 
 
+def test_the_levant_in_a_groups_name_is_no_place(match_query: MatchFn) -> None:
+    """*Cham* (al-Sham, the Levant) is a GeoNames name of Damascus; in *Ahrar al-Cham* and
+    the *Cham* TV network it is the Levant (FA-KES), like English *Sham*."""
+    query = "Cham NEAR/5 leaders"
+    body = "A meeting for leaders of Ahrar al-Cham was being held."
+    assert _places(match_query, query, body) == []
+    assert _places(match_query, query, body, "Raid near Damascus") == ["geonames:170654"]
+
+
 @pytest.mark.parametrize("title", ["Omar says talks go on", "SANA: siege lifted"])
 def test_a_lone_alternate_name_of_a_place_abroad_or_an_acronym_names_no_place(
     match_query: MatchFn, title: str

@@ -82,6 +82,23 @@ LOOK_ALIKES = [
     ("Mayadin", "According to the Al Mayadeen broadcaster the clashes are underway."),
     ("Mayadin", "He said so in a phone interview with Lebanese TV station al-Mayadeen."),
     ("Mayadin", "Lebanese TV channel Al-Mayadin reported eighteen deaths."),
+    # al-Sham (the Levant) in names of groups and media, spelled the French way: GeoNames
+    # lists Cham for Damascus (FA-KES; bench/data/places/fresh.jsonl)
+    ("Damascus", 'Clashes in the area of Rahibeh according to the opposition "Cham" TV network.'),
+    ("Damascus", "The Air Force destroyed a base in which a meeting for leaders of Ahrar al-Cham "
+                 "and Jabhat al-Nusra terrorist groups was being held."),
+    ("Damascus", "Shaam News Network put the number at 60 in addition to six civilians."),
+    # gates and districts named "Bab ..." that the gazetteer does not list (FA-KES)
+    ("al-Bab", "Terrorist attacks with rocket shells and sniper shots on Bab al-Faraj al-Neel "
+               "street and al-Assad suburb in al-Hamadaniyeh."),
+    ("al-Bab", "Regime airstrikes killed 20 civilians on Monday in the Bab al-Maqam "
+               "neighborhood of Aleppo."),
+    ("al-Bab", "Artillery fire killed two people and wounded nine others in the Bab Sharqi "
+               "area of Old Damascus."),
+    ("al-Bab", "A mosque in the Arab Sunni village of Bab Alfaraj Syria had called on people."),
+    # Hamas, the Palestinian group, is no stripped possessive of Hama's without a place noun
+    ("Hama", "Amid the Israel-Hamas war in Gaza, Iraq, an ally to both Tehran and Washington."),
+    ("Hama", "Hamas said the strike on its northern command killed 12."),
 ]
 # The place itself, under its own spellings, still matches beside each look-alike.
 OWN_SPELLINGS = {
@@ -96,17 +113,29 @@ OWN_SPELLINGS = {
     "Palmyra": "IS blew up temples in Palmyra and the prison of Tadmor.",
     "Rashidin": "Rebels advanced in the Rashideen area west of Aleppo.",
     "al-Shahba": "Kurdish fighters held al-Shahba north of Aleppo.",
+    "Damascus": "Shells fell on Damascus and Dimashq.",
+    "Hama": "Rebels advanced in Hama and in Hamas northern countryside.",
 }
 
 
 @pytest.fixture(scope="module")
-def fires(analyzer: Analyzer):
-    """Whether `~"Name"` matches the text, in both of the engine's scan modes (which must
-    agree), and the brute-force reference agrees with them."""
+def fires(matches):
+    """Whether `~"Name"` matches the text (`matches`)."""
 
     def run(name: str, text: str) -> bool:
-        query = parse_query(f'~"{name}"')
-        rule = Rule(id="r", title="test", query_text=f'~"{name}"', query=query)
+        return matches(f'~"{name}"', text)
+
+    return run
+
+
+@pytest.fixture(scope="module")
+def matches(analyzer: Analyzer):
+    """Whether a query matches the text, in both of the engine's scan modes (which must
+    agree), and the brute-force reference agrees with them."""
+
+    def run(query_text: str, text: str) -> bool:
+        query = parse_query(query_text)
+        rule = Rule(id="r", title="test", query_text=query_text, query=query)
         analysed = analyzer.analyse(Article(id="a", title="", body=text))
         found = {
             scan: bool(Engine(Compiler(analyzer).compile([rule]), analyzer, scan=scan)
@@ -137,12 +166,35 @@ def test_the_name_beside_another_places_name_still_matches(fires) -> None:
     assert not fires("al-Bab", "Rebels held Bab al-Hawa from the west.")
 
 
+def test_the_town_beside_another_name_still_matches(fires) -> None:
+    """*Bab* heads other names only written bare, with a name after it (Bab al-Faraj): with
+    its article it is the town, whatever follows (FA-KES prints lists without commas)."""
+    assert fires("al-Bab", "The fall of Al Bab to Turkey-backed rebels would threaten them.")
+    assert fires("al-Bab", "Operation to clear the towns of Jarablus al Rai and al Bab from Daesh.")
+    assert fires("al-Bab", "Thalthana lies near the key IS stronghold of Al-Bab and Dabiq.")
+    assert fires("al-Bab", "Clashes went on near Al Bab al-Rai and Jarablus.")
+
+
+def test_the_levant_spelled_as_a_rule_writes_it_still_matches(matches) -> None:
+    """*Sham* and *Cham* are no names of Damascus for `~Damascus`; a rule that writes them
+    still matches them as written."""
+    assert matches("~Sham", "The pro-regime Sham FM radio reported citing a regime official.")
+    assert matches("~Cham", 'According to the opposition "Cham" TV network.')
+    assert matches("Cham", 'According to the opposition "Cham" TV network.')
+
+
 @pytest.mark.parametrize(
     ("name", "text"),
     [
         ("Aleppo", "An airstrike on Aleppos opposition held Kadi Askar district."),
         ("Idlib", "Raids on Idlibs countryside killed six."),
         ("Raqqa", "The Raqqas military court was hit."),
+        # *Hamas* (a NOT_PLACE_NAME) is Hama's before a place noun (FA-KES)
+        ("Hama", "People had been freed in Al-Saan in Hamas eastern countryside."),
+        ("Hama", "Operations targeting terrorist hideouts in Kafr Zita in Hamas countryside "
+                 "near Idlebs southern countryside."),
+        ("Hama", "Terrorist gatherings in al-Latamneh in Hamas northwestern countryside."),
+        ("Hama", "Army units advanced on the outskirts of Hamas north-western province."),
     ],
 )
 def test_a_possessive_with_the_apostrophe_stripped_matches(fires, name: str, text: str) -> None:

@@ -30,7 +30,7 @@ from watcher.model import Match, MatchPlace, PlaceRef, Span
 from watcher.places import Gazetteer, Place, load, name_key
 from watcher.rules.ast import And, InField, Near, Or, Query, Term
 from watcher.rules.compile import CAnd, CField, CNear, CNode, COr
-from watcher.text.variants import NOT_PLACE_NAMES, NOT_PLACE_RUNS, fold
+from watcher.text.variants import NOT_PLACE_RUNS, fold, is_not_place_name
 
 MAX_NAME_WORDS = 6  # words in one place name at most ("Ras al-Ayn District" is 4)
 # Bounds that keep a hostile feed (a title of 100,000 place names) from costing more than a
@@ -165,12 +165,12 @@ class _ArticleNames:
 
     def _candidates(self, name: str, key: str) -> tuple[Place, ...]:
         """The places a name may be, before the article's other names are known. A lone
-        word that is a person's or organisation's name (NOT_PLACE_NAMES: Hamas) names
-        none; an ordinary English word only a country; a short all-capital word (SANA) only
-        a place whose own name it is."""
+        word that is a person's or organisation's name (`is_not_place_name`: Hamas; Cham,
+        the Levant) names none; an ordinary English word only a country; a short
+        all-capital word (SANA) only a place whose own name it is."""
         if " " in key:
             places = self.gazetteer.lookup(name)
-        elif fold(name) in NOT_PLACE_NAMES:
+        elif is_not_place_name(name):
             return ()
         else:
             places = self.gazetteer.lookup(name)

@@ -15,18 +15,20 @@ import hashlib
 import json
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache, lru_cache
 from pathlib import Path
 
 from watcher.places import Gazetteer, Place, load, name_key
 from watcher.places.gazetteer import GAZETTEER_FILE
 from watcher.text.variants import (
+    CONSTRUCT_HEADS,
     NOT_PLACE_RUNS,
     fold,
     is_article,
     is_not_place_name,
     is_variant,
+    refused_possessives,
     variant_keys,
 )
 
@@ -42,6 +44,18 @@ FEATURE_WORDS = frozenset({
     "district", "governorate", "nahiya", "province", "region", "subdistrict", "town",
     "village", "new", "old",
 })  # fmt: skip
+# Nouns that say a word before them is a place's, in a possessive whose apostrophe FA-KES
+# stripped (*Hamas eastern countryside*, Hama's), and the directions that may stand
+# between (*Hamas north-western province*: punctuation is no word). Narrower than
+# FEATURE_WORDS: *Hamas camp*, *Hamas border* are the group's.
+PLACE_NOUNS = frozenset({
+    "city", "countryside", "countrysides", "governorate", "outskirts", "province", "suburbs",
+})  # fmt: skip
+DIRECTION_WORDS = frozenset({
+    "central", "east", "eastern", "north", "northeastern", "northern", "northwestern", "south",
+    "southeastern", "southern", "southwestern", "west", "western",
+})  # fmt: skip
+_MAX_DIRECTION_WORDS = 2
 # The spelling keys of the region's name words, made by scripts/build_gazetteer.py from the
 # shipped gazetteer (docs/gazetteer.md, "Rebuilding"): keying them costs most of PlaceNames.
 PLACE_WORD_KEYS_FILE = Path(__file__).parent / "data" / "place_word_keys.json.gz"
@@ -56,11 +70,16 @@ class NameCheck:
 
     `rejected`: known names (`name_key`) of other places that the spelling keys accept as
     variants of the rule's name. `around`: the words before and after the rule's name in
-    longer known names of other places (`Bab al-Hawa`: (), (`hawa`,)).
+    longer known names of other places (`Bab al-Hawa`: (), (`hawa`,)). `possessives`: the
+    rule's name's stripped possessives that are names of something else (*hamas*), kept
+    only before a place noun. `heads_names`: the name is one noun that heads other names
+    (CONSTRUCT_HEADS: *Bab*), not kept written bare before a name word (*Bab Sharqi*).
     """
 
     rejected: frozenset[str] = frozenset()
     around: tuple[tuple[NameWords, NameWords], ...] = ()
+    possessives: frozenset[str] = frozenset()
+    heads_names: bool = False
     # `around` by the lookup keys of the name word next to the rule's name, before it
     # and (for names with none before) after it: an occurrence compares only those.
     _before: dict[str, list[int]] = field(init=False, compare=False, repr=False)
@@ -76,8 +95,21 @@ class NameCheck:
         object.__setattr__(self, "_before", dict(before))
         object.__setattr__(self, "_after", dict(after))
 
+    @property
+    def empty(self) -> bool:
+        """Whether the check keeps every occurrence (the engine then skips it)."""
+        return not (self.rejected or self.around or self.possessives or self.heads_names)
+
     def keeps(self, words: Sequence[str], start: int, end: int, *, is_english: IsEnglish) -> bool:
         """Whether the occurrence at words[start..end] stays a match of the rule."""
+        if (
+            self.possessives
+            and fold(words[end]) in self.possessives
+            and not _place_noun_after(words, end)  # Hamas eastern countryside: Hama's
+        ):
+            return False
+        if self.heads_names and start == end and _heads_another_name(words, start, is_english):
+            return False
         if self.rejected:
             key = name_key(" ".join(words[start : end + 1]))
             # Daraas for ~Daraya: Daraa's, a possessive of another place's name
@@ -97,6 +129,25 @@ def _lookup_keys(word: str) -> frozenset[str]:
     """The keys two words share when they may be variants: their spelling keys, or one
     folded spelling (for words without keys)."""
     return variant_keys(word) | {"=" + fold(word)}
+
+
+def _place_noun_after(words: Sequence[str], pos: int) -> bool:
+    """Whether a place noun follows `pos`, after at most two directions (*eastern*)."""
+    pos += 1
+    for _ in range(_MAX_DIRECTION_WORDS):
+        if pos < len(words) and words[pos] in DIRECTION_WORDS:
+            pos += 1
+    return pos < len(words) and fold(words[pos]) in PLACE_NOUNS
+
+
+def _heads_another_name(words: Sequence[str], pos: int, is_english: IsEnglish) -> bool:
+    """Whether the head noun at `pos` (*bab*) is written bare, no article before it, with
+    the article or a word that is no English after it: *Bab al-Faraj*, *Bab Sharqi*, a
+    longer name (*Al Bab from*, *al-Bab al-Rai* in a list without commas, stay the town)."""
+    if fold(words[pos]) not in CONSTRUCT_HEADS or (pos > 0 and is_article(words[pos - 1])):
+        return False
+    after = words[pos + 1] if pos + 1 < len(words) else ""
+    return is_article(after) or (after.isalpha() and not is_english(after))
 
 
 def _neighbour(words: Sequence[str], pos: int, step: int) -> str | None:
@@ -255,8 +306,16 @@ def _known_names(rule_key: str, rule_words: NameWords, is_english: IsEnglish) ->
         return None
     related = _Related(names.gazetteer, places)
     other_names = _other_names(places, rule_key, related, is_english)
-    return KnownNames(places, other_names, _check(names, rule_words, other_names, related,
-                                                  is_english))
+    check = _check(names, rule_words, other_names, related, is_english)
+    # Hamas (Hama's), refused as a word, matches as a known name the check keeps in context
+    possessives = refused_possessives(rule_words[-1])
+    own = tuple(name_key(word) for word in rule_words[:-1])
+    return KnownNames(
+        places,
+        other_names + tuple((*own, possessive) for possessive in sorted(possessives)),
+        replace(check, possessives=possessives,
+                heads_names=len(rule_words) == 1 and fold(rule_words[0]) in CONSTRUCT_HEADS),
+    )
 
 
 class _Related:

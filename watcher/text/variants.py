@@ -78,6 +78,22 @@ NOT_PLACE_NAMES = frozenset({
     "ansari", "beria", "charra", "derek", "khalidi", "raju", "safir", "sharra", "thawra",
     "thawrah",
 })  # fmt: skip
+# Spellings of al-Sham, the Levant, which GeoNames lists as one-word names of Damascus
+# (Syrians call the city so too) and news prints in names of groups and media: *Ahrar
+# al-Cham*, the opposition *Cham* TV network, *Shaam News Network* (FA-KES;
+# bench/data/places/fresh.jsonl, reason `other`). Alone they are no known name of a place
+# (`is_not_place_name`): `~Damascus` took *Cham* for the city. Unlike NOT_PLACE_NAMES they
+# stay variants: inside a longer name they are its words (*Busra al-Shaam*), and `~Sham`
+# means them.
+LEVANT_NAMES = frozenset({"chaam", "cham", "shaam", "sham"})
+# Arabic nouns that head names in the construct state (*Bab al-Faraj*, "the gate of
+# al-Faraj", a district of Aleppo; *Bab Sharqi*, a gate of Damascus; the *Bab al-Salameh*
+# crossing) and, with the article, name a place alone (*al-Bab*, the town). A one-word
+# `~Name` of such a noun (`~"al-Bab"`) does not match it written bare with a name word
+# after it: that heads another name, known to the gazetteer or not (known_names.py).
+# Source: bench/data/places/fresh.jsonl (*Bab al-Faraj* for al-Bab) and FA-KES's gates
+# the gazetteer lacks (*Bab al-Maqam*, *Bab Sharqi*, *Bab al-Saghir*).
+CONSTRUCT_HEADS = frozenset({"bab"})
 # Media outlets that conflict news quotes whose names are spelled as a place's though not
 # named after it (*Al Mayadeen*, the Lebanese channel: "the squares"), and the words that
 # say a name is the outlet's: before it (*TV station al-Mayadeen*) or after it (*Al
@@ -121,11 +137,11 @@ def is_article(word: str) -> bool:
 
 def is_not_place_name(name: str) -> bool:
     """Whether a gazetteer name is one news uses for something else: one word (articles
-    aside) of NOT_PLACE_NAMES (*Derek*, *al-Thawra*), or a run of NOT_PLACE_RUNS. GeoNames
-    lists such names as places' alternate names; as a place's they matched people and
-    newspapers."""
+    aside) of NOT_PLACE_NAMES (*Derek*, *al-Thawra*) or LEVANT_NAMES (*Cham*), or a run of
+    NOT_PLACE_RUNS. GeoNames lists such names as places' alternate names; as a place's they
+    matched people, newspapers and groups."""
     words = _folded_words(name)
-    if len(words) == 1 and words[0] in NOT_PLACE_NAMES:
+    if len(words) == 1 and (words[0] in NOT_PLACE_NAMES or words[0] in LEVANT_NAMES):
         return True
     return words in _not_place_runs()
 
@@ -239,6 +255,16 @@ def is_variant(
     if not keys.isdisjoint(variant_keys(text_word)):
         return True
     return possessive and _is_possessive_of(rule_word, keys, folded)
+
+
+def refused_possessives(rule_word: str) -> frozenset[str]:
+    """The NOT_PLACE_NAMES that are also the rule word's possessive with the apostrophe
+    stripped (*Hamas*, Hama's): never variants as words; known_names.py lets them match
+    where a place noun follows (*Hamas eastern countryside*)."""
+    own, keys = fold(rule_word), variant_keys(rule_word)
+    return frozenset(
+        name for name in NOT_PLACE_NAMES if name != own and _is_possessive_of(rule_word, keys, name)
+    )
 
 
 def _is_possessive_of(rule_word: str, rule_keys: frozenset[str], folded: str) -> bool:
