@@ -65,13 +65,16 @@ def _min_hashes(shingles: Iterator[bytes]) -> np.ndarray:
     values = np.full(NUM_PERM, _NO_HASH, dtype=np.uint32)
     sha1 = hashlib.sha1
     while batch := list(islice(shingles, SHINGLE_BATCH)):
-        digests = b"".join([sha1(shingle).digest()[:4] for shingle in batch])
-        hashes = _fmix32(np.frombuffer(digests, dtype="<u4").astype(np.uint32))
-        permuted = hashes[:, np.newaxis] * multipliers + offsets
+        digests = b"".join([sha1(shingle).digest() for shingle in batch])
+        # Each 20-byte digest is 5 uint32s: the first of each is the shingle's hash.
+        hashes = _fmix32(np.frombuffer(digests, dtype="<u4")[::_DIGEST_WORDS].astype(np.uint32))
+        permuted = np.multiply.outer(hashes, multipliers)
+        permuted += offsets
         values = np.minimum(values, permuted.min(axis=0))
     return values.astype("<u4")
 
 
+_DIGEST_WORDS = hashlib.sha1().digest_size // 4
 _NO_HASH = np.uint32(2**32 - 1)  # datasketch's empty MinHash: every value the largest
 # MurmurHash3's 32-bit finalizer (datasketch's _fmix for width 32): shifts and multipliers.
 _FMIX32 = (np.uint32(16), np.uint32(0x85EBCA6B), np.uint32(13), np.uint32(0xC2B2AE35),
