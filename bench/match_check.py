@@ -24,6 +24,7 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from bench.corpus import DATA_FILE, load_corpus
@@ -90,9 +91,32 @@ def dump(root: Path, generated: int, path: Path) -> None:
             out.write(line + "\n")
 
 
-def compare(revision: str, generated: int) -> int:
-    """0 when every line is the same at REV and in the working tree, else 1 (with the first
-    difference printed)."""
+@dataclass(frozen=True)
+class Check:
+    """What the comparison found: `lines` compared (an article's matches per rule set and
+    scan mode, or its story signature), matches in them, and the lines that differ."""
+
+    baseline: str
+    tree: str
+    generated: int  # generated rules matched after the shipped ones (0: none)
+    lines: int
+    matches: int
+    differing: tuple[tuple[str, str], ...]
+    same_length: bool
+
+    @property
+    def same(self) -> bool:
+        return self.same_length and not self.differing
+
+    def describe(self) -> str:
+        if self.same:
+            return (f"same: {self.lines:,} lines (each article's matches per rule set and "
+                    f"scan mode, and its story signature), {self.matches:,} matches, identical")
+        return f"DIFFERENT: {len(self.differing)} of {self.lines:,} lines differ"
+
+
+def check(revision: str, generated: int) -> Check:
+    """The dumps of `revision` and of the working tree, each made in a process of its own."""
     from bench.revisions import describe_revision, export_revision
 
     with tempfile.TemporaryDirectory() as scratch:
@@ -105,22 +129,24 @@ def compare(revision: str, generated: int) -> int:
             subprocess.run(command, check=True, env={**os.environ, "PYTHONPATH": str(root)})
         old = dumps["baseline"].read_text(encoding="utf-8").splitlines()
         new = dumps["this tree"].read_text(encoding="utf-8").splitlines()
-    print(f"baseline: git {describe_revision(revision)}; this tree: git "
-          f"{describe_revision(None)}")
-    articles_seen = len(old)
     matches = sum(len(found) for where, found in map(json.loads, new)
                   if not where.startswith("story signature"))
-    differing = [(a, b) for a, b in zip(old, new, strict=False) if a != b]
-    if len(old) != len(new) or differing:
-        print(f"DIFFERENT: {len(differing)} of {articles_seen:,} lines differ "
-              f"({len(old)} against {len(new)} lines)")
-        for a, b in differing[:1]:
-            print("\n".join(difflib.unified_diff(_pretty(a), _pretty(b), "baseline",
-                                                 "this tree", lineterm="")))
-        return 1
-    print(f"same: {articles_seen:,} lines (each article's matches per rule set and scan mode, "
-          f"and its story signature), {matches:,} matches, identical")
-    return 0
+    differing = tuple((a, b) for a, b in zip(old, new, strict=False) if a != b)
+    return Check(describe_revision(revision), describe_revision(None), generated, len(old),
+                 matches,
+                 differing, len(old) == len(new))
+
+
+def compare(revision: str, generated: int) -> int:
+    """0 when every line is the same at REV and in the working tree, else 1 (with the first
+    difference printed)."""
+    done = check(revision, generated)
+    print(f"baseline: git {done.baseline}; this tree: git {done.tree}")
+    print(done.describe())
+    for a, b in done.differing[:1]:
+        print("\n".join(difflib.unified_diff(_pretty(a), _pretty(b), "baseline", "this tree",
+                                             lineterm="")))
+    return 0 if done.same else 1
 
 
 def _pretty(line: str) -> list[str]:
