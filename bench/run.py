@@ -75,6 +75,12 @@ from bench.rules_load import (
     render_rules_load_table,
 )
 from bench.sections import replace_section
+from bench.shipped_bench import (
+    SHIPPED_HEADING,
+    measure_shipped,
+    render_shipped_markdown,
+    render_shipped_table,
+)
 from bench.sizes import FULL, QUICK, Sizes
 from bench.startup_bench import (
     STARTUP_HEADING,
@@ -137,6 +143,9 @@ PARTS = (
     Part("storewrite", WRITE_HEADING,
          lambda c: measure_write(c.sizes, c.postgres_url),
          render_write_table, render_write_markdown),
+    Part("shipped", SHIPPED_HEADING,
+         lambda c: measure_shipped(c.sizes),
+         render_shipped_table, render_shipped_markdown),
     Part("feeds", FEEDS_HEADING,
          lambda c: measure_feeds(c.corpus, c.sizes, c.scratch),
          render_feeds_table, render_feeds_markdown),

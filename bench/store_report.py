@@ -150,8 +150,9 @@ def _key_calls(run: ReplayRun) -> int:
 
 
 def _signature_calls(run: ReplayRun) -> int:
-    """story_signature runs once per article sent to the store."""
-    return run.stages["store.ingest"].calls
+    """story_signature runs once per article sent to the store: a `Store.ingest` call, or an
+    item of a `Store.ingest_batch` call (its items, as the meter counts them)."""
+    return run.stages["store.ingest"].calls + run.stages["store.ingest_batch"].items
 
 
 def _calls(r: StoreResults, count: Callable[[ReplayRun], int]) -> str:

@@ -259,6 +259,32 @@ def test_a_long_article_is_hashed_in_slices_to_the_same_signature() -> None:
     assert story_signature("", body).values == np.asarray(whole.hashvalues, "<u4").tobytes()
 
 
+def datasketch_values(title: str, body: str) -> bytes:
+    """The signature values as datasketch's MinHash makes them over the article's shingles
+    (the reference: stored signatures were made so, and must not move)."""
+    words = _story_words(title) + _story_words(body)
+    shingles = [" ".join(words[i : i + 3]).encode() for i in range(max(1, len(words) - 2))]
+    minhash = MinHash(num_perm=NUM_PERM, seed=SEED, scheme=SCHEME)
+    if words:
+        minhash.update_batch(shingles)
+    return np.asarray(minhash.hashvalues, "<u4").tobytes()
+
+
+def test_signatures_of_the_stored_pairs_are_datasketchs_values() -> None:
+    for article in ARTICLES.values():
+        assert signature(article).values == datasketch_values(article["title"], article["text"])
+
+
+@given(title=st.text(max_size=40),
+       body=st.lists(st.sampled_from(["Siege", "of", "Qamişlo", "lifted", "É", "x"]),
+                     max_size=30).map(" ".join))
+@example(title="", body="")
+@example(title="Siege", body="")
+@example(title="", body="Siege of Aleppo")
+def test_signatures_are_datasketchs_values(title: str, body: str) -> None:
+    assert story_signature(title, body).values == datasketch_values(title, body)
+
+
 def test_a_long_article_is_hashed_in_bounded_memory() -> None:
     body = " ".join(f"w{n % 997}x{n % 13}" for n in range(300_000))  # about 2.4 MB
     tracemalloc.start()

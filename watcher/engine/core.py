@@ -11,7 +11,7 @@ from fnmatch import fnmatchcase
 
 from watcher.engine.context import ContextLexicon, ContextReader, Triggers, shipped_triggers
 from watcher.engine.evaluation import FIELDS, Evaluator, Plans, Sentence, TermRange
-from watcher.engine.locate import Locator, variant_names
+from watcher.engine.locate import Locator, VariantTerms, variant_terms
 from watcher.engine.occurrences import Occurrences, OccurrenceScanner, ScanMode
 from watcher.engine.snippets import make_snippet
 from watcher.model import ContextLabelName, Match, Span
@@ -43,6 +43,7 @@ class Engine:
         self._scanner = OccurrenceScanner(index, analyzer, scan=scan)
         self.locator = Locator(analyzer.lexicon.is_english)
         self._excluded: dict[str, frozenset[int]] = {}
+        self._variants: dict[int, VariantTerms] = {}  # by id of a compiled rule, when it held
         self.plans = Plans()
         # The clauses past the two the index uses, for the few rules that have them.
         self._extra_clauses = {
@@ -69,7 +70,7 @@ class Engine:
         return self.locator.locate(
             {FIELDS[f]: fields[f].text for f in (0, 1)},
             [(self.match_of(compiled, text, terms, evaluator, reader),
-              _variant_spans(compiled, evaluator, fields)) for compiled, terms in held],
+              self._variant_spans(compiled, evaluator, fields)) for compiled, terms in held],
         )
 
     def context_reader(self, text: AnalysedText) -> ContextReader:
@@ -102,6 +103,20 @@ class Engine:
             if terms is not None:
                 held.append((compiled, terms))
         return held
+
+    def _variant_spans(
+        self, compiled: CompiledRule, evaluator: Evaluator, fields: tuple[FieldText, FieldText]
+    ) -> dict[Span, str]:
+        """The spans of a rule's `~Name` terms in the article, each with its Name (a
+        spelling that names no place as written is located at the rule's Name); the rule's
+        terms are found once and kept."""
+        terms = self._variants.get(id(compiled))
+        if terms is None:
+            terms = self._variants[id(compiled)] = variant_terms(compiled.rule.query,
+                                                                 compiled.query)
+        names = terms.names(evaluator.occurrences.occurring,
+                            lambda node: evaluator.truth(node, (0, 1)))
+        return {_span(fields, term_range): name for term_range, name in names.items()}
 
     def _rules_excluded_for(self, source: str) -> frozenset[int]:
         """Rules whose `sources:` (names or globs) do not cover this source; cached per name."""
@@ -188,11 +203,3 @@ def _span(fields: tuple[FieldText, FieldText], term_range: TermRange) -> Span:
     return Span(fields[f].starts.item(first), fields[f].ends.item(last), FIELDS[f])  # type: ignore[arg-type]
 
 
-def _variant_spans(
-    compiled: CompiledRule, evaluator: Evaluator, fields: tuple[FieldText, FieldText]
-) -> dict[Span, str]:
-    """The spans of a rule's `~Name` terms in the article, each with its Name (a spelling
-    that names no place as written is located at the rule's Name)."""
-    names = variant_names(compiled.rule.query, compiled.query,
-                          lambda node: evaluator.truth(node, (0, 1)))
-    return {_span(fields, term_range): name for term_range, name in names.items()}

@@ -43,6 +43,7 @@ class Evaluator:
         self.fields = text.fields()
         self.plans = plans if plans is not None else Plans()
         self.present: dict[int, int] = {}
+        self.members: dict[int, list[int]] = {}  # by slot: an OR's terms that occur
         self.extents: dict[int, tuple[list[Extent], list[Extent]]] = {}
         self.spans: dict[int, set[TermRange]] = {}  # by slot * 2 + field
         self.hit_terms: dict[int, HitTerms] = {}  # by slot * 2 + field

@@ -23,13 +23,13 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from watcher.engine.positional import TermRange
 from watcher.model import Match, MatchPlace, PlaceRef, Span
 from watcher.places import Gazetteer, Place, load, name_key
 from watcher.rules.ast import And, InField, Near, Or, Query, Term
-from watcher.rules.compile import CAnd, CField, CNear, CNode, COr
+from watcher.rules.compile import CAnd, CField, CNear, CNode, COr, CTerm
 from watcher.text.variants import NOT_PLACE_RUNS, fold, is_not_place_name
 
 MAX_NAME_WORDS = 6  # words in one place name at most ("Ras al-Ayn District" is 4)
@@ -279,24 +279,61 @@ def _unique(places: Iterable[Place]) -> list[Place]:
     return list({place.id: place for place in places}.values())[:MAX_PLACES]
 
 
-def variant_names(
-    query: Query, compiled: CNode, ranges_of: Callable[[CNode], set[TermRange] | None]
-) -> dict[TermRange, str]:
-    """The occurrences of a rule's `~Name` terms, each with its Name as the rule writes it.
+@dataclass(frozen=True)
+class VariantTerms:
+    """A rule's `~Name` terms, found once per rule: each compiled sequence with its place
+    in the walk of the query (`variant_terms`) and its Name as the rule writes it.
+
+    Per match only the sequences that occur are read (an @list of hundreds of names
+    usually has a few in an article), in walk order, so a term range two terms share keeps
+    the Name of the later one."""
+
+    # sequence -> (place in walk order, Name, its compiled node: plans are kept by node)
+    by_seq: Mapping[int, tuple[int, str, CNode]]
+    seqs: frozenset[int]
+    others: tuple[tuple[int, str, CNode], ...] = ()  # `~Name`s not compiled to one term
+
+    def names(
+        self, occurring: Callable[[frozenset[int]], set[int]],
+        ranges_of: Callable[[CNode], set[TermRange] | None],
+    ) -> dict[TermRange, str]:
+        """The occurrences of the terms, each with its Name; `occurring`: which of some
+        sequences occur in the article; `ranges_of`: a node's term ranges (None: false)."""
+        found: dict[TermRange, str] = {}
+        chosen = [self.by_seq[seq] for seq in occurring(self.seqs)]
+        for _, name, node in sorted(chosen + list(self.others), key=lambda term: term[0]):
+            for term_range in ranges_of(node) or ():
+                found[term_range] = name
+        return found
+
+
+def variant_terms(query: Query, compiled: CNode) -> VariantTerms:
+    """A rule's `~Name` terms, walking its syntax tree beside the compiled query.
 
     The compiled query mirrors the rule's syntax tree; where the two part (a form compiled
-    otherwise) the walk stops there, and those spans are read as written."""
-    found: dict[TermRange, str] = {}
+    otherwise) the walk stops there, and those spans are read as written. A term met again
+    keeps its last place: a range of it is named by the last term of the walk holding it."""
+    walked: list[tuple[CNode, str]] = []
+    _walk_variants(query, compiled, walked)
+    by_seq: dict[int, tuple[int, str, CNode]] = {}
+    others: dict[CNode, tuple[int, str, CNode]] = {}
+    for place, (node, name) in enumerate(walked):
+        if isinstance(node, CTerm):
+            by_seq[node.seq] = (place, name, node)
+        else:
+            others[node] = (place, name, node)
+    return VariantTerms(by_seq, frozenset(by_seq), tuple(others.values()))
+
+
+def _walk_variants(query: Query, compiled: CNode, found: list[tuple[CNode, str]]) -> None:
     match query, compiled:
         case Term(kind="variant", text=name), _:
-            for term_range in ranges_of(compiled) or ():
-                found.setdefault(term_range, name)
+            found.append((compiled, name))
         case (And(children), CAnd(compiled_children)) | (Or(children), COr(compiled_children)):
             for child, compiled_child in zip(children, compiled_children, strict=False):
-                found.update(variant_names(child, compiled_child, ranges_of))
+                _walk_variants(child, compiled_child, found)
         case InField(_, child), CField(_, compiled_child):
-            found.update(variant_names(child, compiled_child, ranges_of))
+            _walk_variants(child, compiled_child, found)
         case Near(left, right), CNear(compiled_left, compiled_right):
-            found.update(variant_names(left, compiled_left, ranges_of))
-            found.update(variant_names(right, compiled_right, ranges_of))
-    return found
+            _walk_variants(left, compiled_left, found)
+            _walk_variants(right, compiled_right, found)

@@ -97,6 +97,13 @@ class Occurrences:
             return not self.present.isdisjoint(clause)
         return any(self.has(seq) for seq in clause)  # may make the full scan on the way
 
+    def occurring(self, seqs: frozenset[int]) -> set[int]:
+        """Those of `seqs` that occur in either field: a set intersection once the full
+        scan is made (a word list of hundreds of names costs one), else each looked up."""
+        if self._full is not None:
+            return self.present & seqs
+        return {seq for seq in seqs if self.has(seq)}
+
     def fields_of(self, seq: int) -> int:
         """Mask of the fields where the sequence occurs (1 title, 2 body)."""
         full = self._full

@@ -23,6 +23,7 @@ class ArticleState(Protocol):
 
     occurrences: Occurrences
     present: dict[int, int]
+    members: dict[int, list[int]]
     extents: dict[int, tuple[list[Extent], list[Extent]]]
     spans: dict[int, set[TermRange]]  # by slot * 2 + field
     hit_terms: dict[int, HitTerms]  # by slot * 2 + field
@@ -139,18 +140,38 @@ class TermPlan(Positional):
 
 
 class AnyPlan(Positional):
-    """An OR of positional nodes: the union of their hits."""
+    """An OR of positional nodes: the union of their hits.
+
+    An OR of plain terms (the usual word list, hundreds of place names) reads the
+    occurrences of only its members that occur in the article (`members`), found once per
+    article; the hits and term ranges of a flat OR are its extents, built once.
+    """
 
     def __init__(self, slot: int, children: tuple[Positional, ...]) -> None:
         super().__init__(slot)
         self.children = children
-        # An OR of plain terms (the usual word list) reads the occurrences directly.
         terms = all(isinstance(c, TermPlan) for c in children)
         self.seqs = tuple(c.seq for c in children) if terms else None  # type: ignore[attr-defined]
+        self._seq_set = frozenset(self.seqs or ())
+        self._order = {seq: n for n, seq in reversed(list(enumerate(self.seqs or ())))}
         self.flat = all(c.flat for c in children)
+
+    def members(self, ev: ArticleState) -> list[int]:
+        """The sequences of an OR of terms that occur in the article, in the children's
+        order (a sequence listed twice, once)."""
+        found = ev.members.get(self.slot)
+        if found is None:
+            hits = ev.occurrences.occurring(self._seq_set)
+            found = ev.members[self.slot] = sorted(hits, key=self._order.__getitem__)
+        return found
 
     def _present(self, ev: ArticleState) -> int:
         mask = 0
+        if self.seqs is not None:
+            fields_of = ev.occurrences.fields_of
+            for seq in self.members(ev):
+                mask |= fields_of(seq)
+            return mask
         for child in self.children:
             mask |= child.present(ev)
         return mask
@@ -158,30 +179,30 @@ class AnyPlan(Positional):
     def runs(self, ev: ArticleState, field_no: int) -> list[Run]:
         if self.seqs is None:
             return [run for c in self.children for run in c.runs(ev, field_no)]
+        run = ev.occurrences.run
         found = []
-        scan = ev.occurrences.field_scan(field_no)
-        if scan is None:
-            run = ev.occurrences.run
-            for seq in self.seqs:
-                hits = run(seq, field_no)
-                if hits is not None:
-                    found.append(hits)
-            return found
-        starts, ends = scan  # the full scan: read it directly, as this runs per candidate
-        for seq in self.seqs:
-            first = starts.get(seq)
-            if first is not None:
-                found.append((first, ends.get(seq, first)))
+        for seq in self.members(ev):
+            hits = run(seq, field_no)
+            if hits is not None:
+                found.append(hits)
         return found
 
     def _extents(self, ev: ArticleState) -> tuple[list[Extent], list[Extent]]:
-        parts = [c.extents(ev) for c in self.children]
+        if self.seqs is None:
+            parts = [c.extents(ev) for c in self.children]
+        else:
+            extents = ev.occurrences.extents
+            parts = [extents(seq) for seq in self.members(ev)]
         return _union([p[0] for p in parts]), _union([p[1] for p in parts])
 
     def _spans(self, ev: ArticleState, field_no: int) -> set[TermRange]:
+        if self.flat:  # each hit is one term occurrence
+            return {(field_no, s, e) for s, e in self.extents(ev)[field_no]}
         return set().union(*(c.spans(ev, field_no) for c in self.children))
 
     def _hit_terms(self, ev: ArticleState, field_no: int) -> HitTerms:
+        if self.flat:  # already sorted and distinct: one term range per extent
+            return {x: frozenset({(field_no, *x)}) for x in self.extents(ev)[field_no]}
         parts = [c.hit_terms(ev, field_no).items() for c in self.children]
         return _merged(hit for part in parts for hit in part)
 

@@ -10,7 +10,7 @@ is; which channels get a match is routing.py's decision.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from hashlib import blake2b
 from typing import Literal
@@ -74,6 +74,16 @@ class _RuleSet:
 
     matcher: Matcher
     by_id: Mapping[str, Rule]
+    # Each rule's `rule_version`, found when a match of it is first stored: the repr of a
+    # query holding a list of hundreds of place names costs a millisecond or more.
+    _versions: dict[str, str] = field(default_factory=dict, compare=False)
+
+    def version(self, rule_id: str) -> str:
+        """The rule's `rule_version`, computed once per rule set."""
+        found = self._versions.get(rule_id)
+        if found is None:
+            found = self._versions[rule_id] = rule_version(self.by_id[rule_id])
+        return found
 
     @classmethod
     def of(cls, matcher: Matcher) -> _RuleSet:
@@ -218,16 +228,18 @@ class Pipeline:
         old = old_news(item.article.published, now, freshness)
         return IngestItem(
             new,
-            [self._new_match(found, rule_set.by_id[found.rule_id], now, old)
-             for found in matches],
+            [self._new_match(found, rule_set, now, old) for found in matches],
             pick_story=lambda candidates: pick_story(candidates, new.signature),
             now=now,
         )
 
-    def _new_match(self, found: Match, rule: Rule, now: datetime, old: str | None) -> NewMatch:
+    def _new_match(
+        self, found: Match, rule_set: _RuleSet, now: datetime, old: str | None
+    ) -> NewMatch:
+        rule = rule_set.by_id[found.rule_id]
         return NewMatch(
             match=found,
-            rule_version=rule_version(rule),
+            rule_version=rule_set.version(rule.id),
             routes=self.routing.routes(rule, found.severity, now, held=bool(found.held),
                                        old=old),
             rule_title=rule.title,

@@ -15,7 +15,6 @@ from functools import cache
 from itertools import islice
 
 import numpy as np
-from datasketch import MinHash
 
 # Measured on FA-KES (docs/stories.md): wire copies 0.64-0.89, light rewrites 0.40-0.60, different
 # reports on one event 0.13-0.30; unrelated pages sharing a site's boilerplate up to 0.33.
@@ -48,22 +47,59 @@ class StorySignature:
 
 def story_signature(title: str, body: str) -> StorySignature:
     """MinHash of the article's word 3-grams, with its band hashes for LSH lookup."""
-    minhash = MinHash(
-        num_perm=NUM_PERM, seed=SEED, scheme=SCHEME, permutations=_permutations()
-    )
-    shingles = _shingles(_story_words(title) + _story_words(body))
-    # update_batch makes a (shingles x NUM_PERM) matrix: in slices, a 50 MB article needs
-    # megabytes, not gigabytes, and the minimum over the slices is the same signature.
-    while batch := list(islice(shingles, SHINGLE_BATCH)):
-        minhash.update_batch(batch)
-    values = np.asarray(minhash.hashvalues, dtype="<u4").tobytes()
+    values = _min_hashes(_shingles(_story_words(title) + _story_words(body))).tobytes()
     return StorySignature(values=values, bands=_band_hashes(values))
 
 
+def _min_hashes(shingles: Iterator[bytes]) -> np.ndarray:
+    """datasketch's MinHash values (SCHEME) of the shingles, as little-endian uint32s.
+
+    The arithmetic of `MinHash.update_batch`, with the hashing batched: its hash function
+    (`sha1_hash32`: SHA-1's first 4 bytes, little-endian) was a Python call per shingle,
+    most of a signature's cost; here the digests are read as one array. Then, as there,
+    the MurmurHash3 finalizer and `a * h + b` (mod 2**32) per permutation, the minimum per
+    permutation. Stored signatures depend on these values: tests/test_identity.py compares
+    them with datasketch's. In slices: a 50 MB article needs a (shingles x NUM_PERM) matrix
+    of megabytes, not gigabytes, and the minimum over the slices is the same."""
+    multipliers, offsets = _permutations()
+    values = np.full(NUM_PERM, _NO_HASH, dtype=np.uint32)
+    sha1 = hashlib.sha1
+    while batch := list(islice(shingles, SHINGLE_BATCH)):
+        digests = b"".join([sha1(shingle).digest() for shingle in batch])
+        # Each 20-byte digest is 5 uint32s: the first of each is the shingle's hash.
+        hashes = _fmix32(np.frombuffer(digests, dtype="<u4")[::_DIGEST_WORDS].astype(np.uint32))
+        permuted = np.multiply.outer(hashes, multipliers)
+        permuted += offsets
+        values = np.minimum(values, permuted.min(axis=0))
+    return values.astype("<u4")
+
+
+_DIGEST_WORDS = hashlib.sha1().digest_size // 4
+_NO_HASH = np.uint32(2**32 - 1)  # datasketch's empty MinHash: every value the largest
+# MurmurHash3's 32-bit finalizer (datasketch's _fmix for width 32): shifts and multipliers.
+_FMIX32 = (np.uint32(16), np.uint32(0x85EBCA6B), np.uint32(13), np.uint32(0xC2B2AE35),
+           np.uint32(16))
+
+
+def _fmix32(hashes: np.ndarray) -> np.ndarray:
+    """The finalizer datasketch applies to each hash before the permutations (uint32
+    arithmetic wraps, as it does there)."""
+    first, times, second, again, last = _FMIX32
+    hashes = hashes ^ (hashes >> first)
+    hashes = hashes * times
+    hashes = hashes ^ (hashes >> second)
+    hashes = hashes * again
+    return hashes ^ (hashes >> last)
+
+
 @cache
-def _permutations() -> np.ndarray:
-    """The MinHash permutations, drawn once: drawing them costs more than hashing an article."""
-    return MinHash(num_perm=NUM_PERM, seed=SEED, scheme=SCHEME).permutations
+def _permutations() -> tuple[np.ndarray, np.ndarray]:
+    """The MinHash permutations' multipliers and offsets (uint32), drawn once by datasketch:
+    drawing them costs more than hashing an article."""
+    from datasketch import MinHash  # imported when the first signature is made
+
+    multipliers, offsets = MinHash(num_perm=NUM_PERM, seed=SEED, scheme=SCHEME).permutations
+    return multipliers.astype(np.uint32), offsets.astype(np.uint32)
 
 
 def _story_words(text: str) -> list[str]:
@@ -92,8 +128,9 @@ def _shingles(words: list[str]) -> Iterator[bytes]:
         if words:
             yield " ".join(words).encode("utf-8")
         return
-    for i in range(len(words) - SHINGLE_WORDS + 1):
-        yield " ".join(words[i : i + SHINGLE_WORDS]).encode("utf-8")
+    # SHINGLE_WORDS words each, in one pass over three views of the list
+    for first, second, third in zip(words, words[1:], words[2:], strict=False):
+        yield f"{first} {second} {third}".encode()
 
 
 def _band_hashes(values: bytes) -> tuple[int, ...]:
