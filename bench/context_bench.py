@@ -3,7 +3,8 @@
 `python -m bench.run --only context`. Over FA-KES, in one
 process: the warm tokenizer pass over every title and body, and the labelling that
 `Engine.match` adds once rules have matched (a ContextReader per article with a match,
-the labels of every match's words), taken in turns so both see the same machine. The
+the labels of every match's words, read in the sentences that state it as the engine
+finds them), taken in turns so both see the same machine. The
 target (issue 17): labelling costs at most 0.3x the tokenizer on top of analysis.
 """
 
@@ -21,9 +22,9 @@ from bench.sizes import Sizes
 from bench.tables import Column, markdown
 from bench.targets import TARGET_COLUMNS, Target
 from watcher.engine.core import MAX_SPANS, Engine
-from watcher.engine.evaluation import TermRange
+from watcher.engine.evaluation import Evaluator, Sentence, TermRange
 from watcher.rules.ast import Rule
-from watcher.rules.compile import CompiledRule, Compiler
+from watcher.rules.compile import Compiler
 from watcher.rules.grammar import parse_query
 from watcher.rules.load import load_rules
 from watcher.text.analysis import AnalysedText, Analyzer
@@ -32,7 +33,8 @@ CONTEXT_HEADING = "## Context labels"
 GENERATED_RULES = 1_000  # the first of the matching benchmark's generated rules
 TARGET = 0.3  # labelling / warm tokenizer
 
-Held = list[tuple[AnalysedText, list[tuple[CompiledRule, set[TermRange]]]]]
+# Each matched article with its matches' term ranges and the sentences stating them.
+Held = list[tuple[AnalysedText, list[tuple[set[TermRange], frozenset[Sentence]]]]]
 
 
 @dataclass(frozen=True)
@@ -87,7 +89,9 @@ def _measure(
         occurrences = engine.find_occurrences(text)
         found = engine.evaluate(text, occurrences, engine.candidate_rules(occurrences))
         if found:
-            held.append((text, found))
+            evaluator = Evaluator(occurrences, text, engine.plans)
+            held.append((text, [(terms, evaluator.evidence(compiled.query))
+                                for compiled, terms in found]))
     tokenizer = engine.analyzer.nlp.tokenizer
 
     def tokenize() -> None:
@@ -98,7 +102,8 @@ def _measure(
         labelled = []
         for text, found in held:
             reader = engine.context_reader(text)
-            labelled.extend(reader.labels(sorted(set(t))[:MAX_SPANS]) for _, t in found)
+            labelled.extend(reader.labels(sorted(terms)[:MAX_SPANS], evidence)
+                            for terms, evidence in found)
         return labelled
 
     counts = Counter(label.label for labels in label() for label in labels)

@@ -288,3 +288,26 @@ def test_sentences_each_carrying_an_excluded_label_hold_the_match_back() -> None
     assert both.context == (ContextLabel("historical", ("September 5",)),
                             ContextLabel("boilerplate", ("Tags",)))
     assert (one.held, one.context) == ((), ())
+
+
+@pytest.mark.parametrize(("body", "mention", "labels"), [
+    # A date that opens its sentence dates the clause whatever the tense.
+    ("In March 2013, more than 100 people have been killed by airstrikes in Aleppo.",
+     "airstrikes", {"historical": ["March 2013"]}),
+    # "since ... began" keeps a date ongoing only right after the verb.
+    ("The deadliest airstrike since the war began hit Aleppo in March 2013, killing 80.",
+     "aleppo", {"historical": ["March 2013"]}),
+    # In a Title Case headline a capitalised May is the modal.
+    ("Warplanes May Strike Aleppo Again, Rebels Warn", "strike", {"hypothetical": ["May"]}),
+    # A halt governs its own few words, not the report that follows.
+    ("The UN demanded a halt to the bombing of Aleppo as airstrikes killed 20 people there.",
+     "airstrikes", {}),
+    ("Moscow said it was sticking to a moratorium on air strikes in the city.",
+     "strikes", {"negated": ["moratorium on"]}),
+])
+def test_what_a_cue_does_not_reach(
+    analyzer: Analyzer, triggers: Triggers, body: str, mention: str, labels: dict
+) -> None:
+    """Sentences a review wrote against the cues added for issue 17 (constructed, not
+    FA-KES's), each once labelled wrongly."""
+    assert labels_of(analyzer, triggers, body, [mention], date(2016, 8, 3)) == labels

@@ -307,3 +307,14 @@ def test_an_ambiguous_or_unknown_place_is_a_usage_error_naming_the_candidates(
     assert result.exit_code == 2
     assert result.stdout == ""
     assert f"Error: Invalid value for --place: {says}\n" in result.stderr
+
+
+def test_a_mention_names_a_place_as_its_name_its_peoples_or_its_possessive() -> None:
+    """What context reads as "where, not what" (Locator.names_place): a place's name, its
+    people's (plural too) and its stripped possessive; not a group named like a place's
+    possessive (Hamas), not an event word, and nothing too long to be a name."""
+    locator = Locator(Analyzer().lexicon.is_english)
+    named = ["Aleppo", "Syrian", "Syrians", "Iraqi", "Iraqis", "Syrias", "Deir ez-Zor"]
+    assert all(locator.names_place(text) for text in named)
+    unnamed = ["Hamas", "Cham", "ceasefire", "Ceasefire", "strikes", "Aleppo " * 20]
+    assert not any(locator.names_place(text) for text in unnamed)

@@ -49,8 +49,13 @@ MAX_SCOPE = 30  # words; a trigger reaching further would label unrelated clause
 HISTORICAL_DAYS = 14
 DATE_SCOPE = 8  # words on either side of a past date (its clause when it opens the sentence)
 # "besieged since 2012" is still besieged; "an operation that began on 2 June" may go on.
-ONGOING = frozenset({"since", "began", "begun", "started"})
-ONGOING_REACH = 4  # words before the date: "since the implementation in July"
+# How many words before the date each reaches: "since the implementation in July", but
+# "since the war began hit Aleppo in March 2013" is March's strike.
+ONGOING = {"since": 4, "began": 2, "begun": 2, "started": 2}
+# A present perfect after a date inside the sentence ("A truce agreed ... in February has
+# been violated") is today's: the date dated a noun's past, not the clause's event. A date
+# that opens its sentence sets the clause's time whatever the tense.
+PRESENT_PERFECT = (("has", "been"), ("have", "been"))
 MONTHS = {
     name: number
     for number in range(1, 13)
@@ -75,6 +80,7 @@ COMMON_WORDS = (
 COMMONNESS = {word: len(COMMON_WORDS) - rank for rank, word in enumerate(COMMON_WORDS)}
 
 Words = tuple[str, ...]
+Carried = dict[ContextLabelName, list[str]]  # a sentence's labels with their cue words
 WordsOf = Callable[[str], list[str]]
 
 
@@ -138,6 +144,7 @@ class Cue:
     scope: int
     first: int
     last: int
+    perfect_ends: bool = False  # a present perfect ends its forward scope (PRESENT_PERFECT)
 
 
 # -- the trigger file ------------------------------------------------------------------
@@ -357,13 +364,24 @@ class ContextReader:
             sentence_no = self._numbers(field_no)[first]
             by_sentence.setdefault((field_no, sentence_no), []).append((first, last))
         stated = {key: mentions for key, mentions in by_sentence.items() if key in evidence}
-        by_sentence = stated or self._telling(by_sentence)
-        carried_by: list[dict[ContextLabelName, list[str]]] = []
-        for key, mentions in sorted(by_sentence.items()):
+        read = stated or by_sentence
+        labelled: list[tuple[tuple[int, int], list[tuple[int, int]], Carried]] = []
+        place_only_plain = False
+        for key, mentions in sorted(read.items()):
             carried = self._carried(key, mentions)
-            if not carried:
-                return ()  # a plain sentence: no label can hold
-            carried_by.append(carried)
+            if carried:
+                labelled.append((key, mentions, carried))
+            elif stated or not self._places_only(key, mentions):
+                return ()  # a plain sentence that tells of the event: no label can hold
+            else:
+                place_only_plain = True
+        if not stated:
+            # Without a sentence stating the event, those that tell what happened decide.
+            telling = [item for item in labelled if not self._places_only(item[0], item[1])]
+            if not telling and place_only_plain:
+                return ()  # none tells: each is read, and a plain one is among them
+            labelled = telling or labelled
+        carried_by = [carried for _, _, carried in labelled]
         if not carried_by:
             return ()
         found = {label: cues for label, cues in _cues_of(carried_by).items()
@@ -375,20 +393,13 @@ class ContextReader:
             ContextLabel(label, tuple(found[label])) for label in LABELS if label in found
         )
 
-    def _telling(
-        self, by_sentence: dict[tuple[int, int], list[tuple[int, int]]]
-    ) -> dict[tuple[int, int], list[tuple[int, int]]]:
-        """The sentences holding a mention that is no place's name (*ceasefire* beside
-        *Syrian*, *Deir ez-Zor*): the ones that say what happened; all when none does."""
+    def _places_only(self, key: tuple[int, int], mentions: list[tuple[int, int]]) -> bool:
+        """Whether every mention in the sentence names a place (*Syrian*, *Deir ez-Zor*):
+        such a sentence says where, not what happened."""
         if self.names_place is None:
-            return by_sentence
-        fields = self.text.fields()
-        telling = {
-            key: mentions for key, mentions in by_sentence.items()
-            if not all(self.names_place(_text_of(fields[key[0]], first, last))
-                       for first, last in mentions)
-        }
-        return telling or by_sentence
+            return False
+        field = self.text.fields()[key[0]]
+        return all(self.names_place(_text_of(field, first, last)) for first, last in mentions)
 
     def _carried(
         self, key: tuple[int, int], mentions: list[tuple[int, int]]
@@ -520,8 +531,9 @@ class _Sentence:
                 continue
             taken = start - negative_length
             if what is True:
-                scope = MAX_SCOPE if _fronted(words, start) else DATE_SCOPE
-                cues.append(Cue("historical", "both", scope, start, taken - 1))
+                fronted = _fronted(words, start)
+                cues.append(Cue("historical", "both", MAX_SCOPE if fronted else DATE_SCOPE,
+                                start, taken - 1, perfect_ends=not fronted))
             elif isinstance(what, tuple):
                 self._note(what, start, taken - start, cues)
         return cues
@@ -533,7 +545,11 @@ class _Sentence:
         assert field is not None
         if position == 0 or self.words[position] not in MONTHS:
             return False
-        return field.text[int(field.starts[self.first + position])].isupper()
+        at = self.first + position
+        word = field.text[int(field.starts[at]):int(field.ends[at])]
+        after = field.text[int(field.starts[at + 1])] if position + 1 < len(self.words) else ""
+        # In a Title Case or capitals headline ("Warplanes May Strike Aleppo") it is the modal.
+        return word[0].isupper() and not word.isupper() and not after.isupper()
 
     def _note(self, entries: tuple[Entry, ...], i: int, length: int, cues: list[Cue]) -> None:
         for entry in entries:
@@ -565,7 +581,8 @@ class _Sentence:
         if cue.direction in ("forward", "both"):
             high = cue.last
             while high + 1 < len(self.words) and high + 1 - cue.last <= cue.scope \
-                    and not self._clause_break(high + 1) and self._reaches(cue, high + 1):
+                    and not self._clause_break(high + 1) and self._reaches(cue, high + 1) \
+                    and not (cue.perfect_ends and self._present_perfect_at(high + 1)):
                 high += 1
         if cue.direction in ("backward", "both"):
             low = cue.first
@@ -573,6 +590,9 @@ class _Sentence:
                     and not self._clause_break(low) and self._reaches(cue, low - 1):
                 low -= 1
         return low, high
+
+    def _present_perfect_at(self, position: int) -> bool:
+        return tuple(self.words[position:position + 2]) in PRESENT_PERFECT
 
     def _clause_break(self, position: int) -> bool:
         """Whether punctuation between this word and the one before breaks the clause."""
@@ -625,7 +645,7 @@ def _date_at(words: Sequence[str], i: int, published: date | None) -> tuple[int,
     if parsed is None:
         return None
     length, year, month, day = parsed
-    if published is None or ONGOING & set(words[max(0, i - ONGOING_REACH):i]):
+    if published is None or _ongoing(words, i):
         return length, False
     if month is None:
         return length, year is not None and year < published.year
@@ -639,6 +659,12 @@ def _date_at(words: Sequence[str], i: int, published: date | None) -> tuple[int,
     except ValueError:
         return length, False
     return length, (published - when).days >= HISTORICAL_DAYS
+
+
+def _ongoing(words: Sequence[str], i: int) -> bool:
+    """Whether a word of ONGOING stands within its reach before the date at word i."""
+    reach = max(ONGOING.values())
+    return any(ONGOING.get(words[at], 0) >= i - at for at in range(max(0, i - reach), i))
 
 
 def _parse_date(

@@ -45,10 +45,13 @@ MAX_ACRONYM_LETTERS = 5
 # Where the news watcher reads happens: a shared name is one of these countries' places first.
 REGION_RANK = {"SY": 2, "IQ": 2, "LB": 1, "TR": 1, "JO": 1, "IL": 1, "PS": 1}
 HOME_RANK = 2  # Syria's and Iraq's
-# Endings that make a place's name a demonym or a possessive whose apostrophe a feed
-# stripped: Syria-n, Iraq-i, Syria-s, Aleppo-'s. The stem must keep this many letters.
-DEMONYM_ENDINGS = ("'s", "’s", "s", "n", "i")
+# Endings that make a place's name a possessive whose apostrophe a feed stripped or a
+# plural (Aleppo-'s, Syria-s, Syrian-s), then a demonym (Syria-n, Iraq-i). The stem must
+# keep MIN_STEM_LETTERS letters.
+PLURAL_ENDINGS = ("'s", "’s", "s")
+DEMONYM_ENDINGS = ("n", "i")
 MIN_STEM_LETTERS = 4
+MAX_NAME_CHARS = 80  # a mention longer than this names no place (names_place reads it not)
 NAMES_KEPT = 50_000  # names_place's lookups kept before starting afresh (a bound per process)
 _WORD = re.compile(r"[^\W_]+")
 # What may stand between two words of one name: spaces, hyphens, apostrophes (`Ra’s al ‘Ayn`).
@@ -72,14 +75,18 @@ class Locator:
         """Whether a mention's text names a place, as located spans do, or is a place's
         demonym or stripped possessive (*Syrian*, *Iraqi*, *Syrias*): such a mention says
         where, not what happened (context reads the sentences that say what)."""
+        if len(text) > MAX_NAME_CHARS:
+            return False  # no place's name: not looked up, not kept
         known = self._named.get(text)
         if known is None:
             if self._names is None or len(self._named) > NAMES_KEPT:
                 self._names = _ArticleNames(self._gazetteer(), self._is_english)
                 self._named = {}
             names = self._names
-            known = bool(text) and _opens_name(text, 0) and any(
-                names.places_named(form) for form in _name_forms(text))
+            known = (
+                bool(text) and _opens_name(text, 0) and not is_not_place_name(text)
+                and any(names.places_named(form) for form in _name_forms(text))
+            )
             self._named[text] = known
         return known
 
@@ -220,12 +227,12 @@ def _opens_name(text: str, at: int) -> bool:
 
 
 def _name_forms(text: str) -> list[str]:
-    """A mention as written, then without a possessive or demonym ending."""
-    forms = [text]
-    for ending in DEMONYM_ENDINGS:
-        if text.endswith(ending) and len(text) - len(ending) >= MIN_STEM_LETTERS:
-            forms.append(text[:-len(ending)])
-    return forms
+    """A mention as written, then without a possessive or plural ending (*Syrias*,
+    *Syrians*), then without a demonym ending (*Syrian*, *Iraqi*)."""
+    stems = [text] + [text[:-len(ending)] for ending in PLURAL_ENDINGS
+                      if text.endswith(ending) and len(text) - len(ending) >= MIN_STEM_LETTERS]
+    return stems + [stem[:-1] for stem in stems
+                    if stem.endswith(DEMONYM_ENDINGS) and len(stem) - 1 >= MIN_STEM_LETTERS]
 
 
 def _first(found: Iterable[re.Match[str]]) -> list[re.Match[str]]:

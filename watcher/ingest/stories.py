@@ -128,9 +128,10 @@ def _shingles(words: list[str]) -> Iterator[bytes]:
         if words:
             yield " ".join(words).encode("utf-8")
         return
-    # SHINGLE_WORDS words each, in one pass over three views of the list
-    for first, second, third in zip(words, words[1:], words[2:], strict=False):
-        yield f"{first} {second} {third}".encode()
+    # SHINGLE_WORDS words each, in one pass over that many views of the list
+    views = [words[offset:] for offset in range(SHINGLE_WORDS)]
+    for shingle in zip(*views, strict=False):
+        yield " ".join(shingle).encode("utf-8")
 
 
 def _band_hashes(values: bytes) -> tuple[int, ...]:
