@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.test_engine_property import boolean
-from watcher.engine.locate import variant_terms
+from watcher.engine.locate import VariantTerms, variant_terms
 from watcher.engine.positional import TermRange
 from watcher.rules.ast import And, InField, Near, Or, Query, Term
 from watcher.rules.compile import CAnd, CField, CNear, CNode, Compiler, COr, CTerm
@@ -88,3 +88,23 @@ def test_a_term_met_twice_names_a_shared_range_from_its_last_place(analyzer) -> 
 
     found = variant_terms(query, compiled).names(occurring, ranges_of)
     assert found == walked_names(query, compiled, ranges_of) == {(1, 2, 3): "al-Hasaka"}
+
+
+def test_a_name_compiled_to_no_single_term_is_read_in_its_place_of_the_walk(analyzer) -> None:
+    """Every `~Name` compiles to one term today; one compiled otherwise (`others`) is read
+    whether or not an index says it occurs, and still keeps its place in the walk: a range
+    it shares with a later term takes the later one's Name, an earlier one's it overrides."""
+    homs = Compiler(analyzer).node(Term("variant", "Homs"))
+    assert isinstance(homs, CTerm)
+    composite = COr((CTerm(homs.seq + 1), CTerm(homs.seq + 2)))  # stands for such a Name
+    shared = {(1, 0, 3)}
+    terms = VariantTerms({homs.seq: (1, "Homs", homs)}, frozenset({homs.seq}),
+                         ((0, "Hims", composite), (2, "Himsi", composite)))
+
+    def ranges_of(node: CNode) -> set[TermRange] | None:
+        return shared
+
+    assert terms.names(lambda seqs: set(seqs), ranges_of) == {(1, 0, 3): "Himsi"}
+    assert terms.names(lambda seqs: set(), ranges_of) == {(1, 0, 3): "Himsi"}
+    earlier = VariantTerms(terms.by_seq, terms.seqs, ((0, "Hims", composite),))
+    assert earlier.names(lambda seqs: set(seqs), ranges_of) == {(1, 0, 3): "Homs"}
