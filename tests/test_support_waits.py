@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.helpers import returns_within, wait_until
+from tests.support.helpers import returns_within
 from tests.support.http_server import Reply, ScriptedServer
 from tests.support.processes import PipeLines, start_watcher
 
@@ -57,11 +57,3 @@ def test_returns_within_hands_back_the_result_or_the_error_and_fails_a_hang():
             returns_within(0.1, never.wait, "the wait")
     finally:
         never.set()
-
-
-def test_wait_until_returns_once_the_condition_holds_and_fails_saying_what_did_not():
-    looks = iter([False, False, True])
-    wait_until(lambda: next(looks), "the third look")
-    assert next(looks, "all looked at") == "all looked at"
-    with pytest.raises(AssertionError, match="^the feed polled: not after 0.05 s$"):
-        wait_until(lambda: False, "the feed polled", timeout=0.05)

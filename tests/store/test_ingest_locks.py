@@ -4,23 +4,27 @@ while the other runs, so each test shows what the other saw.
 
 An ingest is held by its story picker (called inside the transaction, once its keys and
 bands are locked and its candidates read), or by a table lock this test takes on the table
-the ingest writes next. The other ingest is let run until it is done or waits on a lock,
-which PostgreSQL's pg_locks shows; then the first is let go.
+the ingest writes next. The other ingest is first tried by an impatient worker, whose
+sessions give up on a lock another holds at once (PostgreSQL's lock_timeout, SQLSTATE
+55P03): it is refused exactly where a worker would wait, whatever the machine's speed, and
+nothing waits on the clock. Then the first is let go and the other stored by its worker.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import subprocess
 import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
+import sqlalchemy as sa
 
 from tests.store.builders import (
     NOW,
@@ -31,7 +35,8 @@ from tests.store.builders import (
     oldest_story,
 )
 from tests.store.sql import connected, rows
-from tests.support.helpers import PATIENCE, returns_within, wait_until
+from tests.support.helpers import PATIENCE, returns_within
+from watcher.errors import StoreError
 from watcher.store import IngestResult, NewArticle, Store, StoryCandidate, StoryPicker
 from watcher.store.ingest import PG_INGEST_LOCK, lock_key
 
@@ -71,16 +76,19 @@ def pool() -> Iterator[ThreadPoolExecutor]:
         yield threads
 
 
-def blocked_sessions(url: str) -> int:
-    """Sessions of this database waiting for a lock (advisory, table or row)."""
-    return int(rows(url, "SELECT count(DISTINCT l.pid) FROM pg_locks l "
-                         "JOIN pg_stat_activity a ON a.pid = l.pid "
-                         "WHERE NOT l.granted AND a.datname = current_database()")[0][0])
+@pytest.fixture
+def impatient(pg_url: str) -> Iterator[Store]:
+    """A worker whose every session gives up at once on a lock held by another."""
+    joiner = "&" if "?" in pg_url else "?"
+    with Store.open(f"{pg_url}{joiner}options=-c%20lock_timeout%3D1") as store:
+        yield store
 
 
-def done_or_blocked(url: str, running: Future[IngestResult], blocked: int) -> None:
-    wait_until(lambda: running.done() or blocked_sessions(url) >= blocked,
-               "the second ingest finishing or waiting for a lock")
+def refused_for_a_lock(call: Callable[[], object]) -> None:
+    """`call()` would wait for a lock another session holds: the impatient worker's
+    session says so instead of waiting (and rolls back: nothing of it is stored)."""
+    with pytest.raises(StoreError, match="lock"):
+        call()
 
 
 @contextmanager
@@ -92,35 +100,54 @@ def table_locked(url: str, table: str) -> Iterator[None]:
         yield
 
 
+@contextmanager
+def sending(table: str) -> Iterator[threading.Event]:
+    """An event set when a session sends a statement that inserts into `table` (every
+    statement sent before it has returned, with the locks it took)."""
+    sent = threading.Event()
+
+    def look(conn, cursor, statement: str, *args: object) -> None:
+        if re.search(rf"INSERT INTO \"?{table}\b", statement):
+            sent.set()
+
+    sa.event.listen(sa.engine.Engine, "before_cursor_execute", look)
+    try:
+        yield sent
+    finally:
+        sa.event.remove(sa.engine.Engine, "before_cursor_execute", look)
+
+
 def second_while_first_held(
-    pool: ThreadPoolExecutor, url: str,
-    first: Callable[[StoryPicker], IngestResult], second: Callable[[], IngestResult],
+    pool: ThreadPoolExecutor, impatient: Store,
+    first: Callable[[StoryPicker], IngestResult], second: Callable[[Store], IngestResult],
+    worker: Store,
 ) -> tuple[IngestResult, IngestResult]:
     """`first(picker)` held by its picker (which then starts a new story) inside its
-    transaction while `second()` runs until done or waiting for a lock; both results."""
+    transaction: `second` refused a lock the first holds; then, the first committed,
+    `second(worker)`; both results."""
     held = HeldPicker(new_story)
     holding = pool.submit(first, held)
-    assert held.inside.wait(PATIENCE)
-    other = pool.submit(second)
     try:
-        done_or_blocked(url, other, 1)
+        assert held.inside.wait(PATIENCE)
+        refused_for_a_lock(lambda: second(impatient))
     finally:
         held.go.set()
-    return holding.result(PATIENCE), other.result(PATIENCE)
+    return holding.result(PATIENCE), second(worker)
 
 
 def second_while_first_waits_on(
-    table: str, pool: ThreadPoolExecutor, url: str,
-    first: Callable[[], IngestResult], second: Callable[[], IngestResult],
+    table: str, pool: ThreadPoolExecutor, url: str, impatient: Store,
+    first: Callable[[], IngestResult], second: Callable[[Store], IngestResult],
+    worker: Store,
 ) -> tuple[IngestResult, IngestResult]:
-    """`first()` held at its INSERT into `table` (every lock it took before still held)
-    while `second()` runs until done or waiting for a lock; both results."""
-    with table_locked(url, table):
+    """`first()` held at its INSERT into `table` (every lock it took before still held):
+    `second` refused a lock the first holds; then, the first committed, `second(worker)`;
+    both results."""
+    with sending(table) as sent, table_locked(url, table):
         holding = pool.submit(first)
-        wait_until(lambda: blocked_sessions(url) >= 1, f"the first ingest waiting on {table}")
-        other = pool.submit(second)
-        done_or_blocked(url, other, 2)
-    return holding.result(PATIENCE), other.result(PATIENCE)
+        assert sent.wait(PATIENCE), f"the first ingest never wrote to {table}"
+        refused_for_a_lock(lambda: second(impatient))
+    return holding.result(PATIENCE), second(worker)
 
 
 def story_of(url: str, name: str) -> int:
@@ -152,33 +179,31 @@ def test_ingests_sharing_no_key_and_no_band_run_side_by_side(
 
 
 def test_two_copies_stored_at_once_by_two_workers_make_one_story_and_one_alert(
-    stores: tuple[Store, Store], pool: ThreadPoolExecutor, pg_url: str,
-) -> None:
+    stores: tuple[Store, Store], pool: ThreadPoolExecutor, pg_url: str, impatient: Store,) -> None:
     """The second copy shares bands with the first, so it waits for the first's commit and
     finds it; without the band locks it would start a second story and alert again."""
     first, second = stores
     first.ingest(article("c", (1, 90, 91)), [], new_story, NOW)  # a's candidate, not b's
     a, b = article("a", (1, 2, 3)), article("b", (92, 2, 3))  # copies: two bands alike
     stored_a, stored_b = second_while_first_held(  # a: c is its candidate, not its story
-        pool, pg_url, lambda held: first.ingest(a, [new_match(a)], held, NOW),
-        lambda: second.ingest(b, [new_match(b)], oldest_story, NOW))
+        pool, impatient, lambda held: first.ingest(a, [new_match(a)], held, NOW),
+        lambda worker: worker.ingest(b, [new_match(b)], oldest_story, NOW), second)
     assert stored_a.story_id == stored_b.story_id == story_of(pg_url, "b")
     assert (len(stored_a.new_matches), len(stored_b.new_matches)) == (1, 0)
     assert count(pg_url, "SELECT count(*) FROM deliveries") == 1
 
 
 def test_copies_joining_one_story_through_different_bands_alert_once(
-    stores: tuple[Store, Store], pool: ThreadPoolExecutor, pg_url: str,
-) -> None:
+    stores: tuple[Store, Store], pool: ThreadPoolExecutor, pg_url: str, impatient: Store,) -> None:
     """a and b join c's story, sharing no band with each other: the story's lock makes the
     second read the rules already first in it after the first has committed its match."""
     first, second = stores
     first.ingest(article("c", (1, 2)), [], new_story, NOW)
     a, b = article("a", (1, 93)), article("b", (94, 2))
     stored_a, stored_b = second_while_first_waits_on(  # a's first match written
-        "match_places", pool, pg_url,
+        "match_places", pool, pg_url, impatient,
         lambda: first.ingest(a, [new_match(a, places=(SHEIKH_MAQSOUD,))], oldest_story, NOW),
-        lambda: second.ingest(b, [new_match(b)], oldest_story, NOW))
+        lambda worker: worker.ingest(b, [new_match(b)], oldest_story, NOW), second)
     assert stored_a.story_id == stored_b.story_id == story_of(pg_url, "c")
     assert (len(stored_a.new_matches), len(stored_b.new_matches)) == (1, 0)
     assert count(pg_url, "SELECT count(*) FROM matches WHERE first_in_story") == 1
@@ -186,17 +211,16 @@ def test_copies_joining_one_story_through_different_bands_alert_once(
 
 
 def test_a_rule_in_its_cooldown_alerts_once_for_two_stories_stored_at_once(
-    stores: tuple[Store, Store], pool: ThreadPoolExecutor, pg_url: str,
-) -> None:
+    stores: tuple[Store, Store], pool: ThreadPoolExecutor, pg_url: str, impatient: Store,) -> None:
     """Two different stories, one rule with a cooldown: each match is first in its story,
     but the rule's lock makes the second read the first's queued alert."""
     first, second = stores
     a, b = article("a", (1, 2)), article("b", (3, 4))
     hour = timedelta(hours=1)
     stored_a, stored_b = second_while_first_waits_on(  # a's cooldown read
-        "deliveries", pool, pg_url,
+        "deliveries", pool, pg_url, impatient,
         lambda: first.ingest(a, [new_match(a, cooldown=hour)], new_story, NOW),
-        lambda: second.ingest(b, [new_match(b, cooldown=hour)], new_story, NOW))
+        lambda worker: worker.ingest(b, [new_match(b, cooldown=hour)], new_story, NOW), second)
     assert stored_a.story_id != stored_b.story_id
     assert (len(stored_a.new_matches), len(stored_b.new_matches)) == (1, 1)  # both printed
     assert rows(pg_url, "SELECT a.external_id FROM deliveries d JOIN matches m ON "
@@ -204,8 +228,7 @@ def test_a_rule_in_its_cooldown_alerts_once_for_two_stories_stored_at_once(
 
 
 def test_an_article_stored_by_another_worker_meanwhile_is_a_duplicate_not_an_error(
-    stores: tuple[Store, Store], pool: ThreadPoolExecutor, pg_url: str,
-) -> None:
+    stores: tuple[Store, Store], pool: ThreadPoolExecutor, pg_url: str, impatient: Store,) -> None:
     """The same guid with another text (other bands): the identity key's lock makes the
     second ingest wait and find the first's key, so the article that was being stored
     first is the one kept (without the lock the unique key still refuses one of them,
@@ -215,8 +238,8 @@ def test_an_article_stored_by_another_worker_meanwhile_is_a_duplicate_not_an_err
     a = article("a", (1, 2))
     edited = article("a", (5, 6), body="The same guid, another text.")
     stored_a, stored_again = second_while_first_held(
-        pool, pg_url, lambda held: first.ingest(a, [new_match(a)], held, NOW),
-        lambda: second.ingest(edited, [new_match(edited)], new_story, NOW))
+        pool, impatient, lambda held: first.ingest(a, [new_match(a)], held, NOW),
+        lambda worker: worker.ingest(edited, [new_match(edited)], new_story, NOW), second)
     assert stored_a.stored and not stored_again.stored
     assert count(pg_url, "SELECT count(*) FROM articles WHERE external_id = 'a'") == 1
     assert count(pg_url, "SELECT count(*) FROM deliveries") == 1
@@ -235,8 +258,7 @@ def test_a_lock_key_is_the_same_in_every_process() -> None:
 
 
 def test_a_prune_waits_for_an_ingest_joining_a_story_it_would_delete(
-    stores: tuple[Store, Store], pool: ThreadPoolExecutor, pg_url: str
-) -> None:
+    stores: tuple[Store, Store], pool: ThreadPoolExecutor, pg_url: str, impatient: Store,) -> None:
     """An old article's copy is being stored into its story when a retention batch would
     delete that article and, with it, the story: the batch waits (every ingest holds the
     ingest lock shared, a batch holds it alone), so the copy keeps its story and the
@@ -248,29 +270,27 @@ def test_a_prune_waits_for_an_ingest_joining_a_story_it_would_delete(
     copy = new_article("new-copy", story_band=7, fetched=NOW)
     held = HeldPicker(oldest_story)
     storing = pool.submit(ingesting.ingest, copy, [], held, NOW)
-    assert held.inside.wait(PATIENCE)
-    prune = pool.submit(pruning.prune, NOW - timedelta(days=180))
     try:
-        done_or_blocked(pg_url, prune, 1)
-        assert not prune.done(), "the batch ran beside an ingest joining a story it deletes"
+        assert held.inside.wait(PATIENCE)
+        # the batch would wait: it never runs beside an ingest joining a story it deletes
+        refused_for_a_lock(lambda: impatient.prune(NOW - timedelta(days=180)))
     finally:
         held.go.set()
     assert storing.result(PATIENCE).story_id == story
-    assert prune.result(PATIENCE).removed["articles"] == 1  # old-copy; its story stays
+    pruned = pruning.prune(NOW - timedelta(days=180))
+    assert pruned.removed["articles"] == 1  # old-copy; its story stays
     assert story_of(pg_url, "new-copy") == story
     assert count(pg_url, f"SELECT count(*) FROM stories WHERE id = {story}") == 1
 
 
 def test_an_ingest_waits_for_a_worker_of_the_version_before_holding_the_one_lock(
-    stores: tuple[Store, Store], pool: ThreadPoolExecutor, pg_url: str
-) -> None:
+    stores: tuple[Store, Store], pool: ThreadPoolExecutor, pg_url: str, impatient: Store,) -> None:
     """During a rolling upgrade an older worker stores each article under the one ingest
     lock, taken alone (PG_INGEST_LOCK); this version takes it shared, so the two take turns
     and a copy stored by both at once still makes one story."""
     first, _ = stores
     with connected(pg_url) as older_worker:
         older_worker.exec_driver_sql(f"SELECT pg_advisory_xact_lock({PG_INGEST_LOCK})")
-        storing = pool.submit(first.ingest, article("a", (1, 2, 3)), [], new_story, NOW)
-        done_or_blocked(pg_url, storing, 1)
-        assert not storing.done(), "an ingest ran beside an older worker's ingest"
-    assert storing.result(PATIENCE).stored
+        # an ingest would wait: it never runs beside an older worker's ingest
+        refused_for_a_lock(lambda: impatient.ingest(article("a", (1, 2, 3)), [], new_story, NOW))
+    assert first.ingest(article("a", (1, 2, 3)), [], new_story, NOW).stored

@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import socket
 import threading
-import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -48,20 +47,6 @@ def returns_within(seconds: float, call: Callable[[], T], what: str = "the call"
     if failure:
         raise failure[0]
     return outcome[0]
-
-
-LOOK_EVERY = 0.01  # seconds between looks at a state nothing signals
-
-
-def wait_until(condition: Callable[[], bool], what: str, timeout: float = PATIENCE) -> None:
-    """Return as soon as `condition()` holds; fail the test, saying `what` did not happen,
-    after `timeout`. For a state that nothing signals (a database row, a session waiting
-    for a lock in PostgreSQL), looked at every LOOK_EVERY seconds."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what}: not after {timeout:g} s")
-        time.sleep(LOOK_EVERY)
 
 
 def free_port() -> int:
