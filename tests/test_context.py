@@ -311,3 +311,45 @@ def test_what_a_cue_does_not_reach(
     """Sentences a review wrote against the cues added for issue 17 (constructed, not
     FA-KES's), each once labelled wrongly."""
     assert labels_of(analyzer, triggers, body, [mention], date(2016, 8, 3)) == labels
+
+
+@pytest.mark.parametrize(("body", "mention", "labels"), [
+    # Whom a call is addressed to is asked to act: what they are to do has not happened.
+    ("The Security Council called on Moscow to halt its air strikes on Aleppo.",
+     "strikes", {"hypothetical": ["called on"]}),
+    ("The opposition calls upon the sponsors of the truce to stop the bombing.",
+     "truce", {"hypothetical": ["calls upon"]}),
+    ("Turkey called on Monday for the ceasefire to be extended to Idlib.",
+     "ceasefire", {"hypothetical": ["called on"]}),
+    # A noun "call" is no call on someone.
+    ("In a phone call on Saturday the ministers said the truce in Homs was holding.",
+     "truce", {}),
+    # A past time of this year dates the few words before it ...
+    ("Violence rose after a fragile truce broke down earlier this year.",
+     "truce", {"historical": ["earlier this year"], "ended": ["broke down"]}),
+    ("Rebel fighters captured the airbase earlier this year.",
+     "airbase", {"historical": ["earlier this year"]}),
+    # ... not today's report it follows.
+    ("Airstrikes on eastern Aleppo were the heaviest since a truce collapsed earlier this "
+     "year, residents said.", "airstrikes", {}),
+])
+def test_calls_on_someone_and_times_earlier_this_year(
+    analyzer: Analyzer, triggers: Triggers, body: str, mention: str, labels: dict
+) -> None:
+    """Cues added from the labelled samples (bench/data/quality/SOURCE.txt), each shown on
+    sentences of its own, with the uses it must not reach."""
+    assert labels_of(analyzer, triggers, body, [mention], date(2016, 8, 3)) == labels
+
+
+def test_a_cue_that_is_the_matchs_own_word_labels_nothing() -> None:
+    """A rule that asks for calls and warnings to leave matches "urged ... to evacuate": the
+    call is its event, not a modifier of it; a call of another word still labels."""
+    matcher = _matcher({"evacuation": "evacuat* NEAR/s (urge OR call OR warn OR order)"})
+    published = datetime(2016, 8, 3, tzinfo=UTC)
+    for body in ("The army urged residents of Manbij to evacuate the city.",
+                 "The army called on residents of Manbij to evacuate the city."):
+        [match] = matcher.match(Article(id="x", title="", body=body, published=published))
+        assert match.context == (), body
+    asked = "Aid agencies could ask the army to order the evacuation of the wounded."
+    [match] = matcher.match(Article(id="y", title="", body=asked, published=published))
+    assert match.context == (ContextLabel("hypothetical", ("could",)),)

@@ -564,6 +564,8 @@ class _Sentence:
             if not any(first <= cue.last + cue.scope and last >= cue.first - cue.scope
                        for first, last in near):
                 continue  # out of reach whatever the clause
+            if any(first <= cue.last and last >= cue.first for first, last in near):
+                continue  # the match's own word ("urged ... to evacuate"): the event, no cue
             scope = self.scopes[n]
             if scope is None:
                 scope = self.scopes[n] = self._scope(cue)
