@@ -353,3 +353,24 @@ def test_a_cue_that_is_the_matchs_own_word_labels_nothing() -> None:
     asked = "Aid agencies could ask the army to order the evacuation of the wounded."
     [match] = matcher.match(Article(id="y", title="", body=asked, published=published))
     assert match.context == (ContextLabel("hypothetical", ("could",)),)
+
+
+def test_the_items_a_bar_splits_off_a_related_list_are_furniture_too() -> None:
+    """A bar ends a sentence, so a flattened link list after `Related` is a sentence per
+    item: each item it splits off the list is the list's (cue: its lead word); an item after
+    a bar that follows the story's own words, or a title's site name, is no furniture."""
+    matcher = _matcher({"raqqa": "warplane NEAR/5 Raqqa"})
+    published = datetime(2017, 11, 17, tzinfo=UTC)
+
+    def context(title: str, body: str) -> tuple[ContextLabel, ...]:
+        [match] = matcher.match(Article(id="x", title=title, body=body, published=published))
+        return match.context
+
+    listed = ("A car bomb killed 12 people at a checkpoint in Hasakah on Friday. Related News "
+              "Oil prices fall again | The world cup draw | Warplanes pound Raqqa as Kurdish "
+              "forces advance")
+    assert context("", listed) == (ContextLabel("boilerplate", ("Related",)),)
+    story = ("Related News Oil prices fall again The army said warplanes struck a bridge "
+             "near Homs on Monday | Warplanes pound Raqqa as Kurdish forces advance")
+    assert context("", story) == ()
+    assert context("Warplanes pound Raqqa | Jordan Times", "Details follow.") == ()

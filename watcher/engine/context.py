@@ -31,7 +31,7 @@ from watcher.engine.positional import TermRange
 from watcher.errors import ConfigError
 from watcher.model import CONTEXT_LABELS, ContextLabel, ContextLabelName
 from watcher.rules.yaml_marks import compose_bounded, error_position
-from watcher.text.analysis import AnalysedText, FieldText, WordType
+from watcher.text.analysis import LIST_SEPARATORS, AnalysedText, FieldText, WordType
 
 __all__ = ["ContextLexicon", "ContextReader", "Triggers", "load_triggers", "shipped_triggers"]
 
@@ -412,11 +412,27 @@ class ContextReader:
         field = self.text.fields()[key[0]]
         numbers = self._numbers(key[0])
         first = bisect_left(numbers, key[1])
-        if field.lead_at(first):
+        lead = self._furniture_lead(field, numbers, first)
+        if lead is not None:
             end = field.furniture_end(first, bisect_right(numbers, key[1]))
             if all(last < end for _, last in mentions):
-                carried["boilerplate"] = [field.lead_words(first)]
+                carried["boilerplate"] = [field.lead_words(lead)]
         return carried
+
+    def _furniture_lead(self, field: FieldText, numbers: list[int], first: int) -> int | None:
+        """The lead word of the page furniture the sentence starting at word `first` is
+        (FieldText.lead_at), else None. A bar `|` ends a sentence, so the items of a link
+        list after "Related" are sentences of their own ("Related News Iraqs vote
+        violations | The global gag rule | Syrian regime attacks kill 16 ..."): a sentence a
+        bar splits off furniture that runs to the bar is furniture of the same lead."""
+        while not field.lead_at(first):
+            if first == 0 or not set(_between(field, first - 1, first)) & LIST_SEPARATORS:
+                return None
+            before = bisect_left(numbers, numbers[first - 1])
+            if field.furniture_end(before, first) < first:
+                return None  # the story began before the bar
+            first = before
+        return first
 
     def _useful(self, word: str) -> bool:
         """Whether this article can have a cue at the word: a trigger's, or a date that
@@ -627,6 +643,11 @@ def _cues_of(
             known = found.setdefault(label, [])
             known.extend(cue for cue in cues if cue not in known)
     return found
+
+
+def _between(field: FieldText, word: int, after: int) -> str:
+    """The text between the field's word `word` and the word `after` it."""
+    return field.text[int(field.ends[word]):int(field.starts[after])]
 
 
 def _text_of(field: FieldText, first: int, last: int) -> str:
