@@ -49,7 +49,8 @@ MAX_SCOPE = 30  # words; a trigger reaching further would label unrelated clause
 HISTORICAL_DAYS = 14
 DATE_SCOPE = 8  # words on either side of a past date (its clause when it opens the sentence)
 # "besieged since 2012" is still besieged; "an operation that began on 2 June" may go on,
-# and so may a truce "which came into force late December 2016": the date is a start.
+# and so may a truce "which came into force late December 2016" or "the truce agreed in
+# February": the date is a start, of a state or of an agreement that may still hold.
 # How many words before the date each phrase's last word reaches: "since the
 # implementation in July", but "since the war began hit Aleppo in March 2013" is March's
 # strike.
@@ -57,6 +58,7 @@ ONGOING: dict[tuple[str, ...], int] = {
     ("since",): 4, ("began",): 2, ("begun",): 2, ("started",): 2,
     ("into", "effect"): 2, ("into", "force"): 2,
     ("took", "effect"): 2, ("take", "effect"): 2, ("takes", "effect"): 2,
+    ("agreed",): 2, ("brokered",): 2, ("signed",): 2,
 }
 ONGOING_LENGTHS = sorted({len(phrase) for phrase in ONGOING})
 # A present perfect after a date inside the sentence ("A truce agreed ... in February has
