@@ -11,8 +11,9 @@ taken for right or wrong. Judgements whose article or rule is gone are reported 
 out of the numbers. A bad line in labels.jsonl is reported with its line number and skipped.
 
 `--labels bench/data/quality/fresh.jsonl` measures the second judge's sample, drawn after the
-tuning on labels.jsonl (a few cues were changed after it was first measured: SOURCE.txt);
-bench.run's Quality part shows both, and the fresh sample's target.
+tuning on labels.jsonl (a few cues were changed after it was first measured: SOURCE.txt), and
+`--labels bench/data/quality/fresh3.jsonl` the third judge's, which no tuning has looked at;
+bench.run's Quality part shows all three, and each held-out sample's target.
 """
 
 from __future__ import annotations
@@ -43,6 +44,10 @@ LABELS_FILE = DATA / "quality" / "labels.jsonl"
 # A second judge's sample, drawn after the tuning (SOURCE.txt, "the fresh sample"); every
 # line's `matched` is what the rules of one commit did, so the set also measures those rules.
 FRESH_FILE = DATA / "quality" / "fresh.jsonl"
+# A third judge's sample of articles in neither set, drawn and judged before any number was
+# computed on it (SOURCE.txt, "the third sample"); `matched` is the rules of 62a6fbe, held
+# back or not.
+THIRD_FILE = DATA / "quality" / "fresh3.jsonl"
 BEFORE_FILE = DATA / "quality" / "before.md"  # the per-rule table before issue 17's tuning
 # Issue 17's done-when: of the alerts when the set was judged, at least this share of the
 # unwanted ones gone or held back, at most this share of the wanted ones lost.
@@ -339,51 +344,87 @@ def _weight(row: Tally) -> int:
 
 
 @dataclass(frozen=True)
+class HeldOut:
+    """A sample held out from the tuning, and what its report says about it: its `matched`
+    records one commit's rules, so each sample's "then" differs."""
+
+    path: Path
+    title: str  # its heading: "The fresh held-out sample"
+    about: str  # who judged it, how it was drawn, what looked at it since
+    judged_at: str  # what its `matched` is, for issue 17's target line
+    then: str  # the heading of the table counted from its `matched`
+
+
+FRESH_SAMPLE = HeldOut(
+    FRESH_FILE, "The fresh held-out sample",
+    "A second judge's sample of FA-KES articles outside labels.jsonl, judged by CRITERIA.md "
+    "unchanged, drawn after the rules were tuned on labels.jsonl; the changes made after it "
+    "was first measured (47% then), which looked at it, are listed in SOURCE.txt, so for them "
+    "it is held out no longer (how it was drawn: SOURCE.txt, \"the fresh sample\"). Each "
+    "line's `matched` is what the rules of fdcaee8 did, so the set also measures those rules "
+    "(\"Then\" below).",
+    "the rules of fdcaee8", "the alerts of fdcaee8 (each line's `matched`)")
+THIRD_SAMPLE = HeldOut(
+    THIRD_FILE, "The third held-out sample",
+    "A third judge's sample of FA-KES articles in neither labels.jsonl nor fresh.jsonl, "
+    "judged by CRITERIA.md unchanged and committed before any number was computed on it, "
+    "blind to what the rules hold back; no tuning had looked at it (how it was drawn: "
+    "SOURCE.txt, \"the third sample\"; `python -m bench.quality_draw`). Each line's "
+    "`matched` is whether the rules of 62a6fbe match the pair, held back or not, so the "
+    "target below counts what holding back (and any rule change since) gains and loses "
+    "against those matches, not against the alerts of fdcaee8.",
+    "the matches of 62a6fbe, held back or not",
+    "the matches of 62a6fbe holding nothing back (each line's `matched`)")
+HELD_OUT = (FRESH_SAMPLE, THIRD_SAMPLE)
+
+
+@dataclass(frozen=True)
 class FreshSample:
-    """The held-out sample (fresh.jsonl) under the rules measured, and under the alerts of
-    the commit it was judged at (its `matched`)."""
+    """A held-out sample under the rules measured, and under the matches of the commit it
+    was judged at (its `matched`)."""
 
     now: QualityReport
     then: QualityReport
+    sample: HeldOut = FRESH_SAMPLE
 
 
 @dataclass(frozen=True)
 class QualityPart:
     """bench.run's quality part: the rules as written (with their own `exclude:`), holding
-    nothing back, and holding back by every context label; and the fresh sample."""
+    nothing back, and holding back by every context label; and the held-out samples."""
 
     written: QualityReport
     held: QualityReport
     unheld: QualityReport | None = None
-    fresh: FreshSample | None = None
+    held_out: tuple[FreshSample, ...] = ()
 
 
 def measure_quality_part(analyzer: Analyzer | None = None) -> QualityPart:
     return QualityPart(measure_quality(analyzer=analyzer),
                        measure_quality(analyzer=analyzer, exclude=CONTEXT_LABELS),
                        measure_quality(analyzer=analyzer, exclude=()),
-                       measure_fresh(analyzer=analyzer))
+                       tuple(measure_fresh(sample, analyzer=analyzer) for sample in HELD_OUT))
 
 
 def measure_fresh(
-    labels: Path = FRESH_FILE,
+    sample: HeldOut = FRESH_SAMPLE,
     rules: Path = RULES_DIR,
     fakes_file: Path = FAKES_FILE,
     analyzer: Analyzer | None = None,
 ) -> FreshSample:
-    return FreshSample(measure_quality(labels, rules, fakes_file, SEEDS_DIR, analyzer),
-                       measure_as_judged(labels, rules))
+    return FreshSample(measure_quality(sample.path, rules, fakes_file, SEEDS_DIR, analyzer),
+                       measure_as_judged(sample.path, rules), sample)
 
 
 def render_quality_part_table(part: QualityPart) -> str:
-    fresh = "" if part.fresh is None else "\n\n" + render_fresh_markdown(part.fresh)
-    return render_quality_table(part.written) + fresh
+    held_out = "".join("\n\n" + render_fresh_markdown(fresh) for fresh in part.held_out)
+    return render_quality_table(part.written) + held_out
 
 
 def render_quality_part_markdown(part: QualityPart) -> str:
-    fresh = "" if part.fresh is None else "\n" + render_fresh_markdown(part.fresh)
+    held_out = "".join("\n" + render_fresh_markdown(fresh) for fresh in part.held_out)
     return (render_quality_markdown(part.written) + "\n" + render_target_markdown(part.written)
-            + "\n" + render_held_markdown(part.unheld or part.written, part.held) + fresh)
+            + "\n" + render_held_markdown(part.unheld or part.written, part.held) + held_out)
 
 
 def render_target_markdown(report: QualityReport, before: Path = BEFORE_FILE) -> str:
@@ -400,25 +441,21 @@ def render_target_markdown(report: QualityReport, before: Path = BEFORE_FILE) ->
 
 
 def render_fresh_markdown(fresh: FreshSample) -> str:
-    """The held-out sample: issue 17's target counted the same way as for labels.jsonl,
+    """A held-out sample: issue 17's target counted the same way as for labels.jsonl,
     then its tables now and at the commit it was judged at."""
+    sample, name = fresh.sample, fresh.now.labels_name
     lines = [
-        f"### The fresh held-out sample ({fresh.now.labels_name}, issue 17's target again)",
+        f"### {sample.title} ({name}, issue 17's target again)",
         "",
-        "A second judge's sample of FA-KES articles outside labels.jsonl, judged by "
-        "CRITERIA.md unchanged, drawn after the rules were tuned on labels.jsonl; the "
-        "changes made after it was first measured (47% then), which looked at it, are "
-        "listed in SOURCE.txt, so for them it is held out no longer (how it was drawn: "
-        "SOURCE.txt, \"the fresh sample\"). Each line's `matched` is what the rules of "
-        "fdcaee8 did, so the set also measures those rules (\"Then\" below).",
+        sample.about,
         "",
-        *_target_lines(fresh.now, f"the rules of fdcaee8, {fresh.now.labels_name}'s `matched`"),
+        *_target_lines(fresh.now, f"{sample.judged_at}, {name}'s `matched`"),
         "",
         "#### Now: the rules measured above",
         "",
         *_tables(fresh.now),
         "",
-        "#### Then: the alerts of fdcaee8 (each line's `matched`)",
+        f"#### Then: {sample.then}",
         "",
         *_summary(fresh.then),
         "",

@@ -332,6 +332,20 @@ def test_what_a_cue_does_not_reach(
     # ... not today's report it follows.
     ("Airstrikes on eastern Aleppo were the heaviest since a truce collapsed earlier this "
      "year, residents said.", "airstrikes", {}),
+    # The date a truce came into force, or took effect, is its start: it may still hold.
+    ("Militants have repeatedly violated the truce since it came into effect on February 27, "
+     "the ministry said.", "truce", {}),
+    ("Mortars hit Homs amid a nationwide ceasefire which came into force on July 10.",
+     "ceasefire", {}),
+    ("The truce in Daraa took effect on March 12 and has largely held.", "truce", {}),
+    # So is the date a truce was agreed, brokered or signed: the agreement may still hold.
+    ("Shelling of Homs on Sunday was the latest breach of the truce agreed in February.",
+     "truce", {}),
+    ("Jets struck Idlib despite a ceasefire that Moscow and Ankara brokered in May.",
+     "ceasefire", {}),
+    # A date further from the start's words still dates them.
+    ("A truce that came into force after talks in February 2014 soon broke down.",
+     "truce", {"historical": ["February 2014"]}),
 ])
 def test_calls_on_someone_and_times_earlier_this_year(
     analyzer: Analyzer, triggers: Triggers, body: str, mention: str, labels: dict
@@ -374,3 +388,4 @@ def test_the_items_a_bar_splits_off_a_related_list_are_furniture_too() -> None:
              "near Homs on Monday | Warplanes pound Raqqa as Kurdish forces advance")
     assert context("", story) == ()
     assert context("Warplanes pound Raqqa | Jordan Times", "Details follow.") == ()
+

@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import csv
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from bench.quality import (
+    FRESH_SAMPLE,
+    THIRD_SAMPLE,
     QualityPart,
     QualityReport,
     main,
@@ -187,8 +190,8 @@ def test_the_fresh_sample_counts_the_target_and_the_old_rules_by_its_own_matched
     the unwanted alerts still sent listed, and the rules of the judged commit measured
     from each line's `matched`, since no run can match with them again."""
     _write_set(tmp_path, FRESH)
-    fresh = measure_fresh(tmp_path / "labels.jsonl", tmp_path / "rules.yaml",
-                          tmp_path / "fakes.csv", analyzer=analyzer)
+    fresh = measure_fresh(replace(FRESH_SAMPLE, path=tmp_path / "labels.jsonl"),
+                          tmp_path / "rules.yaml", tmp_path / "fakes.csv", analyzer=analyzer)
     text = render_fresh_markdown(fresh)
 
     assert ("Of the 2 alerts judged unwanted (the rules of fdcaee8, labels.jsonl's `matched`), "
@@ -204,5 +207,32 @@ def test_the_fresh_sample_counts_the_target_and_the_old_rules_by_its_own_matched
     assert "| aleppo-clashes | 3 | 1 | 2 | 0 | 33% | 1 | 100% | historical 1, wrong-place 1 |" \
         in then
 
-    part = QualityPart(fresh.now, fresh.now, fresh=fresh)
+    part = QualityPart(fresh.now, fresh.now, held_out=(fresh,))
     assert render_quality_part_markdown(part).rstrip().endswith(text.rstrip())
+
+
+def test_each_held_out_sample_is_measured_in_its_own_section_against_its_own_matched(
+    tmp_path: Path, analyzer: Analyzer
+) -> None:
+    """The third sample (fresh3.jsonl) beside the fresh one: each its own heading, issue 17's
+    target counted against its own `matched` (for the third, the matches of the commit it
+    was drawn at, held back or not), and its own "then" table."""
+    fresh_dir, third_dir = tmp_path / "fresh", tmp_path / "third"
+    for folder, judgements in ((fresh_dir, FRESH), (third_dir, JUDGEMENTS)):
+        folder.mkdir()
+        _write_set(folder, judgements)
+    samples = tuple(
+        measure_fresh(replace(sample, path=folder / "labels.jsonl"), folder / "rules.yaml",
+                      folder / "fakes.csv", analyzer=analyzer)
+        for sample, folder in ((FRESH_SAMPLE, fresh_dir), (THIRD_SAMPLE, third_dir)))
+    text = render_quality_part_markdown(QualityPart(samples[0].now, samples[0].now,
+                                                    held_out=samples))
+
+    fresh_text, third_text = text.split("### The third held-out sample (labels.jsonl")
+    assert "### The fresh held-out sample (labels.jsonl" in fresh_text
+    assert "(the rules of fdcaee8, labels.jsonl's `matched`), 1 (50%) are gone" in fresh_text
+    assert ("Of the 1 alerts judged unwanted (the matches of 62a6fbe, held back or not, "
+            "labels.jsonl's `matched`), 0 (0%) are gone or held back now") in third_text
+    assert "#### Then: the matches of 62a6fbe holding nothing back" in third_text
+    assert ("4 judgements; 3 alerts on the judged articles (1 unjudged); precision 50%, "
+            "recall 50% (over 2 pairs judged wanted).") in third_text

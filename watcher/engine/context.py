@@ -48,10 +48,19 @@ MAX_SCOPE = 30  # words; a trigger reaching further would label unrelated clause
 # of the last days ("on Tuesday", "on March 3" in an article of March 5) are the news.
 HISTORICAL_DAYS = 14
 DATE_SCOPE = 8  # words on either side of a past date (its clause when it opens the sentence)
-# "besieged since 2012" is still besieged; "an operation that began on 2 June" may go on.
-# How many words before the date each reaches: "since the implementation in July", but
-# "since the war began hit Aleppo in March 2013" is March's strike.
-ONGOING = {"since": 4, "began": 2, "begun": 2, "started": 2}
+# "besieged since 2012" is still besieged; "an operation that began on 2 June" may go on,
+# and so may a truce "which came into force late December 2016" or "the truce agreed in
+# February": the date is a start, of a state or of an agreement that may still hold.
+# How many words before the date each phrase's last word reaches: "since the
+# implementation in July", but "since the war began hit Aleppo in March 2013" is March's
+# strike.
+ONGOING: dict[tuple[str, ...], int] = {
+    ("since",): 4, ("began",): 2, ("begun",): 2, ("started",): 2,
+    ("into", "effect"): 2, ("into", "force"): 2,
+    ("took", "effect"): 2, ("take", "effect"): 2, ("takes", "effect"): 2,
+    ("agreed",): 2, ("brokered",): 2, ("signed",): 2,
+}
+ONGOING_LENGTHS = sorted({len(phrase) for phrase in ONGOING})
 # A present perfect after a date inside the sentence ("A truce agreed ... in February has
 # been violated") is today's: the date dated a noun's past, not the clause's event. A date
 # that opens its sentence sets the clause's time whatever the tense.
@@ -685,9 +694,12 @@ def _date_at(words: Sequence[str], i: int, published: date | None) -> tuple[int,
 
 
 def _ongoing(words: Sequence[str], i: int) -> bool:
-    """Whether a word of ONGOING stands within its reach before the date at word i."""
+    """Whether a phrase of ONGOING ends within its reach before the date at word i."""
     reach = max(ONGOING.values())
-    return any(ONGOING.get(words[at], 0) >= i - at for at in range(max(0, i - reach), i))
+    return any(
+        ONGOING.get(tuple(words[max(0, at + 1 - length):at + 1]), 0) >= i - at
+        for at in range(max(0, i - reach), i) for length in ONGOING_LENGTHS
+    )
 
 
 def _parse_date(

@@ -1,0 +1,166 @@
+"""`python -m bench.quality_draw`: the pairs of a held-out quality sample, for a judge.
+
+Why: the rules are tuned looking at labels.jsonl and fresh.jsonl, so their figures flatter
+the rules; a sample no tuning has looked at must be drawn the same way each time, blind to
+what the rules hold back. This lists the FA-KES articles in neither judged set on which the
+current rules match any rule (held back or not), shuffled with a fixed seed, taken in that
+order until they hold `--pairs` matched pairs; then every matched pair on them and the
+recall candidates (pairs no rule matches where a place pattern and an event pattern of the
+rule both occur: SOURCE.txt's patterns, wider than any rule). It prints one JSON line per
+pair (corpus, article, rule, matched) and never which matches are held back, nor why.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import random
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from bench.quality import (
+    FAKES_FILE,
+    FRESH_FILE,
+    LABELS_FILE,
+    RULES_DIR,
+    SEEDS_DIR,
+    Pair,
+    current_matches,
+    load_articles,
+    load_labels,
+)
+from watcher.engine.matcher import Matcher
+from watcher.model import Article
+from watcher.rules.load import load_rules
+from watcher.text.analysis import Analyzer
+
+# SOURCE.txt's candidate patterns (the first sample's), unchanged: case-insensitive,
+# anywhere in title or body.
+ALEPPO = (r"aleppo|halab|sheikh maq|ashrafi|shahba|bani ze?i?d|bab al-hadid|hanano|"
+          r"salah al-?din|sukkari|bustan al-qasr|hamdaniy|deir hafe?r|maskan|manbij|"
+          r"al-bab\b|azaz|a'zaz|afrin|tal rif|tel rif|jarablus|koban|ain al-arab|"
+          r"atare?i?b|safira|khan touman|castello|haritan|anadan|rashidin|ramous")
+KURDISH = r"sheikh maq|ashrafi|shahba|bani ze?i?d"
+NORTHEAST = (r"qamish|hasak|ras al-a|amuda|d[ae]rbasi|malikiy|shaddad|tal tamr|tel tamr|"
+             r"ta?e?l abyad|raqq|\braqa\b|tabqa|ain issa|deir e?z|deir al-z|deir el-z|"
+             r"deir az|deir ez|al-hol|mayadin|bukamal|abu kamal|hajin")
+IRAQ = (r"mosul|kirkuk|erbil|irbil|sinjar|duhok|dohuk|tal afar|makhmour|nineveh|ninawa|"
+        r"tikrit|baiji|qayyar|sulaymani|hawija|bashiqa")
+CLASH = (r"clash|fight|battle|skirmish|offensive|shell|exchange of fire|assault|attack|"
+         r"advanc|repel|captur|ambush|rocket|mortar|gunfire|combat")
+AIR = (r"drone|air ?strike|air raid|warplane|\bjets?\b|bomb|raid|strike|helicopter|barrel|"
+       r"aircraft|air force|aerospace|sortie|planes")
+SIEGE = r"siege|besieg|blockad|encircl|cut off|surround|trapped|starv|supply route"
+EVACUATION = r"evacuat|corridor|safe passage|buses|leave the"
+DISPLACEMENT = (r"displac|\bflee|\bfled|exodus|refugee|uproot|escap|camps?\b|homeless|"
+                r"left their homes")
+TALKS = r"negotiat|talks|mediat|agreement|\bdeal\b|dialogue|meeting"
+KURDISH_ACTORS = r"\bsdf\b|syrian democratic|asayish|\bypg\b|\bpyd\b|autonomous administration|kurd"
+GOVERNMENT = r"damascus|regime|government"
+CEASEFIRE = r"ceasefire|cease-fire|truce|cessation|de-escalation|reconciliation|pause|\bhalt"
+PEACE_PLACES = r"astana|sochi|geneva|vienna|lausanne"
+PEACE_WORDS = r"talks|round|congress|negotiat|conference|meeting"
+
+# rule -> the patterns that must all occur for a candidate (SOURCE.txt's rule -> patterns).
+CANDIDATE_PATTERNS: dict[str, tuple[str, ...]] = {
+    "aleppo-evacuation-order": (ALEPPO, EVACUATION),
+    "evacuation-order-northeast": (NORTHEAST, EVACUATION),
+    "displacement-syria": (f"{ALEPPO}|{NORTHEAST}|idlib", DISPLACEMENT),
+    "aleppo-clashes": (ALEPPO, CLASH),
+    "northeast-clashes": (NORTHEAST, CLASH),
+    "drone-strikes-northeast": (NORTHEAST, AIR),
+    "drone-strikes-aleppo": (ALEPPO, AIR),
+    "iraq-north-strikes": (IRAQ, f"{CLASH}|{AIR}"),
+    "aleppo-kurdish-siege": (KURDISH, SIEGE),
+    "aleppo-siege": (ALEPPO, SIEGE),
+    "northeast-siege": (NORTHEAST, SIEGE),
+    "sdf-damascus-talks": (KURDISH_ACTORS, TALKS, GOVERNMENT),
+    "syria-ceasefire": ("syria", CEASEFIRE),
+    "syria-peace-process": (PEACE_PLACES, PEACE_WORDS),
+}
+SEED = 2027
+TARGET_PAIRS = 150
+ALL_CANDIDATES_BELOW = 10  # a rule with fewer candidates has all of them judged
+CANDIDATES_PER_RULE = 5  # else this many, the first after shuffling
+
+
+@dataclass(frozen=True)
+class Draw:
+    """The sampled articles (in drawing order), their matched pairs and recall candidates."""
+
+    articles: tuple[str, ...]
+    matched: tuple[Pair, ...]
+    candidates: tuple[Pair, ...]
+
+
+def draw(
+    rules: Path = RULES_DIR,
+    judged: Sequence[Path] = (LABELS_FILE, FRESH_FILE),
+    target: int = TARGET_PAIRS,
+    seed: int = SEED,
+) -> Draw:
+    """The sample: articles outside `judged` that the rules match, by `seed`'s order."""
+    taken = {j.article for path in judged for j in load_labels(path)[0] if j.corpus == "fakes"}
+    articles = load_articles(_fakes_ids(FAKES_FILE), FAKES_FILE, SEEDS_DIR)
+    matcher = Matcher(load_rules(rules), Analyzer())
+    alerted, held = current_matches(matcher, articles)
+    matched = alerted | set(held)  # held back or not: the judge must not know which
+    eligible = sorted({article for _, article, _ in matched} - taken)
+    random.Random(seed).shuffle(eligible)
+    chosen: list[str] = []
+    pairs: list[Pair] = []
+    for article in eligible:
+        if len(pairs) >= target:
+            break
+        chosen.append(article)
+        pairs += sorted(pair for pair in matched if pair[1] == article)
+    texts = {article: articles["fakes", article] for article in chosen}
+    return Draw(tuple(chosen), tuple(pairs), tuple(candidates(texts, set(pairs), seed)))
+
+
+def candidates(texts: dict[str, list[Article]], matched: set[Pair], seed: int) -> list[Pair]:
+    """Per rule, the unmatched pairs whose patterns all occur: all of them when fewer than
+    ALL_CANDIDATES_BELOW, else the first CANDIDATES_PER_RULE after a shuffle seeded by rule."""
+    chosen: list[Pair] = []
+    for rule, patterns in CANDIDATE_PATTERNS.items():
+        found = sorted(("fakes", article, rule) for article, versions in texts.items()
+                       if ("fakes", article, rule) not in matched
+                       and any(_all_occur(patterns, v) for v in versions))
+        if len(found) >= ALL_CANDIDATES_BELOW:
+            random.Random(f"{seed}:{rule}").shuffle(found)
+            found = sorted(found[:CANDIDATES_PER_RULE])
+        chosen += found
+    return chosen
+
+
+def _all_occur(patterns: Iterable[str], article: Article) -> bool:
+    text = f"{article.title}\n{article.body}"
+    return all(re.search(pattern, text, re.IGNORECASE) for pattern in patterns)
+
+
+def _fakes_ids(path: Path) -> set[tuple[str, str]]:
+    with path.open(encoding="utf-8", errors="replace", newline="") as handle:
+        return {("fakes", row["unit_id"]) for row in csv.DictReader(handle)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.quality_draw", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rules", type=Path, default=RULES_DIR, help="rules file or folder")
+    parser.add_argument("--pairs", type=int, default=TARGET_PAIRS,
+                        help="take articles until they hold this many matched pairs")
+    parser.add_argument("--seed", type=int, default=SEED)
+    args = parser.parse_args(argv)
+    sample = draw(args.rules, target=args.pairs, seed=args.seed)
+    for matched, pairs in ((True, sample.matched), (False, sample.candidates)):
+        for corpus, article, rule in pairs:
+            print(json.dumps({"corpus": corpus, "article": article, "rule": rule,
+                              "matched": matched}))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
