@@ -8,6 +8,11 @@ order until they hold `--pairs` matched pairs; then every matched pair on them a
 recall candidates (pairs no rule matches where a place pattern and an event pattern of the
 rule both occur: SOURCE.txt's patterns, wider than any rule). It prints one JSON line per
 pair (corpus, article, rule, matched) and never which matches are held back, nor why.
+
+`--before REV` draws as the fresh sample was drawn: the rules and matcher of REV (exported
+with `git archive`, run in a process of its own) match too; an article is eligible when
+either rule set matches it, articles are taken until they hold `--pairs` pairs of REV, every
+pair either matches is judged, and `matched` is whether REV matched the pair.
 """
 
 from __future__ import annotations
@@ -15,8 +20,12 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import os
 import random
 import re
+import subprocess
+import sys
+import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +41,7 @@ from bench.quality import (
     load_articles,
     load_labels,
 )
+from bench.revisions import export_revision
 from watcher.engine.matcher import Matcher
 from watcher.model import Article
 from watcher.rules.load import load_rules
@@ -85,6 +95,18 @@ SEED = 2027
 TARGET_PAIRS = 150
 ALL_CANDIDATES_BELOW = 10  # a rule with fewer candidates has all of them judged
 CANDIDATES_PER_RULE = 5  # else this many, the first after shuffling
+# Run under an exported revision (its own watcher package): every FA-KES row's matches.
+MATCH_AT_REVISION = """
+import csv, sys
+from watcher.engine.matcher import Matcher
+from watcher.model import Article
+matcher = Matcher.from_path("rules")
+with open(sys.argv[1], encoding="utf-8", errors="replace", newline="") as handle:
+    for row in csv.DictReader(handle):
+        text = Article(id=row["unit_id"], title=row["article_title"], body=row["article_content"])
+        for match in matcher.match(text):
+            print(row["unit_id"], match.rule_id, sep="\\t")
+"""
 
 
 @dataclass(frozen=True)
@@ -101,24 +123,41 @@ def draw(
     judged: Sequence[Path] = (LABELS_FILE, FRESH_FILE),
     target: int = TARGET_PAIRS,
     seed: int = SEED,
+    before: set[Pair] | None = None,
+    fakes: Path = FAKES_FILE,
 ) -> Draw:
-    """The sample: articles outside `judged` that the rules match, by `seed`'s order."""
+    """The sample: articles outside `judged` that the rules (or `before`) match, by `seed`'s
+    order, until they hold `target` pairs of `before` (of the rules when it is None)."""
     taken = {j.article for path in judged for j in load_labels(path)[0] if j.corpus == "fakes"}
-    articles = load_articles(_fakes_ids(FAKES_FILE), FAKES_FILE, SEEDS_DIR)
+    articles = load_articles(_fakes_ids(fakes), fakes, SEEDS_DIR)
     matcher = Matcher(load_rules(rules), Analyzer())
     alerted, held = current_matches(matcher, articles)
-    matched = alerted | set(held)  # held back or not: the judge must not know which
+    current = alerted | set(held)  # held back or not: the judge must not know which
+    counted = current if before is None else before
+    matched = current | counted
     eligible = sorted({article for _, article, _ in matched} - taken)
     random.Random(seed).shuffle(eligible)
     chosen: list[str] = []
     pairs: list[Pair] = []
     for article in eligible:
-        if len(pairs) >= target:
+        if sum(pair in counted for pair in pairs) >= target:
             break
         chosen.append(article)
         pairs += sorted(pair for pair in matched if pair[1] == article)
     texts = {article: articles["fakes", article] for article in chosen}
     return Draw(tuple(chosen), tuple(pairs), tuple(candidates(texts, set(pairs), seed)))
+
+
+def matches_at(revision: str) -> set[Pair]:
+    """The pairs the rules and matcher of `revision` match on FA-KES (an id matched when any
+    of its rows is), run in a process of their own over the exported revision."""
+    with tempfile.TemporaryDirectory() as scratch:
+        tree = export_revision(revision, Path(scratch))
+        found = subprocess.run(
+            [sys.executable, "-c", MATCH_AT_REVISION, str(FAKES_FILE)], cwd=tree,
+            env={**os.environ, "PYTHONPATH": str(tree)}, capture_output=True, text=True,
+            check=True).stdout
+    return {("fakes", *line.split("\t")) for line in found.splitlines()}
 
 
 def candidates(texts: dict[str, list[Article]], matched: set[Pair], seed: int) -> list[Pair]:
@@ -153,13 +192,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pairs", type=int, default=TARGET_PAIRS,
                         help="take articles until they hold this many matched pairs")
     parser.add_argument("--seed", type=int, default=SEED)
+    parser.add_argument("--judged", type=Path, nargs="+", default=[LABELS_FILE, FRESH_FILE],
+                        help="judged sets whose articles are not drawn again")
+    parser.add_argument("--before", metavar="REV",
+                        help="also match with the rules of git revision REV; count its pairs")
     args = parser.parse_args(argv)
-    sample = draw(args.rules, target=args.pairs, seed=args.seed)
-    for matched, pairs in ((True, sample.matched), (False, sample.candidates)):
-        for corpus, article, rule in pairs:
-            print(json.dumps({"corpus": corpus, "article": article, "rule": rule,
-                              "matched": matched}))
+    before = None if args.before is None else matches_at(args.before)
+    for line in judging_lines(draw(args.rules, args.judged, args.pairs, args.seed, before),
+                              before):
+        print(json.dumps(line))
     return 0
+
+
+def judging_lines(sample: Draw, before: set[Pair] | None = None) -> list[dict[str, object]]:
+    """One line per pair to judge; `matched` is whether `before` matched it (the rules when
+    None), as a judged set's `matched` says what the rules it is counted against did."""
+    matched = [(pair, before is None or pair in before) for pair in sample.matched]
+    return [{"corpus": corpus, "article": article, "rule": rule, "matched": is_match}
+            for (corpus, article, rule), is_match
+            in matched + [(pair, False) for pair in sample.candidates]]
 
 
 if __name__ == "__main__":
