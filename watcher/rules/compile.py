@@ -294,8 +294,7 @@ class Compiler:
         seq_id = self.index.add_sequence(Sequence(atoms, skip_articles))
         if known is not None:
             self.index.add_known_names(seq_id, known.names)
-            if not known.check.empty:
-                self.index.name_checks[seq_id] = known.check
+            self.index.name_checks[seq_id] = known.check
         self._costs[seq_id] = min(word_cost(term.kind, w, term.text, lexicon) for w in words)
         return seq_id
 

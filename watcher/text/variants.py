@@ -77,6 +77,12 @@ NOT_PLACE_NAMES = frozenset({
     # Khalidiyeh), which `place:"Aleppo Governorate"` took on FA-KES (bench/data/quality).
     "ansari", "beria", "charra", "derek", "khalidi", "raju", "safir", "sharra", "thawra",
     "thawrah",
+}) | frozenset({
+    # The given name and surname Abdo (Abdu, Abdou: short for the names in Abd-), which
+    # shares Abyad's spelling key ("white", of *Tal Abyad*): FA-KES prints it in the *Shahid
+    # Ahmad Abdo brigade* and in *Tal Abdo* (an area of the Homs countryside, named after
+    # it), which `~"Tal Abyad"` took for the town (bench/data/places, other-place).
+    "abdo", "abdou", "abdu",
 })  # fmt: skip
 # Spellings of al-Sham, the Levant, which GeoNames lists as one-word names of Damascus
 # (Syrians call the city so too) and news prints in names of groups and media: *Ahrar
