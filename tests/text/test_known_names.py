@@ -377,3 +377,37 @@ def test_a_non_place_name_keeps_its_short_form_in_the_text(fires, name: str, tex
 def test_a_short_form_alone_in_its_text_stays_the_place(fires) -> None:
     """Only the text that names the market in full means it by *al-Hal*."""
     assert fires("al-Hol", "Nine people died in al-Hal on Monday.")
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("Damascus", "Mortars fell north of the capital Damscus on Monday."),
+        ("Qamishli", "Clashes broke out in Qamshli overnight."),
+        ("Hamdaniyeh", "Shells hit the al-Hamadaniya neighbourhood of Aleppo."),
+    ],
+)
+def test_a_long_name_meets_one_vowel_group_more_or_fewer(fires, name: str, text: str) -> None:
+    """A known place's name word of 4 consonant sounds or more keeps its skeleton whatever
+    its vowels: one vowel group dropped or added between consonants is the place."""
+    assert fires(name, text)
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        # a vowel at the end makes another word: a nisba (a surname), another village
+        ("Kirkuk", "Peshmerga commander Kamal Kirkuki told reporters the attack failed."),
+        ("Maskanah", "The villages of Masqan and Ehras in the northern countryside."),
+        # a short skeleton (k b n) is other places' too: Qaboun, a Damascus district
+        ("Kobani", "Street battles raged in Kobni on Tuesday."),
+        # a name the gazetteer does not know keeps the spelling keys alone
+        ("Damscus", "Mortars fell on Damascus on Monday."),
+    ],
+)
+def test_a_vowel_group_more_or_fewer_is_not_the_place_elsewhere(
+    fires, name: str, text: str
+) -> None:
+    """One vowel group more or fewer counts only between consonants, in a long name word of
+    a known place (docs/variants.md)."""
+    assert not fires(name, text)

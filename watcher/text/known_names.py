@@ -28,6 +28,7 @@ from watcher.text.variants import (
     is_article,
     is_not_place_name,
     is_variant,
+    loose_keys,
     refused_possessives,
     variant_keys,
 )
@@ -279,9 +280,10 @@ class PlaceNames:
         self._by_key = region_name_index(gazetteer) if index is None else index
 
     def candidates(self, word: str) -> set[str]:
-        """Region names with a word that may be a variant (or possessive) of `word`."""
+        """Region names with a word that may be a variant (or possessive) of `word`, also
+        with one vowel group more or fewer where a known place's name word meets those."""
         found: set[str] = set()
-        for key in _keys_with_possessive(word) | variant_keys(word + "s"):
+        for key in _keys_with_possessive(word) | variant_keys(word + "s") | loose_keys(word):
             names = self._by_key.get(key)
             if names is not None:
                 found.update(names.split("|"))
