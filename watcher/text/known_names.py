@@ -118,8 +118,6 @@ class NameCheck:
         each word's sentence number, when known; else one sentence)."""
         if _nisba_after(words, end, is_english, sentence):
             return False  # Salah al-Din al-Shishani: a person
-        if self.not_places and _same_form_in_run(words, start, end, self.not_places, is_english):
-            return False  # in al-Haal, after the al-Haal market: the market again
         if (
             self.possessives
             and fold(words[end]) in self.possessives
@@ -133,12 +131,19 @@ class NameCheck:
             # Daraas for ~Daraya: Daraa's, a possessive of another place's name
             if key in self.rejected or (key.endswith("s") and key[:-1] in self.rejected):
                 return False
-        numbers = _indexed(self._before, _neighbour(words, start, -1))
-        numbers |= _indexed(self._after, _neighbour(words, end, 1))
-        return not any(
-            _words_before(words, start, self.around[number][0], is_english)
-            and _words_after(words, end, self.around[number][1], is_english)
-            for number in numbers
+        if self.around:
+            numbers = _indexed(self._before, _neighbour(words, start, -1))
+            numbers |= _indexed(self._after, _neighbour(words, end, 1))
+            if any(
+                _words_before(words, start, self.around[number][0], is_english)
+                and _words_after(words, end, self.around[number][1], is_english)
+                for number in numbers
+            ):
+                return False
+        # in al-Haal, after the al-Haal market: the market again (the dearest check, last)
+        return not (
+            self.not_places
+            and _same_form_in_run(words, start, end, self.not_places, is_english)
         )
 
 
@@ -195,16 +200,18 @@ def _same_form_in_run(
     """Whether the words at start..end stand, elsewhere in the text, inside one of `runs` (a
     name that is no place's, with the occurrence's words at its spot): one sense per
     discourse, the text names the thing in full once and then by its short form."""
-    form = list(words[start : end + 1])
-    size = len(form)
     text = list(words[0 : len(words)])
+    form = text[start : end + 1]
+    size = len(form)
     return any(
-        at != start
-        and text[at : at + size] == form
-        and _words_before(text, at, before, is_english)
-        and _words_after(text, at + size - 1, after, is_english)
-        for at in range(len(text) - size + 1)
-        for before, after in runs
+        text[at : at + size] == form
+        and any(
+            _words_before(text, at, before, is_english)
+            and _words_after(text, at + size - 1, after, is_english)
+            for before, after in runs
+        )
+        for at, word in enumerate(text)
+        if word == form[0] and at != start
     )
 
 
