@@ -86,7 +86,8 @@ class Reference:
                       if (end := self._name_end(name, text, start)) is not None]
         is_english = self.analyzer.lexicon.is_english
         return sorted({(start, end) for start, end in found
-                       if known.check.keeps(text, start, end, is_english=is_english)})
+                       if known.check.keeps(text, start, end, is_english=is_english,
+                                            sentence=field.sentence)})
 
     @staticmethod
     def _name_end(name: tuple[str, ...], text: list[str], start: int) -> int | None:

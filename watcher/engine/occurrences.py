@@ -48,10 +48,10 @@ class Occurrences:
     """
 
     def __init__(
-        self, scanner: OccurrenceScanner, types: tuple[np.ndarray, np.ndarray], budget: int
+        self, scanner: OccurrenceScanner, fields: tuple[FieldText, FieldText], budget: int
     ) -> None:
         self._scanner = scanner
-        self._types = types
+        self._fields = fields
         self.budget = budget  # lookups one by one before the full scan is made instead
         self._runs: tuple[dict[int, Run | None], dict[int, Run | None]] = ({}, {})
         self._full: tuple[FieldScan, FieldScan] | None = None
@@ -121,7 +121,7 @@ class Occurrences:
                 return found
             self._lookups += 1
             if self._lookups <= self.budget:
-                found = runs[seq] = self._scanner.find(seq, self._types[field_no])
+                found = runs[seq] = self._scanner.find(seq, self._fields[field_no])
                 return found
             full = self._complete()
         starts, ends = full[field_no]
@@ -143,8 +143,8 @@ class Occurrences:
     def _complete(self) -> tuple[FieldScan, FieldScan]:
         if self._full is None:
             self._full = (
-                self._scanner.scan_all(self._types[0]),
-                self._scanner.scan_all(self._types[1]),
+                self._scanner.scan_all(self._fields[0]),
+                self._scanner.scan_all(self._fields[1]),
             )
         return self._full
 
@@ -241,24 +241,25 @@ class OccurrenceScanner:
             budget = starting // LOOKUP_COST_IN_WORDS
         else:
             budget = -1 if self.mode == "full" else sys.maxsize
-        occurrences = Occurrences(self, types, budget)
+        occurrences = Occurrences(self, (title, body), budget)
         # Lookups the woken rules' second clauses would take (a repeated trigger counts
         # again: an overestimate, which only errs towards the full scan).
         if budget < 0 or sum(int(self._wakes[t].sum()) for t in types) > budget:
             occurrences.scan_fully()
             return occurrences
-        for field_no, field_types in enumerate(types):
-            positions = self._starts_trigger[field_types].nonzero()[0]
+        for field_no, field in enumerate((title, body)):
+            positions = self._starts_trigger[field.types].nonzero()[0]
             if len(positions):
-                occurrences.add_triggers(field_no, self._scan(field_types, positions, True))
+                occurrences.add_triggers(field_no, self._scan(field, positions, True))
         return occurrences
 
-    def scan_all(self, types: np.ndarray) -> FieldScan:
+    def scan_all(self, field: FieldText) -> FieldScan:
         """Every occurrence of every sequence in one field."""
-        return self._scan(types, self._starts_something[types].nonzero()[0], False)
+        return self._scan(field, self._starts_something[field.types].nonzero()[0], False)
 
-    def find(self, seq: int, types: np.ndarray) -> Run | None:
+    def find(self, seq: int, field: FieldText) -> Run | None:
         """Where one sequence occurs in one field, found alone; None when nowhere."""
+        types = field.types
         starting = self._seq_types.get(seq)
         if not starting or not len(types):
             return None
@@ -274,12 +275,13 @@ class OccurrenceScanner:
         if len(self.index.sequences[seq].atoms) == 1 and not checked:
             return starts, starts
         type_list = types.tolist()
-        found = [(pos, end) for pos in starts for q, end in self._phrases_at(type_list, pos)
-                 if q == seq]
+        words = _Words(self.analyzer, type_list, field.sentence)
+        found = [(pos, end) for pos in starts
+                 for q, end in self._phrases_at(type_list, pos, words) if q == seq]
         if checked:
             found += [(pos, pos) for pos in starts
                       if seq in self._checked_words[type_list[pos]]
-                      and self._keeps(seq, type_list, pos, pos)]
+                      and self._keeps(seq, words, pos, pos)]
             found.sort()
         if not found:
             return None
@@ -293,11 +295,12 @@ class OccurrenceScanner:
             self._masks[seq] = mask
         return mask
 
-    def _scan(self, types: np.ndarray, positions: np.ndarray, triggers_only: bool) -> FieldScan:
+    def _scan(self, field: FieldText, positions: np.ndarray, triggers_only: bool) -> FieldScan:
         """Sequences starting at the given positions (all, or only triggers)."""
         starts: dict[int, list[int]] = defaultdict(list)
         phrase_ends: dict[int, list[int]] = defaultdict(list)
-        type_list = types.tolist()
+        type_list = field.types.tolist()
+        field_words = _Words(self.analyzer, type_list, field.sentence)
         words = self._trigger_words if triggers_only else self._words
         checked = self._checked_trigger_words if triggers_only else self._checked_words
         seconds, type_atoms, is_article = self._seconds, self.type_atoms, self._is_article
@@ -308,7 +311,7 @@ class OccurrenceScanner:
                 starts[seq].append(pos)
             if checked[word_type]:
                 for seq in checked[word_type]:
-                    if self._keeps(seq, type_list, pos, pos):
+                    if self._keeps(seq, field_words, pos, pos):
                         starts[seq].append(pos)
                         phrase_ends[seq].append(pos)
             if seconds[word_type] and pos < last:
@@ -317,14 +320,15 @@ class OccurrenceScanner:
                 if is_article[following] or not seconds[word_type].isdisjoint(
                     type_atoms[following]
                 ):
-                    for seq, end in self._phrases_at(type_list, pos):
+                    for seq, end in self._phrases_at(type_list, pos, field_words):
                         if not triggers_only or seq in self.triggers:
                             starts[seq].append(pos)
                             phrase_ends[seq].append(end)
         return starts, phrase_ends
 
-    def _phrases_at(self, types: list[int], pos: int) -> list[tuple[int, int]]:
-        """(phrase, last word position) of every phrase starting at `pos`."""
+    def _phrases_at(self, types: list[int], pos: int, words: _Words) -> list[tuple[int, int]]:
+        """(phrase, last word position) of every phrase starting at `pos` (`words`: the
+        field's, for the name checks)."""
         limit = len(types)
         if pos + 1 >= limit:
             return []
@@ -345,25 +349,25 @@ class OccurrenceScanner:
             ends = [(q, self._sequence_end(q, types, end, limit)) for q, end in found]
             found = [(q, end) for q, end in ends if end is not None]
         if found and self._checked:
-            found = self._checked_phrases(found, types, pos)
+            found = self._checked_phrases(found, words, pos)
         return found
 
     def _checked_phrases(
-        self, found: list[tuple[int, int]], types: list[int], pos: int
+        self, found: list[tuple[int, int]], words: _Words, pos: int
     ) -> list[tuple[int, int]]:
         """Aliases as their `~Name`s, and the occurrences the name checks keep, once each."""
         kept: dict[tuple[int, int], None] = {}
         for q, end in found:
             for seq in self.index.aliases.get(q, (q,)):
-                if seq not in self.index.name_checks or self._keeps(seq, types, pos, end):
+                if seq not in self.index.name_checks or self._keeps(seq, words, pos, end):
                     kept[seq, end] = None
         return list(kept)
 
-    def _keeps(self, seq: int, types: list[int], start: int, end: int) -> bool:
+    def _keeps(self, seq: int, words: _Words, start: int, end: int) -> bool:
         """Whether an occurrence passes its `~Name`'s check (other places' names)."""
         check = self.index.name_checks.get(seq)
         return check is None or check.keeps(
-            _Words(self.analyzer, types), start, end, is_english=self.index.lexicon.is_english
+            words, start, end, is_english=self.index.lexicon.is_english, sentence=words.sentence
         )
 
     def _sequence_end(self, seq_id: int, types: list[int], pos: int, limit: int) -> int | None:
@@ -387,11 +391,13 @@ class OccurrenceScanner:
 
 
 class _Words(Sequence[str]):
-    """A field's lower-case words, read only where a name check looks."""
+    """A field's lower-case words, read only where a name check looks, and the sentence
+    number of each (a person's name does not run across a full stop)."""
 
-    def __init__(self, analyzer: Analyzer, types: list[int]) -> None:
+    def __init__(self, analyzer: Analyzer, types: list[int], sentence: np.ndarray) -> None:
         self._types = analyzer.types
         self._field = types
+        self.sentence = sentence
 
     def __len__(self) -> int:
         return len(self._field)

@@ -14,7 +14,7 @@ from watcher.rules.ast import And, InField, Near, Not, Or, Query, Rule, Term
 from watcher.text.analysis import Analyzer, WordType
 from watcher.text.known_names import NameCheck, known_names
 from watcher.text.lexicon import Lexicon
-from watcher.text.variants import fold, is_article, is_variant, variant_keys
+from watcher.text.variants import fold, is_article, is_variant, loose_keys, variant_keys
 
 PREFIX_KEY_CHARS = 3
 
@@ -175,7 +175,10 @@ class RuleIndex:
         elif atom.kind == "known":
             self.known_atoms[atom.text].append(atom_id)
         else:
-            for key in variant_keys(atom.text) | {"=" + fold(atom.text)}:
+            keys = variant_keys(atom.text) | {"=" + fold(atom.text)}
+            if atom.known_place:  # Damscus for Damascus (variants.py)
+                keys |= loose_keys(atom.text)
+            for key in keys:
                 self.variant_atoms[key].append(atom_id)
 
     def add_sequence(self, seq: Sequence) -> int:
@@ -294,8 +297,7 @@ class Compiler:
         seq_id = self.index.add_sequence(Sequence(atoms, skip_articles))
         if known is not None:
             self.index.add_known_names(seq_id, known.names)
-            if not known.check.empty:
-                self.index.name_checks[seq_id] = known.check
+            self.index.name_checks[seq_id] = known.check
         self._costs[seq_id] = min(word_cost(term.kind, w, term.text, lexicon) for w in words)
         return seq_id
 

@@ -28,6 +28,7 @@ from watcher.text.variants import (
     is_article,
     is_not_place_name,
     is_variant,
+    loose_keys,
     refused_possessives,
     variant_keys,
 )
@@ -56,6 +57,11 @@ DIRECTION_WORDS = frozenset({
     "southeastern", "southern", "southwestern", "west", "western",
 })  # fmt: skip
 _MAX_DIRECTION_WORDS = 2
+# A nisba, the surname of an Arabic name built on a place or people (*al-Shishani*, "the
+# Chechen"; *al-Homsi*), ends so: a name word before the article and a nisba is a person's
+# (*Salah al-Din al-Shishani*, *Abu Kamal al-Shami*), not the place's.
+NISBA_ENDINGS = ("i", "y")
+_MIN_NISBA = 4
 # The spelling keys of the region's name words, made by scripts/build_gazetteer.py from the
 # shipped gazetteer (docs/gazetteer.md, "Rebuilding"): keying them costs most of PlaceNames.
 PLACE_WORD_KEYS_FILE = Path(__file__).parent / "data" / "place_word_keys.json.gz"
@@ -74,12 +80,16 @@ class NameCheck:
     rule's name's stripped possessives that are names of something else (*hamas*), kept
     only before a place noun. `heads_names`: the name is one noun that heads other names
     (CONSTRUCT_HEADS: *Bab*), not kept written bare before a name word (*Bab Sharqi*).
+    `not_places`: the `around` of names that are no place's (NOT_PLACE_RUNS: *al-Haal
+    market*), whose short form a text goes on using for the same thing (*in al-Haal*).
+    Any occurrence followed by a nisba (*al-Shishani*) is refused too: a person's name.
     """
 
     rejected: frozenset[str] = frozenset()
     around: tuple[tuple[NameWords, NameWords], ...] = ()
     possessives: frozenset[str] = frozenset()
     heads_names: bool = False
+    not_places: tuple[tuple[NameWords, NameWords], ...] = ()
     # `around` by the lookup keys of the name word next to the rule's name, before it
     # and (for names with none before) after it: an occurrence compares only those.
     _before: dict[str, list[int]] = field(init=False, compare=False, repr=False)
@@ -95,13 +105,19 @@ class NameCheck:
         object.__setattr__(self, "_before", dict(before))
         object.__setattr__(self, "_after", dict(after))
 
-    @property
-    def empty(self) -> bool:
-        """Whether the check keeps every occurrence (the engine then skips it)."""
-        return not (self.rejected or self.around or self.possessives or self.heads_names)
-
-    def keeps(self, words: Sequence[str], start: int, end: int, *, is_english: IsEnglish) -> bool:
-        """Whether the occurrence at words[start..end] stays a match of the rule."""
+    def keeps(
+        self,
+        words: Sequence[str],
+        start: int,
+        end: int,
+        *,
+        is_english: IsEnglish,
+        sentence: Sequence[int] | None = None,
+    ) -> bool:
+        """Whether the occurrence at words[start..end] stays a match of the rule (`sentence`:
+        each word's sentence number, when known; else one sentence)."""
+        if _nisba_after(words, end, is_english, sentence):
+            return False  # Salah al-Din al-Shishani: a person
         if (
             self.possessives
             and fold(words[end]) in self.possessives
@@ -115,12 +131,19 @@ class NameCheck:
             # Daraas for ~Daraya: Daraa's, a possessive of another place's name
             if key in self.rejected or (key.endswith("s") and key[:-1] in self.rejected):
                 return False
-        numbers = _indexed(self._before, _neighbour(words, start, -1))
-        numbers |= _indexed(self._after, _neighbour(words, end, 1))
-        return not any(
-            _words_before(words, start, self.around[number][0], is_english)
-            and _words_after(words, end, self.around[number][1], is_english)
-            for number in numbers
+        if self.around:
+            numbers = _indexed(self._before, _neighbour(words, start, -1))
+            numbers |= _indexed(self._after, _neighbour(words, end, 1))
+            if any(
+                _words_before(words, start, self.around[number][0], is_english)
+                and _words_after(words, end, self.around[number][1], is_english)
+                for number in numbers
+            ):
+                return False
+        # in al-Haal, after the al-Haal market: the market again (the dearest check, last)
+        return not (
+            self.not_places
+            and _same_form_in_run(words, start, end, self.not_places, is_english)
         )
 
 
@@ -138,6 +161,58 @@ def _place_noun_after(words: Sequence[str], pos: int) -> bool:
         if pos < len(words) and words[pos] in DIRECTION_WORDS:
             pos += 1
     return pos < len(words) and fold(words[pos]) in PLACE_NOUNS
+
+
+def _nisba_after(
+    words: Sequence[str], pos: int, is_english: IsEnglish, sentence: Sequence[int] | None
+) -> bool:
+    """Whether an article and a nisba follow `pos` in its sentence (*al-Shishani*, *Al
+    Homsi*): a word with a nisba's ending that is no English word and no word of a place
+    name in the region (*al Rai* and *al-Sukkari* in a list without commas, *al-Sharqi*,
+    "eastern", are places'). *Aleppo. Al-Zanki agrees* is two sentences."""
+    if pos + 2 >= len(words) or not is_article(words[pos + 1]):
+        return False
+    if sentence is not None and sentence[pos] != sentence[pos + 2]:
+        return False
+    word = words[pos + 2]
+    return (
+        len(word) >= _MIN_NISBA
+        and word.isalpha()
+        and word.endswith(NISBA_ENDINGS)
+        and not is_english(word)
+        and not _is_place_word(word)
+    )
+
+
+@lru_cache(maxsize=4096)
+def _is_place_word(word: str) -> bool:
+    """Whether a word (lower case) is a word of some name of a place in the region."""
+    return any(word in name.split() for name in place_names().candidates(word))
+
+
+def _same_form_in_run(
+    words: Sequence[str],
+    start: int,
+    end: int,
+    runs: tuple[tuple[NameWords, NameWords], ...],
+    is_english: IsEnglish,
+) -> bool:
+    """Whether the words at start..end stand, elsewhere in the text, inside one of `runs` (a
+    name that is no place's, with the occurrence's words at its spot): one sense per
+    discourse, the text names the thing in full once and then by its short form."""
+    text = list(words[0 : len(words)])
+    form = text[start : end + 1]
+    size = len(form)
+    return any(
+        text[at : at + size] == form
+        and any(
+            _words_before(text, at, before, is_english)
+            and _words_after(text, at + size - 1, after, is_english)
+            for before, after in runs
+        )
+        for at, word in enumerate(text)
+        if word == form[0] and at != start
+    )
 
 
 def _heads_another_name(words: Sequence[str], pos: int, is_english: IsEnglish) -> bool:
@@ -212,9 +287,10 @@ class PlaceNames:
         self._by_key = region_name_index(gazetteer) if index is None else index
 
     def candidates(self, word: str) -> set[str]:
-        """Region names with a word that may be a variant (or possessive) of `word`."""
+        """Region names with a word that may be a variant (or possessive) of `word`, also
+        with one vowel group more or fewer where a known place's name word meets those."""
         found: set[str] = set()
-        for key in _keys_with_possessive(word) | variant_keys(word + "s"):
+        for key in _keys_with_possessive(word) | variant_keys(word + "s") | loose_keys(word):
             names = self._by_key.get(key)
             if names is not None:
                 found.update(names.split("|"))
@@ -437,12 +513,14 @@ def _check(
             if spots and _other_place(key, own, related):
                 around.update(dict.fromkeys(spots))
     first = _lookup_keys(rule_words[0])
+    not_places: dict[tuple[NameWords, NameWords], None] = {}
     for run in _not_place_runs():
         if any(first & _lookup_keys(word) for word in run):
             for before, after in _spelled_in(rule_words, run, is_english):
                 if before or after:
                     around.setdefault((before, after))
-    return NameCheck(frozenset(rejected), tuple(around))
+                    not_places.setdefault((before, after))
+    return NameCheck(frozenset(rejected), tuple(around), not_places=tuple(not_places))
 
 
 @cache
