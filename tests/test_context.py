@@ -35,14 +35,16 @@ def triggers(analyzer: Analyzer) -> Triggers:
 
 def labels_of(
     analyzer: Analyzer, triggers: Triggers, body: str, mentions: list[str],
-    published: date | None,
+    published: date | None, lexicon: ContextLexicon | None = None,
 ) -> dict[str, list[str]]:
-    """Labels (with cue words) of the body's first occurrence of each mention word."""
+    """Labels (with cue words) of the body's first occurrence of each mention word, read
+    with `lexicon` (a new one of `triggers` by default)."""
     when = None if published is None else datetime(*published.timetuple()[:3], tzinfo=UTC)
     text = analyzer.analyse(Article(id="a", title="", body=body, published=when))
     words = [analyzer.types[t].folded for t in text.body.types.tolist()]
     terms = [(1, words.index(m), words.index(m)) for m in mentions]
-    found = ContextReader(ContextLexicon(triggers, analyzer.types), text).labels(terms)
+    lexicon = lexicon or ContextLexicon(triggers, analyzer.types)
+    found = ContextReader(lexicon, text).labels(terms)
     return {label.label: list(label.cues) for label in found}
 
 
@@ -83,6 +85,28 @@ def test_a_month_that_is_also_a_word_is_a_month_only_beside_a_date(
     dated = "Russian air strikes hit Aleppo in May 2016."
     assert labels_of(analyzer, triggers, dated, ["strikes"], published) == {
         "historical": ["May 2016"]
+    }
+
+
+def test_one_lexicon_reads_article_after_article(analyzer: Analyzer, triggers: Triggers) -> None:
+    """The engine's lexicon serves every article of a run and learns the words each one
+    brings: a year, a month or a trigger first met in a later article is a cue there,
+    whether an article of its year was read before or not, and with no date."""
+    fresh = analyzer.renewed()  # its words are all new
+    lexicon = ContextLexicon(triggers, fresh.types)
+    in_2017 = date(2017, 4, 5)
+
+    def labels(body: str, published: date | None) -> dict[str, list[str]]:
+        return labels_of(fresh, triggers, body, ["shelled"], published, lexicon)
+
+    assert labels("Rebels shelled the town.", in_2017) == {}
+    assert labels("Rebels shelled the town in 2014.", in_2017) == {"historical": ["2014"]}
+    assert labels("Rebels shelled the town in 2014.", None) == {}
+    assert labels("Rebels shelled the village on 3 July.", date(2016, 9, 1)) == {
+        "historical": ["3 July"]
+    }
+    assert labels("If rebels shelled the town, the army would answer.", None) == {
+        "hypothetical": ["If"]
     }
 
 

@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence, Set
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import cast
+from typing import NamedTuple, cast
 
 import numpy as np
 import yaml
@@ -61,6 +61,7 @@ ONGOING: dict[tuple[str, ...], int] = {
     ("agreed",): 2, ("brokered",): 2, ("signed",): 2,
 }
 ONGOING_LENGTHS = sorted({len(phrase) for phrase in ONGOING})
+ONGOING_REACH = max(ONGOING.values())
 # A present perfect after a date inside the sentence ("A truce agreed ... in February has
 # been violated") is today's: the date dated a noun's past, not the clause's event. A date
 # that opens its sentence sets the clause's time whatever the tense.
@@ -87,10 +88,16 @@ COMMON_WORDS = (
     "must", "since", "last", "held", "called", "came", "end", "least", "no", "not", "n't",
 )
 COMMONNESS = {word: len(COMMON_WORDS) - rank for rank, word in enumerate(COMMON_WORDS)}
+# ContextLexicon's years after which a word may be a cue: a trigger's anchor is one even in
+# an article without a publication date (year -1), other words never (a year is at most 2100).
+ALWAYS_A_CUE, NEVER_A_CUE = -2, np.iinfo(np.int16).max
+YEARS_KEPT = 8  # publication years whose cue words ContextLexicon keeps (few: recent news)
 
 Words = tuple[str, ...]
 Carried = dict[ContextLabelName, list[str]]  # a sentence's labels with their cue words
 WordsOf = Callable[[str], list[str]]
+SentenceKey = tuple[int, int]  # (field, sentence number)
+Mentions = list[TermRange]  # the terms (field, first word, last word) in one sentence
 
 
 @dataclass(frozen=True)
@@ -119,34 +126,77 @@ class Triggers:
 
 
 class ContextLexicon:
-    """Per word type of one analyser, whether a trigger or a date can start at it: learnt
-    once per type, so a sentence is searched only at its few such words."""
+    """Per word type of one analyser, from which publication year on a trigger or a past
+    date can start at it: learnt once per type, so an article's words that may be cues are
+    found in one array lookup and a sentence is searched only at those few."""
 
     def __init__(self, triggers: Triggers, types: list[WordType]) -> None:
         self.triggers = triggers
         self.types = types
-        self.folded: list[str] = []  # of each type
-        self._anchors = np.zeros(0, dtype=bool)
+        self.known = 0  # types learnt; the arrays below have room for more (_room)
+        self._folded = np.zeros(0, dtype=object)  # of each type (an array: read by slices)
+        # Per type: the word may start a cue in an article published after this year.
+        self._cue_after_year = np.zeros(0, dtype=np.int16)
+        # Per publication year (-1: unknown), whether each type may start a cue.
+        self._cues_by_year: dict[int, np.ndarray] = {}
 
-    def anchors(self, type_indexes: np.ndarray) -> np.ndarray:
-        """Positions in `type_indexes` of words that a trigger or a date is found by."""
+    def anchors(self, type_indexes: np.ndarray, published: date | None) -> list[int]:
+        """Positions in `type_indexes` of the words a cue of an article published on
+        `published` (None: unknown) may be found by: a trigger's anchor always, a month when
+        the date is known, a year when it is before the publication's."""
         self.learn()
-        return np.flatnonzero(self._anchors[type_indexes])
+        year = -1 if published is None else published.year
+        cues = self._cues_by_year.get(year)
+        if cues is None:
+            if len(self._cues_by_year) >= YEARS_KEPT:
+                self._cues_by_year.clear()
+            cues = self._cues_by_year[year] = self._cue_after_year < year
+        return cues.take(type_indexes).nonzero()[0].tolist()
+
+    def words(self, type_indexes: np.ndarray) -> list[str]:
+        """The folded words of these types (a sentence's, to find its cues in)."""
+        self.learn()
+        return self._folded[type_indexes].tolist()
 
     def learn(self) -> None:
         """Catch up with the word types the analyser met since."""
-        known = len(self.folded)
-        if known < len(self.types):
-            anchors = self.triggers.anchors
-            new = [word.folded for word in self.types[known:]]
-            self.folded.extend(new)
-            found = [w in anchors or w in MONTHS or _year(w) is not None for w in new]
-            self._anchors = np.concatenate((self._anchors, np.array(found, dtype=bool)))
+        known, total = self.known, len(self.types)
+        if known == total:
+            return
+        new = [word.folded for word in self.types[known:total]]
+        self._folded = _room(self._folded, total)
+        self._folded[known:total] = new
+        after_year = self._cue_after_year = _room(self._cue_after_year, total)
+        after_year[known:total] = [self._cue_after(word) for word in new]
+        for year, cues in self._cues_by_year.items():
+            cues = self._cues_by_year[year] = _room(cues, total)
+            cues[known:total] = after_year[known:total] < year
+        self.known = total
+
+    def _cue_after(self, word: str) -> int:
+        """The year after which articles may have a cue at the word (see `anchors`)."""
+        if word in self.triggers.anchors:
+            return ALWAYS_A_CUE
+        if word in MONTHS:
+            return 0
+        year = _year(word)
+        return NEVER_A_CUE if year is None else year
 
 
-@dataclass(frozen=True)
-class Cue:
-    """A trigger found in a sentence, at words [first, last] of its field."""
+def _room(array: np.ndarray, size: int) -> np.ndarray:
+    """`array`, or a copy at least twice as large when it has fewer than `size` entries:
+    a daemon learns a few types per article, and each is then copied a bounded number of
+    times, not at every article."""
+    if size <= len(array):
+        return array
+    grown = np.zeros(max(size, 2 * len(array)), dtype=array.dtype)
+    grown[:len(array)] = array
+    return grown
+
+
+class Cue(NamedTuple):
+    """A trigger found in a sentence, at words [first, last] of the sentence (a named tuple:
+    one is made for every trigger and date found, and a tuple is the cheapest to make)."""
 
     label: ContextLabelName
     direction: str
@@ -181,12 +231,14 @@ def load_triggers(words_of: WordsOf, extra: str | Path | None = None) -> Trigger
 
 def _anchors(phrases: Iterable[Words]) -> dict[str, tuple[tuple[int, int], ...]]:
     """Each phrase under its rarest-looking word, as (offset, length): the longest word
-    that is not a common one (COMMON_WORDS), the last of equals, else the least common."""
-    anchors: dict[str, list[tuple[int, int]]] = {}
+    that is not a common one (COMMON_WORDS), the last of equals, else the least common.
+    Phrases sharing their anchor, offset and length ("not over", "not yet") share one
+    place: a sentence's words there are looked up once, whatever the phrase."""
+    anchors: dict[str, dict[tuple[int, int], None]] = {}
     for phrase in phrases:
         offset = max(range(len(phrase)),
                      key=lambda n: (-COMMONNESS.get(phrase[n], 0), len(phrase[n]), n))
-        anchors.setdefault(phrase[offset], []).append((offset, len(phrase)))
+        anchors.setdefault(phrase[offset], {})[offset, len(phrase)] = None
     return {word: tuple(places) for word, places in anchors.items()}
 
 
@@ -335,17 +387,23 @@ class ContextReader:
     def __init__(
         self, lexicon: ContextLexicon, text: AnalysedText,
         names_place: Callable[[str], bool] | None = None,
+        sentence_numbers: Callable[[int], list[int]] | None = None,
     ) -> None:
         """`names_place`: whether a mention's text names a place (the engine's Locator);
-        without it every sentence holding a mention is read."""
+        without it every sentence holding a mention is read. `sentence_numbers`: each word's
+        sentence number in a field as a list, where the caller holds them already (the
+        engine's Evaluator.unit_numbers, read for NEAR/s and the evidence); without it they
+        are read from the text."""
         self.lexicon = lexicon
         self.text = text
         self.names_place = names_place
+        self._numbers_of = sentence_numbers or self._read_numbers
         published = text.article.published
         self.published = published.date() if published is not None else None
-        self._sentences: dict[tuple[int, int], _Sentence] = {}
-        self._field_anchors: dict[int, list[int]] = {}
-        self._sentence_numbers: dict[int, list[int]] = {}  # per field, of each word
+        self._sentences: dict[SentenceKey, _Sentence | None] = {}
+        self._fields = text.fields()
+        self._cues: list[_FieldCues | None] = [None, None]  # per field, when first needed
+        self._numbers: list[list[int] | None] = [None, None]  # per field, when first needed
 
     def labels(
         self, terms: Iterable[TermRange], evidence: Set[tuple[int, int]] = frozenset(),
@@ -368,15 +426,18 @@ class ContextReader:
         headlines in the other), no sentence states the event plainly: those labels are
         returned too, each with the cues of the sentences that carry it.
         """
-        by_sentence: dict[tuple[int, int], list[tuple[int, int]]] = {}
-        for field_no, first, last in terms:
-            sentence_no = self._numbers(field_no)[first]
-            by_sentence.setdefault((field_no, sentence_no), []).append((first, last))
+        by_sentence = self._by_sentence(terms, evidence)
+        if by_sentence is None:
+            return ()  # a sentence stating the event can carry no label: none holds
         stated = {key: mentions for key, mentions in by_sentence.items() if key in evidence}
         read = stated or by_sentence
-        labelled: list[tuple[tuple[int, int], list[tuple[int, int]], Carried]] = []
+        in_order = sorted(read.items())
+        if not stated and any(self._sentence(key) is None and not self._places_only(key, mentions)
+                              for key, mentions in in_order):
+            return ()  # a sentence that can carry no label tells what happened: none holds
+        labelled: list[tuple[SentenceKey, Mentions, Carried]] = []
         place_only_plain = False
-        for key, mentions in sorted(read.items()):
+        for key, mentions in in_order:
             carried = self._carried(key, mentions)
             if carried:
                 labelled.append((key, mentions, carried))
@@ -402,31 +463,74 @@ class ContextReader:
             ContextLabel(label, tuple(found[label])) for label in LABELS if label in found
         )
 
-    def _places_only(self, key: tuple[int, int], mentions: list[tuple[int, int]]) -> bool:
+    def _by_sentence(
+        self, terms: Iterable[TermRange], evidence: Set[SentenceKey]
+    ) -> dict[SentenceKey, Mentions] | None:
+        """The terms in each sentence (field, number); None as soon as one lies in a
+        sentence of the `evidence` that can carry no label (then no label holds)."""
+        by_sentence: dict[SentenceKey, Mentions] = {}
+        numbers: list[int] = []
+        numbers_field = -1  # the field `numbers` are of
+        for term in terms:
+            field_no = term[0]
+            if field_no != numbers_field:
+                numbers, numbers_field = self._sentence_numbers(field_no), field_no
+            key = (field_no, numbers[term[1]])
+            mentions = by_sentence.get(key)
+            if mentions is None:
+                if key in evidence and self._sentence(key) is None:
+                    return None
+                mentions = by_sentence[key] = []
+            mentions.append(term)
+        return by_sentence
+
+    def _sentence_numbers(self, field_no: int) -> list[int]:
+        numbers = self._numbers[field_no]
+        if numbers is None:
+            numbers = self._numbers[field_no] = self._numbers_of(field_no)
+        return numbers
+
+    def _read_numbers(self, field_no: int) -> list[int]:
+        return self._fields[field_no].sentence.tolist()
+
+    def _places_only(self, key: SentenceKey, mentions: Mentions) -> bool:
         """Whether every mention in the sentence names a place (*Syrian*, *Deir ez-Zor*):
         such a sentence says where, not what happened."""
         if self.names_place is None:
             return False
-        field = self.text.fields()[key[0]]
-        return all(self.names_place(_text_of(field, first, last)) for first, last in mentions)
+        field = self._fields[key[0]]
+        return all(self.names_place(_text_of(field, first, last)) for _, first, last in mentions)
 
     def _carried(
-        self, key: tuple[int, int], mentions: list[tuple[int, int]]
+        self, key: SentenceKey, mentions: Mentions
     ) -> dict[ContextLabelName, list[str]]:
         """The labels one sentence carries for its mentions: its triggers' and dates', and
         `boilerplate` when they all lie in page furniture (the sentence begins with a lead
         word, and they come before the story's own words start: FieldText.furniture_end)."""
         sentence = self._sentence(key)
-        carried = {} if sentence is NO_CUES else sentence.labels(mentions)
-        field = self.text.fields()[key[0]]
-        numbers = self._numbers(key[0])
-        first = bisect_left(numbers, key[1])
-        lead = self._furniture_lead(field, numbers, first)
-        if lead is not None:
-            end = field.furniture_end(first, bisect_right(numbers, key[1]))
-            if all(last < end for _, last in mentions):
-                carried["boilerplate"] = [field.lead_words(lead)]
-        return carried
+        return {} if sentence is None else sentence.carried(mentions)
+
+    def _sentence(self, key: SentenceKey) -> _Sentence | None:
+        """The sentence (field, number), read when a match first needs it; None when it
+        can carry no label (no word of it that a cue is found by, no page furniture opening
+        it): most sentences, told apart by a bisection and a word's lookup."""
+        if key in self._sentences:
+            return self._sentences[key]
+        field_no, number = key
+        field = self._fields[field_no]
+        numbers = self._sentence_numbers(field_no)
+        first = bisect_left(numbers, number)
+        anchors, has_leads = self._field_cues(field_no)
+        next_anchor = bisect_left(anchors, first)
+        cued = next_anchor < len(anchors) and numbers[anchors[next_anchor]] == number
+        lead = self._furniture_lead(field, numbers, first) if has_leads else None
+        sentence = None
+        if cued or lead is not None:
+            end = bisect_right(numbers, number, first)
+            in_sentence = anchors[next_anchor:bisect_left(anchors, end, next_anchor)]
+            sentence = _Sentence(self, field, first, end, [i - first for i in in_sentence], lead)
+        self._sentences[key] = sentence
+        return sentence
 
     def _furniture_lead(self, field: FieldText, numbers: list[int], first: int) -> int | None:
         """The lead word of the page furniture the sentence starting at word `first` is
@@ -443,84 +547,84 @@ class ContextReader:
             first = before
         return first
 
-    def _useful(self, word: str) -> bool:
-        """Whether this article can have a cue at the word: a trigger's, or a date that
-        may be past (a year before the article's, a month: a date's)."""
-        if word in self.lexicon.triggers.anchors:
-            return True
-        if self.published is None:
-            return False
-        year = _year(word)
-        return year < self.published.year if year is not None else word in MONTHS
-
-    def _numbers(self, field_no: int) -> list[int]:
-        """Each word's sentence number in the field, as a list (read word by word)."""
-        numbers = self._sentence_numbers.get(field_no)
-        if numbers is None:
-            numbers = self.text.fields()[field_no].sentence.tolist()
-            self._sentence_numbers[field_no] = numbers
-        return numbers
-
-    def _sentence(self, key: tuple[int, int]) -> _Sentence:
-        sentence = self._sentences.get(key)
-        if sentence is None:
-            field = self.text.fields()[key[0]]
-            numbers = self._numbers(key[0])
-            first, end = bisect_left(numbers, key[1]), bisect_right(numbers, key[1])
-            anchors = self._anchors_in(key[0], first, end)
-            sentence = _Sentence(self, field, first, end, anchors) if anchors else NO_CUES
-            self._sentences[key] = sentence
-        return sentence
-
-    def _anchors_in(self, field_no: int, first: int, end: int) -> list[int]:
-        """Sentence positions of the words in [first, end) that a trigger or a date is found
-        by; the field's are found in one step, when its first sentence is read."""
-        found = self._field_anchors.get(field_no)
+    def _field_cues(self, field_no: int) -> _FieldCues:
+        """Where the field's cues may be, found in one step when its first sentence is read."""
+        found = self._cues[field_no]
         if found is None:
-            field_types = self.text.fields()[field_no].types
-            positions = self.lexicon.anchors(field_types)
-            folded = self.lexicon.folded
-            found = [
-                i for i, t in zip(positions.tolist(), field_types[positions].tolist(), strict=True)
-                if self._useful(folded[t])
-            ]
-            self._field_anchors[field_no] = found
-        return [i - first for i in found[bisect_left(found, first):bisect_left(found, end)]]
+            field = self._fields[field_no]
+            found = self._cues[field_no] = _FieldCues(
+                self.lexicon.anchors(field.types, self.published), field.has_leads()
+            )
+        return found
+
+
+class _FieldCues(NamedTuple):
+    """Where a field's cues may be: the words a trigger or a date is found by (from
+    ContextLexicon), and whether a boilerplate lead word is anywhere in it."""
+
+    anchors: list[int]
+    has_leads: bool
+
+
+class _Furniture(NamedTuple):
+    """Page furniture that opens a sentence: its lead words as written (`Related`), and the
+    field word where the story's own words start again (FieldText.furniture_end)."""
+
+    lead: str
+    end: int
 
 
 class _Sentence:
-    """One sentence's words, clauses and triggers."""
+    """One sentence's words, clauses, triggers and page furniture, found once per article
+    and shared by every match with a mention in it; its words and triggers are read when a
+    mention in it is first looked at."""
 
     def __init__(
-        self, reader: ContextReader | None, field: FieldText | None, first: int, end: int,
-        anchors: list[int],
+        self, reader: ContextReader, field: FieldText, first: int, end: int,
+        anchors: list[int], lead: int | None,
     ) -> None:
-        """`anchors`: the words a trigger or a date is found by (from the sentence's first)."""
+        """`anchors`: the words a trigger or a date is found by (from the sentence's first);
+        without any, the sentence's words are not read. `lead`: the field word of the
+        boilerplate lead word (FieldText.lead_at) of the page furniture it is part of."""
         self.field = field
         self.first, self.end = first, end
+        self.lead = lead
+        self.furniture: _Furniture | None = None
+        self.triggers = reader.lexicon.triggers
         self.stops: dict[int, ContextLabelName | None] | None = None  # terminators, by word
+        self.offsets: tuple[list[int], list[int]] | None = None  # the words' starts, ends
         self.words: list[str] = []
         self.cues: list[Cue] = []
         # Each cue's scope, sentence positions [low, high], found when a mention is near.
         self.scopes: list[tuple[int, int] | None] = []
-        if reader is None or field is None:
-            return  # NO_CUES
-        self.triggers = reader.lexicon.triggers
-        self.words = list(map(reader.lexicon.folded.__getitem__, field.types[first:end].tolist()))
-        self.cues = self._find_cues(self.triggers, anchors, reader.published)
-        self.scopes = [None] * len(self.cues)
+        self._unread: tuple[ContextReader, list[int]] | None = (reader, anchors)
+
+    def _read(self, reader: ContextReader, anchors: list[int]) -> None:
+        """The sentence's furniture, words and cues, when a mention in it is first looked at."""
+        field, first, end = self.field, self.first, self.end
+        if self.lead is not None:
+            self.furniture = _Furniture(
+                field.lead_words(self.lead), field.furniture_end(first, end)
+            )
+        if anchors:
+            self.words = reader.lexicon.words(field.types[first:end])
+            self.cues = self._find_cues(self.triggers, anchors, reader.published)
+            self.scopes = [None] * len(self.cues)
 
     def _find_stops(self) -> dict[int, ContextLabelName | None]:
         """Terminators by position (label None: every label's); a word of a trigger found
         is not one."""
-        triggers, words = self.triggers, self.words
+        phrases, stop_lengths, words = self.triggers.phrases, self.triggers.stop_lengths, self.words
         inside = {i for cue in self.cues for i in range(cue.first, cue.last + 1)}
         stops: dict[int, ContextLabelName | None] = {}
         for i, word in enumerate(words):
-            for length in triggers.stop_lengths.get(word, ()) if i not in inside else ():
+            lengths = stop_lengths.get(word)
+            if lengths is None or i in inside:
+                continue
+            for length in lengths:
                 if i + length > len(words):
                     continue
-                entries = triggers.phrases.get(tuple(words[i:i + length]), ())
+                entries = phrases.get(tuple(words[i:i + length]), ())
                 labels = [e.label for e in entries if e.direction == "terminate"]
                 if labels:
                     stops[i] = None if None in labels else labels[0]
@@ -567,12 +671,11 @@ class _Sentence:
         """Whether the word is a month's name written as one inside the sentence: *May*
         there is the month ("agreed at May peace talks"), *may* the modal."""
         field = self.field
-        assert field is not None
         if position == 0 or self.words[position] not in MONTHS:
             return False
         at = self.first + position
-        word = field.text[int(field.starts[at]):int(field.ends[at])]
-        after = field.text[int(field.starts[at + 1])] if position + 1 < len(self.words) else ""
+        word = field.text[field.starts.item(at):field.ends.item(at)]
+        after = field.text[field.starts.item(at + 1)] if position + 1 < len(self.words) else ""
         # In a Title Case or capitals headline ("Warplanes May Strike Aleppo") it is the modal.
         return word[0].isupper() and not word.isupper() and not after.isupper()
 
@@ -581,10 +684,23 @@ class _Sentence:
             if entry.direction in TRIGGER_DIRECTIONS and entry.label is not None:
                 cues.append(Cue(entry.label, entry.direction, entry.scope, i, i + length - 1))
 
-    def labels(self, mentions: list[tuple[int, int]]) -> dict[ContextLabelName, list[str]]:
+    def carried(self, mentions: Mentions) -> dict[ContextLabelName, list[str]]:
+        """The labels the sentence carries for these mentions (see ContextReader._carried)."""
+        if self._unread is not None:
+            self._read(*self._unread)
+            self._unread = None
+        carried = self._labels(mentions)
+        furniture = self.furniture
+        if furniture is not None and all(last < furniture.end for _, _, last in mentions):
+            carried["boilerplate"] = [furniture.lead]
+        return carried
+
+    def _labels(self, mentions: Mentions) -> dict[ContextLabelName, list[str]]:
         """Labels whose triggers reach a mention (field word positions), with cue words."""
         found: dict[ContextLabelName, list[str]] = {}
-        near = [(first - self.first, last - self.first) for first, last in mentions]
+        if not self.cues:
+            return found
+        near = [(first - self.first, last - self.first) for _, first, last in mentions]
         for n, cue in enumerate(self.cues):
             if not any(first <= cue.last + cue.scope and last >= cue.first - cue.scope
                        for first, last in near):
@@ -623,11 +739,12 @@ class _Sentence:
 
     def _clause_break(self, position: int) -> bool:
         """Whether punctuation between this word and the one before breaks the clause."""
-        field = self.field
-        assert field is not None
-        at = self.first + position
-        between = field.text[int(field.ends[at - 1]):int(field.starts[at])]
-        return any(c in self.triggers.clause_breaks for c in between)
+        if self.offsets is None:  # read once, when a cue's scope is first needed
+            field, first, end = self.field, self.first, self.end
+            self.offsets = field.starts[first:end].tolist(), field.ends[first:end].tolist()
+        starts, ends = self.offsets
+        between = self.field.text[ends[position - 1]:starts[position]]
+        return not self.triggers.clause_breaks.isdisjoint(between)
 
     def _reaches(self, cue: Cue, position: int) -> bool:
         """Whether the cue's scope reaches this word: it is no terminator of the cue's."""
@@ -637,9 +754,7 @@ class _Sentence:
 
     def _text(self, cue: Cue) -> str:
         field = self.field
-        assert field is not None
-        start = int(field.starts[self.first + cue.first])
-        return field.text[start:int(field.ends[self.first + cue.last])]
+        return _text_of(field, self.first + cue.first, self.first + cue.last)
 
 
 def _cues_of(
@@ -661,10 +776,7 @@ def _between(field: FieldText, word: int, after: int) -> str:
 
 def _text_of(field: FieldText, first: int, last: int) -> str:
     """The text of the field's words first..last."""
-    return field.text[int(field.starts[first]):int(field.ends[last])]
-
-
-NO_CUES = _Sentence(None, None, 0, 0, [])  # a sentence where no trigger or date begins
+    return field.text[field.starts.item(first):field.ends.item(last)]
 
 
 # -- dates -----------------------------------------------------------------------------
@@ -695,10 +807,9 @@ def _date_at(words: Sequence[str], i: int, published: date | None) -> tuple[int,
 
 def _ongoing(words: Sequence[str], i: int) -> bool:
     """Whether a phrase of ONGOING ends within its reach before the date at word i."""
-    reach = max(ONGOING.values())
     return any(
         ONGOING.get(tuple(words[max(0, at + 1 - length):at + 1]), 0) >= i - at
-        for at in range(max(0, i - reach), i) for length in ONGOING_LENGTHS
+        for at in range(max(0, i - ONGOING_REACH), i) for length in ONGOING_LENGTHS
     )
 
 

@@ -6,8 +6,9 @@ the rules whose required clauses all occur, and evaluates only those.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from fnmatch import fnmatchcase
+from functools import partial
 
 from watcher.engine.context import ContextLexicon, ContextReader, Triggers, shipped_triggers
 from watcher.engine.evaluation import FIELDS, Evaluator, Plans, Sentence, TermRange
@@ -65,7 +66,7 @@ class Engine:
         if not held:
             return []
         # Context is read only where a rule matched, each sentence once per article.
-        reader = self.context_reader(text)
+        reader = self.context_reader(text, partial(evaluator.unit_numbers, sentence=True))
         fields = text.fields()
         return self.locator.locate(
             {FIELDS[f]: fields[f].text for f in (0, 1)},
@@ -73,9 +74,14 @@ class Engine:
               self._variant_spans(compiled, evaluator, fields)) for compiled, terms in held],
         )
 
-    def context_reader(self, text: AnalysedText) -> ContextReader:
-        """The reader of the article's context, as `match` and `watcher explain` use it."""
-        return ContextReader(self.context, text, self.locator.names_place)
+    def context_reader(
+        self, text: AnalysedText, sentence_numbers: Callable[[int], list[int]] | None = None
+    ) -> ContextReader:
+        """The reader of the article's context, as `match` and `watcher explain` use it.
+        `sentence_numbers`: each word's sentence number in a field, where the caller holds
+        them (the article's Evaluator.unit_numbers: read for the NEAR/s it evaluated and
+        for each match's evidence), so they are not read twice."""
+        return ContextReader(self.context, text, self.locator.names_place, sentence_numbers)
 
     def match_of(
         self, compiled: CompiledRule, text: AnalysedText, terms: set[TermRange],

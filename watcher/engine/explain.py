@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -96,7 +97,10 @@ def explain(
     held: tuple[ContextLabelName, ...] = ()
     if matches:
         terms = evaluator.truth(compiled.query, (0, 1)) or set()
-        found = engine.match_of(compiled, text, terms, evaluator, engine.context_reader(text))
+        found = engine.match_of(
+            compiled, text, terms, evaluator,
+            engine.context_reader(text, partial(evaluator.unit_numbers, sentence=True)),
+        )
         context, held = found.context, found.held
     return Explanation(rule.id, text.article.id, matches, root, other_source,
                        disabled, context, held)

@@ -155,10 +155,14 @@ class FieldText:
     def _lead_tokens(self) -> frozenset[int]:
         return frozenset(lead_positions(self.tokens).tolist())
 
+    def has_leads(self) -> bool:
+        """Whether a boilerplate lead word is anywhere in the field (most have none)."""
+        return bool(self._lead_tokens)
+
     def lead_at(self, word: int) -> bool:
         """Whether the word is a boilerplate lead (`Related`, `Tags`, `Read more`): its
         sentence is page furniture, a list of other pages' titles, not the article's text."""
-        return int(self.word_tokens[word]) in self._lead_tokens
+        return self.word_tokens.item(word) in self._lead_tokens
 
     def lead_words(self, lead: int) -> str:
         """The lead at word `lead` as the text has it: `Related`, `Read more`."""
