@@ -11,10 +11,12 @@ from pathlib import Path
 import pytest
 
 from bench.quality import (
+    FIFTH_SAMPLE,
     FOURTH_SAMPLE,
     FRESH_SAMPLE,
     HELD_OUT,
     THIRD_SAMPLE,
+    HeldOut,
     QualityPart,
     QualityReport,
     main,
@@ -240,18 +242,21 @@ def test_each_held_out_sample_is_measured_in_its_own_section_against_its_own_mat
             "recall 50% (over 2 pairs judged wanted).") in third_text
 
 
-def test_the_fourth_sample_is_held_out_and_counted_against_the_alerts_of_fdcaee8(
-    tmp_path: Path, analyzer: Analyzer
+@pytest.mark.parametrize(("sample", "title"), [
+    (FOURTH_SAMPLE, "The fourth held-out sample"), (FIFTH_SAMPLE, "The fifth held-out sample")])
+def test_the_fourth_and_fifth_samples_are_held_out_and_counted_against_the_alerts_of_fdcaee8(
+    sample: HeldOut, title: str, tmp_path: Path, analyzer: Analyzer
 ) -> None:
-    """fresh4.jsonl is measured in bench.run's Quality part after the other two, like
-    fresh.jsonl against each line's `matched` (the rules of fdcaee8), in its own section."""
+    """fresh4.jsonl and fresh5.jsonl are measured in bench.run's Quality part after the other
+    two, like fresh.jsonl against each line's `matched` (the rules of fdcaee8), each in its
+    own section."""
     assert [sample.path.name for sample in HELD_OUT] == [
-        "fresh.jsonl", "fresh3.jsonl", "fresh4.jsonl"]
+        "fresh.jsonl", "fresh3.jsonl", "fresh4.jsonl", "fresh5.jsonl"]
     _write_set(tmp_path, FRESH)
-    fourth = measure_fresh(replace(FOURTH_SAMPLE, path=tmp_path / "labels.jsonl"),
-                           tmp_path / "rules.yaml", tmp_path / "fakes.csv", analyzer=analyzer)
-    text = render_fresh_markdown(fourth)
-    assert text.startswith("### The fourth held-out sample (labels.jsonl")
+    measured = measure_fresh(replace(sample, path=tmp_path / "labels.jsonl"),
+                             tmp_path / "rules.yaml", tmp_path / "fakes.csv", analyzer=analyzer)
+    text = render_fresh_markdown(measured)
+    assert text.startswith(f"### {title} (labels.jsonl")
     assert ("Of the 2 alerts judged unwanted (the rules of fdcaee8, labels.jsonl's `matched`), "
             "1 (50%) are gone or held back now") in text
     assert "#### Then: the alerts of fdcaee8 (each line's `matched`)" in text
