@@ -370,6 +370,12 @@ def test_what_a_cue_does_not_reach(
     # A date further from the start's words still dates them.
     ("A truce that came into force after talks in February 2014 soon broke down.",
      "truce", {"historical": ["February 2014"]}),
+    # What a modal says could be threatened or derailed is there now ...
+    ("Losing the town would threaten the army's siege of Homs, analysts said.", "siege", {}),
+    ("The bombing could derail the peace talks under way in Geneva.", "talks", {}),
+    # ... while what the modal itself governs stays hypothetical.
+    ("The army could besiege Homs again, a commander said.", "besiege",
+     {"hypothetical": ["could"]}),
 ])
 def test_calls_on_someone_and_times_earlier_this_year(
     analyzer: Analyzer, triggers: Triggers, body: str, mention: str, labels: dict
