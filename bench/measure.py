@@ -11,7 +11,7 @@ import platform
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -90,6 +90,22 @@ def paired_best(first: Callable[[], object], second: Callable[[], object],
         a.append(timed(first)[0])
         b.append(timed(second)[0])
     return Passes(tuple(a)), Passes(tuple(b))
+
+
+def turns_best(works: Sequence[Callable[[], object]], repeats: Repeats = FULL_REPEATS,
+               prepare: Callable[[], object] | None = None) -> list[Passes]:
+    """Passes of several works taken in turns (A B C A B C …), as `paired_best` takes two;
+    `prepare`, untimed, runs before each turn (fresh inputs for works that use them up)."""
+    def turn() -> list[float]:
+        if prepare is not None:
+            prepare()
+        return [timed(work)[0] for work in works]
+
+    rounds = [turn()]
+    wanted = max(repeats.least, min(repeats.paired_most,
+                                    int(repeats.paired_seconds / max(sum(rounds[0]), 1e-6))))
+    rounds.extend(turn() for _ in range(wanted - 1))
+    return [Passes(tuple(seconds)) for seconds in zip(*rounds, strict=True)]
 
 
 def rss_bytes() -> int:

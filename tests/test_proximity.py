@@ -6,7 +6,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from watcher.engine.evaluation import Plans
-from watcher.engine.proximity import any_pair, chain_pairs, pairs, used_hits
+from watcher.engine.proximity import any_pair, chain_pairs, pairs, units_with_pair, used_hits
 from watcher.rules.compile import CNear, COr, CTerm
 
 FIELD_WORDS = 30
@@ -130,6 +130,23 @@ def test_representative_pairs_decide_the_next_near_of_the_chain_as_all_pairs_do(
 
     assert chain_holds(kept, chain_first=True) == chain_holds(close, chain_first=True)
     assert chain_holds(kept, chain_first=False) == chain_holds(close, chain_first=False)
+
+
+@settings(max_examples=600, deadline=None)
+@given(**NEAR_ARGUMENTS, sentences=units, scope_is_sentence=st.booleans())
+# Under NEAR/s, ONEAR: (4, 4) ends after (3, 3) starts, (0, 1) before it, in sentence 0.
+@example([(0, 1), (4, 4)], [(3, 3)], 0, True, None, [0] * 30, True)
+def test_the_sentences_holding_a_close_pair_are_those_of_the_joined_pairs(
+    left, right, distance, ordered, unit_numbers, sentences, scope_is_sentence
+):
+    """What Evaluator.evidence reads per NEAR: the sentences that wholly hold some close
+    pair's joined range, as when every pair was joined and looked at."""
+    if scope_is_sentence:  # NEAR/s: the rule's units are the sentences themselves
+        unit_numbers = sentences
+    close = close_pairs(left, right, distance, ordered, unit_numbers)
+    expected = {sentences[first] for first, last in (joined(a, b) for a, b in close)
+                if sentences[first] == sentences[last]}
+    assert units_with_pair(left, right, distance, ordered, unit_numbers, sentences) == expected
 
 
 @given(**NEAR_ARGUMENTS)

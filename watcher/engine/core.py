@@ -62,7 +62,7 @@ class Engine:
             excluded = self._rules_excluded_for(text.article.source)
             candidates = [n for n in candidates if n not in excluded]
         evaluator = Evaluator(occurrences, text, self.plans)
-        held = self._evaluate(evaluator, candidates)
+        held = self.held_rules(evaluator, candidates)
         if not held:
             return []
         # Context is read only where a rule matched, each sentence once per article.
@@ -97,11 +97,13 @@ class Engine:
     ) -> list[tuple[CompiledRule, set[TermRange]]]:
         """The given rules that hold on the article, each with the term ranges that made it
         hold (the stages of `match` are public so the benchmark can time each)."""
-        return self._evaluate(Evaluator(occurrences, text, self.plans), rule_numbers)
+        return self.held_rules(Evaluator(occurrences, text, self.plans), rule_numbers)
 
-    def _evaluate(
+    def held_rules(
         self, evaluator: Evaluator, rule_numbers: list[int]
     ) -> list[tuple[CompiledRule, set[TermRange]]]:
+        """`evaluate` with the caller's evaluator, whose memos then serve what follows
+        (`match` finds each match's evidence with them)."""
         held = []
         for rule_no in rule_numbers:
             compiled = self.index.rules[rule_no]

@@ -72,12 +72,12 @@ class Evaluator:
     def _sentences_of_nears(self, plan: Plan, mask: int, found: set[Sentence]) -> None:
         match plan:
             case NearPlan():
+                # Where the NEAR holds is known from matching: elsewhere no pair is close.
+                present = plan.present(self) & mask
                 for field_no in (0, 1):
-                    if mask >> field_no & 1:
-                        units = self.unit_numbers(field_no, True)
-                        found.update((field_no, units[first])
-                                     for first, last in plan.extents(self)[field_no]
-                                     if units[first] == units[last])
+                    if present >> field_no & 1:
+                        found.update((field_no, sentence)
+                                     for sentence in plan.stating_sentences(self, field_no))
             case AllPlan() | AnyPlan():
                 for child in plan.children:
                     self._sentences_of_nears(child, mask, found)

@@ -10,7 +10,15 @@ from collections.abc import Iterable
 from typing import Protocol
 
 from watcher.engine.occurrences import Occurrences
-from watcher.engine.proximity import Extent, Run, Units, any_pair, chain_pairs, used_hits
+from watcher.engine.proximity import (
+    Extent,
+    Run,
+    Units,
+    any_pair,
+    chain_pairs,
+    units_with_pair,
+    used_hits,
+)
 
 FIELDS = ("title", "body")
 TermRange = tuple[int, int, int]  # (field, first word, last word) of one term occurrence
@@ -275,6 +283,15 @@ class NearPlan(Positional):
             for f in (0, 1)
         )
         return title, body
+
+    def stating_sentences(self, ev: ArticleState, field_no: int) -> set[int]:
+        """The sentences of one field that wholly hold a close pair, as the sentences of
+        the node's extents wholly inside one would be, without joining every pair."""
+        lefts, rights = self.left.extents(ev)[field_no], self.right.extents(ev)[field_no]
+        if not lefts or not rights:
+            return set()
+        sentences = ev.unit_numbers(field_no, True)
+        return units_with_pair(lefts, rights, *self._rule(ev, field_no), sentences)
 
     def _spans(self, ev: ArticleState, field_no: int) -> set[TermRange]:
         rule = self._rule(ev, field_no)

@@ -139,6 +139,45 @@ def pairs_in_unit(
                 yield a, b
 
 
+def units_with_pair(
+    left: list[Extent], right: list[Extent], distance: int, ordered: bool, units: Units,
+    sentences: list[int],
+) -> set[int]:
+    """The sentences (numbered per word in `sentences`) that wholly hold some close pair,
+    i.e. where the pair's joined range lies in one sentence, without listing the pairs.
+
+    Sentence numbers grow with position, so that is both hits wholly inside the sentence:
+    only sentences wholly holding hits of both sides are asked, each for one pair among
+    its own hits (under NEAR/s any two of them pair up, bar ONEAR's order)."""
+    if not left or not right:
+        return set()
+    if units is sentences and not ordered:
+        return _units_holding(left, sentences) & _units_holding(right, sentences)
+    lefts, rights = _runs_by_unit(left, sentences), _runs_by_unit(right, sentences)
+    return {unit for unit, run in lefts.items()
+            if unit in rights and any_pair(run, rights[unit], distance, ordered, units)}
+
+
+def _units_holding(hits: list[Extent], units: list[int]) -> set[int]:
+    """The units that wholly hold some of the hits."""
+    return {units[start] for start, end in hits if units[start] == units[end]}
+
+
+def _runs_by_unit(hits: list[Extent], units: list[int]) -> dict[int, Run]:
+    """The hits wholly inside each unit, as runs in the hits' order."""
+    found: dict[int, Run] = {}
+    for start, end in hits:
+        unit = units[start]
+        if units[end] == unit:
+            run = found.get(unit)
+            if run is None:
+                found[unit] = ([start], [end])
+            else:
+                run[0].append(start)
+                run[1].append(end)
+    return found
+
+
 def used_hits(
     left: list[Extent], right: list[Extent], distance: int, ordered: bool, units: Units
 ) -> tuple[set[Extent], set[Extent]]:
