@@ -256,3 +256,17 @@ def test_a_refusal_is_said_even_when_a_stop_ends_the_batch(db_url: str) -> None:
     stored_ids = sorted(r[0] for r in rows(db_url, "SELECT external_id FROM articles"))
     assert batch[1].id not in stored_ids and len(stored_ids) < len(batch) - 1  # stopped early
     assert sorted(o.article.id for o in outcomes) == stored_ids  # each stored one said
+
+
+def test_a_write_keeps_its_savepoints_journal_in_memory_and_a_read_its_temporary_files(
+    db_url: str,
+) -> None:
+    """A savepoint's journal past 64 KiB (one article's bands pass it) goes to a temporary
+    file unless temporary storage is in memory; a read keeps files, where a large sort
+    spills. PRAGMA temp_store: 2 is MEMORY, 0 the default (files)."""
+    with Store.open(db_url) as store:
+        for _ in range(2):  # and back: the setting lasts as long as the connection
+            with store.writing() as connection:
+                assert connection.exec_driver_sql("PRAGMA temp_store").scalar() == 2
+            with store.reading() as connection:
+                assert connection.exec_driver_sql("PRAGMA temp_store").scalar() == 0

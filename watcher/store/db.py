@@ -112,7 +112,24 @@ def _configure_sqlite(engine: Engine, busy_timeout: float) -> None:
     @sa.event.listens_for(engine, "begin")
     def _on_begin(connection: Connection) -> None:
         writes = connection.get_execution_options().get(WRITE_OPTION, False)
+        _temp_store(connection, "MEMORY" if writes else "DEFAULT")
         connection.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")
+
+
+def _temp_store(connection: Connection, wanted: str) -> None:
+    """MEMORY for a write transaction, DEFAULT (files) for a read, set only when the
+    connection's setting differs (it lasts as long as the connection; outside a transaction).
+
+    A savepoint keeps the pages it changes in a journal, which SQLite moves to a temporary
+    file past 64 KiB unless temporary storage is in memory: one article's savepoint in a
+    batch passes it (its 32 bands land on as many index pages), and writing that file
+    doubled the bands' insert (bench/RESULTS.md, "Store write path"). A write's journal
+    holds only what its transaction changes; a read keeps files, where a large sort spills.
+    """
+    info = connection.connection.info
+    if info.get("temp_store") != wanted:
+        connection.exec_driver_sql(f"PRAGMA temp_store = {wanted}")
+        info["temp_store"] = wanted
 
 
 WAL_RETRY_PAUSE = 0.05
