@@ -509,7 +509,10 @@ def render_write_markdown(done: WriteComparison) -> str:
         "Stored the same in every pass, on each database (articles, their stories, which "
         "matches are first in them, deliveries queued): "
         + ", ".join(f"{database} {'yes' if done.same(database) else '**NO**'}"
-                    for database in DATABASES) + ".",
+                    for database in DATABASES) + ". Each process captures its calls with its "
+        "own analysis and engine: a baseline that matches otherwise (the matching has changed "
+        "since) stores other matches and stories, and is not the same for that reason; "
+        "`--against` a revision that matches alike compares the stores alone.",
         "",
         "The whole replay: `Pipeline.ingest_many` over FA-KES in `watcher replay`'s batches "
         "of 32 with the shipped rules and one default channel, into a new SQLite file per "
