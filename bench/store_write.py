@@ -289,6 +289,8 @@ class ReplayPass:
     engine_seconds: float  # analysis + engine alone over them, just before
     stored: int
     digest: str
+    store_seconds: float = 0.0  # of `seconds`: in the Store's calls (ingest, known keys)
+    signature_seconds: float = 0.0  # the articles' story signatures, apart, just after
 
     @property
     def per_second(self) -> float:
@@ -305,12 +307,46 @@ def replay_pass(matcher: Matcher, articles: Sequence[Article], path: Path) -> Re
     Store.open(url).close()
     engine = open_engine(url)
     with Store(engine) as store:
+        timing = _Timing(store)
         gc.collect()
         started = time.perf_counter()
-        outcomes = replay_batches(new_pipeline(matcher, store), articles)
+        outcomes = replay_batches(new_pipeline(matcher, timing), articles)  # type: ignore[arg-type]
         seconds = time.perf_counter() - started
     stored = sum(1 for o in outcomes if o.status == "new")
-    return ReplayPass(seconds, engine_seconds, stored, _digest(engine))
+    return ReplayPass(seconds, engine_seconds, stored, _digest(engine), timing.seconds,
+                      _signatures_seconds(articles))
+
+
+class _Timing:
+    """A Store whose calls the pipeline makes are timed (their sum in `seconds`)."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        self.seconds = 0.0
+
+    def __getattr__(self, name: str) -> Any:
+        found = getattr(self._store, name)
+        if not callable(found):
+            return found
+
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            started = time.perf_counter()
+            try:
+                return found(*args, **kwargs)
+            finally:
+                self.seconds += time.perf_counter() - started
+
+        return timed
+
+
+def _signatures_seconds(articles: Sequence[Article]) -> float:
+    """The articles' story signatures, which the pipeline makes for each new article."""
+    from watcher.ingest.stories import story_signature
+
+    started = time.perf_counter()
+    for article in articles:
+        story_signature(article.title, article.body)
+    return time.perf_counter() - started
 
 
 DATABASES = ("SQLite", "PostgreSQL")
@@ -454,7 +490,11 @@ def render_write_markdown(done: WriteComparison) -> str:
         "statements, COMMIT up to the connection's return to the pool, with WAL "
         "checkpoints, and the rest: SQLAlchemy's per-statement work, the pool, the store's "
         f"own Python): this tree {_split(lite['this tree'])}; baseline "
-        f"{_split(lite['baseline'])}.",
+        f"{_split(lite['baseline'])}. On SQLite an article's savepoint, its reads and its "
+        "inserts go to the driver as text rendered once per shape, their values bound by "
+        "the columns' types (`exec_driver_sql`, watcher/store/driver.py), and a batch keeps "
+        "SQLite's temporary storage in memory, so an article's savepoint journal (past "
+        "64 KiB with its 32 bands) is not written to a file (docs/storage.md).",
         "",
         "PostgreSQL:",
         "",
@@ -469,7 +509,10 @@ def render_write_markdown(done: WriteComparison) -> str:
         "Stored the same in every pass, on each database (articles, their stories, which "
         "matches are first in them, deliveries queued): "
         + ", ".join(f"{database} {'yes' if done.same(database) else '**NO**'}"
-                    for database in DATABASES) + ".",
+                    for database in DATABASES) + ". Each process captures its calls with its "
+        "own analysis and engine: a baseline that matches otherwise (the matching has changed "
+        "since) stores other matches and stories, and is not the same for that reason; "
+        "`--against` a revision that matches alike compares the stores alone.",
         "",
         "The whole replay: `Pipeline.ingest_many` over FA-KES in `watcher replay`'s batches "
         "of 32 with the shipped rules and one default channel, into a new SQLite file per "
@@ -478,6 +521,14 @@ def render_write_markdown(done: WriteComparison) -> str:
         "(bench/store_replay.py `match_batches`); passes alternate between the processes.",
         "",
         *markdown(_REPLAY_COLUMNS, _replay_rows(done)),
+        "",
+        f"Of this tree's best replay ({replay['this tree'].seconds:.2f} s): analysis + "
+        f"engine {done.best_engine('this tree'):.2f} s (best alone), the store's calls "
+        f"{replay['this tree'].store_seconds:.2f} s, story signatures "
+        f"{replay['this tree'].signature_seconds:.2f} s (made apart, just after), the rest "
+        f"{_replay_rest(replay['this tree'], done.best_engine('this tree')):.2f} s (the "
+        f"pipeline's own work, and the engine's time above its best); the baseline's store "
+        f"{replay['baseline'].store_seconds:.2f} s.",
         "",
         f"Replay, this tree / baseline: **{done.replay_ratio:.2f}x** the articles/s "
         f"({replay['this tree'].per_second:,.0f} against "
@@ -488,6 +539,10 @@ def render_write_markdown(done: WriteComparison) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def _replay_rest(replay: ReplayPass, engine: float) -> float:
+    return replay.seconds - engine - replay.store_seconds - replay.signature_seconds
 
 
 def _overhead(done: WriteComparison, label: str) -> float:

@@ -256,3 +256,30 @@ def test_a_refusal_is_said_even_when_a_stop_ends_the_batch(db_url: str) -> None:
     stored_ids = sorted(r[0] for r in rows(db_url, "SELECT external_id FROM articles"))
     assert batch[1].id not in stored_ids and len(stored_ids) < len(batch) - 1  # stopped early
     assert sorted(o.article.id for o in outcomes) == stored_ids  # each stored one said
+
+
+def test_a_batch_keeps_its_savepoints_journals_in_memory_other_transactions_files(
+    db_url: str,
+) -> None:
+    """A savepoint's journal past 64 KiB (one article's bands pass it) goes to a temporary
+    file unless temporary storage is in memory; other transactions keep files, where a
+    large sort (a migration's index) or a prune's journal spills. PRAGMA temp_store: 2 is
+    MEMORY, 0 the default (files), as each INSERT and SELECT 1 ran."""
+    Store.open(db_url).close()
+    engine = open_engine(db_url)
+    seen: set[tuple[str, int]] = set()
+    sa.event.listen(engine, "after_cursor_execute", lambda connection, _c, statement, *_:
+                    statement.split()[0] in ("INSERT", "SELECT") and seen.add((
+                        statement.split()[0], connection.connection.driver_connection.execute(
+                            "PRAGMA temp_store").fetchone()[0])))
+    with Store(engine) as store:
+        for batch in (articles()[:2], articles()[2:4]):  # and back: it lasts with the connection
+            seen.clear()
+            assert [o.status for o in pipeline(store).ingest_many(batch)] == ["new", "new"]
+            assert ("INSERT", 2) in seen and ("INSERT", 0) not in seen
+            seen.clear()
+            with store.writing() as connection:
+                connection.exec_driver_sql("SELECT 1")
+            with store.reading() as connection:
+                connection.exec_driver_sql("SELECT 1")
+            assert seen == {("SELECT", 0)}

@@ -19,7 +19,7 @@ from tests.store.builders import NOW, new_article, new_match, new_story, oldest_
 from tests.store.conftest import empty
 from tests.store.sql import backend, rows
 from watcher.model import MatchPlace, PlaceRef
-from watcher.store import Store
+from watcher.store import IngestItem, Store
 from watcher.store.db import open_engine
 
 # What storing one article (its source already known to the Store) takes, whatever it holds:
@@ -107,6 +107,41 @@ def test_a_source_created_by_a_refused_article_is_not_cached(
     assert store.ingest(new_article("b1", source="other"), [], new_story, NOW).stored
     assert rows(any_db_url, "SELECT name FROM sources ORDER BY id") == [("seeds",), ("other",)]
 
+
+
+def test_a_batch_on_sqlite_goes_to_the_driver_as_text_and_stores_the_same_values(
+    db_url: str,
+) -> None:
+    """SQLAlchemy's work per compiled statement (its cache key, the compiled-cache lookup,
+    the parameters, the result) cost a replay more than SQLite running it: a batch's
+    savepoints, reads and inserts are text rendered once (watcher/store/driver.py), with
+    the values the columns' types bind (UTC datetimes, JSON, booleans)."""
+    Store.open(db_url).close()
+    engine = open_engine(db_url)
+    compiled: list[str] = []
+    with Store(engine) as store:
+        store.ingest(new_article("warm-up"), [], new_story, NOW)  # the source: found, cached
+        sa.event.listen(engine, "before_cursor_execute",
+                        lambda _c, _cur, statement, _p, context, _m: context.compiled
+                        is not None and compiled.append(statement))
+        first, copy = new_article("a1", story_band=7), new_article("a2", story_band=7)
+        results = store.ingest_batch([
+            IngestItem(first, [new_match(first, "siege", places=(_place(),))], new_story, NOW),
+            IngestItem(copy, [new_match(copy, "strike")], oldest_story, NOW),
+        ])
+    assert [(r.stored, r.story_id) for r in results] == [(True, 2), (True, 2)]
+    assert compiled == []
+    assert rows(db_url, "SELECT a.external_id, a.fetched, m.rule_id, m.first_in_story, "
+                        "m.matched_at, m.spans, d.channel, d.next_attempt, count(p.place_id) "
+                        "FROM matches m JOIN articles a ON a.id = m.article_id "
+                        "JOIN deliveries d ON d.match_id = m.id "
+                        "LEFT JOIN match_places p ON p.match_id = m.id "
+                        "GROUP BY m.id ORDER BY m.id") == [
+        ("a1", "2026-11-24 12:00:00.000000", "siege", 1, "2026-11-24 12:00:00.000000",
+         "[[0, 4, \"title\"], [5, 9, \"body\"]]", "ops", "2026-11-24 12:00:00.000000", 3),
+        ("a2", "2026-11-24 12:00:00.000000", "strike", 1, "2026-11-24 12:00:00.000000",
+         "[[0, 4, \"title\"], [5, 9, \"body\"]]", "ops", "2026-11-24 12:00:00.000000", 0),
+    ]
 
 # On PostgreSQL, the times the client waits for the server while storing one article: the
 # pool's ping of the connection, BEGIN, the ingest locks (one statement), the duplicate

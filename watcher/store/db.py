@@ -26,6 +26,8 @@ T = TypeVar("T")
 
 WRITE_OPTION = "watcher_write"
 """Execution option marking a connection whose transaction will write (BEGIN IMMEDIATE)."""
+TEMP_IN_MEMORY_OPTION = "watcher_temp_in_memory"
+"""Execution option: the transaction's temporary storage in memory (`write_transaction`)."""
 
 DEFAULT_BUSY_TIMEOUT = 30.0
 PG_CONNECT_TIMEOUT = 10
@@ -111,8 +113,18 @@ def _configure_sqlite(engine: Engine, busy_timeout: float) -> None:
 
     @sa.event.listens_for(engine, "begin")
     def _on_begin(connection: Connection) -> None:
-        writes = connection.get_execution_options().get(WRITE_OPTION, False)
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")
+        options = connection.get_execution_options()
+        _temp_store(connection, "MEMORY" if options.get(TEMP_IN_MEMORY_OPTION) else "DEFAULT")
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if options.get(WRITE_OPTION) else "BEGIN")
+
+
+def _temp_store(connection: Connection, wanted: str) -> None:
+    """SQLite's temporary storage for the transaction beginning: set only when the
+    connection's setting differs (it lasts as long as the connection), before BEGIN."""
+    info = connection.connection.info
+    if info.get("temp_store") != wanted:
+        connection.exec_driver_sql(f"PRAGMA temp_store = {wanted}")
+        info["temp_store"] = wanted
 
 
 WAL_RETRY_PAUSE = 0.05
@@ -138,7 +150,7 @@ def _switch_to_wal(cursor: sqlite3.Cursor, deadline: float) -> None:
 
 @contextmanager
 def write_transaction(
-    engine: Engine, *, rebuilds_tables: bool = False
+    engine: Engine, *, rebuilds_tables: bool = False, savepoints_in_memory: bool = False
 ) -> Iterator[Connection]:
     """A transaction that takes the write lock up front (SQLite); commits unless it raises.
 
@@ -146,6 +158,13 @@ def write_transaction(
     rebuilds a table (copy, drop, rename) that stored rows point at, and the drop fails
     with keys on. SQLite's documented way: keys off outside the transaction, change,
     `foreign_key_check` before the commit, keys on again.
+
+    `savepoints_in_memory` (ingests): SQLite's temporary storage in memory meanwhile. A
+    savepoint keeps the pages it changes in a journal, moved to a temporary file past
+    64 KiB unless temporary storage is in memory: one article's savepoint in a batch passes
+    it (its 32 bands land on as many index pages), and writing that file doubled the bands'
+    insert (bench/RESULTS.md, "Store write path"). Other transactions keep files, where a
+    large sort (an index built by a migration) or a prune's journal spills.
     """
     with engine.connect() as connection:
         raw = None
@@ -153,7 +172,8 @@ def write_transaction(
             raw = connection.connection.driver_connection
             raw.execute("PRAGMA foreign_keys = OFF")  # a no-op inside a transaction
         try:
-            connection.execution_options(**{WRITE_OPTION: True})
+            connection.execution_options(**{WRITE_OPTION: True,
+                                            TEMP_IN_MEMORY_OPTION: savepoints_in_memory})
             with connection.begin():
                 yield connection
                 if raw is not None and connection.exec_driver_sql(

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from watcher.store.db import in_chunks
+from watcher.store.driver import driver_insert, select_rows
 from watcher.store.ingest_pg import write_in_one_statement
 from watcher.store.locations import area_ids
 from watcher.store.records import (
@@ -143,14 +144,15 @@ def store_article(
 
 
 def _write_apart(connection: Connection, writes: ArticleWrites, cached: bool) -> int:
-    """The article's rows a table at a time (SQLite: no round trips to save); its story's
-    id. UnknownSource when a `cached` source id names no row."""
+    """The article's rows a table at a time (SQLite: no round trips to save), through the
+    driver (watcher/store/driver.py); its story's id. UnknownSource when a `cached` source
+    id names no row."""
     new, now = writes.new, writes.now
     story_id = writes.story_id
     if story_id is None:
-        story_id = _insert_one(connection, _INSERT_STORY, story_row(new, now))
+        story_id = _insert_row(connection, stories, story_row(new, now))
     try:
-        article_id = _insert_one(connection, _INSERT_ARTICLE,
+        article_id = _insert_row(connection, articles,
                                  article_row(new, story_id, writes.source_id))
     except sa.exc.IntegrityError:  # the row's only constraints that can fail here
         if cached:
@@ -159,7 +161,7 @@ def _write_apart(connection: Connection, writes: ArticleWrites, cached: bool) ->
     _insert_keys(connection, new.identity.keys, article_id)
     _insert_bands(connection, new.bands, article_id)
     ids = _insert_matches(connection, writes.found, writes.first, article_id, story_id, now)
-    _insert_many(connection, deliveries, [
+    _insert_rows(connection, deliveries, [
         pending_delivery(ids[index], route, now) for index, route in writes.queued
     ])
     return story_id
@@ -174,6 +176,8 @@ def _lock_identity_and_bands(connection: Connection, new: NewArticle) -> None:
     the first; ingests of unrelated articles run side by side. First of all, in the same
     statement, the ingest lock shared: a retention batch takes it alone, so it never
     deletes a story that an ingest is joining (`lock_out_ingests`)."""
+    if connection.dialect.name != "postgresql":
+        return
     _take_locks(connection, [
         (LockSpace.INGEST, INGEST_KEY),
         *((LockSpace.IDENTITY_KEY, key) for key in new.identity.keys),
@@ -234,7 +238,7 @@ def story_candidates(connection: Connection, bands: Sequence[int]) -> list[Story
     STORY_CANDIDATES, those sharing the most bands, from each band's BAND_READ_LIMIT newest."""
     if not bands:
         return []
-    rows = connection.execute(_candidates_query(len(bands)), _band_values(bands))
+    rows = select_rows(connection, _candidates_query(len(bands)), _band_values(bands))
     return [StoryCandidate(row.story_id, row.signature) for row in rows]
 
 
@@ -247,7 +251,7 @@ def _known_and_candidates(
     if not unique:
         return False, story_candidates(connection, bands)
     values = _band_values(bands) | {f"key{index}": key for index, key in enumerate(unique)}
-    rows = connection.execute(_known_and_candidates_query(len(unique), len(bands)), values)
+    rows = select_rows(connection, _known_and_candidates_query(len(unique), len(bands)), values)
     known = False
     candidates = []
     for row in rows:
@@ -333,63 +337,30 @@ def _source_id(connection: Connection, name: str) -> int:
 
 
 def _insert_keys(connection: Connection, keys: Sequence[str], article_id: int) -> None:
-    """The unique key is the arbiter when two processes store one article at once. One
-    multi-row INSERT (not executemany: psycopg's pipeline logs noise when it fails)."""
-    unique = list(dict.fromkeys(keys))
-    if not unique:
-        return
-    values = {f"key{index}": key for index, key in enumerate(unique)}
+    """The unique key is the arbiter when two processes store one article at once. On
+    SQLite one executemany; on PostgreSQL the keys are written with the rest
+    (ingest_pg.py)."""
+    rows = [{"key": key, "article_id": article_id} for key in dict.fromkeys(keys)]
     try:
-        connection.execute(_keys_insert(len(unique)), {"article_id": article_id, **values})
+        _insert_rows(connection, article_keys, rows)
     except sa.exc.IntegrityError:
         raise DuplicateArticle from None
 
 
-@cache
-def _keys_insert(count: int) -> sa.TextClause:
-    return _rows_insert(article_keys, ("key", "article_id"), [
-        (f":key{index}", ":article_id") for index in range(count)
-    ])
-
-
 def _insert_bands(connection: Connection, bands: Sequence[int], article_id: int) -> None:
-    """All of the article's bands in one statement: on PostgreSQL one multi-row INSERT
-    (built once per band count), one round trip; on SQLite one executemany of the
-    single-row INSERT, given to the driver as it is, which SQLite runs 2.5x faster than
-    the multi-row form (measured: 32 rows, 800 times)."""
-    if not bands:
-        return
-    if connection.dialect.name == "sqlite":
+    """All of the article's bands in one executemany of the single-row INSERT, given to
+    the driver as it is, which SQLite runs 2.5x faster than the multi-row form (measured:
+    32 rows, 800 times)."""
+    if bands:
         connection.exec_driver_sql(
             _SQLITE_BANDS_INSERT,
             [(article_id, index, band) for index, band in enumerate(bands)],
         )
-        return
-    connection.execute(_bands_insert(len(bands)), {"article_id": article_id, **_band_values(bands)})
 
 
 _SQLITE_BANDS_INSERT = (
     f'INSERT INTO "{story_bands.name}" ("article_id", "band_index", "band_hash") VALUES (?, ?, ?)'
 )
-
-
-@cache
-def _bands_insert(count: int) -> sa.TextClause:
-    return _rows_insert(story_bands, ("article_id", "band_index", "band_hash"), [
-        (":article_id", str(index), f":hash{index}") for index in range(count)
-    ])
-
-
-def _rows_insert(
-    table: sa.Table, columns: Sequence[str], rows: Sequence[Sequence[str]]
-) -> sa.TextClause:
-    """A multi-row INSERT as text: SQLAlchemy compiles an `insert().values([...])` of many
-    rows again at every execution (its cache does not keep them), which cost more than all
-    the single-row statements it replaced. The names are quoted as standard SQL, which
-    SQLite and PostgreSQL both read."""
-    names = ", ".join(f'"{table.c[column].name}"' for column in columns)
-    values = ", ".join(f"({', '.join(row)})" for row in rows)
-    return sa.text(f'INSERT INTO "{table.name}" ({names}) VALUES {values}')
 
 
 def _first_in_story(
@@ -423,9 +394,11 @@ def _insert_matches(
     rows = [match_row(new, article_id, story_id, now, is_first)
             for new, is_first in zip(found, first, strict=True)]
     # One match per rule and article (a unique constraint): the rule names the returned id.
-    id_of = {row.rule_id: int(row.id) for row in connection.execute(_INSERT_MATCHES, rows)}
+    inserted = driver_insert(matches, tuple(rows[0]), connection.dialect).insert_returning(
+        connection, rows, ("id", "rule_id"))
+    id_of = {rule_id: int(match_id) for match_id, rule_id in inserted}
     ids = [id_of[new.match.rule_id] for new in found]
-    _insert_many(connection, match_places, [
+    _insert_rows(connection, match_places, [
         {"match_id": match_id, "place_id": area}
         for match_id, new in zip(ids, found, strict=True)
         for area in area_ids(new.match.places)
@@ -439,11 +412,19 @@ def _rules_alerted_in(connection: Connection, story_id: int, rule_ids: Sequence[
     if not rule_ids:
         return set()
     _lock_story(connection, story_id)
-    query = sa.select(matches.c.rule_id).distinct().where(
-        matches.c.story_id == story_id, matches.c.rule_id.in_(list(dict.fromkeys(rule_ids))),
+    unique = list(dict.fromkeys(rule_ids))
+    values = {"story_id": story_id} | {f"rule{index}": rule for index, rule in enumerate(unique)}
+    return {row.rule_id for row in select_rows(connection, _alerted_query(len(unique)), values)}
+
+
+@cache
+def _alerted_query(rule_count: int) -> sa.Select[Any]:
+    """One statement per number of rules, with bound values: built and compiled once."""
+    return sa.select(matches.c.rule_id).distinct().where(
+        matches.c.story_id == sa.bindparam("story_id"),
+        matches.c.rule_id.in_([sa.bindparam(f"rule{index}") for index in range(rule_count)]),
         matches.c.held.is_(None), matches.c.old_news.is_(None),
     )
-    return set(connection.scalars(query))
 
 
 def _in_cooldown(connection: Connection, new: NewMatch, now: datetime) -> bool:
@@ -452,13 +433,17 @@ def _in_cooldown(connection: Connection, new: NewMatch, now: datetime) -> bool:
     if not new.cooldown_seconds or not new.routes:
         return False
     since = now - timedelta(seconds=new.cooldown_seconds)
-    query = (
-        sa.select(deliveries.c.id)
-        .join(matches, deliveries.c.match_id == matches.c.id)
-        .where(matches.c.rule_id == new.match.rule_id, deliveries.c.created > since)
-        .limit(1)
-    )
-    return connection.execute(query).first() is not None
+    return bool(select_rows(connection, _COOLDOWN_QUERY,
+                            {"rule_id": new.match.rule_id, "since": since}))
+
+
+_COOLDOWN_QUERY = (
+    sa.select(deliveries.c.id)
+    .join(matches, deliveries.c.match_id == matches.c.id)
+    .where(matches.c.rule_id == sa.bindparam("rule_id"),
+           deliveries.c.created > sa.bindparam("since"))
+    .limit(1)
+)
 
 
 def _unique_routes(routes: Sequence[Route]) -> list[Route]:
@@ -469,15 +454,7 @@ def _unique_routes(routes: Sequence[Route]) -> list[Route]:
     return list(first.values())
 
 
-# Built once: executing a prebuilt statement skips building it per article (SQLAlchemy then
-# finds its compiled form in its cache).
-_INSERT_STORY = sa.insert(stories)
-_INSERT_ARTICLE = sa.insert(articles)
 _INSERT_SOURCE = sa.insert(sources)
-# executemany with the ids returned: one multi-row INSERT ... RETURNING (SQLAlchemy's
-# "insertmanyvalues") on SQLite and PostgreSQL alike. Asking for the rows' order would
-# make SQLite insert one row at a time; each returned row names its rule instead.
-_INSERT_MATCHES = sa.insert(matches).returning(matches.c.id, matches.c.rule_id)
 
 
 def _insert_one(connection: Connection, statement: sa.Insert, values: dict[str, Any]) -> int:
@@ -486,7 +463,12 @@ def _insert_one(connection: Connection, statement: sa.Insert, values: dict[str, 
     return int(key[0])
 
 
-def _insert_many(connection: Connection, table: sa.Table, rows: list[dict[str, Any]]) -> None:
-    """executemany of one cached INSERT: for rows whose insert is not expected to fail."""
+def _insert_row(connection: Connection, table: sa.Table, row: dict[str, Any]) -> int:
+    """One row through the driver (SQLite); its id."""
+    return driver_insert(table, tuple(row), connection.dialect).insert(connection, row)
+
+
+def _insert_rows(connection: Connection, table: sa.Table, rows: list[dict[str, Any]]) -> None:
+    """Rows of one shape in one executemany through the driver (SQLite)."""
     if rows:
-        connection.execute(sa.insert(table), rows)
+        driver_insert(table, tuple(rows[0]), connection.dialect).insert_many(connection, rows)

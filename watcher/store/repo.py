@@ -174,7 +174,8 @@ class Store:
             return []
         if self.dialect != "sqlite":
             return [self._ingest_alone(items[0])]
-        with self._errors(), write_transaction(self._engine) as connection:
+        with self._errors(), write_transaction(self._engine,
+                                               savepoints_in_memory=True) as connection:
             results, used = store_batch(connection, items, self._source_ids,
                                         self.batch_bound, self._clock, until)
         self._source_ids.update(used)  # committed: the rows are there for good

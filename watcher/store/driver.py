@@ -1,0 +1,145 @@
+"""Statements of SQLite's write path run through the driver, SQLAlchemy kept for the rest.
+
+Executing a Core statement costs SQLAlchemy a cache-key walk, a compiled-cache lookup,
+parameter construction and a result object each time: on SQLite, where the database runs
+the statement itself in microseconds, that was more than half the store's time in a
+replay (bench/RESULTS.md, "Store write path"). Here a statement is rendered once per
+dialect and shape, its values go through the columns' own bind processors (the same
+stored values as SQLAlchemy's execution: UTC datetimes, JSON, booleans), and it runs with
+`exec_driver_sql`, which keeps SQLAlchemy's transaction, events and error wrapping.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, CursorResult, Dialect
+
+Processor = Callable[[Any], Any] | None
+
+# SQLite's default limit on bound parameters is 32,766 (3.32 and later): a multi-row
+# INSERT takes at most this many rows, and more rows are several statements.
+MAX_ROWS = 500
+
+
+@dataclass(frozen=True)
+class DriverQuery:
+    """A SELECT compiled once for a dialect with positional parameters (SQLite's `?`),
+    run through the driver with the values named as its bind parameters."""
+
+    sql: str
+    names: tuple[str, ...]
+    defaults: Mapping[str, Any]
+    processors: tuple[tuple[int, Callable[[Any], Any]], ...]  # by position, those with one
+
+    @classmethod
+    def of(cls, query: sa.Select[Any], dialect: Dialect) -> DriverQuery:
+        compiled = query.compile(dialect=dialect)
+        if not compiled.positional:
+            raise ValueError(f"{dialect.name} binds by name: run the query with execute()")
+        names = tuple(compiled.positiontup or ())
+        processors = [(index, _processor(compiled.binds[name].type, dialect))
+                      for index, name in enumerate(names)]
+        return cls(compiled.string, names, dict(compiled.params),
+                   tuple((index, found) for index, found in processors if found))
+
+    def run(self, connection: Connection, values: Mapping[str, Any]) -> CursorResult[Any]:
+        bound = [values[name] if name in values else self.defaults[name] for name in self.names]
+        for index, process in self.processors:
+            bound[index] = process(bound[index])
+        return connection.exec_driver_sql(self.sql, tuple(bound))
+
+
+def select_rows(
+    connection: Connection, query: sa.Select[Any], values: Mapping[str, Any]
+) -> Sequence[Any]:
+    """The rows of `query` with `values`: through the driver on SQLite (compiled once per
+    query object), through SQLAlchemy elsewhere (PostgreSQL's named parameters, and its
+    result types, stay SQLAlchemy's)."""
+    if connection.dialect.name != "sqlite":
+        return connection.execute(query, values).all()
+    return _driver_query(query, connection.dialect).run(connection, values).all()
+
+
+@lru_cache(maxsize=256)
+def _driver_query(query: sa.Select[Any], dialect: Dialect) -> DriverQuery:
+    return DriverQuery.of(query, dialect)
+
+
+@lru_cache(maxsize=256)
+def driver_insert(table: sa.Table, columns: tuple[str, ...], dialect: Dialect) -> DriverInsert:
+    """The DriverInsert of these columns, built once per dialect."""
+    return DriverInsert.of(table, columns, dialect)
+
+
+@dataclass(frozen=True)
+class DriverInsert:
+    """INSERTs of rows of `columns` into `table` for SQLite, with each column's bind
+    processor: one statement per row (`insert`, `insert_many`'s executemany) or one multi-row
+    statement with RETURNING (`insert_returning`)."""
+
+    table: sa.Table
+    columns: tuple[str, ...]
+    processors: tuple[Processor, ...]
+
+    @classmethod
+    def of(cls, table: sa.Table, columns: Sequence[str], dialect: Dialect) -> DriverInsert:
+        return cls(table, tuple(columns),
+                   tuple(_processor(table.c[name].type, dialect) for name in columns))
+
+    def insert(self, connection: Connection, row: Mapping[str, Any]) -> int:
+        """One row; its rowid (the table's INTEGER PRIMARY KEY)."""
+        result = connection.exec_driver_sql(self._sql(1), self._values(row))
+        return int(result.lastrowid)
+
+    def insert_many(self, connection: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
+        """The rows as one executemany of the single-row INSERT, which SQLite runs faster
+        than the multi-row form (measured on the bands: 2.5x)."""
+        if rows:
+            connection.exec_driver_sql(self._sql(1), [self._values(row) for row in rows])
+
+    def insert_returning(
+        self, connection: Connection, rows: Sequence[Mapping[str, Any]],
+        returning: tuple[str, ...],
+    ) -> list[tuple[Any, ...]]:
+        """The rows in multi-row INSERTs (MAX_ROWS a statement); the `returning` columns of
+        each inserted row, in no particular order (SQLite's RETURNING does not promise the
+        rows' order)."""
+        found: list[tuple[Any, ...]] = []
+        for start in range(0, len(rows), MAX_ROWS):
+            chunk = rows[start:start + MAX_ROWS]
+            values = [value for row in chunk for value in self._values(row)]
+            result = connection.exec_driver_sql(self._sql(len(chunk), returning), tuple(values))
+            found += [tuple(row) for row in result]
+        return found
+
+    def _values(self, row: Mapping[str, Any]) -> tuple[Any, ...]:
+        return tuple(process(row[name]) if process else row[name]
+                     for name, process in zip(self.columns, self.processors, strict=True))
+
+    def _sql(self, count: int, returning: tuple[str, ...] = ()) -> str:
+        return _insert_sql(self.table.name, self.columns, count, returning)
+
+
+@lru_cache(maxsize=256)
+def _insert_sql(table: str, columns: tuple[str, ...], count: int,
+                returning: tuple[str, ...]) -> str:
+    """The statement's text, once per shape."""
+    row = f"({', '.join('?' for _ in columns)})"
+    tail = f" RETURNING {_quoted(returning)}" if returning else ""
+    return f'INSERT INTO "{table}" ({_quoted(columns)}) VALUES {", ".join([row] * count)}{tail}'
+
+
+def _quoted(names: Sequence[str]) -> str:
+    """Column names quoted as standard SQL (SQLite reads them too)."""
+    return ", ".join(f'"{name}"' for name in names)
+
+
+def _processor(type_: sa.types.TypeEngine[Any], dialect: Dialect) -> Processor:
+    """What SQLAlchemy does to a value of `type_` before the driver gets it (the dialect's
+    implementation of the type: its TypeDecorator's process_bind_param, its formatting)."""
+    return type_.dialect_impl(dialect).bind_processor(dialect)
