@@ -385,6 +385,34 @@ def test_calls_on_someone_and_times_earlier_this_year(
     assert labels_of(analyzer, triggers, body, [mention], date(2016, 8, 3)) == labels
 
 
+@pytest.mark.parametrize(("body", "mention", "labels"), [
+    # A `since` clause and the main clause it dates do not reach into each other ...
+    ("Jets pounded Idlib since the truce collapsed.", "idlib", {}),
+    # ... while a cue inside the clause still labels its own words.
+    ("Fighting has raged since the truce collapsed.", "truce", {"ended": ["collapsed"]}),
+    # A negation governs its own words, not the place they are in nor a relative clause.
+    ("There were no doctors left in Aleppo, where thousands live under siege.", "aleppo", {}),
+    ("The ministry did not say who shelled the town.", "shelled", {}),
+    ("There was no shelling in Homs on Sunday.", "shelling", {"negated": ["no"]}),
+    # "whether" between two names asks who, not whether it happened ...
+    ("Monitors could not tell whether Russian or Syrian jets bombed the market.", "bombed", {}),
+    # ... while a choice of what to do, or between an event and another, stays hypothetical.
+    ("The army is deciding whether to storm the town or wait.", "storm",
+     {"hypothetical": ["whether"]}),
+    ("It is unclear whether the truce holds or fails.", "truce", {"hypothetical": ["whether"]}),
+    ("Nobody knows whether it holds or not.", "holds", {"hypothetical": ["whether"]}),
+    # A place called besieged is besieged now, whatever may reach it.
+    ("A convoy may reach the besieged town of Madaya this week.", "besieged", {}),
+    ("The army may besiege Madaya again.", "besiege", {"hypothetical": ["may"]}),
+])
+def test_a_cue_reaches_no_other_clause(
+    analyzer: Analyzer, triggers: Triggers, body: str, mention: str, labels: dict
+) -> None:
+    """Cues added from the fifth sample (bench/data/quality/SOURCE.txt): each cue stays in
+    its own clause, shown on sentences of their own, with the uses it still reaches."""
+    assert labels_of(analyzer, triggers, body, [mention], date(2016, 8, 3)) == labels
+
+
 def test_a_cue_that_is_the_matchs_own_word_labels_nothing() -> None:
     """A rule that asks for calls and warnings to leave matches "urged ... to evacuate": the
     call is its event, not a modifier of it; a call of another word still labels."""

@@ -66,6 +66,15 @@ ONGOING_REACH = max(ONGOING.values())
 # been violated") is today's: the date dated a noun's past, not the clause's event. A date
 # that opens its sentence sets the clause's time whatever the tense.
 PRESENT_PERFECT = (("has", "been"), ("have", "been"))
+# "whether Syrian or Russian jets carried out the strikes": an alternative between a few
+# words asks who or what, not whether the event happened; "whether to attack" and
+# "whether it will hold or not" stay hypothetical. ALTERNATIVE_REACH: the words after
+# "whether" before its "or" (more would take in a verb: "whether the truce holds or fails");
+# CLAUSE_WORDS among them make it a clause's ("whether it holds or", "whether to go or").
+ALTERNATIVE_LEAD = ("whether",)
+ALTERNATIVE_REACH = 2
+CLAUSE_WORDS = frozenset({"to", "it", "they", "he", "she", "we", "will", "would", "can",
+                          "could", "is", "was", "are", "were"})
 MONTHS = {
     name: number
     for number in range(1, 13)
@@ -680,6 +689,9 @@ class _Sentence:
         return word[0].isupper() and not word.isupper() and not after.isupper()
 
     def _note(self, entries: tuple[Entry, ...], i: int, length: int, cues: list[Cue]) -> None:
+        if self.words[i:i + length] == list(ALTERNATIVE_LEAD) \
+                and _alternative_after(self.words, i + length):
+            return
         for entry in entries:
             if entry.direction in TRIGGER_DIRECTIONS and entry.label is not None:
                 cues.append(Cue(entry.label, entry.direction, entry.scope, i, i + length - 1))
@@ -755,6 +767,17 @@ class _Sentence:
     def _text(self, cue: Cue) -> str:
         field = self.field
         return _text_of(field, self.first + cue.first, self.first + cue.last)
+
+
+def _alternative_after(words: Sequence[str], start: int) -> bool:
+    """Whether an "or" after a few words of no clause (CLAUSE_WORDS), not "or not", follows
+    `start`: an alternative between two names, not between an event and none."""
+    for at in range(start, min(start + ALTERNATIVE_REACH + 1, len(words) - 1)):
+        if words[at] in CLAUSE_WORDS:
+            return False
+        if words[at] == "or":
+            return at > start and words[at + 1] != "not"
+    return False
 
 
 def _cues_of(
