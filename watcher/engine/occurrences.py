@@ -13,7 +13,7 @@ from __future__ import annotations
 import sys
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 
@@ -367,7 +367,8 @@ class OccurrenceScanner:
         """Whether an occurrence passes its `~Name`'s check (other places' names)."""
         check = self.index.name_checks.get(seq)
         return check is None or check.keeps(
-            words, start, end, is_english=self.index.lexicon.is_english, sentence=words.sentence
+            words, start, end, is_english=self.index.lexicon.is_english, sentence=words.sentence,
+            memo=words.memo,
         )
 
     def _sequence_end(self, seq_id: int, types: list[int], pos: int, limit: int) -> int | None:
@@ -391,13 +392,15 @@ class OccurrenceScanner:
 
 
 class _Words(Sequence[str]):
-    """A field's lower-case words, read only where a name check looks, and the sentence
-    number of each (a person's name does not run across a full stop)."""
+    """A field's lower-case words, read only where a name check looks, the sentence number
+    of each (a person's name does not run across a full stop), and what the name checks
+    found in the whole field (`NameCheck.keeps`'s memo: read once, not per occurrence)."""
 
     def __init__(self, analyzer: Analyzer, types: list[int], sentence: np.ndarray) -> None:
         self._types = analyzer.types
         self._field = types
         self.sentence = sentence
+        self.memo: dict[object, Any] = {}
 
     def __len__(self) -> int:
         return len(self._field)
