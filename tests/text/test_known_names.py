@@ -350,11 +350,18 @@ def test_a_name_before_a_nisba_is_a_persons(fires, name: str, person: str, own: 
         ("Deir ez-Zor", "Shells fell on Deir ez-Zor al-Sharqi and its villages."),
         # an English word
         ("Homs", "Troops left Homs al-Qaeda said."),
+        # a comma, a semicolon, a bracket: the name ends there, a speaker follows
+        ("Mosul", "Iraqi forces retook Mosul, al-Abadi said on Sunday."),
+        ("Damascus", "The talks must include Damascus, al-Jaafari told reporters."),
+        ("Aleppo", "Civilians fled Aleppo, al-Hariri said."),
+        ("Aleppo", "Civilians fled Aleppo; al-Hariri said so."),
+        ("Aleppo", "Civilians fled Aleppo (al-Hariri said)."),
     ],
 )
 def test_a_place_before_other_words_in_i_still_matches(fires, name: str, text: str) -> None:
-    """Only a nisba in the name's sentence makes a person's name: not a surname after a full
-    stop, nor a word of a place's name in the region, nor an English word."""
+    """Only a nisba in the name's sentence, after white space, makes a person's name: not a
+    surname after a full stop, a comma or a bracket, nor a word of a place's name in the
+    region, nor an English word."""
     assert fires(name, text)
 
 

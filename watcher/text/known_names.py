@@ -63,6 +63,7 @@ _MAX_DIRECTION_WORDS = 2
 # (*Salah al-Din al-Shishani*, *Abu Kamal al-Shami*), not the place's.
 NISBA_ENDINGS = ("i", "y")
 _MIN_NISBA = 4
+ARTICLE_HYPHENS = frozenset({"-", "\u2010", "\u2011"})  # al-Abadi; a comma between is no name
 # The spelling keys of the region's name words, made by scripts/build_gazetteer.py from the
 # shipped gazetteer (docs/gazetteer.md, "Rebuilding"): keying them costs most of PlaceNames.
 PLACE_WORD_KEYS_FILE = Path(__file__).parent / "data" / "place_word_keys.json.gz"
@@ -120,12 +121,14 @@ class NameCheck:
         is_english: IsEnglish,
         sentence: Sequence[int] | None = None,
         memo: dict[object, Any] | None = None,
+        between: Callable[[int], str] | None = None,
     ) -> bool:
         """Whether the occurrence at words[start..end] stays a match of the rule (`sentence`:
         each word's sentence number, when known; else one sentence). `memo`: a dict kept
         with `words` (one per field), where what is found in the whole text is kept, so
-        each occurrence looks it up instead of reading the text again."""
-        if _nisba_after(words, end, is_english, sentence):
+        each occurrence looks it up instead of reading the text again. `between`: the text
+        between a word and the next, when known (a comma ends a name)."""
+        if _nisba_after(words, end, is_english, sentence, between):
             return False  # Salah al-Din al-Shishani: a person
         if (
             self.possessives
@@ -196,15 +199,25 @@ def _place_noun_after(words: Sequence[str], pos: int) -> bool:
 
 
 def _nisba_after(
-    words: Sequence[str], pos: int, is_english: IsEnglish, sentence: Sequence[int] | None
+    words: Sequence[str],
+    pos: int,
+    is_english: IsEnglish,
+    sentence: Sequence[int] | None,
+    between: Callable[[int], str] | None,
 ) -> bool:
     """Whether an article and a nisba follow `pos` in its sentence (*al-Shishani*, *Al
     Homsi*): a word with a nisba's ending that is no English word and no word of a place
     name in the region (*al Rai* and *al-Sukkari* in a list without commas, *al-Sharqi*,
-    "eastern", are places'). *Aleppo. Al-Zanki agrees* is two sentences."""
+    "eastern", are places'). *Aleppo. Al-Zanki agrees* is two sentences, and *Mosul,
+    al-Abadi said* a place and a speaker: only white space may stand between the name and
+    the article, and a hyphen or white space between the article and the nisba."""
     if pos + 2 >= len(words) or not is_article(words[pos + 1]):
         return False
     if sentence is not None and sentence[pos] != sentence[pos + 2]:
+        return False
+    if between is not None and not (
+        between(pos).isspace() and _joins_article(between(pos + 1))
+    ):
         return False
     word = words[pos + 2]
     return (
@@ -214,6 +227,11 @@ def _nisba_after(
         and not is_english(word)
         and not _is_place_word(word)
     )
+
+
+def _joins_article(text: str) -> bool:
+    """Whether the text between an article and its word joins them (*al-Abadi*, *Al Masri*)."""
+    return text in ARTICLE_HYPHENS or text.isspace()
 
 
 @lru_cache(maxsize=4096)
