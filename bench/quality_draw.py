@@ -2,12 +2,13 @@
 
 Why: the rules are tuned looking at labels.jsonl and fresh.jsonl, so their figures flatter
 the rules; a sample no tuning has looked at must be drawn the same way each time, blind to
-what the rules hold back. This lists the FA-KES articles in neither judged set on which the
-current rules match any rule (held back or not), shuffled with a fixed seed, taken in that
-order until they hold `--pairs` matched pairs; then every matched pair on them and the
-recall candidates (pairs no rule matches where a place pattern and an event pattern of the
-rule both occur: SOURCE.txt's patterns, wider than any rule). It prints one JSON line per
-pair (corpus, article, rule, matched) and never which matches are held back, nor why.
+what the rules hold back. This lists the FA-KES articles in no judged set (labels.jsonl and
+every held-out sample, `--judged`) on which the current rules match any rule (held back or
+not), shuffled with a fixed seed, taken in that order until they hold `--pairs` matched
+pairs; then every matched pair on them and the recall candidates (pairs no rule matches
+where a place pattern and an event pattern of the rule both occur: SOURCE.txt's patterns,
+wider than any rule). It prints one JSON line per pair (corpus, article, rule, matched) and
+never which matches are held back, nor why.
 
 `--before REV` draws as the fresh sample was drawn: the rules and matcher of REV (exported
 with `git archive`, run in a process of its own) match too; an article is eligible when
@@ -32,7 +33,7 @@ from pathlib import Path
 
 from bench.quality import (
     FAKES_FILE,
-    FRESH_FILE,
+    HELD_OUT,
     LABELS_FILE,
     RULES_DIR,
     SEEDS_DIR,
@@ -118,9 +119,19 @@ class Draw:
     candidates: tuple[Pair, ...]
 
 
+# Every judged set: labels.jsonl and the held-out samples, none of whose articles is drawn
+# again (a new sample is held out from all of them).
+JUDGED = (LABELS_FILE, *(sample.path for sample in HELD_OUT))
+
+
+def judged_articles(judged: Sequence[Path] = JUDGED) -> set[str]:
+    """The FA-KES articles of the judged sets."""
+    return {j.article for path in judged for j in load_labels(path)[0] if j.corpus == "fakes"}
+
+
 def draw(
     rules: Path = RULES_DIR,
-    judged: Sequence[Path] = (LABELS_FILE, FRESH_FILE),
+    judged: Sequence[Path] = JUDGED,
     target: int = TARGET_PAIRS,
     seed: int = SEED,
     before: set[Pair] | None = None,
@@ -128,7 +139,7 @@ def draw(
 ) -> Draw:
     """The sample: articles outside `judged` that the rules (or `before`) match, by `seed`'s
     order, until they hold `target` pairs of `before` (of the rules when it is None)."""
-    taken = {j.article for path in judged for j in load_labels(path)[0] if j.corpus == "fakes"}
+    taken = judged_articles(judged)
     articles = load_articles(_fakes_ids(fakes), fakes, SEEDS_DIR)
     matcher = Matcher(load_rules(rules), Analyzer())
     alerted, held = current_matches(matcher, articles)
@@ -192,8 +203,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pairs", type=int, default=TARGET_PAIRS,
                         help="take articles until they hold this many matched pairs")
     parser.add_argument("--seed", type=int, default=SEED)
-    parser.add_argument("--judged", type=Path, nargs="+", default=[LABELS_FILE, FRESH_FILE],
-                        help="judged sets whose articles are not drawn again")
+    parser.add_argument("--judged", type=Path, nargs="+", default=list(JUDGED),
+                        help="judged sets whose articles are not drawn again (default: "
+                        "labels.jsonl and every held-out sample of bench.quality)")
     parser.add_argument("--before", metavar="REV",
                         help="also match with the rules of git revision REV; count its pairs")
     args = parser.parse_args(argv)

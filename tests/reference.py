@@ -87,7 +87,8 @@ class Reference:
         is_english = self.analyzer.lexicon.is_english
         return sorted({(start, end) for start, end in found
                        if known.check.keeps(text, start, end, is_english=is_english,
-                                            sentence=field.sentence)})
+                                            sentence=field.sentence,
+                                            between=partial(_between, field))})
 
     @staticmethod
     def _name_end(name: tuple[str, ...], text: list[str], start: int) -> int | None:
@@ -150,3 +151,8 @@ class Reference:
     @staticmethod
     def _only(name: str, fields: tuple[int, ...]) -> tuple[int, ...]:
         return tuple(f for f in fields if ("title", "body")[f] == name)
+
+
+def _between(field: FieldText, word: int) -> str:
+    """The field's text between the word and the next."""
+    return field.text[field.ends.item(word):field.starts.item(word + 1)]

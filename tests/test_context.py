@@ -17,7 +17,7 @@ from watcher.errors import ConfigError
 from watcher.model import Article, ContextLabel
 from watcher.rules.ast import Rule, RuleSet
 from watcher.rules.grammar import parse_query
-from watcher.text.analysis import Analyzer
+from watcher.text.analysis import Analyzer, FieldText
 
 SENTENCES = Path(__file__).parent / "data" / "context" / "sentences.yaml"
 CASES = yaml.safe_load(SENTENCES.read_text(encoding="utf-8"))
@@ -447,3 +447,26 @@ def test_the_items_a_bar_splits_off_a_related_list_are_furniture_too() -> None:
     assert context("", story) == ()
     assert context("Warplanes pound Raqqa | Jordan Times", "Details follow.") == ()
 
+
+
+def test_a_long_link_list_is_walked_back_once(
+    analyzer: Analyzer, triggers: Triggers, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every item a bar splits off a `Related` list is furniture of its lead; finding the
+    lead from each item reads each item once, not once per item after it."""
+    items = 200
+    body = "Related News " + "Warplanes pound Raqqa | " * items
+    text = analyzer.analyse(Article(id="a", title="", body=body))
+    words = [analyzer.types[t].folded for t in text.body.types.tolist()]
+    terms = [(1, at, at) for at, word in enumerate(words) if word == "raqqa"]
+    read = [0]
+    furniture_end = FieldText.furniture_end
+
+    def counted(field: FieldText, lead: int, end: int) -> int:
+        read[0] += 1
+        return furniture_end(field, lead, end)
+
+    monkeypatch.setattr(FieldText, "furniture_end", counted)
+    reader = ContextReader(ContextLexicon(triggers, analyzer.types), text)
+    assert reader.labels(terms) == (ContextLabel("boilerplate", ("Related",)),)
+    assert read[0] <= 2 * items + 1  # each item: one step back over it, and its own end

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bench.quality_draw import draw, judging_lines
+from bench.quality import HELD_OUT, LABELS_FILE, load_labels
+from bench.quality_draw import draw, judged_articles, judging_lines
 from tests.test_quality import _write_set
 
 # The current rules (tests/test_quality.py's RULES) match article 1 and 2 under
@@ -37,3 +38,11 @@ def test_without_old_rules_the_draw_counts_the_current_rules_pairs(tmp_path: Pat
     assert len(sample.articles) == 1 and sample.articles[0] != "4"  # no rule matches 4
     assert [line["matched"] for line in judging_lines(sample)][:len(sample.matched)] == [
         True] * len(sample.matched)
+
+
+def test_by_default_no_article_of_a_judged_set_is_drawn_again() -> None:
+    """A new sample is held out from labels.jsonl and every held-out sample before it."""
+    taken = judged_articles()
+    for path in (LABELS_FILE, *(sample.path for sample in HELD_OUT)):
+        articles = {j.article for j in load_labels(path)[0] if j.corpus == "fakes"}
+        assert articles and articles <= taken, path

@@ -161,6 +161,19 @@ def test_articles_analysed_together_equal_articles_analysed_alone(analyzer):
         assert analysed.title.starts.tolist() == title.starts.tolist()
 
 
+def test_articles_analysed_together_report_only_their_own_page_furniture(analyzer):
+    """A batch's fields share their tokens; a lead word (`Related`) in one article's body
+    is no other field's, so the others keep the reader's fast path (no furniture)."""
+    articles = [
+        Article("a", "Troops advance", "Shells hit Homs. Related News Oil prices fall"),
+        Article("b", "A calm day", "Nothing happened in Hama."),
+    ]
+    together = analyzer.analyse_many(articles)
+    assert [[field.has_leads() for field in text.fields()] for text in together] == [
+        [False, True], [False, False]
+    ]
+
+
 def test_an_installed_pipeline_package_for_another_language_is_refused(tmp_path, monkeypatch):
     """A package's language is read from its meta.json, as spaCy reads it, before loading.
     (No second-language package is installed here: spaCy is told this folder is one.)"""

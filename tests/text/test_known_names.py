@@ -12,6 +12,7 @@ from watcher.places import load
 from watcher.rules.ast import Rule
 from watcher.rules.compile import Compiler
 from watcher.rules.grammar import parse_query
+from watcher.text import known_names as known_names_module
 from watcher.text.analysis import Analyzer
 from watcher.text.known_names import (
     PLACE_WORD_KEYS_FILE,
@@ -349,11 +350,18 @@ def test_a_name_before_a_nisba_is_a_persons(fires, name: str, person: str, own: 
         ("Deir ez-Zor", "Shells fell on Deir ez-Zor al-Sharqi and its villages."),
         # an English word
         ("Homs", "Troops left Homs al-Qaeda said."),
+        # a comma, a semicolon, a bracket: the name ends there, a speaker follows
+        ("Mosul", "Iraqi forces retook Mosul, al-Abadi said on Sunday."),
+        ("Damascus", "The talks must include Damascus, al-Jaafari told reporters."),
+        ("Aleppo", "Civilians fled Aleppo, al-Hariri said."),
+        ("Aleppo", "Civilians fled Aleppo; al-Hariri said so."),
+        ("Aleppo", "Civilians fled Aleppo (al-Hariri said)."),
     ],
 )
 def test_a_place_before_other_words_in_i_still_matches(fires, name: str, text: str) -> None:
-    """Only a nisba in the name's sentence makes a person's name: not a surname after a full
-    stop, nor a word of a place's name in the region, nor an English word."""
+    """Only a nisba in the name's sentence, after white space, makes a person's name: not a
+    surname after a full stop, a comma or a bracket, nor a word of a place's name in the
+    region, nor an English word."""
     assert fires(name, text)
 
 
@@ -411,3 +419,36 @@ def test_a_vowel_group_more_or_fewer_is_not_the_place_elsewhere(
     """One vowel group more or fewer counts only between consonants, in a long name word of
     a known place (docs/variants.md)."""
     assert not fires(name, text)
+
+
+@pytest.mark.parametrize(
+    ("tail", "matched"),
+    [("", True), ("He told Al Mayadeen TV so.", False)],
+)
+def test_the_short_form_check_reads_the_text_once(
+    analyzer: Analyzer, monkeypatch: pytest.MonkeyPatch, tail: str, matched: bool
+) -> None:
+    """One sense per discourse costs one reading of the field, not one per occurrence: a
+    text repeating a name with a non-place run (~Mayadin: *Al Mayadeen TV*) compares the
+    words around a name a bounded number of times per word, whatever the repeats."""
+    compared = [0]
+
+    def counted(compare):
+        def compare_counted(*args):
+            compared[0] += 1
+            return compare(*args)
+
+        return compare_counted
+
+    for name in ("_words_before", "_words_after"):
+        monkeypatch.setattr(known_names_module, name, counted(getattr(known_names_module, name)))
+    query = parse_query('~"Mayadin"')
+    rule = Rule(id="r", title="test", query_text='~"Mayadin"', query=query)
+    analysed = analyzer.analyse(
+        Article(id="a", title="", body="Fighting in Mayadeen. " * 100 + tail)
+    )
+    for scan in ("full", "lookups"):
+        compared[0] = 0
+        engine = Engine(Compiler(analyzer).compile([rule]), analyzer, scan=scan)
+        assert bool(engine.match(analysed)) is matched
+        assert compared[0] <= len(analysed.body.types)

@@ -413,6 +413,7 @@ class ContextReader:
         self._fields = text.fields()
         self._cues: list[_FieldCues | None] = [None, None]  # per field, when first needed
         self._numbers: list[list[int] | None] = [None, None]  # per field, when first needed
+        self._leads: dict[SentenceKey, int | None] = {}  # (field, sentence's first word)
 
     def labels(
         self, terms: Iterable[TermRange], evidence: Set[tuple[int, int]] = frozenset(),
@@ -532,7 +533,7 @@ class ContextReader:
         anchors, has_leads = self._field_cues(field_no)
         next_anchor = bisect_left(anchors, first)
         cued = next_anchor < len(anchors) and numbers[anchors[next_anchor]] == number
-        lead = self._furniture_lead(field, numbers, first) if has_leads else None
+        lead = self._furniture_lead(field_no, numbers, first) if has_leads else None
         sentence = None
         if cued or lead is not None:
             end = bisect_right(numbers, number, first)
@@ -541,20 +542,32 @@ class ContextReader:
         self._sentences[key] = sentence
         return sentence
 
-    def _furniture_lead(self, field: FieldText, numbers: list[int], first: int) -> int | None:
+    def _furniture_lead(self, field_no: int, numbers: list[int], first: int) -> int | None:
         """The lead word of the page furniture the sentence starting at word `first` is
         (FieldText.lead_at), else None. A bar `|` ends a sentence, so the items of a link
         list after "Related" are sentences of their own ("Related News Iraqs vote
         violations | The global gag rule | Syrian regime attacks kill 16 ..."): a sentence a
-        bar splits off furniture that runs to the bar is furniture of the same lead."""
-        while not field.lead_at(first):
+        bar splits off furniture that runs to the bar is furniture of the same lead. Each
+        sentence walked over keeps the answer, so a long list is walked once."""
+        field, leads = self._fields[field_no], self._leads
+        walked: list[int] = []
+        lead: int | None = None
+        while (field_no, first) not in leads:
+            walked.append(first)
+            if field.lead_at(first):
+                lead = first
+                break
             if first == 0 or not set(_between(field, first - 1, first)) & LIST_SEPARATORS:
-                return None
+                break
             before = bisect_left(numbers, numbers[first - 1])
             if field.furniture_end(before, first) < first:
-                return None  # the story began before the bar
+                break  # the story began before the bar
             first = before
-        return first
+        else:
+            lead = leads[field_no, first]
+        for sentence_first in walked:
+            leads[field_no, sentence_first] = lead
+        return lead
 
     def _field_cues(self, field_no: int) -> _FieldCues:
         """Where the field's cues may be, found in one step when its first sentence is read."""

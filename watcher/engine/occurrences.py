@@ -13,7 +13,7 @@ from __future__ import annotations
 import sys
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 
@@ -275,7 +275,7 @@ class OccurrenceScanner:
         if len(self.index.sequences[seq].atoms) == 1 and not checked:
             return starts, starts
         type_list = types.tolist()
-        words = _Words(self.analyzer, type_list, field.sentence)
+        words = _Words(self.analyzer, type_list, field)
         found = [(pos, end) for pos in starts
                  for q, end in self._phrases_at(type_list, pos, words) if q == seq]
         if checked:
@@ -300,7 +300,7 @@ class OccurrenceScanner:
         starts: dict[int, list[int]] = defaultdict(list)
         phrase_ends: dict[int, list[int]] = defaultdict(list)
         type_list = field.types.tolist()
-        field_words = _Words(self.analyzer, type_list, field.sentence)
+        field_words = _Words(self.analyzer, type_list, field)
         words = self._trigger_words if triggers_only else self._words
         checked = self._checked_trigger_words if triggers_only else self._checked_words
         seconds, type_atoms, is_article = self._seconds, self.type_atoms, self._is_article
@@ -367,7 +367,8 @@ class OccurrenceScanner:
         """Whether an occurrence passes its `~Name`'s check (other places' names)."""
         check = self.index.name_checks.get(seq)
         return check is None or check.keeps(
-            words, start, end, is_english=self.index.lexicon.is_english, sentence=words.sentence
+            words, start, end, is_english=self.index.lexicon.is_english, sentence=words.sentence,
+            memo=words.memo, between=words.between,
         )
 
     def _sequence_end(self, seq_id: int, types: list[int], pos: int, limit: int) -> int | None:
@@ -391,13 +392,22 @@ class OccurrenceScanner:
 
 
 class _Words(Sequence[str]):
-    """A field's lower-case words, read only where a name check looks, and the sentence
-    number of each (a person's name does not run across a full stop)."""
+    """A field's lower-case words, read only where a name check looks, the sentence number
+    of each and the text between words (a person's name does not run across a full stop
+    or a comma), and what the name checks
+    found in the whole field (`NameCheck.keeps`'s memo: read once, not per occurrence)."""
 
-    def __init__(self, analyzer: Analyzer, types: list[int], sentence: np.ndarray) -> None:
+    def __init__(self, analyzer: Analyzer, types: list[int], field: FieldText) -> None:
         self._types = analyzer.types
         self._field = types
-        self.sentence = sentence
+        self._text = field
+        self.sentence = field.sentence
+        self.memo: dict[object, Any] = {}
+
+    def between(self, word: int) -> str:
+        """The text between the word and the next (*Mosul, al-Abadi*: a comma ends a name)."""
+        text = self._text
+        return text.text[text.ends.item(word):text.starts.item(word + 1)]
 
     def __len__(self) -> int:
         return len(self._field)

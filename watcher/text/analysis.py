@@ -153,7 +153,13 @@ class FieldText:
 
     @cached_property
     def _lead_tokens(self) -> frozenset[int]:
-        return frozenset(lead_positions(self.tokens).tolist())
+        """The token positions of this field's lead words: the fields of a batch share
+        `tokens` (Analyzer.analyse_many), and another article's leads are none of its own."""
+        if not len(self.word_tokens):
+            return frozenset()
+        first, last = self.word_tokens.item(0), self.word_tokens.item(-1)
+        leads = lead_positions(self.tokens)
+        return frozenset(leads[(leads >= first) & (leads <= last)].tolist())
 
     def has_leads(self) -> bool:
         """Whether a boilerplate lead word is anywhere in the field (most have none)."""

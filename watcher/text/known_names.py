@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cache, lru_cache
 from pathlib import Path
+from typing import Any
 
 from watcher.places import Gazetteer, Place, load, name_key
 from watcher.places.gazetteer import GAZETTEER_FILE
@@ -62,12 +63,14 @@ _MAX_DIRECTION_WORDS = 2
 # (*Salah al-Din al-Shishani*, *Abu Kamal al-Shami*), not the place's.
 NISBA_ENDINGS = ("i", "y")
 _MIN_NISBA = 4
+ARTICLE_HYPHENS = frozenset({"-", "\u2010", "\u2011"})  # al-Abadi; a comma between is no name
 # The spelling keys of the region's name words, made by scripts/build_gazetteer.py from the
 # shipped gazetteer (docs/gazetteer.md, "Rebuilding"): keying them costs most of PlaceNames.
 PLACE_WORD_KEYS_FILE = Path(__file__).parent / "data" / "place_word_keys.json.gz"
 WORD_KEYS_FORMAT = 1
 IsEnglish = Callable[[str], bool]
 NameWords = tuple[str, ...]
+Runs = tuple[tuple[NameWords, NameWords], ...]  # (words before, words after) the name
 
 
 @dataclass(frozen=True)
@@ -89,11 +92,14 @@ class NameCheck:
     around: tuple[tuple[NameWords, NameWords], ...] = ()
     possessives: frozenset[str] = frozenset()
     heads_names: bool = False
-    not_places: tuple[tuple[NameWords, NameWords], ...] = ()
+    not_places: Runs = ()
     # `around` by the lookup keys of the name word next to the rule's name, before it
     # and (for names with none before) after it: an occurrence compares only those.
     _before: dict[str, list[int]] = field(init=False, compare=False, repr=False)
     _after: dict[str, list[int]] = field(init=False, compare=False, repr=False)
+    # `not_places` by every key their word next to the name may share with a text word
+    # (loose keys too: `is_variant` meets those), to find the runs in a text in one pass.
+    _run_edges: _RunEdges = field(init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         before: dict[str, list[int]] = defaultdict(list)
@@ -104,6 +110,7 @@ class NameCheck:
                 side[key].append(number)
         object.__setattr__(self, "_before", dict(before))
         object.__setattr__(self, "_after", dict(after))
+        object.__setattr__(self, "_run_edges", _RunEdges.of(self.not_places))
 
     def keeps(
         self,
@@ -113,10 +120,15 @@ class NameCheck:
         *,
         is_english: IsEnglish,
         sentence: Sequence[int] | None = None,
+        memo: dict[object, Any] | None = None,
+        between: Callable[[int], str] | None = None,
     ) -> bool:
         """Whether the occurrence at words[start..end] stays a match of the rule (`sentence`:
-        each word's sentence number, when known; else one sentence)."""
-        if _nisba_after(words, end, is_english, sentence):
+        each word's sentence number, when known; else one sentence). `memo`: a dict kept
+        with `words` (one per field), where what is found in the whole text is kept, so
+        each occurrence looks it up instead of reading the text again. `between`: the text
+        between a word and the next, when known (a comma ends a name)."""
+        if _nisba_after(words, end, is_english, sentence, between):
             return False  # Salah al-Din al-Shishani: a person
         if (
             self.possessives
@@ -143,8 +155,31 @@ class NameCheck:
         # in al-Haal, after the al-Haal market: the market again (the dearest check, last)
         return not (
             self.not_places
-            and _same_form_in_run(words, start, end, self.not_places, is_english)
+            and self._same_form_in_run(words, start, end, is_english, {} if memo is None else memo)
         )
+
+    def _same_form_in_run(
+        self,
+        words: Sequence[str],
+        start: int,
+        end: int,
+        is_english: IsEnglish,
+        memo: dict[object, Any],
+    ) -> bool:
+        """Whether the words at start..end stand, elsewhere in the text, inside one of
+        `not_places` (a name that is no place's, with the occurrence's words at its spot):
+        one sense per discourse, the text names the thing in full once and then by its short
+        form. The runs are found once per text and form length (`memo`), so this is a lookup."""
+        size = end - start + 1
+        key = (self.not_places, size)
+        forms = memo.get(key)
+        if forms is None:
+            edges = memo.get(self.not_places)
+            if edges is None:
+                edges = memo[self.not_places] = self._run_edges.find(words, is_english)
+            forms = memo[key] = _forms_in_runs(words, self.not_places, edges, size)
+        spots = forms.get(tuple(words[start : end + 1]), ())
+        return any(at != start for at in spots)
 
 
 @lru_cache(maxsize=65536)
@@ -164,15 +199,25 @@ def _place_noun_after(words: Sequence[str], pos: int) -> bool:
 
 
 def _nisba_after(
-    words: Sequence[str], pos: int, is_english: IsEnglish, sentence: Sequence[int] | None
+    words: Sequence[str],
+    pos: int,
+    is_english: IsEnglish,
+    sentence: Sequence[int] | None,
+    between: Callable[[int], str] | None,
 ) -> bool:
     """Whether an article and a nisba follow `pos` in its sentence (*al-Shishani*, *Al
     Homsi*): a word with a nisba's ending that is no English word and no word of a place
     name in the region (*al Rai* and *al-Sukkari* in a list without commas, *al-Sharqi*,
-    "eastern", are places'). *Aleppo. Al-Zanki agrees* is two sentences."""
+    "eastern", are places'). *Aleppo. Al-Zanki agrees* is two sentences, and *Mosul,
+    al-Abadi said* a place and a speaker: only white space may stand between the name and
+    the article, and a hyphen or white space between the article and the nisba."""
     if pos + 2 >= len(words) or not is_article(words[pos + 1]):
         return False
     if sentence is not None and sentence[pos] != sentence[pos + 2]:
+        return False
+    if between is not None and not (
+        between(pos).isspace() and _joins_article(between(pos + 1))
+    ):
         return False
     word = words[pos + 2]
     return (
@@ -184,35 +229,15 @@ def _nisba_after(
     )
 
 
+def _joins_article(text: str) -> bool:
+    """Whether the text between an article and its word joins them (*al-Abadi*, *Al Masri*)."""
+    return text in ARTICLE_HYPHENS or text.isspace()
+
+
 @lru_cache(maxsize=4096)
 def _is_place_word(word: str) -> bool:
     """Whether a word (lower case) is a word of some name of a place in the region."""
     return any(word in name.split() for name in place_names().candidates(word))
-
-
-def _same_form_in_run(
-    words: Sequence[str],
-    start: int,
-    end: int,
-    runs: tuple[tuple[NameWords, NameWords], ...],
-    is_english: IsEnglish,
-) -> bool:
-    """Whether the words at start..end stand, elsewhere in the text, inside one of `runs` (a
-    name that is no place's, with the occurrence's words at its spot): one sense per
-    discourse, the text names the thing in full once and then by its short form."""
-    text = list(words[0 : len(words)])
-    form = text[start : end + 1]
-    size = len(form)
-    return any(
-        text[at : at + size] == form
-        and any(
-            _words_before(text, at, before, is_english)
-            and _words_after(text, at + size - 1, after, is_english)
-            for before, after in runs
-        )
-        for at, word in enumerate(text)
-        if word == form[0] and at != start
-    )
 
 
 def _heads_another_name(words: Sequence[str], pos: int, is_english: IsEnglish) -> bool:
@@ -237,6 +262,78 @@ def _indexed(index: dict[str, list[int]], word: str | None) -> set[int]:
     if word is None or not index:
         return set()
     return {number for key in _lookup_keys(word) for number in index.get(key, ())}
+
+
+Edges = tuple[list[set[int]], list[set[int]]]  # per run: where a form may start, and end
+
+
+@dataclass(frozen=True)
+class _RunEdges:
+    """The runs' words next to the name, by every key a text word that is a variant of one
+    shares with it (`_lookup_keys`, and `loose_keys`, which `is_variant` meets too)."""
+
+    runs: Runs
+    before: dict[str, list[int]]  # key of a run's last word before the name -> run numbers
+    after: dict[str, list[int]]  # key of a run's first word after the name -> run numbers
+
+    @classmethod
+    def of(cls, runs: Runs) -> _RunEdges:
+        before: dict[str, list[int]] = defaultdict(list)
+        after: dict[str, list[int]] = defaultdict(list)
+        for number, (words_before, words_after) in enumerate(runs):
+            for side, words, at in ((before, words_before, -1), (after, words_after, 0)):
+                if words:
+                    for key in _lookup_keys(words[at]) | loose_keys(words[at]):
+                        side[key].append(number)
+        return cls(runs, dict(before), dict(after))
+
+    def find(self, words: Sequence[str], is_english: IsEnglish) -> Edges:
+        """Per run, the positions a form of the name may start at (the words before it
+        spell the run's `before`) and end at (the words after it spell its `after`), found
+        in one pass over the text: each word's keys, and a check where one is a run's."""
+        starts: list[set[int]] = [set() for _ in self.runs]
+        ends: list[set[int]] = [set() for _ in self.runs]
+        count = len(words)
+        for pos in range(count):
+            word = words[pos]
+            keys = _lookup_keys(word)
+            befores = {n for key in keys for n in self.before.get(key, ())}
+            afters = {n for key in keys for n in self.after.get(key, ())}
+            if (not befores and not afters) or is_article(word):
+                continue  # the words beside a name are read with articles skipped
+            for number in befores:  # the form starts after it, articles between
+                at = pos + 1
+                while at < count:
+                    if _words_before(words, at, self.runs[number][0], is_english):
+                        starts[number].add(at)
+                    if not is_article(words[at]):
+                        break
+                    at += 1
+            for number in afters:  # the form ends before it, articles between
+                last = pos - 1
+                while last >= 0:
+                    if _words_after(words, last, self.runs[number][1], is_english):
+                        ends[number].add(last)
+                    if not is_article(words[last]):
+                        break
+                    last -= 1
+        return starts, ends
+
+
+def _forms_in_runs(
+    words: Sequence[str], runs: Runs, edges: Edges, size: int
+) -> dict[NameWords, set[int]]:
+    """The forms of `size` words that stand at a run's spot in the text, with the positions
+    they start at there."""
+    starts, ends = edges
+    forms: dict[NameWords, set[int]] = defaultdict(set)
+    for number, (before, after) in enumerate(runs):
+        spots = starts[number] if before else {last - size + 1 for last in ends[number]}
+        for at in spots:
+            last = at + size - 1
+            if at >= 0 and last < len(words) and (not after or last in ends[number]):
+                forms[tuple(words[at : last + 1])].add(at)
+    return dict(forms)
 
 
 @dataclass(frozen=True)
