@@ -22,6 +22,7 @@ from watcher.ingest.stories import BANDS
 from watcher.model import Article
 from watcher.store import Store
 from watcher.store.db import open_engine, write_transaction
+from watcher.store.search import index_new_articles
 from watcher.store.tables import article_keys, articles, sources, stories, story_bands
 
 FILL_SOURCES = 50
@@ -71,6 +72,7 @@ def _insert_batch(connection: Connection, corpus: Sequence[Article],
     ids = range(first, last + 1)
     connection.execute(sa.insert(stories), [_story_row(i, corpus) for i in ids])
     connection.execute(sa.insert(articles), [_article_row(i, corpus, signatures) for i in ids])
+    index_new_articles(connection)  # as an ingest does, once per transaction
     in_batch = articles.c.id.between(first, last)
     for key in _key_expressions():
         select = (

@@ -3,8 +3,8 @@ articles (FA-KES texts, each body joined with part of another article's, so no t
 are the same text), stories of one to a dozen copies, about one article in eight matched
 by the shipped rules (some held back, some matched by two rules, most placed), some
 stories triaged. Written with bulk INSERTs into the real schema (made by the migrations);
-the full-text index is built once at the end (FTS5's 'rebuild', the index its insert
-trigger would have built row by row, in a third of the time), the trigger then put back.
+the full-text index is built once at the end (FTS5's 'rebuild': the fill writes rows as
+the ingest never does, so it indexes them itself, as the ingest does once per batch).
 Identity keys and LSH bands, which the inbox never reads, are left out.
 """
 
@@ -38,7 +38,6 @@ from watcher.store.tables import (
 SOURCES = 60
 BATCH = 10_000
 FILL_CACHE_KIB = 262_144  # the filling connection's page cache
-SEARCH_TRIGGER = "articles_search_insert"
 MATCHED_PER_MILLE = 125  # about one article in eight has a match
 HELD_PER_MILLE = 150  # of the matched: held back by their context
 FIRST_FETCH = datetime(2026, 6, 1, tzinfo=UTC)
@@ -65,9 +64,6 @@ def fill_workspace(path: Path, corpus: Sequence[Any], rules: Sequence[Rule], cou
     sa.event.listen(engine, "connect", _fast_filling)
     try:
         with write_transaction(engine) as connection:
-            trigger = connection.exec_driver_sql(
-                "SELECT sql FROM sqlite_master WHERE name = ?", (SEARCH_TRIGGER,)).scalar_one()
-            connection.exec_driver_sql(f"DROP TRIGGER {SEARCH_TRIGGER}")
             connection.execute(sa.insert(sources),
                                [{"id": n + 1, "name": f"outlet-{n:02}"} for n in range(SOURCES)])
             connection.execute(sa.insert(users), [{
@@ -86,7 +82,6 @@ def fill_workspace(path: Path, corpus: Sequence[Any], rules: Sequence[Rule], cou
         with write_transaction(engine) as connection:
             connection.exec_driver_sql(
                 "INSERT INTO articles_search(articles_search) VALUES ('rebuild')")
-            connection.exec_driver_sql(trigger)
             _triage(connection, sorted(matched))
             connection.exec_driver_sql("ANALYZE")
         return len(matched)

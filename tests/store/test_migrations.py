@@ -27,7 +27,7 @@ def search_tables(url: str) -> set[str]:
 
 
 def test_opening_an_empty_database_migrates_it_to_head(any_store: Store, any_db_url: str) -> None:
-    assert any_store.current_revision() == head_revision() == "0010"
+    assert any_store.current_revision() == head_revision() == "0011"
     assert table_names(any_db_url) == TABLES | {"alembic_version"} | search_tables(any_db_url)
 
 

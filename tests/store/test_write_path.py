@@ -26,8 +26,13 @@ from watcher.store.db import open_engine
 # the write lock (BEGIN IMMEDIATE, or PostgreSQL's locks on its keys and bands), the
 # duplicate check with the story search, the story when new (else one read of the rules
 # already first in it), the article, its keys, its bands, its matches, their places, their
-# deliveries.
+# deliveries; on SQLite also its full-text index (a trigger's work before migration 0011).
 MAX_STATEMENTS = 9
+
+
+def most(url: str) -> int:
+    """MAX_STATEMENTS on this backend: SQLite's one more writes the search index."""
+    return MAX_STATEMENTS + (backend(url) == "sqlite")
 
 
 @pytest.fixture
@@ -50,14 +55,14 @@ def _place() -> MatchPlace:
 
 
 def test_an_article_with_matches_in_a_new_story_takes_few_statements(
-    counted: tuple[Store, list[str]],
+    counted: tuple[Store, list[str]], any_db_url: str
 ) -> None:
     store, statements = counted
     new = new_article("a1", story_band=7)
     found = [new_match(new, rule, channels=("ops", "chat"), places=(_place(),))
              for rule in ("siege", "strike", "shelling")]
     assert store.ingest(new, found, new_story, NOW).stored
-    assert len(statements) <= MAX_STATEMENTS, [s.split("\n")[0][:60] for s in statements]
+    assert len(statements) <= most(any_db_url), [s.split("\n")[0][:60] for s in statements]
 
 
 def test_an_article_joining_a_story_takes_few_statements(
@@ -74,14 +79,16 @@ def test_an_article_joining_a_story_takes_few_statements(
     found = [new_match(copy, rule, places=(_place(),)) for rule in ("siege", "strike")]
     result = store.ingest(copy, found, oldest_story, NOW)
     assert result.new_matches == (found[1].match,)  # siege was first in the story already
-    assert len(statements) <= MAX_STATEMENTS + story_lock, [
+    assert len(statements) <= most(any_db_url) + story_lock, [
         s.split("\n")[0][:60] for s in statements]
 
 
-def test_an_article_without_matches_takes_fewer(counted: tuple[Store, list[str]]) -> None:
+def test_an_article_without_matches_takes_fewer(
+    counted: tuple[Store, list[str]], any_db_url: str
+) -> None:
     store, statements = counted
     assert store.ingest(new_article("a1"), [], new_story, NOW).stored
-    assert len(statements) <= MAX_STATEMENTS - 3, statements  # no matches, places, deliveries
+    assert len(statements) <= most(any_db_url) - 3, statements  # no matches, places, deliveries
 
 
 def test_a_stale_cached_source_id_is_dropped_and_the_article_stored(

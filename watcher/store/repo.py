@@ -60,6 +60,7 @@ from watcher.store.records import (
     StoryPicker,
 )
 from watcher.store.retention import PRUNE_BATCH, PruneReport
+from watcher.store.search import has_search_table, index_new_articles
 from watcher.store.tables import articles, deliveries, match_places, matches, sources
 
 TEXT_PAGE = 200  # stored articles read at a time by `text_pages`
@@ -82,6 +83,9 @@ class Store:
         # or the database replaced under it) is dropped: `upgrade`/`downgrade` clear the
         # cache, and an article whose cached source is gone is stored again without it.
         self._source_ids: dict[str, int] = {}
+        # Whether SQLite's full-text table is there to index into (None: not yet read); read
+        # again after `upgrade`/`downgrade`.
+        self._search_table: bool | None = None
 
     @classmethod
     def open(
@@ -115,11 +119,13 @@ class Store:
 
     def upgrade(self, revision: str = "head") -> None:
         self._source_ids.clear()
+        self._search_table = None
         with self._errors():
             migrate.upgrade(self._engine, revision)
 
     def downgrade(self, revision: str) -> None:
         self._source_ids.clear()
+        self._search_table = None
         with self._errors():
             migrate.downgrade(self._engine, revision)
 
@@ -178,6 +184,7 @@ class Store:
                                                savepoints_in_memory=True) as connection:
             results, used = store_batch(connection, items, self._source_ids,
                                         self.batch_bound, self._clock, until)
+            self._index_new_articles(connection)
         self._source_ids.update(used)  # committed: the rows are there for good
         return [self._refused(result) if isinstance(result, sa.exc.DBAPIError) else result
                 for result in results]
@@ -203,8 +210,18 @@ class Store:
         self, item: IngestItem, source_id: int | None
     ) -> tuple[IngestResult, int]:
         with write_transaction(self._engine) as connection:
-            return store_article(connection, item.new, item.matches, item.pick_story,
-                                 item.now, source_id)
+            stored = store_article(connection, item.new, item.matches, item.pick_story,
+                                   item.now, source_id)
+            self._index_new_articles(connection)
+            return stored
+
+    def _index_new_articles(self, connection: Connection) -> None:
+        """SQLite's full-text index of the transaction's stored articles, once, before its
+        commit (watcher/store/search.py); none before migration 0010 made its table."""
+        if self._search_table is None:
+            self._search_table = has_search_table(connection)
+        if self._search_table:
+            index_new_articles(connection)
 
     def _refused(self, error: sa.exc.DBAPIError) -> StoreError:
         """The database's refusal of one article, in the one line any failure takes."""

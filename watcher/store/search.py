@@ -1,6 +1,10 @@
 """Full-text search over stored articles (migration 0010): SQLite's FTS5 table, or
 PostgreSQL's English text search through its GIN index.
 
+On SQLite an ingest indexes the articles its transaction stored in one statement, just
+before its commit (`index_new_articles`, migration 0011): an article rolled back by its
+savepoint is never indexed, a stored one always is, and a crash loses both or neither.
+
 What a user types is never query syntax on SQLite: its words become quoted FTS5 strings
 (all must occur), so `"`, `*`, `-`, `NEAR(`, `AND` or an unbalanced parenthesis search
 for words or for nothing, never fail. PostgreSQL's websearch_to_tsquery reads the input
@@ -24,6 +28,30 @@ _WORD = re.compile(r"[^\W_]+")
 # The expression of PostgreSQL's index ix_articles_search, character for character: the
 # planner uses the index only for this very expression.
 PG_DOCUMENT = sa.literal_column("to_tsvector('english', articles.title || ' ' || articles.body)")
+
+
+def index_new_articles(connection: Connection) -> None:
+    """Index the articles stored since the index was last written (SQLite), in one
+    statement, just before the transaction commits: FTS5 writes an index segment at each
+    flush, and the trigger per article this replaced (migration 0011) flushed at each
+    article's savepoint. Every committed article is indexed and SQLite gives a new row the
+    largest id + 1, so the new articles are those above the largest indexed id (the FTS5
+    table's `_docsize` rows, one per indexed article): a savepoint rolled back left no
+    row to index, and a crash before the commit loses both."""
+    connection.exec_driver_sql(_INDEX_NEW_ARTICLES)
+
+
+def has_search_table(connection: Connection) -> bool:
+    """Whether the FTS5 table exists: SQLite at migration 0010 or later."""
+    return connection.dialect.name == "sqlite" and connection.exec_driver_sql(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'articles_search'"
+    ).first() is not None
+
+
+_INDEX_NEW_ARTICLES = (
+    "INSERT INTO articles_search(rowid, title, body) SELECT id, title, body FROM articles "
+    "WHERE id > (SELECT coalesce(max(id), 0) FROM articles_search_docsize)"
+)
 
 
 def _clean(text: str) -> str:

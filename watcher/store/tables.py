@@ -90,7 +90,8 @@ stories = sa.Table(
 )
 
 # 0010: full-text search over title and body, which SQLAlchemy cannot describe here: on
-# SQLite the FTS5 table `articles_search` (kept in step by triggers), on PostgreSQL the GIN
+# SQLite the FTS5 table `articles_search` (filled by the ingest once per
+# transaction since 0011, kept in step by triggers on delete and update), on PostgreSQL the GIN
 # index `ix_articles_search` (watcher/store/search.py; tests/store/schema.py leaves both out).
 articles = sa.Table(
     "articles",
