@@ -401,6 +401,12 @@ def test_calls_on_someone_and_times_earlier_this_year(
      {"hypothetical": ["whether"]}),
     ("It is unclear whether the truce holds or fails.", "truce", {"hypothetical": ["whether"]}),
     ("Nobody knows whether it holds or not.", "holds", {"hypothetical": ["whether"]}),
+    # ... and so does an alternative of who or where an event still to come will strike.
+    ("Nobody can say whether Turkish or Kurdish guns will shell Manbij tomorrow.", "shell",
+     {"hypothetical": ["whether"]}),
+    ("Residents wonder whether Homs or Hama falls to the army next.", "falls",
+     {"hypothetical": ["whether"]}),
+    ("Monitors asked whether Turkish or Kurdish guns shelled the village.", "shelled", {}),
     # A place called besieged is besieged now, whatever may reach it.
     ("A convoy may reach the besieged town of Madaya this week.", "besieged", {}),
     ("The army may besiege Madaya again.", "besiege", {"hypothetical": ["may"]}),

@@ -75,6 +75,11 @@ ALTERNATIVE_LEAD = ("whether",)
 ALTERNATIVE_REACH = 2
 CLAUSE_WORDS = frozenset({"to", "it", "they", "he", "she", "we", "will", "would", "can",
                           "could", "is", "was", "are", "were"})
+# "whether Russian or Syrian jets will strike" still asks whether the strike happens: a
+# future word or modal in the few words after the "or" keeps the cue.
+FUTURE_REACH = 4
+FUTURE_WORDS = frozenset({"will", "would", "could", "may", "might", "should", "shall", "to",
+                          "going", "next", "'ll"})
 MONTHS = {
     name: number
     for number in range(1, 13)
@@ -783,14 +788,20 @@ class _Sentence:
 
 
 def _alternative_after(words: Sequence[str], start: int) -> bool:
-    """Whether an "or" after a few words of no clause (CLAUSE_WORDS), not "or not", follows
-    `start`: an alternative between two names, not between an event and none."""
+    """Whether an "or" after a few words of no clause (CLAUSE_WORDS), not "or not" nor one
+    before a future (FUTURE_WORDS), follows `start`: an alternative between two names, not
+    between an event and none, nor about an event still to come."""
     for at in range(start, min(start + ALTERNATIVE_REACH + 1, len(words) - 1)):
         if words[at] in CLAUSE_WORDS:
             return False
         if words[at] == "or":
-            return at > start and words[at + 1] != "not"
+            return at > start and words[at + 1] != "not" and not _future_after(words, at + 1)
     return False
+
+
+def _future_after(words: Sequence[str], start: int) -> bool:
+    """Whether a future word or modal (FUTURE_WORDS) is among the few words from `start`."""
+    return not FUTURE_WORDS.isdisjoint(words[start:start + FUTURE_REACH])
 
 
 def _cues_of(
