@@ -394,6 +394,11 @@ def test_calls_on_someone_and_times_earlier_this_year(
     ("There were no doctors left in Aleppo, where thousands live under siege.", "aleppo", {}),
     ("The ministry did not say who shelled the town.", "shelled", {}),
     ("There was no shelling in Homs on Sunday.", "shelling", {"negated": ["no"]}),
+    # ... while the words right after it are its own, whatever they are.
+    ("Turkish guns did not in the end shell Manbij, officials said.", "shell",
+     {"negated": ["did not"]}),
+    ("Rebels have not in two weeks attacked the airbase.", "attacked",
+     {"negated": ["have not"]}),
     # "whether" between two names asks who, not whether it happened ...
     ("Monitors could not tell whether Russian or Syrian jets bombed the market.", "bombed", {}),
     # ... while a choice of what to do, or between an event and another, stays hypothetical.

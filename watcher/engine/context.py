@@ -71,6 +71,10 @@ PRESENT_PERFECT = (("has", "been"), ("have", "been"))
 # "whether it will hold or not" stay hypothetical. ALTERNATIVE_REACH: the words after
 # "whether" before its "or" (more would take in a verb: "whether the truce holds or fails");
 # CLAUSE_WORDS among them make it a clause's ("whether it holds or", "whether to go or").
+# A negation governs at least the word after it: its own terminators ("in", "where" ...)
+# end it only further on ("did not in fact bomb", "have not in recent days shelled"), while
+# "no hospitals in eastern Aleppo" still ends at "in".
+GOVERNS_NEXT_WORD = frozenset({"negated"})
 ALTERNATIVE_LEAD = ("whether",)
 ALTERNATIVE_REACH = 2
 CLAUSE_WORDS = frozenset({"to", "it", "they", "he", "she", "we", "will", "would", "can",
@@ -777,10 +781,14 @@ class _Sentence:
         return not self.triggers.clause_breaks.isdisjoint(between)
 
     def _reaches(self, cue: Cue, position: int) -> bool:
-        """Whether the cue's scope reaches this word: it is no terminator of the cue's."""
+        """Whether the cue's scope reaches this word: it is no terminator of the cue's (a
+        negation's own one right after it is none: GOVERNS_NEXT_WORD)."""
         if self.stops is None:
             self.stops = self._find_stops()
-        return position not in self.stops or self.stops[position] not in (None, cue.label)
+        stop = self.stops.get(position, False)
+        if stop is False or stop not in (None, cue.label):
+            return True
+        return stop is not None and position == cue.last + 1 and cue.label in GOVERNS_NEXT_WORD
 
     def _text(self, cue: Cue) -> str:
         field = self.field
