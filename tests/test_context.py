@@ -127,7 +127,7 @@ def test_a_users_file_adds_triggers(analyzer: Analyzer, tmp_path: Path) -> None:
     ("content", "error"),
     [
         ("negated:\n  - direction: sideways\n    phrases: [no]\n",
-         "2:16: direction must be one of: forward, backward, both, pseudo, terminate"),
+         "2:16: direction must be one of: forward, backward, both, pseudo, terminate, exempt"),
         ("negated:\n  - direction: forward\n    phrases: [no]\n",
          "2:5: a trigger group needs `scope` (words)"),
         ("negatd: []\n", "1:1: unknown key 'negatd' (known: terminators, clause_breaks, "
@@ -415,6 +415,10 @@ def test_calls_on_someone_and_times_earlier_this_year(
     # A place called besieged is besieged now, whatever may reach it.
     ("A convoy may reach the besieged town of Madaya this week.", "besieged", {}),
     ("The army may besiege Madaya again.", "besiege", {"hypothetical": ["may"]}),
+    # ... and the words after it are still in the cue's scope.
+    ("If besieged districts fall to an assault, thousands will die.", "assault",
+     {"hypothetical": ["If"]}),
+    ("If besieged districts fall to an assault, thousands will die.", "besieged", {}),
 ])
 def test_a_cue_reaches_no_other_clause(
     analyzer: Analyzer, triggers: Triggers, body: str, mention: str, labels: dict

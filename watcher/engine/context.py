@@ -40,7 +40,8 @@ LABELS = CONTEXT_LABELS
 # analyser's page-furniture lead words instead (FieldText.lead_at).
 TRIGGER_LABELS = tuple(label for label in LABELS if label != "boilerplate")
 TRIGGER_DIRECTIONS = ("forward", "backward", "both")
-DIRECTIONS = (*TRIGGER_DIRECTIONS, "pseudo", "terminate")
+DIRECTIONS = (*TRIGGER_DIRECTIONS, "pseudo", "terminate", "exempt")
+STOP_DIRECTIONS = ("terminate", "exempt")  # found in a sentence only where a trigger is
 DEFAULT_TRIGGERS = Path(__file__).parent / "data" / "context.yaml"
 MAX_SCOPE = 30  # words; a trigger reaching further would label unrelated clauses
 
@@ -134,8 +135,8 @@ class Triggers:
     places of the triggers and pseudo-triggers by their anchor, the phrase's longest word
     (its offset in the phrase, the phrase's length): common words such as "in", "was"
     start phrases ("in the past", "was denied"), so a phrase is looked for only where its
-    rarer word is. `stop_lengths`: the lengths of the terminators each first word starts,
-    longest first (looked for only in a sentence that has a trigger)."""
+    rarer word is. `stop_lengths`: the lengths of the terminators and exempt phrases each
+    first word starts, longest first (looked for only in a sentence that has a trigger)."""
 
     phrases: Mapping[Words, tuple[Entry, ...]]
     clause_breaks: frozenset[str]
@@ -239,10 +240,10 @@ def load_triggers(words_of: WordsOf, extra: str | Path | None = None) -> Trigger
         phrases={p: tuple(dict.fromkeys(e)) for p, e in phrases.items()},
         clause_breaks=frozenset(breaks),
         anchors=_anchors(
-            p for p, e in phrases.items() if any(x.direction != "terminate" for x in e)
+            p for p, e in phrases.items() if any(x.direction not in STOP_DIRECTIONS for x in e)
         ),
         stop_lengths=_lengths(
-            p for p, e in phrases.items() if any(x.direction == "terminate" for x in e)
+            p for p, e in phrases.items() if any(x.direction in STOP_DIRECTIONS for x in e)
         ),
     )
 
@@ -623,6 +624,7 @@ class _Sentence:
         self.furniture: _Furniture | None = None
         self.triggers = reader.lexicon.triggers
         self.stops: dict[int, ContextLabelName | None] | None = None  # terminators, by word
+        self.exempt: set[tuple[int, ContextLabelName]] = set()  # (word, label it is exempt of)
         self.offsets: tuple[list[int], list[int]] | None = None  # the words' starts, ends
         self.words: list[str] = []
         self.cues: list[Cue] = []
@@ -644,7 +646,7 @@ class _Sentence:
 
     def _find_stops(self) -> dict[int, ContextLabelName | None]:
         """Terminators by position (label None: every label's); a word of a trigger found
-        is not one."""
+        is not one. Notes the words of exempt phrases in `exempt` on the way."""
         phrases, stop_lengths, words = self.triggers.phrases, self.triggers.stop_lengths, self.words
         inside = {i for cue in self.cues for i in range(cue.first, cue.last + 1)}
         stops: dict[int, ContextLabelName | None] = {}
@@ -659,6 +661,9 @@ class _Sentence:
                 labels = [e.label for e in entries if e.direction == "terminate"]
                 if labels:
                     stops[i] = None if None in labels else labels[0]
+                exempt = [e.label for e in entries if e.direction == "exempt" and e.label]
+                self.exempt.update((at, label) for label in exempt for at in range(i, i + length))
+                if labels or exempt:
                     break
         return stops
 
@@ -745,7 +750,8 @@ class _Sentence:
             if scope is None:
                 scope = self.scopes[n] = self._scope(cue)
             low, high = scope
-            if any(first <= high and last >= low for first, last in near):
+            if any(first <= high and last >= low and not self._exempt(cue.label, first, last)
+                   for first, last in near):
                 cues = found.setdefault(cue.label, [])
                 words = self._text(cue)
                 if words not in cues:
@@ -767,6 +773,12 @@ class _Sentence:
                     and not self._clause_break(low) and self._reaches(cue, low - 1):
                 low -= 1
         return low, high
+
+    def _exempt(self, label: ContextLabelName, first: int, last: int) -> bool:
+        """Whether every word of a mention is one the label's exempt phrases name."""
+        if self.stops is None:
+            self.stops = self._find_stops()
+        return all((at, label) in self.exempt for at in range(first, last + 1))
 
     def _present_perfect_at(self, position: int) -> bool:
         return tuple(self.words[position:position + 2]) in PRESENT_PERFECT
