@@ -116,7 +116,7 @@ class Reference:
             kind = "word" if term.kind == "prefix" and number < len(words) - 1 else term.kind
             possessive = known and number == len(words) - 1  # Aleppos, for a known place
             matches = partial(self.word_matches, kind, word, alone=alone, possessive=possessive,
-                              known_place=known)
+                              known_place=known, loose=known and not term.in_area)
             if (
                 number > 0
                 and kind == "variant"
@@ -136,7 +136,7 @@ class Reference:
 
     def word_matches(
         self, kind: str, rule_word: str, text_word: str, alone: bool = False,
-        possessive: bool = False, known_place: bool = False,
+        possessive: bool = False, known_place: bool = False, loose: bool = False,
     ) -> bool:
         lexicon = self.analyzer.lexicon
         if kind == "exact":
@@ -145,7 +145,7 @@ class Reference:
             return fold(text_word).startswith(fold(rule_word))
         if kind == "variant":
             return is_variant(rule_word, text_word, is_english=lexicon.is_english, alone=alone,
-                              possessive=possessive, known_place=known_place)
+                              possessive=possessive, known_place=known_place, loose=loose)
         return fold(text_word) in {fold(f) for f in lexicon.forms_of(fold(rule_word))}
 
     @staticmethod

@@ -127,7 +127,7 @@ def test_a_users_file_adds_triggers(analyzer: Analyzer, tmp_path: Path) -> None:
     ("content", "error"),
     [
         ("negated:\n  - direction: sideways\n    phrases: [no]\n",
-         "2:16: direction must be one of: forward, backward, both, pseudo, terminate"),
+         "2:16: direction must be one of: forward, backward, both, pseudo, terminate, exempt"),
         ("negated:\n  - direction: forward\n    phrases: [no]\n",
          "2:5: a trigger group needs `scope` (words)"),
         ("negatd: []\n", "1:1: unknown key 'negatd' (known: terminators, clause_breaks, "
@@ -394,6 +394,11 @@ def test_calls_on_someone_and_times_earlier_this_year(
     ("There were no doctors left in Aleppo, where thousands live under siege.", "aleppo", {}),
     ("The ministry did not say who shelled the town.", "shelled", {}),
     ("There was no shelling in Homs on Sunday.", "shelling", {"negated": ["no"]}),
+    # ... while the words right after it are its own, whatever they are.
+    ("Turkish guns did not in the end shell Manbij, officials said.", "shell",
+     {"negated": ["did not"]}),
+    ("Rebels have not in two weeks attacked the airbase.", "attacked",
+     {"negated": ["have not"]}),
     # "whether" between two names asks who, not whether it happened ...
     ("Monitors could not tell whether Russian or Syrian jets bombed the market.", "bombed", {}),
     # ... while a choice of what to do, or between an event and another, stays hypothetical.
@@ -401,9 +406,19 @@ def test_calls_on_someone_and_times_earlier_this_year(
      {"hypothetical": ["whether"]}),
     ("It is unclear whether the truce holds or fails.", "truce", {"hypothetical": ["whether"]}),
     ("Nobody knows whether it holds or not.", "holds", {"hypothetical": ["whether"]}),
+    # ... and so does an alternative of who or where an event still to come will strike.
+    ("Nobody can say whether Turkish or Kurdish guns will shell Manbij tomorrow.", "shell",
+     {"hypothetical": ["whether"]}),
+    ("Residents wonder whether Homs or Hama falls to the army next.", "falls",
+     {"hypothetical": ["whether"]}),
+    ("Monitors asked whether Turkish or Kurdish guns shelled the village.", "shelled", {}),
     # A place called besieged is besieged now, whatever may reach it.
     ("A convoy may reach the besieged town of Madaya this week.", "besieged", {}),
     ("The army may besiege Madaya again.", "besiege", {"hypothetical": ["may"]}),
+    # ... and the words after it are still in the cue's scope.
+    ("If besieged districts fall to an assault, thousands will die.", "assault",
+     {"hypothetical": ["If"]}),
+    ("If besieged districts fall to an assault, thousands will die.", "besieged", {}),
 ])
 def test_a_cue_reaches_no_other_clause(
     analyzer: Analyzer, triggers: Triggers, body: str, mention: str, labels: dict

@@ -21,6 +21,8 @@ from tests.store.sql import backend, rows
 from watcher.model import MatchPlace, PlaceRef
 from watcher.store import IngestItem, Store
 from watcher.store.db import open_engine
+from watcher.store.driver import select_rows
+from watcher.store.tables import articles
 
 # What storing one article (its source already known to the Store) takes, whatever it holds:
 # the write lock (BEGIN IMMEDIATE, or PostgreSQL's locks on its keys and bands), the
@@ -202,6 +204,26 @@ def pg_store_url(postgres_url: str) -> Iterator[str]:
     Store.open(postgres_url).close()
     yield postgres_url
     empty(postgres_url)
+
+
+def test_a_driver_query_missing_a_value_it_needs_fails_as_sqlalchemy_does(db_url: str) -> None:
+    """A read through the driver with a value left out must not look the row up by NULL
+    (finding nothing, silently): it fails as SQLAlchemy's execution does; a value the
+    query itself gives is still its default."""
+    Store.open(db_url).close()
+    engine = open_engine(db_url)
+    query = (sa.select(articles.c.id)
+             .where(articles.c.external_id == sa.bindparam("external_id"))
+             .where(articles.c.title != "none"))
+    try:
+        with engine.connect() as connection:
+            with pytest.raises(sa.exc.StatementError, match="external_id"):
+                connection.execute(query, {})
+            with pytest.raises(sa.exc.StatementError, match="external_id"):
+                select_rows(connection, query, {})
+            assert select_rows(connection, query, {"external_id": "a1"}) == []
+    finally:
+        engine.dispose()
 
 
 def test_an_article_is_few_round_trips_on_postgresql(

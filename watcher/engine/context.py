@@ -40,7 +40,8 @@ LABELS = CONTEXT_LABELS
 # analyser's page-furniture lead words instead (FieldText.lead_at).
 TRIGGER_LABELS = tuple(label for label in LABELS if label != "boilerplate")
 TRIGGER_DIRECTIONS = ("forward", "backward", "both")
-DIRECTIONS = (*TRIGGER_DIRECTIONS, "pseudo", "terminate")
+DIRECTIONS = (*TRIGGER_DIRECTIONS, "pseudo", "terminate", "exempt")
+STOP_DIRECTIONS = ("terminate", "exempt")  # found in a sentence only where a trigger is
 DEFAULT_TRIGGERS = Path(__file__).parent / "data" / "context.yaml"
 MAX_SCOPE = 30  # words; a trigger reaching further would label unrelated clauses
 
@@ -71,10 +72,19 @@ PRESENT_PERFECT = (("has", "been"), ("have", "been"))
 # "whether it will hold or not" stay hypothetical. ALTERNATIVE_REACH: the words after
 # "whether" before its "or" (more would take in a verb: "whether the truce holds or fails");
 # CLAUSE_WORDS among them make it a clause's ("whether it holds or", "whether to go or").
+# A negation governs at least the word after it: its own terminators ("in", "where" ...)
+# end it only further on ("did not in fact bomb", "have not in recent days shelled"), while
+# "no hospitals in eastern Aleppo" still ends at "in".
+GOVERNS_NEXT_WORD = frozenset({"negated"})
 ALTERNATIVE_LEAD = ("whether",)
 ALTERNATIVE_REACH = 2
 CLAUSE_WORDS = frozenset({"to", "it", "they", "he", "she", "we", "will", "would", "can",
                           "could", "is", "was", "are", "were"})
+# "whether Russian or Syrian jets will strike" still asks whether the strike happens: a
+# future word or modal in the few words after the "or" keeps the cue.
+FUTURE_REACH = 4
+FUTURE_WORDS = frozenset({"will", "would", "could", "may", "might", "should", "shall", "to",
+                          "going", "next", "'ll"})
 MONTHS = {
     name: number
     for number in range(1, 13)
@@ -125,8 +135,8 @@ class Triggers:
     places of the triggers and pseudo-triggers by their anchor, the phrase's longest word
     (its offset in the phrase, the phrase's length): common words such as "in", "was"
     start phrases ("in the past", "was denied"), so a phrase is looked for only where its
-    rarer word is. `stop_lengths`: the lengths of the terminators each first word starts,
-    longest first (looked for only in a sentence that has a trigger)."""
+    rarer word is. `stop_lengths`: the lengths of the terminators and exempt phrases each
+    first word starts, longest first (looked for only in a sentence that has a trigger)."""
 
     phrases: Mapping[Words, tuple[Entry, ...]]
     clause_breaks: frozenset[str]
@@ -230,10 +240,10 @@ def load_triggers(words_of: WordsOf, extra: str | Path | None = None) -> Trigger
         phrases={p: tuple(dict.fromkeys(e)) for p, e in phrases.items()},
         clause_breaks=frozenset(breaks),
         anchors=_anchors(
-            p for p, e in phrases.items() if any(x.direction != "terminate" for x in e)
+            p for p, e in phrases.items() if any(x.direction not in STOP_DIRECTIONS for x in e)
         ),
         stop_lengths=_lengths(
-            p for p, e in phrases.items() if any(x.direction == "terminate" for x in e)
+            p for p, e in phrases.items() if any(x.direction in STOP_DIRECTIONS for x in e)
         ),
     )
 
@@ -614,6 +624,7 @@ class _Sentence:
         self.furniture: _Furniture | None = None
         self.triggers = reader.lexicon.triggers
         self.stops: dict[int, ContextLabelName | None] | None = None  # terminators, by word
+        self.exempt: set[tuple[int, ContextLabelName]] = set()  # (word, label it is exempt of)
         self.offsets: tuple[list[int], list[int]] | None = None  # the words' starts, ends
         self.words: list[str] = []
         self.cues: list[Cue] = []
@@ -635,7 +646,7 @@ class _Sentence:
 
     def _find_stops(self) -> dict[int, ContextLabelName | None]:
         """Terminators by position (label None: every label's); a word of a trigger found
-        is not one."""
+        is not one. Notes the words of exempt phrases in `exempt` on the way."""
         phrases, stop_lengths, words = self.triggers.phrases, self.triggers.stop_lengths, self.words
         inside = {i for cue in self.cues for i in range(cue.first, cue.last + 1)}
         stops: dict[int, ContextLabelName | None] = {}
@@ -650,6 +661,9 @@ class _Sentence:
                 labels = [e.label for e in entries if e.direction == "terminate"]
                 if labels:
                     stops[i] = None if None in labels else labels[0]
+                exempt = [e.label for e in entries if e.direction == "exempt" and e.label]
+                self.exempt.update((at, label) for label in exempt for at in range(i, i + length))
+                if labels or exempt:
                     break
         return stops
 
@@ -736,7 +750,8 @@ class _Sentence:
             if scope is None:
                 scope = self.scopes[n] = self._scope(cue)
             low, high = scope
-            if any(first <= high and last >= low for first, last in near):
+            if any(first <= high and last >= low and not self._exempt(cue.label, first, last)
+                   for first, last in near):
                 cues = found.setdefault(cue.label, [])
                 words = self._text(cue)
                 if words not in cues:
@@ -759,6 +774,12 @@ class _Sentence:
                 low -= 1
         return low, high
 
+    def _exempt(self, label: ContextLabelName, first: int, last: int) -> bool:
+        """Whether every word of a mention is one the label's exempt phrases name."""
+        if self.stops is None:
+            self.stops = self._find_stops()
+        return all((at, label) in self.exempt for at in range(first, last + 1))
+
     def _present_perfect_at(self, position: int) -> bool:
         return tuple(self.words[position:position + 2]) in PRESENT_PERFECT
 
@@ -772,10 +793,14 @@ class _Sentence:
         return not self.triggers.clause_breaks.isdisjoint(between)
 
     def _reaches(self, cue: Cue, position: int) -> bool:
-        """Whether the cue's scope reaches this word: it is no terminator of the cue's."""
+        """Whether the cue's scope reaches this word: it is no terminator of the cue's (a
+        negation's own one right after it is none: GOVERNS_NEXT_WORD)."""
         if self.stops is None:
             self.stops = self._find_stops()
-        return position not in self.stops or self.stops[position] not in (None, cue.label)
+        stop = self.stops.get(position, False)
+        if stop is False or stop not in (None, cue.label):
+            return True
+        return stop is not None and position == cue.last + 1 and cue.label in GOVERNS_NEXT_WORD
 
     def _text(self, cue: Cue) -> str:
         field = self.field
@@ -783,14 +808,20 @@ class _Sentence:
 
 
 def _alternative_after(words: Sequence[str], start: int) -> bool:
-    """Whether an "or" after a few words of no clause (CLAUSE_WORDS), not "or not", follows
-    `start`: an alternative between two names, not between an event and none."""
+    """Whether an "or" after a few words of no clause (CLAUSE_WORDS), not "or not" nor one
+    before a future (FUTURE_WORDS), follows `start`: an alternative between two names, not
+    between an event and none, nor about an event still to come."""
     for at in range(start, min(start + ALTERNATIVE_REACH + 1, len(words) - 1)):
         if words[at] in CLAUSE_WORDS:
             return False
         if words[at] == "or":
-            return at > start and words[at + 1] != "not"
+            return at > start and words[at + 1] != "not" and not _future_after(words, at + 1)
     return False
+
+
+def _future_after(words: Sequence[str], start: int) -> bool:
+    """Whether a future word or modal (FUTURE_WORDS) is among the few words from `start`."""
+    return not FUTURE_WORDS.isdisjoint(words[start:start + FUTURE_REACH])
 
 
 def _cues_of(

@@ -30,6 +30,7 @@ class Atom:
     alone: bool = False  # a variant that is a whole one-word name (see is_variant)
     possessive: bool = False  # a variant that also matches with a stripped 's (Aleppos)
     known_place: bool = False  # a variant of a name the gazetteer knows (see is_variant)
+    loose: bool = False  # also one vowel group more or fewer (see is_variant)
 
 
 @dataclass(frozen=True)
@@ -149,6 +150,7 @@ class RuleIndex:
                 alone=self.atoms[a].alone,
                 possessive=self.atoms[a].possessive,
                 known_place=self.atoms[a].known_place,
+                loose=self.atoms[a].loose,
             )
         ]
 
@@ -176,7 +178,7 @@ class RuleIndex:
             self.known_atoms[atom.text].append(atom_id)
         else:
             keys = variant_keys(atom.text) | {"=" + fold(atom.text)}
-            if atom.known_place:  # Damscus for Damascus (variants.py)
+            if atom.loose:  # Damscus for Damascus (variants.py)
                 keys |= loose_keys(atom.text)
             for key in keys:
                 self.variant_atoms[key].append(atom_id)
@@ -287,11 +289,13 @@ class Compiler:
         if term.kind == "variant":
             known = known_names(term.text, words, is_english=lexicon.is_english)
         last = len(words) - 1
+        # A place the gazetteer knows: its name may end in a stripped possessive 's, and
+        # one the rule names itself meets one vowel group more or fewer.
+        loose = known is not None and not term.in_area
         atoms = tuple(
-            # A place the gazetteer knows: its name may end in a stripped possessive 's.
-            self.index.add_atom(
-                atom_for(kind, w, alone, known is not None and n == last, known is not None)
-            )
+            self.index.add_atom(atom_for(
+                kind, w, alone, known is not None and n == last, known is not None, loose
+            ))
             for n, (kind, w) in enumerate(zip(kinds, words, strict=True))
         )
         seq_id = self.index.add_sequence(Sequence(atoms, skip_articles))
@@ -334,12 +338,12 @@ class Compiler:
 
 def atom_for(
     kind: str, word: str, alone: bool = False, possessive: bool = False,
-    known_place: bool = False,
+    known_place: bool = False, loose: bool = False,
 ) -> Atom:
     if kind == "exact":
         return Atom("exact", word.lower())
     if kind == "variant":
-        return Atom("variant", word.lower(), alone, possessive, known_place)
+        return Atom("variant", word.lower(), alone, possessive, known_place, loose)
     if kind == "prefix":
         return Atom("prefix", fold(word))
     return Atom("word", fold(word))

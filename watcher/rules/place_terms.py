@@ -145,7 +145,8 @@ def area_terms(text: str, area: Sequence[Place], gazetteer: Gazetteer) -> tuple[
     for name, kind in (*own, *alternate):
         key = name_key(name)
         if key and key not in chosen and not _is_noise(name, inside, gazetteer):
-            chosen[key] = Term(kind, name)  # type: ignore[arg-type]  # a TermKind
+            # A village inside: its spellings only (Term.in_area)
+            chosen[key] = Term(kind, name, in_area=kind == "variant")  # type: ignore[arg-type]
     return tuple(chosen.values())
 
 

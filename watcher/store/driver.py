@@ -44,11 +44,22 @@ class DriverQuery:
         names = tuple(compiled.positiontup or ())
         processors = [(index, _processor(compiled.binds[name].type, dialect))
                       for index, name in enumerate(names)]
-        return cls(compiled.string, names, dict(compiled.params),
+        # Only a parameter given a value in the query has a default: a required one left
+        # out of `values` is an error, as in SQLAlchemy's execution, not a NULL.
+        defaults = {name: value for name, value in compiled.params.items()
+                    if not compiled.binds[name].required}
+        return cls(compiled.string, names, defaults,
                    tuple((index, found) for index, found in processors if found))
 
     def run(self, connection: Connection, values: Mapping[str, Any]) -> CursorResult[Any]:
-        bound = [values[name] if name in values else self.defaults[name] for name in self.names]
+        try:
+            bound = [values[name] if name in values else self.defaults[name]
+                     for name in self.names]
+        except KeyError as missing:
+            raise sa.exc.StatementError(
+                f"A value is required for bind parameter {missing.args[0]!r}",
+                self.sql, dict(values), None,
+            ) from None
         for index, process in self.processors:
             bound[index] = process(bound[index])
         return connection.exec_driver_sql(self.sql, tuple(bound))

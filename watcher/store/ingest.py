@@ -137,8 +137,10 @@ def store_article(
     writes = ArticleWrites(new, source_id, story_id, found, first, queued, now)
     if connection.dialect.name == "postgresql":
         story_id = write_in_one_statement(connection, writes, cached)
-    else:
+    elif connection.dialect.name == "sqlite":
         story_id = _write_apart(connection, writes, cached)
+    else:  # the driver's statements are SQLite's (`?` parameters)
+        raise ValueError(f"the store writes to SQLite or PostgreSQL, not {connection.dialect.name}")
     new_matches = tuple(m.match for m, is_first in zip(found, first, strict=True) if is_first)
     return IngestResult(True, story_id, new_matches), source_id
 

@@ -352,7 +352,7 @@ def _words_before(words: Sequence[str], pos: int, name: NameWords, is_english: I
         while pos >= 0 and is_article(words[pos]):
             pos -= 1
         if pos < 0 or not is_variant(name_word, words[pos], is_english=is_english,
-                                     known_place=True):
+                                     known_place=True, loose=True):
             return False
     return True
 
@@ -364,7 +364,7 @@ def _words_after(words: Sequence[str], pos: int, name: NameWords, is_english: Is
         while pos < len(words) and is_article(words[pos]):
             pos += 1
         if pos >= len(words) or not is_variant(name_word, words[pos], is_english=is_english,
-                                               known_place=True):
+                                               known_place=True, loose=True):
             return False
     return True
 
@@ -666,6 +666,6 @@ def _spells(rule_words: NameWords, name_words: NameWords, is_english: IsEnglish)
     last = len(rule_words) - 1
     return all(
         is_variant(rule, word, is_english=is_english, possessive=number == last,
-                   known_place=True)
+                   known_place=True, loose=True)
         for number, (rule, word) in enumerate(zip(rule_words, name_words, strict=True))
     )

@@ -260,6 +260,7 @@ def is_variant(
     alone: bool = False,
     possessive: bool = False,
     known_place: bool = False,
+    loose: bool = False,
 ) -> bool:
     """Same folded spelling, or a shared key and the text word is not ordinary English.
 
@@ -268,8 +269,9 @@ def is_variant(
     as English too (a name it does not know keeps today's algorithm: `~Durra`, *Dorra*).
     `alone`: the rule word is a whole one-word name, so name elements that are everyday
     English (*tell*) count as English too. `possessive`: the text word may also be a
-    variant with a stripped possessive `s` (*Aleppos*). A known place's long name word also
-    meets one vowel group more or fewer (`loose_keys`: *Damscus*).
+    variant with a stripped possessive `s` (*Aleppos*). `loose` (a known place's name the
+    rule spells itself): a long name word also meets one vowel group more or fewer
+    (`loose_keys`: *Damscus*).
     """
     folded = fold(text_word)
     if folded == fold(rule_word):
@@ -285,7 +287,7 @@ def is_variant(
     if not keys.isdisjoint(text_keys):
         return True
     if (
-        known_place
+        loose
         and not loose_keys(rule_word).isdisjoint(text_keys)
         and _one_inner_vowel_apart(rule_word, text_word)
     ):
