@@ -67,15 +67,15 @@ ONGOING_REACH = max(ONGOING.values())
 # been violated") is today's: the date dated a noun's past, not the clause's event. A date
 # that opens its sentence sets the clause's time whatever the tense.
 PRESENT_PERFECT = (("has", "been"), ("have", "been"))
+# A negation governs at least the word after it: its own terminators ("in", "where" ...)
+# end it only further on ("did not in fact bomb", "have not in recent days shelled"), while
+# "no hospitals in eastern Aleppo" still ends at "in".
+GOVERNS_NEXT_WORD = frozenset({"negated"})
 # "whether Syrian or Russian jets carried out the strikes": an alternative between a few
 # words asks who or what, not whether the event happened; "whether to attack" and
 # "whether it will hold or not" stay hypothetical. ALTERNATIVE_REACH: the words after
 # "whether" before its "or" (more would take in a verb: "whether the truce holds or fails");
 # CLAUSE_WORDS among them make it a clause's ("whether it holds or", "whether to go or").
-# A negation governs at least the word after it: its own terminators ("in", "where" ...)
-# end it only further on ("did not in fact bomb", "have not in recent days shelled"), while
-# "no hospitals in eastern Aleppo" still ends at "in".
-GOVERNS_NEXT_WORD = frozenset({"negated"})
 ALTERNATIVE_LEAD = ("whether",)
 ALTERNATIVE_REACH = 2
 CLAUSE_WORDS = frozenset({"to", "it", "they", "he", "she", "we", "will", "would", "can",
