@@ -25,9 +25,11 @@ from bench.tables import Column, markdown
 
 GAZETTEER_HEADING = "## Gazetteer"
 
-# Runs in the child: peak RSS before and after, and the load's wall time.
+# Runs in the child: peak RSS before and after, and the load's wall time (or, with a
+# second argument, the time of that `time` clock: process_time, the CPU time).
 _CHILD = """
 import json, os, resource, sys, time
+clock = getattr(time, sys.argv[2] if len(sys.argv) > 2 else "perf_counter")
 def rss_mb():
     with open("/proc/self/statm") as statm:
         return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
@@ -36,17 +38,19 @@ if sys.argv[1] == "analyser":
     Analyzer().analyse_field("body", "Shelling hit Sheikh Maqsoud in Aleppo.")
 from watcher.places import load
 rss, peak = rss_mb(), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-start = time.perf_counter()
+start = clock()
 gazetteer = load()
-seconds = time.perf_counter() - start
+seconds = clock() - start
 print(json.dumps({"seconds": seconds, "added_mb": rss_mb() - rss, "rss_mb": rss_mb(),
                   "peak_added_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
                   - peak, "places": len(gazetteer)}))
 """
 # Runs in the child: start-up with the shipped rules, the gazetteer's steps timed apart
-# (place: terms inside load_rules, `~Name` known names inside the compile).
+# (place: terms inside load_rules, `~Name` known names inside the compile); the clock as in
+# _CHILD.
 _STARTUP_CHILD = """
 import json, os, sys, time
+clock = getattr(time, sys.argv[2] if len(sys.argv) > 2 else "perf_counter")
 import watcher.rules.compile as compile_module
 import watcher.rules.place_terms as place_terms
 from watcher.engine.matcher import Matcher
@@ -60,11 +64,11 @@ def rss_mb():
 spent = {"place terms": 0.0, "known names": 0.0}
 def timed(step, function):
     def run(*args, **kwargs):
-        start = time.perf_counter()
+        start = clock()
         try:
             return function(*args, **kwargs)
         finally:
-            spent[step] += time.perf_counter() - start
+            spent[step] += clock() - start
     return run
 place_terms.expand_place = timed("place terms", place_terms.expand_place)
 compile_module.known_names = timed("known names", compile_module.known_names)
@@ -73,12 +77,12 @@ analyzer.analyse_field("body", "Shelling hit Sheikh Maqsoud in Aleppo.")
 rss, steps = rss_mb(), {}
 for step, run in (("gazetteer", load), ("name index", place_names),
                   ("load_rules", lambda: load_rules(sys.argv[1]))):
-    start = time.perf_counter()
+    start = clock()
     result = run()
-    steps[step] = time.perf_counter() - start
-start = time.perf_counter()
+    steps[step] = clock() - start
+start = clock()
 Matcher(result, analyzer)
-steps["compile"] = time.perf_counter() - start
+steps["compile"] = clock() - start
 print(json.dumps({**steps, **spent, "added_mb": rss_mb() - rss}))
 """
 SETTINGS = ("alone", "analyser")

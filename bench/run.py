@@ -26,6 +26,12 @@ from bench.context_bench import (
 from bench.corpus import Corpus, load_corpus
 from bench.feeds_bench import measure_feeds
 from bench.feeds_report import FEEDS_HEADING, render_feeds_markdown, render_feeds_table
+from bench.gazetteer_against import (
+    AGAINST_HEADING,
+    measure_against,
+    render_against_markdown,
+    render_against_table,
+)
 from bench.gazetteer_load import (
     GAZETTEER_HEADING,
     measure_gazetteer,
@@ -167,6 +173,10 @@ PARTS = (
     Part("gazetteer", GAZETTEER_HEADING,
          lambda c: measure_gazetteer(c.sizes.gazetteer_runs),
          render_gazetteer_table, render_gazetteer_markdown),
+    Part("gazetteeragainst", AGAINST_HEADING,
+         lambda c: measure_against(c.sizes.gazetteer_against_passes,
+                                   c.sizes.corpus_articles is not None),
+         render_against_table, render_against_markdown),
     Part("context", CONTEXT_HEADING,
          lambda c: measure_context(c.corpus, c.analyzer, c.sizes),
          render_context_table, render_context_markdown),

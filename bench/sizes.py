@@ -34,6 +34,7 @@ class Sizes:
     repeats: Repeats  # passes per timing (best of)
     freeze: bool  # gc.freeze() once loaded: a timed pass's collection skips spaCy's objects
     gazetteer_runs: int = 5  # fresh processes that load the gazetteer (median)
+    gazetteer_against_passes: int = 10  # passes per tree against the baseline (best of)
     web_articles: int = 100_000  # stored articles under the workspace's inbox
     web_requests: int = 40  # timed requests per inbox request measured
     startup_runs: int = 10  # fresh `watcher` processes per command of the start-up part
@@ -98,6 +99,7 @@ QUICK = Sizes(
     repeats=ONCE,
     freeze=True,  # each timed pass starts with gc.collect(): 0.1 s each with spaCy loaded
     gazetteer_runs=1,
+    gazetteer_against_passes=1,
     web_articles=1_500,
     web_requests=2,
     startup_runs=1,

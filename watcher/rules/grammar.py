@@ -44,7 +44,7 @@ PREFIX.2: WORD "*"
 LIST: /@\w[\w-]*/
 // A place and everything inside it: place:Aleppo, place:"Midan, Damascus", place:geonames:170063
 PLACE.3: "place:" (PLACE_ID | WORD | PHRASE)
-PLACE_ID: /(?:geonames|admin1|watcher):[\w.-]*\w/
+PLACE_ID: /(?:geonames|admin1|watcher|simplemaps):[\w.-]*\w/
 FIELD.2: /(?:title|body):/
 NEAR_OP.2: /O?NEAR\/[^\s()"]*/
 

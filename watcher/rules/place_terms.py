@@ -21,7 +21,7 @@ from watcher.rules.grammar import PlaceRef, replace_refs
 from watcher.text.lexicon import ENGLISH_WORDS_FILE
 from watcher.text.variants import fold, is_article, is_not_place_name
 
-ID_PREFIXES = ("geonames:", "admin1:", "watcher:")
+ID_PREFIXES = ("geonames:", "admin1:", "watcher:", "simplemaps:")
 # Of several places of one name, the most populous is the obvious one only when it has
 # this many times the people of the next (Damascus, Syria and Damascus, Oregon).
 OBVIOUS_POPULATION_RATIO = 10
