@@ -485,3 +485,24 @@ def test_a_long_link_list_is_walked_back_once(
     reader = ContextReader(ContextLexicon(triggers, analyzer.types), text)
     assert reader.labels(terms) == (ContextLabel("boilerplate", ("Related",)),)
     assert read[0] <= 2 * items + 1  # each item: one step back over it, and its own end
+
+
+def test_a_sentence_repeated_without_its_date_is_read_where_it_first_stood() -> None:
+    """A flattened timeline repeats its entries without their dates (fakes:1923102872); the
+    copy says no more than the dated entry. A sentence that says more is read on its own,
+    and so is the story's sentence that a related headline repeated before it."""
+    matcher = _matcher({"raids": "raids NEAR/s Tabqa"})
+    entry = "Coalition jets carry out night raids on the dam near Tabqa town."
+    timeline = f"March 2017 {entry} May 2017 Kurdish fighters enter the town of Tabqa."
+    published = datetime(2018, 2, 1, tzinfo=UTC)
+    [copied] = matcher.match(Article(id="a", title="", body=f"{timeline} {entry}",
+                                     published=published))
+    assert copied.context == (ContextLabel("historical", ("March 2017",)),)
+    today = "Coalition jets carry out night raids on the dam near Tabqa town again on Sunday."
+    [news] = matcher.match(Article(id="b", title="", body=f"{timeline} {today}",
+                                   published=published))
+    assert news.context == ()
+    headline = "Coalition jets carry out night raids on the dam near Tabqa town."
+    related = f"Related {headline} Officials confirmed it. {headline}"
+    [own] = matcher.match(Article(id="c", title="", body=related, published=published))
+    assert own.context == ()
