@@ -464,6 +464,25 @@ def test_the_items_a_bar_splits_off_a_related_list_are_furniture_too() -> None:
 
 
 
+def test_an_embedded_tweets_signature_is_furniture_up_to_its_date() -> None:
+    """A flattened embedded tweet ends with its picture link and its signature (the
+    account's name, handle and date): a byline, whose words carry `boilerplate` (cue: the
+    link); the story's words after the signature's date do not."""
+    matcher = _matcher({"refugees": "refugee NEAR/8 Tabqa"})
+    published = datetime(2017, 5, 3, tzinfo=UTC)
+
+    def context(body: str) -> tuple[ContextLabel, ...]:
+        [match] = matcher.match(Article(id="x", title="", body=body, published=published))
+        return match.context
+
+    signed = ("Water is short in Tabqa tonight httpst.coXy12 pic.twitter.comAb12Cd Refugee "
+              "Voices (RefugeeVoices) May 2 2017 The army said it opened a road.")
+    assert context(signed) == (ContextLabel("boilerplate", ("pic.twitter.comAb12Cd",)),)
+    story = ("pic.twitter.comAb12Cd Local Desk (localdesk) May 2 2017 Refugee families left "
+             "Tabqa on foot on Tuesday.")
+    assert context(story) == ()
+
+
 def test_a_long_link_list_is_walked_back_once(
     analyzer: Analyzer, triggers: Triggers, monkeypatch: pytest.MonkeyPatch
 ) -> None:
