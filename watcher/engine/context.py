@@ -539,8 +539,8 @@ class ContextReader:
         while found >= 0:
             at = int(np.searchsorted(starts, found))  # the word the copy would begin at there
             last = at + end - 1 - first
-            if at < first and starts.item(at) == found and numbers[at] == numbers[last] \
-                    and numbers[last + 1] != numbers[last] \
+            if at < first and starts.item(at) == found and ends.item(last) == found + len(own) \
+                    and numbers[at] == numbers[last] and numbers[last + 1] != numbers[last] \
                     and self._furniture_lead(field_no, numbers, bisect_left(
                         numbers, numbers[at])) is None:
                 return (field_no, numbers[at]), at - first
