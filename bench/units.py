@@ -36,6 +36,7 @@ from watcher.text import analysis
 from watcher.text.analysis import (
     FIELD_SEPARATOR,
     LIST_SEPARATORS,
+    TWEET_LINK,
     AnalysedText,
     Analyzer,
     FieldText,
@@ -128,10 +129,15 @@ def _splits(
         cut_sentences += len({np.searchsorted(old.sentence_starts, c, side="right") for c in cuts})
         for cut in cuts:
             after_bar = new.text[:cut].rstrip().endswith(tuple(LIST_SEPARATORS))
-            cause = "|" if after_bar else new.text[cut:].split(maxsplit=1)[0]
+            cause = "|" if after_bar else _cause(new.text[cut:].split(maxsplit=1)[0])
             splits.append(Split(before.article.id, cause,
                                 new.text[max(0, cut - 60):cut], new.text[cut:cut + 60]))
     return cut_sentences, splits, lost_starts
+
+
+def _cause(word: str) -> str:
+    """The kind of lead a cut starts at: its word, a tweet's picture link by its site."""
+    return TWEET_LINK if word.lower().startswith(TWEET_LINK) else word
 
 
 def _alerts(engine: Engine, texts: Sequence[AnalysedText]) -> dict[Alert, str]:
@@ -241,7 +247,8 @@ def render_units_markdown(report: UnitsReport) -> str:
         "Written by `make bench` (alone: `python -m bench.run --only units`, or "
         "`python -m bench.units` prints it). A boilerplate lead word (`Related`, "
         "`Tags`, `Category`, `Read more`, `See also`, `Follow us`; capitalised, spaced off "
-        "the word before) or a list bar `|` starts a sentence of its own "
+        "the word before), an embedded tweet's picture link (`pic.twitter.com…`) or a list "
+        "bar `|` starts a sentence of its own "
         "(docs/rule-language.md, Sentences and paragraphs). Compared on FA-KES "
         f"({report.articles} articles, titles and bodies) with the sentencizer rule alone "
         "(full stops and line breaks), in one process. Machine-independent except the costs.",

@@ -464,6 +464,25 @@ def test_the_items_a_bar_splits_off_a_related_list_are_furniture_too() -> None:
 
 
 
+def test_an_embedded_tweets_signature_is_furniture_up_to_its_date() -> None:
+    """A flattened embedded tweet ends with its picture link and its signature (the
+    account's name, handle and date): a byline, whose words carry `boilerplate` (cue: the
+    link); the story's words after the signature's date do not."""
+    matcher = _matcher({"refugees": "refugee NEAR/8 Tabqa"})
+    published = datetime(2017, 5, 3, tzinfo=UTC)
+
+    def context(body: str) -> tuple[ContextLabel, ...]:
+        [match] = matcher.match(Article(id="x", title="", body=body, published=published))
+        return match.context
+
+    signed = ("Water is short in Tabqa tonight httpst.coXy12 pic.twitter.comAb12Cd Refugee "
+              "Voices (RefugeeVoices) May 2 2017 The army said it opened a road.")
+    assert context(signed) == (ContextLabel("boilerplate", ("pic.twitter.comAb12Cd",)),)
+    story = ("pic.twitter.comAb12Cd Local Desk (localdesk) May 2 2017 Refugee families left "
+             "Tabqa on foot on Tuesday.")
+    assert context(story) == ()
+
+
 def test_a_long_link_list_is_walked_back_once(
     analyzer: Analyzer, triggers: Triggers, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -485,3 +504,24 @@ def test_a_long_link_list_is_walked_back_once(
     reader = ContextReader(ContextLexicon(triggers, analyzer.types), text)
     assert reader.labels(terms) == (ContextLabel("boilerplate", ("Related",)),)
     assert read[0] <= 2 * items + 1  # each item: one step back over it, and its own end
+
+
+def test_a_sentence_repeated_without_its_date_is_read_where_it_first_stood() -> None:
+    """A flattened timeline repeats its entries without their dates (fakes:1923102872); the
+    copy says no more than the dated entry. A sentence that says more is read on its own,
+    and so is the story's sentence that a related headline repeated before it."""
+    matcher = _matcher({"raids": "raids NEAR/s Tabqa"})
+    entry = "Coalition jets carry out night raids on the dam near Tabqa town."
+    timeline = f"March 2017 {entry} May 2017 Kurdish fighters enter the town of Tabqa."
+    published = datetime(2018, 2, 1, tzinfo=UTC)
+    [copied] = matcher.match(Article(id="a", title="", body=f"{timeline} {entry}",
+                                     published=published))
+    assert copied.context == (ContextLabel("historical", ("March 2017",)),)
+    today = "Coalition jets carry out night raids on the dam near Tabqa town again on Sunday."
+    [news] = matcher.match(Article(id="b", title="", body=f"{timeline} {today}",
+                                   published=published))
+    assert news.context == ()
+    headline = "Coalition jets carry out night raids on the dam near Tabqa town."
+    related = f"Related {headline} Officials confirmed it. {headline}"
+    [own] = matcher.match(Article(id="c", title="", body=related, published=published))
+    assert own.context == ()

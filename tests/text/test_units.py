@@ -81,3 +81,14 @@ def test_a_lead_word_starts_a_sentence_with_a_pipeline_of_its_own_too(tmp_path: 
     assert _sentences(field) == [
         "Talks were held in Sochi. Print Tweet", "Related Russia FM hosts talks with Syria;", "End",
     ]
+
+
+def test_a_tweets_picture_link_starts_a_sentence(analyzer: Analyzer) -> None:
+    """A flattened embedded tweet ends with its picture link and the account's signature:
+    the link starts a sentence, so NEAR/s never pairs the tweet's words with the byline's."""
+    signed = "pic.twitter.comQw3Er Aid Desk (aiddesk) June 1 2016 Roads shut."
+    field = analyzer.analyse(Article("a", "", f"Shelling resumed at dawn {signed}")).body
+    assert _sentences(field) == ["Shelling resumed at dawn", signed]
+    linked = "pic.twitter.com/Qw3Er — Aid Desk (@aiddesk) June 1, 2016"
+    field = analyzer.analyse(Article("a", "", f"Roads shut https://t.co/x1 {linked}")).body
+    assert _sentences(field) == ["Roads shut https://t.co/x1", linked]

@@ -10,7 +10,8 @@ each word the longest phrase wins. Dates clearly before the article's publicatio
 
 The trigger lists are data (watcher/engine/data/context.yaml, extended by the file that
 watcher.yaml's `context.triggers` names). Pure: it reads the analysed words the engine
-already has, only the sentences holding a match's mentions, each once per article.
+already has, only the sentences holding a match's mentions (or the earlier sentence one
+repeats word for word), each once per article.
 """
 
 from __future__ import annotations
@@ -48,6 +49,9 @@ MAX_SCOPE = 30  # words; a trigger reaching further would label unrelated clause
 # A date this many days or more before publication is history, not today's news: reports
 # of the last days ("on Tuesday", "on March 3" in an article of March 5) are the news.
 HISTORICAL_DAYS = 14
+# A sentence this long or longer that repeats the end of an earlier one is read there; a
+# shorter one ("He said.", "Fighting continued.") may repeat by chance.
+MIN_REPEAT = 6  # words
 DATE_SCOPE = 8  # words on either side of a past date (its clause when it opens the sentence)
 # "besieged since 2012" is still besieged; "an operation that began on 2 June" may go on,
 # and so may a truce "which came into force late December 2016" or "the truce agreed in
@@ -424,6 +428,7 @@ class ContextReader:
         self._cues: list[_FieldCues | None] = [None, None]  # per field, when first needed
         self._numbers: list[list[int] | None] = [None, None]  # per field, when first needed
         self._leads: dict[SentenceKey, int | None] = {}  # (field, sentence's first word)
+        self._copies: dict[SentenceKey, tuple[SentenceKey, int]] = {}  # _copied_from's
 
     def labels(
         self, terms: Iterable[TermRange], evidence: Set[tuple[int, int]] = frozenset(),
@@ -452,7 +457,7 @@ class ContextReader:
         stated = {key: mentions for key, mentions in by_sentence.items() if key in evidence}
         read = stated or by_sentence
         in_order = sorted(read.items())
-        if not stated and any(self._sentence(key) is None and not self._places_only(key, mentions)
+        if not stated and any(self._plain(key) and not self._places_only(key, mentions)
                               for key, mentions in in_order):
             return ()  # a sentence that can carry no label tells what happened: none holds
         labelled: list[tuple[SentenceKey, Mentions, Carried]] = []
@@ -498,11 +503,49 @@ class ContextReader:
             key = (field_no, numbers[term[1]])
             mentions = by_sentence.get(key)
             if mentions is None:
-                if key in evidence and self._sentence(key) is None:
+                if key in evidence and self._plain(key):
                     return None
                 mentions = by_sentence[key] = []
             mentions.append(term)
         return by_sentence
+
+    def _first_copy(self, key: SentenceKey) -> tuple[SentenceKey, int]:
+        """Where the sentence first stood, and how far back its words stand there, when it
+        repeats the end of an earlier sentence of its field word for word (else itself and
+        0): a flattened page repeats a timeline's entries or a caption without the date or
+        words before them, and the copy says no more than the first ("January 2015 Kurdish
+        fighters oust IS from Kobane", then "Kurdish fighters oust IS from Kobane")."""
+        copy = self._copies.get(key)
+        if copy is None:
+            copy = self._copies[key] = self._copied_from(key)
+        return copy
+
+    def _copied_from(self, key: SentenceKey) -> tuple[SentenceKey, int]:
+        """The earlier sentence whose end the sentence repeats character for character, not
+        page furniture (a related headline that repeats the story's sentence is no first
+        place for it), and the shift of its words there; else the sentence itself and 0.
+        Found by a search of the text before it, so a sentence that repeats none costs a
+        string search."""
+        field_no, number = key
+        numbers = self._sentence_numbers(field_no)
+        first, end = bisect_left(numbers, number), bisect_right(numbers, number)
+        if end - first < MIN_REPEAT or first < MIN_REPEAT:
+            return key, 0  # too short to be a copy, or nothing long enough before it
+        field = self._fields[field_no]
+        starts, ends = field.starts, field.ends
+        begin = starts.item(first)
+        own = field.text[begin:ends.item(end - 1)]
+        found = field.text.find(own, 0, begin)
+        while found >= 0:
+            at = int(np.searchsorted(starts, found))  # the word the copy would begin at there
+            last = at + end - 1 - first
+            if at < first and starts.item(at) == found and ends.item(last) == found + len(own) \
+                    and numbers[at] == numbers[last] and numbers[last + 1] != numbers[last] \
+                    and self._furniture_lead(field_no, numbers, bisect_left(
+                        numbers, numbers[at])) is None:
+                return (field_no, numbers[at]), at - first
+            found = field.text.find(own, found + 1, begin)
+        return key, 0
 
     def _sentence_numbers(self, field_no: int) -> list[int]:
         numbers = self._numbers[field_no]
@@ -528,7 +571,21 @@ class ContextReader:
         `boilerplate` when they all lie in page furniture (the sentence begins with a lead
         word, and they come before the story's own words start: FieldText.furniture_end)."""
         sentence = self._sentence(key)
+        if sentence is None:
+            first, shift = self._first_copy(key)
+            if first == key:
+                return {}
+            sentence = self._sentence(first)
+            mentions = [(field_no, low + shift, high + shift) for field_no, low, high in mentions]
         return {} if sentence is None else sentence.carried(mentions)
+
+    def _plain(self, key: SentenceKey) -> bool:
+        """Whether the sentence can carry no label: no cue word nor page furniture in it,
+        nor where it first stood when it repeats an earlier sentence (_first_copy)."""
+        if self._sentence(key) is not None:
+            return False
+        first, _ = self._first_copy(key)
+        return first == key or self._sentence(first) is None
 
     def _sentence(self, key: SentenceKey) -> _Sentence | None:
         """The sentence (field, number), read when a match first needs it; None when it

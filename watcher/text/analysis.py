@@ -74,6 +74,12 @@ LEAD_PAIR_SECONDS = frozenset({"more", "also", "us"})  # lower-cased
 # prose sentences often open with them: the furniture ends at the first one (erring
 # towards the story, whose words then count as its own).
 PROSE_OPENERS = frozenset({"The", "A", "An"})
+# An embedded tweet, flattened, ends with its picture link and its signature: the account's
+# name, handle and date ("... pic.twitter.com/w5tQH8 UN Refugee Agency (@Refugees) August
+# 9, 2016"), a byline, not the story. The link starts a sentence (a lead), and the
+# signature is furniture up to its date's year, looked for within SIGNATURE_REACH words.
+TWEET_LINK = "pic.twitter.com"
+SIGNATURE_REACH = 12
 # A bar between words separates the items of a flattened link list ("Iraqs vote
 # violations | The global gag rule | Slovenian elections"): it ends a sentence as `.` does.
 LIST_SEPARATORS = frozenset({"|"})
@@ -171,8 +177,11 @@ class FieldText:
         return self.word_tokens.item(word) in self._lead_tokens
 
     def lead_words(self, lead: int) -> str:
-        """The lead at word `lead` as the text has it: `Related`, `Read more`."""
-        last = lead if self.surface(lead) in LEAD_WORDS else min(lead + 1, len(self) - 1)
+        """The lead at word `lead` as the text has it: `Related`, `Read more`, a tweet's
+        picture link."""
+        surface = self.surface(lead)
+        one_word = surface in LEAD_WORDS or _is_tweet_link(surface)
+        last = lead if one_word else min(lead + 1, len(self) - 1)
         return self.text[self.starts.item(lead):self.ends.item(last)]
 
     def surface(self, word: int) -> str:
@@ -181,7 +190,10 @@ class FieldText:
 
     def furniture_end(self, lead: int, end: int) -> int:
         """Where the page furniture that the lead word at `lead` begins stops, at most
-        `end` (its sentence's end): at a prose opener (PROSE_OPENERS, or `At least`)."""
+        `end` (its sentence's end): at a prose opener (PROSE_OPENERS, or `At least`);
+        after a tweet's signature for its picture link (_signature_end)."""
+        if _is_tweet_link(self.surface(lead)):
+            return self._signature_end(lead, end)
         for word in range(lead + 1, end):
             surface = self.surface(word)
             if surface in PROSE_OPENERS or (
@@ -189,6 +201,16 @@ class FieldText:
             ):
                 return word
         return end
+
+    def _signature_end(self, link: int, end: int) -> int:
+        """The word after the year that dates a tweet's signature (`UN Refugee Agency
+        (@Refugees) August 9, 2016`) within SIGNATURE_REACH words of its picture link, at
+        most `end`; the word after the link when none is: the link alone is furniture."""
+        for word in range(link + 1, min(end, link + 1 + SIGNATURE_REACH)):
+            surface = self.surface(word)
+            if len(surface) == 4 and surface.isdigit() and 1900 <= int(surface) <= 2100:
+                return word + 1
+        return min(link + 1, end)
 
     def __len__(self) -> int:
         return int(self.types.shape[0])
@@ -291,7 +313,7 @@ class Analyzer:
             | BREAK_FLAG * word.breaks_paragraph
             | END_FLAG * word.ends_sentence
             | TITLE_FLAG * word.abbreviated_title
-            | LEAD_FLAG * (furniture and orth in LEAD_WORDS)
+            | LEAD_FLAG * (furniture and (orth in LEAD_WORDS or _is_tweet_link(orth)))
             | PAIR_FIRST_FLAG * (furniture and orth in LEAD_PAIR_FIRSTS)
             | PAIR_SECOND_FLAG * (word.lower in LEAD_PAIR_SECONDS)
             | SPACE_FLAG * (orth.isspace())
@@ -412,6 +434,11 @@ class Words(NamedTuple):
     ends: np.ndarray
     sentence: np.ndarray
     paragraph: np.ndarray
+
+
+def _is_tweet_link(surface: str) -> bool:
+    """Whether the word is an embedded tweet's picture link (TWEET_LINK ...)."""
+    return surface[:len(TWEET_LINK)].lower() == TWEET_LINK
 
 
 def _words(tokens: Tokens) -> Words:
