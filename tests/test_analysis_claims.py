@@ -18,7 +18,7 @@ import pytest
 
 from tests.support.helpers import PATIENCE
 from watcher.engine.matcher import Matcher
-from watcher.ingest.pipeline import Outcome, Pipeline
+from watcher.ingest.pipeline import ANALYSIS_CHUNK, Outcome, Pipeline
 from watcher.model import Article, Match
 from watcher.store import Store
 
@@ -90,12 +90,22 @@ def two_stores(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple
             yield first, second
 
 
+def own_article(number: int) -> Article:
+    """An article of the second outlet's alone (no other poll carries it)."""
+    return Article(id=f"outlet-b-own-{number}", title=f"Convoy {number} reached the camp",
+                   body=f"Aid convoy number {number} reached the camp on Monday.",
+                   url=f"https://outlet-b.example/own/{number}", source="outlet-b",
+                   guid=f"own-{number}")
+
+
 def both_polls(
     stores: tuple[Store, Store], first: HeldMatcher, second: HeldMatcher,
+    second_also: Sequence[Article] = (),
 ) -> tuple[list[Outcome] | BaseException, list[Outcome]]:
-    """The first poll held inside its analysis until the second has either analysed the
-    text too or started waiting for the first's claim; then both run to the end. The
-    first's outcomes, or its failure, and the second's outcomes."""
+    """The first poll held inside its analysis until the second (the shared text, then
+    `second_also`) has either analysed the text too or started waiting for the first's
+    claim; then both run to the end. The first's outcomes, or its failure, and the
+    second's outcomes."""
     polls = [Pipeline(matcher=m, store=s, now=lambda: MOMENT)  # type: ignore[arg-type]
              for m, s in zip((first, second), stores, strict=True)]
     stores[0].moved = threading.Event()  # type: ignore[attr-defined]
@@ -104,8 +114,9 @@ def both_polls(
         held = pool.submit(lambda: list(polls[0].ingest_many([outlet_copy("outlet-a")])))
         assert first.moved.wait(PATIENCE)  # analysing: its article claimed
         first.moved.clear()
-        other = pool.submit(lambda: list(polls[1].ingest_many([outlet_copy("outlet-b")])))
-        assert second.moved.wait(PATIENCE)  # analysing the text too, or waiting for the claim
+        other = pool.submit(lambda: list(polls[1].ingest_many(
+            [outlet_copy("outlet-b"), *second_also])))
+        assert stores[1].moved.wait(PATIENCE)  # analysing the text, or waiting for the claim
         first.go.set()
         outcome = held.exception(PATIENCE) or held.result()
         return outcome, other.result(PATIENCE)
@@ -138,3 +149,18 @@ def test_an_article_whose_claiming_poll_fails_is_stored_by_the_poll_that_waited(
     with two_stores[1].reading() as connection:
         assert connection.exec_driver_sql("SELECT external_id FROM articles").all() == [
             ("outlet-b-1",)]
+
+
+def test_a_poll_does_the_rest_of_its_batch_before_waiting_for_a_claim(
+    two_stores: tuple[Store, Store], matcher: Matcher,
+) -> None:
+    """The shared text opens a batch longer than one analysis chunk: the poll analyses and
+    stores its own articles, the next chunk's too, and only then waits for the claim, so
+    the copy's outcome (a duplicate, not analysed) comes last."""
+    own = [own_article(number) for number in range(ANALYSIS_CHUNK + 3)]
+    first = HeldMatcher(matcher, threading.Event(), held=True)
+    second = HeldMatcher(matcher, threading.Event())
+    _, second_outcomes = both_polls(two_stores, first, second, own)
+    assert [(o.article.id, o.status) for o in second_outcomes] == [
+        *((article.id, "new") for article in own), ("outlet-b-1", "duplicate")]
+    assert second.analysed == [article.id for article in own]

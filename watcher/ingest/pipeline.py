@@ -41,8 +41,8 @@ Status = Literal["new", "duplicate", "refused"]
 # stored as it goes, so a poll cut short keeps what it stored and the next one goes on.
 INGEST_BATCH = 200
 # Articles checked, claimed, analysed and stored together inside a batch: a claim lasts
-# until its chunk is stored, so another poll waiting for it waits for 32 articles, not
-# 200, and a chunk's claims are few locks (watcher/store/claims.py).
+# until its chunk is stored (32 articles, not 200), and a chunk's claims are few locks
+# (watcher/store/claims.py).
 ANALYSIS_CHUNK = 32
 
 
@@ -152,7 +152,7 @@ class Pipeline:
         """`ingest` for several articles, in order, `batch_size` at a time: the ones of a
         batch not yet stored are analysed together (cheaper, ANALYSIS_CHUNK at a time; an
         article another poll is analysing right then is left until that poll has stored it,
-        and comes after the rest of its chunk: `_ingest_claimed`), then stored a transaction at
+        and comes after the rest of its batch: `_ingest_claimed`), then stored a transaction at
         a time (on SQLite several articles in one, each in a savepoint; docs/storage.md),
         and each outcome is yielded once its transaction has committed, before the next
         batch is analysed. Once `until()` is true (a shutdown), the transaction ends with
@@ -168,26 +168,32 @@ class Pipeline:
         for start in range(0, len(articles), self.batch_size):
             if start and until():
                 return
-            batch = articles[start:start + self.batch_size]
-            for first in range(0, len(batch), ANALYSIS_CHUNK):
-                if first and until():
-                    return
-                yield from self._ingest_claimed(batch[first:first + ANALYSIS_CHUNK], freshness,
-                                                until)
+            yield from self._ingest_claimed(articles[start:start + self.batch_size], freshness,
+                                            until)
 
     def _ingest_claimed(
-        self, items: Sequence[Article | Identified], freshness: Freshness,
+        self, batch: Sequence[Article | Identified], freshness: Freshness,
         until: Callable[[], bool],
     ) -> Iterator[Outcome]:
-        """The chunk's articles, each analysed by one poll: those another poll (a thread of
-        this worker, or another worker) is analysing are left until its claims end, then
-        asked for again, and so found stored instead of analysed twice
-        (watcher/store/claims.py). Their outcomes come after the chunk's others."""
+        """The batch ANALYSIS_CHUNK at a time, each article analysed by one poll: those
+        another poll (a thread of this worker, or another worker) is analysing are left
+        until the batch's others are done, then, once that poll's claims have ended, asked
+        for again and so found stored instead of analysed twice (watcher/store/claims.py).
+        Their outcomes come after the batch's others."""
         later: list[Identified] = []
-        yield from self._ingest_batch(items, freshness, until, later)
-        if later and not until():
-            self.store.wait_for_claims([item.identity.content_key for item in later], until)
-            yield from self._ingest_batch(later, freshness, until, None)
+        for first in range(0, len(batch), ANALYSIS_CHUNK):
+            if first and until():
+                return
+            yield from self._ingest_batch(batch[first:first + ANALYSIS_CHUNK], freshness, until,
+                                          later)
+        if not later or until():
+            return
+        self.store.wait_for_claims([item.identity.content_key for item in later], until)
+        for first in range(0, len(later), ANALYSIS_CHUNK):
+            if until():
+                return
+            yield from self._ingest_batch(later[first:first + ANALYSIS_CHUNK], freshness, until,
+                                          None)
 
     def _ingest_batch(
         self, items: Sequence[Article | Identified], freshness: Freshness,
