@@ -30,7 +30,7 @@ class Sizes:
     worker_counts: tuple[int, ...]  # `watcher run` workers on PostgreSQL
     worker_on_sqlite: bool  # one worker on SQLite too, beside them
     worker_passes: int  # passes over every workers run, alternating (best of)
-    worker_baseline: str | None  # one worker of this revision's code too (None: not run)
+    worker_baseline: str | None  # this revision's code too (None: not run)
     repeats: Repeats  # passes per timing (best of)
     freeze: bool  # gc.freeze() once loaded: a timed pass's collection skips spaCy's objects
     gazetteer_runs: int = 5  # fresh processes that load the gazetteer (median)
@@ -48,6 +48,7 @@ class Sizes:
     polling_parse_workers: int = 1  # parse processes (the machine's other core)
     polling_rounds: int = 2  # turns of threads / processes
     lucene: bool = True  # run the Lucene harness (a JVM) beside watcher in the lucene part
+    worker_baseline_counts: tuple[int, ...] = (1, 4)  # workers of the baseline's code
 
 
 FULL = Sizes(
@@ -70,7 +71,7 @@ FULL = Sizes(
     worker_counts=(1, 2, 4),
     worker_on_sqlite=True,
     worker_passes=3,
-    worker_baseline="d6ceb09",  # one lock for every PostgreSQL ingest
+    worker_baseline="29fbb36",  # every poll analyses what it does not find stored
     repeats=FULL_REPEATS,
     freeze=False,  # as in production: every collection walks every object
 )

@@ -1,6 +1,6 @@
 """The workers benchmark: articles/s ingested end to end (poll, parse, dedupe, analyse,
-match, store) by 1, 2 and 4 `watcher run` workers sharing one PostgreSQL, by one worker of
-a baseline revision's code (`Sizes.worker_baseline`: one lock for every ingest), and by
+match, store) by 1, 2 and 4 `watcher run` workers sharing one PostgreSQL, by 1 and 4 workers
+of a baseline revision's code (`Sizes.worker_baseline`: before claims), and by
 one worker on SQLite, from the same local feeds; the runs alternate over several passes,
 so each sees the same machine. Each run's stories and first-in-story matches are compared
 with this tree's one worker's.
@@ -18,6 +18,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
@@ -99,8 +100,9 @@ class WorkersRun:
     label: str
     code: str  # THIS_TREE or the baseline's revision
     workers: int
-    articles: int
-    ingest_seconds: float  # first article stored to last article stored
+    articles: int  # stored once every source had been polled
+    window_articles: int  # of them, those stored once every worker had started
+    ingest_seconds: float  # every worker started (or the first article) to the last article
     wall_seconds: float  # workers started to last article stored (start-up included)
     failing_sources: int  # sources whose last poll failed (retried later, after backoff)
     stored: Stored
@@ -108,7 +110,7 @@ class WorkersRun:
 
     @property
     def per_second(self) -> float:
-        return self.articles / self.ingest_seconds
+        return self.window_articles / self.ingest_seconds
 
     @property
     def key(self) -> tuple[str, str, int]:
@@ -176,7 +178,8 @@ def measure_workers(corpus: Corpus, analyzer: Analyzer, sizes: Sizes, scratch: P
                 if sizes.worker_on_sqlite:
                     runs.append(run("SQLite", THIS_TREE, ROOT, 1))
                 for code, root in codes.items():
-                    counts = sizes.worker_counts if code == THIS_TREE else (1,)
+                    counts = (sizes.worker_counts if code == THIS_TREE
+                              else sizes.worker_baseline_counts)
                     runs += [run("PostgreSQL", code, root, count) for count in counts]
         _empty(url)
         share = _store_share(url, corpus, analyzer)
@@ -216,7 +219,8 @@ def _store_share(url: str, corpus: Corpus, analyzer: Analyzer) -> StoreShare:
         start = time.perf_counter()
         replay_batches(new_pipeline(matcher, meter.wrap(store, "store")), corpus.articles)
         total = time.perf_counter() - start
-    return StoreShare(len(corpus.articles), total, meter.readings()["store.ingest"].wall)
+    spent = meter.readings().total(("store.ingest", "store.ingest_batch"))  # the pipeline's
+    return StoreShare(len(corpus.articles), total, spent.wall)
 
 
 def _empty(url: str) -> None:
@@ -248,24 +252,27 @@ class _Runner:
         start = time.perf_counter()
         processes = [
             subprocess.Popen([sys.executable, "-m", "watcher", "--config", str(config), "run"],
-                             cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                             cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                              env=_environment(root))
             for _ in range(workers)
         ]
+        started = _StartWatch(processes)
         try:
             stored, last_change, cpu = _all_polled(db, self.feeds.feeds, processes,
-                                                   self._sampler(processes, label))
+                                                   self._sampler(processes, label), started.all)
         finally:
             for process in processes:
                 process.send_signal(signal.SIGTERM)
             for process in processes:
                 process.wait(timeout=60)
-        first, last, failing = _after_the_pass(db)
-        run = WorkersRun(label, code, workers, stored, (last - first).total_seconds(),
-                         last_change - start, failing, _stored(db), cpu)
-        progress(f"  {stored} articles in {run.ingest_seconds:.1f} s of ingest "
-                 f"({run.per_second:.0f}/s), {run.wall_seconds:.1f} s from start, "
-                 f"stored {run.stored.digest}, CPU busy {cpu.busy(_cores()):.0%}")
+            started.join()
+        window = _after_the_pass(db, started.last())
+        run = WorkersRun(label, code, workers, stored, window.articles, window.seconds,
+                         last_change - start, window.failing, _stored(db), cpu)
+        progress(f"  {stored} articles, {window.articles} in {run.ingest_seconds:.1f} s of "
+                 f"ingest with every worker started ({run.per_second:.0f}/s), "
+                 f"{run.wall_seconds:.1f} s from start, stored {run.stored.digest}, "
+                 f"CPU busy {cpu.busy(_cores()):.0%}")
         return run
 
     def _sampler(self, processes: Sequence[subprocess.Popen[bytes]],
@@ -319,10 +326,12 @@ def _config(directory: Path, db: str, server: FeedServerProcess, feeds: FeedSet)
 def _all_polled(
     db: str, sources: int, processes: list[subprocess.Popen[bytes]],
     sample: Callable[[], tuple[float, float, float | None, float]],
+    all_started: Callable[[], bool],
 ) -> tuple[int, float, CpuUse]:
     """Articles stored once every source has been polled once (a poll records its outcome
     after storing its items), when that was seen, and the CPU used from the first article
-    seen until then; raises if a worker exits or the polls take longer than GIVE_UP_AFTER."""
+    seen with every worker started until then; raises if a worker exits or the polls take
+    longer than GIVE_UP_AFTER."""
     engine = sa.create_engine(db)
     deadline = time.perf_counter() + GIVE_UP_AFTER
     first = None
@@ -336,7 +345,7 @@ def _all_polled(
                                       "last_poll IS NOT NULL), (SELECT count(*) FROM articles)")
             except sa.exc.DBAPIError:  # the schema is still being created
                 polled = stored = 0
-            if stored and first is None:
+            if stored and first is None and all_started():
                 first = sample()
             if polled >= sources:
                 last = sample()
@@ -352,15 +361,61 @@ def _all_polled(
         engine.dispose()
 
 
-def _after_the_pass(db: str) -> tuple[datetime, datetime, int]:
-    """When the first and the last article were fetched, and how many sources failed."""
+@dataclass(frozen=True)
+class Window:
+    """The ingest measured: from the moment every worker had started (or the first
+    article, if later) to the last article, the articles fetched in it, failing sources."""
+
+    seconds: float
+    articles: int
+    failing: int
+
+
+def _after_the_pass(db: str, all_started: datetime | None) -> Window:
+    """The pass's ingest window; `all_started`: when the last worker said it had started
+    (None: not seen, the window starts at the first article)."""
     engine = sa.create_engine(db)
     try:
-        first, last = _one(engine, "SELECT min(fetched), max(fetched) FROM articles")
+        with engine.connect() as connection:
+            fetched = sorted(_as_time(value) for value in connection.execute(
+                sa.text("SELECT fetched FROM articles")).scalars())
         failing = _one(engine, "SELECT count(*) FROM sources WHERE error_count > 0")[0]
     finally:
         engine.dispose()
-    return _as_time(first), _as_time(last), int(failing)
+    since = fetched[0] if all_started is None else max(fetched[0], all_started)
+    articles = sum(1 for moment in fetched if moment >= since)
+    return Window(max((fetched[-1] - since).total_seconds(), 1e-9), articles, int(failing))
+
+
+class _StartWatch:
+    """When each worker logged `event=started` (its spaCy pipeline, rules and scheduler
+    ready), read from its stderr, which is drained to the end so no worker blocks on it."""
+
+    def __init__(self, processes: Sequence[subprocess.Popen[bytes]]) -> None:
+        self._times: list[datetime] = []
+        self._count = len(processes)
+        self._threads = [threading.Thread(target=self._read, args=(p,), daemon=True)
+                         for p in processes]
+        for thread in self._threads:
+            thread.start()
+
+    def _read(self, process: subprocess.Popen[bytes]) -> None:
+        assert process.stderr is not None
+        seen = False
+        for line in process.stderr:
+            if not seen and b"event=started" in line:
+                seen = True
+                self._times.append(datetime.now(UTC))
+
+    def all(self) -> bool:
+        return len(self._times) == self._count
+
+    def last(self) -> datetime | None:
+        return max(self._times) if self.all() else None
+
+    def join(self) -> None:
+        for thread in self._threads:
+            thread.join(timeout=60)
 
 
 def _one(engine: sa.Engine, query: str) -> sa.Row[Any]:
@@ -401,8 +456,9 @@ def _stored(db: str) -> Stored:
 
 
 def _as_time(value: object) -> datetime:
-    """SQLite hands back text, PostgreSQL a datetime."""
-    return value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    """SQLite hands back text, PostgreSQL a datetime; both in UTC, made aware."""
+    moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _columns(r: WorkersResults) -> list[Column]:
@@ -421,6 +477,7 @@ def _columns(r: WorkersResults) -> list[Column]:
         Column("database", "label"),
         Column("workers", "workers"),
         Column("articles", "articles", ","),
+        Column("in window", "window_articles", ","),
         Column("ingest s", "ingest_seconds", ".1f"),
         Column("articles/s", "per_second", ".0f"),
         Column("code", "code"),
@@ -443,14 +500,14 @@ def render_workers_markdown(r: WorkersResults) -> str:
     pg = {run.workers: run for key, run in best.items() if key[:2] == ("PostgreSQL", THIS_TREE)}
     fewest, most = min(pg), max(pg)
     scaling = pg[most].per_second / pg[fewest].per_second
-    baseline = best.get(("PostgreSQL", r.sizes.worker_baseline or "", 1))
+    base = {run.workers: run for key, run in best.items()
+            if key[:2] == ("PostgreSQL", r.sizes.worker_baseline or "")}
     differing = [run for run in r.runs if r.reference() is not None
                  and run.stored.digest != r.reference().stored.digest]  # type: ignore[union-attr]
     share = r.store_share
     store_ms = share.ingest_seconds / share.articles * 1e3
-    busiest = pg[most].cpu
-    facts = [f"baseline: git {r.baseline} (one advisory lock for every PostgreSQL ingest)"
-             ] if r.baseline else []
+    facts = [f"baseline: git {r.baseline} (before claims: a poll analyses every article it "
+             "does not find stored, also one another poll is analysing)"] if r.baseline else []
     lines = [
         *head(WORKERS_HEADING, "workers", "workers", r.machine, *facts,
               f"whole part: {r.total_seconds:.0f} s"),
@@ -458,15 +515,20 @@ def render_workers_markdown(r: WorkersResults) -> str:
         "by `bench/feeds_server.py` in its own process), polled by `watcher run` worker "
         "processes with the shipped rules and no channels, first polls counted as news (so "
         "each story's first matches are decided); PostgreSQL is Debian's, started for the "
-        "run on 127.0.0.1. Ingest time runs from the first article stored to the last "
-        "(articles' `fetched` times), so start-up (spaCy, rules) is left out; wall time from "
+        "run on 127.0.0.1. Ingest time runs from the moment every worker had said it "
+        "started (`event=started` on its stderr: spaCy, rules and timers loaded), or the "
+        "first article stored if that was later, to the last article stored (articles' "
+        "`fetched` times), and articles/s counts the articles fetched in it (`in window`): "
+        "before, it ran from the first article, and a late starter's loading (a second or "
+        "more of CPU on a 2-core machine) fell inside the 4 workers' window. Wall time from "
         "starting the workers until every source had been polled is shown beside it (the "
         f"database is looked at every {CHECK_EVERY:g} s). {r.sizes.worker_passes} passes, "
         "each running every configuration once in turn (the baseline's code exported with "
         "`git archive`), so all see the same machine; the table shows each one's best pass. "
         "CPU: the workers', PostgreSQL's (its server process and backends) and the feed "
-        "server's CPU seconds from /proc, from the first article seen stored until every "
-        "source had been polled; `CPU busy` is their sum over that time and the cores.", "",
+        "server's CPU seconds from /proc, from the first article seen stored with every "
+        "worker started until every source had been polled; `CPU busy` is their sum over "
+        "that time and the cores.", "",
         *markdown(_columns(r), list(best.values())),
         "",
         "`articles` is what was stored once every source had been polled once (a poll "
@@ -481,43 +543,136 @@ def render_workers_markdown(r: WorkersResults) -> str:
         f"(target {TARGET_SCALING:g}x: "
         f"{'met' if scaling >= TARGET_SCALING else '**not met**'}); medians of the passes: "
         f"{_median(r, pg[most]) / _median(r, pg[fewest]):.2f}x.",
-        *([f"- One worker (8 poll threads), this tree against the baseline's one lock: "
-           f"**{pg[1].per_second / baseline.per_second:.2f}x** "
-           f"({pg[1].per_second:.0f} against {baseline.per_second:.0f} articles/s); medians "
-           f"of the passes: {_median(r, pg[1]) / _median(r, baseline):.2f}x."]
-          if baseline is not None and 1 in pg else []),
+        *[f"- {count} worker(s), this tree against the baseline (before claims): "
+          f"**{pg[count].per_second / base[count].per_second:.2f}x** "
+          f"({pg[count].per_second:.0f} against {base[count].per_second:.0f} articles/s); "
+          f"medians of the passes: {_median(r, pg[count]) / _median(r, base[count]):.2f}x."
+          for count in sorted(base) if count in pg],
+        *([f"- The baseline's own scaling from {min(base)} to {max(base)} workers: "
+           f"{base[max(base)].per_second / base[min(base)].per_second:.2f}x."]
+          if len(base) > 1 else []),
+        *([("- CPU per article (workers and PostgreSQL, in the window), this tree against "
+            "the baseline: " + ", ".join(
+                f"{count} worker(s) {_cpu_ms(pg[count]):.1f} against "
+                f"{_cpu_ms(base[count]):.1f} ms" for count in sorted(base) if count in pg)
+            + ": the duplicate analyses claims save (docs/storage.md, \"One analysis per "
+            "text\").")] if base else []),
         "- Stories and first-in-story matches the same as this tree's one worker's best "
         "pass in every pass of every run: " + ("yes." if not differing else "no, "
         + _differences(r, differing)),
         "",
         "What limits the scaling:", "",
-        f"- 2 cores for everything. In the best {most}-worker pass the workers, PostgreSQL "
-        f"and the feed server used {busiest.busy(r.machine.cpus):.0%} of them "
-        f"({busiest.workers:.1f} s, {busiest.postgres or 0:.1f} s and {busiest.feeds:.1f} s "
-        f"of CPU in {busiest.seconds:.1f} s); one worker's analysis and matching are one "
-        "process's Python (one GIL), so one worker leaves part of the second core to "
-        "PostgreSQL and more workers can only take the rest. The machine was shared with "
-        "other work (the load average above), which takes its part of the same cores.",
-        f"- More workers cost more CPU per article: {_cpu_ms(pg[fewest]):.1f} ms (workers "
-        f"and PostgreSQL) with {fewest}, {_cpu_ms(pg[most]):.1f} ms with {most}. Each "
-        "worker loads its own spaCy pipeline and rules (a late starter's load can overlap "
-        "the first articles' ingest), keeps its own connection pool, and PostgreSQL serves "
-        "each connection with a backend of its own; with no idle core left, that overhead "
-        "is paid out of the ingest's share.",
-        f"- The store no longer serialises ingests: articles sharing no key or band are "
+        *_limits(r, pg[fewest], pg[most]), "",
+        f"- The store does not serialise ingests: articles sharing no key or band are "
         "stored side by side (docs/storage.md, \"Ingests side by side\"). One process "
         f"replaying FA-KES ({share.articles} articles) into this PostgreSQL spends "
         f"{share.ingest_seconds:.1f} s of {share.total_seconds:.1f} s "
         f"({share.ingest_seconds / share.total_seconds:.0%}) in `Store.ingest`, "
-        f"{store_ms:.1f} ms per article: the part that took turns for every article before "
-        "and now overlaps for unrelated ones.", "",
+        f"{store_ms:.1f} ms per article.", "",
+        *PROBE_FINDINGS, "",
     ]
     return "\n".join(lines)
 
 
 def _cpu_ms(run: WorkersRun) -> float:
     """CPU of the workers and PostgreSQL per stored article, in the measured window."""
-    return (run.cpu.workers + (run.cpu.postgres or 0.0)) / run.articles * 1e3
+    return (run.cpu.workers + (run.cpu.postgres or 0.0)) / max(run.window_articles, 1) * 1e3
+
+
+def _limits(r: WorkersResults, one: WorkersRun, most: WorkersRun) -> list[str]:
+    """What the measured passes say limits the scaling: the cores, and CPU per article."""
+    cores = r.machine.cpus
+    one_python = one.cpu.workers / one.cpu.seconds
+    ceiling = cores * one.cpu.seconds / (one.cpu.workers + (one.cpu.postgres or 0.0))
+    return [
+        f"- {cores} cores for everything. One worker's analysis, matching and store calls "
+        f"are one process's Python (one GIL): in its best pass it used {one_python:.0%} of "
+        f"a core and PostgreSQL {(one.cpu.postgres or 0) / one.cpu.seconds:.0%} of one, "
+        f"{one.cpu.busy(cores):.0%} of the machine. At the same CPU per article, "
+        f"{most.workers} workers keeping both cores busy could do at most {ceiling:.2f}x "
+        f"one worker: that is the ceiling here, before any cost of running more of them. "
+        f"In the best {most.workers}-worker pass the workers, PostgreSQL and the feed server "
+        f"used {most.cpu.busy(cores):.0%} of the cores ({most.cpu.workers:.1f} s, "
+        f"{most.cpu.postgres or 0:.1f} s and {most.cpu.feeds:.1f} s of CPU in "
+        f"{most.cpu.seconds:.1f} s); other work on the machine (the load average above) "
+        "takes its part of the same cores.",
+        f"- CPU per article (workers and PostgreSQL, in the window): {_cpu_ms(one):.1f} ms "
+        f"with {one.workers} worker, {_cpu_ms(most):.1f} ms with {most.workers}. What is "
+        "left of the difference is running more processes on the same 2 cores: the same "
+        "analysis costs more CPU time when 4 workers and PostgreSQL's backends take turns "
+        "on them (caches, switches), each worker's timers claim (and skip) every source the "
+        "others poll, and PostgreSQL serves more connections. At that CPU per article, "
+        f"both cores busy all the time would give {cores * 1e3 / _cpu_ms(most):.0f} "
+        f"articles/s, {cores * 1e3 / _cpu_ms(most) / one.per_second:.2f}x one worker: "
+        f"{TARGET_SCALING:g}x needs {most.workers} workers at "
+        f"{cores * 1e3 / (TARGET_SCALING * one.per_second):.1f} ms or less.",
+        f"- Start-up and the end of the work, more than the cores, held the {most.workers} "
+        f"workers back here: their best pass used {most.cpu.busy(cores):.0%} of the cores. "
+        f"Starting {most.workers} workers at once on {cores} cores took longer than one "
+        f"worker's whole ingest of these feeds (wall {most.wall_seconds:.0f} s against "
+        f"{one.wall_seconds:.0f} s, ingest {one.ingest_seconds:.0f} s), so the first worker "
+        "ready took polls before the others were (a poll goes to whichever worker's timer "
+        "fires first), and the window with all of them running holds the end of the work "
+        "(" + ", ".join(f"{p.window_articles:,}" for p in r.passes(most))
+        + f" of {most.articles:,} articles in the passes), with fewer polls left to share "
+        "than poll threads. This finite workload measures start-up and drain more than a "
+        "steady state; a fairer one would have every worker ready before the feeds hold "
+        "items (not done here).",
+    ]
+
+
+# What a probe found (a `watcher run` wrapped to count its analyses and time its calls,
+# pg_stat_activity sampled every 50 ms, pg_stat_statements), 100 of these feeds, 1 and 4
+# workers, 2026-12-07, before claims (29fbb36) and with them (385d4c2, a1e04b9): fixed
+# numbers, not measured by this part.
+PROBE_FINDINGS = [
+    "What a probe found (a worker wrapped to count its analyses and time its calls, "
+    "pg_stat_activity sampled every 50 ms, pg_stat_statements; 100 of these feeds, one "
+    "run each of 1 and 4 workers, 2026-12-07, on git 29fbb36 and then with claims, "
+    "385d4c2 and a1e04b9; one run each on a machine shared with other work, so ratios of "
+    "one run; not measured by this part):",
+    "",
+    "- **Duplicate work was the extra CPU.** Sources were never polled twice (each poll is "
+    "claimed: 100 polls, the other workers' 300 timer firings skipped), but a text sits in "
+    "about 6 of the feeds, and polls running at once each analysed a copy they did not yet "
+    "find stored: 4 workers analysed 2,358 articles and tried to store them to keep 1,290 "
+    "(1,068 thrown away by the unique key); one worker's 8 threads 1,500. With claims "
+    "(docs/storage.md, \"One analysis per text\") 1,302 and 1,301. That was most of 4 "
+    "workers' rise in CPU per article: workers and PostgreSQL 15.4 ms against 10.1 ms for "
+    "one worker with the wait for a claim at the end of each chunk of 32 (385d4c2), 12.1 "
+    "against 10.2 ms with it at the end of the batch (a1e04b9), where the poll has done "
+    "its other articles meanwhile; the rest is the same analysis costing more CPU with 4 "
+    "processes on 2 cores (1,300 articles' analysis and matching: 2.1 s of one worker's "
+    "threads' CPU, 3.5 s of 4 workers').",
+    "- **Lock waits**: with 4 workers before claims, 0.35 backends on average waited on "
+    "an ingest's advisory lock (the lock statement's time 12.9 s in all, mostly copies "
+    "waiting for each other to be refused as duplicates), 2.8 s after; threads waiting "
+    "for another poll's claim, 1.1 to 1.4 on average of 32, hold no CPU. No retries: the store "
+    "has none to count (READ COMMITTED with advisory locks taken in one order: no "
+    "serialization failures; pg_stat_database counted no deadlock).",
+    "- **Transactions waiting for the GIL**: 2 (1 worker) to 7 (4 workers, before claims; "
+    "3 after) backends on average were idle in a transaction, waiting for their "
+    "thread's next statement while its process ran other threads' Python: locks are held "
+    "that much longer.",
+    "- **Round trips per new article**: 6 (the pool's ping, BEGIN, the locks, the read, "
+    "the one write, COMMIT), 8 when it joins a story with matches that may be first; per "
+    "chunk of 32 one read of known keys and two statements of claims. About 7 client "
+    "statements per stored article (pg_stat_statements, 1 worker), and 36 foreign-key "
+    "checks inside the server (its keys' and bands' rows). Item 1 of issue 20 (pipeline "
+    "mode: 2 round trips) is not done here.",
+    "- **Start-up**: with 4 workers the last one started polling up to 1.6 s after the "
+    "first article was stored, its loading inside the window the table measured; the "
+    "window now starts once every worker has started.",
+    "- **Steady state** (the probe again on a1e04b9, with every worker ready before the"
+    " feeds held items: an empty feed at each source's first poll, the real one from "
+    "its second, 60 s later; one run each, load average 3-5): 1 worker 114.5 and 117.3 "
+    "articles/s, 2 workers 114.9 (0.98x), 4 workers 107.3 (0.94x). One worker already "
+    "used 91% of a core for its Python and PostgreSQL 43% of the other (67% of the "
+    "machine), so at its CPU per article (9.6-10.1 ms) both cores could give at most "
+    "about 1.5x; with 2 and 4 workers CPU per article rose to 11.5 and 11.7 ms, the "
+    "cores 76% and 89% busy. On 2 cores, 1.6x would need CPU per article to fall as "
+    "workers are added, the opposite of what more processes on the same cores do.",
+]
 
 
 def _median(r: WorkersResults, run: WorkersRun) -> float:
@@ -538,7 +693,7 @@ def _differences(r: WorkersResults, differing: Sequence[WorkersRun]) -> str:
     return (f"{len(differing)} of {len(r.runs) - 1} passes differ, by at most {stories} of "
             f"{reference.stored.stories:,} stories and {firsts} of "
             f"{reference.stored.firsts:,} first matches ({worst.label}, {worst.code}, "
-            f"{worst.workers} worker(s)). The baseline's one-at-a-time passes stored "
+            f"{worst.workers} worker(s)). The baseline's one-worker passes stored "
             f"{len(own)} different outcome(s) in {r.sizes.worker_passes} passes: a story is "
             "the most similar earlier story at 0.4 or more, and similarity is not "
             "transitive (A like B, B like C, A not like C), so the order the articles "

@@ -112,6 +112,11 @@ class Identity:
     canonical_url: str | None
     content_hash: str
 
+    @property
+    def content_key(self) -> str:
+        """The key of its text, always the last: the one copies in different feeds share."""
+        return self.keys[-1]
+
 
 def identify(article: Article) -> Identity:
     """The article's identity: the pipeline asks the store with it and stores it as it is.

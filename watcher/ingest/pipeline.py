@@ -40,6 +40,10 @@ Status = Literal["new", "duplicate", "refused"]
 # Articles analysed together before any of them is stored: a feed of 100,000 entries is
 # stored as it goes, so a poll cut short keeps what it stored and the next one goes on.
 INGEST_BATCH = 200
+# Articles checked, claimed, analysed and stored together inside a batch: a claim lasts
+# until its chunk is stored (32 articles, not 200), and a chunk's claims are few locks
+# (watcher/store/claims.py).
+ANALYSIS_CHUNK = 32
 
 
 @dataclass(frozen=True)
@@ -146,7 +150,9 @@ class Pipeline:
         *, until: Callable[[], bool] = lambda: False,
     ) -> Iterator[Outcome]:
         """`ingest` for several articles, in order, `batch_size` at a time: the ones of a
-        batch not yet stored are analysed together (cheaper), then stored a transaction at
+        batch not yet stored are analysed together (cheaper, ANALYSIS_CHUNK at a time; an
+        article another poll is analysing right then is left until that poll has stored it,
+        and comes after the rest of its batch: `_ingest_claimed`), then stored a transaction at
         a time (on SQLite several articles in one, each in a savepoint; docs/storage.md),
         and each outcome is yielded once its transaction has committed, before the next
         batch is analysed. Once `until()` is true (a shutdown), the transaction ends with
@@ -162,27 +168,68 @@ class Pipeline:
         for start in range(0, len(articles), self.batch_size):
             if start and until():
                 return
-            yield from self._ingest_batch(articles[start:start + self.batch_size], freshness,
-                                          until)
+            yield from self._ingest_claimed(articles[start:start + self.batch_size], freshness,
+                                            until)
+
+    def _ingest_claimed(
+        self, batch: Sequence[Article | Identified], freshness: Freshness,
+        until: Callable[[], bool],
+    ) -> Iterator[Outcome]:
+        """The batch ANALYSIS_CHUNK at a time, each article analysed by one poll: those
+        another poll (a thread of this worker, or another worker) is analysing are left
+        until the batch's others are done, then, once that poll's claims have ended, asked
+        for again and so found stored instead of analysed twice (watcher/store/claims.py).
+        Their outcomes come after the batch's others."""
+        later: list[Identified] = []
+        for first in range(0, len(batch), ANALYSIS_CHUNK):
+            if first and until():
+                return
+            yield from self._ingest_batch(batch[first:first + ANALYSIS_CHUNK], freshness, until,
+                                          later)
+        if not later or until():
+            return
+        self.store.wait_for_claims([item.identity.content_key for item in later], until)
+        for first in range(0, len(later), ANALYSIS_CHUNK):
+            if until():
+                return
+            yield from self._ingest_batch(later[first:first + ANALYSIS_CHUNK], freshness, until,
+                                          None)
 
     def _ingest_batch(
         self, items: Sequence[Article | Identified], freshness: Freshness,
-        until: Callable[[], bool],
+        until: Callable[[], bool], later: list[Identified] | None,
     ) -> Iterator[Outcome]:
+        """Check, claim, analyse and store the items; those claimed elsewhere go to `later`
+        unanalysed (None: analysed all the same, after a wait for their claims)."""
         now = self.now()
         rule_set = self._rule_set  # read once: a reload meanwhile applies to the next batch
         checked = self._check_all(items, now)
         fresh = [item for item in checked if isinstance(item, Identified)]
+        with self.store.analysis_claims([item.identity.content_key for item in fresh]) as taken:
+            if later is not None:  # claimed by another poll: asked for again once it is done
+                later.extend(item for item in fresh if item.identity.content_key in taken)
+                fresh = [item for item in fresh if item.identity.content_key not in taken]
+            yield from self._analysed_and_stored(checked, fresh, rule_set, now, freshness, until)
+
+    def _analysed_and_stored(
+        self, checked: Sequence[Identified | Outcome], fresh: Sequence[Identified],
+        rule_set: _RuleSet, now: datetime, freshness: Freshness, until: Callable[[], bool],
+    ) -> Iterator[Outcome]:
+        """Analyse `fresh` together, store them, and yield the outcome of each of `checked`
+        that is done (those left for later are not among `fresh`)."""
         found = rule_set.matcher.match_many([item.article for item in fresh])
         stored = self._stored([
             self._ingest_item(item, matches, rule_set, now, freshness)
             for item, matches in zip(fresh, found, strict=True)
         ], until)
+        analysed = {id(item) for item in fresh}
         refused: list[StoreError] = []
         for item in checked:
             if not isinstance(item, Identified):
                 yield item
                 continue
+            if id(item) not in analysed:
+                continue  # claimed elsewhere: its outcome comes later
             result = next(stored, None)
             if result is None:  # `until`: stopped after a transaction
                 break

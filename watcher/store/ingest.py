@@ -66,6 +66,9 @@ class LockSpace(IntEnum):
     BAND = 0x77610002
     STORY = 0x77610003
     COOLDOWN_RULE = 0x77610004
+    # Not an ingest's lock: a poll's claim on an article it is analysing, a session lock
+    # taken and released outside any ingest's transaction (watcher/store/claims.py).
+    ANALYSIS = 0x77610005
 
 
 def lock_key(value: str) -> int:

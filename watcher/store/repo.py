@@ -25,6 +25,7 @@ from watcher.store.batch import (
     BatchBound,
     store_batch,
 )
+from watcher.store.claims import AnalysisClaims
 from watcher.store.db import (
     DEFAULT_BUSY_TIMEOUT,
     database_error,
@@ -86,6 +87,8 @@ class Store:
         # Whether SQLite's full-text table is there to index into (None: not yet read); read
         # again after `upgrade`/`downgrade`.
         self._search_table: bool | None = None
+        # The articles this process's polls are analysing (watcher/store/claims.py).
+        self._claims = AnalysisClaims(engine)
 
     @classmethod
     def open(
@@ -104,6 +107,7 @@ class Store:
         return store
 
     def close(self) -> None:
+        self._claims.close()
         self._engine.dispose()
 
     def __enter__(self) -> Store:
@@ -148,6 +152,17 @@ class Store:
         """Which of these identity keys are stored: one query for a whole batch of articles."""
         with self._errors(), read_transaction(self._engine) as connection:
             return known_keys(connection, keys)
+
+    def analysis_claims(self, keys: Sequence[str]) -> AbstractContextManager[set[str]]:
+        """Claim the identity keys of articles about to be analysed and stored, for the
+        `with` block; yields the keys another poll (a thread, a worker) claims, whose
+        articles are left until `wait_for_claims` (watcher/store/claims.py)."""
+        return self._claims.claimed(keys)
+
+    def wait_for_claims(self, keys: Sequence[str], until: Callable[[], bool]) -> None:
+        """Until no other poll claims `keys` (bounded; not once `until()` is true); call it
+        holding no claim."""
+        self._claims.wait(keys, until)
 
     def ingest(
         self,
