@@ -30,7 +30,7 @@ TABLES = {
                  "| function | first: calls | CPU s | share of the process's |"),
     "## Polling at scale": ("| pass | at once | server delay ms | parsing in | wall s |",),
     "## Alerts": ("| target | sends at once | deliveries | seconds | deliveries/s |",),
-    "## Workers": ("| database | workers | articles | ingest s | articles/s |",),
+    "## Workers": ("| database | workers | articles | in window | ingest s | articles/s |",),
     "## Quality": ("| rule | alerts | wanted | unwanted | unjudged | precision |",
                    "| reason | alerts | share of unwanted |",
                    "| place | alerts | wanted |"),
