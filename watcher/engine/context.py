@@ -33,7 +33,9 @@ from watcher.model import CONTEXT_LABELS, ContextLabel, ContextLabelName
 from watcher.rules.yaml_marks import compose_bounded, error_position
 from watcher.text.analysis import LIST_SEPARATORS, AnalysedText, FieldText, WordType
 
-__all__ = ["ContextLexicon", "ContextReader", "Triggers", "load_triggers", "shipped_triggers"]
+__all__ = [
+    "ContextLexicon", "ContextReader", "Evidence", "Triggers", "load_triggers", "shipped_triggers",
+]
 
 LABELS = CONTEXT_LABELS
 # Labels that trigger phrases give (the data file's keys); `boilerplate` comes from the
@@ -116,6 +118,8 @@ Words = tuple[str, ...]
 Carried = dict[ContextLabelName, list[str]]  # a sentence's labels with their cue words
 WordsOf = Callable[[str], list[str]]
 SentenceKey = tuple[int, int]  # (field, sentence number)
+# The sentences stating a match, or a function finding them when first needed.
+Evidence = Set[SentenceKey] | Callable[[], Set[SentenceKey]]
 Mentions = list[TermRange]  # the terms (field, first word, last word) in one sentence
 
 
@@ -426,54 +430,57 @@ class ContextReader:
         self._leads: dict[SentenceKey, int | None] = {}  # (field, sentence's first word)
 
     def labels(
-        self, terms: Iterable[TermRange], evidence: Set[tuple[int, int]] = frozenset(),
+        self, terms: Iterable[TermRange], evidence: Evidence = frozenset(),
         exclude: Set[ContextLabelName] = frozenset(),
     ) -> tuple[ContextLabel, ...]:
         """The labels every sentence that states the event carries, with their cue words.
 
         `evidence`: the sentences (field, number) where the query holds on its own (one of
-        its NEARs with both sides in the sentence). When a mention lies in one, only those
-        sentences are read: a sentence that merely names the place again says nothing of
-        the event. Otherwise (a NEAR/p, a NEAR across a sentence's end) the sentences
-        holding a mention that names no place are read, or every sentence holding a
-        mention when each names one (`names_place`). A sentence carries a
-        label when a trigger's scope reaches one of its mentions (the place may sit outside
-        the scope while the event word is inside). Every sentence read must carry it, so
-        one plain report of the event keeps the match unlabelled.
+        its NEARs with both sides in the sentence), or a function finding them
+        (Evaluator.evidence), called only when a sentence holding a mention can carry a
+        label: when none can, none holds whichever sentences state the event. When a
+        mention lies in one, only those sentences are read: a sentence that merely names
+        the place again says nothing of the event. Otherwise (a NEAR/p, a NEAR across a
+        sentence's end) the sentences holding a mention that names no place are read, or
+        every sentence holding a mention when each names one (`names_place`). A sentence
+        carries a label when a trigger's scope reaches one of its mentions (the place may
+        sit outside the scope while the event word is inside). Every sentence read must
+        carry it, so one plain report of the event keeps the match unlabelled.
 
         `exclude`: the labels that hold the match back. When every sentence read carries
         one of them, though not the same one (a recalled date in one, a list of related
         headlines in the other), no sentence states the event plainly: those labels are
         returned too, each with the cues of the sentences that carry it.
         """
-        by_sentence = self._by_sentence(terms, evidence)
-        if by_sentence is None:
-            return ()  # a sentence stating the event can carry no label: none holds
-        stated = {key: mentions for key, mentions in by_sentence.items() if key in evidence}
-        read = stated or by_sentence
-        in_order = sorted(read.items())
-        if not stated and any(self._sentence(key) is None and not self._places_only(key, mentions)
-                              for key, mentions in in_order):
+        by_sentence = self._by_sentence(terms)
+        if all(self._sentence(key) is None for key in by_sentence):
+            return ()  # no sentence of a mention can carry a label, whichever states the event
+        stating = evidence() if callable(evidence) else evidence
+        stated = sorted(key for key in by_sentence if key in stating)
+        read = stated or sorted(by_sentence)
+        if any(self._sentence(key) is None
+               and (stated or not self._places_only(key, by_sentence[key])) for key in read):
             return ()  # a sentence that can carry no label tells what happened: none holds
-        labelled: list[tuple[SentenceKey, Mentions, Carried]] = []
+        labelled: list[tuple[SentenceKey, Carried]] = []
         place_only_plain = False
-        for key, mentions in in_order:
-            carried = self._carried(key, mentions)
+        for key in read:
+            carried = self._carried(key, by_sentence[key])
             if carried:
-                labelled.append((key, mentions, carried))
-            elif stated or not self._places_only(key, mentions):
+                labelled.append((key, carried))
+            elif stated or not self._places_only(key, by_sentence[key]):
                 return ()  # a plain sentence that tells of the event: no label can hold
             else:
                 place_only_plain = True
         if not stated:
             # Without a sentence stating the event, those that tell what happened decide.
-            telling = [item for item in labelled if not self._places_only(item[0], item[1])]
+            telling = [item for item in labelled
+                       if not self._places_only(item[0], by_sentence[item[0]])]
             if not telling and place_only_plain:
                 return ()  # none tells: each is read, and a plain one is among them
             labelled = telling or labelled
-        carried_by = [carried for _, _, carried in labelled]
-        if not carried_by:
+        if not labelled:
             return ()
+        carried_by = [carried for _, carried in labelled]
         found = {label: cues for label, cues in _cues_of(carried_by).items()
                  if all(label in carried for carried in carried_by)}
         if exclude and all(exclude & carried.keys() for carried in carried_by):
@@ -483,11 +490,8 @@ class ContextReader:
             ContextLabel(label, tuple(found[label])) for label in LABELS if label in found
         )
 
-    def _by_sentence(
-        self, terms: Iterable[TermRange], evidence: Set[SentenceKey]
-    ) -> dict[SentenceKey, Mentions] | None:
-        """The terms in each sentence (field, number); None as soon as one lies in a
-        sentence of the `evidence` that can carry no label (then no label holds)."""
+    def _by_sentence(self, terms: Iterable[TermRange]) -> dict[SentenceKey, Mentions]:
+        """The terms in each sentence (field, number)."""
         by_sentence: dict[SentenceKey, Mentions] = {}
         numbers: list[int] = []
         numbers_field = -1  # the field `numbers` are of
@@ -498,8 +502,6 @@ class ContextReader:
             key = (field_no, numbers[term[1]])
             mentions = by_sentence.get(key)
             if mentions is None:
-                if key in evidence and self._sentence(key) is None:
-                    return None
                 mentions = by_sentence[key] = []
             mentions.append(term)
         return by_sentence
