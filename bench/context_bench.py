@@ -5,14 +5,13 @@ words there, against the tokenizer.
 over every title and body, and what `Engine.match` adds for context once rules have
 matched: each match's stating sentences (Evaluator.evidence: only context reads them) and
 the labels of its words read in them (a ContextReader per article with a match), the
-passes taken in turns so all see the same machine. The evidence is handed to the reader
-as the engine hands it (a function, called only when a sentence of the match can carry a
-label). What the engine has at hand without context is made before the passes: each
-match's earliest terms, sorted for its spans (build_match), and each article's evaluator
-as matching left it (its memos: extents, sentence numbers), restored untimed before every
-turn, since evidence adds to them; each field's page furniture lead words, which only
-context reads (FieldText.has_leads) and the field then keeps, are dropped then too, so
-every turn finds them as the engine does once per article.
+passes taken in turns so all see the same machine. What the engine has at hand without
+context is made before the passes: each match's earliest terms, sorted for its spans
+(build_match), and each article's evaluator as matching left it (its memos: extents,
+sentence numbers), restored untimed before every turn, since evidence adds to them; each
+field's page furniture lead words, which only context reads (FieldText.has_leads) and the
+field then keeps, are dropped then too, so every turn finds them as the engine does once
+per article.
 Labelling alone (the evidence found before the passes, and the sentence numbers the
 evaluator read for it kept) is timed beside. The target (issue 17): context costs at
 most 0.3x the tokenizer on top of analysis and matching: evidence and labelling together.
@@ -126,7 +125,7 @@ def _measure(
         for matched, evaluator in zip(held, evaluators, strict=True):
             numbers = partial(evaluator.unit_numbers, sentence=True)
             reader = engine.context_reader(matched.text, numbers)
-            labelled.extend(reader.labels(terms, partial(evaluator.evidence, query))
+            labelled.extend(reader.labels(terms, evaluator.evidence(query))
                             for query, terms, _ in matched.matches)
         return labelled
 
@@ -237,10 +236,9 @@ Labelling matches by the context of their words (`historical`, `ended`, `negated
 over every title and body ({report.runs[0].tokenizer:.3f} s), in the same process, the
 passes timed in turns (best pass of each). What context adds once rules have matched is
 timed: finding the sentences that state each match (Evaluator.evidence, which only context
-reads, handed over as the engine does: called only when a sentence of the match can carry
-a label) and labelling its words there, each sentence holding a match's words read once
-per article, each field's page furniture leads found once per article; only the articles
-a rule matched are read. What the engine has without context is made before the passes:
+reads) and labelling its words there, each sentence holding a match's words read once per
+article, each field's page furniture leads found once per article; only the articles a
+rule matched are read. What the engine has without context is made before the passes:
 each match's earliest terms, sorted for its spans, and each article's evaluator as
 matching left it, restored (untimed) before every turn with the fields' leads dropped.
 Labelling

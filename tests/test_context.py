@@ -487,38 +487,6 @@ def test_a_long_link_list_is_walked_back_once(
     assert read[0] <= 2 * items + 1  # each item: one step back over it, and its own end
 
 
-def test_the_stating_sentences_are_found_only_when_a_label_may_hold(
-    analyzer: Analyzer, triggers: Triggers
-) -> None:
-    """Finding where a query holds on its own costs more than labelling: given as a
-    function, it is asked only when a sentence holding a mention can carry a label, and
-    then once, with the same labels as when given found."""
-    published = datetime(2017, 4, 5, tzinfo=UTC)
-    lexicon = ContextLexicon(triggers, analyzer.types)
-    asked: list[str] = []
-
-    def labels(body: str) -> tuple[ContextLabel, ...]:
-        text = analyzer.analyse(Article(id="a", title="", body=body, published=published))
-        words = [analyzer.types[t].folded for t in text.body.types.tolist()]
-        terms = [(1, words.index(word), words.index(word)) for word in ("shelled", "homs")]
-        stating = {(1, text.body.sentence.item(words.index("shelled")))}
-
-        def evidence() -> set[tuple[int, int]]:
-            asked.append(body)
-            return stating
-
-        found = ContextReader(lexicon, text).labels(terms, evidence)
-        assert found == ContextReader(lexicon, text).labels(terms, stating)
-        return found
-
-    plain = "Rebels shelled Homs on Tuesday. Troops entered Hama in 2014."
-    assert labels(plain) == ()
-    assert asked == []
-    recalled = "Rebels shelled Homs in 2014. Rebels shelled Hama today."
-    assert labels(recalled) == (ContextLabel("historical", ("2014",)),)
-    assert asked == [recalled]
-
-
 def test_a_field_without_a_lead_word_is_not_searched_for_page_furniture(
     analyzer: Analyzer, triggers: Triggers, monkeypatch: pytest.MonkeyPatch
 ) -> None:

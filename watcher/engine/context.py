@@ -40,9 +40,7 @@ from watcher.text.analysis import (
     WordType,
 )
 
-__all__ = [
-    "ContextLexicon", "ContextReader", "Evidence", "Triggers", "load_triggers", "shipped_triggers",
-]
+__all__ = ["ContextLexicon", "ContextReader", "Triggers", "load_triggers", "shipped_triggers"]
 
 LABELS = CONTEXT_LABELS
 # Labels that trigger phrases give (the data file's keys); `boilerplate` comes from the
@@ -128,8 +126,6 @@ Words = tuple[str, ...]
 Carried = dict[ContextLabelName, list[str]]  # a sentence's labels with their cue words
 WordsOf = Callable[[str], list[str]]
 SentenceKey = tuple[int, int]  # (field, sentence number)
-# The sentences stating a match, or a function finding them when first needed.
-Evidence = Set[SentenceKey] | Callable[[], Set[SentenceKey]]
 Mentions = list[TermRange]  # the terms (field, first word, last word) in one sentence
 
 
@@ -450,58 +446,54 @@ class ContextReader:
         self._leads: dict[SentenceKey, int | None] = {}  # (field, sentence's first word)
 
     def labels(
-        self, terms: Iterable[TermRange], evidence: Evidence = frozenset(),
+        self, terms: Iterable[TermRange], evidence: Set[tuple[int, int]] = frozenset(),
         exclude: Set[ContextLabelName] = frozenset(),
     ) -> tuple[ContextLabel, ...]:
         """The labels every sentence that states the event carries, with their cue words.
 
         `evidence`: the sentences (field, number) where the query holds on its own (one of
-        its NEARs with both sides in the sentence), or a function finding them
-        (Evaluator.evidence), called only when a sentence holding a mention can carry a
-        label: when none can, none holds whichever sentences state the event. When a
-        mention lies in one, only those sentences are read: a sentence that merely names
-        the place again says nothing of the event. Otherwise (a NEAR/p, a NEAR across a
-        sentence's end) the sentences holding a mention that names no place are read, or
-        every sentence holding a mention when each names one (`names_place`). A sentence
-        carries a label when a trigger's scope reaches one of its mentions (the place may
-        sit outside the scope while the event word is inside). Every sentence read must
-        carry it, so one plain report of the event keeps the match unlabelled.
+        its NEARs with both sides in the sentence). When a mention lies in one, only those
+        sentences are read: a sentence that merely names the place again says nothing of
+        the event. Otherwise (a NEAR/p, a NEAR across a sentence's end) the sentences
+        holding a mention that names no place are read, or every sentence holding a
+        mention when each names one (`names_place`). A sentence carries a
+        label when a trigger's scope reaches one of its mentions (the place may sit outside
+        the scope while the event word is inside). Every sentence read must carry it, so
+        one plain report of the event keeps the match unlabelled.
 
         `exclude`: the labels that hold the match back. When every sentence read carries
         one of them, though not the same one (a recalled date in one, a list of related
         headlines in the other), no sentence states the event plainly: those labels are
         returned too, each with the cues of the sentences that carry it.
         """
-        by_sentence = self._by_sentence(terms)
-        if not any(map(self._sentence, by_sentence)):
-            return ()  # no sentence of a mention can carry a label, whichever states the event
-        stating = evidence() if callable(evidence) else evidence
-        stated = sorted(key for key in by_sentence if key in stating)
-        read = stated or sorted(by_sentence)
-        if any(self._sentence(key) is None
-               and (stated or not self._places_only(key, by_sentence[key])) for key in read):
+        by_sentence = self._by_sentence(terms, evidence)
+        if by_sentence is None:
+            return ()  # a sentence stating the event can carry no label: none holds
+        stated = {key: mentions for key, mentions in by_sentence.items() if key in evidence}
+        read = stated or by_sentence
+        in_order = sorted(read.items())
+        if not stated and any(self._sentence(key) is None and not self._places_only(key, mentions)
+                              for key, mentions in in_order):
             return ()  # a sentence that can carry no label tells what happened: none holds
-        labelled: list[tuple[SentenceKey, Carried]] = []
+        labelled: list[tuple[SentenceKey, Mentions, Carried]] = []
         place_only_plain = False
-        for key in read:
-            sentence = self._sentence(key)
-            carried = sentence.carried(by_sentence[key]) if sentence is not None else {}
+        for key, mentions in in_order:
+            carried = self._carried(key, mentions)
             if carried:
-                labelled.append((key, carried))
-            elif stated or not self._places_only(key, by_sentence[key]):
+                labelled.append((key, mentions, carried))
+            elif stated or not self._places_only(key, mentions):
                 return ()  # a plain sentence that tells of the event: no label can hold
             else:
                 place_only_plain = True
         if not stated:
             # Without a sentence stating the event, those that tell what happened decide.
-            telling = [item for item in labelled
-                       if not self._places_only(item[0], by_sentence[item[0]])]
+            telling = [item for item in labelled if not self._places_only(item[0], item[1])]
             if not telling and place_only_plain:
                 return ()  # none tells: each is read, and a plain one is among them
             labelled = telling or labelled
-        if not labelled:
+        carried_by = [carried for _, _, carried in labelled]
+        if not carried_by:
             return ()
-        carried_by = [carried for _, carried in labelled]
         found = {label: cues for label, cues in _cues_of(carried_by).items()
                  if all(label in carried for carried in carried_by)}
         if exclude and all(exclude & carried.keys() for carried in carried_by):
@@ -511,8 +503,11 @@ class ContextReader:
             ContextLabel(label, tuple(found[label])) for label in LABELS if label in found
         )
 
-    def _by_sentence(self, terms: Iterable[TermRange]) -> dict[SentenceKey, Mentions]:
-        """The terms in each sentence (field, number)."""
+    def _by_sentence(
+        self, terms: Iterable[TermRange], evidence: Set[SentenceKey]
+    ) -> dict[SentenceKey, Mentions] | None:
+        """The terms in each sentence (field, number); None as soon as one lies in a
+        sentence of the `evidence` that can carry no label (then no label holds)."""
         by_sentence: dict[SentenceKey, Mentions] = {}
         numbers: list[int] = []
         numbers_field = -1  # the field `numbers` are of
@@ -523,9 +518,10 @@ class ContextReader:
             key = (field_no, numbers[term[1]])
             mentions = by_sentence.get(key)
             if mentions is None:
-                by_sentence[key] = [term]
-            else:
-                mentions.append(term)
+                if key in evidence and self._sentence(key) is None:
+                    return None
+                mentions = by_sentence[key] = []
+            mentions.append(term)
         return by_sentence
 
     def _sentence_numbers(self, field_no: int) -> list[int]:
@@ -544,6 +540,15 @@ class ContextReader:
             return False
         field = self._fields[key[0]]
         return all(self.names_place(_text_of(field, first, last)) for _, first, last in mentions)
+
+    def _carried(
+        self, key: SentenceKey, mentions: Mentions
+    ) -> dict[ContextLabelName, list[str]]:
+        """The labels one sentence carries for its mentions: its triggers' and dates', and
+        `boilerplate` when they all lie in page furniture (the sentence begins with a lead
+        word, and they come before the story's own words start: FieldText.furniture_end)."""
+        sentence = self._sentence(key)
+        return {} if sentence is None else sentence.carried(mentions)
 
     def _sentence(self, key: SentenceKey) -> _Sentence | None:
         """The sentence (field, number), read when a match first needs it; None when it
@@ -746,9 +751,7 @@ class _Sentence:
                 cues.append(Cue(entry.label, entry.direction, entry.scope, i, i + length - 1))
 
     def carried(self, mentions: Mentions) -> dict[ContextLabelName, list[str]]:
-        """The labels the sentence carries for its mentions: its triggers' and dates', and
-        `boilerplate` when they all lie in page furniture (the sentence begins with a lead
-        word, and they come before the story's own words start: FieldText.furniture_end)."""
+        """The labels the sentence carries for these mentions (see ContextReader._carried)."""
         if self._unread is not None:
             self._read(*self._unread)
             self._unread = None

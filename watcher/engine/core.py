@@ -10,14 +10,8 @@ from collections.abc import Callable, Iterable
 from fnmatch import fnmatchcase
 from functools import partial
 
-from watcher.engine.context import (
-    ContextLexicon,
-    ContextReader,
-    Evidence,
-    Triggers,
-    shipped_triggers,
-)
-from watcher.engine.evaluation import FIELDS, Evaluator, Plans, TermRange
+from watcher.engine.context import ContextLexicon, ContextReader, Triggers, shipped_triggers
+from watcher.engine.evaluation import FIELDS, Evaluator, Plans, Sentence, TermRange
 from watcher.engine.locate import Locator, VariantTerms, variant_terms
 from watcher.engine.occurrences import Occurrences, OccurrenceScanner, ScanMode
 from watcher.engine.snippets import make_snippet
@@ -96,7 +90,7 @@ class Engine:
         """The match of a rule that held, its context read in the sentences where its query
         holds: the one way `match` and `watcher explain` build it, so they never differ."""
         return build_match(compiled, text, terms, reader, self.exclude,
-                           evidence=partial(evaluator.evidence, compiled.query))
+                           evidence=evaluator.evidence(compiled.query))
 
     def evaluate(
         self, text: AnalysedText, occurrences: Occurrences, rule_numbers: list[int]
@@ -187,11 +181,10 @@ class Engine:
 def build_match(
     compiled: CompiledRule, text: AnalysedText, terms: Iterable[TermRange],
     reader: ContextReader | None = None, exclude: tuple[ContextLabelName, ...] = (),
-    evidence: Evidence = frozenset(),
+    evidence: frozenset[Sentence] = frozenset(),
 ) -> Match:
     """The match of a rule that held; `reader` labels its context (none without one), read
-    in the `evidence` sentences where the query holds on its own (Evaluator.evidence, or a
-    function finding them: the reader calls it only when a label may hold), and
+    in the `evidence` sentences where the query holds on its own (Evaluator.evidence), and
     the labels the rule excludes (its own `exclude:`, else `exclude`) hold it back."""
     fields = text.fields()
     earliest = sorted(set(terms))[:MAX_SPANS]
