@@ -525,3 +525,31 @@ def test_a_sentence_repeated_without_its_date_is_read_where_it_first_stood() -> 
     related = f"Related {headline} Officials confirmed it. {headline}"
     [own] = matcher.match(Article(id="c", title="", body=related, published=published))
     assert own.context == ()
+
+
+def test_a_field_without_a_lead_word_is_not_searched_for_page_furniture(
+    analyzer: Analyzer, triggers: Triggers, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Finding a field's page furniture leads reads its tokens; a field none of whose words
+    is spelt as a lead word (`related`, `tags`, `read` ...) is known to have none from the
+    lexicon's word types, and labels as before."""
+    asked: list[str] = []
+    has_leads = FieldText.has_leads
+
+    def counted(field: FieldText) -> bool:
+        asked.append(field.text)
+        return has_leads(field)
+
+    monkeypatch.setattr(FieldText, "has_leads", counted)
+    lexicon = ContextLexicon(triggers, analyzer.types)
+    plain = "Warplanes pounded Raqqa in 2014."
+    listed = "Related News Warplanes pound Raqqa"
+    for body in (plain, listed):
+        text = analyzer.analyse(Article(id=body, title="", body=body,
+                                        published=datetime(2017, 4, 5, tzinfo=UTC)))
+        words = [analyzer.types[t].folded for t in text.body.types.tolist()]
+        at = words.index("raqqa")
+        found = ContextReader(lexicon, text).labels([(1, at, at)])
+        assert found == ((ContextLabel("historical", ("2014",)),) if body == plain
+                         else (ContextLabel("boilerplate", ("Related",)),))
+    assert asked == [listed]

@@ -8,6 +8,7 @@ import spacy
 
 from watcher.errors import ConfigError
 from watcher.model import Article
+from watcher.text import analysis
 from watcher.text.analysis import Analyzer, check_pipeline, chunks
 
 
@@ -185,3 +186,22 @@ def test_an_installed_pipeline_package_for_another_language_is_refused(tmp_path,
     spacy.blank("en").to_disk(tmp_path / "en_news")
     monkeypatch.setattr(spacy.util, "is_package", lambda name: name == "en_news")
     check_pipeline("en_news")
+
+
+def test_a_field_finds_its_page_furniture_among_its_own_tokens_only(analyzer, monkeypatch):
+    """Context asks each field of a batch whether it has a lead word: each reads its own
+    tokens, not every other article's of the batch (a batch of 30 articles with a
+    `Related` list each made each field look at every lead of the batch)."""
+    articles = [Article(f"a{n}", f"Title {n}", f"Shells hit Homs. Related News Item {n}")
+                for n in range(30)]
+    together = analyzer.analyse_many(articles)
+    looked: list[int] = []
+    is_lead = analysis._is_lead
+
+    def counted(tokens, position: int) -> bool:
+        looked.append(position)
+        return is_lead(tokens, position)
+
+    monkeypatch.setattr(analysis, "_is_lead", counted)
+    assert [field.has_leads() for field in together[7].fields()] == [False, True]
+    assert len(looked) == 1

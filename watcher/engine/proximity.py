@@ -151,11 +151,37 @@ def units_with_pair(
     its own hits (under NEAR/s any two of them pair up, bar ONEAR's order)."""
     if not left or not right:
         return set()
+    if units is None:
+        return _units_with_pair_within(left, right, distance, ordered, sentences)
     if units is sentences and not ordered:
         return _units_holding(left, sentences) & _units_holding(right, sentences)
     lefts, rights = _runs_by_unit(left, sentences), _runs_by_unit(right, sentences)
     return {unit for unit, run in lefts.items()
             if unit in rights and any_pair(run, rights[unit], distance, ordered, units)}
+
+
+def _units_with_pair_within(
+    left: list[Extent], right: list[Extent], distance: int, ordered: bool, sentences: list[int]
+) -> set[int]:
+    """`units_with_pair` for a word distance in one pass over the left hits, each looking
+    only at the right hits in reach (a bisection) and none once its sentence has a pair:
+    most sentences hold a hit or two, so grouping every hit by sentence first cost more
+    than the pairs asked."""
+    reach = distance + 1
+    right_starts = [start for start, _ in right]
+    longest = max(end - start for start, end in right)
+    found: set[int] = set()
+    for first, last in left:
+        sentence = sentences[first]
+        if sentence in found or sentences[last] != sentence:
+            continue
+        for start, end in right[bisect_left(right_starts, first - reach - longest):
+                                bisect_right(right_starts, last + reach)]:
+            if end >= first - reach and sentences[start] == sentence == sentences[end] \
+                    and (not ordered or last < start):
+                found.add(sentence)
+                break
+    return found
 
 
 def _units_holding(hits: list[Extent], units: list[int]) -> set[int]:

@@ -164,8 +164,7 @@ class FieldText:
         if not len(self.word_tokens):
             return frozenset()
         first, last = self.word_tokens.item(0), self.word_tokens.item(-1)
-        leads = lead_positions(self.tokens)
-        return frozenset(leads[(leads >= first) & (leads <= last)].tolist())
+        return frozenset(lead_positions(self.tokens, first, last + 1).tolist())
 
     def has_leads(self) -> bool:
         """Whether a boilerplate lead word is anywhere in the field (most have none)."""
@@ -483,12 +482,14 @@ def _sentence_markers(tokens: Tokens) -> np.ndarray:
     return markers
 
 
-def lead_positions(tokens: Tokens) -> np.ndarray:
+def lead_positions(tokens: Tokens, first: int = 0, end: int | None = None) -> np.ndarray:
     """Token positions of boilerplate lead words (LEAD_WORDS, and the first of a
     LEAD_PAIR_FIRSTS + LEAD_PAIR_SECONDS pair) not glued to the token before them: page
     furniture that a flattened page runs into the story, so it starts a sentence of its
-    own. One numpy call finds the few candidates, so texts without any pay next to nothing."""
-    candidates = np.flatnonzero(tokens.codes & (LEAD_FLAG | PAIR_FIRST_FLAG))
+    own. One numpy call finds the few candidates, so texts without any pay next to nothing.
+    `first`, `end`: only the tokens in that range (one field's of a batch: a field asking
+    for its own leads reads its own tokens, not the whole batch's)."""
+    candidates = np.flatnonzero(tokens.codes[first:end] & (LEAD_FLAG | PAIR_FIRST_FLAG)) + first
     if candidates.shape[0] == 0:
         return candidates
     return candidates[[_is_lead(tokens, i) for i in candidates.tolist()]]
