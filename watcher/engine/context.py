@@ -36,6 +36,7 @@ from watcher.text.analysis import (
     LEAD_PAIR_FIRSTS,
     LEAD_WORDS,
     LIST_SEPARATORS,
+    TWEET_LINK,
     AnalysedText,
     FieldText,
     WordType,
@@ -124,6 +125,12 @@ ALWAYS_A_CUE, NEVER_A_CUE = -2, np.iinfo(np.int16).max
 # The word types of the boilerplate lead words (FieldText.lead_at: `Related`, `Read more`),
 # lower-cased as types are: a field without one has no page furniture.
 LEAD_LIKE = frozenset(word.lower() for word in LEAD_WORDS | LEAD_PAIR_FIRSTS)
+
+
+def _lead_like(lower: str) -> bool:
+    """Whether a word (lower-cased) may be a boilerplate lead: a lead word, the first of a
+    lead pair, or an embedded tweet's picture link (TWEET_LINK, a prefix)."""
+    return lower in LEAD_LIKE or lower.startswith(TWEET_LINK)
 YEARS_KEPT = 8  # publication years whose cue words ContextLexicon keeps (few: recent news)
 
 Words = tuple[str, ...]
@@ -210,7 +217,7 @@ class ContextLexicon:
         after_year = self._cue_after_year = _room(self._cue_after_year, total)
         after_year[known:total] = [self._cue_after(word) for word in new]
         lead_like = self._lead_like = _room(self._lead_like, total)
-        lead_like[known:total] = [word.lower in LEAD_LIKE for word in self.types[known:total]]
+        lead_like[known:total] = [_lead_like(word.lower) for word in self.types[known:total]]
         for year, cues in self._cues_by_year.items():
             cues = self._cues_by_year[year] = _room(cues, total)
             cues[known:total] = after_year[known:total] < year
