@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bench.baseline import BUDGET_SECONDS, REPEAT_UNDER_SECONDS
+from bench.compiled_core import compiled_core_lines
 from bench.matching_results import Results
 from bench.rulegen import ELSEWHERE_PLACES, TEMPLATES
 from bench.tables import Column, markdown, plain
@@ -351,6 +352,8 @@ def _profile(r: Results) -> list[str]:
         f"pass: {total:.2f} s; profiling inflates times), top functions by own time:",
         "",
         *markdown(PROFILE_COLUMNS, r.profile),
+        "",
+        *compiled_core_lines(),
     ]
 
 
@@ -358,18 +361,22 @@ def _stages(r: Results) -> list[str]:
     """The engine's stages timed apart, and what the 2x target leaves for the ones that
     depend on the rules once analysis and match building are paid."""
     stages, floor = r.stages, r.tokenizer.best
+    engine = r.engine(r.profile_rules).engine.best
     rows = [
         ("finding terms (`find_occurrences`)", stages.scan),
         ("choosing rules (`candidate_rules`)", stages.candidates),
         ("evaluating them (`evaluate`)", stages.evaluation),
         (f"building {stages.matches:,} matches (`build_match`: spans, snippet)", stages.building),
         ("all four", stages.total),
+        ("the rest of `match` (context labels, places, `~Name` spans): engine alone less the "
+         "four", max(engine - stages.total, 0.0)),
+        ("engine alone (`Engine.match`, Throughput above)", engine),
     ]
     columns = (
         Column("stage", lambda row: row[0]),
         Column("best s", lambda row: row[1], ".3f"),
         Column("/ tokenizer", lambda row: f"{row[1] / floor:.2f}x"),
-        Column("share", lambda row: row[1] / stages.total, ".0%"),
+        Column("share", lambda row: row[1] / engine, ".0%"),
     )
     analysis = r.analysis.best / floor
     building = stages.building / floor
@@ -390,7 +397,10 @@ def _stages(r: Results) -> list[str]:
     )
     return [
         f"Each stage of `Engine.match` with {r.profile_rules:,} rules, timed apart over the "
-        "corpus (best of several unprofiled passes), against the warm tokenizer:",
+        "corpus (best of several unprofiled passes), against the warm tokenizer; shares are of "
+        "the engine alone. Each article's occurrences are dropped at once, as `match` drops "
+        "them (a pass keeping all of them alive set off a full collection of the garbage "
+        "collector's, which more than doubled the first stage's best):",
         "",
         *markdown(columns, rows),
         "",
