@@ -8,7 +8,7 @@ texts), finding terms (`find_occurrences`, each article's dropped at once as `ma
 it), evaluating (`evaluate` on the candidates) and analysis + engine (`analyse_many`,
 `match`), in CPU seconds (`time.process_time`: a busy machine disturbs it less than wall
 time). The trees' passes take turns; the best of each counts, and every tree must find the
-same matches (a digest of rule, article, spans, snippet and context of each).
+same matches (a digest of each match's repr, places included).
 
     python -m bench.compiled_core 9 pure=. cython=/tmp/cy mypyc=/tmp/mypyc
 
@@ -26,15 +26,14 @@ The compiled trees are copies of this one (`git archive HEAD`) built in a scratc
 
 from __future__ import annotations
 
-import gc
-import hashlib
 import json
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
+
+from bench import turns
 
 COMPILED_RULES = 10_000
 STAGES = ("engine", "find", "evaluate", "full")
@@ -99,24 +98,7 @@ def compiled_core_lines() -> list[str]:
 
 def serve() -> None:
     """Prepare one engine, then one timed pass of each stage per line read from stdin."""
-    from bench.corpus import load_corpus
-    from bench.rulegen import build_vocabulary, generate_rules, parse_rules
-    from watcher.engine.core import Engine
-    from watcher.rules.compile import Compiler
-    from watcher.text.analysis import Analyzer
-
-    corpus = load_corpus()
-    vocabulary = build_vocabulary(corpus.field_texts(), corpus.locations)
-    rules = parse_rules(generate_rules(vocabulary, COMPILED_RULES))
-    analyzer = Analyzer()
-    engine = Engine(Compiler(analyzer).compile(rules), analyzer)
-    analysed = list(analyzer.analyse_many(corpus.articles))
-    digest, matches = hashlib.sha256(), 0
-    for text in analysed:
-        for m in engine.match(text):
-            matches += 1
-            digest.update(repr((m.rule_id, m.article_id, m.spans, m.snippet, m.context)).encode())
-    print(json.dumps({"matches": matches, "digest": digest.hexdigest()[:16]}), flush=True)
+    corpus, analyzer, engine, analysed = turns.prepared_engine(COMPILED_RULES)
 
     def find_each() -> None:
         for text in analysed:
@@ -136,12 +118,7 @@ def serve() -> None:
         "full": lambda: [engine.match(t) for t in analyzer.analyse_many(corpus.articles)],
     }
     for _ in sys.stdin:
-        seconds = {}
-        for name, work in works.items():
-            gc.collect()
-            started = time.process_time()
-            work()
-            seconds[name] = time.process_time() - started
+        seconds = turns.cpu_seconds(works)
         print(json.dumps(seconds), flush=True)
 
 
@@ -154,33 +131,11 @@ def compare(passes: int, roots: dict[str, str]) -> dict[str, dict[str, float]]:
         )
         for label, root in roots.items()
     }
-    ready = {label: json.loads(w.stdout.readline()) for label, w in workers.items()}  # type: ignore[union-attr]
-    if len({json.dumps(r, sort_keys=True) for r in ready.values()}) != 1:
-        raise SystemExit(f"the trees' matches differ: {ready}")
-    best: dict[str, dict[str, float]] = {label: {} for label in workers}
-    for _ in range(passes):
-        for label, worker in workers.items():
-            worker.stdin.write("go\n")  # type: ignore[union-attr]
-            worker.stdin.flush()  # type: ignore[union-attr]
-            for name, value in json.loads(worker.stdout.readline()).items():  # type: ignore[union-attr]
-                best[label][name] = min(value, best[label].get(name, value))
-    for worker in workers.values():
-        worker.stdin.close()  # type: ignore[union-attr]
-        worker.wait()
-    return best
+    return turns.best_in_turns(workers, passes)[1]
 
 
 def main() -> None:
-    if sys.argv[1:] == ["--serve"]:
-        serve()
-        return
-    passes, roots = int(sys.argv[1]), dict(a.split("=", 1) for a in sys.argv[2:])
-    best = compare(passes, roots)
-    first = next(iter(best))
-    for label, seconds in best.items():
-        ratios = ", ".join(f"{s} {best[first][s] / seconds[s]:.2f}x" for s in STAGES)
-        print(f"{label}: " + ", ".join(f"{s} {seconds[s]:.3f} s" for s in STAGES)
-              + f"; {first} / {label}: {ratios}")
+    turns.main(serve, compare, STAGES)
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from bench.baseline import BUDGET_SECONDS, REPEAT_UNDER_SECONDS
 from bench.compiled_core import compiled_core_lines
+from bench.locate_bench import locate_lines
 from bench.matching_results import Results
 from bench.rulegen import ELSEWHERE_PLACES, TEMPLATES
 from bench.tables import Column, markdown, plain
@@ -354,6 +355,8 @@ def _profile(r: Results) -> list[str]:
         *markdown(PROFILE_COLUMNS, r.profile),
         "",
         *compiled_core_lines(),
+        "",
+        *locate_lines(),
     ]
 
 

@@ -11,9 +11,13 @@ from click.testing import CliRunner
 
 from tests.conftest import MatchFn
 from watcher.cli.main import cli
+from watcher.engine.core import Engine
 from watcher.engine.locate import MAX_NAME_WORDS, MAX_PLACES, MAX_TITLE_CHARS, Locator
-from watcher.model import Match, Severity, Span
+from watcher.model import Article, Match, Severity, Span
 from watcher.places import Gazetteer, Place, load
+from watcher.rules.ast import Rule
+from watcher.rules.compile import Compiler
+from watcher.rules.grammar import parse_query
 from watcher.text.analysis import Analyzer
 
 SHEIKH_MAQSOUD = "watcher:aleppo-sheikh-maqsoud"
@@ -86,6 +90,40 @@ def test_a_variant_spelling_that_names_no_place_is_the_rules_place(match_query: 
     places = _places(match_query, "siege NEAR/5 ~\"Sheikh Maqsoud\"",
                      "The siege of Sheikh Maqsood went on.")
     assert places == [SHEIKH_MAQSOUD]
+
+
+def _engine(analyzer: Analyzer, *queries: str) -> Engine:
+    rules = [Rule(id=f"r{n}", title="test", query_text=q, query=parse_query(q))
+             for n, q in enumerate(queries)]
+    return Engine(Compiler(analyzer).compile(rules), analyzer)
+
+
+def _located(engine: Engine, analyzer: Analyzer, article: Article) -> dict[str, list[str]]:
+    return {m.rule_id: [p.id for p in m.places] for m in engine.match(analyzer.analyse(article))}
+
+
+def test_an_engine_locates_an_article_as_if_it_were_its_first(analyzer: Analyzer) -> None:
+    """What an engine keeps between articles (a name's places, by the name as written) never
+    decides another's: MARI, an acronym, is Mari in Brazil; Mari is Māri‘ in Syria."""
+    articles = [Article(id="upper", title="", body="Shelling near MARI resumed."),
+                Article(id="lower", title="", body="Shelling near Mari resumed.")]
+    query = "shelling NEAR/3 Mari"
+    alone = {a.id: _located(_engine(analyzer, query), analyzer, a) for a in articles}
+    assert alone == {"upper": {"r0": ["geonames:3395380"]}, "lower": {"r0": ["geonames:167245"]}}
+    for order in (articles, articles[::-1]):
+        engine = _engine(analyzer, query)
+        assert {a.id: _located(engine, analyzer, a) for a in order} == alone
+
+
+def test_matches_on_one_span_are_each_located_by_their_own_rule(analyzer: Analyzer) -> None:
+    """An article's matches share their spans' places, but a `~Name` span is its rule's
+    Name only for that rule: Aleppos is Aleppo for ~Aleppo, no place as written."""
+    engine = _engine(analyzer, "siege NEAR/3 Aleppos", "siege NEAR/3 ~Aleppo")
+    article = Article(id="a", title="Homs", body="The siege of Aleppos went on.")
+    assert _located(engine, analyzer, article) == {
+        "r0": ["geonames:169577"],  # the title's Homs: the span names no place as written
+        "r1": ["geonames:170063"],  # Aleppo, the city
+    }
 
 
 def test_an_english_word_names_only_a_country(match_query: MatchFn) -> None:

@@ -12,7 +12,7 @@ from functools import partial
 
 from watcher.engine.context import ContextLexicon, ContextReader, Triggers, shipped_triggers
 from watcher.engine.evaluation import FIELDS, Evaluator, Plans, Sentence, TermRange
-from watcher.engine.locate import Locator, VariantTerms, variant_terms
+from watcher.engine.locate import ArticleVariants, Locator, VariantTerms, variant_terms
 from watcher.engine.occurrences import Occurrences, OccurrenceScanner, ScanMode
 from watcher.engine.snippets import make_snippet
 from watcher.model import ContextLabelName, Match, Span
@@ -68,10 +68,13 @@ class Engine:
         # Context is read only where a rule matched, each sentence once per article.
         reader = self.context_reader(text, partial(evaluator.unit_numbers, sentence=True))
         fields = text.fields()
+        variants = ArticleVariants(evaluator.occurrences.occurring,
+                                   lambda node: evaluator.truth(node, (0, 1)),
+                                   partial(_span, fields))
         return self.locator.locate(
             {FIELDS[f]: fields[f].text for f in (0, 1)},
             [(self.match_of(compiled, text, terms, evaluator, reader),
-              self._variant_spans(compiled, evaluator, fields)) for compiled, terms in held],
+              self._variant_spans(compiled, variants)) for compiled, terms in held],
         )
 
     def context_reader(
@@ -112,9 +115,7 @@ class Engine:
                 held.append((compiled, terms))
         return held
 
-    def _variant_spans(
-        self, compiled: CompiledRule, evaluator: Evaluator, fields: tuple[FieldText, FieldText]
-    ) -> dict[Span, str]:
+    def _variant_spans(self, compiled: CompiledRule, variants: ArticleVariants) -> dict[Span, str]:
         """The spans of a rule's `~Name` terms in the article, each with its Name (a
         spelling that names no place as written is located at the rule's Name); the rule's
         terms are found once and kept."""
@@ -122,9 +123,7 @@ class Engine:
         if terms is None:
             terms = self._variants[id(compiled)] = variant_terms(compiled.rule.query,
                                                                  compiled.query)
-        names = terms.names(evaluator.occurrences.occurring,
-                            lambda node: evaluator.truth(node, (0, 1)))
-        return {_span(fields, term_range): name for term_range, name in names.items()}
+        return variants.spans(terms)
 
     def _rules_excluded_for(self, source: str) -> frozenset[int]:
         """Rules whose `sources:` (names or globs) do not cover this source; cached per name."""

@@ -68,6 +68,7 @@ class Locator:
         lexicon); `gazetteer`: the gazetteer, asked for only when a match is located."""
         self._is_english = is_english
         self._gazetteer = gazetteer
+        self._lookups: _Lookups | None = None  # the process's lookups, for its gazetteer
         self._names: _ArticleNames | None = None  # for names_place, bounded (NAMES_KEPT)
         self._named: dict[str, bool] = {}  # names_place's answers by mention text
 
@@ -80,7 +81,7 @@ class Locator:
         known = self._named.get(text)
         if known is None:
             if self._names is None or len(self._named) > NAMES_KEPT:
-                self._names = _ArticleNames(self._gazetteer(), self._is_english)
+                self._names = _ArticleNames(self.lookups())
                 self._named = {}
             names = self._names
             known = (
@@ -97,7 +98,7 @@ class Locator:
         name; each match comes with the rule's Name of each of its spans a `~Name` term made."""
         if not found:
             return []
-        names = _ArticleNames(self._gazetteer(), self._is_english)
+        names = _ArticleNames(self.lookups())
         per_match = [
             [key for span in match.spans for key in names.of_span(texts, span, variants)]
             for match, variants in found
@@ -105,22 +106,84 @@ class Locator:
         title = texts.get("title", "")
         in_title = names.names_in(title, 0, min(len(title), MAX_TITLE_CHARS))
         chosen = names.resolve()
-        return [
-            replace(match, places=names.described(
-                _unique(chosen[k] for k in keys if k in chosen)
-                or _unique(chosen[k] for k in in_title if k in chosen)
-            ))
-            for (match, _), keys in zip(found, per_match, strict=True)
+        placed = [
+            names.described(tuple(keys), chosen) or names.described(tuple(in_title), chosen)
+            for keys in per_match
         ]
+        # A match built without places keeps them so: no copy for a match placed nowhere.
+        return [replace(match, places=places) if places else match
+                for (match, _), places in zip(found, placed, strict=True)]
+
+    def lookups(self) -> _Lookups:
+        """The lookups of the process's gazetteer, kept while it is the same one."""
+        gazetteer = self._gazetteer()
+        if self._lookups is None or self._lookups.gazetteer is not gazetteer:
+            self._lookups = _Lookups(gazetteer, self._is_english)
+        return self._lookups
 
 
-class _ArticleNames:
-    """The place names one article's matches and title hold, each looked up once."""
+class _Lookups:
+    """What depends on a name or a place alone, kept for the process (NAMES_KEPT at most
+    of each): the places a name may be and a place's description. The matches of an
+    article share most of their names, and the next article many of them again."""
 
     def __init__(self, gazetteer: Gazetteer, is_english: Callable[[str], bool]) -> None:
         self.gazetteer = gazetteer
         self.is_english = is_english
+        self._by_name: dict[str, tuple[str, tuple[Place, ...]]] = {}  # name as written
+        self._described: dict[str, MatchPlace] = {}  # by place id
+
+    def places_named(self, name: str) -> tuple[str, tuple[Place, ...]]:
+        """A name's name_key and the places it may be (`_candidates`)."""
+        known = self._by_name.get(name)
+        if known is None:
+            if len(self._by_name) >= NAMES_KEPT:
+                self._by_name.clear()
+            key = name_key(name)
+            known = self._by_name[name] = (key, self._candidates(name, key))
+        return known
+
+    def _candidates(self, name: str, key: str) -> tuple[Place, ...]:
+        """The places a name may be, before the article's other names are known. A lone
+        word that is a person's or organisation's name (`is_not_place_name`: Hamas; Cham,
+        the Levant) names none; an ordinary English word only a country; a short
+        all-capital word (SANA) only a place whose own name it is."""
+        if " " in key:
+            places = self.gazetteer.lookup(name)
+        elif is_not_place_name(name):
+            return ()
+        else:
+            places = self.gazetteer.lookup(name)
+            if self.is_english(name):
+                places = tuple(p for p in places if p.kind == "country")
+            if _is_acronym(name):
+                places = tuple(p for p in places if p.name.casefold() == name.casefold())
+        return tuple(sorted(places, key=lambda p: -REGION_RANK.get(p.country, 0)))
+
+    def described(self, place: Place) -> MatchPlace:
+        """A place as a match carries it, with its parents."""
+        known = self._described.get(place.id)
+        if known is None:
+            if len(self._described) >= NAMES_KEPT:
+                self._described.clear()
+            parents = tuple(PlaceRef(p.id, p.name, p.kind) for p in self.gazetteer.parents(place))
+            known = MatchPlace(place.id, place.name, place.kind, place.latitude,
+                               place.longitude, parents)
+            self._described[place.id] = known
+        return known
+
+
+class _ArticleNames:
+    """The place names one article's matches and title hold, each looked up once, and
+    each span read once (an article's matches share most of their spans)."""
+
+    def __init__(self, lookups: _Lookups) -> None:
+        self.lookups = lookups
         self.candidates: dict[str, tuple[Place, ...]] = {}  # by name_key, in the order met
+        # by a span's text and its rule's Name: the same text reads the same names (those it
+        # looks up are then this article's already), wherever it is
+        self._span_names: dict[tuple[str, str | None], list[str]] = {}
+        self._placed: dict[tuple[str, ...], tuple[MatchPlace, ...]] = {}
 
     def of_span(
         self, texts: Mapping[str, str], span: Span, variants: Mapping[Span, str]
@@ -128,11 +191,21 @@ class _ArticleNames:
         """The names in one span: a `~Name` span's whole text or else the rule's Name, any
         other span's runs of words."""
         text = texts.get(span.field, "")
-        rule_name = variants.get(span)
+        written = text[span.start:span.end]
+        rule_name = variants.get(span) if variants else None
+        known = self._span_names.get((written, rule_name))
+        if known is None:
+            known = self._span_names[written, rule_name] = self._read_span(
+                text, span, written, rule_name)
+        return known
+
+    def _read_span(self, text: str, span: Span, written: str, rule_name: str | None) -> list[str]:
         if rule_name is not None:
-            for name in (text[span.start:span.end], rule_name):
+            for name in (written, rule_name):
                 if self.places_named(name):
                     return [name_key(name)]
+        if written.isascii() and written.islower():
+            return []  # no word opens a name (most spans: "killed", "shelling"): no lookup
         return self.names_in(text, span.start, span.end)
 
     def names_in(self, text: str, start: int, end: int) -> list[str]:
@@ -162,30 +235,13 @@ class _ArticleNames:
         return 0
 
     def places_named(self, name: str) -> tuple[Place, ...]:
-        """The places a name may be, region first then most populous; cached per article."""
-        key = name_key(name)
+        """The places a name may be, region first then most populous: those of the first
+        name of its name_key this article met."""
+        key, places = self.lookups.places_named(name)
         known = self.candidates.get(key)
         if known is None:
-            known = self._candidates(name, key)
-            self.candidates[key] = known
+            known = self.candidates[key] = places
         return known
-
-    def _candidates(self, name: str, key: str) -> tuple[Place, ...]:
-        """The places a name may be, before the article's other names are known. A lone
-        word that is a person's or organisation's name (`is_not_place_name`: Hamas; Cham,
-        the Levant) names none; an ordinary English word only a country; a short
-        all-capital word (SANA) only a place whose own name it is."""
-        if " " in key:
-            places = self.gazetteer.lookup(name)
-        elif is_not_place_name(name):
-            return ()
-        else:
-            places = self.gazetteer.lookup(name)
-            if self.is_english(name):
-                places = tuple(p for p in places if p.kind == "country")
-            if _is_acronym(name):
-                places = tuple(p for p in places if p.name.casefold() == name.casefold())
-        return tuple(sorted(places, key=lambda p: -REGION_RANK.get(p.country, 0)))
 
     def resolve(self) -> dict[str, Place]:
         """Each name met to one place: the candidate sharing the most areas with the first
@@ -210,14 +266,16 @@ class _ArticleNames:
             )[1]
         return chosen
 
-    def described(self, places: Iterable[Place]) -> tuple[MatchPlace, ...]:
-        return tuple(
-            MatchPlace(
-                place.id, place.name, place.kind, place.latitude, place.longitude,
-                tuple(PlaceRef(p.id, p.name, p.kind) for p in self.gazetteer.parents(place)),
-            )
-            for place in places
-        )
+    def described(
+        self, keys: tuple[str, ...], chosen: Mapping[str, Place]
+    ) -> tuple[MatchPlace, ...]:
+        """The places of some names (`resolve`'s choice), each once in the order met,
+        MAX_PLACES at most; the same names give the same places again."""
+        known = self._placed.get(keys)
+        if known is None:
+            places = _unique(chosen[k] for k in keys if k in chosen)
+            known = self._placed[keys] = tuple(map(self.lookups.described, places))
+        return known
 
 
 def _opens_name(text: str, at: int) -> bool:
@@ -300,6 +358,11 @@ class VariantTerms:
     seqs: frozenset[int]
     others: tuple[tuple[int, str, CNode], ...] = ()  # `~Name`s not compiled to one term
 
+    @property
+    def none(self) -> bool:
+        """Whether the rule has no `~Name` term at all (most rules): nothing to read."""
+        return not self.seqs and not self.others
+
     def names(
         self, occurring: Callable[[frozenset[int]], set[int]],
         ranges_of: Callable[[CNode], set[TermRange] | None],
@@ -312,6 +375,44 @@ class VariantTerms:
             for term_range in ranges_of(node) or ():
                 found[term_range] = name
         return found
+
+
+class ArticleVariants:
+    """The `~Name` spans of one article's matches. Rules share their `~Name` terms (the
+    compiler keeps one node per distinct term), so each term's spans are found once per
+    article for all of them."""
+
+    def __init__(
+        self, occurring: Callable[[frozenset[int]], set[int]],
+        ranges_of: Callable[[CNode], set[TermRange] | None],
+        span_of: Callable[[TermRange], Span],
+    ) -> None:
+        """`occurring` and `ranges_of` as VariantTerms.names takes them, for this article;
+        `span_of`: a term range's span in the article's text."""
+        self._occurring = occurring
+        self._ranges_of = ranges_of
+        self._span_of = span_of
+        self._ranges: dict[int, set[TermRange] | None] = {}  # by id of a node the index keeps
+        self._spans: dict[TermRange, Span] = {}
+
+    def spans(self, terms: VariantTerms) -> dict[Span, str]:
+        """The spans of a rule's `~Name` terms, each with its Name."""
+        if terms.none:
+            return {}
+        names = terms.names(self._occurring, self._node_ranges)
+        found = {}
+        for term_range, name in names.items():
+            span = self._spans.get(term_range)
+            if span is None:
+                span = self._spans[term_range] = self._span_of(term_range)
+            found[span] = name
+        return found
+
+    def _node_ranges(self, node: CNode) -> set[TermRange] | None:
+        key = id(node)
+        if key not in self._ranges:
+            self._ranges[key] = self._ranges_of(node)
+        return self._ranges[key]
 
 
 def variant_terms(query: Query, compiled: CNode) -> VariantTerms:
