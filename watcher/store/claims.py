@@ -66,15 +66,21 @@ class AnalysisClaims:
             elsewhere = {key for key in wanted if key in self._held}
             mine = [key for key in wanted if key not in self._held]
             self._held.update(mine)
-        refused = self._lock_shared(mine)
+        try:  # whatever stops the locking (a pool's timeout, an interrupt) ends the claims
+            refused = self._lock_shared(mine)
+        except BaseException:
+            self._forget(mine)
+            raise
         if refused:
             self._forget(refused)
             mine = [key for key in mine if key not in refused]
         try:
             yield elsewhere | refused
         finally:
-            self._unlock_shared(mine)
-            self._forget(mine)
+            try:
+                self._unlock_shared(mine)
+            finally:
+                self._forget(mine)
 
     def wait(self, keys: Sequence[str], until: Callable[[], bool]) -> None:
         """Until no one claims `keys` (at most CLAIM_WAIT_SECONDS, and not once `until()`
