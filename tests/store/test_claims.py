@@ -1,12 +1,16 @@
 """The analysis claims' failures (watcher/store/claims.py) on a real PostgreSQL: a claim
-whose locking or giving back fails in any way ends all the same.
+whose locking or giving back fails in any way ends all the same, and a lost database
+is said once for each claim, not once when it is taken and again when it is given back.
 """
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 import sqlalchemy as sa
 
+from tests.support.http_server import closed_port
 from watcher.store.claims import AnalysisClaims
 
 KEY = "content:siege-of-the-old-city"
@@ -52,3 +56,23 @@ def test_a_claim_whose_giving_back_fails_is_not_left_held(
     finally:
         claims.close()
         engine.dispose()
+
+
+def test_a_lost_database_is_logged_once_for_each_claim(
+    postgres_url: str, caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Nobody answers at the database's address: a claim goes on without its session lock
+    (the articles are analysed all the same) and says so once, not again as it ends."""
+    gone = sa.make_url(postgres_url).set(host="127.0.0.1", port=closed_port())
+    engine = sa.create_engine(gone)
+    claims = AnalysisClaims(engine)
+    try:
+        with caplog.at_level(logging.WARNING, logger="watcher.store"):
+            for _ in range(2):
+                with claims.claimed([KEY]) as elsewhere:
+                    assert elsewhere == set()
+    finally:
+        claims.close()
+        engine.dispose()
+    lost = [r for r in caplog.records if "event=analysis_claims_lost" in r.getMessage()]
+    assert len(lost) == 2  # one for each claim

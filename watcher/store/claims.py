@@ -67,7 +67,7 @@ class AnalysisClaims:
             mine = [key for key in wanted if key not in self._held]
             self._held.update(mine)
         try:  # whatever stops the locking (a pool's timeout, an interrupt) ends the claims
-            refused = self._lock_shared(mine)
+            locked, refused = self._lock_shared(mine)
         except BaseException:
             self._forget(mine)
             raise
@@ -78,7 +78,8 @@ class AnalysisClaims:
             yield elsewhere | refused
         finally:
             try:
-                self._unlock_shared(mine)
+                if locked:  # not when the connection failed: its locks went with it
+                    self._unlock_shared(mine)
             finally:
                 self._forget(mine)
 
@@ -107,21 +108,25 @@ class AnalysisClaims:
             self._held.difference_update(keys)
             self._changed.notify_all()
 
-    def _lock_shared(self, keys: Sequence[str]) -> set[str]:
-        """The session locks of `keys` (PostgreSQL): those another session holds."""
+    def _lock_shared(self, keys: Sequence[str]) -> tuple[bool, set[str]]:
+        """The session locks of `keys` (PostgreSQL): whether they were asked for (not when
+        the connection failed), and those another session holds."""
         if not self._shared or not keys:
-            return set()
+            return False, set()
         rows = self._on_session(_TRY_LOCKS, keys)
-        return {keys[int(row[0]) - 1] for row in rows}
+        if rows is None:
+            return False, set()
+        return True, {keys[int(row[0]) - 1] for row in rows}
 
     def _unlock_shared(self, keys: Sequence[str]) -> None:
         if self._shared and keys:
             self._on_session(_UNLOCK, keys)
 
-    def _on_session(self, statement: sa.TextClause, keys: Sequence[str]) -> list[sa.Row]:
+    def _on_session(self, statement: sa.TextClause, keys: Sequence[str]) -> list[sa.Row] | None:
         """`statement` over the keys' lock keys on the claims' own connection (autocommit:
-        never idle in a transaction). A failed connection is dropped, and its locks with
-        it: the claims it held are then no one's, which costs duplicate work, nothing else."""
+        never idle in a transaction); None if it failed. A failed connection is dropped,
+        and its locks with it: the claims it held are then no one's, which costs duplicate
+        work, nothing else."""
         values = {"space": int(LockSpace.ANALYSIS), "keys": [lock_key(key) for key in keys]}
         with self._session_guard:
             try:
@@ -136,7 +141,7 @@ class AnalysisClaims:
                     self._session.invalidate()
                     self._session.close()
                     self._session = None
-                return []
+                return None
 
     def _wait_shared(self, keys: list[str], deadline: float, until: Callable[[], bool]) -> None:
         """Wait for other sessions' locks on `keys`: take them shared in a short
