@@ -5,7 +5,9 @@ is said once for each claim, not once when it is taken and again when it is give
 
 from __future__ import annotations
 
+import itertools
 import logging
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -76,3 +78,22 @@ def test_a_lost_database_is_logged_once_for_each_claim(
         engine.dispose()
     lost = [r for r in caplog.records if "event=analysis_claims_lost" in r.getMessage()]
     assert len(lost) == 2  # one for each claim
+
+
+def test_a_wait_for_a_claim_ends_at_its_bound(tmp_path: Path) -> None:
+    """A poll waits for a claim held elsewhere (here by this thread) at most `at_most`
+    seconds of the claims' clock, which moves 6 s at each reading: once past the bound the
+    wait ends, at its first look at the clock after the deadline was set."""
+    readings: list[float] = []
+    moving = itertools.count(0.0, 6.0)
+
+    def clock() -> float:
+        readings.append(next(moving))
+        return readings[-1]
+
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'claims.db'}")
+    claims = AnalysisClaims(engine, clock=clock)
+    with claims.claimed([KEY]):
+        claims.wait([KEY], until=lambda: False, at_most=5.0)
+    assert readings == [0.0, 6.0]
+    engine.dispose()

@@ -34,6 +34,7 @@ from watcher.store import (
     Store,
     StoryCandidate,
 )
+from watcher.store.claims import CLAIM_WAIT_SECONDS
 
 Status = Literal["new", "duplicate", "refused"]
 
@@ -147,12 +148,13 @@ class Pipeline:
 
     def ingest_many(
         self, articles: Sequence[Article | Identified], freshness: Freshness = NEWS,
-        *, until: Callable[[], bool] = lambda: False,
+        *, until: Callable[[], bool] = lambda: False, claim_wait: float = CLAIM_WAIT_SECONDS,
     ) -> Iterator[Outcome]:
         """`ingest` for several articles, in order, `batch_size` at a time: the ones of a
         batch not yet stored are analysed together (cheaper, ANALYSIS_CHUNK at a time; an
         article another poll is analysing right then is left until that poll has stored it,
-        and comes after the rest of its batch: `_ingest_claimed`), then stored a transaction at
+        and comes after the rest of its batch, waited for at most `claim_wait` seconds:
+        `_ingest_claimed`), then stored a transaction at
         a time (on SQLite several articles in one, each in a savepoint; docs/storage.md),
         and each outcome is yielded once its transaction has committed, before the next
         batch is analysed. Once `until()` is true (a shutdown), the transaction ends with
@@ -169,11 +171,11 @@ class Pipeline:
             if start and until():
                 return
             yield from self._ingest_claimed(articles[start:start + self.batch_size], freshness,
-                                            until)
+                                            until, claim_wait)
 
     def _ingest_claimed(
         self, batch: Sequence[Article | Identified], freshness: Freshness,
-        until: Callable[[], bool],
+        until: Callable[[], bool], claim_wait: float,
     ) -> Iterator[Outcome]:
         """The batch ANALYSIS_CHUNK at a time, each article analysed by one poll: those
         another poll (a thread of this worker, or another worker) is analysing are left
@@ -183,13 +185,13 @@ class Pipeline:
         stops neither its chunk nor the batch: the first refusal is raised once the rest of
         the batch (the articles left for later too) is stored and yielded."""
         refused: list[StoreError] = []
-        yield from self._claimed_chunks(batch, freshness, until, refused)
+        yield from self._claimed_chunks(batch, freshness, until, claim_wait, refused)
         if refused:
             raise _first_refusal(refused)
 
     def _claimed_chunks(
         self, batch: Sequence[Article | Identified], freshness: Freshness,
-        until: Callable[[], bool], refused: list[StoreError],
+        until: Callable[[], bool], claim_wait: float, refused: list[StoreError],
     ) -> Iterator[Outcome]:
         later: list[Identified] = []
         for first in range(0, len(batch), ANALYSIS_CHUNK):
@@ -199,7 +201,8 @@ class Pipeline:
                                           later, refused)
         if not later or until():
             return
-        self.store.wait_for_claims([item.identity.content_key for item in later], until)
+        self.store.wait_for_claims([item.identity.content_key for item in later], until,
+                                   claim_wait)
         for first in range(0, len(later), ANALYSIS_CHUNK):
             if until():
                 return

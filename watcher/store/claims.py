@@ -38,7 +38,8 @@ from watcher.store.ingest import LockSpace, lock_key
 log = logging.getLogger("watcher.store")
 
 # A claim is held while its poll analyses and stores a chunk of articles; a poll waits at
-# most this long for claims held elsewhere, then analyses the articles itself.
+# most this long for claims held elsewhere (a poller at most a third of its poll lease,
+# which it keeps before and after: Poller._claim_wait), then analyses the articles itself.
 CLAIM_WAIT_SECONDS = 30.0
 # Waits on PostgreSQL are cut in slices this long, asking between them whether to stop.
 WAIT_SLICE_SECONDS = 1.0
@@ -83,10 +84,11 @@ class AnalysisClaims:
             finally:
                 self._forget(mine)
 
-    def wait(self, keys: Sequence[str], until: Callable[[], bool]) -> None:
-        """Until no one claims `keys` (at most CLAIM_WAIT_SECONDS, and not once `until()`
-        is true). The caller must hold no claim, so that no two polls wait for each other."""
-        deadline = self._clock() + CLAIM_WAIT_SECONDS
+    def wait(self, keys: Sequence[str], until: Callable[[], bool],
+             at_most: float = CLAIM_WAIT_SECONDS) -> None:
+        """Until no one claims `keys` (at most `at_most` seconds, and not once `until()` is
+        true). The caller must hold no claim, so that no two polls wait for each other."""
+        deadline = self._clock() + at_most
         with self._changed:
             while any(key in self._held for key in keys) and not until():
                 left = deadline - self._clock()
