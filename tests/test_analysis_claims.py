@@ -21,6 +21,7 @@ from watcher.engine.matcher import Matcher
 from watcher.ingest.pipeline import ANALYSIS_CHUNK, Outcome, Pipeline
 from watcher.model import Article, Match
 from watcher.store import Store
+from watcher.store.claims import CLAIM_WAIT_SECONDS
 
 MOMENT = datetime(2026, 12, 7, 8, 0, tzinfo=UTC)
 RULES = "rules:\n  - id: siege\n    title: Sieges\n    query: siege\n    severity: high\n"
@@ -53,9 +54,10 @@ class WatchedStore(Store):
 
     moved: threading.Event
 
-    def wait_for_claims(self, keys: Sequence[str], until: Callable[[], bool]) -> None:
+    def wait_for_claims(self, keys: Sequence[str], until: Callable[[], bool],
+                        at_most: float = CLAIM_WAIT_SECONDS) -> None:
         self.moved.set()
-        super().wait_for_claims(keys, until)
+        super().wait_for_claims(keys, until, at_most)
 
 
 def outlet_copy(outlet: str) -> Article:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import functools
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from click.testing import CliRunner
 
 from tests.store.sql import rows
-from tests.support.helpers import ManualClock
+from tests.support.helpers import PATIENCE, ManualClock
 from tests.support.http_server import HeldServer, Reply, Request, ScriptedServer
 from tests.support.postgres import PostgresServer, postgres_server
 from tests.support.processes import start_watcher, stop_watchers
@@ -32,8 +32,10 @@ from watcher.engine.matcher import Matcher
 from watcher.errors import StoreError
 from watcher.ingest.pipeline import Pipeline
 from watcher.sources.addresses import parse_ranges
+from watcher.sources.feeds import parse_feed
 from watcher.sources.fetch import Fetcher
 from watcher.store import Store
+from watcher.store.claims import CLAIM_WAIT_SECONDS
 
 ROOT = Path(__file__).resolve().parent.parent
 LEASE = timedelta(seconds=10)
@@ -175,6 +177,43 @@ def test_a_failed_poll_whose_claim_was_taken_over_counts_its_error_once(server, 
 # -- claims whose owner died ----------------------------------------------------------
 
 FOREIGN = "worker-2.example:7@1.0123456789ab:c0ffee:1"  # a poll claim from another machine
+
+
+class WaitWatchingStore(Store):
+    """The store, recording for how long at most each poll waits for another poll's claims."""
+
+    waits: list[float]
+    waiting: threading.Event
+
+    def wait_for_claims(self, keys: Sequence[str], until: Callable[[], bool],
+                        at_most: float = CLAIM_WAIT_SECONDS) -> None:
+        self.waits.append(at_most)
+        self.waiting.set()
+        super().wait_for_claims(keys, until, at_most)
+
+
+def test_a_poll_waits_for_another_polls_claim_a_third_of_its_lease_at_most(server, tmp_path):
+    """The poll's article is claimed by another poll (its text being analysed there): the
+    poll waits for that claim at most a third of its lease (renewed between outcomes every
+    third of it), not CLAIM_WAIT_SECONDS, which would outlast a short lease."""
+    clock = ManualClock()
+    body = feed(server, 1)
+    server.route("/feed", Reply(200, body))
+    source = SourceSettings(name="wire", url=server.url("/feed"))
+    results: list[PollOutcome] = []
+    with (WaitWatchingStore.open(f"sqlite:///{tmp_path / 'w.db'}") as store,
+          Fetcher(now=now, allow_private=LOOPBACK) as fetcher):
+        store.waits, store.waiting = [], threading.Event()
+        worker = poller(store, fetcher, "a", clock)
+        parsed = parse_feed(body, source=source.name, url=source.url, now=clock.now()).entries
+        text = worker.pipeline.identified(parsed)[0].identity.content_key
+        with store.analysis_claims([text]) as elsewhere:  # another poll analyses the text
+            assert elsewhere == set()
+            thread = in_thread(lambda: worker.poll(source), results)
+            assert store.waiting.wait(PATIENCE)
+        thread.join(PATIENCE)
+    assert store.waits == [LEASE.total_seconds() / 3]
+    assert (results[0].outcome, results[0].new_articles) == ("ok", 1)  # analysed after all
 
 
 def configure(workdir: Path, db: str, feed_url: str) -> None:

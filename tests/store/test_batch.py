@@ -25,7 +25,7 @@ from watcher.config.settings import SourceSettings
 from watcher.daemon.poller import Poller
 from watcher.engine.matcher import Matcher
 from watcher.errors import StoreError
-from watcher.ingest.pipeline import Outcome, Pipeline
+from watcher.ingest.pipeline import ANALYSIS_CHUNK, Outcome, Pipeline
 from watcher.model import Article, Severity
 from watcher.sources.fetch import Fetcher
 from watcher.store import Store
@@ -143,6 +143,24 @@ def test_an_article_the_database_refuses_is_rolled_back_alone_the_rest_stored(
             "ALTER TABLE articles DROP CONSTRAINT refused_by_the_test")
     again = list(pipeline(any_store).ingest_many(batch))
     assert [(o.article.id, o.status) for o in again if o.status == "new"] == [(batch[2].id, "new")]
+
+
+def test_a_refusal_in_the_first_chunk_of_a_batch_leaves_the_batch_stored_then_raises(
+    any_store: Store, any_db_url: str
+) -> None:
+    """A batch of 60 (two analysis chunks) whose first article the database refuses: the
+    other 59, the second chunk's too, are stored and yielded before the refusal is raised."""
+    batch = [Article(id=f"report-{n}", title=f"Report {n} on the siege",
+                     body=f"Report number {n}: forces kept up the siege on Monday.",
+                     source="outlet", guid=f"report-{n}")
+             for n in range(2 * ANALYSIS_CHUNK - 4)]
+    refuse_title(any_db_url, batch[0].title)
+    outcomes: list[Outcome] = []
+    with pytest.raises(StoreError, match="refused"):
+        outcomes.extend(pipeline(any_store).ingest_many(batch))
+    assert [(o.article.id, o.status) for o in outcomes] == [
+        (article.id, "new") for article in batch[1:]]
+    assert len(rows(any_db_url, "SELECT id FROM articles")) == len(batch) - 1
 
 
 def test_batched_ingest_stores_and_alerts_what_one_by_one_does(

@@ -28,6 +28,7 @@ from watcher.sources.fetch import Fetcher, FetchResult, Validators, next_attempt
 from watcher.sources.fulltext import extract_text
 from watcher.sources.secrets import redact
 from watcher.store import PollRecord, SourceState, Store
+from watcher.store.claims import CLAIM_WAIT_SECONDS
 from watcher.store.owners import DeadOwners, worker_name
 
 log = logging.getLogger("watcher.poller")
@@ -282,7 +283,8 @@ class Poller:
             )
             if self.stopping.is_set() or claim.lost:  # full text cut short
                 return _cut(source.name, outcomes, CLAIM_LOST if claim.lost else "stopping")
-            for outcome in pipeline.ingest_many(batch, freshness, until=stop):
+            for outcome in pipeline.ingest_many(batch, freshness, until=stop,
+                                                claim_wait=self._claim_wait()):
                 outcomes.append(outcome)
                 if len(outcomes) < len(articles) and not self.stopping.is_set():
                     claim.keep()  # renewed, or lost: then the pipeline stops
@@ -301,6 +303,12 @@ class Poller:
             baseline=baseline))
         matches = tuple(m for o in new for m in o.new_matches)
         return PollOutcome(source.name, "ok", len(new), matches, warning or "")
+
+    def _claim_wait(self) -> float:
+        """How long a poll waits for another poll's claims on its articles (watcher/store/
+        claims.py): at most a third of the lease, which the poll renews between outcomes
+        every third of it, so that the wait does not outlast the lease holding the source."""
+        return min(CLAIM_WAIT_SECONDS, self.lease.total_seconds() / RENEW_FRACTION)
 
     def _freshness(self, source: SourceSettings, baseline: bool) -> Freshness:
         """Which of this poll's articles are old news: all of them on the source's baseline

@@ -34,6 +34,7 @@ from watcher.store import (
     Store,
     StoryCandidate,
 )
+from watcher.store.claims import CLAIM_WAIT_SECONDS
 
 Status = Literal["new", "duplicate", "refused"]
 
@@ -147,12 +148,13 @@ class Pipeline:
 
     def ingest_many(
         self, articles: Sequence[Article | Identified], freshness: Freshness = NEWS,
-        *, until: Callable[[], bool] = lambda: False,
+        *, until: Callable[[], bool] = lambda: False, claim_wait: float = CLAIM_WAIT_SECONDS,
     ) -> Iterator[Outcome]:
         """`ingest` for several articles, in order, `batch_size` at a time: the ones of a
         batch not yet stored are analysed together (cheaper, ANALYSIS_CHUNK at a time; an
         article another poll is analysing right then is left until that poll has stored it,
-        and comes after the rest of its batch: `_ingest_claimed`), then stored a transaction at
+        and comes after the rest of its batch, waited for at most `claim_wait` seconds:
+        `_ingest_claimed`), then stored a transaction at
         a time (on SQLite several articles in one, each in a savepoint; docs/storage.md),
         and each outcome is yielded once its transaction has committed, before the next
         batch is analysed. Once `until()` is true (a shutdown), the transaction ends with
@@ -169,38 +171,52 @@ class Pipeline:
             if start and until():
                 return
             yield from self._ingest_claimed(articles[start:start + self.batch_size], freshness,
-                                            until)
+                                            until, claim_wait)
 
     def _ingest_claimed(
         self, batch: Sequence[Article | Identified], freshness: Freshness,
-        until: Callable[[], bool],
+        until: Callable[[], bool], claim_wait: float,
     ) -> Iterator[Outcome]:
         """The batch ANALYSIS_CHUNK at a time, each article analysed by one poll: those
         another poll (a thread of this worker, or another worker) is analysing are left
         until the batch's others are done, then, once that poll's claims have ended, asked
         for again and so found stored instead of analysed twice (watcher/store/claims.py).
-        Their outcomes come after the batch's others."""
+        Their outcomes come after the batch's others. An article the database refuses
+        stops neither its chunk nor the batch: the first refusal is raised once the rest of
+        the batch (the articles left for later too) is stored and yielded."""
+        refused: list[StoreError] = []
+        yield from self._claimed_chunks(batch, freshness, until, claim_wait, refused)
+        if refused:
+            raise _first_refusal(refused)
+
+    def _claimed_chunks(
+        self, batch: Sequence[Article | Identified], freshness: Freshness,
+        until: Callable[[], bool], claim_wait: float, refused: list[StoreError],
+    ) -> Iterator[Outcome]:
         later: list[Identified] = []
         for first in range(0, len(batch), ANALYSIS_CHUNK):
             if first and until():
                 return
             yield from self._ingest_batch(batch[first:first + ANALYSIS_CHUNK], freshness, until,
-                                          later)
+                                          later, refused)
         if not later or until():
             return
-        self.store.wait_for_claims([item.identity.content_key for item in later], until)
+        self.store.wait_for_claims([item.identity.content_key for item in later], until,
+                                   claim_wait)
         for first in range(0, len(later), ANALYSIS_CHUNK):
             if until():
                 return
             yield from self._ingest_batch(later[first:first + ANALYSIS_CHUNK], freshness, until,
-                                          None)
+                                          None, refused)
 
     def _ingest_batch(
         self, items: Sequence[Article | Identified], freshness: Freshness,
         until: Callable[[], bool], later: list[Identified] | None,
+        refused: list[StoreError],
     ) -> Iterator[Outcome]:
         """Check, claim, analyse and store the items; those claimed elsewhere go to `later`
-        unanalysed (None: analysed all the same, after a wait for their claims)."""
+        unanalysed (None: analysed all the same, after a wait for their claims), those the
+        database refuses to `refused`."""
         now = self.now()
         rule_set = self._rule_set  # read once: a reload meanwhile applies to the next batch
         checked = self._check_all(items, now)
@@ -209,21 +225,23 @@ class Pipeline:
             if later is not None:  # claimed by another poll: asked for again once it is done
                 later.extend(item for item in fresh if item.identity.content_key in taken)
                 fresh = [item for item in fresh if item.identity.content_key not in taken]
-            yield from self._analysed_and_stored(checked, fresh, rule_set, now, freshness, until)
+            yield from self._analysed_and_stored(checked, fresh, rule_set, now, freshness, until,
+                                                 refused)
 
     def _analysed_and_stored(
         self, checked: Sequence[Identified | Outcome], fresh: Sequence[Identified],
         rule_set: _RuleSet, now: datetime, freshness: Freshness, until: Callable[[], bool],
+        refused: list[StoreError],
     ) -> Iterator[Outcome]:
         """Analyse `fresh` together, store them, and yield the outcome of each of `checked`
-        that is done (those left for later are not among `fresh`)."""
+        that is done (those left for later are not among `fresh`); a refusal goes to
+        `refused`, raised by the caller once the batch is done."""
         found = rule_set.matcher.match_many([item.article for item in fresh])
         stored = self._stored([
             self._ingest_item(item, matches, rule_set, now, freshness)
             for item, matches in zip(fresh, found, strict=True)
         ], until)
         analysed = {id(item) for item in fresh}
-        refused: list[StoreError] = []
         for item in checked:
             if not isinstance(item, Identified):
                 yield item
@@ -237,8 +255,6 @@ class Pipeline:
                 refused.append(result)
             else:
                 yield _outcome(item, result)
-        if refused:
-            raise _first_refusal(refused)
 
     def _stored(
         self, items: Sequence[IngestItem], until: Callable[[], bool]

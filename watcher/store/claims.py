@@ -38,7 +38,8 @@ from watcher.store.ingest import LockSpace, lock_key
 log = logging.getLogger("watcher.store")
 
 # A claim is held while its poll analyses and stores a chunk of articles; a poll waits at
-# most this long for claims held elsewhere, then analyses the articles itself.
+# most this long for claims held elsewhere (a poller at most a third of its poll lease,
+# which it keeps before and after: Poller._claim_wait), then analyses the articles itself.
 CLAIM_WAIT_SECONDS = 30.0
 # Waits on PostgreSQL are cut in slices this long, asking between them whether to stop.
 WAIT_SLICE_SECONDS = 1.0
@@ -66,20 +67,28 @@ class AnalysisClaims:
             elsewhere = {key for key in wanted if key in self._held}
             mine = [key for key in wanted if key not in self._held]
             self._held.update(mine)
-        refused = self._lock_shared(mine)
+        try:  # whatever stops the locking (a pool's timeout, an interrupt) ends the claims
+            locked, refused = self._lock_shared(mine)
+        except BaseException:
+            self._forget(mine)
+            raise
         if refused:
             self._forget(refused)
             mine = [key for key in mine if key not in refused]
         try:
             yield elsewhere | refused
         finally:
-            self._unlock_shared(mine)
-            self._forget(mine)
+            try:
+                if locked:  # not when the connection failed: its locks went with it
+                    self._unlock_shared(mine)
+            finally:
+                self._forget(mine)
 
-    def wait(self, keys: Sequence[str], until: Callable[[], bool]) -> None:
-        """Until no one claims `keys` (at most CLAIM_WAIT_SECONDS, and not once `until()`
-        is true). The caller must hold no claim, so that no two polls wait for each other."""
-        deadline = self._clock() + CLAIM_WAIT_SECONDS
+    def wait(self, keys: Sequence[str], until: Callable[[], bool],
+             at_most: float = CLAIM_WAIT_SECONDS) -> None:
+        """Until no one claims `keys` (at most `at_most` seconds, and not once `until()` is
+        true). The caller must hold no claim, so that no two polls wait for each other."""
+        deadline = self._clock() + at_most
         with self._changed:
             while any(key in self._held for key in keys) and not until():
                 left = deadline - self._clock()
@@ -101,21 +110,25 @@ class AnalysisClaims:
             self._held.difference_update(keys)
             self._changed.notify_all()
 
-    def _lock_shared(self, keys: Sequence[str]) -> set[str]:
-        """The session locks of `keys` (PostgreSQL): those another session holds."""
+    def _lock_shared(self, keys: Sequence[str]) -> tuple[bool, set[str]]:
+        """The session locks of `keys` (PostgreSQL): whether they were asked for (not when
+        the connection failed), and those another session holds."""
         if not self._shared or not keys:
-            return set()
+            return False, set()
         rows = self._on_session(_TRY_LOCKS, keys)
-        return {keys[int(row[0]) - 1] for row in rows}
+        if rows is None:
+            return False, set()
+        return True, {keys[int(row[0]) - 1] for row in rows}
 
     def _unlock_shared(self, keys: Sequence[str]) -> None:
         if self._shared and keys:
             self._on_session(_UNLOCK, keys)
 
-    def _on_session(self, statement: sa.TextClause, keys: Sequence[str]) -> list[sa.Row]:
+    def _on_session(self, statement: sa.TextClause, keys: Sequence[str]) -> list[sa.Row] | None:
         """`statement` over the keys' lock keys on the claims' own connection (autocommit:
-        never idle in a transaction). A failed connection is dropped, and its locks with
-        it: the claims it held are then no one's, which costs duplicate work, nothing else."""
+        never idle in a transaction); None if it failed. A failed connection is dropped,
+        and its locks with it: the claims it held are then no one's, which costs duplicate
+        work, nothing else."""
         values = {"space": int(LockSpace.ANALYSIS), "keys": [lock_key(key) for key in keys]}
         with self._session_guard:
             try:
@@ -130,7 +143,7 @@ class AnalysisClaims:
                     self._session.invalidate()
                     self._session.close()
                     self._session = None
-                return []
+                return None
 
     def _wait_shared(self, keys: list[str], deadline: float, until: Callable[[], bool]) -> None:
         """Wait for other sessions' locks on `keys`: take them shared in a short

@@ -25,7 +25,7 @@ from watcher.store.batch import (
     BatchBound,
     store_batch,
 )
-from watcher.store.claims import AnalysisClaims
+from watcher.store.claims import CLAIM_WAIT_SECONDS, AnalysisClaims
 from watcher.store.db import (
     DEFAULT_BUSY_TIMEOUT,
     database_error,
@@ -159,10 +159,11 @@ class Store:
         articles are left until `wait_for_claims` (watcher/store/claims.py)."""
         return self._claims.claimed(keys)
 
-    def wait_for_claims(self, keys: Sequence[str], until: Callable[[], bool]) -> None:
-        """Until no other poll claims `keys` (bounded; not once `until()` is true); call it
-        holding no claim."""
-        self._claims.wait(keys, until)
+    def wait_for_claims(self, keys: Sequence[str], until: Callable[[], bool],
+                        at_most: float = CLAIM_WAIT_SECONDS) -> None:
+        """Until no other poll claims `keys` (at most `at_most` seconds; not once `until()`
+        is true); call it holding no claim."""
+        self._claims.wait(keys, until, at_most)
 
     def ingest(
         self,
