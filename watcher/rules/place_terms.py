@@ -151,11 +151,13 @@ def area_terms(text: str, area: Sequence[Place], gazetteer: Gazetteer) -> tuple[
 
 
 def _hamlet(place: Place) -> bool:
-    """A village or GeoNames populated place of unknown size with a one-word name (articles
-    aside) of fewer than HAMLET_NAME_LETTERS letters: its name is matched as written, not
-    as a `~` variant. As variants such names matched other places and people on the
-    labelled set: Qenterê *Quneitra*, Rājū *al-Raju*, Al Kasrah *Qasser*, Ar Rā‘ī *RIA*."""
-    if place.kind not in ("village", "populated place") or place.population:
+    """A village of unknown population or a GeoNames populated place (of unknown size there,
+    whatever population SimpleMaps gives it) with a one-word name (articles aside) of fewer
+    than HAMLET_NAME_LETTERS letters: its name is matched as written, not as a `~` variant.
+    As variants such names matched other places and people on the labelled set: Qenterê
+    *Quneitra*, Rājū *al-Raju*, Al Kasrah *Qasser*, Ar Rā‘ī *RIA*; and in news, Al ‘Ashārah
+    *Ashura*, Ḩārim *Boko Haram*."""
+    if not (place.kind == "populated place" or (place.kind == "village" and not place.population)):
         return False
     words = [w for w in _WORD_SPLIT.split(place.name) if w and not is_article(w)]
     return len(words) == 1 and sum(ch.isalpha() for ch in words[0]) < HAMLET_NAME_LETTERS
