@@ -380,6 +380,19 @@ def test_the_shipped_rules_do_not_alert_on_ashura_or_haram(analyzer):
     assert [[m.rule_id for m in matches] for matches in found] == [[]] * len(bodies)
 
 
+def test_a_town_only_simplemaps_has_is_matched_by_its_spellings(tmp_path, analyzer):
+    """Al-Quriyah (Deir ez-Zor), a town only SimpleMaps has, its population the
+    subdistrict's: as a `~` variant it met *Kerry*, *Khouri* and *Kweyris* on FA-KES."""
+    one_rule(tmp_path, """'strikes NEAR/5 place:"Deir ez-Zor Governorate"'""")
+    assert matching(
+        tmp_path, analyzer,
+        "Air strikes hit Al-Quriyah on Monday.",
+        "Air strikes hit al-Qouriyah on Monday.",
+        "Kerry said the strikes must stop.",
+        "Strikes on Kweyris airport, Khouri said.",
+    ) == ["Air strikes hit Al-Quriyah on Monday.", "Air strikes hit al-Qouriyah on Monday."]
+
+
 def test_a_governorate_does_not_take_haram_for_harim(tmp_path, analyzer):
     one_rule(tmp_path, """'shelling NEAR/5 place:"Idlib Governorate"'""")
     assert matching(
