@@ -256,14 +256,18 @@ def merge_simplemaps(drafts: dict[str, Draft], path: Path) -> None:
     """SimpleMaps' Syrian and Iraqi towns: populations for GeoNames places that have none,
     and the towns GeoNames lacks (scripts/gazetteer_simplemaps.py says which are which)."""
     try:
-        plan = simplemaps.merge(simplemaps.read_rows(path), _known_towns(drafts), path)
+        plan = simplemaps.merge(
+            simplemaps.read_rows(path), _known_towns(drafts), path, _named(drafts)
+        )
     except (OSError, ValueError) as error:
         raise BuildError(str(error)) from error
+    for _row, note in plan.refused:
+        print(f"note: {note}", file=sys.stderr)
     for place_id, population in plan.populations.items():
-        draft = drafts[place_id]
-        draft.population = population
-        if draft.kind == _kind(0):  # a kind only GeoNames' unknown population gave
-            draft.kind = _kind(population)
+        # Its kind stays GeoNames' `populated place` (of unknown size): a population from
+        # SimpleMaps ranks it among places of a name, but does not change how its name is
+        # matched (place_terms._hamlet); as a town, Al ‘Ashārah met *Ashura*, Ḩārim *Haram*.
+        drafts[place_id].population = population
     for row, admin1 in plan.new:
         draft = Draft(
             id=f"{simplemaps.ID_PREFIX}{row.id}",
@@ -295,6 +299,20 @@ def _known_towns(drafts: dict[str, Draft]) -> list[simplemaps.Known]:
         for d in drafts.values()
         if countries[d.id] in simplemaps.COUNTRIES and d.kind in simplemaps.TOWN_KINDS
         and d.latitude is not None and d.longitude is not None
+    ]
+
+
+def _named(drafts: dict[str, Draft]) -> list[simplemaps.Named]:
+    """Every place of the drafts, as a new SimpleMaps row's names are checked against it."""
+    return [
+        simplemaps.Named(
+            id=d.id,
+            name=d.name,
+            own=name_key(d.name),
+            keys=frozenset(name_key(n) for n in [d.name, *d.names]) - {""},
+            population=d.population,
+        )
+        for d in drafts.values()
     ]
 
 

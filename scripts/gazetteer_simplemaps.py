@@ -17,7 +17,8 @@ from __future__ import annotations
 import csv
 import math
 from collections import Counter, defaultdict
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from watcher.places.fold import name_key
@@ -103,20 +104,38 @@ class Known:
     population: int
 
 
+@dataclass(frozen=True)
+class Named:
+    """A place of the gazetteer's drafts, anywhere, as a new row's names are checked
+    against it: its own name's folded form, those of all its names, and its population."""
+
+    id: str
+    name: str
+    own: str
+    keys: frozenset[str]
+    population: int
+
+
 @dataclass
 class Merge:
     """What the rows add: populations for known places that had none, and new places
-    (each row with the admin1 code of its governorate)."""
+    (each row with the admin1 code of its governorate); `refused`, the new rows left out,
+    each with a one-line note (`taken_name`)."""
 
     populations: dict[str, int]
     new: list[tuple[Row, str]]
+    refused: list[tuple[Row, str]] = field(default_factory=list)
 
 
-def merge(rows: list[Row], known: list[Known], path: Path = SIMPLEMAPS_FILE) -> Merge:
+def merge(
+    rows: list[Row], known: list[Known], path: Path = SIMPLEMAPS_FILE,
+    named: Sequence[Named] = (),
+) -> Merge:
     """Pair each row with the nearest known place that is the same one, or make it new.
 
     A new row's admin name must be one that a paired row names, so that its governorate
-    is known; otherwise `FILE:LINE: message` (raised as ValueError).
+    is known; otherwise `FILE:LINE: message` (raised as ValueError). A new row whose name
+    would take a more populous place's name (`taken_name`, against `named`) is refused.
     """
     by_country: dict[str, list[Known]] = defaultdict(list)
     for place in known:
@@ -140,7 +159,38 @@ def merge(rows: list[Row], known: list[Known], path: Path = SIMPLEMAPS_FILE) -> 
                              f"({row.country}) says which governorate that is")
     populations = {place.id: row.population for row, place in paired
                    if not place.population and row.population}
-    return Merge(populations, [(row, codes[(row.country, row.admin_name)]) for row in new])
+    holders: dict[str, list[Named]] = defaultdict(list)
+    for place in named:
+        for key in place.keys:
+            holders[key].append(place)
+    kept, refused = [], []
+    for row in new:
+        note = taken_name(row, holders)
+        if note:
+            refused.append((row, f"{path.name}:{row.line}: {note}"))
+        else:
+            kept.append((row, codes[(row.country, row.admin_name)]))
+    return Merge(populations, kept, refused)
+
+
+def taken_name(row: Row, holders: dict[str, list[Named]]) -> str | None:
+    """Why the row, as a new place, would take a name from a more populous place; None if not.
+
+    A place's own name wins over places that have it only as an alternate name, and the
+    fold drops the article (place_terms.obvious_place): new Al Hāmah, a village of
+    Rif Dimashq, would be what *Hamah* (Hama's alternate name) means, and Daraa's Al Karak
+    *Karak* (two Jordanian towns' alternate name, an ambiguity before). So a row is refused
+    when a more populous place has one of its names' folded forms and none of the more
+    populous ones has it as its own name; where one does (Adra in Spain), the name stays
+    that place's or ambiguous, and the new town is named with its governorate.
+    """
+    for key in sorted(row.as_known().keys):
+        bigger = [p for p in holders.get(key, ()) if p.population > row.population]
+        if bigger and not any(p.own == key for p in bigger):
+            first = max(bigger, key=lambda p: p.population)
+            return (f"{row.name} left out: {key!r} is a name of {first.name} ({first.id}, "
+                    f"population {first.population:,}), which it would take")
+    return None
 
 
 def _km(row: Row, place: Known) -> float:

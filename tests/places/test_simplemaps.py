@@ -46,19 +46,23 @@ def test_a_town_geonames_lacks_is_located_inside_its_parents(
     assert town.longitude == pytest.approx(longitude, abs=0.01)
 
 
-def test_a_geonames_town_of_unknown_population_takes_simplemaps_one(gazetteer):
+def test_a_geonames_town_of_unknown_population_takes_simplemaps_one_not_a_kind(gazetteer):
+    """The kind stays GeoNames' `populated place`: it says how the name is matched
+    (place_terms._hamlet), and a population from SimpleMaps must not change that."""
     (town,) = [p for p in gazetteer.lookup("Maarrat al-Numan") if p.country == "SY"]
     assert town.id == "geonames:167611"
-    assert (town.kind, town.population) == ("town", 90000)
+    assert (town.kind, town.population) == ("populated place", 90000)
+    (ashara,) = [p for p in gazetteer.lookup("Al Asharah") if p.country == "SY"]
+    assert ashara.kind == "populated place" and ashara.population
 
 
 def test_neighbouring_towns_of_other_names_stay_apart(gazetteer):
-    """Qudsaya and al-Hamah are a kilometre apart; nearness alone does not make them one."""
-    (qudsaya,) = [p for p in gazetteer.lookup("Qadsayya") if p.kind != "district"]
-    (hamah,) = [p for p in gazetteer.lookup("Al Hamah") if p.id.startswith("simplemaps:")]
-    assert (qudsaya.id, qudsaya.population) == ("geonames:166251", 33571)
-    assert hamah.population == 10045
-    assert gazetteer.is_within(hamah, gazetteer.get("admin1:SY.08"))
+    """al-Hajar al-Aswad and Yarmouk are a kilometre apart; nearness alone does not make
+    them one (Qudsaya and al-Hamah too: test_a_row_pairs_by_a_shared_name_nearby_...)."""
+    (hajar,) = gazetteer.lookup("Al-Hajar al-Aswad")
+    (yarmouk,) = gazetteer.lookup("Yarmouk")
+    assert (hajar.id, hajar.population) == ("geonames:8419677", 101827)
+    assert yarmouk.id == "geonames:166716"
 
 
 def extract(tmp_path: Path, rows: str) -> Path:
@@ -86,6 +90,28 @@ def test_a_row_pairs_by_a_shared_name_nearby_not_by_distance_alone():
     merged = simplemaps.merge([row, same], [known])
     assert merged.populations == {"geonames:1": 33571}
     assert [(r.name, admin1) for r, admin1 in merged.new] == [("Al Hāmah", "08")]
+
+
+def named(place_id: str, name: str, population: int, *others: str) -> simplemaps.Named:
+    keys = frozenset({name.lower(), *others})
+    return simplemaps.Named(place_id, name, name.lower(), keys, population)
+
+
+def test_a_new_row_that_would_take_a_bigger_places_name_is_refused():
+    """Al Hāmah folds to `hamah`, Hama's alternate name: as its own name it would win it.
+    Adra's folded name is Adra (Spain)'s own: the new town keeps it, and it stays Spain's."""
+    known = simplemaps.Known("geonames:1", "SY", "08", 33.548, 36.216, frozenset({"qadsayya"}), 0)
+    hamah = simplemaps.Row(2, "9", "Al Hāmah", "Al Hamah", 33.55, 36.23, "SY", "Rīf Dimashq", 10045)
+    adra = simplemaps.Row(3, "7", "‘Adrā", "`Adra", 33.6, 36.5, "SY", "Rīf Dimashq", 20559)
+    same = simplemaps.Row(4, "8", "Qadsayyā", "Qadsayya", 33.56, 36.22, "SY", "Rīf Dimashq", 33571)
+    everywhere = [named("geonames:170017", "Hama", 460602, "hamah"),
+                  named("geonames:2", "Adra", 24373)]
+    merged = simplemaps.merge([hamah, adra, same], [known], named=everywhere)
+    assert [row.name for row, _admin1 in merged.new] == ["‘Adrā"]
+    assert [note for _row, note in merged.refused] == [
+        "simplemaps.csv:2: Al Hāmah left out: 'hamah' is a name of Hama (geonames:170017, "
+        "population 460,602), which it would take"
+    ]
 
 
 def npm_tarball(tmp_path: Path, version: str, cities: list[dict]) -> Path:

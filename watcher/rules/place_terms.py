@@ -21,7 +21,8 @@ from watcher.rules.grammar import PlaceRef, replace_refs
 from watcher.text.lexicon import ENGLISH_WORDS_FILE
 from watcher.text.variants import fold, is_article, is_not_place_name
 
-ID_PREFIXES = ("geonames:", "admin1:", "watcher:", "simplemaps:")
+SIMPLEMAPS_PREFIX = "simplemaps:"  # a town only SimpleMaps has (scripts/gazetteer_simplemaps)
+ID_PREFIXES = ("geonames:", "admin1:", "watcher:", SIMPLEMAPS_PREFIX)
 # Of several places of one name, the most populous is the obvious one only when it has
 # this many times the people of the next (Damascus, Syria and Damascus, Oregon).
 OBVIOUS_POPULATION_RATIO = 10
@@ -151,11 +152,20 @@ def area_terms(text: str, area: Sequence[Place], gazetteer: Gazetteer) -> tuple[
 
 
 def _hamlet(place: Place) -> bool:
-    """A village or GeoNames populated place of unknown size with a one-word name (articles
-    aside) of fewer than HAMLET_NAME_LETTERS letters: its name is matched as written, not
-    as a `~` variant. As variants such names matched other places and people on the
-    labelled set: Qenterê *Quneitra*, Rājū *al-Raju*, Al Kasrah *Qasser*, Ar Rā‘ī *RIA*."""
-    if place.kind not in ("village", "populated place") or place.population:
+    """A place of unknown size with a one-word name (articles aside) of fewer than
+    HAMLET_NAME_LETTERS letters: its name is matched as written, not as a `~` variant. Of
+    unknown size: a village of unknown population, a GeoNames populated place (unknown
+    there, whatever population SimpleMaps gives it), or a town only SimpleMaps has (its
+    population is often the subdistrict's: Taji 200,000). As variants such names matched
+    other places and people on the labelled set: Qenterê *Quneitra*, Rājū *al-Raju*, Al
+    Kasrah *Qasser*, Ar Rā‘ī *RIA*; and in news, Al ‘Ashārah *Ashura*, Ḩārim *Boko Haram*,
+    Al-Quriyah *Kerry*, *Khouri* and *Kweyris*."""
+    unknown = (
+        place.kind == "populated place"
+        or place.id.startswith(SIMPLEMAPS_PREFIX)
+        or (place.kind == "village" and not place.population)
+    )
+    if not unknown:
         return False
     words = [w for w in _WORD_SPLIT.split(place.name) if w and not is_article(w)]
     return len(words) == 1 and sum(ch.isalpha() for ch in words[0]) < HAMLET_NAME_LETTERS
