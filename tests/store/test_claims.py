@@ -13,6 +13,7 @@ import pytest
 import sqlalchemy as sa
 
 from tests.support.http_server import closed_port
+from watcher.store import claims as claims_module
 from watcher.store.claims import AnalysisClaims
 
 KEY = "content:siege-of-the-old-city"
@@ -58,6 +59,45 @@ def test_a_claim_whose_giving_back_fails_is_not_left_held(
     finally:
         claims.close()
         engine.dispose()
+
+
+class Interrupting:
+    """The claims' connection, interrupted (GivingBackFails) as it gives its locks back:
+    whether PostgreSQL released them is then unknown to the worker."""
+
+    def __init__(self, connection: sa.Connection) -> None:
+        self.connection = connection
+
+    def execute(self, statement: object, values: object) -> object:
+        if statement is claims_module._UNLOCK:
+            raise GivingBackFails
+        return self.connection.execute(statement, values)  # type: ignore[call-overload]
+
+    def invalidate(self) -> None:
+        self.connection.invalidate()
+
+    def close(self) -> None:
+        self.connection.close()
+
+
+def test_a_claim_interrupted_as_it_is_given_back_is_not_left_held_for_other_workers(
+    postgres_url: str,
+) -> None:
+    """An interrupt while a worker gives its session locks back: the connection is dropped
+    with its locks, so another worker is not told the text is claimed (it would wait for
+    it at every poll that carries the text)."""
+    engines = [sa.create_engine(postgres_url) for _ in range(2)]
+    worker, other = (AnalysisClaims(engine) for engine in engines)
+    try:
+        with pytest.raises(GivingBackFails), worker.claimed([KEY]) as elsewhere:
+            assert elsewhere == set()
+            worker._session = Interrupting(worker._session)  # type: ignore[arg-type]
+        with other.claimed([KEY]) as elsewhere:
+            assert elsewhere == set()
+    finally:
+        for claims, engine in zip((worker, other), engines, strict=True):
+            claims.close()
+            engine.dispose()
 
 
 def test_a_lost_database_is_logged_once_for_each_claim(

@@ -139,11 +139,22 @@ class AnalysisClaims:
             except sa.exc.DBAPIError as error:
                 log.warning("event=analysis_claims_lost error=%r action='articles analysed "
                             "without claims until the database answers'", str(error.orig))
-                if self._session is not None:
-                    self._session.invalidate()
-                    self._session.close()
-                    self._session = None
+                self._drop_session()
                 return None
+            except BaseException:
+                # Cut short by something else (an interrupt): whether the statement took or
+                # gave back its locks is unknown, so the connection goes, and its locks with
+                # it, rather than leave other workers waiting on a claim no one holds.
+                self._drop_session()
+                raise
+
+    def _drop_session(self) -> None:
+        """Close the claims' connection for good (its session locks end with it); the next
+        claim opens another. Called with `_session_guard` held."""
+        if self._session is not None:
+            self._session.invalidate()
+            self._session.close()
+            self._session = None
 
     def _wait_shared(self, keys: list[str], deadline: float, until: Callable[[], bool]) -> None:
         """Wait for other sessions' locks on `keys`: take them shared in a short
