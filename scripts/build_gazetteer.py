@@ -293,13 +293,18 @@ def _known_towns(drafts: dict[str, Draft]) -> list[simplemaps.Known]:
             admin1=d.admin1,
             latitude=d.latitude,
             longitude=d.longitude,
-            keys=frozenset(name_key(n) for n in [d.name, *d.names]) - {""},
+            keys=_name_keys(d),
             population=d.population,
         )
         for d in drafts.values()
         if countries[d.id] in simplemaps.COUNTRIES and d.kind in simplemaps.TOWN_KINDS
         and d.latitude is not None and d.longitude is not None
     ]
+
+
+def _name_keys(draft: Draft) -> frozenset[str]:
+    """The folded keys of every name of the draft, as SimpleMaps' rows are compared by."""
+    return frozenset(name_key(n) for n in [draft.name, *draft.names]) - {""}
 
 
 def _named(drafts: dict[str, Draft]) -> list[simplemaps.Named]:
@@ -309,7 +314,7 @@ def _named(drafts: dict[str, Draft]) -> list[simplemaps.Named]:
             id=d.id,
             name=d.name,
             own=name_key(d.name),
-            keys=frozenset(name_key(n) for n in [d.name, *d.names]) - {""},
+            keys=_name_keys(d),
             population=d.population,
         )
         for d in drafts.values()

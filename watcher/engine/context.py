@@ -36,10 +36,10 @@ from watcher.text.analysis import (
     LEAD_PAIR_FIRSTS,
     LEAD_WORDS,
     LIST_SEPARATORS,
-    TWEET_LINK,
     AnalysedText,
     FieldText,
     WordType,
+    is_tweet_link,
 )
 
 __all__ = ["ContextLexicon", "ContextReader", "Triggers", "load_triggers", "shipped_triggers"]
@@ -129,8 +129,8 @@ LEAD_LIKE = frozenset(word.lower() for word in LEAD_WORDS | LEAD_PAIR_FIRSTS)
 
 def _lead_like(lower: str) -> bool:
     """Whether a word (lower-cased) may be a boilerplate lead: a lead word, the first of a
-    lead pair, or an embedded tweet's picture link (TWEET_LINK, a prefix)."""
-    return lower in LEAD_LIKE or lower.startswith(TWEET_LINK)
+    lead pair, or an embedded tweet's picture link."""
+    return lower in LEAD_LIKE or is_tweet_link(lower)
 YEARS_KEPT = 8  # publication years whose cue words ContextLexicon keeps (few: recent news)
 
 Words = tuple[str, ...]
@@ -445,7 +445,6 @@ class ContextReader:
         engine's Evaluator.unit_numbers, read for NEAR/s and the evidence); without it they
         are read from the text."""
         self.lexicon = lexicon
-        self.text = text
         self.names_place = names_place
         self._numbers_of = sentence_numbers or self._read_numbers
         published = text.article.published

@@ -181,6 +181,8 @@ class OccurrenceScanner:
         self._seconds: list[frozenset[int]] = []  # the second atoms of those phrases
         self._seq_types: dict[int, list[int]] = defaultdict(list)
         self._masks: dict[int, np.ndarray] = {}  # by sequence with many types
+        # The last field's words, with what its name checks found in it (`_words_of`).
+        self._last_words: tuple[FieldText, _Words] | None = None
         self._starts_something = np.zeros(0, dtype=bool)
         self._starts_trigger = np.zeros(0, dtype=bool)
         # Per type: how many second clauses its triggers wake (each one lookup if alone).
@@ -275,7 +277,7 @@ class OccurrenceScanner:
         if len(self.index.sequences[seq].atoms) == 1 and not checked:
             return starts, starts
         type_list = types.tolist()
-        words = _Words(self.analyzer, type_list, field)
+        words = self._words_of(field, type_list)
         found = [(pos, end) for pos in starts
                  for q, end in self._phrases_at(type_list, pos, words) if q == seq]
         if checked:
@@ -286,6 +288,17 @@ class OccurrenceScanner:
         if not found:
             return None
         return [pos for pos, _ in found], [end for _, end in found]
+
+    def _words_of(self, field: FieldText, type_list: list[int]) -> _Words:
+        """The field's words, the same object for every lookup and scan of one field in a
+        row, so that what the name checks find in the whole field (its memo) is found once
+        per field, not once per sequence looked up."""
+        last = self._last_words
+        if last is not None and last[0] is field:
+            return last[1]
+        words = _Words(self.analyzer, type_list, field)
+        self._last_words = (field, words)
+        return words
 
     def _mask(self, seq: int, starting: list[int]) -> np.ndarray:
         mask = self._masks.get(seq)
@@ -300,7 +313,7 @@ class OccurrenceScanner:
         starts: dict[int, list[int]] = defaultdict(list)
         phrase_ends: dict[int, list[int]] = defaultdict(list)
         type_list = field.types.tolist()
-        field_words = _Words(self.analyzer, type_list, field)
+        field_words = self._words_of(field, type_list)
         words = self._trigger_words if triggers_only else self._words
         checked = self._checked_trigger_words if triggers_only else self._checked_words
         seconds, type_atoms, is_article = self._seconds, self.type_atoms, self._is_article

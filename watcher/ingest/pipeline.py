@@ -224,6 +224,7 @@ class Pipeline:
         with self.store.analysis_claims([item.identity.content_key for item in fresh]) as taken:
             if later is not None:  # claimed by another poll: asked for again once it is done
                 later.extend(item for item in fresh if item.identity.content_key in taken)
+                checked = [item for item in checked if not _claimed_by(item, taken)]
                 fresh = [item for item in fresh if item.identity.content_key not in taken]
             yield from self._analysed_and_stored(checked, fresh, rule_set, now, freshness, until,
                                                  refused)
@@ -234,20 +235,17 @@ class Pipeline:
         refused: list[StoreError],
     ) -> Iterator[Outcome]:
         """Analyse `fresh` together, store them, and yield the outcome of each of `checked`
-        that is done (those left for later are not among `fresh`); a refusal goes to
-        `refused`, raised by the caller once the batch is done."""
+        (its articles are `fresh`, in order); a refusal goes to `refused`, raised by the
+        caller once the batch is done."""
         found = rule_set.matcher.match_many([item.article for item in fresh])
         stored = self._stored([
             self._ingest_item(item, matches, rule_set, now, freshness)
             for item, matches in zip(fresh, found, strict=True)
         ], until)
-        analysed = {id(item) for item in fresh}
         for item in checked:
             if not isinstance(item, Identified):
                 yield item
                 continue
-            if id(item) not in analysed:
-                continue  # claimed elsewhere: its outcome comes later
             result = next(stored, None)
             if result is None:  # `until`: stopped after a transaction
                 break
@@ -383,3 +381,8 @@ def rule_version(rule: Rule) -> str:
     sources), so a stored match says which version of the rule made it."""
     text = repr((rule.query, rule.sources, rule.severity.name))
     return blake2b(text.encode("utf-8"), digest_size=6).hexdigest()
+
+
+def _claimed_by(item: Identified | Outcome, taken: set[str]) -> bool:
+    """Whether the item is an article another poll claimed (left for later)."""
+    return isinstance(item, Identified) and item.identity.content_key in taken

@@ -129,7 +129,7 @@ class AnalysisClaims:
         never idle in a transaction); None if it failed. A failed connection is dropped,
         and its locks with it: the claims it held are then no one's, which costs duplicate
         work, nothing else."""
-        values = {"space": int(LockSpace.ANALYSIS), "keys": [lock_key(key) for key in keys]}
+        values = _lock_values(keys)
         with self._session_guard:
             try:
                 if self._session is None:
@@ -159,7 +159,7 @@ class AnalysisClaims:
     def _wait_shared(self, keys: list[str], deadline: float, until: Callable[[], bool]) -> None:
         """Wait for other sessions' locks on `keys`: take them shared in a short
         transaction of a pooled connection, a slice at a time."""
-        values = {"space": int(LockSpace.ANALYSIS), "keys": [lock_key(key) for key in keys]}
+        values = _lock_values(keys)
         while not until():
             left = deadline - self._clock()
             if left <= 0:
@@ -190,3 +190,8 @@ _WAIT = sa.text(
     "SELECT count(pg_advisory_xact_lock_shared(:space, key)) "
     "FROM unnest(CAST(:keys AS integer[])) AS wanted (key)"
 )
+
+
+def _lock_values(keys: Sequence[str]) -> dict[str, object]:
+    """The lock statements' parameters: the analysis lock space and the keys' lock keys."""
+    return {"space": int(LockSpace.ANALYSIS), "keys": [lock_key(key) for key in keys]}

@@ -179,7 +179,7 @@ class FieldText:
         """The lead at word `lead` as the text has it: `Related`, `Read more`, a tweet's
         picture link."""
         surface = self.surface(lead)
-        one_word = surface in LEAD_WORDS or _is_tweet_link(surface)
+        one_word = surface in LEAD_WORDS or is_tweet_link(surface)
         last = lead if one_word else min(lead + 1, len(self) - 1)
         return self.text[self.starts.item(lead):self.ends.item(last)]
 
@@ -191,7 +191,7 @@ class FieldText:
         """Where the page furniture that the lead word at `lead` begins stops, at most
         `end` (its sentence's end): at a prose opener (PROSE_OPENERS, or `At least`);
         after a tweet's signature for its picture link (_signature_end)."""
-        if _is_tweet_link(self.surface(lead)):
+        if is_tweet_link(self.surface(lead)):
             return self._signature_end(lead, end)
         for word in range(lead + 1, end):
             surface = self.surface(word)
@@ -312,7 +312,7 @@ class Analyzer:
             | BREAK_FLAG * word.breaks_paragraph
             | END_FLAG * word.ends_sentence
             | TITLE_FLAG * word.abbreviated_title
-            | LEAD_FLAG * (furniture and (orth in LEAD_WORDS or _is_tweet_link(orth)))
+            | LEAD_FLAG * (furniture and (orth in LEAD_WORDS or is_tweet_link(orth)))
             | PAIR_FIRST_FLAG * (furniture and orth in LEAD_PAIR_FIRSTS)
             | PAIR_SECOND_FLAG * (word.lower in LEAD_PAIR_SECONDS)
             | SPACE_FLAG * (orth.isspace())
@@ -435,7 +435,7 @@ class Words(NamedTuple):
     paragraph: np.ndarray
 
 
-def _is_tweet_link(surface: str) -> bool:
+def is_tweet_link(surface: str) -> bool:
     """Whether the word is an embedded tweet's picture link (TWEET_LINK ...)."""
     return surface[:len(TWEET_LINK)].lower() == TWEET_LINK
 

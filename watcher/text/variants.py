@@ -211,10 +211,7 @@ def _key(letters: str) -> str | None:
     A leading vowel is kept as `V` (`iraq` -> `Vrk2`), so *Iraq* never meets *Raqqa*.
     """
     initial = _VOWEL if letters[0] in _VOWELS else ""
-    if len(letters) > 2 and letters[-1] == "h" and letters[-2] in _VOWELS:
-        letters = letters[:-1]  # ta marbuta: Hasakah = Hasaka, Ashrafieh = Ashrafie
-    # doubled letters and vowel runs count once
-    collapsed = _REPEATS.sub(r"\1", _sound_classes(letters))
+    collapsed = _collapsed(letters)
     skeleton = collapsed.replace(_VOWEL, "")
     if not skeleton:
         return None  # all vowels: too little to go on, exact match only
@@ -325,13 +322,17 @@ def _shapes(word: str) -> tuple[str, ...]:
     stripped = _strip_fused_article(letters)
     if stripped is not None:
         stems.append(stripped)
-    return tuple(_shape(stem) for stem in stems)
+    return tuple(_collapsed(stem) for stem in stems)
 
 
-def _shape(letters: str) -> str:
+def _collapsed(letters: str) -> str:
+    """The letters as sound classes, a final ta marbuta dropped (Hasakah = Hasaka,
+    Ashrafieh = Ashrafie) and doubled letters and vowel runs counted once: what `_key`
+    reads its skeleton and vowel groups from, and `_shapes` compares."""
     if len(letters) > 2 and letters[-1] == "h" and letters[-2] in _VOWELS:
         letters = letters[:-1]
     return _REPEATS.sub(r"\1", _sound_classes(letters))
+
 
 
 def refused_possessives(rule_word: str) -> frozenset[str]:
