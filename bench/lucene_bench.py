@@ -171,7 +171,7 @@ def _started(sizes: Sizes, translator: QueryTranslator, corpus: Corpus, rules: l
 
 def check_harness(toolchain: Toolchain, classes: Path, translator: QueryTranslator,
                   scratch: Path) -> None:
-    """The harness on three articles and four rules must find exactly the check's matches
+    """The harness on three articles and five rules must find exactly the check's matches
     (bench/lucene_check.py); LuceneUnavailable says what it found instead."""
     articles = write_lines(scratch / "check-articles.jsonl", article_lines(CHECK_ARTICLES))
     queries = write_lines(scratch / "check-rules.jsonl", rule_lines(

@@ -1,8 +1,8 @@
-"""The Lucene harness's check before it is timed: three articles, four rules, the matches
+"""The Lucene harness's check before it is timed: three articles, five rules, the matches
 each must find.
 
 The rules are of the generated templates' kinds (NEAR/n over inflected forms and a
-hyphenated place, field scopes, a prefix within a sentence, NOT), written so that neither
+hyphenated place, field scopes, a prefix within a sentence, NOT, NOT IN), written so that neither
 variants nor the NEAR/s approximation matter: watcher's engine finds exactly EXPECTED
 too (tests/test_lucene_bench.py), so a harness that finds anything else is broken.
 """
@@ -25,10 +25,12 @@ RULES = (
     ("check-fields", "title:(talks) body:(~Homs OR ~Aleppo)"),
     ("check-sentence", "evacuat* NEAR/s ~Hajin"),
     ("check-not", "(ceasefire OR convoy) NOT shell"),
+    ("check-not-in", 'body:(shell NOT IN "forces shelled")'),
 )
 EXPECTED = frozenset({
     ("check-1", "check-near"),
     ("check-2", "check-fields"),
     ("check-1", "check-sentence"),
     ("check-3", "check-not"),
+    ("check-2", "check-not-in"),  # check-1's shelling is all "forces shelled"
 })

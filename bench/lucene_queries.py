@@ -12,6 +12,8 @@ Lucene span and boolean queries, over the same inflected forms the regex baselin
   SpanNear, whose slop counts the words between, as NEAR/n does;
 - NEAR/s and NEAR/p: Lucene has no sentences, so a SpanNear of SENTENCE_SLOP or
   PARAGRAPH_SLOP words stands in for them (a FA-KES sentence averages 24 words);
+- `A NOT IN B`: `{"spannot": [a, b]}`, Lucene's SpanNotQuery (the hits of A that overlap
+  none of B's);
 - AND, OR, NOT: `{"and": [...]}`, `{"or": [...]}`, `{"not": node}`; `title:( … )`:
   `{"field": "title", "query": node}`.
 """
@@ -24,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from watcher.model import Article
-from watcher.rules.ast import And, InField, Near, Not, Or, Query, Term
+from watcher.rules.ast import And, InField, Near, Not, NotIn, Or, Query, Term
 from watcher.text.lexicon import Lexicon
 
 SENTENCE_SLOP = 20  # NEAR/s: words between, at most (FA-KES: 24 words a sentence on average)
@@ -54,6 +56,8 @@ class QueryTranslator:
                 return {"field": name, "query": self.translate(child)}
             case Near():
                 return self.near(query)
+            case NotIn(include, exclude):
+                return {"spannot": [self.translate(include), self.translate(exclude)]}
         raise ValueError(f"no Lucene query for {query!r}")
 
     def near(self, near: Near) -> Node:

@@ -10,7 +10,7 @@ from functools import partial
 from itertools import product
 
 from watcher.places import name_key
-from watcher.rules.ast import And, InField, Near, Not, Or, Query, Term
+from watcher.rules.ast import And, InField, Near, Not, NotIn, Or, Query, Term
 from watcher.text.analysis import AnalysedText, Analyzer, FieldText
 from watcher.text.known_names import known_names
 from watcher.text.variants import fold, is_article, is_variant
@@ -45,6 +45,10 @@ class Reference:
             return [h for c in query.children for h in self.hits(c, fields)]
         if isinstance(query, InField):
             return self.hits(query.child, self._only(query.field, fields))
+        if isinstance(query, NotIn):  # A's hits that share no word with a B hit of their field
+            left_out = self.hits(query.exclude, fields)
+            return [a for a in self.hits(query.include, fields)
+                    if not any(b[0] == a[0] and b[1] <= a[2] and a[1] <= b[2] for b in left_out)]
         assert isinstance(query, Near)
         found = []
         for a, b in product(self.hits(query.left, fields), self.hits(query.right, fields)):

@@ -90,6 +90,27 @@ def test_rules_test_names_the_failing_rule_and_example(run, tmp_path):
     ]
 
 
+def test_a_rule_file_leaving_a_phrase_out_with_not_in_loads_and_passes_its_examples(
+    run, tmp_path
+):
+    (tmp_path / "r.yaml").write_text(
+        "lists:\n"
+        "  clash_words: [clash, fighting]\n"
+        "  other_senses: ['\"fighting position\"']\n"
+        "rules:\n"
+        "  - id: raqqa-clashes\n"
+        "    title: Clashes in Raqqa\n"
+        "    query: '@clash_words NOT IN @other_senses NEAR/8 Raqqa'\n"
+        "    tests:\n"
+        "      match: ['Fighting went on in Raqqa.', 'Near Raqqa, jets hit fighting positions"
+        " as clashes went on.']\n"
+        "      no_match: ['Near Raqqa, jets destroyed six fighting positions.']\n"
+    )
+    assert run("rules", "check", str(tmp_path)).exit_code == 0
+    result = run("rules", "test", str(tmp_path))
+    assert (result.exit_code, result.stdout) == (0, "3 passed, 0 failed\n")
+
+
 def test_match_jsonl_on_the_seeds(run):
     result = run("match", "--rules", str(RULES), "--format", "jsonl", str(SEEDS))
     assert result.exit_code == 0

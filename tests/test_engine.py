@@ -272,3 +272,59 @@ def test_a_hyphenated_prefix_is_whole_words_then_a_prefix(fires):
     assert fires("al-Has*", "Shelling in al-Hasakah") and fires("al-Has*", "Al Hasaka")
     assert not fires("al-Has*", "Alawite-Hassan") and not fires("al-Has*", "all Hasaka")
     assert fires("T-72*", "a T-72B tank") and not fires("T-72*", "a T-90 tank")
+
+
+# --- NOT IN: a word left out where it is part of a phrase of another sense ---------------
+
+FIGHT = 'fighting NOT IN "fighting position"'
+
+
+@pytest.mark.parametrize(
+    ("query", "title", "body", "expected"),
+    [
+        (FIGHT, "", "Fighting raged in Raqqa.", True),
+        (FIGHT, "", "Jets destroyed six fighting positions.", False),
+        (FIGHT, "", "Jets hit a fighting position in Homs; fighting went on.", True),
+        # the phrase leaves out what it overlaps, even in part
+        ('"six fighting" NOT IN "fighting position"', "", "They destroyed six fighting "
+         "positions.", False),
+        ('"six fighting" NOT IN "fighting position"', "", "six fighting men", True),
+        # OR-groups on either side: any occurrence of the left, outside all of the right
+        ('(fighting OR clash) NOT IN ("fighting position" OR "clash of civilisations")', "",
+         "A clash of civilisations at fighting positions.", False),
+        ('(fighting OR clash) NOT IN ("fighting position" OR "clash of civilisations")', "",
+         "A clash of civilisations in Europe, then clashes.", True),
+        # only the same field's occurrences leave one out
+        (FIGHT, "Fighting in Raqqa", "Jets destroyed fighting positions.", True),
+        (f"title:({FIGHT})", "Jets hit fighting positions", "Fighting in Raqqa.", False),
+        (f"body:({FIGHT})", "Fighting in Raqqa", "Jets hit fighting positions.", False),
+        (f"body:({FIGHT})", "Jets hit fighting positions", "Fighting in Raqqa.", True),
+        # either side of NEAR/n, ONEAR/n, NEAR/s and NEAR/p: the kept occurrences only
+        (f"{FIGHT} NEAR/3 Raqqa", "", "Jets destroyed fighting positions near Raqqa.", False),
+        (f"{FIGHT} NEAR/3 Raqqa", "", "Fighting went on near Raqqa.", True),
+        (f"Raqqa NEAR/3 {FIGHT}", "", "Near Raqqa, jets destroyed fighting positions.", False),
+        (f"Raqqa ONEAR/3 {FIGHT}", "", "In Raqqa fighting went on.", True),
+        (f"Raqqa ONEAR/3 {FIGHT}", "", "Raqqa: fighting positions hit.", False),
+        (f"{FIGHT} NEAR/s Raqqa", "", "Jets hit fighting positions. Fighting near Raqqa.", True),
+        (f"{FIGHT} NEAR/s Raqqa", "", "Fighting ended. Jets hit fighting positions in Raqqa.",
+         False),
+        (f"{FIGHT} NEAR/p Raqqa", "", "Fighting ended.\n\nJets hit fighting positions in "
+         "Raqqa.", False),
+        (f"{FIGHT} NEAR/p Raqqa", "", "Fighting ended. Raqqa is calm.", True),
+        # AND, OR and NOT take it as any positional operand
+        (f"{FIGHT} AND NOT Raqqa", "", "Fighting went on in Homs.", True),
+        (f"NOT ({FIGHT})", "", "Jets destroyed fighting positions.", True),
+    ],
+)
+def test_not_in_keeps_only_the_occurrences_outside_the_phrase(fires, query, title, body,
+                                                              expected):
+    assert fires(query, body, title=title) is expected
+
+
+def test_the_spans_of_not_in_are_the_occurrences_it_keeps(match_query):
+    body = ("Jets destroyed six fighting positions in Raqqa, the army said on Monday. "
+            "Fighting went on in Raqqa.")
+    (found,) = match_query(f"{FIGHT} NEAR/3 Raqqa", body)
+    assert [(body[s.start:s.end], s.start) for s in found.spans] == [
+        ("Fighting", body.index("Fighting")), ("Raqqa", body.rindex("Raqqa"))]
+    assert found.snippet == "[Fighting] went on in [Raqqa]."

@@ -21,7 +21,7 @@ from watcher.engine import proximity
 from watcher.engine.core import FIELDS, Engine
 from watcher.engine.occurrences import ScanMode
 from watcher.model import Article
-from watcher.rules.ast import And, InField, Near, Not, Or, Rule, Term
+from watcher.rules.ast import And, InField, Near, Not, NotIn, Or, Rule, Term
 from watcher.rules.compile import Compiler
 from watcher.text.analysis import Analyzer
 
@@ -59,12 +59,31 @@ def analyzer() -> Analyzer:
     return Analyzer()
 
 
+# What NOT IN takes on each side: a term or an OR of terms (the grammar allows no more).
+TERM_GROUPS = TERMS | st.builds(lambda cs: Or(tuple(cs)), st.lists(TERMS, min_size=2, max_size=3))
+NOT_IN = st.builds(NotIn, TERM_GROUPS, TERM_GROUPS)
+# `fight NOT IN "fighting position"` in every part of a query it may stand in, on a text
+# where some occurrences of A lie inside B and some do not.
+NOT_IN_PLACES = [
+    NotIn(Term("word", "siege"), Term("word", "siege of")),
+    Near(NotIn(Term("word", "force"), Or((Term("word", "the force"), Term("exact", "forces")))),
+         Term("variant", "Homs"), "words", 3, False),
+    Near(Term("word", "strike"), NotIn(Term("prefix", "sieg"), Term("word", "siege of")),
+         "sentence", 0, True),
+    InField("title", NotIn(Term("word", "drone"), Term("word", "drone strike"))),
+    And((NotIn(Term("word", "the"), Term("variant", "al-Hasaka")), Not(Term("word", "kill")))),
+]
+NOT_IN_TEXT = ("The force of the siege of Homs. Forces near Homs; a siege. Drone strike on "
+               "al-Hasaka, the drone.")
+
+
 def positional(depth: int) -> st.SearchStrategy:
     if depth == 0:
-        return TERMS
+        return TERMS | NOT_IN
     smaller = positional(depth - 1)
     return st.one_of(
         TERMS,
+        NOT_IN,
         st.builds(lambda cs: Or(tuple(cs)), st.lists(smaller, min_size=2, max_size=3)),
         st.builds(Near, smaller, smaller, st.sampled_from(["words", "words", "sentence",
                   "paragraph"]), st.integers(0, 4), st.booleans()),
@@ -95,6 +114,7 @@ def texts(max_words: int) -> st.SearchStrategy:
 @example(queries=HYPHENATED_PREFIX, title="Sheikh Maqsoud",
          body="Shelling in al-Hasaka and Sheikh-Maqsoud; al Hasaka. Sheikh Maqsud")
 @example(queries=[CHAIN_ON_THE_LEFT, CHAIN_ON_THE_RIGHT], title="", body=CHAIN_TEXT)
+@example(queries=NOT_IN_PLACES, title="Drone strike near the siege", body=NOT_IN_TEXT)
 def test_engine_agrees_with_reference(analyzer, queries, title, body):
     """Triggers scanned, everything else looked up one by one (how an article that wakes
     few rules is read)."""
@@ -106,6 +126,7 @@ def test_engine_agrees_with_reference(analyzer, queries, title, body):
 @example(queries=HYPHENATED_PREFIX, title="Sheikh Maqsoud",
          body="Shelling in al-Hasaka and Sheikh-Maqsoud; al Hasaka. Sheikh Maqsud")
 @example(queries=[CHAIN_ON_THE_LEFT, CHAIN_ON_THE_RIGHT], title="", body=CHAIN_TEXT)
+@example(queries=NOT_IN_PLACES, title="Drone strike near the siege", body=NOT_IN_TEXT)
 def test_engine_agrees_with_reference_when_articles_are_scanned_in_full(
     analyzer, queries, title, body
 ):
@@ -130,7 +151,7 @@ def assert_agrees(analyzer, queries, title, body, scan: ScanMode) -> None:
 
 
 def flat_operand() -> st.SearchStrategy:
-    return TERMS | st.builds(lambda cs: Or(tuple(cs)), st.lists(TERMS, min_size=2, max_size=3))
+    return TERM_GROUPS | NOT_IN
 
 
 def near(left: st.SearchStrategy) -> st.SearchStrategy:

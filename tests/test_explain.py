@@ -152,3 +152,28 @@ def test_explain_agrees_with_the_engine_on_every_shipped_rule():
                 assert explained.held == found[compiled.rule.id]
                 verdicts += 1
     assert verdicts > 50  # the sample is one where rules do fire
+
+
+POSITIONS = {  # as CENTCOM lists its strike targets (fakes:1965495364), then a clash
+    "id": "centcom", "title": "Strikes near Raqqa",
+    "text": "Near Raqqa, strikes destroyed six fighting positions. Fighting went on in Raqqa.",
+}
+
+
+def test_explain_names_each_occurrence_not_in_left_out_and_what_covers_it(run, tmp_path):
+    article = _jsonl(tmp_path / "a.jsonl", POSITIONS)
+    query = 'fighting NOT IN "fighting position" NEAR/3 Raqqa'
+    result = run("explain", "--query", query, str(article))
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines() == [
+        "query on centcom (jsonl): matches",
+        "  [x] NEAR/3: Fighting ... Raqqa: 3 words apart, NEAR/3 allows 3",
+        '    [x] NOT IN: kept 1 of 2; left out: fighting (in "fighting positions")',
+        "      [x] fighting: fighting, Fighting",
+        '      [x] "fighting position": fighting positions',
+        "    [x] Raqqa: Raqqa",
+    ]
+    as_json = run("explain", "--query", query, "--format", "json", str(article))
+    not_in = json.loads(as_json.stdout)["articles"][0]["tree"]["children"][0]
+    assert (not_in["kind"], not_in["occurrences"], not_in["left_out"]) == (
+        "notin", 2, [{"field": "body", "word": "fighting", "by": "fighting positions"}])

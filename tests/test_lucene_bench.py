@@ -71,6 +71,13 @@ def test_not_and_fields_are_boolean_nodes(translator: QueryTranslator) -> None:
     ]}
 
 
+def test_not_in_is_a_span_not(translator: QueryTranslator) -> None:
+    assert tree(translator, '(shell OR bomb) NOT IN "shell bomb" NEAR/5 ~Homs') == {"near": [
+        {"spannot": [{"or": [SHELL, BOMB]}, {"near": [SHELL, BOMB], "slop": 0,
+                                             "ordered": True}]},
+        {"terms": ["homs"]}], "slop": 5, "ordered": False}
+
+
 def test_the_query_file_is_one_json_object_a_rule(translator: QueryTranslator) -> None:
     lines = rule_lines(translator, [("r1", parse_query("shell")), ("r2", parse_query("bomb"))])
     assert [json.loads(line) for line in lines] == [

@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 from tests.test_engine_property import boolean
 from watcher.engine.locate import VariantTerms, variant_terms
 from watcher.engine.positional import TermRange
-from watcher.rules.ast import And, InField, Near, Or, Query, Term
-from watcher.rules.compile import CAnd, CField, CNear, CNode, Compiler, COr, CTerm
+from watcher.rules.ast import And, InField, Near, NotIn, Or, Query, Term
+from watcher.rules.compile import CAnd, CField, CNear, CNode, CNotIn, Compiler, COr, CTerm
 
 # Overlapping ranges, so that the Names of terms sharing one compete.
 RANGES = st.sets(st.tuples(st.integers(0, 1), st.integers(0, 3), st.integers(3, 5)), max_size=4)
@@ -37,6 +37,8 @@ def walked_names(
         case Near(left, right), CNear(compiled_left, compiled_right):
             found.update(walked_names(left, compiled_left, ranges_of))
             found.update(walked_names(right, compiled_right, ranges_of))
+        case NotIn(include, _), CNotIn(compiled_include, _):  # what it leaves out is no span
+            found.update(walked_names(include, compiled_include, ranges_of))
     return found
 
 
@@ -46,7 +48,7 @@ def _sequences(node: CNode) -> set[int]:
             return {seq}
         case CAnd(children) | COr(children):
             return set().union(*(_sequences(c) for c in children))
-        case CNear(left, right):
+        case CNear(left, right) | CNotIn(left, right):
             return _sequences(left) | _sequences(right)
         case CField(_, child):
             return _sequences(child)

@@ -22,6 +22,7 @@ import org.apache.lucene.search.PrefixQuery;
 import org.apache.lucene.search.Query;
 import org.apache.lucene.search.spans.SpanMultiTermQueryWrapper;
 import org.apache.lucene.search.spans.SpanNearQuery;
+import org.apache.lucene.search.spans.SpanNotQuery;
 import org.apache.lucene.search.spans.SpanOrQuery;
 import org.apache.lucene.search.spans.SpanQuery;
 import org.apache.lucene.search.spans.SpanTermQuery;
@@ -32,6 +33,7 @@ import org.apache.lucene.search.spans.SpanTermQuery;
  *
  * <p>Nodes: {"terms": [form, ...]} any of these surface forms (a form the analyzer splits is
  * a phrase); {"prefix": text}; {"near": [a, b, ...], "slop": n, "ordered": bool} a SpanNear;
+ * {"spannot": [include, exclude]} a SpanNot (the rule language's NOT IN);
  * {"or": [...]}, {"and": [...]}, {"not": node}; {"field": "title"|"body", "query": node}.
  * Positional nodes (terms, prefix, near, or of them) are span queries over one field;
  * without a field they are an OR of the title's and the body's, as watcher reads both.
@@ -151,6 +153,10 @@ final class Queries {
             return parts.size() == 1 ? parts.get(0)
                     : new SpanNearQuery(parts.toArray(new SpanQuery[0]), 0, true);
         }
+        if (node.containsKey("spannot")) {
+            List<Map<String, Object>> sides = children(node, "spannot");
+            return new SpanNotQuery(span(sides.get(0), field), span(sides.get(1), field));
+        }
         if (node.containsKey("near")) {
             List<SpanQuery> operands = new ArrayList<>();
             for (Map<String, Object> c : children(node, "near")) {
@@ -191,7 +197,8 @@ final class Queries {
     }
 
     static boolean isPositional(Map<String, Object> node) {
-        if (node.containsKey("terms") || node.containsKey("prefix") || node.containsKey("near")) {
+        if (node.containsKey("terms") || node.containsKey("prefix") || node.containsKey("near")
+                || node.containsKey("spannot")) {
             return true;
         }
         if (node.containsKey("or")) {
@@ -246,6 +253,9 @@ final class Queries {
         if (node.containsKey("field")) {
             return required(child(node, "query"), pass);
         }
+        if (node.containsKey("spannot")) {  // its hits are some of the include side's
+            return required(children(node, "spannot").get(0), pass);
+        }
         if (node.containsKey("not")) {
             return Required.ANY;
         }
@@ -290,6 +300,9 @@ final class Queries {
         }
         if (node.containsKey("field")) {
             return weight(child(node, "query"));
+        }
+        if (node.containsKey("spannot")) {
+            return weight(children(node, "spannot").get(0));
         }
         if (node.containsKey("not")) {
             return 0;

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from watcher.rules.ast import And, InField, Near, Not, Or, Term
+from watcher.rules.ast import And, InField, Near, Not, NotIn, Or, Term
 from watcher.rules.grammar import (
     ListRef,
     QuerySyntaxError,
@@ -303,3 +303,65 @@ def test_a_hyphenated_prefix_counts_its_last_part_as_spacy_splits_it(query):
 def test_an_operator_word_in_an_unquoted_list_entry_is_found_for_a_warning(entry, found):
     """The contract reads `siege AND Aleppo` as a phrase; the loader warns that it is one."""
     assert operator_in_entry(entry) == found
+
+
+# --- NOT IN: the occurrences of A outside every occurrence of B -------------------------
+
+
+def not_in(include, exclude):
+    return NotIn(include, exclude)
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ('fight NOT IN "fighting position"', not_in(w("fight"), w("fighting position"))),
+        ("refugee NOT IN (\"Palestinian refugee\" OR =UNRWA)",
+         not_in(w("refugee"), Or((w("Palestinian refugee"), Term("exact", "UNRWA"))))),
+        ("(clash OR fight*) NOT IN ~Hama", not_in(Or((w("clash"), Term("prefix", "fight"))),
+                                                  Term("variant", "Hama"))),
+        ("@a NOT IN @b", not_in(ListRef("a", 0), ListRef("b", 10))),
+        ("fight NOT\n  IN b", not_in(w("fight"), w("b"))),  # any white space between
+        # tighter than NEAR, on either side, and than AND and OR
+        ("@a NOT IN @b NEAR/10 @c",
+         Near(not_in(ListRef("a", 0), ListRef("b", 10)), ListRef("c", 21), distance=10)),
+        ("x NEAR/s a NOT IN b", Near(w("x"), not_in(w("a"), w("b")), scope="sentence")),
+        ("x a NOT IN b OR c", Or((And((w("x"), not_in(w("a"), w("b")))), w("c")))),
+        ("title:(a NOT IN b) c", And((InField("title", not_in(w("a"), w("b"))), w("c")))),
+        ("NOT (a NOT IN b)", Not(not_in(w("a"), w("b")))),
+        # IN is an operator only right after NOT; `NOT in`, `NOT INDIA` are as they were
+        ("a NOT in b", And((w("a"), Not(w("in")), w("b")))),
+        ("a NOT INDIA", And((w("a"), Not(w("INDIA"))))),
+        ("a NOT IN-x", And((w("a"), Not(w("IN-x"))))),
+        ("IN a", And((w("IN"), w("a")))),
+    ],
+)
+def test_not_in_parses_and_binds_tighter_than_near(query, expected):
+    assert parse_query(query, strict=True) == expected
+
+
+NOT_IN_SIDES = ("inside a NOT IN operand: each side of NOT IN is a term, phrase, prefix, "
+                "variant, place:, @list or a parenthesised OR of them")
+
+
+@pytest.mark.parametrize(
+    ("query", "offset", "message"),
+    [
+        ("(a NEAR/3 b) NOT IN c", 1, f"NEAR/3 {NOT_IN_SIDES}"),
+        ("a NOT IN (b c)", 10, f"AND {NOT_IN_SIDES}"),
+        ("a NOT IN (b OR c AND d)", 15, f"AND {NOT_IN_SIDES}"),
+        ("NOT a NOT IN b", 0, f"NOT {NOT_IN_SIDES}"),
+        ("a NOT IN NOT b", 9, f"NOT {NOT_IN_SIDES}"),
+        ("title:a NOT IN b", 0, f"title: {NOT_IN_SIDES}"),
+        ("a NOT IN (b OR (c NEAR/2 d))", 16, f"NEAR/2 {NOT_IN_SIDES}"),
+        ("a NOT IN b NOT IN c", 11, "NOT IN after NOT IN: to leave out several forms, "
+                                    "write A NOT IN (B OR C)"),
+        ("a NOT IN", 2, "dangling operator 'NOT IN': nothing after it"),
+        ("NOT IN b", 0, "dangling operator 'NOT IN': nothing before it"),
+    ],
+)
+def test_not_in_takes_terms_and_or_groups_of_them_on_each_side(query, offset, message):
+    for strict in (False, True):
+        with pytest.raises(QuerySyntaxError) as caught:
+            parse_query(query, strict=strict)
+        assert (caught.value.offset, caught.value.message) == (offset, message)

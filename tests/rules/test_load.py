@@ -535,6 +535,9 @@ def test_query_error_in_a_block_scalar_points_at_its_line(tmp_path, style):
          "NEAR operands may only be terms, lists or OR-groups of them"),
         ("(siege blockade) NEAR/5 Aleppo", "4:13", "AND inside a NEAR operand: "
          "NEAR operands may only be terms, lists or OR-groups of them"),
+        ("'fight NOT IN (fighting AND position)'", "4:27", "AND inside a NOT IN operand: "
+         "each side of NOT IN is a term, phrase, prefix, variant, place:, @list or a "
+         "parenthesised OR of them"),
     ],
 )  # fmt: skip
 def test_query_errors(tmp_path, query, position, message):

@@ -19,7 +19,8 @@ ROOT = Path(__file__).resolve().parents[2]
 # Pieces of queries, good and bad: every terminal, its near misses, and what lies between.
 PIECES = [
     "siege", "Aleppo", "al-Hasaka", "U.S.", "e.g.", "O'Brien", "Qamişlo", "2024", "T-72",
-    "a", "x1", "_x", "AND", "OR", "NOT", "and", "ORANGE", "NEAR", "ONEAR", "NEAR/5", "NEAR/s",
+    "a", "x1", "_x", "AND", "OR", "NOT", "IN", "NOT IN", "INDIA", "and", "ORANGE", "NEAR",
+    "ONEAR", "NEAR/5", "NEAR/s",
     "NEAR/p", "ONEAR/3", "NEAR/", "NEAR/x", "NEAR/5)", "(", ")", '"', '"cut off"', '""',
     '" a b "', "evacuat*", "ab*", "al-Has*", "*", "~", "~Homs", '~"Deir ez-Zor"', "=", "=Forces",
     '="Fourth Division"', "@", "@siege_words", "@l-2", "place:", "place:Aleppo",
@@ -45,7 +46,7 @@ def test_a_query_the_quick_parser_takes_is_the_reference_query(pieces, glue, str
 
 OPERANDS = ["siege", "U.S.", "al-Hasaka", "evacuat*", "~Homs", '"cut off"', "=Forces",
             "@siege_words", "place:Aleppo", "x"]
-OPERATORS = [" OR ", " AND ", " ", " NEAR/5 ", " NEAR/s ", " ONEAR/3 ", " NOT "]
+OPERATORS = [" OR ", " AND ", " ", " NEAR/5 ", " NEAR/s ", " ONEAR/3 ", " NOT ", " NOT IN "]
 QUERIES = st.recursive(
     st.sampled_from(OPERANDS),
     lambda inner: st.one_of(
@@ -90,6 +91,8 @@ def test_every_shipped_query_takes_the_quick_path_to_the_reference_query():
         "@siege_words NEAR/15 @kurdish_districts",
         "place:\"Midan, Damascus\" AND NOT title:(rumour)",
         "siege AND blockade OR (truce NOT =Talks)",
+        '(clash OR fight) NOT IN ("fighting position" OR ~Hama) NEAR/10 place:Aleppo',
+        "title:(refugee NOT IN @camps)",
     ],
 )
 def test_the_benchmark_and_contract_forms_take_the_quick_path(text):
@@ -110,6 +113,8 @@ def test_the_benchmark_and_contract_forms_take_the_quick_path(text):
         "NOT " * 150 + "siege",
         "ab*",
         "siege -truce",
+        "(a NEAR/5 b) NOT IN c",
+        "a NOT IN b NOT IN c",
     ],
 )
 def test_what_the_quick_parser_leaves_is_the_reference_error(text):

@@ -14,13 +14,14 @@ from watcher.engine.positional import (
     FieldPlan,
     HitTerms,
     NearPlan,
+    NotInPlan,
     Plan,
     Positional,
     TermPlan,
     TermRange,
 )
 from watcher.engine.proximity import Extent
-from watcher.rules.compile import CAnd, CField, CNear, CNode, CNot, COr, CTerm
+from watcher.rules.compile import CAnd, CField, CNear, CNode, CNot, CNotIn, COr, CTerm
 from watcher.text.analysis import AnalysedText
 
 __all__ = ["FIELDS", "Evaluator", "Plans", "Sentence", "TermRange"]
@@ -125,6 +126,12 @@ class Plans:
                     # The loader rejects AND/NOT inside NEAR: reaching here is our bug.
                     raise TypeError(f"not positional: {node!r}")
                 return NearPlan(slot, *sides, scope, distance, ordered)  # type: ignore[arg-type]
+            case CNotIn(include, exclude):
+                sides = self.of(include), self.of(exclude)
+                if not all(isinstance(p, Positional) for p in sides):
+                    # The grammar takes only terms and OR-groups of them: our bug.
+                    raise TypeError(f"not positional: {node!r}")
+                return NotInPlan(slot, *sides)  # type: ignore[arg-type]
             case COr(children):
                 plans = tuple(self.of(c) for c in children)
                 positional = tuple(p for p in plans if isinstance(p, Positional))

@@ -3,9 +3,10 @@
 Pure (no I/O). It walks the rule's query and its compiled nodes side by side and asks the
 engine's own plans (watcher/engine/positional.py, evaluation.py) whether each node holds
 and where its hits are, so the verdict is the engine's and cannot disagree with it. What it
-adds: the article's words each term matched, and for a NEAR the closest pair of its two
+adds: the article's words each term matched, for a NEAR the closest pair of its two
 sides with their distance in words against the limit, which names a near miss
-("siege ... Qamishlo: 25 words apart, NEAR/12 allows 12").
+("siege ... Qamishlo: 25 words apart, NEAR/12 allows 12"), and for a NOT IN each
+occurrence it left out with the one that covers it ("fighting, in fighting positions").
 """
 
 from __future__ import annotations
@@ -19,16 +20,26 @@ import numpy as np
 
 from watcher.engine.core import Engine
 from watcher.engine.evaluation import FIELDS, Evaluator
-from watcher.engine.positional import NearPlan, Positional
+from watcher.engine.positional import NearPlan, NotInPlan, Positional
 from watcher.engine.proximity import Extent
 from watcher.model import ContextLabel, ContextLabelName
-from watcher.rules.ast import And, InField, Near, Not, Or, Query, Term
-from watcher.rules.compile import CAnd, CField, CNear, CNode, CNot, CompiledRule, COr, CTerm
+from watcher.rules.ast import And, InField, Near, Not, NotIn, Or, Query, Term
+from watcher.rules.compile import (
+    CAnd,
+    CField,
+    CNear,
+    CNode,
+    CNot,
+    CNotIn,
+    CompiledRule,
+    COr,
+    CTerm,
+)
 from watcher.text.analysis import AnalysedText
 
 __all__ = [
-    "Closest", "Explanation", "Step", "explain", "near_label", "near_verdict", "step_json",
-    "term_label",
+    "Closest", "Explanation", "LeftOut", "Step", "explain", "near_label", "near_verdict",
+    "not_in_verdict", "step_json", "step_says", "term_label",
 ]
 
 # Left rows compared with every right hit at once when looking for the closest pair.
@@ -51,17 +62,30 @@ class Closest:
 
 
 @dataclass(frozen=True)
+class LeftOut:
+    """An occurrence of a NOT IN's left side that it dropped (`word`), and the occurrence of
+    its right side that covers it (`by`), as the article writes them."""
+
+    field: str
+    word: str
+    by: str
+
+
+@dataclass(frozen=True)
 class Step:
     """One node of the query as it fared on the article: whether it holds, the article's
-    words a term matched (`forms`), and for a NEAR its closest pair."""
+    words a term matched (`forms`), for a NEAR its closest pair, for a NOT IN the
+    occurrences it dropped (`left_out`) out of `occurrences` of its left side."""
 
-    kind: str  # term | and | or | not | near | field
+    kind: str  # term | and | or | not | near | notin | field
     label: str  # how the query writes it: `siege`, `~Qamishli`, `NEAR/12`, `OR`, `title:`
     holds: bool
     forms: tuple[str, ...] = ()
     near: Near | None = None
     closest: Closest | None = None
     children: tuple[Step, ...] = ()
+    left_out: tuple[LeftOut, ...] = ()
+    occurrences: int = 0
 
 
 @dataclass(frozen=True)
@@ -134,6 +158,12 @@ class _Walker:
                 sides = (self.step(left, left_node, mask), self.step(right, right_node, mask))
                 return Step("near", near_label(query), holds, near=query,
                             closest=self._closest(node, mask), children=sides)
+            case NotIn(include, exclude), CNotIn(include_node, exclude_node):
+                sides = (self.step(include, include_node, mask),
+                         self.step(exclude, exclude_node, mask))
+                occurrences, left_out = self._left_out(node, mask)
+                return Step("notin", "NOT IN", holds, children=sides, left_out=left_out,
+                            occurrences=occurrences)
         raise TypeError(f"query and compiled node differ: {query!r}, {node!r}")
 
     def _steps(
@@ -155,6 +185,27 @@ class _Walker:
     def _words(self, field_no: int, extent: Extent) -> str:
         field = self.fields[field_no]
         return field.text[int(field.starts[extent[0]]):int(field.ends[extent[1]])]
+
+    def _left_out(self, node: CNotIn, mask: int) -> tuple[int, tuple[LeftOut, ...]]:
+        """How many occurrences the left side has in the mask's fields, and each one the NOT
+        IN dropped with the first right-side occurrence that overlaps it."""
+        plan = self.plans.of(node)
+        assert isinstance(plan, NotInPlan)
+        count, found = 0, []
+        for field_no in (0, 1):
+            if not mask >> field_no & 1:
+                continue
+            hits = plan.include.extents(self.evaluator)[field_no]
+            kept = set(plan.extents(self.evaluator)[field_no])
+            covers = plan.exclude.extents(self.evaluator)[field_no]
+            count += len(hits)
+            for start, end in hits:
+                if (start, end) in kept:
+                    continue
+                by = next(b for b in covers if b[0] <= end and start <= b[1])
+                found.append(LeftOut(FIELDS[field_no], self._words(field_no, (start, end)),
+                                     self._words(field_no, by)))
+        return count, tuple(found)
 
     def _closest(self, node: CNear, mask: int) -> Closest | None:
         """The closest pair of the NEAR's two sides over the fields in the mask (one that
@@ -263,6 +314,23 @@ def near_verdict(step: Step) -> str:
     return f"{pair}, {'in one' if closest.same_unit else 'not in one'} {unit} ({label})"
 
 
+def not_in_verdict(step: Step) -> str:
+    """What a NOT IN did: `kept 1 of 3; left out: fighting (in "fighting positions"), …`;
+    empty when its left side does not occur."""
+    if step.kind != "notin" or not step.occurrences:
+        return ""
+    kept = f"kept {step.occurrences - len(step.left_out)} of {step.occurrences}"
+    if not step.left_out:
+        return kept
+    return kept + "; left out: " + ", ".join(
+        f'{gone.word} (in "{gone.by}")' for gone in step.left_out)
+
+
+def step_says(step: Step) -> str:
+    """What a NEAR's closest pair or a NOT IN's dropped occurrences say; empty otherwise."""
+    return near_verdict(step) or not_in_verdict(step)
+
+
 def _words(count: int) -> str:
     return f"{count} word{'s' if count != 1 else ''}"
 
@@ -270,7 +338,7 @@ def _words(count: int) -> str:
 def step_json(step: Step) -> dict[str, Any]:
     """One node of the tree as JSON (`watcher explain --format json`, the workbench's API):
     kind, label, whether it holds, a term's matched forms, a NEAR's closest pair and what it
-    says, and the children."""
+    says, a NOT IN's occurrences left out and what it says, and the children."""
     node: dict[str, Any] = {"kind": step.kind, "label": step.label, "holds": step.holds}
     if step.kind == "term":
         node["forms"] = list(step.forms)
@@ -282,6 +350,11 @@ def step_json(step: Step) -> dict[str, Any]:
             "in_order": closest.in_order,
         }
         node["says"] = near_verdict(step)
+    if step.kind == "notin":
+        node["occurrences"] = step.occurrences
+        node["left_out"] = [{"field": gone.field, "word": gone.word, "by": gone.by}
+                            for gone in step.left_out]
+        node["says"] = not_in_verdict(step)
     if step.children:
         node["children"] = [step_json(child) for child in step.children]
     return node

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from watcher.engine.explain import Explanation, Step, near_verdict
+from watcher.engine.explain import Explanation, Step, step_says
 from watcher.model import Article
 
 __all__ = ["ABSENT_NAMED", "Line", "explanation_lines", "head_line", "reason_lines", "verdict"]
@@ -79,7 +79,7 @@ def _tree_lines(step: Step, depth: int) -> list[Line]:
     text = step.label
     if step.forms:
         text += ": " + ", ".join(step.forms)
-    says = near_verdict(step)
+    says = step_says(step)
     if says:
         text += ": " + says
     lines = [Line(depth, text, step.holds)]

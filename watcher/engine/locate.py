@@ -28,8 +28,8 @@ from dataclasses import dataclass, replace
 from watcher.engine.positional import TermRange
 from watcher.model import Match, MatchPlace, PlaceRef, Span
 from watcher.places import Gazetteer, Place, load, name_key
-from watcher.rules.ast import And, InField, Near, Or, Query, Term
-from watcher.rules.compile import CAnd, CField, CNear, CNode, COr, CTerm
+from watcher.rules.ast import And, InField, Near, NotIn, Or, Query, Term
+from watcher.rules.compile import CAnd, CField, CNear, CNode, CNotIn, COr, CTerm
 from watcher.text.variants import NOT_PLACE_RUNS, fold, is_not_place_name
 
 MAX_NAME_WORDS = 6  # words in one place name at most ("Ras al-Ayn District" is 4)
@@ -445,3 +445,5 @@ def _walk_variants(query: Query, compiled: CNode, found: list[tuple[CNode, str]]
         case Near(left, right), CNear(compiled_left, compiled_right):
             _walk_variants(left, compiled_left, found)
             _walk_variants(right, compiled_right, found)
+        case NotIn(include, _), CNotIn(compiled_include, _):
+            _walk_variants(include, compiled_include, found)  # the right side is no span

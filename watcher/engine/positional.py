@@ -6,7 +6,9 @@ Evaluator by slot; truth needs only where hits are, term ranges are built for ma
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Iterable
+from itertools import accumulate
 from typing import Protocol
 
 from watcher.engine.occurrences import Occurrences
@@ -239,6 +241,55 @@ class FieldPlan(Positional):
 
     def _hit_terms(self, ev: ArticleState, field_no: int) -> HitTerms:
         return self.child.hit_terms(ev, field_no) if self.bit >> field_no & 1 else {}
+
+
+class NotInPlan(Positional):
+    """`include NOT IN exclude`: the hits of `include` that overlap no hit of `exclude` in
+    their field (a word left out where it is part of a phrase of another sense)."""
+
+    def __init__(self, slot: int, include: Positional, exclude: Positional) -> None:
+        super().__init__(slot)
+        self.include, self.exclude = include, exclude
+        self.flat = include.flat
+
+    def _present(self, ev: ArticleState) -> int:
+        if not self.include.present(ev):
+            return 0
+        title, body = self.extents(ev)
+        return (1 if title else 0) | (2 if body else 0)
+
+    def _extents(self, ev: ArticleState) -> tuple[list[Extent], list[Extent]]:
+        kept = self.include.extents(ev)
+        if not self.exclude.present(ev):
+            return kept
+        left_out = self.exclude.extents(ev)
+        return outside(kept[0], left_out[0]), outside(kept[1], left_out[1])
+
+    def _spans(self, ev: ArticleState, field_no: int) -> set[TermRange]:
+        if self.flat:  # each hit is one term occurrence
+            return {(field_no, s, e) for s, e in self.extents(ev)[field_no]}
+        terms = self.hit_terms(ev, field_no)
+        return set().union(*terms.values()) if terms else set()
+
+    def _hit_terms(self, ev: ArticleState, field_no: int) -> HitTerms:
+        terms = self.include.hit_terms(ev, field_no)
+        return {extent: terms[extent] for extent in self.extents(ev)[field_no]}
+
+
+def outside(hits: list[Extent], others: list[Extent]) -> list[Extent]:
+    """The hits (sorted) that overlap none of `others` (sorted by start): for each hit, the
+    others starting before its end are a prefix, and one of them reaches it when the
+    furthest end among them does."""
+    if not others or not hits:
+        return hits
+    starts = [start for start, _ in others]
+    reach = list(accumulate((end for _, end in others), max))
+    kept = []
+    for start, end in hits:
+        before = bisect_right(starts, end) - 1
+        if before < 0 or reach[before] < start:
+            kept.append((start, end))
+    return kept
 
 
 class NearPlan(Positional):

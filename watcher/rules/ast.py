@@ -60,6 +60,17 @@ class Near:
 
 
 @dataclass(frozen=True)
+class NotIn:
+    """`include NOT IN exclude`: the occurrences of `include` that overlap no occurrence of
+    `exclude` in the same field (Lucene's SpanNotQuery): a word left out where it is part
+    of a phrase of another sense (`fight NOT IN "fighting position"`). Both sides are
+    terms or OR-groups of them, so each occurrence is one term's."""
+
+    include: Query
+    exclude: Query
+
+
+@dataclass(frozen=True)
 class InField:
     """`title:( … )` or `body:( … )`."""
 
@@ -67,7 +78,7 @@ class InField:
     child: Query
 
 
-Query = Term | And | Or | Not | Near | InField
+Query = Term | And | Or | Not | Near | NotIn | InField
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from watcher.places import name_key
-from watcher.rules.ast import And, InField, Near, Not, Or, Query, Rule, Term
+from watcher.rules.ast import And, InField, Near, Not, NotIn, Or, Query, Rule, Term
 from watcher.text.analysis import Analyzer, WordType
 from watcher.text.known_names import NameCheck, known_names
 from watcher.text.lexicon import Lexicon
@@ -72,12 +72,18 @@ class CNear:
 
 
 @dataclass(frozen=True)
+class CNotIn:
+    include: CNode
+    exclude: CNode
+
+
+@dataclass(frozen=True)
 class CField:
     field: str
     child: CNode
 
 
-CNode = CTerm | CAnd | COr | CNot | CNear | CField
+CNode = CTerm | CAnd | COr | CNot | CNear | CNotIn | CField
 
 
 @dataclass(frozen=True)
@@ -262,6 +268,8 @@ class Compiler:
                 return CNot(self.node(child))
             case Near(left, right, scope, distance, ordered):
                 return CNear(self.node(left), self.node(right), scope, distance, ordered)
+            case NotIn(include, exclude):
+                return CNotIn(self.node(include), self.node(exclude))
             case InField(name, child):
                 return CField(name, self.node(child))
         raise TypeError(f"not a query node: {query!r}")
@@ -310,6 +318,7 @@ class Compiler:
 
         AND and NEAR need every child's clauses; OR needs one of its children, which
         is approximated by one clause joining each child's cheapest clause; NOT needs none.
+        `A NOT IN B` needs A's: its hits are some of A's, whatever B leaves out.
         """
         match node:
             case CTerm(seq):
@@ -318,7 +327,7 @@ class Compiler:
                 return tuple(c for child in children for c in self.requirements(child))
             case CNear(left, right):
                 return self.requirements(left) + self.requirements(right)
-            case CField(_, child):
+            case CField(_, child) | CNotIn(child, _):
                 return self.requirements(child)
             case COr(children):
                 cheapest = [self._cheapest(self.requirements(c)) for c in children]

@@ -17,7 +17,7 @@ from lark import Lark, Token, Transformer, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedToken, VisitError
 from lark.lexer import Lexer, LexerThread
 
-from watcher.rules.ast import And, InField, Near, Not, Or, Query, Term
+from watcher.rules.ast import And, InField, Near, Not, NotIn, Or, Query, Term
 
 MIN_PREFIX_CHARS = 3
 Where = TypeVar("Where")
@@ -27,7 +27,8 @@ start: or_expr
 
 ?or_expr: and_expr ("OR" and_expr)*
 ?and_expr: near_expr ("AND"? near_expr)*
-?near_expr: unary (NEAR_OP unary)*
+?near_expr: notin_expr (NEAR_OP notin_expr)*
+?notin_expr: unary (NOT_IN unary)*
 ?unary: not_expr | atom
 not_expr: "NOT" unary
 ?atom: operand | "(" or_expr ")" | field
@@ -47,17 +48,24 @@ PLACE.3: "place:" (PLACE_ID | WORD | PHRASE)
 PLACE_ID: /(?:geonames|admin1|watcher|simplemaps):[\w.-]*\w/
 FIELD.2: /(?:title|body):/
 NEAR_OP.2: /O?NEAR\/[^\s()"]*/
+// `IN` is an operator only right after `NOT` (`NOT IN`), and not as the start of a word.
+NOT_IN.3: /NOT\s+IN(?![^\W_]|[-'\u2019.][^\W_]|\*)/
 
 %ignore /\s+/
 """
 
 _NEAR_ARG = re.compile(r"[0-9]+|s|p")
-_BINARY = frozenset({"AND", "OR", "NEAR_OP"})
+_BINARY = frozenset({"AND", "OR", "NEAR_OP", "NOT_IN"})
 _OPERATORS = _BINARY | {"NOT"}
 _NEAR_WORD = re.compile(r"O?NEAR/")
 _WORD_HYPHEN = re.compile(r"(?<=[^\W_])-(?=[^\W\d_])")
 _TERMS = frozenset({"WORD", "PHRASE", "EXACT", "PREFIX", "VARIANT", "LIST", "PLACE"})
 _NEAR_RULE = "NEAR operands may only be terms, lists or OR-groups of them"
+_NOT_IN_RULE = (
+    "each side of NOT IN is a term, phrase, prefix, variant, place:, @list or a "
+    "parenthesised OR of them"
+)
+_NOT_IN_PATTERN = r"NOT\s+IN(?![^\W_]|[-'\u2019.][^\W_]|\*)"
 _NOT_AN_ENTRY = (
     "a list entry must be one term, phrase, prefix (abc*), variant (~Name), place (place:Name) "
     "or @list"
@@ -119,6 +127,7 @@ def reference_parse(text: str, *, strict: bool = False) -> Query:
     _check_tokens(tokens)
     try:
         tree = _parse(tokens)
+        _check_not_in_operands(tree, tokens)
         if strict:
             _check_near_operands(tree, tokens)
         query = _ToQuery().transform(tree)
@@ -154,6 +163,8 @@ def _depth(query: Query) -> int:
             children = (node.child,)
         elif isinstance(node, Near):
             children = (node.left, node.right)
+        elif isinstance(node, NotIn):
+            children = (node.include, node.exclude)
         pending.extend((child, depth + 1) for child in children)
     return deepest
 
@@ -352,6 +363,55 @@ def _offenders_in(node: Tree | Token) -> list[Tree]:
     return [found for child in node.children for found in _offenders_in(child)]
 
 
+def _check_not_in_operands(tree: Tree, tokens: list[Token]) -> None:
+    """NOT IN leaves out occurrences, so each side must be made of term occurrences: report
+    the leftmost side that is not (found on the positionless tree, placed on a tree parsed
+    again with positions)."""
+    if not _not_in_offenders(tree):
+        return
+    problems = []
+    for node in _not_in_offenders(_parse(tokens, positions=True)):
+        if isinstance(node, Token):  # a second NOT IN in a row
+            problems.append(QuerySyntaxError(
+                node.start_pos, "NOT IN after NOT IN: to leave out several forms, "
+                                "write A NOT IN (B OR C)"))
+            continue
+        problems.append(QuerySyntaxError(
+            node.meta.start_pos, f"{_operator_of(node)} inside a NOT IN operand: {_NOT_IN_RULE}"))
+    raise min(problems, key=lambda p: p.offset)
+
+
+def _not_in_offenders(tree: Tree) -> list[Tree | Token]:
+    found: list[Tree | Token] = []
+    for not_in in tree.find_data("notin_expr"):
+        found.extend(not_in.children[3::2])  # NOT IN operators past the first
+        for operand in not_in.children[::2]:
+            found.extend(_not_of_terms(operand))
+    return found
+
+
+def _not_of_terms(node: Tree | Token) -> list[Tree]:
+    """The parts of a NOT IN operand that are no term, list or place (an OR-group's
+    members are looked at one by one)."""
+    if isinstance(node, Token):
+        return []
+    if node.data == "or_expr":
+        return [part for child in node.children for part in _not_of_terms(child)]
+    return [node]
+
+
+def _operator_of(node: Tree) -> str:
+    """How the query writes the operator of an offending operand: `AND`, `NOT`, `NEAR/5`,
+    `title:`, `NOT IN`."""
+    if node.data in ("near_expr", "notin_expr"):
+        return " ".join(str(node.children[1]).split())
+    if node.data == "field":
+        return str(node.children[0])
+    if node.data == "and_expr":
+        return "AND"
+    return "NOT"
+
+
 def _field_of(query: Query) -> str | None:
     """The one field a NEAR operand is confined to (`title:( … )`, or an OR of such), else
     None."""
@@ -405,6 +465,12 @@ def replace_refs(
     if isinstance(query, Not):
         child = replace_refs(query.child, kind, resolve)
         return query if child is query.child else Not(child)
+    if isinstance(query, NotIn):
+        include = replace_refs(query.include, kind, resolve)
+        exclude = replace_refs(query.exclude, kind, resolve)
+        if include is query.include and exclude is query.exclude:
+            return query
+        return NotIn(include, exclude)
     if isinstance(query, Near):
         left = replace_refs(query.left, kind, resolve)
         right = replace_refs(query.right, kind, resolve)
@@ -506,6 +572,10 @@ class _ToQuery(Transformer):
     def field(self, children: list) -> InField:
         return InField(children[0][:-1], children[1])
 
+    def notin_expr(self, children: list) -> NotIn:
+        """`a NOT IN b`: one operator, its operands checked before (_check_not_in_operands)."""
+        return NotIn(children[0], children[2])
+
     def near_expr(self, children: list) -> Query:
         """Left-associative: `a NEAR/5 b NEAR/5 c` is `(a NEAR/5 b) NEAR/5 c`."""
         node = children[0]
@@ -589,6 +659,7 @@ _QUICK_TOKEN = re.compile("|".join(
         ("PLACE", rf"place:(?:(?:geonames|admin1|watcher):[\w.-]*\w|{_PHRASE_RE}|{_WORD_RE})"),
         ("PREFIX", rf"{_WORD_RE}\*"),
         ("NEAR_OP", r'O?NEAR/[^\s()"]*'),
+        ("NOT_IN", _NOT_IN_PATTERN),
         ("FIELD", r"(?:title|body):"),
         ("VARIANT", rf"~(?:{_PHRASE_RE}|{_WORD_RE})"),
         ("EXACT", rf"=(?:{_PHRASE_RE}|{_WORD_RE})"),
@@ -687,11 +758,21 @@ class _QuickParser:
         return children[0] if len(children) == 1 else And(flatten(And, children))
 
     def near_expr(self) -> Query:
-        node = self.unary()
+        node = self.not_in_expr()
         while self.peek() == "NEAR_OP":
             op = self.take()
-            node = _near(node, op, self.unary())  # type: ignore[arg-type]
+            node = _near(node, op, self.not_in_expr())  # type: ignore[arg-type]
         return node
+
+    def not_in_expr(self) -> Query:
+        node = self.unary()
+        if self.peek() != "NOT_IN":
+            return node
+        self.take()
+        exclude = self.unary()
+        if self.peek() == "NOT_IN" or not (_of_terms(node) and _of_terms(exclude)):
+            raise _GiveUp  # lark says what is wrong
+        return NotIn(node, exclude)
 
     def unary(self) -> Query:
         kind = self.peek()
@@ -718,6 +799,13 @@ class _QuickParser:
         if self.peek() == "NOT":
             raise _GiveUp
         return self.unary()
+
+
+def _of_terms(query: Query | ListRef | PlaceRef) -> bool:
+    """What `_not_of_terms` finds nothing in on lark's tree, on the query."""
+    if isinstance(query, Or):
+        return all(map(_of_terms, query.children))
+    return isinstance(query, Term | ListRef | PlaceRef)
 
 
 def _and_or_not_in_near(query: Query) -> bool:

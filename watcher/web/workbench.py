@@ -17,7 +17,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, Field
 
-from watcher.engine.explain import Step, near_verdict, step_json
+from watcher.engine.explain import Step, step_json, step_says
 from watcher.errors import WorkspaceError
 from watcher.rules.ast import Rule
 from watcher.web.auth import Viewer
@@ -168,7 +168,7 @@ def shown(step: Step) -> Shown:
     if step.kind == "or":
         absent = [c for c in children if c.kind == "term" and not c.holds]
         children = tuple(c for c in children if c not in absent)
-    return Shown(step, near_verdict(step), tuple(shown(c) for c in children),
+    return Shown(step, step_says(step), tuple(shown(c) for c in children),
                  tuple(c.label for c in absent[:ABSENT_NAMED]),
                  max(0, len(absent) - ABSENT_NAMED))
 
