@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from watcher.rules.ast import And, InField, Near, Not, Or, Query, Term
+from watcher.rules.ast import And, InField, Near, Not, NotIn, Or, Query, Term
 from watcher.text.lexicon import Lexicon
 
 FLAGS = re.IGNORECASE
@@ -65,6 +65,10 @@ class RegexTranslator:
                 return r"\b(?:" + "|".join(self._bare(c) for c in children) + r")\b"
             case Near():
                 return self.near(query)
+            case NotIn():
+                # Leaving out the occurrences of A inside B needs B's occurrences around
+                # each A: no one pattern says that for every B, so none is pretended.
+                raise ValueError(f"NOT IN has no regex translation: {query!r}")
         raise ValueError(f"no regex for {query!r} inside a positional operand")
 
     def near(self, near: Near) -> str:

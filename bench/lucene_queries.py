@@ -13,7 +13,8 @@ Lucene span and boolean queries, over the same inflected forms the regex baselin
 - NEAR/s and NEAR/p: Lucene has no sentences, so a SpanNear of SENTENCE_SLOP or
   PARAGRAPH_SLOP words stands in for them (a FA-KES sentence averages 24 words);
 - `A NOT IN B`: `{"spannot": [a, b]}`, Lucene's SpanNotQuery (the hits of A that overlap
-  none of B's);
+  none of B's; watcher counts only B's within one sentence, which Lucene has no notion of,
+  so the two differ only where B crosses a sentence break);
 - AND, OR, NOT: `{"and": [...]}`, `{"or": [...]}`, `{"not": node}`; `title:( … )`:
   `{"field": "title", "query": node}`.
 """

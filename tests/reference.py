@@ -46,7 +46,8 @@ class Reference:
         if isinstance(query, InField):
             return self.hits(query.child, self._only(query.field, fields))
         if isinstance(query, NotIn):  # A's hits that share no word with a B hit of their field
-            left_out = self.hits(query.exclude, fields)
+            left_out = [b for b in self.hits(query.exclude, fields)  # B in one sentence only
+                        if self.fields[b[0]].sentence[b[1]] == self.fields[b[0]].sentence[b[2]]]
             return [a for a in self.hits(query.include, fields)
                     if not any(b[0] == a[0] and b[1] <= a[2] and a[1] <= b[2] for b in left_out)]
         assert isinstance(query, Near)

@@ -314,6 +314,11 @@ FIGHT = 'fighting NOT IN "fighting position"'
         # AND, OR and NOT take it as any positional operand
         (f"{FIGHT} AND NOT Raqqa", "", "Fighting went on in Homs.", True),
         (f"NOT ({FIGHT})", "", "Jets destroyed fighting positions.", True),
+        # an occurrence of B read across a sentence or paragraph break leaves nothing out;
+        # across a comma it does (a comma ends no sentence)
+        (FIGHT, "", "There was fighting. Positions were lost.", True),
+        (FIGHT, "", "There was fighting\n\nPositions were lost.", True),
+        (FIGHT, "", "They kept fighting, positions changing hands.", False),
     ],
 )
 def test_not_in_keeps_only_the_occurrences_outside_the_phrase(fires, query, title, body,

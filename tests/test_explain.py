@@ -170,10 +170,37 @@ def test_explain_names_each_occurrence_not_in_left_out_and_what_covers_it(run, t
         "  [x] NEAR/3: Fighting ... Raqqa: 3 words apart, NEAR/3 allows 3",
         '    [x] NOT IN: kept 1 of 2; left out: fighting (in "fighting positions")',
         "      [x] fighting: fighting, Fighting",
-        '      [x] "fighting position": fighting positions',
+        '      [-] "fighting position": fighting positions',  # present, against the match
         "    [x] Raqqa: Raqqa",
     ]
     as_json = run("explain", "--query", query, "--format", "json", str(article))
     not_in = json.loads(as_json.stdout)["articles"][0]["tree"]["children"][0]
     assert (not_in["kind"], not_in["occurrences"], not_in["left_out"]) == (
         "notin", 2, [{"field": "body", "word": "fighting", "by": "fighting positions"}])
+    assert [child.get("excludes", False) for child in not_in["children"]] == [False, True]
+
+
+def test_explain_names_five_occurrences_not_in_left_out_and_counts_the_rest(run, tmp_path):
+    """A list of targets repeats the phrase: the line stays readable, JSON lists them all."""
+    targets = ", ".join(f"{n} fighting positions" for n in ("two", "three", "four", "five",
+                                                            "six", "seven", "eight"))
+    article = _jsonl(tmp_path / "a.jsonl", {"id": "list", "title": "Strikes",
+                                            "text": f"Strikes destroyed {targets}."})
+    query = 'fighting NOT IN "fighting position"'
+    result = run("explain", "--query", query, str(article))
+    named = ", ".join(['fighting (in "fighting positions")'] * 5)
+    assert result.stdout.splitlines()[1] == (
+        f"  [ ] NOT IN: kept 0 of 7; left out: {named} and 2 more")
+    as_json = run("explain", "--query", query, "--format", "json", str(article))
+    assert len(json.loads(as_json.stdout)["articles"][0]["tree"]["left_out"]) == 7
+
+
+def test_explain_leaves_nothing_out_for_a_phrase_read_across_two_sentences(run, tmp_path):
+    article = _jsonl(tmp_path / "a.jsonl", {"id": "two", "title": "Raqqa",
+                                            "text": "There was fighting. Positions were lost."})
+    result = run("explain", "--query", 'fighting NOT IN "fighting position"', str(article))
+    assert result.stdout.splitlines()[1:] == [
+        "  [x] NOT IN: kept 1 of 1",
+        "    [x] fighting: fighting",
+        '    [-] "fighting position": fighting. Positions',
+    ]

@@ -365,3 +365,20 @@ def test_not_in_takes_terms_and_or_groups_of_them_on_each_side(query, offset, me
         with pytest.raises(QuerySyntaxError) as caught:
             parse_query(query, strict=strict)
         assert (caught.value.offset, caught.value.message) == (offset, message)
+
+
+NEAR_SIDES = "inside a NEAR operand: NEAR operands may only be terms, lists or OR-groups of them"
+
+
+@pytest.mark.parametrize(
+    ("query", "offset", "message"),
+    [
+        ("(a AND b) NEAR/5 c d NOT IN (e AND f)", 1, f"AND {NEAR_SIDES}"),
+        ("d NOT IN (e AND f) (a AND b) NEAR/5 c", 10, f"AND {NOT_IN_SIDES}"),
+        ("(NOT a) NEAR/5 c d NOT IN b NOT IN e", 1, f"NOT {NEAR_SIDES}"),
+    ],
+)
+def test_the_leftmost_of_a_near_and_a_not_in_operand_error_is_reported(query, offset, message):
+    with pytest.raises(QuerySyntaxError) as caught:
+        parse_query(query, strict=True)
+    assert (caught.value.offset, caught.value.message) == (offset, message)

@@ -520,6 +520,15 @@ def test_query_error_in_a_block_scalar_points_at_its_line(tmp_path, style):
     assert problems(tmp_path) == ["a.yaml:6:7: unbalanced parentheses: '(' is never closed"]
 
 
+def test_a_not_in_written_over_two_lines_is_named_on_one_line_in_an_error(tmp_path):
+    """A literal block keeps the line break between NOT and IN: the message has none."""
+    write(tmp_path, "a.yaml", rule_file("|\n      fighting NOT\n      IN\n"))
+    assert problems(tmp_path) == ["a.yaml:5:16: dangling operator 'NOT IN': nothing after it"]
+    write(tmp_path, "a.yaml", rule_file("|\n      fighting NOT\n      IN OR x\n"))
+    assert problems(tmp_path) == [
+        "a.yaml:6:10: 'OR' right after 'NOT IN': a term is missing between them"]
+
+
 @pytest.mark.parametrize(
     ("query", "position", "message"),
     [

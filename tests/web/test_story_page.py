@@ -158,6 +158,25 @@ def test_the_explanation_names_the_near_clause_that_held(story: Story) -> None:
     assert 'class="holds"' in html and "~Aleppo: Aleppo" in html
 
 
+def test_the_right_side_of_not_in_is_marked_as_working_against_the_match(
+    team_store: Store, tmp_path: Path, clock: ManualClock
+) -> None:
+    """Explained with the rule as it is now: `blast` left out where it is in "bomb blast"."""
+    rules = tmp_path / "now.yaml"
+    rules.write_text(RULES.replace("(blast OR bomb)", '(blast NOT IN "bomb blast" OR bomb)'),
+                     encoding="utf-8")
+    settings = Settings(rules=str(rules), channels=CHANNELS)
+    with serve(team_store, settings, clock) as served:
+        story = Story(served, *fill(team_store, settings, clock))
+        html = page_of(story)
+        with served.client(served.token("vic")) as client:
+            lines = client.get(f"/api/stories/{story.id}").json()["matches"][0]["why"]["lines"]
+    assert re.search(r'<li [^>]*class="excludes"><span class="clause-mark" aria-hidden="true">'
+                     r'−</span><span class="visually-hidden">occurs, leaving out what it covers: '
+                     r'</span>&#34;bomb blast&#34;: bomb blast</li>', html), html
+    assert [line["text"] for line in lines if line["excludes"]] == ['"bomb blast": bomb blast']
+
+
 def test_a_held_back_match_shows_its_context_labels_and_why_it_was_held(story: Story) -> None:
     html = page_of(story, f"/stories/{story.warning}")
     assert "<strong>Held back</strong> (stored, not alerted): hypothetical" in html

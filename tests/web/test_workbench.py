@@ -185,6 +185,21 @@ def test_explain_says_why_an_article_does_not_match(bench: Bench) -> None:
     assert missing.json() == {"error": "explain: no stored article wire no-such"}
 
 
+def test_explain_marks_the_right_side_of_not_in_as_working_against_the_match(
+    bench: Bench,
+) -> None:
+    query = 'siege NOT IN "siege of Aleppo"'
+    page = _page(bench, "/workbench", q=query, since="all", explain="held-1",
+                 source="wire").text
+    assert 'left out: siege (in &#34;siege of Aleppo&#34;)' in page
+    assert re.search(r'<span class="excludes"[^>]*>\[-\]</span>\s*<code>&#34;siege of Aleppo'
+                     r'&#34;</code>', page)
+    answer = bench.api("POST", "/api/workbench", json={
+        "query": query, "since": "all", "explain": {"source": "wire", "article": "held-1"}})
+    tree = answer.json()["explain"]["tree"]
+    assert [child.get("excludes", False) for child in tree["children"]] == [False, True]
+
+
 def test_the_rule_pages_show_the_stored_held_back_counts(bench: Bench) -> None:
     with Store.open(bench.db) as store:
         stored = store.matches(rule="aleppo-siege", held=True, limit=1000)

@@ -128,9 +128,9 @@ class Plans:
                 return NearPlan(slot, *sides, scope, distance, ordered)  # type: ignore[arg-type]
             case CNotIn(include, exclude):
                 sides = self.of(include), self.of(exclude)
-                if not all(isinstance(p, Positional) for p in sides):
+                if not all(isinstance(p, Positional) and p.flat for p in sides):
                     # The grammar takes only terms and OR-groups of them: our bug.
-                    raise TypeError(f"not positional: {node!r}")
+                    raise TypeError(f"not terms or OR-groups of them: {node!r}")
                 return NotInPlan(slot, *sides)  # type: ignore[arg-type]
             case COr(children):
                 plans = tuple(self.of(c) for c in children)

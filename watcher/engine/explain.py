@@ -11,9 +11,11 @@ occurrence it left out with the one that covers it ("fighting, in fighting posit
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from bisect import bisect_left
+from dataclasses import dataclass, replace
 from fnmatch import fnmatchcase
 from functools import partial
+from itertools import accumulate
 from typing import Any
 
 import numpy as np
@@ -38,12 +40,15 @@ from watcher.rules.compile import (
 from watcher.text.analysis import AnalysedText
 
 __all__ = [
-    "Closest", "Explanation", "LeftOut", "Step", "explain", "near_label", "near_verdict",
-    "not_in_verdict", "step_json", "step_says", "term_label",
+    "LEFT_OUT_NAMED", "Closest", "Explanation", "LeftOut", "Step", "explain", "near_label",
+    "near_verdict", "not_in_verdict", "step_json", "step_says", "term_label",
 ]
 
 # Left rows compared with every right hit at once when looking for the closest pair.
 _ROWS = 256
+# A NOT IN's occurrences left out named in what it says, past which they are counted (as an
+# OR's absent terms are): an article may repeat the phrase hundreds of times.
+LEFT_OUT_NAMED = 5
 
 
 @dataclass(frozen=True)
@@ -75,7 +80,9 @@ class LeftOut:
 class Step:
     """One node of the query as it fared on the article: whether it holds, the article's
     words a term matched (`forms`), for a NEAR its closest pair, for a NOT IN the
-    occurrences it dropped (`left_out`) out of `occurrences` of its left side."""
+    occurrences it dropped (`left_out`) out of `occurrences` of its left side. `excludes`
+    marks a NOT IN's right side, whose presence works against the match: where it occurs,
+    it leaves the left side out."""
 
     kind: str  # term | and | or | not | near | notin | field
     label: str  # how the query writes it: `siege`, `~Qamishli`, `NEAR/12`, `OR`, `title:`
@@ -86,6 +93,7 @@ class Step:
     children: tuple[Step, ...] = ()
     left_out: tuple[LeftOut, ...] = ()
     occurrences: int = 0
+    excludes: bool = False
 
 
 @dataclass(frozen=True)
@@ -160,7 +168,7 @@ class _Walker:
                             closest=self._closest(node, mask), children=sides)
             case NotIn(include, exclude), CNotIn(include_node, exclude_node):
                 sides = (self.step(include, include_node, mask),
-                         self.step(exclude, exclude_node, mask))
+                         replace(self.step(exclude, exclude_node, mask), excludes=True))
                 occurrences, left_out = self._left_out(node, mask)
                 return Step("notin", "NOT IN", holds, children=sides, left_out=left_out,
                             occurrences=occurrences)
@@ -188,7 +196,7 @@ class _Walker:
 
     def _left_out(self, node: CNotIn, mask: int) -> tuple[int, tuple[LeftOut, ...]]:
         """How many occurrences the left side has in the mask's fields, and each one the NOT
-        IN dropped with the first right-side occurrence that overlaps it."""
+        IN dropped with the first right-side occurrence that covers it."""
         plan = self.plans.of(node)
         assert isinstance(plan, NotInPlan)
         count, found = 0, []
@@ -197,14 +205,18 @@ class _Walker:
                 continue
             hits = plan.include.extents(self.evaluator)[field_no]
             kept = set(plan.extents(self.evaluator)[field_no])
-            covers = plan.exclude.extents(self.evaluator)[field_no]
             count += len(hits)
+            if len(kept) == len(hits):
+                continue
+            covers = plan.covering(self.evaluator, field_no)
+            # The covers starting before a dropped hit ends are a prefix (sorted by start);
+            # the first of them reaching its start covers it, found by the running furthest end.
+            reach = list(accumulate((end for _, end in covers), max))
             for start, end in hits:
-                if (start, end) in kept:
-                    continue
-                by = next(b for b in covers if b[0] <= end and start <= b[1])
-                found.append(LeftOut(FIELDS[field_no], self._words(field_no, (start, end)),
-                                     self._words(field_no, by)))
+                if (start, end) not in kept:
+                    by = covers[bisect_left(reach, start)]
+                    found.append(LeftOut(FIELDS[field_no], self._words(field_no, (start, end)),
+                                         self._words(field_no, by)))
         return count, tuple(found)
 
     def _closest(self, node: CNear, mask: int) -> Closest | None:
@@ -315,15 +327,17 @@ def near_verdict(step: Step) -> str:
 
 
 def not_in_verdict(step: Step) -> str:
-    """What a NOT IN did: `kept 1 of 3; left out: fighting (in "fighting positions"), …`;
-    empty when its left side does not occur."""
+    """What a NOT IN did: `kept 1 of 3; left out: fighting (in "fighting positions"), …`,
+    the first LEFT_OUT_NAMED named and the rest counted; empty when its left side does not
+    occur."""
     if step.kind != "notin" or not step.occurrences:
         return ""
     kept = f"kept {step.occurrences - len(step.left_out)} of {step.occurrences}"
     if not step.left_out:
         return kept
-    return kept + "; left out: " + ", ".join(
-        f'{gone.word} (in "{gone.by}")' for gone in step.left_out)
+    named = ", ".join(f'{gone.word} (in "{gone.by}")' for gone in step.left_out[:LEFT_OUT_NAMED])
+    more = len(step.left_out) - LEFT_OUT_NAMED
+    return f"{kept}; left out: {named}" + (f" and {more} more" if more > 0 else "")
 
 
 def step_says(step: Step) -> str:
@@ -338,8 +352,11 @@ def _words(count: int) -> str:
 def step_json(step: Step) -> dict[str, Any]:
     """One node of the tree as JSON (`watcher explain --format json`, the workbench's API):
     kind, label, whether it holds, a term's matched forms, a NEAR's closest pair and what it
-    says, a NOT IN's occurrences left out and what it says, and the children."""
+    says, a NOT IN's occurrences left out and what it says, `excludes` on a NOT IN's right
+    side, and the children."""
     node: dict[str, Any] = {"kind": step.kind, "label": step.label, "holds": step.holds}
+    if step.excludes:
+        node["excludes"] = True
     if step.kind == "term":
         node["forms"] = list(step.forms)
     if step.kind == "near":

@@ -23,15 +23,21 @@ ABSENT_NAMED = 5
 @dataclass(frozen=True)
 class Line:
     """One line under the head: a clause of the tree (`holds` says whether it holds) or a
-    note (`holds` None: held back, context, sources, disabled), indented `depth` steps."""
+    note (`holds` None: held back, context, sources, disabled), indented `depth` steps.
+    `excludes`: the clause is a NOT IN's right side, which works against the match where it
+    holds (it leaves the left side out there)."""
 
     depth: int
     text: str
     holds: bool | None = None
+    excludes: bool = False
 
     def plain(self) -> str:
-        """As the command line prints it: `  [x] NEAR/10: …`."""
-        mark = "" if self.holds is None else ("[x] " if self.holds else "[ ] ")
+        """As the command line prints it: `  [x] NEAR/10: …`; `[-]` for a NOT IN's right
+        side that occurs."""
+        mark = ""
+        if self.holds is not None:
+            mark = "[ ] " if not self.holds else "[-] " if self.excludes else "[x] "
         return f"{'  ' * self.depth}{mark}{self.text}"
 
 
@@ -82,7 +88,7 @@ def _tree_lines(step: Step, depth: int) -> list[Line]:
     says = step_says(step)
     if says:
         text += ": " + says
-    lines = [Line(depth, text, step.holds)]
+    lines = [Line(depth, text, step.holds, step.excludes)]
     shown = step.children
     absent: list[Step] = []
     if step.kind == "or":  # a long word list: name the absent terms, not a line each

@@ -1,4 +1,5 @@
-"""Positional plans: terms, OR-groups, field scopes and NEAR chains, with hits at word ranges.
+"""Positional plans: terms, OR-groups, field scopes, NOT IN and NEAR chains, with hits at
+word ranges.
 
 Their per-article answers (fields present, extents, runs, term ranges) are memoised in the
 Evaluator by slot; truth needs only where hits are, term ranges are built for matches only.
@@ -245,12 +246,14 @@ class FieldPlan(Positional):
 
 class NotInPlan(Positional):
     """`include NOT IN exclude`: the hits of `include` that overlap no hit of `exclude` in
-    their field (a word left out where it is part of a phrase of another sense)."""
+    one sentence of their field (a word left out where it is part of a phrase of another
+    sense). Both sides are terms or OR-groups of them (the grammar allows no more)."""
+
+    flat = True
 
     def __init__(self, slot: int, include: Positional, exclude: Positional) -> None:
         super().__init__(slot)
         self.include, self.exclude = include, exclude
-        self.flat = include.flat
 
     def _present(self, ev: ArticleState) -> int:
         if not self.include.present(ev):
@@ -262,18 +265,23 @@ class NotInPlan(Positional):
         kept = self.include.extents(ev)
         if not self.exclude.present(ev):
             return kept
-        left_out = self.exclude.extents(ev)
-        return outside(kept[0], left_out[0]), outside(kept[1], left_out[1])
+        return outside(kept[0], self.covering(ev, 0)), outside(kept[1], self.covering(ev, 1))
+
+    def covering(self, ev: ArticleState, field_no: int) -> list[Extent]:
+        """The hits of `exclude` in one field that may leave a hit out: those within one
+        sentence. A phrase is read across a sentence break ("fighting. Positions"), but
+        there it is no phrase of another sense, only two sentences' words."""
+        hits = self.exclude.extents(ev)[field_no]
+        if all(start == end for start, end in hits):  # single words: nothing to cross
+            return hits
+        sentences = ev.unit_numbers(field_no, True)
+        return [(start, end) for start, end in hits if sentences[start] == sentences[end]]
 
     def _spans(self, ev: ArticleState, field_no: int) -> set[TermRange]:
-        if self.flat:  # each hit is one term occurrence
-            return {(field_no, s, e) for s, e in self.extents(ev)[field_no]}
-        terms = self.hit_terms(ev, field_no)
-        return set().union(*terms.values()) if terms else set()
+        return {(field_no, s, e) for s, e in self.extents(ev)[field_no]}
 
     def _hit_terms(self, ev: ArticleState, field_no: int) -> HitTerms:
-        terms = self.include.hit_terms(ev, field_no)
-        return {extent: terms[extent] for extent in self.extents(ev)[field_no]}
+        return {x: frozenset({(field_no, *x)}) for x in self.extents(ev)[field_no]}
 
 
 def outside(hits: list[Extent], others: list[Extent]) -> list[Extent]:

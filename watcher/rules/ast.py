@@ -62,9 +62,9 @@ class Near:
 @dataclass(frozen=True)
 class NotIn:
     """`include NOT IN exclude`: the occurrences of `include` that overlap no occurrence of
-    `exclude` in the same field (Lucene's SpanNotQuery): a word left out where it is part
-    of a phrase of another sense (`fight NOT IN "fighting position"`). Both sides are
-    terms or OR-groups of them, so each occurrence is one term's."""
+    `exclude` within one sentence of the same field (Lucene's SpanNotQuery): a word left
+    out where it is part of a phrase of another sense (`fight NOT IN "fighting position"`).
+    Both sides are terms or OR-groups of them, so each occurrence is one term's."""
 
     include: Query
     exclude: Query

@@ -73,6 +73,9 @@ class CNear:
 
 @dataclass(frozen=True)
 class CNotIn:
+    """`include NOT IN exclude` (ast.NotIn): both sides terms or ORs of them, so the engine
+    reads each hit as one term occurrence; presearch needs `include` only."""
+
     include: CNode
     exclude: CNode
 

@@ -22,7 +22,10 @@ from watcher.rules.ast import And, InField, Near, Not, NotIn, Or, Query, Term
 MIN_PREFIX_CHARS = 3
 Where = TypeVar("Where")
 
-_GRAMMAR = r"""
+# `IN` is an operator only right after `NOT` (`NOT IN`), and not as the start of a word.
+_NOT_IN_PATTERN = r"NOT\s+IN(?![^\W_]|[-'\u2019.][^\W_]|\*)"
+
+_GRAMMAR = rf"""
 start: or_expr
 
 ?or_expr: and_expr ("OR" and_expr)*
@@ -48,8 +51,7 @@ PLACE.3: "place:" (PLACE_ID | WORD | PHRASE)
 PLACE_ID: /(?:geonames|admin1|watcher|simplemaps):[\w.-]*\w/
 FIELD.2: /(?:title|body):/
 NEAR_OP.2: /O?NEAR\/[^\s()"]*/
-// `IN` is an operator only right after `NOT` (`NOT IN`), and not as the start of a word.
-NOT_IN.3: /NOT\s+IN(?![^\W_]|[-'\u2019.][^\W_]|\*)/
+NOT_IN.3: /{_NOT_IN_PATTERN}/
 
 %ignore /\s+/
 """
@@ -65,7 +67,6 @@ _NOT_IN_RULE = (
     "each side of NOT IN is a term, phrase, prefix, variant, place:, @list or a "
     "parenthesised OR of them"
 )
-_NOT_IN_PATTERN = r"NOT\s+IN(?![^\W_]|[-'\u2019.][^\W_]|\*)"
 _NOT_AN_ENTRY = (
     "a list entry must be one term, phrase, prefix (abc*), variant (~Name), place (place:Name) "
     "or @list"
@@ -127,9 +128,7 @@ def reference_parse(text: str, *, strict: bool = False) -> Query:
     _check_tokens(tokens)
     try:
         tree = _parse(tokens)
-        _check_not_in_operands(tree, tokens)
-        if strict:
-            _check_near_operands(tree, tokens)
+        _check_operands(tree, tokens, strict=strict)
         query = _ToQuery().transform(tree)
     except UnexpectedToken as exc:
         raise _unexpected_token(exc.token, tokens) from None
@@ -316,34 +315,50 @@ def _unexpected_token(token: Token, tokens: list[Token]) -> QuerySyntaxError:
     """Name the operator that lacks an operand rather than the token lark stumbled on."""
     before = [t for t in tokens if token.type == "$END" or t.start_pos < token.start_pos]
     prev = before[-1] if before else None
+    this, last = _written(token), _written(prev) if prev is not None else ""
     if prev is not None and prev.type in _OPERATORS and token.type in _BINARY:
-        return QuerySyntaxError(token.start_pos, f"'{token!s}' right after '{prev!s}': a term "
+        return QuerySyntaxError(token.start_pos, f"'{this}' right after '{last}': a term "
                                                  "is missing between them")
     if prev is not None and prev.type in _OPERATORS:
-        return QuerySyntaxError(prev.start_pos, f"dangling operator '{prev!s}': nothing after it")
+        return QuerySyntaxError(prev.start_pos, f"dangling operator '{last}': nothing after it")
     if prev is not None and prev.type == "FIELD":
-        return QuerySyntaxError(prev.start_pos, f"'{prev!s}' must be followed by a term or ( … )")
+        return QuerySyntaxError(prev.start_pos, f"'{last}' must be followed by a term or ( … )")
     if token.type in _BINARY:
-        return QuerySyntaxError(token.start_pos, f"dangling operator '{token}': nothing before it")
+        return QuerySyntaxError(token.start_pos, f"dangling operator '{this}': nothing before it")
     if prev is not None and prev.type == "LPAR" and token.type == "RPAR":
         return QuerySyntaxError(prev.start_pos, "empty parentheses")
-    return QuerySyntaxError(token.start_pos, f"unexpected '{token!s}'")
+    return QuerySyntaxError(token.start_pos, f"unexpected '{this}'")
 
 
-def _check_near_operands(tree: Tree, tokens: list[Token]) -> None:
-    """AND/NOT inside NEAR has no span to measure from; report the leftmost offender
-    (found on the positionless tree, placed on a tree parsed again with positions)."""
-    if not _near_offenders(tree):
+def _written(token: Token) -> str:
+    """A token as a one-line message names it: `NOT IN` may hold any white space, a line
+    break of a YAML block among it, which would split the FILE:LINE:COLUMN line."""
+    return " ".join(str(token).split())
+
+
+def _check_operands(tree: Tree, tokens: list[Token], *, strict: bool) -> None:
+    """Operands that NOT IN (and, when `strict`, NEAR) cannot take: report the leftmost of
+    either kind (found on the positionless tree, placed on a tree parsed again with
+    positions), as the reader meets them."""
+    if not _not_in_offenders(tree) and not (strict and _near_offenders(tree)):
         return
+    placed = _parse(tokens, positions=True)
+    problems = _not_in_problems(placed) + (_near_problems(placed) if strict else [])
+    raise min(problems, key=lambda p: p.offset)
+
+
+def _near_problems(placed: Tree) -> list[QuerySyntaxError]:
+    """AND/NOT inside NEAR has no span to measure from: each offender, on a tree with
+    positions."""
     problems = []
-    for node in _near_offenders(_parse(tokens, positions=True)):
+    for node in _near_offenders(placed):
         negated = [c for c in node.children if isinstance(c, Tree) and c.data == "not_expr"]
         if node.data == "and_expr" and negated:  # `(Homs NOT Hama)`: the NOT is the trouble
             node = negated[0]
         word = "AND" if node.data == "and_expr" else "NOT"
         problems.append(QuerySyntaxError(node.meta.start_pos,
                                          f"{word} inside a NEAR operand: {_NEAR_RULE}"))
-    raise min(problems, key=lambda p: p.offset)
+    return problems
 
 
 def _near_offenders(tree: Tree) -> list[Tree]:
@@ -363,14 +378,11 @@ def _offenders_in(node: Tree | Token) -> list[Tree]:
     return [found for child in node.children for found in _offenders_in(child)]
 
 
-def _check_not_in_operands(tree: Tree, tokens: list[Token]) -> None:
-    """NOT IN leaves out occurrences, so each side must be made of term occurrences: report
-    the leftmost side that is not (found on the positionless tree, placed on a tree parsed
-    again with positions)."""
-    if not _not_in_offenders(tree):
-        return
+def _not_in_problems(placed: Tree) -> list[QuerySyntaxError]:
+    """NOT IN leaves out occurrences, so each side must be made of term occurrences: each
+    side that is not, and each NOT IN after another, on a tree with positions."""
     problems = []
-    for node in _not_in_offenders(_parse(tokens, positions=True)):
+    for node in _not_in_offenders(placed):
         if isinstance(node, Token):  # a second NOT IN in a row
             problems.append(QuerySyntaxError(
                 node.start_pos, "NOT IN after NOT IN: to leave out several forms, "
@@ -378,7 +390,7 @@ def _check_not_in_operands(tree: Tree, tokens: list[Token]) -> None:
             continue
         problems.append(QuerySyntaxError(
             node.meta.start_pos, f"{_operator_of(node)} inside a NOT IN operand: {_NOT_IN_RULE}"))
-    raise min(problems, key=lambda p: p.offset)
+    return problems
 
 
 def _not_in_offenders(tree: Tree) -> list[Tree | Token]:
@@ -404,7 +416,7 @@ def _operator_of(node: Tree) -> str:
     """How the query writes the operator of an offending operand: `AND`, `NOT`, `NEAR/5`,
     `title:`, `NOT IN`."""
     if node.data in ("near_expr", "notin_expr"):
-        return " ".join(str(node.children[1]).split())
+        return _written(node.children[1])
     if node.data == "field":
         return str(node.children[0])
     if node.data == "and_expr":
@@ -573,7 +585,7 @@ class _ToQuery(Transformer):
         return InField(children[0][:-1], children[1])
 
     def notin_expr(self, children: list) -> NotIn:
-        """`a NOT IN b`: one operator, its operands checked before (_check_not_in_operands)."""
+        """`a NOT IN b`: one operator, its operands checked before (_check_operands)."""
         return NotIn(children[0], children[2])
 
     def near_expr(self, children: list) -> Query:
@@ -697,7 +709,7 @@ def quick_parse(text: str, *, strict: bool = False) -> Query | None:
         query = _QuickParser(tokens).query()
     except (QuerySyntaxError, _GiveUp, RecursionError):
         return None
-    if (strict and _and_or_not_in_near(query)) or _depth(query) > MAX_DEPTH:
+    if (strict and _near_with_and_or_not(query)) or _depth(query) > MAX_DEPTH:
         return None
     return query
 
@@ -808,9 +820,9 @@ def _of_terms(query: Query | ListRef | PlaceRef) -> bool:
     return isinstance(query, Term | ListRef | PlaceRef)
 
 
-def _and_or_not_in_near(query: Query) -> bool:
-    """What `_check_near_operands` finds on lark's tree, found on the query: an And or a
-    Not in a NEAR operand, through OR-groups and field scopes (not into another NEAR)."""
+def _near_with_and_or_not(query: Query) -> bool:
+    """What `_near_problems` finds on lark's tree, found on the query: a NEAR with an
+    And or a Not in an operand, through OR-groups and field scopes (not into another NEAR)."""
     pending: list[Query] = [query]
     while pending:
         node = pending.pop()

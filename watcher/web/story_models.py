@@ -55,6 +55,8 @@ class LineOut(BaseModel):
     depth: int
     text: str
     holds: bool | None = Field(description="A clause: whether it holds; null for a note")
+    excludes: bool = Field(False, description="A NOT IN's right side: where it occurs it "
+                                              "leaves the left side out (`[-]` in text)")
 
 
 class WhyOut(BaseModel):
@@ -154,8 +156,8 @@ def _match(match: StoryMatch, why: Why | None) -> MatchOut:
 
 def _why(why: Why) -> WhyOut:
     return WhyOut(verdict=why.verdict, note=why.note or None, query_now=why.query_now or None,
-                  lines=[LineOut(depth=line.depth, text=line.text, holds=line.holds)
-                         for line in why.lines])
+                  lines=[LineOut(depth=line.depth, text=line.text, holds=line.holds,
+                                 excludes=line.excludes) for line in why.lines])
 
 
 def _delivery(delivery: StoryDelivery) -> DeliveryOut:
