@@ -33,13 +33,10 @@ from watcher.errors import ConfigError
 from watcher.model import CONTEXT_LABELS, ContextLabel, ContextLabelName
 from watcher.rules.yaml_marks import compose_bounded, error_position
 from watcher.text.analysis import (
-    LEAD_PAIR_FIRSTS,
-    LEAD_WORDS,
     LIST_SEPARATORS,
     AnalysedText,
     FieldText,
     WordType,
-    is_tweet_link,
 )
 
 __all__ = ["ContextLexicon", "ContextReader", "Triggers", "load_triggers", "shipped_triggers"]
@@ -122,15 +119,6 @@ COMMONNESS = {word: len(COMMON_WORDS) - rank for rank, word in enumerate(COMMON_
 # ContextLexicon's years after which a word may be a cue: a trigger's anchor is one even in
 # an article without a publication date (year -1), other words never (a year is at most 2100).
 ALWAYS_A_CUE, NEVER_A_CUE = -2, np.iinfo(np.int16).max
-# The word types of the boilerplate lead words (FieldText.lead_at: `Related`, `Read more`),
-# lower-cased as types are: a field without one has no page furniture.
-LEAD_LIKE = frozenset(word.lower() for word in LEAD_WORDS | LEAD_PAIR_FIRSTS)
-
-
-def _lead_like(lower: str) -> bool:
-    """Whether a word (lower-cased) may be a boilerplate lead: a lead word, the first of a
-    lead pair, or an embedded tweet's picture link."""
-    return lower in LEAD_LIKE or is_tweet_link(lower)
 YEARS_KEPT = 8  # publication years whose cue words ContextLexicon keeps (few: recent news)
 
 Words = tuple[str, ...]
@@ -179,8 +167,6 @@ class ContextLexicon:
         self._cue_after_year = np.zeros(0, dtype=np.int16)
         # Per publication year (-1: unknown), whether each type may start a cue.
         self._cues_by_year: dict[int, np.ndarray] = {}
-        # Per type: whether a boilerplate lead word may be of it (`related`, `read`).
-        self._lead_like = np.zeros(0, dtype=bool)
 
     def anchors(self, type_indexes: np.ndarray, published: date | None) -> list[int]:
         """Positions in `type_indexes` of the words a cue of an article published on
@@ -194,12 +180,6 @@ class ContextLexicon:
                 self._cues_by_year.clear()
             cues = self._cues_by_year[year] = self._cue_after_year < year
         return cues.take(type_indexes).nonzero()[0].tolist()
-
-    def may_lead(self, type_indexes: np.ndarray) -> bool:
-        """Whether some of these words (a field's) may be a boilerplate lead: most fields
-        have none, and then FieldText.has_leads need not look at their tokens."""
-        self.learn()
-        return bool(self._lead_like.take(type_indexes).any())
 
     def words(self, type_indexes: np.ndarray) -> list[str]:
         """The folded words of these types (a sentence's, to find its cues in)."""
@@ -216,8 +196,6 @@ class ContextLexicon:
         self._folded[known:total] = new
         after_year = self._cue_after_year = _room(self._cue_after_year, total)
         after_year[known:total] = [self._cue_after(word) for word in new]
-        lead_like = self._lead_like = _room(self._lead_like, total)
-        lead_like[known:total] = [_lead_like(word.lower) for word in self.types[known:total]]
         for year, cues in self._cues_by_year.items():
             cues = self._cues_by_year[year] = _room(cues, total)
             cues[known:total] = after_year[known:total] < year
@@ -668,10 +646,8 @@ class ContextReader:
         found = self._cues[field_no]
         if found is None:
             field = self._fields[field_no]
-            lexicon = self.lexicon
             found = self._cues[field_no] = _FieldCues(
-                lexicon.anchors(field.types, self.published),
-                lexicon.may_lead(field.types) and field.has_leads(),
+                self.lexicon.anchors(field.types, self.published), field.has_leads()
             )
         return found
 
