@@ -458,28 +458,15 @@ class ContextReader:
         by_sentence = self._by_sentence(terms, evidence)
         if by_sentence is None:
             return ()  # a sentence stating the event can carry no label: none holds
-        stated = {key: mentions for key, mentions in by_sentence.items() if key in evidence}
-        read = stated or by_sentence
-        in_order = sorted(read.items())
-        if not stated and any(self._plain(key) and not self._places_only(key, mentions)
-                              for key, mentions in in_order):
-            return ()  # a sentence that can carry no label tells what happened: none holds
+        read = self._read_for(by_sentence, evidence)
+        if any(self._plain(key) for key, _ in read):
+            return ()  # a plain sentence that tells of the event: no label can hold
         labelled: list[tuple[SentenceKey, Mentions, Carried]] = []
-        place_only_plain = False
-        for key, mentions in in_order:
+        for key, mentions in read:
             carried = self._carried(key, mentions)
-            if carried:
-                labelled.append((key, mentions, carried))
-            elif stated or not self._places_only(key, mentions):
-                return ()  # a plain sentence that tells of the event: no label can hold
-            else:
-                place_only_plain = True
-        if not stated:
-            # Without a sentence stating the event, those that tell what happened decide.
-            telling = [item for item in labelled if not self._places_only(item[0], item[1])]
-            if not telling and place_only_plain:
-                return ()  # none tells: each is read, and a plain one is among them
-            labelled = telling or labelled
+            if not carried:
+                return ()  # a sentence read that tells of the event plainly
+            labelled.append((key, mentions, carried))
         carried_by = [carried for _, _, carried in labelled]
         if not carried_by:
             return ()
@@ -491,6 +478,19 @@ class ContextReader:
         return tuple(
             ContextLabel(label, tuple(found[label])) for label in LABELS if label in found
         )
+
+    def _read_for(
+        self, by_sentence: dict[SentenceKey, Mentions], evidence: Set[SentenceKey]
+    ) -> list[tuple[SentenceKey, Mentions]]:
+        """The sentences whose labels decide, in order, with their mentions: those stating
+        the event (in the `evidence`) when some do; else those that tell what happened
+        (a mention in them names no place), or every one when each only says where."""
+        stated = [(key, mentions) for key, mentions in by_sentence.items() if key in evidence]
+        if stated:
+            return sorted(stated)
+        telling = [(key, mentions) for key, mentions in by_sentence.items()
+                   if not self._places_only(key, mentions)]
+        return sorted(telling or by_sentence.items())
 
     def _by_sentence(
         self, terms: Iterable[TermRange], evidence: Set[SentenceKey]
