@@ -161,7 +161,7 @@ def _evidence_and_labels(
     for matched, evaluator in zip(held, evaluators, strict=True):
         numbers = partial(evaluator.unit_numbers, sentence=True)
         reader = engine.context_reader(matched.text, numbers)
-        labelled.extend(reader.labels(terms, evaluator.evidence(query))
+        labelled.extend(reader.labels(terms, partial(evaluator.evidence, query))
                         for query, terms, _ in matched.matches)
     return labelled
 

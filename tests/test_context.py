@@ -13,10 +13,12 @@ import pytest
 import yaml
 
 from watcher.engine.context import ContextLexicon, ContextReader, Triggers, load_triggers
+from watcher.engine.evaluation import Evaluator
 from watcher.engine.matcher import Matcher
 from watcher.errors import ConfigError
 from watcher.model import Article, ContextLabel
 from watcher.rules.ast import Rule, RuleSet
+from watcher.rules.compile import CNode
 from watcher.rules.grammar import parse_query
 from watcher.text import analysis
 from watcher.text.analysis import Analyzer, FieldText, Tokens
@@ -195,6 +197,34 @@ def test_a_place_named_again_keeps_no_recalled_event_unlabelled() -> None:
     )
     [match] = matcher.match(article)
     assert match.context == (ContextLabel("historical", ("February 27",)),)
+
+
+def test_the_stating_sentences_are_looked_for_only_when_they_choose_among_several(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A match whose words lie in one sentence is labelled by that sentence whichever
+    states the event, so its stating sentences (Evaluator.evidence) are not looked for;
+    with its words in two sentences they choose which is read, and are."""
+    looked: list[CNode] = []
+    evidence = Evaluator.evidence
+
+    def counted(evaluator: Evaluator, node: CNode, fields: tuple[int, ...] = (0, 1)):
+        looked.append(node)
+        return evidence(evaluator, node, fields)
+
+    monkeypatch.setattr(Evaluator, "evidence", counted)
+    matcher = _matcher({"truce": "truce NEAR/p Syria"})
+    published = datetime(2016, 8, 3, tzinfo=UTC)
+    one = Article(id="one", title="", published=published,
+                  body="On February 27 a truce brokered by Russia took effect in Syria.")
+    [match] = matcher.match(one)
+    assert match.context == (ContextLabel("historical", ("February 27",)),)
+    assert looked == []
+    two = Article(id="two", title="", published=published,
+                  body=f"{one.body} Syria's wheat harvest is the smallest in decades.")
+    [match] = matcher.match(two)
+    assert match.context == (ContextLabel("historical", ("February 27",)),)
+    assert len(looked) == 1
 
 
 def test_a_plain_term_beside_a_near_is_no_statement_of_the_event() -> None:

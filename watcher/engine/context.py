@@ -126,6 +126,8 @@ Carried = dict[ContextLabelName, list[str]]  # a sentence's labels with their cu
 WordsOf = Callable[[str], list[str]]
 SentenceKey = tuple[int, int]  # (field, sentence number)
 Mentions = list[TermRange]  # the terms (field, first word, last word) in one sentence
+# The sentences stating a match's event (Evaluator.evidence), or a function finding them.
+Evidence = Set[SentenceKey] | Callable[[], Set[SentenceKey]]
 
 
 @dataclass(frozen=True)
@@ -435,7 +437,7 @@ class ContextReader:
         self._copies: dict[SentenceKey, tuple[SentenceKey, int]] = {}  # _copied_from's
 
     def labels(
-        self, terms: Iterable[TermRange], evidence: Set[tuple[int, int]] = frozenset(),
+        self, terms: Iterable[TermRange], evidence: Evidence = frozenset(),
         exclude: Set[ContextLabelName] = frozenset(),
     ) -> tuple[ContextLabel, ...]:
         """The labels every sentence that states the event carries, with their cue words.
@@ -454,11 +456,15 @@ class ContextReader:
         one of them, though not the same one (a recalled date in one, a list of related
         headlines in the other), no sentence states the event plainly: those labels are
         returned too, each with the cues of the sentences that carry it.
+
+        `evidence` may be a function that finds those sentences: it is called only when the
+        mentions lie in more than one sentence (the one sentence holding them all is read,
+        whichever states the event).
         """
-        by_sentence = self._by_sentence(terms, evidence)
-        if by_sentence is None:
+        grouped = self._by_sentence(terms, evidence)
+        if grouped is None:
             return ()  # a sentence stating the event can carry no label: none holds
-        read = self._read_for(by_sentence, evidence)
+        read = self._read_for(*grouped)
         if any(self._plain(key) for key, _ in read):
             return ()  # a plain sentence that tells of the event: no label can hold
         labelled: list[tuple[SentenceKey, Mentions, Carried]] = []
@@ -480,12 +486,15 @@ class ContextReader:
         )
 
     def _read_for(
-        self, by_sentence: dict[SentenceKey, Mentions], evidence: Set[SentenceKey]
+        self, by_sentence: dict[SentenceKey, Mentions], stating: Set[SentenceKey] | None
     ) -> list[tuple[SentenceKey, Mentions]]:
         """The sentences whose labels decide, in order, with their mentions: those stating
-        the event (in the `evidence`) when some do; else those that tell what happened
-        (a mention in them names no place), or every one when each only says where."""
-        stated = [(key, mentions) for key, mentions in by_sentence.items() if key in evidence]
+        the event (in `stating`, None when the mentions lie in one sentence: it is read
+        whichever states the event) when some do; else those that tell what happened (a
+        mention in them names no place), or every one when each only says where."""
+        if stating is None:
+            return list(by_sentence.items())
+        stated = [(key, mentions) for key, mentions in by_sentence.items() if key in stating]
         if stated:
             return sorted(stated)
         telling = [(key, mentions) for key, mentions in by_sentence.items()
@@ -493,11 +502,14 @@ class ContextReader:
         return sorted(telling or by_sentence.items())
 
     def _by_sentence(
-        self, terms: Iterable[TermRange], evidence: Set[SentenceKey]
-    ) -> dict[SentenceKey, Mentions] | None:
-        """The terms in each sentence (field, number); None as soon as one lies in a
-        sentence of the `evidence` that can carry no label (then no label holds)."""
+        self, terms: Iterable[TermRange], evidence: Evidence
+    ) -> tuple[dict[SentenceKey, Mentions], Set[SentenceKey] | None] | None:
+        """The terms in each sentence (field, number), and the sentences stating the event
+        (`evidence`, found once a second sentence holds a term: with one, that sentence is
+        read whichever states it); None as soon as a sentence holding a term states the
+        event and can carry no label (then no label holds)."""
         by_sentence: dict[SentenceKey, Mentions] = {}
+        stating: Set[SentenceKey] | None = None
         numbers: list[int] = []
         numbers_field = -1  # the field `numbers` are of
         for term in terms:
@@ -507,11 +519,20 @@ class ContextReader:
             key = (field_no, numbers[term[1]])
             mentions = by_sentence.get(key)
             if mentions is None:
-                if key in evidence and self._plain(key):
-                    return None
+                if by_sentence:  # a second sentence: which of them states the event decides
+                    if stating is None:
+                        stating = evidence() if callable(evidence) else evidence
+                        if self._states_plainly(next(iter(by_sentence)), stating):
+                            return None
+                    if self._states_plainly(key, stating):
+                        return None
                 mentions = by_sentence[key] = []
             mentions.append(term)
-        return by_sentence
+        return by_sentence, stating
+
+    def _states_plainly(self, key: SentenceKey, stating: Set[SentenceKey]) -> bool:
+        """Whether the sentence states the event and can carry no label."""
+        return key in stating and self._plain(key)
 
     def _first_copy(self, key: SentenceKey) -> tuple[SentenceKey, int]:
         """Where the sentence first stood, and how far back its words stand there, when it
