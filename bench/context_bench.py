@@ -3,15 +3,17 @@ words there, against the tokenizer.
 
 `python -m bench.run --only context`. Over FA-KES, in one process: the warm tokenizer pass
 over every title and body, and what `Engine.match` adds for context once rules have
-matched: each match's stating sentences (Evaluator.evidence: only context reads them) and
-the labels of its words read in them (a ContextReader per article with a match), the
-passes taken in turns so all see the same machine. What the engine has at hand without
-context is made before the passes: each match's earliest terms, sorted for its spans
-(build_match), and each article's evaluator as matching left it (its memos: extents,
-sentence numbers), restored untimed before every turn, since evidence adds to them; each
-field's page furniture lead words, which only context reads (FieldText.has_leads) and the
-field then keeps, are dropped then too, so every turn finds them as the engine does once
-per article.
+matched: each match's stating sentences (Evaluator.evidence: only context reads them,
+handed to the labels as the search, as Engine.match_of does, so a match whose words lie
+in one sentence never runs it) and the labels of its words read in them (a ContextReader
+per article with a match), the passes taken in turns so all see the same machine. What
+the engine has at hand without context is made before the passes: each match's earliest
+terms, sorted for its spans (build_match), and each article's evaluator as matching left
+it (its memos: extents, sentence numbers), restored untimed before every turn, since
+evidence adds to them; each field's own page furniture lead words (FieldText.has_leads:
+its share of the leads the analyser found, which only context asks for and the field then
+keeps) are dropped then too, so every turn asks for them as the engine does once per
+article.
 Labelling alone (the evidence found before the passes, and the sentence numbers the
 evaluator read for it kept) is timed beside. The target (issue 17): context costs at
 most 0.3x the tokenizer on top of analysis and matching: evidence and labelling together.
@@ -192,9 +194,9 @@ def _matched(engine: Engine, text: AnalysedText) -> Matched | None:
 
 
 def _forget_leads(text: AnalysedText) -> None:
-    """Drop the fields' boilerplate lead words (FieldText.has_leads), which only context
-    reads and each field keeps once found: every turn finds them again, as the engine does
-    once per article."""
+    """Drop the fields' own boilerplate lead words (FieldText.has_leads: their share of the
+    analyser's), which only context asks for and each field keeps once found: every turn
+    asks for them again, as the engine does once per article."""
     for field in text.fields():
         vars(field).pop("_lead_tokens", None)
 
@@ -279,14 +281,16 @@ Labelling matches by the context of their words (`historical`, `ended`, `negated
 over every title and body ({report.runs[0].tokenizer:.3f} s), in the same process, the
 passes timed in turns (best pass of each). What context adds once rules have matched is
 timed: finding the sentences that state each match (Evaluator.evidence, which only context
-reads) and labelling its words there, each sentence holding a match's words read once per
-article, each field's page furniture leads found once per article; only the articles a
-rule matched are read. What the engine has without context is made before the passes:
-each match's earliest terms, sorted for its spans, and each article's evaluator as
-matching left it, restored (untimed) before every turn with the fields' leads dropped.
-Labelling
-alone, with the evidence found before the passes, is timed beside. `python -m bench.run
---only context` rewrites this section.
+reads; handed to the labels as the search, as the engine does, so it runs only for a match
+whose words lie in more than one sentence) and labelling its words there, each sentence
+holding a match's words read once per article, each field's share of the page furniture
+leads the analyser found taken once per article; only the articles a rule matched are
+read. What the engine has without context is made before the passes: each match's
+earliest terms, sorted for its spans, and each article's evaluator as matching left it,
+restored (untimed) before every turn with the fields' leads dropped. Labelling alone,
+with the evidence found before the passes, is timed beside. The line after the tables is
+a reference on unseen text (bench/context_unseen.py), not the target's measure.
+`python -m bench.run --only context` rewrites this section.
 
 {machine_lines}
 
