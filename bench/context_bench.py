@@ -10,7 +10,7 @@ per article with a match), the passes taken in turns so all see the same machine
 the engine has at hand without context is made before the passes: each match's earliest
 terms, sorted for its spans (build_match), and each article's evaluator as matching left
 it (its memos: extents, sentence numbers), restored untimed before every turn, since
-evidence adds to them; each field's own page furniture lead words (FieldText.has_leads:
+evidence adds to them; each field's own page furniture lead words (FieldText.lead_at's:
 its share of the leads the analyser found, which only context asks for and the field then
 keeps) are dropped then too, so every turn asks for them as the engine does once per
 article.
@@ -194,7 +194,7 @@ def _matched(engine: Engine, text: AnalysedText) -> Matched | None:
 
 
 def _forget_leads(text: AnalysedText) -> None:
-    """Drop the fields' own boilerplate lead words (FieldText.has_leads: their share of the
+    """Drop the fields' own boilerplate lead words (FieldText.lead_at's: their share of the
     analyser's), which only context asks for and each field keeps once found: every turn
     asks for them again, as the engine does once per article."""
     for field in text.fields():

@@ -174,8 +174,13 @@ class FieldText:
         return frozenset(leads[bisect_left(leads, first):bisect_right(leads, last)])
 
     def has_leads(self) -> bool:
-        """Whether a boilerplate lead word is anywhere in the field (most have none)."""
-        return bool(self._lead_tokens)
+        """Whether a boilerplate lead word is anywhere in the field (most have none): one
+        bisection into the batch's leads, nothing kept (context asks once per field)."""
+        leads = self.token_leads
+        if not leads or not len(self.word_tokens):
+            return False
+        after = bisect_left(leads, self.word_tokens.item(0))
+        return after < len(leads) and leads[after] <= self.word_tokens.item(-1)
 
     def lead_at(self, word: int) -> bool:
         """Whether the word is a boilerplate lead (`Related`, `Tags`, `Read more`): its
