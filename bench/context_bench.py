@@ -3,27 +3,32 @@ words there, against the tokenizer.
 
 `python -m bench.run --only context`. Over FA-KES, in one process: the warm tokenizer pass
 over every title and body, and what `Engine.match` adds for context once rules have
-matched: each match's stating sentences (Evaluator.evidence: only context reads them) and
-the labels of its words read in them (a ContextReader per article with a match), the
-passes taken in turns so all see the same machine. What the engine has at hand without
-context is made before the passes: each match's earliest terms, sorted for its spans
-(build_match), and each article's evaluator as matching left it (its memos: extents,
-sentence numbers), restored untimed before every turn, since evidence adds to them; each
-field's page furniture lead words, which only context reads (FieldText.has_leads) and the
-field then keeps, are dropped then too, so every turn finds them as the engine does once
-per article.
+matched: each match's stating sentences (Evaluator.evidence: only context reads them,
+handed to the labels as the search, as Engine.match_of does, so a match whose words lie
+in one sentence never runs it) and the labels of its words read in them (a ContextReader
+per article with a match), the passes taken in turns so all see the same machine. What
+the engine has at hand without context is made before the passes: each match's earliest
+terms, sorted for its spans (build_match), and each article's evaluator as matching left
+it (its memos: extents, sentence numbers), restored untimed before every turn, since
+evidence adds to them; each field's own page furniture lead words (FieldText.lead_at's:
+its share of the leads the analyser found, which only context asks for and the field then
+keeps) are dropped then too, so every turn asks for them as the engine does once per
+article.
 Labelling alone (the evidence found before the passes, and the sentence numbers the
 evaluator read for it kept) is timed beside. The target (issue 17): context costs at
 most 0.3x the tokenizer on top of analysis and matching: evidence and labelling together.
+Beside it, as a reference only, the same work with the shipped rules on unseen text
+(bench/context_unseen.py), since the daemon reads each article once.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
 
+from bench.context_unseen import UnseenContext, measure_unseen_context
 from bench.corpus import Corpus
 from bench.measure import Machine, machine, progress, turns_best
 from bench.paths import SHIPPED_RULES
@@ -31,6 +36,7 @@ from bench.rulegen import build_vocabulary, generate_rules
 from bench.sizes import Sizes
 from bench.tables import Column, markdown
 from bench.targets import TARGET_COLUMNS, Target
+from bench.unseen_bench import UNSEEN_PASSES
 from watcher.engine.core import MAX_SPANS, Engine
 from watcher.engine.evaluation import Evaluator, Plans, Sentence, TermRange
 from watcher.engine.occurrences import Occurrences
@@ -80,6 +86,7 @@ class ContextRun:
 class ContextReport:
     machine: Machine
     runs: list[ContextRun]
+    unseen: UnseenContext  # the shipped rules on unseen text: a reference, not the verdict
 
 
 def measure_context(corpus: Corpus, analyzer: Analyzer, sizes: Sizes) -> ContextReport:
@@ -100,7 +107,10 @@ def measure_context(corpus: Corpus, analyzer: Analyzer, sizes: Sizes) -> Context
         progress(f"context labels: {name}")
         engine = Engine(Compiler(analyzer).compile(rules), analyzer)
         runs.append(_measure(name, engine, analysed, texts, sizes))
-    return ContextReport(machine(), runs)
+    progress("context labels: the shipped rules on unseen text")
+    passes = 1 if sizes.repeats.most == 1 else UNSEEN_PASSES
+    unseen = measure_unseen_context(corpus, shipped, _unseen_pass, passes)
+    return ContextReport(machine(), runs, unseen)
 
 
 def _measure(
@@ -121,13 +131,7 @@ def _measure(
             tokenizer(text)
 
     def context() -> list:
-        labelled = []
-        for matched, evaluator in zip(held, evaluators, strict=True):
-            numbers = partial(evaluator.unit_numbers, sentence=True)
-            reader = engine.context_reader(matched.text, numbers)
-            labelled.extend(reader.labels(terms, evaluator.evidence(query))
-                            for query, terms, _ in matched.matches)
-        return labelled
+        return _evidence_and_labels(engine, held, evaluators)
 
     def label() -> list:
         labelled = []
@@ -150,6 +154,31 @@ def _measure(
     )
 
 
+def _evidence_and_labels(
+    engine: Engine, held: Sequence[Matched], evaluators: Sequence[Evaluator]
+) -> list:
+    """The timed work: each match's stating sentences and its labels, as Engine.match
+    finds them, each article's evaluator as matching left it."""
+    labelled = []
+    for matched, evaluator in zip(held, evaluators, strict=True):
+        numbers = partial(evaluator.unit_numbers, sentence=True)
+        reader = engine.context_reader(matched.text, numbers)
+        labelled.extend(reader.labels(terms, partial(evaluator.evidence, query))
+                        for query, terms, _ in matched.matches)
+    return labelled
+
+
+def _unseen_pass(
+    engine: Engine, analysed: Sequence[AnalysedText]
+) -> tuple[int, int, Callable[[], object]]:
+    """One unseen pass's context work over freshly analysed articles (bench/context_unseen.py):
+    the articles with a match, the matches, and the work (once: it learns the new types)."""
+    held = [matched for text in analysed if (matched := _matched(engine, text)) is not None]
+    evaluators = [_as_left(matched.evaluator) for matched in held]
+    work = partial(_evidence_and_labels, engine, held, evaluators)
+    return len(held), sum(len(matched.matches) for matched in held), work
+
+
 def _matched(engine: Engine, text: AnalysedText) -> Matched | None:
     """An article's matches as the engine has them before context, or None without one."""
     occurrences = engine.find_occurrences(text)
@@ -165,9 +194,9 @@ def _matched(engine: Engine, text: AnalysedText) -> Matched | None:
 
 
 def _forget_leads(text: AnalysedText) -> None:
-    """Drop the fields' boilerplate lead words (FieldText.has_leads), which only context
-    reads and each field keeps once found: every turn finds them again, as the engine does
-    once per article."""
+    """Drop the fields' own boilerplate lead words (FieldText.lead_at's: their share of the
+    analyser's), which only context asks for and each field keeps once found: every turn
+    asks for them again, as the engine does once per article."""
     for field in text.fields():
         vars(field).pop("_lead_tokens", None)
 
@@ -222,9 +251,25 @@ def _target(report: ContextReport) -> Target:
                   worst, "x", "<=", TARGET)
 
 
+def _unseen_line(report: ContextReport) -> str:
+    """The reference on unseen text, said to be one (the verdict is the warm tokenizer's)."""
+    unseen = report.unseen
+    return (
+        f"Reference, not the target: on unseen text (bench/context_unseen.py, as "
+        f"bench/unseen_bench.py defines it: FA-KES split by date, a fresh tokenizer and "
+        f"engine warmed on the older {unseen.older} articles, timed on the newer "
+        f"{unseen.newer}), the shipped rules' evidence + labelling over the "
+        f"{unseen.articles} newer articles with a match ({unseen.matches} matches, their "
+        f"new word types learnt as the engine would) {unseen.context:.4f} s against the "
+        f"tokenizer's {unseen.tokenizer:.4f} s: **{unseen.ratio:.3f}x** (best of each "
+        f"over fresh passes)."
+    )
+
+
 def render_context_table(report: ContextReport) -> str:
     return "\n".join(markdown(COLUMNS, report.runs)
-                     + [""] + markdown(TARGET_COLUMNS, [_target(report)]))
+                     + [""] + markdown(TARGET_COLUMNS, [_target(report)])
+                     + ["", _unseen_line(report)])
 
 
 def render_context_markdown(report: ContextReport) -> str:
@@ -236,18 +281,22 @@ Labelling matches by the context of their words (`historical`, `ended`, `negated
 over every title and body ({report.runs[0].tokenizer:.3f} s), in the same process, the
 passes timed in turns (best pass of each). What context adds once rules have matched is
 timed: finding the sentences that state each match (Evaluator.evidence, which only context
-reads) and labelling its words there, each sentence holding a match's words read once per
-article, each field's page furniture leads found once per article; only the articles a
-rule matched are read. What the engine has without context is made before the passes:
-each match's earliest terms, sorted for its spans, and each article's evaluator as
-matching left it, restored (untimed) before every turn with the fields' leads dropped.
-Labelling
-alone, with the evidence found before the passes, is timed beside. `python -m bench.run
---only context` rewrites this section.
+reads; handed to the labels as the search, as the engine does, so it runs only for a match
+whose words lie in more than one sentence) and labelling its words there, each sentence
+holding a match's words read once per article, each field's share of the page furniture
+leads the analyser found taken once per article; only the articles a rule matched are
+read. What the engine has without context is made before the passes: each match's
+earliest terms, sorted for its spans, and each article's evaluator as matching left it,
+restored (untimed) before every turn with the fields' leads dropped. Labelling alone,
+with the evidence found before the passes, is timed beside. The line after the tables is
+a reference on unseen text (bench/context_unseen.py), not the target's measure.
+`python -m bench.run --only context` rewrites this section.
 
 {machine_lines}
 
 {chr(10).join(markdown(TARGET_COLUMNS, [_target(report)]))}
 
 {chr(10).join(markdown(COLUMNS, report.runs))}
+
+{_unseen_line(report)}
 """

@@ -8,16 +8,20 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+import numpy as np
 import pytest
 import yaml
 
 from watcher.engine.context import ContextLexicon, ContextReader, Triggers, load_triggers
+from watcher.engine.evaluation import Evaluator
 from watcher.engine.matcher import Matcher
 from watcher.errors import ConfigError
 from watcher.model import Article, ContextLabel
 from watcher.rules.ast import Rule, RuleSet
+from watcher.rules.compile import CNode
 from watcher.rules.grammar import parse_query
-from watcher.text.analysis import Analyzer, FieldText
+from watcher.text import analysis
+from watcher.text.analysis import Analyzer, FieldText, Tokens
 
 SENTENCES = Path(__file__).parent / "data" / "context" / "sentences.yaml"
 CASES = yaml.safe_load(SENTENCES.read_text(encoding="utf-8"))
@@ -193,6 +197,34 @@ def test_a_place_named_again_keeps_no_recalled_event_unlabelled() -> None:
     )
     [match] = matcher.match(article)
     assert match.context == (ContextLabel("historical", ("February 27",)),)
+
+
+def test_the_stating_sentences_are_looked_for_only_when_they_choose_among_several(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A match whose words lie in one sentence is labelled by that sentence whichever
+    states the event, so its stating sentences (Evaluator.evidence) are not looked for;
+    with its words in two sentences they choose which is read, and are."""
+    looked: list[CNode] = []
+    evidence = Evaluator.evidence
+
+    def counted(evaluator: Evaluator, node: CNode, fields: tuple[int, ...] = (0, 1)):
+        looked.append(node)
+        return evidence(evaluator, node, fields)
+
+    monkeypatch.setattr(Evaluator, "evidence", counted)
+    matcher = _matcher({"truce": "truce NEAR/p Syria"})
+    published = datetime(2016, 8, 3, tzinfo=UTC)
+    one = Article(id="one", title="", published=published,
+                  body="On February 27 a truce brokered by Russia took effect in Syria.")
+    [match] = matcher.match(one)
+    assert match.context == (ContextLabel("historical", ("February 27",)),)
+    assert looked == []
+    two = Article(id="two", title="", published=published,
+                  body=f"{one.body} Syria's wheat harvest is the smallest in decades.")
+    [match] = matcher.match(two)
+    assert match.context == (ContextLabel("historical", ("February 27",)),)
+    assert len(looked) == 1
 
 
 def test_a_plain_term_beside_a_near_is_no_statement_of_the_event() -> None:
@@ -527,29 +559,31 @@ def test_a_sentence_repeated_without_its_date_is_read_where_it_first_stood() -> 
     assert own.context == ()
 
 
-def test_a_field_without_a_lead_word_is_not_searched_for_page_furniture(
+def test_page_furniture_leads_are_those_the_analyser_found(
     analyzer: Analyzer, triggers: Triggers, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Finding a field's page furniture leads reads its tokens; a field none of whose words
-    is spelt as a lead word (`related`, `tags`, `read` ...) is known to have none from the
-    lexicon's word types, and labels as before."""
-    asked: list[str] = []
-    has_leads = FieldText.has_leads
-
-    def counted(field: FieldText) -> bool:
-        asked.append(field.text)
-        return has_leads(field)
-
-    monkeypatch.setattr(FieldText, "has_leads", counted)
+    """The analyser finds the boilerplate lead words to start sentences at them; context
+    reads those (FieldText.token_leads), never searching a field's tokens again, and
+    labels as before: a field without a lead has no furniture, one with `Related` has."""
     lexicon = ContextLexicon(triggers, analyzer.types)
     plain = "Warplanes pounded Raqqa in 2014."
     listed = "Related News Warplanes pound Raqqa"
-    for body in (plain, listed):
-        text = analyzer.analyse(Article(id=body, title="", body=body,
-                                        published=datetime(2017, 4, 5, tzinfo=UTC)))
+    texts = [analyzer.analyse(Article(id=body, title="", body=body,
+                                      published=datetime(2017, 4, 5, tzinfo=UTC)))
+             for body in (plain, listed)]
+    searched: list[int] = []
+    search = analysis.lead_positions
+
+    def counted(tokens: Tokens, first: int = 0, end: int | None = None) -> np.ndarray:
+        searched.append(first)
+        return search(tokens, first, end)
+
+    monkeypatch.setattr(analysis, "lead_positions", counted)
+    found = []
+    for text in texts:
         words = [analyzer.types[t].folded for t in text.body.types.tolist()]
         at = words.index("raqqa")
-        found = ContextReader(lexicon, text).labels([(1, at, at)])
-        assert found == ((ContextLabel("historical", ("2014",)),) if body == plain
-                         else (ContextLabel("boilerplate", ("Related",)),))
-    assert asked == [listed]
+        found.append(ContextReader(lexicon, text).labels([(1, at, at)]))
+    assert found == [(ContextLabel("historical", ("2014",)),),
+                     (ContextLabel("boilerplate", ("Related",)),)]
+    assert searched == []

@@ -33,13 +33,10 @@ from watcher.errors import ConfigError
 from watcher.model import CONTEXT_LABELS, ContextLabel, ContextLabelName
 from watcher.rules.yaml_marks import compose_bounded, error_position
 from watcher.text.analysis import (
-    LEAD_PAIR_FIRSTS,
-    LEAD_WORDS,
     LIST_SEPARATORS,
     AnalysedText,
     FieldText,
     WordType,
-    is_tweet_link,
 )
 
 __all__ = ["ContextLexicon", "ContextReader", "Triggers", "load_triggers", "shipped_triggers"]
@@ -122,15 +119,6 @@ COMMONNESS = {word: len(COMMON_WORDS) - rank for rank, word in enumerate(COMMON_
 # ContextLexicon's years after which a word may be a cue: a trigger's anchor is one even in
 # an article without a publication date (year -1), other words never (a year is at most 2100).
 ALWAYS_A_CUE, NEVER_A_CUE = -2, np.iinfo(np.int16).max
-# The word types of the boilerplate lead words (FieldText.lead_at: `Related`, `Read more`),
-# lower-cased as types are: a field without one has no page furniture.
-LEAD_LIKE = frozenset(word.lower() for word in LEAD_WORDS | LEAD_PAIR_FIRSTS)
-
-
-def _lead_like(lower: str) -> bool:
-    """Whether a word (lower-cased) may be a boilerplate lead: a lead word, the first of a
-    lead pair, or an embedded tweet's picture link."""
-    return lower in LEAD_LIKE or is_tweet_link(lower)
 YEARS_KEPT = 8  # publication years whose cue words ContextLexicon keeps (few: recent news)
 
 Words = tuple[str, ...]
@@ -138,6 +126,8 @@ Carried = dict[ContextLabelName, list[str]]  # a sentence's labels with their cu
 WordsOf = Callable[[str], list[str]]
 SentenceKey = tuple[int, int]  # (field, sentence number)
 Mentions = list[TermRange]  # the terms (field, first word, last word) in one sentence
+# The sentences stating a match's event (Evaluator.evidence), or a function finding them.
+Evidence = Set[SentenceKey] | Callable[[], Set[SentenceKey]]
 
 
 @dataclass(frozen=True)
@@ -179,8 +169,6 @@ class ContextLexicon:
         self._cue_after_year = np.zeros(0, dtype=np.int16)
         # Per publication year (-1: unknown), whether each type may start a cue.
         self._cues_by_year: dict[int, np.ndarray] = {}
-        # Per type: whether a boilerplate lead word may be of it (`related`, `read`).
-        self._lead_like = np.zeros(0, dtype=bool)
 
     def anchors(self, type_indexes: np.ndarray, published: date | None) -> list[int]:
         """Positions in `type_indexes` of the words a cue of an article published on
@@ -194,12 +182,6 @@ class ContextLexicon:
                 self._cues_by_year.clear()
             cues = self._cues_by_year[year] = self._cue_after_year < year
         return cues.take(type_indexes).nonzero()[0].tolist()
-
-    def may_lead(self, type_indexes: np.ndarray) -> bool:
-        """Whether some of these words (a field's) may be a boilerplate lead: most fields
-        have none, and then FieldText.has_leads need not look at their tokens."""
-        self.learn()
-        return bool(self._lead_like.take(type_indexes).any())
 
     def words(self, type_indexes: np.ndarray) -> list[str]:
         """The folded words of these types (a sentence's, to find its cues in)."""
@@ -216,8 +198,6 @@ class ContextLexicon:
         self._folded[known:total] = new
         after_year = self._cue_after_year = _room(self._cue_after_year, total)
         after_year[known:total] = [self._cue_after(word) for word in new]
-        lead_like = self._lead_like = _room(self._lead_like, total)
-        lead_like[known:total] = [_lead_like(word.lower) for word in self.types[known:total]]
         for year, cues in self._cues_by_year.items():
             cues = self._cues_by_year[year] = _room(cues, total)
             cues[known:total] = after_year[known:total] < year
@@ -457,7 +437,7 @@ class ContextReader:
         self._copies: dict[SentenceKey, tuple[SentenceKey, int]] = {}  # _copied_from's
 
     def labels(
-        self, terms: Iterable[TermRange], evidence: Set[tuple[int, int]] = frozenset(),
+        self, terms: Iterable[TermRange], evidence: Evidence = frozenset(),
         exclude: Set[ContextLabelName] = frozenset(),
     ) -> tuple[ContextLabel, ...]:
         """The labels every sentence that states the event carries, with their cue words.
@@ -476,32 +456,23 @@ class ContextReader:
         one of them, though not the same one (a recalled date in one, a list of related
         headlines in the other), no sentence states the event plainly: those labels are
         returned too, each with the cues of the sentences that carry it.
+
+        `evidence` may be a function that finds those sentences: it is called only when the
+        mentions lie in more than one sentence (the one sentence holding them all is read,
+        whichever states the event).
         """
-        by_sentence = self._by_sentence(terms, evidence)
-        if by_sentence is None:
+        grouped = self._by_sentence(terms, evidence)
+        if grouped is None:
             return ()  # a sentence stating the event can carry no label: none holds
-        stated = {key: mentions for key, mentions in by_sentence.items() if key in evidence}
-        read = stated or by_sentence
-        in_order = sorted(read.items())
-        if not stated and any(self._plain(key) and not self._places_only(key, mentions)
-                              for key, mentions in in_order):
-            return ()  # a sentence that can carry no label tells what happened: none holds
+        read = self._read_for(*grouped)
+        if any(self._plain(key) for key, _ in read):
+            return ()  # a plain sentence that tells of the event: no label can hold
         labelled: list[tuple[SentenceKey, Mentions, Carried]] = []
-        place_only_plain = False
-        for key, mentions in in_order:
+        for key, mentions in read:
             carried = self._carried(key, mentions)
-            if carried:
-                labelled.append((key, mentions, carried))
-            elif stated or not self._places_only(key, mentions):
-                return ()  # a plain sentence that tells of the event: no label can hold
-            else:
-                place_only_plain = True
-        if not stated:
-            # Without a sentence stating the event, those that tell what happened decide.
-            telling = [item for item in labelled if not self._places_only(item[0], item[1])]
-            if not telling and place_only_plain:
-                return ()  # none tells: each is read, and a plain one is among them
-            labelled = telling or labelled
+            if not carried:
+                return ()  # a sentence read that tells of the event plainly
+            labelled.append((key, mentions, carried))
         carried_by = [carried for _, _, carried in labelled]
         if not carried_by:
             return ()
@@ -514,12 +485,31 @@ class ContextReader:
             ContextLabel(label, tuple(found[label])) for label in LABELS if label in found
         )
 
+    def _read_for(
+        self, by_sentence: dict[SentenceKey, Mentions], stating: Set[SentenceKey] | None
+    ) -> list[tuple[SentenceKey, Mentions]]:
+        """The sentences whose labels decide, in order, with their mentions: those stating
+        the event (in `stating`, None when the mentions lie in one sentence: it is read
+        whichever states the event) when some do; else those that tell what happened (a
+        mention in them names no place), or every one when each only says where."""
+        if stating is None:
+            return list(by_sentence.items())
+        stated = [(key, mentions) for key, mentions in by_sentence.items() if key in stating]
+        if stated:
+            return sorted(stated)
+        telling = [(key, mentions) for key, mentions in by_sentence.items()
+                   if not self._places_only(key, mentions)]
+        return sorted(telling or by_sentence.items())
+
     def _by_sentence(
-        self, terms: Iterable[TermRange], evidence: Set[SentenceKey]
-    ) -> dict[SentenceKey, Mentions] | None:
-        """The terms in each sentence (field, number); None as soon as one lies in a
-        sentence of the `evidence` that can carry no label (then no label holds)."""
+        self, terms: Iterable[TermRange], evidence: Evidence
+    ) -> tuple[dict[SentenceKey, Mentions], Set[SentenceKey] | None] | None:
+        """The terms in each sentence (field, number), and the sentences stating the event
+        (`evidence`, found once a second sentence holds a term: with one, that sentence is
+        read whichever states it); None as soon as a sentence holding a term states the
+        event and can carry no label (then no label holds)."""
         by_sentence: dict[SentenceKey, Mentions] = {}
+        stating: Set[SentenceKey] | None = None
         numbers: list[int] = []
         numbers_field = -1  # the field `numbers` are of
         for term in terms:
@@ -529,11 +519,20 @@ class ContextReader:
             key = (field_no, numbers[term[1]])
             mentions = by_sentence.get(key)
             if mentions is None:
-                if key in evidence and self._plain(key):
-                    return None
+                if by_sentence:  # a second sentence: which of them states the event decides
+                    if stating is None:
+                        stating = evidence() if callable(evidence) else evidence
+                        if self._states_plainly(next(iter(by_sentence)), stating):
+                            return None
+                    if self._states_plainly(key, stating):
+                        return None
                 mentions = by_sentence[key] = []
             mentions.append(term)
-        return by_sentence
+        return by_sentence, stating
+
+    def _states_plainly(self, key: SentenceKey, stating: Set[SentenceKey]) -> bool:
+        """Whether the sentence states the event and can carry no label."""
+        return key in stating and self._plain(key)
 
     def _first_copy(self, key: SentenceKey) -> tuple[SentenceKey, int]:
         """Where the sentence first stood, and how far back its words stand there, when it
@@ -668,10 +667,8 @@ class ContextReader:
         found = self._cues[field_no]
         if found is None:
             field = self._fields[field_no]
-            lexicon = self.lexicon
             found = self._cues[field_no] = _FieldCues(
-                lexicon.anchors(field.types, self.published),
-                lexicon.may_lead(field.types) and field.has_leads(),
+                self.lexicon.anchors(field.types, self.published), field.has_leads()
             )
         return found
 

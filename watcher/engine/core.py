@@ -10,8 +10,14 @@ from collections.abc import Callable, Iterable
 from fnmatch import fnmatchcase
 from functools import partial
 
-from watcher.engine.context import ContextLexicon, ContextReader, Triggers, shipped_triggers
-from watcher.engine.evaluation import FIELDS, Evaluator, Plans, Sentence, TermRange
+from watcher.engine.context import (
+    ContextLexicon,
+    ContextReader,
+    Evidence,
+    Triggers,
+    shipped_triggers,
+)
+from watcher.engine.evaluation import FIELDS, Evaluator, Plans, TermRange
 from watcher.engine.locate import ArticleVariants, Locator, VariantTerms, variant_terms
 from watcher.engine.occurrences import Occurrences, OccurrenceScanner, ScanMode
 from watcher.engine.snippets import make_snippet
@@ -93,7 +99,7 @@ class Engine:
         """The match of a rule that held, its context read in the sentences where its query
         holds: the one way `match` and `watcher explain` build it, so they never differ."""
         return build_match(compiled, text, terms, reader, self.exclude,
-                           evidence=evaluator.evidence(compiled.query))
+                           evidence=partial(evaluator.evidence, compiled.query))
 
     def evaluate(
         self, text: AnalysedText, occurrences: Occurrences, rule_numbers: list[int]
@@ -180,7 +186,7 @@ class Engine:
 def build_match(
     compiled: CompiledRule, text: AnalysedText, terms: Iterable[TermRange],
     reader: ContextReader | None = None, exclude: tuple[ContextLabelName, ...] = (),
-    evidence: frozenset[Sentence] = frozenset(),
+    evidence: Evidence = frozenset(),
 ) -> Match:
     """The match of a rule that held; `reader` labels its context (none without one), read
     in the `evidence` sentences where the query holds on its own (Evaluator.evidence), and

@@ -7,8 +7,9 @@ vocabulary entry and looked up per token, so analysis rides on the tokenizer's s
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import NamedTuple
 
@@ -148,6 +149,10 @@ class FieldText:
     tokens: Tokens
     word_tokens: np.ndarray  # the token position of each word in `tokens`
     char_offset: int = 0  # where the field's text begins in the tokens' offsets
+    # The token positions of the boilerplate lead words in `tokens` (sorted), which the
+    # analyser found to start sentences at them (lead_positions): context reads them here
+    # instead of looking for them again. Shared by the fields of a batch.
+    token_leads: list[int] = field(default_factory=list)
 
     @cached_property
     def sentence_starts(self) -> list[int]:
@@ -160,15 +165,22 @@ class FieldText:
     @cached_property
     def _lead_tokens(self) -> frozenset[int]:
         """The token positions of this field's lead words: the fields of a batch share
-        `tokens` (Analyzer.analyse_many), and another article's leads are none of its own."""
-        if not len(self.word_tokens):
+        `tokens` and `token_leads` (Analyzer.analyse_many), and another article's leads are
+        none of its own. Two bisections: the analyser found them already."""
+        leads = self.token_leads
+        if not leads or not len(self.word_tokens):
             return frozenset()
         first, last = self.word_tokens.item(0), self.word_tokens.item(-1)
-        return frozenset(lead_positions(self.tokens, first, last + 1).tolist())
+        return frozenset(leads[bisect_left(leads, first):bisect_right(leads, last)])
 
     def has_leads(self) -> bool:
-        """Whether a boilerplate lead word is anywhere in the field (most have none)."""
-        return bool(self._lead_tokens)
+        """Whether a boilerplate lead word is anywhere in the field (most have none): one
+        bisection into the batch's leads, nothing kept (context asks once per field)."""
+        leads = self.token_leads
+        if not leads or not len(self.word_tokens):
+            return False
+        after = bisect_left(leads, self.word_tokens.item(0))
+        return after < len(leads) and leads[after] <= self.word_tokens.item(-1)
 
     def lead_at(self, word: int) -> bool:
         """Whether the word is a boilerplate lead (`Related`, `Tags`, `Read more`): its
@@ -425,7 +437,7 @@ class Analyzer:
 
 class Words(NamedTuple):
     """Word-level arrays of a token sequence: the words' token positions, type indexes,
-    and sentence and paragraph numbers."""
+    and sentence and paragraph numbers; and the token positions of its lead words."""
 
     positions: np.ndarray
     types: np.ndarray
@@ -433,6 +445,7 @@ class Words(NamedTuple):
     ends: np.ndarray
     sentence: np.ndarray
     paragraph: np.ndarray
+    leads: list[int]
 
 
 def is_tweet_link(surface: str) -> bool:
@@ -455,20 +468,23 @@ def _words(tokens: Tokens) -> Words:
     codes = tokens.codes
     positions = np.flatnonzero(codes & WORD_FLAG)
     starts = tokens.starts[positions]
+    leads = lead_positions(tokens)
     return Words(
         positions=positions,
         types=(codes[positions] & TYPE_MASK).view(np.int64),
         starts=starts,
         ends=starts + tokens.lengths[positions],
-        sentence=np.cumsum(_sentence_markers(tokens))[positions],
+        sentence=np.cumsum(_sentence_markers(tokens, leads))[positions],
         paragraph=np.cumsum(codes & BREAK_FLAG)[positions],
+        leads=leads.tolist(),
     )
 
 
-def _sentence_markers(tokens: Tokens) -> np.ndarray:
+def _sentence_markers(tokens: Tokens, leads: np.ndarray | None = None) -> np.ndarray:
     """Tokens that start a sentence for the word at or after them: for the blank
     pipeline the break or final mark itself, for a trained one its sentence start or
-    the token after a break; for both a boilerplate lead word itself."""
+    the token after a break; for both a boilerplate lead word itself (`leads`, the
+    tokens' lead_positions when the caller found them already)."""
     codes = tokens.codes
     if tokens.sentence_marks is None:
         ends = (codes & END_FLAG) != 0
@@ -478,7 +494,7 @@ def _sentence_markers(tokens: Tokens) -> np.ndarray:
     else:
         markers = tokens.sentence_marks.copy()
         markers[1:] |= (codes[:-1] & BREAK_FLAG) != 0
-    markers[lead_positions(tokens)] = True
+    markers[lead_positions(tokens) if leads is None else leads] = True
     return markers
 
 
@@ -530,6 +546,7 @@ def _field(
         tokens=tokens,
         word_tokens=positions,
         char_offset=char_offset,
+        token_leads=words.leads,
     )
 
 
