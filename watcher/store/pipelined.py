@@ -2,15 +2,16 @@
 for the server only when it needs rows, not once per statement.
 
 Each statement on PostgreSQL is a round trip (the client sends it, then waits for the
-answer), and loopback round trips were most of an ingest's time: the locks, the reads
-after them and the write with its COMMIT each waited apart. Here a statement is sent at
+answer, idle, and so does the server for the next): the locks, the reads after them, the
+write and its COMMIT each waited apart, 6 times per new article. Here a statement is sent at
 once and its rows read only when the next decision needs them (`Sent.rows`): everything
 sent before goes in the same round trip. The server still runs the statements one after
 the other, each in its own snapshot (READ COMMITTED), so a read sent after a lock still
 reads what the lock waited for (docs/storage.md, "Ingests side by side").
 
 SQLAlchemy's execution cannot be used meanwhile (it reads a statement's rows as it runs
-it), so statements are compiled once per query for the driver, their values bound by the
+it), so statements are compiled once per query for the driver with PostgreSQL's own `$1`
+parameters (psycopg's RawCursor sends them as they are), their values bound by the
 columns' types as SQLAlchemy binds them, and the driver's errors leave as SQLAlchemy's
 (an IntegrityError is an IntegrityError). SQLAlchemy's cursor events are still fired, as
 each statement is sent. `Immediate` is the same interface without a pipeline (SQLite).
@@ -18,7 +19,7 @@ each statement is sent. `Immediate` is the same interface without a pipeline (SQ
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
@@ -27,7 +28,7 @@ from typing import Any, Protocol
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Dialect
 
-from watcher.store.driver import select_rows
+from watcher.store.driver import driver_query, select_rows
 
 
 class Sent(Protocol):
@@ -63,56 +64,34 @@ class Immediate:
         return _Done(select_rows(self._connection, statement, values))  # type: ignore[arg-type]
 
 
-@dataclass(frozen=True)
-class DriverStatement:
-    """A statement compiled once for the driver (psycopg's named parameters), with the bind
-    processors of its typed parameters."""
-
-    sql: str
-    compiled: sa.sql.compiler.Compiled
-    processors: tuple[tuple[str, Callable[[Any], Any]], ...]
-
-    @classmethod
-    def of(cls, statement: sa.Executable, dialect: Dialect) -> DriverStatement:
-        compiled = statement.compile(dialect=dialect)  # type: ignore[attr-defined]
-        found = ((name, bind.type.dialect_impl(dialect).bind_processor(dialect))
-                 for name, bind in compiled.binds.items())
-        return cls(compiled.string, compiled,
-                   tuple((name, process) for name, process in found if process))
-
-    def values(self, values: Mapping[str, Any]) -> dict[str, Any]:
-        """`values` with the query's own (a LIMIT), as the driver takes them."""
-        bound = self.compiled.construct_params(dict(values))
-        for name, process in self.processors:
-            if name in bound:
-                bound[name] = process(bound[name])
-        return bound
-
-
-@lru_cache(maxsize=512)
-def _driver_statement(statement: sa.Executable, dialect: Dialect) -> DriverStatement:
-    return DriverStatement.of(statement, dialect)
+@lru_cache(maxsize=8)
+def _numbered(dialect: type[Dialect]) -> Dialect:
+    """The dialect with PostgreSQL's own `$1` parameters, which the driver sends as they
+    are (psycopg's RawCursor): psycopg's `%(name)s` form is parsed on every execution of a
+    statement longer than its cache takes, and the write's text is (a third of a pass)."""
+    return dialect(paramstyle="numeric_dollar")  # type: ignore[call-arg]
 
 
 class Pipelined:
     """Statements sent in psycopg's pipeline mode on the connection's driver connection."""
 
     def __init__(self, connection: Connection) -> None:
-        from psycopg.rows import namedtuple_row  # psycopg: installed with PostgreSQL's extra
+        from psycopg import RawCursor  # psycopg: installed with PostgreSQL's extra
+        from psycopg.rows import namedtuple_row
 
         self._connection = connection
         self._driver = connection.connection.driver_connection
-        self._rows = namedtuple_row
+        self._cursor = lambda: RawCursor(self._driver, row_factory=namedtuple_row)
         self.dialect = connection.dialect.name
 
     def send(self, statement: sa.Executable, values: Mapping[str, Any]) -> Sent:
-        driver = _driver_statement(statement, self._connection.dialect)
-        return self.send_text(driver.sql, driver.values(values))
+        driver = driver_query(statement, _numbered(type(self._connection.dialect)))
+        return self.send_text(driver.sql, driver.bound(values))
 
-    def send_text(self, sql: str, values: Mapping[str, Any] | None = None) -> _Pending:
-        """A statement as the driver takes it; sent now, its answer read later."""
-        assert self._driver is not None
-        cursor = self._driver.cursor(row_factory=self._rows)
+    def send_text(self, sql: str, values: Sequence[Any] | None = None) -> _Pending:
+        """A statement as the driver takes it (`$1` parameters); sent now, its answer read
+        later."""
+        cursor = self._cursor()
         dispatch = self._connection.dispatch
         dispatch.before_cursor_execute(self._connection, cursor, sql, values, None, False)
         with driver_errors(self._connection.dialect, sql, values):
@@ -126,7 +105,7 @@ class _Pending:
     cursor: Any
     dialect: Dialect
     sql: str
-    values: Mapping[str, Any] | None
+    values: Sequence[Any] | None
 
     def rows(self) -> Sequence[Any]:
         """The statement's rows: a wait for the server, unless a later one brought them."""
@@ -189,7 +168,7 @@ def _roll_back(driver: Any, dialect: Dialect) -> None:
 
 
 @contextmanager
-def driver_errors(dialect: Dialect, sql: str, values: Mapping[str, Any] | None) -> Iterator[None]:
+def driver_errors(dialect: Dialect, sql: str, values: Sequence[Any] | None) -> Iterator[None]:
     """The driver's errors as SQLAlchemy's (IntegrityError, OperationalError, ...), which
     the store reads (watcher/store/db.py, batch.py)."""
     base = dialect.loaded_dbapi.Error
