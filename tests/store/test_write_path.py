@@ -158,10 +158,11 @@ def test_a_batch_on_sqlite_goes_to_the_driver_as_text_and_stores_the_same_values
 # ingest locks and the duplicate check with the story search, waited for once; then the one
 # statement writing everything (watcher/store/ingest_pg.py) with its COMMIT. One more in a
 # story it joins with matches that may be first there: the story's lock with the read of
-# the rules already first in it. The pool's check of its connection is one more per
-# checkout: one per `ingest`, one per batch. Each statement was a round trip of its own
-# before (6 for a new story with matches: the pool's ping, BEGIN, the locks, the read, the
-# write, COMMIT; 12 before the one write).
+# the rules already first in it. A duplicate found by the read: 2, its ROLLBACK sent with
+# the second. The pool's check of its connection is one more per checkout: one per
+# `ingest`, one per batch. Each statement was a round trip of its own before (6 for a new
+# story with matches: the pool's ping, BEGIN, the locks, the read, the write, COMMIT; 12
+# before the one write).
 ROUND_TRIPS = 2
 POOL_CHECK = 1
 _MESSAGE = re.compile(r"^[^\t]*\t([FB])\t")
@@ -246,6 +247,9 @@ def test_an_article_is_two_round_trips_on_postgresql(
     before = trips.count()
     assert store.ingest(copy, joining, oldest_story, NOW).new_matches == (joining[1].match,)
     assert trips.count() - before == POOL_CHECK + ROUND_TRIPS + 1  # the story's lock and read
+    before = trips.count()
+    assert not store.ingest(copy, joining, oldest_story, NOW).stored  # found by the read
+    assert trips.count() - before == POOL_CHECK + ROUND_TRIPS  # its ROLLBACK with the 2nd
     assert rows_of_stored(store) == [("a1", "siege", 1, 2, 3), ("a1", "strike", 1, 2, 3),
                                      ("a1", "shelling", 1, 2, 3), ("a2", "siege", 0, 0, 3),
                                      ("a2", "flood", 1, 1, 3)]

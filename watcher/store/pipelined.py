@@ -20,7 +20,7 @@ each statement is sent. `Immediate` is the same interface without a pipeline (SQ
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Protocol
@@ -135,7 +135,12 @@ def pipelined(connection: Connection) -> Iterator[Pipelined]:
                 statements = Pipelined(connection)
                 if begin:
                     statements.send_text("BEGIN")
-                yield statements
+                try:
+                    yield statements
+                except Exception as error:
+                    if begin and not isinstance(error, sa.exc.DBAPIError):
+                        _send_rollback(statements)
+                    raise
         except BaseException:
             if begin:
                 _roll_back(driver, connection.dialect)
@@ -155,6 +160,14 @@ def _leave_autocommit(connection: Connection, driver: Any) -> None:
         driver.autocommit = False
     else:
         connection.invalidate()
+
+
+def _send_rollback(statements: Pipelined) -> None:
+    """A block given up by a decision (a duplicate), not by the database: its ROLLBACK goes
+    with the pipeline's end, not in a round trip of its own. One the driver cannot send
+    (the connection is lost) is left to `_roll_back`, the block's own error raised."""
+    with suppress(sa.exc.DBAPIError):
+        statements.send_text("ROLLBACK")
 
 
 def _roll_back(driver: Any, dialect: Dialect) -> None:
