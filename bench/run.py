@@ -50,6 +50,12 @@ from bench.notify_bench import (
     render_notify_table,
 )
 from bench.paths import OUT, QUICK_RESULTS_FILE, RESULTS_FILE
+from bench.pg_write import (
+    PG_WRITE_HEADING,
+    measure_pg_write,
+    render_pg_write_markdown,
+    render_pg_write_table,
+)
 from bench.places import (
     PLACES_HEADING,
     measure_places_part,
@@ -149,6 +155,9 @@ PARTS = (
     Part("storewrite", WRITE_HEADING,
          lambda c: measure_write(c.sizes, c.postgres_url),
          render_write_table, render_write_markdown),
+    Part("pgwrite", PG_WRITE_HEADING,
+         lambda c: measure_pg_write(c.sizes, c.postgres_url),
+         render_pg_write_table, render_pg_write_markdown),
     Part("shipped", SHIPPED_HEADING,
          lambda c: measure_shipped(c.sizes),
          render_shipped_table, render_shipped_markdown),

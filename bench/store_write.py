@@ -387,10 +387,11 @@ class WriteComparison:
 
 
 def compare(
-    revision: str, passes: int, articles: int | None, postgres_url: str | None = None
+    revision: str, passes: int, articles: int | None, postgres_url: str | None = None,
+    databases: Sequence[str] = ("SQLite", "PostgreSQL"), replays: bool = True,
 ) -> WriteComparison:
     """The working tree against `revision`, their passes alternating (module docstring):
-    the write path on SQLite, then on PostgreSQL, then whole replays."""
+    the write path on each of `databases`, then whole replays (unless not `replays`)."""
     # Imported here: the worker runs this file over the baseline's bench/, which may lack them.
     from bench.revisions import describe_revision, export_revision
     from bench.workers_bench import postgres
@@ -406,16 +407,17 @@ def compare(
         written = {database: {label: [WritePass(**done) for done in found]
                               for label, found in _alternate(workers, asked[database],
                                                              passes).items()}
-                   for database in DATABASES}
-        replays = {label: [ReplayPass(**done) for done in found]
-                   for label, found in _alternate(workers, {"kind": "replay"}, passes).items()}
+                   for database in databases}
+        replayed = {label: [ReplayPass(**done) for done in found]
+                    for label, found in _alternate(workers, {"kind": "replay"},
+                                                   passes if replays else 0).items()}
         for worker, _ in workers.values():
             assert worker.stdin is not None
             worker.stdin.close()
             worker.wait()
     name = describe_revision(revision)
     return WriteComparison(info, name, name == describe_revision(BASELINE), calls, written,
-                           replays)
+                           replayed)
 
 
 def _alternate(
@@ -450,7 +452,7 @@ def measure_write(sizes: Sizes, postgres_url: str | None = None) -> WriteCompari
 def render_write_table(done: WriteComparison) -> str:
     lines = []
     for database in DATABASES:
-        lines += [f"{database}:", *plain(_COLUMNS, _rows(done, database)),
+        lines += [f"{database}:", *plain(WRITE_COLUMNS, write_rows(done, database)),
                   f"this tree / baseline: {done.ratio(database):.2f}x; stored the same: "
                   f"{'yes' if done.same(database) else 'NO'}", ""]
     lines += ["Whole replay:", *plain(_REPLAY_COLUMNS, _replay_rows(done)),
@@ -481,7 +483,7 @@ def render_write_markdown(done: WriteComparison) -> str:
         "",
         "SQLite:",
         "",
-        *markdown(_COLUMNS, _rows(done, "SQLite")),
+        *markdown(WRITE_COLUMNS, write_rows(done, "SQLite")),
         "",
         f"This tree / baseline on SQLite: **{done.ratio('SQLite'):.2f}x** the articles/s "
         f"({lite['this tree'].per_second:,.0f} against {lite['baseline'].per_second:,.0f}), "
@@ -498,13 +500,15 @@ def render_write_markdown(done: WriteComparison) -> str:
         "",
         "PostgreSQL:",
         "",
-        *markdown(_COLUMNS, _rows(done, "PostgreSQL")),
+        *markdown(WRITE_COLUMNS, write_rows(done, "PostgreSQL")),
         "",
         f"This tree / baseline on PostgreSQL: **{done.ratio('PostgreSQL'):.2f}x** the "
         f"articles/s ({pg['this tree'].per_second:,.0f} against "
         f"{pg['baseline'].per_second:,.0f}), {pg['this tree'].round_trips_per_article:.2f} "
         f"round trips per stored article against {pg['baseline'].round_trips_per_article:.2f}"
-        f". This tree: {_split(pg['this tree'])}; baseline: {_split(pg['baseline'])}.",
+        f". This tree: {_split(pg['this tree'])}; baseline: {_split(pg['baseline'])} (in "
+        "pipeline mode a statement returns once sent, and the wait for the server falls in "
+        "a later one: round trips are the measure there, \"PostgreSQL write path\").",
         "",
         "Stored the same in every pass, on each database (articles, their stories, which "
         "matches are first in them, deliveries queued): "
@@ -555,7 +559,7 @@ def _split(done: WritePass) -> str:
     return ", ".join(f"{name} {share / done.seconds:.0%}" for name, share in parts)
 
 
-_COLUMNS = [
+WRITE_COLUMNS = [
     Column("code", lambda r: r[0]),
     Column("best s", lambda r: f"{r[1].seconds:.3f}"),
     Column("articles/s", lambda r: f"{r[1].per_second:,.0f}"),
@@ -571,7 +575,10 @@ _COLUMNS = [
 ]
 
 
-def _rows(done: WriteComparison, database: str) -> list[tuple[str, WritePass, list[WritePass]]]:
+def write_rows(
+    done: WriteComparison, database: str
+) -> list[tuple[str, WritePass, list[WritePass]]]:
+    """(label, best pass, every pass) of each code measured on `database`."""
     return [(label, done.best(database, label), passes)
             for label, passes in done.passes[database].items()]
 

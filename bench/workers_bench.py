@@ -567,7 +567,7 @@ def render_workers_markdown(r: WorkersResults) -> str:
         "stored side by side (docs/storage.md, \"Ingests side by side\"). One process "
         f"replaying FA-KES ({share.articles} articles) into this PostgreSQL spends "
         f"{share.ingest_seconds:.1f} s of {share.total_seconds:.1f} s "
-        f"({share.ingest_seconds / share.total_seconds:.0%}) in `Store.ingest`, "
+        f"({share.ingest_seconds / share.total_seconds:.0%}) in `Store.ingest_batch`, "
         f"{store_ms:.1f} ms per article.", "",
         *PROBE_FINDINGS, "",
     ]
@@ -654,12 +654,13 @@ PROBE_FINDINGS = [
     "3 after) backends on average were idle in a transaction, waiting for their "
     "thread's next statement while its process ran other threads' Python: locks are held "
     "that much longer.",
-    "- **Round trips per new article**: 6 (the pool's ping, BEGIN, the locks, the read, "
-    "the one write, COMMIT), 8 when it joins a story with matches that may be first; per "
-    "chunk of 32 one read of known keys and two statements of claims. About 7 client "
-    "statements per stored article (pg_stat_statements, 1 worker), and 36 foreign-key "
-    "checks inside the server (its keys' and bands' rows). Item 1 of issue 20 (pipeline "
-    "mode: 2 round trips) is not done here.",
+    "- **Round trips per new article**: 6 then (the pool's ping, BEGIN, the locks, the "
+    "read, the one write, COMMIT), 8 when it joins a story with matches that may be "
+    "first; per chunk of 32 one read of known keys and two statements of claims. About 7 "
+    "client statements per stored article (pg_stat_statements, 1 worker), and 36 "
+    "foreign-key checks inside the server (its keys' and bands' rows). Since, in psycopg's "
+    "pipeline mode, 2 per new article (3 joining a story with matches that may be first) "
+    "and the pool's ping once per batch: \"PostgreSQL write path\" above.",
     "- **Start-up**: with 4 workers the last one started polling up to 1.6 s after the "
     "first article was stored, its loading inside the window the table measured; the "
     "window now starts once every worker has started.",

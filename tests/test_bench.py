@@ -25,6 +25,8 @@ TABLES = {
                  "| stage | shipped rules/ (14): s | ms/art. | share |",
                  "| store | is_known µs/art. |"),
     "## Store write path": ("| code | best s | articles/s | statements / article |",),
+    "## PostgreSQL write path": ("| code | best s | articles/s | statements / article | "
+                                 "round trips / article |",),
     "## Shipped rules' matching": ("| stage | code | best s | ms / article | median s |",),
     "## Feeds": ("| pass | wall s | feeds/s |", "| part | first: thread s |",
                  "| function | first: calls | thread s | CPU s | CPU ms/call |",

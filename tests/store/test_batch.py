@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import itertools
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from tests.store.builders import NOW, new_article, oldest_story
 from tests.store.conftest import empty
 from tests.store.sql import backend, execute, rows
 from tests.support.http_server import Reply, ScriptedServer
@@ -28,7 +29,7 @@ from watcher.errors import StoreError
 from watcher.ingest.pipeline import ANALYSIS_CHUNK, Outcome, Pipeline
 from watcher.model import Article, Severity
 from watcher.sources.fetch import Fetcher
-from watcher.store import Store
+from watcher.store import IngestItem, Store, StoryCandidate
 from watcher.store.batch import BatchBound
 from watcher.store.db import open_engine
 
@@ -301,3 +302,32 @@ def test_a_batch_keeps_its_savepoints_journals_in_memory_other_transactions_file
             with store.reading() as connection:
                 connection.exec_driver_sql("SELECT 1")
             assert seen == {("SELECT", 0)}
+
+
+def test_a_connection_lost_mid_batch_on_postgresql_reports_the_articles_it_committed(
+    pg_url: str,
+) -> None:
+    """On PostgreSQL a batch's articles commit one by one on one connection: when it is
+    lost (here killed while the third article is in its transaction), the two committed
+    are reported, not dropped unsaid; the third is the first of the rest, which the next
+    call stores on a new connection, each article once."""
+    batch = [new_article(f"a{n}", story_band=7) for n in range(5)]
+    picked = itertools.count(1)
+
+    def picker(candidates: Sequence[StoryCandidate]) -> int | None:
+        if next(picked) == 2:  # the third article: its locks and read done, not its write
+            execute(pg_url, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                            "WHERE datname = current_database() "
+                            "AND xact_start IS NOT NULL AND pid <> pg_backend_pid()")
+        return oldest_story(candidates)
+
+    items = [IngestItem(new, [], picker, NOW) for new in batch]
+    with Store.open(pg_url) as store:
+        first = store.ingest_batch(items)
+        assert [r.stored for r in first] == [True, True]  # type: ignore[union-attr]
+        assert rows(pg_url, "SELECT external_id FROM articles ORDER BY id") == [("a0",), ("a1",)]
+        rest = store.ingest_batch(items[2:])
+    assert [r.stored for r in rest] == [True, True, True]  # type: ignore[union-attr]
+    assert rows(pg_url, "SELECT external_id FROM articles ORDER BY id") == [
+        (f"a{n}",) for n in range(5)]
+    assert rows(pg_url, "SELECT count(DISTINCT story_id) FROM articles") == [(1,)]

@@ -172,9 +172,7 @@ def write_transaction(
             raw = connection.connection.driver_connection
             raw.execute("PRAGMA foreign_keys = OFF")  # a no-op inside a transaction
         try:
-            connection.execution_options(**{WRITE_OPTION: True,
-                                            TEMP_IN_MEMORY_OPTION: savepoints_in_memory})
-            with connection.begin():
+            with writing_on(connection, savepoints_in_memory=savepoints_in_memory):
                 yield connection
                 if raw is not None and connection.exec_driver_sql(
                     "PRAGMA foreign_key_check"
@@ -184,6 +182,19 @@ def write_transaction(
         finally:
             if raw is not None:
                 raw.execute("PRAGMA foreign_keys = ON")
+
+
+@contextmanager
+def writing_on(
+    connection: Connection, *, savepoints_in_memory: bool = False
+) -> Iterator[Connection]:
+    """`write_transaction` on a connection the caller has checked out, for several
+    transactions in turn: the pool checks a connection (a round trip on PostgreSQL) once
+    per checkout."""
+    connection.execution_options(**{WRITE_OPTION: True,
+                                    TEMP_IN_MEMORY_OPTION: savepoints_in_memory})
+    with connection.begin():
+        yield connection
 
 
 @contextmanager

@@ -28,8 +28,9 @@ MAX_ROWS = 500
 
 @dataclass(frozen=True)
 class DriverQuery:
-    """A SELECT compiled once for a dialect with positional parameters (SQLite's `?`),
-    run through the driver with the values named as its bind parameters."""
+    """A statement compiled once for a dialect with positional parameters (SQLite's `?`,
+    or `$1` for a PostgreSQL pipeline), run through the driver with the values named as
+    its bind parameters."""
 
     sql: str
     names: tuple[str, ...]
@@ -37,8 +38,8 @@ class DriverQuery:
     processors: tuple[tuple[int, Callable[[Any], Any]], ...]  # by position, those with one
 
     @classmethod
-    def of(cls, query: sa.Select[Any], dialect: Dialect) -> DriverQuery:
-        compiled = query.compile(dialect=dialect)
+    def of(cls, query: sa.Executable, dialect: Dialect) -> DriverQuery:
+        compiled = query.compile(dialect=dialect)  # type: ignore[attr-defined]
         if not compiled.positional:
             raise ValueError(f"{dialect.name} binds by name: run the query with execute()")
         names = tuple(compiled.positiontup or ())
@@ -52,6 +53,10 @@ class DriverQuery:
                    tuple((index, found) for index, found in processors if found))
 
     def run(self, connection: Connection, values: Mapping[str, Any]) -> CursorResult[Any]:
+        return connection.exec_driver_sql(self.sql, self.bound(values))
+
+    def bound(self, values: Mapping[str, Any]) -> tuple[Any, ...]:
+        """The values in the statement's order, as its columns' types bind them."""
         try:
             bound = [values[name] if name in values else self.defaults[name]
                      for name in self.names]
@@ -62,7 +67,7 @@ class DriverQuery:
             ) from None
         for index, process in self.processors:
             bound[index] = process(bound[index])
-        return connection.exec_driver_sql(self.sql, tuple(bound))
+        return tuple(bound)
 
 
 def select_rows(
@@ -73,11 +78,12 @@ def select_rows(
     result types, stay SQLAlchemy's)."""
     if connection.dialect.name != "sqlite":
         return connection.execute(query, values).all()
-    return _driver_query(query, connection.dialect).run(connection, values).all()
+    return driver_query(query, connection.dialect).run(connection, values).all()
 
 
-@lru_cache(maxsize=256)
-def _driver_query(query: sa.Select[Any], dialect: Dialect) -> DriverQuery:
+@lru_cache(maxsize=512)
+def driver_query(query: sa.Executable, dialect: Dialect) -> DriverQuery:
+    """The DriverQuery of `query`, compiled once per dialect."""
     return DriverQuery.of(query, dialect)
 
 

@@ -17,8 +17,9 @@ from sqlalchemy.engine import Connection
 
 from watcher.store.db import in_chunks
 from watcher.store.driver import driver_insert, select_rows
-from watcher.store.ingest_pg import write_in_one_statement
+from watcher.store.ingest_pg import refusals, send_write_and_commit
 from watcher.store.locations import area_ids
+from watcher.store.pipelined import Immediate, Statements, pipelined
 from watcher.store.records import (
     IngestResult,
     NewArticle,
@@ -114,38 +115,67 @@ def store_article(
     """Store everything about one article; raises DuplicateArticle to roll it all back.
     Returns what ingest did and the id of the article's source: `source_id` when the
     caller knows it (Store caches it once a transaction using it has committed), else
-    found or created here.
+    found or created here. On PostgreSQL the transaction is committed here, with the
+    article's write (one round trip); the caller's commit then has nothing left to do.
 
     The writes are few statements, whatever the article holds (docs/storage.md, "The
     write path"): the duplicate check and the story search in one, each table's rows in one
     multi-row INSERT (bands, keys, matches with their ids returned, their places, their
     deliveries), and no "earlier match" read for a story created by this article."""
-    _lock_identity_and_bands(connection, new)
-    known, candidates = _known_and_candidates(connection, new.identity.keys, new.bands)
-    if known:
-        raise DuplicateArticle
-    story_id = _chosen_story(candidates, pick_story)
-    first = _first_in_story(connection, found, story_id)
-    _lock_cooldown_rules(connection, [m for m, is_first in zip(found, first, strict=True)
-                                      if is_first])
-    queued = [
-        (index, route)
-        for index, (new_match, is_first) in enumerate(zip(found, first, strict=True))
-        if is_first and not _in_cooldown(connection, new_match, now)
-        for route in _unique_routes(new_match.routes)
-    ]
     cached = source_id is not None
     if source_id is None:
         source_id = _source_id(connection, new.article.source)
-    writes = ArticleWrites(new, source_id, story_id, found, first, queued, now)
     if connection.dialect.name == "postgresql":
-        story_id = write_in_one_statement(connection, writes, cached)
+        writes, story_id = _store_in_pipeline(connection, new, found, pick_story, now,
+                                              source_id, cached)
     elif connection.dialect.name == "sqlite":
+        writes = _decided_writes(Immediate(connection), new, found, pick_story, now,
+                                 source_id)
         story_id = _write_apart(connection, writes, cached)
     else:  # the driver's statements are SQLite's (`?` parameters)
         raise ValueError(f"the store writes to SQLite or PostgreSQL, not {connection.dialect.name}")
-    new_matches = tuple(m.match for m, is_first in zip(found, first, strict=True) if is_first)
+    new_matches = tuple(m.match for m, is_first in zip(found, writes.first, strict=True)
+                        if is_first)
     return IngestResult(True, story_id, new_matches), source_id
+
+
+def _decided_writes(
+    statements: Statements, new: NewArticle, found: Sequence[NewMatch],
+    pick_story: StoryPicker, now: datetime, source_id: int,
+) -> ArticleWrites:
+    """The reads that decide everything the article writes, each after the locks that
+    make it hold (docs/storage.md, "Ingests side by side"), and what they decide."""
+    _lock_identity_and_bands(statements, new)
+    known, candidates = _known_and_candidates(statements, new.identity.keys, new.bands)
+    if known:
+        raise DuplicateArticle
+    story_id = _chosen_story(candidates, pick_story)
+    first = _first_in_story(statements, found, story_id)
+    firsts = [m for m, is_first in zip(found, first, strict=True) if is_first]
+    cooling = _rules_in_cooldown(statements, firsts, now)
+    queued = [
+        (index, route)
+        for index, (new_match, is_first) in enumerate(zip(found, first, strict=True))
+        if is_first and new_match.match.rule_id not in cooling
+        for route in _unique_routes(new_match.routes)
+    ]
+    return ArticleWrites(new, source_id, story_id, found, first, queued, now)
+
+
+def _store_in_pipeline(
+    connection: Connection, new: NewArticle, found: Sequence[NewMatch],
+    pick_story: StoryPicker, now: datetime, source_id: int, cached: bool,
+) -> tuple[ArticleWrites, int]:
+    """PostgreSQL: the article's locks, reads and writes in psycopg's pipeline mode
+    (watcher/store/pipelined.py), so the client waits for the server only for what the
+    next decision needs: the locks with the reads after them (BEGIN with them), then the
+    write with its COMMIT; between them one more wait for each read a decision needs (the
+    rules already first in a story it joins, its rules' cooldowns). What it wrote, and
+    its story's id."""
+    with refusals(cached), pipelined(connection) as statements:
+        writes = _decided_writes(statements, new, found, pick_story, now, source_id)
+        written = send_write_and_commit(statements, writes)
+    return writes, int(written.rows()[0].story_id)
 
 
 def _write_apart(connection: Connection, writes: ArticleWrites, cached: bool) -> int:
@@ -172,7 +202,7 @@ def _write_apart(connection: Connection, writes: ArticleWrites, cached: bool) ->
     return story_id
 
 
-def _lock_identity_and_bands(connection: Connection, new: NewArticle) -> None:
+def _lock_identity_and_bands(statements: Statements, new: NewArticle) -> None:
     """Before anything is read, wait for the ingests that could change what this one finds.
     SQLite's BEGIN IMMEDIATE has already made every ingest wait; on PostgreSQL an ingest
     waits only for those sharing one of its identity keys (the duplicate check) or one of
@@ -181,9 +211,7 @@ def _lock_identity_and_bands(connection: Connection, new: NewArticle) -> None:
     the first; ingests of unrelated articles run side by side. First of all, in the same
     statement, the ingest lock shared: a retention batch takes it alone, so it never
     deletes a story that an ingest is joining (`lock_out_ingests`)."""
-    if connection.dialect.name != "postgresql":
-        return
-    _take_locks(connection, [
+    _take_locks(statements, [
         (LockSpace.INGEST, INGEST_KEY),
         *((LockSpace.IDENTITY_KEY, key) for key in new.identity.keys),
         *((LockSpace.BAND, str(band)) for band in new.bands),
@@ -197,31 +225,23 @@ def lock_out_ingests(connection: Connection) -> None:
         connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({PG_INGEST_LOCK})")
 
 
-def _lock_story(connection: Connection, story_id: int) -> None:
+def _lock_story(statements: Statements, story_id: int) -> None:
     """Before reading which rules are already first in a story the article joins: articles
     joining one story through different bands take turns here, so a rule is first once."""
-    _take_locks(connection, [(LockSpace.STORY, str(story_id))])
+    _take_locks(statements, [(LockSpace.STORY, str(story_id))])
 
 
-def _lock_cooldown_rules(connection: Connection, firsts: Sequence[NewMatch]) -> None:
-    """Before reading whether a rule is in its cooldown, which looks across stories: the
-    ingests queueing alerts of one rule with a cooldown take turns, so only one is sent."""
-    _take_locks(connection, [
-        (LockSpace.COOLDOWN_RULE, new.match.rule_id)
-        for new in firsts if new.cooldown_seconds and new.routes
-    ])
-
-
-def _take_locks(connection: Connection, locks: Iterable[tuple[LockSpace, str]]) -> None:
+def _take_locks(statements: Statements, locks: Iterable[tuple[LockSpace, str]]) -> None:
     """Transaction-scoped advisory locks on PostgreSQL, in one statement, in (space, key)
     order: every ingest takes them in that one order, so none waits in a circle. Each
     following statement reads what the ingests waited for committed (READ COMMITTED: a
-    snapshot per statement). None on SQLite, where one ingest writes at a time."""
-    if connection.dialect.name != "postgresql":
+    snapshot per statement). None on SQLite, where one ingest writes at a time. Sent, not
+    waited for: the reads sent after them wait for them (watcher/store/pipelined.py)."""
+    if statements.dialect != "postgresql":
         return
     ordered = sorted({(int(space), lock_key(value)) for space, value in locks})
     if ordered:
-        connection.execute(_TAKE_LOCKS, {"spaces": [space for space, _ in ordered],
+        statements.send(_TAKE_LOCKS, {"spaces": [space for space, _ in ordered],
                                          "keys": [key for _, key in ordered],
                                          "ingest_space": int(LockSpace.INGEST),
                                          "ingest": PG_INGEST_LOCK})
@@ -248,15 +268,18 @@ def story_candidates(connection: Connection, bands: Sequence[int]) -> list[Story
 
 
 def _known_and_candidates(
-    connection: Connection, keys: Sequence[str], bands: Sequence[int]
+    statements: Statements, keys: Sequence[str], bands: Sequence[int]
 ) -> tuple[bool, list[StoryCandidate]]:
     """Whether any of `keys` is stored, and `story_candidates(bands)`: one statement, the
     first row saying whether a key is known (no candidate columns when none is found)."""
     unique = list(dict.fromkeys(keys))
     if not unique:
-        return False, story_candidates(connection, bands)
+        if not bands:
+            return False, []
+        found = statements.send(_candidates_query(len(bands)), _band_values(bands)).rows()
+        return False, [StoryCandidate(row.story_id, row.signature) for row in found]
     values = _band_values(bands) | {f"key{index}": key for index, key in enumerate(unique)}
-    rows = select_rows(connection, _known_and_candidates_query(len(unique), len(bands)), values)
+    rows = statements.send(_known_and_candidates_query(len(unique), len(bands)), values).rows()
     known = False
     candidates = []
     for row in rows:
@@ -369,7 +392,7 @@ _SQLITE_BANDS_INSERT = (
 
 
 def _first_in_story(
-    connection: Connection, found: Sequence[NewMatch], story_id: int | None
+    statements: Statements, found: Sequence[NewMatch], story_id: int | None
 ) -> list[bool]:
     """Whether each match is the first of its rule in the story (None: a story this
     article starts). A held-back match (its context labels excluded) is stored but never
@@ -384,7 +407,7 @@ def _first_in_story(
     eligible = [not new.match.held and not new.old_news for new in found]
     rules = [new.match.rule_id for new, ok in zip(found, eligible, strict=True) if ok]
     earlier = set() if story_id is None or not rules else _rules_alerted_in(
-        connection, story_id, rules)
+        statements, story_id, rules)
     return [ok and new.match.rule_id not in earlier
             for new, ok in zip(found, eligible, strict=True)]
 
@@ -411,15 +434,17 @@ def _insert_matches(
     return ids
 
 
-def _rules_alerted_in(connection: Connection, story_id: int, rule_ids: Sequence[str]) -> set[str]:
+def _rules_alerted_in(
+    statements: Statements, story_id: int, rule_ids: Sequence[str]
+) -> set[str]:
     """Which of `rule_ids` already have a match in the story that was neither held back
     nor old news (so a new match of theirs is not first), read under the story's lock."""
     if not rule_ids:
         return set()
-    _lock_story(connection, story_id)
+    _lock_story(statements, story_id)
     unique = list(dict.fromkeys(rule_ids))
     values = {"story_id": story_id} | {f"rule{index}": rule for index, rule in enumerate(unique)}
-    return {row.rule_id for row in select_rows(connection, _alerted_query(len(unique)), values)}
+    return {row.rule_id for row in statements.send(_alerted_query(len(unique)), values).rows()}
 
 
 @cache
@@ -432,14 +457,21 @@ def _alerted_query(rule_count: int) -> sa.Select[Any]:
     )
 
 
-def _in_cooldown(connection: Connection, new: NewMatch, now: datetime) -> bool:
-    """Whether the rule queued an alert within its cooldown (for any story), so this new
-    story is stored and printed but not sent; read under the rule's lock."""
-    if not new.cooldown_seconds or not new.routes:
-        return False
-    since = now - timedelta(seconds=new.cooldown_seconds)
-    return bool(select_rows(connection, _COOLDOWN_QUERY,
-                            {"rule_id": new.match.rule_id, "since": since}))
+def _rules_in_cooldown(
+    statements: Statements, firsts: Sequence[NewMatch], now: datetime
+) -> set[str]:
+    """The rules among the first matches' that queued an alert within their cooldown (for
+    any story), so this new story is stored and printed but not sent. Read under the
+    rules' locks: the ingests queueing alerts of one rule with a cooldown take turns, as
+    this read looks across stories, so only one is sent. The reads are all sent before
+    any is waited for (one round trip on PostgreSQL)."""
+    cooling = [new for new in firsts if new.cooldown_seconds and new.routes]
+    _take_locks(statements, [(LockSpace.COOLDOWN_RULE, new.match.rule_id) for new in cooling])
+    sent = [(new.match.rule_id, statements.send(_COOLDOWN_QUERY, {
+        "rule_id": new.match.rule_id,
+        "since": now - timedelta(seconds=new.cooldown_seconds)}))
+        for new in cooling]
+    return {rule_id for rule_id, read in sent if read.rows()}
 
 
 _COOLDOWN_QUERY = (

@@ -1,4 +1,5 @@
-"""An article's writes on PostgreSQL in one statement: one round trip instead of one a table.
+"""An article's writes on PostgreSQL in one statement, sent with its COMMIT: one round trip
+instead of one a table.
 
 Its story (when new), the article, its keys, its bands, its matches, their places and
 their deliveries are data-modifying CTEs of one INSERT (PostgreSQL runs them all, each
@@ -9,14 +10,15 @@ matches, places, deliveries) and cached. Everything it writes was decided before
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection
 
 from watcher.store.locations import area_ids
+from watcher.store.pipelined import Pipelined, Sent
 from watcher.store.rows import (
     ArticleWrites,
     DuplicateArticle,
@@ -43,16 +45,26 @@ _ARTICLE = "(SELECT id FROM a)"
 _STORY = "(SELECT story_id FROM a)"
 
 
-def write_in_one_statement(connection: Connection, writes: ArticleWrites, cached: bool) -> int:
-    """Write the article's rows; returns its story's id. DuplicateArticle when one of its
-    keys is stored (another process, just now), UnknownSource when a `cached` source id
-    names no row; any other refusal as it is."""
+def send_write_and_commit(statements: Pipelined, writes: ArticleWrites) -> Sent:
+    """Send the article's rows and the COMMIT after them, in one round trip with the
+    pipeline's end (watcher/store/pipelined.py): the row of its article and story id, once
+    the pipeline has ended. Its refusal is raised when the pipeline ends (`refusals`)."""
     places = tuple(tuple(area_ids(new.match.places)) for new in writes.found)
     statement = _statement(writes.story_id is None, len(_unique(writes.new.identity.keys)),
                            len(writes.new.bands), len(writes.found),
                            tuple(map(len, places)), tuple(index for index, _ in writes.queued))
+    written = statements.send(statement, _values(writes, places))
+    statements.send_text("COMMIT")
+    return written
+
+
+@contextmanager
+def refusals(cached: bool) -> Iterator[None]:
+    """DuplicateArticle when one of the article's keys is stored (another process, just
+    now), UnknownSource when a `cached` source id names no row; any other refusal as it
+    is."""
     try:
-        row = connection.execute(statement, _values(writes, places)).one()
+        yield
     except sa.exc.IntegrityError as error:
         constraint = getattr(getattr(error.orig, "diag", None), "constraint_name", "") or ""
         if constraint == KEYS_CONSTRAINT:
@@ -60,7 +72,6 @@ def write_in_one_statement(connection: Connection, writes: ArticleWrites, cached
         if cached and constraint.startswith(SOURCE_CONSTRAINT):
             raise UnknownSource from None
         raise
-    return int(row.story_id)
 
 
 def _unique(keys: Sequence[str]) -> list[str]:

@@ -36,6 +36,7 @@ from watcher.store.db import (
     read_transaction,
     store_errors,
     write_transaction,
+    writing_on,
 )
 from watcher.store.ingest import (
     DuplicateArticle,
@@ -177,7 +178,8 @@ class Store:
         stored=False (and nothing written) when one of its keys is already stored, also
         when another process stored it a moment ago.
         """
-        result = self._ingest_alone(IngestItem(new, matches, pick_story, now))
+        with self._errors(), self._engine.connect() as connection:
+            result = self._ingest_alone(connection, IngestItem(new, matches, pick_story, now))
         if isinstance(result, StoreError):
             raise result
         return result
@@ -185,17 +187,19 @@ class Store:
     def ingest_batch(
         self, items: Sequence[IngestItem], until: Callable[[], bool] = lambda: False
     ) -> list[IngestResult | StoreError]:
-        """`ingest` for the items from the first on, in one transaction: the results of
-        those it took, committed; the caller passes the rest again. On SQLite a transaction
-        takes items up to `batch_bound`, or up to the article in hand once `until()` is
-        true, each in a savepoint (store/batch.py); on PostgreSQL it takes one
-        (docs/storage.md, "Transactions"). An article the database refuses
+        """`ingest` for the items from the first on, up to `batch_bound`, or up to the
+        article in hand once `until()` is true: the results of those it took, committed;
+        the caller passes the rest again. On SQLite in one transaction, each item in a
+        savepoint (store/batch.py); on PostgreSQL each in its own transaction, on one
+        connection (docs/storage.md, "Transactions"). An article the database refuses
         (a constraint, a bad value) is rolled back alone: a StoreError in its place. Any
-        other failure raises StoreError, and none of the transaction's items is stored."""
+        other failure raises StoreError, and none of the transaction's items is stored (on
+        PostgreSQL the items committed before it are returned, and the failing one is the
+        first the caller passes again)."""
         if not items:
             return []
         if self.dialect != "sqlite":
-            return [self._ingest_alone(items[0])]
+            return self._ingest_apart(items, until)
         with self._errors(), write_transaction(self._engine,
                                                savepoints_in_memory=True) as connection:
             results, used = store_batch(connection, items, self._source_ids,
@@ -205,16 +209,45 @@ class Store:
         return [self._refused(result) if isinstance(result, sa.exc.DBAPIError) else result
                 for result in results]
 
-    def _ingest_alone(self, item: IngestItem) -> IngestResult | StoreError:
+    def _ingest_apart(
+        self, items: Sequence[IngestItem], until: Callable[[], bool]
+    ) -> list[IngestResult | StoreError]:
+        """PostgreSQL: each article in a transaction of its own (its locks are held until
+        its commit, and workers write side by side: several articles' locks held at once
+        could deadlock two workers), all on one connection taken from the pool, which
+        checks it (a round trip) once, not once per article. A failure that is no refusal
+        of one article after some have committed returns those: they are stored, and are
+        reported; the failing article is the first of the rest, tried again by the next
+        call, which raises if the database is still failing."""
+        results: list[IngestResult | StoreError] = []
+        started = self._clock()
+        with self._errors(), self._engine.connect() as connection:
+            for item in items:
+                if results and (len(results) >= self.batch_bound.articles
+                                or self._clock() - started >= self.batch_bound.seconds
+                                or until()):
+                    break
+                try:
+                    results.append(self._ingest_alone(connection, item))
+                except StoreError:
+                    if not results:
+                        raise
+                    break
+        return results
+
+    def _ingest_alone(
+        self, connection: Connection, item: IngestItem
+    ) -> IngestResult | StoreError:
         """One article in its own transaction; the database's refusal of it returned."""
         name = item.new.article.source
         with self._errors():
             try:
                 try:
-                    result, source_id = self._store_article(item, self._source_ids.get(name))
+                    result, source_id = self._store_article(connection, item,
+                                                            self._source_ids.get(name))
                 except UnknownSource:
                     self._source_ids.pop(name, None)
-                    result, source_id = self._store_article(item, None)
+                    result, source_id = self._store_article(connection, item, None)
             except DuplicateArticle:
                 return NOT_STORED
             except ARTICLE_FAILURES as error:
@@ -223,9 +256,9 @@ class Store:
         return result
 
     def _store_article(
-        self, item: IngestItem, source_id: int | None
+        self, connection: Connection, item: IngestItem, source_id: int | None
     ) -> tuple[IngestResult, int]:
-        with write_transaction(self._engine) as connection:
+        with writing_on(connection):
             stored = store_article(connection, item.new, item.matches, item.pick_story,
                                    item.now, source_id)
             self._index_new_articles(connection)
