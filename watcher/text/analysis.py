@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 from typing import NamedTuple
 
@@ -152,7 +152,7 @@ class FieldText:
     # The token positions of the boilerplate lead words in `tokens` (sorted), which the
     # analyser found to start sentences at them (lead_positions): context reads them here
     # instead of looking for them again. Shared by the fields of a batch.
-    token_leads: list[int] = field(default_factory=list)
+    token_leads: tuple[int, ...] = ()
 
     @cached_property
     def sentence_starts(self) -> list[int]:
@@ -445,7 +445,7 @@ class Words(NamedTuple):
     ends: np.ndarray
     sentence: np.ndarray
     paragraph: np.ndarray
-    leads: list[int]
+    leads: tuple[int, ...]
 
 
 def is_tweet_link(surface: str) -> bool:
@@ -476,7 +476,7 @@ def _words(tokens: Tokens) -> Words:
         ends=starts + tokens.lengths[positions],
         sentence=np.cumsum(_sentence_markers(tokens, leads))[positions],
         paragraph=np.cumsum(codes & BREAK_FLAG)[positions],
-        leads=leads.tolist(),
+        leads=tuple(leads.tolist()),
     )
 
 
