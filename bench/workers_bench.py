@@ -92,7 +92,8 @@ class CpuUse:
 
     def busy(self, cores: int) -> float:
         """The share of the machine's cores these processes used in the window."""
-        return (self.workers + (self.postgres or 0.0) + self.feeds) / (self.seconds * cores)
+        used = self.workers + (self.postgres or 0.0) + self.feeds
+        return used / max(self.seconds * cores, 1e-9)  # a window too short to tick: ~0
 
 
 @dataclass(frozen=True)
@@ -580,8 +581,12 @@ def _cpu_ms(run: WorkersRun) -> float:
 
 
 def _limits(r: WorkersResults, one: WorkersRun, most: WorkersRun) -> list[str]:
-    """What the measured passes say limits the scaling: the cores, and CPU per article."""
+    """What the measured passes say limits the scaling: the cores, and CPU per article.
+    Nothing when a pass's window held no CPU to read (a quick run on a busy machine can end
+    before /proc counts a tick): no ratio is made of a zero."""
     cores = r.machine.cpus
+    if min(one.cpu.seconds, most.cpu.seconds, one.cpu.workers, most.cpu.workers) <= 0:
+        return ["- What limits the scaling: not read, a pass's window held no CPU time."]
     one_python = one.cpu.workers / one.cpu.seconds
     ceiling = cores * one.cpu.seconds / (one.cpu.workers + (one.cpu.postgres or 0.0))
     return [
