@@ -128,9 +128,9 @@ def pipelined(connection: Connection) -> Iterator[Pipelined]:
     assert driver is not None
     begin = driver.pgconn.transaction_status == _IDLE
     with driver_errors(connection.dialect, "(pipeline)", None):
-        if begin:
-            driver.autocommit = True
-        try:
+        try:  # autocommit inside: an interrupt right after it still leaves it
+            if begin:
+                driver.autocommit = True
             with driver.pipeline():
                 statements = Pipelined(connection)
                 if begin:
