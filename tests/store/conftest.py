@@ -67,3 +67,9 @@ def given_back(engine: sa.Engine) -> list[PoolState]:
 
     sa.event.listen(engine, "checkin", look)
     return states
+
+
+def psycopg_said(caplog: pytest.LogCaptureFixture) -> list[str]:
+    """What psycopg logged: nothing, when watcher's one line says the problem."""
+    return [record.getMessage() for record in caplog.records
+            if record.name.startswith("psycopg")]

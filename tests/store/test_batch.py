@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import itertools
 import json
+import logging
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,8 +20,9 @@ import pytest
 import sqlalchemy as sa
 
 from tests.store.builders import NOW, new_article, new_story, oldest_story
-from tests.store.conftest import GIVEN_BACK_CLEAN, empty, given_back
+from tests.store.conftest import GIVEN_BACK_CLEAN, empty, given_back, psycopg_said
 from tests.store.sql import backend, execute, rows
+from tests.support.helpers import PATIENCE
 from tests.support.http_server import Reply, ScriptedServer
 from watcher.config.settings import SourceSettings
 from watcher.daemon.poller import Poller
@@ -305,29 +307,35 @@ def test_a_batch_keeps_its_savepoints_journals_in_memory_other_transactions_file
 
 
 def test_a_connection_lost_mid_batch_on_postgresql_reports_the_articles_it_committed(
-    pg_url: str,
+    pg_url: str, caplog: pytest.LogCaptureFixture,
 ) -> None:
     """On PostgreSQL a batch's articles commit one by one on one connection: when it is
     lost (here killed while the third article is in its transaction), the two committed
     are reported, not dropped unsaid; the third is the first of the rest, which the next
-    call stores on a new connection, each article once."""
+    call stores on a new connection, each article once. The lost connection is discarded,
+    not pooled, and said once: by the StoreError, not by psycopg's log too."""
     batch = [new_article(f"a{n}", story_band=7) for n in range(5)]
     picked = itertools.count(1)
 
     def picker(candidates: Sequence[StoryCandidate]) -> int | None:
         if next(picked) == 2:  # the third article: its locks and read done, not its write
-            execute(pg_url, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                            "WHERE datname = current_database() "
+            # until the server process has gone (its last words sent): the write finds out
+            execute(pg_url, f"SELECT pg_terminate_backend(pid, {int(PATIENCE * 1000)}) "
+                            "FROM pg_stat_activity WHERE datname = current_database() "
                             "AND xact_start IS NOT NULL AND pid <> pg_backend_pid()")
         return oldest_story(candidates)
 
     items = [IngestItem(new, [], picker, NOW) for new in batch]
+    caplog.set_level(logging.DEBUG)
     with Store.open(pg_url) as store:
+        pooled = given_back(store._engine)
         first = store.ingest_batch(items)
         assert [r.stored for r in first] == [True, True]  # type: ignore[union-attr]
         assert rows(pg_url, "SELECT external_id FROM articles ORDER BY id") == [("a0",), ("a1",)]
         rest = store.ingest_batch(items[2:])
     assert [r.stored for r in rest] == [True, True, True]  # type: ignore[union-attr]
+    assert pooled == [None, GIVEN_BACK_CLEAN]  # the lost one discarded
+    assert psycopg_said(caplog) == []
     assert rows(pg_url, "SELECT external_id FROM articles ORDER BY id") == [
         (f"a{n}",) for n in range(5)]
     assert rows(pg_url, "SELECT count(DISTINCT story_id) FROM articles") == [(1,)]
