@@ -6,8 +6,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+import sqlalchemy as sa
 
 from watcher.store import Store
 
@@ -46,3 +48,28 @@ def any_store(any_db_url: str) -> Iterator[Store]:
 def empty(url: str) -> None:
     with Store.open(url, migrate_to_head=False) as store:
         store.downgrade("base")
+
+
+PoolState = tuple[bool, int] | None
+"""A PostgreSQL connection as it went back to the pool: (in autocommit, libpq's transaction
+status), or None when it was discarded instead."""
+GIVEN_BACK_CLEAN: PoolState = (False, 0)  # psycopg's own transactions, none open (PQTRANS_IDLE)
+
+
+def given_back(engine: sa.Engine) -> list[PoolState]:
+    """How each of the engine's PostgreSQL connections goes back to its pool from now on,
+    for the next checkout to take it as it was left."""
+    states: list[PoolState] = []
+
+    def look(dbapi_connection: Any, _record: Any) -> None:
+        states.append(None if dbapi_connection is None else (
+            dbapi_connection.autocommit, int(dbapi_connection.pgconn.transaction_status)))
+
+    sa.event.listen(engine, "checkin", look)
+    return states
+
+
+def psycopg_said(caplog: pytest.LogCaptureFixture) -> list[str]:
+    """What psycopg logged: nothing, when watcher's one line says the problem."""
+    return [record.getMessage() for record in caplog.records
+            if record.name.startswith("psycopg")]

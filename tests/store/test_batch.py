@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import itertools
 import json
+import logging
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,9 +19,10 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from tests.store.builders import NOW, new_article, oldest_story
-from tests.store.conftest import empty
+from tests.store.builders import NOW, new_article, new_story, oldest_story
+from tests.store.conftest import GIVEN_BACK_CLEAN, empty, given_back, psycopg_said
 from tests.store.sql import backend, execute, rows
+from tests.support.helpers import PATIENCE
 from tests.support.http_server import Reply, ScriptedServer
 from watcher.config.settings import SourceSettings
 from watcher.daemon.poller import Poller
@@ -305,29 +307,80 @@ def test_a_batch_keeps_its_savepoints_journals_in_memory_other_transactions_file
 
 
 def test_a_connection_lost_mid_batch_on_postgresql_reports_the_articles_it_committed(
-    pg_url: str,
+    pg_url: str, caplog: pytest.LogCaptureFixture,
 ) -> None:
     """On PostgreSQL a batch's articles commit one by one on one connection: when it is
     lost (here killed while the third article is in its transaction), the two committed
     are reported, not dropped unsaid; the third is the first of the rest, which the next
-    call stores on a new connection, each article once."""
+    call stores on a new connection, each article once. The lost connection is discarded,
+    not pooled, and said once: by the StoreError, not by psycopg's log too."""
     batch = [new_article(f"a{n}", story_band=7) for n in range(5)]
     picked = itertools.count(1)
 
     def picker(candidates: Sequence[StoryCandidate]) -> int | None:
         if next(picked) == 2:  # the third article: its locks and read done, not its write
-            execute(pg_url, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                            "WHERE datname = current_database() "
+            # until the server process has gone (its last words sent): the write finds out
+            execute(pg_url, f"SELECT pg_terminate_backend(pid, {int(PATIENCE * 1000)}) "
+                            "FROM pg_stat_activity WHERE datname = current_database() "
                             "AND xact_start IS NOT NULL AND pid <> pg_backend_pid()")
         return oldest_story(candidates)
 
     items = [IngestItem(new, [], picker, NOW) for new in batch]
+    caplog.set_level(logging.DEBUG)
     with Store.open(pg_url) as store:
+        pooled = given_back(store._engine)
         first = store.ingest_batch(items)
         assert [r.stored for r in first] == [True, True]  # type: ignore[union-attr]
         assert rows(pg_url, "SELECT external_id FROM articles ORDER BY id") == [("a0",), ("a1",)]
         rest = store.ingest_batch(items[2:])
     assert [r.stored for r in rest] == [True, True, True]  # type: ignore[union-attr]
+    assert pooled == [None, GIVEN_BACK_CLEAN]  # the lost one discarded
+    assert psycopg_said(caplog) == []
     assert rows(pg_url, "SELECT external_id FROM articles ORDER BY id") == [
         (f"a{n}",) for n in range(5)]
     assert rows(pg_url, "SELECT count(DISTINCT story_id) FROM articles") == [(1,)]
+
+
+def test_a_lone_surrogate_refuses_its_article_alone_the_rest_stored(
+    any_store: Store, any_db_url: str
+) -> None:
+    """Text no database holds (a lone surrogate: Python strings allow one, UTF-8 does not)
+    is that article's refusal, naming it and where, as the database's own refusals are:
+    the batch's others are stored, nothing of it is."""
+    batch = [new_article("a0"), new_article("a1", title="bad \ud800 title"), new_article("a2")]
+    results = any_store.ingest_batch([IngestItem(new, [], new_story, NOW) for new in batch])
+    assert [getattr(r, "stored", None) for r in results] == [True, None, True]
+    assert isinstance(results[1], StoreError)
+    assert str(results[1]).endswith("article 'a1' of 'seeds' not stored: its title holds "
+                                    "'\\ud800' at character 5, a lone surrogate, not valid "
+                                    "Unicode")
+    assert rows(any_db_url, "SELECT external_id FROM articles ORDER BY id") == [("a0",), ("a2",)]
+    assert not [key for (key,) in rows(any_db_url, "SELECT key FROM article_keys") if "a1" in key]
+
+
+def test_a_failure_after_articles_committed_on_postgresql_returns_them_then_raises(
+    pg_url: str,
+) -> None:
+    """Anything but a refusal of one article (here the story picker raising) after some of
+    a batch have committed: those are reported, and the next call, which begins with the
+    failing one, raises with nothing of it stored. An interrupt goes on at once."""
+
+    def failing(candidates: Sequence[StoryCandidate]) -> int | None:
+        raise ValueError("no story for this one")
+
+    def interrupted(candidates: Sequence[StoryCandidate]) -> int | None:
+        raise KeyboardInterrupt
+
+    items = [IngestItem(new_article(name, story_band=7), [], picker, NOW) for name, picker in
+             [("a0", new_story), ("a1", failing), ("a2", new_story), ("a3", interrupted)]]
+    with Store.open(pg_url) as store:
+        pooled = given_back(store._engine)
+        assert [r.stored for r in store.ingest_batch(items)] == [True]  # type: ignore[union-attr]
+        with pytest.raises(ValueError, match="no story for this one"):
+            store.ingest_batch(items[1:])
+        assert rows(pg_url, "SELECT external_id FROM articles ORDER BY id") == [("a0",)]
+        with pytest.raises(KeyboardInterrupt):
+            store.ingest_batch(items[2:])
+        assert rows(pg_url, "SELECT external_id FROM articles ORDER BY id") == [
+            ("a0",), ("a2",)]  # stored, not reported: the next run finds it stored
+    assert pooled == [GIVEN_BACK_CLEAN] * 3

@@ -13,6 +13,7 @@ nothing waits on the clock. Then the first is let go and the other stored by its
 from __future__ import annotations
 
 import dataclasses
+import logging
 import os
 import re
 import subprocess
@@ -34,11 +35,19 @@ from tests.store.builders import (
     new_story,
     oldest_story,
 )
+from tests.store.conftest import GIVEN_BACK_CLEAN, given_back, psycopg_said
 from tests.store.sql import connected, rows
 from tests.support.helpers import PATIENCE, returns_within
 from watcher.errors import StoreError
-from watcher.store import IngestResult, NewArticle, Store, StoryCandidate, StoryPicker
-from watcher.store.ingest import PG_INGEST_LOCK, lock_key
+from watcher.store import (
+    IngestItem,
+    IngestResult,
+    NewArticle,
+    Store,
+    StoryCandidate,
+    StoryPicker,
+)
+from watcher.store.ingest import PG_INGEST_LOCK, LockSpace, lock_key
 
 
 def article(name: str, bands: tuple[int, ...], body: str | None = None) -> NewArticle:
@@ -294,3 +303,33 @@ def test_an_ingest_waits_for_a_worker_of_the_version_before_holding_the_one_lock
         # an ingest would wait: it never runs beside an older worker's ingest
         refused_for_a_lock(lambda: impatient.ingest(article("a", (1, 2, 3)), [], new_story, NOW))
     assert first.ingest(article("a", (1, 2, 3)), [], new_story, NOW).stored
+
+
+def test_a_lock_not_taken_fails_the_article_and_leaks_no_lock(
+    stores: tuple[Store, Store], impatient: Store, pg_url: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Another session holds the lock on one band of an article: its ingest's lock
+    statement (the ingest lock and its keys taken, then that band's refused by
+    lock_timeout) fails it, with nothing stored and none of its locks held after; the
+    articles before it are reported, and once the lock is free it is stored."""
+    pooled = given_back(impatient._engine)
+    caplog.set_level(logging.DEBUG)
+    batch = [new_article("a0"), new_article("a1"), new_article("a2")]
+    items = [IngestItem(new, [], new_story, NOW) for new in batch]
+    band = (int(LockSpace.BAND), lock_key(str(batch[1].bands[-1])))
+    with connected(pg_url) as holder:
+        holder.exec_driver_sql("SELECT pg_advisory_xact_lock(%s, %s)", band)
+        first = impatient.ingest_batch(items)
+        assert [r.stored for r in first] == [True]  # type: ignore[union-attr]
+        with pytest.raises(StoreError, match="lock"):
+            impatient.ingest_batch(items[1:])
+        assert holder.exec_driver_sql(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' "
+            "AND pid <> pg_backend_pid()").scalar() == 0
+    assert rows(pg_url, "SELECT external_id FROM articles ORDER BY id") == [
+        ("warm-up",), ("a0",)]
+    rest = impatient.ingest_batch(items[1:])
+    assert [r.stored for r in rest] == [True, True]  # type: ignore[union-attr]
+    assert pooled == [GIVEN_BACK_CLEAN] * 3
+    assert psycopg_said(caplog) == []

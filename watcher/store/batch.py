@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from watcher.model import Article
 from watcher.store.ingest import DuplicateArticle, UnknownSource, store_article
 from watcher.store.records import IngestItem, IngestResult
 
@@ -24,14 +25,17 @@ from watcher.store.records import IngestItem, IngestResult
 BATCH_ARTICLES = 32
 BATCH_SECONDS = 0.1
 
-# What the database says of one article's rows, not of the database: that article alone
-# is rolled back (its savepoint), reported, and the others are stored.
-ARTICLE_FAILURES = (sa.exc.IntegrityError, sa.exc.DataError)
+# What the database says of one article's rows, not of the database, and text no database
+# can hold (a lone surrogate: a Python string and JSON allow one, UTF-8 does not; the driver
+# refuses to encode it): that article alone is rolled back (its savepoint), reported, and
+# the others are stored.
+ARTICLE_FAILURES = (sa.exc.IntegrityError, sa.exc.DataError, UnicodeEncodeError)
+ArticleFailure = sa.exc.DBAPIError | UnicodeEncodeError
 
 NOT_STORED = IngestResult(stored=False, story_id=None, new_matches=())
 
-ArticleResult = IngestResult | sa.exc.DBAPIError
-"""What became of one article of a batch: its result, or the database's refusal of it."""
+ArticleResult = IngestResult | ArticleFailure
+"""What became of one article of a batch: its result, or the refusal of it."""
 
 
 @dataclass(frozen=True)
@@ -112,3 +116,17 @@ def _savepoint(connection: Connection) -> Iterator[None]:
 
 
 _SAVEPOINT = "watcher_article"
+
+
+def unstorable_text(article: Article, error: UnicodeEncodeError) -> str:
+    """Which text of the article cannot be stored, and where, in one line that can itself
+    be written anywhere (the character escaped): the article is named, as nothing else
+    tells which one it was."""
+    field = next((f"its {name}" for name in _TEXT_FIELDS
+                  if getattr(article, name) == error.object), "a text of its matches")
+    return (f"article {article.id!r} of {article.source!r} not stored: {field} holds "
+            f"{ascii(error.object[error.start])} at character {error.start + 1}, a lone "
+            "surrogate, not valid Unicode")
+
+
+_TEXT_FIELDS = ("title", "body", "url", "guid", "id", "source")

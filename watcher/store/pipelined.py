@@ -128,10 +128,10 @@ def pipelined(connection: Connection) -> Iterator[Pipelined]:
     assert driver is not None
     begin = driver.pgconn.transaction_status == _IDLE
     with driver_errors(connection.dialect, "(pipeline)", None):
-        if begin:
-            driver.autocommit = True
-        try:
-            with driver.pipeline():
+        try:  # autocommit inside: an interrupt right after it still leaves it
+            if begin:
+                driver.autocommit = True
+            with _pipeline_mode(driver, connection.dialect):
                 statements = Pipelined(connection)
                 if begin:
                     statements.send_text("BEGIN")
@@ -151,6 +151,26 @@ def pipelined(connection: Connection) -> Iterator[Pipelined]:
 
 
 _IDLE = 0  # libpq's PQTRANS_IDLE: no transaction open
+
+
+@contextmanager
+def _pipeline_mode(driver: Any, dialect: Dialect) -> Iterator[None]:
+    """psycopg's pipeline mode for the block. When the block fails, psycopg's failure to
+    end the pipeline (the statements sent after the failed one aborted, or the connection
+    lost) is the same problem again: dropped here, the block's error going on, instead of
+    psycopg logging it as a warning beside watcher's own one line."""
+    failure: BaseException | None = None
+    try:
+        with driver.pipeline():
+            try:
+                yield
+            except BaseException as error:  # an interrupt too: the pipeline ends first
+                failure = error
+    except dialect.loaded_dbapi.Error:
+        if failure is None:
+            raise
+    if failure is not None:
+        raise failure
 
 
 def _leave_autocommit(connection: Connection, driver: Any) -> None:

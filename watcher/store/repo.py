@@ -22,8 +22,10 @@ from watcher.store.batch import (
     ARTICLE_FAILURES,
     DEFAULT_BATCH,
     NOT_STORED,
+    ArticleFailure,
     BatchBound,
     store_batch,
+    unstorable_text,
 )
 from watcher.store.claims import CLAIM_WAIT_SECONDS, AnalysisClaims
 from watcher.store.db import (
@@ -206,8 +208,8 @@ class Store:
                                         self.batch_bound, self._clock, until)
             self._index_new_articles(connection)
         self._source_ids.update(used)  # committed: the rows are there for good
-        return [self._refused(result) if isinstance(result, sa.exc.DBAPIError) else result
-                for result in results]
+        return [self._refused(item, result) if isinstance(result, ARTICLE_FAILURES) else result
+                for item, result in zip(items, results, strict=False)]
 
     def _ingest_apart(
         self, items: Sequence[IngestItem], until: Callable[[], bool]
@@ -216,9 +218,12 @@ class Store:
         its commit, and workers write side by side: several articles' locks held at once
         could deadlock two workers), all on one connection taken from the pool, which
         checks it (a round trip) once, not once per article. A failure that is no refusal
-        of one article after some have committed returns those: they are stored, and are
-        reported; the failing article is the first of the rest, tried again by the next
-        call, which raises if the database is still failing."""
+        of one article (the database's, or the caller's story picker raising) after some
+        have committed returns those: they are stored, and are reported; the failing
+        article is the first of the rest, tried again by the next call, which raises if it
+        fails again. An interrupt (KeyboardInterrupt, SystemExit) is no failure to report
+        around: it goes on at once, and the articles this call committed before it are
+        stored, not reported (the next run finds them stored)."""
         results: list[IngestResult | StoreError] = []
         started = self._clock()
         with self._errors(), self._engine.connect() as connection:
@@ -229,7 +234,7 @@ class Store:
                     break
                 try:
                     results.append(self._ingest_alone(connection, item))
-                except StoreError:
+                except Exception:
                     if not results:
                         raise
                     break
@@ -251,7 +256,7 @@ class Store:
             except DuplicateArticle:
                 return NOT_STORED
             except ARTICLE_FAILURES as error:
-                return self._refused(error)
+                return self._refused(item, error)
         self._source_ids[name] = source_id  # committed: the row is there for good
         return result
 
@@ -272,9 +277,13 @@ class Store:
         if self._search_table:
             index_new_articles(connection)
 
-    def _refused(self, error: sa.exc.DBAPIError) -> StoreError:
-        """The database's refusal of one article, in the one line any failure takes."""
-        return database_error(self._engine.url, describe_failure(error, self._busy_timeout))
+    def _refused(self, item: IngestItem, error: ArticleFailure) -> StoreError:
+        """The refusal of one article, in the one line any failure takes: the database's
+        words, or which of its texts no database can hold."""
+        failure = (unstorable_text(item.new.article, error)
+                   if isinstance(error, UnicodeEncodeError)
+                   else describe_failure(error, self._busy_timeout))
+        return database_error(self._engine.url, failure)
 
     def articles(self, limit: int | None = None) -> list[StoredArticle]:
         """Stored articles, newest fetched first."""
