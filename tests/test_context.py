@@ -127,6 +127,70 @@ def test_a_users_file_adds_triggers(analyzer: Analyzer, tmp_path: Path) -> None:
     }
 
 
+def _users_file(tmp_path: Path, content: str) -> Path:
+    extra = tmp_path / "context.yaml"
+    extra.write_text(content)
+    return extra
+
+
+def test_a_users_ongoing_phrase_makes_a_past_date_a_start(
+    analyzer: Analyzer, tmp_path: Path
+) -> None:
+    """`dates: ongoing:` in the user's file is added: an offensive launched in June may go
+    on, as one that began in June does. A phrase given again keeps its longest reach."""
+    extra = _users_file(tmp_path, (
+        "dates:\n"
+        "  ongoing:\n"
+        "    - reach: 2\n"
+        "      phrases: [launched]\n"
+        "    - reach: 1\n"
+        "      phrases: [since]\n"
+    ))
+    extended = load_triggers(analyzer.words, extra)
+    launched = "The offensive launched in June 2016 pushed rebels out of the town."
+    published = date(2017, 4, 5)
+    assert labels_of(analyzer, load_triggers(analyzer.words), launched, ["offensive"],
+                     published) == {"historical": ["June 2016"]}
+    assert labels_of(analyzer, extended, launched, ["offensive"], published) == {}
+    since = "Since the implementation in July 2015 the siege of Madaya tightened."
+    assert labels_of(analyzer, extended, since, ["siege"], published) == {}
+
+
+def test_a_users_file_makes_a_label_govern_the_next_word(
+    analyzer: Analyzer, tmp_path: Path
+) -> None:
+    """With its own terminator "in", a modal's scope ends right after it ("may in the
+    coming days storm"), unless the label governs the word after its cue, as a negation
+    does ("did not in fact bomb")."""
+    terminator = (
+        "    - direction: terminate\n"
+        "      phrases: [in]\n"
+    )
+    ends = _users_file(tmp_path, f"hypothetical:\n  groups:\n{terminator}")
+    governs = tmp_path / "governs.yaml"
+    governs.write_text(f"hypothetical:\n  governs_next_word: true\n  groups:\n{terminator}")
+    body = "Government forces may in the coming days storm the town."
+    published = date(2017, 4, 5)
+    assert labels_of(analyzer, load_triggers(analyzer.words, ends), body, ["storm"],
+                     published) == {}
+    assert labels_of(analyzer, load_triggers(analyzer.words, governs), body, ["storm"],
+                     published) == {"hypothetical": ["may"]}
+
+
+def test_a_users_file_extends_the_whether_alternative(
+    analyzer: Analyzer, tmp_path: Path
+) -> None:
+    """"whether Russian or Syrian commanders ..." asks who, and is no cue; a future word
+    the user adds after the "or" keeps it one, as "will" does."""
+    extra = _users_file(tmp_path, "alternatives:\n  future_words: [plan]\n")
+    body = "It is unclear whether Russian or Syrian commanders plan strikes on Idlib."
+    published = date(2017, 4, 5)
+    assert labels_of(analyzer, load_triggers(analyzer.words), body, ["strikes"],
+                     published) == {}
+    assert labels_of(analyzer, load_triggers(analyzer.words, extra), body, ["strikes"],
+                     published) == {"hypothetical": ["whether"]}
+
+
 @pytest.mark.parametrize(
     ("content", "error"),
     [
@@ -135,11 +199,34 @@ def test_a_users_file_adds_triggers(analyzer: Analyzer, tmp_path: Path) -> None:
         ("negated:\n  - direction: forward\n    phrases: [no]\n",
          "2:5: a trigger group needs `scope` (words)"),
         ("negatd: []\n", "1:1: unknown key 'negatd' (known: terminators, clause_breaks, "
-                         "historical, ended, negated, hypothetical)"),
+                         "dates, alternatives, historical, ended, negated, hypothetical)"),
         ("negated:\n  - direction: forward\n    scope: 99\n    phrases: [no]\n",
          "3:12: scope must be a whole number of words from 1 to 30"),
         ("clause_breaks: [ab]\n", "1:17: a clause break is one punctuation character"),
         ("negated: [no\n", "1:10: "),
+        ("negated: 3\n", "1:10: expected a list of groups, or a mapping of `groups` and "
+                         "`governs_next_word`"),
+        ("negated:\n  governs: true\n",
+         "2:3: unknown key 'governs' (known: governs_next_word, groups)"),
+        ("hypothetical:\n  governs_next_word: often\n",
+         "2:22: governs_next_word must be true or false"),
+        ("negated:\n  governs_next_word: false\n",
+         "2:22: governs_next_word of negated is on in the shipped file; a file only adds, so "
+         "it cannot be turned off"),
+        ("dates:\n  ongoing:\n    - reach: 0\n      phrases: [launched]\n",
+         "3:14: reach must be a whole number of words from 1 to 30"),
+        ("dates:\n  ongoing:\n    - phrases: [launched]\n",
+         "3:7: an ongoing group needs `reach` and `phrases`"),
+        ("dates:\n  present_perfect: has been\n", "2:20: expected a list"),
+        ("dates:\n  recent: []\n", "2:3: unknown key 'recent' (known: ongoing, present_perfect)"),
+        ("alternatives:\n  reach: two\n",
+         "2:10: reach must be a whole number of words from 1 to 30"),
+        ("alternatives:\n  future_reach: 31\n",
+         "2:17: future_reach must be a whole number of words from 1 to 30"),
+        ("alternatives:\n  clause_words: [did not]\n", "2:18: 'did not' is not one word"),
+        ("alternatives:\n  future_words: [[soon]]\n", "2:18: expected a phrase (a string)"),
+        ("alternatives:\n  leads: [asked]\n",
+         "2:11: alternative lead 'asked' is no trigger phrase"),
     ],
 )
 def test_a_bad_users_file_is_one_line_with_its_place(

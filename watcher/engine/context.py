@@ -9,29 +9,35 @@ each word the longest phrase wins. Dates clearly before the article's publicatio
 2014" in an article of 2017, "on March 17" in one of April 8) are historical triggers.
 
 The trigger lists are data (watcher/engine/data/context.yaml, extended by the file that
-watcher.yaml's `context.triggers` names). Pure: it reads the analysed words the engine
-already has, only the sentences holding a match's mentions (or the earlier sentence one
-repeats word for word), each once per article.
+watcher.yaml's `context.triggers` names; read by watcher/engine/context_triggers.py), and so
+are the words around a date that make it a start (DateRules) and those of the "whether"
+alternative (Alternatives); the date reader's English (month names, ordinals) is code.
+Pure: it reads the analysed words the engine already has, only the sentences holding a
+match's mentions (or the earlier sentence one repeats word for word), each once per article.
 """
 
 from __future__ import annotations
 
 import calendar
-import threading
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Mapping, Sequence, Set
-from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
-from typing import NamedTuple, cast
+from typing import NamedTuple
 
 import numpy as np
-import yaml
 
+from watcher.engine.context_triggers import (
+    MAX_SCOPE,
+    TRIGGER_DIRECTIONS,
+    Alternatives,
+    DateRules,
+    Entry,
+    Triggers,
+    load_triggers,
+    shipped_triggers,
+)
 from watcher.engine.positional import TermRange
-from watcher.errors import ConfigError
 from watcher.model import CONTEXT_LABELS, ContextLabel, ContextLabelName
-from watcher.rules.yaml_marks import compose_bounded, error_position
 from watcher.text.analysis import (
     LIST_SEPARATORS,
     AnalysedText,
@@ -42,15 +48,6 @@ from watcher.text.analysis import (
 __all__ = ["ContextLexicon", "ContextReader", "Triggers", "load_triggers", "shipped_triggers"]
 
 LABELS = CONTEXT_LABELS
-# Labels that trigger phrases give (the data file's keys); `boilerplate` comes from the
-# analyser's page-furniture lead words instead (FieldText.lead_at).
-TRIGGER_LABELS = tuple(label for label in LABELS if label != "boilerplate")
-TRIGGER_DIRECTIONS = ("forward", "backward", "both")
-DIRECTIONS = (*TRIGGER_DIRECTIONS, "pseudo", "terminate", "exempt")
-STOP_DIRECTIONS = ("terminate", "exempt")  # found in a sentence only where a trigger is
-DEFAULT_TRIGGERS = Path(__file__).parent / "data" / "context.yaml"
-MAX_SCOPE = 30  # words; a trigger reaching further would label unrelated clauses
-
 # A date this many days or more before publication is history, not today's news: reports
 # of the last days ("on Tuesday", "on March 3" in an article of March 5) are the news.
 HISTORICAL_DAYS = 14
@@ -58,42 +55,9 @@ HISTORICAL_DAYS = 14
 # shorter one ("He said.", "Fighting continued.") may repeat by chance.
 MIN_REPEAT = 6  # words
 DATE_SCOPE = 8  # words on either side of a past date (its clause when it opens the sentence)
-# "besieged since 2012" is still besieged; "an operation that began on 2 June" may go on,
-# and so may a truce "which came into force late December 2016" or "the truce agreed in
-# February": the date is a start, of a state or of an agreement that may still hold.
-# How many words before the date each phrase's last word reaches: "since the
-# implementation in July", but "since the war began hit Aleppo in March 2013" is March's
-# strike.
-ONGOING: dict[tuple[str, ...], int] = {
-    ("since",): 4, ("began",): 2, ("begun",): 2, ("started",): 2,
-    ("into", "effect"): 2, ("into", "force"): 2,
-    ("took", "effect"): 2, ("take", "effect"): 2, ("takes", "effect"): 2,
-    ("agreed",): 2, ("brokered",): 2, ("signed",): 2,
-}
-ONGOING_LENGTHS = sorted({len(phrase) for phrase in ONGOING})
-ONGOING_REACH = max(ONGOING.values())
-# A present perfect after a date inside the sentence ("A truce agreed ... in February has
-# been violated") is today's: the date dated a noun's past, not the clause's event. A date
-# that opens its sentence sets the clause's time whatever the tense.
-PRESENT_PERFECT = (("has", "been"), ("have", "been"))
-# A negation governs at least the word after it: its own terminators ("in", "where" ...)
-# end it only further on ("did not in fact bomb", "have not in recent days shelled"), while
-# "no hospitals in eastern Aleppo" still ends at "in".
-GOVERNS_NEXT_WORD = frozenset({"negated"})
-# "whether Syrian or Russian jets carried out the strikes": an alternative between a few
-# words asks who or what, not whether the event happened; "whether to attack" and
-# "whether it will hold or not" stay hypothetical. ALTERNATIVE_REACH: the words after
-# "whether" before its "or" (more would take in a verb: "whether the truce holds or fails");
-# CLAUSE_WORDS among them make it a clause's ("whether it holds or", "whether to go or").
-ALTERNATIVE_LEAD = ("whether",)
-ALTERNATIVE_REACH = 2
-CLAUSE_WORDS = frozenset({"to", "it", "they", "he", "she", "we", "will", "would", "can",
-                          "could", "is", "was", "are", "were"})
-# "whether Russian or Syrian jets will strike" still asks whether the strike happens: a
-# future word or modal in the few words after the "or" keeps the cue.
-FUTURE_REACH = 4
-FUTURE_WORDS = frozenset({"will", "would", "could", "may", "might", "should", "shall", "to",
-                          "going", "next", "'ll"})
+# The date reader's English stays here (month names, the words that make "may" a month,
+# ordinals); what a date's words around it say (it starts something ongoing, a present
+# perfect ends its scope) and the "whether" alternative are data (DateRules, Alternatives).
 MONTHS = {
     name: number
     for number in range(1, 13)
@@ -106,53 +70,17 @@ AMBIGUOUS_MONTHS = frozenset({"may", "march", "jan", "mar", "sep", "dec"})
 MONTH_LEADS = frozenset({"in", "early", "late", "mid", "since", "until", "on", "by", "of",
                          "last", "this", "between", "from", "during", "through"})
 ORDINAL_ENDINGS = ("st", "nd", "rd", "th")
-# Words too common in news to find a phrase by ("were" in "were denied"), the most common
-# first: a phrase is found by its longest other word, else by the rarest of these.
-COMMON_WORDS = (
-    "the", "a", "an", "in", "of", "to", "and", "on", "for", "at", "by", "with", "from", "as", "was",
-    "were", "is", "are", "has", "have", "had", "be", "been", "it", "its", "that", "this",
-    "one", "over", "than", "other", "only", "year", "years", "day", "week", "month", "these",
-    "being", "will", "would", "can", "could", "did", "does", "do", "may", "might", "should",
-    "must", "since", "last", "held", "called", "came", "end", "least", "no", "not", "n't",
-)
-COMMONNESS = {word: len(COMMON_WORDS) - rank for rank, word in enumerate(COMMON_WORDS)}
 # ContextLexicon's years after which a word may be a cue: a trigger's anchor is one even in
 # an article without a publication date (year -1), other words never (a year is at most 2100).
 ALWAYS_A_CUE, NEVER_A_CUE = -2, np.iinfo(np.int16).max
 YEARS_KEPT = 8  # publication years whose cue words ContextLexicon keeps (few: recent news)
 
-Words = tuple[str, ...]
 Carried = dict[ContextLabelName, list[str]]  # a sentence's labels with their cue words
-WordsOf = Callable[[str], list[str]]
+Stop = frozenset[ContextLabelName] | None  # the labels a terminator ends (None: every one)
 SentenceKey = tuple[int, int]  # (field, sentence number)
 Mentions = list[TermRange]  # the terms (field, first word, last word) in one sentence
 # The sentences stating a match's event (Evaluator.evidence), or a function finding them.
 Evidence = Set[SentenceKey] | Callable[[], Set[SentenceKey]]
-
-
-@dataclass(frozen=True)
-class Entry:
-    """What one phrase of the trigger file does: a label's trigger (with its direction and
-    scope in words), its pseudo-trigger, or a terminator (`label` None: every label's)."""
-
-    label: ContextLabelName | None
-    direction: str
-    scope: int = 0
-
-
-@dataclass(frozen=True)
-class Triggers:
-    """The compiled trigger lists: phrases (as analysed words) to what they do, and the
-    places of the triggers and pseudo-triggers by their anchor, the phrase's longest word
-    (its offset in the phrase, the phrase's length): common words such as "in", "was"
-    start phrases ("in the past", "was denied"), so a phrase is looked for only where its
-    rarer word is. `stop_lengths`: the lengths of the terminators and exempt phrases each
-    first word starts, longest first (looked for only in a sentence that has a trigger)."""
-
-    phrases: Mapping[Words, tuple[Entry, ...]]
-    clause_breaks: frozenset[str]
-    anchors: Mapping[str, tuple[tuple[int, int], ...]]
-    stop_lengths: Mapping[str, tuple[int, ...]]
 
 
 class ContextLexicon:
@@ -233,178 +161,7 @@ class Cue(NamedTuple):
     scope: int
     first: int
     last: int
-    perfect_ends: bool = False  # a present perfect ends its forward scope (PRESENT_PERFECT)
-
-
-# -- the trigger file ------------------------------------------------------------------
-
-
-def load_triggers(words_of: WordsOf, extra: str | Path | None = None) -> Triggers:
-    """The shipped triggers plus those of `extra` (watcher.yaml's `context.triggers`);
-    `words_of` splits a phrase as articles are split. Raises ConfigError naming the file,
-    line and column of a bad entry."""
-    phrases: dict[Words, list[Entry]] = {}
-    breaks: set[str] = set()
-    for path in (DEFAULT_TRIGGERS, *([Path(extra)] if extra else [])):
-        _read_file(path, words_of, phrases, breaks)
-    return Triggers(
-        phrases={p: tuple(dict.fromkeys(e)) for p, e in phrases.items()},
-        clause_breaks=frozenset(breaks),
-        anchors=_anchors(
-            p for p, e in phrases.items() if any(x.direction not in STOP_DIRECTIONS for x in e)
-        ),
-        stop_lengths=_lengths(
-            p for p, e in phrases.items() if any(x.direction in STOP_DIRECTIONS for x in e)
-        ),
-    )
-
-
-def _anchors(phrases: Iterable[Words]) -> dict[str, tuple[tuple[int, int], ...]]:
-    """Each phrase under its rarest-looking word, as (offset, length): the longest word
-    that is not a common one (COMMON_WORDS), the last of equals, else the least common.
-    Phrases sharing their anchor, offset and length ("not over", "not yet") share one
-    place: a sentence's words there are looked up once, whatever the phrase."""
-    anchors: dict[str, dict[tuple[int, int], None]] = {}
-    for phrase in phrases:
-        offset = max(range(len(phrase)),
-                     key=lambda n: (-COMMONNESS.get(phrase[n], 0), len(phrase[n]), n))
-        anchors.setdefault(phrase[offset], {})[offset, len(phrase)] = None
-    return {word: tuple(places) for word, places in anchors.items()}
-
-
-def _lengths(phrases: Iterable[Words]) -> dict[str, tuple[int, ...]]:
-    """The lengths of the phrases each first word starts, longest first."""
-    lengths: dict[str, set[int]] = {}
-    for phrase in phrases:
-        lengths.setdefault(phrase[0], set()).add(len(phrase))
-    return {word: tuple(sorted(n, reverse=True)) for word, n in lengths.items()}
-
-
-_shipped: dict[tuple[str, ...], Triggers] = {}
-_shipped_lock = threading.Lock()
-
-
-def shipped_triggers(words_of: WordsOf) -> Triggers:
-    """The shipped lists, read once per way of splitting words (every English pipeline
-    splits the file's phrases alike, so in practice once)."""
-    with _shipped_lock:
-        key = tuple(words_of("can't stop, won't stop: no let-up"))
-        triggers = _shipped.get(key)
-        if triggers is None:
-            triggers = _shipped[key] = load_triggers(words_of)
-        return triggers
-
-
-def _read_file(
-    path: Path, words_of: WordsOf, phrases: dict[Words, list[Entry]], breaks: set[str]
-) -> None:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise ConfigError(f"{path}: cannot read context triggers: {error}") from None
-    try:
-        root = compose_bounded(text)
-    except yaml.MarkedYAMLError as error:
-        line, column = error_position(error) or (1, 1)
-        raise ConfigError(f"{path}:{line}:{column}: {error.problem or error}") from None
-    if root is None:
-        return
-    for key, value in _mapping(path, root):
-        name = key.value
-        if name == "terminators":
-            for phrase in _strings(path, value):
-                _add(phrases, words_of(phrase), Entry(None, "terminate"))
-        elif name == "clause_breaks":
-            breaks.update(_clause_break(path, node) for node in _string_nodes(path, value))
-        elif name in TRIGGER_LABELS:
-            for group in _sequence(path, value):
-                _read_group(path, cast(ContextLabelName, name), group, words_of, phrases)
-        else:
-            known = ", ".join(("terminators", "clause_breaks", *TRIGGER_LABELS))
-            _fail(path, key, f"unknown key {name!r} (known: {known})")
-
-
-def _read_group(
-    path: Path, label: ContextLabelName, group: yaml.Node, words_of: WordsOf,
-    phrases: dict[Words, list[Entry]],
-) -> None:
-    """One `{direction, scope, phrases}` group of a label."""
-    fields = {key.value: (key, value) for key, value in _mapping(path, group)}
-    for name, (key, _) in fields.items():
-        if name not in ("direction", "scope", "phrases"):
-            _fail(path, key, f"unknown key {name!r} (known: direction, scope, phrases)")
-    if "direction" not in fields or "phrases" not in fields:
-        _fail(path, group, "a group needs `direction` and `phrases`")
-    direction_node = fields["direction"][1]
-    direction = direction_node.value
-    if direction not in DIRECTIONS:
-        _fail(path, direction_node, f"direction must be one of: {', '.join(DIRECTIONS)}")
-    scope = 0
-    if direction in TRIGGER_DIRECTIONS:
-        scope = _scope(path, fields.get("scope"), group)
-    elif "scope" in fields:
-        _fail(path, fields["scope"][0], f"a {direction} group has no scope")
-    entry = Entry(label, direction, scope)
-    for node in _string_nodes(path, fields["phrases"][1]):
-        words = words_of(node.value)
-        if not words:
-            _fail(path, node, f"phrase {node.value!r} has no word")
-        _add(phrases, words, entry)
-
-
-def _scope(path: Path, scope: tuple[yaml.Node, yaml.Node] | None, group: yaml.Node) -> int:
-    if scope is None:
-        _fail(path, group, "a trigger group needs `scope` (words)")
-    node = scope[1]
-    if not (isinstance(node, yaml.ScalarNode) and node.value.isdigit()
-            and 1 <= int(node.value) <= MAX_SCOPE):
-        _fail(path, node, f"scope must be a whole number of words from 1 to {MAX_SCOPE}")
-    return int(node.value)
-
-
-def _add(phrases: dict[Words, list[Entry]], words: list[str], entry: Entry) -> None:
-    if words:
-        phrases.setdefault(tuple(words), []).append(entry)
-
-
-def _clause_break(path: Path, node: yaml.ScalarNode) -> str:
-    if len(node.value) != 1 or node.value.isalnum() or node.value.isspace():
-        _fail(path, node, "a clause break is one punctuation character")
-    return str(node.value)
-
-
-def _mapping(path: Path, node: yaml.Node) -> list[tuple[yaml.ScalarNode, yaml.Node]]:
-    if not isinstance(node, yaml.MappingNode):
-        _fail(path, node, "expected a mapping")
-    pairs = []
-    for key, value in node.value:
-        if not isinstance(key, yaml.ScalarNode):
-            _fail(path, key, "expected a name")
-        pairs.append((key, value))
-    return pairs
-
-
-def _sequence(path: Path, node: yaml.Node) -> list[yaml.Node]:
-    if not isinstance(node, yaml.SequenceNode):
-        _fail(path, node, "expected a list")
-    return list(node.value)
-
-
-def _string_nodes(path: Path, node: yaml.Node) -> list[yaml.ScalarNode]:
-    items = _sequence(path, node)
-    for item in items:
-        if not isinstance(item, yaml.ScalarNode) or not item.value.strip():
-            _fail(path, item, "expected a phrase (a string)")
-    return cast(list[yaml.ScalarNode], items)
-
-
-def _strings(path: Path, node: yaml.Node) -> list[str]:
-    return [str(item.value) for item in _string_nodes(path, node)]
-
-
-def _fail(path: Path, node: yaml.Node, message: str) -> None:
-    mark = node.start_mark
-    raise ConfigError(f"{path}:{mark.line + 1}:{mark.column + 1}: {message}")
+    perfect_ends: bool = False  # a present perfect ends its forward scope (DateRules)
 
 
 # -- reading an article ----------------------------------------------------------------
@@ -710,7 +467,7 @@ class _Sentence:
         self.lead = lead
         self.furniture: _Furniture | None = None
         self.triggers = reader.lexicon.triggers
-        self.stops: dict[int, ContextLabelName | None] | None = None  # terminators, by word
+        self.stops: dict[int, Stop] | None = None  # terminators, by word
         self.exempt: set[tuple[int, ContextLabelName]] = set()  # (word, label it is exempt of)
         self.offsets: tuple[list[int], list[int]] | None = None  # the words' starts, ends
         self.words: list[str] = []
@@ -731,12 +488,13 @@ class _Sentence:
             self.cues = self._find_cues(self.triggers, anchors, reader.published)
             self.scopes = [None] * len(self.cues)
 
-    def _find_stops(self) -> dict[int, ContextLabelName | None]:
-        """Terminators by position (label None: every label's); a word of a trigger found
-        is not one. Notes the words of exempt phrases in `exempt` on the way."""
+    def _find_stops(self) -> dict[int, Stop]:
+        """Terminators by position, with the labels they end (None: every label's; a word
+        may end several, "in" a user's `hypothetical` as well as `negated`); a word of a
+        trigger found is not one. Notes the words of exempt phrases in `exempt` on the way."""
         phrases, stop_lengths, words = self.triggers.phrases, self.triggers.stop_lengths, self.words
         inside = {i for cue in self.cues for i in range(cue.first, cue.last + 1)}
-        stops: dict[int, ContextLabelName | None] = {}
+        stops: dict[int, Stop] = {}
         for i, word in enumerate(words):
             lengths = stop_lengths.get(word)
             if lengths is None or i in inside:
@@ -747,7 +505,7 @@ class _Sentence:
                 entries = phrases.get(tuple(words[i:i + length]), ())
                 labels = [e.label for e in entries if e.direction == "terminate"]
                 if labels:
-                    stops[i] = None if None in labels else labels[0]
+                    stops[i] = None if None in labels else frozenset(labels)
                 exempt = [e.label for e in entries if e.direction == "exempt" and e.label]
                 self.exempt.update((at, label) for label in exempt for at in range(i, i + length))
                 if labels or exempt:
@@ -766,7 +524,7 @@ class _Sentence:
             word = words[anchor]
             if word in MONTHS or _year(word) is not None:
                 start = anchor - 1 if anchor and _day(words[anchor - 1]) is not None else anchor
-                dated = _date_at(words, start, published)
+                dated = _date_at(words, start, published, triggers.dates)
                 if dated is not None:
                     found.append((start, -dated[0], 0, dated[1]))
             for offset, length in triggers.anchors.get(word, ()):
@@ -803,8 +561,9 @@ class _Sentence:
         return word[0].isupper() and not word.isupper() and not after.isupper()
 
     def _note(self, entries: tuple[Entry, ...], i: int, length: int, cues: list[Cue]) -> None:
-        if self.words[i:i + length] == list(ALTERNATIVE_LEAD) \
-                and _alternative_after(self.words, i + length):
+        alternatives = self.triggers.alternatives
+        if tuple(self.words[i:i + length]) in alternatives.leads \
+                and _alternative_after(self.words, i + length, alternatives):
             return
         for entry in entries:
             if entry.direction in TRIGGER_DIRECTIONS and entry.label is not None:
@@ -868,7 +627,11 @@ class _Sentence:
         return all((at, label) in self.exempt for at in range(first, last + 1))
 
     def _present_perfect_at(self, position: int) -> bool:
-        return tuple(self.words[position:position + 2]) in PRESENT_PERFECT
+        dates, words = self.triggers.dates, self.words
+        for length in dates.present_perfect_lengths:  # a loop: asked at each word in scope
+            if tuple(words[position:position + length]) in dates.present_perfect:
+                return True
+        return False
 
     def _clause_break(self, position: int) -> bool:
         """Whether punctuation between this word and the one before breaks the clause."""
@@ -881,34 +644,38 @@ class _Sentence:
 
     def _reaches(self, cue: Cue, position: int) -> bool:
         """Whether the cue's scope reaches this word: it is no terminator of the cue's (a
-        negation's own one right after it is none: GOVERNS_NEXT_WORD)."""
+        negation's own one right after it is none: Triggers.governs_next_word)."""
         if self.stops is None:
             self.stops = self._find_stops()
         stop = self.stops.get(position, False)
-        if stop is False or stop not in (None, cue.label):
+        if stop is False or (stop is not None and cue.label not in stop):
             return True
-        return stop is not None and position == cue.last + 1 and cue.label in GOVERNS_NEXT_WORD
+        return stop is not None and position == cue.last + 1 \
+            and cue.label in self.triggers.governs_next_word
 
     def _text(self, cue: Cue) -> str:
         field = self.field
         return _text_of(field, self.first + cue.first, self.first + cue.last)
 
 
-def _alternative_after(words: Sequence[str], start: int) -> bool:
-    """Whether an "or" after a few words of no clause (CLAUSE_WORDS), not "or not" nor one
-    before a future (FUTURE_WORDS), follows `start`: an alternative between two names, not
-    between an event and none, nor about an event still to come."""
-    for at in range(start, min(start + ALTERNATIVE_REACH + 1, len(words) - 1)):
-        if words[at] in CLAUSE_WORDS:
+def _alternative_after(words: Sequence[str], start: int, alternatives: Alternatives) -> bool:
+    """Whether an "or" after a few words of no clause (its `clause_words`), not "or not" nor
+    one before a future (its `future_words`), follows `start`: an alternative between two
+    names, not between an event and none, nor about an event still to come."""
+    for at in range(start, min(start + alternatives.reach + 1, len(words) - 1)):
+        if words[at] in alternatives.clause_words:
             return False
         if words[at] == "or":
-            return at > start and words[at + 1] != "not" and not _future_after(words, at + 1)
+            return at > start and words[at + 1] != "not" \
+                and not _future_after(words, at + 1, alternatives)
     return False
 
 
-def _future_after(words: Sequence[str], start: int) -> bool:
-    """Whether a future word or modal (FUTURE_WORDS) is among the few words from `start`."""
-    return not FUTURE_WORDS.isdisjoint(words[start:start + FUTURE_REACH])
+def _future_after(words: Sequence[str], start: int, alternatives: Alternatives) -> bool:
+    """Whether a future word or modal (`future_words`) is among the few words from `start`."""
+    return not alternatives.future_words.isdisjoint(
+        words[start:start + alternatives.future_reach]
+    )
 
 
 def _cues_of(
@@ -936,14 +703,17 @@ def _text_of(field: FieldText, first: int, last: int) -> str:
 # -- dates -----------------------------------------------------------------------------
 
 
-def _date_at(words: Sequence[str], i: int, published: date | None) -> tuple[int, bool] | None:
+def _date_at(
+    words: Sequence[str], i: int, published: date | None, dates: DateRules
+) -> tuple[int, bool] | None:
     """A date starting at word i: (its length in words, whether it is clearly before
-    `published`), or None when no date starts here. Without `published` no date is past."""
+    `published`), or None when no date starts here. Without `published` no date is past,
+    nor after one of the `ongoing` phrases of `dates`."""
     parsed = _parse_date(words, i)
     if parsed is None:
         return None
     length, year, month, day = parsed
-    if published is None or _ongoing(words, i):
+    if published is None or _ongoing(words, i, dates):
         return length, False
     if month is None:
         return length, year is not None and year < published.year
@@ -959,11 +729,12 @@ def _date_at(words: Sequence[str], i: int, published: date | None) -> tuple[int,
     return length, (published - when).days >= HISTORICAL_DAYS
 
 
-def _ongoing(words: Sequence[str], i: int) -> bool:
-    """Whether a phrase of ONGOING ends within its reach before the date at word i."""
+def _ongoing(words: Sequence[str], i: int, dates: DateRules) -> bool:
+    """Whether an `ongoing` phrase ends within its reach before the date at word i."""
+    ongoing = dates.ongoing
     return any(
-        ONGOING.get(tuple(words[max(0, at + 1 - length):at + 1]), 0) >= i - at
-        for at in range(max(0, i - ONGOING_REACH), i) for length in ONGOING_LENGTHS
+        ongoing.get(tuple(words[max(0, at + 1 - length):at + 1]), 0) >= i - at
+        for at in range(max(0, i - dates.ongoing_reach), i) for length in dates.ongoing_lengths
     )
 
 
