@@ -227,6 +227,21 @@ def test_a_users_file_extends_the_whether_alternative(
         ("alternatives:\n  future_words: [[soon]]\n", "2:18: expected a phrase (a string)"),
         ("alternatives:\n  leads: [asked]\n",
          "2:11: alternative lead 'asked' is no trigger phrase"),
+        ("dates:\n  ongoing:\n    - reach: \u00b2\n      phrases: [launched]\n",
+         "3:14: reach must be a whole number of words from 1 to 30"),
+        ("alternatives:\n  reach: " + "9" * 5000 + "\n",
+         "2:10: reach must be a whole number of words from 1 to 30"),
+        ("alternatives:\n  reach: '3'\n",
+         "2:10: reach must be a whole number of words from 1 to 30"),
+        ("negated:\n  - direction: forward\n    scope: 0x3\n    phrases: [no]\n",
+         "3:12: scope must be a whole number of words from 1 to 30"),
+        ("dates:\n  ongoing:\n    - reach: 3\n      phrases: [launched]\n"
+         "      phrases: [seized]\n",
+         "5:7: duplicate key 'phrases' (first given at line 4)"),
+        ("alternatives:\n  future_words: [plan]\n  future_words: [aim]\n",
+         "3:3: duplicate key 'future_words' (first given at line 2)"),
+        ("hypothetical:\n  governs_next_word: true\nhypothetical: []\n",
+         "3:1: duplicate key 'hypothetical' (first given at line 1)"),
     ],
 )
 def test_a_bad_users_file_is_one_line_with_its_place(
@@ -238,6 +253,19 @@ def test_a_bad_users_file_is_one_line_with_its_place(
         load_triggers(analyzer.words, extra)
     assert str(raised.value).startswith(f"{extra}:{error}")
     assert "\n" not in str(raised.value)
+
+
+def test_the_loaded_lists_cannot_be_changed_in_place(triggers: Triggers) -> None:
+    """Every engine of a process shares the shipped triggers (shipped_triggers): one that
+    changed a list in place would change the labels of all the others."""
+    with pytest.raises(TypeError):
+        triggers.phrases[("never", "again")] = ()  # type: ignore[index]
+    with pytest.raises(TypeError):
+        triggers.anchors["again"] = ()  # type: ignore[index]
+    with pytest.raises(TypeError):
+        triggers.stop_lengths["but"] = ()  # type: ignore[index]
+    with pytest.raises(TypeError):
+        triggers.dates.ongoing[("launched",)] = 2  # type: ignore[index]
 
 
 # -- matches carry their labels (watcher/engine/core.py, matcher.py) ------------------

@@ -8,10 +8,12 @@ turns on. Every mistake is one line naming the file, line and column, as rule fi
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from types import MappingProxyType
 from typing import NoReturn, cast
 
 import yaml
@@ -33,6 +35,7 @@ DEFAULT_TRIGGERS = Path(__file__).parent / "data" / "context.yaml"
 MAX_SCOPE = 30  # words; a trigger reaching further would label unrelated clauses
 ALTERNATIVE_KEYS = ("leads", "reach", "clause_words", "future_reach", "future_words")
 BOOLEAN_TAG = "tag:yaml.org,2002:bool"
+INT_TAG = "tag:yaml.org,2002:int"
 
 # Words too common in news to find a phrase by ("were" in "were denied"), the most common
 # first: a phrase is found by its longest other word, else by the rarest of these.
@@ -121,20 +124,21 @@ def load_triggers(words_of: WordsOf, extra: str | Path | None = None) -> Trigger
 
 
 def _compiled(read: _Read) -> Triggers:
-    """The lists as the reader looks them up, with the bounds of its searches."""
+    """The lists as the reader looks them up, with the bounds of its searches; read-only,
+    as every engine of a process shares the shipped ones (shipped_triggers)."""
     phrases = read.phrases
     return Triggers(
-        phrases={p: tuple(dict.fromkeys(e)) for p, e in phrases.items()},
+        phrases=MappingProxyType({p: tuple(dict.fromkeys(e)) for p, e in phrases.items()}),
         clause_breaks=frozenset(read.breaks),
-        anchors=_anchors(
+        anchors=MappingProxyType(_anchors(
             p for p, e in phrases.items() if any(x.direction not in STOP_DIRECTIONS for x in e)
-        ),
-        stop_lengths=_lengths(
+        )),
+        stop_lengths=MappingProxyType(_lengths(
             p for p, e in phrases.items() if any(x.direction in STOP_DIRECTIONS for x in e)
-        ),
+        )),
         governs_next_word=frozenset(read.governs_next_word),
         dates=DateRules(
-            ongoing=dict(read.ongoing),
+            ongoing=MappingProxyType(dict(read.ongoing)),
             present_perfect=frozenset(read.present_perfect),
             ongoing_lengths=tuple(sorted({len(phrase) for phrase in read.ongoing})),
             ongoing_reach=max(read.ongoing.values(), default=0),
@@ -340,8 +344,10 @@ def _fields(
 
 
 def _words_count(path: Path, node: yaml.Node, what: str) -> int:
-    """A scope or reach in words: bounded, as a longer one would reach unrelated clauses."""
-    if not (isinstance(node, yaml.ScalarNode) and node.value.isdigit()
+    """A scope or reach in words: bounded, as a longer one would reach unrelated clauses. A
+    YAML integer of plain digits only: str.isdigit() takes "²", which int() refuses."""
+    if not (isinstance(node, yaml.ScalarNode) and node.tag == INT_TAG
+            and re.fullmatch(r"[0-9]{1,2}", node.value)
             and 1 <= int(node.value) <= MAX_SCOPE):
         _fail(path, node, f"{what} must be a whole number of words from 1 to {MAX_SCOPE}")
     return int(node.value)
@@ -389,12 +395,19 @@ def _clause_break(path: Path, node: yaml.ScalarNode) -> str:
 
 
 def _mapping(path: Path, node: yaml.Node) -> list[tuple[yaml.ScalarNode, yaml.Node]]:
+    """A mapping's pairs; a key given twice is an error, as in rule files (PyYAML would
+    silently keep the last)."""
     if not isinstance(node, yaml.MappingNode):
         _fail(path, node, "expected a mapping")
     pairs = []
+    first_lines: dict[str, int] = {}
     for key, value in node.value:
         if not isinstance(key, yaml.ScalarNode):
             _fail(path, key, "expected a name")
+        if key.value in first_lines:
+            _fail(path, key, f"duplicate key '{key.value}' "
+                             f"(first given at line {first_lines[key.value]})")
+        first_lines[key.value] = key.start_mark.line + 1
         pairs.append((key, value))
     return pairs
 
