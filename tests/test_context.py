@@ -13,6 +13,7 @@ import pytest
 import yaml
 
 from watcher.engine.context import ContextLexicon, ContextReader, Triggers, load_triggers
+from watcher.engine.context_triggers import DateRules
 from watcher.engine.evaluation import Evaluator
 from watcher.engine.matcher import Matcher
 from watcher.errors import ConfigError
@@ -242,6 +243,9 @@ def test_a_users_file_extends_the_whether_alternative(
          "3:3: duplicate key 'future_words' (first given at line 2)"),
         ("hypothetical:\n  governs_next_word: true\nhypothetical: []\n",
          "3:1: duplicate key 'hypothetical' (first given at line 1)"),
+        ("hypothetical:\n  governs_next_word: !!bool maybe\n",
+         "2:22: governs_next_word must be true or false"),
+        ("terminators: ['--']\n", "1:15: phrase '--' has no word"),
     ],
 )
 def test_a_bad_users_file_is_one_line_with_its_place(
@@ -253,6 +257,29 @@ def test_a_bad_users_file_is_one_line_with_its_place(
         load_triggers(analyzer.words, extra)
     assert str(raised.value).startswith(f"{extra}:{error}")
     assert "\n" not in str(raised.value)
+
+
+def test_a_lower_reach_or_an_empty_list_in_a_users_file_changes_nothing(
+    analyzer: Analyzer, triggers: Triggers, tmp_path: Path
+) -> None:
+    """A file only adds (context.yaml's header): restating less than the shipped file is
+    accepted and does nothing, rather than an error."""
+    extra = _users_file(tmp_path, (
+        "hypothetical:\n  governs_next_word: false\n  groups: []\n"
+        "dates:\n  ongoing:\n    - reach: 1\n      phrases: [since]\n  present_perfect: []\n"
+        "alternatives:\n  leads: []\n  reach: 1\n  future_reach: 1\n  clause_words: []\n"
+    ))
+    assert load_triggers(analyzer.words, extra) == triggers
+
+
+def test_the_date_rules_compute_their_search_bounds_from_their_lists() -> None:
+    """The lengths and longest reach the date search is bounded by are found from the
+    phrases, so no caller can give bounds that miss a phrase."""
+    rules = DateRules(ongoing={("since",): 4, ("into", "force"): 2},
+                      present_perfect=frozenset({("has", "been")}))
+    assert (rules.ongoing_lengths, rules.ongoing_reach, rules.present_perfect_lengths) == (
+        (1, 2), 4, (2,)
+    )
 
 
 def test_the_loaded_lists_cannot_be_changed_in_place(triggers: Triggers) -> None:

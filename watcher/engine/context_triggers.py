@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 from typing import NoReturn, cast
@@ -35,6 +35,8 @@ DEFAULT_TRIGGERS = Path(__file__).parent / "data" / "context.yaml"
 MAX_SCOPE = 30  # words; a trigger reaching further would label unrelated clauses
 ALTERNATIVE_KEYS = ("leads", "reach", "clause_words", "future_reach", "future_words")
 BOOLEAN_TAG = "tag:yaml.org,2002:bool"
+# The YAML 1.1 booleans (PyYAML's resolver): `!!bool` before another word keeps the tag.
+TRUE_WORDS, FALSE_WORDS = ("true", "yes", "on"), ("false", "no", "off")
 INT_TAG = "tag:yaml.org,2002:int"
 
 # Words too common in news to find a phrase by ("were" in "were denied"), the most common
@@ -68,14 +70,23 @@ class DateRules:
     phrases that make the date the start of something that may still hold ("since 2012",
     "a truce agreed in February"), each with its reach, how many words before the date its
     last word may end; `present_perfect`: phrases that end the forward scope of a date
-    inside its sentence. The lengths and the longest reach are the search's bounds, found
-    once when the lists load."""
+    inside its sentence. The lengths and the longest reach are the search's bounds,
+    computed here from the lists so they cannot disagree with them."""
 
     ongoing: Mapping[Words, int]
     present_perfect: frozenset[Words]
-    ongoing_lengths: tuple[int, ...]
-    ongoing_reach: int
-    present_perfect_lengths: tuple[int, ...]
+    ongoing_lengths: tuple[int, ...] = field(init=False)
+    ongoing_reach: int = field(init=False)
+    present_perfect_lengths: tuple[int, ...] = field(init=False)
+
+    def __post_init__(self) -> None:
+        bounds = {
+            "ongoing_lengths": tuple(sorted({len(phrase) for phrase in self.ongoing})),
+            "ongoing_reach": max(self.ongoing.values(), default=0),
+            "present_perfect_lengths": tuple(sorted({len(p) for p in self.present_perfect})),
+        }
+        for name, value in bounds.items():
+            object.__setattr__(self, name, value)  # frozen: set once, here
 
 
 @dataclass(frozen=True)
@@ -140,9 +151,6 @@ def _compiled(read: _Read) -> Triggers:
         dates=DateRules(
             ongoing=MappingProxyType(dict(read.ongoing)),
             present_perfect=frozenset(read.present_perfect),
-            ongoing_lengths=tuple(sorted({len(phrase) for phrase in read.ongoing})),
-            ongoing_reach=max(read.ongoing.values(), default=0),
-            present_perfect_lengths=tuple(sorted({len(p) for p in read.present_perfect})),
         ),
         alternatives=Alternatives(
             leads=frozenset(read.leads), reach=read.alternative_reach,
@@ -221,8 +229,8 @@ def _read_file(path: Path, words_of: WordsOf, read: _Read) -> None:
     for key, value in _mapping(path, root):
         name = key.value
         if name == "terminators":
-            for phrase in _strings(path, value):
-                _add(read.phrases, words_of(phrase), Entry(None, "terminate"))
+            for _, words in _phrases(path, value, words_of):
+                _add(read.phrases, words, Entry(None, "terminate"))
         elif name == "clause_breaks":
             read.breaks.update(_clause_break(path, node) for node in _string_nodes(path, value))
         elif name == "dates":
@@ -285,7 +293,7 @@ def _read_group(
         _fail(path, fields["scope"][0], f"a {direction} group has no scope")
     entry = Entry(label, direction, scope)
     for _, words in _phrases(path, fields["phrases"][1], words_of):
-        _add(phrases, list(words), entry)
+        _add(phrases, words, entry)
 
 
 def _read_dates(path: Path, node: yaml.Node, words_of: WordsOf, read: _Read) -> None:
@@ -354,10 +362,11 @@ def _words_count(path: Path, node: yaml.Node, what: str) -> int:
 
 
 def _boolean(path: Path, node: yaml.Node, what: str) -> bool:
-    """A YAML boolean only (a string "false" would be truthy)."""
-    if not (isinstance(node, yaml.ScalarNode) and node.tag == BOOLEAN_TAG):
+    """A YAML boolean only (a string "false" would be truthy; `!!bool maybe` is none)."""
+    value = str(node.value).lower() if isinstance(node, yaml.ScalarNode) else ""
+    if node.tag != BOOLEAN_TAG or value not in (*TRUE_WORDS, *FALSE_WORDS):
         _fail(path, node, f"{what} must be true or false")
-    return str(node.value).lower() in ("true", "yes", "on")
+    return value in TRUE_WORDS
 
 
 def _phrases(
@@ -383,9 +392,8 @@ def _single_words(path: Path, node: yaml.Node, words_of: WordsOf) -> list[str]:
     return found
 
 
-def _add(phrases: dict[Words, list[Entry]], words: list[str], entry: Entry) -> None:
-    if words:
-        phrases.setdefault(tuple(words), []).append(entry)
+def _add(phrases: dict[Words, list[Entry]], words: Words, entry: Entry) -> None:
+    phrases.setdefault(words, []).append(entry)
 
 
 def _clause_break(path: Path, node: yaml.ScalarNode) -> str:
@@ -425,9 +433,6 @@ def _string_nodes(path: Path, node: yaml.Node) -> list[yaml.ScalarNode]:
             _fail(path, item, "expected a phrase (a string)")
     return cast(list[yaml.ScalarNode], items)
 
-
-def _strings(path: Path, node: yaml.Node) -> list[str]:
-    return [str(item.value) for item in _string_nodes(path, node)]
 
 
 def _fail(path: Path, node: yaml.Node, message: str) -> NoReturn:
