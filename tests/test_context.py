@@ -13,6 +13,7 @@ import pytest
 import yaml
 
 from watcher.engine.context import ContextLexicon, ContextReader, Triggers, load_triggers
+from watcher.engine.context_triggers import DateRules
 from watcher.engine.evaluation import Evaluator
 from watcher.engine.matcher import Matcher
 from watcher.errors import ConfigError
@@ -227,6 +228,24 @@ def test_a_users_file_extends_the_whether_alternative(
         ("alternatives:\n  future_words: [[soon]]\n", "2:18: expected a phrase (a string)"),
         ("alternatives:\n  leads: [asked]\n",
          "2:11: alternative lead 'asked' is no trigger phrase"),
+        ("dates:\n  ongoing:\n    - reach: \u00b2\n      phrases: [launched]\n",
+         "3:14: reach must be a whole number of words from 1 to 30"),
+        ("alternatives:\n  reach: " + "9" * 5000 + "\n",
+         "2:10: reach must be a whole number of words from 1 to 30"),
+        ("alternatives:\n  reach: '3'\n",
+         "2:10: reach must be a whole number of words from 1 to 30"),
+        ("negated:\n  - direction: forward\n    scope: 0x3\n    phrases: [no]\n",
+         "3:12: scope must be a whole number of words from 1 to 30"),
+        ("dates:\n  ongoing:\n    - reach: 3\n      phrases: [launched]\n"
+         "      phrases: [seized]\n",
+         "5:7: duplicate key 'phrases' (first given at line 4)"),
+        ("alternatives:\n  future_words: [plan]\n  future_words: [aim]\n",
+         "3:3: duplicate key 'future_words' (first given at line 2)"),
+        ("hypothetical:\n  governs_next_word: true\nhypothetical: []\n",
+         "3:1: duplicate key 'hypothetical' (first given at line 1)"),
+        ("hypothetical:\n  governs_next_word: !!bool maybe\n",
+         "2:22: governs_next_word must be true or false"),
+        ("terminators: ['--']\n", "1:15: phrase '--' has no word"),
     ],
 )
 def test_a_bad_users_file_is_one_line_with_its_place(
@@ -238,6 +257,42 @@ def test_a_bad_users_file_is_one_line_with_its_place(
         load_triggers(analyzer.words, extra)
     assert str(raised.value).startswith(f"{extra}:{error}")
     assert "\n" not in str(raised.value)
+
+
+def test_a_lower_reach_or_an_empty_list_in_a_users_file_changes_nothing(
+    analyzer: Analyzer, triggers: Triggers, tmp_path: Path
+) -> None:
+    """A file only adds (context.yaml's header): restating less than the shipped file is
+    accepted and does nothing, rather than an error."""
+    extra = _users_file(tmp_path, (
+        "hypothetical:\n  governs_next_word: false\n  groups: []\n"
+        "dates:\n  ongoing:\n    - reach: 1\n      phrases: [since]\n  present_perfect: []\n"
+        "alternatives:\n  leads: []\n  reach: 1\n  future_reach: 1\n  clause_words: []\n"
+    ))
+    assert load_triggers(analyzer.words, extra) == triggers
+
+
+def test_the_date_rules_compute_their_search_bounds_from_their_lists() -> None:
+    """The lengths and longest reach the date search is bounded by are found from the
+    phrases, so no caller can give bounds that miss a phrase."""
+    rules = DateRules(ongoing={("since",): 4, ("into", "force"): 2},
+                      present_perfect=frozenset({("has", "been")}))
+    assert (rules.ongoing_lengths, rules.ongoing_reach, rules.present_perfect_lengths) == (
+        (1, 2), 4, (2,)
+    )
+
+
+def test_the_loaded_lists_cannot_be_changed_in_place(triggers: Triggers) -> None:
+    """Every engine of a process shares the shipped triggers (shipped_triggers): one that
+    changed a list in place would change the labels of all the others."""
+    with pytest.raises(TypeError):
+        triggers.phrases[("never", "again")] = ()  # type: ignore[index]
+    with pytest.raises(TypeError):
+        triggers.anchors["again"] = ()  # type: ignore[index]
+    with pytest.raises(TypeError):
+        triggers.stop_lengths["but"] = ()  # type: ignore[index]
+    with pytest.raises(TypeError):
+        triggers.dates.ongoing[("launched",)] = 2  # type: ignore[index]
 
 
 # -- matches carry their labels (watcher/engine/core.py, matcher.py) ------------------

@@ -8,10 +8,12 @@ turns on. Every mistake is one line naming the file, line and column, as rule fi
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 from typing import NoReturn, cast
 
 import yaml
@@ -33,6 +35,9 @@ DEFAULT_TRIGGERS = Path(__file__).parent / "data" / "context.yaml"
 MAX_SCOPE = 30  # words; a trigger reaching further would label unrelated clauses
 ALTERNATIVE_KEYS = ("leads", "reach", "clause_words", "future_reach", "future_words")
 BOOLEAN_TAG = "tag:yaml.org,2002:bool"
+# The YAML 1.1 booleans (PyYAML's resolver): `!!bool` before another word keeps the tag.
+TRUE_WORDS, FALSE_WORDS = ("true", "yes", "on"), ("false", "no", "off")
+INT_TAG = "tag:yaml.org,2002:int"
 
 # Words too common in news to find a phrase by ("were" in "were denied"), the most common
 # first: a phrase is found by its longest other word, else by the rarest of these.
@@ -65,14 +70,23 @@ class DateRules:
     phrases that make the date the start of something that may still hold ("since 2012",
     "a truce agreed in February"), each with its reach, how many words before the date its
     last word may end; `present_perfect`: phrases that end the forward scope of a date
-    inside its sentence. The lengths and the longest reach are the search's bounds, found
-    once when the lists load."""
+    inside its sentence. The lengths and the longest reach are the search's bounds,
+    computed here from the lists so they cannot disagree with them."""
 
     ongoing: Mapping[Words, int]
     present_perfect: frozenset[Words]
-    ongoing_lengths: tuple[int, ...]
-    ongoing_reach: int
-    present_perfect_lengths: tuple[int, ...]
+    ongoing_lengths: tuple[int, ...] = field(init=False)
+    ongoing_reach: int = field(init=False)
+    present_perfect_lengths: tuple[int, ...] = field(init=False)
+
+    def __post_init__(self) -> None:
+        bounds = {
+            "ongoing_lengths": tuple(sorted({len(phrase) for phrase in self.ongoing})),
+            "ongoing_reach": max(self.ongoing.values(), default=0),
+            "present_perfect_lengths": tuple(sorted({len(p) for p in self.present_perfect})),
+        }
+        for name, value in bounds.items():
+            object.__setattr__(self, name, value)  # frozen: set once, here
 
 
 @dataclass(frozen=True)
@@ -121,24 +135,22 @@ def load_triggers(words_of: WordsOf, extra: str | Path | None = None) -> Trigger
 
 
 def _compiled(read: _Read) -> Triggers:
-    """The lists as the reader looks them up, with the bounds of its searches."""
+    """The lists as the reader looks them up, with the bounds of its searches; read-only,
+    as every engine of a process shares the shipped ones (shipped_triggers)."""
     phrases = read.phrases
     return Triggers(
-        phrases={p: tuple(dict.fromkeys(e)) for p, e in phrases.items()},
+        phrases=MappingProxyType({p: tuple(dict.fromkeys(e)) for p, e in phrases.items()}),
         clause_breaks=frozenset(read.breaks),
-        anchors=_anchors(
+        anchors=MappingProxyType(_anchors(
             p for p, e in phrases.items() if any(x.direction not in STOP_DIRECTIONS for x in e)
-        ),
-        stop_lengths=_lengths(
+        )),
+        stop_lengths=MappingProxyType(_lengths(
             p for p, e in phrases.items() if any(x.direction in STOP_DIRECTIONS for x in e)
-        ),
+        )),
         governs_next_word=frozenset(read.governs_next_word),
         dates=DateRules(
-            ongoing=dict(read.ongoing),
+            ongoing=MappingProxyType(dict(read.ongoing)),
             present_perfect=frozenset(read.present_perfect),
-            ongoing_lengths=tuple(sorted({len(phrase) for phrase in read.ongoing})),
-            ongoing_reach=max(read.ongoing.values(), default=0),
-            present_perfect_lengths=tuple(sorted({len(p) for p in read.present_perfect})),
         ),
         alternatives=Alternatives(
             leads=frozenset(read.leads), reach=read.alternative_reach,
@@ -217,8 +229,8 @@ def _read_file(path: Path, words_of: WordsOf, read: _Read) -> None:
     for key, value in _mapping(path, root):
         name = key.value
         if name == "terminators":
-            for phrase in _strings(path, value):
-                _add(read.phrases, words_of(phrase), Entry(None, "terminate"))
+            for _, words in _phrases(path, value, words_of):
+                _add(read.phrases, words, Entry(None, "terminate"))
         elif name == "clause_breaks":
             read.breaks.update(_clause_break(path, node) for node in _string_nodes(path, value))
         elif name == "dates":
@@ -281,7 +293,7 @@ def _read_group(
         _fail(path, fields["scope"][0], f"a {direction} group has no scope")
     entry = Entry(label, direction, scope)
     for _, words in _phrases(path, fields["phrases"][1], words_of):
-        _add(phrases, list(words), entry)
+        _add(phrases, words, entry)
 
 
 def _read_dates(path: Path, node: yaml.Node, words_of: WordsOf, read: _Read) -> None:
@@ -340,18 +352,21 @@ def _fields(
 
 
 def _words_count(path: Path, node: yaml.Node, what: str) -> int:
-    """A scope or reach in words: bounded, as a longer one would reach unrelated clauses."""
-    if not (isinstance(node, yaml.ScalarNode) and node.value.isdigit()
+    """A scope or reach in words: bounded, as a longer one would reach unrelated clauses. A
+    YAML integer of plain digits only: str.isdigit() takes "²", which int() refuses."""
+    if not (isinstance(node, yaml.ScalarNode) and node.tag == INT_TAG
+            and re.fullmatch(r"[0-9]{1,2}", node.value)
             and 1 <= int(node.value) <= MAX_SCOPE):
         _fail(path, node, f"{what} must be a whole number of words from 1 to {MAX_SCOPE}")
     return int(node.value)
 
 
 def _boolean(path: Path, node: yaml.Node, what: str) -> bool:
-    """A YAML boolean only (a string "false" would be truthy)."""
-    if not (isinstance(node, yaml.ScalarNode) and node.tag == BOOLEAN_TAG):
+    """A YAML boolean only (a string "false" would be truthy; `!!bool maybe` is none)."""
+    value = str(node.value).lower() if isinstance(node, yaml.ScalarNode) else ""
+    if node.tag != BOOLEAN_TAG or value not in (*TRUE_WORDS, *FALSE_WORDS):
         _fail(path, node, f"{what} must be true or false")
-    return str(node.value).lower() in ("true", "yes", "on")
+    return value in TRUE_WORDS
 
 
 def _phrases(
@@ -377,9 +392,8 @@ def _single_words(path: Path, node: yaml.Node, words_of: WordsOf) -> list[str]:
     return found
 
 
-def _add(phrases: dict[Words, list[Entry]], words: list[str], entry: Entry) -> None:
-    if words:
-        phrases.setdefault(tuple(words), []).append(entry)
+def _add(phrases: dict[Words, list[Entry]], words: Words, entry: Entry) -> None:
+    phrases.setdefault(words, []).append(entry)
 
 
 def _clause_break(path: Path, node: yaml.ScalarNode) -> str:
@@ -389,12 +403,19 @@ def _clause_break(path: Path, node: yaml.ScalarNode) -> str:
 
 
 def _mapping(path: Path, node: yaml.Node) -> list[tuple[yaml.ScalarNode, yaml.Node]]:
+    """A mapping's pairs; a key given twice is an error, as in rule files (PyYAML would
+    silently keep the last)."""
     if not isinstance(node, yaml.MappingNode):
         _fail(path, node, "expected a mapping")
     pairs = []
+    first_lines: dict[str, int] = {}
     for key, value in node.value:
         if not isinstance(key, yaml.ScalarNode):
             _fail(path, key, "expected a name")
+        if key.value in first_lines:
+            _fail(path, key, f"duplicate key '{key.value}' "
+                             f"(first given at line {first_lines[key.value]})")
+        first_lines[key.value] = key.start_mark.line + 1
         pairs.append((key, value))
     return pairs
 
@@ -412,9 +433,6 @@ def _string_nodes(path: Path, node: yaml.Node) -> list[yaml.ScalarNode]:
             _fail(path, item, "expected a phrase (a string)")
     return cast(list[yaml.ScalarNode], items)
 
-
-def _strings(path: Path, node: yaml.Node) -> list[str]:
-    return [str(item.value) for item in _string_nodes(path, node)]
 
 
 def _fail(path: Path, node: yaml.Node, message: str) -> NoReturn:
