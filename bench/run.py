@@ -241,8 +241,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--out", type=Path, default=OUT,
                         help="where scratch files go, removed afterwards (default: bench/out)")
     parser.add_argument("--postgres", metavar="URL", default=None,
-                        help="the PostgreSQL the workers part uses, every table dropped and "
-                             "created again (default: one started from Debian's binaries)")
+                        help="the PostgreSQL the workers, storewrite and pgwrite parts use, "
+                             "every table dropped and created again (default: one started "
+                             "from Debian's binaries)")
     return parser
 
 

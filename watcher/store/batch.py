@@ -4,7 +4,7 @@ A COMMIT per article was 44% of the store's time on SQLite (bench/RESULTS.md, "S
 path"). A batch commits once; each article is still all-or-nothing inside its savepoint,
 and one the database refuses (a constraint, a bad value) is rolled back alone while the
 others commit. The batch is bounded (BatchBound) so the write lock it holds does not keep
-a web process or another command waiting long (docs/storage.md, "Transactions").
+a web process or another command waiting long (docs/storage.md, "Each article all or nothing").
 """
 
 from __future__ import annotations

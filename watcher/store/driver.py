@@ -1,4 +1,5 @@
-"""Statements of SQLite's write path run through the driver, SQLAlchemy kept for the rest.
+"""Statements of the write path run through the driver (SQLite's, and PostgreSQL's pipeline
+with its `$1` parameters), SQLAlchemy kept for the rest.
 
 Executing a Core statement costs SQLAlchemy a cache-key walk, a compiled-cache lookup,
 parameter construction and a result object each time: on SQLite, where the database runs

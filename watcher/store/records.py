@@ -80,7 +80,7 @@ class IngestResult:
 
 @dataclass(frozen=True)
 class IngestItem:
-    """One article of `Store.ingest_many`: what `Store.ingest` takes for it."""
+    """One article of `Store.ingest_batch`: what `Store.ingest` takes for it."""
 
     new: NewArticle
     matches: Sequence[NewMatch]

@@ -1,6 +1,7 @@
 """The Store: every query the app makes, behind one class that speaks watcher's values.
 
-Each method is one transaction; any database failure leaves as a one-line StoreError.
+Each method is one transaction (but `ingest_batch` on PostgreSQL: one per article); any
+database failure leaves as a one-line StoreError.
 """
 
 from __future__ import annotations
@@ -193,7 +194,7 @@ class Store:
         article in hand once `until()` is true: the results of those it took, committed;
         the caller passes the rest again. On SQLite in one transaction, each item in a
         savepoint (store/batch.py); on PostgreSQL each in its own transaction, on one
-        connection (docs/storage.md, "Transactions"). An article the database refuses
+        connection (docs/storage.md, "Each article all or nothing"). An article the database refuses
         (a constraint, a bad value) is rolled back alone: a StoreError in its place. Any
         other failure raises StoreError, and none of the transaction's items is stored (on
         PostgreSQL the items committed before it are returned, and the failing one is the

@@ -498,14 +498,13 @@ def _sentence_markers(tokens: Tokens, leads: np.ndarray | None = None) -> np.nda
     return markers
 
 
-def lead_positions(tokens: Tokens, first: int = 0, end: int | None = None) -> np.ndarray:
+def lead_positions(tokens: Tokens) -> np.ndarray:
     """Token positions of boilerplate lead words (LEAD_WORDS, and the first of a
     LEAD_PAIR_FIRSTS + LEAD_PAIR_SECONDS pair) not glued to the token before them: page
     furniture that a flattened page runs into the story, so it starts a sentence of its
-    own. One numpy call finds the few candidates, so texts without any pay next to nothing.
-    `first`, `end`: only the tokens in that range (one field's of a batch: a field asking
-    for its own leads reads its own tokens, not the whole batch's)."""
-    candidates = np.flatnonzero(tokens.codes[first:end] & (LEAD_FLAG | PAIR_FIRST_FLAG)) + first
+    own. One numpy call finds the few candidates, so texts without any pay next to nothing;
+    found once per batch, each field keeps them (FieldText.token_leads)."""
+    candidates = np.flatnonzero(tokens.codes & (LEAD_FLAG | PAIR_FIRST_FLAG))
     if candidates.shape[0] == 0:
         return candidates
     return candidates[[_is_lead(tokens, i) for i in candidates.tolist()]]
