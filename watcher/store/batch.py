@@ -5,6 +5,10 @@ path"). A batch commits once; each article is still all-or-nothing inside its sa
 and one the database refuses (a constraint, a bad value) is rolled back alone while the
 others commit. The batch is bounded (BatchBound) so the write lock it holds does not keep
 a web process or another command waiting long (docs/storage.md, "Each article all or nothing").
+
+The refusal of one article (ARTICLE_FAILURES, ArticleFailure), its one-line report
+(`unstorable_text`) and the result of one not stored (NOT_STORED) are here too, and serve
+both databases: repo.py uses them for PostgreSQL's transaction per article as well.
 """
 
 from __future__ import annotations

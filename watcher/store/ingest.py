@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from watcher.store.db import in_chunks
-from watcher.store.driver import driver_insert, select_rows
+from watcher.store.driver import driver_insert
 from watcher.store.ingest_pg import refusals, send_write_and_commit
 from watcher.store.locations import area_ids
 from watcher.store.pipelined import Immediate, Statements, pipelined
@@ -259,25 +259,27 @@ _TAKE_LOCKS = sa.text(
 
 
 def story_candidates(connection: Connection, bands: Sequence[int]) -> list[StoryCandidate]:
+    """`_candidates` on an open connection, outside an ingest (bench/store_lookup.py)."""
+    return _candidates(Immediate(connection), bands)
+
+
+def _candidates(statements: Statements, bands: Sequence[int]) -> list[StoryCandidate]:
     """Stored articles sharing at least one LSH band with `bands`, oldest first: at most
     STORY_CANDIDATES, those sharing the most bands, from each band's BAND_READ_LIMIT newest."""
     if not bands:
         return []
-    rows = select_rows(connection, _candidates_query(len(bands)), _band_values(bands))
+    rows = statements.send(_candidates_query(len(bands)), _band_values(bands)).rows()
     return [StoryCandidate(row.story_id, row.signature) for row in rows]
 
 
 def _known_and_candidates(
     statements: Statements, keys: Sequence[str], bands: Sequence[int]
 ) -> tuple[bool, list[StoryCandidate]]:
-    """Whether any of `keys` is stored, and `story_candidates(bands)`: one statement, the
+    """Whether any of `keys` is stored, and `_candidates(bands)`: one statement, the
     first row saying whether a key is known (no candidate columns when none is found)."""
     unique = list(dict.fromkeys(keys))
     if not unique:
-        if not bands:
-            return False, []
-        found = statements.send(_candidates_query(len(bands)), _band_values(bands)).rows()
-        return False, [StoryCandidate(row.story_id, row.signature) for row in found]
+        return False, _candidates(statements, bands)
     values = _band_values(bands) | {f"key{index}": key for index, key in enumerate(unique)}
     rows = statements.send(_known_and_candidates_query(len(unique), len(bands)), values).rows()
     known = False
