@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 import yaml
 
-from watcher.engine.context import ContextLexicon, ContextReader, Triggers, load_triggers
-from watcher.engine.context_triggers import DateRules
+from watcher.engine.context import ContextLexicon, ContextReader
+from watcher.engine.context_triggers import DateRules, Triggers, load_triggers
 from watcher.engine.evaluation import Evaluator
 from watcher.engine.matcher import Matcher
 from watcher.errors import ConfigError

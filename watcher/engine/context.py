@@ -33,9 +33,8 @@ from watcher.engine.context_triggers import (
     DateRules,
     Entry,
     Triggers,
-    load_triggers,
-    shipped_triggers,
 )
+from watcher.engine.evaluation import Sentence
 from watcher.engine.positional import TermRange
 from watcher.model import CONTEXT_LABELS, ContextLabel, ContextLabelName
 from watcher.text.analysis import (
@@ -45,7 +44,7 @@ from watcher.text.analysis import (
     WordType,
 )
 
-__all__ = ["ContextLexicon", "ContextReader", "Triggers", "load_triggers", "shipped_triggers"]
+__all__ = ["ContextLexicon", "ContextReader"]
 
 LABELS = CONTEXT_LABELS
 # A date this many days or more before publication is history, not today's news: reports
@@ -77,10 +76,9 @@ YEARS_KEPT = 8  # publication years whose cue words ContextLexicon keeps (few: r
 
 Carried = dict[ContextLabelName, list[str]]  # a sentence's labels with their cue words
 Stop = frozenset[ContextLabelName] | None  # the labels a terminator ends (None: every one)
-SentenceKey = tuple[int, int]  # (field, sentence number)
 Mentions = list[TermRange]  # the terms (field, first word, last word) in one sentence
 # The sentences stating a match's event (Evaluator.evidence), or a function finding them.
-Evidence = Set[SentenceKey] | Callable[[], Set[SentenceKey]]
+Evidence = Set[Sentence] | Callable[[], Set[Sentence]]
 
 
 class ContextLexicon:
@@ -186,12 +184,12 @@ class ContextReader:
         self._numbers_of = sentence_numbers or self._read_numbers
         published = text.article.published
         self.published = published.date() if published is not None else None
-        self._sentences: dict[SentenceKey, _Sentence | None] = {}
+        self._sentences: dict[Sentence, _Sentence | None] = {}
         self._fields = text.fields()
         self._cues: list[_FieldCues | None] = [None, None]  # per field, when first needed
         self._numbers: list[list[int] | None] = [None, None]  # per field, when first needed
-        self._leads: dict[SentenceKey, int | None] = {}  # (field, sentence's first word)
-        self._copies: dict[SentenceKey, tuple[SentenceKey, int]] = {}  # _copied_from's
+        self._leads: dict[Sentence, int | None] = {}  # (field, sentence's first word)
+        self._copies: dict[Sentence, tuple[Sentence, int]] = {}  # _copied_from's
 
     def labels(
         self, terms: Iterable[TermRange], evidence: Evidence = frozenset(),
@@ -224,7 +222,7 @@ class ContextReader:
         read = self._read_for(*grouped)
         if any(self._plain(key) for key, _ in read):
             return ()  # a plain sentence that tells of the event: no label can hold
-        labelled: list[tuple[SentenceKey, Mentions, Carried]] = []
+        labelled: list[tuple[Sentence, Mentions, Carried]] = []
         for key, mentions in read:
             carried = self._carried(key, mentions)
             if not carried:
@@ -243,8 +241,8 @@ class ContextReader:
         )
 
     def _read_for(
-        self, by_sentence: dict[SentenceKey, Mentions], stating: Set[SentenceKey] | None
-    ) -> list[tuple[SentenceKey, Mentions]]:
+        self, by_sentence: dict[Sentence, Mentions], stating: Set[Sentence] | None
+    ) -> list[tuple[Sentence, Mentions]]:
         """The sentences whose labels decide, in order, with their mentions: those stating
         the event (in `stating`, None when the mentions lie in one sentence: it is read
         whichever states the event) when some do; else those that tell what happened (a
@@ -260,13 +258,13 @@ class ContextReader:
 
     def _by_sentence(
         self, terms: Iterable[TermRange], evidence: Evidence
-    ) -> tuple[dict[SentenceKey, Mentions], Set[SentenceKey] | None] | None:
+    ) -> tuple[dict[Sentence, Mentions], Set[Sentence] | None] | None:
         """The terms in each sentence (field, number), and the sentences stating the event
         (`evidence`, found once a second sentence holds a term: with one, that sentence is
         read whichever states it); None as soon as a sentence holding a term states the
         event and can carry no label (then no label holds)."""
-        by_sentence: dict[SentenceKey, Mentions] = {}
-        stating: Set[SentenceKey] | None = None
+        by_sentence: dict[Sentence, Mentions] = {}
+        stating: Set[Sentence] | None = None
         numbers: list[int] = []
         numbers_field = -1  # the field `numbers` are of
         for term in terms:
@@ -287,11 +285,11 @@ class ContextReader:
             mentions.append(term)
         return by_sentence, stating
 
-    def _states_plainly(self, key: SentenceKey, stating: Set[SentenceKey]) -> bool:
+    def _states_plainly(self, key: Sentence, stating: Set[Sentence]) -> bool:
         """Whether the sentence states the event and can carry no label."""
         return key in stating and self._plain(key)
 
-    def _first_copy(self, key: SentenceKey) -> tuple[SentenceKey, int]:
+    def _first_copy(self, key: Sentence) -> tuple[Sentence, int]:
         """Where the sentence first stood, and how far back its words stand there, when it
         repeats the end of an earlier sentence of its field word for word (else itself and
         0): a flattened page repeats a timeline's entries or a caption without the date or
@@ -302,7 +300,7 @@ class ContextReader:
             copy = self._copies[key] = self._copied_from(key)
         return copy
 
-    def _copied_from(self, key: SentenceKey) -> tuple[SentenceKey, int]:
+    def _copied_from(self, key: Sentence) -> tuple[Sentence, int]:
         """The earlier sentence whose end the sentence repeats character for character, not
         page furniture (a related headline that repeats the story's sentence is no first
         place for it), and the shift of its words there; else the sentence itself and 0.
@@ -338,7 +336,7 @@ class ContextReader:
     def _read_numbers(self, field_no: int) -> list[int]:
         return self._fields[field_no].sentence.tolist()
 
-    def _places_only(self, key: SentenceKey, mentions: Mentions) -> bool:
+    def _places_only(self, key: Sentence, mentions: Mentions) -> bool:
         """Whether every mention in the sentence names a place (*Syrian*, *Deir ez-Zor*):
         such a sentence says where, not what happened."""
         if self.names_place is None:
@@ -347,7 +345,7 @@ class ContextReader:
         return all(self.names_place(_text_of(field, first, last)) for _, first, last in mentions)
 
     def _carried(
-        self, key: SentenceKey, mentions: Mentions
+        self, key: Sentence, mentions: Mentions
     ) -> dict[ContextLabelName, list[str]]:
         """The labels one sentence carries for its mentions: its triggers' and dates', and
         `boilerplate` when they all lie in page furniture (the sentence begins with a lead
@@ -361,7 +359,7 @@ class ContextReader:
             mentions = [(field_no, low + shift, high + shift) for field_no, low, high in mentions]
         return {} if sentence is None else sentence.carried(mentions)
 
-    def _plain(self, key: SentenceKey) -> bool:
+    def _plain(self, key: Sentence) -> bool:
         """Whether the sentence can carry no label: no cue word nor page furniture in it,
         nor where it first stood when it repeats an earlier sentence (_first_copy)."""
         if self._sentence(key) is not None:
@@ -369,7 +367,7 @@ class ContextReader:
         first, _ = self._first_copy(key)
         return first == key or self._sentence(first) is None
 
-    def _sentence(self, key: SentenceKey) -> _Sentence | None:
+    def _sentence(self, key: Sentence) -> _Sentence | None:
         """The sentence (field, number), read when a match first needs it; None when it
         can carry no label (no word of it that a cue is found by, no page furniture opening
         it): most sentences, told apart by a bisection and a word's lookup."""

@@ -10,13 +10,8 @@ from collections.abc import Callable, Iterable
 from fnmatch import fnmatchcase
 from functools import partial
 
-from watcher.engine.context import (
-    ContextLexicon,
-    ContextReader,
-    Evidence,
-    Triggers,
-    shipped_triggers,
-)
+from watcher.engine.context import ContextLexicon, ContextReader, Evidence
+from watcher.engine.context_triggers import Triggers, shipped_triggers
 from watcher.engine.evaluation import FIELDS, Evaluator, Plans, TermRange
 from watcher.engine.locate import ArticleVariants, Locator, VariantTerms, variant_terms
 from watcher.engine.occurrences import Occurrences, OccurrenceScanner, ScanMode

@@ -11,18 +11,16 @@ occurrence it left out with the one that covers it ("fighting, in fighting posit
 
 from __future__ import annotations
 
-from bisect import bisect_left
 from dataclasses import dataclass, replace
 from fnmatch import fnmatchcase
 from functools import partial
-from itertools import accumulate
 from typing import Any
 
 import numpy as np
 
 from watcher.engine.core import Engine
 from watcher.engine.evaluation import FIELDS, Evaluator
-from watcher.engine.positional import NearPlan, NotInPlan, Positional
+from watcher.engine.positional import Covers, NearPlan, NotInPlan, Positional
 from watcher.engine.proximity import Extent
 from watcher.model import ContextLabel, ContextLabelName
 from watcher.rules.ast import And, InField, Near, Not, NotIn, Or, Query, Term
@@ -204,19 +202,15 @@ class _Walker:
             if not mask >> field_no & 1:
                 continue
             hits = plan.include.extents(self.evaluator)[field_no]
-            kept = set(plan.extents(self.evaluator)[field_no])
             count += len(hits)
-            if len(kept) == len(hits):
+            if len(plan.extents(self.evaluator)[field_no]) == len(hits):
                 continue
-            covers = plan.covering(self.evaluator, field_no)
-            # The covers starting before a dropped hit ends are a prefix (sorted by start);
-            # the first of them reaching its start covers it, found by the running furthest end.
-            reach = list(accumulate((end for _, end in covers), max))
+            covers = Covers(plan.covering(self.evaluator, field_no))
             for start, end in hits:
-                if (start, end) not in kept:
-                    by = covers[bisect_left(reach, start)]
+                by = covers.first_covering(start, end)
+                if by is not None:
                     found.append(LeftOut(FIELDS[field_no], self._words(field_no, (start, end)),
-                                         self._words(field_no, by)))
+                                         self._words(field_no, covers.extents[by])))
         return count, tuple(found)
 
     def _closest(self, node: CNear, mask: int) -> Closest | None:

@@ -11,7 +11,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from watcher.engine.context import Triggers, load_triggers
+from watcher.engine.context_triggers import Triggers, load_triggers
 from watcher.engine.core import Engine
 from watcher.errors import WatcherError
 from watcher.model import Article, ContextLabelName, Match

@@ -7,7 +7,7 @@ Evaluator by slot; truth needs only where hits are, term ranges are built for ma
 
 from __future__ import annotations
 
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
 from itertools import accumulate
 from typing import Protocol
@@ -285,19 +285,30 @@ class NotInPlan(Positional):
 
 
 def outside(hits: list[Extent], others: list[Extent]) -> list[Extent]:
-    """The hits (sorted) that overlap none of `others` (sorted by start): for each hit, the
-    others starting before its end are a prefix, and one of them reaches it when the
-    furthest end among them does."""
+    """The hits (sorted) that overlap none of `others` (sorted by start)."""
     if not others or not hits:
         return hits
-    starts = [start for start, _ in others]
-    reach = list(accumulate((end for _, end in others), max))
-    kept = []
-    for start, end in hits:
-        before = bisect_right(starts, end) - 1
-        if before < 0 or reach[before] < start:
-            kept.append((start, end))
-    return kept
+    covers = Covers(others)
+    return [(start, end) for start, end in hits if covers.first_covering(start, end) is None]
+
+
+class Covers:
+    """Extents sorted by start, asked which of them first overlaps a hit: for each hit, the
+    extents starting before its end are a prefix, and one of them reaches it when the
+    furthest end among them does; the first to reach it is where that running end first
+    gets there. NOT IN keeps the hits none covers, its explanation names the first cover."""
+
+    def __init__(self, extents: list[Extent]) -> None:
+        self.extents = extents
+        self._starts = [start for start, _ in extents]
+        self._reach = list(accumulate((end for _, end in extents), max))
+
+    def first_covering(self, start: int, end: int) -> int | None:
+        """The index of the first extent overlapping the hit (start, end), or None."""
+        before = bisect_right(self._starts, end)
+        if not before or self._reach[before - 1] < start:
+            return None
+        return bisect_left(self._reach, start, 0, before)
 
 
 class NearPlan(Positional):
