@@ -66,7 +66,9 @@ def rule_sets(root: Path, generated: int) -> list[tuple[str, RuleSet]]:
 
 def match_lines(root: Path, generated: int) -> Iterator[str]:
     """One line per article and scan mode: its matches' reprs, in the engine's order. The
-    rules and articles are read under `root` (the working tree's, for both revisions)."""
+    rules and articles are read under `root`, the same for both revisions: the working
+    tree's, or the baseline's when its code cannot read this tree's rules
+    (bench/revisions.py, `rules_both_read`)."""
     sets = articles(root)
     for rules_name, rules in rule_sets(root, generated):
         matcher = Matcher.from_rules(rules)
@@ -117,15 +119,16 @@ class Check:
 
 def check(revision: str, generated: int) -> Check:
     """The dumps of `revision` and of the working tree, each made in a process of its own."""
-    from bench.revisions import describe_revision, export_revision
+    from bench.revisions import describe_revision, export_revision, rules_both_read
 
     with tempfile.TemporaryDirectory() as scratch:
         baseline = export_revision(revision, Path(scratch))
+        rules_root = rules_both_read(baseline).parent  # rules and articles read under it
         dumps = {}
         for label, root in (("baseline", baseline), ("this tree", ROOT)):
             dumps[label] = Path(scratch) / f"{label.replace(' ', '-')}.jsonl"
             command = [sys.executable, str(Path(__file__).resolve()), "--dump",
-                       str(dumps[label]), "--generated", str(generated), "--root", str(ROOT)]
+                       str(dumps[label]), "--generated", str(generated), "--root", str(rules_root)]
             subprocess.run(command, check=True, env={**os.environ, "PYTHONPATH": str(root)})
         old = dumps["baseline"].read_text(encoding="utf-8").splitlines()
         new = dumps["this tree"].read_text(encoding="utf-8").splitlines()

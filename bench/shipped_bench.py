@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.measure import Machine, machine, progress
-from bench.paths import ROOT, SHIPPED_RULES
+from bench.paths import ROOT
 from bench.sections import head
 from bench.sizes import Sizes
 from bench.tables import Column, markdown, plain
@@ -128,12 +128,14 @@ class ShippedRun:
 def compare(revision: str, passes: int, generated: int) -> ShippedRun:
     from bench.corpus import load_corpus
     from bench.match_check import check
-    from bench.revisions import describe_revision, export_revision
+    from bench.revisions import describe_revision, export_revision, rules_both_read
 
     info = machine()
     with tempfile.TemporaryDirectory(prefix="shipped-") as scratch:
         trees = (export_revision(revision, Path(scratch)), ROOT)
-        workers = {label: _worker(tree) for label, tree in zip(LABELS, trees, strict=True)}
+        rules = rules_both_read(trees[0])
+        workers = {label: _worker(tree, rules)
+                   for label, tree in zip(LABELS, trees, strict=True)}
         done = {stage: _alternate(workers, stage, passes) for stage in STAGES}
         for worker in workers.values():
             assert worker.stdin is not None
@@ -144,9 +146,10 @@ def compare(revision: str, passes: int, generated: int) -> ShippedRun:
                       check(revision, generated))
 
 
-def _worker(tree: Path) -> subprocess.Popen[str]:
-    # Both revisions match with this tree's rules: only the code differs.
-    command = [sys.executable, str(Path(__file__).resolve()), "--serve", str(SHIPPED_RULES)]
+def _worker(tree: Path, rules: Path) -> subprocess.Popen[str]:
+    # Both revisions match with the same rules, this tree's unless the baseline cannot read
+    # them (then its own): only the code differs.
+    command = [sys.executable, str(Path(__file__).resolve()), "--serve", str(rules)]
     worker = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
                               env={**os.environ, "PYTHONPATH": str(tree)})
     assert worker.stdout is not None

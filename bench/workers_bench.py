@@ -37,7 +37,7 @@ from bench.measure import Machine, machine, progress
 from bench.meter import Meter
 from bench.paths import ROOT, SHIPPED_RULES
 from bench.proc_cpu import cpu_seconds, parent_of, server_cpu_seconds
-from bench.revisions import describe_revision, export_revision
+from bench.revisions import describe_revision, export_revision, rules_both_read
 from bench.sections import head
 from bench.sizes import Sizes
 from bench.store_replay import new_pipeline, replay_batches
@@ -174,7 +174,10 @@ def measure_workers(corpus: Corpus, analyzer: Analyzer, sizes: Sizes, scratch: P
                             feeds=sizes.worker_feeds, items=sizes.worker_items)
         runs: list[WorkersRun] = []
         with feed_server(feeds) as server:
-            run = _Runner(directory, server, feeds, url)
+            # Every code with the same rules: this tree's unless the baseline cannot read them.
+            rules = (rules_both_read(codes[sizes.worker_baseline]) if sizes.worker_baseline
+                     else SHIPPED_RULES)
+            run = _Runner(directory, server, feeds, url, rules)
             for _ in range(sizes.worker_passes):
                 if sizes.worker_on_sqlite:
                     runs.append(run("SQLite", THIS_TREE, ROOT, 1))
@@ -235,8 +238,9 @@ class _Runner:
     stop them, read what they stored."""
 
     def __init__(self, directory: Path, server: FeedServerProcess, feeds: FeedSet,
-                 postgres_url: str) -> None:
+                 postgres_url: str, rules: Path) -> None:
         self.directory, self.server, self.feeds = directory, server, feeds
+        self.rules = rules
         self.postgres_url = postgres_url
         self.postmaster = _postmaster(postgres_url)
 
@@ -249,7 +253,7 @@ class _Runner:
         else:
             db = self.postgres_url
             _empty(db)
-        config = _config(self.directory, db, self.server, self.feeds)
+        config = _config(self.directory, db, self.server, self.feeds, self.rules)
         start = time.perf_counter()
         processes = [
             subprocess.Popen([sys.executable, "-m", "watcher", "--config", str(config), "run"],
@@ -311,11 +315,12 @@ def _cores() -> int:
     return len(os.sched_getaffinity(0))
 
 
-def _config(directory: Path, db: str, server: FeedServerProcess, feeds: FeedSet) -> Path:
-    """Every feed every 30 s (first polls spread over 3 s), the shipped rules, no channels
+def _config(directory: Path, db: str, server: FeedServerProcess, feeds: FeedSet,
+            rules: Path) -> Path:
+    """Every feed every 30 s (first polls spread over 3 s), the shipped `rules`, no channels
     (alerts are the alerts part's subject); the first poll's items count as news (not a
     baseline), so which match is first in its story is decided as for any new article."""
-    lines = [f"db: {db}", f"rules: {SHIPPED_RULES}", "sources:"]
+    lines = [f"db: {db}", f"rules: {rules}", "sources:"]
     for name in feeds.names:
         lines += [f"  - name: outlet{name.removesuffix('.xml')}", f"    url: {server.url(name)}",
                   "    every: 30s", "    first_poll: alert"]
