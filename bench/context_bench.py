@@ -138,7 +138,7 @@ def _measure(
         for matched in held:
             numbers = partial(_numbers, matched.text, matched.sentence_numbers)
             reader = engine.context_reader(matched.text, numbers)
-            labelled.extend(reader.labels(terms, evidence)
+            labelled.extend(reader.labels(terms, lambda found=evidence: found)
                             for _, terms, evidence in matched.matches)
         return labelled
 

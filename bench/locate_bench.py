@@ -174,7 +174,8 @@ def _pieces(engine, analysed) -> dict[str, float]:  # type: ignore[no-untyped-de
             started = clock()
             evidence = evaluator.evidence(compiled.query)
             built = clock()
-            match = build_match(compiled, text, terms, reader, engine.exclude, evidence=evidence)
+            match = build_match(compiled, text, terms, reader, engine.exclude,
+                                evidence=lambda found=evidence: found)
             labelled = clock()
             found.append((match, variant_spans(compiled)))
             spent["evidence"] += built - started

@@ -77,8 +77,14 @@ YEARS_KEPT = 8  # publication years whose cue words ContextLexicon keeps (few: r
 Carried = dict[ContextLabelName, list[str]]  # a sentence's labels with their cue words
 Stop = frozenset[ContextLabelName] | None  # the labels a terminator ends (None: every one)
 Mentions = list[TermRange]  # the terms (field, first word, last word) in one sentence
-# The sentences stating a match's event (Evaluator.evidence), or a function finding them.
-Evidence = Set[Sentence] | Callable[[], Set[Sentence]]
+# Finds the sentences stating a match's event (Evaluator.evidence): asked only when a
+# match's words are in more than one sentence, where it decides which of them are read.
+Evidence = Callable[[], Set[Sentence]]
+
+
+def no_evidence() -> Set[Sentence]:
+    """No sentence known to state the event: every sentence holding a match's word is read."""
+    return frozenset()
 
 
 class ContextLexicon:
@@ -192,7 +198,7 @@ class ContextReader:
         self._copies: dict[Sentence, tuple[Sentence, int]] = {}  # _copied_from's
 
     def labels(
-        self, terms: Iterable[TermRange], evidence: Evidence = frozenset(),
+        self, terms: Iterable[TermRange], evidence: Evidence = no_evidence,
         exclude: Set[ContextLabelName] = frozenset(),
     ) -> tuple[ContextLabel, ...]:
         """The labels every sentence that states the event carries, with their cue words.
@@ -276,7 +282,7 @@ class ContextReader:
             if mentions is None:
                 if by_sentence:  # a second sentence: which of them states the event decides
                     if stating is None:
-                        stating = evidence() if callable(evidence) else evidence
+                        stating = evidence()
                         if self._states_plainly(next(iter(by_sentence)), stating):
                             return None
                     if self._states_plainly(key, stating):

@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable
 from fnmatch import fnmatchcase
 from functools import partial
 
-from watcher.engine.context import ContextLexicon, ContextReader, Evidence
+from watcher.engine.context import ContextLexicon, ContextReader, Evidence, no_evidence
 from watcher.engine.context_triggers import Triggers, shipped_triggers
 from watcher.engine.evaluation import FIELDS, Evaluator, Plans, TermRange
 from watcher.engine.locate import ArticleVariants, Locator, VariantTerms, variant_terms
@@ -181,7 +181,7 @@ class Engine:
 def build_match(
     compiled: CompiledRule, text: AnalysedText, terms: Iterable[TermRange],
     reader: ContextReader | None = None, exclude: tuple[ContextLabelName, ...] = (),
-    evidence: Evidence = frozenset(),
+    evidence: Evidence = no_evidence,
 ) -> Match:
     """The match of a rule that held; `reader` labels its context (none without one), read
     in the `evidence` sentences where the query holds on its own (Evaluator.evidence), and

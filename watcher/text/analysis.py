@@ -584,7 +584,8 @@ def _sentence_char_starts(field: FieldText) -> list[int]:
     its first word (so an opening quote belongs to the sentence), white space skipped."""
     first_words = np.flatnonzero(np.diff(field.sentence, prepend=-1))
     first_tokens = field.word_tokens[first_words]
-    markers = np.concatenate(([-1], np.flatnonzero(_sentence_markers(field.tokens))))
+    leads = np.asarray(field.token_leads, dtype=np.intp)  # found by analysis: not again
+    markers = np.concatenate(([-1], np.flatnonzero(_sentence_markers(field.tokens, leads))))
     marker = markers[np.searchsorted(markers, first_tokens, side="right") - 1]
     # A blank pipeline's marker is the break or mark before the sentence (skip it), or a
     # lead word that is the sentence's first word.
