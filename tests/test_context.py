@@ -13,7 +13,8 @@ import pytest
 import yaml
 
 from watcher.engine.context import ContextLexicon, ContextReader
-from watcher.engine.context_triggers import DateRules, Triggers, load_triggers
+from watcher.engine.context_trigger_lists import DateRules, Triggers
+from watcher.engine.context_triggers import load_triggers
 from watcher.engine.evaluation import Evaluator
 from watcher.engine.matcher import Matcher
 from watcher.errors import ConfigError

@@ -26,7 +26,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from watcher.engine.context_triggers import (
+from watcher.engine.context_trigger_lists import (
     MAX_SCOPE,
     TRIGGER_DIRECTIONS,
     Alternatives,
