@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 import yaml
 
-from watcher.engine.context import ContextLexicon, ContextReader
+from watcher.engine.context import ContextReader
+from watcher.engine.context_lexicon import ContextLexicon
 from watcher.engine.context_trigger_lists import DateRules, Triggers
 from watcher.engine.context_triggers import load_triggers
 from watcher.engine.evaluation import Evaluator

@@ -10,7 +10,8 @@ from collections.abc import Callable, Iterable
 from fnmatch import fnmatchcase
 from functools import partial
 
-from watcher.engine.context import ContextLexicon, ContextReader, Evidence, no_evidence
+from watcher.engine.context import ContextReader, Evidence, no_evidence
+from watcher.engine.context_lexicon import ContextLexicon
 from watcher.engine.context_trigger_lists import Triggers
 from watcher.engine.context_triggers import shipped_triggers
 from watcher.engine.evaluation import FIELDS, Evaluator, Plans, TermRange
