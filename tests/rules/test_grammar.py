@@ -5,13 +5,9 @@ from __future__ import annotations
 import pytest
 
 from watcher.rules.ast import And, InField, Near, Not, NotIn, Or, Term
-from watcher.rules.grammar import (
-    ListRef,
-    QuerySyntaxError,
-    operator_in_entry,
-    parse_list_entry,
-    parse_query,
-)
+from watcher.rules.grammar import operator_in_entry, parse_list_entry, parse_query
+from watcher.rules.references import ListRef
+from watcher.rules.syntax import QuerySyntaxError
 
 
 def w(text: str) -> Term:

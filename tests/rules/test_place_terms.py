@@ -16,9 +16,11 @@ from watcher.engine.matcher import Matcher
 from watcher.errors import RuleSetError
 from watcher.model import Article
 from watcher.rules.ast import Near, Or, Term
-from watcher.rules.grammar import PlaceRef, QuerySyntaxError, parse_list_entry, parse_query
+from watcher.rules.grammar import parse_list_entry, parse_query
 from watcher.rules.load import load_rules, query_rule
 from watcher.rules.place_terms import LARGE_EXPANSION, PlaceTermError, expand_place
+from watcher.rules.references import PlaceRef
+from watcher.rules.syntax import QuerySyntaxError
 from watcher.text.analysis import Analyzer
 
 

@@ -11,8 +11,10 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from watcher.rules.grammar import QuerySyntaxError, quick_parse, reference_parse
+from watcher.rules.grammar import reference_parse
 from watcher.rules.load import load_rules
+from watcher.rules.quick_parse import quick_parse
+from watcher.rules.syntax import QuerySyntaxError
 
 ROOT = Path(__file__).resolve().parents[2]
 

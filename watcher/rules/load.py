@@ -16,19 +16,17 @@ import yaml
 from watcher.errors import RuleError, RuleSetError
 from watcher.rules.ast import Example, Or, Query, Rule, RuleSet, RuleTests
 from watcher.rules.gc_pause import collector_paused
-from watcher.rules.grammar import (
+from watcher.rules.grammar import operator_in_entry, parse_list_entry, parse_query
+from watcher.rules.place_terms import expand_places
+from watcher.rules.references import (
     ListExpander,
     ListRef,
     PlaceRef,
-    QuerySyntaxError,
     flatten,
-    operator_in_entry,
-    parse_list_entry,
-    parse_query,
     replace_list_refs,
     unknown_list,
 )
-from watcher.rules.place_terms import expand_places
+from watcher.rules.syntax import QuerySyntaxError
 from watcher.rules.yamlfile import (
     Pairs,
     YamlFile,

@@ -17,7 +17,7 @@ from functools import cache
 
 from watcher.places import Gazetteer, Place, load, name_key
 from watcher.rules.ast import Or, Query, Term
-from watcher.rules.grammar import PlaceRef, replace_refs
+from watcher.rules.references import PlaceRef, replace_refs
 from watcher.text.lexicon import ENGLISH_WORDS_FILE
 from watcher.text.variants import fold, is_article, is_not_place_name
 
