@@ -26,8 +26,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import subprocess
 import sys
 from dataclasses import dataclass
 from typing import Any
@@ -154,14 +152,7 @@ def _copy(value: Any) -> Any:
 
 def compare(passes: int, roots: dict[str, str]) -> dict[str, dict[str, float]]:
     """Best CPU seconds per stage of each tree, passes in turns; the same labels or fail."""
-    workers = {
-        label: subprocess.Popen(
-            [sys.executable, "-m", "bench.context_compiled", "--serve"], cwd=root, text=True,
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, env={**os.environ, "PYTHONPATH": root},
-        )
-        for label, root in roots.items()
-    }
-    return turns.best_in_turns(workers, passes)[1]
+    return turns.trees_in_turns("bench.context_compiled", passes, roots)
 
 
 def main() -> None:
