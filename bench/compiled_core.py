@@ -27,8 +27,6 @@ The compiled trees are copies of this one (`git archive HEAD`) built in a scratc
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -124,14 +122,7 @@ def serve() -> None:
 
 def compare(passes: int, roots: dict[str, str]) -> dict[str, dict[str, float]]:
     """Best CPU seconds per stage of each tree, passes in turns; the same matches or fail."""
-    workers = {
-        label: subprocess.Popen(
-            [sys.executable, "-m", "bench.compiled_core", "--serve"], cwd=root, text=True,
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, env={**os.environ, "PYTHONPATH": root},
-        )
-        for label, root in roots.items()
-    }
-    return turns.best_in_turns(workers, passes)[1]
+    return turns.trees_in_turns("bench.compiled_core", passes, roots)
 
 
 def main() -> None:

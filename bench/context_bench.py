@@ -28,6 +28,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
 
+from bench.context_compiled import compiled_lines
 from bench.context_unseen import UnseenContext, measure_unseen_context
 from bench.corpus import Corpus
 from bench.measure import Machine, machine, progress, turns_best
@@ -299,4 +300,6 @@ a reference on unseen text (bench/context_unseen.py), not the target's measure.
 {chr(10).join(markdown(COLUMNS, report.runs))}
 
 {_unseen_line(report)}
+
+{chr(10).join(compiled_lines())}
 """

@@ -10,6 +10,7 @@ from __future__ import annotations
 import gc
 import hashlib
 import json
+import os
 import subprocess
 import sys
 import time
@@ -36,6 +37,21 @@ def best_in_turns(
         worker.stdin.close()  # type: ignore[union-attr]
         worker.wait()
     return next(iter(ready.values())), best
+
+
+def trees_in_turns(
+    module: str, passes: int, roots: dict[str, str]
+) -> dict[str, dict[str, float]]:
+    """Each tree's best seconds by name: `python -m MODULE --serve` started in each root
+    (PYTHONPATH the root, so each imports its own watcher), its passes in turns."""
+    workers = {
+        label: subprocess.Popen(
+            [sys.executable, "-m", module, "--serve"], cwd=root, text=True,
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, env={**os.environ, "PYTHONPATH": root},
+        )
+        for label, root in roots.items()
+    }
+    return best_in_turns(workers, passes)[1]
 
 
 def prepared_engine(rule_count: int) -> tuple[Any, Any, Any, list[Any]]:

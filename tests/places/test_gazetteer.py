@@ -110,8 +110,12 @@ def test_aleppo_neighbourhoods_lie_in_the_city(gazetteer, name):
 
 
 @pytest.mark.parametrize(
-    "name", ["Midan", "Bab Touma", "Yarmouk", "Jobar", "Qaboun", "Barzeh", "Masaken Barzeh"]
-)
+    "name",
+    [
+        "Midan", "Bab Touma", "Yarmouk", "Jobar", "Qaboun", "Barzeh", "Masaken Barzeh",
+        "Mezzeh", "al-Mazzeh", "Kafr Sousa", "Kafr Souseh", "Tadamon", "al-Tadamun",
+    ],
+)  # fmt: skip
 def test_damascus_districts_lie_in_the_city(gazetteer, name):
     assert only(gazetteer, name, inside=DAMASCUS_CITY).parents[0] == DAMASCUS_CITY
 
