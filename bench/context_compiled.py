@@ -12,14 +12,18 @@ digest of every match's labels).
 
     python -m bench.context_compiled 9 pure=. mypyc=/tmp/mypyc
 
-The compiled tree is a copy of this one (`git archive HEAD bench watcher`) built in a
-scratch venv with `pip install "mypy[mypyc]" numpy types-PyYAML`, then
-`mypyc --ignore-missing-imports watcher/engine/{context,evaluation,positional,proximity}.py`
-and mypy_extensions.py copied beside it. Four lines change for the build: three
-`# type: ignore` where mypy cannot follow a sentinel (`_Sentence._sentence`'s `False`,
-`_find_stops`' labels, `_reaches`' stop), the dict comprehension of `OrPlan.__init__`
-written as a loop (mypyc 2.4.1 fails on it with an internal error), and
-`@mypyc_attr(allow_interpreted_subclasses=True)` on Evaluator (context_bench subclasses it).
+The compiled tree is a copy of this one (`git archive HEAD bench watcher rules`) built in a
+scratch venv with `pip install "mypy[mypyc]" numpy types-PyYAML`, then `mypyc
+--ignore-missing-imports` on the context modules (watcher/engine/context*.py but
+context_triggers.py, which only loads YAML) and the evidence's (evaluation.py,
+positional.py, proximity.py), and mypy_extensions.py copied beside them. Four lines
+change for the build: three `# type: ignore` where mypy cannot follow a sentinel
+(ContextReader._sentence's `False`, the sentence's terminators in `_find_stops` and
+`_reaches`), the dict comprehension of `OrPlan.__init__` written as a loop (mypyc 2.4.1
+fails on it with an internal error), and `@mypyc_attr(allow_interpreted_subclasses=True)`
+on Evaluator (context_bench subclasses it). RECORDED was measured on git 4f9f9f6, when
+context.py still held the sentence, date and lexicon code that it has since handed to
+modules of their own.
 """
 
 from __future__ import annotations
