@@ -24,8 +24,9 @@ class Term:
     `evacuat` for `evacuat*`); it becomes words with the article tokenizer at compile time,
     so rules and articles are split the same way. `in_area`: a `~` variant a `place:` term
     stands for, of a place inside the one it names (watcher/rules/place_terms.py): it meets
-    its spellings only, not one vowel group more or fewer (docs/variants.md), as hundreds
-    of villages' names would meet surnames and towns abroad (*Horton* for *Huraytan*).
+    its spellings only, not one vowel group more or fewer nor one vowel letter left out
+    (docs/variants.md), as hundreds of villages' names would meet surnames and towns
+    abroad (*Horton* for *Huraytan*).
     """
 
     kind: TermKind

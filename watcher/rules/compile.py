@@ -14,7 +14,14 @@ from watcher.rules.ast import And, InField, Near, Not, NotIn, Or, Query, Rule, T
 from watcher.text.analysis import Analyzer, WordType
 from watcher.text.known_names import NameCheck, known_names
 from watcher.text.lexicon import Lexicon
-from watcher.text.variants import fold, is_article, is_variant, loose_keys, variant_keys
+from watcher.text.variants import (
+    dropped_vowel_forms,
+    fold,
+    is_article,
+    is_variant,
+    loose_keys,
+    variant_keys,
+)
 
 PREFIX_KEY_CHARS = 3
 
@@ -30,7 +37,7 @@ class Atom:
     alone: bool = False  # a variant that is a whole one-word name (see is_variant)
     possessive: bool = False  # a variant that also matches with a stripped 's (Aleppos)
     known_place: bool = False  # a variant of a name the gazetteer knows (see is_variant)
-    loose: bool = False  # also one vowel group more or fewer (see is_variant)
+    loose: bool = False  # also one vowel group more or fewer, a vowel left out (is_variant)
 
 
 @dataclass(frozen=True)
@@ -187,8 +194,9 @@ class RuleIndex:
             self.known_atoms[atom.text].append(atom_id)
         else:
             keys = variant_keys(atom.text) | {"=" + fold(atom.text)}
-            if atom.loose:  # Damscus for Damascus (variants.py)
+            if atom.loose:  # Damscus, Kobni for Damascus, Kobani (variants.py)
                 keys |= loose_keys(atom.text)
+                keys |= {"=" + form for form in dropped_vowel_forms(atom.text)}
             for key in keys:
                 self.variant_atoms[key].append(atom_id)
 

@@ -25,6 +25,7 @@ from watcher.places.gazetteer import GAZETTEER_FILE
 from watcher.text.variants import (
     CONSTRUCT_HEADS,
     NOT_PLACE_RUNS,
+    dropped_vowel_forms,
     fold,
     is_article,
     is_not_place_name,
@@ -189,6 +190,13 @@ def _lookup_keys(word: str) -> frozenset[str]:
     return variant_keys(word) | {"=" + fold(word)}
 
 
+def _loose_lookup_keys(word: str) -> frozenset[str]:
+    """The lookup keys of every text word `is_variant(word, ..., loose=True)` may accept:
+    `_lookup_keys`, `loose_keys` and each dropped-vowel spelling (*Kobni*) as `=` + it."""
+    dropped = frozenset("=" + form for form in dropped_vowel_forms(word))
+    return _lookup_keys(word) | loose_keys(word) | dropped
+
+
 def _place_noun_after(words: Sequence[str], pos: int) -> bool:
     """Whether a place noun follows `pos`, after at most two directions (*eastern*)."""
     pos += 1
@@ -270,7 +278,7 @@ Edges = tuple[list[set[int]], list[set[int]]]  # per run: where a form may start
 @dataclass(frozen=True)
 class _RunEdges:
     """The runs' words next to the name, by every key a text word that is a variant of one
-    shares with it (`_lookup_keys`, and `loose_keys`, which `is_variant` meets too)."""
+    shares with it (`_loose_lookup_keys`: what `is_variant` meets with `loose`)."""
 
     runs: Runs
     before: dict[str, list[int]]  # key of a run's last word before the name -> run numbers
@@ -283,7 +291,7 @@ class _RunEdges:
         for number, (words_before, words_after) in enumerate(runs):
             for side, words, at in ((before, words_before, -1), (after, words_after, 0)):
                 if words:
-                    for key in _lookup_keys(words[at]) | loose_keys(words[at]):
+                    for key in _loose_lookup_keys(words[at]):
                         side[key].append(number)
         return cls(runs, dict(before), dict(after))
 
@@ -385,9 +393,12 @@ class PlaceNames:
 
     def candidates(self, word: str) -> set[str]:
         """Region names with a word that may be a variant (or possessive) of `word`, also
-        with one vowel group more or fewer where a known place's name word meets those."""
+        with one vowel group more or fewer or one vowel letter left out (*Kobni*), where a
+        known place's name word meets those."""
         found: set[str] = set()
-        for key in _keys_with_possessive(word) | variant_keys(word + "s") | loose_keys(word):
+        keys = _keys_with_possessive(word) | variant_keys(word + "s") | loose_keys(word)
+        keys |= {key for form in dropped_vowel_forms(word) for key in variant_keys(form)}
+        for key in keys:
             names = self._by_key.get(key)
             if names is not None:
                 found.update(names.split("|"))

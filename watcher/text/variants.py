@@ -130,6 +130,12 @@ _NAME_SPLIT = re.compile(r"[\W_]+")
 # Kirkuk, a surname; *Masqan*, a village, against *Maskanah*).
 MIN_LOOSE_SKELETON = 4
 _KEY_PARTS = re.compile(r"(V?)(\D+)(\d+)")
+# A known place's name word this long or longer also meets its own spelling with one vowel
+# letter left out inside it (*Kobni* for Kobani): a typo of the name as the rule writes it,
+# whatever its skeleton (`dropped_vowel_forms`). Only that letter: other spellings with a
+# vowel group fewer, such as *Qabun* (Qaboun, a Damascus district) against Kobani's short
+# skeleton, stay apart.
+MIN_DROPPED_VOWEL_WORD = 5
 # A stripped possessive (`Aleppos`, FA-KES drops apostrophes) keeps a stem this long.
 _MIN_POSSESSIVE_STEM = 3
 
@@ -249,6 +255,22 @@ def loose_keys(word: str) -> frozenset[str]:
     return frozenset(found)
 
 
+@lru_cache(maxsize=4096)
+def dropped_vowel_forms(word: str) -> frozenset[str]:
+    """The word's folded spellings with one vowel letter left out, neither the first letter
+    nor the last, where that leaves one vowel group fewer between two consonants and the
+    consonants as they were: `kobani` -> `kobni`, `kbani`. Not `kalash` from `kalaseh` (s
+    and h become sh) nor `malla` from `malula` (two l's become a double). None for a word
+    of fewer than MIN_DROPPED_VOWEL_WORD letters."""
+    letters = _letters(word)
+    if len(letters) < MIN_DROPPED_VOWEL_WORD:
+        return frozenset()
+    shape = _collapsed(letters)
+    forms = (letters[:at] + letters[at + 1 :] for at in range(1, len(letters) - 1)
+             if letters[at] in _VOWELS)
+    return frozenset(form for form in forms if _without_one_inner_vowel(shape, _collapsed(form)))
+
+
 def is_variant(
     rule_word: str,
     text_word: str,
@@ -268,7 +290,8 @@ def is_variant(
     English (*tell*) count as English too. `possessive`: the text word may also be a
     variant with a stripped possessive `s` (*Aleppos*). `loose` (a known place's name the
     rule spells itself): a long name word also meets one vowel group more or fewer
-    (`loose_keys`: *Damscus*).
+    (`loose_keys`: *Damscus*), and the rule's own spelling with one inner vowel letter
+    left out (`dropped_vowel_forms`: *Kobni*).
     """
     folded = fold(text_word)
     if folded == fold(rule_word):
@@ -288,6 +311,8 @@ def is_variant(
         and not loose_keys(rule_word).isdisjoint(text_keys)
         and _one_inner_vowel_apart(rule_word, text_word)
     ):
+        return True
+    if loose and folded in dropped_vowel_forms(rule_word):
         return True
     return possessive and _is_possessive_of(rule_word, keys, folded)
 
