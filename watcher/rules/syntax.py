@@ -1,10 +1,6 @@
-"""What both parsers of the query language share (grammar.py's lark reference, quick_parse.py's
-recursive descent): the syntax error (QuerySyntaxError, its 0-based offset), the checks
-every token passes before parsing, the Term (ListRef, PlaceRef) each operand token makes,
-the Near an operator makes with the checks on its operands, and how deep a query may nest.
-
-Apart from both, so that both apply the same checks and make the same terms, and free of
-lark (its Token is named here as a type only): the quick path reads no lark.
+"""What both parsers of the query language share (grammar.py's lark, quick_parse.py):
+QuerySyntaxError and the token checks with their messages, the terms operand tokens make,
+NEAR's checks, the nesting bound; free of lark, as the quick path is.
 """
 
 from __future__ import annotations
