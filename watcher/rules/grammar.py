@@ -25,8 +25,11 @@ from watcher.rules.references import ListRef, PlaceRef, flatten
 from watcher.rules.syntax import (
     MAX_DEPTH,
     NOT_IN_PATTERN,
+    PHRASE_PATTERN,
+    PLACE_ID_PATTERN,
     PLACE_MARKER,
     TOO_DEEP,
+    WORD_PATTERN,
     OperandTokens,
     QuerySyntaxError,
     check_tokens,
@@ -49,17 +52,16 @@ not_expr: "NOT" unary
 field: FIELD atom
 ?operand: WORD | PHRASE | EXACT | PREFIX | VARIANT | LIST | PLACE
 
-// A word: letters (any script) and digits, with inner - ' . (al-Hasaka, U.S.).
-// The optional final dot is only for abbreviations such as U.S. or e.g.
-WORD: /[^\W_]+(?:[-'\u2019.][^\W_]+)*(?:(?<=\.[^\W_])\.)?/
-PHRASE: /"[^"]*"/
+// WORD, PHRASE, PLACE_ID and NOT_IN: the patterns the quick lexer shares (syntax.py)
+WORD: /{WORD_PATTERN}/
+PHRASE: /{PHRASE_PATTERN}/
 EXACT: "=" (WORD | PHRASE)
 VARIANT: "~" (WORD | PHRASE)
 PREFIX.2: WORD "*"
 LIST: /@\w[\w-]*/
 // A place and everything inside it: place:Aleppo, place:"Midan, Damascus", place:geonames:170063
 PLACE.3: "place:" (PLACE_ID | WORD | PHRASE)
-PLACE_ID: /(?:geonames|admin1|watcher|simplemaps):[\w.-]*\w/
+PLACE_ID: /{PLACE_ID_PATTERN}/
 FIELD.2: /(?:title|body):/
 NEAR_OP.2: /O?NEAR\/[^\s()"]*/
 NOT_IN.3: /{NOT_IN_PATTERN}/

@@ -12,7 +12,10 @@ from watcher.rules.references import ListRef, PlaceRef, flatten
 from watcher.rules.syntax import (
     MAX_DEPTH,
     NOT_IN_PATTERN,
+    PHRASE_PATTERN,
+    PLACE_ID_PATTERN,
     TERMS,
+    WORD_PATTERN,
     OperandTokens,
     QuerySyntaxError,
     check_tokens,
@@ -22,21 +25,19 @@ from watcher.rules.syntax import (
 
 __all__ = ["quick_parse"]
 
-_WORD_RE = r"[^\W_]+(?:[-'\u2019.][^\W_]+)*(?:(?<=\.[^\W_])\.)?"
-_PHRASE_RE = r'"[^"]*"'
 # lark's terminals in lark's order (priority, then width): the first that matches wins.
 _QUICK_TOKEN = re.compile("|".join(
     f"(?P<{name}>{pattern})" for name, pattern in (
-        ("PLACE", rf"place:(?:(?:geonames|admin1|watcher):[\w.-]*\w|{_PHRASE_RE}|{_WORD_RE})"),
-        ("PREFIX", rf"{_WORD_RE}\*"),
+        ("PLACE", rf"place:(?:{PLACE_ID_PATTERN}|{PHRASE_PATTERN}|{WORD_PATTERN})"),
+        ("PREFIX", rf"{WORD_PATTERN}\*"),
         ("NEAR_OP", r'O?NEAR/[^\s()"]*'),
         ("NOT_IN", NOT_IN_PATTERN),
         ("FIELD", r"(?:title|body):"),
-        ("VARIANT", rf"~(?:{_PHRASE_RE}|{_WORD_RE})"),
-        ("EXACT", rf"=(?:{_PHRASE_RE}|{_WORD_RE})"),
-        ("WORD", _WORD_RE),
+        ("VARIANT", rf"~(?:{PHRASE_PATTERN}|{WORD_PATTERN})"),
+        ("EXACT", rf"=(?:{PHRASE_PATTERN}|{WORD_PATTERN})"),
+        ("WORD", WORD_PATTERN),
         ("LIST", r"@\w[\w-]*"),
-        ("PHRASE", _PHRASE_RE),
+        ("PHRASE", PHRASE_PATTERN),
         ("SPACE", r"\s+"),
         ("LPAR", r"\("),
         ("RPAR", r"\)"),
