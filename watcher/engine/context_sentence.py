@@ -1,11 +1,6 @@
-"""One sentence of an article as context labels read it (ContextSentence): its words, the
-cues in it (triggers and past dates, the longest phrase winning at each word), their scopes
-within its clauses and terminators, and the page furniture that opens it.
-
-Apart from the reader (context.py), which decides which sentences of a match are read (the
-evidence, a copy's first place, page furniture runs) and makes one of these for each: this
-module answers for one sentence what labels reach the mentions in it, and knows nothing of
-the article's other sentences.
+"""One sentence of an article as context labels read it (ContextSentence): its cues, their
+scopes within its clauses and terminators, its page furniture; apart from the reader of the
+article (context.py), which chooses the sentences a match reads and knows no sentence's inside.
 """
 
 from __future__ import annotations
@@ -16,7 +11,7 @@ from typing import NamedTuple, Protocol
 
 from watcher.engine.context_dates import DATE_SCOPE, MONTHS, date_at, day_of, is_fronted, year_of
 from watcher.engine.context_lexicon import ContextLexicon
-from watcher.engine.context_trigger_lists import (
+from watcher.engine.context_triggers import (
     MAX_SCOPE,
     TRIGGER_DIRECTIONS,
     Alternatives,
