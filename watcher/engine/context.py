@@ -278,7 +278,8 @@ class ContextReader:
             end = bisect_right(numbers, number, first)
             in_sentence = anchors[next_anchor:bisect_left(anchors, end, next_anchor)]
             sentence = ContextSentence(
-                self, field, first, end, [i - first for i in in_sentence], lead
+                self.lexicon, self.published, field, first, end,
+                [i - first for i in in_sentence], lead,
             )
         self._sentences[key] = sentence
         return sentence
