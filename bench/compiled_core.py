@@ -17,7 +17,8 @@ The compiled trees are copies of this one (`git archive HEAD`) built in a scratc
 - Cython, as is: `cythonize(["watcher/engine/{occurrences,evaluation,positional,proximity,
   core}.py"], compiler_directives={"annotation_typing": False})` and `build_ext --inplace`
   (with annotation typing on, Cython refuses the defaultdicts annotated `dict[...]`);
-- Cython, typed: the same plus context.py, locate.py and snippets.py, and
+- Cython, typed: the same plus context.py (now split into context.py, context_sentence.py,
+  context_dates.py and context_lexicon.py: build all four), locate.py and snippets.py, and
   `@cython.locals(...)` giving C integers to the positions and list types to the tables
   in `_scan`, `_phrases_at`, `_sequence_end` and `proximity.any_within`;
 - mypyc: `mypyc watcher/engine/{occurrences,evaluation,positional,proximity,core}.py`

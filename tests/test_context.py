@@ -14,8 +14,8 @@ import yaml
 
 from watcher.engine.context import ContextReader
 from watcher.engine.context_lexicon import ContextLexicon
-from watcher.engine.context_trigger_lists import DateRules, Triggers
-from watcher.engine.context_triggers import load_triggers
+from watcher.engine.context_triggers import DateRules, Triggers
+from watcher.engine.context_triggers_load import load_triggers
 from watcher.engine.evaluation import Evaluator
 from watcher.engine.matcher import Matcher
 from watcher.errors import ConfigError

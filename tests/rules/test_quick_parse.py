@@ -26,7 +26,8 @@ PIECES = [
     "NEAR/p", "ONEAR/3", "NEAR/", "NEAR/x", "NEAR/5)", "(", ")", '"', '"cut off"', '""',
     '" a b "', "evacuat*", "ab*", "al-Has*", "*", "~", "~Homs", '~"Deir ez-Zor"', "=", "=Forces",
     '="Fourth Division"', "@", "@siege_words", "@l-2", "place:", "place:Aleppo",
-    'place:"Midan, Damascus"', "place:geonames:170063", "title:", "body:", "title:(", "x:",
+    'place:"Midan, Damascus"', "place:geonames:170063", "place:simplemaps:1368851231",
+    "title:", "body:", "title:(", "x:",
     " ", "  ", "\n", "-", ".", "'", "’", ",", ":", "é", "日本",
 ]  # fmt: skip
 
@@ -123,3 +124,11 @@ def test_what_the_quick_parser_leaves_is_the_reference_error(text):
     assert quick_parse(text, strict=True) is None
     with pytest.raises(QuerySyntaxError):
         reference_parse(text, strict=True)
+
+
+def test_a_simplemaps_place_id_takes_the_quick_path_to_the_reference_query():
+    """The quick lexer takes every gazetteer id lark's PLACE_ID takes (`simplemaps:` too), so
+    such a query is not left to lark."""
+    text = "place:simplemaps:1368851231 NEAR/5 siege"
+    assert quick_parse(text) is not None
+    assert quick_parse(text) == reference_parse(text)

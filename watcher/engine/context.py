@@ -9,9 +9,10 @@ each word the longest phrase wins. Dates clearly before the article's publicatio
 2014" in an article of 2017, "on March 17" in one of April 8) are historical triggers.
 
 The trigger lists are data (watcher/engine/data/context.yaml, extended by the file that
-watcher.yaml's `context.triggers` names; read by watcher/engine/context_triggers.py), and so
-are the words around a date that make it a start (DateRules) and those of the "whether"
-alternative (Alternatives); the date reader's English (month names, ordinals) is code.
+watcher.yaml's `context.triggers` names; read by context_triggers_load.py into
+context_triggers.py's Triggers), and so are the words around a date that make it a start
+(DateRules, read by the date reader, context_dates.py, whose English is code) and those of
+the "whether" alternative (Alternatives, read by context_sentence.py).
 Pure: it reads the analysed words the engine already has, only the sentences holding a
 match's mentions (or the earlier sentence one repeats word for word), each once per article.
 
@@ -277,7 +278,8 @@ class ContextReader:
             end = bisect_right(numbers, number, first)
             in_sentence = anchors[next_anchor:bisect_left(anchors, end, next_anchor)]
             sentence = ContextSentence(
-                self, field, first, end, [i - first for i in in_sentence], lead
+                self.lexicon, self.published, field, first, end,
+                [i - first for i in in_sentence], lead,
             )
         self._sentences[key] = sentence
         return sentence

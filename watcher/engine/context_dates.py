@@ -1,12 +1,6 @@
 """The date reader of context labels: whether the words at a place in a sentence are a date
-("2014", "March 17", "17 March 2016", "July 2012") clearly before the article's publication,
-which makes the date a historical trigger.
-
-Its English (month names, the words that make "may" a month, ordinals) is code, here; what a
-date's words around it say (it starts something ongoing, a present perfect ends its scope)
-is data (DateRules). Apart from the sentence reader (context_sentence.py), which finds dates
-among its other cues, and the lexicon (context_lexicon.py), which learns which words may
-start one: both ask it, it asks neither.
+("2014", "March 17") clearly before the article's publication, a historical trigger. Its
+English (month names, ordinals) is code, here; what a date's words around it say is data.
 """
 
 from __future__ import annotations
@@ -15,7 +9,7 @@ import calendar
 from collections.abc import Sequence
 from datetime import date
 
-from watcher.engine.context_trigger_lists import DateRules
+from watcher.engine.context_triggers import DateRules
 
 __all__ = ["DATE_SCOPE", "MONTHS", "date_at", "day_of", "is_fronted", "year_of"]
 
@@ -23,9 +17,6 @@ __all__ = ["DATE_SCOPE", "MONTHS", "date_at", "day_of", "is_fronted", "year_of"]
 # of the last days ("on Tuesday", "on March 3" in an article of March 5) are the news.
 HISTORICAL_DAYS = 14
 DATE_SCOPE = 8  # words on either side of a past date (its clause when it opens the sentence)
-# The date reader's English stays here (month names, the words that make "may" a month,
-# ordinals); what a date's words around it say (it starts something ongoing, a present
-# perfect ends its scope) and the "whether" alternative are data (DateRules, Alternatives).
 MONTHS = {
     name: number
     for number in range(1, 13)

@@ -1,10 +1,6 @@
-"""Which words of an article may start a context cue: per word type of one analyser, from
-which publication year on a trigger or a past date can start at it (ContextLexicon).
-
-Apart from the reader (context.py), which asks it once per field, and the sentence
-(context_sentence.py), which reads a sentence's folded words from it: it is the one state a
-process keeps across articles (arrays grown as the analyser meets new word types), the
-reader's is per article.
+"""Which words may start a context cue (ContextLexicon), learnt once per word type of an
+analyser and kept across articles: apart from the reader (context.py) and the sentence
+(context_sentence.py), whose state is one article's.
 """
 
 from __future__ import annotations
@@ -14,7 +10,7 @@ from datetime import date
 import numpy as np
 
 from watcher.engine.context_dates import MONTHS, year_of
-from watcher.engine.context_trigger_lists import Triggers
+from watcher.engine.context_triggers import Triggers
 from watcher.text.analysis import WordType
 
 __all__ = ["ContextLexicon"]

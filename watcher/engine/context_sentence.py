@@ -1,22 +1,17 @@
-"""One sentence of an article as context labels read it (ContextSentence): its words, the
-cues in it (triggers and past dates, the longest phrase winning at each word), their scopes
-within its clauses and terminators, and the page furniture that opens it.
-
-Apart from the reader (context.py), which decides which sentences of a match are read (the
-evidence, a copy's first place, page furniture runs) and makes one of these for each: this
-module answers for one sentence what labels reach the mentions in it, and knows nothing of
-the article's other sentences.
+"""One sentence of an article as context labels read it (ContextSentence): its cues, their
+scopes within its clauses and terminators, its page furniture; apart from the reader of the
+article (context.py), which chooses the sentences a match reads and knows no sentence's inside.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
-from typing import NamedTuple, Protocol
+from typing import NamedTuple
 
 from watcher.engine.context_dates import DATE_SCOPE, MONTHS, date_at, day_of, is_fronted, year_of
 from watcher.engine.context_lexicon import ContextLexicon
-from watcher.engine.context_trigger_lists import (
+from watcher.engine.context_triggers import (
     MAX_SCOPE,
     TRIGGER_DIRECTIONS,
     Alternatives,
@@ -27,19 +22,10 @@ from watcher.engine.positional import TermRange
 from watcher.model import ContextLabelName
 from watcher.text.analysis import FieldText
 
-__all__ = ["ArticleReader", "ContextSentence", "Cue", "Mentions", "text_of"]
+__all__ = ["ContextSentence", "Cue", "Mentions", "text_of"]
 
 Stop = frozenset[ContextLabelName] | None  # the labels a terminator ends (None: every one)
 Mentions = list[TermRange]  # the terms (field, first word, last word) in one sentence
-
-
-class ArticleReader(Protocol):
-    """What a sentence reads of its article's reader (context.ContextReader): the lexicon its
-    words and cues are found with, and the publication date past dates are measured from. A
-    protocol, as the reader's module imports this one."""
-
-    lexicon: ContextLexicon
-    published: date | None
 
 
 class Cue(NamedTuple):
@@ -72,17 +58,19 @@ class ContextSentence:
                  "offsets", "words", "cues", "scopes", "_unread")
 
     def __init__(
-        self, reader: ArticleReader, field: FieldText, first: int, end: int,
-        anchors: list[int], lead: int | None,
+        self, lexicon: ContextLexicon, published: date | None, field: FieldText, first: int,
+        end: int, anchors: list[int], lead: int | None,
     ) -> None:
-        """`anchors`: the words a trigger or a date is found by (from the sentence's first);
-        without any, the sentence's words are not read. `lead`: the field word of the
-        boilerplate lead word (FieldText.lead_at) of the page furniture it is part of."""
+        """`lexicon`, `published`: the article's reader's, which its words and cues are found
+        with and past dates measured from. `anchors`: the words a trigger or a date is found
+        by (from the sentence's first); without any, the sentence's words are not read.
+        `lead`: the field word of the boilerplate lead word (FieldText.lead_at) of the page
+        furniture it is part of."""
         self.field = field
         self.first, self.end = first, end
         self.lead = lead
         self.furniture: _Furniture | None = None
-        self.triggers = reader.lexicon.triggers
+        self.triggers = lexicon.triggers
         self.stops: dict[int, Stop] | None = None  # terminators, by word
         self.exempt: set[tuple[int, ContextLabelName]] = set()  # (word, label it is exempt of)
         self.offsets: tuple[list[int], list[int]] | None = None  # the words' starts, ends
@@ -90,9 +78,11 @@ class ContextSentence:
         self.cues: list[Cue] = []
         # Each cue's scope, sentence positions [low, high], found when a mention is near.
         self.scopes: list[tuple[int, int] | None] = []
-        self._unread: tuple[ArticleReader, list[int]] | None = (reader, anchors)
+        self._unread: tuple[ContextLexicon, date | None, list[int]] | None = (
+            lexicon, published, anchors
+        )
 
-    def _read(self, reader: ArticleReader, anchors: list[int]) -> None:
+    def _read(self, lexicon: ContextLexicon, published: date | None, anchors: list[int]) -> None:
         """The sentence's furniture, words and cues, when a mention in it is first looked at."""
         field, first, end = self.field, self.first, self.end
         if self.lead is not None:
@@ -100,8 +90,8 @@ class ContextSentence:
                 field.lead_words(self.lead), field.furniture_end(first, end)
             )
         if anchors:
-            self.words = reader.lexicon.words(field.types[first:end])
-            self.cues = self._find_cues(self.triggers, anchors, reader.published)
+            self.words = lexicon.words(field.types[first:end])
+            self.cues = self._find_cues(self.triggers, anchors, published)
             self.scopes = [None] * len(self.cues)
 
     def _find_stops(self) -> dict[int, Stop]:

@@ -12,8 +12,8 @@ from functools import partial
 
 from watcher.engine.context import ContextReader, Evidence, no_evidence
 from watcher.engine.context_lexicon import ContextLexicon
-from watcher.engine.context_trigger_lists import Triggers
-from watcher.engine.context_triggers import shipped_triggers
+from watcher.engine.context_triggers import Triggers
+from watcher.engine.context_triggers_load import shipped_triggers
 from watcher.engine.evaluation import FIELDS, Evaluator, Plans, TermRange
 from watcher.engine.locate import ArticleVariants, Locator, VariantTerms, variant_terms
 from watcher.engine.occurrences import Occurrences, OccurrenceScanner, ScanMode

@@ -11,8 +11,8 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from watcher.engine.context_trigger_lists import Triggers
-from watcher.engine.context_triggers import load_triggers
+from watcher.engine.context_triggers import Triggers
+from watcher.engine.context_triggers_load import load_triggers
 from watcher.engine.core import Engine
 from watcher.errors import WatcherError
 from watcher.model import Article, ContextLabelName, Match

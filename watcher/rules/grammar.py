@@ -1,10 +1,6 @@
-"""The query language: a lark LALR grammar and `parse_query`, text -> ast.Query.
-
-Owns every syntax error (with its 0-based offset in the query): lark, the reference parser,
-is here (`reference_parse`, its tree made into ast nodes); a well-formed query is parsed by
-the quick path (quick_parse.py), and the checks and terms both share are syntax.py's, the
-wording of lark's failures parse_errors.py's. `@list` and `place:` terms are left as ListRef
-and PlaceRef (references.py) for the loader (watcher/rules/load.py, place_terms.py).
+"""The query language: `parse_query` (text -> ast.Query, by the quick path when it can) and
+its reference, lark's LALR grammar: the one module that imports lark, so it also finds on
+lark's trees the operands NOT IN and NEAR cannot take (parse_errors.py words those errors).
 """
 
 from __future__ import annotations
@@ -19,10 +15,9 @@ from lark.lexer import Lexer, LexerThread
 from watcher.rules.ast import And, InField, Not, NotIn, Or, Query, Term
 from watcher.rules.parse_errors import (
     bad_character,
-    near_offenders,
-    near_problems,
-    not_in_offenders,
-    not_in_problems,
+    near_operand,
+    not_in_after_not_in,
+    not_in_operand,
     unexpected_token,
 )
 from watcher.rules.quick_parse import quick_parse
@@ -30,8 +25,11 @@ from watcher.rules.references import ListRef, PlaceRef, flatten
 from watcher.rules.syntax import (
     MAX_DEPTH,
     NOT_IN_PATTERN,
+    PHRASE_PATTERN,
+    PLACE_ID_PATTERN,
     PLACE_MARKER,
     TOO_DEEP,
+    WORD_PATTERN,
     OperandTokens,
     QuerySyntaxError,
     check_tokens,
@@ -54,17 +52,16 @@ not_expr: "NOT" unary
 field: FIELD atom
 ?operand: WORD | PHRASE | EXACT | PREFIX | VARIANT | LIST | PLACE
 
-// A word: letters (any script) and digits, with inner - ' . (al-Hasaka, U.S.).
-// The optional final dot is only for abbreviations such as U.S. or e.g.
-WORD: /[^\W_]+(?:[-'\u2019.][^\W_]+)*(?:(?<=\.[^\W_])\.)?/
-PHRASE: /"[^"]*"/
+// WORD, PHRASE, PLACE_ID and NOT_IN: the patterns the quick lexer shares (syntax.py)
+WORD: /{WORD_PATTERN}/
+PHRASE: /{PHRASE_PATTERN}/
 EXACT: "=" (WORD | PHRASE)
 VARIANT: "~" (WORD | PHRASE)
 PREFIX.2: WORD "*"
 LIST: /@\w[\w-]*/
 // A place and everything inside it: place:Aleppo, place:"Midan, Damascus", place:geonames:170063
 PLACE.3: "place:" (PLACE_ID | WORD | PHRASE)
-PLACE_ID: /(?:geonames|admin1|watcher|simplemaps):[\w.-]*\w/
+PLACE_ID: /{PLACE_ID_PATTERN}/
 FIELD.2: /(?:title|body):/
 NEAR_OP.2: /O?NEAR\/[^\s()"]*/
 NOT_IN.3: /{NOT_IN_PATTERN}/
@@ -186,11 +183,84 @@ def _check_operands(tree: Tree, tokens: list[Token], *, strict: bool) -> None:
     """Operands that NOT IN (and, when `strict`, NEAR) cannot take: report the leftmost of
     either kind (found on the positionless tree, placed on a tree parsed again with
     positions), as the reader meets them."""
-    if not not_in_offenders(tree) and not (strict and near_offenders(tree)):
+    if not _not_in_offenders(tree) and not (strict and _near_offenders(tree)):
         return
     placed = _parse(tokens, positions=True)
-    problems = not_in_problems(placed) + (near_problems(placed) if strict else [])
+    problems = _not_in_problems(placed) + (_near_problems(placed) if strict else [])
     raise min(problems, key=lambda p: p.offset)
+
+
+def _near_problems(placed: Tree) -> list[QuerySyntaxError]:
+    """AND/NOT inside NEAR has no span to measure from: each offender, on a tree with
+    positions."""
+    problems = []
+    for node in _near_offenders(placed):
+        negated = [c for c in node.children if isinstance(c, Tree) and c.data == "not_expr"]
+        if node.data == "and_expr" and negated:  # `(Homs NOT Hama)`: the NOT is the trouble
+            node = negated[0]
+        word = "AND" if node.data == "and_expr" else "NOT"
+        problems.append(near_operand(node.meta.start_pos, word))
+    return problems
+
+
+def _near_offenders(tree: Tree) -> list[Tree]:
+    return [
+        node
+        for near in tree.find_data("near_expr")
+        for operand in near.children[::2]
+        for node in _offenders_in(operand)
+    ]
+
+
+def _offenders_in(node: Tree | Token) -> list[Tree]:
+    if isinstance(node, Token) or node.data == "near_expr":
+        return []  # a term, a list, or a NEAR chain (checked on its own)
+    if node.data in ("and_expr", "not_expr"):
+        return [node]
+    return [found for child in node.children for found in _offenders_in(child)]
+
+
+def _not_in_problems(placed: Tree) -> list[QuerySyntaxError]:
+    """NOT IN leaves out occurrences, so each side must be made of term occurrences: each
+    side that is not, and each NOT IN after another, on a tree with positions."""
+    problems = []
+    for node in _not_in_offenders(placed):
+        if isinstance(node, Token):  # a second NOT IN in a row
+            problems.append(not_in_after_not_in(node.start_pos))
+            continue
+        problems.append(not_in_operand(node.meta.start_pos, _operator_of(node)))
+    return problems
+
+
+def _not_in_offenders(tree: Tree) -> list[Tree | Token]:
+    found: list[Tree | Token] = []
+    for not_in in tree.find_data("notin_expr"):
+        found.extend(not_in.children[3::2])  # NOT IN operators past the first
+        for operand in not_in.children[::2]:
+            found.extend(_not_of_terms(operand))
+    return found
+
+
+def _not_of_terms(node: Tree | Token) -> list[Tree]:
+    """The parts of a NOT IN operand that are no term, list or place (an OR-group's
+    members are looked at one by one)."""
+    if isinstance(node, Token):
+        return []
+    if node.data == "or_expr":
+        return [part for child in node.children for part in _not_of_terms(child)]
+    return [node]
+
+
+def _operator_of(node: Tree) -> str:
+    """The operator of an offending operand as the query writes it: `AND`, `NOT`, `NEAR/5`,
+    `title:`, `NOT IN` (with its white space, which the message makes one space)."""
+    if node.data in ("near_expr", "notin_expr"):
+        return str(node.children[1])
+    if node.data == "field":
+        return str(node.children[0])
+    if node.data == "and_expr":
+        return "AND"
+    return "NOT"
 
 
 class _ToQuery(OperandTokens, Transformer):

@@ -1,12 +1,6 @@
-"""The quick path of the query language: a recursive-descent parser over the same tokens as
-lark's grammar (grammar.py), `quick_parse`.
-
-Loading 10,000 rules spent most of its parsing in lark feeding tokens one by one through
-its LALR tables. The grammar is LL(1), so a recursive-descent parser over the same
-tokens builds the same tree directly. It only parses: a query it cannot take whole
-(any error, too deep, AND/NOT inside a NEAR operand) is left to lark, which says why.
-Apart from the reference, which it must agree with (tests/rules/test_quick_parse.py): it
-reads no lark, only the token checks and operand terms both take from syntax.py.
+"""The quick path of the query language (`quick_parse`): recursive descent over lark's tokens
+for well-formed queries. Apart from lark's reference (grammar.py), which it must agree with
+(tests/rules/test_quick_parse.py), so that it imports no lark, only syntax.py.
 """
 
 from __future__ import annotations
@@ -18,7 +12,10 @@ from watcher.rules.references import ListRef, PlaceRef, flatten
 from watcher.rules.syntax import (
     MAX_DEPTH,
     NOT_IN_PATTERN,
+    PHRASE_PATTERN,
+    PLACE_ID_PATTERN,
     TERMS,
+    WORD_PATTERN,
     OperandTokens,
     QuerySyntaxError,
     check_tokens,
@@ -28,21 +25,19 @@ from watcher.rules.syntax import (
 
 __all__ = ["quick_parse"]
 
-_WORD_RE = r"[^\W_]+(?:[-'\u2019.][^\W_]+)*(?:(?<=\.[^\W_])\.)?"
-_PHRASE_RE = r'"[^"]*"'
 # lark's terminals in lark's order (priority, then width): the first that matches wins.
 _QUICK_TOKEN = re.compile("|".join(
     f"(?P<{name}>{pattern})" for name, pattern in (
-        ("PLACE", rf"place:(?:(?:geonames|admin1|watcher):[\w.-]*\w|{_PHRASE_RE}|{_WORD_RE})"),
-        ("PREFIX", rf"{_WORD_RE}\*"),
+        ("PLACE", rf"place:(?:{PLACE_ID_PATTERN}|{PHRASE_PATTERN}|{WORD_PATTERN})"),
+        ("PREFIX", rf"{WORD_PATTERN}\*"),
         ("NEAR_OP", r'O?NEAR/[^\s()"]*'),
         ("NOT_IN", NOT_IN_PATTERN),
         ("FIELD", r"(?:title|body):"),
-        ("VARIANT", rf"~(?:{_PHRASE_RE}|{_WORD_RE})"),
-        ("EXACT", rf"=(?:{_PHRASE_RE}|{_WORD_RE})"),
-        ("WORD", _WORD_RE),
+        ("VARIANT", rf"~(?:{PHRASE_PATTERN}|{WORD_PATTERN})"),
+        ("EXACT", rf"=(?:{PHRASE_PATTERN}|{WORD_PATTERN})"),
+        ("WORD", WORD_PATTERN),
         ("LIST", r"@\w[\w-]*"),
-        ("PHRASE", _PHRASE_RE),
+        ("PHRASE", PHRASE_PATTERN),
         ("SPACE", r"\s+"),
         ("LPAR", r"\("),
         ("RPAR", r"\)"),
@@ -65,7 +60,13 @@ class _GiveUp(Exception):
 
 
 def quick_parse(text: str, *, strict: bool = False) -> Query | None:
-    """`reference_parse(text, strict=strict)` for a well-formed query, else None."""
+    """`reference_parse(text, strict=strict)` for a well-formed query, else None.
+
+    Loading 10,000 rules spent most of its parsing in lark feeding tokens one by one through
+    its LALR tables. The grammar is LL(1), so a recursive-descent parser over the same
+    tokens builds the same tree directly. It only parses: a query it cannot take whole
+    (any error, too deep, AND/NOT inside a NEAR operand) is left to lark, which says why.
+    """
     tokens = _quick_lex(text)
     if not tokens:
         return None
@@ -180,14 +181,14 @@ class _QuickParser:
 
 
 def _of_terms(query: Query | ListRef | PlaceRef) -> bool:
-    """What parse_errors.py's `_not_of_terms` finds nothing in on lark's tree, on the query."""
+    """What grammar.py's `_not_of_terms` finds nothing in on lark's tree, on the query."""
     if isinstance(query, Or):
         return all(map(_of_terms, query.children))
     return isinstance(query, Term | ListRef | PlaceRef)
 
 
 def _near_with_and_or_not(query: Query) -> bool:
-    """What parse_errors.py's `near_problems` finds on lark's tree, found on the query: a
+    """What grammar.py's `_near_problems` finds on lark's tree, found on the query: a
     NEAR with an And or a Not in an operand, through OR-groups and field scopes (not into
     another NEAR)."""
     pending: list[Query] = [query]

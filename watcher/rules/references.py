@@ -1,10 +1,6 @@
-"""`@list` and `place:` references in a parsed query (ListRef, PlaceRef) and replacing them:
-the loader's expansion of lists (ListExpander, depth first, with unknown names and cycles
-reported) and of places (place_terms.py, through replace_refs); `flatten`, the one shape of
-And and Or that parsing and replacing both keep.
-
-Apart from the parsers (grammar.py, quick_parse.py), which only make references: what a
-reference expands to is the loader's business, known once every list of the rule set is.
+"""`@list` and `place:` references (ListRef, PlaceRef), which the parsers only make, and their
+replacement by the loader, which knows every list (ListExpander) and place (place_terms.py).
+`flatten`: the one shape of And and Or that parsing and replacing both keep.
 """
 
 from __future__ import annotations

@@ -1,10 +1,6 @@
-"""What both parsers of the query language share (grammar.py's lark reference, quick_parse.py's
-recursive descent): the syntax error (QuerySyntaxError, its 0-based offset), the checks
-every token passes before parsing, the Term (ListRef, PlaceRef) each operand token makes,
-the Near an operator makes with the checks on its operands, and how deep a query may nest.
-
-Apart from both, so that both apply the same checks and make the same terms, and free of
-lark (its Token is named here as a type only): the quick path reads no lark.
+"""What both parsers of the query language share (grammar.py's lark, quick_parse.py): the
+tokens' patterns, QuerySyntaxError and the token checks with their messages, the terms
+operand tokens make, NEAR's checks, the nesting bound; free of lark, as the quick path is.
 """
 
 from __future__ import annotations
@@ -18,12 +14,19 @@ from watcher.rules.references import ListRef, PlaceRef
 if TYPE_CHECKING:
     from lark import Token
 
-__all__ = ["MAX_CHAINED_NEARS", "MAX_DEPTH", "MIN_PREFIX_CHARS", "NOT_IN_PATTERN", "PLACE_MARKER",
-           "TERMS", "TOO_DEEP", "OperandTokens", "QuerySyntaxError", "check_tokens", "near",
-           "query_depth"]
+__all__ = ["MAX_CHAINED_NEARS", "MAX_DEPTH", "MIN_PREFIX_CHARS", "NOT_IN_PATTERN", "PHRASE_PATTERN",
+           "PLACE_ID_PATTERN", "PLACE_MARKER", "TERMS", "TOO_DEEP", "WORD_PATTERN",
+           "OperandTokens", "QuerySyntaxError", "check_tokens", "near", "query_depth"]
 
 MIN_PREFIX_CHARS = 3
 
+# The tokens' patterns both lexers are built from (grammar.py's lark terminals, quick_parse.py's
+# regex), so that both read a query alike. A word: letters (any script) and digits, with
+# inner - ' . (al-Hasaka, U.S.); the optional final dot is only for abbreviations such as
+# U.S. or e.g.
+WORD_PATTERN = r"[^\W_]+(?:[-'\u2019.][^\W_]+)*(?:(?<=\.[^\W_])\.)?"
+PHRASE_PATTERN = r'"[^"]*"'
+PLACE_ID_PATTERN = r"(?:geonames|admin1|watcher|simplemaps):[\w.-]*\w"  # place:geonames:170063
 # `IN` is an operator only right after `NOT` (`NOT IN`), and not as the start of a word.
 NOT_IN_PATTERN = r"NOT\s+IN(?![^\W_]|[-'\u2019.][^\W_]|\*)"
 _NEAR_ARG = re.compile(r"[0-9]+|s|p")

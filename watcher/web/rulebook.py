@@ -16,8 +16,8 @@ from contextlib import contextmanager
 from fastapi import Request
 
 from watcher.config.settings import Settings
-from watcher.engine.context_trigger_lists import Triggers
-from watcher.engine.context_triggers import load_triggers
+from watcher.engine.context_triggers import Triggers
+from watcher.engine.context_triggers_load import load_triggers
 from watcher.engine.matcher import Matcher
 from watcher.errors import RuleSetError, WatcherError, WorkspaceError
 from watcher.rules.ast import Rule, RuleSet
