@@ -130,7 +130,7 @@ def test_a_batch_on_sqlite_goes_to_the_driver_as_text_and_stores_the_same_values
     Store.open(db_url).close()
     engine = open_engine(db_url)
     compiled: list[str] = []
-    with Store(engine) as store:
+    with Store(engine, clock=lambda: 0.0) as store:  # standing still: one batch however slow
         store.ingest(new_article("warm-up"), [], new_story, NOW)  # the source: found, cached
         sa.event.listen(engine, "before_cursor_execute",
                         lambda _c, _cur, statement, _p, context, _m: context is not None
