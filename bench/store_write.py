@@ -465,6 +465,7 @@ def render_write_markdown(done: WriteComparison) -> str:
     lite = {label: done.best("SQLite", label) for label in LABELS}
     pg = {label: done.best("PostgreSQL", label) for label in LABELS}
     replay = {label: done.best_replay(label) for label in LABELS}
+    mine = replay["this tree"].stored
     lines = head(WRITE_HEADING, "store write path", "storewrite", done.machine,
                  f"baseline: git {done.revision}"
                  + (" (the write path before issue 20)" if done.before_issue else ""))
@@ -493,9 +494,10 @@ def render_write_markdown(done: WriteComparison) -> str:
         "checkpoints, and the rest: SQLAlchemy's per-statement work, the pool, the store's "
         f"own Python): this tree {_split(lite['this tree'])}; baseline "
         f"{_split(lite['baseline'])}. On SQLite an article's savepoint, its reads and its "
-        "inserts go to the driver as text rendered once per shape, their values bound by "
-        "the columns' types (`exec_driver_sql`, watcher/store/driver.py), and a batch keeps "
-        "SQLite's temporary storage in memory, so an article's savepoint journal (past "
+        "inserts go to the driver's own cursor as text rendered once per shape, their "
+        "values bound by the columns' types, SQLAlchemy's cursor events fired and its "
+        "errors raised around each (`driver_execute`, watcher/store/driver.py), and a batch "
+        "keeps SQLite's temporary storage in memory, so an article's savepoint journal (past "
         "64 KiB with its 32 bands) is not written to a file (docs/storage.md).",
         "",
         "PostgreSQL:",
@@ -526,13 +528,14 @@ def render_write_markdown(done: WriteComparison) -> str:
         "",
         *markdown(_REPLAY_COLUMNS, _replay_rows(done)),
         "",
-        f"Of this tree's best replay ({replay['this tree'].seconds:.2f} s): analysis + "
-        f"engine {done.best_engine('this tree'):.2f} s (best alone), the store's calls "
-        f"{replay['this tree'].store_seconds:.2f} s, story signatures "
-        f"{replay['this tree'].signature_seconds:.2f} s (made apart, just after), the rest "
-        f"{_replay_rest(replay['this tree'], done.best_engine('this tree')):.2f} s (the "
-        f"pipeline's own work, and the engine's time above its best); the baseline's store "
-        f"{replay['baseline'].store_seconds:.2f} s.",
+        f"Of this tree's best replay ({_per_article(replay['this tree'].seconds, mine)}): "
+        f"analysis + engine {_per_article(done.best_engine('this tree'), mine)} (best "
+        f"alone), the store's calls {_per_article(replay['this tree'].store_seconds, mine)}"
+        f", story signatures {_per_article(replay['this tree'].signature_seconds, mine)} "
+        "(made apart, just after), the rest "
+        f"{_per_article(_replay_rest(replay['this tree'], done.best_engine('this tree')), mine)}"
+        " (the pipeline's own work, and the engine's time above its best); the baseline's "
+        f"store {replay['baseline'].store_seconds:.2f} s.",
         "",
         f"Replay, this tree / baseline: **{done.replay_ratio:.2f}x** the articles/s "
         f"({replay['this tree'].per_second:,.0f} against "
@@ -541,9 +544,52 @@ def render_write_markdown(done: WriteComparison) -> str:
         f"{_overhead(done, 'baseline'):.2f}x; the issue asks at most 2x). Stored the same in "
         f"every pass: {'yes' if done.replays_same else '**NO**'}.",
         "",
+        *_WHERE_A_REPLAY_GOES,
     ]
     return "\n".join(lines)
 
+
+def _per_article(seconds: float, stored: int) -> str:
+    return f"{seconds:.2f} s, {seconds / stored * 1000:.2f} ms an article"
+
+
+# Read by hand (issue 20, 2026-12-07 13:00-13:25 UTC, load average 1.3-7, git feef97d, its
+# change measured against 4f9f9f6): cProfile and a sampling profile of replays
+# (bench/store_replay.py, the stage timings of the line above), the write part's statements
+# run raw through sqlite3, and `python -m bench.store_write --against 4f9f9f6`.
+_WHERE_A_REPLAY_GOES = [
+    "Where a stored article's time goes, beyond analysis + engine (read by hand, 2026-12-07, "
+    "git feef97d; shares, as the shared machine's load moved the times): **the store's "
+    "calls**, about two thirds SQLite's own work (the write part's statements run raw "
+    "through sqlite3: the story search's one read and the 32 band rows about a quarter of "
+    "it each, the full-text index a sixth, the matches with their places an eighth, then "
+    "the article, COMMIT with its WAL writes), a third Python (the values bound as their "
+    "columns' types bind them, the matches' JSON and the datetimes most of it, about "
+    "0.07 ms an article; SQLAlchemy's transaction; the store's own code); **the story "
+    "signature**, SHA-1 of each shingle about half, NumPy's 256 permutations a fifth, the "
+    "words and shingles a fifth, the band hashes a tenth; **the pipeline's rest**, under "
+    "0.1 ms (identity 0.03 ms, routing, the records).",
+    "",
+    "What issue 20's last change cut, against 4f9f9f6 (`python -m bench.store_write "
+    "--against 4f9f9f6`, 13:20 UTC, load 1.3-4): SQLite's write part 1.27x the articles/s "
+    "(its Python around SQLite 0.25 s to 0.16 s), the replay 1.24x, ingest / analysis + "
+    "engine 2.74x to 2.32x; stored the same on SQLite, PostgreSQL and in the replays, and "
+    "`python -m bench.match_check --against 4f9f9f6` identical (5,684 lines, the story "
+    "signatures' values and bands among them). How: on SQLite the write path's statements "
+    "go to the driver's own cursor, not through `exec_driver_sql` (~7 us a statement, ~9 "
+    "an article); no PostgreSQL lock keys made on SQLite; the signatures' words and "
+    "shingles made as bytes at once (1.13-1.22x a signature); the content hash's "
+    "whitespace collapsed by `str.split` (3x).",
+    "",
+    "Why not 2x: with analysis + engine at about 0.55 s, 2x leaves 0.55 s for everything "
+    "else, and SQLite's own work (about 0.27 s with its COMMITs) and the signatures' SHA-1 "
+    "and NumPy (about 0.15 s) take 0.42 s of it before any Python runs; the store's Python "
+    "would have to go almost wholly, and what is left of it is spread thin (no one piece "
+    "above about 0.03 s). What would cut more changes what is stored or what is promised: "
+    "the bands' table without its rowid or its second index, fewer bands, no savepoint per "
+    "article (measured: 3% of the write part), another hash than SHA-1 for the shingles.",
+    "",
+]
 
 def _replay_rest(replay: ReplayPass, engine: float) -> float:
     return replay.seconds - engine - replay.store_seconds - replay.signature_seconds

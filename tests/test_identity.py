@@ -29,6 +29,7 @@ from watcher.ingest.stories import (
     SEED,
     SHINGLE_BATCH,
     StorySignature,
+    _story_word_bytes,
     _story_words,
     similarity,
     story_signature,
@@ -154,6 +155,28 @@ def test_content_hash_folds_unicode_compatibility_forms() -> None:
 def test_content_hash_tells_texts_and_fields_apart() -> None:
     assert content_hash("Siege of Aleppo", "Lifted") != content_hash("Siege of Aleppo", "Tightened")
     assert content_hash("Siege of", "Aleppo") != content_hash("Siege", "of Aleppo")
+
+
+
+def _content_hash_reference(title: str, body: str) -> str:
+    """The content hash as stored identity keys were made: every run of whitespace (the
+    regex's `\\s`) one space, then stripped."""
+    def normalised(text: str) -> str:
+        return re.sub(r"\s+", " ", unicodedata.normalize("NFKC", text).casefold()).strip()
+
+    return hashlib.sha256(f"{normalised(title)}\n{normalised(body)}".encode()).hexdigest()
+
+
+WHITESPACE_AND_WORDS = st.text(st.sampled_from(
+    ["a", "B", "\u00e9", "\ufb01", " ", "\t", "\n", "\r", "\x0b", "\x0c", "\x1c", "\x1f",
+     "\x85", "\xa0", "\u1680", "\u2000", "\u2028", "\u2029", "\u202f", "\u3000",
+     "\u200b", "\ufeff"]))
+
+
+@given(title=st.one_of(WHITESPACE_AND_WORDS, st.text()), body=WHITESPACE_AND_WORDS)
+@example(title=" \u3000Siege\x85of\u2028 Aleppo\xa0", body="\t\n")
+def test_content_hash_is_the_stored_keys_hash(title: str, body: str) -> None:
+    assert content_hash(title, body) == _content_hash_reference(title, body)
 
 
 # --- identity keys ------------------------------------------------------------------------
@@ -359,6 +382,7 @@ NEWS_ASCII = st.text(st.sampled_from("abcXYZ019 _-.,'\n\t\x00\x7f"), max_size=80
 @example(text="Siege of ALEPPO, 3 killed_by drone\x00strike")
 def test_story_words_of_ascii_text_are_the_slow_paths(text: str) -> None:
     assert _story_words(text) == _story_words_reference(text)
+    assert _story_word_bytes(text) == [word.encode() for word in _story_words_reference(text)]
 
 
 @given(text=st.one_of(st.text(), st.builds("".join, st.lists(st.one_of(
@@ -367,3 +391,4 @@ def test_story_words_of_ascii_text_are_the_slow_paths(text: str) -> None:
 @example(text="Drone strike near Afrîn and Qamişlo \u2014 Straße ﬁre e\u0301")
 def test_story_words_of_any_text_are_the_slow_paths(text: str) -> None:
     assert _story_words(text) == _story_words_reference(text)
+    assert _story_word_bytes(text) == [word.encode() for word in _story_words_reference(text)]

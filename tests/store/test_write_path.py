@@ -23,7 +23,7 @@ from tests.store.sql import backend, rows
 from watcher.model import MatchPlace, PlaceRef
 from watcher.store import IngestItem, Store
 from watcher.store.db import open_engine
-from watcher.store.driver import select_rows
+from watcher.store.driver import driver_execute, select_rows
 from watcher.store.tables import articles
 
 # What storing one article (its source already known to the Store) takes, whatever it holds:
@@ -130,11 +130,11 @@ def test_a_batch_on_sqlite_goes_to_the_driver_as_text_and_stores_the_same_values
     Store.open(db_url).close()
     engine = open_engine(db_url)
     compiled: list[str] = []
-    with Store(engine) as store:
+    with Store(engine, clock=lambda: 0.0) as store:  # standing still: one batch however slow
         store.ingest(new_article("warm-up"), [], new_story, NOW)  # the source: found, cached
         sa.event.listen(engine, "before_cursor_execute",
-                        lambda _c, _cur, statement, _p, context, _m: context.compiled
-                        is not None and compiled.append(statement))
+                        lambda _c, _cur, statement, _p, context, _m: context is not None
+                        and context.compiled is not None and compiled.append(statement))
         first, copy = new_article("a1", story_band=7), new_article("a2", story_band=7)
         results = store.ingest_batch([
             IngestItem(first, [new_match(first, "siege", places=(_place(),))], new_story, NOW),
@@ -153,6 +153,40 @@ def test_a_batch_on_sqlite_goes_to_the_driver_as_text_and_stores_the_same_values
         ("a2", "2026-11-24 12:00:00.000000", "strike", 1, "2026-11-24 12:00:00.000000",
          "[[0, 4, \"title\"], [5, 9, \"body\"]]", "ops", "2026-11-24 12:00:00.000000", 0),
     ]
+
+
+def test_the_driver_path_is_seen_by_cursor_events_and_fails_as_sqlalchemy_does(
+    db_url: str,
+) -> None:
+    """On SQLite a batch's statements go to the driver's own cursor, not through
+    SQLAlchemy's execution (watcher/store/driver.py `driver_execute`): SQLAlchemy's cursor
+    events still see each one, before and after it runs (the statement counts above, and
+    the benchmark's meter, read them), and a constraint the driver reports is SQLAlchemy's
+    IntegrityError, which the batch reads as one article's refusal."""
+    Store.open(db_url).close()
+    engine = open_engine(db_url)
+    before: list[str] = []
+    after: list[str] = []
+    with Store(engine) as store:
+        store.ingest(new_article("warm-up"), [], new_story, NOW)  # the source: found, cached
+        sa.event.listen(engine, "before_cursor_execute",
+                        lambda _c, _cur, statement, *_: before.append(statement.split()[0]))
+        sa.event.listen(engine, "after_cursor_execute",
+                        lambda _c, _cur, statement, *_: after.append(statement.split()[0]))
+        new = new_article("a1")
+        assert store.ingest_batch([IngestItem(new, [new_match(new, "siege")], new_story,
+                                              NOW)])[0].stored  # type: ignore[union-attr]
+    # the batch's temporary storage in memory, BEGIN, the savepoint, the read, story,
+    # article, keys, bands, match, delivery, the savepoint's release, the search index
+    assert before == ["PRAGMA", "BEGIN", "SAVEPOINT", "SELECT", *["INSERT"] * 6, "RELEASE",
+                      "INSERT"]
+    assert after == before
+    try:
+        with engine.begin() as connection, pytest.raises(sa.exc.IntegrityError, match="UNIQUE"):
+            driver_execute(connection, "INSERT INTO article_keys (key, article_id) "
+                                       "SELECT key, article_id FROM article_keys LIMIT 1")
+    finally:
+        engine.dispose()
 
 # On PostgreSQL, the times the client waits for the server while storing one article, its
 # statements sent in psycopg's pipeline mode (watcher/store/pipelined.py): BEGIN, the

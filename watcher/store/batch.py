@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from watcher.model import Article
+from watcher.store.driver import driver_execute
 from watcher.store.ingest import DuplicateArticle, UnknownSource, store_article
 from watcher.store.records import IngestItem, IngestResult
 
@@ -109,14 +110,14 @@ def _savepoint(connection: Connection) -> Iterator[None]:
     to the driver as they are: SQLAlchemy's `begin_nested` builds and compiles a statement
     for each, which cost a replay more than SQLite running them. A failed rollback ends
     the whole transaction (the error leaves `store_batch`), so nothing is half-written."""
-    connection.exec_driver_sql(f"SAVEPOINT {_SAVEPOINT}")
+    driver_execute(connection, f"SAVEPOINT {_SAVEPOINT}")
     try:
         yield
     except BaseException:
-        connection.exec_driver_sql(f"ROLLBACK TO SAVEPOINT {_SAVEPOINT}")
-        connection.exec_driver_sql(f"RELEASE SAVEPOINT {_SAVEPOINT}")
+        driver_execute(connection, f"ROLLBACK TO SAVEPOINT {_SAVEPOINT}")
+        driver_execute(connection, f"RELEASE SAVEPOINT {_SAVEPOINT}")
         raise
-    connection.exec_driver_sql(f"RELEASE SAVEPOINT {_SAVEPOINT}")
+    driver_execute(connection, f"RELEASE SAVEPOINT {_SAVEPOINT}")
 
 
 _SAVEPOINT = "watcher_article"

@@ -6,19 +6,24 @@ parameter construction and a result object each time: on SQLite, where the datab
 the statement itself in microseconds, that was more than half the store's time in a
 replay (bench/RESULTS.md, "Store write path"). Here a statement is rendered once per
 dialect and shape, its values go through the columns' own bind processors (the same
-stored values as SQLAlchemy's execution: UTC datetimes, JSON, booleans), and it runs with
-`exec_driver_sql`, which keeps SQLAlchemy's transaction, events and error wrapping.
+stored values as SQLAlchemy's execution: UTC datetimes, JSON, booleans), and on SQLite it
+goes to the driver's cursor in the connection's transaction (`driver_execute`): even
+`exec_driver_sql` cost ~7 µs a statement (its execution context, its result), several
+times SQLite binding and running a cached statement. SQLAlchemy still begins and commits
+the transaction, its cursor events are fired around each statement, and the driver's
+errors leave as SQLAlchemy's, as its own execution makes them.
 """
 
 from __future__ import annotations
 
+from collections import namedtuple
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection, CursorResult, Dialect
+from sqlalchemy.engine import Connection, Dialect
 
 Processor = Callable[[Any], Any] | None
 
@@ -53,14 +58,15 @@ class DriverQuery:
         return cls(compiled.string, names, defaults,
                    tuple((index, found) for index, found in processors if found))
 
-    def run(self, connection: Connection, values: Mapping[str, Any]) -> CursorResult[Any]:
-        return connection.exec_driver_sql(self.sql, self.bound(values))
+    def rows(self, connection: Connection, values: Mapping[str, Any]) -> list[Any]:
+        """Its rows on SQLite, through the driver (`driver_execute`)."""
+        return named_rows(driver_execute(connection, self.sql, self.bound(values)))
 
     def bound(self, values: Mapping[str, Any]) -> tuple[Any, ...]:
         """The values in the statement's order, as its columns' types bind them."""
+        given = {**self.defaults, **values}
         try:
-            bound = [values[name] if name in values else self.defaults[name]
-                     for name in self.names]
+            bound = [given[name] for name in self.names]
         except KeyError as missing:
             raise sa.exc.StatementError(
                 f"A value is required for bind parameter {missing.args[0]!r}",
@@ -79,7 +85,7 @@ def select_rows(
     result types, stay SQLAlchemy's)."""
     if connection.dialect.name != "sqlite":
         return connection.execute(query, values).all()
-    return driver_query(query, connection.dialect).run(connection, values).all()
+    return driver_query(query, connection.dialect).rows(connection, values)
 
 
 @lru_cache(maxsize=512)
@@ -111,14 +117,13 @@ class DriverInsert:
 
     def insert(self, connection: Connection, row: Mapping[str, Any]) -> int:
         """One row; its rowid (the table's INTEGER PRIMARY KEY)."""
-        result = connection.exec_driver_sql(self._sql(1), self._values(row))
-        return int(result.lastrowid)
+        return int(driver_execute(connection, self._sql(1), self._values(row)).lastrowid)
 
     def insert_many(self, connection: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
         """The rows as one executemany of the single-row INSERT, which SQLite runs faster
         than the multi-row form (measured on the bands: 2.5x)."""
         if rows:
-            connection.exec_driver_sql(self._sql(1), [self._values(row) for row in rows])
+            driver_executemany(connection, self._sql(1), [self._values(row) for row in rows])
 
     def insert_returning(
         self, connection: Connection, rows: Sequence[Mapping[str, Any]],
@@ -131,8 +136,8 @@ class DriverInsert:
         for start in range(0, len(rows), MAX_ROWS):
             chunk = rows[start:start + MAX_ROWS]
             values = [value for row in chunk for value in self._values(row)]
-            result = connection.exec_driver_sql(self._sql(len(chunk), returning), tuple(values))
-            found += [tuple(row) for row in result]
+            cursor = driver_execute(connection, self._sql(len(chunk), returning), values)
+            found += cursor.fetchall()
         return found
 
     def _values(self, row: Mapping[str, Any]) -> tuple[Any, ...]:
@@ -155,6 +160,56 @@ def _insert_sql(table: str, columns: tuple[str, ...], count: int,
 def _quoted(names: Sequence[str]) -> str:
     """Column names quoted as standard SQL (SQLite reads them too)."""
     return ", ".join(f'"{name}"' for name in names)
+
+
+def driver_execute(connection: Connection, sql: str, values: Sequence[Any] = ()) -> Any:
+    """`sql` run with `values` on a new cursor of the connection's driver connection, in
+    its transaction (SQLite's `?` parameters); the cursor, its rows not yet read."""
+    return _on_driver(connection, sql, values, many=False)
+
+
+def driver_executemany(connection: Connection, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+    """`sql` run once per row of values, in one executemany, as `driver_execute`."""
+    _on_driver(connection, sql, rows, many=True)
+
+
+def _on_driver(connection: Connection, sql: str, values: Any, *, many: bool) -> Any:
+    """The statement on the driver's cursor, SQLAlchemy's `before_cursor_execute` and
+    `after_cursor_execute` events fired around it (with no execution context: there is
+    none, and a listener's changed statement is not taken), a driver error raised as
+    SQLAlchemy's."""
+    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    dispatch = connection.dispatch
+    dispatch.before_cursor_execute(connection, cursor, sql, values, None, many)
+    try:
+        if many:
+            cursor.executemany(sql, values)
+        else:
+            cursor.execute(sql, values)
+    except connection.dialect.loaded_dbapi.Error as error:
+        raise sqlalchemy_error(connection.dialect, sql, values, error) from error
+    dispatch.after_cursor_execute(connection, cursor, sql, values, None, many)
+    return cursor
+
+
+def sqlalchemy_error(
+    dialect: Dialect, sql: str, values: Any, error: Exception
+) -> sa.exc.DBAPIError:
+    """The driver's error as SQLAlchemy raises it (IntegrityError, OperationalError, ...),
+    which the store reads (watcher/store/db.py, batch.py)."""
+    return sa.exc.DBAPIError.instance(  # type: ignore[no-any-return]
+        sql, values, error, dialect.loaded_dbapi.Error, dialect=dialect)
+
+
+def named_rows(cursor: Any) -> list[Any]:
+    """The cursor's rows, each a named tuple of its columns, as SQLAlchemy's rows read."""
+    names = tuple(column[0] for column in cursor.description)
+    return list(map(_row_type(names)._make, cursor.fetchall()))
+
+
+@lru_cache(maxsize=128)
+def _row_type(names: tuple[str, ...]) -> Any:
+    return namedtuple("Row", names, rename=True)  # type: ignore[misc]
 
 
 def _processor(type_: sa.types.TypeEngine[Any], dialect: Dialect) -> Processor:

@@ -28,7 +28,7 @@ from typing import Any, Protocol
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Dialect
 
-from watcher.store.driver import driver_query, select_rows
+from watcher.store.driver import driver_query, select_rows, sqlalchemy_error
 
 
 class Sent(Protocol):
@@ -204,8 +204,7 @@ def _roll_back(driver: Any, dialect: Dialect) -> None:
 def driver_errors(dialect: Dialect, sql: str, values: Sequence[Any] | None) -> Iterator[None]:
     """The driver's errors as SQLAlchemy's (IntegrityError, OperationalError, ...), which
     the store reads (watcher/store/db.py, batch.py)."""
-    base = dialect.loaded_dbapi.Error
     try:
         yield
-    except base as error:
-        raise sa.exc.DBAPIError.instance(sql, values, error, base, dialect=dialect) from error
+    except dialect.loaded_dbapi.Error as error:
+        raise sqlalchemy_error(dialect, sql, values, error) from error
