@@ -78,7 +78,8 @@ class Reference:
         field = self.fields[field_no]
         found = []
         for start in range(len(field)):
-            end = self._phrase_end(term, words, field, start, known is not None)
+            end = self._phrase_end(term, words, field, start, known is not None,
+                                   known is not None and known.own_spelling)
             if end is not None:
                 found.append((start, end))
         if known is None:
@@ -108,7 +109,8 @@ class Reference:
         return pos
 
     def _phrase_end(
-        self, term: Term, words: list[str], field: FieldText, start: int, known: bool = False
+        self, term: Term, words: list[str], field: FieldText, start: int, known: bool = False,
+        own_spelling: bool = False,
     ):
         pos = start - 1
         alone = len(words) == 1  # a one-word variant name (is_variant's `alone`)
@@ -120,8 +122,10 @@ class Reference:
             # al-Has*: the words before the last one are whole words
             kind = "word" if term.kind == "prefix" and number < len(words) - 1 else term.kind
             possessive = known and number == len(words) - 1  # Aleppos, for a known place
+            loose = known and not term.in_area
             matches = partial(self.word_matches, kind, word, alone=alone, possessive=possessive,
-                              known_place=known, loose=known and not term.in_area)
+                              known_place=known, loose=loose,
+                              dropped_vowel=loose and own_spelling)
             if (
                 number > 0
                 and kind == "variant"
@@ -142,6 +146,7 @@ class Reference:
     def word_matches(
         self, kind: str, rule_word: str, text_word: str, alone: bool = False,
         possessive: bool = False, known_place: bool = False, loose: bool = False,
+        dropped_vowel: bool = False,
     ) -> bool:
         lexicon = self.analyzer.lexicon
         if kind == "exact":
@@ -150,7 +155,8 @@ class Reference:
             return fold(text_word).startswith(fold(rule_word))
         if kind == "variant":
             return is_variant(rule_word, text_word, is_english=lexicon.is_english, alone=alone,
-                              possessive=possessive, known_place=known_place, loose=loose)
+                              possessive=possessive, known_place=known_place, loose=loose,
+                              dropped_vowel=dropped_vowel)
         return fold(text_word) in {fold(f) for f in lexicon.forms_of(fold(rule_word))}
 
     @staticmethod

@@ -406,7 +406,10 @@ def test_a_long_name_meets_one_vowel_group_more_or_fewer(fires, name: str, text:
     [
         # FA-KES's title "Hundreds killed as Street Battles Rages in Kobni"
         ("Kobani", "Hundreds killed as Street Battles Rages in Kobni"),
-        ("Kobani", "Kurdish militia fought in Kbani on Tuesday."),
+        # a curated spelling (Kobane), not only the gazetteer's display name (Kobani)
+        ("Kobane", "Street battles raged in Kobne on Tuesday."),
+        # FA-KES strips apostrophes: Kobni's
+        ("Kobani", "Kobnis defenders held the eastern districts."),
     ],
 )
 def test_the_rule_spelling_with_one_vowel_left_out_is_the_place(
@@ -426,18 +429,25 @@ def test_the_rule_spelling_with_one_vowel_left_out_is_the_place(
         ("Kalaseh", "Sputnik Yazan Kalash Explosion in Damascus"),
         # the last letter: Salam (a given name, "peace") for Salama (a village in Israel)
         ("Salama", "Former prime minister Salam Fayyad said the talks had failed."),
-        # a name word of 4 letters: the Royal Navy's HMS for Homs
-        ("Homs", "The destroyer HMS Duncan sailed to the eastern Mediterranean."),
-        # a known name of another place: al-Hadr (Hatra, Iraq) for al-Hadir south of Aleppo
-        ("Hadir", "Islamic State destroyed the ruins of al-Hadr in Iraq."),
+        # a name word of 5 letters: Morocco's Draa (Drâa) for Daraa
+        ("Daraa", "Floods swept the Draa valley in southern Morocco."),
+        # a known name of another place: al-Hadhr (Hatra, Iraq) for al-Hadher south of Aleppo
+        ("Hadher", "Islamic State destroyed the ruins of al-Hadhr in Iraq."),
+        # as much another place's name with a vowel left out: Kabani, a village in Latakia
+        ("Kobani", "Clashes were reported near Kbani in the Latakia countryside."),
+        # an English word, whatever the vowel left out
+        ("Tartus", "Lemon tarts were sold."),
+        # one of GeoNames' alternate names (Sabura for Şabbūrah): Sabra, a surname
+        ("Sabura", "Mohamad Sabra told reporters the road was open."),
     ],
 )
 def test_a_vowel_left_out_that_changes_more_is_not_the_place(
     fires, name: str, text: str
 ) -> None:
     """A vowel letter left out counts only where it leaves the consonants as they were,
-    inside the word, in a name word of 5 letters or more, and not where it spells another
-    place's known name."""
+    inside the word, in a name word of 6 letters or more that the rule spells as the
+    place's own or curated name, and not where it spells an English word or another
+    place's known name, or may be another place's name with a vowel left out."""
     assert not fires(name, text)
 
 
@@ -447,8 +457,8 @@ def test_a_vowel_left_out_that_changes_more_is_not_the_place(
         # a vowel at the end makes another word: a nisba (a surname), another village
         ("Kirkuk", "Peshmerga commander Kamal Kirkuki told reporters the attack failed."),
         ("Maskanah", "The villages of Masqan and Ehras in the northern countryside."),
-        # a short skeleton (k b n) is other places' too: Qaboun, a Damascus district
-        ("Kobani", "Regime jets struck Qabun on Tuesday."),
+        # a short skeleton (k b n) with a vowel group fewer, not Kobani with a letter left out
+        ("Kobani", "Street battles raged in Qobni on Tuesday."),
         # a name the gazetteer does not know keeps the spelling keys alone
         ("Damscus", "Mortars fell on Damascus on Monday."),
     ],

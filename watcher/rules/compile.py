@@ -37,7 +37,8 @@ class Atom:
     alone: bool = False  # a variant that is a whole one-word name (see is_variant)
     possessive: bool = False  # a variant that also matches with a stripped 's (Aleppos)
     known_place: bool = False  # a variant of a name the gazetteer knows (see is_variant)
-    loose: bool = False  # also one vowel group more or fewer, a vowel left out (is_variant)
+    loose: bool = False  # also one vowel group more or fewer (see is_variant)
+    dropped_vowel: bool = False  # also its spelling with a vowel letter left out (is_variant)
 
 
 @dataclass(frozen=True)
@@ -152,10 +153,12 @@ class RuleIndex:
 
     def _variant_atoms_for(self, word: WordType) -> list[int]:
         keys = variant_keys(word.lower)
+        spellings = ["=" + word.folded]
         if word.folded.endswith("s"):  # a possessive with the apostrophe stripped: Aleppos
             keys |= variant_keys(word.lower[:-1])
+            spellings.append("=" + word.folded[:-1])  # Kobnis: a vowel left out, then 's
         ids = {a for key in keys for a in self.variant_atoms.get(key, ())}
-        ids |= set(self.variant_atoms.get("=" + word.folded, ()))
+        ids.update(a for key in spellings for a in self.variant_atoms.get(key, ()))
         return [
             a
             for a in ids
@@ -167,6 +170,7 @@ class RuleIndex:
                 possessive=self.atoms[a].possessive,
                 known_place=self.atoms[a].known_place,
                 loose=self.atoms[a].loose,
+                dropped_vowel=self.atoms[a].dropped_vowel,
             )
         ]
 
@@ -194,8 +198,9 @@ class RuleIndex:
             self.known_atoms[atom.text].append(atom_id)
         else:
             keys = variant_keys(atom.text) | {"=" + fold(atom.text)}
-            if atom.loose:  # Damscus, Kobni for Damascus, Kobani (variants.py)
+            if atom.loose:  # Damscus for Damascus (variants.py)
                 keys |= loose_keys(atom.text)
+            if atom.dropped_vowel:  # Kobni for Kobani (variants.py)
                 keys |= {"=" + form for form in dropped_vowel_forms(atom.text)}
             for key in keys:
                 self.variant_atoms[key].append(atom_id)
@@ -308,12 +313,16 @@ class Compiler:
         if term.kind == "variant":
             known = known_names(term.text, words, is_english=lexicon.is_english)
         last = len(words) - 1
-        # A place the gazetteer knows: its name may end in a stripped possessive 's, and
-        # one the rule names itself meets one vowel group more or fewer.
+        # A place the gazetteer knows: its name may end in a stripped possessive 's; one
+        # the rule names itself (not a village of a `place:` area) meets one vowel group
+        # more or fewer in a long skeleton, and, where the rule spells the place's own or
+        # curated name, that spelling with one vowel letter left out (docs/variants.md).
         loose = known is not None and not term.in_area
+        dropped_vowel = loose and known is not None and known.own_spelling
         atoms = tuple(
             self.index.add_atom(atom_for(
-                kind, w, alone, known is not None and n == last, known is not None, loose
+                kind, w, alone, known is not None and n == last, known is not None, loose,
+                dropped_vowel,
             ))
             for n, (kind, w) in enumerate(zip(kinds, words, strict=True))
         )
@@ -358,12 +367,13 @@ class Compiler:
 
 def atom_for(
     kind: str, word: str, alone: bool = False, possessive: bool = False,
-    known_place: bool = False, loose: bool = False,
+    known_place: bool = False, loose: bool = False, dropped_vowel: bool = False,
 ) -> Atom:
     if kind == "exact":
         return Atom("exact", word.lower())
     if kind == "variant":
-        return Atom("variant", word.lower(), alone, possessive, known_place, loose)
+        return Atom("variant", word.lower(), alone, possessive, known_place, loose,
+                    dropped_vowel)
     if kind == "prefix":
         return Atom("prefix", fold(word))
     return Atom("word", fold(word))

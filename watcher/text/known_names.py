@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from watcher.places import Gazetteer, Place, load, name_key
+from watcher.places.curated import curated_names
 from watcher.places.gazetteer import GAZETTEER_FILE
 from watcher.text.variants import (
     CONSTRUCT_HEADS,
@@ -191,8 +192,9 @@ def _lookup_keys(word: str) -> frozenset[str]:
 
 
 def _loose_lookup_keys(word: str) -> frozenset[str]:
-    """The lookup keys of every text word `is_variant(word, ..., loose=True)` may accept:
-    `_lookup_keys`, `loose_keys` and each dropped-vowel spelling (*Kobni*) as `=` + it."""
+    """The lookup keys of every text word `is_variant(word, ..., loose=True,
+    dropped_vowel=True)` may accept: `_lookup_keys`, `loose_keys` and each dropped-vowel
+    spelling (*Kobni*) as `=` + it."""
     dropped = frozenset("=" + form for form in dropped_vowel_forms(word))
     return _lookup_keys(word) | loose_keys(word) | dropped
 
@@ -245,7 +247,7 @@ def _joins_article(text: str) -> bool:
 @lru_cache(maxsize=4096)
 def _is_place_word(word: str) -> bool:
     """Whether a word (lower case) is a word of some name of a place in the region."""
-    return any(word in name.split() for name in place_names().candidates(word))
+    return any(word in name.split() for name in place_names().with_word(word))
 
 
 def _heads_another_name(words: Sequence[str], pos: int, is_english: IsEnglish) -> bool:
@@ -351,6 +353,9 @@ class KnownNames:
     places: tuple[Place, ...]
     names: tuple[NameWords, ...]  # the places' other known names, as name_key words
     check: NameCheck
+    # The rule spells a region place's own or curated name (`_own_spelling`), so a typo of
+    # that spelling, a vowel letter left out (*Kobni*), is the place's too.
+    own_spelling: bool = False
 
 
 def _words_before(words: Sequence[str], pos: int, name: NameWords, is_english: IsEnglish) -> bool:
@@ -360,7 +365,7 @@ def _words_before(words: Sequence[str], pos: int, name: NameWords, is_english: I
         while pos >= 0 and is_article(words[pos]):
             pos -= 1
         if pos < 0 or not is_variant(name_word, words[pos], is_english=is_english,
-                                     known_place=True, loose=True):
+                                     known_place=True, loose=True, dropped_vowel=True):
             return False
     return True
 
@@ -372,7 +377,8 @@ def _words_after(words: Sequence[str], pos: int, name: NameWords, is_english: Is
         while pos < len(words) and is_article(words[pos]):
             pos += 1
         if pos >= len(words) or not is_variant(name_word, words[pos], is_english=is_english,
-                                               known_place=True, loose=True):
+                                               known_place=True, loose=True,
+                                               dropped_vowel=True):
             return False
     return True
 
@@ -391,13 +397,22 @@ class PlaceNames:
         self.gazetteer = gazetteer
         self._by_key = region_name_index(gazetteer) if index is None else index
 
-    def candidates(self, word: str) -> set[str]:
+    def candidates(self, word: str, *, dropped_vowel: bool = False) -> set[str]:
         """Region names with a word that may be a variant (or possessive) of `word`, also
-        with one vowel group more or fewer or one vowel letter left out (*Kobni*), where a
-        known place's name word meets those."""
-        found: set[str] = set()
+        with one vowel group more or fewer where a known place's name word meets those, and
+        with `dropped_vowel`, one vowel letter left out (*Kobni*)."""
         keys = _keys_with_possessive(word) | variant_keys(word + "s") | loose_keys(word)
-        keys |= {key for form in dropped_vowel_forms(word) for key in variant_keys(form)}
+        if dropped_vowel:
+            keys |= {key for form in dropped_vowel_forms(word) for key in variant_keys(form)}
+        return self._names_with(keys)
+
+    def with_word(self, word: str) -> set[str]:
+        """Region names that may have `word` itself as a word: those of its spelling keys
+        only, cheap enough for each new word of each article (the nisba check)."""
+        return self._names_with(variant_keys(word))
+
+    def _names_with(self, keys: frozenset[str]) -> set[str]:
+        found: set[str] = set()
         for key in keys:
             names = self._by_key.get(key)
             if names is not None:
@@ -490,7 +505,10 @@ def _known_names(rule_key: str, rule_words: NameWords, is_english: IsEnglish) ->
         return None
     related = _Related(names.gazetteer, places)
     other_names = _other_names(places, rule_key, related, is_english)
-    check = _check(names, rule_words, other_names, related, is_english)
+    # only a word long enough to leave a vowel out asks (the curated file is read once)
+    own_spelling = any(map(dropped_vowel_forms, rule_words)) and _own_spelling(
+        places, rule_key)
+    check = _check(names, rule_words, other_names, related, is_english, own_spelling)
     # Hamas (Hama's), refused as a word, matches as a known name the check keeps in context
     possessives = refused_possessives(rule_words[-1])
     own = tuple(name_key(word) for word in rule_words[:-1])
@@ -499,6 +517,19 @@ def _known_names(rule_key: str, rule_words: NameWords, is_english: IsEnglish) ->
         other_names + tuple((*own, possessive) for possessive in sorted(possessives)),
         replace(check, possessives=possessives,
                 heads_names=len(rule_words) == 1 and fold(rule_words[0]) in CONSTRUCT_HEADS),
+        own_spelling,
+    )
+
+
+def _own_spelling(places: tuple[Place, ...], rule_key: str) -> bool:
+    """Whether the rule spells a region place's display name or a name the curated file
+    gives it (*Kobani*, *Kobane*), not only one of GeoNames' alternate names: those are
+    also transliterations nobody writes (*Sabura* for Şabbūrah), whose left-out vowels
+    made other words (*Sabra*, a surname; docs/variants.md)."""
+    return any(
+        place.country in REGION
+        and (name_key(place.name) == rule_key or rule_key in curated_names().get(place.id, ()))
+        for place in places
     )
 
 
@@ -593,20 +624,25 @@ def _check(
     other_names: tuple[NameWords, ...],
     related: _Related,
     is_english: IsEnglish,
+    dropped_vowel: bool = False,
 ) -> NameCheck:
     """Other places' names the spelling keys would take for the rule's name: whole names
     of as many words, and longer names with the rule's name inside, or one of the place's
     other known names (*Tadmor*, Palmyra's, in *Bab Tadmor*, a district of Homs); and
-    the names of several words that are no place's (NOT_PLACE_RUNS: *Sada al-Balad*)."""
+    the names of several words that are no place's (NOT_PLACE_RUNS: *Sada al-Balad*).
+    `dropped_vowel`: the rule's word also meets its spelling with a vowel letter left out
+    (`is_variant`), so those spellings are looked for and checked too."""
     rejected: set[str] = set()
     around: dict[tuple[NameWords, NameWords], None] = {}
-    for key in sorted(names.candidates(rule_words[0])):
-        for before, after in _spelled_in(rule_words, _other_place(key, rule_words, related),
-                                         is_english):
+    for key in sorted(names.candidates(rule_words[0], dropped_vowel=dropped_vowel)):
+        other = _other_place(key, rule_words, related)
+        for before, after in _spelled_in(rule_words, other, is_english, dropped_vowel):
             if not before and not after:
                 rejected.add(key)
             elif not set(before + after) <= FEATURE_WORDS:
                 around.setdefault((before, after))
+    if dropped_vowel and len(rule_words) == 1:
+        rejected |= _shared_dropped_vowel_forms(rule_words[0], rejected)
     # The place's other names match exactly: only longer names with them exactly inside.
     for own in other_names:
         text = " ".join(own)
@@ -624,11 +660,22 @@ def _check(
     not_places: dict[tuple[NameWords, NameWords], None] = {}
     for run in _not_place_runs():
         if any(first & _lookup_keys(word) for word in run):
-            for before, after in _spelled_in(rule_words, run, is_english):
+            for before, after in _spelled_in(rule_words, run, is_english, dropped_vowel):
                 if before or after:
                     around.setdefault((before, after))
                     not_places.setdefault((before, after))
     return NameCheck(frozenset(rejected), tuple(around), not_places=tuple(not_places))
+
+
+def _shared_dropped_vowel_forms(rule_word: str, rejected: set[str]) -> set[str]:
+    """The rule word's spellings with a vowel letter left out that are as much a rejected
+    one-word name's (*Kbani*: Kobani's and Kabani's, a village in Latakia): a typo that
+    may be either place's is not taken for the rule's."""
+    forms = dropped_vowel_forms(rule_word)
+    return {
+        form for name in rejected if " " not in name
+        for form in forms & dropped_vowel_forms(name)
+    }  # fmt: skip
 
 
 @cache
@@ -649,14 +696,14 @@ def _other_place(key: str, own: NameWords, related: _Related) -> NameWords:
 
 
 def _spelled_in(
-    own: NameWords, words: NameWords, is_english: IsEnglish
+    own: NameWords, words: NameWords, is_english: IsEnglish, dropped_vowel: bool = False
 ) -> list[tuple[NameWords, NameWords]]:
     """The words before and after each spot where `words` spell the name `own`."""
     count = len(own)
     return [
         (words[:at], words[at + count :])
         for at in range(len(words) - count + 1)
-        if _spells(own, words[at : at + count], is_english)
+        if _spells(own, words[at : at + count], is_english, dropped_vowel)
     ]
 
 
@@ -671,12 +718,15 @@ def _contains(words: NameWords, part: NameWords) -> bool:
     return any(words[at : at + len(part)] == part for at in range(len(words) - len(part) + 1))
 
 
-def _spells(rule_words: NameWords, name_words: NameWords, is_english: IsEnglish) -> bool:
+def _spells(
+    rule_words: NameWords, name_words: NameWords, is_english: IsEnglish,
+    dropped_vowel: bool = False,
+) -> bool:
     """Whether the spelling keys take these name words for the rule's words (a possessive
     on the last word included, as `~Name` matches it)."""
     last = len(rule_words) - 1
     return all(
         is_variant(rule, word, is_english=is_english, possessive=number == last,
-                   known_place=True, loose=True)
+                   known_place=True, loose=True, dropped_vowel=dropped_vowel)
         for number, (rule, word) in enumerate(zip(rule_words, name_words, strict=True))
     )

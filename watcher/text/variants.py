@@ -125,17 +125,19 @@ _NAME_SPLIT = re.compile(r"[\W_]+")
 # A known place's name word whose skeleton has this many consonant sounds or more also
 # meets spellings with one vowel group more or fewer between two consonants (*Damscus*,
 # *Jarabulus*, *Hamadaniyeh*): so long a skeleton is the name's whatever the vowels; a
-# shorter one is not (*Kobni*'s `k b n` is also *Qaboun*'s, a Damascus district; *Homs*'s
-# *homes*). Not at either end: a vowel there makes another word (*Kirkuki*, the nisba of
-# Kirkuk, a surname; *Masqan*, a village, against *Maskanah*).
+# shorter one is not (*Qobni*, one vowel group fewer than Kobani's `k b n`, would be any
+# short `k b n` word's; *Homs*'s *homes*). Not at either end: a vowel there makes another
+# word (*Kirkuki*, the nisba of Kirkuk, a surname; *Masqan*, a village, against
+# *Maskanah*).
 MIN_LOOSE_SKELETON = 4
 _KEY_PARTS = re.compile(r"(V?)(\D+)(\d+)")
-# A known place's name word this long or longer also meets its own spelling with one vowel
-# letter left out inside it (*Kobni* for Kobani): a typo of the name as the rule writes it,
-# whatever its skeleton (`dropped_vowel_forms`). Only that letter: other spellings with a
-# vowel group fewer, such as *Qabun* (Qaboun, a Damascus district) against Kobani's short
-# skeleton, stay apart.
-MIN_DROPPED_VOWEL_WORD = 5
+# A known place's name word this long or longer, where the rule spells the place's own or
+# curated name (known_names.py), also meets that spelling with one vowel letter left out
+# inside it (*Kobni* for Kobani): a typo of the name as the rule writes it, whatever its
+# skeleton (`dropped_vowel_forms`). Only that letter: another spelling with a vowel group
+# fewer (*Qobni*) stays apart. Shorter words left out a vowel into other words as often as
+# into the place (*Draa*, Morocco's Draa, for Daraa; *wast* for Wasit).
+MIN_DROPPED_VOWEL_WORD = 6
 # A stripped possessive (`Aleppos`, FA-KES drops apostrophes) keeps a stem this long.
 _MIN_POSSESSIVE_STEM = 3
 
@@ -280,6 +282,7 @@ def is_variant(
     possessive: bool = False,
     known_place: bool = False,
     loose: bool = False,
+    dropped_vowel: bool = False,
 ) -> bool:
     """Same folded spelling, or a shared key and the text word is not ordinary English.
 
@@ -290,8 +293,9 @@ def is_variant(
     English (*tell*) count as English too. `possessive`: the text word may also be a
     variant with a stripped possessive `s` (*Aleppos*). `loose` (a known place's name the
     rule spells itself): a long name word also meets one vowel group more or fewer
-    (`loose_keys`: *Damscus*), and the rule's own spelling with one inner vowel letter
-    left out (`dropped_vowel_forms`: *Kobni*).
+    (`loose_keys`: *Damscus*). `dropped_vowel` (the rule spells a known place's own or
+    curated name): the rule's spelling with one inner vowel letter left out
+    (`dropped_vowel_forms`: *Kobni*), also as a stripped possessive with `possessive`.
     """
     folded = fold(text_word)
     if folded == fold(rule_word):
@@ -312,9 +316,16 @@ def is_variant(
         and _one_inner_vowel_apart(rule_word, text_word)
     ):
         return True
-    if loose and folded in dropped_vowel_forms(rule_word):
+    if dropped_vowel and _is_dropped_vowel_form(rule_word, folded, possessive=possessive):
         return True
     return possessive and _is_possessive_of(rule_word, keys, folded)
+
+
+def _is_dropped_vowel_form(rule_word: str, folded: str, *, possessive: bool) -> bool:
+    """Whether `folded` is the rule word with a vowel letter left out (*kobni*), or, with
+    `possessive`, that spelling's possessive stripped of its apostrophe (*kobnis*)."""
+    forms = dropped_vowel_forms(rule_word)
+    return folded in forms or (possessive and folded.endswith("s") and folded[:-1] in forms)
 
 
 def _one_inner_vowel_apart(rule_word: str, text_word: str) -> bool:
