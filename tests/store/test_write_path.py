@@ -10,20 +10,25 @@ too, in libpq's protocol trace.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+import sqlite3
+from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.engine import Connection
 
 from tests.store.builders import NOW, new_article, new_match, new_story, oldest_story
 from tests.store.conftest import empty
 from tests.store.sql import backend, rows
+from watcher.ingest.stories import BANDS as SIGNATURE_BANDS
 from watcher.model import MatchPlace, PlaceRef
-from watcher.store import IngestItem, Store
+from watcher.store import IngestItem, NewArticle, Store
 from watcher.store.db import open_engine
-from watcher.store.driver import driver_execute, select_rows
+from watcher.store.driver import driver_execute, driver_executemany, select_rows
+from watcher.store.ingest import story_candidates
 from watcher.store.tables import articles
 
 # What storing one article (its source already known to the Store) takes, whatever it holds:
@@ -160,33 +165,125 @@ def test_the_driver_path_is_seen_by_cursor_events_and_fails_as_sqlalchemy_does(
 ) -> None:
     """On SQLite a batch's statements go to the driver's own cursor, not through
     SQLAlchemy's execution (watcher/store/driver.py `driver_execute`): SQLAlchemy's cursor
-    events still see each one, before and after it runs (the statement counts above, and
-    the benchmark's meter, read them), and a constraint the driver reports is SQLAlchemy's
-    IntegrityError, which the batch reads as one article's refusal."""
+    events still see each one, before and after it runs, with its values and whether it is
+    an executemany (the statement counts above, and the benchmark's meter, read them); an
+    error the driver reports, running a statement or reading its rows, is SQLAlchemy's
+    (an IntegrityError is what the batch reads as one article's refusal), its cursor
+    closed, and the transaction goes on."""
     Store.open(db_url).close()
     engine = open_engine(db_url)
-    before: list[str] = []
-    after: list[str] = []
-    with Store(engine) as store:
-        store.ingest(new_article("warm-up"), [], new_story, NOW)  # the source: found, cached
-        sa.event.listen(engine, "before_cursor_execute",
-                        lambda _c, _cur, statement, *_: before.append(statement.split()[0]))
-        sa.event.listen(engine, "after_cursor_execute",
-                        lambda _c, _cur, statement, *_: after.append(statement.split()[0]))
-        new = new_article("a1")
-        assert store.ingest_batch([IngestItem(new, [new_match(new, "siege")], new_story,
-                                              NOW)])[0].stored  # type: ignore[union-attr]
-    # the batch's temporary storage in memory, BEGIN, the savepoint, the read, story,
-    # article, keys, bands, match, delivery, the savepoint's release, the search index
-    assert before == ["PRAGMA", "BEGIN", "SAVEPOINT", "SELECT", *["INSERT"] * 6, "RELEASE",
-                      "INSERT"]
-    assert after == before
+    before: list[tuple[str, Any, bool]] = []
+    after: list[tuple[str, Any, bool]] = []
+    cursors: list[Any] = []
+
+    def seen(into: list[tuple[str, Any, bool]]) -> Callable[..., None]:
+        def listener(_c: Any, cursor: Any, statement: str, values: Any, _context: Any,
+                     executemany: bool) -> None:
+            into.append((statement, values, executemany))
+            cursors.append(cursor)
+        return listener
+
     try:
-        with engine.begin() as connection, pytest.raises(sa.exc.IntegrityError, match="UNIQUE"):
-            driver_execute(connection, "INSERT INTO article_keys (key, article_id) "
-                                       "SELECT key, article_id FROM article_keys LIMIT 1")
+        with Store(engine) as store:
+            store.ingest(new_article("warm-up"), [], new_story, NOW)  # the source: cached
+            sa.event.listen(engine, "before_cursor_execute", seen(before))
+            sa.event.listen(engine, "after_cursor_execute", seen(after))
+            new = with_a_signatures_bands(new_article("a1"))
+            assert store.ingest_batch([IngestItem(new, [new_match(new, "siege")], new_story,
+                                                  NOW)])[0].stored  # type: ignore[union-attr]
+        # the batch's temporary storage in memory, BEGIN, the savepoint, the read, story,
+        # article, keys, bands, match, delivery, the savepoint's release, the search index
+        assert [(s.split()[0], many) for s, _, many in before] == [
+            ("PRAGMA", False), ("BEGIN", False), ("SAVEPOINT", False), ("SELECT", False),
+            ("INSERT", False), ("INSERT", False), ("INSERT", True), ("INSERT", True),
+            ("INSERT", False), ("INSERT", True), ("RELEASE", False), ("INSERT", False)]
+        assert after == before
+        (band_values,) = [values for statement, values, _ in before
+                          if statement.startswith('INSERT INTO "story_bands"')]
+        assert list(band_values) == rows(
+            db_url, "SELECT b.article_id, b.band_index, b.band_hash FROM story_bands b "
+                    "JOIN articles a ON a.id = b.article_id WHERE a.external_id = 'a1' "
+                    "ORDER BY b.band_index")
+        (_, article_values, _) = before[5]
+        assert "a1" in article_values
+
+        with engine.begin() as connection:
+            with pytest.raises(sa.exc.IntegrityError, match="UNIQUE"):
+                driver_execute(connection, "INSERT INTO article_keys (key, article_id) "
+                                           "SELECT key, article_id FROM article_keys LIMIT 1")
+            with pytest.raises(sqlite3.ProgrammingError, match="closed"):
+                cursors[-1].fetchall()
+            assert connection.in_transaction()
+            overflowing = _overflowing_on_a1(connection)
+            with pytest.raises(sa.exc.OperationalError, match="integer overflow"):
+                connection.execute(overflowing).all()  # SQLAlchemy's own, for comparison
+            with pytest.raises(sa.exc.OperationalError, match="integer overflow"):
+                select_rows(connection, overflowing, {})
+            with pytest.raises(sqlite3.ProgrammingError, match="closed"):
+                cursors[-1].fetchall()
+            assert connection.in_transaction()
+            assert select_rows(connection, sa.select(sa.func.count()).select_from(articles),
+                               {}) == [(2,)]
     finally:
         engine.dispose()
+
+
+def with_a_signatures_bands(new: NewArticle) -> NewArticle:
+    """The article with as many bands as a story signature has (the builders give 4)."""
+    return replace(new, bands=tuple(new.bands[0] + band for band in range(SIGNATURE_BANDS)))
+
+
+def _overflowing_on_a1(connection: Connection) -> sa.Select[Any]:
+    """A read whose first row is read as the statement runs and whose second, article
+    a1's, fails as the rows are read (SQLite's abs() of the lowest 64-bit integer)."""
+    lowest = sa.literal(-2**63, sa.BigInteger)
+    return (sa.select(sa.func.abs(sa.case((articles.c.external_id == "a1", lowest),
+                                          else_=articles.c.id)).label("v"))
+            .order_by(articles.c.id))
+
+
+def test_the_driver_path_refuses_a_connection_outside_a_transaction(db_url: str) -> None:
+    """On a connection with no transaction begun SQLite would run the driver's statement
+    in autocommit: without the write lock taken up front (BEGIN IMMEDIATE) and kept
+    whatever the connection rolls back. It is refused, and so is the public story search
+    (`story_candidates`) there."""
+    Store.open(db_url).close()
+    engine = open_engine(db_url)
+    try:
+        with engine.connect() as connection:
+            with pytest.raises(sa.exc.InvalidRequestError, match="in a transaction"):
+                driver_execute(connection, "INSERT INTO sources (name) VALUES ('outside')")
+            with pytest.raises(sa.exc.InvalidRequestError, match="in a transaction"):
+                story_candidates(connection, [7])
+            connection.rollback()
+    finally:
+        engine.dispose()
+    assert rows(db_url, "SELECT name FROM sources") == []
+
+
+@pytest.mark.parametrize("hide_parameters", [False, True])
+def test_a_driver_error_reads_as_sqlalchemys_own(db_url: str, hide_parameters: bool) -> None:
+    """The driver path's error says what SQLAlchemy's execution of the same statement
+    says: an executemany's values as its rows (an article's 32 bands: 10 of them shown), or
+    none when the engine hides them (`hide_parameters`, for values not to be logged)."""
+    with Store.open(db_url) as store:
+        store.ingest(with_a_signatures_bands(new_article("a1")), [], new_story, NOW)
+    bands = rows(db_url, "SELECT article_id, band_index, band_hash FROM story_bands "
+                         "ORDER BY band_index")
+    insert = "INSERT INTO story_bands (article_id, band_index, band_hash) VALUES (?, ?, ?)"
+    engine = sa.create_engine(db_url, hide_parameters=hide_parameters)
+    try:
+        with engine.begin() as connection:
+            with pytest.raises(sa.exc.IntegrityError) as sqlalchemys:
+                connection.exec_driver_sql(insert, bands)
+            with pytest.raises(sa.exc.IntegrityError) as drivers:
+                driver_executemany(connection, insert, bands)
+    finally:
+        engine.dispose()
+    assert str(drivers.value) == str(sqlalchemys.value)
+    assert ("displaying 10 of 32" in str(drivers.value)) != hide_parameters
+    assert (str(bands[-1][2]) in str(drivers.value)) != hide_parameters
+
 
 # On PostgreSQL, the times the client waits for the server while storing one article, its
 # statements sent in psycopg's pipeline mode (watcher/store/pipelined.py): BEGIN, the
@@ -265,7 +362,7 @@ def test_a_driver_query_missing_a_value_it_needs_fails_as_sqlalchemy_does(db_url
              .where(articles.c.external_id == sa.bindparam("external_id"))
              .where(articles.c.title != "none"))
     try:
-        with engine.connect() as connection:
+        with engine.begin() as connection:
             with pytest.raises(sa.exc.StatementError, match="external_id"):
                 connection.execute(query, {})
             with pytest.raises(sa.exc.StatementError, match="external_id"):

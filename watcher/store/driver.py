@@ -10,22 +10,35 @@ stored values as SQLAlchemy's execution: UTC datetimes, JSON, booleans), and on 
 goes to the driver's cursor in the connection's transaction (`driver_execute`): even
 `exec_driver_sql` cost ~7 µs a statement (its execution context, its result), several
 times SQLite binding and running a cached statement. SQLAlchemy still begins and commits
-the transaction, its cursor events are fired around each statement, and the driver's
-errors leave as SQLAlchemy's, as its own execution makes them.
+the transaction (a connection outside one is refused: SQLite would run the statement in
+autocommit, without the store's BEGIN IMMEDIATE), its cursor events are fired around each
+statement, and the driver's errors, running the statement or reading its rows, leave as
+SQLAlchemy's, as its own execution makes them: the same class, statement, parameters (each
+row of an executemany, or hidden with the engine's `hide_parameters`), the cursor closed.
+
+What differs from `exec_driver_sql`: the cursor events are given `context=None` (there is
+no execution context) and a `before_cursor_execute` listener's returned statement and
+parameters (`retval=True`) are not taken; the dialect's `handle_error` events are not
+fired; nothing is logged with the engine's `echo`; a driver error is never taken for a
+lost connection (no disconnect detection: the connection is not invalidated, and
+`connection_invalidated` is False); an error reading rows names the statement read, where
+SQLAlchemy's result names none.
 """
 
 from __future__ import annotations
 
 from collections import namedtuple
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import suppress
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Dialect
 
 Processor = Callable[[Any], Any] | None
+Read = TypeVar("Read")
 
 # SQLite's default limit on bound parameters is 32,766 (3.32 and later): a multi-row
 # INSERT takes at most this many rows, and more rows are several statements.
@@ -59,8 +72,8 @@ class DriverQuery:
                    tuple((index, found) for index, found in processors if found))
 
     def rows(self, connection: Connection, values: Mapping[str, Any]) -> list[Any]:
-        """Its rows on SQLite, through the driver (`driver_execute`)."""
-        return named_rows(driver_execute(connection, self.sql, self.bound(values)))
+        """Its rows on SQLite, through the driver (`driver_rows`)."""
+        return driver_rows(connection, self.sql, self.bound(values))
 
     def bound(self, values: Mapping[str, Any]) -> tuple[Any, ...]:
         """The values in the statement's order, as its columns' types bind them."""
@@ -80,7 +93,8 @@ class DriverQuery:
 def select_rows(
     connection: Connection, query: sa.Select[Any], values: Mapping[str, Any]
 ) -> Sequence[Any]:
-    """The rows of `query` with `values`: through the driver on SQLite (compiled once per
+    """The rows of `query` with `values`, on a connection in a transaction (on SQLite one
+    outside is refused: `driver_execute`): through the driver on SQLite (compiled once per
     query object), through SQLAlchemy elsewhere (PostgreSQL's named parameters, and its
     result types, stay SQLAlchemy's)."""
     if connection.dialect.name != "sqlite":
@@ -136,8 +150,8 @@ class DriverInsert:
         for start in range(0, len(rows), MAX_ROWS):
             chunk = rows[start:start + MAX_ROWS]
             values = [value for row in chunk for value in self._values(row)]
-            cursor = driver_execute(connection, self._sql(len(chunk), returning), values)
-            found += cursor.fetchall()
+            found += _on_driver(connection, self._sql(len(chunk), returning), values,
+                                many=False, read=_all_rows)
         return found
 
     def _values(self, row: Mapping[str, Any]) -> tuple[Any, ...]:
@@ -163,45 +177,78 @@ def _quoted(names: Sequence[str]) -> str:
 
 
 def driver_execute(connection: Connection, sql: str, values: Sequence[Any] = ()) -> Any:
-    """`sql` run with `values` on a new cursor of the connection's driver connection, in
-    its transaction (SQLite's `?` parameters); the cursor, its rows not yet read."""
-    return _on_driver(connection, sql, values, many=False)
+    """`sql` run with `values` on a new cursor of the driver connection of the connection's
+    transaction (SQLite's `?` parameters); the cursor, for its `lastrowid`. A statement
+    whose rows are wanted is `driver_rows`, which reads them where errors are translated."""
+    return _on_driver(connection, sql, values, many=False, read=_the_cursor)
+
+
+def driver_rows(connection: Connection, sql: str, values: Sequence[Any] = ()) -> list[Any]:
+    """`sql`'s rows, each a named tuple of its columns, as `driver_execute` runs it: an
+    error the driver raises on a later row (SQLite runs a query as its rows are read) is
+    SQLAlchemy's too."""
+    return _on_driver(connection, sql, values, many=False, read=_named_rows)
 
 
 def driver_executemany(connection: Connection, sql: str, rows: Sequence[Sequence[Any]]) -> None:
     """`sql` run once per row of values, in one executemany, as `driver_execute`."""
-    _on_driver(connection, sql, rows, many=True)
+    _on_driver(connection, sql, rows, many=True, read=_the_cursor)
 
 
-def _on_driver(connection: Connection, sql: str, values: Any, *, many: bool) -> Any:
-    """The statement on the driver's cursor, SQLAlchemy's `before_cursor_execute` and
-    `after_cursor_execute` events fired around it (with no execution context: there is
-    none, and a listener's changed statement is not taken), a driver error raised as
-    SQLAlchemy's."""
+def _on_driver(
+    connection: Connection, sql: str, values: Any, *, many: bool,
+    read: Callable[[Any], Read],
+) -> Read:
+    """The statement on the driver's cursor and `read(cursor)`, SQLAlchemy's
+    `before_cursor_execute` and `after_cursor_execute` events fired around the statement
+    (with no execution context: there is none, and a listener's changed statement is not
+    taken); whatever fails closes the cursor, and a driver error is raised as SQLAlchemy's.
+    A connection not in a transaction is refused: SQLite would run the statement in
+    autocommit (no BEGIN IMMEDIATE, no `begin` event), kept whatever is rolled back."""
+    if not connection.in_transaction():
+        raise sa.exc.InvalidRequestError(
+            "a statement through the driver needs the connection in a transaction "
+            "(connection.begin()): outside one SQLite would run it in autocommit")
     cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
     dispatch = connection.dispatch
-    dispatch.before_cursor_execute(connection, cursor, sql, values, None, many)
     try:
+        dispatch.before_cursor_execute(connection, cursor, sql, values, None, many)
         if many:
             cursor.executemany(sql, values)
         else:
             cursor.execute(sql, values)
-    except connection.dialect.loaded_dbapi.Error as error:
-        raise sqlalchemy_error(connection.dialect, sql, values, error) from error
-    dispatch.after_cursor_execute(connection, cursor, sql, values, None, many)
+        dispatch.after_cursor_execute(connection, cursor, sql, values, None, many)
+        return read(cursor)
+    except BaseException as error:
+        with suppress(Exception):  # as SQLAlchemy closes it: the error raised is the first
+            cursor.close()
+        if isinstance(error, connection.dialect.loaded_dbapi.Error):
+            raise sqlalchemy_error(connection.dialect, sql, values, error, many=many,
+                                   hide_parameters=connection.engine.hide_parameters) from error
+        raise
+
+
+def _the_cursor(cursor: Any) -> Any:
     return cursor
 
 
+def _all_rows(cursor: Any) -> list[Any]:
+    return cursor.fetchall()  # type: ignore[no-any-return]
+
+
 def sqlalchemy_error(
-    dialect: Dialect, sql: str, values: Any, error: Exception
+    dialect: Dialect, sql: str, values: Any, error: Exception, *, many: bool = False,
+    hide_parameters: bool = False,
 ) -> sa.exc.DBAPIError:
     """The driver's error as SQLAlchemy raises it (IntegrityError, OperationalError, ...),
-    which the store reads (watcher/store/db.py, batch.py)."""
+    which the store reads (watcher/store/db.py, batch.py): its message shows each row of
+    an executemany's values as SQLAlchemy's does (`many`), or none (`hide_parameters`)."""
     return sa.exc.DBAPIError.instance(  # type: ignore[no-any-return]
-        sql, values, error, dialect.loaded_dbapi.Error, dialect=dialect)
+        sql, values, error, dialect.loaded_dbapi.Error, hide_parameters=hide_parameters,
+        dialect=dialect, ismulti=many)
 
 
-def named_rows(cursor: Any) -> list[Any]:
+def _named_rows(cursor: Any) -> list[Any]:
     """The cursor's rows, each a named tuple of its columns, as SQLAlchemy's rows read."""
     names = tuple(column[0] for column in cursor.description)
     return list(map(_row_type(names)._make, cursor.fetchall()))

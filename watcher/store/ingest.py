@@ -261,7 +261,8 @@ _TAKE_LOCKS = sa.text(
 
 
 def story_candidates(connection: Connection, bands: Sequence[int]) -> list[StoryCandidate]:
-    """`_candidates` on an open connection, outside an ingest (bench/store_lookup.py)."""
+    """`_candidates` on a connection in a transaction (on SQLite one outside it is refused:
+    watcher/store/driver.py), outside an ingest (bench/store_lookup.py)."""
     return _candidates(Immediate(connection), bands)
 
 
