@@ -495,8 +495,9 @@ def render_write_markdown(done: WriteComparison) -> str:
         f"own Python): this tree {_split(lite['this tree'])}; baseline "
         f"{_split(lite['baseline'])}. On SQLite an article's savepoint, its reads and its "
         "inserts go to the driver's own cursor as text rendered once per shape, their "
-        "values bound by the columns' types, SQLAlchemy's cursor events fired and its "
-        "errors raised around each (`driver_execute`, watcher/store/driver.py), and a batch "
+        "values bound by the columns' types, SQLAlchemy's cursor events fired (when "
+        "listened for, as here) and its errors raised around each (`driver_execute`, "
+        "watcher/store/driver.py), and a batch "
         "keeps SQLite's temporary storage in memory, so an article's savepoint journal (past "
         "64 KiB with its 32 bands) is not written to a file (docs/storage.md).",
         "",
@@ -553,39 +554,48 @@ def _per_article(seconds: float, stored: int) -> str:
     return f"{seconds:.2f} s, {seconds / stored * 1000:.2f} ms an article"
 
 
-# Read by hand (issue 20, 2026-12-07 13:00-13:25 UTC, load average 1.3-7, git feef97d, its
-# change measured against 4f9f9f6): cProfile and a sampling profile of replays
-# (bench/store_replay.py, the stage timings of the line above), the write part's statements
-# run raw through sqlite3, and `python -m bench.store_write --against 4f9f9f6`.
+# Read by hand (issue 20, 2026-12-07 13:00-14:10 UTC, load average 1.3-13, git feef97d
+# and 3285abe, each change measured against the one before): cProfile and a sampling profile
+# of replays (bench/store_replay.py, the stage timings of the line above), the write part's
+# statements run raw through sqlite3, and `python -m bench.store_write --against REV`.
 _WHERE_A_REPLAY_GOES = [
     "Where a stored article's time goes, beyond analysis + engine (read by hand, 2026-12-07, "
-    "git feef97d; shares, as the shared machine's load moved the times): **the store's "
-    "calls**, about two thirds SQLite's own work (the write part's statements run raw "
-    "through sqlite3: the story search's one read and the 32 band rows about a quarter of "
-    "it each, the full-text index a sixth, the matches with their places an eighth, then "
-    "the article, COMMIT with its WAL writes), a third Python (the values bound as their "
-    "columns' types bind them, the matches' JSON and the datetimes most of it, about "
-    "0.07 ms an article; SQLAlchemy's transaction; the store's own code); **the story "
-    "signature**, SHA-1 of each shingle about half, NumPy's 256 permutations a fifth, the "
-    "words and shingles a fifth, the band hashes a tenth; **the pipeline's rest**, under "
-    "0.1 ms (identity 0.03 ms, routing, the records).",
+    "git feef97d, again at 3285abe; shares, as the shared machine's load moved the times): "
+    "**the store's calls**, about two thirds SQLite's own work (the write part's statements "
+    "run raw through sqlite3: the story search's one read and the 32 band rows about a "
+    "quarter of it each, the full-text index a sixth, the matches with their places an "
+    "eighth, then the article, COMMIT with its WAL writes), a third Python (the values "
+    "bound as their columns' types bind them, the matches' JSON most of it now; "
+    "SQLAlchemy's transaction; the store's own code); **the story signature**, SHA-1 of "
+    "each shingle about half, NumPy's 256 permutations a fifth, the words and shingles a "
+    "fifth, the band hashes a tenth; **the pipeline's rest**, under 0.1 ms (identity "
+    "0.03 ms, routing, the records).",
     "",
-    "What issue 20's last change cut, against 4f9f9f6 (`python -m bench.store_write "
-    "--against 4f9f9f6`, 13:20 UTC, load 1.3-4): SQLite's write part 1.27x the articles/s "
+    "What issue 20's last changes cut: against 4f9f9f6 (`python -m bench.store_write "
+    "--against 4f9f9f6`, 13:20 UTC, load 1.3-4), SQLite's write part 1.27x the articles/s "
     "(its Python around SQLite 0.25 s to 0.16 s), the replay 1.24x, ingest / analysis + "
-    "engine 2.74x to 2.32x; stored the same on SQLite, PostgreSQL and in the replays, and "
-    "`python -m bench.match_check --against 4f9f9f6` identical (5,684 lines, the story "
-    "signatures' values and bands among them). How: on SQLite the write path's statements "
-    "go to the driver's own cursor, not through `exec_driver_sql` (~7 us a statement, ~9 "
-    "an article); no PostgreSQL lock keys made on SQLite; the signatures' words and "
-    "shingles made as bytes at once (1.13-1.22x a signature); the content hash's "
-    "whitespace collapsed by `str.split` (3x).",
+    "engine 2.74x to 2.32x, and `python -m bench.match_check --against 4f9f9f6` identical "
+    "(5,684 lines, the story signatures' values and bands among them): on SQLite the write "
+    "path's statements go to the driver's own cursor, not through `exec_driver_sql` (~7 us "
+    "a statement, ~9 an article); no PostgreSQL lock keys made on SQLite; the signatures' "
+    "words and shingles made as bytes at once (1.13-1.22x a signature); the content "
+    "hash's whitespace collapsed by `str.split` (3x). Then against 5f8c0c2 (`--against "
+    "5f8c0c2`, 7 passes, 14:05 UTC, load 1.4-8): SQLite's write part 1.11x, the replay "
+    "1.02x (the store's calls 0.47 s to 0.45 s), ingest / analysis + engine 2.33x to "
+    "2.17x in that run: cursor events fired only when something listens (~4 us a "
+    "statement), a datetime's text kept for the batch's one `now`, a match's JSON lists "
+    "given to json.dumps' own encoder. Stored the same on SQLite, PostgreSQL and in the "
+    "replays each time.",
     "",
-    "Why not 2x: with analysis + engine at about 0.55 s, 2x leaves 0.55 s for everything "
-    "else, and SQLite's own work (about 0.27 s with its COMMITs) and the signatures' SHA-1 "
-    "and NumPy (about 0.15 s) take 0.42 s of it before any Python runs; the store's Python "
-    "would have to go almost wholly, and what is left of it is spread thin (no one piece "
-    "above about 0.03 s). What would cut more changes what is stored or what is promised: "
+    "Why not 2x: with analysis + engine at about 0.55-0.6 s, 2x leaves as much for "
+    "everything else, and SQLite's own work (about 0.27 s with its COMMITs) and the "
+    "signatures' SHA-1 and NumPy (about 0.15 s) take 0.42 s of it before any Python runs; "
+    "the store's Python would have to go almost wholly, and what is left of it is spread "
+    "thin (no one piece above about 0.02 s). Not tried for want of time: one story-search "
+    "read per batch instead of per article (the candidates of all its articles' bands, "
+    "then each article's chosen in order with the bands stored earlier in the batch kept "
+    "in memory), which saves the statements' overhead but not SQLite's index seeks, "
+    "perhaps 0.02-0.04 s. What would cut more changes what is stored or what is promised: "
     "the bands' table without its rowid or its second index, fewer bands, no savepoint per "
     "article (measured: 3% of the write part), another hash than SHA-1 for the shingles.",
     "",
