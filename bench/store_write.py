@@ -498,8 +498,9 @@ def render_write_markdown(done: WriteComparison) -> str:
         f"own Python): this tree {_split(lite['this tree'])}; baseline "
         f"{_split(lite['baseline'])}. On SQLite an article's savepoint, its reads and its "
         "inserts go to the driver's own cursor as text rendered once per shape, their "
-        "values bound by the columns' types, SQLAlchemy's cursor events fired and its "
-        "errors raised around each (`driver_execute`, watcher/store/driver.py), and a batch "
+        "values bound by the columns' types, SQLAlchemy's cursor events fired (when "
+        "listened for, as here) and its errors raised around each (`driver_execute`, "
+        "watcher/store/driver.py), and a batch "
         "keeps SQLite's temporary storage in memory, so an article's savepoint journal (past "
         "64 KiB with its 32 bands) is not written to a file (docs/storage.md).",
         "",
@@ -588,7 +589,8 @@ def _against_2x(done: WriteComparison, write: WritePass) -> str:
 
 # Read by hand, not measured by the run that prints it: its figures are those of the day.
 _READ_BY_HAND = [
-    "Notes read by hand on git feef97d, 2026-12-07 13:00-13:25 UTC, load average 1.3-7 "
+    "Notes read by hand on git feef97d and 3285abe, 2026-12-07 13:00-14:10 UTC, load "
+    "average 1.3-13 "
     "(cProfile and a sampling profile of replays, the write part's statements run raw "
     "through sqlite3, `python -m bench.store_write --against 4f9f9f6`); not remeasured by "
     "this run, so their figures may differ from the tables above:",
@@ -612,10 +614,20 @@ _READ_BY_HAND = [
     "`exec_driver_sql` (~7 us a statement, ~9 an article); no PostgreSQL lock keys made "
     "on SQLite; the signatures' words and shingles made as bytes at once (1.13-1.22x a "
     "signature); the content hash's whitespace collapsed by `str.split` (3x).",
+    "- What 3285abe cut then, against 5f8c0c2 (`--against 5f8c0c2`, 7 passes, 14:05 UTC, "
+    "load 1.4-8): SQLite's write part 1.11x, the replay 1.02x (the store's calls 0.47 s to "
+    "0.45 s), ingest / analysis + engine 2.33x to 2.17x in that run: cursor events fired "
+    "only when something listens (~4 us a statement), a datetime's text kept for the "
+    "batch's one `now`, a match's JSON lists given to json.dumps' own encoder; stored the "
+    "same on SQLite, PostgreSQL and in the replays.",
     "- Why 2x was not reached then: analysis + engine took about 0.55 s, and SQLite's own "
     "work (about 0.27 s with its COMMITs) and the signatures' SHA-1 and NumPy (about "
     "0.15 s) 0.42 s of the 0.55 s that 2x leaves; the store's Python would have had to go "
-    "almost wholly, and it was spread thin (no one piece above about 0.03 s). What would "
+    "almost wholly, and it was spread thin (no one piece above about 0.02 s). Not tried "
+    "for want of time: one story-search read per batch instead of per article (the "
+    "candidates of all its articles' bands, then each article's chosen in order with the "
+    "bands stored earlier in the batch kept in memory), which saves the statements' "
+    "overhead but not SQLite's index seeks, perhaps 0.02-0.04 s. What would "
     "cut more changes what is stored or what is promised: the bands' table without its "
     "rowid or its second index, fewer bands, no savepoint per article (measured: 3% of "
     "the write part), another hash than SHA-1 for the shingles.",

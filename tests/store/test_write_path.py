@@ -9,10 +9,12 @@ too, in libpq's protocol trace.
 
 from __future__ import annotations
 
+import json
 import re
 import sqlite3
 from collections.abc import Callable, Iterator
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -283,6 +285,79 @@ def test_a_driver_error_reads_as_sqlalchemys_own(db_url: str, hide_parameters: b
     assert str(drivers.value) == str(sqlalchemys.value)
     assert ("displaying 10 of 32" in str(drivers.value)) != hide_parameters
     assert (str(bands[-1][2]) in str(drivers.value)) != hide_parameters
+
+def test_cursor_events_on_a_connection_alone_or_on_every_engine_see_the_driver_path(
+    db_url: str,
+) -> None:
+    """The driver path fires cursor events only when something listens (firing them for
+    nobody cost ~4 us a statement): a listener on the one Connection, not its engine, and
+    one on every Engine (the class) are still told of each statement."""
+    Store.open(db_url).close()
+    engine = open_engine(db_url)
+    on_connection: list[str] = []
+    on_every_engine: list[str] = []
+
+    def every_engine(_c: Any, _cur: Any, statement: str, *_: Any) -> None:
+        on_every_engine.append(statement)
+
+    try:
+        with engine.begin() as connection:
+            sa.event.listen(connection, "after_cursor_execute",
+                            lambda _c, _cur, statement, *_: on_connection.append(statement))
+            driver_execute(connection, "SELECT 1")
+        sa.event.listen(sa.Engine, "before_cursor_execute", every_engine)
+        try:
+            with engine.begin() as connection:
+                driver_execute(connection, "SELECT 2")
+        finally:
+            sa.event.remove(sa.Engine, "before_cursor_execute", every_engine)
+    finally:
+        engine.dispose()
+    assert on_connection == ["SELECT 1"]
+    assert on_every_engine == ["BEGIN", "SELECT 2"]  # the store's BEGIN IMMEDIATE, then it
+
+
+def test_a_batch_stores_each_articles_own_moments_whatever_came_before(db_url: str) -> None:
+    """A moment's stored text is kept for the last datetime given (an article's `now` is
+    mostly one object): articles of one batch at other moments, or at the same one in
+    another zone or without one, each store their own, in UTC."""
+    later = datetime(2026, 11, 24, 14, 30, tzinfo=UTC)
+    same_elsewhere = NOW.astimezone(timezone(timedelta(hours=3)))
+    moments = [NOW, later, same_elsewhere, later.replace(tzinfo=None), NOW]
+    Store.open(db_url).close()
+    with Store(open_engine(db_url), clock=lambda: 0.0) as store:  # one batch however slow
+        items = []
+        for number, now in enumerate(moments):
+            new = new_article(f"a{number}", fetched=now)
+            items.append(IngestItem(new, [new_match(new, "siege")], new_story, now))
+        assert all(r.stored for r in store.ingest_batch(items))  # type: ignore[union-attr]
+    assert rows(db_url, "SELECT a.fetched, m.matched_at, d.created FROM matches m "
+                        "JOIN articles a ON a.id = m.article_id "
+                        "JOIN deliveries d ON d.match_id = m.id ORDER BY m.id") == [
+        (text, text, text) for text in ("2026-11-24 12:00:00.000000",
+                                        "2026-11-24 14:30:00.000000",
+                                        "2026-11-24 12:00:00.000000",
+                                        "2026-11-24 14:30:00.000000",
+                                        "2026-11-24 12:00:00.000000")
+    ]
+
+
+def test_a_matchs_json_on_sqlite_is_the_text_json_dumps_makes(db_url: str) -> None:
+    """A match's lists go to json.dumps' own encoder, past SQLAlchemy's JSON processor:
+    the stored text is still json.dumps' (its separators, non-ASCII escaped), and an
+    empty context is `[]`."""
+    place = MatchPlace("p1", "Ḥalab", "city", 36.2, 37.1, parents=())
+    with Store.open(db_url) as store:
+        for number, labels in enumerate([("historical",), ()]):
+            new = new_article(f"a{number}")
+            store.ingest(new, [new_match(new, "siege", places=(place,), labels=labels)],
+                         new_story, NOW)
+    stored = rows(db_url, "SELECT spans, context, places FROM matches ORDER BY id")
+    assert stored == [(json.dumps([[0, 4, "title"], [5, 9, "body"]]), json.dumps(context),
+                       json.dumps([{"id": "p1", "name": "Ḥalab", "kind": "city",
+                                    "latitude": 36.2, "longitude": 37.1, "parents": []}]))
+                      for context in ([["historical", ["cue"]]], [])]
+    assert "\\u1e24alab" in stored[0][2]
 
 
 # On PostgreSQL, the times the client waits for the server while storing one article, its
