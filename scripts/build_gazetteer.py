@@ -29,11 +29,11 @@ if __package__ in (None, ""):  # run as `python scripts/build_gazetteer.py`
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from scripts import gazetteer_simplemaps as simplemaps
+from watcher.places.curated import CURATED_FILE
 from watcher.places.fold import name_key
 from watcher.places.gazetteer import FIELDS, FORMAT, GAZETTEER_FILE
 from watcher.text.known_names import PLACE_WORD_KEYS_FILE, place_word_keys_bytes
 
-CURATED_FILE = GAZETTEER_FILE.parent / "curated.yaml"
 # Every populated place of GeoNames' cities500 here: the theatre and its neighbours, where
 # look-alikes live; elsewhere cities15000 (cities and capitals).
 DETAILED_COUNTRIES = ("SY", "IQ", "LB", "TR", "JO", "IL", "PS")
