@@ -111,3 +111,25 @@ def refusal_first(engine: sa.Engine, title: str) -> None:
             select.select([cursor.connection.pgconn.socket], [], [], PATIENCE)
 
     sa.event.listen(engine, "before_cursor_execute", commit_after_answer)
+
+
+@pytest.mark.parametrize("hide_parameters", [False, True])
+def test_a_pipelined_error_shows_its_values_unless_the_engine_hides_them(
+    pg_url: str, hide_parameters: bool,
+) -> None:
+    """A statement the server refuses in the pipeline reads as SQLAlchemy's own error: its
+    values shown, or hidden with the engine's `hide_parameters` (for them not to be logged),
+    as on SQLite's driver path."""
+    engine = sa.create_engine(pg_url, hide_parameters=hide_parameters)
+    try:
+        with (
+            engine.connect() as connection,
+            pytest.raises(sa.exc.DataError) as refused,
+            pipelined(connection) as statements,
+        ):
+            statements.send_text("SELECT 1 / $1::int", [0]).rows()
+    finally:
+        engine.dispose()
+    assert "division by zero" in str(refused.value)
+    assert ("parameters hidden" in str(refused.value)) == hide_parameters
+    assert ("[parameters: [0]]" in str(refused.value)) != hide_parameters

@@ -287,10 +287,14 @@ def _processor(type_: sa.types.TypeEngine[Any], dialect: Dialect) -> Processor:
 
 def _dumps_json(dialect: Dialect) -> bool:
     """Whether the dialect's JSON columns are given `json.dumps(value)` as the driver's
-    value: SQLite's, its serializer not replaced (create_engine's `json_serializer`).
+    value: SQLite's, its serializer certainly not replaced (create_engine's
+    `json_serializer`: SQLAlchemy's private `_json_serializer` there and None; if it is
+    renamed, SQLAlchemy's own processor, never a custom serializer bypassed).
     PostgreSQL's drivers are given their own JSON values: left as SQLAlchemy binds them."""
-    return dialect.name == "sqlite" and getattr(dialect, "_json_serializer", None) in (
-        None, json.dumps)
+    return dialect.name == "sqlite" and getattr(dialect, "_json_serializer", _UNKNOWN) is None
+
+
+_UNKNOWN = object()  # SQLAlchemy's private attribute gone or renamed: its own processor
 
 
 def _lists_encoded_at_once(process: Callable[[Any], Any]) -> Callable[[Any], Any]:

@@ -94,22 +94,22 @@ class Pipelined:
         cursor = self._cursor()
         dispatch = self._connection.dispatch
         dispatch.before_cursor_execute(self._connection, cursor, sql, values, None, False)
-        with driver_errors(self._connection.dialect, sql, values):
+        with driver_errors(self._connection, sql, values):
             cursor.execute(sql, values)
         dispatch.after_cursor_execute(self._connection, cursor, sql, values, None, False)
-        return _Pending(cursor, self._connection.dialect, sql, values)
+        return _Pending(cursor, self._connection, sql, values)
 
 
 @dataclass(frozen=True)
 class _Pending:
     cursor: Any
-    dialect: Dialect
+    connection: Connection
     sql: str
     values: Sequence[Any] | None
 
     def rows(self) -> Sequence[Any]:
         """The statement's rows: a wait for the server, unless a later one brought them."""
-        with driver_errors(self.dialect, self.sql, self.values):
+        with driver_errors(self.connection, self.sql, self.values):
             return self.cursor.fetchall()  # type: ignore[no-any-return]
 
 
@@ -127,7 +127,7 @@ def pipelined(connection: Connection) -> Iterator[Pipelined]:
     driver = connection.connection.driver_connection
     assert driver is not None
     begin = driver.pgconn.transaction_status == _IDLE
-    with driver_errors(connection.dialect, "(pipeline)", None):
+    with driver_errors(connection, "(pipeline)", None):
         try:  # autocommit inside: an interrupt right after it still leaves it
             if begin:
                 driver.autocommit = True
@@ -201,10 +201,15 @@ def _roll_back(driver: Any, dialect: Dialect) -> None:
 
 
 @contextmanager
-def driver_errors(dialect: Dialect, sql: str, values: Sequence[Any] | None) -> Iterator[None]:
+def driver_errors(
+    connection: Connection, sql: str, values: Sequence[Any] | None
+) -> Iterator[None]:
     """The driver's errors as SQLAlchemy's (IntegrityError, OperationalError, ...), which
-    the store reads (watcher/store/db.py, batch.py)."""
+    the store reads (watcher/store/db.py, batch.py); their values hidden as the engine's
+    `hide_parameters` says, as on SQLite (driver.py)."""
     try:
         yield
-    except dialect.loaded_dbapi.Error as error:
-        raise sqlalchemy_error(dialect, sql, values, error) from error
+    except connection.dialect.loaded_dbapi.Error as error:
+        raise sqlalchemy_error(
+            connection.dialect, sql, values, error,
+            hide_parameters=connection.engine.hide_parameters) from error
