@@ -157,7 +157,6 @@ def test_content_hash_tells_texts_and_fields_apart() -> None:
     assert content_hash("Siege of", "Aleppo") != content_hash("Siege", "of Aleppo")
 
 
-
 def _content_hash_reference(title: str, body: str) -> str:
     """The content hash as stored identity keys were made: every run of whitespace (the
     regex's `\\s`) one space, then stripped."""
@@ -381,7 +380,6 @@ NEWS_ASCII = st.text(st.sampled_from("abcXYZ019 _-.,'\n\t\x00\x7f"), max_size=80
 @given(text=st.one_of(NEWS_ASCII, st.text(st.characters(max_codepoint=0x7F))))
 @example(text="Siege of ALEPPO, 3 killed_by drone\x00strike")
 def test_story_words_of_ascii_text_are_the_slow_paths(text: str) -> None:
-    assert _story_words(text) == _story_words_reference(text)
     assert _story_word_bytes(text) == [word.encode() for word in _story_words_reference(text)]
 
 

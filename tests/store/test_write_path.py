@@ -286,6 +286,7 @@ def test_a_driver_error_reads_as_sqlalchemys_own(db_url: str, hide_parameters: b
     assert ("displaying 10 of 32" in str(drivers.value)) != hide_parameters
     assert (str(bands[-1][2]) in str(drivers.value)) != hide_parameters
 
+
 def test_cursor_events_on_a_connection_alone_or_on_every_engine_see_the_driver_path(
     db_url: str,
 ) -> None:
@@ -314,7 +315,7 @@ def test_cursor_events_on_a_connection_alone_or_on_every_engine_see_the_driver_p
     finally:
         engine.dispose()
     assert on_connection == ["SELECT 1"]
-    assert on_every_engine == ["BEGIN", "SELECT 2"]  # the store's BEGIN IMMEDIATE, then it
+    assert on_every_engine == ["BEGIN", "SELECT 2"]  # the store's BEGIN (a reader's), then it
 
 
 def test_a_batch_stores_each_articles_own_moments_whatever_came_before(db_url: str) -> None:

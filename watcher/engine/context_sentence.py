@@ -22,7 +22,7 @@ from watcher.engine.positional import TermRange
 from watcher.model import ContextLabelName
 from watcher.text.analysis import FieldText
 
-__all__ = ["ContextSentence", "Cue", "Mentions", "text_of"]
+__all__ = ["ContextSentence", "Mentions", "text_of"]
 
 Stop = frozenset[ContextLabelName] | None  # the labels a terminator ends (None: every one)
 Mentions = list[TermRange]  # the terms (field, first word, last word) in one sentence

@@ -106,12 +106,10 @@ def _permutations() -> tuple[np.ndarray, np.ndarray]:
 def _story_words(text: str) -> list[str]:
     """Words folded for comparison: case, Unicode form and diacritics (Qamişlo = Qamislo).
 
-    ASCII text is in every Unicode form already and has no diacritics: lower-casing is all
-    its folding (most news is ASCII). Otherwise only the non-ASCII runs are read character
-    by character for combining marks. Stored signatures depend on these words: both paths
-    give what reading every character did (tests/test_identity.py compares them)."""
-    if text.isascii():
-        return _WORD.findall(text.lower())
+    Only the non-ASCII runs are read character by character for combining marks. ASCII
+    text, most news, never comes here: `_story_word_bytes` reads it on its own. Stored
+    signatures depend on these words: they are what reading every character gave
+    (tests/test_identity.py compares them)."""
     decomposed = unicodedata.normalize("NFKD", unicodedata.normalize("NFKC", text).casefold())
     return _WORD.findall(_NON_ASCII.sub(_without_combining_marks, decomposed))
 
@@ -120,10 +118,11 @@ _NON_ASCII = re.compile(r"[^\x00-\x7f]+")
 
 
 def _story_word_bytes(text: str) -> list[bytes]:
-    """`_story_words` in UTF-8, which the shingles are made of, without encoding each word
+    """The story words in UTF-8, which the shingles are made of, without encoding each word
     (a replay's signatures spent a fifth of their time making words and shingles). ASCII
-    text is read as bytes at once: lower-cased, its words are its runs of [a-z0-9], all the
-    ASCII that `_WORD` takes. Other text is encoded in one piece and split again: a word
+    text is in every Unicode form already and has no diacritics: read as bytes at once,
+    lower-cased, its words are its runs of [a-z0-9], all the ASCII that `_WORD` takes.
+    Other text is folded by `_story_words`, encoded in one piece and split again: a word
     holds no whitespace, nor does UTF-8 put a whitespace byte inside a character.
     tests/test_identity.py compares both with the reference."""
     if text.isascii():

@@ -12,7 +12,8 @@ goes to the driver's cursor in the connection's transaction (`driver_execute`): 
 times SQLite binding and running a cached statement. SQLAlchemy still begins and commits
 the transaction (a connection outside one is refused: SQLite would run the statement in
 autocommit, without the store's BEGIN IMMEDIATE), its cursor events are fired around each
-statement, and the driver's errors, running the statement or reading its rows, leave as
+statement when anything listens for them (as its own execution skips them for nobody), and
+the driver's errors, running the statement or reading its rows, leave as
 SQLAlchemy's, as its own execution makes them: the same class, statement, parameters (each
 row of an executemany, or hidden with the engine's `hide_parameters`), the cursor closed.
 
@@ -73,8 +74,8 @@ class DriverQuery:
                    tuple((index, found) for index, found in processors if found))
 
     def rows(self, connection: Connection, values: Mapping[str, Any]) -> list[Any]:
-        """Its rows on SQLite, through the driver (`driver_rows`)."""
-        return driver_rows(connection, self.sql, self.bound(values))
+        """Its rows on SQLite, through the driver (`_driver_rows`)."""
+        return _driver_rows(connection, self.sql, self.bound(values))
 
     def bound(self, values: Mapping[str, Any]) -> tuple[Any, ...]:
         """The values in the statement's order, as its columns' types bind them."""
@@ -180,11 +181,11 @@ def _quoted(names: Sequence[str]) -> str:
 def driver_execute(connection: Connection, sql: str, values: Sequence[Any] = ()) -> Any:
     """`sql` run with `values` on a new cursor of the driver connection of the connection's
     transaction (SQLite's `?` parameters); the cursor, for its `lastrowid`. A statement
-    whose rows are wanted is `driver_rows`, which reads them where errors are translated."""
+    whose rows are wanted is `_driver_rows`, which reads them where errors are translated."""
     return _on_driver(connection, sql, values, many=False, read=_the_cursor)
 
 
-def driver_rows(connection: Connection, sql: str, values: Sequence[Any] = ()) -> list[Any]:
+def _driver_rows(connection: Connection, sql: str, values: Sequence[Any] = ()) -> list[Any]:
     """`sql`'s rows, each a named tuple of its columns, as `driver_execute` runs it: an
     error the driver raises on a later row (SQLite runs a query as its rows are read) is
     SQLAlchemy's too."""
@@ -202,16 +203,17 @@ def _on_driver(
 ) -> Read:
     """The statement on the driver's cursor and `read(cursor)`, SQLAlchemy's
     `before_cursor_execute` and `after_cursor_execute` events fired around the statement
-    (with no execution context: there is none, and a listener's changed statement is not
-    taken); whatever fails closes the cursor, and a driver error is raised as SQLAlchemy's.
-    A connection not in a transaction is refused: SQLite would run the statement in
-    autocommit (no BEGIN IMMEDIATE, no `begin` event), kept whatever is rolled back."""
+    when anything listens for them (`_has_cursor_listeners`; with no execution context:
+    there is none, and a listener's changed statement is not taken); whatever fails closes
+    the cursor, and a driver error is raised as SQLAlchemy's. A connection not in a
+    transaction is refused: SQLite would run the statement in autocommit (no BEGIN
+    IMMEDIATE, no `begin` event), kept whatever is rolled back."""
     if not connection.in_transaction():
         raise sa.exc.InvalidRequestError(
             "a statement through the driver needs the connection in a transaction "
             "(connection.begin()): outside one SQLite would run it in autocommit")
     cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
-    listened = has_cursor_listeners(connection)
+    listened = _has_cursor_listeners(connection)
     try:
         if listened:
             connection.dispatch.before_cursor_execute(connection, cursor, sql, values, None, many)
@@ -231,7 +233,7 @@ def _on_driver(
         raise
 
 
-def has_cursor_listeners(connection: Connection) -> bool:
+def _has_cursor_listeners(connection: Connection) -> bool:
     """Whether any cursor event is listened for on the connection: its own listeners, or
     its engine's (the Engine class's included). Firing an event nobody listens for cost
     two dispatches a statement, ~4 us, a fifth of SQLite running the statement; SQLAlchemy's
@@ -276,10 +278,10 @@ def _row_type(names: tuple[str, ...]) -> Any:
 def _processor(type_: sa.types.TypeEngine[Any], dialect: Dialect) -> Processor:
     """What SQLAlchemy does to a value of `type_` before the driver gets it (the dialect's
     implementation of the type: its TypeDecorator's process_bind_param, its formatting);
-    a datetime's kept for the last one it was given (`last_kept`)."""
+    a datetime's kept for the last one it was given (`_last_kept`)."""
     process = type_.dialect_impl(dialect).bind_processor(dialect)
     if process is not None and _holds_datetimes(type_):
-        return last_kept(process)
+        return _last_kept(process)
     if process is not None and isinstance(type_, sa.JSON) and _dumps_json(dialect):
         return _lists_encoded_at_once(process)
     return process
@@ -320,7 +322,7 @@ def _holds_datetimes(type_: sa.types.TypeEngine[Any]) -> bool:
     return isinstance(type_, sa.DateTime)
 
 
-def last_kept(process: Callable[[Any], Any]) -> Callable[[Any], Any]:
+def _last_kept(process: Callable[[Any], Any]) -> Callable[[Any], Any]:
     """`process`, its result kept for the last value it was given and given again for that
     same object: an article's moments are mostly one `now` (its story, matches, deliveries;
     a batch's articles share it), which cost ~3 us each to convert to UTC and format. Only
