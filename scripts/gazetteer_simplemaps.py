@@ -22,8 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from watcher.places.fold import name_key
-from watcher.places.gazetteer import GAZETTEER_FILE
-from watcher.rules.place_terms import SIMPLEMAPS_PREFIX
+from watcher.places.gazetteer import GAZETTEER_FILE, SIMPLEMAPS_PREFIX
 
 SIMPLEMAPS_FILE = GAZETTEER_FILE.parent / "simplemaps.csv"
 # The npm release the rows are extracted from (scripts/extract_simplemaps.py refuses another).

@@ -20,6 +20,9 @@ from sys import intern
 from watcher.places.fold import name_key
 
 GAZETTEER_FILE = Path(__file__).parent / "data" / "gazetteer.jsonl.gz"
+SIMPLEMAPS_PREFIX = "simplemaps:"  # a town only SimpleMaps has (scripts/gazetteer_simplemaps)
+# What every place id begins with: rules' `place:ID` terms are read by these (syntax.py).
+ID_PREFIXES = ("geonames:", "admin1:", "watcher:", SIMPLEMAPS_PREFIX)
 FORMAT = 1
 # The columns of a place's row in the file, in order: `names` are the alternate names,
 # `keys` the folded forms (`name_key`) of the name and each alternate name, in that order.

@@ -16,13 +16,12 @@ from dataclasses import dataclass
 from functools import cache
 
 from watcher.places import Gazetteer, Place, load, name_key
+from watcher.places.gazetteer import ID_PREFIXES, SIMPLEMAPS_PREFIX
 from watcher.rules.ast import Or, Query, Term
 from watcher.rules.references import PlaceRef, replace_refs
 from watcher.text.lexicon import ENGLISH_WORDS_FILE
 from watcher.text.variants import fold, is_article, is_not_place_name
 
-SIMPLEMAPS_PREFIX = "simplemaps:"  # a town only SimpleMaps has (scripts/gazetteer_simplemaps)
-ID_PREFIXES = ("geonames:", "admin1:", "watcher:", SIMPLEMAPS_PREFIX)
 # Of several places of one name, the most populous is the obvious one only when it has
 # this many times the people of the next (Damascus, Syria and Damascus, Oregon).
 OBVIOUS_POPULATION_RATIO = 10

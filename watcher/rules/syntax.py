@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
+from watcher.places.gazetteer import ID_PREFIXES
 from watcher.rules.ast import And, InField, Near, Not, NotIn, Or, Query, Term
 from watcher.rules.references import ListRef, PlaceRef
 
@@ -26,7 +27,8 @@ MIN_PREFIX_CHARS = 3
 # U.S. or e.g.
 WORD_PATTERN = r"[^\W_]+(?:[-'\u2019.][^\W_]+)*(?:(?<=\.[^\W_])\.)?"
 PHRASE_PATTERN = r'"[^"]*"'
-PLACE_ID_PATTERN = r"(?:geonames|admin1|watcher|simplemaps):[\w.-]*\w"  # place:geonames:170063
+# place:geonames:170063: an id of the gazetteer, by the prefixes its ids have
+PLACE_ID_PATTERN = rf"(?:{'|'.join(map(re.escape, ID_PREFIXES))})[\w.-]*\w"
 # `IN` is an operator only right after `NOT` (`NOT IN`), and not as the start of a word.
 NOT_IN_PATTERN = r"NOT\s+IN(?![^\W_]|[-'\u2019.][^\W_]|\*)"
 _NEAR_ARG = re.compile(r"[0-9]+|s|p")
