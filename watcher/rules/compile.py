@@ -318,6 +318,7 @@ class Compiler:
         # more or fewer in a long skeleton, and, where the rule spells the place's own or
         # curated name, that spelling with one vowel letter left out (docs/variants.md).
         loose = known is not None and not term.in_area
+        # `known is not None` again for mypy, which `loose` does not narrow
         dropped_vowel = loose and known is not None and known.own_spelling
         atoms = tuple(
             self.index.add_atom(atom_for(

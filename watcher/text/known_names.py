@@ -191,7 +191,7 @@ def _lookup_keys(word: str) -> frozenset[str]:
     return variant_keys(word) | {"=" + fold(word)}
 
 
-def _loose_lookup_keys(word: str) -> frozenset[str]:
+def _loose_and_dropped_vowel_keys(word: str) -> frozenset[str]:
     """The lookup keys of every text word `is_variant(word, ..., loose=True,
     dropped_vowel=True)` may accept: `_lookup_keys`, `loose_keys` and each dropped-vowel
     spelling (*Kobni*) as `=` + it."""
@@ -280,7 +280,8 @@ Edges = tuple[list[set[int]], list[set[int]]]  # per run: where a form may start
 @dataclass(frozen=True)
 class _RunEdges:
     """The runs' words next to the name, by every key a text word that is a variant of one
-    shares with it (`_loose_lookup_keys`: what `is_variant` meets with `loose`)."""
+    shares with it (`_loose_and_dropped_vowel_keys`: what `is_variant` meets with `loose`
+    and `dropped_vowel`, as `_words_before` and `_words_after` compare them)."""
 
     runs: Runs
     before: dict[str, list[int]]  # key of a run's last word before the name -> run numbers
@@ -293,7 +294,7 @@ class _RunEdges:
         for number, (words_before, words_after) in enumerate(runs):
             for side, words, at in ((before, words_before, -1), (after, words_after, 0)):
                 if words:
-                    for key in _loose_lookup_keys(words[at]):
+                    for key in _loose_and_dropped_vowel_keys(words[at]):
                         side[key].append(number)
         return cls(runs, dict(before), dict(after))
 
@@ -359,7 +360,9 @@ class KnownNames:
 
 
 def _words_before(words: Sequence[str], pos: int, name: NameWords, is_english: IsEnglish) -> bool:
-    """Whether the words before `pos` (articles skipped) spell `name`."""
+    """Whether the words before `pos` (articles skipped) spell `name`: as loosely as any
+    `~` may, a vowel letter left out included whatever the rule's own setting, so a longer
+    name only ever refuses more (docs/variants.md)."""
     for name_word in reversed(name):
         pos -= 1
         while pos >= 0 and is_article(words[pos]):
@@ -371,7 +374,7 @@ def _words_before(words: Sequence[str], pos: int, name: NameWords, is_english: I
 
 
 def _words_after(words: Sequence[str], pos: int, name: NameWords, is_english: IsEnglish) -> bool:
-    """Whether the words after `pos` (articles skipped) spell `name`."""
+    """Whether the words after `pos` (articles skipped) spell `name`, as `_words_before`."""
     for name_word in name:
         pos += 1
         while pos < len(words) and is_article(words[pos]):
