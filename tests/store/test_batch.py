@@ -327,8 +327,7 @@ def test_a_connection_lost_mid_batch_on_postgresql_reports_the_articles_it_commi
 
     items = [IngestItem(new, [], picker, NOW) for new in batch]
     caplog.set_level(logging.DEBUG)
-    with Store.open(pg_url) as store:
-        store._clock = lambda: 0.0  # standing still: a busy machine ends no batch early
+    with Store.open(pg_url, clock=lambda: 0.0) as store:  # no batch ended early by a busy machine
         pooled = given_back(store._engine)
         first = store.ingest_batch(items)
         assert [r.stored for r in first] == [True, True]  # type: ignore[union-attr]
@@ -342,15 +341,14 @@ def test_a_connection_lost_mid_batch_on_postgresql_reports_the_articles_it_commi
     assert rows(pg_url, "SELECT count(DISTINCT story_id) FROM articles") == [(1,)]
 
 
-def test_a_lone_surrogate_refuses_its_article_alone_the_rest_stored(
-    any_store: Store, any_db_url: str
-) -> None:
+def test_a_lone_surrogate_refuses_its_article_alone_the_rest_stored(any_db_url: str) -> None:
     """Text no database holds (a lone surrogate: Python strings allow one, UTF-8 does not)
     is that article's refusal, naming it and where, as the database's own refusals are:
     the batch's others are stored, nothing of it is."""
     batch = [new_article("a0"), new_article("a1", title="bad \ud800 title"), new_article("a2")]
-    any_store._clock = lambda: 0.0  # standing still: a busy machine ends no batch early
-    results = any_store.ingest_batch([IngestItem(new, [], new_story, NOW) for new in batch])
+    items = [IngestItem(new, [], new_story, NOW) for new in batch]
+    with Store.open(any_db_url, clock=lambda: 0.0) as store:  # standing still: one batch
+        results = store.ingest_batch(items)
     assert [getattr(r, "stored", None) for r in results] == [True, None, True]
     assert isinstance(results[1], StoreError)
     assert str(results[1]).endswith("article 'a1' of 'seeds' not stored: its title holds "

@@ -28,8 +28,7 @@ from watcher.store.pipelined import pipelined
 def store(pg_url: str) -> Iterator[Store]:
     """A Store whose source is cached, as a worker's soon is: an ingest begins its
     transaction in the pipeline (no lookup of the source through SQLAlchemy first)."""
-    with Store.open(pg_url) as opened:
-        opened._clock = lambda: 0.0  # standing still: a busy machine ends no batch early
+    with Store.open(pg_url, clock=lambda: 0.0) as opened:  # no batch ended early when busy
         opened.ingest(new_article("warm-up"), [], new_story, NOW)
         yield opened
 

@@ -96,11 +96,14 @@ class Store:
 
     @classmethod
     def open(
-        cls, url: str, *, busy_timeout: float = DEFAULT_BUSY_TIMEOUT, migrate_to_head: bool = True
+        cls, url: str, *, busy_timeout: float = DEFAULT_BUSY_TIMEOUT, migrate_to_head: bool = True,
+        clock: Callable[[], float] = time.monotonic,
     ) -> Store:
         """Connect and bring the schema to head, so every command works on an empty database
-        (`watcher db upgrade|downgrade` open without it, to move the schema themselves)."""
-        store = cls(open_engine(url, busy_timeout=busy_timeout), busy_timeout=busy_timeout)
+        (`watcher db upgrade|downgrade` open without it, to move the schema themselves).
+        `clock` times a batch's hold on the write lock, as the constructor's."""
+        store = cls(open_engine(url, busy_timeout=busy_timeout), busy_timeout=busy_timeout,
+                    clock=clock)
         try:
             with store._errors():
                 if migrate_to_head:
