@@ -484,6 +484,13 @@ def test_bad_values(tmp_path):
     ]
 
 
+def test_an_explicit_boolean_tag_on_another_word_is_no_boolean(tmp_path):
+    """`enabled: !!bool maybe` is tagged boolean but says neither: it was read as false,
+    silently disabling the rule."""
+    write(tmp_path, "a.yaml", rule_file(extra="    enabled: !!bool maybe\n"))
+    assert problems(tmp_path) == ["a.yaml:5:14: 'enabled' must be true or false"]
+
+
 def test_a_cooldown_is_read_as_watcher_yaml_reads_a_duration(tmp_path):
     """`cooldown: 1h30m` was refused while `every: 1h30m` was accepted: one syntax, one
     message for both files."""

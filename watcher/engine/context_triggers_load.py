@@ -28,7 +28,7 @@ from watcher.engine.context_triggers import (
 )
 from watcher.errors import ConfigError
 from watcher.model import CONTEXT_LABELS, ContextLabelName
-from watcher.rules.yaml_marks import compose_bounded, error_position
+from watcher.rules.yaml_marks import compose_bounded, error_position, yaml_boolean
 
 __all__ = ["load_triggers", "shipped_triggers"]
 
@@ -39,9 +39,6 @@ DIRECTIONS = (*TRIGGER_DIRECTIONS, "pseudo", "terminate", "exempt")
 STOP_DIRECTIONS = ("terminate", "exempt")  # found in a sentence only where a trigger is
 DEFAULT_TRIGGERS = Path(__file__).parent / "data" / "context.yaml"
 ALTERNATIVE_KEYS = ("leads", "reach", "clause_words", "future_reach", "future_words")
-BOOLEAN_TAG = "tag:yaml.org,2002:bool"
-# The YAML 1.1 booleans (PyYAML's resolver): `!!bool` before another word keeps the tag.
-TRUE_WORDS, FALSE_WORDS = ("true", "yes", "on"), ("false", "no", "off")
 INT_TAG = "tag:yaml.org,2002:int"
 
 # Words too common in news to find a phrase by ("were" in "were denied"), the most common
@@ -297,11 +294,11 @@ def _words_count(path: Path, node: yaml.Node, what: str) -> int:
 
 
 def _boolean(path: Path, node: yaml.Node, what: str) -> bool:
-    """A YAML boolean only (a string "false" would be truthy; `!!bool maybe` is none)."""
-    value = str(node.value).lower() if isinstance(node, yaml.ScalarNode) else ""
-    if node.tag != BOOLEAN_TAG or value not in (*TRUE_WORDS, *FALSE_WORDS):
+    """A YAML boolean only (yaml_marks.yaml_boolean)."""
+    value = yaml_boolean(node)
+    if value is None:
         _fail(path, node, f"{what} must be true or false")
-    return value in TRUE_WORDS
+    return value
 
 
 def _phrases(

@@ -104,6 +104,19 @@ def expands_within_bound(root: yaml.Node | None) -> bool:
     return True
 
 
+_BOOLEAN_TAG = "tag:yaml.org,2002:bool"
+_TRUE_WORDS, _FALSE_WORDS = frozenset({"true", "yes", "on"}), frozenset({"false", "no", "off"})
+
+
+def yaml_boolean(node: yaml.Node) -> bool | None:
+    """A YAML boolean's value, or None when the node is none: a string "false" would be
+    truthy, and an explicit `!!bool maybe` is tagged boolean but says neither."""
+    if not (isinstance(node, yaml.ScalarNode) and node.tag == _BOOLEAN_TAG):
+        return None
+    value = node.value.lower()
+    return True if value in _TRUE_WORDS else False if value in _FALSE_WORDS else None
+
+
 def error_position(error: yaml.MarkedYAMLError) -> tuple[int, int] | None:
     """1-based line and column of the mistake, or None when PyYAML gave no mark."""
     mark = error.problem_mark or error.context_mark

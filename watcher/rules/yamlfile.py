@@ -14,13 +14,12 @@ import yaml
 
 from watcher.errors import RuleError
 from watcher.model import CONTEXT_LABELS, ContextLabelName, Severity
-from watcher.rules.yaml_marks import compose_bounded, error_position
+from watcher.rules.yaml_marks import compose_bounded, error_position, yaml_boolean
 from watcher.when import parse_duration
 
 ESCAPE_WIDTHS = {"x": 4, "u": 6, "U": 10}  # double-quoted \xHH, \uHHHH, \UHHHHHHHH
 
 _NULL_TAG = "tag:yaml.org,2002:null"
-_BOOL_TAG = "tag:yaml.org,2002:bool"
 
 Pairs = dict[str, tuple[yaml.Node, yaml.Node]]
 
@@ -220,11 +219,12 @@ def read_exclude(file: YamlFile, node: yaml.Node) -> tuple[ContextLabelName, ...
 
 
 def read_enabled(file: YamlFile, node: yaml.Node) -> bool:
-    """A YAML boolean only (a string "false" would be truthy); True after reporting."""
-    if isinstance(node, yaml.ScalarNode) and node.tag == _BOOL_TAG:
-        return node.value.lower() in ("true", "yes", "on")
-    file.error(node, "'enabled' must be true or false")
-    return True
+    """A YAML boolean only (yaml_marks.yaml_boolean); True after reporting."""
+    value = yaml_boolean(node)
+    if value is None:
+        file.error(node, "'enabled' must be true or false")
+        return True
+    return value
 
 
 def _position_inside(text: str, node: yaml.Node, offset: int) -> tuple[int, int]:
