@@ -203,7 +203,7 @@ def _on_driver(
 ) -> Read:
     """The statement on the driver's cursor and `read(cursor)`, SQLAlchemy's
     `before_cursor_execute` and `after_cursor_execute` events fired around the statement
-    when anything listens for them (`_has_cursor_listeners`; with no execution context:
+    when anything listens for them (`has_cursor_listeners`; with no execution context:
     there is none, and a listener's changed statement is not taken); whatever fails closes
     the cursor, and a driver error is raised as SQLAlchemy's. A connection not in a
     transaction is refused: SQLite would run the statement in autocommit (no BEGIN
@@ -213,7 +213,7 @@ def _on_driver(
             "a statement through the driver needs the connection in a transaction "
             "(connection.begin()): outside one SQLite would run it in autocommit")
     cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
-    listened = _has_cursor_listeners(connection)
+    listened = has_cursor_listeners(connection)
     try:
         if listened:
             connection.dispatch.before_cursor_execute(connection, cursor, sql, values, None, many)
@@ -233,7 +233,7 @@ def _on_driver(
         raise
 
 
-def _has_cursor_listeners(connection: Connection) -> bool:
+def has_cursor_listeners(connection: Connection) -> bool:
     """Whether any cursor event is listened for on the connection: its own listeners, or
     its engine's (the Engine class's included). Firing an event nobody listens for cost
     two dispatches a statement, ~4 us, a fifth of SQLite running the statement; SQLAlchemy's

@@ -10,6 +10,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from enum import IntEnum
 from functools import cache
+from itertools import chain
 from typing import Any
 
 import sqlalchemy as sa
@@ -211,13 +212,11 @@ def _lock_identity_and_bands(statements: Statements, new: NewArticle) -> None:
     the first; ingests of unrelated articles run side by side. First of all, in the same
     statement, the ingest lock shared: a retention batch takes it alone, so it never
     deletes a story that an ingest is joining (`lock_out_ingests`)."""
-    if statements.dialect != "postgresql":
-        return  # the locks' keys not even made: 35 strings an article
-    _take_locks(statements, [
-        (LockSpace.INGEST, INGEST_KEY),
-        *((LockSpace.IDENTITY_KEY, key) for key in new.identity.keys),
-        *((LockSpace.BAND, str(band)) for band in new.bands),
-    ])
+    _take_locks(statements, chain(  # lazily: on SQLite the 35 keys are never made
+        [(LockSpace.INGEST, INGEST_KEY)],
+        ((LockSpace.IDENTITY_KEY, key) for key in new.identity.keys),
+        ((LockSpace.BAND, str(band)) for band in new.bands),
+    ))
 
 
 def lock_out_ingests(connection: Connection) -> None:

@@ -28,7 +28,12 @@ from typing import Any, Protocol
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Dialect
 
-from watcher.store.driver import driver_query, select_rows, sqlalchemy_error
+from watcher.store.driver import (
+    driver_query,
+    has_cursor_listeners,
+    select_rows,
+    sqlalchemy_error,
+)
 
 
 class Sent(Protocol):
@@ -92,12 +97,17 @@ class Pipelined:
         """A statement as the driver takes it (`$1` parameters); sent now, its answer read
         later."""
         cursor = self._cursor()
-        dispatch = self._connection.dispatch
-        dispatch.before_cursor_execute(self._connection, cursor, sql, values, None, False)
-        with driver_errors(self._connection, sql, values):
+        connection = self._connection
+        listened = has_cursor_listeners(connection)  # fired as driver.py fires them
+        if listened:
+            connection.dispatch.before_cursor_execute(connection, cursor, sql, values, None,
+                                                      False)
+        with driver_errors(connection, sql, values):
             cursor.execute(sql, values)
-        dispatch.after_cursor_execute(self._connection, cursor, sql, values, None, False)
-        return _Pending(cursor, self._connection, sql, values)
+        if listened:
+            connection.dispatch.after_cursor_execute(connection, cursor, sql, values, None,
+                                                     False)
+        return _Pending(cursor, connection, sql, values)
 
 
 @dataclass(frozen=True)
